@@ -1,0 +1,34 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'action/dist/**', 'node_modules/**', 'src/store/generated/**', 'data/**', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      'no-empty': ['error', { allowEmptyCatch: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The core is pure: it decides from plain data and never touches GitHub, the disk,
+    // the clock or a database. The shells (app, action, cli) supply the facts.
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['probot', '@actions/*', '@octokit/*', 'node:*', 'fs', 'path', 'process', 'child_process', '@prisma/*', 'pg', '../app/*', '../action/*', '../cli/*', '../store/*', '../github/*', '../evidence/*'], message: 'src/core is pure: pass data in from a shell instead.' },
+        ],
+      }],
+      'no-restricted-globals': ['error', { name: 'process', message: 'src/core is pure: read the environment in a shell.' }],
+      'no-restricted-syntax': ['error', {
+        selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+        message: 'src/core takes the time as an argument (now).',
+      }, {
+        selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+        message: 'src/core takes the time as an argument (now).',
+      }],
+    },
+  },
+);
