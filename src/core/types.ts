@@ -1,0 +1,244 @@
+/**
+ * The plain data the gate decides from. Every shell (the App, the Action, the CLI) builds
+ * these objects from its own sources and hands them to the pure functions of `src/core`.
+ */
+
+export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** Evidence kinds a policy can weigh or require (SPEC section 4). */
+export const EVIDENCE_KINDS = [
+  'tests',
+  'coverage',
+  'security',
+  'checklist',
+  'rollbackPlan',
+  'backup',
+  'migrations',
+  'evidenceUrl',
+] as const;
+export type EvidenceKind = (typeof EVIDENCE_KINDS)[number];
+
+/** A daily or weekday window: `start`/`end` wall-clock times; `end` before `start` crosses midnight. */
+export interface DailyFreezeWindow {
+  kind: 'daily';
+  name: string;
+  /** Local days the window starts on; all seven when the policy gives none. */
+  days: Weekday[];
+  /** `HH:MM` or `HH:MM:SS`, local to `timezone`; inclusive. */
+  start: string;
+  /** `HH:MM` or `HH:MM:SS`, local to `timezone`; exclusive. */
+  end: string;
+  timezone: string;
+}
+
+/** A one-off range of local date-times: `YYYY-MM-DDTHH:MM[:SS]`, start inclusive, end exclusive. */
+export interface RangeFreezeWindow {
+  kind: 'range';
+  name: string;
+  from: string;
+  to: string;
+  timezone: string;
+}
+
+/** An RFC 5545 recurrence: each occurrence (local to `timezone`) starts a window of `durationMs`. */
+export interface RRuleFreezeWindow {
+  kind: 'rrule';
+  name: string;
+  rrule: string;
+  durationMs: number;
+  timezone: string;
+}
+
+export type FreezeWindow = DailyFreezeWindow | RangeFreezeWindow | RRuleFreezeWindow;
+
+export interface RequiredReviewers {
+  /** Glob patterns of changed files that trigger the requirement. */
+  paths: string[];
+  /** At least one approval from a member of one of these teams is needed. */
+  teams: string[];
+}
+
+export interface EnvironmentPolicy {
+  /** The stage name used by the policy (`DEV`, `PRE_PROD`, `PROD`). */
+  name: string;
+  /** GitHub environment names this stage covers (defaults to `[name]`). */
+  github: string[];
+  /** Ref patterns (`refs/tags/v*`) a release must match; none means any ref. */
+  refs: string[];
+  minApprovals: number;
+  approvals: { excludeAuthor: boolean; fromTeams: string[] };
+  requiredReviewers: RequiredReviewers[];
+  /** Minimum evidence score; `null` means the score is not checked for this stage. */
+  minScore: number | null;
+  /** Check runs or commit statuses that must have concluded successfully. */
+  requiredChecks: string[];
+  requiredEvidence: EvidenceKind[];
+  soakMinutes: number;
+  freezeWindows: FreezeWindow[];
+  /** How long a deploy runs; a deploy that would still run when a window opens waits. */
+  deployDurationMs: number;
+  /** `wait`: hold the deployment and approve when it clears; `reject`: reject at once. */
+  onBlocked: 'wait' | 'reject';
+  /** Create the next stage's deployment when its gate allows it. */
+  autoPromote: boolean;
+}
+
+export interface ScoringPolicy {
+  /** Weight of each evidence kind; the weights given sum to 100. */
+  weights: Partial<Record<EvidenceKind, number>>;
+  /** Scores from `warnScore` up to `minScore` need an override team's approval instead of blocking. */
+  warnScore: number | null;
+  /** Line coverage (percent) that earns full coverage marks. */
+  coverageTarget: number;
+  /** SARIF levels that do not cost points (`note`, `none` by default). */
+  allowedSarifLevels: Array<'error' | 'warning' | 'note' | 'none'>;
+  /** A backup record older than this does not count. */
+  backupMaxAgeHours: number;
+}
+
+export interface OverridePolicy {
+  teams: string[];
+  secondApprover: boolean;
+  expiresMs: number;
+}
+
+export interface Policy {
+  version: 1;
+  /** Which file format the policy was written in. */
+  format: 'v1' | 'aurora';
+  /** The promotion path, in order. */
+  environments: EnvironmentPolicy[];
+  scoring: ScoringPolicy;
+  overrides: OverridePolicy;
+  /** Gate environments the policy does not name (reject them) instead of approving them as ungated. */
+  strict: boolean;
+}
+
+/** A review or deployment review seen for the release. */
+export interface ApprovalFact {
+  login: string;
+  source: 'pr-review' | 'deployment-review';
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'REJECTED';
+  /** ISO-8601 instant. */
+  submittedAt: string;
+  /** The commit the review was given on (PR reviews). */
+  commitId?: string;
+  /** False when the reviewed commit's content differs from the release's (approval of an older head). */
+  contentMatches?: boolean;
+}
+
+/** A deployment of some commit to some stage, as recorded. */
+export interface DeploymentFact {
+  /** Policy stage name or GitHub environment name. */
+  environment: string;
+  sha: string;
+  /** The git tree of the commit; the same tree is the same release. */
+  tree?: string;
+  state: 'success' | 'failure' | 'error' | 'in_progress' | 'queued' | 'pending' | 'inactive';
+  /** ISO-8601 instant the state was reached. */
+  at: string;
+}
+
+export interface CheckFact {
+  name: string;
+  status: 'queued' | 'in_progress' | 'completed' | 'pending' | 'waiting' | 'requested';
+  /** For completed checks: success, neutral, skipped count as passed. */
+  conclusion?: string | null;
+}
+
+/** One part of the score: the points a kind earned out of its weight, and why. */
+export interface ScoreComponent {
+  kind: EvidenceKind;
+  weight: number;
+  points: number;
+  present: boolean;
+  reasons: string[];
+}
+
+export interface ScoreResult {
+  score: number;
+  breakdown: Record<string, ScoreComponent>;
+}
+
+export interface EvidenceFacts {
+  /** The computed score, or null when no evidence was given. */
+  score: number | null;
+  breakdown: Record<string, ScoreComponent | number>;
+  /** Evidence kinds that were supplied. */
+  present: EvidenceKind[];
+}
+
+/** An exception granted by a member of an override team (Conect360's "Exceções"). */
+export interface OverrideFact {
+  id?: string;
+  environment: string;
+  sha: string;
+  /** Rule codes the override lets pass; empty means every overridable rule. */
+  rules: string[];
+  grantedBy: string;
+  confirmedBy?: string | null;
+  reason: string;
+  risk: string;
+  /** ISO-8601 instants. */
+  grantedAt: string;
+  expiresAt: string;
+  /** Set once the override let a deployment through (it passes once). */
+  usedAt?: string | null;
+}
+
+export interface ReleaseFacts {
+  /** The environment asked for: a policy stage name or a GitHub environment name. */
+  environment: string;
+  sha: string;
+  tree?: string;
+  ref?: string;
+  /** The change's author (PR author or commit author). */
+  author?: string;
+  /** Who asked for the deployment. */
+  deployer?: string;
+  approvals: ApprovalFact[];
+  /** Deployments known for this repository (any stage, any commit). */
+  deployments: DeploymentFact[];
+  evidence: EvidenceFacts;
+  checks: CheckFact[];
+  /** Changed files since the last PROD deployment, when known. */
+  changedFiles?: string[];
+  /** Team slug -> member logins, for the teams the policy names. */
+  teams: Record<string, string[]>;
+  overrides: OverrideFact[];
+}
+
+export type Outcome = 'pass' | 'wait' | 'block';
+
+export interface RuleResult {
+  /** Stable code: `FREEZE_WINDOW_ACTIVE`, `APPROVAL_REQUIRED`, `OK_*`... */
+  code: string;
+  /** Which rule of SPEC section 3 produced it. */
+  rule: 'environment' | 'order' | 'refs' | 'approvals' | 'score' | 'evidence' | 'soak' | 'freeze' | 'checks' | 'policy';
+  ok: boolean;
+  outcome: Outcome;
+  message: string;
+  /** The values compared. */
+  values: Record<string, unknown>;
+  /** For `wait`: the instant it clears by itself (ISO-8601), or null when it waits on an event. */
+  clearsAt?: string | null;
+  /** Set when a failing rule passes because of an override. */
+  overriddenBy?: { id?: string; grantedBy: string; reason: string; risk: string };
+}
+
+export type DecisionKind = 'allow' | 'wait' | 'block';
+
+export interface Decision {
+  decision: DecisionKind;
+  /** The policy stage, or the GitHub environment when ungated. */
+  environment: string;
+  ungated: boolean;
+  rules: RuleResult[];
+  score: number | null;
+  breakdown: Record<string, ScoreComponent | number>;
+  /** For `wait`: the earliest instant a clock-bound rule clears (ISO-8601), else null. */
+  clearsAt: string | null;
+  /** Overrides that this decision used. */
+  overridesUsed: string[];
+}
