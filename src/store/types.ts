@@ -1,0 +1,495 @@
+/**
+ * The record of the Release Gate App (SPEC section 6): the interface the App, the CLI and
+ * the scheduler use. Plain rows and plain inputs only; the database and its client stay
+ * behind it. Every time is a `Date`; JSON columns arrive parsed (`unknown`).
+ *
+ * Numbers that GitHub issues (deployment, status, check run, workflow run, installation
+ * ids) are JavaScript numbers here: GitHub ids are below 2^53.
+ *
+ * Nothing is ever deleted through this interface.
+ */
+
+/** What `claimDelivery` found: the first sight of a delivery, or a redelivery. */
+export type DeliveryClaim = 'new' | 'duplicate';
+
+export interface ClaimDeliveryInput {
+  /** The `X-GitHub-Delivery` header. */
+  id: string;
+  /** The `X-GitHub-Event` header. */
+  event: string;
+  action?: string | null;
+  /** `owner/name`, when the payload has a repository. */
+  repo?: string | null;
+  at: Date;
+}
+
+export interface DeliveryRow {
+  id: string;
+  event: string;
+  action: string | null;
+  repo: string | null;
+  receivedAt: Date;
+  /** How many times the same delivery id came again after the first. */
+  redeliveries: number;
+  lastRedeliveryAt: Date | null;
+  /** Free text set by `finishDelivery`, e.g. `approved`, `ignored: not gated`, `error: ...`. */
+  outcome: string | null;
+  finishedAt: Date | null;
+}
+
+export interface UpsertReleaseInput {
+  repo: string;
+  sha: string;
+  tree?: string | null;
+  ref?: string | null;
+  version?: string | null;
+  tag?: string | null;
+  at: Date;
+}
+
+export interface ReleaseRow {
+  id: number;
+  repo: string;
+  sha: string;
+  tree: string | null;
+  ref: string | null;
+  version: string | null;
+  tag: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface RecordDeploymentInput {
+  /** GitHub's deployment id. */
+  id: number;
+  repo: string;
+  sha: string;
+  ref?: string | null;
+  /** GitHub environment name. */
+  environment: string;
+  /** Policy stage name, or null when the environment is not gated. */
+  stage?: string | null;
+  creator?: string | null;
+  createdAt: Date;
+  /** The deployment's `payload` (any JSON value). */
+  payload?: unknown;
+}
+
+export interface RecordDeploymentStatusInput {
+  /** GitHub's deployment status id (the idempotency key). */
+  id: number;
+  deploymentId: number;
+  /** `success`, `failure`, `error`, `inactive`, `in_progress`, `queued`, `pending`, `waiting`. */
+  state: string;
+  description?: string | null;
+  at: Date;
+  deliveryId?: string | null;
+}
+
+export interface DeploymentStatusRow {
+  id: number;
+  deploymentId: number;
+  state: string;
+  description: string | null;
+  at: Date;
+  deliveryId: string | null;
+}
+
+export interface DeploymentRow {
+  id: number;
+  repo: string;
+  sha: string;
+  ref: string | null;
+  environment: string;
+  stage: string | null;
+  creator: string | null;
+  createdAt: Date;
+  payload: unknown;
+  /** State of the latest status (by time, then status id), or null before any status. */
+  latestState: string | null;
+  latestStateAt: Date | null;
+  /** Time of the first `success` status: the soak clock starts here. */
+  firstSuccessAt: Date | null;
+}
+
+export interface ListDeploymentsQuery {
+  repo: string;
+  sha?: string;
+  environment?: string;
+}
+
+export interface RecordEvaluationInput {
+  repo: string;
+  sha: string;
+  /** GitHub environment name. */
+  environment: string;
+  /** Policy stage name, or null when ungated. */
+  stage?: string | null;
+  /** `allow`, `wait` or `block` (core DecisionKind). */
+  decision: string;
+  /** Rule results (core RuleResult[]); any JSON value. */
+  rules: unknown;
+  /** The facts the decision was computed from; any JSON value. */
+  inputs: unknown;
+  score?: number | null;
+  policyPath?: string | null;
+  policySha?: string | null;
+  actor?: string | null;
+  deliveryId?: string | null;
+  checkRunId?: number | null;
+  at: Date;
+}
+
+export interface EvaluationRow {
+  id: number;
+  repo: string;
+  sha: string;
+  environment: string;
+  stage: string | null;
+  decision: string;
+  rules: unknown;
+  inputs: unknown;
+  score: number | null;
+  policyPath: string | null;
+  policySha: string | null;
+  actor: string | null;
+  deliveryId: string | null;
+  checkRunId: number | null;
+  at: Date;
+}
+
+export interface ListEvaluationsQuery {
+  repo: string;
+  sha?: string;
+  environment?: string;
+  /** Only evaluations at or after this time. */
+  since?: Date;
+}
+
+/** Which check run a (repo, sha, environment, workflow run) writes to, so re-evaluations update it. */
+export interface CheckRunKey {
+  repo: string;
+  sha: string;
+  environment: string;
+  /** The workflow run id of a protection rule request; null outside one. */
+  runId: number | null;
+}
+
+export type ApprovalSource = 'pr-review' | 'deployment-review';
+
+export interface ApprovalInput {
+  repo: string;
+  sha: string;
+  /** The environment a deployment review was for; null for PR reviews. */
+  environment?: string | null;
+  login: string;
+  source: ApprovalSource;
+  /** `approved`, `changes_requested`, `commented`, `dismissed`, `rejected`. */
+  state: string;
+  submittedAt: Date;
+  /** The commit a PR review was submitted on. */
+  commitId?: string | null;
+}
+
+export interface ApprovalRow {
+  id: number;
+  repo: string;
+  sha: string;
+  environment: string | null;
+  login: string;
+  source: ApprovalSource;
+  state: string;
+  submittedAt: Date;
+  commitId: string | null;
+  recordedAt: Date;
+}
+
+export interface ListApprovalsQuery {
+  repo: string;
+  sha: string;
+  environment?: string;
+}
+
+export interface CreateOverrideInput {
+  /** Leave out to let the store pick a random id. */
+  id?: string;
+  repo: string;
+  sha: string;
+  environment: string;
+  /** Rule codes or rule names the override lifts. */
+  rules: string[];
+  grantedBy: string;
+  reason: string;
+  risk: string;
+  grantedAt: Date;
+  expiresAt?: Date | null;
+}
+
+export interface OverrideRow {
+  id: string;
+  repo: string;
+  sha: string;
+  environment: string;
+  rules: string[];
+  grantedBy: string;
+  confirmedBy: string | null;
+  confirmedAt: Date | null;
+  reason: string;
+  risk: string;
+  grantedAt: Date;
+  expiresAt: Date | null;
+  usedAt: Date | null;
+}
+
+export interface ListOverridesQuery {
+  repo: string;
+  sha?: string;
+  environment?: string;
+}
+
+export type GateStatus = 'pending' | 'decided' | 'answered' | 'expired';
+export type GateDecision = 'approved' | 'rejected';
+
+export interface UpsertPendingGateInput {
+  repo: string;
+  installationId: number;
+  /** Workflow run id of the `deployment_protection_rule` request. */
+  runId: number;
+  environment: string;
+  sha: string;
+  deploymentId?: number | null;
+  callbackUrl: string;
+  createdAt: Date;
+  /** When the scheduler should look again (earliest clearing time), or null to wait for an event. */
+  nextCheckAt?: Date | null;
+}
+
+export interface PendingGateRow {
+  id: number;
+  repo: string;
+  installationId: number;
+  runId: number;
+  environment: string;
+  sha: string;
+  deploymentId: number | null;
+  callbackUrl: string;
+  createdAt: Date;
+  status: GateStatus;
+  nextCheckAt: Date | null;
+  decision: GateDecision | null;
+  decisionComment: string | null;
+  decidedAt: Date | null;
+  answeredAt: Date | null;
+  /** The last error calling GitHub back; the gate stays `decided` and is retried. */
+  answerError: string | null;
+  /** Status reports posted on the run (GitHub allows 10 per deployment). */
+  reportsPosted: number;
+  claimedBy: string | null;
+  claimedUntil: Date | null;
+}
+
+export interface ListPendingGatesQuery {
+  repo?: string;
+  sha?: string;
+  environment?: string;
+  status?: GateStatus | GateStatus[];
+}
+
+export interface DecideGateInput {
+  decision: GateDecision;
+  comment: string;
+  at: Date;
+}
+
+export interface DecideGateResult {
+  /** True when this call decided the gate; false when it was already decided. */
+  decided: boolean;
+  /** The decision that stands: this call's, or the one stored first. Null only for a gate that expired undecided. */
+  decision: GateDecision | null;
+  comment: string | null;
+  status: GateStatus;
+}
+
+export const RELEASE_EVENT_TYPES = [
+  'CREATE',
+  'PROMOTE',
+  'DEPLOYED',
+  'APPROVED',
+  'REJECTED',
+  'BLOCKED',
+  'WAITING',
+  'OVERRIDE',
+  'FAILED',
+  'EXPIRED',
+  'NOTE',
+] as const;
+export type ReleaseEventType = (typeof RELEASE_EVENT_TYPES)[number];
+
+export interface RecordEventInput {
+  repo: string;
+  sha: string;
+  version?: string | null;
+  environment?: string | null;
+  type: ReleaseEventType;
+  /** Free text, e.g. `success`, `pending`, `allow`. */
+  status?: string | null;
+  actor?: string | null;
+  at: Date;
+  notes?: string | null;
+  deliveryId?: string | null;
+}
+
+export interface ReleaseEventRow {
+  id: number;
+  repo: string;
+  sha: string;
+  version: string | null;
+  environment: string | null;
+  type: ReleaseEventType;
+  status: string | null;
+  actor: string | null;
+  at: Date;
+  notes: string | null;
+  deliveryId: string | null;
+}
+
+export interface ListEventsQuery {
+  repo: string;
+  /** Only events at or after this time. */
+  since?: Date;
+}
+
+export interface StoreHealth {
+  ok: boolean;
+  database: 'up' | 'down';
+  migrations: { applied: number; expected: number };
+  error?: string;
+}
+
+export type DatabaseProvider = 'sqlite' | 'postgresql';
+
+/** The part of a pino/Probot logger the store uses. */
+export interface StoreLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface OpenStoreOptions {
+  /**
+   * `file:./data/release-gate.db` (the default) for SQLite, `postgresql://...` for PostgreSQL
+   * (`?schema=name` selects a schema). Read `DATABASE_URL` at the edge and pass it here.
+   */
+  databaseUrl?: string;
+  log?: StoreLogger;
+}
+
+export interface Store {
+  readonly provider: DatabaseProvider;
+
+  // Webhook deliveries: each handled once.
+  /** Records a delivery; on a redelivery of the same id, counts it and returns `duplicate`. */
+  claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim>;
+  finishDelivery(id: string, outcome: string, at?: Date): Promise<void>;
+  getDelivery(id: string): Promise<DeliveryRow | null>;
+
+  // Releases.
+  /** Inserts or updates (repo, sha); fields left out or null keep their stored value. */
+  upsertRelease(input: UpsertReleaseInput): Promise<ReleaseRow>;
+  getRelease(repo: string, sha: string): Promise<ReleaseRow | null>;
+
+  // Deployments and their status history.
+  /** Idempotent on the GitHub deployment id; returns whether it was new. */
+  recordDeployment(input: RecordDeploymentInput): Promise<boolean>;
+  /** Idempotent on the GitHub status id; returns whether it was new. */
+  recordDeploymentStatus(input: RecordDeploymentStatusInput): Promise<boolean>;
+  /** Ordered by createdAt, then id. */
+  listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]>;
+  listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]>;
+
+  // Gate evaluations.
+  recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow>;
+  /** Ordered by time, then id. */
+  listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationRow[]>;
+  setEvaluationCheckRun(id: number, checkRunId: number): Promise<void>;
+  getCheckRunId(key: CheckRunKey): Promise<number | null>;
+  setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void>;
+
+  // Approvals seen.
+  /** Dedupes on (repo, sha, environment, login, source, submittedAt); returns how many were new. */
+  recordApprovals(list: ApprovalInput[], at: Date): Promise<number>;
+  listApprovals(query: ListApprovalsQuery): Promise<ApprovalRow[]>;
+
+  // Overrides.
+  createOverride(input: CreateOverrideInput): Promise<OverrideRow>;
+  /** Sets confirmedBy once; returns false when it was already confirmed or does not exist. */
+  confirmOverride(id: string, login: string, at: Date): Promise<boolean>;
+  /** Marks it used once; returns false when it was already used or does not exist. */
+  markOverrideUsed(id: string, at: Date): Promise<boolean>;
+  getOverride(id: string): Promise<OverrideRow | null>;
+  /** Ordered by grantedAt, then id. */
+  listOverrides(query: ListOverridesQuery): Promise<OverrideRow[]>;
+
+  // Pending protection-rule requests.
+  /**
+   * Inserts the gate for (repo, runId, environment), or returns the existing one. An existing
+   * `pending` gate takes the new sha, deploymentId, callbackUrl, installationId and
+   * nextCheckAt (when given); a decided, answered or expired gate is returned unchanged.
+   */
+  upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }>;
+  getGate(id: number): Promise<PendingGateRow | null>;
+  listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]>;
+  /**
+   * Gates the scheduler should work on now: `pending` with nextCheckAt <= now, and `decided`
+   * but not yet answered (crash recovery, failed callbacks), whose lease is free or expired.
+   */
+  listDueGates(now: Date): Promise<PendingGateRow[]>;
+  /**
+   * Takes the lease on a gate until `until`. Succeeds when the lease is free, expired
+   * (claimedUntil <= now) or already held by `owner` (renewal); one replica wins a race.
+   */
+  claimGate(id: number, owner: string, until: Date, now: Date): Promise<boolean>;
+  /** Frees the lease if `owner` holds it. */
+  releaseGate(id: number, owner: string): Promise<void>;
+  /** The first decision wins; later calls return the stored one with `decided: false`. */
+  decideGate(id: number, input: DecideGateInput): Promise<DecideGateResult>;
+  /**
+   * Records the callback's outcome. Without `error` the gate becomes `answered`; with one it
+   * stays `decided` (listDueGates returns it again) and keeps the error text.
+   */
+  markGateAnswered(id: number, at: Date, error?: string): Promise<void>;
+  /** Marks a pending or decided-but-unanswered gate `expired` (GitHub no longer waits on it). */
+  expireGate(id: number, at: Date, note: string): Promise<boolean>;
+  setGateNextCheck(id: number, at: Date | null): Promise<void>;
+  /** Atomically adds one to reportsPosted and returns the new count. */
+  incrementGateReports(id: number): Promise<number>;
+
+  // Release timeline.
+  recordEvent(input: RecordEventInput): Promise<ReleaseEventRow>;
+  /** The release's events ordered by time, then id. */
+  timeline(query: { repo: string; sha: string }): Promise<ReleaseEventRow[]>;
+  /** The repository's events ordered by time, then id (the audit export). */
+  listEvents(query: ListEventsQuery): Promise<ReleaseEventRow[]>;
+
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
+}
+
+/** A store call that failed for a reason a person can act on. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  constructor(message: string, readonly code: 'NOT_FOUND' | 'BAD_URL' | 'MIGRATION_FAILED' | 'UNREACHABLE') {
+    super(message);
+  }
+}
+
+/** `openStore` in `./open-store.js`: picks the adapter, creates `./data`, migrates, returns the Store. */
+export type OpenStore = (options?: OpenStoreOptions) => Promise<Store>;
+
+export type AuditFormat = 'json' | 'csv';
+
+/** `exportAudit(store, options)` in `./audit-export.js`: the repository's events since a time. */
+export interface AuditExportOptions {
+  repo: string;
+  since: Date;
+  format: AuditFormat;
+}
