@@ -1,0 +1,250 @@
+/**
+ * The JSON Schema (draft 2020-12) of `.github/release-policy.yml`: the single source of
+ * truth for both formats (v1 and the Aurora seed's). `policy.schema.json` at the root is
+ * written from it by `npm run schema`; editors use that file through
+ * `# yaml-language-server: $schema=...`. The loader validates with it and then checks what
+ * a schema cannot say (real time zones, calendar dates, weights summing to 100, unique names).
+ */
+import { EVIDENCE_KINDS, WEEKDAYS } from './types.js';
+import {
+  DURATION_FORM,
+  DURATION_PATTERN,
+  LOCAL_DATE_TIME_FORM,
+  LOCAL_DATE_TIME_PATTERN,
+  WALL_CLOCK_FORM,
+  WALL_CLOCK_PATTERN,
+} from './time-values.js';
+
+const ref = (name: string) => ({ $ref: `#/$defs/${name}` }) as const;
+
+const name = { type: 'string', minLength: 1 } as const;
+const names = (description: string) =>
+  ({ type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description }) as const;
+
+const windowCommon = {
+  name: { type: 'string', minLength: 1, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
+  timezone: ref('timeZone'),
+} as const;
+
+const dailyWindowProperties = {
+  name: windowCommon.name,
+  days: {
+    type: 'array',
+    items: { enum: [...WEEKDAYS] },
+    minItems: 1,
+    uniqueItems: true,
+    description: 'Local days the window starts on; every day when left out.',
+  },
+  start: { ...ref('wallClock'), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
+  end: { ...ref('wallClock'), description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.` },
+  timezone: windowCommon.timezone,
+} as const;
+
+export const policySchema = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  title: 'Release Gate policy',
+  description:
+    'The release policy of a repository (.github/release-policy.yml): the promotion path and the rules each stage holds releases to.',
+  if: { type: 'object', required: ['policy'] },
+  then: ref('auroraPolicy'),
+  else: ref('policyV1'),
+  $defs: {
+    wallClock: { type: 'string', pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
+    localDateTime: { type: 'string', pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
+    duration: { type: 'string', pattern: DURATION_PATTERN, description: DURATION_FORM },
+    timeZone: { type: 'string', minLength: 1, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
+    dailyWindow: {
+      type: 'object',
+      description: 'A daily (or weekday) window from start to end, local to timezone.',
+      additionalProperties: false,
+      required: ['start', 'end', 'timezone'],
+      properties: dailyWindowProperties,
+    },
+    rangeWindow: {
+      type: 'object',
+      description: 'A one-off window from a local date-time to another.',
+      additionalProperties: false,
+      required: ['from', 'to', 'timezone'],
+      properties: {
+        name: windowCommon.name,
+        from: { ...ref('localDateTime'), description: `Start, inclusive: ${LOCAL_DATE_TIME_FORM}.` },
+        to: { ...ref('localDateTime'), description: `End, exclusive: ${LOCAL_DATE_TIME_FORM}.` },
+        timezone: windowCommon.timezone,
+      },
+    },
+    rruleWindow: {
+      type: 'object',
+      description: 'A recurring window: each occurrence of the RFC 5545 rule starts a window of duration.',
+      additionalProperties: false,
+      required: ['rrule', 'duration', 'timezone'],
+      properties: {
+        name: windowCommon.name,
+        rrule: { type: 'string', minLength: 1, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
+        duration: { ...ref('duration'), description: `How long each occurrence lasts: ${DURATION_FORM}.` },
+        timezone: windowCommon.timezone,
+      },
+    },
+    freezeWindow: {
+      description: 'A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.',
+      if: { type: 'object', required: ['rrule'] },
+      then: ref('rruleWindow'),
+      else: {
+        if: { type: 'object', anyOf: [{ required: ['from'] }, { required: ['to'] }] },
+        then: ref('rangeWindow'),
+        else: ref('dailyWindow'),
+      },
+    },
+    environment: {
+      type: 'object',
+      description: 'A stage of the promotion path and the rules a release must meet to enter it.',
+      additionalProperties: false,
+      required: ['name'],
+      properties: {
+        name: { ...name, description: 'The stage name, e.g. DEV, PRE_PROD, PROD.' },
+        github: {
+          type: ['string', 'array'],
+          minLength: 1,
+          items: { type: 'string', minLength: 1 },
+          minItems: 1,
+          uniqueItems: true,
+          description: 'GitHub environment name(s) this stage covers; defaults to the stage name.',
+        },
+        refs: {
+          type: 'array',
+          items: { type: 'string', minLength: 1 },
+          minItems: 1,
+          uniqueItems: true,
+          description: 'Ref patterns a release must match, e.g. "refs/tags/v*"; any ref when left out.',
+        },
+        minApprovals: { type: 'integer', minimum: 0, description: 'Distinct approvals needed (default 0).' },
+        approvals: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            excludeAuthor: { type: 'boolean', description: "The author's and the deployer's own approvals do not count (default true)." },
+            fromTeams: names('Approvals count only from members of these teams.'),
+          },
+        },
+        requiredReviewers: {
+          type: 'array',
+          description: 'Changes to these paths need an approval from one of these teams.',
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['paths', 'teams'],
+            properties: {
+              paths: { ...names('Glob patterns of changed files.'), minItems: 1 },
+              teams: { ...names('Teams whose members may give the approval.'), minItems: 1 },
+            },
+          },
+        },
+        minScore: { type: 'number', minimum: 0, maximum: 100, description: 'Minimum evidence score (0-100); not checked when left out.' },
+        requiredChecks: names('Check runs or commit statuses that must have passed.'),
+        requiredEvidence: {
+          type: 'array',
+          items: { enum: [...EVIDENCE_KINDS] },
+          uniqueItems: true,
+          description: 'Evidence kinds that must be present.',
+        },
+        soak: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['minutes'],
+          properties: {
+            minutes: { type: 'integer', minimum: 0, description: 'Minutes the same release must have run in the previous stage.' },
+          },
+        },
+        freezeWindows: { type: 'array', items: ref('freezeWindow'), description: 'Times no deployment enters this stage.' },
+        deployDuration: { ...ref('duration'), description: `How long a deploy runs (default 0s): ${DURATION_FORM}.` },
+        onBlocked: { enum: ['wait', 'reject'], description: 'wait: hold the deployment until it clears (default); reject: reject it at once.' },
+        autoPromote: { type: 'boolean', description: 'Create the next stage\'s deployment when its gate allows it (default false).' },
+      },
+    },
+    scoring: {
+      type: 'object',
+      description: 'Weights of the evidence kinds (summing to 100) and scoring settings.',
+      additionalProperties: false,
+      properties: {
+        ...Object.fromEntries(
+          EVIDENCE_KINDS.map((kind) => [kind, { type: 'integer', minimum: 0, maximum: 100, description: `Weight of ${kind}.` }]),
+        ),
+        warnScore: {
+          type: 'number',
+          minimum: 0,
+          maximum: 100,
+          description: 'Scores from warnScore up to a stage\'s minScore need an override team\'s approval instead of blocking.',
+        },
+        coverageTarget: { type: 'number', minimum: 0, maximum: 100, description: 'Line coverage (percent) earning full marks (default 80).' },
+        allowedSarifLevels: {
+          type: 'array',
+          items: { enum: ['error', 'warning', 'note', 'none'] },
+          uniqueItems: true,
+          description: 'SARIF levels that cost no points (default [note, none]).',
+        },
+        backupMaxAge: { ...ref('duration'), description: `A backup record older than this does not count (default 24h): ${DURATION_FORM}.` },
+      },
+    },
+    overrides: {
+      type: 'object',
+      description: 'Who may grant an exception to the rules, and how.',
+      additionalProperties: false,
+      properties: {
+        teams: names('Teams whose members may grant an override.'),
+        secondApprover: { type: 'boolean', description: 'A second member must confirm an override (default false).' },
+        expires: { ...ref('duration'), description: `How long an override stays usable (default 24h): ${DURATION_FORM}.` },
+      },
+    },
+    policyV1: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version', 'environments'],
+      properties: {
+        $schema: { type: 'string' },
+        version: { const: 1, description: 'The policy format version: 1.' },
+        environments: {
+          type: 'array',
+          minItems: 1,
+          items: ref('environment'),
+          description: 'The promotion path, in order.',
+        },
+        scoring: ref('scoring'),
+        overrides: ref('overrides'),
+        strict: { type: 'boolean', description: 'Reject environments the policy does not name instead of approving them as ungated (default false).' },
+      },
+    },
+    auroraPolicy: {
+      type: 'object',
+      description: 'The Aurora format: stages DEV, PRE_PROD, PROD; the rules apply to PROD, freeze windows to their env.',
+      additionalProperties: false,
+      required: ['policy'],
+      properties: {
+        $schema: { type: 'string' },
+        policy: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            minApprovals: { type: 'integer', minimum: 0, description: 'Approvals needed to enter PROD.' },
+            minScore: { type: 'number', minimum: 0, maximum: 100, description: 'Evidence score needed to enter PROD.' },
+            freezeWindows: {
+              type: 'array',
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['env', 'start', 'end', 'timezone'],
+                properties: {
+                  env: { enum: ['DEV', 'PRE_PROD', 'PROD'], description: 'The stage the window applies to.' },
+                  ...dailyWindowProperties,
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+/** The text of `policy.schema.json`: 2-space JSON with a trailing newline. */
+export function renderPolicySchema(): string {
+  return `${JSON.stringify(policySchema, null, 2)}\n`;
+}
