@@ -239,6 +239,8 @@ export interface Decision {
   breakdown: Record<string, ScoreComponent | number>;
   /** For `wait`: the earliest instant a clock-bound rule clears (ISO-8601), else null. */
   clearsAt: string | null;
-  /** Overrides that this decision used. */
+  /** For `wait`: the earliest instant a clock-bound rule clears, when the gate should look again. */
+  recheckAt: string | null;
+  /** Overrides that this decision used (spent only when the decision is `allow`). */
   overridesUsed: string[];
 }
