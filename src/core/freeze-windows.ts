@@ -1,0 +1,588 @@
+/**
+ * Freeze windows: when a stage must not be deployed to (SPEC section 3, rule 6).
+ *
+ * Every window is computed in its own time zone. Start instants are inclusive, end
+ * instants exclusive. DST rules (see `local-time.ts`):
+ * - a wall-clock time skipped by a spring-forward change moves to the first instant after
+ *   the gap (the instant of the change);
+ * - a wall-clock time that occurs twice (fall-back) starts a window at its FIRST
+ *   occurrence and ends a window at its SECOND occurrence, so a window is never shortened;
+ * - a daily window that lies wholly inside a spring-forward gap does not happen that day.
+ *
+ * Overlapping and back-to-back windows merge into one freeze.
+ */
+import rrulePackage from 'rrule';
+import type { Options, RRule as RRuleInstance } from 'rrule';
+import type { DailyFreezeWindow, FreezeWindow, RangeFreezeWindow, RRuleFreezeWindow, Weekday } from './types.js';
+import { WEEKDAYS } from './types.js';
+import {
+  DAY_MS,
+  HOUR_MS,
+  MINUTE_MS,
+  SECOND_MS,
+  assertTimeZone,
+  instantToLocal,
+  localToInstant,
+  parseClockTime,
+  parseLocalDateTime,
+} from './local-time.js';
+
+const { RRule } = rrulePackage;
+
+/** A merged freeze: `[start, end)` and the names of the windows it is made of (policy order). */
+export interface FreezeInterval {
+  start: Date;
+  end: Date;
+  windows: string[];
+}
+
+/** Whether `t` is frozen, until when, and which freeze comes next. */
+export interface FreezeStatus {
+  frozen: boolean;
+  /** The window covering `t`: the one that started first; on a tie, the first listed in the policy. */
+  window: string | null;
+  /** End of the merged freeze covering `t`. */
+  until: Date | null;
+  /** The next freeze starting after `t` (after `until` when frozen); `end` is its merged end. */
+  next: { window: string; start: Date; end: Date } | null;
+}
+
+/** A freeze window the engine cannot read (bad time, zone or recurrence). */
+export class FreezeWindowError extends Error {
+  readonly window: string;
+  constructor(window: string, problem: string, options?: { cause?: unknown }) {
+    super(`Freeze window "${window}": ${problem}`, options);
+    this.name = 'FreezeWindowError';
+    this.window = window;
+  }
+}
+
+/** How far the engine follows a freeze or looks for the next one (ranges are found at any distance). */
+export const DEFAULT_HORIZON_DAYS = 400;
+/** Recurrences as sparse as yearly or monthly are looked for this far ahead (a 29 February rule). */
+const SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
+/** A recurrence producing more occurrences than this in one look-up is refused (fail closed). */
+const MAX_OCCURRENCES_PER_LOOKUP = 50_000;
+/** earliestDeployStart gives up (fail closed) after this many freezes in a row. */
+const MAX_DEPLOY_STEPS = 20_000;
+
+interface Occurrence {
+  start: number;
+  end: number;
+  source: Source;
+}
+
+/** How one kind of window produces its occurrences; shared by identical windows. */
+interface Engine {
+  /** Pushes every occurrence with `start < to && end > from`. */
+  collect(from: number, to: number, source: Source, out: Occurrence[]): void;
+  /** Earliest start strictly after `after` when the engine knows it directly (ranges), else undefined. */
+  directNextStart?(after: number): number | null;
+  /** How far ahead this window's next occurrence can lie. */
+  horizonDays: number;
+}
+
+interface Source {
+  index: number;
+  name: string;
+  engine: Engine;
+}
+
+// ---------------------------------------------------------------------------------------
+// Daily windows
+
+const WEEKDAY_INDEX = new Map<string, number>(WEEKDAYS.map((day, index) => [day, index]));
+const MEMO_LIMIT = 4096;
+
+class DailyEngine implements Engine {
+  readonly horizonDays = DEFAULT_HORIZON_DAYS;
+  private readonly dayMask: boolean[];
+  private readonly startLocal: number;
+  private readonly endLocal: number;
+  private readonly memo = new Map<number, readonly [number, number] | null>();
+  private readonly timeZone: string;
+
+  constructor(window: DailyFreezeWindow, name: string) {
+    const start = parseClockTime(window.start);
+    if (start === null) throw new FreezeWindowError(name, `start "${String(window.start)}" is not a time of day: use HH:MM or HH:MM:SS.`);
+    const end = parseClockTime(window.end, true);
+    if (end === null) throw new FreezeWindowError(name, `end "${String(window.end)}" is not a time of day: use HH:MM or HH:MM:SS.`);
+    checkZone(window.timezone, name);
+    this.timeZone = window.timezone;
+    const days: readonly Weekday[] = Array.isArray(window.days) && window.days.length > 0 ? window.days : WEEKDAYS;
+    this.dayMask = WEEKDAYS.map(() => false);
+    for (const day of days) {
+      const index = WEEKDAY_INDEX.get(day);
+      if (index === undefined) throw new FreezeWindowError(name, `"${String(day)}" is not a day: use ${WEEKDAYS.join(', ')}.`);
+      this.dayMask[index] = true;
+    }
+    this.startLocal = start * SECOND_MS;
+    // An end at or before the start is on the next day (a window across midnight).
+    this.endLocal = end * SECOND_MS + (end <= start ? DAY_MS : 0);
+  }
+
+  /** The occurrence starting on local day `day` (days since 1970-01-01), if any. */
+  private occurrence(day: number): readonly [number, number] | null {
+    let found = this.memo.get(day);
+    if (found === undefined) {
+      const midnight = day * DAY_MS;
+      const start = localToInstant(midnight + this.startLocal, this.timeZone, 'earlier');
+      const end = localToInstant(midnight + this.endLocal, this.timeZone, 'later');
+      found = end > start ? [start, end] : null;
+      if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+      this.memo.set(day, found);
+    }
+    return found;
+  }
+
+  collect(from: number, to: number, source: Source, out: Occurrence[]): void {
+    // A window lasts at most 24 hours plus a DST change, so one starting two local days
+    // before `from` is the earliest that can reach it.
+    const firstDay = Math.floor(instantToLocal(from, this.timeZone) / DAY_MS) - 2;
+    const lastDay = Math.floor(instantToLocal(to, this.timeZone) / DAY_MS) + 1;
+    for (let day = firstDay; day <= lastDay; day++) {
+      // 1970-01-01 was a Thursday.
+      if (!this.dayMask[(((day + 4) % 7) + 7) % 7]) continue;
+      const occurrence = this.occurrence(day);
+      if (occurrence !== null && occurrence[0] < to && occurrence[1] > from) {
+        out.push({ start: occurrence[0], end: occurrence[1], source });
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Range windows
+
+class RangeEngine implements Engine {
+  readonly horizonDays = DEFAULT_HORIZON_DAYS;
+  private readonly start: number;
+  private readonly end: number;
+
+  constructor(window: RangeFreezeWindow, name: string) {
+    const from = parseLocalDateTime(window.from);
+    if (from === null) throw new FreezeWindowError(name, `from "${String(window.from)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+    const to = parseLocalDateTime(window.to);
+    if (to === null) throw new FreezeWindowError(name, `to "${String(window.to)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+    if (to <= from) throw new FreezeWindowError(name, `to "${window.to}" is not after from "${window.from}".`);
+    checkZone(window.timezone, name);
+    this.start = localToInstant(from, window.timezone, 'earlier');
+    this.end = localToInstant(to, window.timezone, 'later');
+  }
+
+  collect(from: number, to: number, source: Source, out: Occurrence[]): void {
+    if (this.end > this.start && this.start < to && this.end > from) out.push({ start: this.start, end: this.end, source });
+  }
+
+  directNextStart(after: number): number | null {
+    return this.start > after && this.end > this.start ? this.start : null;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Recurrence (RFC 5545 RRULE) windows
+
+/** Recurrences without DTSTART are anchored here (local time of the window's zone). */
+const DEFAULT_RRULE_ANCHOR = Date.UTC(2000, 0, 1);
+
+/** How many periods one shifted rule serves before a later anchor is used. */
+const PERIODS_PER_ANCHOR: Record<number, number> = { 0: 1, 1: 12, 2: 8, 3: 32, 4: 48, 5: 240, 6: 600 };
+
+class RRuleEngine implements Engine {
+  readonly horizonDays: number;
+  private readonly timeZone: string;
+  private readonly durationMs: number;
+  private readonly name: string;
+  private readonly text: string;
+  /** Options with every default that depends on DTSTART written out, so the rule can be re-anchored. */
+  private readonly explicit: Partial<Options>;
+  private readonly original: RRuleInstance;
+  private readonly baseStart: number;
+  private readonly shiftable: boolean;
+  private readonly shifted = new Map<number, RRuleInstance>();
+
+  constructor(window: RRuleFreezeWindow, name: string) {
+    this.name = name;
+    this.text = String(window.rrule);
+    checkZone(window.timezone, name);
+    this.timeZone = window.timezone;
+    if (typeof window.durationMs !== 'number' || !Number.isFinite(window.durationMs) || window.durationMs <= 0) {
+      throw new FreezeWindowError(name, `durationMs must be a positive number of milliseconds, not ${String(window.durationMs)}.`);
+    }
+    this.durationMs = window.durationMs;
+
+    let parsed: Partial<Options>;
+    try {
+      parsed = RRule.parseString(this.text.trim());
+    } catch (error) {
+      throw new FreezeWindowError(name, `rrule "${this.text}" cannot be read: ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+    }
+    if (parsed.freq === undefined || parsed.freq === null) throw new FreezeWindowError(name, `rrule "${this.text}" has no FREQ.`);
+
+    const options: Partial<Options> = { ...parsed, tzid: null };
+    options.dtstart = new Date(this.localDtstart(parsed));
+    if (parsed.until) options.until = new Date(this.localUntil(parsed.until));
+
+    let original: RRuleInstance;
+    try {
+      original = new RRule(options, true);
+    } catch (error) {
+      throw new FreezeWindowError(name, `rrule "${this.text}" cannot be used: ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+    }
+    this.original = original;
+    this.baseStart = options.dtstart.getTime();
+
+    // Defaults RRULE takes from DTSTART (the day of the month, the weekday, the time of
+    // day) are written out so that moving DTSTART forward keeps the same occurrences.
+    const explicit: Partial<Options> = { ...options };
+    const full = original.options;
+    if (parsed.bymonth == null && full.bymonth != null && full.bymonth.length > 0) explicit.bymonth = full.bymonth;
+    if (parsed.bymonthday == null && parsed.bynmonthday == null && full.bymonthday != null && full.bymonthday.length > 0) explicit.bymonthday = full.bymonthday;
+    if (parsed.byweekday == null && full.byweekday != null && full.byweekday.length > 0) explicit.byweekday = full.byweekday;
+    if (parsed.byhour == null && full.byhour != null && full.byhour.length > 0) explicit.byhour = full.byhour;
+    if (parsed.byminute == null && full.byminute != null && full.byminute.length > 0) explicit.byminute = full.byminute;
+    if (parsed.bysecond == null && full.bysecond != null && full.bysecond.length > 0) explicit.bysecond = full.bysecond;
+    explicit.wkst = full.wkst;
+    this.explicit = explicit;
+    // COUNT counts from DTSTART, and BYEASTER or BYWEEKNO periods do not line up with the
+    // anchors below: such rules are always expanded from their own DTSTART.
+    this.shiftable = (parsed.count == null) && parsed.byeaster == null && parsed.byweekno == null;
+    this.horizonDays = full.freq <= RRule.MONTHLY ? SPARSE_RRULE_HORIZON_DAYS : DEFAULT_HORIZON_DAYS;
+  }
+
+  /** DTSTART as local milliseconds of the window's zone. */
+  private localDtstart(parsed: Partial<Options>): number {
+    if (!parsed.dtstart) return DEFAULT_RRULE_ANCHOR;
+    const fields = parsed.dtstart.getTime();
+    if (/DTSTART(?:;[^:\n]*)?:\d{8}T\d{6}Z/i.test(this.text)) return instantToLocal(fields, this.timeZone);
+    if (parsed.tzid && parsed.tzid !== this.timeZone) {
+      checkZone(parsed.tzid, this.name);
+      return instantToLocal(localToInstant(fields, parsed.tzid, 'earlier'), this.timeZone);
+    }
+    return fields;
+  }
+
+  /** UNTIL as local milliseconds of the window's zone (an UNTIL in UTC is an instant). */
+  private localUntil(until: Date): number {
+    if (/UNTIL=\d{8}T\d{6}Z/i.test(this.text)) return instantToLocal(until.getTime(), this.timeZone);
+    return until.getTime();
+  }
+
+  /** A rule with the same occurrences as the original from local time `from` on, anchored close to it. */
+  private ruleFor(from: number): RRuleInstance {
+    if (!this.shiftable || from <= this.baseStart) return this.original;
+    const anchor = this.anchorBefore(from);
+    if (anchor <= this.baseStart) return this.original;
+    let rule = this.shifted.get(anchor);
+    if (rule === undefined) {
+      rule = new RRule({ ...this.explicit, dtstart: new Date(anchor) }, true);
+      if (this.shifted.size >= 64) this.shifted.clear();
+      this.shifted.set(anchor, rule);
+    }
+    return rule;
+  }
+
+  /** The start of a whole period of the recurrence at or before `from` (local milliseconds). */
+  private anchorBefore(from: number): number {
+    const base = new Date(this.baseStart);
+    const at = new Date(from);
+    const freq = this.original.options.freq;
+    const interval = Math.max(1, this.original.options.interval);
+    const step = Math.max(1, Math.floor((PERIODS_PER_ANCHOR[freq] ?? 1) / interval));
+    const periodsBack = (elapsed: number): number => Math.floor(Math.floor(elapsed / interval) / step) * step * interval;
+    switch (freq) {
+      case RRule.YEARLY: {
+        const years = periodsBack(at.getUTCFullYear() - base.getUTCFullYear());
+        return dateUtc(base.getUTCFullYear() + years, 0, 1);
+      }
+      case RRule.MONTHLY: {
+        const baseMonth = base.getUTCFullYear() * 12 + base.getUTCMonth();
+        const month = baseMonth + periodsBack(at.getUTCFullYear() * 12 + at.getUTCMonth() - baseMonth);
+        return dateUtc(Math.floor(month / 12), month % 12, 1);
+      }
+      case RRule.WEEKLY: {
+        const baseDay = Math.floor(this.baseStart / DAY_MS);
+        // RRULE weeks start on WKST (0 = Monday); 1970-01-01 was a Thursday (3).
+        const weekStart = baseDay - ((((baseDay + 3) % 7) + 7 - this.original.options.wkst) % 7);
+        const weeks = periodsBack(Math.floor((Math.floor(from / DAY_MS) - weekStart) / 7));
+        return (weekStart + weeks * 7) * DAY_MS;
+      }
+      case RRule.DAILY:
+        return fixedAnchor(this.baseStart, from, DAY_MS, periodsBack);
+      case RRule.HOURLY:
+        return fixedAnchor(this.baseStart, from, HOUR_MS, periodsBack);
+      case RRule.MINUTELY:
+        return fixedAnchor(this.baseStart, from, MINUTE_MS, periodsBack);
+      default:
+        return fixedAnchor(this.baseStart, from, SECOND_MS, periodsBack);
+    }
+  }
+
+  collect(from: number, to: number, source: Source, out: Occurrence[]): void {
+    // Local times differ from instants by the zone's offset (under a day); widen by a day
+    // on both sides and filter exactly below.
+    const localFrom = instantToLocal(from - this.durationMs, this.timeZone) - DAY_MS;
+    const localTo = instantToLocal(to, this.timeZone) + DAY_MS;
+    let truncated = false;
+    const starts = this.ruleFor(localFrom).between(new Date(localFrom), new Date(localTo), true, (_date, count) => {
+      if (count >= MAX_OCCURRENCES_PER_LOOKUP) {
+        truncated = true;
+        return false;
+      }
+      return true;
+    });
+    if (truncated) {
+      throw new FreezeWindowError(this.name, `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`);
+    }
+    for (const local of starts) {
+      const start = localToInstant(local.getTime(), this.timeZone, 'earlier');
+      const end = start + this.durationMs;
+      if (start < to && end > from) out.push({ start, end, source });
+    }
+  }
+}
+
+function dateUtc(year: number, month: number, day: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month, day);
+  return date.getTime();
+}
+
+function fixedAnchor(baseStart: number, from: number, unit: number, periodsBack: (elapsed: number) => number): number {
+  const baseUnit = Math.floor(baseStart / unit);
+  return (baseUnit + periodsBack(Math.floor(from / unit) - baseUnit)) * unit;
+}
+
+// ---------------------------------------------------------------------------------------
+// Compilation (cached: a policy's windows are evaluated again and again)
+
+const engines = new Map<string, Engine>();
+const ENGINE_CACHE_LIMIT = 512;
+
+function checkZone(timeZone: string, name: string): void {
+  try {
+    assertTimeZone(timeZone);
+  } catch (error) {
+    throw new FreezeWindowError(name, error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+function engineKey(window: FreezeWindow, name: string): string {
+  switch (window?.kind) {
+    case 'daily':
+      return JSON.stringify(['daily', name, window.timezone, window.start, window.end, window.days]);
+    case 'range':
+      return JSON.stringify(['range', name, window.timezone, window.from, window.to]);
+    case 'rrule':
+      return JSON.stringify(['rrule', name, window.timezone, window.rrule, window.durationMs]);
+    default:
+      return '';
+  }
+}
+
+function compile(windows: readonly FreezeWindow[]): Source[] {
+  if (!Array.isArray(windows)) throw new TypeError('Freeze windows must be an array.');
+  return windows.map((window, index) => {
+    const name = typeof window?.name === 'string' && window.name !== '' ? window.name : `#${index + 1}`;
+    const key = engineKey(window, name);
+    let engine = key === '' ? undefined : engines.get(key);
+    if (engine === undefined) {
+      engine = newEngine(window, name);
+      if (engines.size >= ENGINE_CACHE_LIMIT) engines.clear();
+      engines.set(key, engine);
+    }
+    return { index, name, engine };
+  });
+}
+
+function newEngine(window: FreezeWindow, name: string): Engine {
+  switch (window?.kind) {
+    case 'daily':
+      return new DailyEngine(window, name);
+    case 'range':
+      return new RangeEngine(window, name);
+    case 'rrule':
+      return new RRuleEngine(window, name);
+    default:
+      throw new FreezeWindowError(name, `kind "${String((window as { kind?: unknown } | undefined)?.kind)}" is not one of daily, range, rrule.`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Evaluation
+
+function byStart(a: Occurrence, b: Occurrence): number {
+  return a.start - b.start || a.source.index - b.source.index;
+}
+
+function collect(sources: readonly Source[], from: number, to: number): Occurrence[] {
+  const out: Occurrence[] = [];
+  for (const source of sources) source.engine.collect(from, to, source, out);
+  return out;
+}
+
+/** The end of the merged freeze that runs through instant `end`, followed at most to `limit`. */
+function followForward(sources: readonly Source[], end: number, limit: number, members?: Occurrence[]): number {
+  let current = end;
+  while (current <= limit) {
+    const touching = collect(sources, current, current + 1);
+    if (touching.length === 0) break;
+    for (const occurrence of touching) {
+      members?.push(occurrence);
+      if (occurrence.end > current) current = occurrence.end;
+    }
+  }
+  return current;
+}
+
+/** The start of the merged freeze that runs through instant `start`, followed at most to `limit`. */
+function followBackward(sources: readonly Source[], start: number, limit: number, members?: Occurrence[]): number {
+  let current = start;
+  while (current >= limit) {
+    const touching = collect(sources, current - 1, current).filter((occurrence) => occurrence.start < current);
+    if (touching.length === 0) break;
+    for (const occurrence of touching) {
+      members?.push(occurrence);
+      if (occurrence.start < current) current = occurrence.start;
+    }
+  }
+  return current;
+}
+
+function toTime(value: Date, what: string): number {
+  const time = value instanceof Date ? value.getTime() : Number.NaN;
+  if (Number.isNaN(time)) throw new TypeError(`${what} is not a valid Date.`);
+  return time;
+}
+
+function namesInPolicyOrder(occurrences: readonly Occurrence[]): string[] {
+  const sources = [...new Set(occurrences.map((occurrence) => occurrence.source))].sort((a, b) => a.index - b.index);
+  return [...new Set(sources.map((source) => source.name))];
+}
+
+/**
+ * The merged freezes (overlapping and back-to-back windows merge) that intersect
+ * `[from, to)`. Each is reported whole, even where it reaches beyond `from` or `to`; a
+ * freeze is followed at most {@link DEFAULT_HORIZON_DAYS} days beyond the range.
+ */
+export function freezeIntervals(windows: FreezeWindow[], from: Date, to: Date): FreezeInterval[] {
+  const fromMs = toTime(from, 'from');
+  const toMs = toTime(to, 'to');
+  const sources = compile(windows);
+  if (toMs <= fromMs) return [];
+  const occurrences = collect(sources, fromMs, toMs).sort(byStart);
+  if (occurrences.length === 0) return [];
+
+  const horizon = DEFAULT_HORIZON_DAYS * DAY_MS;
+  const first = occurrences[0] as Occurrence;
+  followBackward(sources, first.start, fromMs - horizon, occurrences);
+  const lastEnd = Math.max(...occurrences.map((occurrence) => occurrence.end));
+  followForward(sources, lastEnd, toMs + horizon, occurrences);
+  occurrences.sort(byStart);
+
+  const merged: Array<{ start: number; end: number; members: Occurrence[] }> = [];
+  for (const occurrence of occurrences) {
+    const last = merged.at(-1);
+    if (last !== undefined && occurrence.start <= last.end) {
+      last.end = Math.max(last.end, occurrence.end);
+      last.members.push(occurrence);
+    } else {
+      merged.push({ start: occurrence.start, end: occurrence.end, members: [occurrence] });
+    }
+  }
+  return merged.map((interval) => ({
+    start: new Date(interval.start),
+    end: new Date(interval.end),
+    windows: namesInPolicyOrder(interval.members),
+  }));
+}
+
+/** The earliest occurrence start strictly after `after`, with the window it belongs to. */
+function nextStart(sources: readonly Source[], after: number): Occurrence | null {
+  let best: Occurrence | null = null;
+  const scanned: Source[] = [];
+  for (const source of sources) {
+    const direct = source.engine.directNextStart?.(after);
+    if (direct === undefined) scanned.push(source);
+    else if (direct !== null && (best === null || direct < best.start)) best = { start: direct, end: direct, source };
+  }
+  // Look ahead in growing steps so a near window costs little and a far one is still found.
+  let from = after;
+  for (const days of [2, 9, 40, DEFAULT_HORIZON_DAYS, SPARSE_RRULE_HORIZON_DAYS]) {
+    const active = scanned.filter((source) => source.engine.horizonDays >= days);
+    if (active.length === 0) break;
+    const to = after + days * DAY_MS;
+    for (const occurrence of collect(active, from, to)) {
+      if (occurrence.start > after && (best === null || byStart(occurrence, best) < 0)) best = occurrence;
+    }
+    if (best !== null && best.start < to) break;
+    from = to;
+  }
+  return best;
+}
+
+/**
+ * Whether instant `t` falls in a freeze, when that (merged) freeze ends, and the next
+ * freeze after it. Windows that started before `t` are found (a daily window that began
+ * yesterday, a long recurrence, a multi-week range); the next freeze is looked for
+ * {@link DEFAULT_HORIZON_DAYS} days ahead (8 years for yearly and monthly recurrences,
+ * any distance for ranges).
+ */
+export function freezeStatus(windows: FreezeWindow[], t: Date): FreezeStatus {
+  const at = toTime(t, 't');
+  const sources = compile(windows);
+  const limit = at + DEFAULT_HORIZON_DAYS * DAY_MS;
+  const covering = collect(sources, at, at + 1).sort(byStart);
+  const first = covering[0];
+  let until: number | null = null;
+  if (first !== undefined) {
+    until = followForward(sources, Math.max(...covering.map((occurrence) => occurrence.end)), limit);
+  }
+  const upcoming = nextStart(sources, until ?? at);
+  let next: FreezeStatus['next'] = null;
+  if (upcoming !== null) {
+    const starting = collect(sources, upcoming.start, upcoming.start + 1);
+    const end = followForward(sources, Math.max(...starting.map((occurrence) => occurrence.end)), upcoming.start + DEFAULT_HORIZON_DAYS * DAY_MS);
+    next = { window: upcoming.source.name, start: new Date(upcoming.start), end: new Date(end) };
+  }
+  return {
+    frozen: first !== undefined,
+    window: first?.source.name ?? null,
+    until: until === null ? null : new Date(until),
+    next,
+  };
+}
+
+/**
+ * The earliest instant `s >= t` at which a deploy lasting `durationMs` can start without
+ * overlapping any freeze, i.e. `[s, s + durationMs)` meets no window (a deploy of zero
+ * duration still needs `s` itself to be free). `blockedBy` names the windows that pushed
+ * the start later, in policy order. Null when no such instant exists within `horizonDays`
+ * of `t` (the gate fails closed).
+ */
+export function earliestDeployStart(
+  windows: FreezeWindow[],
+  t: Date,
+  durationMs: number,
+  horizonDays: number = DEFAULT_HORIZON_DAYS,
+): { start: Date; blockedBy: string[] } | null {
+  const at = toTime(t, 't');
+  if (typeof durationMs !== 'number' || !Number.isFinite(durationMs) || durationMs < 0) {
+    throw new RangeError(`durationMs must be a finite number of milliseconds, at least 0, not ${String(durationMs)}.`);
+  }
+  if (typeof horizonDays !== 'number' || !(horizonDays >= 0) || !Number.isFinite(horizonDays)) {
+    throw new RangeError(`horizonDays must be a finite number of days, at least 0, not ${String(horizonDays)}.`);
+  }
+  const sources = compile(windows);
+  const limit = at + horizonDays * DAY_MS;
+  const span = Math.max(durationMs, 1);
+  const blockers: Occurrence[] = [];
+  let start = at;
+  for (let step = 0; step < MAX_DEPLOY_STEPS && start <= limit; step++) {
+    const overlapping = collect(sources, start, start + span);
+    if (overlapping.length === 0) return { start: new Date(start), blockedBy: namesInPolicyOrder(blockers) };
+    blockers.push(...overlapping);
+    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit);
+  }
+  return null;
+}
