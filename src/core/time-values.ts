@@ -82,18 +82,24 @@ function knownZones(): readonly string[] {
  * ignore daylight saving time.
  */
 export function validateTimeZone(value: unknown): string | null {
-  if (typeof value !== 'string') return `${quote(value)} is not ${TIME_ZONE_FORM}`;
-  const bad = (hint?: string): string =>
-    `${quote(value)} is not ${TIME_ZONE_FORM}${hint === undefined ? '' : `; did you mean "${hint}"?`}`;
-  if (!ZONE_NAME.test(value)) return bad();
+  const problem = checkTimeZone(value);
+  if (problem === null) return null;
+  return problem.suggestion === undefined ? problem.message : `${problem.message}; did you mean "${problem.suggestion}"?`;
+}
+
+/** Like {@link validateTimeZone}, with the near-miss suggestion kept apart from the message. */
+export function checkTimeZone(value: unknown): { message: string; suggestion?: string } | null {
+  const message = `${quote(value)} is not ${TIME_ZONE_FORM}`;
+  if (typeof value !== 'string' || !ZONE_NAME.test(value)) return { message };
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
-    return bad(suggestTimeZone(value));
+    const suggestion = suggestTimeZone(value);
+    return suggestion === undefined ? { message } : { message, suggestion };
   }
-  if (resolved !== value && resolved.toLowerCase() === value.toLowerCase()) return bad(resolved);
+  if (resolved !== value && resolved.toLowerCase() === value.toLowerCase()) return { message, suggestion: resolved };
   return null;
 }
 
