@@ -412,8 +412,19 @@ class Loader {
       (e) => e.instancePath === '' && e.keyword === 'additionalProperties' && suggest(String(e.params.additionalProperty), ['policy']) === 'policy',
     );
     const valueErrorAt = new Set<string>();
+    const missing = new Map<string, string[]>();
+    for (const e of errors) {
+      if (e.keyword !== 'required') continue;
+      missing.set(e.instancePath, [...(missing.get(e.instancePath) ?? []), String(e.params.missingProperty)]);
+    }
     for (const e of errors) {
       if (auroraTypo && e.instancePath === '' && e.keyword === 'required') continue;
+      if (e.keyword === 'required') {
+        const keys = missing.get(e.instancePath);
+        if (keys === undefined) continue;
+        missing.delete(e.instancePath);
+        e.params.missingProperty = keys;
+      }
       const p = this.translate(e);
       if (!p) continue;
       if (['type', 'minimum', 'maximum', 'enum', 'const', 'minLength'].includes(e.keyword)) {
@@ -453,7 +464,7 @@ class Loader {
         const candidates = segs.length === 0 ? [...keys, 'policy'] : keys;
         const suggestion = suggest(key, candidates);
         const windowKind = parent.description === undefined ? undefined : WINDOW_KINDS[parent.description];
-        let message = `unknown key "${key}" in ${this.where(segs)}`;
+        let message = `unknown key "${key}" ${segs.length === 0 ? 'at the top level' : `in ${this.where(segs)}`}`;
         if (windowKind !== undefined) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
         else if (suggestion === undefined) message += `; expected one of ${keys.join(', ')}`;
         const p: Problem = { offset: this.keyOffset([...segs, key]), path: pathString([...segs, key]), message };
@@ -462,13 +473,14 @@ class Loader {
         return p;
       }
       case 'required': {
-        const missing = String(e.params.missingProperty);
+        const missing = ([] as unknown[]).concat(e.params.missingProperty).map(String);
         const what = segs.length === 0 ? 'the policy' : this.where(segs);
-        const shown = missing === 'version' ? 'version: 1' : missing;
+        const shown = missing.map((k) => `"${k === 'version' ? 'version: 1' : k}"`);
         const windowKind = parent.description === undefined ? undefined : WINDOW_KINDS[parent.description];
-        let message = `${what} is missing "${shown}"`;
+        const list = shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]!}`;
+        let message = `${what} is missing ${list}`;
         if (windowKind !== undefined) message += ` (${windowKind.replace(/^an? /, '')}s need ${this.requiredOf(parent)})`;
-        return { offset: this.keyOffset(segs), path, message, expected: shown };
+        return { offset: this.keyOffset(segs), path, message, expected: missing.join(', ') };
       }
       case 'type':
       case 'minimum':
