@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
 import { StoreError, type DatabaseProvider } from './types.js';
 
@@ -65,19 +66,31 @@ export async function ensureDatabaseDirectory(parsed: ParsedDatabaseUrl): Promis
   }
 }
 
+export interface AdapterHandle {
+  factory: SqlMigrationAwareDriverAdapterFactory & (PrismaLibSql | PrismaPg);
+  /** Ends the connection pool the handle owns (PostgreSQL); the Prisma client does not. */
+  dispose(): Promise<void>;
+}
+
 /** The Prisma driver adapter for a parsed URL. */
-export function createAdapterFactory(parsed: ParsedDatabaseUrl): SqlMigrationAwareDriverAdapterFactory & (PrismaLibSql | PrismaPg) {
+export function createAdapter(parsed: ParsedDatabaseUrl): AdapterHandle {
   if (parsed.provider === 'sqlite') {
-    return new PrismaLibSql({ url: `file:${parsed.file ?? ''}` });
+    return { factory: new PrismaLibSql({ url: `file:${parsed.file ?? ''}` }), dispose: async () => {} };
   }
   const schema = parsed.schema ?? 'public';
-  return new PrismaPg(
-    {
-      connectionString: parsed.connectionString,
-      // Unqualified names (the migrations' and the schema engine's) land in the chosen schema.
-      options: `-c search_path="${schema}"`,
-      max: 10,
+  const pool = new pg.Pool({
+    connectionString: parsed.connectionString,
+    // Unqualified names (the migrations' and the schema engine's) land in the chosen schema.
+    options: `-c search_path="${schema}"`,
+    max: 10,
+  });
+  let ended = false;
+  return {
+    factory: new PrismaPg(pool, { schema }),
+    dispose: async () => {
+      if (ended) return;
+      ended = true;
+      await pool.end();
     },
-    { schema },
-  );
+  };
 }

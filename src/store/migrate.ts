@@ -31,7 +31,19 @@ function loadSchemaEngineWasm(): Promise<void> {
     // tsconfig's lib has no WebAssembly declarations (no DOM); Node 24 provides it.
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     const module = await wasm.compile(await readFile(wasmPath));
-    const instance = await wasm.instantiate(module, { './schema_engine_bg.js': bg });
+    // The engine arms timers (e.g. the 10 s PostgreSQL advisory-lock timeout) and never
+    // clears them; unref them so a finished migration does not hold the process open.
+    const imports: Record<string, unknown> = { ...bg };
+    for (const [name, fn] of Object.entries(bg)) {
+      if (name.startsWith('__wbg_setTimeout_') && typeof fn === 'function') {
+        imports[name] = (...args: unknown[]) => {
+          const timer = (fn as (...a: unknown[]) => unknown)(...args);
+          (timer as { unref?: () => void } | null)?.unref?.();
+          return timer;
+        };
+      }
+    }
+    const instance = await wasm.instantiate(module, { './schema_engine_bg.js': imports });
     bg.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
   })();

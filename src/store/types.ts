@@ -380,6 +380,8 @@ export interface OpenStoreOptions {
    * (`?schema=name` selects a schema). Read `DATABASE_URL` at the edge and pass it here.
    */
   databaseUrl?: string;
+  /** The directory a relative `file:` path is resolved against (default: the process's). */
+  cwd?: string;
   log?: StoreLogger;
 }
 

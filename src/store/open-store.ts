@@ -1,0 +1,68 @@
+import process from 'node:process';
+import pg from 'pg';
+import { PrismaClient as PostgresClient } from './generated/postgresql/client.js';
+import { PrismaClient as SqliteClient } from './generated/sqlite/client.js';
+import {
+  DEFAULT_DATABASE_URL,
+  createAdapter,
+  ensureDatabaseDirectory,
+  parseDatabaseUrl,
+  type ParsedDatabaseUrl,
+} from './database-url.js';
+import { describeEngineError, loadMigrationSet, migrate } from './migrate.js';
+import { PrismaStore } from './store.js';
+import { StoreError, type OpenStoreOptions, type Store } from './types.js';
+
+/** Creates the PostgreSQL schema named in the URL, and says clearly when the server cannot be reached. */
+async function preparePostgres(parsed: ParsedDatabaseUrl): Promise<void> {
+  const client = new pg.Client({ connectionString: parsed.connectionString, connectionTimeoutMillis: 10_000 });
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new StoreError(
+      `Cannot reach PostgreSQL at ${parsed.display}: ${describeEngineError(error)}. ` +
+        'Check that the server runs and DATABASE_URL is right, or leave DATABASE_URL unset for the embedded SQLite file.',
+      'UNREACHABLE',
+    );
+  }
+  try {
+    await client.query(`CREATE SCHEMA IF NOT EXISTS "${parsed.schema ?? 'public'}"`);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Opens the record: `file:` URLs (default `file:./data/release-gate.db`, its directory
+ * created when missing) use SQLite through libsql, `postgresql://` URLs PostgreSQL through
+ * node-postgres. Applies pending migrations in-process before returning.
+ */
+export async function openStore(options: OpenStoreOptions = {}): Promise<Store> {
+  const parsed = parseDatabaseUrl(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.cwd ?? process.cwd());
+  await ensureDatabaseDirectory(parsed);
+  if (parsed.provider === 'postgresql') await preparePostgres(parsed);
+
+  const set = await loadMigrationSet(parsed.provider);
+  const migrator = createAdapter(parsed);
+  let applied: string[];
+  try {
+    applied = await migrate(migrator.factory, set);
+  } finally {
+    await migrator.dispose();
+  }
+  if (applied.length > 0) {
+    options.log?.info(`Database ${parsed.display}: applied migrations ${applied.join(', ')}`);
+  }
+
+  const { factory: adapter, dispose } = createAdapter(parsed);
+  if (parsed.provider === 'sqlite') {
+    const db = new SqliteClient({ adapter });
+    // Wait for another writer instead of failing at once; WAL lets readers run alongside.
+    await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
+    await db.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
+    return new PrismaStore(db, 'sqlite', set.names.length, dispose);
+  }
+  // The two generated clients have the same models; the store is written against one type.
+  const db = new PostgresClient({ adapter }) as unknown as SqliteClient;
+  return new PrismaStore(db, 'postgresql', set.names.length, dispose);
+}

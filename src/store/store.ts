@@ -1,0 +1,552 @@
+import { randomUUID } from 'node:crypto';
+import type {
+  Approval,
+  Delivery,
+  Deployment,
+  DeploymentStatus,
+  Evaluation,
+  Override,
+  PendingGate,
+  PrismaClient,
+  Release,
+  ReleaseEvent,
+} from './generated/sqlite/client.js';
+import type {
+  ApprovalInput,
+  ApprovalRow,
+  ApprovalSource,
+  CheckRunKey,
+  ClaimDeliveryInput,
+  CreateOverrideInput,
+  DatabaseProvider,
+  DecideGateInput,
+  DecideGateResult,
+  DeliveryClaim,
+  DeliveryRow,
+  DeploymentRow,
+  DeploymentStatusRow,
+  EvaluationRow,
+  GateDecision,
+  GateStatus,
+  ListApprovalsQuery,
+  ListDeploymentsQuery,
+  ListEvaluationsQuery,
+  ListEventsQuery,
+  ListOverridesQuery,
+  ListPendingGatesQuery,
+  OverrideRow,
+  PendingGateRow,
+  RecordDeploymentInput,
+  RecordDeploymentStatusInput,
+  RecordEvaluationInput,
+  RecordEventInput,
+  ReleaseEventRow,
+  ReleaseEventType,
+  ReleaseRow,
+  Store,
+  StoreHealth,
+  UpsertPendingGateInput,
+  UpsertReleaseInput,
+} from './types.js';
+
+/** True for Prisma's unique-constraint violation (P2002). */
+export function isUniqueViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
+}
+
+function toJson(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
+
+function fromJson(text: string | null): unknown {
+  if (text === null) return null;
+  return JSON.parse(text) as unknown;
+}
+
+function num(value: bigint): number;
+function num(value: bigint | null): number | null;
+function num(value: bigint | null): number | null {
+  return value === null ? null : Number(value);
+}
+
+/** Drops keys whose value is undefined or null, so updates keep stored values. */
+function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}
+
+const deliveryRow = (r: Delivery): DeliveryRow => ({ ...r });
+const releaseRow = (r: Release): ReleaseRow => ({ ...r });
+const statusRow = (r: DeploymentStatus): DeploymentStatusRow => ({ ...r, id: num(r.id), deploymentId: num(r.deploymentId) });
+const evaluationRow = (r: Evaluation): EvaluationRow => ({
+  ...r,
+  rules: fromJson(r.rules),
+  inputs: fromJson(r.inputs),
+  checkRunId: num(r.checkRunId),
+});
+const approvalRow = (r: Approval): ApprovalRow => ({
+  ...r,
+  environment: r.environment === '' ? null : r.environment,
+  source: r.source as ApprovalSource,
+});
+const overrideRow = (r: Override): OverrideRow => ({ ...r, rules: fromJson(r.rules) as string[] });
+const gateRow = (r: PendingGate): PendingGateRow => ({
+  ...r,
+  installationId: num(r.installationId),
+  runId: num(r.runId),
+  deploymentId: num(r.deploymentId),
+  status: r.status as GateStatus,
+  decision: r.decision as GateDecision | null,
+});
+const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as ReleaseEventType });
+
+/** The Store over a generated Prisma client (either provider: the models are identical). */
+export class PrismaStore implements Store {
+  constructor(
+    private readonly db: PrismaClient,
+    readonly provider: DatabaseProvider,
+    private readonly expectedMigrations: number,
+    private readonly onClose: () => Promise<void> = async () => {},
+  ) {}
+
+  async claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim> {
+    try {
+      await this.db.delivery.create({
+        data: { id: input.id, event: input.event, action: input.action ?? null, repo: input.repo ?? null, receivedAt: input.at },
+      });
+      return 'new';
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await this.db.delivery.update({
+        where: { id: input.id },
+        data: { redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
+      });
+      return 'duplicate';
+    }
+  }
+
+  async finishDelivery(id: string, outcome: string, at?: Date): Promise<void> {
+    await this.db.delivery.updateMany({ where: { id }, data: { outcome, finishedAt: at ?? null } });
+  }
+
+  async getDelivery(id: string): Promise<DeliveryRow | null> {
+    const row = await this.db.delivery.findUnique({ where: { id } });
+    return row === null ? null : deliveryRow(row);
+  }
+
+  async upsertRelease(input: UpsertReleaseInput): Promise<ReleaseRow> {
+    const fields = { tree: input.tree, ref: input.ref, version: input.version, tag: input.tag };
+    const where = { repo_sha: { repo: input.repo, sha: input.sha } };
+    try {
+      return releaseRow(await this.db.release.upsert({
+        where,
+        create: { repo: input.repo, sha: input.sha, ...given(fields), createdAt: input.at, updatedAt: input.at },
+        update: { ...given(fields), updatedAt: input.at },
+      }));
+    } catch (error) {
+      // Two writers inserting the same release at once: the loser updates.
+      if (!isUniqueViolation(error)) throw error;
+      return releaseRow(await this.db.release.update({ where, data: { ...given(fields), updatedAt: input.at } }));
+    }
+  }
+
+  async getRelease(repo: string, sha: string): Promise<ReleaseRow | null> {
+    const row = await this.db.release.findUnique({ where: { repo_sha: { repo, sha } } });
+    return row === null ? null : releaseRow(row);
+  }
+
+  async recordDeployment(input: RecordDeploymentInput): Promise<boolean> {
+    try {
+      await this.db.deployment.create({
+        data: {
+          id: BigInt(input.id),
+          repo: input.repo,
+          sha: input.sha,
+          ref: input.ref ?? null,
+          environment: input.environment,
+          stage: input.stage ?? null,
+          creator: input.creator ?? null,
+          createdAt: input.createdAt,
+          payload: input.payload === undefined ? null : toJson(input.payload),
+        },
+      });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async recordDeploymentStatus(input: RecordDeploymentStatusInput): Promise<boolean> {
+    try {
+      await this.db.deploymentStatus.create({
+        data: {
+          id: BigInt(input.id),
+          deploymentId: BigInt(input.deploymentId),
+          state: input.state,
+          description: input.description ?? null,
+          at: input.at,
+          deliveryId: input.deliveryId ?? null,
+        },
+      });
+      return true;
+    } catch (error) {
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]> {
+    const deployments = await this.db.deployment.findMany({
+      where: { repo: query.repo, ...given({ sha: query.sha, environment: query.environment }) },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    if (deployments.length === 0) return [];
+    const statuses = await this.db.deploymentStatus.findMany({
+      where: { deploymentId: { in: deployments.map((d) => d.id) } },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+    return deployments.map((d: Deployment) => {
+      const own = statuses.filter((s) => s.deploymentId === d.id);
+      const latest = own.at(-1);
+      const firstSuccess = own.find((s) => s.state === 'success');
+      return {
+        ...d,
+        id: num(d.id),
+        payload: fromJson(d.payload),
+        latestState: latest?.state ?? null,
+        latestStateAt: latest?.at ?? null,
+        firstSuccessAt: firstSuccess?.at ?? null,
+      };
+    });
+  }
+
+  async listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]> {
+    const rows = await this.db.deploymentStatus.findMany({
+      where: { deploymentId: BigInt(deploymentId) },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(statusRow);
+  }
+
+  async recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow> {
+    const row = await this.db.evaluation.create({
+      data: {
+        repo: input.repo,
+        sha: input.sha,
+        environment: input.environment,
+        stage: input.stage ?? null,
+        decision: input.decision,
+        rules: toJson(input.rules),
+        inputs: toJson(input.inputs),
+        score: input.score ?? null,
+        policyPath: input.policyPath ?? null,
+        policySha: input.policySha ?? null,
+        actor: input.actor ?? null,
+        deliveryId: input.deliveryId ?? null,
+        checkRunId: input.checkRunId == null ? null : BigInt(input.checkRunId),
+        at: input.at,
+      },
+    });
+    return evaluationRow(row);
+  }
+
+  async listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationRow[]> {
+    const rows = await this.db.evaluation.findMany({
+      where: {
+        repo: query.repo,
+        ...given({ sha: query.sha, environment: query.environment }),
+        ...(query.since ? { at: { gte: query.since } } : {}),
+      },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(evaluationRow);
+  }
+
+  async setEvaluationCheckRun(id: number, checkRunId: number): Promise<void> {
+    await this.db.evaluation.updateMany({ where: { id }, data: { checkRunId: BigInt(checkRunId) } });
+  }
+
+  private checkRunWhere(key: CheckRunKey) {
+    return { repo: key.repo, sha: key.sha, environment: key.environment, runId: BigInt(key.runId ?? 0) };
+  }
+
+  async getCheckRunId(key: CheckRunKey): Promise<number | null> {
+    const row = await this.db.checkRun.findUnique({ where: { repo_sha_environment_runId: this.checkRunWhere(key) } });
+    return row === null ? null : num(row.checkRunId);
+  }
+
+  async setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void> {
+    const where = { repo_sha_environment_runId: this.checkRunWhere(key) };
+    try {
+      await this.db.checkRun.upsert({
+        where,
+        create: { ...this.checkRunWhere(key), checkRunId: BigInt(checkRunId), createdAt: at, updatedAt: at },
+        update: { checkRunId: BigInt(checkRunId), updatedAt: at },
+      });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      await this.db.checkRun.update({ where, data: { checkRunId: BigInt(checkRunId), updatedAt: at } });
+    }
+  }
+
+  async recordApprovals(list: ApprovalInput[], at: Date): Promise<number> {
+    let created = 0;
+    for (const a of list) {
+      try {
+        await this.db.approval.create({
+          data: {
+            repo: a.repo,
+            sha: a.sha,
+            environment: a.environment ?? '',
+            login: a.login,
+            source: a.source,
+            state: a.state,
+            submittedAt: a.submittedAt,
+            commitId: a.commitId ?? null,
+            recordedAt: at,
+          },
+        });
+        created += 1;
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    return created;
+  }
+
+  async listApprovals(query: ListApprovalsQuery): Promise<ApprovalRow[]> {
+    const rows = await this.db.approval.findMany({
+      where: { repo: query.repo, sha: query.sha, ...given({ environment: query.environment }) },
+      orderBy: [{ submittedAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(approvalRow);
+  }
+
+  async createOverride(input: CreateOverrideInput): Promise<OverrideRow> {
+    const row = await this.db.override.create({
+      data: {
+        id: input.id ?? randomUUID(),
+        repo: input.repo,
+        sha: input.sha,
+        environment: input.environment,
+        rules: toJson(input.rules),
+        grantedBy: input.grantedBy,
+        reason: input.reason,
+        risk: input.risk,
+        grantedAt: input.grantedAt,
+        expiresAt: input.expiresAt ?? null,
+      },
+    });
+    return overrideRow(row);
+  }
+
+  async confirmOverride(id: string, login: string, at: Date): Promise<boolean> {
+    const { count } = await this.db.override.updateMany({
+      where: { id, confirmedBy: null },
+      data: { confirmedBy: login, confirmedAt: at },
+    });
+    return count === 1;
+  }
+
+  async markOverrideUsed(id: string, at: Date): Promise<boolean> {
+    const { count } = await this.db.override.updateMany({ where: { id, usedAt: null }, data: { usedAt: at } });
+    return count === 1;
+  }
+
+  async getOverride(id: string): Promise<OverrideRow | null> {
+    const row = await this.db.override.findUnique({ where: { id } });
+    return row === null ? null : overrideRow(row);
+  }
+
+  async listOverrides(query: ListOverridesQuery): Promise<OverrideRow[]> {
+    const rows = await this.db.override.findMany({
+      where: { repo: query.repo, ...given({ sha: query.sha, environment: query.environment }) },
+      orderBy: [{ grantedAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(overrideRow);
+  }
+
+  async upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }> {
+    const key = { repo: input.repo, runId: BigInt(input.runId), environment: input.environment };
+    try {
+      const row = await this.db.pendingGate.create({
+        data: {
+          ...key,
+          installationId: BigInt(input.installationId),
+          sha: input.sha,
+          deploymentId: input.deploymentId == null ? null : BigInt(input.deploymentId),
+          callbackUrl: input.callbackUrl,
+          createdAt: input.createdAt,
+          status: 'pending',
+          nextCheckAt: input.nextCheckAt ?? null,
+        },
+      });
+      return { gate: gateRow(row), created: true };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    // Conditional on `pending`, so a decided gate is never reset by a redelivered request.
+    await this.db.pendingGate.updateMany({
+      where: { ...key, status: 'pending' },
+      data: {
+        installationId: BigInt(input.installationId),
+        sha: input.sha,
+        callbackUrl: input.callbackUrl,
+        ...(input.deploymentId == null ? {} : { deploymentId: BigInt(input.deploymentId) }),
+        ...(input.nextCheckAt === undefined ? {} : { nextCheckAt: input.nextCheckAt }),
+      },
+    });
+    const row = await this.db.pendingGate.findUniqueOrThrow({ where: { repo_runId_environment: key } });
+    return { gate: gateRow(row), created: false };
+  }
+
+  async getGate(id: number): Promise<PendingGateRow | null> {
+    const row = await this.db.pendingGate.findUnique({ where: { id } });
+    return row === null ? null : gateRow(row);
+  }
+
+  async listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]> {
+    const status = query.status === undefined ? undefined : Array.isArray(query.status) ? { in: query.status } : query.status;
+    const rows = await this.db.pendingGate.findMany({
+      where: given({ repo: query.repo, sha: query.sha, environment: query.environment, status }),
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(gateRow);
+  }
+
+  async listDueGates(now: Date): Promise<PendingGateRow[]> {
+    const rows = await this.db.pendingGate.findMany({
+      where: {
+        OR: [
+          { status: 'pending', nextCheckAt: { lte: now } },
+          { status: 'decided', answeredAt: null },
+        ],
+        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }],
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(gateRow);
+  }
+
+  async claimGate(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
+    // One conditional UPDATE: under concurrent replicas only one sees the lease free.
+    const { count } = await this.db.pendingGate.updateMany({
+      where: {
+        id,
+        OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }],
+      },
+      data: { claimedBy: owner, claimedUntil: until },
+    });
+    return count === 1;
+  }
+
+  async releaseGate(id: number, owner: string): Promise<void> {
+    await this.db.pendingGate.updateMany({ where: { id, claimedBy: owner }, data: { claimedBy: null, claimedUntil: null } });
+  }
+
+  async decideGate(id: number, input: DecideGateInput): Promise<DecideGateResult> {
+    const { count } = await this.db.pendingGate.updateMany({
+      where: { id, status: 'pending' },
+      data: { status: 'decided', decision: input.decision, decisionComment: input.comment, decidedAt: input.at },
+    });
+    if (count === 1) return { decided: true, decision: input.decision, comment: input.comment, status: 'decided' };
+    const row = await this.db.pendingGate.findUniqueOrThrow({ where: { id } });
+    return {
+      decided: false,
+      decision: row.decision as GateDecision | null,
+      comment: row.decisionComment,
+      status: row.status as GateStatus,
+    };
+  }
+
+  async markGateAnswered(id: number, at: Date, error?: string): Promise<void> {
+    if (error === undefined) {
+      await this.db.pendingGate.updateMany({
+        where: { id, status: 'decided' },
+        data: { status: 'answered', answeredAt: at, answerError: null },
+      });
+    } else {
+      await this.db.pendingGate.updateMany({ where: { id, status: 'decided' }, data: { answerError: error } });
+    }
+  }
+
+  async expireGate(id: number, at: Date, note: string): Promise<boolean> {
+    const { count } = await this.db.pendingGate.updateMany({
+      where: { id, status: { in: ['pending', 'decided'] } },
+      data: { status: 'expired', answeredAt: at, answerError: note },
+    });
+    return count === 1;
+  }
+
+  async setGateNextCheck(id: number, at: Date | null): Promise<void> {
+    await this.db.pendingGate.updateMany({ where: { id }, data: { nextCheckAt: at } });
+  }
+
+  async incrementGateReports(id: number): Promise<number> {
+    const row = await this.db.pendingGate.update({ where: { id }, data: { reportsPosted: { increment: 1 } } });
+    return row.reportsPosted;
+  }
+
+  async recordEvent(input: RecordEventInput): Promise<ReleaseEventRow> {
+    const row = await this.db.releaseEvent.create({
+      data: {
+        repo: input.repo,
+        sha: input.sha,
+        version: input.version ?? null,
+        environment: input.environment ?? null,
+        type: input.type,
+        status: input.status ?? null,
+        actor: input.actor ?? null,
+        at: input.at,
+        notes: input.notes ?? null,
+        deliveryId: input.deliveryId ?? null,
+      },
+    });
+    return eventRow(row);
+  }
+
+  async timeline(query: { repo: string; sha: string }): Promise<ReleaseEventRow[]> {
+    const rows = await this.db.releaseEvent.findMany({
+      where: { repo: query.repo, sha: query.sha },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(eventRow);
+  }
+
+  async listEvents(query: ListEventsQuery): Promise<ReleaseEventRow[]> {
+    const rows = await this.db.releaseEvent.findMany({
+      where: { repo: query.repo, ...(query.since ? { at: { gte: query.since } } : {}) },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(eventRow);
+  }
+
+  async health(): Promise<StoreHealth> {
+    const expected = this.expectedMigrations;
+    try {
+      const rows = await this.db.$queryRawUnsafe<{ n: bigint | number }[]>(
+        'SELECT COUNT(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
+      );
+      const applied = Number(rows[0]?.n ?? 0);
+      const ok = applied >= expected;
+      return {
+        ok,
+        database: 'up',
+        migrations: { applied, expected },
+        ...(ok ? {} : { error: `${expected - applied} of ${expected} migrations are not applied` }),
+      };
+    } catch (error) {
+      return {
+        ok: false,
+        database: 'down',
+        migrations: { applied: 0, expected },
+        error: error instanceof Error ? error.message : String(error),
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.$disconnect();
+    await this.onClose();
+  }
+}
