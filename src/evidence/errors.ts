@@ -1,6 +1,14 @@
 /** The evidence kinds a file can be read as. */
 export type EvidenceFileKind = 'junit' | 'coverage' | 'sarif' | 'checklist' | 'input';
 
+const KIND_LABEL: Record<EvidenceFileKind, string> = {
+  junit: 'JUnit report',
+  coverage: 'coverage report',
+  sarif: 'SARIF log',
+  checklist: 'checklist',
+  input: 'evidence input',
+};
+
 /**
  * An evidence input that cannot be read or is not valid. Shells print `message` (which
  * names the file) and exit non-zero; no stack trace is meant for users.
@@ -17,8 +25,8 @@ export class EvidenceError extends Error {
   readonly column: number | null;
 
   constructor(opts: { file: string; kind: EvidenceFileKind; detail: string; line?: number | null; column?: number | null }) {
-    const where = opts.line != null ? `:${opts.line}${opts.column != null ? `:${opts.column}` : ''}` : '';
-    super(`${opts.file}${where}: ${opts.detail}`);
+    // The detail names the position itself when it knows one ("... (line 3, column 9)").
+    super(`${KIND_LABEL[opts.kind]} ${opts.file}: ${opts.detail}`);
     this.file = opts.file;
     this.kind = opts.kind;
     this.detail = opts.detail;
