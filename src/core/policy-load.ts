@@ -217,7 +217,7 @@ class Loader {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: '', message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
     }
-    this.doc = parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
+    this.doc = parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
     if (this.doc.errors.length > 0) {
       return this.fail(
         this.doc.errors.map((e) => ({ offset: e.pos[0], path: '', message: `YAML syntax error: ${e.message}` })),
