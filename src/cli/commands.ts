@@ -1,0 +1,295 @@
+import { evaluate } from '../core/evaluate.js';
+import { evidenceFacts, presentEvidenceKinds } from '../core/evidence-facts.js';
+import type { EvidenceBundle } from '../core/evidence-types.js';
+import { scoreEvidenceUrl } from '../core/evidence-url.js';
+import { freezeStatus } from '../core/freeze-windows.js';
+import { findStageIndex } from '../core/evaluate.js';
+import { renderDecisionText, renderScoreText } from '../core/render-text.js';
+import { DEFAULT_WEIGHTS } from '../core/policy-load.js';
+import type { Decision, EvidenceFacts, Policy, ScoringPolicy } from '../core/types.js';
+
+/** The scoring used when no policy is given (documented in the README). */
+const DEFAULT_SCORING: ScoringPolicy = {
+  weights: DEFAULT_WEIGHTS,
+  warnScore: null,
+  coverageTarget: 80,
+  allowedSarifLevels: ['note', 'none'],
+  backupMaxAgeHours: 24,
+};
+import { collectEvidence, evidenceJson } from '../evidence/index.js';
+import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
+import { EXIT, UsageError, parseFlags, parseInstant, writeLine, type CliIo } from './io.js';
+import { DEFAULT_POLICY_PATH, readPolicyFile } from './policy-file.js';
+
+export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit';
+
+interface CommandSpec {
+  help: string;
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+export const HELP = `release-gate: the release gate for GitHub Deployments, from the command line
+
+Usage: release-gate <command> [options]
+
+Commands:
+  validate   check a policy file
+  evaluate   decide whether a release may enter an environment (what the gate would say)
+  score      score evidence (test reports, coverage, SARIF, checklist, evidence URL)
+  freeze     is an environment frozen now or at a given time, and when is the next window
+  audit      export the audit trail recorded by the App
+
+Run "release-gate <command> --help" for a command's options and an example.`;
+
+const now = (io: CliIo): Date => (io.now ? io.now() : new Date());
+
+export const COMMANDS: Record<Command, CommandSpec> = {
+  validate: {
+    help: `Usage: release-gate validate [--policy FILE]
+
+Checks a release policy and prints every problem with its file, line and column.
+Exit 0 when it is valid, 1 when it is not.
+
+Options:
+  --policy FILE   the policy to check (default ${DEFAULT_POLICY_PATH})
+
+Example:
+  release-gate validate --policy .github/release-policy.yml`,
+    async run(argv, io) {
+      const { values } = parseFlags('validate', argv, { policy: { type: 'string' } });
+      const { policy, path } = await readPolicyFile(values.policy, io.cwd);
+      const stages = policy.environments.map((e) => e.name).join(' -> ');
+      writeLine(io.stdout, `OK: ${path} is a valid release policy (${policy.format === 'aurora' ? 'Aurora format' : 'version 1'}; ${stages})`);
+      return EXIT.ok;
+    },
+  },
+
+  evaluate: {
+    help: `Usage: release-gate evaluate --env NAME [options]
+
+Decides whether a release may enter environment NAME under the policy, from the facts
+given as options, without calling GitHub. Prints the decision and every rule's result.
+Exit 0 for allow, 2 for wait, 3 for block, 1 for a usage or policy error.
+
+Options:
+  --env NAME               the environment asked for: a policy stage or a GitHub environment name
+  --policy FILE            the policy (default ${DEFAULT_POLICY_PATH})
+  --at ISO-8601            the time of the request (default: now), e.g. 2026-01-31T22:30:00-03:00
+  --sha SHA                the release's commit (default: 'local'); --tree TREE its git tree
+  --ref REF                the ref deployed, e.g. refs/tags/v1.2.0 or v1.2.0
+  --approvals N            number of approvals (anonymous, beyond the named --approver ones)
+  --approver LOGIN         an approval by LOGIN (repeatable)
+  --author LOGIN           the change's author; --deployer LOGIN who asks for the deployment
+  --team TEAM=LOGIN,...    members of a team the policy names (repeatable)
+  --score N                the evidence score, 0-100 (instead of scoring evidence files)
+  --deployed ENV@ISO       the same release succeeded in ENV at that time (repeatable)
+  --check NAME[=STATE]     a check of the commit: success (default), failure, pending... (repeatable)
+  --changed-file PATH      a file changed since the last PROD deployment (repeatable)
+  --junit GLOB  --coverage GLOB  --sarif GLOB  --checklist FILE  --evidence-url URL
+  --rollback-plan FILE|URL  --backup ISO[@LOCATION]  --migrations FILE|URL
+                           evidence to score, as for "release-gate score"
+  --json                   print one JSON object instead of words
+
+Example:
+  release-gate evaluate --env PROD --at 2026-01-31T21:00:00-03:00 \\
+    --approver alice --score 80 --deployed PRE_PROD@2026-01-31T20:05:00Z`,
+    async run(argv, io) {
+      const { values } = parseFlags('evaluate', argv, { ...EVALUATE_FLAGS, ...EVIDENCE_FLAGS, json: { type: 'boolean' } });
+      if (!values.env) throw new UsageError('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).');
+      const at = values.at ? parseInstant('--at', values.at) : now(io);
+      const { policy } = await readPolicyFile(values.policy, io.cwd);
+      const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
+      const evidence = evidenceFor(bundle, policy, at, values.score);
+      const facts = factsFromFlags(values, evidence);
+      const decision = evaluate(policy, facts, at);
+      if (values.json) writeLine(io.stdout, JSON.stringify(decisionJson(decision), null, 2));
+      else writeLine(io.stdout, renderDecisionText(decision));
+      return exitFor(decision);
+    },
+  },
+
+  score: {
+    help: `Usage: release-gate score [options]
+
+Scores evidence with the policy's weights (or the default weights: tests 40, coverage 20,
+security 20, checklist 20) and prints the score with the reason for every point.
+With only --evidence-url, prints the URL heuristic's score and breakdown.
+
+Options:
+  --policy FILE        take the weights from this policy (default ${DEFAULT_POLICY_PATH} when it exists)
+  --junit GLOB         JUnit XML reports (repeatable; a file, a glob, a directory or - for stdin)
+  --coverage GLOB      lcov, Cobertura XML or Istanbul coverage-summary.json (repeatable)
+  --sarif GLOB         SARIF 2.1.0 files (repeatable)
+  --checklist FILE     a Markdown task list (a PR or release body)
+  --evidence-url URL   an evidence URL, scored by the URL heuristic
+  --rollback-plan FILE|URL  --backup ISO[@LOCATION]  --migrations FILE|URL
+  --at ISO-8601        the time to judge the backup's age at (default: now)
+  --json               print one JSON object
+
+Example:
+  release-gate score --junit 'reports/**/*.xml' --coverage coverage/lcov.info --json
+  release-gate score --evidence-url https://ci.aurora.local/tests/v1.0.1-PASS-results.json`,
+    async run(argv, io) {
+      const { values } = parseFlags('score', argv, {
+        ...EVIDENCE_FLAGS,
+        policy: { type: 'string' },
+        at: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      const at = values.at ? parseInstant('--at', values.at) : now(io);
+      const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
+      const kinds = presentEvidenceKinds(bundle);
+      if (kinds.length === 0) {
+        throw new UsageError('release-gate score: no evidence given. Pass --junit, --coverage, --sarif, --checklist or --evidence-url (see --help).');
+      }
+      let score: number;
+      let breakdown: Record<string, unknown>;
+      if (kinds.length === 1 && kinds[0] === 'evidenceUrl' && values.policy === undefined) {
+        const url = scoreEvidenceUrl(bundle.evidenceUrl!);
+        score = url.score;
+        breakdown = { ...url.breakdown };
+      } else {
+        const policy = await policyForScoring(values.policy, io);
+        const facts = evidenceFacts(bundle, policy?.scoring ?? DEFAULT_SCORING, at);
+        score = facts.score ?? 0;
+        breakdown = facts.breakdown;
+      }
+      if (values.json) {
+        writeLine(io.stdout, JSON.stringify({ score, breakdown, evidence: evidenceJson(bundle) }, null, 2));
+      } else {
+        writeLine(io.stdout, renderScoreText(score, breakdown as Decision['breakdown']));
+      }
+      return EXIT.ok;
+    },
+  },
+
+  freeze: {
+    help: `Usage: release-gate freeze --env NAME [--policy FILE] [--at ISO-8601] [--json]
+
+Says whether environment NAME is frozen at the given time (default: now), by which
+window and until when, and when the next window starts. Instants are printed in UTC.
+
+Example:
+  release-gate freeze --env PROD --at 2026-01-31T22:30:00-03:00 --json`,
+    async run(argv, io) {
+      const { values } = parseFlags('freeze', argv, {
+        env: { type: 'string' },
+        policy: { type: 'string' },
+        at: { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (!values.env) throw new UsageError('release-gate freeze: --env NAME is required (e.g. --env PROD).');
+      const at = values.at ? parseInstant('--at', values.at) : now(io);
+      const { policy } = await readPolicyFile(values.policy, io.cwd);
+      const index = findStageIndex(policy, values.env);
+      if (index < 0) {
+        throw new UsageError(
+          `release-gate freeze: environment "${values.env}" is not in the policy; its stages are ${policy.environments.map((e) => e.name).join(', ')}.`,
+        );
+      }
+      const stage = policy.environments[index]!;
+      const status = freezeStatus(stage.freezeWindows, at);
+      const out = {
+        environment: stage.name,
+        frozen: status.frozen,
+        window: status.window,
+        until: status.until ? status.until.toISOString() : null,
+        next: status.next
+          ? { window: status.next.window, start: status.next.start.toISOString(), end: status.next.end.toISOString() }
+          : null,
+      };
+      if (values.json) {
+        writeLine(io.stdout, JSON.stringify(out, null, 2));
+      } else {
+        writeLine(
+          io.stdout,
+          out.frozen
+            ? `${out.environment} is FROZEN at ${at.toISOString()} by "${out.window}" until ${out.until}.`
+            : `${out.environment} is not frozen at ${at.toISOString()}.`,
+        );
+        if (stage.freezeWindows.length === 0) writeLine(io.stdout, `${out.environment} has no freeze windows.`);
+        else if (out.next) writeLine(io.stdout, `Next window: "${out.next.window}" from ${out.next.start} to ${out.next.end}.`);
+        else writeLine(io.stdout, 'No further window starts within the next 400 days.');
+      }
+      return EXIT.ok;
+    },
+  },
+
+  audit: {
+    help: `Usage: release-gate audit --repo OWNER/REPO [--since DURATION] [--format json|csv] [--database-url URL]
+
+Exports the audit trail the App recorded for a repository: every release event
+(CREATE, PROMOTE, APPROVED, REJECTED, BLOCKED, OVERRIDE, ...) since a time.
+
+Options:
+  --repo OWNER/REPO    the repository
+  --since DURATION     how far back, e.g. 30d, 12h (default 30d)
+  --format json|csv    output format (default json)
+  --database-url URL   the App's database (default: DATABASE_URL, else file:./data/release-gate.db)
+
+Example:
+  release-gate audit --repo acme/web --since 30d --format csv > audit.csv`,
+    async run(argv, io) {
+      const { values } = parseFlags('audit', argv, {
+        repo: { type: 'string' },
+        since: { type: 'string', default: '30d' },
+        format: { type: 'string', default: 'json' },
+        'database-url': { type: 'string' },
+      });
+      if (!values.repo || !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) {
+        throw new UsageError('release-gate audit: --repo OWNER/REPO is required, e.g. --repo acme/web.');
+      }
+      if (values.format !== 'json' && values.format !== 'csv') {
+        throw new UsageError(`release-gate audit: --format "${values.format}" is not supported; use json or csv.`);
+      }
+      const sinceMs = parseSince(values.since);
+      const { openStore } = await import('../store/open-store.js');
+      const { exportAudit } = await import('../store/audit-export.js');
+      const store = await openStore({ databaseUrl: values['database-url'] ?? io.env.DATABASE_URL });
+      try {
+        const out = await exportAudit(store, {
+          repo: values.repo,
+          since: new Date(now(io).getTime() - sinceMs),
+          format: values.format,
+        });
+        io.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
+      } finally {
+        await store.close();
+      }
+      return EXIT.ok;
+    },
+  },
+};
+
+function parseSince(value: string): number {
+  const m = /^(\d+)([dhm])$/.exec(value);
+  if (!m) throw new UsageError(`release-gate audit: --since "${value}" is not a duration; use e.g. 30d, 12h or 90m.`);
+  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm'];
+  return Number(m[1]) * unit;
+}
+
+async function policyForScoring(path: string | undefined, io: CliIo): Promise<Policy | null> {
+  if (path !== undefined) return (await readPolicyFile(path, io.cwd)).policy;
+  try {
+    return (await readPolicyFile(undefined, io.cwd)).policy;
+  } catch (error) {
+    // No policy file at the default path: score with the default weights. A file that
+    // exists but is invalid is an error, not a silent fallback.
+    if (error instanceof Error && /no such file/.test(error.message)) return null;
+    throw error;
+  }
+}
+
+/** The evidence facts for a decision: `--score` wins over scoring the evidence given. */
+function evidenceFor(bundle: EvidenceBundle, policy: Policy, at: Date, score: string | undefined): EvidenceFacts {
+  const scored = evidenceFacts(bundle, policy.scoring, at);
+  if (score === undefined) return scored;
+  if (!/^\d+$/.test(score) || Number(score) > 100) {
+    throw new UsageError(`--score "${score}" must be a whole number from 0 to 100.`);
+  }
+  return { score: Number(score), breakdown: { given: Number(score) }, present: scored.present };
+}
+
+function exitFor(decision: Decision): number {
+  return decision.decision === 'allow' ? EXIT.ok : decision.decision === 'wait' ? EXIT.wait : EXIT.block;
+}

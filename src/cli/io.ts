@@ -1,0 +1,64 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** What a command may touch: given by the entry point, replaced in tests. */
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** The current time; the only clock the CLI reads. */
+  now?: () => Date;
+}
+
+/** Exit codes: the contract of `release-gate evaluate`. */
+export const EXIT = { ok: 0, usage: 1, wait: 2, block: 3 } as const;
+
+/** A mistake in how the command was called or in what it was given: exit 1, message only. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export function writeLine(stream: NodeJS.WritableStream, line = ''): void {
+  stream.write(`${line}\n`);
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** `parseArgs`, with its errors turned into messages that name the command and the fix. */
+export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) {
+      throw new UsageError(`release-gate ${command}: unknown option ${unknown[1]}. Run "release-gate ${command} --help" for the options.`);
+    }
+    const positional = /Unexpected argument '([^']+)'/.exec(message);
+    if (positional) {
+      throw new UsageError(`release-gate ${command}: unexpected argument "${positional[1]}". Options take the form --name value; run "release-gate ${command} --help".`);
+    }
+    throw new UsageError(`release-gate ${command}: ${message.replace(/\.$/, '')}. Run "release-gate ${command} --help".`);
+  }
+}
+
+/** An ISO-8601 instant with a zone designator (`2026-01-31T22:30:00-03:00`, `...Z`). */
+export function parseInstant(flag: string, value: string): Date {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    throw new UsageError(
+      `${flag} "${value}" is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required).`,
+    );
+  }
+  const t = new Date(value);
+  if (Number.isNaN(t.getTime())) throw new UsageError(`${flag} "${value}" is not a real date and time.`);
+  return t;
+}
+
+/** A whole number in a range. */
+export function parseWhole(flag: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new UsageError(`${flag} "${value}" must be a whole number from ${min} to ${max}.`);
+  }
+  return Number(value);
+}
