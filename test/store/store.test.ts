@@ -28,6 +28,7 @@ async function postgresTarget(): Promise<Target> {
     throw new Error(
       `PostgreSQL is not reachable at ${PG_URL} (${error instanceof Error ? error.message : String(error)}). ` +
         'Start it, or point the tests at one: TEST_DATABASE_URL=postgresql://user@host:5432/db npx vitest run test/store',
+      { cause: error },
     );
   }
   await client.end();
