@@ -156,6 +156,7 @@ const WINDOW_KINDS: Record<string, string> = {
   [policySchema.$defs.rangeWindow.description]: 'a range window',
   [policySchema.$defs.rruleWindow.description]: 'an rrule window',
 };
+const WINDOW_SHAPE_KEYS = ['start', 'end', 'days', 'from', 'to', 'rrule', 'duration'];
 const WINDOW_SHAPES = 'a window is exactly one of: daily (start, end, days), range (from, to), rrule (rrule, duration), each with a timezone';
 
 interface SchemaLike {
@@ -465,7 +466,7 @@ class Loader {
         const suggestion = suggest(key, candidates);
         const windowKind = parent.description === undefined ? undefined : WINDOW_KINDS[parent.description];
         let message = `unknown key "${key}" ${segs.length === 0 ? 'at the top level' : `in ${this.where(segs)}`}`;
-        if (windowKind !== undefined) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
+        if (windowKind !== undefined && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
         else if (suggestion === undefined) message += `; expected one of ${keys.join(', ')}`;
         const p: Problem = { offset: this.keyOffset([...segs, key]), path: pathString([...segs, key]), message };
         p.expected = keys.join(', ');

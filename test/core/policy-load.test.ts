@@ -285,6 +285,9 @@ describe('loadPolicy: errors', () => {
     ['a window mixing shapes', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-12-20T00:00"\n        to: "2026-12-21T00:00"\n        end: "10:00"\n        timezone: UTC\n', [
       '7:9: unknown key "end" in environments[0].freezeWindows[0] (P), a range window; a window is exactly one of: daily (start, end, days), range (from, to), rrule (rrule, duration), each with a timezone',
     ]],
+    ['a misspelt window key', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - start: "22:00"\n        end: "23:00"\n        timezone: UTC\n        nmae: nightly\n', [
+      '8:9: unknown key "nmae" in environments[0].freezeWindows[0] (P); did you mean "name"?',
+    ]],
     ['a range ending before it starts', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-12-20T00:00"\n        to: "2026-12-19T23:00"\n        timezone: UTC\n', [
       '6:13: to "2026-12-19T23:00" must be after from "2026-12-20T00:00"',
     ]],
