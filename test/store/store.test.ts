@@ -72,7 +72,7 @@ describe.each([
 
   it('migrates an empty database at start, and a second start applies nothing', async () => {
     expect(store.provider).toBe(provider);
-    expect(log.lines).toEqual([`Database ${tg.url}: applied migrations 0001_init`]);
+    expect(log.lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0001_init$/)]);
     if (provider === 'sqlite') {
       expect((await stat(tg.url.slice('file:'.length))).isFile()).toBe(true);
     }
