@@ -112,7 +112,6 @@ describe('loadPolicy: the Aurora seed', () => {
           github: ['PROD', 'production'],
           minApprovals: 1,
           minScore: 70,
-          requiredEvidence: ['evidenceUrl'],
           freezeWindows: [
             {
               kind: 'daily',

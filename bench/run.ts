@@ -1,0 +1,31 @@
+/**
+ * Every benchmark, one command: `npm run bench` (add `-- --quick` for small sizes).
+ * Each section prints its figures with ratios against a baseline measured in the same run.
+ */
+import { cpus, totalmem } from 'node:os';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`);
+log('');
+
+const sections: Array<[string, () => Promise<void>]> = [
+  ['evaluate', async () => (await import('./evaluate.js')).runEvaluateBench({ log, ms: quick ? 500 : 2000 })],
+  ['junit', async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log })],
+  ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
+];
+
+let failed = false;
+for (const [name, run] of sections) {
+  if (only && only !== name) continue;
+  try {
+    await run();
+  } catch (error) {
+    failed = true;
+    log(`${name}: FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  log('');
+}
+process.exitCode = failed ? 1 : 0;
