@@ -11,7 +11,7 @@
  *
  * Overlapping and back-to-back windows merge into one freeze.
  */
-import rrulePackage from 'rrule';
+import { RRule } from './rrule.js';
 import type { Options, RRule as RRuleInstance } from 'rrule';
 import type { DailyFreezeWindow, FreezeWindow, RangeFreezeWindow, RRuleFreezeWindow, Weekday } from './types.js';
 import { WEEKDAYS } from './types.js';
@@ -27,7 +27,6 @@ import {
   parseLocalDateTime,
 } from './local-time.js';
 
-const { RRule } = rrulePackage;
 
 /** A merged freeze: `[start, end)` and the names of the windows it is made of (policy order). */
 export interface FreezeInterval {

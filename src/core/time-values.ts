@@ -5,11 +5,9 @@
  * Messages start with the value quoted, so a caller can put the key in front:
  * `start "25:00" is not a time of day; expected ...`.
  */
-import rrulePackage from 'rrule';
+import { RRule } from './rrule.js';
 import { suggest } from './suggest.js';
 
-// rrule ships CommonJS as its main entry; under Node's ESM loader only the default export exists.
-const { RRule } = rrulePackage;
 
 /** The expected forms, shared with the JSON Schema's descriptions and the loader's messages. */
 export const WALL_CLOCK_FORM = 'HH:MM or HH:MM:SS (00:00 to 23:59:59)';
