@@ -41,6 +41,18 @@ function isNameEnd(c: number): boolean {
   return isSpace(c) || c === SLASH || c === GT || c === EQ;
 }
 
+/** A short slice as a string: a JS loop beats the native call for short ASCII; else UTF-8. */
+function ascii(b: Buffer, s: number, e: number): string {
+  if (e - s > 32) return b.toString('utf8', s, e);
+  let out = '';
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if (c >= 0x80) return b.toString('utf8', s, e);
+    out += String.fromCharCode(c);
+  }
+  return out;
+}
+
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 const ENTITY_RE = /&([^;&<\s]{0,40})(;?)/g;
 // XML 1.0 forbids these code points anywhere in a document.
@@ -387,7 +399,7 @@ export class XmlStream {
     while (i < n && !isNameEnd(b[i]!)) i++;
     if (i >= n) return -1;
     if (i === p + 1) this.fail("a tag name is expected after '<'", p);
-    const name = b.toString('utf8', p + 1, i);
+    const name = ascii(b, p + 1, i);
     const first = name.charCodeAt(0);
     if (first === 0x2d || first === 0x2e || (first >= 0x30 && first <= 0x39)) this.fail(`invalid tag name "${name}"`, p);
     const attrs: XmlAttrs = Object.create(null) as XmlAttrs;
@@ -413,7 +425,7 @@ export class XmlStream {
       while (i < n && !isNameEnd(b[i]!)) i++;
       if (i >= n) return -1;
       if (i === ns) this.fail(`attributes construct error in <${name}>`, i);
-      const an = b.toString('utf8', ns, i);
+      const an = ascii(b, ns, i);
       while (i < n && isSpace(b[i]!)) i++;
       if (i >= n) return -1;
       if (b[i] !== EQ) this.fail(`attributes construct error in <${name}>: '=' expected after ${an}`, i);
@@ -424,13 +436,11 @@ export class XmlStream {
       if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name}>: quoted value expected for ${an}`, i);
       const ve = b.indexOf(q, i + 1);
       if (ve === -1) return -1;
-      for (let k = i + 1; k < ve; k++) {
-        const ch = b[k]!;
-        if (ch < 0x20 ? ch !== 0x09 && ch !== 0x0a && ch !== 0x0d : ch === LT) {
-          this.fail(ch === LT ? `'<' in the value of ${an}` : `invalid character 0x${ch.toString(16).padStart(2, '0')} in the value of ${an}`, k);
-        }
-      }
-      let v = b.toString('utf8', i + 1, ve);
+      const lt = b.indexOf(LT, i + 1);
+      if (lt !== -1 && lt < ve) this.fail(`'<' in the value of ${an}`, lt);
+      let v = ve - i - 1 <= 32 ? ascii(b, i + 1, ve) : b.toString('utf8', i + 1, ve);
+      const bad = INVALID_CHAR_RE.exec(v);
+      if (bad) this.fail(`invalid character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')} in the value of ${an}`, i + 1 + bad.index);
       if (v.indexOf('&') !== -1) {
         try {
           v = decodeEntities(v);

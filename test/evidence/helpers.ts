@@ -48,7 +48,7 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
     await p;
   } catch (err) {
     if (err instanceof Error) return err;
-    throw new Error(`non-Error thrown: ${String(err)}`);
+    throw new Error(`non-Error thrown: ${String(err)}`, { cause: err });
   }
   throw new Error('expected a rejection, got a result');
 }
