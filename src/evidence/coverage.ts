@@ -52,9 +52,10 @@ class FileTable {
   }
 }
 
+/** A non-negative count; hit counts beyond 2^53 (gcov writes 2^64-1 for overflow) stay "more than 0". */
 function count(value: string, what: string, line: number): number {
   const n = Number(value.trim());
-  if (value.trim() === '' || !Number.isSafeInteger(n) || n < 0) throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
+  if (!/^\d+$/.test(value.trim()) || !Number.isFinite(n)) throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
   return n;
 }
 
@@ -170,6 +171,8 @@ class CoberturaHandler implements XmlHandler {
     } else if (name === 'lines' && this.classFile !== null && this.depth === this.classDepth + 1) {
       this.linesDepth = this.depth;
     } else if (name === 'line' && this.linesDepth !== 0 && this.depth === this.linesDepth + 1) {
+      // Line 0 is no source line (coverage.py writes it for empty modules; the root totals skip it).
+      if (!(Number(attrs.number) >= 1)) return;
       const hits = Number(attrs.hits ?? '0');
       this.acc.lt++;
       if (hits > 0) this.acc.lc++;
