@@ -1,0 +1,160 @@
+import type { Octokit } from '@octokit/rest';
+import type { ApprovalFact, CheckFact, DeploymentFact, EnvironmentPolicy, Policy } from '../../src/core/types.js';
+import { findStageIndex } from '../../src/core/evaluate.js';
+import { listPullApprovals } from '../../src/github/pull-reviews.js';
+import type { GitHubContext } from './input-helper.js';
+
+/** The part of an Octokit client the Action uses. */
+export type ActionClient = Pick<Octokit, 'paginate' | 'rest' | 'request'>;
+
+/** Facts the Action could learn from GitHub inside CI, and where each came from. */
+export interface CiFacts {
+  approvals: ApprovalFact[];
+  deployments: DeploymentFact[];
+  checks: CheckFact[];
+  /** One line per kind of fact, for the summary: where it came from or why it is missing. */
+  sources: string[];
+}
+
+/** Deployments read per GitHub environment of the predecessor stage (newest first). */
+const DEPLOYMENTS_PER_ENVIRONMENT = 3;
+/** GitHub environment names of the predecessor looked up. */
+const PREDECESSOR_ENVIRONMENTS = 2;
+/** Required checks looked up by name. */
+const CHECK_NAMES = 10;
+
+function status(error: unknown): number | null {
+  const s = (error as { status?: unknown } | null)?.status;
+  return typeof s === 'number' ? s : null;
+}
+
+/** A 403 or 404 means the token may not read this: the fact stays unknown and the gate fails closed. */
+async function readable<T>(what: string, permission: string, sources: string[], call: () => Promise<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (error) {
+    const s = status(error);
+    if (s === 403 || s === 404) {
+      sources.push(`${what}: GitHub answered ${s}, so none were counted (give the workflow \`permissions: ${permission}\`).`);
+      return null;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Read what the gate needs from GitHub for one stage, with as few calls as the stage
+ * needs: the PR's reviews or this run's deployment reviews (only when the stage counts
+ * approvals), the predecessor stage's deployments of this commit (a few calls), and the
+ * required checks of the commit.
+ */
+export async function loadCiFacts(octokit: ActionClient, policy: Policy, environment: string, gh: GitHubContext, now: Date): Promise<CiFacts> {
+  const facts: CiFacts = { approvals: [], deployments: [], checks: [], sources: [] };
+  const index = findStageIndex(policy, environment);
+  if (index < 0) {
+    facts.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
+    return facts;
+  }
+  const stage = policy.environments[index]!;
+  const predecessor = index > 0 ? policy.environments[index - 1]! : null;
+  const { owner, repo, sha } = gh;
+
+  if (needsApprovals(stage, policy)) {
+    if (gh.pullRequest) {
+      const pr = gh.pullRequest;
+      const reviews = await readable('Pull request reviews', 'pull-requests: read', facts.sources, () =>
+        listPullApprovals(octokit, { owner, repo, pull_number: pr.number, headSha: sha }, async (commit) => {
+          const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: commit });
+          return data.tree.sha;
+        }),
+      );
+      if (reviews) {
+        facts.approvals.push(...reviews);
+        facts.sources.push(`Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`);
+      }
+    } else if (gh.runId !== undefined) {
+      const runId = gh.runId;
+      const reviews = await readable('Deployment reviews of this run', 'actions: read', facts.sources, async () => {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: runId });
+        return data;
+      });
+      if (reviews) {
+        const names = [stage.name, ...stage.github].map((n) => n.toLowerCase());
+        for (const r of reviews) {
+          if (!r.environments.some((e) => names.includes((e.name ?? '').toLowerCase()))) continue;
+          if (r.state !== 'approved' && r.state !== 'rejected') continue;
+          facts.approvals.push({ login: r.user.login, source: 'deployment-review', state: r.state === 'approved' ? 'APPROVED' : 'REJECTED', submittedAt: now.toISOString() });
+        }
+        facts.sources.push(
+          `Approvals: the deployment reviews of this workflow run for ${stage.name} (${facts.approvals.length} found); on a ${gh.eventName} event there are no pull request reviews. The App counts the deployment's reviews when it decides the deployment itself.`,
+        );
+      }
+    } else {
+      facts.sources.push('Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment.');
+    }
+  }
+
+  if (predecessor) {
+    const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
+    for (const name of envs) {
+      const found = await readable(`Deployments to ${name}`, 'deployments: read', facts.sources, () => predecessorDeployments(octokit, owner, repo, sha, name));
+      if (found) facts.deployments.push(...found);
+    }
+    facts.sources.push(
+      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(', ')} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment; ${facts.deployments.length} found. Commits with the same tree are not looked up here.`,
+    );
+  }
+
+  if (stage.requiredChecks.length > 0) {
+    const names = stage.requiredChecks.slice(0, CHECK_NAMES);
+    const combined = await readable('Commit statuses', 'statuses: read', facts.sources, async () => {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { owner, repo, ref: sha, per_page: 100 });
+      return data.statuses;
+    });
+    for (const s of combined ?? []) {
+      if (!names.includes(s.context)) continue;
+      facts.checks.push(s.state === 'pending' ? { name: s.context, status: 'pending' } : { name: s.context, status: 'completed', conclusion: s.state });
+    }
+    for (const name of names) {
+      const runs = await readable(`Check runs named ${name}`, 'checks: read', facts.sources, async () => {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { owner, repo, ref: sha, check_name: name, filter: 'latest', per_page: 10 });
+        return data.check_runs;
+      });
+      const latest = runs?.[0];
+      if (latest) facts.checks.push({ name, status: latest.status as CheckFact['status'], conclusion: latest.conclusion });
+    }
+    facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names.join(', ')}.`);
+  }
+  return facts;
+}
+
+/** Whether the stage's rules look at approvals at all (otherwise no call is made). */
+function needsApprovals(stage: EnvironmentPolicy, policy: Policy): boolean {
+  return (
+    stage.minApprovals > 0 ||
+    stage.approvals.fromTeams.length > 0 ||
+    stage.requiredReviewers.length > 0 ||
+    (stage.minScore !== null && policy.scoring.warnScore !== null)
+  );
+}
+
+async function predecessorDeployments(octokit: ActionClient, owner: string, repo: string, sha: string, environment: string): Promise<DeploymentFact[]> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { owner, repo, sha, environment, per_page: DEPLOYMENTS_PER_ENVIRONMENT });
+  const out: DeploymentFact[] = [];
+  for (const d of data.slice(0, DEPLOYMENTS_PER_ENVIRONMENT)) {
+    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+      owner,
+      repo,
+      deployment_id: Number(d.id),
+      per_page: 1,
+    });
+    const latest = statuses[0];
+    out.push({
+      environment,
+      sha: d.sha,
+      state: latest ? (latest.state as DeploymentFact['state']) : 'pending',
+      at: latest ? latest.created_at : d.created_at,
+    });
+  }
+  return out;
+}
