@@ -1,10 +1,14 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'action/dist/**', 'node_modules/**', 'src/store/generated/**', 'data/**', 'coverage/**'] },
+  { ignores: ['dist/**', 'action/dist/**', 'node_modules/**', 'src/store/generated/**', 'data/**', 'coverage/**', 'bench/.tmp/**', 'bench/out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+  },
   {
     rules: {
       'no-empty': ['error', { allowEmptyCatch: false }],
