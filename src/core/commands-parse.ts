@@ -1,0 +1,91 @@
+/**
+ * The `/release-gate ...` commands people write in pull request comments. Pure: text in,
+ * a command or a reason it is not one out.
+ */
+
+export type GateCommand =
+  | { kind: 'status' }
+  | { kind: 'promote'; environment: string }
+  | { kind: 'override'; environment: string; reason: string; risk: string; rules: string[] }
+  | { kind: 'help' };
+
+export type ParsedCommand = { ok: true; command: GateCommand } | { ok: false; error: string };
+
+export const COMMAND_USAGE = [
+  '`/release-gate status`: the gate\'s latest decision for each environment',
+  '`/release-gate promote <env>`: deploy this pull request\'s head to `<env>` when the gate allows it',
+  '`/release-gate override <env> reason="..." risk="..." [rules="CODE,CODE"]`: grant (or, as a second member, confirm) an exception',
+].join('\n');
+
+const PREFIX = /^\/release-gate(?=\s|$)/;
+
+/**
+ * Finds a command on the first line that starts with `/release-gate`. Returns null when the
+ * comment has none (not addressed to the gate).
+ */
+export function parseGateCommand(body: string): ParsedCommand | null {
+  const line = body
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => PREFIX.test(l));
+  if (line === undefined) return null;
+  const rest = line.replace(PREFIX, '').trim();
+  const tokens = tokenize(rest);
+  if (!tokens.ok) return { ok: false, error: tokens.error };
+  const [verb, ...args] = tokens.tokens;
+  switch (verb?.toLowerCase()) {
+    case undefined:
+    case 'help':
+      return { ok: true, command: { kind: 'help' } };
+    case 'status':
+      if (args.length > 0) return { ok: false, error: '`status` takes no arguments.' };
+      return { ok: true, command: { kind: 'status' } };
+    case 'promote': {
+      if (args.length !== 1 || args[0]!.includes('=')) return { ok: false, error: '`promote` needs exactly one environment: `/release-gate promote <env>`.' };
+      return { ok: true, command: { kind: 'promote', environment: args[0]! } };
+    }
+    case 'override': {
+      const [env, ...pairs] = args;
+      if (!env || env.includes('=')) return { ok: false, error: '`override` needs an environment first: `/release-gate override <env> reason="..." risk="..."`.' };
+      const values: Record<string, string> = {};
+      for (const p of pairs) {
+        const eq = p.indexOf('=');
+        if (eq <= 0) return { ok: false, error: `\`override\` takes key="value" pairs; \`${p}\` is not one.` };
+        const key = p.slice(0, eq).toLowerCase();
+        if (!['reason', 'risk', 'rules'].includes(key)) return { ok: false, error: `\`override\` does not know \`${key}\`; use reason="...", risk="..." and optionally rules="CODE,CODE".` };
+        values[key] = p.slice(eq + 1);
+      }
+      const missing = ['reason', 'risk'].filter((k) => !values[k]?.trim());
+      if (missing.length > 0) return { ok: false, error: `\`override\` needs ${missing.map((k) => `${k}="..."`).join(' and ')}: say why the exception is justified and what risk is accepted.` };
+      const rules = (values.rules ?? '').split(',').map((r) => r.trim().toUpperCase()).filter(Boolean);
+      return { ok: true, command: { kind: 'override', environment: env, reason: values.reason!.trim(), risk: values.risk!.trim(), rules } };
+    }
+    default:
+      return { ok: false, error: `Unknown command \`${verb}\`.` };
+  }
+}
+
+/** Splits on spaces, keeping `key="a b"` together and unquoting it. */
+function tokenize(text: string): { ok: true; tokens: string[] } | { ok: false; error: string } {
+  const tokens: string[] = [];
+  let i = 0;
+  while (i < text.length) {
+    while (i < text.length && /\s/.test(text[i]!)) i++;
+    if (i >= text.length) break;
+    let token = '';
+    while (i < text.length && !/\s/.test(text[i]!)) {
+      const c = text[i]!;
+      if (c === '"' || c === '“' || c === '”') {
+        const close = text.slice(i + 1).search(/["”“]/);
+        if (close < 0) return { ok: false, error: 'A quoted value is not closed: add the closing `"`.' };
+        token += text.slice(i + 1, i + 1 + close);
+        i += close + 2;
+      } else {
+        token += c;
+        i++;
+      }
+    }
+    tokens.push(token);
+  }
+  return { ok: true, tokens };
+}

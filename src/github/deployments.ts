@@ -1,0 +1,57 @@
+import type { GitHubClient, RepoRef } from './types.js';
+
+/** Creates a deployment of `sha` to a GitHub environment (auto-promotion, `/release-gate promote`). */
+export async function createDeployment(
+  octokit: GitHubClient,
+  where: RepoRef & { sha: string; environment: string; payload: Record<string, unknown>; description: string },
+): Promise<number> {
+  const { data } = await octokit.request('POST /repos/{owner}/{repo}/deployments', {
+    owner: where.owner,
+    repo: where.repo,
+    ref: where.sha,
+    environment: where.environment,
+    payload: where.payload,
+    description: where.description.slice(0, 140),
+    auto_merge: false,
+    // The gate has judged the checks; GitHub's own context check would judge them again.
+    required_contexts: [],
+    production_environment: /prod/i.test(where.environment),
+  });
+  return Number((data as { id: number }).id);
+}
+
+/** Sets a deployment status (a deployment created outside the rules gets `failure`). */
+export async function setDeploymentStatus(
+  octokit: GitHubClient,
+  where: RepoRef & { deploymentId: number; state: 'failure' | 'error' | 'success' | 'in_progress' | 'queued' | 'pending' | 'inactive'; description: string },
+): Promise<void> {
+  await octokit.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+    owner: where.owner,
+    repo: where.repo,
+    deployment_id: where.deploymentId,
+    state: where.state,
+    description: where.description.slice(0, 140),
+  });
+}
+
+/** The commenter's permission on the repository: `admin`, `maintain`, `write`, `triage`, `read` or `none`. */
+export async function repositoryPermission(octokit: GitHubClient, where: RepoRef & { username: string }): Promise<string> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner: where.owner, repo: where.repo, username: where.username });
+  return (data as { role_name?: string; permission: string }).role_name ?? data.permission;
+}
+
+/** Replies on an issue or pull request. */
+export async function replyOnIssue(octokit: GitHubClient, where: RepoRef & { issueNumber: number; body: string }): Promise<void> {
+  await octokit.request('POST /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+    owner: where.owner,
+    repo: where.repo,
+    issue_number: where.issueNumber,
+    body: where.body.slice(0, 65_000),
+  });
+}
+
+/** A pull request's head commit and author. */
+export async function getPull(octokit: GitHubClient, where: RepoRef & { pullNumber: number }): Promise<{ headSha: string; headRef: string; author: string }> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner: where.owner, repo: where.repo, pull_number: where.pullNumber });
+  return { headSha: data.head.sha, headRef: data.head.ref, author: data.user?.login ?? '' };
+}
