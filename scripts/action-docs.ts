@@ -29,7 +29,7 @@ permissions:
   actions: read         # this run's deployment reviews, on other events
   statuses: read        # required checks reported as commit statuses
 steps:
-  - uses: actions/checkout@v5
+  - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
   - run: npm ci && npm test   # writes reports/junit.xml and coverage/lcov.info
   - uses: <owner>/release-gate@v1
     with:
