@@ -239,6 +239,39 @@ describe('the bundled Action, run as the runner runs it', () => {
   });
 });
 
+describe('security results', () => {
+  it('annotates error-level SARIF results on the files and lines they name', async () => {
+    const sarif = {
+      version: '2.1.0',
+      runs: [
+        {
+          tool: { driver: { name: 'CodeQL', rules: [{ id: 'js/sql-injection' }, { id: 'js/unused-var' }] } },
+          results: [
+            { ruleId: 'js/sql-injection', level: 'error', message: { text: 'SQL built from user input' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'src/db/query.ts' }, region: { startLine: 42 } } }] },
+            { ruleId: 'js/unused-var', level: 'note', message: { text: 'unused' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.ts' }, region: { startLine: 3 } } }] },
+          ],
+        },
+      ],
+    };
+    const dir = await workspace({ '.github/release-policy.yml': POLICY, 'scans/codeql.sarif': JSON.stringify(sarif) });
+    const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', sarif: 'scans/*.sarif' } });
+    expect(run.code).toBe(0);
+    expect(checkRuns[0]!.body.output.annotations).toEqual([
+      {
+        path: 'src/db/query.ts',
+        start_line: 42,
+        end_line: 42,
+        annotation_level: 'failure',
+        title: 'Security: js/sql-injection',
+        message: 'js/sql-injection: 1 result at level error in the SARIF logs.',
+      },
+    ]);
+    expect(run.summary).toContain('### Security results at level error (1)');
+    expect(run.summary).toContain('| `js/sql-injection` | 1 | src/db/query.ts:42 |');
+    expect(gh.violations).toEqual([]);
+  });
+});
+
 describe('Action and CLI', () => {
   it('give the same decision, score and rule codes for the same inputs', async () => {
     const { cli } = await import('../cli/helpers.js');
