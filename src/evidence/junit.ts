@@ -1,6 +1,6 @@
 import type { TestFailure, TestReport } from '../core/evidence-types.js';
 import { ParseError } from './errors.js';
-import { XmlStream, type XmlAttrs, type XmlHandler } from './xml-stream.js';
+import { XmlStream, type XmlHandler } from './xml-stream.js';
 
 export interface JunitOptions {
   /** Failing cases listed in detail (default 500); the rest are counted in `failuresOmitted`. */
@@ -15,7 +15,9 @@ export const DEFAULT_MAX_FAILURES = 500;
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
 
 type Outcome = 0 | 1 | 2 | 3; // passed < skipped < failure < error
-const OUTCOME_OF: Record<string, Outcome> = { skipped: 1, failure: 2, error: 3 };
+function outcomeOf(name: string): Outcome | undefined {
+  return name === 'failure' ? 2 : name === 'error' ? 3 : name === 'skipped' ? 1 : undefined;
+}
 
 interface SuiteFrame {
   name: string | null;
@@ -28,6 +30,8 @@ interface SuiteFrame {
 
 interface CaseFrame {
   depth: number;
+  /** Whether its details are read: it could fail and the failure list still has room. */
+  detail: boolean;
   classname: string | null;
   name: string | null;
   file: string | null;
@@ -47,14 +51,32 @@ interface CaseFrame {
  */
 export function parseTimeMs(value: string | undefined): number | null {
   if (value === undefined) return null;
+  if (isPlainDecimal(value)) return Number(value) * 1000;
   const v = value.trim().replace(/,/g, '');
   if (v === '' || !/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return null;
   const s = Number(v);
   return Number.isFinite(s) ? s * 1000 : null;
 }
 
+/** Digits with at most one '.' and a digit somewhere: what nearly every report writes. */
+function isPlainDecimal(v: string): boolean {
+  const n = v.length;
+  if (n === 0 || n > 20) return false;
+  let dot = false;
+  let digit = false;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digit = true;
+    else if (c === 0x2e && !dot) dot = true;
+    else return false;
+  }
+  return digit;
+}
+
 function parseLine(value: string | undefined): number | null {
-  if (value === undefined || !/^\s*\d+\s*$/.test(value)) return null;
+  if (value === undefined) return null;
+  if (value.length > 0 && value.length < 16 && isPlainDecimal(value) && value.indexOf('.') === -1) return Number(value);
+  if (!/^\s*\d+\s*$/.test(value)) return null;
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : null;
 }
@@ -86,7 +108,8 @@ class JunitHandler implements XmlHandler {
     private readonly maxOutput: number,
   ) {}
 
-  open(name: string, attrs: XmlAttrs): void {
+  open(name: string, _attrs: unknown, selfClosing: boolean): void {
+    const xs = this.xs;
     this.depth++;
     if (this.depth === 1 && name !== 'testsuites' && name !== 'testsuite') {
       throw new ParseError(`not a JUnit XML report: the root element is <${name}>, expected <testsuites> or <testsuite>`);
@@ -94,22 +117,26 @@ class JunitHandler implements XmlHandler {
     if (name === 'testsuite') {
       this.report.suites++;
       this.suites.push({
-        name: attrs.name ?? null,
-        file: attrs.file ?? attrs.filepath ?? null,
-        timeMs: parseTimeMs(attrs.time),
+        name: xs.attr('name') ?? null,
+        file: xs.attr('file') ?? xs.attr('filepath') ?? null,
+        timeMs: parseTimeMs(xs.attr('time')),
         innerMs: 0,
       });
       return;
     }
     if (name === 'testcase') {
       const suite = this.suites[this.suites.length - 1];
+      // A case without children cannot fail, and a failure past the list's bound is only
+      // counted: neither needs its names decoded.
+      const detail = !selfClosing && this.report.failures.length < this.maxFailures;
       this.cases.push({
         depth: this.depth,
-        classname: attrs.classname ?? null,
-        name: attrs.name ?? null,
-        file: attrs.file ?? attrs.filepath ?? suite?.file ?? null,
-        line: parseLine(attrs.line ?? attrs.lineno),
-        timeMs: parseTimeMs(attrs.time) ?? 0,
+        detail,
+        classname: detail ? (xs.attr('classname') ?? null) : null,
+        name: detail ? (xs.attr('name') ?? null) : null,
+        file: detail ? (xs.attr('file') ?? xs.attr('filepath') ?? suite?.file ?? null) : null,
+        line: detail ? parseLine(xs.attr('line') ?? xs.attr('lineno')) : null,
+        timeMs: parseTimeMs(xs.attr('time')) ?? 0,
         outcome: 0,
         flaky: false,
         message: null,
@@ -121,13 +148,13 @@ class JunitHandler implements XmlHandler {
     }
     const tc = this.cases[this.cases.length - 1];
     if (tc === undefined || this.depth !== tc.depth + 1) return;
-    const outcome = OUTCOME_OF[name];
+    const outcome = outcomeOf(name);
     if (outcome !== undefined) {
       // One outcome per case: an error wins over a failure, a failure over a skip.
       if (outcome > tc.outcome) {
         tc.outcome = outcome;
-        if (outcome >= 2) {
-          const msg = attrs.message ?? attrs.type ?? null;
+        if (outcome >= 2 && tc.detail) {
+          const msg = xs.attr('message') ?? xs.attr('type') ?? null;
           const b = msg === null ? null : bound(msg, this.maxOutput);
           tc.message = b?.text ?? null;
           tc.truncated = b?.cut ?? false;
@@ -139,7 +166,7 @@ class JunitHandler implements XmlHandler {
       }
     } else if (name === 'flakyFailure' || name === 'flakyError') {
       tc.flaky = true;
-    } else if (name === 'system-out' || name === 'system-err') {
+    } else if ((name === 'system-out' || name === 'system-err') && tc.detail) {
       this.capturing = 'system';
       this.xs.captureText = true;
     }
@@ -151,7 +178,7 @@ class JunitHandler implements XmlHandler {
       const tc = this.cases[this.cases.length - 1];
       if (tc !== undefined && depth === tc.depth + 1) {
         const { text, truncated } = this.xs.takeText();
-        if (this.capturing === 'outcome' && OUTCOME_OF[name] === this.capturingOutcome && tc.outcome === this.capturingOutcome) {
+        if (this.capturing === 'outcome' && outcomeOf(name) === this.capturingOutcome && tc.outcome === this.capturingOutcome) {
           tc.output = text.trim();
           tc.truncated ||= truncated;
         } else if (this.capturing === 'system' && (name === 'system-out' || name === 'system-err')) {
@@ -226,7 +253,7 @@ class JunitHandler implements XmlHandler {
 export async function parseJunit(source: AsyncIterable<Buffer | string>, options: JunitOptions = {}): Promise<TestReport> {
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const handler = new JunitHandler(options.maxFailures ?? DEFAULT_MAX_FAILURES, maxOutput);
-  const xs = new XmlStream(handler, { maxDepth: options.maxDepth ?? 256, maxTextBytes: maxOutput });
+  const xs = new XmlStream(handler, { maxDepth: options.maxDepth ?? 256, maxTextBytes: maxOutput, lazyAttrs: true });
   handler.xs = xs;
   for await (const chunk of source) xs.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   xs.end();

@@ -4,6 +4,11 @@ import { ParseError } from './errors.js';
 export type XmlAttrs = Record<string, string>;
 
 export interface XmlHandler {
+  /**
+   * A start tag. `attrs` holds its attributes unless the stream was made with `lazyAttrs`:
+   * then it is an empty object and the handler reads the ones it needs with
+   * {@link XmlStream.attr} during this call.
+   */
   open(name: string, attrs: XmlAttrs, selfClosing: boolean): void;
   close(name: string): void;
 }
@@ -15,6 +20,12 @@ export interface XmlStreamOptions {
   maxMarkupBytes?: number;
   /** Most text bytes kept per capture (default 64 KiB); the rest is counted, not kept. */
   maxTextBytes?: number;
+  /**
+   * Do not build an attribute object per element: attributes are still checked (syntax,
+   * characters, entity references, duplicates) but only decoded when the handler asks for
+   * one with {@link XmlStream.attr}.
+   */
+  lazyAttrs?: boolean;
 }
 
 const LT = 0x3c;
@@ -26,6 +37,7 @@ const EQ = 0x3d;
 const DQ = 0x22;
 const SQ = 0x27;
 const NL = 0x0a;
+const DASH = 0x2d;
 
 const enum Mode {
   Text,
@@ -33,24 +45,23 @@ const enum Mode {
   Comment,
 }
 
+// Byte classes inside an attribute value: 0 ordinary, 1 a character XML forbids,
+// 2 '<', 3 '&', 4 a quote, 5 0xEF (may start U+FFFE/U+FFFF), 6 another non-ASCII byte.
+const VALUE_CLASS = new Uint8Array(256);
+for (let c = 0; c < 0x20; c++) if (c !== 0x09 && c !== 0x0a && c !== 0x0d) VALUE_CLASS[c] = 1;
+VALUE_CLASS[LT] = 2;
+VALUE_CLASS[0x26] = 3;
+VALUE_CLASS[DQ] = 4;
+VALUE_CLASS[SQ] = 4;
+for (let c = 0x80; c < 0x100; c++) VALUE_CLASS[c] = 6;
+VALUE_CLASS[0xef] = 5;
+
+// 1 where a name ends: whitespace, '/', '>', '='.
+const NAME_END = new Uint8Array(256);
+for (const c of [0x20, 0x0a, 0x0d, 0x09, SLASH, GT, EQ]) NAME_END[c] = 1;
+
 function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
-}
-
-function isNameEnd(c: number): boolean {
-  return isSpace(c) || c === SLASH || c === GT || c === EQ;
-}
-
-/** A short slice as a string: a JS loop beats the native call for short ASCII; else UTF-8. */
-function ascii(b: Buffer, s: number, e: number): string {
-  if (e - s > 32) return b.toString('utf8', s, e);
-  let out = '';
-  for (let i = s; i < e; i++) {
-    const c = b[i]!;
-    if (c >= 0x80) return b.toString('utf8', s, e);
-    out += String.fromCharCode(c);
-  }
-  return out;
 }
 
 const PREDEFINED: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
@@ -58,6 +69,14 @@ const ENTITY_RE = /&([^;&<\s]{0,40})(;?)/g;
 // XML 1.0 forbids these code points anywhere in a document.
 // eslint-disable-next-line no-control-regex
 const INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+
+/** Shared by every element of a lazy stream; frozen so that no handler can fill it. */
+const NO_ATTRS: XmlAttrs = Object.freeze(Object.create(null) as XmlAttrs);
+const EMPTY = Buffer.alloc(0);
+/** Distinct names remembered as strings (element and attribute names repeat endlessly). */
+const MAX_INTERNED = 4096;
+/** Attributes per tag checked for duplicates by a linear scan; beyond, with a Set. */
+const LINEAR_DUPLICATES = 16;
 
 /**
  * Decode the five predefined entities and character references. Any other entity is an
@@ -92,6 +111,9 @@ export function decodeEntities(s: string, lenient = false): string {
  * Text is not delivered unless the handler sets {@link captureText} (typically in `open`)
  * and collects it with {@link takeText} (typically in `close`): most of a test report is
  * text nobody needs, and skipping it with `indexOf` is what makes this fast.
+ *
+ * The chunks given to {@link write} are not kept after it returns (an unfinished tag at
+ * the end of a chunk is copied), so a reader may reuse its buffer.
  */
 export class XmlStream {
   /** While true, text and CDATA inside elements is kept (bounded) for {@link takeText}. */
@@ -101,9 +123,14 @@ export class XmlStream {
   private readonly maxDepth: number;
   private readonly maxMarkup: number;
   private readonly maxText: number;
+  private readonly lazyAttrs: boolean;
 
-  private buf: Buffer = Buffer.alloc(0);
+  /** The bytes being parsed: a chunk, or the unfinished tail of the last one joined to the start of the next. */
+  private buf: Buffer = EMPTY;
   private pos = 0;
+  /** Unparsed bytes carried to the next write (owned copy), and the offset of its first byte. */
+  private tail: Buffer | null = null;
+  private tailAbs = 0;
   private mode: Mode = Mode.Text;
   private readonly stack: string[] = [];
   private readonly openedAtLine: number[] = [];
@@ -112,9 +139,11 @@ export class XmlStream {
   private started = false;
   private totalBytes = 0;
 
-  // Position bookkeeping: absolute offset of buf[0]; lines counted up to buf[scanIdx].
+  // Position bookkeeping: absolute offset of buf[0]; newlines counted up to buf[scanIdx].
   private absBase = 0;
   private scanIdx = 0;
+  /** The first newline at or after scanIdx in buf: -1 none, -2 not searched yet. */
+  private nextNl = -2;
   private line = 1;
   private lastNlAbs = -1;
 
@@ -122,11 +151,22 @@ export class XmlStream {
   private textBytes = 0;
   private textTruncated = false;
 
+  // The attributes of the start tag being read: names, value ranges in attrBuf, flags (1 non-ASCII, 2 '&').
+  private attrCount = 0;
+  private attrNames: string[] = [];
+  private attrStart = new Int32Array(16);
+  private attrEnd = new Int32Array(16);
+  private attrFlags = new Uint8Array(16);
+  private attrBuf: Buffer = EMPTY;
+  private attrSet: Set<string> | null = null;
+  private readonly names = new Map<number, string>();
+
   constructor(handler: XmlHandler, options: XmlStreamOptions = {}) {
     this.handler = handler;
     this.maxDepth = options.maxDepth ?? 256;
     this.maxMarkup = options.maxMarkupBytes ?? 4 * 1024 * 1024;
     this.maxText = options.maxTextBytes ?? 64 * 1024;
+    this.lazyAttrs = options.lazyAttrs ?? false;
   }
 
   /** Names of the open elements, outermost first. */
@@ -134,27 +174,74 @@ export class XmlStream {
     return this.stack;
   }
 
+  /**
+   * The value of an attribute of the start tag being delivered to `open`, entity
+   * references decoded; undefined when absent or when called outside `open`.
+   */
+  attr(name: string): string | undefined {
+    const names = this.attrNames;
+    for (let k = 0; k < this.attrCount; k++) if (names[k] === name) return this.attrValue(k);
+    return undefined;
+  }
+
   /** Feed the next bytes of the document. Throws {@link ParseError} on malformed input. */
   write(chunk: Buffer): void {
     if (chunk.length === 0) return;
+    const chunkAbs = this.totalBytes;
     this.totalBytes += chunk.length;
-    if (this.pos < this.buf.length) {
-      this.discardConsumed();
-      this.buf = Buffer.concat([this.buf, chunk]);
-    } else {
-      this.discardConsumed();
-      this.buf = chunk;
-    }
     if (!this.started) {
-      if (this.buf.length < 3) return;
+      const head = this.tail !== null ? Buffer.concat([this.tail, chunk]) : chunk;
+      this.tail = null;
+      if (head.length < 3) {
+        this.tail = Buffer.from(head);
+        this.tailAbs = 0;
+        return;
+      }
+      this.setBuf(head, 0, 0);
       this.start();
+      this.parse();
+      this.keepTail();
+      return;
     }
+    let from = 0;
+    let tail = this.tail;
+    if (tail !== null) {
+      // Finish what the last chunk left unfinished on a copy of the tail and a growing
+      // prefix of this chunk, never a copy of the whole chunk.
+      this.tail = null;
+      let take = Math.min(chunk.length, Math.max(4096, tail.length));
+      for (;;) {
+        const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
+        const tailLen = tail.length;
+        this.setBuf(joined, chunkAbs - tailLen, 0);
+        this.parse();
+        if (this.pos >= tailLen || take === chunk.length) {
+          if (this.pos < tailLen || take === chunk.length) {
+            this.keepTail();
+            return;
+          }
+          this.advanceLines(this.pos);
+          from = this.pos - tailLen;
+          break;
+        }
+        // Still inside the tail: drop what was read of it and try with more of the chunk.
+        this.advanceLines(this.pos);
+        tail = tail.subarray(this.pos);
+        take = Math.min(chunk.length, take * 2);
+      }
+    }
+    this.setBuf(chunk, chunkAbs, from);
+    this.pos = from;
     this.parse();
+    this.keepTail();
   }
 
   /** Signal the end of the document; throws if it is empty, truncated or has no root element. */
   end(): void {
     if (this.totalBytes === 0) throw new ParseError('the file is empty');
+    const tail = this.tail ?? EMPTY;
+    this.tail = null;
+    this.setBuf(tail, this.tailAbs, 0);
     if (!this.started) {
       this.start();
       this.parse();
@@ -197,6 +284,29 @@ export class XmlStream {
     return { text: out, truncated };
   }
 
+  private setBuf(b: Buffer, absBase: number, counted: number): void {
+    this.buf = b;
+    this.absBase = absBase;
+    this.scanIdx = counted;
+    this.nextNl = -2;
+    this.pos = 0;
+  }
+
+  /** Keep a copy of the unparsed end of the buffer for the next write, and let go of the buffer. */
+  private keepTail(): void {
+    const b = this.buf;
+    const p = this.pos;
+    this.advanceLines(p);
+    this.tailAbs = this.absBase + p;
+    this.tail = p < b.length ? Buffer.from(b.subarray(p)) : null;
+    this.buf = EMPTY;
+    this.absBase = this.tailAbs;
+    this.scanIdx = 0;
+    this.nextNl = -2;
+    this.pos = 0;
+    this.attrBuf = EMPTY;
+  }
+
   private start(): void {
     this.started = true;
     const b = this.buf;
@@ -207,26 +317,25 @@ export class XmlStream {
     }
   }
 
-  private discardConsumed(): void {
-    const p = this.pos;
-    if (p === 0) return;
-    this.advanceLines(p);
-    this.scanIdx -= p;
-    this.absBase += p;
-    this.buf = this.buf.subarray(p);
-    this.pos = 0;
-  }
-
-  /** Count the newlines of the buffer up to `at` (monotonic, so every byte is counted once). */
+  /** Count the newlines of the buffer before `at` (monotonic, so every byte is counted once). */
   private advanceLines(at: number): void {
+    if (at <= this.scanIdx) return;
     const b = this.buf;
-    let i = b.indexOf(NL, this.scanIdx);
+    let i = this.nextNl;
+    if (i === -2) i = b.indexOf(NL, this.scanIdx);
     while (i !== -1 && i < at) {
       this.line++;
       this.lastNlAbs = this.absBase + i;
       i = b.indexOf(NL, i + 1);
     }
-    if (at > this.scanIdx) this.scanIdx = at;
+    this.nextNl = i;
+    this.scanIdx = at;
+  }
+
+  /** The line of a position at or after the counted point. */
+  private lineAt(at: number): number {
+    this.advanceLines(at);
+    return this.line;
   }
 
   private position(at: number): { line: number; column: number } {
@@ -272,7 +381,17 @@ export class XmlStream {
     try {
       while (p < n) {
         if (this.mode === Mode.Text) {
-          const lt = b.indexOf(LT, p);
+          // Text between tags is mostly a little indentation: look at a few bytes in
+          // JavaScript before calling into memchr.
+          let lt = -1;
+          const stop = p + 16 < n ? p + 16 : n;
+          for (let i = p; i < stop; i++) {
+            if (b[i] === LT) {
+              lt = i;
+              break;
+            }
+          }
+          if (lt === -1 && stop < n) lt = b.indexOf(LT, stop);
           const end = lt === -1 ? n : lt;
           if (end > p) {
             if (this.stack.length === 0) this.checkOutsideText(b, p, end);
@@ -329,24 +448,19 @@ export class XmlStream {
       return e === -1 ? -1 : e + 2;
     }
     if (c === BANG) {
-      if (n - p < 9) {
-        // Too short to tell a comment from CDATA or DOCTYPE unless it is a comment already.
-        if (n - p >= 4 && b[p + 2] === 0x2d && b[p + 3] === 0x2d) {
-          this.mode = Mode.Comment;
-          return p + 4;
-        }
-        return -1;
-      }
-      if (b[p + 2] === 0x2d && b[p + 3] === 0x2d) {
+      if (n - p >= 4 && b[p + 2] === DASH && b[p + 3] === DASH) {
         this.mode = Mode.Comment;
         return p + 4;
       }
-      const head = b.toString('latin1', p, p + 9);
-      if (head === '<![CDATA[') {
+      // Too short to tell CDATA from DOCTYPE yet.
+      if (n - p < 9) return -1;
+      if (b[p + 2] === 0x5b && b[p + 3] === 0x43 && b[p + 4] === 0x44 && b[p + 5] === 0x41 && b[p + 6] === 0x54 && b[p + 7] === 0x41 && b[p + 8] === 0x5b) {
+        // <![CDATA[
         if (this.stack.length === 0) this.fail('CDATA section outside the root element', p);
         this.mode = Mode.CData;
         return p + 9;
       }
+      const head = b.toString('latin1', p, p + 9);
       if (head === '<!DOCTYPE') return this.doctype(b, p);
       this.fail(`unexpected markup "${head}"`, p);
     }
@@ -376,16 +490,34 @@ export class XmlStream {
   }
 
   private endTag(b: Buffer, p: number): number {
-    const e = b.indexOf(GT, p + 2);
-    if (e === -1) return -1;
-    let s = p + 2;
+    const n = b.length;
+    let e = -1;
+    // End tags are short: a JavaScript loop first, memchr for a long one.
+    const stop = p + 64 < n ? p + 64 : n;
+    for (let i = p + 2; i < stop; i++) {
+      if (b[i] === GT) {
+        e = i;
+        break;
+      }
+    }
+    if (e === -1) {
+      if (stop === n) return -1;
+      e = b.indexOf(GT, stop);
+      if (e === -1) return -1;
+    }
+    const s = p + 2;
     let t = e;
     while (t > s && isSpace(b[t - 1]!)) t--;
-    const name = b.toString('utf8', s, t);
     const top = this.stack[this.stack.length - 1];
-    if (top === undefined) this.fail(`end tag </${name}> without a start tag`, p);
-    if (name !== top) this.fail(`mismatched end tag: expected </${top}>, found </${name}>`, p);
-    for (s = p + 2; s < t; s++) if (isSpace(b[s]!)) this.fail(`malformed end tag </${name}>`, p);
+    let name: string;
+    if (top !== undefined && sameAscii(b, s, t, top)) {
+      name = top;
+    } else {
+      name = b.toString('utf8', s, t);
+      if (top === undefined) this.fail(`end tag </${name}> without a start tag`, p);
+      if (name !== top) this.fail(`mismatched end tag: expected </${top}>, found </${name}>`, p);
+      for (let k = s; k < t; k++) if (isSpace(b[k]!)) this.fail(`malformed end tag </${name}>`, p);
+    }
     this.stack.pop();
     this.openedAtLine.pop();
     if (this.stack.length === 0) this.rootClosed = true;
@@ -393,16 +525,74 @@ export class XmlStream {
     return e + 1;
   }
 
+  /** The name in b[s, e) as a string, the same string each time it repeats. */
+  private intern(b: Buffer, s: number, e: number, hash: number, ascii: boolean): string {
+    if (!ascii) return b.toString('utf8', s, e);
+    const key = (hash ^ (e - s)) | 0;
+    const known = this.names.get(key);
+    if (known !== undefined && sameAscii(b, s, e, known)) return known;
+    const str = b.toString('latin1', s, e);
+    if (this.names.size < MAX_INTERNED) this.names.set(key, str);
+    return str;
+  }
+
+  private attrValue(k: number): string {
+    const b = this.attrBuf;
+    const flags = this.attrFlags[k]!;
+    const v = b.toString(flags & 1 ? 'utf8' : 'latin1', this.attrStart[k], this.attrEnd[k]);
+    return flags & 2 ? decodeEntities(v) : v;
+  }
+
+  private pushAttr(name: string, vs: number, ve: number, flags: number): boolean {
+    const k = this.attrCount;
+    const names = this.attrNames;
+    if (k < LINEAR_DUPLICATES) {
+      for (let j = 0; j < k; j++) if (names[j] === name) return false;
+      if (k + 1 === LINEAR_DUPLICATES) this.attrSet = new Set(names.slice(0, k));
+    } else {
+      const set = this.attrSet!;
+      if (set.has(name)) return false;
+    }
+    if (this.attrSet !== null) this.attrSet.add(name);
+    if (k === this.attrStart.length) {
+      const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
+        const next = new Int32Array(a.length * 2);
+        next.set(a);
+        return next;
+      };
+      this.attrStart = grow(this.attrStart);
+      this.attrEnd = grow(this.attrEnd);
+      const f = new Uint8Array(this.attrFlags.length * 2);
+      f.set(this.attrFlags);
+      this.attrFlags = f;
+    }
+    names[k] = name;
+    this.attrStart[k] = vs;
+    this.attrEnd[k] = ve;
+    this.attrFlags[k] = flags;
+    this.attrCount = k + 1;
+    return true;
+  }
+
   private startTag(b: Buffer, p: number): number {
     const n = b.length;
     let i = p + 1;
-    while (i < n && !isNameEnd(b[i]!)) i++;
+    let hash = 0;
+    let ascii = true;
+    for (; i < n; i++) {
+      const c = b[i]!;
+      if (NAME_END[c] === 1) break;
+      if (c >= 0x80) ascii = false;
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
     if (i >= n) return -1;
     if (i === p + 1) this.fail("a tag name is expected after '<'", p);
-    const name = ascii(b, p + 1, i);
-    const first = name.charCodeAt(0);
-    if (first === 0x2d || first === 0x2e || (first >= 0x30 && first <= 0x39)) this.fail(`invalid tag name "${name}"`, p);
-    const attrs: XmlAttrs = Object.create(null) as XmlAttrs;
+    const first = b[p + 1]!;
+    if (first === 0x2d || first === 0x2e || (first >= 0x30 && first <= 0x39)) this.fail(`invalid tag name "${b.toString('utf8', p + 1, i)}"`, p);
+    const name = this.intern(b, p + 1, i, hash, ascii);
+    this.attrCount = 0;
+    this.attrSet = null;
+    this.attrBuf = b;
     let selfClosing = false;
     for (;;) {
       const sawSpace = i < n && isSpace(b[i]!);
@@ -422,49 +612,99 @@ export class XmlStream {
       }
       if (!sawSpace) this.fail(`attributes construct error in <${name}>: whitespace expected between attributes`, i);
       const ns = i;
-      while (i < n && !isNameEnd(b[i]!)) i++;
+      hash = 0;
+      ascii = true;
+      for (; i < n; i++) {
+        const d = b[i]!;
+        if (NAME_END[d] === 1) break;
+        if (d >= 0x80) ascii = false;
+        hash = (Math.imul(hash, 31) + d) | 0;
+      }
       if (i >= n) return -1;
       if (i === ns) this.fail(`attributes construct error in <${name}>`, i);
-      const an = ascii(b, ns, i);
+      const ne = i;
       while (i < n && isSpace(b[i]!)) i++;
       if (i >= n) return -1;
-      if (b[i] !== EQ) this.fail(`attributes construct error in <${name}>: '=' expected after ${an}`, i);
+      if (b[i] !== EQ) this.fail(`attributes construct error in <${name}>: '=' expected after ${b.toString('utf8', ns, ne)}`, i);
       i++;
       while (i < n && isSpace(b[i]!)) i++;
       if (i >= n) return -1;
       const q = b[i]!;
-      if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name}>: quoted value expected for ${an}`, i);
-      const ve = b.indexOf(q, i + 1);
+      if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name}>: quoted value expected for ${b.toString('utf8', ns, ne)}`, i);
+      const vs = i + 1;
+      let ve = -1;
+      let flags = 0;
+      let bad = -1;
+      let lt = -1;
+      for (let j = vs; j < n; j++) {
+        const k = VALUE_CLASS[b[j]!]!;
+        if (k === 0) continue;
+        if (k === 4) {
+          if (b[j] === q) {
+            ve = j;
+            break;
+          }
+        } else if (k === 6) {
+          flags |= 1;
+        } else if (k === 3) {
+          flags |= 2;
+        } else if (k === 2) {
+          if (lt === -1) lt = j;
+        } else if (k === 1) {
+          if (bad === -1) bad = j;
+        } else {
+          // 0xEF: U+FFFE and U+FFFF are EF BF BE and EF BF BF.
+          flags |= 1;
+          if (bad === -1 && j + 2 < n && b[j + 1] === 0xbf && (b[j + 2] === 0xbe || b[j + 2] === 0xbf)) bad = j;
+        }
+      }
       if (ve === -1) return -1;
-      const lt = b.indexOf(LT, i + 1);
-      if (lt !== -1 && lt < ve) this.fail(`'<' in the value of ${an}`, lt);
-      let v = ve - i - 1 <= 32 ? ascii(b, i + 1, ve) : b.toString('utf8', i + 1, ve);
-      const bad = INVALID_CHAR_RE.exec(v);
-      if (bad) this.fail(`invalid character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')} in the value of ${an}`, i + 1 + bad.index);
-      if (v.indexOf('&') !== -1) {
+      const an = this.intern(b, ns, ne, hash, ascii);
+      if (lt !== -1) this.fail(`'<' in the value of ${an}`, lt);
+      if (bad !== -1) {
+        const code = b[bad] === 0xef ? (b[bad + 2] === 0xbe ? 0xfffe : 0xffff) : b[bad]!;
+        this.fail(`invalid character 0x${code.toString(16).padStart(2, '0')} in the value of ${an}`, bad);
+      }
+      if (flags & 2) {
         try {
-          v = decodeEntities(v);
+          decodeEntities(b.toString('utf8', vs, ve));
         } catch (err) {
           if (err instanceof ParseError) this.fail(err.message, i);
           throw err;
         }
       }
-      if (Object.hasOwn(attrs, an)) this.fail(`attribute ${an} given twice in <${name}>`, ns);
-      attrs[an] = v;
+      if (!this.pushAttr(an, vs, ve, flags)) this.fail(`attribute ${an} given twice in <${name}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name}> after the root element`, p);
     if (this.stack.length >= this.maxDepth) this.fail(`elements nested deeper than ${this.maxDepth} levels`, p);
     this.seenRoot = true;
+    let attrs = NO_ATTRS;
+    if (!this.lazyAttrs && this.attrCount > 0) {
+      attrs = Object.create(null) as XmlAttrs;
+      for (let k = 0; k < this.attrCount; k++) attrs[this.attrNames[k]!] = this.attrValue(k);
+    }
     if (selfClosing) {
       this.handler.open(name, attrs, true);
+      this.attrCount = 0;
       if (this.stack.length === 0) this.rootClosed = true;
       this.handler.close(name);
     } else {
       this.stack.push(name);
-      this.openedAtLine.push(this.position(p).line);
+      this.openedAtLine.push(this.lineAt(p));
       this.handler.open(name, attrs, false);
+      this.attrCount = 0;
     }
     return i;
   }
+}
+
+/** Whether b[s, e) holds exactly the characters of `str` (compared as single bytes). */
+function sameAscii(b: Buffer, s: number, e: number, str: string): boolean {
+  if (e - s !== str.length) return false;
+  for (let k = 0; k < str.length; k++) {
+    const c = str.charCodeAt(k);
+    if (c >= 0x80 || b[s + k] !== c) return false;
+  }
+  return true;
 }
