@@ -32,6 +32,8 @@ async function bundle(outdir) {
     charset: 'utf8',
     sourcemap: false,
     metafile: false,
+    // Build the same bytes from a checkout whose node_modules is a symbolic link.
+    preserveSymlinks: true,
     logLevel: 'warning',
   });
 }
