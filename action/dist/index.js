@@ -51060,25 +51060,27 @@ var EQ2 = 61;
 var DQ = 34;
 var SQ = 39;
 var NL = 10;
+var DASH = 45;
+var VALUE_CLASS = new Uint8Array(256);
+for (let c = 0; c < 32; c++) if (c !== 9 && c !== 10 && c !== 13) VALUE_CLASS[c] = 1;
+VALUE_CLASS[LT] = 2;
+VALUE_CLASS[38] = 3;
+VALUE_CLASS[DQ] = 4;
+VALUE_CLASS[SQ] = 4;
+for (let c = 128; c < 256; c++) VALUE_CLASS[c] = 6;
+VALUE_CLASS[239] = 5;
+var NAME_END = new Uint8Array(256);
+for (const c of [32, 10, 13, 9, SLASH, GT, EQ2]) NAME_END[c] = 1;
 function isSpace(c) {
   return c === 32 || c === 10 || c === 13 || c === 9;
-}
-function isNameEnd(c) {
-  return isSpace(c) || c === SLASH || c === GT || c === EQ2;
-}
-function ascii(b, s, e) {
-  if (e - s > 32) return b.toString("utf8", s, e);
-  let out = "";
-  for (let i = s; i < e; i++) {
-    const c = b[i];
-    if (c >= 128) return b.toString("utf8", s, e);
-    out += String.fromCharCode(c);
-  }
-  return out;
 }
 var PREDEFINED = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 var ENTITY_RE = /&([^;&<\s]{0,40})(;?)/g;
 var INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
+var NO_ATTRS = Object.freeze(/* @__PURE__ */ Object.create(null));
+var EMPTY = Buffer.alloc(0);
+var MAX_INTERNED = 4096;
+var LINEAR_DUPLICATES = 16;
 function decodeEntities(s, lenient = false) {
   if (s.indexOf("&") === -1) return s;
   return s.replace(ENTITY_RE, (whole, name2, semi, offset) => {
@@ -51104,8 +51106,13 @@ var XmlStream = class {
   maxDepth;
   maxMarkup;
   maxText;
-  buf = Buffer.alloc(0);
+  lazyAttrs;
+  /** The bytes being parsed: a chunk, or the unfinished tail of the last one joined to the start of the next. */
+  buf = EMPTY;
   pos = 0;
+  /** Unparsed bytes carried to the next write (owned copy), and the offset of its first byte. */
+  tail = null;
+  tailAbs = 0;
   mode = 0 /* Text */;
   stack = [];
   openedAtLine = [];
@@ -51113,44 +51120,99 @@ var XmlStream = class {
   rootClosed = false;
   started = false;
   totalBytes = 0;
-  // Position bookkeeping: absolute offset of buf[0]; lines counted up to buf[scanIdx].
+  // Position bookkeeping: absolute offset of buf[0]; newlines counted up to buf[scanIdx].
   absBase = 0;
   scanIdx = 0;
+  /** The first newline at or after scanIdx in buf: -1 none, -2 not searched yet. */
+  nextNl = -2;
   line = 1;
   lastNlAbs = -1;
   textParts = [];
   textBytes = 0;
   textTruncated = false;
+  // The attributes of the start tag being read: names, value ranges in attrBuf, flags (1 non-ASCII, 2 '&').
+  attrCount = 0;
+  attrNames = [];
+  attrStart = new Int32Array(16);
+  attrEnd = new Int32Array(16);
+  attrFlags = new Uint8Array(16);
+  attrBuf = EMPTY;
+  attrSet = null;
+  names = /* @__PURE__ */ new Map();
   constructor(handler2, options = {}) {
     this.handler = handler2;
     this.maxDepth = options.maxDepth ?? 256;
     this.maxMarkup = options.maxMarkupBytes ?? 4 * 1024 * 1024;
     this.maxText = options.maxTextBytes ?? 64 * 1024;
+    this.lazyAttrs = options.lazyAttrs ?? false;
   }
   /** Names of the open elements, outermost first. */
   get path() {
     return this.stack;
   }
+  /**
+   * The value of an attribute of the start tag being delivered to `open`, entity
+   * references decoded; undefined when absent or when called outside `open`.
+   */
+  attr(name2) {
+    const names2 = this.attrNames;
+    for (let k = 0; k < this.attrCount; k++) if (names2[k] === name2) return this.attrValue(k);
+    return void 0;
+  }
   /** Feed the next bytes of the document. Throws {@link ParseError} on malformed input. */
   write(chunk) {
     if (chunk.length === 0) return;
+    const chunkAbs = this.totalBytes;
     this.totalBytes += chunk.length;
-    if (this.pos < this.buf.length) {
-      this.discardConsumed();
-      this.buf = Buffer.concat([this.buf, chunk]);
-    } else {
-      this.discardConsumed();
-      this.buf = chunk;
-    }
     if (!this.started) {
-      if (this.buf.length < 3) return;
+      const head = this.tail !== null ? Buffer.concat([this.tail, chunk]) : chunk;
+      this.tail = null;
+      if (head.length < 3) {
+        this.tail = Buffer.from(head);
+        this.tailAbs = 0;
+        return;
+      }
+      this.setBuf(head, 0, 0);
       this.start();
+      this.parse();
+      this.keepTail();
+      return;
     }
+    let from = 0;
+    let tail = this.tail;
+    if (tail !== null) {
+      this.tail = null;
+      let take = Math.min(chunk.length, Math.max(4096, tail.length));
+      for (; ; ) {
+        const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
+        const tailLen = tail.length;
+        this.setBuf(joined, chunkAbs - tailLen, 0);
+        this.parse();
+        if (this.pos >= tailLen || take === chunk.length) {
+          if (this.pos < tailLen || take === chunk.length) {
+            this.keepTail();
+            return;
+          }
+          this.advanceLines(this.pos);
+          from = this.pos - tailLen;
+          break;
+        }
+        this.advanceLines(this.pos);
+        tail = tail.subarray(this.pos);
+        take = Math.min(chunk.length, take * 2);
+      }
+    }
+    this.setBuf(chunk, chunkAbs, from);
+    this.pos = from;
     this.parse();
+    this.keepTail();
   }
   /** Signal the end of the document; throws if it is empty, truncated or has no root element. */
   end() {
     if (this.totalBytes === 0) throw new ParseError("the file is empty");
+    const tail = this.tail ?? EMPTY;
+    this.tail = null;
+    this.setBuf(tail, this.tailAbs, 0);
     if (!this.started) {
       this.start();
       this.parse();
@@ -51191,6 +51253,27 @@ var XmlStream = class {
     }
     return { text: out, truncated };
   }
+  setBuf(b, absBase, counted) {
+    this.buf = b;
+    this.absBase = absBase;
+    this.scanIdx = counted;
+    this.nextNl = -2;
+    this.pos = 0;
+  }
+  /** Keep a copy of the unparsed end of the buffer for the next write, and let go of the buffer. */
+  keepTail() {
+    const b = this.buf;
+    const p = this.pos;
+    this.advanceLines(p);
+    this.tailAbs = this.absBase + p;
+    this.tail = p < b.length ? Buffer.from(b.subarray(p)) : null;
+    this.buf = EMPTY;
+    this.absBase = this.tailAbs;
+    this.scanIdx = 0;
+    this.nextNl = -2;
+    this.pos = 0;
+    this.attrBuf = EMPTY;
+  }
   start() {
     this.started = true;
     const b = this.buf;
@@ -51200,25 +51283,24 @@ var XmlStream = class {
       throw new ParseError("the file is UTF-16; save the report as UTF-8", 1, 1);
     }
   }
-  discardConsumed() {
-    const p = this.pos;
-    if (p === 0) return;
-    this.advanceLines(p);
-    this.scanIdx -= p;
-    this.absBase += p;
-    this.buf = this.buf.subarray(p);
-    this.pos = 0;
-  }
-  /** Count the newlines of the buffer up to `at` (monotonic, so every byte is counted once). */
+  /** Count the newlines of the buffer before `at` (monotonic, so every byte is counted once). */
   advanceLines(at) {
+    if (at <= this.scanIdx) return;
     const b = this.buf;
-    let i = b.indexOf(NL, this.scanIdx);
+    let i = this.nextNl;
+    if (i === -2) i = b.indexOf(NL, this.scanIdx);
     while (i !== -1 && i < at) {
       this.line++;
       this.lastNlAbs = this.absBase + i;
       i = b.indexOf(NL, i + 1);
     }
-    if (at > this.scanIdx) this.scanIdx = at;
+    this.nextNl = i;
+    this.scanIdx = at;
+  }
+  /** The line of a position at or after the counted point. */
+  lineAt(at) {
+    this.advanceLines(at);
+    return this.line;
   }
   position(at) {
     if (at >= this.scanIdx) {
@@ -51259,7 +51341,15 @@ var XmlStream = class {
     try {
       while (p < n) {
         if (this.mode === 0 /* Text */) {
-          const lt = b.indexOf(LT, p);
+          let lt = -1;
+          const stop = p + 16 < n ? p + 16 : n;
+          for (let i = p; i < stop; i++) {
+            if (b[i] === LT) {
+              lt = i;
+              break;
+            }
+          }
+          if (lt === -1 && stop < n) lt = b.indexOf(LT, stop);
           const end = lt === -1 ? n : lt;
           if (end > p) {
             if (this.stack.length === 0) this.checkOutsideText(b, p, end);
@@ -51313,23 +51403,17 @@ var XmlStream = class {
       return e === -1 ? -1 : e + 2;
     }
     if (c === BANG) {
-      if (n - p < 9) {
-        if (n - p >= 4 && b[p + 2] === 45 && b[p + 3] === 45) {
-          this.mode = 2 /* Comment */;
-          return p + 4;
-        }
-        return -1;
-      }
-      if (b[p + 2] === 45 && b[p + 3] === 45) {
+      if (n - p >= 4 && b[p + 2] === DASH && b[p + 3] === DASH) {
         this.mode = 2 /* Comment */;
         return p + 4;
       }
-      const head = b.toString("latin1", p, p + 9);
-      if (head === "<![CDATA[") {
+      if (n - p < 9) return -1;
+      if (b[p + 2] === 91 && b[p + 3] === 67 && b[p + 4] === 68 && b[p + 5] === 65 && b[p + 6] === 84 && b[p + 7] === 65 && b[p + 8] === 91) {
         if (this.stack.length === 0) this.fail("CDATA section outside the root element", p);
         this.mode = 1 /* CData */;
         return p + 9;
       }
+      const head = b.toString("latin1", p, p + 9);
       if (head === "<!DOCTYPE") return this.doctype(b, p);
       this.fail(`unexpected markup "${head}"`, p);
     }
@@ -51357,32 +51441,104 @@ var XmlStream = class {
     return -1;
   }
   endTag(b, p) {
-    const e = b.indexOf(GT, p + 2);
-    if (e === -1) return -1;
-    let s = p + 2;
+    const n = b.length;
+    let e = -1;
+    const stop = p + 64 < n ? p + 64 : n;
+    for (let i = p + 2; i < stop; i++) {
+      if (b[i] === GT) {
+        e = i;
+        break;
+      }
+    }
+    if (e === -1) {
+      if (stop === n) return -1;
+      e = b.indexOf(GT, stop);
+      if (e === -1) return -1;
+    }
+    const s = p + 2;
     let t = e;
     while (t > s && isSpace(b[t - 1])) t--;
-    const name2 = b.toString("utf8", s, t);
     const top = this.stack[this.stack.length - 1];
-    if (top === void 0) this.fail(`end tag </${name2}> without a start tag`, p);
-    if (name2 !== top) this.fail(`mismatched end tag: expected </${top}>, found </${name2}>`, p);
-    for (s = p + 2; s < t; s++) if (isSpace(b[s])) this.fail(`malformed end tag </${name2}>`, p);
+    let name2;
+    if (top !== void 0 && sameAscii(b, s, t, top)) {
+      name2 = top;
+    } else {
+      name2 = b.toString("utf8", s, t);
+      if (top === void 0) this.fail(`end tag </${name2}> without a start tag`, p);
+      if (name2 !== top) this.fail(`mismatched end tag: expected </${top}>, found </${name2}>`, p);
+      for (let k = s; k < t; k++) if (isSpace(b[k])) this.fail(`malformed end tag </${name2}>`, p);
+    }
     this.stack.pop();
     this.openedAtLine.pop();
     if (this.stack.length === 0) this.rootClosed = true;
     this.handler.close(name2);
     return e + 1;
   }
+  /** The name in b[s, e) as a string, the same string each time it repeats. */
+  intern(b, s, e, hash, ascii) {
+    if (!ascii) return b.toString("utf8", s, e);
+    const key = hash ^ e - s | 0;
+    const known = this.names.get(key);
+    if (known !== void 0 && sameAscii(b, s, e, known)) return known;
+    const str2 = b.toString("latin1", s, e);
+    if (this.names.size < MAX_INTERNED) this.names.set(key, str2);
+    return str2;
+  }
+  attrValue(k) {
+    const b = this.attrBuf;
+    const flags = this.attrFlags[k];
+    const v = b.toString(flags & 1 ? "utf8" : "latin1", this.attrStart[k], this.attrEnd[k]);
+    return flags & 2 ? decodeEntities(v) : v;
+  }
+  pushAttr(name2, vs, ve, flags) {
+    const k = this.attrCount;
+    const names2 = this.attrNames;
+    if (k < LINEAR_DUPLICATES) {
+      for (let j = 0; j < k; j++) if (names2[j] === name2) return false;
+      if (k + 1 === LINEAR_DUPLICATES) this.attrSet = new Set(names2.slice(0, k));
+    } else {
+      const set = this.attrSet;
+      if (set.has(name2)) return false;
+    }
+    if (this.attrSet !== null) this.attrSet.add(name2);
+    if (k === this.attrStart.length) {
+      const grow = (a) => {
+        const next = new Int32Array(a.length * 2);
+        next.set(a);
+        return next;
+      };
+      this.attrStart = grow(this.attrStart);
+      this.attrEnd = grow(this.attrEnd);
+      const f = new Uint8Array(this.attrFlags.length * 2);
+      f.set(this.attrFlags);
+      this.attrFlags = f;
+    }
+    names2[k] = name2;
+    this.attrStart[k] = vs;
+    this.attrEnd[k] = ve;
+    this.attrFlags[k] = flags;
+    this.attrCount = k + 1;
+    return true;
+  }
   startTag(b, p) {
     const n = b.length;
     let i = p + 1;
-    while (i < n && !isNameEnd(b[i])) i++;
+    let hash = 0;
+    let ascii = true;
+    for (; i < n; i++) {
+      const c = b[i];
+      if (NAME_END[c] === 1) break;
+      if (c >= 128) ascii = false;
+      hash = Math.imul(hash, 31) + c | 0;
+    }
     if (i >= n) return -1;
     if (i === p + 1) this.fail("a tag name is expected after '<'", p);
-    const name2 = ascii(b, p + 1, i);
-    const first = name2.charCodeAt(0);
-    if (first === 45 || first === 46 || first >= 48 && first <= 57) this.fail(`invalid tag name "${name2}"`, p);
-    const attrs = /* @__PURE__ */ Object.create(null);
+    const first = b[p + 1];
+    if (first === 45 || first === 46 || first >= 48 && first <= 57) this.fail(`invalid tag name "${b.toString("utf8", p + 1, i)}"`, p);
+    const name2 = this.intern(b, p + 1, i, hash, ascii);
+    this.attrCount = 0;
+    this.attrSet = null;
+    this.attrBuf = b;
     let selfClosing = false;
     for (; ; ) {
       const sawSpace = i < n && isSpace(b[i]);
@@ -51402,52 +51558,99 @@ var XmlStream = class {
       }
       if (!sawSpace) this.fail(`attributes construct error in <${name2}>: whitespace expected between attributes`, i);
       const ns = i;
-      while (i < n && !isNameEnd(b[i])) i++;
+      hash = 0;
+      ascii = true;
+      for (; i < n; i++) {
+        const d = b[i];
+        if (NAME_END[d] === 1) break;
+        if (d >= 128) ascii = false;
+        hash = Math.imul(hash, 31) + d | 0;
+      }
       if (i >= n) return -1;
       if (i === ns) this.fail(`attributes construct error in <${name2}>`, i);
-      const an = ascii(b, ns, i);
+      const ne = i;
       while (i < n && isSpace(b[i])) i++;
       if (i >= n) return -1;
-      if (b[i] !== EQ2) this.fail(`attributes construct error in <${name2}>: '=' expected after ${an}`, i);
+      if (b[i] !== EQ2) this.fail(`attributes construct error in <${name2}>: '=' expected after ${b.toString("utf8", ns, ne)}`, i);
       i++;
       while (i < n && isSpace(b[i])) i++;
       if (i >= n) return -1;
       const q = b[i];
-      if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name2}>: quoted value expected for ${an}`, i);
-      const ve = b.indexOf(q, i + 1);
+      if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name2}>: quoted value expected for ${b.toString("utf8", ns, ne)}`, i);
+      const vs = i + 1;
+      let ve = -1;
+      let flags = 0;
+      let bad = -1;
+      let lt = -1;
+      for (let j = vs; j < n; j++) {
+        const k = VALUE_CLASS[b[j]];
+        if (k === 0) continue;
+        if (k === 4) {
+          if (b[j] === q) {
+            ve = j;
+            break;
+          }
+        } else if (k === 6) {
+          flags |= 1;
+        } else if (k === 3) {
+          flags |= 2;
+        } else if (k === 2) {
+          if (lt === -1) lt = j;
+        } else if (k === 1) {
+          if (bad === -1) bad = j;
+        } else {
+          flags |= 1;
+          if (bad === -1 && j + 2 < n && b[j + 1] === 191 && (b[j + 2] === 190 || b[j + 2] === 191)) bad = j;
+        }
+      }
       if (ve === -1) return -1;
-      const lt = b.indexOf(LT, i + 1);
-      if (lt !== -1 && lt < ve) this.fail(`'<' in the value of ${an}`, lt);
-      let v = ve - i - 1 <= 32 ? ascii(b, i + 1, ve) : b.toString("utf8", i + 1, ve);
-      const bad = INVALID_CHAR_RE.exec(v);
-      if (bad) this.fail(`invalid character 0x${bad[0].charCodeAt(0).toString(16).padStart(2, "0")} in the value of ${an}`, i + 1 + bad.index);
-      if (v.indexOf("&") !== -1) {
+      const an = this.intern(b, ns, ne, hash, ascii);
+      if (lt !== -1) this.fail(`'<' in the value of ${an}`, lt);
+      if (bad !== -1) {
+        const code2 = b[bad] === 239 ? b[bad + 2] === 190 ? 65534 : 65535 : b[bad];
+        this.fail(`invalid character 0x${code2.toString(16).padStart(2, "0")} in the value of ${an}`, bad);
+      }
+      if (flags & 2) {
         try {
-          v = decodeEntities(v);
+          decodeEntities(b.toString("utf8", vs, ve));
         } catch (err) {
           if (err instanceof ParseError) this.fail(err.message, i);
           throw err;
         }
       }
-      if (Object.hasOwn(attrs, an)) this.fail(`attribute ${an} given twice in <${name2}>`, ns);
-      attrs[an] = v;
+      if (!this.pushAttr(an, vs, ve, flags)) this.fail(`attribute ${an} given twice in <${name2}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name2}> after the root element`, p);
     if (this.stack.length >= this.maxDepth) this.fail(`elements nested deeper than ${this.maxDepth} levels`, p);
     this.seenRoot = true;
+    let attrs = NO_ATTRS;
+    if (!this.lazyAttrs && this.attrCount > 0) {
+      attrs = /* @__PURE__ */ Object.create(null);
+      for (let k = 0; k < this.attrCount; k++) attrs[this.attrNames[k]] = this.attrValue(k);
+    }
     if (selfClosing) {
       this.handler.open(name2, attrs, true);
+      this.attrCount = 0;
       if (this.stack.length === 0) this.rootClosed = true;
       this.handler.close(name2);
     } else {
       this.stack.push(name2);
-      this.openedAtLine.push(this.position(p).line);
+      this.openedAtLine.push(this.lineAt(p));
       this.handler.open(name2, attrs, false);
+      this.attrCount = 0;
     }
     return i;
   }
 };
+function sameAscii(b, s, e, str2) {
+  if (e - s !== str2.length) return false;
+  for (let k = 0; k < str2.length; k++) {
+    const c = str2.charCodeAt(k);
+    if (c >= 128 || b[s + k] !== c) return false;
+  }
+  return true;
+}
 
 // src/evidence/coverage.ts
 var MAX_COVERAGE_JSON_BYTES = 256 * 1024 * 1024;
@@ -51697,16 +51900,34 @@ function mergeCoverageReports(reports) {
 // src/evidence/junit.ts
 var DEFAULT_MAX_FAILURES = 500;
 var DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
-var OUTCOME_OF = { skipped: 1, failure: 2, error: 3 };
+function outcomeOf(name2) {
+  return name2 === "failure" ? 2 : name2 === "error" ? 3 : name2 === "skipped" ? 1 : void 0;
+}
 function parseTimeMs(value) {
   if (value === void 0) return null;
+  if (isPlainDecimal(value)) return Number(value) * 1e3;
   const v = value.trim().replace(/,/g, "");
   if (v === "" || !/^[+]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v)) return null;
   const s = Number(v);
   return Number.isFinite(s) ? s * 1e3 : null;
 }
+function isPlainDecimal(v) {
+  const n = v.length;
+  if (n === 0 || n > 20) return false;
+  let dot = false;
+  let digit = false;
+  for (let i = 0; i < n; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 48 && c <= 57) digit = true;
+    else if (c === 46 && !dot) dot = true;
+    else return false;
+  }
+  return digit;
+}
 function parseLine(value) {
-  if (value === void 0 || !/^\s*\d+\s*$/.test(value)) return null;
+  if (value === void 0) return null;
+  if (value.length > 0 && value.length < 16 && isPlainDecimal(value) && value.indexOf(".") === -1) return Number(value);
+  if (!/^\s*\d+\s*$/.test(value)) return null;
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : null;
 }
@@ -51733,7 +51954,8 @@ var JunitHandler = class {
   capturing = null;
   capturingOutcome = 0;
   looseMs = 0;
-  open(name2, attrs) {
+  open(name2, _attrs, selfClosing) {
+    const xs = this.xs;
     this.depth++;
     if (this.depth === 1 && name2 !== "testsuites" && name2 !== "testsuite") {
       throw new ParseError(`not a JUnit XML report: the root element is <${name2}>, expected <testsuites> or <testsuite>`);
@@ -51741,22 +51963,24 @@ var JunitHandler = class {
     if (name2 === "testsuite") {
       this.report.suites++;
       this.suites.push({
-        name: attrs.name ?? null,
-        file: attrs.file ?? attrs.filepath ?? null,
-        timeMs: parseTimeMs(attrs.time),
+        name: xs.attr("name") ?? null,
+        file: xs.attr("file") ?? xs.attr("filepath") ?? null,
+        timeMs: parseTimeMs(xs.attr("time")),
         innerMs: 0
       });
       return;
     }
     if (name2 === "testcase") {
       const suite = this.suites[this.suites.length - 1];
+      const detail = !selfClosing && this.report.failures.length < this.maxFailures;
       this.cases.push({
         depth: this.depth,
-        classname: attrs.classname ?? null,
-        name: attrs.name ?? null,
-        file: attrs.file ?? attrs.filepath ?? suite?.file ?? null,
-        line: parseLine(attrs.line ?? attrs.lineno),
-        timeMs: parseTimeMs(attrs.time) ?? 0,
+        detail,
+        classname: detail ? xs.attr("classname") ?? null : null,
+        name: detail ? xs.attr("name") ?? null : null,
+        file: detail ? xs.attr("file") ?? xs.attr("filepath") ?? suite?.file ?? null : null,
+        line: detail ? parseLine(xs.attr("line") ?? xs.attr("lineno")) : null,
+        timeMs: parseTimeMs(xs.attr("time")) ?? 0,
         outcome: 0,
         flaky: false,
         message: null,
@@ -51768,12 +51992,12 @@ var JunitHandler = class {
     }
     const tc = this.cases[this.cases.length - 1];
     if (tc === void 0 || this.depth !== tc.depth + 1) return;
-    const outcome = OUTCOME_OF[name2];
+    const outcome = outcomeOf(name2);
     if (outcome !== void 0) {
       if (outcome > tc.outcome) {
         tc.outcome = outcome;
-        if (outcome >= 2) {
-          const msg = attrs.message ?? attrs.type ?? null;
+        if (outcome >= 2 && tc.detail) {
+          const msg = xs.attr("message") ?? xs.attr("type") ?? null;
           const b = msg === null ? null : bound(msg, this.maxOutput);
           tc.message = b?.text ?? null;
           tc.truncated = b?.cut ?? false;
@@ -51785,7 +52009,7 @@ var JunitHandler = class {
       }
     } else if (name2 === "flakyFailure" || name2 === "flakyError") {
       tc.flaky = true;
-    } else if (name2 === "system-out" || name2 === "system-err") {
+    } else if ((name2 === "system-out" || name2 === "system-err") && tc.detail) {
       this.capturing = "system";
       this.xs.captureText = true;
     }
@@ -51796,7 +52020,7 @@ var JunitHandler = class {
       const tc = this.cases[this.cases.length - 1];
       if (tc !== void 0 && depth === tc.depth + 1) {
         const { text, truncated } = this.xs.takeText();
-        if (this.capturing === "outcome" && OUTCOME_OF[name2] === this.capturingOutcome && tc.outcome === this.capturingOutcome) {
+        if (this.capturing === "outcome" && outcomeOf(name2) === this.capturingOutcome && tc.outcome === this.capturingOutcome) {
           tc.output = text.trim();
           tc.truncated ||= truncated;
         } else if (this.capturing === "system" && (name2 === "system-out" || name2 === "system-err")) {
@@ -51864,7 +52088,7 @@ ${add}`, this.maxOutput).text;
 async function parseJunit(source, options = {}) {
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const handler2 = new JunitHandler(options.maxFailures ?? DEFAULT_MAX_FAILURES, maxOutput);
-  const xs = new XmlStream(handler2, { maxDepth: options.maxDepth ?? 256, maxTextBytes: maxOutput });
+  const xs = new XmlStream(handler2, { maxDepth: options.maxDepth ?? 256, maxTextBytes: maxOutput, lazyAttrs: true });
   handler2.xs = xs;
   for await (const chunk of source) xs.write(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
   xs.end();
