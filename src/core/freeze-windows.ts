@@ -25,6 +25,7 @@ import {
   localToInstant,
   parseClockTime,
   parseLocalDateTime,
+  zoneOffsetMs,
 } from './local-time.js';
 
 
@@ -63,7 +64,7 @@ const SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 /** A recurrence producing more occurrences than this in one look-up is refused (fail closed). */
 const MAX_OCCURRENCES_PER_LOOKUP = 50_000;
 /** earliestDeployStart gives up (fail closed) after this many freezes in a row. */
-const MAX_DEPLOY_STEPS = 20_000;
+const MAX_DEPLOY_STEPS = 5_000;
 
 interface Occurrence {
   start: number;
@@ -198,7 +199,8 @@ class RRuleEngine implements Engine {
   private readonly original: RRuleInstance;
   private readonly baseStart: number;
   private readonly shiftable: boolean;
-  private readonly shifted = new Map<number, RRuleInstance>();
+  /** Hourly or more often. */
+  private readonly dense: boolean;
 
   constructor(window: RRuleFreezeWindow, name: string) {
     this.name = name;
@@ -216,8 +218,11 @@ class RRuleEngine implements Engine {
     } catch (error) {
       throw new FreezeWindowError(name, `rrule "${this.text}" cannot be read: ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
     }
-    if (parsed.freq === undefined || parsed.freq === null) throw new FreezeWindowError(name, `rrule "${this.text}" has no FREQ.`);
+    if (parsed.freq === undefined || parsed.freq === null) {
+      throw new FreezeWindowError(name, `rrule "${this.text}" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.`);
+    }
 
+    checkMonthDays(parsed, name, this.text);
     const options: Partial<Options> = { ...parsed, tzid: null };
     options.dtstart = new Date(this.localDtstart(parsed));
     if (parsed.until) options.until = new Date(this.localUntil(parsed.until));
@@ -246,6 +251,7 @@ class RRuleEngine implements Engine {
     // COUNT counts from DTSTART, and BYEASTER or BYWEEKNO periods do not line up with the
     // anchors below: such rules are always expanded from their own DTSTART.
     this.shiftable = (parsed.count == null) && parsed.byeaster == null && parsed.byweekno == null;
+    this.dense = full.freq >= RRule.HOURLY;
     this.horizonDays = full.freq <= RRule.MONTHLY ? SPARSE_RRULE_HORIZON_DAYS : DEFAULT_HORIZON_DAYS;
   }
 
@@ -267,18 +273,21 @@ class RRuleEngine implements Engine {
     return until.getTime();
   }
 
-  /** A rule with the same occurrences as the original from local time `from` on, anchored close to it. */
-  private ruleFor(from: number): RRuleInstance {
-    if (!this.shiftable || from <= this.baseStart) return this.original;
-    const anchor = this.anchorBefore(from);
-    if (anchor <= this.baseStart) return this.original;
-    let rule = this.shifted.get(anchor);
-    if (rule === undefined) {
-      rule = new RRule({ ...this.explicit, dtstart: new Date(anchor) }, true);
-      if (this.shifted.size >= 64) this.shifted.clear();
-      this.shifted.set(anchor, rule);
+  /**
+   * A rule with the same occurrences as the original between local times `from` and `to`:
+   * anchored close to `from` (so a rule that began years ago is not expanded from its
+   * start) and ending at `to` (so a rule that never matches stops there instead of
+   * searching to the year 9999).
+   */
+  private ruleFor(from: number, to: number): RRuleInstance | null {
+    let dtstart = this.baseStart;
+    if (this.shiftable && from > this.baseStart) {
+      const anchor = this.anchorBefore(from);
+      if (anchor > this.baseStart) dtstart = anchor;
     }
-    return rule;
+    const until = this.explicit.until ? Math.min(this.explicit.until.getTime(), to) : to;
+    if (until < dtstart) return null;
+    return new RRule({ ...this.explicit, dtstart: new Date(dtstart), until: new Date(until) }, true);
   }
 
   /** The start of a whole period of the recurrence at or before `from` (local milliseconds). */
@@ -318,12 +327,23 @@ class RRuleEngine implements Engine {
   }
 
   collect(from: number, to: number, source: Source, out: Occurrence[]): void {
-    // Local times differ from instants by the zone's offset (under a day); widen by a day
-    // on both sides and filter exactly below.
-    const localFrom = instantToLocal(from - this.durationMs, this.timeZone) - DAY_MS;
-    const localTo = instantToLocal(to, this.timeZone) + DAY_MS;
+    const low = from - this.durationMs;
+    // Local times differ from instants by the zone's offset. Near an offset change the
+    // local range looked at is widened by a day for daily and sparser rules (any change is
+    // covered) and by three hours for denser ones (a DST change; keeps minutely rules
+    // cheap); the occurrences found are then filtered exactly.
+    const offsetLow = zoneOffsetMs(this.timeZone, low - DAY_MS);
+    const offsetHigh = zoneOffsetMs(this.timeZone, to + DAY_MS);
+    // Over a short range with the same offset a day either side there is no DST change
+    // (the tz database never has two within two days): one offset converts every start.
+    const fixedOffset = offsetLow === offsetHigh && to - low <= DAY_MS ? offsetLow : null;
+    const margin = fixedOffset !== null ? SECOND_MS : this.dense ? 3 * HOUR_MS : DAY_MS;
+    const localFrom = low + Math.min(offsetLow, offsetHigh) - margin;
+    const localTo = to + Math.max(offsetLow, offsetHigh) + margin;
     let truncated = false;
-    const starts = this.ruleFor(localFrom).between(new Date(localFrom), new Date(localTo), true, (_date, count) => {
+    const rule = this.ruleFor(localFrom, localTo);
+    if (rule === null) return;
+    const starts = rule.between(new Date(localFrom), new Date(localTo), true, (_date, count) => {
       if (count >= MAX_OCCURRENCES_PER_LOOKUP) {
         truncated = true;
         return false;
@@ -334,10 +354,31 @@ class RRuleEngine implements Engine {
       throw new FreezeWindowError(this.name, `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`);
     }
     for (const local of starts) {
-      const start = localToInstant(local.getTime(), this.timeZone, 'earlier');
+      const start = fixedOffset === null ? localToInstant(local.getTime(), this.timeZone, 'earlier') : local.getTime() - fixedOffset;
       const end = start + this.durationMs;
       if (start < to && end > from) out.push({ start, end, source });
     }
+  }
+}
+
+const MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function asList(value: number | number[] | null | undefined): number[] {
+  if (value === null || value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+/**
+ * Refuses a rule whose BYMONTHDAY fits none of its months (FEB 30): the rrule package
+ * would search such a rule up to the year 9999 before giving up.
+ */
+function checkMonthDays(parsed: Partial<Options>, name: string, text: string): void {
+  const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
+  if (days.length === 0) return;
+  const months = asList(parsed.bymonth);
+  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map((month) => MONTH_LENGTHS[month - 1] ?? 0);
+  if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
+    throw new FreezeWindowError(name, `rrule "${text}" never occurs: no month it names has the days of the month it names.`);
   }
 }
 
@@ -537,7 +578,8 @@ export function freezeStatus(windows: FreezeWindow[], t: Date): FreezeStatus {
   if (first !== undefined) {
     until = followForward(sources, Math.max(...covering.map((occurrence) => occurrence.end)), limit);
   }
-  const upcoming = nextStart(sources, until ?? at);
+  // A freeze still running at the horizon has no "next" we could name.
+  const upcoming = until !== null && until > limit ? null : nextStart(sources, until ?? at);
   let next: FreezeStatus['next'] = null;
   if (upcoming !== null) {
     const starting = collect(sources, upcoming.start, upcoming.start + 1);
