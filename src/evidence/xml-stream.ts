@@ -665,7 +665,7 @@ export class XmlStream {
         const code = b[bad] === 0xef ? (b[bad + 2] === 0xbe ? 0xfffe : 0xffff) : b[bad]!;
         this.fail(`invalid character 0x${code.toString(16).padStart(2, '0')} in the value of ${an}`, bad);
       }
-      if (flags & 2) {
+      if (flags & 2 && !plainReferences(b, vs, ve)) {
         try {
           decodeEntities(b.toString('utf8', vs, ve));
         } catch (err) {
@@ -697,6 +697,55 @@ export class XmlStream {
     }
     return i;
   }
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+/**
+ * Whether every '&' in b[s, e) starts a predefined entity or a valid character reference,
+ * checked on the bytes. False sends the value to {@link decodeEntities}, which names the error.
+ */
+function plainReferences(b: Buffer, s: number, e: number): boolean {
+  let i = b.indexOf(0x26, s);
+  while (i !== -1 && i < e) {
+    let j = i + 1;
+    while (j < e && j - i <= 8 && b[j] !== 0x3b) j++;
+    if (j >= e || b[j] !== 0x3b) return false;
+    const len = j - i - 1;
+    const c1 = b[i + 1];
+    if (c1 === 0x23 /* # */) {
+      let code = 0;
+      if (b[i + 2] === 0x78 /* x */) {
+        if (len < 2 || len > 7) return false;
+        for (let k = i + 3; k < j; k++) {
+          const c = b[k]!;
+          if (!isHex(c)) return false;
+          code = code * 16 + (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+        }
+      } else {
+        if (len < 2 || len > 8) return false;
+        for (let k = i + 2; k < j; k++) {
+          const c = b[k]!;
+          if (c < 0x30 || c > 0x39) return false;
+          code = code * 10 + (c - 0x30);
+        }
+      }
+      if (code <= 0 || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return false;
+    } else {
+      const c2 = b[i + 2];
+      const ok =
+        len === 2
+          ? (c1 === 0x6c || c1 === 0x67) && c2 === 0x74 // lt gt
+          : len === 3
+            ? c1 === 0x61 && c2 === 0x6d && b[i + 3] === 0x70 // amp
+            : len === 4 && ((c1 === 0x71 && c2 === 0x75 && b[i + 3] === 0x6f && b[i + 4] === 0x74) || (c1 === 0x61 && c2 === 0x70 && b[i + 3] === 0x6f && b[i + 4] === 0x73)); // quot apos
+      if (!ok) return false;
+    }
+    i = b.indexOf(0x26, j + 1);
+  }
+  return true;
 }
 
 /** Whether b[s, e) holds exactly the characters of `str` (compared as single bytes). */
