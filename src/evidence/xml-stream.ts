@@ -73,6 +73,9 @@ const INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 /** Shared by every element of a lazy stream; frozen so that no handler can fill it. */
 const NO_ATTRS: XmlAttrs = Object.freeze(Object.create(null) as XmlAttrs);
 const EMPTY = Buffer.alloc(0);
+const CDATA_END = Buffer.from(']]>', 'latin1');
+const COMMENT_END = Buffer.from('-->', 'latin1');
+const PI_END = Buffer.from('?>', 'latin1');
 /** Distinct names remembered as strings (element and attribute names repeat endlessly). */
 const MAX_INTERNED = 4096;
 /** Attributes per tag checked for duplicates by a linear scan; beyond, with a Set. */
@@ -410,7 +413,7 @@ export class XmlStream {
           p = next;
         } else {
           const cdata = this.mode === Mode.CData;
-          const close = b.indexOf(cdata ? ']]>' : '-->', p, 'latin1');
+          const close = b.indexOf(cdata ? CDATA_END : COMMENT_END, p);
           if (close === -1) {
             // Keep the last two bytes: they may start the terminator.
             const safe = Math.max(p, n - 2);
@@ -444,7 +447,7 @@ export class XmlStream {
     const c = b[p + 1]!;
     if (c === SLASH) return this.endTag(b, p);
     if (c === QMARK) {
-      const e = b.indexOf('?>', p + 2, 'latin1');
+      const e = b.indexOf(PI_END, p + 2);
       return e === -1 ? -1 : e + 2;
     }
     if (c === BANG) {
