@@ -32,6 +32,7 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
       ref = data.default_branch;
     }
   } catch (error) {
+    if (httpStatus(error) !== 404) throw error; // transient: the caller retries rather than deciding
     return { ok: false, problems: [`Could not read the repository to find its default branch: ${describeError(error)}`], path: POLICY_PATH, ref: '', blobSha: null, commitSha: null };
   }
   let content: string;
@@ -44,10 +45,9 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     blobSha = data.sha;
     content = Buffer.from(data.content, 'base64').toString('utf8');
   } catch (error) {
-    const problem =
-      httpStatus(error) === 404
-        ? `${POLICY_PATH} was not found on the default branch (${ref}). Add the release policy there; until then the gate does not approve anything.`
-        : `Could not read ${POLICY_PATH} from ${ref}: ${describeError(error)}`;
+    // A missing file fails closed; any other failure is thrown so the request is retried, not rejected.
+    if (httpStatus(error) !== 404) throw error;
+    const problem = `${POLICY_PATH} was not found on the default branch (${ref}). Add the release policy there; until then the gate does not approve anything.`;
     return { ok: false, problems: [problem], path: POLICY_PATH, ref, blobSha: null, commitSha: null };
   }
   let cached = byBlob.get(blobSha);

@@ -231,6 +231,9 @@ export class FakeGitHub {
     const rest = m[3] ?? '';
     const user = (login: string) => ({ login, id: hashId(login), type: 'User' });
 
+    if (method === 'GET' && rest === '') {
+      return { status: 200, body: { id: repo.id, name: repo.name, full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch, owner: user(repo.owner), private: true } };
+    }
     if (method === 'GET' && (m = rest.match(/^\/contents\/(.+)$/))) {
       const ref = q.get('ref') ?? repo.defaultBranch;
       const text = ref === repo.defaultBranch ? repo.files[m[1]!] : undefined;

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApplicationFunction, Logger, Probot } from 'probot';
+import { setApiCallObserver } from '../github/api-calls.js';
+import { describeError } from '../github/types.js';
+import type { Store } from '../store/types.js';
+import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
+import { onIssueComment } from './comments.js';
+import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
+import type { GateDeps } from './gate.js';
+import type { AppMetrics } from './metrics.js';
+import { onProtectionRuleRequested } from './protection-rule.js';
+import { onDeploymentReview, onPullRequestReview } from './reviews.js';
+import { GateScheduler, probotOctokitFor } from './scheduler.js';
+
+export interface CreateAppOptions {
+  store: Store;
+  /** The time, injected: tests drive it. */
+  clock?: () => Date;
+  logger?: Logger;
+  metrics: AppMetrics;
+  /** This replica's name in gate leases (default: a random id). */
+  replicaId?: string;
+  /** How often the scheduler looks at due gates; 0 turns the timer off (tests call `tick`). */
+  schedulerIntervalMs?: number;
+}
+
+export interface ReleaseGateApp {
+  /** The Probot application function. */
+  appFn: ApplicationFunction;
+  /** The scheduler, once Probot loaded the app. */
+  scheduler(): GateScheduler;
+  /** `/health` and `/metrics` (returns true when it answered). */
+  handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The Release Gate App: one handler per event family, a scheduler for waiting gates, and
+ * `/health` and `/metrics`. Every decision goes through `runGate` (src/app/gate.ts).
+ */
+export function createApp(options: CreateAppOptions): ReleaseGateApp {
+  const clock = options.clock ?? (() => new Date());
+  let scheduler: GateScheduler | null = null;
+  let deps: GateDeps | null = null;
+  setApiCallObserver(options.metrics.observer);
+
+  const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET') return false;
+    if (path === '/health') {
+      const health = await options.store.health().catch((error: unknown) => ({ ok: false, database: 'down' as const, migrations: { applied: 0, expected: 0 }, error: describeError(error) }));
+      res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', database: health.database, migrations: health.migrations, ...(health.error ? { error: health.error } : {}) }));
+      return true;
+    }
+    if (path === '/metrics') {
+      const body = await options.metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': options.metrics.registry.contentType });
+      res.end(body);
+      return true;
+    }
+    return false;
+  };
+
+  const appFn: ApplicationFunction = (app: Probot, fnOptions) => {
+    const log = options.logger ?? app.log;
+    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}` };
+    const d = deps;
+    app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
+    app.on('deployment.created', (context) => onDeploymentCreated(d, context));
+    app.on('deployment_status.created', (context) => onDeploymentStatus(d, context));
+    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) => onPullRequestReview(d, context as never));
+    app.on(['deployment_review.approved', 'deployment_review.rejected'], (context) => onDeploymentReview(d, context as never));
+    app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context as never));
+    app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
+    app.on('issue_comment.created', (context) => onIssueComment(d, context));
+    fnOptions.addHandler?.((req, res) => handleHttp(req, res));
+    scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
+    if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
+  };
+
+  return {
+    appFn,
+    scheduler: () => {
+      if (!scheduler) throw new Error('The app is not loaded yet: load appFn into Probot first.');
+      return scheduler;
+    },
+    handleHttp,
+    stop: async () => {
+      await scheduler?.stop();
+    },
+  };
+}

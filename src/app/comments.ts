@@ -1,0 +1,116 @@
+import type { Context } from 'probot';
+import { COMMAND_USAGE, parseGateCommand } from '../core/commands-parse.js';
+import { findStageIndex } from '../core/evaluate.js';
+import { createDeployment, getPull, replyOnIssue, repositoryPermission } from '../github/deployments.js';
+import { teamMembership } from '../github/facts.js';
+import { loadRepoPolicy } from '../github/policy-source.js';
+import type { GitHubClient } from '../github/types.js';
+import { PROMOTION_PAYLOAD_KEY } from './deployments.js';
+import { handleOnce } from './deliveries.js';
+import { reevaluatePending, runGate } from './gate.js';
+import type { GateDeps } from './gate.js';
+
+interface CommentPayload {
+  issue: { number: number; pull_request?: unknown };
+  comment: { body: string; user: { login: string; type?: string } };
+  repository: { name: string; owner: { login: string }; default_branch?: string };
+  installation?: { id: number };
+}
+
+const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
+
+/** `issue_comment.created` on a pull request: `/release-gate status | promote <env> | override <env> ...`. */
+export async function onIssueComment(deps: GateDeps, context: Context<'issue_comment.created'>): Promise<void> {
+  const p = context.payload as unknown as CommentPayload;
+  if (!p.issue.pull_request || p.comment.user.type === 'Bot') return;
+  const parsed = parseGateCommand(p.comment.body);
+  if (!parsed) return;
+  await handleOnce(deps, context, async () => {
+    const octokit = context.octokit as unknown as GitHubClient;
+    const owner = p.repository.owner.login;
+    const repo = p.repository.name;
+    const login = p.comment.user.login;
+    const reply = (body: string) => replyOnIssue(octokit, { owner, repo, issueNumber: p.issue.number, body });
+    if (!parsed.ok) {
+      await reply(`@${login} ${parsed.error}\n\nCommands:\n${COMMAND_USAGE}`);
+      return 'replied: malformed';
+    }
+    const command = parsed.command;
+    if (command.kind === 'help') {
+      await reply(`Commands:\n${COMMAND_USAGE}`);
+      return 'replied: help';
+    }
+    const pull = await getPull(octokit, { owner, repo, pullNumber: p.issue.number });
+    const fullName = `${owner}/${repo}`;
+    const defaultBranch = p.repository.default_branch;
+    if (command.kind === 'status') {
+      const evaluations = await deps.store.listEvaluations({ repo: fullName, sha: pull.headSha });
+      const latest = new Map<string, (typeof evaluations)[number]>();
+      for (const e of evaluations) latest.set(e.stage ?? e.environment, e);
+      const gates = await deps.store.listPendingGates({ repo: fullName, sha: pull.headSha, status: 'pending' });
+      const lines = [...latest.entries()].map(([env, e]) => {
+        const failing = Array.isArray(e.rules) ? (e.rules as Array<{ ok: boolean; code: string }>).filter((r) => !r.ok).map((r) => r.code) : [];
+        return `| ${env} | ${e.decision} | ${failing.join(', ') || '-'} | ${e.at.toISOString()} |`;
+      });
+      const body =
+        lines.length === 0
+          ? `No gate decision recorded yet for ${pull.headSha.slice(0, 7)}.`
+          : [`Release gate for ${pull.headSha.slice(0, 7)}:`, '', '| Environment | Decision | Failing rules | At |', '|---|---|---|---|', ...lines, '', `${gates.length} request(s) waiting.`].join('\n');
+      await reply(body);
+      return 'replied: status';
+    }
+    const policy = await loadRepoPolicy(octokit, { owner, repo, ...(defaultBranch ? { defaultBranch } : {}) });
+    if (!policy.ok) {
+      await reply(`@${login} the release policy is invalid, so the gate cannot act: ${policy.problems.slice(0, 3).join('; ')}`);
+      return 'replied: policy invalid';
+    }
+    const index = findStageIndex(policy.policy, command.environment);
+    if (index < 0) {
+      await reply(`@${login} \`${command.environment}\` is not an environment of the policy (stages: ${policy.policy.environments.map((e) => e.name).join(', ')}).`);
+      return 'replied: unknown environment';
+    }
+    const stage = policy.policy.environments[index]!;
+    if (command.kind === 'promote') {
+      const permission = await repositoryPermission(octokit, { owner, repo, username: login });
+      if (!WRITE_PERMISSIONS.has(permission)) {
+        await reply(`@${login} refused: promoting needs write permission on ${fullName}; you have \`${permission}\`.`);
+        return 'replied: promote refused';
+      }
+      const target = stage.github[0] ?? stage.name;
+      const result = await runGate(deps, octokit, { owner, repo, installationId: p.installation?.id ?? 0, sha: pull.headSha, ref: pull.headRef, environment: target, deployer: login, trigger: 'promote command', actor: login, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+      if (result.decision?.decision !== 'allow') {
+        const failing = result.decision?.rules.filter((r) => !r.ok).map((r) => `- \`${r.code}\`: ${r.message}`) ?? [];
+        await reply(`@${login} not promoted to ${stage.name}: the gate says **${result.decision?.decision ?? 'unknown'}**.\n\n${failing.join('\n')}`);
+        return 'replied: promote held';
+      }
+      const id = await createDeployment(octokit, { owner, repo, sha: pull.headSha, environment: target, payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: stage.name, sha: pull.headSha } }, description: `Release gate: promotion to ${stage.name} by ${login}` });
+      await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: target, type: 'PROMOTE', status: 'command', actor: login, at: deps.clock(), notes: `Deployment ${id} created by /release-gate promote`, deliveryId: context.id });
+      await reply(`@${login} promoted ${pull.headSha.slice(0, 7)} to ${stage.name}: deployment ${id} created.`);
+      return 'replied: promoted';
+    }
+    // override
+    const teams = policy.policy.overrides.teams;
+    let member = false;
+    for (const team of teams) if (!member && (await teamMembership(octokit, owner, team, login))) member = true;
+    if (!member) {
+      await reply(`@${login} refused: only members of ${teams.length > 0 ? teams.map((t) => `\`${t}\``).join(', ') : 'an override team (the policy names none)'} may grant an override.`);
+      await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: stage.name, type: 'NOTE', status: 'override refused', actor: login, at: deps.clock(), notes: `Override by a non-member refused: ${command.reason}`, deliveryId: context.id });
+      return 'replied: override refused';
+    }
+    const now = deps.clock();
+    const existing = (await deps.store.listOverrides({ repo: fullName, sha: pull.headSha, environment: stage.name })).filter((o) => !o.usedAt && (!o.expiresAt || o.expiresAt > now));
+    const toConfirm = policy.policy.overrides.secondApprover ? existing.find((o) => !o.confirmedBy && o.grantedBy.toLowerCase() !== login.toLowerCase()) : undefined;
+    if (toConfirm) {
+      await deps.store.confirmOverride(toConfirm.id, login, now);
+      await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: stage.name, type: 'OVERRIDE', status: 'confirmed', actor: login, at: now, notes: `Override ${toConfirm.id} by ${toConfirm.grantedBy} confirmed`, deliveryId: context.id });
+      await reply(`@${login} confirmed the override of ${toConfirm.grantedBy} for ${stage.name}.`);
+    } else {
+      const o = await deps.store.createOverride({ repo: fullName, sha: pull.headSha, environment: stage.name, rules: command.rules, grantedBy: login, reason: command.reason, risk: command.risk, grantedAt: now, expiresAt: new Date(now.getTime() + policy.policy.overrides.expiresMs) });
+      await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: stage.name, type: 'OVERRIDE', status: 'granted', actor: login, at: now, notes: `reason: ${command.reason}; risk: ${command.risk}${command.rules.length ? `; rules: ${command.rules.join(', ')}` : ''}`, deliveryId: context.id });
+      const confirm = policy.policy.overrides.secondApprover ? ' A second member must confirm it with the same command.' : '';
+      await reply(`@${login} override granted for ${stage.name} on ${pull.headSha.slice(0, 7)} (id ${o.id}), until ${o.expiresAt?.toISOString() ?? 'used'}; it lets one deployment through.${confirm}`);
+    }
+    const results = await reevaluatePending(deps, octokit, { owner, repo, sha: pull.headSha, trigger: 'override', actor: login, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+    return `override recorded; re-evaluated ${results.length} gate(s)`;
+  });
+}

@@ -1,0 +1,132 @@
+import type { Context } from 'probot';
+import { findStageIndex } from '../core/evaluate.js';
+import { gateComment } from '../core/render-gate-summary.js';
+import { createDeployment, setDeploymentStatus } from '../github/deployments.js';
+import { loadRepoPolicy } from '../github/policy-source.js';
+import type { GitHubClient } from '../github/types.js';
+import { handleOnce } from './deliveries.js';
+import { reevaluatePending, runGate } from './gate.js';
+import type { GateDeps } from './gate.js';
+
+interface DeploymentLike {
+  id: number;
+  sha: string;
+  ref: string;
+  environment: string;
+  created_at: string;
+  creator?: { login: string } | null;
+  payload?: unknown;
+}
+
+interface DeploymentPayload {
+  deployment: DeploymentLike;
+  deployment_status?: { id: number; state: string; description?: string | null; created_at: string; updated_at?: string };
+  repository: { name: string; owner: { login: string }; default_branch?: string };
+  installation?: { id: number };
+  sender?: { login: string };
+}
+
+/** Deployments the App created itself carry this key in their payload. */
+export const PROMOTION_PAYLOAD_KEY = 'releaseGate';
+
+function createdByGate(d: DeploymentLike): boolean {
+  return typeof d.payload === 'object' && d.payload !== null && PROMOTION_PAYLOAD_KEY in d.payload;
+}
+
+/** `deployment.created`: record it; a deployment to a gated environment that breaks the policy gets a `failure` status. */
+export async function onDeploymentCreated(deps: GateDeps, context: Context<'deployment.created'>): Promise<void> {
+  await handleOnce(deps, context, async () => {
+    const p = context.payload as unknown as DeploymentPayload;
+    const owner = p.repository.owner.login;
+    const repo = p.repository.name;
+    const d = p.deployment;
+    const fullName = `${owner}/${repo}`;
+    const known = (await deps.store.listDeployments({ repo: fullName, sha: d.sha })).some((x) => x.id === d.id);
+    await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null });
+    const earlier = (await deps.store.listDeployments({ repo: fullName, sha: d.sha })).filter((x) => x.id !== d.id);
+    if (!known) {
+      await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: earlier.length === 0 ? 'CREATE' : 'PROMOTE', status: 'created', actor: d.creator?.login ?? null, at: new Date(d.created_at), notes: `Deployment ${d.id} of ${d.ref} to ${d.environment}`, deliveryId: context.id });
+    }
+    if (createdByGate(d)) return 'recorded: created by the gate';
+    if (!p.installation) return 'recorded';
+    const result = await runGate(deps, context.octokit as unknown as GitHubClient, {
+      owner,
+      repo,
+      installationId: p.installation.id,
+      sha: d.sha,
+      ref: d.ref,
+      environment: d.environment,
+      deployer: d.creator?.login ?? null,
+      ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
+      deliveryId: context.id,
+      trigger: 'deployment',
+      actor: d.creator?.login ?? null,
+    });
+    if (result.decision?.decision === 'block' && !result.decision.ungated) {
+      await setDeploymentStatus(context.octokit as unknown as GitHubClient, { owner, repo, deploymentId: d.id, state: 'failure', description: gateComment(result.decision, 140) });
+      await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: 'BLOCKED', status: 'failure', actor: null, at: deps.clock(), notes: gateComment(result.decision, 500), deliveryId: context.id });
+      return 'recorded: failure status set';
+    }
+    return `recorded: ${result.decision?.decision ?? 'no decision'}`;
+  });
+}
+
+/**
+ * `deployment_status.created`: advance the release in that environment. `success` starts
+ * the soak clock, wakes the gates that wait on it, and may promote to the next stage.
+ */
+export async function onDeploymentStatus(deps: GateDeps, context: Context<'deployment_status.created'>): Promise<void> {
+  await handleOnce(deps, context, async () => {
+    const p = context.payload as unknown as DeploymentPayload;
+    const s = p.deployment_status;
+    if (!s) return 'ignored: no status';
+    const owner = p.repository.owner.login;
+    const repo = p.repository.name;
+    const fullName = `${owner}/${repo}`;
+    const d = p.deployment;
+    await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null });
+    const at = new Date(s.updated_at ?? s.created_at);
+    const isNew = await deps.store.recordDeploymentStatus({ id: s.id, deploymentId: d.id, state: s.state, description: s.description ?? null, at, deliveryId: context.id });
+    if (!isNew) return 'duplicate status';
+    if (s.state === 'success' || s.state === 'failure' || s.state === 'error') {
+      await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: s.state === 'success' ? 'DEPLOYED' : 'FAILED', status: s.state, actor: p.sender?.login ?? null, at, notes: s.description ?? null, deliveryId: context.id });
+    }
+    if (s.state !== 'success' || !p.installation) return `recorded ${s.state}`;
+    const octokit = context.octokit as unknown as GitHubClient;
+    const defaultBranch = p.repository.default_branch;
+    // Gates that wait on this release's order or soak in the next stage.
+    await reevaluatePending(deps, octokit, { owner, repo, trigger: 'deployment_status', actor: p.sender?.login ?? null, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+    const promoted = await autoPromote(deps, octokit, { owner, repo, installationId: p.installation.id, sha: d.sha, ref: d.ref, environment: d.environment, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+    return promoted ? `recorded success; promoted to ${promoted}` : 'recorded success';
+  });
+}
+
+/**
+ * When the stage just deployed has `autoPromote`, evaluate the next stage and, when its gate
+ * allows it, create the next Deployment. Returns the environment promoted to.
+ */
+export async function autoPromote(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  where: { owner: string; repo: string; installationId: number; sha: string; ref: string; environment: string; deliveryId: string; defaultBranch?: string },
+): Promise<string | null> {
+  const policy = await loadRepoPolicy(octokit, { owner: where.owner, repo: where.repo, ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
+  if (!policy.ok) return null;
+  const index = findStageIndex(policy.policy, where.environment);
+  const stage = index >= 0 ? policy.policy.environments[index]! : null;
+  const next = index >= 0 ? policy.policy.environments[index + 1] : undefined;
+  if (!stage?.autoPromote || !next) return null;
+  const target = next.github[0] ?? next.name;
+  const result = await runGate(deps, octokit, { owner: where.owner, repo: where.repo, installationId: where.installationId, sha: where.sha, ref: where.ref, environment: target, deliveryId: where.deliveryId, trigger: 'auto-promotion', ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
+  if (result.decision?.decision !== 'allow') return null;
+  await createDeployment(octokit, {
+    owner: where.owner,
+    repo: where.repo,
+    sha: where.sha,
+    environment: target,
+    payload: { [PROMOTION_PAYLOAD_KEY]: { promotedFrom: stage.name, stage: next.name, sha: where.sha, ref: where.ref } },
+    description: `Release gate: promotion of ${where.ref} from ${stage.name} to ${next.name}`,
+  });
+  await deps.store.recordEvent({ repo: `${where.owner}/${where.repo}`, sha: where.sha, environment: target, type: 'PROMOTE', status: 'auto', actor: null, at: deps.clock(), notes: `Auto-promoted from ${stage.name} to ${next.name}`, deliveryId: where.deliveryId });
+  return target;
+}

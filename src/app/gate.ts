@@ -1,0 +1,314 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'probot';
+import { evaluate, findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
+import { gateComment, gateConclusion, gateTitle, renderGateSummary } from '../core/render-gate-summary.js';
+import type { Decision, EnvironmentPolicy, OverrideFact } from '../core/types.js';
+import { withCallTally } from '../github/api-calls.js';
+import { writeGateCheckRun } from '../github/check-runs.js';
+import { loadReleaseFacts } from '../github/facts.js';
+import type { LoadedFacts } from '../github/facts.js';
+import { loadRepoPolicy } from '../github/policy-source.js';
+import type { RepoPolicy } from '../github/policy-source.js';
+import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule.js';
+import { describeError } from '../github/types.js';
+import type { GitHubClient } from '../github/types.js';
+import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';
+import type { AppMetrics } from './metrics.js';
+
+/** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
+export const GATE_DEADLINE_MS = 29 * 86_400_000;
+/** A waiting gate is looked at again at least this often, in case an event was missed. */
+export const WAIT_POLL_MS = 6 * 3_600_000;
+/** How long a replica holds a gate while it works on it. */
+export const LEASE_MS = 60_000;
+
+export interface GateDeps {
+  store: Store;
+  clock: () => Date;
+  metrics: AppMetrics;
+  log: Logger;
+  /** This process's name in gate leases. */
+  replicaId: string;
+}
+
+export interface GateRequest {
+  owner: string;
+  repo: string;
+  installationId: number;
+  sha: string;
+  ref?: string | null;
+  /** The GitHub environment asked for. */
+  environment: string;
+  deployer?: string | null;
+  defaultBranch?: string;
+  deliveryId?: string | null;
+  /** What asked: `deployment_protection_rule`, `pull_request_review`, `scheduler`... */
+  trigger: string;
+  actor?: string | null;
+  /** Present for a deployment protection rule request: the gate answers through its callback. */
+  protection?: { runId: number; callbackUrl: string; deploymentId?: number | null };
+}
+
+export interface GateResult {
+  /** Null when the gate was already decided (nothing was evaluated again). */
+  decision: Decision | null;
+  checkRunId: number | null;
+  /** The answer that stands for a protection rule request. */
+  answer: 'approved' | 'rejected' | null;
+  apiCalls: number;
+  gate: PendingGateRow | null;
+}
+
+const TAG_REF = /^(?:refs\/tags\/)?(v?\d[\w.+-]*)$/;
+
+function versionOf(ref: string | null | undefined): string | null {
+  if (!ref) return null;
+  const m = TAG_REF.exec(ref);
+  return m ? m[1]! : null;
+}
+
+function eventType(decision: Decision, protection: boolean): ReleaseEventType {
+  if (decision.decision === 'allow') return 'APPROVED';
+  if (decision.decision === 'wait') return 'WAITING';
+  return protection ? 'REJECTED' : 'BLOCKED';
+}
+
+/**
+ * One gate decision: load the policy (default branch) and the facts, evaluate, record the
+ * evaluation and the timeline, write the `Release gate / <STAGE>` check run, and for a
+ * protection rule request store the decision BEFORE calling GitHub back, so a crash in
+ * between is answered on restart with the same decision.
+ */
+export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRequest): Promise<GateResult> {
+  const { store } = deps;
+  const repo = `${req.owner}/${req.repo}`;
+  const log = deps.log.child({ repo, sha: req.sha, environment: req.environment, ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}) });
+  let gate: PendingGateRow | null = null;
+  const now = deps.clock();
+  if (req.protection) {
+    const up = await store.upsertPendingGate({
+      repo,
+      installationId: req.installationId,
+      runId: req.protection.runId,
+      environment: req.environment,
+      sha: req.sha,
+      deploymentId: req.protection.deploymentId ?? null,
+      callbackUrl: req.protection.callbackUrl,
+      createdAt: now,
+      // Until this evaluation finishes, the scheduler retries it if the process dies.
+      nextCheckAt: new Date(now.getTime() + LEASE_MS),
+    });
+    gate = up.gate;
+    if (gate.status === 'decided') {
+      const answer = await answerStoredDecision(deps, octokit, gate, log);
+      return { decision: null, checkRunId: null, answer, apiCalls: 0, gate };
+    }
+    if (gate.status !== 'pending') return { decision: null, checkRunId: null, answer: gate.decision, apiCalls: 0, gate };
+    const claimed = await store.claimGate(gate.id, deps.replicaId, new Date(now.getTime() + LEASE_MS), now);
+    if (!claimed) {
+      log.info({ gateId: gate.id }, 'Another replica is deciding this gate');
+      return { decision: null, checkRunId: null, answer: null, apiCalls: 0, gate };
+    }
+  }
+  const started = performance.now();
+  try {
+    const { result, tally } = await withCallTally(() => decideAndReport(deps, octokit, req, gate, now, log));
+    const seconds = (performance.now() - started) / 1000;
+    const env = result.decision?.environment ?? req.environment;
+    if (result.decision) {
+      deps.metrics.decisions.inc({ environment: env, outcome: result.decision.decision });
+      deps.metrics.evaluationSeconds.observe({ environment: env }, seconds);
+      deps.metrics.apiCallsPerDecision.observe({ environment: env }, tally.count);
+    }
+    log.info({ decision: result.decision?.decision, answer: result.answer, apiCalls: tally.count, ms: Math.round(seconds * 1000) }, 'Gate decided');
+    return { ...result, apiCalls: tally.count };
+  } finally {
+    if (gate) await store.releaseGate(gate.id, deps.replicaId);
+  }
+}
+
+async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateRequest, gate: PendingGateRow | null, now: Date, log: Logger): Promise<Omit<GateResult, 'apiCalls'>> {
+  const { store } = deps;
+  const repo = `${req.owner}/${req.repo}`;
+  const policy: RepoPolicy = await loadRepoPolicy(octokit, { owner: req.owner, repo: req.repo, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) });
+  let decision: Decision;
+  let loaded: LoadedFacts | null = null;
+  let stage: EnvironmentPolicy | null = null;
+  if (!policy.ok) {
+    decision = policyInvalidDecision(req.environment, policy.problems);
+  } else {
+    loaded = await loadReleaseFacts(octokit, store, policy.policy, req, now);
+    decision = evaluate(policy.policy, loaded.facts, now);
+    const index = findStageIndex(policy.policy, req.environment);
+    stage = index >= 0 ? policy.policy.environments[index]! : null;
+  }
+  const stageName = decision.ungated ? null : decision.environment;
+  const previous = (await store.listEvaluations({ repo, sha: req.sha, environment: req.environment })).at(-1) ?? null;
+  await store.upsertRelease({ repo, sha: req.sha, tree: loaded?.facts.tree ?? null, ref: req.ref ?? null, version: versionOf(req.ref), tag: versionOf(req.ref), at: now });
+  const evaluation = await store.recordEvaluation({
+    repo,
+    sha: req.sha,
+    environment: req.environment,
+    stage: stageName,
+    decision: decision.decision,
+    rules: decision.rules,
+    inputs: loaded ? { facts: loaded.facts, pulls: loaded.pulls.map((p) => p.number), notes: loaded.notes } : { problems: policy.ok ? [] : policy.problems },
+    score: decision.score,
+    policyPath: policy.path,
+    policySha: policy.blobSha,
+    actor: req.actor ?? req.deployer ?? null,
+    deliveryId: req.deliveryId ?? null,
+    at: now,
+  });
+  const failingCodes = decision.rules.filter((r) => !r.ok).map((r) => r.code).join(',');
+  const previousCodes = previous ? (Array.isArray(previous.rules) ? (previous.rules as Array<{ ok: boolean; code: string }>).filter((r) => !r.ok).map((r) => r.code).join(',') : '') : null;
+  const changed = !previous || previous.decision !== decision.decision || previousCodes !== failingCodes;
+  if (changed || gate) {
+    await store.recordEvent({
+      repo,
+      sha: req.sha,
+      version: versionOf(req.ref),
+      environment: decision.environment,
+      type: eventType(decision, Boolean(gate)),
+      status: decision.decision,
+      actor: req.actor ?? req.deployer ?? null,
+      at: now,
+      notes: gateComment(decision, 500),
+      deliveryId: req.deliveryId ?? null,
+    });
+  }
+
+  // The audit summary on the commit. A failure here must not keep the answer from GitHub.
+  let checkRunId: number | null = null;
+  const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? null };
+  try {
+    const existing = await store.getCheckRunId(key);
+    const timeline = await store.timeline({ repo, sha: req.sha });
+    const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
+    const summary = renderGateSummary({
+      decision,
+      sha: req.sha,
+      ref: req.ref ?? null,
+      githubEnvironment: req.environment,
+      stage,
+      policy: { path: policy.path, ref: policy.ref, blobSha: policy.blobSha, commitSha: policy.commitSha, valid: policy.ok },
+      overrides,
+      timeline: timeline.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes })),
+      evidence: loaded?.evidenceCheck ? { checkRunId: loaded.evidenceCheck.id, appSlug: loaded.evidenceCheck.appSlug } : null,
+      notes: loaded?.notes ?? [],
+      at: now.toISOString(),
+      trigger: `${req.trigger}${req.actor ? ` by ${req.actor}` : ''}`,
+    });
+    checkRunId = await writeGateCheckRun(
+      octokit,
+      { owner: req.owner, repo: req.repo, sha: req.sha, name: `Release gate / ${decision.environment}`, existingId: existing, externalId: `release-gate:${req.environment}:${req.protection?.runId ?? 'none'}` },
+      { status: 'completed', conclusion: gateConclusion(decision.decision), output: { title: gateTitle(decision), summary }, at: now },
+    );
+    if (checkRunId !== existing) await store.setCheckRunId(key, checkRunId, now);
+    await store.setEvaluationCheckRun(evaluation.id, checkRunId);
+  } catch (error) {
+    log.warn({ err: describeError(error) }, 'Could not write the Release gate check run');
+  }
+
+  if (!gate) return { decision, checkRunId, answer: null, gate: null };
+
+  const comment = gateComment(decision);
+  let verdict: 'approved' | 'rejected' | null = decision.decision === 'allow' ? 'approved' : decision.decision === 'block' ? 'rejected' : null;
+  let verdictComment = comment;
+  if (!verdict) {
+    const deadline = gate.createdAt.getTime() + GATE_DEADLINE_MS;
+    if (now.getTime() >= deadline) {
+      verdict = 'rejected';
+      verdictComment = `Release gate: rejected for ${decision.environment} because the request waited 29 days and GitHub fails it at 30. Still waiting on: ${decision.rules.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join(' ')}`;
+    } else {
+      const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
+      const next = Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS);
+      await store.setGateNextCheck(gate.id, new Date(next));
+      if (changed && gate.reportsPosted < STATUS_REPORTS_PER_DEPLOYMENT) {
+        const count = await store.incrementGateReports(gate.id);
+        if (count <= STATUS_REPORTS_PER_DEPLOYMENT) {
+          const report = await callBackProtectionRule(octokit, { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment }, { comment });
+          if (!report.ok) {
+            log.warn({ status: report.status, err: report.error }, 'Status report refused');
+            if (report.nothingPending) await store.expireGate(gate.id, deps.clock(), `GitHub no longer waits on this rule: ${report.error}`);
+          }
+        }
+      }
+      return { decision, checkRunId, answer: null, gate };
+    }
+  }
+  if (verdict === 'approved') {
+    for (const id of decision.overridesUsed) {
+      if (await store.markOverrideUsed(id, now)) {
+        await store.recordEvent({ repo, sha: req.sha, environment: decision.environment, type: 'OVERRIDE', status: 'used', actor: null, at: now, notes: `Override ${id} let the release into ${decision.environment}.`, deliveryId: req.deliveryId ?? null });
+      }
+    }
+  }
+  const stored = await store.decideGate(gate.id, { decision: verdict, comment: verdictComment, at: now });
+  const decided = await store.getGate(gate.id);
+  const answer = await answerStoredDecision(deps, octokit, decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment }, log);
+  return { decision, checkRunId, answer, gate: decided };
+}
+
+/**
+ * Calls GitHub back with the decision stored for a gate (never a different one). A 422
+ * (nothing pending any more) expires the gate; other failures keep it `decided` so the
+ * scheduler tries again.
+ */
+export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, gate: PendingGateRow, log: Logger): Promise<'approved' | 'rejected' | null> {
+  if (!gate.decision) return null;
+  const [owner, name] = gate.repo.split('/') as [string, string];
+  const result = await callBackProtectionRule(octokit, { owner, repo: name, runId: gate.runId, environment: gate.environment }, { state: gate.decision, comment: gate.decisionComment ?? `Release gate: ${gate.decision}.` });
+  const at = deps.clock();
+  if (result.ok) {
+    await deps.store.markGateAnswered(gate.id, at);
+    return gate.decision;
+  }
+  if (result.nothingPending) {
+    log.warn({ gateId: gate.id, err: result.error }, 'GitHub no longer waits on this protection rule; recorded, not retried');
+    await deps.store.expireGate(gate.id, at, `GitHub refused the answer because nothing is pending any more: ${result.error}`);
+    return gate.decision;
+  }
+  log.warn({ gateId: gate.id, err: result.error }, 'Calling GitHub back failed; the scheduler retries with the stored decision');
+  await deps.store.markGateAnswered(gate.id, at, result.error);
+  return gate.decision;
+}
+
+/** Re-evaluates the waiting protection rule requests of a repository (of one commit, when given). */
+export async function reevaluatePending(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  where: { owner: string; repo: string; sha?: string; trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string },
+): Promise<GateResult[]> {
+  const repo = `${where.owner}/${where.repo}`;
+  const gates = await deps.store.listPendingGates({ repo, ...(where.sha ? { sha: where.sha } : {}), status: 'pending' });
+  const results: GateResult[] = [];
+  for (const g of gates) results.push(await runGate(deps, octokit, await requestForGate(deps.store, g, where)));
+  return results;
+}
+
+/** The gate request that re-evaluates a stored gate: ref and deployer come from the recorded deployment. */
+export async function requestForGate(store: Store, g: PendingGateRow, extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string }): Promise<GateRequest> {
+  const [owner, repo] = g.repo.split('/') as [string, string];
+  let ref: string | null = null;
+  let deployer: string | null = null;
+  if (g.deploymentId !== null) {
+    const d = (await store.listDeployments({ repo: g.repo, sha: g.sha })).find((x) => x.id === g.deploymentId);
+    ref = d?.ref ?? null;
+    deployer = d?.creator ?? null;
+  }
+  return {
+    owner,
+    repo,
+    installationId: g.installationId,
+    sha: g.sha,
+    ref,
+    environment: g.environment,
+    deployer,
+    trigger: extra.trigger,
+    actor: extra.actor ?? null,
+    deliveryId: extra.deliveryId ?? null,
+    ...(extra.defaultBranch ? { defaultBranch: extra.defaultBranch } : {}),
+    protection: { runId: g.runId, callbackUrl: g.callbackUrl, deploymentId: g.deploymentId },
+  };
+}

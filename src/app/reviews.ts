@@ -1,0 +1,83 @@
+import type { Context } from 'probot';
+import type { GitHubClient } from '../github/types.js';
+import { handleOnce } from './deliveries.js';
+import { reevaluatePending } from './gate.js';
+import type { GateDeps } from './gate.js';
+
+interface ReviewPayload {
+  review: { user: { login: string } | null; state: string; submitted_at?: string | null; commit_id: string };
+  pull_request: { head: { sha: string } };
+  repository: { name: string; owner: { login: string }; default_branch?: string; full_name: string };
+  sender?: { login: string };
+}
+
+/** `pull_request_review`: record it, and re-evaluate the gates of the PR's head that wait on approvals. */
+export async function onPullRequestReview(deps: GateDeps, context: Context<'pull_request_review'>): Promise<void> {
+  await handleOnce(deps, context, async () => {
+    const p = context.payload as unknown as ReviewPayload;
+    const sha = p.pull_request.head.sha;
+    if (p.review.user && p.review.submitted_at) {
+      await deps.store.recordApprovals(
+        [{ repo: p.repository.full_name, sha, environment: null, login: p.review.user.login, source: 'pr-review', state: p.review.state.toLowerCase(), submittedAt: new Date(p.review.submitted_at), commitId: p.review.commit_id }],
+        deps.clock(),
+      );
+    }
+    const results = await reevaluatePending(deps, context.octokit as unknown as GitHubClient, {
+      owner: p.repository.owner.login,
+      repo: p.repository.name,
+      sha,
+      trigger: 'pull_request_review',
+      actor: p.sender?.login ?? null,
+      deliveryId: context.id,
+      ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
+    });
+    return `re-evaluated ${results.length} gate(s)`;
+  });
+}
+
+interface DeploymentReviewPayload {
+  action: string;
+  approver?: { login: string };
+  sender?: { login: string };
+  since?: string;
+  workflow_run?: { head_sha: string } | null;
+  workflow_job_runs?: Array<{ environment?: string }>;
+  reviewers?: Array<{ reviewer?: { login?: string; slug?: string } }>;
+  environment?: string;
+  repository: { name: string; owner: { login: string }; default_branch?: string; full_name: string };
+}
+
+/** `deployment_review` (approved, rejected): a GitHub deployment review counts as an approval for its environments. */
+export async function onDeploymentReview(deps: GateDeps, context: Context<'deployment_review'>): Promise<void> {
+  await handleOnce(deps, context, async () => {
+    const p = context.payload as unknown as DeploymentReviewPayload;
+    const sha = p.workflow_run?.head_sha;
+    if (!sha) return 'ignored: no workflow run';
+    const login = p.approver?.login ?? p.sender?.login;
+    if (login && (p.action === 'approved' || p.action === 'rejected')) {
+      const environments = new Set<string>((p.workflow_job_runs ?? []).map((j) => j.environment).filter((e): e is string => Boolean(e)));
+      if (p.environment) environments.add(p.environment);
+      const at = deps.clock();
+      const list = (environments.size > 0 ? [...environments] : [null]).map((environment) => ({
+        repo: p.repository.full_name,
+        sha,
+        environment,
+        login,
+        source: 'deployment-review' as const,
+        state: p.action,
+        submittedAt: p.since ? new Date(p.since) : at,
+      }));
+      await deps.store.recordApprovals(list, at);
+    }
+    const results = await reevaluatePending(deps, context.octokit as unknown as GitHubClient, {
+      owner: p.repository.owner.login,
+      repo: p.repository.name,
+      sha,
+      trigger: `deployment_review.${p.action}`,
+      actor: login ?? null,
+      deliveryId: context.id,
+      ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
+    });
+    return `re-evaluated ${results.length} gate(s)`;
+  });
+}

@@ -1,0 +1,82 @@
+import type { Probot } from 'probot';
+import type { GitHubClient } from '../github/types.js';
+import { describeError } from '../github/types.js';
+import { answerStoredDecision, LEASE_MS, requestForGate, runGate } from './gate.js';
+import type { GateDeps } from './gate.js';
+
+/**
+ * Looks at the gates that are due (a clearing time passed, a poll, a decided gate whose
+ * answer did not reach GitHub) from the database, so it survives restarts and shares the
+ * work among replicas through leases.
+ */
+export class GateScheduler {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+
+  constructor(
+    private readonly deps: GateDeps,
+    private readonly octokitFor: (installationId: number) => Promise<GitHubClient>,
+    private readonly intervalMs = 30_000,
+  ) {}
+
+  /** Starts ticking (first tick at once: answers what a crash left decided but unanswered). */
+  start(): void {
+    if (this.timer) return;
+    void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+
+  /** One pass over the due gates; returns how many it worked on. Concurrent calls share one pass. */
+  tick(): Promise<number> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private async pass(): Promise<number> {
+    const { store, clock, log } = this.deps;
+    let worked = 0;
+    try {
+      const due = await store.listDueGates(clock());
+      for (const gate of due) {
+        const now = clock();
+        try {
+          const octokit = await this.octokitFor(gate.installationId);
+          if (gate.status === 'decided') {
+            if (!(await store.claimGate(gate.id, this.deps.replicaId, new Date(now.getTime() + LEASE_MS), now))) continue;
+            try {
+              await answerStoredDecision(this.deps, octokit, gate, log);
+            } finally {
+              await store.releaseGate(gate.id, this.deps.replicaId);
+            }
+          } else {
+            await runGate(this.deps, octokit, await requestForGate(store, gate, { trigger: 'scheduler' }));
+          }
+          worked++;
+        } catch (error) {
+          log.error({ gateId: gate.id, repo: gate.repo, sha: gate.sha, environment: gate.environment, err: describeError(error) }, 'Scheduled gate check failed');
+        }
+      }
+      const pending = await store.listPendingGates({ status: 'pending' });
+      this.deps.metrics.pendingGates.set(pending.length);
+    } catch (error) {
+      log.error({ err: describeError(error) }, 'Scheduler pass failed');
+    }
+    return worked;
+  }
+}
+
+/** The scheduler's way to an installation's Octokit. */
+export function probotOctokitFor(probot: Probot): (installationId: number) => Promise<GitHubClient> {
+  return async (installationId) => (await probot.auth(installationId)) as unknown as GitHubClient;
+}

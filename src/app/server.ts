@@ -1,0 +1,97 @@
+import { createServer } from 'node:http';
+import type { Server as HttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
+import { countApiCalls } from '../github/api-calls.js';
+import type { Store } from '../store/types.js';
+import { createApp } from './app.js';
+import type { ReleaseGateApp } from './app.js';
+import { createMetrics } from './metrics.js';
+import type { AppMetrics } from './metrics.js';
+
+export interface AppServerOptions {
+  appId: number;
+  privateKey: string;
+  secret: string;
+  /** GitHub's API root: `https://api.github.com` or `<GHE_PROTOCOL>://<GHE_HOST>/api/v3`. */
+  baseUrl: string;
+  store: Store;
+  clock?: () => Date;
+  port?: number;
+  host?: string;
+  logLevel?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  /** Octokit retries and throttling (on by default; tests turn them off). */
+  retries?: boolean;
+  schedulerIntervalMs?: number;
+  replicaId?: string;
+  metrics?: AppMetrics;
+}
+
+export interface RunningApp {
+  url: string;
+  port: number;
+  probot: Probot;
+  app: ReleaseGateApp;
+  metrics: AppMetrics;
+  http: HttpServer;
+  close(): Promise<void>;
+}
+
+/** The Octokit the App uses: Probot's, counting every call, with retries and throttling unless turned off. */
+export function appOctokit(retries: boolean): typeof ProbotOctokit {
+  const Counted = ProbotOctokit.plugin(countApiCalls);
+  if (retries) return Counted as typeof ProbotOctokit;
+  // A function, not an object: Probot passes its own throttle options per instance, which
+  // would replace an object default; this runs after them and turns both plugins off.
+  return Counted.defaults((instanceOptions: Record<string, unknown>) => ({
+    ...instanceOptions,
+    retry: { enabled: false },
+    throttle: { ...(instanceOptions.throttle as object | undefined), enabled: false },
+  })) as unknown as typeof ProbotOctokit;
+}
+
+/**
+ * Runs the App on a plain Node HTTP server with Probot's webhook middleware
+ * (`createNodeMiddleware`), plus `/health` and `/metrics`. Used by tests and the benchmark
+ * (port 0 picks a free port); `npm start` uses Probot's own Server (src/app/start.ts).
+ */
+export async function startAppServer(options: AppServerOptions): Promise<RunningApp> {
+  const metrics = options.metrics ?? createMetrics();
+  const probot = new Probot({
+    appId: options.appId,
+    privateKey: options.privateKey,
+    secret: options.secret,
+    baseUrl: options.baseUrl,
+    logLevel: options.logLevel ?? 'warn',
+    Octokit: appOctokit(options.retries ?? true),
+  });
+  const app = createApp({
+    store: options.store,
+    metrics,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.replicaId ? { replicaId: options.replicaId } : {}),
+    ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
+  });
+  const middleware = await createNodeMiddleware(app.appFn, { probot });
+  const http = createServer((req, res) => {
+    void Promise.resolve(middleware(req, res, () => {
+      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+    }));
+  });
+  http.keepAliveTimeout = 1000;
+  await new Promise<void>((resolve) => http.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    port,
+    probot,
+    app,
+    metrics,
+    http,
+    close: async () => {
+      await app.stop();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}

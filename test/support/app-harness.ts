@@ -1,0 +1,102 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nock from 'nock';
+import { startAppServer } from '../../src/app/server.js';
+import type { RunningApp } from '../../src/app/server.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/types.js';
+import { FakeGitHub } from './fake-github.js';
+import type { FakeRepo } from './fake-github.js';
+import { sendWebhook } from './webhooks.js';
+import type { Delivery, RepoContext } from './webhooks.js';
+
+/** An App private key made for the test run; never written to disk. */
+export const TEST_PRIVATE_KEY = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+export const TEST_SECRET = 'test-webhook-secret';
+export const TEST_APP_ID = 4242;
+
+/** A controllable clock. */
+export class TestClock {
+  constructor(private t: number) {}
+  now = (): Date => new Date(this.t);
+  set(iso: string): void {
+    this.t = Date.parse(iso);
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+export interface Harness {
+  github: FakeGitHub;
+  repo: FakeRepo;
+  ctx: RepoContext;
+  store: Store;
+  app: RunningApp;
+  clock: TestClock;
+  dir: string;
+  databaseUrl: string;
+  deliver(d: Delivery): Promise<number>;
+  /** Closes the App and the store, then opens both again on the same database. */
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  policy?: string;
+  now?: string;
+  databaseUrl?: string;
+}
+
+/** Starts fake GitHub, a store on a fresh SQLite file, and the App over HTTP. */
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  const github = new FakeGitHub();
+  const apiBase = await github.start();
+  const repo = github.addRepo('acme', 'shop');
+  if (options.policy !== undefined) {
+    repo.files['.github/release-policy.yml'] = options.policy;
+    repo.fileCommits['.github/release-policy.yml'] = 'c0ffee'.padEnd(40, '0');
+  }
+  const ctx: RepoContext = { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase };
+  const dir = mkdtempSync(join(tmpdir(), 'release-gate-app-'));
+  const databaseUrl = options.databaseUrl ?? `file:${join(dir, 'gate.db')}`;
+  const clock = new TestClock(Date.parse(options.now ?? '2026-03-10T15:00:00Z'));
+  const open = async () => {
+    const store = await openStore({ databaseUrl });
+    const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal' });
+    return { store, app };
+  };
+  let current = await open();
+  const h: Harness = {
+    github,
+    repo,
+    ctx,
+    get store() {
+      return current.store;
+    },
+    get app() {
+      return current.app;
+    },
+    clock,
+    dir,
+    databaseUrl,
+    deliver: (d) => sendWebhook(current.app.url, TEST_SECRET, d),
+    restart: async () => {
+      await current.app.close();
+      await current.store.close();
+      current = await open();
+    },
+    close: async () => {
+      await current.app.close();
+      await current.store.close();
+      await github.close();
+      rmSync(dir, { recursive: true, force: true });
+      nock.enableNetConnect();
+    },
+  };
+  return h;
+}

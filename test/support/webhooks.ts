@@ -1,0 +1,220 @@
+import { createHmac, randomUUID } from 'node:crypto';
+/* eslint-disable @typescript-eslint/no-explicit-any -- webhook example payloads are loose JSON adapted field by field */
+import { createRequire } from 'node:module';
+
+/**
+ * Signed webhook deliveries and payloads built from `@octokit/webhooks-examples` (GitHub's
+ * real payload shapes), adapted to a test's repository, commit and people.
+ */
+
+interface Example {
+  name: string;
+  actions: string[];
+  examples: Array<Record<string, unknown>>;
+}
+
+const require = createRequire(import.meta.url);
+const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
+
+/** A deep copy of the first example of `event` (with `action`, when given). */
+export function example(event: string, action?: string): Record<string, any> {
+  const group = examples.find((e) => e.name === event);
+  if (!group) throw new Error(`@octokit/webhooks-examples has no ${event} event`);
+  const found = group.examples.find((e) => action === undefined || e.action === action) ?? group.examples[0];
+  if (!found) throw new Error(`@octokit/webhooks-examples has no ${event} example`);
+  return structuredClone(found) as Record<string, any>;
+}
+
+/** The `X-Hub-Signature-256` of a body. */
+export function signature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+export interface Delivery {
+  id: string;
+  event: string;
+  payload: unknown;
+}
+
+/** POSTs a signed delivery to the App's webhook path; returns the HTTP status. */
+export async function sendWebhook(baseUrl: string, secret: string, delivery: Delivery, path = '/api/github/webhooks'): Promise<number> {
+  const body = JSON.stringify(delivery.payload);
+  const res = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': delivery.event,
+      'x-github-delivery': delivery.id,
+      'x-hub-signature-256': signature(secret, body),
+      'user-agent': 'GitHub-Hookshot/test',
+    },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+export interface RepoContext {
+  owner: string;
+  name: string;
+  id: number;
+  installationId: number;
+  defaultBranch: string;
+  apiBase: string;
+}
+
+function user(login: string): Record<string, unknown> {
+  const u = example('deployment').sender as Record<string, unknown>;
+  return { ...u, login, id: Math.abs(hash(login)), type: login.endsWith('[bot]') ? 'Bot' : 'User' };
+}
+
+function hash(s: string): number {
+  let h = 7;
+  for (const c of s) h = (h * 31 + c.charCodeAt(0)) | 0;
+  return h || 1;
+}
+
+function repository(repo: RepoContext): Record<string, unknown> {
+  const base = example('deployment').repository as Record<string, unknown>;
+  return {
+    ...base,
+    id: repo.id,
+    name: repo.name,
+    full_name: `${repo.owner}/${repo.name}`,
+    default_branch: repo.defaultBranch,
+    owner: { ...(base.owner as object), login: repo.owner, type: 'Organization' },
+  };
+}
+
+function common(repo: RepoContext, sender: string): Record<string, unknown> {
+  return {
+    repository: repository(repo),
+    installation: { id: repo.installationId, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
+    organization: { login: repo.owner, id: 1, node_id: 'O', url: '', repos_url: '', events_url: '', hooks_url: '', issues_url: '', members_url: '', public_members_url: '', avatar_url: '', description: null },
+    sender: user(sender),
+  };
+}
+
+export interface DeploymentSpec {
+  id: number;
+  sha: string;
+  ref: string;
+  environment: string;
+  creator: string;
+  createdAt: string;
+  payload?: Record<string, unknown>;
+}
+
+function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, unknown> {
+  const base = example('deployment').deployment as Record<string, unknown>;
+  return {
+    ...base,
+    url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/deployments/${d.id}`,
+    id: d.id,
+    sha: d.sha,
+    ref: d.ref,
+    environment: d.environment,
+    original_environment: d.environment,
+    payload: d.payload ?? {},
+    creator: user(d.creator),
+    created_at: d.createdAt,
+    updated_at: d.createdAt,
+  };
+}
+
+let seq = 0;
+/** A fresh delivery id. */
+export function deliveryId(): string {
+  seq++;
+  return `${randomUUID()}-${seq}`;
+}
+
+/**
+ * `deployment_protection_rule.requested`: webhooks-examples has none, so it is built from
+ * the schema of `webhook-deployment-protection-rule-requested` (environment, event,
+ * deployment_callback_url, deployment, pull_requests, repository, installation, sender)
+ * around the example deployment object.
+ */
+export function protectionRuleRequested(repo: RepoContext, d: DeploymentSpec & { runId: number }): Delivery {
+  return {
+    id: deliveryId(),
+    event: 'deployment_protection_rule',
+    payload: {
+      action: 'requested',
+      environment: d.environment,
+      event: 'push',
+      deployment_callback_url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/actions/runs/${d.runId}/deployment_protection_rule`,
+      deployment: deploymentObject(repo, d),
+      pull_requests: [],
+      ...common(repo, d.creator),
+    },
+  };
+}
+
+export function deploymentCreated(repo: RepoContext, d: DeploymentSpec): Delivery {
+  const p = example('deployment', 'created');
+  return { id: deliveryId(), event: 'deployment', payload: { ...p, action: 'created', deployment: deploymentObject(repo, d), ...common(repo, d.creator) } };
+}
+
+export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, status: { id: number; state: string; at: string; description?: string }): Delivery {
+  const p = example('deployment_status', 'created');
+  const base = p.deployment_status as Record<string, unknown>;
+  return {
+    id: deliveryId(),
+    event: 'deployment_status',
+    payload: {
+      ...p,
+      action: 'created',
+      deployment_status: { ...base, id: status.id, state: status.state, description: status.description ?? '', environment: d.environment, created_at: status.at, updated_at: status.at, creator: user(d.creator) },
+      deployment: deploymentObject(repo, d),
+      ...common(repo, d.creator),
+    },
+  };
+}
+
+export function pullRequestReviewSubmitted(repo: RepoContext, r: { pull: number; headSha: string; author: string; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; at: string; reviewId: number }): Delivery {
+  const p = example('pull_request_review', 'submitted');
+  const pr = p.pull_request as Record<string, any>;
+  return {
+    id: deliveryId(),
+    event: 'pull_request_review',
+    payload: {
+      ...p,
+      action: 'submitted',
+      review: { ...(p.review as object), id: r.reviewId, user: user(r.reviewer), state: r.state, commit_id: r.headSha, submitted_at: r.at },
+      pull_request: { ...pr, number: r.pull, user: user(r.author), head: { ...pr.head, sha: r.headSha } },
+      ...common(repo, r.reviewer),
+    },
+  };
+}
+
+export function issueCommentCreated(repo: RepoContext, c: { issue: number; body: string; author: string; commentId: number }): Delivery {
+  const p = example('issue_comment', 'created');
+  const issue = p.issue as Record<string, any>;
+  return {
+    id: deliveryId(),
+    event: 'issue_comment',
+    payload: {
+      ...p,
+      action: 'created',
+      issue: { ...issue, number: c.issue, pull_request: { url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/pulls/${c.issue}`, html_url: '', diff_url: '', patch_url: '' } },
+      comment: { ...(p.comment as object), id: c.commentId, body: c.body, user: user(c.author) },
+      ...common(repo, c.author),
+    },
+  };
+}
+
+export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rerequested'; name: string; headSha: string; appSlug: string; id: number; sender: string }): Delivery {
+  const p = example('check_run', c.action);
+  const run = p.check_run as Record<string, any>;
+  return {
+    id: deliveryId(),
+    event: 'check_run',
+    payload: { ...p, action: c.action, check_run: { ...run, id: c.id, name: c.name, head_sha: c.headSha, status: 'completed', conclusion: 'success', app: { ...(run.app ?? {}), slug: c.appSlug } }, ...common(repo, c.sender) },
+  };
+}
+
+export function checkSuiteRerequested(repo: RepoContext, c: { headSha: string; sender: string }): Delivery {
+  const p = example('check_suite', 'rerequested');
+  return { id: deliveryId(), event: 'check_suite', payload: { ...p, action: 'rerequested', check_suite: { ...(p.check_suite as object), head_sha: c.headSha }, ...common(repo, c.sender) } };
+}
