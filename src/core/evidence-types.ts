@@ -75,12 +75,34 @@ export interface SarifRuleSummary {
   locations: string[];
 }
 
+/** One SARIF result, as a person would read it in an annotation. */
+export interface SarifFinding {
+  /** `result.level`, else the rule's `defaultConfiguration.level`, else `warning` (`none` when `kind` is not `fail`). */
+  level: SarifLevel;
+  ruleId: string | null;
+  /** `message.text`, else the rule's message string filled with the arguments, else the rule's short description (bounded). */
+  message: string;
+  /** The first location's file: a path (`file://` removed, `uriBaseId` resolved where the log says how), or the URI as written. */
+  file: string | null;
+  startLine: number | null;
+  endLine: number | null;
+  startColumn: number | null;
+  endColumn: number | null;
+}
+
 export interface SecurityReport {
   files: number;
   runs: number;
   results: Record<SarifLevel, number>;
   byRule: Record<string, SarifRuleSummary>;
   perRun: SarifRunSummary[];
+  /**
+   * The results themselves, most severe first (every error up to a cap, then warnings,
+   * notes, none), bounded; in file order within a level.
+   */
+  findings?: SarifFinding[];
+  /** Results not in `findings`: `findings.length + findingsOmitted` is the number of results. */
+  findingsOmitted?: number;
 }
 
 export interface ChecklistItem {

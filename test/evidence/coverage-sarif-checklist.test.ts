@@ -107,6 +107,12 @@ describe('SARIF parser on the sarif-sdk corpus (every file)', () => {
         const n = doc.runs.reduce((a, run) => a + (run.results?.length ?? 0), 0);
         expect(r.runs).toBe(doc.runs.length);
         expect(r.results.error + r.results.warning + r.results.note + r.results.none).toBe(n);
+        // Every result is a finding (none of these logs reaches the bound), most severe first.
+        expect(r.findings!.length).toBe(n);
+        expect(r.findingsOmitted).toBe(0);
+        for (const level of ['error', 'warning', 'note', 'none'] as const) expect(r.findings!.filter((x) => x.level === level).length).toBe(r.results[level]);
+        const rank = r.findings!.map((x) => ['error', 'warning', 'note', 'none'].indexOf(x.level));
+        expect(rank).toEqual([...rank].sort((a, b) => a - b));
       });
     }
   }
