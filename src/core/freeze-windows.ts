@@ -201,6 +201,8 @@ class RRuleEngine implements Engine {
   private readonly shiftable: boolean;
   /** Hourly or more often. */
   private readonly dense: boolean;
+  /** The shortest a period of the rule (times INTERVAL) can be, in milliseconds. */
+  private readonly minPeriodMs: number;
 
   constructor(window: RRuleFreezeWindow, name: string) {
     this.name = name;
@@ -223,6 +225,11 @@ class RRuleEngine implements Engine {
     }
 
     checkMonthDays(parsed, name, this.text);
+    if (parsed.count != null && !parsed.dtstart) {
+      // Without DTSTART there is nothing to count from: any anchor would be arbitrary, and
+      // the one used for INTERVAL (2000-01-01) would quietly end the freeze long ago.
+      throw new FreezeWindowError(name, `rrule "${this.text}" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.`);
+    }
     const options: Partial<Options> = { ...parsed, tzid: null };
     options.dtstart = new Date(this.localDtstart(parsed));
     if (parsed.until) options.until = new Date(this.localUntil(parsed.until));
@@ -252,6 +259,8 @@ class RRuleEngine implements Engine {
     // anchors below: such rules are always expanded from their own DTSTART.
     this.shiftable = (parsed.count == null) && parsed.byeaster == null && parsed.byweekno == null;
     this.dense = full.freq >= RRule.HOURLY;
+    this.minPeriodMs = Math.max(1, full.interval) * (SHORTEST_PERIOD_MS[full.freq] ?? SECOND_MS);
+    checkTimesReachable(full, this.baseStart, name, this.text);
     this.horizonDays = full.freq <= RRule.MONTHLY ? SPARSE_RRULE_HORIZON_DAYS : DEFAULT_HORIZON_DAYS;
   }
 
@@ -343,7 +352,11 @@ class RRuleEngine implements Engine {
     let truncated = false;
     const rule = this.ruleFor(localFrom, localTo);
     if (rule === null) return;
-    const starts = rule.between(new Date(localFrom), new Date(localTo), true, (_date, count) => {
+    // rrule only stops at a bound when it finds an occurrence past it, so a rule whose days
+    // never come (BYYEARDAY=366;BYMONTH=2) would be searched to the year 9999: allow it only
+    // the periods that fit in the range looked at.
+    const periods = Math.ceil((localTo - rule.options.dtstart.getTime()) / this.minPeriodMs) + 3;
+    const starts = boundedBetween(rule, new Date(localFrom), new Date(localTo), periods, (_date, count) => {
       if (count >= MAX_OCCURRENCES_PER_LOOKUP) {
         truncated = true;
         return false;
@@ -372,6 +385,72 @@ function asList(value: number | number[] | null | undefined): number[] {
  * Refuses a rule whose BYMONTHDAY fits none of its months (FEB 30): the rrule package
  * would search such a rule up to the year 9999 before giving up.
  */
+/** The shortest period of each frequency (rrule's numbering: 0 = YEARLY ... 6 = SECONDLY). */
+const SHORTEST_PERIOD_MS: Record<number, number> = { 0: 365 * DAY_MS, 1: 28 * DAY_MS, 2: 7 * DAY_MS, 3: DAY_MS, 4: HOUR_MS, 5: MINUTE_MS, 6: SECOND_MS };
+
+/**
+ * `rule.between`, stopped after `maxPeriods` periods of the rule even when no occurrence
+ * comes. The rrule package (2.8) reads `options.interval` once before its loop and then
+ * twice per period, first to test it against 0 (which ends the search) and then to step to
+ * the next period; answering 0 to that test once the budget is spent ends the search
+ * cleanly. test/core/freeze-edge.test.ts pins this behaviour.
+ */
+function boundedBetween(
+  rule: RRuleInstance,
+  after: Date,
+  before: Date,
+  maxPeriods: number,
+  iterator: (date: Date, count: number) => boolean,
+): Date[] {
+  const options = rule.options;
+  const interval = options.interval;
+  let reads = 0;
+  Object.defineProperty(options, 'interval', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      reads += 1;
+      return reads > 2 * maxPeriods && reads % 2 === 0 ? 0 : interval;
+    },
+  });
+  try {
+    return rule.between(after, before, true, iterator);
+  } finally {
+    Object.defineProperty(options, 'interval', { configurable: true, enumerable: true, writable: true, value: interval });
+  }
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/**
+ * Refuses an hourly, minutely or secondly rule whose INTERVAL never lands on a time its
+ * BYHOUR/BYMINUTE/BYSECOND allow (FREQ=HOURLY;INTERVAL=24;BYHOUR=5 from midnight): the
+ * rrule package would loop for ever looking for one.
+ */
+function checkTimesReachable(options: Options, dtstart: number, name: string, text: string): void {
+  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
+  if (unitSeconds === 0) return;
+  const daySeconds = 86_400;
+  const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
+  const startSecond = Math.floor((((dtstart % DAY_MS) + DAY_MS) % DAY_MS) / SECOND_MS);
+  const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  const start = new Date(dtstart);
+  const hours = options.byhour && options.byhour.length > 0 ? options.byhour : all(24);
+  // Finer fields than the frequency come from the start; rrule steps only the coarser ones.
+  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : options.byminute && options.byminute.length > 0 ? options.byminute : all(60);
+  const seconds = options.freq === RRule.SECONDLY ? (options.bysecond && options.bysecond.length > 0 ? options.bysecond : all(60)) : [start.getUTCSeconds()];
+  for (const h of hours) {
+    for (const m of minutes) {
+      for (const sec of seconds) {
+        if ((((h * 3600 + m * 60 + sec - startSecond) % step) + step) % step === 0) return;
+      }
+    }
+  }
+  throw new FreezeWindowError(name, `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`);
+}
+
 function checkMonthDays(parsed: Partial<Options>, name: string, text: string): void {
   const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
   if (days.length === 0) return;
@@ -461,16 +540,31 @@ function collect(sources: readonly Source[], from: number, to: number): Occurren
   return out;
 }
 
-/** The end of the merged freeze that runs through instant `end`, followed at most to `limit`. */
+/** A freeze followed through more occurrences than this is treated as not ending (fail closed). */
+const MAX_FOLLOWED_OCCURRENCES = 20_000;
+
+/**
+ * The end of the merged freeze that runs through instant `end`, followed at most to `limit`
+ * (a result past `limit` means the freeze does not end within it). Looks ahead in growing
+ * chunks, so a chain of many short back-to-back occurrences costs one look-up per chunk.
+ */
 function followForward(sources: readonly Source[], end: number, limit: number, members?: Occurrence[]): number {
   let current = end;
+  let chunk = HOUR_MS;
+  let followed = 0;
   while (current <= limit) {
-    const touching = collect(sources, current, current + 1);
-    if (touching.length === 0) break;
-    for (const occurrence of touching) {
+    const chunkEnd = current + chunk;
+    const found = collect(sources, current, chunkEnd).sort(byStart);
+    for (const occurrence of found) {
+      if (occurrence.start > current) return current;
       members?.push(occurrence);
       if (occurrence.end > current) current = occurrence.end;
     }
+    followed += found.length;
+    if (followed > MAX_FOLLOWED_OCCURRENCES) return Math.max(current, limit + 1);
+    // Nothing in the chunk covers `current`: the freeze ends there.
+    if (current < chunkEnd) return current;
+    chunk = Math.min(chunk * 4, 32 * DAY_MS);
   }
   return current;
 }
@@ -597,9 +691,9 @@ export function freezeStatus(windows: FreezeWindow[], t: Date): FreezeStatus {
 /**
  * The earliest instant `s >= t` at which a deploy lasting `durationMs` can start without
  * overlapping any freeze, i.e. `[s, s + durationMs)` meets no window (a deploy of zero
- * duration still needs `s` itself to be free). `blockedBy` names the windows that pushed
- * the start later, in policy order. Null when no such instant exists within `horizonDays`
- * of `t` (the gate fails closed).
+ * duration still needs `s` itself to be free). `blockedBy` names the windows of the
+ * freezes that pushed the start later (every window of a merged freeze), in policy order.
+ * Null when no such instant exists within `horizonDays` of `t` (the gate fails closed).
  */
 export function earliestDeployStart(
   windows: FreezeWindow[],
@@ -623,7 +717,7 @@ export function earliestDeployStart(
     const overlapping = collect(sources, start, start + span);
     if (overlapping.length === 0) return { start: new Date(start), blockedBy: namesInPolicyOrder(blockers) };
     blockers.push(...overlapping);
-    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit);
+    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit, blockers);
   }
   return null;
 }
