@@ -92,7 +92,8 @@ export async function peek(source: ByteSource, want = 512): Promise<{ head: Buff
   }
   const head = Buffer.concat(got);
   async function* replay(): AsyncGenerator<Buffer> {
-    for (const b of got) yield b;
+    // Let go of each peeked chunk once it is handed on, so that the parse does not hold it.
+    while (got.length > 0) yield got.shift()!;
     if (done) return;
     for (;;) {
       const r = await it.next();
