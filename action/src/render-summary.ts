@@ -122,9 +122,19 @@ function renderFailures(bundle: EvidenceBundle, limits: SummaryLimits): string |
 function renderSecurityErrors(bundle: EvidenceBundle): string | null {
   const s = bundle.security;
   if (!s || s.results.error === 0) return null;
+  // Where each rule's error-level results are, from the findings (not its results at other levels).
+  const where = new Map<string, string[]>();
+  for (const f of s.findings ?? []) {
+    if (f.level !== 'error' || f.file === null) continue;
+    const key = f.ruleId ?? '(no rule)';
+    const list = where.get(key) ?? [];
+    const loc = f.startLine === null ? f.file : `${f.file}:${f.startLine}`;
+    if (list.length < 3 && !list.includes(loc)) list.push(loc);
+    where.set(key, list);
+  }
   const rules = Object.entries(s.byRule).filter(([, r]) => r.results.error > 0);
   const shown = rules.slice(0, 30);
-  const rows = shown.map(([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell(r.locations.slice(0, 3).join(', '))} |`);
+  const rows = shown.map(([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell((where.get(id) ?? []).join(', '))} |`);
   return [
     `### Security results at level error (${s.results.error})`,
     '',

@@ -262,8 +262,8 @@ describe('security results', () => {
         start_line: 42,
         end_line: 42,
         annotation_level: 'failure',
-        title: 'Security: js/sql-injection',
-        message: 'js/sql-injection: 1 result at level error in the SARIF logs.',
+        title: 'js/sql-injection',
+        message: 'SQL built from user input',
       },
     ]);
     expect(run.summary).toContain('### Security results at level error (1)');
