@@ -41630,10 +41630,10 @@ var require_tasks = __commonJS({
       }
       return patterns.map((pattern) => utils.pattern.removeDuplicateSlashes(pattern));
     }
-    function convertPatternsToTasks(positive, negative, dynamic) {
+    function convertPatternsToTasks(positive2, negative, dynamic) {
       const tasks = [];
-      const patternsOutsideCurrentDirectory = utils.pattern.getPatternsOutsideCurrentDirectory(positive);
-      const patternsInsideCurrentDirectory = utils.pattern.getPatternsInsideCurrentDirectory(positive);
+      const patternsOutsideCurrentDirectory = utils.pattern.getPatternsOutsideCurrentDirectory(positive2);
+      const patternsInsideCurrentDirectory = utils.pattern.getPatternsInsideCurrentDirectory(positive2);
       const outsideCurrentDirectoryGroup = groupPatternsByBaseDirectory(patternsOutsideCurrentDirectory);
       const insideCurrentDirectoryGroup = groupPatternsByBaseDirectory(patternsInsideCurrentDirectory);
       tasks.push(...convertPatternGroupsToTasks(outsideCurrentDirectoryGroup, negative, dynamic));
@@ -41651,8 +41651,8 @@ var require_tasks = __commonJS({
     exports.getPositivePatterns = getPositivePatterns;
     function getNegativePatternsAsPositive(patterns, ignore) {
       const negative = utils.pattern.getNegativePatterns(patterns).concat(ignore);
-      const positive = negative.map(utils.pattern.convertToPositivePattern);
-      return positive;
+      const positive2 = negative.map(utils.pattern.convertToPositivePattern);
+      return positive2;
     }
     exports.getNegativePatternsAsPositive = getNegativePatternsAsPositive;
     function groupPatternsByBaseDirectory(patterns) {
@@ -41668,19 +41668,19 @@ var require_tasks = __commonJS({
       }, group);
     }
     exports.groupPatternsByBaseDirectory = groupPatternsByBaseDirectory;
-    function convertPatternGroupsToTasks(positive, negative, dynamic) {
-      return Object.keys(positive).map((base) => {
-        return convertPatternGroupToTask(base, positive[base], negative, dynamic);
+    function convertPatternGroupsToTasks(positive2, negative, dynamic) {
+      return Object.keys(positive2).map((base) => {
+        return convertPatternGroupToTask(base, positive2[base], negative, dynamic);
       });
     }
     exports.convertPatternGroupsToTasks = convertPatternGroupsToTasks;
-    function convertPatternGroupToTask(base, positive, negative, dynamic) {
+    function convertPatternGroupToTask(base, positive2, negative, dynamic) {
       return {
         dynamic,
-        positive,
+        positive: positive2,
         negative,
         base,
-        patterns: [].concat(positive, negative.map(utils.pattern.convertToNegativePattern))
+        patterns: [].concat(positive2, negative.map(utils.pattern.convertToNegativePattern))
       };
     }
     exports.convertPatternGroupToTask = convertPatternGroupToTask;
@@ -43160,8 +43160,8 @@ var require_deep = __commonJS({
         this._settings = _settings;
         this._micromatchOptions = _micromatchOptions;
       }
-      getFilter(basePath, positive, negative) {
-        const matcher = this._getMatcher(positive);
+      getFilter(basePath, positive2, negative) {
+        const matcher = this._getMatcher(positive2);
         const negativeRe = this._getNegativePatternsRe(negative);
         return (entry) => this._filter(basePath, entry, matcher, negativeRe);
       }
@@ -43225,11 +43225,11 @@ var require_entry = __commonJS({
         this._micromatchOptions = _micromatchOptions;
         this.index = /* @__PURE__ */ new Map();
       }
-      getFilter(positive, negative) {
+      getFilter(positive2, negative) {
         const [absoluteNegative, relativeNegative] = utils.pattern.partitionAbsoluteAndRelative(negative);
         const patterns = {
           positive: {
-            all: utils.pattern.convertPatternsToRe(positive, this._micromatchOptions)
+            all: utils.pattern.convertPatternsToRe(positive2, this._micromatchOptions)
           },
           negative: {
             absolute: utils.pattern.convertPatternsToRe(absoluteNegative, Object.assign(Object.assign({}, this._micromatchOptions), { dot: true })),
@@ -48543,7 +48543,7 @@ var FreezeWindowError = class extends Error {
 var DEFAULT_HORIZON_DAYS = 400;
 var SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 var MAX_OCCURRENCES_PER_LOOKUP = 5e4;
-var MAX_DEPLOY_STEPS = 2e4;
+var MAX_DEPLOY_STEPS = 5e3;
 var WEEKDAY_INDEX = new Map(WEEKDAYS.map((day, index) => [day, index]));
 var MEMO_LIMIT = 4096;
 var DailyEngine = class {
@@ -48629,7 +48629,10 @@ var RRuleEngine = class {
   original;
   baseStart;
   shiftable;
-  shifted = /* @__PURE__ */ new Map();
+  /** Hourly or more often. */
+  dense;
+  /** The shortest a period of the rule (times INTERVAL) can be, in milliseconds. */
+  minPeriodMs;
   constructor(window2, name2) {
     this.name = name2;
     this.text = String(window2.rrule);
@@ -48645,7 +48648,13 @@ var RRuleEngine = class {
     } catch (error2) {
       throw new FreezeWindowError(name2, `rrule "${this.text}" cannot be read: ${error2 instanceof Error ? error2.message : String(error2)}.`, { cause: error2 });
     }
-    if (parsed.freq === void 0 || parsed.freq === null) throw new FreezeWindowError(name2, `rrule "${this.text}" has no FREQ.`);
+    if (parsed.freq === void 0 || parsed.freq === null) {
+      throw new FreezeWindowError(name2, `rrule "${this.text}" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.`);
+    }
+    checkMonthDays(parsed, name2, this.text);
+    if (parsed.count != null && !parsed.dtstart) {
+      throw new FreezeWindowError(name2, `rrule "${this.text}" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.`);
+    }
     const options = { ...parsed, tzid: null };
     options.dtstart = new Date(this.localDtstart(parsed));
     if (parsed.until) options.until = new Date(this.localUntil(parsed.until));
@@ -48668,6 +48677,9 @@ var RRuleEngine = class {
     explicit.wkst = full.wkst;
     this.explicit = explicit;
     this.shiftable = parsed.count == null && parsed.byeaster == null && parsed.byweekno == null;
+    this.dense = full.freq >= RRule.HOURLY;
+    this.minPeriodMs = Math.max(1, full.interval) * (SHORTEST_PERIOD_MS[full.freq] ?? SECOND_MS);
+    checkTimesReachable(full, this.baseStart, name2, this.text);
     this.horizonDays = full.freq <= RRule.MONTHLY ? SPARSE_RRULE_HORIZON_DAYS : DEFAULT_HORIZON_DAYS;
   }
   /** DTSTART as local milliseconds of the window's zone. */
@@ -48686,18 +48698,21 @@ var RRuleEngine = class {
     if (/UNTIL=\d{8}T\d{6}Z/i.test(this.text)) return instantToLocal(until.getTime(), this.timeZone);
     return until.getTime();
   }
-  /** A rule with the same occurrences as the original from local time `from` on, anchored close to it. */
-  ruleFor(from) {
-    if (!this.shiftable || from <= this.baseStart) return this.original;
-    const anchor = this.anchorBefore(from);
-    if (anchor <= this.baseStart) return this.original;
-    let rule = this.shifted.get(anchor);
-    if (rule === void 0) {
-      rule = new RRule({ ...this.explicit, dtstart: new Date(anchor) }, true);
-      if (this.shifted.size >= 64) this.shifted.clear();
-      this.shifted.set(anchor, rule);
+  /**
+   * A rule with the same occurrences as the original between local times `from` and `to`:
+   * anchored close to `from` (so a rule that began years ago is not expanded from its
+   * start) and ending at `to` (so a rule that never matches stops there instead of
+   * searching to the year 9999).
+   */
+  ruleFor(from, to) {
+    let dtstart = this.baseStart;
+    if (this.shiftable && from > this.baseStart) {
+      const anchor = this.anchorBefore(from);
+      if (anchor > this.baseStart) dtstart = anchor;
     }
-    return rule;
+    const until = this.explicit.until ? Math.min(this.explicit.until.getTime(), to) : to;
+    if (until < dtstart) return null;
+    return new RRule({ ...this.explicit, dtstart: new Date(dtstart), until: new Date(until) }, true);
   }
   /** The start of a whole period of the recurrence at or before `from` (local milliseconds). */
   anchorBefore(from) {
@@ -48734,10 +48749,18 @@ var RRuleEngine = class {
     }
   }
   collect(from, to, source, out) {
-    const localFrom = instantToLocal(from - this.durationMs, this.timeZone) - DAY_MS;
-    const localTo = instantToLocal(to, this.timeZone) + DAY_MS;
+    const low = from - this.durationMs;
+    const offsetLow = zoneOffsetMs(this.timeZone, low - DAY_MS);
+    const offsetHigh = zoneOffsetMs(this.timeZone, to + DAY_MS);
+    const fixedOffset = offsetLow === offsetHigh && to - low <= DAY_MS ? offsetLow : null;
+    const margin = fixedOffset !== null ? SECOND_MS : this.dense ? 3 * HOUR_MS : DAY_MS;
+    const localFrom = low + Math.min(offsetLow, offsetHigh) - margin;
+    const localTo = to + Math.max(offsetLow, offsetHigh) + margin;
     let truncated = false;
-    const starts = this.ruleFor(localFrom).between(new Date(localFrom), new Date(localTo), true, (_date, count2) => {
+    const rule = this.ruleFor(localFrom, localTo);
+    if (rule === null) return;
+    const periods = Math.ceil((localTo - rule.options.dtstart.getTime()) / this.minPeriodMs) + 3;
+    const starts = boundedBetween(rule, new Date(localFrom), new Date(localTo), periods, (_date, count2) => {
       if (count2 >= MAX_OCCURRENCES_PER_LOOKUP) {
         truncated = true;
         return false;
@@ -48748,12 +48771,68 @@ var RRuleEngine = class {
       throw new FreezeWindowError(this.name, `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`);
     }
     for (const local of starts) {
-      const start = localToInstant(local.getTime(), this.timeZone, "earlier");
+      const start = fixedOffset === null ? localToInstant(local.getTime(), this.timeZone, "earlier") : local.getTime() - fixedOffset;
       const end = start + this.durationMs;
       if (start < to && end > from) out.push({ start, end, source });
     }
   }
 };
+var MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function asList(value) {
+  if (value === null || value === void 0) return [];
+  return Array.isArray(value) ? value : [value];
+}
+var SHORTEST_PERIOD_MS = { 0: 365 * DAY_MS, 1: 28 * DAY_MS, 2: 7 * DAY_MS, 3: DAY_MS, 4: HOUR_MS, 5: MINUTE_MS, 6: SECOND_MS };
+function boundedBetween(rule, after, before, maxPeriods, iterator2) {
+  const options = rule.options;
+  const interval = options.interval;
+  let reads = 0;
+  Object.defineProperty(options, "interval", {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      reads += 1;
+      return reads > 2 * maxPeriods && reads % 2 === 0 ? 0 : interval;
+    }
+  });
+  try {
+    return rule.between(after, before, true, iterator2);
+  } finally {
+    Object.defineProperty(options, "interval", { configurable: true, enumerable: true, writable: true, value: interval });
+  }
+}
+function gcd(a, b) {
+  return b === 0 ? a : gcd(b, a % b);
+}
+function checkTimesReachable(options, dtstart, name2, text) {
+  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
+  if (unitSeconds === 0) return;
+  const daySeconds = 86400;
+  const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
+  const startSecond = Math.floor((dtstart % DAY_MS + DAY_MS) % DAY_MS / SECOND_MS);
+  const all = (n) => Array.from({ length: n }, (_, i) => i);
+  const start = new Date(dtstart);
+  const hours = options.byhour && options.byhour.length > 0 ? options.byhour : all(24);
+  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : options.byminute && options.byminute.length > 0 ? options.byminute : all(60);
+  const seconds2 = options.freq === RRule.SECONDLY ? options.bysecond && options.bysecond.length > 0 ? options.bysecond : all(60) : [start.getUTCSeconds()];
+  for (const h of hours) {
+    for (const m of minutes) {
+      for (const sec of seconds2) {
+        if (((h * 3600 + m * 60 + sec - startSecond) % step + step) % step === 0) return;
+      }
+    }
+  }
+  throw new FreezeWindowError(name2, `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`);
+}
+function checkMonthDays(parsed, name2, text) {
+  const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
+  if (days.length === 0) return;
+  const months = asList(parsed.bymonth);
+  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map((month) => MONTH_LENGTHS[month - 1] ?? 0);
+  if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
+    throw new FreezeWindowError(name2, `rrule "${text}" never occurs: no month it names has the days of the month it names.`);
+  }
+}
 function dateUtc(year, month, day) {
   const date = /* @__PURE__ */ new Date(0);
   date.setUTCFullYear(year, month, day);
@@ -48810,20 +48889,31 @@ function newEngine(window2, name2) {
       throw new FreezeWindowError(name2, `kind "${String(window2?.kind)}" is not one of daily, range, rrule.`);
   }
 }
+function byStart(a, b) {
+  return a.start - b.start || a.source.index - b.source.index;
+}
 function collect(sources, from, to) {
   const out = [];
   for (const source of sources) source.engine.collect(from, to, source, out);
   return out;
 }
+var MAX_FOLLOWED_OCCURRENCES = 2e4;
 function followForward(sources, end, limit, members) {
   let current = end;
+  let chunk = HOUR_MS;
+  let followed = 0;
   while (current <= limit) {
-    const touching = collect(sources, current, current + 1);
-    if (touching.length === 0) break;
-    for (const occurrence of touching) {
+    const chunkEnd = current + chunk;
+    const found = collect(sources, current, chunkEnd).sort(byStart);
+    for (const occurrence of found) {
+      if (occurrence.start > current) return current;
       members?.push(occurrence);
       if (occurrence.end > current) current = occurrence.end;
     }
+    followed += found.length;
+    if (followed > MAX_FOLLOWED_OCCURRENCES) return Math.max(current, limit + 1);
+    if (current < chunkEnd) return current;
+    chunk = Math.min(chunk * 4, 32 * DAY_MS);
   }
   return current;
 }
@@ -48853,7 +48943,7 @@ function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORI
     const overlapping = collect(sources, start, start + span);
     if (overlapping.length === 0) return { start: new Date(start), blockedBy: namesInPolicyOrder(blockers) };
     blockers.push(...overlapping);
-    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit);
+    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit, blockers);
   }
   return null;
 }
@@ -50496,12 +50586,12 @@ var Loader = class {
     const offset = at === "key" ? this.keyOffset(segs) : this.valueOffset(segs);
     this.add(this.problems, { offset, path: pathString(segs), message, ...extra });
   }
-  checkDuration(segs, value, positive) {
+  checkDuration(segs, value, positive2) {
     if (typeof value !== "string") return;
     const parsed = parseDuration(value);
     const label = this.label(segs);
     if (!parsed.ok) this.error(segs, `${label} ${parsed.error}`);
-    else if (positive && parsed.ms === 0) this.error(segs, `${label} must be longer than 0s, got ${show(value)}`);
+    else if (positive2 && parsed.ms === 0) this.error(segs, `${label} must be longer than 0s, got ${show(value)}`);
   }
   checkString(segs, value, validator2) {
     if (typeof value !== "string") return;
@@ -50892,7 +50982,7 @@ async function peek(source, want = 512) {
   }
   const head = Buffer.concat(got);
   async function* replay() {
-    for (const b of got) yield b;
+    while (got.length > 0) yield got.shift();
     if (done) return;
     for (; ; ) {
       const r = await it.next();
@@ -51079,6 +51169,9 @@ var ENTITY_RE = /&([^;&<\s]{0,40})(;?)/g;
 var INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 var NO_ATTRS = Object.freeze(/* @__PURE__ */ Object.create(null));
 var EMPTY = Buffer.alloc(0);
+var CDATA_END = Buffer.from("]]>", "latin1");
+var COMMENT_END = Buffer.from("-->", "latin1");
+var PI_END = Buffer.from("?>", "latin1");
 var MAX_INTERNED = 4096;
 var LINEAR_DUPLICATES = 16;
 function decodeEntities(s, lenient = false) {
@@ -51368,7 +51461,7 @@ var XmlStream = class {
           p = next;
         } else {
           const cdata = this.mode === 1 /* CData */;
-          const close = b.indexOf(cdata ? "]]>" : "-->", p, "latin1");
+          const close = b.indexOf(cdata ? CDATA_END : COMMENT_END, p);
           if (close === -1) {
             const safe = Math.max(p, n - 2);
             if (cdata && this.captureText) this.keep(b, p, safe, true);
@@ -51399,7 +51492,7 @@ var XmlStream = class {
     const c = b[p + 1];
     if (c === SLASH) return this.endTag(b, p);
     if (c === QMARK) {
-      const e = b.indexOf("?>", p + 2, "latin1");
+      const e = b.indexOf(PI_END, p + 2);
       return e === -1 ? -1 : e + 2;
     }
     if (c === BANG) {
@@ -51610,7 +51703,7 @@ var XmlStream = class {
         const code2 = b[bad] === 239 ? b[bad + 2] === 190 ? 65534 : 65535 : b[bad];
         this.fail(`invalid character 0x${code2.toString(16).padStart(2, "0")} in the value of ${an}`, bad);
       }
-      if (flags & 2) {
+      if (flags & 2 && !plainReferences(b, vs, ve)) {
         try {
           decodeEntities(b.toString("utf8", vs, ve));
         } catch (err) {
@@ -51643,6 +51736,44 @@ var XmlStream = class {
     return i;
   }
 };
+function isHex(c) {
+  return c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70;
+}
+function plainReferences(b, s, e) {
+  let i = b.indexOf(38, s);
+  while (i !== -1 && i < e) {
+    let j = i + 1;
+    while (j < e && j - i <= 8 && b[j] !== 59) j++;
+    if (j >= e || b[j] !== 59) return false;
+    const len = j - i - 1;
+    const c1 = b[i + 1];
+    if (c1 === 35) {
+      let code2 = 0;
+      if (b[i + 2] === 120) {
+        if (len < 2 || len > 7) return false;
+        for (let k = i + 3; k < j; k++) {
+          const c = b[k];
+          if (!isHex(c)) return false;
+          code2 = code2 * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+        }
+      } else {
+        if (len < 2 || len > 8) return false;
+        for (let k = i + 2; k < j; k++) {
+          const c = b[k];
+          if (c < 48 || c > 57) return false;
+          code2 = code2 * 10 + (c - 48);
+        }
+      }
+      if (code2 <= 0 || code2 > 1114111 || code2 >= 55296 && code2 <= 57343) return false;
+    } else {
+      const c2 = b[i + 2];
+      const ok = len === 2 ? (c1 === 108 || c1 === 103) && c2 === 116 : len === 3 ? c1 === 97 && c2 === 109 && b[i + 3] === 112 : len === 4 && (c1 === 113 && c2 === 117 && b[i + 3] === 111 && b[i + 4] === 116 || c1 === 97 && c2 === 112 && b[i + 3] === 111 && b[i + 4] === 115);
+      if (!ok) return false;
+    }
+    i = b.indexOf(38, j + 1);
+  }
+  return true;
+}
 function sameAscii(b, s, e, str2) {
   if (e - s !== str2.length) return false;
   for (let k = 0; k < str2.length; k++) {
@@ -52118,6 +52249,8 @@ function mergeTestReports(reports, maxFailures = DEFAULT_MAX_FAILURES) {
 // src/evidence/sarif.ts
 var MAX_SARIF_BYTES = 256 * 1024 * 1024;
 var MAX_LOCATIONS_PER_RULE = 5;
+var MAX_FINDINGS = 1e3;
+var MAX_FINDING_MESSAGE_CHARS = 1e3;
 var LEVELS = ["error", "warning", "note", "none"];
 function isObj(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -52126,32 +52259,137 @@ function zero() {
   return { error: 0, warning: 0, note: 0, none: 0 };
 }
 function emptySecurityReport() {
-  return { files: 0, runs: 0, results: zero(), byRule: /* @__PURE__ */ Object.create(null), perRun: [] };
+  return { files: 0, runs: 0, results: zero(), byRule: /* @__PURE__ */ Object.create(null), perRun: [], findings: [], findingsOmitted: 0 };
 }
 function isLevel(v) {
   return typeof v === "string" && LEVELS.includes(v);
 }
-function ruleDefaultLevel(rules, result, ruleId) {
+function runRules(tool, driver) {
+  const rulesOf = (c) => isObj(c) && Array.isArray(c.rules) ? c.rules : [];
+  const driverRules = rulesOf(driver);
+  const extensions = Array.isArray(tool.extensions) ? tool.extensions.map(rulesOf) : [];
+  const byId = /* @__PURE__ */ new Map();
+  for (const list of [driverRules, ...extensions]) {
+    for (const r of list) if (isObj(r) && typeof r.id === "string" && !byId.has(r.id)) byId.set(r.id, r);
+  }
+  return { driver: driverRules, extensions, byId, globalMessages: isObj(driver.globalMessageStrings) ? driver.globalMessageStrings : null };
+}
+var validIndex = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
+function ruleOf(rules, result, ruleId) {
   const ref2 = isObj(result.rule) ? result.rule : null;
-  let rule = void 0;
-  if (typeof result.ruleIndex === "number") rule = rules[result.ruleIndex];
-  else if (ref2 && typeof ref2.index === "number") rule = rules[ref2.index];
-  else if (ruleId !== null) rule = rules.find((r) => isObj(r) && r.id === ruleId);
-  if (isObj(rule) && isObj(rule.defaultConfiguration) && isLevel(rule.defaultConfiguration.level)) return rule.defaultConfiguration.level;
+  const component = ref2 && isObj(ref2.toolComponent) ? ref2.toolComponent : null;
+  const list = component && validIndex(component.index) ? rules.extensions[component.index] ?? [] : rules.driver;
+  const index = validIndex(result.ruleIndex) ? result.ruleIndex : ref2 && validIndex(ref2.index) ? ref2.index : null;
+  if (index !== null && isObj(list[index])) return list[index];
+  for (let id = ruleId; id !== null; ) {
+    const found = rules.byId.get(id);
+    if (found) return found;
+    const cut = id.lastIndexOf("/");
+    id = cut > 0 ? id.slice(0, cut) : null;
+  }
   return null;
 }
-function locationOf(result) {
-  const locs = result.locations;
-  if (!Array.isArray(locs) || locs.length === 0 || !isObj(locs[0])) return null;
-  const pl = locs[0].physicalLocation;
-  if (!isObj(pl)) return null;
-  const al = pl.artifactLocation;
-  const uri = isObj(al) && typeof al.uri === "string" ? al.uri : null;
-  if (uri === null) return null;
-  const region = pl.region;
-  const line = isObj(region) && typeof region.startLine === "number" ? region.startLine : null;
-  return line === null ? uri : `${uri}:${line}`;
+function ruleDefaultLevel(rule) {
+  return rule && isObj(rule.defaultConfiguration) && isLevel(rule.defaultConfiguration.level) ? rule.defaultConfiguration.level : null;
 }
+function clipMessage(s) {
+  return s.length > MAX_FINDING_MESSAGE_CHARS ? `${s.slice(0, MAX_FINDING_MESSAGE_CHARS - 1)}…` : s;
+}
+function fillMessage(template, args) {
+  return template.replace(/\{\{|\}\}|\{(\d+)\}/g, (m, n) => {
+    if (m === "{{") return "{";
+    if (m === "}}") return "}";
+    const a = args[Number(n)];
+    return typeof a === "string" ? a : m;
+  });
+}
+var textOf = (v) => isObj(v) && typeof v.text === "string" && v.text !== "" ? v.text : null;
+function messageOf(message, rule, rules) {
+  if (typeof message.text === "string" && message.text !== "") return clipMessage(message.text);
+  if (typeof message.id === "string") {
+    const id = message.id;
+    const strings = [rule && isObj(rule.messageStrings) ? rule.messageStrings : null, rules.globalMessages];
+    for (const table of strings) {
+      const template = table && Object.hasOwn(table, id) ? textOf(table[id]) : null;
+      if (template !== null) return clipMessage(fillMessage(template, Array.isArray(message.arguments) ? message.arguments : []));
+    }
+  }
+  return clipMessage(textOf(rule?.shortDescription) ?? textOf(rule?.fullDescription) ?? "");
+}
+var SCHEME = /^[a-z][a-z0-9+.-]+:/i;
+function resolveUri(uri, baseId, bases, depth = 0) {
+  if (SCHEME.test(uri) || typeof baseId !== "string" || !bases || depth > 8) return uri;
+  const base = Object.hasOwn(bases, baseId) ? bases[baseId] : void 0;
+  if (!isObj(base) || typeof base.uri !== "string") return uri;
+  const root = resolveUri(base.uri, base.uriBaseId, bases, depth + 1);
+  if (SCHEME.test(root)) {
+    try {
+      return new URL(uri, root.endsWith("/") ? root : `${root}/`).href;
+    } catch {
+    }
+  }
+  return root === "" ? uri : `${root.replace(/\/+$/, "")}/${uri.replace(/^\/+/, "")}`;
+}
+function uriToPath(uri) {
+  if (!/^file:/i.test(uri)) {
+    if (SCHEME.test(uri)) return uri;
+    try {
+      return decodeURIComponent(uri);
+    } catch {
+      return uri;
+    }
+  }
+  let p = uri.replace(/^file:(\/\/[^/]*)?/i, "");
+  try {
+    p = decodeURIComponent(p);
+  } catch {
+  }
+  return /^\/[a-z]:/i.test(p) ? p.slice(1) : p;
+}
+var positive = (v) => typeof v === "number" && Number.isInteger(v) && v > 0 ? v : null;
+function placeOf(result, run2) {
+  const none = { file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
+  const locs = result.locations;
+  if (!Array.isArray(locs) || !isObj(locs[0]) || !isObj(locs[0].physicalLocation)) return none;
+  const pl = locs[0].physicalLocation;
+  let al = isObj(pl.artifactLocation) ? pl.artifactLocation : null;
+  if (al && typeof al.uri !== "string" && validIndex(al.index) && Array.isArray(run2.artifacts)) {
+    const artifact = run2.artifacts[al.index];
+    if (isObj(artifact) && isObj(artifact.location)) al = artifact.location;
+  }
+  const bases = isObj(run2.originalUriBaseIds) ? run2.originalUriBaseIds : null;
+  const file = al && typeof al.uri === "string" && al.uri !== "" ? uriToPath(resolveUri(al.uri, al.uriBaseId, bases)) : null;
+  const region = isObj(pl.region) ? pl.region : null;
+  const startLine = positive(region?.startLine);
+  if (startLine === null) return { ...none, file };
+  const endLine = Math.max(startLine, positive(region?.endLine) ?? startLine);
+  return { file, startLine, endLine, startColumn: positive(region?.startColumn), endColumn: positive(region?.endColumn) };
+}
+function locationText(f) {
+  if (f.file === null) return null;
+  return f.startLine === null ? f.file : `${f.file}:${f.startLine}`;
+}
+var FindingBuckets = class {
+  buckets = { error: [], warning: [], note: [], none: [] };
+  total = 0;
+  add(f) {
+    this.total += 1;
+    const bucket = this.buckets[f.level];
+    if (bucket.length < MAX_FINDINGS) bucket.push(f);
+  }
+  addAll(fs3, results) {
+    for (const f of fs3) {
+      const bucket = this.buckets[f.level];
+      if (bucket.length < MAX_FINDINGS) bucket.push(f);
+    }
+    this.total += LEVELS.reduce((a, l) => a + results[l], 0);
+  }
+  into(report2) {
+    const findings = LEVELS.flatMap((l) => this.buckets[l]).slice(0, MAX_FINDINGS);
+    report2.findings = findings;
+    report2.findingsOmitted = this.total - findings.length;
+  }
+};
 async function parseSarif(source) {
   const doc = await readJsonBounded(source, MAX_SARIF_BYTES);
   if (!isObj(doc)) throw new ParseError("not a SARIF log: the document is not a JSON object");
@@ -52161,13 +52399,14 @@ async function parseSarif(source) {
   if (!Array.isArray(doc.runs)) throw new ParseError('not a SARIF log: "runs" must be an array');
   const report2 = emptySecurityReport();
   report2.files = 1;
+  const findings = new FindingBuckets();
   doc.runs.forEach((run2, ri) => {
     const where = `runs[${ri}]`;
     if (!isObj(run2)) throw new ParseError(`invalid SARIF: ${where} is not an object`);
     const tool = run2.tool;
     const driver = isObj(tool) ? tool.driver : void 0;
     if (!isObj(driver) || typeof driver.name !== "string") throw new ParseError(`invalid SARIF: ${where}.tool.driver.name is required`);
-    const rules = Array.isArray(driver.rules) ? driver.rules : [];
+    const rules = runRules(tool, driver);
     const perRun = zero();
     const results = run2.results;
     if (results !== void 0 && results !== null && !Array.isArray(results)) throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
@@ -52183,27 +52422,34 @@ async function parseSarif(source) {
         });
       }
       if (r.level !== void 0 && !isLevel(r.level)) throw new ParseError(`invalid SARIF: ${rw}.level is ${JSON.stringify(r.level)}, expected one of ${LEVELS.join(", ")}`);
-      const ruleId = typeof r.ruleId === "string" ? r.ruleId : isObj(r.rule) && typeof r.rule.id === "string" ? r.rule.id : null;
+      const givenId = typeof r.ruleId === "string" ? r.ruleId : isObj(r.rule) && typeof r.rule.id === "string" ? r.rule.id : null;
+      const descriptor = ruleOf(rules, r, givenId);
+      const ruleId = givenId ?? (descriptor && typeof descriptor.id === "string" ? descriptor.id : null);
       let level;
       if (isLevel(r.level)) level = r.level;
       else if (r.kind !== void 0 && r.kind !== "fail") level = "none";
-      else level = ruleDefaultLevel(rules, r, ruleId) ?? "warning";
+      else level = ruleDefaultLevel(descriptor) ?? "warning";
       perRun[level]++;
       report2.results[level]++;
       const key = ruleId ?? "(no rule)";
       const rule = report2.byRule[key] ??= { results: zero(), locations: [] };
       rule.results[level]++;
-      const loc = locationOf(r);
+      const finding = { level, ruleId, message: messageOf(r.message, descriptor, rules), ...placeOf(r, run2) };
+      findings.add(finding);
+      const loc = locationText(finding);
       if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc)) rule.locations.push(loc);
     });
     report2.runs++;
     report2.perRun.push({ tool: driver.name, results: perRun });
   });
+  findings.into(report2);
   return report2;
 }
 function mergeSecurityReports(reports) {
   const out = emptySecurityReport();
+  const findings = new FindingBuckets();
   for (const r of reports) {
+    findings.addAll(r.findings ?? [], r.results);
     out.files += r.files;
     out.runs += r.runs;
     for (const l of LEVELS) out.results[l] += r.results[l];
@@ -52214,6 +52460,7 @@ function mergeSecurityReports(reports) {
       for (const loc of s.locations) if (t.locations.length < MAX_LOCATIONS_PER_RULE && !t.locations.includes(loc)) t.locations.push(loc);
     }
   }
+  findings.into(out);
   return out;
 }
 
@@ -52269,11 +52516,13 @@ var MESSAGE_CHARS = 4e3;
 var DETAILS_CHARS = 16e3;
 var TITLE_CHARS = 255;
 var clip = (s, n) => s.length > n ? `${s.slice(0, n - 1)}…` : s;
-function repoPath(path, workspace) {
+function repoPath(path, workspace, opts = {}) {
   let p = path.replace(/^file:\/\//, "");
-  try {
-    p = decodeURIComponent(p);
-  } catch {
+  if (!opts.decoded) {
+    try {
+      p = decodeURIComponent(p);
+    } catch {
+    }
   }
   if (isAbsolute3(p)) {
     const rel = relative3(workspace, p);
@@ -52306,24 +52555,34 @@ function buildAnnotations(bundle, workspace) {
     });
   }
   omitted += bundle.tests?.failuresOmitted ?? 0;
-  for (const [rule, r] of Object.entries(bundle.security?.byRule ?? {})) {
-    if (r.results.error === 0) continue;
-    for (const loc of r.locations) {
-      const m = /^(.*?)(?::(\d+))?$/.exec(loc);
-      const path = m?.[1] ? repoPath(m[1], workspace) : null;
-      if (!path) continue;
-      const line = m?.[2] ? Math.max(1, Number(m[2])) : 1;
-      push({
-        path,
-        start_line: line,
-        end_line: line,
-        annotation_level: "failure",
-        title: clip(`Security: ${rule}`, TITLE_CHARS),
-        message: clip(`${rule}: ${r.results.error} result${r.results.error === 1 ? "" : "s"} at level error in the SARIF logs.`, MESSAGE_CHARS)
-      });
+  const security = bundle.security;
+  if (security) {
+    const errors = (security.findings ?? []).filter((f) => f.level === "error");
+    for (const f of errors) {
+      const a = findingAnnotation(f, workspace);
+      if (a) push(a);
     }
+    omitted += Math.max(0, security.results.error - errors.length);
   }
   return { annotations: all, omitted };
+}
+function findingAnnotation(f, workspace) {
+  if (f.file === null || /^[a-z][a-z0-9+.-]+:/i.test(f.file)) return null;
+  const path = repoPath(f.file, workspace, { decoded: true });
+  if (!path) return null;
+  const start = f.startLine ?? 1;
+  const end = Math.max(start, f.endLine ?? start);
+  const columns = start === end && f.startLine !== null && f.startColumn !== null ? { start_column: f.startColumn, end_column: Math.max(f.startColumn, f.endColumn ?? f.startColumn) } : {};
+  const rule = f.ruleId ?? "SARIF result";
+  return {
+    path,
+    start_line: start,
+    end_line: end,
+    ...columns,
+    annotation_level: "failure",
+    title: clip(rule, TITLE_CHARS),
+    message: clip(f.message || `${rule}: a result at level error.`, MESSAGE_CHARS)
+  };
 }
 
 // src/core/render-markdown.ts
@@ -52460,9 +52719,18 @@ function renderFailures(bundle, limits) {
 function renderSecurityErrors(bundle) {
   const s = bundle.security;
   if (!s || s.results.error === 0) return null;
+  const where = /* @__PURE__ */ new Map();
+  for (const f of s.findings ?? []) {
+    if (f.level !== "error" || f.file === null) continue;
+    const key = f.ruleId ?? "(no rule)";
+    const list = where.get(key) ?? [];
+    const loc = f.startLine === null ? f.file : `${f.file}:${f.startLine}`;
+    if (list.length < 3 && !list.includes(loc)) list.push(loc);
+    where.set(key, list);
+  }
   const rules = Object.entries(s.byRule).filter(([, r]) => r.results.error > 0);
   const shown = rules.slice(0, 30);
-  const rows = shown.map(([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell(r.locations.slice(0, 3).join(", "))} |`);
+  const rows = shown.map(([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell((where.get(id) ?? []).join(", "))} |`);
   return [
     `### Security results at level error (${s.results.error})`,
     "",
