@@ -160,9 +160,9 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     deliveryId: req.deliveryId ?? null,
     at: now,
   });
-  const failingCodes = decision.rules.filter((r) => !r.ok).map((r) => r.code).join(',');
-  const previousCodes = previous ? (Array.isArray(previous.rules) ? (previous.rules as Array<{ ok: boolean; code: string }>).filter((r) => !r.ok).map((r) => r.code).join(',') : '') : null;
-  const changed = !previous || previous.decision !== decision.decision || previousCodes !== failingCodes;
+  // What the reader sees changed: another decision, or other failing rules or messages.
+  const failing = (rules: unknown) => (Array.isArray(rules) ? (rules as Array<{ ok: boolean; code: string; message: string }>).filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join('\n') : '');
+  const changed = !previous || previous.decision !== decision.decision || failing(previous.rules) !== failing(decision.rules);
   if (changed || gate) {
     await store.recordEvent({
       repo,
