@@ -437,10 +437,11 @@ function checkTimesReachable(options: Options, dtstart: number, name: string, te
   const startSecond = Math.floor((((dtstart % DAY_MS) + DAY_MS) % DAY_MS) / SECOND_MS);
   const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   const start = new Date(dtstart);
-  const hours = options.byhour && options.byhour.length > 0 ? options.byhour : all(24);
+  const listed = (value: number | number[] | null | undefined, n: number): number[] => (asList(value).length > 0 ? asList(value) : all(n));
+  const hours = listed(options.byhour, 24);
   // Finer fields than the frequency come from the start; rrule steps only the coarser ones.
-  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : options.byminute && options.byminute.length > 0 ? options.byminute : all(60);
-  const seconds = options.freq === RRule.SECONDLY ? (options.bysecond && options.bysecond.length > 0 ? options.bysecond : all(60)) : [start.getUTCSeconds()];
+  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
+  const seconds = options.freq === RRule.SECONDLY ? listed(options.bysecond, 60) : [start.getUTCSeconds()];
   for (const h of hours) {
     for (const m of minutes) {
       for (const sec of seconds) {

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { earliestDeployStart, freezeStatus } from '../../src/core/freeze-windows.js';
+import type { FreezeWindow } from '../../src/core/types.js';
+
+const T = new Date('2026-06-01T00:00:00Z');
+const HOUR = 3_600_000;
+
+function rrule(rule: string, durationMs = HOUR): FreezeWindow[] {
+  return [{ kind: 'rrule', name: 'r', rrule: rule, durationMs, timezone: 'UTC' }];
+}
+
+/** Runs `f` and returns its result with how long it took. */
+function timed<T>(f: () => T): { value: T; ms: number } {
+  const start = performance.now();
+  const value = f();
+  return { value, ms: performance.now() - start };
+}
+
+describe('odd recurrences never hang the gate', () => {
+  it.each([
+    'FREQ=DAILY;BYYEARDAY=366;BYMONTH=2',
+    'FREQ=HOURLY;BYYEARDAY=366;BYMONTH=2',
+    'FREQ=YEARLY;BYYEARDAY=366;BYMONTH=1',
+  ])('%s (days that never come) answers at once with no freeze', (rule) => {
+    const { value, ms } = timed(() => freezeStatus(rrule(rule), T));
+    expect(value).toEqual({ frozen: false, window: null, until: null, next: null });
+    expect(ms).toBeLessThan(2_000);
+  });
+
+  it('refuses an hourly INTERVAL that never reaches its BYHOUR', () => {
+    expect(() => freezeStatus(rrule('FREQ=HOURLY;INTERVAL=24;BYHOUR=5'), T)).toThrow(
+      'Freeze window "r": rrule "FREQ=HOURLY;INTERVAL=24;BYHOUR=5" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.',
+    );
+    expect(freezeStatus(rrule('FREQ=HOURLY;INTERVAL=24;BYHOUR=0'), T)).toMatchObject({ frozen: true, until: new Date('2026-06-01T01:00:00Z') });
+  });
+
+  it('refuses COUNT, which has no DTSTART to count from (fail closed rather than no freeze)', () => {
+    expect(() => freezeStatus(rrule('FREQ=WEEKLY;COUNT=3;BYDAY=FR;BYHOUR=18'), T)).toThrow(
+      'Freeze window "r": rrule "FREQ=WEEKLY;COUNT=3;BYDAY=FR;BYHOUR=18" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.',
+    );
+  });
+
+  it('a freeze of back-to-back minutely windows leaves no deploy start within the horizon, quickly', () => {
+    const { value, ms } = timed(() => earliestDeployStart(rrule('FREQ=MINUTELY', 60_000), T, 2_000));
+    expect(value).toBeNull();
+    expect(ms).toBeLessThan(5_000);
+    const status = freezeStatus(rrule('FREQ=MINUTELY', 60_000), T);
+    expect(status.frozen).toBe(true);
+    expect(status.next).toBeNull();
+  });
+});
+
+describe('speed', () => {
+  // The policy of SPEC section 2: a weekday nightly window, a year-end range, a month-end recurrence.
+  const policy: FreezeWindow[] = [
+    { kind: 'daily', name: 'nightly', days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '22:00', end: '23:59', timezone: 'America/Sao_Paulo' },
+    { kind: 'range', name: 'year-end', from: '2026-12-20T00:00', to: '2027-01-04T08:00', timezone: 'Europe/Berlin' },
+    { kind: 'rrule', name: 'month-end close', rrule: 'FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0', durationMs: 36 * HOUR, timezone: 'Europe/Lisbon' },
+  ];
+
+  it('answers freezeStatus and earliestDeployStart for a realistic policy in well under a millisecond', () => {
+    const base = Date.UTC(2026, 0, 1);
+    for (let i = 0; i < 300; i++) freezeStatus(policy, new Date(base + i * 7_919_000));
+    const n = 2_000;
+    const { ms } = timed(() => {
+      for (let i = 0; i < n; i++) {
+        const t = new Date(base + i * 7_919_000 + 13_000);
+        freezeStatus(policy, t);
+        earliestDeployStart(policy, t, 20 * 60_000);
+      }
+    });
+    expect(ms / n).toBeLessThan(1);
+  });
+});
