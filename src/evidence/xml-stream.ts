@@ -76,8 +76,8 @@ const EMPTY = Buffer.alloc(0);
 const CDATA_END = Buffer.from(']]>', 'latin1');
 const COMMENT_END = Buffer.from('-->', 'latin1');
 const PI_END = Buffer.from('?>', 'latin1');
-/** Distinct names remembered as strings (element and attribute names repeat endlessly). */
-const MAX_INTERNED = 4096;
+/** Slots of the cache of element names as strings (they repeat endlessly). */
+const NAME_SLOTS = 1024;
 /** Attributes per tag checked for duplicates by a linear scan; beyond, with a Set. */
 const LINEAR_DUPLICATES = 16;
 
@@ -154,15 +154,18 @@ export class XmlStream {
   private textBytes = 0;
   private textTruncated = false;
 
-  // The attributes of the start tag being read: names, value ranges in attrBuf, flags (1 non-ASCII, 2 '&').
+  // The attributes of the start tag being read, as ranges of attrBuf: name, name hash,
+  // value, flags (1 non-ASCII, 2 '&'). Names become strings only when someone needs one.
   private attrCount = 0;
-  private attrNames: string[] = [];
+  private attrNameStart = new Int32Array(16);
+  private attrNameEnd = new Int32Array(16);
+  private attrHash = new Int32Array(16);
   private attrStart = new Int32Array(16);
   private attrEnd = new Int32Array(16);
   private attrFlags = new Uint8Array(16);
   private attrBuf: Buffer = EMPTY;
   private attrSet: Set<string> | null = null;
-  private readonly names = new Map<number, string>();
+  private readonly names: Array<string | undefined> = new Array<string | undefined>(NAME_SLOTS).fill(undefined);
 
   constructor(handler: XmlHandler, options: XmlStreamOptions = {}) {
     this.handler = handler;
@@ -182,8 +185,22 @@ export class XmlStream {
    * references decoded; undefined when absent or when called outside `open`.
    */
   attr(name: string): string | undefined {
-    const names = this.attrNames;
-    for (let k = 0; k < this.attrCount; k++) if (names[k] === name) return this.attrValue(k);
+    const count = this.attrCount;
+    if (count === 0) return undefined;
+    let hash = 0;
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c >= 0x80) {
+        for (let k = 0; k < count; k++) if (this.attrName(k) === name) return this.attrValue(k);
+        return undefined;
+      }
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
+    const b = this.attrBuf;
+    const hashes = this.attrHash;
+    for (let k = 0; k < count; k++) {
+      if (hashes[k] === hash && sameAscii(b, this.attrNameStart[k]!, this.attrNameEnd[k]!, name)) return this.attrValue(k);
+    }
     return undefined;
   }
 
@@ -531,12 +548,16 @@ export class XmlStream {
   /** The name in b[s, e) as a string, the same string each time it repeats. */
   private intern(b: Buffer, s: number, e: number, hash: number, ascii: boolean): string {
     if (!ascii) return b.toString('utf8', s, e);
-    const key = (hash ^ (e - s)) | 0;
-    const known = this.names.get(key);
+    const slot = (hash ^ (hash >>> 10) ^ (e - s)) & (NAME_SLOTS - 1);
+    const known = this.names[slot];
     if (known !== undefined && sameAscii(b, s, e, known)) return known;
     const str = b.toString('latin1', s, e);
-    if (this.names.size < MAX_INTERNED) this.names.set(key, str);
+    this.names[slot] = str;
     return str;
+  }
+
+  private attrName(k: number): string {
+    return this.attrBuf.toString('utf8', this.attrNameStart[k], this.attrNameEnd[k]);
   }
 
   private attrValue(k: number): string {
@@ -546,30 +567,41 @@ export class XmlStream {
     return flags & 2 ? decodeEntities(v) : v;
   }
 
-  private pushAttr(name: string, vs: number, ve: number, flags: number): boolean {
+  /** Record an attribute; false when the tag already has one of that name. */
+  private pushAttr(b: Buffer, ns: number, ne: number, hash: number, vs: number, ve: number, flags: number): boolean {
     const k = this.attrCount;
-    const names = this.attrNames;
     if (k < LINEAR_DUPLICATES) {
-      for (let j = 0; j < k; j++) if (names[j] === name) return false;
-      if (k + 1 === LINEAR_DUPLICATES) this.attrSet = new Set(names.slice(0, k));
+      const hashes = this.attrHash;
+      for (let j = 0; j < k; j++) {
+        if (hashes[j] === hash && sameBytes(b, this.attrNameStart[j]!, this.attrNameEnd[j]!, ns, ne)) return false;
+      }
     } else {
-      const set = this.attrSet!;
-      if (set.has(name)) return false;
+      if (this.attrSet === null) {
+        this.attrSet = new Set<string>();
+        for (let j = 0; j < k; j++) this.attrSet.add(this.attrName(j));
+      }
+      const name = b.toString('utf8', ns, ne);
+      if (this.attrSet.has(name)) return false;
+      this.attrSet.add(name);
     }
-    if (this.attrSet !== null) this.attrSet.add(name);
     if (k === this.attrStart.length) {
       const grow = (a: Int32Array<ArrayBuffer>): Int32Array<ArrayBuffer> => {
         const next = new Int32Array(a.length * 2);
         next.set(a);
         return next;
       };
+      this.attrNameStart = grow(this.attrNameStart);
+      this.attrNameEnd = grow(this.attrNameEnd);
+      this.attrHash = grow(this.attrHash);
       this.attrStart = grow(this.attrStart);
       this.attrEnd = grow(this.attrEnd);
       const f = new Uint8Array(this.attrFlags.length * 2);
       f.set(this.attrFlags);
       this.attrFlags = f;
     }
-    names[k] = name;
+    this.attrNameStart[k] = ns;
+    this.attrNameEnd[k] = ne;
+    this.attrHash[k] = hash;
     this.attrStart[k] = vs;
     this.attrEnd[k] = ve;
     this.attrFlags[k] = flags;
@@ -616,11 +648,9 @@ export class XmlStream {
       if (!sawSpace) this.fail(`attributes construct error in <${name}>: whitespace expected between attributes`, i);
       const ns = i;
       hash = 0;
-      ascii = true;
       for (; i < n; i++) {
         const d = b[i]!;
         if (NAME_END[d] === 1) break;
-        if (d >= 0x80) ascii = false;
         hash = (Math.imul(hash, 31) + d) | 0;
       }
       if (i >= n) return -1;
@@ -662,11 +692,10 @@ export class XmlStream {
         }
       }
       if (ve === -1) return -1;
-      const an = this.intern(b, ns, ne, hash, ascii);
-      if (lt !== -1) this.fail(`'<' in the value of ${an}`, lt);
+      if (lt !== -1) this.fail(`'<' in the value of ${b.toString('utf8', ns, ne)}`, lt);
       if (bad !== -1) {
         const code = b[bad] === 0xef ? (b[bad + 2] === 0xbe ? 0xfffe : 0xffff) : b[bad]!;
-        this.fail(`invalid character 0x${code.toString(16).padStart(2, '0')} in the value of ${an}`, bad);
+        this.fail(`invalid character 0x${code.toString(16).padStart(2, '0')} in the value of ${b.toString('utf8', ns, ne)}`, bad);
       }
       if (flags & 2 && !plainReferences(b, vs, ve)) {
         try {
@@ -676,7 +705,7 @@ export class XmlStream {
           throw err;
         }
       }
-      if (!this.pushAttr(an, vs, ve, flags)) this.fail(`attribute ${an} given twice in <${name}>`, ns);
+      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags)) this.fail(`attribute ${b.toString('utf8', ns, ne)} given twice in <${name}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name}> after the root element`, p);
@@ -685,7 +714,11 @@ export class XmlStream {
     let attrs = NO_ATTRS;
     if (!this.lazyAttrs && this.attrCount > 0) {
       attrs = Object.create(null) as XmlAttrs;
-      for (let k = 0; k < this.attrCount; k++) attrs[this.attrNames[k]!] = this.attrValue(k);
+      for (let k = 0; k < this.attrCount; k++) {
+        const ns = this.attrNameStart[k]!;
+        const ne = this.attrNameEnd[k]!;
+        attrs[this.intern(b, ns, ne, this.attrHash[k]!, isAscii(b, ns, ne))] = this.attrValue(k);
+      }
     }
     if (selfClosing) {
       this.handler.open(name, attrs, true);
@@ -748,6 +781,18 @@ function plainReferences(b: Buffer, s: number, e: number): boolean {
     }
     i = b.indexOf(0x26, j + 1);
   }
+  return true;
+}
+
+function isAscii(b: Buffer, s: number, e: number): boolean {
+  for (let k = s; k < e; k++) if (b[k]! >= 0x80) return false;
+  return true;
+}
+
+/** Whether b[s1, e1) and b[s2, e2) hold the same bytes. */
+function sameBytes(b: Buffer, s1: number, e1: number, s2: number, e2: number): boolean {
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let k = 0; k < e1 - s1; k++) if (b[s1 + k] !== b[s2 + k]) return false;
   return true;
 }
 
