@@ -185,9 +185,6 @@ class RangeEngine implements Engine {
 /** Recurrences without DTSTART are anchored here (local time of the window's zone). */
 const DEFAULT_RRULE_ANCHOR = Date.UTC(2000, 0, 1);
 
-/** How many periods one shifted rule serves before a later anchor is used. */
-const PERIODS_PER_ANCHOR: Record<number, number> = { 0: 1, 1: 12, 2: 8, 3: 32, 4: 48, 5: 240, 6: 600 };
-
 class RRuleEngine implements Engine {
   readonly horizonDays: number;
   private readonly timeZone: string;
@@ -305,8 +302,8 @@ class RRuleEngine implements Engine {
     const at = new Date(from);
     const freq = this.original.options.freq;
     const interval = Math.max(1, this.original.options.interval);
-    const step = Math.max(1, Math.floor((PERIODS_PER_ANCHOR[freq] ?? 1) / interval));
-    const periodsBack = (elapsed: number): number => Math.floor(Math.floor(elapsed / interval) / step) * step * interval;
+    // A rule is built for each look-up, so the anchor is the latest whole period.
+    const periodsBack = (elapsed: number): number => Math.floor(elapsed / interval) * interval;
     switch (freq) {
       case RRule.YEARLY: {
         const years = periodsBack(at.getUTCFullYear() - base.getUTCFullYear());
