@@ -370,6 +370,24 @@ describe('recurrence (RRULE) windows', () => {
     });
   });
 
+  it('converts a DTSTART given in another zone to the window zone', () => {
+    // 12:00 in New York is 18:00 in Berlin in January; the rule then repeats at 18:00 Berlin time.
+    const fromNewYork = rrule('r', 'DTSTART;TZID=America/New_York:20260105T120000\nRRULE:FREQ=DAILY', HOUR, 'Europe/Berlin');
+    expect(freezeIntervals([fromNewYork], iso('2026-01-04T00:00:00Z'), iso('2026-01-07T00:00:00Z')).map((interval) => interval.start.toISOString())).toEqual([
+      '2026-01-05T17:00:00.000Z',
+      '2026-01-06T17:00:00.000Z',
+    ]);
+  });
+
+  it('reads an UNTIL in UTC as an instant (inclusive)', () => {
+    const untilUtc = rrule('r', 'FREQ=DAILY;BYHOUR=18;BYMINUTE=0;UNTIL=20260103T170000Z', HOUR, 'Europe/Berlin');
+    expect(freezeIntervals([untilUtc], iso('2026-01-01T00:00:00Z'), iso('2026-01-10T00:00:00Z')).map((interval) => interval.start.toISOString())).toEqual([
+      '2026-01-01T17:00:00.000Z',
+      '2026-01-02T17:00:00.000Z',
+      '2026-01-03T17:00:00.000Z',
+    ]);
+  });
+
   it('converts a DTSTART given in UTC to the window zone', () => {
     // 09:00Z is 18:00 in Tokyo (+09:00); the rule repeats daily at 18:00 local.
     const fromUtc = rrule('r', 'DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY', HOUR, 'Asia/Tokyo');
