@@ -26,8 +26,8 @@ export class AppConfigError extends Error {
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
 
 function readKey(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): string | null {
-  let text: string | null = null;
-  let source = '';
+  let text: string;
+  let source: string;
   if (env.PRIVATE_KEY) {
     source = 'PRIVATE_KEY';
     text = env.PRIVATE_KEY.includes('-----BEGIN') ? env.PRIVATE_KEY.replace(/\\n/g, '\n') : Buffer.from(env.PRIVATE_KEY, 'base64').toString('utf8');

@@ -1,0 +1,68 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAppServer } from '../../src/app/server.js';
+import type { RunningApp } from '../../src/app/server.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/types.js';
+import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, startHarness } from '../support/app-harness.js';
+import type { Harness } from '../support/app-harness.js';
+import { protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
+
+const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+const SCHEMA = `rg_app_${Math.random().toString(36).slice(2, 10)}`;
+const URL_WITH_SCHEMA = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${SCHEMA}`;
+
+const POLICY = `version: 1
+environments:
+  - name: PROD
+    github: production
+    freezeWindows:
+      - name: freeze
+        from: "2026-03-10T16:00"
+        to: "2026-03-10T18:00"
+        timezone: UTC
+`;
+
+describe('two replicas on one PostgreSQL database', () => {
+  let h: Harness;
+  let storeB: Store;
+  let appB: RunningApp;
+
+  beforeAll(async () => {
+    const probe = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+    try {
+      await probe.connect();
+    } catch (error) {
+      throw new Error(`PostgreSQL is not reachable at ${PG_URL}: start it, or set TEST_DATABASE_URL=postgresql://user@host:5432/db`, { cause: error });
+    }
+    await probe.end();
+    h = await startHarness({ policy: POLICY, now: '2026-03-10T16:30:00Z', databaseUrl: URL_WITH_SCHEMA });
+    storeB = await openStore({ databaseUrl: URL_WITH_SCHEMA });
+    appB = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: h.github.baseUrl, store: storeB, clock: h.clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', replicaId: 'replica-b' });
+  });
+
+  afterAll(async () => {
+    await appB?.close();
+    await storeB?.close();
+    await h?.close();
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
+    await c.end();
+  });
+
+  it('handles a delivery sent to both replicas once, and the due gate is answered by one of them', async () => {
+    h.repo.pendingRules.add('1/production');
+    const d = protectionRuleRequested(h.ctx, { id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'production', creator: 'dev', createdAt: '2026-03-10T16:30:00Z' });
+    const statuses = await Promise.all([h.deliver(d), sendWebhook(appB.url, TEST_SECRET, d)]);
+    expect(statuses).toEqual([200, 200]);
+    expect(h.repo.answers.map((a) => a.state)).toEqual([undefined]);
+    expect((await h.store.getDelivery(d.id))?.redeliveries).toBe(1);
+
+    h.clock.set('2026-03-10T18:00:05Z');
+    const worked = await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()]);
+    expect(worked.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    expect(h.repo.answers.filter((a) => a.state).map((a) => a.state)).toEqual(['approved']);
+    expect(h.github.violations).toEqual([]);
+  });
+});
