@@ -258,6 +258,21 @@ class RRuleEngine implements Engine {
     this.dense = full.freq >= RRule.HOURLY;
     this.minPeriodMs = Math.max(1, full.interval) * (SHORTEST_PERIOD_MS[full.freq] ?? SECOND_MS);
     checkTimesReachable(full, this.baseStart, name, this.text);
+    // rrule steps a minutely (secondly) rule with BYHOUR (or BYMINUTE) by jumping to the next
+    // allowed hour (minute), so with an INTERVAL above 1 its occurrences depend on exactly
+    // where the search starts: no anchor near the time looked at gives the same answer as
+    // one years earlier. Such a rule cannot be evaluated consistently without a DTSTART.
+    if (
+      !parsed.dtstart &&
+      full.interval > 1 &&
+      ((full.freq === RRule.MINUTELY && asList(full.byhour).length > 0) ||
+        (full.freq === RRule.SECONDLY && (asList(full.byhour).length > 0 || asList(full.byminute).length > 0)))
+    ) {
+      throw new FreezeWindowError(
+        name,
+        `rrule "${this.text}" combines INTERVAL with BYHOUR or BYMINUTE on a minutely or secondly rule, whose times then depend on a DTSTART; use FREQ=DAILY with BYHOUR and BYMINUTE instead.`,
+      );
+    }
     this.horizonDays = full.freq <= RRule.MONTHLY ? SPARSE_RRULE_HORIZON_DAYS : DEFAULT_HORIZON_DAYS;
   }
 
@@ -547,6 +562,7 @@ const MAX_FOLLOWED_OCCURRENCES = 20_000;
  * chunks, so a chain of many short back-to-back occurrences costs one look-up per chunk.
  */
 function followForward(sources: readonly Source[], end: number, limit: number, members?: Occurrence[]): number {
+  if (!Number.isFinite(end)) throw new Error(`Cannot follow a freeze from an invalid time (${end}).`);
   let current = end;
   let chunk = HOUR_MS;
   let followed = 0;
@@ -675,7 +691,7 @@ export function freezeStatus(windows: FreezeWindow[], t: Date): FreezeStatus {
   let next: FreezeStatus['next'] = null;
   if (upcoming !== null) {
     const starting = collect(sources, upcoming.start, upcoming.start + 1);
-    const end = followForward(sources, Math.max(...starting.map((occurrence) => occurrence.end)), upcoming.start + DEFAULT_HORIZON_DAYS * DAY_MS);
+    const end = followForward(sources, Math.max(upcoming.end, ...starting.map((occurrence) => occurrence.end)), upcoming.start + DEFAULT_HORIZON_DAYS * DAY_MS);
     next = { window: upcoming.source.name, start: new Date(upcoming.start), end: new Date(end) };
   }
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { earliestDeployStart, freezeStatus } from '../../src/core/freeze-windows.js';
+import { earliestDeployStart, freezeIntervals, freezeStatus } from '../../src/core/freeze-windows.js';
 import type { FreezeWindow } from '../../src/core/types.js';
 
 const T = new Date('2026-06-01T00:00:00Z');
@@ -47,6 +47,31 @@ describe('odd recurrences never hang the gate', () => {
     const status = freezeStatus(rrule('FREQ=MINUTELY', 60_000), T);
     expect(status.frozen).toBe(true);
     expect(status.next).toBeNull();
+  });
+});
+
+describe('recurrences with an INTERVAL give the same occurrences wherever the look-up starts', () => {
+  it.each([
+    'FREQ=MINUTELY;INTERVAL=7;BYMINUTE=5',
+    'FREQ=HOURLY;INTERVAL=5;BYHOUR=3,13;BYMINUTE=5',
+    'FREQ=SECONDLY;INTERVAL=7;BYSECOND=5',
+    'FREQ=DAILY;INTERVAL=3;BYHOUR=9',
+  ])('%s', (rule) => {
+    const w = rrule(rule, 1_000);
+    const starts = (from: string, to: string) => freezeIntervals(w, new Date(from), new Date(to)).map((i) => i.start.toISOString());
+    const wide = starts('2026-06-01T00:00:00Z', '2026-06-20T00:00:00Z');
+    expect(wide.length).toBeGreaterThan(0);
+    for (const from of ['2026-06-03T01:17:00Z', '2026-06-11T13:00:00Z', '2026-06-18T23:59:00Z']) {
+      expect(starts(from, '2026-06-20T00:00:00Z')).toEqual(wide.filter((start) => start >= from));
+    }
+    // And the next freeze named by freezeStatus is the first of those.
+    expect(freezeStatus(w, new Date('2026-06-11T13:00:00Z')).next?.start.toISOString()).toBe(wide.find((start) => start > '2026-06-11T13:00:00Z'));
+  });
+
+  it('refuses a minutely INTERVAL with BYHOUR, whose times would depend on where the look-up starts', () => {
+    expect(() => freezeStatus(rrule('FREQ=MINUTELY;INTERVAL=7;BYHOUR=3;BYMINUTE=5'), T)).toThrow(
+      'Freeze window "r": rrule "FREQ=MINUTELY;INTERVAL=7;BYHOUR=3;BYMINUTE=5" combines INTERVAL with BYHOUR or BYMINUTE on a minutely or secondly rule, whose times then depend on a DTSTART; use FREQ=DAILY with BYHOUR and BYMINUTE instead.',
+    );
   });
 });
 
