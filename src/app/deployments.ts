@@ -64,7 +64,7 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
     });
     if (result.decision?.decision === 'block' && !result.decision.ungated) {
       await setDeploymentStatus(context.octokit as unknown as GitHubClient, { owner, repo, deploymentId: d.id, state: 'failure', description: gateComment(result.decision, 140) });
-      await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: 'BLOCKED', status: 'failure', actor: null, at: deps.clock(), notes: gateComment(result.decision, 500), deliveryId: context.id });
+      await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: 'NOTE', status: 'failure status set', actor: null, at: deps.clock(), notes: `Deployment ${d.id} marked failure: it breaks the policy`, deliveryId: context.id });
       return 'recorded: failure status set';
     }
     return `recorded: ${result.decision?.decision ?? 'no decision'}`;
