@@ -41,7 +41,11 @@ export interface FreezeStatus {
   frozen: boolean;
   /** The window covering `t`: the one that started first; on a tie, the first listed in the policy. */
   window: string | null;
-  /** End of the merged freeze covering `t`. */
+  /**
+   * End of the merged freeze covering `t` (null when not frozen). A freeze still running
+   * {@link DEFAULT_HORIZON_DAYS} days after `t` reports an instant past that horizon, and
+   * no `next`.
+   */
   until: Date | null;
   /** The next freeze starting after `t` (after `until` when frozen); `end` is its merged end. */
   next: { window: string; start: Date; end: Date } | null;

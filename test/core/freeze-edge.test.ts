@@ -45,8 +45,8 @@ describe('odd recurrences never hang the gate', () => {
     expect(value).toBeNull();
     expect(ms).toBeLessThan(5_000);
     const status = freezeStatus(rrule('FREQ=MINUTELY', 60_000), T);
-    expect(status.frozen).toBe(true);
-    expect(status.next).toBeNull();
+    expect(status).toMatchObject({ frozen: true, window: 'r', next: null });
+    expect(status.until!.getTime() - T.getTime()).toBeGreaterThan(400 * 24 * HOUR);
   });
 });
 
@@ -72,6 +72,16 @@ describe('recurrences with an INTERVAL give the same occurrences wherever the lo
     expect(() => freezeStatus(rrule('FREQ=MINUTELY;INTERVAL=7;BYHOUR=3;BYMINUTE=5'), T)).toThrow(
       'Freeze window "r": rrule "FREQ=MINUTELY;INTERVAL=7;BYHOUR=3;BYMINUTE=5" combines INTERVAL with BYHOUR or BYMINUTE on a minutely or secondly rule, whose times then depend on a DTSTART; use FREQ=DAILY with BYHOUR and BYMINUTE instead.',
     );
+  });
+});
+
+describe('a freeze that does not end within the horizon', () => {
+  it('is frozen until past the horizon, with no next freeze', () => {
+    const always: FreezeWindow[] = [{ kind: 'daily', name: 'always', days: [], start: '00:00', end: '00:00', timezone: 'UTC' }];
+    const status = freezeStatus(always, T);
+    expect(status).toMatchObject({ frozen: true, window: 'always', next: null });
+    expect(status.until!.getTime() - T.getTime()).toBeGreaterThan(400 * 24 * HOUR);
+    expect(earliestDeployStart(always, T, 0)).toBeNull();
   });
 });
 
