@@ -1,4 +1,4 @@
-import { earliestDeployStart } from './freeze-windows.js';
+import { FreezeWindowError, earliestDeployStart } from './freeze-windows.js';
 import { matchAnyGlob } from './glob.js';
 import type {
   ApprovalFact,
@@ -442,12 +442,26 @@ function soakRule(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy, fact
 function freezeRule(stage: EnvironmentPolicy, now: Date): RuleResult {
   const windows = stage.freezeWindows;
   const describe = (names: readonly string[]) => names.join(', ');
-  const clear = earliestDeployStart(windows, now, stage.deployDurationMs);
   const values: Record<string, unknown> = {
     at: now.toISOString(),
     deployDurationMinutes: stage.deployDurationMs / 60_000,
     windows: windows.map((w) => w.name),
   };
+  let clear: ReturnType<typeof earliestDeployStart>;
+  try {
+    clear = earliestDeployStart(windows, now, stage.deployDurationMs);
+  } catch (error) {
+    // A window the engine cannot follow: the gate cannot know whether it is frozen.
+    if (!(error instanceof FreezeWindowError)) throw error;
+    return {
+      code: 'FREEZE_WINDOW_INVALID',
+      rule: 'freeze',
+      ok: false,
+      outcome: 'block',
+      message: `Promotion blocked: ${error.message}; the gate cannot tell whether ${stage.name} is frozen.`,
+      values: { ...values, window: error.window },
+    };
+  }
   if (clear === null) {
     return {
       code: 'FREEZE_WINDOW_ACTIVE',

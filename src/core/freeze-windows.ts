@@ -61,6 +61,21 @@ export class FreezeWindowError extends Error {
   }
 }
 
+/**
+ * Why the engine cannot use a window, as a message without the window's name, or null when
+ * it can. The policy loader calls this so that a policy the engine would refuse at
+ * evaluation time is already invalid when it is loaded.
+ */
+export function checkFreezeWindow(window: FreezeWindow): string | null {
+  try {
+    newEngine(window, window.name);
+    return null;
+  } catch (error) {
+    if (error instanceof FreezeWindowError) return error.message.replace(/^Freeze window "[^"]*": /, '');
+    throw error;
+  }
+}
+
 /** How far the engine follows a freeze or looks for the next one (ranges are found at any distance). */
 export const DEFAULT_HORIZON_DAYS = 400;
 /** Recurrences as sparse as yearly or monthly are looked for this far ahead (a 29 February rule). */

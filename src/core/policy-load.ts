@@ -20,6 +20,7 @@ import type {
 } from './types.js';
 import { policySchema } from './policy-schema.js';
 import { suggest } from './suggest.js';
+import { checkFreezeWindow } from './freeze-windows.js';
 import { checkTimeZone, parseDuration, validateLocalDateTime, validateRRule, validateWallClock } from './time-values.js';
 
 /** One thing wrong (or doubtful) in a policy file, where it is, and what would be right. */
@@ -564,6 +565,14 @@ class Loader {
     if ('rrule' in w) {
       this.checkString([...segs, 'rrule'], w.rrule, validateRRule);
       this.checkDuration([...segs, 'duration'], w.duration, true);
+      if (typeof w.rrule === 'string' && validateRRule(w.rrule) === null) {
+        // Rules the syntax allows but the freeze engine cannot follow (COUNT without
+        // DTSTART, times an INTERVAL never reaches, 30 February...) are errors now, not
+        // at the first evaluation.
+        const zone = typeof w.timezone === 'string' && checkTimeZone(w.timezone) === null ? w.timezone : 'UTC';
+        const problem = checkFreezeWindow({ kind: 'rrule', name: 'rrule', rrule: w.rrule, durationMs: 3_600_000, timezone: zone });
+        if (problem !== null) this.error([...segs, 'rrule'], `${this.label([...segs, 'rrule'])} ${problem.replace(/^rrule "[^"]*" /, '')}`);
+      }
     } else if ('from' in w || 'to' in w) {
       this.checkString([...segs, 'from'], w.from, validateLocalDateTime);
       this.checkString([...segs, 'to'], w.to, validateLocalDateTime);

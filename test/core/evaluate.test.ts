@@ -325,3 +325,12 @@ describe('fail closed', () => {
     expect(codes(p, f)).toEqual([]);
   });
 });
+
+describe('a freeze window the engine cannot follow', () => {
+  it('blocks with FREEZE_WINDOW_INVALID instead of throwing', () => {
+    const p = policy({ freezeWindows: [{ kind: 'rrule', name: 'counted', rrule: 'FREQ=DAILY;COUNT=3', durationMs: 3_600_000, timezone: 'UTC' }] });
+    const d = evaluate(p, facts(), NOW);
+    expect(d.decision).toBe('block');
+    expect(d.rules.filter((r) => !r.ok).map((r) => r.code)).toEqual(['FREEZE_WINDOW_INVALID']);
+  });
+});

@@ -378,3 +378,15 @@ describe('loadPolicy: warnings', () => {
     ]);
   });
 });
+
+describe('recurrences the freeze engine cannot follow', () => {
+  it('are errors at load time, at the rule', () => {
+    const text = ['version: 1', 'environments:', '  - name: PROD', '    freezeWindows:', '      - rrule: "FREQ=DAILY;COUNT=3"', '        duration: 1h', '        timezone: UTC', ''].join('\n');
+    const r = loadPolicy(text, 'p.yml');
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.errors.map(formatPolicyProblem)).toEqual([
+      'p.yml:5:16: rrule has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.',
+    ]);
+  });
+});
