@@ -1,4 +1,7 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import process from 'node:process';
+import { parseEnv } from 'node:util';
 import { Probot, Server } from 'probot';
 import { openStore } from '../store/open-store.js';
 import { createApp } from './app.js';
@@ -11,6 +14,7 @@ import { appOctokit } from './server.js';
  * (`./data/release-gate.db`) unless DATABASE_URL names PostgreSQL.
  */
 export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Server> {
+  loadDotEnv(env, cwd);
   const config = readAppConfig(env, cwd);
   const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => console.log(m), warn: (m) => console.warn(m) } });
   const metrics = createMetrics({ defaults: true });
@@ -38,4 +42,17 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
   return server;
+}
+
+/**
+ * Probot's convention: settings may live in a `.env` file beside the App (see
+ * `.env.example`). Variables already set in the environment win over the file.
+ */
+function loadDotEnv(env: NodeJS.ProcessEnv, cwd: string): void {
+  const file = join(cwd, '.env');
+  if (!existsSync(file)) return;
+  const values = parseEnv(readFileSync(file, 'utf8'));
+  for (const [key, value] of Object.entries(values)) {
+    if (env[key] === undefined) env[key] = value;
+  }
 }
