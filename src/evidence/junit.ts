@@ -126,9 +126,18 @@ class JunitHandler implements XmlHandler {
     }
     if (name === 'testcase') {
       const suite = this.suites[this.suites.length - 1];
-      // A case without children cannot fail, and a failure past the list's bound is only
-      // counted: neither needs its names decoded.
-      const detail = !selfClosing && this.report.failures.length < this.maxFailures;
+      const t = xs.attrDecimal('time');
+      const timeMs = t >= 0 ? t * 1000 : t === -1 ? 0 : (parseTimeMs(xs.attr('time')) ?? 0);
+      if (selfClosing) {
+        // No children, so a passed case: counted here, without a frame (close() finds none of its depth).
+        this.report.tests++;
+        this.report.passed++;
+        if (suite) suite.innerMs += timeMs;
+        else this.looseMs += timeMs;
+        return;
+      }
+      // A failure past the list's bound is only counted: no need to decode its names.
+      const detail = this.report.failures.length < this.maxFailures;
       this.cases.push({
         depth: this.depth,
         detail,
@@ -136,7 +145,7 @@ class JunitHandler implements XmlHandler {
         name: detail ? (xs.attr('name') ?? null) : null,
         file: detail ? (xs.attr('file') ?? xs.attr('filepath') ?? suite?.file ?? null) : null,
         line: detail ? parseLine(xs.attr('line') ?? xs.attr('lineno')) : null,
-        timeMs: parseTimeMs(xs.attr('time')) ?? 0,
+        timeMs,
         outcome: 0,
         flaky: false,
         message: null,

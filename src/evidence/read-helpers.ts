@@ -1,6 +1,48 @@
+import { open } from 'node:fs/promises';
 import { ParseError } from './errors.js';
 
 export type ByteSource = AsyncIterable<Buffer | string>;
+
+/** Default chunk size of {@link readFileChunks}. */
+export const FILE_CHUNK_BYTES = 256 * 1024;
+
+/**
+ * The bytes of a file, read ahead into two buffers used in turn: no new buffer per chunk,
+ * so memory stays flat whatever the file size (a stream's fresh buffer per chunk piles up
+ * as garbage between collections: tens of MB on a large file).
+ *
+ * Each chunk is only valid until the next one is requested: give it to a consumer that
+ * copies what it keeps (`parseJunit`, `parseCobertura`, `readLines`), not to one that
+ * holds chunks (`readJsonBounded`, `peek`).
+ */
+export async function* readFileChunks(path: string, chunkBytes = FILE_CHUNK_BYTES): AsyncGenerator<Buffer> {
+  const fh = await open(path, 'r');
+  const bufs = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)] as const;
+  let which = 0;
+  let pending: Promise<{ bytesRead: number }> | null = null;
+  const readInto = (b: Buffer): Promise<{ bytesRead: number }> => {
+    const p = fh.read(b, 0, chunkBytes, null);
+    // Handled where it is awaited; this only keeps a failure while the consumer works from counting as unhandled.
+    p.catch(() => undefined);
+    return p;
+  };
+  try {
+    pending = readInto(bufs[0]);
+    for (;;) {
+      const { bytesRead } = await pending;
+      pending = null;
+      if (bytesRead === 0) return;
+      const current = bufs[which]!;
+      which ^= 1;
+      // The consumer is done with the other buffer once it asks for this chunk.
+      pending = readInto(bufs[which]!);
+      yield current.subarray(0, bytesRead);
+    }
+  } finally {
+    if (pending !== null) await pending.catch(() => undefined);
+    await fh.close();
+  }
+}
 
 function toBuffer(chunk: Buffer | string): Buffer {
   return typeof chunk === 'string' ? Buffer.from(chunk) : chunk;

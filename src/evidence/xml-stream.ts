@@ -73,6 +73,7 @@ const INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 /** Shared by every element of a lazy stream; frozen so that no handler can fill it. */
 const NO_ATTRS: XmlAttrs = Object.freeze(Object.create(null) as XmlAttrs);
 const EMPTY = Buffer.alloc(0);
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 const CDATA_END = Buffer.from(']]>', 'latin1');
 const COMMENT_END = Buffer.from('-->', 'latin1');
 const PI_END = Buffer.from('?>', 'latin1');
@@ -185,23 +186,61 @@ export class XmlStream {
    * references decoded; undefined when absent or when called outside `open`.
    */
   attr(name: string): string | undefined {
+    const k = this.findAttr(name);
+    return k === -1 ? undefined : this.attrValue(k);
+  }
+
+  /**
+   * An attribute of the start tag being delivered to `open` written as plain decimal
+   * digits with at most one '.' (up to 15 digits), as a number equal to `Number(value)`,
+   * read without making a string; -1 when absent, -2 when written any other way (read
+   * it with {@link attr} then).
+   */
+  attrDecimal(name: string): number {
+    const k = this.findAttr(name);
+    if (k === -1) return -1;
+    const b = this.attrBuf;
+    const s = this.attrStart[k]!;
+    const e = this.attrEnd[k]!;
+    if (e - s > 16) return -2;
+    let m = 0;
+    let digits = 0;
+    let frac = -1;
+    for (let i = s; i < e; i++) {
+      const c = b[i]!;
+      if (c >= 0x30 && c <= 0x39) {
+        m = m * 10 + (c - 0x30);
+        digits++;
+        if (frac >= 0) frac++;
+      } else if (c === 0x2e && frac === -1) {
+        frac = 0;
+      } else {
+        return -2;
+      }
+    }
+    if (digits === 0 || digits > 15) return -2;
+    // Both exact, so the division is the correctly rounded value, as Number() gives.
+    return frac > 0 ? m / POW10[frac]! : m;
+  }
+
+  private findAttr(name: string): number {
     const count = this.attrCount;
-    if (count === 0) return undefined;
+    if (count === 0) return -1;
     let hash = 0;
     for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
       if (c >= 0x80) {
-        for (let k = 0; k < count; k++) if (this.attrName(k) === name) return this.attrValue(k);
-        return undefined;
+        for (let k = 0; k < count; k++) if (this.attrName(k) === name) return k;
+        return -1;
       }
       hash = (Math.imul(hash, 31) + c) | 0;
     }
     const b = this.attrBuf;
     const hashes = this.attrHash;
     for (let k = 0; k < count; k++) {
-      if (hashes[k] === hash && sameAscii(b, this.attrNameStart[k]!, this.attrNameEnd[k]!, name)) return this.attrValue(k);
+      if (hashes[k] === hash && sameAscii(b, this.attrNameStart[k]!, this.attrNameEnd[k]!, name)) return k;
     }
-    return undefined;
+    return -1;
   }
 
   /** Feed the next bytes of the document. Throws {@link ParseError} on malformed input. */
