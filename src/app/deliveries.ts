@@ -1,5 +1,6 @@
 import type { Context } from 'probot';
 import { describeError } from '../github/types.js';
+import { DELIVERY_ERROR_PREFIX } from '../store/types.js';
 import type { GateDeps } from './gate.js';
 
 interface PayloadLike {
@@ -9,7 +10,10 @@ interface PayloadLike {
 
 /**
  * Handles a webhook delivery once: a redelivery of the same `X-GitHub-Delivery` id is a
- * no-op, counted and recorded as such. The handler's result is stored as the outcome.
+ * no-op, counted and recorded as such, unless the earlier handling failed. The handler's
+ * result is stored as the outcome; a failure is stored as `error: ...` and rethrown, so
+ * Probot answers GitHub with an error status (GitHub's "Recent Deliveries" shows it failed)
+ * and a redelivery of that id is handled again.
  */
 export async function handleOnce(deps: GateDeps, context: Context, handler: () => Promise<string>): Promise<void> {
   const payload = context.payload as PayloadLike;
@@ -21,6 +25,7 @@ export async function handleOnce(deps: GateDeps, context: Context, handler: () =
     log.info('Redelivery of a delivery already handled: nothing to do');
     return;
   }
+  if (claim === 'retry') log.info('Redelivery of a delivery that failed: handling it again');
   try {
     const outcome = await handler();
     await deps.store.finishDelivery(context.id, outcome, deps.clock());
@@ -28,7 +33,7 @@ export async function handleOnce(deps: GateDeps, context: Context, handler: () =
   } catch (error) {
     deps.metrics.deliveries.inc({ event: context.name, result: 'error' });
     log.error({ err: describeError(error) }, 'Handling the delivery failed');
-    await deps.store.finishDelivery(context.id, `error: ${describeError(error)}`.slice(0, 1000), deps.clock());
+    await deps.store.finishDelivery(context.id, `${DELIVERY_ERROR_PREFIX} ${describeError(error)}`.slice(0, 1000), deps.clock());
     throw error;
   }
 }

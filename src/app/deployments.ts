@@ -87,8 +87,12 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
     await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null });
     const at = new Date(s.updated_at ?? s.created_at);
     const isNew = await deps.store.recordDeploymentStatus({ id: s.id, deploymentId: d.id, state: s.state, description: s.description ?? null, at, deliveryId: context.id });
-    if (!isNew) return 'duplicate status';
-    if (s.state === 'success' || s.state === 'failure' || s.state === 'error') {
+    // The same status under the same delivery id is a retry of a delivery that failed half-way
+    // (say, GitHub answered 5xx while promoting): finish what it started.
+    const retried = !isNew && (await deps.store.listDeploymentStatuses(d.id)).some((x) => x.id === s.id && x.deliveryId === context.id);
+    if (!isNew && !retried) return 'duplicate status';
+    const recorded = retried && (await deps.store.timeline({ repo: fullName, sha: d.sha })).some((e) => e.deliveryId === context.id && (e.type === 'DEPLOYED' || e.type === 'FAILED'));
+    if (!recorded && (s.state === 'success' || s.state === 'failure' || s.state === 'error')) {
       await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: s.state === 'success' ? 'DEPLOYED' : 'FAILED', status: s.state, actor: p.sender?.login ?? null, at, notes: s.description ?? null, deliveryId: context.id });
     }
     if (s.state !== 'success' || !p.installation) return `recorded ${s.state}`;

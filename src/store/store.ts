@@ -48,6 +48,7 @@ import type {
   UpsertPendingGateInput,
   UpsertReleaseInput,
 } from './types.js';
+import { DELIVERY_ERROR_PREFIX } from './types.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -116,12 +117,19 @@ export class PrismaStore implements Store {
       return 'new';
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
-      await this.db.delivery.update({
-        where: { id: input.id },
-        data: { redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
-      });
-      return 'duplicate';
     }
+    // A delivery whose handling failed is taken back by one conditional UPDATE: of two
+    // replicas receiving the redelivery at once, only one sees the error outcome and clears it.
+    const retry = await this.db.delivery.updateMany({
+      where: { id: input.id, outcome: { startsWith: DELIVERY_ERROR_PREFIX } },
+      data: { outcome: null, finishedAt: null, redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
+    });
+    if (retry.count === 1) return 'retry';
+    await this.db.delivery.update({
+      where: { id: input.id },
+      data: { redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
+    });
+    return 'duplicate';
   }
 
   async finishDelivery(id: string, outcome: string, at?: Date): Promise<void> {

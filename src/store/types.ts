@@ -9,8 +9,15 @@
  * Nothing is ever deleted through this interface.
  */
 
-/** What `claimDelivery` found: the first sight of a delivery, or a redelivery. */
-export type DeliveryClaim = 'new' | 'duplicate';
+/**
+ * What `claimDelivery` found: the first sight of a delivery (`new`), a redelivery of one
+ * whose handling failed (`retry`: handle it again), or a redelivery of one that was handled
+ * or is being handled (`duplicate`: nothing to do).
+ */
+export type DeliveryClaim = 'new' | 'retry' | 'duplicate';
+
+/** The outcome of a delivery whose handling failed starts with this; a redelivery retries it. */
+export const DELIVERY_ERROR_PREFIX = 'error:';
 
 export interface ClaimDeliveryInput {
   /** The `X-GitHub-Delivery` header. */
@@ -389,7 +396,11 @@ export interface Store {
   readonly provider: DatabaseProvider;
 
   // Webhook deliveries: each handled once.
-  /** Records a delivery; on a redelivery of the same id, counts it and returns `duplicate`. */
+  /**
+   * Records a delivery. On a redelivery of the same id, counts it and returns `retry` when the
+   * recorded outcome is an error (the outcome is cleared, so exactly one claimant gets `retry`),
+   * else `duplicate`.
+   */
   claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim>;
   finishDelivery(id: string, outcome: string, at?: Date): Promise<void>;
   getDelivery(id: string): Promise<DeliveryRow | null>;

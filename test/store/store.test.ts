@@ -102,6 +102,21 @@ describe.each([
     expect(row?.receivedAt.toISOString()).toBe('2026-11-01T10:00:00.000Z');
   });
 
+  it('lets a delivery that failed be claimed again, by one of concurrent claimants, and never one that succeeded', async () => {
+    const claim = () => store.claimDelivery({ id: 'dlv-err', event: 'deployment_status', action: 'created', repo: 'acme/web', at: t('2026-11-01T10:05:00Z') });
+    expect(await claim()).toBe('new');
+    // While it is being handled (no outcome yet), a redelivery is a duplicate.
+    expect(await claim()).toBe('duplicate');
+    await store.finishDelivery('dlv-err', 'error: 502 Bad gateway', t('2026-11-01T10:05:01Z'));
+    const claims = await Promise.all(Array.from({ length: 4 }, claim));
+    expect(claims.filter((c) => c === 'retry')).toHaveLength(1);
+    expect(claims.filter((c) => c === 'duplicate')).toHaveLength(3);
+    expect(await store.getDelivery('dlv-err')).toMatchObject({ outcome: null, finishedAt: null, redeliveries: 5 });
+    await store.finishDelivery('dlv-err', 'recorded success', t('2026-11-01T10:06:00Z'));
+    expect(await claim()).toBe('duplicate');
+    expect(await store.getDelivery('dlv-err')).toMatchObject({ outcome: 'recorded success', redeliveries: 6 });
+  });
+
   it('upserts a release without erasing fields left out', async () => {
     await store.upsertRelease({ repo: 'acme/web', sha: 'aaa', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', at: t('2026-11-01T10:00:00Z') });
     const row = await store.upsertRelease({ repo: 'acme/web', sha: 'aaa', version: '1.2.0', at: t('2026-11-01T11:00:00Z') });

@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness } from '../support/app-harness.js';
+import type { Harness } from '../support/app-harness.js';
+import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
+
+const PROD = `version: 1
+environments:
+  - name: PROD
+    github: production
+`;
+
+const AUTO = `version: 1
+environments:
+  - name: DEV
+    github: development
+    autoPromote: true
+  - name: PRE_PROD
+    github: staging
+`;
+
+const SHA = '9'.repeat(40);
+
+describe('a delivery that failed is not lost', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    if (h) expect(h.github.violations).toEqual([]);
+    await h?.close();
+    h = undefined;
+  });
+
+  it('answers GitHub with an error, records it, and handles a redelivery of the same id again; a redelivery after success is a no-op', async () => {
+    h = await startHarness({ policy: PROD });
+    h.repo.pendingRules.add('71/production');
+    const delivery = protectionRuleRequested(h.ctx, { id: 710, runId: 71, sha: SHA, ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
+    // GitHub has a bad moment while the App reads the policy.
+    h.github.interceptor = ({ method, path }) => (method === 'GET' && path.includes('/contents/') ? { status: 502, body: { message: 'Server Error' } } : undefined);
+    // Probot answers with the failed request's status, so GitHub lists the delivery as failed.
+    expect(await h.deliver(delivery)).toBe(502);
+    expect(h.repo.answers).toEqual([]);
+    expect((await h.store.getDelivery(delivery.id))?.outcome).toBe('error: Server Error');
+
+    h.github.interceptor = null;
+    expect(await h.deliver(delivery)).toBe(200);
+    expect(h.repo.answers.map((a) => [a.state, a.comment])).toEqual([['approved', 'Release gate: allowed for PROD.']]);
+    expect(await h.store.getDelivery(delivery.id)).toMatchObject({ outcome: 'approved', redeliveries: 1 });
+
+    expect(await h.deliver(delivery)).toBe(200);
+    expect(h.repo.answers).toHaveLength(1);
+    expect(await h.store.getDelivery(delivery.id)).toMatchObject({ outcome: 'approved', redeliveries: 2 });
+    const text = await (await fetch(`${h.app.url}/metrics`)).text();
+    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="error"} 1');
+    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="handled"} 1');
+    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="duplicate"} 1');
+  });
+
+  it('finishes an auto-promotion that failed half-way when the deployment_status delivery comes again, once', async () => {
+    h = await startHarness({ policy: AUTO });
+    const d = { id: 720, sha: SHA, ref: 'main', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() };
+    await h.deliver(deploymentCreated(h.ctx, d));
+    const success = deploymentStatusCreated(h.ctx, d, { id: 721, state: 'success', at: h.clock.now().toISOString() });
+    h.github.interceptor = ({ method, path }) => (method === 'POST' && path.endsWith('/deployments') ? { status: 503, body: { message: 'Service Unavailable' } } : undefined);
+    expect(await h.deliver(success)).toBe(503);
+    expect(h.repo.deployments).toEqual([]);
+
+    h.github.interceptor = null;
+    expect(await h.deliver(success)).toBe(200);
+    expect(await h.deliver(success)).toBe(200);
+    expect(h.repo.deployments.map((x) => [x.environment, x.sha])).toEqual([['staging', SHA]]);
+    const timeline = (await h.store.timeline({ repo: 'acme/shop', sha: SHA })).map((e) => `${e.type}:${e.environment}`);
+    expect(timeline.filter((e) => e === 'DEPLOYED:development')).toHaveLength(1);
+    expect(timeline.filter((e) => e === 'PROMOTE:staging')).toHaveLength(1);
+    expect((await h.store.getDelivery(success.id))?.outcome).toBe('recorded success; promoted to staging');
+  });
+});
