@@ -76,6 +76,13 @@ describe('health and metrics', () => {
     expect(body.migrations.applied).toBe(body.migrations.expected);
   });
 
+  it('/metrics has no rate-limit sample before any GitHub response (0 would read as exhausted)', async () => {
+    const text = await (await fetch(`${h.app.url}/metrics`)).text();
+    expect(h.github.requestCount).toBe(0);
+    expect(text).not.toContain('release_gate_github_rate_limit_remaining');
+    expect(text).toContain('release_gate_pending_gates');
+  });
+
   it('/metrics counts decisions, API calls by route, calls per decision and rate-limit headroom', async () => {
     h.repo.pendingRules.add('5/development');
     expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 1, runId: 5, sha: 'e'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' }))).toBe(200);
@@ -83,7 +90,8 @@ describe('health and metrics', () => {
     expect(text).toContain('release_gate_decisions_total{environment="DEV",outcome="allow"} 1');
     expect(text).toContain('release_gate_github_api_calls_total{route="POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",status="204"} 1');
     expect(text).toMatch(/release_gate_github_api_calls_per_decision_count\{environment="DEV"\} 1/);
-    expect(text).toMatch(/release_gate_github_rate_limit_remaining \d+/);
+    // The fake answers x-ratelimit-remaining: 5000 minus the requests it has seen.
+    expect(text).toContain(`release_gate_github_rate_limit_remaining ${5000 - h.github.requestCount}\n`);
     expect(text).toContain('release_gate_evaluation_seconds_bucket');
     expect(text).toContain('release_gate_pending_gates');
     expect(h.github.violations).toEqual([]);
