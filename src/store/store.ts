@@ -28,6 +28,7 @@ import type {
   EvaluationRow,
   GateDecision,
   GateStatus,
+  HoldPromotionInput,
   ListApprovalsQuery,
   ListDeploymentsQuery,
   ListEvaluationsQuery,
@@ -36,6 +37,7 @@ import type {
   ListPendingGatesQuery,
   OverrideRow,
   PendingGateRow,
+  PromotionRow,
   RecordDeploymentInput,
   RecordDeploymentStatusInput,
   RecordEvaluationInput,
@@ -99,6 +101,36 @@ const gateRow = (r: PendingGate): PendingGateRow => ({
   decision: r.decision as GateDecision | null,
 });
 const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as ReleaseEventType });
+
+/*
+ * Held promotions share the pending-gate table (same lease, lifecycle and scheduler index):
+ * their runId is minus the source deployment's id (GitHub's run ids are positive) and their
+ * callbackUrl names the stages. Every gate query keeps to runId >= 0, every promotion query
+ * to runId < 0.
+ */
+const PROMOTION_MARK = 'release-gate:promotion/';
+const GATES = { runId: { gte: BigInt(0) } };
+const PROMOTIONS = { runId: { lt: BigInt(0) } };
+const promotionRow = (r: PendingGate): PromotionRow => {
+  const [fromStage = '', toStage = ''] = r.callbackUrl.slice(PROMOTION_MARK.length).split('/');
+  return {
+    id: r.id,
+    repo: r.repo,
+    installationId: num(r.installationId),
+    sha: r.sha,
+    sourceDeploymentId: -num(r.runId),
+    fromStage: decodeURIComponent(fromStage),
+    toStage: decodeURIComponent(toStage),
+    environment: r.environment,
+    createdAt: r.createdAt,
+    status: r.status as GateStatus,
+    nextCheckAt: r.nextCheckAt,
+    finishedAt: r.answeredAt,
+    note: r.answerError,
+    claimedBy: r.claimedBy,
+    claimedUntil: r.claimedUntil,
+  };
+};
 
 /** The Store over a generated Prisma client (either provider: the models are identical). */
 export class PrismaStore implements Store {
@@ -416,7 +448,7 @@ export class PrismaStore implements Store {
   async listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]> {
     const status = query.status === undefined ? undefined : Array.isArray(query.status) ? { in: query.status } : query.status;
     const rows = await this.db.pendingGate.findMany({
-      where: given({ repo: query.repo, sha: query.sha, environment: query.environment, status }),
+      where: { ...given({ repo: query.repo, sha: query.sha, environment: query.environment, status }), ...GATES },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(gateRow);
@@ -429,7 +461,7 @@ export class PrismaStore implements Store {
           { status: 'pending', nextCheckAt: { lte: now } },
           { status: 'decided', answeredAt: null },
         ],
-        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }],
+        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }, GATES],
       },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
@@ -493,6 +525,88 @@ export class PrismaStore implements Store {
   async incrementGateReports(id: number): Promise<number> {
     const row = await this.db.pendingGate.update({ where: { id }, data: { reportsPosted: { increment: 1 } } });
     return row.reportsPosted;
+  }
+
+  async holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }> {
+    const key = { repo: input.repo, runId: BigInt(-Math.abs(input.sourceDeploymentId)), environment: input.environment };
+    try {
+      const row = await this.db.pendingGate.create({
+        data: {
+          ...key,
+          installationId: BigInt(input.installationId),
+          sha: input.sha,
+          deploymentId: BigInt(input.sourceDeploymentId),
+          callbackUrl: `${PROMOTION_MARK}${encodeURIComponent(input.fromStage)}/${encodeURIComponent(input.toStage)}`,
+          createdAt: input.createdAt,
+          status: 'pending',
+          nextCheckAt: input.nextCheckAt,
+        },
+      });
+      return { promotion: promotionRow(row), created: true };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    await this.db.pendingGate.updateMany({ where: { ...key, status: 'pending' }, data: { nextCheckAt: input.nextCheckAt } });
+    const row = await this.db.pendingGate.findUniqueOrThrow({ where: { repo_runId_environment: key } });
+    return { promotion: promotionRow(row), created: false };
+  }
+
+  async listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]> {
+    const rows = await this.db.pendingGate.findMany({
+      where: { repo: query.repo, ...given({ sha: query.sha }), ...PROMOTIONS },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(promotionRow);
+  }
+
+  async listDuePromotions(now: Date): Promise<PromotionRow[]> {
+    const rows = await this.db.pendingGate.findMany({
+      where: {
+        OR: [
+          { status: 'pending', nextCheckAt: { lte: now } },
+          { status: 'decided', answeredAt: null },
+        ],
+        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }, PROMOTIONS],
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(promotionRow);
+  }
+
+  async claimPromotion(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
+    return this.claimGate(id, owner, until, now);
+  }
+
+  async releasePromotion(id: number, owner: string): Promise<void> {
+    await this.releaseGate(id, owner);
+  }
+
+  async setPromotionNextCheck(id: number, at: Date): Promise<void> {
+    await this.db.pendingGate.updateMany({ where: { id, status: 'pending', ...PROMOTIONS }, data: { nextCheckAt: at } });
+  }
+
+  async startPromotion(id: number, at: Date): Promise<boolean> {
+    const { count } = await this.db.pendingGate.updateMany({
+      where: { id, status: 'pending', ...PROMOTIONS },
+      data: { status: 'decided', decision: 'approved', decidedAt: at },
+    });
+    return count === 1;
+  }
+
+  async finishPromotion(id: number, at: Date, note: string): Promise<boolean> {
+    const { count } = await this.db.pendingGate.updateMany({
+      where: { id, status: { in: ['pending', 'decided'] }, ...PROMOTIONS },
+      data: { status: 'answered', answeredAt: at, answerError: note },
+    });
+    return count === 1;
+  }
+
+  async dropPromotion(id: number, at: Date, note: string): Promise<boolean> {
+    const { count } = await this.db.pendingGate.updateMany({
+      where: { id, status: { in: ['pending', 'decided'] }, ...PROMOTIONS },
+      data: { status: 'expired', answeredAt: at, answerError: note },
+    });
+    return count === 1;
   }
 
   async recordEvent(input: RecordEventInput): Promise<ReleaseEventRow> {

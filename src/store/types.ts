@@ -317,6 +317,46 @@ export interface DecideGateResult {
   status: GateStatus;
 }
 
+/**
+ * An auto-promotion the gate holds: the next stage's gate waited on the clock (soak, freeze)
+ * when the previous stage succeeded, so the scheduler creates the deployment once it clears.
+ * `pending`: held until nextCheckAt; `decided`: a replica is creating the deployment (a crash
+ * here is retried, and the retry looks for the deployment first); `answered`: the deployment
+ * exists; `expired`: dropped (the gate blocked, or waits on something the clock does not
+ * clear), with the reason in `note`.
+ */
+export interface PromotionRow {
+  id: number;
+  repo: string;
+  installationId: number;
+  sha: string;
+  /** The deployment whose success asked for the promotion (one promotion per deployment and target). */
+  sourceDeploymentId: number;
+  fromStage: string;
+  toStage: string;
+  /** The GitHub environment the promotion deploys to. */
+  environment: string;
+  createdAt: Date;
+  status: GateStatus;
+  nextCheckAt: Date | null;
+  finishedAt: Date | null;
+  note: string | null;
+  claimedBy: string | null;
+  claimedUntil: Date | null;
+}
+
+export interface HoldPromotionInput {
+  repo: string;
+  installationId: number;
+  sha: string;
+  sourceDeploymentId: number;
+  fromStage: string;
+  toStage: string;
+  environment: string;
+  createdAt: Date;
+  nextCheckAt: Date;
+}
+
 export const RELEASE_EVENT_TYPES = [
   'CREATE',
   'PROMOTE',
@@ -475,6 +515,26 @@ export interface Store {
   setGateNextCheck(id: number, at: Date | null): Promise<void>;
   /** Atomically adds one to reportsPosted and returns the new count. */
   incrementGateReports(id: number): Promise<number>;
+
+  // Auto-promotions held until the clock clears them (see PromotionRow).
+  /**
+   * Holds a promotion, or returns the one already held for (repo, sourceDeploymentId,
+   * environment); a `pending` one takes the new nextCheckAt.
+   */
+  holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }>;
+  listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]>;
+  /** `pending` promotions with nextCheckAt <= now, and `decided` ones not finished, whose lease is free or expired. */
+  listDuePromotions(now: Date): Promise<PromotionRow[]>;
+  /** Takes the lease on a promotion (as `claimGate`). */
+  claimPromotion(id: number, owner: string, until: Date, now: Date): Promise<boolean>;
+  releasePromotion(id: number, owner: string): Promise<void>;
+  setPromotionNextCheck(id: number, at: Date): Promise<void>;
+  /** `pending` -> `decided`, once: true for the one caller that should create the deployment. */
+  startPromotion(id: number, at: Date): Promise<boolean>;
+  /** `pending` or `decided` -> `answered` (the deployment exists), with a note. */
+  finishPromotion(id: number, at: Date, note: string): Promise<boolean>;
+  /** `pending` or `decided` -> `expired` (not promoted), with the reason. */
+  dropPromotion(id: number, at: Date, note: string): Promise<boolean>;
 
   // Release timeline.
   recordEvent(input: RecordEventInput): Promise<ReleaseEventRow>;

@@ -257,6 +257,35 @@ describe.each([
     expect(await store.getGate(gate.id)).toMatchObject({ claimedBy: null, claimedUntil: null });
   });
 
+  it('holds an auto-promotion until it is due, starts it once, and keeps it out of the gate lists', async () => {
+    const input = { repo: 'acme/promo', installationId: 9, sha: 'p'.repeat(40), sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T10:30:00Z') };
+    const { promotion, created } = await store.holdPromotion(input);
+    expect(created).toBe(true);
+    expect(promotion).toMatchObject({ repo: 'acme/promo', sha: input.sha, sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', status: 'pending', installationId: 9, note: null });
+    // The same success seen again holds the same promotion, with the new time.
+    const again = await store.holdPromotion({ ...input, nextCheckAt: t('2026-11-01T10:40:00Z') });
+    expect(again).toMatchObject({ created: false, promotion: { id: promotion.id, nextCheckAt: t('2026-11-01T10:40:00Z') } });
+    expect(await store.listPendingGates({ repo: 'acme/promo' })).toEqual([]);
+    expect((await store.listDueGates(t('2026-11-02T00:00:00Z'))).some((g) => g.repo === 'acme/promo')).toBe(false);
+    expect((await store.listDuePromotions(t('2026-11-01T10:39:59Z'))).map((p) => p.id)).not.toContain(promotion.id);
+    expect((await store.listDuePromotions(t('2026-11-01T10:40:00Z'))).map((p) => p.id)).toContain(promotion.id);
+    // Two replicas: one lease, one start.
+    const now = t('2026-11-01T10:40:00Z');
+    const leases = await Promise.all([store.claimPromotion(promotion.id, 'a', t('2026-11-01T10:41:00Z'), now), store.claimPromotion(promotion.id, 'b', t('2026-11-01T10:41:00Z'), now)]);
+    expect(leases.filter(Boolean)).toHaveLength(1);
+    const starts = await Promise.all([store.startPromotion(promotion.id, now), store.startPromotion(promotion.id, now)]);
+    expect(starts.filter(Boolean)).toHaveLength(1);
+    await store.releasePromotion(promotion.id, leases[0] ? 'a' : 'b');
+    // Started but not finished (a crash): due again, for a retry that looks for the deployment first.
+    expect((await store.listDuePromotions(now)).map((p) => p.id)).toContain(promotion.id);
+    expect(await store.finishPromotion(promotion.id, t('2026-11-01T10:40:01Z'), 'deployment 77 created')).toBe(true);
+    expect(await store.dropPromotion(promotion.id, t('2026-11-01T10:40:02Z'), 'late')).toBe(false);
+    expect(await store.listPromotions({ repo: 'acme/promo' })).toEqual([
+      expect.objectContaining({ id: promotion.id, status: 'answered', note: 'deployment 77 created', finishedAt: t('2026-11-01T10:40:01Z') }),
+    ]);
+    expect((await store.listDuePromotions(t('2026-12-01T00:00:00Z'))).map((p) => p.id)).not.toContain(promotion.id);
+  });
+
   it('keeps the release timeline in order and exports it as JSON and CSV', async () => {
     const base = { repo: 'acme/audit', sha: 'ccc', version: '2.0.0' };
     await store.recordEvent({ ...base, type: 'CREATE', actor: 'ann', at: t('2026-11-01T10:00:00Z') });
