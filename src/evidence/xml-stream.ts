@@ -135,6 +135,9 @@ export class XmlStream {
   /** Unparsed bytes carried to the next write (owned copy), and the offset of its first byte. */
   private tail: Buffer | null = null;
   private tailAbs = 0;
+  /** Chunks (copies) that arrived after the tail, held back until the tail is worth reading again. */
+  private waiting: Buffer[] = [];
+  private waitingBytes = 0;
   private mode: Mode = Mode.Text;
   private readonly stack: string[] = [];
   private readonly openedAtLine: number[] = [];
@@ -262,6 +265,17 @@ export class XmlStream {
       this.keepTail();
       return;
     }
+    if (this.tail !== null) {
+      // An unfinished tag is read again only once as many new bytes as it has arrived (or
+      // it passes the markup bound): a long tag fed in small chunks costs linear time.
+      const waiting = this.waitingBytes + chunk.length;
+      if (waiting < this.tail.length && this.tail.length + waiting <= this.maxMarkup) {
+        this.waiting.push(Buffer.from(chunk));
+        this.waitingBytes = waiting;
+        return;
+      }
+      this.foldWaiting();
+    }
     let from = 0;
     let tail = this.tail;
     if (tail !== null) {
@@ -298,13 +312,15 @@ export class XmlStream {
   /** Signal the end of the document; throws if it is empty, truncated or has no root element. */
   end(): void {
     if (this.totalBytes === 0) throw new ParseError('the file is empty');
+    const held = this.waitingBytes > 0;
+    this.foldWaiting();
     const tail = this.tail ?? EMPTY;
     this.tail = null;
     this.setBuf(tail, this.tailAbs, 0);
-    if (!this.started) {
-      this.start();
-      this.parse();
-    }
+    const wasStarted = this.started;
+    if (!wasStarted) this.start();
+    // The held-back bytes have not been read with the tail yet.
+    if (!wasStarted || held) this.parse();
     const n = this.buf.length;
     if (this.mode === Mode.CData) this.fail('unexpected end of file inside a CDATA section', n);
     if (this.mode === Mode.Comment) this.fail('unexpected end of file inside a comment', n);
@@ -341,6 +357,14 @@ export class XmlStream {
       throw new ParseError(`invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? '?'}>`);
     }
     return { text: out, truncated };
+  }
+
+  /** Append the chunks held back for an unfinished tag to its tail. */
+  private foldWaiting(): void {
+    if (this.waiting.length === 0) return;
+    this.tail = Buffer.concat([this.tail ?? EMPTY, ...this.waiting]);
+    this.waiting = [];
+    this.waitingBytes = 0;
   }
 
   private setBuf(b: Buffer, absBase: number, counted: number): void {
