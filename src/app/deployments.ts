@@ -1,12 +1,11 @@
 import type { Context } from 'probot';
-import { findStageIndex } from '../core/evaluate.js';
 import { gateComment } from '../core/render-gate-summary.js';
-import { createDeployment, setDeploymentStatus } from '../github/deployments.js';
-import { loadRepoPolicy } from '../github/policy-source.js';
+import { setDeploymentStatus } from '../github/deployments.js';
 import type { GitHubClient } from '../github/types.js';
 import { handleOnce } from './deliveries.js';
 import { reevaluatePending, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
+import { autoPromote, PROMOTION_PAYLOAD_KEY } from './promotions.js';
 
 interface DeploymentLike {
   id: number;
@@ -26,8 +25,7 @@ interface DeploymentPayload {
   sender?: { login: string };
 }
 
-/** Deployments the App created itself carry this key in their payload. */
-export const PROMOTION_PAYLOAD_KEY = 'releaseGate';
+export { PROMOTION_PAYLOAD_KEY };
 
 function createdByGate(d: DeploymentLike): boolean {
   return typeof d.payload === 'object' && d.payload !== null && PROMOTION_PAYLOAD_KEY in d.payload;
@@ -100,37 +98,16 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
     const defaultBranch = p.repository.default_branch;
     // Gates that wait on this release's order or soak in the next stage.
     await reevaluatePending(deps, octokit, { owner, repo, trigger: 'deployment_status', actor: p.sender?.login ?? null, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
-    const promoted = await autoPromote(deps, octokit, { owner, repo, installationId: p.installation.id, sha: d.sha, ref: d.ref, environment: d.environment, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
-    return promoted ? `recorded success; promoted to ${promoted}` : 'recorded success';
+    const promotion = await autoPromote(deps, octokit, { owner, repo, installationId: p.installation.id, sha: d.sha, ref: d.ref, environment: d.environment, deploymentId: d.id, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+    switch (promotion.kind) {
+      case 'promoted':
+        return `recorded success; promoted to ${promotion.environment}`;
+      case 'held':
+        return `recorded success; promotion to ${promotion.environment} held until ${promotion.until}`;
+      case 'not-done':
+        return `recorded success; not promoted to ${promotion.environment}`;
+      default:
+        return 'recorded success';
+    }
   });
-}
-
-/**
- * When the stage just deployed has `autoPromote`, evaluate the next stage and, when its gate
- * allows it, create the next Deployment. Returns the environment promoted to.
- */
-export async function autoPromote(
-  deps: GateDeps,
-  octokit: GitHubClient,
-  where: { owner: string; repo: string; installationId: number; sha: string; ref: string; environment: string; deliveryId: string; defaultBranch?: string },
-): Promise<string | null> {
-  const policy = await loadRepoPolicy(octokit, { owner: where.owner, repo: where.repo, ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
-  if (!policy.ok) return null;
-  const index = findStageIndex(policy.policy, where.environment);
-  const stage = index >= 0 ? policy.policy.environments[index]! : null;
-  const next = index >= 0 ? policy.policy.environments[index + 1] : undefined;
-  if (!stage?.autoPromote || !next) return null;
-  const target = next.github[0] ?? next.name;
-  const result = await runGate(deps, octokit, { owner: where.owner, repo: where.repo, installationId: where.installationId, sha: where.sha, ref: where.ref, environment: target, deliveryId: where.deliveryId, trigger: 'auto-promotion', ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
-  if (result.decision?.decision !== 'allow') return null;
-  await createDeployment(octokit, {
-    owner: where.owner,
-    repo: where.repo,
-    sha: where.sha,
-    environment: target,
-    payload: { [PROMOTION_PAYLOAD_KEY]: { promotedFrom: stage.name, stage: next.name, sha: where.sha, ref: where.ref } },
-    description: `Release gate: promotion of ${where.ref} from ${stage.name} to ${next.name}`,
-  });
-  await deps.store.recordEvent({ repo: `${where.owner}/${where.repo}`, sha: where.sha, environment: target, type: 'PROMOTE', status: 'auto', actor: null, at: deps.clock(), notes: `Auto-promoted from ${stage.name} to ${next.name}`, deliveryId: where.deliveryId });
-  return target;
 }

@@ -3,10 +3,11 @@ import type { GitHubClient } from '../github/types.js';
 import { describeError } from '../github/types.js';
 import { answerStoredDecision, LEASE_MS, requestForGate, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
+import { runHeldPromotion } from './promotions.js';
 
 /**
  * Looks at the gates that are due (a clearing time passed, a poll, a decided gate whose
- * answer did not reach GitHub) from the database, so it survives restarts and shares the
+ * answer did not reach GitHub) and the auto-promotions held until now, from the database, so it survives restarts and shares the
  * work among replicas through leases.
  */
 export class GateScheduler {
@@ -65,6 +66,13 @@ export class GateScheduler {
           worked++;
         } catch (error) {
           log.error({ gateId: gate.id, repo: gate.repo, sha: gate.sha, environment: gate.environment, err: describeError(error) }, 'Scheduled gate check failed');
+        }
+      }
+      for (const promotion of await store.listDuePromotions(clock())) {
+        try {
+          if (await runHeldPromotion(this.deps, await this.octokitFor(promotion.installationId), promotion)) worked++;
+        } catch (error) {
+          log.error({ promotionId: promotion.id, repo: promotion.repo, sha: promotion.sha, environment: promotion.environment, err: describeError(error) }, 'Held auto-promotion failed; tried again at the next pass');
         }
       }
       const pending = await store.listPendingGates({ status: 'pending' });

@@ -55,3 +55,9 @@ export async function getPull(octokit: GitHubClient, where: RepoRef & { pullNumb
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/pulls/{pull_number}', { owner: where.owner, repo: where.repo, pull_number: where.pullNumber });
   return { headSha: data.head.sha, headRef: data.head.ref, author: data.user?.login ?? '' };
 }
+
+/** Ids of the deployments of a commit to one environment (newest first, the first 100). */
+export async function findDeployments(octokit: GitHubClient, where: RepoRef & { sha: string; environment: string }): Promise<number[]> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { owner: where.owner, repo: where.repo, sha: where.sha, environment: where.environment, per_page: 100 });
+  return data.filter((d) => d.sha === where.sha && d.environment === where.environment).map((d) => Number(d.id));
+}

@@ -6,7 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
 import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
+import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SCHEMA = `rg_app_${Math.random().toString(36).slice(2, 10)}`;
@@ -63,6 +63,31 @@ describe('two replicas on one PostgreSQL database', () => {
     const worked = await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()]);
     expect(worked.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
     expect(h.repo.answers.filter((a) => a.state).map((a) => a.state)).toEqual(['approved']);
+    expect(h.github.violations).toEqual([]);
+  });
+
+  it('creates a held auto-promotion once when both replicas find it due', async () => {
+    h.repo.files['.github/release-policy.yml'] = `version: 1
+environments:
+  - name: PRE_PROD
+    github: staging
+    autoPromote: true
+  - name: PROD
+    github: production
+    soak: { minutes: 30 }
+`;
+    h.clock.set('2026-03-11T09:00:00Z');
+    const sha = 'b'.repeat(40);
+    const d = { id: 11, sha, ref: 'v2', environment: 'staging', creator: 'dev', createdAt: '2026-03-11T09:00:00Z' };
+    expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
+    expect(await sendWebhook(appB.url, TEST_SECRET, deploymentStatusCreated(h.ctx, d, { id: 12, state: 'success', at: '2026-03-11T09:00:00Z' }))).toBe(200);
+    expect(h.repo.deployments).toEqual([]);
+    h.clock.set('2026-03-11T09:30:01Z');
+    const worked = await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()]);
+    expect(worked.reduce((a, b) => a + b, 0)).toBe(1);
+    expect(h.repo.deployments.map((x) => [x.environment, x.sha])).toEqual([['production', sha]]);
+    expect(await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()])).toEqual([0, 0]);
+    expect(h.repo.deployments).toHaveLength(1);
     expect(h.github.violations).toEqual([]);
   });
 });

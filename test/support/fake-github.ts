@@ -326,7 +326,9 @@ export class FakeGitHub {
     }
     if (method === 'GET' && rest === '/deployments') {
       const sha = q.get('sha');
-      return { status: 200, body: repo.deployments.filter((d) => !sha || d.sha === sha).map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, created_at: d.created_at })) };
+      const environment = q.get('environment');
+      const list = repo.deployments.filter((d) => (!sha || d.sha === sha) && (!environment || d.environment === environment)).reverse();
+      return { status: 200, body: list.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, payload: d.payload, created_at: d.created_at })) };
     }
     if (method === 'POST' && (m = rest.match(/^\/deployments\/(\d+)\/statuses$/))) {
       const s = { id: this.newId(), deploymentId: Number(m[1]), state: String(b.state), description: b.description as string | undefined };
