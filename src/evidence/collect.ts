@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { EvidenceError, ParseError, type EvidenceFileKind } from './errors.js';
-import type { ByteSource } from './read-helpers.js';
+import { readFileChunks, type ByteSource } from './read-helpers.js';
 
 /** The stdin marker among inputs. */
 export const STDIN = '-';
@@ -75,12 +75,17 @@ export async function resolveSources(patterns: string[], cwd: string, kind: Evid
   return out;
 }
 
-/** Open a source as a byte stream (1 MiB reads). */
-export function openSource(src: EvidenceSource, stdin?: NodeJS.ReadableStream): ByteSource {
+/**
+ * Open a source as a byte stream. With `reuseBuffers` (for parsers that keep no chunk once
+ * they have consumed it, like the JUnit parser) a file is read into two reused buffers,
+ * which keeps memory flat on reports of any size; otherwise in fresh 1 MiB reads.
+ */
+export function openSource(src: EvidenceSource, stdin?: NodeJS.ReadableStream, reuseBuffers = false): ByteSource {
   if (src.path === STDIN) {
     if (!stdin) throw new EvidenceError({ file: src.display, kind: 'input', detail: 'no stdin available' });
     return stdin as unknown as ByteSource;
   }
+  if (reuseBuffers) return readFileChunks(src.path);
   return createReadStream(src.path, { highWaterMark: 1024 * 1024 });
 }
 
@@ -92,10 +97,16 @@ export function toEvidenceError(err: unknown, src: EvidenceSource, kind: Evidenc
 }
 
 /** Parse one source, mapping every failure to an {@link EvidenceError}. */
-export async function parseSource<T>(src: EvidenceSource, kind: EvidenceFileKind, parse: (s: ByteSource) => Promise<T>, stdin?: NodeJS.ReadableStream): Promise<T> {
+export async function parseSource<T>(
+  src: EvidenceSource,
+  kind: EvidenceFileKind,
+  parse: (s: ByteSource) => Promise<T>,
+  stdin?: NodeJS.ReadableStream,
+  reuseBuffers = false,
+): Promise<T> {
   let stream: ByteSource | null = null;
   try {
-    stream = openSource(src, stdin);
+    stream = openSource(src, stdin, reuseBuffers);
     return await parse(stream);
   } catch (err) {
     throw toEvidenceError(err, src, kind);

@@ -49,7 +49,7 @@ export async function collectEvidence(inputs: EvidenceInputs): Promise<EvidenceB
   const bundle: EvidenceBundle = {};
   if (inputs.junit && inputs.junit.length > 0) {
     const sources = await resolveSources(inputs.junit, inputs.cwd, 'junit');
-    const reports = await mapBounded(sources, limit, (s) => parseSource(s, 'junit', (b) => parseJunit(b), inputs.stdin));
+    const reports = await mapBounded(sources, limit, (s) => parseSource(s, 'junit', (b) => parseJunit(b), inputs.stdin, true));
     bundle.tests = mergeTestReports(reports);
   }
   if (inputs.coverage && inputs.coverage.length > 0) {
