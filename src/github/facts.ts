@@ -100,7 +100,8 @@ export async function loadReleaseFacts(
   const needApprovals = stage.minApprovals > 0 || stage.approvals.fromTeams.length > 0 || stage.requiredReviewers.length > 0 || (stage.minScore !== null && policy.scoring.warnScore !== null);
   const needEvidence = stage.minScore !== null || stage.requiredEvidence.length > 0;
 
-  // Deployments: the App records them; the API only when the store knows nothing yet.
+  // Deployments: the App records them; the API only when the store knows nothing yet of
+  // this commit in the predecessor (the App was installed after it was deployed there).
   const [rows, overrides] = await Promise.all([store.listDeployments({ repo: fullName }), store.listOverrides({ repo: fullName, sha: request.sha })]);
   for (const d of rows) {
     const state = toDeploymentState(d.latestState);
@@ -108,7 +109,10 @@ export async function loadReleaseFacts(
     const at = (state === 'success' ? d.firstSuccessAt : d.latestStateAt) ?? d.createdAt;
     facts.deployments.push({ environment: d.stage ?? d.environment, sha: d.sha, state, at: at.toISOString() });
   }
-  if (rows.length === 0 && predecessor) {
+  // The request's own deployment is recorded before the gate runs, so "nothing recorded"
+  // means: no deployment of this commit with a status in the predecessor stage.
+  const predecessorRecorded = rows.some((d) => d.sha === request.sha && toDeploymentState(d.latestState) !== null && findStageIndex(policy, d.stage ?? d.environment) === stageIndex - 1);
+  if (predecessor && !predecessorRecorded) {
     facts.deployments.push(...(await deploymentsFromApi(octokit, where, request.sha)));
     if (facts.deployments.length > 0) notes.push('Deployment history read from the GitHub API (none recorded yet).');
   }
@@ -180,7 +184,7 @@ export async function loadReleaseFacts(
   if (stage.requiredChecks.length > 0) facts.checks = await requiredChecks(octokit, where, request.sha, stage.requiredChecks);
 
   if (stage.requiredReviewers.length > 0) {
-    const lastProd = lastDeploymentOf(rows, policy.environments[policy.environments.length - 1]!.name, request.sha);
+    const lastProd = lastDeploymentOf(rows, policy, request.sha);
     if (lastProd) {
       const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...where, basehead: `${lastProd}...${request.sha}`, per_page: 100 });
       facts.changedFiles = (data.files ?? []).map((f) => f.filename);
@@ -207,8 +211,10 @@ export async function loadReleaseFacts(
   return result;
 }
 
-function lastDeploymentOf(rows: Awaited<ReturnType<Store['listDeployments']>>, stageName: string, exceptSha: string): string | null {
-  const done = rows.filter((d) => (d.stage ?? d.environment).toLowerCase() === stageName.toLowerCase() && d.firstSuccessAt && d.sha !== exceptSha);
+/** The commit of the latest successful deployment to the last stage (by its GitHub environment or stage name), other than `exceptSha`. */
+function lastDeploymentOf(rows: Awaited<ReturnType<Store['listDeployments']>>, policy: Policy, exceptSha: string): string | null {
+  const last = policy.environments.length - 1;
+  const done = rows.filter((d) => findStageIndex(policy, d.stage ?? d.environment) === last && d.firstSuccessAt && d.sha !== exceptSha);
   return done.length > 0 ? done[done.length - 1]!.sha : null;
 }
 

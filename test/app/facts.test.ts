@@ -1,0 +1,119 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness } from '../support/app-harness.js';
+import type { Harness } from '../support/app-harness.js';
+import { checkRunEvent, protectionRuleRequested, pullRequestReviewSubmitted } from '../support/webhooks.js';
+
+const CHECKS = `version: 1
+environments:
+  - name: PROD
+    github: production
+    requiredChecks: [build, security-audit]
+`;
+
+const REVIEWERS = `version: 1
+environments:
+  - name: PROD
+    github: production
+    requiredReviewers:
+      - paths: ["prisma/**"]
+        teams: [tech-reviewers]
+`;
+
+const ORDER = `version: 1
+environments:
+  - name: DEV
+    github: development
+  - name: PRE_PROD
+    github: staging
+`;
+
+const sha = (c: string) => c.repeat(40);
+
+describe('facts the gate reads from GitHub', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    if (h) expect(h.github.violations).toEqual([]);
+    await h?.close();
+    h = undefined;
+  });
+
+  const ask = (runId: number, commit: string, environment = 'production', ref = 'v1.2.0') => {
+    h!.repo.pendingRules.add(`${runId}/${environment}`);
+    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 6000 + runId, runId, sha: commit, ref, environment, creator: 'dev', createdAt: h!.clock.now().toISOString() }));
+  };
+  const answers = (runId: number) => h!.repo.answers.filter((a) => a.runId === runId).map((a) => [a.state, a.comment]);
+
+  it('waits while a required check runs, approves when its check_run.completed arrives, and rejects a failed one', async () => {
+    h = await startHarness({ policy: CHECKS });
+    const A = sha('1');
+    const B = sha('2');
+    const run = (name: string, head: string, status: string, conclusion: string | null) => ({ id: h!.github.newId(), name, head_sha: head, status, conclusion, app: { slug: 'github-actions' }, output: {} });
+    h.repo.checkRuns.push(run('build', A, 'in_progress', null));
+    h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: A });
+    expect(await ask(61, A)).toBe(200);
+    expect(answers(61)).toEqual([[undefined, 'Release gate: waiting for PROD. CHECKS_PENDING: Waiting for required checks: build (in progress).']]);
+
+    const build = h.repo.checkRuns.find((c) => c.name === 'build' && c.head_sha === A)!;
+    build.status = 'completed';
+    build.conclusion = 'success';
+    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'completed', name: 'build', headSha: A, appSlug: 'github-actions', id: build.id, sender: 'ci' }))).toBe(200);
+    expect(answers(61).at(-1)).toEqual(['approved', 'Release gate: allowed for PROD.']);
+    const checkRunReads = h.github.find('GET', new RegExp(`/commits/${A}/check-runs$`));
+    expect(checkRunReads.length).toBe(2);
+
+    h.repo.checkRuns.push(run('build', B, 'completed', 'failure'));
+    h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: B });
+    expect(await ask(62, B)).toBe(200);
+    expect(answers(62)).toEqual([['rejected', 'Release gate: rejected for PROD. CHECKS_FAILED: Required checks failed: build (failure).']]);
+  });
+
+  it('reads the files changed since the last PROD deployment and waits for a tech-reviewers member on a prisma/** change', async () => {
+    h = await startHarness({ policy: REVIEWERS });
+    const OLD = sha('3');
+    const NEW = sha('4');
+    const DOCS = sha('5');
+    // The last PROD deployment, as the App recorded it.
+    await h.store.recordDeployment({ id: 640, repo: 'acme/shop', sha: OLD, ref: 'v1.1.0', environment: 'production', createdAt: new Date('2026-03-09T10:00:00Z') });
+    await h.store.recordDeploymentStatus({ id: 641, deploymentId: 640, state: 'success', at: new Date('2026-03-09T10:05:00Z') });
+    h.repo.compare[`${OLD}...${NEW}`] = ['prisma/schema.prisma', 'src/shop.ts'];
+    h.repo.compare[`${OLD}...${DOCS}`] = ['README.md'];
+    h.repo.pulls.push({ number: 12, user: 'author', headSha: NEW, headRef: 'feature', commits: [NEW] });
+    h.github.teams.set('acme', { 'tech-reviewers': ['tina'] });
+
+    expect(await ask(63, NEW)).toBe(200);
+    expect(h.github.find('GET', new RegExp(`/compare/${OLD}\\.\\.\\.${NEW}$`))).toHaveLength(1);
+    expect(answers(63)).toEqual([[undefined, 'Release gate: waiting for PROD. REVIEW_REQUIRED: 1 changed file(s) match prisma/** (prisma/schema.prisma): an approval from a member of tech-reviewers is required.']]);
+
+    // An approval from someone outside the team does not count; tina's does.
+    h.repo.reviews[12] = [{ id: 1, user: 'bob', state: 'APPROVED', commit_id: NEW, submitted_at: '2026-03-10T15:01:00Z' }];
+    await h.deliver(pullRequestReviewSubmitted(h.ctx, { pull: 12, headSha: NEW, author: 'author', reviewer: 'bob', state: 'approved', at: '2026-03-10T15:01:00Z', reviewId: 1 }));
+    expect(answers(63).filter(([state]) => state)).toEqual([]);
+    h.repo.reviews[12].push({ id: 2, user: 'tina', state: 'APPROVED', commit_id: NEW, submitted_at: '2026-03-10T15:02:00Z' });
+    await h.deliver(pullRequestReviewSubmitted(h.ctx, { pull: 12, headSha: NEW, author: 'author', reviewer: 'tina', state: 'approved', at: '2026-03-10T15:02:00Z', reviewId: 2 }));
+    expect(answers(63).at(-1)).toEqual(['approved', 'Release gate: allowed for PROD.']);
+
+    // A change outside prisma/** needs no technical review.
+    expect(await ask(64, DOCS)).toBe(200);
+    expect(answers(64)).toEqual([['approved', 'Release gate: allowed for PROD.']]);
+  });
+
+  it('reads the deployment history from the API when the store has none of the commit in the stage before', async () => {
+    h = await startHarness({ policy: ORDER });
+    const C = sha('6');
+    const D = sha('7');
+    // Deployed to DEV before the App was installed: GitHub knows, the store does not.
+    h.repo.deployments.push({ id: 650, sha: C, ref: 'main', environment: 'development', payload: {}, creator: 'dev', created_at: '2026-03-09T09:00:00Z' });
+    h.repo.deploymentStatuses.push({ id: 651, deploymentId: 650, state: 'success' });
+
+    expect(await ask(65, C, 'staging', 'main')).toBe(200);
+    expect(answers(65)).toEqual([['approved', 'Release gate: allowed for PRE_PROD.']]);
+    expect(h.github.find('GET', /\/deployments$/).map((r) => r.query.get('sha'))).toEqual([C]);
+    expect(h.github.find('GET', /\/deployments\/650\/statuses$/)).toHaveLength(1);
+    const check = h.repo.checkRuns.find((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === C)!;
+    expect(check.output.summary).toContain('Deployment history read from the GitHub API (none recorded yet).');
+
+    // Without that history the order rule holds the release back.
+    expect(await ask(66, D, 'staging', 'main')).toBe(200);
+    expect(answers(66)).toEqual([['rejected', expect.stringMatching(/^Release gate: rejected for PRE_PROD\. PROMOTION_ORDER: /)]]);
+  });
+});
