@@ -38167,9 +38167,9 @@ var require_is_glob = __commonJS({
           }
         }
         if (str2[index] === "\\") {
-          var open2 = str2[index + 1];
+          var open3 = str2[index + 1];
           index += 2;
-          var close = chars[open2];
+          var close = chars[open3];
           if (close) {
             var n = str2.indexOf(close, index);
             if (n !== -1) {
@@ -38195,9 +38195,9 @@ var require_is_glob = __commonJS({
           return true;
         }
         if (str2[index] === "\\") {
-          var open2 = str2[index + 1];
+          var open3 = str2[index + 1];
           index += 2;
-          var close = chars[open2];
+          var close = chars[open3];
           if (close) {
             var n = str2.indexOf(close, index);
             if (n !== -1) {
@@ -39161,7 +39161,7 @@ var require_parse2 = __commonJS({
           continue;
         }
         if (value === CHAR_DOUBLE_QUOTE || value === CHAR_SINGLE_QUOTE || value === CHAR_BACKTICK) {
-          const open2 = value;
+          const open3 = value;
           let next;
           if (options.keepQuotes !== true) {
             value = "";
@@ -39171,7 +39171,7 @@ var require_parse2 = __commonJS({
               value += next + advance();
               continue;
             }
-            if (next === open2) {
+            if (next === open3) {
               if (options.keepQuotes === true) value += next;
               break;
             }
@@ -39214,8 +39214,8 @@ var require_parse2 = __commonJS({
         if (value === CHAR_COMMA && depth > 0) {
           if (block.ranges > 0) {
             block.ranges = 0;
-            const open2 = block.nodes.shift();
-            block.nodes = [open2, { type: "text", value: stringify(block) }];
+            const open3 = block.nodes.shift();
+            block.nodes = [open3, { type: "text", value: stringify(block) }];
           }
           push({ type: "comma", value });
           block.commas++;
@@ -40313,16 +40313,16 @@ var require_parse3 = __commonJS({
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
-          const open2 = tokens[token.tokensIndex];
-          open2.type = "text";
-          open2.value = literal;
-          open2.output = safeOutput || utils.escapeRegex(literal);
+          const open3 = tokens[token.tokensIndex];
+          open3.type = "text";
+          open3.value = literal;
+          open3.output = safeOutput || utils.escapeRegex(literal);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
             delete tokens[i].suffix;
           }
-          state.output = token.output + open2.output;
+          state.output = token.output + open3.output;
           state.backtrack = true;
           push({ type: "paren", extglob: true, value, output: "" });
           decrement("parens");
@@ -40542,15 +40542,15 @@ var require_parse3 = __commonJS({
         }
         if (value === "{" && opts.nobrace !== true) {
           increment("braces");
-          const open2 = {
+          const open3 = {
             type: "brace",
             value,
             output: "(",
             outputIndex: state.output.length,
             tokensIndex: state.tokens.length
           };
-          braces.push(open2);
-          push(open2);
+          braces.push(open3);
+          push(open3);
           continue;
         }
         if (value === "}") {
@@ -48540,6 +48540,15 @@ var FreezeWindowError = class extends Error {
     this.window = window2;
   }
 };
+function checkFreezeWindow(window2) {
+  try {
+    newEngine(window2, window2.name);
+    return null;
+  } catch (error2) {
+    if (error2 instanceof FreezeWindowError) return error2.message.replace(/^Freeze window "[^"]*": /, "");
+    throw error2;
+  }
+}
 var DEFAULT_HORIZON_DAYS = 400;
 var SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 var MAX_OCCURRENCES_PER_LOOKUP = 5e4;
@@ -48617,7 +48626,6 @@ var RangeEngine = class {
   }
 };
 var DEFAULT_RRULE_ANCHOR = Date.UTC(2e3, 0, 1);
-var PERIODS_PER_ANCHOR = { 0: 1, 1: 12, 2: 8, 3: 32, 4: 48, 5: 240, 6: 600 };
 var RRuleEngine = class {
   horizonDays;
   timeZone;
@@ -48680,6 +48688,12 @@ var RRuleEngine = class {
     this.dense = full.freq >= RRule.HOURLY;
     this.minPeriodMs = Math.max(1, full.interval) * (SHORTEST_PERIOD_MS[full.freq] ?? SECOND_MS);
     checkTimesReachable(full, this.baseStart, name2, this.text);
+    if (!parsed.dtstart && full.interval > 1 && (full.freq === RRule.MINUTELY && asList(full.byhour).length > 0 || full.freq === RRule.SECONDLY && (asList(full.byhour).length > 0 || asList(full.byminute).length > 0))) {
+      throw new FreezeWindowError(
+        name2,
+        `rrule "${this.text}" combines INTERVAL with BYHOUR or BYMINUTE on a minutely or secondly rule, whose times then depend on a DTSTART; use FREQ=DAILY with BYHOUR and BYMINUTE instead.`
+      );
+    }
     this.horizonDays = full.freq <= RRule.MONTHLY ? SPARSE_RRULE_HORIZON_DAYS : DEFAULT_HORIZON_DAYS;
   }
   /** DTSTART as local milliseconds of the window's zone. */
@@ -48720,8 +48734,7 @@ var RRuleEngine = class {
     const at = new Date(from);
     const freq = this.original.options.freq;
     const interval = Math.max(1, this.original.options.interval);
-    const step = Math.max(1, Math.floor((PERIODS_PER_ANCHOR[freq] ?? 1) / interval));
-    const periodsBack = (elapsed) => Math.floor(Math.floor(elapsed / interval) / step) * step * interval;
+    const periodsBack = (elapsed) => Math.floor(elapsed / interval) * interval;
     switch (freq) {
       case RRule.YEARLY: {
         const years = periodsBack(at.getUTCFullYear() - base.getUTCFullYear());
@@ -48812,9 +48825,10 @@ function checkTimesReachable(options, dtstart, name2, text) {
   const startSecond = Math.floor((dtstart % DAY_MS + DAY_MS) % DAY_MS / SECOND_MS);
   const all = (n) => Array.from({ length: n }, (_, i) => i);
   const start = new Date(dtstart);
-  const hours = options.byhour && options.byhour.length > 0 ? options.byhour : all(24);
-  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : options.byminute && options.byminute.length > 0 ? options.byminute : all(60);
-  const seconds2 = options.freq === RRule.SECONDLY ? options.bysecond && options.bysecond.length > 0 ? options.bysecond : all(60) : [start.getUTCSeconds()];
+  const listed = (value, n) => asList(value).length > 0 ? asList(value) : all(n);
+  const hours = listed(options.byhour, 24);
+  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
+  const seconds2 = options.freq === RRule.SECONDLY ? listed(options.bysecond, 60) : [start.getUTCSeconds()];
   for (const h of hours) {
     for (const m of minutes) {
       for (const sec of seconds2) {
@@ -48899,6 +48913,7 @@ function collect(sources, from, to) {
 }
 var MAX_FOLLOWED_OCCURRENCES = 2e4;
 function followForward(sources, end, limit, members) {
+  if (!Number.isFinite(end)) throw new Error(`Cannot follow a freeze from an invalid time (${end}).`);
   let current = end;
   let chunk = HOUR_MS;
   let followed = 0;
@@ -49404,12 +49419,25 @@ function soakRule(stage, predecessor, facts, now) {
 function freezeRule(stage, now) {
   const windows = stage.freezeWindows;
   const describe4 = (names2) => names2.join(", ");
-  const clear = earliestDeployStart(windows, now, stage.deployDurationMs);
   const values = {
     at: now.toISOString(),
     deployDurationMinutes: stage.deployDurationMs / 6e4,
     windows: windows.map((w) => w.name)
   };
+  let clear;
+  try {
+    clear = earliestDeployStart(windows, now, stage.deployDurationMs);
+  } catch (error2) {
+    if (!(error2 instanceof FreezeWindowError)) throw error2;
+    return {
+      code: "FREEZE_WINDOW_INVALID",
+      rule: "freeze",
+      ok: false,
+      outcome: "block",
+      message: `Promotion blocked: ${error2.message}; the gate cannot tell whether ${stage.name} is frozen.`,
+      values: { ...values, window: error2.window }
+    };
+  }
   if (clear === null) {
     return {
       code: "FREEZE_WINDOW_ACTIVE",
@@ -49637,9 +49665,9 @@ function scoreChecklist(bundle) {
   const c = bundle.checklist;
   if (!c) return absent("checklist");
   if (c.items === 0) return { present: true, share: 0, reasons: ["the checklist has no task item (`- [ ] ...`)"] };
-  const open2 = c.list.filter((i) => !i.checked).map((i) => `"${i.text}"`).slice(0, 5);
+  const open3 = c.list.filter((i) => !i.checked).map((i) => `"${i.text}"`).slice(0, 5);
   const reasons = [`${c.checked} of ${plural(c.items, "checklist item")} checked`];
-  if (c.unchecked > 0) reasons.push(`unchecked: ${open2.join(", ")}${c.unchecked > open2.length ? ` and ${c.unchecked - open2.length} more` : ""}`);
+  if (c.unchecked > 0) reasons.push(`unchecked: ${open3.join(", ")}${c.unchecked > open3.length ? ` and ${c.unchecked - open3.length} more` : ""}`);
   return { present: true, share: c.checked / c.items, reasons };
 }
 function scoreDeclared(kind, value) {
@@ -50610,6 +50638,11 @@ var Loader = class {
     if ("rrule" in w) {
       this.checkString([...segs, "rrule"], w.rrule, validateRRule);
       this.checkDuration([...segs, "duration"], w.duration, true);
+      if (typeof w.rrule === "string" && validateRRule(w.rrule) === null) {
+        const zone = typeof w.timezone === "string" && checkTimeZone(w.timezone) === null ? w.timezone : "UTC";
+        const problem = checkFreezeWindow({ kind: "rrule", name: "rrule", rrule: w.rrule, durationMs: 36e5, timezone: zone });
+        if (problem !== null) this.error([...segs, "rrule"], `${this.label([...segs, "rrule"])} ${problem.replace(/^rrule "[^"]*" /, "")}`);
+      }
     } else if ("from" in w || "to" in w) {
       this.checkString([...segs, "from"], w.from, validateLocalDateTime);
       this.checkString([...segs, "to"], w.to, validateLocalDateTime);
@@ -50866,6 +50899,9 @@ async function readPolicyFile(path, cwd) {
   return { policy: result.policy, path: shown, text };
 }
 
+// src/evidence/read-helpers.ts
+import { open as open2 } from "node:fs/promises";
+
 // src/evidence/errors.ts
 var KIND_LABEL = {
   junit: "JUnit report",
@@ -50905,6 +50941,33 @@ var ParseError = class extends Error {
 };
 
 // src/evidence/read-helpers.ts
+var FILE_CHUNK_BYTES = 256 * 1024;
+async function* readFileChunks(path, chunkBytes = FILE_CHUNK_BYTES) {
+  const fh = await open2(path, "r");
+  const bufs = [Buffer.allocUnsafeSlow(chunkBytes), Buffer.allocUnsafeSlow(chunkBytes)];
+  let which2 = 0;
+  let pending = null;
+  const readInto = (b) => {
+    const p = fh.read(b, 0, chunkBytes, null);
+    p.catch(() => void 0);
+    return p;
+  };
+  try {
+    pending = readInto(bufs[0]);
+    for (; ; ) {
+      const { bytesRead } = await pending;
+      pending = null;
+      if (bytesRead === 0) return;
+      const current = bufs[which2];
+      which2 ^= 1;
+      pending = readInto(bufs[which2]);
+      yield current.subarray(0, bytesRead);
+    }
+  } finally {
+    if (pending !== null) await pending.catch(() => void 0);
+    await fh.close();
+  }
+}
 function toBuffer(chunk) {
   return typeof chunk === "string" ? Buffer.from(chunk) : chunk;
 }
@@ -51097,11 +51160,12 @@ async function resolveSources(patterns, cwd, kind) {
   }
   return out;
 }
-function openSource(src, stdin) {
+function openSource(src, stdin, reuseBuffers = false) {
   if (src.path === STDIN) {
     if (!stdin) throw new EvidenceError({ file: src.display, kind: "input", detail: "no stdin available" });
     return stdin;
   }
+  if (reuseBuffers) return readFileChunks(src.path);
   return createReadStream(src.path, { highWaterMark: 1024 * 1024 });
 }
 function toEvidenceError(err, src, kind) {
@@ -51109,10 +51173,10 @@ function toEvidenceError(err, src, kind) {
   if (err instanceof ParseError) return new EvidenceError({ file: src.display, kind, detail: err.message, line: err.line, column: err.column });
   return new EvidenceError({ file: src.display, kind, detail: `cannot read: ${describe2(err)}` });
 }
-async function parseSource(src, kind, parse3, stdin) {
+async function parseSource(src, kind, parse3, stdin, reuseBuffers = false) {
   let stream = null;
   try {
-    stream = openSource(src, stdin);
+    stream = openSource(src, stdin, reuseBuffers);
     return await parse3(stream);
   } catch (err) {
     throw toEvidenceError(err, src, kind);
@@ -51169,10 +51233,11 @@ var ENTITY_RE = /&([^;&<\s]{0,40})(;?)/g;
 var INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
 var NO_ATTRS = Object.freeze(/* @__PURE__ */ Object.create(null));
 var EMPTY = Buffer.alloc(0);
+var POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 var CDATA_END = Buffer.from("]]>", "latin1");
 var COMMENT_END = Buffer.from("-->", "latin1");
 var PI_END = Buffer.from("?>", "latin1");
-var MAX_INTERNED = 4096;
+var NAME_SLOTS = 1024;
 var LINEAR_DUPLICATES = 16;
 function decodeEntities(s, lenient = false) {
   if (s.indexOf("&") === -1) return s;
@@ -51206,6 +51271,9 @@ var XmlStream = class {
   /** Unparsed bytes carried to the next write (owned copy), and the offset of its first byte. */
   tail = null;
   tailAbs = 0;
+  /** Chunks (copies) that arrived after the tail, held back until the tail is worth reading again. */
+  waiting = [];
+  waitingBytes = 0;
   mode = 0 /* Text */;
   stack = [];
   openedAtLine = [];
@@ -51223,15 +51291,18 @@ var XmlStream = class {
   textParts = [];
   textBytes = 0;
   textTruncated = false;
-  // The attributes of the start tag being read: names, value ranges in attrBuf, flags (1 non-ASCII, 2 '&').
+  // The attributes of the start tag being read, as ranges of attrBuf: name, name hash,
+  // value, flags (1 non-ASCII, 2 '&'). Names become strings only when someone needs one.
   attrCount = 0;
-  attrNames = [];
+  attrNameStart = new Int32Array(16);
+  attrNameEnd = new Int32Array(16);
+  attrHash = new Int32Array(16);
   attrStart = new Int32Array(16);
   attrEnd = new Int32Array(16);
   attrFlags = new Uint8Array(16);
   attrBuf = EMPTY;
   attrSet = null;
-  names = /* @__PURE__ */ new Map();
+  names = new Array(NAME_SLOTS).fill(void 0);
   constructor(handler2, options = {}) {
     this.handler = handler2;
     this.maxDepth = options.maxDepth ?? 256;
@@ -51248,9 +51319,58 @@ var XmlStream = class {
    * references decoded; undefined when absent or when called outside `open`.
    */
   attr(name2) {
-    const names2 = this.attrNames;
-    for (let k = 0; k < this.attrCount; k++) if (names2[k] === name2) return this.attrValue(k);
-    return void 0;
+    const k = this.findAttr(name2);
+    return k === -1 ? void 0 : this.attrValue(k);
+  }
+  /**
+   * An attribute of the start tag being delivered to `open` written as plain decimal
+   * digits with at most one '.' (up to 15 digits), as a number equal to `Number(value)`,
+   * read without making a string; -1 when absent, -2 when written any other way (read
+   * it with {@link attr} then).
+   */
+  attrDecimal(name2) {
+    const k = this.findAttr(name2);
+    if (k === -1) return -1;
+    const b = this.attrBuf;
+    const s = this.attrStart[k];
+    const e = this.attrEnd[k];
+    if (e - s > 16) return -2;
+    let m = 0;
+    let digits = 0;
+    let frac = -1;
+    for (let i = s; i < e; i++) {
+      const c = b[i];
+      if (c >= 48 && c <= 57) {
+        m = m * 10 + (c - 48);
+        digits++;
+        if (frac >= 0) frac++;
+      } else if (c === 46 && frac === -1) {
+        frac = 0;
+      } else {
+        return -2;
+      }
+    }
+    if (digits === 0 || digits > 15) return -2;
+    return frac > 0 ? m / POW10[frac] : m;
+  }
+  findAttr(name2) {
+    const count2 = this.attrCount;
+    if (count2 === 0) return -1;
+    let hash = 0;
+    for (let i = 0; i < name2.length; i++) {
+      const c = name2.charCodeAt(i);
+      if (c >= 128) {
+        for (let k = 0; k < count2; k++) if (this.attrName(k) === name2) return k;
+        return -1;
+      }
+      hash = Math.imul(hash, 31) + c | 0;
+    }
+    const b = this.attrBuf;
+    const hashes = this.attrHash;
+    for (let k = 0; k < count2; k++) {
+      if (hashes[k] === hash && sameAscii(b, this.attrNameStart[k], this.attrNameEnd[k], name2)) return k;
+    }
+    return -1;
   }
   /** Feed the next bytes of the document. Throws {@link ParseError} on malformed input. */
   write(chunk) {
@@ -51270,6 +51390,15 @@ var XmlStream = class {
       this.parse();
       this.keepTail();
       return;
+    }
+    if (this.tail !== null) {
+      const waiting = this.waitingBytes + chunk.length;
+      if (waiting < this.tail.length && this.tail.length + waiting <= this.maxMarkup) {
+        this.waiting.push(Buffer.from(chunk));
+        this.waitingBytes = waiting;
+        return;
+      }
+      this.foldWaiting();
     }
     let from = 0;
     let tail = this.tail;
@@ -51303,13 +51432,14 @@ var XmlStream = class {
   /** Signal the end of the document; throws if it is empty, truncated or has no root element. */
   end() {
     if (this.totalBytes === 0) throw new ParseError("the file is empty");
+    const held = this.waitingBytes > 0;
+    this.foldWaiting();
     const tail = this.tail ?? EMPTY;
     this.tail = null;
     this.setBuf(tail, this.tailAbs, 0);
-    if (!this.started) {
-      this.start();
-      this.parse();
-    }
+    const wasStarted = this.started;
+    if (!wasStarted) this.start();
+    if (!wasStarted || held) this.parse();
     const n = this.buf.length;
     if (this.mode === 1 /* CData */) this.fail("unexpected end of file inside a CDATA section", n);
     if (this.mode === 2 /* Comment */) this.fail("unexpected end of file inside a comment", n);
@@ -51345,6 +51475,13 @@ var XmlStream = class {
       throw new ParseError(`invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? "?"}>`);
     }
     return { text: out, truncated };
+  }
+  /** Append the chunks held back for an unfinished tag to its tail. */
+  foldWaiting() {
+    if (this.waiting.length === 0) return;
+    this.tail = Buffer.concat([this.tail ?? EMPTY, ...this.waiting]);
+    this.waiting = [];
+    this.waitingBytes = 0;
   }
   setBuf(b, absBase, counted) {
     this.buf = b;
@@ -51570,12 +51707,15 @@ var XmlStream = class {
   /** The name in b[s, e) as a string, the same string each time it repeats. */
   intern(b, s, e, hash, ascii) {
     if (!ascii) return b.toString("utf8", s, e);
-    const key = hash ^ e - s | 0;
-    const known = this.names.get(key);
+    const slot = (hash ^ hash >>> 10 ^ e - s) & NAME_SLOTS - 1;
+    const known = this.names[slot];
     if (known !== void 0 && sameAscii(b, s, e, known)) return known;
     const str2 = b.toString("latin1", s, e);
-    if (this.names.size < MAX_INTERNED) this.names.set(key, str2);
+    this.names[slot] = str2;
     return str2;
+  }
+  attrName(k) {
+    return this.attrBuf.toString("utf8", this.attrNameStart[k], this.attrNameEnd[k]);
   }
   attrValue(k) {
     const b = this.attrBuf;
@@ -51583,30 +51723,41 @@ var XmlStream = class {
     const v = b.toString(flags & 1 ? "utf8" : "latin1", this.attrStart[k], this.attrEnd[k]);
     return flags & 2 ? decodeEntities(v) : v;
   }
-  pushAttr(name2, vs, ve, flags) {
+  /** Record an attribute; false when the tag already has one of that name. */
+  pushAttr(b, ns, ne, hash, vs, ve, flags) {
     const k = this.attrCount;
-    const names2 = this.attrNames;
     if (k < LINEAR_DUPLICATES) {
-      for (let j = 0; j < k; j++) if (names2[j] === name2) return false;
-      if (k + 1 === LINEAR_DUPLICATES) this.attrSet = new Set(names2.slice(0, k));
+      const hashes = this.attrHash;
+      for (let j = 0; j < k; j++) {
+        if (hashes[j] === hash && sameBytes(b, this.attrNameStart[j], this.attrNameEnd[j], ns, ne)) return false;
+      }
     } else {
-      const set = this.attrSet;
-      if (set.has(name2)) return false;
+      if (this.attrSet === null) {
+        this.attrSet = /* @__PURE__ */ new Set();
+        for (let j = 0; j < k; j++) this.attrSet.add(this.attrName(j));
+      }
+      const name2 = b.toString("utf8", ns, ne);
+      if (this.attrSet.has(name2)) return false;
+      this.attrSet.add(name2);
     }
-    if (this.attrSet !== null) this.attrSet.add(name2);
     if (k === this.attrStart.length) {
       const grow = (a) => {
         const next = new Int32Array(a.length * 2);
         next.set(a);
         return next;
       };
+      this.attrNameStart = grow(this.attrNameStart);
+      this.attrNameEnd = grow(this.attrNameEnd);
+      this.attrHash = grow(this.attrHash);
       this.attrStart = grow(this.attrStart);
       this.attrEnd = grow(this.attrEnd);
       const f = new Uint8Array(this.attrFlags.length * 2);
       f.set(this.attrFlags);
       this.attrFlags = f;
     }
-    names2[k] = name2;
+    this.attrNameStart[k] = ns;
+    this.attrNameEnd[k] = ne;
+    this.attrHash[k] = hash;
     this.attrStart[k] = vs;
     this.attrEnd[k] = ve;
     this.attrFlags[k] = flags;
@@ -51652,11 +51803,9 @@ var XmlStream = class {
       if (!sawSpace) this.fail(`attributes construct error in <${name2}>: whitespace expected between attributes`, i);
       const ns = i;
       hash = 0;
-      ascii = true;
       for (; i < n; i++) {
         const d = b[i];
         if (NAME_END[d] === 1) break;
-        if (d >= 128) ascii = false;
         hash = Math.imul(hash, 31) + d | 0;
       }
       if (i >= n) return -1;
@@ -51697,11 +51846,10 @@ var XmlStream = class {
         }
       }
       if (ve === -1) return -1;
-      const an = this.intern(b, ns, ne, hash, ascii);
-      if (lt !== -1) this.fail(`'<' in the value of ${an}`, lt);
+      if (lt !== -1) this.fail(`'<' in the value of ${b.toString("utf8", ns, ne)}`, lt);
       if (bad !== -1) {
         const code2 = b[bad] === 239 ? b[bad + 2] === 190 ? 65534 : 65535 : b[bad];
-        this.fail(`invalid character 0x${code2.toString(16).padStart(2, "0")} in the value of ${an}`, bad);
+        this.fail(`invalid character 0x${code2.toString(16).padStart(2, "0")} in the value of ${b.toString("utf8", ns, ne)}`, bad);
       }
       if (flags & 2 && !plainReferences(b, vs, ve)) {
         try {
@@ -51711,7 +51859,7 @@ var XmlStream = class {
           throw err;
         }
       }
-      if (!this.pushAttr(an, vs, ve, flags)) this.fail(`attribute ${an} given twice in <${name2}>`, ns);
+      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags)) this.fail(`attribute ${b.toString("utf8", ns, ne)} given twice in <${name2}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name2}> after the root element`, p);
@@ -51720,7 +51868,11 @@ var XmlStream = class {
     let attrs = NO_ATTRS;
     if (!this.lazyAttrs && this.attrCount > 0) {
       attrs = /* @__PURE__ */ Object.create(null);
-      for (let k = 0; k < this.attrCount; k++) attrs[this.attrNames[k]] = this.attrValue(k);
+      for (let k = 0; k < this.attrCount; k++) {
+        const ns = this.attrNameStart[k];
+        const ne = this.attrNameEnd[k];
+        attrs[this.intern(b, ns, ne, this.attrHash[k], isAscii(b, ns, ne))] = this.attrValue(k);
+      }
     }
     if (selfClosing) {
       this.handler.open(name2, attrs, true);
@@ -51772,6 +51924,15 @@ function plainReferences(b, s, e) {
     }
     i = b.indexOf(38, j + 1);
   }
+  return true;
+}
+function isAscii(b, s, e) {
+  for (let k = s; k < e; k++) if (b[k] >= 128) return false;
+  return true;
+}
+function sameBytes(b, s1, e1, s2, e2) {
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let k = 0; k < e1 - s1; k++) if (b[s1 + k] !== b[s2 + k]) return false;
   return true;
 }
 function sameAscii(b, s, e, str2) {
@@ -52103,7 +52264,16 @@ var JunitHandler = class {
     }
     if (name2 === "testcase") {
       const suite = this.suites[this.suites.length - 1];
-      const detail = !selfClosing && this.report.failures.length < this.maxFailures;
+      const t = xs.attrDecimal("time");
+      const timeMs = t >= 0 ? t * 1e3 : t === -1 ? 0 : parseTimeMs(xs.attr("time")) ?? 0;
+      if (selfClosing) {
+        this.report.tests++;
+        this.report.passed++;
+        if (suite) suite.innerMs += timeMs;
+        else this.looseMs += timeMs;
+        return;
+      }
+      const detail = this.report.failures.length < this.maxFailures;
       this.cases.push({
         depth: this.depth,
         detail,
@@ -52111,7 +52281,7 @@ var JunitHandler = class {
         name: detail ? xs.attr("name") ?? null : null,
         file: detail ? xs.attr("file") ?? xs.attr("filepath") ?? suite?.file ?? null : null,
         line: detail ? parseLine(xs.attr("line") ?? xs.attr("lineno")) : null,
-        timeMs: parseTimeMs(xs.attr("time")) ?? 0,
+        timeMs,
         outcome: 0,
         flaky: false,
         message: null,
@@ -52476,7 +52646,7 @@ async function collectEvidence(inputs) {
   const bundle = {};
   if (inputs.junit && inputs.junit.length > 0) {
     const sources = await resolveSources(inputs.junit, inputs.cwd, "junit");
-    const reports = await mapBounded(sources, limit, (s) => parseSource(s, "junit", (b) => parseJunit(b), inputs.stdin));
+    const reports = await mapBounded(sources, limit, (s) => parseSource(s, "junit", (b) => parseJunit(b), inputs.stdin, true));
     bundle.tests = mergeTestReports(reports);
   }
   if (inputs.coverage && inputs.coverage.length > 0) {
