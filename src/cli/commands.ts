@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { evaluate } from '../core/evaluate.js';
 import { evidenceFacts, presentEvidenceKinds } from '../core/evidence-facts.js';
 import type { EvidenceBundle } from '../core/evidence-types.js';
@@ -245,7 +246,23 @@ Example:
       const sinceMs = parseSince(values.since);
       const { openStore } = await import('../store/open-store.js');
       const { exportAudit } = await import('../store/audit-export.js');
-      const store = await openStore({ databaseUrl: values['database-url'] ?? io.env.DATABASE_URL });
+      const { DEFAULT_DATABASE_URL, parseDatabaseUrl } = await import('../store/database-url.js');
+      const { StoreError } = await import('../store/types.js');
+      const databaseUrl = values['database-url'] ?? io.env.DATABASE_URL ?? DEFAULT_DATABASE_URL;
+      let store: Awaited<ReturnType<typeof openStore>>;
+      try {
+        // An export reads the App's record; it never creates an empty one.
+        const parsed = parseDatabaseUrl(databaseUrl, io.cwd);
+        if (parsed.provider === 'sqlite' && !(await fileExists(parsed.file!))) {
+          throw new UsageError(
+            `release-gate audit: no record at ${parsed.file}. Run it where the App keeps ./data, or pass --database-url (or DATABASE_URL) of the App's database.`,
+          );
+        }
+        store = await openStore({ databaseUrl, cwd: io.cwd });
+      } catch (error) {
+        if (error instanceof StoreError) throw new UsageError(`release-gate audit: ${error.message}`);
+        throw error;
+      }
       try {
         const out = await exportAudit(store, {
           repo: values.repo,
@@ -292,4 +309,11 @@ function evidenceFor(bundle: EvidenceBundle, policy: Policy, at: Date, score: st
 
 function exitFor(decision: Decision): number {
   return decision.decision === 'allow' ? EXIT.ok : decision.decision === 'wait' ? EXIT.wait : EXIT.block;
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    (st) => st.isFile(),
+    () => false,
+  );
 }
