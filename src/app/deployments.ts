@@ -47,6 +47,10 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
     }
     if (createdByGate(d)) return 'recorded: created by the gate';
     if (!p.installation) return 'recorded';
+    // A protection rule request for this deployment came first: that gate decides it and
+    // reports on its check run; a second evaluation here would only repeat it.
+    const gates = await deps.store.listPendingGates({ repo: fullName, sha: d.sha, environment: d.environment });
+    if (gates.some((g) => g.deploymentId === d.id)) return 'recorded: decided by its protection rule';
     const result = await runGate(deps, context.octokit as unknown as GitHubClient, {
       owner,
       repo,
@@ -57,6 +61,7 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
       deployer: d.creator?.login ?? null,
       ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
       deliveryId: context.id,
+      deploymentId: d.id,
       trigger: 'deployment',
       actor: d.creator?.login ?? null,
     });

@@ -45,6 +45,12 @@ export interface GateRequest {
   /** What asked: `deployment_protection_rule`, `pull_request_review`, `scheduler`... */
   trigger: string;
   actor?: string | null;
+  /**
+   * The deployment evaluated outside a protection rule request (`deployment.created`): its
+   * check run is kept under the deployment, so the protection rule request for the same
+   * deployment, when one follows, updates the same check run.
+   */
+  deploymentId?: number | null;
   /** Present for a deployment protection rule request: the gate answers through its callback. */
   protection?: { runId: number; callbackUrl: string; deploymentId?: number | null };
 }
@@ -180,9 +186,13 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
 
   // The audit summary on the commit. A failure here must not keep the answer from GitHub.
   let checkRunId: number | null = null;
-  const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? null };
+  // Check runs are keyed by workflow run; a deployment's own evaluation by minus its id
+  // (workflow run ids are positive), so its protection rule request can take it over.
+  const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? (req.deploymentId ? -req.deploymentId : null) };
   try {
-    const existing = await store.getCheckRunId(key);
+    const own = await store.getCheckRunId(key);
+    const deploymentId = req.protection?.deploymentId;
+    const existing = own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: -deploymentId }) : null);
     const timeline = await store.timeline({ repo, sha: req.sha });
     const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
     const summary = renderGateSummary({
@@ -204,7 +214,7 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
       { owner: req.owner, repo: req.repo, sha: req.sha, name: `Release gate / ${decision.environment}`, existingId: existing, externalId: `release-gate:${req.environment}:${req.protection?.runId ?? 'none'}` },
       { status: 'completed', conclusion: gateConclusion(decision.decision), output: { title: gateTitle(decision), summary }, at: now },
     );
-    if (checkRunId !== existing) await store.setCheckRunId(key, checkRunId, now);
+    if (checkRunId !== own) await store.setCheckRunId(key, checkRunId, now);
     await store.setEvaluationCheckRun(evaluation.id, checkRunId);
   } catch (error) {
     log.warn({ err: describeError(error) }, 'Could not write the Release gate check run');

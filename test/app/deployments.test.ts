@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { deploymentCreated, deploymentStatusCreated } from '../support/webhooks.js';
+import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:
@@ -45,5 +45,44 @@ describe('deployments and auto-promotion', () => {
     ]);
     const types = (await h.store.timeline({ repo: 'acme/shop', sha: d.sha })).map((e) => `${e.type}:${e.environment}`);
     expect(types).toEqual(['CREATE:development', 'APPROVED:DEV', 'DEPLOYED:development', 'APPROVED:PRE_PROD', 'PROMOTE:staging']);
+  });
+});
+
+describe('a deployment and its protection rule request share one check run', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ policy: 'version: 1\nenvironments:\n  - name: PROD\n    github: production\n' });
+  });
+  afterAll(async () => {
+    expect(h.github.violations).toEqual([]);
+    await h?.close();
+  });
+
+  const gateRuns = (sha: string) => h.repo.checkRuns.filter((c) => c.head_sha === sha && c.name === 'Release gate / PROD');
+
+  it('updates the check run deployment.created wrote when the protection rule request for that deployment follows', async () => {
+    const d = { id: 310, sha: '6'.repeat(40), ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
+    expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
+    expect(gateRuns(d.sha)).toHaveLength(1);
+    h.repo.pendingRules.add('31/production');
+    expect(await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId: 31 }))).toBe(200);
+    expect(h.repo.answers.map((a) => [a.runId, a.state])).toEqual([[31, 'approved']]);
+    expect(gateRuns(d.sha)).toEqual([expect.objectContaining({ conclusion: 'success', external_id: 'release-gate:production:none' })]);
+    expect(h.github.find('PATCH', /\/check-runs\/\d+$/).map((r) => r.path)).toEqual([`/repos/acme/shop/check-runs/${gateRuns(d.sha)[0]!.id}`]);
+    // Another workflow run for the same commit is another deployment: its own check run.
+    h.repo.pendingRules.add('32/production');
+    expect(await h.deliver(protectionRuleRequested(h.ctx, { ...d, id: 312, runId: 32 }))).toBe(200);
+    expect(gateRuns(d.sha)).toHaveLength(2);
+  });
+
+  it('does not evaluate a deployment again when its protection rule request came first', async () => {
+    const d = { id: 311, sha: '8'.repeat(40), ref: 'v1.0.1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
+    h.repo.pendingRules.add('33/production');
+    expect(await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId: 33 }))).toBe(200);
+    const created = deploymentCreated(h.ctx, d);
+    expect(await h.deliver(created)).toBe(200);
+    expect((await h.store.getDelivery(created.id))?.outcome).toBe('recorded: decided by its protection rule');
+    expect(gateRuns(d.sha)).toHaveLength(1);
+    expect(await h.store.listEvaluations({ repo: 'acme/shop', sha: d.sha })).toHaveLength(1);
   });
 });
