@@ -50,7 +50,7 @@ import type {
   UpsertPendingGateInput,
   UpsertReleaseInput,
 } from './types.js';
-import { DELIVERY_ERROR_PREFIX } from './types.js';
+import { DELIVERY_ERROR_PREFIX, DELIVERY_STALE_MS } from './types.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -152,8 +152,18 @@ export class PrismaStore implements Store {
     }
     // A delivery whose handling failed is taken back by one conditional UPDATE: of two
     // replicas receiving the redelivery at once, only one sees the error outcome and clears it.
+    // A delivery claimed but never finished (the process died while handling it) is taken
+    // back the same way once it has been silent for DELIVERY_STALE_MS.
+    const staleBefore = new Date(input.at.getTime() - DELIVERY_STALE_MS);
     const retry = await this.db.delivery.updateMany({
-      where: { id: input.id, outcome: { startsWith: DELIVERY_ERROR_PREFIX } },
+      where: {
+        id: input.id,
+        OR: [
+          { outcome: { startsWith: DELIVERY_ERROR_PREFIX } },
+          { outcome: null, lastRedeliveryAt: null, receivedAt: { lt: staleBefore } },
+          { outcome: null, lastRedeliveryAt: { lt: staleBefore } },
+        ],
+      },
       data: { outcome: null, finishedAt: null, redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
     });
     if (retry.count === 1) return 'retry';

@@ -18,6 +18,11 @@ export type DeliveryClaim = 'new' | 'retry' | 'duplicate';
 
 /** The outcome of a delivery whose handling failed starts with this; a redelivery retries it. */
 export const DELIVERY_ERROR_PREFIX = 'error:';
+/**
+ * A delivery claimed and not finished for this long is taken to be lost (the process that
+ * claimed it died) and may be claimed again by a redelivery. Handling one takes seconds.
+ */
+export const DELIVERY_STALE_MS = 10 * 60_000;
 
 export interface ClaimDeliveryInput {
   /** The `X-GitHub-Delivery` header. */
@@ -438,7 +443,8 @@ export interface Store {
   // Webhook deliveries: each handled once.
   /**
    * Records a delivery. On a redelivery of the same id, counts it and returns `retry` when the
-   * recorded outcome is an error (the outcome is cleared, so exactly one claimant gets `retry`),
+   * recorded outcome is an error, or when it was claimed and never finished for
+   * `DELIVERY_STALE_MS` (the outcome is cleared, so exactly one claimant gets `retry`),
    * else `duplicate`.
    */
   claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim>;

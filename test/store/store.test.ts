@@ -117,6 +117,18 @@ describe.each([
     expect(await store.getDelivery('dlv-err')).toMatchObject({ outcome: 'recorded success', redeliveries: 6 });
   });
 
+  it('lets a delivery claimed and never finished (a crash while handling it) be claimed again after ten minutes', async () => {
+    const claim = (at: string) => store.claimDelivery({ id: 'dlv-lost', event: 'check_run', action: 'completed', repo: 'acme/web', at: t(at) });
+    expect(await claim('2026-11-01T12:00:00Z')).toBe('new');
+    expect(await claim('2026-11-01T12:09:59Z')).toBe('duplicate');
+    // The duplicate above counts as the last sign of life: ten minutes from it.
+    expect(await claim('2026-11-01T12:19:00Z')).toBe('duplicate');
+    const claims = await Promise.all(['2026-11-01T12:40:00Z', '2026-11-01T12:40:00Z', '2026-11-01T12:40:00Z'].map(claim));
+    expect(claims.filter((c) => c === 'retry')).toHaveLength(1);
+    await store.finishDelivery('dlv-lost', 'recorded', t('2026-11-01T12:40:05Z'));
+    expect(await claim('2026-11-01T13:40:00Z')).toBe('duplicate');
+  });
+
   it('upserts a release without erasing fields left out', async () => {
     await store.upsertRelease({ repo: 'acme/web', sha: 'aaa', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', at: t('2026-11-01T10:00:00Z') });
     const row = await store.upsertRelease({ repo: 'acme/web', sha: 'aaa', version: '1.2.0', at: t('2026-11-01T11:00:00Z') });
