@@ -111,6 +111,19 @@ const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as 
 const PROMOTION_MARK = 'release-gate:promotion/';
 const GATES = { runId: { gte: BigInt(0) } };
 const PROMOTIONS = { runId: { lt: BigInt(0) } };
+/**
+ * Rows of one kind (gates or promotions) that are due at `now` and whose lease is free:
+ * pending ones whose next check has come, and decided ones not answered yet.
+ */
+function dueWhere(now: Date, kind: typeof GATES | typeof PROMOTIONS) {
+  return {
+    OR: [
+      { status: 'pending', nextCheckAt: { lte: now } },
+      { status: 'decided', answeredAt: null },
+    ],
+    AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }, kind],
+  };
+}
 const promotionRow = (r: PendingGate): PromotionRow => {
   const [fromStage = '', toStage = ''] = r.callbackUrl.slice(PROMOTION_MARK.length).split('/');
   return {
@@ -465,16 +478,7 @@ export class PrismaStore implements Store {
   }
 
   async listDueGates(now: Date): Promise<PendingGateRow[]> {
-    const rows = await this.db.pendingGate.findMany({
-      where: {
-        OR: [
-          { status: 'pending', nextCheckAt: { lte: now } },
-          { status: 'decided', answeredAt: null },
-        ],
-        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }, GATES],
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
+    const rows = await this.db.pendingGate.findMany({ where: dueWhere(now, GATES), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     return rows.map(gateRow);
   }
 
@@ -570,16 +574,7 @@ export class PrismaStore implements Store {
   }
 
   async listDuePromotions(now: Date): Promise<PromotionRow[]> {
-    const rows = await this.db.pendingGate.findMany({
-      where: {
-        OR: [
-          { status: 'pending', nextCheckAt: { lte: now } },
-          { status: 'decided', answeredAt: null },
-        ],
-        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }, PROMOTIONS],
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
+    const rows = await this.db.pendingGate.findMany({ where: dueWhere(now, PROMOTIONS), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
     return rows.map(promotionRow);
   }
 
