@@ -52836,7 +52836,7 @@ function renderSummary(input, limits) {
   parts.push("", "### What to do next", "", ...nextSteps(d, input.mode).map((s) => `- ${s}`));
   return bound2(parts.join("\n") + "\n", limits);
 }
-function renderInputErrorSummary(environment, message) {
+function renderInputErrorSummary(environment, message, brokenInput = true) {
   const shown = message.length > 2e4 ? `${message.slice(0, 2e4)}…` : message;
   return [
     `## Release gate: ${cell(environment)}`,
@@ -52849,7 +52849,7 @@ function renderInputErrorSummary(environment, message) {
     "",
     "### What to do next",
     "",
-    "- Fix the input named above and run the workflow again.",
+    brokenInput ? "- Fix the input named above and run the workflow again." : "- The gate could not read the facts it needs from GitHub (above). Check that the `token` input has the permissions the README lists and that GitHub's API is reachable, then re-run the job.",
     ""
   ].join("\n");
 }
@@ -53308,7 +53308,7 @@ async function run() {
   } catch (error2) {
     const message = error2 instanceof BrokenInputError ? error2.message : `Release gate: the gate could not decide, so it does not let the release through: ${describe3(error2)}`;
     setOutput("decision", "block");
-    const summary2 = renderInputErrorSummary(settings.environment, message);
+    const summary2 = renderInputErrorSummary(settings.environment, message, error2 instanceof BrokenInputError);
     try {
       await writeJobSummary(summary2);
       await publishSafely(octokit, settings, { conclusion: "failure", title: `${settings.environment}: the gate could not decide`, summary: summary2, text: "", annotations: [] });

@@ -64,8 +64,11 @@ export function renderSummary(input: SummaryInput, limits: SummaryLimits): strin
   return bound(parts.join('\n') + '\n', limits);
 }
 
-/** A Markdown text for a run that could not decide (bad policy file, unreadable report...). */
-export function renderInputErrorSummary(environment: string, message: string): string {
+/**
+ * A Markdown text for a run that could not decide: a broken input (bad policy file,
+ * unreadable report...) or a failure reaching GitHub.
+ */
+export function renderInputErrorSummary(environment: string, message: string, brokenInput = true): string {
   const shown = message.length > 20_000 ? `${message.slice(0, 20_000)}…` : message;
   return [
     `## Release gate: ${cell(environment)}`,
@@ -78,7 +81,9 @@ export function renderInputErrorSummary(environment: string, message: string): s
     '',
     '### What to do next',
     '',
-    '- Fix the input named above and run the workflow again.',
+    brokenInput
+      ? '- Fix the input named above and run the workflow again.'
+      : "- The gate could not read the facts it needs from GitHub (above). Check that the `token` input has the permissions the README lists and that GitHub's API is reachable, then re-run the job.",
     '',
   ].join('\n');
 }

@@ -50,7 +50,7 @@ export async function run(): Promise<void> {
         ? error.message
         : `Release gate: the gate could not decide, so it does not let the release through: ${describe(error)}`;
     core.setOutput('decision', 'block');
-    const summary = renderInputErrorSummary(settings.environment, message);
+    const summary = renderInputErrorSummary(settings.environment, message, error instanceof BrokenInputError);
     try {
       await writeJobSummary(summary);
       await publishSafely(octokit, settings, { conclusion: 'failure', title: `${settings.environment}: the gate could not decide`, summary, text: '', annotations: [] });

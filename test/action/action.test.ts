@@ -304,3 +304,18 @@ describe('Action and CLI', () => {
     expect(gh.violations).toEqual([]);
   });
 });
+
+describe('when GitHub cannot be reached', () => {
+  it('fails closed in both modes and says to check the token and the API, not an input', async () => {
+    const dir = await workspace({ '.github/release-policy.yml': POLICY });
+    for (const mode of ['enforce', 'report']) {
+      // Nothing listens on this port: every API call is refused.
+      const run = await runAction({ dir, apiUrl: 'http://127.0.0.1:1', event: push(), inputs: { environment: 'PRE_PROD', mode } });
+      expect(run.code).toBe(1);
+      expect(run.outputs.decision).toBe('block');
+      expect(run.stdout).toContain('::error::Release gate: the gate could not decide, so it does not let the release through: ');
+      expect(run.summary).toContain("- The gate could not read the facts it needs from GitHub (above). Check that the `token` input has the permissions the README lists and that GitHub's API is reachable, then re-run the job.");
+      expect(run.summary).not.toContain('Fix the input named above');
+    }
+  });
+});

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = join(ROOT, 'action/dist/index.js');
-export const EXTERNAL = '/work/shared/fixtures/external';
+export const EXTERNAL = join(ROOT, '../shared/fixtures/external');
 
 const require = createRequire(import.meta.url);
 
