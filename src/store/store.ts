@@ -8,6 +8,7 @@ import type {
   Override,
   PendingGate,
   PrismaClient,
+  Promotion,
   Release,
   ReleaseEvent,
 } from './generated/sqlite/client.js';
@@ -102,48 +103,20 @@ const gateRow = (r: PendingGate): PendingGateRow => ({
 });
 const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as ReleaseEventType });
 
-/*
- * Held promotions share the pending-gate table (same lease, lifecycle and scheduler index):
- * their runId is minus the source deployment's id (GitHub's run ids are positive) and their
- * callbackUrl names the stages. Every gate query keeps to runId >= 0, every promotion query
- * to runId < 0.
- */
-const PROMOTION_MARK = 'release-gate:promotion/';
-const GATES = { runId: { gte: BigInt(0) } };
-const PROMOTIONS = { runId: { lt: BigInt(0) } };
-/**
- * Rows of one kind (gates or promotions) that are due at `now` and whose lease is free:
- * pending ones whose next check has come, and decided ones not answered yet.
- */
-function dueWhere(now: Date, kind: typeof GATES | typeof PROMOTIONS) {
-  return {
-    OR: [
-      { status: 'pending', nextCheckAt: { lte: now } },
-      { status: 'decided', answeredAt: null },
-    ],
-    AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }, kind],
-  };
-}
-const promotionRow = (r: PendingGate): PromotionRow => {
-  const [fromStage = '', toStage = ''] = r.callbackUrl.slice(PROMOTION_MARK.length).split('/');
-  return {
-    id: r.id,
-    repo: r.repo,
-    installationId: num(r.installationId),
-    sha: r.sha,
-    sourceDeploymentId: -num(r.runId),
-    fromStage: decodeURIComponent(fromStage),
-    toStage: decodeURIComponent(toStage),
-    environment: r.environment,
-    createdAt: r.createdAt,
-    status: r.status as GateStatus,
-    nextCheckAt: r.nextCheckAt,
-    finishedAt: r.answeredAt,
-    note: r.answerError,
-    claimedBy: r.claimedBy,
-    claimedUntil: r.claimedUntil,
-  };
-};
+/** Leases are free when unheld or expired at `now`. */
+const leaseFree = (now: Date) => ({ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] });
+/** One conditional UPDATE's where-clause: the lease is free, expired or already `owner`'s. */
+const leaseClaimable = (id: number, owner: string, now: Date) => ({
+  id,
+  OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }],
+});
+const promotionRow = (r: Promotion): PromotionRow => ({
+  ...r,
+  installationId: num(r.installationId),
+  sourceDeploymentId: num(r.sourceDeploymentId),
+  deploymentId: num(r.deploymentId),
+  status: r.status as GateStatus,
+});
 
 /** The Store over a generated Prisma client (either provider: the models are identical). */
 export class PrismaStore implements Store {
@@ -471,24 +444,31 @@ export class PrismaStore implements Store {
   async listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]> {
     const status = query.status === undefined ? undefined : Array.isArray(query.status) ? { in: query.status } : query.status;
     const rows = await this.db.pendingGate.findMany({
-      where: { ...given({ repo: query.repo, sha: query.sha, environment: query.environment, status }), ...GATES },
+      where: given({ repo: query.repo, sha: query.sha, environment: query.environment, status }),
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(gateRow);
   }
 
   async listDueGates(now: Date): Promise<PendingGateRow[]> {
-    const rows = await this.db.pendingGate.findMany({ where: dueWhere(now, GATES), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    // Pending ones whose next check has come, and decided ones not answered yet.
+    const rows = await this.db.pendingGate.findMany({
+      where: {
+        OR: [
+          { status: 'pending', nextCheckAt: { lte: now } },
+          { status: 'decided', answeredAt: null },
+        ],
+        AND: [leaseFree(now)],
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
     return rows.map(gateRow);
   }
 
   async claimGate(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
     // One conditional UPDATE: under concurrent replicas only one sees the lease free.
     const { count } = await this.db.pendingGate.updateMany({
-      where: {
-        id,
-        OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }],
-      },
+      where: leaseClaimable(id, owner, now),
       data: { claimedBy: owner, claimedUntil: until },
     });
     return count === 1;
@@ -542,15 +522,15 @@ export class PrismaStore implements Store {
   }
 
   async holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }> {
-    const key = { repo: input.repo, runId: BigInt(-Math.abs(input.sourceDeploymentId)), environment: input.environment };
+    const key = { repo: input.repo, sourceDeploymentId: BigInt(input.sourceDeploymentId), environment: input.environment };
     try {
-      const row = await this.db.pendingGate.create({
+      const row = await this.db.promotion.create({
         data: {
           ...key,
           installationId: BigInt(input.installationId),
           sha: input.sha,
-          deploymentId: BigInt(input.sourceDeploymentId),
-          callbackUrl: `${PROMOTION_MARK}${encodeURIComponent(input.fromStage)}/${encodeURIComponent(input.toStage)}`,
+          fromStage: input.fromStage,
+          toStage: input.toStage,
           createdAt: input.createdAt,
           status: 'pending',
           nextCheckAt: input.nextCheckAt,
@@ -560,56 +540,70 @@ export class PrismaStore implements Store {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
-    await this.db.pendingGate.updateMany({ where: { ...key, status: 'pending' }, data: { nextCheckAt: input.nextCheckAt } });
-    const row = await this.db.pendingGate.findUniqueOrThrow({ where: { repo_runId_environment: key } });
+    // Conditional on `pending`, so a started or finished promotion is never moved back.
+    await this.db.promotion.updateMany({ where: { ...key, status: 'pending' }, data: { nextCheckAt: input.nextCheckAt } });
+    const row = await this.db.promotion.findUniqueOrThrow({ where: { repo_sourceDeploymentId_environment: key } });
     return { promotion: promotionRow(row), created: false };
   }
 
   async listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]> {
-    const rows = await this.db.pendingGate.findMany({
-      where: { repo: query.repo, ...given({ sha: query.sha }), ...PROMOTIONS },
+    const rows = await this.db.promotion.findMany({
+      where: { repo: query.repo, ...given({ sha: query.sha }) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(promotionRow);
   }
 
   async listDuePromotions(now: Date): Promise<PromotionRow[]> {
-    const rows = await this.db.pendingGate.findMany({ where: dueWhere(now, PROMOTIONS), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] });
+    // Pending ones whose next check has come, and started ones not finished (a crash while
+    // creating the deployment: the retry looks for it first).
+    const rows = await this.db.promotion.findMany({
+      where: {
+        OR: [
+          { status: 'pending', nextCheckAt: { lte: now } },
+          { status: 'decided', finishedAt: null },
+        ],
+        AND: [leaseFree(now)],
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
     return rows.map(promotionRow);
   }
 
   async claimPromotion(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
-    return this.claimGate(id, owner, until, now);
-  }
-
-  async releasePromotion(id: number, owner: string): Promise<void> {
-    await this.releaseGate(id, owner);
-  }
-
-  async setPromotionNextCheck(id: number, at: Date): Promise<void> {
-    await this.db.pendingGate.updateMany({ where: { id, status: 'pending', ...PROMOTIONS }, data: { nextCheckAt: at } });
-  }
-
-  async startPromotion(id: number, at: Date): Promise<boolean> {
-    const { count } = await this.db.pendingGate.updateMany({
-      where: { id, status: 'pending', ...PROMOTIONS },
-      data: { status: 'decided', decision: 'approved', decidedAt: at },
+    // One conditional UPDATE: under concurrent replicas only one sees the lease free.
+    const { count } = await this.db.promotion.updateMany({
+      where: leaseClaimable(id, owner, now),
+      data: { claimedBy: owner, claimedUntil: until },
     });
     return count === 1;
   }
 
-  async finishPromotion(id: number, at: Date, note: string): Promise<boolean> {
-    const { count } = await this.db.pendingGate.updateMany({
-      where: { id, status: { in: ['pending', 'decided'] }, ...PROMOTIONS },
-      data: { status: 'answered', answeredAt: at, answerError: note },
+  async releasePromotion(id: number, owner: string): Promise<void> {
+    await this.db.promotion.updateMany({ where: { id, claimedBy: owner }, data: { claimedBy: null, claimedUntil: null } });
+  }
+
+  async setPromotionNextCheck(id: number, at: Date): Promise<void> {
+    await this.db.promotion.updateMany({ where: { id, status: 'pending' }, data: { nextCheckAt: at } });
+  }
+
+  async startPromotion(id: number, at: Date): Promise<boolean> {
+    const { count } = await this.db.promotion.updateMany({ where: { id, status: 'pending' }, data: { status: 'decided', startedAt: at } });
+    return count === 1;
+  }
+
+  async finishPromotion(id: number, at: Date, note: string, deploymentId?: number | null): Promise<boolean> {
+    const { count } = await this.db.promotion.updateMany({
+      where: { id, status: { in: ['pending', 'decided'] } },
+      data: { status: 'answered', finishedAt: at, note, deploymentId: deploymentId == null ? null : BigInt(deploymentId) },
     });
     return count === 1;
   }
 
   async dropPromotion(id: number, at: Date, note: string): Promise<boolean> {
-    const { count } = await this.db.pendingGate.updateMany({
-      where: { id, status: { in: ['pending', 'decided'] }, ...PROMOTIONS },
-      data: { status: 'expired', answeredAt: at, answerError: note },
+    const { count } = await this.db.promotion.updateMany({
+      where: { id, status: { in: ['pending', 'decided'] } },
+      data: { status: 'expired', finishedAt: at, note },
     });
     return count === 1;
   }

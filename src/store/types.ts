@@ -323,8 +323,9 @@ export interface DecideGateResult {
 }
 
 /**
- * An auto-promotion the gate holds: the next stage's gate waited on the clock (soak, freeze)
- * when the previous stage succeeded, so the scheduler creates the deployment once it clears.
+ * An auto-promotion the gate holds (its own table, `Promotion`): the next stage's gate waited
+ * on the clock (soak, freeze) when the previous stage succeeded, so the scheduler creates the
+ * deployment once it clears.
  * `pending`: held until nextCheckAt; `decided`: a replica is creating the deployment (a crash
  * here is retried, and the retry looks for the deployment first); `answered`: the deployment
  * exists; `expired`: dropped (the gate blocked, or waits on something the clock does not
@@ -344,7 +345,12 @@ export interface PromotionRow {
   createdAt: Date;
   status: GateStatus;
   nextCheckAt: Date | null;
+  /** When it became `decided` (a replica started creating the deployment). */
+  startedAt: Date | null;
+  /** When it became `answered` or `expired`. */
   finishedAt: Date | null;
+  /** The deployment it created or found, when `finishPromotion` was told. */
+  deploymentId: number | null;
   note: string | null;
   claimedBy: string | null;
   claimedUntil: Date | null;
@@ -537,8 +543,8 @@ export interface Store {
   setPromotionNextCheck(id: number, at: Date): Promise<void>;
   /** `pending` -> `decided`, once: true for the one caller that should create the deployment. */
   startPromotion(id: number, at: Date): Promise<boolean>;
-  /** `pending` or `decided` -> `answered` (the deployment exists), with a note. */
-  finishPromotion(id: number, at: Date, note: string): Promise<boolean>;
+  /** `pending` or `decided` -> `answered` (the deployment exists), with a note and, when known, the deployment's id. */
+  finishPromotion(id: number, at: Date, note: string, deploymentId?: number | null): Promise<boolean>;
   /** `pending` or `decided` -> `expired` (not promoted), with the reason. */
   dropPromotion(id: number, at: Date, note: string): Promise<boolean>;
 

@@ -1,49 +1,9 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import { stat } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportAudit } from '../../src/store/audit-export.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store, StoreLogger } from '../../src/store/types.js';
-
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-
-interface Target {
-  url: string;
-  cleanup(): Promise<void>;
-}
-
-async function sqliteTarget(): Promise<Target> {
-  const dir = await mkdtemp(join(tmpdir(), 'rg-store-'));
-  // A nested directory that does not exist yet: openStore creates it.
-  return { url: `file:${join(dir, 'data', 'release-gate.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
-}
-
-async function postgresTarget(): Promise<Target> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${PG_URL} (${error instanceof Error ? error.message : String(error)}). ` +
-        'Start it, or point the tests at one: TEST_DATABASE_URL=postgresql://user@host:5432/db npx vitest run test/store',
-      { cause: error },
-    );
-  }
-  await client.end();
-  const schema = `rg_test_${Math.random().toString(36).slice(2, 10)}`;
-  const url = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`;
-  return {
-    url,
-    cleanup: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    },
-  };
-}
+import { postgresTarget, sqliteTarget, type Target } from './targets.js';
 
 function recordingLog(): StoreLogger & { lines: string[] } {
   const lines: string[] = [];
@@ -72,7 +32,7 @@ describe.each([
 
   it('migrates an empty database at start, and a second start applies nothing', async () => {
     expect(store.provider).toBe(provider);
-    expect(log.lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0001_init$/)]);
+    expect(log.lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0001_init, 0002_promotions$/)]);
     if (provider === 'sqlite') {
       expect((await stat(tg.url.slice('file:'.length))).isFile()).toBe(true);
     }
@@ -80,14 +40,14 @@ describe.each([
     const again = await openStore({ databaseUrl: tg.url, log: log2 });
     try {
       expect(log2.lines).toEqual([]);
-      expect(await again.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 1, expected: 1 } });
+      expect(await again.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 2, expected: 2 } });
     } finally {
       await again.close();
     }
   });
 
   it('reports health with the migrations applied', async () => {
-    expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 1, expected: 1 } });
+    expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 2, expected: 2 } });
   });
 
   it('handles a delivery once: of concurrent claims of one id exactly one is new, the rest are counted', async () => {
@@ -290,10 +250,10 @@ describe.each([
     await store.releasePromotion(promotion.id, leases[0] ? 'a' : 'b');
     // Started but not finished (a crash): due again, for a retry that looks for the deployment first.
     expect((await store.listDuePromotions(now)).map((p) => p.id)).toContain(promotion.id);
-    expect(await store.finishPromotion(promotion.id, t('2026-11-01T10:40:01Z'), 'deployment 77 created')).toBe(true);
+    expect(await store.finishPromotion(promotion.id, t('2026-11-01T10:40:01Z'), 'deployment 77 created', 77)).toBe(true);
     expect(await store.dropPromotion(promotion.id, t('2026-11-01T10:40:02Z'), 'late')).toBe(false);
     expect(await store.listPromotions({ repo: 'acme/promo' })).toEqual([
-      expect.objectContaining({ id: promotion.id, status: 'answered', note: 'deployment 77 created', finishedAt: t('2026-11-01T10:40:01Z') }),
+      expect.objectContaining({ id: promotion.id, status: 'answered', note: 'deployment 77 created', deploymentId: 77, startedAt: now, finishedAt: t('2026-11-01T10:40:01Z') }),
     ]);
     expect((await store.listDuePromotions(t('2026-12-01T00:00:00Z'))).map((p) => p.id)).not.toContain(promotion.id);
   });

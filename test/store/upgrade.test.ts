@@ -1,0 +1,129 @@
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
+import { PrismaClient as PostgresClient } from '../../src/store/generated/postgresql/client.js';
+import { PrismaClient as SqliteClient } from '../../src/store/generated/sqlite/client.js';
+import { loadMigrationSet, migrate, PRISMA_DIR } from '../../src/store/migrate.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { DatabaseProvider, StoreLogger } from '../../src/store/types.js';
+import { postgresTarget, sqliteTarget, type Target } from './targets.js';
+
+const t = (iso: string) => new Date(iso);
+
+/** A prisma/ folder holding only the first migration, as the release before promotions had it. */
+async function firstMigrationOnly(provider: DatabaseProvider): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rg-prisma-0001-'));
+  const from = join(PRISMA_DIR, provider, 'migrations');
+  const to = join(dir, provider, 'migrations');
+  await mkdir(to, { recursive: true });
+  await cp(join(from, '0001_init'), join(to, '0001_init'), { recursive: true });
+  await cp(join(from, 'migration_lock.toml'), join(to, 'migration_lock.toml'));
+  await cp(join(from, '0001_init', 'schema.prisma'), join(dir, provider, 'schema.prisma'));
+  return dir;
+}
+
+describe.each([
+  { provider: 'sqlite' as const, target: sqliteTarget },
+  { provider: 'postgresql' as const, target: postgresTarget },
+])('a $provider database made by 0001_init', ({ provider, target }) => {
+  let tg: Target;
+  let prismaDir: string;
+
+  beforeAll(async () => {
+    tg = await target();
+    prismaDir = await firstMigrationOnly(provider);
+    const parsed = parseDatabaseUrl(tg.url, process.cwd());
+    if (parsed.provider === 'sqlite') {
+      await mkdir(join(parsed.file!, '..'), { recursive: true });
+    } else {
+      const c = new pg.Client({ connectionString: parsed.connectionString });
+      await c.connect();
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${parsed.schema}"`);
+      await c.end();
+    }
+    const migrator = createAdapter(parsed);
+    try {
+      expect(await migrate(migrator.factory, await loadMigrationSet(provider, prismaDir))).toEqual(['0001_init']);
+    } finally {
+      await migrator.dispose();
+    }
+    // Rows as the release before 0002 wrote them: a protection rule request, and two held
+    // promotions kept in the same table (runId = minus the source deployment id).
+    const { factory, dispose } = createAdapter(parsed);
+    const db = parsed.provider === 'sqlite' ? new SqliteClient({ adapter: factory }) : (new PostgresClient({ adapter: factory }) as unknown as SqliteClient);
+    try {
+      const common = { repo: 'acme/old', installationId: BigInt(7), environment: 'production', sha: 'o'.repeat(40), createdAt: t('2026-11-01T09:00:00Z') };
+      await db.pendingGate.create({
+        data: { ...common, runId: BigInt(4242), deploymentId: BigInt(900), callbackUrl: 'https://api.github.com/repos/acme/old/actions/runs/4242/deployment_protection_rule', status: 'pending', nextCheckAt: t('2026-11-01T09:30:00Z') },
+      });
+      await db.pendingGate.create({
+        data: { ...common, runId: BigInt(-5001), deploymentId: BigInt(5001), callbackUrl: 'release-gate:promotion/PRE_PROD/PROD', status: 'pending', nextCheckAt: t('2026-11-01T10:00:00Z') },
+      });
+      await db.pendingGate.create({
+        data: {
+          ...common, environment: 'staging', runId: BigInt(-5000), deploymentId: BigInt(5000), callbackUrl: 'release-gate:promotion/DEV/PRE_PROD',
+          status: 'answered', decision: 'approved', decidedAt: t('2026-11-01T09:10:00Z'), answeredAt: t('2026-11-01T09:10:05Z'), answerError: 'deployment 6000 created',
+        },
+      });
+    } finally {
+      await db.$disconnect();
+      await dispose();
+    }
+  });
+
+  afterAll(async () => {
+    await tg?.cleanup();
+    if (prismaDir) await rm(prismaDir, { recursive: true, force: true });
+  });
+
+  it('is upgraded in place by openStore: its gate stays a gate, its promotions move to their own table and keep working', async () => {
+    const lines: string[] = [];
+    const log: StoreLogger = { info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`) };
+    const store = await openStore({ databaseUrl: tg.url, log });
+    try {
+      expect(lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0002_promotions$/)]);
+      expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 2, expected: 2 } });
+
+      expect(await store.listPendingGates({ repo: 'acme/old' })).toEqual([
+        expect.objectContaining({ runId: 4242, deploymentId: 900, status: 'pending', nextCheckAt: t('2026-11-01T09:30:00Z') }),
+      ]);
+      const promotions = await store.listPromotions({ repo: 'acme/old' });
+      expect(promotions).toEqual([
+        {
+          id: expect.any(Number), repo: 'acme/old', installationId: 7, sha: 'o'.repeat(40), sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD',
+          environment: 'production', createdAt: t('2026-11-01T09:00:00Z'), status: 'pending', nextCheckAt: t('2026-11-01T10:00:00Z'),
+          startedAt: null, finishedAt: null, deploymentId: null, note: null, claimedBy: null, claimedUntil: null,
+        },
+        {
+          id: expect.any(Number), repo: 'acme/old', installationId: 7, sha: 'o'.repeat(40), sourceDeploymentId: 5000, fromStage: 'DEV', toStage: 'PRE_PROD',
+          environment: 'staging', createdAt: t('2026-11-01T09:00:00Z'), status: 'answered', nextCheckAt: null,
+          startedAt: t('2026-11-01T09:10:00Z'), finishedAt: t('2026-11-01T09:10:05Z'), deploymentId: null, note: 'deployment 6000 created', claimedBy: null, claimedUntil: null,
+        },
+      ]);
+      const held = promotions[0]!;
+      // The moved promotion is due, is the one a repeated success finds, and starts once.
+      expect((await store.listDuePromotions(t('2026-11-01T10:00:00Z'))).map((p) => p.id)).toEqual([held.id]);
+      expect(await store.holdPromotion({ repo: 'acme/old', installationId: 7, sha: 'o'.repeat(40), sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T10:05:00Z') }))
+        .toMatchObject({ created: false, promotion: { id: held.id, nextCheckAt: t('2026-11-01T10:05:00Z') } });
+      expect(await store.startPromotion(held.id, t('2026-11-01T10:05:00Z'))).toBe(true);
+      expect(await store.startPromotion(held.id, t('2026-11-01T10:05:00Z'))).toBe(false);
+      // New rows get ids of their own next to the moved ones.
+      const fresh = await store.holdPromotion({ repo: 'acme/old', installationId: 7, sha: 'o'.repeat(40), sourceDeploymentId: 5002, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T11:00:00Z'), nextCheckAt: t('2026-11-01T11:30:00Z') });
+      expect(fresh.created).toBe(true);
+      expect(promotions.map((p) => p.id)).not.toContain(fresh.promotion.id);
+    } finally {
+      await store.close();
+    }
+    const again: string[] = [];
+    const second = await openStore({ databaseUrl: tg.url, log: { info: (m) => again.push(m), warn: (m) => again.push(m) } });
+    try {
+      expect(again).toEqual([]);
+      expect((await second.listPromotions({ repo: 'acme/old' })).map((p) => p.sourceDeploymentId)).toEqual([5001, 5000, 5002]);
+    } finally {
+      await second.close();
+    }
+  });
+});
