@@ -143,11 +143,11 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, pr
     }
     const existing = await findDeployments(octokit, { owner, repo, sha: promotion.sha, environment: promotion.environment });
     if (existing.length > 0) {
-      await store.finishPromotion(promotion.id, deps.clock(), `deployment ${existing[0]} of the commit to ${promotion.environment} already exists`);
+      await store.finishPromotion(promotion.id, deps.clock(), `deployment ${existing[0]} of the commit to ${promotion.environment} already exists`, existing[0]);
       return true;
     }
     const id = await createPromotionDeployment(deps, octokit, { owner, repo, sha: promotion.sha, ref, target: promotion.environment, from, to, deliveryId: null, held: true });
-    await store.finishPromotion(promotion.id, deps.clock(), `deployment ${id} created`);
+    await store.finishPromotion(promotion.id, deps.clock(), `deployment ${id} created`, id);
     return true;
   } finally {
     await store.releasePromotion(promotion.id, deps.replicaId);

@@ -69,7 +69,7 @@ describe('auto-promotion held by soak or a freeze window', () => {
     expect(await h.deliver(status)).toBe(200);
     expect(h.repo.deployments).toHaveLength(1);
     expect((await notes()).at(-1)).toEqual(['PROMOTE', 'auto', 'Auto-promoted from PRE_PROD to PROD once the hold cleared']);
-    expect(await h.store.listPromotions({ repo: 'acme/shop' })).toEqual([expect.objectContaining({ status: 'answered', note: `deployment ${h.repo.deployments[0]!.id} created` })]);
+    expect(await h.store.listPromotions({ repo: 'acme/shop' })).toEqual([expect.objectContaining({ status: 'answered', note: `deployment ${h.repo.deployments[0]!.id} created`, deploymentId: h.repo.deployments[0]!.id })]);
   });
 
   it('holds the promotion until a freeze window ends', async () => {
