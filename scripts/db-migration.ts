@@ -6,6 +6,9 @@
 // reaches, and migration_lock.toml. The engine is started over an adapter but does not
 // query the database for this: PostgreSQL's URL is TEST_DATABASE_URL or DATABASE_URL
 // (default postgresql://postgres@127.0.0.1:5432/test).
+// Hand-written SQL (moving rows between tables) goes after the generated statements, for
+// both providers. Keep ';' out of its comments: on PostgreSQL the migration is run split at
+// every ';', comments included.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import process from 'node:process';
