@@ -303,16 +303,17 @@ export class PrismaStore implements Store {
   }
 
   private checkRunWhere(key: CheckRunKey) {
-    return { repo: key.repo, sha: key.sha, environment: key.environment, runId: BigInt(key.runId ?? 0) };
+    // 0 stands for "none" in both id columns (GitHub's ids are positive).
+    return { repo: key.repo, sha: key.sha, environment: key.environment, runId: BigInt(key.runId ?? 0), deploymentId: BigInt(key.deploymentId ?? 0) };
   }
 
   async getCheckRunId(key: CheckRunKey): Promise<number | null> {
-    const row = await this.db.checkRun.findUnique({ where: { repo_sha_environment_runId: this.checkRunWhere(key) } });
+    const row = await this.db.checkRun.findUnique({ where: { repo_sha_environment_runId_deploymentId: this.checkRunWhere(key) } });
     return row === null ? null : num(row.checkRunId);
   }
 
   async setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void> {
-    const where = { repo_sha_environment_runId: this.checkRunWhere(key) };
+    const where = { repo_sha_environment_runId_deploymentId: this.checkRunWhere(key) };
     try {
       await this.db.checkRun.upsert({
         where,

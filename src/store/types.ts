@@ -178,13 +178,19 @@ export interface ListEvaluationsQuery {
   since?: Date;
 }
 
-/** Which check run a (repo, sha, environment, workflow run) writes to, so re-evaluations update it. */
+/**
+ * Which check run an evaluation of (repo, sha, environment) writes to, so re-evaluations
+ * update it: the protection rule request's (runId), or the deployment's when evaluated
+ * outside one (deploymentId, on deployment.created), or neither's.
+ */
 export interface CheckRunKey {
   repo: string;
   sha: string;
   environment: string;
   /** The workflow run id of a protection rule request; null outside one. */
   runId: number | null;
+  /** The deployment evaluated outside a protection rule request; null or left out otherwise. */
+  deploymentId?: number | null;
 }
 
 export type ApprovalSource = 'pr-review' | 'deployment-review';

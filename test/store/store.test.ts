@@ -32,7 +32,7 @@ describe.each([
 
   it('migrates an empty database at start, and a second start applies nothing', async () => {
     expect(store.provider).toBe(provider);
-    expect(log.lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0001_init, 0002_promotions$/)]);
+    expect(log.lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0001_init, 0002_promotions, 0003_check_run_deployment$/)]);
     if (provider === 'sqlite') {
       expect((await stat(tg.url.slice('file:'.length))).isFile()).toBe(true);
     }
@@ -40,14 +40,14 @@ describe.each([
     const again = await openStore({ databaseUrl: tg.url, log: log2 });
     try {
       expect(log2.lines).toEqual([]);
-      expect(await again.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 2, expected: 2 } });
+      expect(await again.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 3, expected: 3 } });
     } finally {
       await again.close();
     }
   });
 
   it('reports health with the migrations applied', async () => {
-    expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 2, expected: 2 } });
+    expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 3, expected: 3 } });
   });
 
   it('handles a delivery once: of concurrent claims of one id exactly one is new, the rest are counted', async () => {
@@ -129,6 +129,15 @@ describe.each([
     await store.setCheckRunId(key, 6, t('2026-11-01T10:01:00Z'));
     expect(await store.getCheckRunId(key)).toBe(6);
     expect(await store.getCheckRunId({ ...key, runId: null })).toBeNull();
+    // A deployment evaluated outside a protection rule request keeps its own check run,
+    // apart from any workflow run's and from the one for neither.
+    const byDeployment = { ...key, runId: null, deploymentId: 77 };
+    expect(await store.getCheckRunId(byDeployment)).toBeNull();
+    await store.setCheckRunId(byDeployment, 7, t('2026-11-01T10:02:00Z'));
+    await store.setCheckRunId({ ...key, runId: null }, 8, t('2026-11-01T10:02:00Z'));
+    expect(await store.getCheckRunId(byDeployment)).toBe(7);
+    expect(await store.getCheckRunId({ ...key, runId: null, deploymentId: null })).toBe(8);
+    expect(await store.getCheckRunId(key)).toBe(6);
   });
 
   it('dedupes approvals on their natural key', async () => {

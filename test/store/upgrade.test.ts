@@ -68,6 +68,12 @@ describe.each([
           status: 'answered', decision: 'approved', decidedAt: t('2026-11-01T09:10:00Z'), answeredAt: t('2026-11-01T09:10:05Z'), answerError: 'deployment 6000 created',
         },
       });
+      // Check runs: a protection rule request's, and a deployment's kept under minus its id.
+      for (const [runId, checkRunId] of [[4242, 11], [-5001, 12]] as const) {
+        await db.$executeRawUnsafe(
+          `INSERT INTO "CheckRun" ("repo", "sha", "environment", "runId", "checkRunId", "createdAt", "updatedAt") SELECT "repo", "sha", "environment", ${runId}, ${checkRunId}, "createdAt", "createdAt" FROM "PendingGate" WHERE "runId" = 4242`,
+        );
+      }
     } finally {
       await db.$disconnect();
       await dispose();
@@ -79,17 +85,21 @@ describe.each([
     if (prismaDir) await rm(prismaDir, { recursive: true, force: true });
   });
 
-  it('is upgraded in place by openStore: its gate stays a gate, its promotions move to their own table and keep working', async () => {
+  it('is upgraded in place by openStore: its gate stays a gate, its promotions move to their own table and keep working, the check run of a deployment is found by the deployment', async () => {
     const lines: string[] = [];
     const log: StoreLogger = { info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`) };
     const store = await openStore({ databaseUrl: tg.url, log });
     try {
-      expect(lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0002_promotions$/)]);
-      expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 2, expected: 2 } });
+      expect(lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0002_promotions, 0003_check_run_deployment$/)]);
+      expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 3, expected: 3 } });
 
       expect(await store.listPendingGates({ repo: 'acme/old' })).toEqual([
         expect.objectContaining({ runId: 4242, deploymentId: 900, status: 'pending', nextCheckAt: t('2026-11-01T09:30:00Z') }),
       ]);
+      const checkKey = { repo: 'acme/old', sha: 'o'.repeat(40), environment: 'production' };
+      expect(await store.getCheckRunId({ ...checkKey, runId: 4242 })).toBe(11);
+      expect(await store.getCheckRunId({ ...checkKey, runId: null, deploymentId: 5001 })).toBe(12);
+      expect(await store.getCheckRunId({ ...checkKey, runId: -5001 })).toBeNull();
       const promotions = await store.listPromotions({ repo: 'acme/old' });
       expect(promotions).toEqual([
         {
