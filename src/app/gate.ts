@@ -186,13 +186,13 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
 
   // The audit summary on the commit. A failure here must not keep the answer from GitHub.
   let checkRunId: number | null = null;
-  // Check runs are keyed by workflow run; a deployment's own evaluation by minus its id
-  // (workflow run ids are positive), so its protection rule request can take it over.
-  const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? (req.deploymentId ? -req.deploymentId : null) };
+  // Check runs are keyed by workflow run; a deployment's own evaluation by the deployment,
+  // so its protection rule request can take it over.
+  const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? null, deploymentId: req.protection ? null : (req.deploymentId ?? null) };
   try {
     const own = await store.getCheckRunId(key);
     const deploymentId = req.protection?.deploymentId;
-    const existing = own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: -deploymentId }) : null);
+    const existing = own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: null, deploymentId }) : null);
     const timeline = await store.timeline({ repo, sha: req.sha });
     const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
     const summary = renderGateSummary({

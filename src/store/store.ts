@@ -304,6 +304,11 @@ export class PrismaStore implements Store {
 
   private checkRunWhere(key: CheckRunKey) {
     // 0 stands for "none" in both id columns (GitHub's ids are positive).
+    for (const [name, id] of [['runId', key.runId], ['deploymentId', key.deploymentId]] as const) {
+      if (id !== null && id !== undefined && !(Number.isSafeInteger(id) && id > 0)) {
+        throw new TypeError(`A check run key's ${name} must be a positive GitHub id or null, got ${id}.`);
+      }
+    }
     return { repo: key.repo, sha: key.sha, environment: key.environment, runId: BigInt(key.runId ?? 0), deploymentId: BigInt(key.deploymentId ?? 0) };
   }
 

@@ -99,7 +99,7 @@ describe.each([
       const checkKey = { repo: 'acme/old', sha: 'o'.repeat(40), environment: 'production' };
       expect(await store.getCheckRunId({ ...checkKey, runId: 4242 })).toBe(11);
       expect(await store.getCheckRunId({ ...checkKey, runId: null, deploymentId: 5001 })).toBe(12);
-      expect(await store.getCheckRunId({ ...checkKey, runId: -5001 })).toBeNull();
+      await expect(store.getCheckRunId({ ...checkKey, runId: -5001 })).rejects.toThrow('A check run key\'s runId must be a positive GitHub id or null, got -5001.');
       const promotions = await store.listPromotions({ repo: 'acme/old' });
       expect(promotions).toEqual([
         {
