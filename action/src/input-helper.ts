@@ -29,6 +29,8 @@ export interface ActionSettings {
   mode: 'enforce' | 'report';
   token: string;
   checkName: string;
+  /** How many times a GitHub request that failed with a 5xx, a network error or a rate limit is tried again. */
+  githubRetries: number;
   github: GitHubContext;
 }
 
@@ -78,6 +80,11 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): ActionSetting
   const checkName = core.getInput('check-name') || 'Release evidence';
   if (checkName.length > 255) throw new InputError(`Input check-name is ${checkName.length} characters long; GitHub takes at most 255.`);
 
+  const retries = core.getInput('github-retries') || '3';
+  if (!/^\d+$/.test(retries) || Number(retries) > 10) {
+    throw new InputError(`Input github-retries must be a whole number from 0 to 10, got "${retries}"`);
+  }
+
   return {
     environment,
     policy: core.getInput('policy') || DEFAULT_POLICY_PATH,
@@ -92,6 +99,7 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): ActionSetting
     mode: mode as ActionSettings['mode'],
     token,
     checkName,
+    githubRetries: Number(retries),
     github,
   };
 }

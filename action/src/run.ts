@@ -1,5 +1,7 @@
 import * as core from '@actions/core';
 import { getOctokit } from '@actions/github';
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
 import { evaluate, findStageIndex, policyInvalidDecision } from '../../src/core/evaluate.js';
 import { evidenceFacts } from '../../src/core/evidence-facts.js';
 import { renderEvidenceBlock } from '../../src/core/evidence-block.js';
@@ -40,7 +42,7 @@ export async function run(): Promise<void> {
     core.setFailed(error instanceof InputError ? error.message : `Release gate: cannot read the inputs: ${describe(error)}`);
     return;
   }
-  const octokit = getOctokit(settings.token, { baseUrl: settings.github.apiUrl }) as unknown as ActionClient;
+  const octokit = githubClient(settings);
   const now = new Date();
   try {
     await gate(settings, octokit, now);
@@ -230,4 +232,28 @@ async function writeJobSummary(markdown: string): Promise<void> {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The GitHub client: GitHub's 5xx answers and network errors are retried with backoff
+ * (1 s, 4 s, 9 s...), and rate limits are waited out when GitHub says how long (at most a
+ * minute each), `github-retries` times. 4xx answers other than rate limits are not retried.
+ */
+function githubClient(settings: ActionSettings): ActionClient {
+  const retries = settings.githubRetries;
+  const onLimit = (kind: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+    const again = retryCount < retries && retryAfter <= 60;
+    core.warning(`GitHub ${kind} on ${options.method ?? ''} ${options.url ?? ''}: ${again ? `retrying in ${retryAfter} s` : 'giving up'}.`);
+    return again;
+  };
+  return getOctokit(
+    settings.token,
+    {
+      baseUrl: settings.github.apiUrl,
+      retry: { enabled: retries > 0, retries },
+      throttle: { enabled: retries > 0, onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
+    },
+    retry,
+    throttling,
+  ) as unknown as ActionClient;
 }

@@ -16,7 +16,7 @@ describe("the README's Action section", () => {
     const actionYml = await readFile(join(ROOT, 'action.yml'), 'utf8');
     const doc = parse(actionYml) as { inputs: Record<string, { default?: string }>; outputs: Record<string, unknown> };
     const docs = renderActionDocs(actionYml);
-    expect(Object.keys(doc.inputs)).toEqual(['environment', 'policy', 'junit', 'coverage', 'sarif', 'checklist', 'evidence-url', 'rollback-plan', 'backup', 'migrations', 'mode', 'token', 'check-name']);
+    expect(Object.keys(doc.inputs)).toEqual(['environment', 'policy', 'junit', 'coverage', 'sarif', 'checklist', 'evidence-url', 'rollback-plan', 'backup', 'migrations', 'mode', 'token', 'check-name', 'github-retries']);
     expect(Object.keys(doc.outputs)).toEqual(['decision', 'score', 'breakdown', 'blocked-by', 'clears-at']);
     for (const name of [...Object.keys(doc.inputs), ...Object.keys(doc.outputs)]) expect(docs).toContain(`| \`${name}\` |`);
     expect(docs).toContain('| `mode` | no | `enforce` |');

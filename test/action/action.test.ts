@@ -310,12 +310,43 @@ describe('when GitHub cannot be reached', () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });
     for (const mode of ['enforce', 'report']) {
       // Nothing listens on this port: every API call is refused.
-      const run = await runAction({ dir, apiUrl: 'http://127.0.0.1:1', event: push(), inputs: { environment: 'PRE_PROD', mode } });
+      const run = await runAction({ dir, apiUrl: 'http://127.0.0.1:1', event: push(), inputs: { environment: 'PRE_PROD', mode, 'github-retries': '0' } });
       expect(run.code).toBe(1);
       expect(run.outputs.decision).toBe('block');
       expect(run.stdout).toContain('::error::Release gate: the gate could not decide, so it does not let the release through: ');
       expect(run.summary).toContain("- The gate could not read the facts it needs from GitHub (above). Check that the `token` input has the permissions the README lists and that GitHub's API is reachable, then re-run the job.");
       expect(run.summary).not.toContain('Fix the input named above');
     }
+  });
+});
+
+describe('GitHub answering 5xx', () => {
+  it('retries with backoff and then decides as usual', async () => {
+    const gh = await startGitHubServer();
+    try {
+      let failures = 0;
+      gh.on('POST /repos/{owner}/{repo}/check-runs', () => {
+        if (failures < 1) {
+          failures += 1;
+          return { status: 502, body: { message: 'Bad gateway' } };
+        }
+        return { status: 201, body: { id: 7 } };
+      });
+      const dir = await workspace({ '.github/release-policy.yml': POLICY });
+      const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', mode: 'enforce', 'github-retries': '1' } });
+      expect(run.code).toBe(0);
+      expect(run.outputs.decision).toBe('allow');
+      expect(gh.calls('POST /repos/{owner}/{repo}/check-runs')).toHaveLength(2);
+      expect(gh.violations).toEqual([]);
+    } finally {
+      await gh.close();
+    }
+  });
+
+  it('rejects a github-retries that is not a small whole number', async () => {
+    const dir = await workspace({ '.github/release-policy.yml': POLICY });
+    const run = await runAction({ dir, apiUrl: 'http://127.0.0.1:1', event: push(), inputs: { environment: 'DEV', 'github-retries': 'lots' } });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('::error::Input github-retries must be a whole number from 0 to 10, got "lots"');
   });
 });
