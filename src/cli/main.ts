@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { PolicyFileError } from './policy-file.js';
 import { EXIT, UsageError, writeLine, type CliIo } from './io.js';
 import { COMMANDS, HELP, type Command } from './commands.js';
@@ -19,7 +20,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === '--version' || name === '-v') {
-    writeLine(io.stdout, '0.1.0');
+    writeLine(io.stdout, version());
     return EXIT.ok;
   }
   if (!(name in COMMANDS)) {
@@ -53,4 +54,10 @@ function reportError(error: unknown, io: CliIo): number {
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
   writeLine(io.stderr, `release-gate: internal error (please report it): ${message}`);
   return EXIT.usage;
+}
+
+/** The package's version, from the package.json beside `src/` or `dist/`. */
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
 }

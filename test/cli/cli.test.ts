@@ -119,3 +119,12 @@ describe('the installed command', () => {
     expect((err as { code: number }).code).toBe(3);
   });
 });
+
+describe('--version', () => {
+  it("prints the package's version", async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    expect(r).toMatchObject({ code: 0, stdout: `${pkg.version}\n` });
+  });
+});
