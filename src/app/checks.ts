@@ -4,6 +4,7 @@ import type { GitHubClient } from '../github/types.js';
 import { handleOnce } from './deliveries.js';
 import { reevaluatePending, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
+import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
 
 const GATE_CHECK_PREFIX = 'Release gate / ';
 
@@ -31,14 +32,17 @@ export async function onCheckRun(deps: GateDeps, context: Context<'check_run'>):
     const sha = p.check_run.head_sha;
     const octokit = context.octokit as unknown as GitHubClient;
     const common = { owner, repo, sha, actor: p.sender?.login ?? null, deliveryId: context.id, ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}) };
-    const results = await reevaluatePending(deps, octokit, { ...common, trigger: `check_run.${p.action} (${p.check_run.name})` });
+    const trigger = `check_run.${p.action} (${p.check_run.name})`;
+    const results = await reevaluatePending(deps, octokit, { ...common, trigger });
+    // An auto-promotion of the commit held on a pending required check may go now.
+    const held = await reexamineHeldPromotions(deps, octokit, { owner, repo, sha, trigger, actor: common.actor, deliveryId: context.id });
     if (p.action === 'rerequested' && results.length === 0 && p.check_run.name.startsWith(GATE_CHECK_PREFIX) && p.installation) {
       const environment = p.check_run.name.slice(GATE_CHECK_PREFIX.length);
       const r = await runGate(deps, octokit, { ...common, installationId: p.installation.id, environment, trigger: 'check_run.rerequested' });
       return `re-evaluated ${environment}: ${r.decision?.decision ?? 'no decision'}`;
     }
-    if (p.check_run.name === EVIDENCE_CHECK_NAME) return `evidence completed; re-evaluated ${results.length} gate(s)`;
-    return `re-evaluated ${results.length} gate(s)`;
+    if (p.check_run.name === EVIDENCE_CHECK_NAME) return `evidence completed; re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
+    return `re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
   });
 }
 
@@ -52,15 +56,10 @@ interface CheckSuitePayload {
 export async function onCheckSuiteRerequested(deps: GateDeps, context: Context<'check_suite.rerequested'>): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload as unknown as CheckSuitePayload;
-    const results = await reevaluatePending(deps, context.octokit as unknown as GitHubClient, {
-      owner: p.repository.owner.login,
-      repo: p.repository.name,
-      sha: p.check_suite.head_sha,
-      trigger: 'check_suite.rerequested',
-      actor: p.sender?.login ?? null,
-      deliveryId: context.id,
-      ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
-    });
-    return `re-evaluated ${results.length} gate(s)`;
+    const octokit = context.octokit as unknown as GitHubClient;
+    const where = { owner: p.repository.owner.login, repo: p.repository.name, sha: p.check_suite.head_sha, trigger: 'check_suite.rerequested', actor: p.sender?.login ?? null, deliveryId: context.id };
+    const results = await reevaluatePending(deps, octokit, { ...where, ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}) });
+    const held = await reexamineHeldPromotions(deps, octokit, where);
+    return `re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
   });
 }

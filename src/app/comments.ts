@@ -9,6 +9,7 @@ import { PROMOTION_PAYLOAD_KEY } from './deployments.js';
 import { handleOnce } from './deliveries.js';
 import { reevaluatePending, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
+import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
 
 interface CommentPayload {
   issue: { number: number; pull_request?: unknown };
@@ -111,6 +112,8 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
       await reply(`@${login} override granted for ${stage.name} on ${pull.headSha.slice(0, 7)} (id ${o.id}), until ${o.expiresAt?.toISOString() ?? 'used'}; it lets one deployment through.${confirm}`);
     }
     const results = await reevaluatePending(deps, octokit, { owner, repo, sha: pull.headSha, trigger: 'override', actor: login, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
-    return `override recorded; re-evaluated ${results.length} gate(s)`;
+    // An auto-promotion of the commit held on what the override lets through may go now.
+    const held = await reexamineHeldPromotions(deps, octokit, { owner, repo, sha: pull.headSha, trigger: 'override', actor: login, deliveryId: context.id });
+    return `override recorded; re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
   });
 }

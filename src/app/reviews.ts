@@ -3,6 +3,7 @@ import type { GitHubClient } from '../github/types.js';
 import { handleOnce } from './deliveries.js';
 import { reevaluatePending } from './gate.js';
 import type { GateDeps } from './gate.js';
+import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
 
 interface ReviewPayload {
   review: { user: { login: string } | null; state: string; submitted_at?: string | null; commit_id: string };
@@ -22,16 +23,12 @@ export async function onPullRequestReview(deps: GateDeps, context: Context<'pull
         deps.clock(),
       );
     }
-    const results = await reevaluatePending(deps, context.octokit as unknown as GitHubClient, {
-      owner: p.repository.owner.login,
-      repo: p.repository.name,
-      sha,
-      trigger: 'pull_request_review',
-      actor: p.sender?.login ?? null,
-      deliveryId: context.id,
-      ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
-    });
-    return `re-evaluated ${results.length} gate(s)`;
+    const octokit = context.octokit as unknown as GitHubClient;
+    const where = { owner: p.repository.owner.login, repo: p.repository.name, sha, trigger: 'pull_request_review', actor: p.sender?.login ?? null, deliveryId: context.id };
+    const results = await reevaluatePending(deps, octokit, { ...where, ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}) });
+    // An auto-promotion of the commit held on approvals may go now.
+    const held = await reexamineHeldPromotions(deps, octokit, where);
+    return `re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
   });
 }
 
@@ -69,15 +66,10 @@ export async function onDeploymentReview(deps: GateDeps, context: Context<'deplo
       }));
       await deps.store.recordApprovals(list, at);
     }
-    const results = await reevaluatePending(deps, context.octokit as unknown as GitHubClient, {
-      owner: p.repository.owner.login,
-      repo: p.repository.name,
-      sha,
-      trigger: `deployment_review.${p.action}`,
-      actor: login ?? null,
-      deliveryId: context.id,
-      ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}),
-    });
-    return `re-evaluated ${results.length} gate(s)`;
+    const octokit = context.octokit as unknown as GitHubClient;
+    const where = { owner: p.repository.owner.login, repo: p.repository.name, sha, trigger: `deployment_review.${p.action}`, actor: login ?? null, deliveryId: context.id };
+    const results = await reevaluatePending(deps, octokit, { ...where, ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}) });
+    const held = await reexamineHeldPromotions(deps, octokit, where);
+    return `re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
   });
 }
