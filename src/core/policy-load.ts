@@ -45,6 +45,33 @@ export type PolicyLoadResult =
   | { ok: true; policy: Policy; warnings: PolicyProblem[] }
   | { ok: false; errors: PolicyProblem[] };
 
+/** A path into a policy file: `['environments', 2, 'github']`. */
+export type PolicyPath = ReadonlyArray<string | number>;
+
+/**
+ * One policy file, parsed and validated on its own: its plain data and a way to point at
+ * its lines. A file that says `extends: org` is checked as a partial policy (no stages
+ * required, weights not summed): the merged policy is checked by `mergePolicyDocuments`.
+ */
+export interface PolicyDocument {
+  readonly source: string;
+  readonly format: 'v1' | 'aurora';
+  /** The file says `extends: org`. */
+  readonly extendsOrg: boolean;
+  /** The file's content as plain data (valid against the schema). Do not mutate. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** The policy the file gives on its own; null when it extends the org default. */
+  readonly policy: Policy | null;
+  readonly warnings: PolicyProblem[];
+  /** A problem at a path of this file: at the key of a mapping entry, or at its value. */
+  problemAt(path: PolicyPath, message: string, at?: 'key' | 'value', extra?: Pick<PolicyProblem, 'expected' | 'suggestion'>): PolicyProblem;
+}
+
+export type PolicyDocumentResult = { ok: true; document: PolicyDocument } | { ok: false; errors: PolicyProblem[] };
+
+/** Said when a file extends the org default and the caller has none to give. */
+export const EXTENDS_WITHOUT_ORG = 'extends: org builds on the org default, which was not given here';
+
 /** `file:line:column: message; did you mean "x"?`, one problem per line. */
 export function formatPolicyProblem(p: PolicyProblem): string {
   const hint = p.suggestion === undefined ? '' : `; did you mean "${p.suggestion}"?`;
@@ -102,8 +129,20 @@ export function loadPolicy(text: string, source: string): PolicyLoadResult {
 }
 
 function loadUncached(text: string, source: string): PolicyLoadResult {
+  const read = readPolicyDocument(text, source);
+  if (!read.ok) return read;
+  const { document } = read;
+  if (document.policy === null) return { ok: false, errors: [document.problemAt(['extends'], EXTENDS_WITHOUT_ORG, 'key')] };
+  return { ok: true, policy: document.policy, warnings: document.warnings };
+}
+
+/**
+ * Parses and validates one policy file on its own, keeping its data and positions so that
+ * it can be merged with another (`extends: org`). Never throws; not cached.
+ */
+export function readPolicyDocument(text: string, source: string): PolicyDocumentResult {
   try {
-    return new Loader(text, source).load();
+    return new Loader(text, source).read();
   } catch (error) {
     // A defect or a hostile input we did not foresee: fail closed with the reason.
     const reason = error instanceof Error ? error.message : String(error);
@@ -215,7 +254,30 @@ class Loader {
     private readonly source: string,
   ) {}
 
-  load(): PolicyLoadResult {
+  read(): PolicyDocumentResult {
+    const loaded = this.load();
+    if (!loaded.ok) return loaded;
+    const data = this.data as Record<string, unknown>;
+    const problemAt = (path: PolicyPath, message: string, at: 'key' | 'value' = 'key', extra: Pick<PolicyProblem, 'expected' | 'suggestion'> = {}): PolicyProblem => {
+      const segs = [...path];
+      const offset = at === 'key' ? this.keyOffset(segs) : this.valueOffset(segs);
+      return this.finish([{ offset, path: pathString(segs), message, ...extra }])[0]!;
+    };
+    return {
+      ok: true,
+      document: {
+        source: this.source,
+        format: 'policy' in data ? 'aurora' : 'v1',
+        extendsOrg: data.extends === 'org',
+        data,
+        policy: loaded.policy,
+        warnings: loaded.warnings,
+        problemAt,
+      },
+    };
+  }
+
+  private load(): { ok: true; policy: Policy | null; warnings: PolicyProblem[] } | { ok: false; errors: PolicyProblem[] } {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: '', message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
     }
@@ -258,12 +320,14 @@ class Loader {
     this.checkSchema();
     this.checkValues();
     if (this.problems.length > 0) return this.fail(this.problems);
-    const policy = isRecord(this.data) && 'policy' in this.data ? this.buildAurora() : this.buildV1();
+    // A file that extends the org default is a part of a policy: it is built once merged.
+    if (isRecord(this.data) && this.data.extends === 'org') return { ok: true, policy: null, warnings: this.finish(this.warnings) };
+    const policy = isRecord(this.data) && 'policy' in this.data ? this.buildAurora() : buildPolicy(this.data as Record<string, unknown>);
     this.checkWarnings(policy);
     return { ok: true, policy, warnings: this.finish(this.warnings) };
   }
 
-  private fail(problems: Problem[]): PolicyLoadResult {
+  private fail(problems: Problem[]): { ok: false; errors: PolicyProblem[] } {
     return { ok: false, errors: this.finish(problems) };
   }
 
@@ -467,7 +531,9 @@ class Loader {
         const suggestion = suggest(key, candidates);
         const windowKind = parent.description === undefined ? undefined : WINDOW_KINDS[parent.description];
         let message = `unknown key "${key}" ${segs.length === 0 ? 'at the top level' : `in ${this.where(segs)}`}`;
-        if (windowKind !== undefined && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
+        if (key === 'extends' && segs.length === 0 && 'policy' in (parent.properties ?? {})) {
+          message = '"extends" is not part of the Aurora format ("policy:"); to extend the org default, write this file in the version 1 format ("version: 1")';
+        } else if (windowKind !== undefined && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
         else if (suggestion === undefined) message += `; expected one of ${keys.join(', ')}`;
         const p: Problem = { offset: this.keyOffset([...segs, key]), path: pathString([...segs, key]), message };
         p.expected = keys.join(', ');
@@ -658,7 +724,8 @@ class Loader {
     if (isRecord(scoring)) {
       const given = EVIDENCE_KINDS.filter((k) => k in scoring);
       const weights = given.map((k) => scoring[k]);
-      if (given.length > 0 && weights.every((w) => typeof w === 'number' && Number.isInteger(w))) {
+      // The weights of a file that extends the org default are summed once merged.
+      if (data.extends !== 'org' && given.length > 0 && weights.every((w) => typeof w === 'number' && Number.isInteger(w))) {
         const sum = (weights as number[]).reduce((a, b) => a + b, 0);
         if (sum !== 100) {
           this.error(['scoring'], `scoring weights sum to ${sum}; they must sum to 100`, { expected: 'weights summing to 100' }, 'key');
@@ -671,69 +738,13 @@ class Loader {
   }
 
   private checkWarnings(policy: Policy): void {
-    const warnScore = policy.scoring.warnScore;
-    if (warnScore === null) return;
     const segs: Segment[] = ['scoring', 'warnScore'];
-    const scored = policy.environments.filter((e) => e.minScore !== null);
-    if (scored.length === 0) {
-      this.add(this.warnings, {
-        offset: this.keyOffset(segs),
-        path: pathString(segs),
-        message: 'warnScore has no effect: no stage sets minScore',
-      });
-    }
-    for (const env of scored) {
-      if (warnScore > env.minScore!) {
-        this.add(this.warnings, {
-          offset: this.valueOffset(segs),
-          path: pathString(segs),
-          message: `warnScore ${warnScore} is above the minScore ${env.minScore} of ${env.name}, so ${env.name} has no warning band: scores below ${env.minScore} block there`,
-        });
-      }
+    for (const w of warnScoreWarnings(policy)) {
+      this.add(this.warnings, { offset: w.at === 'key' ? this.keyOffset(segs) : this.valueOffset(segs), path: pathString(segs), message: w.message });
     }
   }
 
   // ---- the model -----------------------------------------------------------------------
-
-  private buildV1(): Policy {
-    const data = this.data as Record<string, unknown>;
-    const environments = (data.environments as Array<Record<string, unknown>>).map((env) => this.buildEnvironment(env));
-    const scoring = (data.scoring ?? {}) as Record<string, unknown>;
-    const overrides = (data.overrides ?? {}) as Record<string, unknown>;
-    return {
-      version: 1,
-      format: 'v1',
-      environments,
-      scoring: buildScoring(scoring),
-      overrides: buildOverrides(overrides),
-      strict: (data.strict as boolean | undefined) ?? false,
-    };
-  }
-
-  private buildEnvironment(env: Record<string, unknown>): EnvironmentPolicy {
-    const name = env.name as string;
-    const approvals = (env.approvals ?? {}) as { excludeAuthor?: boolean; fromTeams?: string[] };
-    const github = env.github as string | string[] | undefined;
-    return {
-      name,
-      github: github === undefined ? [name] : typeof github === 'string' ? [github] : [...github],
-      refs: (env.refs as string[] | undefined) ?? [],
-      minApprovals: (env.minApprovals as number | undefined) ?? 0,
-      approvals: { excludeAuthor: approvals.excludeAuthor ?? true, fromTeams: approvals.fromTeams ?? [] },
-      requiredReviewers: ((env.requiredReviewers ?? []) as Array<{ paths: string[]; teams: string[] }>).map((r) => ({
-        paths: r.paths,
-        teams: r.teams,
-      })),
-      minScore: (env.minScore as number | undefined) ?? null,
-      requiredChecks: (env.requiredChecks as string[] | undefined) ?? [],
-      requiredEvidence: (env.requiredEvidence as EvidenceKind[] | undefined) ?? [],
-      soakMinutes: (env.soak as { minutes: number } | undefined)?.minutes ?? 0,
-      freezeWindows: ((env.freezeWindows ?? []) as Array<Record<string, unknown>>).map(buildWindow),
-      deployDurationMs: durationMs(env.deployDuration, 0),
-      onBlocked: (env.onBlocked as 'wait' | 'reject' | undefined) ?? 'wait',
-      autoPromote: (env.autoPromote as boolean | undefined) ?? false,
-    };
-  }
 
   private buildAurora(): Policy {
     const p = ((this.data as Record<string, unknown>).policy ?? {}) as Record<string, unknown>;
@@ -768,6 +779,70 @@ class Loader {
       strict: false,
     };
   }
+}
+
+/**
+ * The typed policy of a v1 file's data (or of a merged policy's), already validated:
+ * defaults filled in, durations in milliseconds.
+ */
+export function buildPolicy(data: Readonly<Record<string, unknown>>): Policy {
+  const environments = (data.environments as Array<Record<string, unknown>>).map(buildEnvironment);
+  const scoring = (data.scoring ?? {}) as Record<string, unknown>;
+  const overrides = (data.overrides ?? {}) as Record<string, unknown>;
+  return {
+    version: 1,
+    format: 'v1',
+    environments,
+    scoring: buildScoring(scoring),
+    overrides: buildOverrides(overrides),
+    strict: (data.strict as boolean | undefined) ?? false,
+  };
+}
+
+function buildEnvironment(env: Record<string, unknown>): EnvironmentPolicy {
+  const name = env.name as string;
+  const approvals = (env.approvals ?? {}) as { excludeAuthor?: boolean; fromTeams?: string[] };
+  const github = env.github as string | string[] | undefined;
+  return {
+    name,
+    github: github === undefined ? [name] : typeof github === 'string' ? [github] : [...github],
+    refs: (env.refs as string[] | undefined) ?? [],
+    minApprovals: (env.minApprovals as number | undefined) ?? 0,
+    approvals: { excludeAuthor: approvals.excludeAuthor ?? true, fromTeams: approvals.fromTeams ?? [] },
+    requiredReviewers: ((env.requiredReviewers ?? []) as Array<{ paths: string[]; teams: string[] }>).map((r) => ({
+      paths: r.paths,
+      teams: r.teams,
+    })),
+    minScore: (env.minScore as number | undefined) ?? null,
+    requiredChecks: (env.requiredChecks as string[] | undefined) ?? [],
+    requiredEvidence: (env.requiredEvidence as EvidenceKind[] | undefined) ?? [],
+    soakMinutes: (env.soak as { minutes: number } | undefined)?.minutes ?? 0,
+    freezeWindows: ((env.freezeWindows ?? []) as Array<Record<string, unknown>>).map(buildWindow),
+    deployDurationMs: durationMs(env.deployDuration, 0),
+    onBlocked: (env.onBlocked as 'wait' | 'reject' | undefined) ?? 'wait',
+    autoPromote: (env.autoPromote as boolean | undefined) ?? false,
+  };
+}
+
+/**
+ * What is doubtful, not wrong, about a policy's `warnScore`: the words, and whether they
+ * point at the key or at its value.
+ */
+export function warnScoreWarnings(policy: Policy): Array<{ message: string; at: 'key' | 'value' }> {
+  const warnScore = policy.scoring.warnScore;
+  if (warnScore === null) return [];
+  const out: Array<{ message: string; at: 'key' | 'value' }> = [];
+  const scored = policy.environments.filter((e) => e.minScore !== null);
+  if (scored.length === 0) out.push({ message: 'warnScore has no effect: no stage sets minScore', at: 'key' });
+  for (const env of scored) {
+    if (warnScore > env.minScore!) {
+      out.push({
+        message: `warnScore ${warnScore} is above the minScore ${env.minScore} of ${env.name}, so ${env.name} has no warning band: scores below ${env.minScore} block there`,
+        at: 'value',
+      });
+    }
+  }
+  return out;
 }
 
 function seconds(text: string): number {

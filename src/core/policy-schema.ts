@@ -197,15 +197,24 @@ export const policySchema = {
     policyV1: {
       type: 'object',
       additionalProperties: false,
-      required: ['version', 'environments'],
+      required: ['version'],
+      // A file that extends the org default may leave the stages to it.
+      if: { required: ['extends'] },
+      then: true,
+      else: { required: ['environments'] },
       properties: {
         $schema: { type: 'string' },
         version: { const: 1, description: 'The policy format version: 1.' },
+        extends: {
+          const: 'org',
+          description:
+            "Build on the org default: .github/release-policy.yml in the owner's .github repository. This file's stages are merged into the org's by name, key by key; scoring and overrides key by key; strict when given.",
+        },
         environments: {
           type: 'array',
           minItems: 1,
           items: ref('environment'),
-          description: 'The promotion path, in order.',
+          description: 'The promotion path, in order. With extends: org, stages merged into the org default\'s by name (new ones go after the stage listed before them).',
         },
         scoring: ref('scoring'),
         overrides: ref('overrides'),
