@@ -6,7 +6,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
 import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
+import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted, sendWebhook } from '../support/webhooks.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SCHEMA = `rg_app_${Math.random().toString(36).slice(2, 10)}`;
@@ -88,6 +88,38 @@ environments:
     expect(h.repo.deployments.map((x) => [x.environment, x.sha])).toEqual([['production', sha]]);
     expect(await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()])).toEqual([0, 0]);
     expect(h.repo.deployments).toHaveLength(1);
+    expect(h.github.violations).toEqual([]);
+  });
+
+  it('creates an auto-promotion held on approvals once when reviews reach both replicas at the same time', async () => {
+    h.repo.files['.github/release-policy.yml'] = `version: 1
+environments:
+  - name: PRE_PROD
+    github: staging
+    autoPromote: true
+  - name: PROD
+    github: production
+    minApprovals: 1
+`;
+    h.clock.set('2026-03-12T09:00:00Z');
+    const sha = 'c'.repeat(40);
+    h.repo.pulls.push({ number: 31, user: 'alice', headSha: sha, headRef: 'feature', commits: [sha] });
+    const d = { id: 21, sha, ref: 'v3', environment: 'staging', creator: 'dev', createdAt: '2026-03-12T09:00:00Z' };
+    expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
+    expect(await h.deliver(deploymentStatusCreated(h.ctx, d, { id: 22, state: 'success', at: '2026-03-12T09:00:00Z' }))).toBe(200);
+    expect(h.repo.deployments.filter((x) => x.sha === sha)).toEqual([]);
+
+    h.clock.set('2026-03-12T09:10:00Z');
+    h.repo.reviews[31] = [
+      { id: 41, user: 'bob', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-12T09:10:00Z' },
+      { id: 42, user: 'carol', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-12T09:10:00Z' },
+    ];
+    const bob = pullRequestReviewSubmitted(h.ctx, { pull: 31, headSha: sha, author: 'alice', reviewer: 'bob', state: 'approved', at: '2026-03-12T09:10:00Z', reviewId: 41 });
+    const carol = pullRequestReviewSubmitted(h.ctx, { pull: 31, headSha: sha, author: 'alice', reviewer: 'carol', state: 'approved', at: '2026-03-12T09:10:00Z', reviewId: 42 });
+    expect(await Promise.all([h.deliver(bob), sendWebhook(appB.url, TEST_SECRET, carol), sendWebhook(appB.url, TEST_SECRET, bob), h.deliver(carol)])).toEqual([200, 200, 200, 200]);
+    expect(await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()])).toEqual([0, 0]);
+    expect(h.repo.deployments.filter((x) => x.sha === sha).map((x) => x.environment)).toEqual(['production']);
+    expect(await h.store.listPromotions({ repo: 'acme/shop', sha })).toEqual([expect.objectContaining({ status: 'answered' })]);
     expect(h.github.violations).toEqual([]);
   });
 });
