@@ -7,8 +7,9 @@ import { runHeldPromotion } from './promotions.js';
 
 /**
  * Looks at the gates that are due (a clearing time passed, a poll, a decided gate whose
- * answer did not reach GitHub) and the auto-promotions held until now, from the database, so it survives restarts and shares the
- * work among replicas through leases.
+ * answer did not reach GitHub) and the held auto-promotions that are due (a clearing time
+ * passed, the poll of one waiting on people or checks, the end of its bound), from the
+ * database, so it survives restarts and shares the work among replicas through leases.
  */
 export class GateScheduler {
   private timer: NodeJS.Timeout | null = null;

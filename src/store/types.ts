@@ -330,12 +330,12 @@ export interface DecideGateResult {
 
 /**
  * An auto-promotion the gate holds (its own table, `Promotion`): the next stage's gate waited
- * on the clock (soak, freeze) when the previous stage succeeded, so the scheduler creates the
- * deployment once it clears.
- * `pending`: held until nextCheckAt; `decided`: a replica is creating the deployment (a crash
- * here is retried, and the retry looks for the deployment first); `answered`: the deployment
- * exists; `expired`: dropped (the gate blocked, or waits on something the clock does not
- * clear), with the reason in `note`.
+ * (on the clock, people or checks) when the previous stage succeeded, so the deployment is
+ * created once it allows: looked at again on the events it may wait for and by the scheduler.
+ * `pending`: held, next looked at by the scheduler at nextCheckAt; `decided`: a replica is
+ * creating the deployment (a crash here is retried, and the retry looks for the deployment
+ * first); `answered`: the deployment exists; `expired`: dropped (the gate blocked, the
+ * policy changed, or it waited too long), with the reason in `note`.
  */
 export interface PromotionRow {
   id: number;
@@ -534,7 +534,7 @@ export interface Store {
   /** Atomically adds one to reportsPosted and returns the new count. */
   incrementGateReports(id: number): Promise<number>;
 
-  // Auto-promotions held until the clock clears them (see PromotionRow).
+  // Auto-promotions held while the next gate waits (see PromotionRow).
   /**
    * Holds a promotion, or returns the one already held for (repo, sourceDeploymentId,
    * environment); a `pending` one takes the new nextCheckAt.
