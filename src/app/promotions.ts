@@ -109,6 +109,13 @@ export async function autoPromote(deps: GateDeps, octokit: GitHubClient, where: 
   const { stage, next } = stages;
   const target = next.github[0] ?? next.name;
   const fullName = `${where.owner}/${where.repo}`;
+  // A retried delivery of a success already held: the hold goes on by itself, and one
+  // started, finished or dropped is not done again.
+  const earlier = (await deps.store.listPromotions({ repo: fullName, sha: where.sha })).find((p) => p.sourceDeploymentId === where.deploymentId && p.environment === target);
+  if (earlier && earlier.status !== 'pending') {
+    if (earlier.status === 'expired') return { kind: 'not-done', environment: target, reason: earlier.note ?? 'dropped' };
+    return earlier.deploymentId !== null ? { kind: 'promoted', environment: target, deploymentId: earlier.deploymentId } : { kind: 'held', environment: target, until: deps.clock().toISOString(), waitingFor: [] };
+  }
   const result = await runGate(deps, octokit, { owner: where.owner, repo: where.repo, installationId: where.installationId, sha: where.sha, ref: where.ref, environment: target, deliveryId: where.deliveryId, trigger: 'auto-promotion', ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
   const decision = result.decision;
   if (decision?.decision === 'allow') {
