@@ -201,7 +201,7 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
       ref: req.ref ?? null,
       githubEnvironment: req.environment,
       stage,
-      policy: { path: policy.path, ref: policy.ref, blobSha: policy.blobSha, commitSha: policy.commitSha, valid: policy.ok },
+      policy: { path: policy.path, ref: policy.ref, blobSha: policy.blobSha, commitSha: policy.commitSha, valid: policy.ok, files: policy.files },
       overrides,
       timeline: timeline.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes })),
       evidence: loaded?.evidenceCheck ? { checkRunId: loaded.evidenceCheck.id, appSlug: loaded.evidenceCheck.appSlug } : null,

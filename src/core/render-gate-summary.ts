@@ -22,7 +22,15 @@ export interface GateSummaryInput {
   githubEnvironment: string;
   /** The stage's policy, when the policy loaded and names the environment. */
   stage?: EnvironmentPolicy | null;
-  policy: { path: string; ref: string; blobSha: string | null; commitSha: string | null; valid: boolean };
+  policy: {
+    path: string;
+    ref: string;
+    blobSha: string | null;
+    commitSha: string | null;
+    valid: boolean;
+    /** Every file the policy came from, when the org default is one of them. */
+    files?: readonly PolicyFileInfo[];
+  };
   overrides: OverrideFact[];
   timeline: TimelineEntry[];
   /** Where the evidence came from. */
@@ -33,6 +41,18 @@ export interface GateSummaryInput {
   /** Who or what asked (`deployment_protection_rule by alice`). */
   trigger?: string;
   apiCalls?: number;
+}
+
+/** One file a policy came from: the repository's own or the org default (`<owner>/.github`). */
+export interface PolicyFileInfo {
+  /** `owner/name`. */
+  repository: string;
+  path: string;
+  /** The branch read; empty for "its default branch". */
+  ref: string;
+  blobSha: string | null;
+  commitSha: string | null;
+  role: 'repository' | 'org default';
 }
 
 /** The check run's conclusion for a decision. */
@@ -115,6 +135,25 @@ function timelineSection(timeline: readonly TimelineEntry[]): string | null {
   return lines.join('\n');
 }
 
+const shortSha = (label: string, sha: string | null): string => (sha ? `, ${label} ${code(sha.slice(0, 12))}` : '');
+
+function policySection(p: GateSummaryInput['policy']): string {
+  const invalid = p.valid ? '' : ' — **invalid: the gate fails closed**';
+  const files = p.files ?? [];
+  if (!files.some((f) => f.role === 'org default')) {
+    return `### Policy\n\n${code(p.path)} on ${code(p.ref || '(unknown branch)')}${shortSha('blob', p.blobSha)}${shortSha('commit', p.commitSha)}${invalid}.`;
+  }
+  const own = files.some((f) => f.role === 'repository');
+  const head = own
+    ? `The repository's file extends the org default (\`extends: org\`)${invalid}:`
+    : `The repository has no policy file of its own: the org default applies${invalid}.`;
+  const lines = files.map(
+    (f) =>
+      `- ${code(f.path)} in ${code(f.repository)} on ${f.ref ? code(f.ref) : 'its default branch'}${shortSha('blob', f.blobSha)}${shortSha('commit', f.commitSha)} (${f.role === 'org default' ? 'org default' : 'this repository'})`,
+  );
+  return `### Policy\n\n${head}\n\n${lines.join('\n')}`;
+}
+
 /**
  * The audit summary of one gate decision, for the `Release gate / <STAGE>` check run:
  * decision first, then every rule, approvals counted and not, evidence, freeze windows,
@@ -136,10 +175,7 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
   if (input.stage && input.stage.freezeWindows.length > 0) parts.push(freezeSection(input.stage, new Date(input.at)));
   const overrides = overridesSection(input.overrides, d);
   if (overrides) parts.push(overrides);
-  const p = input.policy;
-  parts.push(
-    `### Policy\n\n${code(p.path)} on ${code(p.ref || '(unknown branch)')}${p.blobSha ? `, blob ${code(p.blobSha.slice(0, 12))}` : ''}${p.commitSha ? `, commit ${code(p.commitSha.slice(0, 12))}` : ''}${p.valid ? '' : ' — **invalid: the gate fails closed**'}.`,
-  );
+  parts.push(policySection(input.policy));
   if (input.notes && input.notes.length > 0) parts.push(input.notes.slice(0, 20).map((n) => `> ${cell(n)}`).join('\n'));
   const timeline = timelineSection(input.timeline);
   if (timeline) parts.push(timeline);

@@ -1,28 +1,108 @@
-import { loadPolicy, formatPolicyProblem } from '../core/policy-load.js';
+import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
+import type { PolicyDocumentResult } from '../core/policy-load.js';
+import { mergePolicyDocuments } from '../core/policy-merge.js';
 import type { Policy } from '../core/types.js';
 import { httpStatus, describeError } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
 /** The policy file's path in the repository (SPEC section 2). */
 export const POLICY_PATH = '.github/release-policy.yml';
+/** The repository of an org's (or a user's) defaults: `<owner>/.github`. */
+export const ORG_POLICY_REPO = '.github';
 
+/** One file a policy came from, for the summary and the record. */
+export interface PolicyFileRef {
+  /** `owner/name` of the repository the file is in. */
+  repository: string;
+  path: string;
+  /** The branch read; empty for the org's `.github` repository, read on its default branch without asking its name. */
+  ref: string;
+  blobSha: string | null;
+  commitSha: string | null;
+  role: 'repository' | 'org default';
+}
+
+/**
+ * The policy that judges a repository, or why there is none. `path`, `ref`, `blobSha` and
+ * `commitSha` describe the main file (the repository's own, or the org default when the
+ * repository has none); `files` lists every file used, the org default included.
+ */
 export type RepoPolicy =
-  | { ok: true; policy: Policy; path: string; ref: string; blobSha: string; commitSha: string | null }
-  | { ok: false; problems: string[]; path: string; ref: string; blobSha: string | null; commitSha: string | null };
+  | { ok: true; policy: Policy; path: string; ref: string; blobSha: string; commitSha: string | null; files: PolicyFileRef[] }
+  | { ok: false; problems: string[]; path: string; ref: string; blobSha: string | null; commitSha: string | null; files: PolicyFileRef[] };
 
-interface CachedPolicy {
-  result: ReturnType<typeof loadPolicy>;
+interface CachedDocument {
+  read: PolicyDocumentResult;
   commitSha: string | null;
 }
 
-/** Parsed policies by blob SHA: the same content is parsed and its commit looked up once. */
-const byBlob = new Map<string, CachedPolicy>();
+/** Parsed files by repository and blob SHA: the same content is parsed and its commit looked up once. */
+const byBlob = new Map<string, CachedDocument>();
 const CACHE_LIMIT = 500;
+
+type Fetched =
+  | { kind: 'file'; text: string; blobSha: string }
+  | { kind: 'not a file' }
+  | { kind: 'missing'; status: 404 | 403; reason: string };
+
+/**
+ * One GET of the file. 404 (and, for another repository, a 403 that is not a rate limit)
+ * is an answer; any other failure is thrown so the request is retried, not decided.
+ */
+async function fetchFile(octokit: GitHubClient, owner: string, repo: string, ref: string | null, forbiddenIsAnswer: boolean): Promise<Fetched> {
+  try {
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner, repo, path: POLICY_PATH, ...(ref ? { ref } : {}) });
+    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return { kind: 'not a file' };
+    return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8'), blobSha: data.sha };
+  } catch (error) {
+    const status = httpStatus(error);
+    if (status === 404) return { kind: 'missing', status, reason: describeError(error) };
+    if (status === 403 && forbiddenIsAnswer && !/rate limit/i.test(describeError(error))) return { kind: 'missing', status, reason: describeError(error) };
+    throw error;
+  }
+}
+
+/** The file parsed on its own, and the commit that last changed it (shown on the summary): once per blob. */
+async function readCached(octokit: GitHubClient, owner: string, repo: string, ref: string | null, file: { text: string; blobSha: string }, source: string): Promise<CachedDocument> {
+  const key = `${owner}/${repo}@${file.blobSha}`.toLowerCase();
+  let cached = byBlob.get(key);
+  if (cached) return cached;
+  const read = readPolicyDocument(file.text, source);
+  let commitSha: string | null = null;
+  try {
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits', { owner, repo, path: POLICY_PATH, ...(ref ? { sha: ref } : {}), per_page: 1 });
+    commitSha = data[0]?.sha ?? null;
+  } catch (error) {
+    // The commit is shown on the summary only; the decision does not depend on it.
+    if (httpStatus(error) === 0) throw error;
+  }
+  cached = { read, commitSha };
+  if (byBlob.size >= CACHE_LIMIT) byBlob.delete(byBlob.keys().next().value!);
+  byBlob.set(key, cached);
+  return cached;
+}
+
+/** How the org default is named in messages: `acme/.github/.github/release-policy.yml`. */
+export function orgPolicySource(owner: string): string {
+  return `${owner}/${ORG_POLICY_REPO}/${POLICY_PATH}`;
+}
+
+/** What to do when the org default cannot be read: create it, or let the App read the repository. */
+function orgMissingAdvice(owner: string, missing: { status: 404 | 403 }): string {
+  const repo = `${owner}/${ORG_POLICY_REPO}`;
+  return missing.status === 403
+    ? `The App may not read ${repo}: give its installation access to the ${repo} repository (Repository access) with the Contents: read permission.`
+    : `Create ${POLICY_PATH} on the default branch of the ${repo} repository, or, if it is there, give the App's installation access to ${repo} (Repository access; Contents: read).`;
+}
 
 /**
  * Reads the policy from the repository's DEFAULT branch (never the branch under review, so
- * a pull request cannot weaken the gate that judges it). A missing, unreadable or invalid
- * file comes back as `ok: false` with the problems: the gate then fails closed.
+ * a pull request cannot weaken the gate that judges it). A file that says `extends: org` is
+ * merged onto the org default, `.github/release-policy.yml` in the owner's `.github`
+ * repository (its default branch, with the same installation token); a repository without
+ * a file uses the org default as it is. A missing, unreadable or invalid file comes back as
+ * `ok: false` with the problems: the gate then fails closed. One GET per file per decision,
+ * and one commit lookup per file per change (blob SHA).
  */
 export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { defaultBranch?: string }): Promise<RepoPolicy> {
   let ref = where.defaultBranch;
@@ -33,40 +113,60 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     }
   } catch (error) {
     if (httpStatus(error) !== 404) throw error; // transient: the caller retries rather than deciding
-    return { ok: false, problems: [`Could not read the repository to find its default branch: ${describeError(error)}`], path: POLICY_PATH, ref: '', blobSha: null, commitSha: null };
+    return { ok: false, problems: [`Could not read the repository to find its default branch: ${describeError(error)}`], path: POLICY_PATH, ref: '', blobSha: null, commitSha: null, files: [] };
   }
-  let content: string;
-  let blobSha: string;
-  try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner: where.owner, repo: where.repo, path: POLICY_PATH, ref });
-    if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) {
-      return { ok: false, problems: [`${POLICY_PATH} on ${ref} is not a file.`], path: POLICY_PATH, ref, blobSha: null, commitSha: null };
+  const repoName = `${where.owner}/${where.repo}`;
+  const own = await fetchFile(octokit, where.owner, where.repo, ref, false);
+  if (own.kind === 'not a file') {
+    return { ok: false, problems: [`${POLICY_PATH} on ${ref} is not a file.`], path: POLICY_PATH, ref, blobSha: null, commitSha: null, files: [] };
+  }
+
+  const orgSource = orgPolicySource(where.owner);
+  const orgRef = (blobSha: string | null, commitSha: string | null): PolicyFileRef => ({
+    repository: `${where.owner}/${ORG_POLICY_REPO}`,
+    path: POLICY_PATH,
+    ref: '',
+    blobSha,
+    commitSha,
+    role: 'org default',
+  });
+
+  if (own.kind === 'missing') {
+    // No file of its own: the org default, when there is one, judges the repository.
+    const org = await fetchFile(octokit, where.owner, ORG_POLICY_REPO, null, true);
+    if (org.kind !== 'file') {
+      const orgWhy = org.kind === 'missing' && org.status === 403 ? ` The org default ${orgSource} could not be read (403). ${orgMissingAdvice(where.owner, org)}` : ` Nor is there an org default (${orgSource}).`;
+      const problem = `${POLICY_PATH} was not found on the default branch (${ref}). Add the release policy there; until then the gate does not approve anything.${orgWhy}`;
+      return { ok: false, problems: [problem], path: POLICY_PATH, ref, blobSha: null, commitSha: null, files: [] };
     }
-    blobSha = data.sha;
-    content = Buffer.from(data.content, 'base64').toString('utf8');
-  } catch (error) {
-    // A missing file fails closed; any other failure is thrown so the request is retried, not rejected.
-    if (httpStatus(error) !== 404) throw error;
-    const problem = `${POLICY_PATH} was not found on the default branch (${ref}). Add the release policy there; until then the gate does not approve anything.`;
-    return { ok: false, problems: [problem], path: POLICY_PATH, ref, blobSha: null, commitSha: null };
-  }
-  let cached = byBlob.get(blobSha);
-  if (!cached) {
-    const result = loadPolicy(content, POLICY_PATH);
-    let commitSha: string | null = null;
-    try {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits', { owner: where.owner, repo: where.repo, path: POLICY_PATH, sha: ref, per_page: 1 });
-      commitSha = data[0]?.sha ?? null;
-    } catch (error) {
-      // The commit is shown on the summary only; the decision does not depend on it.
-      if (httpStatus(error) === 0) throw error;
+    const cached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
+    const files = [orgRef(org.blobSha, cached.commitSha)];
+    const base = { path: orgSource, ref: '', blobSha: org.blobSha, commitSha: cached.commitSha, files };
+    if (!cached.read.ok) return { ok: false, problems: cached.read.errors.map(formatPolicyProblem), ...base };
+    const { document } = cached.read;
+    if (document.policy === null) {
+      return { ok: false, problems: [formatPolicyProblem(document.problemAt(['extends'], 'the org default cannot extend anything: remove "extends" from it'))], ...base };
     }
-    cached = { result, commitSha };
-    if (byBlob.size >= CACHE_LIMIT) byBlob.delete(byBlob.keys().next().value!);
-    byBlob.set(blobSha, cached);
+    return { ok: true, policy: structuredClone(document.policy), ...base };
   }
-  if (!cached.result.ok) {
-    return { ok: false, problems: cached.result.errors.map(formatPolicyProblem), path: POLICY_PATH, ref, blobSha, commitSha: cached.commitSha };
+
+  const cached = await readCached(octokit, where.owner, where.repo, ref, own, POLICY_PATH);
+  const mine: PolicyFileRef = { repository: repoName, path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha, role: 'repository' };
+  const base = { path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha };
+  if (!cached.read.ok) return { ok: false, problems: cached.read.errors.map(formatPolicyProblem), ...base, files: [mine] };
+  const { document } = cached.read;
+  if (!document.extendsOrg) return { ok: true, policy: structuredClone(document.policy!), ...base, files: [mine] };
+
+  const org = await fetchFile(octokit, where.owner, ORG_POLICY_REPO, null, true);
+  if (org.kind !== 'file') {
+    const what = org.kind === 'missing' && org.status === 404 ? `${orgSource} was not found` : org.kind === 'missing' ? `${orgSource} could not be read (${org.status})` : `${orgSource} is not a file`;
+    const problem = `${POLICY_PATH} says "extends: org", but ${what}. ${orgMissingAdvice(where.owner, org.kind === 'missing' ? org : { status: 404 })} Until then the gate does not approve anything.`;
+    return { ok: false, problems: [problem], ...base, files: [mine] };
   }
-  return { ok: true, policy: structuredClone(cached.result.policy), path: POLICY_PATH, ref, blobSha, commitSha: cached.commitSha };
+  const orgCached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
+  const files = [mine, orgRef(org.blobSha, orgCached.commitSha)];
+  if (!orgCached.read.ok) return { ok: false, problems: orgCached.read.errors.map(formatPolicyProblem), ...base, files };
+  const merged = mergePolicyDocuments(orgCached.read.document, document);
+  if (!merged.ok) return { ok: false, problems: merged.errors.map(formatPolicyProblem), ...base, files };
+  return { ok: true, policy: merged.policy, ...base, files };
 }

@@ -102,6 +102,8 @@ export class FakeGitHub {
   /** Keep request bodies (tests) or only count them (benchmark). */
   keepRequests = true;
   requestCount = 0;
+  /** Repositories (`owner/name`, in lower case) the installation may not read: every request to them answers 403. */
+  readonly deniedRepos = new Set<string>();
   private server: Server | null = null;
   private nextId = 1000;
   baseUrl = '';
@@ -129,6 +131,18 @@ export class FakeGitHub {
       ...init,
     };
     this.repos.set(`${owner}/${name}`.toLowerCase(), repo);
+    return repo;
+  }
+
+  /**
+   * Serves a file on the default branch of any repository (made on first use), e.g. the org
+   * default `.github/release-policy.yml` of `acme/.github`; `commit` is the last commit to touch it.
+   */
+  serveFile(fullName: string, path: string, text: string, commit?: string): FakeRepo {
+    const [owner, name] = fullName.split('/') as [string, string];
+    const repo = this.repos.get(fullName.toLowerCase()) ?? this.addRepo(owner, name);
+    repo.files[path] = text;
+    if (commit !== undefined) repo.fileCommits[path] = commit;
     return repo;
   }
 
@@ -230,6 +244,9 @@ export class FakeGitHub {
     }
     m = path.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/);
     if (!m) return { status: 404, body: { message: 'Not Found' } };
+    if (this.deniedRepos.has(`${m[1]}/${m[2]}`.toLowerCase())) {
+      return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' } };
+    }
     const repo = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
     if (!repo) return { status: 404, body: { message: 'Not Found' } };
     const rest = m[3] ?? '';
