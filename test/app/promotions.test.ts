@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { checkRunEvent, deploymentCreated, deploymentStatusCreated, issueCommentCreated, pullRequestReviewSubmitted } from '../support/webhooks.js';
+import { checkRunEvent, deliveryId, deploymentCreated, deploymentStatusCreated, example, issueCommentCreated, pullRequestReviewSubmitted } from '../support/webhooks.js';
+import type { Delivery } from '../support/webhooks.js';
 
 const policy = (prod: string) => `version: 1
 environments:
@@ -111,6 +112,7 @@ const APPROVERS = policy(`    minApprovals: 1
       fromTeams: [release-owners]
 `);
 const CHECKS = policy('    requiredChecks: [build]\n');
+const ONE_APPROVAL = policy('    minApprovals: 1\n');
 const OVERRIDABLE = policy(`    minApprovals: 1
 overrides:
   teams: [sre]
@@ -256,6 +258,36 @@ describe('auto-promotion held on people or checks', () => {
     expect(await h.app.app.scheduler().tick()).toBe(1);
     expect(promoted(h.repo.deployments)).toEqual(PROMOTED);
     expect(await h.app.app.scheduler().tick()).toBe(0);
+  });
+
+  it('creates the next deployment when a GitHub deployment review approves the next environment', async () => {
+    h = await startHarness({ policy: ONE_APPROVAL, now: '2026-03-10T12:00:00Z' });
+    await stagingSucceeds();
+    expect(h.repo.deployments).toEqual([]);
+    h.clock.set('2026-03-10T12:10:00Z');
+    // webhooks-examples has only `requested`: the same payload, approved by tina for production.
+    const base = example('deployment_review', 'requested');
+    const around = deploymentCreated(h.ctx, { id: 1, sha: SHA, ref: 'v3.1.0', environment: 'production', creator: 'tina', createdAt: '2026-03-10T12:10:00Z' }).payload as Record<string, unknown>;
+    const approved: Delivery = {
+      id: deliveryId(),
+      event: 'deployment_review',
+      payload: {
+        ...base,
+        action: 'approved',
+        approver: around.sender,
+        since: '2026-03-10T12:10:00Z',
+        environment: 'production',
+        workflow_run: { ...(base.workflow_run as object), head_sha: SHA },
+        workflow_job_runs: [{ id: 1, environment: 'production', status: 'waiting', conclusion: null, html_url: '', created_at: '2026-03-10T12:05:00Z', updated_at: '2026-03-10T12:10:00Z' }],
+        repository: around.repository,
+        organization: around.organization,
+        installation: around.installation,
+        sender: around.sender,
+      },
+    };
+    expect(await h.deliver(approved)).toBe(200);
+    expect((await h.store.getDelivery(approved.id))?.outcome).toBe('re-evaluated 0 gate(s); re-examined 1 held promotion(s)');
+    expect(promoted(h.repo.deployments)).toEqual(PROMOTED);
   });
 
   it('creates the next deployment when an override lets the waiting release through', async () => {
