@@ -15759,8 +15759,8 @@ var require_cache = __commonJS({
        * @returns {requestResponseList}
        */
       #batchCacheOperations(operations) {
-        const cache3 = this.#relevantRequestResponseList;
-        const backupCache = [...cache3];
+        const cache2 = this.#relevantRequestResponseList;
+        const backupCache = [...cache2];
         const addedItems = [];
         const resultList = [];
         try {
@@ -15787,9 +15787,9 @@ var require_cache = __commonJS({
                 return [];
               }
               for (const requestResponse of requestResponses) {
-                const idx = cache3.indexOf(requestResponse);
+                const idx = cache2.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache3.splice(idx, 1);
+                cache2.splice(idx, 1);
               }
             } else if (operation.type === "put") {
               if (operation.response == null) {
@@ -15819,11 +15819,11 @@ var require_cache = __commonJS({
               }
               requestResponses = this.#queryCache(operation.request);
               for (const requestResponse of requestResponses) {
-                const idx = cache3.indexOf(requestResponse);
+                const idx = cache2.indexOf(requestResponse);
                 assert(idx !== -1);
-                cache3.splice(idx, 1);
+                cache2.splice(idx, 1);
               }
-              cache3.push([operation.request, operation.response]);
+              cache2.push([operation.request, operation.response]);
               addedItems.push([operation.request, operation.response]);
             }
             resultList.push([operation.request, operation.response]);
@@ -15997,13 +15997,13 @@ var require_cachestorage = __commonJS({
         if (options.cacheName != null) {
           if (this.#caches.has(options.cacheName)) {
             const cacheList = this.#caches.get(options.cacheName);
-            const cache3 = new Cache(kConstruct, cacheList);
-            return await cache3.match(request2, options);
+            const cache2 = new Cache(kConstruct, cacheList);
+            return await cache2.match(request2, options);
           }
         } else {
           for (const cacheList of this.#caches.values()) {
-            const cache3 = new Cache(kConstruct, cacheList);
-            const response = await cache3.match(request2, options);
+            const cache2 = new Cache(kConstruct, cacheList);
+            const response = await cache2.match(request2, options);
             if (response !== void 0) {
               return response;
             }
@@ -16033,12 +16033,12 @@ var require_cachestorage = __commonJS({
         webidl.argumentLengthCheck(arguments, 1, prefix);
         cacheName = webidl.converters.DOMString(cacheName, prefix, "cacheName");
         if (this.#caches.has(cacheName)) {
-          const cache4 = this.#caches.get(cacheName);
-          return new Cache(kConstruct, cache4);
+          const cache3 = this.#caches.get(cacheName);
+          return new Cache(kConstruct, cache3);
         }
-        const cache3 = [];
-        this.#caches.set(cacheName, cache3);
-        return new Cache(kConstruct, cache3);
+        const cache2 = [];
+        this.#caches.set(cacheName, cache2);
+        return new Cache(kConstruct, cache2);
       }
       /**
        * @see https://w3c.github.io/ServiceWorker/#cache-storage-delete
@@ -43586,7 +43586,7 @@ var require_queue = __commonJS({
       if (!(_concurrency >= 1)) {
         throw new Error("fastqueue concurrency must be equal to or greater than 1");
       }
-      var cache3 = reusify(Task);
+      var cache2 = reusify(Task);
       var queueHead = null;
       var queueTail = null;
       var _running = 0;
@@ -43665,7 +43665,7 @@ var require_queue = __commonJS({
         return _running === 0 && self2.length() === 0;
       }
       function push(value, done) {
-        var current = cache3.get();
+        var current = cache2.get();
         current.context = context3;
         current.release = release;
         current.value = value;
@@ -43686,7 +43686,7 @@ var require_queue = __commonJS({
         }
       }
       function unshift(value, done) {
-        var current = cache3.get();
+        var current = cache2.get();
         current.context = context3;
         current.release = release;
         current.value = value;
@@ -43708,7 +43708,7 @@ var require_queue = __commonJS({
       }
       function release(holder) {
         if (holder) {
-          cache3.release(holder);
+          cache2.release(holder);
         }
         var next = queueHead;
         if (next && _running <= _concurrency) {
@@ -43758,7 +43758,7 @@ var require_queue = __commonJS({
             errorHandler2(new Error("abort"), val);
           }
           callback.call(context4, new Error("abort"));
-          cache3.release(current);
+          cache2.release(current);
           current = next;
         }
         self2.drain = noop4;
@@ -49463,9 +49463,9 @@ var handler = {
   set(target, methodName, value) {
     return target.cache[methodName] = value;
   },
-  get({ octokit, scope, cache: cache3 }, methodName) {
-    if (cache3[methodName]) {
-      return cache3[methodName];
+  get({ octokit, scope, cache: cache2 }, methodName) {
+    if (cache2[methodName]) {
+      return cache2[methodName];
     }
     const method = endpointMethodsMap.get(scope).get(methodName);
     if (!method) {
@@ -49473,7 +49473,7 @@ var handler = {
     }
     const { endpointDefaults, decorations } = method;
     if (decorations) {
-      cache3[methodName] = decorate(
+      cache2[methodName] = decorate(
         octokit,
         scope,
         methodName,
@@ -49481,9 +49481,9 @@ var handler = {
         decorations
       );
     } else {
-      cache3[methodName] = octokit.request.defaults(endpointDefaults);
+      cache2[methodName] = octokit.request.defaults(endpointDefaults);
     }
-    return cache3[methodName];
+    return cache2[methodName];
   }
 };
 function endpointsToMethods(octokit) {
@@ -51780,15 +51780,23 @@ var policySchema = {
     policyV1: {
       type: "object",
       additionalProperties: false,
-      required: ["version", "environments"],
+      required: ["version"],
+      // A file that extends the org default may leave the stages to it.
+      if: { required: ["extends"] },
+      then: true,
+      else: { required: ["environments"] },
       properties: {
         $schema: { type: "string" },
         version: { const: 1, description: "The policy format version: 1." },
+        extends: {
+          const: "org",
+          description: "Build on the org default: .github/release-policy.yml in the owner's .github repository. This file's stages are merged into the org's by name, key by key; scoring and overrides key by key; strict when given."
+        },
         environments: {
           type: "array",
           minItems: 1,
           items: ref("environment"),
-          description: "The promotion path, in order."
+          description: "The promotion path, in order. With extends: org, stages merged into the org default's by name (new ones go after the stage listed before them)."
         },
         scoring: ref("scoring"),
         overrides: ref("overrides"),
@@ -51828,6 +51836,7 @@ var policySchema = {
 };
 
 // src/core/policy-load.ts
+var EXTENDS_WITHOUT_ORG = "extends: org builds on the org default, which was not given here";
 function formatPolicyProblem(p) {
   const hint = p.suggestion === void 0 ? "" : `; did you mean "${p.suggestion}"?`;
   return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
@@ -51849,21 +51858,9 @@ function validate() {
   );
   return validator;
 }
-var cache2 = /* @__PURE__ */ new Map();
-var CACHE_SIZE = 16;
-function loadPolicy(text, source) {
-  const key = `${source}\0${text}`;
-  let result = cache2.get(key);
-  if (result === void 0) {
-    result = loadUncached(text, source);
-    if (cache2.size >= CACHE_SIZE) cache2.delete(cache2.keys().next().value);
-    cache2.set(key, result);
-  }
-  return structuredClone(result);
-}
-function loadUncached(text, source) {
+function readPolicyDocument(text, source) {
   try {
-    return new Loader(text, source).load();
+    return new Loader(text, source).read();
   } catch (error2) {
     const reason = error2 instanceof Error ? error2.message : String(error2);
     return {
@@ -51946,6 +51943,28 @@ var Loader = class {
   warnings = [];
   doc;
   data;
+  read() {
+    const loaded2 = this.load();
+    if (!loaded2.ok) return loaded2;
+    const data = this.data;
+    const problemAt = (path, message, at = "key", extra = {}) => {
+      const segs = [...path];
+      const offset = at === "key" ? this.keyOffset(segs) : this.valueOffset(segs);
+      return this.finish([{ offset, path: pathString(segs), message, ...extra }])[0];
+    };
+    return {
+      ok: true,
+      document: {
+        source: this.source,
+        format: "policy" in data ? "aurora" : "v1",
+        extendsOrg: data.extends === "org",
+        data,
+        policy: loaded2.policy,
+        warnings: loaded2.warnings,
+        problemAt
+      }
+    };
+  }
   load() {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: "", message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
@@ -51984,7 +52003,8 @@ var Loader = class {
     this.checkSchema();
     this.checkValues();
     if (this.problems.length > 0) return this.fail(this.problems);
-    const policy = isRecord(this.data) && "policy" in this.data ? this.buildAurora() : this.buildV1();
+    if (isRecord(this.data) && this.data.extends === "org") return { ok: true, policy: null, warnings: this.finish(this.warnings) };
+    const policy = isRecord(this.data) && "policy" in this.data ? this.buildAurora() : buildPolicy(this.data);
     this.checkWarnings(policy);
     return { ok: true, policy, warnings: this.finish(this.warnings) };
   }
@@ -51995,9 +52015,9 @@ var Loader = class {
     const seen = /* @__PURE__ */ new Set();
     const out = [];
     for (const { offset, ...p } of problems) {
-      const dedupe = `${offset}\0${p.message}`;
-      if (seen.has(dedupe)) continue;
-      seen.add(dedupe);
+      const dedupe2 = `${offset}\0${p.message}`;
+      if (seen.has(dedupe2)) continue;
+      seen.add(dedupe2);
       const { line, col } = this.linePos(offset);
       const problem = { source: this.source, line, column: col, path: p.path, message: p.message };
       if (p.expected !== void 0) problem.expected = p.expected;
@@ -52173,7 +52193,9 @@ var Loader = class {
         const suggestion = suggest(key, candidates);
         const windowKind = parent.description === void 0 ? void 0 : WINDOW_KINDS[parent.description];
         let message = `unknown key "${key}" ${segs.length === 0 ? "at the top level" : `in ${this.where(segs)}`}`;
-        if (windowKind !== void 0 && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
+        if (key === "extends" && segs.length === 0 && "policy" in (parent.properties ?? {})) {
+          message = '"extends" is not part of the Aurora format ("policy:"); to extend the org default, write this file in the version 1 format ("version: 1")';
+        } else if (windowKind !== void 0 && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
         else if (suggestion === void 0) message += `; expected one of ${keys.join(", ")}`;
         const p = { offset: this.keyOffset([...segs, key]), path: pathString([...segs, key]), message };
         p.expected = keys.join(", ");
@@ -52330,7 +52352,7 @@ var Loader = class {
     if (isRecord(scoring)) {
       const given = EVIDENCE_KINDS.filter((k) => k in scoring);
       const weights = given.map((k) => scoring[k]);
-      if (given.length > 0 && weights.every((w) => typeof w === "number" && Number.isInteger(w))) {
+      if (data.extends !== "org" && given.length > 0 && weights.every((w) => typeof w === "number" && Number.isInteger(w))) {
         const sum = weights.reduce((a, b) => a + b, 0);
         if (sum !== 100) {
           this.error(["scoring"], `scoring weights sum to ${sum}; they must sum to 100`, { expected: "weights summing to 100" }, "key");
@@ -52342,66 +52364,12 @@ var Loader = class {
     if (isRecord(overrides)) this.checkDuration(["overrides", "expires"], overrides.expires, true);
   }
   checkWarnings(policy) {
-    const warnScore = policy.scoring.warnScore;
-    if (warnScore === null) return;
     const segs = ["scoring", "warnScore"];
-    const scored = policy.environments.filter((e) => e.minScore !== null);
-    if (scored.length === 0) {
-      this.add(this.warnings, {
-        offset: this.keyOffset(segs),
-        path: pathString(segs),
-        message: "warnScore has no effect: no stage sets minScore"
-      });
-    }
-    for (const env of scored) {
-      if (warnScore > env.minScore) {
-        this.add(this.warnings, {
-          offset: this.valueOffset(segs),
-          path: pathString(segs),
-          message: `warnScore ${warnScore} is above the minScore ${env.minScore} of ${env.name}, so ${env.name} has no warning band: scores below ${env.minScore} block there`
-        });
-      }
+    for (const w of warnScoreWarnings(policy)) {
+      this.add(this.warnings, { offset: w.at === "key" ? this.keyOffset(segs) : this.valueOffset(segs), path: pathString(segs), message: w.message });
     }
   }
   // ---- the model -----------------------------------------------------------------------
-  buildV1() {
-    const data = this.data;
-    const environments = data.environments.map((env) => this.buildEnvironment(env));
-    const scoring = data.scoring ?? {};
-    const overrides = data.overrides ?? {};
-    return {
-      version: 1,
-      format: "v1",
-      environments,
-      scoring: buildScoring(scoring),
-      overrides: buildOverrides(overrides),
-      strict: data.strict ?? false
-    };
-  }
-  buildEnvironment(env) {
-    const name2 = env.name;
-    const approvals = env.approvals ?? {};
-    const github = env.github;
-    return {
-      name: name2,
-      github: github === void 0 ? [name2] : typeof github === "string" ? [github] : [...github],
-      refs: env.refs ?? [],
-      minApprovals: env.minApprovals ?? 0,
-      approvals: { excludeAuthor: approvals.excludeAuthor ?? true, fromTeams: approvals.fromTeams ?? [] },
-      requiredReviewers: (env.requiredReviewers ?? []).map((r) => ({
-        paths: r.paths,
-        teams: r.teams
-      })),
-      minScore: env.minScore ?? null,
-      requiredChecks: env.requiredChecks ?? [],
-      requiredEvidence: env.requiredEvidence ?? [],
-      soakMinutes: env.soak?.minutes ?? 0,
-      freezeWindows: (env.freezeWindows ?? []).map(buildWindow),
-      deployDurationMs: durationMs(env.deployDuration, 0),
-      onBlocked: env.onBlocked ?? "wait",
-      autoPromote: env.autoPromote ?? false
-    };
-  }
   buildAurora() {
     const p = this.data.policy ?? {};
     const windows = p.freezeWindows ?? [];
@@ -52436,6 +52404,59 @@ var Loader = class {
     };
   }
 };
+function buildPolicy(data) {
+  const environments = data.environments.map(buildEnvironment);
+  const scoring = data.scoring ?? {};
+  const overrides = data.overrides ?? {};
+  return {
+    version: 1,
+    format: "v1",
+    environments,
+    scoring: buildScoring(scoring),
+    overrides: buildOverrides(overrides),
+    strict: data.strict ?? false
+  };
+}
+function buildEnvironment(env) {
+  const name2 = env.name;
+  const approvals = env.approvals ?? {};
+  const github = env.github;
+  return {
+    name: name2,
+    github: github === void 0 ? [name2] : typeof github === "string" ? [github] : [...github],
+    refs: env.refs ?? [],
+    minApprovals: env.minApprovals ?? 0,
+    approvals: { excludeAuthor: approvals.excludeAuthor ?? true, fromTeams: approvals.fromTeams ?? [] },
+    requiredReviewers: (env.requiredReviewers ?? []).map((r) => ({
+      paths: r.paths,
+      teams: r.teams
+    })),
+    minScore: env.minScore ?? null,
+    requiredChecks: env.requiredChecks ?? [],
+    requiredEvidence: env.requiredEvidence ?? [],
+    soakMinutes: env.soak?.minutes ?? 0,
+    freezeWindows: (env.freezeWindows ?? []).map(buildWindow),
+    deployDurationMs: durationMs(env.deployDuration, 0),
+    onBlocked: env.onBlocked ?? "wait",
+    autoPromote: env.autoPromote ?? false
+  };
+}
+function warnScoreWarnings(policy) {
+  const warnScore = policy.scoring.warnScore;
+  if (warnScore === null) return [];
+  const out = [];
+  const scored = policy.environments.filter((e) => e.minScore !== null);
+  if (scored.length === 0) out.push({ message: "warnScore has no effect: no stage sets minScore", at: "key" });
+  for (const env of scored) {
+    if (warnScore > env.minScore) {
+      out.push({
+        message: `warnScore ${warnScore} is above the minScore ${env.minScore} of ${env.name}, so ${env.name} has no warning band: scores below ${env.minScore} block there`,
+        at: "value"
+      });
+    }
+  }
+  return out;
+}
 function seconds(text) {
   const m = /^(?:(\d{4})-(\d{2})-(\d{2})T)?(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
   if (!m) return NaN;
@@ -52489,8 +52510,176 @@ function buildOverrides(o) {
   };
 }
 
+// src/core/policy-merge.ts
+function isRecord2(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function stagesOf(data) {
+  return Array.isArray(data.environments) ? data.environments.filter(isRecord2) : [];
+}
+function mergePolicyData(org, repo) {
+  const out = { version: 1 };
+  const stages = stagesOf(org).map((s) => ({ ...s }));
+  let insertAt = 0;
+  for (const stage of stagesOf(repo)) {
+    const index = stages.findIndex((s) => s.name === stage.name);
+    if (index >= 0) {
+      stages[index] = { ...stages[index], ...stage };
+      insertAt = index + 1;
+    } else {
+      stages.splice(insertAt, 0, { ...stage });
+      insertAt++;
+    }
+  }
+  out.environments = stages;
+  for (const key of ["scoring", "overrides"]) {
+    const a = isRecord2(org[key]) ? org[key] : void 0;
+    const b = isRecord2(repo[key]) ? repo[key] : void 0;
+    if (a !== void 0 || b !== void 0) out[key] = { ...a, ...b };
+  }
+  const strict = repo.strict ?? org.strict;
+  if (strict !== void 0) out.strict = strict;
+  return structuredClone(out);
+}
+var place = (p) => `${p.source}:${p.line}:${p.column}`;
+function mergePolicyDocuments(org, repo) {
+  if (org.extendsOrg) {
+    return fail([org.problemAt(["extends"], `the org default cannot extend anything: remove "extends" from it (${repo.source} extends it)`)]);
+  }
+  if (org.format !== "v1") {
+    return fail([
+      repo.problemAt(["extends"], `the org default ${org.source} is in the Aurora format ("policy:"); a repository file can extend only a version 1 org default`)
+    ]);
+  }
+  const errors = [];
+  const warnings = [...org.warnings, ...repo.warnings];
+  const orgStages = stagesOf(org.data);
+  const repoStages = stagesOf(repo.data);
+  const orgIndex = (name2) => orgStages.findIndex((s) => s.name === name2);
+  let last = null;
+  repoStages.forEach((stage, i) => {
+    const index = orgIndex(stage.name);
+    if (index < 0) {
+      const near = suggest(String(stage.name), orgStages.map((s) => String(s.name)));
+      if (near !== void 0) {
+        warnings.push(
+          repo.problemAt(["environments", i, "name"], `stage "${String(stage.name)}" is not in the org default, so it is added as a new stage (stage names match exactly)`, "value", { suggestion: near })
+        );
+      }
+      return;
+    }
+    if (last !== null && index < last.index) {
+      errors.push(
+        repo.problemAt(
+          ["environments", i, "name"],
+          `stage ${String(stage.name)} is listed after ${last.name}, but the org default ${org.source} puts it before (${orgStages.map((s) => String(s.name)).join(" -> ")}); the org default sets the order of the promotion path`,
+          "value"
+        )
+      );
+    }
+    last = { name: String(stage.name), index };
+  });
+  const merged = mergePolicyData(org.data, repo.data);
+  errors.push(...githubConflicts(org, repo, merged));
+  const weights = weightProblem(org, repo);
+  if (weights) errors.push(weights);
+  if (errors.length > 0) return fail(errors);
+  const policy = buildPolicy(merged);
+  const warnScoreFrom = isRecord2(repo.data.scoring) && "warnScore" in repo.data.scoring ? repo : org;
+  for (const w of warnScoreWarnings(policy)) warnings.push(warnScoreFrom.problemAt(["scoring", "warnScore"], w.message, w.at));
+  return { ok: true, policy, warnings: dedupe(warnings), extendsOrg: true };
+}
+function fail(errors) {
+  return { ok: false, errors };
+}
+function dedupe(problems) {
+  const seen = /* @__PURE__ */ new Set();
+  return problems.filter((p) => {
+    const key = `${formatPolicyProblem(p)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+function githubNamesOf(stageName, org, repo) {
+  const inRepo = stagesOf(repo.data).findIndex((s) => s.name === stageName);
+  const inOrg = stagesOf(org.data).findIndex((s) => s.name === stageName);
+  const repoStage = inRepo >= 0 ? stagesOf(repo.data)[inRepo] : void 0;
+  const [doc, index] = repoStage && ("github" in repoStage || inOrg < 0) ? [repo, inRepo] : [org, inOrg];
+  const stage = stagesOf(doc.data)[index];
+  const github = stage.github;
+  if (typeof github === "string") return [{ name: github, doc, path: ["environments", index, "github"] }];
+  if (Array.isArray(github)) return github.map((g, j) => ({ name: String(g), doc, path: ["environments", index, "github", j] }));
+  return [{ name: stageName, doc, path: ["environments", index, "name"] }];
+}
+function githubConflicts(org, repo, merged) {
+  const owner = /* @__PURE__ */ new Map();
+  const problems = [];
+  for (const stage of stagesOf(merged)) {
+    const stageName = String(stage.name);
+    for (const g of githubNamesOf(stageName, org, repo)) {
+      const first = owner.get(g.name.toLowerCase());
+      if (first === void 0) {
+        owner.set(g.name.toLowerCase(), { stage: stageName, ...g });
+        continue;
+      }
+      if (first.stage === stageName) continue;
+      const [here, other, otherStage] = g.doc === repo ? [g, first, first.stage] : [first, g, stageName];
+      const otherAt = place(other.doc.problemAt(other.path, "", "value"));
+      problems.push(
+        repo.problemAt(
+          here.path,
+          `GitHub environment "${g.name}" is also covered by stage ${otherStage} (${otherAt}) once merged with the org default; each GitHub environment belongs to one stage (names ignore case)`,
+          "value"
+        )
+      );
+    }
+  }
+  return problems;
+}
+function weightProblem(org, repo) {
+  const repoScoring = isRecord2(repo.data.scoring) ? repo.data.scoring : {};
+  const orgScoring = isRecord2(org.data.scoring) ? org.data.scoring : {};
+  const repoKinds = EVIDENCE_KINDS.filter((k) => typeof repoScoring[k] === "number");
+  if (repoKinds.length === 0) return null;
+  const parts = [];
+  let sum = 0;
+  for (const kind of EVIDENCE_KINDS) {
+    const [doc, scoring] = typeof repoScoring[kind] === "number" ? [repo, repoScoring] : [org, orgScoring];
+    const weight = scoring[kind];
+    if (typeof weight !== "number") continue;
+    sum += weight;
+    parts.push(`${kind} ${weight} (${place(doc.problemAt(["scoring", kind], "", "value"))})`);
+  }
+  if (sum === 100) return null;
+  return repo.problemAt(
+    ["scoring"],
+    `scoring weights sum to ${sum} once merged with the org default ${org.source}: ${parts.join(", ")}; they must sum to 100 (a weight of 0 drops a kind)`,
+    "key",
+    { expected: "weights summing to 100" }
+  );
+}
+function loadPolicyFiles(repo, org, withoutOrg = EXTENDS_WITHOUT_ORG) {
+  const orgRead = org === null ? null : readPolicyDocument(org.text, org.source);
+  if (repo === null) {
+    if (orgRead === null) throw new TypeError("loadPolicyFiles needs a repository file or an org default");
+    if (!orgRead.ok) return fail(orgRead.errors);
+    const { document: document2 } = orgRead;
+    if (document2.policy === null) return fail([document2.problemAt(["extends"], 'the org default cannot extend anything: remove "extends" from it')]);
+    return { ok: true, policy: document2.policy, warnings: document2.warnings, extendsOrg: false };
+  }
+  const repoRead = readPolicyDocument(repo.text, repo.source);
+  const errors = [...repoRead.ok ? [] : repoRead.errors, ...orgRead && !orgRead.ok ? orgRead.errors : []];
+  if (!repoRead.ok || orgRead !== null && !orgRead.ok) return fail(errors);
+  const document = repoRead.document;
+  if (!document.extendsOrg) return { ok: true, policy: document.policy, warnings: document.warnings, extendsOrg: false };
+  if (orgRead === null) return fail([document.problemAt(["extends"], withoutOrg, "key")]);
+  return mergePolicyDocuments(orgRead.document, document);
+}
+
 // src/cli/policy-file.ts
 var DEFAULT_POLICY_PATH = ".github/release-policy.yml";
+var EXTENDS_IN_CI = `"extends: org" builds on the org default (.github/release-policy.yml in the owner's .github repository), which is not read in CI: the Action reads only this file. Write the rules into this file without "extends", or let the Release Gate App judge this repository (it reads the org default)`;
 var PolicyFileError = class extends Error {
   constructor(path, problems, details = []) {
     super(problems.join("\n"));
@@ -52503,23 +52692,49 @@ var PolicyFileError = class extends Error {
   details;
   name = "PolicyFileError";
 };
-async function readPolicyFile(path, cwd) {
-  const given = path ?? DEFAULT_POLICY_PATH;
+function shownPath(given, cwd) {
   const absolute = isAbsolute(given) ? given : resolve(cwd, given);
-  const shown = isAbsolute(given) ? given : relative(cwd, absolute) || given;
-  let text;
+  return { absolute, shown: isAbsolute(given) ? given : relative(cwd, absolute) || given };
+}
+async function readText(absolute, shown, defaultHint) {
   try {
-    text = await readFile(absolute, "utf8");
+    return await readFile(absolute, "utf8");
   } catch (error2) {
     const code2 = error2.code;
-    const why = code2 === "ENOENT" ? `no such file${path === void 0 ? ` (the default policy path; pass --policy FILE to use another)` : ""}` : code2 === "EISDIR" ? "it is a directory, not a file" : code2 === "EACCES" ? "permission denied" : error2 instanceof Error ? error2.message : String(error2);
-    throw new PolicyFileError(shown, [`${shown}: cannot read the policy: ${why}`]);
+    const why = code2 === "ENOENT" ? `no such file${defaultHint}` : code2 === "EISDIR" ? "it is a directory, not a file" : code2 === "EACCES" ? "permission denied" : error2 instanceof Error ? error2.message : String(error2);
+    const failure = new PolicyFileError(shown, [`${shown}: cannot read the policy: ${why}`]);
+    if (code2 === "ENOENT") return { missing: true, error: failure };
+    throw failure;
   }
-  const result = loadPolicy(text, shown);
+}
+async function readPolicyFile(path, cwd, options = {}) {
+  const repo = shownPath(path ?? DEFAULT_POLICY_PATH, cwd);
+  const org = options.orgPolicy === void 0 ? null : shownPath(options.orgPolicy, cwd);
+  const repoText = await readText(repo.absolute, repo.shown, path === void 0 ? " (the default policy path; pass --policy FILE to use another)" : "");
+  let orgText = null;
+  if (org !== null) {
+    const read = await readText(org.absolute, org.shown, "");
+    if (typeof read !== "string") throw read.error;
+    orgText = read;
+  }
+  const alone = typeof repoText !== "string" && path === void 0 && org !== null && orgText !== null;
+  if (typeof repoText !== "string" && !alone) throw repoText.error;
+  const result = loadPolicyFiles(
+    typeof repoText === "string" ? { text: repoText, source: repo.shown } : null,
+    org === null || orgText === null ? null : { text: orgText, source: org.shown },
+    options.withoutOrg ?? EXTENDS_IN_CI
+  );
   if (!result.ok) {
-    throw new PolicyFileError(shown, result.errors.map(formatPolicyProblem), result.errors);
+    const failing = org !== null && result.errors.every((e) => e.source === org.shown) ? org.shown : repo.shown;
+    throw new PolicyFileError(failing, result.errors.map(formatPolicyProblem), result.errors);
   }
-  return { policy: result.policy, path: shown, text };
+  return {
+    policy: result.policy,
+    path: alone ? org.shown : repo.shown,
+    text: typeof repoText === "string" ? repoText : orgText,
+    orgPath: alone || result.extendsOrg ? org.shown : null,
+    warnings: result.warnings.map(formatPolicyProblem)
+  };
 }
 
 // src/evidence/read-helpers.ts

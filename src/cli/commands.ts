@@ -20,7 +20,19 @@ const DEFAULT_SCORING: ScoringPolicy = {
 import { collectEvidence, evidenceJson } from '../evidence/index.js';
 import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, writeLine, type CliIo } from './io.js';
-import { DEFAULT_POLICY_PATH, readPolicyFile } from './policy-file.js';
+import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
+
+/** What a policy that says `extends: org` gets from the CLI when `--org-policy` is missing. */
+export const EXTENDS_WITHOUT_ORG_POLICY =
+  '"extends: org" builds on the org default, which was not given: pass it with --org-policy FILE (the .github/release-policy.yml of the owner\'s .github repository)';
+
+const ORG_POLICY_HELP = `  --org-policy FILE  the org default (.github/release-policy.yml of the owner's .github repository):
+                     merged when the policy says "extends: org"; used alone when ${DEFAULT_POLICY_PATH} does not exist`;
+
+/** The policy of `--policy` and `--org-policy`, as the App would merge them. */
+function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string | undefined }, io: CliIo): Promise<PolicyFile> {
+  return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
+}
 
 export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit';
 
@@ -46,21 +58,25 @@ const now = (io: CliIo): Date => (io.now ? io.now() : new Date());
 
 export const COMMANDS: Record<Command, CommandSpec> = {
   validate: {
-    help: `Usage: release-gate validate [--policy FILE]
+    help: `Usage: release-gate validate [--policy FILE] [--org-policy FILE]
 
 Checks a release policy and prints every problem with its file, line and column.
-Exit 0 when it is valid, 1 when it is not.
+Exit 0 when it is valid, 1 when it is not. Warnings go to stderr.
 
 Options:
-  --policy FILE   the policy to check (default ${DEFAULT_POLICY_PATH})
+  --policy FILE      the policy to check (default ${DEFAULT_POLICY_PATH})
+${ORG_POLICY_HELP}
 
 Example:
-  release-gate validate --policy .github/release-policy.yml`,
+  release-gate validate --policy .github/release-policy.yml --org-policy ../.github/.github/release-policy.yml`,
     async run(argv, io) {
-      const { values } = parseFlags('validate', argv, { policy: { type: 'string' } });
-      const { policy, path } = await readPolicyFile(values.policy, io.cwd);
+      const { values } = parseFlags('validate', argv, { policy: { type: 'string' }, 'org-policy': { type: 'string' } });
+      const { policy, path, orgPath, warnings } = await readPolicy(values, io);
       const stages = policy.environments.map((e) => e.name).join(' -> ');
-      writeLine(io.stdout, `OK: ${path} is a valid release policy (${policy.format === 'aurora' ? 'Aurora format' : 'version 1'}; ${stages})`);
+      const format = policy.format === 'aurora' ? 'Aurora format' : 'version 1';
+      const origin = orgPath === null ? '' : orgPath === path ? `, the org default, used as ${DEFAULT_POLICY_PATH} does not exist` : `, extending the org default ${orgPath}`;
+      for (const w of warnings) writeLine(io.stderr, `warning: ${w}`);
+      writeLine(io.stdout, `OK: ${path} is a valid release policy (${format}${origin}; ${stages})`);
       return EXIT.ok;
     },
   },
@@ -75,6 +91,7 @@ Exit 0 for allow, 2 for wait, 3 for block, 1 for a usage or policy error.
 Options:
   --env NAME               the environment asked for: a policy stage or a GitHub environment name
   --policy FILE            the policy (default ${DEFAULT_POLICY_PATH})
+  --org-policy FILE        the org default, merged when the policy says "extends: org"
   --at ISO-8601            the time of the request (default: now), e.g. 2026-01-31T22:30:00-03:00
   --sha SHA                the release's commit (default: 'local'); --tree TREE its git tree
   --ref REF                the ref deployed, e.g. refs/tags/v1.2.0 or v1.2.0
@@ -95,10 +112,10 @@ Example:
   release-gate evaluate --env PROD --at 2026-01-31T21:00:00-03:00 \\
     --approver alice --score 80 --deployed PRE_PROD@2026-01-31T20:05:00Z`,
     async run(argv, io) {
-      const { values } = parseFlags('evaluate', argv, { ...EVALUATE_FLAGS, ...EVIDENCE_FLAGS, json: { type: 'boolean' } });
+      const { values } = parseFlags('evaluate', argv, { ...EVALUATE_FLAGS, ...EVIDENCE_FLAGS, 'org-policy': { type: 'string' }, json: { type: 'boolean' } });
       if (!values.env) throw new UsageError('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).');
       const at = values.at ? parseInstant('--at', values.at) : now(io);
-      const { policy } = await readPolicyFile(values.policy, io.cwd);
+      const { policy } = await readPolicy(values, io);
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
       const evidence = evidenceFor(bundle, policy, at, values.score);
       const facts = factsFromFlags(values, evidence);
@@ -118,6 +135,7 @@ With only --evidence-url, prints the URL heuristic's score and breakdown.
 
 Options:
   --policy FILE        take the weights from this policy (default ${DEFAULT_POLICY_PATH} when it exists)
+  --org-policy FILE    the org default, merged when the policy says "extends: org"
   --junit GLOB         JUnit XML reports (repeatable; a file, a glob, a directory or - for stdin)
   --coverage GLOB      lcov, Cobertura XML or Istanbul coverage-summary.json (repeatable)
   --sarif GLOB         SARIF 2.1.0 files (repeatable)
@@ -134,6 +152,7 @@ Example:
       const { values } = parseFlags('score', argv, {
         ...EVIDENCE_FLAGS,
         policy: { type: 'string' },
+        'org-policy': { type: 'string' },
         at: { type: 'string' },
         json: { type: 'boolean' },
       });
@@ -150,7 +169,7 @@ Example:
         score = url.score;
         breakdown = { ...url.breakdown };
       } else {
-        const policy = await policyForScoring(values.policy, io);
+        const policy = await policyForScoring(values, io);
         const facts = evidenceFacts(bundle, policy?.scoring ?? DEFAULT_SCORING, at);
         score = facts.score ?? 0;
         breakdown = facts.breakdown;
@@ -165,10 +184,14 @@ Example:
   },
 
   freeze: {
-    help: `Usage: release-gate freeze --env NAME [--policy FILE] [--at ISO-8601] [--json]
+    help: `Usage: release-gate freeze --env NAME [--policy FILE] [--org-policy FILE] [--at ISO-8601] [--json]
 
 Says whether environment NAME is frozen at the given time (default: now), by which
 window and until when, and when the next window starts. Instants are printed in UTC.
+
+Options:
+  --policy FILE      the policy (default ${DEFAULT_POLICY_PATH})
+${ORG_POLICY_HELP}
 
 Example:
   release-gate freeze --env PROD --at 2026-01-31T22:30:00-03:00 --json`,
@@ -176,12 +199,13 @@ Example:
       const { values } = parseFlags('freeze', argv, {
         env: { type: 'string' },
         policy: { type: 'string' },
+        'org-policy': { type: 'string' },
         at: { type: 'string' },
         json: { type: 'boolean' },
       });
       if (!values.env) throw new UsageError('release-gate freeze: --env NAME is required (e.g. --env PROD).');
       const at = values.at ? parseInstant('--at', values.at) : now(io);
-      const { policy } = await readPolicyFile(values.policy, io.cwd);
+      const { policy } = await readPolicy(values, io);
       const index = findStageIndex(policy, values.env);
       if (index < 0) {
         throw new UsageError(
@@ -285,10 +309,10 @@ function parseSince(value: string): number {
   return Number(m[1]) * unit;
 }
 
-async function policyForScoring(path: string | undefined, io: CliIo): Promise<Policy | null> {
-  if (path !== undefined) return (await readPolicyFile(path, io.cwd)).policy;
+async function policyForScoring(values: { policy?: string | undefined; 'org-policy'?: string | undefined }, io: CliIo): Promise<Policy | null> {
+  if (values.policy !== undefined || values['org-policy'] !== undefined) return (await readPolicy(values, io)).policy;
   try {
-    return (await readPolicyFile(undefined, io.cwd)).policy;
+    return (await readPolicy(values, io)).policy;
   } catch (error) {
     // No policy file at the default path: score with the default weights. A file that
     // exists but is invalid is an error, not a silent fallback.

@@ -214,14 +214,22 @@ export interface PolicyText {
 }
 
 /**
- * Loads a policy from a repository file and, when it says `extends: org`, the org default.
+ * Loads a policy from a repository file and, when it says `extends: org`, the org default;
+ * without a repository file (`repo` null), from the org default alone, as the App does.
  * The org default, when given, is validated on its own even if the repository file does not
  * extend it. `withoutOrg` is what to say when the file extends the org default and none was
  * given (the CLI names its option, the Action says CI does not read it).
  */
-export function loadPolicyFiles(repo: PolicyText, org: PolicyText | null, withoutOrg: string = EXTENDS_WITHOUT_ORG): MergedPolicyResult {
-  const repoRead = readPolicyDocument(repo.text, repo.source);
+export function loadPolicyFiles(repo: PolicyText | null, org: PolicyText | null, withoutOrg: string = EXTENDS_WITHOUT_ORG): MergedPolicyResult {
   const orgRead = org === null ? null : readPolicyDocument(org.text, org.source);
+  if (repo === null) {
+    if (orgRead === null) throw new TypeError('loadPolicyFiles needs a repository file or an org default');
+    if (!orgRead.ok) return fail(orgRead.errors);
+    const { document } = orgRead;
+    if (document.policy === null) return fail([document.problemAt(['extends'], 'the org default cannot extend anything: remove "extends" from it')]);
+    return { ok: true, policy: document.policy, warnings: document.warnings, extendsOrg: false };
+  }
+  const repoRead = readPolicyDocument(repo.text, repo.source);
   const errors = [...(repoRead.ok ? [] : repoRead.errors), ...(orgRead && !orgRead.ok ? orgRead.errors : [])];
   if (!repoRead.ok || (orgRead !== null && !orgRead.ok)) return fail(errors);
   const document = repoRead.document;
