@@ -108,7 +108,7 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
       case 'promoted':
         return `recorded success; promoted to ${promotion.environment}`;
       case 'held':
-        return `recorded success; promotion to ${promotion.environment} held until ${promotion.until}`;
+        return `recorded success; promotion to ${promotion.environment} held${promotion.waitingFor.length > 0 ? `, waiting for ${promotion.waitingFor.join(', ')}` : ''}; at the latest until ${promotion.until}`;
       case 'not-done':
         return `recorded success; not promoted to ${promotion.environment}`;
       default:

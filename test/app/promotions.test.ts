@@ -51,7 +51,7 @@ describe('auto-promotion held by soak or a freeze window', () => {
     h = await startHarness({ policy: SOAK, now: '2026-03-10T12:00:00Z' });
     const status = await stagingSucceeds();
     expect(h.repo.deployments).toEqual([]);
-    expect((await h.store.getDelivery(status.id))?.outcome).toBe('recorded success; promotion to production held until 2026-03-10T12:30:00.000Z');
+    expect((await h.store.getDelivery(status.id))?.outcome).toBe('recorded success; promotion to production held, waiting for SOAK_INCOMPLETE; at the latest until 2026-03-10T12:30:00.000Z');
     expect(await notes()).toEqual([
       ['NOTE', 'promotion held', 'Auto-promotion from PRE_PROD to PROD held until 2026-03-10T12:30:00.000Z: SOAK_INCOMPLETE: The release must run in PRE_PROD for 30 minute(s); 30 minute(s) left, until 2026-03-10T12:30:00.000Z. The deployment is created when it clears.'],
     ]);
@@ -152,7 +152,7 @@ describe('auto-promotion held on people or checks', () => {
     h = await startHarness({ policy: APPROVERS, now: '2026-03-10T12:00:00Z' });
     h.github.teams.set('acme', { 'release-owners': ['tina'] });
     const status = await stagingSucceeds();
-    expect((await h.store.getDelivery(status.id))?.outcome).toBe('recorded success; promotion to production held until 2026-03-17T12:00:00.000Z');
+    expect((await h.store.getDelivery(status.id))?.outcome).toBe('recorded success; promotion to production held, waiting for APPROVAL_REQUIRED; at the latest until 2026-03-17T12:00:00.000Z');
     expect(await notes()).toEqual([
       [
         'NOTE',
