@@ -88,11 +88,9 @@ describe('npm start', () => {
     const unsigned = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'x' }, body: '{}' });
     expect(unsigned.status).toBe(400);
 
-    const started = Date.now();
     child.kill('SIGTERM');
     const exit = await Promise.race([exitOf(child), new Promise<null>((r) => setTimeout(() => r(null), 5_000))]);
     expect(exit, `the App did not stop within 5 s of SIGTERM; its output:\n${output}`).toEqual({ code: 0, signal: null });
-    expect(Date.now() - started).toBeLessThan(5_000);
     expect(output).not.toContain(TEST_PRIVATE_KEY.split('\n')[1]!);
   }, 60_000);
 });
