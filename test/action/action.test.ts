@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvidenceBlock } from '../../src/core/evidence-block.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { EXTERNAL, failingJunit, runAction, webhookExample, workspace } from './helpers.js';
+import { EXTERNAL, failingJunit, runAction, startCheckRunsServer, webhookExample, workspace } from './helpers.js';
 
 const POLICY = `version: 1
 environments:
@@ -29,14 +29,7 @@ let gh: GitHubServer;
 let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 beforeEach(async () => {
-  gh = await startGitHubServer();
-  checkRuns = [];
-  gh.on('POST /repos/{owner}/{repo}/check-runs', (req) => {
-    const id = 4000 + checkRuns.length;
-    checkRuns.push({ id, body: req.body });
-    return { status: 201, body: { id, html_url: `https://github.com/${req.params.owner}/${req.params.repo}/runs/${id}` } };
-  });
-  gh.on('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', (req) => ({ id: Number(req.params.check_run_id) }));
+  ({ gh, checkRuns } = await startCheckRunsServer(4000));
 });
 
 afterEach(async () => {

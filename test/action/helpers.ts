@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = join(ROOT, 'action/dist/index.js');
@@ -120,4 +121,17 @@ export function failingJunit(n: number, opts: { passing?: number; messageChars?:
     );
   }
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites><testsuite name="cart" tests="${cases.length}" failures="${n}">\n${cases.join('\n')}\n</testsuite></testsuites>\n`;
+}
+
+/** A GitHub server that accepts the evidence check run and its updates, keeping what was sent. */
+export async function startCheckRunsServer(firstId: number): Promise<{ gh: GitHubServer; checkRuns: Array<{ id: number; body: any }> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const gh = await startGitHubServer();
+  const checkRuns: Array<{ id: number; body: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+  gh.on('POST /repos/{owner}/{repo}/check-runs', (req) => {
+    const id = firstId + checkRuns.length;
+    checkRuns.push({ id, body: req.body });
+    return { status: 201, body: { id, html_url: `https://github.com/${req.params.owner}/${req.params.repo}/runs/${id}` } };
+  });
+  gh.on('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', (req) => ({ id: Number(req.params.check_run_id) }));
+  return { gh, checkRuns };
 }

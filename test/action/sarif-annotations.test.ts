@@ -2,8 +2,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EvidenceBundle, SarifFinding } from '../../src/core/evidence-types.js';
 import { buildAnnotations } from '../../action/src/annotations.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { runAction, webhookExample, workspace } from './helpers.js';
+import type { GitHubServer } from '../support/github-server.js';
+import { runAction, startCheckRunsServer, webhookExample, workspace } from './helpers.js';
 
 const POLICY = `version: 1
 environments:
@@ -53,14 +53,7 @@ describe('the bundled Action with a SARIF log', () => {
   let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
   beforeEach(async () => {
-    gh = await startGitHubServer();
-    checkRuns = [];
-    gh.on('POST /repos/{owner}/{repo}/check-runs', (req) => {
-      const id = 5000 + checkRuns.length;
-      checkRuns.push({ id, body: req.body });
-      return { status: 201, body: { id, html_url: `https://github.com/${req.params.owner}/${req.params.repo}/runs/${id}` } };
-    });
-    gh.on('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', (req) => ({ id: Number(req.params.check_run_id) }));
+    ({ gh, checkRuns } = await startCheckRunsServer(5000));
   });
 
   afterEach(async () => {
