@@ -8,7 +8,7 @@ import { startGitHubServer, type GitHubServer } from '../support/github-server.j
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = join(ROOT, 'action/dist/index.js');
-export const EXTERNAL = join(ROOT, '../shared/fixtures/external');
+export const EXTERNAL = join(ROOT, 'test/fixtures/external');
 
 const require = createRequire(import.meta.url);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, POLICIES } from './helpers.js';
 
-const EXTERNAL = join(import.meta.dirname, '../../../shared/fixtures/external');
+const EXTERNAL = join(import.meta.dirname, '../fixtures/external');
 const PYTEST = `${EXTERNAL}/mikepenz-action-junit-report/test_results/python/*.xml`;
 const LCOV = `${EXTERNAL}/coverallsapp-coverage-reporter/spec/fixtures/lcov/for-base-path.lcov`;
 

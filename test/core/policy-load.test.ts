@@ -91,9 +91,9 @@ describe('loadPolicy: the SPEC example (v1)', () => {
     });
   });
 
-  it('is the example SPEC section 2 shows, unchanged', () => {
-    const spec = readFileSync(new URL('../../../shared/SPEC.md', import.meta.url), 'utf8');
-    expect(spec).toContain(fixture('spec-v1.yml'));
+  it("is the README's example, unchanged (the README shows what loads)", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    expect(readme).toContain(`\`\`\`yaml\n# yaml-language-server: $schema=https://raw.githubusercontent.com/<owner>/release-gate/main/policy.schema.json\n${fixture('spec-v1.yml')}\`\`\``);
   });
 });
 

@@ -2,7 +2,7 @@ import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 
-export const EXTERNAL = join(import.meta.dirname, '../../../shared/fixtures/external');
+export const EXTERNAL = join(import.meta.dirname, '../fixtures/external');
 
 /** Every file under `dir`, relative to it, sorted. */
 export function walk(dir: string): string[] {
