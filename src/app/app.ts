@@ -48,7 +48,14 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') return false;
-    if (path === '/health') {
+    if (path === '/health/live') {
+      // Liveness: the process answers. It does not look at the database, so an outage there
+      // makes the App unready (below) without making an orchestrator restart it in a loop.
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'ok' }));
+      return true;
+    }
+    if (path === '/health' || path === '/health/ready') {
       const health = await options.store.health().catch((error: unknown) => ({ ok: false, database: 'down' as const, migrations: { applied: 0, expected: 0 }, error: describeError(error) }));
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', database: health.database, migrations: health.migrations, ...(health.error ? { error: health.error } : {}) }));

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClient } from '@libsql/client';
 import { AppConfigError, readAppConfig } from '../../src/app/config.js';
 import { TEST_PRIVATE_KEY, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
@@ -76,6 +77,15 @@ describe('health and metrics', () => {
     expect(body.migrations.applied).toBe(body.migrations.expected);
   });
 
+  it('/health/ready is /health; /health/live answers without the database', async () => {
+    const ready = await fetch(`${h.app.url}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual(await (await fetch(`${h.app.url}/health`)).json());
+    const live = await fetch(`${h.app.url}/health/live`);
+    expect(live.status).toBe(200);
+    expect(await live.json()).toEqual({ status: 'ok' });
+  });
+
   it('/metrics has no rate-limit sample before any GitHub response (0 would read as exhausted)', async () => {
     const text = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(h.github.requestCount).toBe(0);
@@ -105,5 +115,29 @@ describe('health and metrics', () => {
     });
     expect(res.status).toBe(400);
     expect(await h.store.getDelivery('forged')).toBeNull();
+  });
+});
+
+describe('health when the record is not usable', () => {
+  it('answers 503 on /health and /health/ready, and still 200 on /health/live', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'release-gate-health-'));
+    const file = join(dir, 'gate.db');
+    const h = await startHarness({ policy: 'version: 1\nenvironments:\n  - name: DEV\n', databaseUrl: `file:${file}` });
+    try {
+      expect((await fetch(`${h.app.url}/health`)).status).toBe(200);
+      // Someone rolls the schema back behind the App's back: its migrations are no longer all applied.
+      const db = createClient({ url: `file:${file}` });
+      await db.execute('DELETE FROM _prisma_migrations');
+      db.close();
+      const health = await fetch(`${h.app.url}/health`);
+      expect(health.status).toBe(503);
+      expect(await health.json()).toMatchObject({ status: 'unavailable', migrations: { applied: 0 } });
+      expect((await fetch(`${h.app.url}/health/ready`)).status).toBe(503);
+      const live = await fetch(`${h.app.url}/health/live`);
+      expect(live.status).toBe(200);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
