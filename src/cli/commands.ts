@@ -6,17 +6,9 @@ import { scoreEvidenceUrl } from '../core/evidence-url.js';
 import { freezeStatus } from '../core/freeze-windows.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { renderDecisionText, renderScoreText } from '../core/render-text.js';
-import { DEFAULT_WEIGHTS } from '../core/policy-load.js';
-import type { Decision, EvidenceFacts, Policy, ScoringPolicy } from '../core/types.js';
-
-/** The scoring used when no policy is given (documented in the README). */
-const DEFAULT_SCORING: ScoringPolicy = {
-  weights: DEFAULT_WEIGHTS,
-  warnScore: null,
-  coverageTarget: 80,
-  allowedSarifLevels: ['note', 'none'],
-  backupMaxAgeHours: 24,
-};
+import { defaultScoring } from '../core/policy-load.js';
+import { parseDuration } from '../core/time-values.js';
+import type { Decision, EvidenceFacts, Policy } from '../core/types.js';
 import { collectEvidence, evidenceJson } from '../evidence/index.js';
 import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, writeLine, type CliIo } from './io.js';
@@ -170,7 +162,7 @@ Example:
         breakdown = { ...url.breakdown };
       } else {
         const policy = await policyForScoring(values, io);
-        const facts = evidenceFacts(bundle, policy?.scoring ?? DEFAULT_SCORING, at);
+        const facts = evidenceFacts(bundle, policy?.scoring ?? defaultScoring(), at);
         score = facts.score ?? 0;
         breakdown = facts.breakdown;
       }
@@ -303,10 +295,9 @@ Example:
 };
 
 function parseSince(value: string): number {
-  const m = /^(\d+)([dhm])$/.exec(value);
-  if (!m) throw new UsageError(`release-gate audit: --since "${value}" is not a duration; use e.g. 30d, 12h or 90m.`);
-  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[m[2] as 'd' | 'h' | 'm'];
-  return Number(m[1]) * unit;
+  const parsed = parseDuration(value);
+  if (!parsed.ok) throw new UsageError(`release-gate audit: --since "${value}" is not a duration; use e.g. 30d, 12h or 90m.`);
+  return parsed.ms;
 }
 
 async function policyForScoring(values: { policy?: string | undefined; 'org-policy'?: string | undefined }, io: CliIo): Promise<Policy | null> {

@@ -883,6 +883,11 @@ function buildWindow(w: Record<string, unknown>): FreezeWindow {
   return { kind: 'daily', name: given ?? `${prefix}${start}-${end} ${timezone}`, days: days ?? [...WEEKDAYS], start, end, timezone };
 }
 
+/** The scoring a policy gets when it says nothing about scoring (the README's defaults). */
+export function defaultScoring(): ScoringPolicy {
+  return buildScoring({});
+}
+
 function buildScoring(s: Record<string, unknown>): ScoringPolicy {
   const weights: Partial<Record<EvidenceKind, number>> = {};
   for (const kind of EVIDENCE_KINDS) if (typeof s[kind] === 'number') weights[kind] = s[kind];
