@@ -11,7 +11,7 @@ import { parseDuration } from '../core/time-values.js';
 import type { Decision, EvidenceFacts, Policy } from '../core/types.js';
 import { collectEvidence, evidenceJson } from '../evidence/index.js';
 import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
-import { EXIT, UsageError, parseFlags, parseInstant, writeLine, type CliIo } from './io.js';
+import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
 import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
 
 /** What a policy that says `extends: org` gets from the CLI when `--org-policy` is missing. */
@@ -316,10 +316,8 @@ async function policyForScoring(values: { policy?: string | undefined; 'org-poli
 function evidenceFor(bundle: EvidenceBundle, policy: Policy, at: Date, score: string | undefined): EvidenceFacts {
   const scored = evidenceFacts(bundle, policy.scoring, at);
   if (score === undefined) return scored;
-  if (!/^\d+$/.test(score) || Number(score) > 100) {
-    throw new UsageError(`--score "${score}" must be a whole number from 0 to 100.`);
-  }
-  return { score: Number(score), breakdown: { given: Number(score) }, present: scored.present };
+  const given = parseWhole('--score', score, 0, 100);
+  return { score: given, breakdown: { given }, present: scored.present };
 }
 
 function exitFor(decision: Decision): number {
