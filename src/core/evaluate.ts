@@ -1,5 +1,7 @@
 import { FreezeWindowError, earliestDeployStart } from './freeze-windows.js';
 import { matchAnyGlob } from './glob.js';
+import { ruleApplies } from './rule-facts.js';
+import type { RuleContext } from './rule-facts.js';
 import type {
   ApprovalFact,
   Decision,
@@ -29,17 +31,19 @@ export function evaluate(policy: Policy, facts: ReleaseFacts, now: Date): Decisi
   const stage = policy.environments[stageIndex]!;
   const predecessor = stageIndex > 0 ? policy.environments[stageIndex - 1]! : null;
 
+  // Which rules apply, and so which facts were fetched, is said once, in RULE_FACTS.
+  const ctx: RuleContext = { policy, stage, predecessor };
   const rules: RuleResult[] = [];
   rules.push(orderRule(stage, predecessor, facts));
-  if (stage.refs.length > 0) rules.push(refsRule(stage, facts));
+  if (ruleApplies('refs', ctx)) rules.push(refsRule(stage, facts));
   const approvals = countApprovals(stage, facts);
-  if (stage.minApprovals > 0 || stage.approvals.fromTeams.length > 0) rules.push(approvalsRule(stage, approvals));
-  rules.push(...requiredReviewersRules(stage, facts, approvals.counted));
-  if (stage.minScore !== null) rules.push(scoreRule(policy, stage, facts, approvals.counted));
-  if (stage.requiredEvidence.length > 0) rules.push(evidenceRule(stage, facts));
-  if (predecessor && stage.soakMinutes > 0) rules.push(soakRule(stage, predecessor, facts, now));
-  if (stage.freezeWindows.length > 0) rules.push(freezeRule(stage, now));
-  if (stage.requiredChecks.length > 0) rules.push(checksRule(stage, facts));
+  if (ruleApplies('approvals', ctx)) rules.push(approvalsRule(stage, approvals));
+  if (ruleApplies('reviewers', ctx)) rules.push(...requiredReviewersRules(stage, facts, approvals.counted));
+  if (ruleApplies('score', ctx)) rules.push(scoreRule(policy, stage, facts, approvals.counted));
+  if (ruleApplies('evidence', ctx)) rules.push(evidenceRule(stage, facts));
+  if (predecessor && ruleApplies('soak', ctx)) rules.push(soakRule(stage, predecessor, facts, now));
+  if (ruleApplies('freeze', ctx)) rules.push(freezeRule(stage, now));
+  if (ruleApplies('checks', ctx)) rules.push(checksRule(stage, facts));
 
   const overridesUsed = applyOverrides(policy, stage, facts, rules, now);
   return decide(stage, rules, facts, overridesUsed);
@@ -166,15 +170,15 @@ function orderRule(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | nu
   };
 }
 
-/** `v1.2.0` and `refs/tags/v1.2.0` name the same tag; a bare name may also be a branch. */
-function refCandidates(ref: string): string[] {
-  if (ref.startsWith('refs/')) return [ref];
-  return [ref, `refs/tags/${ref}`, `refs/heads/${ref}`];
-}
-
+/**
+ * A full ref (`refs/tags/v1.2.0`) is matched as it is. A short name (`v1.2.0`) could be a
+ * branch or a tag: the shells resolve it on GitHub first; one left short was not resolved
+ * (unknown, ambiguous, or a tag of another commit) and matches only a pattern written for
+ * the bare name, never `refs/tags/*` or `refs/heads/*`.
+ */
 function refsRule(stage: EnvironmentPolicy, facts: ReleaseFacts): RuleResult {
   const ref = facts.ref;
-  const matched = ref ? refCandidates(ref).find((r) => matchAnyGlob(stage.refs, r)) : undefined;
+  const matched = ref && matchAnyGlob(stage.refs, ref) ? ref : undefined;
   if (matched) {
     return {
       code: 'REF_OK',
@@ -191,7 +195,9 @@ function refsRule(stage: EnvironmentPolicy, facts: ReleaseFacts): RuleResult {
     ok: false,
     outcome: 'block',
     message: ref
-      ? `Ref ${ref} may not be deployed to ${stage.name}: it must match ${stage.refs.join(', ')}.`
+      ? ref.startsWith('refs/')
+        ? `Ref ${ref} may not be deployed to ${stage.name}: it must match ${stage.refs.join(', ')}.`
+        : `Ref ${ref} may not be deployed to ${stage.name}: it must match ${stage.refs.join(', ')}, and a short name is matched only once it is resolved to a branch or to a tag of this commit (unknown, ambiguous, or a tag of another commit here). Give the full ref (refs/tags/${ref} or refs/heads/${ref}).`
       : `The release's ref is unknown, and ${stage.name} only takes refs matching ${stage.refs.join(', ')}.`,
     values: { ref: ref ?? null, patterns: stage.refs },
   };
@@ -219,6 +225,8 @@ export function countApprovals(stage: EnvironmentPolicy, facts: ReleaseFacts): A
   const excluded = new Set(
     stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l!.toLowerCase()) : [],
   );
+  // Whoever wrote part of the release (a PR of it, or a commit in one) does not approve it.
+  const contributors = new Set(stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
   const teamMembers = membersOf(facts, stage.approvals.fromTeams);
   for (const a of [...latest.values()].sort((x, y) => x.login.localeCompare(y.login))) {
     const reason =
@@ -227,14 +235,18 @@ export function countApprovals(stage: EnvironmentPolicy, facts: ReleaseFacts): A
         : a.state !== 'APPROVED'
           ? `latest review is ${a.state.toLowerCase().replace('_', ' ')}`
           : a.contentMatches === false
-            ? `approved an older head (${(a.commitId ?? '').slice(0, 7)}) whose content changed since`
+            ? a.commitId
+              ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since`
+              : 'the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content'
             : excluded.has(a.login.toLowerCase())
               ? a.login.toLowerCase() === facts.author?.toLowerCase()
                 ? 'author of the change'
                 : 'deployer of the release'
-              : teamMembers && !teamMembers.has(a.login.toLowerCase())
-                ? `not a member of ${stage.approvals.fromTeams.join(', ')}`
-                : null;
+              : contributors.has(a.login.toLowerCase())
+                ? 'contributor to the release (authored a pull request or commits in it)'
+                : teamMembers && !teamMembers.has(a.login.toLowerCase())
+                  ? `not a member of ${stage.approvals.fromTeams.join(', ')}`
+                  : null;
     if (reason) notCounted.push({ login: a.login, source: a.source, reason });
     else counted.push(a);
   }

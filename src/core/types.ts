@@ -122,10 +122,15 @@ export interface ApprovalFact {
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED' | 'REJECTED';
   /** ISO-8601 instant. */
   submittedAt: string;
-  /** The commit the review was given on (PR reviews). */
+  /** The commit the review was given on (PR reviews); absent when GitHub no longer knows it. */
   commitId?: string;
-  /** False when the reviewed commit's content differs from the release's (approval of an older head). */
+  /**
+   * False when the review cannot be shown to cover the release's content: it approved an
+   * older head whose content changed since, or a commit GitHub no longer knows.
+   */
   contentMatches?: boolean;
+  /** The pull request the review belongs to. */
+  pull?: number;
 }
 
 /** A deployment of some commit to some stage, as recorded. */
@@ -195,6 +200,8 @@ export interface ReleaseFacts {
   ref?: string;
   /** The change's author (PR author or commit author). */
   author?: string;
+  /** Everyone who wrote part of the release: authors of its pull requests and of their commits. */
+  contributors?: string[];
   /** Who asked for the deployment. */
   deployer?: string;
   approvals: ApprovalFact[];

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type {
   Approval,
+  CommitCheck,
   Delivery,
   Deployment,
   DeploymentStatus,
@@ -18,6 +19,8 @@ import type {
   ApprovalSource,
   CheckRunKey,
   ClaimDeliveryInput,
+  CommitCheckInput,
+  CommitCheckRow,
   CreateOverrideInput,
   DatabaseProvider,
   DecideGateInput,
@@ -45,13 +48,15 @@ import type {
   RecordEventInput,
   ReleaseEventRow,
   ReleaseEventType,
+  ReleasePullInput,
   ReleaseRow,
+  RecentSuccessQuery,
   Store,
   StoreHealth,
   UpsertPendingGateInput,
   UpsertReleaseInput,
 } from './types.js';
-import { DELIVERY_ERROR_PREFIX, DELIVERY_STALE_MS } from './types.js';
+import { DELIVERY_ERROR_PREFIX, DELIVERY_STALE_MS, DEPLOYMENT_QUERY_LIMIT } from './types.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -81,6 +86,13 @@ function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
 const deliveryRow = (r: Delivery): DeliveryRow => ({ ...r });
 const releaseRow = (r: Release): ReleaseRow => ({ ...r });
 const statusRow = (r: DeploymentStatus): DeploymentStatusRow => ({ ...r, id: num(r.id), deploymentId: num(r.deploymentId) });
+const deploymentRow = (d: Deployment): DeploymentRow => ({ ...d, id: num(d.id), payload: fromJson(d.payload) });
+const commitCheckRow = (r: CommitCheck): CommitCheckRow => ({ ...r, kind: r.kind as CommitCheckRow['kind'], externalId: num(r.externalId) });
+/** Bounds a list of keys taken from a request (never from history). */
+function bounded<T>(list: readonly T[]): T[] {
+  if (list.length > DEPLOYMENT_QUERY_LIMIT) throw new Error(`A store query was given ${list.length} keys; at most ${DEPLOYMENT_QUERY_LIMIT} are allowed.`);
+  return [...list];
+}
 const evaluationRow = (r: Evaluation): EvaluationRow => ({
   ...r,
   rules: fromJson(r.rules),
@@ -203,8 +215,12 @@ export class PrismaStore implements Store {
           creator: input.creator ?? null,
           createdAt: input.createdAt,
           payload: input.payload === undefined ? null : toJson(input.payload),
+          byApp: input.byApp ?? false,
         },
       });
+      // Statuses may arrive before their deployment: take their state now.
+      const earlier = await this.db.deploymentStatus.findMany({ where: { deploymentId: BigInt(input.id), trusted: true }, orderBy: [{ at: 'asc' }, { id: 'asc' }], take: DEPLOYMENT_QUERY_LIMIT });
+      for (const st of earlier) await this.applyStatus(BigInt(input.id), st.state, st.at);
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -222,38 +238,116 @@ export class PrismaStore implements Store {
           description: input.description ?? null,
           at: input.at,
           deliveryId: input.deliveryId ?? null,
+          creator: input.creator ?? null,
+          trusted: input.trusted ?? true,
         },
       });
-      return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
       throw error;
     }
+    if (input.trusted ?? true) await this.applyStatus(BigInt(input.deploymentId), input.state, input.at);
+    return true;
+  }
+
+  /** Moves a deployment's kept state by one trusted status (conditional updates: concurrent statuses settle on the latest). */
+  private async applyStatus(deploymentId: bigint, state: string, at: Date): Promise<void> {
+    await this.db.deployment.updateMany({
+      where: { id: deploymentId, OR: [{ latestStateAt: null }, { latestStateAt: { lte: at } }] },
+      data: { latestState: state, latestStateAt: at },
+    });
+    if (state === 'success') {
+      await this.db.deployment.updateMany({
+        where: { id: deploymentId, gateBlocked: false, OR: [{ firstSuccessAt: null }, { firstSuccessAt: { gt: at } }] },
+        data: { firstSuccessAt: at },
+      });
+    }
+  }
+
+  async getDeployment(id: number): Promise<DeploymentRow | null> {
+    const row = await this.db.deployment.findUnique({ where: { id: BigInt(id) } });
+    return row === null ? null : deploymentRow(row);
+  }
+
+  async markDeploymentGateBlocked(id: number): Promise<void> {
+    await this.db.deployment.updateMany({ where: { id: BigInt(id) }, data: { gateBlocked: true, firstSuccessAt: null } });
+  }
+
+  async recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]> {
+    const rows = await this.db.deployment.findMany({
+      where: {
+        repo: query.repo,
+        environment: { in: bounded(query.environments) },
+        firstSuccessAt: { not: null },
+        gateBlocked: false,
+        ...(query.exceptSha ? { sha: { not: query.exceptSha } } : {}),
+      },
+      orderBy: [{ firstSuccessAt: 'desc' }, { id: 'desc' }],
+      take: Math.min(query.limit, DEPLOYMENT_QUERY_LIMIT),
+    });
+    return rows.map(deploymentRow);
+  }
+
+  async releaseTrees(repo: string, shas: string[]): Promise<Map<string, string>> {
+    if (shas.length === 0) return new Map();
+    const rows = await this.db.release.findMany({ where: { repo, sha: { in: bounded(shas) }, tree: { not: null } }, select: { sha: true, tree: true } });
+    return new Map(rows.map((r) => [r.sha, r.tree!]));
+  }
+
+  async releasesWithTree(repo: string, tree: string, limit: number): Promise<string[]> {
+    const rows = await this.db.release.findMany({ where: { repo, tree }, orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }], take: Math.min(limit, DEPLOYMENT_QUERY_LIMIT), select: { sha: true } });
+    return rows.map((r) => r.sha);
+  }
+
+  async linkReleasePulls(list: ReleasePullInput[], at: Date): Promise<void> {
+    for (const l of list) {
+      try {
+        await this.db.releasePull.upsert({
+          where: { repo_sha_pullNumber: { repo: l.repo, sha: l.sha, pullNumber: l.pullNumber } },
+          create: { ...l, recordedAt: at },
+          update: { headSha: l.headSha },
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+  }
+
+  async releasesOfPull(repo: string, pullNumber: number, limit: number): Promise<string[]> {
+    const rows = await this.db.releasePull.findMany({ where: { repo, pullNumber }, orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }], take: Math.min(limit, DEPLOYMENT_QUERY_LIMIT), select: { sha: true } });
+    return rows.map((r) => r.sha);
+  }
+
+  async recordCommitCheck(input: CommitCheckInput): Promise<void> {
+    const key = { repo: input.repo, kind: input.kind, externalId: BigInt(input.externalId) };
+    const fields = { status: input.status, conclusion: input.conclusion ?? null, appSlug: input.appSlug ?? null, at: input.at, name: input.name, sha: input.sha };
+    try {
+      await this.db.commitCheck.create({ data: { ...key, ...fields } });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // A newer report of the same check run replaces an older one, never the other way.
+      await this.db.commitCheck.updateMany({ where: { ...key, at: { lte: input.at } }, data: fields });
+    }
+  }
+
+  async listCommitChecks(repo: string, sha: string): Promise<CommitCheckRow[]> {
+    const rows = await this.db.commitCheck.findMany({ where: { repo, sha }, orderBy: [{ at: 'asc' }, { id: 'asc' }], take: DEPLOYMENT_QUERY_LIMIT });
+    return rows.map(commitCheckRow);
   }
 
   async listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]> {
+    // The newest DEPLOYMENT_QUERY_LIMIT rows, returned oldest first: a decision never reads history.
     const deployments = await this.db.deployment.findMany({
-      where: { repo: query.repo, ...given({ sha: query.sha, environment: query.environment }) },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+      where: {
+        repo: query.repo,
+        ...given({ sha: query.sha, environment: query.environment }),
+        ...(query.shas ? { sha: { in: bounded(query.shas) } } : {}),
+        ...(query.environments ? { environment: { in: bounded(query.environments) } } : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: DEPLOYMENT_QUERY_LIMIT,
     });
-    if (deployments.length === 0) return [];
-    const statuses = await this.db.deploymentStatus.findMany({
-      where: { deploymentId: { in: deployments.map((d) => d.id) } },
-      orderBy: [{ at: 'asc' }, { id: 'asc' }],
-    });
-    return deployments.map((d: Deployment) => {
-      const own = statuses.filter((s) => s.deploymentId === d.id);
-      const latest = own.at(-1);
-      const firstSuccess = own.find((s) => s.state === 'success');
-      return {
-        ...d,
-        id: num(d.id),
-        payload: fromJson(d.payload),
-        latestState: latest?.state ?? null,
-        latestStateAt: latest?.at ?? null,
-        firstSuccessAt: firstSuccess?.at ?? null,
-      };
-    });
+    return deployments.reverse().map(deploymentRow);
   }
 
   async listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]> {
@@ -293,8 +387,10 @@ export class PrismaStore implements Store {
         ...given({ sha: query.sha, environment: query.environment }),
         ...(query.since ? { at: { gte: query.since } } : {}),
       },
-      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+      orderBy: query.last ? [{ at: 'desc' }, { id: 'desc' }] : [{ at: 'asc' }, { id: 'asc' }],
+      ...(query.last ? { take: query.last } : {}),
     });
+    if (query.last) rows.reverse();
     return rows.map(evaluationRow);
   }
 
@@ -450,7 +546,7 @@ export class PrismaStore implements Store {
   async listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]> {
     const status = query.status === undefined ? undefined : Array.isArray(query.status) ? { in: query.status } : query.status;
     const rows = await this.db.pendingGate.findMany({
-      where: given({ repo: query.repo, sha: query.sha, environment: query.environment, status }),
+      where: { ...given({ repo: query.repo, sha: query.sha, environment: query.environment, status }), ...(query.shas ? { sha: { in: bounded(query.shas) } } : {}) },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(gateRow);

@@ -85,6 +85,8 @@ export interface RecordDeploymentInput {
   createdAt: Date;
   /** The deployment's `payload` (any JSON value). */
   payload?: unknown;
+  /** Created by this App's own installation (GitHub's `performed_via_github_app`). */
+  byApp?: boolean;
 }
 
 export interface RecordDeploymentStatusInput {
@@ -96,6 +98,13 @@ export interface RecordDeploymentStatusInput {
   description?: string | null;
   at: Date;
   deliveryId?: string | null;
+  /** Who set the status (GitHub login). */
+  creator?: string | null;
+  /**
+   * Whether its author may set it (the deployment's creator or this App). An untrusted
+   * status is kept for the record but never moves the deployment's state. Default true.
+   */
+  trusted?: boolean;
 }
 
 export interface DeploymentStatusRow {
@@ -105,6 +114,8 @@ export interface DeploymentStatusRow {
   description: string | null;
   at: Date;
   deliveryId: string | null;
+  creator: string | null;
+  trusted: boolean;
 }
 
 export interface DeploymentRow {
@@ -117,17 +128,61 @@ export interface DeploymentRow {
   creator: string | null;
   createdAt: Date;
   payload: unknown;
-  /** State of the latest status (by time, then status id), or null before any status. */
+  /** Created by this App's own installation. */
+  byApp: boolean;
+  /** The gate set `failure` on it or rejected it: it never proves the release in its environment. */
+  gateBlocked: boolean;
+  /** State of the latest trusted status (by time, then status id), or null before any. */
   latestState: string | null;
   latestStateAt: Date | null;
-  /** Time of the first `success` status: the soak clock starts here. */
+  /** Time of the first trusted `success` status (null once the gate blocked it): the soak clock starts here. */
   firstSuccessAt: Date | null;
 }
+
+/** At most this many rows answer one deployment query: a decision never reads a repository's history. */
+export const DEPLOYMENT_QUERY_LIMIT = 200;
 
 export interface ListDeploymentsQuery {
   repo: string;
   sha?: string;
+  /** Any of these commits (at most `DEPLOYMENT_QUERY_LIMIT`). */
+  shas?: string[];
   environment?: string;
+  /** Any of these GitHub environments (or stage names recorded as environments). */
+  environments?: string[];
+}
+
+export interface RecentSuccessQuery {
+  repo: string;
+  environments: string[];
+  /** Leave out deployments of this commit. */
+  exceptSha?: string;
+  limit: number;
+}
+
+export interface ReleasePullInput {
+  repo: string;
+  sha: string;
+  pullNumber: number;
+  headSha: string;
+}
+
+export interface CommitCheckInput {
+  repo: string;
+  sha: string;
+  kind: 'check_run' | 'status';
+  name: string;
+  /** The check run's or the status's id. */
+  externalId: number;
+  status: string;
+  conclusion?: string | null;
+  appSlug?: string | null;
+  at: Date;
+}
+
+export interface CommitCheckRow extends Required<Omit<CommitCheckInput, 'conclusion' | 'appSlug'>> {
+  conclusion: string | null;
+  appSlug: string | null;
 }
 
 export interface RecordEvaluationInput {
@@ -176,6 +231,8 @@ export interface ListEvaluationsQuery {
   environment?: string;
   /** Only evaluations at or after this time. */
   since?: Date;
+  /** Only the newest `last` evaluations (still returned oldest first). */
+  last?: number;
 }
 
 /**
@@ -309,6 +366,8 @@ export interface PendingGateRow {
 export interface ListPendingGatesQuery {
   repo?: string;
   sha?: string;
+  /** Any of these commits. */
+  shas?: string[];
   environment?: string;
   status?: GateStatus | GateStatus[];
 }
@@ -476,6 +535,25 @@ export interface Store {
   /** Ordered by createdAt, then id. */
   listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]>;
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]>;
+  getDeployment(id: number): Promise<DeploymentRow | null>;
+  /** The gate set `failure` on it or rejected it: it no longer proves anything, whatever follows. */
+  markDeploymentGateBlocked(id: number): Promise<void>;
+  /** Deployments with a trusted success in these environments, newest success first, at most `limit`. */
+  recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]>;
+  /** The recorded trees of these commits (commits whose tree is unknown are left out). */
+  releaseTrees(repo: string, shas: string[]): Promise<Map<string, string>>;
+  /** Commits recorded with this tree (newest first, at most `limit`). */
+  releasesWithTree(repo: string, tree: string, limit: number): Promise<string[]>;
+
+  // Pull requests of release commits.
+  linkReleasePulls(list: ReleasePullInput[], at: Date): Promise<void>;
+  /** Release commits recorded for a PR (newest first, at most `limit`). */
+  releasesOfPull(repo: string, pullNumber: number, limit: number): Promise<string[]>;
+
+  // Check runs and statuses learned from webhooks.
+  /** Inserts or updates (repo, kind, externalId) when `at` is not older than what is kept. */
+  recordCommitCheck(input: CommitCheckInput): Promise<void>;
+  listCommitChecks(repo: string, sha: string): Promise<CommitCheckRow[]>;
 
   // Gate evaluations.
   recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow>;
