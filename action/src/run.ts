@@ -4,7 +4,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { evaluate, findStageIndex, policyInvalidDecision } from '../../src/core/evaluate.js';
 import { evidenceFacts } from '../../src/core/evidence-facts.js';
-import { renderEvidenceBlock } from '../../src/core/evidence-block.js';
+import { evidenceCounts, renderEvidenceBlock } from '../../src/core/evidence-block.js';
 import type { EvidenceBundle } from '../../src/core/evidence-types.js';
 import type { Decision, EvidenceKind, Policy, ReleaseFacts } from '../../src/core/types.js';
 import { PolicyFileError, readPolicyFile } from '../../src/cli/policy-file.js';
@@ -170,6 +170,7 @@ async function report(
     present,
     digests,
     decision: decision.decision,
+    counts: evidenceCounts(bundle),
   });
   const conclusion = decision.decision === 'allow' ? 'success' : settings.mode === 'enforce' || decision.rules.some((r) => r.code === 'POLICY_INVALID') ? 'failure' : 'neutral';
   const published = await publishSafely(octokit, settings, {

@@ -4,6 +4,7 @@ import type { ApplicationFunction, Logger, Probot } from 'probot';
 import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
+import { AuditWriter } from './audit-writer.js';
 import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
 import { onIssueComment } from './comments.js';
 import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
@@ -23,6 +24,8 @@ export interface CreateAppOptions {
   replicaId?: string;
   /** How often the scheduler looks at due gates; 0 turns the timer off (tests call `tick`). */
   schedulerIntervalMs?: number;
+  /** The App's id (its own deployments are recognised by it). */
+  appId?: number | null;
 }
 
 export interface ReleaseGateApp {
@@ -32,6 +35,8 @@ export interface ReleaseGateApp {
   scheduler(): GateScheduler;
   /** `/health` and `/metrics` (returns true when it answered). */
   handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** Resolves when the audit writes asked for so far are sent (tests; shutdown). */
+  idle(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,6 +49,8 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   let scheduler: GateScheduler | null = null;
   let deps: GateDeps | null = null;
   setApiCallObserver(options.metrics.observer);
+  let auditLog: Logger | null = options.logger ?? null;
+  const audit = new AuditWriter((error) => auditLog?.warn({ err: describeError(error) }, 'An audit write failed'));
 
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -72,7 +79,8 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
 
   const appFn: ApplicationFunction = (app: Probot, fnOptions) => {
     const log = options.logger ?? app.log;
-    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}` };
+    auditLog = log;
+    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}`, audit, appId: options.appId ?? null };
     const d = deps;
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
@@ -94,8 +102,10 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       return scheduler;
     },
     handleHttp,
+    idle: () => audit.idle(),
     stop: async () => {
       await scheduler?.stop();
+      await audit.idle();
     },
   };
 }

@@ -10,7 +10,7 @@ const GATE_CHECK_PREFIX = 'Release gate / ';
 
 interface CheckRunPayload {
   action: string;
-  check_run: { name: string; head_sha: string; app?: { slug?: string } | null };
+  check_run: { id: number; name: string; head_sha: string; status: string; conclusion: string | null; completed_at?: string | null; started_at?: string | null; app?: { slug?: string } | null };
   repository: { name: string; owner: { login: string }; default_branch?: string };
   installation?: { id: number };
   sender?: { login: string };
@@ -30,6 +30,10 @@ export async function onCheckRun(deps: GateDeps, context: Context<'check_run'>):
     const owner = p.repository.owner.login;
     const repo = p.repository.name;
     const sha = p.check_run.head_sha;
+    // What GitHub just said about this check run answers required checks without asking again.
+    const run = p.check_run;
+    const at = new Date(run.completed_at ?? run.started_at ?? deps.clock().toISOString());
+    await deps.store.recordCommitCheck({ repo: `${owner}/${repo}`, sha, kind: 'check_run', name: run.name, externalId: run.id, status: p.action === 'rerequested' ? 'queued' : run.status, conclusion: p.action === 'rerequested' ? null : run.conclusion, appSlug: run.app?.slug ?? null, at });
     const octokit = context.octokit as unknown as GitHubClient;
     const common = { owner, repo, sha, actor: p.sender?.login ?? null, deliveryId: context.id, ...(p.repository.default_branch ? { defaultBranch: p.repository.default_branch } : {}) };
     const trigger = `check_run.${p.action} (${p.check_run.name})`;

@@ -1,11 +1,19 @@
 import type { Context } from 'probot';
 import { gateComment } from '../core/render-gate-summary.js';
+import { findStageIndex } from '../core/evaluate.js';
 import { setDeploymentStatus } from '../github/deployments.js';
+import { SAME_TREE_CANDIDATES, stageEnvironmentNames } from '../github/facts.js';
+import { loadRepoPolicy } from '../github/policy-source.js';
 import type { GitHubClient } from '../github/types.js';
 import { handleOnce } from './deliveries.js';
 import { reevaluatePending, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
 import { autoPromote, PROMOTION_PAYLOAD_KEY } from './promotions.js';
+
+interface AppRef {
+  id: number;
+  slug?: string;
+}
 
 interface DeploymentLike {
   id: number;
@@ -15,11 +23,12 @@ interface DeploymentLike {
   created_at: string;
   creator?: { login: string } | null;
   payload?: unknown;
+  performed_via_github_app?: AppRef | null;
 }
 
 interface DeploymentPayload {
   deployment: DeploymentLike;
-  deployment_status?: { id: number; state: string; description?: string | null; created_at: string; updated_at?: string };
+  deployment_status?: { id: number; state: string; description?: string | null; created_at: string; updated_at?: string; creator?: { login: string } | null; performed_via_github_app?: AppRef | null };
   repository: { name: string; owner: { login: string }; default_branch?: string };
   installation?: { id: number };
   sender?: { login: string };
@@ -27,8 +36,26 @@ interface DeploymentPayload {
 
 export { PROMOTION_PAYLOAD_KEY };
 
-function createdByGate(d: DeploymentLike): boolean {
-  return typeof d.payload === 'object' && d.payload !== null && PROMOTION_PAYLOAD_KEY in d.payload;
+/**
+ * The App's own deployments are known by who created them: GitHub says which App performed
+ * the request (`performed_via_github_app`). A payload key says nothing: anyone who may create
+ * a deployment may write any payload (SECURITY.md).
+ */
+export function createdByThisApp(deps: Pick<GateDeps, 'appId'>, d: DeploymentLike): boolean {
+  return deps.appId != null && d.performed_via_github_app?.id === deps.appId;
+}
+
+/**
+ * Whether a deployment status may move the deployment's state: set by the deployment's own
+ * creator (the workflow, the tool or the person that deployed), by the App that created it,
+ * or by this App. A status anyone else sets is kept for the record and changes nothing.
+ */
+export function statusTrusted(deps: Pick<GateDeps, 'appId'>, d: DeploymentLike, s: NonNullable<DeploymentPayload['deployment_status']>): boolean {
+  const statusApp = s.performed_via_github_app?.id;
+  if (statusApp !== undefined && deps.appId != null && statusApp === deps.appId) return true;
+  if (statusApp !== undefined && d.performed_via_github_app?.id === statusApp) return true;
+  const by = s.creator?.login;
+  return by !== undefined && by.toLowerCase() === (d.creator?.login ?? '').toLowerCase();
 }
 
 /** `deployment.created`: record it; a deployment to a gated environment that breaks the policy gets a `failure` status. */
@@ -39,13 +66,14 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
     const repo = p.repository.name;
     const d = p.deployment;
     const fullName = `${owner}/${repo}`;
-    const known = (await deps.store.listDeployments({ repo: fullName, sha: d.sha })).some((x) => x.id === d.id);
-    await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null });
-    const earlier = (await deps.store.listDeployments({ repo: fullName, sha: d.sha })).filter((x) => x.id !== d.id);
+    const byApp = createdByThisApp(deps, d);
+    const known = (await deps.store.getDeployment(d.id)) !== null;
+    await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null, byApp });
     if (!known) {
+      const earlier = (await deps.store.listDeployments({ repo: fullName, sha: d.sha })).filter((x) => x.id !== d.id);
       await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: earlier.length === 0 ? 'CREATE' : 'PROMOTE', status: 'created', actor: d.creator?.login ?? null, at: new Date(d.created_at), notes: `Deployment ${d.id} of ${d.ref} to ${d.environment}`, deliveryId: context.id });
     }
-    if (createdByGate(d)) return 'recorded: created by the gate';
+    if (byApp) return 'recorded: created by the gate';
     if (!p.installation) return 'recorded';
     // A protection rule request for this deployment came first: that gate decides it and
     // reports on its check run; a second evaluation here would only repeat it.
@@ -66,6 +94,8 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
       actor: d.creator?.login ?? null,
     });
     if (result.decision?.decision === 'block' && !result.decision.ungated) {
+      // Whatever status follows (anyone who may deploy may post one), this deployment proves nothing.
+      await deps.store.markDeploymentGateBlocked(d.id);
       await setDeploymentStatus(context.octokit as unknown as GitHubClient, { owner, repo, deploymentId: d.id, state: 'failure', description: gateComment(result.decision, 140) });
       await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: 'NOTE', status: 'failure status set', actor: null, at: deps.clock(), notes: `Deployment ${d.id} marked failure: it breaks the policy`, deliveryId: context.id });
       return 'recorded: failure status set';
@@ -87,9 +117,10 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
     const repo = p.repository.name;
     const fullName = `${owner}/${repo}`;
     const d = p.deployment;
-    await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null });
+    await deps.store.recordDeployment({ id: d.id, repo: fullName, sha: d.sha, ref: d.ref, environment: d.environment, stage: null, creator: d.creator?.login ?? null, createdAt: new Date(d.created_at), payload: d.payload ?? null, byApp: createdByThisApp(deps, d) });
     const at = new Date(s.updated_at ?? s.created_at);
-    const isNew = await deps.store.recordDeploymentStatus({ id: s.id, deploymentId: d.id, state: s.state, description: s.description ?? null, at, deliveryId: context.id });
+    const trusted = statusTrusted(deps, d, s);
+    const isNew = await deps.store.recordDeploymentStatus({ id: s.id, deploymentId: d.id, state: s.state, description: s.description ?? null, at, deliveryId: context.id, creator: s.creator?.login ?? null, trusted });
     // The same status under the same delivery id is a retry of a delivery that failed half-way
     // (say, GitHub answered 5xx while promoting): finish what it started.
     const retried = !isNew && (await deps.store.listDeploymentStatuses(d.id)).some((x) => x.id === s.id && x.deliveryId === context.id);
@@ -98,11 +129,19 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
     if (!recorded && (s.state === 'success' || s.state === 'failure' || s.state === 'error')) {
       await deps.store.recordEvent({ repo: fullName, sha: d.sha, environment: d.environment, type: s.state === 'success' ? 'DEPLOYED' : 'FAILED', status: s.state, actor: p.sender?.login ?? null, at, notes: s.description ?? null, deliveryId: context.id });
     }
+    if (!trusted) return `recorded ${s.state}, set by ${s.creator?.login ?? 'someone unknown'}, who did not create the deployment: it does not change the deployment's state`;
     if (s.state !== 'success' || !p.installation) return `recorded ${s.state}`;
+    const recorded_ = await deps.store.getDeployment(d.id);
+    if (recorded_?.gateBlocked) return 'recorded success of a deployment the gate blocked: it proves nothing';
     const octokit = context.octokit as unknown as GitHubClient;
     const defaultBranch = p.repository.default_branch;
-    // Gates that wait on this release's order or soak in the next stage.
-    await reevaluatePending(deps, octokit, { owner, repo, trigger: 'deployment_status', actor: p.sender?.login ?? null, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+    // The gates this success can change: the same release (commit or tree) in the next stage.
+    const next = await nextStageOf(octokit, owner, repo, d.environment, defaultBranch);
+    if (next) {
+      const tree = (await deps.store.releaseTrees(fullName, [d.sha])).get(d.sha);
+      const shas = [...new Set([d.sha, ...(tree ? await deps.store.releasesWithTree(fullName, tree, SAME_TREE_CANDIDATES) : [])])];
+      await reevaluatePending(deps, octokit, { owner, repo, shas, environments: next, trigger: 'deployment_status', actor: p.sender?.login ?? null, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+    }
     const promotion = await autoPromote(deps, octokit, { owner, repo, installationId: p.installation.id, sha: d.sha, ref: d.ref, environment: d.environment, deploymentId: d.id, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
     switch (promotion.kind) {
       case 'promoted':
@@ -115,4 +154,13 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
         return 'recorded success';
     }
   });
+}
+
+/** The GitHub environment names of the stage after `environment`'s, or null when there is none (or no valid policy). */
+async function nextStageOf(octokit: GitHubClient, owner: string, repo: string, environment: string, defaultBranch: string | undefined): Promise<string[] | null> {
+  const policy = await loadRepoPolicy(octokit, { owner, repo, ...(defaultBranch ? { defaultBranch } : {}) });
+  if (!policy.ok) return null;
+  const index = findStageIndex(policy.policy, environment);
+  const next = index >= 0 ? policy.policy.environments[index + 1] : undefined;
+  return next ? stageEnvironmentNames(next) : null;
 }

@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'probot';
 import { evaluate, findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
 import { gateComment, gateConclusion, gateTitle, renderGateSummary } from '../core/render-gate-summary.js';
-import type { Decision, EnvironmentPolicy, OverrideFact } from '../core/types.js';
+import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
 import { withCallTally } from '../github/api-calls.js';
 import { writeGateCheckRun } from '../github/check-runs.js';
 import { loadReleaseFacts } from '../github/facts.js';
@@ -13,6 +13,7 @@ import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github
 import { describeError } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';
+import type { AuditWriter } from './audit-writer.js';
 import type { AppMetrics } from './metrics.js';
 
 /** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
@@ -29,6 +30,10 @@ export interface GateDeps {
   log: Logger;
   /** This process's name in gate leases. */
   replicaId: string;
+  /** Writes the check runs after the answers (coalesced per check run). */
+  audit: AuditWriter;
+  /** The App's id: deployments it created are recognised by it (GitHub's `performed_via_github_app`). */
+  appId?: number | null;
 }
 
 export interface GateRequest {
@@ -58,7 +63,8 @@ export interface GateRequest {
 export interface GateResult {
   /** Null when the gate was already decided (nothing was evaluated again). */
   decision: Decision | null;
-  checkRunId: number | null;
+  /** The check run is written after the answer: this settles with its id (null when it failed). */
+  checkRun: Promise<number | null>;
   /** The answer that stands for a protection rule request. */
   answer: 'approved' | 'rejected' | null;
   apiCalls: number;
@@ -72,6 +78,8 @@ function versionOf(ref: string | null | undefined): string | null {
   const m = TAG_REF.exec(ref);
   return m ? m[1]! : null;
 }
+
+const NO_CHECK_RUN: Promise<number | null> = Promise.resolve(null);
 
 function eventType(decision: Decision, protection: boolean): ReleaseEventType {
   if (decision.decision === 'allow') return 'APPROVED';
@@ -107,13 +115,13 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     gate = up.gate;
     if (gate.status === 'decided') {
       const answer = await answerStoredDecision(deps, octokit, gate, log);
-      return { decision: null, checkRunId: null, answer, apiCalls: 0, gate };
+      return { decision: null, checkRun: NO_CHECK_RUN, answer, apiCalls: 0, gate };
     }
-    if (gate.status !== 'pending') return { decision: null, checkRunId: null, answer: gate.decision, apiCalls: 0, gate };
+    if (gate.status !== 'pending') return { decision: null, checkRun: NO_CHECK_RUN, answer: gate.decision, apiCalls: 0, gate };
     const claimed = await store.claimGate(gate.id, deps.replicaId, new Date(now.getTime() + LEASE_MS), now);
     if (!claimed) {
       log.info({ gateId: gate.id }, 'Another replica is deciding this gate');
-      return { decision: null, checkRunId: null, answer: null, apiCalls: 0, gate };
+      return { decision: null, checkRun: NO_CHECK_RUN, answer: null, apiCalls: 0, gate };
     }
   }
   const started = performance.now();
@@ -133,6 +141,39 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
   }
 }
 
+/** How often one decision may find an override spent by a concurrent request and decide again. */
+const OVERRIDE_RACES = 5;
+
+/**
+ * Spends the single-use overrides an `allow` relies on, each with one conditional update:
+ * when another request spent one first, the release is evaluated again without it (and
+ * whatever this attempt spent is given back). Returns the decision that stands and the
+ * overrides it spent.
+ */
+async function spendOverrides(store: GateDeps['store'], policy: Policy, facts: ReleaseFacts, first: Decision, now: Date): Promise<{ decision: Decision; spent: string[] }> {
+  let decision = first;
+  for (let attempt = 0; attempt < OVERRIDE_RACES; attempt++) {
+    if (decision.decision !== 'allow' || decision.ungated || decision.overridesUsed.length === 0) return { decision, spent: [] };
+    const spent: string[] = [];
+    let lost: string | null = null;
+    for (const id of decision.overridesUsed) {
+      if (await store.markOverrideUsed(id, now)) spent.push(id);
+      else {
+        lost = id;
+        break;
+      }
+    }
+    if (lost === null) return { decision, spent };
+    for (const id of spent) await store.releaseOverride(id, now);
+    // Another request used it: decide again as if it had been used before this request.
+    const used = await store.getOverride(lost);
+    for (const o of facts.overrides) if (o.id === lost) o.usedAt = (used?.usedAt ?? now).toISOString();
+    decision = evaluate(policy, facts, now);
+  }
+  // Still racing after several tries: fail closed.
+  return { decision: { ...decision, decision: decision.decision === 'allow' ? 'wait' : decision.decision, overridesUsed: [] }, spent: [] };
+}
+
 async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateRequest, gate: PendingGateRow | null, now: Date, log: Logger): Promise<Omit<GateResult, 'apiCalls'>> {
   const { store } = deps;
   const repo = `${req.owner}/${req.repo}`;
@@ -140,16 +181,17 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
   let stage: EnvironmentPolicy | null = null;
+  let spent: string[] = [];
   if (!policy.ok) {
     decision = policyInvalidDecision(req.environment, policy.problems);
   } else {
-    loaded = await loadReleaseFacts(octokit, store, policy.policy, req, now);
-    decision = evaluate(policy.policy, loaded.facts, now);
+    loaded = await loadReleaseFacts(octokit, store, policy.policy, { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) }, now);
+    ({ decision, spent } = await spendOverrides(store, policy.policy, loaded.facts, evaluate(policy.policy, loaded.facts, now), now));
     const index = findStageIndex(policy.policy, req.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;
   }
   const stageName = decision.ungated ? null : decision.environment;
-  const previous = (await store.listEvaluations({ repo, sha: req.sha, environment: req.environment })).at(-1) ?? null;
+  const previous = (await store.listEvaluations({ repo, sha: req.sha, environment: req.environment, last: 1 })).at(-1) ?? null;
   await store.upsertRelease({ repo, sha: req.sha, tree: loaded?.facts.tree ?? null, ref: req.ref ?? null, version: versionOf(req.ref), tag: versionOf(req.ref), at: now });
   const evaluation = await store.recordEvaluation({
     repo,
@@ -183,45 +225,60 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
       deliveryId: req.deliveryId ?? null,
     });
   }
-
-  // The audit summary on the commit. A failure here must not keep the answer from GitHub.
-  let checkRunId: number | null = null;
-  // Check runs are keyed by workflow run; a deployment's own evaluation by the deployment,
-  // so its protection rule request can take it over.
-  const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? null, deploymentId: req.protection ? null : (req.deploymentId ?? null) };
-  try {
-    const own = await store.getCheckRunId(key);
-    const deploymentId = req.protection?.deploymentId;
-    const existing = own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: null, deploymentId }) : null);
-    const timeline = await store.timeline({ repo, sha: req.sha });
-    const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
-    const summary = renderGateSummary({
-      decision,
-      sha: req.sha,
-      ref: req.ref ?? null,
-      githubEnvironment: req.environment,
-      stage,
-      policy: { path: policy.path, ref: policy.ref, blobSha: policy.blobSha, commitSha: policy.commitSha, valid: policy.ok, files: policy.files },
-      overrides,
-      timeline: timeline.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes })),
-      evidence: loaded?.evidenceCheck ? { checkRunId: loaded.evidenceCheck.id, appSlug: loaded.evidenceCheck.appSlug } : null,
-      notes: loaded?.notes ?? [],
-      at: now.toISOString(),
-      trigger: `${req.trigger}${req.actor ? ` by ${req.actor}` : ''}`,
-    });
-    checkRunId = await writeGateCheckRun(
-      octokit,
-      { owner: req.owner, repo: req.repo, sha: req.sha, name: `Release gate / ${decision.environment}`, existingId: existing, externalId: `release-gate:${req.environment}:${req.protection?.runId ?? 'none'}` },
-      { status: 'completed', conclusion: gateConclusion(decision.decision), output: { title: gateTitle(decision), summary }, at: now },
-    );
-    if (checkRunId !== own) await store.setCheckRunId(key, checkRunId, now);
-    await store.setEvaluationCheckRun(evaluation.id, checkRunId);
-  } catch (error) {
-    log.warn({ err: describeError(error) }, 'Could not write the Release gate check run');
+  for (const id of spent) {
+    await store.recordEvent({ repo, sha: req.sha, environment: decision.environment, type: 'OVERRIDE', status: 'used', actor: null, at: now, notes: `Override ${id} let the release into ${decision.environment}.`, deliveryId: req.deliveryId ?? null });
   }
 
-  if (!gate) return { decision, checkRunId, answer: null, gate: null };
+  // The answer first: GitHub (and the person deploying) wait on it; the audit can follow.
+  let answer: GateResult['answer'] = null;
+  let decided: PendingGateRow | null = gate;
+  if (gate) ({ answer, gate: decided } = await answerGate(deps, octokit, req, gate, decision, changed, now, log));
 
+  // The audit summary on the commit, written after the answers of the installation.
+  const checkRun = new Promise<number | null>((resolve) => {
+    const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? null, deploymentId: req.protection ? null : (req.deploymentId ?? null) };
+    deps.audit.schedule(req.installationId, JSON.stringify(key), async () => {
+      try {
+        const own = await store.getCheckRunId(key);
+        const deploymentId = req.protection?.deploymentId;
+        const existing = own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: null, deploymentId }) : null);
+        const timeline = await store.timeline({ repo, sha: req.sha });
+        const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
+        const summary = renderGateSummary({
+          decision,
+          sha: req.sha,
+          ref: req.ref ?? null,
+          githubEnvironment: req.environment,
+          stage,
+          policy: { path: policy.path, ref: policy.ref, blobSha: policy.blobSha, commitSha: policy.commitSha, valid: policy.ok, files: policy.files },
+          overrides,
+          timeline: timeline.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes })),
+          evidence: loaded?.evidenceCheck ? { checkRunId: loaded.evidenceCheck.id, appSlug: loaded.evidenceCheck.appSlug } : null,
+          notes: loaded?.notes ?? [],
+          at: now.toISOString(),
+          trigger: `${req.trigger}${req.actor ? ` by ${req.actor}` : ''}`,
+        });
+        const id = await writeGateCheckRun(
+          octokit,
+          { owner: req.owner, repo: req.repo, sha: req.sha, name: `Release gate / ${decision.environment}`, existingId: existing, externalId: `release-gate:${req.environment}:${req.protection?.runId ?? 'none'}` },
+          { status: 'completed', conclusion: gateConclusion(decision.decision), output: { title: gateTitle(decision), summary }, at: now },
+        );
+        if (id !== own) await store.setCheckRunId(key, id, now);
+        await store.setEvaluationCheckRun(evaluation.id, id);
+        resolve(id);
+      } catch (error) {
+        // The answer is out already; a lost summary is logged, never a lost decision.
+        log.warn({ err: describeError(error) }, 'Could not write the Release gate check run');
+        resolve(null);
+      }
+    });
+  });
+  return { decision, checkRun, answer, gate: decided };
+}
+
+/** The protection rule's answer: a verdict stored, then sent; or, while it waits, a status report. */
+async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateRequest, gate: PendingGateRow, decision: Decision, changed: boolean, now: Date, log: Logger): Promise<{ answer: GateResult['answer']; gate: PendingGateRow | null }> {
+  const { store } = deps;
   const comment = gateComment(decision);
   let verdict: 'approved' | 'rejected' | null = decision.decision === 'allow' ? 'approved' : decision.decision === 'block' ? 'rejected' : null;
   let verdictComment = comment;
@@ -237,27 +294,22 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
       if (changed && gate.reportsPosted < STATUS_REPORTS_PER_DEPLOYMENT) {
         const count = await store.incrementGateReports(gate.id);
         if (count <= STATUS_REPORTS_PER_DEPLOYMENT) {
-          const report = await callBackProtectionRule(octokit, { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment }, { comment });
+          const report = await deps.audit.callback(req.installationId, () => callBackProtectionRule(octokit, { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment }, { comment }));
           if (!report.ok) {
             log.warn({ status: report.status, err: report.error }, 'Status report refused');
             if (report.nothingPending) await store.expireGate(gate.id, deps.clock(), `GitHub no longer waits on this rule: ${report.error}`);
           }
         }
       }
-      return { decision, checkRunId, answer: null, gate };
-    }
-  }
-  if (verdict === 'approved') {
-    for (const id of decision.overridesUsed) {
-      if (await store.markOverrideUsed(id, now)) {
-        await store.recordEvent({ repo, sha: req.sha, environment: decision.environment, type: 'OVERRIDE', status: 'used', actor: null, at: now, notes: `Override ${id} let the release into ${decision.environment}.`, deliveryId: req.deliveryId ?? null });
-      }
+      return { answer: null, gate };
     }
   }
   const stored = await store.decideGate(gate.id, { decision: verdict, comment: verdictComment, at: now });
+  // A rejected deployment never proves the release in its environment, whatever status follows.
+  if (stored.decision === 'rejected' && gate.deploymentId !== null) await store.markDeploymentGateBlocked(gate.deploymentId);
   const decided = await store.getGate(gate.id);
   const answer = await answerStoredDecision(deps, octokit, decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment }, log);
-  return { decision, checkRunId, answer, gate: decided };
+  return { answer, gate: decided };
 }
 
 /**
@@ -265,10 +317,11 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
  * (nothing pending any more) expires the gate; other failures keep it `decided` so the
  * scheduler tries again.
  */
-export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, gate: PendingGateRow, log: Logger): Promise<'approved' | 'rejected' | null> {
+export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock' | 'audit'>, octokit: GitHubClient, gate: PendingGateRow, log: Logger): Promise<'approved' | 'rejected' | null> {
   if (!gate.decision) return null;
   const [owner, name] = gate.repo.split('/') as [string, string];
-  const result = await callBackProtectionRule(octokit, { owner, repo: name, runId: gate.runId, environment: gate.environment }, { state: gate.decision, comment: gate.decisionComment ?? `Release gate: ${gate.decision}.` });
+  const decision = gate.decision;
+  const result = await deps.audit.callback(gate.installationId, () => callBackProtectionRule(octokit, { owner, repo: name, runId: gate.runId, environment: gate.environment }, { state: decision, comment: gate.decisionComment ?? `Release gate: ${decision}.` }));
   const at = deps.clock();
   if (result.ok) {
     await deps.store.markGateAnswered(gate.id, at);
@@ -288,10 +341,27 @@ export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock
 export async function reevaluatePending(
   deps: GateDeps,
   octokit: GitHubClient,
-  where: { owner: string; repo: string; sha?: string; trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string },
+  where: {
+    owner: string;
+    repo: string;
+    sha?: string;
+    /** Only gates of these commits. */
+    shas?: string[];
+    /** Only gates of these GitHub environments (compared as GitHub does, ignoring case). */
+    environments?: string[];
+    trigger: string;
+    actor?: string | null;
+    deliveryId?: string | null;
+    defaultBranch?: string;
+  },
 ): Promise<GateResult[]> {
   const repo = `${where.owner}/${where.repo}`;
-  const gates = await deps.store.listPendingGates({ repo, ...(where.sha ? { sha: where.sha } : {}), status: 'pending' });
+  if (where.shas && where.shas.length === 0) return [];
+  let gates = await deps.store.listPendingGates({ repo, ...(where.sha ? { sha: where.sha } : {}), ...(where.shas ? { shas: where.shas } : {}), status: 'pending' });
+  if (where.environments) {
+    const wanted = new Set(where.environments.map((e) => e.toLowerCase()));
+    gates = gates.filter((g) => wanted.has(g.environment.toLowerCase()));
+  }
   const results: GateResult[] = [];
   for (const g of gates) results.push(await runGate(deps, octokit, await requestForGate(deps.store, g, where)));
   return results;
@@ -303,7 +373,7 @@ export async function requestForGate(store: Store, g: PendingGateRow, extra: { t
   let ref: string | null = null;
   let deployer: string | null = null;
   if (g.deploymentId !== null) {
-    const d = (await store.listDeployments({ repo: g.repo, sha: g.sha })).find((x) => x.id === g.deploymentId);
+    const d = await store.getDeployment(g.deploymentId);
     ref = d?.ref ?? null;
     deployer = d?.creator ?? null;
   }

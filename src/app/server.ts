@@ -3,6 +3,7 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
 import { countApiCalls } from '../github/api-calls.js';
+import { conditionalRequests } from '../github/conditional-requests.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
 import type { ReleaseGateApp } from './app.js';
@@ -39,7 +40,8 @@ export interface RunningApp {
 
 /** The Octokit the App uses: Probot's, counting every call, with retries and throttling unless turned off. */
 export function appOctokit(retries: boolean): typeof ProbotOctokit {
-  const Counted = ProbotOctokit.plugin(countApiCalls);
+  // The counter first, so it sees GitHub's 304s before the conditional cache answers them.
+  const Counted = ProbotOctokit.plugin(countApiCalls, conditionalRequests as never);
   if (retries) return Counted as typeof ProbotOctokit;
   // A function, not an object: Probot passes its own throttle options per instance, which
   // would replace an object default; this runs after them and turns both plugins off.
@@ -68,6 +70,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
   const app = createApp({
     store: options.store,
     metrics,
+    appId: options.appId,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),

@@ -18,7 +18,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
   const config = readAppConfig(env, cwd);
   const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => console.log(m), warn: (m) => console.warn(m) } });
   const metrics = createMetrics({ defaults: true });
-  const app = createApp({ store, metrics, schedulerIntervalMs: config.schedulerIntervalMs });
+  const app = createApp({ store, metrics, appId: config.appId, schedulerIntervalMs: config.schedulerIntervalMs });
   const server = new Server({
     port: config.port,
     ...(config.host ? { host: config.host } : {}),

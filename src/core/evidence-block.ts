@@ -1,3 +1,4 @@
+import type { EvidenceBundle } from './evidence-types.js';
 import { EVIDENCE_KINDS } from './types.js';
 import type { EvidenceKind } from './types.js';
 
@@ -25,6 +26,47 @@ export interface EvidenceBlockData {
   digests: Record<string, string>;
   /** The Action's own decision (`allow`, `wait`, `block`), when it evaluated a policy. */
   decision?: string;
+  /**
+   * The raw counts the score was computed from (the evidence without its long lists). The App
+   * scores these itself under the default branch's policy; the Action's `score` is shown,
+   * never used, by the App.
+   */
+  counts?: EvidenceBundle;
+}
+
+/** How many unchecked checklist items the counts keep (their text is quoted in the reasons). */
+const CHECKLIST_ITEMS_KEPT = 20;
+
+/** The evidence reduced to what scoring reads: counts, not the failures, files or findings. */
+export function evidenceCounts(bundle: EvidenceBundle): EvidenceBundle {
+  const out: EvidenceBundle = {};
+  if (bundle.tests) out.tests = { ...bundle.tests, failures: [], failuresOmitted: bundle.tests.failures.length + bundle.tests.failuresOmitted };
+  if (bundle.coverage) out.coverage = { ...bundle.coverage, fileCoverage: [] };
+  if (bundle.security) {
+    const { findings: _findings, findingsOmitted: _omitted, ...rest } = bundle.security;
+    out.security = { ...rest, byRule: {}, perRun: [] };
+  }
+  if (bundle.checklist) out.checklist = { ...bundle.checklist, list: bundle.checklist.list.filter((i) => !i.checked).slice(0, CHECKLIST_ITEMS_KEPT) };
+  if (bundle.declared) out.declared = bundle.declared;
+  if (bundle.evidenceUrl !== undefined) out.evidenceUrl = bundle.evidenceUrl;
+  return out;
+}
+
+const COUNT_MAX = 1e12;
+const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= COUNT_MAX;
+
+/** The counts' shape, checked before the App scores them: every number a finite count. */
+function validCounts(raw: unknown): raw is EvidenceBundle {
+  if (!isRecord(raw)) return false;
+  const { tests, coverage, security, checklist, declared, evidenceUrl } = raw;
+  if (tests !== undefined && !(isRecord(tests) && ['files', 'suites', 'tests', 'passed', 'failed', 'errors', 'skipped'].every((k) => isCount(tests[k])) && Array.isArray(tests.failures))) return false;
+  const counter = (c: unknown) => isRecord(c) && isCount(c.covered) && isCount(c.total) && (c.pct === null || (typeof c.pct === 'number' && Number.isFinite(c.pct)));
+  if (coverage !== undefined && !(isRecord(coverage) && counter(coverage.lines) && counter(coverage.branches) && Array.isArray(coverage.formats) && Array.isArray(coverage.fileCoverage))) return false;
+  if (security !== undefined && !(isRecord(security) && isCount(security.files) && isCount(security.runs) && isRecord(security.results) && Object.values(security.results).every(isCount) && isRecord(security.byRule) && Array.isArray(security.perRun))) return false;
+  if (checklist !== undefined && !(isRecord(checklist) && isCount(checklist.items) && isCount(checklist.checked) && isCount(checklist.unchecked) && Array.isArray(checklist.list))) return false;
+  if (declared !== undefined && !isRecord(declared)) return false;
+  if (evidenceUrl !== undefined && typeof evidenceUrl !== 'string') return false;
+  return true;
 }
 
 const OPEN = '<!-- release-gate:evidence v1 ';
@@ -66,7 +108,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function validateEvidenceBlock(raw: unknown): EvidenceBlockData | null {
   if (!isRecord(raw) || raw.version !== 1) return null;
-  const { score, breakdown, present, digests, environment, decision } = raw;
+  const { score, breakdown, present, digests, environment, decision, counts } = raw;
+  if (counts !== undefined && !validCounts(counts)) return null;
   if (!(score === null || (typeof score === 'number' && Number.isFinite(score)))) return null;
   if (!isRecord(breakdown)) return null;
   if (!Array.isArray(present) || !present.every((k) => (EVIDENCE_KINDS as readonly unknown[]).includes(k))) return null;
@@ -82,5 +125,6 @@ function validateEvidenceBlock(raw: unknown): EvidenceBlockData | null {
   };
   if (environment !== undefined) data.environment = environment;
   if (decision !== undefined) data.decision = decision;
+  if (counts !== undefined) data.counts = counts as EvidenceBundle;
   return data;
 }

@@ -14,9 +14,16 @@ export interface ApiCallObserver {
 }
 
 export class CallTally {
+  /** Requests GitHub bills against the rate limit (everything but a `304 Not Modified`). */
   count = 0;
+  /** Conditional requests answered `304 Not Modified`: free. */
+  notModified = 0;
   readonly routes = new Map<string, number>();
-  add(route: string): void {
+  add(route: string, status: number): void {
+    if (status === 304) {
+      this.notModified++;
+      return;
+    }
     this.count++;
     this.routes.set(route, (this.routes.get(route) ?? 0) + 1);
   }
@@ -65,12 +72,14 @@ export function countApiCalls(octokit: unknown): Record<string, never> {
     const route = `${(options.method ?? 'GET').toUpperCase()} ${(options.url ?? '').replace(/\?.*$/, '')}`;
     // Token requests are the App authenticating itself, not facts for a decision.
     const counted = !/\/app\/installations\/\{?[^/]+\}?\/access_tokens$/.test(route);
-    if (counted) tallies.getStore()?.add(route);
+    const tally = counted ? tallies.getStore() : undefined;
     try {
       const response = await request(options);
+      tally?.add(route, response.status);
       observe(route, response.status, response.headers);
       return response;
     } catch (error) {
+      tally?.add(route, statusOf(error));
       observe(route, statusOf(error), headersOf(error));
       throw error;
     }

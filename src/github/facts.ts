@@ -1,15 +1,23 @@
 import { parseEvidenceBlock } from '../core/evidence-block.js';
+import { evidenceFacts } from '../core/evidence-facts.js';
 import { findStageIndex } from '../core/evaluate.js';
-import type { ApprovalFact, CheckFact, DeploymentFact, EvidenceFacts, OverrideFact, Policy, ReleaseFacts, ScoreComponent } from '../core/types.js';
-import type { Store } from '../store/types.js';
+import { factsNeeded } from '../core/rule-facts.js';
+import type { FactKind } from '../core/rule-facts.js';
+import type { ApprovalFact, CheckFact, DeploymentFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import type { DeploymentRow, Store } from '../store/types.js';
+import { LruCache } from './conditional-requests.js';
 import { listPullApprovals } from './pull-reviews.js';
 import { httpStatus } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
 /** The name of the check run the Action writes with the evidence block. */
 export const EVIDENCE_CHECK_NAME = 'Release evidence';
-/** Only evidence written by GitHub Actions is trusted (SPEC section 4). */
+/** Only evidence written by GitHub Actions is trusted (SECURITY.md). */
 export const TRUSTED_EVIDENCE_APP = 'github-actions';
+/** How many recent successes of the predecessor stage are compared by tree with the release. */
+export const SAME_TREE_CANDIDATES = 20;
+/** Pull requests of one release commit that are read (GitHub lists the one that introduced it first). */
+const PULLS_PER_RELEASE = 10;
 
 export interface FactsRequest extends RepoRef {
   sha: string;
@@ -17,20 +25,34 @@ export interface FactsRequest extends RepoRef {
   /** The GitHub environment (or stage) asked for. */
   environment: string;
   deployer?: string | null;
+  /** The repository's default branch (the workflow file of the evidence is compared with it). */
+  defaultBranch?: string;
+}
+
+export interface ReleasePull {
+  number: number;
+  author: string;
+  body: string;
+  /** The commit the PR's approvals must cover: its last head (at merge, for a merged PR). */
+  headSha: string;
+  merged: boolean;
+  /** False when the PR contains the commit but did not become it: its reviews do not count. */
+  becameRelease: boolean;
 }
 
 export interface LoadedFacts {
   facts: ReleaseFacts;
   /** Pull requests the commit belongs to. */
-  pulls: Array<{ number: number; author: string; body: string }>;
-  evidenceCheck: { id: number; appSlug: string; trusted: boolean } | null;
+  pulls: ReleasePull[];
+  evidenceCheck: { id: number; appSlug: string; trusted: boolean; workflow?: string; actionScore?: number | null } | null;
   /** Things worth telling the reader (an untrusted evidence run ignored, an API fallback). */
   notes: string[];
+  /** The facts the stage's rules needed, so the ones fetched. */
+  needed: FactKind[];
 }
 
-/** Commit -> tree: immutable, so kept for the life of the process. */
-const treeCache = new Map<string, string>();
-const TREE_CACHE_LIMIT = 10_000;
+/** Commit -> tree: immutable, so kept for the life of the process (bounded). */
+const treeCache = new LruCache<string>(20_000);
 
 async function commitTree(octokit: GitHubClient, where: RepoRef, sha: string): Promise<string | undefined> {
   const key = `${where.owner}/${where.repo}@${sha}`;
@@ -38,7 +60,6 @@ async function commitTree(octokit: GitHubClient, where: RepoRef, sha: string): P
   if (hit) return hit;
   try {
     const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { owner: where.owner, repo: where.repo, commit_sha: sha });
-    if (treeCache.size >= TREE_CACHE_LIMIT) treeCache.delete(treeCache.keys().next().value!);
     treeCache.set(key, data.tree.sha);
     return data.tree.sha;
   } catch (error) {
@@ -64,9 +85,31 @@ function toDeploymentState(state: string | null): DeploymentFact['state'] | null
   }
 }
 
+/** A recorded deployment as the gate sees it: one the gate blocked never counts as a success. */
+function deploymentFact(d: DeploymentRow, tree?: string): DeploymentFact | null {
+  const state = d.gateBlocked ? 'failure' : toDeploymentState(d.latestState);
+  if (!state) return null;
+  const at = (state === 'success' ? d.firstSuccessAt : d.latestStateAt) ?? d.createdAt;
+  // A success kept only as `latestState` (the gate blocked it) is not a success.
+  if (state === 'success' && !d.firstSuccessAt) return null;
+  return { environment: d.stage ?? d.environment, sha: d.sha, state, at: at.toISOString(), ...(tree ? { tree } : {}) };
+}
+
+/** The names a stage's deployments are recorded under: its GitHub environments and its own name, as written and in either case. */
+export function stageEnvironmentNames(stage: EnvironmentPolicy): string[] {
+  const names = new Set<string>();
+  for (const n of [stage.name, ...stage.github]) {
+    names.add(n);
+    names.add(n.toLowerCase());
+    names.add(n.toUpperCase());
+  }
+  return [...names];
+}
+
 /**
  * The facts the gate decides on, with the fewest GitHub calls that give a correct answer:
- * each source is read only when the policy's stage has a rule that needs it.
+ * only the facts the stage's rules declare (`factsNeeded`), the store before the API, and
+ * store queries bounded by the release (never the repository's history).
  */
 export async function loadReleaseFacts(
   octokit: GitHubClient,
@@ -80,179 +123,349 @@ export async function loadReleaseFacts(
   const stageIndex = findStageIndex(policy, request.environment);
   const stage = stageIndex >= 0 ? policy.environments[stageIndex]! : null;
   const predecessor = stageIndex > 0 ? policy.environments[stageIndex - 1]! : null;
+  const needed = factsNeeded(policy, stageIndex);
   const notes: string[] = [];
-  const empty: EvidenceFacts = { score: null, breakdown: {}, present: [] };
   const facts: ReleaseFacts = {
     environment: request.environment,
     sha: request.sha,
     approvals: [],
     deployments: [],
-    evidence: empty,
+    evidence: { score: null, breakdown: {}, present: [] },
     checks: [],
     teams: {},
     overrides: [],
   };
   if (request.ref) facts.ref = request.ref;
   if (request.deployer) facts.deployer = request.deployer;
-  const result: LoadedFacts = { facts, pulls: [], evidenceCheck: null, notes };
+  const result: LoadedFacts = { facts, pulls: [], evidenceCheck: null, notes, needed: [...needed] };
   if (!stage) return result; // not gated: nothing to read
 
-  const needApprovals = stage.minApprovals > 0 || stage.approvals.fromTeams.length > 0 || stage.requiredReviewers.length > 0 || (stage.minScore !== null && policy.scoring.warnScore !== null);
-  const needEvidence = stage.minScore !== null || stage.requiredEvidence.length > 0;
+  const overrides = await store.listOverrides({ repo: fullName, sha: request.sha });
+  for (const o of overrides) facts.overrides.push(overrideFact(o, policy));
 
-  // Deployments: the App records them; the API only when the store knows nothing yet of
-  // this commit in the predecessor (the App was installed after it was deployed there).
-  const [rows, overrides] = await Promise.all([store.listDeployments({ repo: fullName }), store.listOverrides({ repo: fullName, sha: request.sha })]);
-  for (const d of rows) {
-    const state = toDeploymentState(d.latestState);
-    if (!state) continue;
-    const at = (state === 'success' ? d.firstSuccessAt : d.latestStateAt) ?? d.createdAt;
-    facts.deployments.push({ environment: d.stage ?? d.environment, sha: d.sha, state, at: at.toISOString() });
+  if (needed.has('deployments') && predecessor) await loadPredecessorDeployments(octokit, store, where, predecessor, request.sha, facts, notes);
+  if (needed.has('ref') && request.ref) facts.ref = await resolveRef(octokit, where, request.ref, request.sha, notes);
+
+  if (needed.has('reviews') || needed.has('contributors')) {
+    const people = await releasePeople(octokit, store, where, request.sha, now);
+    result.pulls = people.pulls;
+    facts.approvals.push(...people.approvals);
+    if (people.author) facts.author = people.author;
+    facts.contributors = people.contributors;
+    notes.push(...people.notes);
   }
-  // The request's own deployment is recorded before the gate runs, so "nothing recorded"
-  // means: no deployment of this commit with a status in the predecessor stage.
-  const predecessorRecorded = rows.some((d) => d.sha === request.sha && toDeploymentState(d.latestState) !== null && findStageIndex(policy, d.stage ?? d.environment) === stageIndex - 1);
-  if (predecessor && !predecessorRecorded) {
-    facts.deployments.push(...(await deploymentsFromApi(octokit, where, request.sha)));
-    if (facts.deployments.length > 0) notes.push('Deployment history read from the GitHub API (none recorded yet).');
-  }
-
-  // The tree: only when a deployment or approval of another commit could be the same release.
-  const otherCommits = facts.deployments.some((d) => d.sha !== request.sha) && predecessor !== null && !facts.deployments.some((d) => d.sha === request.sha && d.state === 'success');
-  const treesNeeded = otherCommits;
-
-  if (needApprovals) {
-    const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { ...where, commit_sha: request.sha, per_page: 100 });
-    for (const pull of pulls) {
-      result.pulls.push({ number: pull.number, author: pull.user?.login ?? '', body: pull.body ?? '' });
-      const reviews = await listPullApprovals(
-        octokit as never,
-        { ...where, pull_number: pull.number, headSha: request.sha },
-        (sha) => commitTree(octokit, where, sha),
-      );
-      facts.approvals.push(...reviews);
-    }
-    const author = pulls[0]?.user?.login;
-    if (author) facts.author = author;
-    const deploymentReviews = await store.listApprovals({ repo: fullName, sha: request.sha });
-    for (const r of deploymentReviews) {
+  if (needed.has('deploymentReviews')) {
+    for (const r of await store.listApprovals({ repo: fullName, sha: request.sha })) {
       if (r.source !== 'deployment-review') continue;
       if (r.environment && findStageIndex(policy, r.environment) !== stageIndex) continue;
       const state = r.state.toUpperCase();
-      facts.approvals.push({
-        login: r.login,
-        source: 'deployment-review',
-        state: state === 'APPROVED' ? 'APPROVED' : state === 'REJECTED' ? 'REJECTED' : 'COMMENTED',
-        submittedAt: r.submittedAt.toISOString(),
-      });
+      facts.approvals.push({ login: r.login, source: 'deployment-review', state: state === 'APPROVED' ? 'APPROVED' : state === 'REJECTED' ? 'REJECTED' : 'COMMENTED', submittedAt: r.submittedAt.toISOString() });
     }
   }
 
-  for (const o of overrides) {
-    const fact: OverrideFact = {
-      id: o.id,
-      environment: o.environment,
-      sha: o.sha,
-      rules: o.rules,
-      grantedBy: o.grantedBy,
-      confirmedBy: o.confirmedBy,
-      reason: o.reason,
-      risk: o.risk,
-      grantedAt: o.grantedAt.toISOString(),
-      expiresAt: (o.expiresAt ?? new Date(o.grantedAt.getTime() + policy.overrides.expiresMs)).toISOString(),
-      usedAt: o.usedAt ? o.usedAt.toISOString() : null,
-    };
-    facts.overrides.push(fact);
-  }
+  if (needed.has('evidence')) await loadEvidence(octokit, where, policy, request, now, result);
+  if (needed.has('checks')) facts.checks = await requiredChecks(octokit, store, where, request.sha, stage.requiredChecks);
 
-  if (needEvidence) {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: request.sha, check_name: EVIDENCE_CHECK_NAME, per_page: 20 });
-    const runs = data.check_runs.filter((c) => c.head_sha === request.sha);
-    const trusted = runs.filter((c) => c.app?.slug === TRUSTED_EVIDENCE_APP);
-    if (runs.length > trusted.length) notes.push(`Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`);
-    // Newest first (GitHub lists them so); the first with a readable block wins.
-    for (const run of trusted) {
-      const block = parseEvidenceBlock(run.output?.text ?? run.output?.summary ?? null);
-      if (!block) continue;
-      facts.evidence = { score: block.score, breakdown: block.breakdown as Record<string, ScoreComponent | number>, present: block.present };
-      result.evidenceCheck = { id: Number(run.id), appSlug: run.app?.slug ?? '', trusted: true };
-      break;
-    }
-    if (!result.evidenceCheck && trusted.length > 0) notes.push(`The "${EVIDENCE_CHECK_NAME}" check run has no readable evidence block.`);
-  }
-
-  if (stage.requiredChecks.length > 0) facts.checks = await requiredChecks(octokit, where, request.sha, stage.requiredChecks);
-
-  if (stage.requiredReviewers.length > 0) {
-    const lastProd = lastDeploymentOf(rows, policy, request.sha);
-    if (lastProd) {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...where, basehead: `${lastProd}...${request.sha}`, per_page: 100 });
+  if (needed.has('changedFiles')) {
+    const last = policy.environments[policy.environments.length - 1]!;
+    const [previous] = await store.recentSuccessfulDeployments({ repo: fullName, environments: stageEnvironmentNames(last), exceptSha: request.sha, limit: 1 });
+    if (previous) {
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...where, basehead: `${previous.sha}...${request.sha}`, per_page: 100 });
       facts.changedFiles = (data.files ?? []).map((f) => f.filename);
     } else {
       notes.push('No earlier deployment to the last stage is recorded, so every path rule applies.');
     }
   }
 
-  if (treesNeeded || facts.approvals.some((a) => a.contentMatches !== undefined)) {
-    const tree = await commitTree(octokit, where, request.sha);
-    if (tree) {
-      facts.tree = tree;
-      for (const d of facts.deployments) {
-        if (d.sha !== request.sha) {
-          const t = await commitTree(octokit, where, d.sha);
-          if (t) d.tree = t;
-        }
-      }
-    }
-  }
-
-  facts.teams = await teamMembers(octokit, request.owner, policy, stage, facts, needApprovals);
-  void now;
+  if (needed.has('teams') || facts.overrides.length > 0) facts.teams = await teamMembers(octokit, request.owner, policy, stage, facts);
   return result;
 }
 
-/** The commit of the latest successful deployment to the last stage (by its GitHub environment or stage name), other than `exceptSha`. */
-function lastDeploymentOf(rows: Awaited<ReturnType<Store['listDeployments']>>, policy: Policy, exceptSha: string): string | null {
-  const last = policy.environments.length - 1;
-  const done = rows.filter((d) => findStageIndex(policy, d.stage ?? d.environment) === last && d.firstSuccessAt && d.sha !== exceptSha);
-  return done.length > 0 ? done[done.length - 1]!.sha : null;
+function overrideFact(o: Awaited<ReturnType<Store['listOverrides']>>[number], policy: Policy): OverrideFact {
+  return {
+    id: o.id,
+    environment: o.environment,
+    sha: o.sha,
+    rules: o.rules,
+    grantedBy: o.grantedBy,
+    confirmedBy: o.confirmedBy,
+    reason: o.reason,
+    risk: o.risk,
+    grantedAt: o.grantedAt.toISOString(),
+    expiresAt: (o.expiresAt ?? new Date(o.grantedAt.getTime() + policy.overrides.expiresMs)).toISOString(),
+    usedAt: o.usedAt ? o.usedAt.toISOString() : null,
+  };
 }
 
-async function deploymentsFromApi(octokit: GitHubClient, where: RepoRef, sha: string): Promise<DeploymentFact[]> {
+/**
+ * This release's deployments in the predecessor stage: by commit, then (when none of the
+ * commit succeeded there) the stage's recent successes whose commit has the same tree, the
+ * same content promoted as another commit (a rebase, a squash of an up-to-date branch).
+ */
+async function loadPredecessorDeployments(octokit: GitHubClient, store: Store, where: RepoRef, predecessor: EnvironmentPolicy, sha: string, facts: ReleaseFacts, notes: string[]): Promise<void> {
+  const repo = `${where.owner}/${where.repo}`;
+  const environments = stageEnvironmentNames(predecessor);
+  const own = await store.listDeployments({ repo, sha, environments });
+  for (const d of own) {
+    const f = deploymentFact(d);
+    if (f) facts.deployments.push(f);
+  }
+  if (facts.deployments.some((d) => d.state === 'success')) return;
+
+  const candidates = await store.recentSuccessfulDeployments({ repo, environments, exceptSha: sha, limit: SAME_TREE_CANDIDATES });
+  if (candidates.length > 0) {
+    const tree = await commitTree(octokit, where, sha);
+    if (tree) {
+      facts.tree = tree;
+      const known = await store.releaseTrees(repo, [...new Set(candidates.map((c) => c.sha))]);
+      for (const c of candidates) {
+        let t = known.get(c.sha);
+        if (!t) {
+          t = await commitTree(octokit, where, c.sha);
+          if (t) {
+            known.set(c.sha, t);
+            await store.upsertRelease({ repo, sha: c.sha, tree: t, at: new Date(0) });
+          }
+        }
+        if (t !== tree) continue;
+        const f = deploymentFact(c, t);
+        if (f) facts.deployments.push(f);
+      }
+    }
+  }
+  if (own.length === 0 && candidates.length === 0) {
+    // Nothing recorded in that stage at all: the App was installed after the release was deployed there.
+    const fromApi = await deploymentsFromApi(octokit, where, sha, environments);
+    facts.deployments.push(...fromApi);
+    if (fromApi.length > 0) notes.push('Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment\'s creator were taken.');
+  }
+}
+
+async function deploymentsFromApi(octokit: GitHubClient, where: RepoRef, sha: string, environments: string[]): Promise<DeploymentFact[]> {
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { ...where, sha, per_page: 30 });
+  const wanted = new Set(environments.map((e) => e.toLowerCase()));
   const out: DeploymentFact[] = [];
-  for (const d of data.slice(0, 10)) {
-    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...where, deployment_id: Number(d.id), per_page: 1 });
-    const state = toDeploymentState(statuses[0]?.state ?? null);
-    if (state) out.push({ environment: d.environment, sha: d.sha, state, at: statuses[0]!.created_at });
+  for (const d of data.filter((x) => wanted.has(x.environment.toLowerCase())).slice(0, 10)) {
+    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...where, deployment_id: Number(d.id), per_page: 10 });
+    // Newest first; a status set by someone other than the deployment's creator is not taken.
+    const s = statuses.find((x) => !x.creator || !d.creator || x.creator.login === d.creator.login);
+    const state = toDeploymentState(s?.state ?? null);
+    if (s && state) out.push({ environment: d.environment, sha: d.sha, state, at: s.created_at });
   }
   return out;
 }
 
-async function requiredChecks(octokit: GitHubClient, where: RepoRef, sha: string, names: string[]): Promise<CheckFact[]> {
-  const runs = (await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: sha, per_page: 100 })) as unknown as Array<{ name: string; status: string; conclusion: string | null }>;
-  const { data: combined } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { ...where, ref: sha, per_page: 100 });
+/**
+ * A short ref (`v1.2.0`) resolved to what it is on GitHub: `refs/tags/v1.2.0` when that tag
+ * points at the release commit and no branch has the name, `refs/heads/v1.2.0` when only a
+ * branch has it. Anything else (unknown, both, a tag of another commit) stays short and so
+ * matches no `refs/tags/*` pattern. A full tag ref is checked to point at the commit too.
+ */
+async function resolveRef(octokit: GitHubClient, where: RepoRef, ref: string, sha: string, notes: string[]): Promise<string> {
+  const tagName = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : ref.startsWith('refs/') ? null : ref;
+  if (ref.startsWith('refs/heads/')) return ref;
+  if (tagName === null) return ref;
+  const tagSha = await tagCommit(octokit, where, tagName);
+  if (ref.startsWith('refs/tags/')) {
+    if (tagSha === sha) return ref;
+    notes.push(`Tag ${tagName} ${tagSha ? `points at ${tagSha.slice(0, 7)}, not at this commit` : 'was not found on GitHub'}: the ref is not taken for a tag of this release.`);
+    return tagName;
+  }
+  const branch = await refExists(octokit, where, `heads/${ref}`);
+  if (tagSha === sha && !branch) return `refs/tags/${ref}`;
+  if (branch && tagSha === null) return `refs/heads/${ref}`;
+  notes.push(
+    tagSha && branch
+      ? `Ref ${ref} names both a branch and a tag: it is ambiguous and is not taken for either.`
+      : tagSha
+        ? `Tag ${ref} points at ${tagSha.slice(0, 7)}, not at this commit: the ref is not taken for a tag of this release.`
+        : `Ref ${ref} is neither a branch nor a tag on GitHub.`,
+  );
+  return ref;
+}
+
+async function refExists(octokit: GitHubClient, where: RepoRef, ref: string): Promise<{ sha: string; type: string } | null> {
+  try {
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { ...where, ref });
+    return { sha: data.object.sha, type: data.object.type };
+  } catch (error) {
+    if (httpStatus(error) === 404) return null;
+    throw error;
+  }
+}
+
+/** The commit a tag points at (an annotated tag is followed to its commit), or null. */
+async function tagCommit(octokit: GitHubClient, where: RepoRef, name: string): Promise<string | null> {
+  const found = await refExists(octokit, where, `tags/${name}`);
+  if (!found) return null;
+  if (found.type !== 'tag') return found.sha;
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/tags/{tag_sha}', { ...where, tag_sha: found.sha });
+  return data.object.sha;
+}
+
+interface ReleasePeople {
+  pulls: ReleasePull[];
+  approvals: ApprovalFact[];
+  author?: string;
+  contributors: string[];
+  notes: string[];
+}
+
+/**
+ * The pull requests that became the release commit, their reviews, and who wrote them. A PR
+ * became the commit when the commit is its head, its merge commit (merge, squash or rebase),
+ * or has its head's tree; its approvals must cover its last head. A PR that only contains
+ * the commit (an intermediate commit of a merged PR) lends it no approval.
+ */
+async function releasePeople(octokit: GitHubClient, store: Store, where: RepoRef, sha: string, now: Date): Promise<ReleasePeople> {
+  const out: ReleasePeople = { pulls: [], approvals: [], contributors: [], notes: [] };
+  const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { ...where, commit_sha: sha, per_page: PULLS_PER_RELEASE });
+  const contributors = new Set<string>();
+  const tree = (c: string) => commitTree(octokit, where, c);
+  for (const pull of pulls.slice(0, PULLS_PER_RELEASE)) {
+    const merged = Boolean(pull.merged_at);
+    const headSha = pull.head.sha;
+    let became = headSha === sha || (merged && pull.merge_commit_sha === sha);
+    if (!became) {
+      const [a, b] = await Promise.all([tree(sha), tree(headSha)]);
+      became = a !== undefined && a === b;
+    }
+    const author = pull.user?.login ?? '';
+    out.pulls.push({ number: pull.number, author, body: pull.body ?? '', headSha, merged, becameRelease: became });
+    if (author) contributors.add(author);
+    if (!became) {
+      out.notes.push(`Pull request #${pull.number} contains this commit but did not become it (its last head is ${headSha.slice(0, 7)}): its reviews do not count for this release.`);
+      continue;
+    }
+    const reviews = await listPullApprovals(octokit as never, { ...where, pull_number: pull.number, headSha }, tree);
+    out.approvals.push(...reviews);
+    for (const login of await commitAuthors(octokit, where, pull.number)) contributors.add(login);
+  }
+  if (out.pulls.length > 0) {
+    await store.linkReleasePulls(out.pulls.map((p) => ({ repo: `${where.owner}/${where.repo}`, sha, pullNumber: p.number, headSha: p.headSha })), now);
+    const first = out.pulls.find((p) => p.becameRelease) ?? out.pulls[0]!;
+    if (first.author) out.author = first.author;
+  }
+  out.contributors = [...contributors].sort();
+  return out;
+}
+
+/** GitHub logins of the authors and committers of a PR's commits (GitHub lists at most 250). */
+async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: number): Promise<string[]> {
+  const commits = (await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { ...where, pull_number: pullNumber, per_page: 100 })) as Array<{ author: { login?: string } | null; committer: { login?: string } | null }>;
+  const logins = new Set<string>();
+  for (const c of commits) {
+    if (c.author?.login) logins.add(c.author.login);
+    // GitHub's web-flow commits GitHub itself for merges and suggestions: not a person.
+    if (c.committer?.login && c.committer.login !== 'web-flow') logins.add(c.committer.login);
+  }
+  return [...logins];
+}
+
+/**
+ * The release's evidence: the newest `Release evidence` check run created by GitHub Actions
+ * on the release commit (and, when the policy names `evidence.workflows`, by one of those
+ * workflows, whose file at the release commit is the default branch's), scored here from its
+ * raw counts under the default branch's policy. The Action's own score is never used.
+ */
+async function loadEvidence(octokit: GitHubClient, where: RepoRef, policy: Policy, request: FactsRequest, now: Date, result: LoadedFacts): Promise<void> {
+  const { notes } = result;
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: request.sha, check_name: EVIDENCE_CHECK_NAME, per_page: 20 });
+  const runs = data.check_runs.filter((c) => c.head_sha === request.sha);
+  const trusted = runs.filter((c) => c.app?.slug === TRUSTED_EVIDENCE_APP);
+  if (runs.length > trusted.length) notes.push(`Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`);
+  const workflows = (policy as Policy & { evidence?: { workflows?: string[] } }).evidence?.workflows ?? [];
+  if (workflows.length === 0 && trusted.length > 0) notes.push('Any workflow of the repository may publish evidence: name the allowed ones in `evidence.workflows` of the policy.');
+  // Newest first (GitHub lists them so); the first with a readable, allowed block wins.
+  for (const run of trusted) {
+    const block = parseEvidenceBlock(run.output?.text ?? run.output?.summary ?? null);
+    if (!block) continue;
+    let workflow: string | undefined;
+    if (workflows.length > 0) {
+      const verdict = await evidenceWorkflow(octokit, where, run.check_suite?.id ?? null, request, workflows);
+      if (!verdict.ok) {
+        notes.push(`Ignored the "${EVIDENCE_CHECK_NAME}" check run ${run.id}: ${verdict.reason}`);
+        continue;
+      }
+      workflow = verdict.path;
+    }
+    if (!block.counts) {
+      notes.push(`The "${EVIDENCE_CHECK_NAME}" check run ${run.id} carries no raw counts (an older Action): the App does not take a score computed elsewhere, so there is no evidence. Update the Action.`);
+      continue;
+    }
+    result.facts.evidence = evidenceFacts(block.counts, policy.scoring, now);
+    result.evidenceCheck = { id: Number(run.id), appSlug: run.app?.slug ?? '', trusted: true, actionScore: block.score, ...(workflow ? { workflow } : {}) };
+    if (block.score !== result.facts.evidence.score) notes.push(`The Action reported a score of ${block.score ?? 'none'}; under the default branch's policy the evidence scores ${result.facts.evidence.score ?? 'none'}, which is what counts.`);
+    return;
+  }
+  if (!result.evidenceCheck && trusted.length > 0 && !notes.some((n) => n.startsWith('Ignored the') || n.includes('carries no raw counts'))) notes.push(`The "${EVIDENCE_CHECK_NAME}" check run has no readable evidence block.`);
+}
+
+/** Which workflow wrote a check suite, and whether it may publish evidence for this release. */
+async function evidenceWorkflow(octokit: GitHubClient, where: RepoRef, suiteId: number | null, request: FactsRequest, allowed: string[]): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
+  if (suiteId === null) return { ok: false, reason: 'it belongs to no check suite, so its workflow is unknown.' };
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs', { ...where, check_suite_id: suiteId, per_page: 1 });
+  const run = data.workflow_runs[0];
+  if (!run) return { ok: false, reason: `no workflow run made its check suite ${suiteId}.` };
+  if (run.head_sha !== request.sha) return { ok: false, reason: `its workflow run is of ${run.head_sha.slice(0, 7)}, not of the release.` };
+  const path = run.path.replace(/@.*$/, '');
+  if (!allowed.includes(path)) return { ok: false, reason: `it was written by ${path}, which \`evidence.workflows\` does not name (${allowed.join(', ')}).` };
+  const [atRelease, atDefault] = await Promise.all([fileBlob(octokit, where, path, request.sha), fileBlob(octokit, where, path, request.defaultBranch ?? null)]);
+  if (!atRelease || atRelease !== atDefault) return { ok: false, reason: `${path} at the release commit is not the default branch's (${atRelease?.slice(0, 7) ?? 'missing'} vs ${atDefault?.slice(0, 7) ?? 'missing'}), so the release could have changed how its evidence is made.` };
+  return { ok: true, path };
+}
+
+async function fileBlob(octokit: GitHubClient, where: RepoRef, path: string, ref: string | null): Promise<string | null> {
+  try {
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...where, path, ...(ref ? { ref } : {}) });
+    return Array.isArray(data) ? null : data.sha;
+  } catch (error) {
+    if (httpStatus(error) === 404) return null;
+    throw error;
+  }
+}
+
+/**
+ * The required checks of the commit: what webhooks already told the App (check runs), then
+ * check runs from the API for the names still open, and commit statuses only for names no
+ * check run answers.
+ */
+async function requiredChecks(octokit: GitHubClient, store: Store, where: RepoRef, sha: string, names: string[]): Promise<CheckFact[]> {
   const wanted = new Set(names);
   const checks: CheckFact[] = [];
-  for (const r of runs) if (wanted.has(r.name)) checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
-  for (const s of combined.statuses) {
-    if (!wanted.has(s.context)) continue;
-    checks.push(s.state === 'pending' ? { name: s.context, status: 'pending' } : { name: s.context, status: 'completed', conclusion: s.state });
+  const known = new Map<string, CheckFact>();
+  for (const c of await store.listCommitChecks(`${where.owner}/${where.repo}`, sha)) {
+    if (!wanted.has(c.name)) continue;
+    known.set(c.name, c.kind === 'status' ? statusFact(c.name, c.status) : { name: c.name, status: c.status as CheckFact['status'], conclusion: c.conclusion });
+  }
+  const settled = (c: CheckFact | undefined) => c !== undefined && c.status === 'completed';
+  if (names.every((n) => settled(known.get(n)))) return names.map((n) => known.get(n)!);
+  const runs = (await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: sha, per_page: 100 })) as unknown as Array<{ name: string; status: string; conclusion: string | null }>;
+  // GitHub lists the newest first; the gate reads the last report as the current one.
+  for (const r of [...runs].reverse()) if (wanted.has(r.name)) checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
+  const answered = new Set(checks.map((c) => c.name));
+  if (names.some((n) => !answered.has(n))) {
+    const { data: combined } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { ...where, ref: sha, per_page: 100 });
+    for (const s of combined.statuses) if (wanted.has(s.context) && !answered.has(s.context)) checks.push(statusFact(s.context, s.state));
   }
   return checks;
+}
+
+function statusFact(name: string, state: string): CheckFact {
+  return state === 'pending' ? { name, status: 'pending' } : { name, status: 'completed', conclusion: state };
 }
 
 /**
  * Team slug -> the candidates (approvers, override grantors) who are active members: one
  * membership call per (team, person), asked only for teams the stage's rules name.
  */
-async function teamMembers(octokit: GitHubClient, org: string, policy: Policy, stage: Policy['environments'][number], facts: ReleaseFacts, approvalsRead: boolean): Promise<Record<string, string[]>> {
+async function teamMembers(octokit: GitHubClient, org: string, policy: Policy, stage: Policy['environments'][number], facts: ReleaseFacts): Promise<Record<string, string[]>> {
   const teams = new Set<string>();
   for (const t of stage.approvals.fromTeams) teams.add(t);
   for (const r of stage.requiredReviewers) for (const t of r.teams) teams.add(t);
   const overrideTeams = new Set<string>();
   if (facts.overrides.length > 0 || (stage.minScore !== null && policy.scoring.warnScore !== null)) for (const t of policy.overrides.teams) overrideTeams.add(t);
-  const approvers = approvalsRead ? [...new Set(facts.approvals.filter((a) => a.state === 'APPROVED').map((a) => a.login))] : [];
+  const approvers = [...new Set(facts.approvals.filter((a) => a.state === 'APPROVED').map((a) => a.login))];
   const grantors = [...new Set(facts.overrides.flatMap((o) => [o.grantedBy, o.confirmedBy ?? '']).filter(Boolean))];
   const asked = new Map<string, Promise<boolean>>();
   const isMember = (team: string, login: string) => {

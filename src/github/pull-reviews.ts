@@ -12,9 +12,13 @@ interface ReviewLike {
 }
 
 /**
- * The reviews of a pull request as approval facts, every page of them. An approval given
- * on an older head counts only when that commit's tree equals the head's (a rebase of the
- * same content); `treeOf` answers a commit's tree and is called once per distinct commit.
+ * The reviews of a pull request as approval facts, every page of them. `headSha` is the
+ * commit the approvals must cover: the PR's head for a deployment of the PR itself, its last
+ * head at merge for the commit it became on the default branch. An approval given on another
+ * commit counts only when that commit's tree equals the head's (a rebase of the same
+ * content); one whose commit GitHub no longer knows (`commit_id: null`, after a force-push)
+ * cannot be shown to cover it and does not count. `treeOf` answers a commit's tree and is
+ * called once per distinct commit.
  */
 export async function listPullApprovals(
   octokit: ReviewsClient,
@@ -40,7 +44,8 @@ export async function listPullApprovals(
     const state = normaliseState(r.state);
     if (!state) continue;
     let contentMatches: boolean | undefined;
-    if (r.commit_id && r.commit_id !== params.headSha && state === 'APPROVED') {
+    if (!r.commit_id && state === 'APPROVED') contentMatches = false;
+    else if (r.commit_id && r.commit_id !== params.headSha && state === 'APPROVED') {
       const [reviewed, head] = await Promise.all([tree(r.commit_id), params.headTree ? Promise.resolve(params.headTree) : tree(params.headSha)]);
       contentMatches = reviewed !== undefined && head !== undefined && reviewed === head;
     }
@@ -49,8 +54,9 @@ export async function listPullApprovals(
       source: 'pr-review',
       state,
       submittedAt: r.submitted_at,
-      commitId: r.commit_id ?? undefined,
+      ...(r.commit_id ? { commitId: r.commit_id } : {}),
       ...(contentMatches === undefined ? {} : { contentMatches }),
+      pull: params.pull_number,
     });
   }
   return facts;

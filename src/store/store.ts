@@ -491,6 +491,11 @@ export class PrismaStore implements Store {
     return count === 1;
   }
 
+  async releaseOverride(id: string, at: Date): Promise<boolean> {
+    const { count } = await this.db.override.updateMany({ where: { id, usedAt: at }, data: { usedAt: null } });
+    return count === 1;
+  }
+
   async getOverride(id: string): Promise<OverrideRow | null> {
     const row = await this.db.override.findUnique({ where: { id } });
     return row === null ? null : overrideRow(row);

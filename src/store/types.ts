@@ -574,6 +574,8 @@ export interface Store {
   confirmOverride(id: string, login: string, at: Date): Promise<boolean>;
   /** Marks it used once; returns false when it was already used or does not exist. */
   markOverrideUsed(id: string, at: Date): Promise<boolean>;
+  /** Gives back an override this caller marked used at `at` (its decision did not stand); false when someone else's mark is there. */
+  releaseOverride(id: string, at: Date): Promise<boolean>;
   getOverride(id: string): Promise<OverrideRow | null>;
   /** Ordered by grantedAt, then id. */
   listOverrides(query: ListOverridesQuery): Promise<OverrideRow[]>;

@@ -29,7 +29,7 @@ describe('deployments and auto-promotion', () => {
     const d = { id: 301, sha: '3'.repeat(40), ref: 'main', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
     expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
     expect(h.repo.deploymentStatuses).toEqual([
-      { id: expect.any(Number), deploymentId: 301, state: 'failure', description: expect.stringMatching(/^Release gate: rejected for PROD\. PROMOTION_ORDER: /) },
+      { id: expect.any(Number), deploymentId: 301, state: 'failure', description: expect.stringMatching(/^Release gate: rejected for PROD\. PROMOTION_ORDER: /), creator: 'release-gate[bot]' },
     ]);
     const events = await h.store.timeline({ repo: 'acme/shop', sha: d.sha });
     expect(events.map((e) => e.type)).toEqual(['CREATE', 'BLOCKED', 'NOTE']);
@@ -41,7 +41,7 @@ describe('deployments and auto-promotion', () => {
     expect(h.repo.deploymentStatuses.filter((s) => s.deploymentId === 302)).toEqual([]);
     await h.deliver(deploymentStatusCreated(h.ctx, d, { id: 401, state: 'success', at: h.clock.now().toISOString() }));
     expect(h.repo.deployments).toEqual([
-      { id: expect.any(Number), sha: d.sha, ref: d.sha, environment: 'staging', payload: { releaseGate: { promotedFrom: 'DEV', stage: 'PRE_PROD', sha: d.sha, ref: 'main' } }, creator: 'release-gate[bot]', created_at: expect.any(String) },
+      { id: expect.any(Number), sha: d.sha, ref: d.sha, environment: 'staging', payload: { releaseGate: { promotedFrom: 'DEV', stage: 'PRE_PROD', sha: d.sha, ref: 'main' } }, creator: 'release-gate[bot]', created_at: expect.any(String), appId: 4242 },
     ]);
     const types = (await h.store.timeline({ repo: 'acme/shop', sha: d.sha })).map((e) => `${e.type}:${e.environment}`);
     expect(types).toEqual(['CREATE:development', 'APPROVED:DEV', 'DEPLOYED:development', 'APPROVED:PRE_PROD', 'PROMOTE:staging']);

@@ -110,7 +110,7 @@ describe('facts the gate reads from GitHub', () => {
     expect(h.github.find('GET', /\/deployments$/).map((r) => r.query.get('sha'))).toEqual([C]);
     expect(h.github.find('GET', /\/deployments\/650\/statuses$/)).toHaveLength(1);
     const check = h.repo.checkRuns.find((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === C)!;
-    expect(check.output.summary).toContain('Deployment history read from the GitHub API (none recorded yet).');
+    expect(check.output.summary).toContain("Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.");
 
     // Without that history the order rule holds the release back.
     expect(await ask(66, D, 'staging', 'main')).toBe(200);

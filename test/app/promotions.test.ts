@@ -57,16 +57,16 @@ describe('auto-promotion held by soak or a freeze window', () => {
     ]);
 
     h.clock.set('2026-03-10T12:20:00Z');
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
     await h.restart();
     h.clock.set('2026-03-10T12:30:01Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect(h.repo.deployments).toEqual([
-      { id: expect.any(Number), sha: SHA, ref: SHA, environment: 'production', payload: { releaseGate: { promotedFrom: 'PRE_PROD', stage: 'PROD', sha: SHA, ref: 'v3.1.0' } }, creator: 'release-gate[bot]', created_at: expect.any(String) },
+      { id: expect.any(Number), sha: SHA, ref: SHA, environment: 'production', payload: { releaseGate: { promotedFrom: 'PRE_PROD', stage: 'PROD', sha: SHA, ref: 'v3.1.0' } }, creator: 'release-gate[bot]', created_at: expect.any(String), appId: 4242 },
     ]);
     // Later passes and a redelivered status do not promote again.
     h.clock.advance(3_600_000);
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
     expect(await h.deliver(status)).toBe(200);
     expect(h.repo.deployments).toHaveLength(1);
     expect((await notes()).at(-1)).toEqual(['PROMOTE', 'auto', 'Auto-promoted from PRE_PROD to PROD once the hold cleared']);
@@ -79,16 +79,17 @@ describe('auto-promotion held by soak or a freeze window', () => {
     expect(h.repo.deployments).toEqual([]);
     expect((await notes())[0]?.[2]).toMatch(/^Auto-promotion from PRE_PROD to PROD held until 2026-03-10T16:00:00.000Z: FREEZE_WINDOW_ACTIVE: /);
     h.clock.set('2026-03-10T16:00:01Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect(h.repo.deployments.map((d) => d.environment)).toEqual(['production']);
   });
 
   it('does not promote a release the next gate blocks, and says why on the timeline', async () => {
     h = await startHarness({ policy: TAGS_ONLY });
+    h.repo.refs['heads/main'] = SHA; // the short ref is resolved on GitHub: a branch
     await stagingSucceeds('main');
     expect(h.repo.deployments).toEqual([]);
     expect(await h.store.listPromotions({ repo: 'acme/shop' })).toEqual([]);
-    expect(await notes()).toEqual([['NOTE', 'promotion not done', 'Auto-promotion from PRE_PROD to PROD not done: Release gate: rejected for PROD. REF_NOT_ALLOWED: Ref main may not be deployed to PROD: it must match refs/tags/v*.']]);
+    expect(await notes()).toEqual([['NOTE', 'promotion not done', 'Auto-promotion from PRE_PROD to PROD not done: Release gate: rejected for PROD. REF_NOT_ALLOWED: Ref refs/heads/main may not be deployed to PROD: it must match refs/tags/v*.']]);
   });
 
   it('keeps holding the promotion when, at its time, the gate waits on people instead, and says what for', async () => {
@@ -96,7 +97,7 @@ describe('auto-promotion held by soak or a freeze window', () => {
     await stagingSucceeds();
     h.repo.files['.github/release-policy.yml'] = SOAK + '    minApprovals: 1\n';
     h.clock.set('2026-03-10T12:30:01Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect(h.repo.deployments).toEqual([]);
     expect((await notes()).at(-1)).toEqual([
       'NOTE',
@@ -181,7 +182,7 @@ describe('auto-promotion held on people or checks', () => {
     expect(await h.deliver(tina)).toBe(200);
     expect(await h.deliver(review('carol', 3))).toBe(200);
     h.clock.set('2026-03-11T13:05:00Z');
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
     expect(h.repo.deployments).toHaveLength(1);
     expect(h.github.find('POST', /\/deployments$/)).toHaveLength(1);
   });
@@ -215,7 +216,7 @@ describe('auto-promotion held on people or checks', () => {
     await stagingSucceeds();
     h.clock.set('2026-03-10T12:20:00Z');
     Object.assign(h.repo.checkRuns[0]!, { status: 'completed', conclusion: 'failure' });
-    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'completed', name: 'build', headSha: SHA, appSlug: 'github-actions', id: 31, sender: 'ci' }))).toBe(200);
+    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'completed', name: 'build', headSha: SHA, appSlug: 'github-actions', id: 31, sender: 'ci', conclusion: 'failure' }))).toBe(200);
     expect(h.repo.deployments).toEqual([]);
     expect((await notes()).at(-1)).toEqual(['NOTE', 'promotion dropped', 'Auto-promotion from PRE_PROD to PROD dropped: Release gate: rejected for PROD. CHECKS_FAILED: Required checks failed: build (failure).']);
     expect(await h.store.listPromotions({ repo: 'acme/shop' })).toEqual([expect.objectContaining({ status: 'expired', note: 'Release gate: rejected for PROD. CHECKS_FAILED: Required checks failed: build (failure).' })]);
@@ -231,21 +232,21 @@ describe('auto-promotion held on people or checks', () => {
     h.github.teams.set('acme', { 'release-owners': ['tina'] });
     await stagingSucceeds();
     h.clock.set('2026-03-10T17:59:00Z');
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
     h.clock.set('2026-03-10T18:00:00Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect(h.repo.deployments).toEqual([]);
     expect(await notes()).toHaveLength(1);
     expect(await h.store.listPromotions({ repo: 'acme/shop' })).toEqual([expect.objectContaining({ status: 'pending', nextCheckAt: new Date('2026-03-11T00:00:00Z') })]);
 
     h.clock.set('2026-03-17T12:00:00Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect((await notes()).slice(1)).toEqual([['NOTE', 'promotion dropped', 'Auto-promotion from PRE_PROD to PROD dropped: held since 2026-03-10T12:00:00.000Z, it still waited 7 days later for APPROVAL_REQUIRED.']]);
     expect(await h.store.listPromotions({ repo: 'acme/shop' })).toEqual([expect.objectContaining({ status: 'expired' })]);
     // An approval after that promotes nothing.
     expect(await h.deliver(review('tina', 2))).toBe(200);
     h.clock.advance(86_400_000);
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
     expect(h.repo.deployments).toEqual([]);
   });
 
@@ -255,9 +256,9 @@ describe('auto-promotion held on people or checks', () => {
     await stagingSucceeds();
     h.repo.reviews[21] = [{ id: 1, user: 'tina', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T12:30:00Z' }];
     h.clock.set('2026-03-10T18:00:00Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect(promoted(h.repo.deployments)).toEqual(PROMOTED);
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
   });
 
   it('creates the next deployment when a GitHub deployment review approves the next environment', async () => {

@@ -42,7 +42,7 @@ describe('crash safety and GitHub limits', () => {
     expect(h.repo.answers.map((a) => a.state)).toEqual([undefined]);
     await h.restart();
     h.clock.set('2026-03-10T18:00:01Z');
-    expect(await h.app.app.scheduler().tick()).toBe(1);
+    expect(await h.tick()).toBe(1);
     expect(h.repo.answers.map((a) => [a.state, a.comment])).toEqual([
       [undefined, expect.stringMatching(/^Release gate: waiting for PROD until 2026-03-10T18:00:00.000Z/)],
       ['approved', 'Release gate: allowed for PROD.'],
@@ -62,7 +62,7 @@ describe('crash safety and GitHub limits', () => {
     await h.restart();
     h.github.interceptor = null;
     h.clock.set('2026-03-10T16:30:00Z');
-    await h.app.app.scheduler().tick();
+    await h.tick();
     const answered = h.repo.answers.filter((a) => a.status === 204);
     expect(answered.map((a) => [a.state, a.comment])).toEqual([['approved', 'Release gate: allowed for PROD.']]);
     expect((await h.store.getGate(gate!.id))?.status).toBe('answered');
@@ -76,7 +76,7 @@ describe('crash safety and GitHub limits', () => {
     expect(gate.status).toBe('expired');
     expect(h.repo.answers.map((a) => [a.state, a.status])).toEqual([['approved', 422]]);
     h.clock.advance(3_600_000);
-    expect(await h.app.app.scheduler().tick()).toBe(0);
+    expect(await h.tick()).toBe(0);
     expect(h.repo.answers).toHaveLength(1);
   });
 
@@ -86,7 +86,7 @@ describe('crash safety and GitHub limits', () => {
     const gate = (await h.store.listPendingGates({ repo: 'acme/shop' }))[0]!;
     expect(gate.nextCheckAt?.toISOString()).toBe('2026-03-01T06:00:00.000Z');
     h.clock.set('2026-03-30T00:00:01Z');
-    await h.app.app.scheduler().tick();
+    await h.tick();
     const last = h.repo.answers.at(-1)!;
     expect(last.state).toBe('rejected');
     expect(last.comment).toBe(
@@ -101,7 +101,7 @@ describe('crash safety and GitHub limits', () => {
     for (let i = 0; i < 14; i++) {
       h.repo.files['.github/release-policy.yml'] = APPROVALS.replace('minApprovals: 1', `minApprovals: ${i + 2}`);
       h.clock.advance(6 * 3_600_000 + 1);
-      await h.app.app.scheduler().tick();
+      await h.tick();
     }
     const reports = h.repo.answers.filter((a) => a.state === undefined);
     expect(reports.length).toBe(10);

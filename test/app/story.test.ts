@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEvidenceBlock } from '../../src/core/evidence-block.js';
 import { startHarness } from '../support/app-harness.js';
+import { evidenceText } from '../support/evidence.js';
 import type { Harness } from '../support/app-harness.js';
 import {
   deploymentStatusCreated,
@@ -85,7 +85,7 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
       status: 'completed',
       conclusion: 'success',
       app: { slug: 'github-actions' },
-      output: { summary: `Score ${score}`, text: `## Evidence\n\n${renderEvidenceBlock({ version: 1, score, breakdown: { tests: score }, present: ['tests'], digests: {} })}` },
+      output: { summary: `Score ${score}`, text: evidenceText(score) },
     });
   }
 
@@ -134,10 +134,10 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
 
     // Before the window ends nothing happens; after it, the scheduler answers.
     h.clock.set('2026-03-10T17:59:00Z');
-    await h.app.app.scheduler().tick();
+    await h.tick();
     expect(answersFor(4)).toHaveLength(1);
     h.clock.set('2026-03-10T18:00:30Z');
-    await h.app.app.scheduler().tick();
+    await h.tick();
     expect(answersFor(4).map((a) => [a.state, a.comment])).toEqual([[undefined, expect.any(String)], ['approved', 'Release gate: allowed for PROD.']]);
     const prodRun = h.repo.checkRuns.find((c) => c.name === 'Release gate / PROD' && c.head_sha === A);
     expect(prodRun?.conclusion).toBe('success');

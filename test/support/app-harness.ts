@@ -39,6 +39,8 @@ export interface Harness {
   dir: string;
   databaseUrl: string;
   deliver(d: Delivery): Promise<number>;
+  /** One scheduler pass, then the audit writes it asked for; returns how many gates and promotions it worked on. */
+  tick(): Promise<number>;
   /** Closes the App and the store, then opens both again on the same database. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -84,7 +86,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clock,
     dir,
     databaseUrl,
-    deliver: (d) => sendWebhook(current.app.url, TEST_SECRET, d),
+    deliver: async (d) => {
+      const status = await sendWebhook(current.app.url, TEST_SECRET, d);
+      // The check runs are written after the answers: wait for them, as a reader would.
+      await current.app.app.idle();
+      return status;
+    },
+    tick: async () => {
+      const worked = await current.app.app.scheduler().tick();
+      await current.app.app.idle();
+      return worked;
+    },
     restart: async () => {
       await current.app.close();
       await current.store.close();

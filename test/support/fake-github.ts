@@ -46,13 +46,19 @@ export interface FakePull {
   /** Every commit sha the PR contains (its head included): `commits/{sha}/pulls` finds it by any. */
   commits: string[];
   state?: 'open' | 'closed';
+  /** Set when merged: the commit it became on the default branch (merge, squash or rebase). */
+  mergeCommitSha?: string;
+  mergedAt?: string;
+  /** Commit sha -> its author's login (for `pulls/{n}/commits`); the PR's user when left out. */
+  commitAuthors?: Record<string, string>;
 }
 
 export interface FakeReview {
   id: number;
   user: string;
   state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
-  commit_id: string;
+  /** Null when GitHub no longer has the reviewed commit (after a force-push). */
+  commit_id: string | null;
   submitted_at: string;
 }
 
@@ -78,8 +84,14 @@ export interface FakeRepo {
   checkRuns: FakeCheckRun[];
   statuses: Array<{ context: string; state: string; sha: string }>;
   permissions: Record<string, 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
-  deployments: Array<{ id: number; sha: string; ref: string; environment: string; payload: unknown; creator: string; created_at: string }>;
-  deploymentStatuses: Array<{ id: number; deploymentId: number; state: string; description?: string }>;
+  deployments: Array<{ id: number; sha: string; ref: string; environment: string; payload: unknown; creator: string; created_at: string; appId?: number }>;
+  deploymentStatuses: Array<{ id: number; deploymentId: number; state: string; description?: string; creator?: string }>;
+  /** `tags/<name>` or `heads/<name>` -> the commit it points at. */
+  refs: Record<string, string>;
+  /** Check suite id -> the workflow run that made it (for `actions/runs?check_suite_id=`). */
+  workflowRuns: Record<number, { id: number; path: string; head_sha: string }>;
+  /** `<path>@<ref>` -> file text at a commit or branch other than the default branch. */
+  filesAt: Record<string, string>;
   compare: Record<string, string[]>;
   comments: Array<{ issue: number; body: string }>;
   /** `${runId}/${environment}` of protection rules GitHub still waits on. */
@@ -104,6 +116,10 @@ export class FakeGitHub {
   requestCount = 0;
   /** Repositories (`owner/name`, in lower case) the installation may not read: every request to them answers 403. */
   readonly deniedRepos = new Set<string>();
+  /** Answer conditional GETs (`If-None-Match` with the ETag sent) with 304, as GitHub does. */
+  etags = true;
+  /** The App's id: deployments and statuses it creates say so (`performed_via_github_app`). */
+  appId = 4242;
   private server: Server | null = null;
   private nextId = 1000;
   baseUrl = '';
@@ -125,6 +141,9 @@ export class FakeGitHub {
       deployments: [],
       deploymentStatuses: [],
       compare: {},
+      refs: {},
+      workflowRuns: {},
+      filesAt: {},
       comments: [],
       pendingRules: new Set(),
       answers: [],
@@ -219,7 +238,17 @@ export class FakeGitHub {
     this.requestCount++;
     if (this.keepRequests) this.requests.push({ method, path, query: url.searchParams, template, body, status: result.status, at: Date.now() });
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
+    let etag: string | undefined;
+    if (this.etags && method === 'GET' && result.status === 200 && result.body !== undefined) {
+      etag = `W/"${createHash('sha1').update(JSON.stringify(result.body)).digest('hex')}"`;
+      if (req.headers['if-none-match'] === etag) {
+        result = { status: 304 };
+        const last = this.requests.at(-1);
+        if (this.keepRequests && last) last.status = 304;
+      }
+    }
     const headers: Record<string, string> = {
+      ...(etag ? { etag } : {}),
       'content-type': 'application/json; charset=utf-8',
       'x-ratelimit-limit': '5000',
       'x-ratelimit-remaining': String(Math.max(0, 5000 - this.requestCount)),
@@ -257,7 +286,7 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = rest.match(/^\/contents\/(.+)$/))) {
       const ref = q.get('ref') ?? repo.defaultBranch;
-      const text = ref === repo.defaultBranch ? repo.files[m[1]!] : undefined;
+      const text = ref === repo.defaultBranch ? repo.files[m[1]!] : repo.filesAt[`${m[1]!}@${ref}`];
       if (text === undefined) return { status: 404, body: { message: 'Not Found' } };
       return { status: 200, body: { type: 'file', encoding: 'base64', size: text.length, name: m[1]!.split('/').pop(), path: m[1], content: Buffer.from(text).toString('base64'), sha: gitBlobSha(text) } };
     }
@@ -268,12 +297,31 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = rest.match(/^\/commits\/([^/]+)\/pulls$/))) {
       const sha = m[1]!;
-      const pulls = repo.pulls.filter((p) => p.commits.includes(sha) || p.headSha === sha);
+      // GitHub: the merged PR that introduced a default-branch commit; else open PRs containing it.
+      const pulls = repo.pulls.filter((p) => p.commits.includes(sha) || p.headSha === sha || p.mergeCommitSha === sha);
       return { status: 200, body: pulls.map((p) => this.pullJson(repo, p)) };
     }
     if (method === 'GET' && (m = rest.match(/^\/pulls\/(\d+)$/))) {
       const p = repo.pulls.find((x) => x.number === Number(m![1]));
       return p ? { status: 200, body: this.pullJson(repo, p) } : { status: 404, body: { message: 'Not Found' } };
+    }
+    if (method === 'GET' && (m = rest.match(/^\/pulls\/(\d+)\/commits$/))) {
+      const p = repo.pulls.find((x) => x.number === Number(m![1]));
+      if (!p) return { status: 404, body: { message: 'Not Found' } };
+      const list = p.commits.map((sha) => {
+        const login = p.commitAuthors?.[sha] ?? p.user;
+        return { sha, commit: { message: 'commit', author: { name: login, email: `${login}@example.com`, date: '2026-01-01T00:00:00Z' } }, author: user(login), committer: user('web-flow'), parents: [] };
+      });
+      return paginate(list, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
+    }
+    if (method === 'GET' && (m = rest.match(/^\/git\/ref\/(.+)$/))) {
+      const sha = repo.refs[m[1]!];
+      return sha ? { status: 200, body: { ref: `refs/${m[1]}`, node_id: 'R', url: '', object: { sha, type: 'commit', url: '' } } } : { status: 404, body: { message: 'Not Found' } };
+    }
+    if (method === 'GET' && rest === '/actions/runs') {
+      const suite = Number(q.get('check_suite_id'));
+      const run = repo.workflowRuns[suite];
+      return { status: 200, body: { total_count: run ? 1 : 0, workflow_runs: run ? [{ id: run.id, path: run.path, head_sha: run.head_sha, check_suite_id: suite, name: run.path }] : [] } };
     }
     if (method === 'GET' && (m = rest.match(/^\/pulls\/(\d+)\/reviews$/))) {
       const all = (repo.reviews[Number(m[1])] ?? []).map((r) => ({ id: r.id, user: user(r.user), state: r.state, commit_id: r.commit_id, submitted_at: r.submitted_at, body: '' }));
@@ -337,23 +385,23 @@ export class FakeGitHub {
       return { status: 204 };
     }
     if (method === 'POST' && rest === '/deployments') {
-      const d = { id: this.newId(), sha: String(b.ref), ref: String(b.ref), environment: String(b.environment ?? 'production'), payload: b.payload ?? {}, creator: 'release-gate[bot]', created_at: new Date().toISOString() };
+      const d = { id: this.newId(), sha: String(b.ref), ref: String(b.ref), environment: String(b.environment ?? 'production'), payload: b.payload ?? {}, creator: 'release-gate[bot]', created_at: new Date().toISOString(), appId: this.appId };
       repo.deployments.push(d);
-      return { status: 201, body: { url: '', id: d.id, node_id: 'D', sha: d.sha, ref: d.ref, task: 'deploy', payload: d.payload, environment: d.environment, creator: user('release-gate[bot]'), created_at: d.created_at } };
+      return { status: 201, body: { url: '', id: d.id, node_id: 'D', sha: d.sha, ref: d.ref, task: 'deploy', payload: d.payload, environment: d.environment, creator: user('release-gate[bot]'), created_at: d.created_at, performed_via_github_app: { id: this.appId, slug: 'release-gate' } } };
     }
     if (method === 'GET' && rest === '/deployments') {
       const sha = q.get('sha');
       const environment = q.get('environment');
       const list = repo.deployments.filter((d) => (!sha || d.sha === sha) && (!environment || d.environment === environment)).reverse();
-      return { status: 200, body: list.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, payload: d.payload, created_at: d.created_at })) };
+      return { status: 200, body: list.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, payload: d.payload, created_at: d.created_at, creator: user(d.creator) })) };
     }
     if (method === 'POST' && (m = rest.match(/^\/deployments\/(\d+)\/statuses$/))) {
-      const s = { id: this.newId(), deploymentId: Number(m[1]), state: String(b.state), description: b.description as string | undefined };
+      const s = { id: this.newId(), deploymentId: Number(m[1]), state: String(b.state), description: b.description as string | undefined, creator: 'release-gate[bot]' };
       repo.deploymentStatuses.push(s);
       return { status: 201, body: { id: s.id, state: s.state, description: s.description ?? '' } };
     }
     if (method === 'GET' && (m = rest.match(/^\/deployments\/(\d+)\/statuses$/))) {
-      return { status: 200, body: repo.deploymentStatuses.filter((s) => s.deploymentId === Number(m![1])).reverse().map((s) => ({ id: s.id, state: s.state, created_at: new Date().toISOString() })) };
+      return { status: 200, body: repo.deploymentStatuses.filter((s) => s.deploymentId === Number(m![1])).reverse().map((s) => ({ id: s.id, state: s.state, created_at: new Date().toISOString(), ...(s.creator ? { creator: user(s.creator) } : {}) })) };
     }
     if (method === 'GET' && (m = rest.match(/^\/collaborators\/([^/]+)\/permission$/))) {
       const permission = repo.permissions[m[1]!] ?? 'read';
@@ -374,6 +422,8 @@ export class FakeGitHub {
       body: p.body ?? '',
       head: { sha: p.headSha, ref: p.headRef },
       base: { ref: repo.defaultBranch, sha: '0'.repeat(40) },
+      merged_at: p.mergedAt ?? null,
+      merge_commit_sha: p.mergeCommitSha ?? null,
     };
   }
 }

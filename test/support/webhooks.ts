@@ -103,6 +103,8 @@ export interface DeploymentSpec {
   creator: string;
   createdAt: string;
   payload?: Record<string, unknown>;
+  /** The GitHub App that created it (`performed_via_github_app`), when one did. */
+  appId?: number | null;
 }
 
 function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, unknown> {
@@ -119,7 +121,12 @@ function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, 
     creator: user(d.creator),
     created_at: d.createdAt,
     updated_at: d.createdAt,
+    performed_via_github_app: d.appId ? appObject(d.appId) : null,
   };
+}
+
+function appObject(id: number): Record<string, unknown> {
+  return { id, slug: id === 15368 ? 'github-actions' : `app-${id}`, node_id: 'A', name: `App ${id}`, owner: user('acme'), description: '', external_url: '', html_url: '', created_at: '2020-01-01T00:00:00Z', updated_at: '2020-01-01T00:00:00Z', permissions: {}, events: [] };
 }
 
 let seq = 0;
@@ -156,7 +163,8 @@ export function deploymentCreated(repo: RepoContext, d: DeploymentSpec): Deliver
   return { id: deliveryId(), event: 'deployment', payload: { ...p, action: 'created', deployment: deploymentObject(repo, d), ...common(repo, d.creator) } };
 }
 
-export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, status: { id: number; state: string; at: string; description?: string }): Delivery {
+/** `deployment_status.created`; the status is set by the deployment's creator unless `creator` (and `appId`) say who else. */
+export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, status: { id: number; state: string; at: string; description?: string; creator?: string; appId?: number | null }): Delivery {
   const p = example('deployment_status', 'created');
   const base = p.deployment_status as Record<string, unknown>;
   return {
@@ -165,14 +173,17 @@ export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, st
     payload: {
       ...p,
       action: 'created',
-      deployment_status: { ...base, id: status.id, state: status.state, description: status.description ?? '', environment: d.environment, created_at: status.at, updated_at: status.at, creator: user(d.creator) },
+      deployment_status: { ...base, id: status.id, state: status.state, description: status.description ?? '', environment: d.environment, created_at: status.at, updated_at: status.at, creator: user(status.creator ?? d.creator), performed_via_github_app: (status.appId === undefined ? d.appId : status.appId) ? appObject((status.appId === undefined ? d.appId : status.appId)!) : null },
       deployment: deploymentObject(repo, d),
-      ...common(repo, d.creator),
+      ...common(repo, status.creator ?? d.creator),
     },
   };
 }
 
-export function pullRequestReviewSubmitted(repo: RepoContext, r: { pull: number; headSha: string; author: string; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; at: string; reviewId: number }): Delivery {
+export function pullRequestReviewSubmitted(
+  repo: RepoContext,
+  r: { pull: number; headSha: string; author: string; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; at: string; reviewId: number; commitId?: string | null; mergeCommitSha?: string; mergedAt?: string },
+): Delivery {
   const p = example('pull_request_review', 'submitted');
   const pr = p.pull_request as Record<string, any>;
   return {
@@ -181,8 +192,14 @@ export function pullRequestReviewSubmitted(repo: RepoContext, r: { pull: number;
     payload: {
       ...p,
       action: 'submitted',
-      review: { ...(p.review as object), id: r.reviewId, user: user(r.reviewer), state: r.state, commit_id: r.headSha, submitted_at: r.at },
-      pull_request: { ...pr, number: r.pull, user: user(r.author), head: { ...pr.head, sha: r.headSha } },
+      review: { ...(p.review as object), id: r.reviewId, user: user(r.reviewer), state: r.state, commit_id: r.commitId === undefined ? r.headSha : r.commitId, submitted_at: r.at },
+      pull_request: {
+        ...pr,
+        number: r.pull,
+        user: user(r.author),
+        head: { ...pr.head, sha: r.headSha },
+        ...(r.mergeCommitSha ? { merged_at: r.mergedAt ?? r.at, merge_commit_sha: r.mergeCommitSha, state: 'closed' } : {}),
+      },
       ...common(repo, r.reviewer),
     },
   };
@@ -204,13 +221,13 @@ export function issueCommentCreated(repo: RepoContext, c: { issue: number; body:
   };
 }
 
-export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rerequested'; name: string; headSha: string; appSlug: string; id: number; sender: string }): Delivery {
+export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rerequested'; name: string; headSha: string; appSlug: string; id: number; sender: string; conclusion?: string }): Delivery {
   const p = example('check_run', c.action);
   const run = p.check_run as Record<string, any>;
   return {
     id: deliveryId(),
     event: 'check_run',
-    payload: { ...p, action: c.action, check_run: { ...run, id: c.id, name: c.name, head_sha: c.headSha, status: 'completed', conclusion: 'success', app: { ...(run.app ?? {}), slug: c.appSlug } }, ...common(repo, c.sender) },
+    payload: { ...p, action: c.action, check_run: { ...run, id: c.id, name: c.name, head_sha: c.headSha, status: 'completed', conclusion: c.conclusion ?? 'success', app: { ...(run.app ?? {}), slug: c.appSlug } }, ...common(repo, c.sender) },
   };
 }
 
