@@ -73,9 +73,10 @@ export function conditionalRequests(octokit: unknown, options: { auth?: { instal
     if ((opts.method ?? 'GET').toUpperCase() !== 'GET') return request(opts);
     const key = cacheKey(scope, opts);
     const hit = etagCache.get(key);
-    const asked = hit ? { ...opts, headers: { ...opts.headers, 'if-none-match': hit.etag } } : opts;
+    // The hook chain hands every wrap the same options object: the header is set on it.
+    if (hit) opts.headers = { ...opts.headers, 'if-none-match': hit.etag };
     try {
-      const response = await request(asked);
+      const response = await request(opts);
       const etag = response.headers?.etag;
       if (typeof etag === 'string' && response.status === 200) etagCache.set(key, { etag, response: { status: response.status, url: response.url, headers: response.headers, data: response.data } });
       return response;

@@ -69,7 +69,8 @@ describe('loadRepoPolicy with an org default', () => {
     github.requests.length = 0;
     const { result, tally } = await withCallTally(() => loadRepoPolicy(octokit, { owner, repo, defaultBranch: 'main' }));
     const calls = github.requests.map((r) => `${r.method} ${r.path}${r.query.size > 0 ? `?${r.query.toString()}` : ''} ${r.status}`);
-    expect(tally.count).toBe(calls.length);
+    // GitHub bills every request but a 304 (a conditional GET whose answer did not change).
+    expect(tally.count).toBe(calls.filter((c) => !c.endsWith(' 304')).length);
     return { policy: result, calls };
   };
   const repo = (files: Record<string, string> = {}) => {
@@ -114,15 +115,15 @@ describe('loadRepoPolicy with an org default', () => {
       `GET /repos/${owner}/.github/contents/${PATH} 200`,
       `GET /repos/${owner}/.github/commits?path=.github%2Frelease-policy.yml&per_page=1 200`,
     ]);
-    // The same files again: one GET each, nothing parsed or looked up again.
-    expect((await load()).calls).toEqual([`GET /repos/${owner}/shop/contents/${PATH}?ref=main 200`, `GET /repos/${owner}/.github/contents/${PATH} 200`]);
+    // The same files again: one conditional GET each, answered 304 (free); nothing parsed or looked up again.
+    expect((await load()).calls).toEqual([`GET /repos/${owner}/shop/contents/${PATH}?ref=main 304`, `GET /repos/${owner}/.github/contents/${PATH} 304`]);
     // The org default changes: its commit is looked up once more, the repository's is not.
     const changed = ORG.replace('minScore: 70', 'minScore: 80');
     orgDefault(changed);
     const third = await load();
     expect(third.policy.ok && third.policy.policy.environments[1]!.minScore).toBe(80);
     expect(third.calls).toEqual([
-      `GET /repos/${owner}/shop/contents/${PATH}?ref=main 200`,
+      `GET /repos/${owner}/shop/contents/${PATH}?ref=main 304`,
       `GET /repos/${owner}/.github/contents/${PATH} 200`,
       `GET /repos/${owner}/.github/commits?path=.github%2Frelease-policy.yml&per_page=1 200`,
     ]);
