@@ -125,7 +125,8 @@ describe('loadRepoPolicy with an org default', () => {
     expect(third.calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 304`,
       `GET /repos/${owner}/.github/contents/${PATH} 200`,
-      `GET /repos/${owner}/.github/commits?path=.github%2Frelease-policy.yml&per_page=1 200`,
+      // The fake's last commit of the file did not change, so GitHub answers 304.
+      `GET /repos/${owner}/.github/commits?path=.github%2Frelease-policy.yml&per_page=1 304`,
     ]);
   });
 
