@@ -50675,6 +50675,33 @@ function translate(pattern) {
   return out;
 }
 
+// src/core/rule-facts.ts
+var PEOPLE = ["reviews", "deploymentReviews", "contributors"];
+var RULE_FACTS = [
+  { rule: "order", applies: () => true, facts: (c) => c.predecessor ? ["deployments"] : [] },
+  { rule: "refs", applies: (c) => c.stage.refs.length > 0, facts: () => ["ref"] },
+  {
+    rule: "approvals",
+    applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
+    facts: (c) => [...PEOPLE, ...c.stage.approvals.fromTeams.length > 0 ? ["teams"] : []]
+  },
+  { rule: "reviewers", applies: (c) => c.stage.requiredReviewers.length > 0, facts: () => [...PEOPLE, "teams", "changedFiles"] },
+  {
+    rule: "score",
+    applies: (c) => c.stage.minScore !== null,
+    // Within the warning band an override team's approval lets a low score through.
+    facts: (c) => ["evidence", ...c.policy.scoring.warnScore !== null ? [...PEOPLE, "teams"] : []]
+  },
+  { rule: "evidence", applies: (c) => c.stage.requiredEvidence.length > 0, facts: () => ["evidence"] },
+  { rule: "soak", applies: (c) => c.predecessor !== null && c.stage.soakMinutes > 0, facts: () => ["deployments"] },
+  { rule: "freeze", applies: (c) => c.stage.freezeWindows.length > 0, facts: () => [] },
+  { rule: "checks", applies: (c) => c.stage.requiredChecks.length > 0, facts: () => ["checks"] },
+  { rule: "overrides", applies: () => true, facts: () => ["overrides"] }
+];
+function ruleApplies(rule, ctx) {
+  return RULE_FACTS.find((r) => r.rule === rule).applies(ctx);
+}
+
 // src/core/evaluate.ts
 var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY"]);
 var PASSING_CONCLUSIONS = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
@@ -50683,17 +50710,18 @@ function evaluate(policy, facts, now) {
   if (stageIndex < 0) return unnamedEnvironment(policy, facts);
   const stage = policy.environments[stageIndex];
   const predecessor = stageIndex > 0 ? policy.environments[stageIndex - 1] : null;
+  const ctx = { policy, stage, predecessor };
   const rules = [];
   rules.push(orderRule(stage, predecessor, facts));
-  if (stage.refs.length > 0) rules.push(refsRule(stage, facts));
+  if (ruleApplies("refs", ctx)) rules.push(refsRule(stage, facts));
   const approvals = countApprovals(stage, facts);
-  if (stage.minApprovals > 0 || stage.approvals.fromTeams.length > 0) rules.push(approvalsRule(stage, approvals));
-  rules.push(...requiredReviewersRules(stage, facts, approvals.counted));
-  if (stage.minScore !== null) rules.push(scoreRule(policy, stage, facts, approvals.counted));
-  if (stage.requiredEvidence.length > 0) rules.push(evidenceRule(stage, facts));
-  if (predecessor && stage.soakMinutes > 0) rules.push(soakRule(stage, predecessor, facts, now));
-  if (stage.freezeWindows.length > 0) rules.push(freezeRule(stage, now));
-  if (stage.requiredChecks.length > 0) rules.push(checksRule(stage, facts));
+  if (ruleApplies("approvals", ctx)) rules.push(approvalsRule(stage, approvals));
+  if (ruleApplies("reviewers", ctx)) rules.push(...requiredReviewersRules(stage, facts, approvals.counted));
+  if (ruleApplies("score", ctx)) rules.push(scoreRule(policy, stage, facts, approvals.counted));
+  if (ruleApplies("evidence", ctx)) rules.push(evidenceRule(stage, facts));
+  if (predecessor && ruleApplies("soak", ctx)) rules.push(soakRule(stage, predecessor, facts, now));
+  if (ruleApplies("freeze", ctx)) rules.push(freezeRule(stage, now));
+  if (ruleApplies("checks", ctx)) rules.push(checksRule(stage, facts));
   const overridesUsed = applyOverrides(policy, stage, facts, rules, now);
   return decide(stage, rules, facts, overridesUsed);
 }
@@ -50806,13 +50834,9 @@ function orderRule(stage, predecessor, facts) {
     values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state) }
   };
 }
-function refCandidates(ref2) {
-  if (ref2.startsWith("refs/")) return [ref2];
-  return [ref2, `refs/tags/${ref2}`, `refs/heads/${ref2}`];
-}
 function refsRule(stage, facts) {
   const ref2 = facts.ref;
-  const matched = ref2 ? refCandidates(ref2).find((r) => matchAnyGlob(stage.refs, r)) : void 0;
+  const matched = ref2 && matchAnyGlob(stage.refs, ref2) ? ref2 : void 0;
   if (matched) {
     return {
       code: "REF_OK",
@@ -50828,7 +50852,7 @@ function refsRule(stage, facts) {
     rule: "refs",
     ok: false,
     outcome: "block",
-    message: ref2 ? `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}.` : `The release's ref is unknown, and ${stage.name} only takes refs matching ${stage.refs.join(", ")}.`,
+    message: ref2 ? ref2.startsWith("refs/") ? `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}.` : `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}, and a short name is matched only once it is resolved to a branch or to a tag of this commit (unknown, ambiguous, or a tag of another commit here). Give the full ref (refs/tags/${ref2} or refs/heads/${ref2}).` : `The release's ref is unknown, and ${stage.name} only takes refs matching ${stage.refs.join(", ")}.`,
     values: { ref: ref2 ?? null, patterns: stage.refs }
   };
 }
@@ -50845,9 +50869,10 @@ function countApprovals(stage, facts) {
   const excluded = new Set(
     stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l.toLowerCase()) : []
   );
+  const contributors = new Set(stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
   const teamMembers = membersOf(facts, stage.approvals.fromTeams);
   for (const a of [...latest2.values()].sort((x, y) => x.login.localeCompare(y.login))) {
-    const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? `approved an older head (${(a.commitId ?? "").slice(0, 7)}) whose content changed since` : excluded.has(a.login.toLowerCase()) ? a.login.toLowerCase() === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : teamMembers && !teamMembers.has(a.login.toLowerCase()) ? `not a member of ${stage.approvals.fromTeams.join(", ")}` : null;
+    const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? a.commitId ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since` : "the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content" : excluded.has(a.login.toLowerCase()) ? a.login.toLowerCase() === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : contributors.has(a.login.toLowerCase()) ? "contributor to the release (authored a pull request or commits in it)" : teamMembers && !teamMembers.has(a.login.toLowerCase()) ? `not a member of ${stage.approvals.fromTeams.join(", ")}` : null;
     if (reason) notCounted.push({ login: a.login, source: a.source, reason });
     else counted.push(a);
   }
@@ -51396,6 +51421,20 @@ function evidenceFacts(bundle, scoring, now) {
 }
 
 // src/core/evidence-block.ts
+var CHECKLIST_ITEMS_KEPT = 20;
+function evidenceCounts(bundle) {
+  const out = {};
+  if (bundle.tests) out.tests = { ...bundle.tests, failures: [], failuresOmitted: bundle.tests.failures.length + bundle.tests.failuresOmitted };
+  if (bundle.coverage) out.coverage = { ...bundle.coverage, fileCoverage: [] };
+  if (bundle.security) {
+    const { findings: _findings, findingsOmitted: _omitted, ...rest } = bundle.security;
+    out.security = { ...rest, byRule: {}, perRun: [] };
+  }
+  if (bundle.checklist) out.checklist = { ...bundle.checklist, list: bundle.checklist.list.filter((i) => !i.checked).slice(0, CHECKLIST_ITEMS_KEPT) };
+  if (bundle.declared) out.declared = bundle.declared;
+  if (bundle.evidenceUrl !== void 0) out.evidenceUrl = bundle.evidenceUrl;
+  return out;
+}
 var OPEN = "<!-- release-gate:evidence v1 ";
 var CLOSE = " -->";
 function renderEvidenceBlock(data) {
@@ -54821,7 +54860,8 @@ async function listPullApprovals(octokit, params, treeOf) {
     const state = normaliseState(r.state);
     if (!state) continue;
     let contentMatches;
-    if (r.commit_id && r.commit_id !== params.headSha && state === "APPROVED") {
+    if (!r.commit_id && state === "APPROVED") contentMatches = false;
+    else if (r.commit_id && r.commit_id !== params.headSha && state === "APPROVED") {
       const [reviewed, head] = await Promise.all([tree(r.commit_id), params.headTree ? Promise.resolve(params.headTree) : tree(params.headSha)]);
       contentMatches = reviewed !== void 0 && head !== void 0 && reviewed === head;
     }
@@ -54830,8 +54870,9 @@ async function listPullApprovals(octokit, params, treeOf) {
       source: "pr-review",
       state,
       submittedAt: r.submitted_at,
-      commitId: r.commit_id ?? void 0,
-      ...contentMatches === void 0 ? {} : { contentMatches }
+      ...r.commit_id ? { commitId: r.commit_id } : {},
+      ...contentMatches === void 0 ? {} : { contentMatches },
+      pull: params.pull_number
     });
   }
   return facts;
@@ -55250,7 +55291,8 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
     breakdown: decision.breakdown,
     present,
     digests,
-    decision: decision.decision
+    decision: decision.decision,
+    counts: evidenceCounts(bundle)
   });
   const conclusion = decision.decision === "allow" ? "success" : settings.mode === "enforce" || decision.rules.some((r) => r.code === "POLICY_INVALID") ? "failure" : "neutral";
   const published = await publishSafely(octokit, settings, {
