@@ -193,9 +193,11 @@ const request = (r: Rig, runId: number, sha: string, environment: string, deploy
   return { d, delivery: protectionRuleRequested(r.ctx, { ...d, runId }) };
 };
 
-async function send(r: Rig, delivery: Delivery): Promise<void> {
+/** Sends a webhook; 202 is Probot's answer when the handler runs past about 9 s (it goes on). */
+async function send(r: Rig, delivery: Delivery, accept: number[] = [200]): Promise<number> {
   const status = await sendWebhook(r.app.url, SECRET, delivery);
-  if (status !== 200) throw new Error(`webhook answered ${status}`);
+  if (!accept.includes(status)) throw new Error(`webhook answered ${status}`);
+  return status;
 }
 
 /** Part 1: decisions per second and latency, throttling off. */
@@ -323,8 +325,11 @@ async function production(log: (line: string) => void, quick: boolean): Promise<
     burst.push({ run, delivery: request(r, run, sha, 'production').delivery });
   }
   const t0 = performance.now();
-  await Promise.all(burst.map(({ delivery }) => send(r, delivery)));
+  const acks = await Promise.all(burst.map(({ delivery }) => send(r, delivery, [200, 202])));
+  // A handler still running when Probot answered 202 goes on: wait for every answer.
+  for (let waited = 0; burst.some(({ run }) => !r.callbackAt.has(run)) && waited < 60_000; waited += 100) await sleep(100);
   const answeredAt = burst.map(({ run }) => (r.callbackAt.get(run) ?? NaN) - t0).sort((a, b) => a - b);
+  const late = acks.filter((s) => s === 202).length;
   const answered = answeredAt.filter(Number.isFinite).length;
   await r.app.app.idle();
   await r.close();
@@ -336,7 +341,7 @@ async function production(log: (line: string) => void, quick: boolean): Promise<
   log('| measure (throttling and retries ON, as `npm start` runs) | value | target | |');
   log('|---|---|---|---|');
   log(`| single request, nothing else queued: webhook in -> callback out, p50 (${singles.length} requests) | ${p50.toFixed(0)} ms | under 300 ms | ${met(p50 < 300)} |`);
-  log(`| 20 simultaneous requests of one installation: first / median / last answered | ${(answeredAt[0]! / 1000).toFixed(1)} s / ${(percentile(answeredAt, 50) / 1000).toFixed(1)} s / ${(last / 1000).toFixed(1)} s (${answered} of 20) | all within 25 s | ${met(answered === 20 && last <= 25_000)} |`);
+  log(`| 20 simultaneous requests of one installation: first / median / last answered | ${(answeredAt[0]! / 1000).toFixed(1)} s / ${(percentile(answeredAt, 50) / 1000).toFixed(1)} s / ${(last / 1000).toFixed(1)} s (${answered} of 20; ${late} webhook(s) acknowledged 202 by Probot after about 9 s) | all within 25 s | ${met(answered === 20 && last <= 25_000)} |`);
   log(`| billed GitHub requests, first PROD decision of a release (DEV and PRE_PROD decided by the App), worst of ${cold.length} | ${max(cold)} | at most 5 | ${met(max(cold) <= 5)} |`);
   log(`| billed GitHub requests, the same release again, nothing changed, worst of ${warm.length} | ${max(warm)} | at most 2 | ${met(max(warm) <= 2)} |`);
   log(`| writes per decision, worst | ${maxWrites} | at most 2 | ${met(maxWrites <= 2)} |`);
