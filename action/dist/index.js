@@ -50701,6 +50701,14 @@ var RULE_FACTS = [
 function ruleApplies(rule, ctx) {
   return RULE_FACTS.find((r) => r.rule === rule).applies(ctx);
 }
+function factsNeeded(policy, stageIndex) {
+  const stage = policy.environments[stageIndex];
+  const needed = /* @__PURE__ */ new Set();
+  if (!stage) return needed;
+  const ctx = { policy, stage, predecessor: stageIndex > 0 ? policy.environments[stageIndex - 1] : null };
+  for (const r of RULE_FACTS) if (r.applies(ctx)) for (const f of r.facts(ctx)) needed.add(f);
+  return needed;
+}
 
 // src/core/evaluate.ts
 var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY"]);
@@ -54922,7 +54930,8 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
   const stage = policy.environments[index];
   const predecessor = index > 0 ? policy.environments[index - 1] : null;
   const { owner, repo, sha } = gh;
-  if (needsApprovals(stage, policy)) {
+  const needed = factsNeeded(policy, index);
+  if (needed.has("reviews")) {
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       const reviews = await readable(
@@ -54959,7 +54968,7 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       facts.sources.push("Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment.");
     }
   }
-  if (predecessor) {
+  if (predecessor && needed.has("deployments")) {
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name2 of envs) {
       const found = await readable(`Deployments to ${name2}`, "deployments: read", facts.sources, () => predecessorDeployments(octokit, owner, repo, sha, name2));
@@ -54969,7 +54978,7 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment; ${facts.deployments.length} found. Commits with the same tree are not looked up here.`
     );
   }
-  if (stage.requiredChecks.length > 0) {
+  if (needed.has("checks")) {
     const names2 = stage.requiredChecks.slice(0, CHECK_NAMES);
     const combined = await readable("Commit statuses", "statuses: read", facts.sources, async () => {
       const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha, per_page: 100 });
@@ -54990,9 +54999,6 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
     facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names2.join(", ")}.`);
   }
   return facts;
-}
-function needsApprovals(stage, policy) {
-  return stage.minApprovals > 0 || stage.approvals.fromTeams.length > 0 || stage.requiredReviewers.length > 0 || stage.minScore !== null && policy.scoring.warnScore !== null;
 }
 async function predecessorDeployments(octokit, owner, repo, sha, environment) {
   const { data } = await octokit.request("GET /repos/{owner}/{repo}/deployments", { owner, repo, sha, environment, per_page: DEPLOYMENTS_PER_ENVIRONMENT });

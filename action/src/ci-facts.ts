@@ -1,6 +1,7 @@
 import type { Octokit } from '@octokit/rest';
-import type { ApprovalFact, CheckFact, DeploymentFact, EnvironmentPolicy, Policy } from '../../src/core/types.js';
+import type { ApprovalFact, CheckFact, DeploymentFact, Policy } from '../../src/core/types.js';
 import { findStageIndex } from '../../src/core/evaluate.js';
+import { factsNeeded } from '../../src/core/rule-facts.js';
 import { listPullApprovals } from '../../src/github/pull-reviews.js';
 import type { GitHubContext } from './input-helper.js';
 
@@ -59,7 +60,9 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
   const predecessor = index > 0 ? policy.environments[index - 1]! : null;
   const { owner, repo, sha } = gh;
 
-  if (needsApprovals(stage, policy)) {
+  // The same declaration of what the rules read as the App's (src/core/rule-facts.ts).
+  const needed = factsNeeded(policy, index);
+  if (needed.has('reviews')) {
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       const reviews = await readable('Pull request reviews', 'pull-requests: read', facts.sources, () =>
@@ -94,7 +97,7 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
     }
   }
 
-  if (predecessor) {
+  if (predecessor && needed.has('deployments')) {
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name of envs) {
       const found = await readable(`Deployments to ${name}`, 'deployments: read', facts.sources, () => predecessorDeployments(octokit, owner, repo, sha, name));
@@ -105,7 +108,7 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
     );
   }
 
-  if (stage.requiredChecks.length > 0) {
+  if (needed.has('checks')) {
     const names = stage.requiredChecks.slice(0, CHECK_NAMES);
     const combined = await readable('Commit statuses', 'statuses: read', facts.sources, async () => {
       const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { owner, repo, ref: sha, per_page: 100 });
@@ -128,15 +131,6 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
   return facts;
 }
 
-/** Whether the stage's rules look at approvals at all (otherwise no call is made). */
-function needsApprovals(stage: EnvironmentPolicy, policy: Policy): boolean {
-  return (
-    stage.minApprovals > 0 ||
-    stage.approvals.fromTeams.length > 0 ||
-    stage.requiredReviewers.length > 0 ||
-    (stage.minScore !== null && policy.scoring.warnScore !== null)
-  );
-}
 
 async function predecessorDeployments(octokit: ActionClient, owner: string, repo: string, sha: string, environment: string): Promise<DeploymentFact[]> {
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { owner, repo, sha, environment, per_page: DEPLOYMENTS_PER_ENVIRONMENT });
