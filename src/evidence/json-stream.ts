@@ -22,9 +22,10 @@ export interface JsonStreamHandler {
   streamed(path: JsonPath): boolean;
   /**
    * A complete item of a streamed container: `key` is its index (arrays) or key (objects).
-   * `parent` is the container's parent as built so far (its earlier keys are there).
+   * `parent` is the container's parent and `root` the document, as built so far (their
+   * earlier keys are there).
    */
-  item(path: JsonPath, key: string | number, value: unknown, parent: Record<string, unknown> | unknown[] | null): void;
+  item(path: JsonPath, key: string | number, value: unknown, parent: Record<string, unknown> | unknown[] | null, root: Record<string, unknown> | unknown[] | null): void;
   /** A streamed container ended (called before its parent sees it, as an empty container). */
   end?(path: JsonPath, count: number): void;
 }
@@ -48,8 +49,8 @@ interface Frame {
   value: Record<string, unknown> | unknown[] | null;
   path: Array<string | number>;
   streamed: boolean;
-  /** Keys seen (duplicate detection) with the line they were first given on. */
-  keys: Map<string, number>;
+  /** Keys seen in a streamed object (a built one is its own record of them). */
+  keys: Set<string> | null;
   index: number;
   /** The key whose value is being read (objects). */
   key: string | null;
@@ -353,7 +354,7 @@ export class JsonStreamParser {
       value: streamed ? null : kind === 'object' ? (Object.create(null) as Record<string, unknown>) : [],
       path,
       streamed,
-      keys: new Map(),
+      keys: streamed && kind === 'object' ? new Set() : null,
       index: 0,
       key: null,
       kept: 0,
@@ -366,7 +367,7 @@ export class JsonStreamParser {
 
   private close(): void {
     const frame = this.stack.pop()!;
-    if (frame.streamed) this.handler.end?.(frame.path, frame.kind === 'array' ? frame.index : frame.keys.size);
+    if (frame.streamed) this.handler.end?.(frame.path, frame.kind === 'array' ? frame.index : frame.keys!.size);
     const value = frame.value ?? (frame.kind === 'object' ? (Object.create(null) as Record<string, unknown>) : []);
     this.attach(value, frame.kept + 1, frame.chars);
   }
@@ -374,9 +375,9 @@ export class JsonStreamParser {
   private stringDone(text: string): void {
     const top = this.stack.at(-1);
     if (top !== undefined && top.kind === 'object' && (top.state === 'key' || top.state === 'start')) {
-      const first = top.keys.get(text);
-      if (first !== undefined) this.limit(`the key ${show(text)} is given twice in ${pathText(top.path)} (first on line ${first}): a report with duplicate keys is ambiguous`);
-      top.keys.set(text, this.line);
+      const seen = top.keys !== null ? top.keys.has(text) : Object.hasOwn(top.value as Record<string, unknown>, text);
+      if (seen) this.limit(`the key ${show(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`);
+      top.keys?.add(text);
       top.key = text;
       top.state = 'colon';
       return;
@@ -409,7 +410,7 @@ export class JsonStreamParser {
         f.kept -= kept;
         f.chars -= chars;
       }
-      this.handler.item(top.path, key, value, parent);
+      this.handler.item(top.path, key, value, parent, this.stack[0]!.value);
     } else if (top.kind === 'object') {
       (top.value as Record<string, unknown>)[key as string] = value;
     } else {

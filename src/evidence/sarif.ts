@@ -240,14 +240,17 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
   const findings = new FindingBuckets();
   let run: RunState | null = null;
   let rootChecked = false;
+  /** The version was read before the runs, and is 2.1.0: a problem in a run can be reported at once. */
+  let versionOk = false;
   let withoutResults = 0;
   /** The first problem found in a run: reported after the version check, which may come later in the file. */
   let runError: ParseError | null = null;
 
   const checkRoot = (root: Obj | null): void => {
     if (rootChecked || root === null) return;
-    rootChecked = true;
     if (!('version' in root)) return;
+    rootChecked = true;
+    versionOk = root.version === '2.1.0';
     if (root.version !== '2.1.0') throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`);
   };
   const newRun = (index: number): RunState => ({ index, rules: null, perRun: zero(), early: [], places: [], ruleLocations: new Map(), resultsSeen: false, count: 0 });
@@ -323,12 +326,13 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
     source,
     {
       streamed: (path) => (path.length === 1 && path[0] === 'runs') || (path.length === 3 && path[0] === 'runs' && path[2] === 'results'),
-      item: (path, key, value, parent) => {
+      item: (path, key, value, parent, root) => {
         if (runError !== null) return;
+        checkRoot(isObj(root) ? root : null);
         try {
           readItem(path, key, value, parent);
         } catch (error) {
-          if (!(error instanceof ParseError)) throw error;
+          if (!(error instanceof ParseError) || versionOk) throw error;
           runError = error;
         }
       },
@@ -357,7 +361,6 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
       throw new ParseError(path.length === 1 ? 'not a SARIF log: "runs" must be an array' : `invalid SARIF: runs[${String(path[1])}].results must be an array`);
     }
     if (path.length === 1) {
-      checkRoot(parent as Obj | null);
       const r = run ?? newRun(key as number);
       run = null;
       finishRun(r, value);

@@ -70,7 +70,7 @@ describe('SECURITY.md T6 absurd evidence through `release-gate score`', () => {
     const r = await cli(['score', '--sarif', 'scan.sarif'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'release-gate: SARIF log scan.sarif: the key "runs" is given twice in the document (first on line 2): a report with duplicate keys is ambiguous (line 3, column 6)\n',
+      'release-gate: SARIF log scan.sarif: the key "runs" is given twice in the document: a report with duplicate keys is ambiguous (line 3, column 6)\n',
     );
   });
 

@@ -38,7 +38,7 @@ describe('readJsonStream', () => {
 
   it('refuses a key given twice in one object, with where', async () => {
     expect((await rejection(read('{"a":1,\n "b":{"c":1,"c":2}}'))).message).toBe(
-      'the key "c" is given twice in b (first on line 2): a report with duplicate keys is ambiguous (line 2, column 15)',
+      'the key "c" is given twice in b: a report with duplicate keys is ambiguous (line 2, column 15)',
     );
   });
 
