@@ -45,7 +45,7 @@ describe('SECURITY.md T12 every duration and count of a policy has a maximum', (
     expect(lines(`${STAGES}    freezeWindows:\n      - { rrule: "FREQ=YEARLY", duration: 400d, timezone: UTC }\n`)).toEqual([
       '6:43: duration is "400d", longer than the maximum of 366d; write 366d or less',
     ]);
-    expect(lines(`${STAGES}scoring:\n  backupMaxAge: 400d\n`)).toEqual(['7:17: backupMaxAge is "400d", longer than the maximum of 366d; write 366d or less']);
+    expect(lines(`${STAGES}scoring:\n  backupMaxAge: 400d\n`)).toEqual(['6:17: backupMaxAge is "400d", longer than the maximum of 366d; write 366d or less']);
   });
 
   it('refuses absurd counts, scores and lists', () => {
