@@ -1,5 +1,6 @@
 import { freezeStatus } from './freeze-windows.js';
 import { DECISION_HEADLINE, cell, code, renderBreakdownTable, renderRulesTable, truncateMarkdown } from './render-markdown.js';
+import { neutralizeMentions } from './markdown-escape.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, RuleResult } from './types.js';
 
 /** GitHub refuses check run summaries longer than this. */
@@ -80,7 +81,8 @@ export function gateComment(decision: Decision, limit = 1024): string {
         : `Release gate: rejected for ${decision.environment}.`;
   const overridden = decision.rules.filter((r) => r.overriddenBy).map((r) => `${r.code} overridden by ${r.overriddenBy!.grantedBy}`);
   const parts = [head, ...failing.map((r) => `${r.code}: ${r.message}${r.outcome === 'wait' && r.clearsAt ? ` (clears ${r.clearsAt})` : ''}`), ...overridden];
-  const text = parts.join(' ');
+  // Messages may quote people (an environment name, a reason): the answer mentions nobody.
+  const text = neutralizeMentions(parts.join(' '));
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
