@@ -38,7 +38,7 @@ export function escapeMarkdown(text: unknown): string {
     .replace(/>/g, '&gt;')
     .replace(PUNCTUATION, (m) => `\\${m}`)
     .replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`)
-    .replace(/www\./gi, (m) => `www${ZERO_WIDTH_SPACE}.`);
+    .replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
   return neutralizeMentions(escaped);
 }
 

@@ -21,6 +21,9 @@ function liveParts(markdown: string): { mentions: string[]; links: string[]; htm
   };
 }
 
+/** The zero-width characters and backslashes the escaping adds: removed, the text reads as written. */
+const INVISIBLE = /\u200b|\u200d|\\/g;
+
 const HOSTILE = '[click me](https://evil.example/login) ![pixel](https://evil.example/p.png) <img src=x onerror=alert(1)> @acme/release-managers cc @bob | forged | cell www.evil.example **APPROVED**';
 
 describe('SECURITY.md T10 escaping helpers', () => {
@@ -29,8 +32,8 @@ describe('SECURITY.md T10 escaping helpers', () => {
     expect(liveParts(out)).toEqual({ mentions: [], links: [], html: [], autolinks: [] });
     expect(out).not.toContain('\n');
     // The words are still there for a person to read (zero-width characters aside).
-    expect(out.replace(/[\u200b\u200d\\]/g, '')).toContain('[click me](https://evil.example/login)');
-    expect(out.replace(/[\u200b\u200d\\]/g, '')).toContain('@acme/release-managers');
+    expect(out.replace(INVISIBLE, '')).toContain('[click me](https://evil.example/login)');
+    expect(out.replace(INVISIBLE, '')).toContain('@acme/release-managers');
     expect(out).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(out).toContain('\\| forged \\|');
   });
@@ -80,7 +83,7 @@ describe('SECURITY.md T10 a refused commenter writes links, images and mentions:
     await h.deliver(protectionRuleRequested(h.ctx, { id: 90, runId: 60, sha: SHA, ref: 'topic', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() }));
     const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
     expect(summary).toContain('Override by a non-member refused');
-    expect(summary.replace(/[\u200b\u200d\\]/g, '')).toContain('[click me](https://evil.example/login)');
+    expect(summary.replace(INVISIBLE, '')).toContain('[click me](https://evil.example/login)');
     expect(liveParts(summary)).toEqual({ mentions: [], links: [], html: [], autolinks: [] });
     // The table keeps its columns: the forged cells are text inside one cell.
     const row = summary.split('\n').find((l) => l.includes('Override by a non-member refused'))!;
