@@ -170,6 +170,12 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
   parts.push(`${where} at ${cell(input.at)}${input.trigger ? `, on ${cell(input.trigger)}` : ''}.`);
   if (d.decision === 'wait') parts.push(d.clearsAt ? `Clears by itself at **${d.clearsAt}** if nothing else changes.` : `Waits for an event (an approval, a check, a deployment)${d.recheckAt ? `; looks again at ${d.recheckAt}` : ''}.`);
   if (d.ungated) parts.push('_This environment is not named by the policy: it is not gated._');
+  const lookalike = d.rules.find((r) => r.code === 'ENVIRONMENT_LOOKALIKE');
+  if (lookalike) {
+    parts.push(
+      `> [!WARNING]\n> The environment ${code(String(lookalike.values.environment))} (${cell(lookalike.values.codePoints)}) looks like ${code(String(lookalike.values.resembles))} of stage ${cell(lookalike.values.stage)} but is another environment: the gate does not approve it as ungated.`,
+    );
+  }
   parts.push(renderRulesTable(d.rules));
   const approvals = approvalsSection(d.rules);
   if (approvals) parts.push(approvals);
