@@ -81,6 +81,27 @@ export function formatPolicyProblem(p: PolicyProblem): string {
 
 /** Files larger than this are refused before parsing. */
 export const MAX_POLICY_BYTES = 1_000_000;
+/** Lines and flow-list items (`,`) a policy has at most; a longer file is read up to there. */
+export const MAX_POLICY_ENTRIES = 20_000;
+
+/**
+ * Where a policy text passes {@link MAX_POLICY_ENTRIES} lines and commas (the offset of the
+ * line that does), or null when it does not: a bound on the nodes YAML would build.
+ */
+function entryLimit(text: string): number | null {
+  let count = 0;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x0a && c !== 0x2c) continue;
+    count++;
+    // Cut before the line that passes the bound: whole lines are read.
+    if (count > MAX_POLICY_ENTRIES) return lineStart;
+    if (c === 0x0a) lineStart = i + 1;
+  }
+  return null;
+}
+
 /** Problems listed for one file at most; the rest are counted in one last line. */
 export const MAX_PROBLEMS_REPORTED = 50;
 /** Alias expansions allowed when resolving anchors (a defence against "billion laughs"). */
@@ -269,6 +290,8 @@ class Loader {
   private readonly warnings: Problem[] = [];
   /** Problems found but not described (past the bound), counted in the last line. */
   private unlisted = 0;
+  /** Where the text was cut for having too many entries, as a problem. */
+  private truncated: Problem | null = null;
   private doc!: Document.Parsed;
   private data: unknown;
 
@@ -304,7 +327,18 @@ class Loader {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: '', message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
     }
-    this.doc = parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
+    // A file of more entries than any policy has is read only up to the bound, so that the
+    // work (the YAML parser is the slowest part) stays small whatever the file holds.
+    const cut = entryLimit(this.text);
+    if (cut !== null) {
+      this.truncated = {
+        offset: cut,
+        path: '',
+        message: `the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`,
+      };
+    }
+    const text = cut === null ? this.text : this.text.slice(0, cut);
+    this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
     if (this.doc.errors.length > 0) {
       return this.fail(
         this.doc.errors.map((e) => ({ offset: e.pos[0], path: '', message: `YAML syntax error: ${e.message}` })),
@@ -342,7 +376,7 @@ class Loader {
 
     this.checkSchema();
     this.checkValues();
-    if (this.problems.length > 0) return this.fail(this.problems);
+    if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
     // A file that extends the org default is a part of a policy: it is built once merged.
     if (isRecord(this.data) && this.data.extends === 'org') return { ok: true, policy: null, warnings: this.finish(this.warnings) };
     const policy = isRecord(this.data) && 'policy' in this.data ? this.buildAurora() : buildPolicy(this.data as Record<string, unknown>);
@@ -351,7 +385,10 @@ class Loader {
   }
 
   private fail(problems: Problem[]): { ok: false; errors: PolicyProblem[] } {
-    return { ok: false, errors: this.finish(problems) };
+    const errors = this.finish(problems);
+    // Always shown, after the bounded list: it says why the list ends there.
+    if (this.truncated !== null) errors.push(...this.finishAll([this.truncated]));
+    return { ok: false, errors };
   }
 
   private finish(problems: Problem[]): PolicyProblem[] {

@@ -1,6 +1,6 @@
 // SECURITY.md T12: bounded work on hostile policies and patterns.
 import { describe, expect, it } from 'vitest';
-import { formatPolicyProblem, loadPolicy, MAX_POLICY_BYTES, MAX_PROBLEMS_REPORTED } from '../../src/core/policy-load.js';
+import { formatPolicyProblem, loadPolicy, MAX_POLICY_BYTES, MAX_POLICY_ENTRIES, MAX_PROBLEMS_REPORTED } from '../../src/core/policy-load.js';
 import type { PolicyLoadResult } from '../../src/core/policy-load.js';
 import { loadPolicyFiles } from '../../src/core/policy-merge.js';
 import { earliestDeployStart } from '../../src/core/freeze-windows.js';
@@ -20,12 +20,23 @@ describe('SECURITY.md T12 a policy with 100,000 unknown keys', () => {
   let text = STAGES;
   for (let i = 0; i < 100_000; i++) text += `k${i.toString(36)}: 1\n`;
 
-  it('is under the size cap, and validated into a bounded list: the first problems, then how many more', () => {
+  it('is under the size cap, and validated into a bounded list: the first problems, how many more, and where reading stopped', () => {
     expect(text.length).toBeLessThan(MAX_POLICY_BYTES);
     const list = lines(text);
-    expect(list).toHaveLength(MAX_PROBLEMS_REPORTED + 1);
+    expect(list).toHaveLength(MAX_PROBLEMS_REPORTED + 2);
     expect(list[0]).toBe('5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, strict');
-    expect(list[MAX_PROBLEMS_REPORTED]).toBe(`55:1: and ${100_000 - MAX_PROBLEMS_REPORTED} more problems, not listed: fix the ones above first`);
+    // The file is read up to MAX_POLICY_ENTRIES lines: the keys on lines 5 to 20000.
+    expect(list[MAX_PROBLEMS_REPORTED]).toBe(`55:1: and ${20_000 - 4 - MAX_PROBLEMS_REPORTED} more problems, not listed: fix the ones above first`);
+    expect(list[MAX_PROBLEMS_REPORTED + 1]).toBe(
+      `20001:1: the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`,
+    );
+  });
+
+  it('a long policy in one flow mapping is bounded the same way', () => {
+    const flow = `${STAGES}scoring: {${Array.from({ length: 30_000 }, (_, i) => `k${i}: 1`).join(', ')}}
+`;
+    const list = lines(flow);
+    expect(list.at(-1)).toMatch(/^5:1: the policy goes on past this line with more than 20000 lines and list items/);
   });
 });
 
