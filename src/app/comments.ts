@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
 import { COMMAND_USAGE, parseGateCommand } from '../core/commands-parse.js';
 import { findStageIndex } from '../core/evaluate.js';
+import { escapeMarkdown, inlineCode } from '../core/markdown-escape.js';
 import { createDeployment, getPull, replyOnIssue, repositoryPermission } from '../github/deployments.js';
 import { teamMembership } from '../github/facts.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
@@ -51,7 +52,7 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
       const gates = await deps.store.listPendingGates({ repo: fullName, sha: pull.headSha, status: 'pending' });
       const lines = [...latest.entries()].map(([env, e]) => {
         const failing = Array.isArray(e.rules) ? (e.rules as Array<{ ok: boolean; code: string }>).filter((r) => !r.ok).map((r) => r.code) : [];
-        return `| ${env} | ${e.decision} | ${failing.join(', ') || '-'} | ${e.at.toISOString()} |`;
+        return `| ${escapeMarkdown(env)} | ${e.decision} | ${failing.join(', ') || '-'} | ${e.at.toISOString()} |`;
       });
       const body =
         lines.length === 0
@@ -62,26 +63,26 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
     }
     const policy = await loadRepoPolicy(octokit, { owner, repo, ...(defaultBranch ? { defaultBranch } : {}) });
     if (!policy.ok) {
-      await reply(`@${login} the release policy is invalid, so the gate cannot act: ${policy.problems.slice(0, 3).join('; ')}`);
+      await reply(`@${login} the release policy is invalid, so the gate cannot act: ${escapeMarkdown(policy.problems.slice(0, 3).join('; '))}`);
       return 'replied: policy invalid';
     }
     const index = findStageIndex(policy.policy, command.environment);
     if (index < 0) {
-      await reply(`@${login} \`${command.environment}\` is not an environment of the policy (stages: ${policy.policy.environments.map((e) => e.name).join(', ')}).`);
+      await reply(`@${login} ${inlineCode(command.environment)} is not an environment of the policy (stages: ${escapeMarkdown(policy.policy.environments.map((e) => e.name).join(', '))}).`);
       return 'replied: unknown environment';
     }
     const stage = policy.policy.environments[index]!;
     if (command.kind === 'promote') {
       const permission = await repositoryPermission(octokit, { owner, repo, username: login });
       if (!WRITE_PERMISSIONS.has(permission)) {
-        await reply(`@${login} refused: promoting needs write permission on ${fullName}; you have \`${permission}\`.`);
+        await reply(`@${login} refused: promoting needs write permission on ${fullName}; you have ${inlineCode(permission)}.`);
         return 'replied: promote refused';
       }
       const target = stage.github[0] ?? stage.name;
       const result = await runGate(deps, octokit, { owner, repo, installationId: p.installation?.id ?? 0, sha: pull.headSha, ref: pull.headRef, environment: target, deployer: login, trigger: 'promote command', actor: login, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
       if (result.decision?.decision !== 'allow') {
-        const failing = result.decision?.rules.filter((r) => !r.ok).map((r) => `- \`${r.code}\`: ${r.message}`) ?? [];
-        await reply(`@${login} not promoted to ${stage.name}: the gate says **${result.decision?.decision ?? 'unknown'}**.\n\n${failing.join('\n')}`);
+        const failing = result.decision?.rules.filter((r) => !r.ok).map((r) => `- ${inlineCode(r.code)}: ${escapeMarkdown(r.message)}`) ?? [];
+        await reply(`@${login} not promoted to ${escapeMarkdown(stage.name)}: the gate says **${result.decision?.decision ?? 'unknown'}**.\n\n${failing.join('\n')}`);
         return 'replied: promote held';
       }
       const id = await createDeployment(octokit, { owner, repo, sha: pull.headSha, environment: target, payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: stage.name, sha: pull.headSha } }, description: `Release gate: promotion to ${stage.name} by ${login}` });
@@ -94,7 +95,7 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
     let member = false;
     for (const team of teams) if (!member && (await teamMembership(octokit, owner, team, login))) member = true;
     if (!member) {
-      await reply(`@${login} refused: only members of ${teams.length > 0 ? teams.map((t) => `\`${t}\``).join(', ') : 'an override team (the policy names none)'} may grant an override.`);
+      await reply(`@${login} refused: only members of ${teams.length > 0 ? teams.map((t) => inlineCode(t)).join(', ') : 'an override team (the policy names none)'} may grant an override.`);
       await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: stage.name, type: 'NOTE', status: 'override refused', actor: login, at: deps.clock(), notes: `Override by a non-member refused: ${command.reason}`, deliveryId: context.id });
       return 'replied: override refused';
     }

@@ -3,6 +3,8 @@
  * a command or a reason it is not one out.
  */
 
+import { inlineCode } from './markdown-escape.js';
+
 export type GateCommand =
   | { kind: 'status' }
   | { kind: 'promote'; environment: string }
@@ -50,9 +52,9 @@ export function parseGateCommand(body: string): ParsedCommand | null {
       const values: Record<string, string> = {};
       for (const p of pairs) {
         const eq = p.indexOf('=');
-        if (eq <= 0) return { ok: false, error: `\`override\` takes key="value" pairs; \`${p}\` is not one.` };
+        if (eq <= 0) return { ok: false, error: `\`override\` takes key="value" pairs; ${inlineCode(p)} is not one.` };
         const key = p.slice(0, eq).toLowerCase();
-        if (!['reason', 'risk', 'rules'].includes(key)) return { ok: false, error: `\`override\` does not know \`${key}\`; use reason="...", risk="..." and optionally rules="CODE,CODE".` };
+        if (!['reason', 'risk', 'rules'].includes(key)) return { ok: false, error: `\`override\` does not know ${inlineCode(key)}; use reason="...", risk="..." and optionally rules="CODE,CODE".` };
         values[key] = p.slice(eq + 1);
       }
       const missing = ['reason', 'risk'].filter((k) => !values[k]?.trim());
@@ -61,7 +63,7 @@ export function parseGateCommand(body: string): ParsedCommand | null {
       return { ok: true, command: { kind: 'override', environment: env, reason: values.reason!.trim(), risk: values.risk!.trim(), rules } };
     }
     default:
-      return { ok: false, error: `Unknown command \`${verb}\`.` };
+      return { ok: false, error: `Unknown command ${inlineCode(verb ?? '')}.` };
   }
 }
 

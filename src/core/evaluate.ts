@@ -2,6 +2,7 @@ import { FreezeWindowError, earliestDeployStart } from './freeze-windows.js';
 import { matchAnyGlob } from './glob.js';
 import { ruleApplies } from './rule-facts.js';
 import type { RuleContext } from './rule-facts.js';
+import { resemblesName } from './suggest.js';
 import type {
   ApprovalFact,
   Decision,
@@ -14,7 +15,7 @@ import type {
 } from './types.js';
 
 /** Rule codes that an override can never waive: a gate without a valid policy cannot decide. */
-const NOT_OVERRIDABLE = new Set(['POLICY_INVALID', 'ENVIRONMENT_NOT_IN_POLICY']);
+const NOT_OVERRIDABLE = new Set(['POLICY_INVALID', 'ENVIRONMENT_NOT_IN_POLICY', 'ENVIRONMENT_LOOKALIKE']);
 
 /** Check conclusions that count as passed. */
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
@@ -73,6 +74,21 @@ export function policyInvalidDecision(environment: string, problems: string[]): 
   };
 }
 
+/**
+ * The stage (and the name of it) that an environment name resembles without being it:
+ * `PRDO`, `production ` or `prоd` with a Cyrillic о for `production`/`prod`. GitHub compares
+ * environment names without regard to case, and nothing else: such a name is another
+ * environment, one a person reading the deployment list takes for the gated one.
+ */
+export function findLookalikeStage(policy: Pick<Policy, 'environments'>, environment: string): { stage: EnvironmentPolicy; name: string } | null {
+  for (const stage of policy.environments) {
+    for (const name of [stage.name, ...stage.github]) {
+      if (resemblesName(environment, name)) return { stage, name };
+    }
+  }
+  return null;
+}
+
 /** Index of the stage that covers an environment name (the stage name or one of its GitHub names). */
 export function findStageIndex(policy: Pick<Policy, 'environments'>, environment: string): number {
   const wanted = environment.toLowerCase();
@@ -95,6 +111,31 @@ function sameRelease(facts: Pick<ReleaseFacts, 'sha' | 'tree'>, d: DeploymentFac
 
 function unnamedEnvironment(policy: Policy, facts: ReleaseFacts): Decision {
   const stages = policy.environments.map((e) => e.name).join(', ');
+  const lookalike = findLookalikeStage(policy, facts.environment);
+  if (lookalike !== null) {
+    // Fail closed: a name one keystroke or one look-alike letter from a gated stage is not
+    // waved through as ungated (SECURITY.md, names compared as GitHub compares them).
+    return {
+      decision: 'block',
+      environment: facts.environment,
+      ungated: false,
+      rules: [
+        {
+          code: 'ENVIRONMENT_LOOKALIKE',
+          rule: 'environment',
+          ok: false,
+          outcome: 'block',
+          message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
+          values: { environment: facts.environment, resembles: lookalike.name, stage: lookalike.stage.name, codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ') },
+        },
+      ],
+      score: facts.evidence.score,
+      breakdown: facts.evidence.breakdown,
+      clearsAt: null,
+      recheckAt: null,
+      overridesUsed: [],
+    };
+  }
   const rule: RuleResult = policy.strict
     ? {
         code: 'ENVIRONMENT_NOT_IN_POLICY',

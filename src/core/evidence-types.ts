@@ -38,6 +38,13 @@ export interface TestReport {
   /** The failing cases, at most the parser's bound; `failuresOmitted` counts the rest. */
   failures: TestFailure[];
   failuresOmitted: number;
+  /**
+   * Failures and errors that suites declare (`failures="3"`) beyond what their test cases
+   * show: the score takes the worse of declared and counted, so they count as failing.
+   */
+  unlistedFailures?: number;
+  /** Where declared totals contradict the cases (a few, for the summary). */
+  mismatches?: string[];
 }
 
 export interface CoverageCounter {
@@ -93,6 +100,11 @@ export interface SarifFinding {
 export interface SecurityReport {
   files: number;
   runs: number;
+  /**
+   * Runs whose `results` is null or absent: SARIF's way of saying the tool produced no
+   * results (it failed or was not asked to), unlike `results: []`, a scan that found nothing.
+   */
+  runsWithoutResults?: number;
   results: Record<SarifLevel, number>;
   byRule: Record<string, SarifRuleSummary>;
   perRun: SarifRunSummary[];

@@ -84,6 +84,12 @@ const SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 const MAX_OCCURRENCES_PER_LOOKUP = 50_000;
 /** earliestDeployStart gives up (fail closed) after this many freezes in a row. */
 const MAX_DEPLOY_STEPS = 5_000;
+/**
+ * The longest span one look-up covers. Every caller asks for less (a deploy is shorter than
+ * the horizon, a chunk is at most 32 days, the next freeze is looked for at most 8 years
+ * ahead), so the work of one look-up never grows with a number the policy gives.
+ */
+const MAX_LOOKUP_DAYS = SPARSE_RRULE_HORIZON_DAYS + 2;
 
 interface Occurrence {
   start: number;
@@ -159,6 +165,7 @@ class DailyEngine implements Engine {
     // before `from` is the earliest that can reach it.
     const firstDay = Math.floor(instantToLocal(from, this.timeZone) / DAY_MS) - 2;
     const lastDay = Math.floor(instantToLocal(to, this.timeZone) / DAY_MS) + 1;
+    if (lastDay - firstDay > MAX_LOOKUP_DAYS + 4) throw new RangeError(`a freeze look-up of ${lastDay - firstDay} days is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
     for (let day = firstDay; day <= lastDay; day++) {
       // 1970-01-01 was a Thursday.
       if (!this.dayMask[(((day + 4) % 7) + 7) % 7]) continue;
@@ -567,6 +574,9 @@ function byStart(a: Occurrence, b: Occurrence): number {
 }
 
 function collect(sources: readonly Source[], from: number, to: number): Occurrence[] {
+  if (!(to - from <= MAX_LOOKUP_DAYS * DAY_MS)) {
+    throw new RangeError(`a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
+  }
   const out: Occurrence[] = [];
   for (const source of sources) source.engine.collect(from, to, source, out);
   return out;
@@ -743,6 +753,10 @@ export function earliestDeployStart(
   }
   const sources = compile(windows);
   const limit = at + horizonDays * DAY_MS;
+  // A deploy longer than the horizon cannot be shown to fit (fail closed), and looking at
+  // its whole span would cost work in proportion to it: a policy that predates the loader's
+  // cap on deployDuration (`2500000000h`) is answered at once, not after gigabytes.
+  if (durationMs > DEFAULT_HORIZON_DAYS * DAY_MS) return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs, 1);
   const blockers: Occurrence[] = [];
   let start = at;

@@ -12,13 +12,14 @@ import { EVIDENCE_KINDS, WEEKDAYS } from './types.js';
 import type {
   EnvironmentPolicy,
   EvidenceKind,
+  EvidencePolicy,
   FreezeWindow,
   OverridePolicy,
   Policy,
   ScoringPolicy,
   Weekday,
 } from './types.js';
-import { policySchema } from './policy-schema.js';
+import { POLICY_LIMITS, policySchema } from './policy-schema.js';
 import { suggest } from './suggest.js';
 import { checkFreezeWindow } from './freeze-windows.js';
 import { checkTimeZone, parseDuration, validateLocalDateTime, validateRRule, validateWallClock } from './time-values.js';
@@ -80,8 +81,43 @@ export function formatPolicyProblem(p: PolicyProblem): string {
 
 /** Files larger than this are refused before parsing. */
 export const MAX_POLICY_BYTES = 1_000_000;
+/** Lines and flow-list items (`,`) a policy has at most; a longer file is read up to there. */
+export const MAX_POLICY_ENTRIES = 20_000;
+
+/**
+ * Where a policy text passes {@link MAX_POLICY_ENTRIES} lines and commas (the offset of the
+ * line that does), or null when it does not: a bound on the nodes YAML would build.
+ */
+function entryLimit(text: string): number | null {
+  let count = 0;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 0x0a && c !== 0x2c) continue;
+    count++;
+    // Cut before the line that passes the bound: whole lines are read.
+    if (count > MAX_POLICY_ENTRIES) return lineStart;
+    if (c === 0x0a) lineStart = i + 1;
+  }
+  return null;
+}
+
+/** Problems listed for one file at most; the rest are counted in one last line. */
+export const MAX_PROBLEMS_REPORTED = 50;
 /** Alias expansions allowed when resolving anchors (a defence against "billion laughs"). */
 export const MAX_ALIAS_COUNT = 100;
+
+const DAY_MS = 86_400_000;
+/**
+ * The longest each duration of a policy may be. Longer values are refused when the policy
+ * is loaded, so that no evaluation follows a span of years (a deploy of 2,500,000,000 hours).
+ */
+export const DURATION_LIMITS = {
+  deployDuration: { ms: 7 * DAY_MS, text: '7d' },
+  duration: { ms: 366 * DAY_MS, text: '366d' },
+  expires: { ms: 30 * DAY_MS, text: '30d' },
+  backupMaxAge: { ms: 366 * DAY_MS, text: '366d' },
+} as const;
 
 export const DEFAULT_WEIGHTS: Partial<Record<EvidenceKind, number>> = { tests: 40, coverage: 20, security: 20, checklist: 20 };
 const HOUR_MS = 3_600_000;
@@ -184,6 +220,12 @@ const LIST_NOUNS: Record<string, string> = {
   github: 'GitHub environment name (leave github out to use the stage name)',
 };
 
+/** Why a number has a maximum, said after "must be a whole number from 0 to N, got M". */
+const MAXIMUM_HINTS: Record<string, string> = {
+  minutes: `the most is ${POLICY_LIMITS.soakMinutes} minutes (30 days): write a shorter soak`,
+  minApprovals: `the most is ${POLICY_LIMITS.minApprovals} approvals: write a number of people who can really approve`,
+};
+
 const ENUM_NOUNS: Record<string, string> = {
   requiredEvidence: 'an evidence kind',
   days: 'a weekday',
@@ -246,6 +288,10 @@ class Loader {
   private readonly lineCounter = new LineCounter();
   private readonly problems: Problem[] = [];
   private readonly warnings: Problem[] = [];
+  /** Problems found but not described (past the bound), counted in the last line. */
+  private unlisted = 0;
+  /** Where the text was cut for having too many entries, as a problem. */
+  private truncated: Problem | null = null;
   private doc!: Document.Parsed;
   private data: unknown;
 
@@ -281,7 +327,18 @@ class Loader {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: '', message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
     }
-    this.doc = parseDocument(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
+    // A file of more entries than any policy has is read only up to the bound, so that the
+    // work (the YAML parser is the slowest part) stays small whatever the file holds.
+    const cut = entryLimit(this.text);
+    if (cut !== null) {
+      this.truncated = {
+        offset: cut,
+        path: '',
+        message: `the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`,
+      };
+    }
+    const text = cut === null ? this.text : this.text.slice(0, cut);
+    this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
     if (this.doc.errors.length > 0) {
       return this.fail(
         this.doc.errors.map((e) => ({ offset: e.pos[0], path: '', message: `YAML syntax error: ${e.message}` })),
@@ -319,7 +376,7 @@ class Loader {
 
     this.checkSchema();
     this.checkValues();
-    if (this.problems.length > 0) return this.fail(this.problems);
+    if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
     // A file that extends the org default is a part of a policy: it is built once merged.
     if (isRecord(this.data) && this.data.extends === 'org') return { ok: true, policy: null, warnings: this.finish(this.warnings) };
     const policy = isRecord(this.data) && 'policy' in this.data ? this.buildAurora() : buildPolicy(this.data as Record<string, unknown>);
@@ -328,10 +385,30 @@ class Loader {
   }
 
   private fail(problems: Problem[]): { ok: false; errors: PolicyProblem[] } {
-    return { ok: false, errors: this.finish(problems) };
+    const errors = this.finish(problems);
+    // Always shown, after the bounded list: it says why the list ends there.
+    if (this.truncated !== null) errors.push(...this.finishAll([this.truncated]));
+    return { ok: false, errors };
   }
 
   private finish(problems: Problem[]): PolicyProblem[] {
+    const all = this.finishAll(problems);
+    const unlisted = problems === this.problems ? this.unlisted : 0;
+    if (all.length <= MAX_PROBLEMS_REPORTED && unlisted === 0) return all;
+    // A file with thousands of problems gets the first ones and a count: a list nobody reads helps nobody.
+    const shown = all.slice(0, MAX_PROBLEMS_REPORTED);
+    const next = all[MAX_PROBLEMS_REPORTED] ?? all.at(-1)!;
+    shown.push({
+      source: this.source,
+      line: next.line,
+      column: next.column,
+      path: '',
+      message: `and ${all.length - shown.length + unlisted} more problems, not listed: fix the ones above first`,
+    });
+    return shown;
+  }
+
+  private finishAll(problems: Problem[]): PolicyProblem[] {
     const seen = new Set<string>();
     const out: PolicyProblem[] = [];
     for (const { offset, ...p } of problems) {
@@ -359,6 +436,22 @@ class Loader {
 
   // ---- locating things in the YAML -------------------------------------------------
 
+  private readonly pairIndexes = new WeakMap<object, Map<string, Pair>>();
+
+  /** A mapping's entries by key (the first of duplicates), built once: looking keys up stays linear in the file. */
+  private pairIndex(map: { items: Pair[] }): Map<string, Pair> {
+    let index = this.pairIndexes.get(map);
+    if (index === undefined) {
+      index = new Map();
+      for (const p of map.items) {
+        const k = keyString(p.key);
+        if (!index.has(k)) index.set(k, p);
+      }
+      this.pairIndexes.set(map, index);
+    }
+    return index;
+  }
+
   /** The YAML nodes at a path: the value and, for a mapping entry, its key. */
   private locate(segs: readonly Segment[]): { value?: YamlNode | null; key?: YamlNode; last: YamlNode } {
     let cur: unknown = this.doc.contents;
@@ -367,7 +460,7 @@ class Loader {
     for (const seg of segs) {
       if (isAlias(cur)) cur = cur.resolve(this.doc);
       if (isMap(cur)) {
-        const pair = cur.items.find((p) => keyString(p.key) === String(seg));
+        const pair = this.pairIndex(cur).get(String(seg));
         if (!pair) return { last };
         key = isScalar(pair.key) || isMap(pair.key) || isSeq(pair.key) ? (pair.key as YamlNode) : undefined;
         cur = pair.value;
@@ -485,6 +578,13 @@ class Loader {
     }
     for (const e of errors) {
       if (auroraTypo && e.instancePath === '' && e.keyword === 'required') continue;
+      // Past a few hundred problems only count them: the list shown stops at MAX_PROBLEMS_REPORTED
+      // anyway, and a suggestion for each of 100,000 unknown keys would make validation slow.
+      if (this.problems.length >= MAX_PROBLEMS_REPORTED * 4) {
+        // `if` and `pattern` are said by other problems (see translate): they are not counted.
+        if (e.keyword !== 'if' && e.keyword !== 'pattern') this.unlisted++;
+        continue;
+      }
       if (e.keyword === 'required') {
         const keys = missing.get(e.instancePath);
         if (keys === undefined) continue;
@@ -555,8 +655,21 @@ class Loader {
       case 'maximum':
       case 'const': {
         const expected = describe(parent);
-        return { offset: this.valueOffset(segs), path, message: `${label} must be ${expected}, got ${show(data)}`, expected };
+        const hint = e.keyword === 'maximum' ? MAXIMUM_HINTS[String(segs.at(-1))] : undefined;
+        return { offset: this.valueOffset(segs), path, message: `${label} must be ${expected}, got ${show(data)}${hint === undefined ? '' : `; ${hint}`}`, expected };
       }
+      case 'maxItems': {
+        const owner = typeof segs[segs.length - 1] === 'string' ? String(segs[segs.length - 1]) : '';
+        const noun = (LIST_NOUNS[owner] ?? 'item').replace(/ \(.*$/, '');
+        const count = Array.isArray(data) ? data.length : 0;
+        return { offset: this.valueOffset(segs), path, message: `${label} lists ${count} items; at most ${String(e.params.limit)} ${noun}s are allowed: split the policy or remove some` };
+      }
+      case 'maxLength':
+        return {
+          offset: this.valueOffset(segs),
+          path,
+          message: `${label} is ${typeof data === 'string' ? data.length : '?'} characters long; at most ${String(e.params.limit)} are allowed`,
+        };
       case 'enum': {
         const allowed = (parent.enum ?? []).map(String);
         const owner = [...segs].reverse().find((s): s is string => typeof s === 'string') ?? '';
@@ -604,12 +717,15 @@ class Loader {
     this.add(this.problems, { offset, path: pathString(segs), message, ...extra });
   }
 
-  private checkDuration(segs: Segment[], value: unknown, positive: boolean): void {
+  private checkDuration(segs: Segment[], value: unknown, positive: boolean, limit: { ms: number; text: string }): void {
     if (typeof value !== 'string') return;
     const parsed = parseDuration(value);
     const label = this.label(segs);
     if (!parsed.ok) this.error(segs, `${label} ${parsed.error}`);
     else if (positive && parsed.ms === 0) this.error(segs, `${label} must be longer than 0s, got ${show(value)}`);
+    else if (parsed.ms > limit.ms) {
+      this.error(segs, `${label} is ${show(value)}, longer than the maximum of ${limit.text}; write ${limit.text} or less`, { expected: `at most ${limit.text}` });
+    }
   }
 
   private checkString(segs: Segment[], value: unknown, validator: (v: unknown) => string | null): void {
@@ -630,7 +746,7 @@ class Loader {
     this.checkTimeZoneAt([...segs, 'timezone'], w.timezone);
     if ('rrule' in w) {
       this.checkString([...segs, 'rrule'], w.rrule, validateRRule);
-      this.checkDuration([...segs, 'duration'], w.duration, true);
+      this.checkDuration([...segs, 'duration'], w.duration, true, DURATION_LIMITS.duration);
       if (typeof w.rrule === 'string' && validateRRule(w.rrule) === null) {
         // Rules the syntax allows but the freeze engine cannot follow (COUNT without
         // DTSTART, times an INTERVAL never reaches, 30 February...) are errors now, not
@@ -717,7 +833,7 @@ class Loader {
       if (Array.isArray(env.freezeWindows)) {
         env.freezeWindows.forEach((w, j) => this.checkWindow([...segs, 'freezeWindows', j], w));
       }
-      this.checkDuration([...segs, 'deployDuration'], env.deployDuration, false);
+      this.checkDuration([...segs, 'deployDuration'], env.deployDuration, false, DURATION_LIMITS.deployDuration);
     });
 
     const scoring = data.scoring;
@@ -731,10 +847,18 @@ class Loader {
           this.error(['scoring'], `scoring weights sum to ${sum}; they must sum to 100`, { expected: 'weights summing to 100' }, 'key');
         }
       }
-      this.checkDuration(['scoring', 'backupMaxAge'], scoring.backupMaxAge, true);
+      this.checkDuration(['scoring', 'backupMaxAge'], scoring.backupMaxAge, true, DURATION_LIMITS.backupMaxAge);
     }
     const overrides = data.overrides;
-    if (isRecord(overrides)) this.checkDuration(['overrides', 'expires'], overrides.expires, true);
+    if (isRecord(overrides)) this.checkDuration(['overrides', 'expires'], overrides.expires, true, DURATION_LIMITS.expires);
+    const evidence = data.evidence;
+    if (isRecord(evidence) && Array.isArray(evidence.workflows)) {
+      evidence.workflows.forEach((w, i) => {
+        if (typeof w !== 'string' || w === '') return;
+        const problem = checkWorkflowPath(w);
+        if (problem !== null) this.error(['evidence', 'workflows', i], `evidence.workflows[${i}] ${problem}`);
+      });
+    }
   }
 
   private checkWarnings(policy: Policy): void {
@@ -776,6 +900,7 @@ class Loader {
       environments,
       scoring: { ...buildScoring({}), weights: { evidenceUrl: 100 } },
       overrides: buildOverrides({}),
+      evidence: buildEvidence({}),
       strict: false,
     };
   }
@@ -795,8 +920,26 @@ export function buildPolicy(data: Readonly<Record<string, unknown>>): Policy {
     environments,
     scoring: buildScoring(scoring),
     overrides: buildOverrides(overrides),
+    evidence: buildEvidence((data.evidence ?? {}) as Record<string, unknown>),
     strict: (data.strict as boolean | undefined) ?? false,
   };
+}
+
+function buildEvidence(e: Record<string, unknown>): EvidencePolicy {
+  return { workflows: [...((e.workflows as string[] | undefined) ?? [])] };
+}
+
+/**
+ * Why a path cannot name a workflow file, or null when it can: GitHub runs workflows from
+ * `.github/workflows/*.yml` or `.yaml` (the path as the workflow run reports it).
+ */
+export function checkWorkflowPath(path: string): string | null {
+  if (!path.startsWith('.github/workflows/')) return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
+  if (!/\.ya?ml$/.test(path)) return `${show(path)} is not a workflow file: workflow files end in .yml or .yaml`;
+  if (path.slice('.github/workflows/'.length).includes('/') || path.includes('..')) {
+    return `${show(path)} is not a workflow file: GitHub reads workflows only directly in .github/workflows/`;
+  }
+  return null;
 }
 
 function buildEnvironment(env: Record<string, unknown>): EnvironmentPolicy {

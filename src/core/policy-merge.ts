@@ -10,8 +10,9 @@
  *    in the org's order in the repository file too. A stage only the repository names goes
  *    right after the stage listed before it in the repository file (first when it is listed
  *    first). A repository cannot remove an org stage.
- * 4. `scoring` and `overrides` are merged key by key (the repository's value wins; a list
- *    such as `overrides.teams` is replaced whole). A weight of 0 drops an evidence kind.
+ * 4. `scoring`, `overrides` and `evidence` are merged key by key (the repository's value
+ *    wins; a list such as `overrides.teams` or `evidence.workflows` is replaced whole). A
+ *    weight of 0 drops an evidence kind.
  * 5. `strict` is the repository's when it gives one, else the org's.
  * 6. Each file is validated on its own (errors point at its own lines); the merged policy is
  *    validated again: weights summing to 100, each GitHub environment in one stage.
@@ -55,7 +56,7 @@ export function mergePolicyData(org: Data, repo: Data): Record<string, unknown> 
     }
   }
   out.environments = stages;
-  for (const key of ['scoring', 'overrides'] as const) {
+  for (const key of ['scoring', 'overrides', 'evidence'] as const) {
     const a = isRecord(org[key]) ? org[key] : undefined;
     const b = isRecord(repo[key]) ? repo[key] : undefined;
     if (a !== undefined || b !== undefined) out[key] = { ...a, ...b };

@@ -17,12 +17,28 @@ import {
 
 const ref = (name: string) => ({ $ref: `#/$defs/${name}` }) as const;
 
-const name = { type: 'string', minLength: 1 } as const;
+/**
+ * Sanity bounds: no real policy comes near them, and each keeps the work an evaluation
+ * does bounded whatever the file says (the loader says which bound a value passes).
+ */
+export const POLICY_LIMITS = {
+  /** Characters of a name, a pattern or a path. */
+  text: 256,
+  /** Items of a list of names, patterns or checks. */
+  list: 100,
+  stages: 50,
+  freezeWindows: 100,
+  minApprovals: 50,
+  /** 30 days. */
+  soakMinutes: 43_200,
+} as const;
+
+const name = { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text } as const;
 const names = (description: string) =>
-  ({ type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true, description }) as const;
+  ({ type: 'array', items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text }, maxItems: POLICY_LIMITS.list, uniqueItems: true, description }) as const;
 
 const windowCommon = {
-  name: { type: 'string', minLength: 1, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
+  name: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
   timezone: ref('timeZone'),
 } as const;
 
@@ -52,7 +68,7 @@ export const policySchema = {
     wallClock: { type: 'string', pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
     localDateTime: { type: 'string', pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
     duration: { type: 'string', pattern: DURATION_PATTERN, description: DURATION_FORM },
-    timeZone: { type: 'string', minLength: 1, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
+    timeZone: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
     dailyWindow: {
       type: 'object',
       description: 'A daily (or weekday) window from start to end, local to timezone.',
@@ -79,8 +95,8 @@ export const policySchema = {
       required: ['rrule', 'duration', 'timezone'],
       properties: {
         name: windowCommon.name,
-        rrule: { type: 'string', minLength: 1, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
-        duration: { ...ref('duration'), description: `How long each occurrence lasts: ${DURATION_FORM}.` },
+        rrule: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
+        duration: { ...ref('duration'), description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.` },
         timezone: windowCommon.timezone,
       },
     },
@@ -104,19 +120,22 @@ export const policySchema = {
         github: {
           type: ['string', 'array'],
           minLength: 1,
-          items: { type: 'string', minLength: 1 },
+          maxLength: POLICY_LIMITS.text,
+          items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text },
           minItems: 1,
+          maxItems: POLICY_LIMITS.list,
           uniqueItems: true,
           description: 'GitHub environment name(s) this stage covers; defaults to the stage name.',
         },
         refs: {
           type: 'array',
-          items: { type: 'string', minLength: 1 },
+          items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text },
           minItems: 1,
+          maxItems: POLICY_LIMITS.list,
           uniqueItems: true,
           description: 'Ref patterns a release must match, e.g. "refs/tags/v*"; any ref when left out.',
         },
-        minApprovals: { type: 'integer', minimum: 0, description: 'Distinct approvals needed (default 0).' },
+        minApprovals: { type: 'integer', minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: 'Distinct approvals needed (default 0).' },
         approvals: {
           type: 'object',
           additionalProperties: false,
@@ -128,6 +147,7 @@ export const policySchema = {
         requiredReviewers: {
           type: 'array',
           description: 'Changes to these paths need an approval from one of these teams.',
+          maxItems: POLICY_LIMITS.list,
           items: {
             type: 'object',
             additionalProperties: false,
@@ -151,11 +171,11 @@ export const policySchema = {
           additionalProperties: false,
           required: ['minutes'],
           properties: {
-            minutes: { type: 'integer', minimum: 0, description: 'Minutes the same release must have run in the previous stage.' },
+            minutes: { type: 'integer', minimum: 0, maximum: POLICY_LIMITS.soakMinutes, description: 'Minutes the same release must have run in the previous stage (at most 30 days).' },
           },
         },
-        freezeWindows: { type: 'array', items: ref('freezeWindow'), description: 'Times no deployment enters this stage.' },
-        deployDuration: { ...ref('duration'), description: `How long a deploy runs (default 0s): ${DURATION_FORM}.` },
+        freezeWindows: { type: 'array', items: ref('freezeWindow'), maxItems: POLICY_LIMITS.freezeWindows, description: 'Times no deployment enters this stage.' },
+        deployDuration: { ...ref('duration'), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
         onBlocked: { enum: ['wait', 'reject'], description: 'wait: hold the deployment until it clears (default); reject: reject it at once.' },
         autoPromote: { type: 'boolean', description: 'Create the next stage\'s deployment when its gate allows it (default false).' },
       },
@@ -181,7 +201,7 @@ export const policySchema = {
           uniqueItems: true,
           description: 'SARIF levels that cost no points (default [note, none]).',
         },
-        backupMaxAge: { ...ref('duration'), description: `A backup record older than this does not count (default 24h): ${DURATION_FORM}.` },
+        backupMaxAge: { ...ref('duration'), description: `A backup record older than this does not count (default 24h, at most 366d): ${DURATION_FORM}.` },
       },
     },
     overrides: {
@@ -191,7 +211,22 @@ export const policySchema = {
       properties: {
         teams: names('Teams whose members may grant an override.'),
         secondApprover: { type: 'boolean', description: 'A second member must confirm an override (default false).' },
-        expires: { ...ref('duration'), description: `How long an override stays usable (default 24h): ${DURATION_FORM}.` },
+        expires: { ...ref('duration'), description: `How long an override stays usable (default 24h, at most 30d): ${DURATION_FORM}.` },
+      },
+    },
+    evidence: {
+      type: 'object',
+      description: 'Where evidence may come from.',
+      additionalProperties: false,
+      properties: {
+        workflows: {
+          type: 'array',
+          items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text },
+          maxItems: POLICY_LIMITS.list,
+          uniqueItems: true,
+          description:
+            'Workflow files allowed to publish the "Release evidence" check run, e.g. .github/workflows/ci.yml; any workflow when left out or empty.',
+        },
       },
     },
     policyV1: {
@@ -213,11 +248,13 @@ export const policySchema = {
         environments: {
           type: 'array',
           minItems: 1,
+          maxItems: POLICY_LIMITS.stages,
           items: ref('environment'),
           description: 'The promotion path, in order. With extends: org, stages merged into the org default\'s by name (new ones go after the stage listed before them).',
         },
         scoring: ref('scoring'),
         overrides: ref('overrides'),
+        evidence: ref('evidence'),
         strict: { type: 'boolean', description: 'Reject environments the policy does not name instead of approving them as ungated (default false).' },
       },
     },
@@ -232,10 +269,11 @@ export const policySchema = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            minApprovals: { type: 'integer', minimum: 0, description: 'Approvals needed to enter PROD.' },
+            minApprovals: { type: 'integer', minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: 'Approvals needed to enter PROD.' },
             minScore: { type: 'number', minimum: 0, maximum: 100, description: 'Evidence score needed to enter PROD.' },
             freezeWindows: {
               type: 'array',
+              maxItems: POLICY_LIMITS.freezeWindows,
               items: {
                 type: 'object',
                 additionalProperties: false,

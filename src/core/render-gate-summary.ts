@@ -1,5 +1,6 @@
 import { freezeStatus } from './freeze-windows.js';
 import { DECISION_HEADLINE, cell, code, renderBreakdownTable, renderRulesTable, truncateMarkdown } from './render-markdown.js';
+import { neutralizeMentions } from './markdown-escape.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, RuleResult } from './types.js';
 
 /** GitHub refuses check run summaries longer than this. */
@@ -80,7 +81,8 @@ export function gateComment(decision: Decision, limit = 1024): string {
         : `Release gate: rejected for ${decision.environment}.`;
   const overridden = decision.rules.filter((r) => r.overriddenBy).map((r) => `${r.code} overridden by ${r.overriddenBy!.grantedBy}`);
   const parts = [head, ...failing.map((r) => `${r.code}: ${r.message}${r.outcome === 'wait' && r.clearsAt ? ` (clears ${r.clearsAt})` : ''}`), ...overridden];
-  const text = parts.join(' ');
+  // Messages may quote people (an environment name, a reason): the answer mentions nobody.
+  const text = neutralizeMentions(parts.join(' '));
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
@@ -168,6 +170,12 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
   parts.push(`${where} at ${cell(input.at)}${input.trigger ? `, on ${cell(input.trigger)}` : ''}.`);
   if (d.decision === 'wait') parts.push(d.clearsAt ? `Clears by itself at **${d.clearsAt}** if nothing else changes.` : `Waits for an event (an approval, a check, a deployment)${d.recheckAt ? `; looks again at ${d.recheckAt}` : ''}.`);
   if (d.ungated) parts.push('_This environment is not named by the policy: it is not gated._');
+  const lookalike = d.rules.find((r) => r.code === 'ENVIRONMENT_LOOKALIKE');
+  if (lookalike) {
+    parts.push(
+      `> [!WARNING]\n> The environment ${code(String(lookalike.values.environment))} (${cell(lookalike.values.codePoints)}) looks like ${code(String(lookalike.values.resembles))} of stage ${cell(lookalike.values.stage)} but is another environment: the gate does not approve it as ungated.`,
+    );
+  }
   parts.push(renderRulesTable(d.rules));
   const approvals = approvalsSection(d.rules);
   if (approvals) parts.push(approvals);

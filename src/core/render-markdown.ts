@@ -1,3 +1,4 @@
+import { escapeMarkdown, inlineCode } from './markdown-escape.js';
 import type { Decision, RuleResult, ScoreComponent } from './types.js';
 
 /**
@@ -13,20 +14,17 @@ export const DECISION_HEADLINE: Record<Decision['decision'], string> = {
   block: '❌ **Blocked**: the release must not go on',
 };
 
-/** Escape text for a Markdown table cell: pipes, newlines and HTML. */
+/**
+ * Escape text for a Markdown table cell or sentence: one line, and nothing in it becomes
+ * HTML, a link, an image, emphasis or a live mention (see `markdown-escape.ts`).
+ */
 export function cell(text: unknown): string {
-  const s = typeof text === 'string' ? text : text === null || text === undefined ? '' : JSON.stringify(text);
-  return s
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '\\|')
-    .replace(/\r?\n/g, ' ');
+  return escapeMarkdown(text);
 }
 
-/** Inline code that survives backticks in the text. */
+/** Inline code that shows the text as it is, whatever backticks it holds. */
 export function code(text: string): string {
-  return text.includes('`') ? `\`\` ${text} \`\`` : `\`${text}\``;
+  return inlineCode(text);
 }
 
 /** A short, readable form of the values a rule compared. */

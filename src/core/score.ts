@@ -50,11 +50,39 @@ function absent(kind: EvidenceKind): Scored {
   return { present: false, share: 0, reasons: [NO_EVIDENCE[kind]] };
 }
 
+/** A count that can be true: a whole, safe number, at least 0. */
+function isCount(n: unknown): n is number {
+  return typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+}
+
 function scoreTests(bundle: EvidenceBundle): Scored {
   const t = bundle.tests;
   if (!t) return absent('tests');
-  const executed = t.passed + t.failed + t.errors;
+  // Counts that contradict each other are no evidence (fail closed): they would score as if true.
+  const parts = [t.tests, t.passed, t.failed, t.errors, t.skipped, t.unlistedFailures ?? 0];
+  if (!parts.every(isCount) || t.passed + t.failed + t.errors + t.skipped !== t.tests) {
+    return {
+      present: true,
+      share: 0,
+      reasons: [`the test counts are inconsistent (${String(t.tests)} tests, but ${String(t.passed)} passed + ${String(t.failed)} failed + ${String(t.errors)} errors + ${String(t.skipped)} skipped): no points for counts that cannot be true`],
+    };
+  }
+  const unlisted = t.unlistedFailures ?? 0;
+  const executed = t.passed + t.failed + t.errors + unlisted;
   const counts = `${plural(t.tests, 'test')} in ${plural(t.files, 'file')}: ${t.passed} passed, ${t.failed} failed, ${plural(t.errors, 'error')}, ${t.skipped} skipped`;
+  if (unlisted > 0) {
+    const where = t.mismatches && t.mismatches.length > 0 ? ` (${t.mismatches.join('; ')})` : '';
+    const rate = t.passed / executed;
+    return {
+      present: true,
+      share: Math.min(rate, 0.5),
+      reasons: [
+        counts,
+        `the suites declare ${plural(unlisted, 'more failure or error', 'more failures and errors')} than their test cases show${where}: the worse of declared and counted is scored, so they count as failing`,
+        `${t.passed} of ${executed} tests passed (${fmt(rate * 100)}%); while any test fails or errors the tests earn at most half their weight`,
+      ],
+    };
+  }
   if (t.tests === 0) return { present: true, share: 0, reasons: [`${counts}; full marks need at least one test case`] };
   if (executed === 0) return { present: true, share: 0, reasons: [`${counts}; every test was skipped, nothing ran`] };
   const rate = t.passed / executed;
@@ -73,6 +101,15 @@ function scoreTests(bundle: EvidenceBundle): Scored {
 function scoreCoverage(bundle: EvidenceBundle, target: number): Scored {
   const c = bundle.coverage;
   if (!c) return absent('coverage');
+  for (const [what, k] of [['line', c.lines], ['branch', c.branches]] as const) {
+    if (!isCount(k.covered) || !isCount(k.total) || k.covered > k.total) {
+      return {
+        present: true,
+        share: 0,
+        reasons: [`the ${what} counts are inconsistent (${String(k.covered)} covered of ${String(k.total)}): coverage above 100% is no evidence, so no points`],
+      };
+    }
+  }
   if (c.lines.total === 0 || c.lines.pct === null) return { present: true, share: 0, reasons: ['the coverage reports count no executable line'] };
   const pct = c.lines.pct;
   const branches = c.branches.total > 0 ? `; branch coverage ${fmt(c.branches.pct ?? 0)}% (${c.branches.covered}/${c.branches.total}, not scored)` : '';
@@ -85,7 +122,19 @@ function scoreSecurity(bundle: EvidenceBundle, allowed: readonly SarifLevel[]): 
   const s = bundle.security;
   if (!s) return absent('security');
   const r = s.results;
+  if (![s.runs, s.runsWithoutResults ?? 0, r.error, r.warning, r.note, r.none].every(isCount)) {
+    return { present: true, share: 0, reasons: ['the SARIF counts are not whole numbers: no points for counts that cannot be true'] };
+  }
   const counts = `${plural(s.runs, 'SARIF run')}: ${r.error} error, ${r.warning} warning, ${r.note} note, ${r.none} none`;
+  // A log without a run, or with a run whose tool produced no results, shows no scan that finished.
+  if (s.runs === 0) return { present: true, share: 0, reasons: [`${counts}; the SARIF log has no run, so no scan is shown to have run: no points`] };
+  if ((s.runsWithoutResults ?? 0) > 0) {
+    return {
+      present: true,
+      share: 0,
+      reasons: [counts, `${plural(s.runsWithoutResults!, 'run')} with "results" null or absent: SARIF's way of saying the tool produced no results (a scan that found nothing writes "results": []): no points`],
+    };
+  }
   const allowedText = allowed.length > 0 ? `allowed levels: ${allowed.join(', ')}` : 'no level is allowed';
   const otherLevels = (['note', 'none'] as const).filter((l) => !allowed.includes(l) && r[l] > 0);
   if (r.error > 0 && !allowed.includes('error')) {

@@ -43,3 +43,44 @@ export function suggest(word: string, candidates: readonly string[]): string | u
   }
   return best;
 }
+
+/**
+ * Letters of other scripts that look like Latin ones (Cyrillic, Greek), and digits that look
+ * like letters: enough to tell `prоd` (with a Cyrillic о) from `prod` at a glance, which is
+ * what matters for a name a person reads in a deployment list.
+ */
+const CONFUSABLES: Record<string, string> = {
+  а: 'a', в: 'b', с: 'c', ԁ: 'd', е: 'e', ё: 'e', һ: 'h', н: 'h', і: 'i', ї: 'i', ј: 'j', к: 'k', м: 'm', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', т: 't', у: 'y', х: 'x', ԝ: 'w', ү: 'y', ɡ: 'g',
+  α: 'a', β: 'b', ε: 'e', η: 'n', ι: 'i', κ: 'k', ν: 'v', ο: 'o', ρ: 'p', τ: 't', υ: 'u', χ: 'x', ω: 'w',
+  '0': 'o', '1': 'l', ı: 'i',
+};
+
+/**
+ * The form of a name that look-alikes share: NFKC (full-width and compatibility forms),
+ * lower case, look-alike letters mapped to Latin, and spaces, separators and invisible
+ * characters dropped. `Prod`, `ｐｒｏｄ`, `prоd` (Cyrillic) and ` pro-d ` all give `prod`.
+ */
+export function nameSkeleton(name: string): string {
+  let out = '';
+  for (const ch of name.normalize('NFKC').toLowerCase()) {
+    if (/[\s\p{Cf}\-_.]/u.test(ch)) continue;
+    out += CONFUSABLES[ch] ?? ch;
+  }
+  return out;
+}
+
+/**
+ * Whether `name` looks like `target` without being equal to it as GitHub compares names
+ * (case-insensitively): the same skeleton, or a skeleton one edit away (two for names of six
+ * letters or more), such as `PRDO`, `production `, `prоd` or `stagign` for `staging`.
+ */
+export function resemblesName(name: string, target: string): boolean {
+  if (name.toLowerCase() === target.toLowerCase()) return false;
+  const a = nameSkeleton(name);
+  const b = nameSkeleton(target);
+  if (a === '' || b === '') return false;
+  if (a === b) return true;
+  const limit = b.length >= 6 ? 2 : b.length >= 3 ? 1 : 0;
+  if (limit === 0 || Math.abs(a.length - b.length) > limit) return false;
+  return editDistance(a, b) <= limit;
+}

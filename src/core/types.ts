@@ -111,8 +111,19 @@ export interface Policy {
   environments: EnvironmentPolicy[];
   scoring: ScoringPolicy;
   overrides: OverridePolicy;
+  /** Where evidence may come from. */
+  evidence: EvidencePolicy;
   /** Gate environments the policy does not name (reject them) instead of approving them as ungated. */
   strict: boolean;
+}
+
+/** Where evidence may come from. */
+export interface EvidencePolicy {
+  /**
+   * Workflow files (`.github/workflows/ci.yml`) allowed to publish the `Release evidence`
+   * check run; empty means any workflow may.
+   */
+  workflows: string[];
 }
 
 /** A review or deployment review seen for the release. */

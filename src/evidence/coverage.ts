@@ -1,9 +1,10 @@
 import type { CoverageCounter, CoverageReport, FileCoverage } from '../core/evidence-types.js';
 import { ParseError } from './errors.js';
-import { firstSignificantChar, peek, readJsonBounded, readLines, type ByteSource } from './read-helpers.js';
+import { readJsonStream } from './json-stream.js';
+import { firstSignificantChar, peek, readLines, type ByteSource } from './read-helpers.js';
 import { XmlStream, type XmlAttrs, type XmlHandler } from './xml-stream.js';
 
-/** Largest Istanbul `coverage-summary.json` read (it is read whole). */
+/** Largest Istanbul `coverage-summary.json` read. */
 export const MAX_COVERAGE_JSON_BYTES = 256 * 1024 * 1024;
 
 /** Percent with two decimals, or null when there is nothing to cover. */
@@ -59,6 +60,13 @@ function count(value: string, what: string, line: number): number {
   return n;
 }
 
+/** A number of lines or branches: a whole number a real program can have (hit counts may be larger, totals may not). */
+function total(value: string, what: string, line: number): number {
+  const n = count(value, what, line);
+  if (!Number.isSafeInteger(n)) throw new ParseError(`${what} is ${value.trim().slice(0, 40)}, more lines or branches than any program has (line ${line}): the tracefile is corrupt`, line, null);
+  return n;
+}
+
 /**
  * lcov tracefile: `SF:` starts a file, `LF`/`LH` and `BRF`/`BRH` give its totals (counted
  * from `DA`/`BRDA` records when absent), `end_of_record` ends it.
@@ -74,9 +82,22 @@ export async function parseLcov(source: ByteSource): Promise<CoverageReport> {
   let brh: number | null = null;
   let records = 0;
   let sawAny = false;
+  /** Lines of the LF/LH/BRF/BRH records of the current file, for the error. */
+  const at = { lf: 0, lh: 0, brf: 0, brh: 0 };
   const flush = (): void => {
     if (file === null) return;
-    table.add(file, lh ?? da.hit, lf ?? da.found, brh ?? brda.hit, brf ?? brda.found);
+    const lines = { hit: lh ?? da.hit, found: lf ?? da.found };
+    const branches = { hit: brh ?? brda.hit, found: brf ?? brda.found };
+    // More lines hit than found is no coverage report: it would score above 100%.
+    if (lines.hit > lines.found) {
+      const line = at.lh || at.lf;
+      throw new ParseError(`${file}: LH:${lines.hit} (lines hit) is more than LF:${lines.found} (lines found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+    }
+    if (branches.hit > branches.found) {
+      const line = at.brh || at.brf;
+      throw new ParseError(`${file}: BRH:${branches.hit} (branches hit) is more than BRF:${branches.found} (branches found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+    }
+    table.add(file, lines.hit, lines.found, branches.hit, branches.found);
     records++;
     file = null;
   };
@@ -98,6 +119,7 @@ export async function parseLcov(source: ByteSource): Promise<CoverageReport> {
         da = { hit: 0, found: 0 };
         brda = { hit: 0, found: 0 };
         lf = lh = brf = brh = null;
+        at.lf = at.lh = at.brf = at.brh = 0;
         break;
       case 'DA': {
         const hits = value.split(',')[1] ?? '';
@@ -112,16 +134,20 @@ export async function parseLcov(source: ByteSource): Promise<CoverageReport> {
         break;
       }
       case 'LF':
-        lf = count(value, 'LF', number);
+        lf = total(value, 'LF', number);
+        at.lf = number;
         break;
       case 'LH':
-        lh = count(value, 'LH', number);
+        lh = total(value, 'LH', number);
+        at.lh = number;
         break;
       case 'BRF':
-        brf = count(value, 'BRF', number);
+        brf = total(value, 'BRF', number);
+        at.brf = number;
         break;
       case 'BRH':
-        brh = count(value, 'BRH', number);
+        brh = total(value, 'BRH', number);
+        at.brh = number;
         break;
       case 'TN':
       case 'VER':
@@ -177,8 +203,11 @@ class CoberturaHandler implements XmlHandler {
       this.acc.lt++;
       if (hits > 0) this.acc.lc++;
       if (attrs.branch === 'true') {
-        const m = /\((\d+)\/(\d+)\)/.exec(attrs['condition-coverage'] ?? '');
+        const m = /\((\d{1,9})\/(\d{1,9})\)/.exec(attrs['condition-coverage'] ?? '');
         if (m) {
+          if (Number(m[1]) > Number(m[2])) {
+            throw new ParseError(`${this.classFile}: line ${attrs.number ?? '?'} has condition-coverage "${attrs['condition-coverage']}", more branches covered than it has: the counts are inconsistent, so the report cannot be scored`);
+          }
           this.acc.bc += Number(m[1]);
           this.acc.bt += Number(m[2]);
         }
@@ -216,27 +245,66 @@ function isCounter(v: unknown): v is { total: number; covered: number } {
   return typeof o.total === 'number' && typeof o.covered === 'number' && o.total >= 0 && o.covered >= 0;
 }
 
-/** Istanbul `coverage-summary.json` (`json-summary` reporter): `total` plus one entry per file. */
+/** A counter whose numbers can be true: whole, safe, and no more covered than there are. */
+function checkCounter(c: { total: number; covered: number }, where: string): void {
+  if (!Number.isSafeInteger(c.total) || !Number.isSafeInteger(c.covered)) {
+    throw new ParseError(`${where}: covered ${c.covered} of total ${c.total} are not whole numbers a real program has: the summary is corrupt`);
+  }
+  if (c.covered > c.total) {
+    throw new ParseError(`${where}: covered ${c.covered} is more than total ${c.total}: the counts are inconsistent, so the summary cannot be scored`);
+  }
+}
+
+/** Files listed in one Istanbul summary at most (each is kept for the per-file coverage). */
+export const MAX_COVERAGE_FILES = 200_000;
+
+/**
+ * Istanbul `coverage-summary.json` (`json-summary` reporter): `total` plus one entry per
+ * file. Streamed entry by entry, so memory follows the number of files, not the bytes; a
+ * key given twice, or a counter with more covered than total, is an error.
+ */
 export async function parseIstanbulSummary(source: ByteSource): Promise<CoverageReport> {
-  const doc = await readJsonBounded(source, MAX_COVERAGE_JSON_BYTES);
+  const fileCoverage: FileCoverage[] = [];
+  let total: Record<string, unknown> | null = null;
+  /** The first bad entry: reported after checking for "total", which tells whether this is a summary at all. */
+  let entryError: ParseError | null = null;
+  const doc = await readJsonStream(
+    source,
+    {
+      streamed: (path) => path.length === 0,
+      item: (_path, key, v) => {
+        const file = String(key);
+        const e = v as Record<string, unknown>;
+        if (file === 'total') {
+          total = typeof e === 'object' && e !== null && !Array.isArray(e) ? e : {};
+          return;
+        }
+        if (entryError !== null) return;
+        if (typeof e !== 'object' || e === null || !isCounter(e.lines)) {
+          entryError = new ParseError(`not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`);
+          return;
+        }
+        if (fileCoverage.length >= MAX_COVERAGE_FILES) throw new ParseError(`the summary lists more than ${MAX_COVERAGE_FILES} files, more than this reader keeps: merge per package or use lcov`);
+        const br = isCounter(e.branches) ? e.branches : { covered: 0, total: 0 };
+        checkCounter(e.lines, `entry "${file.slice(0, 80)}" lines`);
+        checkCounter(br, `entry "${file.slice(0, 80)}" branches`);
+        fileCoverage.push({ file, lines: counter(e.lines.covered, e.lines.total), branches: counter(br.covered, br.total) });
+      },
+    },
+    { maxBytes: MAX_COVERAGE_JSON_BYTES },
+  );
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ParseError('not an Istanbul coverage-summary.json: the document is not an object');
-  const entries = doc as Record<string, unknown>;
-  const total = entries.total as Record<string, unknown> | undefined;
-  if (!total || !isCounter(total.lines)) {
+  const t = total as Record<string, unknown> | null;
+  if (!t || !isCounter(t.lines)) {
     throw new ParseError('not an Istanbul coverage-summary.json: no "total" entry with "lines": { "total", "covered" } (use the json-summary reporter)');
   }
-  const fileCoverage: FileCoverage[] = [];
-  for (const [file, v] of Object.entries(entries)) {
-    if (file === 'total') continue;
-    const e = v as Record<string, unknown>;
-    if (typeof e !== 'object' || e === null || !isCounter(e.lines)) throw new ParseError(`not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`);
-    const br = isCounter(e.branches) ? e.branches : { covered: 0, total: 0 };
-    fileCoverage.push({ file, lines: counter(e.lines.covered, e.lines.total), branches: counter(br.covered, br.total) });
-  }
-  const tb = isCounter(total.branches) ? total.branches : { covered: 0, total: 0 };
+  if (entryError !== null) throw entryError;
+  const tb = isCounter(t.branches) ? t.branches : { covered: 0, total: 0 };
+  checkCounter(t.lines, '"total" lines');
+  checkCounter(tb, '"total" branches');
   return {
     formats: ['istanbul-summary'],
-    lines: counter(total.lines.covered, total.lines.total),
+    lines: counter(t.lines.covered, t.lines.total),
     branches: counter(tb.covered, tb.total),
     fileCoverage,
   };

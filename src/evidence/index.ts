@@ -104,6 +104,7 @@ function testsJson(t: TestReport): object {
       truncated: f.truncated,
     })),
     failuresOmitted: t.failuresOmitted,
+    ...(t.unlistedFailures ? { unlistedFailures: t.unlistedFailures, mismatches: t.mismatches ?? [] } : {}),
   };
 }
 
@@ -112,7 +113,7 @@ function coverageJson(c: CoverageReport): object {
 }
 
 function securityJson(s: SecurityReport): object {
-  return { results: s.results, runs: s.runs, files: s.files, byRule: Object.fromEntries(Object.entries(s.byRule)) };
+  return { results: s.results, runs: s.runs, ...(s.runsWithoutResults ? { runsWithoutResults: s.runsWithoutResults } : {}), files: s.files, byRule: Object.fromEntries(Object.entries(s.byRule)) };
 }
 
 /**

@@ -26,6 +26,22 @@ interface SuiteFrame {
   timeMs: number | null;
   /** Sum of the times of its cases and nested suites, in ms. */
   innerMs: number;
+  /** `failures` + `errors` the element declares, or null when it declares neither. */
+  declaredFailing: number | null;
+  /** Failing and erroring cases inside it (nested suites included), plus what they declared beyond their cases. */
+  failing: number;
+  line: number;
+}
+
+/** Descriptions of suites whose declared totals contradict their cases, kept in the report. */
+const MAX_MISMATCH_NOTES = 5;
+
+/** A declared count attribute: a whole number, or null when absent or not one. */
+function declaredCount(value: string | undefined): number | null {
+  if (value === undefined) return null;
+  const v = value.trim();
+  if (!/^\d{1,15}$/.test(v)) return null;
+  return Number(v);
 }
 
 interface CaseFrame {
@@ -102,6 +118,8 @@ class JunitHandler implements XmlHandler {
   private capturing: 'outcome' | 'system' | null = null;
   private capturingOutcome: Outcome = 0;
   private looseMs = 0;
+  /** The `<testsuites>` root, when there is one (it declares totals too). */
+  private root: SuiteFrame | null = null;
 
   constructor(
     private readonly maxFailures: number,
@@ -114,13 +132,23 @@ class JunitHandler implements XmlHandler {
     if (this.depth === 1 && name !== 'testsuites' && name !== 'testsuite') {
       throw new ParseError(`not a JUnit XML report: the root element is <${name}>, expected <testsuites> or <testsuite>`);
     }
-    if (name === 'testsuite') {
+    if (name === 'testsuite' || (name === 'testsuites' && this.depth === 1)) {
+      const failures = declaredCount(xs.attr('failures'));
+      const errors = declaredCount(xs.attr('errors'));
+      const declaredFailing = failures === null && errors === null ? null : (failures ?? 0) + (errors ?? 0);
+      if (name === 'testsuites') {
+        this.root = { name: xs.attr('name') ?? null, file: null, timeMs: null, innerMs: 0, declaredFailing, failing: 0, line: xs.line };
+        return;
+      }
       this.report.suites++;
       this.suites.push({
         name: xs.attr('name') ?? null,
         file: xs.attr('file') ?? xs.attr('filepath') ?? null,
         timeMs: parseTimeMs(xs.attr('time')),
         innerMs: 0,
+        declaredFailing,
+        failing: 0,
+        line: xs.line,
       });
       return;
     }
@@ -213,7 +241,30 @@ class JunitHandler implements XmlHandler {
         const parent = this.suites[this.suites.length - 1];
         if (parent) parent.innerMs += ms;
         else this.report.durationMs += ms;
+        this.checkDeclared(s, 'suite');
+        const outer = parent ?? this.root;
+        if (outer) outer.failing += s.failing;
       }
+    } else if (name === 'testsuites' && depth === 1 && this.root !== null) {
+      this.checkDeclared(this.root, 'report');
+    }
+  }
+
+  /**
+   * A suite that declares more failures and errors than its cases show (a crash in a
+   * hook, or totals written by hand) is scored by the worse of the two: the difference
+   * counts as failing, and the report says where.
+   */
+  private checkDeclared(s: SuiteFrame, what: 'suite' | 'report'): void {
+    if (s.declaredFailing === null || s.declaredFailing <= s.failing) return;
+    const extra = s.declaredFailing - s.failing;
+    const r = this.report;
+    r.unlistedFailures = (r.unlistedFailures ?? 0) + extra;
+    s.failing = s.declaredFailing;
+    const notes = (r.mismatches ??= []);
+    if (notes.length < MAX_MISMATCH_NOTES) {
+      const label = what === 'report' ? '<testsuites>' : `suite ${s.name === null ? '(unnamed)' : JSON.stringify(s.name.slice(0, 80))}`;
+      notes.push(`${label} (line ${s.line}) declares ${s.declaredFailing} failures and errors but its test cases show ${s.declaredFailing - extra}`);
     }
   }
 
@@ -225,6 +276,10 @@ class JunitHandler implements XmlHandler {
   private finishCase(tc: CaseFrame): void {
     const r = this.report;
     r.tests++;
+    if (tc.outcome >= 2) {
+      const s = this.suites[this.suites.length - 1] ?? this.root;
+      if (s) s.failing++;
+    }
     if (tc.flaky && tc.outcome === 0) r.flaky++;
     const suite = this.suites[this.suites.length - 1];
     if (suite) suite.innerMs += tc.timeMs;
@@ -283,6 +338,8 @@ export function mergeTestReports(reports: TestReport[], maxFailures = DEFAULT_MA
     out.flaky += r.flaky;
     out.durationMs += r.durationMs;
     out.failuresOmitted += r.failuresOmitted;
+    if (r.unlistedFailures) out.unlistedFailures = (out.unlistedFailures ?? 0) + r.unlistedFailures;
+    if (r.mismatches) out.mismatches = [...(out.mismatches ?? []), ...r.mismatches].slice(0, MAX_MISMATCH_NOTES);
     for (const f of r.failures) {
       if (out.failures.length < maxFailures) out.failures.push(f);
       else out.failuresOmitted++;

@@ -151,7 +151,7 @@ export class XmlStream {
   private scanIdx = 0;
   /** The first newline at or after scanIdx in buf: -1 none, -2 not searched yet. */
   private nextNl = -2;
-  private line = 1;
+  private lineCount = 1;
   private lastNlAbs = -1;
 
   private textParts: Array<{ data: Buffer; cdata: boolean }> = [];
@@ -178,6 +178,12 @@ export class XmlStream {
     this.maxText = options.maxTextBytes ?? 64 * 1024;
     this.lazyAttrs = options.lazyAttrs ?? false;
   }
+
+  /** The line of the start tag being delivered to `open`. */
+  get line(): number {
+    return this.openLine;
+  }
+  private openLine = 1;
 
   /** Names of the open elements, outermost first. */
   get path(): readonly string[] {
@@ -407,7 +413,7 @@ export class XmlStream {
     let i = this.nextNl;
     if (i === -2) i = b.indexOf(NL, this.scanIdx);
     while (i !== -1 && i < at) {
-      this.line++;
+      this.lineCount++;
       this.lastNlAbs = this.absBase + i;
       i = b.indexOf(NL, i + 1);
     }
@@ -418,16 +424,16 @@ export class XmlStream {
   /** The line of a position at or after the counted point. */
   private lineAt(at: number): number {
     this.advanceLines(at);
-    return this.line;
+    return this.lineCount;
   }
 
   private position(at: number): { line: number; column: number } {
     if (at >= this.scanIdx) {
       this.advanceLines(at);
-      return { line: this.line, column: this.absBase + at - this.lastNlAbs };
+      return { line: this.lineCount, column: this.absBase + at - this.lastNlAbs };
     }
     const b = this.buf;
-    let line = this.line;
+    let line = this.lineCount;
     let i = b.indexOf(NL, at);
     while (i !== -1 && i < this.scanIdx) {
       line--;
@@ -783,6 +789,7 @@ export class XmlStream {
         attrs[this.intern(b, ns, ne, this.attrHash[k]!, isAscii(b, ns, ne))] = this.attrValue(k);
       }
     }
+    this.openLine = this.lineAt(p);
     if (selfClosing) {
       this.handler.open(name, attrs, true);
       this.attrCount = 0;
@@ -790,7 +797,7 @@ export class XmlStream {
       this.handler.close(name);
     } else {
       this.stack.push(name);
-      this.openedAtLine.push(this.lineAt(p));
+      this.openedAtLine.push(this.openLine);
       this.handler.open(name, attrs, false);
       this.attrCount = 0;
     }

@@ -29,6 +29,7 @@ function policy(prod: Partial<EnvironmentPolicy> = {}, extra: Partial<Policy> = 
     environments: [stage('DEV', { github: ['development'] }), stage('PRE_PROD', { github: ['staging'] }), stage('PROD', { github: ['production'], ...prod })],
     scoring: { weights: { tests: 40, coverage: 20, security: 20, checklist: 20 }, warnScore: null, coverageTarget: 80, allowedSarifLevels: ['note', 'none'], backupMaxAgeHours: 24 },
     overrides: { teams: ['release-managers'], secondApprover: false, expiresMs: 86_400_000 },
+    evidence: { workflows: [] },
     strict: false,
     ...extra,
   };

@@ -87,6 +87,7 @@ describe('loadPolicy: the SPEC example (v1)', () => {
         backupMaxAgeHours: 24,
       },
       overrides: { teams: ['release-managers'], secondApprover: true, expiresMs: 24 * 3_600_000 },
+      evidence: { workflows: [] },
       strict: false,
     });
   });
@@ -132,6 +133,7 @@ describe('loadPolicy: the Aurora seed', () => {
         backupMaxAgeHours: 24,
       },
       overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 },
+      evidence: { workflows: [] },
       strict: false,
     });
   });
@@ -160,6 +162,7 @@ describe('loadPolicy: defaults and shapes', () => {
         backupMaxAgeHours: 24,
       },
       overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 },
+      evidence: { workflows: [] },
       strict: false,
     });
   });
@@ -231,7 +234,7 @@ describe('loadPolicy: errors', () => {
     const errors = errorsOf(loadPolicy(fixture('broken-many.yml'), '.github/release-policy.yml'));
     expect(errors.map(formatPolicyProblem)).toEqual([
       '.github/release-policy.yml:7:5: unknown key "minAprovals" in environments[2] (PROD); did you mean "minApprovals"?',
-      '.github/release-policy.yml:8:19: minApprovals must be a whole number >= 0, got "two"',
+      '.github/release-policy.yml:8:19: minApprovals must be a whole number from 0 to 50, got "two"',
       '.github/release-policy.yml:9:31: requiredEvidence[1] "tets" is not an evidence kind; expected one of tests, coverage, security, checklist, rollbackPlan, backup, migrations, evidenceUrl; did you mean "tests"?',
       '.github/release-policy.yml:11:16: start "25:00" is not a time of day; expected HH:MM or HH:MM:SS (00:00 to 23:59:59)',
       '.github/release-policy.yml:13:19: timezone "Mars/Base" is not an IANA time zone (e.g. "Europe/Berlin")',
@@ -309,7 +312,7 @@ describe('loadPolicy: errors', () => {
       '7:18: autoPromote must be true or false, got "yes"',
       '8:15: minScore must be a number from 0 to 100, got 101',
       '9:21: deployDuration must be a duration like 90s, 20m, 36h, 1d or 1h30m, got 20',
-      '10:5: minApprovals must be a whole number >= 0, got null',
+      '10:5: minApprovals must be a whole number from 0 to 50, got null',
     ]],
     ['repeated list items and unknown weekdays', 'version: 1\nenvironments:\n  - name: P\n    requiredEvidence: [tests, tests]\n    freezeWindows:\n      - days: [mon, fir]\n        start: "22:00"\n        end: "23:00"\n        timezone: UTC\n', [
       '4:31: requiredEvidence lists "tests" twice (items 0 and 1)',
