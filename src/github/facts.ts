@@ -374,7 +374,7 @@ async function loadEvidence(octokit: GitHubClient, where: RepoRef, policy: Polic
   const runs = data.check_runs.filter((c) => c.head_sha === request.sha);
   const trusted = runs.filter((c) => c.app?.slug === TRUSTED_EVIDENCE_APP);
   if (runs.length > trusted.length) notes.push(`Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`);
-  const workflows = (policy as Policy & { evidence?: { workflows?: string[] } }).evidence?.workflows ?? [];
+  const workflows = policy.evidence.workflows;
   if (workflows.length === 0 && trusted.length > 0) notes.push('Any workflow of the repository may publish evidence: name the allowed ones in `evidence.workflows` of the policy.');
   // Newest first (GitHub lists them so); the first with a readable, allowed block wins.
   for (const run of trusted) {

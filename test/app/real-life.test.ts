@@ -77,6 +77,7 @@ describe('approvals of a pull request that was merged', () => {
     expect(answers(2)).toEqual(['approved']);
   });
 
+  // SECURITY.md T8: stale approvals do not count.
   it('does not count an approval followed by a push of other content, nor a review of a commit GitHub no longer has', async () => {
     h = await startHarness({ policy: APPROVALS });
     mergedPull('squash', [

@@ -42,7 +42,7 @@ describe('a gate nobody can walk around', () => {
   };
   const status = (d: DeploymentSpec, state: string, creator?: string) => h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: next++, state, at: h!.clock.now().toISOString(), ...(creator ? { creator } : {}) }));
 
-  // SECURITY.md: "Overrides are spent once".
+  // SECURITY.md T7: single-use overrides are spent atomically.
   it('lets a single-use override through once when five requests for the commit arrive together', async () => {
     h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 1\noverrides:\n  teams: [release-managers]\n  secondApprover: false\n` });
     h.github.teams.set('acme', { 'release-managers': ['maria'] });
@@ -60,7 +60,7 @@ describe('a gate nobody can walk around', () => {
     expect(override!.usedAt).not.toBeNull();
   });
 
-  // SECURITY.md: "The App's own deployments are known by who created them".
+  // SECURITY.md T2: the App's own deployments are recognised by their creator.
   it('does not take a deployment for one of its own because of a payload key, and a success after its failure proves nothing', async () => {
     h = await startHarness({ policy: PIPELINE });
     const forged = spec('staging', 'mallory', 'main', { payload: { releaseGate: {} } });
@@ -73,7 +73,7 @@ describe('a gate nobody can walk around', () => {
     expect(prod[0]!.comment).toMatch(/PROMOTION_ORDER: PROD needs a successful deployment of this release \(5555555\) to PRE_PROD first/);
   });
 
-  // SECURITY.md: "A deployment's state is set by whoever may set it".
+  // SECURITY.md T3: a deployment's state comes from statuses set by those allowed to set them.
   it('ignores a success status set by someone other than the deployment\'s creator, and starts the soak at the trusted success', async () => {
     h = await startHarness({ policy: PIPELINE.replace('    github: staging\n', '    github: staging\n    soak:\n      minutes: 60\n'), now: '2026-03-10T10:00:00Z' });
     const dev = spec('development', 'ci');
@@ -89,7 +89,7 @@ describe('a gate nobody can walk around', () => {
     expect(staging[0]!.comment).toContain('SOAK_INCOMPLETE: The release must run in DEV for 60 minute(s); 30 minute(s) left, until 2026-03-10T15:30:00.000Z.');
   });
 
-  // SECURITY.md: "Refs are what GitHub says they are".
+  // SECURITY.md T4: short refs are resolved on GitHub before matching tag patterns.
   it('takes a short ref for a tag only when GitHub has that tag on the release commit and no branch of the name', async () => {
     h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    refs: ["refs/tags/v*"]\n` });
     h.repo.refs['heads/v9.9.9-evil'] = SHA;
@@ -108,7 +108,7 @@ describe('a gate nobody can walk around', () => {
     expect(summary).toContain('Ref v3.0.0 names both a branch and a tag: it is ambiguous and is not taken for either.');
   });
 
-  // SECURITY.md: "Evidence is scored by the App".
+  // SECURITY.md T5: evidence is recomputed by the App, from allowed workflows.
   it('scores the evidence itself under the default branch\'s policy: the Action\'s own score is shown, never used', async () => {
     h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\n` });
     // The reports score 40 under these weights; a PR's copy of the policy made the Action say 100.
@@ -127,7 +127,40 @@ describe('a gate nobody can walk around', () => {
     expect(second.comment).toContain('EVIDENCE_MISSING');
   });
 
-  // SECURITY.md: "Whoever wrote the release does not approve it".
+  // SECURITY.md T5: evidence is recomputed by the App, from allowed workflows.
+  it('takes evidence only from a workflow the policy names, whose file at the release is the default branch\'s', async () => {
+    h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\nevidence:\n  workflows: [.github/workflows/ci.yml]\n` });
+    const ci = '.github/workflows/ci.yml';
+    h.repo.files[ci] = 'on: push\njobs: {}\n';
+    const block = renderEvidenceBlock({ version: 1, score: 90, breakdown: {}, present: ['tests'], digests: {}, counts: evidenceCounts(evidenceScoring(90)) });
+    const evidenceRun = (id: number, suite: number) => ({ id, name: 'Release evidence', head_sha: SHA, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: { text: block }, check_suite: { id: suite } });
+    // Another workflow of the repository, and ci.yml changed by the release itself.
+    h.repo.workflowRuns[501] = { id: 1, path: '.github/workflows/other.yml', head_sha: SHA };
+    h.repo.workflowRuns[502] = { id: 2, path: ci, head_sha: SHA };
+    h.repo.filesAt[`${ci}@${SHA}`] = 'on: push\njobs: { fake: {} }\n';
+    h.repo.checkRuns.push(evidenceRun(1, 501));
+    const first = (await ask(spec('production')))[0]!;
+    expect(first.comment).toContain('EVIDENCE_MISSING');
+    let summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
+    expect(summary).toContain('Ignored the "Release evidence" check run 1: it was written by .github/workflows/other.yml, which');
+
+    const other = sha('8');
+    h.repo.workflowRuns[502]!.head_sha = other;
+    h.repo.filesAt[`${ci}@${other}`] = 'on: push\njobs: { fake: {} }\n';
+    h.repo.checkRuns.push({ ...evidenceRun(2, 502), head_sha: other });
+    const second = (await ask({ ...spec('production'), sha: other }))[0]!;
+    expect(second.comment).toContain('EVIDENCE_MISSING');
+    summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === other).at(-1)!.output.summary!;
+    expect(summary).toMatch(/\.github\/workflows\/ci\.yml at the release commit is not the default branch's/);
+
+    // The same ci.yml as on the default branch: accepted, scored by the App.
+    h.repo.workflowRuns[503] = { id: 3, path: ci, head_sha: SHA };
+    h.repo.filesAt[`${ci}@${SHA}`] = h.repo.files[ci];
+    h.repo.checkRuns.push(evidenceRun(3, 503));
+    expect((await ask(spec('production')))[0]!.state).toBe('approved');
+  });
+
+  // SECURITY.md T9: contributors cannot approve their own release.
   it('does not count the approval of someone who authored commits in the release\'s pull request', async () => {
     h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 1\n` });
     h.repo.pulls.push({ number: 7, user: 'author', headSha: SHA, headRef: 'feature', commits: [sha('4'), SHA], commitAuthors: { [sha('4')]: 'bob' } });

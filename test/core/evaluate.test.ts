@@ -88,7 +88,7 @@ describe('evaluate: one row per rule code', () => {
     },
     { name: 'REF_NOT_ALLOWED for a branch where only tags go', policy: policy({ refs: ['refs/tags/v*'] }), facts: facts({ ref: 'refs/heads/main' }), decision: 'block', failing: ['REF_NOT_ALLOWED'] },
     { name: 'a full tag ref matches refs/tags/v*', policy: policy({ refs: ['refs/tags/v*'] }), facts: facts({ ref: 'refs/tags/v1.2.0' }), decision: 'allow', failing: [] },
-    // SECURITY.md: a short name is not taken for a tag until it is resolved on GitHub.
+    // SECURITY.md T4: a short name is not taken for a tag until it is resolved on GitHub.
     { name: 'an unresolved short name (a branch named like a tag) does not match refs/tags/v*', policy: policy({ refs: ['refs/tags/v*'] }), facts: facts({ ref: 'v9.9.9-evil' }), decision: 'block', failing: ['REF_NOT_ALLOWED'] },
     { name: 'REF_NOT_ALLOWED when the ref is unknown', policy: policy({ refs: ['refs/tags/v*'] }), facts: facts(), decision: 'block', failing: ['REF_NOT_ALLOWED'] },
     { name: 'APPROVAL_REQUIRED waits for approvals', policy: policy({ minApprovals: 2 }), facts: facts({ approvals: [approve('alice')] }), decision: 'wait', failing: ['APPROVAL_REQUIRED'] },

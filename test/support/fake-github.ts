@@ -35,6 +35,8 @@ export interface FakeCheckRun {
   completed_at?: string | null;
   details_url?: string;
   external_id?: string;
+  /** The check suite it belongs to (a workflow run's suite, for GitHub Actions). */
+  check_suite?: { id: number };
 }
 
 export interface FakePull {
