@@ -9,6 +9,10 @@
  * Nothing is ever deleted through this interface.
  */
 
+import type { RecordedPolicyFile } from '../core/replay.js';
+
+export type { RecordedPolicyFile };
+
 /**
  * What `claimDelivery` found: the first sight of a delivery (`new`), a redelivery of one
  * whose handling failed (`retry`: handle it again), or a redelivery of one that was handled
@@ -150,6 +154,14 @@ export interface RecordEvaluationInput {
   deliveryId?: string | null;
   checkRunId?: number | null;
   at: Date;
+  /**
+   * The policy texts the decision used (kept once per content), with their roles; `[]`
+   * when no policy file could be read. Without it the evaluation is recorded as not
+   * replayable.
+   */
+  policyFiles?: PolicyFileText[];
+  /** The engine version that decided; ENGINE_VERSION (this process) when not given. */
+  engineVersion?: string | null;
 }
 
 export interface EvaluationRow {
@@ -168,6 +180,11 @@ export interface EvaluationRow {
   deliveryId: string | null;
   checkRunId: number | null;
   at: Date;
+  /** The policy files the decision used, by content hash; null for a record that does not say. */
+  policyFiles: RecordedPolicyFile[] | null;
+  engineVersion: string | null;
+  /** Why the decision cannot be replayed from the record; null when it can. */
+  notReplayable: string | null;
 }
 
 export interface ListEvaluationsQuery {
@@ -563,6 +580,16 @@ export interface Store {
 
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+
+  // Replaying the record.
+  getEvaluation(id: number): Promise<EvaluationRow | null>;
+  /**
+   * Evaluations in id order after `afterId`, at most `limit`: of one repository, or of the
+   * repositories whose name starts with `repoPrefix` (`acme/`), since a time.
+   */
+  pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
+  /** Stored policy texts by their sha256; hashes not stored are absent from the map. */
+  getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A store call that failed for a reason a person can act on. */
@@ -583,4 +610,18 @@ export interface AuditExportOptions {
   repo: string;
   since: Date;
   format: AuditFormat;
+}
+
+/** A policy file an evaluation used, with its text: stored once per sha256 of the text. */
+export interface PolicyFileText extends Omit<RecordedPolicyFile, 'sha256'> {
+  text: string;
+}
+
+export interface PageEvaluationsQuery {
+  repo?: string;
+  repoPrefix?: string;
+  since?: Date;
+  /** Only evaluations with a larger id. */
+  afterId?: number;
+  limit: number;
 }
