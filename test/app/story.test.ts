@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderEvidenceBlock } from '../../src/core/evidence-block.js';
+import { cli } from '../cli/helpers.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import {
@@ -199,6 +200,24 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     expect((await h.store.listEvents({ repo: 'acme/shop' })).length).toBe(before.events);
     const first = await h.store.getDelivery(story[0]!.id);
     expect(first?.redeliveries).toBe(1);
+  });
+
+  it('replays every decision it made from the record alone, all identical', async () => {
+    const evaluations = await h.store.listEvaluations({ repo: 'acme/shop' });
+    expect(evaluations.length).toBe(16);
+    expect(new Set(evaluations.map((e) => e.decision))).toEqual(new Set(['allow', 'wait', 'block']));
+    const requestsBefore = h.github.requests.length;
+    const run = await cli(['replay', '--repo', 'acme/shop', '--database', h.databaseUrl, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.json()).toEqual({ replayed: evaluations.length, identical: evaluations.length, different: [], notReplayable: [] });
+    expect(run.code).toBe(0);
+    // Without GitHub: replay asked it nothing.
+    expect(h.github.requests.length).toBe(requestsBefore);
+    const text = await cli(['replay', '--id', String(evaluations.at(-1)!.id), '--database', h.databaseUrl]);
+    expect(text.stdout).toBe(
+      `#${evaluations.at(-1)!.id} acme/shop ddddddd production at 2026-03-10T18:00:30.000Z: stored block, replayed block: identical\n` +
+        'Replayed 1 of 1 evaluation(s): 1 identical, 0 different, 0 not replayable.\n',
+    );
   });
 
   it('sent GitHub only requests its REST description allows', () => {
