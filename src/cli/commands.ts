@@ -14,6 +14,7 @@ import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceI
 import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
 import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
 import { REPLAY_COMMAND } from './replay.js';
+import { SIMULATE_COMMAND } from './simulate.js';
 
 /** What a policy that says `extends: org` gets from the CLI when `--org-policy` is missing. */
 export const EXTENDS_WITHOUT_ORG_POLICY =
@@ -27,7 +28,7 @@ function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string
   return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
 }
 
-export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay';
+export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate';
 
 interface CommandSpec {
   help: string;
@@ -45,6 +46,7 @@ Commands:
   freeze     is an environment frozen now or at a given time, and when is the next window
   audit      export the audit trail recorded by the App
   replay     decide recorded evaluations again from the record and compare
+  simulate   show which recorded decisions another policy would have changed
 
 Run "release-gate <command> --help" for a command's options and an example.`;
 
@@ -296,6 +298,7 @@ Example:
   },
 
   replay: REPLAY_COMMAND,
+  simulate: SIMULATE_COMMAND,
 };
 
 function parseSince(value: string): number {
