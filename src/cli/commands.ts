@@ -15,6 +15,7 @@ import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type
 import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
 import { REPLAY_COMMAND } from './replay.js';
 import { SIMULATE_COMMAND } from './simulate.js';
+import { EXPLAIN_COMMAND } from './explain.js';
 
 /** What a policy that says `extends: org` gets from the CLI when `--org-policy` is missing. */
 export const EXTENDS_WITHOUT_ORG_POLICY =
@@ -28,7 +29,7 @@ function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string
   return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
 }
 
-export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate';
+export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain';
 
 interface CommandSpec {
   help: string;
@@ -47,6 +48,7 @@ Commands:
   audit      export the audit trail recorded by the App
   replay     decide recorded evaluations again from the record and compare
   simulate   show which recorded decisions another policy would have changed
+  explain    print a recorded decision the way its check run shows it
 
 Run "release-gate <command> --help" for a command's options and an example.`;
 
@@ -299,6 +301,7 @@ Example:
 
   replay: REPLAY_COMMAND,
   simulate: SIMULATE_COMMAND,
+  explain: EXPLAIN_COMMAND,
 };
 
 function parseSince(value: string): number {

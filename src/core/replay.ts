@@ -26,6 +26,8 @@ export interface RecordedPolicyFile {
   ref: string;
   /** Git's blob SHA of the file, as GitHub gave it. */
   blobSha: string | null;
+  /** The commit that last changed the file, when GitHub said. */
+  commitSha?: string | null;
 }
 
 /** What replay and simulation read of a stored evaluation. */

@@ -696,7 +696,7 @@ export class PrismaStore implements Store {
     for (const { text, ...file } of files) {
       const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       await this.storePolicyText(sha256, text, at);
-      refs.push({ role: file.role, sha256, source: file.source, repository: file.repository, path: file.path, ref: file.ref, blobSha: file.blobSha });
+      refs.push({ role: file.role, sha256, source: file.source, repository: file.repository, path: file.path, ref: file.ref, blobSha: file.blobSha, commitSha: file.commitSha ?? null });
     }
     return { policyFiles: toJson(refs), engineVersion: engineVersion ?? ENGINE_VERSION, notReplayable: null };
   }

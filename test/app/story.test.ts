@@ -220,6 +220,33 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     );
   });
 
+  it('explains a recorded decision from the record alone, as its check run showed it', async () => {
+    const last = (await h.store.listEvaluations({ repo: 'acme/shop', sha: D, environment: 'production' })).at(-1)!;
+    const run = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === D).at(-1)!;
+    const requestsBefore = h.github.requests.length;
+    const explained = await cli(['explain', '--id', String(last.id), '--database', h.databaseUrl]);
+    expect(explained.stderr).toBe('');
+    expect(explained.code).toBe(0);
+    expect(h.github.requests.length).toBe(requestsBefore);
+    // The record does not keep what asked for the decision nor the evidence check run's id:
+    // those two phrases aside, the text is the check run's.
+    const comparable = (text: string) =>
+      text
+        .replace(/, on [^\n]*?\.\n/, '.\n')
+        .replace(/\n\nFrom check run \d+ by `[^`]+`\./, '');
+    const [heading, blank, ...rest] = explained.stdout.split('\n');
+    expect(heading).toBe(`# ${run.output.title}`);
+    expect(blank).toBe('');
+    const summary = rest.join('\n').replace(/\n\nReplayed from the record[^\n]*\n$/, '');
+    expect(comparable(summary)).toBe(comparable(run.output.summary!));
+    expect(summary).toContain('SCORE_TOO_LOW');
+    expect(summary).toContain('### Overrides');
+    expect(explained.stdout.trimEnd().split('\n').at(-1)).toBe('Replayed from the record (policy texts, facts, instant): identical to the decision stored by engine 0.1.0.');
+
+    const words = await cli(['explain', '--id', String(last.id), '--database', h.databaseUrl, '--format', 'text']);
+    expect(words.stdout.split('\n')[0]).toBe('PROD: BLOCK: the release must not go on');
+  });
+
   it('sent GitHub only requests its REST description allows', () => {
     expect(h.github.violations).toEqual([]);
   });

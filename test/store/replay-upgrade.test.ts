@@ -135,4 +135,15 @@ describe.each([
       '',
     ]);
   });
+
+  it('explains an older decision from its stored rules, saying why it is not replayed', async () => {
+    const run = await cli(['explain', '--id', String(ids.withBlob), '--database', tg.url]);
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('# Waiting for PROD: APPROVAL_REQUIRED');
+    expect(run.stdout).toContain('| ⏳ | `APPROVAL_REQUIRED` | Release requires 1 approval(s) for PROD. Current: 0. |');
+    expect(lines.at(-1)).toBe(
+      `Shown from the rules stored with it: it cannot be replayed (recorded before policy texts were kept: the record names the policy blob ${'b'.repeat(40)} of .github/release-policy.yml but not its text).`,
+    );
+  });
 });

@@ -19,6 +19,7 @@ const file = (role: 'repository' | 'org default', text: string) => ({
   path: '.github/release-policy.yml',
   ref: role === 'repository' ? 'main' : '',
   blobSha: `blob-${role}`,
+  ...(role === 'org default' ? { commitSha: 'c'.repeat(40) } : {}),
 });
 
 it('keeps the engine version in one constant equal to the package version', () => {
@@ -51,8 +52,8 @@ describe.each([
       expect(row.engineVersion).toBe(ENGINE_VERSION);
       expect(row.notReplayable).toBeNull();
       expect(row.policyFiles).toEqual([
-        { role: 'repository', sha256: sha256(REPO_TEXT), source: '.github/release-policy.yml', repository: 'acme/web', path: '.github/release-policy.yml', ref: 'main', blobSha: 'blob-repository' },
-        { role: 'org default', sha256: sha256(ORG_TEXT), source: 'acme/.github/.github/release-policy.yml', repository: 'acme/.github', path: '.github/release-policy.yml', ref: '', blobSha: 'blob-org default' },
+        { role: 'repository', sha256: sha256(REPO_TEXT), source: '.github/release-policy.yml', repository: 'acme/web', path: '.github/release-policy.yml', ref: 'main', blobSha: 'blob-repository', commitSha: null },
+        { role: 'org default', sha256: sha256(ORG_TEXT), source: 'acme/.github/.github/release-policy.yml', repository: 'acme/.github', path: '.github/release-policy.yml', ref: '', blobSha: 'blob-org default', commitSha: 'c'.repeat(40) },
       ]);
     }
     const texts = await store.getPolicyTexts([sha256(REPO_TEXT), sha256(ORG_TEXT), sha256('never stored')]);
