@@ -1,8 +1,14 @@
 import { stat } from 'node:fs/promises';
 import { addToSummary, Replayer } from '../core/replay.js';
-import type { ReplayOutcome, ReplaySummary, StoredEvaluation } from '../core/replay.js';
+import type { ReplayOutcome, ReplaySummary } from '../core/replay.js';
 import { parseDuration } from '../core/time-values.js';
+import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
+import type { RecordSelection } from '../store/stored-evaluations.js';
 import type { EvaluationRow, Store } from '../store/types.js';
+
+export { storedEvaluation };
+export type { RecordSelection };
+import { StoreError } from '../store/types.js';
 import { EXIT, UsageError, parseFlags, writeLine, type CliIo } from './io.js';
 
 /** A command of `release-gate`: its help and what it runs. */
@@ -46,16 +52,6 @@ export async function openRecord(command: string, values: { database?: string | 
   }
 }
 
-/** Which stored evaluations a command looks at. */
-export interface RecordSelection {
-  id?: number;
-  repo?: string;
-  repoPrefix?: string;
-  since?: Date;
-  /** At most this many, the most recent ones (the impact check run's bound). */
-  limit?: number;
-}
-
 /** The selection flags `--id`, `--repo` and `--since` of a command, checked. */
 export function selectionFromFlags(command: string, values: { id?: string | undefined; repo?: string | undefined; since?: string | undefined }, now: Date): RecordSelection {
   const selection: RecordSelection = {};
@@ -76,74 +72,6 @@ export function selectionFromFlags(command: string, values: { id?: string | unde
     throw new UsageError(`release-gate ${command}: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).`);
   }
   return selection;
-}
-
-/** A stored evaluation as the replay core reads it. */
-export function storedEvaluation(row: EvaluationRow): StoredEvaluation {
-  return {
-    id: row.id,
-    repo: row.repo,
-    sha: row.sha,
-    environment: row.environment,
-    stage: row.stage,
-    decision: row.decision,
-    rules: row.rules,
-    inputs: row.inputs,
-    at: row.at,
-    policyFiles: row.policyFiles,
-    engineVersion: row.engineVersion,
-    notReplayable: row.notReplayable,
-  };
-}
-
-const PAGE = 2000;
-
-/**
- * Calls `visit` with the selected evaluations, page by page in id order, and the policy
- * texts they reference (read once each).
- */
-export async function forEachStoredEvaluation(
-  store: Store,
-  selection: RecordSelection,
-  visit: (rows: EvaluationRow[], texts: Map<string, string>) => void | Promise<void>,
-): Promise<void> {
-  const texts = new Map<string, string>();
-  const withTexts = async (rows: EvaluationRow[]) => {
-    const missing = rows.flatMap((r) => (r.policyFiles ?? []).map((f) => f.sha256)).filter((h) => !texts.has(h));
-    if (missing.length > 0) for (const [h, text] of await store.getPolicyTexts(missing)) texts.set(h, text);
-    await visit(rows, texts);
-  };
-  if (selection.id !== undefined) {
-    const row = await store.getEvaluation(selection.id);
-    if (row === null) throw new UsageError(`There is no evaluation ${selection.id} in the record.`);
-    await withTexts([row]);
-    return;
-  }
-  const query = {
-    ...(selection.repo !== undefined ? { repo: selection.repo } : selection.repoPrefix !== undefined ? { repoPrefix: selection.repoPrefix } : {}),
-    ...(selection.since ? { since: selection.since } : {}),
-  };
-  if (selection.limit !== undefined) {
-    // The most recent `limit`: page backwards is not offered by the store, so count first.
-    const rows: EvaluationRow[] = [];
-    let afterId: number | undefined;
-    for (;;) {
-      const page = await store.pageEvaluations({ ...query, ...(afterId !== undefined ? { afterId } : {}), limit: PAGE });
-      rows.push(...page);
-      if (rows.length > selection.limit) rows.splice(0, rows.length - selection.limit);
-      if (page.length < PAGE) break;
-      afterId = page.at(-1)!.id;
-    }
-    await withTexts(rows);
-    return;
-  }
-  let afterId: number | undefined;
-  for (;;) {
-    const page = await store.pageEvaluations({ ...query, ...(afterId !== undefined ? { afterId } : {}), limit: PAGE });
-    if (page.length > 0) await withTexts(page);
-    if (page.length < PAGE) return;
-    afterId = page.at(-1)!.id;
-  }
 }
 
 /** Replays the selected evaluations; `each` sees every outcome with its row. */
@@ -201,7 +129,7 @@ Example:
         for (const line of outcomeLines(outcome, row)) writeLine(io.stdout, line);
       });
     } catch (error) {
-      if (error instanceof UsageError) throw new UsageError(`release-gate replay: ${error.message}`);
+      if (error instanceof StoreError) throw new UsageError(`release-gate replay: ${error.message}`);
       throw error;
     } finally {
       await store.close();

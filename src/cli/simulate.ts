@@ -8,8 +8,10 @@ import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
 import type { Store } from '../store/types.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
 import { PolicyFileError } from './policy-file.js';
-import { DATABASE_HELP, forEachStoredEvaluation, openRecord, RECORD_FLAGS, selectionFromFlags, storedEvaluation } from './replay.js';
-import type { RecordCommand, RecordSelection } from './replay.js';
+import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
+import type { RecordSelection } from '../store/stored-evaluations.js';
+import { DATABASE_HELP, openRecord, RECORD_FLAGS, selectionFromFlags } from './replay.js';
+import type { RecordCommand } from './replay.js';
 
 async function readPolicyText(flag: string, path: string, cwd: string): Promise<PolicyText> {
   try {

@@ -102,6 +102,7 @@ export class Simulator {
 
   /** The new policy for one decision, parsed once per distinct pair of texts. */
   private policyFor(record: StoredEvaluation): RecordedPolicy | { reason: string } {
+    if (this.next.repository === null && record.policyFiles === null) return { reason: 'the record does not say which repository policy file it was decided under' };
     const repo = this.next.repository ?? this.recorded(record, 'repository');
     const org = this.next.org ?? this.recorded(record, 'org default');
     if (repo === undefined || org === undefined) return { reason: 'the recorded policy text it would be merged with is not in the record' };
