@@ -15,6 +15,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ['evaluate', async () => (await import('./evaluate.js')).runEvaluateBench({ log, ms: quick ? 500 : 2000 })],
   ['junit', async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log })],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
+  ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
 ];
 
 let failed = false;

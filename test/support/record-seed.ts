@@ -1,6 +1,6 @@
 import { evaluate } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
-import type { Decision, ReleaseFacts } from '../../src/core/types.js';
+import type { Decision, Policy, ReleaseFacts } from '../../src/core/types.js';
 import type { RecordEvaluationInput } from '../../src/store/types.js';
 
 /**
@@ -88,13 +88,20 @@ export function seedFacts(p: SeedParams): ReleaseFacts {
   };
 }
 
+const loadedPolicies = new Map<string, Policy>();
+
 /** The evaluation the App would have recorded for seed decision `i`. */
 export function seedEvaluation(i: number, policyText = seedPolicy(SEED_LIMITS)): RecordEvaluationInput & { decided: Decision } {
-  const loaded = loadPolicy(policyText, '.github/release-policy.yml');
-  if (!loaded.ok) throw new Error(`seed policy invalid: ${loaded.errors.map((e) => e.message).join('; ')}`);
+  let policy = loadedPolicies.get(policyText);
+  if (!policy) {
+    const loaded = loadPolicy(policyText, '.github/release-policy.yml');
+    if (!loaded.ok) throw new Error(`seed policy invalid: ${loaded.errors.map((e) => e.message).join('; ')}`);
+    policy = loaded.policy;
+    loadedPolicies.set(policyText, policy);
+  }
   const p = seedParams(i);
   const facts = seedFacts(p);
-  const decided = evaluate(loaded.policy, facts, p.at);
+  const decided = evaluate(policy, facts, p.at);
   return {
     decided,
     repo: p.repo,
