@@ -56,7 +56,7 @@ export function seedParams(i: number): SeedParams {
   const { stage, github } = SEED_STAGES[i % 3]!;
   return {
     repo: i % 5 === 4 ? 'acme/api' : 'acme/web',
-    sha: i.toString(16).padStart(40, '0'),
+    sha: `${i.toString(16).padStart(7, '0')}${'e'.repeat(33)}`,
     stage,
     github,
     approvals: i % 4,
