@@ -133,7 +133,7 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
     };
   }
   lines.push(
-    `This pull request changes ${what}. The policy below was read from ${fork ? `the fork ${code(head.repo.full_name)}` : code(head.repo.full_name)} at ${code(head.sha.slice(0, 12))}${fork ? ' (the pull request comes from a fork)' : ''}.`,
+    `This pull request changes ${what}. The new policy was read from ${fork ? `the fork ${code(head.repo.full_name)}` : code(head.repo.full_name)} at ${code(head.sha.slice(0, 12))}${fork ? ' (the pull request comes from a fork)' : ''}.`,
     `_Simulation only: the gate keeps judging deployments by the policy on the default branch${p.repository.default_branch ? ` (${code(p.repository.default_branch)})` : ''} until this is merged. This check run approves and blocks nothing._`,
   );
   if (p.repository.default_branch && p.pull_request.base.ref !== p.repository.default_branch) {

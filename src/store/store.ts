@@ -701,14 +701,21 @@ export class PrismaStore implements Store {
     return { policyFiles: toJson(refs), engineVersion: engineVersion ?? ENGINE_VERSION, notReplayable: null };
   }
 
+  /** Policy texts this process knows are stored (a policy changes rarely: most decisions reuse one). */
+  private readonly storedPolicyTexts = new Set<string>();
+
   private async storePolicyText(sha256: string, text: string, at: Date): Promise<void> {
-    if (await this.db.policyBlob.findUnique({ where: { sha256 }, select: { sha256: true } })) return;
-    try {
-      await this.db.policyBlob.create({ data: { sha256, text, createdAt: at } });
-    } catch (error) {
-      // Two writers storing the same text at once: it is stored.
-      if (!isUniqueViolation(error)) throw error;
+    if (this.storedPolicyTexts.has(sha256)) return;
+    if (!(await this.db.policyBlob.findUnique({ where: { sha256 }, select: { sha256: true } }))) {
+      try {
+        await this.db.policyBlob.create({ data: { sha256, text, createdAt: at } });
+      } catch (error) {
+        // Two writers storing the same text at once: it is stored.
+        if (!isUniqueViolation(error)) throw error;
+      }
     }
+    if (this.storedPolicyTexts.size >= 1000) this.storedPolicyTexts.clear();
+    this.storedPolicyTexts.add(sha256);
   }
 
   async getEvaluation(id: number): Promise<EvaluationRow | null> {

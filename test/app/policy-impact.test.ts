@@ -80,7 +80,7 @@ describe('the policy impact check run', () => {
     expect(run.output.title).toBe(`${expected.length} of ${shopIds.size} recorded decision(s) would change.`);
     const summary = run.output.summary!;
     expect(summary.split('\n\n').slice(0, 2)).toEqual([
-      'This pull request changes `.github/release-policy.yml`. The policy below was read from `acme/shop` at `cccccccccccc`.',
+      'This pull request changes `.github/release-policy.yml`. The new policy was read from `acme/shop` at `cccccccccccc`.',
       '_Simulation only: the gate keeps judging deployments by the policy on the default branch (`main`) until this is merged. This check run approves and blocks nothing._',
     ]);
     expect(summary).toContain(`| PROD | ${shopIds.size / 3} | ${expected.length} |`);
@@ -138,7 +138,7 @@ describe('the policy impact check run', () => {
     expect(run.conclusion).toBe('neutral');
     expect(run.output.title).toBe(`${predicted(STRICTER).length} of ${shopIds.size} recorded decision(s) would change.`);
     expect(run.output.summary!.split('\n\n')[0]).toBe(
-      'This pull request changes `.github/release-policy.yml`. The policy below was read from the fork `mallory/shop` at `cccccccccccc` (the pull request comes from a fork).',
+      'This pull request changes `.github/release-policy.yml`. The new policy was read from the fork `mallory/shop` at `cccccccccccc` (the pull request comes from a fork).',
     );
   });
 
@@ -174,7 +174,7 @@ describe('the policy impact check run', () => {
     expect(changed.length).toBeGreaterThan(0);
     expect(run.conclusion).toBe('neutral');
     expect(run.output.title).toBe(`${changed.length} of ${orgIds.size} recorded decision(s) would change.`);
-    expect(run.output.summary!.split('\n\n')[0]).toBe('This pull request changes the org default `acme/.github/.github/release-policy.yml`. The policy below was read from `acme/.github` at `cccccccccccc`.');
+    expect(run.output.summary!.split('\n\n')[0]).toBe('This pull request changes the org default `acme/.github/.github/release-policy.yml`. The new policy was read from `acme/.github` at `cccccccccccc`.');
     expect(run.output.summary!.split('\n').filter((l) => /^\| \d+ \| acme\/billing \|/.test(l)).map((l) => Number(/^\| (\d+) /.exec(l)![1])).sort((a, b) => a - b)).toEqual(changed.map(([, id]) => id).sort((a, b) => a - b));
   });
 
