@@ -150,7 +150,7 @@ export class Replayer {
       const org = textOf(files, 'org default', this.texts);
       if (repo === undefined || org === undefined) {
         const missing = files.filter((f) => this.texts(f.sha256) === undefined).map((f) => `${f.source} (sha256 ${f.sha256})`);
-        return { kind: 'not replayable', reason: `the policy text of ${missing.join(', ')} is not in the record` };
+        return { kind: 'not replayable', reason: `the policy text of ${missing.join(', ')} is missing from the record or no longer matches its sha256` };
       }
       policy = loadRecordedPolicy(repo, org);
       this.policies.set(key, policy);

@@ -588,7 +588,7 @@ export interface Store {
    * repositories whose name starts with `repoPrefix` (`acme/`), since a time.
    */
   pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
-  /** Stored policy texts by their sha256; hashes not stored are absent from the map. */
+  /** Stored policy texts by their sha256; hashes not stored, or whose text no longer matches them, are absent. */
   getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>>;
 }
 

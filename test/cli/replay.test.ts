@@ -62,6 +62,29 @@ describe('release-gate replay', () => {
     expect(text.code).toBe(1);
   });
 
+  it('does not replay a decision whose stored policy text was altered', async () => {
+    const { PrismaLibSql } = await import('@prisma/adapter-libsql');
+    const { PrismaClient } = await import('../../src/store/generated/sqlite/client.js');
+    const db = new PrismaClient({ adapter: new PrismaLibSql({ url }) });
+    const store = await openStore({ databaseUrl: url });
+    const policyFiles = [{ role: 'repository' as const, source: '.github/release-policy.yml', repository: 'acme/altered', path: '.github/release-policy.yml', ref: 'main', blobSha: null, text: `${POLICY}# kept\n` }];
+    const row = await store.recordEvaluation({ repo: 'acme/altered', sha: facts.sha, environment: 'PROD', stage: 'PROD', decision: 'wait', rules: [], inputs: { facts }, at: new Date('2026-11-01T09:00:00Z'), policyFiles });
+    await store.close();
+    const hash = row.policyFiles![0]!.sha256;
+    try {
+      await db.policyBlob.update({ where: { sha256: hash }, data: { text: POLICY.replace('minApprovals: 1', 'minApprovals: 0') } });
+    } finally {
+      await db.$disconnect();
+    }
+    const run = await cli(['replay', '--repo', 'acme/altered', '--database', url, '--json']);
+    expect(run.json()).toEqual({
+      replayed: 0,
+      identical: 0,
+      different: [],
+      notReplayable: [{ id: row.id, reason: `the policy text of .github/release-policy.yml (sha256 ${hash}) is missing from the record or no longer matches its sha256` }],
+    });
+  });
+
   it('says which decisions to replay, and where the record is, when it cannot tell', async () => {
     expect(await cli(['replay', '--database', url])).toMatchObject({
       code: 1,
