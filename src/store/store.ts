@@ -728,9 +728,11 @@ export class PrismaStore implements Store {
       where: {
         ...(query.repo !== undefined ? { repo: query.repo } : query.repoPrefix !== undefined ? { repo: { startsWith: query.repoPrefix } } : {}),
         ...(query.since ? { at: { gte: query.since } } : {}),
-        ...(query.afterId !== undefined ? { id: { gt: query.afterId } } : {}),
+        ...(query.afterId !== undefined || query.beforeId !== undefined
+          ? { id: { ...(query.afterId !== undefined ? { gt: query.afterId } : {}), ...(query.beforeId !== undefined ? { lt: query.beforeId } : {}) } }
+          : {}),
       },
-      orderBy: { id: 'asc' },
+      orderBy: { id: query.newestFirst ? 'desc' : 'asc' },
       take: query.limit,
     });
     return rows.map(evaluationRow);

@@ -58,17 +58,16 @@ export async function forEachStoredEvaluation(
     ...(selection.since ? { since: selection.since } : {}),
   };
   if (selection.limit !== undefined) {
-    // The most recent `limit`: pages are read in id order and only the last `limit` rows kept.
+    // The most recent `limit`, read newest first and given in id order.
     const rows: EvaluationRow[] = [];
-    let afterId: number | undefined;
-    for (;;) {
-      const page = await store.pageEvaluations({ ...query, ...(afterId !== undefined ? { afterId } : {}), limit: PAGE });
+    let beforeId: number | undefined;
+    while (rows.length < selection.limit) {
+      const page = await store.pageEvaluations({ ...query, ...(beforeId !== undefined ? { beforeId } : {}), newestFirst: true, limit: Math.min(PAGE, selection.limit - rows.length) });
       rows.push(...page);
-      if (rows.length > selection.limit) rows.splice(0, rows.length - selection.limit);
-      if (page.length < PAGE) break;
-      afterId = page.at(-1)!.id;
+      if (page.length === 0) break;
+      beforeId = page.at(-1)!.id;
     }
-    await withTexts(rows);
+    await withTexts(rows.reverse());
     return;
   }
   let afterId: number | undefined;

@@ -584,8 +584,9 @@ export interface Store {
   // Replaying the record.
   getEvaluation(id: number): Promise<EvaluationRow | null>;
   /**
-   * Evaluations in id order after `afterId`, at most `limit`: of one repository, or of the
-   * repositories whose name starts with `repoPrefix` (`acme/`), since a time.
+   * Evaluations in id order (newest first with `newestFirst`) between `afterId` and
+   * `beforeId`, at most `limit`: of one repository, or of the repositories whose name
+   * starts with `repoPrefix` (`acme/`), since a time.
    */
   pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
   /** Stored policy texts by their sha256; hashes not stored, or whose text no longer matches them, are absent. */
@@ -623,5 +624,9 @@ export interface PageEvaluationsQuery {
   since?: Date;
   /** Only evaluations with a larger id. */
   afterId?: number;
+  /** Only evaluations with a smaller id. */
+  beforeId?: number;
+  /** Newest (largest id) first instead of oldest first. */
+  newestFirst?: boolean;
   limit: number;
 }

@@ -3,7 +3,7 @@ import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { predictSeed, SEED_LIMITS, seedEvaluation, seedParams, seedPolicy } from '../support/record-seed.js';
 import type { SeedLimits } from '../support/record-seed.js';
-import { pullRequestEvent } from '../support/webhooks.js';
+import { checkRunEvent, pullRequestEvent } from '../support/webhooks.js';
 
 const PATH = '.github/release-policy.yml';
 const NAME = 'Release gate / policy impact';
@@ -176,6 +176,13 @@ describe('the policy impact check run', () => {
     expect(run.output.title).toBe(`${changed.length} of ${orgIds.size} recorded decision(s) would change.`);
     expect(run.output.summary!.split('\n\n')[0]).toBe('This pull request changes the org default `acme/.github/.github/release-policy.yml`. The new policy was read from `acme/.github` at `cccccccccccc`.');
     expect(run.output.summary!.split('\n').filter((l) => /^\| \d+ \| acme\/billing \|/.test(l)).map((l) => Number(/^\| (\d+) /.exec(l)![1])).sort((a, b) => a - b)).toEqual(changed.map(([, id]) => id).sort((a, b) => a - b));
+  });
+
+  it('does not run a gate when the policy impact check run is re-run', async () => {
+    const before = { runs: h.repo.checkRuns.length, evaluations: (await h.store.listEvaluations({ repo: 'acme/shop' })).length };
+    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'rerequested', name: NAME, headSha: sha(1), appSlug: 'release-gate', id: runsOn(sha(1))[0]!.id, sender: 'alice' }))).toBe(200);
+    expect(h.repo.checkRuns.length).toBe(before.runs);
+    expect((await h.store.listEvaluations({ repo: 'acme/shop' })).length).toBe(before.evaluations);
   });
 
   it('sent GitHub only requests its REST description allows', () => {

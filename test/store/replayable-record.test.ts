@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_VERSION } from '../../src/core/engine-version.js';
 import { openStore } from '../../src/store/open-store.js';
+import { forEachStoredEvaluation } from '../../src/store/stored-evaluations.js';
 import type { Store } from '../../src/store/types.js';
 import { postgresTarget, sqliteTarget, type Target } from './targets.js';
 
@@ -73,5 +74,20 @@ describe.each([
     const page = await store.pageEvaluations({ repo: 'acme/web', afterId: all[0]!.id, limit: 10 });
     expect(page.map((r) => r.id)).toEqual([all[1]!.id]);
     expect((await store.pageEvaluations({ since: t('2026-11-01T10:30:00Z'), limit: 1 })).map((r) => r.id)).toEqual([all[1]!.id]);
+    expect((await store.pageEvaluations({ repoPrefix: 'acme/', newestFirst: true, limit: 2 })).map((r) => r.id)).toEqual([all[2]!.id, all[1]!.id]);
+    expect((await store.pageEvaluations({ repoPrefix: 'acme/', newestFirst: true, beforeId: all[1]!.id, limit: 2 })).map((r) => r.id)).toEqual([all[0]!.id]);
+  });
+
+  it('gives the most recent evaluations of a bounded selection, in id order, with their policy texts', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 2005; i++) ids.push((await store.recordEvaluation({ ...base, repo: 'acme/busy', at: t('2026-11-03T10:00:00Z'), policyFiles: [file('repository', REPO_TEXT)] })).id);
+    const seen: number[] = [];
+    const texts: string[] = [];
+    await forEachStoredEvaluation(store, { repo: 'acme/busy', since: t('2026-11-03T00:00:00Z'), limit: 2001 }, (rows, known) => {
+      seen.push(...rows.map((r) => r.id));
+      texts.push(...known.values());
+    });
+    expect(seen).toEqual(ids.slice(-2001));
+    expect(texts).toEqual([REPO_TEXT]);
   });
 });
