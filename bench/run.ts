@@ -16,6 +16,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ['junit', async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log })],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
   ['hostile', async () => (await import('./hostile.js')).runHostileBench({ log, quick })],
+  ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
 ];
 
 let failed = false;

@@ -10,6 +10,7 @@ import { onIssueComment } from './comments.js';
 import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
 import type { GateDeps } from './gate.js';
 import type { AppMetrics } from './metrics.js';
+import { onPullRequestPolicyImpact } from './policy-impact.js';
 import { onProtectionRuleRequested } from './protection-rule.js';
 import { onDeploymentReview, onPullRequestReview } from './reviews.js';
 import { GateScheduler, probotOctokitFor } from './scheduler.js';
@@ -90,6 +91,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context as never));
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context as never));
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
     scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();

@@ -2,6 +2,7 @@ import type { Context } from 'probot';
 import { EVIDENCE_CHECK_NAME } from '../github/facts.js';
 import type { GitHubClient } from '../github/types.js';
 import { handleOnce } from './deliveries.js';
+import { POLICY_IMPACT_CHECK_NAME } from './policy-impact.js';
 import { reevaluatePending, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
 import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
@@ -26,6 +27,8 @@ export async function onCheckRun(deps: GateDeps, context: Context<'check_run'>):
   if (p.action !== 'completed' && p.action !== 'rerequested') return;
   // Our own check runs completing is not news.
   if (p.action === 'completed' && p.check_run.name.startsWith(GATE_CHECK_PREFIX)) return;
+  // The policy impact check run names no environment: it is written again on the next push.
+  if (p.check_run.name === POLICY_IMPACT_CHECK_NAME) return;
   await handleOnce(deps, context, async () => {
     const owner = p.repository.owner.login;
     const repo = p.repository.name;

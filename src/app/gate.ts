@@ -204,6 +204,7 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     score: decision.score,
     policyPath: policy.path,
     policySha: policy.blobSha,
+    policyFiles: policy.files,
     actor: req.actor ?? req.deployer ?? null,
     deliveryId: req.deliveryId ?? null,
     at: now,

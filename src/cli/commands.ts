@@ -13,6 +13,9 @@ import { collectEvidence, evidenceJson } from '../evidence/index.js';
 import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
 import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
+import { REPLAY_COMMAND } from './replay.js';
+import { SIMULATE_COMMAND } from './simulate.js';
+import { EXPLAIN_COMMAND } from './explain.js';
 
 /** What a policy that says `extends: org` gets from the CLI when `--org-policy` is missing. */
 export const EXTENDS_WITHOUT_ORG_POLICY =
@@ -26,7 +29,7 @@ function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string
   return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
 }
 
-export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit';
+export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain';
 
 interface CommandSpec {
   help: string;
@@ -43,6 +46,9 @@ Commands:
   score      score evidence (test reports, coverage, SARIF, checklist, evidence URL)
   freeze     is an environment frozen now or at a given time, and when is the next window
   audit      export the audit trail recorded by the App
+  replay     decide recorded evaluations again from the record and compare
+  simulate   show which recorded decisions another policy would have changed
+  explain    print a recorded decision the way its check run shows it
 
 Run "release-gate <command> --help" for a command's options and an example.`;
 
@@ -292,6 +298,10 @@ Example:
       return EXIT.ok;
     },
   },
+
+  replay: REPLAY_COMMAND,
+  simulate: SIMULATE_COMMAND,
+  explain: EXPLAIN_COMMAND,
 };
 
 function parseSince(value: string): number {

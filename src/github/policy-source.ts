@@ -20,6 +20,10 @@ export interface PolicyFileRef {
   blobSha: string | null;
   commitSha: string | null;
   role: 'repository' | 'org default';
+  /** The file's text as read: the record keeps it so the decision can be replayed. */
+  text: string;
+  /** The file's name in the loader's messages. */
+  source: string;
 }
 
 /**
@@ -122,13 +126,15 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
   }
 
   const orgSource = orgPolicySource(where.owner);
-  const orgRef = (blobSha: string | null, commitSha: string | null): PolicyFileRef => ({
+  const orgRef = (blobSha: string | null, commitSha: string | null, text: string): PolicyFileRef => ({
     repository: `${where.owner}/${ORG_POLICY_REPO}`,
     path: POLICY_PATH,
     ref: '',
     blobSha,
     commitSha,
     role: 'org default',
+    text,
+    source: orgSource,
   });
 
   if (own.kind === 'missing') {
@@ -140,7 +146,7 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
       return { ok: false, problems: [problem], path: POLICY_PATH, ref, blobSha: null, commitSha: null, files: [] };
     }
     const cached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
-    const files = [orgRef(org.blobSha, cached.commitSha)];
+    const files = [orgRef(org.blobSha, cached.commitSha, org.text)];
     const base = { path: orgSource, ref: '', blobSha: org.blobSha, commitSha: cached.commitSha, files };
     if (!cached.read.ok) return { ok: false, problems: cached.read.errors.map(formatPolicyProblem), ...base };
     const { document } = cached.read;
@@ -151,7 +157,7 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
   }
 
   const cached = await readCached(octokit, where.owner, where.repo, ref, own, POLICY_PATH);
-  const mine: PolicyFileRef = { repository: repoName, path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha, role: 'repository' };
+  const mine: PolicyFileRef = { repository: repoName, path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha, role: 'repository', text: own.text, source: POLICY_PATH };
   const base = { path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha };
   if (!cached.read.ok) return { ok: false, problems: cached.read.errors.map(formatPolicyProblem), ...base, files: [mine] };
   const { document } = cached.read;
@@ -164,7 +170,7 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     return { ok: false, problems: [problem], ...base, files: [mine] };
   }
   const orgCached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
-  const files = [mine, orgRef(org.blobSha, orgCached.commitSha)];
+  const files = [mine, orgRef(org.blobSha, orgCached.commitSha, org.text)];
   if (!orgCached.read.ok) return { ok: false, problems: orgCached.read.errors.map(formatPolicyProblem), ...base, files };
   const merged = mergePolicyDocuments(orgCached.read.document, document);
   if (!merged.ok) return { ok: false, problems: merged.errors.map(formatPolicyProblem), ...base, files };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type {
   Approval,
   CommitCheck,
@@ -40,6 +40,9 @@ import type {
   ListOverridesQuery,
   ListPendingGatesQuery,
   OverrideRow,
+  PageEvaluationsQuery,
+  PolicyFileText,
+  RecordedPolicyFile,
   PendingGateRow,
   PromotionRow,
   RecordDeploymentInput,
@@ -57,6 +60,7 @@ import type {
   UpsertReleaseInput,
 } from './types.js';
 import { DELIVERY_ERROR_PREFIX, DELIVERY_STALE_MS, DEPLOYMENT_QUERY_LIMIT } from './types.js';
+import { ENGINE_VERSION } from '../core/engine-version.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -98,6 +102,7 @@ const evaluationRow = (r: Evaluation): EvaluationRow => ({
   rules: fromJson(r.rules),
   inputs: fromJson(r.inputs),
   checkRunId: num(r.checkRunId),
+  policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null,
 });
 const approvalRow = (r: Approval): ApprovalRow => ({
   ...r,
@@ -359,6 +364,7 @@ export class PrismaStore implements Store {
   }
 
   async recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow> {
+    const replay = await this.replayColumns(input.policyFiles, input.engineVersion, input.at);
     const row = await this.db.evaluation.create({
       data: {
         repo: input.repo,
@@ -375,6 +381,7 @@ export class PrismaStore implements Store {
         deliveryId: input.deliveryId ?? null,
         checkRunId: input.checkRunId == null ? null : BigInt(input.checkRunId),
         at: input.at,
+        ...replay,
       },
     });
     return evaluationRow(row);
@@ -776,5 +783,70 @@ export class PrismaStore implements Store {
   async close(): Promise<void> {
     await this.db.$disconnect();
     await this.onClose();
+  }
+
+  /**
+   * The replay columns of a new evaluation: its policy texts stored once per content
+   * (sha256 of the text), referenced with their roles, and the engine version.
+   */
+  private async replayColumns(files: PolicyFileText[] | undefined, engineVersion: string | null | undefined, at: Date) {
+    if (files === undefined) {
+      return { policyFiles: null, engineVersion: engineVersion ?? null, notReplayable: 'the evaluation was recorded without its policy texts' };
+    }
+    const refs: RecordedPolicyFile[] = [];
+    for (const { text, ...file } of files) {
+      const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
+      await this.storePolicyText(sha256, text, at);
+      refs.push({ role: file.role, sha256, source: file.source, repository: file.repository, path: file.path, ref: file.ref, blobSha: file.blobSha, commitSha: file.commitSha ?? null });
+    }
+    return { policyFiles: toJson(refs), engineVersion: engineVersion ?? ENGINE_VERSION, notReplayable: null };
+  }
+
+  /** Policy texts this process knows are stored (a policy changes rarely: most decisions reuse one). */
+  private readonly storedPolicyTexts = new Set<string>();
+
+  private async storePolicyText(sha256: string, text: string, at: Date): Promise<void> {
+    if (this.storedPolicyTexts.has(sha256)) return;
+    if (!(await this.db.policyBlob.findUnique({ where: { sha256 }, select: { sha256: true } }))) {
+      try {
+        await this.db.policyBlob.create({ data: { sha256, text, createdAt: at } });
+      } catch (error) {
+        // Two writers storing the same text at once: it is stored.
+        if (!isUniqueViolation(error)) throw error;
+      }
+    }
+    if (this.storedPolicyTexts.size >= 1000) this.storedPolicyTexts.clear();
+    this.storedPolicyTexts.add(sha256);
+  }
+
+  async getEvaluation(id: number): Promise<EvaluationRow | null> {
+    const row = await this.db.evaluation.findUnique({ where: { id } });
+    return row === null ? null : evaluationRow(row);
+  }
+
+  async pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]> {
+    const rows = await this.db.evaluation.findMany({
+      where: {
+        ...(query.repo !== undefined ? { repo: query.repo } : query.repoPrefix !== undefined ? { repo: { startsWith: query.repoPrefix } } : {}),
+        ...(query.since ? { at: { gte: query.since } } : {}),
+        ...(query.afterId !== undefined || query.beforeId !== undefined
+          ? { id: { ...(query.afterId !== undefined ? { gt: query.afterId } : {}), ...(query.beforeId !== undefined ? { lt: query.beforeId } : {}) } }
+          : {}),
+      },
+      orderBy: { id: query.newestFirst ? 'desc' : 'asc' },
+      take: query.limit,
+    });
+    return rows.map(evaluationRow);
+  }
+
+  async getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>> {
+    const wanted = [...new Set(sha256s)];
+    const out = new Map<string, string>();
+    for (let i = 0; i < wanted.length; i += 500) {
+      const rows = await this.db.policyBlob.findMany({ where: { sha256: { in: wanted.slice(i, i + 500) } } });
+      // A text that no longer hashes to its key was altered after it was stored: it is not given.
+      for (const r of rows) if (createHash('sha256').update(r.text, 'utf8').digest('hex') === r.sha256) out.set(r.sha256, r.text);
+    }
+    return out;
   }
 }

@@ -9,6 +9,10 @@
  * Nothing is ever deleted through this interface.
  */
 
+import type { RecordedPolicyFile } from '../core/replay.js';
+
+export type { RecordedPolicyFile };
+
 /**
  * What `claimDelivery` found: the first sight of a delivery (`new`), a redelivery of one
  * whose handling failed (`retry`: handle it again), or a redelivery of one that was handled
@@ -205,6 +209,14 @@ export interface RecordEvaluationInput {
   deliveryId?: string | null;
   checkRunId?: number | null;
   at: Date;
+  /**
+   * The policy texts the decision used (kept once per content), with their roles; `[]`
+   * when no policy file could be read. Without it the evaluation is recorded as not
+   * replayable.
+   */
+  policyFiles?: PolicyFileText[];
+  /** The engine version that decided; ENGINE_VERSION (this process) when not given. */
+  engineVersion?: string | null;
 }
 
 export interface EvaluationRow {
@@ -223,6 +235,11 @@ export interface EvaluationRow {
   deliveryId: string | null;
   checkRunId: number | null;
   at: Date;
+  /** The policy files the decision used, by content hash; null for a record that does not say. */
+  policyFiles: RecordedPolicyFile[] | null;
+  engineVersion: string | null;
+  /** Why the decision cannot be replayed from the record; null when it can. */
+  notReplayable: string | null;
 }
 
 export interface ListEvaluationsQuery {
@@ -643,6 +660,17 @@ export interface Store {
 
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
+
+  // Replaying the record.
+  getEvaluation(id: number): Promise<EvaluationRow | null>;
+  /**
+   * Evaluations in id order (newest first with `newestFirst`) between `afterId` and
+   * `beforeId`, at most `limit`: of one repository, or of the repositories whose name
+   * starts with `repoPrefix` (`acme/`), since a time.
+   */
+  pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
+  /** Stored policy texts by their sha256; hashes not stored, or whose text no longer matches them, are absent. */
+  getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** A store call that failed for a reason a person can act on. */
@@ -663,4 +691,22 @@ export interface AuditExportOptions {
   repo: string;
   since: Date;
   format: AuditFormat;
+}
+
+/** A policy file an evaluation used, with its text: stored once per sha256 of the text. */
+export interface PolicyFileText extends Omit<RecordedPolicyFile, 'sha256'> {
+  text: string;
+}
+
+export interface PageEvaluationsQuery {
+  repo?: string;
+  repoPrefix?: string;
+  since?: Date;
+  /** Only evaluations with a larger id. */
+  afterId?: number;
+  /** Only evaluations with a smaller id. */
+  beforeId?: number;
+  /** Newest (largest id) first instead of oldest first. */
+  newestFirst?: boolean;
+  limit: number;
 }

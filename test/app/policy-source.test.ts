@@ -88,7 +88,7 @@ describe('loadRepoPolicy with an org default', () => {
     orgDefault(ORG);
     const { policy, calls } = await load();
     expect(policy.ok && policy.policy.environments.map((e) => [e.name, e.minApprovals])).toEqual([['PROD', 1]]);
-    expect(policy.files).toEqual([{ repository: `${owner}/shop`, path: PATH, ref: 'main', blobSha: gitBlobSha(STANDALONE), commitSha: 'a'.repeat(40), role: 'repository' }]);
+    expect(policy.files).toEqual([{ repository: `${owner}/shop`, path: PATH, ref: 'main', blobSha: gitBlobSha(STANDALONE), commitSha: 'a'.repeat(40), role: 'repository', text: STANDALONE, source: PATH }]);
     expect(calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 200`,
       `GET /repos/${owner}/shop/commits?path=.github%2Frelease-policy.yml&sha=main&per_page=1 200`,
@@ -106,8 +106,8 @@ describe('loadRepoPolicy with an org default', () => {
     ]);
     expect(first.policy.policy.scoring.weights).toEqual({ tests: 50, coverage: 50 });
     expect(first.policy.files).toEqual([
-      { repository: `${owner}/shop`, path: PATH, ref: 'main', blobSha: gitBlobSha(EXTENDS), commitSha: 'a'.repeat(40), role: 'repository' },
-      { repository: `${owner}/.github`, path: PATH, ref: '', blobSha: gitBlobSha(ORG), commitSha: 'b'.repeat(40), role: 'org default' },
+      { repository: `${owner}/shop`, path: PATH, ref: 'main', blobSha: gitBlobSha(EXTENDS), commitSha: 'a'.repeat(40), role: 'repository', text: EXTENDS, source: PATH },
+      { repository: `${owner}/.github`, path: PATH, ref: '', blobSha: gitBlobSha(ORG), commitSha: 'b'.repeat(40), role: 'org default', text: ORG, source: `${owner}/.github/${PATH}` },
     ]);
     expect(first.calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 200`,
@@ -175,7 +175,7 @@ describe('loadRepoPolicy with an org default', () => {
     const { policy, calls } = await load();
     expect(policy.ok && policy.policy.environments.map((e) => e.name)).toEqual(['PRE_PROD', 'PROD']);
     expect(policy.path).toBe(`${owner}/.github/.github/release-policy.yml`);
-    expect(policy.files).toEqual([{ repository: `${owner}/.github`, path: PATH, ref: '', blobSha: gitBlobSha(ORG), commitSha: 'b'.repeat(40), role: 'org default' }]);
+    expect(policy.files).toEqual([{ repository: `${owner}/.github`, path: PATH, ref: '', blobSha: gitBlobSha(ORG), commitSha: 'b'.repeat(40), role: 'org default', text: ORG, source: `${owner}/.github/${PATH}` }]);
     expect(calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 404`,
       `GET /repos/${owner}/.github/contents/${PATH} 200`,

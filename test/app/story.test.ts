@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/helpers.js';
 import { startHarness } from '../support/app-harness.js';
 import { evidenceText } from '../support/evidence.js';
 import type { Harness } from '../support/app-harness.js';
@@ -199,6 +200,51 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     expect((await h.store.listEvents({ repo: 'acme/shop' })).length).toBe(before.events);
     const first = await h.store.getDelivery(story[0]!.id);
     expect(first?.redeliveries).toBe(1);
+  });
+
+  it('replays every decision it made from the record alone, all identical', async () => {
+    const evaluations = await h.store.listEvaluations({ repo: 'acme/shop' });
+    expect(evaluations.length).toBeGreaterThanOrEqual(10);
+    expect(new Set(evaluations.map((e) => e.decision))).toEqual(new Set(['allow', 'wait', 'block']));
+    const requestsBefore = h.github.requests.length;
+    const run = await cli(['replay', '--repo', 'acme/shop', '--database', h.databaseUrl, '--json']);
+    expect(run.stderr).toBe('');
+    expect(run.json()).toEqual({ replayed: evaluations.length, identical: evaluations.length, different: [], notReplayable: [] });
+    expect(run.code).toBe(0);
+    // Without GitHub: replay asked it nothing.
+    expect(h.github.requests.length).toBe(requestsBefore);
+    const text = await cli(['replay', '--id', String(evaluations.at(-1)!.id), '--database', h.databaseUrl]);
+    expect(text.stdout).toBe(
+      `#${evaluations.at(-1)!.id} acme/shop ddddddd production at 2026-03-10T18:00:30.000Z: stored block, replayed block: identical\n` +
+        'Replayed 1 of 1 evaluation(s): 1 identical, 0 different, 0 not replayable.\n',
+    );
+  });
+
+  it('explains a recorded decision from the record alone, as its check run showed it', async () => {
+    const last = (await h.store.listEvaluations({ repo: 'acme/shop', sha: D, environment: 'production' })).at(-1)!;
+    const run = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === D).at(-1)!;
+    const requestsBefore = h.github.requests.length;
+    const explained = await cli(['explain', '--id', String(last.id), '--database', h.databaseUrl]);
+    expect(explained.stderr).toBe('');
+    expect(explained.code).toBe(0);
+    expect(h.github.requests.length).toBe(requestsBefore);
+    // The record does not keep what asked for the decision nor the evidence check run's id:
+    // those two phrases aside, the text is the check run's.
+    const comparable = (text: string) =>
+      text
+        .replace(/, on [^\n]*?\.\n/, '.\n')
+        .replace(/\n\nFrom check run \d+ by `[^`]+`\./, '');
+    const [heading, blank, ...rest] = explained.stdout.split('\n');
+    expect(heading).toBe(`# ${run.output.title}`);
+    expect(blank).toBe('');
+    const summary = rest.join('\n').replace(/\n\nReplayed from the record[^\n]*\n$/, '');
+    expect(comparable(summary)).toBe(comparable(run.output.summary!));
+    expect(summary).toContain('SCORE_TOO_LOW');
+    expect(summary).toContain('### Overrides');
+    expect(explained.stdout.trimEnd().split('\n').at(-1)).toBe('Replayed from the record (policy texts, facts, instant): identical to the decision stored by engine 0.1.0.');
+
+    const words = await cli(['explain', '--id', String(last.id), '--database', h.databaseUrl, '--format', 'text']);
+    expect(words.stdout.split('\n')[0]).toBe('PROD: BLOCK: the release must not go on');
   });
 
   it('sent GitHub only requests its REST description allows', () => {

@@ -103,7 +103,7 @@ describe('help', () => {
   it('an unknown command says which exist', async () => {
     const r = await cli(['deploy']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('release-gate: unknown command "deploy". Commands: validate, evaluate, score, freeze, audit. Run "release-gate --help".\n');
+    expect(r.stderr).toBe('release-gate: unknown command "deploy". Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain. Run "release-gate --help".\n');
   });
 });
 

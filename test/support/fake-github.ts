@@ -126,6 +126,49 @@ export class FakeGitHub {
   private nextId = 1000;
   baseUrl = '';
 
+  // Pull request heads: files at a commit and the files a pull request changes.
+  /** `owner/name@ref:path` (owner/name in lower case) -> text: a file at a commit other than the default branch's. */
+  readonly filesAtRef = new Map<string, string>();
+  /** `owner/name#number` (in lower case) -> the files the pull request changes. */
+  readonly pullFiles = new Map<string, Array<{ filename: string; status: 'added' | 'modified' | 'removed' | 'renamed'; previous_filename?: string }>>();
+
+  /** Serves `path` of `fullName` at commit `ref` (a pull request's head). */
+  serveFileAt(fullName: string, ref: string, path: string, text: string): void {
+    this.filesAtRef.set(`${fullName.toLowerCase()}@${ref}:${path}`, text);
+  }
+
+  /** Sets the files pull request `number` of `fullName` changes. */
+  setPullFiles(fullName: string, number: number, files: Array<{ filename: string; status: 'added' | 'modified' | 'removed' | 'renamed'; previous_filename?: string }>): void {
+    this.pullFiles.set(`${fullName.toLowerCase()}#${number}`, files);
+  }
+
+  private pullRequestHeadRoute(repo: FakeRepo, method: string, rest: string, q: URLSearchParams): { status: number; body?: unknown; headers?: Record<string, string> } | null {
+    const full = `${repo.owner}/${repo.name}`.toLowerCase();
+    let m: RegExpMatchArray | null;
+    if (method === 'GET' && (m = rest.match(/^\/pulls\/(\d+)\/files$/))) {
+      const files = (this.pullFiles.get(`${full}#${m[1]}`) ?? []).map((f) => ({
+        sha: gitBlobSha(f.filename),
+        filename: f.filename,
+        status: f.status,
+        additions: 1,
+        deletions: 0,
+        changes: 1,
+        blob_url: `https://github.example/${full}/blob/${f.filename}`,
+        raw_url: `https://github.example/${full}/raw/${f.filename}`,
+        contents_url: `${this.baseUrl}/repos/${full}/contents/${f.filename}`,
+        ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
+      }));
+      return paginate(files, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
+    }
+    const ref = q.get('ref');
+    if (method === 'GET' && ref && ref !== repo.defaultBranch && (m = rest.match(/^\/contents\/(.+)$/))) {
+      const text = this.filesAtRef.get(`${full}@${ref}:${m[1]}`) ?? repo.filesAt[`${m[1]!}@${ref}`];
+      if (text === undefined) return { status: 404, body: { message: 'Not Found' } };
+      return { status: 200, body: { type: 'file', encoding: 'base64', size: text.length, name: m[1]!.split('/').pop(), path: m[1], content: Buffer.from(text).toString('base64'), sha: gitBlobSha(text) } };
+    }
+    return null;
+  }
+
   addRepo(owner: string, name: string, init: Partial<FakeRepo> = {}): FakeRepo {
     const repo: FakeRepo = {
       owner,
@@ -282,6 +325,8 @@ export class FakeGitHub {
     if (!repo) return { status: 404, body: { message: 'Not Found' } };
     const rest = m[3] ?? '';
     const user = (login: string) => ({ login, id: hashId(login), type: 'User' });
+    const head = this.pullRequestHeadRoute(repo, method, rest, q);
+    if (head) return head;
 
     if (method === 'GET' && rest === '') {
       return { status: 200, body: { id: repo.id, name: repo.name, full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch, owner: user(repo.owner), private: true } };

@@ -235,3 +235,38 @@ export function checkSuiteRerequested(repo: RepoContext, c: { headSha: string; s
   const p = example('check_suite', 'rerequested');
   return { id: deliveryId(), event: 'check_suite', payload: { ...p, action: 'rerequested', check_suite: { ...(p.check_suite as object), head_sha: c.headSha }, ...common(repo, c.sender) } };
 }
+
+/**
+ * `pull_request` (opened, synchronize, reopened) from the webhooks-examples payload, with
+ * its head in `headRepo` (a fork, when it is not the repository) and its base on the
+ * default branch unless `baseRef` says otherwise.
+ */
+export function pullRequestEvent(
+  repo: RepoContext,
+  pr: { action: 'opened' | 'synchronize' | 'reopened'; number: number; headSha: string; headRef?: string; headRepo?: string; baseRef?: string; author: string },
+): Delivery {
+  const p = example('pull_request', pr.action);
+  const pull = p.pull_request as Record<string, any>;
+  const base = repository(repo);
+  const headFull = pr.headRepo ?? `${repo.owner}/${repo.name}`;
+  const [headOwner, headName] = headFull.split('/') as [string, string];
+  const headRepo = headFull === `${repo.owner}/${repo.name}` ? base : { ...base, id: Math.abs(hash(headFull)), name: headName, full_name: headFull, fork: true, owner: { ...(base.owner as object), login: headOwner, type: 'User' } };
+  return {
+    id: deliveryId(),
+    event: 'pull_request',
+    payload: {
+      ...p,
+      action: pr.action,
+      number: pr.number,
+      pull_request: {
+        ...pull,
+        number: pr.number,
+        state: 'open',
+        user: user(pr.author),
+        head: { ...pull.head, sha: pr.headSha, ref: pr.headRef ?? 'policy-change', label: `${headOwner}:${pr.headRef ?? 'policy-change'}`, repo: headRepo, user: user(headOwner) },
+        base: { ...pull.base, ref: pr.baseRef ?? repo.defaultBranch, label: `${repo.owner}:${pr.baseRef ?? repo.defaultBranch}`, repo: base, user: user(repo.owner) },
+      },
+      ...common(repo, pr.author),
+    },
+  };
+}
