@@ -3,6 +3,7 @@ import type { ChildProcess, SpawnSyncReturns } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -85,4 +86,15 @@ export async function waitForStatus(url: string, status: number, started: Starte
     await new Promise((r) => setTimeout(r, 150));
   }
   return null;
+}
+
+/**
+ * Starts `npm start`'s entry on the TypeScript sources (what bin/release-gate-app.js does on
+ * the built dist/), in `cwd`, with only `env` (plus PATH and HOME).
+ */
+export function startAppProcess(cwd: string, env: Record<string, string>): Started {
+  const start = pathToFileURL(join(ROOT, 'src/app/start.ts')).href;
+  const script = `import(${JSON.stringify(start)}).then((m) => m.start().catch((e) => { m.reportStartFailure(e); process.exitCode = 1; }));`;
+  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  return startProcess(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env } });
 }
