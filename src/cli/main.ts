@@ -35,11 +35,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, name);
   }
 }
 
-function reportError(error: unknown, io: CliIo): number {
+/** One prefix on every error: `release-gate <command>: <what is wrong and how to fix it>`. */
+function prefixed(command: string, message: string): string {
+  const bare = message.replace(new RegExp(`^(release-gate )?${command}: `), '');
+  return `release-gate ${command}: ${bare}`;
+}
+
+function reportError(error: unknown, io: CliIo, command: string): number {
   if (error instanceof PolicyFileError) {
     for (const line of error.problems) writeLine(io.stderr, line);
     const n = error.problems.length;
@@ -47,12 +53,12 @@ function reportError(error: unknown, io: CliIo): number {
     return EXIT.usage;
   }
   if (error instanceof UsageError || error instanceof EvidenceError) {
-    writeLine(io.stderr, `release-gate: ${error.message}`);
+    writeLine(io.stderr, prefixed(command, error.message));
     return EXIT.usage;
   }
   // An unexpected failure: still no approval, and enough to file a bug.
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  writeLine(io.stderr, `release-gate: internal error (please report it): ${message}`);
+  writeLine(io.stderr, `release-gate ${command}: internal error (please report it): ${message}`);
   return EXIT.usage;
 }
 

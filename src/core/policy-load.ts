@@ -796,6 +796,8 @@ export function buildPolicy(data: Readonly<Record<string, unknown>>): Policy {
     scoring: buildScoring(scoring),
     overrides: buildOverrides(overrides),
     strict: (data.strict as boolean | undefined) ?? false,
+    // Off unless the policy opts in.
+    ...(data.sync === 'environments' ? { sync: 'environments' as const } : {}),
   };
 }
 

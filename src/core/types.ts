@@ -113,6 +113,11 @@ export interface Policy {
   overrides: OverridePolicy;
   /** Gate environments the policy does not name (reject them) instead of approving them as ungated. */
   strict: boolean;
+  /**
+   * `environments`: the App makes GitHub's environments match the stages (creates missing
+   * ones, enables its protection rule, sets ref policies). Absent means off.
+   */
+  sync?: 'environments' | 'off';
 }
 
 /** A review or deployment review seen for the release. */
