@@ -8,7 +8,7 @@ import type { Harness } from '../support/app-harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import type { FakeRepo } from '../support/fake-github.js';
 import { cli } from '../cli/helpers.js';
-import { issueCommentCreated } from '../support/webhooks.js';
+import { example, issueCommentCreated } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:
@@ -172,5 +172,52 @@ describe('/release-gate setup on a pull request', () => {
     expect(run.output.summary).toContain('| changed | production | enabled the Release Gate protection rule |');
     expect(h.repo.comments.at(-1)!.body).toMatch(/^@admin1 environment setup: 5 change\(s\)\. Details: https:\/\/github\.example\/checks\/\d+$/);
     expect(h.github.violations).toEqual([]);
+  });
+});
+
+describe('sync: environments in the policy', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ policy: POLICY });
+    h.github.ruleIntegrations.push({ id: TEST_APP_ID, slug: 'release-gate' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  function push(ref: string, files: string[], after: string) {
+    const base = example('push');
+    return {
+      id: `push-${after.slice(0, 6)}`,
+      event: 'push',
+      payload: {
+        ...base,
+        ref,
+        before: '0'.repeat(40),
+        after,
+        deleted: false,
+        commits: [{ id: after, message: 'change', timestamp: '2026-03-10T15:00:00Z', url: '', author: { name: 'a', email: 'a@x' }, committer: { name: 'a', email: 'a@x' }, distinct: true, tree_id: after, added: [], removed: [], modified: files }],
+        repository: { ...(base.repository as object), name: 'shop', full_name: 'acme/shop', owner: { ...(base.repository.owner as object), login: 'acme', name: 'acme' }, default_branch: 'main' },
+        installation: { id: h.ctx.installationId, node_id: 'I' },
+      },
+    };
+  }
+
+  it('a push to the default branch that changes the policy sets GitHub up and reports on the pushed commit', async () => {
+    expect(await h.deliver(push('refs/heads/main', ['README.md'], 'd'.repeat(40)))).toBe(200);
+    expect(h.github.requests).toEqual([]);
+    expect(await h.deliver(push('refs/heads/feature', ['.github/release-policy.yml'], 'e'.repeat(40)))).toBe(200);
+    expect(h.github.requests).toEqual([]);
+    expect(await h.deliver(push('refs/heads/main', ['.github/release-policy.yml'], 'f'.repeat(40)))).toBe(200);
+    expect(h.github.environments.get('acme/shop')!.map((e) => e.name)).toEqual(['development', 'production']);
+    expect(h.repo.checkRuns.find((c) => c.name === 'Release gate setup')).toMatchObject({ head_sha: 'f'.repeat(40), conclusion: 'success' });
+    expect(h.github.violations).toEqual([]);
+  });
+
+  it('does nothing when the policy does not opt in', async () => {
+    h.repo.files['.github/release-policy.yml'] = POLICY.replace('sync: environments\n', '');
+    h.github.environments.delete('acme/shop');
+    expect(await h.deliver(push('refs/heads/main', ['.github/release-policy.yml'], 'a1'.repeat(20)))).toBe(200);
+    expect(h.github.environments.get('acme/shop')).toBeUndefined();
   });
 });
