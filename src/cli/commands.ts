@@ -129,6 +129,12 @@ Example:
     async run(argv, io) {
       const { values } = parseFlags('evaluate', argv, { ...EVALUATE_FLAGS, ...EVIDENCE_FLAGS, 'org-policy': { type: 'string' }, json: { type: 'boolean' } });
       if (!values.env) throw new UsageError('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).');
+      const evidenceGiven = (Object.keys(EVIDENCE_FLAGS) as Array<keyof typeof EVIDENCE_FLAGS>).filter((k) => values[k] !== undefined);
+      if (values.score !== undefined && evidenceGiven.length > 0) {
+        throw new UsageError(
+          `evaluate: --score cannot be combined with evidence to score (${evidenceGiven.map((k) => `--${k}`).join(', ')}): --score is the score itself. Drop --score to score the evidence, or drop the evidence to use the score given.`,
+        );
+      }
       const at = values.at ? parseInstant('--at', values.at) : now(io);
       const { policy } = await readPolicy(values, io);
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
@@ -203,10 +209,15 @@ Example:
 
 Says whether environment NAME is frozen at the given time (default: now), by which
 window and until when, and when the next window starts. Instants are printed in UTC.
+Exit 0 when it is not frozen, 2 when it is frozen, 1 for a usage or policy error
+(so a script can wait: until release-gate freeze --env PROD; do sleep 300; done).
 
 Options:
+  --env NAME         the environment: a policy stage or a GitHub environment name
   --policy FILE      the policy (default ${DEFAULT_POLICY_PATH})
 ${ORG_POLICY_HELP}
+  --at ISO-8601      the time to look at (default: now), e.g. 2026-01-31T22:30:00-03:00
+  --json             print one JSON object
 
 Example:
   release-gate freeze --env PROD --at 2026-01-31T22:30:00-03:00 --json`,
@@ -251,7 +262,7 @@ Example:
         else if (out.next) writeLine(io.stdout, `Next window: "${out.next.window}" from ${out.next.start} to ${out.next.end}.`);
         else writeLine(io.stdout, 'No further window starts within the next 400 days.');
       }
-      return EXIT.ok;
+      return out.frozen ? EXIT.wait : EXIT.ok;
     },
   },
 
