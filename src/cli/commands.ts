@@ -26,7 +26,7 @@ function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string
   return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
 }
 
-export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'setup';
+export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'setup' | 'db';
 
 interface CommandSpec {
   help: string;
@@ -44,6 +44,7 @@ Commands:
   freeze     is an environment frozen now or at a given time, and when is the next window
   audit      export the audit trail recorded by the App
   setup      make a repository's GitHub environments match the policy (dry run unless --apply)
+  db         db copy: move the App's record from its SQLite file to PostgreSQL
 
 Run "release-gate <command> --help" for a command's options and an example.`;
 
@@ -70,6 +71,33 @@ Options:
 Example:
   GITHUB_TOKEN=... release-gate setup --repo acme/web --app-id 123456
   GITHUB_TOKEN=... release-gate setup --repo acme/web --app-id 123456 --apply`;
+
+const DB_HELP = `Usage: release-gate db copy --from file:PATH --to postgresql://URL
+
+Copies the App's whole record (every table, in foreign-key order) from its SQLite file to
+an empty PostgreSQL database or schema, which it first migrates to the App's schema. It
+refuses a target that has rows, compares every table's row count before committing, and
+writes nothing when anything fails. Stop the App first so the file does not change.
+
+Options:
+  --from URL   the SQLite file, e.g. file:./data/release-gate.db
+  --to URL     the PostgreSQL database, e.g. postgresql://release_gate@db:5432/release_gate (?schema=NAME for a schema)
+
+Example:
+  release-gate db copy --from file:./data/release-gate.db --to postgresql://release_gate@db.internal:5432/release_gate`;
+
+async function runDb(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseFlags('db', rest, { from: { type: 'string' }, to: { type: 'string' } });
+  if (sub !== 'copy') throw new UsageError(`db: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}: use "release-gate db copy --from file:... --to postgresql://...".`);
+  if (!values.from || !values.to) throw new UsageError('copy: --from file:PATH and --to postgresql://URL are both required.');
+  const { copyDatabase } = await import('./db-copy.js');
+  const result = await copyDatabase(values.from, values.to, io.cwd);
+  const total = result.tables.reduce((n, t) => n + t.rows, 0);
+  for (const t of result.tables) writeLine(io.stdout, `  ${t.table.padEnd(18)} ${t.rows}`);
+  writeLine(io.stdout, `Copied ${total} rows in ${result.tables.length} tables; every table's row count matches. Point DATABASE_URL at the new database and start the App.`);
+  return EXIT.ok;
+}
 
 export const COMMANDS: Record<Command, CommandSpec> = {
   validate: {
@@ -328,6 +356,8 @@ Example:
   },
 
   setup: { help: SETUP_HELP, run: runSetup },
+
+  db: { help: DB_HELP, run: runDb },
 };
 
 async function runSetup(argv: string[], io: CliIo): Promise<number> {
