@@ -3,6 +3,7 @@ import { PolicyFileError } from './policy-file.js';
 import { EXIT, UsageError, writeLine, type CliIo } from './io.js';
 import { COMMANDS, HELP, type Command } from './commands.js';
 import { EvidenceError } from '../evidence/errors.js';
+import { suggest } from '../core/suggest.js';
 
 /**
  * The `release-gate` command. Returns the exit code; never throws for a user's mistake
@@ -24,7 +25,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (!(name in COMMANDS)) {
-    writeLine(io.stderr, `release-gate: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}. Run "release-gate --help".`);
+    const close = suggest(name, Object.keys(COMMANDS));
+    writeLine(io.stderr, `release-gate: unknown command "${name}".${close ? ` Did you mean "${close}"?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}. Run "release-gate --help".`);
     return EXIT.usage;
   }
   const command = COMMANDS[name as Command];

@@ -103,7 +103,8 @@ describe('help', () => {
   it('an unknown command says which exist', async () => {
     const r = await cli(['deploy']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('release-gate: unknown command "deploy". Commands: validate, evaluate, score, freeze, audit, setup. Run "release-gate --help".\n');
+    expect(r.stderr).toBe('release-gate: unknown command "deploy". Commands: validate, evaluate, score, freeze, audit, setup, db. Run "release-gate --help".\n');
+    expect((await cli(['evalute'])).stderr).toBe('release-gate: unknown command "evalute". Did you mean "evaluate"? Commands: validate, evaluate, score, freeze, audit, setup, db. Run "release-gate --help".\n');
   });
 });
 
