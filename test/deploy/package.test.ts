@@ -88,6 +88,12 @@ describe('the packed package, installed with production dependencies only', () =
     const ok = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'evaluate', '--env', 'DEV', '--policy', join(ROOT, 'examples/policies/quickstart.yml'), '--at', '2026-03-10T15:00:00Z'], { cwd: app, encoding: 'utf8' });
     expect(ok.stdout.split('\n')[0]).toBe('DEV: ALLOW: the release may go on');
     expect(ok.status).toBe(0);
+    // setup (Octokit from probot) and db copy (@libsql/client, pg) load their modules from the tree.
+    const setup = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'setup', '--repo', 'acme/shop', '--token', 't', '--api-url', 'http://127.0.0.1:9', '--policy', join(ROOT, 'examples/policies/quickstart.yml')], { cwd: app, encoding: 'utf8' });
+    expect(setup.stdout).toContain('  FAILED  -  cannot list the environments of acme/shop');
+    expect(setup.status).toBe(2);
+    const copy = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'db', 'copy', '--from', `file:${join(work, 'none.db')}`, '--to', 'postgresql://127.0.0.1:9/x'], { cwd: app, encoding: 'utf8' });
+    expect(copy.stderr).toBe(`release-gate db: copy: no SQLite file at ${join(work, 'none.db')}.\n`);
   });
 
   it('release-gate-app starts on a new SQLite file, is ready, and decides a signed webhook', async () => {
