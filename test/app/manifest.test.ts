@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { parseEnv } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,6 +11,7 @@ import { TEST_PRIVATE_KEY } from '../support/app-harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { ROOT, freePort, startAppProcess, waitForStatus } from '../support/processes.js';
 import type { Started } from '../support/processes.js';
+import { signature } from '../support/webhooks.js';
 
 const APP_YML = readFileSync(join(ROOT, 'app.yml'), 'utf8');
 const yml = parse(APP_YML) as { name: string; default_permissions: Record<string, string>; default_events: string[] };
@@ -115,6 +118,36 @@ describe('npm start without APP_ID: registering the App from app.yml', () => {
 });
 
 describe('WEBHOOK_PROXY_URL', () => {
+  it('forwards what the channel sends to the App\'s webhook endpoint, signature checked', async () => {
+    // A channel played on 127.0.0.1: smee.io sends each delivery as a server-sent event.
+    const body = { zen: 'Design for failure.', hook_id: 1 };
+    const signed = { 'x-github-event': 'ping', 'x-github-delivery': 'proxied-1', 'x-hub-signature-256': signature('s3cret', JSON.stringify(body)), 'content-type': 'application/json', body, query: {} };
+    const forged = { ...signed, 'x-github-delivery': 'proxied-2', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` };
+    const channel = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+      res.write('event: ready\ndata: {}\n\n');
+      setTimeout(() => res.write(`data: ${JSON.stringify(signed)}\n\n`), 200);
+      setTimeout(() => res.write(`data: ${JSON.stringify(forged)}\n\n`), 300);
+    });
+    await new Promise<void>((r) => channel.listen(0, '127.0.0.1', r));
+    const source = `http://127.0.0.1:${(channel.address() as AddressInfo).port}/channel`;
+    const dir = mkdtempSync(join(tmpdir(), 'release-gate-smee-'));
+    const port = await freePort();
+    const app = startAppProcess(dir, { APP_ID: '1', PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'), WEBHOOK_SECRET: 's3cret', HOST: '127.0.0.1', PORT: String(port), LOG_FORMAT: 'json', WEBHOOK_PROXY_URL: source });
+    try {
+      const deadline = Date.now() + 15_000;
+      while (!app.output().includes('"deliveryId":"proxied-2"') && Date.now() < deadline && app.child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const lines = app.output().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { level: string; msg: string; deliveryId?: string });
+      expect(lines.some((l) => l.msg === `POST http://127.0.0.1:${port}/api/github/webhooks - 200`), app.output()).toBe(true);
+      expect(lines.filter((l) => l.deliveryId === 'proxied-2').map((l) => [l.level, l.msg])).toEqual([['warn', 'Webhook refused: the signature does not match WEBHOOK_SECRET']]);
+    } finally {
+      await app.stop();
+      channel.closeAllConnections();
+      await new Promise<void>((r) => channel.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('starts the App without a network and says it cannot reach the channel', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'release-gate-smee-'));
     const port = await freePort();
