@@ -52550,6 +52550,8 @@ function mergePolicyData(org, repo) {
   }
   const strict = repo.strict ?? org.strict;
   if (strict !== void 0) out.strict = strict;
+  const sync = repo.sync ?? org.sync;
+  if (sync !== void 0) out.sync = sync;
   return structuredClone(out);
 }
 var place = (p) => `${p.source}:${p.line}:${p.column}`;
