@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { start } from '../dist/app/start.js';
-import { AppConfigError } from '../dist/app/config.js';
+import { reportStartFailure, start } from '../dist/app/start.js';
 
 start().catch((error) => {
-  console.error(error instanceof AppConfigError ? error.message : `Release Gate cannot start: ${error instanceof Error ? error.message : String(error)}`);
+  reportStartFailure(error);
   process.exitCode = 1;
 });

@@ -51120,7 +51120,8 @@ function freezeRule(stage, now) {
     rule: "freeze",
     ok: false,
     outcome: "wait",
-    message: `Promotion blocked: freeze window active for ${stage.name} (${describe4(clear.blockedBy)}) until ${until}.`,
+    // A wait, not a block: the deployment is held and goes on when the window ends.
+    message: `Promotion held: freeze window active for ${stage.name} (${describe4(clear.blockedBy)}) until ${until}.`,
     values: { ...values, blockedBy: clear.blockedBy, until },
     clearsAt: until
   };
@@ -51547,7 +51548,11 @@ function knownZones() {
 }
 function checkTimeZone(value) {
   const message = `${quote(value)} is not ${TIME_ZONE_FORM}`;
-  if (typeof value !== "string" || !ZONE_NAME.test(value)) return { message };
+  if (typeof value !== "string") return { message };
+  if (!ZONE_NAME.test(value)) {
+    const suggestion = value.trim() === "" ? void 0 : suggestTimeZone(value.trim().replace(/\s+/g, "_"));
+    return suggestion === void 0 ? { message } : { message, suggestion };
+  }
   let resolved;
   try {
     resolved = new Intl.DateTimeFormat("en-US", { timeZone: value }).resolvedOptions().timeZone;
@@ -51847,7 +51852,11 @@ var policySchema = {
         },
         scoring: ref("scoring"),
         overrides: ref("overrides"),
-        strict: { type: "boolean", description: "Reject environments the policy does not name instead of approving them as ungated (default false)." }
+        strict: { type: "boolean", description: "Reject environments the policy does not name instead of approving them as ungated (default false)." },
+        sync: {
+          enum: ["environments", "off"],
+          description: "environments: the App creates the missing GitHub environments of each stage, enables its deployment protection rule on them and sets their ref policies from refs; it never removes what a person configured (default off)."
+        }
       }
     },
     auroraPolicy: {
@@ -52461,7 +52470,9 @@ function buildPolicy(data) {
     environments,
     scoring: buildScoring(scoring),
     overrides: buildOverrides(overrides),
-    strict: data.strict ?? false
+    strict: data.strict ?? false,
+    // Off unless the policy opts in.
+    ...data.sync === "environments" ? { sync: "environments" } : {}
   };
 }
 function buildEnvironment(env) {
@@ -52586,6 +52597,8 @@ function mergePolicyData(org, repo) {
   }
   const strict = repo.strict ?? org.strict;
   if (strict !== void 0) out.strict = strict;
+  const sync = repo.sync ?? org.sync;
+  if (sync !== void 0) out.sync = sync;
   return structuredClone(out);
 }
 var place = (p) => `${p.source}:${p.line}:${p.column}`;

@@ -7,6 +7,7 @@ import type { Store } from '../store/types.js';
 import { AuditWriter } from './audit-writer.js';
 import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
 import { onIssueComment } from './comments.js';
+import { onPolicyPush } from './setup-command.js';
 import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
 import type { GateDeps } from './gate.js';
 import type { AppMetrics } from './metrics.js';
@@ -92,6 +93,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context as never));
+    app.on('push', (context) => onPolicyPush(d, context));
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
     scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();

@@ -11,6 +11,7 @@ import { handleOnce } from './deliveries.js';
 import { reevaluatePending, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
 import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
+import { runSetupCommand } from './setup-command.js';
 
 interface CommentPayload {
   issue: { number: number; pull_request?: unknown };
@@ -45,6 +46,7 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
     const pull = await getPull(octokit, { owner, repo, pullNumber: p.issue.number });
     const fullName = `${owner}/${repo}`;
     const defaultBranch = p.repository.default_branch;
+    if (command.kind === 'setup') return runSetupCommand(deps, octokit, { owner, repo, login, issueNumber: p.issue.number, headSha: pull.headSha, defaultBranch, deliveryId: context.id });
     if (command.kind === 'status') {
       const evaluations = await deps.store.listEvaluations({ repo: fullName, sha: pull.headSha });
       const latest = new Map<string, (typeof evaluations)[number]>();

@@ -12,7 +12,10 @@ export interface AppConfig {
   host: string | undefined;
   databaseUrl: string | undefined;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  logFormat: 'json' | 'pretty';
   schedulerIntervalMs: number;
+  /** A smee.io (or compatible) channel that forwards GitHub's deliveries to this App, for local development. */
+  webhookProxyUrl: string | undefined;
 }
 
 /** The environment could not configure the App; `problems` says what to set and how. */
@@ -24,6 +27,17 @@ export class AppConfigError extends Error {
 }
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+const FORMATS = ['json', 'pretty'] as const;
+
+/** LOG_LEVEL (default info) and LOG_FORMAT (default pretty), read before anything else is logged. */
+export function readLogSettings(env: NodeJS.ProcessEnv): { level: AppConfig['logLevel']; format: AppConfig['logFormat']; problems: string[] } {
+  const problems: string[] = [];
+  const level = (env.LOG_LEVEL ?? 'info').toLowerCase() as AppConfig['logLevel'];
+  if (!LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${env.LOG_LEVEL}".`);
+  const format = (env.LOG_FORMAT ?? 'pretty').toLowerCase() as AppConfig['logFormat'];
+  if (!FORMATS.includes(format)) problems.push(`LOG_FORMAT must be json (one JSON object per line) or pretty, not "${env.LOG_FORMAT}".`);
+  return { level: LEVELS.includes(level) ? level : 'info', format: FORMATS.includes(format) ? format : 'pretty', problems };
+}
 
 function readKey(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): string | null {
   let text: string;
@@ -60,7 +74,7 @@ function readKey(env: NodeJS.ProcessEnv, cwd: string, problems: string[]): strin
 
 /**
  * Reads APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, GHE_HOST / GHE_PROTOCOL,
- * PORT, HOST, DATABASE_URL, LOG_LEVEL. Throws an {@link AppConfigError} listing every
+ * PORT, HOST, DATABASE_URL, LOG_LEVEL, LOG_FORMAT, WEBHOOK_PROXY_URL. Throws an {@link AppConfigError} listing every
  * problem with how to fix it; never includes a key or secret in a message.
  */
 export function readAppConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
@@ -77,10 +91,12 @@ export function readAppConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   const baseUrl = env.GHE_HOST ? `${protocol}://${env.GHE_HOST}/api/v3` : 'https://api.github.com';
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port < 0 || port > 65_535) problems.push(`PORT must be a port number, not "${env.PORT}".`);
-  const level = (env.LOG_LEVEL ?? 'info') as AppConfig['logLevel'];
-  if (!LEVELS.includes(level)) problems.push(`LOG_LEVEL must be one of ${LEVELS.join(', ')}, not "${env.LOG_LEVEL}".`);
+  const log = readLogSettings(env);
+  problems.push(...log.problems);
+  const proxy = env.WEBHOOK_PROXY_URL || undefined;
+  if (proxy !== undefined && !/^https?:\/\/[^\s/]+/.test(proxy)) problems.push(`WEBHOOK_PROXY_URL must be a channel URL such as https://smee.io/AbCd1234, not "${proxy.slice(0, 80)}".`);
   const interval = env.SCHEDULER_INTERVAL_SECONDS ? Number(env.SCHEDULER_INTERVAL_SECONDS) * 1000 : 30_000;
   if (!Number.isFinite(interval) || interval < 1000) problems.push('SCHEDULER_INTERVAL_SECONDS must be a number of seconds, 1 or more.');
   if (problems.length > 0) throw new AppConfigError(problems);
-  return { appId, privateKey: privateKey!, secret, baseUrl, port, host: env.HOST, databaseUrl: env.DATABASE_URL, logLevel: level, schedulerIntervalMs: interval };
+  return { appId, privateKey: privateKey!, secret, baseUrl, port, host: env.HOST, databaseUrl: env.DATABASE_URL, logLevel: log.level, logFormat: log.format, schedulerIntervalMs: interval, webhookProxyUrl: proxy };
 }

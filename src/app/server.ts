@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
+import type { Logger } from 'probot';
 import { countApiCalls } from '../github/api-calls.js';
 import { conditionalRequests } from '../github/conditional-requests.js';
 import type { Store } from '../store/types.js';
@@ -9,6 +10,7 @@ import { createApp } from './app.js';
 import type { ReleaseGateApp } from './app.js';
 import { createMetrics } from './metrics.js';
 import type { AppMetrics } from './metrics.js';
+import { guardWebhook } from './webhook-guard.js';
 
 export interface AppServerOptions {
   appId: number;
@@ -26,6 +28,8 @@ export interface AppServerOptions {
   schedulerIntervalMs?: number;
   replicaId?: string;
   metrics?: AppMetrics;
+  /** The process's logger (`npm start`); tests let Probot make one at `logLevel`. */
+  log?: Logger;
 }
 
 export interface RunningApp {
@@ -66,6 +70,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     baseUrl: options.baseUrl,
     logLevel: options.logLevel ?? 'warn',
     Octokit: appOctokit(options.retries ?? true),
+    ...(options.log ? { log: options.log } : {}),
   });
   const app = createApp({
     store: options.store,
@@ -76,10 +81,17 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
+  const guard = { path: '/api/github/webhooks', secret: options.secret, log: probot.log };
   const http = createServer((req, res) => {
-    void Promise.resolve(middleware(req, res, () => {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
-    }));
+    void guardWebhook(req, res, guard).then((answered) => {
+      if (answered) return;
+      return middleware(req, res, () => {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+      });
+    }).catch((error: unknown) => {
+      probot.log.error({ err: error instanceof Error ? error.message : String(error) }, 'Request failed');
+      if (!res.headersSent) res.writeHead(500).end();
+    });
   });
   http.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => http.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));

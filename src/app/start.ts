@@ -2,46 +2,116 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import process from 'node:process';
 import { parseEnv } from 'node:util';
-import { Probot, Server } from 'probot';
+import type { Logger } from 'probot';
 import { openStore } from '../store/open-store.js';
-import { createApp } from './app.js';
-import { readAppConfig } from './config.js';
+import { AppConfigError, readAppConfig, readLogSettings } from './config.js';
+import { createLogger } from './logger.js';
+import { startRegistrationServer } from './manifest.js';
 import { createMetrics } from './metrics.js';
-import { appOctokit } from './server.js';
+import { startAppServer } from './server.js';
+
+/** What `start` returns: the App (or the registration page) listening, and how to stop it. */
+export interface Started {
+  mode: 'app' | 'registration';
+  url: string;
+  close(): Promise<void>;
+}
 
 /**
- * `npm start`: the App on Probot's Server, with the record on the embedded SQLite file
- * (`./data/release-gate.db`) unless DATABASE_URL names PostgreSQL.
+ * `npm start` (`release-gate-app`): the App, with the record on the embedded SQLite file
+ * (`./data/release-gate.db`) unless DATABASE_URL names PostgreSQL. Without APP_ID (and
+ * outside production) it serves the registration page instead (src/app/manifest.ts).
+ * Every line it writes goes through one pino logger (LOG_LEVEL, LOG_FORMAT).
  */
-export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Server> {
+export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Started> {
   loadDotEnv(env, cwd);
+  const logSettings = readLogSettings(env);
+  if (logSettings.problems.length > 0) throw new AppConfigError(logSettings.problems);
+  const log = await createLogger(logSettings);
+  const port = env.PORT ? Number(env.PORT) : 3000;
+  const host = env.HOST || 'localhost';
+
+  if (!env.APP_ID && env.NODE_ENV !== 'production') {
+    const registration = await startRegistrationServer({ env, cwd, log, port, host });
+    stopOnSignals(log, () => registration.close());
+    return { mode: 'registration', url: registration.url, close: registration.close };
+  }
+
   const config = readAppConfig(env, cwd);
-  const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => console.log(m), warn: (m) => console.warn(m) } });
+  const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
   const metrics = createMetrics({ defaults: true });
-  const app = createApp({ store, metrics, appId: config.appId, schedulerIntervalMs: config.schedulerIntervalMs });
-  const server = new Server({
+  const running = await startAppServer({
+    appId: config.appId,
+    privateKey: config.privateKey,
+    secret: config.secret,
+    baseUrl: config.baseUrl,
+    store,
+    metrics,
     port: config.port,
-    ...(config.host ? { host: config.host } : {}),
-    Probot: Probot.defaults({
-      appId: config.appId,
-      privateKey: config.privateKey,
-      secret: config.secret,
-      baseUrl: config.baseUrl,
-      logLevel: config.logLevel,
-      Octokit: appOctokit(true),
-    }),
+    host: config.host ?? 'localhost',
+    schedulerIntervalMs: config.schedulerIntervalMs,
+    log,
   });
-  await server.load(app.appFn);
-  await server.start();
-  const stop = async () => {
-    await app.stop();
-    await server.stop();
+  log.info({ url: running.url, github: config.baseUrl }, `Release Gate is listening on ${running.url} (webhooks at /api/github/webhooks)`);
+  const proxy = config.webhookProxyUrl ? await startWebhookProxy(config.webhookProxyUrl, running.port, config.host, log) : null;
+  const close = async () => {
+    await proxy?.stop();
+    await running.close();
     await store.close();
-    process.exit(0);
   };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
-  return server;
+  stopOnSignals(log, close);
+  return { mode: 'app', url: running.url, close };
+}
+
+/**
+ * Local development: deliveries sent to a smee.io channel are forwarded to this App, as in
+ * every Probot app (smee-client, which Probot uses too). The channel is opened in the
+ * background: without network the App still starts and says why nothing arrives.
+ */
+async function startWebhookProxy(source: string, port: number, host: string | undefined, log: Logger): Promise<{ stop(): Promise<void> }> {
+  const { SmeeClient } = await import('smee-client');
+  const local = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const target = `http://${local}:${port}/api/github/webhooks`;
+  const proxyLog = log.child({ name: 'webhook-proxy' });
+  const client = new SmeeClient({
+    source,
+    target,
+    logger: { info: (...args: unknown[]) => proxyLog.info(args.map(String).join(' ')), error: (...args: unknown[]) => proxyLog.warn(args.map(String).join(' ')) },
+  });
+  proxyLog.info({ source, target }, `Forwarding webhooks from ${source} to ${target}`);
+  client.start().catch((error: unknown) => {
+    proxyLog.warn({ source }, `Cannot connect to the webhook proxy ${source} (${error instanceof Error ? error.message : 'no connection'}); retrying in the background`);
+  });
+  return { stop: () => client.stop() };
+}
+
+function stopOnSignals(log: Logger, close: () => Promise<void>): void {
+  const stop = (signal: string) => {
+    log.info(`Stopping on ${signal}`);
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error instanceof Error ? error.message : String(error) }, 'Stopping failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * How `release-gate-app` reports a start that failed: the problems and how to fix them,
+ * as one JSON line with LOG_FORMAT=json, else as text on stderr. Never a key or secret.
+ */
+export function reportStartFailure(error: unknown, env: NodeJS.ProcessEnv = process.env): void {
+  const message = error instanceof AppConfigError ? error.message : `Release Gate cannot start: ${error instanceof Error ? error.message : String(error)}`;
+  if ((env.LOG_FORMAT ?? '').toLowerCase() === 'json') {
+    const line = { level: 'fatal', time: Date.now(), name: 'release-gate', msg: message.split('\n')[0], ...(error instanceof AppConfigError ? { problems: error.problems } : {}) };
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+  } else {
+    process.stderr.write(`${message}\n`);
+  }
 }
 
 /**

@@ -29,7 +29,7 @@ function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string
   return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
 }
 
-export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain';
+export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain' | 'setup' | 'db';
 
 interface CommandSpec {
   help: string;
@@ -49,10 +49,61 @@ Commands:
   replay     decide recorded evaluations again from the record and compare
   simulate   show which recorded decisions another policy would have changed
   explain    print a recorded decision the way its check run shows it
+  setup      make a repository's GitHub environments match the policy (dry run unless --apply)
+  db         db copy: move the App's record from its SQLite file to PostgreSQL
 
 Run "release-gate <command> --help" for a command's options and an example.`;
 
 const now = (io: CliIo): Date => (io.now ? io.now() : new Date());
+
+const SETUP_HELP = `Usage: release-gate setup --repo OWNER/REPO [--policy FILE] [--app-id N] [--apply] [--token TOKEN] [--api-url URL]
+
+Makes the repository's GitHub environments match the policy's stages: creates the missing
+environment of each stage, enables the App's custom deployment protection rule on them, and
+gives environments it creates a deployment ref policy from the stage's refs. Never removes or
+loosens what a person configured. A dry run unless --apply: it lists what it would change.
+Exit 0 when nothing failed, 2 when something could not be set up (a missing permission,
+a plan without custom protection rules), 1 for a usage or policy error.
+
+Options:
+  --repo OWNER/REPO   the repository
+  --policy FILE       the policy (default ${DEFAULT_POLICY_PATH})
+  --org-policy FILE   the org default, merged when the policy says "extends: org"
+  --app-id N          the Release Gate App's id, whose protection rule to enable (default: APP_ID)
+  --apply             make the changes (default: dry run)
+  --token TOKEN       a token with admin rights on the repository (default: GITHUB_TOKEN or GH_TOKEN)
+  --api-url URL       GitHub's API (default: GITHUB_API_URL, https://<GHE_HOST>/api/v3 with GHE_HOST, else https://api.github.com)
+
+Example:
+  GITHUB_TOKEN=... release-gate setup --repo acme/web --app-id 123456
+  GITHUB_TOKEN=... release-gate setup --repo acme/web --app-id 123456 --apply`;
+
+const DB_HELP = `Usage: release-gate db copy --from file:PATH --to postgresql://URL
+
+Copies the App's whole record (every table, in foreign-key order) from its SQLite file to
+an empty PostgreSQL database or schema, which it first migrates to the App's schema. It
+refuses a target that has rows, compares every table's row count before committing, and
+writes nothing when anything fails. Stop the App first so the file does not change.
+
+Options:
+  --from URL   the SQLite file, e.g. file:./data/release-gate.db
+  --to URL     the PostgreSQL database, e.g. postgresql://release_gate@db:5432/release_gate (?schema=NAME for a schema)
+
+Example:
+  release-gate db copy --from file:./data/release-gate.db --to postgresql://release_gate@db.internal:5432/release_gate`;
+
+async function runDb(argv: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  const { values } = parseFlags('db', rest, { from: { type: 'string' }, to: { type: 'string' } });
+  if (sub !== 'copy') throw new UsageError(`db: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}: use "release-gate db copy --from file:... --to postgresql://...".`);
+  if (!values.from || !values.to) throw new UsageError('copy: --from file:PATH and --to postgresql://URL are both required.');
+  const { copyDatabase } = await import('./db-copy.js');
+  const result = await copyDatabase(values.from, values.to, io.cwd);
+  const total = result.tables.reduce((n, t) => n + t.rows, 0);
+  for (const t of result.tables) writeLine(io.stdout, `  ${t.table.padEnd(18)} ${t.rows}`);
+  writeLine(io.stdout, `Copied ${total} rows in ${result.tables.length} tables; every table's row count matches. Point DATABASE_URL at the new database and start the App.`);
+  return EXIT.ok;
+}
 
 export const COMMANDS: Record<Command, CommandSpec> = {
   validate: {
@@ -112,6 +163,12 @@ Example:
     async run(argv, io) {
       const { values } = parseFlags('evaluate', argv, { ...EVALUATE_FLAGS, ...EVIDENCE_FLAGS, 'org-policy': { type: 'string' }, json: { type: 'boolean' } });
       if (!values.env) throw new UsageError('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).');
+      const evidenceGiven = (Object.keys(EVIDENCE_FLAGS) as Array<keyof typeof EVIDENCE_FLAGS>).filter((k) => values[k] !== undefined);
+      if (values.score !== undefined && evidenceGiven.length > 0) {
+        throw new UsageError(
+          `evaluate: --score cannot be combined with evidence to score (${evidenceGiven.map((k) => `--${k}`).join(', ')}): --score is the score itself. Drop --score to score the evidence, or drop the evidence to use the score given.`,
+        );
+      }
       const at = values.at ? parseInstant('--at', values.at) : now(io);
       const { policy } = await readPolicy(values, io);
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
@@ -186,10 +243,15 @@ Example:
 
 Says whether environment NAME is frozen at the given time (default: now), by which
 window and until when, and when the next window starts. Instants are printed in UTC.
+Exit 0 when it is not frozen, 2 when it is frozen, 1 for a usage or policy error
+(so a script can wait: until release-gate freeze --env PROD; do sleep 300; done).
 
 Options:
+  --env NAME         the environment: a policy stage or a GitHub environment name
   --policy FILE      the policy (default ${DEFAULT_POLICY_PATH})
 ${ORG_POLICY_HELP}
+  --at ISO-8601      the time to look at (default: now), e.g. 2026-01-31T22:30:00-03:00
+  --json             print one JSON object
 
 Example:
   release-gate freeze --env PROD --at 2026-01-31T22:30:00-03:00 --json`,
@@ -234,7 +296,7 @@ Example:
         else if (out.next) writeLine(io.stdout, `Next window: "${out.next.window}" from ${out.next.start} to ${out.next.end}.`);
         else writeLine(io.stdout, 'No further window starts within the next 400 days.');
       }
-      return EXIT.ok;
+      return out.frozen ? EXIT.wait : EXIT.ok;
     },
   },
 
@@ -302,7 +364,37 @@ Example:
   replay: REPLAY_COMMAND,
   simulate: SIMULATE_COMMAND,
   explain: EXPLAIN_COMMAND,
+  setup: { help: SETUP_HELP, run: runSetup },
+
+  db: { help: DB_HELP, run: runDb },
 };
+
+async function runSetup(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags('setup', argv, {
+    repo: { type: 'string' },
+    policy: { type: 'string' },
+    'org-policy': { type: 'string' },
+    'app-id': { type: 'string' },
+    apply: { type: 'boolean' },
+    token: { type: 'string' },
+    'api-url': { type: 'string' },
+  });
+  const repoMatch = /^([\w.-]+)\/([\w.-]+)$/.exec(values.repo ?? '');
+  if (!repoMatch) throw new UsageError('setup: --repo OWNER/REPO is required, e.g. --repo acme/web.');
+  const token = values.token ?? io.env.GITHUB_TOKEN ?? io.env.GH_TOKEN;
+  if (!token) throw new UsageError('setup: no token: pass --token or set GITHUB_TOKEN (a token with admin rights on the repository).');
+  const appIdText = values['app-id'] ?? io.env.APP_ID;
+  const appId = appIdText === undefined ? null : parseWhole('--app-id', appIdText, 1, Number.MAX_SAFE_INTEGER);
+  const apiUrl = values['api-url'] ?? io.env.GITHUB_API_URL ?? (io.env.GHE_HOST ? `${io.env.GHE_PROTOCOL ?? 'https'}://${io.env.GHE_HOST}/api/v3` : 'https://api.github.com');
+  const { policy } = await readPolicy(values, io);
+  const { ProbotOctokit } = await import('probot');
+  const { setupEnvironments, renderSetupText } = await import('../app/setup-environments.js');
+  const octokit = new ProbotOctokit({ auth: { token }, baseUrl: apiUrl.replace(/\/$/, ''), retry: { enabled: false }, throttle: { enabled: false } });
+  const report = await setupEnvironments(octokit as never, { owner: repoMatch[1]!, repo: repoMatch[2]!, policy, appId, apply: values.apply === true });
+  writeLine(io.stdout, renderSetupText(report));
+  if (appId === null) writeLine(io.stdout, 'The protection rule was not looked at: pass --app-id (the App\'s id, from its settings page) or set APP_ID.');
+  return report.ok ? EXIT.ok : EXIT.wait;
+}
 
 function parseSince(value: string): number {
   const parsed = parseDuration(value);

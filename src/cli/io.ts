@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { suggest } from '../core/suggest.js';
 
 /** What a command may touch: given by the entry point, replaced in tests. */
 export interface CliIo {
@@ -25,15 +26,21 @@ export function writeLine(stream: NodeJS.WritableStream, line = ''): void {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** The options each command's parser was last given, by command (what `--help` must list). */
+export const OPTIONS_SEEN = new Map<string, string[]>();
+
 /** `parseArgs`, with its errors turned into messages that name the command and the fix. */
 export function parseFlags<T extends Options>(command: string, argv: string[], options: T) {
+  OPTIONS_SEEN.set(command, Object.keys(options));
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const unknown = /Unknown option '([^']+)'/.exec(message);
     if (unknown) {
-      throw new UsageError(`release-gate ${command}: unknown option ${unknown[1]}. Run "release-gate ${command} --help" for the options.`);
+      const close = closestOption(unknown[1]!, Object.keys(options));
+      const hint = close === undefined ? '' : ` Did you mean --${close}?`;
+      throw new UsageError(`release-gate ${command}: unknown option ${unknown[1]}.${hint} Run "release-gate ${command} --help" for the options.`);
     }
     const positional = /Unexpected argument '([^']+)'/.exec(message);
     if (positional) {
@@ -41,6 +48,19 @@ export function parseFlags<T extends Options>(command: string, argv: string[], o
     }
     throw new UsageError(`release-gate ${command}: ${message.replace(/\.$/, '')}. Run "release-gate ${command} --help".`);
   }
+}
+
+/**
+ * The option a mistyped one was meant to be: a near miss (`--polcy`), or a longer or
+ * shorter spelling of it (`--environment` for `--env`, `--approver` for `--approvers`).
+ */
+export function closestOption(given: string, names: readonly string[]): string | undefined {
+  const word = given.replace(/^-+/, '').split('=')[0]!.toLowerCase();
+  if (word.length < 2) return undefined;
+  const near = suggest(word, names);
+  if (near !== undefined) return near;
+  const related = names.filter((n) => n.length >= 3 && (word.startsWith(n) || n.startsWith(word)));
+  return related.length === 1 ? related[0] : undefined;
 }
 
 /** An ISO-8601 instant with a zone designator (`2026-01-31T22:30:00-03:00`, `...Z`). */

@@ -3,6 +3,7 @@ import { PolicyFileError } from './policy-file.js';
 import { EXIT, UsageError, writeLine, type CliIo } from './io.js';
 import { COMMANDS, HELP, type Command } from './commands.js';
 import { EvidenceError } from '../evidence/errors.js';
+import { suggest } from '../core/suggest.js';
 
 /**
  * The `release-gate` command. Returns the exit code; never throws for a user's mistake
@@ -24,7 +25,8 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (!(name in COMMANDS)) {
-    writeLine(io.stderr, `release-gate: unknown command "${name}". Commands: ${Object.keys(COMMANDS).join(', ')}. Run "release-gate --help".`);
+    const close = suggest(name, Object.keys(COMMANDS));
+    writeLine(io.stderr, `release-gate: unknown command "${name}".${close ? ` Did you mean "${close}"?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}. Run "release-gate --help".`);
     return EXIT.usage;
   }
   const command = COMMANDS[name as Command];
@@ -35,11 +37,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   try {
     return await command.run(rest, io);
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, name);
   }
 }
 
-function reportError(error: unknown, io: CliIo): number {
+/** One prefix on every error: `release-gate <command>: <what is wrong and how to fix it>`. */
+function prefixed(command: string, message: string): string {
+  const bare = message.replace(new RegExp(`^(release-gate )?${command}: `), '');
+  return `release-gate ${command}: ${bare}`;
+}
+
+function reportError(error: unknown, io: CliIo, command: string): number {
   if (error instanceof PolicyFileError) {
     for (const line of error.problems) writeLine(io.stderr, line);
     const n = error.problems.length;
@@ -47,12 +55,12 @@ function reportError(error: unknown, io: CliIo): number {
     return EXIT.usage;
   }
   if (error instanceof UsageError || error instanceof EvidenceError) {
-    writeLine(io.stderr, `release-gate: ${error.message}`);
+    writeLine(io.stderr, prefixed(command, error.message));
     return EXIT.usage;
   }
   // An unexpected failure: still no approval, and enough to file a bug.
   const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-  writeLine(io.stderr, `release-gate: internal error (please report it): ${message}`);
+  writeLine(io.stderr, `release-gate ${command}: internal error (please report it): ${message}`);
   return EXIT.usage;
 }
 

@@ -9,7 +9,8 @@ export type GateCommand =
   | { kind: 'status' }
   | { kind: 'promote'; environment: string }
   | { kind: 'override'; environment: string; reason: string; risk: string; rules: string[] }
-  | { kind: 'help' };
+  | { kind: 'help' }
+  | { kind: 'setup' };
 
 export type ParsedCommand = { ok: true; command: GateCommand } | { ok: false; error: string };
 
@@ -17,6 +18,7 @@ export const COMMAND_USAGE = [
   '`/release-gate status`: the gate\'s latest decision for each environment',
   '`/release-gate promote <env>`: deploy this pull request\'s head to `<env>` when the gate allows it',
   '`/release-gate override <env> reason="..." risk="..." [rules="CODE,CODE"]`: grant (or, as a second member, confirm) an exception',
+  '`/release-gate setup`: create the policy\'s missing environments and enable the gate on them (repository admins)',
 ].join('\n');
 
 const PREFIX = /^\/release-gate(?=\s|$)/;
@@ -42,6 +44,8 @@ export function parseGateCommand(body: string): ParsedCommand | null {
     case 'status':
       if (args.length > 0) return { ok: false, error: '`status` takes no arguments.' };
       return { ok: true, command: { kind: 'status' } };
+    case 'setup':
+      return args.length > 0 ? { ok: false, error: '`setup` takes no arguments.' } : { ok: true, command: { kind: 'setup' } };
     case 'promote': {
       if (args.length !== 1 || args[0]!.includes('=')) return { ok: false, error: '`promote` needs exactly one environment: `/release-gate promote <env>`.' };
       return { ok: true, command: { kind: 'promote', environment: args[0]! } };

@@ -541,7 +541,8 @@ function freezeRule(stage: EnvironmentPolicy, now: Date): RuleResult {
     rule: 'freeze',
     ok: false,
     outcome: 'wait',
-    message: `Promotion blocked: freeze window active for ${stage.name} (${describe(clear.blockedBy)}) until ${until}.`,
+    // A wait, not a block: the deployment is held and goes on when the window ends.
+    message: `Promotion held: freeze window active for ${stage.name} (${describe(clear.blockedBy)}) until ${until}.`,
     values: { ...values, blockedBy: clear.blockedBy, until },
     clearsAt: until,
   };

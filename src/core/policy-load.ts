@@ -922,6 +922,8 @@ export function buildPolicy(data: Readonly<Record<string, unknown>>): Policy {
     overrides: buildOverrides(overrides),
     evidence: buildEvidence((data.evidence ?? {}) as Record<string, unknown>),
     strict: (data.strict as boolean | undefined) ?? false,
+    // Off unless the policy opts in.
+    ...(data.sync === 'environments' ? { sync: 'environments' as const } : {}),
   };
 }
 

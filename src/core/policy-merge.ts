@@ -63,6 +63,8 @@ export function mergePolicyData(org: Data, repo: Data): Record<string, unknown> 
   }
   const strict = repo.strict ?? org.strict;
   if (strict !== undefined) out.strict = strict;
+  const sync = repo.sync ?? org.sync;
+  if (sync !== undefined) out.sync = sync;
   return structuredClone(out);
 }
 

@@ -256,6 +256,11 @@ export const policySchema = {
         overrides: ref('overrides'),
         evidence: ref('evidence'),
         strict: { type: 'boolean', description: 'Reject environments the policy does not name instead of approving them as ungated (default false).' },
+        sync: {
+          enum: ['environments', 'off'],
+          description:
+            'environments: the App creates the missing GitHub environments of each stage, enables its deployment protection rule on them and sets their ref policies from refs; it never removes what a person configured (default off).',
+        },
       },
     },
     auroraPolicy: {

@@ -88,7 +88,12 @@ export function validateTimeZone(value: unknown): string | null {
 /** Like {@link validateTimeZone}, with the near-miss suggestion kept apart from the message. */
 export function checkTimeZone(value: unknown): { message: string; suggestion?: string } | null {
   const message = `${quote(value)} is not ${TIME_ZONE_FORM}`;
-  if (typeof value !== 'string' || !ZONE_NAME.test(value)) return { message };
+  if (typeof value !== 'string') return { message };
+  if (!ZONE_NAME.test(value)) {
+    // "America/Sao Paulo": zone names write spaces as underscores.
+    const suggestion = value.trim() === '' ? undefined : suggestTimeZone(value.trim().replace(/\s+/g, '_'));
+    return suggestion === undefined ? { message } : { message, suggestion };
+  }
   let resolved: string;
   try {
     resolved = new Intl.DateTimeFormat('en-US', { timeZone: value }).resolvedOptions().timeZone;

@@ -115,6 +115,11 @@ export interface Policy {
   evidence: EvidencePolicy;
   /** Gate environments the policy does not name (reject them) instead of approving them as ungated. */
   strict: boolean;
+  /**
+   * `environments`: the App makes GitHub's environments match the stages (creates missing
+   * ones, enables its protection rule, sets ref policies). Absent means off.
+   */
+  sync?: 'environments' | 'off';
 }
 
 /** Where evidence may come from. */

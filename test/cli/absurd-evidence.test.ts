@@ -21,7 +21,7 @@ describe('SECURITY.md T6 absurd evidence through `release-gate score`', () => {
     const r = await cli(['score', '--coverage', 'lcov.info'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'release-gate: coverage report lcov.info: src/a.ts: LH:100 (lines hit) is more than LF:1 (lines found) (line 5): the counts are inconsistent, so the tracefile cannot be scored\n',
+      'release-gate score: coverage report lcov.info: src/a.ts: LH:100 (lines hit) is more than LF:1 (lines found) (line 5): the counts are inconsistent, so the tracefile cannot be scored\n',
     );
   });
 
@@ -29,7 +29,7 @@ describe('SECURITY.md T6 absurd evidence through `release-gate score`', () => {
     const dir = await files({ 'lcov.info': `SF:src/a.ts\nLF:1\nLH:1${'0'.repeat(26)}\nend_of_record\n` });
     const r = await cli(['score', '--coverage', 'lcov.info'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^release-gate: coverage report lcov\.info: LH is 1000+, more lines or branches than any program has \(line 3\): the tracefile is corrupt\n$/);
+    expect(r.stderr).toMatch(/^release-gate score: coverage report lcov\.info: LH is 1000+, more lines or branches than any program has \(line 3\): the tracefile is corrupt\n$/);
   });
 
   it('refuses an Istanbul summary whose total covers more lines than it has', async () => {
@@ -37,7 +37,7 @@ describe('SECURITY.md T6 absurd evidence through `release-gate score`', () => {
     const r = await cli(['score', '--coverage', 'coverage-summary.json'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'release-gate: coverage report coverage-summary.json: "total" lines: covered 1000 is more than total 10: the counts are inconsistent, so the summary cannot be scored\n',
+      'release-gate score: coverage report coverage-summary.json: "total" lines: covered 1000 is more than total 10: the counts are inconsistent, so the summary cannot be scored\n',
     );
   });
 
@@ -70,7 +70,7 @@ describe('SECURITY.md T6 absurd evidence through `release-gate score`', () => {
     const r = await cli(['score', '--sarif', 'scan.sarif'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      'release-gate: SARIF log scan.sarif: the key "runs" is given twice in the document: a report with duplicate keys is ambiguous (line 3, column 6)\n',
+      'release-gate score: SARIF log scan.sarif: the key "runs" is given twice in the document: a report with duplicate keys is ambiguous (line 3, column 6)\n',
     );
   });
 

@@ -34,7 +34,7 @@ describe('release-gate audit', () => {
     const r = await cli(['audit', '--repo', 'acme/web'], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
-      `release-gate: release-gate audit: no record at ${join(dir, 'data/release-gate.db')}. Run it where the App keeps ./data, or pass --database-url (or DATABASE_URL) of the App's database.\n`,
+      `release-gate audit: no record at ${join(dir, 'data/release-gate.db')}. Run it where the App keeps ./data, or pass --database-url (or DATABASE_URL) of the App's database.\n`,
     );
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });

@@ -19,7 +19,7 @@ describe('the Aurora seed walk-through', () => {
     const failing = out.rules.filter((x: { ok: boolean }) => !x.ok);
     expect(failing.map((x: { code: string }) => x.code)).toEqual(['FREEZE_WINDOW_ACTIVE']);
     expect(failing[0].message).toBe(
-      'Promotion blocked: freeze window active for PROD (22:00-23:59 America/Sao_Paulo) until 2026-02-01T02:59:00.000Z.',
+      'Promotion held: freeze window active for PROD (22:00-23:59 America/Sao_Paulo) until 2026-02-01T02:59:00.000Z.',
     );
     expect(out.clearsAt).toBe('2026-02-01T02:59:00.000Z');
   });

@@ -61,14 +61,14 @@ describe('release-gate evaluate', () => {
   it('rejects a missing --env and a bad --at with a message, exit 1', async () => {
     const a = await cli(['evaluate', '--policy', `${POLICIES}aurora-seed.yml`]);
     expect(a).toMatchObject({ code: 1 });
-    expect(a.stderr).toBe('release-gate: release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).\n');
+    expect(a.stderr).toBe('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).\n');
     const b = await cli(['evaluate', '--env', 'PROD', '--policy', `${POLICIES}aurora-seed.yml`, '--at', '2026-01-31 22:30']);
     expect(b.code).toBe(1);
     expect(b.stderr).toContain('--at "2026-01-31 22:30" is not an ISO-8601 instant');
     const c = await cli(['evaluate', '--env', 'PROD', '--policy', `${POLICIES}aurora-seed.yml`, '--frobnicate']);
-    expect(c.stderr).toBe('release-gate: release-gate evaluate: unknown option --frobnicate. Run "release-gate evaluate --help" for the options.\n');
+    expect(c.stderr).toBe('release-gate evaluate: unknown option --frobnicate. Run "release-gate evaluate --help" for the options.\n');
     const d = await cli(['evaluate', '--env', 'PROD', '--policy', `${POLICIES}aurora-seed.yml`, '--score', 'high']);
-    expect(d.stderr).toBe('release-gate: --score "high" must be a whole number from 0 to 100.\n');
+    expect(d.stderr).toBe('release-gate evaluate: --score "high" must be a whole number from 0 to 100.\n');
   });
 
   it('an environment the policy does not name is ungated', async () => {
@@ -101,9 +101,10 @@ describe('help', () => {
     }
   });
   it('an unknown command says which exist', async () => {
-    const r = await cli(['deploy']);
+    const r = await cli(['launch']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('release-gate: unknown command "deploy". Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain. Run "release-gate --help".\n');
+    expect(r.stderr).toBe('release-gate: unknown command "launch". Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain, setup, db. Run "release-gate --help".\n');
+    expect((await cli(['evalute'])).stderr).toBe('release-gate: unknown command "evalute". Did you mean "evaluate"? Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain, setup, db. Run "release-gate --help".\n');
   });
 });
 

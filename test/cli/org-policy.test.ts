@@ -80,7 +80,8 @@ describe('--org-policy', () => {
   it('freeze reads the org windows through the merged policy', async () => {
     const dir = await checkout(EXTENDS);
     const r = await cli(['freeze', '--env', 'PROD', '--org-policy', 'org/release-policy.yml', '--at', '2026-03-10T22:30:00Z'], { cwd: dir });
-    expect(r.code).toBe(0);
+    // Frozen: exit 2, as evaluate's wait.
+    expect(r.code).toBe(2);
     expect(r.stdout).toBe('PROD is FROZEN at 2026-03-10T22:30:00.000Z by "nightly" until 2026-03-10T23:59:00.000Z.\nNext window: "nightly" from 2026-03-11T22:00:00.000Z to 2026-03-11T23:59:00.000Z.\n');
   });
 

@@ -88,13 +88,13 @@ describe('release-gate replay', () => {
   it('says which decisions to replay, and where the record is, when it cannot tell', async () => {
     expect(await cli(['replay', '--database', url])).toMatchObject({
       code: 1,
-      stderr: 'release-gate: release-gate replay: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).\n',
+      stderr: 'release-gate replay: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).\n',
     });
-    expect(await cli(['replay', '--id', '999', '--database', url])).toMatchObject({ code: 1, stderr: 'release-gate: release-gate replay: There is no evaluation 999 in the record.\n' });
+    expect(await cli(['replay', '--id', '999', '--database', url])).toMatchObject({ code: 1, stderr: 'release-gate replay: There is no evaluation 999 in the record.\n' });
     const missing = join(dir, 'none.db');
     expect(await cli(['replay', '--repo', 'acme/web', '--database', `file:${missing}`])).toMatchObject({
       code: 1,
-      stderr: `release-gate: release-gate replay: no record at ${missing}. Run it where the App keeps ./data, or pass --database (or DATABASE_URL) of the App's database.\n`,
+      stderr: `release-gate replay: no record at ${missing}. Run it where the App keeps ./data, or pass --database (or DATABASE_URL) of the App's database.\n`,
     });
   });
 });

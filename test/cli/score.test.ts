@@ -45,14 +45,14 @@ describe('release-gate score', () => {
     await writeFile(join(dir, 'broken.xml'), '<testsuite><testcase name="a">');
     const broken = await cli(['score', '--junit', 'broken.xml'], { cwd: dir });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/^release-gate: JUnit report broken\.xml: unexpected end of file/);
+    expect(broken.stderr).toMatch(/^release-gate score: JUnit report broken\.xml: unexpected end of file/);
     expect(broken.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('asks for evidence when none is given', async () => {
     const r = await cli(['score']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('release-gate: release-gate score: no evidence given. Pass --junit, --coverage, --sarif, --checklist or --evidence-url (see --help).\n');
+    expect(r.stderr).toBe('release-gate score: no evidence given. Pass --junit, --coverage, --sarif, --checklist or --evidence-url (see --help).\n');
   });
 });
 

@@ -242,7 +242,7 @@ describe('wait and its clearing time', () => {
     const d = evaluate(p, facts(), NOW);
     expect(d.clearsAt).toBe('2026-03-10T16:00:00.000Z');
     const rule = d.rules.find((r) => r.code === 'FREEZE_WINDOW_ACTIVE')!;
-    expect(rule.message).toBe('Promotion blocked: freeze window active for PROD (afternoon) until 2026-03-10T16:00:00.000Z.');
+    expect(rule.message).toBe('Promotion held: freeze window active for PROD (afternoon) until 2026-03-10T16:00:00.000Z.');
   });
   it('a deploy that would still run when a window opens waits until after it', () => {
     const p = policy({ deployDurationMs: 20 * 60_000, freezeWindows: [{ kind: 'daily', name: 'late', days: [], start: '15:10', end: '16:00', timezone: 'UTC' }] });

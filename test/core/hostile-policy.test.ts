@@ -24,7 +24,7 @@ describe('SECURITY.md T12 a policy with 100,000 unknown keys', () => {
     expect(text.length).toBeLessThan(MAX_POLICY_BYTES);
     const list = lines(text);
     expect(list).toHaveLength(MAX_PROBLEMS_REPORTED + 2);
-    expect(list[0]).toBe('5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, strict');
+    expect(list[0]).toBe('5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, strict, sync');
     // The file is read up to MAX_POLICY_ENTRIES lines: the keys on lines 5 to 20000.
     expect(list[MAX_PROBLEMS_REPORTED]).toBe(`55:1: and ${20_000 - 4 - MAX_PROBLEMS_REPORTED} more problems, not listed: fix the ones above first`);
     expect(list[MAX_PROBLEMS_REPORTED + 1]).toBe(

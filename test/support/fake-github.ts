@@ -101,6 +101,15 @@ export interface FakeRepo {
   answers: ProtectionAnswer[];
 }
 
+/** A GitHub environment of a repository, with its custom protection rules and deployment ref policies. */
+export interface FakeEnvironment {
+  id: number;
+  name: string;
+  rules: Array<{ id: number; appId: number; slug: string }>;
+  branchPolicy: { protected_branches: boolean; custom_branch_policies: boolean } | null;
+  refPolicies: Array<{ id: number; name: string; type: 'branch' | 'tag' }>;
+}
+
 export class FakeGitHub {
   readonly repos = new Map<string, FakeRepo>();
   /** org -> team slug -> member logins. */
@@ -306,6 +315,8 @@ export class FakeGitHub {
 
   private route(method: string, path: string, q: URLSearchParams, body: unknown): { status: number; body?: unknown; headers?: Record<string, string> } {
     const b = (body ?? {}) as Record<string, unknown>;
+    const setup = this.setupRoute(method, path, b);
+    if (setup) return setup;
     let m: RegExpMatchArray | null;
     if (method === 'POST' && (m = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
       return { status: 201, body: { token: `ghs_test${m[1]}`, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {}, repository_selection: 'all' } };
@@ -457,6 +468,85 @@ export class FakeGitHub {
     if (method === 'POST' && (m = rest.match(/^\/issues\/(\d+)\/comments$/))) {
       repo.comments.push({ issue: Number(m[1]), body: String(b.body) });
       return { status: 201, body: { id: this.newId(), body: b.body } };
+    }
+    return { status: 404, body: { message: 'Not Found' } };
+  }
+
+  // --- Registration (App manifest conversions) and environment setup -------------------
+
+  /** One-time codes GitHub gives the browser after creating an App from a manifest, and the App each one converts to. */
+  readonly manifestCodes = new Map<string, { id: number; slug: string; name: string; pem: string; webhook_secret: string; client_id: string; client_secret: string }>();
+  /** Environments per repository (`owner/name` in lower case), as GitHub keeps them. */
+  readonly environments = new Map<string, FakeEnvironment[]>();
+  /** Repositories where the token may read environments but not change them (403 on writes). */
+  readonly environmentWritesDenied = new Set<string>();
+  /** Repositories whose plan has no custom deployment protection rules (private repositories outside Enterprise). */
+  readonly noCustomRules = new Set<string>();
+  /** Integrations (GitHub Apps) installed on every repository, offered as custom protection rules. */
+  readonly ruleIntegrations: Array<{ id: number; slug: string }> = [];
+
+  private setupRoute(method: string, path: string, b: Record<string, unknown>): { status: number; body?: unknown } | null {
+    let m: RegExpMatchArray | null;
+    if (method === 'POST' && (m = path.match(/^\/app-manifests\/([^/]+)\/conversions$/))) {
+      const app = this.manifestCodes.get(m[1]!);
+      if (!app) return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest' } };
+      this.manifestCodes.delete(m[1]!);
+      const owner = { login: 'acme', id: 1, type: 'Organization' };
+      return { status: 201, body: { ...app, node_id: 'A', owner, description: '', external_url: 'https://example.com', html_url: `https://github.com/apps/${app.slug}`, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', permissions: {}, events: [] } };
+    }
+    m = path.match(/^\/repos\/([^/]+)\/([^/]+)\/environments(?:\/([^/]+)(\/.*)?)?$/);
+    if (!m) return null;
+    const key = `${m[1]}/${m[2]}`.toLowerCase();
+    if (!this.repos.has(key)) return { status: 404, body: { message: 'Not Found' } };
+    const envs = this.environments.get(key) ?? [];
+    this.environments.set(key, envs);
+    const name = m[3] === undefined ? undefined : decodeURIComponent(m[3]);
+    const rest = m[4] ?? '';
+    const env = name === undefined ? undefined : envs.find((e) => e.name.toLowerCase() === name.toLowerCase());
+    const denied = method !== 'GET' && this.environmentWritesDenied.has(key);
+    if (denied) return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/deployments/environments' } };
+    const envJson = (e: FakeEnvironment) => ({
+      id: e.id,
+      node_id: `E${e.id}`,
+      name: e.name,
+      url: '',
+      html_url: '',
+      created_at: '2026-01-01T00:00:00Z',
+      updated_at: '2026-01-01T00:00:00Z',
+      protection_rules: e.rules.map((r) => ({ id: r.id, node_id: `R${r.id}`, type: 'custom' })),
+      deployment_branch_policy: e.branchPolicy,
+    });
+    const ruleJson = (r: FakeEnvironment['rules'][number]) => ({ id: r.id, node_id: `R${r.id}`, enabled: true, app: { id: r.appId, slug: r.slug, integration_url: `https://api.github.com/apps/${r.slug}`, node_id: `A${r.appId}` } });
+    if (method === 'GET' && name === undefined) return { status: 200, body: { total_count: envs.length, environments: envs.map(envJson) } };
+    if (method === 'PUT' && rest === '') {
+      let e = env;
+      if (!e) {
+        e = { id: this.newId(), name: name!, rules: [], branchPolicy: null, refPolicies: [] };
+        envs.push(e);
+      }
+      if (b.deployment_branch_policy !== undefined) e.branchPolicy = b.deployment_branch_policy as FakeEnvironment['branchPolicy'];
+      return { status: 200, body: envJson(e) };
+    }
+    if (!env) return { status: 404, body: { message: 'Not Found' } };
+    if (method === 'GET' && rest === '') return { status: 200, body: envJson(env) };
+    if (method === 'GET' && rest === '/deployment_protection_rules') return { status: 200, body: { total_count: env.rules.length, custom_deployment_protection_rules: env.rules.map(ruleJson) } };
+    if (method === 'GET' && rest === '/deployment_protection_rules/apps') {
+      const offered = this.noCustomRules.has(key) ? [] : this.ruleIntegrations;
+      return { status: 200, body: { total_count: offered.length, available_custom_deployment_protection_rule_integrations: offered.map((a) => ({ id: a.id, slug: a.slug, integration_url: `https://api.github.com/apps/${a.slug}`, node_id: `A${a.id}` })) } };
+    }
+    if (method === 'POST' && rest === '/deployment_protection_rules') {
+      const app = this.ruleIntegrations.find((a) => a.id === b.integration_id);
+      if (!app || this.noCustomRules.has(key)) return { status: 422, body: { message: 'Validation Failed', errors: [{ message: 'The integration is not available for this environment' }] } };
+      const rule = { id: this.newId(), appId: app.id, slug: app.slug };
+      env.rules.push(rule);
+      return { status: 201, body: ruleJson(rule) };
+    }
+    if (method === 'GET' && rest === '/deployment-branch-policies') return { status: 200, body: { total_count: env.refPolicies.length, branch_policies: env.refPolicies.map((p) => ({ id: p.id, node_id: `P${p.id}`, name: p.name, type: p.type })) } };
+    if (method === 'POST' && rest === '/deployment-branch-policies') {
+      if (!env.branchPolicy?.custom_branch_policies) return { status: 404, body: { message: 'Not Found' } };
+      const policy = { id: this.newId(), name: String(b.name), type: (b.type as 'branch' | 'tag' | undefined) ?? 'branch' };
+      env.refPolicies.push(policy);
+      return { status: 200, body: { id: policy.id, node_id: `P${policy.id}`, name: policy.name, type: policy.type } };
     }
     return { status: 404, body: { message: 'Not Found' } };
   }
