@@ -55555,7 +55555,7 @@ function neutralizeMentions(text) {
 }
 function escapeMarkdown(text) {
   const s = typeof text === "string" ? text : text === null || text === void 0 ? "" : JSON.stringify(text) ?? String(text);
-  const escaped = s.replace(/\r\n?|\n|\u2028|\u2029/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(PUNCTUATION, (m) => `\\${m}`).replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`).replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
+  const escaped = s.replace(/\r\n?|\n|\u2028|\u2029/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(PUNCTUATION, (m, offset, all) => m === "_" && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? "") && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? "") ? m : `\\${m}`).replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`).replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
   return neutralizeMentions(escaped);
 }
 function inlineCode(text) {

@@ -36,7 +36,8 @@ export function escapeMarkdown(text: unknown): string {
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(PUNCTUATION, (m) => `\\${m}`)
+    // An underscore inside a word (`PRE_PROD`) is never emphasis in GitHub's Markdown: left as it is.
+    .replace(PUNCTUATION, (m, offset: number, all: string) => (m === '_' && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? '') && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? '') ? m : `\\${m}`))
     .replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`)
     .replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
   return neutralizeMentions(escaped);

@@ -130,6 +130,8 @@ describe('the packed package, installed with production dependencies only', () =
     expect(status).toBe(200);
     // PROD needs an approval and the previous stage: GitHub is told to wait (no answer yet)
     // or to reject; either way a check run names the rules and nothing is approved.
+    // The check run is written after the answer (the audit never delays it): wait for it.
+    for (let waited = 0; !repo.checkRuns.some((c) => c.name === 'Release gate / PROD') && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
     const run = repo.checkRuns.find((c) => c.name === 'Release gate / PROD');
     expect(run, running.output()).toBeDefined();
     expect(repo.answers.filter((a) => a.state === 'approved')).toEqual([]);
