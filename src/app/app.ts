@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApplicationFunction, Logger, Probot } from 'probot';
+import type { ConsoleConfig } from '../console/config.js';
+import { createConsoleHandler } from '../console/handler.js';
 import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
@@ -23,6 +25,8 @@ export interface CreateAppOptions {
   replicaId?: string;
   /** How often the scheduler looks at due gates; 0 turns the timer off (tests call `tick`). */
   schedulerIntervalMs?: number;
+  /** The release console and its API at `/` and `/api/v1` (left out: not served). */
+  console?: ConsoleConfig;
 }
 
 export interface ReleaseGateApp {
@@ -83,6 +87,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
+    if (options.console) fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
     scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
   };

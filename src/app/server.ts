@@ -5,7 +5,7 @@ import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
 import { countApiCalls } from '../github/api-calls.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
-import type { ReleaseGateApp } from './app.js';
+import type { CreateAppOptions, ReleaseGateApp } from './app.js';
 import { createMetrics } from './metrics.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -25,6 +25,8 @@ export interface AppServerOptions {
   schedulerIntervalMs?: number;
   replicaId?: string;
   metrics?: AppMetrics;
+  /** Serve the release console and its API. */
+  console?: CreateAppOptions['console'];
 }
 
 export interface RunningApp {
@@ -71,6 +73,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
+    ...(options.console ? { console: options.console } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const http = createServer((req, res) => {

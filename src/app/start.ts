@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { parseEnv } from 'node:util';
 import { Probot, Server } from 'probot';
+import { readConsoleConfig } from '../console/config.js';
 import { openStore } from '../store/open-store.js';
 import { createApp } from './app.js';
 import { readAppConfig } from './config.js';
@@ -18,7 +19,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
   const config = readAppConfig(env, cwd);
   const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => console.log(m), warn: (m) => console.warn(m) } });
   const metrics = createMetrics({ defaults: true });
-  const app = createApp({ store, metrics, schedulerIntervalMs: config.schedulerIntervalMs });
+  const app = createApp({ store, metrics, schedulerIntervalMs: config.schedulerIntervalMs, console: readConsoleConfig(env, config.baseUrl) });
   const server = new Server({
     port: config.port,
     ...(config.host ? { host: config.host } : {}),
