@@ -256,7 +256,8 @@ export class ConsoleService {
       out.push({
         name: stage.name,
         environments: stage.github,
-        current: d ? { sha: d.sha, ref: d.ref, deploymentId: d.id, state: d.latestState, at: (d.latestStateAt ?? d.createdAt).toISOString() } : null,
+        // A deployment without a status yet that the gate holds is shown as waiting.
+        current: d ? { sha: d.sha, ref: d.ref, deploymentId: d.id, state: d.latestState ?? (envs.some((e) => (waiting[e] ?? 0) > 0) ? 'waiting' : null), at: (d.latestStateAt ?? d.createdAt).toISOString() } : null,
         waiting: envs.reduce((n, e) => n + (waiting[e] ?? 0), 0),
       });
     }
@@ -463,7 +464,12 @@ export class ConsoleService {
     else if (!policy) promote = { allowed: false, reason: 'The policy is invalid.', target: null };
     else {
       const target = nextStage(policy, deployments, sha);
-      promote = target ? { allowed: true, reason: `Creates a deployment of ${sha.slice(0, 7)} to ${target.name}.`, target: target.name } : { allowed: false, reason: 'The release is already in the last stage.', target: null };
+      const held = target ? waiting.find((w) => findStageIndex(policy, w.environment) === findStageIndex(policy, target.name)) : undefined;
+      promote = !target
+        ? { allowed: false, reason: 'The release is already in the last stage.', target: null }
+        : held
+          ? { allowed: false, reason: `A deployment of ${sha.slice(0, 7)} to ${target.name} already waits for the gate: approve or override it instead.`, target: null }
+          : { allowed: true, reason: `Creates a deployment of ${sha.slice(0, 7)} to ${target.name}.`, target: target.name };
     }
     return { approve, override, promote };
   }
@@ -582,6 +588,8 @@ export class ConsoleService {
     if (requested && findStageIndex(policy, requested) !== findStageIndex(policy, target.name)) {
       throw new ConsoleError(409, 'promotion_order', `${sha.slice(0, 7)} can be promoted to ${target.name} next, not ${requested}: stages are not skipped.`);
     }
+    const held = (await store.listPendingGates({ repo: repo.fullName, sha, status: 'pending' })).find((g) => findStageIndex(policy, g.environment) === findStageIndex(policy, target.name));
+    if (held) throw new ConsoleError(409, 'already_waiting', `A deployment of ${sha.slice(0, 7)} to ${target.name} already waits for the gate (${held.environment}): approve or override it instead.`);
     const environment = target.github[0] ?? target.name;
     const octokit = await this.github.octokitFor(repo.installationId);
     const ref = (await store.getRelease(repo.fullName, sha))?.ref ?? deployments.at(-1)?.ref ?? null;
