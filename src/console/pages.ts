@@ -85,7 +85,7 @@ ${who}
 ${ctx.notice ? `<p class="notice" role="status">${e(NOTICES[ctx.notice] ?? 'Done.')}</p>` : ''}
 ${body}
 </main>
-<footer>Times are shown in UTC and in ${e(ctx.timeZone)}. Roles come from your GitHub permission on each repository.</footer>
+<footer>Times are shown in UTC${ctx.timeZone === 'UTC' ? '' : ` and in ${e(ctx.timeZone)}`}; choose your time zone on a repository's page. Roles come from your GitHub permission on each repository.</footer>
 </body>
 </html>
 `;

@@ -386,6 +386,8 @@ export class FakeGitHub {
   readonly oauthCodes = new Map<string, string>();
   /** User tokens: token -> user. */
   readonly userTokens = new Map<string, { login: string; id: number }>();
+  /** Who is signed in to GitHub in the browser: the authorize page sends them back with a code at once. */
+  browserUser: string | null = null;
   /** Installation id -> repositories (`owner/name`); none set: installation 77 holds every repository. */
   readonly installations = new Map<number, string[]>();
 
@@ -427,6 +429,19 @@ export class FakeGitHub {
     };
     const auth = String(req.headers.authorization ?? '');
     const token = auth.replace(/^(bearer|token)\s+/i, '');
+    if (method === 'GET' && path === '/login/oauth/authorize') {
+      // The user has authorized the App before: GitHub redirects back at once.
+      const token = [...this.userTokens.entries()].find(([, u]) => u.login === this.browserUser)?.[0];
+      const back = q.get('redirect_uri');
+      if (!token || !back || q.get('client_id') !== this.oauthClient.id) return reply(404, { message: 'Not Found' }, 'oauth');
+      const target = new URL(back);
+      target.searchParams.set('code', this.oauthCode(token));
+      target.searchParams.set('state', q.get('state') ?? '');
+      this.requestCount++;
+      res.writeHead(302, { location: target.toString() });
+      res.end();
+      return true;
+    }
     if (method === 'POST' && path === '/login/oauth/access_token') {
       // GitHub answers 200 with an `error` field for a bad code or client.
       const b = (body ?? {}) as Record<string, unknown>;
