@@ -15,6 +15,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ['evaluate', async () => (await import('./evaluate.js')).runEvaluateBench({ log, ms: quick ? 500 : 2000 })],
   ['junit', async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log })],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
+  ['console', async () => void (await import('./console.js')).runConsoleBench({ log, quick })],
 ];
 
 let failed = false;

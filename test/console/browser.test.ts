@@ -108,10 +108,10 @@ describe('the console in a real browser (headless Chromium)', () => {
     const { context, page } = await signedIn('bob');
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${h.url}/repos/acme/shop`);
-    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const width = await page.evaluate('document.documentElement.scrollWidth');
     expect(width).toBeLessThanOrEqual(390);
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
     expect(await page.locator('main#main').count()).toBe(1);
     expect(await page.locator('nav[aria-label="Console"]').count()).toBe(1);
     await context.close();
