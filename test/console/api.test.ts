@@ -347,3 +347,33 @@ describe('rate limit per user', () => {
     expect((await h.call('/api/v1/me', { token: h.tokens.vic })).status).toBe(200);
   });
 });
+
+describe('an override the policy wants confirmed by a second member', () => {
+  let h: ConsoleHarness;
+  beforeAll(async () => {
+    h = await startConsoleHarness({ seed: false });
+    h.repo.files['.github/release-policy.yml'] = (h.repo.files['.github/release-policy.yml'] ?? '').replace('secondApprover: false', 'secondApprover: true');
+    h.github.teams.set('acme', { 'release-managers': ['maria', 'ada'] });
+  });
+  afterAll(async () => h?.close());
+
+  it('is granted by one member, not confirmed by the same one, and confirmed by another', async () => {
+    const path = `/api/v1/repos/acme/shop/releases/${IN_DEV}/override`;
+    const body = { stage: 'PROD', reason: 'hotfix', risk: 'low' };
+    const granted = await json(await h.call(path, { token: h.tokens.maria, body }));
+    expect(granted.override).toMatchObject({ status: 'granted', needsConfirmation: true });
+    const self = await h.call(path, { token: h.tokens.maria, body });
+    expect(self.status).toBe(409);
+    expect((await json(self)).error.code).toBe('awaiting_confirmation');
+    const view = await json(await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}`, { token: h.tokens.ada }));
+    expect(view.actions.override.pendingConfirmation).toEqual([{ id: granted.override.id, stage: 'PROD', grantedBy: 'maria' }]);
+    const confirmed = await json(await h.call(path, { token: h.tokens.ada, body: { ...body, reason: 'agreed' } }));
+    expect(confirmed.override).toEqual({ status: 'confirmed', id: granted.override.id, needsConfirmation: false, expiresAt: granted.override.expiresAt });
+    expect(await h.store.listOverrides({ repo: 'acme/shop', sha: IN_DEV })).toEqual([expect.objectContaining({ grantedBy: 'maria', confirmedBy: 'ada' })]);
+    const audit = await json(await h.call('/api/v1/audit?type=OVERRIDE', { token: h.tokens.vic }));
+    expect(audit.items.map((i: Json) => [i.status, i.actor])).toEqual([
+      ['confirmed', 'ada'],
+      ['granted', 'maria'],
+    ]);
+  });
+});
