@@ -9,7 +9,7 @@ import { RELEASE_EVENT_TYPES } from '../store/types.js';
 import type { ReleaseEventType } from '../store/types.js';
 import type { ConsoleConfig } from './config.js';
 import { GitHubDirectory, IdentityError } from './github-directory.js';
-import { checkRepoName, checkSha, escapeHtml, parseInstant, RateLimiter, readBody, redirect, sendHtml, sendJson } from './http-kit.js';
+import { checkRepoName, checkSha, parseInstant, RateLimiter, readBody, redirect, sendHtml, sendJson } from './http-kit.js';
 import { matchApiRoute, openApiDocument } from './openapi.js';
 import type { ApiRoute } from './openapi.js';
 import { CONSOLE_CSS, renderApiDocs, renderAudit, renderBoard, renderError, renderRelease, renderRepository, renderSignIn } from './pages.js';
@@ -396,4 +396,3 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
   };
 }
 
-export { escapeHtml };
