@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApplicationFunction, Logger, Probot } from 'probot';
+import type { ConsoleConfig } from '../console/config.js';
+import { createConsoleHandler } from '../console/handler.js';
 import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
@@ -28,6 +30,8 @@ export interface CreateAppOptions {
   schedulerIntervalMs?: number;
   /** The App's id (its own deployments are recognised by it). */
   appId?: number | null;
+  /** The release console and its API at `/` and `/api/v1` (left out: not served). */
+  console?: ConsoleConfig;
 }
 
 export interface ReleaseGateApp {
@@ -95,6 +99,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context as never));
     app.on('push', (context) => onPolicyPush(d, context));
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
+    if (options.console) fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
     scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
   };

@@ -7,7 +7,7 @@ import { countApiCalls } from '../github/api-calls.js';
 import { conditionalRequests } from '../github/conditional-requests.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
-import type { ReleaseGateApp } from './app.js';
+import type { CreateAppOptions, ReleaseGateApp } from './app.js';
 import { createMetrics } from './metrics.js';
 import type { AppMetrics } from './metrics.js';
 import { guardWebhook } from './webhook-guard.js';
@@ -30,6 +30,8 @@ export interface AppServerOptions {
   metrics?: AppMetrics;
   /** The process's logger (`npm start`); tests let Probot make one at `logLevel`. */
   log?: Logger;
+  /** Serve the release console and its API. */
+  console?: CreateAppOptions['console'];
 }
 
 export interface RunningApp {
@@ -79,6 +81,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
+    ...(options.console ? { console: options.console } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const guard = { path: '/api/github/webhooks', secret: options.secret, log: probot.log };

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { parseEnv } from 'node:util';
 import type { Logger } from 'probot';
+import { readConsoleConfig } from '../console/config.js';
 import { openStore } from '../store/open-store.js';
 import { AppConfigError, readAppConfig, readLogSettings } from './config.js';
 import { createLogger } from './logger.js';
@@ -47,6 +48,7 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
     baseUrl: config.baseUrl,
     store,
     metrics,
+    console: readConsoleConfig(env, config.baseUrl),
     port: config.port,
     host: config.host ?? 'localhost',
     schedulerIntervalMs: config.schedulerIntervalMs,

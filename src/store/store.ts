@@ -29,7 +29,10 @@ import type {
   DeliveryRow,
   DeploymentRow,
   DeploymentStatusRow,
+  EvaluationPageQuery,
   EvaluationRow,
+  EvaluationSummaryRow,
+  EventPageQuery,
   GateDecision,
   GateStatus,
   HoldPromotionInput,
@@ -43,6 +46,8 @@ import type {
   PageEvaluationsQuery,
   PolicyFileText,
   RecordedPolicyFile,
+  Page,
+  PageCursor,
   PendingGateRow,
   PromotionRow,
   RecordDeploymentInput,
@@ -849,4 +854,78 @@ export class PrismaStore implements Store {
     }
     return out;
   }
+  // Console reads.
+
+  async pageEvents(query: EventPageQuery): Promise<Page<ReleaseEventRow>> {
+    const limit = Math.max(1, Math.min(query.limit, 500));
+    const filters = {
+      ...given({ sha: query.sha, environment: query.environment, actor: query.actor, type: query.type, status: query.status }),
+    };
+    // One indexed range scan per repository, each stopping after limit + 1 rows, merged
+    // here: an IN list ordered by time would make the database sort every matching row.
+    const perRepo = await Promise.all(
+      [...new Set(query.repos)].map((repo) =>
+        this.db.releaseEvent.findMany({
+          where: { repo, ...filters, ...timeRange(query.since, query.until, query.after ?? null) },
+          orderBy: [{ at: 'desc' }, { id: 'desc' }],
+          take: limit + 1,
+        }),
+      ),
+    );
+    const merged = perRepo.flat().sort((a, b) => b.at.getTime() - a.at.getTime() || b.id - a.id);
+    const rows = merged.slice(0, limit).map(eventRow);
+    const last = rows.at(-1);
+    return { rows, next: merged.length > limit && last ? { at: last.at, id: last.id } : null };
+  }
+
+  async pageEvaluationSummaries(query: EvaluationPageQuery): Promise<Page<EvaluationSummaryRow>> {
+    const limit = Math.max(1, Math.min(query.limit, 500));
+    const rows = await this.db.evaluation.findMany({
+      where: { repo: query.repo, ...given({ sha: query.sha, environment: query.environment }), ...timeRange(undefined, undefined, query.after ?? null) },
+      orderBy: [{ at: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+      omit: { inputs: true },
+    });
+    const shown = rows.slice(0, limit).map((r): EvaluationSummaryRow => ({ ...r, rules: fromJson(r.rules), checkRunId: num(r.checkRunId), policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null }));
+    const last = shown.at(-1);
+    return { rows: shown, next: rows.length > limit && last ? { at: last.at, id: last.id } : null };
+  }
+
+  async latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null> {
+    if (environments.length === 0) return null;
+    const found = await Promise.all(
+      environments.map((environment) => this.db.deployment.findFirst({ where: { repo, environment }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })),
+    );
+    const d = found.filter((x): x is Deployment => x !== null).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || Number(b.id - a.id))[0];
+    if (!d) return null;
+    const statuses = await this.db.deploymentStatus.findMany({ where: { deploymentId: d.id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
+    const latest = statuses.at(-1);
+    return {
+      ...d,
+      id: num(d.id),
+      payload: fromJson(d.payload),
+      latestState: latest?.state ?? null,
+      latestStateAt: latest?.at ?? null,
+      firstSuccessAt: statuses.find((s) => s.state === 'success')?.at ?? null,
+    };
+  }
+
+  async countWaitingGates(repo: string): Promise<Record<string, number>> {
+    const groups = await this.db.pendingGate.groupBy({ by: ['environment'], where: { repo, status: 'pending' }, _count: { _all: true } });
+    return Object.fromEntries(groups.map((g) => [g.environment, g._count._all]));
+  }
+}
+
+/** Time bounds of a newest-first page: since (inclusive), until (exclusive), and after the cursor. */
+function timeRange(since: Date | undefined, until: Date | undefined, after: PageCursor | null) {
+  const at: { gte?: Date; lt?: Date; lte?: Date } = {};
+  if (since) at.gte = since;
+  if (until) at.lt = until;
+  if (!after) return Object.keys(at).length > 0 ? { at } : {};
+  // `at <= cursor` lets the index seek; the OR breaks ties on the same instant by id.
+  if (!at.lt || at.lt > after.at) {
+    delete at.lt;
+    at.lte = after.at;
+  }
+  return { at, OR: [{ at: { lt: after.at } }, { id: { lt: after.id } }] };
 }

@@ -671,7 +671,59 @@ export interface Store {
   pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
   /** Stored policy texts by their sha256; hashes not stored, or whose text no longer matches them, are absent. */
   getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>>;
+  // Console reads: newest first, cursor-paginated on indexed columns, so a page costs the
+  // same on a record of a hundred rows or of millions.
+  /**
+   * The events of the given repositories (at least one) that match every filter given,
+   * newest first (time, then id), `limit` of them after `after`; `next` resumes the list.
+   */
+  pageEvents(query: EventPageQuery): Promise<Page<ReleaseEventRow>>;
+  /** A repository's evaluations (of one commit or one environment, when given), newest first, without their inputs. */
+  pageEvaluationSummaries(query: EvaluationPageQuery): Promise<Page<EvaluationSummaryRow>>;
+  /** The newest deployment to any of the GitHub environments (a stage's), with its latest state. */
+  latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null>;
+  /** How many protection rule requests are `pending`, per GitHub environment. */
+  countWaitingGates(repo: string): Promise<Record<string, number>>;
 }
+
+/** Where a newest-first list stopped: the last row given (its time and id). */
+export interface PageCursor {
+  at: Date;
+  id: number;
+}
+
+/** Rows of one page and where the next starts (null on the last page). */
+export interface Page<T> {
+  rows: T[];
+  next: PageCursor | null;
+}
+
+export interface EventPageQuery {
+  repos: string[];
+  sha?: string;
+  environment?: string;
+  actor?: string;
+  type?: ReleaseEventType;
+  /** The event's status: for gate events the decision (`allow`, `wait`, `block`). */
+  status?: string;
+  /** At or after. */
+  since?: Date;
+  /** Before. */
+  until?: Date;
+  after?: PageCursor | null;
+  limit: number;
+}
+
+export interface EvaluationPageQuery {
+  repo: string;
+  sha?: string;
+  environment?: string;
+  after?: PageCursor | null;
+  limit: number;
+}
+
+/** An evaluation without the facts it was computed from (lists do not need them). */
+export type EvaluationSummaryRow = Omit<EvaluationRow, 'inputs'>;
 
 /** A store call that failed for a reason a person can act on. */
 export class StoreError extends Error {

@@ -273,6 +273,7 @@ export class FakeGitHub {
         this.violations.push(`${method} ${path}: body is not JSON (${error instanceof Error ? error.message : String(error)})`);
       }
     }
+    if (this.answerConsoleRoute(req, res, method, path, url.searchParams, body)) return;
     let template: string | null = this.checkRequests ? null : 'unchecked';
     if (this.checkRequests) {
       try {
@@ -562,6 +563,101 @@ export class FakeGitHub {
       merged_at: p.mergedAt ?? null,
       merge_commit_sha: p.mergeCommitSha ?? null,
     };
+  }
+
+  // Console: the OAuth web flow of the App, its users and its installations.
+
+  /** The App's OAuth client; the token exchange refuses other credentials. */
+  oauthClient = { id: 'Iv1.consoletest', secret: 'console-client-secret' };
+  /** One-time codes GitHub would send back to the callback: code -> user token. */
+  readonly oauthCodes = new Map<string, string>();
+  /** User tokens: token -> user. */
+  readonly userTokens = new Map<string, { login: string; id: number }>();
+  /** Who is signed in to GitHub in the browser: the authorize page sends them back with a code at once. */
+  browserUser: string | null = null;
+  /** Installation id -> repositories (`owner/name`); none set: installation 77 holds every repository. */
+  readonly installations = new Map<number, string[]>();
+
+  /** A user who can sign in: their token, and a fresh one-time code that exchanges for it. */
+  addUser(login: string): { token: string; code: string } {
+    const token = `ghu_${login}_${this.newId()}`;
+    this.userTokens.set(token, { login, id: hashId(login) });
+    return { token, code: this.oauthCode(token) };
+  }
+
+  /** A new one-time code for a user token. */
+  oauthCode(token: string): string {
+    const code = `code${this.newId()}`;
+    this.oauthCodes.set(code, token);
+    return code;
+  }
+
+  private installationRepos(): Map<number, string[]> {
+    if (this.installations.size > 0) return this.installations;
+    return new Map([[77, [...this.repos.values()].filter((r) => r.name !== '.github').map((r) => `${r.owner}/${r.name}`)]]);
+  }
+
+  /** The routes that need request headers (user and installation tokens) or live on GitHub's web host. */
+  private answerConsoleRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string, q: URLSearchParams, body: unknown): boolean {
+    const reply = (status: number, out: unknown, template: string | null) => {
+      this.requestCount++;
+      if (this.keepRequests) this.requests.push({ method, path, query: q, template, body, status, at: Date.now() });
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(JSON.stringify(out));
+      return true;
+    };
+    const check = () => {
+      try {
+        return assertRequestMatchesGitHub(method, path, body);
+      } catch (error) {
+        this.violations.push(error instanceof Error ? error.message : String(error));
+        return null;
+      }
+    };
+    const auth = String(req.headers.authorization ?? '');
+    const token = auth.replace(/^(bearer|token)\s+/i, '');
+    if (method === 'GET' && path === '/login/oauth/authorize') {
+      // The user has authorized the App before: GitHub redirects back at once.
+      const token = [...this.userTokens.entries()].find(([, u]) => u.login === this.browserUser)?.[0];
+      const back = q.get('redirect_uri');
+      if (!token || !back || q.get('client_id') !== this.oauthClient.id) return reply(404, { message: 'Not Found' }, 'oauth');
+      const target = new URL(back);
+      target.searchParams.set('code', this.oauthCode(token));
+      target.searchParams.set('state', q.get('state') ?? '');
+      this.requestCount++;
+      res.writeHead(302, { location: target.toString() });
+      res.end();
+      return true;
+    }
+    if (method === 'POST' && path === '/login/oauth/access_token') {
+      // GitHub answers 200 with an `error` field for a bad code or client.
+      const b = (body ?? {}) as Record<string, unknown>;
+      if (String(req.headers.accept ?? '').indexOf('application/json') < 0) this.violations.push('POST /login/oauth/access_token without Accept: application/json');
+      if (b.client_id !== this.oauthClient.id || b.client_secret !== this.oauthClient.secret) return reply(200, { error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' }, 'oauth');
+      const user = this.oauthCodes.get(String(b.code));
+      if (!user) return reply(200, { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' }, 'oauth');
+      this.oauthCodes.delete(String(b.code));
+      return reply(200, { access_token: user, token_type: 'bearer', scope: '' }, 'oauth');
+    }
+    if (method === 'GET' && path === '/user') {
+      const template = check();
+      const user = this.userTokens.get(token);
+      return user ? reply(200, { login: user.login, id: user.id, type: 'User' }, template) : reply(401, { message: 'Bad credentials' }, template);
+    }
+    if (method === 'GET' && path === '/app/installations') {
+      const template = check();
+      if (!/^bearer\s+ey/i.test(auth)) return reply(401, { message: 'A JSON web token could not be decoded' }, template);
+      return reply(200, [...this.installationRepos().keys()].map((id) => ({ id, account: { login: 'acme', id: hashId('acme') }, app_id: 4242, target_type: 'Organization' })), template);
+    }
+    if (method === 'GET' && path === '/installation/repositories') {
+      const template = check();
+      const m = /^ghs_test(\d+)$/.exec(token);
+      const names = m ? this.installationRepos().get(Number(m[1])) : undefined;
+      if (!names) return reply(401, { message: 'Bad credentials' }, template);
+      const repositories = names.map((n) => this.repo(n)).map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, owner: { login: r.owner, id: hashId(r.owner) }, private: true, default_branch: r.defaultBranch, html_url: `https://github.example/${r.owner}/${r.name}` }));
+      return reply(200, { total_count: repositories.length, repositories }, template);
+    }
+    return false;
   }
 }
 

@@ -1,0 +1,119 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AUDIT_CSV_COLUMNS } from '../../src/store/audit-export.js';
+import { PROD_RUN, startConsoleHarness, WAITING } from './harness.js';
+import type { ConsoleHarness, Person } from './harness.js';
+
+/** Debian's Chromium (`apt-get install -y chromium`); .ci/run installs it. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Flags that keep Chromium from reaching hosts this machine cannot reach. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const DOCS = join(import.meta.dirname, '..', '..', 'docs');
+
+describe('the console in a real browser (headless Chromium)', () => {
+  let h: ConsoleHarness;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    h = await startConsoleHarness();
+    // Playwright starts Chromium on a fresh profile of its own each launch.
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await h?.close();
+  });
+
+  /** A browser profile signed in to GitHub as `person`, then to the console. */
+  async function signedIn(person: Person): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    const page = await context.newPage();
+    h.github.browserUser = person;
+    await page.goto(`${h.url}/`);
+    await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+    await page.waitForURL(`${h.url}/`);
+    await expect(page.getByText(`Signed in as ${person}`)).toBeTruthy();
+    expect(await page.locator('header.top .who strong').textContent()).toBe(person);
+    return { context, page };
+  }
+
+  it('signs in, reads the board, opens the waiting release and approves it as an approver', async () => {
+    const { context, page } = await signedIn('bob');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Board');
+    const card = page.locator('li.card', { hasText: 'acme/shop' });
+    expect(await card.locator('ol.pipeline li').allTextContents()).toEqual([
+      expect.stringMatching(/^DEV.*bbbbbbb.*success.*0 waiting$/),
+      expect.stringMatching(/^PRE_PROD.*aaaaaaa.*success.*0 waiting$/),
+      expect.stringMatching(/^PROD.*aaaaaaa.*waiting.*1 waiting$/),
+    ]);
+    mkdirSync(DOCS, { recursive: true });
+    await page.screenshot({ path: join(DOCS, 'console-board.png'), fullPage: true });
+
+    await card.locator('ol.pipeline li', { hasText: 'PROD' }).filter({ hasNotText: 'PRE_PROD' }).getByRole('link').click();
+    await page.waitForURL(`${h.url}/repos/acme/shop/releases/${WAITING}`);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Release aaaaaaa of acme/shop');
+    expect(await page.locator('#waiting + table, section[aria-labelledby="waiting"] table').first().textContent()).toContain('APPROVAL_REQUIRED');
+    await page.screenshot({ path: join(DOCS, 'console-release.png'), fullPage: true });
+
+    await page.getByLabel('Environment').selectOption('production');
+    await page.getByRole('button', { name: 'Approve as bob' }).click();
+    await page.waitForURL(/\?done=approve$/);
+    expect(await page.getByRole('status').textContent()).toBe('Your approval is recorded and what waited was evaluated again.');
+    expect(await page.locator('section[aria-labelledby="waiting"]').textContent()).toContain('Nothing waits.');
+    const timeline = await page.locator('section[aria-labelledby="timeline"] tbody tr').allTextContents();
+    expect(timeline.some((row) => /APPROVED.*PROD.*review.*bob/.test(row))).toBe(true);
+    expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([expect.objectContaining({ state: 'approved' })]);
+    await context.close();
+  }, 60_000);
+
+  it('shows a viewer no override, and refuses the override a viewer sends anyway', async () => {
+    const { context, page } = await signedIn('vic');
+    await page.goto(`${h.url}/repos/acme/shop/releases/${WAITING}`);
+    expect(await page.getByRole('button', { name: /override/i }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /approve/i }).count()).toBe(0);
+    expect(await page.locator('section[aria-labelledby="actions"]').textContent()).toContain('Your role on acme/shop is viewer');
+    // The form a viewer never sees, sent from the viewer's own session with its CSRF token.
+    const me = (await (await context.request.get(`${h.url}/api/v1/me`)).json()) as { csrfToken: string };
+    const refused = await context.request.post(`${h.url}/repos/acme/shop/releases/${WAITING}/override`, { form: { _csrf: me.csrfToken, stage: 'PROD', reason: 'please', risk: 'none' }, maxRedirects: 0 });
+    expect(refused.status()).toBe(403);
+    expect(await refused.text()).toContain('Your role on acme/shop is viewer: approving, overriding and promoting need write, maintain or admin permission on GitHub.');
+    expect(await h.store.listOverrides({ repo: 'acme/shop', sha: WAITING })).toEqual([]);
+    await context.close();
+  }, 60_000);
+
+  it('exports the audit as CSV from the audit page', async () => {
+    const { context, page } = await signedIn('vic');
+    await page.getByRole('link', { name: 'Audit' }).click();
+    await page.getByLabel('Event').selectOption('APPROVED');
+    await page.getByRole('button', { name: 'Filter' }).click();
+    await page.waitForURL(/type=APPROVED/);
+    const rows = await page.locator('main tbody tr').allTextContents();
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    expect(rows.every((r) => r.includes('APPROVED'))).toBe(true);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
+    expect(download.suggestedFilename()).toBe('release-gate-audit.csv');
+    const csv = readFileSync((await download.path())!, 'utf8').split('\r\n');
+    expect(csv[0]).toBe(AUDIT_CSV_COLUMNS.join(','));
+    expect(csv.slice(1, -1)).toHaveLength(rows.length);
+    expect(csv.slice(1, -1).every((line) => line.split(',')[5] === 'APPROVED')).toBe(true);
+    expect(csv.at(-1)).toBe('');
+    await context.close();
+  }, 60_000);
+
+  it('fits a phone screen and can be used with the keyboard', async () => {
+    const { context, page } = await signedIn('bob');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${h.url}/repos/acme/shop`);
+    const width = await page.evaluate('document.documentElement.scrollWidth');
+    expect(width).toBeLessThanOrEqual(390);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
+    expect(await page.locator('main#main').count()).toBe(1);
+    expect(await page.locator('nav[aria-label="Console"]').count()).toBe(1);
+    await context.close();
+  }, 60_000);
+});

@@ -1,0 +1,181 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import nock from 'nock';
+import type { ConsoleConfig } from '../../src/console/config.js';
+import { startAppServer } from '../../src/app/server.js';
+import type { RunningApp } from '../../src/app/server.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/types.js';
+import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, TestClock } from '../support/app-harness.js';
+import { FakeGitHub } from '../support/fake-github.js';
+import type { FakeRepo } from '../support/fake-github.js';
+import { deploymentStatusCreated, protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
+import type { Delivery, DeploymentSpec, RepoContext } from '../support/webhooks.js';
+
+export const CONSOLE_POLICY = `version: 1
+environments:
+  - name: DEV
+    github: development
+  - name: PRE_PROD
+    github: staging
+  - name: PROD
+    github: production
+    minApprovals: 1
+    approvals:
+      excludeAuthor: true
+    freezeWindows:
+      - name: nightly
+        days: [mon, tue, wed, thu, fri]
+        start: "22:00"
+        end: "23:59"
+        timezone: America/Sao_Paulo
+overrides:
+  teams: [release-managers]
+  secondApprover: false
+  expires: 24h
+`;
+
+export const sha = (c: string) => c.repeat(40);
+/** A release in DEV and PRE_PROD that waits for an approval in PROD. */
+export const WAITING = sha('a');
+/** A release deployed to DEV only. */
+export const IN_DEV = sha('b');
+export const PROD_RUN = 9001;
+
+/** The people of the tests: their GitHub permission on acme/shop. */
+export const PEOPLE = { ada: 'admin', bob: 'write', maria: 'write', carol: 'write', vic: 'read', tess: 'triage', nobody: 'none' } as const;
+export type Person = keyof typeof PEOPLE;
+
+export interface ConsoleHarness {
+  github: FakeGitHub;
+  repo: FakeRepo;
+  ctx: RepoContext;
+  store: Store;
+  app: RunningApp;
+  clock: TestClock;
+  url: string;
+  tokens: Record<Person, string>;
+  /** Signs in through the OAuth web flow; returns the Cookie header of the session. */
+  signIn(person: Person): Promise<string>;
+  /** A request to the console with a session cookie or a bearer token. */
+  call(path: string, init?: { cookie?: string; token?: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /** The CSRF token of a session. */
+  csrf(cookie: string): Promise<string>;
+  deliver(d: Delivery): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ConsoleHarnessOptions {
+  now?: string;
+  rateLimit?: { limit: number; windowMs: number };
+  sessionTtlMs?: number;
+  /** Seed the release story (waiting in PROD, another in DEV). */
+  seed?: boolean;
+  port?: number;
+}
+
+/** Fake GitHub, a SQLite store, and the App with its console, over HTTP. */
+export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): Promise<ConsoleHarness> {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  const github = new FakeGitHub();
+  const apiBase = await github.start();
+  const repo = github.addRepo('acme', 'shop');
+  repo.files['.github/release-policy.yml'] = CONSOLE_POLICY;
+  repo.fileCommits['.github/release-policy.yml'] = 'c0ffee'.padEnd(40, '0');
+  for (const [login, permission] of Object.entries(PEOPLE)) repo.permissions[login] = permission;
+  github.teams.set('acme', { 'release-managers': ['maria'] });
+  repo.pulls.push({ number: 1, user: 'carol', headSha: WAITING, headRef: 'feature/checkout', commits: [WAITING], body: 'New checkout' });
+  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, github.addUser(p).token])) as Record<Person, string>;
+  const ctx: RepoContext = { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase };
+  const dir = mkdtempSync(join(tmpdir(), 'release-gate-console-'));
+  const store = await openStore({ databaseUrl: `file:${join(dir, 'gate.db')}` });
+  const clock = new TestClock(Date.parse(options.now ?? '2026-03-10T15:00:00Z'));
+  const config: ConsoleConfig = {
+    clientId: github.oauthClient.id,
+    clientSecret: github.oauthClient.secret,
+    sessionSecret: 'a-console-session-secret-of-more-than-32-characters',
+    apiBaseUrl: apiBase,
+    publicUrl: null,
+    sessionTtlMs: options.sessionTtlMs ?? 8 * 3_600_000,
+    rateLimit: options.rateLimit ?? { limit: 10_000, windowMs: 60_000 },
+    permissionTtlMs: 5 * 60_000,
+    tokenTtlMs: 60_000,
+  };
+  const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', console: config, ...(options.port ? { port: options.port } : {}) });
+  const url = app.url;
+  const call: ConsoleHarness['call'] = (path, init = {}) => {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (init.cookie) headers.cookie = init.cookie;
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    let body: string | undefined;
+    if (init.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+    }
+    return fetch(`${url}${path}`, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+  };
+  const h: ConsoleHarness = {
+    github,
+    repo,
+    ctx,
+    store,
+    app,
+    clock,
+    url,
+    tokens,
+    call,
+    async signIn(person) {
+      const start = await call('/auth/login');
+      if (start.status !== 303) throw new Error(`GET /auth/login answered ${start.status}`);
+      const authorize = new URL(start.headers.get('location')!);
+      const stateCookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      // GitHub: the user agrees, and is sent back with a one-time code.
+      const code = github.oauthCode(tokens[person]);
+      const back = await call(`/auth/callback?code=${code}&state=${authorize.searchParams.get('state')}`, { cookie: stateCookie });
+      if (back.status !== 303) throw new Error(`GET /auth/callback answered ${back.status}: ${await back.text()}`);
+      const session = back.headers.getSetCookie().find((c) => c.startsWith('rg_session='));
+      if (!session) throw new Error('no session cookie');
+      return session.split(';')[0]!;
+    },
+    async csrf(cookie) {
+      const me = (await (await call('/api/v1/me', { cookie })).json()) as { csrfToken: string };
+      return me.csrfToken;
+    },
+    deliver: (d) => sendWebhook(url, TEST_SECRET, d),
+    async close() {
+      await app.close();
+      await store.close();
+      await github.close();
+      rmSync(dir, { recursive: true, force: true });
+      nock.enableNetConnect();
+    },
+  };
+  if (options.seed ?? true) await seedStory(h);
+  return h;
+}
+
+let nextId = 700;
+
+async function seedStory(h: ConsoleHarness): Promise<void> {
+  const request = async (runId: number, commit: string, environment: string): Promise<DeploymentSpec> => {
+    const d: DeploymentSpec = { id: nextId++, sha: commit, ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() };
+    h.repo.pendingRules.add(`${runId}/${environment}`);
+    const status = await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId }));
+    if (status !== 200) throw new Error(`protection rule delivery answered ${status}`);
+    return d;
+  };
+  const succeeded = async (d: DeploymentSpec) => {
+    const status = await h.deliver(deploymentStatusCreated(h.ctx, d, { id: nextId++, state: 'success', at: h.clock.now().toISOString() }));
+    if (status !== 200) throw new Error(`deployment status delivery answered ${status}`);
+  };
+  await succeeded(await request(8001, WAITING, 'development'));
+  h.clock.advance(60_000);
+  await succeeded(await request(8002, WAITING, 'staging'));
+  h.clock.advance(60_000);
+  await request(PROD_RUN, WAITING, 'production');
+  h.clock.advance(60_000);
+  await succeeded(await request(8003, IN_DEV, 'development'));
+  h.clock.advance(60_000);
+}
