@@ -20,13 +20,16 @@ interface Result {
   outcome: string;
 }
 
-/** A SARIF log of one run with `count` results, each `body` (`{}` is the hostile one: 3 bytes a result). */
-async function generateSarif(file: string, count: number, body: string): Promise<void> {
+/**
+ * A SARIF log of one run with `count` results, each `body` (`{}` is the hostile one: 3 bytes
+ * a result); or, `where` = `properties`, the same objects in a part of the run that is kept.
+ */
+async function generateSarif(file: string, count: number, body: string, where: 'results' | 'properties' = 'results'): Promise<void> {
   const out = createWriteStream(file);
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  await write('{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bench"}},"results":[');
+  await write(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bench"}},${where === 'results' ? '"results"' : '"results":[],"properties"'}:[`);
   const batch = 100_000;
   const piece = `${body},`.repeat(batch);
   let i = 0;
@@ -72,6 +75,8 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   const valid = join(TMP, `sarif-valid-${scale}.sarif`);
   const validCount = Math.round(10_000_000 / scale);
   if (!existsSync(valid) || statSync(valid).size < validCount * 24) await generateSarif(valid, validCount, '{"message":{"text":""}}');
+  const kept = join(TMP, `sarif-kept-${scale}.sarif`);
+  if (!existsSync(kept) || statSync(kept).size < emptyCount * 3) await generateSarif(kept, emptyCount, '{}', 'properties');
   const tenth = join(TMP, 'sarif-empty-tenth.sarif');
   if (!existsSync(tenth) || statSync(tenth).size < 8_300_000 * 3) await generateSarif(tenth, 8_300_000, '{}');
 
@@ -89,6 +94,7 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   for (const [file, label] of [
     [empty, `SARIF, ${emptyCount.toLocaleString('en')} empty results (${mb(statSync(empty).size)})`],
     [valid, `SARIF, ${validCount.toLocaleString('en')} valid results (${mb(statSync(valid).size)})`],
+    [kept, `SARIF, ${emptyCount.toLocaleString('en')} empty objects in run.properties (${mb(statSync(kept).size)})`],
   ] as const) {
     const r = runWorker(worker, 'sarif', file);
     add(label, r, 'peak RSS under 300 MB', r.ok && r.maxRssBytes < 300e6);
