@@ -33,7 +33,7 @@ export interface JsonStreamHandler {
 export interface JsonStreamOptions {
   /** Deepest nesting accepted (default 512). */
   maxDepth?: number;
-  /** Values (objects, arrays, strings, numbers, literals) kept at once outside streamed items plus the item being built (default 1,000,000). */
+  /** Values (objects, arrays, strings, numbers, literals) kept at once outside streamed items plus the item being built (default 600,000). */
   maxKeptValues?: number;
   /** Characters of strings kept at once, counted the same way (default 32 Mi). */
   maxKeptChars?: number;
@@ -122,7 +122,7 @@ export class JsonStreamParser {
     private readonly options: JsonStreamOptions,
   ) {
     this.maxDepth = options.maxDepth ?? 512;
-    this.maxKept = options.maxKeptValues ?? 1_000_000;
+    this.maxKept = options.maxKeptValues ?? 600_000;
     this.maxChars = options.maxKeptChars ?? 32 * 1024 * 1024;
     this.maxString = options.maxStringBytes ?? 16 * 1024 * 1024;
   }
