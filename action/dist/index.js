@@ -20262,7 +20262,7 @@ var require_light = __commonJS({
           }
           return this.Events.trigger("scheduled", { args: this.args, options: this.options });
         }
-        async doExecute(chained, clearGlobalState, run2, free) {
+        async doExecute(chained, clearGlobalState, run3, free) {
           var error2, eventInfo, passed;
           if (this.retryCount === 0) {
             this._assertStatus("RUNNING");
@@ -20282,10 +20282,10 @@ var require_light = __commonJS({
             }
           } catch (error1) {
             error2 = error1;
-            return this._onFailure(error2, eventInfo, clearGlobalState, run2, free);
+            return this._onFailure(error2, eventInfo, clearGlobalState, run3, free);
           }
         }
-        doExpire(clearGlobalState, run2, free) {
+        doExpire(clearGlobalState, run3, free) {
           var error2, eventInfo;
           if (this._states.jobStatus(this.options.id === "RUNNING")) {
             this._states.next(this.options.id);
@@ -20293,9 +20293,9 @@ var require_light = __commonJS({
           this._assertStatus("EXECUTING");
           eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
           error2 = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
-          return this._onFailure(error2, eventInfo, clearGlobalState, run2, free);
+          return this._onFailure(error2, eventInfo, clearGlobalState, run3, free);
         }
-        async _onFailure(error2, eventInfo, clearGlobalState, run2, free) {
+        async _onFailure(error2, eventInfo, clearGlobalState, run3, free) {
           var retry2, retryAfter;
           if (clearGlobalState()) {
             retry2 = await this.Events.trigger("failed", error2, eventInfo);
@@ -20303,7 +20303,7 @@ var require_light = __commonJS({
               retryAfter = ~~retry2;
               this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
               this.retryCount++;
-              return run2(retryAfter);
+              return run3(retryAfter);
             } else {
               this.doDone(eventInfo);
               await free(this.options, eventInfo);
@@ -20941,17 +20941,17 @@ var require_light = __commonJS({
             }
           }
           _run(index, job, wait) {
-            var clearGlobalState, free, run2;
+            var clearGlobalState, free, run3;
             job.doRun();
             clearGlobalState = this._clearGlobalState.bind(this, index);
-            run2 = this._run.bind(this, index, job);
+            run3 = this._run.bind(this, index, job);
             free = this._free.bind(this, index, job);
             return this._scheduled[index] = {
               timeout: setTimeout(() => {
-                return job.doExecute(this._limiter, clearGlobalState, run2, free);
+                return job.doExecute(this._limiter, clearGlobalState, run3, free);
               }, wait),
               expiration: job.options.expiration != null ? setTimeout(function() {
-                return job.doExpire(clearGlobalState, run2, free);
+                return job.doExpire(clearGlobalState, run3, free);
               }, wait + job.options.expiration) : void 0,
               job
             };
@@ -20989,14 +20989,14 @@ var require_light = __commonJS({
               });
             });
           }
-          _drainAll(capacity, total = 0) {
+          _drainAll(capacity, total2 = 0) {
             return this._drainOne(capacity).then((drained) => {
               var newCapacity;
               if (drained != null) {
                 newCapacity = capacity != null ? capacity - drained : capacity;
-                return this._drainAll(newCapacity, total + drained);
+                return this._drainAll(newCapacity, total2 + drained);
               } else {
-                return this.Promise.resolve(total);
+                return this.Promise.resolve(total2);
               }
             }).catch((e) => {
               return this.Events.trigger("error", e);
@@ -40117,7 +40117,7 @@ var require_compile2 = __commonJS({
     "use strict";
     var fill = require_fill_range();
     var utils = require_utils3();
-    var compile2 = (ast, options = {}) => {
+    var compile3 = (ast, options = {}) => {
       const walk = (node, parent = {}) => {
         const invalidBlock = utils.isInvalidBrace(parent);
         const invalidNode = node.invalid === true && options.escapeInvalid === true;
@@ -40159,7 +40159,7 @@ var require_compile2 = __commonJS({
       };
       return walk(ast);
     };
-    module.exports = compile2;
+    module.exports = compile3;
   }
 });
 
@@ -40601,7 +40601,7 @@ var require_braces = __commonJS({
   "node_modules/braces/index.js"(exports, module) {
     "use strict";
     var stringify = require_stringify2();
-    var compile2 = require_compile2();
+    var compile3 = require_compile2();
     var expand2 = require_expand();
     var parse3 = require_parse2();
     var braces = (input, options = {}) => {
@@ -40634,7 +40634,7 @@ var require_braces = __commonJS({
       if (typeof input === "string") {
         input = braces.parse(input, options);
       }
-      return compile2(input, options);
+      return compile3(input, options);
     };
     braces.expand = (input, options = {}) => {
       if (typeof input === "string") {
@@ -50176,6 +50176,7 @@ var DEFAULT_HORIZON_DAYS = 400;
 var SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 var MAX_OCCURRENCES_PER_LOOKUP = 5e4;
 var MAX_DEPLOY_STEPS = 5e3;
+var MAX_LOOKUP_DAYS = SPARSE_RRULE_HORIZON_DAYS + 2;
 var WEEKDAY_INDEX = new Map(WEEKDAYS.map((day, index) => [day, index]));
 var MEMO_LIMIT = 4096;
 var DailyEngine = class {
@@ -50218,6 +50219,7 @@ var DailyEngine = class {
   collect(from, to, source, out) {
     const firstDay = Math.floor(instantToLocal(from, this.timeZone) / DAY_MS) - 2;
     const lastDay = Math.floor(instantToLocal(to, this.timeZone) / DAY_MS) + 1;
+    if (lastDay - firstDay > MAX_LOOKUP_DAYS + 4) throw new RangeError(`a freeze look-up of ${lastDay - firstDay} days is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
     for (let day = firstDay; day <= lastDay; day++) {
       if (!this.dayMask[((day + 4) % 7 + 7) % 7]) continue;
       const occurrence = this.occurrence(day);
@@ -50530,6 +50532,9 @@ function byStart(a, b) {
   return a.start - b.start || a.source.index - b.source.index;
 }
 function collect(sources, from, to) {
+  if (!(to - from <= MAX_LOOKUP_DAYS * DAY_MS)) {
+    throw new RangeError(`a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
+  }
   const out = [];
   for (const source of sources) source.engine.collect(from, to, source, out);
   return out;
@@ -50574,6 +50579,7 @@ function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORI
   }
   const sources = compile(windows);
   const limit = at + horizonDays * DAY_MS;
+  if (durationMs2 > DEFAULT_HORIZON_DAYS * DAY_MS) return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs2, 1);
   const blockers = [];
   let start = at;
@@ -50587,96 +50593,303 @@ function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORI
 }
 
 // src/core/glob.ts
+var MAX_ALTERNATIVES = 1024;
 var cache = /* @__PURE__ */ new Map();
-function globToRegExp(pattern) {
-  const hit = cache.get(pattern);
-  if (hit) return hit;
-  const re = new RegExp(`^${translate(pattern)}$`, "u");
-  if (cache.size > 2e3) cache.clear();
-  cache.set(pattern, re);
-  return re;
-}
 function matchGlob(pattern, value) {
-  return globToRegExp(pattern).test(value);
+  let compiled = cache.get(pattern);
+  if (compiled === void 0) {
+    compiled = { alternatives: expandBraces(pattern).map(compile2) };
+    if (cache.size > 2e3) cache.clear();
+    cache.set(pattern, compiled);
+  }
+  return compiled.alternatives.some((steps) => run(steps, value));
 }
 function matchAnyGlob(patterns, value) {
   return patterns.some((p) => matchGlob(p, value));
 }
-function translate(pattern) {
-  let out = "";
+function expandBraces(pattern) {
+  const open3 = findBrace(pattern);
+  if (open3 === null) return [pattern];
+  const { start, end, parts } = open3;
+  const out = [];
+  const head = pattern.slice(0, start);
+  const tails = expandBraces(pattern.slice(end + 1));
+  for (const part of parts) {
+    for (const mid of expandBraces(part)) {
+      for (const tail of tails) {
+        out.push(head + mid + tail);
+        if (out.length > MAX_ALTERNATIVES) throw new RangeError(`the pattern "${pattern.slice(0, 80)}" expands to more than ${MAX_ALTERNATIVES} alternatives`);
+      }
+    }
+  }
+  return out;
+}
+function findBrace(p) {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === "[") {
+      const close = p.indexOf("]", i + 2);
+      if (close > i) i = close;
+      continue;
+    }
+    if (p[i] !== "{") continue;
+    let depth = 0;
+    const parts = [];
+    let from = i + 1;
+    for (let j = i; j < p.length; j++) {
+      const c = p[j];
+      if (c === "{") depth++;
+      else if (c === "}") {
+        depth--;
+        if (depth === 0) {
+          parts.push(p.slice(from, j));
+          return { start: i, end: j, parts };
+        }
+      } else if (c === "," && depth === 1) {
+        parts.push(p.slice(from, j));
+        from = j + 1;
+      }
+    }
+    parts.push(p.slice(from));
+    return { start: i, end: p.length - 1, parts };
+  }
+  return null;
+}
+function compile2(pattern) {
+  const steps = [];
+  const chars = [...pattern];
   let i = 0;
-  let braceDepth = 0;
-  while (i < pattern.length) {
-    const c = pattern[i];
+  while (i < chars.length) {
+    const c = chars[i];
     if (c === "*") {
-      if (pattern[i + 1] === "*") {
-        const atSegmentStart = i === 0 || pattern[i - 1] === "/";
-        const followedBySlash = pattern[i + 2] === "/";
-        if (atSegmentStart && followedBySlash) {
-          out += "(?:[^/]*(?:/|$))*";
+      if (chars[i + 1] === "*") {
+        const atSegmentStart = i === 0 || chars[i - 1] === "/";
+        if (atSegmentStart && chars[i + 2] === "/") {
+          steps.push({ kind: "dirs" });
           i += 3;
           continue;
         }
-        if (atSegmentStart && i + 2 === pattern.length && i > 0) {
-          out = out.replace(/\\\/$|\/$/, "");
-          out += "(?:/.*)?";
+        if (atSegmentStart && i + 2 === chars.length && i > 0) {
+          steps.pop();
+          steps.push({ kind: "below" });
           i += 2;
           continue;
         }
-        out += ".*";
-        i += 2;
+        while (chars[i] === "*") i++;
+        steps.push({ kind: "globstar" });
         continue;
       }
-      out += "[^/]*";
+      if (steps.at(-1)?.kind !== "star") steps.push({ kind: "star" });
       i += 1;
       continue;
     }
     if (c === "?") {
-      out += "[^/]";
+      steps.push({ kind: "one" });
       i += 1;
       continue;
     }
     if (c === "[") {
-      const close = pattern.indexOf("]", i + 2);
+      const close = chars.indexOf("]", i + 2);
       if (close > i) {
-        let body = pattern.slice(i + 1, close);
-        let negate = false;
-        if (body.startsWith("!") || body.startsWith("^")) {
-          negate = true;
-          body = body.slice(1);
-        }
-        body = body.replace(/[\\\]^]/g, (m) => `\\${m}`);
-        out += negate ? `[^/${body}]` : `[${body}]`;
+        steps.push({ kind: "class", test: classTest(chars.slice(i + 1, close)) });
         i = close + 1;
         continue;
       }
     }
-    if (c === "{") {
-      braceDepth += 1;
-      out += "(?:";
-      i += 1;
-      continue;
-    }
-    if (c === "}" && braceDepth > 0) {
-      braceDepth -= 1;
-      out += ")";
-      i += 1;
-      continue;
-    }
-    if (c === "," && braceDepth > 0) {
-      out += "|";
-      i += 1;
-      continue;
-    }
-    out += c.replace(/[.+^${}()|[\]\\/]/g, (m) => `\\${m}`);
+    steps.push({ kind: "char", c });
     i += 1;
   }
-  while (braceDepth-- > 0) out += ")";
+  return steps;
+}
+function classTest(body) {
+  let negate = false;
+  if (body[0] === "!" || body[0] === "^") {
+    negate = true;
+    body = body.slice(1);
+  }
+  const singles = /* @__PURE__ */ new Set();
+  const ranges = [];
+  for (let k = 0; k < body.length; k++) {
+    const a = body[k];
+    if (body[k + 1] === "-" && k + 2 < body.length) {
+      ranges.push([a.codePointAt(0), body[k + 2].codePointAt(0)]);
+      k += 2;
+    } else {
+      singles.add(a);
+    }
+  }
+  const inClass = (c) => {
+    if (singles.has(c)) return true;
+    const cp = c.codePointAt(0);
+    return ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
+  };
+  return negate ? (c) => c !== "/" && !inClass(c) : (c) => c !== "/" && inClass(c);
+}
+function run(steps, value) {
+  const m = steps.length;
+  let on = new Uint8Array(m + 1);
+  let inside = new Uint8Array(m + 1);
+  let nextOn = new Uint8Array(m + 1);
+  let nextInside = new Uint8Array(m + 1);
+  const close = (set) => {
+    for (let k = 0; k < m; k++) {
+      if (!set[k]) continue;
+      const kind = steps[k].kind;
+      if (kind === "star" || kind === "globstar" || kind === "dirs" || kind === "below") set[k + 1] = 1;
+    }
+  };
+  on[0] = 1;
+  close(on);
+  for (const c of value) {
+    nextOn.fill(0);
+    nextInside.fill(0);
+    let any = false;
+    for (let k = 0; k < m; k++) {
+      const step = steps[k];
+      if (inside[k]) {
+        if (step.kind === "dirs") {
+          nextInside[k] = 1;
+          if (c === "/") nextOn[k + 1] = 1;
+        } else {
+          nextInside[k] = 1;
+          nextOn[k + 1] = 1;
+        }
+        any = true;
+      }
+      if (!on[k]) continue;
+      switch (step.kind) {
+        case "char":
+          if (c === step.c) nextOn[k + 1] = 1;
+          break;
+        case "one":
+          if (c !== "/") nextOn[k + 1] = 1;
+          break;
+        case "class":
+          if (step.test(c)) nextOn[k + 1] = 1;
+          break;
+        case "star":
+          if (c !== "/") nextOn[k] = 1;
+          break;
+        case "globstar":
+          nextOn[k] = 1;
+          break;
+        case "dirs":
+          nextInside[k] = 1;
+          if (c === "/") nextOn[k + 1] = 1;
+          break;
+        case "below":
+          if (c === "/") {
+            nextInside[k] = 1;
+            nextOn[k + 1] = 1;
+          }
+          break;
+      }
+      any = true;
+    }
+    if (!any) return false;
+    close(nextOn);
+    [on, nextOn] = [nextOn, on];
+    [inside, nextInside] = [nextInside, inside];
+  }
+  return on[m] === 1;
+}
+
+// src/core/suggest.ts
+function editDistance(a, b) {
+  const rows = a.length + 1;
+  const cols = b.length + 1;
+  const d = Array.from({ length: rows }, () => new Array(cols).fill(0));
+  for (let i = 0; i < rows; i++) d[i][0] = i;
+  for (let j = 0; j < cols; j++) d[0][j] = j;
+  for (let i = 1; i < rows; i++) {
+    for (let j = 1; j < cols; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, d[i - 2][j - 2] + 1);
+      }
+      d[i][j] = best;
+    }
+  }
+  return d[a.length][b.length];
+}
+function suggest(word, candidates) {
+  const w = word.toLowerCase();
+  let best;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const c = candidate.toLowerCase();
+    if (Math.abs(c.length - w.length) >= bestDistance) continue;
+    const limit = Math.max(1, Math.floor(Math.max(w.length, c.length) / 3));
+    const distance = editDistance(w, c);
+    if (distance <= limit && distance < bestDistance) {
+      best = candidate;
+      bestDistance = distance;
+    }
+  }
+  return best;
+}
+var CONFUSABLES = {
+  а: "a",
+  в: "b",
+  с: "c",
+  "ԁ": "d",
+  е: "e",
+  ё: "e",
+  һ: "h",
+  н: "h",
+  і: "i",
+  ї: "i",
+  ј: "j",
+  к: "k",
+  м: "m",
+  о: "o",
+  р: "p",
+  "ԛ": "q",
+  ѕ: "s",
+  т: "t",
+  у: "y",
+  х: "x",
+  "ԝ": "w",
+  ү: "y",
+  ɡ: "g",
+  α: "a",
+  β: "b",
+  ε: "e",
+  η: "n",
+  ι: "i",
+  κ: "k",
+  ν: "v",
+  ο: "o",
+  ρ: "p",
+  τ: "t",
+  υ: "u",
+  χ: "x",
+  ω: "w",
+  "0": "o",
+  "1": "l",
+  ı: "i"
+};
+function nameSkeleton(name2) {
+  let out = "";
+  for (const ch of name2.normalize("NFKC").toLowerCase()) {
+    if (/[\s\p{Cf}\-_.]/u.test(ch)) continue;
+    out += CONFUSABLES[ch] ?? ch;
+  }
   return out;
+}
+function resemblesName(name2, target) {
+  if (name2.toLowerCase() === target.toLowerCase()) return false;
+  const a = nameSkeleton(name2);
+  const b = nameSkeleton(target);
+  if (a === "" || b === "") return false;
+  if (a === b) return true;
+  const limit = b.length >= 6 ? 2 : b.length >= 3 ? 1 : 0;
+  if (limit === 0 || Math.abs(a.length - b.length) > limit) return false;
+  return editDistance(a, b) <= limit;
 }
 
 // src/core/evaluate.ts
-var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY"]);
+var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY", "ENVIRONMENT_LOOKALIKE"]);
 var PASSING_CONCLUSIONS = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
 function evaluate(policy, facts, now) {
   const stageIndex = findStageIndex(policy, facts.environment);
@@ -50719,6 +50932,14 @@ function policyInvalidDecision(environment, problems) {
     overridesUsed: []
   };
 }
+function findLookalikeStage(policy, environment) {
+  for (const stage of policy.environments) {
+    for (const name2 of [stage.name, ...stage.github]) {
+      if (resemblesName(environment, name2)) return { stage, name: name2 };
+    }
+  }
+  return null;
+}
 function findStageIndex(policy, environment) {
   const wanted = environment.toLowerCase();
   return policy.environments.findIndex(
@@ -50735,6 +50956,29 @@ function sameRelease(facts, d) {
 }
 function unnamedEnvironment(policy, facts) {
   const stages = policy.environments.map((e) => e.name).join(", ");
+  const lookalike = findLookalikeStage(policy, facts.environment);
+  if (lookalike !== null) {
+    return {
+      decision: "block",
+      environment: facts.environment,
+      ungated: false,
+      rules: [
+        {
+          code: "ENVIRONMENT_LOOKALIKE",
+          rule: "environment",
+          ok: false,
+          outcome: "block",
+          message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
+          values: { environment: facts.environment, resembles: lookalike.name, stage: lookalike.stage.name, codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ") }
+        }
+      ],
+      score: facts.evidence.score,
+      breakdown: facts.evidence.breakdown,
+      clearsAt: null,
+      recheckAt: null,
+      overridesUsed: []
+    };
+  }
   const rule = policy.strict ? {
     code: "ENVIRONMENT_NOT_IN_POLICY",
     rule: "environment",
@@ -51239,11 +51483,36 @@ function plural(n, one, many = `${one}s`) {
 function absent(kind) {
   return { present: false, share: 0, reasons: [NO_EVIDENCE[kind]] };
 }
+function isCount(n) {
+  return typeof n === "number" && Number.isSafeInteger(n) && n >= 0;
+}
 function scoreTests(bundle) {
   const t = bundle.tests;
   if (!t) return absent("tests");
-  const executed = t.passed + t.failed + t.errors;
+  const parts = [t.tests, t.passed, t.failed, t.errors, t.skipped, t.unlistedFailures ?? 0];
+  if (!parts.every(isCount) || t.passed + t.failed + t.errors + t.skipped !== t.tests) {
+    return {
+      present: true,
+      share: 0,
+      reasons: [`the test counts are inconsistent (${String(t.tests)} tests, but ${String(t.passed)} passed + ${String(t.failed)} failed + ${String(t.errors)} errors + ${String(t.skipped)} skipped): no points for counts that cannot be true`]
+    };
+  }
+  const unlisted = t.unlistedFailures ?? 0;
+  const executed = t.passed + t.failed + t.errors + unlisted;
   const counts = `${plural(t.tests, "test")} in ${plural(t.files, "file")}: ${t.passed} passed, ${t.failed} failed, ${plural(t.errors, "error")}, ${t.skipped} skipped`;
+  if (unlisted > 0) {
+    const where = t.mismatches && t.mismatches.length > 0 ? ` (${t.mismatches.join("; ")})` : "";
+    const rate2 = t.passed / executed;
+    return {
+      present: true,
+      share: Math.min(rate2, 0.5),
+      reasons: [
+        counts,
+        `the suites declare ${plural(unlisted, "more failure or error", "more failures and errors")} than their test cases show${where}: the worse of declared and counted is scored, so they count as failing`,
+        `${t.passed} of ${executed} tests passed (${fmt(rate2 * 100)}%); while any test fails or errors the tests earn at most half their weight`
+      ]
+    };
+  }
   if (t.tests === 0) return { present: true, share: 0, reasons: [`${counts}; full marks need at least one test case`] };
   if (executed === 0) return { present: true, share: 0, reasons: [`${counts}; every test was skipped, nothing ran`] };
   const rate = t.passed / executed;
@@ -51261,6 +51530,15 @@ function scoreTests(bundle) {
 function scoreCoverage(bundle, target) {
   const c = bundle.coverage;
   if (!c) return absent("coverage");
+  for (const [what, k] of [["line", c.lines], ["branch", c.branches]]) {
+    if (!isCount(k.covered) || !isCount(k.total) || k.covered > k.total) {
+      return {
+        present: true,
+        share: 0,
+        reasons: [`the ${what} counts are inconsistent (${String(k.covered)} covered of ${String(k.total)}): coverage above 100% is no evidence, so no points`]
+      };
+    }
+  }
   if (c.lines.total === 0 || c.lines.pct === null) return { present: true, share: 0, reasons: ["the coverage reports count no executable line"] };
   const pct = c.lines.pct;
   const branches = c.branches.total > 0 ? `; branch coverage ${fmt(c.branches.pct ?? 0)}% (${c.branches.covered}/${c.branches.total}, not scored)` : "";
@@ -51272,7 +51550,18 @@ function scoreSecurity(bundle, allowed) {
   const s = bundle.security;
   if (!s) return absent("security");
   const r = s.results;
+  if (![s.runs, s.runsWithoutResults ?? 0, r.error, r.warning, r.note, r.none].every(isCount)) {
+    return { present: true, share: 0, reasons: ["the SARIF counts are not whole numbers: no points for counts that cannot be true"] };
+  }
   const counts = `${plural(s.runs, "SARIF run")}: ${r.error} error, ${r.warning} warning, ${r.note} note, ${r.none} none`;
+  if (s.runs === 0) return { present: true, share: 0, reasons: [`${counts}; the SARIF log has no run, so no scan is shown to have run: no points`] };
+  if ((s.runsWithoutResults ?? 0) > 0) {
+    return {
+      present: true,
+      share: 0,
+      reasons: [counts, `${plural(s.runsWithoutResults, "run")} with "results" null or absent: SARIF's way of saying the tool produced no results (a scan that found nothing writes "results": []): no points`]
+    };
+  }
   const allowedText = allowed.length > 0 ? `allowed levels: ${allowed.join(", ")}` : "no level is allowed";
   const otherLevels = ["note", "none"].filter((l) => !allowed.includes(l) && r[l] > 0);
   if (r.error > 0 && !allowed.includes("error")) {
@@ -51354,22 +51643,22 @@ function scoreKind(kind, bundle, scoring, now) {
 }
 function scoreEvidence(bundle, scoring, now) {
   const breakdown = {};
-  let total = 0;
+  let total2 = 0;
   let totalWeight = 0;
   for (const kind of EVIDENCE_KINDS) {
     const weight = scoring.weights[kind];
     if (weight === void 0 || !(weight > 0)) continue;
     const s = scoreKind(kind, bundle, scoring, now);
     const points = weight * Math.max(0, Math.min(1, s.share));
-    total += points;
+    total2 += points;
     totalWeight += weight;
     const reasons = [...s.reasons, `${fmt(points)} of ${fmt(weight)} points`];
     breakdown[kind] = { kind, weight, points: Math.round(points * 100) / 100, present: s.present, reasons };
   }
   const roundHalfUp = (x) => Math.round(Math.round(x * 1e6) / 1e6);
-  let score = roundHalfUp(total);
+  let score = roundHalfUp(total2);
   if (totalWeight > 0 && totalWeight !== 100) {
-    score = roundHalfUp(total * 100 / totalWeight);
+    score = roundHalfUp(total2 * 100 / totalWeight);
     for (const c of Object.values(breakdown)) c.reasons.push(`the weights sum to ${fmt(totalWeight)}, not 100: the score is rescaled to 0-100`);
   }
   return { score: Math.max(0, Math.min(100, score)), breakdown };
@@ -51410,42 +51699,6 @@ import { isAbsolute, relative, resolve } from "node:path";
 // src/core/policy-load.ts
 var import_yaml = __toESM(require_dist(), 1);
 var import__ = __toESM(require__(), 1);
-
-// src/core/suggest.ts
-function editDistance(a, b) {
-  const rows = a.length + 1;
-  const cols = b.length + 1;
-  const d = Array.from({ length: rows }, () => new Array(cols).fill(0));
-  for (let i = 0; i < rows; i++) d[i][0] = i;
-  for (let j = 0; j < cols; j++) d[0][j] = j;
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < cols; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, d[i - 2][j - 2] + 1);
-      }
-      d[i][j] = best;
-    }
-  }
-  return d[a.length][b.length];
-}
-function suggest(word, candidates) {
-  const w = word.toLowerCase();
-  let best;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const c = candidate.toLowerCase();
-    if (Math.abs(c.length - w.length) >= bestDistance) continue;
-    const limit = Math.max(1, Math.floor(Math.max(w.length, c.length) / 3));
-    const distance = editDistance(w, c);
-    if (distance <= limit && distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
 
 // src/core/time-values.ts
 var WALL_CLOCK_FORM = "HH:MM or HH:MM:SS (00:00 to 23:59:59)";
@@ -51605,10 +51858,21 @@ function parseDuration(value) {
 
 // src/core/policy-schema.ts
 var ref = (name2) => ({ $ref: `#/$defs/${name2}` });
-var name = { type: "string", minLength: 1 };
-var names = (description) => ({ type: "array", items: { type: "string", minLength: 1 }, uniqueItems: true, description });
+var POLICY_LIMITS = {
+  /** Characters of a name, a pattern or a path. */
+  text: 256,
+  /** Items of a list of names, patterns or checks. */
+  list: 100,
+  stages: 50,
+  freezeWindows: 100,
+  minApprovals: 50,
+  /** 30 days. */
+  soakMinutes: 43200
+};
+var name = { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text };
+var names = (description) => ({ type: "array", items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text }, maxItems: POLICY_LIMITS.list, uniqueItems: true, description });
 var windowCommon = {
-  name: { type: "string", minLength: 1, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
+  name: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
   timezone: ref("timeZone")
 };
 var dailyWindowProperties = {
@@ -51635,7 +51899,7 @@ var policySchema = {
     wallClock: { type: "string", pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
     localDateTime: { type: "string", pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
     duration: { type: "string", pattern: DURATION_PATTERN, description: DURATION_FORM },
-    timeZone: { type: "string", minLength: 1, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
+    timeZone: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
     dailyWindow: {
       type: "object",
       description: "A daily (or weekday) window from start to end, local to timezone.",
@@ -51662,8 +51926,8 @@ var policySchema = {
       required: ["rrule", "duration", "timezone"],
       properties: {
         name: windowCommon.name,
-        rrule: { type: "string", minLength: 1, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
-        duration: { ...ref("duration"), description: `How long each occurrence lasts: ${DURATION_FORM}.` },
+        rrule: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
+        duration: { ...ref("duration"), description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.` },
         timezone: windowCommon.timezone
       }
     },
@@ -51687,19 +51951,22 @@ var policySchema = {
         github: {
           type: ["string", "array"],
           minLength: 1,
-          items: { type: "string", minLength: 1 },
+          maxLength: POLICY_LIMITS.text,
+          items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text },
           minItems: 1,
+          maxItems: POLICY_LIMITS.list,
           uniqueItems: true,
           description: "GitHub environment name(s) this stage covers; defaults to the stage name."
         },
         refs: {
           type: "array",
-          items: { type: "string", minLength: 1 },
+          items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text },
           minItems: 1,
+          maxItems: POLICY_LIMITS.list,
           uniqueItems: true,
           description: 'Ref patterns a release must match, e.g. "refs/tags/v*"; any ref when left out.'
         },
-        minApprovals: { type: "integer", minimum: 0, description: "Distinct approvals needed (default 0)." },
+        minApprovals: { type: "integer", minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: "Distinct approvals needed (default 0)." },
         approvals: {
           type: "object",
           additionalProperties: false,
@@ -51711,6 +51978,7 @@ var policySchema = {
         requiredReviewers: {
           type: "array",
           description: "Changes to these paths need an approval from one of these teams.",
+          maxItems: POLICY_LIMITS.list,
           items: {
             type: "object",
             additionalProperties: false,
@@ -51734,11 +52002,11 @@ var policySchema = {
           additionalProperties: false,
           required: ["minutes"],
           properties: {
-            minutes: { type: "integer", minimum: 0, description: "Minutes the same release must have run in the previous stage." }
+            minutes: { type: "integer", minimum: 0, maximum: POLICY_LIMITS.soakMinutes, description: "Minutes the same release must have run in the previous stage (at most 30 days)." }
           }
         },
-        freezeWindows: { type: "array", items: ref("freezeWindow"), description: "Times no deployment enters this stage." },
-        deployDuration: { ...ref("duration"), description: `How long a deploy runs (default 0s): ${DURATION_FORM}.` },
+        freezeWindows: { type: "array", items: ref("freezeWindow"), maxItems: POLICY_LIMITS.freezeWindows, description: "Times no deployment enters this stage." },
+        deployDuration: { ...ref("duration"), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
         onBlocked: { enum: ["wait", "reject"], description: "wait: hold the deployment until it clears (default); reject: reject it at once." },
         autoPromote: { type: "boolean", description: "Create the next stage's deployment when its gate allows it (default false)." }
       }
@@ -51764,7 +52032,7 @@ var policySchema = {
           uniqueItems: true,
           description: "SARIF levels that cost no points (default [note, none])."
         },
-        backupMaxAge: { ...ref("duration"), description: `A backup record older than this does not count (default 24h): ${DURATION_FORM}.` }
+        backupMaxAge: { ...ref("duration"), description: `A backup record older than this does not count (default 24h, at most 366d): ${DURATION_FORM}.` }
       }
     },
     overrides: {
@@ -51774,7 +52042,21 @@ var policySchema = {
       properties: {
         teams: names("Teams whose members may grant an override."),
         secondApprover: { type: "boolean", description: "A second member must confirm an override (default false)." },
-        expires: { ...ref("duration"), description: `How long an override stays usable (default 24h): ${DURATION_FORM}.` }
+        expires: { ...ref("duration"), description: `How long an override stays usable (default 24h, at most 30d): ${DURATION_FORM}.` }
+      }
+    },
+    evidence: {
+      type: "object",
+      description: "Where evidence may come from.",
+      additionalProperties: false,
+      properties: {
+        workflows: {
+          type: "array",
+          items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text },
+          maxItems: POLICY_LIMITS.list,
+          uniqueItems: true,
+          description: 'Workflow files allowed to publish the "Release evidence" check run, e.g. .github/workflows/ci.yml; any workflow when left out or empty.'
+        }
       }
     },
     policyV1: {
@@ -51795,11 +52077,13 @@ var policySchema = {
         environments: {
           type: "array",
           minItems: 1,
+          maxItems: POLICY_LIMITS.stages,
           items: ref("environment"),
           description: "The promotion path, in order. With extends: org, stages merged into the org default's by name (new ones go after the stage listed before them)."
         },
         scoring: ref("scoring"),
         overrides: ref("overrides"),
+        evidence: ref("evidence"),
         strict: { type: "boolean", description: "Reject environments the policy does not name instead of approving them as ungated (default false)." }
       }
     },
@@ -51814,10 +52098,11 @@ var policySchema = {
           type: "object",
           additionalProperties: false,
           properties: {
-            minApprovals: { type: "integer", minimum: 0, description: "Approvals needed to enter PROD." },
+            minApprovals: { type: "integer", minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: "Approvals needed to enter PROD." },
             minScore: { type: "number", minimum: 0, maximum: 100, description: "Evidence score needed to enter PROD." },
             freezeWindows: {
               type: "array",
+              maxItems: POLICY_LIMITS.freezeWindows,
               items: {
                 type: "object",
                 additionalProperties: false,
@@ -51842,7 +52127,28 @@ function formatPolicyProblem(p) {
   return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
 }
 var MAX_POLICY_BYTES = 1e6;
+var MAX_POLICY_ENTRIES = 2e4;
+function entryLimit(text) {
+  let count2 = 0;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 10 && c !== 44) continue;
+    count2++;
+    if (count2 > MAX_POLICY_ENTRIES) return lineStart;
+    if (c === 10) lineStart = i + 1;
+  }
+  return null;
+}
+var MAX_PROBLEMS_REPORTED = 50;
 var MAX_ALIAS_COUNT = 100;
+var DAY_MS2 = 864e5;
+var DURATION_LIMITS = {
+  deployDuration: { ms: 7 * DAY_MS2, text: "7d" },
+  duration: { ms: 366 * DAY_MS2, text: "366d" },
+  expires: { ms: 30 * DAY_MS2, text: "30d" },
+  backupMaxAge: { ms: 366 * DAY_MS2, text: "366d" }
+};
 var DEFAULT_WEIGHTS = { tests: 40, coverage: 20, security: 20, checklist: 20 };
 var HOUR_MS2 = 36e5;
 var AURORA_STAGES = [
@@ -51895,6 +52201,10 @@ var LIST_NOUNS = {
   days: "day (leave days out for every day)",
   github: "GitHub environment name (leave github out to use the stage name)"
 };
+var MAXIMUM_HINTS = {
+  minutes: `the most is ${POLICY_LIMITS.soakMinutes} minutes (30 days): write a shorter soak`,
+  minApprovals: `the most is ${POLICY_LIMITS.minApprovals} approvals: write a number of people who can really approve`
+};
 var ENUM_NOUNS = {
   requiredEvidence: "an evidence kind",
   days: "a weekday",
@@ -51941,6 +52251,10 @@ var Loader = class {
   lineCounter = new import_yaml.LineCounter();
   problems = [];
   warnings = [];
+  /** Problems found but not described (past the bound), counted in the last line. */
+  unlisted = 0;
+  /** Where the text was cut for having too many entries, as a problem. */
+  truncated = null;
   doc;
   data;
   read() {
@@ -51969,7 +52283,16 @@ var Loader = class {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: "", message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
     }
-    this.doc = (0, import_yaml.parseDocument)(this.text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: "error" });
+    const cut = entryLimit(this.text);
+    if (cut !== null) {
+      this.truncated = {
+        offset: cut,
+        path: "",
+        message: `the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`
+      };
+    }
+    const text = cut === null ? this.text : this.text.slice(0, cut);
+    this.doc = (0, import_yaml.parseDocument)(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: "error" });
     if (this.doc.errors.length > 0) {
       return this.fail(
         this.doc.errors.map((e) => ({ offset: e.pos[0], path: "", message: `YAML syntax error: ${e.message}` }))
@@ -52002,16 +52325,33 @@ var Loader = class {
     }
     this.checkSchema();
     this.checkValues();
-    if (this.problems.length > 0) return this.fail(this.problems);
+    if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
     if (isRecord(this.data) && this.data.extends === "org") return { ok: true, policy: null, warnings: this.finish(this.warnings) };
     const policy = isRecord(this.data) && "policy" in this.data ? this.buildAurora() : buildPolicy(this.data);
     this.checkWarnings(policy);
     return { ok: true, policy, warnings: this.finish(this.warnings) };
   }
   fail(problems) {
-    return { ok: false, errors: this.finish(problems) };
+    const errors = this.finish(problems);
+    if (this.truncated !== null) errors.push(...this.finishAll([this.truncated]));
+    return { ok: false, errors };
   }
   finish(problems) {
+    const all = this.finishAll(problems);
+    const unlisted = problems === this.problems ? this.unlisted : 0;
+    if (all.length <= MAX_PROBLEMS_REPORTED && unlisted === 0) return all;
+    const shown = all.slice(0, MAX_PROBLEMS_REPORTED);
+    const next = all[MAX_PROBLEMS_REPORTED] ?? all.at(-1);
+    shown.push({
+      source: this.source,
+      line: next.line,
+      column: next.column,
+      path: "",
+      message: `and ${all.length - shown.length + unlisted} more problems, not listed: fix the ones above first`
+    });
+    return shown;
+  }
+  finishAll(problems) {
     const seen = /* @__PURE__ */ new Set();
     const out = [];
     for (const { offset, ...p } of problems) {
@@ -52035,6 +52375,20 @@ var Loader = class {
     return `line ${line}, column ${col}`;
   }
   // ---- locating things in the YAML -------------------------------------------------
+  pairIndexes = /* @__PURE__ */ new WeakMap();
+  /** A mapping's entries by key (the first of duplicates), built once: looking keys up stays linear in the file. */
+  pairIndex(map) {
+    let index = this.pairIndexes.get(map);
+    if (index === void 0) {
+      index = /* @__PURE__ */ new Map();
+      for (const p of map.items) {
+        const k = keyString(p.key);
+        if (!index.has(k)) index.set(k, p);
+      }
+      this.pairIndexes.set(map, index);
+    }
+    return index;
+  }
   /** The YAML nodes at a path: the value and, for a mapping entry, its key. */
   locate(segs) {
     let cur = this.doc.contents;
@@ -52043,7 +52397,7 @@ var Loader = class {
     for (const seg of segs) {
       if ((0, import_yaml.isAlias)(cur)) cur = cur.resolve(this.doc);
       if ((0, import_yaml.isMap)(cur)) {
-        const pair = cur.items.find((p) => keyString(p.key) === String(seg));
+        const pair = this.pairIndex(cur).get(String(seg));
         if (!pair) return { last };
         key = (0, import_yaml.isScalar)(pair.key) || (0, import_yaml.isMap)(pair.key) || (0, import_yaml.isSeq)(pair.key) ? pair.key : void 0;
         cur = pair.value;
@@ -52149,6 +52503,10 @@ var Loader = class {
     }
     for (const e of errors) {
       if (auroraTypo && e.instancePath === "" && e.keyword === "required") continue;
+      if (this.problems.length >= MAX_PROBLEMS_REPORTED * 4) {
+        if (e.keyword !== "if" && e.keyword !== "pattern") this.unlisted++;
+        continue;
+      }
       if (e.keyword === "required") {
         const keys = missing.get(e.instancePath);
         if (keys === void 0) continue;
@@ -52217,8 +52575,21 @@ var Loader = class {
       case "maximum":
       case "const": {
         const expected = describe(parent);
-        return { offset: this.valueOffset(segs), path, message: `${label} must be ${expected}, got ${show(data)}`, expected };
+        const hint = e.keyword === "maximum" ? MAXIMUM_HINTS[String(segs.at(-1))] : void 0;
+        return { offset: this.valueOffset(segs), path, message: `${label} must be ${expected}, got ${show(data)}${hint === void 0 ? "" : `; ${hint}`}`, expected };
       }
+      case "maxItems": {
+        const owner = typeof segs[segs.length - 1] === "string" ? String(segs[segs.length - 1]) : "";
+        const noun = (LIST_NOUNS[owner] ?? "item").replace(/ \(.*$/, "");
+        const count2 = Array.isArray(data) ? data.length : 0;
+        return { offset: this.valueOffset(segs), path, message: `${label} lists ${count2} items; at most ${String(e.params.limit)} ${noun}s are allowed: split the policy or remove some` };
+      }
+      case "maxLength":
+        return {
+          offset: this.valueOffset(segs),
+          path,
+          message: `${label} is ${typeof data === "string" ? data.length : "?"} characters long; at most ${String(e.params.limit)} are allowed`
+        };
       case "enum": {
         const allowed = (parent.enum ?? []).map(String);
         const owner = [...segs].reverse().find((s) => typeof s === "string") ?? "";
@@ -52259,12 +52630,15 @@ var Loader = class {
     const offset = at === "key" ? this.keyOffset(segs) : this.valueOffset(segs);
     this.add(this.problems, { offset, path: pathString(segs), message, ...extra });
   }
-  checkDuration(segs, value, positive2) {
+  checkDuration(segs, value, positive2, limit) {
     if (typeof value !== "string") return;
     const parsed = parseDuration(value);
     const label = this.label(segs);
     if (!parsed.ok) this.error(segs, `${label} ${parsed.error}`);
     else if (positive2 && parsed.ms === 0) this.error(segs, `${label} must be longer than 0s, got ${show(value)}`);
+    else if (parsed.ms > limit.ms) {
+      this.error(segs, `${label} is ${show(value)}, longer than the maximum of ${limit.text}; write ${limit.text} or less`, { expected: `at most ${limit.text}` });
+    }
   }
   checkString(segs, value, validator2) {
     if (typeof value !== "string") return;
@@ -52282,7 +52656,7 @@ var Loader = class {
     this.checkTimeZoneAt([...segs, "timezone"], w.timezone);
     if ("rrule" in w) {
       this.checkString([...segs, "rrule"], w.rrule, validateRRule);
-      this.checkDuration([...segs, "duration"], w.duration, true);
+      this.checkDuration([...segs, "duration"], w.duration, true, DURATION_LIMITS.duration);
       if (typeof w.rrule === "string" && validateRRule(w.rrule) === null) {
         const zone = typeof w.timezone === "string" && checkTimeZone(w.timezone) === null ? w.timezone : "UTC";
         const problem = checkFreezeWindow({ kind: "rrule", name: "rrule", rrule: w.rrule, durationMs: 36e5, timezone: zone });
@@ -52346,7 +52720,7 @@ var Loader = class {
       if (Array.isArray(env.freezeWindows)) {
         env.freezeWindows.forEach((w, j) => this.checkWindow([...segs, "freezeWindows", j], w));
       }
-      this.checkDuration([...segs, "deployDuration"], env.deployDuration, false);
+      this.checkDuration([...segs, "deployDuration"], env.deployDuration, false, DURATION_LIMITS.deployDuration);
     });
     const scoring = data.scoring;
     if (isRecord(scoring)) {
@@ -52358,10 +52732,18 @@ var Loader = class {
           this.error(["scoring"], `scoring weights sum to ${sum}; they must sum to 100`, { expected: "weights summing to 100" }, "key");
         }
       }
-      this.checkDuration(["scoring", "backupMaxAge"], scoring.backupMaxAge, true);
+      this.checkDuration(["scoring", "backupMaxAge"], scoring.backupMaxAge, true, DURATION_LIMITS.backupMaxAge);
     }
     const overrides = data.overrides;
-    if (isRecord(overrides)) this.checkDuration(["overrides", "expires"], overrides.expires, true);
+    if (isRecord(overrides)) this.checkDuration(["overrides", "expires"], overrides.expires, true, DURATION_LIMITS.expires);
+    const evidence = data.evidence;
+    if (isRecord(evidence) && Array.isArray(evidence.workflows)) {
+      evidence.workflows.forEach((w, i) => {
+        if (typeof w !== "string" || w === "") return;
+        const problem = checkWorkflowPath(w);
+        if (problem !== null) this.error(["evidence", "workflows", i], `evidence.workflows[${i}] ${problem}`);
+      });
+    }
   }
   checkWarnings(policy) {
     const segs = ["scoring", "warnScore"];
@@ -52400,6 +52782,7 @@ var Loader = class {
       environments,
       scoring: { ...buildScoring({}), weights: { evidenceUrl: 100 } },
       overrides: buildOverrides({}),
+      evidence: buildEvidence({}),
       strict: false
     };
   }
@@ -52414,8 +52797,20 @@ function buildPolicy(data) {
     environments,
     scoring: buildScoring(scoring),
     overrides: buildOverrides(overrides),
+    evidence: buildEvidence(data.evidence ?? {}),
     strict: data.strict ?? false
   };
+}
+function buildEvidence(e) {
+  return { workflows: [...e.workflows ?? []] };
+}
+function checkWorkflowPath(path) {
+  if (!path.startsWith(".github/workflows/")) return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
+  if (!/\.ya?ml$/.test(path)) return `${show(path)} is not a workflow file: workflow files end in .yml or .yaml`;
+  if (path.slice(".github/workflows/".length).includes("/") || path.includes("..")) {
+    return `${show(path)} is not a workflow file: GitHub reads workflows only directly in .github/workflows/`;
+  }
+  return null;
 }
 function buildEnvironment(env) {
   const name2 = env.name;
@@ -52532,7 +52927,7 @@ function mergePolicyData(org, repo) {
     }
   }
   out.environments = stages;
-  for (const key of ["scoring", "overrides"]) {
+  for (const key of ["scoring", "overrides", "evidence"]) {
     const a = isRecord2(org[key]) ? org[key] : void 0;
     const b = isRecord2(repo[key]) ? repo[key] : void 0;
     if (a !== void 0 || b !== void 0) out[key] = { ...a, ...b };
@@ -52846,26 +53241,6 @@ async function* readLines(source, maxLine = 1024 * 1024) {
     yield { line: pending.toString("utf8", 0, end), number };
   }
 }
-async function readJsonBounded(source, maxBytes) {
-  const parts = [];
-  let size = 0;
-  for await (const raw of source) {
-    const chunk = toBuffer(raw);
-    size += chunk.length;
-    if (size > maxBytes) throw new ParseError(`the file is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`);
-    parts.push(chunk);
-  }
-  if (size === 0) throw new ParseError("the file is empty");
-  let text = Buffer.concat(parts, size).toString("utf8");
-  if (text.charCodeAt(0) === 65279) text = text.slice(1);
-  if (text.trim() === "") throw new ParseError("the file is empty");
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    throw new ParseError(`not valid JSON: ${msg}`);
-  }
-}
 async function peek(source, want = 512) {
   const it = source[Symbol.asyncIterator]();
   const got = [];
@@ -53042,6 +53417,335 @@ async function mapBounded(items, limit, fn) {
   return results;
 }
 
+// src/evidence/json-stream.ts
+var WS = new Uint8Array(256);
+WS[32] = WS[9] = WS[10] = WS[13] = 1;
+var NUMBER_CHAR = new Uint8Array(256);
+for (const c of "0123456789+-.eE") NUMBER_CHAR[c.charCodeAt(0)] = 1;
+var NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+function show2(v) {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+function pathText(path) {
+  let out = "";
+  for (const s of path) out += typeof s === "number" ? `[${s}]` : out === "" ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  return out === "" ? "the document" : out;
+}
+async function readJsonStream(source, handler2, options) {
+  const p = new JsonStreamParser(handler2, options);
+  for await (const chunk of source) p.write(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return p.end();
+}
+var JsonStreamParser = class {
+  constructor(handler2, options) {
+    this.handler = handler2;
+    this.options = options;
+    this.maxDepth = options.maxDepth ?? 512;
+    this.maxKept = options.maxKeptValues ?? 6e5;
+    this.maxChars = options.maxKeptChars ?? 32 * 1024 * 1024;
+    this.maxString = options.maxStringBytes ?? 16 * 1024 * 1024;
+  }
+  handler;
+  options;
+  stack = [];
+  root = void 0;
+  hasRoot = false;
+  mode = 0 /* Value */;
+  /** Pieces of the string or number being read (copied out of chunks). */
+  pieces = [];
+  pieceBytes = 0;
+  escaped = false;
+  stringHasEscape = false;
+  literal = "";
+  line = 1;
+  col = 0;
+  bytes = 0;
+  first = true;
+  kept = 0;
+  keptChars = 0;
+  maxDepth;
+  maxKept;
+  maxChars;
+  maxString;
+  fail(message) {
+    throw new ParseError(`not valid JSON: ${message} (line ${this.line}, column ${Math.max(1, this.col)})`, this.line, Math.max(1, this.col));
+  }
+  /** A limit of this reader, not a syntax error. */
+  limit(message) {
+    throw new ParseError(`${message} (line ${this.line}, column ${Math.max(1, this.col)})`, this.line, Math.max(1, this.col));
+  }
+  write(chunk) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.options.maxBytes) {
+      throw new ParseError(`the file is larger than ${Math.round(this.options.maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`);
+    }
+    let i = 0;
+    if (this.first && chunk.length > 0) {
+      this.first = false;
+      if (chunk.length >= 3 && chunk[0] === 239 && chunk[1] === 187 && chunk[2] === 191) i = 3;
+    }
+    const n = chunk.length;
+    while (i < n) {
+      switch (this.mode) {
+        case 1 /* String */: {
+          const start = i;
+          let escaped = this.escaped;
+          let c;
+          for (; i < n; i++) {
+            c = chunk[i];
+            if (escaped) escaped = false;
+            else if (c === 92) {
+              escaped = true;
+              this.stringHasEscape = true;
+            } else if (c === 34) break;
+            else if (c < 32) {
+              this.col += i - start;
+              this.fail("a control character inside a string (write it as \\n, \\t or \\u00XX)");
+            }
+          }
+          this.escaped = escaped;
+          this.col += i - start;
+          if (i === n) {
+            this.addPiece(chunk.subarray(start, n));
+            break;
+          }
+          const text = this.takeString(chunk, start, i);
+          i++;
+          this.col++;
+          this.mode = 0 /* Value */;
+          this.stringDone(text);
+          break;
+        }
+        case 2 /* Number */: {
+          const start = i;
+          while (i < n && NUMBER_CHAR[chunk[i]]) i++;
+          this.col += i - start;
+          if (i === n) {
+            this.addPiece(chunk.subarray(start, n));
+            break;
+          }
+          const raw = this.takeText(chunk, start, i);
+          this.mode = 0 /* Value */;
+          if (!NUMBER.test(raw)) this.fail(`${show2(raw)} is not a number`);
+          this.scalar(Number(raw));
+          break;
+        }
+        case 3 /* Literal */: {
+          const c = chunk[i];
+          if (c >= 97 && c <= 122) {
+            this.literal += String.fromCharCode(c);
+            i++;
+            this.col++;
+            if (this.literal.length > 5) this.fail(`unexpected "${this.literal}"`);
+            break;
+          }
+          this.mode = 0 /* Value */;
+          this.finishLiteral();
+          break;
+        }
+        case 0 /* Value */: {
+          const c = chunk[i];
+          if (WS[c]) {
+            if (c === 10) {
+              this.line++;
+              this.col = 0;
+            } else this.col++;
+            i++;
+            break;
+          }
+          i++;
+          this.col++;
+          this.structural(c);
+          break;
+        }
+      }
+    }
+  }
+  end() {
+    if (this.mode === 2 /* Number */) {
+      const raw = this.takeText(Buffer.alloc(0), 0, 0);
+      this.mode = 0 /* Value */;
+      if (!NUMBER.test(raw)) this.fail(`${show2(raw)} is not a number`);
+      this.scalar(Number(raw));
+    } else if (this.mode === 3 /* Literal */) {
+      this.mode = 0 /* Value */;
+      this.finishLiteral();
+    }
+    if (this.mode === 1 /* String */) this.fail("the file ends inside a string");
+    if (this.bytes === 0 || !this.hasRoot && this.stack.length === 0) {
+      if (this.bytes === 0 || this.line === 1) throw new ParseError("the file is empty");
+      throw new ParseError("the file is empty");
+    }
+    if (this.stack.length > 0) this.fail(`the file ends inside ${pathText(this.stack.at(-1).path)}: a closing ${this.stack.at(-1).kind === "object" ? "}" : "]"} is missing`);
+    return this.root;
+  }
+  addPiece(b) {
+    if (b.length === 0) return;
+    this.pieceBytes += b.length;
+    if (this.mode === 1 /* String */ && this.pieceBytes > this.maxString) this.limit(`a string longer than ${this.maxString} bytes`);
+    if (this.mode === 2 /* Number */ && this.pieceBytes > 400) this.fail("a number longer than 400 characters");
+    this.pieces.push(Buffer.from(b));
+  }
+  takeText(chunk, start, end) {
+    if (this.pieces.length === 0) return chunk.toString("utf8", start, end);
+    this.addPiece(chunk.subarray(start, end));
+    const all = Buffer.concat(this.pieces, this.pieceBytes);
+    this.pieces = [];
+    this.pieceBytes = 0;
+    return all.toString("utf8");
+  }
+  takeString(chunk, start, end) {
+    if (this.pieceBytes + (end - start) > this.maxString) this.limit(`a string longer than ${this.maxString} bytes`);
+    const raw = this.takeText(chunk, start, end);
+    if (!this.stringHasEscape) return raw;
+    this.stringHasEscape = false;
+    try {
+      return JSON.parse(`"${raw}"`);
+    } catch {
+      return this.fail("a bad escape sequence in a string");
+    }
+  }
+  finishLiteral() {
+    const l = this.literal;
+    this.literal = "";
+    if (l === "true") this.scalar(true);
+    else if (l === "false") this.scalar(false);
+    else if (l === "null") this.scalar(null);
+    else this.fail(`unexpected "${l}": expected a value`);
+  }
+  structural(c) {
+    const top = this.stack.at(-1);
+    const state = top?.state;
+    if (top === void 0 && this.hasRoot) this.fail(`unexpected ${show2(String.fromCharCode(c))} after the end of the document`);
+    if (state === "colon") {
+      if (c !== 58) this.fail(`expected ":" after the key ${show2(top.key)}`);
+      top.state = "value";
+      return;
+    }
+    if (state === "comma") {
+      if (c === 44) {
+        top.state = top.kind === "object" ? "key" : "value";
+        return;
+      }
+      if (c === 125 && top.kind === "object" || c === 93 && top.kind === "array") return this.close();
+      this.fail(`expected "," or "${top.kind === "object" ? "}" : "]"}" in ${pathText(top.path)}`);
+    }
+    if (state === "key" || state === "start" && top.kind === "object") {
+      if (c === 125 && state === "start") return this.close();
+      if (c !== 34) this.fail(`expected a key in double quotes in ${pathText(top.path)}`);
+      this.mode = 1 /* String */;
+      this.escaped = false;
+      return;
+    }
+    if (state === "start" && c === 93) return this.close();
+    if (c === 34) {
+      this.mode = 1 /* String */;
+      this.escaped = false;
+    } else if (c === 123 || c === 91) {
+      this.open(c === 123 ? "object" : "array");
+    } else if (c === 45 || c >= 48 && c <= 57) {
+      this.mode = 2 /* Number */;
+      this.pieces = [Buffer.from([c])];
+      this.pieceBytes = 1;
+    } else if (c >= 97 && c <= 122) {
+      this.mode = 3 /* Literal */;
+      this.literal = String.fromCharCode(c);
+    } else {
+      this.fail(`unexpected ${show2(String.fromCharCode(c))}: expected a value`);
+    }
+  }
+  /** The path of the value about to be read. */
+  childPath(top) {
+    if (top === void 0) return [];
+    return [...top.path, top.kind === "object" ? top.key : top.index];
+  }
+  count(values, chars) {
+    this.kept += values;
+    this.keptChars += chars;
+    for (const f of this.stack) {
+      f.kept += values;
+      f.chars += chars;
+    }
+    if (this.kept > this.maxKept) {
+      this.limit(`more than ${this.maxKept} values to keep outside the streamed results: the report is too large or not the kind expected`);
+    }
+    if (this.keptChars > this.maxChars) this.limit(`more than ${this.maxChars} characters of text to keep: the report is too large or not the kind expected`);
+  }
+  open(kind) {
+    const top = this.stack.at(-1);
+    if (this.stack.length >= this.maxDepth) this.limit(`values nested more than ${this.maxDepth} deep`);
+    const path = this.childPath(top);
+    const streamed = this.handler.streamed(path);
+    const frame = {
+      kind,
+      // Plain objects: a null-prototype object is a dictionary in V8, several times larger.
+      value: streamed ? null : kind === "object" ? {} : [],
+      path,
+      streamed,
+      keys: streamed && kind === "object" ? /* @__PURE__ */ new Set() : null,
+      index: 0,
+      key: null,
+      kept: 0,
+      chars: 0,
+      state: "start"
+    };
+    this.count(1, 0);
+    this.stack.push(frame);
+  }
+  close() {
+    const frame = this.stack.pop();
+    if (frame.streamed) this.handler.end?.(frame.path, frame.kind === "array" ? frame.index : frame.keys.size);
+    const value = frame.value ?? (frame.kind === "object" ? {} : []);
+    this.attach(value, frame.kept + 1, frame.chars);
+  }
+  stringDone(text) {
+    const top = this.stack.at(-1);
+    if (top !== void 0 && top.kind === "object" && (top.state === "key" || top.state === "start")) {
+      const seen = top.keys !== null ? top.keys.has(text) : Object.hasOwn(top.value, text);
+      if (seen) this.limit(`the key ${show2(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`);
+      top.keys?.add(text);
+      top.key = text;
+      top.state = "colon";
+      return;
+    }
+    this.count(1, text.length);
+    this.attach(text, 1, text.length);
+  }
+  scalar(v) {
+    this.count(1, 0);
+    this.attach(v, 1, 0);
+  }
+  /** A complete value: into its parent, to the handler, or as the root. `kept`/`chars` are what it holds. */
+  attach(value, kept, chars) {
+    const top = this.stack.at(-1);
+    if (top === void 0) {
+      this.root = value;
+      this.hasRoot = true;
+      return;
+    }
+    if (top.state !== "value" && top.state !== "start") this.fail(`unexpected value in ${pathText(top.path)}`);
+    const key = top.kind === "object" ? top.key : top.index;
+    if (top.streamed) {
+      const parent = this.stack.length >= 2 ? this.stack[this.stack.length - 2].value : null;
+      this.kept -= kept;
+      this.keptChars -= chars;
+      for (const f of this.stack) {
+        f.kept -= kept;
+        f.chars -= chars;
+      }
+      this.handler.item(top.path, key, value, parent, this.stack[0].value);
+    } else if (top.kind === "object") {
+      if (key === "__proto__") Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
+      else top.value[key] = value;
+    } else {
+      top.value.push(value);
+    }
+    if (top.kind === "array") top.index++;
+    top.state = "comma";
+  }
+};
+
 // src/evidence/xml-stream.ts
 var LT = 60;
 var GT = 62;
@@ -53124,7 +53828,7 @@ var XmlStream = class {
   scanIdx = 0;
   /** The first newline at or after scanIdx in buf: -1 none, -2 not searched yet. */
   nextNl = -2;
-  line = 1;
+  lineCount = 1;
   lastNlAbs = -1;
   textParts = [];
   textBytes = 0;
@@ -53148,6 +53852,11 @@ var XmlStream = class {
     this.maxText = options.maxTextBytes ?? 64 * 1024;
     this.lazyAttrs = options.lazyAttrs ?? false;
   }
+  /** The line of the start tag being delivered to `open`. */
+  get line() {
+    return this.openLine;
+  }
+  openLine = 1;
   /** Names of the open elements, outermost first. */
   get path() {
     return this.stack;
@@ -53358,7 +54067,7 @@ var XmlStream = class {
     let i = this.nextNl;
     if (i === -2) i = b.indexOf(NL, this.scanIdx);
     while (i !== -1 && i < at) {
-      this.line++;
+      this.lineCount++;
       this.lastNlAbs = this.absBase + i;
       i = b.indexOf(NL, i + 1);
     }
@@ -53368,15 +54077,15 @@ var XmlStream = class {
   /** The line of a position at or after the counted point. */
   lineAt(at) {
     this.advanceLines(at);
-    return this.line;
+    return this.lineCount;
   }
   position(at) {
     if (at >= this.scanIdx) {
       this.advanceLines(at);
-      return { line: this.line, column: this.absBase + at - this.lastNlAbs };
+      return { line: this.lineCount, column: this.absBase + at - this.lastNlAbs };
     }
     const b = this.buf;
-    let line = this.line;
+    let line = this.lineCount;
     let i = b.indexOf(NL, at);
     while (i !== -1 && i < this.scanIdx) {
       line--;
@@ -53712,6 +54421,7 @@ var XmlStream = class {
         attrs[this.intern(b, ns, ne, this.attrHash[k], isAscii(b, ns, ne))] = this.attrValue(k);
       }
     }
+    this.openLine = this.lineAt(p);
     if (selfClosing) {
       this.handler.open(name2, attrs, true);
       this.attrCount = 0;
@@ -53719,7 +54429,7 @@ var XmlStream = class {
       this.handler.close(name2);
     } else {
       this.stack.push(name2);
-      this.openedAtLine.push(this.lineAt(p));
+      this.openedAtLine.push(this.openLine);
       this.handler.open(name2, attrs, false);
       this.attrCount = 0;
     }
@@ -53784,11 +54494,11 @@ function sameAscii(b, s, e, str2) {
 
 // src/evidence/coverage.ts
 var MAX_COVERAGE_JSON_BYTES = 256 * 1024 * 1024;
-function percent(covered, total) {
-  return total > 0 ? Math.round(covered / total * 1e4) / 100 : null;
+function percent(covered, total2) {
+  return total2 > 0 ? Math.round(covered / total2 * 1e4) / 100 : null;
 }
-function counter(covered, total) {
-  return { covered, total, pct: percent(covered, total) };
+function counter(covered, total2) {
+  return { covered, total: total2, pct: percent(covered, total2) };
 }
 var FileTable = class {
   files = /* @__PURE__ */ new Map();
@@ -53824,6 +54534,11 @@ function count(value, what, line) {
   if (!/^\d+$/.test(value.trim()) || !Number.isFinite(n)) throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
   return n;
 }
+function total(value, what, line) {
+  const n = count(value, what, line);
+  if (!Number.isSafeInteger(n)) throw new ParseError(`${what} is ${value.trim().slice(0, 40)}, more lines or branches than any program has (line ${line}): the tracefile is corrupt`, line, null);
+  return n;
+}
 async function parseLcov(source) {
   const table = new FileTable();
   let file = null;
@@ -53835,9 +54550,20 @@ async function parseLcov(source) {
   let brh = null;
   let records = 0;
   let sawAny = false;
+  const at = { lf: 0, lh: 0, brf: 0, brh: 0 };
   const flush = () => {
     if (file === null) return;
-    table.add(file, lh ?? da.hit, lf ?? da.found, brh ?? brda.hit, brf ?? brda.found);
+    const lines = { hit: lh ?? da.hit, found: lf ?? da.found };
+    const branches = { hit: brh ?? brda.hit, found: brf ?? brda.found };
+    if (lines.hit > lines.found) {
+      const line = at.lh || at.lf;
+      throw new ParseError(`${file}: LH:${lines.hit} (lines hit) is more than LF:${lines.found} (lines found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+    }
+    if (branches.hit > branches.found) {
+      const line = at.brh || at.brf;
+      throw new ParseError(`${file}: BRH:${branches.hit} (branches hit) is more than BRF:${branches.found} (branches found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+    }
+    table.add(file, lines.hit, lines.found, branches.hit, branches.found);
     records++;
     file = null;
   };
@@ -53859,6 +54585,7 @@ async function parseLcov(source) {
         da = { hit: 0, found: 0 };
         brda = { hit: 0, found: 0 };
         lf = lh = brf = brh = null;
+        at.lf = at.lh = at.brf = at.brh = 0;
         break;
       case "DA": {
         const hits = value.split(",")[1] ?? "";
@@ -53873,16 +54600,20 @@ async function parseLcov(source) {
         break;
       }
       case "LF":
-        lf = count(value, "LF", number);
+        lf = total(value, "LF", number);
+        at.lf = number;
         break;
       case "LH":
-        lh = count(value, "LH", number);
+        lh = total(value, "LH", number);
+        at.lh = number;
         break;
       case "BRF":
-        brf = count(value, "BRF", number);
+        brf = total(value, "BRF", number);
+        at.brf = number;
         break;
       case "BRH":
-        brh = count(value, "BRH", number);
+        brh = total(value, "BRH", number);
+        at.brh = number;
         break;
       case "TN":
       case "VER":
@@ -53935,8 +54666,11 @@ var CoberturaHandler = class {
       this.acc.lt++;
       if (hits > 0) this.acc.lc++;
       if (attrs.branch === "true") {
-        const m = /\((\d+)\/(\d+)\)/.exec(attrs["condition-coverage"] ?? "");
+        const m = /\((\d{1,9})\/(\d{1,9})\)/.exec(attrs["condition-coverage"] ?? "");
         if (m) {
+          if (Number(m[1]) > Number(m[2])) {
+            throw new ParseError(`${this.classFile}: line ${attrs.number ?? "?"} has condition-coverage "${attrs["condition-coverage"]}", more branches covered than it has: the counts are inconsistent, so the report cannot be scored`);
+          }
           this.acc.bc += Number(m[1]);
           this.acc.bt += Number(m[2]);
         }
@@ -53968,26 +54702,56 @@ function isCounter(v) {
   const o = v;
   return typeof o.total === "number" && typeof o.covered === "number" && o.total >= 0 && o.covered >= 0;
 }
+function checkCounter(c, where) {
+  if (!Number.isSafeInteger(c.total) || !Number.isSafeInteger(c.covered)) {
+    throw new ParseError(`${where}: covered ${c.covered} of total ${c.total} are not whole numbers a real program has: the summary is corrupt`);
+  }
+  if (c.covered > c.total) {
+    throw new ParseError(`${where}: covered ${c.covered} is more than total ${c.total}: the counts are inconsistent, so the summary cannot be scored`);
+  }
+}
+var MAX_COVERAGE_FILES = 2e5;
 async function parseIstanbulSummary(source) {
-  const doc = await readJsonBounded(source, MAX_COVERAGE_JSON_BYTES);
+  const fileCoverage = [];
+  let total2 = null;
+  let entryError = null;
+  const doc = await readJsonStream(
+    source,
+    {
+      streamed: (path) => path.length === 0,
+      item: (_path, key, v) => {
+        const file = String(key);
+        const e = v;
+        if (file === "total") {
+          total2 = typeof e === "object" && e !== null && !Array.isArray(e) ? e : {};
+          return;
+        }
+        if (entryError !== null) return;
+        if (typeof e !== "object" || e === null || !isCounter(e.lines)) {
+          entryError = new ParseError(`not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`);
+          return;
+        }
+        if (fileCoverage.length >= MAX_COVERAGE_FILES) throw new ParseError(`the summary lists more than ${MAX_COVERAGE_FILES} files, more than this reader keeps: merge per package or use lcov`);
+        const br = isCounter(e.branches) ? e.branches : { covered: 0, total: 0 };
+        checkCounter(e.lines, `entry "${file.slice(0, 80)}" lines`);
+        checkCounter(br, `entry "${file.slice(0, 80)}" branches`);
+        fileCoverage.push({ file, lines: counter(e.lines.covered, e.lines.total), branches: counter(br.covered, br.total) });
+      }
+    },
+    { maxBytes: MAX_COVERAGE_JSON_BYTES }
+  );
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new ParseError("not an Istanbul coverage-summary.json: the document is not an object");
-  const entries = doc;
-  const total = entries.total;
-  if (!total || !isCounter(total.lines)) {
+  const t = total2;
+  if (!t || !isCounter(t.lines)) {
     throw new ParseError('not an Istanbul coverage-summary.json: no "total" entry with "lines": { "total", "covered" } (use the json-summary reporter)');
   }
-  const fileCoverage = [];
-  for (const [file, v] of Object.entries(entries)) {
-    if (file === "total") continue;
-    const e = v;
-    if (typeof e !== "object" || e === null || !isCounter(e.lines)) throw new ParseError(`not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`);
-    const br = isCounter(e.branches) ? e.branches : { covered: 0, total: 0 };
-    fileCoverage.push({ file, lines: counter(e.lines.covered, e.lines.total), branches: counter(br.covered, br.total) });
-  }
-  const tb = isCounter(total.branches) ? total.branches : { covered: 0, total: 0 };
+  if (entryError !== null) throw entryError;
+  const tb = isCounter(t.branches) ? t.branches : { covered: 0, total: 0 };
+  checkCounter(t.lines, '"total" lines');
+  checkCounter(tb, '"total" branches');
   return {
     formats: ["istanbul-summary"],
-    lines: counter(total.lines.covered, total.lines.total),
+    lines: counter(t.lines.covered, t.lines.total),
     branches: counter(tb.covered, tb.total),
     fileCoverage
   };
@@ -54032,6 +54796,13 @@ var DEFAULT_MAX_FAILURES = 500;
 var DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024;
 function outcomeOf(name2) {
   return name2 === "failure" ? 2 : name2 === "error" ? 3 : name2 === "skipped" ? 1 : void 0;
+}
+var MAX_MISMATCH_NOTES = 5;
+function declaredCount(value) {
+  if (value === void 0) return null;
+  const v = value.trim();
+  if (!/^\d{1,15}$/.test(v)) return null;
+  return Number(v);
 }
 function parseTimeMs(value) {
   if (value === void 0) return null;
@@ -54084,19 +54855,31 @@ var JunitHandler = class {
   capturing = null;
   capturingOutcome = 0;
   looseMs = 0;
+  /** The `<testsuites>` root, when there is one (it declares totals too). */
+  root = null;
   open(name2, _attrs, selfClosing) {
     const xs = this.xs;
     this.depth++;
     if (this.depth === 1 && name2 !== "testsuites" && name2 !== "testsuite") {
       throw new ParseError(`not a JUnit XML report: the root element is <${name2}>, expected <testsuites> or <testsuite>`);
     }
-    if (name2 === "testsuite") {
+    if (name2 === "testsuite" || name2 === "testsuites" && this.depth === 1) {
+      const failures = declaredCount(xs.attr("failures"));
+      const errors = declaredCount(xs.attr("errors"));
+      const declaredFailing = failures === null && errors === null ? null : (failures ?? 0) + (errors ?? 0);
+      if (name2 === "testsuites") {
+        this.root = { name: xs.attr("name") ?? null, file: null, timeMs: null, innerMs: 0, declaredFailing, failing: 0, line: xs.line };
+        return;
+      }
       this.report.suites++;
       this.suites.push({
         name: xs.attr("name") ?? null,
         file: xs.attr("file") ?? xs.attr("filepath") ?? null,
         timeMs: parseTimeMs(xs.attr("time")),
-        innerMs: 0
+        innerMs: 0,
+        declaredFailing,
+        failing: 0,
+        line: xs.line
       });
       return;
     }
@@ -54186,7 +54969,29 @@ ${add}`, this.maxOutput).text;
         const parent = this.suites[this.suites.length - 1];
         if (parent) parent.innerMs += ms;
         else this.report.durationMs += ms;
+        this.checkDeclared(s, "suite");
+        const outer = parent ?? this.root;
+        if (outer) outer.failing += s.failing;
       }
+    } else if (name2 === "testsuites" && depth === 1 && this.root !== null) {
+      this.checkDeclared(this.root, "report");
+    }
+  }
+  /**
+   * A suite that declares more failures and errors than its cases show (a crash in a
+   * hook, or totals written by hand) is scored by the worse of the two: the difference
+   * counts as failing, and the report says where.
+   */
+  checkDeclared(s, what) {
+    if (s.declaredFailing === null || s.declaredFailing <= s.failing) return;
+    const extra = s.declaredFailing - s.failing;
+    const r = this.report;
+    r.unlistedFailures = (r.unlistedFailures ?? 0) + extra;
+    s.failing = s.declaredFailing;
+    const notes = r.mismatches ??= [];
+    if (notes.length < MAX_MISMATCH_NOTES) {
+      const label = what === "report" ? "<testsuites>" : `suite ${s.name === null ? "(unnamed)" : JSON.stringify(s.name.slice(0, 80))}`;
+      notes.push(`${label} (line ${s.line}) declares ${s.declaredFailing} failures and errors but its test cases show ${s.declaredFailing - extra}`);
     }
   }
   finish() {
@@ -54196,6 +55001,10 @@ ${add}`, this.maxOutput).text;
   finishCase(tc) {
     const r = this.report;
     r.tests++;
+    if (tc.outcome >= 2) {
+      const s = this.suites[this.suites.length - 1] ?? this.root;
+      if (s) s.failing++;
+    }
     if (tc.flaky && tc.outcome === 0) r.flaky++;
     const suite = this.suites[this.suites.length - 1];
     if (suite) suite.innerMs += tc.timeMs;
@@ -54246,6 +55055,8 @@ function mergeTestReports(reports, maxFailures = DEFAULT_MAX_FAILURES) {
     out.flaky += r.flaky;
     out.durationMs += r.durationMs;
     out.failuresOmitted += r.failuresOmitted;
+    if (r.unlistedFailures) out.unlistedFailures = (out.unlistedFailures ?? 0) + r.unlistedFailures;
+    if (r.mismatches) out.mismatches = [...out.mismatches ?? [], ...r.mismatches].slice(0, MAX_MISMATCH_NOTES);
     for (const f of r.failures) {
       if (out.failures.length < maxFailures) out.failures.push(f);
       else out.failuresOmitted++;
@@ -54355,17 +55166,17 @@ function uriToPath(uri) {
   return /^\/[a-z]:/i.test(p) ? p.slice(1) : p;
 }
 var positive = (v) => typeof v === "number" && Number.isInteger(v) && v > 0 ? v : null;
-function placeOf(result, run2) {
+function placeOf(result, run3) {
   const none = { file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
   const locs = result.locations;
   if (!Array.isArray(locs) || !isObj(locs[0]) || !isObj(locs[0].physicalLocation)) return none;
   const pl = locs[0].physicalLocation;
   let al = isObj(pl.artifactLocation) ? pl.artifactLocation : null;
-  if (al && typeof al.uri !== "string" && validIndex(al.index) && Array.isArray(run2.artifacts)) {
-    const artifact = run2.artifacts[al.index];
+  if (al && typeof al.uri !== "string" && validIndex(al.index) && Array.isArray(run3.artifacts)) {
+    const artifact = run3.artifacts[al.index];
     if (isObj(artifact) && isObj(artifact.location)) al = artifact.location;
   }
-  const bases = isObj(run2.originalUriBaseIds) ? run2.originalUriBaseIds : null;
+  const bases = isObj(run3.originalUriBaseIds) ? run3.originalUriBaseIds : null;
   const file = al && typeof al.uri === "string" && al.uri !== "" ? uriToPath(resolveUri(al.uri, al.uriBaseId, bases)) : null;
   const region = isObj(pl.region) ? pl.region : null;
   const startLine = positive(region?.startLine);
@@ -54380,10 +55191,13 @@ function locationText(f) {
 var FindingBuckets = class {
   buckets = { error: [], warning: [], note: [], none: [] };
   total = 0;
+  /** Counts a finding; true when it is kept. */
   add(f) {
     this.total += 1;
     const bucket = this.buckets[f.level];
-    if (bucket.length < MAX_FINDINGS) bucket.push(f);
+    if (bucket.length >= MAX_FINDINGS) return false;
+    bucket.push(f);
+    return true;
   }
   addAll(fs3, results) {
     for (const f of fs3) {
@@ -54398,60 +55212,140 @@ var FindingBuckets = class {
     report2.findingsOmitted = this.total - findings.length;
   }
 };
+var MAX_EARLY_RESULTS = 1e4;
 async function parseSarif(source) {
-  const doc = await readJsonBounded(source, MAX_SARIF_BYTES);
-  if (!isObj(doc)) throw new ParseError("not a SARIF log: the document is not a JSON object");
-  if (doc.version !== "2.1.0") {
-    throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(doc.version ?? null)}, expected "2.1.0"`);
-  }
-  if (!Array.isArray(doc.runs)) throw new ParseError('not a SARIF log: "runs" must be an array');
   const report2 = emptySecurityReport();
   report2.files = 1;
   const findings = new FindingBuckets();
-  doc.runs.forEach((run2, ri) => {
-    const where = `runs[${ri}]`;
-    if (!isObj(run2)) throw new ParseError(`invalid SARIF: ${where} is not an object`);
-    const tool = run2.tool;
+  let run3 = null;
+  let rootChecked = false;
+  let versionOk = false;
+  let withoutResults = 0;
+  let runError = null;
+  const checkRoot = (root2) => {
+    if (rootChecked || root2 === null) return;
+    if (!("version" in root2)) return;
+    rootChecked = true;
+    versionOk = root2.version === "2.1.0";
+    if (root2.version !== "2.1.0") throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root2.version ?? null)}, expected "2.1.0"`);
+  };
+  const newRun = (index) => ({ index, rules: null, perRun: zero(), early: [], places: [], ruleLocations: /* @__PURE__ */ new Map(), resultsSeen: false, count: 0 });
+  const toolOf = (r, runObj) => {
+    const where = `runs[${r.index}]`;
+    const tool = runObj.tool;
     const driver = isObj(tool) ? tool.driver : void 0;
     if (!isObj(driver) || typeof driver.name !== "string") throw new ParseError(`invalid SARIF: ${where}.tool.driver.name is required`);
-    const rules = runRules(tool, driver);
-    const perRun = zero();
-    const results = run2.results;
-    if (results !== void 0 && results !== null && !Array.isArray(results)) throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
-    (results ?? []).forEach((r, i) => {
-      const rw = `${where}.results[${i}]`;
-      if (!isObj(r)) throw new ParseError(`invalid SARIF: ${rw} is not an object`);
-      if (!isObj(r.message)) throw new ParseError(`invalid SARIF: ${rw}.message is required`);
-      if (r.locations !== void 0 && !Array.isArray(r.locations)) throw new ParseError(`invalid SARIF: ${rw}.locations must be an array`);
-      if (r.stacks !== void 0) {
-        if (!Array.isArray(r.stacks)) throw new ParseError(`invalid SARIF: ${rw}.stacks must be an array`);
-        r.stacks.forEach((s, si) => {
-          if (!isObj(s) || !Array.isArray(s.frames)) throw new ParseError(`invalid SARIF: ${rw}.stacks[${si}].frames is required`);
-        });
+    return runRules(tool, driver);
+  };
+  const countResult = (r, rules, res, i) => {
+    const rw = `runs[${r.index}].results[${i}]`;
+    if (!isObj(res)) throw new ParseError(`invalid SARIF: ${rw} is not an object`);
+    if (!isObj(res.message)) throw new ParseError(`invalid SARIF: ${rw}.message is required`);
+    if (res.locations !== void 0 && !Array.isArray(res.locations)) throw new ParseError(`invalid SARIF: ${rw}.locations must be an array`);
+    if (res.stacks !== void 0) {
+      if (!Array.isArray(res.stacks)) throw new ParseError(`invalid SARIF: ${rw}.stacks must be an array`);
+      res.stacks.forEach((s, si) => {
+        if (!isObj(s) || !Array.isArray(s.frames)) throw new ParseError(`invalid SARIF: ${rw}.stacks[${si}].frames is required`);
+      });
+    }
+    if (res.level !== void 0 && !isLevel(res.level)) throw new ParseError(`invalid SARIF: ${rw}.level is ${JSON.stringify(res.level)}, expected one of ${LEVELS.join(", ")}`);
+    const givenId = typeof res.ruleId === "string" ? res.ruleId : isObj(res.rule) && typeof res.rule.id === "string" ? res.rule.id : null;
+    const descriptor = ruleOf(rules, res, givenId);
+    const ruleId = givenId ?? (descriptor && typeof descriptor.id === "string" ? descriptor.id : null);
+    let level;
+    if (isLevel(res.level)) level = res.level;
+    else if (res.kind !== void 0 && res.kind !== "fail") level = "none";
+    else level = ruleDefaultLevel(descriptor) ?? "warning";
+    r.perRun[level]++;
+    report2.results[level]++;
+    const key = ruleId ?? "(no rule)";
+    const rule = report2.byRule[key] ??= { results: zero(), locations: [] };
+    rule.results[level]++;
+    const finding = { level, ruleId, message: messageOf(res.message, descriptor, rules), file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
+    const located = Array.isArray(res.locations) && res.locations.length > 0 ? { locations: [res.locations[0]] } : null;
+    if (findings.add(finding) && located) r.places.push({ finding, result: located, rule });
+    if (located) {
+      const list = r.ruleLocations.get(rule) ?? [];
+      if (list.length < MAX_LOCATIONS_PER_RULE * 4) {
+        list.push(located);
+        r.ruleLocations.set(rule, list);
       }
-      if (r.level !== void 0 && !isLevel(r.level)) throw new ParseError(`invalid SARIF: ${rw}.level is ${JSON.stringify(r.level)}, expected one of ${LEVELS.join(", ")}`);
-      const givenId = typeof r.ruleId === "string" ? r.ruleId : isObj(r.rule) && typeof r.rule.id === "string" ? r.rule.id : null;
-      const descriptor = ruleOf(rules, r, givenId);
-      const ruleId = givenId ?? (descriptor && typeof descriptor.id === "string" ? descriptor.id : null);
-      let level;
-      if (isLevel(r.level)) level = r.level;
-      else if (r.kind !== void 0 && r.kind !== "fail") level = "none";
-      else level = ruleDefaultLevel(descriptor) ?? "warning";
-      perRun[level]++;
-      report2.results[level]++;
-      const key = ruleId ?? "(no rule)";
-      const rule = report2.byRule[key] ??= { results: zero(), locations: [] };
-      rule.results[level]++;
-      const finding = { level, ruleId, message: messageOf(r.message, descriptor, rules), ...placeOf(r, run2) };
-      findings.add(finding);
-      const loc = locationText(finding);
-      if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc)) rule.locations.push(loc);
-    });
+    }
+  };
+  const finishRun = (r, runObj) => {
+    const where = `runs[${r.index}]`;
+    if (!isObj(runObj)) throw new ParseError(`invalid SARIF: ${where} is not an object`);
+    const rules = r.rules ?? toolOf(r, runObj);
+    if (!r.resultsSeen) {
+      const results = runObj.results;
+      if (results !== void 0 && results !== null) throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
+      withoutResults++;
+    }
+    r.early.forEach((res, i) => countResult(r, rules, res, i));
+    r.early = [];
+    for (const { finding, result } of r.places) Object.assign(finding, placeOf(result, runObj));
+    for (const [rule, list] of r.ruleLocations) {
+      for (const result of list) {
+        const loc = locationText({ ...placeOf(result, runObj), level: "none", ruleId: null, message: "" });
+        if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc)) rule.locations.push(loc);
+      }
+    }
     report2.runs++;
-    report2.perRun.push({ tool: driver.name, results: perRun });
-  });
+    const driver = runObj.tool.driver;
+    report2.perRun.push({ tool: driver.name, results: r.perRun });
+  };
+  const root = await readJsonStream(
+    source,
+    {
+      streamed: (path) => path.length === 1 && path[0] === "runs" || path.length === 3 && path[0] === "runs" && path[2] === "results",
+      item: (path, key, value, parent, root2) => {
+        if (runError !== null) return;
+        checkRoot(isObj(root2) ? root2 : null);
+        try {
+          readItem(path, key, value, parent);
+        } catch (error2) {
+          if (!(error2 instanceof ParseError) || versionOk) throw error2;
+          runError = error2;
+        }
+      },
+      end: (path, count2) => {
+        if (path.length === 3) {
+          const r = run3 ??= newRun(path[1]);
+          r.resultsSeen = true;
+          r.count = count2;
+        }
+      }
+    },
+    { maxBytes: MAX_SARIF_BYTES }
+  );
+  if (!isObj(root)) throw new ParseError("not a SARIF log: the document is not a JSON object");
+  if (root.version !== "2.1.0") {
+    throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`);
+  }
+  if (runError !== null) throw runError;
+  if (!Array.isArray(root.runs)) throw new ParseError('not a SARIF log: "runs" must be an array');
+  report2.runsWithoutResults = withoutResults;
   findings.into(report2);
   return report2;
+  function readItem(path, key, value, parent) {
+    if (typeof key === "string") {
+      throw new ParseError(path.length === 1 ? 'not a SARIF log: "runs" must be an array' : `invalid SARIF: runs[${String(path[1])}].results must be an array`);
+    }
+    if (path.length === 1) {
+      const r2 = run3 ?? newRun(key);
+      run3 = null;
+      finishRun(r2, value);
+      return;
+    }
+    const runObj = parent;
+    const r = run3 ??= newRun(path[1]);
+    if (r.rules === null && isObj(runObj.tool)) r.rules = toolOf(r, runObj);
+    if (r.rules !== null) return countResult(r, r.rules, value, key);
+    r.early.push(value);
+    if (r.early.length > MAX_EARLY_RESULTS) {
+      throw new ParseError(`invalid SARIF: runs[${r.index}] has more than ${MAX_EARLY_RESULTS} results before its "tool": write "tool" before "results"`);
+    }
+  }
 }
 function mergeSecurityReports(reports) {
   const out = emptySecurityReport();
@@ -54460,6 +55354,7 @@ function mergeSecurityReports(reports) {
     findings.addAll(r.findings ?? [], r.results);
     out.files += r.files;
     out.runs += r.runs;
+    out.runsWithoutResults = (out.runsWithoutResults ?? 0) + (r.runsWithoutResults ?? 0);
     for (const l of LEVELS) out.results[l] += r.results[l];
     out.perRun.push(...r.perRun);
     for (const [id, s] of Object.entries(r.byRule)) {
@@ -54593,6 +55488,27 @@ function findingAnnotation(f, workspace) {
   };
 }
 
+// src/core/markdown-escape.ts
+var ZERO_WIDTH_JOINER = "‍";
+var ZERO_WIDTH_SPACE = "​";
+var PUNCTUATION = /[\\`*_[\]|~]/g;
+function neutralizeMentions(text) {
+  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZERO_WIDTH_JOINER}`);
+}
+function escapeMarkdown(text) {
+  const s = typeof text === "string" ? text : text === null || text === void 0 ? "" : JSON.stringify(text) ?? String(text);
+  const escaped = s.replace(/\r\n?|\n|\u2028|\u2029/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(PUNCTUATION, (m) => `\\${m}`).replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`).replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
+  return neutralizeMentions(escaped);
+}
+function inlineCode(text) {
+  const one = text.replace(/\r\n?|\n|\u2028|\u2029/g, " ");
+  let longest = 0;
+  for (const run3 of one.match(/`+/g) ?? []) longest = Math.max(longest, run3.length);
+  const fence = "`".repeat(longest + 1);
+  const pad = longest > 0 || one.startsWith(" ") || one.endsWith(" ") ? " " : "";
+  return `${fence}${pad}${one}${pad}${fence}`;
+}
+
 // src/core/render-markdown.ts
 var ICON = { pass: "✅", wait: "⏳", block: "❌" };
 var DECISION_HEADLINE = {
@@ -54601,11 +55517,10 @@ var DECISION_HEADLINE = {
   block: "❌ **Blocked**: the release must not go on"
 };
 function cell(text) {
-  const s = typeof text === "string" ? text : text === null || text === void 0 ? "" : JSON.stringify(text);
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\|/g, "\\|").replace(/\r?\n/g, " ");
+  return escapeMarkdown(text);
 }
 function code(text) {
-  return text.includes("`") ? `\`\` ${text} \`\`` : `\`${text}\``;
+  return inlineCode(text);
 }
 function formatValues(values, max = 160) {
   const parts = [];
@@ -54706,7 +55621,7 @@ function testName(f) {
 function renderFailures(bundle, limits) {
   const t = bundle.tests;
   if (!t || t.failures.length === 0) return null;
-  const total = t.failures.length + t.failuresOmitted;
+  const total2 = t.failures.length + t.failuresOmitted;
   const shown = t.failures.slice(0, limits.failures);
   const rows = shown.map((f) => {
     const where = f.file ? `${f.file}${f.line !== null ? `:${f.line}` : ""}` : "";
@@ -54714,9 +55629,9 @@ function renderFailures(bundle, limits) {
     const short = message.length > limits.messageChars ? `${message.slice(0, limits.messageChars - 1)}…` : message;
     return `| ${f.kind} | ${cell(testName(f))} | ${cell(where)} | ${cell(short)} |`;
   });
-  const more = total - shown.length;
+  const more = total2 - shown.length;
   return [
-    `### Failing tests (${total})`,
+    `### Failing tests (${total2})`,
     "",
     "| | Test | File | Message |",
     "|---|---|---|---|",
@@ -55136,7 +56051,7 @@ var INPUT_OF_KIND = {
 var BrokenInputError = class extends Error {
   name = "BrokenInputError";
 };
-async function run() {
+async function run2() {
   let settings;
   try {
     settings = getSettings();
@@ -55325,7 +56240,7 @@ function githubClient(settings) {
 }
 
 // action/src/main.ts
-await run();
+await run2();
 /*! Bundled license information:
 
 undici/lib/web/fetch/body.js:
