@@ -46,6 +46,14 @@ async function run(): Promise<string> {
         return `refused: ${(error as Error).message}`;
       }
     }
+    case 'istanbul': {
+      try {
+        const r = await parseCoverage(readFileChunks(file!));
+        return `read: ${r.fileCoverage.length} files`;
+      } catch (error) {
+        return `refused: ${(error as Error).message}`;
+      }
+    }
     case 'policy-100k-keys': {
       let text = STAGES;
       for (let i = 0; i < 100_000; i++) text += `k${i.toString(36)}: 1\n`;

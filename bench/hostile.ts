@@ -40,6 +40,24 @@ async function generateSarif(file: string, count: number, body: string, where: '
   await once(out, 'finish');
 }
 
+/** An Istanbul coverage-summary.json of `count` files (about 120 bytes each). */
+async function generateIstanbul(file: string, count: number): Promise<void> {
+  const out = createWriteStream(file);
+  const write = async (s: string): Promise<void> => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  const c = '{"total":10,"covered":5,"skipped":0,"pct":50}';
+  await write(`{"total":{"lines":${c},"branches":${c}}`);
+  for (let i = 0; i < count; i += 10_000) {
+    let s = '';
+    for (let j = i; j < Math.min(count, i + 10_000); j++) s += `,\n"/src/f${j}.ts":{"lines":${c}}`;
+    await write(s);
+  }
+  await write('}\n');
+  out.end();
+  await once(out, 'finish');
+}
+
 /** Bundle the worker to plain JavaScript so that no TypeScript loader counts in its RSS. */
 function buildWorker(): string {
   const out = join(TMP, 'hostile-worker.mjs');
@@ -77,6 +95,9 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   if (!existsSync(valid) || statSync(valid).size < validCount * 24) await generateSarif(valid, validCount, '{"message":{"text":""}}');
   const kept = join(TMP, `sarif-kept-${scale}.sarif`);
   if (!existsSync(kept) || statSync(kept).size < emptyCount * 3) await generateSarif(kept, emptyCount, '{}', 'properties');
+  const istanbul = join(TMP, `istanbul-${scale}.json`);
+  const istanbulCount = Math.round(3_400_000 / scale);
+  if (!existsSync(istanbul) || statSync(istanbul).size < istanbulCount * 60) await generateIstanbul(istanbul, istanbulCount);
   const tenth = join(TMP, 'sarif-empty-tenth.sarif');
   if (!existsSync(tenth) || statSync(tenth).size < 8_300_000 * 3) await generateSarif(tenth, 8_300_000, '{}');
 
@@ -99,6 +120,8 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
     const r = runWorker(worker, 'sarif', file);
     add(label, r, 'peak RSS under 300 MB', r.ok && r.maxRssBytes < 300e6);
   }
+  const cov = runWorker(worker, 'istanbul', istanbul);
+  add(`Istanbul coverage-summary.json, ${istanbulCount.toLocaleString('en')} files (${mb(statSync(istanbul).size)})`, cov, 'peak RSS under 300 MB', cov.ok && cov.maxRssBytes < 300e6);
   const read = runWorker(worker, 'read', valid);
   add(`baseline: plain read of the same file (${mb(statSync(valid).size)})`, read, 'the floor', null);
   const whole = runWorker(worker, 'json-parse', tenth, ['--max-old-space-size=16384']);
