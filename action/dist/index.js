@@ -52127,7 +52127,7 @@ function formatPolicyProblem(p) {
   return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
 }
 var MAX_POLICY_BYTES = 1e6;
-var MAX_POLICY_ENTRIES = 2e4;
+var MAX_POLICY_ENTRIES = 1e4;
 function entryLimit(text) {
   let count2 = 0;
   let lineStart = 0;
