@@ -20,19 +20,40 @@ interface Result {
   outcome: string;
 }
 
-/** A SARIF log of one run with `count` results, each `body` (`{}` is the hostile one: 3 bytes a result). */
-async function generateSarif(file: string, count: number, body: string): Promise<void> {
+/**
+ * A SARIF log of one run with `count` results, each `body` (`{}` is the hostile one: 3 bytes
+ * a result); or, `where` = `properties`, the same objects in a part of the run that is kept.
+ */
+async function generateSarif(file: string, count: number, body: string, where: 'results' | 'properties' = 'results'): Promise<void> {
   const out = createWriteStream(file);
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  await write('{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bench"}},"results":[');
+  await write(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bench"}},${where === 'results' ? '"results"' : '"results":[],"properties"'}:[`);
   const batch = 100_000;
   const piece = `${body},`.repeat(batch);
   let i = 0;
   for (; i + batch < count; i += batch) await write(piece);
   for (; i < count - 1; i++) await write(`${body},`);
   await write(`${body}]}]}`);
+  out.end();
+  await once(out, 'finish');
+}
+
+/** An Istanbul coverage-summary.json of `count` files (about 120 bytes each). */
+async function generateIstanbul(file: string, count: number): Promise<void> {
+  const out = createWriteStream(file);
+  const write = async (s: string): Promise<void> => {
+    if (!out.write(s)) await once(out, 'drain');
+  };
+  const c = '{"total":10,"covered":5,"skipped":0,"pct":50}';
+  await write(`{"total":{"lines":${c},"branches":${c}}`);
+  for (let i = 0; i < count; i += 10_000) {
+    let s = '';
+    for (let j = i; j < Math.min(count, i + 10_000); j++) s += `,\n"/src/f${j}.ts":{"lines":${c}}`;
+    await write(s);
+  }
+  await write('}\n');
   out.end();
   await once(out, 'finish');
 }
@@ -72,6 +93,11 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   const valid = join(TMP, `sarif-valid-${scale}.sarif`);
   const validCount = Math.round(10_000_000 / scale);
   if (!existsSync(valid) || statSync(valid).size < validCount * 24) await generateSarif(valid, validCount, '{"message":{"text":""}}');
+  const kept = join(TMP, `sarif-kept-${scale}.sarif`);
+  if (!existsSync(kept) || statSync(kept).size < emptyCount * 3) await generateSarif(kept, emptyCount, '{}', 'properties');
+  const istanbul = join(TMP, `istanbul-${scale}.json`);
+  const istanbulCount = Math.round(3_400_000 / scale);
+  if (!existsSync(istanbul) || statSync(istanbul).size < istanbulCount * 60) await generateIstanbul(istanbul, istanbulCount);
   const tenth = join(TMP, 'sarif-empty-tenth.sarif');
   if (!existsSync(tenth) || statSync(tenth).size < 8_300_000 * 3) await generateSarif(tenth, 8_300_000, '{}');
 
@@ -89,10 +115,13 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   for (const [file, label] of [
     [empty, `SARIF, ${emptyCount.toLocaleString('en')} empty results (${mb(statSync(empty).size)})`],
     [valid, `SARIF, ${validCount.toLocaleString('en')} valid results (${mb(statSync(valid).size)})`],
+    [kept, `SARIF, ${emptyCount.toLocaleString('en')} empty objects in run.properties (${mb(statSync(kept).size)})`],
   ] as const) {
     const r = runWorker(worker, 'sarif', file);
     add(label, r, 'peak RSS under 300 MB', r.ok && r.maxRssBytes < 300e6);
   }
+  const cov = runWorker(worker, 'istanbul', istanbul);
+  add(`Istanbul coverage-summary.json, ${istanbulCount.toLocaleString('en')} files (${mb(statSync(istanbul).size)})`, cov, 'peak RSS under 300 MB', cov.ok && cov.maxRssBytes < 300e6);
   const read = runWorker(worker, 'read', valid);
   add(`baseline: plain read of the same file (${mb(statSync(valid).size)})`, read, 'the floor', null);
   const whole = runWorker(worker, 'json-parse', tenth, ['--max-old-space-size=16384']);

@@ -52183,7 +52183,7 @@ function formatPolicyProblem(p) {
   return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
 }
 var MAX_POLICY_BYTES = 1e6;
-var MAX_POLICY_ENTRIES = 2e4;
+var MAX_POLICY_ENTRIES = 1e4;
 function entryLimit(text) {
   let count2 = 0;
   let lineStart = 0;
@@ -53502,8 +53502,8 @@ var JsonStreamParser = class {
     this.handler = handler2;
     this.options = options;
     this.maxDepth = options.maxDepth ?? 512;
-    this.maxKept = options.maxKeptValues ?? 2e6;
-    this.maxChars = options.maxKeptChars ?? 64 * 1024 * 1024;
+    this.maxKept = options.maxKeptValues ?? 6e5;
+    this.maxChars = options.maxKeptChars ?? 32 * 1024 * 1024;
     this.maxString = options.maxStringBytes ?? 16 * 1024 * 1024;
   }
   handler;
@@ -53739,7 +53739,8 @@ var JsonStreamParser = class {
     const streamed = this.handler.streamed(path);
     const frame = {
       kind,
-      value: streamed ? null : kind === "object" ? /* @__PURE__ */ Object.create(null) : [],
+      // Plain objects: a null-prototype object is a dictionary in V8, several times larger.
+      value: streamed ? null : kind === "object" ? {} : [],
       path,
       streamed,
       keys: streamed && kind === "object" ? /* @__PURE__ */ new Set() : null,
@@ -53755,7 +53756,7 @@ var JsonStreamParser = class {
   close() {
     const frame = this.stack.pop();
     if (frame.streamed) this.handler.end?.(frame.path, frame.kind === "array" ? frame.index : frame.keys.size);
-    const value = frame.value ?? (frame.kind === "object" ? /* @__PURE__ */ Object.create(null) : []);
+    const value = frame.value ?? (frame.kind === "object" ? {} : []);
     this.attach(value, frame.kept + 1, frame.chars);
   }
   stringDone(text) {
@@ -53795,7 +53796,8 @@ var JsonStreamParser = class {
       }
       this.handler.item(top.path, key, value, parent, this.stack[0].value);
     } else if (top.kind === "object") {
-      top.value[key] = value;
+      if (key === "__proto__") Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
+      else top.value[key] = value;
     } else {
       top.value.push(value);
     }
@@ -55549,7 +55551,7 @@ function findingAnnotation(f, workspace) {
 // src/core/markdown-escape.ts
 var ZERO_WIDTH_JOINER = "‍";
 var ZERO_WIDTH_SPACE = "​";
-var PUNCTUATION = /[\\`*_[\]|~]/g;
+var PUNCTUATION = /[\\`*[\]|~]/g;
 function neutralizeMentions(text) {
   return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZERO_WIDTH_JOINER}`);
 }

@@ -3,7 +3,7 @@
  * reason, a login, a branch name, a rule message quoting them) goes through these helpers
  * before it lands in Markdown the App renders (check run summaries, the bot's replies), so
  * that it shows as the text it is and never becomes a link, an image, HTML, a table cell
- * break, emphasis, or a mention that notifies a user or a team.
+ * break, bold text, or a mention that notifies a user or a team.
  *
  * GitHub's rules this relies on (GitHub Flavored Markdown, https://github.github.com/gfm/):
  * a backslash before ASCII punctuation makes it literal; HTML entities render as the
@@ -16,8 +16,12 @@
 const ZERO_WIDTH_JOINER = '\u200d';
 const ZERO_WIDTH_SPACE = '\u200b';
 
-/** Markdown punctuation that can start a link, an image, emphasis, code or a table cell. */
-const PUNCTUATION = /[\\`*_[\]|~]/g;
+/**
+ * Markdown punctuation that can start a link, an image, code, a table cell, bold or
+ * strikethrough. `_` is left as it is: names are full of it (`PRE_PROD`, `release_owner`),
+ * where GitHub never reads it as emphasis, and at worst it italicises a word.
+ */
+const PUNCTUATION = /[\\`*[\]|~]/g;
 
 /** `@name` or `@org/team`: made inert, the text unchanged on screen. */
 export function neutralizeMentions(text: string): string {
@@ -26,7 +30,7 @@ export function neutralizeMentions(text: string): string {
 
 /**
  * Inline text for Markdown (a table cell, a sentence, a quote): one line, no HTML, no
- * link or image, no emphasis or code, no live mention or autolink. Non-strings are shown as
+ * link or image, no bold or code, no live mention or autolink. Non-strings are shown as
  * JSON.
  */
 export function escapeMarkdown(text: unknown): string {

@@ -82,7 +82,7 @@ export function formatPolicyProblem(p: PolicyProblem): string {
 /** Files larger than this are refused before parsing. */
 export const MAX_POLICY_BYTES = 1_000_000;
 /** Lines and flow-list items (`,`) a policy has at most; a longer file is read up to there. */
-export const MAX_POLICY_ENTRIES = 20_000;
+export const MAX_POLICY_ENTRIES = 10_000;
 
 /**
  * Where a policy text passes {@link MAX_POLICY_ENTRIES} lines and commas (the offset of the

@@ -33,9 +33,9 @@ export interface JsonStreamHandler {
 export interface JsonStreamOptions {
   /** Deepest nesting accepted (default 512). */
   maxDepth?: number;
-  /** Values (objects, arrays, strings, numbers, literals) kept at once outside streamed items plus the item being built (default 2,000,000). */
+  /** Values (objects, arrays, strings, numbers, literals) kept at once outside streamed items plus the item being built (default 600,000). */
   maxKeptValues?: number;
-  /** Characters of strings kept at once, counted the same way (default 64 Mi). */
+  /** Characters of strings kept at once, counted the same way (default 32 Mi). */
   maxKeptChars?: number;
   /** Longest single string, in bytes (default 16 MiB). */
   maxStringBytes?: number;
@@ -122,8 +122,8 @@ export class JsonStreamParser {
     private readonly options: JsonStreamOptions,
   ) {
     this.maxDepth = options.maxDepth ?? 512;
-    this.maxKept = options.maxKeptValues ?? 2_000_000;
-    this.maxChars = options.maxKeptChars ?? 64 * 1024 * 1024;
+    this.maxKept = options.maxKeptValues ?? 600_000;
+    this.maxChars = options.maxKeptChars ?? 32 * 1024 * 1024;
     this.maxString = options.maxStringBytes ?? 16 * 1024 * 1024;
   }
 
@@ -351,7 +351,8 @@ export class JsonStreamParser {
     const streamed = this.handler.streamed(path);
     const frame: Frame = {
       kind,
-      value: streamed ? null : kind === 'object' ? (Object.create(null) as Record<string, unknown>) : [],
+      // Plain objects: a null-prototype object is a dictionary in V8, several times larger.
+      value: streamed ? null : kind === 'object' ? {} : [],
       path,
       streamed,
       keys: streamed && kind === 'object' ? new Set() : null,
@@ -368,7 +369,7 @@ export class JsonStreamParser {
   private close(): void {
     const frame = this.stack.pop()!;
     if (frame.streamed) this.handler.end?.(frame.path, frame.kind === 'array' ? frame.index : frame.keys!.size);
-    const value = frame.value ?? (frame.kind === 'object' ? (Object.create(null) as Record<string, unknown>) : []);
+    const value = frame.value ?? (frame.kind === 'object' ? {} : []);
     this.attach(value, frame.kept + 1, frame.chars);
   }
 
@@ -412,7 +413,9 @@ export class JsonStreamParser {
       }
       this.handler.item(top.path, key, value, parent, this.stack[0]!.value);
     } else if (top.kind === 'object') {
-      (top.value as Record<string, unknown>)[key as string] = value;
+      // `__proto__` is a key like any other in a report: an own property, never the prototype.
+      if (key === '__proto__') Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
+      else (top.value as Record<string, unknown>)[key as string] = value;
     } else {
       (top.value as unknown[]).push(value);
     }
