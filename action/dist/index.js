@@ -55551,7 +55551,7 @@ function findingAnnotation(f, workspace) {
 // src/core/markdown-escape.ts
 var ZERO_WIDTH_JOINER = "‍";
 var ZERO_WIDTH_SPACE = "​";
-var PUNCTUATION = /[\\`*[\]|~]/g;
+var PUNCTUATION = /[\\`*_[\]|~]/g;
 function neutralizeMentions(text) {
   return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZERO_WIDTH_JOINER}`);
 }

@@ -17,11 +17,11 @@ const ZERO_WIDTH_JOINER = '\u200d';
 const ZERO_WIDTH_SPACE = '\u200b';
 
 /**
- * Markdown punctuation that can start a link, an image, code, a table cell, bold or
- * strikethrough. `_` is left as it is: names are full of it (`PRE_PROD`, `release_owner`),
- * where GitHub never reads it as emphasis, and at worst it italicises a word.
+ * Markdown punctuation that can start a link, an image, code, a table cell, emphasis or
+ * strikethrough. An `_` inside a word is left as it is (see escapeMarkdown): names are full
+ * of it (`PRE_PROD`, `release_owner`) and GitHub never reads it as emphasis there.
  */
-const PUNCTUATION = /[\\`*[\]|~]/g;
+const PUNCTUATION = /[\\`*_[\]|~]/g;
 
 /** `@name` or `@org/team`: made inert, the text unchanged on screen. */
 export function neutralizeMentions(text: string): string {
