@@ -8,6 +8,8 @@ import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
 import { onIssueComment } from './comments.js';
 import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
 import type { GateDeps } from './gate.js';
+import { Inbox } from './inbox.js';
+import type { InboxSettings } from './inbox.js';
 import type { AppMetrics } from './metrics.js';
 import { onProtectionRuleRequested } from './protection-rule.js';
 import { onDeploymentReview, onPullRequestReview } from './reviews.js';
@@ -23,6 +25,8 @@ export interface CreateAppOptions {
   replicaId?: string;
   /** How often the scheduler looks at due gates; 0 turns the timer off (tests call `tick`). */
   schedulerIntervalMs?: number;
+  /** The inbox's workers and retries (see src/app/inbox.ts). */
+  inbox?: Partial<InboxSettings>;
 }
 
 export interface ReleaseGateApp {
@@ -32,6 +36,8 @@ export interface ReleaseGateApp {
   scheduler(): GateScheduler;
   /** `/health` and `/metrics` (returns true when it answered). */
   handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** The inbox webhooks go through, once Probot loaded the app. */
+  inbox(): Inbox;
   stop(): Promise<void>;
 }
 
@@ -43,6 +49,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const clock = options.clock ?? (() => new Date());
   let scheduler: GateScheduler | null = null;
   let deps: GateDeps | null = null;
+  let inbox: Inbox | null = null;
   setApiCallObserver(options.metrics.observer);
 
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
@@ -82,6 +89,25 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context as never));
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
+    // Webhooks are stored and acknowledged by the inbox, then handed to the handlers above.
+    inbox = new Inbox({
+      store: options.store,
+      replicaId: d.replicaId,
+      log,
+      ...(options.inbox ? { settings: options.inbox } : {}),
+      verify: (body, signature) => app.webhooks.verify(body, signature),
+      handle: async (item) => {
+        try {
+          await app.receive({ id: item.deliveryId, name: item.event as never, payload: JSON.parse(item.payload) as never });
+        } catch (error) {
+          throw error instanceof AggregateError && error.errors.length > 0 ? (error.errors[0] as unknown) : error;
+        }
+      },
+      count: (event, result) => options.metrics.deliveries.inc({ event, result }),
+    });
+    const box = inbox;
+    fnOptions.addHandler?.((req, res) => box.receive(req, res));
+    void box.start();
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
     scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
@@ -94,7 +120,12 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       return scheduler;
     },
     handleHttp,
+    inbox: () => {
+      if (!inbox) throw new Error('The app is not loaded yet: load appFn into Probot first.');
+      return inbox;
+    },
     stop: async () => {
+      await inbox?.stop();
       await scheduler?.stop();
     },
   };

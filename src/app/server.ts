@@ -3,9 +3,12 @@ import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
 import { countApiCalls } from '../github/api-calls.js';
+import { databaseWriteBudget, requestLimits } from '../github/write-budget.js';
+import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
 import type { ReleaseGateApp } from './app.js';
+import type { InboxSettings } from './inbox.js';
 import { createMetrics } from './metrics.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -25,6 +28,12 @@ export interface AppServerOptions {
   schedulerIntervalMs?: number;
   replicaId?: string;
   metrics?: AppMetrics;
+  /** The inbox's workers and retries (see src/app/inbox.ts). */
+  inbox?: Partial<InboxSettings>;
+  /** Writes share the database's per-installation write slots (on with retries, as in production). */
+  sharedWriteBudget?: boolean;
+  /** How long any one GitHub request may take (default 10 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningApp {
@@ -38,8 +47,8 @@ export interface RunningApp {
 }
 
 /** The Octokit the App uses: Probot's, counting every call, with retries and throttling unless turned off. */
-export function appOctokit(retries: boolean): typeof ProbotOctokit {
-  const Counted = ProbotOctokit.plugin(countApiCalls);
+export function appOctokit(retries: boolean, limits: RequestLimitsOptions = {}): typeof ProbotOctokit {
+  const Counted = ProbotOctokit.plugin(countApiCalls, requestLimits(limits) as never);
   if (retries) return Counted as typeof ProbotOctokit;
   // A function, not an object: Probot passes its own throttle options per instance, which
   // would replace an object default; this runs after them and turns both plugins off.
@@ -63,7 +72,10 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     secret: options.secret,
     baseUrl: options.baseUrl,
     logLevel: options.logLevel ?? 'warn',
-    Octokit: appOctokit(options.retries ?? true),
+    Octokit: appOctokit(options.retries ?? true, {
+      writeBudget: (options.sharedWriteBudget ?? options.retries ?? true) ? databaseWriteBudget(options.store) : null,
+      ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}),
+    }),
   });
   const app = createApp({
     store: options.store,
@@ -71,6 +83,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
+    ...(options.inbox ? { inbox: options.inbox } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const http = createServer((req, res) => {

@@ -82,7 +82,7 @@ describe('npm start', () => {
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    expect(health, `the App did not become healthy; its output:\n${output}`).toEqual({ status: 'ok', database: 'up', migrations: { applied: 3, expected: 3 } });
+    expect(health, `the App did not become healthy; its output:\n${output}`).toEqual({ status: 'ok', database: 'up', migrations: { applied: 4, expected: 4 } });
     expect(existsSync(database)).toBe(true);
     // Probot's webhook route is there and checks signatures.
     const unsigned = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'x' }, body: '{}' });

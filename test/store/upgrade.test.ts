@@ -90,8 +90,8 @@ describe.each([
     const log: StoreLogger = { info: (m) => lines.push(m), warn: (m) => lines.push(`warn: ${m}`) };
     const store = await openStore({ databaseUrl: tg.url, log });
     try {
-      expect(lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0002_promotions, 0003_check_run_deployment$/)]);
-      expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 3, expected: 3 } });
+      expect(lines).toEqual([expect.stringMatching(/^Database .+: applied migrations 0002_promotions, 0003_check_run_deployment, 0005_inbox$/)]);
+      expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: 4, expected: 4 } });
 
       expect(await store.listPendingGates({ repo: 'acme/old' })).toEqual([
         expect.objectContaining({ runId: 4242, deploymentId: 900, status: 'pending', nextCheckAt: t('2026-11-01T09:30:00Z') }),
