@@ -27,6 +27,8 @@ export interface CreateAppOptions {
   schedulerIntervalMs?: number;
   /** The inbox's workers and retries (see src/app/inbox.ts). */
   inbox?: Partial<InboxSettings>;
+  /** How often held gate and promotion leases are renewed (default a third of the lease). */
+  leaseRenewMs?: number;
 }
 
 export interface ReleaseGateApp {
@@ -79,7 +81,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
 
   const appFn: ApplicationFunction = (app: Probot, fnOptions) => {
     const log = options.logger ?? app.log;
-    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}` };
+    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}`, ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}) };
     const d = deps;
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));

@@ -13,6 +13,7 @@ import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github
 import { describeError } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';
+import { keepLease } from './lease.js';
 import type { AppMetrics } from './metrics.js';
 
 /** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
@@ -29,6 +30,8 @@ export interface GateDeps {
   log: Logger;
   /** This process's name in gate leases. */
   replicaId: string;
+  /** How often a held lease is renewed (default a third of LEASE_MS). */
+  leaseRenewMs?: number;
 }
 
 export interface GateRequest {
@@ -117,6 +120,9 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     }
   }
   const started = performance.now();
+  // Renewed while the work waits (GitHub's write queue included), so no replica takes it over.
+  const gateId = gate?.id;
+  const lease = gateId === undefined ? null : keepLease(() => { const t = deps.clock(); return store.claimGate(gateId, deps.replicaId, new Date(t.getTime() + LEASE_MS), t); }, deps.leaseRenewMs ?? LEASE_MS / 3, log, { gateId });
   try {
     const { result, tally } = await withCallTally(() => decideAndReport(deps, octokit, req, gate, now, log));
     const seconds = (performance.now() - started) / 1000;
@@ -129,6 +135,7 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     log.info({ decision: result.decision?.decision, answer: result.answer, apiCalls: tally.count, ms: Math.round(seconds * 1000) }, 'Gate decided');
     return { ...result, apiCalls: tally.count };
   } finally {
+    lease?.stop();
     if (gate) await store.releaseGate(gate.id, deps.replicaId);
   }
 }

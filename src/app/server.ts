@@ -34,6 +34,7 @@ export interface AppServerOptions {
   sharedWriteBudget?: boolean;
   /** How long any one GitHub request may take (default 10 s). */
   requestTimeoutMs?: number;
+  leaseRenewMs?: number;
 }
 
 export interface RunningApp {
@@ -84,6 +85,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
     ...(options.inbox ? { inbox: options.inbox } : {}),
+    ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const http = createServer((req, res) => {

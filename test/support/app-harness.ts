@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
 import { startAppServer } from '../../src/app/server.js';
-import type { RunningApp } from '../../src/app/server.js';
+import type { AppServerOptions, RunningApp } from '../../src/app/server.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { InboxRow, Store } from '../../src/store/types.js';
 import type { InboxSettings } from '../../src/app/inbox.js';
@@ -53,6 +53,8 @@ export interface HarnessOptions {
   databaseUrl?: string;
   /** Inbox settings; by default a failed delivery is retried only after a minute (tests redeliver or wait on purpose). */
   inbox?: Partial<InboxSettings>;
+  /** Further App server options (request timeout, scheduler, replica name...). */
+  server?: Partial<AppServerOptions>;
 }
 
 /** Starts fake GitHub, a store on a fresh SQLite file, and the App over HTTP. */
@@ -72,7 +74,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const clock = new TestClock(Date.parse(options.now ?? '2026-03-10T15:00:00Z'));
   const open = async () => {
     const store = await openStore({ databaseUrl });
-    const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', inbox: { pollMs: 20, retryBaseMs: 60_000, ...options.inbox } });
+    const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', inbox: { pollMs: 20, retryBaseMs: 60_000, ...options.inbox }, ...options.server });
     return { store, app };
   };
   let current = await open();
