@@ -7,6 +7,7 @@ import type { Store } from '../store/types.js';
 import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
 import { onIssueComment } from './comments.js';
 import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
+import type { EvaluationBudget } from './evaluation-budget.js';
 import type { GateDeps } from './gate.js';
 import { Inbox } from './inbox.js';
 import type { InboxSettings } from './inbox.js';
@@ -29,6 +30,8 @@ export interface CreateAppOptions {
   inbox?: Partial<InboxSettings>;
   /** How often held gate and promotion leases are renewed (default a third of the lease). */
   leaseRenewMs?: number;
+  /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
+  evaluationBudget?: EvaluationBudget;
 }
 
 export interface ReleaseGateApp {
@@ -81,7 +84,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
 
   const appFn: ApplicationFunction = (app: Probot, fnOptions) => {
     const log = options.logger ?? app.log;
-    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}`, ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}) };
+    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}`, ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}), ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}) };
     const d = deps;
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));

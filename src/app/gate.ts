@@ -13,6 +13,8 @@ import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github
 import { describeError } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';
+import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
+import type { EvaluationBudget } from './evaluation-budget.js';
 import { keepLease } from './lease.js';
 import type { AppMetrics } from './metrics.js';
 
@@ -32,6 +34,8 @@ export interface GateDeps {
   replicaId: string;
   /** How often a held lease is renewed (default a third of LEASE_MS). */
   leaseRenewMs?: number;
+  /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
+  evaluationBudget?: EvaluationBudget;
 }
 
 export interface GateRequest {
@@ -134,6 +138,13 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     }
     log.info({ decision: result.decision?.decision, answer: result.answer, apiCalls: tally.count, ms: Math.round(seconds * 1000) }, 'Gate decided');
     return { ...result, apiCalls: tally.count };
+  } catch (error) {
+    // A request that cannot be decided (GitHub or the record keep failing) is still answered
+    // before GitHub's 30-day limit fails it silently.
+    if (gate && deps.clock().getTime() >= gate.createdAt.getTime() + GATE_DEADLINE_MS) {
+      return { decision: null, checkRunId: null, answer: await answerAtDeadline(deps, octokit, gate, error, log), apiCalls: 0, gate };
+    }
+    throw error;
   } finally {
     lease?.stop();
     if (gate) await store.releaseGate(gate.id, deps.replicaId);
@@ -150,8 +161,15 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
   if (!policy.ok) {
     decision = policyInvalidDecision(req.environment, policy.problems);
   } else {
-    loaded = await loadReleaseFacts(octokit, store, policy.policy, req, now);
-    decision = evaluate(policy.policy, loaded.facts, now);
+    // A policy whose evaluation threw, ran past its budget or never finished is refused at once.
+    const subject = { repo, sha: req.sha, environment: req.environment, policyPath: policy.path, blobSha: policy.blobSha };
+    const refused = await refusedPolicyDecision(deps, subject);
+    if (refused) decision = refused;
+    else {
+      const facts = await loadReleaseFacts(octokit, store, policy.policy, req, now);
+      loaded = facts;
+      decision = await evaluateWithinBudget(deps, subject, () => evaluate(policy.policy, facts.facts, now), deps.evaluationBudget);
+    }
     const index = findStageIndex(policy.policy, req.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;
   }
@@ -265,6 +283,16 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
   const decided = await store.getGate(gate.id);
   const answer = await answerStoredDecision(deps, octokit, decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment }, log);
   return { decision, checkRunId, answer, gate: decided };
+}
+
+/** Rejects a gate that reached the 29-day deadline without a decision, saying what kept failing. */
+async function answerAtDeadline(deps: GateDeps, octokit: GitHubClient, gate: PendingGateRow, error: unknown, log: Logger): Promise<'approved' | 'rejected' | null> {
+  const at = deps.clock();
+  const comment = `Release gate: rejected for ${gate.environment} because the request waited 29 days and GitHub fails it at 30. The gate could not be evaluated: ${describeError(error)}`.slice(0, 1000);
+  await deps.store.decideGate(gate.id, { decision: 'rejected', comment, at });
+  await deps.store.recordEvent({ repo: gate.repo, sha: gate.sha, environment: gate.environment, type: 'REJECTED', status: 'block', actor: null, at, notes: comment, deliveryId: null });
+  const decided = await deps.store.getGate(gate.id);
+  return decided ? answerStoredDecision(deps, octokit, decided, log) : null;
 }
 
 /**

@@ -8,6 +8,7 @@ import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
 import type { ReleaseGateApp } from './app.js';
+import type { EvaluationBudget } from './evaluation-budget.js';
 import type { InboxSettings } from './inbox.js';
 import { createMetrics } from './metrics.js';
 import type { AppMetrics } from './metrics.js';
@@ -35,6 +36,7 @@ export interface AppServerOptions {
   /** How long any one GitHub request may take (default 10 s). */
   requestTimeoutMs?: number;
   leaseRenewMs?: number;
+  evaluationBudget?: EvaluationBudget;
 }
 
 export interface RunningApp {
@@ -86,6 +88,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
     ...(options.inbox ? { inbox: options.inbox } : {}),
     ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
+    ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const http = createServer((req, res) => {
