@@ -4,11 +4,17 @@ import process from 'node:process';
 import { parseEnv } from 'node:util';
 import { Probot, Server } from 'probot';
 import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
 import { readAppConfig } from './config.js';
 import { createMetrics } from './metrics.js';
 import { databaseWriteBudget } from '../github/write-budget.js';
 import { appOctokit } from './server.js';
+
+export interface StartHooks {
+  /** Wraps the record the App uses (a test's process injects crashes at chosen steps). */
+  wrapStore?: (store: Store) => Store;
+}
 
 /** Probot's own (unqueued) webhook route, unused: GitHub posts to the inbox's `/api/github/webhooks`. */
 const PROBOT_DIRECT_WEBHOOK_PATH = '/api/github/webhooks-unqueued';
@@ -17,10 +23,11 @@ const PROBOT_DIRECT_WEBHOOK_PATH = '/api/github/webhooks-unqueued';
  * `npm start`: the App on Probot's Server, with the record on the embedded SQLite file
  * (`./data/release-gate.db`) unless DATABASE_URL names PostgreSQL.
  */
-export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Server> {
+export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), hooks: StartHooks = {}): Promise<Server> {
   loadDotEnv(env, cwd);
   const config = readAppConfig(env, cwd);
-  const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => console.log(m), warn: (m) => console.warn(m) } });
+  const opened = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => console.log(m), warn: (m) => console.warn(m) } });
+  const store = hooks.wrapStore ? hooks.wrapStore(opened) : opened;
   const metrics = createMetrics({ defaults: true });
   // A stable name (the pod's) lets a restarted replica take back at once what it was doing.
   const replicaId = env.RELEASE_GATE_REPLICA_ID;
