@@ -174,3 +174,36 @@ describe.each([
     expect(github.violations).toEqual([]);
   }, 90_000);
 });
+
+describe('the SQLite file deleted under the running App', () => {
+  it('stops the App (npm start) with a clear message instead of writing into the deleted file', async () => {
+    const github = new FakeGitHub();
+    await github.start();
+    const tg = await sqliteTarget();
+    const dir = mkdtempSync(join(tmpdir(), 'release-gate-lost-file-'));
+    const file = tg.url.slice('file:'.length);
+    const app = new AppProcess(dir, {
+      APP_ID: '4242',
+      PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
+      WEBHOOK_SECRET: SECRET,
+      GHE_HOST: github.host,
+      GHE_PROTOCOL: 'http',
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      DATABASE_URL: tg.url,
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      await app.start();
+      rmSync(file);
+      const exit = await Promise.race([exitOf(app.child!), new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
+      expect(exit, app.output).toEqual({ code: 1, signal: null });
+      expect(app.output).toContain(`Release Gate stops: The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`);
+    } finally {
+      await app.stop();
+      await github.close();
+      await tg.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
