@@ -1,5 +1,6 @@
 /**
- * Every benchmark, one command: `npm run bench` (add `-- --quick` for small sizes).
+ * Every benchmark, one command: `npm run bench` (add `-- --quick` for small sizes;
+ * `-- --only=burst --webhooks=2000` for a smaller burst).
  * Each section prints its figures with ratios against a baseline measured in the same run.
  */
 import { cpus, totalmem } from 'node:os';
@@ -15,6 +16,13 @@ const sections: Array<[string, () => Promise<void>]> = [
   ['evaluate', async () => (await import('./evaluate.js')).runEvaluateBench({ log, ms: quick ? 500 : 2000 })],
   ['junit', async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log })],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
+  [
+    'burst',
+    async () => {
+      const webhooks = Number(process.argv.find((a) => a.startsWith('--webhooks='))?.slice(11) ?? (quick ? 500 : 10_000));
+      if (!(await (await import('./burst.js')).runBurstBench({ log, webhooks }))) log('burst: some targets were NOT met (see above)');
+    },
+  ],
 ];
 
 let failed = false;

@@ -100,8 +100,7 @@ export class Inbox {
   private readonly owner: string;
   private running = false;
   private workers: Promise<void>[] = [];
-  private wakeUp: (() => void) | null = null;
-  private wakePromise: Promise<void> | null = null;
+  private readonly waiters: Array<() => void> = [];
 
   constructor(private readonly options: InboxOptions) {
     this.settings = { ...DEFAULT_INBOX_SETTINGS, ...options.settings };
@@ -174,17 +173,15 @@ export class Inbox {
 
   async stop(): Promise<void> {
     this.running = false;
-    this.wake();
+    this.wake(true);
     await Promise.all(this.workers);
     this.workers = [];
   }
 
-  /** Lets idle workers look at once (a delivery was stored by this replica). */
-  wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = null;
-    this.wakePromise = null;
-    w?.();
+  /** Lets one idle worker look at once (a delivery was stored by this replica); `all` wakes every one. */
+  wake(all = false): void {
+    const woken = all ? this.waiters.splice(0) : this.waiters.splice(0, 1);
+    for (const w of woken) w();
   }
 
   /**
@@ -202,15 +199,17 @@ export class Inbox {
     }
   }
 
+  /** Waits for a wake-up or the poll interval, whichever comes first. */
   private idle(): Promise<void> {
-    if (!this.wakePromise) this.wakePromise = new Promise<void>((resolve) => (this.wakeUp = resolve));
-    const wait = this.wakePromise;
     return new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, this.settings.pollMs);
-      void wait.then(() => {
+      const done = () => {
         clearTimeout(timer);
+        const i = this.waiters.indexOf(done);
+        if (i >= 0) this.waiters.splice(i, 1);
         resolve();
-      });
+      };
+      const timer = setTimeout(done, this.settings.pollMs);
+      this.waiters.push(done);
     });
   }
 

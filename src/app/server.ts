@@ -52,7 +52,16 @@ export interface RunningApp {
 /** The Octokit the App uses: Probot's, counting every call, with retries and throttling unless turned off. */
 export function appOctokit(retries: boolean, limits: RequestLimitsOptions = {}): typeof ProbotOctokit {
   const Counted = ProbotOctokit.plugin(countApiCalls, requestLimits(limits) as never);
-  if (retries) return Counted as typeof ProbotOctokit;
+  if (retries) {
+    // Probot leaves the installation clients' throttle without an id, so every installation
+    // of the process shares one write queue ("no-id"): key it by the installation.
+    return Counted.defaults((instanceOptions: Record<string, unknown>) => {
+      const installationId = (instanceOptions.auth as { installationId?: number | string } | undefined)?.installationId;
+      const throttle = instanceOptions.throttle as { enabled?: boolean; id?: string } | undefined;
+      if (installationId === undefined || !throttle || throttle.enabled === false || throttle.id) return instanceOptions;
+      return { ...instanceOptions, throttle: { ...throttle, id: String(installationId) } };
+    }) as unknown as typeof ProbotOctokit;
+  }
   // A function, not an object: Probot passes its own throttle options per instance, which
   // would replace an object default; this runs after them and turns both plugins off.
   return Counted.defaults((instanceOptions: Record<string, unknown>) => ({
