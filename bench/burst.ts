@@ -120,7 +120,6 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
 
   const stores: Store[] = [];
   const apps: RunningApp[] = [];
-  let pgClient: pg.Client | null = null;
   try {
     for (const name of ['replica-a', 'replica-b']) {
       const store = await openStore({ databaseUrl });
@@ -228,7 +227,7 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
     for (const app of apps) await app.close();
     for (const store of stores) await store.close();
     await github.close();
-    pgClient = new pg.Client({ connectionString: baseUrl });
+    const pgClient = new pg.Client({ connectionString: baseUrl });
     await pgClient.connect();
     await pgClient.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pgClient.end();
