@@ -125,7 +125,7 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
       const store = await openStore({ databaseUrl });
       stores.push(store);
       // As `npm start` runs it: retries and throttling on, the shared write budget on.
-      apps.push(await startAppServer({ appId: 1, privateKey, secret: SECRET, baseUrl: apiBase, store, retries: true, replicaId: name, logLevel: 'fatal', schedulerIntervalMs: 30_000, inbox: { concurrency: 16 } }));
+      apps.push(await startAppServer({ appId: 1, privateKey, secret: SECRET, baseUrl: apiBase, store, retries: true, replicaId: name, logLevel: 'fatal', schedulerIntervalMs: 30_000 }));
     }
     const acks: number[] = [];
     const ackStatus = new Map<number, number>();

@@ -21,7 +21,7 @@ export interface InboxSettings {
 }
 
 export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
-  concurrency: 8,
+  concurrency: 16,
   leaseMs: 30_000,
   pollMs: 500,
   retryBaseMs: 2_000,
@@ -39,7 +39,7 @@ export interface InboxOptions {
   replicaId: string;
   log: Logger;
   settings?: Partial<InboxSettings>;
-  /** Counts deliveries by result (`queued`, `duplicate`, `handled`, `retry`, `failed`). */
+  /** Counts deliveries by result (`queued`, `duplicate`, `retry`, `failed`; the handlers count `handled` and `error`). */
   count?: (event: string, result: string) => void;
 }
 
@@ -245,7 +245,6 @@ export class Inbox {
       await this.options.handle(item);
       clearInterval(renew);
       await store.finishInboxDelivery(item.seq, this.owner, Date.now());
-      this.options.count?.(item.event, 'handled');
     } catch (error) {
       clearInterval(renew);
       const message = describeError(error);

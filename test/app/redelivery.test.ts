@@ -53,7 +53,8 @@ describe('a delivery that failed is not lost', () => {
     const text = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="error"} 1');
     expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="retry"} 1');
-    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="handled"} 2');
+    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="handled"} 1');
+    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="queued"} 1');
     expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="duplicate"} 1');
   });
 
