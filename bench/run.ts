@@ -1,5 +1,6 @@
 /**
- * Every benchmark, one command: `npm run bench` (add `-- --quick` for small sizes).
+ * Every benchmark, one command: `npm run bench` (add `-- --quick` for small sizes;
+ * `-- --only=burst --webhooks=2000` for a smaller burst).
  * Each section prints its figures with ratios against a baseline measured in the same run.
  */
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +19,13 @@ const sections: Array<[string, () => Promise<void>]> = [
   ['hostile', async () => (await import('./hostile.js')).runHostileBench({ log, quick })],
   ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
   ['console', async () => void (await import('./console.js')).runConsoleBench({ log, quick })],
+  [
+    'burst',
+    async () => {
+      const webhooks = Number(process.argv.find((a) => a.startsWith('--webhooks='))?.slice(11) ?? (quick ? 500 : 10_000));
+      if (!(await (await import('./burst.js')).runBurstBench({ log, webhooks }))) log('burst: some targets were NOT met (see above)');
+    },
+  ],
 ];
 
 let failed = false;

@@ -11,7 +11,10 @@ import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
 import { onIssueComment } from './comments.js';
 import { onPolicyPush } from './setup-command.js';
 import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
+import type { EvaluationBudget } from './evaluation-budget.js';
 import type { GateDeps } from './gate.js';
+import { Inbox } from './inbox.js';
+import type { InboxSettings } from './inbox.js';
 import type { AppMetrics } from './metrics.js';
 import { onPullRequestPolicyImpact } from './policy-impact.js';
 import { onProtectionRuleRequested } from './protection-rule.js';
@@ -32,6 +35,12 @@ export interface CreateAppOptions {
   appId?: number | null;
   /** The release console and its API at `/` and `/api/v1` (left out: not served). */
   console?: ConsoleConfig;
+  /** The inbox's workers and retries (see src/app/inbox.ts). */
+  inbox?: Partial<InboxSettings>;
+  /** How often held gate and promotion leases are renewed (default a third of the lease). */
+  leaseRenewMs?: number;
+  /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
+  evaluationBudget?: EvaluationBudget;
 }
 
 export interface ReleaseGateApp {
@@ -43,6 +52,8 @@ export interface ReleaseGateApp {
   handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Resolves when the audit writes asked for so far are sent (tests; shutdown). */
   idle(): Promise<void>;
+  /** The inbox webhooks go through, once Probot loaded the app. */
+  inbox(): Inbox;
   stop(): Promise<void>;
 }
 
@@ -54,6 +65,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const clock = options.clock ?? (() => new Date());
   let scheduler: GateScheduler | null = null;
   let deps: GateDeps | null = null;
+  let inbox: Inbox | null = null;
   setApiCallObserver(options.metrics.observer);
   let auditLog: Logger | null = options.logger ?? null;
   const audit = new AuditWriter((error) => auditLog?.warn({ err: describeError(error) }, 'An audit write failed'));
@@ -86,7 +98,17 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const appFn: ApplicationFunction = (app: Probot, fnOptions) => {
     const log = options.logger ?? app.log;
     auditLog = log;
-    deps = { store: options.store, clock, metrics: options.metrics, log, replicaId: options.replicaId ?? `release-gate-${randomUUID()}`, audit, appId: options.appId ?? null };
+    deps = {
+      store: options.store,
+      clock,
+      metrics: options.metrics,
+      log,
+      replicaId: options.replicaId ?? `release-gate-${randomUUID()}`,
+      audit,
+      appId: options.appId ?? null,
+      ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
+      ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
+    };
     const d = deps;
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
@@ -98,6 +120,25 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
     app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context as never));
     app.on('push', (context) => onPolicyPush(d, context));
+    // Webhooks are stored and acknowledged by the inbox, then handed to the handlers above.
+    inbox = new Inbox({
+      store: options.store,
+      replicaId: d.replicaId,
+      log,
+      ...(options.inbox ? { settings: options.inbox } : {}),
+      verify: (body, signature) => app.webhooks.verify(body, signature),
+      handle: async (item) => {
+        try {
+          await app.receive({ id: item.deliveryId, name: item.event as never, payload: JSON.parse(item.payload) as never });
+        } catch (error) {
+          throw error instanceof AggregateError && error.errors.length > 0 ? (error.errors[0] as unknown) : error;
+        }
+      },
+      count: (event, result) => options.metrics.deliveries.inc({ event, result }),
+    });
+    const box = inbox;
+    fnOptions.addHandler?.((req, res) => box.receive(req, res));
+    void box.start();
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
     if (options.console) fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
     scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
@@ -112,7 +153,12 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     },
     handleHttp,
     idle: () => audit.idle(),
+    inbox: () => {
+      if (!inbox) throw new Error('The app is not loaded yet: load appFn into Probot first.');
+      return inbox;
+    },
     stop: async () => {
+      await inbox?.stop();
       await scheduler?.stop();
       await audit.idle();
     },

@@ -14,6 +14,9 @@ import { describeError } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
+import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
+import type { EvaluationBudget } from './evaluation-budget.js';
+import { keepLease } from './lease.js';
 import type { AppMetrics } from './metrics.js';
 
 /** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
@@ -34,6 +37,10 @@ export interface GateDeps {
   audit: AuditWriter;
   /** The App's id: deployments it created are recognised by it (GitHub's `performed_via_github_app`). */
   appId?: number | null;
+  /** How often a held lease is renewed (default a third of LEASE_MS). */
+  leaseRenewMs?: number;
+  /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
+  evaluationBudget?: EvaluationBudget;
 }
 
 export interface GateRequest {
@@ -125,6 +132,9 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     }
   }
   const started = performance.now();
+  // Renewed while the work waits (GitHub's write queue included), so no replica takes it over.
+  const gateId = gate?.id;
+  const lease = gateId === undefined ? null : keepLease(() => { const t = deps.clock(); return store.claimGate(gateId, deps.replicaId, new Date(t.getTime() + LEASE_MS), t); }, deps.leaseRenewMs ?? LEASE_MS / 3, log, { gateId });
   try {
     const { result, tally } = await withCallTally(() => decideAndReport(deps, octokit, req, gate, now, log));
     const seconds = (performance.now() - started) / 1000;
@@ -136,7 +146,15 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     }
     log.info({ decision: result.decision?.decision, answer: result.answer, apiCalls: tally.count, ms: Math.round(seconds * 1000) }, 'Gate decided');
     return { ...result, apiCalls: tally.count };
+  } catch (error) {
+    // A request that cannot be decided (GitHub or the record keep failing) is still answered
+    // before GitHub's 30-day limit fails it silently.
+    if (gate && deps.clock().getTime() >= gate.createdAt.getTime() + GATE_DEADLINE_MS) {
+      return { decision: null, checkRun: NO_CHECK_RUN, answer: await answerAtDeadline(deps, octokit, gate, error, log), apiCalls: 0, gate };
+    }
+    throw error;
   } finally {
+    lease?.stop();
     if (gate) await store.releaseGate(gate.id, deps.replicaId);
   }
 }
@@ -185,8 +203,16 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
   if (!policy.ok) {
     decision = policyInvalidDecision(req.environment, policy.problems);
   } else {
-    loaded = await loadReleaseFacts(octokit, store, policy.policy, { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) }, now);
-    ({ decision, spent } = await spendOverrides(store, policy.policy, loaded.facts, evaluate(policy.policy, loaded.facts, now), now));
+    // A policy whose evaluation threw, ran past its budget or never finished is refused at once.
+    const subject = { repo, sha: req.sha, environment: req.environment, policyPath: policy.path, blobSha: policy.blobSha };
+    const refused = await refusedPolicyDecision(deps, subject);
+    if (refused) decision = refused;
+    else {
+      const facts = await loadReleaseFacts(octokit, store, policy.policy, { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) }, now);
+      loaded = facts;
+      const first = await evaluateWithinBudget(deps, subject, () => evaluate(policy.policy, facts.facts, now), deps.evaluationBudget);
+      ({ decision, spent } = await spendOverrides(store, policy.policy, facts.facts, first, now));
+    }
     const index = findStageIndex(policy.policy, req.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;
   }
@@ -311,6 +337,16 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
   const decided = await store.getGate(gate.id);
   const answer = await answerStoredDecision(deps, octokit, decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment }, log);
   return { answer, gate: decided };
+}
+
+/** Rejects a gate that reached the 29-day deadline without a decision, saying what kept failing. */
+async function answerAtDeadline(deps: GateDeps, octokit: GitHubClient, gate: PendingGateRow, error: unknown, log: Logger): Promise<'approved' | 'rejected' | null> {
+  const at = deps.clock();
+  const comment = `Release gate: rejected for ${gate.environment} because the request waited 29 days and GitHub fails it at 30. The gate could not be evaluated: ${describeError(error)}`.slice(0, 1000);
+  await deps.store.decideGate(gate.id, { decision: 'rejected', comment, at });
+  await deps.store.recordEvent({ repo: gate.repo, sha: gate.sha, environment: gate.environment, type: 'REJECTED', status: 'block', actor: null, at, notes: comment, deliveryId: null });
+  const decided = await deps.store.getGate(gate.id);
+  return decided ? answerStoredDecision(deps, octokit, decided, log) : null;
 }
 
 /**

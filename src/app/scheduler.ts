@@ -3,6 +3,7 @@ import type { GitHubClient } from '../github/types.js';
 import { describeError } from '../github/types.js';
 import { answerStoredDecision, LEASE_MS, requestForGate, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
+import { keepLease } from './lease.js';
 import { runHeldPromotion } from './promotions.js';
 
 /**
@@ -56,9 +57,12 @@ export class GateScheduler {
           const octokit = await this.octokitFor(gate.installationId);
           if (gate.status === 'decided') {
             if (!(await store.claimGate(gate.id, this.deps.replicaId, new Date(now.getTime() + LEASE_MS), now))) continue;
+            // The callback may wait in GitHub's write queue: keep the lease meanwhile.
+            const lease = keepLease(() => { const t = clock(); return store.claimGate(gate.id, this.deps.replicaId, new Date(t.getTime() + LEASE_MS), t); }, this.deps.leaseRenewMs ?? LEASE_MS / 3, log, { gateId: gate.id });
             try {
               await answerStoredDecision(this.deps, octokit, gate, log);
             } finally {
+              lease.stop();
               await store.releaseGate(gate.id, this.deps.replicaId);
             }
           } else {

@@ -5,9 +5,13 @@ import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
 import type { Logger } from 'probot';
 import { countApiCalls } from '../github/api-calls.js';
 import { conditionalRequests } from '../github/conditional-requests.js';
+import { databaseWriteBudget, requestLimits } from '../github/write-budget.js';
+import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
 import type { CreateAppOptions, ReleaseGateApp } from './app.js';
+import type { EvaluationBudget } from './evaluation-budget.js';
+import type { InboxSettings } from './inbox.js';
 import { createMetrics } from './metrics.js';
 import type { AppMetrics } from './metrics.js';
 import { guardWebhook } from './webhook-guard.js';
@@ -32,6 +36,16 @@ export interface AppServerOptions {
   log?: Logger;
   /** Serve the release console and its API. */
   console?: CreateAppOptions['console'];
+  /** The inbox's workers and retries (see src/app/inbox.ts). */
+  inbox?: Partial<InboxSettings>;
+  /** Writes share the database's per-installation write slots (on with retries, as in production). */
+  sharedWriteBudget?: boolean;
+  /** How long any one GitHub request may take (default 10 s). */
+  requestTimeoutMs?: number;
+  leaseRenewMs?: number;
+  evaluationBudget?: EvaluationBudget;
+  /** Redis for Probot's cluster throttling (shared by every replica); the database's write slots are used otherwise. */
+  redisConfig?: string;
 }
 
 export interface RunningApp {
@@ -45,10 +59,19 @@ export interface RunningApp {
 }
 
 /** The Octokit the App uses: Probot's, counting every call, with retries and throttling unless turned off. */
-export function appOctokit(retries: boolean): typeof ProbotOctokit {
-  // The counter first, so it sees GitHub's 304s before the conditional cache answers them.
-  const Counted = ProbotOctokit.plugin(countApiCalls, conditionalRequests as never);
-  if (retries) return Counted as typeof ProbotOctokit;
+export function appOctokit(retries: boolean, limits: RequestLimitsOptions = {}): typeof ProbotOctokit {
+  // The counter before the conditional cache, so it sees GitHub's 304s before they are answered from the cache.
+  const Counted = ProbotOctokit.plugin(countApiCalls, requestLimits(limits) as never, conditionalRequests as never);
+  if (retries) {
+    // Probot leaves the installation clients' throttle without an id, so every installation
+    // of the process shares one write queue ("no-id"): key it by the installation.
+    return Counted.defaults((instanceOptions: Record<string, unknown>) => {
+      const installationId = (instanceOptions.auth as { installationId?: number | string } | undefined)?.installationId;
+      const throttle = instanceOptions.throttle as { enabled?: boolean; id?: string } | undefined;
+      if (installationId === undefined || !throttle || throttle.enabled === false || throttle.id) return instanceOptions;
+      return { ...instanceOptions, throttle: { ...throttle, id: String(installationId) } };
+    }) as unknown as typeof ProbotOctokit;
+  }
   // A function, not an object: Probot passes its own throttle options per instance, which
   // would replace an object default; this runs after them and turns both plugins off.
   return Counted.defaults((instanceOptions: Record<string, unknown>) => ({
@@ -71,8 +94,12 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     secret: options.secret,
     baseUrl: options.baseUrl,
     logLevel: options.logLevel ?? 'warn',
-    Octokit: appOctokit(options.retries ?? true),
+    Octokit: appOctokit(options.retries ?? true, {
+      writeBudget: (options.sharedWriteBudget ?? options.retries ?? true) ? databaseWriteBudget(options.store) : null,
+      ...(options.requestTimeoutMs ? { timeoutMs: options.requestTimeoutMs } : {}),
+    }),
     ...(options.log ? { log: options.log } : {}),
+    ...(options.redisConfig ? { redisConfig: options.redisConfig } : {}),
   });
   const app = createApp({
     store: options.store,
@@ -82,6 +109,9 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
     ...(options.console ? { console: options.console } : {}),
+    ...(options.inbox ? { inbox: options.inbox } : {}),
+    ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
+    ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const guard = { path: '/api/github/webhooks', secret: options.secret, log: probot.log };

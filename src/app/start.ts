@@ -10,6 +10,7 @@ import { createLogger } from './logger.js';
 import { startRegistrationServer } from './manifest.js';
 import { createMetrics } from './metrics.js';
 import { startAppServer } from './server.js';
+import type { Store } from '../store/types.js';
 
 /** What `start` returns: the App (or the registration page) listening, and how to stop it. */
 export interface Started {
@@ -18,13 +19,18 @@ export interface Started {
   close(): Promise<void>;
 }
 
+export interface StartHooks {
+  /** Wraps the record the App uses (a test's process injects crashes at chosen steps). */
+  wrapStore?: (store: Store) => Store;
+}
+
 /**
  * `npm start` (`release-gate-app`): the App, with the record on the embedded SQLite file
  * (`./data/release-gate.db`) unless DATABASE_URL names PostgreSQL. Without APP_ID (and
  * outside production) it serves the registration page instead (src/app/manifest.ts).
  * Every line it writes goes through one pino logger (LOG_LEVEL, LOG_FORMAT).
  */
-export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Promise<Started> {
+export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), hooks: StartHooks = {}): Promise<Started> {
   loadDotEnv(env, cwd);
   const logSettings = readLogSettings(env);
   if (logSettings.problems.length > 0) throw new AppConfigError(logSettings.problems);
@@ -39,8 +45,11 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
   }
 
   const config = readAppConfig(env, cwd);
-  const store = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+  const opened = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+  const store = hooks.wrapStore ? hooks.wrapStore(opened) : opened;
   const metrics = createMetrics({ defaults: true });
+  // A stable name (the pod's) lets a restarted replica take back at once what it was doing.
+  const replicaId = env.RELEASE_GATE_REPLICA_ID;
   const running = await startAppServer({
     appId: config.appId,
     privateKey: config.privateKey,
@@ -53,10 +62,25 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
     host: config.host ?? 'localhost',
     schedulerIntervalMs: config.schedulerIntervalMs,
     log,
+    ...(replicaId ? { replicaId } : {}),
+    // With Redis, Probot's throttling is shared by every replica (cluster mode); without it,
+    // replicas take write slots from the database.
+    ...(env.REDIS_URL ? { redisConfig: env.REDIS_URL, sharedWriteBudget: false } : {}),
   });
   log.info({ url: running.url, github: config.baseUrl }, `Release Gate is listening on ${running.url} (webhooks at /api/github/webhooks)`);
   const proxy = config.webhookProxyUrl ? await startWebhookProxy(config.webhookProxyUrl, running.port, config.host, log) : null;
+  // A SQLite file deleted or replaced under the App keeps the open handle writable, and
+  // everything written after that is gone at the next start: stop instead.
+  const guard = setInterval(() => {
+    const problem = store.fileProblem();
+    if (problem) {
+      log.fatal(`Release Gate stops: ${problem}`);
+      process.exit(1);
+    }
+  }, 2_000);
+  guard.unref();
   const close = async () => {
+    clearInterval(guard);
     await proxy?.stop();
     await running.close();
     await store.close();

@@ -83,6 +83,8 @@ export function createAdapter(parsed: ParsedDatabaseUrl): AdapterHandle {
     // Unqualified names (the migrations' and the schema engine's) land in the chosen schema.
     options: `-c search_path="${schema}"`,
     max: 10,
+    // An unreachable server fails a query (and /health/ready) instead of hanging it.
+    connectionTimeoutMillis: 5_000,
   });
   let ended = false;
   return {

@@ -60,7 +60,9 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     // Wait for another writer instead of failing at once; WAL lets readers run alongside.
     await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
     await db.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
-    return new PrismaStore(db, 'sqlite', set.names.length, dispose);
+    const store = new PrismaStore(db, 'sqlite', set.names.length, dispose);
+    if (parsed.file && parsed.file !== ':memory:') store.guardFile(parsed.file);
+    return store;
   }
   // The two generated clients have the same models; the store is written against one type.
   const db = new PostgresClient({ adapter }) as unknown as SqliteClient;

@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type {
   Approval,
   CommitCheck,
@@ -30,12 +32,17 @@ import type {
   DeploymentRow,
   DeploymentStatusRow,
   EvaluationPageQuery,
+  EnqueueDeliveryInput,
+  EnqueueResult,
   EvaluationRow,
   EvaluationSummaryRow,
   EventPageQuery,
   GateDecision,
   GateStatus,
   HoldPromotionInput,
+  InboxItem,
+  InboxRow,
+  InboxStatus,
   ListApprovalsQuery,
   ListDeploymentsQuery,
   ListEvaluationsQuery,
@@ -49,6 +56,7 @@ import type {
   Page,
   PageCursor,
   PendingGateRow,
+  PoisonedPolicyRow,
   PromotionRow,
   RecordDeploymentInput,
   RecordDeploymentStatusInput,
@@ -64,7 +72,7 @@ import type {
   UpsertPendingGateInput,
   UpsertReleaseInput,
 } from './types.js';
-import { DELIVERY_ERROR_PREFIX, DELIVERY_STALE_MS, DEPLOYMENT_QUERY_LIMIT } from './types.js';
+import { DELIVERY_ERROR_PREFIX, DEPLOYMENT_QUERY_LIMIT } from './types.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
@@ -158,19 +166,14 @@ export class PrismaStore implements Store {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
-    // A delivery whose handling failed is taken back by one conditional UPDATE: of two
-    // replicas receiving the redelivery at once, only one sees the error outcome and clears it.
-    // A delivery claimed but never finished (the process died while handling it) is taken
-    // back the same way once it has been silent for DELIVERY_STALE_MS.
-    const staleBefore = new Date(input.at.getTime() - DELIVERY_STALE_MS);
+    // A delivery is a duplicate only once it was handled to the end. One whose handling failed,
+    // or that was claimed and never finished (the process died while handling it), is taken
+    // back by one conditional UPDATE. The inbox hands a delivery to one worker at a time, so
+    // a claimed-but-unfinished delivery seen here is one a dead worker left behind.
     const retry = await this.db.delivery.updateMany({
       where: {
         id: input.id,
-        OR: [
-          { outcome: { startsWith: DELIVERY_ERROR_PREFIX } },
-          { outcome: null, lastRedeliveryAt: null, receivedAt: { lt: staleBefore } },
-          { outcome: null, lastRedeliveryAt: { lt: staleBefore } },
-        ],
+        OR: [{ outcome: { startsWith: DELIVERY_ERROR_PREFIX } }, { outcome: null }],
       },
       data: { outcome: null, finishedAt: null, redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
     });
@@ -763,6 +766,8 @@ export class PrismaStore implements Store {
 
   async health(): Promise<StoreHealth> {
     const expected = this.expectedMigrations;
+    const fileProblem = this.fileProblem();
+    if (fileProblem) return { ok: false, database: 'down', migrations: { applied: 0, expected }, error: fileProblem };
     try {
       const rows = await this.db.$queryRawUnsafe<{ n: bigint | number }[]>(
         'SELECT COUNT(*) AS n FROM _prisma_migrations WHERE finished_at IS NOT NULL AND rolled_back_at IS NULL',
@@ -897,22 +902,193 @@ export class PrismaStore implements Store {
       environments.map((environment) => this.db.deployment.findFirst({ where: { repo, environment }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })),
     );
     const d = found.filter((x): x is Deployment => x !== null).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || Number(b.id - a.id))[0];
-    if (!d) return null;
-    const statuses = await this.db.deploymentStatus.findMany({ where: { deploymentId: d.id }, orderBy: [{ at: 'asc' }, { id: 'asc' }] });
-    const latest = statuses.at(-1);
-    return {
-      ...d,
-      id: num(d.id),
-      payload: fromJson(d.payload),
-      latestState: latest?.state ?? null,
-      latestStateAt: latest?.at ?? null,
-      firstSuccessAt: statuses.find((s) => s.state === 'success')?.at ?? null,
-    };
+    // Its state is the one kept from trusted statuses (see recordDeploymentStatus).
+    return d ? deploymentRow(d) : null;
   }
 
   async countWaitingGates(repo: string): Promise<Record<string, number>> {
     const groups = await this.db.pendingGate.groupBy({ by: ['environment'], where: { repo, status: 'pending' }, _count: { _all: true } });
     return Object.fromEntries(groups.map((g) => [g.environment, g._count._all]));
+  }
+
+  // The inbox of webhook deliveries, the shared write budget, poisoned policies.
+
+  private guarded: { path: string; dev: number; ino: number } | null = null;
+
+  /** Remembers the SQLite file opened, so `health()` can tell when it is gone or replaced. */
+  guardFile(path: string): void {
+    const st = statSync(path);
+    this.guarded = { path, dev: st.dev, ino: st.ino };
+  }
+
+  /**
+   * Null while the SQLite file opened is still at its path and writable; else what is wrong.
+   * A deleted or replaced file keeps the open handle working, and every write after that
+   * is lost at the next start.
+   */
+  fileProblem(): string | null {
+    if (!this.guarded) return null;
+    const { path, dev, ino } = this.guarded;
+    let st;
+    try {
+      st = statSync(path);
+    } catch {
+      return `The SQLite file ${path} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`;
+    }
+    if (st.ino !== ino || st.dev !== dev) return `The SQLite file ${path} was replaced while the App had it open: writes would go to the old file. Restart the App.`;
+    try {
+      accessSync(path, constants.W_OK);
+      accessSync(dirname(path), constants.W_OK);
+    } catch {
+      return `The SQLite file ${path} (or its directory) is not writable: give the App's user write access to both.`;
+    }
+    return null;
+  }
+
+  /** Numbered placeholders: `$1` on PostgreSQL, `?1` on SQLite. */
+  private sql(text: string): string {
+    return this.provider === 'postgresql' ? text : text.replace(/\$(\d+)(::bigint)?/g, '?$1').replace(/GREATEST\(/g, 'MAX(').replace(/ FOR UPDATE SKIP LOCKED/g, '');
+  }
+
+  async enqueueDelivery(input: EnqueueDeliveryInput): Promise<EnqueueResult> {
+    try {
+      await this.db.inboxDelivery.create({
+        data: {
+          deliveryId: input.deliveryId,
+          event: input.event,
+          action: input.action,
+          orderKey: input.orderKey,
+          payload: input.payload,
+          receivedAtMs: BigInt(input.nowMs),
+          availableAtMs: BigInt(input.nowMs),
+        },
+      });
+      return 'queued';
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+    }
+    const now = BigInt(input.nowMs);
+    // Given up on: GitHub's redelivery (a person asked for it) queues it again.
+    const requeued = await this.db.inboxDelivery.updateMany({
+      where: { deliveryId: input.deliveryId, status: 'failed' },
+      data: { status: 'ready', attempts: 0, availableAtMs: now, claimedBy: null, claimedUntilMs: null },
+    });
+    if (requeued.count === 1) return 'requeued';
+    // Waiting for a retry: the redelivery makes it due now.
+    const pending = await this.db.inboxDelivery.updateMany({ where: { deliveryId: input.deliveryId, status: { in: ['ready', 'working'] } }, data: { availableAtMs: now } });
+    if (pending.count === 1) return 'pending';
+    await this.db.delivery.updateMany({ where: { id: input.deliveryId }, data: { redeliveries: { increment: 1 }, lastRedeliveryAt: new Date(input.nowMs) } });
+    return 'duplicate';
+  }
+
+  async claimInboxDelivery(owner: string, untilMs: number, nowMs: number): Promise<InboxItem | null> {
+    // One statement: the oldest due delivery whose gate has no earlier one unfinished, free or
+    // left by a dead worker. SKIP LOCKED lets concurrent workers pass over each other's pick.
+    const rows = await this.db.$queryRawUnsafe<RawInbox[]>(
+      this.sql(`UPDATE "InboxDelivery" SET "status" = 'working', "claimedBy" = $1, "claimedUntilMs" = $2::bigint, "attempts" = "attempts" + 1
+        WHERE "seq" = (
+          SELECT i."seq" FROM "InboxDelivery" i
+          WHERE i."status" IN ('ready', 'working') AND i."availableAtMs" <= $3::bigint
+            AND (i."claimedUntilMs" IS NULL OR i."claimedUntilMs" <= $3::bigint)
+            AND NOT EXISTS (SELECT 1 FROM "InboxDelivery" e WHERE e."orderKey" = i."orderKey" AND e."seq" < i."seq" AND e."status" IN ('ready', 'working'))
+          ORDER BY i."seq" LIMIT 1 FOR UPDATE SKIP LOCKED)
+        AND "status" IN ('ready', 'working') AND ("claimedUntilMs" IS NULL OR "claimedUntilMs" <= $3::bigint)
+        RETURNING "seq", "deliveryId", "event", "action", "orderKey", "payload", "attempts"`),
+      owner,
+      untilMs,
+      nowMs,
+    );
+    const row = rows[0];
+    return row ? { seq: Number(row.seq), deliveryId: row.deliveryId, event: row.event, action: row.action, orderKey: row.orderKey, payload: row.payload, attempts: Number(row.attempts) } : null;
+  }
+
+  async renewInboxDelivery(seq: number, owner: string, untilMs: number): Promise<boolean> {
+    const { count } = await this.db.inboxDelivery.updateMany({ where: { seq, claimedBy: owner, status: 'working' }, data: { claimedUntilMs: BigInt(untilMs) } });
+    return count === 1;
+  }
+
+  async finishInboxDelivery(seq: number, owner: string, nowMs: number): Promise<void> {
+    await this.db.inboxDelivery.updateMany({
+      where: { seq, claimedBy: owner },
+      data: { status: 'done', claimedBy: null, claimedUntilMs: null, finishedAtMs: BigInt(nowMs), lastError: null },
+    });
+  }
+
+  async failInboxDelivery(seq: number, owner: string, error: string, retryAtMs: number | null): Promise<void> {
+    await this.db.inboxDelivery.updateMany({
+      where: { seq, claimedBy: owner },
+      data: retryAtMs === null
+        ? { status: 'failed', claimedBy: null, claimedUntilMs: null, lastError: error.slice(0, 1000) }
+        : { status: 'ready', claimedBy: null, claimedUntilMs: null, lastError: error.slice(0, 1000), availableAtMs: BigInt(retryAtMs) },
+    });
+  }
+
+  async releaseInboxClaims(prefix: string, exceptOwner: string): Promise<number> {
+    const { count } = await this.db.inboxDelivery.updateMany({
+      where: { status: 'working', claimedBy: { startsWith: prefix, not: exceptOwner } },
+      data: { claimedBy: null, claimedUntilMs: null },
+    });
+    return count;
+  }
+
+  async getInboxDelivery(deliveryId: string): Promise<InboxRow | null> {
+    const r = await this.db.inboxDelivery.findUnique({ where: { deliveryId } });
+    if (!r) return null;
+    return {
+      seq: r.seq,
+      deliveryId: r.deliveryId,
+      event: r.event,
+      action: r.action,
+      orderKey: r.orderKey,
+      payload: r.payload,
+      attempts: r.attempts,
+      status: r.status as InboxStatus,
+      receivedAtMs: Number(r.receivedAtMs),
+      availableAtMs: Number(r.availableAtMs),
+      claimedBy: r.claimedBy,
+      lastError: r.lastError,
+      finishedAtMs: r.finishedAtMs === null ? null : Number(r.finishedAtMs),
+    };
+  }
+
+  async countInbox(): Promise<Record<InboxStatus, number>> {
+    const groups = await this.db.inboxDelivery.groupBy({ by: ['status'], _count: { _all: true } });
+    const counts: Record<InboxStatus, number> = { ready: 0, working: 0, done: 0, failed: 0 };
+    for (const g of groups) counts[g.status as InboxStatus] = g._count._all;
+    return counts;
+  }
+
+  async takeWriteSlot(installationId: number, nowMs: number, spacingMs: number): Promise<number> {
+    const rows = await this.db.$queryRawUnsafe<Array<{ slot: bigint | number }>>(
+      this.sql(`INSERT INTO "WriteSlot" ("installationId", "nextAtMs") VALUES ($1::bigint, $2::bigint + $3::bigint)
+        ON CONFLICT ("installationId") DO UPDATE SET "nextAtMs" = GREATEST("WriteSlot"."nextAtMs", $2::bigint) + $3::bigint
+        RETURNING "nextAtMs" - $3::bigint AS slot`),
+      installationId,
+      nowMs,
+      spacingMs,
+    );
+    return Number(rows[0]!.slot);
+  }
+
+  async getPoisonedPolicy(blobSha: string): Promise<PoisonedPolicyRow | null> {
+    return this.db.poisonedPolicy.findUnique({ where: { blobSha } });
+  }
+
+  async poisonPolicy(input: PoisonedPolicyRow): Promise<void> {
+    await this.db.poisonedPolicy.upsert({ where: { blobSha: input.blobSha }, create: input, update: {} });
+  }
+
+  async startEvaluationAttempt(blobSha: string, subject: string, at: Date): Promise<number> {
+    const row = await this.db.evaluationAttempt.upsert({
+      where: { blobSha_subject: { blobSha, subject } },
+      create: { blobSha, subject, started: 1, at },
+      update: { started: { increment: 1 }, at },
+    });
+    return row.started;
+  }
+
+  async finishEvaluationAttempt(blobSha: string, subject: string): Promise<void> {
+    await this.db.evaluationAttempt.deleteMany({ where: { blobSha, subject } });
   }
 }
 
@@ -928,4 +1104,14 @@ function timeRange(since: Date | undefined, until: Date | undefined, after: Page
     at.lte = after.at;
   }
   return { at, OR: [{ at: { lt: after.at } }, { id: { lt: after.id } }] };
+}
+
+interface RawInbox {
+  seq: number | bigint;
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  orderKey: string;
+  payload: string;
+  attempts: number | bigint;
 }

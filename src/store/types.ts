@@ -15,18 +15,13 @@ export type { RecordedPolicyFile };
 
 /**
  * What `claimDelivery` found: the first sight of a delivery (`new`), a redelivery of one
- * whose handling failed (`retry`: handle it again), or a redelivery of one that was handled
- * or is being handled (`duplicate`: nothing to do).
+ * whose handling failed or never finished (`retry`: handle it again), or a redelivery of one
+ * that was handled to the end (`duplicate`: nothing to do).
  */
 export type DeliveryClaim = 'new' | 'retry' | 'duplicate';
 
 /** The outcome of a delivery whose handling failed starts with this; a redelivery retries it. */
 export const DELIVERY_ERROR_PREFIX = 'error:';
-/**
- * A delivery claimed and not finished for this long is taken to be lost (the process that
- * claimed it died) and may be claimed again by a redelivery. Handling one takes seconds.
- */
-export const DELIVERY_STALE_MS = 10 * 60_000;
 
 export interface ClaimDeliveryInput {
   /** The `X-GitHub-Delivery` header. */
@@ -531,9 +526,8 @@ export interface Store {
   // Webhook deliveries: each handled once.
   /**
    * Records a delivery. On a redelivery of the same id, counts it and returns `retry` when the
-   * recorded outcome is an error, or when it was claimed and never finished for
-   * `DELIVERY_STALE_MS` (the outcome is cleared, so exactly one claimant gets `retry`),
-   * else `duplicate`.
+   * recorded outcome is an error or there is none yet (claimed and never finished: the
+   * inbox hands a delivery to one worker at a time, so that worker died), else `duplicate`.
    */
   claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim>;
   finishDelivery(id: string, outcome: string, at?: Date): Promise<void>;
@@ -684,6 +678,84 @@ export interface Store {
   latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null>;
   /** How many protection rule requests are `pending`, per GitHub environment. */
   countWaitingGates(repo: string): Promise<Record<string, number>>;
+  // The inbox of webhook deliveries, the shared write budget, poisoned policies.
+  /**
+   * Stores a verified delivery for the workers. A new id is `queued`; a redelivery of one
+   * handled to the end is a `duplicate` (counted); of one waiting for a retry, it is made due
+   * now (`pending`); of one given up on (`failed`), it is queued again (`requeued`).
+   */
+  enqueueDelivery(input: EnqueueDeliveryInput): Promise<EnqueueResult>;
+  /**
+   * Takes the oldest due delivery whose gate has no earlier delivery unfinished, with one
+   * conditional claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL): free, or held by a claim that
+   * expired (a dead worker). Returns null when nothing is due.
+   */
+  claimInboxDelivery(owner: string, untilMs: number, nowMs: number): Promise<InboxItem | null>;
+  /** Extends the claim while `owner` holds it; false when it lost it. */
+  renewInboxDelivery(seq: number, owner: string, untilMs: number): Promise<boolean>;
+  /** Handled to the end. */
+  finishInboxDelivery(seq: number, owner: string, nowMs: number): Promise<void>;
+  /** Handling failed: due again at `retryAtMs`, or given up on (`failed`) when it is null. */
+  failInboxDelivery(seq: number, owner: string, error: string, retryAtMs: number | null): Promise<void>;
+  /** Frees the claims of owners whose name starts with `prefix` (this replica's earlier lives). */
+  releaseInboxClaims(prefix: string, exceptOwner: string): Promise<number>;
+  getInboxDelivery(deliveryId: string): Promise<InboxRow | null>;
+  /** How many deliveries are in each state. */
+  countInbox(): Promise<Record<InboxStatus, number>>;
+  /**
+   * Reserves the installation's next write slot, `spacingMs` after the previous one (or now),
+   * with one conditional UPDATE shared by every replica; returns the slot's time.
+   */
+  takeWriteSlot(installationId: number, nowMs: number, spacingMs: number): Promise<number>;
+  getPoisonedPolicy(blobSha: string): Promise<PoisonedPolicyRow | null>;
+  poisonPolicy(input: PoisonedPolicyRow): Promise<void>;
+  /** Counts one evaluation of `blobSha` for `subject` started; returns how many are unfinished, this one included. */
+  startEvaluationAttempt(blobSha: string, subject: string, at: Date): Promise<number>;
+  finishEvaluationAttempt(blobSha: string, subject: string): Promise<void>;
+  /** SQLite: null while the file opened is still at its path and writable, else what is wrong. */
+  fileProblem(): string | null;
+}
+
+export type InboxStatus = 'ready' | 'working' | 'done' | 'failed';
+
+export interface EnqueueDeliveryInput {
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  /** Deliveries with the same key (one gate) are handled one after the other. */
+  orderKey: string;
+  /** The raw JSON body as GitHub signed it. */
+  payload: string;
+  nowMs: number;
+}
+
+export type EnqueueResult = 'queued' | 'pending' | 'requeued' | 'duplicate';
+
+export interface InboxItem {
+  seq: number;
+  deliveryId: string;
+  event: string;
+  action: string | null;
+  orderKey: string;
+  payload: string;
+  /** Tries so far, this one included. */
+  attempts: number;
+}
+
+export interface InboxRow extends InboxItem {
+  status: InboxStatus;
+  receivedAtMs: number;
+  availableAtMs: number;
+  claimedBy: string | null;
+  lastError: string | null;
+  finishedAtMs: number | null;
+}
+
+export interface PoisonedPolicyRow {
+  blobSha: string;
+  repo: string;
+  reason: string;
+  at: Date;
 }
 
 /** Where a newest-first list stopped: the last row given (its time and id). */

@@ -141,3 +141,24 @@ describe('health when the record is not usable', () => {
     }
   });
 });
+
+describe('health when the SQLite file is deleted under the App', () => {
+  it('answers 503 on /health/ready with the reason and refuses to store webhooks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'release-gate-lost-'));
+    const file = join(dir, 'gate.db');
+    const h = await startHarness({ policy: 'version: 1\nenvironments:\n  - name: DEV\n', databaseUrl: `file:${file}` });
+    try {
+      expect((await fetch(`${h.app.url}/health/ready`)).status).toBe(200);
+      rmSync(file);
+      const ready = await fetch(`${h.app.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toMatchObject({ status: 'unavailable', database: 'down', error: `The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.` });
+      h.repo.pendingRules.add('1/development');
+      expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() }))).toBe(503);
+      expect(h.repo.answers).toEqual([]);
+    } finally {
+      await h.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

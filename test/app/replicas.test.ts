@@ -4,7 +4,7 @@ import { startAppServer } from '../../src/app/server.js';
 import type { RunningApp } from '../../src/app/server.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
-import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, startHarness } from '../support/app-harness.js';
+import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, startHarness, waitHandled } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted, sendWebhook } from '../support/webhooks.js';
 
@@ -38,7 +38,7 @@ describe('two replicas on one PostgreSQL database', () => {
     await probe.end();
     h = await startHarness({ policy: POLICY, now: '2026-03-10T16:30:00Z', databaseUrl: URL_WITH_SCHEMA });
     storeB = await openStore({ databaseUrl: URL_WITH_SCHEMA });
-    appB = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: h.github.baseUrl, store: storeB, clock: h.clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', replicaId: 'replica-b' });
+    appB = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: h.github.baseUrl, store: storeB, clock: h.clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', replicaId: 'replica-b', inbox: { pollMs: 20 } });
   });
 
   afterAll(async () => {
@@ -57,7 +57,9 @@ describe('two replicas on one PostgreSQL database', () => {
     const statuses = await Promise.all([h.deliver(d), sendWebhook(appB.url, TEST_SECRET, d)]);
     expect(statuses).toEqual([200, 200]);
     expect(h.repo.answers.map((a) => a.state)).toEqual([undefined]);
-    expect((await h.store.getDelivery(d.id))?.redeliveries).toBe(1);
+    // Stored once by whichever replica came first, handled once.
+    expect(await h.store.getInboxDelivery(d.id)).toMatchObject({ status: 'done', attempts: 1 });
+    expect((await h.store.getDelivery(d.id))?.redeliveries).toBe(0);
 
     h.clock.set('2026-03-10T18:00:05Z');
     const worked = await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()]);
@@ -80,7 +82,9 @@ environments:
     const sha = 'b'.repeat(40);
     const d = { id: 11, sha, ref: 'v2', environment: 'staging', creator: 'dev', createdAt: '2026-03-11T09:00:00Z' };
     expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
-    expect(await sendWebhook(appB.url, TEST_SECRET, deploymentStatusCreated(h.ctx, d, { id: 12, state: 'success', at: '2026-03-11T09:00:00Z' }))).toBe(200);
+    const status = deploymentStatusCreated(h.ctx, d, { id: 12, state: 'success', at: '2026-03-11T09:00:00Z' });
+    expect(await sendWebhook(appB.url, TEST_SECRET, status)).toBe(200);
+    expect(await waitHandled(storeB, status.id)).toMatchObject({ status: 'done' });
     expect(h.repo.deployments).toEqual([]);
     h.clock.set('2026-03-11T09:30:01Z');
     const worked = await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()]);
@@ -117,6 +121,7 @@ environments:
     const bob = pullRequestReviewSubmitted(h.ctx, { pull: 31, headSha: sha, author: 'alice', reviewer: 'bob', state: 'approved', at: '2026-03-12T09:10:00Z', reviewId: 41 });
     const carol = pullRequestReviewSubmitted(h.ctx, { pull: 31, headSha: sha, author: 'alice', reviewer: 'carol', state: 'approved', at: '2026-03-12T09:10:00Z', reviewId: 42 });
     expect(await Promise.all([h.deliver(bob), sendWebhook(appB.url, TEST_SECRET, carol), sendWebhook(appB.url, TEST_SECRET, bob), h.deliver(carol)])).toEqual([200, 200, 200, 200]);
+    for (const x of [bob, carol]) expect(await waitHandled(storeB, x.id)).toMatchObject({ status: 'done' });
     expect(await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()])).toEqual([0, 0]);
     expect(h.repo.deployments.filter((x) => x.sha === sha).map((x) => x.environment)).toEqual(['production']);
     expect(await h.store.listPromotions({ repo: 'acme/shop', sha })).toEqual([expect.objectContaining({ status: 'answered' })]);

@@ -4,9 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
 import { startAppServer } from '../../src/app/server.js';
-import type { RunningApp } from '../../src/app/server.js';
+import type { AppServerOptions, RunningApp } from '../../src/app/server.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/types.js';
+import type { InboxRow, Store } from '../../src/store/types.js';
+import type { InboxSettings } from '../../src/app/inbox.js';
 import { FakeGitHub } from './fake-github.js';
 import type { FakeRepo } from './fake-github.js';
 import { sendWebhook } from './webhooks.js';
@@ -41,6 +42,8 @@ export interface Harness {
   deliver(d: Delivery): Promise<number>;
   /** One scheduler pass, then the audit writes it asked for; returns how many gates and promotions it worked on. */
   tick(): Promise<number>;
+  /** Waits (real time) until the inbox handled the delivery to the end or gave up on it. */
+  handled(deliveryId: string, timeoutMs?: number): Promise<InboxRow | null>;
   /** Closes the App and the store, then opens both again on the same database. */
   restart(): Promise<void>;
   close(): Promise<void>;
@@ -50,6 +53,10 @@ export interface HarnessOptions {
   policy?: string;
   now?: string;
   databaseUrl?: string;
+  /** Inbox settings; by default a failed delivery is retried only after a minute (tests redeliver or wait on purpose). */
+  inbox?: Partial<InboxSettings>;
+  /** Further App server options (request timeout, scheduler, replica name...). */
+  server?: Partial<AppServerOptions>;
 }
 
 /** Starts fake GitHub, a store on a fresh SQLite file, and the App over HTTP. */
@@ -69,7 +76,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const clock = new TestClock(Date.parse(options.now ?? '2026-03-10T15:00:00Z'));
   const open = async () => {
     const store = await openStore({ databaseUrl });
-    const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal' });
+    const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', inbox: { pollMs: 20, retryBaseMs: 60_000, ...options.inbox }, ...options.server });
     return { store, app };
   };
   let current = await open();
@@ -86,9 +93,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clock,
     dir,
     databaseUrl,
+    // The App acknowledges at once and handles the delivery from its inbox: wait for that,
+    // and for the check runs written after the answers, as a reader would.
     deliver: async (d) => {
       const status = await sendWebhook(current.app.url, TEST_SECRET, d);
-      // The check runs are written after the answers: wait for them, as a reader would.
+      if (status === 200) await current.app.app.inbox().settled(d.id);
       await current.app.app.idle();
       return status;
     },
@@ -97,6 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await current.app.app.idle();
       return worked;
     },
+    handled: (deliveryId, timeoutMs = 20_000) => waitHandled(current.store, deliveryId, timeoutMs),
     restart: async () => {
       await current.app.close();
       await current.store.close();
@@ -111,4 +121,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return h;
+}
+
+/** Polls the inbox row of a delivery until it is `done` or `failed` (or the time is up). */
+export async function waitHandled(store: Store, deliveryId: string, timeoutMs = 20_000): Promise<InboxRow | null> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const row = await store.getInboxDelivery(deliveryId);
+    if ((row && (row.status === 'done' || row.status === 'failed')) || Date.now() > end) return row;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

@@ -282,6 +282,7 @@ export class FakeGitHub {
         this.violations.push(error instanceof Error ? error.message : String(error));
       }
     }
+    if (await this.injectFault(method, path, body, res)) return;
     let result: { status: number; body?: unknown; headers?: Record<string, string> };
     try {
       result = this.interceptor?.({ method, path, body }) ?? this.route(method, path, url.searchParams, body);
@@ -659,7 +660,58 @@ export class FakeGitHub {
     }
     return false;
   }
+
+  // ---- Fault injection: GitHub failing, limiting or hanging on chosen requests ----
+
+  /** Decides per request whether GitHub fails it (see `Fault`); null: no faults. */
+  fault: ((req: { method: string; path: string; body: unknown }) => Fault | undefined) | null = null;
+  /** Faults injected so far, in order (`<kind> <METHOD> <path>`). */
+  readonly injected: string[] = [];
+  private readonly held = new Set<ServerResponse>();
+
+  /** Hung requests still held open (the client gave up or is still waiting). */
+  get hungRequests(): number {
+    return this.held.size;
+  }
+
+  /** Drops the connections of hung requests. */
+  releaseHung(): void {
+    for (const res of this.held) res.destroy();
+    this.held.clear();
+  }
+
+  private async injectFault(method: string, path: string, body: unknown, res: ServerResponse): Promise<boolean> {
+    const fault = this.fault?.({ method, path, body });
+    if (!fault) return false;
+    this.injected.push(`${fault} ${method} ${path}`);
+    this.requestCount++;
+    if (this.keepRequests) this.requests.push({ method, path, query: new URLSearchParams(), template: `fault:${fault}`, body, status: FAULT_STATUS[fault], at: Date.now() });
+    if (fault === 'hang') {
+      // Never answered: the connection stays open until the client gives up or the test ends.
+      this.held.add(res);
+      res.on('close', () => this.held.delete(res));
+      return true;
+    }
+    const reset = String(Math.floor(Date.now() / 1000) + 1);
+    const replies: Record<Exclude<Fault, 'hang'>, { body: unknown; headers: Record<string, string> }> = {
+      500: { body: { message: 'Server Error' }, headers: {} },
+      502: { body: { message: 'Bad Gateway' }, headers: {} },
+      429: { body: { message: 'API rate limit exceeded for installation.' }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset, 'retry-after': '1' } },
+      'secondary-limit': {
+        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+        headers: { 'retry-after': '1' },
+      },
+    };
+    const r = replies[fault];
+    res.writeHead(FAULT_STATUS[fault], { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4000', 'x-ratelimit-reset': reset, ...r.headers });
+    res.end(JSON.stringify(r.body));
+    return true;
+  }
 }
+
+/** What GitHub does instead of answering: 500, 502, 429 (rate limit), 403 (secondary limit) or nothing (hang). */
+export type Fault = 500 | 502 | 429 | 'secondary-limit' | 'hang';
+const FAULT_STATUS: Record<Fault, number> = { 500: 500, 502: 502, 429: 429, 'secondary-limit': 403, hang: 0 };
 
 function paginate(all: unknown[], q: URLSearchParams, url: string): { status: number; body: unknown[]; headers?: Record<string, string> } {
   const per = Math.min(100, Number(q.get('per_page') ?? 30));

@@ -1,0 +1,89 @@
+import { performance } from 'node:perf_hooks';
+import process from 'node:process';
+import { policyInvalidDecision } from '../core/evaluate.js';
+import type { Decision } from '../core/types.js';
+import { describeError } from '../github/types.js';
+import type { GateDeps } from './gate.js';
+
+/** How long one evaluation of a policy may take before the policy is refused. */
+export const EVALUATION_BUDGET_MS = 2_000;
+/** How much the heap may grow during one evaluation before the policy is refused. */
+export const EVALUATION_HEAP_BUDGET_BYTES = 512 * 1024 * 1024;
+/**
+ * Evaluations of one policy for one gate started and never finished (the process died
+ * while evaluating: out of memory, killed) before the policy is refused without trying
+ * again, so a restarted App does not die on it in a loop.
+ */
+export const UNFINISHED_EVALUATIONS_LIMIT = 2;
+
+export interface EvaluationSubject {
+  repo: string;
+  sha: string;
+  environment: string;
+  policyPath: string;
+  blobSha: string | null;
+}
+
+export interface EvaluationBudget {
+  ms: number;
+  heapBytes: number;
+}
+
+function refuse(subject: EvaluationSubject, problem: string): Decision {
+  return policyInvalidDecision(subject.environment, [`${subject.policyPath}${subject.blobSha ? ` (blob ${subject.blobSha.slice(0, 12)})` : ''}: ${problem}; it is refused until the policy changes`]);
+}
+
+/**
+ * The decision for a policy whose content was refused before (its evaluation threw, ran
+ * past its budget or never finished): `block` with the recorded reason, at once, without
+ * loading facts. Null when the policy is not refused.
+ */
+export async function refusedPolicyDecision(deps: Pick<GateDeps, 'store'>, subject: EvaluationSubject): Promise<Decision | null> {
+  if (!subject.blobSha) return null;
+  const poisoned = await deps.store.getPoisonedPolicy(subject.blobSha);
+  return poisoned ? refuse(subject, poisoned.reason) : null;
+}
+
+/**
+ * Runs one evaluation within a time and heap budget. An evaluation that throws, runs past
+ * the budget, or was started {@link UNFINISHED_EVALUATIONS_LIMIT} times before without
+ * finishing is answered `block` with a reason that names the policy problem, and the
+ * policy content is recorded as refused, so the next requests are refused at once.
+ */
+export async function evaluateWithinBudget(
+  deps: Pick<GateDeps, 'store' | 'clock' | 'log'>,
+  subject: EvaluationSubject,
+  run: () => Decision,
+  budget: EvaluationBudget = { ms: EVALUATION_BUDGET_MS, heapBytes: EVALUATION_HEAP_BUDGET_BYTES },
+): Promise<Decision> {
+  const { store } = deps;
+  const key = `${subject.repo}@${subject.sha}/${subject.environment}`;
+  const blob = subject.blobSha;
+  const poison = async (problem: string): Promise<Decision> => {
+    deps.log.error({ repo: subject.repo, policy: subject.policyPath, blobSha: blob, problem }, 'The policy is refused: its evaluation failed');
+    if (blob) await store.poisonPolicy({ blobSha: blob, repo: subject.repo, reason: problem.slice(0, 1000), at: deps.clock() });
+    return refuse(subject, problem);
+  };
+  if (blob) {
+    const started = await store.startEvaluationAttempt(blob, key, deps.clock());
+    if (started > UNFINISHED_EVALUATIONS_LIMIT) {
+      await store.finishEvaluationAttempt(blob, key);
+      return poison(`its evaluation never finished: the App stopped ${started - 1} times while evaluating it (out of memory or killed)`);
+    }
+  }
+  const heapBefore = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  let decision: Decision;
+  try {
+    decision = run();
+  } catch (error) {
+    if (blob) await store.finishEvaluationAttempt(blob, key);
+    return poison(`its evaluation failed: ${describeError(error)}`);
+  }
+  const ms = performance.now() - started;
+  const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+  if (blob) await store.finishEvaluationAttempt(blob, key);
+  if (ms > budget.ms) return poison(`its evaluation took ${Math.round(ms)} ms, over the ${budget.ms} ms budget`);
+  if (heapGrowth > budget.heapBytes) return poison(`its evaluation used ${Math.round(heapGrowth / 1048576)} MiB, over the ${Math.round(budget.heapBytes / 1048576)} MiB budget`);
+  return decision;
+}

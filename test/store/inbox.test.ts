@@ -1,0 +1,139 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/types.js';
+import { postgresTarget, sqliteTarget, type Target } from './targets.js';
+
+const T0 = Date.parse('2026-11-01T10:00:00Z');
+
+describe.each([
+  { provider: 'sqlite' as const, target: sqliteTarget },
+  { provider: 'postgresql' as const, target: postgresTarget },
+])('inbox, write slots and poisoned policies on $provider', ({ target }) => {
+  let tg: Target;
+  let store: Store;
+  let other: Store;
+
+  beforeAll(async () => {
+    tg = await target();
+    store = await openStore({ databaseUrl: tg.url });
+    other = await openStore({ databaseUrl: tg.url });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await other?.close();
+    await tg?.cleanup();
+  });
+
+  /** Finishes everything claimable at `nowMs`, so the next test starts from an empty inbox. */
+  const drain = async (nowMs: number) => {
+    for (let item = await store.claimInboxDelivery('drainer', nowMs + 1, nowMs); item; item = await store.claimInboxDelivery('drainer', nowMs + 1, nowMs)) {
+      await store.finishInboxDelivery(item.seq, 'drainer', nowMs);
+    }
+  };
+  const enqueue = (id: string, orderKey: string, nowMs = T0) => store.enqueueDelivery({ deliveryId: id, event: 'deployment_protection_rule', action: 'requested', orderKey, payload: `{"id":"${id}"}`, nowMs });
+
+  it('stores a delivery once; a redelivery is a duplicate only once it was handled to the end', async () => {
+    expect(await enqueue('d-1', 'k1')).toBe('queued');
+    expect(await enqueue('d-1', 'k1')).toBe('pending');
+    const item = await store.claimInboxDelivery('w1', T0 + 30_000, T0);
+    expect(item).toMatchObject({ deliveryId: 'd-1', attempts: 1, payload: '{"id":"d-1"}' });
+    expect(await store.claimInboxDelivery('w2', T0 + 30_000, T0)).toBeNull();
+    await store.finishInboxDelivery(item!.seq, 'w1', T0 + 10);
+    expect(await enqueue('d-1', 'k1')).toBe('duplicate');
+    expect(await store.getInboxDelivery('d-1')).toMatchObject({ status: 'done', finishedAtMs: T0 + 10 });
+  });
+
+  it('hands deliveries of one gate out one after the other, in order, and others in parallel', async () => {
+    for (const [id, key] of [['o-1', 'gate-a'], ['o-2', 'gate-a'], ['o-3', 'gate-b'], ['o-4', 'gate-a']] as const) await enqueue(id, key);
+    const first = await Promise.all([store, other, store, other].map((s, i) => s.claimInboxDelivery(`w${i}`, T0 + 30_000, T0)));
+    expect(first.filter((x) => x !== null).map((x) => x!.deliveryId).sort()).toEqual(['o-1', 'o-3']);
+    const a = first.find((x) => x?.deliveryId === 'o-1')!;
+    const owner = `w${first.indexOf(a)}`;
+    // A failure waits for its retry and keeps the later deliveries of its gate waiting too.
+    await store.failInboxDelivery(a.seq, owner, 'GitHub answered 502', T0 + 2_000);
+    expect(await store.claimInboxDelivery('w9', T0 + 30_000, T0 + 1_000)).toBeNull();
+    const again = await store.claimInboxDelivery('w9', T0 + 32_000, T0 + 2_000);
+    expect(again).toMatchObject({ deliveryId: 'o-1', attempts: 2 });
+    await store.finishInboxDelivery(again!.seq, 'w9', T0 + 2_100);
+    expect(await store.claimInboxDelivery('w9', T0 + 32_000, T0 + 2_200)).toMatchObject({ deliveryId: 'o-2' });
+    await drain(T0 + 40_000);
+    await drain(T0 + 40_000);
+    expect((await store.countInbox()).ready).toBe(0);
+  });
+
+  it('lets another worker take a delivery whose claim ran out (its worker died), and not before', async () => {
+    await drain(T0 + 40_000);
+    await enqueue('c-1', 'gate-c');
+    const mine = await store.claimInboxDelivery('dead-worker', T0 + 30_000, T0);
+    expect(mine?.deliveryId).toBe('c-1');
+    expect(await store.claimInboxDelivery('w2', T0 + 60_000, T0 + 29_999)).toBeNull();
+    expect(await store.renewInboxDelivery(mine!.seq, 'w2', T0 + 90_000)).toBe(false);
+    const taken = await other.claimInboxDelivery('w2', T0 + 60_000, T0 + 30_000);
+    expect(taken).toMatchObject({ deliveryId: 'c-1', attempts: 2 });
+    // The dead worker's late finish does not count: the claim is not its own any more.
+    await store.finishInboxDelivery(mine!.seq, 'dead-worker', T0 + 30_001);
+    expect((await store.getInboxDelivery('c-1'))?.status).toBe('working');
+    await store.finishInboxDelivery(taken!.seq, 'w2', T0 + 30_002);
+  });
+
+  it('gives 40 concurrent claims from two connections 40 different deliveries', async () => {
+    for (let i = 0; i < 40; i++) await enqueue(`p-${i}`, `par-${i}`, T0 + 100_000);
+    const claims = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? store : other).claimInboxDelivery(`p${i}`, T0 + 200_000, T0 + 100_000)));
+    const ids = claims.filter((c) => c !== null && c.deliveryId.startsWith('p-')).map((c) => c!.deliveryId);
+    expect(ids).toHaveLength(40);
+    expect(new Set(ids).size).toBe(40);
+    await drain(T0 + 200_000);
+    expect(await store.countInbox()).toMatchObject({ ready: 0, working: 0 });
+  });
+
+  it('queues a delivery given up on again when GitHub redelivers it', async () => {
+    await enqueue('f-1', 'gate-f', T0 + 300_000);
+    const item = await store.claimInboxDelivery('w', T0 + 330_000, T0 + 300_000);
+    expect(item?.deliveryId).toBe('f-1');
+    await store.failInboxDelivery(item!.seq, 'w', 'policy handler bug', null);
+    expect(await store.getInboxDelivery('f-1')).toMatchObject({ status: 'failed', lastError: 'policy handler bug' });
+    expect(await enqueue('f-1', 'gate-f', T0 + 400_000)).toBe('requeued');
+    expect(await store.getInboxDelivery('f-1')).toMatchObject({ status: 'ready', attempts: 0 });
+  });
+
+  it('spaces one installation\'s write slots a second apart across connections, whoever asks', async () => {
+    const slots = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).takeWriteSlot(77, T0, 1_000)));
+    expect([...slots].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => T0 + i * 1_000));
+    // Another installation has its own slots; a slot in the past is not handed out.
+    expect(await store.takeWriteSlot(78, T0 + 5_000, 1_000)).toBe(T0 + 5_000);
+    expect(await store.takeWriteSlot(78, T0 + 60_000, 1_000)).toBe(T0 + 60_000);
+  });
+
+  it('records a poisoned policy once and counts evaluations started and not finished', async () => {
+    const at = new Date(T0);
+    expect(await store.getPoisonedPolicy('blob-1')).toBeNull();
+    await store.poisonPolicy({ blobSha: 'blob-1', repo: 'acme/web', reason: 'evaluation threw: boom', at });
+    await store.poisonPolicy({ blobSha: 'blob-1', repo: 'acme/web', reason: 'second reason is not kept', at });
+    expect(await store.getPoisonedPolicy('blob-1')).toMatchObject({ reason: 'evaluation threw: boom' });
+    expect(await store.startEvaluationAttempt('blob-2', 'acme/web@1/production', at)).toBe(1);
+    expect(await store.startEvaluationAttempt('blob-2', 'acme/web@1/production', at)).toBe(2);
+    await store.finishEvaluationAttempt('blob-2', 'acme/web@1/production');
+    expect(await store.startEvaluationAttempt('blob-2', 'acme/web@1/production', at)).toBe(1);
+  });
+});
+
+describe('the SQLite file behind the open handle', () => {
+  it('makes health fail with a clear message when the file is deleted', async () => {
+    const tg = await sqliteTarget();
+    const store = await openStore({ databaseUrl: tg.url });
+    try {
+      expect((await store.health()).ok).toBe(true);
+      expect(store.fileProblem()).toBeNull();
+      const file = tg.url.slice('file:'.length);
+      await rm(file);
+      const health = await store.health();
+      expect(health).toMatchObject({ ok: false, database: 'down' });
+      expect(health.error).toBe(`The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`);
+    } finally {
+      await store.close();
+      await tg.cleanup();
+    }
+  });
+});
