@@ -73,6 +73,8 @@ describe('the App\'s log with LOG_FORMAT=json', () => {
     repo.pendingRules.add('7/development');
     const delivery = protectionRuleRequested(ctx, { id: 3, runId: 7, sha: 'b'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' });
     expect(await sendWebhook(url, SECRET, delivery)).toBe(200);
+    // The inbox acknowledged at once; the answer and the check run follow.
+    for (let waited = 0; (repo.answers.length === 0 || !repo.checkRuns.some((c) => c.head_sha === 'b'.repeat(40))) && waited < 15_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
     expect(repo.answers).toMatchObject([{ runId: 7, state: 'approved' }]);
     const lines = jsonLines(app.output().slice(before));
     expect(lines.length).toBeGreaterThan(0);

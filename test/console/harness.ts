@@ -143,7 +143,13 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
       const me = (await (await call('/api/v1/me', { cookie })).json()) as { csrfToken: string };
       return me.csrfToken;
     },
-    deliver: (d) => sendWebhook(url, TEST_SECRET, d),
+    // The inbox acknowledges at once: wait until the delivery is handled and its check runs written.
+    deliver: async (d) => {
+      const status = await sendWebhook(url, TEST_SECRET, d);
+      if (status === 200) await app.app.inbox().settled(d.id);
+      await app.app.idle();
+      return status;
+    },
     async close() {
       await app.close();
       await store.close();
