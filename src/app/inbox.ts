@@ -182,8 +182,14 @@ export class Inbox {
   /** Lets one idle worker look at once (a delivery was stored by this replica); `all` wakes every one. */
   wake(all = false): void {
     const woken = all ? this.waiters.splice(0) : this.waiters.splice(0, 1);
+    // No worker idle right now (each is between a claim and its wait): the next one to go
+    // idle looks again at once instead of sleeping through the poll interval.
+    if (woken.length === 0) this.missedWakes++;
     for (const w of woken) w();
   }
+
+  /** Wake-ups that found no idle worker. */
+  private missedWakes = 0;
 
   /**
    * Resolves with the delivery's row once it is handled, given up on, or waiting for a
@@ -202,6 +208,10 @@ export class Inbox {
 
   /** Waits for a wake-up or the poll interval, whichever comes first. */
   private idle(): Promise<void> {
+    if (this.missedWakes > 0) {
+      this.missedWakes--;
+      return Promise.resolve();
+    }
     return new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(timer);
