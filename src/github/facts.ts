@@ -95,13 +95,20 @@ function deploymentFact(d: DeploymentRow, tree?: string): DeploymentFact | null 
   return { environment: d.stage ?? d.environment, sha: d.sha, state, at: at.toISOString(), ...(tree ? { tree } : {}) };
 }
 
-/** The names a stage's deployments are recorded under: its GitHub environments and its own name, as written and in either case. */
+/**
+ * The names a stage's deployments may be recorded under: its GitHub environments and its own
+ * name, as written, in lower and upper case, and capitalised (`Production`, `Pre-Prod`).
+ * GitHub compares environment names ignoring case; the store's index compares them exactly,
+ * so the usual spellings are asked for together.
+ */
 export function stageEnvironmentNames(stage: EnvironmentPolicy): string[] {
   const names = new Set<string>();
+  const capitalised = (n: string) => n.toLowerCase().replace(/(^|[-_ .])(\p{L})/gu, (_m, sep: string, c: string) => `${sep}${c.toUpperCase()}`);
   for (const n of [stage.name, ...stage.github]) {
     names.add(n);
     names.add(n.toLowerCase());
     names.add(n.toUpperCase());
+    names.add(capitalised(n));
   }
   return [...names];
 }

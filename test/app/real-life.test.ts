@@ -155,6 +155,33 @@ describe('a repository with months of history', () => {
   });
 });
 
+describe('environment names as GitHub keeps them', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    if (h) expect(h.github.violations).toEqual([]);
+    await h?.close();
+    h = undefined;
+  });
+
+  it('finds the release in the stage before when GitHub spells the environment with capitals (Staging for staging)', async () => {
+    h = await startHarness({ policy: PIPELINE.replace('    minApprovals: 1\n    requiredChecks: [ci]\n', '') });
+    const commit = sha('d');
+    let id = 4000;
+    const deploy = async (environment: string) => {
+      const d: DeploymentSpec = { id: id++, sha: commit, ref: 'main', environment, creator: 'ci', createdAt: h!.clock.now().toISOString() };
+      const run = id++;
+      h!.repo.pendingRules.add(`${run}/${environment}`);
+      expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId: run }))).toBe(200);
+      const state = h!.repo.answers.find((a) => a.runId === run)?.state;
+      if (state === 'approved') await h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: id++, state: 'success', at: h!.clock.now().toISOString() }));
+      return state;
+    };
+    expect(await deploy('Development')).toBe('approved');
+    expect(await deploy('Staging')).toBe('approved');
+    expect(await deploy('PRODUCTION')).toBe('approved');
+  });
+});
+
 describe("GitHub's budget: billed requests of a PROD decision", () => {
   let h: Harness | undefined;
   afterEach(async () => {
