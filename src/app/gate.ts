@@ -313,7 +313,7 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
     const deadline = gate.createdAt.getTime() + GATE_DEADLINE_MS;
     if (now.getTime() >= deadline) {
       verdict = 'rejected';
-      verdictComment = `Release gate: rejected for ${decision.environment} because the request waited 29 days and GitHub fails it at 30. Still waiting on: ${decision.rules.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join(' ')}`;
+      verdictComment = deadlineComment(decision.environment, `Still waiting on: ${decision.rules.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join(' ')}`);
     } else {
       const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
       const next = Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS);
@@ -332,17 +332,20 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
     }
   }
   const stored = await store.decideGate(gate.id, { decision: verdict, comment: verdictComment, at: now });
-  // A rejected deployment never proves the release in its environment, whatever status follows.
-  if (stored.decision === 'rejected' && gate.deploymentId !== null) await store.markDeploymentGateBlocked(gate.deploymentId);
   const decided = await store.getGate(gate.id);
   const answer = await answerStoredDecision(deps, octokit, decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment }, log);
   return { answer, gate: decided };
 }
 
+/** The rejection of a request GitHub would fail at 30 days, answered at 29 with what kept it waiting. */
+function deadlineComment(environment: string, detail: string): string {
+  return `Release gate: rejected for ${environment} because the request waited 29 days and GitHub fails it at 30. ${detail}`;
+}
+
 /** Rejects a gate that reached the 29-day deadline without a decision, saying what kept failing. */
 async function answerAtDeadline(deps: GateDeps, octokit: GitHubClient, gate: PendingGateRow, error: unknown, log: Logger): Promise<'approved' | 'rejected' | null> {
   const at = deps.clock();
-  const comment = `Release gate: rejected for ${gate.environment} because the request waited 29 days and GitHub fails it at 30. The gate could not be evaluated: ${describeError(error)}`.slice(0, 1000);
+  const comment = deadlineComment(gate.environment, `The gate could not be evaluated: ${describeError(error)}`).slice(0, 1000);
   await deps.store.decideGate(gate.id, { decision: 'rejected', comment, at });
   await deps.store.recordEvent({ repo: gate.repo, sha: gate.sha, environment: gate.environment, type: 'REJECTED', status: 'block', actor: null, at, notes: comment, deliveryId: null });
   const decided = await deps.store.getGate(gate.id);
@@ -358,6 +361,9 @@ export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock
   if (!gate.decision) return null;
   const [owner, name] = gate.repo.split('/') as [string, string];
   const decision = gate.decision;
+  // A rejected deployment never proves the release in its environment, whatever status follows
+  // (every rejection is answered here: a decision, the 29-day deadline, a poisoned policy, a retry).
+  if (decision === 'rejected' && gate.deploymentId !== null) await deps.store.markDeploymentGateBlocked(gate.deploymentId);
   const result = await deps.audit.callback(gate.installationId, () => callBackProtectionRule(octokit, { owner, repo: name, runId: gate.runId, environment: gate.environment }, { state: decision, comment: gate.decisionComment ?? `Release gate: ${decision}.` }));
   const at = deps.clock();
   if (result.ok) {

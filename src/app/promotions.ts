@@ -184,7 +184,7 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
     const promotion = (await store.listPromotions({ repo: listed.repo, sha: listed.sha })).find((p) => p.id === listed.id);
     if (!promotion || (promotion.status !== 'pending' && promotion.status !== 'decided')) return false;
     const [org, repo] = promotion.repo.split('/') as [string, string];
-    const source = (await store.listDeployments({ repo: promotion.repo, sha: promotion.sha })).find((d) => d.id === promotion.sourceDeploymentId);
+    const source = await store.getDeployment(promotion.sourceDeploymentId);
     const ref = source?.ref ?? null;
     const deliveryId = by.deliveryId ?? null;
     const note = async (status: string, notes: string) =>

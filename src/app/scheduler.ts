@@ -80,8 +80,7 @@ export class GateScheduler {
           log.error({ promotionId: promotion.id, repo: promotion.repo, sha: promotion.sha, environment: promotion.environment, err: describeError(error) }, 'Held auto-promotion failed; tried again at the next pass');
         }
       }
-      const pending = await store.listPendingGates({ status: 'pending' });
-      this.deps.metrics.pendingGates.set(pending.length);
+      this.deps.metrics.pendingGates.set(await store.countPendingGates());
     } catch (error) {
       log.error({ err: describeError(error) }, 'Scheduler pass failed');
     }

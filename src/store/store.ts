@@ -572,6 +572,10 @@ export class PrismaStore implements Store {
     return rows.map(gateRow);
   }
 
+  async countPendingGates(): Promise<number> {
+    return this.db.pendingGate.count({ where: { status: 'pending' } });
+  }
+
   async listDueGates(now: Date): Promise<PendingGateRow[]> {
     // Pending ones whose next check has come, and decided ones not answered yet.
     const rows = await this.db.pendingGate.findMany({

@@ -600,6 +600,8 @@ export interface Store {
   upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }>;
   getGate(id: number): Promise<PendingGateRow | null>;
   listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]>;
+  /** How many protection rule requests are `pending` (every repository): the metric, without reading them. */
+  countPendingGates(): Promise<number>;
   /**
    * Gates the scheduler should work on now: `pending` with nextCheckAt <= now, and `decided`
    * but not yet answered (crash recovery, failed callbacks), whose lease is free or expired.
