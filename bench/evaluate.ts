@@ -1,5 +1,5 @@
 /**
- * Evaluations per second of a realistic PROD policy (the SPEC's example: refs, two approvals
+ * Evaluations per second of a realistic PROD policy (the README's example: refs, two approvals
  * from a team, path-triggered reviewers, score, evidence, soak, required checks, three freeze
  * windows of three kinds, deploy duration), against a baseline measured in the same run: a
  * stage with no rules, which costs only the decision's scaffolding.
@@ -72,7 +72,7 @@ export async function runEvaluateBench({ log, ms = 2000 }: { log: (line: string)
   const loadRate = rate((i) => (sink += loadPolicy(`${text}\n# ${i}`, 'spec-v1.yml').ok ? 1 : 0), ms);
   log('Gate evaluation (src/core/evaluate.ts), one core, Node ' + process.version);
   log(`  baseline: first stage, no rules          ${fmt(baseline)} evaluations/s`);
-  log(`  realistic PROD policy (SPEC example)     ${fmt(prodRate)} evaluations/s   (${(baseline / prodRate).toFixed(1)}x the baseline's cost, ${(1e6 / prodRate).toFixed(1)} µs each)`);
+  log(`  realistic PROD policy (README example)   ${fmt(prodRate)} evaluations/s   (${(baseline / prodRate).toFixed(1)}x the baseline's cost, ${(1e6 / prodRate).toFixed(1)} µs each)`);
   log(`  policy load + validation, uncached       ${fmt(loadRate)} loads/s         (${(prodRate / loadRate).toFixed(1)}x the cost of an evaluation)`);
   if (sink === -1) log('');
 }

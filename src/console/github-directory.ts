@@ -7,7 +7,7 @@ import { httpStatus } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { ConsoleConfig } from './config.js';
 
-/** The console's three roles (the seed's), from the user's permission on the repository. */
+/** The console's three roles (viewer, releaser, admin), from the user's permission on the repository. */
 export type Role = 'admin' | 'approver' | 'viewer';
 
 /** A repository of one of the App's installations. */

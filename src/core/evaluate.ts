@@ -23,7 +23,7 @@ const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 /**
  * Decide whether a release may enter an environment.
  *
- * Applies every rule of the policy's stage (SPEC section 3) to plain facts at the instant
+ * Applies every rule of the policy's stage to plain facts at the instant
  * `now` and returns every rule's result, not just the first failure. Pure: no I/O, no clock.
  */
 export function evaluate(policy: Policy, facts: ReleaseFacts, now: Date): Decision {

@@ -7,7 +7,7 @@ export interface EvidenceUrlBreakdown {
 }
 
 export interface EvidenceUrlScore {
-  /** 0-80: the four criteria of the Aurora seed add up to 80 (its "Máximo 100" is not reachable). */
+  /** 0-80: the four criteria of the Aurora heuristic add up to 80 (its stated maximum of 100 is not reachable). */
   score: number;
   breakdown: EvidenceUrlBreakdown;
 }
@@ -18,12 +18,12 @@ export const EVIDENCE_URL_MAX = 80;
 const REPORT_EXTENSIONS = ['.xml', '.json', '.html'];
 
 /**
- * The Aurora seed's URL heuristic, kept for compatibility (SPEC section 4), without any
+ * The Aurora format's URL heuristic, kept for compatibility (the `evidenceUrl` evidence kind), without any
  * HTTP call: `https://` +20, contains `test` +20, contains `PASS` +30, the URL path ends
  * in `.xml`, `.json` or `.html` +10.
  *
- * Case: the keywords are matched as the seed writes them, `test` in lower case and `PASS`
- * in upper case, anywhere in the URL (the seed's own example finds "test" in the path
+ * Case: the keywords are matched as the Aurora heuristic writes them, `test` in lower case and `PASS`
+ * in upper case, anywhere in the URL (its own example finds "test" in the path
  * `/tests/`, not in the file name). The scheme and the extension are matched without
  * regard to case, as URLs and file names treat them. The extension is the end of the
  * path, with any query (`?...`) or fragment (`#...`) removed.

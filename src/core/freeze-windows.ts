@@ -1,5 +1,5 @@
 /**
- * Freeze windows: when a stage must not be deployed to (SPEC section 3, rule 6).
+ * Freeze windows: when a stage must not be deployed to (the `freeze` rule).
  *
  * Every window is computed in its own time zone. Start instants are inclusive, end
  * instants exclusive. DST rules (see `local-time.ts`):

@@ -1,5 +1,5 @@
 /**
- * Loads `.github/release-policy.yml` (v1, or the Aurora seed's `policy:` format) from its
+ * Loads `.github/release-policy.yml` (v1, or the Aurora `policy:` format) from its
  * text into the typed {@link Policy}, or into every problem found, each with its file,
  * line and column. A policy with any error yields no policy at all: the caller fails closed
  * (POLICY_INVALID).
@@ -884,7 +884,7 @@ class Loader {
         requiredReviewers: [],
         minScore: isProd ? ((p.minScore as number | undefined) ?? null) : null,
         requiredChecks: [],
-        // The seed's "Evidence URL presente" is covered by minScore: with no evidence there is
+        // The Aurora format's "evidence URL present" requirement is covered by minScore: with no evidence there is
         // no score, and the gate blocks with EVIDENCE_MISSING. A score given directly counts.
         requiredEvidence: [],
         soakMinutes: 0,

@@ -1,6 +1,6 @@
 /**
  * The JSON Schema (draft 2020-12) of `.github/release-policy.yml`: the single source of
- * truth for both formats (v1 and the Aurora seed's). `policy.schema.json` at the root is
+ * truth for both formats (v1 and the Aurora format). `policy.schema.json` at the root is
  * written from it by `npm run schema`; editors use that file through
  * `# yaml-language-server: $schema=...`. The loader validates with it and then checks what
  * a schema cannot say (real time zones, calendar dates, weights summing to 100, unique names).

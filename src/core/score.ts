@@ -195,7 +195,7 @@ function scoreUrl(bundle: EvidenceBundle): Scored {
     share: score / 100,
     reasons: [
       `URL heuristic ${score} of ${EVIDENCE_URL_MAX}: ${parts.join(', ')}`,
-      `points are weight x ${score} / 100: the Aurora seed's criteria add up to ${EVIDENCE_URL_MAX}, so this kind never earns its full weight`,
+      `points are weight x ${score} / 100: the Aurora heuristic's criteria add up to ${EVIDENCE_URL_MAX}, so this kind never earns its full weight`,
     ],
   };
 }

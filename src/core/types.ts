@@ -6,7 +6,7 @@
 export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
 
-/** Evidence kinds a policy can weigh or require (SPEC section 4). */
+/** Evidence kinds a policy can weigh or require (`scoring` weights, `requiredEvidence`). */
 export const EVIDENCE_KINDS = [
   'tests',
   'coverage',
@@ -190,7 +190,7 @@ export interface EvidenceFacts {
   present: EvidenceKind[];
 }
 
-/** An exception granted by a member of an override team (Conect360's "Exceções"). */
+/** An exception granted by a member of an override team (an exception to the policy, granted by a person and spent once). */
 export interface OverrideFact {
   id?: string;
   environment: string;
@@ -237,7 +237,7 @@ export type Outcome = 'pass' | 'wait' | 'block';
 export interface RuleResult {
   /** Stable code: `FREEZE_WINDOW_ACTIVE`, `APPROVAL_REQUIRED`, `OK_*`... */
   code: string;
-  /** Which rule of SPEC section 3 produced it. */
+  /** Which rule of the gate produced it. */
   rule: 'environment' | 'order' | 'refs' | 'approvals' | 'score' | 'evidence' | 'soak' | 'freeze' | 'checks' | 'policy';
   ok: boolean;
   outcome: Outcome;

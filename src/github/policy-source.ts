@@ -5,7 +5,7 @@ import type { Policy } from '../core/types.js';
 import { httpStatus, describeError } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
-/** The policy file's path in the repository (SPEC section 2). */
+/** The policy file's path in the repository. */
 export const POLICY_PATH = '.github/release-policy.yml';
 /** The repository of an org's (or a user's) defaults: `<owner>/.github`. */
 export const ORG_POLICY_REPO = '.github';

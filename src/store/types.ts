@@ -1,5 +1,5 @@
 /**
- * The record of the Release Gate App (SPEC section 6): the interface the App, the CLI and
+ * The record of the Release Gate App (deliveries, releases, deployments, decisions, gates, promotions, events): the interface the App, the CLI and
  * the scheduler use. Plain rows and plain inputs only; the database and its client stay
  * behind it. Every time is a `Date`; JSON columns arrive parsed (`unknown`).
  *

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { cli, POLICIES } from './helpers.js';
 
 /**
- * The Aurora seed's walk-through (seed 000): PRE_PROD -> PROD with its policy.yaml,
+ * The Aurora walk-through: PRE_PROD -> PROD with its policy.yaml,
  * `minApprovals: 1`, `minScore: 70`, a daily 22:00-23:59 America/Sao_Paulo freeze on PROD.
  */
 const policy = `${POLICIES}aurora-seed.yml`;

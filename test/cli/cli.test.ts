@@ -77,7 +77,7 @@ describe('release-gate evaluate', () => {
     expect(r.json()).toMatchObject({ decision: 'allow', ungated: true, rules: [{ code: 'UNGATED_ENVIRONMENT', ok: true }] });
   });
 
-  it('the SPEC policy: a PROD release needs a tag, approvals from the team, checks and soak', async () => {
+  it('the example PROD policy: a PROD release needs a tag, approvals from the team, checks and soak', async () => {
     const r = await cli([
       'evaluate', '--env', 'production', '--policy', `${POLICIES}spec-v1.yml`, '--at', '2026-03-10T15:00:00Z',
       '--sha', 'abc123', '--ref', 'refs/heads/main', '--deployed', 'staging@2026-03-10T14:50:00Z', '--json',

@@ -36,7 +36,7 @@ const stage = (over: Partial<EnvironmentPolicy> & { name: string }): Environment
   ...over,
 });
 
-describe('loadPolicy: the SPEC example (v1)', () => {
+describe('loadPolicy: the README example (v1)', () => {
   it('loads to the expected model, with no warning', () => {
     const result = loadPolicy(fixture('spec-v1.yml'), '.github/release-policy.yml');
     expect(result.ok && result.warnings).toEqual([]);

@@ -97,7 +97,7 @@ describe('scoreEvidence', () => {
     expect(r.score).toBe(80);
     expect(r.breakdown.evidenceUrl!.reasons).toEqual([
       'URL heuristic 80 of 80: https +20, contains "test" +20, contains "PASS" +30, report extension (.xml/.json/.html) +10',
-      "points are weight x 80 / 100: the Aurora seed's criteria add up to 80, so this kind never earns its full weight",
+      "points are weight x 80 / 100: the Aurora heuristic's criteria add up to 80, so this kind never earns its full weight",
       '80 of 100 points',
     ]);
   });
