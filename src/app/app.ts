@@ -19,7 +19,7 @@ import type { AppMetrics } from './metrics.js';
 import { onPullRequestPolicyImpact } from './policy-impact.js';
 import { onProtectionRuleRequested } from './protection-rule.js';
 import { onDeploymentReview, onPullRequestReview } from './reviews.js';
-import { GateScheduler, probotOctokitFor } from './scheduler.js';
+import { DueWorkScheduler, probotOctokitFor } from './due-work-scheduler.js';
 
 export interface CreateAppOptions {
   store: Store;
@@ -47,7 +47,7 @@ export interface ReleaseGateApp {
   /** The Probot application function. */
   appFn: ApplicationFunction;
   /** The scheduler, once Probot loaded the app. */
-  scheduler(): GateScheduler;
+  scheduler(): DueWorkScheduler;
   /** `/health` and `/metrics` (returns true when it answered). */
   handleHttp(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** Resolves when the audit writes asked for so far are sent (tests; shutdown). */
@@ -63,7 +63,7 @@ export interface ReleaseGateApp {
  */
 export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const clock = options.clock ?? (() => new Date());
-  let scheduler: GateScheduler | null = null;
+  let scheduler: DueWorkScheduler | null = null;
   let deps: GateDeps | null = null;
   let inbox: Inbox | null = null;
   setApiCallObserver(options.metrics.observer);
@@ -141,7 +141,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     void box.start();
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
     if (options.console) fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
-    scheduler = new GateScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
+    scheduler = new DueWorkScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
   };
 

@@ -16,15 +16,15 @@ import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js'
 import type { AuditWriter } from './audit-writer.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
-import { keepLease } from './lease.js';
+import { LEASE_MS, takeLease } from './lease.js';
+import type { HeldLease } from './lease.js';
 import type { AppMetrics } from './metrics.js';
 
 /** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
 export const GATE_DEADLINE_MS = 29 * 86_400_000;
 /** A waiting gate is looked at again at least this often, in case an event was missed. */
 export const WAIT_POLL_MS = 6 * 3_600_000;
-/** How long a replica holds a gate while it works on it. */
-export const LEASE_MS = 60_000;
+export { LEASE_MS };
 
 export interface GateDeps {
   store: Store;
@@ -105,6 +105,8 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
   const repo = `${req.owner}/${req.repo}`;
   const log = deps.log.child({ repo, sha: req.sha, environment: req.environment, ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}) });
   let gate: PendingGateRow | null = null;
+  // Renewed while the work waits (GitHub's write queue included), so no replica takes it over.
+  let lease: HeldLease | null = null;
   const now = deps.clock();
   if (req.protection) {
     const up = await store.upsertPendingGate({
@@ -125,16 +127,13 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
       return { decision: null, checkRun: NO_CHECK_RUN, answer, apiCalls: 0, gate };
     }
     if (gate.status !== 'pending') return { decision: null, checkRun: NO_CHECK_RUN, answer: gate.decision, apiCalls: 0, gate };
-    const claimed = await store.claimGate(gate.id, deps.replicaId, new Date(now.getTime() + LEASE_MS), now);
-    if (!claimed) {
+    lease = await takeLease(store.gateQueue, gate.id, deps.replicaId, { ...deps, log }, { gateId: gate.id }, now);
+    if (!lease) {
       log.info({ gateId: gate.id }, 'Another replica is deciding this gate');
       return { decision: null, checkRun: NO_CHECK_RUN, answer: null, apiCalls: 0, gate };
     }
   }
   const started = performance.now();
-  // Renewed while the work waits (GitHub's write queue included), so no replica takes it over.
-  const gateId = gate?.id;
-  const lease = gateId === undefined ? null : keepLease(() => { const t = deps.clock(); return store.claimGate(gateId, deps.replicaId, new Date(t.getTime() + LEASE_MS), t); }, deps.leaseRenewMs ?? LEASE_MS / 3, log, { gateId });
   try {
     const { result, tally } = await withCallTally(() => decideAndReport(deps, octokit, req, gate, now, log));
     const seconds = (performance.now() - started) / 1000;
@@ -154,8 +153,7 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     }
     throw error;
   } finally {
-    lease?.stop();
-    if (gate) await store.releaseGate(gate.id, deps.replicaId);
+    await lease?.end();
   }
 }
 
@@ -317,7 +315,7 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
     } else {
       const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
       const next = Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS);
-      await store.setGateNextCheck(gate.id, new Date(next));
+      await store.gateQueue.setNextCheck(gate.id, new Date(next));
       if (changed && gate.reportsPosted < STATUS_REPORTS_PER_DEPLOYMENT) {
         const count = await store.incrementGateReports(gate.id);
         if (count <= STATUS_REPORTS_PER_DEPLOYMENT) {

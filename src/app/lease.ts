@@ -1,20 +1,48 @@
 import type { Logger } from 'probot';
 import { describeError } from '../github/types.js';
+import type { LeasedQueue } from '../store/types.js';
+
+/** How long a replica holds a gate or a held promotion while it works on it. */
+export const LEASE_MS = 60_000;
+
+/** What taking a lease needs of the App: its clock, its log, how often a held lease is renewed. */
+export interface LeaseDeps {
+  clock: () => Date;
+  log: Logger;
+  /** How often a held lease is renewed (default a third of LEASE_MS). */
+  leaseRenewMs?: number;
+}
 
 export interface HeldLease {
-  /** Stops renewing (the caller then releases the lease). */
-  stop(): void;
   /** True once a renewal found the lease taken by someone else. */
   lost(): boolean;
+  /** Stops renewing and frees the lease. */
+  end(): Promise<void>;
 }
 
 /**
- * Keeps a lease while its work runs, however long it waits (GitHub's write queue
- * included): `renew` extends it every `everyMs` (a third of the lease, so two renewals
- * can fail before it runs out). A process that dies stops renewing, and the lease runs
- * out for another replica to take the work over.
+ * Takes the lease on a row of a leased queue (a gate, a held promotion) for `owner`, and
+ * keeps it while the work runs, however long it waits (GitHub's write queue included):
+ * it is renewed every `leaseRenewMs` (a third of the lease, so two renewals can fail before
+ * it runs out). A process that dies stops renewing, and the lease runs out for another
+ * replica to take the work over. Null when someone else holds it.
  */
-export function keepLease(renew: () => Promise<boolean>, everyMs: number, log: Logger, what: Record<string, unknown>): HeldLease {
+export async function takeLease<Row>(queue: LeasedQueue<Row>, id: number, owner: string, deps: LeaseDeps, what: Record<string, unknown>, now: Date = deps.clock()): Promise<HeldLease | null> {
+  if (!(await queue.claim(id, owner, new Date(now.getTime() + LEASE_MS), now))) return null;
+  const renewal = keepLease(() => {
+    const t = deps.clock();
+    return queue.claim(id, owner, new Date(t.getTime() + LEASE_MS), t);
+  }, deps.leaseRenewMs ?? LEASE_MS / 3, deps.log, what);
+  return {
+    lost: renewal.lost,
+    async end() {
+      renewal.stop();
+      await queue.release(id, owner);
+    },
+  };
+}
+
+function keepLease(renew: () => Promise<boolean>, everyMs: number, log: Logger, what: Record<string, unknown>): { stop(): void; lost(): boolean } {
   let lost = false;
   let busy = false;
   const timer = setInterval(() => {

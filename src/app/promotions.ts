@@ -5,8 +5,8 @@ import { createDeployment, findDeployments } from '../github/deployments.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PromotionRow } from '../store/types.js';
-import { LEASE_MS, runGate, WAIT_POLL_MS } from './gate.js';
-import { keepLease } from './lease.js';
+import { runGate, WAIT_POLL_MS } from './gate.js';
+import { takeLease } from './lease.js';
 import type { GateDeps } from './gate.js';
 
 /** Deployments the App created itself carry this key in their payload. */
@@ -177,8 +177,8 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
   const { store } = deps;
   const start = deps.clock();
   const owner = by.leaseOwner ?? deps.replicaId;
-  if (!(await store.claimPromotion(listed.id, owner, new Date(start.getTime() + LEASE_MS), start))) return false;
-  const lease = keepLease(() => { const t = deps.clock(); return store.claimPromotion(listed.id, owner, new Date(t.getTime() + LEASE_MS), t); }, deps.leaseRenewMs ?? LEASE_MS / 3, deps.log, { promotionId: listed.id });
+  const lease = await takeLease(store.promotionQueue, listed.id, owner, deps, { promotionId: listed.id }, start);
+  if (!lease) return false;
   try {
     // Read again under the lease: another replica may have finished it since it was listed.
     const promotion = (await store.listPromotions({ repo: listed.repo, sha: listed.sha })).find((p) => p.id === listed.id);
@@ -220,7 +220,7 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
       });
       const decision = result.decision;
       if (decision?.decision === 'wait') {
-        await store.setPromotionNextCheck(promotion.id, nextCheckOf(decision, deps.clock(), expiresAt));
+        await store.promotionQueue.setNextCheck(promotion.id, nextCheckOf(decision, deps.clock(), expiresAt));
         await noteHeld(deps, { repo: promotion.repo, sha: promotion.sha, environment: promotion.environment, from, to, decision, expiresAt, deliveryId });
         return true;
       }
@@ -241,8 +241,7 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
     await store.finishPromotion(promotion.id, deps.clock(), `deployment ${id} created`, id);
     return true;
   } finally {
-    lease.stop();
-    await store.releasePromotion(listed.id, owner);
+    await lease.end();
   }
 }
 

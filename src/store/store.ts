@@ -10,6 +10,7 @@ import type {
   Evaluation,
   Override,
   PendingGate,
+  Prisma,
   PrismaClient,
   Promotion,
   Release,
@@ -43,6 +44,7 @@ import type {
   InboxItem,
   InboxRow,
   InboxStatus,
+  LeasedQueue,
   ListApprovalsQuery,
   ListDeploymentsQuery,
   ListEvaluationsQuery,
@@ -133,13 +135,6 @@ const gateRow = (r: PendingGate): PendingGateRow => ({
 });
 const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as ReleaseEventType });
 
-/** Leases are free when unheld or expired at `now`. */
-const leaseFree = (now: Date) => ({ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] });
-/** One conditional UPDATE's where-clause: the lease is free, expired or already `owner`'s. */
-const leaseClaimable = (id: number, owner: string, now: Date) => ({
-  id,
-  OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }],
-});
 const promotionRow = (r: Promotion): PromotionRow => ({
   ...r,
   installationId: num(r.installationId),
@@ -148,14 +143,74 @@ const promotionRow = (r: Promotion): PromotionRow => ({
   status: r.status as GateStatus,
 });
 
+/** A where-clause over the columns both leased tables (pending gates, promotions) have. */
+type LeasedWhere = Prisma.PendingGateWhereInput & Prisma.PromotionWhereInput;
+
+/** The calls of a leased table's Prisma delegate that its queue makes. */
+interface LeasedTable<Stored> {
+  findMany(args: { where: LeasedWhere; orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }> }): Promise<Stored[]>;
+  updateMany(args: { where: LeasedWhere; data: { claimedBy: string | null; claimedUntil: Date | null } | { nextCheckAt: Date | null } }): Promise<{ count: number }>;
+}
+
+/**
+ * A leased queue over one table: due rows are `pending` ones whose next check has come and
+ * `decided` ones not finished yet (`unfinished`), whose lease is free or expired.
+ */
+class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
+  constructor(
+    private readonly table: LeasedTable<Stored>,
+    private readonly toRow: (stored: Stored) => Row,
+    /** What a `decided` row not finished yet has. */
+    private readonly unfinished: LeasedWhere,
+    /** The rows whose next check may be set. */
+    private readonly reschedulable: LeasedWhere,
+  ) {}
+
+  async listDue(now: Date): Promise<Row[]> {
+    const rows = await this.table.findMany({
+      where: {
+        OR: [{ status: 'pending', nextCheckAt: { lte: now } }, { status: 'decided', ...this.unfinished }],
+        // Leases are free when unheld or expired at `now`.
+        AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }],
+      },
+      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+    });
+    return rows.map(this.toRow);
+  }
+
+  async claim(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
+    // One conditional UPDATE: under concurrent replicas only one sees the lease free (or expired, or its own).
+    const { count } = await this.table.updateMany({
+      where: { id, OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }] },
+      data: { claimedBy: owner, claimedUntil: until },
+    });
+    return count === 1;
+  }
+
+  async release(id: number, owner: string): Promise<void> {
+    await this.table.updateMany({ where: { id, claimedBy: owner }, data: { claimedBy: null, claimedUntil: null } });
+  }
+
+  async setNextCheck(id: number, at: Date | null): Promise<void> {
+    await this.table.updateMany({ where: { id, ...this.reschedulable }, data: { nextCheckAt: at } });
+  }
+}
+
 /** The Store over a generated Prisma client (either provider: the models are identical). */
 export class PrismaStore implements Store {
+  readonly gateQueue: LeasedQueue<PendingGateRow>;
+  readonly promotionQueue: LeasedQueue<PromotionRow>;
+
   constructor(
     private readonly db: PrismaClient,
     readonly provider: DatabaseProvider,
     private readonly expectedMigrations: number,
     private readonly onClose: () => Promise<void> = async () => {},
-  ) {}
+  ) {
+    this.gateQueue = new LeasedRows({ findMany: (a) => db.pendingGate.findMany(a), updateMany: (a) => db.pendingGate.updateMany(a) }, gateRow, { answeredAt: null }, {});
+    // A promotion's next check moves only while it is held; a started one is finished by its retry.
+    this.promotionQueue = new LeasedRows({ findMany: (a) => db.promotion.findMany(a), updateMany: (a) => db.promotion.updateMany(a) }, promotionRow, { finishedAt: null }, { status: 'pending' });
+  }
 
   async claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim> {
     try {
@@ -576,34 +631,6 @@ export class PrismaStore implements Store {
     return this.db.pendingGate.count({ where: { status: 'pending' } });
   }
 
-  async listDueGates(now: Date): Promise<PendingGateRow[]> {
-    // Pending ones whose next check has come, and decided ones not answered yet.
-    const rows = await this.db.pendingGate.findMany({
-      where: {
-        OR: [
-          { status: 'pending', nextCheckAt: { lte: now } },
-          { status: 'decided', answeredAt: null },
-        ],
-        AND: [leaseFree(now)],
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    return rows.map(gateRow);
-  }
-
-  async claimGate(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
-    // One conditional UPDATE: under concurrent replicas only one sees the lease free.
-    const { count } = await this.db.pendingGate.updateMany({
-      where: leaseClaimable(id, owner, now),
-      data: { claimedBy: owner, claimedUntil: until },
-    });
-    return count === 1;
-  }
-
-  async releaseGate(id: number, owner: string): Promise<void> {
-    await this.db.pendingGate.updateMany({ where: { id, claimedBy: owner }, data: { claimedBy: null, claimedUntil: null } });
-  }
-
   async decideGate(id: number, input: DecideGateInput): Promise<DecideGateResult> {
     const { count } = await this.db.pendingGate.updateMany({
       where: { id, status: 'pending' },
@@ -636,10 +663,6 @@ export class PrismaStore implements Store {
       data: { status: 'expired', answeredAt: at, answerError: note },
     });
     return count === 1;
-  }
-
-  async setGateNextCheck(id: number, at: Date | null): Promise<void> {
-    await this.db.pendingGate.updateMany({ where: { id }, data: { nextCheckAt: at } });
   }
 
   async incrementGateReports(id: number): Promise<number> {
@@ -678,39 +701,6 @@ export class PrismaStore implements Store {
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(promotionRow);
-  }
-
-  async listDuePromotions(now: Date): Promise<PromotionRow[]> {
-    // Pending ones whose next check has come, and started ones not finished (a crash while
-    // creating the deployment: the retry looks for it first).
-    const rows = await this.db.promotion.findMany({
-      where: {
-        OR: [
-          { status: 'pending', nextCheckAt: { lte: now } },
-          { status: 'decided', finishedAt: null },
-        ],
-        AND: [leaseFree(now)],
-      },
-      orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
-    });
-    return rows.map(promotionRow);
-  }
-
-  async claimPromotion(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
-    // One conditional UPDATE: under concurrent replicas only one sees the lease free.
-    const { count } = await this.db.promotion.updateMany({
-      where: leaseClaimable(id, owner, now),
-      data: { claimedBy: owner, claimedUntil: until },
-    });
-    return count === 1;
-  }
-
-  async releasePromotion(id: number, owner: string): Promise<void> {
-    await this.db.promotion.updateMany({ where: { id, claimedBy: owner }, data: { claimedBy: null, claimedUntil: null } });
-  }
-
-  async setPromotionNextCheck(id: number, at: Date): Promise<void> {
-    await this.db.promotion.updateMany({ where: { id, status: 'pending' }, data: { nextCheckAt: at } });
   }
 
   async startPromotion(id: number, at: Date): Promise<boolean> {

@@ -520,10 +520,27 @@ export interface OpenStoreOptions {
   log?: StoreLogger;
 }
 
-export interface Store {
-  readonly provider: DatabaseProvider;
+/**
+ * Work kept in a table until it is due, shared among replicas by leases (pending gates,
+ * held promotions). A row is due when it is `pending` with nextCheckAt <= now, or
+ * `decided` and not finished yet (a crash, a failed callback), and its lease is free or
+ * expired; due rows come oldest first.
+ */
+export interface LeasedQueue<Row> {
+  listDue(now: Date): Promise<Row[]>;
+  /**
+   * Takes the lease on a row until `until`. Succeeds when the lease is free, expired
+   * (claimedUntil <= now) or already held by `owner` (renewal); one replica wins a race.
+   */
+  claim(id: number, owner: string, until: Date, now: Date): Promise<boolean>;
+  /** Frees the lease if `owner` holds it. */
+  release(id: number, owner: string): Promise<void>;
+  /** When the row is looked at again (null: only on an event). */
+  setNextCheck(id: number, at: Date | null): Promise<void>;
+}
 
-  // Webhook deliveries: each handled once.
+/** Webhook deliveries (each handled once), their inbox, the shared write slots, poisoned policies. */
+export interface DeliveryStore {
   /**
    * Records a delivery. On a redelivery of the same id, counts it and returns `retry` when the
    * recorded outcome is an error or there is none yet (claimed and never finished: the
@@ -532,155 +549,6 @@ export interface Store {
   claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim>;
   finishDelivery(id: string, outcome: string, at?: Date): Promise<void>;
   getDelivery(id: string): Promise<DeliveryRow | null>;
-
-  // Releases.
-  /** Inserts or updates (repo, sha); fields left out or null keep their stored value. */
-  upsertRelease(input: UpsertReleaseInput): Promise<ReleaseRow>;
-  getRelease(repo: string, sha: string): Promise<ReleaseRow | null>;
-
-  // Deployments and their status history.
-  /** Idempotent on the GitHub deployment id; returns whether it was new. */
-  recordDeployment(input: RecordDeploymentInput): Promise<boolean>;
-  /** Idempotent on the GitHub status id; returns whether it was new. */
-  recordDeploymentStatus(input: RecordDeploymentStatusInput): Promise<boolean>;
-  /** Ordered by createdAt, then id. */
-  listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]>;
-  listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]>;
-  getDeployment(id: number): Promise<DeploymentRow | null>;
-  /** The gate set `failure` on it or rejected it: it no longer proves anything, whatever follows. */
-  markDeploymentGateBlocked(id: number): Promise<void>;
-  /** Deployments with a trusted success in these environments, newest success first, at most `limit`. */
-  recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]>;
-  /** The recorded trees of these commits (commits whose tree is unknown are left out). */
-  releaseTrees(repo: string, shas: string[]): Promise<Map<string, string>>;
-  /** Commits recorded with this tree (newest first, at most `limit`). */
-  releasesWithTree(repo: string, tree: string, limit: number): Promise<string[]>;
-
-  // Pull requests of release commits.
-  linkReleasePulls(list: ReleasePullInput[], at: Date): Promise<void>;
-  /** Release commits recorded for a PR (newest first, at most `limit`). */
-  releasesOfPull(repo: string, pullNumber: number, limit: number): Promise<string[]>;
-
-  // Check runs and statuses learned from webhooks.
-  /** Inserts or updates (repo, kind, externalId) when `at` is not older than what is kept. */
-  recordCommitCheck(input: CommitCheckInput): Promise<void>;
-  listCommitChecks(repo: string, sha: string): Promise<CommitCheckRow[]>;
-
-  // Gate evaluations.
-  recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow>;
-  /** Ordered by time, then id. */
-  listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationRow[]>;
-  setEvaluationCheckRun(id: number, checkRunId: number): Promise<void>;
-  getCheckRunId(key: CheckRunKey): Promise<number | null>;
-  setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void>;
-
-  // Approvals seen.
-  /** Dedupes on (repo, sha, environment, login, source, submittedAt); returns how many were new. */
-  recordApprovals(list: ApprovalInput[], at: Date): Promise<number>;
-  listApprovals(query: ListApprovalsQuery): Promise<ApprovalRow[]>;
-
-  // Overrides.
-  createOverride(input: CreateOverrideInput): Promise<OverrideRow>;
-  /** Sets confirmedBy once; returns false when it was already confirmed or does not exist. */
-  confirmOverride(id: string, login: string, at: Date): Promise<boolean>;
-  /** Marks it used once; returns false when it was already used or does not exist. */
-  markOverrideUsed(id: string, at: Date): Promise<boolean>;
-  /** Gives back an override this caller marked used at `at` (its decision did not stand); false when someone else's mark is there. */
-  releaseOverride(id: string, at: Date): Promise<boolean>;
-  getOverride(id: string): Promise<OverrideRow | null>;
-  /** Ordered by grantedAt, then id. */
-  listOverrides(query: ListOverridesQuery): Promise<OverrideRow[]>;
-
-  // Pending protection-rule requests.
-  /**
-   * Inserts the gate for (repo, runId, environment), or returns the existing one. An existing
-   * `pending` gate takes the new sha, deploymentId, callbackUrl, installationId and
-   * nextCheckAt (when given); a decided, answered or expired gate is returned unchanged.
-   */
-  upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }>;
-  getGate(id: number): Promise<PendingGateRow | null>;
-  listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]>;
-  /** How many protection rule requests are `pending` (every repository): the metric, without reading them. */
-  countPendingGates(): Promise<number>;
-  /**
-   * Gates the scheduler should work on now: `pending` with nextCheckAt <= now, and `decided`
-   * but not yet answered (crash recovery, failed callbacks), whose lease is free or expired.
-   */
-  listDueGates(now: Date): Promise<PendingGateRow[]>;
-  /**
-   * Takes the lease on a gate until `until`. Succeeds when the lease is free, expired
-   * (claimedUntil <= now) or already held by `owner` (renewal); one replica wins a race.
-   */
-  claimGate(id: number, owner: string, until: Date, now: Date): Promise<boolean>;
-  /** Frees the lease if `owner` holds it. */
-  releaseGate(id: number, owner: string): Promise<void>;
-  /** The first decision wins; later calls return the stored one with `decided: false`. */
-  decideGate(id: number, input: DecideGateInput): Promise<DecideGateResult>;
-  /**
-   * Records the callback's outcome. Without `error` the gate becomes `answered`; with one it
-   * stays `decided` (listDueGates returns it again) and keeps the error text.
-   */
-  markGateAnswered(id: number, at: Date, error?: string): Promise<void>;
-  /** Marks a pending or decided-but-unanswered gate `expired` (GitHub no longer waits on it). */
-  expireGate(id: number, at: Date, note: string): Promise<boolean>;
-  setGateNextCheck(id: number, at: Date | null): Promise<void>;
-  /** Atomically adds one to reportsPosted and returns the new count. */
-  incrementGateReports(id: number): Promise<number>;
-
-  // Auto-promotions held while the next gate waits (see PromotionRow).
-  /**
-   * Holds a promotion, or returns the one already held for (repo, sourceDeploymentId,
-   * environment); a `pending` one takes the new nextCheckAt.
-   */
-  holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }>;
-  listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]>;
-  /** `pending` promotions with nextCheckAt <= now, and `decided` ones not finished, whose lease is free or expired. */
-  listDuePromotions(now: Date): Promise<PromotionRow[]>;
-  /** Takes the lease on a promotion (as `claimGate`). */
-  claimPromotion(id: number, owner: string, until: Date, now: Date): Promise<boolean>;
-  releasePromotion(id: number, owner: string): Promise<void>;
-  setPromotionNextCheck(id: number, at: Date): Promise<void>;
-  /** `pending` -> `decided`, once: true for the one caller that should create the deployment. */
-  startPromotion(id: number, at: Date): Promise<boolean>;
-  /** `pending` or `decided` -> `answered` (the deployment exists), with a note and, when known, the deployment's id. */
-  finishPromotion(id: number, at: Date, note: string, deploymentId?: number | null): Promise<boolean>;
-  /** `pending` or `decided` -> `expired` (not promoted), with the reason. */
-  dropPromotion(id: number, at: Date, note: string): Promise<boolean>;
-
-  // Release timeline.
-  recordEvent(input: RecordEventInput): Promise<ReleaseEventRow>;
-  /** The release's events ordered by time, then id. */
-  timeline(query: { repo: string; sha: string }): Promise<ReleaseEventRow[]>;
-  /** The repository's events ordered by time, then id (the audit export). */
-  listEvents(query: ListEventsQuery): Promise<ReleaseEventRow[]>;
-
-  health(): Promise<StoreHealth>;
-  close(): Promise<void>;
-
-  // Replaying the record.
-  getEvaluation(id: number): Promise<EvaluationRow | null>;
-  /**
-   * Evaluations in id order (newest first with `newestFirst`) between `afterId` and
-   * `beforeId`, at most `limit`: of one repository, or of the repositories whose name
-   * starts with `repoPrefix` (`acme/`), since a time.
-   */
-  pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
-  /** Stored policy texts by their sha256; hashes not stored, or whose text no longer matches them, are absent. */
-  getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>>;
-  // Console reads: newest first, cursor-paginated on indexed columns, so a page costs the
-  // same on a record of a hundred rows or of millions.
-  /**
-   * The events of the given repositories (at least one) that match every filter given,
-   * newest first (time, then id), `limit` of them after `after`; `next` resumes the list.
-   */
-  pageEvents(query: EventPageQuery): Promise<Page<ReleaseEventRow>>;
-  /** A repository's evaluations (of one commit or one environment, when given), newest first, without their inputs. */
-  pageEvaluationSummaries(query: EvaluationPageQuery): Promise<Page<EvaluationSummaryRow>>;
-  /** The newest deployment to any of the GitHub environments (a stage's), with its latest state. */
-  latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null>;
-  /** How many protection rule requests are `pending`, per GitHub environment. */
-  countWaitingGates(repo: string): Promise<Record<string, number>>;
-  // The inbox of webhook deliveries, the shared write budget, poisoned policies.
   /**
    * Stores a verified delivery for the workers. A new id is `queued`; a redelivery of one
    * handled to the end is a `duplicate` (counted); of one waiting for a retry, it is made due
@@ -716,6 +584,162 @@ export interface Store {
   finishEvaluationAttempt(blobSha: string, subject: string): Promise<void>;
   /** SQLite: null while the file opened is still at its path and writable, else what is wrong. */
   fileProblem(): string | null;
+}
+
+/** Pending protection-rule requests. */
+export interface GateStore {
+  /**
+   * Inserts the gate for (repo, runId, environment), or returns the existing one. An existing
+   * `pending` gate takes the new sha, deploymentId, callbackUrl, installationId and
+   * nextCheckAt (when given); a decided, answered or expired gate is returned unchanged.
+   */
+  upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }>;
+  getGate(id: number): Promise<PendingGateRow | null>;
+  listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]>;
+  /** How many protection rule requests are `pending` (every repository): the metric, without reading them. */
+  countPendingGates(): Promise<number>;
+  /** How many protection rule requests are `pending`, per GitHub environment. */
+  countWaitingGates(repo: string): Promise<Record<string, number>>;
+  /**
+   * The gates the scheduler works on: `pending` ones whose next check has come, and
+   * `decided` ones not answered yet (crash recovery, failed callbacks).
+   */
+  readonly gateQueue: LeasedQueue<PendingGateRow>;
+  /** The first decision wins; later calls return the stored one with `decided: false`. */
+  decideGate(id: number, input: DecideGateInput): Promise<DecideGateResult>;
+  /**
+   * Records the callback's outcome. Without `error` the gate becomes `answered`; with one it
+   * stays `decided` (the gate queue lists it again) and keeps the error text.
+   */
+  markGateAnswered(id: number, at: Date, error?: string): Promise<void>;
+  /** Marks a pending or decided-but-unanswered gate `expired` (GitHub no longer waits on it). */
+  expireGate(id: number, at: Date, note: string): Promise<boolean>;
+  /** Atomically adds one to reportsPosted and returns the new count. */
+  incrementGateReports(id: number): Promise<number>;
+}
+
+/** Auto-promotions held while the next gate waits (see PromotionRow). */
+export interface PromotionStore {
+  /**
+   * Holds a promotion, or returns the one already held for (repo, sourceDeploymentId,
+   * environment); a `pending` one takes the new nextCheckAt.
+   */
+  holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }>;
+  listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]>;
+  /**
+   * The promotions the scheduler works on: `pending` ones whose next check has come, and
+   * `decided` ones not finished (a crash while creating the deployment: the retry looks for
+   * it first). A next check is set on a `pending` promotion only.
+   */
+  readonly promotionQueue: LeasedQueue<PromotionRow>;
+  /** `pending` -> `decided`, once: true for the one caller that should create the deployment. */
+  startPromotion(id: number, at: Date): Promise<boolean>;
+  /** `pending` or `decided` -> `answered` (the deployment exists), with a note and, when known, the deployment's id. */
+  finishPromotion(id: number, at: Date, note: string, deploymentId?: number | null): Promise<boolean>;
+  /** `pending` or `decided` -> `expired` (not promoted), with the reason. */
+  dropPromotion(id: number, at: Date, note: string): Promise<boolean>;
+}
+
+/**
+ * The record of releases: their deployments and statuses, the gate's evaluations and the
+ * policy texts they used, approvals, overrides, checks and pull requests.
+ */
+export interface RecordStore {
+  // Releases.
+  /** Inserts or updates (repo, sha); fields left out or null keep their stored value. */
+  upsertRelease(input: UpsertReleaseInput): Promise<ReleaseRow>;
+  getRelease(repo: string, sha: string): Promise<ReleaseRow | null>;
+
+  // Deployments and their status history.
+  /** Idempotent on the GitHub deployment id; returns whether it was new. */
+  recordDeployment(input: RecordDeploymentInput): Promise<boolean>;
+  /** Idempotent on the GitHub status id; returns whether it was new. */
+  recordDeploymentStatus(input: RecordDeploymentStatusInput): Promise<boolean>;
+  /** Ordered by createdAt, then id. */
+  listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]>;
+  listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]>;
+  getDeployment(id: number): Promise<DeploymentRow | null>;
+  /** The gate set `failure` on it or rejected it: it no longer proves anything, whatever follows. */
+  markDeploymentGateBlocked(id: number): Promise<void>;
+  /** Deployments with a trusted success in these environments, newest success first, at most `limit`. */
+  recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]>;
+  /** The newest deployment to any of the GitHub environments (a stage's), with its latest state. */
+  latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null>;
+  /** The recorded trees of these commits (commits whose tree is unknown are left out). */
+  releaseTrees(repo: string, shas: string[]): Promise<Map<string, string>>;
+  /** Commits recorded with this tree (newest first, at most `limit`). */
+  releasesWithTree(repo: string, tree: string, limit: number): Promise<string[]>;
+
+  // Pull requests of release commits.
+  linkReleasePulls(list: ReleasePullInput[], at: Date): Promise<void>;
+  /** Release commits recorded for a PR (newest first, at most `limit`). */
+  releasesOfPull(repo: string, pullNumber: number, limit: number): Promise<string[]>;
+
+  // Check runs and statuses learned from webhooks.
+  /** Inserts or updates (repo, kind, externalId) when `at` is not older than what is kept. */
+  recordCommitCheck(input: CommitCheckInput): Promise<void>;
+  listCommitChecks(repo: string, sha: string): Promise<CommitCheckRow[]>;
+
+  // Gate evaluations.
+  recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow>;
+  /** Ordered by time, then id. */
+  listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationRow[]>;
+  setEvaluationCheckRun(id: number, checkRunId: number): Promise<void>;
+  getCheckRunId(key: CheckRunKey): Promise<number | null>;
+  setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void>;
+
+  // Replaying the record.
+  getEvaluation(id: number): Promise<EvaluationRow | null>;
+  /**
+   * Evaluations in id order (newest first with `newestFirst`) between `afterId` and
+   * `beforeId`, at most `limit`: of one repository, or of the repositories whose name
+   * starts with `repoPrefix` (`acme/`), since a time.
+   */
+  pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]>;
+  /** Stored policy texts by their sha256; hashes not stored, or whose text no longer matches them, are absent. */
+  getPolicyTexts(sha256s: readonly string[]): Promise<Map<string, string>>;
+
+  // Approvals seen.
+  /** Dedupes on (repo, sha, environment, login, source, submittedAt); returns how many were new. */
+  recordApprovals(list: ApprovalInput[], at: Date): Promise<number>;
+  listApprovals(query: ListApprovalsQuery): Promise<ApprovalRow[]>;
+
+  // Overrides.
+  createOverride(input: CreateOverrideInput): Promise<OverrideRow>;
+  /** Sets confirmedBy once; returns false when it was already confirmed or does not exist. */
+  confirmOverride(id: string, login: string, at: Date): Promise<boolean>;
+  /** Marks it used once; returns false when it was already used or does not exist. */
+  markOverrideUsed(id: string, at: Date): Promise<boolean>;
+  /** Gives back an override this caller marked used at `at` (its decision did not stand); false when someone else's mark is there. */
+  releaseOverride(id: string, at: Date): Promise<boolean>;
+  getOverride(id: string): Promise<OverrideRow | null>;
+  /** Ordered by grantedAt, then id. */
+  listOverrides(query: ListOverridesQuery): Promise<OverrideRow[]>;
+}
+
+/** The release timeline, its export and the console's pages. */
+export interface AuditStore {
+  recordEvent(input: RecordEventInput): Promise<ReleaseEventRow>;
+  /** The release's events ordered by time, then id. */
+  timeline(query: { repo: string; sha: string }): Promise<ReleaseEventRow[]>;
+  /** The repository's events ordered by time, then id (the audit export). */
+  listEvents(query: ListEventsQuery): Promise<ReleaseEventRow[]>;
+  // Console reads: newest first, cursor-paginated on indexed columns, so a page costs the
+  // same on a record of a hundred rows or of millions.
+  /**
+   * The events of the given repositories (at least one) that match every filter given,
+   * newest first (time, then id), `limit` of them after `after`; `next` resumes the list.
+   */
+  pageEvents(query: EventPageQuery): Promise<Page<ReleaseEventRow>>;
+  /** A repository's evaluations (of one commit or one environment, when given), newest first, without their inputs. */
+  pageEvaluationSummaries(query: EvaluationPageQuery): Promise<Page<EvaluationSummaryRow>>;
+}
+
+/** The whole record: every role, and the database behind it. */
+export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore {
+  readonly provider: DatabaseProvider;
+  health(): Promise<StoreHealth>;
+  close(): Promise<void>;
 }
 
 export type InboxStatus = 'ready' | 'working' | 'done' | 'failed';

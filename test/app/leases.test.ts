@@ -73,7 +73,7 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
     const now = h.clock.now();
     const { gate } = await h.store.upsertPendingGate({ repo: 'acme/shop', installationId: h.ctx.installationId, runId: 2, environment: 'production', sha: 'b'.repeat(40), deploymentId: null, callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/2/deployment_protection_rule`, createdAt: now, nextCheckAt: new Date(now.getTime() + LEASE_MS) });
     // A replica claimed it and died: nobody renews its lease.
-    expect(await h.store.claimGate(gate.id, 'replica-dead', new Date(now.getTime() + LEASE_MS), now)).toBe(true);
+    expect(await h.store.gateQueue.claim(gate.id, 'replica-dead', new Date(now.getTime() + LEASE_MS), now)).toBe(true);
     expect(await appB.app.scheduler().tick()).toBe(0);
     h.clock.advance(LEASE_MS + 1_000);
     expect(await appB.app.scheduler().tick()).toBe(1);

@@ -124,7 +124,7 @@ environments:
     expect(gate.status).toBe('pending');
     // A replica took it and died: its lease is never renewed nor released.
     h.clock.set('2026-03-29T23:59:00Z');
-    expect(await h.store.claimGate(gate.id, 'replica-dead', new Date(h.clock.now().getTime() + LEASE_MS), h.clock.now())).toBe(true);
+    expect(await h.store.gateQueue.claim(gate.id, 'replica-dead', new Date(h.clock.now().getTime() + LEASE_MS), h.clock.now())).toBe(true);
     h.clock.set('2026-03-30T00:00:01Z');
     expect(await h.app.app.scheduler().tick()).toBe(1);
     expect(answersOf(6).map(([s]) => s)).toEqual(['rejected']);

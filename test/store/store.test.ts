@@ -190,7 +190,7 @@ describe.each([
     await store.decideGate(gate.id, { decision: 'rejected', comment: 'coverage 71% < 80%', at: t('2026-11-01T12:00:00Z') });
     // The process stops here, before calling GitHub back; the next start looks for due gates.
     const now = t('2026-11-01T12:05:00Z');
-    const due = await store.listDueGates(now);
+    const due = await store.gateQueue.listDue(now);
     const found = due.find((g) => g.id === gate.id);
     expect(found).toMatchObject({ status: 'decided', decision: 'rejected', decisionComment: 'coverage 71% < 80%', answeredAt: null });
 
@@ -198,15 +198,15 @@ describe.each([
     expect(await store.getGate(gate.id)).toMatchObject({ status: 'decided', answerError: 'GitHub 502' });
     await store.markGateAnswered(gate.id, now);
     expect(await store.getGate(gate.id)).toMatchObject({ status: 'answered', answerError: null });
-    expect((await store.listDueGates(now)).some((g) => g.id === gate.id)).toBe(false);
+    expect((await store.gateQueue.listDue(now)).some((g) => g.id === gate.id)).toBe(false);
   });
 
   it('lists pending gates when their next check is due', async () => {
     const { gate } = await store.upsertPendingGate(gateInput(1003));
-    expect((await store.listDueGates(t('2026-11-01T11:59:59Z'))).some((g) => g.id === gate.id)).toBe(false);
-    expect((await store.listDueGates(t('2026-11-01T12:00:00Z'))).some((g) => g.id === gate.id)).toBe(true);
-    await store.setGateNextCheck(gate.id, null);
-    expect((await store.listDueGates(t('2026-11-09T00:00:00Z'))).some((g) => g.id === gate.id)).toBe(false);
+    expect((await store.gateQueue.listDue(t('2026-11-01T11:59:59Z'))).some((g) => g.id === gate.id)).toBe(false);
+    expect((await store.gateQueue.listDue(t('2026-11-01T12:00:00Z'))).some((g) => g.id === gate.id)).toBe(true);
+    await store.gateQueue.setNextCheck(gate.id, null);
+    expect((await store.gateQueue.listDue(t('2026-11-09T00:00:00Z'))).some((g) => g.id === gate.id)).toBe(false);
     expect(await store.incrementGateReports(gate.id)).toBe(1);
     expect(await store.incrementGateReports(gate.id)).toBe(2);
     expect((await store.listPendingGates({ repo: 'acme/web', status: 'pending' })).map((g) => g.runId)).toContain(1003);
@@ -219,18 +219,18 @@ describe.each([
     const { gate } = await store.upsertPendingGate(gateInput(1004));
     const now = t('2026-11-01T12:00:00Z');
     const until = t('2026-11-01T12:01:00Z');
-    const wins = await Promise.all([store.claimGate(gate.id, 'replica-a', until, now), store.claimGate(gate.id, 'replica-b', until, now)]);
+    const wins = await Promise.all([store.gateQueue.claim(gate.id, 'replica-a', until, now), store.gateQueue.claim(gate.id, 'replica-b', until, now)]);
     expect(wins.filter(Boolean)).toHaveLength(1);
     const holder = wins[0] ? 'replica-a' : 'replica-b';
     const other = wins[0] ? 'replica-b' : 'replica-a';
-    expect(await store.claimGate(gate.id, other, t('2026-11-01T12:02:00Z'), t('2026-11-01T12:00:30Z'))).toBe(false);
-    expect((await store.listDueGates(t('2026-11-01T12:00:30Z'))).some((g) => g.id === gate.id)).toBe(false);
+    expect(await store.gateQueue.claim(gate.id, other, t('2026-11-01T12:02:00Z'), t('2026-11-01T12:00:30Z'))).toBe(false);
+    expect((await store.gateQueue.listDue(t('2026-11-01T12:00:30Z'))).some((g) => g.id === gate.id)).toBe(false);
     // After the lease runs out the other replica takes it.
-    expect(await store.claimGate(gate.id, other, t('2026-11-01T12:03:00Z'), t('2026-11-01T12:01:00Z'))).toBe(true);
+    expect(await store.gateQueue.claim(gate.id, other, t('2026-11-01T12:03:00Z'), t('2026-11-01T12:01:00Z'))).toBe(true);
     expect(await store.getGate(gate.id)).toMatchObject({ claimedBy: other });
-    await store.releaseGate(gate.id, holder); // not the holder any more: no effect
+    await store.gateQueue.release(gate.id, holder); // not the holder any more: no effect
     expect(await store.getGate(gate.id)).toMatchObject({ claimedBy: other });
-    await store.releaseGate(gate.id, other);
+    await store.gateQueue.release(gate.id, other);
     expect(await store.getGate(gate.id)).toMatchObject({ claimedBy: null, claimedUntil: null });
   });
 
@@ -243,24 +243,39 @@ describe.each([
     const again = await store.holdPromotion({ ...input, nextCheckAt: t('2026-11-01T10:40:00Z') });
     expect(again).toMatchObject({ created: false, promotion: { id: promotion.id, nextCheckAt: t('2026-11-01T10:40:00Z') } });
     expect(await store.listPendingGates({ repo: 'acme/promo' })).toEqual([]);
-    expect((await store.listDueGates(t('2026-11-02T00:00:00Z'))).some((g) => g.repo === 'acme/promo')).toBe(false);
-    expect((await store.listDuePromotions(t('2026-11-01T10:39:59Z'))).map((p) => p.id)).not.toContain(promotion.id);
-    expect((await store.listDuePromotions(t('2026-11-01T10:40:00Z'))).map((p) => p.id)).toContain(promotion.id);
+    expect((await store.gateQueue.listDue(t('2026-11-02T00:00:00Z'))).some((g) => g.repo === 'acme/promo')).toBe(false);
+    expect((await store.promotionQueue.listDue(t('2026-11-01T10:39:59Z'))).map((p) => p.id)).not.toContain(promotion.id);
+    expect((await store.promotionQueue.listDue(t('2026-11-01T10:40:00Z'))).map((p) => p.id)).toContain(promotion.id);
     // Two replicas: one lease, one start.
     const now = t('2026-11-01T10:40:00Z');
-    const leases = await Promise.all([store.claimPromotion(promotion.id, 'a', t('2026-11-01T10:41:00Z'), now), store.claimPromotion(promotion.id, 'b', t('2026-11-01T10:41:00Z'), now)]);
+    const leases = await Promise.all([store.promotionQueue.claim(promotion.id, 'a', t('2026-11-01T10:41:00Z'), now), store.promotionQueue.claim(promotion.id, 'b', t('2026-11-01T10:41:00Z'), now)]);
     expect(leases.filter(Boolean)).toHaveLength(1);
     const starts = await Promise.all([store.startPromotion(promotion.id, now), store.startPromotion(promotion.id, now)]);
     expect(starts.filter(Boolean)).toHaveLength(1);
-    await store.releasePromotion(promotion.id, leases[0] ? 'a' : 'b');
+    await store.promotionQueue.release(promotion.id, leases[0] ? 'a' : 'b');
     // Started but not finished (a crash): due again, for a retry that looks for the deployment first.
-    expect((await store.listDuePromotions(now)).map((p) => p.id)).toContain(promotion.id);
+    expect((await store.promotionQueue.listDue(now)).map((p) => p.id)).toContain(promotion.id);
     expect(await store.finishPromotion(promotion.id, t('2026-11-01T10:40:01Z'), 'deployment 77 created', 77)).toBe(true);
     expect(await store.dropPromotion(promotion.id, t('2026-11-01T10:40:02Z'), 'late')).toBe(false);
     expect(await store.listPromotions({ repo: 'acme/promo' })).toEqual([
       expect.objectContaining({ id: promotion.id, status: 'answered', note: 'deployment 77 created', deploymentId: 77, startedAt: now, finishedAt: t('2026-11-01T10:40:01Z') }),
     ]);
-    expect((await store.listDuePromotions(t('2026-12-01T00:00:00Z'))).map((p) => p.id)).not.toContain(promotion.id);
+    expect((await store.promotionQueue.listDue(t('2026-12-01T00:00:00Z'))).map((p) => p.id)).not.toContain(promotion.id);
+  });
+
+  it('moves the next check of a gate whatever its state, and of a promotion only while it is held', async () => {
+    const { gate } = await store.upsertPendingGate(gateInput(1005));
+    await store.decideGate(gate.id, { decision: 'approved', comment: 'ok', at: t('2026-11-01T12:00:00Z') });
+    await store.gateQueue.setNextCheck(gate.id, t('2026-11-03T00:00:00Z'));
+    expect(await store.getGate(gate.id)).toMatchObject({ status: 'decided', nextCheckAt: t('2026-11-03T00:00:00Z') });
+
+    const input = { repo: 'acme/promo-next', installationId: 9, sha: 'q'.repeat(40), sourceDeploymentId: 5002, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T10:30:00Z') };
+    const { promotion } = await store.holdPromotion(input);
+    await store.promotionQueue.setNextCheck(promotion.id, t('2026-11-01T11:00:00Z'));
+    expect((await store.listPromotions({ repo: input.repo }))[0]).toMatchObject({ nextCheckAt: t('2026-11-01T11:00:00Z') });
+    expect(await store.startPromotion(promotion.id, t('2026-11-01T11:00:00Z'))).toBe(true);
+    await store.promotionQueue.setNextCheck(promotion.id, t('2026-11-02T00:00:00Z'));
+    expect((await store.listPromotions({ repo: input.repo }))[0]).toMatchObject({ status: 'decided', nextCheckAt: t('2026-11-01T11:00:00Z') });
   });
 
   it('keeps the release timeline in order and exports it as JSON and CSV', async () => {

@@ -116,7 +116,7 @@ describe.each([
       ]);
       const held = promotions[0]!;
       // The moved promotion is due, is the one a repeated success finds, and starts once.
-      expect((await store.listDuePromotions(t('2026-11-01T10:00:00Z'))).map((p) => p.id)).toEqual([held.id]);
+      expect((await store.promotionQueue.listDue(t('2026-11-01T10:00:00Z'))).map((p) => p.id)).toEqual([held.id]);
       expect(await store.holdPromotion({ repo: 'acme/old', installationId: 7, sha: 'o'.repeat(40), sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T10:05:00Z') }))
         .toMatchObject({ created: false, promotion: { id: held.id, nextCheckAt: t('2026-11-01T10:05:00Z') } });
       expect(await store.startPromotion(held.id, t('2026-11-01T10:05:00Z'))).toBe(true);
