@@ -5,7 +5,6 @@ import { gateComment, gateConclusion, gateTitle, renderGateSummary } from '../co
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
 import { withCallTally } from '../github/api-calls.js';
 import { writeGateCheckRun } from '../github/check-runs.js';
-import { loadReleaseFacts } from '../github/facts.js';
 import type { LoadedFacts } from '../github/facts.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
@@ -19,6 +18,7 @@ import type { EvaluationBudget } from './evaluation-budget.js';
 import { LEASE_MS, takeLease } from './lease.js';
 import type { HeldLease } from './lease.js';
 import type { AppMetrics } from './metrics.js';
+import { loadFactsWithRecord } from './recorded-facts.js';
 
 /** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
 export const GATE_DEADLINE_MS = 29 * 86_400_000;
@@ -206,7 +206,7 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     const refused = await refusedPolicyDecision(deps, subject);
     if (refused) decision = refused;
     else {
-      const facts = await loadReleaseFacts(octokit, store, policy.policy, { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) }, now);
+      const facts = await loadFactsWithRecord(octokit, store, policy.policy, { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) }, now);
       loaded = facts;
       const first = await evaluateWithinBudget(deps, subject, () => evaluate(policy.policy, facts.facts, now), deps.evaluationBudget);
       ({ decision, spent } = await spendOverrides(store, policy.policy, facts.facts, first, now));

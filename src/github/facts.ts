@@ -4,7 +4,6 @@ import { findStageIndex } from '../core/evaluate.js';
 import { factsNeeded } from '../core/rule-facts.js';
 import type { FactKind } from '../core/rule-facts.js';
 import type { ApprovalFact, CheckFact, DeploymentFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
-import type { DeploymentRow, Store } from '../store/types.js';
 import { LruCache } from './conditional-requests.js';
 import { listPullApprovals } from './pull-reviews.js';
 import { httpStatus } from './types.js';
@@ -49,6 +48,123 @@ export interface LoadedFacts {
   notes: string[];
   /** The facts the stage's rules needed, so the ones fetched. */
   needed: FactKind[];
+  /** Trees of the same-tree candidates' commits the record did not know, learned from GitHub. */
+  learnedTrees: Array<{ sha: string; tree: string }>;
+}
+
+/** A deployment as the App's record keeps it: the fields the gate reads. */
+export interface RecordedDeployment {
+  sha: string;
+  environment: string;
+  stage: string | null;
+  createdAt: Date;
+  /** The gate set `failure` on it or rejected it. */
+  gateBlocked: boolean;
+  latestState: string | null;
+  latestStateAt: Date | null;
+  firstSuccessAt: Date | null;
+}
+
+/** An override as the App's record keeps it. */
+export interface RecordedOverride {
+  id: string;
+  environment: string;
+  sha: string;
+  rules: string[];
+  grantedBy: string;
+  confirmedBy: string | null;
+  reason: string;
+  risk: string;
+  grantedAt: Date;
+  expiresAt: Date | null;
+  usedAt: Date | null;
+}
+
+/** An approval as the App's record keeps it (PR reviews and deployment reviews). */
+export interface RecordedApproval {
+  login: string;
+  source: string;
+  environment: string | null;
+  state: string;
+  submittedAt: Date;
+}
+
+/** A check run or a commit status the App learned from webhooks. */
+export interface RecordedCheck {
+  kind: 'check_run' | 'status';
+  name: string;
+  status: string;
+  conclusion: string | null;
+}
+
+/**
+ * What the App's record knows of the release, read before GitHub is asked (see
+ * {@link recordedFactsWanted}); the loader only reads it.
+ */
+export interface RecordedFacts {
+  overrides: RecordedOverride[];
+  /** The release's approvals; the loader takes the deployment reviews of the stage. */
+  approvals: RecordedApproval[];
+  /** The release commit's deployments to the predecessor stage. */
+  predecessorDeployments: RecordedDeployment[];
+  /**
+   * When none of those succeeded: the predecessor stage's recent successes of other commits
+   * (at most {@link SAME_TREE_CANDIDATES}), newest first.
+   */
+  sameTreeCandidates: RecordedDeployment[];
+  /** The recorded trees of the candidates' commits. */
+  knownTrees: ReadonlyMap<string, string>;
+  /** The commit's check runs and statuses learned from webhooks. */
+  checks: RecordedCheck[];
+  /** The commit last deployed with success to the last stage (not the release), for the changed files. */
+  lastStageSha: string | null;
+}
+
+/** Nothing recorded: an ungated environment, or a record not read. */
+export const NO_RECORDED_FACTS: RecordedFacts = { overrides: [], approvals: [], predecessorDeployments: [], sameTreeCandidates: [], knownTrees: new Map(), checks: [], lastStageSha: null };
+
+/** The recorded facts a request's stage reads; null when the environment is not gated (nothing is read). */
+export interface RecordedFactsWanted {
+  /** The names the predecessor stage's deployments are recorded under, when its rules read deployments. */
+  predecessorEnvironments: string[] | null;
+  deploymentReviews: boolean;
+  checks: boolean;
+  /** The names the last stage's deployments are recorded under, when its rules read changed files. */
+  lastStageEnvironments: string[] | null;
+}
+
+interface ReleaseStage {
+  stageIndex: number;
+  stage: EnvironmentPolicy | null;
+  predecessor: EnvironmentPolicy | null;
+  needed: Set<FactKind>;
+}
+
+function releaseStage(policy: Policy, environment: string): ReleaseStage {
+  const stageIndex = findStageIndex(policy, environment);
+  return {
+    stageIndex,
+    stage: stageIndex >= 0 ? policy.environments[stageIndex]! : null,
+    predecessor: stageIndex > 0 ? policy.environments[stageIndex - 1]! : null,
+    needed: factsNeeded(policy, stageIndex),
+  };
+}
+
+/** Which recorded facts {@link loadReleaseFacts} reads for a request to `environment`. */
+export function recordedFactsWanted(policy: Policy, environment: string): RecordedFactsWanted | null {
+  const { stage, predecessor, needed } = releaseStage(policy, environment);
+  if (!stage) return null;
+  return {
+    predecessorEnvironments: needed.has('deployments') && predecessor ? stageEnvironmentNames(predecessor) : null,
+    deploymentReviews: needed.has('deploymentReviews'),
+    checks: needed.has('checks'),
+    lastStageEnvironments: needed.has('changedFiles') ? stageEnvironmentNames(policy.environments[policy.environments.length - 1]!) : null,
+  };
+}
+
+/** True when one of the commit's own recorded deployments is a success the gate counts: no same-tree candidate is then read. */
+export function recordedSuccess(deployments: readonly RecordedDeployment[]): boolean {
+  return deployments.some((d) => deploymentFact(d)?.state === 'success');
 }
 
 /** Commit -> tree: immutable, so kept for the life of the process (bounded). */
@@ -86,7 +202,7 @@ function toDeploymentState(state: string | null): DeploymentFact['state'] | null
 }
 
 /** A recorded deployment as the gate sees it: one the gate blocked never counts as a success. */
-function deploymentFact(d: DeploymentRow, tree?: string): DeploymentFact | null {
+function deploymentFact(d: RecordedDeployment, tree?: string): DeploymentFact | null {
   const state = d.gateBlocked ? 'failure' : toDeploymentState(d.latestState);
   if (!state) return null;
   const at = (state === 'success' ? d.firstSuccessAt : d.latestStateAt) ?? d.createdAt;
@@ -115,22 +231,19 @@ export function stageEnvironmentNames(stage: EnvironmentPolicy): string[] {
 
 /**
  * The facts the gate decides on, with the fewest GitHub calls that give a correct answer:
- * only the facts the stage's rules declare (`factsNeeded`), the store before the API, and
- * store queries bounded by the release (never the repository's history).
+ * only the facts the stage's rules declare (`factsNeeded`), and what the App's record
+ * already knows (`recorded`, read by the App: {@link recordedFactsWanted}) before the API.
+ * What it learns for the record (trees, the release's pull requests) is in the result.
  */
 export async function loadReleaseFacts(
   octokit: GitHubClient,
-  store: Store,
+  recorded: RecordedFacts,
   policy: Policy,
   request: FactsRequest,
   now: Date,
 ): Promise<LoadedFacts> {
   const where = { owner: request.owner, repo: request.repo };
-  const fullName = `${request.owner}/${request.repo}`;
-  const stageIndex = findStageIndex(policy, request.environment);
-  const stage = stageIndex >= 0 ? policy.environments[stageIndex]! : null;
-  const predecessor = stageIndex > 0 ? policy.environments[stageIndex - 1]! : null;
-  const needed = factsNeeded(policy, stageIndex);
+  const { stageIndex, stage, predecessor, needed } = releaseStage(policy, request.environment);
   const notes: string[] = [];
   const facts: ReleaseFacts = {
     environment: request.environment,
@@ -144,17 +257,16 @@ export async function loadReleaseFacts(
   };
   if (request.ref) facts.ref = request.ref;
   if (request.deployer) facts.deployer = request.deployer;
-  const result: LoadedFacts = { facts, pulls: [], evidenceCheck: null, notes, needed: [...needed] };
+  const result: LoadedFacts = { facts, pulls: [], evidenceCheck: null, notes, needed: [...needed], learnedTrees: [] };
   if (!stage) return result; // not gated: nothing to read
 
-  const overrides = await store.listOverrides({ repo: fullName, sha: request.sha });
-  for (const o of overrides) facts.overrides.push(overrideFact(o, policy));
+  for (const o of recorded.overrides) facts.overrides.push(overrideFact(o, policy));
 
-  if (needed.has('deployments') && predecessor) await loadPredecessorDeployments(octokit, store, where, predecessor, request.sha, facts, notes);
+  if (needed.has('deployments') && predecessor) await loadPredecessorDeployments(octokit, recorded, where, predecessor, request.sha, result);
   if (needed.has('ref') && request.ref) facts.ref = await resolveRef(octokit, where, request.ref, request.sha, notes);
 
   if (needed.has('reviews') || needed.has('contributors')) {
-    const people = await releasePeople(octokit, store, where, request.sha, now);
+    const people = await releasePeople(octokit, where, request.sha);
     result.pulls = people.pulls;
     facts.approvals.push(...people.approvals);
     if (people.author) facts.author = people.author;
@@ -162,7 +274,7 @@ export async function loadReleaseFacts(
     notes.push(...people.notes);
   }
   if (needed.has('deploymentReviews')) {
-    for (const r of await store.listApprovals({ repo: fullName, sha: request.sha })) {
+    for (const r of recorded.approvals) {
       if (r.source !== 'deployment-review') continue;
       if (r.environment && findStageIndex(policy, r.environment) !== stageIndex) continue;
       const state = r.state.toUpperCase();
@@ -171,13 +283,12 @@ export async function loadReleaseFacts(
   }
 
   if (needed.has('evidence')) await loadEvidence(octokit, where, policy, request, now, result);
-  if (needed.has('checks')) facts.checks = await requiredChecks(octokit, store, where, request.sha, stage.requiredChecks);
+  if (needed.has('checks')) facts.checks = await requiredChecks(octokit, recorded.checks, where, request.sha, stage.requiredChecks);
 
   if (needed.has('changedFiles')) {
-    const last = policy.environments[policy.environments.length - 1]!;
-    const [previous] = await store.recentSuccessfulDeployments({ repo: fullName, environments: stageEnvironmentNames(last), exceptSha: request.sha, limit: 1 });
+    const previous = recorded.lastStageSha;
     if (previous) {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...where, basehead: `${previous.sha}...${request.sha}`, per_page: 100 });
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...where, basehead: `${previous}...${request.sha}`, per_page: 100 });
       facts.changedFiles = (data.files ?? []).map((f) => f.filename);
     } else {
       notes.push('No earlier deployment to the last stage is recorded, so every path rule applies.');
@@ -188,7 +299,7 @@ export async function loadReleaseFacts(
   return result;
 }
 
-function overrideFact(o: Awaited<ReturnType<Store['listOverrides']>>[number], policy: Policy): OverrideFact {
+function overrideFact(o: RecordedOverride, policy: Policy): OverrideFact {
   return {
     id: o.id,
     environment: o.environment,
@@ -209,29 +320,29 @@ function overrideFact(o: Awaited<ReturnType<Store['listOverrides']>>[number], po
  * commit succeeded there) the stage's recent successes whose commit has the same tree, the
  * same content promoted as another commit (a rebase, a squash of an up-to-date branch).
  */
-async function loadPredecessorDeployments(octokit: GitHubClient, store: Store, where: RepoRef, predecessor: EnvironmentPolicy, sha: string, facts: ReleaseFacts, notes: string[]): Promise<void> {
-  const repo = `${where.owner}/${where.repo}`;
+async function loadPredecessorDeployments(octokit: GitHubClient, recorded: RecordedFacts, where: RepoRef, predecessor: EnvironmentPolicy, sha: string, result: LoadedFacts): Promise<void> {
+  const { facts, notes } = result;
   const environments = stageEnvironmentNames(predecessor);
-  const own = await store.listDeployments({ repo, sha, environments });
+  const own = recorded.predecessorDeployments;
   for (const d of own) {
     const f = deploymentFact(d);
     if (f) facts.deployments.push(f);
   }
   if (facts.deployments.some((d) => d.state === 'success')) return;
 
-  const candidates = await store.recentSuccessfulDeployments({ repo, environments, exceptSha: sha, limit: SAME_TREE_CANDIDATES });
+  const candidates = recorded.sameTreeCandidates.slice(0, SAME_TREE_CANDIDATES);
   if (candidates.length > 0) {
     const tree = await commitTree(octokit, where, sha);
     if (tree) {
       facts.tree = tree;
-      const known = await store.releaseTrees(repo, [...new Set(candidates.map((c) => c.sha))]);
+      const known = new Map(recorded.knownTrees);
       for (const c of candidates) {
         let t = known.get(c.sha);
         if (!t) {
           t = await commitTree(octokit, where, c.sha);
           if (t) {
             known.set(c.sha, t);
-            await store.upsertRelease({ repo, sha: c.sha, tree: t, at: new Date(0) });
+            result.learnedTrees.push({ sha: c.sha, tree: t });
           }
         }
         if (t !== tree) continue;
@@ -324,7 +435,7 @@ interface ReleasePeople {
  * or has its head's tree; its approvals must cover its last head. A PR that only contains
  * the commit (an intermediate commit of a merged PR) lends it no approval.
  */
-async function releasePeople(octokit: GitHubClient, store: Store, where: RepoRef, sha: string, now: Date): Promise<ReleasePeople> {
+async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string): Promise<ReleasePeople> {
   const out: ReleasePeople = { pulls: [], approvals: [], contributors: [], notes: [] };
   const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { ...where, commit_sha: sha, per_page: PULLS_PER_RELEASE });
   const contributors = new Set<string>();
@@ -349,7 +460,6 @@ async function releasePeople(octokit: GitHubClient, store: Store, where: RepoRef
     for (const login of await commitAuthors(octokit, where, pull.number)) contributors.add(login);
   }
   if (out.pulls.length > 0) {
-    await store.linkReleasePulls(out.pulls.map((p) => ({ repo: `${where.owner}/${where.repo}`, sha, pullNumber: p.number, headSha: p.headSha })), now);
     const first = out.pulls.find((p) => p.becameRelease) ?? out.pulls[0]!;
     if (first.author) out.author = first.author;
   }
@@ -437,11 +547,11 @@ async function fileBlob(octokit: GitHubClient, where: RepoRef, path: string, ref
  * check runs from the API for the names still open, and commit statuses only for names no
  * check run answers.
  */
-async function requiredChecks(octokit: GitHubClient, store: Store, where: RepoRef, sha: string, names: string[]): Promise<CheckFact[]> {
+async function requiredChecks(octokit: GitHubClient, recorded: readonly RecordedCheck[], where: RepoRef, sha: string, names: string[]): Promise<CheckFact[]> {
   const wanted = new Set(names);
   const checks: CheckFact[] = [];
   const known = new Map<string, CheckFact>();
-  for (const c of await store.listCommitChecks(`${where.owner}/${where.repo}`, sha)) {
+  for (const c of recorded) {
     if (!wanted.has(c.name)) continue;
     known.set(c.name, c.kind === 'status' ? statusFact(c.name, c.status) : { name: c.name, status: c.status as CheckFact['status'], conclusion: c.conclusion });
   }

@@ -1,4 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { gatherRecordedFacts, recordLearnedFacts } from '../../src/app/recorded-facts.js';
+import type { LearnedFactsWriter, RecordedFactsReader } from '../../src/app/recorded-facts.js';
+import { loadPolicy } from '../../src/core/policy-load.js';
+import { NO_RECORDED_FACTS, SAME_TREE_CANDIDATES } from '../../src/github/facts.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { checkRunEvent, protectionRuleRequested, pullRequestReviewSubmitted } from '../support/webhooks.js';
@@ -115,5 +119,75 @@ describe('facts the gate reads from GitHub', () => {
     // Without that history the order rule holds the release back.
     expect(await ask(66, D, 'staging', 'main')).toBe(200);
     expect(answers(66)).toEqual([['rejected', expect.stringMatching(/^Release gate: rejected for PRE_PROD\. PROMOTION_ORDER: /)]]);
+  });
+});
+
+describe('facts the App gathers from its record for the GitHub loader', () => {
+  const policyOf = (text: string) => {
+    const loaded = loadPolicy(text, 'release-policy.yml');
+    if (!loaded.ok) throw new Error(loaded.errors.map((e) => e.message).join('\n'));
+    return loaded.policy;
+  };
+  const at = new Date('2026-03-10T12:00:00Z');
+  const deployment = (commit: string, state: string | null) => ({ id: 1, repo: 'acme/shop', sha: commit, ref: null, environment: 'development', stage: 'DEV', creator: 'dev', createdAt: at, payload: null, byApp: false, gateBlocked: false, latestState: state, latestStateAt: at, firstSuccessAt: state === 'success' ? at : null });
+
+  /** A record that answers with `rows` and notes which reads were made. */
+  const record = (rows: { own?: ReturnType<typeof deployment>[]; candidates?: ReturnType<typeof deployment>[] } = {}) => {
+    const reads: string[] = [];
+    const store: RecordedFactsReader = {
+      listOverrides: async () => (reads.push('overrides'), []),
+      listApprovals: async () => (reads.push('approvals'), []),
+      listDeployments: async () => (reads.push('deployments'), rows.own ?? []),
+      recentSuccessfulDeployments: async (q) => (reads.push(`successes:${q.limit}`), rows.candidates ?? []),
+      releaseTrees: async (_repo, shas) => (reads.push(`trees:${shas.length}`), new Map()),
+      listCommitChecks: async () => (reads.push('checks'), []),
+    };
+    return { store, reads };
+  };
+  const request = (environment: string) => ({ owner: 'acme', repo: 'shop', sha: sha('a'), environment });
+
+  it('reads nothing for an environment the policy does not gate', async () => {
+    const { store, reads } = record();
+    expect(await gatherRecordedFacts(store, policyOf(ORDER), request('qa'))).toBe(NO_RECORDED_FACTS);
+    expect(reads).toEqual([]);
+  });
+
+  it('reads same-tree candidates only when none of the commit\'s own deployments to the stage before succeeded', async () => {
+    const succeeded = record({ own: [deployment(sha('a'), 'success')] });
+    const recorded = await gatherRecordedFacts(succeeded.store, policyOf(ORDER), request('staging'));
+    expect(succeeded.reads).toEqual(['overrides', 'deployments']);
+    expect(recorded.predecessorDeployments).toHaveLength(1);
+
+    const failed = record({ own: [deployment(sha('a'), 'failure')], candidates: [deployment(sha('b'), 'success'), deployment(sha('b'), 'success'), deployment(sha('c'), 'success')] });
+    const other = await gatherRecordedFacts(failed.store, policyOf(ORDER), request('staging'));
+    expect(failed.reads).toEqual(['overrides', 'deployments', `successes:${SAME_TREE_CANDIDATES}`, 'trees:2']);
+    expect(other.sameTreeCandidates).toHaveLength(3);
+  });
+
+  it('reads the recorded checks and the last stage\'s previous success only for stages whose rules read them', async () => {
+    const checks = record();
+    await gatherRecordedFacts(checks.store, policyOf(CHECKS), request('production'));
+    expect(checks.reads).toEqual(['overrides', 'checks']);
+    const reviewers = record({ candidates: [deployment(sha('d'), 'success')] });
+    const recorded = await gatherRecordedFacts(reviewers.store, policyOf(REVIEWERS), request('production'));
+    expect(reviewers.reads).toEqual(['overrides', 'approvals', 'successes:1']);
+    expect(recorded.lastStageSha).toBe(sha('d'));
+  });
+
+  it('writes back the trees and the pull requests the loader learned from GitHub', async () => {
+    const writes: unknown[] = [];
+    const store: LearnedFactsWriter = {
+      upsertRelease: async (input) => (writes.push(['release', input]), { id: 1, repo: input.repo, sha: input.sha, tree: input.tree ?? null, ref: null, version: null, tag: null, createdAt: at, updatedAt: at }),
+      linkReleasePulls: async (list, when) => void writes.push(['pulls', list, when]),
+    };
+    const loaded = { facts: { environment: 'production', sha: sha('a'), approvals: [], deployments: [], evidence: { score: null, breakdown: {}, present: [] }, checks: [], teams: {}, overrides: [] }, pulls: [{ number: 7, author: 'dev', body: '', headSha: sha('e'), merged: true, becameRelease: true }], evidenceCheck: null, notes: [], needed: [], learnedTrees: [{ sha: sha('b'), tree: sha('f') }] };
+    await recordLearnedFacts(store, request('production'), loaded, at);
+    expect(writes).toEqual([
+      ['release', { repo: 'acme/shop', sha: sha('b'), tree: sha('f'), at: new Date(0) }],
+      ['pulls', [{ repo: 'acme/shop', sha: sha('a'), pullNumber: 7, headSha: sha('e') }], at],
+    ]);
+    writes.length = 0;
+    await recordLearnedFacts(store, request('production'), { ...loaded, pulls: [], learnedTrees: [] }, at);
+    expect(writes).toEqual([]);
   });
 });
