@@ -11,7 +11,7 @@ import type { RepoPolicy } from '../github/policy-source.js';
 import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule.js';
 import { describeError } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
-import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';
+import type { PendingGateRow, RecordStore, ReleaseEventType, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
@@ -409,7 +409,7 @@ export async function reevaluatePending(
 }
 
 /** The gate request that re-evaluates a stored gate: ref and deployer come from the recorded deployment. */
-export async function requestForGate(store: Store, g: PendingGateRow, extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string }): Promise<GateRequest> {
+export async function requestForGate(store: Pick<RecordStore, 'getDeployment'>, g: PendingGateRow, extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string }): Promise<GateRequest> {
   const [owner, repo] = g.repo.split('/') as [string, string];
   let ref: string | null = null;
   let deployer: string | null = null;

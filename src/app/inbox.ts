@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import { describeError } from '../github/types.js';
-import type { InboxItem, InboxRow, Store } from '../store/types.js';
+import type { DeliveryStore, InboxItem, InboxRow } from '../store/types.js';
 
 /** Where GitHub sends webhooks (Probot's default path). */
 export const WEBHOOK_PATH = '/api/github/webhooks';
@@ -30,7 +30,7 @@ export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
 };
 
 export interface InboxOptions {
-  store: Store;
+  store: DeliveryStore;
   /** Hands a delivery to the App's handlers (`probot.receive`); a rejection is a failure. */
   handle: (item: InboxItem) => Promise<void>;
   /** Checks `X-Hub-Signature-256` against the raw body (`probot.webhooks.verify`). */

@@ -5,7 +5,7 @@ import { renderDecisionText } from '../core/render-text.js';
 import { compareRules, recordedInputs, Replayer } from '../core/replay.js';
 import type { StoredEvaluation } from '../core/replay.js';
 import type { Decision, DecisionKind, EnvironmentPolicy, RuleResult } from '../core/types.js';
-import type { Store } from '../store/types.js';
+import type { AuditStore, RecordStore } from '../store/types.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
 import { DATABASE_HELP, openRecord, RECORD_FLAGS, storedEvaluation } from './replay.js';
 import type { RecordCommand } from './replay.js';
@@ -43,7 +43,7 @@ function storedDecision(record: StoredEvaluation, score: number | null): Decisio
  * the renderer of the `Release gate / <STAGE>` check run with the release's timeline up to
  * the decision.
  */
-export async function explainEvaluation(store: Store, id: number): Promise<Explanation> {
+export async function explainEvaluation(store: Pick<RecordStore, 'getEvaluation' | 'getPolicyTexts' | 'getRelease'> & Pick<AuditStore, 'timeline'>, id: number): Promise<Explanation> {
   const row = await store.getEvaluation(id);
   if (row === null) throw new UsageError(`release-gate explain: there is no evaluation ${id} in the record.`);
   const record = storedEvaluation(row);

@@ -3,6 +3,7 @@ import { addToSummary, Replayer } from '../core/replay.js';
 import type { ReplayOutcome, ReplaySummary } from '../core/replay.js';
 import { parseDuration } from '../core/time-values.js';
 import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
+import type { StoredEvaluationReader } from '../store/stored-evaluations.js';
 import type { RecordSelection } from '../store/stored-evaluations.js';
 import type { EvaluationRow, Store } from '../store/types.js';
 
@@ -75,7 +76,7 @@ export function selectionFromFlags(command: string, values: { id?: string | unde
 }
 
 /** Replays the selected evaluations; `each` sees every outcome with its row. */
-export async function replayRecord(store: Store, selection: RecordSelection, each?: (outcome: ReplayOutcome, row: EvaluationRow) => void): Promise<ReplaySummary> {
+export async function replayRecord(store: StoredEvaluationReader, selection: RecordSelection, each?: (outcome: ReplayOutcome, row: EvaluationRow) => void): Promise<ReplaySummary> {
   const summary: ReplaySummary = { replayed: 0, identical: 0, different: [], notReplayable: [] };
   let texts = new Map<string, string>();
   const replayer = new Replayer((h) => texts.get(h));

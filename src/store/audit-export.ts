@@ -1,4 +1,4 @@
-import type { AuditExportOptions, ReleaseEventRow, Store } from './types.js';
+import type { AuditExportOptions, AuditStore, ReleaseEventRow } from './types.js';
 
 /** The CSV columns of `release-gate audit --format csv`, in order. */
 export const AUDIT_CSV_COLUMNS = ['at', 'repo', 'sha', 'version', 'environment', 'type', 'status', 'actor', 'notes', 'deliveryId', 'id'] as const;
@@ -46,7 +46,7 @@ export function csvField(value: string | number | null): string {
  * array of records) or CSV (a header line, then one line per event, CRLF line ends as
  * RFC 4180 has them). Ordered by time, then id.
  */
-export async function exportAudit(store: Pick<Store, 'listEvents'>, options: AuditExportOptions): Promise<string> {
+export async function exportAudit(store: Pick<AuditStore, 'listEvents'>, options: AuditExportOptions): Promise<string> {
   const records = (await store.listEvents({ repo: options.repo, since: options.since })).map(toRecord);
   if (options.format === 'json') {
     return `${JSON.stringify(records, null, 2)}\n`;

@@ -1,6 +1,6 @@
 import type { StoredEvaluation } from '../core/replay.js';
 import { StoreError } from './types.js';
-import type { EvaluationRow, Store } from './types.js';
+import type { EvaluationRow, RecordStore } from './types.js';
 
 /** Which stored evaluations a command looks at. */
 export interface RecordSelection {
@@ -32,12 +32,15 @@ export function storedEvaluation(row: EvaluationRow): StoredEvaluation {
 
 const PAGE = 2000;
 
+/** The record's reads that replay and simulation make. */
+export type StoredEvaluationReader = Pick<RecordStore, 'getEvaluation' | 'pageEvaluations' | 'getPolicyTexts'>;
+
 /**
  * Calls `visit` with the selected evaluations, page by page in id order, and the policy
  * texts they reference (read once each).
  */
 export async function forEachStoredEvaluation(
-  store: Store,
+  store: StoredEvaluationReader,
   selection: RecordSelection,
   visit: (rows: EvaluationRow[], texts: Map<string, string>) => void | Promise<void>,
 ): Promise<void> {

@@ -1,7 +1,8 @@
 /**
- * The record of the Release Gate App (deliveries, releases, deployments, decisions, gates, promotions, events): the interface the App, the CLI and
- * the scheduler use. Plain rows and plain inputs only; the database and its client stay
- * behind it. Every time is a `Date`; JSON columns arrive parsed (`unknown`).
+ * The record of the Release Gate App: the interfaces the App, the CLI and the scheduler
+ * use, one per role (`DeliveryStore`, `GateStore`, `PromotionStore`, `RecordStore`,
+ * `AuditStore`; `Store` is all of them), so each consumer takes the part it uses. Plain
+ * rows and plain inputs only; the database and its client stay behind it. Every time is a `Date`; JSON columns arrive parsed (`unknown`).
  *
  * Numbers that GitHub issues (deployment, status, check run, workflow run, installation
  * ids) are JavaScript numbers here: GitHub ids are below 2^53.
