@@ -328,7 +328,7 @@ async function loadPredecessorDeployments(octokit: GitHubClient, recorded: Recor
     const f = deploymentFact(d);
     if (f) facts.deployments.push(f);
   }
-  if (facts.deployments.some((d) => d.state === 'success')) return;
+  if (recordedSuccess(own)) return;
 
   const candidates = recorded.sameTreeCandidates.slice(0, SAME_TREE_CANDIDATES);
   if (candidates.length > 0) {
