@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LEASE_MS } from '../../src/app/gate.js';
+import { LEASE_MS } from '../../src/app/lease.js';
 import { startAppServer } from '../../src/app/server.js';
 import type { RunningApp } from '../../src/app/server.js';
 import { openStore } from '../../src/store/open-store.js';
