@@ -7,18 +7,18 @@ import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
 import { AuditWriter } from './audit-writer.js';
-import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
-import { onIssueComment } from './comments.js';
-import { onPolicyPush } from './setup-command.js';
-import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
+import { onCheckRun, onCheckSuiteRerequested } from './events/checks.js';
+import { onIssueComment } from './events/comments.js';
+import { onPolicyPush } from './events/push.js';
+import { onDeploymentCreated, onDeploymentStatus } from './events/deployments.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import type { GateDeps } from './gate.js';
 import { Inbox } from './inbox.js';
 import type { InboxSettings } from './inbox.js';
 import type { AppMetrics } from './metrics.js';
-import { onPullRequestPolicyImpact } from './policy-impact.js';
-import { onProtectionRuleRequested } from './protection-rule.js';
-import { onDeploymentReview, onPullRequestReview } from './reviews.js';
+import { onPullRequestPolicyImpact } from './events/pull-request.js';
+import { onProtectionRuleRequested } from './events/protection-rule.js';
+import { onDeploymentReview, onPullRequestReview } from './events/reviews.js';
 import { GateScheduler, probotOctokitFor } from './scheduler.js';
 
 export interface CreateAppOptions {

@@ -9,7 +9,7 @@ import { loadReleaseFacts } from '../github/facts.js';
 import type { LoadedFacts } from '../github/facts.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
-import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule.js';
+import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule-callback.js';
 import { describeError } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PendingGateRow, ReleaseEventType, Store } from '../store/types.js';

@@ -1,7 +1,7 @@
 import { findStageIndex } from '../core/evaluate.js';
 import { gateComment } from '../core/render-gate-summary.js';
 import type { Decision, EnvironmentPolicy } from '../core/types.js';
-import { createDeployment, findDeployments } from '../github/deployments.js';
+import { createDeployment, findDeployments } from '../github/deployment-api.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { GitHubClient } from '../github/types.js';
 import type { PromotionRow } from '../store/types.js';

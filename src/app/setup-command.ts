@@ -1,9 +1,7 @@
-import type { Context } from 'probot';
 import type { Policy } from '../core/types.js';
-import { replyOnIssue, repositoryPermission } from '../github/deployments.js';
+import { replyOnIssue, repositoryPermission } from '../github/pull-commands.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { GitHubClient } from '../github/types.js';
-import { handleOnce } from './deliveries.js';
 import type { GateDeps } from './gate.js';
 import { renderSetupMarkdown, setupEnvironments } from './setup-environments.js';
 import type { SetupClient, SetupReport } from './setup-environments.js';
@@ -70,37 +68,4 @@ export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, o
   const failures = failed.length > 0 ? `\n\nCould not:\n${failed.map((l) => `- ${l.environment}: ${l.message}`).join('\n')}` : '';
   await reply(`@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}`);
   return `replied: setup (${changed} changed, ${failed.length} failed)`;
-}
-
-interface PushPayload {
-  ref: string;
-  after: string;
-  deleted?: boolean;
-  commits?: Array<{ added?: string[]; modified?: string[] }>;
-  repository: { name: string; owner: { login?: string; name?: string }; default_branch?: string };
-}
-
-/** The policy file the App reads from the default branch. */
-const POLICY_PATH = '.github/release-policy.yml';
-
-/**
- * `push` to the default branch that changes the policy: when the policy says
- * `sync: environments`, GitHub's environments are made to match it, reported on a check run
- * of the pushed commit. Any other push is ignored without a GitHub call.
- */
-export async function onPolicyPush(deps: GateDeps, context: Context<'push'>): Promise<void> {
-  const p = context.payload as unknown as PushPayload;
-  const defaultBranch = p.repository.default_branch;
-  if (p.deleted || !defaultBranch || p.ref !== `refs/heads/${defaultBranch}`) return;
-  if (!(p.commits ?? []).some((c) => [...(c.added ?? []), ...(c.modified ?? [])].includes(POLICY_PATH))) return;
-  await handleOnce(deps, context, async () => {
-    const octokit = context.octokit as unknown as GitHubClient;
-    const owner = p.repository.owner.login ?? p.repository.owner.name ?? '';
-    const repo = p.repository.name;
-    const policy = await loadRepoPolicy(octokit, { owner, repo, defaultBranch });
-    if (!policy.ok) return 'policy invalid: no setup';
-    if (policy.policy.sync !== 'environments') return 'policy without sync: environments';
-    const { report } = await setupAndReport(octokit, { owner, repo, sha: p.after, policy: policy.policy });
-    return `environment setup: ${report.lines.filter((l) => l.status === 'done').length} changed, ${report.lines.filter((l) => l.status === 'failed').length} failed`;
-  });
 }

@@ -6,7 +6,7 @@ import type { Decision, EnvironmentPolicy, OverrideFact, Policy, RuleResult, Sco
 import { reevaluatePending, runGate } from '../app/gate.js';
 import type { GateDeps } from '../app/gate.js';
 import { PROMOTION_PAYLOAD_KEY } from '../app/promotions.js';
-import { createDeployment } from '../github/deployments.js';
+import { createDeployment } from '../github/deployment-api.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';

@@ -1,19 +1,19 @@
 import type { Context } from 'probot';
-import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
-import type { PolicyProblem } from '../core/policy-load.js';
-import { loadPolicyFiles } from '../core/policy-merge.js';
-import type { PolicyText } from '../core/policy-merge.js';
-import { cell, code, truncateMarkdown } from '../core/render-markdown.js';
-import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../core/simulate.js';
-import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
-import { writeGateCheckRun } from '../github/check-runs.js';
-import type { CheckRunOutput, Conclusion } from '../github/check-runs.js';
-import { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../github/policy-source.js';
-import { httpStatus } from '../github/types.js';
-import type { GitHubClient } from '../github/types.js';
-import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
-import { handleOnce } from './deliveries.js';
-import type { GateDeps } from './gate.js';
+import { formatPolicyProblem, readPolicyDocument } from '../../core/policy-load.js';
+import type { PolicyProblem } from '../../core/policy-load.js';
+import { loadPolicyFiles } from '../../core/policy-merge.js';
+import type { PolicyText } from '../../core/policy-merge.js';
+import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
+import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../../core/simulate.js';
+import type { SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
+import { writeGateCheckRun } from '../../github/check-runs.js';
+import type { CheckRunOutput, Conclusion } from '../../github/check-runs.js';
+import { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../../github/policy-source.js';
+import { httpStatus } from '../../github/types.js';
+import type { GitHubClient } from '../../github/types.js';
+import { forEachStoredEvaluation, storedEvaluation } from '../../store/stored-evaluations.js';
+import { handleOnce } from '../deliveries.js';
+import type { GateDeps } from '../gate.js';
 
 /** The check run that shows what a pull request's policy change would have done. */
 export const POLICY_IMPACT_CHECK_NAME = 'Release gate / policy impact';

@@ -1,14 +1,14 @@
 import type { Context } from 'probot';
-import { gateComment } from '../core/render-gate-summary.js';
-import { findStageIndex } from '../core/evaluate.js';
-import { setDeploymentStatus } from '../github/deployments.js';
-import { SAME_TREE_CANDIDATES, stageEnvironmentNames } from '../github/facts.js';
-import { loadRepoPolicy } from '../github/policy-source.js';
-import type { GitHubClient } from '../github/types.js';
-import { handleOnce } from './deliveries.js';
-import { reevaluatePending, runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
-import { autoPromote, PROMOTION_PAYLOAD_KEY } from './promotions.js';
+import { gateComment } from '../../core/render-gate-summary.js';
+import { findStageIndex } from '../../core/evaluate.js';
+import { setDeploymentStatus } from '../../github/deployment-api.js';
+import { SAME_TREE_CANDIDATES, stageEnvironmentNames } from '../../github/facts.js';
+import { loadRepoPolicy } from '../../github/policy-source.js';
+import type { GitHubClient } from '../../github/types.js';
+import { handleOnce } from '../deliveries.js';
+import { reevaluatePending, runGate } from '../gate.js';
+import type { GateDeps } from '../gate.js';
+import { autoPromote, PROMOTION_PAYLOAD_KEY } from '../promotions.js';
 
 interface AppRef {
   id: number;

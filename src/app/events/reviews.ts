@@ -1,9 +1,9 @@
 import type { Context } from 'probot';
-import type { GitHubClient } from '../github/types.js';
-import { handleOnce } from './deliveries.js';
-import { reevaluatePending } from './gate.js';
-import type { GateDeps } from './gate.js';
-import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
+import type { GitHubClient } from '../../github/types.js';
+import { handleOnce } from '../deliveries.js';
+import { reevaluatePending } from '../gate.js';
+import type { GateDeps } from '../gate.js';
+import { reexamineHeldPromotions, reexaminedSuffix } from '../promotions.js';
 
 /** Release commits of one PR that a review wakes (its head, its merge commit, and those recorded). */
 const RELEASES_PER_PULL = 50;

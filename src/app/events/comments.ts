@@ -1,17 +1,18 @@
 import type { Context } from 'probot';
-import { COMMAND_USAGE, parseGateCommand } from '../core/commands-parse.js';
-import { findStageIndex } from '../core/evaluate.js';
-import { escapeMarkdown, inlineCode } from '../core/markdown-escape.js';
-import { createDeployment, getPull, replyOnIssue, repositoryPermission } from '../github/deployments.js';
-import { teamMembership } from '../github/facts.js';
-import { loadRepoPolicy } from '../github/policy-source.js';
-import type { GitHubClient } from '../github/types.js';
-import { PROMOTION_PAYLOAD_KEY } from './deployments.js';
-import { handleOnce } from './deliveries.js';
-import { reevaluatePending, runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
-import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
-import { runSetupCommand } from './setup-command.js';
+import { COMMAND_USAGE, parseGateCommand } from '../../core/commands-parse.js';
+import { findStageIndex } from '../../core/evaluate.js';
+import { escapeMarkdown, inlineCode } from '../../core/markdown-escape.js';
+import { createDeployment } from '../../github/deployment-api.js';
+import { getPull, replyOnIssue, repositoryPermission } from '../../github/pull-commands.js';
+import { teamMembership } from '../../github/facts.js';
+import { loadRepoPolicy } from '../../github/policy-source.js';
+import type { GitHubClient } from '../../github/types.js';
+import { PROMOTION_PAYLOAD_KEY } from '../promotions.js';
+import { handleOnce } from '../deliveries.js';
+import { reevaluatePending, runGate } from '../gate.js';
+import type { GateDeps } from '../gate.js';
+import { reexamineHeldPromotions, reexaminedSuffix } from '../promotions.js';
+import { runSetupCommand } from '../setup-command.js';
 
 interface CommentPayload {
   issue: { number: number; pull_request?: unknown };

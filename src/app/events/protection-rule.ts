@@ -1,9 +1,9 @@
 import type { Context } from 'probot';
-import { runIdFromCallbackUrl } from '../github/protection-rule.js';
-import type { GitHubClient } from '../github/types.js';
-import { handleOnce } from './deliveries.js';
-import { runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
+import { runIdFromCallbackUrl } from '../../github/protection-rule-callback.js';
+import type { GitHubClient } from '../../github/types.js';
+import { handleOnce } from '../deliveries.js';
+import { runGate } from '../gate.js';
+import type { GateDeps } from '../gate.js';
 
 interface ProtectionPayload {
   environment?: string;

@@ -1,11 +1,11 @@
 import type { Context } from 'probot';
-import { EVIDENCE_CHECK_NAME } from '../github/facts.js';
-import type { GitHubClient } from '../github/types.js';
-import { handleOnce } from './deliveries.js';
-import { POLICY_IMPACT_CHECK_NAME } from './policy-impact.js';
-import { reevaluatePending, runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
-import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
+import { EVIDENCE_CHECK_NAME } from '../../github/facts.js';
+import type { GitHubClient } from '../../github/types.js';
+import { handleOnce } from '../deliveries.js';
+import { POLICY_IMPACT_CHECK_NAME } from './pull-request.js';
+import { reevaluatePending, runGate } from '../gate.js';
+import type { GateDeps } from '../gate.js';
+import { reexamineHeldPromotions, reexaminedSuffix } from '../promotions.js';
 
 const GATE_CHECK_PREFIX = 'Release gate / ';
 
