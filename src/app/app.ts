@@ -113,12 +113,12 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
     app.on('deployment_status.created', (context) => onDeploymentStatus(d, context));
-    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) => onPullRequestReview(d, context as never));
-    app.on(['deployment_review.approved', 'deployment_review.rejected'], (context) => onDeploymentReview(d, context as never));
-    app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context as never));
+    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) => onPullRequestReview(d, context));
+    app.on(['deployment_review.approved', 'deployment_review.rejected'], (context) => onDeploymentReview(d, context));
+    app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context));
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
-    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context as never));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context));
     app.on('push', (context) => onPolicyPush(d, context));
     // Webhooks are stored and acknowledged by the inbox, then handed to the handlers above.
     inbox = new Inbox({

@@ -1,10 +1,11 @@
 import type { Policy } from '../core/types.js';
 import { replyOnIssue, repositoryPermission } from '../github/pull-commands.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
-import type { GitHubClient } from '../github/types.js';
+import { repoKey } from '../github/types.js';
+import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { GateDeps } from './gate.js';
 import { renderSetupMarkdown, setupEnvironments } from './setup-environments.js';
-import type { SetupClient, SetupReport } from './setup-environments.js';
+import type { SetupReport } from './setup-environments.js';
 
 /** The check run the App reports environment setup on. */
 export const SETUP_CHECK_NAME = 'Release gate setup';
@@ -20,9 +21,9 @@ export async function appIdOf(octokit: GitHubClient): Promise<number | null> {
 }
 
 /** Runs the setup with the installation's token and reports it on a check run of `sha`. */
-export async function setupAndReport(octokit: GitHubClient, where: { owner: string; repo: string; sha: string; policy: Pick<Policy, 'environments'> }): Promise<{ report: SetupReport; checkRunUrl: string | null }> {
+export async function setupAndReport(octokit: GitHubClient, where: RepoRef & { sha: string; policy: Pick<Policy, 'environments'> }): Promise<{ report: SetupReport; checkRunUrl: string | null }> {
   const appId = await appIdOf(octokit);
-  const report = await setupEnvironments(octokit as unknown as SetupClient, { owner: where.owner, repo: where.repo, policy: where.policy, appId, apply: true });
+  const report = await setupEnvironments(octokit, { owner: where.owner, repo: where.repo, policy: where.policy, appId, apply: true });
   const changed = report.lines.filter((l) => l.status === 'done').length;
   const failed = report.lines.filter((l) => l.status === 'failed').length;
   const title = failed > 0 ? `${failed} environment setting(s) could not be made; ${changed} made` : changed > 0 ? `GitHub's environments now match the policy (${changed} change(s))` : "GitHub's environments already match the policy";
@@ -48,11 +49,11 @@ export async function setupAndReport(octokit: GitHubClient, where: { owner: stri
 const ADMIN = new Set(['admin']);
 
 /** `/release-gate setup` on a pull request: an admin of the repository makes GitHub match the policy. */
-export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, c: { owner: string; repo: string; login: string; issueNumber: number; headSha: string; defaultBranch?: string | undefined; deliveryId: string }): Promise<string> {
+export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, c: RepoRef & { login: string; issueNumber: number; headSha: string; defaultBranch?: string | undefined; deliveryId: string }): Promise<string> {
   const reply = (body: string) => replyOnIssue(octokit, { owner: c.owner, repo: c.repo, issueNumber: c.issueNumber, body });
   const permission = await repositoryPermission(octokit, { owner: c.owner, repo: c.repo, username: c.login });
   if (!ADMIN.has(permission)) {
-    await reply(`@${c.login} refused: setting up environments changes repository settings, which needs admin permission on ${c.owner}/${c.repo}; you have \`${permission}\`.`);
+    await reply(`@${c.login} refused: setting up environments changes repository settings, which needs admin permission on ${repoKey(c)}; you have \`${permission}\`.`);
     return 'replied: setup refused';
   }
   const policy = await loadRepoPolicy(octokit, { owner: c.owner, repo: c.repo, ...(c.defaultBranch ? { defaultBranch: c.defaultBranch } : {}) });
@@ -63,7 +64,7 @@ export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, o
   const { report, checkRunUrl } = await setupAndReport(octokit, { owner: c.owner, repo: c.repo, sha: c.headSha, policy: policy.policy });
   const changed = report.lines.filter((l) => l.status === 'done').length;
   const failed = report.lines.filter((l) => l.status === 'failed');
-  await deps.store.recordEvent({ repo: `${c.owner}/${c.repo}`, sha: c.headSha, environment: '-', type: 'NOTE', status: 'setup', actor: c.login, at: deps.clock(), notes: `environment setup: ${changed} change(s), ${failed.length} failure(s)`, deliveryId: c.deliveryId });
+  await deps.store.recordEvent({ repo: repoKey(c), sha: c.headSha, environment: '-', type: 'NOTE', status: 'setup', actor: c.login, at: deps.clock(), notes: `environment setup: ${changed} change(s), ${failed.length} failure(s)`, deliveryId: c.deliveryId });
   const where = checkRunUrl ? ` Details: ${checkRunUrl}` : ` Details on the "${SETUP_CHECK_NAME}" check run.`;
   const failures = failed.length > 0 ? `\n\nCould not:\n${failed.map((l) => `- ${l.environment}: ${l.message}`).join('\n')}` : '';
   await reply(`@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}`);
