@@ -51651,7 +51651,7 @@ function scoreUrl(bundle) {
     share: score / 100,
     reasons: [
       `URL heuristic ${score} of ${EVIDENCE_URL_MAX}: ${parts.join(", ")}`,
-      `points are weight x ${score} / 100: the Aurora seed's criteria add up to ${EVIDENCE_URL_MAX}, so this kind never earns its full weight`
+      `points are weight x ${score} / 100: the Aurora heuristic's criteria add up to ${EVIDENCE_URL_MAX}, so this kind never earns its full weight`
     ]
   };
 }
@@ -52822,7 +52822,7 @@ var Loader = class {
         requiredReviewers: [],
         minScore: isProd ? p.minScore ?? null : null,
         requiredChecks: [],
-        // The seed's "Evidence URL presente" is covered by minScore: with no evidence there is
+        // The Aurora format's "evidence URL present" requirement is covered by minScore: with no evidence there is
         // no score, and the gate blocks with EVIDENCE_MISSING. A score given directly counts.
         requiredEvidence: [],
         soakMinutes: 0,
