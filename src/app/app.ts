@@ -7,18 +7,18 @@ import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
 import { AuditWriter } from './audit-writer.js';
-import { onCheckRun, onCheckSuiteRerequested } from './checks.js';
-import { onIssueComment } from './comments.js';
-import { onPolicyPush } from './setup-command.js';
-import { onDeploymentCreated, onDeploymentStatus } from './deployments.js';
+import { onCheckRun, onCheckSuiteRerequested } from './events/checks.js';
+import { onIssueComment } from './events/comments.js';
+import { onPolicyPush } from './events/push.js';
+import { onDeploymentCreated, onDeploymentStatus } from './events/deployments.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import type { GateDeps } from './gate.js';
 import { Inbox } from './inbox.js';
 import type { InboxSettings } from './inbox.js';
 import type { AppMetrics } from './metrics.js';
-import { onPullRequestPolicyImpact } from './policy-impact.js';
-import { onProtectionRuleRequested } from './protection-rule.js';
-import { onDeploymentReview, onPullRequestReview } from './reviews.js';
+import { onPullRequestPolicyImpact } from './events/pull-request.js';
+import { onProtectionRuleRequested } from './events/protection-rule.js';
+import { onDeploymentReview, onPullRequestReview } from './events/reviews.js';
 import { DueWorkScheduler, probotOctokitFor } from './due-work-scheduler.js';
 
 export interface CreateAppOptions {
@@ -113,12 +113,12 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
     app.on('deployment_status.created', (context) => onDeploymentStatus(d, context));
-    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) => onPullRequestReview(d, context as never));
-    app.on(['deployment_review.approved', 'deployment_review.rejected'], (context) => onDeploymentReview(d, context as never));
-    app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context as never));
+    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) => onPullRequestReview(d, context));
+    app.on(['deployment_review.approved', 'deployment_review.rejected'], (context) => onDeploymentReview(d, context));
+    app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context));
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
-    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context as never));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context));
     app.on('push', (context) => onPolicyPush(d, context));
     // Webhooks are stored and acknowledged by the inbox, then handed to the handlers above.
     inbox = new Inbox({

@@ -3,9 +3,10 @@ import { describeError } from '../github/types.js';
 import { DELIVERY_ERROR_PREFIX } from '../store/types.js';
 import type { GateDeps } from './gate.js';
 
+/** What any event's payload may say about itself (some events name no repository). */
 interface PayloadLike {
   action?: string;
-  repository?: { full_name?: string };
+  repository?: { full_name?: string } | null;
 }
 
 /**
@@ -16,7 +17,7 @@ interface PayloadLike {
  * and a redelivery of that id is handled again.
  */
 export async function handleOnce(deps: GateDeps, context: Context, handler: () => Promise<string>): Promise<void> {
-  const payload = context.payload as PayloadLike;
+  const payload: PayloadLike = context.payload;
   const repo = payload.repository?.full_name ?? null;
   const log = context.log.child({ deliveryId: context.id, event: context.name, ...(repo ? { repo } : {}) });
   const claim = await deps.store.claimDelivery({ id: context.id, event: context.name, action: payload.action ?? null, repo, at: deps.clock() });

@@ -104,5 +104,5 @@ export class DueWorkScheduler {
 
 /** The scheduler's way to an installation's Octokit. */
 export function probotOctokitFor(probot: Probot): (installationId: number) => Promise<GitHubClient> {
-  return async (installationId) => (await probot.auth(installationId)) as unknown as GitHubClient;
+  return async (installationId) => probot.auth(installationId);
 }

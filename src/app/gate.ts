@@ -2,15 +2,16 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'probot';
 import { evaluate, findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
 import { gateComment, gateConclusion, gateTitle, renderGateSummary } from '../core/render-gate-summary.js';
-import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import { failingRules } from '../core/rule-results.js';
+import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts, RuleResult } from '../core/types.js';
 import { withCallTally } from '../github/api-calls.js';
 import { writeGateCheckRun } from '../github/check-runs.js';
 import type { LoadedFacts } from '../github/facts.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
-import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule.js';
-import { describeError } from '../github/types.js';
-import type { GitHubClient } from '../github/types.js';
+import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule-callback.js';
+import { describeError, repoKey, repoRefOf } from '../github/types.js';
+import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { PendingGateRow, RecordStore, ReleaseEventType, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
@@ -43,9 +44,7 @@ export interface GateDeps {
   evaluationBudget?: EvaluationBudget;
 }
 
-export interface GateRequest {
-  owner: string;
-  repo: string;
+export interface GateRequest extends RepoRef {
   installationId: number;
   sha: string;
   ref?: string | null;
@@ -102,7 +101,7 @@ function eventType(decision: Decision, protection: boolean): ReleaseEventType {
  */
 export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRequest): Promise<GateResult> {
   const { store } = deps;
-  const repo = `${req.owner}/${req.repo}`;
+  const repo = repoKey(req);
   const log = deps.log.child({ repo, sha: req.sha, environment: req.environment, ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}) });
   let gate: PendingGateRow | null = null;
   // Renewed while the work waits (GitHub's write queue included), so no replica takes it over.
@@ -192,7 +191,7 @@ async function spendOverrides(store: GateDeps['store'], policy: Policy, facts: R
 
 async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateRequest, gate: PendingGateRow | null, now: Date, log: Logger): Promise<Omit<GateResult, 'apiCalls'>> {
   const { store } = deps;
-  const repo = `${req.owner}/${req.repo}`;
+  const repo = repoKey(req);
   const policy: RepoPolicy = await loadRepoPolicy(octokit, { owner: req.owner, repo: req.repo, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) });
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
@@ -234,7 +233,7 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     at: now,
   });
   // What the reader sees changed: another decision, or other failing rules or messages.
-  const failing = (rules: unknown) => (Array.isArray(rules) ? (rules as Array<{ ok: boolean; code: string; message: string }>).filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join('\n') : '');
+  const failing = (rules: readonly RuleResult[]) => failingRules(rules).map((r) => `${r.code}: ${r.message}`).join('\n');
   const changed = !previous || previous.decision !== decision.decision || failing(previous.rules) !== failing(decision.rules);
   if (changed || gate) {
     await store.recordEvent({
@@ -311,7 +310,7 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
     const deadline = gate.createdAt.getTime() + GATE_DEADLINE_MS;
     if (now.getTime() >= deadline) {
       verdict = 'rejected';
-      verdictComment = deadlineComment(decision.environment, `Still waiting on: ${decision.rules.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join(' ')}`);
+      verdictComment = deadlineComment(decision.environment, `Still waiting on: ${failingRules(decision.rules).map((r) => `${r.code}: ${r.message}`).join(' ')}`);
     } else {
       const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
       const next = Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS);
@@ -357,12 +356,11 @@ async function answerAtDeadline(deps: GateDeps, octokit: GitHubClient, gate: Pen
  */
 export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock' | 'audit'>, octokit: GitHubClient, gate: PendingGateRow, log: Logger): Promise<'approved' | 'rejected' | null> {
   if (!gate.decision) return null;
-  const [owner, name] = gate.repo.split('/') as [string, string];
   const decision = gate.decision;
   // A rejected deployment never proves the release in its environment, whatever status follows
   // (every rejection is answered here: a decision, the 29-day deadline, a poisoned policy, a retry).
   if (decision === 'rejected' && gate.deploymentId !== null) await deps.store.markDeploymentGateBlocked(gate.deploymentId);
-  const result = await deps.audit.callback(gate.installationId, () => callBackProtectionRule(octokit, { owner, repo: name, runId: gate.runId, environment: gate.environment }, { state: decision, comment: gate.decisionComment ?? `Release gate: ${decision}.` }));
+  const result = await deps.audit.callback(gate.installationId, () => callBackProtectionRule(octokit, { ...repoRefOf(gate.repo), runId: gate.runId, environment: gate.environment }, { state: decision, comment: gate.decisionComment ?? `Release gate: ${decision}.` }));
   const at = deps.clock();
   if (result.ok) {
     await deps.store.markGateAnswered(gate.id, at);
@@ -382,9 +380,7 @@ export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock
 export async function reevaluatePending(
   deps: GateDeps,
   octokit: GitHubClient,
-  where: {
-    owner: string;
-    repo: string;
+  where: RepoRef & {
     sha?: string;
     /** Only gates of these commits. */
     shas?: string[];
@@ -396,7 +392,7 @@ export async function reevaluatePending(
     defaultBranch?: string;
   },
 ): Promise<GateResult[]> {
-  const repo = `${where.owner}/${where.repo}`;
+  const repo = repoKey(where);
   if (where.shas && where.shas.length === 0) return [];
   let gates = await deps.store.listPendingGates({ repo, ...(where.sha ? { sha: where.sha } : {}), ...(where.shas ? { shas: where.shas } : {}), status: 'pending' });
   if (where.environments) {
@@ -410,7 +406,6 @@ export async function reevaluatePending(
 
 /** The gate request that re-evaluates a stored gate: ref and deployer come from the recorded deployment. */
 export async function requestForGate(store: Pick<RecordStore, 'getDeployment'>, g: PendingGateRow, extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string }): Promise<GateRequest> {
-  const [owner, repo] = g.repo.split('/') as [string, string];
   let ref: string | null = null;
   let deployer: string | null = null;
   if (g.deploymentId !== null) {
@@ -419,8 +414,7 @@ export async function requestForGate(store: Pick<RecordStore, 'getDeployment'>, 
     deployer = d?.creator ?? null;
   }
   return {
-    owner,
-    repo,
+    ...repoRefOf(g.repo),
     installationId: g.installationId,
     sha: g.sha,
     ref,

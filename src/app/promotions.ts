@@ -1,9 +1,11 @@
 import { findStageIndex } from '../core/evaluate.js';
 import { gateComment } from '../core/render-gate-summary.js';
+import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy } from '../core/types.js';
-import { createDeployment, findDeployments } from '../github/deployments.js';
+import { createDeployment, findDeployments } from '../github/deployment-api.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
-import type { GitHubClient } from '../github/types.js';
+import { repoKey, repoRefOf } from '../github/types.js';
+import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { PromotionRow } from '../store/types.js';
 import { runGate, WAIT_POLL_MS } from './gate.js';
 import { takeLease } from './lease.js';
@@ -12,9 +14,7 @@ import type { GateDeps } from './gate.js';
 /** Deployments the App created itself carry this key in their payload. */
 export const PROMOTION_PAYLOAD_KEY = 'releaseGate';
 
-export interface PromotionSource {
-  owner: string;
-  repo: string;
+export interface PromotionSource extends RepoRef {
   installationId: number;
   sha: string;
   ref: string;
@@ -40,24 +40,22 @@ export type PromotionOutcome =
   | { kind: 'held'; environment: string; until: string; waitingFor: string[] }
   | { kind: 'not-done'; environment: string; reason: string };
 
-const failingRules = (decision: Decision) => decision.rules.filter((r) => !r.ok);
-
 /** True when every failing rule of a `wait` clears with the clock (soak, freeze). */
 function clockOnly(decision: Decision): boolean {
-  const failing = failingRules(decision);
+  const failing = failingRules(decision.rules);
   return Boolean(decision.recheckAt) && failing.length > 0 && failing.every((r) => r.clearsAt);
 }
 
 /** The first sentence of a held promotion's NOTE: what it waits for, and until when. */
 function heldHeadline(from: string, to: string, decision: Decision): string {
   if (clockOnly(decision)) return `Auto-promotion from ${from} to ${to} held until ${decision.recheckAt}:`;
-  const codes = failingRules(decision).map((r) => (r.clearsAt ? `${r.code} (until ${r.clearsAt})` : r.code));
+  const codes = failingRules(decision.rules).map((r) => (r.clearsAt ? `${r.code} (until ${r.clearsAt})` : r.code));
   return `Auto-promotion from ${from} to ${to} held, waiting for ${codes.join(', ')}.`;
 }
 
 function heldNote(from: string, to: string, decision: Decision, expiresAt: Date): string {
   // The clock's own headline names no code, so its details do.
-  const details = failingRules(decision).map((r) => (clockOnly(decision) ? `${r.code}: ${r.message}` : r.message)).join(' ');
+  const details = failingRules(decision.rules).map((r) => (clockOnly(decision) ? `${r.code}: ${r.message}` : r.message)).join(' ');
   const expires = expiresAt.toISOString();
   const tail = clockOnly(decision)
     ? Date.parse(decision.recheckAt!) > expiresAt.getTime()
@@ -109,7 +107,7 @@ export async function autoPromote(deps: GateDeps, octokit: GitHubClient, where: 
   if (!stages) return { kind: 'none' };
   const { stage, next } = stages;
   const target = next.github[0] ?? next.name;
-  const fullName = `${where.owner}/${where.repo}`;
+  const fullName = repoKey(where);
   // A retried delivery of a success already held: the hold goes on by itself, and one
   // started, finished or dropped is not done again.
   const earlier = (await deps.store.listPromotions({ repo: fullName, sha: where.sha })).find((p) => p.sourceDeploymentId === where.deploymentId && p.environment === target);
@@ -131,7 +129,7 @@ export async function autoPromote(deps: GateDeps, octokit: GitHubClient, where: 
     const bound = new Date(held.promotion.createdAt.getTime() + PROMOTION_HOLD_MS);
     await noteHeld(deps, { repo: fullName, sha: where.sha, environment: target, from: stage.name, to: next.name, decision, expiresAt: bound, deliveryId: where.deliveryId });
     const until = clockOnly(decision) && Date.parse(decision.recheckAt!) <= bound.getTime() ? decision.recheckAt! : bound.toISOString();
-    return { kind: 'held', environment: target, until, waitingFor: failingRules(decision).map((r) => r.code) };
+    return { kind: 'held', environment: target, until, waitingFor: failingRules(decision.rules).map((r) => r.code) };
   }
   const reason = decision ? gateComment(decision, 500) : 'the gate was already decided';
   await deps.store.recordEvent({ repo: fullName, sha: where.sha, environment: target, type: 'NOTE', status: 'promotion not done', actor: null, at: now, notes: `Auto-promotion from ${stage.name} to ${next.name} not done: ${reason}`.slice(0, 1000), deliveryId: where.deliveryId });
@@ -140,7 +138,7 @@ export async function autoPromote(deps: GateDeps, octokit: GitHubClient, where: 
 async function createPromotionDeployment(
   deps: GateDeps,
   octokit: GitHubClient,
-  p: { owner: string; repo: string; sha: string; ref: string | null; target: string; from: string; to: string; deliveryId: string | null; held: boolean },
+  p: RepoRef & { sha: string; ref: string | null; target: string; from: string; to: string; deliveryId: string | null; held: boolean },
 ): Promise<number> {
   const id = await createDeployment(octokit, {
     owner: p.owner,
@@ -150,7 +148,7 @@ async function createPromotionDeployment(
     payload: { [PROMOTION_PAYLOAD_KEY]: { promotedFrom: p.from, stage: p.to, sha: p.sha, ref: p.ref ?? p.sha } },
     description: `Release gate: promotion of ${p.ref ?? p.sha.slice(0, 7)} from ${p.from} to ${p.to}`,
   });
-  await deps.store.recordEvent({ repo: `${p.owner}/${p.repo}`, sha: p.sha, environment: p.target, type: 'PROMOTE', status: 'auto', actor: null, at: deps.clock(), notes: `Auto-promoted from ${p.from} to ${p.to}${p.held ? ' once the hold cleared' : ''}`, deliveryId: p.deliveryId });
+  await deps.store.recordEvent({ repo: repoKey(p), sha: p.sha, environment: p.target, type: 'PROMOTE', status: 'auto', actor: null, at: deps.clock(), notes: `Auto-promoted from ${p.from} to ${p.to}${p.held ? ' once the hold cleared' : ''}`, deliveryId: p.deliveryId });
   return id;
 }
 
@@ -183,7 +181,7 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
     // Read again under the lease: another replica may have finished it since it was listed.
     const promotion = (await store.listPromotions({ repo: listed.repo, sha: listed.sha })).find((p) => p.id === listed.id);
     if (!promotion || (promotion.status !== 'pending' && promotion.status !== 'decided')) return false;
-    const [org, repo] = promotion.repo.split('/') as [string, string];
+    const where = repoRefOf(promotion.repo);
     const source = await store.getDeployment(promotion.sourceDeploymentId);
     const ref = source?.ref ?? null;
     const deliveryId = by.deliveryId ?? null;
@@ -195,12 +193,12 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
       const expiresAt = new Date(promotion.createdAt.getTime() + PROMOTION_HOLD_MS);
       if (start.getTime() >= expiresAt.getTime()) {
         const last = (await store.listEvaluations({ repo: promotion.repo, sha: promotion.sha, environment: promotion.environment })).at(-1);
-        const codes = Array.isArray(last?.rules) ? (last.rules as Array<{ ok: boolean; code: string }>).filter((r) => !r.ok).map((r) => r.code) : [];
+        const codes = failingRules(last?.rules ?? []).map((r) => r.code);
         const why = `held since ${promotion.createdAt.toISOString()}, it still waited ${PROMOTION_HOLD_MS / 86_400_000} days later${codes.length > 0 ? ` for ${codes.join(', ')}` : ''}`;
         if (await store.dropPromotion(promotion.id, start, why)) await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${why}.`);
         return true;
       }
-      const policy = await loadRepoPolicy(octokit, { owner: org, repo });
+      const policy = await loadRepoPolicy(octokit, where);
       const stages = policy.ok ? nextStageOf(policy.policy.environments, from, policy.policy) : null;
       if (!stages || stages.next.name !== to) {
         const why = policy.ok ? `the policy no longer promotes ${from} to ${to} automatically` : `the policy is invalid (${policy.path})`;
@@ -208,8 +206,7 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
         return true;
       }
       const result = await runGate(deps, octokit, {
-        owner: org,
-        repo,
+        ...where,
         installationId: promotion.installationId,
         sha: promotion.sha,
         ref,
@@ -232,12 +229,12 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
       // One wins the start; a loser finds it `decided` and leaves it to the winner.
       if (!(await store.startPromotion(promotion.id, deps.clock()))) return true;
     }
-    const existing = await findDeployments(octokit, { owner: org, repo, sha: promotion.sha, environment: promotion.environment });
+    const existing = await findDeployments(octokit, { ...where, sha: promotion.sha, environment: promotion.environment });
     if (existing.length > 0) {
       await store.finishPromotion(promotion.id, deps.clock(), `deployment ${existing[0]} of the commit to ${promotion.environment} already exists`, existing[0]);
       return true;
     }
-    const id = await createPromotionDeployment(deps, octokit, { owner: org, repo, sha: promotion.sha, ref, target: promotion.environment, from, to, deliveryId, held: true });
+    const id = await createPromotionDeployment(deps, octokit, { ...where, sha: promotion.sha, ref, target: promotion.environment, from, to, deliveryId, held: true });
     await store.finishPromotion(promotion.id, deps.clock(), `deployment ${id} created`, id);
     return true;
   } finally {
@@ -254,9 +251,9 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
 export async function reexamineHeldPromotions(
   deps: GateDeps,
   octokit: GitHubClient,
-  where: { owner: string; repo: string; sha: string; trigger: string; actor?: string | null; deliveryId?: string | null },
+  where: RepoRef & { sha: string; trigger: string; actor?: string | null; deliveryId?: string | null },
 ): Promise<number> {
-  const held = (await deps.store.listPromotions({ repo: `${where.owner}/${where.repo}`, sha: where.sha })).filter((p) => p.status === 'pending');
+  const held = (await deps.store.listPromotions({ repo: repoKey(where), sha: where.sha })).filter((p) => p.status === 'pending');
   let worked = 0;
   for (const promotion of held) {
     // A lease of the event's own, so the scheduler of this same process does not share it.
@@ -264,9 +261,4 @@ export async function reexamineHeldPromotions(
     if (await runHeldPromotion(deps, octokit, promotion, { trigger: where.trigger, actor: where.actor ?? null, deliveryId: where.deliveryId ?? null, leaseOwner })) worked++;
   }
   return worked;
-}
-
-/** The end of a webhook's outcome that tells how many held promotions it looked at again (nothing when none). */
-export function reexaminedSuffix(count: number): string {
-  return count > 0 ? `; re-examined ${count} held promotion(s)` : '';
 }

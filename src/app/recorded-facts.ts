@@ -1,5 +1,6 @@
 import { loadReleaseFacts, NO_RECORDED_FACTS, recordedFactsWanted, recordedSuccess, SAME_TREE_CANDIDATES } from '../github/facts.js';
 import type { FactsRequest, LoadedFacts, RecordedFacts } from '../github/facts.js';
+import { repoKey } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { Policy } from '../core/types.js';
 import type { RecordStore } from '../store/types.js';
@@ -20,7 +21,7 @@ export type LearnedFactsWriter = Pick<RecordStore, 'upsertRelease' | 'linkReleas
 export async function gatherRecordedFacts(store: RecordedFactsReader, policy: Policy, request: Pick<FactsRequest, 'owner' | 'repo' | 'sha' | 'environment'>): Promise<RecordedFacts> {
   const wanted = recordedFactsWanted(policy, request.environment);
   if (!wanted) return NO_RECORDED_FACTS;
-  const repo = `${request.owner}/${request.repo}`;
+  const repo = repoKey(request);
   const { sha } = request;
   const recorded: RecordedFacts = { ...NO_RECORDED_FACTS, overrides: await store.listOverrides({ repo, sha }) };
   const environments = wanted.predecessorEnvironments;
@@ -42,7 +43,7 @@ export async function gatherRecordedFacts(store: RecordedFactsReader, policy: Po
 
 /** Keeps what the loader learned from GitHub: the trees of candidate commits, and the pull requests of the release. */
 export async function recordLearnedFacts(store: LearnedFactsWriter, request: Pick<FactsRequest, 'owner' | 'repo' | 'sha'>, loaded: LoadedFacts, now: Date): Promise<void> {
-  const repo = `${request.owner}/${request.repo}`;
+  const repo = repoKey(request);
   for (const { sha, tree } of loaded.learnedTrees) await store.upsertRelease({ repo, sha, tree, at: new Date(0) });
   if (loaded.pulls.length > 0) await store.linkReleasePulls(loaded.pulls.map((p) => ({ repo, sha: request.sha, pullNumber: p.number, headSha: p.headSha })), now);
 }

@@ -1,12 +1,11 @@
-import type { Context } from 'probot';
 import type { Policy } from '../core/types.js';
-import { replyOnIssue, repositoryPermission } from '../github/deployments.js';
+import { replyOnIssue, repositoryPermission } from '../github/pull-commands.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
-import type { GitHubClient } from '../github/types.js';
-import { handleOnce } from './deliveries.js';
+import { repoKey } from '../github/types.js';
+import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { GateDeps } from './gate.js';
 import { renderSetupMarkdown, setupEnvironments } from './setup-environments.js';
-import type { SetupClient, SetupReport } from './setup-environments.js';
+import type { SetupReport } from './setup-environments.js';
 
 /** The check run the App reports environment setup on. */
 export const SETUP_CHECK_NAME = 'Release gate setup';
@@ -22,9 +21,9 @@ export async function appIdOf(octokit: GitHubClient): Promise<number | null> {
 }
 
 /** Runs the setup with the installation's token and reports it on a check run of `sha`. */
-export async function setupAndReport(octokit: GitHubClient, where: { owner: string; repo: string; sha: string; policy: Pick<Policy, 'environments'> }): Promise<{ report: SetupReport; checkRunUrl: string | null }> {
+export async function setupAndReport(octokit: GitHubClient, where: RepoRef & { sha: string; policy: Pick<Policy, 'environments'> }): Promise<{ report: SetupReport; checkRunUrl: string | null }> {
   const appId = await appIdOf(octokit);
-  const report = await setupEnvironments(octokit as unknown as SetupClient, { owner: where.owner, repo: where.repo, policy: where.policy, appId, apply: true });
+  const report = await setupEnvironments(octokit, { owner: where.owner, repo: where.repo, policy: where.policy, appId, apply: true });
   const changed = report.lines.filter((l) => l.status === 'done').length;
   const failed = report.lines.filter((l) => l.status === 'failed').length;
   const title = failed > 0 ? `${failed} environment setting(s) could not be made; ${changed} made` : changed > 0 ? `GitHub's environments now match the policy (${changed} change(s))` : "GitHub's environments already match the policy";
@@ -50,11 +49,11 @@ export async function setupAndReport(octokit: GitHubClient, where: { owner: stri
 const ADMIN = new Set(['admin']);
 
 /** `/release-gate setup` on a pull request: an admin of the repository makes GitHub match the policy. */
-export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, c: { owner: string; repo: string; login: string; issueNumber: number; headSha: string; defaultBranch?: string | undefined; deliveryId: string }): Promise<string> {
+export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, c: RepoRef & { login: string; issueNumber: number; headSha: string; defaultBranch?: string | undefined; deliveryId: string }): Promise<string> {
   const reply = (body: string) => replyOnIssue(octokit, { owner: c.owner, repo: c.repo, issueNumber: c.issueNumber, body });
   const permission = await repositoryPermission(octokit, { owner: c.owner, repo: c.repo, username: c.login });
   if (!ADMIN.has(permission)) {
-    await reply(`@${c.login} refused: setting up environments changes repository settings, which needs admin permission on ${c.owner}/${c.repo}; you have \`${permission}\`.`);
+    await reply(`@${c.login} refused: setting up environments changes repository settings, which needs admin permission on ${repoKey(c)}; you have \`${permission}\`.`);
     return 'replied: setup refused';
   }
   const policy = await loadRepoPolicy(octokit, { owner: c.owner, repo: c.repo, ...(c.defaultBranch ? { defaultBranch: c.defaultBranch } : {}) });
@@ -65,42 +64,9 @@ export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, o
   const { report, checkRunUrl } = await setupAndReport(octokit, { owner: c.owner, repo: c.repo, sha: c.headSha, policy: policy.policy });
   const changed = report.lines.filter((l) => l.status === 'done').length;
   const failed = report.lines.filter((l) => l.status === 'failed');
-  await deps.store.recordEvent({ repo: `${c.owner}/${c.repo}`, sha: c.headSha, environment: '-', type: 'NOTE', status: 'setup', actor: c.login, at: deps.clock(), notes: `environment setup: ${changed} change(s), ${failed.length} failure(s)`, deliveryId: c.deliveryId });
+  await deps.store.recordEvent({ repo: repoKey(c), sha: c.headSha, environment: '-', type: 'NOTE', status: 'setup', actor: c.login, at: deps.clock(), notes: `environment setup: ${changed} change(s), ${failed.length} failure(s)`, deliveryId: c.deliveryId });
   const where = checkRunUrl ? ` Details: ${checkRunUrl}` : ` Details on the "${SETUP_CHECK_NAME}" check run.`;
   const failures = failed.length > 0 ? `\n\nCould not:\n${failed.map((l) => `- ${l.environment}: ${l.message}`).join('\n')}` : '';
   await reply(`@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}`);
   return `replied: setup (${changed} changed, ${failed.length} failed)`;
-}
-
-interface PushPayload {
-  ref: string;
-  after: string;
-  deleted?: boolean;
-  commits?: Array<{ added?: string[]; modified?: string[] }>;
-  repository: { name: string; owner: { login?: string; name?: string }; default_branch?: string };
-}
-
-/** The policy file the App reads from the default branch. */
-const POLICY_PATH = '.github/release-policy.yml';
-
-/**
- * `push` to the default branch that changes the policy: when the policy says
- * `sync: environments`, GitHub's environments are made to match it, reported on a check run
- * of the pushed commit. Any other push is ignored without a GitHub call.
- */
-export async function onPolicyPush(deps: GateDeps, context: Context<'push'>): Promise<void> {
-  const p = context.payload as unknown as PushPayload;
-  const defaultBranch = p.repository.default_branch;
-  if (p.deleted || !defaultBranch || p.ref !== `refs/heads/${defaultBranch}`) return;
-  if (!(p.commits ?? []).some((c) => [...(c.added ?? []), ...(c.modified ?? [])].includes(POLICY_PATH))) return;
-  await handleOnce(deps, context, async () => {
-    const octokit = context.octokit as unknown as GitHubClient;
-    const owner = p.repository.owner.login ?? p.repository.owner.name ?? '';
-    const repo = p.repository.name;
-    const policy = await loadRepoPolicy(octokit, { owner, repo, defaultBranch });
-    if (!policy.ok) return 'policy invalid: no setup';
-    if (policy.policy.sync !== 'environments') return 'policy without sync: environments';
-    const { report } = await setupAndReport(octokit, { owner, repo, sha: p.after, policy: policy.policy });
-    return `environment setup: ${report.lines.filter((l) => l.status === 'done').length} changed, ${report.lines.filter((l) => l.status === 'failed').length} failed`;
-  });
 }

@@ -1,5 +1,6 @@
 import type { Policy } from '../core/types.js';
-import { describeError, httpStatus } from '../github/types.js';
+import { describeError, httpStatus, repoKey } from '../github/types.js';
+import type { GitHubClient } from '../github/types.js';
 
 /**
  * Makes a repository's GitHub environments match the policy's stages, opt-in and additive:
@@ -13,9 +14,7 @@ import { describeError, httpStatus } from '../github/types.js';
  */
 
 /** What the setup calls: Octokit's `request` (an installation's, or a token's). */
-export interface SetupClient {
-  request(route: string, params?: Record<string, unknown>): Promise<{ status: number; data: unknown }>;
-}
+export type SetupClient = Pick<GitHubClient, 'request'>;
 
 export type SetupStatus = 'done' | 'would' | 'ok' | 'kept' | 'failed';
 
@@ -63,13 +62,13 @@ export async function setupEnvironments(client: SetupClient, options: SetupOptio
   const { owner, repo, apply, appId } = options;
   const lines: SetupLine[] = [];
   const add = (status: SetupStatus, environment: string, message: string) => lines.push({ status, environment, message });
-  const report = (): SetupReport => ({ repo: `${owner}/${repo}`, apply, lines, ok: !lines.some((l) => l.status === 'failed') });
+  const report = (): SetupReport => ({ repo: repoKey({ owner, repo }), apply, lines, ok: !lines.some((l) => l.status === 'failed') });
 
   let existing: GitHubEnvironment[];
   try {
     existing = await listEnvironments(client, owner, repo);
   } catch (error) {
-    add('failed', '-', `cannot list the environments of ${owner}/${repo} (${statusText(error)}); nothing was changed`);
+    add('failed', '-', `cannot list the environments of ${repoKey({ owner, repo })} (${statusText(error)}); nothing was changed`);
     return report();
   }
 

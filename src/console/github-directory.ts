@@ -143,12 +143,12 @@ export class GitHubDirectory {
   async repositories(): Promise<Map<string, InstalledRepo>> {
     const now = this.clock().getTime();
     if (this.repos && this.repos.until > now) return this.repos.value;
-    const app = (await this.probot.auth()) as unknown as GitHubClient;
+    const app: GitHubClient = await this.probot.auth();
     const installations = (await app.paginate('GET /app/installations', { per_page: 100 })) as Array<{ id: number }>;
     const out = new Map<string, InstalledRepo>();
     for (const inst of installations) {
       const octokit = await this.octokitFor(inst.id);
-      const repos = (await octokit.paginate('GET /installation/repositories', { per_page: 100 })) as unknown as Array<{ full_name: string; name: string; owner: { login: string }; default_branch?: string; private: boolean; html_url?: string }>;
+      const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
       for (const r of repos) {
         out.set(r.full_name.toLowerCase(), { fullName: r.full_name, owner: r.owner.login, name: r.name, installationId: inst.id, defaultBranch: r.default_branch ?? 'main', private: r.private, htmlUrl: r.html_url ?? null });
       }
@@ -158,7 +158,7 @@ export class GitHubDirectory {
   }
 
   async octokitFor(installationId: number): Promise<GitHubClient> {
-    return (await this.probot.auth(installationId)) as unknown as GitHubClient;
+    return this.probot.auth(installationId);
   }
 
   /** The user's role on a repository, or null when they cannot read it. */

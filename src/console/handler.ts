@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Probot } from 'probot';
 import type { GateDeps } from '../app/gate.js';
+import { repoKey } from '../github/types.js';
 import { AUDIT_CSV_COLUMNS, csvField } from '../store/audit-export.js';
 import type { AuditRecord } from '../store/audit-export.js';
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
@@ -192,7 +193,7 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     }
     limit(caller.login);
     users.set(res, caller.login);
-    const fullName = params.owner && params.repo ? checkRepoName(`${params.owner}/${params.repo}`, 'owner/repo') : '';
+    const fullName = params.owner && params.repo ? checkRepoName(repoKey({ owner: params.owner, repo: params.repo }), 'owner/repo') : '';
     switch (route.operationId as ApiRoute['operationId']) {
       case 'getMe':
         checkQuery(url, []);

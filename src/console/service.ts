@@ -2,11 +2,12 @@ import { findStageIndex } from '../core/evaluate.js';
 import { freezeIntervals } from '../core/freeze-windows.js';
 import { assertTimeZone, formatInZone } from '../core/local-time.js';
 import { renderGateSummary } from '../core/render-gate-summary.js';
+import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, RuleResult, ScoreComponent } from '../core/types.js';
 import { reevaluatePending, runGate } from '../app/gate.js';
 import type { GateDeps } from '../app/gate.js';
 import { PROMOTION_PAYLOAD_KEY } from '../app/promotions.js';
-import { createDeployment } from '../github/deployments.js';
+import { createDeployment } from '../github/deployment-api.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
@@ -194,12 +195,8 @@ function ruleView(r: RuleResult): RuleView {
   return { code: r.code, rule: r.rule, ok: r.ok, outcome: r.outcome, message: r.message, values: r.values, clearsAt: r.clearsAt ?? null, overriddenBy: r.overriddenBy?.grantedBy ?? null };
 }
 
-function rulesOf(value: unknown): RuleResult[] {
-  return Array.isArray(value) ? (value as RuleResult[]) : [];
-}
-
 function earliest(rules: RuleResult[]): string | null {
-  const waits = rules.filter((r) => !r.ok && r.outcome === 'wait');
+  const waits = failingRules(rules).filter((r) => r.outcome === 'wait');
   if (waits.length === 0 || waits.some((r) => !r.clearsAt)) return null;
   // Everything that waits must clear: the latest of them.
   return waits.map((r) => r.clearsAt!).sort().at(-1)!;
@@ -282,7 +279,7 @@ export class ConsoleService {
     const out: WaitingGateView[] = [];
     for (const g of gates.slice(0, 200)) {
       const latest = (await this.gate.store.pageEvaluationSummaries({ repo: repo.fullName, sha: g.sha, environment: g.environment, limit: 1 })).rows[0];
-      const rules = rulesOf(latest?.rules);
+      const rules = latest?.rules ?? [];
       const clears = earliest(rules);
       out.push({
         gateId: g.id,
@@ -291,7 +288,7 @@ export class ConsoleService {
         stage: latest?.stage ?? null,
         since: g.createdAt.toISOString(),
         decidedAt: latest ? latest.at.toISOString() : null,
-        waitsFor: rules.filter((r) => !r.ok).map(ruleView),
+        waitsFor: failingRules(rules).map(ruleView),
         clears: clears ? this.zoned(clears, this.windowZones(policy, g.environment), viewer.timeZone) : null,
       });
     }
@@ -389,7 +386,7 @@ export class ConsoleService {
   }
 
   private decisionView(e: EvaluationSummaryRow & { inputs?: unknown }, policy: Policy | null, overrides: OverrideRow[], timeline: Array<{ at: string; type: string; environment: string | null; status: string | null; actor: string | null; notes: string | null }>, ref: string | null): DecisionView {
-    const rules = rulesOf(e.rules);
+    const rules = e.rules;
     const inputs = (e.inputs ?? {}) as { facts?: { evidence?: { breakdown?: Record<string, ScoreComponent | number> } } };
     const breakdown = inputs.facts?.evidence?.breakdown ?? {};
     const clearsAt = e.decision === 'wait' ? earliest(rules) : null;
@@ -595,7 +592,7 @@ export class ConsoleService {
     const ref = (await store.getRelease(repo.fullName, sha))?.ref ?? deployments.at(-1)?.ref ?? null;
     const gate = await runGate(this.gate, octokit, { owner: repo.owner, repo: repo.name, installationId: repo.installationId, sha, ref, environment, deployer: login, trigger: 'console promote', actor: login, defaultBranch: repo.defaultBranch });
     if (gate.decision?.decision === 'block') {
-      throw new ConsoleError(409, 'gate_blocked', `Not promoted to ${target.name}: the gate blocks it. ${gate.decision.rules.filter((r) => !r.ok).map((r) => `${r.code}: ${r.message}`).join(' ')}`, { rules: gate.decision.rules.filter((r) => !r.ok).map(ruleView) });
+      throw new ConsoleError(409, 'gate_blocked', `Not promoted to ${target.name}: the gate blocks it. ${failingRules(gate.decision.rules).map((r) => `${r.code}: ${r.message}`).join(' ')}`, { rules: failingRules(gate.decision.rules).map(ruleView) });
     }
     const id = await createDeployment(octokit, { owner: repo.owner, repo: repo.name, sha, environment, payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: target.name, sha } }, description: `Release gate: promotion to ${target.name} by ${login}` });
     await store.recordEvent({ repo: repo.fullName, sha, environment, type: 'PROMOTE', status: 'console', actor: login, at: this.now(), notes: `Deployment ${id} created in the release console by ${login}` });
@@ -619,8 +616,7 @@ function nextStage(policy: Policy, deployments: DeploymentRow[], sha: string): E
 }
 
 function decisionSummary(e: EvaluationSummaryRow): DecisionSummary {
-  const rules = rulesOf(e.rules);
-  return { id: e.id, sha: e.sha, environment: e.environment, stage: e.stage, decision: e.decision, failing: rules.filter((r) => !r.ok).map((r) => r.code), score: e.score, actor: e.actor, at: e.at.toISOString() };
+  return { id: e.id, sha: e.sha, environment: e.environment, stage: e.stage, decision: e.decision, failing: failingRules(e.rules).map((r) => r.code), score: e.score, actor: e.actor, at: e.at.toISOString() };
 }
 
 /** The viewer's time zone if it is a real IANA zone, else null. */

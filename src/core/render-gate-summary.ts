@@ -1,6 +1,7 @@
 import { freezeStatus } from './freeze-windows.js';
 import { DECISION_HEADLINE, cell, code, renderBreakdownTable, renderRulesTable, truncateMarkdown } from './render-markdown.js';
 import { neutralizeMentions } from './markdown-escape.js';
+import { failingRules } from './rule-results.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, RuleResult } from './types.js';
 
 /** GitHub refuses check run summaries longer than this. */
@@ -63,7 +64,7 @@ export function gateConclusion(decision: Decision['decision']): 'success' | 'fai
 
 /** `Release gate / PROD: allowed` and the like, for the check run's title (under 256 characters). */
 export function gateTitle(decision: Decision): string {
-  const failing = decision.rules.filter((r) => !r.ok).map((r) => r.code);
+  const failing = failingRules(decision.rules).map((r) => r.code);
   const word = decision.decision === 'allow' ? 'Allowed' : decision.decision === 'wait' ? 'Waiting' : 'Blocked';
   const detail = failing.length > 0 ? `: ${failing.join(', ')}` : '';
   const title = `${word} for ${decision.environment}${detail}`;
@@ -72,7 +73,7 @@ export function gateTitle(decision: Decision): string {
 
 /** A one-paragraph answer for the protection rule callback: the decision and every failing rule. */
 export function gateComment(decision: Decision, limit = 1024): string {
-  const failing = decision.rules.filter((r) => !r.ok);
+  const failing = failingRules(decision.rules);
   const head =
     decision.decision === 'allow'
       ? `Release gate: allowed for ${decision.environment}${decision.ungated ? ' (not gated by the policy)' : ''}.`

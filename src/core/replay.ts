@@ -38,7 +38,7 @@ export interface StoredEvaluation {
   environment: string;
   stage: string | null;
   decision: string;
-  rules: unknown;
+  rules: RuleResult[];
   inputs: unknown;
   at: Date;
   policyFiles: readonly RecordedPolicyFile[] | null;

@@ -6,6 +6,7 @@
 import { evaluate, policyInvalidDecision } from './evaluate.js';
 import type { PolicyText } from './policy-merge.js';
 import { cell, code, truncateMarkdown } from './render-markdown.js';
+import { failingRules } from './rule-results.js';
 import { loadRecordedPolicy, recordedInputs } from './replay.js';
 import type { RecordedPolicy, StoredEvaluation } from './replay.js';
 import type { Decision, DecisionKind, RuleResult } from './types.js';
@@ -68,13 +69,8 @@ export function importanceOf(change: Pick<SimulatedChange, 'from' | 'to'>): numb
   return IMPORTANCE[`${change.from} -> ${change.to}`] ?? 6;
 }
 
-function holding(rules: unknown): Set<string> {
-  const out = new Set<string>();
-  if (!Array.isArray(rules)) return out;
-  for (const r of rules as Array<Partial<RuleResult>>) {
-    if (typeof r?.code === 'string' && r.ok === false && r.outcome !== 'pass') out.add(r.code);
-  }
-  return out;
+function holding(rules: readonly RuleResult[]): Set<string> {
+  return new Set(failingRules(rules).map((r) => r.code));
 }
 
 /** Accumulates simulated decisions into a {@link SimulationReport}. */

@@ -76,6 +76,7 @@ import type {
 } from './types.js';
 import { DELIVERY_ERROR_PREFIX, DEPLOYMENT_QUERY_LIMIT } from './types.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
+import { storedRuleResults } from './stored-evaluations.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -114,7 +115,7 @@ function bounded<T>(list: readonly T[]): T[] {
 }
 const evaluationRow = (r: Evaluation): EvaluationRow => ({
   ...r,
-  rules: fromJson(r.rules),
+  rules: storedRuleResults(fromJson(r.rules)),
   inputs: fromJson(r.inputs),
   checkRunId: num(r.checkRunId),
   policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null,
@@ -885,7 +886,7 @@ export class PrismaStore implements Store {
       take: limit + 1,
       omit: { inputs: true },
     });
-    const shown = rows.slice(0, limit).map((r): EvaluationSummaryRow => ({ ...r, rules: fromJson(r.rules), checkRunId: num(r.checkRunId), policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null }));
+    const shown = rows.slice(0, limit).map((r): EvaluationSummaryRow => ({ ...r, rules: storedRuleResults(fromJson(r.rules)), checkRunId: num(r.checkRunId), policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null }));
     const last = shown.at(-1);
     return { rows: shown, next: rows.length > limit && last ? { at: last.at, id: last.id } : null };
   }

@@ -1,4 +1,5 @@
 import type { StoredEvaluation } from '../core/replay.js';
+import type { RuleResult } from '../core/types.js';
 import { StoreError } from './types.js';
 import type { EvaluationRow, RecordStore } from './types.js';
 
@@ -10,6 +11,15 @@ export interface RecordSelection {
   since?: Date;
   /** At most this many, the most recent ones (the impact check run's bound). */
   limit?: number;
+}
+
+/**
+ * An evaluation's rule results as the record keeps them (JSON), read back: the one place
+ * stored rules are parsed. Anything but a list of results with a code reads as none.
+ */
+export function storedRuleResults(json: unknown): RuleResult[] {
+  if (!Array.isArray(json)) return [];
+  return json.filter((r): r is RuleResult => typeof r === 'object' && r !== null && typeof (r as { code?: unknown }).code === 'string');
 }
 
 /** A stored evaluation as the replay core reads it. */

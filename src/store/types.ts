@@ -11,6 +11,7 @@
  */
 
 import type { RecordedPolicyFile } from '../core/replay.js';
+import type { RuleResult } from '../core/types.js';
 
 export type { RecordedPolicyFile };
 
@@ -222,7 +223,8 @@ export interface EvaluationRow {
   environment: string;
   stage: string | null;
   decision: string;
-  rules: unknown;
+  /** The rule results the gate decided with, read back typed (see storedRuleResults). */
+  rules: RuleResult[];
   inputs: unknown;
   score: number | null;
   policyPath: string | null;

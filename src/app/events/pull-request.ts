@@ -1,19 +1,20 @@
 import type { Context } from 'probot';
-import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
-import type { PolicyProblem } from '../core/policy-load.js';
-import { loadPolicyFiles } from '../core/policy-merge.js';
-import type { PolicyText } from '../core/policy-merge.js';
-import { cell, code, truncateMarkdown } from '../core/render-markdown.js';
-import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../core/simulate.js';
-import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
-import { writeGateCheckRun } from '../github/check-runs.js';
-import type { CheckRunOutput, Conclusion } from '../github/check-runs.js';
-import { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../github/policy-source.js';
-import { httpStatus } from '../github/types.js';
-import type { GitHubClient } from '../github/types.js';
-import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
-import { handleOnce } from './deliveries.js';
-import type { GateDeps } from './gate.js';
+import { formatPolicyProblem, readPolicyDocument } from '../../core/policy-load.js';
+import type { PolicyProblem } from '../../core/policy-load.js';
+import { loadPolicyFiles } from '../../core/policy-merge.js';
+import type { PolicyText } from '../../core/policy-merge.js';
+import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
+import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../../core/simulate.js';
+import type { SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
+import { writeGateCheckRun } from '../../github/check-runs.js';
+import type { CheckRunOutput, Conclusion } from '../../github/check-runs.js';
+import { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../../github/policy-source.js';
+import { httpStatus, repoKey } from '../../github/types.js';
+import type { GitHubClient, RepoRef } from '../../github/types.js';
+import { forEachStoredEvaluation, storedEvaluation } from '../../store/stored-evaluations.js';
+import { handleOnce } from '../deliveries.js';
+import type { GateDeps } from '../gate.js';
+import { repositoryOf } from './repository.js';
 
 /** The check run that shows what a pull request's policy change would have done. */
 export const POLICY_IMPACT_CHECK_NAME = 'Release gate / policy impact';
@@ -26,17 +27,7 @@ export const IMPACT_CHANGES_SHOWN = 20;
 const MAX_ANNOTATIONS = 50;
 const SUMMARY_LIMIT = 65_535;
 
-interface PullRequestPayload {
-  action: string;
-  number: number;
-  pull_request: {
-    number: number;
-    head: { sha: string; ref: string; repo: { full_name: string; name: string; owner: { login: string } } | null };
-    base: { ref: string; repo: { full_name: string } };
-  };
-  repository: { name: string; full_name: string; owner: { login: string }; default_branch?: string };
-  installation?: { id: number };
-}
+type PullRequestPayload = Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>['payload'];
 
 type Fetched = { kind: 'file'; text: string } | { kind: 'missing'; status: number };
 
@@ -97,13 +88,11 @@ interface Impact {
  * head commit. It approves and blocks nothing: the gate keeps reading the default branch.
  * Its conclusion is failure only for an invalid policy.
  */
-export async function onPullRequestPolicyImpact(deps: GateDeps, context: Context<'pull_request'>): Promise<void> {
-  const p = context.payload as unknown as PullRequestPayload;
-  if (!['opened', 'synchronize', 'reopened'].includes(p.action)) return;
+export async function onPullRequestPolicyImpact(deps: GateDeps, context: Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>): Promise<void> {
+  const p = context.payload;
   await handleOnce(deps, context, async () => {
-    const octokit = context.octokit as unknown as GitHubClient;
-    const owner = p.repository.owner.login;
-    const repo = p.repository.name;
+    const octokit = context.octokit;
+    const { owner, repo } = repositoryOf(p);
     const change = await policyChange(octokit, owner, repo, p.pull_request.number);
     if (change === 'none') return 'ignored: the pull request does not change the release policy';
     const sha = p.pull_request.head.sha;
@@ -119,14 +108,16 @@ export async function onPullRequestPolicyImpact(deps: GateDeps, context: Context
 }
 
 async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullRequestPayload, change: 'changed' | 'removed'): Promise<Impact> {
-  const owner = p.repository.owner.login;
-  const repo = p.repository.name;
+  const where = repositoryOf(p);
+  const { owner, repo } = where;
   const orgMode = repo.toLowerCase() === ORG_POLICY_REPO;
   const what = orgMode ? `the org default ${code(orgPolicySource(owner))}` : `${code(POLICY_PATH)}`;
   const head = p.pull_request.head;
   const lines: string[] = [];
   const fork = head.repo !== null && head.repo.full_name.toLowerCase() !== p.repository.full_name.toLowerCase();
-  if (head.repo === null) {
+  // Without the head repository (or its owner) the new policy cannot be read.
+  const headOwner = head.repo?.owner?.login;
+  if (head.repo === null || headOwner === undefined) {
     return {
       conclusion: 'neutral',
       output: { title: 'The head repository of this pull request is gone', summary: `This pull request changes ${what}, but its head repository no longer exists, so the new policy cannot be read. Nothing was simulated.` },
@@ -144,7 +135,7 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
     return { conclusion: 'neutral', output: { title: 'This pull request removes the release policy', summary: `${lines.join('\n\n')}\n\nOnce merged, ${after}. Nothing was simulated.` } };
   }
 
-  const fetched = await readFileAt(octokit, head.repo.owner.login, head.repo.name, head.sha);
+  const fetched = await readFileAt(octokit, headOwner, head.repo.name, head.sha);
   if (fetched.kind !== 'file') {
     return {
       conclusion: 'neutral',
@@ -170,7 +161,7 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
         org = { text: orgFile.text, source: orgPolicySource(owner) };
         orgNote = `It says ${code('extends: org')}: it was merged with the org default ${code(orgPolicySource(owner))} as it is on its default branch now.`;
       } else {
-        problems = [read.document.problemAt(['extends'], `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${owner}/${ORG_POLICY_REPO} (Contents: read)`, 'key')];
+        problems = [read.document.problemAt(['extends'], `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`, 'key')];
       }
     }
     if (problems.length === 0) {
@@ -195,10 +186,10 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
     };
   }
 
-  const report = await simulate(deps, owner, repo, orgMode, next);
+  const report = await simulate(deps, where, orgMode, next);
   const scope = orgMode
     ? `The last ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')} decisions of the last 30 days in ${code(`${owner}/*`)} were looked at; those made under the org default were simulated.`
-    : `The decisions of the last 30 days in ${code(`${owner}/${repo}`)} (at most ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')}, the most recent) were simulated with their recorded facts at their recorded instants.`;
+    : `The decisions of the last 30 days in ${code(repoKey(where))} (at most ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')}, the most recent) were simulated with their recorded facts at their recorded instants.`;
   lines.push(scope);
   const intro = `${lines.join('\n\n')}\n\n`;
   const body = renderSimulationMarkdown(report, { maxChanges: IMPACT_CHANGES_SHOWN, limit: SUMMARY_LIMIT - intro.length });
@@ -208,11 +199,12 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
   };
 }
 
-async function simulate(deps: GateDeps, owner: string, repo: string, orgMode: boolean, next: SimulatedPolicy): Promise<SimulationReport> {
+async function simulate(deps: GateDeps, where: RepoRef, orgMode: boolean, next: SimulatedPolicy): Promise<SimulationReport> {
   let texts = new Map<string, string>();
   const simulator = new Simulator(next, (h) => texts.get(h));
   const since = new Date(deps.clock().getTime() - IMPACT_WINDOW_MS);
-  const selection = orgMode ? { repoPrefix: `${owner}/`, since, limit: IMPACT_MAX_DECISIONS } : { repo: `${owner}/${repo}`, since, limit: IMPACT_MAX_DECISIONS };
+  // An org default's change: every repository of the owner (the keys that start `owner/`).
+  const selection = orgMode ? { repoPrefix: repoKey({ owner: where.owner, repo: '' }), since, limit: IMPACT_MAX_DECISIONS } : { repo: repoKey(where), since, limit: IMPACT_MAX_DECISIONS };
   await forEachStoredEvaluation(deps.store, selection, (rows, known) => {
     texts = known;
     for (const row of rows) {

@@ -1,39 +1,43 @@
 import type { Context } from 'probot';
-import { COMMAND_USAGE, parseGateCommand } from '../core/commands-parse.js';
-import { findStageIndex } from '../core/evaluate.js';
-import { escapeMarkdown, inlineCode } from '../core/markdown-escape.js';
-import { createDeployment, getPull, replyOnIssue, repositoryPermission } from '../github/deployments.js';
-import { teamMembership } from '../github/facts.js';
-import { loadRepoPolicy } from '../github/policy-source.js';
-import type { GitHubClient } from '../github/types.js';
-import { PROMOTION_PAYLOAD_KEY } from './deployments.js';
-import { handleOnce } from './deliveries.js';
-import { reevaluatePending, runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
-import { reexamineHeldPromotions, reexaminedSuffix } from './promotions.js';
-import { runSetupCommand } from './setup-command.js';
+import { COMMAND_USAGE, parseGateCommand } from '../../core/commands-parse.js';
+import { findStageIndex } from '../../core/evaluate.js';
+import { escapeMarkdown, inlineCode } from '../../core/markdown-escape.js';
+import { failingRules } from '../../core/rule-results.js';
+import { createDeployment } from '../../github/deployment-api.js';
+import { getPull, replyOnIssue, repositoryPermission } from '../../github/pull-commands.js';
+import { teamMembership } from '../../github/facts.js';
+import { loadRepoPolicy } from '../../github/policy-source.js';
+import { repoKey } from '../../github/types.js';
+import { handleOnce } from '../deliveries.js';
+import { factsChanged } from '../facts-changed.js';
+import { runGate } from '../gate.js';
+import type { GateDeps, GateRequest } from '../gate.js';
+import { PROMOTION_PAYLOAD_KEY } from '../promotions.js';
+import { runSetupCommand } from '../setup-command.js';
+import { defaultBranchOf, repositoryOf } from './repository.js';
 
-interface CommentPayload {
-  issue: { number: number; pull_request?: unknown };
-  comment: { body: string; user: { login: string; type?: string } };
-  repository: { name: string; owner: { login: string }; default_branch?: string };
-  installation?: { id: number };
-}
+type CommentPayload = Context<'issue_comment.created'>['payload'];
 
 const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
 
+/** The gate `/release-gate promote` asks for: the pull request's head, deployed to `environment` by the commenter. */
+export function toGateRequest(p: CommentPayload, login: string, pull: { headSha: string; headRef: string }, environment: string, deliveryId: string): GateRequest {
+  return { ...repositoryOf(p), installationId: p.installation?.id ?? 0, sha: pull.headSha, ref: pull.headRef, environment, deployer: login, trigger: 'promote command', actor: login, deliveryId, ...defaultBranchOf(p) };
+}
+
 /** `issue_comment.created` on a pull request: `/release-gate status | promote <env> | override <env> ...`. */
 export async function onIssueComment(deps: GateDeps, context: Context<'issue_comment.created'>): Promise<void> {
-  const p = context.payload as unknown as CommentPayload;
-  if (!p.issue.pull_request || p.comment.user.type === 'Bot') return;
+  const p = context.payload;
+  // A comment without an author (a deleted account) can be authorised for nothing.
+  const author = p.comment.user;
+  if (!p.issue.pull_request || !author || author.type === 'Bot') return;
   const parsed = parseGateCommand(p.comment.body);
   if (!parsed) return;
   await handleOnce(deps, context, async () => {
-    const octokit = context.octokit as unknown as GitHubClient;
-    const owner = p.repository.owner.login;
-    const repo = p.repository.name;
-    const login = p.comment.user.login;
-    const reply = (body: string) => replyOnIssue(octokit, { owner, repo, issueNumber: p.issue.number, body });
+    const octokit = context.octokit;
+    const where = repositoryOf(p);
+    const login = author.login;
+    const reply = (body: string) => replyOnIssue(octokit, { ...where, issueNumber: p.issue.number, body });
     if (!parsed.ok) {
       await reply(`@${login} ${parsed.error}\n\nCommands:\n${COMMAND_USAGE}`);
       return 'replied: malformed';
@@ -43,17 +47,17 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
       await reply(`Commands:\n${COMMAND_USAGE}`);
       return 'replied: help';
     }
-    const pull = await getPull(octokit, { owner, repo, pullNumber: p.issue.number });
-    const fullName = `${owner}/${repo}`;
+    const pull = await getPull(octokit, { ...where, pullNumber: p.issue.number });
+    const fullName = repoKey(where);
     const defaultBranch = p.repository.default_branch;
-    if (command.kind === 'setup') return runSetupCommand(deps, octokit, { owner, repo, login, issueNumber: p.issue.number, headSha: pull.headSha, defaultBranch, deliveryId: context.id });
+    if (command.kind === 'setup') return runSetupCommand(deps, octokit, { ...where, login, issueNumber: p.issue.number, headSha: pull.headSha, defaultBranch, deliveryId: context.id });
     if (command.kind === 'status') {
       const evaluations = await deps.store.listEvaluations({ repo: fullName, sha: pull.headSha });
       const latest = new Map<string, (typeof evaluations)[number]>();
       for (const e of evaluations) latest.set(e.stage ?? e.environment, e);
       const gates = await deps.store.listPendingGates({ repo: fullName, sha: pull.headSha, status: 'pending' });
       const lines = [...latest.entries()].map(([env, e]) => {
-        const failing = Array.isArray(e.rules) ? (e.rules as Array<{ ok: boolean; code: string }>).filter((r) => !r.ok).map((r) => r.code) : [];
+        const failing = failingRules(e.rules).map((r) => r.code);
         return `| ${escapeMarkdown(env)} | ${e.decision} | ${failing.join(', ') || '-'} | ${e.at.toISOString()} |`;
       });
       const body =
@@ -63,7 +67,7 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
       await reply(body);
       return 'replied: status';
     }
-    const policy = await loadRepoPolicy(octokit, { owner, repo, ...(defaultBranch ? { defaultBranch } : {}) });
+    const policy = await loadRepoPolicy(octokit, { ...where, ...(defaultBranch ? { defaultBranch } : {}) });
     if (!policy.ok) {
       await reply(`@${login} the release policy is invalid, so the gate cannot act: ${escapeMarkdown(policy.problems.slice(0, 3).join('; '))}`);
       return 'replied: policy invalid';
@@ -75,19 +79,19 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
     }
     const stage = policy.policy.environments[index]!;
     if (command.kind === 'promote') {
-      const permission = await repositoryPermission(octokit, { owner, repo, username: login });
+      const permission = await repositoryPermission(octokit, { ...where, username: login });
       if (!WRITE_PERMISSIONS.has(permission)) {
         await reply(`@${login} refused: promoting needs write permission on ${fullName}; you have ${inlineCode(permission)}.`);
         return 'replied: promote refused';
       }
       const target = stage.github[0] ?? stage.name;
-      const result = await runGate(deps, octokit, { owner, repo, installationId: p.installation?.id ?? 0, sha: pull.headSha, ref: pull.headRef, environment: target, deployer: login, trigger: 'promote command', actor: login, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
+      const result = await runGate(deps, octokit, toGateRequest(p, login, pull, target, context.id));
       if (result.decision?.decision !== 'allow') {
-        const failing = result.decision?.rules.filter((r) => !r.ok).map((r) => `- ${inlineCode(r.code)}: ${escapeMarkdown(r.message)}`) ?? [];
+        const failing = failingRules(result.decision?.rules ?? []).map((r) => `- ${inlineCode(r.code)}: ${escapeMarkdown(r.message)}`) ?? [];
         await reply(`@${login} not promoted to ${escapeMarkdown(stage.name)}: the gate says **${result.decision?.decision ?? 'unknown'}**.\n\n${failing.join('\n')}`);
         return 'replied: promote held';
       }
-      const id = await createDeployment(octokit, { owner, repo, sha: pull.headSha, environment: target, payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: stage.name, sha: pull.headSha } }, description: `Release gate: promotion to ${stage.name} by ${login}` });
+      const id = await createDeployment(octokit, { ...where, sha: pull.headSha, environment: target, payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: stage.name, sha: pull.headSha } }, description: `Release gate: promotion to ${stage.name} by ${login}` });
       await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: target, type: 'PROMOTE', status: 'command', actor: login, at: deps.clock(), notes: `Deployment ${id} created by /release-gate promote`, deliveryId: context.id });
       await reply(`@${login} promoted ${pull.headSha.slice(0, 7)} to ${stage.name}: deployment ${id} created.`);
       return 'replied: promoted';
@@ -95,7 +99,7 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
     // override
     const teams = policy.policy.overrides.teams;
     let member = false;
-    for (const team of teams) if (!member && (await teamMembership(octokit, owner, team, login))) member = true;
+    for (const team of teams) if (!member && (await teamMembership(octokit, where.owner, team, login))) member = true;
     if (!member) {
       await reply(`@${login} refused: only members of ${teams.length > 0 ? teams.map((t) => inlineCode(t)).join(', ') : 'an override team (the policy names none)'} may grant an override.`);
       await deps.store.recordEvent({ repo: fullName, sha: pull.headSha, environment: stage.name, type: 'NOTE', status: 'override refused', actor: login, at: deps.clock(), notes: `Override by a non-member refused: ${command.reason}`, deliveryId: context.id });
@@ -114,9 +118,8 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
       const confirm = policy.policy.overrides.secondApprover ? ' A second member must confirm it with the same command.' : '';
       await reply(`@${login} override granted for ${stage.name} on ${pull.headSha.slice(0, 7)} (id ${o.id}), until ${o.expiresAt?.toISOString() ?? 'used'}; it lets one deployment through.${confirm}`);
     }
-    const results = await reevaluatePending(deps, octokit, { owner, repo, sha: pull.headSha, trigger: 'override', actor: login, deliveryId: context.id, ...(defaultBranch ? { defaultBranch } : {}) });
     // An auto-promotion of the commit held on what the override lets through may go now.
-    const held = await reexamineHeldPromotions(deps, octokit, { owner, repo, sha: pull.headSha, trigger: 'override', actor: login, deliveryId: context.id });
-    return `override recorded; re-evaluated ${results.length} gate(s)${reexaminedSuffix(held)}`;
+    const changed = await factsChanged(deps, octokit, { ...where, shas: [pull.headSha], trigger: 'override', actor: login, deliveryId: context.id, ...defaultBranchOf(p) });
+    return `override recorded; ${changed.summary}`;
   });
 }

@@ -1,0 +1,50 @@
+import type { Context } from 'probot';
+import { runIdFromCallbackUrl } from '../../github/protection-rule-callback.js';
+import { handleOnce } from '../deliveries.js';
+import { runGate } from '../gate.js';
+import type { GateDeps, GateRequest } from '../gate.js';
+import { deploymentRecord } from './deployments.js';
+import { defaultBranchOf, repositoryOf } from './repository.js';
+
+type ProtectionRulePayload = Context<'deployment_protection_rule.requested'>['payload'];
+
+/**
+ * The gate a protection rule request asks for, or null when the payload lacks what the
+ * answer needs: the callback URL (with its run), the environment, the deployment or the
+ * installation.
+ */
+export function toGateRequest(p: ProtectionRulePayload, deliveryId: string): GateRequest | null {
+  const callbackUrl = p.deployment_callback_url ?? '';
+  const runId = runIdFromCallbackUrl(callbackUrl);
+  const environment = p.environment ?? p.deployment?.environment;
+  if (!runId || !environment || !p.deployment || !p.installation) return null;
+  const creator = p.deployment.creator?.login ?? p.sender?.login ?? null;
+  return {
+    ...repositoryOf(p),
+    installationId: p.installation.id,
+    sha: p.deployment.sha,
+    ref: p.deployment.ref,
+    environment,
+    deployer: creator,
+    ...defaultBranchOf(p),
+    deliveryId,
+    trigger: 'deployment_protection_rule',
+    actor: p.sender?.login ?? null,
+    protection: { runId, callbackUrl, deploymentId: p.deployment.id },
+  };
+}
+
+/** `deployment_protection_rule.requested`: the gate itself. */
+export async function onProtectionRuleRequested(deps: GateDeps, context: Context<'deployment_protection_rule.requested'>): Promise<void> {
+  await handleOnce(deps, context, async () => {
+    const p = context.payload;
+    const request = toGateRequest(p, context.id);
+    if (!request || !p.deployment) {
+      context.log.error({ deliveryId: context.id }, 'Protection rule request without a callback URL, environment, deployment or installation: cannot answer it');
+      return 'ignored: incomplete payload';
+    }
+    await deps.store.recordDeployment(deploymentRecord(request, p.deployment, { environment: request.environment, creator: request.deployer ?? null }));
+    const result = await runGate(deps, context.octokit, request);
+    return result.answer ?? result.decision?.decision ?? 'no decision';
+  });
+}
