@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvidenceBlock } from '../../src/core/evidence-block.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { EXTERNAL, failingJunit, runAction, startCheckRunsServer, webhookExample, workspace } from './helpers.js';
+import { startGitHubServer, type GitHubServer } from '../support/fake-github.js';
+import { EXTERNAL, failingJunit, runAction, startCheckRunsServer, workspace } from './helpers.js';
+import { webhookExample } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:

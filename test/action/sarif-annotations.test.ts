@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EvidenceBundle, SarifFinding } from '../../src/core/evidence-types.js';
 import { buildAnnotations } from '../../action/src/annotations.js';
-import type { GitHubServer } from '../support/github-server.js';
-import { runAction, startCheckRunsServer, webhookExample, workspace } from './helpers.js';
+import type { GitHubServer } from '../support/fake-github.js';
+import { runAction, startCheckRunsServer, workspace } from './helpers.js';
+import { webhookExample } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:

@@ -8,7 +8,7 @@ import type { Harness } from '../support/app-harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import type { FakeRepo } from '../support/fake-github.js';
 import { cli } from '../cli/helpers.js';
-import { example, issueCommentCreated } from '../support/webhooks.js';
+import { webhookExample, issueCommentCreated } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:
@@ -186,7 +186,7 @@ describe('sync: environments in the policy', () => {
   });
 
   function push(ref: string, files: string[], after: string) {
-    const base = example('push');
+    const base = webhookExample('push');
     return {
       id: `push-${after.slice(0, 6)}`,
       event: 'push',

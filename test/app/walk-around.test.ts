@@ -137,7 +137,7 @@ describe('a gate nobody can walk around', () => {
     // Another workflow of the repository, and ci.yml changed by the release itself.
     h.repo.workflowRuns[501] = { id: 1, path: '.github/workflows/other.yml', head_sha: SHA };
     h.repo.workflowRuns[502] = { id: 2, path: ci, head_sha: SHA };
-    h.repo.filesAt[`${ci}@${SHA}`] = 'on: push\njobs: { fake: {} }\n';
+    h.github.serveFileAt('acme/shop', SHA, ci, 'on: push\njobs: { fake: {} }\n');
     h.repo.checkRuns.push(evidenceRun(1, 501));
     const first = (await ask(spec('production')))[0]!;
     expect(first.comment).toContain('EVIDENCE_MISSING');
@@ -146,7 +146,7 @@ describe('a gate nobody can walk around', () => {
 
     const other = sha('8');
     h.repo.workflowRuns[502]!.head_sha = other;
-    h.repo.filesAt[`${ci}@${other}`] = 'on: push\njobs: { fake: {} }\n';
+    h.github.serveFileAt('acme/shop', other, ci, 'on: push\njobs: { fake: {} }\n');
     h.repo.checkRuns.push({ ...evidenceRun(2, 502), head_sha: other });
     const second = (await ask({ ...spec('production'), sha: other }))[0]!;
     expect(second.comment).toContain('EVIDENCE_MISSING');
@@ -155,7 +155,7 @@ describe('a gate nobody can walk around', () => {
 
     // The same ci.yml as on the default branch: accepted, scored by the App.
     h.repo.workflowRuns[503] = { id: 3, path: ci, head_sha: SHA };
-    h.repo.filesAt[`${ci}@${SHA}`] = h.repo.files[ci];
+    h.github.serveFileAt('acme/shop', SHA, ci, h.repo.files[ci]!);
     h.repo.checkRuns.push(evidenceRun(3, 503));
     expect((await ask(spec('production')))[0]!.state).toBe('approved');
   });

@@ -16,12 +16,10 @@ interface Example {
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
 
-/** A deep copy of the first example of `event` (with `action`, when given). */
-export function example(event: string, action?: string): Record<string, any> {
-  const group = examples.find((e) => e.name === event);
-  if (!group) throw new Error(`@octokit/webhooks-examples has no ${event} event`);
-  const found = group.examples.find((e) => action === undefined || e.action === action) ?? group.examples[0];
-  if (!found) throw new Error(`@octokit/webhooks-examples has no ${event} example`);
+/** A deep copy of the first example of `event` (with `action`, when given): a real payload from `@octokit/webhooks-examples`. */
+export function webhookExample(event: string, action?: string): Record<string, any> {
+  const found = examples.find((e) => e.name === event)?.examples.find((e) => action === undefined || e.action === action);
+  if (!found) throw new Error(`no ${event}${action ? `.${action}` : ''} example in @octokit/webhooks-examples`);
   return structuredClone(found) as Record<string, any>;
 }
 
@@ -64,7 +62,7 @@ export interface RepoContext {
 }
 
 function user(login: string): Record<string, unknown> {
-  const u = example('deployment').sender as Record<string, unknown>;
+  const u = webhookExample('deployment').sender as Record<string, unknown>;
   return { ...u, login, id: Math.abs(hash(login)), type: login.endsWith('[bot]') ? 'Bot' : 'User' };
 }
 
@@ -75,7 +73,7 @@ function hash(s: string): number {
 }
 
 function repository(repo: RepoContext): Record<string, unknown> {
-  const base = example('deployment').repository as Record<string, unknown>;
+  const base = webhookExample('deployment').repository as Record<string, unknown>;
   return {
     ...base,
     id: repo.id,
@@ -108,7 +106,7 @@ export interface DeploymentSpec {
 }
 
 function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, unknown> {
-  const base = example('deployment').deployment as Record<string, unknown>;
+  const base = webhookExample('deployment').deployment as Record<string, unknown>;
   return {
     ...base,
     url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/deployments/${d.id}`,
@@ -159,13 +157,13 @@ export function protectionRuleRequested(repo: RepoContext, d: DeploymentSpec & {
 }
 
 export function deploymentCreated(repo: RepoContext, d: DeploymentSpec): Delivery {
-  const p = example('deployment', 'created');
+  const p = webhookExample('deployment', 'created');
   return { id: deliveryId(), event: 'deployment', payload: { ...p, action: 'created', deployment: deploymentObject(repo, d), ...common(repo, d.creator) } };
 }
 
 /** `deployment_status.created`; the status is set by the deployment's creator unless `creator` (and `appId`) say who else. */
 export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, status: { id: number; state: string; at: string; description?: string; creator?: string; appId?: number | null }): Delivery {
-  const p = example('deployment_status', 'created');
+  const p = webhookExample('deployment_status', 'created');
   const base = p.deployment_status as Record<string, unknown>;
   return {
     id: deliveryId(),
@@ -184,7 +182,7 @@ export function pullRequestReviewSubmitted(
   repo: RepoContext,
   r: { pull: number; headSha: string; author: string; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; at: string; reviewId: number; commitId?: string | null; mergeCommitSha?: string; mergedAt?: string },
 ): Delivery {
-  const p = example('pull_request_review', 'submitted');
+  const p = webhookExample('pull_request_review', 'submitted');
   const pr = p.pull_request as Record<string, any>;
   return {
     id: deliveryId(),
@@ -206,7 +204,7 @@ export function pullRequestReviewSubmitted(
 }
 
 export function issueCommentCreated(repo: RepoContext, c: { issue: number; body: string; author: string; commentId: number }): Delivery {
-  const p = example('issue_comment', 'created');
+  const p = webhookExample('issue_comment', 'created');
   const issue = p.issue as Record<string, any>;
   return {
     id: deliveryId(),
@@ -222,7 +220,7 @@ export function issueCommentCreated(repo: RepoContext, c: { issue: number; body:
 }
 
 export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rerequested'; name: string; headSha: string; appSlug: string; id: number; sender: string; conclusion?: string }): Delivery {
-  const p = example('check_run', c.action);
+  const p = webhookExample('check_run', c.action);
   const run = p.check_run as Record<string, any>;
   return {
     id: deliveryId(),
@@ -232,7 +230,7 @@ export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rer
 }
 
 export function checkSuiteRerequested(repo: RepoContext, c: { headSha: string; sender: string }): Delivery {
-  const p = example('check_suite', 'rerequested');
+  const p = webhookExample('check_suite', 'rerequested');
   return { id: deliveryId(), event: 'check_suite', payload: { ...p, action: 'rerequested', check_suite: { ...(p.check_suite as object), head_sha: c.headSha }, ...common(repo, c.sender) } };
 }
 
@@ -245,7 +243,7 @@ export function pullRequestEvent(
   repo: RepoContext,
   pr: { action: 'opened' | 'synchronize' | 'reopened'; number: number; headSha: string; headRef?: string; headRepo?: string; baseRef?: string; author: string },
 ): Delivery {
-  const p = example('pull_request', pr.action);
+  const p = webhookExample('pull_request', pr.action);
   const pull = p.pull_request as Record<string, any>;
   const base = repository(repo);
   const headFull = pr.headRepo ?? `${repo.owner}/${repo.name}`;
