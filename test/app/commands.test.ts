@@ -4,6 +4,7 @@ import { renderEvidenceBlock } from '../../src/core/evidence-block.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { checkRunEvent, checkSuiteRerequested, issueCommentCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { overrides, policy } from '../support/policies.js';
 
 describe('parseGateCommand', () => {
   it('reads the three commands and says what is wrong with the rest', () => {
@@ -21,18 +22,7 @@ describe('parseGateCommand', () => {
   });
 });
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    minScore: 70
-overrides:
-  teams: [release-managers]
-  secondApprover: true
-  expires: 24h
-`;
+const POLICY = policy({ DEV: [], PROD: ['minScore: 70'] }, ...overrides({ secondApprover: true, expires: '24h' }));
 const SHA = '1'.repeat(40);
 
 describe('commands, evidence and re-runs through webhooks', () => {

@@ -3,6 +3,7 @@ import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { checkRunEvent, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted } from '../support/webhooks.js';
 import type { DeploymentSpec } from '../support/webhooks.js';
+import { policy, PROD_APPROVALS } from '../support/policies.js';
 
 /**
  * The App in a repository's real life: the release commit is a merge, a squash or a rebase
@@ -10,24 +11,7 @@ import type { DeploymentSpec } from '../support/webhooks.js';
  * deployments behind it, and every GitHub read costs budget.
  */
 
-const APPROVALS = `version: 1
-environments:
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
-
-const PIPELINE = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-    minApprovals: 1
-    requiredChecks: [ci]
-`;
+const PIPELINE = policy({ DEV: [], PRE_PROD: [], PROD: ['minApprovals: 1', 'requiredChecks: [ci]'] });
 
 const sha = (c: string) => c.repeat(40);
 const HEAD = sha('a'); // the PR's last head: approved
@@ -60,7 +44,7 @@ describe('approvals of a pull request that was merged', () => {
 
   for (const method of ['merge', 'squash', 'rebase'] as const) {
     it(`counts the approval of the PR's last head for the commit a ${method} made on main`, async () => {
-      h = await startHarness({ policy: APPROVALS });
+      h = await startHarness({ policy: PROD_APPROVALS });
       mergedPull(method);
       expect(await ask(1, MERGE)).toBe(200);
       expect(answers(1)).toEqual(['approved']);
@@ -70,7 +54,7 @@ describe('approvals of a pull request that was merged', () => {
   }
 
   it('counts it when the PR head itself is deployed', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     h.repo.pulls.push({ number: 13, user: 'author', headSha: HEAD, headRef: 'feature', commits: [FIRST, HEAD] });
     h.repo.reviews[13] = [{ id: 1, user: 'reviewer', state: 'APPROVED', commit_id: HEAD, submitted_at: '2026-03-10T10:00:00Z' }];
     expect(await ask(2, HEAD, 'production', 'feature')).toBe(200);
@@ -79,7 +63,7 @@ describe('approvals of a pull request that was merged', () => {
 
   // SECURITY.md T8: stale approvals do not count.
   it('does not count an approval followed by a push of other content, nor a review of a commit GitHub no longer has', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     mergedPull('squash', [
       { user: 'early', commit: FIRST },
       { user: 'forced', commit: null },
@@ -92,7 +76,7 @@ describe('approvals of a pull request that was merged', () => {
   });
 
   it('lends no approval to an intermediate commit of a merged PR (the PR contains it but did not become it)', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     mergedPull('merge');
     expect(await ask(4, FIRST, 'production', 'feature')).toBe(200);
     expect(answers(4)).toEqual(['report']);
@@ -100,7 +84,7 @@ describe('approvals of a pull request that was merged', () => {
   });
 
   it('wakes the waiting gate of the merge commit when a review of the PR arrives', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     mergedPull('merge', []);
     expect(await ask(5, MERGE)).toBe(200);
     expect(answers(5)).toEqual(['report']);

@@ -3,17 +3,9 @@ import { cli } from '../cli/helpers.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { protectionRuleRequested } from '../support/webhooks.js';
+import { DEV_PROD_APPROVALS } from '../support/policies.js';
 
 const PATH = '.github/release-policy.yml';
-const ORG = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
-
 /**
  * Decisions the App made under every kind of policy source, replayed from the record: a
  * repository file, a file merged onto the org default, the org default alone, an invalid
@@ -41,7 +33,7 @@ describe('replaying the App\'s decisions under every policy source', () => {
     // No policy anywhere.
     await request('production');
     // The org default alone.
-    h.github.serveFile('acme/.github', PATH, ORG);
+    h.github.serveFile('acme/.github', PATH, DEV_PROD_APPROVALS);
     await request('development');
     await request('production');
     // A repository file merged onto the org default.

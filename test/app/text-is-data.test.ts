@@ -4,6 +4,7 @@ import { escapeMarkdown, inlineCode } from '../../src/core/markdown-escape.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { issueCommentCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { overrides, policy } from '../support/policies.js';
 
 /**
  * What GitHub would render live in a piece of Markdown: mentions, links and images,
@@ -45,15 +46,7 @@ describe('SECURITY.md T10 escaping helpers', () => {
   });
 });
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-overrides:
-  teams: [release-managers]
-`;
+const POLICY = policy({ DEV: [], PROD: [] }, ...overrides());
 const SHA = '3'.repeat(40);
 
 describe('SECURITY.md T10 a refused commenter writes links, images and mentions: nothing lands live', () => {

@@ -5,6 +5,7 @@ import type { Harness } from '../support/app-harness.js';
 import { evidenceScoring } from '../support/evidence.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
 import type { DeploymentSpec } from '../support/webhooks.js';
+import { PIPELINE } from '../support/policies.js';
 
 /**
  * The gate tried as someone with write access would: each attack is reproduced through
@@ -14,16 +15,6 @@ import type { DeploymentSpec } from '../support/webhooks.js';
 
 const sha = (c: string) => c.repeat(40);
 const SHA = sha('5');
-
-const PIPELINE = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-`;
 
 describe('a gate nobody can walk around', () => {
   let h: Harness | undefined;
