@@ -29,13 +29,8 @@ const LCOV = `${EXTERNAL}/coverallsapp-coverage-reporter/spec/fixtures/lcov/test
 let gh: GitHubServer;
 let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-beforeEach(async () => {
-  ({ gh, checkRuns } = await startCheckRunsServer(4000));
-});
-
-afterEach(async () => {
-  await gh.close();
-});
+beforeEach(async () => void ({ gh, checkRuns } = await startCheckRunsServer(4000)));
+afterEach(() => gh.close());
 
 /** Deployments of SHA to `environment` whose latest status is `state`, reached at `at`. */
 function deployed(environment: string, state: string, at: Date): void {

@@ -53,13 +53,8 @@ describe('the bundled Action with a SARIF log', () => {
   let gh: GitHubServer;
   let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-  beforeEach(async () => {
-    ({ gh, checkRuns } = await startCheckRunsServer(5000));
-  });
-
-  afterEach(async () => {
-    await gh.close();
-  });
+  beforeEach(async () => void ({ gh, checkRuns } = await startCheckRunsServer(5000)));
+  afterEach(() => gh.close());
 
   it('annotates an error result on its exact lines, with the level from the rule default and the path under uriBaseId', async () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { checkRunEvent, deliveryId, deploymentCreated, deploymentStatusCreated, webhookExample, issueCommentCreated, pullRequestReviewSubmitted } from '../support/webhooks.js';
 import type { Delivery } from '../support/webhooks.js';
@@ -28,11 +28,7 @@ const SHA = '5'.repeat(40);
 
 describe('auto-promotion held by soak or a freeze window', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   /** DEV, then PRE_PROD (staging) deployment 801 of SHA succeed now. */
   const stagingSucceeds = async (ref = 'v3.1.0') => {
@@ -121,11 +117,7 @@ overrides:
 
 describe('auto-promotion held on people or checks', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   /** DEV, then PRE_PROD (staging) deployment 801 of SHA succeed now; SHA is the head of pull request 21. */
   const stagingSucceeds = async () => {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { checkRunEvent, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted } from '../support/webhooks.js';
 import type { DeploymentSpec } from '../support/webhooks.js';
@@ -20,15 +20,10 @@ const MERGE = sha('c'); // what the PR became on main
 
 describe('approvals of a pull request that was merged', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   const ask = (runId: number, commit: string, environment = 'production', ref = 'main') => {
-    h!.repo.pendingRules.add(`${runId}/${environment}`);
-    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 7000 + runId, runId, sha: commit, ref, environment, creator: 'deployer', createdAt: h!.clock.now().toISOString() }));
+    return h!.askGate({ id: 7000 + runId, runId, sha: commit, ref, environment, creator: 'deployer', createdAt: h!.clock.now().toISOString() });
   };
   const answers = (runId: number) => h!.repo.answers.filter((a) => a.runId === runId).map((a) => a.state ?? 'report');
 
@@ -98,11 +93,7 @@ describe('approvals of a pull request that was merged', () => {
 
 describe('a repository with months of history', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('decides correctly after 1,500 recorded deployments with their statuses', async () => {
     h = await startHarness({ policy: PIPELINE, now: '2026-03-10T15:00:00Z' });
@@ -125,8 +116,7 @@ describe('a repository with months of history', () => {
     const deploy = async (environment: string): Promise<string | undefined> => {
       const d: DeploymentSpec = { id: deploymentId++, sha: commit, ref: 'main', environment, creator: 'ci', createdAt: h!.clock.now().toISOString() };
       const run = runId++;
-      h!.repo.pendingRules.add(`${run}/${environment}`);
-      expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId: run }))).toBe(200);
+      expect(await h!.askGate({ ...d, runId: run })).toBe(200);
       const state = h!.repo.answers.find((a) => a.runId === run)?.state;
       if (state === 'approved') expect(await h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: deploymentId++, state: 'success', at: h!.clock.now().toISOString() }))).toBe(200);
       return state;
@@ -141,11 +131,7 @@ describe('a repository with months of history', () => {
 
 describe('environment names as GitHub keeps them', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('finds the release in the stage before when GitHub spells the environment with capitals (Staging for staging)', async () => {
     h = await startHarness({ policy: PIPELINE.replace('    minApprovals: 1\n    requiredChecks: [ci]\n', '') });
@@ -154,8 +140,7 @@ describe('environment names as GitHub keeps them', () => {
     const deploy = async (environment: string) => {
       const d: DeploymentSpec = { id: id++, sha: commit, ref: 'main', environment, creator: 'ci', createdAt: h!.clock.now().toISOString() };
       const run = id++;
-      h!.repo.pendingRules.add(`${run}/${environment}`);
-      expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId: run }))).toBe(200);
+      expect(await h!.askGate({ ...d, runId: run })).toBe(200);
       const state = h!.repo.answers.find((a) => a.runId === run)?.state;
       if (state === 'approved') await h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: id++, state: 'success', at: h!.clock.now().toISOString() }));
       return state;
@@ -168,11 +153,7 @@ describe('environment names as GitHub keeps them', () => {
 
 describe("GitHub's budget: billed requests of a PROD decision", () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('makes at most 5 billed requests for the first PROD decision of a release and 2 for a re-run with nothing changed', async () => {
     h = await startHarness({ policy: PIPELINE });

@@ -1,27 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
-import { PROD_ONLY } from '../support/policies.js';
+import { policy, PROD_ONLY } from '../support/policies.js';
 
-const AUTO = `version: 1
-environments:
-  - name: DEV
-    github: development
-    autoPromote: true
-  - name: PRE_PROD
-    github: staging
-`;
+const AUTO = policy({ DEV: ['autoPromote: true'], PRE_PROD: [] });
 
 const SHA = '9'.repeat(40);
 
 describe('a delivery that failed is not lost', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('acknowledges at once, records the failure, retries it by itself with backoff, and a redelivery after success is a no-op', async () => {
     h = await startHarness({ policy: PROD_ONLY, inbox: { retryBaseMs: 200 } });

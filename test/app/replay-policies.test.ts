@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/helpers.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { protectionRuleRequested } from '../support/webhooks.js';
 import { DEV_PROD_APPROVALS } from '../support/policies.js';
 
 const PATH = '.github/release-policy.yml';
@@ -24,8 +23,7 @@ describe('replaying the App\'s decisions under every policy source', () => {
 
   async function request(environment: string): Promise<void> {
     const runId = run++;
-    h.repo.pendingRules.add(`${runId}/${environment}`);
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 9000 + runId, runId, sha: 'a'.repeat(40), ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() }))).toBe(200);
+    expect(await h.askGate({ id: 9000 + runId, runId, sha: 'a'.repeat(40), ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() })).toBe(200);
     h.clock.advance(60_000);
   }
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, startHarness, waitHandled } from '../support/app-harness.js';
 import type { Harness, Replica } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted, sendWebhook } from '../support/webhooks.js';
-import { PROD_FROZEN } from '../support/policies.js';
+import { policy, PROD_FROZEN } from '../support/policies.js';
 
 const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const SCHEMA = `rg_app_${Math.random().toString(36).slice(2, 10)}`;
@@ -55,15 +55,7 @@ describe('two replicas on one PostgreSQL database', () => {
   });
 
   it('creates a held auto-promotion once when both replicas find it due', async () => {
-    h.repo.files['.github/release-policy.yml'] = `version: 1
-environments:
-  - name: PRE_PROD
-    github: staging
-    autoPromote: true
-  - name: PROD
-    github: production
-    soak: { minutes: 30 }
-`;
+    h.repo.files['.github/release-policy.yml'] = policy({ PRE_PROD: ['autoPromote: true'], PROD: ['soak: { minutes: 30 }'] });
     h.clock.set('2026-03-11T09:00:00Z');
     const sha = 'b'.repeat(40);
     const d = { id: 11, sha, ref: 'v2', environment: 'staging', creator: 'dev', createdAt: '2026-03-11T09:00:00Z' };
@@ -82,15 +74,7 @@ environments:
   });
 
   it('creates an auto-promotion held on approvals once when reviews reach both replicas at the same time', async () => {
-    h.repo.files['.github/release-policy.yml'] = `version: 1
-environments:
-  - name: PRE_PROD
-    github: staging
-    autoPromote: true
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
+    h.repo.files['.github/release-policy.yml'] = policy({ PRE_PROD: ['autoPromote: true'], PROD: ['minApprovals: 1'] });
     h.clock.set('2026-03-12T09:00:00Z');
     const sha = 'c'.repeat(40);
     h.repo.pulls.push({ number: 31, user: 'alice', headSha: sha, headRef: 'feature', commits: [sha] });

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { protectionRuleRequested } from '../support/webhooks.js';
 import { PROD_APPROVALS, PROD_FROZEN } from '../support/policies.js';
@@ -8,15 +8,10 @@ const SHA = 'f'.repeat(40);
 
 describe('crash safety and GitHub limits', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   const ask = async (runId: number, environment = 'production') => {
-    h!.repo.pendingRules.add(`${runId}/${environment}`);
-    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 900 + runId, runId, sha: SHA, ref: 'v2.0.0', environment, creator: 'dev', createdAt: h!.clock.now().toISOString() }));
+    return h!.askGate({ id: 900 + runId, runId, sha: SHA, ref: 'v2.0.0', environment, creator: 'dev', createdAt: h!.clock.now().toISOString() });
   };
 
   it('loses no waiting gate when the App is killed and started again on the same SQLite file', async () => {

@@ -9,17 +9,9 @@ import { FakeGitHub } from '../support/fake-github.js';
 import type { FakeRepo } from '../support/fake-github.js';
 import { cli } from '../cli/helpers.js';
 import { webhookExample, issueCommentCreated } from '../support/webhooks.js';
+import { policy } from '../support/policies.js';
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    refs: ["refs/tags/v*", "release-*"]
-    minApprovals: 1
-sync: environments
-`;
+const POLICY = policy({ DEV: [], PROD: ['refs: ["refs/tags/v*", "release-*"]', 'minApprovals: 1'] }, 'sync: environments');
 
 const writes = (github: FakeGitHub) => github.requests.filter((r) => r.method !== 'GET');
 

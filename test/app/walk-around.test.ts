@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evidenceCounts, renderEvidenceBlock } from '../../src/core/evidence-block.js';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { evidenceScoring } from '../support/evidence.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
@@ -18,17 +18,12 @@ const SHA = sha('5');
 
 describe('a gate nobody can walk around', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   let next = 9000;
   const spec = (environment: string, creator = 'ci', ref = 'main', extra: Partial<DeploymentSpec> = {}): DeploymentSpec => ({ id: next++, sha: SHA, ref, environment, creator, createdAt: h!.clock.now().toISOString(), ...extra });
   const ask = async (d: DeploymentSpec, runId = next++) => {
-    h!.repo.pendingRules.add(`${runId}/${d.environment}`);
-    expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId }))).toBe(200);
+    expect(await h!.askGate({ ...d, runId })).toBe(200);
     return h!.repo.answers.filter((a) => a.runId === runId);
   };
   const status = (d: DeploymentSpec, state: string, creator?: string) => h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: next++, state, at: h!.clock.now().toISOString(), ...(creator ? { creator } : {}) }));

@@ -1,11 +1,9 @@
 import type { ConsoleConfig } from '../../src/console/config.js';
-import type { RunningApp } from '../../src/app/server.js';
-import type { Store } from '../../src/store/types.js';
 import { startHarness } from '../support/app-harness.js';
-import type { TestClock } from '../support/app-harness.js';
-import type { FakeGitHub, FakeRepo } from '../support/fake-github.js';
-import { deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
-import type { Delivery, DeploymentSpec, RepoContext } from '../support/webhooks.js';
+import type { Harness } from '../support/app-harness.js';
+import type { FakeGitHub } from '../support/fake-github.js';
+import { deploymentStatusCreated } from '../support/webhooks.js';
+import type { DeploymentSpec } from '../support/webhooks.js';
 import { overrides, policy } from '../support/policies.js';
 
 export const CONSOLE_POLICY = policy(
@@ -28,13 +26,7 @@ export const PROD_RUN = 9001;
 export const PEOPLE = { ada: 'admin', bob: 'write', maria: 'write', carol: 'write', vic: 'read', tess: 'triage', nobody: 'none' } as const;
 export type Person = keyof typeof PEOPLE;
 
-export interface ConsoleHarness {
-  github: FakeGitHub;
-  repo: FakeRepo;
-  ctx: RepoContext;
-  store: Store;
-  app: RunningApp;
-  clock: TestClock;
+export interface ConsoleHarness extends Pick<Harness, 'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'close'> {
   url: string;
   tokens: Record<Person, string>;
   /** Signs in through the OAuth web flow; returns the Cookie header of the session. */
@@ -43,8 +35,6 @@ export interface ConsoleHarness {
   call(path: string, init?: { cookie?: string; token?: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   /** The CSRF token of a session. */
   csrf(cookie: string): Promise<string>;
-  deliver(d: Delivery): Promise<number>;
-  close(): Promise<void>;
 }
 
 export interface ConsoleHarnessOptions {
@@ -115,6 +105,7 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
       return me.csrfToken;
     },
     deliver: harness.deliver,
+    askGate: harness.askGate,
     close: harness.close,
   };
   if (options.seed ?? true) await seedStory(h);
@@ -126,8 +117,7 @@ let nextId = 700;
 async function seedStory(h: ConsoleHarness): Promise<void> {
   const request = async (runId: number, commit: string, environment: string): Promise<DeploymentSpec> => {
     const d: DeploymentSpec = { id: nextId++, sha: commit, ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() };
-    h.repo.pendingRules.add(`${runId}/${environment}`);
-    const status = await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId }));
+    const status = await h.askGate({ ...d, runId });
     if (status !== 200) throw new Error(`protection rule delivery answered ${status}`);
     return d;
   };

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
+import { expect } from 'vitest';
 import { startAppServer } from '../../src/app/server.js';
 import type { AppServerOptions, RunningApp } from '../../src/app/server.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -11,8 +12,8 @@ import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET } from './app-identity.js';
 import { FakeGitHub } from './fake-github.js';
 import type { FakeRepo } from './fake-github.js';
 import { POLICY_PATH } from './policies.js';
-import { sendWebhook } from './webhooks.js';
-import type { Delivery, RepoContext } from './webhooks.js';
+import { protectionRuleRequested, sendWebhook } from './webhooks.js';
+import type { Delivery, DeploymentSpec, RepoContext } from './webhooks.js';
 
 export { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET };
 
@@ -64,6 +65,8 @@ export interface Harness {
   dir: string;
   databaseUrl: string;
   deliver(d: Delivery): Promise<number>;
+  /** GitHub waits on the App's protection rule for run `d.runId` in `d.environment`, and asks the App: the delivery's status. */
+  askGate(d: DeploymentSpec & { runId: number }): Promise<number>;
   /** One scheduler pass, then the audit writes it asked for; returns how many gates and promotions it worked on. */
   tick(): Promise<number>;
   /** Waits (real time) until the inbox handled the delivery to the end or gave up on it. */
@@ -121,6 +124,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await current.app.app.idle();
       return status;
     },
+    askGate: (d) => {
+      repo.pendingRules.add(`${d.runId}/${d.environment}`);
+      return h.deliver(protectionRuleRequested(ctx, d));
+    },
     tick: async () => {
       const worked = await current.app.app.scheduler().tick();
       await current.app.app.idle();
@@ -148,6 +155,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
   };
   return h;
+}
+
+/** After a test: the harness sent GitHub nothing it would refuse; then it is closed. */
+export async function closeChecked(h: Harness | undefined): Promise<void> {
+  if (h) expect(h.github.violations).toEqual([]);
+  await h?.close();
 }
 
 /** Polls the inbox row of a delivery until it is `done` or `failed` (or the time is up). */
