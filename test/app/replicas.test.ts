@@ -1,29 +1,21 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, startHarness, waitHandled } from '../support/app-harness.js';
 import type { Harness, Replica } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted, sendWebhook } from '../support/webhooks.js';
 import { policy, PROD_FROZEN } from '../support/policies.js';
-
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-const SCHEMA = `rg_app_${Math.random().toString(36).slice(2, 10)}`;
-const URL_WITH_SCHEMA = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${SCHEMA}`;
+import { postgresTarget } from '../store/targets.js';
+import type { Target } from '../store/targets.js';
 
 describe('two replicas on one PostgreSQL database', () => {
+  let tg: Target;
   let h: Harness;
   let storeB: Replica['store'];
   let appB: Replica['app'];
   let replicaB: Replica;
 
   beforeAll(async () => {
-    const probe = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-    try {
-      await probe.connect();
-    } catch (error) {
-      throw new Error(`PostgreSQL is not reachable at ${PG_URL}: start it, or set TEST_DATABASE_URL=postgresql://user@host:5432/db`, { cause: error });
-    }
-    await probe.end();
-    h = await startHarness({ policy: PROD_FROZEN, now: '2026-03-10T16:30:00Z', databaseUrl: URL_WITH_SCHEMA });
+    tg = await postgresTarget();
+    h = await startHarness({ policy: PROD_FROZEN, now: '2026-03-10T16:30:00Z', databaseUrl: tg.url });
     replicaB = await h.startReplica({ replicaId: 'replica-b', inbox: { pollMs: 20 } });
     ({ store: storeB, app: appB } = replicaB);
   });
@@ -31,10 +23,7 @@ describe('two replicas on one PostgreSQL database', () => {
   afterAll(async () => {
     await replicaB?.close();
     await h?.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-    await c.end();
+    await tg?.cleanup();
   });
 
   it('handles a delivery sent to both replicas once, and the due gate is answered by one of them', async () => {

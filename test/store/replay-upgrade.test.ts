@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, policyInvalidDecision } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
-import type { ReleaseFacts } from '../../src/core/types.js';
+import { releaseFacts } from '../support/release-facts.js';
 import { openStore } from '../../src/store/open-store.js';
 import { cli } from '../cli/helpers.js';
 import { earlierDatabase } from '../support/migrations.js';
@@ -11,16 +11,7 @@ import { postgresTarget, sqliteTarget, type Target } from './targets.js';
 
 const t = (iso: string) => new Date(iso);
 const POLICY = DEV_PROD_APPROVALS;
-const facts = (environment: string): ReleaseFacts => ({
-  environment,
-  sha: 'f'.repeat(40),
-  approvals: [],
-  deployments: [{ environment: 'DEV', sha: 'f'.repeat(40), state: 'success', at: '2026-11-01T08:00:00Z' }],
-  evidence: { score: null, breakdown: {}, present: [] },
-  checks: [],
-  teams: {},
-  overrides: [],
-});
+const facts = (environment: string) => releaseFacts(environment, 'f'.repeat(40));
 const MISSING = '.github/release-policy.yml was not found on the default branch (main). Add the release policy there; until then the gate does not approve anything. Nor is there an org default (acme/.github/.github/release-policy.yml).';
 
 describe.each([

@@ -54,3 +54,8 @@ export const PROD_FROZEN = policy({ PROD: freezeWindow() });
 export const PIPELINE = policy({ DEV: [], PRE_PROD: [], PROD: [] });
 /** DEV, then PROD with one approval. */
 export const DEV_PROD_APPROVALS = policy({ DEV: [], PROD: ['minApprovals: 1'] });
+
+/** A repository's policy that extends the org default (`extends: org`) and sets PROD's `keys`; the org default maps PROD to its GitHub environment. */
+export function extendingOrg(...keys: string[]): string {
+  return `${['version: 1', 'extends: org', 'environments:', '  - name: PROD', ...keys.map((k) => `    ${k}`)].join('\n')}\n`;
+}
