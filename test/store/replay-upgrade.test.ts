@@ -1,35 +1,77 @@
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, policyInvalidDecision } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
-import { releaseFacts } from '../support/release-facts.js';
+import type { ReleaseFacts } from '../../src/core/types.js';
+import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
+import { PrismaClient as PostgresClient } from '../../src/store/generated/postgresql/client.js';
+import { PrismaClient as SqliteClient } from '../../src/store/generated/sqlite/client.js';
+import { loadMigrationSet, migrate, PRISMA_DIR } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open-store.js';
+import type { DatabaseProvider } from '../../src/store/types.js';
 import { cli } from '../cli/helpers.js';
-import { earlierDatabase } from '../support/migrations.js';
-import type { EarlierDatabase } from '../support/migrations.js';
-import { DEV_PROD_APPROVALS } from '../support/policies.js';
 import { postgresTarget, sqliteTarget, type Target } from './targets.js';
 
 const t = (iso: string) => new Date(iso);
-const POLICY = DEV_PROD_APPROVALS;
-const facts = (environment: string) => releaseFacts(environment, 'f'.repeat(40));
+const POLICY = 'version: 1\nenvironments:\n  - name: DEV\n    github: development\n  - name: PROD\n    github: production\n    minApprovals: 1\n';
+const facts = (environment: string): ReleaseFacts => ({
+  environment,
+  sha: 'f'.repeat(40),
+  approvals: [],
+  deployments: [{ environment: 'DEV', sha: 'f'.repeat(40), state: 'success', at: '2026-11-01T08:00:00Z' }],
+  evidence: { score: null, breakdown: {}, present: [] },
+  checks: [],
+  teams: {},
+  overrides: [],
+});
 const MISSING = '.github/release-policy.yml was not found on the default branch (main). Add the release policy there; until then the gate does not approve anything. Nor is there an org default (acme/.github/.github/release-policy.yml).';
+
+/** A prisma/ folder with the migrations up to 0003, as the release before replayable records had it. */
+async function migrationsUpTo0003(provider: DatabaseProvider): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rg-prisma-0003-'));
+  const from = join(PRISMA_DIR, provider, 'migrations');
+  const to = join(dir, provider, 'migrations');
+  await mkdir(to, { recursive: true });
+  for (const name of ['0001_init', '0002_promotions', '0003_check_run_deployment']) await cp(join(from, name), join(to, name), { recursive: true });
+  await cp(join(from, 'migration_lock.toml'), join(to, 'migration_lock.toml'));
+  await cp(join(from, '0003_check_run_deployment', 'schema.prisma'), join(dir, provider, 'schema.prisma'));
+  return dir;
+}
 
 describe.each([
   { provider: 'sqlite' as const, target: sqliteTarget },
   { provider: 'postgresql' as const, target: postgresTarget },
 ])('replaying a $provider record made before policy texts were kept', ({ provider, target }) => {
   let tg: Target;
-  let earlier: EarlierDatabase;
+  let prismaDir: string;
   const ids: Record<string, number> = {};
 
   beforeAll(async () => {
     tg = await target();
-    // The database as the release before replayable records had it.
-    earlier = await earlierDatabase(provider, tg.url, '0003_check_run_deployment');
-    expect(earlier.applied).toEqual(['0001_init', '0002_promotions', '0003_check_run_deployment']);
+    prismaDir = await migrationsUpTo0003(provider);
+    const parsed = parseDatabaseUrl(tg.url, process.cwd());
+    if (parsed.provider === 'sqlite') {
+      await mkdir(join(parsed.file!, '..'), { recursive: true });
+    } else {
+      const c = new pg.Client({ connectionString: parsed.connectionString });
+      await c.connect();
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${parsed.schema}"`);
+      await c.end();
+    }
+    const migrator = createAdapter(parsed);
+    try {
+      expect(await migrate(migrator.factory, await loadMigrationSet(provider, prismaDir))).toEqual(['0001_init', '0002_promotions', '0003_check_run_deployment']);
+    } finally {
+      await migrator.dispose();
+    }
     // Evaluations as the App wrote them before 0006: one under a policy file (its blob SHA
     // only), one decided without any policy file (the problems are its input).
-    await earlier.write(async (db) => {
+    const { factory, dispose } = createAdapter(parsed);
+    const db = parsed.provider === 'sqlite' ? new SqliteClient({ adapter: factory }) : (new PostgresClient({ adapter: factory }) as unknown as SqliteClient);
+    try {
       const policy = loadPolicy(POLICY, '.github/release-policy.yml');
       if (!policy.ok) throw new Error('test policy invalid');
       const decided = evaluate(policy.policy, facts('production'), t('2026-11-01T09:00:00Z'));
@@ -43,7 +85,10 @@ describe.each([
         data: { ...common, stage: 'production', decision: 'block', rules: JSON.stringify(invalid.rules), inputs: JSON.stringify({ problems: [MISSING] }), policyPath: '.github/release-policy.yml', policySha: null },
         select: { id: true },
       })).id;
-    });
+    } finally {
+      await db.$disconnect();
+      await dispose();
+    }
     // The upgraded App records a new decision with its policy text.
     const store = await openStore({ databaseUrl: tg.url });
     try {
@@ -63,7 +108,7 @@ describe.each([
 
   afterAll(async () => {
     await tg?.cleanup();
-    await earlier?.cleanup();
+    if (prismaDir) await rm(prismaDir, { recursive: true, force: true });
   });
 
   it('reports the older decision under a policy file as not replayable, with the reason, and replays the rest identically', async () => {

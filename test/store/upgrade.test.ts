@@ -1,27 +1,61 @@
+import { MIGRATIONS } from '../support/migrations.js';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
+import { PrismaClient as PostgresClient } from '../../src/store/generated/postgresql/client.js';
+import { PrismaClient as SqliteClient } from '../../src/store/generated/sqlite/client.js';
+import { loadMigrationSet, migrate, PRISMA_DIR } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { StoreLogger } from '../../src/store/types.js';
-import { earlierDatabase, MIGRATIONS } from '../support/migrations.js';
-import type { EarlierDatabase } from '../support/migrations.js';
+import type { DatabaseProvider, StoreLogger } from '../../src/store/types.js';
 import { postgresTarget, sqliteTarget, type Target } from './targets.js';
 
 const t = (iso: string) => new Date(iso);
+
+/** A prisma/ folder holding only the first migration, as the release before promotions had it. */
+async function firstMigrationOnly(provider: DatabaseProvider): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'rg-prisma-0001-'));
+  const from = join(PRISMA_DIR, provider, 'migrations');
+  const to = join(dir, provider, 'migrations');
+  await mkdir(to, { recursive: true });
+  await cp(join(from, '0001_init'), join(to, '0001_init'), { recursive: true });
+  await cp(join(from, 'migration_lock.toml'), join(to, 'migration_lock.toml'));
+  await cp(join(from, '0001_init', 'schema.prisma'), join(dir, provider, 'schema.prisma'));
+  return dir;
+}
 
 describe.each([
   { provider: 'sqlite' as const, target: sqliteTarget },
   { provider: 'postgresql' as const, target: postgresTarget },
 ])('a $provider database made by 0001_init', ({ provider, target }) => {
   let tg: Target;
-  let earlier: EarlierDatabase;
+  let prismaDir: string;
 
   beforeAll(async () => {
     tg = await target();
-    // The database as the release before promotions had it.
-    earlier = await earlierDatabase(provider, tg.url, '0001_init');
-    expect(earlier.applied).toEqual(['0001_init']);
+    prismaDir = await firstMigrationOnly(provider);
+    const parsed = parseDatabaseUrl(tg.url, process.cwd());
+    if (parsed.provider === 'sqlite') {
+      await mkdir(join(parsed.file!, '..'), { recursive: true });
+    } else {
+      const c = new pg.Client({ connectionString: parsed.connectionString });
+      await c.connect();
+      await c.query(`CREATE SCHEMA IF NOT EXISTS "${parsed.schema}"`);
+      await c.end();
+    }
+    const migrator = createAdapter(parsed);
+    try {
+      expect(await migrate(migrator.factory, await loadMigrationSet(provider, prismaDir))).toEqual(['0001_init']);
+    } finally {
+      await migrator.dispose();
+    }
     // Rows as the release before 0002 wrote them: a protection rule request, and two held
     // promotions kept in the same table (runId = minus the source deployment id).
-    await earlier.write(async (db) => {
+    const { factory, dispose } = createAdapter(parsed);
+    const db = parsed.provider === 'sqlite' ? new SqliteClient({ adapter: factory }) : (new PostgresClient({ adapter: factory }) as unknown as SqliteClient);
+    try {
       const common = { repo: 'acme/old', installationId: BigInt(7), environment: 'production', sha: 'o'.repeat(40), createdAt: t('2026-11-01T09:00:00Z') };
       await db.pendingGate.create({
         data: { ...common, runId: BigInt(4242), deploymentId: BigInt(900), callbackUrl: 'https://api.github.com/repos/acme/old/actions/runs/4242/deployment_protection_rule', status: 'pending', nextCheckAt: t('2026-11-01T09:30:00Z') },
@@ -41,12 +75,15 @@ describe.each([
           `INSERT INTO "CheckRun" ("repo", "sha", "environment", "runId", "checkRunId", "createdAt", "updatedAt") SELECT "repo", "sha", "environment", ${runId}, ${checkRunId}, "createdAt", "createdAt" FROM "PendingGate" WHERE "runId" = 4242`,
         );
       }
-    });
+    } finally {
+      await db.$disconnect();
+      await dispose();
+    }
   });
 
   afterAll(async () => {
     await tg?.cleanup();
-    await earlier?.cleanup();
+    if (prismaDir) await rm(prismaDir, { recursive: true, force: true });
   });
 
   it('is upgraded in place by openStore: its gate stays a gate, its promotions move to their own table and keep working, the check run of a deployment is found by the deployment', async () => {
