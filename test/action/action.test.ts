@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseEvidenceBlock } from '../../src/core/evidence-block.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { EXTERNAL, failingJunit, runAction, startCheckRunsServer, webhookExample, workspace } from './helpers.js';
+import { startGitHubServer, type GitHubServer } from '../support/fake-github.js';
+import { EXTERNAL, failingJunit, runAction, startCheckRunsServer, workspace } from './helpers.js';
+import { webhookExample } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:
@@ -28,13 +29,8 @@ const LCOV = `${EXTERNAL}/coverallsapp-coverage-reporter/spec/fixtures/lcov/test
 let gh: GitHubServer;
 let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-beforeEach(async () => {
-  ({ gh, checkRuns } = await startCheckRunsServer(4000));
-});
-
-afterEach(async () => {
-  await gh.close();
-});
+beforeEach(async () => void ({ gh, checkRuns } = await startCheckRunsServer(4000)));
+afterEach(() => gh.close());
 
 /** Deployments of SHA to `environment` whose latest status is `state`, reached at `at`. */
 function deployed(environment: string, state: string, at: Date): void {

@@ -3,28 +3,11 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { startGitHubServer, type GitHubServer } from '../support/fake-github.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = join(ROOT, 'action/dist/index.js');
 export const EXTERNAL = join(ROOT, 'test/fixtures/external');
-
-const require = createRequire(import.meta.url);
-
-interface WebhookExamples {
-  name: string;
-  examples: Array<Record<string, unknown> & { action?: string }>;
-}
-
-/** A real webhook payload from `@octokit/webhooks-examples`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function webhookExample(event: string, action?: string): Record<string, any> {
-  const all = require('@octokit/webhooks-examples/api.github.com/index.json') as WebhookExamples[];
-  const found = all.find((e) => e.name === event)?.examples.find((x) => action === undefined || x.action === action);
-  if (!found) throw new Error(`no ${event}${action ? `.${action}` : ''} example in @octokit/webhooks-examples`);
-  return structuredClone(found) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
 
 /** A workspace directory with the given files (path -> content). */
 export async function workspace(files: Record<string, string | Buffer>): Promise<string> {

@@ -2,8 +2,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { EvidenceBundle, SarifFinding } from '../../src/core/evidence-types.js';
 import { buildAnnotations } from '../../action/src/annotations.js';
-import type { GitHubServer } from '../support/github-server.js';
-import { runAction, startCheckRunsServer, webhookExample, workspace } from './helpers.js';
+import type { GitHubServer } from '../support/fake-github.js';
+import { runAction, startCheckRunsServer, workspace } from './helpers.js';
+import { webhookExample } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:
@@ -52,13 +53,8 @@ describe('the bundled Action with a SARIF log', () => {
   let gh: GitHubServer;
   let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-  beforeEach(async () => {
-    ({ gh, checkRuns } = await startCheckRunsServer(5000));
-  });
-
-  afterEach(async () => {
-    await gh.close();
-  });
+  beforeEach(async () => void ({ gh, checkRuns } = await startCheckRunsServer(5000)));
+  afterEach(() => gh.close());
 
   it('annotates an error result on its exact lines, with the level from the rule default and the path under uriBaseId', async () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseGateCommand } from '../../src/core/commands-parse.js';
 import { renderEvidenceBlock } from '../../src/core/evidence-block.js';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { checkRunEvent, checkSuiteRerequested, issueCommentCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { checkRunEvent, checkSuiteRerequested, issueCommentCreated } from '../support/webhooks.js';
+import { overrides, policy } from '../support/policies.js';
 
 describe('parseGateCommand', () => {
   it('reads the three commands and says what is wrong with the rest', () => {
@@ -21,18 +22,7 @@ describe('parseGateCommand', () => {
   });
 });
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    minScore: 70
-overrides:
-  teams: [release-managers]
-  secondApprover: true
-  expires: 24h
-`;
+const POLICY = policy({ DEV: [], PROD: ['minScore: 70'] }, ...overrides({ secondApprover: true, expires: '24h' }));
 const SHA = '1'.repeat(40);
 
 describe('commands, evidence and re-runs through webhooks', () => {
@@ -43,10 +33,7 @@ describe('commands, evidence and re-runs through webhooks', () => {
     h.repo.permissions = { writer: 'write', reader: 'read' };
     h.github.teams.set('acme', { 'release-managers': ['maria', 'mark'] });
   });
-  afterAll(async () => {
-    expect(h.github.violations).toEqual([]);
-    await h?.close();
-  });
+  afterAll(() => closeChecked(h));
   const comment = async (author: string, body: string) => {
     expect(await h.deliver(issueCommentCreated(h.ctx, { issue: 3, author, body, commentId: Math.floor(Math.random() * 1e9) }))).toBe(200);
     return h.repo.comments.at(-1)?.body;
@@ -68,8 +55,7 @@ describe('commands, evidence and re-runs through webhooks', () => {
   it('reads evidence only from check runs created by GitHub Actions', async () => {
     // A look-alike evidence run from another app is ignored: no score, so minScore blocks.
     h.repo.checkRuns.push({ id: 1, name: 'Release evidence', head_sha: SHA, status: 'completed', conclusion: 'success', app: { slug: 'someone-else' }, output: { text: renderEvidenceBlock({ version: 1, score: 100, breakdown: {}, present: ['tests'], digests: {} }) } });
-    h.repo.pendingRules.add('40/production');
-    await h.deliver(protectionRuleRequested(h.ctx, { id: 77, runId: 40, sha: SHA, ref: 'v1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() }));
+    await h.askGate({ id: 77, runId: 40, sha: SHA, ref: 'v1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
     const answer = h.repo.answers.find((a) => a.runId === 40)!;
     expect(answer.state).toBe('rejected');
     expect(answer.comment).toBe(
@@ -82,12 +68,10 @@ describe('commands, evidence and re-runs through webhooks', () => {
   it('needs a second override team member to confirm when the policy says so', async () => {
     expect(await comment('maria', '/release-gate override PROD reason="hotfix" risk="low"')).toMatch(/A second member must confirm it with the same command\.$/);
     h.repo.checkRuns.push({ id: 2, name: 'Release evidence', head_sha: SHA, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: { text: renderEvidenceBlock({ version: 1, score: 20, breakdown: {}, present: ['tests'], digests: {} }) } });
-    h.repo.pendingRules.add('41/production');
-    await h.deliver(protectionRuleRequested(h.ctx, { id: 78, runId: 41, sha: SHA, ref: 'v1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() }));
+    await h.askGate({ id: 78, runId: 41, sha: SHA, ref: 'v1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
     expect(h.repo.answers.filter((a) => a.runId === 41).map((a) => a.state)).toEqual(['rejected']);
     expect(await comment('mark', '/release-gate override PROD reason="hotfix" risk="low"')).toBe('@mark confirmed the override of maria for PROD.');
-    h.repo.pendingRules.add('42/production');
-    await h.deliver(protectionRuleRequested(h.ctx, { id: 79, runId: 42, sha: SHA, ref: 'v1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() }));
+    await h.askGate({ id: 79, runId: 42, sha: SHA, ref: 'v1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
     expect(h.repo.answers.filter((a) => a.runId === 42).map((a) => a.state)).toEqual(['approved']);
   });
 

@@ -1,41 +1,21 @@
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
-import { TEST_PRIVATE_KEY } from '../support/app-harness.js';
+import { startShop } from '../support/app-harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import type { FakeRepo } from '../support/fake-github.js';
+import { PROD_ONLY } from '../support/policies.js';
+import { appProcessEnv, exitOf, freePort, startAppProcess, waitForStatus } from '../support/processes.js';
+import type { Started } from '../support/processes.js';
 import { protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
 import type { RepoContext } from '../support/webhooks.js';
 import { postgresTarget, sqliteTarget } from '../store/targets.js';
 import type { Target } from '../store/targets.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const SECRET = 'crash-test-secret';
-const POLICY = `version: 1
-environments:
-  - name: PROD
-    github: production
-`;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
-
-function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  return new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
-}
 
 async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs: number, output: () => string): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
@@ -49,32 +29,26 @@ async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs: numbe
 
 /** The App in its own process (as `npm start` runs it), killed and started again by the test. */
 class AppProcess {
-  child: ChildProcess | null = null;
-  output = '';
+  private started: Started | null = null;
+  private earlier = '';
   constructor(
     private readonly dir: string,
     readonly env: Record<string, string>,
   ) {}
 
+  get child(): ChildProcess | null {
+    return this.started?.child ?? null;
+  }
+
+  /** Everything the App wrote, in all its runs. */
+  get output(): string {
+    return this.earlier + (this.started?.output() ?? '');
+  }
+
   async start(extra: Record<string, string> = {}): Promise<void> {
-    const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    this.child = spawn(process.execPath, ['--import', tsx, join(ROOT, 'test/support/app-process.ts')], {
-      cwd: this.dir,
-      env: { PATH: process.env.PATH ?? '', HOME: this.dir, ...this.env, ...extra },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child.stdout!.on('data', (c: Buffer) => (this.output += c.toString()));
-    this.child.stderr!.on('data', (c: Buffer) => (this.output += c.toString()));
-    const child = this.child;
-    await until(
-      async () => {
-        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the App exited while starting:\n${this.output}`);
-        return fetch(`http://127.0.0.1:${this.env.PORT}/health/ready`).then((r) => r.status === 200).catch(() => false);
-      },
-      'the App to be ready',
-      40_000,
-      () => this.output,
-    );
+    this.earlier = this.output;
+    this.started = startAppProcess(this.dir, { ...this.env, ...extra }, 'crashable');
+    if (!(await waitForStatus(`http://127.0.0.1:${this.env.PORT}/health/ready`, 200, this.started))) throw new Error(`the App exited or was not ready within 40 s:\n${this.output}`);
   }
 
   async stop(): Promise<void> {
@@ -99,28 +73,17 @@ describe.each([
   let dir: string;
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    const apiBase = await github.start();
-    repo = github.addRepo('acme', 'shop');
-    repo.files['.github/release-policy.yml'] = POLICY;
-    repo.fileCommits['.github/release-policy.yml'] = 'c0ffee'.padEnd(40, '0');
-    ctx = { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase };
+    ({ github, repo, ctx } = await startShop(PROD_ONLY));
     tg = await target();
     dir = mkdtempSync(join(tmpdir(), 'release-gate-crash-'));
-    app = new AppProcess(dir, {
-      APP_ID: '4242',
-      PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
+    app = new AppProcess(dir, appProcessEnv(github.host, SECRET, {
       PORT: String(await freePort()),
-      HOST: '127.0.0.1',
       DATABASE_URL: tg.url,
       LOG_LEVEL: 'warn',
       SCHEDULER_INTERVAL_SECONDS: '1',
       // The restarted process is the same replica: it takes back at once what it was doing.
       RELEASE_GATE_REPLICA_ID: 'replica-crash',
-    });
+    }));
   });
 
   afterAll(async () => {
@@ -182,17 +145,7 @@ describe('the SQLite file deleted under the running App', () => {
     const tg = await sqliteTarget();
     const dir = mkdtempSync(join(tmpdir(), 'release-gate-lost-file-'));
     const file = tg.url.slice('file:'.length);
-    const app = new AppProcess(dir, {
-      APP_ID: '4242',
-      PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      DATABASE_URL: tg.url,
-      LOG_LEVEL: 'warn',
-    });
+    const app = new AppProcess(dir, appProcessEnv(github.host, SECRET, { PORT: String(await freePort()), DATABASE_URL: tg.url, LOG_LEVEL: 'warn' }));
     try {
       await app.start();
       rmSync(file);

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { ROOT } from '../support/processes.js';
-import { protectionRuleRequested } from '../support/webhooks.js';
 
 const dashboard = JSON.parse(readFileSync(join(ROOT, 'examples/grafana/release-gate-dashboard.json'), 'utf8')) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
 const alerts = parse(readFileSync(join(ROOT, 'examples/prometheus/release-gate-alerts.yml'), 'utf8')) as { groups: Array<{ rules: Array<{ alert: string; expr: string }> }> };
@@ -18,8 +17,7 @@ describe('the example Grafana dashboard and Prometheus alerts', () => {
 
   beforeAll(async () => {
     h = await startHarness({ policy: 'version: 1\nenvironments:\n  - name: DEV\n    github: development\n' });
-    h.repo.pendingRules.add('5/development');
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 1, runId: 5, sha: 'e'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' }))).toBe(200);
+    expect(await h.askGate({ id: 1, runId: 5, sha: 'e'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' })).toBe(200);
     metrics = await (await fetch(`${h.app.url}/metrics`)).text();
   });
   afterAll(async () => {

@@ -1,29 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { deploymentCreated, deploymentStatusCreated } from '../support/webhooks.js';
+import { policy } from '../support/policies.js';
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-    autoPromote: true
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-    refs: ["refs/tags/v*"]
-`;
+const POLICY = policy({ DEV: ['autoPromote: true'], PRE_PROD: [], PROD: ['refs: ["refs/tags/v*"]'] });
 
 describe('deployments and auto-promotion', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ policy: POLICY });
   });
-  afterAll(async () => {
-    expect(h.github.violations).toEqual([]);
-    await h?.close();
-  });
+  afterAll(() => closeChecked(h));
 
   it('sets a failure status on a deployment created outside the rules, saying why', async () => {
     const d = { id: 301, sha: '3'.repeat(40), ref: 'main', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
@@ -53,10 +41,7 @@ describe('a deployment and its protection rule request share one check run', () 
   beforeAll(async () => {
     h = await startHarness({ policy: 'version: 1\nenvironments:\n  - name: PROD\n    github: production\n' });
   });
-  afterAll(async () => {
-    expect(h.github.violations).toEqual([]);
-    await h?.close();
-  });
+  afterAll(() => closeChecked(h));
 
   const gateRuns = (sha: string) => h.repo.checkRuns.filter((c) => c.head_sha === sha && c.name === 'Release gate / PROD');
 
@@ -64,21 +49,18 @@ describe('a deployment and its protection rule request share one check run', () 
     const d = { id: 310, sha: '6'.repeat(40), ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
     expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
     expect(gateRuns(d.sha)).toHaveLength(1);
-    h.repo.pendingRules.add('31/production');
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId: 31 }))).toBe(200);
+    expect(await h.askGate({ ...d, runId: 31 })).toBe(200);
     expect(h.repo.answers.map((a) => [a.runId, a.state])).toEqual([[31, 'approved']]);
     expect(gateRuns(d.sha)).toEqual([expect.objectContaining({ conclusion: 'success', external_id: 'release-gate:production:none' })]);
     expect(h.github.find('PATCH', /\/check-runs\/\d+$/).map((r) => r.path)).toEqual([`/repos/acme/shop/check-runs/${gateRuns(d.sha)[0]!.id}`]);
     // Another workflow run for the same commit is another deployment: its own check run.
-    h.repo.pendingRules.add('32/production');
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { ...d, id: 312, runId: 32 }))).toBe(200);
+    expect(await h.askGate({ ...d, id: 312, runId: 32 })).toBe(200);
     expect(gateRuns(d.sha)).toHaveLength(2);
   });
 
   it('does not evaluate a deployment again when its protection rule request came first', async () => {
     const d = { id: 311, sha: '8'.repeat(40), ref: 'v1.0.1', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
-    h.repo.pendingRules.add('33/production');
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId: 33 }))).toBe(200);
+    expect(await h.askGate({ ...d, runId: 33 })).toBe(200);
     const created = deploymentCreated(h.ctx, d);
     expect(await h.deliver(created)).toBe(200);
     expect((await h.store.getDelivery(created.id))?.outcome).toBe('recorded: decided by its protection rule');

@@ -8,13 +8,8 @@ import type { TcpProxy } from '../support/tcp-proxy.js';
 import { protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
 import { postgresTarget, sqliteTarget } from '../store/targets.js';
 import type { Target } from '../store/targets.js';
+import { PROD_APPROVALS } from '../support/policies.js';
 
-const POLICY = `version: 1
-environments:
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
 const FAULTS: Fault[] = [500, 502, 429, 'secondary-limit', 'hang'];
 const SHA = '7'.repeat(40);
 
@@ -59,7 +54,7 @@ describe.each([
 
   beforeAll(async () => {
     tg = await target();
-    h = await startHarness({ policy: POLICY, databaseUrl: tg.url, ...FAST });
+    h = await startHarness({ policy: PROD_APPROVALS, databaseUrl: tg.url, ...FAST });
     h.repo.pulls.push({ number: 5, user: 'alice', headSha: SHA, headRef: 'feature', commits: [SHA] });
     h.repo.reviews[5] = [{ id: 51, user: 'bob', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T14:00:00Z' }];
     // Decisions without faults (the second one warm): the calls it makes are the ones to break.
@@ -117,7 +112,7 @@ describe('PostgreSQL refusing connections in the middle of a decision', () => {
     const url = new URL(tg.url);
     proxy = await startTcpProxy(url.hostname, Number(url.port || 5432));
     url.port = String(proxy.port);
-    h = await startHarness({ policy: POLICY, databaseUrl: url.toString(), inbox: { retryBaseMs: 100, maxRetryMs: 400, leaseMs: 1_000 }, server: { requestTimeoutMs: 1_000, schedulerIntervalMs: 200 } });
+    h = await startHarness({ policy: PROD_APPROVALS, databaseUrl: url.toString(), inbox: { retryBaseMs: 100, maxRetryMs: 400, leaseMs: 1_000 }, server: { requestTimeoutMs: 1_000, schedulerIntervalMs: 200 } });
     h.repo.pulls.push({ number: 5, user: 'alice', headSha: SHA, headRef: 'feature', commits: [SHA] });
     h.repo.reviews[5] = [{ id: 51, user: 'bob', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T14:00:00Z' }];
   });
@@ -167,7 +162,7 @@ describe('PostgreSQL refusing connections in the middle of a decision', () => {
 describe('a GitHub that hangs', () => {
   it('does not hold the webhook: it is acknowledged 200 while the App still waits on GitHub, and answered once GitHub is back', async () => {
     const tg = await sqliteTarget();
-    const h = await startHarness({ policy: POLICY, databaseUrl: tg.url, inbox: { retryBaseMs: 100, maxRetryMs: 400 }, server: { requestTimeoutMs: 2_000, schedulerIntervalMs: 200 } });
+    const h = await startHarness({ policy: PROD_APPROVALS, databaseUrl: tg.url, inbox: { retryBaseMs: 100, maxRetryMs: 400 }, server: { requestTimeoutMs: 2_000, schedulerIntervalMs: 200 } });
     try {
       h.repo.pulls.push({ number: 5, user: 'alice', headSha: SHA, headRef: 'feature', commits: [SHA] });
       h.repo.reviews[5] = [{ id: 51, user: 'bob', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T14:00:00Z' }];

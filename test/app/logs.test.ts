@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TEST_PRIVATE_KEY } from '../support/app-harness.js';
-import { FakeGitHub } from '../support/fake-github.js';
-import type { FakeRepo } from '../support/fake-github.js';
-import { exitOf, freePort, startAppProcess, waitForStatus } from '../support/processes.js';
+import { startShop } from '../support/app-harness.js';
+import type { FakeGitHub, FakeRepo } from '../support/fake-github.js';
+import { DEV_PROD_APPROVALS } from '../support/policies.js';
+import { appProcessEnv, exitOf, freePort, startAppProcess, waitForStatus } from '../support/processes.js';
 import type { Started } from '../support/processes.js';
 import { protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
 import type { RepoContext } from '../support/webhooks.js';
@@ -34,24 +34,10 @@ describe('the App\'s log with LOG_FORMAT=json', () => {
   let url: string;
 
   beforeAll(async () => {
-    github = new FakeGitHub();
-    const apiBase = await github.start();
-    repo = github.addRepo('acme', 'shop');
-    repo.files['.github/release-policy.yml'] = 'version: 1\nenvironments:\n  - name: DEV\n    github: development\n  - name: PROD\n    github: production\n    minApprovals: 1\n';
-    ctx = { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase };
+    ({ github, repo, ctx } = await startShop(DEV_PROD_APPROVALS));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    app = startAppProcess(dir, {
-      APP_ID: '4242',
-      PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'info',
-    });
+    app = startAppProcess(dir, appProcessEnv(github.host, SECRET, { PORT: String(port), LOG_FORMAT: 'json', LOG_LEVEL: 'info' }));
     expect(await waitForStatus(`${url}/health/ready`, 200, app), app.output()).not.toBeNull();
   });
 
@@ -103,17 +89,7 @@ describe('the App\'s log with LOG_FORMAT=json', () => {
 
   it('LOG_LEVEL=warn leaves out the info lines', async () => {
     const port = await freePort();
-    const quiet = startAppProcess(dir, {
-      APP_ID: '4242',
-      PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
-      WEBHOOK_SECRET: SECRET,
-      GHE_HOST: github.host,
-      GHE_PROTOCOL: 'http',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      LOG_FORMAT: 'json',
-      LOG_LEVEL: 'warn',
-    });
+    const quiet = startAppProcess(dir, appProcessEnv(github.host, SECRET, { PORT: String(port), LOG_FORMAT: 'json', LOG_LEVEL: 'warn' }));
     try {
       expect(await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, quiet), quiet.output()).not.toBeNull();
       expect(quiet.output()).toBe('');

@@ -4,9 +4,8 @@ import { evaluate, findLookalikeStage } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
 import { nameSkeleton, resemblesName } from '../../src/core/suggest.js';
 import type { ReleaseFacts } from '../../src/core/types.js';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { protectionRuleRequested } from '../support/webhooks.js';
 
 const POLICY = `version: 1
 environments:
@@ -75,10 +74,7 @@ describe('SECURITY.md T11 through the App: a look-alike environment is rejected 
   beforeAll(async () => {
     h = await startHarness({ policy: POLICY });
   });
-  afterAll(async () => {
-    expect(h.github.violations).toEqual([]);
-    await h?.close();
-  });
+  afterAll(() => closeChecked(h));
 
   it.each([
     [70, 'production ', 'U+0070 U+0072 U+006F U+0064 U+0075 U+0063 U+0074 U+0069 U+006F U+006E U+0020'],
@@ -86,8 +82,7 @@ describe('SECURITY.md T11 through the App: a look-alike environment is rejected 
     [72, 'PRDO', 'U+0050 U+0052 U+0044 U+004F'],
   ])('run %i to %j', async (runId, environment, codePoints) => {
     const sha = String(runId % 10).repeat(40);
-    h.repo.pendingRules.add(`${runId}/${environment}`);
-    await h.deliver(protectionRuleRequested(h.ctx, { id: 100 + runId, runId, sha, ref: 'v1.0.0', environment, creator: 'dev', createdAt: h.clock.now().toISOString() }));
+    await h.askGate({ id: 100 + runId, runId, sha, ref: 'v1.0.0', environment, creator: 'dev', createdAt: h.clock.now().toISOString() });
     const answer = h.repo.answers.find((a) => a.runId === runId)!;
     expect(answer.state).toBe('rejected');
     expect(answer.comment).toMatch(/^Release gate: rejected for .*\. ENVIRONMENT_LOOKALIKE: Environment ".*" is not named by the policy but looks like "(production|PROD)" of stage PROD;/);

@@ -6,7 +6,6 @@ import { createClient } from '@libsql/client';
 import { AppConfigError, readAppConfig } from '../../src/app/config.js';
 import { TEST_PRIVATE_KEY, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { protectionRuleRequested } from '../support/webhooks.js';
 
 function problems(env: NodeJS.ProcessEnv, cwd = '/'): string[] {
   try {
@@ -94,8 +93,7 @@ describe('health and metrics', () => {
   });
 
   it('/metrics counts decisions, API calls by route, calls per decision and rate-limit headroom', async () => {
-    h.repo.pendingRules.add('5/development');
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 1, runId: 5, sha: 'e'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' }))).toBe(200);
+    expect(await h.askGate({ id: 1, runId: 5, sha: 'e'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' })).toBe(200);
     const text = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(text).toContain('release_gate_decisions_total{environment="DEV",outcome="allow"} 1');
     expect(text).toContain('release_gate_github_api_calls_total{route="POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",status="204"} 1');
@@ -153,8 +151,7 @@ describe('health when the SQLite file is deleted under the App', () => {
       const ready = await fetch(`${h.app.url}/health/ready`);
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ status: 'unavailable', database: 'down', error: `The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.` });
-      h.repo.pendingRules.add('1/development');
-      expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() }))).toBe(503);
+      expect(await h.askGate({ id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() })).toBe(503);
       expect(h.repo.answers).toEqual([]);
     } finally {
       await h.close();

@@ -1,33 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LEASE_MS } from '../../src/app/gate.js';
 import { gitBlobSha } from '../support/fake-github.js';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
-
-const PROD = `version: 1
-environments:
-  - name: PROD
-    github: production
-`;
-
-const APPROVALS = `version: 1
-environments:
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
+import { PROD_APPROVALS, PROD_ONLY } from '../support/policies.js';
 
 const SHA = 'e'.repeat(40);
 const DAY = 86_400_000;
 
 describe('a poisoned gate is answered, not retried forever', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   const ask = async (runId: number) => {
     h!.repo.pendingRules.add(`${runId}/production`);
@@ -38,8 +22,8 @@ describe('a poisoned gate is answered, not retried forever', () => {
   const answersOf = (runId: number) => h!.repo.answers.filter((a) => a.runId === runId && a.state).map((a) => [a.state, a.comment]);
 
   it('rejects at once, naming the problem, when evaluating the policy runs past its time budget; the same policy content is refused without evaluating it again', async () => {
-    h = await startHarness({ policy: PROD, server: { evaluationBudget: { ms: 0, heapBytes: 512 * 1024 * 1024 } } });
-    const blob = gitBlobSha(PROD).slice(0, 12);
+    h = await startHarness({ policy: PROD_ONLY, server: { evaluationBudget: { ms: 0, heapBytes: 512 * 1024 * 1024 } } });
+    const blob = gitBlobSha(PROD_ONLY).slice(0, 12);
     const d = await ask(1);
     expect(await h.handled(d.id)).toMatchObject({ status: 'done', attempts: 1 });
     const [[state, comment]] = answersOf(1) as [[string, string]];
@@ -47,7 +31,7 @@ describe('a poisoned gate is answered, not retried forever', () => {
     expect(comment).toMatch(new RegExp(`^Release gate: rejected for production\\. POLICY_INVALID: The release policy is invalid, so the gate cannot decide and does not approve: \\.github/release-policy\\.yml \\(blob ${blob}\\): its evaluation took \\d+ ms, over the 0 ms budget; it is refused until the policy changes`));
     const evaluations = await h.store.listEvaluations({ repo: 'acme/shop', sha: SHA, environment: 'production' });
     expect(evaluations.map((e) => e.decision)).toEqual(['block']);
-    expect(await h.store.getPoisonedPolicy(gitBlobSha(PROD))).toMatchObject({ repo: 'acme/shop' });
+    expect(await h.store.getPoisonedPolicy(gitBlobSha(PROD_ONLY))).toMatchObject({ repo: 'acme/shop' });
 
     // The next request with the same policy is refused before any fact is loaded.
     const before = h.github.requests.length;
@@ -59,9 +43,9 @@ describe('a poisoned gate is answered, not retried forever', () => {
   });
 
   it('stops a crash loop: a policy whose evaluation never finished twice is rejected with the reason, and evaluated again once it changes', async () => {
-    h = await startHarness({ policy: PROD });
+    h = await startHarness({ policy: PROD_ONLY });
     // What a dead process leaves behind twice in a row: evaluations started and never finished.
-    const blob = gitBlobSha(PROD);
+    const blob = gitBlobSha(PROD_ONLY);
     await h.store.startEvaluationAttempt(blob, `acme/shop@${SHA}/production`, h.clock.now());
     await h.store.startEvaluationAttempt(blob, `acme/shop@${SHA}/production`, h.clock.now());
     await ask(3);
@@ -69,7 +53,7 @@ describe('a poisoned gate is answered, not retried forever', () => {
       ['rejected', `Release gate: rejected for production. POLICY_INVALID: The release policy is invalid, so the gate cannot decide and does not approve: .github/release-policy.yml (blob ${blob.slice(0, 12)}): its evaluation never finished: the App stopped 2 times while evaluating it (out of memory or killed); it is refused until the policy changes`],
     ]);
     // A fixed policy is another blob: evaluated normally.
-    h.repo.files['.github/release-policy.yml'] = `${PROD}# fixed\n`;
+    h.repo.files['.github/release-policy.yml'] = `${PROD_ONLY}# fixed\n`;
     await ask(4);
     expect(answersOf(4)).toEqual([['approved', 'Release gate: allowed for PROD.']]);
   });
@@ -101,7 +85,7 @@ environments:
   });
 
   it('answers before the 30-day limit when the gate keeps failing to evaluate', async () => {
-    h = await startHarness({ policy: PROD, now: '2026-03-01T00:00:00Z' });
+    h = await startHarness({ policy: PROD_ONLY, now: '2026-03-01T00:00:00Z' });
     h.github.fault = ({ method, path }) => (method === 'GET' && path.includes('/contents/') ? 502 : undefined);
     const d = await ask(5);
     expect(await h.store.getInboxDelivery(d.id)).toMatchObject({ status: 'ready', lastError: 'Bad Gateway' });
@@ -118,7 +102,7 @@ environments:
   });
 
   it('answers before the 30-day limit a gate leased by a replica that died', async () => {
-    h = await startHarness({ policy: APPROVALS, now: '2026-03-01T00:00:00Z' });
+    h = await startHarness({ policy: PROD_APPROVALS, now: '2026-03-01T00:00:00Z' });
     await ask(6);
     const gate = (await h.store.listPendingGates({ repo: 'acme/shop' }))[0]!;
     expect(gate.status).toBe('pending');
@@ -133,7 +117,7 @@ environments:
   });
 
   it('answers a poisoned request of a deployment created before the policy was poisoned', async () => {
-    h = await startHarness({ policy: PROD, server: { evaluationBudget: { ms: 0, heapBytes: 512 * 1024 * 1024 } } });
+    h = await startHarness({ policy: PROD_ONLY, server: { evaluationBudget: { ms: 0, heapBytes: 512 * 1024 * 1024 } } });
     const dep = { id: 61, sha: SHA, ref: 'v3.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() };
     expect(await h.deliver(deploymentCreated(h.ctx, dep))).toBe(200);
     expect(await h.deliver(deploymentStatusCreated(h.ctx, dep, { id: 62, state: 'in_progress', at: h.clock.now().toISOString() }))).toBe(200);

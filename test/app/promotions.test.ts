@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { checkRunEvent, deliveryId, deploymentCreated, deploymentStatusCreated, example, issueCommentCreated, pullRequestReviewSubmitted } from '../support/webhooks.js';
+import { checkRunEvent, deliveryId, deploymentCreated, deploymentStatusCreated, webhookExample, issueCommentCreated, pullRequestReviewSubmitted } from '../support/webhooks.js';
 import type { Delivery } from '../support/webhooks.js';
 
 const policy = (prod: string) => `version: 1
@@ -28,11 +28,7 @@ const SHA = '5'.repeat(40);
 
 describe('auto-promotion held by soak or a freeze window', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   /** DEV, then PRE_PROD (staging) deployment 801 of SHA succeed now. */
   const stagingSucceeds = async (ref = 'v3.1.0') => {
@@ -121,11 +117,7 @@ overrides:
 
 describe('auto-promotion held on people or checks', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   /** DEV, then PRE_PROD (staging) deployment 801 of SHA succeed now; SHA is the head of pull request 21. */
   const stagingSucceeds = async () => {
@@ -267,7 +259,7 @@ describe('auto-promotion held on people or checks', () => {
     expect(h.repo.deployments).toEqual([]);
     h.clock.set('2026-03-10T12:10:00Z');
     // webhooks-examples has only `requested`: the same payload, approved by tina for production.
-    const base = example('deployment_review', 'requested');
+    const base = webhookExample('deployment_review', 'requested');
     const around = deploymentCreated(h.ctx, { id: 1, sha: SHA, ref: 'v3.1.0', environment: 'production', creator: 'tina', createdAt: '2026-03-10T12:10:00Z' }).payload as Record<string, unknown>;
     const approved: Delivery = {
       id: deliveryId(),

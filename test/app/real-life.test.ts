@@ -1,33 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { checkRunEvent, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted } from '../support/webhooks.js';
+import { deploymentStatusCreated, pullRequestReviewSubmitted } from '../support/webhooks.js';
 import type { DeploymentSpec } from '../support/webhooks.js';
+import { policy, PROD_APPROVALS } from '../support/policies.js';
 
 /**
  * The App in a repository's real life: the release commit is a merge, a squash or a rebase
  * on main, reviews were given on the PR before the merge, the repository has months of
- * deployments behind it, and every GitHub read costs budget.
+ * deployments behind it.
  */
 
-const APPROVALS = `version: 1
-environments:
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
-
-const PIPELINE = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-    minApprovals: 1
-    requiredChecks: [ci]
-`;
+const PIPELINE = policy({ DEV: [], PRE_PROD: [], PROD: ['minApprovals: 1', 'requiredChecks: [ci]'] });
 
 const sha = (c: string) => c.repeat(40);
 const HEAD = sha('a'); // the PR's last head: approved
@@ -36,15 +20,10 @@ const MERGE = sha('c'); // what the PR became on main
 
 describe('approvals of a pull request that was merged', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   const ask = (runId: number, commit: string, environment = 'production', ref = 'main') => {
-    h!.repo.pendingRules.add(`${runId}/${environment}`);
-    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 7000 + runId, runId, sha: commit, ref, environment, creator: 'deployer', createdAt: h!.clock.now().toISOString() }));
+    return h!.askGate({ id: 7000 + runId, runId, sha: commit, ref, environment, creator: 'deployer', createdAt: h!.clock.now().toISOString() });
   };
   const answers = (runId: number) => h!.repo.answers.filter((a) => a.runId === runId).map((a) => a.state ?? 'report');
 
@@ -60,7 +39,7 @@ describe('approvals of a pull request that was merged', () => {
 
   for (const method of ['merge', 'squash', 'rebase'] as const) {
     it(`counts the approval of the PR's last head for the commit a ${method} made on main`, async () => {
-      h = await startHarness({ policy: APPROVALS });
+      h = await startHarness({ policy: PROD_APPROVALS });
       mergedPull(method);
       expect(await ask(1, MERGE)).toBe(200);
       expect(answers(1)).toEqual(['approved']);
@@ -70,7 +49,7 @@ describe('approvals of a pull request that was merged', () => {
   }
 
   it('counts it when the PR head itself is deployed', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     h.repo.pulls.push({ number: 13, user: 'author', headSha: HEAD, headRef: 'feature', commits: [FIRST, HEAD] });
     h.repo.reviews[13] = [{ id: 1, user: 'reviewer', state: 'APPROVED', commit_id: HEAD, submitted_at: '2026-03-10T10:00:00Z' }];
     expect(await ask(2, HEAD, 'production', 'feature')).toBe(200);
@@ -79,7 +58,7 @@ describe('approvals of a pull request that was merged', () => {
 
   // SECURITY.md T8: stale approvals do not count.
   it('does not count an approval followed by a push of other content, nor a review of a commit GitHub no longer has', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     mergedPull('squash', [
       { user: 'early', commit: FIRST },
       { user: 'forced', commit: null },
@@ -92,7 +71,7 @@ describe('approvals of a pull request that was merged', () => {
   });
 
   it('lends no approval to an intermediate commit of a merged PR (the PR contains it but did not become it)', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     mergedPull('merge');
     expect(await ask(4, FIRST, 'production', 'feature')).toBe(200);
     expect(answers(4)).toEqual(['report']);
@@ -100,7 +79,7 @@ describe('approvals of a pull request that was merged', () => {
   });
 
   it('wakes the waiting gate of the merge commit when a review of the PR arrives', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     mergedPull('merge', []);
     expect(await ask(5, MERGE)).toBe(200);
     expect(answers(5)).toEqual(['report']);
@@ -114,11 +93,7 @@ describe('approvals of a pull request that was merged', () => {
 
 describe('a repository with months of history', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('decides correctly after 1,500 recorded deployments with their statuses', async () => {
     h = await startHarness({ policy: PIPELINE, now: '2026-03-10T15:00:00Z' });
@@ -141,8 +116,7 @@ describe('a repository with months of history', () => {
     const deploy = async (environment: string): Promise<string | undefined> => {
       const d: DeploymentSpec = { id: deploymentId++, sha: commit, ref: 'main', environment, creator: 'ci', createdAt: h!.clock.now().toISOString() };
       const run = runId++;
-      h!.repo.pendingRules.add(`${run}/${environment}`);
-      expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId: run }))).toBe(200);
+      expect(await h!.askGate({ ...d, runId: run })).toBe(200);
       const state = h!.repo.answers.find((a) => a.runId === run)?.state;
       if (state === 'approved') expect(await h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: deploymentId++, state: 'success', at: h!.clock.now().toISOString() }))).toBe(200);
       return state;
@@ -157,11 +131,7 @@ describe('a repository with months of history', () => {
 
 describe('environment names as GitHub keeps them', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('finds the release in the stage before when GitHub spells the environment with capitals (Staging for staging)', async () => {
     h = await startHarness({ policy: PIPELINE.replace('    minApprovals: 1\n    requiredChecks: [ci]\n', '') });
@@ -170,8 +140,7 @@ describe('environment names as GitHub keeps them', () => {
     const deploy = async (environment: string) => {
       const d: DeploymentSpec = { id: id++, sha: commit, ref: 'main', environment, creator: 'ci', createdAt: h!.clock.now().toISOString() };
       const run = id++;
-      h!.repo.pendingRules.add(`${run}/${environment}`);
-      expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId: run }))).toBe(200);
+      expect(await h!.askGate({ ...d, runId: run })).toBe(200);
       const state = h!.repo.answers.find((a) => a.runId === run)?.state;
       if (state === 'approved') await h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: id++, state: 'success', at: h!.clock.now().toISOString() }));
       return state;
@@ -179,57 +148,5 @@ describe('environment names as GitHub keeps them', () => {
     expect(await deploy('Development')).toBe('approved');
     expect(await deploy('Staging')).toBe('approved');
     expect(await deploy('PRODUCTION')).toBe('approved');
-  });
-});
-
-describe("GitHub's budget: billed requests of a PROD decision", () => {
-  let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
-
-  it('makes at most 5 billed requests for the first PROD decision of a release and 2 for a re-run with nothing changed', async () => {
-    h = await startHarness({ policy: PIPELINE });
-    const commit = sha('f');
-    h.repo.pulls.push({ number: 50, user: 'author', headSha: HEAD, headRef: 'feature', commits: [HEAD], state: 'closed', mergeCommitSha: commit, mergedAt: '2026-03-10T11:00:00Z' });
-    h.repo.reviews[50] = [{ id: 1, user: 'reviewer', state: 'APPROVED', commit_id: HEAD, submitted_at: '2026-03-10T10:00:00Z' }];
-    h.repo.checkRuns.push({ id: 88, name: 'ci', head_sha: commit, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: {} });
-    // CI finished on the commit: GitHub said so with a webhook.
-    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'completed', name: 'ci', headSha: commit, appSlug: 'github-actions', id: 88, sender: 'ci' }))).toBe(200);
-
-    let runId = 200;
-    let id = 3000;
-    const billed = () => h!.github.requests.filter((r) => r.status !== 304 && !r.path.endsWith('/access_tokens')).length;
-    const notModified = () => h!.github.requests.filter((r) => r.status === 304).length;
-    const deploy = async (environment: string) => {
-      const d: DeploymentSpec = { id: id++, sha: commit, ref: 'main', environment, creator: 'ci', createdAt: h!.clock.now().toISOString() };
-      const run = runId++;
-      h!.repo.pendingRules.add(`${run}/${environment}`);
-      const before = billed();
-      expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId: run }))).toBe(200);
-      const cost = billed() - before;
-      const state = h!.repo.answers.find((a) => a.runId === run)?.state;
-      if (state === 'approved') await h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: id++, state: 'success', at: h!.clock.now().toISOString() }));
-      return { state, cost };
-    };
-    expect((await deploy('development')).state).toBe('approved');
-    expect((await deploy('staging')).state).toBe('approved');
-    const cold = await deploy('production');
-    expect(cold.state).toBe('approved');
-    expect(cold.cost).toBeLessThanOrEqual(5);
-    const freeBefore = notModified();
-    const warm = await deploy('production');
-    expect(warm.state).toBe('approved');
-    expect(warm.cost).toBeLessThanOrEqual(2);
-    expect(notModified()).toBeGreaterThan(freeBefore);
-    // The two writes of the warm decision: the callback and the check run.
-    const writes = h.github.requests.slice(-6).filter((r) => r.method !== 'GET').map((r) => `${r.method} ${r.template ?? r.path}`);
-    expect(writes.some((w) => w.includes('deployment_protection_rule'))).toBe(true);
-
-    const metrics = await (await fetch(`${h.app.url}/metrics`)).text();
-    expect(metrics).toMatch(/release_gate_github_requests_total\{kind="billed"\} \d+/);
-    expect(metrics).toMatch(/release_gate_github_requests_total\{kind="not_modified"\} [1-9]\d*/);
   });
 });

@@ -1,35 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { policy, PROD_ONLY } from '../support/policies.js';
 
-const PROD = `version: 1
-environments:
-  - name: PROD
-    github: production
-`;
-
-const AUTO = `version: 1
-environments:
-  - name: DEV
-    github: development
-    autoPromote: true
-  - name: PRE_PROD
-    github: staging
-`;
+const AUTO = policy({ DEV: ['autoPromote: true'], PRE_PROD: [] });
 
 const SHA = '9'.repeat(40);
 
 describe('a delivery that failed is not lost', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('acknowledges at once, records the failure, retries it by itself with backoff, and a redelivery after success is a no-op', async () => {
-    h = await startHarness({ policy: PROD, inbox: { retryBaseMs: 200 } });
+    h = await startHarness({ policy: PROD_ONLY, inbox: { retryBaseMs: 200 } });
     h.repo.pendingRules.add('71/production');
     const delivery = protectionRuleRequested(h.ctx, { id: 710, runId: 71, sha: SHA, ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
     // GitHub has a bad moment while the App reads the policy.
@@ -59,7 +43,7 @@ describe('a delivery that failed is not lost', () => {
   });
 
   it('handles a redelivery of a delivery a dead process claimed and never finished, instead of calling it a duplicate', async () => {
-    h = await startHarness({ policy: PROD });
+    h = await startHarness({ policy: PROD_ONLY });
     h.repo.pendingRules.add('72/production');
     const delivery = protectionRuleRequested(h.ctx, { id: 711, runId: 72, sha: SHA, ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
     // What a process killed right after claiming the delivery leaves behind.

@@ -2,18 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../cli/helpers.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { protectionRuleRequested } from '../support/webhooks.js';
+import { DEV_PROD_APPROVALS } from '../support/policies.js';
 
 const PATH = '.github/release-policy.yml';
-const ORG = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
-
 /**
  * Decisions the App made under every kind of policy source, replayed from the record: a
  * repository file, a file merged onto the org default, the org default alone, an invalid
@@ -32,8 +23,7 @@ describe('replaying the App\'s decisions under every policy source', () => {
 
   async function request(environment: string): Promise<void> {
     const runId = run++;
-    h.repo.pendingRules.add(`${runId}/${environment}`);
-    expect(await h.deliver(protectionRuleRequested(h.ctx, { id: 9000 + runId, runId, sha: 'a'.repeat(40), ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() }))).toBe(200);
+    expect(await h.askGate({ id: 9000 + runId, runId, sha: 'a'.repeat(40), ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() })).toBe(200);
     h.clock.advance(60_000);
   }
 
@@ -41,7 +31,7 @@ describe('replaying the App\'s decisions under every policy source', () => {
     // No policy anywhere.
     await request('production');
     // The org default alone.
-    h.github.serveFile('acme/.github', PATH, ORG);
+    h.github.serveFile('acme/.github', PATH, DEV_PROD_APPROVALS);
     await request('development');
     await request('production');
     // A repository file merged onto the org default.

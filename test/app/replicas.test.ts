@@ -1,54 +1,29 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAppServer } from '../../src/app/server.js';
-import type { RunningApp } from '../../src/app/server.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/types.js';
-import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, startHarness, waitHandled } from '../support/app-harness.js';
-import type { Harness } from '../support/app-harness.js';
+import { TEST_SECRET, startHarness, waitHandled } from '../support/app-harness.js';
+import type { Harness, Replica } from '../support/app-harness.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted, sendWebhook } from '../support/webhooks.js';
-
-const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
-const SCHEMA = `rg_app_${Math.random().toString(36).slice(2, 10)}`;
-const URL_WITH_SCHEMA = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${SCHEMA}`;
-
-const POLICY = `version: 1
-environments:
-  - name: PROD
-    github: production
-    freezeWindows:
-      - name: freeze
-        from: "2026-03-10T16:00"
-        to: "2026-03-10T18:00"
-        timezone: UTC
-`;
+import { policy, PROD_FROZEN } from '../support/policies.js';
+import { postgresTarget } from '../store/targets.js';
+import type { Target } from '../store/targets.js';
 
 describe('two replicas on one PostgreSQL database', () => {
+  let tg: Target;
   let h: Harness;
-  let storeB: Store;
-  let appB: RunningApp;
+  let storeB: Replica['store'];
+  let appB: Replica['app'];
+  let replicaB: Replica;
 
   beforeAll(async () => {
-    const probe = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-    try {
-      await probe.connect();
-    } catch (error) {
-      throw new Error(`PostgreSQL is not reachable at ${PG_URL}: start it, or set TEST_DATABASE_URL=postgresql://user@host:5432/db`, { cause: error });
-    }
-    await probe.end();
-    h = await startHarness({ policy: POLICY, now: '2026-03-10T16:30:00Z', databaseUrl: URL_WITH_SCHEMA });
-    storeB = await openStore({ databaseUrl: URL_WITH_SCHEMA });
-    appB = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: h.github.baseUrl, store: storeB, clock: h.clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', replicaId: 'replica-b', inbox: { pollMs: 20 } });
+    tg = await postgresTarget();
+    h = await startHarness({ policy: PROD_FROZEN, now: '2026-03-10T16:30:00Z', databaseUrl: tg.url });
+    replicaB = await h.startReplica({ replicaId: 'replica-b', inbox: { pollMs: 20 } });
+    ({ store: storeB, app: appB } = replicaB);
   });
 
   afterAll(async () => {
-    await appB?.close();
-    await storeB?.close();
+    await replicaB?.close();
     await h?.close();
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${SCHEMA}" CASCADE`);
-    await c.end();
+    await tg?.cleanup();
   });
 
   it('handles a delivery sent to both replicas once, and the due gate is answered by one of them', async () => {
@@ -69,15 +44,7 @@ describe('two replicas on one PostgreSQL database', () => {
   });
 
   it('creates a held auto-promotion once when both replicas find it due', async () => {
-    h.repo.files['.github/release-policy.yml'] = `version: 1
-environments:
-  - name: PRE_PROD
-    github: staging
-    autoPromote: true
-  - name: PROD
-    github: production
-    soak: { minutes: 30 }
-`;
+    h.repo.files['.github/release-policy.yml'] = policy({ PRE_PROD: ['autoPromote: true'], PROD: ['soak: { minutes: 30 }'] });
     h.clock.set('2026-03-11T09:00:00Z');
     const sha = 'b'.repeat(40);
     const d = { id: 11, sha, ref: 'v2', environment: 'staging', creator: 'dev', createdAt: '2026-03-11T09:00:00Z' };
@@ -96,15 +63,7 @@ environments:
   });
 
   it('creates an auto-promotion held on approvals once when reviews reach both replicas at the same time', async () => {
-    h.repo.files['.github/release-policy.yml'] = `version: 1
-environments:
-  - name: PRE_PROD
-    github: staging
-    autoPromote: true
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
+    h.repo.files['.github/release-policy.yml'] = policy({ PRE_PROD: ['autoPromote: true'], PROD: ['minApprovals: 1'] });
     h.clock.set('2026-03-12T09:00:00Z');
     const sha = 'c'.repeat(40);
     h.repo.pulls.push({ number: 31, user: 'alice', headSha: sha, headRef: 'feature', commits: [sha] });

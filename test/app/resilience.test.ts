@@ -1,43 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { protectionRuleRequested } from '../support/webhooks.js';
-
-const FROZEN = `version: 1
-environments:
-  - name: PROD
-    github: production
-    freezeWindows:
-      - name: freeze
-        from: "2026-03-10T16:00"
-        to: "2026-03-10T18:00"
-        timezone: UTC
-`;
-
-const APPROVALS = `version: 1
-environments:
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
+import { PROD_APPROVALS, PROD_FROZEN } from '../support/policies.js';
 
 const SHA = 'f'.repeat(40);
 
 describe('crash safety and GitHub limits', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   const ask = async (runId: number, environment = 'production') => {
-    h!.repo.pendingRules.add(`${runId}/${environment}`);
-    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 900 + runId, runId, sha: SHA, ref: 'v2.0.0', environment, creator: 'dev', createdAt: h!.clock.now().toISOString() }));
+    return h!.askGate({ id: 900 + runId, runId, sha: SHA, ref: 'v2.0.0', environment, creator: 'dev', createdAt: h!.clock.now().toISOString() });
   };
 
   it('loses no waiting gate when the App is killed and started again on the same SQLite file', async () => {
-    h = await startHarness({ policy: FROZEN, now: '2026-03-10T16:10:00Z' });
+    h = await startHarness({ policy: PROD_FROZEN, now: '2026-03-10T16:10:00Z' });
     await ask(1);
     expect(h.repo.answers.map((a) => a.state)).toEqual([undefined]);
     await h.restart();
@@ -50,7 +28,7 @@ describe('crash safety and GitHub limits', () => {
   });
 
   it('answers a decided but unanswered gate after a restart with the stored decision, never a new one', async () => {
-    h = await startHarness({ policy: FROZEN, now: '2026-03-10T15:00:00Z' });
+    h = await startHarness({ policy: PROD_FROZEN, now: '2026-03-10T15:00:00Z' });
     // GitHub is unreachable for the callback: the decision is stored, the answer fails.
     h.github.interceptor = ({ path }) => (path.endsWith('/deployment_protection_rule') ? { status: 502, body: { message: 'Bad gateway' } } : undefined);
     await ask(2);
@@ -69,7 +47,7 @@ describe('crash safety and GitHub limits', () => {
   });
 
   it('records a 422 (nothing pending any more) and does not retry it', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     // GitHub no longer waits: the run was cancelled before the gate answered.
     await h.deliver(protectionRuleRequested(h.ctx, { id: 950, runId: 3, sha: SHA, ref: 'v2.0.0', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() }));
     const gate = (await h.store.listPendingGates({ repo: 'acme/shop' }))[0]!;
@@ -81,7 +59,7 @@ describe('crash safety and GitHub limits', () => {
   });
 
   it('answers before GitHub\'s 30-day limit, with the reason', async () => {
-    h = await startHarness({ policy: APPROVALS, now: '2026-03-01T00:00:00Z' });
+    h = await startHarness({ policy: PROD_APPROVALS, now: '2026-03-01T00:00:00Z' });
     await ask(4);
     const gate = (await h.store.listPendingGates({ repo: 'acme/shop' }))[0]!;
     expect(gate.nextCheckAt?.toISOString()).toBe('2026-03-01T06:00:00.000Z');
@@ -95,11 +73,11 @@ describe('crash safety and GitHub limits', () => {
   });
 
   it('posts at most 10 status reports per request', async () => {
-    h = await startHarness({ policy: APPROVALS });
+    h = await startHarness({ policy: PROD_APPROVALS });
     await ask(5);
     // Each new failing set reports; force changes by alternating the required approvals.
     for (let i = 0; i < 14; i++) {
-      h.repo.files['.github/release-policy.yml'] = APPROVALS.replace('minApprovals: 1', `minApprovals: ${i + 2}`);
+      h.repo.files['.github/release-policy.yml'] = PROD_APPROVALS.replace('minApprovals: 1', `minApprovals: ${i + 2}`);
       h.clock.advance(6 * 3_600_000 + 1);
       await h.tick();
     }

@@ -8,18 +8,10 @@ import type { Harness } from '../support/app-harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import type { FakeRepo } from '../support/fake-github.js';
 import { cli } from '../cli/helpers.js';
-import { example, issueCommentCreated } from '../support/webhooks.js';
+import { webhookExample, issueCommentCreated } from '../support/webhooks.js';
+import { policy } from '../support/policies.js';
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    refs: ["refs/tags/v*", "release-*"]
-    minApprovals: 1
-sync: environments
-`;
+const POLICY = policy({ DEV: [], PROD: ['refs: ["refs/tags/v*", "release-*"]', 'minApprovals: 1'] }, 'sync: environments');
 
 const writes = (github: FakeGitHub) => github.requests.filter((r) => r.method !== 'GET');
 
@@ -186,7 +178,7 @@ describe('sync: environments in the policy', () => {
   });
 
   function push(ref: string, files: string[], after: string) {
-    const base = example('push');
+    const base = webhookExample('push');
     return {
       id: `push-${after.slice(0, 6)}`,
       event: 'push',

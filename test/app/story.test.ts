@@ -10,33 +10,9 @@ import {
   pullRequestReviewSubmitted,
 } from '../support/webhooks.js';
 import type { Delivery, DeploymentSpec } from '../support/webhooks.js';
+import { freezeWindow, overrides, policy } from '../support/policies.js';
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-    minApprovals: 1
-    minScore: 70
-    freezeWindows:
-      - name: release freeze
-        from: "2026-03-10T16:00"
-        to: "2026-03-10T18:00"
-        timezone: UTC
-    onBlocked: wait
-scoring:
-  tests: 40
-  coverage: 20
-  security: 20
-  checklist: 20
-overrides:
-  teams: [release-managers]
-  secondApprover: false
-  expires: 24h
-`;
+const POLICY = policy({ DEV: [], PRE_PROD: [], PROD: ['minApprovals: 1', 'minScore: 70', ...freezeWindow('release freeze'), 'onBlocked: wait'] }, 'scoring:', '  tests: 40', '  coverage: 20', '  security: 20', '  checklist: 20', ...overrides({ secondApprover: false, expires: '24h' }));
 
 const sha = (c: string) => c.repeat(40);
 const A = sha('a');

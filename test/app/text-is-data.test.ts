@@ -1,9 +1,10 @@
 // SECURITY.md T10: text from people is data.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { escapeMarkdown, inlineCode } from '../../src/core/markdown-escape.js';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
-import { issueCommentCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { issueCommentCreated } from '../support/webhooks.js';
+import { overrides, policy } from '../support/policies.js';
 
 /**
  * What GitHub would render live in a piece of Markdown: mentions, links and images,
@@ -45,15 +46,7 @@ describe('SECURITY.md T10 escaping helpers', () => {
   });
 });
 
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-overrides:
-  teams: [release-managers]
-`;
+const POLICY = policy({ DEV: [], PROD: [] }, ...overrides());
 const SHA = '3'.repeat(40);
 
 describe('SECURITY.md T10 a refused commenter writes links, images and mentions: nothing lands live', () => {
@@ -64,10 +57,7 @@ describe('SECURITY.md T10 a refused commenter writes links, images and mentions:
     h.repo.permissions = { mallory: 'write' };
     h.github.teams.set('acme', { 'release-managers': ['maria'] });
   });
-  afterAll(async () => {
-    expect(h.github.violations).toEqual([]);
-    await h?.close();
-  });
+  afterAll(() => closeChecked(h));
   const comment = async (author: string, body: string) => {
     expect(await h.deliver(issueCommentCreated(h.ctx, { issue: 9, author, body, commentId: Math.floor(Math.random() * 1e9) }))).toBe(200);
     return h.repo.comments.at(-1)!.body;
@@ -79,8 +69,7 @@ describe('SECURITY.md T10 a refused commenter writes links, images and mentions:
     expect(liveParts(reply).mentions).toEqual(['@mallory']);
 
     // The refusal is in the release's timeline: the next decision's summary shows it, inert.
-    h.repo.pendingRules.add('60/production');
-    await h.deliver(protectionRuleRequested(h.ctx, { id: 90, runId: 60, sha: SHA, ref: 'topic', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() }));
+    await h.askGate({ id: 90, runId: 60, sha: SHA, ref: 'topic', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
     const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
     expect(summary).toContain('Override by a non-member refused');
     expect(summary.replace(INVISIBLE, '')).toContain('[click me](https://evil.example/login)');

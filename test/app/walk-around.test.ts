@@ -1,10 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { evidenceCounts, renderEvidenceBlock } from '../../src/core/evidence-block.js';
-import { startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { evidenceScoring } from '../support/evidence.js';
 import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested } from '../support/webhooks.js';
 import type { DeploymentSpec } from '../support/webhooks.js';
+import { PIPELINE } from '../support/policies.js';
 
 /**
  * The gate tried as someone with write access would: each attack is reproduced through
@@ -15,29 +16,14 @@ import type { DeploymentSpec } from '../support/webhooks.js';
 const sha = (c: string) => c.repeat(40);
 const SHA = sha('5');
 
-const PIPELINE = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-`;
-
 describe('a gate nobody can walk around', () => {
   let h: Harness | undefined;
-  afterEach(async () => {
-    if (h) expect(h.github.violations).toEqual([]);
-    await h?.close();
-    h = undefined;
-  });
+  afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   let next = 9000;
   const spec = (environment: string, creator = 'ci', ref = 'main', extra: Partial<DeploymentSpec> = {}): DeploymentSpec => ({ id: next++, sha: SHA, ref, environment, creator, createdAt: h!.clock.now().toISOString(), ...extra });
   const ask = async (d: DeploymentSpec, runId = next++) => {
-    h!.repo.pendingRules.add(`${runId}/${d.environment}`);
-    expect(await h!.deliver(protectionRuleRequested(h!.ctx, { ...d, runId }))).toBe(200);
+    expect(await h!.askGate({ ...d, runId })).toBe(200);
     return h!.repo.answers.filter((a) => a.runId === runId);
   };
   const status = (d: DeploymentSpec, state: string, creator?: string) => h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: next++, state, at: h!.clock.now().toISOString(), ...(creator ? { creator } : {}) }));
@@ -137,7 +123,7 @@ describe('a gate nobody can walk around', () => {
     // Another workflow of the repository, and ci.yml changed by the release itself.
     h.repo.workflowRuns[501] = { id: 1, path: '.github/workflows/other.yml', head_sha: SHA };
     h.repo.workflowRuns[502] = { id: 2, path: ci, head_sha: SHA };
-    h.repo.filesAt[`${ci}@${SHA}`] = 'on: push\njobs: { fake: {} }\n';
+    h.github.serveFileAt('acme/shop', SHA, ci, 'on: push\njobs: { fake: {} }\n');
     h.repo.checkRuns.push(evidenceRun(1, 501));
     const first = (await ask(spec('production')))[0]!;
     expect(first.comment).toContain('EVIDENCE_MISSING');
@@ -146,7 +132,7 @@ describe('a gate nobody can walk around', () => {
 
     const other = sha('8');
     h.repo.workflowRuns[502]!.head_sha = other;
-    h.repo.filesAt[`${ci}@${other}`] = 'on: push\njobs: { fake: {} }\n';
+    h.github.serveFileAt('acme/shop', other, ci, 'on: push\njobs: { fake: {} }\n');
     h.repo.checkRuns.push({ ...evidenceRun(2, 502), head_sha: other });
     const second = (await ask({ ...spec('production'), sha: other }))[0]!;
     expect(second.comment).toContain('EVIDENCE_MISSING');
@@ -155,7 +141,7 @@ describe('a gate nobody can walk around', () => {
 
     // The same ci.yml as on the default branch: accepted, scored by the App.
     h.repo.workflowRuns[503] = { id: 3, path: ci, head_sha: SHA };
-    h.repo.filesAt[`${ci}@${SHA}`] = h.repo.files[ci];
+    h.github.serveFileAt('acme/shop', SHA, ci, h.repo.files[ci]!);
     h.repo.checkRuns.push(evidenceRun(3, 503));
     expect((await ask(spec('production')))[0]!.state).toBe('approved');
   });

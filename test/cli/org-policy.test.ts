@@ -4,30 +4,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
 import { EXTENDS_IN_CI, PolicyFileError, readPolicyFile } from '../../src/cli/policy-file.js';
+import { extendingOrg, policy } from '../support/policies.js';
 
-const ORG = `version: 1
-environments:
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-    minApprovals: 2
-    freezeWindows:
-      - name: nightly
-        start: "22:00"
-        end: "23:59"
-        timezone: UTC
-scoring:
-  tests: 50
-  coverage: 50
-`;
+const ORG = policy({ PRE_PROD: [], PROD: ['minApprovals: 2', 'freezeWindows:', '  - name: nightly', '    start: "22:00"', '    end: "23:59"', '    timezone: UTC'] }, 'scoring:', '  tests: 50', '  coverage: 50');
 
-const EXTENDS = `version: 1
-extends: org
-environments:
-  - name: PROD
-    minApprovals: 1
-`;
+const EXTENDS = extendingOrg('minApprovals: 1');
 
 /** A checkout with `.github/release-policy.yml` (unless null) and the org default at `org/release-policy.yml`. */
 async function checkout(repo: string | null, org: string | null = ORG): Promise<string> {

@@ -4,21 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
-import type { ReleaseFacts } from '../../src/core/types.js';
+import { releaseFacts } from '../support/release-facts.js';
 import { openStore } from '../../src/store/open-store.js';
 import { cli } from './helpers.js';
 
 const POLICY = 'version: 1\nenvironments:\n  - name: DEV\n  - name: PROD\n    minApprovals: 1\n';
-const facts: ReleaseFacts = {
-  environment: 'PROD',
-  sha: 'e'.repeat(40),
-  approvals: [],
-  deployments: [{ environment: 'DEV', sha: 'e'.repeat(40), state: 'success', at: '2026-11-01T08:00:00Z' }],
-  evidence: { score: null, breakdown: {}, present: [] },
-  checks: [],
-  teams: {},
-  overrides: [],
-};
+const facts = releaseFacts('PROD', 'e'.repeat(40));
 
 describe('release-gate replay', () => {
   let dir: string;

@@ -1,40 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import nock from 'nock';
 import type { ConsoleConfig } from '../../src/console/config.js';
-import { startAppServer } from '../../src/app/server.js';
-import type { RunningApp } from '../../src/app/server.js';
-import { openStore } from '../../src/store/open-store.js';
-import type { Store } from '../../src/store/types.js';
-import { TEST_APP_ID, TEST_PRIVATE_KEY, TEST_SECRET, TestClock } from '../support/app-harness.js';
-import { FakeGitHub } from '../support/fake-github.js';
-import type { FakeRepo } from '../support/fake-github.js';
-import { deploymentStatusCreated, protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
-import type { Delivery, DeploymentSpec, RepoContext } from '../support/webhooks.js';
+import { startHarness } from '../support/app-harness.js';
+import type { Harness } from '../support/app-harness.js';
+import type { FakeGitHub } from '../support/fake-github.js';
+import { deploymentStatusCreated } from '../support/webhooks.js';
+import type { DeploymentSpec } from '../support/webhooks.js';
+import { overrides, policy } from '../support/policies.js';
 
-export const CONSOLE_POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PRE_PROD
-    github: staging
-  - name: PROD
-    github: production
-    minApprovals: 1
-    approvals:
-      excludeAuthor: true
-    freezeWindows:
-      - name: nightly
-        days: [mon, tue, wed, thu, fri]
-        start: "22:00"
-        end: "23:59"
-        timezone: America/Sao_Paulo
-overrides:
-  teams: [release-managers]
-  secondApprover: false
-  expires: 24h
-`;
+export const CONSOLE_POLICY = policy(
+  {
+    DEV: [],
+    PRE_PROD: [],
+    PROD: ['minApprovals: 1', 'approvals:', '  excludeAuthor: true', 'freezeWindows:', '  - name: nightly', '    days: [mon, tue, wed, thu, fri]', '    start: "22:00"', '    end: "23:59"', '    timezone: America/Sao_Paulo'],
+  },
+  ...overrides({ secondApprover: false, expires: '24h' }),
+);
 
 export const sha = (c: string) => c.repeat(40);
 /** A release in DEV and PRE_PROD that waits for an approval in PROD. */
@@ -47,13 +26,7 @@ export const PROD_RUN = 9001;
 export const PEOPLE = { ada: 'admin', bob: 'write', maria: 'write', carol: 'write', vic: 'read', tess: 'triage', nobody: 'none' } as const;
 export type Person = keyof typeof PEOPLE;
 
-export interface ConsoleHarness {
-  github: FakeGitHub;
-  repo: FakeRepo;
-  ctx: RepoContext;
-  store: Store;
-  app: RunningApp;
-  clock: TestClock;
+export interface ConsoleHarness extends Pick<Harness, 'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'close'> {
   url: string;
   tokens: Record<Person, string>;
   /** Signs in through the OAuth web flow; returns the Cookie header of the session. */
@@ -62,8 +35,6 @@ export interface ConsoleHarness {
   call(path: string, init?: { cookie?: string; token?: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
   /** The CSRF token of a session. */
   csrf(cookie: string): Promise<string>;
-  deliver(d: Delivery): Promise<number>;
-  close(): Promise<void>;
 }
 
 export interface ConsoleHarnessOptions {
@@ -77,33 +48,23 @@ export interface ConsoleHarnessOptions {
 
 /** Fake GitHub, a SQLite store, and the App with its console, over HTTP. */
 export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): Promise<ConsoleHarness> {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-  const github = new FakeGitHub();
-  const apiBase = await github.start();
-  const repo = github.addRepo('acme', 'shop');
-  repo.files['.github/release-policy.yml'] = CONSOLE_POLICY;
-  repo.fileCommits['.github/release-policy.yml'] = 'c0ffee'.padEnd(40, '0');
-  for (const [login, permission] of Object.entries(PEOPLE)) repo.permissions[login] = permission;
-  github.teams.set('acme', { 'release-managers': ['maria'] });
-  repo.pulls.push({ number: 1, user: 'carol', headSha: WAITING, headRef: 'feature/checkout', commits: [WAITING], body: 'New checkout' });
-  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, github.addUser(p).token])) as Record<Person, string>;
-  const ctx: RepoContext = { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase };
-  const dir = mkdtempSync(join(tmpdir(), 'release-gate-console-'));
-  const store = await openStore({ databaseUrl: `file:${join(dir, 'gate.db')}` });
-  const clock = new TestClock(Date.parse(options.now ?? '2026-03-10T15:00:00Z'));
-  const config: ConsoleConfig = {
+  const consoleConfig = (github: FakeGitHub): ConsoleConfig => ({
     clientId: github.oauthClient.id,
     clientSecret: github.oauthClient.secret,
     sessionSecret: 'a-console-session-secret-of-more-than-32-characters',
-    apiBaseUrl: apiBase,
+    apiBaseUrl: github.baseUrl,
     publicUrl: null,
     sessionTtlMs: options.sessionTtlMs ?? 8 * 3_600_000,
     rateLimit: options.rateLimit ?? { limit: 10_000, windowMs: 60_000 },
     permissionTtlMs: 5 * 60_000,
     tokenTtlMs: 60_000,
-  };
-  const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: apiBase, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', console: config, ...(options.port ? { port: options.port } : {}) });
+  });
+  const harness = await startHarness({ policy: CONSOLE_POLICY, now: options.now ?? '2026-03-10T15:00:00Z', server: (github) => ({ console: consoleConfig(github), ...(options.port ? { port: options.port } : {}) }) });
+  const { github, repo, ctx, store, app, clock } = harness;
+  for (const [login, permission] of Object.entries(PEOPLE)) repo.permissions[login] = permission;
+  github.teams.set('acme', { 'release-managers': ['maria'] });
+  repo.pulls.push({ number: 1, user: 'carol', headSha: WAITING, headRef: 'feature/checkout', commits: [WAITING], body: 'New checkout' });
+  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, github.addUser(p).token])) as Record<Person, string>;
   const url = app.url;
   const call: ConsoleHarness['call'] = (path, init = {}) => {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
@@ -143,20 +104,9 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
       const me = (await (await call('/api/v1/me', { cookie })).json()) as { csrfToken: string };
       return me.csrfToken;
     },
-    // The inbox acknowledges at once: wait until the delivery is handled and its check runs written.
-    deliver: async (d) => {
-      const status = await sendWebhook(url, TEST_SECRET, d);
-      if (status === 200) await app.app.inbox().settled(d.id);
-      await app.app.idle();
-      return status;
-    },
-    async close() {
-      await app.close();
-      await store.close();
-      await github.close();
-      rmSync(dir, { recursive: true, force: true });
-      nock.enableNetConnect();
-    },
+    deliver: harness.deliver,
+    askGate: harness.askGate,
+    close: harness.close,
   };
   if (options.seed ?? true) await seedStory(h);
   return h;
@@ -167,8 +117,7 @@ let nextId = 700;
 async function seedStory(h: ConsoleHarness): Promise<void> {
   const request = async (runId: number, commit: string, environment: string): Promise<DeploymentSpec> => {
     const d: DeploymentSpec = { id: nextId++, sha: commit, ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() };
-    h.repo.pendingRules.add(`${runId}/${environment}`);
-    const status = await h.deliver(protectionRuleRequested(h.ctx, { ...d, runId }));
+    const status = await h.askGate({ ...d, runId });
     if (status !== 200) throw new Error(`protection rule delivery answered ${status}`);
     return d;
   };

@@ -3,13 +3,12 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FakeGitHub } from '../support/fake-github.js';
-import type { FakeRepo } from '../support/fake-github.js';
-import { TEST_PRIVATE_KEY } from '../support/app-harness.js';
-import { ROOT, freePort, npm, startProcess, waitForStatus } from '../support/processes.js';
+import { startShop } from '../support/app-harness.js';
+import type { FakeGitHub, FakeRepo } from '../support/fake-github.js';
+import { DEV_PROD_APPROVALS } from '../support/policies.js';
+import { ROOT, appProcessEnv, freePort, npm, startProcess, waitForStatus } from '../support/processes.js';
 import type { Started } from '../support/processes.js';
 import { protectionRuleRequested, sendWebhook } from '../support/webhooks.js';
-import type { RepoContext } from '../support/webhooks.js';
 
 /**
  * The runtime tree the Dockerfile builds, built the same way without Docker: `npm pack`
@@ -22,15 +21,6 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
 };
-
-const POLICY = `version: 1
-environments:
-  - name: DEV
-    github: development
-  - name: PROD
-    github: production
-    minApprovals: 1
-`;
 
 describe('the packed package, installed with production dependencies only', () => {
   const work = mkdtempSync(join(tmpdir(), 'release-gate-pack-'));
@@ -97,11 +87,9 @@ describe('the packed package, installed with production dependencies only', () =
   });
 
   it('release-gate-app starts on a new SQLite file, is ready, and decides a signed webhook', async () => {
-    github = new FakeGitHub();
-    const apiBase = await github.start();
-    repo = github.addRepo('acme', 'shop');
-    repo.files['.github/release-policy.yml'] = POLICY;
-    const ctx: RepoContext = { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase };
+    const shop = await startShop(DEV_PROD_APPROVALS);
+    ({ github, repo } = shop);
+    const { ctx } = shop;
     const port = await freePort();
     const secret = 'packed-app-secret';
     running = startProcess(process.execPath, [pkg.bin['release-gate-app']!], {
@@ -109,15 +97,7 @@ describe('the packed package, installed with production dependencies only', () =
       env: {
         PATH: process.env.PATH ?? '',
         HOME: work,
-        NODE_ENV: 'production',
-        APP_ID: '4242',
-        PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
-        WEBHOOK_SECRET: secret,
-        GHE_HOST: github.host,
-        GHE_PROTOCOL: 'http',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        DATABASE_URL: `file:${join(work, 'data', 'release-gate.db')}`,
+        ...appProcessEnv(github.host, secret, { NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `file:${join(work, 'data', 'release-gate.db')}` }),
       },
     });
     const ready = await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, running);

@@ -2,15 +2,16 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { assertRequestMatchesGitHub } from './openapi.js';
+import { assertRequestMatchesGitHub, requestPath } from './openapi.js';
 
 /**
- * A local HTTP server that plays GitHub's REST API for one or more repositories, with
- * just enough state for the App: files on the default branch, commits and trees, pull
- * requests and reviews, check runs and statuses, teams, collaborators, deployments and
- * the protection rule callback. Every request is checked against GitHub's REST
- * description; a request GitHub would refuse, or a route the fake does not know, is kept
- * in `violations` (tests assert it stays empty).
+ * A local HTTP server that plays GitHub's REST API for every test: for one or more
+ * repositories, with just enough state for the App (files on the default branch and at
+ * other refs, commits and trees, pull requests and reviews, check runs and statuses, teams,
+ * collaborators, deployments and the protection rule callback), and with routes a test
+ * answers itself (`on`). Every request is checked against GitHub's REST description; a
+ * request GitHub would refuse, or a route nothing answers, is kept in `violations` (tests
+ * assert it stays empty).
  */
 
 export interface FakeRequest {
@@ -21,6 +22,54 @@ export interface FakeRequest {
   body: unknown;
   status: number;
   at: number;
+  /** The `METHOD /template` of the route given to `on` that answered, or null. */
+  route: string | null;
+  /** The path parameters of that route. */
+  params: Record<string, string>;
+}
+
+/** A request as a route given to `on` sees it: the query as a plain object. */
+export interface RecordedRequest {
+  method: string;
+  /** The path without the query, e.g. `/repos/o/r/check-runs`. */
+  path: string;
+  query: Record<string, string>;
+  /** The parsed JSON body, or undefined without one. */
+  body: unknown;
+  /** The path parameters of the route that answered. */
+  params: Record<string, string>;
+}
+
+/** What a route answers: a reply, or (anything else) the JSON body of a 200. */
+export type Reply = { status?: number; body?: unknown; headers?: Record<string, string> };
+export type Handler = (req: RecordedRequest) => Reply | unknown;
+
+type Result = { status: number; body?: unknown; headers?: Record<string, string> };
+
+interface Route {
+  key: string;
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+function compileRoute(route: string, handler: Handler): Route {
+  const [method, template] = route.split(' ') as [string, string];
+  const names: string[] = [];
+  const source = template
+    .split(/(\{[^}]+\})/)
+    .map((part) => {
+      if (!part.startsWith('{')) return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+      names.push(part.slice(1, -1));
+      return '([^/]+)';
+    })
+    .join('');
+  return { key: `${method.toUpperCase()} ${template}`, method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler };
+}
+
+function recorded(r: FakeRequest): RecordedRequest {
+  return { method: r.method, path: r.path, query: Object.fromEntries(r.query), body: r.body, params: r.params };
 }
 
 export interface FakeCheckRun {
@@ -92,7 +141,7 @@ export interface FakeRepo {
   refs: Record<string, string>;
   /** Check suite id -> the workflow run that made it (for `actions/runs?check_suite_id=`). */
   workflowRuns: Record<number, { id: number; path: string; head_sha: string }>;
-  /** `<path>@<ref>` -> file text at a commit or branch other than the default branch. */
+  /** `<path>@<ref>` -> file text at a commit or branch other than the default branch (see `serveFileAt`). */
   filesAt: Record<string, string>;
   compare: Record<string, string[]>;
   comments: Array<{ issue: number; body: string }>;
@@ -131,19 +180,33 @@ export class FakeGitHub {
   etags = true;
   /** The App's id: deployments and statuses it creates say so (`performed_via_github_app`). */
   appId = 4242;
+  /** Refuse what GitHub would refuse: a body that is not JSON (400) or a request outside its REST description (422). */
+  refuseInvalid = false;
+  /** Answer only the routes given to `on`; any other request is a violation (404). */
+  routesOnly = false;
   private server: Server | null = null;
   private nextId = 1000;
+  private readonly routes: Route[] = [];
   baseUrl = '';
 
-  // Pull request heads: files at a commit and the files a pull request changes.
-  /** `owner/name@ref:path` (owner/name in lower case) -> text: a file at a commit other than the default branch's. */
-  readonly filesAtRef = new Map<string, string>();
   /** `owner/name#number` (in lower case) -> the files the pull request changes. */
   readonly pullFiles = new Map<string, Array<{ filename: string; status: 'added' | 'modified' | 'removed' | 'renamed'; previous_filename?: string }>>();
 
-  /** Serves `path` of `fullName` at commit `ref` (a pull request's head). */
+  /** Answers `METHOD /template` (e.g. `GET /repos/{owner}/{repo}/deployments`) before the repository model; later routes win. */
+  on(route: string, handler: Handler): void {
+    this.routes.push(compileRoute(route, handler));
+  }
+
+  /** Requests a route given to `on` as `route` (same `METHOD /template` form) answered. */
+  calls(route: string): FakeRequest[] {
+    const [method, template] = route.split(' ');
+    const key = `${method!.toUpperCase()} ${template}`;
+    return this.requests.filter((r) => r.route === key);
+  }
+
+  /** Serves `path` of `fullName` at `ref` (a commit or branch other than the default branch, e.g. a pull request's head). */
   serveFileAt(fullName: string, ref: string, path: string, text: string): void {
-    this.filesAtRef.set(`${fullName.toLowerCase()}@${ref}:${path}`, text);
+    this.repoOrNew(fullName).filesAt[`${path}@${ref}`] = text;
   }
 
   /** Sets the files pull request `number` of `fullName` changes. */
@@ -168,12 +231,6 @@ export class FakeGitHub {
         ...(f.previous_filename ? { previous_filename: f.previous_filename } : {}),
       }));
       return paginate(files, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
-    }
-    const ref = q.get('ref');
-    if (method === 'GET' && ref && ref !== repo.defaultBranch && (m = rest.match(/^\/contents\/(.+)$/))) {
-      const text = this.filesAtRef.get(`${full}@${ref}:${m[1]}`) ?? repo.filesAt[`${m[1]!}@${ref}`];
-      if (text === undefined) return { status: 404, body: { message: 'Not Found' } };
-      return { status: 200, body: { type: 'file', encoding: 'base64', size: text.length, name: m[1]!.split('/').pop(), path: m[1], content: Buffer.from(text).toString('base64'), sha: gitBlobSha(text) } };
     }
     return null;
   }
@@ -212,11 +269,15 @@ export class FakeGitHub {
    * default `.github/release-policy.yml` of `acme/.github`; `commit` is the last commit to touch it.
    */
   serveFile(fullName: string, path: string, text: string, commit?: string): FakeRepo {
-    const [owner, name] = fullName.split('/') as [string, string];
-    const repo = this.repos.get(fullName.toLowerCase()) ?? this.addRepo(owner, name);
+    const repo = this.repoOrNew(fullName);
     repo.files[path] = text;
     if (commit !== undefined) repo.fileCommits[path] = commit;
     return repo;
+  }
+
+  private repoOrNew(fullName: string): FakeRepo {
+    const [owner, name] = fullName.split('/') as [string, string];
+    return this.repos.get(fullName.toLowerCase()) ?? this.addRepo(owner, name);
   }
 
   repo(fullName: string): FakeRepo {
@@ -241,6 +302,11 @@ export class FakeGitHub {
     return this.baseUrl;
   }
 
+  /** The server's root URL (GitHub.com's form, without `/api/v3`), e.g. for `GITHUB_API_URL`. */
+  get url(): string {
+    return new URL(this.baseUrl).origin;
+  }
+
   get host(): string {
     return new URL(this.baseUrl).host;
   }
@@ -262,45 +328,58 @@ export class FakeGitHub {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    let path = decodeURIComponent(url.pathname);
-    if (path.startsWith('/api/v3/')) path = path.slice('/api/v3'.length);
+    const path = requestPath(url.pathname);
     const method = (req.method ?? 'GET').toUpperCase();
-    let body: unknown = undefined;
+    const entry: FakeRequest = { method, path, query: url.searchParams, template: this.checkRequests ? null : 'unchecked', body: undefined, status: 0, at: 0, route: null, params: {} };
     if (raw.length > 0) {
       try {
-        body = JSON.parse(raw);
+        entry.body = JSON.parse(raw);
       } catch (error) {
-        this.violations.push(`${method} ${path}: body is not JSON (${error instanceof Error ? error.message : String(error)})`);
+        this.violations.push(`${method} ${path}: body is not JSON (${error instanceof Error ? error.message : String(error)}): ${raw.slice(0, 200)}`);
+        if (this.refuseInvalid) return this.send(req, res, entry, { status: 400, body: { message: 'Problems parsing JSON' } });
       }
     }
-    if (this.answerConsoleRoute(req, res, method, path, url.searchParams, body)) return;
-    let template: string | null = this.checkRequests ? null : 'unchecked';
+    if (this.answerConsoleRoute(req, res, entry)) return;
     if (this.checkRequests) {
-      try {
-        template = assertRequestMatchesGitHub(method, path, body);
-      } catch (error) {
-        this.violations.push(error instanceof Error ? error.message : String(error));
-      }
+      entry.template = this.check(method, path, entry.body);
+      if (!entry.template && this.refuseInvalid) return this.send(req, res, entry, { status: 422, body: { message: 'Validation Failed (the request does not match GitHub REST API)' } });
     }
-    if (await this.injectFault(method, path, body, res)) return;
-    let result: { status: number; body?: unknown; headers?: Record<string, string> };
+    if (await this.injectFault(entry, res)) return;
+    let result: Result;
     try {
-      result = this.interceptor?.({ method, path, body }) ?? this.route(method, path, url.searchParams, body);
+      result = this.answerRoute(entry) ?? this.interceptor?.({ method, path, body: entry.body }) ?? this.route(method, path, entry.query, entry.body);
     } catch (error) {
       this.violations.push(`${method} ${path}: fake GitHub failed: ${error instanceof Error ? error.stack : String(error)}`);
       result = { status: 500, body: { message: 'fake failure' } };
     }
-    if (result.status === 404 && !template) this.violations.push(`${method} ${path}: no such route`);
+    if (result.status === 404 && !entry.template) this.violations.push(`${method} ${path}: no such route`);
+    return this.send(req, res, entry, result);
+  }
+
+  /** Checks a request against GitHub's REST description: its path template, or null (a violation). */
+  private check(method: string, path: string, body: unknown): string | null {
+    try {
+      return assertRequestMatchesGitHub(method, path, body);
+    } catch (error) {
+      this.violations.push(error instanceof Error ? error.message : String(error));
+      return null;
+    }
+  }
+
+  /** Counts and keeps the request, then answers it (304 to a conditional GET whose ETag still matches). */
+  private async send(req: IncomingMessage, res: ServerResponse, entry: FakeRequest, reply: Result): Promise<void> {
+    let result = reply;
+    entry.status = result.status;
+    entry.at = Date.now();
     this.requestCount++;
-    if (this.keepRequests) this.requests.push({ method, path, query: url.searchParams, template, body, status: result.status, at: Date.now() });
+    if (this.keepRequests) this.requests.push(entry);
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
     let etag: string | undefined;
-    if (this.etags && method === 'GET' && result.status === 200 && result.body !== undefined) {
+    if (this.etags && entry.method === 'GET' && result.status === 200 && result.body !== undefined) {
       etag = `W/"${createHash('sha1').update(JSON.stringify(result.body)).digest('hex')}"`;
       if (req.headers['if-none-match'] === etag) {
         result = { status: 304 };
-        const last = this.requests.at(-1);
-        if (this.keepRequests && last) last.status = 304;
+        entry.status = 304;
       }
     }
     const headers: Record<string, string> = {
@@ -313,6 +392,25 @@ export class FakeGitHub {
     };
     res.writeHead(result.status, headers);
     res.end(result.status === 204 || result.body === undefined ? undefined : JSON.stringify(result.body));
+  }
+
+  /** The answer of the latest route given to `on` that matches; with `routesOnly`, a 404 and a violation when none does. */
+  private answerRoute(entry: FakeRequest): Result | null {
+    for (let i = this.routes.length - 1; i >= 0; i -= 1) {
+      const r = this.routes[i]!;
+      if (r.method !== entry.method) continue;
+      const m = r.pattern.exec(entry.path);
+      if (!m) continue;
+      r.names.forEach((n, k) => (entry.params[n] = m[k + 1]!));
+      entry.route = r.key;
+      const out = r.handler(recorded(entry));
+      if (typeof out !== 'object' || out === null || !('status' in out || 'body' in out)) return { status: 200, body: out };
+      const reply = out as Reply;
+      return { status: reply.status ?? 200, body: reply.body, ...(reply.headers ? { headers: reply.headers } : {}) };
+    }
+    if (!this.routesOnly) return null;
+    this.violations.push(`no route answers ${entry.method} ${entry.path}${entry.query.size > 0 ? `?${entry.query.toString()}` : ''}`);
+    return { status: 404, body: { message: 'Not Found' } };
   }
 
   private route(method: string, path: string, q: URLSearchParams, body: unknown): { status: number; body?: unknown; headers?: Record<string, string> } {
@@ -599,22 +697,19 @@ export class FakeGitHub {
   }
 
   /** The routes that need request headers (user and installation tokens) or live on GitHub's web host. */
-  private answerConsoleRoute(req: IncomingMessage, res: ServerResponse, method: string, path: string, q: URLSearchParams, body: unknown): boolean {
+  private answerConsoleRoute(req: IncomingMessage, res: ServerResponse, entry: FakeRequest): boolean {
+    const { method, path, query: q, body } = entry;
     const reply = (status: number, out: unknown, template: string | null) => {
+      entry.template = template;
+      entry.status = status;
+      entry.at = Date.now();
       this.requestCount++;
-      if (this.keepRequests) this.requests.push({ method, path, query: q, template, body, status, at: Date.now() });
+      if (this.keepRequests) this.requests.push(entry);
       res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
       res.end(JSON.stringify(out));
       return true;
     };
-    const check = () => {
-      try {
-        return assertRequestMatchesGitHub(method, path, body);
-      } catch (error) {
-        this.violations.push(error instanceof Error ? error.message : String(error));
-        return null;
-      }
-    };
+    const check = () => this.check(method, path, body);
     const auth = String(req.headers.authorization ?? '');
     const token = auth.replace(/^(bearer|token)\s+/i, '');
     if (method === 'GET' && path === '/login/oauth/authorize') {
@@ -680,12 +775,13 @@ export class FakeGitHub {
     this.held.clear();
   }
 
-  private async injectFault(method: string, path: string, body: unknown, res: ServerResponse): Promise<boolean> {
+  private async injectFault(entry: FakeRequest, res: ServerResponse): Promise<boolean> {
+    const { method, path, body } = entry;
     const fault = this.fault?.({ method, path, body });
     if (!fault) return false;
     this.injected.push(`${fault} ${method} ${path}`);
     this.requestCount++;
-    if (this.keepRequests) this.requests.push({ method, path, query: new URLSearchParams(), template: `fault:${fault}`, body, status: FAULT_STATUS[fault], at: Date.now() });
+    if (this.keepRequests) this.requests.push({ ...entry, template: `fault:${fault}`, status: FAULT_STATUS[fault], at: Date.now() });
     if (fault === 'hang') {
       // Never answered: the connection stays open until the client gives up or the test ends.
       this.held.add(res);
@@ -737,4 +833,39 @@ function hashId(login: string): number {
 export function gitBlobSha(text: string): string {
   const buf = Buffer.from(text);
   return createHash('sha1').update(`blob ${buf.length}\0`).update(buf).digest('hex');
+}
+
+/** The fake GitHub with the routes of one test: the request view a route gets, and only the routes it was given. */
+export interface GitHubServer {
+  /** The base URL to give as `GITHUB_API_URL`. */
+  url: string;
+  readonly requests: RecordedRequest[];
+  violations: string[];
+  /** Answer `METHOD /template` (e.g. `GET /repos/{owner}/{repo}/deployments`); later routes win. */
+  on(route: string, handler: Handler): void;
+  /** Requests whose route matched `route` (same `METHOD /template` form). */
+  calls(route: string): RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a fake GitHub that answers only the routes the test gives it and refuses what
+ * GitHub would refuse: a request outside GitHub's REST description gets a 422, one no route
+ * answers a 404, and both land in `violations`.
+ */
+export async function startGitHubServer(): Promise<GitHubServer> {
+  const github = new FakeGitHub();
+  github.routesOnly = true;
+  github.refuseInvalid = true;
+  await github.start();
+  return {
+    url: github.url,
+    get requests() {
+      return github.requests.map(recorded);
+    },
+    violations: github.violations,
+    on: (route, handler) => github.on(route, handler),
+    calls: (route) => github.calls(route).map(recorded),
+    close: () => github.close(),
+  };
 }

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { TEST_PRIVATE_KEY } from './app-identity.js';
 
 /** The repository root. */
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -90,11 +91,29 @@ export async function waitForStatus(url: string, status: number, started: Starte
 
 /**
  * Starts `npm start`'s entry on the TypeScript sources (what bin/release-gate-app.js does on
- * the built dist/), in `cwd`, with only `env` (plus PATH and HOME).
+ * the built dist/), in `cwd`, with only `env` (plus PATH and HOME). `crashable`: the entry of
+ * `app-process.ts`, which can kill itself after a chosen step (RELEASE_GATE_CRASH_AT).
  */
-export function startAppProcess(cwd: string, env: Record<string, string>): Started {
+export function startAppProcess(cwd: string, env: Record<string, string>, entry: 'start' | 'crashable' = 'start'): Started {
+  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
   const start = pathToFileURL(join(ROOT, 'src/app/start.ts')).href;
   const script = `import(${JSON.stringify(start)}).then((m) => m.start().catch((e) => { m.reportStartFailure(e); process.exitCode = 1; }));`;
-  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  return startProcess(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env } });
+  const args = entry === 'start' ? ['--input-type=module', '-e', script] : [join(ROOT, 'test/support/app-process.ts')];
+  return startProcess(process.execPath, ['--import', tsx, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env } });
+}
+
+/**
+ * The settings of an App process that talks to the fake GitHub on `githubHost` over HTTP as
+ * the test App (id 4242, the test key) and listens on 127.0.0.1, with `settings` added.
+ */
+export function appProcessEnv(githubHost: string, secret: string, settings: Record<string, string>): Record<string, string> {
+  return {
+    APP_ID: '4242',
+    PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),
+    WEBHOOK_SECRET: secret,
+    GHE_HOST: githubHost,
+    GHE_PROTOCOL: 'http',
+    HOST: '127.0.0.1',
+    ...settings,
+  };
 }

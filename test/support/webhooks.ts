@@ -16,12 +16,10 @@ interface Example {
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Example[];
 
-/** A deep copy of the first example of `event` (with `action`, when given). */
-export function example(event: string, action?: string): Record<string, any> {
-  const group = examples.find((e) => e.name === event);
-  if (!group) throw new Error(`@octokit/webhooks-examples has no ${event} event`);
-  const found = group.examples.find((e) => action === undefined || e.action === action) ?? group.examples[0];
-  if (!found) throw new Error(`@octokit/webhooks-examples has no ${event} example`);
+/** A deep copy of the first example of `event` (with `action`, when given): a real payload from `@octokit/webhooks-examples`. */
+export function webhookExample(event: string, action?: string): Record<string, any> {
+  const found = examples.find((e) => e.name === event)?.examples.find((e) => action === undefined || e.action === action);
+  if (!found) throw new Error(`no ${event}${action ? `.${action}` : ''} example in @octokit/webhooks-examples`);
   return structuredClone(found) as Record<string, any>;
 }
 
@@ -64,7 +62,7 @@ export interface RepoContext {
 }
 
 function user(login: string): Record<string, unknown> {
-  const u = example('deployment').sender as Record<string, unknown>;
+  const u = webhookExample('deployment').sender as Record<string, unknown>;
   return { ...u, login, id: Math.abs(hash(login)), type: login.endsWith('[bot]') ? 'Bot' : 'User' };
 }
 
@@ -75,7 +73,7 @@ function hash(s: string): number {
 }
 
 function repository(repo: RepoContext): Record<string, unknown> {
-  const base = example('deployment').repository as Record<string, unknown>;
+  const base = webhookExample('deployment').repository as Record<string, unknown>;
   return {
     ...base,
     id: repo.id,
@@ -108,7 +106,7 @@ export interface DeploymentSpec {
 }
 
 function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, unknown> {
-  const base = example('deployment').deployment as Record<string, unknown>;
+  const base = webhookExample('deployment').deployment as Record<string, unknown>;
   return {
     ...base,
     url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/deployments/${d.id}`,
@@ -158,82 +156,56 @@ export function protectionRuleRequested(repo: RepoContext, d: DeploymentSpec & {
   };
 }
 
+/** A delivery of `event.action` about `repo` sent by `sender`: the example payload with `fields` (made from it) over it. */
+function exampleDelivery(repo: RepoContext, event: string, action: string, sender: string, fields: (example: Record<string, any>) => Record<string, unknown>): Delivery {
+  const p = webhookExample(event, action);
+  return { id: deliveryId(), event, payload: { ...p, action, ...fields(p), ...common(repo, sender) } };
+}
+
 export function deploymentCreated(repo: RepoContext, d: DeploymentSpec): Delivery {
-  const p = example('deployment', 'created');
-  return { id: deliveryId(), event: 'deployment', payload: { ...p, action: 'created', deployment: deploymentObject(repo, d), ...common(repo, d.creator) } };
+  return exampleDelivery(repo, 'deployment', 'created', d.creator, () => ({ deployment: deploymentObject(repo, d) }));
 }
 
 /** `deployment_status.created`; the status is set by the deployment's creator unless `creator` (and `appId`) say who else. */
 export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, status: { id: number; state: string; at: string; description?: string; creator?: string; appId?: number | null }): Delivery {
-  const p = example('deployment_status', 'created');
-  const base = p.deployment_status as Record<string, unknown>;
-  return {
-    id: deliveryId(),
-    event: 'deployment_status',
-    payload: {
-      ...p,
-      action: 'created',
-      deployment_status: { ...base, id: status.id, state: status.state, description: status.description ?? '', environment: d.environment, created_at: status.at, updated_at: status.at, creator: user(status.creator ?? d.creator), performed_via_github_app: (status.appId === undefined ? d.appId : status.appId) ? appObject((status.appId === undefined ? d.appId : status.appId)!) : null },
-      deployment: deploymentObject(repo, d),
-      ...common(repo, status.creator ?? d.creator),
-    },
-  };
+  const appId = status.appId === undefined ? d.appId : status.appId;
+  return exampleDelivery(repo, 'deployment_status', 'created', status.creator ?? d.creator, (p) => ({
+    deployment_status: { ...p.deployment_status, id: status.id, state: status.state, description: status.description ?? '', environment: d.environment, created_at: status.at, updated_at: status.at, creator: user(status.creator ?? d.creator), performed_via_github_app: appId ? appObject(appId) : null },
+    deployment: deploymentObject(repo, d),
+  }));
 }
 
 export function pullRequestReviewSubmitted(
   repo: RepoContext,
   r: { pull: number; headSha: string; author: string; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; at: string; reviewId: number; commitId?: string | null; mergeCommitSha?: string; mergedAt?: string },
 ): Delivery {
-  const p = example('pull_request_review', 'submitted');
-  const pr = p.pull_request as Record<string, any>;
-  return {
-    id: deliveryId(),
-    event: 'pull_request_review',
-    payload: {
-      ...p,
-      action: 'submitted',
-      review: { ...(p.review as object), id: r.reviewId, user: user(r.reviewer), state: r.state, commit_id: r.commitId === undefined ? r.headSha : r.commitId, submitted_at: r.at },
-      pull_request: {
-        ...pr,
-        number: r.pull,
-        user: user(r.author),
-        head: { ...pr.head, sha: r.headSha },
-        ...(r.mergeCommitSha ? { merged_at: r.mergedAt ?? r.at, merge_commit_sha: r.mergeCommitSha, state: 'closed' } : {}),
-      },
-      ...common(repo, r.reviewer),
+  return exampleDelivery(repo, 'pull_request_review', 'submitted', r.reviewer, (p) => ({
+    review: { ...p.review, id: r.reviewId, user: user(r.reviewer), state: r.state, commit_id: r.commitId === undefined ? r.headSha : r.commitId, submitted_at: r.at },
+    pull_request: {
+      ...p.pull_request,
+      number: r.pull,
+      user: user(r.author),
+      head: { ...p.pull_request.head, sha: r.headSha },
+      ...(r.mergeCommitSha ? { merged_at: r.mergedAt ?? r.at, merge_commit_sha: r.mergeCommitSha, state: 'closed' } : {}),
     },
-  };
+  }));
 }
 
 export function issueCommentCreated(repo: RepoContext, c: { issue: number; body: string; author: string; commentId: number }): Delivery {
-  const p = example('issue_comment', 'created');
-  const issue = p.issue as Record<string, any>;
-  return {
-    id: deliveryId(),
-    event: 'issue_comment',
-    payload: {
-      ...p,
-      action: 'created',
-      issue: { ...issue, number: c.issue, pull_request: { url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/pulls/${c.issue}`, html_url: '', diff_url: '', patch_url: '' } },
-      comment: { ...(p.comment as object), id: c.commentId, body: c.body, user: user(c.author) },
-      ...common(repo, c.author),
-    },
-  };
+  return exampleDelivery(repo, 'issue_comment', 'created', c.author, (p) => ({
+    issue: { ...p.issue, number: c.issue, pull_request: { url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/pulls/${c.issue}`, html_url: '', diff_url: '', patch_url: '' } },
+    comment: { ...p.comment, id: c.commentId, body: c.body, user: user(c.author) },
+  }));
 }
 
 export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rerequested'; name: string; headSha: string; appSlug: string; id: number; sender: string; conclusion?: string }): Delivery {
-  const p = example('check_run', c.action);
-  const run = p.check_run as Record<string, any>;
-  return {
-    id: deliveryId(),
-    event: 'check_run',
-    payload: { ...p, action: c.action, check_run: { ...run, id: c.id, name: c.name, head_sha: c.headSha, status: 'completed', conclusion: c.conclusion ?? 'success', app: { ...(run.app ?? {}), slug: c.appSlug } }, ...common(repo, c.sender) },
-  };
+  return exampleDelivery(repo, 'check_run', c.action, c.sender, (p) => ({
+    check_run: { ...p.check_run, id: c.id, name: c.name, head_sha: c.headSha, status: 'completed', conclusion: c.conclusion ?? 'success', app: { ...(p.check_run.app ?? {}), slug: c.appSlug } },
+  }));
 }
 
 export function checkSuiteRerequested(repo: RepoContext, c: { headSha: string; sender: string }): Delivery {
-  const p = example('check_suite', 'rerequested');
-  return { id: deliveryId(), event: 'check_suite', payload: { ...p, action: 'rerequested', check_suite: { ...(p.check_suite as object), head_sha: c.headSha }, ...common(repo, c.sender) } };
+  return exampleDelivery(repo, 'check_suite', 'rerequested', c.sender, (p) => ({ check_suite: { ...p.check_suite, head_sha: c.headSha } }));
 }
 
 /**
@@ -245,28 +217,19 @@ export function pullRequestEvent(
   repo: RepoContext,
   pr: { action: 'opened' | 'synchronize' | 'reopened'; number: number; headSha: string; headRef?: string; headRepo?: string; baseRef?: string; author: string },
 ): Delivery {
-  const p = example('pull_request', pr.action);
-  const pull = p.pull_request as Record<string, any>;
   const base = repository(repo);
   const headFull = pr.headRepo ?? `${repo.owner}/${repo.name}`;
   const [headOwner, headName] = headFull.split('/') as [string, string];
   const headRepo = headFull === `${repo.owner}/${repo.name}` ? base : { ...base, id: Math.abs(hash(headFull)), name: headName, full_name: headFull, fork: true, owner: { ...(base.owner as object), login: headOwner, type: 'User' } };
-  return {
-    id: deliveryId(),
-    event: 'pull_request',
-    payload: {
-      ...p,
-      action: pr.action,
+  return exampleDelivery(repo, 'pull_request', pr.action, pr.author, (p) => ({
+    number: pr.number,
+    pull_request: {
+      ...p.pull_request,
       number: pr.number,
-      pull_request: {
-        ...pull,
-        number: pr.number,
-        state: 'open',
-        user: user(pr.author),
-        head: { ...pull.head, sha: pr.headSha, ref: pr.headRef ?? 'policy-change', label: `${headOwner}:${pr.headRef ?? 'policy-change'}`, repo: headRepo, user: user(headOwner) },
-        base: { ...pull.base, ref: pr.baseRef ?? repo.defaultBranch, label: `${repo.owner}:${pr.baseRef ?? repo.defaultBranch}`, repo: base, user: user(repo.owner) },
-      },
-      ...common(repo, pr.author),
+      state: 'open',
+      user: user(pr.author),
+      head: { ...p.pull_request.head, sha: pr.headSha, ref: pr.headRef ?? 'policy-change', label: `${headOwner}:${pr.headRef ?? 'policy-change'}`, repo: headRepo, user: user(headOwner) },
+      base: { ...p.pull_request.base, ref: pr.baseRef ?? repo.defaultBranch, label: `${repo.owner}:${pr.baseRef ?? repo.defaultBranch}`, repo: base, user: user(repo.owner) },
     },
-  };
+  }));
 }
