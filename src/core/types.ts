@@ -237,8 +237,8 @@ export type Outcome = 'pass' | 'wait' | 'block';
 export interface RuleResult {
   /** Stable code: `FREEZE_WINDOW_ACTIVE`, `APPROVAL_REQUIRED`, `OK_*`... */
   code: string;
-  /** Which rule of the gate produced it. */
-  rule: 'environment' | 'order' | 'refs' | 'approvals' | 'score' | 'evidence' | 'soak' | 'freeze' | 'checks' | 'policy';
+  /** Which rule of the gate produced it: a rule's name (`src/core/rules`), or `environment` / `policy`. */
+  rule: string;
   ok: boolean;
   outcome: Outcome;
   message: string;
