@@ -14,6 +14,7 @@ export const FACT_KINDS = {
   changedFiles: 'Files changed since the last deployment to the last stage.',
   ref: "The release's ref, resolved on GitHub to a branch or a tag of this commit.",
   overrides: 'Overrides granted for the release.',
+  pulls: 'The pull requests the release came from: their number, title and body.',
 } as const;
 
 export type FactKind = keyof typeof FACT_KINDS;

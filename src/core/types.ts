@@ -149,6 +149,13 @@ export interface ApprovalFact {
   pull?: number;
 }
 
+/** A pull request the release came from (its head, merge, squash or rebase became the release commit). */
+export interface PullRequestFact {
+  number: number;
+  title: string;
+  body: string;
+}
+
 /** A deployment of some commit to some stage, as recorded. */
 export interface DeploymentFact {
   /** Policy stage name or GitHub environment name. */
@@ -225,6 +232,8 @@ export interface ReleaseFacts {
   deployments: DeploymentFact[];
   evidence: EvidenceFacts;
   checks: CheckFact[];
+  /** The pull requests the release came from, when a rule reads them. */
+  pulls?: PullRequestFact[];
   /** Changed files since the last PROD deployment, when known. */
   changedFiles?: string[];
   /** Team slug -> member logins, for the teams the policy names. */
