@@ -50790,6 +50790,33 @@ function freeze(stage, now) {
   };
 }
 
+// src/core/rules/linked-issue.ts
+var ISSUE_REFERENCE = /(?:^|[^\w&/#])(?:[\w.-]+\/[\w.-]+)?#\d+\b|https?:\/\/[^\s/]+\/[\w.-]+\/[\w.-]+\/issues\/\d+/;
+var linkedIssueRule = {
+  name: "linkedIssue",
+  codes: ["LINKED_ISSUE_OK", "LINKED_ISSUE_MISSING"],
+  keys: ["requireLinkedIssue"],
+  applies: (c) => c.stage.requireLinkedIssue === true,
+  facts: () => ["pulls"],
+  evaluate: ({ stage, facts }) => {
+    const pulls = facts.pulls ?? [];
+    const without = pulls.filter((p) => !ISSUE_REFERENCE.test(`${p.title}
+${p.body}`)).map((p) => `#${p.number}`);
+    const values = { pulls: pulls.map((p) => p.number), withoutIssue: without };
+    if (pulls.length > 0 && without.length === 0) {
+      return { code: "LINKED_ISSUE_OK", rule: "linkedIssue", ok: true, outcome: "pass", message: `Every pull request of the release names an issue (${values.pulls.map((n) => `#${n}`).join(", ")}).`, values };
+    }
+    return {
+      code: "LINKED_ISSUE_MISSING",
+      rule: "linkedIssue",
+      ok: false,
+      outcome: "block",
+      message: pulls.length === 0 ? `${stage.name} requires a linked issue, and no pull request is known for this release (a direct push): release through a pull request that names its issue.` : `${stage.name} requires every pull request of the release to name an issue; ${without.join(", ")} name${without.length === 1 ? "s" : ""} none. Write the issue in the title or body (#123, owner/repo#123 or the issue's URL) and deploy again.`,
+      values
+    };
+  }
+};
+
 // src/core/rules/shared.ts
 function inStage(stage, environment) {
   const wanted = environment.toLowerCase();
@@ -51273,7 +51300,7 @@ function soak(stage, predecessor, facts, now) {
 }
 
 // src/core/rules/index.ts
-var RULES = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule];
+var RULES = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule, linkedIssueRule];
 
 // src/core/rules/overrides.ts
 var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY", "ENVIRONMENT_LOOKALIKE"]);
@@ -51997,7 +52024,8 @@ var POLICY_DEFAULTS = {
     freezeWindows: [],
     deployDuration: "0s",
     onBlocked: "wait",
-    autoPromote: false
+    autoPromote: false,
+    requireLinkedIssue: false
   },
   scoring: {
     weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
@@ -52148,7 +52176,8 @@ var policySchema = {
         freezeWindows: { type: "array", items: ref("freezeWindow"), maxItems: POLICY_LIMITS.freezeWindows, description: "Times no deployment enters this stage." },
         deployDuration: { ...ref("duration"), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
         onBlocked: { enum: ["wait", "reject"], description: "wait: hold the deployment until it clears (default); reject: reject it at once." },
-        autoPromote: { type: "boolean", description: "Create the next stage's deployment when its gate allows it (default false)." }
+        autoPromote: { type: "boolean", description: "Create the next stage's deployment when its gate allows it (default false)." },
+        requireLinkedIssue: { type: "boolean", description: "Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false)." }
       }
     },
     scoring: {

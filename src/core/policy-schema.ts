@@ -54,6 +54,7 @@ export const POLICY_DEFAULTS = {
     deployDuration: '0s',
     onBlocked: 'wait' as 'wait' | 'reject',
     autoPromote: false,
+    requireLinkedIssue: false,
   },
   scoring: {
     weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
@@ -211,6 +212,7 @@ export const policySchema = {
         deployDuration: { ...ref('duration'), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
         onBlocked: { enum: ['wait', 'reject'], description: 'wait: hold the deployment until it clears (default); reject: reject it at once.' },
         autoPromote: { type: 'boolean', description: 'Create the next stage\'s deployment when its gate allows it (default false).' },
+        requireLinkedIssue: { type: 'boolean', description: 'Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false).' },
       },
     },
     scoring: {

@@ -2,6 +2,7 @@ import { approvalsRule } from './approvals.js';
 import { checksRule } from './checks.js';
 import { evidenceRule } from './evidence.js';
 import { freezeRule } from './freeze.js';
+import { linkedIssueRule } from './linked-issue.js';
 import { orderRule } from './order.js';
 import { refsRule } from './refs.js';
 import { reviewersRule } from './reviewers.js';
@@ -15,4 +16,4 @@ export type { ApprovalCount, EvaluationContext, GateRule, RuleContext } from './
  * Every rule of the gate, in the order `evaluate` applies them and lists their results. The
  * one list of rules: the facts a stage needs and the results of a decision both come from it.
  */
-export const RULES: readonly GateRule[] = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule];
+export const RULES: readonly GateRule[] = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule, linkedIssueRule];
