@@ -24483,12 +24483,12 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
-    var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
+    var isMap3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
-    var isScalar2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
-    var isSeq2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
+    var isScalar4 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SCALAR;
+    var isSeq3 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === SEQ;
     function isCollection(node) {
       if (node && typeof node === "object")
         switch (node[NODE_TYPE]) {
@@ -24509,7 +24509,7 @@ var require_identity = __commonJS({
         }
       return false;
     }
-    var hasAnchor = (node) => (isScalar2(node) || isCollection(node)) && !!node.anchor;
+    var hasAnchor = (node) => (isScalar4(node) || isCollection(node)) && !!node.anchor;
     exports.ALIAS = ALIAS;
     exports.DOC = DOC;
     exports.MAP = MAP;
@@ -24518,14 +24518,14 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias2;
+    exports.isAlias = isAlias3;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
-    exports.isMap = isMap2;
+    exports.isMap = isMap3;
     exports.isNode = isNode;
     exports.isPair = isPair;
-    exports.isScalar = isScalar2;
-    exports.isSeq = isSeq2;
+    exports.isScalar = isScalar4;
+    exports.isSeq = isSeq3;
   }
 });
 
@@ -28633,9 +28633,9 @@ var require_resolve_flow_collection = __commonJS({
     var blockMsg = "Block collections are not allowed within flow collections";
     var isBlock = (token) => token && (token.type === "block-map" || token.type === "block-seq");
     function resolveFlowCollection({ composeNode, composeEmptyNode }, ctx, fc, onError, tag) {
-      const isMap2 = fc.start.source === "{";
-      const fcName = isMap2 ? "flow map" : "flow sequence";
-      const NodeClass = tag?.nodeClass ?? (isMap2 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
+      const isMap3 = fc.start.source === "{";
+      const fcName = isMap3 ? "flow map" : "flow sequence";
+      const NodeClass = tag?.nodeClass ?? (isMap3 ? YAMLMap.YAMLMap : YAMLSeq.YAMLSeq);
       const coll = new NodeClass(ctx.schema);
       coll.flow = true;
       const atRoot = ctx.atRoot;
@@ -28671,7 +28671,7 @@ var require_resolve_flow_collection = __commonJS({
             offset = props.end;
             continue;
           }
-          if (!isMap2 && ctx.options.strict && utilContainsNewline.containsNewline(key))
+          if (!isMap3 && ctx.options.strict && utilContainsNewline.containsNewline(key))
             onError(
               key,
               // checked by containsNewline()
@@ -28711,7 +28711,7 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep2 && !props.found) {
+        if (!isMap3 && !sep2 && !props.found) {
           const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
@@ -28734,7 +28734,7 @@ var require_resolve_flow_collection = __commonJS({
             startOnNewline: false
           });
           if (valueProps.found) {
-            if (!isMap2 && !props.found && ctx.options.strict) {
+            if (!isMap3 && !props.found && ctx.options.strict) {
               if (sep2)
                 for (const st of sep2) {
                   if (st === valueProps.found)
@@ -28766,7 +28766,7 @@ var require_resolve_flow_collection = __commonJS({
           const pair = new Pair.Pair(keyNode, valueNode);
           if (ctx.options.keepSourceTokens)
             pair.srcToken = collItem;
-          if (isMap2) {
+          if (isMap3) {
             const map = coll;
             if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
               onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
@@ -28782,7 +28782,7 @@ var require_resolve_flow_collection = __commonJS({
           offset = valueNode ? valueNode.range[2] : valueProps.end;
         }
       }
-      const expectedEnd = isMap2 ? "}" : "]";
+      const expectedEnd = isMap3 ? "}" : "]";
       const [ce, ...ee] = fc.end;
       let cePos = offset;
       if (ce?.source === expectedEnd)
@@ -30069,7 +30069,7 @@ var require_cst = __commonJS({
     var FLOW_END = "";
     var SCALAR = "";
     var isCollection = (token) => !!token && "items" in token;
-    var isScalar2 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
+    var isScalar4 = (token) => !!token && (token.type === "scalar" || token.type === "single-quoted-scalar" || token.type === "double-quoted-scalar" || token.type === "block-scalar");
     function prettyToken(token) {
       switch (token) {
         case BOM:
@@ -30153,7 +30153,7 @@ var require_cst = __commonJS({
     exports.FLOW_END = FLOW_END;
     exports.SCALAR = SCALAR;
     exports.isCollection = isCollection;
-    exports.isScalar = isScalar2;
+    exports.isScalar = isScalar4;
     exports.prettyToken = prettyToken;
     exports.tokenType = tokenType;
   }
@@ -32867,11 +32867,11 @@ var require_util9 = __commonJS({
       return false;
     }
     exports.schemaHasRules = schemaHasRules;
-    function schemaHasRulesButRef(schema, RULES) {
+    function schemaHasRulesButRef(schema, RULES2) {
       if (typeof schema == "boolean")
         return !schema;
       for (const key in schema)
-        if (key !== "$ref" && RULES.all[key])
+        if (key !== "$ref" && RULES2.all[key])
           return true;
       return false;
     }
@@ -34265,17 +34265,17 @@ var require_validate = __commonJS({
     }
     function schemaKeywords(it, types, typeErrors, errsCount) {
       const { gen, schema, data, allErrors, opts, self: self2 } = it;
-      const { RULES } = self2;
-      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES))) {
-        gen.block(() => keywordCode(it, "$ref", RULES.all.$ref.definition));
+      const { RULES: RULES2 } = self2;
+      if (schema.$ref && (opts.ignoreKeywordsWithRef || !(0, util_1.schemaHasRulesButRef)(schema, RULES2))) {
+        gen.block(() => keywordCode(it, "$ref", RULES2.all.$ref.definition));
         return;
       }
       if (!opts.jtd)
         checkStrictTypes(it, types);
       gen.block(() => {
-        for (const group of RULES.rules)
+        for (const group of RULES2.rules)
           groupKeywords(group);
-        groupKeywords(RULES.post);
+        groupKeywords(RULES2.post);
       });
       function groupKeywords(group) {
         if (!(0, applicability_1.shouldUseGroup)(schema, group))
@@ -36430,10 +36430,10 @@ var require_core = __commonJS({
       }
       // Remove keyword
       removeKeyword(keyword) {
-        const { RULES } = this;
-        delete RULES.keywords[keyword];
-        delete RULES.all[keyword];
-        for (const group of RULES.rules) {
+        const { RULES: RULES2 } = this;
+        delete RULES2.keywords[keyword];
+        delete RULES2.all[keyword];
+        for (const group of RULES2.rules) {
           const i = group.rules.findIndex((rule) => rule.keyword === keyword);
           if (i >= 0)
             group.rules.splice(i, 1);
@@ -36601,9 +36601,9 @@ var require_core = __commonJS({
     }
     var KEYWORD_NAME = /^[a-z_$][a-z0-9_$:-]*$/i;
     function checkKeyword(keyword, def) {
-      const { RULES } = this;
+      const { RULES: RULES2 } = this;
       (0, util_1.eachItem)(keyword, (kwd) => {
-        if (RULES.keywords[kwd])
+        if (RULES2.keywords[kwd])
           throw new Error(`Keyword ${kwd} is already defined`);
         if (!KEYWORD_NAME.test(kwd))
           throw new Error(`Keyword ${kwd} has invalid name`);
@@ -36619,13 +36619,13 @@ var require_core = __commonJS({
       const post = definition === null || definition === void 0 ? void 0 : definition.post;
       if (dataType && post)
         throw new Error('keyword with "post" flag cannot have "type"');
-      const { RULES } = this;
-      let ruleGroup = post ? RULES.post : RULES.rules.find(({ type: t }) => t === dataType);
+      const { RULES: RULES2 } = this;
+      let ruleGroup = post ? RULES2.post : RULES2.rules.find(({ type: t }) => t === dataType);
       if (!ruleGroup) {
         ruleGroup = { type: dataType, rules: [] };
-        RULES.rules.push(ruleGroup);
+        RULES2.rules.push(ruleGroup);
       }
-      RULES.keywords[keyword] = true;
+      RULES2.keywords[keyword] = true;
       if (!definition)
         return;
       const rule = {
@@ -36640,7 +36640,7 @@ var require_core = __commonJS({
         addBeforeRule.call(this, ruleGroup, rule, definition.before);
       else
         ruleGroup.rules.push(rule);
-      RULES.all[keyword] = rule;
+      RULES2.all[keyword] = rule;
       (_a = definition.implements) === null || _a === void 0 ? void 0 : _a.forEach((kwd) => this.addKeyword(kwd));
     }
     function addBeforeRule(ruleGroup, rule, before) {
@@ -50003,6 +50003,140 @@ function throttling(octokit, octokitOptions) {
 throttling.VERSION = VERSION8;
 throttling.triggersNotification = triggersNotification;
 
+// src/core/fact-kinds.ts
+var PEOPLE = ["reviews", "deploymentReviews", "contributors"];
+
+// src/core/rules/approvals.ts
+var approvalsRule = {
+  name: "approvals",
+  codes: ["APPROVALS_OK", "APPROVAL_REQUIRED"],
+  keys: ["minApprovals", "approvals.excludeAuthor", "approvals.fromTeams"],
+  applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
+  facts: (c) => [...PEOPLE, ...c.stage.approvals.fromTeams.length > 0 ? ["teams"] : []],
+  evaluate: (c) => approvals(c.stage, c.approvals())
+};
+function approvals(stage, approvals2) {
+  const have = approvals2.counted.length;
+  const need = Math.max(stage.minApprovals, stage.approvals.fromTeams.length > 0 ? 1 : 0);
+  const values = {
+    required: need,
+    counted: have,
+    approvers: approvals2.counted.map((a) => a.login),
+    notCounted: approvals2.notCounted,
+    fromTeams: stage.approvals.fromTeams
+  };
+  if (have >= need) {
+    return {
+      code: "APPROVALS_OK",
+      rule: "approvals",
+      ok: true,
+      outcome: "pass",
+      message: `${have} of ${need} required approval(s): ${values.approvers.join(", ")}.`,
+      values
+    };
+  }
+  const teams = stage.approvals.fromTeams.length > 0 ? ` from ${stage.approvals.fromTeams.join(", ")}` : "";
+  return {
+    code: "APPROVAL_REQUIRED",
+    rule: "approvals",
+    ok: false,
+    outcome: "wait",
+    message: `Release requires ${need} approval(s)${teams} for ${stage.name}. Current: ${have}.`,
+    values,
+    clearsAt: null
+  };
+}
+
+// src/core/rules/checks.ts
+var PASSING_CONCLUSIONS = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
+var checksRule = {
+  name: "checks",
+  codes: ["CHECKS_OK", "CHECKS_PENDING", "CHECKS_FAILED"],
+  keys: ["requiredChecks"],
+  applies: (c) => c.stage.requiredChecks.length > 0,
+  facts: () => ["checks"],
+  evaluate: (c) => checks(c.stage, c.facts)
+};
+function checks(stage, facts) {
+  const failed = [];
+  const pending = [];
+  const passed = [];
+  for (const name2 of stage.requiredChecks) {
+    const runs = facts.checks.filter((c2) => c2.name === name2);
+    if (runs.length === 0) {
+      pending.push(`${name2} (not reported)`);
+      continue;
+    }
+    const c = runs[runs.length - 1];
+    if (c.status !== "completed") pending.push(`${name2} (${c.status.replace("_", " ")})`);
+    else if (PASSING_CONCLUSIONS.has(c.conclusion ?? "")) passed.push(name2);
+    else failed.push(`${name2} (${c.conclusion ?? "no conclusion"})`);
+  }
+  const values = { required: stage.requiredChecks, passed, pending, failed };
+  if (failed.length > 0) {
+    return {
+      code: "CHECKS_FAILED",
+      rule: "checks",
+      ok: false,
+      outcome: "block",
+      message: `Required checks failed: ${failed.join(", ")}.`,
+      values
+    };
+  }
+  if (pending.length > 0) {
+    return {
+      code: "CHECKS_PENDING",
+      rule: "checks",
+      ok: false,
+      outcome: "wait",
+      message: `Waiting for required checks: ${pending.join(", ")}.`,
+      values,
+      clearsAt: null
+    };
+  }
+  return {
+    code: "CHECKS_OK",
+    rule: "checks",
+    ok: true,
+    outcome: "pass",
+    message: `Required checks passed: ${passed.join(", ")}.`,
+    values
+  };
+}
+
+// src/core/rules/evidence.ts
+var evidenceRule = {
+  name: "evidence",
+  codes: ["EVIDENCE_OK", "EVIDENCE_MISSING"],
+  keys: ["requiredEvidence"],
+  applies: (c) => c.stage.requiredEvidence.length > 0,
+  facts: () => ["evidence"],
+  evaluate: (c) => evidence(c.stage, c.facts)
+};
+function evidence(stage, facts) {
+  const present = new Set(facts.evidence.present);
+  const missing = stage.requiredEvidence.filter((k) => !present.has(k));
+  const values = { required: stage.requiredEvidence, present: [...present], missing };
+  if (missing.length === 0) {
+    return {
+      code: "EVIDENCE_OK",
+      rule: "evidence",
+      ok: true,
+      outcome: "pass",
+      message: `All required evidence is present: ${stage.requiredEvidence.join(", ")}.`,
+      values
+    };
+  }
+  return {
+    code: "EVIDENCE_MISSING",
+    rule: "evidence",
+    ok: false,
+    outcome: "block",
+    message: `Required evidence missing for ${stage.name}: ${missing.join(", ")}.`,
+    values
+  };
+}
+
 // src/core/rrule.ts
 var rrulePackage = __toESM(require_rrule(), 1);
 var loaded = rrulePackage;
@@ -50592,6 +50726,189 @@ function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORI
   return null;
 }
 
+// src/core/rules/freeze.ts
+var freezeRule = {
+  name: "freeze",
+  codes: ["FREEZE_CLEAR", "FREEZE_WINDOW_ACTIVE", "FREEZE_WINDOW_INVALID"],
+  keys: ["freezeWindows", "deployDuration"],
+  applies: (c) => c.stage.freezeWindows.length > 0,
+  facts: () => [],
+  evaluate: (c) => freeze(c.stage, c.now)
+};
+function freeze(stage, now) {
+  const windows = stage.freezeWindows;
+  const describe4 = (names2) => names2.join(", ");
+  const values = {
+    at: now.toISOString(),
+    deployDurationMinutes: stage.deployDurationMs / 6e4,
+    windows: windows.map((w) => w.name)
+  };
+  let clear;
+  try {
+    clear = earliestDeployStart(windows, now, stage.deployDurationMs);
+  } catch (error2) {
+    if (!(error2 instanceof FreezeWindowError)) throw error2;
+    return {
+      code: "FREEZE_WINDOW_INVALID",
+      rule: "freeze",
+      ok: false,
+      outcome: "block",
+      message: `Promotion blocked: ${error2.message}; the gate cannot tell whether ${stage.name} is frozen.`,
+      values: { ...values, window: error2.window }
+    };
+  }
+  if (clear === null) {
+    return {
+      code: "FREEZE_WINDOW_ACTIVE",
+      rule: "freeze",
+      ok: false,
+      outcome: "block",
+      message: `Promotion blocked: the freeze windows of ${stage.name} leave no room for a deploy in the coming year.`,
+      values
+    };
+  }
+  if (clear.start.getTime() <= now.getTime()) {
+    return {
+      code: "FREEZE_CLEAR",
+      rule: "freeze",
+      ok: true,
+      outcome: "pass",
+      message: `No freeze window of ${stage.name} is active${stage.deployDurationMs > 0 ? ` or starts within the ${values.deployDurationMinutes}-minute deploy` : ""}.`,
+      values
+    };
+  }
+  const until = clear.start.toISOString();
+  return {
+    code: "FREEZE_WINDOW_ACTIVE",
+    rule: "freeze",
+    ok: false,
+    outcome: "wait",
+    // A wait, not a block: the deployment is held and goes on when the window ends.
+    message: `Promotion held: freeze window active for ${stage.name} (${describe4(clear.blockedBy)}) until ${until}.`,
+    values: { ...values, blockedBy: clear.blockedBy, until },
+    clearsAt: until
+  };
+}
+
+// src/core/rules/linked-issue.ts
+var ISSUE_REFERENCE = /(?:^|[^\w&/#])(?:[\w.-]+\/[\w.-]+)?#\d+\b|https?:\/\/[^\s/]+\/[\w.-]+\/[\w.-]+\/issues\/\d+/;
+var linkedIssueRule = {
+  name: "linkedIssue",
+  codes: ["LINKED_ISSUE_OK", "LINKED_ISSUE_MISSING"],
+  keys: ["requireLinkedIssue"],
+  applies: (c) => c.stage.requireLinkedIssue === true,
+  facts: () => ["pulls"],
+  evaluate: ({ stage, facts }) => {
+    const pulls = facts.pulls ?? [];
+    const without = pulls.filter((p) => !ISSUE_REFERENCE.test(`${p.title}
+${p.body}`)).map((p) => `#${p.number}`);
+    const values = { pulls: pulls.map((p) => p.number), withoutIssue: without };
+    if (pulls.length > 0 && without.length === 0) {
+      return { code: "LINKED_ISSUE_OK", rule: "linkedIssue", ok: true, outcome: "pass", message: `Every pull request of the release names an issue (${values.pulls.map((n) => `#${n}`).join(", ")}).`, values };
+    }
+    return {
+      code: "LINKED_ISSUE_MISSING",
+      rule: "linkedIssue",
+      ok: false,
+      outcome: "block",
+      message: pulls.length === 0 ? `${stage.name} requires a linked issue, and no pull request is known for this release (a direct push): release through a pull request that names its issue.` : `${stage.name} requires every pull request of the release to name an issue; ${without.join(", ")} name${without.length === 1 ? "s" : ""} none. Write the issue in the title or body (#123, owner/repo#123 or the issue's URL) and deploy again.`,
+      values
+    };
+  }
+};
+
+// src/core/rules/shared.ts
+function inStage(stage, environment) {
+  const wanted = environment.toLowerCase();
+  return stage.name.toLowerCase() === wanted || stage.github.some((g) => g.toLowerCase() === wanted);
+}
+function sameRelease(facts, d) {
+  if (d.sha === facts.sha) return true;
+  return Boolean(facts.tree && d.tree && d.tree === facts.tree);
+}
+function membersOf(facts, teams) {
+  if (teams.length === 0) return null;
+  const set = /* @__PURE__ */ new Set();
+  for (const t of teams) for (const m of facts.teams[t] ?? []) set.add(m.toLowerCase());
+  return set;
+}
+function countApprovals(stage, facts) {
+  const latest2 = /* @__PURE__ */ new Map();
+  for (const a of facts.approvals) {
+    if (a.state === "COMMENTED") continue;
+    const key = a.login.toLowerCase();
+    const prev = latest2.get(key);
+    if (!prev || Date.parse(a.submittedAt) >= Date.parse(prev.submittedAt)) latest2.set(key, a);
+  }
+  const counted = [];
+  const notCounted = [];
+  const excluded = new Set(
+    stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l.toLowerCase()) : []
+  );
+  const contributors = new Set(stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
+  const teamMembers = membersOf(facts, stage.approvals.fromTeams);
+  for (const a of [...latest2.values()].sort((x, y) => x.login.localeCompare(y.login))) {
+    const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? a.commitId ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since` : "the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content" : excluded.has(a.login.toLowerCase()) ? a.login.toLowerCase() === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : contributors.has(a.login.toLowerCase()) ? "contributor to the release (authored a pull request or commits in it)" : teamMembers && !teamMembers.has(a.login.toLowerCase()) ? `not a member of ${stage.approvals.fromTeams.join(", ")}` : null;
+    if (reason) notCounted.push({ login: a.login, source: a.source, reason });
+    else counted.push(a);
+  }
+  return { counted, notCounted };
+}
+
+// src/core/rules/order.ts
+var orderRule = {
+  name: "order",
+  codes: ["FIRST_STAGE", "ORDER_OK", "PROMOTION_ORDER"],
+  keys: ["environments"],
+  applies: () => true,
+  facts: (c) => c.predecessor ? ["deployments"] : [],
+  evaluate: (c) => order(c.stage, c.predecessor, c.facts)
+};
+function order(stage, predecessor, facts) {
+  if (!predecessor) {
+    return {
+      code: "FIRST_STAGE",
+      rule: "order",
+      ok: true,
+      outcome: "pass",
+      message: `${stage.name} is the first stage of the promotion path: no earlier stage is required.`,
+      values: { stage: stage.name, predecessor: null }
+    };
+  }
+  const mine = facts.deployments.filter((d) => inStage(predecessor, d.environment) && sameRelease(facts, d));
+  const success = mine.find((d) => d.state === "success");
+  if (success) {
+    return {
+      code: "ORDER_OK",
+      rule: "order",
+      ok: true,
+      outcome: "pass",
+      message: `The release was deployed successfully to ${predecessor.name} (${success.sha.slice(0, 7)} at ${success.at}).`,
+      values: { predecessor: predecessor.name, sha: success.sha, at: success.at, sameTree: success.sha !== facts.sha }
+    };
+  }
+  const running = mine.find((d) => d.state === "in_progress" || d.state === "queued" || d.state === "pending");
+  if (running) {
+    return {
+      code: "PROMOTION_ORDER",
+      rule: "order",
+      ok: false,
+      outcome: "wait",
+      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one there is ${running.state.replace("_", " ")}.`,
+      values: { predecessor: predecessor.name, state: running.state },
+      clearsAt: null
+    };
+  }
+  return {
+    code: "PROMOTION_ORDER",
+    rule: "order",
+    ok: false,
+    outcome: "block",
+    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.`,
+    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state) }
+  };
+}
+
 // src/core/glob.ts
 var MAX_ALTERNATIVES = 1024;
 var cache = /* @__PURE__ */ new Map();
@@ -50793,39 +51110,230 @@ function run(steps, value) {
   return on[m] === 1;
 }
 
-// src/core/rule-facts.ts
-var PEOPLE = ["reviews", "deploymentReviews", "contributors"];
-var RULE_FACTS = [
-  { rule: "order", applies: () => true, facts: (c) => c.predecessor ? ["deployments"] : [] },
-  { rule: "refs", applies: (c) => c.stage.refs.length > 0, facts: () => ["ref"] },
-  {
-    rule: "approvals",
-    applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
-    facts: (c) => [...PEOPLE, ...c.stage.approvals.fromTeams.length > 0 ? ["teams"] : []]
-  },
-  { rule: "reviewers", applies: (c) => c.stage.requiredReviewers.length > 0, facts: () => [...PEOPLE, "teams", "changedFiles"] },
-  {
-    rule: "score",
-    applies: (c) => c.stage.minScore !== null,
-    // Within the warning band an override team's approval lets a low score through.
-    facts: (c) => ["evidence", ...c.policy.scoring.warnScore !== null ? [...PEOPLE, "teams"] : []]
-  },
-  { rule: "evidence", applies: (c) => c.stage.requiredEvidence.length > 0, facts: () => ["evidence"] },
-  { rule: "soak", applies: (c) => c.predecessor !== null && c.stage.soakMinutes > 0, facts: () => ["deployments"] },
-  { rule: "freeze", applies: (c) => c.stage.freezeWindows.length > 0, facts: () => [] },
-  { rule: "checks", applies: (c) => c.stage.requiredChecks.length > 0, facts: () => ["checks"] },
-  { rule: "overrides", applies: () => true, facts: () => ["overrides"] }
-];
-function ruleApplies(rule, ctx) {
-  return RULE_FACTS.find((r) => r.rule === rule).applies(ctx);
+// src/core/rules/refs.ts
+var refsRule = {
+  name: "refs",
+  codes: ["REF_OK", "REF_NOT_ALLOWED"],
+  keys: ["refs"],
+  applies: (c) => c.stage.refs.length > 0,
+  facts: () => ["ref"],
+  evaluate: (c) => refs(c.stage, c.facts)
+};
+function refs(stage, facts) {
+  const ref2 = facts.ref;
+  const matched = ref2 && matchAnyGlob(stage.refs, ref2) ? ref2 : void 0;
+  if (matched) {
+    return {
+      code: "REF_OK",
+      rule: "refs",
+      ok: true,
+      outcome: "pass",
+      message: `Ref ${matched} matches ${stage.refs.join(", ")}.`,
+      values: { ref: matched, patterns: stage.refs }
+    };
+  }
+  return {
+    code: "REF_NOT_ALLOWED",
+    rule: "refs",
+    ok: false,
+    outcome: "block",
+    message: ref2 ? ref2.startsWith("refs/") ? `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}.` : `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}, and a short name is matched only once it is resolved to a branch or to a tag of this commit (unknown, ambiguous, or a tag of another commit here). Give the full ref (refs/tags/${ref2} or refs/heads/${ref2}).` : `The release's ref is unknown, and ${stage.name} only takes refs matching ${stage.refs.join(", ")}.`,
+    values: { ref: ref2 ?? null, patterns: stage.refs }
+  };
 }
-function factsNeeded(policy, stageIndex) {
-  const stage = policy.environments[stageIndex];
-  const needed = /* @__PURE__ */ new Set();
-  if (!stage) return needed;
-  const ctx = { policy, stage, predecessor: stageIndex > 0 ? policy.environments[stageIndex - 1] : null };
-  for (const r of RULE_FACTS) if (r.applies(ctx)) for (const f of r.facts(ctx)) needed.add(f);
-  return needed;
+
+// src/core/rules/reviewers.ts
+var reviewersRule = {
+  name: "reviewers",
+  codes: ["REVIEW_NOT_TRIGGERED", "REVIEW_OK", "REVIEW_REQUIRED"],
+  keys: ["requiredReviewers", "approvals.excludeAuthor"],
+  applies: (c) => c.stage.requiredReviewers.length > 0,
+  facts: () => [...PEOPLE, "teams", "changedFiles"],
+  evaluate: (c) => requiredReviewers(c.stage, c.facts, c.approvals().counted)
+};
+function requiredReviewers(stage, facts, counted) {
+  return stage.requiredReviewers.map((req) => {
+    const known = facts.changedFiles !== void 0;
+    const touched = known ? facts.changedFiles.filter((f) => matchAnyGlob(req.paths, f)) : [];
+    const values = { paths: req.paths, teams: req.teams, changedFilesKnown: known, touched: touched.slice(0, 20) };
+    if (known && touched.length === 0) {
+      return {
+        code: "REVIEW_NOT_TRIGGERED",
+        rule: "approvals",
+        ok: true,
+        outcome: "pass",
+        message: `No changed file matches ${req.paths.join(", ")}: no review from ${req.teams.join(", ")} is needed.`,
+        values
+      };
+    }
+    const members = membersOf(facts, req.teams);
+    const reviewer = counted.find((a) => members.has(a.login.toLowerCase()));
+    const why = known ? `${touched.length} changed file(s) match ${req.paths.join(", ")} (${touched.slice(0, 3).join(", ")}${touched.length > 3 ? ", ..." : ""})` : `the changed files are unknown, so ${req.paths.join(", ")} may be touched`;
+    if (reviewer) {
+      return {
+        code: "REVIEW_OK",
+        rule: "approvals",
+        ok: true,
+        outcome: "pass",
+        message: `${why}; reviewed by ${reviewer.login} (${req.teams.join(", ")}).`,
+        values: { ...values, reviewer: reviewer.login }
+      };
+    }
+    return {
+      code: "REVIEW_REQUIRED",
+      rule: "approvals",
+      ok: false,
+      outcome: "wait",
+      message: `${why}: an approval from a member of ${req.teams.join(", ")} is required.`,
+      values,
+      clearsAt: null
+    };
+  });
+}
+
+// src/core/rules/score.ts
+var scoreRule = {
+  name: "score",
+  codes: ["EVIDENCE_MISSING", "SCORE_OK", "SCORE_WARNING_APPROVED", "SCORE_NEEDS_APPROVAL", "SCORE_TOO_LOW"],
+  keys: ["minScore", "scoring.warnScore", "overrides.teams"],
+  applies: (c) => c.stage.minScore !== null,
+  // Within the warning band an override team's approval lets a low score through.
+  facts: (c) => ["evidence", ...c.policy.scoring.warnScore !== null ? [...PEOPLE, "teams"] : []],
+  evaluate: (c) => score(c.policy, c.stage, c.facts, c.approvals().counted)
+};
+function score(policy, stage, facts, counted) {
+  const min = stage.minScore;
+  const score2 = facts.evidence.score;
+  const warn = policy.scoring.warnScore;
+  const values = { score: score2, minScore: min, warnScore: warn };
+  if (score2 === null) {
+    return {
+      code: "EVIDENCE_MISSING",
+      rule: "score",
+      ok: false,
+      outcome: "block",
+      message: `No evidence was given, so there is no score; ${stage.name} requires a score of at least ${min}.`,
+      values
+    };
+  }
+  if (score2 >= min) {
+    return { code: "SCORE_OK", rule: "score", ok: true, outcome: "pass", message: `Score ${score2} >= minScore ${min}.`, values };
+  }
+  if (warn !== null && score2 >= warn) {
+    const members = membersOf(facts, policy.overrides.teams) ?? /* @__PURE__ */ new Set();
+    const approver = counted.find((a) => members.has(a.login.toLowerCase()));
+    if (approver) {
+      return {
+        code: "SCORE_WARNING_APPROVED",
+        rule: "score",
+        ok: true,
+        outcome: "pass",
+        message: `Score ${score2} is in the warning band (${warn} to ${min - 1}); accepted by ${approver.login} (${policy.overrides.teams.join(", ")}).`,
+        values: { ...values, approvedBy: approver.login }
+      };
+    }
+    return {
+      code: "SCORE_NEEDS_APPROVAL",
+      rule: "score",
+      ok: false,
+      outcome: "wait",
+      message: `Score ${score2} < minScore ${min} but within the warning band (>= ${warn}): an approval from a member of ${policy.overrides.teams.join(", ") || "the override teams"} is required.`,
+      values,
+      clearsAt: null
+    };
+  }
+  return {
+    code: "SCORE_TOO_LOW",
+    rule: "score",
+    ok: false,
+    outcome: "block",
+    message: `Score ${score2} < minScore ${min} required for ${stage.name}.`,
+    values
+  };
+}
+
+// src/core/rules/soak.ts
+var soakRule = {
+  name: "soak",
+  codes: ["SOAK_OK", "SOAK_INCOMPLETE"],
+  keys: ["soak.minutes"],
+  applies: (c) => c.predecessor !== null && c.stage.soakMinutes > 0,
+  facts: () => ["deployments"],
+  evaluate: (c) => soak(c.stage, c.predecessor, c.facts, c.now)
+};
+function soak(stage, predecessor, facts, now) {
+  const successes = facts.deployments.filter((d) => d.state === "success" && inStage(predecessor, d.environment) && sameRelease(facts, d)).map((d) => Date.parse(d.at)).filter((t) => Number.isFinite(t));
+  const minutes = stage.soakMinutes;
+  if (successes.length === 0) {
+    return {
+      code: "SOAK_INCOMPLETE",
+      rule: "soak",
+      ok: false,
+      outcome: "block",
+      message: `The release has not run in ${predecessor.name} yet; it must run there for ${minutes} minute(s) first.`,
+      values: { predecessor: predecessor.name, minutes, since: null }
+    };
+  }
+  const since = Math.min(...successes);
+  const ends = since + minutes * 6e4;
+  const values = { predecessor: predecessor.name, minutes, since: new Date(since).toISOString(), ends: new Date(ends).toISOString() };
+  if (now.getTime() >= ends) {
+    return {
+      code: "SOAK_OK",
+      rule: "soak",
+      ok: true,
+      outcome: "pass",
+      message: `The release has run in ${predecessor.name} since ${values.since} (at least ${minutes} minute(s)).`,
+      values
+    };
+  }
+  const left = Math.ceil((ends - now.getTime()) / 6e4);
+  return {
+    code: "SOAK_INCOMPLETE",
+    rule: "soak",
+    ok: false,
+    outcome: "wait",
+    message: `The release must run in ${predecessor.name} for ${minutes} minute(s); ${left} minute(s) left, until ${values.ends}.`,
+    values,
+    clearsAt: values.ends
+  };
+}
+
+// src/core/rules/index.ts
+var RULES = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule, linkedIssueRule];
+
+// src/core/rules/overrides.ts
+var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY", "ENVIRONMENT_LOOKALIKE"]);
+function usableOverrides(policy, stage, facts, now) {
+  const members = membersOf(facts, policy.overrides.teams) ?? /* @__PURE__ */ new Set();
+  const usable = [];
+  const unusable = [];
+  for (const o of facts.overrides) {
+    if (o.sha !== facts.sha || !inStage(stage, o.environment)) continue;
+    const reason = o.usedAt ? `already used at ${o.usedAt}` : Date.parse(o.expiresAt) <= now.getTime() ? `expired at ${o.expiresAt}` : !members.has(o.grantedBy.toLowerCase()) ? `${o.grantedBy} is not a member of ${policy.overrides.teams.join(", ") || "an override team"}` : policy.overrides.secondApprover && !o.confirmedBy ? "awaits confirmation by a second member" : policy.overrides.secondApprover && (o.confirmedBy.toLowerCase() === o.grantedBy.toLowerCase() || !members.has(o.confirmedBy.toLowerCase())) ? `confirmation by ${o.confirmedBy} does not count (the grantor or not a member)` : null;
+    if (reason) unusable.push({ override: o, reason });
+    else usable.push(o);
+  }
+  return { usable, unusable };
+}
+function applyOverrides(policy, stage, facts, rules, now) {
+  const { usable, unusable } = usableOverrides(policy, stage, facts, now);
+  const used = /* @__PURE__ */ new Set();
+  for (const rule of rules) {
+    if (rule.ok || NOT_OVERRIDABLE.has(rule.code)) continue;
+    const o = usable.find((x) => x.rules.length === 0 || x.rules.includes(rule.code));
+    if (o) {
+      rule.overriddenBy = { id: o.id, grantedBy: o.grantedBy, reason: o.reason, risk: o.risk };
+      rule.message = `${rule.message} Overridden by ${o.grantedBy}${o.confirmedBy ? ` (confirmed by ${o.confirmedBy})` : ""}: "${o.reason}" (risk: ${o.risk}).`;
+      rule.ok = true;
+      rule.outcome = "pass";
+      used.add(o.id ?? `${o.grantedBy}@${o.grantedAt}`);
+      continue;
+    }
+    const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
+    if (pending) rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+  }
+  return [...used];
 }
 
 // src/core/suggest.ts
@@ -50924,25 +51432,20 @@ function resemblesName(name2, target) {
 }
 
 // src/core/evaluate.ts
-var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY", "ENVIRONMENT_LOOKALIKE"]);
-var PASSING_CONCLUSIONS = /* @__PURE__ */ new Set(["success", "neutral", "skipped"]);
 function evaluate(policy, facts, now) {
   const stageIndex = findStageIndex(policy, facts.environment);
   if (stageIndex < 0) return unnamedEnvironment(policy, facts);
   const stage = policy.environments[stageIndex];
   const predecessor = stageIndex > 0 ? policy.environments[stageIndex - 1] : null;
-  const ctx = { policy, stage, predecessor };
+  let approvals2;
+  const ctx = { policy, stage, predecessor, facts, now, approvals: () => approvals2 ??= countApprovals(stage, facts) };
   const rules = [];
-  rules.push(orderRule(stage, predecessor, facts));
-  if (ruleApplies("refs", ctx)) rules.push(refsRule(stage, facts));
-  const approvals = countApprovals(stage, facts);
-  if (ruleApplies("approvals", ctx)) rules.push(approvalsRule(stage, approvals));
-  if (ruleApplies("reviewers", ctx)) rules.push(...requiredReviewersRules(stage, facts, approvals.counted));
-  if (ruleApplies("score", ctx)) rules.push(scoreRule(policy, stage, facts, approvals.counted));
-  if (ruleApplies("evidence", ctx)) rules.push(evidenceRule(stage, facts));
-  if (predecessor && ruleApplies("soak", ctx)) rules.push(soakRule(stage, predecessor, facts, now));
-  if (ruleApplies("freeze", ctx)) rules.push(freezeRule(stage, now));
-  if (ruleApplies("checks", ctx)) rules.push(checksRule(stage, facts));
+  for (const rule of RULES) {
+    if (!rule.applies(ctx)) continue;
+    const result = rule.evaluate(ctx);
+    if (Array.isArray(result)) rules.push(...result);
+    else rules.push(result);
+  }
   const overridesUsed = applyOverrides(policy, stage, facts, rules, now);
   return decide(stage, rules, facts, overridesUsed);
 }
@@ -50981,14 +51484,6 @@ function findStageIndex(policy, environment) {
   return policy.environments.findIndex(
     (e) => e.name.toLowerCase() === wanted || e.github.some((g) => g.toLowerCase() === wanted)
   );
-}
-function inStage(stage, environment) {
-  const wanted = environment.toLowerCase();
-  return stage.name.toLowerCase() === wanted || stage.github.some((g) => g.toLowerCase() === wanted);
-}
-function sameRelease(facts, d) {
-  if (d.sha === facts.sha) return true;
-  return Boolean(facts.tree && d.tree && d.tree === facts.tree);
 }
 function unnamedEnvironment(policy, facts) {
   const stages = policy.environments.map((e) => e.name).join(", ");
@@ -51042,411 +51537,6 @@ function unnamedEnvironment(policy, facts) {
     overridesUsed: []
   };
 }
-function orderRule(stage, predecessor, facts) {
-  if (!predecessor) {
-    return {
-      code: "FIRST_STAGE",
-      rule: "order",
-      ok: true,
-      outcome: "pass",
-      message: `${stage.name} is the first stage of the promotion path: no earlier stage is required.`,
-      values: { stage: stage.name, predecessor: null }
-    };
-  }
-  const mine = facts.deployments.filter((d) => inStage(predecessor, d.environment) && sameRelease(facts, d));
-  const success = mine.find((d) => d.state === "success");
-  if (success) {
-    return {
-      code: "ORDER_OK",
-      rule: "order",
-      ok: true,
-      outcome: "pass",
-      message: `The release was deployed successfully to ${predecessor.name} (${success.sha.slice(0, 7)} at ${success.at}).`,
-      values: { predecessor: predecessor.name, sha: success.sha, at: success.at, sameTree: success.sha !== facts.sha }
-    };
-  }
-  const running = mine.find((d) => d.state === "in_progress" || d.state === "queued" || d.state === "pending");
-  if (running) {
-    return {
-      code: "PROMOTION_ORDER",
-      rule: "order",
-      ok: false,
-      outcome: "wait",
-      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one there is ${running.state.replace("_", " ")}.`,
-      values: { predecessor: predecessor.name, state: running.state },
-      clearsAt: null
-    };
-  }
-  return {
-    code: "PROMOTION_ORDER",
-    rule: "order",
-    ok: false,
-    outcome: "block",
-    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.`,
-    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state) }
-  };
-}
-function refsRule(stage, facts) {
-  const ref2 = facts.ref;
-  const matched = ref2 && matchAnyGlob(stage.refs, ref2) ? ref2 : void 0;
-  if (matched) {
-    return {
-      code: "REF_OK",
-      rule: "refs",
-      ok: true,
-      outcome: "pass",
-      message: `Ref ${matched} matches ${stage.refs.join(", ")}.`,
-      values: { ref: matched, patterns: stage.refs }
-    };
-  }
-  return {
-    code: "REF_NOT_ALLOWED",
-    rule: "refs",
-    ok: false,
-    outcome: "block",
-    message: ref2 ? ref2.startsWith("refs/") ? `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}.` : `Ref ${ref2} may not be deployed to ${stage.name}: it must match ${stage.refs.join(", ")}, and a short name is matched only once it is resolved to a branch or to a tag of this commit (unknown, ambiguous, or a tag of another commit here). Give the full ref (refs/tags/${ref2} or refs/heads/${ref2}).` : `The release's ref is unknown, and ${stage.name} only takes refs matching ${stage.refs.join(", ")}.`,
-    values: { ref: ref2 ?? null, patterns: stage.refs }
-  };
-}
-function countApprovals(stage, facts) {
-  const latest2 = /* @__PURE__ */ new Map();
-  for (const a of facts.approvals) {
-    if (a.state === "COMMENTED") continue;
-    const key = a.login.toLowerCase();
-    const prev = latest2.get(key);
-    if (!prev || Date.parse(a.submittedAt) >= Date.parse(prev.submittedAt)) latest2.set(key, a);
-  }
-  const counted = [];
-  const notCounted = [];
-  const excluded = new Set(
-    stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l.toLowerCase()) : []
-  );
-  const contributors = new Set(stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
-  const teamMembers = membersOf(facts, stage.approvals.fromTeams);
-  for (const a of [...latest2.values()].sort((x, y) => x.login.localeCompare(y.login))) {
-    const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? a.commitId ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since` : "the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content" : excluded.has(a.login.toLowerCase()) ? a.login.toLowerCase() === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : contributors.has(a.login.toLowerCase()) ? "contributor to the release (authored a pull request or commits in it)" : teamMembers && !teamMembers.has(a.login.toLowerCase()) ? `not a member of ${stage.approvals.fromTeams.join(", ")}` : null;
-    if (reason) notCounted.push({ login: a.login, source: a.source, reason });
-    else counted.push(a);
-  }
-  return { counted, notCounted };
-}
-function membersOf(facts, teams) {
-  if (teams.length === 0) return null;
-  const set = /* @__PURE__ */ new Set();
-  for (const t of teams) for (const m of facts.teams[t] ?? []) set.add(m.toLowerCase());
-  return set;
-}
-function approvalsRule(stage, approvals) {
-  const have = approvals.counted.length;
-  const need = Math.max(stage.minApprovals, stage.approvals.fromTeams.length > 0 ? 1 : 0);
-  const values = {
-    required: need,
-    counted: have,
-    approvers: approvals.counted.map((a) => a.login),
-    notCounted: approvals.notCounted,
-    fromTeams: stage.approvals.fromTeams
-  };
-  if (have >= need) {
-    return {
-      code: "APPROVALS_OK",
-      rule: "approvals",
-      ok: true,
-      outcome: "pass",
-      message: `${have} of ${need} required approval(s): ${values.approvers.join(", ")}.`,
-      values
-    };
-  }
-  const teams = stage.approvals.fromTeams.length > 0 ? ` from ${stage.approvals.fromTeams.join(", ")}` : "";
-  return {
-    code: "APPROVAL_REQUIRED",
-    rule: "approvals",
-    ok: false,
-    outcome: "wait",
-    message: `Release requires ${need} approval(s)${teams} for ${stage.name}. Current: ${have}.`,
-    values,
-    clearsAt: null
-  };
-}
-function requiredReviewersRules(stage, facts, counted) {
-  return stage.requiredReviewers.map((req) => {
-    const known = facts.changedFiles !== void 0;
-    const touched = known ? facts.changedFiles.filter((f) => matchAnyGlob(req.paths, f)) : [];
-    const values = { paths: req.paths, teams: req.teams, changedFilesKnown: known, touched: touched.slice(0, 20) };
-    if (known && touched.length === 0) {
-      return {
-        code: "REVIEW_NOT_TRIGGERED",
-        rule: "approvals",
-        ok: true,
-        outcome: "pass",
-        message: `No changed file matches ${req.paths.join(", ")}: no review from ${req.teams.join(", ")} is needed.`,
-        values
-      };
-    }
-    const members = membersOf(facts, req.teams);
-    const reviewer = counted.find((a) => members.has(a.login.toLowerCase()));
-    const why = known ? `${touched.length} changed file(s) match ${req.paths.join(", ")} (${touched.slice(0, 3).join(", ")}${touched.length > 3 ? ", ..." : ""})` : `the changed files are unknown, so ${req.paths.join(", ")} may be touched`;
-    if (reviewer) {
-      return {
-        code: "REVIEW_OK",
-        rule: "approvals",
-        ok: true,
-        outcome: "pass",
-        message: `${why}; reviewed by ${reviewer.login} (${req.teams.join(", ")}).`,
-        values: { ...values, reviewer: reviewer.login }
-      };
-    }
-    return {
-      code: "REVIEW_REQUIRED",
-      rule: "approvals",
-      ok: false,
-      outcome: "wait",
-      message: `${why}: an approval from a member of ${req.teams.join(", ")} is required.`,
-      values,
-      clearsAt: null
-    };
-  });
-}
-function scoreRule(policy, stage, facts, counted) {
-  const min = stage.minScore;
-  const score = facts.evidence.score;
-  const warn = policy.scoring.warnScore;
-  const values = { score, minScore: min, warnScore: warn };
-  if (score === null) {
-    return {
-      code: "EVIDENCE_MISSING",
-      rule: "score",
-      ok: false,
-      outcome: "block",
-      message: `No evidence was given, so there is no score; ${stage.name} requires a score of at least ${min}.`,
-      values
-    };
-  }
-  if (score >= min) {
-    return { code: "SCORE_OK", rule: "score", ok: true, outcome: "pass", message: `Score ${score} >= minScore ${min}.`, values };
-  }
-  if (warn !== null && score >= warn) {
-    const members = membersOf(facts, policy.overrides.teams) ?? /* @__PURE__ */ new Set();
-    const approver = counted.find((a) => members.has(a.login.toLowerCase()));
-    if (approver) {
-      return {
-        code: "SCORE_WARNING_APPROVED",
-        rule: "score",
-        ok: true,
-        outcome: "pass",
-        message: `Score ${score} is in the warning band (${warn} to ${min - 1}); accepted by ${approver.login} (${policy.overrides.teams.join(", ")}).`,
-        values: { ...values, approvedBy: approver.login }
-      };
-    }
-    return {
-      code: "SCORE_NEEDS_APPROVAL",
-      rule: "score",
-      ok: false,
-      outcome: "wait",
-      message: `Score ${score} < minScore ${min} but within the warning band (>= ${warn}): an approval from a member of ${policy.overrides.teams.join(", ") || "the override teams"} is required.`,
-      values,
-      clearsAt: null
-    };
-  }
-  return {
-    code: "SCORE_TOO_LOW",
-    rule: "score",
-    ok: false,
-    outcome: "block",
-    message: `Score ${score} < minScore ${min} required for ${stage.name}.`,
-    values
-  };
-}
-function evidenceRule(stage, facts) {
-  const present = new Set(facts.evidence.present);
-  const missing = stage.requiredEvidence.filter((k) => !present.has(k));
-  const values = { required: stage.requiredEvidence, present: [...present], missing };
-  if (missing.length === 0) {
-    return {
-      code: "EVIDENCE_OK",
-      rule: "evidence",
-      ok: true,
-      outcome: "pass",
-      message: `All required evidence is present: ${stage.requiredEvidence.join(", ")}.`,
-      values
-    };
-  }
-  return {
-    code: "EVIDENCE_MISSING",
-    rule: "evidence",
-    ok: false,
-    outcome: "block",
-    message: `Required evidence missing for ${stage.name}: ${missing.join(", ")}.`,
-    values
-  };
-}
-function soakRule(stage, predecessor, facts, now) {
-  const successes = facts.deployments.filter((d) => d.state === "success" && inStage(predecessor, d.environment) && sameRelease(facts, d)).map((d) => Date.parse(d.at)).filter((t) => Number.isFinite(t));
-  const minutes = stage.soakMinutes;
-  if (successes.length === 0) {
-    return {
-      code: "SOAK_INCOMPLETE",
-      rule: "soak",
-      ok: false,
-      outcome: "block",
-      message: `The release has not run in ${predecessor.name} yet; it must run there for ${minutes} minute(s) first.`,
-      values: { predecessor: predecessor.name, minutes, since: null }
-    };
-  }
-  const since = Math.min(...successes);
-  const ends = since + minutes * 6e4;
-  const values = { predecessor: predecessor.name, minutes, since: new Date(since).toISOString(), ends: new Date(ends).toISOString() };
-  if (now.getTime() >= ends) {
-    return {
-      code: "SOAK_OK",
-      rule: "soak",
-      ok: true,
-      outcome: "pass",
-      message: `The release has run in ${predecessor.name} since ${values.since} (at least ${minutes} minute(s)).`,
-      values
-    };
-  }
-  const left = Math.ceil((ends - now.getTime()) / 6e4);
-  return {
-    code: "SOAK_INCOMPLETE",
-    rule: "soak",
-    ok: false,
-    outcome: "wait",
-    message: `The release must run in ${predecessor.name} for ${minutes} minute(s); ${left} minute(s) left, until ${values.ends}.`,
-    values,
-    clearsAt: values.ends
-  };
-}
-function freezeRule(stage, now) {
-  const windows = stage.freezeWindows;
-  const describe4 = (names2) => names2.join(", ");
-  const values = {
-    at: now.toISOString(),
-    deployDurationMinutes: stage.deployDurationMs / 6e4,
-    windows: windows.map((w) => w.name)
-  };
-  let clear;
-  try {
-    clear = earliestDeployStart(windows, now, stage.deployDurationMs);
-  } catch (error2) {
-    if (!(error2 instanceof FreezeWindowError)) throw error2;
-    return {
-      code: "FREEZE_WINDOW_INVALID",
-      rule: "freeze",
-      ok: false,
-      outcome: "block",
-      message: `Promotion blocked: ${error2.message}; the gate cannot tell whether ${stage.name} is frozen.`,
-      values: { ...values, window: error2.window }
-    };
-  }
-  if (clear === null) {
-    return {
-      code: "FREEZE_WINDOW_ACTIVE",
-      rule: "freeze",
-      ok: false,
-      outcome: "block",
-      message: `Promotion blocked: the freeze windows of ${stage.name} leave no room for a deploy in the coming year.`,
-      values
-    };
-  }
-  if (clear.start.getTime() <= now.getTime()) {
-    return {
-      code: "FREEZE_CLEAR",
-      rule: "freeze",
-      ok: true,
-      outcome: "pass",
-      message: `No freeze window of ${stage.name} is active${stage.deployDurationMs > 0 ? ` or starts within the ${values.deployDurationMinutes}-minute deploy` : ""}.`,
-      values
-    };
-  }
-  const until = clear.start.toISOString();
-  return {
-    code: "FREEZE_WINDOW_ACTIVE",
-    rule: "freeze",
-    ok: false,
-    outcome: "wait",
-    // A wait, not a block: the deployment is held and goes on when the window ends.
-    message: `Promotion held: freeze window active for ${stage.name} (${describe4(clear.blockedBy)}) until ${until}.`,
-    values: { ...values, blockedBy: clear.blockedBy, until },
-    clearsAt: until
-  };
-}
-function checksRule(stage, facts) {
-  const failed = [];
-  const pending = [];
-  const passed = [];
-  for (const name2 of stage.requiredChecks) {
-    const runs = facts.checks.filter((c2) => c2.name === name2);
-    if (runs.length === 0) {
-      pending.push(`${name2} (not reported)`);
-      continue;
-    }
-    const c = runs[runs.length - 1];
-    if (c.status !== "completed") pending.push(`${name2} (${c.status.replace("_", " ")})`);
-    else if (PASSING_CONCLUSIONS.has(c.conclusion ?? "")) passed.push(name2);
-    else failed.push(`${name2} (${c.conclusion ?? "no conclusion"})`);
-  }
-  const values = { required: stage.requiredChecks, passed, pending, failed };
-  if (failed.length > 0) {
-    return {
-      code: "CHECKS_FAILED",
-      rule: "checks",
-      ok: false,
-      outcome: "block",
-      message: `Required checks failed: ${failed.join(", ")}.`,
-      values
-    };
-  }
-  if (pending.length > 0) {
-    return {
-      code: "CHECKS_PENDING",
-      rule: "checks",
-      ok: false,
-      outcome: "wait",
-      message: `Waiting for required checks: ${pending.join(", ")}.`,
-      values,
-      clearsAt: null
-    };
-  }
-  return {
-    code: "CHECKS_OK",
-    rule: "checks",
-    ok: true,
-    outcome: "pass",
-    message: `Required checks passed: ${passed.join(", ")}.`,
-    values
-  };
-}
-function usableOverrides(policy, stage, facts, now) {
-  const members = membersOf(facts, policy.overrides.teams) ?? /* @__PURE__ */ new Set();
-  const usable = [];
-  const unusable = [];
-  for (const o of facts.overrides) {
-    if (o.sha !== facts.sha || !inStage(stage, o.environment)) continue;
-    const reason = o.usedAt ? `already used at ${o.usedAt}` : Date.parse(o.expiresAt) <= now.getTime() ? `expired at ${o.expiresAt}` : !members.has(o.grantedBy.toLowerCase()) ? `${o.grantedBy} is not a member of ${policy.overrides.teams.join(", ") || "an override team"}` : policy.overrides.secondApprover && !o.confirmedBy ? "awaits confirmation by a second member" : policy.overrides.secondApprover && (o.confirmedBy.toLowerCase() === o.grantedBy.toLowerCase() || !members.has(o.confirmedBy.toLowerCase())) ? `confirmation by ${o.confirmedBy} does not count (the grantor or not a member)` : null;
-    if (reason) unusable.push({ override: o, reason });
-    else usable.push(o);
-  }
-  return { usable, unusable };
-}
-function applyOverrides(policy, stage, facts, rules, now) {
-  const { usable, unusable } = usableOverrides(policy, stage, facts, now);
-  const used = /* @__PURE__ */ new Set();
-  for (const rule of rules) {
-    if (rule.ok || NOT_OVERRIDABLE.has(rule.code)) continue;
-    const o = usable.find((x) => x.rules.length === 0 || x.rules.includes(rule.code));
-    if (o) {
-      rule.overriddenBy = { id: o.id, grantedBy: o.grantedBy, reason: o.reason, risk: o.risk };
-      rule.message = `${rule.message} Overridden by ${o.grantedBy}${o.confirmedBy ? ` (confirmed by ${o.confirmedBy})` : ""}: "${o.reason}" (risk: ${o.risk}).`;
-      rule.ok = true;
-      rule.outcome = "pass";
-      used.add(o.id ?? `${o.grantedBy}@${o.grantedAt}`);
-      continue;
-    }
-    const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
-    if (pending) rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
-  }
-  return [...used];
-}
 function decide(stage, rules, facts, overridesUsed) {
   if (stage.onBlocked === "reject") {
     for (const r of rules) {
@@ -51493,8 +51583,8 @@ function scoreEvidenceUrl(url) {
     contains_pass: url.includes("PASS") ? 30 : 0,
     file_extension: REPORT_EXTENSIONS.some((ext) => lowerPath.endsWith(ext)) ? 10 : 0
   };
-  const score = breakdown.https + breakdown.contains_test + breakdown.contains_pass + breakdown.file_extension;
-  return { score, breakdown };
+  const score2 = breakdown.https + breakdown.contains_test + breakdown.contains_pass + breakdown.file_extension;
+  return { score: score2, breakdown };
 }
 
 // src/core/score.ts
@@ -51639,7 +51729,7 @@ function scoreBackup(bundle, maxAgeHours, now) {
 function scoreUrl(bundle) {
   const url = bundle.evidenceUrl;
   if (!url) return absent("evidenceUrl");
-  const { score, breakdown: b } = scoreEvidenceUrl(url);
+  const { score: score2, breakdown: b } = scoreEvidenceUrl(url);
   const parts = [
     `https ${b.https ? "+20" : "0 (not https://)"}`,
     `contains "test" ${b.contains_test ? "+20" : "0"}`,
@@ -51648,10 +51738,10 @@ function scoreUrl(bundle) {
   ];
   return {
     present: true,
-    share: score / 100,
+    share: score2 / 100,
     reasons: [
-      `URL heuristic ${score} of ${EVIDENCE_URL_MAX}: ${parts.join(", ")}`,
-      `points are weight x ${score} / 100: the Aurora heuristic's criteria add up to ${EVIDENCE_URL_MAX}, so this kind never earns its full weight`
+      `URL heuristic ${score2} of ${EVIDENCE_URL_MAX}: ${parts.join(", ")}`,
+      `points are weight x ${score2} / 100: the Aurora heuristic's criteria add up to ${EVIDENCE_URL_MAX}, so this kind never earns its full weight`
     ]
   };
 }
@@ -51690,12 +51780,12 @@ function scoreEvidence(bundle, scoring, now) {
     breakdown[kind] = { kind, weight, points: Math.round(points * 100) / 100, present: s.present, reasons };
   }
   const roundHalfUp = (x) => Math.round(Math.round(x * 1e6) / 1e6);
-  let score = roundHalfUp(total2);
+  let score2 = roundHalfUp(total2);
   if (totalWeight > 0 && totalWeight !== 100) {
-    score = roundHalfUp(total2 * 100 / totalWeight);
+    score2 = roundHalfUp(total2 * 100 / totalWeight);
     for (const c of Object.values(breakdown)) c.reasons.push(`the weights sum to ${fmt(totalWeight)}, not 100: the score is rescaled to 0-100`);
   }
-  return { score: Math.max(0, Math.min(100, score)), breakdown };
+  return { score: Math.max(0, Math.min(100, score2)), breakdown };
 }
 
 // src/core/evidence-facts.ts
@@ -51714,8 +51804,8 @@ function presentEvidenceKinds(bundle) {
 function evidenceFacts(bundle, scoring, now) {
   const present = presentEvidenceKinds(bundle);
   if (present.length === 0) return { score: null, breakdown: {}, present };
-  const { score, breakdown } = scoreEvidence(bundle, scoring, now);
-  return { score, breakdown, present };
+  const { score: score2, breakdown } = scoreEvidence(bundle, scoring, now);
+  return { score: score2, breakdown, present };
 }
 
 // src/core/evidence-block.ts
@@ -51745,8 +51835,7 @@ import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 
 // src/core/policy-load.ts
-var import_yaml = __toESM(require_dist(), 1);
-var import__ = __toESM(require__(), 1);
+var import_yaml3 = __toESM(require_dist(), 1);
 
 // src/core/time-values.ts
 var WALL_CLOCK_FORM = "HH:MM or HH:MM:SS (00:00 to 23:59:59)";
@@ -51921,6 +52010,33 @@ var POLICY_LIMITS = {
   /** 30 days. */
   soakMinutes: 43200
 };
+var POLICY_DEFAULTS = {
+  strict: false,
+  stage: {
+    refs: [],
+    minApprovals: 0,
+    approvals: { excludeAuthor: true, fromTeams: [] },
+    requiredReviewers: [],
+    minScore: null,
+    requiredChecks: [],
+    requiredEvidence: [],
+    soak: { minutes: 0 },
+    freezeWindows: [],
+    deployDuration: "0s",
+    onBlocked: "wait",
+    autoPromote: false,
+    requireLinkedIssue: false
+  },
+  scoring: {
+    weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
+    warnScore: null,
+    coverageTarget: 80,
+    allowedSarifLevels: ["note", "none"],
+    backupMaxAge: "24h"
+  },
+  overrides: { teams: [], secondApprover: false, expires: "24h" },
+  evidence: { workflows: [] }
+};
 var name = { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text };
 var names = (description) => ({ type: "array", items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text }, maxItems: POLICY_LIMITS.list, uniqueItems: true, description });
 var windowCommon = {
@@ -52060,7 +52176,8 @@ var policySchema = {
         freezeWindows: { type: "array", items: ref("freezeWindow"), maxItems: POLICY_LIMITS.freezeWindows, description: "Times no deployment enters this stage." },
         deployDuration: { ...ref("duration"), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
         onBlocked: { enum: ["wait", "reject"], description: "wait: hold the deployment until it clears (default); reject: reject it at once." },
-        autoPromote: { type: "boolean", description: "Create the next stage's deployment when its gate allows it (default false)." }
+        autoPromote: { type: "boolean", description: "Create the next stage's deployment when its gate allows it (default false)." },
+        requireLinkedIssue: { type: "boolean", description: "Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false)." }
       }
     },
     scoring: {
@@ -52176,60 +52293,143 @@ var policySchema = {
   }
 };
 
-// src/core/policy-load.ts
-var EXTENDS_WITHOUT_ORG = "extends: org builds on the org default, which was not given here";
-function formatPolicyProblem(p) {
-  const hint = p.suggestion === void 0 ? "" : `; did you mean "${p.suggestion}"?`;
-  return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
-}
-var MAX_POLICY_BYTES = 1e6;
-var MAX_POLICY_ENTRIES = 1e4;
-function entryLimit(text) {
-  let count2 = 0;
-  let lineStart = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 10 && c !== 44) continue;
-    count2++;
-    if (count2 > MAX_POLICY_ENTRIES) return lineStart;
-    if (c === 10) lineStart = i + 1;
-  }
-  return null;
-}
-var MAX_PROBLEMS_REPORTED = 50;
-var MAX_ALIAS_COUNT = 100;
-var DAY_MS2 = 864e5;
-var DURATION_LIMITS = {
-  deployDuration: { ms: 7 * DAY_MS2, text: "7d" },
-  duration: { ms: 366 * DAY_MS2, text: "366d" },
-  expires: { ms: 30 * DAY_MS2, text: "30d" },
-  backupMaxAge: { ms: 366 * DAY_MS2, text: "366d" }
-};
-var DEFAULT_WEIGHTS = { tests: 40, coverage: 20, security: 20, checklist: 20 };
+// src/core/policy/build.ts
 var HOUR_MS2 = 36e5;
+var DEFAULT_WEIGHTS = POLICY_DEFAULTS.scoring.weights;
+var CONVERTED_STAGE_KEYS = /* @__PURE__ */ new Set(["name", "github", "approvals", "requiredReviewers", "soak", "freezeWindows", "deployDuration"]);
+function buildPolicy(data) {
+  const environments = data.environments.map(buildEnvironment);
+  return {
+    version: 1,
+    format: "v1",
+    environments,
+    scoring: buildScoring(data.scoring ?? {}),
+    overrides: buildOverrides(data.overrides ?? {}),
+    evidence: buildEvidence(data.evidence ?? {}),
+    strict: data.strict ?? POLICY_DEFAULTS.strict,
+    // Off unless the policy opts in.
+    ...data.sync === "environments" ? { sync: "environments" } : {}
+  };
+}
+function buildEnvironment(env) {
+  const d = POLICY_DEFAULTS.stage;
+  const name2 = env.name;
+  const approvals2 = env.approvals ?? {};
+  const github = env.github;
+  const given = (key) => structuredClone(env[key] ?? d[key]);
+  const stage = {
+    name: name2,
+    github: github === void 0 ? [name2] : typeof github === "string" ? [github] : [...github],
+    refs: given("refs"),
+    minApprovals: given("minApprovals"),
+    approvals: { excludeAuthor: approvals2.excludeAuthor ?? d.approvals.excludeAuthor, fromTeams: approvals2.fromTeams ?? [...d.approvals.fromTeams] },
+    requiredReviewers: (env.requiredReviewers ?? d.requiredReviewers).map((r) => ({
+      paths: r.paths,
+      teams: r.teams
+    })),
+    minScore: given("minScore"),
+    requiredChecks: given("requiredChecks"),
+    requiredEvidence: given("requiredEvidence"),
+    soakMinutes: (env.soak ?? d.soak).minutes,
+    freezeWindows: (env.freezeWindows ?? d.freezeWindows).map(buildWindow),
+    deployDurationMs: durationMs(env.deployDuration ?? d.deployDuration),
+    onBlocked: given("onBlocked"),
+    autoPromote: given("autoPromote")
+  };
+  const fields = stage;
+  for (const [key, value] of Object.entries(d)) {
+    if (!CONVERTED_STAGE_KEYS.has(key) && !(key in fields)) fields[key] = structuredClone(env[key] ?? value);
+  }
+  return stage;
+}
+function buildEvidence(e) {
+  return { workflows: [...e.workflows ?? POLICY_DEFAULTS.evidence.workflows] };
+}
+function durationMs(value) {
+  const parsed = parseDuration(value);
+  if (!parsed.ok) throw new Error(`unchecked duration ${String(value)}`);
+  return parsed.ms;
+}
+function buildWindow(w) {
+  const timezone = w.timezone;
+  const given = w.name;
+  if (typeof w.rrule === "string") {
+    return {
+      kind: "rrule",
+      name: given ?? `${w.rrule} for ${w.duration} ${timezone}`,
+      rrule: w.rrule,
+      durationMs: durationMs(w.duration),
+      timezone
+    };
+  }
+  if (typeof w.from === "string") {
+    const to = w.to;
+    return { kind: "range", name: given ?? `${w.from} to ${to} ${timezone}`, from: w.from, to, timezone };
+  }
+  const start = w.start;
+  const end = w.end;
+  const days = w.days;
+  const prefix = days === void 0 ? "" : `${days.join(",")} `;
+  return { kind: "daily", name: given ?? `${prefix}${start}-${end} ${timezone}`, days: days ?? [...WEEKDAYS], start, end, timezone };
+}
+function buildScoring(s) {
+  const d = POLICY_DEFAULTS.scoring;
+  const weights = {};
+  for (const kind of EVIDENCE_KINDS) if (typeof s[kind] === "number") weights[kind] = s[kind];
+  return {
+    weights: Object.keys(weights).length > 0 ? weights : { ...d.weights },
+    warnScore: s.warnScore ?? d.warnScore,
+    coverageTarget: s.coverageTarget ?? d.coverageTarget,
+    allowedSarifLevels: s.allowedSarifLevels ?? [...d.allowedSarifLevels],
+    backupMaxAgeHours: durationMs(s.backupMaxAge ?? d.backupMaxAge) / HOUR_MS2
+  };
+}
+function buildOverrides(o) {
+  const d = POLICY_DEFAULTS.overrides;
+  return {
+    teams: o.teams ?? [...d.teams],
+    secondApprover: o.secondApprover ?? d.secondApprover,
+    expiresMs: durationMs(o.expires ?? d.expires)
+  };
+}
+
+// src/core/policy/aurora.ts
 var AURORA_STAGES = [
   { name: "DEV", github: ["DEV", "development"] },
   { name: "PRE_PROD", github: ["PRE_PROD", "pre-prod", "staging"] },
   { name: "PROD", github: ["PROD", "production"] }
 ];
-var Ajv2020 = import__.default;
-var validator;
-function validate() {
-  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true }).compile(
-    policySchema
-  );
-  return validator;
+function buildAurora(data) {
+  const p = data.policy ?? {};
+  const windows = p.freezeWindows ?? [];
+  const environments = AURORA_STAGES.map(({ name: name2, github }) => {
+    const isProd = name2 === "PROD";
+    return buildEnvironment({
+      name: name2,
+      github: [...github],
+      ...isProd && p.minApprovals !== void 0 ? { minApprovals: p.minApprovals } : {},
+      ...isProd && p.minScore !== void 0 ? { minScore: p.minScore } : {},
+      freezeWindows: windows.filter((w) => w.env === name2)
+    });
+  });
+  return {
+    version: 1,
+    format: "aurora",
+    environments,
+    scoring: { ...buildScoring({}), weights: { evidenceUrl: 100 } },
+    overrides: buildOverrides({}),
+    evidence: buildEvidence({}),
+    strict: false
+  };
 }
-function readPolicyDocument(text, source) {
-  try {
-    return new Loader(text, source).read();
-  } catch (error2) {
-    const reason = error2 instanceof Error ? error2.message : String(error2);
-    return {
-      ok: false,
-      errors: [{ source, line: 1, column: 1, path: "", message: `the policy could not be read: ${reason}` }]
-    };
-  }
+
+// src/core/policy/problems.ts
+var import_yaml = __toESM(require_dist(), 1);
+var MAX_PROBLEMS_REPORTED = 50;
+var EXTENDS_WITHOUT_ORG = "extends: org builds on the org default, which was not given here";
+function formatPolicyProblem(p) {
+  const hint = p.suggestion === void 0 ? "" : `; did you mean "${p.suggestion}"?`;
+  return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
 }
 function pathString(segs) {
   let out = "";
@@ -52248,6 +52448,160 @@ function isRecord(value) {
 function keyString(key) {
   if ((0, import_yaml.isScalar)(key)) return String(key.value);
   return String(key);
+}
+
+// src/core/policy/schema-messages.ts
+var import__ = __toESM(require__(), 1);
+
+// src/core/policy/yaml-positions.ts
+var import_yaml2 = __toESM(require_dist(), 1);
+var YamlPositions = class {
+  constructor(text, source) {
+    this.text = text;
+    this.source = source;
+  }
+  text;
+  source;
+  lineCounter = new import_yaml2.LineCounter();
+  problems = [];
+  warnings = [];
+  /** Problems found but not described (past the bound), counted in the last line. */
+  unlisted = 0;
+  /** Where the text was cut for having too many entries, as a problem. */
+  truncated = null;
+  doc;
+  data;
+  linePos(offset) {
+    const pos = this.lineCounter.linePos(offset);
+    return { line: Math.max(1, pos.line), col: Math.max(1, pos.col) };
+  }
+  lineColText(offset) {
+    const { line, col } = this.linePos(offset);
+    return `line ${line}, column ${col}`;
+  }
+  // ---- locating things in the YAML -------------------------------------------------
+  pairIndexes = /* @__PURE__ */ new WeakMap();
+  /** A mapping's entries by key (the first of duplicates), built once: looking keys up stays linear in the file. */
+  pairIndex(map) {
+    let index = this.pairIndexes.get(map);
+    if (index === void 0) {
+      index = /* @__PURE__ */ new Map();
+      for (const p of map.items) {
+        const k = keyString(p.key);
+        if (!index.has(k)) index.set(k, p);
+      }
+      this.pairIndexes.set(map, index);
+    }
+    return index;
+  }
+  /** The YAML nodes at a path: the value and, for a mapping entry, its key. */
+  locate(segs) {
+    let cur = this.doc.contents;
+    let key;
+    let last = this.doc.contents;
+    for (const seg of segs) {
+      if ((0, import_yaml2.isAlias)(cur)) cur = cur.resolve(this.doc);
+      if ((0, import_yaml2.isMap)(cur)) {
+        const pair = this.pairIndex(cur).get(String(seg));
+        if (!pair) return { last };
+        key = (0, import_yaml2.isScalar)(pair.key) || (0, import_yaml2.isMap)(pair.key) || (0, import_yaml2.isSeq)(pair.key) ? pair.key : void 0;
+        cur = pair.value;
+      } else if ((0, import_yaml2.isSeq)(cur) && typeof seg === "number") {
+        cur = cur.items[seg];
+        key = void 0;
+      } else {
+        return { last };
+      }
+      if (cur && ((0, import_yaml2.isScalar)(cur) || (0, import_yaml2.isMap)(cur) || (0, import_yaml2.isSeq)(cur) || (0, import_yaml2.isAlias)(cur))) last = cur;
+      else if (key) last = key;
+    }
+    return { value: cur, key, last };
+  }
+  /** Offset of the value at a path (its key when the value is empty). */
+  valueOffset(segs) {
+    const { value, key, last } = this.locate(segs);
+    if (value?.range && !((0, import_yaml2.isScalar)(value) && value.value === null && key)) return value.range[0];
+    return key?.range?.[0] ?? last?.range?.[0] ?? 0;
+  }
+  /** Offset of the key of a path's mapping entry (its value for list items). */
+  keyOffset(segs) {
+    const { key, value, last } = this.locate(segs);
+    return key?.range?.[0] ?? value?.range?.[0] ?? last?.range?.[0] ?? 0;
+  }
+  dataAt(segs) {
+    let cur = this.data;
+    for (const seg of segs) {
+      if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
+      else if (isRecord(cur)) cur = cur[String(seg)];
+      else return void 0;
+    }
+    return cur;
+  }
+  /** `environments[2] (PROD)`: a path as a person reads it. */
+  where(segs) {
+    if (segs.length === 0) return "the top level";
+    const text = pathString(segs);
+    if (segs[0] === "environments" && typeof segs[1] === "number") {
+      const env = this.dataAt(segs.slice(0, 2));
+      if (isRecord(env) && typeof env.name === "string") return `${text} (${env.name})`;
+    }
+    return text;
+  }
+  /** `requiredEvidence[1]`: the last key of a path and the list indexes after it. */
+  label(segs) {
+    let i = segs.length - 1;
+    while (i > 0 && typeof segs[i] === "number") i--;
+    return segs.length === 0 ? "the policy" : pathString(segs.slice(i));
+  }
+  add(list, p) {
+    list.push(p);
+  }
+  // ---- duplicate keys ----------------------------------------------------------------
+  findDuplicateKeys(node, segs) {
+    if ((0, import_yaml2.isMap)(node)) {
+      const seen = /* @__PURE__ */ new Map();
+      for (const pair of node.items) {
+        const k = keyString(pair.key);
+        const first = seen.get(k);
+        const keyNode = pair.key;
+        if (first && k !== "<<") {
+          const firstKey = first.key;
+          this.add(this.problems, {
+            offset: keyNode?.range?.[0] ?? 0,
+            path: pathString([...segs, k]),
+            message: `duplicate key "${k}" in ${this.whereFromYaml(segs)}; first given at ${this.lineColText(firstKey?.range?.[0] ?? 0)}`,
+            expected: "each key once"
+          });
+        } else {
+          seen.set(k, pair);
+        }
+        this.findDuplicateKeys(pair.value, [...segs, k]);
+      }
+    } else if ((0, import_yaml2.isSeq)(node)) {
+      node.items.forEach((item, i) => this.findDuplicateKeys(item, [...segs, i]));
+    }
+  }
+  /** Like {@link where}, before the YAML has been turned into data. */
+  whereFromYaml(segs) {
+    if (segs.length === 0) return "the top level";
+    const text = pathString(segs);
+    if (segs[0] === "environments" && typeof segs[1] === "number") {
+      const env = this.locate(segs.slice(0, 2)).value;
+      const name2 = (0, import_yaml2.isMap)(env) ? env.get("name") : void 0;
+      if (typeof name2 === "string") return `${text} (${name2})`;
+    }
+    return text;
+  }
+};
+
+// src/core/policy/schema-messages.ts
+var Ajv2020 = import__.default;
+var validator;
+function validate() {
+  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true }).compile(
+    policySchema
+  );
+  return validator;
 }
 var LIST_NOUNS = {
   environments: "stage",
@@ -52297,252 +52651,7 @@ function describe(schema) {
       return "something else";
   }
 }
-var Loader = class {
-  constructor(text, source) {
-    this.text = text;
-    this.source = source;
-  }
-  text;
-  source;
-  lineCounter = new import_yaml.LineCounter();
-  problems = [];
-  warnings = [];
-  /** Problems found but not described (past the bound), counted in the last line. */
-  unlisted = 0;
-  /** Where the text was cut for having too many entries, as a problem. */
-  truncated = null;
-  doc;
-  data;
-  read() {
-    const loaded2 = this.load();
-    if (!loaded2.ok) return loaded2;
-    const data = this.data;
-    const problemAt = (path, message, at = "key", extra = {}) => {
-      const segs = [...path];
-      const offset = at === "key" ? this.keyOffset(segs) : this.valueOffset(segs);
-      return this.finish([{ offset, path: pathString(segs), message, ...extra }])[0];
-    };
-    return {
-      ok: true,
-      document: {
-        source: this.source,
-        format: "policy" in data ? "aurora" : "v1",
-        extendsOrg: data.extends === "org",
-        data,
-        policy: loaded2.policy,
-        warnings: loaded2.warnings,
-        problemAt
-      }
-    };
-  }
-  load() {
-    if (this.text.length > MAX_POLICY_BYTES) {
-      return this.fail([{ offset: 0, path: "", message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
-    }
-    const cut = entryLimit(this.text);
-    if (cut !== null) {
-      this.truncated = {
-        offset: cut,
-        path: "",
-        message: `the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`
-      };
-    }
-    const text = cut === null ? this.text : this.text.slice(0, cut);
-    this.doc = (0, import_yaml.parseDocument)(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: "error" });
-    if (this.doc.errors.length > 0) {
-      return this.fail(
-        this.doc.errors.map((e) => ({ offset: e.pos[0], path: "", message: `YAML syntax error: ${e.message}` }))
-      );
-    }
-    for (const w of this.doc.warnings) this.warnings.push({ offset: w.pos[0], path: "", message: `YAML: ${w.message}` });
-    const root = this.doc.contents;
-    if (root === null || (0, import_yaml.isScalar)(root) && root.value === null) {
-      return this.fail([
-        {
-          offset: 0,
-          path: "",
-          message: `the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format's "policy")`
-        }
-      ]);
-    }
-    if (!(0, import_yaml.isMap)(root)) {
-      const got = (0, import_yaml.isSeq)(root) ? "a list" : (0, import_yaml.isAlias)(root) ? "an alias" : `${show(root.value)}`;
-      return this.fail([
-        { offset: root.range?.[0] ?? 0, path: "", message: `the policy must be a mapping of keys to values, got ${got}` }
-      ]);
-    }
-    this.findDuplicateKeys(root, []);
-    try {
-      this.data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-    } catch (error2) {
-      if (!(error2 instanceof Error)) throw error2;
-      const message = /alias/i.test(error2.message) ? `the policy's aliases expand too much (more than ${MAX_ALIAS_COUNT} expansions); write the values out instead` : `the policy could not be read: ${error2.message}`;
-      return this.fail([...this.problems, { offset: 0, path: "", message }]);
-    }
-    this.checkSchema();
-    this.checkValues();
-    if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
-    if (isRecord(this.data) && this.data.extends === "org") return { ok: true, policy: null, warnings: this.finish(this.warnings) };
-    const policy = isRecord(this.data) && "policy" in this.data ? this.buildAurora() : buildPolicy(this.data);
-    this.checkWarnings(policy);
-    return { ok: true, policy, warnings: this.finish(this.warnings) };
-  }
-  fail(problems) {
-    const errors = this.finish(problems);
-    if (this.truncated !== null) errors.push(...this.finishAll([this.truncated]));
-    return { ok: false, errors };
-  }
-  finish(problems) {
-    const all = this.finishAll(problems);
-    const unlisted = problems === this.problems ? this.unlisted : 0;
-    if (all.length <= MAX_PROBLEMS_REPORTED && unlisted === 0) return all;
-    const shown = all.slice(0, MAX_PROBLEMS_REPORTED);
-    const next = all[MAX_PROBLEMS_REPORTED] ?? all.at(-1);
-    shown.push({
-      source: this.source,
-      line: next.line,
-      column: next.column,
-      path: "",
-      message: `and ${all.length - shown.length + unlisted} more problems, not listed: fix the ones above first`
-    });
-    return shown;
-  }
-  finishAll(problems) {
-    const seen = /* @__PURE__ */ new Set();
-    const out = [];
-    for (const { offset, ...p } of problems) {
-      const dedupe2 = `${offset}\0${p.message}`;
-      if (seen.has(dedupe2)) continue;
-      seen.add(dedupe2);
-      const { line, col } = this.linePos(offset);
-      const problem = { source: this.source, line, column: col, path: p.path, message: p.message };
-      if (p.expected !== void 0) problem.expected = p.expected;
-      if (p.suggestion !== void 0) problem.suggestion = p.suggestion;
-      out.push(problem);
-    }
-    return out.sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
-  }
-  linePos(offset) {
-    const pos = this.lineCounter.linePos(offset);
-    return { line: Math.max(1, pos.line), col: Math.max(1, pos.col) };
-  }
-  lineColText(offset) {
-    const { line, col } = this.linePos(offset);
-    return `line ${line}, column ${col}`;
-  }
-  // ---- locating things in the YAML -------------------------------------------------
-  pairIndexes = /* @__PURE__ */ new WeakMap();
-  /** A mapping's entries by key (the first of duplicates), built once: looking keys up stays linear in the file. */
-  pairIndex(map) {
-    let index = this.pairIndexes.get(map);
-    if (index === void 0) {
-      index = /* @__PURE__ */ new Map();
-      for (const p of map.items) {
-        const k = keyString(p.key);
-        if (!index.has(k)) index.set(k, p);
-      }
-      this.pairIndexes.set(map, index);
-    }
-    return index;
-  }
-  /** The YAML nodes at a path: the value and, for a mapping entry, its key. */
-  locate(segs) {
-    let cur = this.doc.contents;
-    let key;
-    let last = this.doc.contents;
-    for (const seg of segs) {
-      if ((0, import_yaml.isAlias)(cur)) cur = cur.resolve(this.doc);
-      if ((0, import_yaml.isMap)(cur)) {
-        const pair = this.pairIndex(cur).get(String(seg));
-        if (!pair) return { last };
-        key = (0, import_yaml.isScalar)(pair.key) || (0, import_yaml.isMap)(pair.key) || (0, import_yaml.isSeq)(pair.key) ? pair.key : void 0;
-        cur = pair.value;
-      } else if ((0, import_yaml.isSeq)(cur) && typeof seg === "number") {
-        cur = cur.items[seg];
-        key = void 0;
-      } else {
-        return { last };
-      }
-      if (cur && ((0, import_yaml.isScalar)(cur) || (0, import_yaml.isMap)(cur) || (0, import_yaml.isSeq)(cur) || (0, import_yaml.isAlias)(cur))) last = cur;
-      else if (key) last = key;
-    }
-    return { value: cur, key, last };
-  }
-  /** Offset of the value at a path (its key when the value is empty). */
-  valueOffset(segs) {
-    const { value, key, last } = this.locate(segs);
-    if (value?.range && !((0, import_yaml.isScalar)(value) && value.value === null && key)) return value.range[0];
-    return key?.range?.[0] ?? last?.range?.[0] ?? 0;
-  }
-  /** Offset of the key of a path's mapping entry (its value for list items). */
-  keyOffset(segs) {
-    const { key, value, last } = this.locate(segs);
-    return key?.range?.[0] ?? value?.range?.[0] ?? last?.range?.[0] ?? 0;
-  }
-  dataAt(segs) {
-    let cur = this.data;
-    for (const seg of segs) {
-      if (Array.isArray(cur) && typeof seg === "number") cur = cur[seg];
-      else if (isRecord(cur)) cur = cur[String(seg)];
-      else return void 0;
-    }
-    return cur;
-  }
-  /** `environments[2] (PROD)`: a path as a person reads it. */
-  where(segs) {
-    if (segs.length === 0) return "the top level";
-    const text = pathString(segs);
-    if (segs[0] === "environments" && typeof segs[1] === "number") {
-      const env = this.dataAt(segs.slice(0, 2));
-      if (isRecord(env) && typeof env.name === "string") return `${text} (${env.name})`;
-    }
-    return text;
-  }
-  /** `requiredEvidence[1]`: the last key of a path and the list indexes after it. */
-  label(segs) {
-    let i = segs.length - 1;
-    while (i > 0 && typeof segs[i] === "number") i--;
-    return segs.length === 0 ? "the policy" : pathString(segs.slice(i));
-  }
-  add(list, p) {
-    list.push(p);
-  }
-  // ---- duplicate keys ----------------------------------------------------------------
-  findDuplicateKeys(node, segs) {
-    if ((0, import_yaml.isMap)(node)) {
-      const seen = /* @__PURE__ */ new Map();
-      for (const pair of node.items) {
-        const k = keyString(pair.key);
-        const first = seen.get(k);
-        const keyNode = pair.key;
-        if (first && k !== "<<") {
-          const firstKey = first.key;
-          this.add(this.problems, {
-            offset: keyNode?.range?.[0] ?? 0,
-            path: pathString([...segs, k]),
-            message: `duplicate key "${k}" in ${this.whereFromYaml(segs)}; first given at ${this.lineColText(firstKey?.range?.[0] ?? 0)}`,
-            expected: "each key once"
-          });
-        } else {
-          seen.set(k, pair);
-        }
-        this.findDuplicateKeys(pair.value, [...segs, k]);
-      }
-    } else if ((0, import_yaml.isSeq)(node)) {
-      node.items.forEach((item, i) => this.findDuplicateKeys(item, [...segs, i]));
-    }
-  }
-  /** Like {@link where}, before the YAML has been turned into data. */
-  whereFromYaml(segs) {
-    if (segs.length === 0) return "the top level";
-    const text = pathString(segs);
-    if (segs[0] === "environments" && typeof segs[1] === "number") {
-      const env = this.locate(segs.slice(0, 2)).value;
-      const name2 = (0, import_yaml.isMap)(env) ? env.get("name") : void 0;
-      if (typeof name2 === "string") return `${text} (${name2})`;
-    }
-    return text;
-  }
+var SchemaMessages = class extends YamlPositions {
   // ---- the JSON Schema ---------------------------------------------------------------
   checkSchema() {
     const check = validate();
@@ -52681,6 +52790,17 @@ var Loader = class {
   requiredOf(schema) {
     return (schema.required ?? []).join(", ");
   }
+};
+
+// src/core/policy/value-checks.ts
+var DAY_MS2 = 864e5;
+var DURATION_LIMITS = {
+  deployDuration: { ms: 7 * DAY_MS2, text: "7d" },
+  duration: { ms: 366 * DAY_MS2, text: "366d" },
+  expires: { ms: 30 * DAY_MS2, text: "30d" },
+  backupMaxAge: { ms: 366 * DAY_MS2, text: "366d" }
+};
+var ValueChecks = class extends SchemaMessages {
   // ---- what the schema cannot say ------------------------------------------------------
   error(segs, message, extra = {}, at = "value") {
     const offset = at === "key" ? this.keyOffset(segs) : this.valueOffset(segs);
@@ -52792,9 +52912,9 @@ var Loader = class {
     }
     const overrides = data.overrides;
     if (isRecord(overrides)) this.checkDuration(["overrides", "expires"], overrides.expires, true, DURATION_LIMITS.expires);
-    const evidence = data.evidence;
-    if (isRecord(evidence) && Array.isArray(evidence.workflows)) {
-      evidence.workflows.forEach((w, i) => {
+    const evidence2 = data.evidence;
+    if (isRecord(evidence2) && Array.isArray(evidence2.workflows)) {
+      evidence2.workflows.forEach((w, i) => {
         if (typeof w !== "string" || w === "") return;
         const problem = checkWorkflowPath(w);
         if (problem !== null) this.error(["evidence", "workflows", i], `evidence.workflows[${i}] ${problem}`);
@@ -52807,61 +52927,7 @@ var Loader = class {
       this.add(this.warnings, { offset: w.at === "key" ? this.keyOffset(segs) : this.valueOffset(segs), path: pathString(segs), message: w.message });
     }
   }
-  // ---- the model -----------------------------------------------------------------------
-  buildAurora() {
-    const p = this.data.policy ?? {};
-    const windows = p.freezeWindows ?? [];
-    const environments = AURORA_STAGES.map(({ name: name2, github }) => {
-      const isProd = name2 === "PROD";
-      return {
-        name: name2,
-        github: [...github],
-        refs: [],
-        minApprovals: isProd ? p.minApprovals ?? 0 : 0,
-        approvals: { excludeAuthor: true, fromTeams: [] },
-        requiredReviewers: [],
-        minScore: isProd ? p.minScore ?? null : null,
-        requiredChecks: [],
-        // The Aurora format's "evidence URL present" requirement is covered by minScore: with no evidence there is
-        // no score, and the gate blocks with EVIDENCE_MISSING. A score given directly counts.
-        requiredEvidence: [],
-        soakMinutes: 0,
-        freezeWindows: windows.filter((w) => w.env === name2).map(buildWindow),
-        deployDurationMs: 0,
-        onBlocked: "wait",
-        autoPromote: false
-      };
-    });
-    return {
-      version: 1,
-      format: "aurora",
-      environments,
-      scoring: { ...buildScoring({}), weights: { evidenceUrl: 100 } },
-      overrides: buildOverrides({}),
-      evidence: buildEvidence({}),
-      strict: false
-    };
-  }
 };
-function buildPolicy(data) {
-  const environments = data.environments.map(buildEnvironment);
-  const scoring = data.scoring ?? {};
-  const overrides = data.overrides ?? {};
-  return {
-    version: 1,
-    format: "v1",
-    environments,
-    scoring: buildScoring(scoring),
-    overrides: buildOverrides(overrides),
-    evidence: buildEvidence(data.evidence ?? {}),
-    strict: data.strict ?? false,
-    // Off unless the policy opts in.
-    ...data.sync === "environments" ? { sync: "environments" } : {}
-  };
-}
-function buildEvidence(e) {
-  return { workflows: [...e.workflows ?? []] };
-}
 function checkWorkflowPath(path) {
   if (!path.startsWith(".github/workflows/")) return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
   if (!/\.ya?ml$/.test(path)) return `${show(path)} is not a workflow file: workflow files end in .yml or .yaml`;
@@ -52869,30 +52935,6 @@ function checkWorkflowPath(path) {
     return `${show(path)} is not a workflow file: GitHub reads workflows only directly in .github/workflows/`;
   }
   return null;
-}
-function buildEnvironment(env) {
-  const name2 = env.name;
-  const approvals = env.approvals ?? {};
-  const github = env.github;
-  return {
-    name: name2,
-    github: github === void 0 ? [name2] : typeof github === "string" ? [github] : [...github],
-    refs: env.refs ?? [],
-    minApprovals: env.minApprovals ?? 0,
-    approvals: { excludeAuthor: approvals.excludeAuthor ?? true, fromTeams: approvals.fromTeams ?? [] },
-    requiredReviewers: (env.requiredReviewers ?? []).map((r) => ({
-      paths: r.paths,
-      teams: r.teams
-    })),
-    minScore: env.minScore ?? null,
-    requiredChecks: env.requiredChecks ?? [],
-    requiredEvidence: env.requiredEvidence ?? [],
-    soakMinutes: env.soak?.minutes ?? 0,
-    freezeWindows: (env.freezeWindows ?? []).map(buildWindow),
-    deployDurationMs: durationMs(env.deployDuration, 0),
-    onBlocked: env.onBlocked ?? "wait",
-    autoPromote: env.autoPromote ?? false
-  };
 }
 function warnScoreWarnings(policy) {
   const warnScore = policy.scoring.warnScore;
@@ -52916,52 +52958,145 @@ function seconds(text) {
   const days = m[1] === void 0 ? 0 : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 864e5;
   return ((days * 24 + Number(m[4])) * 60 + Number(m[5])) * 60 + (m[6] === void 0 ? 0 : Number(m[6]));
 }
-function durationMs(value, fallback) {
-  if (value === void 0) return fallback;
-  const parsed = parseDuration(value);
-  if (!parsed.ok) throw new Error(`unchecked duration ${String(value)}`);
-  return parsed.ms;
+
+// src/core/policy-load.ts
+var MAX_POLICY_BYTES = 1e6;
+var MAX_POLICY_ENTRIES = 1e4;
+function entryLimit(text) {
+  let count2 = 0;
+  let lineStart = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c !== 10 && c !== 44) continue;
+    count2++;
+    if (count2 > MAX_POLICY_ENTRIES) return lineStart;
+    if (c === 10) lineStart = i + 1;
+  }
+  return null;
 }
-function buildWindow(w) {
-  const timezone = w.timezone;
-  const given = w.name;
-  if (typeof w.rrule === "string") {
+var MAX_ALIAS_COUNT = 100;
+function readPolicyDocument(text, source) {
+  try {
+    return new Loader(text, source).read();
+  } catch (error2) {
+    const reason = error2 instanceof Error ? error2.message : String(error2);
     return {
-      kind: "rrule",
-      name: given ?? `${w.rrule} for ${w.duration} ${timezone}`,
-      rrule: w.rrule,
-      durationMs: durationMs(w.duration, 0),
-      timezone
+      ok: false,
+      errors: [{ source, line: 1, column: 1, path: "", message: `the policy could not be read: ${reason}` }]
     };
   }
-  if (typeof w.from === "string") {
-    const to = w.to;
-    return { kind: "range", name: given ?? `${w.from} to ${to} ${timezone}`, from: w.from, to, timezone };
+}
+var Loader = class extends ValueChecks {
+  read() {
+    const loaded2 = this.load();
+    if (!loaded2.ok) return loaded2;
+    const data = this.data;
+    const problemAt = (path, message, at = "key", extra = {}) => {
+      const segs = [...path];
+      const offset = at === "key" ? this.keyOffset(segs) : this.valueOffset(segs);
+      return this.finish([{ offset, path: pathString(segs), message, ...extra }])[0];
+    };
+    return {
+      ok: true,
+      document: {
+        source: this.source,
+        format: "policy" in data ? "aurora" : "v1",
+        extendsOrg: data.extends === "org",
+        data,
+        policy: loaded2.policy,
+        warnings: loaded2.warnings,
+        problemAt
+      }
+    };
   }
-  const start = w.start;
-  const end = w.end;
-  const days = w.days;
-  const prefix = days === void 0 ? "" : `${days.join(",")} `;
-  return { kind: "daily", name: given ?? `${prefix}${start}-${end} ${timezone}`, days: days ?? [...WEEKDAYS], start, end, timezone };
-}
-function buildScoring(s) {
-  const weights = {};
-  for (const kind of EVIDENCE_KINDS) if (typeof s[kind] === "number") weights[kind] = s[kind];
-  return {
-    weights: Object.keys(weights).length > 0 ? weights : { ...DEFAULT_WEIGHTS },
-    warnScore: s.warnScore ?? null,
-    coverageTarget: s.coverageTarget ?? 80,
-    allowedSarifLevels: s.allowedSarifLevels ?? ["note", "none"],
-    backupMaxAgeHours: durationMs(s.backupMaxAge, 24 * HOUR_MS2) / HOUR_MS2
-  };
-}
-function buildOverrides(o) {
-  return {
-    teams: o.teams ?? [],
-    secondApprover: o.secondApprover ?? false,
-    expiresMs: durationMs(o.expires, 24 * HOUR_MS2)
-  };
-}
+  load() {
+    if (this.text.length > MAX_POLICY_BYTES) {
+      return this.fail([{ offset: 0, path: "", message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
+    }
+    const cut = entryLimit(this.text);
+    if (cut !== null) {
+      this.truncated = {
+        offset: cut,
+        path: "",
+        message: `the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`
+      };
+    }
+    const text = cut === null ? this.text : this.text.slice(0, cut);
+    this.doc = (0, import_yaml3.parseDocument)(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: "error" });
+    if (this.doc.errors.length > 0) {
+      return this.fail(
+        this.doc.errors.map((e) => ({ offset: e.pos[0], path: "", message: `YAML syntax error: ${e.message}` }))
+      );
+    }
+    for (const w of this.doc.warnings) this.warnings.push({ offset: w.pos[0], path: "", message: `YAML: ${w.message}` });
+    const root = this.doc.contents;
+    if (root === null || (0, import_yaml3.isScalar)(root) && root.value === null) {
+      return this.fail([
+        {
+          offset: 0,
+          path: "",
+          message: `the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format's "policy")`
+        }
+      ]);
+    }
+    if (!(0, import_yaml3.isMap)(root)) {
+      const got = (0, import_yaml3.isSeq)(root) ? "a list" : (0, import_yaml3.isAlias)(root) ? "an alias" : `${show(root.value)}`;
+      return this.fail([
+        { offset: root.range?.[0] ?? 0, path: "", message: `the policy must be a mapping of keys to values, got ${got}` }
+      ]);
+    }
+    this.findDuplicateKeys(root, []);
+    try {
+      this.data = this.doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (error2) {
+      if (!(error2 instanceof Error)) throw error2;
+      const message = /alias/i.test(error2.message) ? `the policy's aliases expand too much (more than ${MAX_ALIAS_COUNT} expansions); write the values out instead` : `the policy could not be read: ${error2.message}`;
+      return this.fail([...this.problems, { offset: 0, path: "", message }]);
+    }
+    this.checkSchema();
+    this.checkValues();
+    if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
+    if (isRecord(this.data) && this.data.extends === "org") return { ok: true, policy: null, warnings: this.finish(this.warnings) };
+    const policy = isRecord(this.data) && "policy" in this.data ? buildAurora(this.data) : buildPolicy(this.data);
+    this.checkWarnings(policy);
+    return { ok: true, policy, warnings: this.finish(this.warnings) };
+  }
+  fail(problems) {
+    const errors = this.finish(problems);
+    if (this.truncated !== null) errors.push(...this.finishAll([this.truncated]));
+    return { ok: false, errors };
+  }
+  finish(problems) {
+    const all = this.finishAll(problems);
+    const unlisted = problems === this.problems ? this.unlisted : 0;
+    if (all.length <= MAX_PROBLEMS_REPORTED && unlisted === 0) return all;
+    const shown = all.slice(0, MAX_PROBLEMS_REPORTED);
+    const next = all[MAX_PROBLEMS_REPORTED] ?? all.at(-1);
+    shown.push({
+      source: this.source,
+      line: next.line,
+      column: next.column,
+      path: "",
+      message: `and ${all.length - shown.length + unlisted} more problems, not listed: fix the ones above first`
+    });
+    return shown;
+  }
+  finishAll(problems) {
+    const seen = /* @__PURE__ */ new Set();
+    const out = [];
+    for (const { offset, ...p } of problems) {
+      const dedupe2 = `${offset}\0${p.message}`;
+      if (seen.has(dedupe2)) continue;
+      seen.add(dedupe2);
+      const { line, col } = this.linePos(offset);
+      const problem = { source: this.source, line, column: col, path: p.path, message: p.message };
+      if (p.expected !== void 0) problem.expected = p.expected;
+      if (p.suggestion !== void 0) problem.suggestion = p.suggestion;
+      out.push(problem);
+    }
+    return out.sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
+  }
+};
 
 // src/core/policy-merge.ts
 function isRecord2(value) {
@@ -55599,14 +55734,14 @@ function renderRulesTable(rules) {
   );
   return ["| | Rule | Result | Values |", "|---|---|---|---|", ...rows].join("\n");
 }
-function renderBreakdownTable(score, breakdown) {
-  if (score === null) return "_No evidence was given, so there is no score._";
+function renderBreakdownTable(score2, breakdown) {
+  if (score2 === null) return "_No evidence was given, so there is no score._";
   const rows = Object.entries(breakdown).map(([kind, c]) => {
     if (typeof c === "number") return `| ${cell(kind)} | ${c} | | |`;
     const comp = c;
     return `| ${cell(kind)} | ${round(comp.points)} / ${comp.weight} | ${comp.present ? "given" : "not given"} | ${cell(comp.reasons.join("; "))} |`;
   });
-  return [`**Score: ${score}**`, "", "| Evidence | Points | | Why |", "|---|---|---|---|", ...rows].join("\n");
+  return [`**Score: ${score2}**`, "", "| Evidence | Points | | Why |", "|---|---|---|---|", ...rows].join("\n");
 }
 function round(n) {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
@@ -55775,6 +55910,21 @@ async function publishCheckRun(octokit, c) {
   return { id: Number(data.id), url: data.html_url ?? "", requests };
 }
 
+// src/core/rule-facts.ts
+function ruleContext(policy, stageIndex) {
+  const stage = policy.environments[stageIndex];
+  if (!stage) return null;
+  return { policy, stage, predecessor: stageIndex > 0 ? policy.environments[stageIndex - 1] : null };
+}
+function factsNeeded(policy, stageIndex) {
+  const needed = /* @__PURE__ */ new Set();
+  const ctx = ruleContext(policy, stageIndex);
+  if (!ctx) return needed;
+  for (const r of RULES) if (r.applies(ctx)) for (const f of r.facts(ctx)) needed.add(f);
+  needed.add("overrides");
+  return needed;
+}
+
 // src/github/pull-reviews.ts
 async function listPullApprovals(octokit, params, treeOf) {
   const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
@@ -55831,6 +55981,7 @@ function normaliseState(state) {
 // action/src/ci-facts.ts
 var DEPLOYMENTS_PER_ENVIRONMENT = 3;
 var PREDECESSOR_ENVIRONMENTS = 2;
+var PULLS_PER_COMMIT = 10;
 var CHECK_NAMES = 10;
 function status(error2) {
   const s = error2?.status;
@@ -55925,6 +56076,22 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       if (latest2) facts.checks.push({ name: name2, status: latest2.status, conclusion: latest2.conclusion });
     }
     facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names2.join(", ")}.`);
+  }
+  if (needed.has("pulls")) {
+    if (gh.pullRequest) {
+      const pr = gh.pullRequest;
+      facts.pulls = [{ number: pr.number, title: pr.title, body: pr.body }];
+      facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
+    } else {
+      const pulls = await readable("Pull requests of the commit", "pull-requests: read", facts.sources, async () => {
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { owner, repo, commit_sha: sha, per_page: PULLS_PER_COMMIT });
+        return data;
+      });
+      if (pulls) {
+        facts.pulls = pulls.filter((p) => p.head.sha === sha || p.merged_at && p.merge_commit_sha === sha).map((p) => ({ number: p.number, title: p.title, body: p.body ?? "" }));
+        facts.sources.push(`Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(", ") || "none"} became ${sha.slice(0, 7)}.`);
+      }
+    }
   }
   return facts;
 }
@@ -56080,7 +56247,7 @@ function readGitHubContext(env) {
   }
   const pr = obj(payload.pull_request);
   const head = obj(pr?.head);
-  const pullRequest = pr && typeof pr.number === "number" && str(head?.sha) ? { number: pr.number, headSha: str(head?.sha), author: str(obj(pr.user)?.login), body: str(pr.body) ?? "" } : null;
+  const pullRequest = pr && typeof pr.number === "number" && str(head?.sha) ? { number: pr.number, headSha: str(head?.sha), author: str(obj(pr.user)?.login), title: str(pr.title) ?? "", body: str(pr.body) ?? "" } : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : void 0;
   return {
@@ -56162,7 +56329,7 @@ async function gate(settings, octokit, now) {
     { policyText, junit: inputs.junit ?? [], coverage: inputs.coverage ?? [], sarif: inputs.sarif ?? [], checklistFile: inputs.checklist, checklistText: inputs.checklistText },
     cwd
   );
-  const evidence = evidenceFacts(bundle, policy.scoring, now);
+  const evidence2 = evidenceFacts(bundle, policy.scoring, now);
   const ci = await loadCiFacts(octokit, policy, settings.environment, gh, now);
   const facts = {
     environment: settings.environment,
@@ -56172,19 +56339,20 @@ async function gate(settings, octokit, now) {
     deployer: gh.actor,
     approvals: ci.approvals,
     deployments: ci.deployments,
-    evidence,
+    evidence: evidence2,
     checks: ci.checks,
+    ...ci.pulls ? { pulls: ci.pulls } : {},
     teams: {},
     overrides: []
   };
   const decision = evaluate(policy, facts, now);
   const sources = [
     `Commit: ${gh.sha.slice(0, 7)} from the ${gh.shaSource}${gh.ref ? `, ref ${gh.ref} (GITHUB_REF)` : ""}; author ${facts.author ?? "unknown"}, started by ${facts.deployer ?? "unknown"}.`,
-    `Evidence: ${evidence.present.length > 0 ? evidence.present.join(", ") : "none"} from the Action's inputs${settings.checklist.from === "pr-body" ? " (the checklist from the pull request body)" : ""}.`,
+    `Evidence: ${evidence2.present.length > 0 ? evidence2.present.join(", ") : "none"} from the Action's inputs${settings.checklist.from === "pr-body" ? " (the checklist from the pull request body)" : ""}.`,
     ...ci.sources,
     ...teamsNote(policy, settings.environment)
   ];
-  await report(settings, octokit, decision, bundle, sources, digests, evidence.present);
+  await report(settings, octokit, decision, bundle, sources, digests, evidence2.present);
   if (settings.mode === "enforce" && decision.decision !== "allow") setFailed(failureMessage(decision));
   else if (decision.decision !== "allow") notice(`${failureMessage(decision)} (mode report: the step does not fail)`);
 }
@@ -56249,9 +56417,9 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
 }
 function checkTitle(d) {
   const word = { allow: "Allowed", wait: "Waiting", block: "Blocked" }[d.decision];
-  const score = d.score === null ? "no evidence score" : `score ${d.score}`;
+  const score2 = d.score === null ? "no evidence score" : `score ${d.score}`;
   const codes = d.rules.filter((r) => !r.ok && !r.overriddenBy).map((r) => r.code);
-  return `${word} for ${d.environment}: ${score}${codes.length > 0 ? ` (${codes.join(", ")})` : ""}`;
+  return `${word} for ${d.environment}: ${score2}${codes.length > 0 ? ` (${codes.join(", ")})` : ""}`;
 }
 function failureMessage(d) {
   const failing = d.rules.filter((r) => !r.ok && !r.overriddenBy);

@@ -1,5 +1,5 @@
 import type { Octokit } from '@octokit/rest';
-import type { ApprovalFact, CheckFact, DeploymentFact, Policy } from '../../src/core/types.js';
+import type { ApprovalFact, CheckFact, DeploymentFact, Policy, PullRequestFact } from '../../src/core/types.js';
 import { findStageIndex } from '../../src/core/evaluate.js';
 import { factsNeeded } from '../../src/core/rule-facts.js';
 import { listPullApprovals } from '../../src/github/pull-reviews.js';
@@ -13,6 +13,8 @@ export interface CiFacts {
   approvals: ApprovalFact[];
   deployments: DeploymentFact[];
   checks: CheckFact[];
+  /** The pull requests the commit came from, when a rule of the stage reads them. */
+  pulls?: PullRequestFact[];
   /** One line per kind of fact, for the summary: where it came from or why it is missing. */
   sources: string[];
 }
@@ -21,6 +23,8 @@ export interface CiFacts {
 const DEPLOYMENTS_PER_ENVIRONMENT = 3;
 /** GitHub environment names of the predecessor looked up. */
 const PREDECESSOR_ENVIRONMENTS = 2;
+/** Pull requests of a commit read. */
+const PULLS_PER_COMMIT = 10;
 /** Required checks looked up by name. */
 const CHECK_NAMES = 10;
 
@@ -127,6 +131,26 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
       if (latest) facts.checks.push({ name, status: latest.status as CheckFact['status'], conclusion: latest.conclusion });
     }
     facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names.join(', ')}.`);
+  }
+
+  if (needed.has('pulls')) {
+    if (gh.pullRequest) {
+      const pr = gh.pullRequest;
+      facts.pulls = [{ number: pr.number, title: pr.title, body: pr.body }];
+      facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
+    } else {
+      const pulls = await readable('Pull requests of the commit', 'pull-requests: read', facts.sources, async () => {
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { owner, repo, commit_sha: sha, per_page: PULLS_PER_COMMIT });
+        return data;
+      });
+      if (pulls) {
+        // The pull requests whose head or merge commit the commit is.
+        facts.pulls = pulls
+          .filter((p) => p.head.sha === sha || (p.merged_at && p.merge_commit_sha === sha))
+          .map((p) => ({ number: p.number, title: p.title, body: p.body ?? '' }));
+        facts.sources.push(`Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(', ') || 'none'} became ${sha.slice(0, 7)}.`);
+      }
+    }
   }
   return facts;
 }

@@ -8,6 +8,7 @@ export interface PullRequestInfo {
   number: number;
   headSha: string;
   author: string | null;
+  title: string;
   body: string;
 }
 
@@ -158,7 +159,7 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
   const head = obj(pr?.head);
   const pullRequest: PullRequestInfo | null =
     pr && typeof pr.number === 'number' && str(head?.sha)
-      ? { number: pr.number, headSha: str(head?.sha)!, author: str(obj(pr.user)?.login), body: str(pr.body) ?? '' }
+      ? { number: pr.number, headSha: str(head?.sha)!, author: str(obj(pr.user)?.login), title: str(pr.title) ?? '', body: str(pr.body) ?? '' }
       : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : undefined;

@@ -103,6 +103,7 @@ async function gate(settings: ActionSettings, octokit: ActionClient, now: Date):
     deployments: ci.deployments,
     evidence,
     checks: ci.checks,
+    ...(ci.pulls ? { pulls: ci.pulls } : {}),
     teams: {},
     overrides: [],
   };

@@ -10,7 +10,7 @@ import { defaultScoring } from '../core/policy-load.js';
 import { parseDuration } from '../core/time-values.js';
 import type { Decision, EvidenceFacts, Policy } from '../core/types.js';
 import { collectEvidence, evidenceJson } from '../evidence/index.js';
-import { decisionJson, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
+import { decisionJson, factFlagsHelp, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
 import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
 import { REPLAY_COMMAND } from './replay.js';
@@ -142,16 +142,7 @@ Options:
   --policy FILE            the policy (default ${DEFAULT_POLICY_PATH})
   --org-policy FILE        the org default, merged when the policy says "extends: org"
   --at ISO-8601            the time of the request (default: now), e.g. 2026-01-31T22:30:00-03:00
-  --sha SHA                the release's commit (default: 'local'); --tree TREE its git tree
-  --ref REF                the ref deployed, e.g. refs/tags/v1.2.0 or v1.2.0
-  --approvals N            number of approvals (anonymous, beyond the named --approver ones)
-  --approver LOGIN         an approval by LOGIN (repeatable)
-  --author LOGIN           the change's author; --deployer LOGIN who asks for the deployment
-  --team TEAM=LOGIN,...    members of a team the policy names (repeatable)
-  --score N                the evidence score, 0-100 (instead of scoring evidence files)
-  --deployed ENV@ISO       the same release succeeded in ENV at that time (repeatable)
-  --check NAME[=STATE]     a check of the commit: success (default), failure, pending... (repeatable)
-  --changed-file PATH      a file changed since the last PROD deployment (repeatable)
+${factFlagsHelp()}
   --junit GLOB  --coverage GLOB  --sarif GLOB  --checklist FILE  --evidence-url URL
   --rollback-plan FILE|URL  --backup ISO[@LOCATION]  --migrations FILE|URL
                            evidence to score, as for "release-gate score"

@@ -1,24 +1,53 @@
-import type { ApprovalFact, CheckFact, Decision, DeploymentFact, EvidenceFacts, ReleaseFacts } from '../core/types.js';
+import type { FactKind } from '../core/fact-kinds.js';
+import type { ApprovalFact, CheckFact, Decision, DeploymentFact, EvidenceFacts, PullRequestFact, ReleaseFacts } from '../core/types.js';
 import type { EvidenceInputs } from '../evidence/index.js';
 import { UsageError, parseInstant, parseWhole, type CliIo } from './io.js';
+
+interface FactFlag {
+  /** The fact the flag gives (`release`: which release it is). */
+  fact: FactKind | 'release';
+  multiple?: true;
+  /** The help line's left side; a flag described on another flag's line has none. */
+  usage?: string;
+  help?: string;
+}
+
+/**
+ * The command line's way to give each fact a rule reads, in the order of `evaluate --help`:
+ * the options of `evaluate` and their help lines come from here.
+ */
+export const FACT_FLAGS = {
+  sha: { fact: 'release', usage: '--sha SHA', help: "the release's commit (default: 'local'); --tree TREE its git tree" },
+  tree: { fact: 'release' },
+  ref: { fact: 'ref', usage: '--ref REF', help: 'the ref deployed, e.g. refs/tags/v1.2.0 or v1.2.0' },
+  approvals: { fact: 'reviews', usage: '--approvals N', help: 'number of approvals (anonymous, beyond the named --approver ones)' },
+  approver: { fact: 'reviews', multiple: true, usage: '--approver LOGIN', help: 'an approval by LOGIN (repeatable)' },
+  author: { fact: 'contributors', usage: '--author LOGIN', help: "the change's author; --deployer LOGIN who asks for the deployment" },
+  deployer: { fact: 'contributors' },
+  team: { fact: 'teams', multiple: true, usage: '--team TEAM=LOGIN,...', help: 'members of a team the policy names (repeatable)' },
+  score: { fact: 'evidence', usage: '--score N', help: 'the evidence score, 0-100 (instead of scoring evidence files)' },
+  deployed: { fact: 'deployments', multiple: true, usage: '--deployed ENV@ISO', help: 'the same release succeeded in ENV at that time (repeatable)' },
+  check: { fact: 'checks', multiple: true, usage: '--check NAME[=STATE]', help: 'a check of the commit: success (default), failure, pending... (repeatable)' },
+  'changed-file': { fact: 'changedFiles', multiple: true, usage: '--changed-file PATH', help: 'a file changed since the last PROD deployment (repeatable)' },
+  pull: { fact: 'pulls', multiple: true, usage: '--pull N[:TEXT]', help: 'a pull request the release came from, with its title and body (repeatable)' },
+} as const satisfies Record<string, FactFlag>;
+
+type FactOptions = { [K in keyof typeof FACT_FLAGS]: (typeof FACT_FLAGS)[K] extends { multiple: true } ? { type: 'string'; multiple: true } : { type: 'string' } };
+
+/** The help lines of the fact flags, as `evaluate --help` prints them. */
+export function factFlagsHelp(): string {
+  return Object.values(FACT_FLAGS as Record<string, FactFlag>)
+    .filter((f) => f.usage !== undefined)
+    .map((f) => `  ${f.usage!.padEnd(23)}  ${f.help}`)
+    .join('\n');
+}
 
 /** The facts of a release, as `evaluate` takes them from the command line. */
 export const EVALUATE_FLAGS = {
   env: { type: 'string' },
   policy: { type: 'string' },
   at: { type: 'string' },
-  sha: { type: 'string' },
-  tree: { type: 'string' },
-  ref: { type: 'string' },
-  approvals: { type: 'string' },
-  approver: { type: 'string', multiple: true },
-  author: { type: 'string' },
-  deployer: { type: 'string' },
-  team: { type: 'string', multiple: true },
-  score: { type: 'string' },
-  deployed: { type: 'string', multiple: true },
-  check: { type: 'string', multiple: true },
-  'changed-file': { type: 'string', multiple: true },
+  ...(Object.fromEntries(Object.entries(FACT_FLAGS).map(([name, f]) => [name, 'multiple' in f ? { type: 'string', multiple: true } : { type: 'string' }])) as FactOptions),
 } as const;
 
 /** Evidence inputs, shared by `score` and `evaluate`. */
@@ -100,6 +129,11 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
     teams[m[1]!] = [...(teams[m[1]!] ?? []), ...m[2]!.split(',').map((s) => s.trim()).filter(Boolean)];
   }
   const changed = list(values['changed-file']);
+  const pulls: PullRequestFact[] = list(values.pull).map((p) => {
+    const m = /^#?(\d+)(?::([\s\S]*))?$/.exec(p);
+    if (!m) throw new UsageError(`--pull "${p}" must be NUMBER or NUMBER:TEXT (its title and body), e.g. --pull "42:Fix the login (#17)".`);
+    return { number: Number(m[1]), title: m[2] ?? '', body: '' };
+  });
   return {
     environment: str(values.env)!,
     sha,
@@ -112,6 +146,7 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
     evidence,
     checks,
     changedFiles: changed.length > 0 ? changed : undefined,
+    ...(pulls.length > 0 ? { pulls } : {}),
     teams,
     overrides: [],
   };

@@ -33,6 +33,40 @@ export const POLICY_LIMITS = {
   soakMinutes: 43_200,
 } as const;
 
+/**
+ * The default of every key a policy may leave out, as a policy file would write it: the one
+ * place a key gets its default. The loader builds the typed policy from it (a stage key whose
+ * name is its field's, such as a new rule's, is taken over as written or from here), and the
+ * Aurora format starts from the same stage defaults. A stage's `github` defaults to its name.
+ */
+export const POLICY_DEFAULTS = {
+  strict: false,
+  stage: {
+    refs: [] as string[],
+    minApprovals: 0,
+    approvals: { excludeAuthor: true, fromTeams: [] as string[] },
+    requiredReviewers: [] as Array<{ paths: string[]; teams: string[] }>,
+    minScore: null as number | null,
+    requiredChecks: [] as string[],
+    requiredEvidence: [] as string[],
+    soak: { minutes: 0 },
+    freezeWindows: [] as unknown[],
+    deployDuration: '0s',
+    onBlocked: 'wait' as 'wait' | 'reject',
+    autoPromote: false,
+    requireLinkedIssue: false,
+  },
+  scoring: {
+    weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
+    warnScore: null as number | null,
+    coverageTarget: 80,
+    allowedSarifLevels: ['note', 'none'] as Array<'error' | 'warning' | 'note' | 'none'>,
+    backupMaxAge: '24h',
+  },
+  overrides: { teams: [] as string[], secondApprover: false, expires: '24h' },
+  evidence: { workflows: [] as string[] },
+};
+
 const name = { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text } as const;
 const names = (description: string) =>
   ({ type: 'array', items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text }, maxItems: POLICY_LIMITS.list, uniqueItems: true, description }) as const;
@@ -178,6 +212,7 @@ export const policySchema = {
         deployDuration: { ...ref('duration'), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
         onBlocked: { enum: ['wait', 'reject'], description: 'wait: hold the deployment until it clears (default); reject: reject it at once.' },
         autoPromote: { type: 'boolean', description: 'Create the next stage\'s deployment when its gate allows it (default false).' },
+        requireLinkedIssue: { type: 'boolean', description: 'Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false).' },
       },
     },
     scoring: {

@@ -149,6 +149,13 @@ export interface ApprovalFact {
   pull?: number;
 }
 
+/** A pull request the release came from (its head, merge, squash or rebase became the release commit). */
+export interface PullRequestFact {
+  number: number;
+  title: string;
+  body: string;
+}
+
 /** A deployment of some commit to some stage, as recorded. */
 export interface DeploymentFact {
   /** Policy stage name or GitHub environment name. */
@@ -225,6 +232,8 @@ export interface ReleaseFacts {
   deployments: DeploymentFact[];
   evidence: EvidenceFacts;
   checks: CheckFact[];
+  /** The pull requests the release came from, when a rule reads them. */
+  pulls?: PullRequestFact[];
   /** Changed files since the last PROD deployment, when known. */
   changedFiles?: string[];
   /** Team slug -> member logins, for the teams the policy names. */
@@ -237,8 +246,8 @@ export type Outcome = 'pass' | 'wait' | 'block';
 export interface RuleResult {
   /** Stable code: `FREEZE_WINDOW_ACTIVE`, `APPROVAL_REQUIRED`, `OK_*`... */
   code: string;
-  /** Which rule of the gate produced it. */
-  rule: 'environment' | 'order' | 'refs' | 'approvals' | 'score' | 'evidence' | 'soak' | 'freeze' | 'checks' | 'policy';
+  /** Which rule of the gate produced it: a rule's name (`src/core/rules`), or `environment` / `policy`. */
+  rule: string;
   ok: boolean;
   outcome: Outcome;
   message: string;

@@ -31,6 +31,7 @@ export interface FactsRequest extends RepoRef {
 export interface ReleasePull {
   number: number;
   author: string;
+  title: string;
   body: string;
   /** The commit the PR's approvals must cover: its last head (at merge, for a merged PR). */
   headSha: string;
@@ -265,9 +266,10 @@ export async function loadReleaseFacts(
   if (needed.has('deployments') && predecessor) await loadPredecessorDeployments(octokit, recorded, where, predecessor, request.sha, result);
   if (needed.has('ref') && request.ref) facts.ref = await resolveRef(octokit, where, request.ref, request.sha, notes);
 
-  if (needed.has('reviews') || needed.has('contributors')) {
+  if (needed.has('reviews') || needed.has('contributors') || needed.has('pulls')) {
     const people = await releasePeople(octokit, where, request.sha);
     result.pulls = people.pulls;
+    if (needed.has('pulls')) facts.pulls = people.pulls.filter((p) => p.becameRelease).map((p) => ({ number: p.number, title: p.title, body: p.body }));
     facts.approvals.push(...people.approvals);
     if (people.author) facts.author = people.author;
     facts.contributors = people.contributors;
@@ -449,7 +451,7 @@ async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string)
       became = a !== undefined && a === b;
     }
     const author = pull.user?.login ?? '';
-    out.pulls.push({ number: pull.number, author, body: pull.body ?? '', headSha, merged, becameRelease: became });
+    out.pulls.push({ number: pull.number, author, title: pull.title, body: pull.body ?? '', headSha, merged, becameRelease: became });
     if (author) contributors.add(author);
     if (!became) {
       out.notes.push(`Pull request #${pull.number} contains this commit but did not become it (its last head is ${headSha.slice(0, 7)}): its reviews do not count for this release.`);

@@ -180,7 +180,7 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
       upsertRelease: async (input) => (writes.push(['release', input]), { id: 1, repo: input.repo, sha: input.sha, tree: input.tree ?? null, ref: null, version: null, tag: null, createdAt: at, updatedAt: at }),
       linkReleasePulls: async (list, when) => void writes.push(['pulls', list, when]),
     };
-    const loaded = { facts: { environment: 'production', sha: sha('a'), approvals: [], deployments: [], evidence: { score: null, breakdown: {}, present: [] }, checks: [], teams: {}, overrides: [] }, pulls: [{ number: 7, author: 'dev', body: '', headSha: sha('e'), merged: true, becameRelease: true }], evidenceCheck: null, notes: [], needed: [], learnedTrees: [{ sha: sha('b'), tree: sha('f') }] };
+    const loaded = { facts: { environment: 'production', sha: sha('a'), approvals: [], deployments: [], evidence: { score: null, breakdown: {}, present: [] }, checks: [], teams: {}, overrides: [] }, pulls: [{ number: 7, author: 'dev', title: '', body: '', headSha: sha('e'), merged: true, becameRelease: true }], evidenceCheck: null, notes: [], needed: [], learnedTrees: [{ sha: sha('b'), tree: sha('f') }] };
     await recordLearnedFacts(store, request('production'), loaded, at);
     expect(writes).toEqual([
       ['release', { repo: 'acme/shop', sha: sha('b'), tree: sha('f'), at: new Date(0) }],

@@ -1,0 +1,69 @@
+import type { EvaluationContext, GateRule } from './rule.js';
+import { FreezeWindowError, earliestDeployStart } from '../freeze-windows.js';
+import type { EnvironmentPolicy, RuleResult } from '../types.js';
+
+/** No freeze window of the stage is open, or opens before a deploy of `deployDuration` ends. */
+export const freezeRule: GateRule = {
+  name: 'freeze',
+  codes: ['FREEZE_CLEAR', 'FREEZE_WINDOW_ACTIVE', 'FREEZE_WINDOW_INVALID'],
+  keys: ['freezeWindows', 'deployDuration'],
+  applies: (c) => c.stage.freezeWindows.length > 0,
+  facts: () => [],
+  evaluate: (c: EvaluationContext) => freeze(c.stage, c.now),
+};
+
+function freeze(stage: EnvironmentPolicy, now: Date): RuleResult {
+  const windows = stage.freezeWindows;
+  const describe = (names: readonly string[]) => names.join(', ');
+  const values: Record<string, unknown> = {
+    at: now.toISOString(),
+    deployDurationMinutes: stage.deployDurationMs / 60_000,
+    windows: windows.map((w) => w.name),
+  };
+  let clear: ReturnType<typeof earliestDeployStart>;
+  try {
+    clear = earliestDeployStart(windows, now, stage.deployDurationMs);
+  } catch (error) {
+    // A window the engine cannot follow: the gate cannot know whether it is frozen.
+    if (!(error instanceof FreezeWindowError)) throw error;
+    return {
+      code: 'FREEZE_WINDOW_INVALID',
+      rule: 'freeze',
+      ok: false,
+      outcome: 'block',
+      message: `Promotion blocked: ${error.message}; the gate cannot tell whether ${stage.name} is frozen.`,
+      values: { ...values, window: error.window },
+    };
+  }
+  if (clear === null) {
+    return {
+      code: 'FREEZE_WINDOW_ACTIVE',
+      rule: 'freeze',
+      ok: false,
+      outcome: 'block',
+      message: `Promotion blocked: the freeze windows of ${stage.name} leave no room for a deploy in the coming year.`,
+      values,
+    };
+  }
+  if (clear.start.getTime() <= now.getTime()) {
+    return {
+      code: 'FREEZE_CLEAR',
+      rule: 'freeze',
+      ok: true,
+      outcome: 'pass',
+      message: `No freeze window of ${stage.name} is active${stage.deployDurationMs > 0 ? ` or starts within the ${values.deployDurationMinutes}-minute deploy` : ''}.`,
+      values,
+    };
+  }
+  const until = clear.start.toISOString();
+  return {
+    code: 'FREEZE_WINDOW_ACTIVE',
+    rule: 'freeze',
+    ok: false,
+    outcome: 'wait',
+    // A wait, not a block: the deployment is held and goes on when the window ends.
+    message: `Promotion held: freeze window active for ${stage.name} (${describe(clear.blockedBy)}) until ${until}.`,
+    values: { ...values, blockedBy: clear.blockedBy, until },
+    clearsAt: until,
+  };
+}
