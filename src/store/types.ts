@@ -10,8 +10,7 @@
  * Nothing is ever deleted through this interface.
  */
 
-import type { RecordedPolicyFile } from '../core/replay.js';
-import type { RuleResult } from '../core/types.js';
+import type { RecordedPolicyFile, StoredEvaluation } from '../core/replay.js';
 
 export type { RecordedPolicyFile };
 
@@ -216,23 +215,14 @@ export interface RecordEvaluationInput {
   engineVersion?: string | null;
 }
 
-export interface EvaluationRow {
-  id: number;
-  repo: string;
-  sha: string;
-  environment: string;
-  stage: string | null;
-  decision: string;
-  /** The rule results the gate decided with, read back typed (see storedRuleResults). */
-  rules: RuleResult[];
-  inputs: unknown;
+/** A stored evaluation: what replay reads of it (rule results read back typed, see storedRuleResults), and the rest of the record. */
+export interface EvaluationRow extends StoredEvaluation {
   score: number | null;
   policyPath: string | null;
   policySha: string | null;
   actor: string | null;
   deliveryId: string | null;
   checkRunId: number | null;
-  at: Date;
   /** The policy files the decision used, by content hash; null for a record that does not say. */
   policyFiles: RecordedPolicyFile[] | null;
   engineVersion: string | null;
@@ -436,17 +426,9 @@ export interface PromotionRow {
   claimedUntil: Date | null;
 }
 
-export interface HoldPromotionInput {
-  repo: string;
-  installationId: number;
-  sha: string;
-  sourceDeploymentId: number;
-  fromStage: string;
-  toStage: string;
-  environment: string;
-  createdAt: Date;
+export type HoldPromotionInput = Pick<PromotionRow, 'repo' | 'installationId' | 'sha' | 'sourceDeploymentId' | 'fromStage' | 'toStage' | 'environment' | 'createdAt'> & {
   nextCheckAt: Date;
-}
+};
 
 export const RELEASE_EVENT_TYPES = [
   'CREATE',

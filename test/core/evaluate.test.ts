@@ -1,25 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, policyInvalidDecision } from '../../src/core/evaluate.js';
 import type { EnvironmentPolicy, Policy, ReleaseFacts } from '../../src/core/types.js';
+import { typedStage } from '../support/release-facts.js';
 
 function stage(name: string, extra: Partial<EnvironmentPolicy> = {}): EnvironmentPolicy {
-  return {
-    name,
-    github: [name.toLowerCase()],
-    refs: [],
-    minApprovals: 0,
-    approvals: { excludeAuthor: true, fromTeams: [] },
-    requiredReviewers: [],
-    minScore: null,
-    requiredChecks: [],
-    requiredEvidence: [],
-    soakMinutes: 0,
-    freezeWindows: [],
-    deployDurationMs: 0,
-    onBlocked: 'wait',
-    autoPromote: false,
-    ...extra,
-  };
+  return typedStage({ name, github: [name.toLowerCase()], ...extra });
 }
 
 function policy(prod: Partial<EnvironmentPolicy> = {}, extra: Partial<Policy> = {}): Policy {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatPolicyProblem, loadPolicy } from '../../src/core/policy-load.js';
 import type { PolicyLoadResult, PolicyProblem } from '../../src/core/policy-load.js';
 import type { EnvironmentPolicy, Policy } from '../../src/core/types.js';
+import { typedStage } from '../support/release-facts.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/policies/${name}`, import.meta.url), 'utf8');
 
@@ -19,22 +20,7 @@ function lines(text: string): string[] {
   return errorsOf(loadPolicy(text, 'p.yml')).map((p) => formatPolicyProblem(p).replace(/^p\.yml:/, ''));
 }
 
-const stage = (over: Partial<EnvironmentPolicy> & { name: string }): EnvironmentPolicy => ({
-  github: [over.name],
-  refs: [],
-  minApprovals: 0,
-  approvals: { excludeAuthor: true, fromTeams: [] },
-  requiredReviewers: [],
-  minScore: null,
-  requiredChecks: [],
-  requiredEvidence: [],
-  soakMinutes: 0,
-  freezeWindows: [],
-  deployDurationMs: 0,
-  onBlocked: 'wait',
-  autoPromote: false,
-  ...over,
-});
+const stage = typedStage;
 
 describe('loadPolicy: the README example (v1)', () => {
   it('loads to the expected model, with no warning', () => {
@@ -279,7 +265,7 @@ describe('loadPolicy: errors', () => {
     ['a near miss of the Aurora key', 'polcy:\n  minApprovals: 1\n', ['1:1: unknown key "polcy" at the top level; did you mean "policy"?']],
     ['a stage without a name', 'version: 1\nenvironments:\n  - github: production\n', ['3:5: environments[0] is missing "name"']],
     ['an unknown key with no near miss', 'version: 1\nenvironments:\n  - name: X\n    colour: red\n', [
-      '4:5: unknown key "colour" in environments[0] (X); expected one of name, github, refs, minApprovals, approvals, requiredReviewers, minScore, requiredChecks, requiredEvidence, soak, freezeWindows, deployDuration, onBlocked, autoPromote',
+      '4:5: unknown key "colour" in environments[0] (X); expected one of name, github, refs, minApprovals, approvals, requiredReviewers, minScore, requiredChecks, requiredEvidence, soak, freezeWindows, deployDuration, onBlocked, autoPromote, requireLinkedIssue',
     ]],
     ['a window of no shape', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - name: x\n        timezone: UTC\n', [
       '5:9: environments[0].freezeWindows[0] (P) is missing "start" and "end" (daily windows need start, end, timezone)',
