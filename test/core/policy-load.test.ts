@@ -22,6 +22,10 @@ function lines(text: string): string[] {
 
 const stage = typedStage;
 
+/** What a policy that says nothing of scoring, overrides, evidence and strictness gets. */
+const DEFAULT_SCORING = { weights: { tests: 40, coverage: 20, security: 20, checklist: 20 }, warnScore: null, coverageTarget: 80, allowedSarifLevels: ['note', 'none'], backupMaxAgeHours: 24 };
+const DEFAULT_REST = { overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 }, evidence: { workflows: [] }, strict: false };
+
 describe('loadPolicy: the README example (v1)', () => {
   it('loads to the expected model, with no warning', () => {
     const result = loadPolicy(fixture('spec-v1.yml'), '.github/release-policy.yml');
@@ -111,16 +115,8 @@ describe('loadPolicy: the Aurora seed', () => {
           ],
         }),
       ],
-      scoring: {
-        weights: { evidenceUrl: 100 },
-        warnScore: null,
-        coverageTarget: 80,
-        allowedSarifLevels: ['note', 'none'],
-        backupMaxAgeHours: 24,
-      },
-      overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 },
-      evidence: { workflows: [] },
-      strict: false,
+      scoring: { ...DEFAULT_SCORING, weights: { evidenceUrl: 100 } },
+      ...DEFAULT_REST,
     });
   });
 
@@ -140,16 +136,8 @@ describe('loadPolicy: defaults and shapes', () => {
       version: 1,
       format: 'v1',
       environments: [stage({ name: 'PROD' })],
-      scoring: {
-        weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
-        warnScore: null,
-        coverageTarget: 80,
-        allowedSarifLevels: ['note', 'none'],
-        backupMaxAgeHours: 24,
-      },
-      overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 },
-      evidence: { workflows: [] },
-      strict: false,
+      scoring: DEFAULT_SCORING,
+      ...DEFAULT_REST,
     });
   });
 
