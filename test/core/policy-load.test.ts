@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { formatPolicyProblem, loadPolicy } from '../../src/core/policy-load.js';
 import type { PolicyLoadResult, PolicyProblem } from '../../src/core/policy-load.js';
-import type { EnvironmentPolicy, Policy } from '../../src/core/types.js';
+import type { Policy } from '../../src/core/types.js';
 import { typedStage } from '../support/release-facts.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/policies/${name}`, import.meta.url), 'utf8');
