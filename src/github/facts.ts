@@ -6,7 +6,7 @@ import type { FactKind } from '../core/rule-facts.js';
 import type { ApprovalFact, CheckFact, DeploymentFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
 import { LruCache } from './conditional-requests.js';
 import { listPullApprovals } from './pull-reviews.js';
-import { httpStatus } from './types.js';
+import { httpStatus, repoKey } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
 /** The name of the check run the Action writes with the evidence block. */
@@ -172,7 +172,7 @@ export function recordedSuccess(deployments: readonly RecordedDeployment[]): boo
 const treeCache = new LruCache<string>(20_000);
 
 async function commitTree(octokit: GitHubClient, where: RepoRef, sha: string): Promise<string | undefined> {
-  const key = `${where.owner}/${where.repo}@${sha}`;
+  const key = `${repoKey(where)}@${sha}`;
   const hit = treeCache.get(key);
   if (hit) return hit;
   try {
@@ -559,7 +559,7 @@ async function requiredChecks(octokit: GitHubClient, recorded: readonly Recorded
   }
   const settled = (c: CheckFact | undefined) => c !== undefined && c.status === 'completed';
   if (names.every((n) => settled(known.get(n)))) return names.map((n) => known.get(n)!);
-  const runs = (await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: sha, per_page: 100 })) as unknown as Array<{ name: string; status: string; conclusion: string | null }>;
+  const runs = await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: sha, per_page: 100 });
   // GitHub lists the newest first; the gate reads the last report as the current one.
   for (const r of [...runs].reverse()) if (wanted.has(r.name)) checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
   const answered = new Set(checks.map((c) => c.name));
