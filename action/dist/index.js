@@ -51830,7 +51830,7 @@ function renderEvidenceBlock(data) {
   return `${OPEN}${json}${CLOSE}`;
 }
 
-// src/cli/policy-file.ts
+// src/local/policy-file.ts
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
 
@@ -51995,6 +51995,14 @@ function parseDuration(value) {
   const ms = (((d * 24 + h) * 60 + min) * 60 + s) * 1e3;
   if (!Number.isSafeInteger(ms)) return { ok: false, error: `${quote(value)} is too long a duration` };
   return { ok: true, ms };
+}
+function parseIsoInstant(value) {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    return { ok: false, error: "is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required)." };
+  }
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) return { ok: false, error: "is not a real date and time." };
+  return { ok: true, at };
 }
 
 // src/core/policy-schema.ts
@@ -53249,16 +53257,20 @@ function weightProblem(org, repo) {
     { expected: "weights summing to 100" }
   );
 }
-function loadPolicyFiles(repo, org, withoutOrg = EXTENDS_WITHOUT_ORG) {
-  const orgRead = org === null ? null : readPolicyDocument(org.text, org.source);
+
+// src/core/policy-source.ts
+var POLICY_PATH = ".github/release-policy.yml";
+var ORG_CANNOT_EXTEND = 'the org default cannot extend anything: remove "extends" from it';
+function loadPolicyFiles(repo, org, withoutOrg = EXTENDS_WITHOUT_ORG, read = readPolicyDocument) {
+  const orgRead = org === null ? null : read(org.text, org.source);
   if (repo === null) {
     if (orgRead === null) throw new TypeError("loadPolicyFiles needs a repository file or an org default");
     if (!orgRead.ok) return fail(orgRead.errors);
     const { document: document2 } = orgRead;
-    if (document2.policy === null) return fail([document2.problemAt(["extends"], 'the org default cannot extend anything: remove "extends" from it')]);
+    if (document2.policy === null) return fail([document2.problemAt(["extends"], ORG_CANNOT_EXTEND)]);
     return { ok: true, policy: document2.policy, warnings: document2.warnings, extendsOrg: false };
   }
-  const repoRead = readPolicyDocument(repo.text, repo.source);
+  const repoRead = read(repo.text, repo.source);
   const errors = [...repoRead.ok ? [] : repoRead.errors, ...orgRead && !orgRead.ok ? orgRead.errors : []];
   if (!repoRead.ok || orgRead !== null && !orgRead.ok) return fail(errors);
   const document = repoRead.document;
@@ -53267,8 +53279,7 @@ function loadPolicyFiles(repo, org, withoutOrg = EXTENDS_WITHOUT_ORG) {
   return mergePolicyDocuments(orgRead.document, document);
 }
 
-// src/cli/policy-file.ts
-var DEFAULT_POLICY_PATH = ".github/release-policy.yml";
+// src/local/policy-file.ts
 var EXTENDS_IN_CI = `"extends: org" builds on the org default (.github/release-policy.yml in the owner's .github repository), which is not read in CI: the Action reads only this file. Write the rules into this file without "extends", or let the Release Gate App judge this repository (it reads the org default)`;
 var PolicyFileError = class extends Error {
   constructor(path, problems, details = []) {
@@ -53298,7 +53309,7 @@ async function readText(absolute, shown, defaultHint) {
   }
 }
 async function readPolicyFile(path, cwd, options = {}) {
-  const repo = shownPath(path ?? DEFAULT_POLICY_PATH, cwd);
+  const repo = shownPath(path ?? POLICY_PATH, cwd);
   const org = options.orgPolicy === void 0 ? null : shownPath(options.orgPolicy, cwd);
   const repoText = await readText(repo.absolute, repo.shown, path === void 0 ? " (the default policy path; pass --policy FILE to use another)" : "");
   let orgText = null;
@@ -55760,7 +55771,6 @@ _… ${omitted} more characters not shown._`) {
 
 // action/src/render-summary.ts
 var CHECK_RUN_TEXT_LIMIT = 65535;
-var JOB_SUMMARY_LIMIT_BYTES = 1024 * 1024;
 var JOB_SUMMARY_LIMITS = { failures: 200, messageChars: 500, chars: 9e5, bytes: 9e5 };
 var CHECK_RUN_LIMITS = { failures: 50, messageChars: 300, chars: 6e4, bytes: Infinity };
 function renderSummary(input, limits) {
@@ -56147,23 +56157,6 @@ async function digestInputs(inputs, cwd) {
 
 // action/src/input-helper.ts
 import { readFileSync as readFileSync2 } from "node:fs";
-
-// src/cli/io.ts
-var UsageError = class extends Error {
-  name = "UsageError";
-};
-function parseInstant(flag, value) {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
-    throw new UsageError(
-      `${flag} "${value}" is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required).`
-    );
-  }
-  const t = new Date(value);
-  if (Number.isNaN(t.getTime())) throw new UsageError(`${flag} "${value}" is not a real date and time.`);
-  return t;
-}
-
-// action/src/input-helper.ts
 var InputError = class extends Error {
   name = "InputError";
 };
@@ -56184,7 +56177,7 @@ function getSettings(env = process.env) {
   }
   return {
     environment,
-    policy: getInput("policy") || DEFAULT_POLICY_PATH,
+    policy: getInput("policy") || POLICY_PATH,
     junit: getMultilineInput("junit"),
     coverage: getMultilineInput("coverage"),
     sarif: getMultilineInput("sarif"),
@@ -56217,11 +56210,8 @@ function readBackup(value) {
   if (value === "") return void 0;
   const at = value.indexOf("@");
   const takenAt = at < 0 ? value : value.slice(0, at);
-  try {
-    parseInstant("Input backup", takenAt);
-  } catch (error2) {
-    throw new InputError(error2 instanceof Error ? `${error2.message} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.` : String(error2));
-  }
+  const parsed = parseIsoInstant(takenAt);
+  if (!parsed.ok) throw new InputError(`Input backup "${takenAt}" ${parsed.error} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.`);
   return { takenAt, location: at < 0 ? null : value.slice(at + 1) };
 }
 function required(env, name2) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as core from '@actions/core';
-import { parseInstant } from '../../src/cli/io.js';
-import { DEFAULT_POLICY_PATH } from '../../src/cli/policy-file.js';
+import { POLICY_PATH } from '../../src/core/policy-source.js';
+import { parseIsoInstant } from '../../src/core/time-values.js';
 
 /** A pull request as the event payload gives it (the fields the Action reads). */
 export interface PullRequestInfo {
@@ -88,7 +88,7 @@ export function getSettings(env: NodeJS.ProcessEnv = process.env): ActionSetting
 
   return {
     environment,
-    policy: core.getInput('policy') || DEFAULT_POLICY_PATH,
+    policy: core.getInput('policy') || POLICY_PATH,
     junit: core.getMultilineInput('junit'),
     coverage: core.getMultilineInput('coverage'),
     sarif: core.getMultilineInput('sarif'),
@@ -123,11 +123,8 @@ function readBackup(value: string): ActionSettings['backup'] {
   if (value === '') return undefined;
   const at = value.indexOf('@');
   const takenAt = at < 0 ? value : value.slice(0, at);
-  try {
-    parseInstant('Input backup', takenAt);
-  } catch (error) {
-    throw new InputError(error instanceof Error ? `${error.message} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.` : String(error));
-  }
+  const parsed = parseIsoInstant(takenAt);
+  if (!parsed.ok) throw new InputError(`Input backup "${takenAt}" ${parsed.error} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.`);
   return { takenAt, location: at < 0 ? null : value.slice(at + 1) };
 }
 

@@ -4,8 +4,6 @@ import type { Decision, RuleResult } from '../../src/core/types.js';
 
 /** GitHub's limit on a check run's `output.summary` and `output.text` (characters). */
 export const CHECK_RUN_TEXT_LIMIT = 65_535;
-/** GitHub's limit on one step's job summary (bytes). */
-export const JOB_SUMMARY_LIMIT_BYTES = 1024 * 1024;
 
 export interface SummaryInput {
   decision: Decision;

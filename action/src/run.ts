@@ -7,7 +7,7 @@ import { evidenceFacts } from '../../src/core/evidence-facts.js';
 import { evidenceCounts, renderEvidenceBlock } from '../../src/core/evidence-block.js';
 import type { EvidenceBundle } from '../../src/core/evidence-types.js';
 import type { Decision, EvidenceKind, Policy, ReleaseFacts } from '../../src/core/types.js';
-import { PolicyFileError, readPolicyFile } from '../../src/cli/policy-file.js';
+import { PolicyFileError, readPolicyFile } from '../../src/local/policy-file.js';
 import { collectEvidence, EvidenceError, type EvidenceInputs } from '../../src/evidence/index.js';
 import { buildAnnotations } from './annotations.js';
 import { publishCheckRun } from './check-run.js';

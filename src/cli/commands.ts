@@ -12,7 +12,8 @@ import type { Decision, EvidenceFacts, Policy } from '../core/types.js';
 import { collectEvidence, evidenceJson } from '../evidence/index.js';
 import { decisionJson, factFlagsHelp, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
-import { DEFAULT_POLICY_PATH, readPolicyFile, type PolicyFile } from './policy-file.js';
+import { POLICY_PATH } from '../core/policy-source.js';
+import { readPolicyFile, type PolicyFile } from '../local/policy-file.js';
 import { REPLAY_COMMAND } from './replay.js';
 import { SIMULATE_COMMAND } from './simulate.js';
 import { EXPLAIN_COMMAND } from './explain.js';
@@ -22,7 +23,7 @@ export const EXTENDS_WITHOUT_ORG_POLICY =
   '"extends: org" builds on the org default, which was not given: pass it with --org-policy FILE (the .github/release-policy.yml of the owner\'s .github repository)';
 
 const ORG_POLICY_HELP = `  --org-policy FILE  the org default (.github/release-policy.yml of the owner's .github repository):
-                     merged when the policy says "extends: org"; used alone when ${DEFAULT_POLICY_PATH} does not exist`;
+                     merged when the policy says "extends: org"; used alone when ${POLICY_PATH} does not exist`;
 
 /** The policy of `--policy` and `--org-policy`, as the App would merge them. */
 function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string | undefined }, io: CliIo): Promise<PolicyFile> {
@@ -67,7 +68,7 @@ a plan without custom protection rules), 1 for a usage or policy error.
 
 Options:
   --repo OWNER/REPO   the repository
-  --policy FILE       the policy (default ${DEFAULT_POLICY_PATH})
+  --policy FILE       the policy (default ${POLICY_PATH})
   --org-policy FILE   the org default, merged when the policy says "extends: org"
   --app-id N          the Release Gate App's id, whose protection rule to enable (default: APP_ID)
   --apply             make the changes (default: dry run)
@@ -113,7 +114,7 @@ Checks a release policy and prints every problem with its file, line and column.
 Exit 0 when it is valid, 1 when it is not. Warnings go to stderr.
 
 Options:
-  --policy FILE      the policy to check (default ${DEFAULT_POLICY_PATH})
+  --policy FILE      the policy to check (default ${POLICY_PATH})
 ${ORG_POLICY_HELP}
 
 Example:
@@ -123,7 +124,7 @@ Example:
       const { policy, path, orgPath, warnings } = await readPolicy(values, io);
       const stages = policy.environments.map((e) => e.name).join(' -> ');
       const format = policy.format === 'aurora' ? 'Aurora format' : 'version 1';
-      const origin = orgPath === null ? '' : orgPath === path ? `, the org default, used as ${DEFAULT_POLICY_PATH} does not exist` : `, extending the org default ${orgPath}`;
+      const origin = orgPath === null ? '' : orgPath === path ? `, the org default, used as ${POLICY_PATH} does not exist` : `, extending the org default ${orgPath}`;
       for (const w of warnings) writeLine(io.stderr, `warning: ${w}`);
       writeLine(io.stdout, `OK: ${path} is a valid release policy (${format}${origin}; ${stages})`);
       return EXIT.ok;
@@ -139,7 +140,7 @@ Exit 0 for allow, 2 for wait, 3 for block, 1 for a usage or policy error.
 
 Options:
   --env NAME               the environment asked for: a policy stage or a GitHub environment name
-  --policy FILE            the policy (default ${DEFAULT_POLICY_PATH})
+  --policy FILE            the policy (default ${POLICY_PATH})
   --org-policy FILE        the org default, merged when the policy says "extends: org"
   --at ISO-8601            the time of the request (default: now), e.g. 2026-01-31T22:30:00-03:00
 ${factFlagsHelp()}
@@ -180,7 +181,7 @@ security 20, checklist 20) and prints the score with the reason for every point.
 With only --evidence-url, prints the URL heuristic's score and breakdown.
 
 Options:
-  --policy FILE        take the weights from this policy (default ${DEFAULT_POLICY_PATH} when it exists)
+  --policy FILE        take the weights from this policy (default ${POLICY_PATH} when it exists)
   --org-policy FILE    the org default, merged when the policy says "extends: org"
   --junit GLOB         JUnit XML reports (repeatable; a file, a glob, a directory or - for stdin)
   --coverage GLOB      lcov, Cobertura XML or Istanbul coverage-summary.json (repeatable)
@@ -239,7 +240,7 @@ Exit 0 when it is not frozen, 2 when it is frozen, 1 for a usage or policy error
 
 Options:
   --env NAME         the environment: a policy stage or a GitHub environment name
-  --policy FILE      the policy (default ${DEFAULT_POLICY_PATH})
+  --policy FILE      the policy (default ${POLICY_PATH})
 ${ORG_POLICY_HELP}
   --at ISO-8601      the time to look at (default: now), e.g. 2026-01-31T22:30:00-03:00
   --json             print one JSON object

@@ -1,3 +1,4 @@
+import { POLICY_PATH } from '../core/policy-source.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { gateTitle, renderGateSummary } from '../core/render-gate-summary.js';
 import type { PolicyFileInfo } from '../core/render-gate-summary.js';
@@ -81,7 +82,7 @@ export async function explainEvaluation(store: Pick<RecordStore, 'getEvaluation'
     githubEnvironment: row.environment,
     stage,
     policy: {
-      path: main ? (main.role === 'org default' ? `${main.repository}/${main.path}` : main.path) : (row.policyPath ?? '.github/release-policy.yml'),
+      path: main ? (main.role === 'org default' ? `${main.repository}/${main.path}` : main.path) : (row.policyPath ?? POLICY_PATH),
       ref: main?.ref ?? '',
       blobSha: main?.blobSha ?? row.policySha,
       commitSha: main?.commitSha ?? null,

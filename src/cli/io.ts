@@ -1,3 +1,4 @@
+import { parseIsoInstant } from '../core/time-values.js';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { suggest } from '../core/suggest.js';
 
@@ -65,14 +66,9 @@ export function closestOption(given: string, names: readonly string[]): string |
 
 /** An ISO-8601 instant with a zone designator (`2026-01-31T22:30:00-03:00`, `...Z`). */
 export function parseInstant(flag: string, value: string): Date {
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
-    throw new UsageError(
-      `${flag} "${value}" is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required).`,
-    );
-  }
-  const t = new Date(value);
-  if (Number.isNaN(t.getTime())) throw new UsageError(`${flag} "${value}" is not a real date and time.`);
-  return t;
+  const parsed = parseIsoInstant(value);
+  if (!parsed.ok) throw new UsageError(`${flag} "${value}" ${parsed.error}`);
+  return parsed.at;
 }
 
 /** A whole number in a range. */

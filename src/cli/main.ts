@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { PolicyFileError } from './policy-file.js';
+import { PolicyFileError } from '../local/policy-file.js';
 import { EXIT, UsageError, writeLine, type CliIo } from './io.js';
 import { COMMANDS, HELP, type Command } from './commands.js';
 import { EvidenceError } from '../evidence/errors.js';

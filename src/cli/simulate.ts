@@ -1,17 +1,19 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
-import { loadPolicyFiles } from '../core/policy-merge.js';
-import type { PolicyText } from '../core/policy-merge.js';
+import { loadPolicyFiles } from '../core/policy-source.js';
+import type { PolicyText } from '../core/policy-source.js';
 import { renderSimulationMarkdown, Simulator } from '../core/simulate.js';
 import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
 import type { Store } from '../store/types.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
-import { PolicyFileError } from './policy-file.js';
+import { PolicyFileError } from '../local/policy-file.js';
 import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
 import type { RecordSelection } from '../store/stored-evaluations.js';
 import { DATABASE_HELP, openRecord, RECORD_FLAGS, selectionFromFlags } from './replay.js';
 import type { RecordCommand } from './replay.js';
+
+const POLICY_REQUIRED = 'release-gate simulate: --policy FILE is required (the policy to try), e.g. --policy .github/release-policy.yml.';
 
 async function readPolicyText(flag: string, path: string, cwd: string): Promise<PolicyText> {
   try {
@@ -33,7 +35,7 @@ export function checkSimulatedPolicy(next: SimulatedPolicy): void {
     return;
   }
   const only = next.repository ?? next.org;
-  if (!only) throw new UsageError('release-gate simulate: --policy FILE is required (the policy to try), e.g. --policy .github/release-policy.yml.');
+  if (!only) throw new UsageError(POLICY_REQUIRED);
   const read = readPolicyDocument(only.text, only.source);
   if (!read.ok) throw new PolicyFileError(only.source, read.errors.map(formatPolicyProblem), read.errors);
   if (next.org && read.document.extendsOrg) {
@@ -84,7 +86,7 @@ Example:
       throw new UsageError(`release-gate simulate: --format "${values.format}" is not supported; use markdown or json.`);
     }
     if (values.policy === undefined && values['org-policy'] === undefined) {
-      throw new UsageError('release-gate simulate: --policy FILE is required (the policy to try), e.g. --policy .github/release-policy.yml.');
+      throw new UsageError(POLICY_REQUIRED);
     }
     const selection = selectionFromFlags('simulate', values, io.now ? io.now() : new Date());
     const next: SimulatedPolicy = {

@@ -44,26 +44,11 @@ function entryLimit(text: string): number | null {
 /** Alias expansions allowed when resolving anchors (a defence against "billion laughs"). */
 export const MAX_ALIAS_COUNT = 100;
 
-const cache = new Map<string, PolicyLoadResult>();
-const CACHE_SIZE = 16;
-
 /**
  * Parses and validates a policy. Never throws: every problem (YAML syntax, duplicate keys,
  * schema, time values, cross-field rules) comes back in `errors`, sorted by position.
- * Results are cached by content; each call gets its own copy.
  */
 export function loadPolicy(text: string, source: string): PolicyLoadResult {
-  const key = `${source}\u0000${text}`;
-  let result = cache.get(key);
-  if (result === undefined) {
-    result = loadUncached(text, source);
-    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    cache.set(key, result);
-  }
-  return structuredClone(result);
-}
-
-function loadUncached(text: string, source: string): PolicyLoadResult {
   const read = readPolicyDocument(text, source);
   if (!read.ok) return read;
   const { document } = read;

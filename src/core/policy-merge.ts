@@ -20,8 +20,8 @@
  */
 import { EVIDENCE_KINDS } from './types.js';
 import type { Policy } from './types.js';
-import { buildPolicy, EXTENDS_WITHOUT_ORG, formatPolicyProblem, readPolicyDocument, warnScoreWarnings } from './policy-load.js';
-import type { PolicyDocument, PolicyLoadResult, PolicyPath, PolicyProblem } from './policy-load.js';
+import { buildPolicy, formatPolicyProblem, warnScoreWarnings } from './policy-load.js';
+import type { PolicyDocument, PolicyPath, PolicyProblem } from './policy-load.js';
 import { suggest } from './suggest.js';
 
 type Data = Readonly<Record<string, unknown>>;
@@ -131,7 +131,7 @@ export function mergePolicyDocuments(org: PolicyDocument, repo: PolicyDocument):
   return { ok: true, policy, warnings: dedupe(warnings), extendsOrg: true };
 }
 
-function fail(errors: PolicyProblem[]): MergedPolicyResult {
+export function fail(errors: PolicyProblem[]): MergedPolicyResult {
   return { ok: false, errors };
 }
 
@@ -208,40 +208,4 @@ function weightProblem(org: PolicyDocument, repo: PolicyDocument): PolicyProblem
     'key',
     { expected: 'weights summing to 100' },
   );
-}
-
-/** A policy file's text and the name to show for it in messages. */
-export interface PolicyText {
-  text: string;
-  source: string;
-}
-
-/**
- * Loads a policy from a repository file and, when it says `extends: org`, the org default;
- * without a repository file (`repo` null), from the org default alone, as the App does.
- * The org default, when given, is validated on its own even if the repository file does not
- * extend it. `withoutOrg` is what to say when the file extends the org default and none was
- * given (the CLI names its option, the Action says CI does not read it).
- */
-export function loadPolicyFiles(repo: PolicyText | null, org: PolicyText | null, withoutOrg: string = EXTENDS_WITHOUT_ORG): MergedPolicyResult {
-  const orgRead = org === null ? null : readPolicyDocument(org.text, org.source);
-  if (repo === null) {
-    if (orgRead === null) throw new TypeError('loadPolicyFiles needs a repository file or an org default');
-    if (!orgRead.ok) return fail(orgRead.errors);
-    const { document } = orgRead;
-    if (document.policy === null) return fail([document.problemAt(['extends'], 'the org default cannot extend anything: remove "extends" from it')]);
-    return { ok: true, policy: document.policy, warnings: document.warnings, extendsOrg: false };
-  }
-  const repoRead = readPolicyDocument(repo.text, repo.source);
-  const errors = [...(repoRead.ok ? [] : repoRead.errors), ...(orgRead && !orgRead.ok ? orgRead.errors : [])];
-  if (!repoRead.ok || (orgRead !== null && !orgRead.ok)) return fail(errors);
-  const document = repoRead.document;
-  if (!document.extendsOrg) return { ok: true, policy: document.policy!, warnings: document.warnings, extendsOrg: false };
-  if (orgRead === null) return fail([document.problemAt(['extends'], withoutOrg, 'key')]);
-  return mergePolicyDocuments(orgRead.document, document);
-}
-
-/** {@link loadPolicyFiles} as a {@link PolicyLoadResult}, for callers that do not ask where the policy came from. */
-export function toLoadResult(result: MergedPolicyResult): PolicyLoadResult {
-  return result.ok ? { ok: true, policy: result.policy, warnings: result.warnings } : result;
 }

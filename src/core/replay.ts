@@ -6,8 +6,8 @@
  */
 import { evaluate, policyInvalidDecision } from './evaluate.js';
 import { formatPolicyProblem, readPolicyDocument } from './policy-load.js';
-import { loadPolicyFiles } from './policy-merge.js';
-import type { PolicyText } from './policy-merge.js';
+import { loadPolicyFiles } from './policy-source.js';
+import type { PolicyText } from './policy-source.js';
 import type { Decision, DecisionKind, Outcome, Policy, ReleaseFacts, RuleResult } from './types.js';
 
 export type PolicyFileRole = 'repository' | 'org default';

@@ -4,7 +4,7 @@
  * decided. Pure: the caller reads the record and the new policy texts.
  */
 import { evaluate, policyInvalidDecision } from './evaluate.js';
-import type { PolicyText } from './policy-merge.js';
+import type { PolicyText } from './policy-source.js';
 import { cell, code, truncateMarkdown } from './render-markdown.js';
 import { failingRules } from './rule-results.js';
 import { loadRecordedPolicy, recordedInputs } from './replay.js';

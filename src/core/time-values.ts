@@ -203,3 +203,13 @@ export function validateDuration(value: unknown): string | null {
   const result = parseDuration(value);
   return result.ok ? null : result.error;
 }
+
+/** An ISO-8601 instant with a zone designator (`2026-01-31T22:30:00-03:00`, `...Z`), or what is wrong with it. */
+export function parseIsoInstant(value: string): { ok: true; at: Date } | { ok: false; error: string } {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
+    return { ok: false, error: 'is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required).' };
+  }
+  const at = new Date(value);
+  if (Number.isNaN(at.getTime())) return { ok: false, error: 'is not a real date and time.' };
+  return { ok: true, at };
+}

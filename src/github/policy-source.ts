@@ -1,14 +1,11 @@
 import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
 import type { PolicyDocumentResult } from '../core/policy-load.js';
-import { mergePolicyDocuments } from '../core/policy-merge.js';
+import { loadPolicyFiles, ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../core/policy-source.js';
 import type { Policy } from '../core/types.js';
-import { httpStatus, describeError } from './types.js';
+import { httpStatus, describeError, repoKey } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
-/** The policy file's path in the repository. */
-export const POLICY_PATH = '.github/release-policy.yml';
-/** The repository of an org's (or a user's) defaults: `<owner>/.github`. */
-export const ORG_POLICY_REPO = '.github';
+export { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../core/policy-source.js';
 
 /** One file a policy came from, for the summary and the record. */
 export interface PolicyFileRef {
@@ -68,7 +65,7 @@ async function fetchFile(octokit: GitHubClient, owner: string, repo: string, ref
 
 /** The file parsed on its own, and the commit that last changed it (shown on the summary): once per blob. */
 async function readCached(octokit: GitHubClient, owner: string, repo: string, ref: string | null, file: { text: string; blobSha: string }, source: string): Promise<CachedDocument> {
-  const key = `${owner}/${repo}@${file.blobSha}`.toLowerCase();
+  const key = `${repoKey({ owner, repo })}@${file.blobSha}`.toLowerCase();
   let cached = byBlob.get(key);
   if (cached) return cached;
   const read = readPolicyDocument(file.text, source);
@@ -84,11 +81,6 @@ async function readCached(octokit: GitHubClient, owner: string, repo: string, re
   if (byBlob.size >= CACHE_LIMIT) byBlob.delete(byBlob.keys().next().value!);
   byBlob.set(key, cached);
   return cached;
-}
-
-/** How the org default is named in messages: `acme/.github/.github/release-policy.yml`. */
-export function orgPolicySource(owner: string): string {
-  return `${owner}/${ORG_POLICY_REPO}/${POLICY_PATH}`;
 }
 
 /** What to do when the org default cannot be read: create it, or let the App read the repository. */
@@ -119,7 +111,6 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     if (httpStatus(error) !== 404) throw error; // transient: the caller retries rather than deciding
     return { ok: false, problems: [`Could not read the repository to find its default branch: ${describeError(error)}`], path: POLICY_PATH, ref: '', blobSha: null, commitSha: null, files: [] };
   }
-  const repoName = `${where.owner}/${where.repo}`;
   const own = await fetchFile(octokit, where.owner, where.repo, ref, false);
   if (own.kind === 'not a file') {
     return { ok: false, problems: [`${POLICY_PATH} on ${ref} is not a file.`], path: POLICY_PATH, ref, blobSha: null, commitSha: null, files: [] };
@@ -147,21 +138,19 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     }
     const cached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
     const files = [orgRef(org.blobSha, cached.commitSha, org.text)];
+    const result = loadPolicyFiles(null, { text: org.text, source: orgSource }, undefined, () => cached.read);
     const base = { path: orgSource, ref: '', blobSha: org.blobSha, commitSha: cached.commitSha, files };
-    if (!cached.read.ok) return { ok: false, problems: cached.read.errors.map(formatPolicyProblem), ...base };
-    const { document } = cached.read;
-    if (document.policy === null) {
-      return { ok: false, problems: [formatPolicyProblem(document.problemAt(['extends'], 'the org default cannot extend anything: remove "extends" from it'))], ...base };
-    }
-    return { ok: true, policy: structuredClone(document.policy), ...base };
+    return result.ok ? { ok: true, policy: structuredClone(result.policy), ...base } : { ok: false, problems: result.errors.map(formatPolicyProblem), ...base };
   }
 
   const cached = await readCached(octokit, where.owner, where.repo, ref, own, POLICY_PATH);
-  const mine: PolicyFileRef = { repository: repoName, path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha, role: 'repository', text: own.text, source: POLICY_PATH };
+  const mine: PolicyFileRef = { repository: repoKey(where), path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha, role: 'repository', text: own.text, source: POLICY_PATH };
   const base = { path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha };
-  if (!cached.read.ok) return { ok: false, problems: cached.read.errors.map(formatPolicyProblem), ...base, files: [mine] };
-  const { document } = cached.read;
-  if (!document.extendsOrg) return { ok: true, policy: structuredClone(document.policy!), ...base, files: [mine] };
+  const repoText = { text: own.text, source: POLICY_PATH };
+  if (!cached.read.ok || !cached.read.document.extendsOrg) {
+    const result = loadPolicyFiles(repoText, null, undefined, () => cached.read);
+    return result.ok ? { ok: true, policy: structuredClone(result.policy), ...base, files: [mine] } : { ok: false, problems: result.errors.map(formatPolicyProblem), ...base, files: [mine] };
+  }
 
   const org = await fetchFile(octokit, where.owner, ORG_POLICY_REPO, null, true);
   if (org.kind !== 'file') {
@@ -171,8 +160,6 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
   }
   const orgCached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
   const files = [mine, orgRef(org.blobSha, orgCached.commitSha, org.text)];
-  if (!orgCached.read.ok) return { ok: false, problems: orgCached.read.errors.map(formatPolicyProblem), ...base, files };
-  const merged = mergePolicyDocuments(orgCached.read.document, document);
-  if (!merged.ok) return { ok: false, problems: merged.errors.map(formatPolicyProblem), ...base, files };
-  return { ok: true, policy: merged.policy, ...base, files };
+  const merged = loadPolicyFiles(repoText, { text: org.text, source: orgSource }, undefined, (_text, source) => (source === orgSource ? orgCached.read : cached.read));
+  return merged.ok ? { ok: true, policy: merged.policy, ...base, files } : { ok: false, problems: merged.errors.map(formatPolicyProblem), ...base, files };
 }

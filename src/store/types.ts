@@ -816,9 +816,6 @@ export class StoreError extends Error {
   }
 }
 
-/** `openStore` in `./open-store.js`: picks the adapter, creates `./data`, migrates, returns the Store. */
-export type OpenStore = (options?: OpenStoreOptions) => Promise<Store>;
-
 export type AuditFormat = 'json' | 'csv';
 
 /** `exportAudit(store, options)` in `./audit-export.js`: the repository's events since a time. */

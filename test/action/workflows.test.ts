@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { findStageIndex } from '../../src/core/evaluate.js';
-import { readPolicyFile } from '../../src/cli/policy-file.js';
+import { readPolicyFile } from '../../src/local/policy-file.js';
 import { ROOT } from './helpers.js';
 
 interface Step {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli } from './helpers.js';
-import { EXTENDS_IN_CI, PolicyFileError, readPolicyFile } from '../../src/cli/policy-file.js';
+import { EXTENDS_IN_CI, PolicyFileError, readPolicyFile } from '../../src/local/policy-file.js';
 import { extendingOrg, policy } from '../support/policies.js';
 
 const ORG = policy({ PRE_PROD: [], PROD: ['minApprovals: 2', 'freezeWindows:', '  - name: nightly', '    start: "22:00"', '    end: "23:59"', '    timezone: UTC'] }, 'scoring:', '  tests: 50', '  coverage: 50');

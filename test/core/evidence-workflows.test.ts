@@ -1,7 +1,7 @@
 // SECURITY.md T5: evidence is accepted only from the workflows the policy names.
 import { describe, expect, it } from 'vitest';
 import { formatPolicyProblem, loadPolicy } from '../../src/core/policy-load.js';
-import { loadPolicyFiles } from '../../src/core/policy-merge.js';
+import { loadPolicyFiles } from '../../src/core/policy-source.js';
 
 const STAGES = 'version: 1\nenvironments:\n  - name: DEV\n  - name: PROD\n';
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPolicyProblem, loadPolicy, MAX_POLICY_BYTES, MAX_POLICY_ENTRIES, MAX_PROBLEMS_REPORTED } from '../../src/core/policy-load.js';
 import type { PolicyLoadResult } from '../../src/core/policy-load.js';
-import { loadPolicyFiles } from '../../src/core/policy-merge.js';
+import { loadPolicyFiles } from '../../src/core/policy-source.js';
 import { earliestDeployStart } from '../../src/core/freeze-windows.js';
 import { matchAnyGlob, matchGlob } from '../../src/core/glob.js';
 import { evaluate } from '../../src/core/evaluate.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPolicyProblem, loadPolicy } from '../../src/core/policy-load.js';
-import { loadPolicyFiles, mergePolicyData } from '../../src/core/policy-merge.js';
+import { mergePolicyData } from '../../src/core/policy-merge.js';
+import { loadPolicyFiles } from '../../src/core/policy-source.js';
 import type { MergedPolicyResult } from '../../src/core/policy-merge.js';
 
 const ORG_SOURCE = 'acme/.github/.github/release-policy.yml';

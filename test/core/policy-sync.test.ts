@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatPolicyProblem, loadPolicy } from '../../src/core/policy-load.js';
-import { loadPolicyFiles } from '../../src/core/policy-merge.js';
+import { loadPolicyFiles } from '../../src/core/policy-source.js';
 
 const BASE = 'version: 1\nenvironments:\n  - name: PROD\n    github: production\n';
 

@@ -5,7 +5,7 @@
  */
 
 /** Where a repository keeps its policy. */
-export const POLICY_PATH = '.github/release-policy.yml';
+export { POLICY_PATH } from '../../src/core/policy-source.js';
 
 export type Stage = 'DEV' | 'PRE_PROD' | 'PROD';
 

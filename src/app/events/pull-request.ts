@@ -1,8 +1,8 @@
 import type { Context } from 'probot';
 import { formatPolicyProblem, readPolicyDocument } from '../../core/policy-load.js';
 import type { PolicyProblem } from '../../core/policy-load.js';
-import { loadPolicyFiles } from '../../core/policy-merge.js';
-import type { PolicyText } from '../../core/policy-merge.js';
+import { loadPolicyFiles } from '../../core/policy-source.js';
+import type { PolicyText } from '../../core/policy-source.js';
 import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
 import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../../core/simulate.js';
 import type { SimulatedPolicy, SimulationReport } from '../../core/simulate.js';

@@ -1,11 +1,9 @@
+/** The policy of a checkout, read from the file system: the CLI's and the Action's way to the one policy source (`src/core/policy-source.ts`). */
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { formatPolicyProblem, type PolicyProblem } from '../core/policy-load.js';
-import { loadPolicyFiles } from '../core/policy-merge.js';
+import { loadPolicyFiles, POLICY_PATH } from '../core/policy-source.js';
 import type { Policy } from '../core/types.js';
-
-/** Where a repository keeps its policy unless told otherwise. */
-export const DEFAULT_POLICY_PATH = '.github/release-policy.yml';
 
 /**
  * What a policy that says `extends: org` gets when no org default is given: CI (the Action)
@@ -77,7 +75,7 @@ async function readText(absolute: string, shown: string, defaultHint: string): P
  * throws `PolicyFileError` with every problem found (in either file).
  */
 export async function readPolicyFile(path: string | undefined, cwd: string, options: PolicyFileOptions = {}): Promise<PolicyFile> {
-  const repo = shownPath(path ?? DEFAULT_POLICY_PATH, cwd);
+  const repo = shownPath(path ?? POLICY_PATH, cwd);
   const org = options.orgPolicy === undefined ? null : shownPath(options.orgPolicy, cwd);
   const repoText = await readText(repo.absolute, repo.shown, path === undefined ? ' (the default policy path; pass --policy FILE to use another)' : '');
   let orgText: string | null = null;
