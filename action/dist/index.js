@@ -51830,6 +51830,11 @@ function renderEvidenceBlock(data) {
   return `${OPEN}${json}${CLOSE}`;
 }
 
+// src/core/rule-results.ts
+function failingRules(rules) {
+  return rules.filter((r) => !r.ok);
+}
+
 // src/local/policy-file.ts
 import { readFile } from "node:fs/promises";
 import { isAbsolute, relative, resolve } from "node:path";
@@ -55884,7 +55889,7 @@ var ADVICE = {
   ENVIRONMENT_NOT_IN_POLICY: "Use an environment the policy names, or add it to the policy."
 };
 function nextSteps(d, mode) {
-  const failing = d.rules.filter((r) => !r.ok && !r.overriddenBy);
+  const failing = failingRules(d.rules);
   if (d.decision === "allow" || failing.length === 0) return ["Nothing: the release may go on."];
   const steps = failing.map((r) => `${code(r.code)}: ${ADVICE[r.code] ?? r.message}`);
   if (mode === "report") steps.push("This run is in `report` mode: set `mode: enforce` to make it a required check that stops the release.");
@@ -56398,7 +56403,7 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
 [The evidence check run](${published.url}) holds the same summary and the annotations.
 ` : "";
   await writeJobSummary(renderSummary(summaryInput, { ...JOB_SUMMARY_LIMITS, chars: JOB_SUMMARY_LIMITS.chars - 2e3 }) + note + link);
-  const failing = decision.rules.filter((r) => !r.ok && !r.overriddenBy);
+  const failing = failingRules(decision.rules);
   setOutput("decision", decision.decision);
   setOutput("score", decision.score === null ? "" : String(decision.score));
   setOutput("breakdown", JSON.stringify(decision.breakdown));
@@ -56408,11 +56413,11 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
 function checkTitle(d) {
   const word = { allow: "Allowed", wait: "Waiting", block: "Blocked" }[d.decision];
   const score2 = d.score === null ? "no evidence score" : `score ${d.score}`;
-  const codes = d.rules.filter((r) => !r.ok && !r.overriddenBy).map((r) => r.code);
+  const codes = failingRules(d.rules).map((r) => r.code);
   return `${word} for ${d.environment}: ${score2}${codes.length > 0 ? ` (${codes.join(", ")})` : ""}`;
 }
 function failureMessage(d) {
-  const failing = d.rules.filter((r) => !r.ok && !r.overriddenBy);
+  const failing = failingRules(d.rules);
   const word = d.decision === "wait" ? "waits" : "blocks";
   const clears = d.decision === "wait" ? d.clearsAt ? ` It clears at ${d.clearsAt}.` : " It clears when an expected event arrives." : "";
   return `Release gate ${word} ${d.environment}: ${failing.map((r) => `${r.code}: ${r.message}`).join(" ")}${clears}`;

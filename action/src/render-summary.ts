@@ -1,6 +1,7 @@
 import type { EvidenceBundle, TestFailure } from '../../src/core/evidence-types.js';
 import { DECISION_HEADLINE, cell, code, renderBreakdownTable, renderRulesTable, truncateMarkdown } from '../../src/core/render-markdown.js';
-import type { Decision, RuleResult } from '../../src/core/types.js';
+import { failingRules } from '../../src/core/rule-results.js';
+import type { Decision } from '../../src/core/types.js';
 
 /** GitHub's limit on a check run's `output.summary` and `output.text` (characters). */
 export const CHECK_RUN_TEXT_LIMIT = 65_535;
@@ -165,7 +166,7 @@ const ADVICE: Record<string, string> = {
 };
 
 function nextSteps(d: Decision, mode: 'enforce' | 'report'): string[] {
-  const failing = d.rules.filter((r: RuleResult) => !r.ok && !r.overriddenBy);
+  const failing = failingRules(d.rules);
   if (d.decision === 'allow' || failing.length === 0) return ['Nothing: the release may go on.'];
   const steps = failing.map((r) => `${code(r.code)}: ${ADVICE[r.code] ?? r.message}`);
   if (mode === 'report') steps.push('This run is in `report` mode: set `mode: enforce` to make it a required check that stops the release.');

@@ -6,6 +6,7 @@ import { evaluate, findStageIndex, policyInvalidDecision } from '../../src/core/
 import { evidenceFacts } from '../../src/core/evidence-facts.js';
 import { evidenceCounts, renderEvidenceBlock } from '../../src/core/evidence-block.js';
 import type { EvidenceBundle } from '../../src/core/evidence-types.js';
+import { failingRules } from '../../src/core/rule-results.js';
 import type { Decision, EvidenceKind, Policy, ReleaseFacts } from '../../src/core/types.js';
 import { PolicyFileError, readPolicyFile } from '../../src/local/policy-file.js';
 import { collectEvidence, EvidenceError, type EvidenceInputs } from '../../src/evidence/index.js';
@@ -184,7 +185,7 @@ async function report(
   const link = published ? `\n[The evidence check run](${published.url}) holds the same summary and the annotations.\n` : '';
   await writeJobSummary(renderSummary(summaryInput, { ...JOB_SUMMARY_LIMITS, chars: JOB_SUMMARY_LIMITS.chars - 2_000 }) + note + link);
   // Outputs last: a run that fails to report above ends as "could not decide" with decision block.
-  const failing = decision.rules.filter((r) => !r.ok && !r.overriddenBy);
+  const failing = failingRules(decision.rules);
   core.setOutput('decision', decision.decision);
   core.setOutput('score', decision.score === null ? '' : String(decision.score));
   core.setOutput('breakdown', JSON.stringify(decision.breakdown));
@@ -195,12 +196,12 @@ async function report(
 function checkTitle(d: Decision): string {
   const word = { allow: 'Allowed', wait: 'Waiting', block: 'Blocked' }[d.decision];
   const score = d.score === null ? 'no evidence score' : `score ${d.score}`;
-  const codes = d.rules.filter((r) => !r.ok && !r.overriddenBy).map((r) => r.code);
+  const codes = failingRules(d.rules).map((r) => r.code);
   return `${word} for ${d.environment}: ${score}${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`;
 }
 
 function failureMessage(d: Decision): string {
-  const failing = d.rules.filter((r) => !r.ok && !r.overriddenBy);
+  const failing = failingRules(d.rules);
   const word = d.decision === 'wait' ? 'waits' : 'blocks';
   const clears = d.decision === 'wait' ? (d.clearsAt ? ` It clears at ${d.clearsAt}.` : ' It clears when an expected event arrives.') : '';
   return `Release gate ${word} ${d.environment}: ${failing.map((r) => `${r.code}: ${r.message}`).join(' ')}${clears}`;
