@@ -1,6 +1,7 @@
 import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
 import type { PolicyDocumentResult } from '../core/policy-load.js';
 import { loadPolicyFiles, ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../core/policy-source.js';
+import type { PolicyFileInfo } from '../core/render-gate-summary.js';
 import type { Policy } from '../core/types.js';
 import { httpStatus, describeError, repoKey } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
@@ -8,15 +9,7 @@ import type { GitHubClient, RepoRef } from './types.js';
 export { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../core/policy-source.js';
 
 /** One file a policy came from, for the summary and the record. */
-export interface PolicyFileRef {
-  /** `owner/name` of the repository the file is in. */
-  repository: string;
-  path: string;
-  /** The branch read; empty for the org's `.github` repository, read on its default branch without asking its name. */
-  ref: string;
-  blobSha: string | null;
-  commitSha: string | null;
-  role: 'repository' | 'org default';
+export interface PolicyFileRef extends PolicyFileInfo {
   /** The file's text as read: the record keeps it so the decision can be replayed. */
   text: string;
   /** The file's name in the loader's messages. */
