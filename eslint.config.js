@@ -3,11 +3,40 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'action/dist/**', 'node_modules/**', 'src/store/generated/**', 'data/**', 'coverage/**', 'bench/.tmp/**', 'bench/out/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'action/dist/**',
+      'node_modules/**',
+      'src/store/generated/**',
+      'data/**',
+      'coverage/**',
+      'bench/.tmp/**',
+      'bench/out/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { ...globals.node } },
+    languageOptions: {
+      globals: { ...globals.node },
+      // Type information, so that promises nobody awaits are found.
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+  },
+  {
+    files: ['**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': [
+        'error',
+        { checksVoidReturn: { arguments: false, attributes: false } },
+      ],
+    },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
   },
   {
     rules: {
@@ -20,19 +49,49 @@ export default tseslint.config(
     // the clock or a database. The shells (app, action, cli) supply the facts.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['probot', '@actions/*', '@octokit/*', 'node:*', 'fs', 'path', 'process', 'child_process', '@prisma/*', 'pg', '../app/*', '../action/*', '../cli/*', '../store/*', '../github/*', '../evidence/*'], message: 'src/core is pure: pass data in from a shell instead.' },
-        ],
-      }],
-      'no-restricted-globals': ['error', { name: 'process', message: 'src/core is pure: read the environment in a shell.' }],
-      'no-restricted-syntax': ['error', {
-        selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
-        message: 'src/core takes the time as an argument (now).',
-      }, {
-        selector: "NewExpression[callee.name='Date'][arguments.length=0]",
-        message: 'src/core takes the time as an argument (now).',
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                'probot',
+                '@actions/*',
+                '@octokit/*',
+                'node:*',
+                'fs',
+                'path',
+                'process',
+                'child_process',
+                '@prisma/*',
+                'pg',
+                '../app/*',
+                '../action/*',
+                '../cli/*',
+                '../store/*',
+                '../github/*',
+                '../evidence/*',
+              ],
+              message: 'src/core is pure: pass data in from a shell instead.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-globals': [
+        'error',
+        { name: 'process', message: 'src/core is pure: read the environment in a shell.' },
+      ],
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.object.name='Date'][callee.property.name='now']",
+          message: 'src/core takes the time as an argument (now).',
+        },
+        {
+          selector: "NewExpression[callee.name='Date'][arguments.length=0]",
+          message: 'src/core takes the time as an argument (now).',
+        },
+      ],
     },
   },
 );

@@ -37,7 +37,12 @@ import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import type { FakeRepo } from '../test/support/fake-github.js';
-import { checkRunEvent, deploymentStatusCreated, protectionRuleRequested, sendWebhook } from '../test/support/webhooks.js';
+import {
+  checkRunEvent,
+  deploymentStatusCreated,
+  protectionRuleRequested,
+  sendWebhook,
+} from '../test/support/webhooks.js';
 import type { Delivery, DeploymentSpec, RepoContext } from '../test/support/webhooks.js';
 
 /** The workload of the throughput part: the same as the benchmark of the previous version. */
@@ -98,13 +103,36 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 const shaOf = (i: number) => i.toString(16).padStart(40, '0');
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs1', format: 'pem' })
+  .toString();
 
 const evidence = (score: number) => {
   // Tests only, weight 100 by default: all passing scores 100, a pass rate below scores less.
   const passed = score;
-  const counts = evidenceCounts({ tests: { files: 1, suites: 1, tests: 100, passed, failed: 100 - passed, errors: 0, skipped: 0, flaky: 0, durationMs: 1, failures: [], failuresOmitted: 0 } });
-  return renderEvidenceBlock({ version: 1, score, breakdown: { tests: score }, present: ['tests'], digests: {}, counts });
+  const counts = evidenceCounts({
+    tests: {
+      files: 1,
+      suites: 1,
+      tests: 100,
+      passed,
+      failed: 100 - passed,
+      errors: 0,
+      skipped: 0,
+      flaky: 0,
+      durationMs: 1,
+      failures: [],
+      failuresOmitted: 0,
+    },
+  });
+  return renderEvidenceBlock({
+    version: 1,
+    score,
+    breakdown: { tests: score },
+    present: ['tests'],
+    digests: {},
+    counts,
+  });
 };
 
 /** Bare `evaluate()` of the same policy and facts, per second, for about `ms`. */
@@ -114,7 +142,15 @@ function evaluateRate(ms: number): number {
   const facts: ReleaseFacts = {
     environment: 'production',
     sha: shaOf(1),
-    approvals: [{ login: 'reviewer', source: 'pr-review', state: 'APPROVED', submittedAt: '2026-03-10T10:00:00Z', commitId: shaOf(1) }],
+    approvals: [
+      {
+        login: 'reviewer',
+        source: 'pr-review',
+        state: 'APPROVED',
+        submittedAt: '2026-03-10T10:00:00Z',
+        commitId: shaOf(1),
+      },
+    ],
     deployments: [],
     evidence: { score: 90, breakdown: { tests: 90 }, present: ['tests'] },
     checks: [],
@@ -150,7 +186,14 @@ async function rig(policy: string, throttled: boolean, dbFile?: string): Promise
   const repo = github.addRepo('acme', 'shop');
   repo.files['.github/release-policy.yml'] = policy;
   repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
-  const ctx: RepoContext = { owner: 'acme', name: 'shop', id: repo.id, installationId: 1, defaultBranch: 'main', apiBase };
+  const ctx: RepoContext = {
+    owner: 'acme',
+    name: 'shop',
+    id: repo.id,
+    installationId: 1,
+    defaultBranch: 'main',
+    apiBase,
+  };
   const callbackAt = new Map<number, number>();
   github.interceptor = ({ path, body }) => {
     const m = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
@@ -159,7 +202,17 @@ async function rig(policy: string, throttled: boolean, dbFile?: string): Promise
   };
   const dir = mkdtempSync(join(tmpdir(), 'release-gate-bench-'));
   const store = await openStore({ databaseUrl: `file:${dbFile ?? join(dir, 'bench.db')}` });
-  const app = await startAppServer({ appId: github.appId, privateKey, secret: SECRET, baseUrl: apiBase, store, retries: throttled, schedulerIntervalMs: 0, logLevel: 'fatal', clock: () => new Date(NOW) });
+  const app = await startAppServer({
+    appId: github.appId,
+    privateKey,
+    secret: SECRET,
+    baseUrl: apiBase,
+    store,
+    retries: throttled,
+    schedulerIntervalMs: 0,
+    logLevel: 'fatal',
+    clock: () => new Date(NOW),
+  });
   return {
     github,
     repo,
@@ -181,13 +234,37 @@ async function rig(policy: string, throttled: boolean, dbFile?: string): Promise
 function release(r: Rig, i: number): string {
   const sha = shaOf(i);
   r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [sha] });
-  r.repo.reviews[i] = [{ id: i, user: 'reviewer', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-10T10:00:00Z' }];
-  r.repo.checkRuns.push({ id: 10_000 + i, name: 'Release evidence', head_sha: sha, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: { text: evidence(90) } });
-  r.repo.checkRuns.push({ id: 20_000 + i, name: 'ci', head_sha: sha, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: {} });
+  r.repo.reviews[i] = [
+    { id: i, user: 'reviewer', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-10T10:00:00Z' },
+  ];
+  r.repo.checkRuns.push({
+    id: 10_000 + i,
+    name: 'Release evidence',
+    head_sha: sha,
+    status: 'completed',
+    conclusion: 'success',
+    app: { slug: 'github-actions' },
+    output: { text: evidence(90) },
+  });
+  r.repo.checkRuns.push({
+    id: 20_000 + i,
+    name: 'ci',
+    head_sha: sha,
+    status: 'completed',
+    conclusion: 'success',
+    app: { slug: 'github-actions' },
+    output: {},
+  });
   return sha;
 }
 
-const request = (r: Rig, runId: number, sha: string, environment: string, deploymentId = 100_000 + runId): { d: DeploymentSpec; delivery: Delivery } => {
+const request = (
+  r: Rig,
+  runId: number,
+  sha: string,
+  environment: string,
+  deploymentId = 100_000 + runId,
+): { d: DeploymentSpec; delivery: Delivery } => {
   r.repo.pendingRules.add(`${runId}/${environment}`);
   const d: DeploymentSpec = { id: deploymentId, sha, ref: 'main', environment, creator: 'deployer', createdAt: NOW };
   return { d, delivery: protectionRuleRequested(r.ctx, { ...d, runId }) };
@@ -202,10 +279,14 @@ async function send(r: Rig, delivery: Delivery, accept: number[] = [200]): Promi
 }
 
 /** Part 1: decisions per second and latency, throttling off. */
-async function throughput(n: number, concurrency: number): Promise<{ rate: number; p50: number; p99: number; answered: number; measured: number; billed: number }> {
+async function throughput(
+  n: number,
+  concurrency: number,
+): Promise<{ rate: number; p50: number; p99: number; answered: number; measured: number; billed: number }> {
   const r = await rig(POLICY, false);
   const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
-  for (let i = 1; i <= n; i++) deliveries.push({ runId: i, delivery: request(r, i, release(r, i), 'production').delivery });
+  for (let i = 1; i <= n; i++)
+    deliveries.push({ runId: i, delivery: request(r, i, release(r, i), 'production').delivery });
   const warm = deliveries.slice(0, Math.min(5, n));
   for (const { delivery } of warm) await send(r, delivery);
   await r.app.app.idle();
@@ -223,28 +304,49 @@ async function throughput(n: number, concurrency: number): Promise<{ rate: numbe
   });
   // The inbox acknowledges at once: the decisions are done when their callbacks are in.
   const until = performance.now() + 120_000;
-  while (measured.some(({ runId }) => !r.callbackAt.has(runId)) && performance.now() < until) await new Promise((r) => setTimeout(r, 5));
+  while (measured.some(({ runId }) => !r.callbackAt.has(runId)) && performance.now() < until)
+    await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - t0) / 1000;
   await r.app.app.idle();
   const billed = (r.github.requests.filter((q) => q.status !== 304).length - billedBefore) / measured.length;
-  const latencies = measured.map(({ runId }) => (r.callbackAt.get(runId) ?? NaN) - sentAt.get(runId)!).filter(Number.isFinite).sort((a, b) => a - b);
+  const latencies = measured
+    .map(({ runId }) => (r.callbackAt.get(runId) ?? NaN) - sentAt.get(runId)!)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   await r.close();
-  return { rate: measured.length / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), answered: latencies.length, measured: measured.length, billed };
+  return {
+    rate: measured.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    answered: latencies.length,
+    measured: measured.length,
+    billed,
+  };
 }
 
 /**
  * The App as it was at `BASELINE_REF`, on the same webhooks, in the same run: its own
  * benchmark, run from a checkout beside this one that shares its node_modules.
  */
-function baselineThroughput(n: number, concurrency: number, log: (line: string) => void): { rate: number; p99: number } | null {
+function baselineThroughput(
+  n: number,
+  concurrency: number,
+  log: (line: string) => void,
+): { rate: number; p99: number } | null {
   const dir = join(tmpdir(), `release-gate-baseline-${BASELINE_REF}`);
   try {
     if (!existsSync(join(dir, 'package.json'))) {
-      execFileSync('git', ['-C', REPO_ROOT, 'worktree', 'add', '--detach', '--force', dir, BASELINE_REF], { stdio: 'ignore' });
+      execFileSync('git', ['-C', REPO_ROOT, 'worktree', 'add', '--detach', '--force', dir, BASELINE_REF], {
+        stdio: 'ignore',
+      });
       symlinkSync(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
       execFileSync('node', ['scripts/prisma-generate.mjs'], { cwd: dir, stdio: 'ignore' });
     }
-    const run = spawnSync(join(REPO_ROOT, 'node_modules/.bin/tsx'), ['bench/app-main.ts', '--n', String(n), '--concurrency', String(concurrency)], { cwd: dir, encoding: 'utf8', timeout: 600_000 });
+    const run = spawnSync(
+      join(REPO_ROOT, 'node_modules/.bin/tsx'),
+      ['bench/app-main.ts', '--n', String(n), '--concurrency', String(concurrency)],
+      { cwd: dir, encoding: 'utf8', timeout: 600_000 },
+    );
     const rate = /\| decisions per second \| ([\d.]+) \|/.exec(run.stdout)?.[1];
     const p99 = /p99 \| ([\d.]+) ms \|/.exec(run.stdout)?.[1];
     if (!rate || !p99) throw new Error(`its benchmark printed no figures: ${(run.stderr || run.stdout).slice(-300)}`);
@@ -261,13 +363,26 @@ async function noopRate(n: number, concurrency: number): Promise<number> {
   const apiBase = await github.start();
   const ctx: RepoContext = { owner: 'acme', name: 'shop', id: 1, installationId: 1, defaultBranch: 'main', apiBase };
   const probot = new Probot({ appId: 1, privateKey, secret: SECRET, baseUrl: apiBase, logLevel: 'fatal' });
-  const middleware = await createNodeMiddleware((p) => {
-    p.on('deployment_protection_rule.requested', async () => {});
-  }, { probot });
+  const middleware = await createNodeMiddleware(
+    (p) => {
+      p.on('deployment_protection_rule.requested', async () => {});
+    },
+    { probot },
+  );
   const noop = createServer((req, res) => void Promise.resolve(middleware(req, res, () => res.writeHead(404).end())));
   await new Promise<void>((resolve) => noop.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(noop.address() as AddressInfo).port}`;
-  const items = Array.from({ length: n }, (_, i) => protectionRuleRequested(ctx, { id: i, runId: i, sha: shaOf(i), ref: 'main', environment: 'production', creator: 'x', createdAt: NOW }));
+  const items = Array.from({ length: n }, (_, i) =>
+    protectionRuleRequested(ctx, {
+      id: i,
+      runId: i,
+      sha: shaOf(i),
+      ref: 'main',
+      environment: 'production',
+      creator: 'x',
+      createdAt: NOW,
+    }),
+  );
   const t0 = performance.now();
   await pool(items, concurrency, async (d) => {
     await sendWebhook(url, SECRET, d);
@@ -310,7 +425,17 @@ async function production(log: (line: string) => void, quick: boolean): Promise<
   for (let i = 1; i <= releases; i++) {
     const sha = release(r, 1_000 + i);
     // CI's check run completed: GitHub said so with a webhook before anyone deployed.
-    await send(r, checkRunEvent(r.ctx, { action: 'completed', name: 'ci', headSha: sha, appSlug: 'github-actions', id: 20_000 + 1_000 + i, sender: 'ci' }));
+    await send(
+      r,
+      checkRunEvent(r.ctx, {
+        action: 'completed',
+        name: 'ci',
+        headSha: sha,
+        appSlug: 'github-actions',
+        id: 20_000 + 1_000 + i,
+        sender: 'ci',
+      }),
+    );
     singles.push((await decide(sha, 'development')).answeredMs);
     singles.push((await decide(sha, 'staging')).answeredMs);
     const c = await decide(sha, 'production');
@@ -327,15 +452,30 @@ async function production(log: (line: string) => void, quick: boolean): Promise<
   for (let i = 1; i <= 20; i++) {
     const sha = release(r, 2_000 + i);
     const staging = 700_000 + i;
-    await r.store.recordDeployment({ id: staging, repo: 'acme/shop', sha, ref: 'main', environment: 'staging', creator: 'deployer', createdAt: new Date(NOW) });
-    await r.store.recordDeploymentStatus({ id: 800_000 + i, deploymentId: staging, state: 'success', at: new Date(NOW), creator: 'deployer' });
+    await r.store.recordDeployment({
+      id: staging,
+      repo: 'acme/shop',
+      sha,
+      ref: 'main',
+      environment: 'staging',
+      creator: 'deployer',
+      createdAt: new Date(NOW),
+    });
+    await r.store.recordDeploymentStatus({
+      id: 800_000 + i,
+      deploymentId: staging,
+      state: 'success',
+      at: new Date(NOW),
+      creator: 'deployer',
+    });
     const run = 5_000 + i;
     burst.push({ run, delivery: request(r, run, sha, 'production').delivery });
   }
   const t0 = performance.now();
   const acks = await Promise.all(burst.map(({ delivery }) => send(r, delivery, [200, 202])));
   // A handler still running when Probot answered 202 goes on: wait for every answer.
-  for (let waited = 0; burst.some(({ run }) => !r.callbackAt.has(run)) && waited < 60_000; waited += 100) await sleep(100);
+  for (let waited = 0; burst.some(({ run }) => !r.callbackAt.has(run)) && waited < 60_000; waited += 100)
+    await sleep(100);
   const answeredAt = burst.map(({ run }) => (r.callbackAt.get(run) ?? NaN) - t0).sort((a, b) => a - b);
   const late = acks.filter((s) => s === 202).length;
   const answered = answeredAt.filter(Number.isFinite).length;
@@ -348,10 +488,18 @@ async function production(log: (line: string) => void, quick: boolean): Promise<
   const last = answeredAt.at(-1)!;
   log('| measure (throttling and retries ON, as `npm start` runs) | value | target | |');
   log('|---|---|---|---|');
-  log(`| single request, nothing else queued: webhook in -> callback out, p50 (${singles.length} requests) | ${p50.toFixed(0)} ms | under 300 ms | ${met(p50 < 300)} |`);
-  log(`| 20 simultaneous requests of one installation: first / median / last answered | ${(answeredAt[0]! / 1000).toFixed(1)} s / ${(percentile(answeredAt, 50) / 1000).toFixed(1)} s / ${(last / 1000).toFixed(1)} s (${answered} of 20; ${late} webhook(s) acknowledged 202 by Probot after about 9 s) | all within 25 s | ${met(answered === 20 && last <= 25_000)} |`);
-  log(`| billed GitHub requests, first PROD decision of a release (DEV and PRE_PROD decided by the App), worst of ${cold.length} | ${max(cold)} | at most 5 | ${met(max(cold) <= 5)} |`);
-  log(`| billed GitHub requests, the same release again, nothing changed, worst of ${warm.length} | ${max(warm)} | at most 2 | ${met(max(warm) <= 2)} |`);
+  log(
+    `| single request, nothing else queued: webhook in -> callback out, p50 (${singles.length} requests) | ${p50.toFixed(0)} ms | under 300 ms | ${met(p50 < 300)} |`,
+  );
+  log(
+    `| 20 simultaneous requests of one installation: first / median / last answered | ${(answeredAt[0]! / 1000).toFixed(1)} s / ${(percentile(answeredAt, 50) / 1000).toFixed(1)} s / ${(last / 1000).toFixed(1)} s (${answered} of 20; ${late} webhook(s) acknowledged 202 by Probot after about 9 s) | all within 25 s | ${met(answered === 20 && last <= 25_000)} |`,
+  );
+  log(
+    `| billed GitHub requests, first PROD decision of a release (DEV and PRE_PROD decided by the App), worst of ${cold.length} | ${max(cold)} | at most 5 | ${met(max(cold) <= 5)} |`,
+  );
+  log(
+    `| billed GitHub requests, the same release again, nothing changed, worst of ${warm.length} | ${max(warm)} | at most 2 | ${met(max(warm) <= 2)} |`,
+  );
   log(`| writes per decision, worst | ${maxWrites} | at most 2 | ${met(maxWrites <= 2)} |`);
 }
 
@@ -366,7 +514,7 @@ async function history(log: (line: string) => void, quick: boolean): Promise<voi
   for (const size of sizes) {
     const dir = mkdtempSync(join(tmpdir(), 'release-gate-history-'));
     const file = join(dir, 'history.db');
-    (await openStore({ databaseUrl: `file:${file}` })).close();
+    await (await openStore({ databaseUrl: `file:${file}` })).close();
     const db = createClient({ url: `file:${file}` });
     const envs = ['development', 'staging', 'production'];
     const t0 = Date.parse('2025-01-01T00:00:00Z');
@@ -375,8 +523,14 @@ async function history(log: (line: string) => void, quick: boolean): Promise<voi
       for (let i = start; i < Math.min(size, start + 5_000); i++) {
         const at = t0 + i * 60_000;
         const sha = (i % 3_000).toString(16).padStart(40, 'e');
-        batch.push({ sql: 'INSERT INTO "Deployment" ("id","repo","sha","ref","environment","creator","createdAt","latestState","latestStateAt","firstSuccessAt") VALUES (?,?,?,?,?,?,?,?,?,?)', args: [1_000_000 + i, 'acme/shop', sha, 'main', envs[i % 3]!, 'ci', at, 'success', at, at] });
-        batch.push({ sql: 'INSERT INTO "DeploymentStatus" ("id","deploymentId","state","at","creator") VALUES (?,?,?,?,?)', args: [5_000_000 + i, 1_000_000 + i, 'success', at, 'ci'] });
+        batch.push({
+          sql: 'INSERT INTO "Deployment" ("id","repo","sha","ref","environment","creator","createdAt","latestState","latestStateAt","firstSuccessAt") VALUES (?,?,?,?,?,?,?,?,?,?)',
+          args: [1_000_000 + i, 'acme/shop', sha, 'main', envs[i % 3]!, 'ci', at, 'success', at, at],
+        });
+        batch.push({
+          sql: 'INSERT INTO "DeploymentStatus" ("id","deploymentId","state","at","creator") VALUES (?,?,?,?,?)',
+          args: [5_000_000 + i, 1_000_000 + i, 'success', at, 'ci'],
+        });
       }
       await db.batch(batch, 'write');
     }
@@ -386,8 +540,22 @@ async function history(log: (line: string) => void, quick: boolean): Promise<voi
     const warmUp = 5;
     for (let i = 1; i <= warmUp + (quick ? 10 : 30); i++) {
       const sha = release(r, 3_000 + i);
-      await r.store.recordDeployment({ id: 900_000 + i, repo: 'acme/shop', sha, ref: 'main', environment: 'staging', creator: 'deployer', createdAt: new Date(NOW) });
-      await r.store.recordDeploymentStatus({ id: 950_000 + i, deploymentId: 900_000 + i, state: 'success', at: new Date(NOW), creator: 'deployer' });
+      await r.store.recordDeployment({
+        id: 900_000 + i,
+        repo: 'acme/shop',
+        sha,
+        ref: 'main',
+        environment: 'staging',
+        creator: 'deployer',
+        createdAt: new Date(NOW),
+      });
+      await r.store.recordDeploymentStatus({
+        id: 950_000 + i,
+        deploymentId: 900_000 + i,
+        state: 'success',
+        at: new Date(NOW),
+        creator: 'deployer',
+      });
       const { delivery } = request(r, 30_000 + i, sha, 'production');
       const started = performance.now();
       await send(r, delivery);
@@ -415,7 +583,9 @@ export async function runAppBench(options: AppBenchOptions): Promise<void> {
   const n = options.n ?? (options.quick ? 60 : 300);
   const concurrency = options.concurrency ?? 8;
 
-  log(`## App: ${n - 5} deployment_protection_rule webhooks, concurrency ${concurrency}, throttling off, SQLite file, GitHub played on 127.0.0.1`);
+  log(
+    `## App: ${n - 5} deployment_protection_rule webhooks, concurrency ${concurrency}, throttling off, SQLite file, GitHub played on 127.0.0.1`,
+  );
   log('');
   const ours = await throughput(n, concurrency);
   const base = baselineThroughput(n, concurrency, log);
@@ -424,18 +594,26 @@ export async function runAppBench(options: AppBenchOptions): Promise<void> {
   log('| measure | value | target | |');
   log('|---|---|---|---|');
   log(`| decisions answered | ${ours.answered} of ${ours.measured} | all | ${met(ours.answered === ours.measured)} |`);
-  log(`| decisions per second | ${ours.rate.toFixed(1)}${base ? ` (${(ours.rate / base.rate).toFixed(2)}x the previous version's ${base.rate.toFixed(1)}, same run)` : ''} | at least 3x the previous version | ${base ? met(ours.rate >= 3 * base.rate) : 'not measured'} |`);
+  log(
+    `| decisions per second | ${ours.rate.toFixed(1)}${base ? ` (${(ours.rate / base.rate).toFixed(2)}x the previous version's ${base.rate.toFixed(1)}, same run)` : ''} | at least 3x the previous version | ${base ? met(ours.rate >= 3 * base.rate) : 'not measured'} |`,
+  );
   log(`| latency webhook in -> callback out, p50 | ${ours.p50.toFixed(1)} ms | | |`);
-  log(`| latency webhook in -> callback out, p99 | ${ours.p99.toFixed(1)} ms${base ? ` (previous version ${base.p99.toFixed(1)} ms)` : ''} | under 60 ms | ${met(ours.p99 < 60)} |`);
+  log(
+    `| latency webhook in -> callback out, p99 | ${ours.p99.toFixed(1)} ms${base ? ` (previous version ${base.p99.toFixed(1)} ms)` : ''} | under 60 ms | ${met(ours.p99 < 60)} |`,
+  );
   log(`| billed GitHub requests per decision (a 304 is free) | ${ours.billed.toFixed(2)} | | |`);
-  log(`| baseline: Probot with a no-op handler, webhooks per second | ${noop.toFixed(1)} (App is ${(ours.rate / noop).toFixed(3)}x) | | |`);
-  log(`| baseline: bare evaluate() per second | ${evalRate.toFixed(0)} (App is ${(ours.rate / evalRate).toExponential(2)}x) | | |`);
+  log(
+    `| baseline: Probot with a no-op handler, webhooks per second | ${noop.toFixed(1)} (App is ${(ours.rate / noop).toFixed(3)}x) | | |`,
+  );
+  log(
+    `| baseline: bare evaluate() per second | ${evalRate.toFixed(0)} (App is ${(ours.rate / evalRate).toExponential(2)}x) | | |`,
+  );
   log('');
   log('## App in production configuration: throttling and retries on, GitHub played on 127.0.0.1');
   log('');
   await production(log, Boolean(options.quick));
   log('');
-  log('## App: decision time against the repository\'s history (throttling off)');
+  log("## App: decision time against the repository's history (throttling off)");
   log('');
   await history(log, Boolean(options.quick));
 }

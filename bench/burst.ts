@@ -48,7 +48,7 @@ function percentile(sorted: number[], p: number): number {
 
 function shuffle<T>(items: T[], seed: number): T[] {
   let s = seed;
-  const rand = () => ((s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (s = (s * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [items[i], items[j]] = [items[j]!, items[i]!];
@@ -70,10 +70,16 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
   const { log } = options;
   const total = options.webhooks ?? 10_000;
   const unique = Math.round(total * 0.8);
-  const baseUrl = options.databaseUrl ?? process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+  const baseUrl =
+    options.databaseUrl ??
+    process.env.BENCH_DATABASE_URL ??
+    process.env.TEST_DATABASE_URL ??
+    'postgresql://postgres@127.0.0.1:5432/test';
   const schema = `rg_burst_${Math.random().toString(36).slice(2, 10)}`;
   const databaseUrl = `${baseUrl}${baseUrl.includes('?') ? '&' : '?'}schema=${schema}`;
-  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs1', format: 'pem' })
+    .toString();
 
   const github = new FakeGitHub();
   github.checkRequests = false;
@@ -84,7 +90,14 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
     const repo = github.addRepo(`org${i}`, 'shop');
     repo.files['.github/release-policy.yml'] = POLICY;
     repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
-    contexts.push({ owner: `org${i}`, name: 'shop', id: repo.id, installationId: 1000 + i, defaultBranch: 'main', apiBase });
+    contexts.push({
+      owner: `org${i}`,
+      name: 'shop',
+      id: repo.id,
+      installationId: 1000 + i,
+      defaultBranch: 'main',
+      apiBase,
+    });
   }
   // Every callback GitHub sees: accepted (204) or refused (422), and when; writes per installation.
   const callbacks = new Map<number, Array<{ status: number; at: number }>>();
@@ -113,7 +126,19 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
     const installation = i % INSTALLATIONS;
     const ctx = contexts[installation]!;
     github.repo(`org${installation}/shop`).pendingRules.add(`${i}/production`);
-    deliveries.push({ runId: i, installation, delivery: protectionRuleRequested(ctx, { id: 50_000 + i, runId: i, sha: i.toString(16).padStart(40, '0'), ref: 'v1.0.0', environment: 'production', creator: 'deployer', createdAt: new Date().toISOString() }) });
+    deliveries.push({
+      runId: i,
+      installation,
+      delivery: protectionRuleRequested(ctx, {
+        id: 50_000 + i,
+        runId: i,
+        sha: i.toString(16).padStart(40, '0'),
+        ref: 'v1.0.0',
+        environment: 'production',
+        creator: 'deployer',
+        createdAt: new Date().toISOString(),
+      }),
+    });
   }
   // 20% of the webhooks are GitHub redeliveries of one already sent (same delivery id).
   const sends = shuffle([...deliveries, ...shuffle([...deliveries], 7).slice(0, total - unique)], 42);
@@ -125,7 +150,19 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
       const store = await openStore({ databaseUrl });
       stores.push(store);
       // As `npm start` runs it: retries and throttling on, the shared write budget on.
-      apps.push(await startAppServer({ appId: 1, privateKey, secret: SECRET, baseUrl: apiBase, store, retries: true, replicaId: name, logLevel: 'fatal', schedulerIntervalMs: 30_000 }));
+      apps.push(
+        await startAppServer({
+          appId: 1,
+          privateKey,
+          secret: SECRET,
+          baseUrl: apiBase,
+          store,
+          retries: true,
+          replicaId: name,
+          logLevel: 'fatal',
+          schedulerIntervalMs: 30_000,
+        }),
+      );
     }
     const acks: number[] = [];
     const ackStatus = new Map<number, number>();
@@ -173,7 +210,9 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
     const floors: number[] = [];
     for (let i = 0; i < INSTALLATIONS; i++) {
       const mine = deliveries.filter((d) => d.installation === i);
-      const times = mine.flatMap((d) => (callbacks.get(d.runId) ?? []).filter((c) => c.status === 204).map((c) => c.at));
+      const times = mine.flatMap((d) =>
+        (callbacks.get(d.runId) ?? []).filter((c) => c.status === 204).map((c) => c.at),
+      );
       const minutes = times.length > 0 ? (Math.max(...times) - t0) / 60_000 : elapsedMinutes;
       perInstallation.push(times.length / minutes);
       const writes = writesByInstallation.get(i)?.length ?? 0;
@@ -184,9 +223,12 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
 
     // Baseline: the same webhooks, same senders, to a Probot app whose handler does nothing.
     const probot = new Probot({ appId: 1, privateKey, secret: SECRET, baseUrl: apiBase, logLevel: 'fatal' });
-    const middleware = await createNodeMiddleware((p) => {
-      p.on('deployment_protection_rule.requested', async () => {});
-    }, { probot });
+    const middleware = await createNodeMiddleware(
+      (p) => {
+        p.on('deployment_protection_rule.requested', async () => {});
+      },
+      { probot },
+    );
     const noop = createServer((req, res) => void Promise.resolve(middleware(req, res, () => res.writeHead(404).end())));
     await new Promise<void>((resolve) => noop.listen(0, '127.0.0.1', resolve));
     const noopUrl = `http://127.0.0.1:${(noop.address() as AddressInfo).port}`;
@@ -198,29 +240,47 @@ export async function runBurstBench(options: BurstBenchOptions): Promise<boolean
     });
     noop.closeAllConnections();
     await new Promise<void>((resolve) => noop.close(() => resolve()));
-    const baseP99 = percentile([...baseAcks].sort((a, b) => a - b), 99);
+    const baseP99 = percentile(
+      [...baseAcks].sort((a, b) => a - b),
+      99,
+    );
 
     const sorted = [...acks].sort((a, b) => a - b);
     const ackP99 = percentile(sorted, 99);
     const worstRatio = Math.max(...perInstallation.map((rate, i) => floors[i]! / rate));
-    const writesPerDecision = [...writesByInstallation.values()].reduce((a, l) => a + l.length, 0) / Math.max(1, unique - lost);
+    const writesPerDecision =
+      [...writesByInstallation.values()].reduce((a, l) => a + l.length, 0) / Math.max(1, unique - lost);
     const met = { lost: lost === 0, twice: twice === 0, ack: ackP99 < 500, floor: worstRatio <= 1.5 };
 
-    log(`## Burst: ${total} webhooks (${unique} requests + ${total - unique} redeliveries), random order, ${INSTALLATIONS} installations, 2 replicas on PostgreSQL, throttling on`);
+    log(
+      `## Burst: ${total} webhooks (${unique} requests + ${total - unique} redeliveries), random order, ${INSTALLATIONS} installations, 2 replicas on PostgreSQL, throttling on`,
+    );
     log('');
     log('| measure | value | target |');
     log('|---|---|---|');
-    log(`| webhooks acknowledged | ${[...ackStatus].map(([s, n]) => `${n} x ${s}`).join(', ')} in ${sentSeconds.toFixed(1)} s | all 2xx |`);
-    log(`| ack latency p50 / p99 | ${percentile(sorted, 50).toFixed(1)} ms / ${ackP99.toFixed(1)} ms | p99 < 500 ms: ${met.ack ? 'met' : 'NOT met'} |`);
-    log(`| baseline: the same webhooks to Probot with a no-op handler, ack p99 | ${baseP99.toFixed(1)} ms (the App's p99 is ${(ackP99 / baseP99).toFixed(2)}x) | |`);
+    log(
+      `| webhooks acknowledged | ${[...ackStatus].map(([s, n]) => `${n} x ${s}`).join(', ')} in ${sentSeconds.toFixed(1)} s | all 2xx |`,
+    );
+    log(
+      `| ack latency p50 / p99 | ${percentile(sorted, 50).toFixed(1)} ms / ${ackP99.toFixed(1)} ms | p99 < 500 ms: ${met.ack ? 'met' : 'NOT met'} |`,
+    );
+    log(
+      `| baseline: the same webhooks to Probot with a no-op handler, ack p99 | ${baseP99.toFixed(1)} ms (the App's p99 is ${(ackP99 / baseP99).toFixed(2)}x) | |`,
+    );
     log(`| requests answered exactly once | ${once} of ${unique} | all |`);
     log(`| lost (never answered) | ${lost} | 0: ${met.lost ? 'met' : 'NOT met'} |`);
     log(`| answered more than once (second callback sent) | ${twice} | 0: ${met.twice ? 'met' : 'NOT met'} |`);
     log(`| callbacks refused by GitHub (422) | ${refused} | 0 |`);
     log(`| GitHub writes per decision | ${writesPerDecision.toFixed(2)} | |`);
-    log(`| decisions per minute per installation (min / mean / max) | ${Math.min(...perInstallation).toFixed(1)} / ${(perInstallation.reduce((a, b) => a + b, 0) / INSTALLATIONS).toFixed(1)} / ${Math.max(...perInstallation).toFixed(1)} | |`);
-    log(`| baseline: GitHub's write floor, decisions per minute per installation | ${(floors.reduce((a, b) => a + b, 0) / INSTALLATIONS).toFixed(1)} (one write per second) | |`);
-    log(`| slowest installation vs the floor | ${worstRatio.toFixed(2)}x slower | within 1.5x: ${met.floor ? 'met' : 'NOT met'} |`);
+    log(
+      `| decisions per minute per installation (min / mean / max) | ${Math.min(...perInstallation).toFixed(1)} / ${(perInstallation.reduce((a, b) => a + b, 0) / INSTALLATIONS).toFixed(1)} / ${Math.max(...perInstallation).toFixed(1)} | |`,
+    );
+    log(
+      `| baseline: GitHub's write floor, decisions per minute per installation | ${(floors.reduce((a, b) => a + b, 0) / INSTALLATIONS).toFixed(1)} (one write per second) | |`,
+    );
+    log(
+      `| slowest installation vs the floor | ${worstRatio.toFixed(2)}x slower | within 1.5x: ${met.floor ? 'met' : 'NOT met'} |`,
+    );
     log(`| total time | ${(elapsedMinutes * 60).toFixed(0)} s | |`);
     return Object.values(met).every(Boolean);
   } finally {

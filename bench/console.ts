@@ -34,7 +34,16 @@ const START = Date.parse('2025-01-01T00:00:00Z');
 /** Fills a migrated SQLite file with `n` evaluations and `n` events (most of them in acme/shop), in batches. */
 async function seed(url: string, n: number): Promise<void> {
   const db = createClient({ url });
-  const rules = JSON.stringify([{ code: 'APPROVAL_REQUIRED', rule: 'approvals', ok: false, outcome: 'wait', message: 'Release requires 1 approval(s) for PROD. Current: 0.', values: { required: 1, counted: 0 } }]);
+  const rules = JSON.stringify([
+    {
+      code: 'APPROVAL_REQUIRED',
+      rule: 'approvals',
+      ok: false,
+      outcome: 'wait',
+      message: 'Release requires 1 approval(s) for PROD. Current: 0.',
+      values: { required: 1, counted: 0 },
+    },
+  ]);
   const inputs = JSON.stringify({ facts: { evidence: { score: 80, breakdown: {} } }, pulls: [1], notes: [] });
   const batch = 1000;
   for (let from = 0; from < n; from += batch) {
@@ -50,12 +59,27 @@ async function seed(url: string, n: number): Promise<void> {
       evals.push('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
       args.push(repo, sha, ENVS[i % 3]!, ENVS[i % 3]!, DECISIONS[i % 3]!, rules, inputs, 80, `user${i % 50}`, at);
       events.push('(?, ?, ?, ?, ?, ?, ?, ?)');
-      eargs.push(repo, sha, ENVS[i % 3]!, TYPES[i % TYPES.length]!, DECISIONS[i % 3]!, `user${i % 50}`, at, `note ${i}`);
+      eargs.push(
+        repo,
+        sha,
+        ENVS[i % 3]!,
+        TYPES[i % TYPES.length]!,
+        DECISIONS[i % 3]!,
+        `user${i % 50}`,
+        at,
+        `note ${i}`,
+      );
     }
     await db.batch(
       [
-        { sql: `INSERT INTO "Evaluation" (repo, sha, environment, stage, decision, rules, inputs, score, actor, at) VALUES ${evals.join(',')}`, args },
-        { sql: `INSERT INTO "ReleaseEvent" (repo, sha, environment, type, status, actor, at, notes) VALUES ${events.join(',')}`, args: eargs },
+        {
+          sql: `INSERT INTO "Evaluation" (repo, sha, environment, stage, decision, rules, inputs, score, actor, at) VALUES ${evals.join(',')}`,
+          args,
+        },
+        {
+          sql: `INSERT INTO "ReleaseEvent" (repo, sha, environment, type, status, actor, at, notes) VALUES ${events.join(',')}`,
+          args: eargs,
+        },
       ],
       'write',
     );
@@ -80,12 +104,29 @@ type Query = [name: string, run: (store: Store, n: number) => Promise<unknown>];
 const QUERIES: Query[] = [
   ['audit, first page of one repository (50 events)', (s) => s.pageEvents({ repos: ['acme/shop'], limit: 50 })],
   ['audit, all five repositories merged (50 events)', (s) => s.pageEvents({ repos: REPOS, limit: 50 })],
-  ['audit, filtered by actor and type (50 events)', (s) => s.pageEvents({ repos: ['acme/shop'], actor: 'user10', type: 'WAITING', limit: 50 })],
-  ['audit, filtered by stage and decision (50 events)', (s) => s.pageEvents({ repos: ['acme/shop'], environment: 'PROD', status: 'block', limit: 50 })],
+  [
+    'audit, filtered by actor and type (50 events)',
+    (s) => s.pageEvents({ repos: ['acme/shop'], actor: 'user10', type: 'WAITING', limit: 50 }),
+  ],
+  [
+    'audit, filtered by stage and decision (50 events)',
+    (s) => s.pageEvents({ repos: ['acme/shop'], environment: 'PROD', status: 'block', limit: 50 }),
+  ],
   // A cursor in the middle of the history: the page after it costs what the first does.
-  ['audit, a page in the middle of the history', (s, n) => s.pageEvents({ repos: ['acme/shop'], after: { at: new Date(START + Math.floor(n / 2) * 37_000), id: Math.floor(n / 2) }, limit: 50 })],
+  [
+    'audit, a page in the middle of the history',
+    (s, n) =>
+      s.pageEvents({
+        repos: ['acme/shop'],
+        after: { at: new Date(START + Math.floor(n / 2) * 37_000), id: Math.floor(n / 2) },
+        limit: 50,
+      }),
+  ],
   ['repository, recent decisions (20)', (s) => s.pageEvaluationSummaries({ repo: 'acme/shop', limit: 20 })],
-  ['repository, decisions of one stage (20)', (s) => s.pageEvaluationSummaries({ repo: 'acme/shop', environment: 'PROD', limit: 20 })],
+  [
+    'repository, decisions of one stage (20)',
+    (s) => s.pageEvaluationSummaries({ repo: 'acme/shop', environment: 'PROD', limit: 20 }),
+  ],
 ];
 
 async function measure(n: number, runs: number): Promise<Map<string, number>> {
@@ -119,7 +160,9 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<boo
   const small = options.quick ? 2000 : 10_000;
   const large = options.large ?? (options.quick ? 20_000 : 100_000);
   const runs = options.quick ? 20 : 60;
-  log(`Console list pages: median of ${runs} runs, SQLite file, ${small.toLocaleString('en')} vs ${large.toLocaleString('en')} evaluations and events`);
+  log(
+    `Console list pages: median of ${runs} runs, SQLite file, ${small.toLocaleString('en')} vs ${large.toLocaleString('en')} evaluations and events`,
+  );
   const t = performance.now();
   const base = await measure(small, runs);
   const big = await measure(large, runs);
@@ -131,7 +174,9 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<boo
     const ratio = b / a;
     const ok = ratio <= TARGET_RATIO && b <= TARGET_MS;
     met &&= ok;
-    log(`  ${name}: ${a.toFixed(2)} ms -> ${b.toFixed(2)} ms, ratio ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x and <= ${TARGET_MS} ms): ${ok ? 'met' : 'NOT met'}`);
+    log(
+      `  ${name}: ${a.toFixed(2)} ms -> ${b.toFixed(2)} ms, ratio ${ratio.toFixed(2)}x (target <= ${TARGET_RATIO}x and <= ${TARGET_MS} ms): ${ok ? 'met' : 'NOT met'}`,
+    );
   }
   log(`  Console list pages stay flat: ${met ? 'met' : 'NOT met'}`);
   return met;

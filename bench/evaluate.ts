@@ -32,13 +32,23 @@ function facts(environment: string): ReleaseFacts {
       { environment: 'development', sha, state: 'success', at: '2026-03-09T08:00:00Z' },
       { environment: 'staging', sha, state: 'success', at: '2026-03-09T09:00:00Z' },
     ],
-    evidence: { score: 84, breakdown: {}, present: ['tests', 'coverage', 'security', 'checklist', 'rollbackPlan', 'backup'] },
+    evidence: {
+      score: 84,
+      breakdown: {},
+      present: ['tests', 'coverage', 'security', 'checklist', 'rollbackPlan', 'backup'],
+    },
     checks: [
       { name: 'build', status: 'completed', conclusion: 'success' },
       { name: 'security-audit', status: 'completed', conclusion: 'success' },
     ],
-    changedFiles: Array.from({ length: 40 }, (_, i) => (i === 7 ? 'src/billing/invoice.ts' : `src/feature/file${i}.ts`)),
-    teams: { 'release-owners': ['reviewer0', 'reviewer1', 'reviewer2'], 'tech-reviewers': ['reviewer3'], 'release-managers': ['boss'] },
+    changedFiles: Array.from({ length: 40 }, (_, i) =>
+      i === 7 ? 'src/billing/invoice.ts' : `src/feature/file${i}.ts`,
+    ),
+    teams: {
+      'release-owners': ['reviewer0', 'reviewer1', 'reviewer2'],
+      'tech-reviewers': ['reviewer3'],
+      'release-managers': ['boss'],
+    },
     overrides: [],
   };
 }
@@ -56,7 +66,13 @@ function rate(fn: (i: number) => void, ms: number): number {
   return (n / elapsed) * 1000;
 }
 
-export async function runEvaluateBench({ log, ms = 2000 }: { log: (line: string) => void; ms?: number }): Promise<void> {
+export async function runEvaluateBench({
+  log,
+  ms = 2000,
+}: {
+  log: (line: string) => void;
+  ms?: number;
+}): Promise<void> {
   const loaded = loadPolicy(readFileSync(POLICY, 'utf8'), 'spec-v1.yml');
   if (!loaded.ok) throw new Error('the benchmark policy does not load');
   const policy = loaded.policy;
@@ -72,8 +88,12 @@ export async function runEvaluateBench({ log, ms = 2000 }: { log: (line: string)
   const loadRate = rate((i) => (sink += loadPolicy(`${text}\n# ${i}`, 'spec-v1.yml').ok ? 1 : 0), ms);
   log('Gate evaluation (src/core/evaluate.ts), one core, Node ' + process.version);
   log(`  baseline: first stage, no rules          ${fmt(baseline)} evaluations/s`);
-  log(`  realistic PROD policy (README example)   ${fmt(prodRate)} evaluations/s   (${(baseline / prodRate).toFixed(1)}x the baseline's cost, ${(1e6 / prodRate).toFixed(1)} µs each)`);
-  log(`  policy load + validation, uncached       ${fmt(loadRate)} loads/s         (${(prodRate / loadRate).toFixed(1)}x the cost of an evaluation)`);
+  log(
+    `  realistic PROD policy (README example)   ${fmt(prodRate)} evaluations/s   (${(baseline / prodRate).toFixed(1)}x the baseline's cost, ${(1e6 / prodRate).toFixed(1)} µs each)`,
+  );
+  log(
+    `  policy load + validation, uncached       ${fmt(loadRate)} loads/s         (${(prodRate / loadRate).toFixed(1)}x the cost of an evaluation)`,
+  );
   if (sink === -1) log('');
 }
 

@@ -77,7 +77,16 @@ async function run(): Promise<string> {
       const text = `${STAGES}    deployDuration: 2500000000h\n    freezeWindows:\n      - { start: "22:00", end: "23:00", timezone: UTC }\n`;
       const r = loadPolicy(text, 'p.yml');
       if (r.ok) throw new Error('the policy loaded');
-      const windows = [{ kind: 'daily' as const, name: 'nightly', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as Array<'mon'>, start: '22:00', end: '23:00', timezone: 'UTC' }];
+      const windows = [
+        {
+          kind: 'daily' as const,
+          name: 'nightly',
+          days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as Array<'mon'>,
+          start: '22:00',
+          end: '23:00',
+          timezone: 'UTC',
+        },
+      ];
       const start = earliestDeployStart(windows, NOW, 2_500_000_000 * 3_600_000);
       return `refused at load ("${r.errors[0]!.message}"); a stored policy: the engine answers ${start === null ? 'no start (blocked)' : 'a start'}`;
     }
@@ -95,20 +104,28 @@ async function run(): Promise<string> {
       return `security ${s.breakdown.security!.points} of ${s.breakdown.security!.weight} points`;
     }
     case 'sarif-results-null': {
-      const r = await parseSarif(streamOf('{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":null}]}'));
+      const r = await parseSarif(
+        streamOf('{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":null}]}'),
+      );
       const s = scoreEvidence({ security: r }, defaultScoring(), NOW);
       return `security ${s.breakdown.security!.points} of ${s.breakdown.security!.weight} points`;
     }
     case 'sarif-duplicate-runs': {
       try {
-        await parseSarif(streamOf('{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"level":"error","message":{"text":"x"}}]}],"runs":[]}'));
+        await parseSarif(
+          streamOf(
+            '{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"x"}},"results":[{"level":"error","message":{"text":"x"}}]}],"runs":[]}',
+          ),
+        );
         return 'read';
       } catch (error) {
         return `refused: ${(error as Error).message}`;
       }
     }
     case 'junit-failures-100': {
-      const r = await parseJunit(streamOf('<testsuite name="api" tests="1" failures="100"><testcase name="ok"/></testsuite>'));
+      const r = await parseJunit(
+        streamOf('<testsuite name="api" tests="1" failures="100"><testcase name="ok"/></testsuite>'),
+      );
       const s = scoreEvidence({ tests: r }, defaultScoring(), NOW);
       return `tests ${s.breakdown.tests!.points} of ${s.breakdown.tests!.weight} points (worse of declared and counted)`;
     }
@@ -132,9 +149,14 @@ const t0 = performance.now();
 try {
   const outcome = await run();
   const ms = timed ?? performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ ok: true, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, outcome })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ok: true, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, outcome })}\n`,
+  );
 } catch (error) {
   const ms = performance.now() - t0;
-  const message = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
-  process.stdout.write(`${JSON.stringify({ ok: false, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, outcome: message.slice(0, 200) })}\n`);
+  const message =
+    error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
+  process.stdout.write(
+    `${JSON.stringify({ ok: false, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, outcome: message.slice(0, 200) })}\n`,
+  );
 }

@@ -24,12 +24,19 @@ interface Result {
  * A SARIF log of one run with `count` results, each `body` (`{}` is the hostile one: 3 bytes
  * a result); or, `where` = `properties`, the same objects in a part of the run that is kept.
  */
-async function generateSarif(file: string, count: number, body: string, where: 'results' | 'properties' = 'results'): Promise<void> {
+async function generateSarif(
+  file: string,
+  count: number,
+  body: string,
+  where: 'results' | 'properties' = 'results',
+): Promise<void> {
   const out = createWriteStream(file);
   const write = async (s: string): Promise<void> => {
     if (!out.write(s)) await once(out, 'drain');
   };
-  await write(`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bench"}},${where === 'results' ? '"results"' : '"results":[],"properties"'}:[`);
+  await write(
+    `{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"bench"}},${where === 'results' ? '"results"' : '"results":[],"properties"'}:[`,
+  );
   const batch = 100_000;
   const piece = `${body},`.repeat(batch);
   let i = 0;
@@ -62,24 +69,45 @@ async function generateIstanbul(file: string, count: number): Promise<void> {
 function buildWorker(): string {
   const out = join(TMP, 'hostile-worker.mjs');
   const esbuild = join(HERE, '../node_modules/.bin/esbuild');
-  const r = spawnSync(esbuild, [join(HERE, 'hostile-worker.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=error'], { encoding: 'utf8' });
+  const r = spawnSync(
+    esbuild,
+    [
+      join(HERE, 'hostile-worker.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${out}`,
+      '--log-level=error',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`cannot build the benchmark worker: ${r.stderr}`);
   return out;
 }
 
 function runWorker(worker: string, name: string, file?: string, flags: string[] = []): Result {
-  const r = spawnSync(process.execPath, [...flags, worker, name, ...(file ? [file] : [])], { encoding: 'utf8', maxBuffer: 1 << 22 });
+  const r = spawnSync(process.execPath, [...flags, worker, name, ...(file ? [file] : [])], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 22,
+  });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   try {
     return JSON.parse(line) as Result;
   } catch {
-    const why = (r.stderr.trim().split('\n').find((l) => /Error|heap|memory/i.test(l)) ?? `exit ${r.status ?? r.signal}`).slice(0, 160);
+    const why = (
+      r.stderr
+        .trim()
+        .split('\n')
+        .find((l) => /Error|heap|memory/i.test(l)) ?? `exit ${r.status ?? r.signal}`
+    ).slice(0, 160);
     return { ok: false, ms: 0, maxRssBytes: 0, outcome: `crashed: ${why}` };
   }
 }
 
 const mb = (b: number): string => `${(b / 1e6).toFixed(0)} MB`;
-const time = (ms: number): string => (ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`);
+const time = (ms: number): string =>
+  ms < 10 ? `${ms.toFixed(2)} ms` : ms < 1000 ? `${ms.toFixed(0)} ms` : `${(ms / 1000).toFixed(2)} s`;
 
 export async function runHostileBench(opts: { log: (line: string) => void; quick?: boolean }): Promise<void> {
   const { log } = opts;
@@ -92,12 +120,15 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   if (!existsSync(empty) || statSync(empty).size < emptyCount * 3) await generateSarif(empty, emptyCount, '{}');
   const valid = join(TMP, `sarif-valid-${scale}.sarif`);
   const validCount = Math.round(10_000_000 / scale);
-  if (!existsSync(valid) || statSync(valid).size < validCount * 24) await generateSarif(valid, validCount, '{"message":{"text":""}}');
+  if (!existsSync(valid) || statSync(valid).size < validCount * 24)
+    await generateSarif(valid, validCount, '{"message":{"text":""}}');
   const kept = join(TMP, `sarif-kept-${scale}.sarif`);
-  if (!existsSync(kept) || statSync(kept).size < emptyCount * 3) await generateSarif(kept, emptyCount, '{}', 'properties');
+  if (!existsSync(kept) || statSync(kept).size < emptyCount * 3)
+    await generateSarif(kept, emptyCount, '{}', 'properties');
   const istanbul = join(TMP, `istanbul-${scale}.json`);
   const istanbulCount = Math.round(3_400_000 / scale);
-  if (!existsSync(istanbul) || statSync(istanbul).size < istanbulCount * 60) await generateIstanbul(istanbul, istanbulCount);
+  if (!existsSync(istanbul) || statSync(istanbul).size < istanbulCount * 60)
+    await generateIstanbul(istanbul, istanbulCount);
   const tenth = join(TMP, 'sarif-empty-tenth.sarif');
   if (!existsSync(tenth) || statSync(tenth).size < 8_300_000 * 3) await generateSarif(tenth, 8_300_000, '{}');
 
@@ -111,7 +142,12 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   const glob = runWorker(worker, 'glob-12-star');
   add('12-star glob, 40-character ref', glob, 'under 10 ms', glob.ok && glob.ms < 10);
   const deploy = runWorker(worker, 'deploy-duration');
-  add('`deployDuration: 2500000000h`, daily window', deploy, 'refused at load; engine bounded', deploy.ok && deploy.maxRssBytes < 300e6);
+  add(
+    '`deployDuration: 2500000000h`, daily window',
+    deploy,
+    'refused at load; engine bounded',
+    deploy.ok && deploy.maxRssBytes < 300e6,
+  );
   for (const [file, label] of [
     [empty, `SARIF, ${emptyCount.toLocaleString('en')} empty results (${mb(statSync(empty).size)})`],
     [valid, `SARIF, ${validCount.toLocaleString('en')} valid results (${mb(statSync(valid).size)})`],
@@ -121,11 +157,21 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
     add(label, r, 'peak RSS under 300 MB', r.ok && r.maxRssBytes < 300e6);
   }
   const cov = runWorker(worker, 'istanbul', istanbul);
-  add(`Istanbul coverage-summary.json, ${istanbulCount.toLocaleString('en')} files (${mb(statSync(istanbul).size)})`, cov, 'peak RSS under 300 MB', cov.ok && cov.maxRssBytes < 300e6);
+  add(
+    `Istanbul coverage-summary.json, ${istanbulCount.toLocaleString('en')} files (${mb(statSync(istanbul).size)})`,
+    cov,
+    'peak RSS under 300 MB',
+    cov.ok && cov.maxRssBytes < 300e6,
+  );
   const read = runWorker(worker, 'read', valid);
   add(`baseline: plain read of the same file (${mb(statSync(valid).size)})`, read, 'the floor', null);
   const whole = runWorker(worker, 'json-parse', tenth, ['--max-old-space-size=16384']);
-  add(`baseline: read whole + JSON.parse, 8,300,000 empty results (${mb(statSync(tenth).size)}, a tenth)`, whole, 'as before streaming', null);
+  add(
+    `baseline: read whole + JSON.parse, 8,300,000 empty results (${mb(statSync(tenth).size)}, a tenth)`,
+    whole,
+    'as before streaming',
+    null,
+  );
   for (const [name, input, target] of [
     ['lcov-lh-gt-lf', 'lcov with `LH:1e26` (in digits) and `LF:1`', 'invalid evidence'],
     ['sarif-runs-empty', 'SARIF with `runs: []`', '0 security points'],
@@ -153,13 +199,21 @@ export async function runHostileBench(opts: { log: (line: string) => void; quick
   log('|---|---|---|---|---|---|');
   for (const { input, r, target, met } of rows) {
     const outcome = r.outcome.replace(/\|/g, '\\|').slice(0, 180);
-    log(`| ${input} | ${r.ok ? outcome : `failed: ${outcome}`} | ${time(r.ms)} | ${mb(r.maxRssBytes)} | ${target} | ${met === null ? '' : met ? 'met' : 'NOT met'} |`);
+    log(
+      `| ${input} | ${r.ok ? outcome : `failed: ${outcome}`} | ${time(r.ms)} | ${mb(r.maxRssBytes)} | ${target} | ${met === null ? '' : met ? 'met' : 'NOT met'} |`,
+    );
   }
   log('');
   const sarif = rows.filter((x) => x.input.startsWith('SARIF,'));
   const floor = read.maxRssBytes;
-  for (const s of sarif) log(`- ${s.input}: peak RSS ${mb(s.r.maxRssBytes)}, ${(s.r.maxRssBytes / floor).toFixed(1)}x a plain read of the file (${mb(floor)}); target under 300 MB: ${s.met ? 'met' : 'NOT met'}`);
-  if (whole.ok) log(`- Reading whole and JSON.parse took ${mb(whole.maxRssBytes)} for a tenth of the hostile file: ${(whole.maxRssBytes / sarif[0]!.r.maxRssBytes).toFixed(1)}x the streaming reader on the whole file.`);
+  for (const s of sarif)
+    log(
+      `- ${s.input}: peak RSS ${mb(s.r.maxRssBytes)}, ${(s.r.maxRssBytes / floor).toFixed(1)}x a plain read of the file (${mb(floor)}); target under 300 MB: ${s.met ? 'met' : 'NOT met'}`,
+    );
+  if (whole.ok)
+    log(
+      `- Reading whole and JSON.parse took ${mb(whole.maxRssBytes)} for a tenth of the hostile file: ${(whole.maxRssBytes / sarif[0]!.r.maxRssBytes).toFixed(1)}x the streaming reader on the whole file.`,
+    );
   else log(`- Reading whole and JSON.parse a tenth of the hostile file: ${whole.outcome}`);
   const missed = rows.filter((x) => x.met === false).length;
   log(`- ${rows.filter((x) => x.met === true).length} targets met, ${missed} not met.`);

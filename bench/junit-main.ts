@@ -7,6 +7,8 @@ const sizes = i !== -1 && process.argv[i + 1] ? process.argv[i + 1]!.split(',') 
 const log = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
-log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
+log(
+  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+);
 log('');
 await runJunitBench({ sizes, log });

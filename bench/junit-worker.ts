@@ -41,7 +41,8 @@ async function run(): Promise<number> {
       p.on('opentag', (t) => {
         if (t.name === 'testcase') cases++;
       });
-      for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1024 * 1024 })) p.write(chunk as string);
+      for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1024 * 1024 }))
+        p.write(chunk as string);
       p.close();
       return cases;
     }
@@ -59,9 +60,14 @@ const t0 = performance.now();
 try {
   const tests = await run();
   const ms = performance.now() - t0;
-  process.stdout.write(`${JSON.stringify({ ok: true, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, tests })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ok: true, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, tests })}\n`,
+  );
 } catch (error) {
   const ms = performance.now() - t0;
-  const message = error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
-  process.stdout.write(`${JSON.stringify({ ok: false, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, error: message.slice(0, 160) })}\n`);
+  const message =
+    error instanceof Error ? `${(error as NodeJS.ErrnoException).code ?? error.name}: ${error.message}` : String(error);
+  process.stdout.write(
+    `${JSON.stringify({ ok: false, ms, maxRssBytes: process.resourceUsage().maxRSS * 1024, error: message.slice(0, 160) })}\n`,
+  );
 }

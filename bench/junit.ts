@@ -31,7 +31,8 @@ export function parseSize(size: string): number {
 
 function stackTrace(i: number): string {
   const frames: string[] = [];
-  for (let f = 0; f < 20; f++) frames.push(`\tat com.example.module${i % 7}.Service${f}.call(Service${f}.java:${100 + f})`);
+  for (let f = 0; f < 20; f++)
+    frames.push(`\tat com.example.module${i % 7}.Service${f}.call(Service${f}.java:${100 + f})`);
   return `java.lang.AssertionError: expected <${i}> but was <${i + 1}>\n${frames.join('\n')}`;
 }
 
@@ -49,7 +50,8 @@ export async function generateJunit(file: string, bytes: number): Promise<void> 
     let s = `  <testsuite name="com.example.Suite${suite}" tests="100" time="12.5" timestamp="2026-01-01T00:00:00">\n`;
     for (let c = 0; c < 100; c++, n++) {
       const head = `    <testcase classname="com.example.Suite${suite}" name="test_case_${n}_does_something" time="0.${(n % 997).toString().padStart(3, '0')}" file="src/test/java/com/example/Suite${suite}.java" line="${10 + c}"`;
-      if (n % 10 === 0) s += `${head}>\n      <failure message="expected &lt;${n}&gt; but was &lt;${n + 1}&gt;" type="java.lang.AssertionError"><![CDATA[${stackTrace(n)}]]></failure>\n      <system-out><![CDATA[log line for case ${n}]]></system-out>\n    </testcase>\n`;
+      if (n % 10 === 0)
+        s += `${head}>\n      <failure message="expected &lt;${n}&gt; but was &lt;${n + 1}&gt;" type="java.lang.AssertionError"><![CDATA[${stackTrace(n)}]]></failure>\n      <system-out><![CDATA[log line for case ${n}]]></system-out>\n    </testcase>\n`;
       else s += `${head}/>\n`;
     }
     s += '  </testsuite>\n';
@@ -66,7 +68,19 @@ export async function generateJunit(file: string, bytes: number): Promise<void> 
 function buildWorker(): string {
   const out = join(TMP, 'junit-worker.mjs');
   const esbuild = join(HERE, '../node_modules/.bin/esbuild');
-  const r = spawnSync(esbuild, [join(HERE, 'junit-worker.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', `--outfile=${out}`, '--log-level=error'], { encoding: 'utf8' });
+  const r = spawnSync(
+    esbuild,
+    [
+      join(HERE, 'junit-worker.ts'),
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      '--packages=external',
+      `--outfile=${out}`,
+      '--log-level=error',
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`cannot build the benchmark worker: ${r.stderr}`);
   return out;
 }
@@ -80,7 +94,12 @@ function runWorker(worker: string, parser: Parser, file: string): Result {
   try {
     return JSON.parse(line) as Result;
   } catch {
-    const why = (r.stderr.trim().split('\n').find((l) => /Error|heap|memory/i.test(l)) ?? `exit ${r.status ?? r.signal}`).slice(0, 160);
+    const why = (
+      r.stderr
+        .trim()
+        .split('\n')
+        .find((l) => /Error|heap|memory/i.test(l)) ?? `exit ${r.status ?? r.signal}`
+    ).slice(0, 160);
     return { ok: false, ms: 0, maxRssBytes: 0, error: why };
   }
 }
@@ -109,8 +128,14 @@ export async function runJunitBench(opts: { sizes: string[]; log: (line: string)
       const r = results.get(p)!;
       const mbps = r.ok ? actual / 1e6 / (r.ms / 1000) : 0;
       const ratio = r.ok && ours.ok && p !== 'ours' ? `${(r.ms / ours.ms).toFixed(1)}x` : '';
-      const result = r.ok ? (p === 'read' ? 'read' : `${r.tests} ${p === 'ours' || p === 'ours-stream' || p === 'saxes' ? 'tests' : 'suites'}`) : `failed: ${r.error}`;
-      log(`| ${size} (${mb(actual)} MB) | ${p} | ${result} | ${r.ok ? `${(r.ms / 1000).toFixed(2)} s` : '-'} | ${r.ok ? mbps.toFixed(0) : '-'} | ${mb(r.maxRssBytes)} MB | ${ratio} |`);
+      const result = r.ok
+        ? p === 'read'
+          ? 'read'
+          : `${r.tests} ${p === 'ours' || p === 'ours-stream' || p === 'saxes' ? 'tests' : 'suites'}`
+        : `failed: ${r.error}`;
+      log(
+        `| ${size} (${mb(actual)} MB) | ${p} | ${result} | ${r.ok ? `${(r.ms / 1000).toFixed(2)} s` : '-'} | ${r.ok ? mbps.toFixed(0) : '-'} | ${mb(r.maxRssBytes)} MB | ${ratio} |`,
+      );
     }
   }
   log('');
@@ -130,6 +155,8 @@ export async function runJunitBench(opts: { sizes: string[]; log: (line: string)
     const rss = ours.maxRssBytes / 1e6;
     const stream = results.get('ours-stream')!;
     const streamRss = stream.ok ? `; through a 1 MiB stream ${(stream.maxRssBytes / 1e6).toFixed(0)} MB` : '';
-    log(`- ${size}: ${vs('xml-js')}, ${vs('xml2js')} (target: 10x on the 100 MB file); ${vs('saxes')} (target: 1x); peak RSS ${rss.toFixed(0)} MB (target: under 100 MB, ${rss < 100 ? 'met' : 'not met'})${streamRss}`);
+    log(
+      `- ${size}: ${vs('xml-js')}, ${vs('xml2js')} (target: 10x on the 100 MB file); ${vs('saxes')} (target: 1x); peak RSS ${rss.toFixed(0)} MB (target: under 100 MB, ${rss < 100 ? 'met' : 'not met'})${streamRss}`,
+    );
   }
 }

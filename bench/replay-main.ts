@@ -3,4 +3,8 @@ import { runReplayBench } from './replay.js';
 
 const i = process.argv.indexOf('--n');
 const count = i >= 0 ? Number(process.argv[i + 1]) : undefined;
-await runReplayBench({ log: (line) => process.stdout.write(`${line}\n`), quick: process.argv.includes('--quick'), ...(count ? { count } : {}) });
+await runReplayBench({
+  log: (line) => process.stdout.write(`${line}\n`),
+  quick: process.argv.includes('--quick'),
+  ...(count ? { count } : {}),
+});

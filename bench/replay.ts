@@ -35,7 +35,7 @@ async function seedRecord(count: number, log: (line: string) => void): Promise<s
   const file = join(TMP, `replay-${process.pid}.db`);
   rmSync(file, { force: true });
   const url = `file:${file}`;
-  (await openStore({ databaseUrl: url })).close();
+  await (await openStore({ databaseUrl: url })).close();
   const db = new PrismaClient({ adapter: new PrismaLibSql({ url }) });
   const text = seedPolicy(SEED_LIMITS);
   const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
@@ -57,7 +57,18 @@ async function seedRecord(count: number, log: (line: string) => void): Promise<s
           score: e.score ?? null,
           policyPath: '.github/release-policy.yml',
           at: e.at,
-          policyFiles: JSON.stringify([{ role: 'repository', sha256, source: '.github/release-policy.yml', repository: e.repo, path: '.github/release-policy.yml', ref: 'main', blobSha: null, commitSha: null }]),
+          policyFiles: JSON.stringify([
+            {
+              role: 'repository',
+              sha256,
+              source: '.github/release-policy.yml',
+              repository: e.repo,
+              path: '.github/release-policy.yml',
+              ref: 'main',
+              blobSha: null,
+              commitSha: null,
+            },
+          ]),
           engineVersion: ENGINE_VERSION,
         });
       }
@@ -66,11 +77,21 @@ async function seedRecord(count: number, log: (line: string) => void): Promise<s
   } finally {
     await db.$disconnect();
   }
-  log(`  record: ${fmt(count)} evaluations written in ${((performance.now() - started) / 1000).toFixed(1)} s (SQLite file, one policy blob)`);
+  log(
+    `  record: ${fmt(count)} evaluations written in ${((performance.now() - started) / 1000).toFixed(1)} s (SQLite file, one policy blob)`,
+  );
   return url;
 }
 
-export async function runReplayBench({ log, quick = false, count }: { log: (line: string) => void; quick?: boolean; count?: number }): Promise<void> {
+export async function runReplayBench({
+  log,
+  quick = false,
+  count,
+}: {
+  log: (line: string) => void;
+  quick?: boolean;
+  count?: number;
+}): Promise<void> {
   const n = count ?? (quick ? 10_000 : 100_000);
   log(`Replay and simulate over ${fmt(n)} stored evaluations, one core, Node ${process.version}`);
   const url = await seedRecord(n, log);
@@ -89,21 +110,34 @@ export async function runReplayBench({ log, quick = false, count }: { log: (line
     for (const x of inputs) sink += evaluate(loaded.policy, x.facts, x.at).rules.length;
     const bareSeconds = (performance.now() - t) / 1000;
     const bareRate = n / bareSeconds;
-    log(`  baseline: bare evaluate(), facts in memory  ${fmt(bareRate).padStart(10)} decisions/s   (${bareSeconds.toFixed(2)} s for ${fmt(n)})`);
+    log(
+      `  baseline: bare evaluate(), facts in memory  ${fmt(bareRate).padStart(10)} decisions/s   (${bareSeconds.toFixed(2)} s for ${fmt(n)})`,
+    );
 
     const store = await openStore({ databaseUrl: url });
     try {
       t = performance.now();
       const replayed = await replayRecord(store, { since: new Date(0) });
       const replaySeconds = (performance.now() - t) / 1000;
-      if (replayed.replayed !== n || replayed.identical !== n) throw new Error(`replay: ${replayed.identical} of ${n} identical, ${replayed.different.length} different, ${replayed.notReplayable.length} not replayable`);
-      log(`  replay (read, parse, evaluate, compare)    ${fmt(n / replaySeconds).padStart(10)} decisions/s   (${replaySeconds.toFixed(2)} s; ${(bareRate / (n / replaySeconds)).toFixed(1)}x the bare engine's cost; all ${fmt(n)} identical)`);
+      if (replayed.replayed !== n || replayed.identical !== n)
+        throw new Error(
+          `replay: ${replayed.identical} of ${n} identical, ${replayed.different.length} different, ${replayed.notReplayable.length} not replayable`,
+        );
+      log(
+        `  replay (read, parse, evaluate, compare)    ${fmt(n / replaySeconds).padStart(10)} decisions/s   (${replaySeconds.toFixed(2)} s; ${(bareRate / (n / replaySeconds)).toFixed(1)}x the bare engine's cost; all ${fmt(n)} identical)`,
+      );
 
       t = performance.now();
-      const report = await simulateRecord(store, { since: new Date(0) }, { repository: { text: STRICTER, source: 'stricter.yml' }, org: null });
+      const report = await simulateRecord(
+        store,
+        { since: new Date(0) },
+        { repository: { text: STRICTER, source: 'stricter.yml' }, org: null },
+      );
       const simulateSeconds = (performance.now() - t) / 1000;
       if (report.simulated !== n) throw new Error(`simulate: ${report.simulated} of ${n} simulated`);
-      log(`  simulate, stricter policy                  ${fmt(n / simulateSeconds).padStart(10)} decisions/s   (${simulateSeconds.toFixed(2)} s; ${(bareRate / (n / simulateSeconds)).toFixed(1)}x the bare engine's cost; ${fmt(report.changed.length)} would change)`);
+      log(
+        `  simulate, stricter policy                  ${fmt(n / simulateSeconds).padStart(10)} decisions/s   (${simulateSeconds.toFixed(2)} s; ${(bareRate / (n / simulateSeconds)).toFixed(1)}x the bare engine's cost; ${fmt(report.changed.length)} would change)`,
+      );
       const projected = (simulateSeconds * 100_000) / n;
       const met = projected < SIMULATE_TARGET_SECONDS;
       log(

@@ -9,12 +9,17 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-log(`Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`);
+log(
+  `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`,
+);
 log('');
 
 const sections: Array<[string, () => Promise<void>]> = [
   ['evaluate', async () => (await import('./evaluate.js')).runEvaluateBench({ log, ms: quick ? 500 : 2000 })],
-  ['junit', async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log })],
+  [
+    'junit',
+    async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log }),
+  ],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
   ['hostile', async () => (await import('./hostile.js')).runHostileBench({ log, quick })],
   ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
@@ -22,8 +27,11 @@ const sections: Array<[string, () => Promise<void>]> = [
   [
     'burst',
     async () => {
-      const webhooks = Number(process.argv.find((a) => a.startsWith('--webhooks='))?.slice(11) ?? (quick ? 500 : 10_000));
-      if (!(await (await import('./burst.js')).runBurstBench({ log, webhooks }))) log('burst: some targets were NOT met (see above)');
+      const webhooks = Number(
+        process.argv.find((a) => a.startsWith('--webhooks='))?.slice(11) ?? (quick ? 500 : 10_000),
+      );
+      if (!(await (await import('./burst.js')).runBurstBench({ log, webhooks })))
+        log('burst: some targets were NOT met (see above)');
     },
   ],
 ];

@@ -13,7 +13,11 @@ interface ActionYml {
   outputs?: Record<string, { description?: string }>;
 }
 
-const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ').trim();
+const cell = (s: string): string =>
+  s
+    .replace(/\|/g, '\\|')
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
 
 const USAGE = `One step scores the evidence, evaluates the policy for an environment with the same core as
 the App and the CLI, writes the job summary and a \`Release evidence\` check run on the commit (with
@@ -51,7 +55,9 @@ export function renderActionDocs(actionYml: string): string {
     const def = i.default === undefined || i.default === '' ? '' : `\`${i.default}\``;
     return `| \`${name}\` | ${i.required ? 'yes' : 'no'} | ${def} | ${cell(i.description ?? '')} |`;
   });
-  const outputs = Object.entries(doc.outputs ?? {}).map(([name, o]) => `| \`${name}\` | ${cell(o.description ?? '')} |`);
+  const outputs = Object.entries(doc.outputs ?? {}).map(
+    ([name, o]) => `| \`${name}\` | ${cell(o.description ?? '')} |`,
+  );
   return [
     '<!-- Generated from action.yml by scripts/action-docs.ts; edit action.yml, then run npm run docs:action. -->',
     '',
@@ -82,7 +88,10 @@ export function updateReadme(readme: string, docs: string): string {
 
 async function cli(argv: string[]): Promise<number> {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  const [actionYml, readme] = await Promise.all([readFile(`${root}action.yml`, 'utf8'), readFile(`${root}README.md`, 'utf8').catch(() => '')]);
+  const [actionYml, readme] = await Promise.all([
+    readFile(`${root}action.yml`, 'utf8'),
+    readFile(`${root}README.md`, 'utf8').catch(() => ''),
+  ]);
   const next = updateReadme(readme, renderActionDocs(actionYml));
   if (argv.includes('--check')) {
     if (next === readme) return 0;
@@ -93,4 +102,5 @@ async function cli(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) process.exitCode = await cli(process.argv.slice(2));
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1])
+  process.exitCode = await cli(process.argv.slice(2));

@@ -27,7 +27,9 @@ async function bundle(outdir) {
     format: 'esm',
     target: 'node24',
     // Some dependencies (ajv, fast-glob...) are CommonJS and call require().
-    banner: { js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
+    },
     legalComments: 'eof',
     charset: 'utf8',
     sourcemap: false,
@@ -40,7 +42,10 @@ async function bundle(outdir) {
 
 async function listFiles(dir) {
   const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1)).sort();
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
 }
 
 if (process.argv.includes('--check')) {

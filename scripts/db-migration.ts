@@ -39,7 +39,9 @@ for (const provider of ['sqlite', 'postgresql'] as const) {
     try {
       previous = await readFile(join(set.migrationList.baseDir, latest, 'schema.prisma'), 'utf8');
     } catch (error) {
-      console.error(`${provider}: cannot read the schema of the latest migration (${latest}/schema.prisma): ${describeEngineError(error)}`);
+      console.error(
+        `${provider}: cannot read the schema of the latest migration (${latest}/schema.prisma): ${describeEngineError(error)}`,
+      );
       failed = true;
       continue;
     }

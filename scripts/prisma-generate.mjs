@@ -16,19 +16,25 @@ const require = createRequire(import.meta.url);
 const cli = join(dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
 
 for (const provider of ['sqlite', 'postgresql']) {
-  const result = spawnSync(process.execPath, [cli, 'generate', '--schema', join(root, 'prisma', provider, 'schema.prisma')], {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
-      ...process.env,
-      PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
-      PRISMA_HIDE_UPDATE_MESSAGE: '1',
-      CHECKPOINT_DISABLE: '1',
+  const result = spawnSync(
+    process.execPath,
+    [cli, 'generate', '--schema', join(root, 'prisma', provider, 'schema.prisma')],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        PRISMA_SCHEMA_ENGINE_BINARY: process.env.PRISMA_SCHEMA_ENGINE_BINARY ?? process.execPath,
+        PRISMA_HIDE_UPDATE_MESSAGE: '1',
+        CHECKPOINT_DISABLE: '1',
+      },
     },
-  });
+  );
   if (result.error) throw result.error;
   if (result.status !== 0) {
-    console.error(`prisma generate failed for prisma/${provider}/schema.prisma (exit ${result.status ?? result.signal})`);
+    console.error(
+      `prisma generate failed for prisma/${provider}/schema.prisma (exit ${result.status ?? result.signal})`,
+    );
     process.exit(result.status ?? 1);
   }
 }

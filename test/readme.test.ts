@@ -61,7 +61,12 @@ describe('the README examples', () => {
   for (const example of found) {
     it(`README.md line ${example.line}: ${example.commands[0]!.split('\n')[0]}`, () => {
       const script = `exec 2>&1\n${example.commands.join('\n')}\n`;
-      const run = spawnSync('sh', ['-c', script], { cwd: ROOT, encoding: 'utf8', env: { PATH: [bin, process.env.PATH ?? ''].join(delimiter), HOME: bin, TZ: 'UTC' }, timeout: 30_000 });
+      const run = spawnSync('sh', ['-c', script], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { PATH: [bin, process.env.PATH ?? ''].join(delimiter), HOME: bin, TZ: 'UTC' },
+        timeout: 30_000,
+      });
       expect(run.stdout).toBe(example.expected);
     });
   }

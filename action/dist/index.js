@@ -50322,16 +50322,19 @@ var DailyEngine = class {
   timeZone;
   constructor(window2, name2) {
     const start = parseClockTime(window2.start);
-    if (start === null) throw new FreezeWindowError(name2, `start "${String(window2.start)}" is not a time of day: use HH:MM or HH:MM:SS.`);
+    if (start === null)
+      throw new FreezeWindowError(name2, `start "${String(window2.start)}" is not a time of day: use HH:MM or HH:MM:SS.`);
     const end = parseClockTime(window2.end, true);
-    if (end === null) throw new FreezeWindowError(name2, `end "${String(window2.end)}" is not a time of day: use HH:MM or HH:MM:SS.`);
+    if (end === null)
+      throw new FreezeWindowError(name2, `end "${String(window2.end)}" is not a time of day: use HH:MM or HH:MM:SS.`);
     checkZone(window2.timezone, name2);
     this.timeZone = window2.timezone;
     const days = Array.isArray(window2.days) && window2.days.length > 0 ? window2.days : WEEKDAYS;
     this.dayMask = WEEKDAYS.map(() => false);
     for (const day of days) {
       const index = WEEKDAY_INDEX.get(day);
-      if (index === void 0) throw new FreezeWindowError(name2, `"${String(day)}" is not a day: use ${WEEKDAYS.join(", ")}.`);
+      if (index === void 0)
+        throw new FreezeWindowError(name2, `"${String(day)}" is not a day: use ${WEEKDAYS.join(", ")}.`);
       this.dayMask[index] = true;
     }
     this.startLocal = start * SECOND_MS;
@@ -50353,7 +50356,10 @@ var DailyEngine = class {
   collect(from, to, source, out) {
     const firstDay = Math.floor(instantToLocal(from, this.timeZone) / DAY_MS) - 2;
     const lastDay = Math.floor(instantToLocal(to, this.timeZone) / DAY_MS) + 1;
-    if (lastDay - firstDay > MAX_LOOKUP_DAYS + 4) throw new RangeError(`a freeze look-up of ${lastDay - firstDay} days is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
+    if (lastDay - firstDay > MAX_LOOKUP_DAYS + 4)
+      throw new RangeError(
+        `a freeze look-up of ${lastDay - firstDay} days is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`
+      );
     for (let day = firstDay; day <= lastDay; day++) {
       if (!this.dayMask[((day + 4) % 7 + 7) % 7]) continue;
       const occurrence = this.occurrence(day);
@@ -50369,16 +50375,25 @@ var RangeEngine = class {
   end;
   constructor(window2, name2) {
     const from = parseLocalDateTime(window2.from);
-    if (from === null) throw new FreezeWindowError(name2, `from "${String(window2.from)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+    if (from === null)
+      throw new FreezeWindowError(
+        name2,
+        `from "${String(window2.from)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`
+      );
     const to = parseLocalDateTime(window2.to);
-    if (to === null) throw new FreezeWindowError(name2, `to "${String(window2.to)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+    if (to === null)
+      throw new FreezeWindowError(
+        name2,
+        `to "${String(window2.to)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`
+      );
     if (to <= from) throw new FreezeWindowError(name2, `to "${window2.to}" is not after from "${window2.from}".`);
     checkZone(window2.timezone, name2);
     this.start = localToInstant(from, window2.timezone, "earlier");
     this.end = localToInstant(to, window2.timezone, "later");
   }
   collect(from, to, source, out) {
-    if (this.end > this.start && this.start < to && this.end > from) out.push({ start: this.start, end: this.end, source });
+    if (this.end > this.start && this.start < to && this.end > from)
+      out.push({ start: this.start, end: this.end, source });
   }
   directNextStart(after) {
     return this.start > after && this.end > this.start ? this.start : null;
@@ -50406,21 +50421,34 @@ var RRuleEngine = class {
     checkZone(window2.timezone, name2);
     this.timeZone = window2.timezone;
     if (typeof window2.durationMs !== "number" || !Number.isFinite(window2.durationMs) || window2.durationMs <= 0) {
-      throw new FreezeWindowError(name2, `durationMs must be a positive number of milliseconds, not ${String(window2.durationMs)}.`);
+      throw new FreezeWindowError(
+        name2,
+        `durationMs must be a positive number of milliseconds, not ${String(window2.durationMs)}.`
+      );
     }
     this.durationMs = window2.durationMs;
     let parsed;
     try {
       parsed = RRule.parseString(this.text.trim());
     } catch (error2) {
-      throw new FreezeWindowError(name2, `rrule "${this.text}" cannot be read: ${error2 instanceof Error ? error2.message : String(error2)}.`, { cause: error2 });
+      throw new FreezeWindowError(
+        name2,
+        `rrule "${this.text}" cannot be read: ${error2 instanceof Error ? error2.message : String(error2)}.`,
+        { cause: error2 }
+      );
     }
     if (parsed.freq === void 0 || parsed.freq === null) {
-      throw new FreezeWindowError(name2, `rrule "${this.text}" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.`);
+      throw new FreezeWindowError(
+        name2,
+        `rrule "${this.text}" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.`
+      );
     }
     checkMonthDays(parsed, name2, this.text);
     if (parsed.count != null && !parsed.dtstart) {
-      throw new FreezeWindowError(name2, `rrule "${this.text}" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.`);
+      throw new FreezeWindowError(
+        name2,
+        `rrule "${this.text}" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.`
+      );
     }
     const options = { ...parsed, tzid: null };
     options.dtstart = new Date(this.localDtstart(parsed));
@@ -50429,15 +50457,21 @@ var RRuleEngine = class {
     try {
       original = new RRule(options, true);
     } catch (error2) {
-      throw new FreezeWindowError(name2, `rrule "${this.text}" cannot be used: ${error2 instanceof Error ? error2.message : String(error2)}.`, { cause: error2 });
+      throw new FreezeWindowError(
+        name2,
+        `rrule "${this.text}" cannot be used: ${error2 instanceof Error ? error2.message : String(error2)}.`,
+        { cause: error2 }
+      );
     }
     this.original = original;
     this.baseStart = options.dtstart.getTime();
     const explicit = { ...options };
     const full = original.options;
     if (parsed.bymonth == null && full.bymonth != null && full.bymonth.length > 0) explicit.bymonth = full.bymonth;
-    if (parsed.bymonthday == null && parsed.bynmonthday == null && full.bymonthday != null && full.bymonthday.length > 0) explicit.bymonthday = full.bymonthday;
-    if (parsed.byweekday == null && full.byweekday != null && full.byweekday.length > 0) explicit.byweekday = full.byweekday;
+    if (parsed.bymonthday == null && parsed.bynmonthday == null && full.bymonthday != null && full.bymonthday.length > 0)
+      explicit.bymonthday = full.bymonthday;
+    if (parsed.byweekday == null && full.byweekday != null && full.byweekday.length > 0)
+      explicit.byweekday = full.byweekday;
     if (parsed.byhour == null && full.byhour != null && full.byhour.length > 0) explicit.byhour = full.byhour;
     if (parsed.byminute == null && full.byminute != null && full.byminute.length > 0) explicit.byminute = full.byminute;
     if (parsed.bysecond == null && full.bysecond != null && full.bysecond.length > 0) explicit.bysecond = full.bysecond;
@@ -50540,7 +50574,10 @@ var RRuleEngine = class {
       return true;
     });
     if (truncated) {
-      throw new FreezeWindowError(this.name, `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`);
+      throw new FreezeWindowError(
+        this.name,
+        `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`
+      );
     }
     for (const local of starts) {
       const start = fixedOffset === null ? localToInstant(local.getTime(), this.timeZone, "earlier") : local.getTime() - fixedOffset;
@@ -50554,7 +50591,15 @@ function asList(value) {
   if (value === null || value === void 0) return [];
   return Array.isArray(value) ? value : [value];
 }
-var SHORTEST_PERIOD_MS = { 0: 365 * DAY_MS, 1: 28 * DAY_MS, 2: 7 * DAY_MS, 3: DAY_MS, 4: HOUR_MS, 5: MINUTE_MS, 6: SECOND_MS };
+var SHORTEST_PERIOD_MS = {
+  0: 365 * DAY_MS,
+  1: 28 * DAY_MS,
+  2: 7 * DAY_MS,
+  3: DAY_MS,
+  4: HOUR_MS,
+  5: MINUTE_MS,
+  6: SECOND_MS
+};
 function boundedBetween(rule, after, before, maxPeriods, iterator2) {
   const options = rule.options;
   const interval = options.interval;
@@ -50570,7 +50615,12 @@ function boundedBetween(rule, after, before, maxPeriods, iterator2) {
   try {
     return rule.between(after, before, true, iterator2);
   } finally {
-    Object.defineProperty(options, "interval", { configurable: true, enumerable: true, writable: true, value: interval });
+    Object.defineProperty(options, "interval", {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: interval
+    });
   }
 }
 function gcd(a, b) {
@@ -50595,15 +50645,23 @@ function checkTimesReachable(options, dtstart, name2, text) {
       }
     }
   }
-  throw new FreezeWindowError(name2, `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`);
+  throw new FreezeWindowError(
+    name2,
+    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
+  );
 }
 function checkMonthDays(parsed, name2, text) {
   const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
   if (days.length === 0) return;
   const months = asList(parsed.bymonth);
-  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map((month) => MONTH_LENGTHS[month - 1] ?? 0);
+  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map(
+    (month) => MONTH_LENGTHS[month - 1] ?? 0
+  );
   if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
-    throw new FreezeWindowError(name2, `rrule "${text}" never occurs: no month it names has the days of the month it names.`);
+    throw new FreezeWindowError(
+      name2,
+      `rrule "${text}" never occurs: no month it names has the days of the month it names.`
+    );
   }
 }
 function dateUtc(year, month, day) {
@@ -50659,7 +50717,10 @@ function newEngine(window2, name2) {
     case "rrule":
       return new RRuleEngine(window2, name2);
     default:
-      throw new FreezeWindowError(name2, `kind "${String(window2?.kind)}" is not one of daily, range, rrule.`);
+      throw new FreezeWindowError(
+        name2,
+        `kind "${String(window2?.kind)}" is not one of daily, range, rrule.`
+      );
   }
 }
 function byStart(a, b) {
@@ -50667,7 +50728,9 @@ function byStart(a, b) {
 }
 function collect(sources, from, to) {
   if (!(to - from <= MAX_LOOKUP_DAYS * DAY_MS)) {
-    throw new RangeError(`a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
+    throw new RangeError(
+      `a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`
+    );
   }
   const out = [];
   for (const source of sources) source.engine.collect(from, to, source, out);
@@ -50713,7 +50776,8 @@ function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORI
   }
   const sources = compile(windows);
   const limit = at + horizonDays * DAY_MS;
-  if (durationMs2 > DEFAULT_HORIZON_DAYS * DAY_MS) return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
+  if (durationMs2 > DEFAULT_HORIZON_DAYS * DAY_MS)
+    return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs2, 1);
   const blockers = [];
   let start = at;
@@ -50804,7 +50868,14 @@ var linkedIssueRule = {
 ${p.body}`)).map((p) => `#${p.number}`);
     const values = { pulls: pulls.map((p) => p.number), withoutIssue: without };
     if (pulls.length > 0 && without.length === 0) {
-      return { code: "LINKED_ISSUE_OK", rule: "linkedIssue", ok: true, outcome: "pass", message: `Every pull request of the release names an issue (${values.pulls.map((n) => `#${n}`).join(", ")}).`, values };
+      return {
+        code: "LINKED_ISSUE_OK",
+        rule: "linkedIssue",
+        ok: true,
+        outcome: "pass",
+        message: `Every pull request of the release names an issue (${values.pulls.map((n) => `#${n}`).join(", ")}).`,
+        values
+      };
     }
     return {
       code: "LINKED_ISSUE_MISSING",
@@ -50845,7 +50916,9 @@ function countApprovals(stage, facts) {
   const excluded = new Set(
     stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l.toLowerCase()) : []
   );
-  const contributors = new Set(stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
+  const contributors = new Set(
+    stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []
+  );
   const teamMembers = membersOf(facts, stage.approvals.fromTeams);
   for (const a of [...latest2.values()].sort((x, y) => x.login.localeCompare(y.login))) {
     const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? a.commitId ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since` : "the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content" : excluded.has(a.login.toLowerCase()) ? a.login.toLowerCase() === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : contributors.has(a.login.toLowerCase()) ? "contributor to the release (authored a pull request or commits in it)" : teamMembers && !teamMembers.has(a.login.toLowerCase()) ? `not a member of ${stage.approvals.fromTeams.join(", ")}` : null;
@@ -50935,7 +51008,10 @@ function expandBraces(pattern) {
     for (const mid of expandBraces(part)) {
       for (const tail of tails) {
         out.push(head + mid + tail);
-        if (out.length > MAX_ALTERNATIVES) throw new RangeError(`the pattern "${pattern.slice(0, 80)}" expands to more than ${MAX_ALTERNATIVES} alternatives`);
+        if (out.length > MAX_ALTERNATIVES)
+          throw new RangeError(
+            `the pattern "${pattern.slice(0, 80)}" expands to more than ${MAX_ALTERNATIVES} alternatives`
+          );
       }
     }
   }
@@ -51217,7 +51293,14 @@ function score(policy, stage, facts, counted) {
     };
   }
   if (score2 >= min) {
-    return { code: "SCORE_OK", rule: "score", ok: true, outcome: "pass", message: `Score ${score2} >= minScore ${min}.`, values };
+    return {
+      code: "SCORE_OK",
+      rule: "score",
+      ok: true,
+      outcome: "pass",
+      message: `Score ${score2} >= minScore ${min}.`,
+      values
+    };
   }
   if (warn !== null && score2 >= warn) {
     const members = membersOf(facts, policy.overrides.teams) ?? /* @__PURE__ */ new Set();
@@ -51276,7 +51359,12 @@ function soak(stage, predecessor, facts, now) {
   }
   const since = Math.min(...successes);
   const ends = since + minutes * 6e4;
-  const values = { predecessor: predecessor.name, minutes, since: new Date(since).toISOString(), ends: new Date(ends).toISOString() };
+  const values = {
+    predecessor: predecessor.name,
+    minutes,
+    since: new Date(since).toISOString(),
+    ends: new Date(ends).toISOString()
+  };
   if (now.getTime() >= ends) {
     return {
       code: "SOAK_OK",
@@ -51300,7 +51388,18 @@ function soak(stage, predecessor, facts, now) {
 }
 
 // src/core/rules/index.ts
-var RULES = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule, linkedIssueRule];
+var RULES = [
+  orderRule,
+  refsRule,
+  approvalsRule,
+  reviewersRule,
+  scoreRule,
+  evidenceRule,
+  soakRule,
+  freezeRule,
+  checksRule,
+  linkedIssueRule
+];
 
 // src/core/rules/overrides.ts
 var NOT_OVERRIDABLE = /* @__PURE__ */ new Set(["POLICY_INVALID", "ENVIRONMENT_NOT_IN_POLICY", "ENVIRONMENT_LOOKALIKE"]);
@@ -51331,7 +51430,8 @@ function applyOverrides(policy, stage, facts, rules, now) {
       continue;
     }
     const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
-    if (pending) rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+    if (pending)
+      rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
   }
   return [...used];
 }
@@ -51438,7 +51538,14 @@ function evaluate(policy, facts, now) {
   const stage = policy.environments[stageIndex];
   const predecessor = stageIndex > 0 ? policy.environments[stageIndex - 1] : null;
   let approvals2;
-  const ctx = { policy, stage, predecessor, facts, now, approvals: () => approvals2 ??= countApprovals(stage, facts) };
+  const ctx = {
+    policy,
+    stage,
+    predecessor,
+    facts,
+    now,
+    approvals: () => approvals2 ??= countApprovals(stage, facts)
+  };
   const rules = [];
   for (const rule of RULES) {
     if (!rule.applies(ctx)) continue;
@@ -51500,7 +51607,12 @@ function unnamedEnvironment(policy, facts) {
           ok: false,
           outcome: "block",
           message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
-          values: { environment: facts.environment, resembles: lookalike.name, stage: lookalike.stage.name, codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ") }
+          values: {
+            environment: facts.environment,
+            resembles: lookalike.name,
+            stage: lookalike.stage.name,
+            codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ")
+          }
         }
       ],
       score: facts.evidence.score,
@@ -51618,7 +51730,9 @@ function scoreTests(bundle) {
     return {
       present: true,
       share: 0,
-      reasons: [`the test counts are inconsistent (${String(t.tests)} tests, but ${String(t.passed)} passed + ${String(t.failed)} failed + ${String(t.errors)} errors + ${String(t.skipped)} skipped): no points for counts that cannot be true`]
+      reasons: [
+        `the test counts are inconsistent (${String(t.tests)} tests, but ${String(t.passed)} passed + ${String(t.failed)} failed + ${String(t.errors)} errors + ${String(t.skipped)} skipped): no points for counts that cannot be true`
+      ]
     };
   }
   const unlisted = t.unlistedFailures ?? 0;
@@ -51654,46 +51768,80 @@ function scoreTests(bundle) {
 function scoreCoverage(bundle, target) {
   const c = bundle.coverage;
   if (!c) return absent("coverage");
-  for (const [what, k] of [["line", c.lines], ["branch", c.branches]]) {
+  for (const [what, k] of [
+    ["line", c.lines],
+    ["branch", c.branches]
+  ]) {
     if (!isCount(k.covered) || !isCount(k.total) || k.covered > k.total) {
       return {
         present: true,
         share: 0,
-        reasons: [`the ${what} counts are inconsistent (${String(k.covered)} covered of ${String(k.total)}): coverage above 100% is no evidence, so no points`]
+        reasons: [
+          `the ${what} counts are inconsistent (${String(k.covered)} covered of ${String(k.total)}): coverage above 100% is no evidence, so no points`
+        ]
       };
     }
   }
-  if (c.lines.total === 0 || c.lines.pct === null) return { present: true, share: 0, reasons: ["the coverage reports count no executable line"] };
+  if (c.lines.total === 0 || c.lines.pct === null)
+    return { present: true, share: 0, reasons: ["the coverage reports count no executable line"] };
   const pct = c.lines.pct;
   const branches = c.branches.total > 0 ? `; branch coverage ${fmt(c.branches.pct ?? 0)}% (${c.branches.covered}/${c.branches.total}, not scored)` : "";
   const lines = `line coverage ${fmt(pct)}% (${c.lines.covered}/${c.lines.total} lines)${branches}`;
-  if (target <= 0 || pct >= target) return { present: true, share: 1, reasons: [`${lines} meets the target of ${fmt(target)}%`] };
-  return { present: true, share: pct / target, reasons: [`${lines} is below the target of ${fmt(target)}%: coverage / target of the weight`] };
+  if (target <= 0 || pct >= target)
+    return { present: true, share: 1, reasons: [`${lines} meets the target of ${fmt(target)}%`] };
+  return {
+    present: true,
+    share: pct / target,
+    reasons: [`${lines} is below the target of ${fmt(target)}%: coverage / target of the weight`]
+  };
 }
 function scoreSecurity(bundle, allowed) {
   const s = bundle.security;
   if (!s) return absent("security");
   const r = s.results;
   if (![s.runs, s.runsWithoutResults ?? 0, r.error, r.warning, r.note, r.none].every(isCount)) {
-    return { present: true, share: 0, reasons: ["the SARIF counts are not whole numbers: no points for counts that cannot be true"] };
+    return {
+      present: true,
+      share: 0,
+      reasons: ["the SARIF counts are not whole numbers: no points for counts that cannot be true"]
+    };
   }
   const counts = `${plural(s.runs, "SARIF run")}: ${r.error} error, ${r.warning} warning, ${r.note} note, ${r.none} none`;
-  if (s.runs === 0) return { present: true, share: 0, reasons: [`${counts}; the SARIF log has no run, so no scan is shown to have run: no points`] };
+  if (s.runs === 0)
+    return {
+      present: true,
+      share: 0,
+      reasons: [`${counts}; the SARIF log has no run, so no scan is shown to have run: no points`]
+    };
   if ((s.runsWithoutResults ?? 0) > 0) {
     return {
       present: true,
       share: 0,
-      reasons: [counts, `${plural(s.runsWithoutResults, "run")} with "results" null or absent: SARIF's way of saying the tool produced no results (a scan that found nothing writes "results": []): no points`]
+      reasons: [
+        counts,
+        `${plural(s.runsWithoutResults, "run")} with "results" null or absent: SARIF's way of saying the tool produced no results (a scan that found nothing writes "results": []): no points`
+      ]
     };
   }
   const allowedText = allowed.length > 0 ? `allowed levels: ${allowed.join(", ")}` : "no level is allowed";
   const otherLevels = ["note", "none"].filter((l) => !allowed.includes(l) && r[l] > 0);
   if (r.error > 0 && !allowed.includes("error")) {
-    return { present: true, share: 0, reasons: [counts, `${plural(r.error, "error result")} (${allowedText}): no points while any error result remains`] };
+    return {
+      present: true,
+      share: 0,
+      reasons: [
+        counts,
+        `${plural(r.error, "error result")} (${allowedText}): no points while any error result remains`
+      ]
+    };
   }
   if (r.warning > 0 && !allowed.includes("warning") || otherLevels.length > 0) {
     const what = r.warning > 0 && !allowed.includes("warning") ? plural(r.warning, "warning result") : otherLevels.map((l) => `${r[l]} ${l} results`).join(", ");
-    return { present: true, share: 0.5, reasons: [counts, `${what} at a level that is not allowed (${allowedText}): half the weight`] };
+    return {
+      present: true,
+      share: 0.5,
+      reasons: [counts, `${what} at a level that is not allowed (${allowedText}): half the weight`]
+    };
   }
   return { present: true, share: 1, reasons: [`${counts}; no result at a level that costs points (${allowedText})`] };
 }
@@ -51703,7 +51851,10 @@ function scoreChecklist(bundle) {
   if (c.items === 0) return { present: true, share: 0, reasons: ["the checklist has no task item (`- [ ] ...`)"] };
   const open3 = c.list.filter((i) => !i.checked).map((i) => `"${i.text}"`).slice(0, 5);
   const reasons = [`${c.checked} of ${plural(c.items, "checklist item")} checked`];
-  if (c.unchecked > 0) reasons.push(`unchecked: ${open3.join(", ")}${c.unchecked > open3.length ? ` and ${c.unchecked - open3.length} more` : ""}`);
+  if (c.unchecked > 0)
+    reasons.push(
+      `unchecked: ${open3.join(", ")}${c.unchecked > open3.length ? ` and ${c.unchecked - open3.length} more` : ""}`
+    );
   return { present: true, share: c.checked / c.items, reasons };
 }
 function scoreDeclared(kind, value) {
@@ -51720,11 +51871,26 @@ function scoreBackup(bundle, maxAgeHours, now) {
     return { present: true, share: 0, reasons: [`backup record${where} has no valid ISO-8601 time: "${b.takenAt}"`] };
   }
   const ageHours = (now.getTime() - at) / 36e5;
-  if (ageHours < -5 / 60) return { present: true, share: 0, reasons: [`backup record${where} is dated ${b.takenAt}, after now (${now.toISOString()})`] };
+  if (ageHours < -5 / 60)
+    return {
+      present: true,
+      share: 0,
+      reasons: [`backup record${where} is dated ${b.takenAt}, after now (${now.toISOString()})`]
+    };
   if (ageHours > maxAgeHours) {
-    return { present: true, share: 0, reasons: [`backup${where} taken ${b.takenAt} is ${fmt(ageHours)} h old, older than the bound of ${fmt(maxAgeHours)} h`] };
+    return {
+      present: true,
+      share: 0,
+      reasons: [
+        `backup${where} taken ${b.takenAt} is ${fmt(ageHours)} h old, older than the bound of ${fmt(maxAgeHours)} h`
+      ]
+    };
   }
-  return { present: true, share: 1, reasons: [`backup${where} taken ${b.takenAt}, ${fmt(Math.max(0, ageHours))} h ago (bound ${fmt(maxAgeHours)} h)`] };
+  return {
+    present: true,
+    share: 1,
+    reasons: [`backup${where} taken ${b.takenAt}, ${fmt(Math.max(0, ageHours))} h ago (bound ${fmt(maxAgeHours)} h)`]
+  };
 }
 function scoreUrl(bundle) {
   const url = bundle.evidenceUrl;
@@ -51783,7 +51949,8 @@ function scoreEvidence(bundle, scoring, now) {
   let score2 = roundHalfUp(total2);
   if (totalWeight > 0 && totalWeight !== 100) {
     score2 = roundHalfUp(total2 * 100 / totalWeight);
-    for (const c of Object.values(breakdown)) c.reasons.push(`the weights sum to ${fmt(totalWeight)}, not 100: the score is rescaled to 0-100`);
+    for (const c of Object.values(breakdown))
+      c.reasons.push(`the weights sum to ${fmt(totalWeight)}, not 100: the score is rescaled to 0-100`);
   }
   return { score: Math.max(0, Math.min(100, score2)), breakdown };
 }
@@ -51812,13 +51979,22 @@ function evidenceFacts(bundle, scoring, now) {
 var CHECKLIST_ITEMS_KEPT = 20;
 function evidenceCounts(bundle) {
   const out = {};
-  if (bundle.tests) out.tests = { ...bundle.tests, failures: [], failuresOmitted: bundle.tests.failures.length + bundle.tests.failuresOmitted };
+  if (bundle.tests)
+    out.tests = {
+      ...bundle.tests,
+      failures: [],
+      failuresOmitted: bundle.tests.failures.length + bundle.tests.failuresOmitted
+    };
   if (bundle.coverage) out.coverage = { ...bundle.coverage, fileCoverage: [] };
   if (bundle.security) {
     const { findings: _findings, findingsOmitted: _omitted, ...rest } = bundle.security;
     out.security = { ...rest, byRule: {}, perRun: [] };
   }
-  if (bundle.checklist) out.checklist = { ...bundle.checklist, list: bundle.checklist.list.filter((i) => !i.checked).slice(0, CHECKLIST_ITEMS_KEPT) };
+  if (bundle.checklist)
+    out.checklist = {
+      ...bundle.checklist,
+      list: bundle.checklist.list.filter((i) => !i.checked).slice(0, CHECKLIST_ITEMS_KEPT)
+    };
   if (bundle.declared) out.declared = bundle.declared;
   if (bundle.evidenceUrl !== void 0) out.evidenceUrl = bundle.evidenceUrl;
   return out;
@@ -51867,7 +52043,20 @@ function validateWallClock(value) {
   return h <= 23 && min <= 59 && s <= 59 ? null : bad;
 }
 function daysInMonth(year, month) {
-  return [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1];
+  return [
+    31,
+    year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31
+  ][month - 1];
 }
 function validateLocalDateTime(value) {
   const bad = `${quote(value)} is not a local date and time; expected ${LOCAL_DATE_TIME_FORM}`;
@@ -52003,7 +52192,10 @@ function parseDuration(value) {
 }
 function parseIsoInstant(value) {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
-    return { ok: false, error: "is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required)." };
+    return {
+      ok: false,
+      error: "is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required)."
+    };
   }
   const at = new Date(value);
   if (Number.isNaN(at.getTime())) return { ok: false, error: "is not a real date and time." };
@@ -52051,9 +52243,20 @@ var POLICY_DEFAULTS = {
   evidence: { workflows: [] }
 };
 var name = { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text };
-var names = (description) => ({ type: "array", items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text }, maxItems: POLICY_LIMITS.list, uniqueItems: true, description });
+var names = (description) => ({
+  type: "array",
+  items: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text },
+  maxItems: POLICY_LIMITS.list,
+  uniqueItems: true,
+  description
+});
 var windowCommon = {
-  name: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
+  name: {
+    type: "string",
+    minLength: 1,
+    maxLength: POLICY_LIMITS.text,
+    description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".'
+  },
   timezone: ref("timeZone")
 };
 var dailyWindowProperties = {
@@ -52066,7 +52269,10 @@ var dailyWindowProperties = {
     description: "Local days the window starts on; every day when left out."
   },
   start: { ...ref("wallClock"), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
-  end: { ...ref("wallClock"), description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.` },
+  end: {
+    ...ref("wallClock"),
+    description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.`
+  },
   timezone: windowCommon.timezone
 };
 var policySchema = {
@@ -52080,7 +52286,12 @@ var policySchema = {
     wallClock: { type: "string", pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
     localDateTime: { type: "string", pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
     duration: { type: "string", pattern: DURATION_PATTERN, description: DURATION_FORM },
-    timeZone: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
+    timeZone: {
+      type: "string",
+      minLength: 1,
+      maxLength: POLICY_LIMITS.text,
+      description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".'
+    },
     dailyWindow: {
       type: "object",
       description: "A daily (or weekday) window from start to end, local to timezone.",
@@ -52107,8 +52318,16 @@ var policySchema = {
       required: ["rrule", "duration", "timezone"],
       properties: {
         name: windowCommon.name,
-        rrule: { type: "string", minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
-        duration: { ...ref("duration"), description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.` },
+        rrule: {
+          type: "string",
+          minLength: 1,
+          maxLength: POLICY_LIMITS.text,
+          description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".'
+        },
+        duration: {
+          ...ref("duration"),
+          description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.`
+        },
         timezone: windowCommon.timezone
       }
     },
@@ -52147,12 +52366,20 @@ var policySchema = {
           uniqueItems: true,
           description: 'Ref patterns a release must match, e.g. "refs/tags/v*"; any ref when left out.'
         },
-        minApprovals: { type: "integer", minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: "Distinct approvals needed (default 0)." },
+        minApprovals: {
+          type: "integer",
+          minimum: 0,
+          maximum: POLICY_LIMITS.minApprovals,
+          description: "Distinct approvals needed (default 0)."
+        },
         approvals: {
           type: "object",
           additionalProperties: false,
           properties: {
-            excludeAuthor: { type: "boolean", description: "The author's and the deployer's own approvals do not count (default true)." },
+            excludeAuthor: {
+              type: "boolean",
+              description: "The author's and the deployer's own approvals do not count (default true)."
+            },
             fromTeams: names("Approvals count only from members of these teams.")
           }
         },
@@ -52170,7 +52397,12 @@ var policySchema = {
             }
           }
         },
-        minScore: { type: "number", minimum: 0, maximum: 100, description: "Minimum evidence score (0-100); not checked when left out." },
+        minScore: {
+          type: "number",
+          minimum: 0,
+          maximum: 100,
+          description: "Minimum evidence score (0-100); not checked when left out."
+        },
         requiredChecks: names("Check runs or commit statuses that must have passed."),
         requiredEvidence: {
           type: "array",
@@ -52183,14 +52415,36 @@ var policySchema = {
           additionalProperties: false,
           required: ["minutes"],
           properties: {
-            minutes: { type: "integer", minimum: 0, maximum: POLICY_LIMITS.soakMinutes, description: "Minutes the same release must have run in the previous stage (at most 30 days)." }
+            minutes: {
+              type: "integer",
+              minimum: 0,
+              maximum: POLICY_LIMITS.soakMinutes,
+              description: "Minutes the same release must have run in the previous stage (at most 30 days)."
+            }
           }
         },
-        freezeWindows: { type: "array", items: ref("freezeWindow"), maxItems: POLICY_LIMITS.freezeWindows, description: "Times no deployment enters this stage." },
-        deployDuration: { ...ref("duration"), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
-        onBlocked: { enum: ["wait", "reject"], description: "wait: hold the deployment until it clears (default); reject: reject it at once." },
-        autoPromote: { type: "boolean", description: "Create the next stage's deployment when its gate allows it (default false)." },
-        requireLinkedIssue: { type: "boolean", description: "Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false)." }
+        freezeWindows: {
+          type: "array",
+          items: ref("freezeWindow"),
+          maxItems: POLICY_LIMITS.freezeWindows,
+          description: "Times no deployment enters this stage."
+        },
+        deployDuration: {
+          ...ref("duration"),
+          description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.`
+        },
+        onBlocked: {
+          enum: ["wait", "reject"],
+          description: "wait: hold the deployment until it clears (default); reject: reject it at once."
+        },
+        autoPromote: {
+          type: "boolean",
+          description: "Create the next stage's deployment when its gate allows it (default false)."
+        },
+        requireLinkedIssue: {
+          type: "boolean",
+          description: "Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false)."
+        }
       }
     },
     scoring: {
@@ -52199,7 +52453,10 @@ var policySchema = {
       additionalProperties: false,
       properties: {
         ...Object.fromEntries(
-          EVIDENCE_KINDS.map((kind) => [kind, { type: "integer", minimum: 0, maximum: 100, description: `Weight of ${kind}.` }])
+          EVIDENCE_KINDS.map((kind) => [
+            kind,
+            { type: "integer", minimum: 0, maximum: 100, description: `Weight of ${kind}.` }
+          ])
         ),
         warnScore: {
           type: "number",
@@ -52207,14 +52464,22 @@ var policySchema = {
           maximum: 100,
           description: "Scores from warnScore up to a stage's minScore need an override team's approval instead of blocking."
         },
-        coverageTarget: { type: "number", minimum: 0, maximum: 100, description: "Line coverage (percent) earning full marks (default 80)." },
+        coverageTarget: {
+          type: "number",
+          minimum: 0,
+          maximum: 100,
+          description: "Line coverage (percent) earning full marks (default 80)."
+        },
         allowedSarifLevels: {
           type: "array",
           items: { enum: ["error", "warning", "note", "none"] },
           uniqueItems: true,
           description: "SARIF levels that cost no points (default [note, none])."
         },
-        backupMaxAge: { ...ref("duration"), description: `A backup record older than this does not count (default 24h, at most 366d): ${DURATION_FORM}.` }
+        backupMaxAge: {
+          ...ref("duration"),
+          description: `A backup record older than this does not count (default 24h, at most 366d): ${DURATION_FORM}.`
+        }
       }
     },
     overrides: {
@@ -52224,7 +52489,10 @@ var policySchema = {
       properties: {
         teams: names("Teams whose members may grant an override."),
         secondApprover: { type: "boolean", description: "A second member must confirm an override (default false)." },
-        expires: { ...ref("duration"), description: `How long an override stays usable (default 24h, at most 30d): ${DURATION_FORM}.` }
+        expires: {
+          ...ref("duration"),
+          description: `How long an override stays usable (default 24h, at most 30d): ${DURATION_FORM}.`
+        }
       }
     },
     evidence: {
@@ -52266,7 +52534,10 @@ var policySchema = {
         scoring: ref("scoring"),
         overrides: ref("overrides"),
         evidence: ref("evidence"),
-        strict: { type: "boolean", description: "Reject environments the policy does not name instead of approving them as ungated (default false)." },
+        strict: {
+          type: "boolean",
+          description: "Reject environments the policy does not name instead of approving them as ungated (default false)."
+        },
         sync: {
           enum: ["environments", "off"],
           description: "environments: the App creates the missing GitHub environments of each stage, enables its deployment protection rule on them and sets their ref policies from refs; it never removes what a person configured (default off)."
@@ -52284,7 +52555,12 @@ var policySchema = {
           type: "object",
           additionalProperties: false,
           properties: {
-            minApprovals: { type: "integer", minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: "Approvals needed to enter PROD." },
+            minApprovals: {
+              type: "integer",
+              minimum: 0,
+              maximum: POLICY_LIMITS.minApprovals,
+              description: "Approvals needed to enter PROD."
+            },
             minScore: { type: "number", minimum: 0, maximum: 100, description: "Evidence score needed to enter PROD." },
             freezeWindows: {
               type: "array",
@@ -52309,7 +52585,15 @@ var policySchema = {
 // src/core/policy/build.ts
 var HOUR_MS2 = 36e5;
 var DEFAULT_WEIGHTS = POLICY_DEFAULTS.scoring.weights;
-var CONVERTED_STAGE_KEYS = /* @__PURE__ */ new Set(["name", "github", "approvals", "requiredReviewers", "soak", "freezeWindows", "deployDuration"]);
+var CONVERTED_STAGE_KEYS = /* @__PURE__ */ new Set([
+  "name",
+  "github",
+  "approvals",
+  "requiredReviewers",
+  "soak",
+  "freezeWindows",
+  "deployDuration"
+]);
 function buildPolicy(data) {
   const environments = data.environments.map(buildEnvironment);
   return {
@@ -52335,7 +52619,10 @@ function buildEnvironment(env) {
     github: github === void 0 ? [name2] : typeof github === "string" ? [github] : [...github],
     refs: given("refs"),
     minApprovals: given("minApprovals"),
-    approvals: { excludeAuthor: approvals2.excludeAuthor ?? d.approvals.excludeAuthor, fromTeams: approvals2.fromTeams ?? [...d.approvals.fromTeams] },
+    approvals: {
+      excludeAuthor: approvals2.excludeAuthor ?? d.approvals.excludeAuthor,
+      fromTeams: approvals2.fromTeams ?? [...d.approvals.fromTeams]
+    },
     requiredReviewers: (env.requiredReviewers ?? d.requiredReviewers).map((r) => ({
       paths: r.paths,
       teams: r.teams
@@ -52383,7 +52670,14 @@ function buildWindow(w) {
   const end = w.end;
   const days = w.days;
   const prefix = days === void 0 ? "" : `${days.join(",")} `;
-  return { kind: "daily", name: given ?? `${prefix}${start}-${end} ${timezone}`, days: days ?? [...WEEKDAYS], start, end, timezone };
+  return {
+    kind: "daily",
+    name: given ?? `${prefix}${start}-${end} ${timezone}`,
+    days: days ?? [...WEEKDAYS],
+    start,
+    end,
+    timezone
+  };
 }
 function buildScoring(s) {
   const d = POLICY_DEFAULTS.scoring;
@@ -52393,7 +52687,9 @@ function buildScoring(s) {
     weights: Object.keys(weights).length > 0 ? weights : { ...d.weights },
     warnScore: s.warnScore ?? d.warnScore,
     coverageTarget: s.coverageTarget ?? d.coverageTarget,
-    allowedSarifLevels: s.allowedSarifLevels ?? [...d.allowedSarifLevels],
+    allowedSarifLevels: s.allowedSarifLevels ?? [
+      ...d.allowedSarifLevels
+    ],
     backupMaxAgeHours: durationMs(s.backupMaxAge ?? d.backupMaxAge) / HOUR_MS2
   };
 }
@@ -52611,9 +52907,14 @@ var YamlPositions = class {
 var Ajv2020 = import__.default;
 var validator;
 function validate() {
-  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true }).compile(
-    policySchema
-  );
+  validator ??= new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictRequired: false,
+    strictTypes: false,
+    allowUnionTypes: true
+  }).compile(policySchema);
   return validator;
 }
 var LIST_NOUNS = {
@@ -52731,7 +53032,8 @@ var SchemaMessages = class extends YamlPositions {
         let message = `unknown key "${key}" ${segs.length === 0 ? "at the top level" : `in ${this.where(segs)}`}`;
         if (key === "extends" && segs.length === 0 && "policy" in (parent.properties ?? {})) {
           message = '"extends" is not part of the Aurora format ("policy:"); to extend the org default, write this file in the version 1 format ("version: 1")';
-        } else if (windowKind !== void 0 && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
+        } else if (windowKind !== void 0 && WINDOW_SHAPE_KEYS.includes(key))
+          message += `, ${windowKind}; ${WINDOW_SHAPES}`;
         else if (suggestion === void 0) message += `; expected one of ${keys.join(", ")}`;
         const p = { offset: this.keyOffset([...segs, key]), path: pathString([...segs, key]), message };
         p.expected = keys.join(", ");
@@ -52745,7 +53047,8 @@ var SchemaMessages = class extends YamlPositions {
         const windowKind = parent.description === void 0 ? void 0 : WINDOW_KINDS[parent.description];
         const list = shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(", ")} and ${shown[shown.length - 1]}`;
         let message = `${what} is missing ${list}`;
-        if (windowKind !== void 0) message += ` (${windowKind.replace(/^an? /, "")}s need ${this.requiredOf(parent)})`;
+        if (windowKind !== void 0)
+          message += ` (${windowKind.replace(/^an? /, "")}s need ${this.requiredOf(parent)})`;
         return { offset: this.keyOffset(segs), path, message, expected: missing.join(", ") };
       }
       case "type":
@@ -52754,13 +53057,22 @@ var SchemaMessages = class extends YamlPositions {
       case "const": {
         const expected = describe(parent);
         const hint = e.keyword === "maximum" ? MAXIMUM_HINTS[String(segs.at(-1))] : void 0;
-        return { offset: this.valueOffset(segs), path, message: `${label} must be ${expected}, got ${show(data)}${hint === void 0 ? "" : `; ${hint}`}`, expected };
+        return {
+          offset: this.valueOffset(segs),
+          path,
+          message: `${label} must be ${expected}, got ${show(data)}${hint === void 0 ? "" : `; ${hint}`}`,
+          expected
+        };
       }
       case "maxItems": {
         const owner = typeof segs[segs.length - 1] === "string" ? String(segs[segs.length - 1]) : "";
         const noun = (LIST_NOUNS[owner] ?? "item").replace(/ \(.*$/, "");
         const count2 = Array.isArray(data) ? data.length : 0;
-        return { offset: this.valueOffset(segs), path, message: `${label} lists ${count2} items; at most ${String(e.params.limit)} ${noun}s are allowed: split the policy or remove some` };
+        return {
+          offset: this.valueOffset(segs),
+          path,
+          message: `${label} lists ${count2} items; at most ${String(e.params.limit)} ${noun}s are allowed: split the policy or remove some`
+        };
       }
       case "maxLength":
         return {
@@ -52826,7 +53138,11 @@ var ValueChecks = class extends SchemaMessages {
     if (!parsed.ok) this.error(segs, `${label} ${parsed.error}`);
     else if (positive2 && parsed.ms === 0) this.error(segs, `${label} must be longer than 0s, got ${show(value)}`);
     else if (parsed.ms > limit.ms) {
-      this.error(segs, `${label} is ${show(value)}, longer than the maximum of ${limit.text}; write ${limit.text} or less`, { expected: `at most ${limit.text}` });
+      this.error(
+        segs,
+        `${label} is ${show(value)}, longer than the maximum of ${limit.text}; write ${limit.text} or less`,
+        { expected: `at most ${limit.text}` }
+      );
     }
   }
   checkString(segs, value, validator2) {
@@ -52838,7 +53154,11 @@ var ValueChecks = class extends SchemaMessages {
     if (typeof value !== "string" || value === "") return;
     const problem = checkTimeZone(value);
     if (problem === null) return;
-    this.error(segs, `${this.label(segs)} ${problem.message}`, problem.suggestion === void 0 ? {} : { suggestion: problem.suggestion });
+    this.error(
+      segs,
+      `${this.label(segs)} ${problem.message}`,
+      problem.suggestion === void 0 ? {} : { suggestion: problem.suggestion }
+    );
   }
   checkWindow(segs, w) {
     if (!isRecord(w)) return;
@@ -52848,8 +53168,15 @@ var ValueChecks = class extends SchemaMessages {
       this.checkDuration([...segs, "duration"], w.duration, true, DURATION_LIMITS.duration);
       if (typeof w.rrule === "string" && validateRRule(w.rrule) === null) {
         const zone = typeof w.timezone === "string" && checkTimeZone(w.timezone) === null ? w.timezone : "UTC";
-        const problem = checkFreezeWindow({ kind: "rrule", name: "rrule", rrule: w.rrule, durationMs: 36e5, timezone: zone });
-        if (problem !== null) this.error([...segs, "rrule"], `${this.label([...segs, "rrule"])} ${problem.replace(/^rrule "[^"]*" /, "")}`);
+        const problem = checkFreezeWindow({
+          kind: "rrule",
+          name: "rrule",
+          rrule: w.rrule,
+          durationMs: 36e5,
+          timezone: zone
+        });
+        if (problem !== null)
+          this.error([...segs, "rrule"], `${this.label([...segs, "rrule"])} ${problem.replace(/^rrule "[^"]*" /, "")}`);
       }
     } else if ("from" in w || "to" in w) {
       this.checkString([...segs, "from"], w.from, validateLocalDateTime);
@@ -52918,13 +53245,19 @@ var ValueChecks = class extends SchemaMessages {
       if (data.extends !== "org" && given.length > 0 && weights.every((w) => typeof w === "number" && Number.isInteger(w))) {
         const sum = weights.reduce((a, b) => a + b, 0);
         if (sum !== 100) {
-          this.error(["scoring"], `scoring weights sum to ${sum}; they must sum to 100`, { expected: "weights summing to 100" }, "key");
+          this.error(
+            ["scoring"],
+            `scoring weights sum to ${sum}; they must sum to 100`,
+            { expected: "weights summing to 100" },
+            "key"
+          );
         }
       }
       this.checkDuration(["scoring", "backupMaxAge"], scoring.backupMaxAge, true, DURATION_LIMITS.backupMaxAge);
     }
     const overrides = data.overrides;
-    if (isRecord(overrides)) this.checkDuration(["overrides", "expires"], overrides.expires, true, DURATION_LIMITS.expires);
+    if (isRecord(overrides))
+      this.checkDuration(["overrides", "expires"], overrides.expires, true, DURATION_LIMITS.expires);
     const evidence2 = data.evidence;
     if (isRecord(evidence2) && Array.isArray(evidence2.workflows)) {
       evidence2.workflows.forEach((w, i) => {
@@ -52937,12 +53270,17 @@ var ValueChecks = class extends SchemaMessages {
   checkWarnings(policy) {
     const segs = ["scoring", "warnScore"];
     for (const w of warnScoreWarnings(policy)) {
-      this.add(this.warnings, { offset: w.at === "key" ? this.keyOffset(segs) : this.valueOffset(segs), path: pathString(segs), message: w.message });
+      this.add(this.warnings, {
+        offset: w.at === "key" ? this.keyOffset(segs) : this.valueOffset(segs),
+        path: pathString(segs),
+        message: w.message
+      });
     }
   }
 };
 function checkWorkflowPath(path) {
-  if (!path.startsWith(".github/workflows/")) return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
+  if (!path.startsWith(".github/workflows/"))
+    return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
   if (!/\.ya?ml$/.test(path)) return `${show(path)} is not a workflow file: workflow files end in .yml or .yaml`;
   if (path.slice(".github/workflows/".length).includes("/") || path.includes("..")) {
     return `${show(path)} is not a workflow file: GitHub reads workflows only directly in .github/workflows/`;
@@ -53035,13 +53373,20 @@ var Loader = class extends ValueChecks {
       };
     }
     const text = cut === null ? this.text : this.text.slice(0, cut);
-    this.doc = (0, import_yaml3.parseDocument)(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: "error" });
+    this.doc = (0, import_yaml3.parseDocument)(text, {
+      lineCounter: this.lineCounter,
+      prettyErrors: false,
+      uniqueKeys: false,
+      merge: true,
+      logLevel: "error"
+    });
     if (this.doc.errors.length > 0) {
       return this.fail(
         this.doc.errors.map((e) => ({ offset: e.pos[0], path: "", message: `YAML syntax error: ${e.message}` }))
       );
     }
-    for (const w of this.doc.warnings) this.warnings.push({ offset: w.pos[0], path: "", message: `YAML: ${w.message}` });
+    for (const w of this.doc.warnings)
+      this.warnings.push({ offset: w.pos[0], path: "", message: `YAML: ${w.message}` });
     const root = this.doc.contents;
     if (root === null || (0, import_yaml3.isScalar)(root) && root.value === null) {
       return this.fail([
@@ -53055,7 +53400,11 @@ var Loader = class extends ValueChecks {
     if (!(0, import_yaml3.isMap)(root)) {
       const got = (0, import_yaml3.isSeq)(root) ? "a list" : (0, import_yaml3.isAlias)(root) ? "an alias" : `${show(root.value)}`;
       return this.fail([
-        { offset: root.range?.[0] ?? 0, path: "", message: `the policy must be a mapping of keys to values, got ${got}` }
+        {
+          offset: root.range?.[0] ?? 0,
+          path: "",
+          message: `the policy must be a mapping of keys to values, got ${got}`
+        }
       ]);
     }
     this.findDuplicateKeys(root, []);
@@ -53069,7 +53418,8 @@ var Loader = class extends ValueChecks {
     this.checkSchema();
     this.checkValues();
     if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
-    if (isRecord(this.data) && this.data.extends === "org") return { ok: true, policy: null, warnings: this.finish(this.warnings) };
+    if (isRecord(this.data) && this.data.extends === "org")
+      return { ok: true, policy: null, warnings: this.finish(this.warnings) };
     const policy = isRecord(this.data) && "policy" in this.data ? buildAurora(this.data) : buildPolicy(this.data);
     this.checkWarnings(policy);
     return { ok: true, policy, warnings: this.finish(this.warnings) };
@@ -53147,11 +53497,19 @@ function mergePolicyData(org, repo) {
 var place = (p) => `${p.source}:${p.line}:${p.column}`;
 function mergePolicyDocuments(org, repo) {
   if (org.extendsOrg) {
-    return fail([org.problemAt(["extends"], `the org default cannot extend anything: remove "extends" from it (${repo.source} extends it)`)]);
+    return fail([
+      org.problemAt(
+        ["extends"],
+        `the org default cannot extend anything: remove "extends" from it (${repo.source} extends it)`
+      )
+    ]);
   }
   if (org.format !== "v1") {
     return fail([
-      repo.problemAt(["extends"], `the org default ${org.source} is in the Aurora format ("policy:"); a repository file can extend only a version 1 org default`)
+      repo.problemAt(
+        ["extends"],
+        `the org default ${org.source} is in the Aurora format ("policy:"); a repository file can extend only a version 1 org default`
+      )
     ]);
   }
   const errors = [];
@@ -53163,10 +53521,18 @@ function mergePolicyDocuments(org, repo) {
   repoStages.forEach((stage, i) => {
     const index = orgIndex(stage.name);
     if (index < 0) {
-      const near = suggest(String(stage.name), orgStages.map((s) => String(s.name)));
+      const near = suggest(
+        String(stage.name),
+        orgStages.map((s) => String(s.name))
+      );
       if (near !== void 0) {
         warnings.push(
-          repo.problemAt(["environments", i, "name"], `stage "${String(stage.name)}" is not in the org default, so it is added as a new stage (stage names match exactly)`, "value", { suggestion: near })
+          repo.problemAt(
+            ["environments", i, "name"],
+            `stage "${String(stage.name)}" is not in the org default, so it is added as a new stage (stage names match exactly)`,
+            "value",
+            { suggestion: near }
+          )
         );
       }
       return;
@@ -53189,7 +53555,8 @@ function mergePolicyDocuments(org, repo) {
   if (errors.length > 0) return fail(errors);
   const policy = buildPolicy(merged);
   const warnScoreFrom = isRecord2(repo.data.scoring) && "warnScore" in repo.data.scoring ? repo : org;
-  for (const w of warnScoreWarnings(policy)) warnings.push(warnScoreFrom.problemAt(["scoring", "warnScore"], w.message, w.at));
+  for (const w of warnScoreWarnings(policy))
+    warnings.push(warnScoreFrom.problemAt(["scoring", "warnScore"], w.message, w.at));
   return { ok: true, policy, warnings: dedupe(warnings), extendsOrg: true };
 }
 function fail(errors) {
@@ -53212,7 +53579,8 @@ function githubNamesOf(stageName, org, repo) {
   const stage = stagesOf(doc.data)[index];
   const github = stage.github;
   if (typeof github === "string") return [{ name: github, doc, path: ["environments", index, "github"] }];
-  if (Array.isArray(github)) return github.map((g, j) => ({ name: String(g), doc, path: ["environments", index, "github", j] }));
+  if (Array.isArray(github))
+    return github.map((g, j) => ({ name: String(g), doc, path: ["environments", index, "github", j] }));
   return [{ name: stageName, doc, path: ["environments", index, "name"] }];
 }
 function githubConflicts(org, repo, merged) {
@@ -53279,7 +53647,8 @@ function loadPolicyFiles(repo, org, withoutOrg = EXTENDS_WITHOUT_ORG, read = rea
   const errors = [...repoRead.ok ? [] : repoRead.errors, ...orgRead && !orgRead.ok ? orgRead.errors : []];
   if (!repoRead.ok || orgRead !== null && !orgRead.ok) return fail(errors);
   const document = repoRead.document;
-  if (!document.extendsOrg) return { ok: true, policy: document.policy, warnings: document.warnings, extendsOrg: false };
+  if (!document.extendsOrg)
+    return { ok: true, policy: document.policy, warnings: document.warnings, extendsOrg: false };
   if (orgRead === null) return fail([document.problemAt(["extends"], withoutOrg, "key")]);
   return mergePolicyDocuments(orgRead.document, document);
 }
@@ -53316,7 +53685,11 @@ async function readText(absolute, shown, defaultHint) {
 async function readPolicyFile(path, cwd, options = {}) {
   const repo = shownPath(path ?? POLICY_PATH, cwd);
   const org = options.orgPolicy === void 0 ? null : shownPath(options.orgPolicy, cwd);
-  const repoText = await readText(repo.absolute, repo.shown, path === void 0 ? " (the default policy path; pass --policy FILE to use another)" : "");
+  const repoText = await readText(
+    repo.absolute,
+    repo.shown,
+    path === void 0 ? " (the default policy path; pass --policy FILE to use another)" : ""
+  );
   let orgText = null;
   if (org !== null) {
     const read = await readText(org.absolute, org.shown, "");
@@ -53433,7 +53806,8 @@ async function* readLines(source, maxLine = 1024 * 1024) {
         piece = Buffer.concat([pending, piece]);
         pending = null;
       }
-      if (piece.length > maxLine) throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
+      if (piece.length > maxLine)
+        throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
       number++;
       const end = piece.length > 0 && piece[piece.length - 1] === 13 ? piece.length - 1 : piece.length;
       yield { line: piece.toString("utf8", 0, end), number };
@@ -53443,7 +53817,8 @@ async function* readLines(source, maxLine = 1024 * 1024) {
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       pending = pending ? Buffer.concat([pending, rest]) : Buffer.from(rest);
-      if (pending.length > maxLine) throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
+      if (pending.length > maxLine)
+        throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
     }
   }
   if (pending && pending.length > 0) {
@@ -53575,7 +53950,13 @@ async function resolveSources(patterns, cwd, kind) {
       add(abs);
       continue;
     }
-    const matches = st?.isDirectory() ? await (0, import_fast_glob.default)(DIRECTORY_PATTERNS[kind], { cwd: abs, absolute: true, onlyFiles: true, ignore: IGNORE, followSymbolicLinks: false }) : await (0, import_fast_glob.default)(pattern, { cwd, absolute: true, onlyFiles: true, ignore: IGNORE, followSymbolicLinks: false });
+    const matches = st?.isDirectory() ? await (0, import_fast_glob.default)(DIRECTORY_PATTERNS[kind], {
+      cwd: abs,
+      absolute: true,
+      onlyFiles: true,
+      ignore: IGNORE,
+      followSymbolicLinks: false
+    }) : await (0, import_fast_glob.default)(pattern, { cwd, absolute: true, onlyFiles: true, ignore: IGNORE, followSymbolicLinks: false });
     if (matches.length === 0) {
       const what = st?.isDirectory() ? `the directory holds no ${DIRECTORY_PATTERNS[kind].join(" or ")} file` : "no file matches this path or glob";
       throw new EvidenceError({ file: pattern, kind, detail: what });
@@ -53594,7 +53975,8 @@ function openSource(src, stdin, reuseBuffers = false) {
 }
 function toEvidenceError(err, src, kind) {
   if (err instanceof EvidenceError) return err;
-  if (err instanceof ParseError) return new EvidenceError({ file: src.display, kind, detail: err.message, line: err.line, column: err.column });
+  if (err instanceof ParseError)
+    return new EvidenceError({ file: src.display, kind, detail: err.message, line: err.line, column: err.column });
   return new EvidenceError({ file: src.display, kind, detail: `cannot read: ${describe2(err)}` });
 }
 async function parseSource(src, kind, parse3, stdin, reuseBuffers = false) {
@@ -53640,7 +54022,8 @@ function show2(v) {
 }
 function pathText(path) {
   let out = "";
-  for (const s of path) out += typeof s === "number" ? `[${s}]` : out === "" ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  for (const s of path)
+    out += typeof s === "number" ? `[${s}]` : out === "" ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
   return out === "" ? "the document" : out;
 }
 async function readJsonStream(source, handler2, options) {
@@ -53680,16 +54063,26 @@ var JsonStreamParser = class {
   maxChars;
   maxString;
   fail(message) {
-    throw new ParseError(`not valid JSON: ${message} (line ${this.line}, column ${Math.max(1, this.col)})`, this.line, Math.max(1, this.col));
+    throw new ParseError(
+      `not valid JSON: ${message} (line ${this.line}, column ${Math.max(1, this.col)})`,
+      this.line,
+      Math.max(1, this.col)
+    );
   }
   /** A limit of this reader, not a syntax error. */
   limit(message) {
-    throw new ParseError(`${message} (line ${this.line}, column ${Math.max(1, this.col)})`, this.line, Math.max(1, this.col));
+    throw new ParseError(
+      `${message} (line ${this.line}, column ${Math.max(1, this.col)})`,
+      this.line,
+      Math.max(1, this.col)
+    );
   }
   write(chunk) {
     this.bytes += chunk.length;
     if (this.bytes > this.options.maxBytes) {
-      throw new ParseError(`the file is larger than ${Math.round(this.options.maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`);
+      throw new ParseError(
+        `the file is larger than ${Math.round(this.options.maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`
+      );
     }
     let i = 0;
     if (this.first && chunk.length > 0) {
@@ -53788,13 +54181,17 @@ var JsonStreamParser = class {
       if (this.bytes === 0 || this.line === 1) throw new ParseError("the file is empty");
       throw new ParseError("the file is empty");
     }
-    if (this.stack.length > 0) this.fail(`the file ends inside ${pathText(this.stack.at(-1).path)}: a closing ${this.stack.at(-1).kind === "object" ? "}" : "]"} is missing`);
+    if (this.stack.length > 0)
+      this.fail(
+        `the file ends inside ${pathText(this.stack.at(-1).path)}: a closing ${this.stack.at(-1).kind === "object" ? "}" : "]"} is missing`
+      );
     return this.root;
   }
   addPiece(b) {
     if (b.length === 0) return;
     this.pieceBytes += b.length;
-    if (this.mode === 1 /* String */ && this.pieceBytes > this.maxString) this.limit(`a string longer than ${this.maxString} bytes`);
+    if (this.mode === 1 /* String */ && this.pieceBytes > this.maxString)
+      this.limit(`a string longer than ${this.maxString} bytes`);
     if (this.mode === 2 /* Number */ && this.pieceBytes > 400) this.fail("a number longer than 400 characters");
     this.pieces.push(Buffer.from(b));
   }
@@ -53828,7 +54225,8 @@ var JsonStreamParser = class {
   structural(c) {
     const top = this.stack.at(-1);
     const state = top?.state;
-    if (top === void 0 && this.hasRoot) this.fail(`unexpected ${show2(String.fromCharCode(c))} after the end of the document`);
+    if (top === void 0 && this.hasRoot)
+      this.fail(`unexpected ${show2(String.fromCharCode(c))} after the end of the document`);
     if (state === "colon") {
       if (c !== 58) this.fail(`expected ":" after the key ${show2(top.key)}`);
       top.state = "value";
@@ -53879,9 +54277,14 @@ var JsonStreamParser = class {
       f.chars += chars;
     }
     if (this.kept > this.maxKept) {
-      this.limit(`more than ${this.maxKept} values to keep outside the streamed results: the report is too large or not the kind expected`);
+      this.limit(
+        `more than ${this.maxKept} values to keep outside the streamed results: the report is too large or not the kind expected`
+      );
     }
-    if (this.keptChars > this.maxChars) this.limit(`more than ${this.maxChars} characters of text to keep: the report is too large or not the kind expected`);
+    if (this.keptChars > this.maxChars)
+      this.limit(
+        `more than ${this.maxChars} characters of text to keep: the report is too large or not the kind expected`
+      );
   }
   open(kind) {
     const top = this.stack.at(-1);
@@ -53914,7 +54317,10 @@ var JsonStreamParser = class {
     const top = this.stack.at(-1);
     if (top !== void 0 && top.kind === "object" && (top.state === "key" || top.state === "start")) {
       const seen = top.keys !== null ? top.keys.has(text) : Object.hasOwn(top.value, text);
-      if (seen) this.limit(`the key ${show2(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`);
+      if (seen)
+        this.limit(
+          `the key ${show2(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`
+        );
       top.keys?.add(text);
       top.key = text;
       top.state = "colon";
@@ -53947,7 +54353,8 @@ var JsonStreamParser = class {
       }
       this.handler.item(top.path, key, value, parent, this.stack[0].value);
     } else if (top.kind === "object") {
-      if (key === "__proto__") Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === "__proto__")
+        Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
       else top.value[key] = value;
     } else {
       top.value.push(value);
@@ -54007,7 +54414,9 @@ function decodeEntities(s, lenient = false) {
       if (!valid) throw new ParseError(`invalid character reference &${name2};`);
       return String.fromCodePoint(code2);
     }
-    throw new ParseError(`entity '${name2}' is not defined (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)`);
+    throw new ParseError(
+      `entity '${name2}' is not defined (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)`
+    );
   });
 }
 var XmlStream = class {
@@ -54230,7 +54639,9 @@ var XmlStream = class {
     }
     const bad = INVALID_CHAR_RE.exec(out);
     if (bad) {
-      throw new ParseError(`invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? "?"}>`);
+      throw new ParseError(
+        `invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? "?"}>`
+      );
     }
     return { text: out, truncated };
   }
@@ -54536,7 +54947,8 @@ var XmlStream = class {
     if (i >= n) return -1;
     if (i === p + 1) this.fail("a tag name is expected after '<'", p);
     const first = b[p + 1];
-    if (first === 45 || first === 46 || first >= 48 && first <= 57) this.fail(`invalid tag name "${b.toString("utf8", p + 1, i)}"`, p);
+    if (first === 45 || first === 46 || first >= 48 && first <= 57)
+      this.fail(`invalid tag name "${b.toString("utf8", p + 1, i)}"`, p);
     const name2 = this.intern(b, p + 1, i, hash, ascii);
     this.attrCount = 0;
     this.attrSet = null;
@@ -54571,12 +54983,17 @@ var XmlStream = class {
       const ne = i;
       while (i < n && isSpace(b[i])) i++;
       if (i >= n) return -1;
-      if (b[i] !== EQ2) this.fail(`attributes construct error in <${name2}>: '=' expected after ${b.toString("utf8", ns, ne)}`, i);
+      if (b[i] !== EQ2)
+        this.fail(`attributes construct error in <${name2}>: '=' expected after ${b.toString("utf8", ns, ne)}`, i);
       i++;
       while (i < n && isSpace(b[i])) i++;
       if (i >= n) return -1;
       const q = b[i];
-      if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name2}>: quoted value expected for ${b.toString("utf8", ns, ne)}`, i);
+      if (q !== DQ && q !== SQ)
+        this.fail(
+          `attributes construct error in <${name2}>: quoted value expected for ${b.toString("utf8", ns, ne)}`,
+          i
+        );
       const vs = i + 1;
       let ve = -1;
       let flags = 0;
@@ -54607,7 +55024,10 @@ var XmlStream = class {
       if (lt !== -1) this.fail(`'<' in the value of ${b.toString("utf8", ns, ne)}`, lt);
       if (bad !== -1) {
         const code2 = b[bad] === 239 ? b[bad + 2] === 190 ? 65534 : 65535 : b[bad];
-        this.fail(`invalid character 0x${code2.toString(16).padStart(2, "0")} in the value of ${b.toString("utf8", ns, ne)}`, bad);
+        this.fail(
+          `invalid character 0x${code2.toString(16).padStart(2, "0")} in the value of ${b.toString("utf8", ns, ne)}`,
+          bad
+        );
       }
       if (flags & 2 && !plainReferences(b, vs, ve)) {
         try {
@@ -54617,7 +55037,8 @@ var XmlStream = class {
           throw err;
         }
       }
-      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags)) this.fail(`attribute ${b.toString("utf8", ns, ne)} given twice in <${name2}>`, ns);
+      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags))
+        this.fail(`attribute ${b.toString("utf8", ns, ne)} given twice in <${name2}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name2}> after the root element`, p);
@@ -54742,12 +55163,18 @@ var FileTable = class {
 };
 function count(value, what, line) {
   const n = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || !Number.isFinite(n)) throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
+  if (!/^\d+$/.test(value.trim()) || !Number.isFinite(n))
+    throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
   return n;
 }
 function total(value, what, line) {
   const n = count(value, what, line);
-  if (!Number.isSafeInteger(n)) throw new ParseError(`${what} is ${value.trim().slice(0, 40)}, more lines or branches than any program has (line ${line}): the tracefile is corrupt`, line, null);
+  if (!Number.isSafeInteger(n))
+    throw new ParseError(
+      `${what} is ${value.trim().slice(0, 40)}, more lines or branches than any program has (line ${line}): the tracefile is corrupt`,
+      line,
+      null
+    );
   return n;
 }
 async function parseLcov(source) {
@@ -54768,11 +55195,19 @@ async function parseLcov(source) {
     const branches = { hit: brh ?? brda.hit, found: brf ?? brda.found };
     if (lines.hit > lines.found) {
       const line = at.lh || at.lf;
-      throw new ParseError(`${file}: LH:${lines.hit} (lines hit) is more than LF:${lines.found} (lines found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+      throw new ParseError(
+        `${file}: LH:${lines.hit} (lines hit) is more than LF:${lines.found} (lines found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`,
+        line || null,
+        null
+      );
     }
     if (branches.hit > branches.found) {
       const line = at.brh || at.brf;
-      throw new ParseError(`${file}: BRH:${branches.hit} (branches hit) is more than BRF:${branches.found} (branches found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+      throw new ParseError(
+        `${file}: BRH:${branches.hit} (branches hit) is more than BRF:${branches.found} (branches found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`,
+        line || null,
+        null
+      );
     }
     table.add(file, lines.hit, lines.found, branches.hit, branches.found);
     records++;
@@ -54859,10 +55294,14 @@ var CoberturaHandler = class {
   open(name2, attrs) {
     this.depth++;
     if (this.depth === 1) {
-      if (name2 !== "coverage") throw new ParseError(`not a Cobertura XML report: the root element is <${name2}>, expected <coverage>`);
+      if (name2 !== "coverage")
+        throw new ParseError(`not a Cobertura XML report: the root element is <${name2}>, expected <coverage>`);
       return;
     }
-    if (this.depth === 2 && name2 === "project") throw new ParseError("Clover XML is not supported: give a Cobertura XML, lcov or Istanbul coverage-summary.json report");
+    if (this.depth === 2 && name2 === "project")
+      throw new ParseError(
+        "Clover XML is not supported: give a Cobertura XML, lcov or Istanbul coverage-summary.json report"
+      );
     if (name2 === "packages" || name2 === "sources") this.sawClassOrPackages = true;
     if (name2 === "class" && this.classFile === null) {
       this.sawClassOrPackages = true;
@@ -54880,7 +55319,9 @@ var CoberturaHandler = class {
         const m = /\((\d{1,9})\/(\d{1,9})\)/.exec(attrs["condition-coverage"] ?? "");
         if (m) {
           if (Number(m[1]) > Number(m[2])) {
-            throw new ParseError(`${this.classFile}: line ${attrs.number ?? "?"} has condition-coverage "${attrs["condition-coverage"]}", more branches covered than it has: the counts are inconsistent, so the report cannot be scored`);
+            throw new ParseError(
+              `${this.classFile}: line ${attrs.number ?? "?"} has condition-coverage "${attrs["condition-coverage"]}", more branches covered than it has: the counts are inconsistent, so the report cannot be scored`
+            );
           }
           this.acc.bc += Number(m[1]);
           this.acc.bt += Number(m[2]);
@@ -54897,7 +55338,8 @@ var CoberturaHandler = class {
     }
   }
   check() {
-    if (!this.sawClassOrPackages) throw new ParseError("not a Cobertura XML report: no <packages> or <class> element found");
+    if (!this.sawClassOrPackages)
+      throw new ParseError("not a Cobertura XML report: no <packages> or <class> element found");
   }
 };
 async function parseCobertura(source) {
@@ -54915,10 +55357,14 @@ function isCounter(v) {
 }
 function checkCounter(c, where) {
   if (!Number.isSafeInteger(c.total) || !Number.isSafeInteger(c.covered)) {
-    throw new ParseError(`${where}: covered ${c.covered} of total ${c.total} are not whole numbers a real program has: the summary is corrupt`);
+    throw new ParseError(
+      `${where}: covered ${c.covered} of total ${c.total} are not whole numbers a real program has: the summary is corrupt`
+    );
   }
   if (c.covered > c.total) {
-    throw new ParseError(`${where}: covered ${c.covered} is more than total ${c.total}: the counts are inconsistent, so the summary cannot be scored`);
+    throw new ParseError(
+      `${where}: covered ${c.covered} is more than total ${c.total}: the counts are inconsistent, so the summary cannot be scored`
+    );
   }
 }
 var MAX_COVERAGE_FILES = 2e5;
@@ -54939,22 +55385,34 @@ async function parseIstanbulSummary(source) {
         }
         if (entryError !== null) return;
         if (typeof e !== "object" || e === null || !isCounter(e.lines)) {
-          entryError = new ParseError(`not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`);
+          entryError = new ParseError(
+            `not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`
+          );
           return;
         }
-        if (fileCoverage.length >= MAX_COVERAGE_FILES) throw new ParseError(`the summary lists more than ${MAX_COVERAGE_FILES} files, more than this reader keeps: merge per package or use lcov`);
+        if (fileCoverage.length >= MAX_COVERAGE_FILES)
+          throw new ParseError(
+            `the summary lists more than ${MAX_COVERAGE_FILES} files, more than this reader keeps: merge per package or use lcov`
+          );
         const br = isCounter(e.branches) ? e.branches : { covered: 0, total: 0 };
         checkCounter(e.lines, `entry "${file.slice(0, 80)}" lines`);
         checkCounter(br, `entry "${file.slice(0, 80)}" branches`);
-        fileCoverage.push({ file, lines: counter(e.lines.covered, e.lines.total), branches: counter(br.covered, br.total) });
+        fileCoverage.push({
+          file,
+          lines: counter(e.lines.covered, e.lines.total),
+          branches: counter(br.covered, br.total)
+        });
       }
     },
     { maxBytes: MAX_COVERAGE_JSON_BYTES }
   );
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new ParseError("not an Istanbul coverage-summary.json: the document is not an object");
+  if (typeof doc !== "object" || doc === null || Array.isArray(doc))
+    throw new ParseError("not an Istanbul coverage-summary.json: the document is not an object");
   const t = total2;
   if (!t || !isCounter(t.lines)) {
-    throw new ParseError('not an Istanbul coverage-summary.json: no "total" entry with "lines": { "total", "covered" } (use the json-summary reporter)');
+    throw new ParseError(
+      'not an Istanbul coverage-summary.json: no "total" entry with "lines": { "total", "covered" } (use the json-summary reporter)'
+    );
   }
   if (entryError !== null) throw entryError;
   const tb = isCounter(t.branches) ? t.branches : { covered: 0, total: 0 };
@@ -54993,8 +55451,14 @@ function mergeCoverageReports(reports) {
       fbc += f.branches.covered;
       fbt += f.branches.total;
     }
-    extraLines = { c: extraLines.c + Math.max(0, r.lines.covered - flc), t: extraLines.t + Math.max(0, r.lines.total - flt) };
-    extraBranches = { c: extraBranches.c + Math.max(0, r.branches.covered - fbc), t: extraBranches.t + Math.max(0, r.branches.total - fbt) };
+    extraLines = {
+      c: extraLines.c + Math.max(0, r.lines.covered - flc),
+      t: extraLines.t + Math.max(0, r.lines.total - flt)
+    };
+    extraBranches = {
+      c: extraBranches.c + Math.max(0, r.branches.covered - fbc),
+      t: extraBranches.t + Math.max(0, r.branches.total - fbt)
+    };
   }
   const merged = table.report("");
   const lines = counter(merged.lines.covered + extraLines.c, merged.lines.total + extraLines.t);
@@ -55048,7 +55512,19 @@ function bound(s, max) {
   return { text: s.slice(0, max), cut: true };
 }
 function emptyTestReport() {
-  return { files: 0, suites: 0, tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0, failures: [], failuresOmitted: 0 };
+  return {
+    files: 0,
+    suites: 0,
+    tests: 0,
+    passed: 0,
+    failed: 0,
+    errors: 0,
+    skipped: 0,
+    flaky: 0,
+    durationMs: 0,
+    failures: [],
+    failuresOmitted: 0
+  };
 }
 var JunitHandler = class {
   constructor(maxFailures, maxOutput) {
@@ -55072,14 +55548,24 @@ var JunitHandler = class {
     const xs = this.xs;
     this.depth++;
     if (this.depth === 1 && name2 !== "testsuites" && name2 !== "testsuite") {
-      throw new ParseError(`not a JUnit XML report: the root element is <${name2}>, expected <testsuites> or <testsuite>`);
+      throw new ParseError(
+        `not a JUnit XML report: the root element is <${name2}>, expected <testsuites> or <testsuite>`
+      );
     }
     if (name2 === "testsuite" || name2 === "testsuites" && this.depth === 1) {
       const failures = declaredCount(xs.attr("failures"));
       const errors = declaredCount(xs.attr("errors"));
       const declaredFailing = failures === null && errors === null ? null : (failures ?? 0) + (errors ?? 0);
       if (name2 === "testsuites") {
-        this.root = { name: xs.attr("name") ?? null, file: null, timeMs: null, innerMs: 0, declaredFailing, failing: 0, line: xs.line };
+        this.root = {
+          name: xs.attr("name") ?? null,
+          file: null,
+          timeMs: null,
+          innerMs: 0,
+          declaredFailing,
+          failing: 0,
+          line: xs.line
+        };
         return;
       }
       this.report.suites++;
@@ -55202,7 +55688,9 @@ ${add}`, this.maxOutput).text;
     const notes = r.mismatches ??= [];
     if (notes.length < MAX_MISMATCH_NOTES) {
       const label = what === "report" ? "<testsuites>" : `suite ${s.name === null ? "(unnamed)" : JSON.stringify(s.name.slice(0, 80))}`;
-      notes.push(`${label} (line ${s.line}) declares ${s.declaredFailing} failures and errors but its test cases show ${s.declaredFailing - extra}`);
+      notes.push(
+        `${label} (line ${s.line}) declares ${s.declaredFailing} failures and errors but its test cases show ${s.declaredFailing - extra}`
+      );
     }
   }
   finish() {
@@ -55289,7 +55777,15 @@ function zero() {
   return { error: 0, warning: 0, note: 0, none: 0 };
 }
 function emptySecurityReport() {
-  return { files: 0, runs: 0, results: zero(), byRule: /* @__PURE__ */ Object.create(null), perRun: [], findings: [], findingsOmitted: 0 };
+  return {
+    files: 0,
+    runs: 0,
+    results: zero(),
+    byRule: /* @__PURE__ */ Object.create(null),
+    perRun: [],
+    findings: [],
+    findingsOmitted: 0
+  };
 }
 function isLevel(v) {
   return typeof v === "string" && LEVELS.includes(v);
@@ -55302,7 +55798,12 @@ function runRules(tool, driver) {
   for (const list of [driverRules, ...extensions]) {
     for (const r of list) if (isObj(r) && typeof r.id === "string" && !byId.has(r.id)) byId.set(r.id, r);
   }
-  return { driver: driverRules, extensions, byId, globalMessages: isObj(driver.globalMessageStrings) ? driver.globalMessageStrings : null };
+  return {
+    driver: driverRules,
+    extensions,
+    byId,
+    globalMessages: isObj(driver.globalMessageStrings) ? driver.globalMessageStrings : null
+  };
 }
 var validIndex = (v) => typeof v === "number" && Number.isInteger(v) && v >= 0;
 function ruleOf(rules, result, ruleId) {
@@ -55341,7 +55842,8 @@ function messageOf(message, rule, rules) {
     const strings = [rule && isObj(rule.messageStrings) ? rule.messageStrings : null, rules.globalMessages];
     for (const table of strings) {
       const template = table && Object.hasOwn(table, id) ? textOf(table[id]) : null;
-      if (template !== null) return clipMessage(fillMessage(template, Array.isArray(message.arguments) ? message.arguments : []));
+      if (template !== null)
+        return clipMessage(fillMessage(template, Array.isArray(message.arguments) ? message.arguments : []));
     }
   }
   return clipMessage(textOf(rule?.shortDescription) ?? textOf(rule?.fullDescription) ?? "");
@@ -55393,7 +55895,13 @@ function placeOf(result, run3) {
   const startLine = positive(region?.startLine);
   if (startLine === null) return { ...none, file };
   const endLine = Math.max(startLine, positive(region?.endLine) ?? startLine);
-  return { file, startLine, endLine, startColumn: positive(region?.startColumn), endColumn: positive(region?.endColumn) };
+  return {
+    file,
+    startLine,
+    endLine,
+    startColumn: positive(region?.startColumn),
+    endColumn: positive(region?.endColumn)
+  };
 }
 function locationText(f) {
   if (f.file === null) return null;
@@ -55438,28 +55946,46 @@ async function parseSarif(source) {
     if (!("version" in root2)) return;
     rootChecked = true;
     versionOk = root2.version === "2.1.0";
-    if (root2.version !== "2.1.0") throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root2.version ?? null)}, expected "2.1.0"`);
+    if (root2.version !== "2.1.0")
+      throw new ParseError(
+        `not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root2.version ?? null)}, expected "2.1.0"`
+      );
   };
-  const newRun = (index) => ({ index, rules: null, perRun: zero(), early: [], places: [], ruleLocations: /* @__PURE__ */ new Map(), resultsSeen: false, count: 0 });
+  const newRun = (index) => ({
+    index,
+    rules: null,
+    perRun: zero(),
+    early: [],
+    places: [],
+    ruleLocations: /* @__PURE__ */ new Map(),
+    resultsSeen: false,
+    count: 0
+  });
   const toolOf = (r, runObj) => {
     const where = `runs[${r.index}]`;
     const tool = runObj.tool;
     const driver = isObj(tool) ? tool.driver : void 0;
-    if (!isObj(driver) || typeof driver.name !== "string") throw new ParseError(`invalid SARIF: ${where}.tool.driver.name is required`);
+    if (!isObj(driver) || typeof driver.name !== "string")
+      throw new ParseError(`invalid SARIF: ${where}.tool.driver.name is required`);
     return runRules(tool, driver);
   };
   const countResult = (r, rules, res, i) => {
     const rw = `runs[${r.index}].results[${i}]`;
     if (!isObj(res)) throw new ParseError(`invalid SARIF: ${rw} is not an object`);
     if (!isObj(res.message)) throw new ParseError(`invalid SARIF: ${rw}.message is required`);
-    if (res.locations !== void 0 && !Array.isArray(res.locations)) throw new ParseError(`invalid SARIF: ${rw}.locations must be an array`);
+    if (res.locations !== void 0 && !Array.isArray(res.locations))
+      throw new ParseError(`invalid SARIF: ${rw}.locations must be an array`);
     if (res.stacks !== void 0) {
       if (!Array.isArray(res.stacks)) throw new ParseError(`invalid SARIF: ${rw}.stacks must be an array`);
       res.stacks.forEach((s, si) => {
-        if (!isObj(s) || !Array.isArray(s.frames)) throw new ParseError(`invalid SARIF: ${rw}.stacks[${si}].frames is required`);
+        if (!isObj(s) || !Array.isArray(s.frames))
+          throw new ParseError(`invalid SARIF: ${rw}.stacks[${si}].frames is required`);
       });
     }
-    if (res.level !== void 0 && !isLevel(res.level)) throw new ParseError(`invalid SARIF: ${rw}.level is ${JSON.stringify(res.level)}, expected one of ${LEVELS.join(", ")}`);
+    if (res.level !== void 0 && !isLevel(res.level))
+      throw new ParseError(
+        `invalid SARIF: ${rw}.level is ${JSON.stringify(res.level)}, expected one of ${LEVELS.join(", ")}`
+      );
     const givenId = typeof res.ruleId === "string" ? res.ruleId : isObj(res.rule) && typeof res.rule.id === "string" ? res.rule.id : null;
     const descriptor = ruleOf(rules, res, givenId);
     const ruleId = givenId ?? (descriptor && typeof descriptor.id === "string" ? descriptor.id : null);
@@ -55472,7 +55998,16 @@ async function parseSarif(source) {
     const key = ruleId ?? "(no rule)";
     const rule = report2.byRule[key] ??= { results: zero(), locations: [] };
     rule.results[level]++;
-    const finding = { level, ruleId, message: messageOf(res.message, descriptor, rules), file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
+    const finding = {
+      level,
+      ruleId,
+      message: messageOf(res.message, descriptor, rules),
+      file: null,
+      startLine: null,
+      endLine: null,
+      startColumn: null,
+      endColumn: null
+    };
     const located = Array.isArray(res.locations) && res.locations.length > 0 ? { locations: [res.locations[0]] } : null;
     if (findings.add(finding) && located) r.places.push({ finding, result: located, rule });
     if (located) {
@@ -55489,7 +56024,8 @@ async function parseSarif(source) {
     const rules = r.rules ?? toolOf(r, runObj);
     if (!r.resultsSeen) {
       const results = runObj.results;
-      if (results !== void 0 && results !== null) throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
+      if (results !== void 0 && results !== null)
+        throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
       withoutResults++;
     }
     r.early.forEach((res, i) => countResult(r, rules, res, i));
@@ -55498,7 +56034,8 @@ async function parseSarif(source) {
     for (const [rule, list] of r.ruleLocations) {
       for (const result of list) {
         const loc = locationText({ ...placeOf(result, runObj), level: "none", ruleId: null, message: "" });
-        if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc)) rule.locations.push(loc);
+        if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc))
+          rule.locations.push(loc);
       }
     }
     report2.runs++;
@@ -55531,7 +56068,9 @@ async function parseSarif(source) {
   );
   if (!isObj(root)) throw new ParseError("not a SARIF log: the document is not a JSON object");
   if (root.version !== "2.1.0") {
-    throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`);
+    throw new ParseError(
+      `not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`
+    );
   }
   if (runError !== null) throw runError;
   if (!Array.isArray(root.runs)) throw new ParseError('not a SARIF log: "runs" must be an array');
@@ -55540,7 +56079,9 @@ async function parseSarif(source) {
   return report2;
   function readItem(path, key, value, parent) {
     if (typeof key === "string") {
-      throw new ParseError(path.length === 1 ? 'not a SARIF log: "runs" must be an array' : `invalid SARIF: runs[${String(path[1])}].results must be an array`);
+      throw new ParseError(
+        path.length === 1 ? 'not a SARIF log: "runs" must be an array' : `invalid SARIF: runs[${String(path[1])}].results must be an array`
+      );
     }
     if (path.length === 1) {
       const r2 = run3 ?? newRun(key);
@@ -55554,7 +56095,9 @@ async function parseSarif(source) {
     if (r.rules !== null) return countResult(r, r.rules, value, key);
     r.early.push(value);
     if (r.early.length > MAX_EARLY_RESULTS) {
-      throw new ParseError(`invalid SARIF: runs[${r.index}] has more than ${MAX_EARLY_RESULTS} results before its "tool": write "tool" before "results"`);
+      throw new ParseError(
+        `invalid SARIF: runs[${r.index}] has more than ${MAX_EARLY_RESULTS} results before its "tool": write "tool" before "results"`
+      );
     }
   }
 }
@@ -55571,7 +56114,8 @@ function mergeSecurityReports(reports) {
     for (const [id, s] of Object.entries(r.byRule)) {
       const t = out.byRule[id] ??= { results: zero(), locations: [] };
       for (const l of LEVELS) t.results[l] += s.results[l];
-      for (const loc of s.locations) if (t.locations.length < MAX_LOCATIONS_PER_RULE && !t.locations.includes(loc)) t.locations.push(loc);
+      for (const loc of s.locations)
+        if (t.locations.length < MAX_LOCATIONS_PER_RULE && !t.locations.includes(loc)) t.locations.push(loc);
     }
   }
   findings.into(out);
@@ -55581,8 +56125,18 @@ function mergeSecurityReports(reports) {
 // src/evidence/index.ts
 var DEFAULT_CONCURRENCY = 4;
 function checkStdinOnce(inputs) {
-  const uses = [...inputs.junit ?? [], ...inputs.coverage ?? [], ...inputs.sarif ?? [], inputs.checklist ?? ""].filter((p) => p === STDIN);
-  if (uses.length > 1) throw new EvidenceError({ file: STDIN, kind: "input", detail: "stdin can feed only one input; give the other reports as files" });
+  const uses = [
+    ...inputs.junit ?? [],
+    ...inputs.coverage ?? [],
+    ...inputs.sarif ?? [],
+    inputs.checklist ?? ""
+  ].filter((p) => p === STDIN);
+  if (uses.length > 1)
+    throw new EvidenceError({
+      file: STDIN,
+      kind: "input",
+      detail: "stdin can feed only one input; give the other reports as files"
+    });
 }
 async function collectEvidence(inputs) {
   checkStdinOnce(inputs);
@@ -55590,7 +56144,11 @@ async function collectEvidence(inputs) {
   const bundle = {};
   if (inputs.junit && inputs.junit.length > 0) {
     const sources = await resolveSources(inputs.junit, inputs.cwd, "junit");
-    const reports = await mapBounded(sources, limit, (s) => parseSource(s, "junit", (b) => parseJunit(b), inputs.stdin, true));
+    const reports = await mapBounded(
+      sources,
+      limit,
+      (s) => parseSource(s, "junit", (b) => parseJunit(b), inputs.stdin, true)
+    );
     bundle.tests = mergeTestReports(reports);
   }
   if (inputs.coverage && inputs.coverage.length > 0) {
@@ -55664,7 +56222,10 @@ function buildAnnotations(bundle, workspace) {
       end_line: line,
       annotation_level: "failure",
       title: clip(`${f.kind === "error" ? "Test error" : "Test failed"}: ${name2}`, TITLE_CHARS),
-      message: clip(f.message ?? (f.output.split("\n")[0] || `${name2} ${f.kind === "error" ? "errored" : "failed"}`), MESSAGE_CHARS),
+      message: clip(
+        f.message ?? (f.output.split("\n")[0] || `${name2} ${f.kind === "error" ? "errored" : "failed"}`),
+        MESSAGE_CHARS
+      ),
       ...f.output ? { raw_details: clip(f.output, DETAILS_CHARS) } : {}
     });
   }
@@ -55708,7 +56269,10 @@ function neutralizeMentions(text) {
 }
 function escapeMarkdown(text) {
   const s = typeof text === "string" ? text : text === null || text === void 0 ? "" : JSON.stringify(text) ?? String(text);
-  const escaped = s.replace(/\r\n?|\n|\u2028|\u2029/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(PUNCTUATION, (m, offset, all) => m === "_" && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? "") && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? "") ? m : `\\${m}`).replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`).replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
+  const escaped = s.replace(/\r\n?|\n|\u2028|\u2029/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
+    PUNCTUATION,
+    (m, offset, all) => m === "_" && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? "") && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? "") ? m : `\\${m}`
+  ).replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`).replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
   return neutralizeMentions(escaped);
 }
 function inlineCode(text) {
@@ -55782,7 +56346,11 @@ function renderSummary(input, limits) {
   const d = input.decision;
   const parts = [];
   parts.push(`## Release gate: ${cell(d.environment)}`, "", DECISION_HEADLINE[d.decision]);
-  if (d.decision === "wait") parts.push("", d.clearsAt ? `It clears by itself at **${d.clearsAt}**.` : "It clears when an expected event arrives (an approval, a check, a deployment).");
+  if (d.decision === "wait")
+    parts.push(
+      "",
+      d.clearsAt ? `It clears by itself at **${d.clearsAt}**.` : "It clears when an expected event arrives (an approval, a check, a deployment)."
+    );
   parts.push(
     "",
     input.mode === "enforce" ? `Mode \`enforce\`: this step ${d.decision === "allow" ? "passes" : "fails"} (it passes only on allow).` : "Mode `report`: this step reports the decision and does not fail on it.",
@@ -55795,7 +56363,8 @@ function renderSummary(input, limits) {
   if (failing) parts.push("", failing);
   const sarif = renderSecurityErrors(input.bundle);
   if (sarif) parts.push("", sarif);
-  if (input.sources.length > 0) parts.push("", "### Where the facts came from", "", ...input.sources.map((s) => `- ${s}`));
+  if (input.sources.length > 0)
+    parts.push("", "### Where the facts came from", "", ...input.sources.map((s) => `- ${s}`));
   parts.push("", "### What to do next", "", ...nextSteps(d, input.mode).map((s) => `- ${s}`));
   return bound2(parts.join("\n") + "\n", limits);
 }
@@ -55863,7 +56432,9 @@ function renderSecurityErrors(bundle) {
   }
   const rules = Object.entries(s.byRule).filter(([, r]) => r.results.error > 0);
   const shown = rules.slice(0, 30);
-  const rows = shown.map(([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell((where.get(id) ?? []).join(", "))} |`);
+  const rows = shown.map(
+    ([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell((where.get(id) ?? []).join(", "))} |`
+  );
   return [
     `### Security results at level error (${s.results.error})`,
     "",
@@ -55892,7 +56463,8 @@ function nextSteps(d, mode) {
   const failing = failingRules(d.rules);
   if (d.decision === "allow" || failing.length === 0) return ["Nothing: the release may go on."];
   const steps = failing.map((r) => `${code(r.code)}: ${ADVICE[r.code] ?? r.message}`);
-  if (mode === "report") steps.push("This run is in `report` mode: set `mode: enforce` to make it a required check that stops the release.");
+  if (mode === "report")
+    steps.push("This run is in `report` mode: set `mode: enforce` to make it a required check that stops the release.");
   return [...new Set(steps)];
 }
 
@@ -55902,7 +56474,8 @@ async function publishCheckRun(octokit, c) {
   const summary2 = c.summary.slice(0, CHECK_RUN_TEXT_LIMIT);
   const text = c.text.slice(0, CHECK_RUN_TEXT_LIMIT);
   const batches = [];
-  for (let i = 0; i < c.annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(c.annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+  for (let i = 0; i < c.annotations.length; i += ANNOTATIONS_PER_REQUEST)
+    batches.push(c.annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   const { data } = await octokit.request("POST /repos/{owner}/{repo}/check-runs", {
     owner: c.owner,
     repo: c.repo,
@@ -55963,7 +56536,10 @@ async function listPullApprovals(octokit, params, treeOf) {
     let contentMatches;
     if (!r.commit_id && state === "APPROVED") contentMatches = false;
     else if (r.commit_id && r.commit_id !== params.headSha && state === "APPROVED") {
-      const [reviewed, head] = await Promise.all([tree(r.commit_id), params.headTree ? Promise.resolve(params.headTree) : tree(params.headSha)]);
+      const [reviewed, head] = await Promise.all([
+        tree(r.commit_id),
+        params.headTree ? Promise.resolve(params.headTree) : tree(params.headSha)
+      ]);
       contentMatches = reviewed !== void 0 && head !== void 0 && reviewed === head;
     }
     facts.push({
@@ -56008,7 +56584,9 @@ async function readable(what, permission, sources, call) {
   } catch (error2) {
     const s = status(error2);
     if (s === 403 || s === 404) {
-      sources.push(`${what}: GitHub answered ${s}, so none were counted (give the workflow \`permissions: ${permission}\`).`);
+      sources.push(
+        `${what}: GitHub answered ${s}, so none were counted (give the workflow \`permissions: ${permission}\`).`
+      );
       return null;
     }
     throw error2;
@@ -56039,12 +56617,18 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       );
       if (reviews) {
         facts.approvals.push(...reviews);
-        facts.sources.push(`Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`);
+        facts.sources.push(
+          `Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`
+        );
       }
     } else if (gh.runId !== void 0) {
       const runId = gh.runId;
       const reviews = await readable("Deployment reviews of this run", "actions: read", facts.sources, async () => {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", { owner, repo, run_id: runId });
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", {
+          owner,
+          repo,
+          run_id: runId
+        });
         return data;
       });
       if (reviews) {
@@ -56052,20 +56636,32 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
         for (const r of reviews) {
           if (!r.environments.some((e) => names2.includes((e.name ?? "").toLowerCase()))) continue;
           if (r.state !== "approved" && r.state !== "rejected") continue;
-          facts.approvals.push({ login: r.user.login, source: "deployment-review", state: r.state === "approved" ? "APPROVED" : "REJECTED", submittedAt: now.toISOString() });
+          facts.approvals.push({
+            login: r.user.login,
+            source: "deployment-review",
+            state: r.state === "approved" ? "APPROVED" : "REJECTED",
+            submittedAt: now.toISOString()
+          });
         }
         facts.sources.push(
           `Approvals: the deployment reviews of this workflow run for ${stage.name} (${facts.approvals.length} found); on a ${gh.eventName} event there are no pull request reviews. The App counts the deployment's reviews when it decides the deployment itself.`
         );
       }
     } else {
-      facts.sources.push("Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment.");
+      facts.sources.push(
+        "Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment."
+      );
     }
   }
   if (predecessor && needed.has("deployments")) {
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name2 of envs) {
-      const found = await readable(`Deployments to ${name2}`, "deployments: read", facts.sources, () => predecessorDeployments(octokit, owner, repo, sha, name2));
+      const found = await readable(
+        `Deployments to ${name2}`,
+        "deployments: read",
+        facts.sources,
+        () => predecessorDeployments(octokit, owner, repo, sha, name2)
+      );
       if (found) facts.deployments.push(...found);
     }
     facts.sources.push(
@@ -56075,20 +56671,35 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
   if (needed.has("checks")) {
     const names2 = stage.requiredChecks.slice(0, CHECK_NAMES);
     const combined = await readable("Commit statuses", "statuses: read", facts.sources, async () => {
-      const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", { owner, repo, ref: sha, per_page: 100 });
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", {
+        owner,
+        repo,
+        ref: sha,
+        per_page: 100
+      });
       return data.statuses;
     });
     for (const s of combined ?? []) {
       if (!names2.includes(s.context)) continue;
-      facts.checks.push(s.state === "pending" ? { name: s.context, status: "pending" } : { name: s.context, status: "completed", conclusion: s.state });
+      facts.checks.push(
+        s.state === "pending" ? { name: s.context, status: "pending" } : { name: s.context, status: "completed", conclusion: s.state }
+      );
     }
     for (const name2 of names2) {
       const runs = await readable(`Check runs named ${name2}`, "checks: read", facts.sources, async () => {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", { owner, repo, ref: sha, check_name: name2, filter: "latest", per_page: 10 });
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+          owner,
+          repo,
+          ref: sha,
+          check_name: name2,
+          filter: "latest",
+          per_page: 10
+        });
         return data.check_runs;
       });
       const latest2 = runs?.[0];
-      if (latest2) facts.checks.push({ name: name2, status: latest2.status, conclusion: latest2.conclusion });
+      if (latest2)
+        facts.checks.push({ name: name2, status: latest2.status, conclusion: latest2.conclusion });
     }
     facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names2.join(", ")}.`);
   }
@@ -56099,19 +56710,32 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
     } else {
       const pulls = await readable("Pull requests of the commit", "pull-requests: read", facts.sources, async () => {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", { owner, repo, commit_sha: sha, per_page: PULLS_PER_COMMIT });
+        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", {
+          owner,
+          repo,
+          commit_sha: sha,
+          per_page: PULLS_PER_COMMIT
+        });
         return data;
       });
       if (pulls) {
         facts.pulls = pulls.filter((p) => p.head.sha === sha || p.merged_at && p.merge_commit_sha === sha).map((p) => ({ number: p.number, title: p.title, body: p.body ?? "" }));
-        facts.sources.push(`Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(", ") || "none"} became ${sha.slice(0, 7)}.`);
+        facts.sources.push(
+          `Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(", ") || "none"} became ${sha.slice(0, 7)}.`
+        );
       }
     }
   }
   return facts;
 }
 async function predecessorDeployments(octokit, owner, repo, sha, environment) {
-  const { data } = await octokit.request("GET /repos/{owner}/{repo}/deployments", { owner, repo, sha, environment, per_page: DEPLOYMENTS_PER_ENVIRONMENT });
+  const { data } = await octokit.request("GET /repos/{owner}/{repo}/deployments", {
+    owner,
+    repo,
+    sha,
+    environment,
+    per_page: DEPLOYMENTS_PER_ENVIRONMENT
+  });
   const out = [];
   for (const d of data.slice(0, DEPLOYMENTS_PER_ENVIRONMENT)) {
     const { data: statuses } = await octokit.request("GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses", {
@@ -56156,7 +56780,8 @@ async function digestInputs(inputs, cwd) {
 `);
     out[name2] = `sha256:${hash.digest("hex")}`;
   }
-  if (inputs.checklistText !== void 0) out.checklist = `sha256:${createHash("sha256").update(inputs.checklistText).digest("hex")}`;
+  if (inputs.checklistText !== void 0)
+    out.checklist = `sha256:${createHash("sha256").update(inputs.checklistText).digest("hex")}`;
   return out;
 }
 
@@ -56169,13 +56794,17 @@ var MODES = ["enforce", "report"];
 function getSettings(env = process.env) {
   const github = readGitHubContext(env);
   const environment = getInput("environment");
-  if (environment === "") throw new InputError("Input environment is required: the stage to gate, e.g. environment: PROD.");
+  if (environment === "")
+    throw new InputError("Input environment is required: the stage to gate, e.g. environment: PROD.");
   const mode = getInput("mode") || "enforce";
-  if (!MODES.includes(mode)) throw new InputError(`Input mode must be enforce or report, got "${mode}"`);
+  if (!MODES.includes(mode))
+    throw new InputError(`Input mode must be enforce or report, got "${mode}"`);
   const token = getInput("token");
-  if (token === "") throw new InputError("Input token is empty: pass token: ${{ github.token }} or a token that can write checks.");
+  if (token === "")
+    throw new InputError("Input token is empty: pass token: ${{ github.token }} or a token that can write checks.");
   const checkName = getInput("check-name") || "Release evidence";
-  if (checkName.length > 255) throw new InputError(`Input check-name is ${checkName.length} characters long; GitHub takes at most 255.`);
+  if (checkName.length > 255)
+    throw new InputError(`Input check-name is ${checkName.length} characters long; GitHub takes at most 255.`);
   const retries = getInput("github-retries") || "3";
   if (!/^\d+$/.test(retries) || Number(retries) > 10) {
     throw new InputError(`Input github-retries must be a whole number from 0 to 10, got "${retries}"`);
@@ -56216,7 +56845,10 @@ function readBackup(value) {
   const at = value.indexOf("@");
   const takenAt = at < 0 ? value : value.slice(0, at);
   const parsed = parseIsoInstant(takenAt);
-  if (!parsed.ok) throw new InputError(`Input backup "${takenAt}" ${parsed.error} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.`);
+  if (!parsed.ok)
+    throw new InputError(
+      `Input backup "${takenAt}" ${parsed.error} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.`
+    );
   return { takenAt, location: at < 0 ? null : value.slice(at + 1) };
 }
 function required(env, name2) {
@@ -56229,7 +56861,8 @@ var str = (v) => typeof v === "string" ? v : null;
 function readGitHubContext(env) {
   const repository = required(env, "GITHUB_REPOSITORY");
   const [owner, repo, ...rest] = repository.split("/");
-  if (!owner || !repo || rest.length > 0) throw new InputError(`GITHUB_REPOSITORY must be OWNER/REPO, got "${repository}".`);
+  if (!owner || !repo || rest.length > 0)
+    throw new InputError(`GITHUB_REPOSITORY must be OWNER/REPO, got "${repository}".`);
   const eventName = required(env, "GITHUB_EVENT_NAME");
   let payload = {};
   const eventPath = env.GITHUB_EVENT_PATH;
@@ -56237,12 +56870,20 @@ function readGitHubContext(env) {
     try {
       payload = obj(JSON.parse(readFileSync2(eventPath, "utf8"))) ?? {};
     } catch (error2) {
-      throw new InputError(`GITHUB_EVENT_PATH ${eventPath}: cannot read the event payload: ${error2 instanceof Error ? error2.message : String(error2)}`);
+      throw new InputError(
+        `GITHUB_EVENT_PATH ${eventPath}: cannot read the event payload: ${error2 instanceof Error ? error2.message : String(error2)}`
+      );
     }
   }
   const pr = obj(payload.pull_request);
   const head = obj(pr?.head);
-  const pullRequest = pr && typeof pr.number === "number" && str(head?.sha) ? { number: pr.number, headSha: str(head?.sha), author: str(obj(pr.user)?.login), title: str(pr.title) ?? "", body: str(pr.body) ?? "" } : null;
+  const pullRequest = pr && typeof pr.number === "number" && str(head?.sha) ? {
+    number: pr.number,
+    headSha: str(head?.sha),
+    author: str(obj(pr.user)?.login),
+    title: str(pr.title) ?? "",
+    body: str(pr.body) ?? ""
+  } : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : void 0;
   return {
@@ -56278,7 +56919,9 @@ async function run2() {
   try {
     settings = getSettings();
   } catch (error2) {
-    setFailed(error2 instanceof InputError ? error2.message : `Release gate: cannot read the inputs: ${describe3(error2)}`);
+    setFailed(
+      error2 instanceof InputError ? error2.message : `Release gate: cannot read the inputs: ${describe3(error2)}`
+    );
     return;
   }
   const octokit = githubClient(settings);
@@ -56291,7 +56934,13 @@ async function run2() {
     const summary2 = renderInputErrorSummary(settings.environment, message, error2 instanceof BrokenInputError);
     try {
       await writeJobSummary(summary2);
-      await publishSafely(octokit, settings, { conclusion: "failure", title: `${settings.environment}: the gate could not decide`, summary: summary2, text: "", annotations: [] });
+      await publishSafely(octokit, settings, {
+        conclusion: "failure",
+        title: `${settings.environment}: the gate could not decide`,
+        summary: summary2,
+        text: "",
+        annotations: []
+      });
     } catch (reportError) {
       warning(`Could not report the failure on the commit: ${describe3(reportError)}`);
     }
@@ -56308,7 +56957,15 @@ async function gate(settings, octokit, now) {
   } catch (error2) {
     if (!(error2 instanceof PolicyFileError)) throw error2;
     const decision2 = policyInvalidDecision(settings.environment, error2.problems);
-    await report(settings, octokit, decision2, {}, ["Policy: could not be loaded, so GitHub was not asked for anything."], {}, []);
+    await report(
+      settings,
+      octokit,
+      decision2,
+      {},
+      ["Policy: could not be loaded, so GitHub was not asked for anything."],
+      {},
+      []
+    );
     setFailed(`Input policy: ${error2.problems.join("\n")}`);
     return;
   }
@@ -56317,11 +56974,19 @@ async function gate(settings, octokit, now) {
   try {
     bundle = await collectEvidence(inputs);
   } catch (error2) {
-    if (error2 instanceof EvidenceError) throw new BrokenInputError(`Input ${INPUT_OF_KIND[error2.kind]}: ${error2.message}`);
+    if (error2 instanceof EvidenceError)
+      throw new BrokenInputError(`Input ${INPUT_OF_KIND[error2.kind]}: ${error2.message}`);
     throw error2;
   }
   const digests = await digestInputs(
-    { policyText, junit: inputs.junit ?? [], coverage: inputs.coverage ?? [], sarif: inputs.sarif ?? [], checklistFile: inputs.checklist, checklistText: inputs.checklistText },
+    {
+      policyText,
+      junit: inputs.junit ?? [],
+      coverage: inputs.coverage ?? [],
+      sarif: inputs.sarif ?? [],
+      checklistFile: inputs.checklist,
+      checklistText: inputs.checklistText
+    },
     cwd
   );
   const evidence2 = evidenceFacts(bundle, policy.scoring, now);
@@ -56349,10 +57014,15 @@ async function gate(settings, octokit, now) {
   ];
   await report(settings, octokit, decision, bundle, sources, digests, evidence2.present);
   if (settings.mode === "enforce" && decision.decision !== "allow") setFailed(failureMessage(decision));
-  else if (decision.decision !== "allow") notice(`${failureMessage(decision)} (mode report: the step does not fail)`);
+  else if (decision.decision !== "allow")
+    notice(`${failureMessage(decision)} (mode report: the step does not fail)`);
 }
 function evidenceInputs(settings) {
-  const declared = settings.rollbackPlan !== void 0 || settings.backup !== void 0 || settings.migrations !== void 0 ? { rollbackPlan: settings.rollbackPlan ?? null, backup: settings.backup ?? null, migrations: settings.migrations ?? null } : void 0;
+  const declared = settings.rollbackPlan !== void 0 || settings.backup !== void 0 || settings.migrations !== void 0 ? {
+    rollbackPlan: settings.rollbackPlan ?? null,
+    backup: settings.backup ?? null,
+    migrations: settings.migrations ?? null
+  } : void 0;
   const pr = settings.github.pullRequest;
   const fromBody = settings.checklist.from === "pr-body" && pr !== null;
   const useBody = fromBody && (settings.checklist.from === "pr-body" && settings.checklist.explicit ? true : /\[[ xX]\]/.test(pr.body));
@@ -56371,11 +57041,22 @@ function teamsNote(policy, environment) {
   const index = findStageIndex(policy, environment);
   const stage = index < 0 ? null : policy.environments[index];
   if (!stage || stage.approvals.fromTeams.length === 0 && stage.requiredReviewers.length === 0) return [];
-  return ["Teams: the workflow token cannot read team membership, so approvals that must come from a team count none here; the App reads the teams."];
+  return [
+    "Teams: the workflow token cannot read team membership, so approvals that must come from a team count none here; the App reads the teams."
+  ];
 }
 async function report(settings, octokit, decision, bundle, sources, digests, present) {
   const gh = settings.github;
-  const summaryInput = { decision, bundle, mode: settings.mode, policyPath: settings.policy, sha: gh.sha, shaSource: gh.shaSource, ref: gh.ref, sources };
+  const summaryInput = {
+    decision,
+    bundle,
+    mode: settings.mode,
+    policyPath: settings.policy,
+    sha: gh.sha,
+    shaSource: gh.shaSource,
+    ref: gh.ref,
+    sources
+  };
   const { annotations, omitted } = buildAnnotations(bundle, gh.workspace);
   const note = omitted > 0 ? `
 _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at most ${annotations.length} are sent)._
@@ -56402,7 +57083,9 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
   const link = published ? `
 [The evidence check run](${published.url}) holds the same summary and the annotations.
 ` : "";
-  await writeJobSummary(renderSummary(summaryInput, { ...JOB_SUMMARY_LIMITS, chars: JOB_SUMMARY_LIMITS.chars - 2e3 }) + note + link);
+  await writeJobSummary(
+    renderSummary(summaryInput, { ...JOB_SUMMARY_LIMITS, chars: JOB_SUMMARY_LIMITS.chars - 2e3 }) + note + link
+  );
   const failing = failingRules(decision.rules);
   setOutput("decision", decision.decision);
   setOutput("score", decision.score === null ? "" : String(decision.score));
@@ -56424,11 +57107,19 @@ function failureMessage(d) {
 }
 async function publishSafely(octokit, settings, c) {
   try {
-    return await publishCheckRun(octokit, { owner: settings.github.owner, repo: settings.github.repo, name: settings.checkName, headSha: settings.github.sha, ...c });
+    return await publishCheckRun(octokit, {
+      owner: settings.github.owner,
+      repo: settings.github.repo,
+      name: settings.checkName,
+      headSha: settings.github.sha,
+      ...c
+    });
   } catch (error2) {
     const status2 = error2?.status;
     if (status2 === 403 || status2 === 404) {
-      warning(`Could not create the check run "${settings.checkName}" (GitHub answered ${status2}): give the workflow permissions: checks: write. The App reads the evidence from that check run.`);
+      warning(
+        `Could not create the check run "${settings.checkName}" (GitHub answered ${status2}): give the workflow permissions: checks: write. The App reads the evidence from that check run.`
+      );
       return null;
     }
     throw error2;
@@ -56448,7 +57139,9 @@ function githubClient(settings) {
   const retries = settings.githubRetries;
   const onLimit = (kind) => (retryAfter, options, _octokit, retryCount) => {
     const again = retryCount < retries && retryAfter <= 60;
-    warning(`GitHub ${kind} on ${options.method ?? ""} ${options.url ?? ""}: ${again ? `retrying in ${retryAfter} s` : "giving up"}.`);
+    warning(
+      `GitHub ${kind} on ${options.method ?? ""} ${options.url ?? ""}: ${again ? `retrying in ${retryAfter} s` : "giving up"}.`
+    );
     return again;
   };
   return getOctokit(
@@ -56456,7 +57149,11 @@ function githubClient(settings) {
     {
       baseUrl: settings.github.apiUrl,
       retry: { enabled: retries > 0, retries },
-      throttle: { enabled: retries > 0, onRateLimit: onLimit("rate limit"), onSecondaryRateLimit: onLimit("secondary rate limit") }
+      throttle: {
+        enabled: retries > 0,
+        onRateLimit: onLimit("rate limit"),
+        onSecondaryRateLimit: onLimit("secondary rate limit")
+      }
     },
     retry,
     throttling

@@ -54,7 +54,10 @@ export function repoPath(path: string, workspace: string, opts: { decoded?: bool
  * titled by its rule, with its message): at most {@link MAX_ANNOTATIONS}; `omitted`
  * counts the ones not sent.
  */
-export function buildAnnotations(bundle: EvidenceBundle, workspace: string): { annotations: Annotation[]; omitted: number } {
+export function buildAnnotations(
+  bundle: EvidenceBundle,
+  workspace: string,
+): { annotations: Annotation[]; omitted: number } {
   const all: Annotation[] = [];
   let omitted = 0;
   const push = (a: Annotation): void => {
@@ -72,7 +75,10 @@ export function buildAnnotations(bundle: EvidenceBundle, workspace: string): { a
       end_line: line,
       annotation_level: 'failure',
       title: clip(`${f.kind === 'error' ? 'Test error' : 'Test failed'}: ${name}`, TITLE_CHARS),
-      message: clip(f.message ?? (f.output.split('\n')[0] || `${name} ${f.kind === 'error' ? 'errored' : 'failed'}`), MESSAGE_CHARS),
+      message: clip(
+        f.message ?? (f.output.split('\n')[0] || `${name} ${f.kind === 'error' ? 'errored' : 'failed'}`),
+        MESSAGE_CHARS,
+      ),
       ...(f.output ? { raw_details: clip(f.output, DETAILS_CHARS) } : {}),
     });
   }

@@ -19,12 +19,16 @@ export interface CheckRunContent {
  * Create the completed check run on the commit, the first 50 annotations with it and the
  * rest in further updates of 50 (GitHub's limit per request). Returns its id and URL.
  */
-export async function publishCheckRun(octokit: ActionClient, c: CheckRunContent): Promise<{ id: number; url: string; requests: number }> {
+export async function publishCheckRun(
+  octokit: ActionClient,
+  c: CheckRunContent,
+): Promise<{ id: number; url: string; requests: number }> {
   const title = c.title.slice(0, 255);
   const summary = c.summary.slice(0, CHECK_RUN_TEXT_LIMIT);
   const text = c.text.slice(0, CHECK_RUN_TEXT_LIMIT);
   const batches: Annotation[][] = [];
-  for (let i = 0; i < c.annotations.length; i += ANNOTATIONS_PER_REQUEST) batches.push(c.annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
+  for (let i = 0; i < c.annotations.length; i += ANNOTATIONS_PER_REQUEST)
+    batches.push(c.annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
   const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
     owner: c.owner,
     repo: c.repo,

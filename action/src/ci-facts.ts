@@ -34,13 +34,20 @@ function status(error: unknown): number | null {
 }
 
 /** A 403 or 404 means the token may not read this: the fact stays unknown and the gate fails closed. */
-async function readable<T>(what: string, permission: string, sources: string[], call: () => Promise<T>): Promise<T | null> {
+async function readable<T>(
+  what: string,
+  permission: string,
+  sources: string[],
+  call: () => Promise<T>,
+): Promise<T | null> {
   try {
     return await call();
   } catch (error) {
     const s = status(error);
     if (s === 403 || s === 404) {
-      sources.push(`${what}: GitHub answered ${s}, so none were counted (give the workflow \`permissions: ${permission}\`).`);
+      sources.push(
+        `${what}: GitHub answered ${s}, so none were counted (give the workflow \`permissions: ${permission}\`).`,
+      );
       return null;
     }
     throw error;
@@ -53,7 +60,13 @@ async function readable<T>(what: string, permission: string, sources: string[], 
  * approvals), the predecessor stage's deployments of this commit (a few calls), and the
  * required checks of the commit.
  */
-export async function loadCiFacts(octokit: ActionClient, policy: Policy, environment: string, gh: GitHubContext, now: Date): Promise<CiFacts> {
+export async function loadCiFacts(
+  octokit: ActionClient,
+  policy: Policy,
+  environment: string,
+  gh: GitHubContext,
+  now: Date,
+): Promise<CiFacts> {
   const facts: CiFacts = { approvals: [], deployments: [], checks: [], sources: [] };
   const index = findStageIndex(policy, environment);
   if (index < 0) {
@@ -77,12 +90,18 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
       );
       if (reviews) {
         facts.approvals.push(...reviews);
-        facts.sources.push(`Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`);
+        facts.sources.push(
+          `Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`,
+        );
       }
     } else if (gh.runId !== undefined) {
       const runId = gh.runId;
       const reviews = await readable('Deployment reviews of this run', 'actions: read', facts.sources, async () => {
-        const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: runId });
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', {
+          owner,
+          repo,
+          run_id: runId,
+        });
         return data;
       });
       if (reviews) {
@@ -90,21 +109,30 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
         for (const r of reviews) {
           if (!r.environments.some((e) => names.includes((e.name ?? '').toLowerCase()))) continue;
           if (r.state !== 'approved' && r.state !== 'rejected') continue;
-          facts.approvals.push({ login: r.user.login, source: 'deployment-review', state: r.state === 'approved' ? 'APPROVED' : 'REJECTED', submittedAt: now.toISOString() });
+          facts.approvals.push({
+            login: r.user.login,
+            source: 'deployment-review',
+            state: r.state === 'approved' ? 'APPROVED' : 'REJECTED',
+            submittedAt: now.toISOString(),
+          });
         }
         facts.sources.push(
           `Approvals: the deployment reviews of this workflow run for ${stage.name} (${facts.approvals.length} found); on a ${gh.eventName} event there are no pull request reviews. The App counts the deployment's reviews when it decides the deployment itself.`,
         );
       }
     } else {
-      facts.sources.push('Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment.');
+      facts.sources.push(
+        'Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment.',
+      );
     }
   }
 
   if (predecessor && needed.has('deployments')) {
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name of envs) {
-      const found = await readable(`Deployments to ${name}`, 'deployments: read', facts.sources, () => predecessorDeployments(octokit, owner, repo, sha, name));
+      const found = await readable(`Deployments to ${name}`, 'deployments: read', facts.sources, () =>
+        predecessorDeployments(octokit, owner, repo, sha, name),
+      );
       if (found) facts.deployments.push(...found);
     }
     facts.sources.push(
@@ -115,20 +143,37 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
   if (needed.has('checks')) {
     const names = stage.requiredChecks.slice(0, CHECK_NAMES);
     const combined = await readable('Commit statuses', 'statuses: read', facts.sources, async () => {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { owner, repo, ref: sha, per_page: 100 });
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
+        owner,
+        repo,
+        ref: sha,
+        per_page: 100,
+      });
       return data.statuses;
     });
     for (const s of combined ?? []) {
       if (!names.includes(s.context)) continue;
-      facts.checks.push(s.state === 'pending' ? { name: s.context, status: 'pending' } : { name: s.context, status: 'completed', conclusion: s.state });
+      facts.checks.push(
+        s.state === 'pending'
+          ? { name: s.context, status: 'pending' }
+          : { name: s.context, status: 'completed', conclusion: s.state },
+      );
     }
     for (const name of names) {
       const runs = await readable(`Check runs named ${name}`, 'checks: read', facts.sources, async () => {
-        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { owner, repo, ref: sha, check_name: name, filter: 'latest', per_page: 10 });
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+          owner,
+          repo,
+          ref: sha,
+          check_name: name,
+          filter: 'latest',
+          per_page: 10,
+        });
         return data.check_runs;
       });
       const latest = runs?.[0];
-      if (latest) facts.checks.push({ name, status: latest.status as CheckFact['status'], conclusion: latest.conclusion });
+      if (latest)
+        facts.checks.push({ name, status: latest.status as CheckFact['status'], conclusion: latest.conclusion });
     }
     facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names.join(', ')}.`);
   }
@@ -140,7 +185,12 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
       facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
     } else {
       const pulls = await readable('Pull requests of the commit', 'pull-requests: read', facts.sources, async () => {
-        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { owner, repo, commit_sha: sha, per_page: PULLS_PER_COMMIT });
+        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+          owner,
+          repo,
+          commit_sha: sha,
+          per_page: PULLS_PER_COMMIT,
+        });
         return data;
       });
       if (pulls) {
@@ -148,16 +198,29 @@ export async function loadCiFacts(octokit: ActionClient, policy: Policy, environ
         facts.pulls = pulls
           .filter((p) => p.head.sha === sha || (p.merged_at && p.merge_commit_sha === sha))
           .map((p) => ({ number: p.number, title: p.title, body: p.body ?? '' }));
-        facts.sources.push(`Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(', ') || 'none'} became ${sha.slice(0, 7)}.`);
+        facts.sources.push(
+          `Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(', ') || 'none'} became ${sha.slice(0, 7)}.`,
+        );
       }
     }
   }
   return facts;
 }
 
-
-async function predecessorDeployments(octokit: ActionClient, owner: string, repo: string, sha: string, environment: string): Promise<DeploymentFact[]> {
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { owner, repo, sha, environment, per_page: DEPLOYMENTS_PER_ENVIRONMENT });
+async function predecessorDeployments(
+  octokit: ActionClient,
+  owner: string,
+  repo: string,
+  sha: string,
+  environment: string,
+): Promise<DeploymentFact[]> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', {
+    owner,
+    repo,
+    sha,
+    environment,
+    per_page: DEPLOYMENTS_PER_ENVIRONMENT,
+  });
   const out: DeploymentFact[] = [];
   for (const d of data.slice(0, DEPLOYMENTS_PER_ENVIRONMENT)) {
     const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {

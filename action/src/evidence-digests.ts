@@ -18,7 +18,14 @@ async function fileDigest(path: string): Promise<string> {
  * which inputs a score came from.
  */
 export async function digestInputs(
-  inputs: { policyText: string; junit: string[]; coverage: string[]; sarif: string[]; checklistFile?: string; checklistText?: string },
+  inputs: {
+    policyText: string;
+    junit: string[];
+    coverage: string[];
+    sarif: string[];
+    checklistFile?: string;
+    checklistText?: string;
+  },
   cwd: string,
 ): Promise<EvidenceDigests> {
   const out: EvidenceDigests = { policy: `sha256:${createHash('sha256').update(inputs.policyText).digest('hex')}` };
@@ -26,7 +33,9 @@ export async function digestInputs(
     ['junit', 'junit', inputs.junit],
     ['coverage', 'coverage', inputs.coverage],
     ['sarif', 'sarif', inputs.sarif],
-    ...(inputs.checklistFile ? [['checklist', 'checklist', [inputs.checklistFile]] as [string, EvidenceFileKind, string[]]] : []),
+    ...(inputs.checklistFile
+      ? [['checklist', 'checklist', [inputs.checklistFile]] as [string, EvidenceFileKind, string[]]]
+      : []),
   ];
   for (const [name, kind, patterns] of kinds) {
     if (patterns.length === 0) continue;
@@ -36,6 +45,7 @@ export async function digestInputs(
     for (const s of sources) hash.update(`${s.display}\0${await fileDigest(s.path)}\n`);
     out[name] = `sha256:${hash.digest('hex')}`;
   }
-  if (inputs.checklistText !== undefined) out.checklist = `sha256:${createHash('sha256').update(inputs.checklistText).digest('hex')}`;
+  if (inputs.checklistText !== undefined)
+    out.checklist = `sha256:${createHash('sha256').update(inputs.checklistText).digest('hex')}`;
   return out;
 }

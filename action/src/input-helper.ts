@@ -70,16 +70,20 @@ const MODES = ['enforce', 'report'] as const;
 export function getSettings(env: NodeJS.ProcessEnv = process.env): ActionSettings {
   const github = readGitHubContext(env);
   const environment = core.getInput('environment');
-  if (environment === '') throw new InputError('Input environment is required: the stage to gate, e.g. environment: PROD.');
+  if (environment === '')
+    throw new InputError('Input environment is required: the stage to gate, e.g. environment: PROD.');
 
   const mode = core.getInput('mode') || 'enforce';
-  if (!(MODES as readonly string[]).includes(mode)) throw new InputError(`Input mode must be enforce or report, got "${mode}"`);
+  if (!(MODES as readonly string[]).includes(mode))
+    throw new InputError(`Input mode must be enforce or report, got "${mode}"`);
 
   const token = core.getInput('token');
-  if (token === '') throw new InputError('Input token is empty: pass token: ${{ github.token }} or a token that can write checks.');
+  if (token === '')
+    throw new InputError('Input token is empty: pass token: ${{ github.token }} or a token that can write checks.');
 
   const checkName = core.getInput('check-name') || 'Release evidence';
-  if (checkName.length > 255) throw new InputError(`Input check-name is ${checkName.length} characters long; GitHub takes at most 255.`);
+  if (checkName.length > 255)
+    throw new InputError(`Input check-name is ${checkName.length} characters long; GitHub takes at most 255.`);
 
   const retries = core.getInput('github-retries') || '3';
   if (!/^\d+$/.test(retries) || Number(retries) > 10) {
@@ -124,7 +128,10 @@ function readBackup(value: string): ActionSettings['backup'] {
   const at = value.indexOf('@');
   const takenAt = at < 0 ? value : value.slice(0, at);
   const parsed = parseIsoInstant(takenAt);
-  if (!parsed.ok) throw new InputError(`Input backup "${takenAt}" ${parsed.error} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.`);
+  if (!parsed.ok)
+    throw new InputError(
+      `Input backup "${takenAt}" ${parsed.error} Write it as TIME or TIME@LOCATION, e.g. 2026-01-31T20:00:00Z@s3://backups/db.dump.`,
+    );
   return { takenAt, location: at < 0 ? null : value.slice(at + 1) };
 }
 
@@ -135,13 +142,15 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
 }
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json | null => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null);
+const obj = (v: unknown): Json | null =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Json) : null;
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
   const repository = required(env, 'GITHUB_REPOSITORY');
   const [owner, repo, ...rest] = repository.split('/');
-  if (!owner || !repo || rest.length > 0) throw new InputError(`GITHUB_REPOSITORY must be OWNER/REPO, got "${repository}".`);
+  if (!owner || !repo || rest.length > 0)
+    throw new InputError(`GITHUB_REPOSITORY must be OWNER/REPO, got "${repository}".`);
   const eventName = required(env, 'GITHUB_EVENT_NAME');
   let payload: Json = {};
   const eventPath = env.GITHUB_EVENT_PATH;
@@ -149,14 +158,22 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     try {
       payload = obj(JSON.parse(readFileSync(eventPath, 'utf8'))) ?? {};
     } catch (error) {
-      throw new InputError(`GITHUB_EVENT_PATH ${eventPath}: cannot read the event payload: ${error instanceof Error ? error.message : String(error)}`);
+      throw new InputError(
+        `GITHUB_EVENT_PATH ${eventPath}: cannot read the event payload: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
   }
   const pr = obj(payload.pull_request);
   const head = obj(pr?.head);
   const pullRequest: PullRequestInfo | null =
     pr && typeof pr.number === 'number' && str(head?.sha)
-      ? { number: pr.number, headSha: str(head?.sha)!, author: str(obj(pr.user)?.login), title: str(pr.title) ?? '', body: str(pr.body) ?? '' }
+      ? {
+          number: pr.number,
+          headSha: str(head?.sha)!,
+          author: str(obj(pr.user)?.login),
+          title: str(pr.title) ?? '',
+          body: str(pr.body) ?? '',
+        }
       : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : undefined;

@@ -1,5 +1,12 @@
 import type { EvidenceBundle, TestFailure } from '../../src/core/evidence-types.js';
-import { DECISION_HEADLINE, cell, code, renderBreakdownTable, renderRulesTable, truncateMarkdown } from '../../src/core/render-markdown.js';
+import {
+  DECISION_HEADLINE,
+  cell,
+  code,
+  renderBreakdownTable,
+  renderRulesTable,
+  truncateMarkdown,
+} from '../../src/core/render-markdown.js';
 import { failingRules } from '../../src/core/rule-results.js';
 import type { Decision } from '../../src/core/types.js';
 
@@ -43,7 +50,13 @@ export function renderSummary(input: SummaryInput, limits: SummaryLimits): strin
   const d = input.decision;
   const parts: string[] = [];
   parts.push(`## Release gate: ${cell(d.environment)}`, '', DECISION_HEADLINE[d.decision]);
-  if (d.decision === 'wait') parts.push('', d.clearsAt ? `It clears by itself at **${d.clearsAt}**.` : 'It clears when an expected event arrives (an approval, a check, a deployment).');
+  if (d.decision === 'wait')
+    parts.push(
+      '',
+      d.clearsAt
+        ? `It clears by itself at **${d.clearsAt}**.`
+        : 'It clears when an expected event arrives (an approval, a check, a deployment).',
+    );
   parts.push(
     '',
     input.mode === 'enforce'
@@ -58,7 +71,8 @@ export function renderSummary(input: SummaryInput, limits: SummaryLimits): strin
   if (failing) parts.push('', failing);
   const sarif = renderSecurityErrors(input.bundle);
   if (sarif) parts.push('', sarif);
-  if (input.sources.length > 0) parts.push('', '### Where the facts came from', '', ...input.sources.map((s) => `- ${s}`));
+  if (input.sources.length > 0)
+    parts.push('', '### Where the facts came from', '', ...input.sources.map((s) => `- ${s}`));
   parts.push('', '### What to do next', '', ...nextSteps(d, input.mode).map((s) => `- ${s}`));
   return bound(parts.join('\n') + '\n', limits);
 }
@@ -138,7 +152,9 @@ function renderSecurityErrors(bundle: EvidenceBundle): string | null {
   }
   const rules = Object.entries(s.byRule).filter(([, r]) => r.results.error > 0);
   const shown = rules.slice(0, 30);
-  const rows = shown.map(([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell((where.get(id) ?? []).join(', '))} |`);
+  const rows = shown.map(
+    ([id, r]) => `| ${code(id)} | ${r.results.error} | ${cell((where.get(id) ?? []).join(', '))} |`,
+  );
   return [
     `### Security results at level error (${s.results.error})`,
     '',
@@ -154,7 +170,8 @@ const ADVICE: Record<string, string> = {
   PROMOTION_ORDER: 'Deploy this commit to the previous stage first and let it succeed.',
   REF_NOT_ALLOWED: 'Release from a ref the stage allows (see the patterns above), e.g. push a version tag.',
   APPROVAL_REQUIRED: 'Ask reviewers who may approve (not the author) to approve the pull request or the deployment.',
-  SCORE_TOO_LOW: 'Raise the evidence score: fix failing tests, add coverage, resolve error-level security results, complete the checklist.',
+  SCORE_TOO_LOW:
+    'Raise the evidence score: fix failing tests, add coverage, resolve error-level security results, complete the checklist.',
   SCORE_NEEDS_APPROVAL: 'A member of an override team must approve this release, or raise the score.',
   REVIEW_REQUIRED: 'Ask a member of the named review team to approve: the change touches paths that need their review.',
   EVIDENCE_MISSING: 'Give the missing evidence to the Action (the inputs are named after the kinds).',
@@ -169,6 +186,7 @@ function nextSteps(d: Decision, mode: 'enforce' | 'report'): string[] {
   const failing = failingRules(d.rules);
   if (d.decision === 'allow' || failing.length === 0) return ['Nothing: the release may go on.'];
   const steps = failing.map((r) => `${code(r.code)}: ${ADVICE[r.code] ?? r.message}`);
-  if (mode === 'report') steps.push('This run is in `report` mode: set `mode: enforce` to make it a required check that stops the release.');
+  if (mode === 'report')
+    steps.push('This run is in `report` mode: set `mode: enforce` to make it a required check that stops the release.');
   return [...new Set(steps)];
 }

@@ -40,7 +40,9 @@ export async function run(): Promise<void> {
   try {
     settings = getSettings();
   } catch (error) {
-    core.setFailed(error instanceof InputError ? error.message : `Release gate: cannot read the inputs: ${describe(error)}`);
+    core.setFailed(
+      error instanceof InputError ? error.message : `Release gate: cannot read the inputs: ${describe(error)}`,
+    );
     return;
   }
   const octokit = githubClient(settings);
@@ -56,7 +58,13 @@ export async function run(): Promise<void> {
     const summary = renderInputErrorSummary(settings.environment, message, error instanceof BrokenInputError);
     try {
       await writeJobSummary(summary);
-      await publishSafely(octokit, settings, { conclusion: 'failure', title: `${settings.environment}: the gate could not decide`, summary, text: '', annotations: [] });
+      await publishSafely(octokit, settings, {
+        conclusion: 'failure',
+        title: `${settings.environment}: the gate could not decide`,
+        summary,
+        text: '',
+        annotations: [],
+      });
     } catch (reportError) {
       core.warning(`Could not report the failure on the commit: ${describe(reportError)}`);
     }
@@ -75,7 +83,15 @@ async function gate(settings: ActionSettings, octokit: ActionClient, now: Date):
     if (!(error instanceof PolicyFileError)) throw error;
     // Fail closed: the decision of a gate without a valid policy is a block, in both modes.
     const decision = policyInvalidDecision(settings.environment, error.problems);
-    await report(settings, octokit, decision, {}, ['Policy: could not be loaded, so GitHub was not asked for anything.'], {}, []);
+    await report(
+      settings,
+      octokit,
+      decision,
+      {},
+      ['Policy: could not be loaded, so GitHub was not asked for anything.'],
+      {},
+      [],
+    );
     core.setFailed(`Input policy: ${error.problems.join('\n')}`);
     return;
   }
@@ -85,11 +101,19 @@ async function gate(settings: ActionSettings, octokit: ActionClient, now: Date):
   try {
     bundle = await collectEvidence(inputs);
   } catch (error) {
-    if (error instanceof EvidenceError) throw new BrokenInputError(`Input ${INPUT_OF_KIND[error.kind]}: ${error.message}`);
+    if (error instanceof EvidenceError)
+      throw new BrokenInputError(`Input ${INPUT_OF_KIND[error.kind]}: ${error.message}`);
     throw error;
   }
   const digests = await digestInputs(
-    { policyText, junit: inputs.junit ?? [], coverage: inputs.coverage ?? [], sarif: inputs.sarif ?? [], checklistFile: inputs.checklist, checklistText: inputs.checklistText },
+    {
+      policyText,
+      junit: inputs.junit ?? [],
+      coverage: inputs.coverage ?? [],
+      sarif: inputs.sarif ?? [],
+      checklistFile: inputs.checklist,
+      checklistText: inputs.checklistText,
+    },
     cwd,
   );
   const evidence = evidenceFacts(bundle, policy.scoring, now);
@@ -117,18 +141,25 @@ async function gate(settings: ActionSettings, octokit: ActionClient, now: Date):
   ];
   await report(settings, octokit, decision, bundle, sources, digests, evidence.present);
   if (settings.mode === 'enforce' && decision.decision !== 'allow') core.setFailed(failureMessage(decision));
-  else if (decision.decision !== 'allow') core.notice(`${failureMessage(decision)} (mode report: the step does not fail)`);
+  else if (decision.decision !== 'allow')
+    core.notice(`${failureMessage(decision)} (mode report: the step does not fail)`);
 }
 
 function evidenceInputs(settings: ActionSettings): EvidenceInputs {
   const declared =
     settings.rollbackPlan !== undefined || settings.backup !== undefined || settings.migrations !== undefined
-      ? { rollbackPlan: settings.rollbackPlan ?? null, backup: settings.backup ?? null, migrations: settings.migrations ?? null }
+      ? {
+          rollbackPlan: settings.rollbackPlan ?? null,
+          backup: settings.backup ?? null,
+          migrations: settings.migrations ?? null,
+        }
       : undefined;
   const pr = settings.github.pullRequest;
   const fromBody = settings.checklist.from === 'pr-body' && pr !== null;
   // The PR body by default counts only when it holds a task list; named explicitly, it always counts.
-  const useBody = fromBody && (settings.checklist.from === 'pr-body' && settings.checklist.explicit ? true : /\[[ xX]\]/.test(pr.body));
+  const useBody =
+    fromBody &&
+    (settings.checklist.from === 'pr-body' && settings.checklist.explicit ? true : /\[[ xX]\]/.test(pr.body));
   return {
     junit: settings.junit,
     coverage: settings.coverage,
@@ -145,7 +176,9 @@ function teamsNote(policy: Policy, environment: string): string[] {
   const index = findStageIndex(policy, environment);
   const stage = index < 0 ? null : policy.environments[index]!;
   if (!stage || (stage.approvals.fromTeams.length === 0 && stage.requiredReviewers.length === 0)) return [];
-  return ['Teams: the workflow token cannot read team membership, so approvals that must come from a team count none here; the App reads the teams.'];
+  return [
+    'Teams: the workflow token cannot read team membership, so approvals that must come from a team count none here; the App reads the teams.',
+  ];
 }
 
 /** Outputs, check run and job summary for a decision. */
@@ -160,10 +193,23 @@ async function report(
 ): Promise<void> {
   const gh = settings.github;
 
-  const summaryInput = { decision, bundle, mode: settings.mode, policyPath: settings.policy, sha: gh.sha, shaSource: gh.shaSource, ref: gh.ref, sources };
+  const summaryInput = {
+    decision,
+    bundle,
+    mode: settings.mode,
+    policyPath: settings.policy,
+    sha: gh.sha,
+    shaSource: gh.shaSource,
+    ref: gh.ref,
+    sources,
+  };
   const { annotations, omitted } = buildAnnotations(bundle, gh.workspace);
-  const note = omitted > 0 ? `\n_${omitted} further annotation${omitted === 1 ? ' was' : 's were'} left out (at most ${annotations.length} are sent)._\n` : '';
-  const checkSummary = renderSummary(summaryInput, { ...CHECK_RUN_LIMITS, chars: CHECK_RUN_LIMITS.chars - note.length }) + note;
+  const note =
+    omitted > 0
+      ? `\n_${omitted} further annotation${omitted === 1 ? ' was' : 's were'} left out (at most ${annotations.length} are sent)._\n`
+      : '';
+  const checkSummary =
+    renderSummary(summaryInput, { ...CHECK_RUN_LIMITS, chars: CHECK_RUN_LIMITS.chars - note.length }) + note;
   const block = renderEvidenceBlock({
     version: 1,
     environment: decision.environment,
@@ -174,7 +220,12 @@ async function report(
     decision: decision.decision,
     counts: evidenceCounts(bundle),
   });
-  const conclusion = decision.decision === 'allow' ? 'success' : settings.mode === 'enforce' || decision.rules.some((r) => r.code === 'POLICY_INVALID') ? 'failure' : 'neutral';
+  const conclusion =
+    decision.decision === 'allow'
+      ? 'success'
+      : settings.mode === 'enforce' || decision.rules.some((r) => r.code === 'POLICY_INVALID')
+        ? 'failure'
+        : 'neutral';
   const published = await publishSafely(octokit, settings, {
     conclusion,
     title: checkTitle(decision),
@@ -182,8 +233,12 @@ async function report(
     text: block,
     annotations,
   });
-  const link = published ? `\n[The evidence check run](${published.url}) holds the same summary and the annotations.\n` : '';
-  await writeJobSummary(renderSummary(summaryInput, { ...JOB_SUMMARY_LIMITS, chars: JOB_SUMMARY_LIMITS.chars - 2_000 }) + note + link);
+  const link = published
+    ? `\n[The evidence check run](${published.url}) holds the same summary and the annotations.\n`
+    : '';
+  await writeJobSummary(
+    renderSummary(summaryInput, { ...JOB_SUMMARY_LIMITS, chars: JOB_SUMMARY_LIMITS.chars - 2_000 }) + note + link,
+  );
   // Outputs last: a run that fails to report above ends as "could not decide" with decision block.
   const failing = failingRules(decision.rules);
   core.setOutput('decision', decision.decision);
@@ -203,22 +258,41 @@ function checkTitle(d: Decision): string {
 function failureMessage(d: Decision): string {
   const failing = failingRules(d.rules);
   const word = d.decision === 'wait' ? 'waits' : 'blocks';
-  const clears = d.decision === 'wait' ? (d.clearsAt ? ` It clears at ${d.clearsAt}.` : ' It clears when an expected event arrives.') : '';
+  const clears =
+    d.decision === 'wait'
+      ? d.clearsAt
+        ? ` It clears at ${d.clearsAt}.`
+        : ' It clears when an expected event arrives.'
+      : '';
   return `Release gate ${word} ${d.environment}: ${failing.map((r) => `${r.code}: ${r.message}`).join(' ')}${clears}`;
 }
 
 async function publishSafely(
   octokit: ActionClient,
   settings: ActionSettings,
-  c: { conclusion: 'success' | 'failure' | 'neutral'; title: string; summary: string; text: string; annotations: ReturnType<typeof buildAnnotations>['annotations'] },
+  c: {
+    conclusion: 'success' | 'failure' | 'neutral';
+    title: string;
+    summary: string;
+    text: string;
+    annotations: ReturnType<typeof buildAnnotations>['annotations'];
+  },
 ): Promise<{ url: string } | null> {
   try {
-    return await publishCheckRun(octokit, { owner: settings.github.owner, repo: settings.github.repo, name: settings.checkName, headSha: settings.github.sha, ...c });
+    return await publishCheckRun(octokit, {
+      owner: settings.github.owner,
+      repo: settings.github.repo,
+      name: settings.checkName,
+      headSha: settings.github.sha,
+      ...c,
+    });
   } catch (error) {
     const status = (error as { status?: unknown } | null)?.status;
     if (status === 403 || status === 404) {
       // A pull request from a fork gets a read-only token: report in the job summary only.
-      core.warning(`Could not create the check run "${settings.checkName}" (GitHub answered ${status}): give the workflow permissions: checks: write. The App reads the evidence from that check run.`);
+      core.warning(
+        `Could not create the check run "${settings.checkName}" (GitHub answered ${status}): give the workflow permissions: checks: write. The App reads the evidence from that check run.`,
+      );
       return null;
     }
     throw error;
@@ -244,17 +318,25 @@ function describe(error: unknown): string {
  */
 function githubClient(settings: ActionSettings): ActionClient {
   const retries = settings.githubRetries;
-  const onLimit = (kind: string) => (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
-    const again = retryCount < retries && retryAfter <= 60;
-    core.warning(`GitHub ${kind} on ${options.method ?? ''} ${options.url ?? ''}: ${again ? `retrying in ${retryAfter} s` : 'giving up'}.`);
-    return again;
-  };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, options: { method?: string; url?: string }, _octokit: unknown, retryCount: number) => {
+      const again = retryCount < retries && retryAfter <= 60;
+      core.warning(
+        `GitHub ${kind} on ${options.method ?? ''} ${options.url ?? ''}: ${again ? `retrying in ${retryAfter} s` : 'giving up'}.`,
+      );
+      return again;
+    };
   return getOctokit(
     settings.token,
     {
       baseUrl: settings.github.apiUrl,
       retry: { enabled: retries > 0, retries },
-      throttle: { enabled: retries > 0, onRateLimit: onLimit('rate limit'), onSecondaryRateLimit: onLimit('secondary rate limit') },
+      throttle: {
+        enabled: retries > 0,
+        onRateLimit: onLimit('rate limit'),
+        onSecondaryRateLimit: onLimit('secondary rate limit'),
+      },
     },
     retry,
     throttling,

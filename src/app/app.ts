@@ -81,9 +81,21 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       return true;
     }
     if (path === '/health' || path === '/health/ready') {
-      const health = await options.store.health().catch((error: unknown) => ({ ok: false, database: 'down' as const, migrations: { applied: 0, expected: 0 }, error: describeError(error) }));
+      const health = await options.store.health().catch((error: unknown) => ({
+        ok: false,
+        database: 'down' as const,
+        migrations: { applied: 0, expected: 0 },
+        error: describeError(error),
+      }));
       res.writeHead(health.ok ? 200 : 503, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: health.ok ? 'ok' : 'unavailable', database: health.database, migrations: health.migrations, ...(health.error ? { error: health.error } : {}) }));
+      res.end(
+        JSON.stringify({
+          status: health.ok ? 'ok' : 'unavailable',
+          database: health.database,
+          migrations: health.migrations,
+          ...(health.error ? { error: health.error } : {}),
+        }),
+      );
       return true;
     }
     if (path === '/metrics') {
@@ -113,12 +125,16 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
     app.on('deployment_status.created', (context) => onDeploymentStatus(d, context));
-    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) => onPullRequestReview(d, context));
+    app.on(['pull_request_review.submitted', 'pull_request_review.dismissed'], (context) =>
+      onPullRequestReview(d, context),
+    );
     app.on(['deployment_review.approved', 'deployment_review.rejected'], (context) => onDeploymentReview(d, context));
     app.on(['check_run.completed', 'check_run.rerequested'], (context) => onCheckRun(d, context));
     app.on('check_suite.rerequested', (context) => onCheckSuiteRerequested(d, context));
     app.on('issue_comment.created', (context) => onIssueComment(d, context));
-    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestPolicyImpact(d, context));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) =>
+      onPullRequestPolicyImpact(d, context),
+    );
     app.on('push', (context) => onPolicyPush(d, context));
     // Webhooks are stored and acknowledged by the inbox, then handed to the handlers above.
     inbox = new Inbox({
@@ -129,7 +145,11 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       verify: (body, signature) => app.webhooks.verify(body, signature),
       handle: async (item) => {
         try {
-          await app.receive({ id: item.deliveryId, name: item.event as never, payload: JSON.parse(item.payload) as never });
+          await app.receive({
+            id: item.deliveryId,
+            name: item.event as never,
+            payload: JSON.parse(item.payload) as never,
+          });
         } catch (error) {
           throw error instanceof AggregateError && error.errors.length > 0 ? (error.errors[0] as unknown) : error;
         }
@@ -140,7 +160,8 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     fnOptions.addHandler?.((req, res) => box.receive(req, res));
     void box.start();
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
-    if (options.console) fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
+    if (options.console)
+      fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
     scheduler = new DueWorkScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
   };

@@ -20,7 +20,13 @@ export async function handleOnce(deps: GateDeps, context: Context, handler: () =
   const payload: PayloadLike = context.payload;
   const repo = payload.repository?.full_name ?? null;
   const log = context.log.child({ deliveryId: context.id, event: context.name, ...(repo ? { repo } : {}) });
-  const claim = await deps.store.claimDelivery({ id: context.id, event: context.name, action: payload.action ?? null, repo, at: deps.clock() });
+  const claim = await deps.store.claimDelivery({
+    id: context.id,
+    event: context.name,
+    action: payload.action ?? null,
+    repo,
+    at: deps.clock(),
+  });
   if (claim === 'duplicate') {
     deps.metrics.deliveries.inc({ event: context.name, result: 'duplicate' });
     log.info('Redelivery of a delivery already handled: nothing to do');
@@ -34,7 +40,11 @@ export async function handleOnce(deps: GateDeps, context: Context, handler: () =
   } catch (error) {
     deps.metrics.deliveries.inc({ event: context.name, result: 'error' });
     log.error({ err: describeError(error) }, 'Handling the delivery failed');
-    await deps.store.finishDelivery(context.id, `${DELIVERY_ERROR_PREFIX} ${describeError(error)}`.slice(0, 1000), deps.clock());
+    await deps.store.finishDelivery(
+      context.id,
+      `${DELIVERY_ERROR_PREFIX} ${describeError(error)}`.slice(0, 1000),
+      deps.clock(),
+    );
     throw error;
   }
 }

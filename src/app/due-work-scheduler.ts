@@ -61,8 +61,18 @@ export class DueWorkScheduler {
     const { store, log } = this.deps;
     let worked = 0;
     try {
-      worked += await this.workDue(store.gateQueue, (gate, octokit) => this.workGate(gate, octokit), 'gateId', 'Scheduled gate check failed');
-      worked += await this.workDue(store.promotionQueue, (promotion, octokit) => runHeldPromotion(this.deps, octokit, promotion), 'promotionId', 'Held auto-promotion failed; tried again at the next pass');
+      worked += await this.workDue(
+        store.gateQueue,
+        (gate, octokit) => this.workGate(gate, octokit),
+        'gateId',
+        'Scheduled gate check failed',
+      );
+      worked += await this.workDue(
+        store.promotionQueue,
+        (promotion, octokit) => runHeldPromotion(this.deps, octokit, promotion),
+        'promotionId',
+        'Held auto-promotion failed; tried again at the next pass',
+      );
       this.deps.metrics.pendingGates.set(await store.countPendingGates());
     } catch (error) {
       log.error({ err: describeError(error) }, 'Scheduler pass failed');
@@ -71,13 +81,21 @@ export class DueWorkScheduler {
   }
 
   /** Works each due row of a queue in turn (a failure is logged and tried again at the next pass); returns how many it worked on. */
-  private async workDue<Row extends DueRow>(queue: LeasedQueue<Row>, work: (row: Row, octokit: GitHubClient) => Promise<boolean>, idKey: string, failed: string): Promise<number> {
+  private async workDue<Row extends DueRow>(
+    queue: LeasedQueue<Row>,
+    work: (row: Row, octokit: GitHubClient) => Promise<boolean>,
+    idKey: string,
+    failed: string,
+  ): Promise<number> {
     let worked = 0;
     for (const row of await queue.listDue(this.deps.clock())) {
       try {
         if (await work(row, await this.octokitFor(row.installationId))) worked++;
       } catch (error) {
-        this.deps.log.error({ [idKey]: row.id, repo: row.repo, sha: row.sha, environment: row.environment, err: describeError(error) }, failed);
+        this.deps.log.error(
+          { [idKey]: row.id, repo: row.repo, sha: row.sha, environment: row.environment, err: describeError(error) },
+          failed,
+        );
       }
     }
     return worked;

@@ -30,7 +30,9 @@ export interface EvaluationBudget {
 }
 
 function refuse(subject: EvaluationSubject, problem: string): Decision {
-  return policyInvalidDecision(subject.environment, [`${subject.policyPath}${subject.blobSha ? ` (blob ${subject.blobSha.slice(0, 12)})` : ''}: ${problem}; it is refused until the policy changes`]);
+  return policyInvalidDecision(subject.environment, [
+    `${subject.policyPath}${subject.blobSha ? ` (blob ${subject.blobSha.slice(0, 12)})` : ''}: ${problem}; it is refused until the policy changes`,
+  ]);
 }
 
 /**
@@ -38,7 +40,10 @@ function refuse(subject: EvaluationSubject, problem: string): Decision {
  * past its budget or never finished): `block` with the recorded reason, at once, without
  * loading facts. Null when the policy is not refused.
  */
-export async function refusedPolicyDecision(deps: Pick<GateDeps, 'store'>, subject: EvaluationSubject): Promise<Decision | null> {
+export async function refusedPolicyDecision(
+  deps: Pick<GateDeps, 'store'>,
+  subject: EvaluationSubject,
+): Promise<Decision | null> {
   if (!subject.blobSha) return null;
   const poisoned = await deps.store.getPoisonedPolicy(subject.blobSha);
   return poisoned ? refuse(subject, poisoned.reason) : null;
@@ -60,15 +65,21 @@ export async function evaluateWithinBudget(
   const key = `${subject.repo}@${subject.sha}/${subject.environment}`;
   const blob = subject.blobSha;
   const poison = async (problem: string): Promise<Decision> => {
-    deps.log.error({ repo: subject.repo, policy: subject.policyPath, blobSha: blob, problem }, 'The policy is refused: its evaluation failed');
-    if (blob) await store.poisonPolicy({ blobSha: blob, repo: subject.repo, reason: problem.slice(0, 1000), at: deps.clock() });
+    deps.log.error(
+      { repo: subject.repo, policy: subject.policyPath, blobSha: blob, problem },
+      'The policy is refused: its evaluation failed',
+    );
+    if (blob)
+      await store.poisonPolicy({ blobSha: blob, repo: subject.repo, reason: problem.slice(0, 1000), at: deps.clock() });
     return refuse(subject, problem);
   };
   if (blob) {
     const started = await store.startEvaluationAttempt(blob, key, deps.clock());
     if (started > UNFINISHED_EVALUATIONS_LIMIT) {
       await store.finishEvaluationAttempt(blob, key);
-      return poison(`its evaluation never finished: the App stopped ${started - 1} times while evaluating it (out of memory or killed)`);
+      return poison(
+        `its evaluation never finished: the App stopped ${started - 1} times while evaluating it (out of memory or killed)`,
+      );
     }
   }
   const heapBefore = process.memoryUsage().heapUsed;
@@ -84,6 +95,9 @@ export async function evaluateWithinBudget(
   const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
   if (blob) await store.finishEvaluationAttempt(blob, key);
   if (ms > budget.ms) return poison(`its evaluation took ${Math.round(ms)} ms, over the ${budget.ms} ms budget`);
-  if (heapGrowth > budget.heapBytes) return poison(`its evaluation used ${Math.round(heapGrowth / 1048576)} MiB, over the ${Math.round(budget.heapBytes / 1048576)} MiB budget`);
+  if (heapGrowth > budget.heapBytes)
+    return poison(
+      `its evaluation used ${Math.round(heapGrowth / 1048576)} MiB, over the ${Math.round(budget.heapBytes / 1048576)} MiB budget`,
+    );
   return decision;
 }

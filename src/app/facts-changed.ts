@@ -28,9 +28,23 @@ export interface FactsChangedOutcome {
  * looks at their held auto-promotions again (one may go now), rather than waiting for the
  * scheduler to find them due.
  */
-export async function factsChanged(deps: GateDeps, octokit: GitHubClient, change: FactsChange): Promise<FactsChangedOutcome> {
-  const by = { owner: change.owner, repo: change.repo, trigger: change.trigger, actor: change.actor, deliveryId: change.deliveryId };
-  const gates = await reevaluatePending(deps, octokit, { ...by, shas: change.shas, ...(change.defaultBranch ? { defaultBranch: change.defaultBranch } : {}) });
+export async function factsChanged(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  change: FactsChange,
+): Promise<FactsChangedOutcome> {
+  const by = {
+    owner: change.owner,
+    repo: change.repo,
+    trigger: change.trigger,
+    actor: change.actor,
+    deliveryId: change.deliveryId,
+  };
+  const gates = await reevaluatePending(deps, octokit, {
+    ...by,
+    shas: change.shas,
+    ...(change.defaultBranch ? { defaultBranch: change.defaultBranch } : {}),
+  });
   let promotions = 0;
   for (const sha of change.shas) promotions += await reexamineHeldPromotions(deps, octokit, { ...by, sha });
   const held = promotions > 0 ? `; re-examined ${promotions} held promotion(s)` : '';

@@ -102,7 +102,12 @@ function eventType(decision: Decision, protection: boolean): ReleaseEventType {
 export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRequest): Promise<GateResult> {
   const { store } = deps;
   const repo = repoKey(req);
-  const log = deps.log.child({ repo, sha: req.sha, environment: req.environment, ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}) });
+  const log = deps.log.child({
+    repo,
+    sha: req.sha,
+    environment: req.environment,
+    ...(req.deliveryId ? { deliveryId: req.deliveryId } : {}),
+  });
   let gate: PendingGateRow | null = null;
   // Renewed while the work waits (GitHub's write queue included), so no replica takes it over.
   let lease: HeldLease | null = null;
@@ -125,7 +130,8 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
       const answer = await answerStoredDecision(deps, octokit, gate, log);
       return { decision: null, checkRun: NO_CHECK_RUN, answer, apiCalls: 0, gate };
     }
-    if (gate.status !== 'pending') return { decision: null, checkRun: NO_CHECK_RUN, answer: gate.decision, apiCalls: 0, gate };
+    if (gate.status !== 'pending')
+      return { decision: null, checkRun: NO_CHECK_RUN, answer: gate.decision, apiCalls: 0, gate };
     lease = await takeLease(store.gateQueue, gate.id, deps.replicaId, { ...deps, log }, { gateId: gate.id }, now);
     if (!lease) {
       log.info({ gateId: gate.id }, 'Another replica is deciding this gate');
@@ -142,13 +148,27 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
       deps.metrics.evaluationSeconds.observe({ environment: env }, seconds);
       deps.metrics.apiCallsPerDecision.observe({ environment: env }, tally.count);
     }
-    log.info({ decision: result.decision?.decision, answer: result.answer, apiCalls: tally.count, ms: Math.round(seconds * 1000) }, 'Gate decided');
+    log.info(
+      {
+        decision: result.decision?.decision,
+        answer: result.answer,
+        apiCalls: tally.count,
+        ms: Math.round(seconds * 1000),
+      },
+      'Gate decided',
+    );
     return { ...result, apiCalls: tally.count };
   } catch (error) {
     // A request that cannot be decided (GitHub or the record keep failing) is still answered
     // before GitHub's 30-day limit fails it silently.
     if (gate && deps.clock().getTime() >= gate.createdAt.getTime() + GATE_DEADLINE_MS) {
-      return { decision: null, checkRun: NO_CHECK_RUN, answer: await answerAtDeadline(deps, octokit, gate, error, log), apiCalls: 0, gate };
+      return {
+        decision: null,
+        checkRun: NO_CHECK_RUN,
+        answer: await answerAtDeadline(deps, octokit, gate, error, log),
+        apiCalls: 0,
+        gate,
+      };
     }
     throw error;
   } finally {
@@ -165,10 +185,17 @@ const OVERRIDE_RACES = 5;
  * whatever this attempt spent is given back). Returns the decision that stands and the
  * overrides it spent.
  */
-async function spendOverrides(store: GateDeps['store'], policy: Policy, facts: ReleaseFacts, first: Decision, now: Date): Promise<{ decision: Decision; spent: string[] }> {
+async function spendOverrides(
+  store: GateDeps['store'],
+  policy: Policy,
+  facts: ReleaseFacts,
+  first: Decision,
+  now: Date,
+): Promise<{ decision: Decision; spent: string[] }> {
   let decision = first;
   for (let attempt = 0; attempt < OVERRIDE_RACES; attempt++) {
-    if (decision.decision !== 'allow' || decision.ungated || decision.overridesUsed.length === 0) return { decision, spent: [] };
+    if (decision.decision !== 'allow' || decision.ungated || decision.overridesUsed.length === 0)
+      return { decision, spent: [] };
     const spent: string[] = [];
     let lost: string | null = null;
     for (const id of decision.overridesUsed) {
@@ -186,13 +213,27 @@ async function spendOverrides(store: GateDeps['store'], policy: Policy, facts: R
     decision = evaluate(policy, facts, now);
   }
   // Still racing after several tries: fail closed.
-  return { decision: { ...decision, decision: decision.decision === 'allow' ? 'wait' : decision.decision, overridesUsed: [] }, spent: [] };
+  return {
+    decision: { ...decision, decision: decision.decision === 'allow' ? 'wait' : decision.decision, overridesUsed: [] },
+    spent: [],
+  };
 }
 
-async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateRequest, gate: PendingGateRow | null, now: Date, log: Logger): Promise<Omit<GateResult, 'apiCalls'>> {
+async function decideAndReport(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  req: GateRequest,
+  gate: PendingGateRow | null,
+  now: Date,
+  log: Logger,
+): Promise<Omit<GateResult, 'apiCalls'>> {
   const { store } = deps;
   const repo = repoKey(req);
-  const policy: RepoPolicy = await loadRepoPolicy(octokit, { owner: req.owner, repo: req.repo, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) });
+  const policy: RepoPolicy = await loadRepoPolicy(octokit, {
+    owner: req.owner,
+    repo: req.repo,
+    ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}),
+  });
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
   let stage: EnvironmentPolicy | null = null;
@@ -201,21 +242,47 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     decision = policyInvalidDecision(req.environment, policy.problems);
   } else {
     // A policy whose evaluation threw, ran past its budget or never finished is refused at once.
-    const subject = { repo, sha: req.sha, environment: req.environment, policyPath: policy.path, blobSha: policy.blobSha };
+    const subject = {
+      repo,
+      sha: req.sha,
+      environment: req.environment,
+      policyPath: policy.path,
+      blobSha: policy.blobSha,
+    };
     const refused = await refusedPolicyDecision(deps, subject);
     if (refused) decision = refused;
     else {
-      const facts = await loadFactsWithRecord(octokit, store, policy.policy, { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) }, now);
+      const facts = await loadFactsWithRecord(
+        octokit,
+        store,
+        policy.policy,
+        { ...req, ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}) },
+        now,
+      );
       loaded = facts;
-      const first = await evaluateWithinBudget(deps, subject, () => evaluate(policy.policy, facts.facts, now), deps.evaluationBudget);
+      const first = await evaluateWithinBudget(
+        deps,
+        subject,
+        () => evaluate(policy.policy, facts.facts, now),
+        deps.evaluationBudget,
+      );
       ({ decision, spent } = await spendOverrides(store, policy.policy, facts.facts, first, now));
     }
     const index = findStageIndex(policy.policy, req.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;
   }
   const stageName = decision.ungated ? null : decision.environment;
-  const previous = (await store.listEvaluations({ repo, sha: req.sha, environment: req.environment, last: 1 })).at(-1) ?? null;
-  await store.upsertRelease({ repo, sha: req.sha, tree: loaded?.facts.tree ?? null, ref: req.ref ?? null, version: versionOf(req.ref), tag: versionOf(req.ref), at: now });
+  const previous =
+    (await store.listEvaluations({ repo, sha: req.sha, environment: req.environment, last: 1 })).at(-1) ?? null;
+  await store.upsertRelease({
+    repo,
+    sha: req.sha,
+    tree: loaded?.facts.tree ?? null,
+    ref: req.ref ?? null,
+    version: versionOf(req.ref),
+    tag: versionOf(req.ref),
+    at: now,
+  });
   const evaluation = await store.recordEvaluation({
     repo,
     sha: req.sha,
@@ -223,7 +290,9 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     stage: stageName,
     decision: decision.decision,
     rules: decision.rules,
-    inputs: loaded ? { facts: loaded.facts, pulls: loaded.pulls.map((p) => p.number), notes: loaded.notes } : { problems: policy.ok ? [] : policy.problems },
+    inputs: loaded
+      ? { facts: loaded.facts, pulls: loaded.pulls.map((p) => p.number), notes: loaded.notes }
+      : { problems: policy.ok ? [] : policy.problems },
     score: decision.score,
     policyPath: policy.path,
     policySha: policy.blobSha,
@@ -233,8 +302,12 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     at: now,
   });
   // What the reader sees changed: another decision, or other failing rules or messages.
-  const failing = (rules: readonly RuleResult[]) => failingRules(rules).map((r) => `${r.code}: ${r.message}`).join('\n');
-  const changed = !previous || previous.decision !== decision.decision || failing(previous.rules) !== failing(decision.rules);
+  const failing = (rules: readonly RuleResult[]) =>
+    failingRules(rules)
+      .map((r) => `${r.code}: ${r.message}`)
+      .join('\n');
+  const changed =
+    !previous || previous.decision !== decision.decision || failing(previous.rules) !== failing(decision.rules);
   if (changed || gate) {
     await store.recordEvent({
       repo,
@@ -250,7 +323,17 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
     });
   }
   for (const id of spent) {
-    await store.recordEvent({ repo, sha: req.sha, environment: decision.environment, type: 'OVERRIDE', status: 'used', actor: null, at: now, notes: `Override ${id} let the release into ${decision.environment}.`, deliveryId: req.deliveryId ?? null });
+    await store.recordEvent({
+      repo,
+      sha: req.sha,
+      environment: decision.environment,
+      type: 'OVERRIDE',
+      status: 'used',
+      actor: null,
+      at: now,
+      notes: `Override ${id} let the release into ${decision.environment}.`,
+      deliveryId: req.deliveryId ?? null,
+    });
   }
 
   // The answer first: GitHub (and the person deploying) wait on it; the audit can follow.
@@ -260,12 +343,19 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
 
   // The audit summary on the commit, written after the answers of the installation.
   const checkRun = new Promise<number | null>((resolve) => {
-    const key = { repo, sha: req.sha, environment: decision.environment, runId: req.protection?.runId ?? null, deploymentId: req.protection ? null : (req.deploymentId ?? null) };
+    const key = {
+      repo,
+      sha: req.sha,
+      environment: decision.environment,
+      runId: req.protection?.runId ?? null,
+      deploymentId: req.protection ? null : (req.deploymentId ?? null),
+    };
     deps.audit.schedule(req.installationId, JSON.stringify(key), async () => {
       try {
         const own = await store.getCheckRunId(key);
         const deploymentId = req.protection?.deploymentId;
-        const existing = own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: null, deploymentId }) : null);
+        const existing =
+          own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: null, deploymentId }) : null);
         const timeline = await store.timeline({ repo, sha: req.sha });
         const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
         const summary = renderGateSummary({
@@ -274,18 +364,46 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
           ref: req.ref ?? null,
           githubEnvironment: req.environment,
           stage,
-          policy: { path: policy.path, ref: policy.ref, blobSha: policy.blobSha, commitSha: policy.commitSha, valid: policy.ok, files: policy.files },
+          policy: {
+            path: policy.path,
+            ref: policy.ref,
+            blobSha: policy.blobSha,
+            commitSha: policy.commitSha,
+            valid: policy.ok,
+            files: policy.files,
+          },
           overrides,
-          timeline: timeline.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes })),
-          evidence: loaded?.evidenceCheck ? { checkRunId: loaded.evidenceCheck.id, appSlug: loaded.evidenceCheck.appSlug } : null,
+          timeline: timeline.map((e) => ({
+            at: e.at.toISOString(),
+            type: e.type,
+            environment: e.environment,
+            status: e.status,
+            actor: e.actor,
+            notes: e.notes,
+          })),
+          evidence: loaded?.evidenceCheck
+            ? { checkRunId: loaded.evidenceCheck.id, appSlug: loaded.evidenceCheck.appSlug }
+            : null,
           notes: loaded?.notes ?? [],
           at: now.toISOString(),
           trigger: `${req.trigger}${req.actor ? ` by ${req.actor}` : ''}`,
         });
         const id = await writeGateCheckRun(
           octokit,
-          { owner: req.owner, repo: req.repo, sha: req.sha, name: `Release gate / ${decision.environment}`, existingId: existing, externalId: `release-gate:${req.environment}:${req.protection?.runId ?? 'none'}` },
-          { status: 'completed', conclusion: gateConclusion(decision.decision), output: { title: gateTitle(decision), summary }, at: now },
+          {
+            owner: req.owner,
+            repo: req.repo,
+            sha: req.sha,
+            name: `Release gate / ${decision.environment}`,
+            existingId: existing,
+            externalId: `release-gate:${req.environment}:${req.protection?.runId ?? 'none'}`,
+          },
+          {
+            status: 'completed',
+            conclusion: gateConclusion(decision.decision),
+            output: { title: gateTitle(decision), summary },
+            at: now,
+          },
         );
         if (id !== own) await store.setCheckRunId(key, id, now);
         await store.setEvaluationCheckRun(evaluation.id, id);
@@ -301,16 +419,31 @@ async function decideAndReport(deps: GateDeps, octokit: GitHubClient, req: GateR
 }
 
 /** The protection rule's answer: a verdict stored, then sent; or, while it waits, a status report. */
-async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateRequest, gate: PendingGateRow, decision: Decision, changed: boolean, now: Date, log: Logger): Promise<{ answer: GateResult['answer']; gate: PendingGateRow | null }> {
+async function answerGate(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  req: GateRequest,
+  gate: PendingGateRow,
+  decision: Decision,
+  changed: boolean,
+  now: Date,
+  log: Logger,
+): Promise<{ answer: GateResult['answer']; gate: PendingGateRow | null }> {
   const { store } = deps;
   const comment = gateComment(decision);
-  let verdict: 'approved' | 'rejected' | null = decision.decision === 'allow' ? 'approved' : decision.decision === 'block' ? 'rejected' : null;
+  let verdict: 'approved' | 'rejected' | null =
+    decision.decision === 'allow' ? 'approved' : decision.decision === 'block' ? 'rejected' : null;
   let verdictComment = comment;
   if (!verdict) {
     const deadline = gate.createdAt.getTime() + GATE_DEADLINE_MS;
     if (now.getTime() >= deadline) {
       verdict = 'rejected';
-      verdictComment = deadlineComment(decision.environment, `Still waiting on: ${failingRules(decision.rules).map((r) => `${r.code}: ${r.message}`).join(' ')}`);
+      verdictComment = deadlineComment(
+        decision.environment,
+        `Still waiting on: ${failingRules(decision.rules)
+          .map((r) => `${r.code}: ${r.message}`)
+          .join(' ')}`,
+      );
     } else {
       const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
       const next = Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS);
@@ -318,10 +451,17 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
       if (changed && gate.reportsPosted < STATUS_REPORTS_PER_DEPLOYMENT) {
         const count = await store.incrementGateReports(gate.id);
         if (count <= STATUS_REPORTS_PER_DEPLOYMENT) {
-          const report = await deps.audit.callback(req.installationId, () => callBackProtectionRule(octokit, { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment }, { comment }));
+          const report = await deps.audit.callback(req.installationId, () =>
+            callBackProtectionRule(
+              octokit,
+              { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment },
+              { comment },
+            ),
+          );
           if (!report.ok) {
             log.warn({ status: report.status, err: report.error }, 'Status report refused');
-            if (report.nothingPending) await store.expireGate(gate.id, deps.clock(), `GitHub no longer waits on this rule: ${report.error}`);
+            if (report.nothingPending)
+              await store.expireGate(gate.id, deps.clock(), `GitHub no longer waits on this rule: ${report.error}`);
           }
         }
       }
@@ -330,7 +470,12 @@ async function answerGate(deps: GateDeps, octokit: GitHubClient, req: GateReques
   }
   const stored = await store.decideGate(gate.id, { decision: verdict, comment: verdictComment, at: now });
   const decided = await store.getGate(gate.id);
-  const answer = await answerStoredDecision(deps, octokit, decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment }, log);
+  const answer = await answerStoredDecision(
+    deps,
+    octokit,
+    decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment },
+    log,
+  );
   return { answer, gate: decided };
 }
 
@@ -340,11 +485,30 @@ function deadlineComment(environment: string, detail: string): string {
 }
 
 /** Rejects a gate that reached the 29-day deadline without a decision, saying what kept failing. */
-async function answerAtDeadline(deps: GateDeps, octokit: GitHubClient, gate: PendingGateRow, error: unknown, log: Logger): Promise<'approved' | 'rejected' | null> {
+async function answerAtDeadline(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  gate: PendingGateRow,
+  error: unknown,
+  log: Logger,
+): Promise<'approved' | 'rejected' | null> {
   const at = deps.clock();
-  const comment = deadlineComment(gate.environment, `The gate could not be evaluated: ${describeError(error)}`).slice(0, 1000);
+  const comment = deadlineComment(gate.environment, `The gate could not be evaluated: ${describeError(error)}`).slice(
+    0,
+    1000,
+  );
   await deps.store.decideGate(gate.id, { decision: 'rejected', comment, at });
-  await deps.store.recordEvent({ repo: gate.repo, sha: gate.sha, environment: gate.environment, type: 'REJECTED', status: 'block', actor: null, at, notes: comment, deliveryId: null });
+  await deps.store.recordEvent({
+    repo: gate.repo,
+    sha: gate.sha,
+    environment: gate.environment,
+    type: 'REJECTED',
+    status: 'block',
+    actor: null,
+    at,
+    notes: comment,
+    deliveryId: null,
+  });
   const decided = await deps.store.getGate(gate.id);
   return decided ? answerStoredDecision(deps, octokit, decided, log) : null;
 }
@@ -354,24 +518,46 @@ async function answerAtDeadline(deps: GateDeps, octokit: GitHubClient, gate: Pen
  * (nothing pending any more) expires the gate; other failures keep it `decided` so the
  * scheduler tries again.
  */
-export async function answerStoredDecision(deps: Pick<GateDeps, 'store' | 'clock' | 'audit'>, octokit: GitHubClient, gate: PendingGateRow, log: Logger): Promise<'approved' | 'rejected' | null> {
+export async function answerStoredDecision(
+  deps: Pick<GateDeps, 'store' | 'clock' | 'audit'>,
+  octokit: GitHubClient,
+  gate: PendingGateRow,
+  log: Logger,
+): Promise<'approved' | 'rejected' | null> {
   if (!gate.decision) return null;
   const decision = gate.decision;
   // A rejected deployment never proves the release in its environment, whatever status follows
   // (every rejection is answered here: a decision, the 29-day deadline, a poisoned policy, a retry).
-  if (decision === 'rejected' && gate.deploymentId !== null) await deps.store.markDeploymentGateBlocked(gate.deploymentId);
-  const result = await deps.audit.callback(gate.installationId, () => callBackProtectionRule(octokit, { ...repoRefOf(gate.repo), runId: gate.runId, environment: gate.environment }, { state: decision, comment: gate.decisionComment ?? `Release gate: ${decision}.` }));
+  if (decision === 'rejected' && gate.deploymentId !== null)
+    await deps.store.markDeploymentGateBlocked(gate.deploymentId);
+  const result = await deps.audit.callback(gate.installationId, () =>
+    callBackProtectionRule(
+      octokit,
+      { ...repoRefOf(gate.repo), runId: gate.runId, environment: gate.environment },
+      { state: decision, comment: gate.decisionComment ?? `Release gate: ${decision}.` },
+    ),
+  );
   const at = deps.clock();
   if (result.ok) {
     await deps.store.markGateAnswered(gate.id, at);
     return gate.decision;
   }
   if (result.nothingPending) {
-    log.warn({ gateId: gate.id, err: result.error }, 'GitHub no longer waits on this protection rule; recorded, not retried');
-    await deps.store.expireGate(gate.id, at, `GitHub refused the answer because nothing is pending any more: ${result.error}`);
+    log.warn(
+      { gateId: gate.id, err: result.error },
+      'GitHub no longer waits on this protection rule; recorded, not retried',
+    );
+    await deps.store.expireGate(
+      gate.id,
+      at,
+      `GitHub refused the answer because nothing is pending any more: ${result.error}`,
+    );
     return gate.decision;
   }
-  log.warn({ gateId: gate.id, err: result.error }, 'Calling GitHub back failed; the scheduler retries with the stored decision');
+  log.warn(
+    { gateId: gate.id, err: result.error },
+    'Calling GitHub back failed; the scheduler retries with the stored decision',
+  );
   await deps.store.markGateAnswered(gate.id, at, result.error);
   return gate.decision;
 }
@@ -394,7 +580,12 @@ export async function reevaluatePending(
 ): Promise<GateResult[]> {
   const repo = repoKey(where);
   if (where.shas && where.shas.length === 0) return [];
-  let gates = await deps.store.listPendingGates({ repo, ...(where.sha ? { sha: where.sha } : {}), ...(where.shas ? { shas: where.shas } : {}), status: 'pending' });
+  let gates = await deps.store.listPendingGates({
+    repo,
+    ...(where.sha ? { sha: where.sha } : {}),
+    ...(where.shas ? { shas: where.shas } : {}),
+    status: 'pending',
+  });
   if (where.environments) {
     const wanted = new Set(where.environments.map((e) => e.toLowerCase()));
     gates = gates.filter((g) => wanted.has(g.environment.toLowerCase()));
@@ -405,7 +596,11 @@ export async function reevaluatePending(
 }
 
 /** The gate request that re-evaluates a stored gate: ref and deployer come from the recorded deployment. */
-export async function requestForGate(store: Pick<RecordStore, 'getDeployment'>, g: PendingGateRow, extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string }): Promise<GateRequest> {
+export async function requestForGate(
+  store: Pick<RecordStore, 'getDeployment'>,
+  g: PendingGateRow,
+  extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string },
+): Promise<GateRequest> {
   let ref: string | null = null;
   let deployer: string | null = null;
   if (g.deploymentId !== null) {

@@ -119,7 +119,9 @@ export class Inbox {
     const id = req.headers['x-github-delivery'];
     const signature = req.headers['x-hub-signature-256'];
     if (typeof event !== 'string' || typeof id !== 'string' || typeof signature !== 'string') {
-      reply(res, 400, { error: 'Required headers missing: x-github-event, x-github-delivery and x-hub-signature-256 must all be set' });
+      reply(res, 400, {
+        error: 'Required headers missing: x-github-event, x-github-delivery and x-hub-signature-256 must all be set',
+      });
       return true;
     }
     let body: string;
@@ -148,13 +150,24 @@ export class Inbox {
       return true;
     }
     try {
-      const result = await this.options.store.enqueueDelivery({ deliveryId: id, event, action: payload.action ?? null, orderKey: orderKeyOf(event, payload), payload: body, nowMs: Date.now() });
+      const result = await this.options.store.enqueueDelivery({
+        deliveryId: id,
+        event,
+        action: payload.action ?? null,
+        orderKey: orderKeyOf(event, payload),
+        payload: body,
+        nowMs: Date.now(),
+      });
       this.options.count?.(event, result === 'duplicate' ? 'duplicate' : 'queued');
-      if (result === 'duplicate') this.options.log.info({ deliveryId: id, event }, 'Redelivery of a delivery already handled: nothing to do');
+      if (result === 'duplicate')
+        this.options.log.info({ deliveryId: id, event }, 'Redelivery of a delivery already handled: nothing to do');
       reply(res, 200, { ok: true, delivery: id, inbox: result });
       if (result !== 'duplicate') this.wake();
     } catch (error) {
-      this.options.log.error({ deliveryId: id, event, err: describeError(error) }, 'Could not store the webhook delivery');
+      this.options.log.error(
+        { deliveryId: id, event, err: describeError(error) },
+        'Could not store the webhook delivery',
+      );
       reply(res, 503, { error: `The delivery could not be stored: ${describeError(error)}` });
     }
     return true;
@@ -164,11 +177,17 @@ export class Inbox {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    const freed = await this.options.store.releaseInboxClaims(`${this.options.replicaId}#`, this.owner).catch((error: unknown) => {
-      this.options.log.warn({ err: describeError(error) }, 'Could not take back the deliveries of an earlier run; they are taken over when their claims run out');
-      return 0;
-    });
-    if (freed > 0) this.options.log.info({ freed }, 'Took back deliveries an earlier run of this replica left unfinished');
+    const freed = await this.options.store
+      .releaseInboxClaims(`${this.options.replicaId}#`, this.owner)
+      .catch((error: unknown) => {
+        this.options.log.warn(
+          { err: describeError(error) },
+          'Could not take back the deliveries of an earlier run; they are taken over when their claims run out',
+        );
+        return 0;
+      });
+    if (freed > 0)
+      this.options.log.info({ freed }, 'Took back deliveries an earlier run of this replica left unfinished');
     this.workers = Array.from({ length: this.settings.concurrency }, () => this.work());
   }
 
@@ -200,7 +219,12 @@ export class Inbox {
     for (;;) {
       const row = await this.options.store.getInboxDelivery(deliveryId);
       if (!row) return null;
-      if (row.status === 'done' || row.status === 'failed' || (row.status === 'ready' && row.lastError !== null && row.availableAtMs > Date.now())) return row;
+      if (
+        row.status === 'done' ||
+        row.status === 'failed' ||
+        (row.status === 'ready' && row.lastError !== null && row.availableAtMs > Date.now())
+      )
+        return row;
       if (Date.now() > end) return row;
       await new Promise((r) => setTimeout(r, 10));
     }
@@ -247,11 +271,19 @@ export class Inbox {
 
   private async process(item: InboxItem): Promise<void> {
     const { store, log } = this.options;
-    const renew = setInterval(() => {
-      void store.renewInboxDelivery(item.seq, this.owner, Date.now() + this.settings.leaseMs).catch((error: unknown) => {
-        log.warn({ deliveryId: item.deliveryId, err: describeError(error) }, 'Could not renew the claim on a delivery');
-      });
-    }, Math.max(50, Math.floor(this.settings.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        void store
+          .renewInboxDelivery(item.seq, this.owner, Date.now() + this.settings.leaseMs)
+          .catch((error: unknown) => {
+            log.warn(
+              { deliveryId: item.deliveryId, err: describeError(error) },
+              'Could not renew the claim on a delivery',
+            );
+          });
+      },
+      Math.max(50, Math.floor(this.settings.leaseMs / 3)),
+    );
     try {
       await this.options.handle(item);
       clearInterval(renew);
@@ -260,12 +292,29 @@ export class Inbox {
       clearInterval(renew);
       const message = describeError(error);
       const giveUp = item.attempts >= this.settings.maxAttempts;
-      const delay = Math.min(this.settings.maxRetryMs, this.settings.retryBaseMs * 2 ** Math.min(30, item.attempts - 1));
+      const delay = Math.min(
+        this.settings.maxRetryMs,
+        this.settings.retryBaseMs * 2 ** Math.min(30, item.attempts - 1),
+      );
       // Jitter keeps replicas from retrying a shared cause in step.
       const retryAt = giveUp ? null : Date.now() + Math.round(delay * (0.75 + Math.random() * 0.5));
       this.options.count?.(item.event, giveUp ? 'failed' : 'retry');
-      if (giveUp) log.error({ deliveryId: item.deliveryId, event: item.event, attempts: item.attempts, err: message }, 'Handling the delivery failed every time; given up on until GitHub redelivers it');
-      else log.warn({ deliveryId: item.deliveryId, event: item.event, attempts: item.attempts, retryInMs: retryAt! - Date.now(), err: message }, 'Handling the delivery failed; retried with backoff');
+      if (giveUp)
+        log.error(
+          { deliveryId: item.deliveryId, event: item.event, attempts: item.attempts, err: message },
+          'Handling the delivery failed every time; given up on until GitHub redelivers it',
+        );
+      else
+        log.warn(
+          {
+            deliveryId: item.deliveryId,
+            event: item.event,
+            attempts: item.attempts,
+            retryInMs: retryAt! - Date.now(),
+            err: message,
+          },
+          'Handling the delivery failed; retried with backoff',
+        );
       await store.failInboxDelivery(item.seq, this.owner, message, retryAt).catch((e: unknown) => {
         // The claim runs out and the delivery is taken again.
         log.error({ deliveryId: item.deliveryId, err: describeError(e) }, 'Could not record the failed delivery');

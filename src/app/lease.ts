@@ -27,12 +27,24 @@ export interface HeldLease {
  * it runs out). A process that dies stops renewing, and the lease runs out for another
  * replica to take the work over. Null when someone else holds it.
  */
-export async function takeLease<Row>(queue: LeasedQueue<Row>, id: number, owner: string, deps: LeaseDeps, what: Record<string, unknown>, now: Date = deps.clock()): Promise<HeldLease | null> {
+export async function takeLease<Row>(
+  queue: LeasedQueue<Row>,
+  id: number,
+  owner: string,
+  deps: LeaseDeps,
+  what: Record<string, unknown>,
+  now: Date = deps.clock(),
+): Promise<HeldLease | null> {
   if (!(await queue.claim(id, owner, new Date(now.getTime() + LEASE_MS), now))) return null;
-  const renewal = keepLease(() => {
-    const t = deps.clock();
-    return queue.claim(id, owner, new Date(t.getTime() + LEASE_MS), t);
-  }, deps.leaseRenewMs ?? LEASE_MS / 3, deps.log, what);
+  const renewal = keepLease(
+    () => {
+      const t = deps.clock();
+      return queue.claim(id, owner, new Date(t.getTime() + LEASE_MS), t);
+    },
+    deps.leaseRenewMs ?? LEASE_MS / 3,
+    deps.log,
+    what,
+  );
   return {
     lost: renewal.lost,
     async end() {
@@ -42,7 +54,12 @@ export async function takeLease<Row>(queue: LeasedQueue<Row>, id: number, owner:
   };
 }
 
-function keepLease(renew: () => Promise<boolean>, everyMs: number, log: Logger, what: Record<string, unknown>): { stop(): void; lost(): boolean } {
+function keepLease(
+  renew: () => Promise<boolean>,
+  everyMs: number,
+  log: Logger,
+  what: Record<string, unknown>,
+): { stop(): void; lost(): boolean } {
   let lost = false;
   let busy = false;
   const timer = setInterval(() => {
@@ -55,7 +72,9 @@ function keepLease(renew: () => Promise<boolean>, everyMs: number, log: Logger, 
           log.warn(what, 'The lease was taken over by another replica while this one worked');
         }
       })
-      .catch((error: unknown) => log.warn({ ...what, err: describeError(error) }, 'Could not renew the lease; trying again'))
+      .catch((error: unknown) =>
+        log.warn({ ...what, err: describeError(error) }, 'Could not renew the lease; trying again'),
+      )
       .finally(() => {
         busy = false;
       });

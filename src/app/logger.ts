@@ -12,7 +12,11 @@ export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
  * to stdout with the level as a word (`"level":"warn"`), synchronously, so nothing is lost
  * when the process exits; `pretty` is Probot's human format.
  */
-export async function createLogger(options: { level: LogLevel; format: LogFormat; destination?: NodeJS.WritableStream }): Promise<Logger> {
+export async function createLogger(options: {
+  level: LogLevel;
+  format: LogFormat;
+  destination?: NodeJS.WritableStream;
+}): Promise<Logger> {
   if (options.format === 'json') {
     const json = { level: options.level, formatters: { level: (label: string) => ({ level: label }) } };
     return pino(json, options.destination ?? pino.destination({ fd: 1, sync: true })) as unknown as Logger;

@@ -22,7 +22,18 @@ import { parse } from 'yaml';
 export const REGISTERED_PATH = '/registered';
 
 /** The keys of a manifest GitHub reads; anything else in app.yml is left out. */
-const MANIFEST_KEYS = ['name', 'url', 'description', 'public', 'default_events', 'default_permissions', 'request_oauth_on_install', 'setup_on_update', 'callback_urls', 'setup_url'] as const;
+const MANIFEST_KEYS = [
+  'name',
+  'url',
+  'description',
+  'public',
+  'default_events',
+  'default_permissions',
+  'request_oauth_on_install',
+  'setup_on_update',
+  'callback_urls',
+  'setup_url',
+] as const;
 
 export interface ManifestEnv {
   GHE_HOST?: string | undefined;
@@ -79,9 +90,14 @@ export interface RegisteredApp {
 
 /** Exchanges the one-time code GitHub gave the browser for the App's credentials. */
 export async function exchangeManifestCode(code: string, env: ManifestEnv): Promise<RegisteredApp> {
-  const octokit = new ProbotOctokit({ baseUrl: apiBaseUrl(env), retry: { enabled: false }, throttle: { enabled: false } });
+  const octokit = new ProbotOctokit({
+    baseUrl: apiBaseUrl(env),
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  });
   const { data } = await octokit.request('POST /app-manifests/{code}/conversions', { code });
-  if (!data.pem || !data.webhook_secret) throw new Error('GitHub answered the conversion without a private key or webhook secret.');
+  if (!data.pem || !data.webhook_secret)
+    throw new Error('GitHub answered the conversion without a private key or webhook secret.');
   return {
     id: data.id,
     slug: data.slug ?? '',
@@ -106,7 +122,13 @@ export function writeEnvFile(file: string, values: Record<string, string>, note:
         .filter((line) => !keys.has(line.split('=')[0]!.trim()))
     : [];
   while (kept.length > 0 && kept.at(-1) === '') kept.pop();
-  const lines = [...kept, ...(kept.length > 0 ? [''] : []), `# ${note}`, ...Object.entries(values).map(([k, v]) => `${k}=${v}`), ''];
+  const lines = [
+    ...kept,
+    ...(kept.length > 0 ? [''] : []),
+    `# ${note}`,
+    ...Object.entries(values).map(([k, v]) => `${k}=${v}`),
+    '',
+  ];
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, lines.join('\n'), { mode: 0o600 });
   chmodSync(tmp, 0o600);
@@ -114,14 +136,21 @@ export function writeEnvFile(file: string, values: Record<string, string>, note:
 }
 
 function baseUrlOf(req: IncomingMessage): string {
-  const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
-  const proto = first(req.headers['x-forwarded-proto']) ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
+  const first = (value: string | string[] | undefined) =>
+    (Array.isArray(value) ? value[0] : value)?.split(',')[0]?.trim();
+  const proto =
+    first(req.headers['x-forwarded-proto']) ?? ((req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http');
   const host = first(req.headers['x-forwarded-host']) ?? req.headers.host ?? 'localhost';
   return `${proto === 'https' ? 'https' : 'http'}://${host}`;
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 function page(title: string, body: string): string {
@@ -151,7 +180,13 @@ export interface RegistrationServer {
  * answers 200 and `/health/ready` 503 (not registered), so a probe does not mistake this
  * for a running gate.
  */
-export async function startRegistrationServer(options: { env: ManifestEnv; cwd: string; log: Logger; port: number; host: string }): Promise<RegistrationServer> {
+export async function startRegistrationServer(options: {
+  env: ManifestEnv;
+  cwd: string;
+  log: Logger;
+  port: number;
+  host: string;
+}): Promise<RegistrationServer> {
   const { env, cwd, log } = options;
   // A state per process: GitHub returns it with the code, so only a flow this page started can finish here.
   const state = randomBytes(16).toString('hex');
@@ -169,12 +204,23 @@ export async function startRegistrationServer(options: { env: ManifestEnv; cwd: 
       return;
     }
     if (url.pathname === '/health' || url.pathname === '/health/ready') {
-      res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"unregistered","message":"The App is not registered: open / to register it, or set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET."}');
+      res
+        .writeHead(503, { 'content-type': 'application/json' })
+        .end(
+          '{"status":"unregistered","message":"The App is not registered: open / to register it, or set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET."}',
+        );
       return;
     }
     if (url.pathname === '/') {
       if (registered) {
-        send(res, 200, page('Release Gate is registered', `<p>It was registered as <a href="${escapeHtml(registered.htmlUrl)}">${escapeHtml(registered.name)}</a>. Restart the App to run it.</p>`));
+        send(
+          res,
+          200,
+          page(
+            'Release Gate is registered',
+            `<p>It was registered as <a href="${escapeHtml(registered.htmlUrl)}">${escapeHtml(registered.name)}</a>. Restart the App to run it.</p>`,
+          ),
+        );
         return;
       }
       const { text, path } = readAppYml(cwd);
@@ -200,7 +246,14 @@ export async function startRegistrationServer(options: { env: ManifestEnv; cwd: 
     if (url.pathname === REGISTERED_PATH) {
       const code = url.searchParams.get('code') ?? '';
       if (url.searchParams.get('state') !== state || !/^[\w-]{1,200}$/.test(code)) {
-        send(res, 400, page('Registration not recognised', '<p>This link does not come from a registration this server started (its state or code is missing or wrong). <a href="/">Start again</a>.</p>'));
+        send(
+          res,
+          400,
+          page(
+            'Registration not recognised',
+            '<p>This link does not come from a registration this server started (its state or code is missing or wrong). <a href="/">Start again</a>.</p>',
+          ),
+        );
         return;
       }
       let app: RegisteredApp;
@@ -212,7 +265,10 @@ export async function startRegistrationServer(options: { env: ManifestEnv; cwd: 
         send(
           res,
           502,
-          page('GitHub did not finish the registration', `<p>GitHub answered ${status ?? 'with an error'} when asked for the new App's credentials. Codes are valid once and for one hour: <a href="/">start again</a>. If the App was created, delete it in GitHub's settings first or register it by hand (README: "Register it by hand").</p>`),
+          page(
+            'GitHub did not finish the registration',
+            `<p>GitHub answered ${status ?? 'with an error'} when asked for the new App's credentials. Codes are valid once and for one hour: <a href="/">start again</a>. If the App was created, delete it in GitHub's settings first or register it by hand (README: "Register it by hand").</p>`,
+          ),
         );
         return;
       }
@@ -228,7 +284,10 @@ export async function startRegistrationServer(options: { env: ManifestEnv; cwd: 
         `Release Gate registered on GitHub as ${app.slug || app.name} (${app.htmlUrl}). Keep this file secret. PRIVATE_KEY is the PEM, base64.`,
       );
       registered = app;
-      log.info({ appId: app.id, slug: app.slug, envFile }, `Registered the GitHub App ${app.name}; its credentials are in ${envFile}. Restart Release Gate to run it.`);
+      log.info(
+        { appId: app.id, slug: app.slug, envFile },
+        `Registered the GitHub App ${app.name}; its credentials are in ${envFile}. Restart Release Gate to run it.`,
+      );
       send(
         res,
         200,
@@ -242,7 +301,9 @@ export async function startRegistrationServer(options: { env: ManifestEnv; cwd: 
       );
       return;
     }
-    res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found: the App is not registered yet; open / to register it.\n');
+    res
+      .writeHead(404, { 'content-type': 'text/plain' })
+      .end('Not found: the App is not registered yet; open / to register it.\n');
   };
 
   const server = createServer((req, res) => {
@@ -258,7 +319,10 @@ export async function startRegistrationServer(options: { env: ManifestEnv; cwd: 
   const port = (server.address() as AddressInfo).port;
   const shown = options.host === '0.0.0.0' || options.host === '::' ? 'localhost' : options.host;
   const url = `http://${shown}:${port}`;
-  log.info({ url }, `Release Gate is not registered on GitHub yet (no APP_ID). Open ${url}/ in a browser to register it from app.yml, or set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET.`);
+  log.info(
+    { url },
+    `Release Gate is not registered on GitHub yet (no APP_ID). Open ${url}/ in a browser to register it from app.yml, or set APP_ID, PRIVATE_KEY and WEBHOOK_SECRET.`,
+  );
   return {
     url,
     port,

@@ -20,17 +20,57 @@ export interface AppMetrics {
 export function createMetrics(options: { defaults?: boolean } = {}): AppMetrics {
   const registry = new Registry();
   if (options.defaults) collectDefaultMetrics({ register: registry });
-  const decisions = new Counter({ name: 'release_gate_decisions_total', help: 'Gate decisions by environment and outcome (allow, wait, block).', labelNames: ['environment', 'outcome'] as const, registers: [registry] });
-  const evaluationSeconds = new Histogram({ name: 'release_gate_evaluation_seconds', help: 'Time to load facts, evaluate and report one gate decision.', labelNames: ['environment'] as const, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
-  const apiCalls = new Counter({ name: 'release_gate_github_api_calls_total', help: 'GitHub API calls by route template and HTTP status.', labelNames: ['route', 'status'] as const, registers: [registry] });
-  const apiRequests = new Counter({ name: 'release_gate_github_requests_total', help: 'GitHub requests by cost: billed (counted against the rate limit) or not_modified (a conditional request answered 304, free).', labelNames: ['kind'] as const, registers: [registry] });
-  const apiCallsPerDecision = new Histogram({ name: 'release_gate_github_api_calls_per_decision', help: 'GitHub API calls made to reach one decision (facts, policy, report).', labelNames: ['environment'] as const, buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50], registers: [registry] });
+  const decisions = new Counter({
+    name: 'release_gate_decisions_total',
+    help: 'Gate decisions by environment and outcome (allow, wait, block).',
+    labelNames: ['environment', 'outcome'] as const,
+    registers: [registry],
+  });
+  const evaluationSeconds = new Histogram({
+    name: 'release_gate_evaluation_seconds',
+    help: 'Time to load facts, evaluate and report one gate decision.',
+    labelNames: ['environment'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const apiCalls = new Counter({
+    name: 'release_gate_github_api_calls_total',
+    help: 'GitHub API calls by route template and HTTP status.',
+    labelNames: ['route', 'status'] as const,
+    registers: [registry],
+  });
+  const apiRequests = new Counter({
+    name: 'release_gate_github_requests_total',
+    help: 'GitHub requests by cost: billed (counted against the rate limit) or not_modified (a conditional request answered 304, free).',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
+  const apiCallsPerDecision = new Histogram({
+    name: 'release_gate_github_api_calls_per_decision',
+    help: 'GitHub API calls made to reach one decision (facts, policy, report).',
+    labelNames: ['environment'] as const,
+    buckets: [1, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 50],
+    registers: [registry],
+  });
   // Registered at the first response that carries the header: before it, the headroom is
   // unknown, and a sample of 0 would read as "rate limit exhausted".
-  const rateLimitRemaining = new Gauge({ name: 'release_gate_github_rate_limit_remaining', help: 'x-ratelimit-remaining of the latest GitHub response.', registers: [] });
+  const rateLimitRemaining = new Gauge({
+    name: 'release_gate_github_rate_limit_remaining',
+    help: 'x-ratelimit-remaining of the latest GitHub response.',
+    registers: [],
+  });
   let rateLimitSeen = false;
-  const pendingGates = new Gauge({ name: 'release_gate_pending_gates', help: 'Protection rule requests waiting for a decision.', registers: [registry] });
-  const deliveries = new Counter({ name: 'release_gate_webhook_deliveries_total', help: 'Webhook deliveries by event and result (handled, duplicate, error).', labelNames: ['event', 'result'] as const, registers: [registry] });
+  const pendingGates = new Gauge({
+    name: 'release_gate_pending_gates',
+    help: 'Protection rule requests waiting for a decision.',
+    registers: [registry],
+  });
+  const deliveries = new Counter({
+    name: 'release_gate_webhook_deliveries_total',
+    help: 'Webhook deliveries by event and result (handled, duplicate, error).',
+    labelNames: ['event', 'result'] as const,
+    registers: [registry],
+  });
   const observer: ApiCallObserver = {
     onCall: (route, status) => {
       apiCalls.inc({ route, status: String(status) });
@@ -44,5 +84,16 @@ export function createMetrics(options: { defaults?: boolean } = {}): AppMetrics 
       }
     },
   };
-  return { registry, decisions, evaluationSeconds, apiCalls, apiCallsPerDecision, apiRequests, rateLimitRemaining, pendingGates, deliveries, observer };
+  return {
+    registry,
+    decisions,
+    evaluationSeconds,
+    apiCalls,
+    apiCallsPerDecision,
+    apiRequests,
+    rateLimitRemaining,
+    pendingGates,
+    deliveries,
+    observer,
+  };
 }

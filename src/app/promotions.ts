@@ -55,7 +55,9 @@ function heldHeadline(from: string, to: string, decision: Decision): string {
 
 function heldNote(from: string, to: string, decision: Decision, expiresAt: Date): string {
   // The clock's own headline names no code, so its details do.
-  const details = failingRules(decision.rules).map((r) => (clockOnly(decision) ? `${r.code}: ${r.message}` : r.message)).join(' ');
+  const details = failingRules(decision.rules)
+    .map((r) => (clockOnly(decision) ? `${r.code}: ${r.message}` : r.message))
+    .join(' ');
   const expires = expiresAt.toISOString();
   const tail = clockOnly(decision)
     ? Date.parse(decision.recheckAt!) > expiresAt.getTime()
@@ -78,7 +80,11 @@ function nextCheckOf(decision: Decision, now: Date, expiresAt: Date): Date {
   return new Date(Math.min(recheck, poll, expiresAt.getTime()));
 }
 
-function nextStageOf(stages: EnvironmentPolicy[], environment: string, policy: Parameters<typeof findStageIndex>[0]): { stage: EnvironmentPolicy; next: EnvironmentPolicy } | null {
+function nextStageOf(
+  stages: EnvironmentPolicy[],
+  environment: string,
+  policy: Parameters<typeof findStageIndex>[0],
+): { stage: EnvironmentPolicy; next: EnvironmentPolicy } | null {
   const index = findStageIndex(policy, environment);
   const stage = index >= 0 ? stages[index]! : null;
   const next = index >= 0 ? stages[index + 1] : undefined;
@@ -86,11 +92,35 @@ function nextStageOf(stages: EnvironmentPolicy[], environment: string, policy: P
 }
 
 /** Records a held promotion's NOTE unless the last one of the commit and environment already says it waits for the same. */
-async function noteHeld(deps: GateDeps, p: { repo: string; sha: string; environment: string; from: string; to: string; decision: Decision; expiresAt: Date; deliveryId: string | null }): Promise<void> {
+async function noteHeld(
+  deps: GateDeps,
+  p: {
+    repo: string;
+    sha: string;
+    environment: string;
+    from: string;
+    to: string;
+    decision: Decision;
+    expiresAt: Date;
+    deliveryId: string | null;
+  },
+): Promise<void> {
   const headline = heldHeadline(p.from, p.to, p.decision);
-  const previous = (await deps.store.timeline({ repo: p.repo, sha: p.sha })).filter((e) => e.type === 'NOTE' && e.environment === p.environment && e.status?.startsWith('promotion ')).at(-1);
+  const previous = (await deps.store.timeline({ repo: p.repo, sha: p.sha }))
+    .filter((e) => e.type === 'NOTE' && e.environment === p.environment && e.status?.startsWith('promotion '))
+    .at(-1);
   if (previous?.status === 'promotion held' && previous.notes?.startsWith(headline)) return;
-  await deps.store.recordEvent({ repo: p.repo, sha: p.sha, environment: p.environment, type: 'NOTE', status: 'promotion held', actor: null, at: deps.clock(), notes: heldNote(p.from, p.to, p.decision, p.expiresAt), deliveryId: p.deliveryId });
+  await deps.store.recordEvent({
+    repo: p.repo,
+    sha: p.sha,
+    environment: p.environment,
+    type: 'NOTE',
+    status: 'promotion held',
+    actor: null,
+    at: deps.clock(),
+    notes: heldNote(p.from, p.to, p.decision, p.expiresAt),
+    deliveryId: p.deliveryId,
+  });
 }
 
 /**
@@ -100,8 +130,16 @@ async function noteHeld(deps: GateDeps, p: { repo: string; sha: string; environm
  * ({@link reexamineHeldPromotions}) or the scheduler finds it due ({@link runHeldPromotion});
  * when it blocks, say on the timeline why it was not done.
  */
-export async function autoPromote(deps: GateDeps, octokit: GitHubClient, where: PromotionSource): Promise<PromotionOutcome> {
-  const policy = await loadRepoPolicy(octokit, { owner: where.owner, repo: where.repo, ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
+export async function autoPromote(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  where: PromotionSource,
+): Promise<PromotionOutcome> {
+  const policy = await loadRepoPolicy(octokit, {
+    owner: where.owner,
+    repo: where.repo,
+    ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}),
+  });
   if (!policy.ok) return { kind: 'none' };
   const stages = nextStageOf(policy.policy.environments, where.environment, policy.policy);
   if (!stages) return { kind: 'none' };
@@ -110,35 +148,100 @@ export async function autoPromote(deps: GateDeps, octokit: GitHubClient, where: 
   const fullName = repoKey(where);
   // A retried delivery of a success already held: the hold goes on by itself, and one
   // started, finished or dropped is not done again.
-  const earlier = (await deps.store.listPromotions({ repo: fullName, sha: where.sha })).find((p) => p.sourceDeploymentId === where.deploymentId && p.environment === target);
+  const earlier = (await deps.store.listPromotions({ repo: fullName, sha: where.sha })).find(
+    (p) => p.sourceDeploymentId === where.deploymentId && p.environment === target,
+  );
   if (earlier && earlier.status !== 'pending') {
-    if (earlier.status === 'expired') return { kind: 'not-done', environment: target, reason: earlier.note ?? 'dropped' };
-    return earlier.deploymentId !== null ? { kind: 'promoted', environment: target, deploymentId: earlier.deploymentId } : { kind: 'held', environment: target, until: deps.clock().toISOString(), waitingFor: [] };
+    if (earlier.status === 'expired')
+      return { kind: 'not-done', environment: target, reason: earlier.note ?? 'dropped' };
+    return earlier.deploymentId !== null
+      ? { kind: 'promoted', environment: target, deploymentId: earlier.deploymentId }
+      : { kind: 'held', environment: target, until: deps.clock().toISOString(), waitingFor: [] };
   }
-  const result = await runGate(deps, octokit, { owner: where.owner, repo: where.repo, installationId: where.installationId, sha: where.sha, ref: where.ref, environment: target, deliveryId: where.deliveryId, trigger: 'auto-promotion', ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}) });
+  const result = await runGate(deps, octokit, {
+    owner: where.owner,
+    repo: where.repo,
+    installationId: where.installationId,
+    sha: where.sha,
+    ref: where.ref,
+    environment: target,
+    deliveryId: where.deliveryId,
+    trigger: 'auto-promotion',
+    ...(where.defaultBranch ? { defaultBranch: where.defaultBranch } : {}),
+  });
   const decision = result.decision;
   if (decision?.decision === 'allow') {
-    const id = await createPromotionDeployment(deps, octokit, { owner: where.owner, repo: where.repo, sha: where.sha, ref: where.ref, target, from: stage.name, to: next.name, deliveryId: where.deliveryId, held: false });
+    const id = await createPromotionDeployment(deps, octokit, {
+      owner: where.owner,
+      repo: where.repo,
+      sha: where.sha,
+      ref: where.ref,
+      target,
+      from: stage.name,
+      to: next.name,
+      deliveryId: where.deliveryId,
+      held: false,
+    });
     return { kind: 'promoted', environment: target, deploymentId: id };
   }
   const now = deps.clock();
   if (decision?.decision === 'wait') {
     const expiresAt = new Date(now.getTime() + PROMOTION_HOLD_MS);
-    const held = await deps.store.holdPromotion({ repo: fullName, installationId: where.installationId, sha: where.sha, sourceDeploymentId: where.deploymentId, fromStage: stage.name, toStage: next.name, environment: target, createdAt: now, nextCheckAt: nextCheckOf(decision, now, expiresAt) });
+    const held = await deps.store.holdPromotion({
+      repo: fullName,
+      installationId: where.installationId,
+      sha: where.sha,
+      sourceDeploymentId: where.deploymentId,
+      fromStage: stage.name,
+      toStage: next.name,
+      environment: target,
+      createdAt: now,
+      nextCheckAt: nextCheckOf(decision, now, expiresAt),
+    });
     // A retried delivery finds the promotion held already: its bound stays the first one.
     const bound = new Date(held.promotion.createdAt.getTime() + PROMOTION_HOLD_MS);
-    await noteHeld(deps, { repo: fullName, sha: where.sha, environment: target, from: stage.name, to: next.name, decision, expiresAt: bound, deliveryId: where.deliveryId });
-    const until = clockOnly(decision) && Date.parse(decision.recheckAt!) <= bound.getTime() ? decision.recheckAt! : bound.toISOString();
+    await noteHeld(deps, {
+      repo: fullName,
+      sha: where.sha,
+      environment: target,
+      from: stage.name,
+      to: next.name,
+      decision,
+      expiresAt: bound,
+      deliveryId: where.deliveryId,
+    });
+    const until =
+      clockOnly(decision) && Date.parse(decision.recheckAt!) <= bound.getTime()
+        ? decision.recheckAt!
+        : bound.toISOString();
     return { kind: 'held', environment: target, until, waitingFor: failingRules(decision.rules).map((r) => r.code) };
   }
   const reason = decision ? gateComment(decision, 500) : 'the gate was already decided';
-  await deps.store.recordEvent({ repo: fullName, sha: where.sha, environment: target, type: 'NOTE', status: 'promotion not done', actor: null, at: now, notes: `Auto-promotion from ${stage.name} to ${next.name} not done: ${reason}`.slice(0, 1000), deliveryId: where.deliveryId });
+  await deps.store.recordEvent({
+    repo: fullName,
+    sha: where.sha,
+    environment: target,
+    type: 'NOTE',
+    status: 'promotion not done',
+    actor: null,
+    at: now,
+    notes: `Auto-promotion from ${stage.name} to ${next.name} not done: ${reason}`.slice(0, 1000),
+    deliveryId: where.deliveryId,
+  });
   return { kind: 'not-done', environment: target, reason };
 }
 async function createPromotionDeployment(
   deps: GateDeps,
   octokit: GitHubClient,
-  p: RepoRef & { sha: string; ref: string | null; target: string; from: string; to: string; deliveryId: string | null; held: boolean },
+  p: RepoRef & {
+    sha: string;
+    ref: string | null;
+    target: string;
+    from: string;
+    to: string;
+    deliveryId: string | null;
+    held: boolean;
+  },
 ): Promise<number> {
   const id = await createDeployment(octokit, {
     owner: p.owner,
@@ -148,7 +251,17 @@ async function createPromotionDeployment(
     payload: { [PROMOTION_PAYLOAD_KEY]: { promotedFrom: p.from, stage: p.to, sha: p.sha, ref: p.ref ?? p.sha } },
     description: `Release gate: promotion of ${p.ref ?? p.sha.slice(0, 7)} from ${p.from} to ${p.to}`,
   });
-  await deps.store.recordEvent({ repo: repoKey(p), sha: p.sha, environment: p.target, type: 'PROMOTE', status: 'auto', actor: null, at: deps.clock(), notes: `Auto-promoted from ${p.from} to ${p.to}${p.held ? ' once the hold cleared' : ''}`, deliveryId: p.deliveryId });
+  await deps.store.recordEvent({
+    repo: repoKey(p),
+    sha: p.sha,
+    environment: p.target,
+    type: 'PROMOTE',
+    status: 'auto',
+    actor: null,
+    at: deps.clock(),
+    notes: `Auto-promoted from ${p.from} to ${p.to}${p.held ? ' once the hold cleared' : ''}`,
+    deliveryId: p.deliveryId,
+  });
   return id;
 }
 
@@ -171,7 +284,12 @@ export interface ReexamineBy {
  * waits, it is looked at again later (a NOTE when what it waits for changed); when it
  * blocks, it is dropped and the NOTE says why. Returns false when someone else holds it.
  */
-export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, listed: PromotionRow, by: ReexamineBy = {}): Promise<boolean> {
+export async function runHeldPromotion(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  listed: PromotionRow,
+  by: ReexamineBy = {},
+): Promise<boolean> {
   const { store } = deps;
   const start = deps.clock();
   const owner = by.leaseOwner ?? deps.replicaId;
@@ -179,30 +297,48 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
   if (!lease) return false;
   try {
     // Read again under the lease: another replica may have finished it since it was listed.
-    const promotion = (await store.listPromotions({ repo: listed.repo, sha: listed.sha })).find((p) => p.id === listed.id);
+    const promotion = (await store.listPromotions({ repo: listed.repo, sha: listed.sha })).find(
+      (p) => p.id === listed.id,
+    );
     if (!promotion || (promotion.status !== 'pending' && promotion.status !== 'decided')) return false;
     const where = repoRefOf(promotion.repo);
     const source = await store.getDeployment(promotion.sourceDeploymentId);
     const ref = source?.ref ?? null;
     const deliveryId = by.deliveryId ?? null;
     const note = async (status: string, notes: string) =>
-      store.recordEvent({ repo: promotion.repo, sha: promotion.sha, environment: promotion.environment, type: 'NOTE', status, actor: null, at: deps.clock(), notes: notes.slice(0, 1000), deliveryId });
+      store.recordEvent({
+        repo: promotion.repo,
+        sha: promotion.sha,
+        environment: promotion.environment,
+        type: 'NOTE',
+        status,
+        actor: null,
+        at: deps.clock(),
+        notes: notes.slice(0, 1000),
+        deliveryId,
+      });
     const from = promotion.fromStage;
     const to = promotion.toStage;
     if (promotion.status === 'pending') {
       const expiresAt = new Date(promotion.createdAt.getTime() + PROMOTION_HOLD_MS);
       if (start.getTime() >= expiresAt.getTime()) {
-        const last = (await store.listEvaluations({ repo: promotion.repo, sha: promotion.sha, environment: promotion.environment })).at(-1);
+        const last = (
+          await store.listEvaluations({ repo: promotion.repo, sha: promotion.sha, environment: promotion.environment })
+        ).at(-1);
         const codes = failingRules(last?.rules ?? []).map((r) => r.code);
         const why = `held since ${promotion.createdAt.toISOString()}, it still waited ${PROMOTION_HOLD_MS / 86_400_000} days later${codes.length > 0 ? ` for ${codes.join(', ')}` : ''}`;
-        if (await store.dropPromotion(promotion.id, start, why)) await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${why}.`);
+        if (await store.dropPromotion(promotion.id, start, why))
+          await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${why}.`);
         return true;
       }
       const policy = await loadRepoPolicy(octokit, where);
       const stages = policy.ok ? nextStageOf(policy.policy.environments, from, policy.policy) : null;
       if (!stages || stages.next.name !== to) {
-        const why = policy.ok ? `the policy no longer promotes ${from} to ${to} automatically` : `the policy is invalid (${policy.path})`;
-        if (await store.dropPromotion(promotion.id, deps.clock(), why)) await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${why}.`);
+        const why = policy.ok
+          ? `the policy no longer promotes ${from} to ${to} automatically`
+          : `the policy is invalid (${policy.path})`;
+        if (await store.dropPromotion(promotion.id, deps.clock(), why))
+          await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${why}.`);
         return true;
       }
       const result = await runGate(deps, octokit, {
@@ -218,23 +354,51 @@ export async function runHeldPromotion(deps: GateDeps, octokit: GitHubClient, li
       const decision = result.decision;
       if (decision?.decision === 'wait') {
         await store.promotionQueue.setNextCheck(promotion.id, nextCheckOf(decision, deps.clock(), expiresAt));
-        await noteHeld(deps, { repo: promotion.repo, sha: promotion.sha, environment: promotion.environment, from, to, decision, expiresAt, deliveryId });
+        await noteHeld(deps, {
+          repo: promotion.repo,
+          sha: promotion.sha,
+          environment: promotion.environment,
+          from,
+          to,
+          decision,
+          expiresAt,
+          deliveryId,
+        });
         return true;
       }
       if (decision?.decision !== 'allow') {
         const reason = decision ? gateComment(decision, 500) : 'the gate was already decided';
-        if (await store.dropPromotion(promotion.id, deps.clock(), reason)) await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${reason}`);
+        if (await store.dropPromotion(promotion.id, deps.clock(), reason))
+          await note('promotion dropped', `Auto-promotion from ${from} to ${to} dropped: ${reason}`);
         return true;
       }
       // One wins the start; a loser finds it `decided` and leaves it to the winner.
       if (!(await store.startPromotion(promotion.id, deps.clock()))) return true;
     }
-    const existing = await findDeployments(octokit, { ...where, sha: promotion.sha, environment: promotion.environment });
+    const existing = await findDeployments(octokit, {
+      ...where,
+      sha: promotion.sha,
+      environment: promotion.environment,
+    });
     if (existing.length > 0) {
-      await store.finishPromotion(promotion.id, deps.clock(), `deployment ${existing[0]} of the commit to ${promotion.environment} already exists`, existing[0]);
+      await store.finishPromotion(
+        promotion.id,
+        deps.clock(),
+        `deployment ${existing[0]} of the commit to ${promotion.environment} already exists`,
+        existing[0],
+      );
       return true;
     }
-    const id = await createPromotionDeployment(deps, octokit, { ...where, sha: promotion.sha, ref, target: promotion.environment, from, to, deliveryId, held: true });
+    const id = await createPromotionDeployment(deps, octokit, {
+      ...where,
+      sha: promotion.sha,
+      ref,
+      target: promotion.environment,
+      from,
+      to,
+      deliveryId,
+      held: true,
+    });
     await store.finishPromotion(promotion.id, deps.clock(), `deployment ${id} created`, id);
     return true;
   } finally {
@@ -253,12 +417,22 @@ export async function reexamineHeldPromotions(
   octokit: GitHubClient,
   where: RepoRef & { sha: string; trigger: string; actor?: string | null; deliveryId?: string | null },
 ): Promise<number> {
-  const held = (await deps.store.listPromotions({ repo: repoKey(where), sha: where.sha })).filter((p) => p.status === 'pending');
+  const held = (await deps.store.listPromotions({ repo: repoKey(where), sha: where.sha })).filter(
+    (p) => p.status === 'pending',
+  );
   let worked = 0;
   for (const promotion of held) {
     // A lease of the event's own, so the scheduler of this same process does not share it.
     const leaseOwner = `${deps.replicaId}#${where.deliveryId ?? where.trigger}`;
-    if (await runHeldPromotion(deps, octokit, promotion, { trigger: where.trigger, actor: where.actor ?? null, deliveryId: where.deliveryId ?? null, leaseOwner })) worked++;
+    if (
+      await runHeldPromotion(deps, octokit, promotion, {
+        trigger: where.trigger,
+        actor: where.actor ?? null,
+        deliveryId: where.deliveryId ?? null,
+        leaseOwner,
+      })
+    )
+      worked++;
   }
   return worked;
 }

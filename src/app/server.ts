@@ -68,7 +68,8 @@ export function appOctokit(retries: boolean, limits: RequestLimitsOptions = {}):
     return Counted.defaults((instanceOptions: Record<string, unknown>) => {
       const installationId = (instanceOptions.auth as { installationId?: number | string } | undefined)?.installationId;
       const throttle = instanceOptions.throttle as { enabled?: boolean; id?: string } | undefined;
-      if (installationId === undefined || !throttle || throttle.enabled === false || throttle.id) return instanceOptions;
+      if (installationId === undefined || !throttle || throttle.enabled === false || throttle.id)
+        return instanceOptions;
       return { ...instanceOptions, throttle: { ...throttle, id: String(installationId) } };
     }) as unknown as typeof ProbotOctokit;
   }
@@ -116,15 +117,17 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const guard = { path: '/api/github/webhooks', secret: options.secret, log: probot.log };
   const http = createServer((req, res) => {
-    void guardWebhook(req, res, guard).then((answered) => {
-      if (answered) return;
-      return middleware(req, res, () => {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+    void guardWebhook(req, res, guard)
+      .then((answered) => {
+        if (answered) return;
+        return middleware(req, res, () => {
+          res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');
+        });
+      })
+      .catch((error: unknown) => {
+        probot.log.error({ err: error instanceof Error ? error.message : String(error) }, 'Request failed');
+        if (!res.headersSent) res.writeHead(500).end();
       });
-    }).catch((error: unknown) => {
-      probot.log.error({ err: error instanceof Error ? error.message : String(error) }, 'Request failed');
-      if (!res.headersSent) res.writeHead(500).end();
-    });
   });
   http.keepAliveTimeout = 1000;
   await new Promise<void>((resolve) => http.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));

@@ -21,12 +21,26 @@ export async function appIdOf(octokit: GitHubClient): Promise<number | null> {
 }
 
 /** Runs the setup with the installation's token and reports it on a check run of `sha`. */
-export async function setupAndReport(octokit: GitHubClient, where: RepoRef & { sha: string; policy: Pick<Policy, 'environments'> }): Promise<{ report: SetupReport; checkRunUrl: string | null }> {
+export async function setupAndReport(
+  octokit: GitHubClient,
+  where: RepoRef & { sha: string; policy: Pick<Policy, 'environments'> },
+): Promise<{ report: SetupReport; checkRunUrl: string | null }> {
   const appId = await appIdOf(octokit);
-  const report = await setupEnvironments(octokit, { owner: where.owner, repo: where.repo, policy: where.policy, appId, apply: true });
+  const report = await setupEnvironments(octokit, {
+    owner: where.owner,
+    repo: where.repo,
+    policy: where.policy,
+    appId,
+    apply: true,
+  });
   const changed = report.lines.filter((l) => l.status === 'done').length;
   const failed = report.lines.filter((l) => l.status === 'failed').length;
-  const title = failed > 0 ? `${failed} environment setting(s) could not be made; ${changed} made` : changed > 0 ? `GitHub's environments now match the policy (${changed} change(s))` : "GitHub's environments already match the policy";
+  const title =
+    failed > 0
+      ? `${failed} environment setting(s) could not be made; ${changed} made`
+      : changed > 0
+        ? `GitHub's environments now match the policy (${changed} change(s))`
+        : "GitHub's environments already match the policy";
   let checkRunUrl: string | null = null;
   try {
     const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
@@ -36,8 +50,19 @@ export async function setupAndReport(octokit: GitHubClient, where: RepoRef & { s
       head_sha: where.sha,
       status: 'completed',
       conclusion: failed > 0 ? 'action_required' : 'success',
-      output: { title, summary: `${renderSetupMarkdown(report)}\n\nNothing a person configured was removed or loosened.`.slice(0, 65_000) },
-      ...(failed > 0 ? { details_url: 'https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-deployments/creating-custom-deployment-protection-rules' } : {}),
+      output: {
+        title,
+        summary: `${renderSetupMarkdown(report)}\n\nNothing a person configured was removed or loosened.`.slice(
+          0,
+          65_000,
+        ),
+      },
+      ...(failed > 0
+        ? {
+            details_url:
+              'https://docs.github.com/actions/managing-workflow-runs-and-deployments/managing-deployments/creating-custom-deployment-protection-rules',
+          }
+        : {}),
     });
     checkRunUrl = (data as { html_url?: string }).html_url ?? null;
   } catch {
@@ -49,24 +74,61 @@ export async function setupAndReport(octokit: GitHubClient, where: RepoRef & { s
 const ADMIN = new Set(['admin']);
 
 /** `/release-gate setup` on a pull request: an admin of the repository makes GitHub match the policy. */
-export async function runSetupCommand(deps: Pick<GateDeps, 'store' | 'clock'>, octokit: GitHubClient, c: RepoRef & { login: string; issueNumber: number; headSha: string; defaultBranch?: string | undefined; deliveryId: string }): Promise<string> {
-  const reply = (body: string) => replyOnIssue(octokit, { owner: c.owner, repo: c.repo, issueNumber: c.issueNumber, body });
+export async function runSetupCommand(
+  deps: Pick<GateDeps, 'store' | 'clock'>,
+  octokit: GitHubClient,
+  c: RepoRef & {
+    login: string;
+    issueNumber: number;
+    headSha: string;
+    defaultBranch?: string | undefined;
+    deliveryId: string;
+  },
+): Promise<string> {
+  const reply = (body: string) =>
+    replyOnIssue(octokit, { owner: c.owner, repo: c.repo, issueNumber: c.issueNumber, body });
   const permission = await repositoryPermission(octokit, { owner: c.owner, repo: c.repo, username: c.login });
   if (!ADMIN.has(permission)) {
-    await reply(`@${c.login} refused: setting up environments changes repository settings, which needs admin permission on ${repoKey(c)}; you have \`${permission}\`.`);
+    await reply(
+      `@${c.login} refused: setting up environments changes repository settings, which needs admin permission on ${repoKey(c)}; you have \`${permission}\`.`,
+    );
     return 'replied: setup refused';
   }
-  const policy = await loadRepoPolicy(octokit, { owner: c.owner, repo: c.repo, ...(c.defaultBranch ? { defaultBranch: c.defaultBranch } : {}) });
+  const policy = await loadRepoPolicy(octokit, {
+    owner: c.owner,
+    repo: c.repo,
+    ...(c.defaultBranch ? { defaultBranch: c.defaultBranch } : {}),
+  });
   if (!policy.ok) {
-    await reply(`@${c.login} the release policy is invalid, so nothing was set up: ${policy.problems.slice(0, 3).join('; ')}`);
+    await reply(
+      `@${c.login} the release policy is invalid, so nothing was set up: ${policy.problems.slice(0, 3).join('; ')}`,
+    );
     return 'replied: policy invalid';
   }
-  const { report, checkRunUrl } = await setupAndReport(octokit, { owner: c.owner, repo: c.repo, sha: c.headSha, policy: policy.policy });
+  const { report, checkRunUrl } = await setupAndReport(octokit, {
+    owner: c.owner,
+    repo: c.repo,
+    sha: c.headSha,
+    policy: policy.policy,
+  });
   const changed = report.lines.filter((l) => l.status === 'done').length;
   const failed = report.lines.filter((l) => l.status === 'failed');
-  await deps.store.recordEvent({ repo: repoKey(c), sha: c.headSha, environment: '-', type: 'NOTE', status: 'setup', actor: c.login, at: deps.clock(), notes: `environment setup: ${changed} change(s), ${failed.length} failure(s)`, deliveryId: c.deliveryId });
+  await deps.store.recordEvent({
+    repo: repoKey(c),
+    sha: c.headSha,
+    environment: '-',
+    type: 'NOTE',
+    status: 'setup',
+    actor: c.login,
+    at: deps.clock(),
+    notes: `environment setup: ${changed} change(s), ${failed.length} failure(s)`,
+    deliveryId: c.deliveryId,
+  });
   const where = checkRunUrl ? ` Details: ${checkRunUrl}` : ` Details on the "${SETUP_CHECK_NAME}" check run.`;
-  const failures = failed.length > 0 ? `\n\nCould not:\n${failed.map((l) => `- ${l.environment}: ${l.message}`).join('\n')}` : '';
-  await reply(`@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}`);
+  const failures =
+    failed.length > 0 ? `\n\nCould not:\n${failed.map((l) => `- ${l.environment}: ${l.message}`).join('\n')}` : '';
+  await reply(
+    `@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}`,
+  );
   return `replied: setup (${changed} changed, ${failed.length} failed)`;
 }

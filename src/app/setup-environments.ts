@@ -47,28 +47,41 @@ interface GitHubEnvironment {
   deployment_branch_policy: { protected_branches: boolean; custom_branch_policies: boolean } | null;
 }
 
-const PERMISSION_HINT = 'the token lacks Administration: write on the repository (the App asks for it in app.yml; accept the new permission on the installation, or give the token repo admin rights)';
+const PERMISSION_HINT =
+  'the token lacks Administration: write on the repository (the App asks for it in app.yml; accept the new permission on the installation, or give the token repo admin rights)';
 const PLAN_HINT =
   'GitHub does not offer custom deployment protection rules here: they need a public repository, or GitHub Enterprise for private and internal ones (the App must also be installed on the repository). Without them, use the Action as a required check';
 
 /** A ref pattern of the policy as a GitHub deployment ref policy, or null when GitHub cannot express it. */
 export function refPolicyOf(pattern: string): { name: string; type: 'branch' | 'tag' } | null {
-  if (pattern.startsWith('refs/tags/') && pattern.length > 'refs/tags/'.length) return { name: pattern.slice('refs/tags/'.length), type: 'tag' };
-  if (pattern.startsWith('refs/heads/') && pattern.length > 'refs/heads/'.length) return { name: pattern.slice('refs/heads/'.length), type: 'branch' };
+  if (pattern.startsWith('refs/tags/') && pattern.length > 'refs/tags/'.length)
+    return { name: pattern.slice('refs/tags/'.length), type: 'tag' };
+  if (pattern.startsWith('refs/heads/') && pattern.length > 'refs/heads/'.length)
+    return { name: pattern.slice('refs/heads/'.length), type: 'branch' };
   return null;
 }
 
 export async function setupEnvironments(client: SetupClient, options: SetupOptions): Promise<SetupReport> {
   const { owner, repo, apply, appId } = options;
   const lines: SetupLine[] = [];
-  const add = (status: SetupStatus, environment: string, message: string) => lines.push({ status, environment, message });
-  const report = (): SetupReport => ({ repo: repoKey({ owner, repo }), apply, lines, ok: !lines.some((l) => l.status === 'failed') });
+  const add = (status: SetupStatus, environment: string, message: string) =>
+    lines.push({ status, environment, message });
+  const report = (): SetupReport => ({
+    repo: repoKey({ owner, repo }),
+    apply,
+    lines,
+    ok: !lines.some((l) => l.status === 'failed'),
+  });
 
   let existing: GitHubEnvironment[];
   try {
     existing = await listEnvironments(client, owner, repo);
   } catch (error) {
-    add('failed', '-', `cannot list the environments of ${repoKey({ owner, repo })} (${statusText(error)}); nothing was changed`);
+    add(
+      'failed',
+      '-',
+      `cannot list the environments of ${repoKey({ owner, repo })} (${statusText(error)}); nothing was changed`,
+    );
     return report();
   }
 
@@ -81,16 +94,30 @@ export async function setupEnvironments(client: SetupClient, options: SetupOptio
     if (present.length === 0) {
       const name = names[0]!;
       const convertible = refPolicies.filter((r) => r.policy !== null);
-      const body = convertible.length > 0 ? { deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } } : {};
+      const body =
+        convertible.length > 0
+          ? { deployment_branch_policy: { protected_branches: false, custom_branch_policies: true } }
+          : {};
       if (!apply) {
         add('would', name, `create environment ${name} for stage ${stage.name}`);
-        for (const r of convertible) add('would', name, `allow deployments from ${r.policy!.type} ${r.policy!.name} only`);
+        for (const r of convertible)
+          add('would', name, `allow deployments from ${r.policy!.type} ${r.policy!.name} only`);
         if (appId !== null) add('would', name, 'enable the Release Gate protection rule');
-        for (const r of refPolicies.filter((x) => x.policy === null)) add('kept', name, `ref pattern ${r.pattern} has no GitHub equivalent (use refs/tags/... or refs/heads/...); the gate still enforces it`);
+        for (const r of refPolicies.filter((x) => x.policy === null))
+          add(
+            'kept',
+            name,
+            `ref pattern ${r.pattern} has no GitHub equivalent (use refs/tags/... or refs/heads/...); the gate still enforces it`,
+          );
         continue;
       }
       try {
-        await client.request('PUT /repos/{owner}/{repo}/environments/{environment_name}', { owner, repo, environment_name: name, ...body });
+        await client.request('PUT /repos/{owner}/{repo}/environments/{environment_name}', {
+          owner,
+          repo,
+          environment_name: name,
+          ...body,
+        });
         add('done', name, `created environment ${name} for stage ${stage.name}`);
       } catch (error) {
         add('failed', name, `could not create environment ${name}: ${explain(error)}`);
@@ -98,22 +125,51 @@ export async function setupEnvironments(client: SetupClient, options: SetupOptio
       }
       for (const r of convertible) {
         try {
-          await client.request('POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies', { owner, repo, environment_name: name, name: r.policy!.name, type: r.policy!.type });
+          await client.request(
+            'POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies',
+            { owner, repo, environment_name: name, name: r.policy!.name, type: r.policy!.type },
+          );
           add('done', name, `allowed deployments from ${r.policy!.type} ${r.policy!.name} only`);
         } catch (error) {
-          add('failed', name, `could not add the deployment ${r.policy!.type} policy ${r.policy!.name}: ${explain(error)}`);
+          add(
+            'failed',
+            name,
+            `could not add the deployment ${r.policy!.type} policy ${r.policy!.name}: ${explain(error)}`,
+          );
         }
       }
-      for (const r of refPolicies.filter((x) => x.policy === null)) add('kept', name, `ref pattern ${r.pattern} has no GitHub equivalent (use refs/tags/... or refs/heads/...); the gate still enforces it`);
-      targets = [{ env: { name, deployment_branch_policy: convertible.length > 0 ? { protected_branches: false, custom_branch_policies: true } : null }, created: true }];
+      for (const r of refPolicies.filter((x) => x.policy === null))
+        add(
+          'kept',
+          name,
+          `ref pattern ${r.pattern} has no GitHub equivalent (use refs/tags/... or refs/heads/...); the gate still enforces it`,
+        );
+      targets = [
+        {
+          env: {
+            name,
+            deployment_branch_policy:
+              convertible.length > 0 ? { protected_branches: false, custom_branch_policies: true } : null,
+          },
+          created: true,
+        },
+      ];
     } else {
       for (const { env } of targets) {
         add('ok', env.name, `environment ${env.name} exists (stage ${stage.name})`);
         if (refPolicies.length === 0) continue;
         if (env.deployment_branch_policy === null) {
-          add('kept', env.name, `deployment branch policy left as a person set it (any ref); the gate enforces ${stage.refs.join(', ')}`);
+          add(
+            'kept',
+            env.name,
+            `deployment branch policy left as a person set it (any ref); the gate enforces ${stage.refs.join(', ')}`,
+          );
         } else if (env.deployment_branch_policy.protected_branches) {
-          add('kept', env.name, `deployment branch policy left as a person set it (protected branches); the gate enforces ${stage.refs.join(', ')}`);
+          add(
+            'kept',
+            env.name,
+            `deployment branch policy left as a person set it (protected branches); the gate enforces ${stage.refs.join(', ')}`,
+          );
         } else {
           await addMissingRefPolicies(client, { owner, repo, env: env.name, apply, refPolicies, add });
         }
@@ -129,7 +185,12 @@ export async function setupEnvironments(client: SetupClient, options: SetupOptio
 async function listEnvironments(client: SetupClient, owner: string, repo: string): Promise<GitHubEnvironment[]> {
   const all: GitHubEnvironment[] = [];
   for (let page = 1; page <= 20; page++) {
-    const { data } = await client.request('GET /repos/{owner}/{repo}/environments', { owner, repo, per_page: 100, page });
+    const { data } = await client.request('GET /repos/{owner}/{repo}/environments', {
+      owner,
+      repo,
+      per_page: 100,
+      page,
+    });
     const list = (data as { environments?: GitHubEnvironment[] }).environments ?? [];
     all.push(...list);
     if (list.length < 100) break;
@@ -139,11 +200,21 @@ async function listEnvironments(client: SetupClient, owner: string, repo: string
 
 async function addMissingRefPolicies(
   client: SetupClient,
-  o: { owner: string; repo: string; env: string; apply: boolean; refPolicies: Array<{ pattern: string; policy: { name: string; type: 'branch' | 'tag' } | null }>; add: (s: SetupStatus, e: string, m: string) => void },
+  o: {
+    owner: string;
+    repo: string;
+    env: string;
+    apply: boolean;
+    refPolicies: Array<{ pattern: string; policy: { name: string; type: 'branch' | 'tag' } | null }>;
+    add: (s: SetupStatus, e: string, m: string) => void;
+  },
 ): Promise<void> {
   let have: Array<{ name: string; type?: string }>;
   try {
-    const { data } = await client.request('GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies', { owner: o.owner, repo: o.repo, environment_name: o.env, per_page: 100 });
+    const { data } = await client.request(
+      'GET /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies',
+      { owner: o.owner, repo: o.repo, environment_name: o.env, per_page: 100 },
+    );
     have = (data as { branch_policies?: Array<{ name: string; type?: string }> }).branch_policies ?? [];
   } catch (error) {
     o.add('failed', o.env, `could not read the deployment ref policies: ${explain(error)}`);
@@ -151,7 +222,11 @@ async function addMissingRefPolicies(
   }
   for (const r of o.refPolicies) {
     if (!r.policy) {
-      o.add('kept', o.env, `ref pattern ${r.pattern} has no GitHub equivalent (use refs/tags/... or refs/heads/...); the gate still enforces it`);
+      o.add(
+        'kept',
+        o.env,
+        `ref pattern ${r.pattern} has no GitHub equivalent (use refs/tags/... or refs/heads/...); the gate still enforces it`,
+      );
       continue;
     }
     const p = r.policy;
@@ -164,7 +239,13 @@ async function addMissingRefPolicies(
       continue;
     }
     try {
-      await client.request('POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies', { owner: o.owner, repo: o.repo, environment_name: o.env, name: p.name, type: p.type });
+      await client.request('POST /repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies', {
+        owner: o.owner,
+        repo: o.repo,
+        environment_name: o.env,
+        name: p.name,
+        type: p.type,
+      });
       o.add('done', o.env, `allowed deployments from ${p.type} ${p.name}`);
     } catch (error) {
       o.add('failed', o.env, `could not add the deployment ${p.type} policy ${p.name}: ${explain(error)}`);
@@ -172,17 +253,37 @@ async function addMissingRefPolicies(
   }
 }
 
-async function enableRule(client: SetupClient, o: { owner: string; repo: string; env: string; appId: number; apply: boolean; add: (s: SetupStatus, e: string, m: string) => void }): Promise<void> {
+async function enableRule(
+  client: SetupClient,
+  o: {
+    owner: string;
+    repo: string;
+    env: string;
+    appId: number;
+    apply: boolean;
+    add: (s: SetupStatus, e: string, m: string) => void;
+  },
+): Promise<void> {
   const base = { owner: o.owner, repo: o.repo, environment_name: o.env };
   try {
-    const { data } = await client.request('GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules', base);
-    const rules = (data as { custom_deployment_protection_rules?: Array<{ enabled: boolean; app?: { id: number } }> }).custom_deployment_protection_rules ?? [];
+    const { data } = await client.request(
+      'GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules',
+      base,
+    );
+    const rules =
+      (data as { custom_deployment_protection_rules?: Array<{ enabled: boolean; app?: { id: number } }> })
+        .custom_deployment_protection_rules ?? [];
     if (rules.some((r) => r.app?.id === o.appId && r.enabled)) {
       o.add('ok', o.env, 'the Release Gate protection rule is already enabled');
       return;
     }
-    const offered = await client.request('GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps', base);
-    const apps = (offered.data as { available_custom_deployment_protection_rule_integrations?: Array<{ id: number }> }).available_custom_deployment_protection_rule_integrations ?? [];
+    const offered = await client.request(
+      'GET /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/apps',
+      base,
+    );
+    const apps =
+      (offered.data as { available_custom_deployment_protection_rule_integrations?: Array<{ id: number }> })
+        .available_custom_deployment_protection_rule_integrations ?? [];
     if (!apps.some((a) => a.id === o.appId)) {
       o.add('failed', o.env, `cannot enable the Release Gate protection rule: ${PLAN_HINT}`);
       return;
@@ -196,10 +297,17 @@ async function enableRule(client: SetupClient, o: { owner: string; repo: string;
     return;
   }
   try {
-    await client.request('POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules', { ...base, integration_id: o.appId });
+    await client.request('POST /repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules', {
+      ...base,
+      integration_id: o.appId,
+    });
     o.add('done', o.env, 'enabled the Release Gate protection rule');
   } catch (error) {
-    o.add('failed', o.env, `could not enable the Release Gate protection rule: ${httpStatus(error) === 422 ? PLAN_HINT : explain(error)}`);
+    o.add(
+      'failed',
+      o.env,
+      `could not enable the Release Gate protection rule: ${httpStatus(error) === 422 ? PLAN_HINT : explain(error)}`,
+    );
   }
 }
 
@@ -211,7 +319,8 @@ function statusText(error: unknown): string {
 function explain(error: unknown): string {
   const status = httpStatus(error);
   if (status === 403) return PERMISSION_HINT;
-  if (status === 404) return 'GitHub answered 404 (the repository, or environments on this plan: private repositories need GitHub Pro, Team or Enterprise)';
+  if (status === 404)
+    return 'GitHub answered 404 (the repository, or environments on this plan: private repositories need GitHub Pro, Team or Enterprise)';
   if (status === 422) return `GitHub refused it (422: ${describeError(error).slice(0, 200)})`;
   return statusText(error);
 }
@@ -220,16 +329,25 @@ const MARK: Record<SetupStatus, string> = { done: 'changed', would: 'would', ok:
 
 /** The report as plain text, one line per finding (the CLI). */
 export function renderSetupText(report: SetupReport): string {
-  const head = report.apply ? `Setup of ${report.repo}:` : `Dry run for ${report.repo} (nothing written; run again with --apply to make these changes):`;
+  const head = report.apply
+    ? `Setup of ${report.repo}:`
+    : `Dry run for ${report.repo} (nothing written; run again with --apply to make these changes):`;
   const width = Math.max(...report.lines.map((l) => l.environment.length), 1);
   const body = report.lines.map((l) => `  ${MARK[l.status].padEnd(7)} ${l.environment.padEnd(width)}  ${l.message}`);
   const failed = report.lines.filter((l) => l.status === 'failed').length;
-  const tail = failed > 0 ? `${failed} thing(s) could not be set up; see FAILED above.` : report.apply ? 'GitHub matches the policy.' : 'Nothing failed.';
+  const tail =
+    failed > 0
+      ? `${failed} thing(s) could not be set up; see FAILED above.`
+      : report.apply
+        ? 'GitHub matches the policy.'
+        : 'Nothing failed.';
   return [head, ...body, tail].join('\n');
 }
 
 /** The report as Markdown for a check run summary (the App). */
 export function renderSetupMarkdown(report: SetupReport): string {
-  const rows = report.lines.map((l) => `| ${MARK[l.status]} | ${l.environment.replace(/\|/g, '\\|')} | ${l.message.replace(/\|/g, '\\|')} |`);
+  const rows = report.lines.map(
+    (l) => `| ${MARK[l.status]} | ${l.environment.replace(/\|/g, '\\|')} | ${l.message.replace(/\|/g, '\\|')} |`,
+  );
   return ['| | Environment | |', '|---|---|---|', ...rows].join('\n');
 }

@@ -30,7 +30,11 @@ export interface StartHooks {
  * outside production) it serves the registration page instead (src/app/manifest.ts).
  * Every line it writes goes through one pino logger (LOG_LEVEL, LOG_FORMAT).
  */
-export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd(), hooks: StartHooks = {}): Promise<Started> {
+export async function start(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  hooks: StartHooks = {},
+): Promise<Started> {
   loadDotEnv(env, cwd);
   const logSettings = readLogSettings(env);
   if (logSettings.problems.length > 0) throw new AppConfigError(logSettings.problems);
@@ -45,7 +49,11 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
   }
 
   const config = readAppConfig(env, cwd);
-  const opened = await openStore({ ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}), cwd, log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+  const opened = await openStore({
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
+    cwd,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+  });
   const store = hooks.wrapStore ? hooks.wrapStore(opened) : opened;
   const metrics = createMetrics({ defaults: true });
   // A stable name (the pod's) lets a restarted replica take back at once what it was doing.
@@ -67,8 +75,13 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
     // replicas take write slots from the database.
     ...(env.REDIS_URL ? { redisConfig: env.REDIS_URL, sharedWriteBudget: false } : {}),
   });
-  log.info({ url: running.url, github: config.baseUrl }, `Release Gate is listening on ${running.url} (webhooks at /api/github/webhooks)`);
-  const proxy = config.webhookProxyUrl ? await startWebhookProxy(config.webhookProxyUrl, running.port, config.host, log) : null;
+  log.info(
+    { url: running.url, github: config.baseUrl },
+    `Release Gate is listening on ${running.url} (webhooks at /api/github/webhooks)`,
+  );
+  const proxy = config.webhookProxyUrl
+    ? await startWebhookProxy(config.webhookProxyUrl, running.port, config.host, log)
+    : null;
   // A SQLite file deleted or replaced under the App keeps the open handle writable, and
   // everything written after that is gone at the next start: stop instead.
   const guard = setInterval(() => {
@@ -94,7 +107,12 @@ export async function start(env: NodeJS.ProcessEnv = process.env, cwd = process.
  * every Probot app (smee-client, which Probot uses too). The channel is opened in the
  * background: without network the App still starts and says why nothing arrives.
  */
-async function startWebhookProxy(source: string, port: number, host: string | undefined, log: Logger): Promise<{ stop(): Promise<void> }> {
+async function startWebhookProxy(
+  source: string,
+  port: number,
+  host: string | undefined,
+  log: Logger,
+): Promise<{ stop(): Promise<void> }> {
   const { SmeeClient } = await import('smee-client');
   const local = !host || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
   const target = `http://${local}:${port}/api/github/webhooks`;
@@ -102,11 +120,17 @@ async function startWebhookProxy(source: string, port: number, host: string | un
   const client = new SmeeClient({
     source,
     target,
-    logger: { info: (...args: unknown[]) => proxyLog.info(args.map(String).join(' ')), error: (...args: unknown[]) => proxyLog.warn(args.map(String).join(' ')) },
+    logger: {
+      info: (...args: unknown[]) => proxyLog.info(args.map(String).join(' ')),
+      error: (...args: unknown[]) => proxyLog.warn(args.map(String).join(' ')),
+    },
   });
   proxyLog.info({ source, target }, `Forwarding webhooks from ${source} to ${target}`);
   client.start().catch((error: unknown) => {
-    proxyLog.warn({ source }, `Cannot connect to the webhook proxy ${source} (${error instanceof Error ? error.message : 'no connection'}); retrying in the background`);
+    proxyLog.warn(
+      { source },
+      `Cannot connect to the webhook proxy ${source} (${error instanceof Error ? error.message : 'no connection'}); retrying in the background`,
+    );
   });
   return { stop: () => client.stop() };
 }
@@ -131,9 +155,18 @@ function stopOnSignals(log: Logger, close: () => Promise<void>): void {
  * as one JSON line with LOG_FORMAT=json, else as text on stderr. Never a key or secret.
  */
 export function reportStartFailure(error: unknown, env: NodeJS.ProcessEnv = process.env): void {
-  const message = error instanceof AppConfigError ? error.message : `Release Gate cannot start: ${error instanceof Error ? error.message : String(error)}`;
+  const message =
+    error instanceof AppConfigError
+      ? error.message
+      : `Release Gate cannot start: ${error instanceof Error ? error.message : String(error)}`;
   if ((env.LOG_FORMAT ?? '').toLowerCase() === 'json') {
-    const line = { level: 'fatal', time: Date.now(), name: 'release-gate', msg: message.split('\n')[0], ...(error instanceof AppConfigError ? { problems: error.problems } : {}) };
+    const line = {
+      level: 'fatal',
+      time: Date.now(),
+      name: 'release-gate',
+      msg: message.split('\n')[0],
+      ...(error instanceof AppConfigError ? { problems: error.problems } : {}),
+    };
     process.stdout.write(`${JSON.stringify(line)}\n`);
   } else {
     process.stderr.write(`${message}\n`);

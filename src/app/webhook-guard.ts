@@ -12,7 +12,11 @@ const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
  * one is handed on with its body already read (`req.body`, which Probot's middleware uses).
  * Returns true when it answered.
  */
-export async function guardWebhook(req: IncomingMessage, res: ServerResponse, options: { path: string; secret: string; log: Logger }): Promise<boolean> {
+export async function guardWebhook(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: { path: string; secret: string; log: Logger },
+): Promise<boolean> {
   if (req.method !== 'POST' || (req.url ?? '/').split('?')[0] !== options.path) return false;
   const deliveryId = header(req, 'x-github-delivery');
   const event = header(req, 'x-github-event');
@@ -26,7 +30,13 @@ export async function guardWebhook(req: IncomingMessage, res: ServerResponse, op
   }
   const body = Buffer.concat(chunks);
   const signature = header(req, 'x-hub-signature-256');
-  const problem = tooLarge ? 'larger than GitHub sends (25 MB)' : !signature ? 'no X-Hub-Signature-256 header' : !matches(options.secret, body, signature) ? 'the signature does not match WEBHOOK_SECRET' : null;
+  const problem = tooLarge
+    ? 'larger than GitHub sends (25 MB)'
+    : !signature
+      ? 'no X-Hub-Signature-256 header'
+      : !matches(options.secret, body, signature)
+        ? 'the signature does not match WEBHOOK_SECRET'
+        : null;
   if (problem) {
     options.log.warn({ deliveryId: clip(deliveryId), event: clip(event), size }, `Webhook refused: ${problem}`);
     res.writeHead(400, { 'content-type': 'application/json' });

@@ -10,7 +10,14 @@ import { defaultScoring } from '../core/policy-load.js';
 import { parseDuration } from '../core/time-values.js';
 import type { Decision, EvidenceFacts, Policy } from '../core/types.js';
 import { collectEvidence, evidenceJson } from '../evidence/index.js';
-import { decisionJson, factFlagsHelp, factsFromFlags, EVALUATE_FLAGS, EVIDENCE_FLAGS, evidenceInputsFromFlags } from './evaluate-flags.js';
+import {
+  decisionJson,
+  factFlagsHelp,
+  factsFromFlags,
+  EVALUATE_FLAGS,
+  EVIDENCE_FLAGS,
+  evidenceInputsFromFlags,
+} from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
 import { POLICY_PATH } from '../core/policy-source.js';
 import { readPolicyFile, type PolicyFile } from '../local/policy-file.js';
@@ -26,11 +33,18 @@ const ORG_POLICY_HELP = `  --org-policy FILE  the org default (.github/release-p
                      merged when the policy says "extends: org"; used alone when ${POLICY_PATH} does not exist`;
 
 /** The policy of `--policy` and `--org-policy`, as the App would merge them. */
-function readPolicy(values: { policy?: string | undefined; 'org-policy'?: string | undefined }, io: CliIo): Promise<PolicyFile> {
-  return readPolicyFile(values.policy, io.cwd, { orgPolicy: values['org-policy'], withoutOrg: EXTENDS_WITHOUT_ORG_POLICY });
+function readPolicy(
+  values: { policy?: string | undefined; 'org-policy'?: string | undefined },
+  io: CliIo,
+): Promise<PolicyFile> {
+  return readPolicyFile(values.policy, io.cwd, {
+    orgPolicy: values['org-policy'],
+    withoutOrg: EXTENDS_WITHOUT_ORG_POLICY,
+  });
 }
 
-export type Command = 'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain' | 'setup' | 'db';
+export type Command =
+  'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain' | 'setup' | 'db';
 
 interface CommandSpec {
   help: string;
@@ -96,13 +110,20 @@ Example:
 async function runDb(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   const { values } = parseFlags('db', rest, { from: { type: 'string' }, to: { type: 'string' } });
-  if (sub !== 'copy') throw new UsageError(`db: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}: use "release-gate db copy --from file:... --to postgresql://...".`);
-  if (!values.from || !values.to) throw new UsageError('copy: --from file:PATH and --to postgresql://URL are both required.');
+  if (sub !== 'copy')
+    throw new UsageError(
+      `db: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}: use "release-gate db copy --from file:... --to postgresql://...".`,
+    );
+  if (!values.from || !values.to)
+    throw new UsageError('copy: --from file:PATH and --to postgresql://URL are both required.');
   const { copyDatabase } = await import('./db-copy.js');
   const result = await copyDatabase(values.from, values.to, io.cwd);
   const total = result.tables.reduce((n, t) => n + t.rows, 0);
   for (const t of result.tables) writeLine(io.stdout, `  ${t.table.padEnd(18)} ${t.rows}`);
-  writeLine(io.stdout, `Copied ${total} rows in ${result.tables.length} tables; every table's row count matches. Point DATABASE_URL at the new database and start the App.`);
+  writeLine(
+    io.stdout,
+    `Copied ${total} rows in ${result.tables.length} tables; every table's row count matches. Point DATABASE_URL at the new database and start the App.`,
+  );
   return EXIT.ok;
 }
 
@@ -124,7 +145,12 @@ Example:
       const { policy, path, orgPath, warnings } = await readPolicy(values, io);
       const stages = policy.environments.map((e) => e.name).join(' -> ');
       const format = policy.format === 'aurora' ? 'Aurora format' : 'version 1';
-      const origin = orgPath === null ? '' : orgPath === path ? `, the org default, used as ${POLICY_PATH} does not exist` : `, extending the org default ${orgPath}`;
+      const origin =
+        orgPath === null
+          ? ''
+          : orgPath === path
+            ? `, the org default, used as ${POLICY_PATH} does not exist`
+            : `, extending the org default ${orgPath}`;
       for (const w of warnings) writeLine(io.stderr, `warning: ${w}`);
       writeLine(io.stdout, `OK: ${path} is a valid release policy (${format}${origin}; ${stages})`);
       return EXIT.ok;
@@ -153,9 +179,19 @@ Example:
   release-gate evaluate --env PROD --at 2026-01-31T21:00:00-03:00 \\
     --approver alice --score 80 --deployed PRE_PROD@2026-01-31T20:05:00Z`,
     async run(argv, io) {
-      const { values } = parseFlags('evaluate', argv, { ...EVALUATE_FLAGS, ...EVIDENCE_FLAGS, 'org-policy': { type: 'string' }, json: { type: 'boolean' } });
-      if (!values.env) throw new UsageError('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).');
-      const evidenceGiven = (Object.keys(EVIDENCE_FLAGS) as Array<keyof typeof EVIDENCE_FLAGS>).filter((k) => values[k] !== undefined);
+      const { values } = parseFlags('evaluate', argv, {
+        ...EVALUATE_FLAGS,
+        ...EVIDENCE_FLAGS,
+        'org-policy': { type: 'string' },
+        json: { type: 'boolean' },
+      });
+      if (!values.env)
+        throw new UsageError(
+          'release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).',
+        );
+      const evidenceGiven = (Object.keys(EVIDENCE_FLAGS) as Array<keyof typeof EVIDENCE_FLAGS>).filter(
+        (k) => values[k] !== undefined,
+      );
       if (values.score !== undefined && evidenceGiven.length > 0) {
         throw new UsageError(
           `evaluate: --score cannot be combined with evidence to score (${evidenceGiven.map((k) => `--${k}`).join(', ')}): --score is the score itself. Drop --score to score the evidence, or drop the evidence to use the score given.`,
@@ -207,7 +243,9 @@ Example:
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
       const kinds = presentEvidenceKinds(bundle);
       if (kinds.length === 0) {
-        throw new UsageError('release-gate score: no evidence given. Pass --junit, --coverage, --sarif, --checklist or --evidence-url (see --help).');
+        throw new UsageError(
+          'release-gate score: no evidence given. Pass --junit, --coverage, --sarif, --checklist or --evidence-url (see --help).',
+        );
       }
       let score: number;
       let breakdown: Record<string, unknown>;
@@ -285,7 +323,8 @@ Example:
             : `${out.environment} is not frozen at ${at.toISOString()}.`,
         );
         if (stage.freezeWindows.length === 0) writeLine(io.stdout, `${out.environment} has no freeze windows.`);
-        else if (out.next) writeLine(io.stdout, `Next window: "${out.next.window}" from ${out.next.start} to ${out.next.end}.`);
+        else if (out.next)
+          writeLine(io.stdout, `Next window: "${out.next.window}" from ${out.next.start} to ${out.next.end}.`);
         else writeLine(io.stdout, 'No further window starts within the next 400 days.');
       }
       return out.frozen ? EXIT.wait : EXIT.ok;
@@ -374,27 +413,52 @@ async function runSetup(argv: string[], io: CliIo): Promise<number> {
   const repoMatch = /^([\w.-]+)\/([\w.-]+)$/.exec(values.repo ?? '');
   if (!repoMatch) throw new UsageError('setup: --repo OWNER/REPO is required, e.g. --repo acme/web.');
   const token = values.token ?? io.env.GITHUB_TOKEN ?? io.env.GH_TOKEN;
-  if (!token) throw new UsageError('setup: no token: pass --token or set GITHUB_TOKEN (a token with admin rights on the repository).');
+  if (!token)
+    throw new UsageError(
+      'setup: no token: pass --token or set GITHUB_TOKEN (a token with admin rights on the repository).',
+    );
   const appIdText = values['app-id'] ?? io.env.APP_ID;
   const appId = appIdText === undefined ? null : parseWhole('--app-id', appIdText, 1, Number.MAX_SAFE_INTEGER);
-  const apiUrl = values['api-url'] ?? io.env.GITHUB_API_URL ?? (io.env.GHE_HOST ? `${io.env.GHE_PROTOCOL ?? 'https'}://${io.env.GHE_HOST}/api/v3` : 'https://api.github.com');
+  const apiUrl =
+    values['api-url'] ??
+    io.env.GITHUB_API_URL ??
+    (io.env.GHE_HOST ? `${io.env.GHE_PROTOCOL ?? 'https'}://${io.env.GHE_HOST}/api/v3` : 'https://api.github.com');
   const { policy } = await readPolicy(values, io);
   const { ProbotOctokit } = await import('probot');
   const { setupEnvironments, renderSetupText } = await import('../app/setup-environments.js');
-  const octokit = new ProbotOctokit({ auth: { token }, baseUrl: apiUrl.replace(/\/$/, ''), retry: { enabled: false }, throttle: { enabled: false } });
-  const report = await setupEnvironments(octokit as never, { owner: repoMatch[1]!, repo: repoMatch[2]!, policy, appId, apply: values.apply === true });
+  const octokit = new ProbotOctokit({
+    auth: { token },
+    baseUrl: apiUrl.replace(/\/$/, ''),
+    retry: { enabled: false },
+    throttle: { enabled: false },
+  });
+  const report = await setupEnvironments(octokit as never, {
+    owner: repoMatch[1]!,
+    repo: repoMatch[2]!,
+    policy,
+    appId,
+    apply: values.apply === true,
+  });
   writeLine(io.stdout, renderSetupText(report));
-  if (appId === null) writeLine(io.stdout, 'The protection rule was not looked at: pass --app-id (the App\'s id, from its settings page) or set APP_ID.');
+  if (appId === null)
+    writeLine(
+      io.stdout,
+      "The protection rule was not looked at: pass --app-id (the App's id, from its settings page) or set APP_ID.",
+    );
   return report.ok ? EXIT.ok : EXIT.wait;
 }
 
 function parseSince(value: string): number {
   const parsed = parseDuration(value);
-  if (!parsed.ok) throw new UsageError(`release-gate audit: --since "${value}" is not a duration; use e.g. 30d, 12h or 90m.`);
+  if (!parsed.ok)
+    throw new UsageError(`release-gate audit: --since "${value}" is not a duration; use e.g. 30d, 12h or 90m.`);
   return parsed.ms;
 }
 
-async function policyForScoring(values: { policy?: string | undefined; 'org-policy'?: string | undefined }, io: CliIo): Promise<Policy | null> {
+async function policyForScoring(
+  values: { policy?: string | undefined; 'org-policy'?: string | undefined },
+  io: CliIo,
+): Promise<Policy | null> {
   if (values.policy !== undefined || values['org-policy'] !== undefined) return (await readPolicy(values, io)).policy;
   try {
     return (await readPolicy(values, io)).policy;

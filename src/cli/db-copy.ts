@@ -24,9 +24,17 @@ export async function copyDatabase(from: string, to: string, cwd: string): Promi
   const source = parseDatabaseUrl(from, cwd);
   const target = parseDatabaseUrl(to, cwd);
   if (source.provider !== 'sqlite' || target.provider !== 'postgresql') {
-    throw new UsageError('copy: copies from a SQLite file to PostgreSQL: --from file:./data/release-gate.db --to postgresql://user@host:5432/db');
+    throw new UsageError(
+      'copy: copies from a SQLite file to PostgreSQL: --from file:./data/release-gate.db --to postgresql://user@host:5432/db',
+    );
   }
-  if (!(await stat(source.file!).then((s) => s.isFile(), () => false))) throw new UsageError(`copy: no SQLite file at ${source.file}.`);
+  if (
+    !(await stat(source.file!).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  )
+    throw new UsageError(`copy: no SQLite file at ${source.file}.`);
 
   // The target gets the App's schema (the migrations the App runs at start).
   try {
@@ -43,43 +51,82 @@ export async function copyDatabase(from: string, to: string, cwd: string): Promi
   const schema = target.schema!;
   const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
   try {
-    const sourceMigrations = (await sqlite.execute('SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name')).rows.map((r) => String(r.migration_name));
-    const targetMigrations = (await client.query(`SELECT migration_name FROM ${q(schema)}._prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name`)).rows.map((r: { migration_name: string }) => r.migration_name);
+    const sourceMigrations = (
+      await sqlite.execute(
+        'SELECT migration_name FROM _prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name',
+      )
+    ).rows.map((r) => String(r.migration_name));
+    const targetMigrations = (
+      await client.query(
+        `SELECT migration_name FROM ${q(schema)}._prisma_migrations WHERE finished_at IS NOT NULL ORDER BY migration_name`,
+      )
+    ).rows.map((r: { migration_name: string }) => r.migration_name);
     if (sourceMigrations.join() !== targetMigrations.join()) {
       throw new UsageError(
         `db copy: ${source.display} has migrations ${sourceMigrations.join(', ') || 'none'} but this version has ${targetMigrations.join(', ')}. Start this version of the App once on the SQLite file (it migrates at start), stop it, then copy.`,
       );
     }
-    const tables = (await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY table_name`, [schema])).rows.map((r: { table_name: string }) => r.table_name);
+    const tables = (
+      await client.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 AND table_type = 'BASE TABLE' AND table_name <> '_prisma_migrations' ORDER BY table_name`,
+        [schema],
+      )
+    ).rows.map((r: { table_name: string }) => r.table_name);
     const order = await dependencyOrder(client, schema, tables);
 
     for (const table of order) {
       const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${q(schema)}.${q(table)}`);
-      if ((rows[0] as { n: number }).n > 0) throw new UsageError(`copy: the target is not empty (${schema}.${table} has rows); copy into a new, empty database or schema.`);
+      if ((rows[0] as { n: number }).n > 0)
+        throw new UsageError(
+          `copy: the target is not empty (${schema}.${table} has rows); copy into a new, empty database or schema.`,
+        );
     }
 
     const copied: CopyResult['tables'] = [];
     await client.query('BEGIN');
     try {
       for (const table of order) {
-        const columns = (await client.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`, [schema, table])).rows as Array<{ column_name: string; data_type: string }>;
-        const result = await sqlite.execute(`SELECT ${columns.map((c) => q(c.column_name)).join(', ')} FROM ${q(table)}`);
+        const columns = (
+          await client.query(
+            `SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+            [schema, table],
+          )
+        ).rows as Array<{ column_name: string; data_type: string }>;
+        const result = await sqlite.execute(
+          `SELECT ${columns.map((c) => q(c.column_name)).join(', ')} FROM ${q(table)}`,
+        );
         for (let start = 0; start < result.rows.length; start += ROWS_PER_INSERT) {
           const batch = result.rows.slice(start, start + ROWS_PER_INSERT);
           const params: unknown[] = [];
-          const tuples = batch.map((row) => `(${columns.map((c) => {
-            params.push(convert(row[c.column_name], c.data_type));
-            return `$${params.length}`;
-          }).join(', ')})`);
-          await client.query(`INSERT INTO ${q(schema)}.${q(table)} (${columns.map((c) => q(c.column_name)).join(', ')}) VALUES ${tuples.join(', ')}`, params);
+          const tuples = batch.map(
+            (row) =>
+              `(${columns
+                .map((c) => {
+                  params.push(convert(row[c.column_name], c.data_type));
+                  return `$${params.length}`;
+                })
+                .join(', ')})`,
+          );
+          await client.query(
+            `INSERT INTO ${q(schema)}.${q(table)} (${columns.map((c) => q(c.column_name)).join(', ')}) VALUES ${tuples.join(', ')}`,
+            params,
+          );
         }
         // Ids made by a sequence go on after the copied ones.
-        const serial = columns.find((c) => c.column_name === 'id' && (c.data_type === 'integer' || c.data_type === 'bigint'));
+        const serial = columns.find(
+          (c) => c.column_name === 'id' && (c.data_type === 'integer' || c.data_type === 'bigint'),
+        );
         if (serial) {
-          await client.query(`SELECT setval(seq, COALESCE((SELECT max(id) FROM ${q(schema)}.${q(table)}), 1), (SELECT max(id) IS NOT NULL FROM ${q(schema)}.${q(table)})) FROM pg_get_serial_sequence($1, 'id') AS seq WHERE seq IS NOT NULL`, [`${q(schema)}.${q(table)}`]);
+          await client.query(
+            `SELECT setval(seq, COALESCE((SELECT max(id) FROM ${q(schema)}.${q(table)}), 1), (SELECT max(id) IS NOT NULL FROM ${q(schema)}.${q(table)})) FROM pg_get_serial_sequence($1, 'id') AS seq WHERE seq IS NOT NULL`,
+            [`${q(schema)}.${q(table)}`],
+          );
         }
-        const counted = (await client.query(`SELECT count(*)::int AS n FROM ${q(schema)}.${q(table)}`)).rows[0] as { n: number };
-        if (counted.n !== result.rows.length) throw new Error(`${table}: ${result.rows.length} rows read but ${counted.n} in the target`);
+        const counted = (await client.query(`SELECT count(*)::int AS n FROM ${q(schema)}.${q(table)}`)).rows[0] as {
+          n: number;
+        };
+        if (counted.n !== result.rows.length)
+          throw new Error(`${table}: ${result.rows.length} rows read but ${counted.n} in the target`);
         copied.push({ table, rows: counted.n });
       }
       await client.query('COMMIT');
@@ -104,12 +151,14 @@ async function dependencyOrder(client: pg.Client, schema: string, tables: string
     [schema],
   );
   const needs = new Map(tables.map((t) => [t, new Set<string>()]));
-  for (const r of rows as Array<{ child: string; parent: string }>) if (r.child !== r.parent) needs.get(r.child)?.add(r.parent);
+  for (const r of rows as Array<{ child: string; parent: string }>)
+    if (r.child !== r.parent) needs.get(r.child)?.add(r.parent);
   const order: string[] = [];
   const placed = new Set<string>();
   while (order.length < tables.length) {
     const next = tables.find((t) => !placed.has(t) && [...needs.get(t)!].every((p) => placed.has(p)));
-    if (next === undefined) throw new Error(`the foreign keys of ${tables.filter((t) => !placed.has(t)).join(', ')} form a cycle`);
+    if (next === undefined)
+      throw new Error(`the foreign keys of ${tables.filter((t) => !placed.has(t)).join(', ')} form a cycle`);
     order.push(next);
     placed.add(next);
   }
@@ -120,7 +169,8 @@ async function dependencyOrder(client: pg.Client, schema: string, tables: string
 function convert(value: unknown, pgType: string): unknown {
   if (value === null || value === undefined) return null;
   if (pgType.startsWith('timestamp')) {
-    const date = typeof value === 'bigint' || typeof value === 'number' ? new Date(Number(value)) : new Date(String(value));
+    const date =
+      typeof value === 'bigint' || typeof value === 'number' ? new Date(Number(value)) : new Date(String(value));
     if (Number.isNaN(date.getTime())) throw new Error(`"${String(value)}" is not a date and time`);
     return date.toISOString();
   }

@@ -1,5 +1,13 @@
 import type { FactKind } from '../core/fact-kinds.js';
-import type { ApprovalFact, CheckFact, Decision, DeploymentFact, EvidenceFacts, PullRequestFact, ReleaseFacts } from '../core/types.js';
+import type {
+  ApprovalFact,
+  CheckFact,
+  Decision,
+  DeploymentFact,
+  EvidenceFacts,
+  PullRequestFact,
+  ReleaseFacts,
+} from '../core/types.js';
 import type { EvidenceInputs } from '../evidence/index.js';
 import { UsageError, parseInstant, parseWhole, type CliIo } from './io.js';
 
@@ -17,22 +25,67 @@ interface FactFlag {
  * the options of `evaluate` and their help lines come from here.
  */
 export const FACT_FLAGS = {
-  sha: { fact: 'release', usage: '--sha SHA', help: "the release's commit (default: 'local'); --tree TREE its git tree" },
+  sha: {
+    fact: 'release',
+    usage: '--sha SHA',
+    help: "the release's commit (default: 'local'); --tree TREE its git tree",
+  },
   tree: { fact: 'release' },
   ref: { fact: 'ref', usage: '--ref REF', help: 'the ref deployed, e.g. refs/tags/v1.2.0 or v1.2.0' },
-  approvals: { fact: 'reviews', usage: '--approvals N', help: 'number of approvals (anonymous, beyond the named --approver ones)' },
+  approvals: {
+    fact: 'reviews',
+    usage: '--approvals N',
+    help: 'number of approvals (anonymous, beyond the named --approver ones)',
+  },
   approver: { fact: 'reviews', multiple: true, usage: '--approver LOGIN', help: 'an approval by LOGIN (repeatable)' },
-  author: { fact: 'contributors', usage: '--author LOGIN', help: "the change's author; --deployer LOGIN who asks for the deployment" },
+  author: {
+    fact: 'contributors',
+    usage: '--author LOGIN',
+    help: "the change's author; --deployer LOGIN who asks for the deployment",
+  },
   deployer: { fact: 'contributors' },
-  team: { fact: 'teams', multiple: true, usage: '--team TEAM=LOGIN,...', help: 'members of a team the policy names (repeatable)' },
-  score: { fact: 'evidence', usage: '--score N', help: 'the evidence score, 0-100 (instead of scoring evidence files)' },
-  deployed: { fact: 'deployments', multiple: true, usage: '--deployed ENV@ISO', help: 'the same release succeeded in ENV at that time (repeatable)' },
-  check: { fact: 'checks', multiple: true, usage: '--check NAME[=STATE]', help: 'a check of the commit: success (default), failure, pending... (repeatable)' },
-  'changed-file': { fact: 'changedFiles', multiple: true, usage: '--changed-file PATH', help: 'a file changed since the last PROD deployment (repeatable)' },
-  pull: { fact: 'pulls', multiple: true, usage: '--pull N[:TEXT]', help: 'a pull request the release came from, with its title and body (repeatable)' },
+  team: {
+    fact: 'teams',
+    multiple: true,
+    usage: '--team TEAM=LOGIN,...',
+    help: 'members of a team the policy names (repeatable)',
+  },
+  score: {
+    fact: 'evidence',
+    usage: '--score N',
+    help: 'the evidence score, 0-100 (instead of scoring evidence files)',
+  },
+  deployed: {
+    fact: 'deployments',
+    multiple: true,
+    usage: '--deployed ENV@ISO',
+    help: 'the same release succeeded in ENV at that time (repeatable)',
+  },
+  check: {
+    fact: 'checks',
+    multiple: true,
+    usage: '--check NAME[=STATE]',
+    help: 'a check of the commit: success (default), failure, pending... (repeatable)',
+  },
+  'changed-file': {
+    fact: 'changedFiles',
+    multiple: true,
+    usage: '--changed-file PATH',
+    help: 'a file changed since the last PROD deployment (repeatable)',
+  },
+  pull: {
+    fact: 'pulls',
+    multiple: true,
+    usage: '--pull N[:TEXT]',
+    help: 'a pull request the release came from, with its title and body (repeatable)',
+  },
 } as const satisfies Record<string, FactFlag>;
 
-type FactOptions = { [K in keyof typeof FACT_FLAGS]: (typeof FACT_FLAGS)[K] extends { multiple: true } ? { type: 'string'; multiple: true } : { type: 'string' } };
+type FactOptions = {
+  [K in keyof typeof FACT_FLAGS]: (typeof FACT_FLAGS)[K] extends { multiple: true }
+    ? { type: 'string'; multiple: true }
+    : { type: 'string' };
+};
 
 /** The help lines of the fact flags, as `evaluate --help` prints them. */
 export function factFlagsHelp(): string {
@@ -47,7 +100,12 @@ export const EVALUATE_FLAGS = {
   env: { type: 'string' },
   policy: { type: 'string' },
   at: { type: 'string' },
-  ...(Object.fromEntries(Object.entries(FACT_FLAGS).map(([name, f]) => [name, 'multiple' in f ? { type: 'string', multiple: true } : { type: 'string' }])) as FactOptions),
+  ...(Object.fromEntries(
+    Object.entries(FACT_FLAGS).map(([name, f]) => [
+      name,
+      'multiple' in f ? { type: 'string', multiple: true } : { type: 'string' },
+    ]),
+  ) as FactOptions),
 } as const;
 
 /** Evidence inputs, shared by `score` and `evaluate`. */
@@ -103,14 +161,21 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
   const tree = str(values.tree);
   const at = str(values.at) ?? '1970-01-01T00:00:00Z';
   const named = list(values.approver);
-  const count = values.approvals === undefined ? named.length : parseWhole('--approvals', str(values.approvals)!, 0, 1000);
-  const approvals: ApprovalFact[] = named.map((login) => ({ login, source: 'deployment-review', state: 'APPROVED', submittedAt: at }));
+  const count =
+    values.approvals === undefined ? named.length : parseWhole('--approvals', str(values.approvals)!, 0, 1000);
+  const approvals: ApprovalFact[] = named.map((login) => ({
+    login,
+    source: 'deployment-review',
+    state: 'APPROVED',
+    submittedAt: at,
+  }));
   for (let i = named.length; i < count; i += 1) {
     approvals.push({ login: `approver-${i + 1}`, source: 'deployment-review', state: 'APPROVED', submittedAt: at });
   }
   const deployments: DeploymentFact[] = list(values.deployed).map((d) => {
     const m = /^([^@]+)@(.+)$/.exec(d);
-    if (!m) throw new UsageError(`--deployed "${d}" must be ENV@ISO-8601, e.g. --deployed PRE_PROD@2026-01-31T20:05:00Z.`);
+    if (!m)
+      throw new UsageError(`--deployed "${d}" must be ENV@ISO-8601, e.g. --deployed PRE_PROD@2026-01-31T20:05:00Z.`);
     const when = parseInstant('--deployed', m[2]!);
     return { environment: m[1]!, sha, tree, state: 'success', at: when.toISOString() };
   });
@@ -126,12 +191,21 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
   for (const t of list(values.team)) {
     const m = /^([^=]+)=(.*)$/.exec(t);
     if (!m) throw new UsageError(`--team "${t}" must be TEAM=LOGIN,LOGIN, e.g. --team release-owners=alice,bob.`);
-    teams[m[1]!] = [...(teams[m[1]!] ?? []), ...m[2]!.split(',').map((s) => s.trim()).filter(Boolean)];
+    teams[m[1]!] = [
+      ...(teams[m[1]!] ?? []),
+      ...m[2]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ];
   }
   const changed = list(values['changed-file']);
   const pulls: PullRequestFact[] = list(values.pull).map((p) => {
     const m = /^#?(\d+)(?::([\s\S]*))?$/.exec(p);
-    if (!m) throw new UsageError(`--pull "${p}" must be NUMBER or NUMBER:TEXT (its title and body), e.g. --pull "42:Fix the login (#17)".`);
+    if (!m)
+      throw new UsageError(
+        `--pull "${p}" must be NUMBER or NUMBER:TEXT (its title and body), e.g. --pull "42:Fix the login (#17)".`,
+      );
     return { number: Number(m[1]), title: m[2] ?? '', body: '' };
   });
   return {

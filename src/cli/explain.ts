@@ -44,7 +44,10 @@ function storedDecision(record: StoredEvaluation, score: number | null): Decisio
  * the renderer of the `Release gate / <STAGE>` check run with the release's timeline up to
  * the decision.
  */
-export async function explainEvaluation(store: Pick<RecordStore, 'getEvaluation' | 'getPolicyTexts' | 'getRelease'> & Pick<AuditStore, 'timeline'>, id: number): Promise<Explanation> {
+export async function explainEvaluation(
+  store: Pick<RecordStore, 'getEvaluation' | 'getPolicyTexts' | 'getRelease'> & Pick<AuditStore, 'timeline'>,
+  id: number,
+): Promise<Explanation> {
   const row = await store.getEvaluation(id);
   if (row === null) throw new UsageError(`release-gate explain: there is no evaluation ${id} in the record.`);
   const record = storedEvaluation(row);
@@ -69,12 +72,23 @@ export async function explainEvaluation(store: Pick<RecordStore, 'getEvaluation'
     const index = findStageIndex(policy.policy, row.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;
   }
-  const files: PolicyFileInfo[] = (row.policyFiles ?? []).map((f) => ({ repository: f.repository, path: f.path, ref: f.ref, blobSha: f.blobSha, commitSha: f.commitSha ?? null, role: f.role }));
+  const files: PolicyFileInfo[] = (row.policyFiles ?? []).map((f) => ({
+    repository: f.repository,
+    path: f.path,
+    ref: f.ref,
+    blobSha: f.blobSha,
+    commitSha: f.commitSha ?? null,
+    role: f.role,
+  }));
   const main = files.find((f) => f.role === 'repository') ?? files[0];
   const release = await store.getRelease(row.repo, row.sha);
-  const timeline = (await store.timeline({ repo: row.repo, sha: row.sha })).filter((e) => e.at.getTime() <= row.at.getTime());
+  const timeline = (await store.timeline({ repo: row.repo, sha: row.sha })).filter(
+    (e) => e.at.getTime() <= row.at.getTime(),
+  );
   const { facts } = recordedInputs(row.inputs);
-  const notes = Array.isArray((row.inputs as { notes?: unknown } | null)?.notes) ? ((row.inputs as { notes: unknown[] }).notes.filter((n) => typeof n === 'string') as string[]) : [];
+  const notes = Array.isArray((row.inputs as { notes?: unknown } | null)?.notes)
+    ? ((row.inputs as { notes: unknown[] }).notes.filter((n) => typeof n === 'string') as string[])
+    : [];
   const summary = renderGateSummary({
     decision,
     sha: row.sha,
@@ -82,7 +96,11 @@ export async function explainEvaluation(store: Pick<RecordStore, 'getEvaluation'
     githubEnvironment: row.environment,
     stage,
     policy: {
-      path: main ? (main.role === 'org default' ? `${main.repository}/${main.path}` : main.path) : (row.policyPath ?? POLICY_PATH),
+      path: main
+        ? main.role === 'org default'
+          ? `${main.repository}/${main.path}`
+          : main.path
+        : (row.policyPath ?? POLICY_PATH),
       ref: main?.ref ?? '',
       blobSha: main?.blobSha ?? row.policySha,
       commitSha: main?.commitSha ?? null,
@@ -90,7 +108,14 @@ export async function explainEvaluation(store: Pick<RecordStore, 'getEvaluation'
       files,
     },
     overrides: facts?.overrides ?? [],
-    timeline: timeline.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes })),
+    timeline: timeline.map((e) => ({
+      at: e.at.toISOString(),
+      type: e.type,
+      environment: e.environment,
+      status: e.status,
+      actor: e.actor,
+      notes: e.notes,
+    })),
     notes,
     at: row.at.toISOString(),
     ...(row.actor ? { trigger: `a request by ${row.actor}` } : {}),
@@ -114,9 +139,15 @@ ${DATABASE_HELP}
 Example:
   release-gate explain --id 1234 --database postgresql://gate@db:5432/gate`,
   async run(argv, io) {
-    const { values } = parseFlags('explain', argv, { ...RECORD_FLAGS, id: { type: 'string' }, format: { type: 'string', default: 'markdown' } });
+    const { values } = parseFlags('explain', argv, {
+      ...RECORD_FLAGS,
+      id: { type: 'string' },
+      format: { type: 'string', default: 'markdown' },
+    });
     if (values.id === undefined || !/^\d+$/.test(values.id) || Number(values.id) < 1) {
-      throw new UsageError(`release-gate explain: --id N is required, the evaluation's id (a whole number from 1)${values.id === undefined ? '' : `, not "${values.id}"`}.`);
+      throw new UsageError(
+        `release-gate explain: --id N is required, the evaluation's id (a whole number from 1)${values.id === undefined ? '' : `, not "${values.id}"`}.`,
+      );
     }
     if (values.format !== 'markdown' && values.format !== 'text') {
       throw new UsageError(`release-gate explain: --format "${values.format}" is not supported; use markdown or text.`);

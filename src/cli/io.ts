@@ -41,13 +41,19 @@ export function parseFlags<T extends Options>(command: string, argv: string[], o
     if (unknown) {
       const close = closestOption(unknown[1]!, Object.keys(options));
       const hint = close === undefined ? '' : ` Did you mean --${close}?`;
-      throw new UsageError(`release-gate ${command}: unknown option ${unknown[1]}.${hint} Run "release-gate ${command} --help" for the options.`);
+      throw new UsageError(
+        `release-gate ${command}: unknown option ${unknown[1]}.${hint} Run "release-gate ${command} --help" for the options.`,
+      );
     }
     const positional = /Unexpected argument '([^']+)'/.exec(message);
     if (positional) {
-      throw new UsageError(`release-gate ${command}: unexpected argument "${positional[1]}". Options take the form --name value; run "release-gate ${command} --help".`);
+      throw new UsageError(
+        `release-gate ${command}: unexpected argument "${positional[1]}". Options take the form --name value; run "release-gate ${command} --help".`,
+      );
     }
-    throw new UsageError(`release-gate ${command}: ${message.replace(/\.$/, '')}. Run "release-gate ${command} --help".`);
+    throw new UsageError(
+      `release-gate ${command}: ${message.replace(/\.$/, '')}. Run "release-gate ${command} --help".`,
+    );
   }
 }
 

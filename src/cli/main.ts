@@ -26,7 +26,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   }
   if (!(name in COMMANDS)) {
     const close = suggest(name, Object.keys(COMMANDS));
-    writeLine(io.stderr, `release-gate: unknown command "${name}".${close ? ` Did you mean "${close}"?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}. Run "release-gate --help".`);
+    writeLine(
+      io.stderr,
+      `release-gate: unknown command "${name}".${close ? ` Did you mean "${close}"?` : ''} Commands: ${Object.keys(COMMANDS).join(', ')}. Run "release-gate --help".`,
+    );
     return EXIT.usage;
   }
   const command = COMMANDS[name as Command];
@@ -51,7 +54,10 @@ function reportError(error: unknown, io: CliIo, command: string): number {
   if (error instanceof PolicyFileError) {
     for (const line of error.problems) writeLine(io.stderr, line);
     const n = error.problems.length;
-    writeLine(io.stderr, `${error.path}: ${n} problem${n === 1 ? '' : 's'}; the policy is invalid and the gate would not approve anything with it.`);
+    writeLine(
+      io.stderr,
+      `${error.path}: ${n} problem${n === 1 ? '' : 's'}; the policy is invalid and the gate would not approve anything with it.`,
+    );
     return EXIT.usage;
   }
   if (error instanceof UsageError || error instanceof EvidenceError) {

@@ -31,7 +31,11 @@ export const DATABASE_HELP = `  --database URL       the App's database (default
  * Opens the App's record for reading. It never creates an empty one: a SQLite file that
  * does not exist is an error that says where the App keeps it.
  */
-export async function openRecord(command: string, values: { database?: string | undefined; 'database-url'?: string | undefined }, io: CliIo): Promise<Store> {
+export async function openRecord(
+  command: string,
+  values: { database?: string | undefined; 'database-url'?: string | undefined },
+  io: CliIo,
+): Promise<Store> {
   const { openStore } = await import('../store/open-store.js');
   const { DEFAULT_DATABASE_URL, parseDatabaseUrl } = await import('../store/database-url.js');
   const { StoreError } = await import('../store/types.js');
@@ -39,7 +43,10 @@ export async function openRecord(command: string, values: { database?: string | 
   try {
     const parsed = parseDatabaseUrl(databaseUrl, io.cwd);
     if (parsed.provider === 'sqlite') {
-      const exists = await stat(parsed.file!).then((s) => s.isFile(), () => false);
+      const exists = await stat(parsed.file!).then(
+        (s) => s.isFile(),
+        () => false,
+      );
       if (!exists) {
         throw new UsageError(
           `release-gate ${command}: no record at ${parsed.file}. Run it where the App keeps ./data, or pass --database (or DATABASE_URL) of the App's database.`,
@@ -54,29 +61,48 @@ export async function openRecord(command: string, values: { database?: string | 
 }
 
 /** The selection flags `--id`, `--repo` and `--since` of a command, checked. */
-export function selectionFromFlags(command: string, values: { id?: string | undefined; repo?: string | undefined; since?: string | undefined }, now: Date): RecordSelection {
+export function selectionFromFlags(
+  command: string,
+  values: { id?: string | undefined; repo?: string | undefined; since?: string | undefined },
+  now: Date,
+): RecordSelection {
   const selection: RecordSelection = {};
   if (values.id !== undefined) {
-    if (!/^\d+$/.test(values.id) || Number(values.id) < 1) throw new UsageError(`release-gate ${command}: --id "${values.id}" must be an evaluation id, a whole number from 1.`);
+    if (!/^\d+$/.test(values.id) || Number(values.id) < 1)
+      throw new UsageError(
+        `release-gate ${command}: --id "${values.id}" must be an evaluation id, a whole number from 1.`,
+      );
     selection.id = Number(values.id);
   }
   if (values.repo !== undefined) {
-    if (!/^[\w.-]+\/[\w.-]+$/.test(values.repo)) throw new UsageError(`release-gate ${command}: --repo "${values.repo}" must be OWNER/REPO, e.g. --repo acme/web.`);
+    if (!/^[\w.-]+\/[\w.-]+$/.test(values.repo))
+      throw new UsageError(
+        `release-gate ${command}: --repo "${values.repo}" must be OWNER/REPO, e.g. --repo acme/web.`,
+      );
     selection.repo = values.repo;
   }
   if (values.since !== undefined) {
     const parsed = parseDuration(values.since);
-    if (!parsed.ok) throw new UsageError(`release-gate ${command}: --since "${values.since}" is not a duration; use e.g. 7d, 12h or 90m.`);
+    if (!parsed.ok)
+      throw new UsageError(
+        `release-gate ${command}: --since "${values.since}" is not a duration; use e.g. 7d, 12h or 90m.`,
+      );
     selection.since = new Date(now.getTime() - parsed.ms);
   }
   if (selection.id === undefined && selection.repo === undefined && selection.since === undefined) {
-    throw new UsageError(`release-gate ${command}: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).`);
+    throw new UsageError(
+      `release-gate ${command}: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).`,
+    );
   }
   return selection;
 }
 
 /** Replays the selected evaluations; `each` sees every outcome with its row. */
-export async function replayRecord(store: StoredEvaluationReader, selection: RecordSelection, each?: (outcome: ReplayOutcome, row: EvaluationRow) => void): Promise<ReplaySummary> {
+export async function replayRecord(
+  store: StoredEvaluationReader,
+  selection: RecordSelection,
+  each?: (outcome: ReplayOutcome, row: EvaluationRow) => void,
+): Promise<ReplaySummary> {
   const summary: ReplaySummary = { replayed: 0, identical: 0, different: [], notReplayable: [] };
   let texts = new Map<string, string>();
   const replayer = new Replayer((h) => texts.get(h));
@@ -100,7 +126,10 @@ function outcomeLines(outcome: ReplayOutcome, row: EvaluationRow): string[] {
   const head = `${describeRow(row)}: stored ${outcome.stored}, replayed ${outcome.replayed.decision}`;
   if (outcome.identical) return [`${head}: identical`];
   const engine = row.engineVersion ? ` (decided by engine ${row.engineVersion})` : '';
-  return [`${head}: DIFFERENT${engine}`, ...outcome.rules.map((r) => `    ${r.code}: stored ${r.stored ?? 'absent'}, replayed ${r.replayed ?? 'absent'}`)];
+  return [
+    `${head}: DIFFERENT${engine}`,
+    ...outcome.rules.map((r) => `    ${r.code}: stored ${r.stored ?? 'absent'}, replayed ${r.replayed ?? 'absent'}`),
+  ];
 }
 
 export const REPLAY_COMMAND: RecordCommand = {
@@ -121,14 +150,26 @@ ${DATABASE_HELP}
 Example:
   release-gate replay --repo acme/web --since 7d --database postgresql://gate@db:5432/gate`,
   async run(argv, io) {
-    const { values } = parseFlags('replay', argv, { ...RECORD_FLAGS, id: { type: 'string' }, repo: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean' } });
+    const { values } = parseFlags('replay', argv, {
+      ...RECORD_FLAGS,
+      id: { type: 'string' },
+      repo: { type: 'string' },
+      since: { type: 'string' },
+      json: { type: 'boolean' },
+    });
     const selection = selectionFromFlags('replay', values, io.now ? io.now() : new Date());
     const store = await openRecord('replay', values, io);
     let summary: ReplaySummary;
     try {
-      summary = await replayRecord(store, selection, values.json ? undefined : (outcome, row) => {
-        for (const line of outcomeLines(outcome, row)) writeLine(io.stdout, line);
-      });
+      summary = await replayRecord(
+        store,
+        selection,
+        values.json
+          ? undefined
+          : (outcome, row) => {
+              for (const line of outcomeLines(outcome, row)) writeLine(io.stdout, line);
+            },
+      );
     } catch (error) {
       if (error instanceof StoreError) throw new UsageError(`release-gate replay: ${error.message}`);
       throw error;

@@ -13,13 +13,19 @@ import type { RecordSelection } from '../store/stored-evaluations.js';
 import { DATABASE_HELP, openRecord, RECORD_FLAGS, selectionFromFlags } from './replay.js';
 import type { RecordCommand } from './replay.js';
 
-const POLICY_REQUIRED = 'release-gate simulate: --policy FILE is required (the policy to try), e.g. --policy .github/release-policy.yml.';
+const POLICY_REQUIRED =
+  'release-gate simulate: --policy FILE is required (the policy to try), e.g. --policy .github/release-policy.yml.';
 
 async function readPolicyText(flag: string, path: string, cwd: string): Promise<PolicyText> {
   try {
     return { text: await readFile(isAbsolute(path) ? path : resolve(cwd, path), 'utf8'), source: path };
   } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : String(error);
+    const why =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : error instanceof Error
+          ? error.message
+          : String(error);
     throw new PolicyFileError(path, [`${path}: cannot read the policy given with ${flag}: ${why}`]);
   }
 }
@@ -31,7 +37,8 @@ async function readPolicyText(flag: string, path: string, cwd: string): Promise<
 export function checkSimulatedPolicy(next: SimulatedPolicy): void {
   if (next.repository && next.org) {
     const merged = loadPolicyFiles(next.repository, next.org);
-    if (!merged.ok) throw new PolicyFileError(next.repository.source, merged.errors.map(formatPolicyProblem), merged.errors);
+    if (!merged.ok)
+      throw new PolicyFileError(next.repository.source, merged.errors.map(formatPolicyProblem), merged.errors);
     return;
   }
   const only = next.repository ?? next.org;
@@ -39,12 +46,20 @@ export function checkSimulatedPolicy(next: SimulatedPolicy): void {
   const read = readPolicyDocument(only.text, only.source);
   if (!read.ok) throw new PolicyFileError(only.source, read.errors.map(formatPolicyProblem), read.errors);
   if (next.org && read.document.extendsOrg) {
-    throw new PolicyFileError(only.source, [formatPolicyProblem(read.document.problemAt(['extends'], 'the org default cannot extend anything: remove "extends" from it'))]);
+    throw new PolicyFileError(only.source, [
+      formatPolicyProblem(
+        read.document.problemAt(['extends'], 'the org default cannot extend anything: remove "extends" from it'),
+      ),
+    ]);
   }
 }
 
 /** Simulates the selected stored decisions under `next`. */
-export async function simulateRecord(store: Store, selection: RecordSelection, next: SimulatedPolicy): Promise<SimulationReport> {
+export async function simulateRecord(
+  store: Store,
+  selection: RecordSelection,
+  next: SimulatedPolicy,
+): Promise<SimulationReport> {
   let texts = new Map<string, string>();
   const simulator = new Simulator(next, (h) => texts.get(h));
   await forEachStoredEvaluation(store, selection, (rows, known) => {
@@ -83,7 +98,9 @@ Example:
       format: { type: 'string', default: 'markdown' },
     });
     if (values.format !== 'markdown' && values.format !== 'json') {
-      throw new UsageError(`release-gate simulate: --format "${values.format}" is not supported; use markdown or json.`);
+      throw new UsageError(
+        `release-gate simulate: --format "${values.format}" is not supported; use markdown or json.`,
+      );
     }
     if (values.policy === undefined && values['org-policy'] === undefined) {
       throw new UsageError(POLICY_REQUIRED);
@@ -91,7 +108,8 @@ Example:
     const selection = selectionFromFlags('simulate', values, io.now ? io.now() : new Date());
     const next: SimulatedPolicy = {
       repository: values.policy === undefined ? null : await readPolicyText('--policy', values.policy, io.cwd),
-      org: values['org-policy'] === undefined ? null : await readPolicyText('--org-policy', values['org-policy'], io.cwd),
+      org:
+        values['org-policy'] === undefined ? null : await readPolicyText('--org-policy', values['org-policy'], io.cwd),
     };
     checkSimulatedPolicy(next);
     const store = await openRecord('simulate', values, io);
@@ -102,7 +120,11 @@ Example:
       await store.close();
     }
     if (values.format === 'json') writeLine(io.stdout, JSON.stringify(report, null, 2));
-    else writeLine(io.stdout, renderSimulationMarkdown(report, { maxChanges: Number.POSITIVE_INFINITY, limit: Number.POSITIVE_INFINITY }));
+    else
+      writeLine(
+        io.stdout,
+        renderSimulationMarkdown(report, { maxChanges: Number.POSITIVE_INFINITY, limit: Number.POSITIVE_INFINITY }),
+      );
     return EXIT.ok;
   },
 };

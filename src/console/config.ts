@@ -48,11 +48,18 @@ const positive = (env: NodeJS.ProcessEnv, name: string, fallback: number, proble
 export function readConsoleConfig(env: NodeJS.ProcessEnv, apiBaseUrl: string): ConsoleConfig {
   const problems: string[] = [];
   const base = env.SESSION_SECRET || env.WEBHOOK_SECRET;
-  if (!base) problems.push('Set SESSION_SECRET (a long random string) to sign console sessions, or WEBHOOK_SECRET to derive one from.');
-  else if (env.SESSION_SECRET && env.SESSION_SECRET.length < 32) problems.push('SESSION_SECRET must be at least 32 characters: use e.g. `openssl rand -hex 32`.');
+  if (!base)
+    problems.push(
+      'Set SESSION_SECRET (a long random string) to sign console sessions, or WEBHOOK_SECRET to derive one from.',
+    );
+  else if (env.SESSION_SECRET && env.SESSION_SECRET.length < 32)
+    problems.push('SESSION_SECRET must be at least 32 characters: use e.g. `openssl rand -hex 32`.');
   const clientId = env.GITHUB_CLIENT_ID || null;
   const clientSecret = env.GITHUB_CLIENT_SECRET || null;
-  if (Boolean(clientId) !== Boolean(clientSecret)) problems.push('Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the "Client ID" and a client secret from the GitHub App\'s settings page), or neither.');
+  if (Boolean(clientId) !== Boolean(clientSecret))
+    problems.push(
+      'Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the "Client ID" and a client secret from the GitHub App\'s settings page), or neither.',
+    );
   let publicUrl: string | null = null;
   if (env.CONSOLE_URL) {
     try {
@@ -60,14 +67,17 @@ export function readConsoleConfig(env: NodeJS.ProcessEnv, apiBaseUrl: string): C
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
       publicUrl = u.origin;
     } catch {
-      problems.push(`CONSOLE_URL must be the console's address like https://gate.example.com, not "${env.CONSOLE_URL.slice(0, 80)}".`);
+      problems.push(
+        `CONSOLE_URL must be the console's address like https://gate.example.com, not "${env.CONSOLE_URL.slice(0, 80)}".`,
+      );
     }
   }
   const hours = positive(env, 'SESSION_TTL_HOURS', 8, problems);
   const perMinute = positive(env, 'API_RATE_LIMIT', 300, problems);
   if (problems.length > 0) throw new ConsoleConfigError(problems);
   // A derived key, so the webhook secret itself never signs anything a browser holds.
-  const sessionSecret = env.SESSION_SECRET || createHmac('sha256', base!).update('release-gate console session').digest('hex');
+  const sessionSecret =
+    env.SESSION_SECRET || createHmac('sha256', base!).update('release-gate console session').digest('hex');
   return {
     clientId,
     clientSecret,

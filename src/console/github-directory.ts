@@ -29,7 +29,10 @@ export interface GitHubUser {
 /** GitHub refused the user's token or code; `status` is what the console answers. */
 export class IdentityError extends Error {
   override readonly name = 'IdentityError';
-  constructor(message: string, readonly status: 400 | 401 | 502) {
+  constructor(
+    message: string,
+    readonly status: 400 | 401 | 502,
+  ) {
     super(message);
   }
 }
@@ -96,7 +99,10 @@ export class GitHubDirectory {
     private readonly config: ConsoleConfig,
     private readonly clock: () => Date,
   ) {
-    this.request = octokitRequest.defaults({ baseUrl: config.apiBaseUrl, headers: { 'user-agent': 'release-gate-console' } });
+    this.request = octokitRequest.defaults({
+      baseUrl: config.apiBaseUrl,
+      headers: { 'user-agent': 'release-gate-console' },
+    });
   }
 
   get signInEnabled(): boolean {
@@ -105,18 +111,34 @@ export class GitHubDirectory {
 
   /** GitHub's authorize page (on the web host of GHE_HOST, when set). */
   authorizeUrl(state: string, redirectUrl: string): string {
-    return getWebFlowAuthorizationUrl({ clientType: 'github-app', clientId: this.config.clientId!, state, redirectUrl, request: this.request }).url;
+    return getWebFlowAuthorizationUrl({
+      clientType: 'github-app',
+      clientId: this.config.clientId!,
+      state,
+      redirectUrl,
+      request: this.request,
+    }).url;
   }
 
   /** Exchanges the code GitHub sent back for a user token, and reads the user. */
   async signIn(code: string, redirectUrl: string): Promise<GitHubUser> {
     let token: string;
     try {
-      const { authentication } = await exchangeWebFlowCode({ clientType: 'github-app', clientId: this.config.clientId!, clientSecret: this.config.clientSecret!, code, redirectUrl, request: this.request });
+      const { authentication } = await exchangeWebFlowCode({
+        clientType: 'github-app',
+        clientId: this.config.clientId!,
+        clientSecret: this.config.clientSecret!,
+        code,
+        redirectUrl,
+        request: this.request,
+      });
       token = authentication.token;
     } catch (error) {
       const status = httpStatus(error);
-      throw new IdentityError(`GitHub did not accept the sign-in code (${error instanceof Error ? error.message : String(error)}); sign in again.`, status === 0 || status >= 500 ? 502 : 400);
+      throw new IdentityError(
+        `GitHub did not accept the sign-in code (${error instanceof Error ? error.message : String(error)}); sign in again.`,
+        status === 0 || status >= 500 ? 502 : 400,
+      );
     }
     return this.userOf(token);
   }
@@ -134,8 +156,15 @@ export class GitHubDirectory {
       return user;
     } catch (error) {
       const status = httpStatus(error);
-      if (status === 401 || status === 403) throw new IdentityError('GitHub does not accept this token: give a valid GitHub user token (Authorization: Bearer <token>).', 401);
-      throw new IdentityError(`Could not verify the token with GitHub: ${error instanceof Error ? error.message : String(error)}`, 502);
+      if (status === 401 || status === 403)
+        throw new IdentityError(
+          'GitHub does not accept this token: give a valid GitHub user token (Authorization: Bearer <token>).',
+          401,
+        );
+      throw new IdentityError(
+        `Could not verify the token with GitHub: ${error instanceof Error ? error.message : String(error)}`,
+        502,
+      );
     }
   }
 
@@ -150,7 +179,15 @@ export class GitHubDirectory {
       const octokit = await this.octokitFor(inst.id);
       const repos = await octokit.paginate('GET /installation/repositories', { per_page: 100 });
       for (const r of repos) {
-        out.set(r.full_name.toLowerCase(), { fullName: r.full_name, owner: r.owner.login, name: r.name, installationId: inst.id, defaultBranch: r.default_branch ?? 'main', private: r.private, htmlUrl: r.html_url ?? null });
+        out.set(r.full_name.toLowerCase(), {
+          fullName: r.full_name,
+          owner: r.owner.login,
+          name: r.name,
+          installationId: inst.id,
+          defaultBranch: r.default_branch ?? 'main',
+          private: r.private,
+          htmlUrl: r.html_url ?? null,
+        });
       }
     }
     this.repos = { value: out, until: now + REPOS_TTL_MS };
@@ -170,7 +207,11 @@ export class GitHubDirectory {
     const octokit = await this.octokitFor(repo.installationId);
     let role: Role | null;
     try {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', { owner: repo.owner, repo: repo.name, username: login });
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
+        owner: repo.owner,
+        repo: repo.name,
+        username: login,
+      });
       role = roleFromPermission((data as { role_name?: string }).role_name, data.permission);
     } catch (error) {
       if (httpStatus(error) !== 404) throw error;

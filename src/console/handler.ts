@@ -10,12 +10,41 @@ import { RELEASE_EVENT_TYPES } from '../store/types.js';
 import type { ReleaseEventType } from '../store/types.js';
 import type { ConsoleConfig } from './config.js';
 import { GitHubDirectory, IdentityError } from './github-directory.js';
-import { checkRepoName, checkSha, parseInstant, RateLimiter, readBody, redirect, sendHtml, sendJson } from './http-kit.js';
+import {
+  checkRepoName,
+  checkSha,
+  parseInstant,
+  RateLimiter,
+  readBody,
+  redirect,
+  sendHtml,
+  sendJson,
+} from './http-kit.js';
 import { matchApiRoute, openApiDocument } from './openapi.js';
 import type { ApiRoute } from './openapi.js';
-import { CONSOLE_CSS, renderApiDocs, renderAudit, renderBoard, renderError, renderRelease, renderRepository, renderSignIn } from './pages.js';
+import {
+  CONSOLE_CSS,
+  renderApiDocs,
+  renderAudit,
+  renderBoard,
+  renderError,
+  renderRelease,
+  renderRepository,
+  renderSignIn,
+} from './pages.js';
 import type { PageContext } from './pages.js';
-import { checkCsrf, cookie, csrfToken, newSession, OAUTH_STATE_COOKIE, parseCookies, readSession, SESSION_COOKIE, sign, unsign } from './session.js';
+import {
+  checkCsrf,
+  cookie,
+  csrfToken,
+  newSession,
+  OAUTH_STATE_COOKIE,
+  parseCookies,
+  readSession,
+  SESSION_COOKIE,
+  sign,
+  unsign,
+} from './session.js';
 import type { Session } from './session.js';
 import { checkViewerTimeZone, ConsoleError, ConsoleService, decodeCursor } from './service.js';
 import type { AuditQuery, Viewer } from './service.js';
@@ -38,7 +67,8 @@ const EXPORT_LIMIT = 200_000;
 /** GitHub's web address for an API root: `https://api.github.com` -> `https://github.com`, `<GHE>/api/v3` -> `<GHE>`. */
 export function webBaseUrl(apiBaseUrl: string): string {
   if (/^https:\/\/api\.github\.com\/?$/.test(apiBaseUrl)) return 'https://github.com';
-  if (/^https:\/\/api\.[^/]+\.ghe\.com\/?$/.test(apiBaseUrl)) return apiBaseUrl.replace('://api.', '://').replace(/\/$/, '');
+  if (/^https:\/\/api\.[^/]+\.ghe\.com\/?$/.test(apiBaseUrl))
+    return apiBaseUrl.replace('://api.', '://').replace(/\/$/, '');
   return apiBaseUrl.replace(/\/api\/v3\/?$/, '');
 }
 
@@ -47,7 +77,9 @@ export function webBaseUrl(apiBaseUrl: string): string {
  * `/`, `/repos/...`, `/audit`, sign-in at `/auth/...`, JSON at `/api/v1/...`. Returns false
  * for any other path, so the App's other handlers answer it.
  */
-export function createConsoleHandler(options: ConsoleHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createConsoleHandler(
+  options: ConsoleHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   const { config, gate } = options;
   const clock = gate.clock;
   const directory = new GitHubDirectory(options.probot, config, clock);
@@ -57,19 +89,34 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
   const users = new WeakMap<ServerResponse, string>();
 
   const isSecure = (req: IncomingMessage) =>
-    Boolean((req.socket as TLSSocket).encrypted) || String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() === 'https' || (config.publicUrl?.startsWith('https:') ?? false);
-  const origin = (req: IncomingMessage) => config.publicUrl ?? `${isSecure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    Boolean((req.socket as TLSSocket).encrypted) ||
+    String(req.headers['x-forwarded-proto'] ?? '')
+      .split(',')[0]!
+      .trim() === 'https' ||
+    (config.publicUrl?.startsWith('https:') ?? false);
+  const origin = (req: IncomingMessage) =>
+    config.publicUrl ?? `${isSecure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
 
   async function identify(req: IncomingMessage): Promise<Caller | null> {
     const auth = req.headers.authorization;
     if (auth) {
       const m = /^(?:bearer|token)\s+(\S+)$/i.exec(auth);
-      if (!m) throw new ConsoleError(401, 'unauthenticated', 'The Authorization header must be "Bearer <GitHub user token>".');
+      if (!m)
+        throw new ConsoleError(
+          401,
+          'unauthenticated',
+          'The Authorization header must be "Bearer <GitHub user token>".',
+        );
       try {
         const user = await directory.userOf(m[1]!);
         return { login: user.login, via: 'token', session: null };
       } catch (error) {
-        if (error instanceof IdentityError) throw new ConsoleError(error.status === 502 ? 502 : 401, error.status === 502 ? 'github_unavailable' : 'unauthenticated', error.message);
+        if (error instanceof IdentityError)
+          throw new ConsoleError(
+            error.status === 502 ? 502 : 401,
+            error.status === 502 ? 'github_unavailable' : 'unauthenticated',
+            error.message,
+          );
         throw error;
       }
     }
@@ -81,7 +128,12 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     const asked = url.searchParams.get('tz');
     if (asked !== null) {
       const zone = checkViewerTimeZone(asked);
-      if (!zone && api) throw new ConsoleError(400, 'invalid_parameter', `tz: "${asked.slice(0, 60)}" is not an IANA time zone (like Europe/Berlin).`);
+      if (!zone && api)
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          `tz: "${asked.slice(0, 60)}" is not an IANA time zone (like Europe/Berlin).`,
+        );
       if (zone) return { login, timeZone: zone };
     }
     const fromCookie = parseCookies(req.headers.cookie)[TZ_COOKIE];
@@ -90,7 +142,12 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
 
   function checkQuery(url: URL, allowed: string[]): void {
     for (const key of url.searchParams.keys()) {
-      if (!allowed.includes(key)) throw new ConsoleError(400, 'invalid_parameter', `${key}: unknown parameter (allowed: ${allowed.join(', ') || 'none'}).`);
+      if (!allowed.includes(key))
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          `${key}: unknown parameter (allowed: ${allowed.join(', ') || 'none'}).`,
+        );
     }
   }
 
@@ -108,29 +165,50 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     }
     const decision = p.get('decision');
     if (decision) {
-      if (!['allow', 'wait', 'block'].includes(decision)) throw new ConsoleError(400, 'invalid_parameter', `decision: "${decision.slice(0, 40)}" is not allow, wait or block.`);
+      if (!['allow', 'wait', 'block'].includes(decision))
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          `decision: "${decision.slice(0, 40)}" is not allow, wait or block.`,
+        );
       q.decision = decision;
     }
     const type = p.get('type');
     if (type) {
-      if (!(RELEASE_EVENT_TYPES as readonly string[]).includes(type)) throw new ConsoleError(400, 'invalid_parameter', `type: "${type.slice(0, 40)}" is not an event type (${RELEASE_EVENT_TYPES.join(', ')}).`);
+      if (!(RELEASE_EVENT_TYPES as readonly string[]).includes(type))
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          `type: "${type.slice(0, 40)}" is not an event type (${RELEASE_EVENT_TYPES.join(', ')}).`,
+        );
       q.type = type as ReleaseEventType;
     }
     const since = p.get('since');
     if (since) q.since = parseInstant(since, 'since', now);
     const until = p.get('until');
     if (until) q.until = parseInstant(until, 'until', now);
-    if (q.since && q.until && q.since >= q.until) throw new ConsoleError(400, 'invalid_parameter', 'until: must be later than since.');
+    if (q.since && q.until && q.since >= q.until)
+      throw new ConsoleError(400, 'invalid_parameter', 'until: must be later than since.');
     const cursor = p.get('cursor');
     if (cursor) {
       const c = decodeCursor(cursor);
-      if (!c) throw new ConsoleError(400, 'invalid_parameter', 'cursor: not a cursor this API gave (use nextCursor of the previous page, unchanged).');
+      if (!c)
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          'cursor: not a cursor this API gave (use nextCursor of the previous page, unchanged).',
+        );
       q.cursor = c;
     }
     const limit = p.get('limit');
     if (limit !== null) {
       const n = Number(limit);
-      if (!/^\d+$/.test(limit) || n < 1 || n > 200) throw new ConsoleError(400, 'invalid_parameter', `limit: "${limit.slice(0, 20)}" is not a whole number from 1 to 200.`);
+      if (!/^\d+$/.test(limit) || n < 1 || n > 200)
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          `limit: "${limit.slice(0, 20)}" is not a whole number from 1 to 200.`,
+        );
       q.limit = n;
     }
     return q;
@@ -143,7 +221,8 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     for (;;) {
       const page = await service.audit(login, q);
       records.push(...page.items);
-      if (!page.nextCursor || records.length >= EXPORT_LIMIT) return { records: records.reverse(), truncated: Boolean(page.nextCursor) };
+      if (!page.nextCursor || records.length >= EXPORT_LIMIT)
+        return { records: records.reverse(), truncated: Boolean(page.nextCursor) };
       q.cursor = decodeCursor(page.nextCursor);
     }
   }
@@ -151,7 +230,11 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
   function requireCsrf(caller: Caller, token: unknown): void {
     if (caller.via !== 'session') return; // a bearer token is not sent by a browser on its own
     if (!checkCsrf(config.sessionSecret, caller.session!, typeof token === 'string' ? token : null)) {
-      throw new ConsoleError(403, 'csrf', 'The CSRF token is missing or wrong: reload the page and try again (API clients: send X-CSRF-Token from GET /api/v1/me).');
+      throw new ConsoleError(
+        403,
+        'csrf',
+        'The CSRF token is missing or wrong: reload the page and try again (API clients: send X-CSRF-Token from GET /api/v1/me).',
+      );
     }
   }
 
@@ -168,18 +251,49 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     return t;
   }
 
-  async function act(caller: Caller, action: string, fullName: string, sha: string, body: Record<string, unknown>): Promise<unknown> {
-    if (action === 'approve') return service.approve(caller.login, fullName, sha, stringField(body, 'environment', false, 100));
-    if (action === 'promote') return service.promote(caller.login, fullName, sha, stringField(body, 'stage', false, 100));
-    const rules = body.rules === undefined || body.rules === '' ? [] : typeof body.rules === 'string' ? body.rules.split(/[\s,]+/).filter(Boolean) : body.rules;
-    if (!Array.isArray(rules) || rules.some((r) => typeof r !== 'string' || r.length > 100)) throw new ConsoleError(422, 'invalid_field', 'rules: must be a list of rule codes.');
-    return service.override(caller.login, fullName, sha, { stage: stringField(body, 'stage', true, 100)!, reason: stringField(body, 'reason', true)!, risk: stringField(body, 'risk', true)!, rules: rules as string[] });
+  async function act(
+    caller: Caller,
+    action: string,
+    fullName: string,
+    sha: string,
+    body: Record<string, unknown>,
+  ): Promise<unknown> {
+    if (action === 'approve')
+      return service.approve(caller.login, fullName, sha, stringField(body, 'environment', false, 100));
+    if (action === 'promote')
+      return service.promote(caller.login, fullName, sha, stringField(body, 'stage', false, 100));
+    const rules =
+      body.rules === undefined || body.rules === ''
+        ? []
+        : typeof body.rules === 'string'
+          ? body.rules.split(/[\s,]+/).filter(Boolean)
+          : body.rules;
+    if (!Array.isArray(rules) || rules.some((r) => typeof r !== 'string' || r.length > 100))
+      throw new ConsoleError(422, 'invalid_field', 'rules: must be a list of rule codes.');
+    return service.override(caller.login, fullName, sha, {
+      stage: stringField(body, 'stage', true, 100)!,
+      reason: stringField(body, 'reason', true)!,
+      risk: stringField(body, 'risk', true)!,
+      rules: rules as string[],
+    });
   }
 
-  async function api(req: IncomingMessage, res: ServerResponse, url: URL, path: string, requestId: string): Promise<void> {
+  async function api(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    path: string,
+    requestId: string,
+  ): Promise<void> {
     const match = matchApiRoute(req.method ?? 'GET', path);
-    if (!match) throw new ConsoleError(404, 'not_found', `No API route ${req.method} /api/v1${path}; see /api/v1/openapi.json.`);
-    if ('allowed' in match) throw new ConsoleError(404, 'not_found', `${req.method} is not an operation of /api/v1${path} (it answers ${match.allowed.join(', ')}).`);
+    if (!match)
+      throw new ConsoleError(404, 'not_found', `No API route ${req.method} /api/v1${path}; see /api/v1/openapi.json.`);
+    if ('allowed' in match)
+      throw new ConsoleError(
+        404,
+        'not_found',
+        `${req.method} is not an operation of /api/v1${path} (it answers ${match.allowed.join(', ')}).`,
+      );
     const { route, params } = match;
     if (route.operationId === 'getOpenApi') return sendJson(res, 200, openApiDocument());
     const address = `addr:${req.socket.remoteAddress ?? 'unknown'}`;
@@ -189,15 +303,26 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     });
     if (!caller) {
       limit(address);
-      throw new ConsoleError(401, 'unauthenticated', 'Sign in with GitHub at /auth/login, or send Authorization: Bearer <GitHub user token>.');
+      throw new ConsoleError(
+        401,
+        'unauthenticated',
+        'Sign in with GitHub at /auth/login, or send Authorization: Bearer <GitHub user token>.',
+      );
     }
     limit(caller.login);
     users.set(res, caller.login);
-    const fullName = params.owner && params.repo ? checkRepoName(repoKey({ owner: params.owner, repo: params.repo }), 'owner/repo') : '';
+    const fullName =
+      params.owner && params.repo
+        ? checkRepoName(repoKey({ owner: params.owner, repo: params.repo }), 'owner/repo')
+        : '';
     switch (route.operationId as ApiRoute['operationId']) {
       case 'getMe':
         checkQuery(url, []);
-        return sendJson(res, 200, { login: caller.login, via: caller.via, csrfToken: caller.session ? csrfToken(config.sessionSecret, caller.session) : null });
+        return sendJson(res, 200, {
+          login: caller.login,
+          via: caller.via,
+          csrfToken: caller.session ? csrfToken(config.sessionSecret, caller.session) : null,
+        });
       case 'getBoard':
         checkQuery(url, []);
         return sendJson(res, 200, await service.board(caller.login));
@@ -210,22 +335,34 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
       }
       case 'getRelease':
         checkQuery(url, ['tz']);
-        return sendJson(res, 200, await service.release(viewerOf(req, url, caller.login, true), fullName, checkSha(params.sha!)));
+        return sendJson(
+          res,
+          200,
+          await service.release(viewerOf(req, url, caller.login, true), fullName, checkSha(params.sha!)),
+        );
       case 'getAudit':
         checkQuery(url, ['repo', 'stage', 'actor', 'decision', 'type', 'since', 'until', 'cursor', 'limit']);
         return sendJson(res, 200, await service.audit(caller.login, auditQuery(url, 50)));
       case 'exportAudit': {
         checkQuery(url, ['repo', 'stage', 'actor', 'decision', 'type', 'since', 'until', 'format']);
         const format = url.searchParams.get('format') ?? 'json';
-        if (format !== 'json' && format !== 'csv') throw new ConsoleError(400, 'invalid_parameter', `format: "${format.slice(0, 20)}" is not json or csv.`);
+        if (format !== 'json' && format !== 'csv')
+          throw new ConsoleError(400, 'invalid_parameter', `format: "${format.slice(0, 20)}" is not json or csv.`);
         url.searchParams.delete('format');
         const { records, truncated } = await exportAudit(caller.login, url);
-        const headers = { 'content-disposition': `attachment; filename="release-gate-audit.${format}"`, 'cache-control': 'no-store', ...(truncated ? { 'x-truncated': `only the newest ${EXPORT_LIMIT} events; narrow the filters` } : {}) };
+        const headers = {
+          'content-disposition': `attachment; filename="release-gate-audit.${format}"`,
+          'cache-control': 'no-store',
+          ...(truncated ? { 'x-truncated': `only the newest ${EXPORT_LIMIT} events; narrow the filters` } : {}),
+        };
         if (format === 'json') {
           res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...headers });
           res.end(`${JSON.stringify(records, null, 2)}\n`);
         } else {
-          const lines = [AUDIT_CSV_COLUMNS.join(','), ...records.map((r) => AUDIT_CSV_COLUMNS.map((c) => csvField(r[c])).join(','))];
+          const lines = [
+            AUDIT_CSV_COLUMNS.join(','),
+            ...records.map((r) => AUDIT_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')),
+          ];
           res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', ...headers });
           res.end(`${lines.join('\r\n')}\r\n`);
         }
@@ -236,7 +373,12 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
         checkQuery(url, []);
         const body = await readBody(req);
         requireCsrf(caller, req.headers['x-csrf-token'] ?? body._csrf);
-        const action = route.operationId === 'approveRelease' ? 'approve' : route.operationId === 'overrideRelease' ? 'override' : 'promote';
+        const action =
+          route.operationId === 'approveRelease'
+            ? 'approve'
+            : route.operationId === 'overrideRelease'
+              ? 'override'
+              : 'promote';
         const out = await act(caller, action, fullName, checkSha(params.sha!), body);
         gate.log.info({ requestId, user: caller.login, action, repo: fullName, sha: params.sha }, 'Console action');
         return sendJson(res, 200, out);
@@ -246,7 +388,13 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
 
   function limit(key: string): void {
     const wait = limiter.take(key, clock().getTime());
-    if (wait !== null) throw new ConsoleError(429, 'rate_limited', `Too many requests for ${key}: at most ${config.rateLimit.limit} per ${config.rateLimit.windowMs / 1000} s. Try again in ${wait} s.`, { retryAfter: wait });
+    if (wait !== null)
+      throw new ConsoleError(
+        429,
+        'rate_limited',
+        `Too many requests for ${key}: at most ${config.rateLimit.limit} per ${config.rateLimit.windowMs / 1000} s. Try again in ${wait} s.`,
+        { retryAfter: wait },
+      );
   }
 
   function pageContext(req: IncomingMessage, caller: Caller | null, viewer: Viewer | null, url: URL): PageContext {
@@ -269,30 +417,60 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
       return true;
     }
     if (path === '/auth/login' && method === 'GET') {
-      if (!directory.signInEnabled) throw new ConsoleError(404, 'sign_in_off', 'Sign-in with GitHub is not set up: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the GitHub App\'s client id and a client secret) and restart.');
+      if (!directory.signInEnabled)
+        throw new ConsoleError(
+          404,
+          'sign_in_off',
+          "Sign-in with GitHub is not set up: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the GitHub App's client id and a client secret) and restart.",
+        );
       const state = randomBytes(16).toString('base64url');
       const back = url.searchParams.get('return');
       const returnTo = back && back.startsWith('/') && !back.startsWith('//') ? back : '/';
       const signed = sign(config.sessionSecret, 'oauth', { state, returnTo, exp: clock().getTime() + 10 * 60_000 });
-      redirect(res, directory.authorizeUrl(state, `${origin(req)}/auth/callback`), { 'set-cookie': cookie(OAUTH_STATE_COOKIE, signed, { maxAgeSeconds: 600, secure: isSecure(req) }) });
+      redirect(res, directory.authorizeUrl(state, `${origin(req)}/auth/callback`), {
+        'set-cookie': cookie(OAUTH_STATE_COOKIE, signed, { maxAgeSeconds: 600, secure: isSecure(req) }),
+      });
       return true;
     }
     if (path === '/auth/callback' && method === 'GET') {
-      const saved = unsign<{ state: string; returnTo: string; exp: number }>(config.sessionSecret, 'oauth', parseCookies(req.headers.cookie)[OAUTH_STATE_COOKIE]);
+      const saved = unsign<{ state: string; returnTo: string; exp: number }>(
+        config.sessionSecret,
+        'oauth',
+        parseCookies(req.headers.cookie)[OAUTH_STATE_COOKIE],
+      );
       const state = url.searchParams.get('state');
       const code = url.searchParams.get('code');
-      if (!saved || saved.exp <= clock().getTime() || !state || state !== saved.state) throw new ConsoleError(400, 'invalid_state', 'The sign-in answer does not match a sign-in started here (or it took over 10 minutes): sign in again.');
-      if (!code) throw new ConsoleError(400, 'invalid_parameter', `code: GitHub sent no code${url.searchParams.get('error') ? ` (${url.searchParams.get('error')})` : ''}; sign in again.`);
+      if (!saved || saved.exp <= clock().getTime() || !state || state !== saved.state)
+        throw new ConsoleError(
+          400,
+          'invalid_state',
+          'The sign-in answer does not match a sign-in started here (or it took over 10 minutes): sign in again.',
+        );
+      if (!code)
+        throw new ConsoleError(
+          400,
+          'invalid_parameter',
+          `code: GitHub sent no code${url.searchParams.get('error') ? ` (${url.searchParams.get('error')})` : ''}; sign in again.`,
+        );
       let user;
       try {
         user = await directory.signIn(code, `${origin(req)}/auth/callback`);
       } catch (error) {
-        if (error instanceof IdentityError) throw new ConsoleError(error.status === 502 ? 502 : 400, 'sign_in_failed', error.message);
+        if (error instanceof IdentityError)
+          throw new ConsoleError(error.status === 502 ? 502 : 400, 'sign_in_failed', error.message);
         throw error;
       }
       const session = newSession(user.login, user.id, clock(), config.sessionTtlMs);
       const secure = isSecure(req);
-      redirect(res, saved.returnTo, { 'set-cookie': [cookie(SESSION_COOKIE, sign(config.sessionSecret, 'session', session), { maxAgeSeconds: config.sessionTtlMs / 1000, secure }), cookie(OAUTH_STATE_COOKIE, '', { maxAgeSeconds: 0, secure })] });
+      redirect(res, saved.returnTo, {
+        'set-cookie': [
+          cookie(SESSION_COOKIE, sign(config.sessionSecret, 'session', session), {
+            maxAgeSeconds: config.sessionTtlMs / 1000,
+            secure,
+          }),
+          cookie(OAUTH_STATE_COOKIE, '', { maxAgeSeconds: 0, secure }),
+        ],
+      });
       gate.log.info({ user: user.login }, 'Console sign-in');
       return true;
     }
@@ -318,7 +496,8 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     const viewer = viewerOf(req, url, caller.login, false);
     const extra: Record<string, string> = {};
     const tz = url.searchParams.get('tz');
-    if (tz && checkViewerTimeZone(tz)) extra['set-cookie'] = cookie(TZ_COOKIE, tz, { maxAgeSeconds: 365 * 86_400, secure: isSecure(req) });
+    if (tz && checkViewerTimeZone(tz))
+      extra['set-cookie'] = cookie(TZ_COOKIE, tz, { maxAgeSeconds: 365 * 86_400, secure: isSecure(req) });
     const ctx = pageContext(req, caller, viewer, url);
     if (path === '/' && method === 'GET') {
       sendHtml(res, 200, renderBoard(ctx, await service.board(caller.login)), extra);
@@ -338,12 +517,36 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
       const cursor = url.searchParams.get('cursor');
       const c = cursor ? decodeCursor(cursor) : null;
       if (cursor && !c) throw new ConsoleError(400, 'invalid_parameter', 'cursor: not a cursor this console gave.');
-      sendHtml(res, 200, renderRepository(ctx, await service.repository(viewer, checkRepoName(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, 'repository'), c)), extra);
+      sendHtml(
+        res,
+        200,
+        renderRepository(
+          ctx,
+          await service.repository(
+            viewer,
+            checkRepoName(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, 'repository'),
+            c,
+          ),
+        ),
+        extra,
+      );
       return true;
     }
     m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)$/.exec(path);
     if (m && method === 'GET') {
-      sendHtml(res, 200, renderRelease(ctx, await service.release(viewer, checkRepoName(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, 'repository'), checkSha(m[3]!))), extra);
+      sendHtml(
+        res,
+        200,
+        renderRelease(
+          ctx,
+          await service.release(
+            viewer,
+            checkRepoName(`${decodeURIComponent(m[1]!)}/${decodeURIComponent(m[2]!)}`, 'repository'),
+            checkSha(m[3]!),
+          ),
+        ),
+        extra,
+      );
       return true;
     }
     m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote)$/.exec(path);
@@ -363,7 +566,13 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
     const url = new URL(req.url ?? '/', 'http://console.invalid');
     const path = url.pathname;
     const isApi = path === '/api/v1' || path.startsWith('/api/v1/');
-    const isPage = path === '/' || path === '/audit' || path === '/console.css' || path.startsWith('/auth/') || path.startsWith('/repos/') || path === '/api/v1/docs';
+    const isPage =
+      path === '/' ||
+      path === '/audit' ||
+      path === '/console.css' ||
+      path.startsWith('/auth/') ||
+      path.startsWith('/repos/') ||
+      path === '/api/v1/docs';
     if (!isApi && !isPage) return false;
     const incoming = String(req.headers['x-request-id'] ?? '');
     const requestId = /^[\w.-]{8,100}$/.test(incoming) ? incoming : randomUUID();
@@ -378,7 +587,11 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
       }
     } catch (error) {
       const known = error instanceof ConsoleError ? error : null;
-      if (!known) gate.log.error({ requestId, err: error instanceof Error ? error.stack : String(error) }, 'Console request failed');
+      if (!known)
+        gate.log.error(
+          { requestId, err: error instanceof Error ? error.stack : String(error) },
+          'Console request failed',
+        );
       const status = known?.status ?? 500;
       const code = known?.code ?? 'internal';
       const message = known?.message ?? `Something went wrong on the server (request ${requestId}); it is logged.`;
@@ -386,14 +599,40 @@ export function createConsoleHandler(options: ConsoleHandlerOptions): (req: Inco
       const retryAfter = (known?.details as { retryAfter?: number } | undefined)?.retryAfter;
       if (status === 429 && retryAfter) headers['retry-after'] = String(retryAfter);
       if (!res.headersSent) {
-        if (isApi && path !== '/api/v1/docs') sendJson(res, status, { error: { code, message, ...(known?.details && status !== 429 ? { details: known.details } : {}) } }, headers);
-        else sendHtml(res, status, renderError({ login: null, csrf: null, timeZone: 'UTC', path, notice: null, signInEnabled: directory.signInEnabled }, status, code, message), headers);
+        if (isApi && path !== '/api/v1/docs')
+          sendJson(
+            res,
+            status,
+            { error: { code, message, ...(known?.details && status !== 429 ? { details: known.details } : {}) } },
+            headers,
+          );
+        else
+          sendHtml(
+            res,
+            status,
+            renderError(
+              { login: null, csrf: null, timeZone: 'UTC', path, notice: null, signInEnabled: directory.signInEnabled },
+              status,
+              code,
+              message,
+            ),
+            headers,
+          );
       }
     }
     if (handled) {
-      gate.log.info({ requestId, method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started), user: users.get(res) ?? null }, 'Console request');
+      gate.log.info(
+        {
+          requestId,
+          method: req.method,
+          path,
+          status: res.statusCode,
+          ms: Math.round(performance.now() - started),
+          user: users.get(res) ?? null,
+        },
+        'Console request',
+      );
     }
     return handled;
   };
 }
-

@@ -10,7 +10,8 @@ export async function readBody(req: IncomingMessage): Promise<Record<string, unk
   let size = 0;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > BODY_LIMIT) throw new ConsoleError(400, 'body_too_large', `The request body is over ${BODY_LIMIT} bytes.`);
+    if (size > BODY_LIMIT)
+      throw new ConsoleError(400, 'body_too_large', `The request body is over ${BODY_LIMIT} bytes.`);
     chunks.push(c as Buffer);
   }
   const raw = Buffer.concat(chunks).toString('utf8');
@@ -21,28 +22,49 @@ export async function readBody(req: IncomingMessage): Promise<Record<string, unk
     for (const [k, v] of new URLSearchParams(raw)) out[k] = v;
     return out;
   }
-  if (type !== 'application/json' && type !== '') throw new ConsoleError(400, 'unsupported_media_type', `Send the body as application/json or application/x-www-form-urlencoded, not ${type}.`);
+  if (type !== 'application/json' && type !== '')
+    throw new ConsoleError(
+      400,
+      'unsupported_media_type',
+      `Send the body as application/json or application/x-www-form-urlencoded, not ${type}.`,
+    );
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch (error) {
-    throw new ConsoleError(400, 'invalid_json', `The body is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+    throw new ConsoleError(
+      400,
+      'invalid_json',
+      `The body is not JSON: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConsoleError(400, 'invalid_json', 'The body must be a JSON object.');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new ConsoleError(400, 'invalid_json', 'The body must be a JSON object.');
   return parsed as Record<string, unknown>;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
   res.end(JSON.stringify(body));
 }
 
-export function sendHtml(res: ServerResponse, status: number, html: string, headers: Record<string, string> = {}): void {
+export function sendHtml(
+  res: ServerResponse,
+  status: number,
+  html: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
     // No script runs on these pages; styles come from the console's own stylesheet.
-    'content-security-policy': "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    'content-security-policy':
+      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
     ...headers,
@@ -81,12 +103,22 @@ const REPO_NAME = /^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/;
 const SHA = /^[0-9a-f]{7,40}$/i;
 
 export function checkRepoName(value: string, param: string): string {
-  if (!REPO_NAME.test(value)) throw new ConsoleError(400, 'invalid_parameter', `${param}: "${value.slice(0, 80)}" is not a repository name like owner/name.`);
+  if (!REPO_NAME.test(value))
+    throw new ConsoleError(
+      400,
+      'invalid_parameter',
+      `${param}: "${value.slice(0, 80)}" is not a repository name like owner/name.`,
+    );
   return value;
 }
 
 export function checkSha(value: string): string {
-  if (!SHA.test(value)) throw new ConsoleError(400, 'invalid_parameter', `sha: "${value.slice(0, 80)}" is not a commit SHA (7 to 40 hexadecimal digits).`);
+  if (!SHA.test(value))
+    throw new ConsoleError(
+      400,
+      'invalid_parameter',
+      `sha: "${value.slice(0, 80)}" is not a commit SHA (7 to 40 hexadecimal digits).`,
+    );
   return value.toLowerCase();
 }
 
@@ -97,8 +129,15 @@ export function parseInstant(value: string, param: string, now: Date): Date {
     const unit = rel[2] === 'd' ? 86_400_000 : rel[2] === 'h' ? 3_600_000 : 60_000;
     return new Date(now.getTime() - Number(rel[1]) * unit);
   }
-  const t = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)?)?$/.test(value) ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value) : Number.NaN;
-  if (Number.isNaN(t)) throw new ConsoleError(400, 'invalid_parameter', `${param}: "${value.slice(0, 80)}" is not a time: give an ISO-8601 date or date-time (2026-03-10, 2026-03-10T15:00:00Z) or a span back from now (30d, 12h, 90m).`);
+  const t = /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d{1,3})?)?(Z|[+-]\d\d:\d\d)?)?$/.test(value)
+    ? Date.parse(value.length === 10 ? `${value}T00:00:00Z` : value)
+    : Number.NaN;
+  if (Number.isNaN(t))
+    throw new ConsoleError(
+      400,
+      'invalid_parameter',
+      `${param}: "${value.slice(0, 80)}" is not a time: give an ISO-8601 date or date-time (2026-03-10, 2026-03-10T15:00:00Z) or a span back from now (30d, 12h, 90m).`,
+    );
   return new Date(t);
 }
 

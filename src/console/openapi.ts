@@ -20,48 +20,164 @@ const str = { type: 'string' };
 const strOrNull = { type: ['string', 'null'] };
 const repoParams = ['owner', 'repo'];
 
-const zoned = { type: 'object', required: ['at', 'zones'], properties: { at: str, zones: { type: 'array', items: { type: 'object', properties: { timeZone: str, local: str, role: { enum: ['window', 'viewer'] } } } } } };
-const rule = { type: 'object', required: ['code', 'ok', 'outcome', 'message'], properties: { code: str, rule: str, ok: { type: 'boolean' }, outcome: { enum: ['pass', 'wait', 'block'] }, message: str, values: { type: 'object' }, clearsAt: strOrNull, overriddenBy: strOrNull } };
+const zoned = {
+  type: 'object',
+  required: ['at', 'zones'],
+  properties: {
+    at: str,
+    zones: {
+      type: 'array',
+      items: { type: 'object', properties: { timeZone: str, local: str, role: { enum: ['window', 'viewer'] } } },
+    },
+  },
+};
+const rule = {
+  type: 'object',
+  required: ['code', 'ok', 'outcome', 'message'],
+  properties: {
+    code: str,
+    rule: str,
+    ok: { type: 'boolean' },
+    outcome: { enum: ['pass', 'wait', 'block'] },
+    message: str,
+    values: { type: 'object' },
+    clearsAt: strOrNull,
+    overriddenBy: strOrNull,
+  },
+};
 const stage = {
   type: 'object',
   required: ['name', 'environments', 'current', 'waiting'],
   properties: {
     name: str,
     environments: { type: 'array', items: str },
-    current: { oneOf: [{ type: 'null' }, { type: 'object', properties: { sha: str, ref: strOrNull, deploymentId: { type: 'integer' }, state: strOrNull, at: str } }] },
+    current: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          properties: { sha: str, ref: strOrNull, deploymentId: { type: 'integer' }, state: strOrNull, at: str },
+        },
+      ],
+    },
     waiting: { type: 'integer', minimum: 0 },
   },
 };
-const repoSummary = { type: 'object', required: ['fullName', 'owner', 'name', 'role'], properties: { fullName: str, owner: str, name: str, role: { enum: ['admin', 'approver', 'viewer'] }, htmlUrl: str } };
-const waiting = { type: 'object', properties: { gateId: { type: 'integer' }, sha: str, environment: str, stage: strOrNull, since: str, decidedAt: strOrNull, waitsFor: { type: 'array', items: rule }, clears: { oneOf: [{ type: 'null' }, zoned] } } };
+const repoSummary = {
+  type: 'object',
+  required: ['fullName', 'owner', 'name', 'role'],
+  properties: { fullName: str, owner: str, name: str, role: { enum: ['admin', 'approver', 'viewer'] }, htmlUrl: str },
+};
+const waiting = {
+  type: 'object',
+  properties: {
+    gateId: { type: 'integer' },
+    sha: str,
+    environment: str,
+    stage: strOrNull,
+    since: str,
+    decidedAt: strOrNull,
+    waitsFor: { type: 'array', items: rule },
+    clears: { oneOf: [{ type: 'null' }, zoned] },
+  },
+};
 const auditRecord = {
   type: 'object',
   required: ['at', 'repo', 'sha', 'type', 'id'],
-  properties: { at: str, repo: str, sha: str, version: strOrNull, environment: strOrNull, type: { enum: [...RELEASE_EVENT_TYPES] }, status: strOrNull, actor: strOrNull, notes: strOrNull, deliveryId: strOrNull, id: { type: 'integer' } },
+  properties: {
+    at: str,
+    repo: str,
+    sha: str,
+    version: strOrNull,
+    environment: strOrNull,
+    type: { enum: [...RELEASE_EVENT_TYPES] },
+    status: strOrNull,
+    actor: strOrNull,
+    notes: strOrNull,
+    deliveryId: strOrNull,
+    id: { type: 'integer' },
+  },
 };
-const decisionSummary = { type: 'object', properties: { id: { type: 'integer' }, sha: str, environment: str, stage: strOrNull, decision: { enum: ['allow', 'wait', 'block'] }, failing: { type: 'array', items: str }, score: { type: ['number', 'null'] }, actor: strOrNull, at: str } };
-const gateOutcomes = { type: 'array', items: { type: 'object', properties: { environment: strOrNull, decision: strOrNull, answer: strOrNull } } };
+const decisionSummary = {
+  type: 'object',
+  properties: {
+    id: { type: 'integer' },
+    sha: str,
+    environment: str,
+    stage: strOrNull,
+    decision: { enum: ['allow', 'wait', 'block'] },
+    failing: { type: 'array', items: str },
+    score: { type: ['number', 'null'] },
+    actor: strOrNull,
+    at: str,
+  },
+};
+const gateOutcomes = {
+  type: 'array',
+  items: { type: 'object', properties: { environment: strOrNull, decision: strOrNull, answer: strOrNull } },
+};
 
 const auditFilters = [
   { name: 'repo', description: 'Only this repository (owner/name).', schema: str },
   { name: 'stage', description: 'Only events of this stage (or GitHub environment).', schema: str },
   { name: 'actor', description: 'Only events by this GitHub user.', schema: str },
-  { name: 'decision', description: 'Only gate events with this decision.', schema: { enum: ['allow', 'wait', 'block'] } },
+  {
+    name: 'decision',
+    description: 'Only gate events with this decision.',
+    schema: { enum: ['allow', 'wait', 'block'] },
+  },
   { name: 'type', description: 'Only events of this type.', schema: { enum: [...RELEASE_EVENT_TYPES] } },
-  { name: 'since', description: 'At or after: ISO-8601 date or date-time, or a span back from now (30d, 12h, 90m).', schema: str },
+  {
+    name: 'since',
+    description: 'At or after: ISO-8601 date or date-time, or a span back from now (30d, 12h, 90m).',
+    schema: str,
+  },
   { name: 'until', description: 'Before: same forms as since.', schema: str },
 ];
 
 export const API_ROUTES: ApiRoute[] = [
-  { method: 'GET', path: '/openapi.json', operationId: 'getOpenApi', summary: 'This document.', auth: false, response: { type: 'object' } },
-  { method: 'GET', path: '/me', operationId: 'getMe', summary: 'The signed-in GitHub user and, for a browser session, its CSRF token.', auth: true, response: { type: 'object', required: ['login'], properties: { login: str, csrfToken: strOrNull, via: { enum: ['session', 'token'] } } } },
+  {
+    method: 'GET',
+    path: '/openapi.json',
+    operationId: 'getOpenApi',
+    summary: 'This document.',
+    auth: false,
+    response: { type: 'object' },
+  },
+  {
+    method: 'GET',
+    path: '/me',
+    operationId: 'getMe',
+    summary: 'The signed-in GitHub user and, for a browser session, its CSRF token.',
+    auth: true,
+    response: {
+      type: 'object',
+      required: ['login'],
+      properties: { login: str, csrfToken: strOrNull, via: { enum: ['session', 'token'] } },
+    },
+  },
   {
     method: 'GET',
     path: '/board',
     operationId: 'getBoard',
     summary: 'Repositories of the App that the user can read, their stages in order and what is in each.',
     auth: true,
-    response: { type: 'object', required: ['user', 'repositories'], properties: { user: { type: 'object', properties: { login: str } }, repositories: { type: 'array', items: { allOf: [repoSummary, { type: 'object', properties: { policy: { type: 'object' }, stages: { type: 'array', items: stage } } }] } } } },
+    response: {
+      type: 'object',
+      required: ['user', 'repositories'],
+      properties: {
+        user: { type: 'object', properties: { login: str } },
+        repositories: {
+          type: 'array',
+          items: {
+            allOf: [
+              repoSummary,
+              { type: 'object', properties: { policy: { type: 'object' }, stages: { type: 'array', items: stage } } },
+            ],
+          },
+        },
+      },
+    },
   },
   {
     method: 'GET',
@@ -70,7 +186,7 @@ export const API_ROUTES: ApiRoute[] = [
     summary: 'Pipeline, waiting requests, recent decisions, freeze calendar of the next 30 days, the policy in force.',
     auth: true,
     query: [
-      { name: 'tz', description: 'The viewer\'s IANA time zone (default UTC).', schema: str },
+      { name: 'tz', description: "The viewer's IANA time zone (default UTC).", schema: str },
       { name: 'cursor', description: 'The nextCursor of the previous page of decisions.', schema: str },
     ],
     response: {
@@ -79,11 +195,49 @@ export const API_ROUTES: ApiRoute[] = [
       properties: {
         repository: repoSummary,
         viewerTimeZone: str,
-        policy: { type: 'object', properties: { ok: { type: 'boolean' }, path: str, ref: str, blobSha: strOrNull, commitSha: strOrNull, link: str, problems: { type: 'array', items: str } } },
+        policy: {
+          type: 'object',
+          properties: {
+            ok: { type: 'boolean' },
+            path: str,
+            ref: str,
+            blobSha: strOrNull,
+            commitSha: strOrNull,
+            link: str,
+            problems: { type: 'array', items: str },
+          },
+        },
         stages: { type: 'array', items: stage },
         waiting: { type: 'array', items: waiting },
-        decisions: { type: 'object', properties: { items: { type: 'array', items: decisionSummary }, nextCursor: strOrNull } },
-        freeze: { type: 'object', properties: { from: str, to: str, stages: { type: 'array', items: { type: 'object', properties: { stage: str, timeZones: { type: 'array', items: str }, intervals: { type: 'array', items: { type: 'object', properties: { windows: { type: 'array', items: str }, start: zoned, end: zoned } } }, error: strOrNull } } } } },
+        decisions: {
+          type: 'object',
+          properties: { items: { type: 'array', items: decisionSummary }, nextCursor: strOrNull },
+        },
+        freeze: {
+          type: 'object',
+          properties: {
+            from: str,
+            to: str,
+            stages: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  stage: str,
+                  timeZones: { type: 'array', items: str },
+                  intervals: {
+                    type: 'array',
+                    items: {
+                      type: 'object',
+                      properties: { windows: { type: 'array', items: str }, start: zoned, end: zoned },
+                    },
+                  },
+                  error: strOrNull,
+                },
+              },
+            },
+          },
+        },
       },
     },
   },
@@ -91,9 +245,10 @@ export const API_ROUTES: ApiRoute[] = [
     method: 'GET',
     path: '/repos/{owner}/{repo}/releases/{sha}',
     operationId: 'getRelease',
-    summary: 'One release (a commit): timeline, every decision with its rules, evidence and approvals, overrides, and the actions the user may take.',
+    summary:
+      'One release (a commit): timeline, every decision with its rules, evidence and approvals, overrides, and the actions the user may take.',
     auth: true,
-    query: [{ name: 'tz', description: 'The viewer\'s IANA time zone (default UTC).', schema: str }],
+    query: [{ name: 'tz', description: "The viewer's IANA time zone (default UTC).", schema: str }],
     response: {
       type: 'object',
       required: ['repository', 'release', 'timeline', 'decisions', 'actions'],
@@ -111,7 +266,22 @@ export const API_ROUTES: ApiRoute[] = [
                 type: 'object',
                 properties: {
                   rules: { type: 'array', items: rule },
-                  approvals: { oneOf: [{ type: 'null' }, { type: 'object', properties: { required: { type: ['integer', 'null'] }, counted: { type: 'array', items: str }, notCounted: { type: 'array', items: { type: 'object', properties: { login: str, source: str, reason: str } } } } }] },
+                  approvals: {
+                    oneOf: [
+                      { type: 'null' },
+                      {
+                        type: 'object',
+                        properties: {
+                          required: { type: ['integer', 'null'] },
+                          counted: { type: 'array', items: str },
+                          notCounted: {
+                            type: 'array',
+                            items: { type: 'object', properties: { login: str, source: str, reason: str } },
+                          },
+                        },
+                      },
+                    ],
+                  },
                   evidence: { type: 'object' },
                   summaryMarkdown: str,
                 },
@@ -120,7 +290,10 @@ export const API_ROUTES: ApiRoute[] = [
           },
         },
         overrides: { type: 'array', items: { type: 'object' } },
-        actions: { type: 'object', properties: { approve: { type: 'object' }, override: { type: 'object' }, promote: { type: 'object' } } },
+        actions: {
+          type: 'object',
+          properties: { approve: { type: 'object' }, override: { type: 'object' }, promote: { type: 'object' } },
+        },
       },
     },
   },
@@ -130,8 +303,20 @@ export const API_ROUTES: ApiRoute[] = [
     operationId: 'getAudit',
     summary: 'The audit trail of the repositories the user can read, newest first, filtered, one page at a time.',
     auth: true,
-    query: [...auditFilters, { name: 'cursor', description: 'The nextCursor of the previous page.', schema: str }, { name: 'limit', description: 'Events per page, 1 to 200 (default 50).', schema: { type: 'integer', minimum: 1, maximum: 200 } }],
-    response: { type: 'object', required: ['items', 'nextCursor'], properties: { items: { type: 'array', items: auditRecord }, nextCursor: strOrNull } },
+    query: [
+      ...auditFilters,
+      { name: 'cursor', description: 'The nextCursor of the previous page.', schema: str },
+      {
+        name: 'limit',
+        description: 'Events per page, 1 to 200 (default 50).',
+        schema: { type: 'integer', minimum: 1, maximum: 200 },
+      },
+    ],
+    response: {
+      type: 'object',
+      required: ['items', 'nextCursor'],
+      properties: { items: { type: 'array', items: auditRecord }, nextCursor: strOrNull },
+    },
   },
   {
     method: 'GET',
@@ -139,7 +324,10 @@ export const API_ROUTES: ApiRoute[] = [
     operationId: 'exportAudit',
     summary: 'The filtered audit trail, oldest first, as JSON or CSV: the shapes of `release-gate audit`.',
     auth: true,
-    query: [...auditFilters, { name: 'format', description: 'json (default) or csv.', schema: { enum: ['json', 'csv'] } }],
+    query: [
+      ...auditFilters,
+      { name: 'format', description: 'json (default) or csv.', schema: { enum: ['json', 'csv'] } },
+    ],
     response: { type: 'array', items: auditRecord },
     produces: ['text/csv'],
   },
@@ -147,19 +335,54 @@ export const API_ROUTES: ApiRoute[] = [
     method: 'POST',
     path: '/repos/{owner}/{repo}/releases/{sha}/approve',
     operationId: 'approveRelease',
-    summary: 'Approve what of the release waits (an approver\'s approval, counted like a deployment review), then re-evaluate.',
+    summary:
+      "Approve what of the release waits (an approver's approval, counted like a deployment review), then re-evaluate.",
     auth: true,
-    body: { type: 'object', properties: { environment: { type: 'string', description: 'The waiting environment or stage; all waiting ones when left out.' } } },
+    body: {
+      type: 'object',
+      properties: {
+        environment: {
+          type: 'string',
+          description: 'The waiting environment or stage; all waiting ones when left out.',
+        },
+      },
+    },
     response: { type: 'object', properties: { approved: { type: 'array', items: str }, by: str, gates: gateOutcomes } },
   },
   {
     method: 'POST',
     path: '/repos/{owner}/{repo}/releases/{sha}/override',
     operationId: 'overrideRelease',
-    summary: 'Grant (or, as a second member, confirm) an exception for a stage, with reason and risk; members of the policy\'s overrides.teams only.',
+    summary:
+      "Grant (or, as a second member, confirm) an exception for a stage, with reason and risk; members of the policy's overrides.teams only.",
     auth: true,
-    body: { type: 'object', required: ['stage', 'reason', 'risk'], properties: { stage: str, reason: { type: 'string', minLength: 1, maxLength: 2000 }, risk: { type: 'string', minLength: 1, maxLength: 2000 }, rules: { type: 'array', items: str } } },
-    response: { type: 'object', properties: { override: { type: 'object', properties: { status: { enum: ['granted', 'confirmed'] }, id: str, needsConfirmation: { type: 'boolean' }, expiresAt: strOrNull } }, stage: str, by: str, gates: gateOutcomes } },
+    body: {
+      type: 'object',
+      required: ['stage', 'reason', 'risk'],
+      properties: {
+        stage: str,
+        reason: { type: 'string', minLength: 1, maxLength: 2000 },
+        risk: { type: 'string', minLength: 1, maxLength: 2000 },
+        rules: { type: 'array', items: str },
+      },
+    },
+    response: {
+      type: 'object',
+      properties: {
+        override: {
+          type: 'object',
+          properties: {
+            status: { enum: ['granted', 'confirmed'] },
+            id: str,
+            needsConfirmation: { type: 'boolean' },
+            expiresAt: strOrNull,
+          },
+        },
+        stage: str,
+        by: str,
+        gates: gateOutcomes,
+      },
+    },
   },
   {
     method: 'POST',
@@ -167,8 +390,23 @@ export const API_ROUTES: ApiRoute[] = [
     operationId: 'promoteRelease',
     summary: 'Create the deployment of the release to its next stage (refused when the gate blocks it).',
     auth: true,
-    body: { type: 'object', properties: { stage: { type: 'string', description: 'The expected next stage; refused when it is not the next one.' } } },
-    response: { type: 'object', properties: { deploymentId: { type: 'integer' }, stage: str, environment: str, gateDecision: strOrNull, by: str, gates: gateOutcomes } },
+    body: {
+      type: 'object',
+      properties: {
+        stage: { type: 'string', description: 'The expected next stage; refused when it is not the next one.' },
+      },
+    },
+    response: {
+      type: 'object',
+      properties: {
+        deploymentId: { type: 'integer' },
+        stage: str,
+        environment: str,
+        gateDecision: strOrNull,
+        by: str,
+        gates: gateOutcomes,
+      },
+    },
   },
 ];
 
@@ -191,24 +429,69 @@ export function openApiDocument(serverUrl = '/api/v1'): Record<string, unknown> 
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of API_ROUTES) {
     const parameters = [
-      ...pathParams(r.path).map((name) => ({ name, in: 'path', required: true, description: name === 'sha' ? 'A commit SHA (7 to 40 hex digits).' : repoParams.includes(name) ? `The repository's ${name}.` : name, schema: { type: 'string' } })),
-      ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: q.schema })),
-      ...(r.auth && r.method === 'POST' ? [{ name: 'X-CSRF-Token', in: 'header', required: false, description: 'The csrfToken of GET /me; needed with a browser session, not with a bearer token.', schema: { type: 'string' } }] : []),
+      ...pathParams(r.path).map((name) => ({
+        name,
+        in: 'path',
+        required: true,
+        description:
+          name === 'sha'
+            ? 'A commit SHA (7 to 40 hex digits).'
+            : repoParams.includes(name)
+              ? `The repository's ${name}.`
+              : name,
+        schema: { type: 'string' },
+      })),
+      ...(r.query ?? []).map((q) => ({
+        name: q.name,
+        in: 'query',
+        required: false,
+        description: q.description,
+        schema: q.schema,
+      })),
+      ...(r.auth && r.method === 'POST'
+        ? [
+            {
+              name: 'X-CSRF-Token',
+              in: 'header',
+              required: false,
+              description: 'The csrfToken of GET /me; needed with a browser session, not with a bearer token.',
+              schema: { type: 'string' },
+            },
+          ]
+        : []),
     ];
     const responses: Record<string, unknown> = {
       '200': {
         description: 'OK',
-        content: { 'application/json': { schema: r.response }, ...Object.fromEntries((r.produces ?? []).map((t) => [t, { schema: { type: 'string' } }])) },
+        content: {
+          'application/json': { schema: r.response },
+          ...Object.fromEntries((r.produces ?? []).map((t) => [t, { schema: { type: 'string' } }])),
+        },
       },
     };
-    if (r.auth) for (const [code, description] of Object.entries(ERROR_STATUSES)) responses[code] = { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    if (r.auth)
+      for (const [code, description] of Object.entries(ERROR_STATUSES))
+        responses[code] = {
+          description,
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        };
     paths[r.path] ??= {};
     paths[r.path]![r.method.toLowerCase()] = {
       operationId: r.operationId,
       summary: r.summary,
       ...(r.auth ? {} : { security: [] }),
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: false, content: { 'application/json': { schema: r.body }, 'application/x-www-form-urlencoded': { schema: r.body } } } } : {}),
+      ...(r.body
+        ? {
+            requestBody: {
+              required: false,
+              content: {
+                'application/json': { schema: r.body },
+                'application/x-www-form-urlencoded': { schema: r.body },
+              },
+            },
+          }
+        : {}),
       responses,
     };
   }
@@ -217,7 +500,8 @@ export function openApiDocument(serverUrl = '/api/v1'): Record<string, unknown> 
     info: {
       title: 'Release Gate console API',
       version: '1',
-      description: 'What the release console shows and does, as JSON. Sign in with GitHub in the browser (a session cookie; POSTs carry the X-CSRF-Token of GET /me), or send `Authorization: Bearer <GitHub user token>`. Roles per repository come from GitHub: admin/maintain -> admin, write -> approver, read/triage -> viewer; a repository you cannot read answers 404.',
+      description:
+        'What the release console shows and does, as JSON. Sign in with GitHub in the browser (a session cookie; POSTs carry the X-CSRF-Token of GET /me), or send `Authorization: Bearer <GitHub user token>`. Roles per repository come from GitHub: admin/maintain -> admin, write -> approver, read/triage -> viewer; a repository you cannot read answers 404.',
     },
     servers: [{ url: serverUrl }],
     security: [{ githubToken: [] }, { session: [] }],
@@ -228,14 +512,23 @@ export function openApiDocument(serverUrl = '/api/v1'): Record<string, unknown> 
         session: { type: 'apiKey', in: 'cookie', name: 'rg_session' },
       },
       schemas: {
-        Error: { type: 'object', required: ['error'], properties: { error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } } } },
+        Error: {
+          type: 'object',
+          required: ['error'],
+          properties: {
+            error: { type: 'object', required: ['code', 'message'], properties: { code: str, message: str } },
+          },
+        },
       },
     },
   };
 }
 
 /** The route of a request under `/api/v1`, with its path parameters. */
-export function matchApiRoute(method: string, path: string): { route: ApiRoute; params: Record<string, string> } | { allowed: string[] } | null {
+export function matchApiRoute(
+  method: string,
+  path: string,
+): { route: ApiRoute; params: Record<string, string> } | { allowed: string[] } | null {
   const allowed: string[] = [];
   for (const r of API_ROUTES) {
     const names = pathParams(r.path);

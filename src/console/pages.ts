@@ -1,6 +1,15 @@
 import MarkdownIt from 'markdown-it';
 import { escapeHtml as e } from './http-kit.js';
-import type { AuditPage, BoardView, DecisionView, ReleaseView, RepositoryView, StageView, WaitingGateView, ZonedTime } from './service.js';
+import type {
+  AuditPage,
+  BoardView,
+  DecisionView,
+  ReleaseView,
+  RepositoryView,
+  StageView,
+  WaitingGateView,
+  ZonedTime,
+} from './service.js';
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
 
 /** What every page needs besides its data. */
@@ -97,7 +106,8 @@ const NOTICES: Record<string, string> = {
   promote: 'The deployment to the next stage was created.',
 };
 
-const state = (s: string | null | undefined) => (s ? `<span class="state ${e(s)}">${e(s)}</span>` : '<span class="muted">none</span>');
+const state = (s: string | null | undefined) =>
+  s ? `<span class="state ${e(s)}">${e(s)}</span>` : '<span class="muted">none</span>';
 const short = (sha: string) => `<code>${e(sha.slice(0, 7))}</code>`;
 const releaseLink = (repo: string, sha: string) => `<a href="/repos/${e(repo)}/releases/${e(sha)}">${short(sha)}</a>`;
 
@@ -108,7 +118,9 @@ function time(at: string | null | undefined): string {
 
 function zoned(z: ZonedTime | null): string {
   if (!z) return '<span class="muted">on an event (an approval, a check, a deployment)</span>';
-  const parts = z.zones.map((x) => `${e(x.local)} <span class="muted">${e(x.timeZone)}${x.role === 'window' ? ' (window)' : ' (yours)'}</span>`);
+  const parts = z.zones.map(
+    (x) => `${e(x.local)} <span class="muted">${e(x.timeZone)}${x.role === 'window' ? ' (window)' : ' (yours)'}</span>`,
+  );
   return `${time(z.at)}<br>${parts.join('<br>')}`;
 }
 
@@ -130,16 +142,25 @@ export function renderSignIn(ctx: PageContext): string {
 }
 
 export function renderError(ctx: PageContext, status: number, code: string, message: string): string {
-  return layout(ctx, `Error ${status}`, `<h1>${status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Too many requests' : 'Something is wrong'}</h1><p class="problem" role="alert">${e(message)}</p><p class="muted">Code: <code>${e(code)}</code></p><p><a href="/">Back to the board</a></p>`);
+  return layout(
+    ctx,
+    `Error ${status}`,
+    `<h1>${status === 404 ? 'Not found' : status === 403 ? 'Not allowed' : status === 429 ? 'Too many requests' : 'Something is wrong'}</h1><p class="problem" role="alert">${e(message)}</p><p class="muted">Code: <code>${e(code)}</code></p><p><a href="/">Back to the board</a></p>`,
+  );
 }
 
 export function renderBoard(ctx: PageContext, board: BoardView): string {
   const cards = board.repositories
     .map(
-      (r) => `<li class="card"><h2><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a></h2><p class="muted">Your role: ${e(r.role)}</p>${r.policy.ok ? stageList(r.fullName, r.stages) : `<p class="problem">The policy is invalid: ${e(r.policy.problems[0] ?? '')}</p>`}</li>`,
+      (r) =>
+        `<li class="card"><h2><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a></h2><p class="muted">Your role: ${e(r.role)}</p>${r.policy.ok ? stageList(r.fullName, r.stages) : `<p class="problem">The policy is invalid: ${e(r.policy.problems[0] ?? '')}</p>`}</li>`,
     )
     .join('');
-  return layout(ctx, 'Board', `<h1>Board</h1>${board.repositories.length === 0 ? '<p>No repository of the App\'s installations that you can read.</p>' : `<ul class="cards" aria-label="Repositories">${cards}</ul>`}`);
+  return layout(
+    ctx,
+    'Board',
+    `<h1>Board</h1>${board.repositories.length === 0 ? "<p>No repository of the App's installations that you can read.</p>" : `<ul class="cards" aria-label="Repositories">${cards}</ul>`}`,
+  );
 }
 
 function waitingTable(repo: string, waiting: WaitingGateView[]): string {
@@ -161,11 +182,17 @@ export function renderRepository(ctx: PageContext, v: RepositoryView): string {
   const policy = v.policy.ok
     ? `<p><a href="${e(v.policy.link)}"><code>${e(v.policy.path)}</code></a> on <code>${e(v.policy.ref)}</code>${v.policy.commitSha ? `, commit <code>${e(v.policy.commitSha.slice(0, 12))}</code>` : ''}${v.policy.blobSha ? `, blob <code>${e(v.policy.blobSha.slice(0, 12))}</code>` : ''}.</p>${v.policy.files.length > 1 ? `<ul>${v.policy.files.map((f) => `<li><code>${e(f.path)}</code> in ${e(f.repository)} (${e(f.role)})</li>`).join('')}</ul>` : ''}`
     : `<div class="problem"><p>The policy <code>${e(v.policy.path)}</code> is invalid; the gate fails closed.</p><ul>${v.policy.problems.map((p) => `<li>${e(p)}</li>`).join('')}</ul></div>`;
-  const decisions = v.decisions.items.length === 0
-    ? '<p class="muted">No decision recorded yet.</p>'
-    : `<div class="scroll"><table><caption>Recent decisions</caption><thead><tr><th scope="col">At</th><th scope="col">Release</th><th scope="col">Environment</th><th scope="col">Decision</th><th scope="col">Failing rules</th><th scope="col">Score</th><th scope="col">By</th></tr></thead><tbody>${v.decisions.items
-        .map((d) => `<tr><td>${time(d.at)}</td><td>${releaseLink(r, d.sha)}</td><td>${e(d.stage ?? d.environment)}</td><td>${state(d.decision)}</td><td>${d.failing.map((c) => `<code>${e(c)}</code>`).join(' ') || '—'}</td><td>${d.score ?? '—'}</td><td>${e(d.actor ?? '')}</td></tr>`)
-        .join('')}</tbody></table></div>${v.decisions.nextCursor ? `<p><a href="/repos/${e(r)}?cursor=${encodeURIComponent(v.decisions.nextCursor)}">Older decisions</a></p>` : ''}`;
+  const decisions =
+    v.decisions.items.length === 0
+      ? '<p class="muted">No decision recorded yet.</p>'
+      : `<div class="scroll"><table><caption>Recent decisions</caption><thead><tr><th scope="col">At</th><th scope="col">Release</th><th scope="col">Environment</th><th scope="col">Decision</th><th scope="col">Failing rules</th><th scope="col">Score</th><th scope="col">By</th></tr></thead><tbody>${v.decisions.items
+          .map(
+            (d) =>
+              `<tr><td>${time(d.at)}</td><td>${releaseLink(r, d.sha)}</td><td>${e(d.stage ?? d.environment)}</td><td>${state(d.decision)}</td><td>${d.failing.map((c) => `<code>${e(c)}</code>`).join(' ') || '—'}</td><td>${d.score ?? '—'}</td><td>${e(d.actor ?? '')}</td></tr>`,
+          )
+          .join(
+            '',
+          )}</tbody></table></div>${v.decisions.nextCursor ? `<p><a href="/repos/${e(r)}?cursor=${encodeURIComponent(v.decisions.nextCursor)}">Older decisions</a></p>` : ''}`;
   const freeze = v.freeze.stages
     .map((s) => {
       if (s.error) return `<h3>${e(s.stage)}</h3><p class="problem">${e(s.error)}</p>`;
@@ -173,7 +200,9 @@ export function renderRepository(ctx: PageContext, v: RepositoryView): string {
       return `<div class="scroll"><table><caption>${e(s.stage)}: freezes of the next 30 days (window time zone ${e(s.timeZones.join(', '))})</caption><thead><tr><th scope="col">Window</th><th scope="col">From</th><th scope="col">Until</th></tr></thead><tbody>${s.intervals
         .slice(0, 60)
         .map((i) => `<tr><td>${e(i.windows.join(', '))}</td><td>${zoned(i.start)}</td><td>${zoned(i.end)}</td></tr>`)
-        .join('')}</tbody></table></div>${s.intervals.length > 60 ? `<p class="muted">${s.intervals.length - 60} more.</p>` : ''}`;
+        .join(
+          '',
+        )}</tbody></table></div>${s.intervals.length > 60 ? `<p class="muted">${s.intervals.length - 60} more.</p>` : ''}`;
     })
     .join('');
   return layout(
@@ -190,7 +219,10 @@ export function renderRepository(ctx: PageContext, v: RepositoryView): string {
 
 function decisionSection(d: DecisionView, i: number): string {
   const rules = `<div class="scroll"><table><caption>Rules</caption><thead><tr><th scope="col">Result</th><th scope="col">Rule</th><th scope="col">Message</th></tr></thead><tbody>${d.rules
-    .map((r) => `<tr><td>${state(r.overriddenBy ? 'pass' : r.outcome)}${r.overriddenBy ? ` <span class="muted">overridden by ${e(r.overriddenBy)}</span>` : ''}</td><td><code>${e(r.code)}</code></td><td>${e(r.message)}${r.clearsAt ? ` <span class="muted">(clears ${time(r.clearsAt)})</span>` : ''}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td>${state(r.overriddenBy ? 'pass' : r.outcome)}${r.overriddenBy ? ` <span class="muted">overridden by ${e(r.overriddenBy)}</span>` : ''}</td><td><code>${e(r.code)}</code></td><td>${e(r.message)}${r.clearsAt ? ` <span class="muted">(clears ${time(r.clearsAt)})</span>` : ''}</td></tr>`,
+    )
     .join('')}</tbody></table></div>`;
   const approvals = d.approvals
     ? `<h4>Approvals</h4><p>Counted (${d.approvals.counted.length} of ${d.approvals.required ?? '?'} required): ${d.approvals.counted.map((a) => `<strong>${e(a)}</strong>`).join(', ') || 'none'}</p>${d.approvals.notCounted.length > 0 ? `<div class="scroll"><table><caption>Not counted</caption><thead><tr><th scope="col">Who</th><th scope="col">Source</th><th scope="col">Why</th></tr></thead><tbody>${d.approvals.notCounted.map((n) => `<tr><td>${e(n.login)}</td><td>${e(n.source)}</td><td>${e(n.reason)}</td></tr>`).join('')}</tbody></table></div>` : ''}`
@@ -212,26 +244,38 @@ export function renderRelease(ctx: PageContext, v: ReleaseView): string {
   }
   if (a.override.allowed) {
     for (const p of a.override.pendingConfirmation) {
-      actions.push(`<form class="stack" method="post" action="${e(base)}/override"><h3>Confirm the override of ${e(p.grantedBy)} for ${e(p.stage)}</h3>${hidden}<input type="hidden" name="stage" value="${e(p.stage)}"><label for="c-reason-${e(p.id)}">Reason</label><input id="c-reason-${e(p.id)}" name="reason" required><label for="c-risk-${e(p.id)}">Risk accepted</label><input id="c-risk-${e(p.id)}" name="risk" required><button type="submit">Confirm override</button></form>`);
+      actions.push(
+        `<form class="stack" method="post" action="${e(base)}/override"><h3>Confirm the override of ${e(p.grantedBy)} for ${e(p.stage)}</h3>${hidden}<input type="hidden" name="stage" value="${e(p.stage)}"><label for="c-reason-${e(p.id)}">Reason</label><input id="c-reason-${e(p.id)}" name="reason" required><label for="c-risk-${e(p.id)}">Risk accepted</label><input id="c-risk-${e(p.id)}" name="risk" required><button type="submit">Confirm override</button></form>`,
+      );
     }
     actions.push(
       `<form class="stack" method="post" action="${e(base)}/override" aria-labelledby="override-h"><h3 id="override-h">Override</h3><p class="muted">${e(a.override.reason)}${a.override.secondApprover ? ' The policy asks a second member to confirm it.' : ''}</p>${hidden}<label for="ov-stage">Stage</label><select id="ov-stage" name="stage">${a.override.stages.map((s) => `<option>${e(s)}</option>`).join('')}</select><label for="ov-reason">Reason</label><textarea id="ov-reason" name="reason" required rows="2"></textarea><label for="ov-risk">Risk accepted</label><textarea id="ov-risk" name="risk" required rows="2"></textarea><label for="ov-rules">Rules (codes, optional; all when empty)</label><input id="ov-rules" name="rules"><button type="submit">Grant override</button></form>`,
     );
   }
   if (a.promote.allowed) {
-    actions.push(`<form class="stack" method="post" action="${e(base)}/promote" aria-labelledby="promote-h"><h3 id="promote-h">Promote</h3><p class="muted">${e(a.promote.reason)}</p>${hidden}<input type="hidden" name="stage" value="${e(a.promote.target ?? '')}"><button type="submit">Promote to ${e(a.promote.target ?? '')}</button></form>`);
+    actions.push(
+      `<form class="stack" method="post" action="${e(base)}/promote" aria-labelledby="promote-h"><h3 id="promote-h">Promote</h3><p class="muted">${e(a.promote.reason)}</p>${hidden}<input type="hidden" name="stage" value="${e(a.promote.target ?? '')}"><button type="submit">Promote to ${e(a.promote.target ?? '')}</button></form>`,
+    );
   }
   const why = [a.approve, a.override, a.promote].filter((x) => !x.allowed).map((x) => x.reason);
-  const timeline = v.timeline.length === 0
-    ? '<p class="muted">No event yet.</p>'
-    : `<div class="scroll"><table><caption>Timeline</caption><thead><tr><th scope="col">At</th><th scope="col">Event</th><th scope="col">Environment</th><th scope="col">Status</th><th scope="col">By</th><th scope="col">Notes</th></tr></thead><tbody>${v.timeline
-        .map((t) => `<tr><td>${time(t.at)}</td><td><strong>${e(t.type)}</strong></td><td>${e(t.environment ?? '')}</td><td>${e(t.status ?? '')}</td><td>${e(t.actor ?? '')}</td><td>${e((t.notes ?? '').slice(0, 300))}</td></tr>`)
-        .join('')}</tbody></table></div>`;
-  const overrides = v.overrides.length === 0
-    ? ''
-    : `<section aria-labelledby="ov"><h2 id="ov">Overrides</h2><div class="scroll"><table><thead><tr><th scope="col">Stage</th><th scope="col">By</th><th scope="col">Confirmed by</th><th scope="col">Reason</th><th scope="col">Risk</th><th scope="col">Expires</th><th scope="col">Used</th></tr></thead><tbody>${v.overrides
-        .map((o) => `<tr><td>${e(o.environment)}</td><td>${e(o.grantedBy)}</td><td>${e(o.confirmedBy ?? '')}</td><td>${e(o.reason)}</td><td>${e(o.risk)}</td><td>${time(o.expiresAt)}</td><td>${time(o.usedAt)}</td></tr>`)
-        .join('')}</tbody></table></div></section>`;
+  const timeline =
+    v.timeline.length === 0
+      ? '<p class="muted">No event yet.</p>'
+      : `<div class="scroll"><table><caption>Timeline</caption><thead><tr><th scope="col">At</th><th scope="col">Event</th><th scope="col">Environment</th><th scope="col">Status</th><th scope="col">By</th><th scope="col">Notes</th></tr></thead><tbody>${v.timeline
+          .map(
+            (t) =>
+              `<tr><td>${time(t.at)}</td><td><strong>${e(t.type)}</strong></td><td>${e(t.environment ?? '')}</td><td>${e(t.status ?? '')}</td><td>${e(t.actor ?? '')}</td><td>${e((t.notes ?? '').slice(0, 300))}</td></tr>`,
+          )
+          .join('')}</tbody></table></div>`;
+  const overrides =
+    v.overrides.length === 0
+      ? ''
+      : `<section aria-labelledby="ov"><h2 id="ov">Overrides</h2><div class="scroll"><table><thead><tr><th scope="col">Stage</th><th scope="col">By</th><th scope="col">Confirmed by</th><th scope="col">Reason</th><th scope="col">Risk</th><th scope="col">Expires</th><th scope="col">Used</th></tr></thead><tbody>${v.overrides
+          .map(
+            (o) =>
+              `<tr><td>${e(o.environment)}</td><td>${e(o.grantedBy)}</td><td>${e(o.confirmedBy ?? '')}</td><td>${e(o.reason)}</td><td>${e(o.risk)}</td><td>${time(o.expiresAt)}</td><td>${time(o.usedAt)}</td></tr>`,
+          )
+          .join('')}</tbody></table></div></section>`;
   return layout(
     ctx,
     `${r}@${sha.slice(0, 7)}`,
@@ -246,14 +290,18 @@ ${overrides}`,
 
 export function renderAudit(ctx: PageContext, page: AuditPage, filters: URLSearchParams): string {
   const f = (k: string) => e(filters.get(k) ?? '');
-  const sel = (k: string, options: readonly string[]) => options.map((o) => `<option${filters.get(k) === o ? ' selected' : ''}>${e(o)}</option>`).join('');
+  const sel = (k: string, options: readonly string[]) =>
+    options.map((o) => `<option${filters.get(k) === o ? ' selected' : ''}>${e(o)}</option>`).join('');
   const exportQuery = new URLSearchParams(filters);
   exportQuery.delete('cursor');
   exportQuery.delete('limit');
   const next = new URLSearchParams(filters);
   if (page.nextCursor) next.set('cursor', page.nextCursor);
   const rows = page.items
-    .map((t) => `<tr><td>${time(t.at)}</td><td><a href="/repos/${e(t.repo)}">${e(t.repo)}</a></td><td>${releaseLink(t.repo, t.sha)}</td><td><strong>${e(t.type)}</strong></td><td>${e(t.environment ?? '')}</td><td>${e(t.status ?? '')}</td><td>${e(t.actor ?? '')}</td><td>${e((t.notes ?? '').slice(0, 200))}</td></tr>`)
+    .map(
+      (t) =>
+        `<tr><td>${time(t.at)}</td><td><a href="/repos/${e(t.repo)}">${e(t.repo)}</a></td><td>${releaseLink(t.repo, t.sha)}</td><td><strong>${e(t.type)}</strong></td><td>${e(t.environment ?? '')}</td><td>${e(t.status ?? '')}</td><td>${e(t.actor ?? '')}</td><td>${e((t.notes ?? '').slice(0, 200))}</td></tr>`,
+    )
     .join('');
   return layout(
     ctx,
@@ -276,7 +324,18 @@ ${page.nextCursor ? `<p><a rel="next" href="/audit?${e(next.toString())}">Older 
 }
 
 export function renderApiDocs(ctx: PageContext, doc: Record<string, unknown>): string {
-  const paths = doc.paths as Record<string, Record<string, { operationId: string; summary: string; parameters?: Array<{ name: string; in: string; description: string }>; requestBody?: unknown }>>;
+  const paths = doc.paths as Record<
+    string,
+    Record<
+      string,
+      {
+        operationId: string;
+        summary: string;
+        parameters?: Array<{ name: string; in: string; description: string }>;
+        requestBody?: unknown;
+      }
+    >
+  >;
   const ops = Object.entries(paths)
     .flatMap(([p, methods]) =>
       Object.entries(methods).map(

@@ -11,7 +11,15 @@ import { createDeployment } from '../github/deployment-api.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
-import type { DeploymentRow, EvaluationSummaryRow, OverrideRow, PageCursor, PendingGateRow, ReleaseEventRow, ReleaseEventType } from '../store/types.js';
+import type {
+  DeploymentRow,
+  EvaluationSummaryRow,
+  OverrideRow,
+  PageCursor,
+  PendingGateRow,
+  ReleaseEventRow,
+  ReleaseEventType,
+} from '../store/types.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
 
 /** A refusal the API answers with `{ error: { code, message } }` and the status. */
@@ -132,7 +140,16 @@ export interface DecisionView extends DecisionSummary {
   ungated: boolean;
   rules: RuleView[];
   approvals: ApprovalsView | null;
-  evidence: { score: number | null; breakdown: Array<{ kind: string; points: number; weight: number | null; present: boolean | null; reasons: string[] }> };
+  evidence: {
+    score: number | null;
+    breakdown: Array<{
+      kind: string;
+      points: number;
+      weight: number | null;
+      present: boolean | null;
+      reasons: string[];
+    }>;
+  };
   policy: { path: string | null; blobSha: string | null };
   /** The same Markdown summary the check run shows (the core renders both). */
   summaryMarkdown: string;
@@ -140,7 +157,13 @@ export interface DecisionView extends DecisionSummary {
 
 export interface ActionsView {
   approve: { allowed: boolean; reason: string; environments: string[] };
-  override: { allowed: boolean; reason: string; stages: string[]; secondApprover: boolean; pendingConfirmation: Array<{ id: string; stage: string; grantedBy: string }> };
+  override: {
+    allowed: boolean;
+    reason: string;
+    stages: string[];
+    secondApprover: boolean;
+    pendingConfirmation: Array<{ id: string; stage: string; grantedBy: string }>;
+  };
   promote: { allowed: boolean; reason: string; target: string | null };
 }
 
@@ -151,7 +174,18 @@ export interface ReleaseView {
   timeline: AuditRecord[];
   waiting: WaitingGateView[];
   decisions: DecisionView[];
-  overrides: Array<{ id: string; environment: string; grantedBy: string; confirmedBy: string | null; reason: string; risk: string; rules: string[]; grantedAt: string; expiresAt: string | null; usedAt: string | null }>;
+  overrides: Array<{
+    id: string;
+    environment: string;
+    grantedBy: string;
+    confirmedBy: string | null;
+    reason: string;
+    risk: string;
+    rules: string[];
+    grantedAt: string;
+    expiresAt: string | null;
+    usedAt: string | null;
+  }>;
   actions: ActionsView;
 }
 
@@ -188,18 +222,42 @@ export function decodeCursor(text: string): PageCursor | null {
 }
 
 export function toAuditRecord(e: ReleaseEventRow): AuditRecord {
-  return { at: e.at.toISOString(), repo: e.repo, sha: e.sha, version: e.version, environment: e.environment, type: e.type, status: e.status, actor: e.actor, notes: e.notes, deliveryId: e.deliveryId, id: e.id };
+  return {
+    at: e.at.toISOString(),
+    repo: e.repo,
+    sha: e.sha,
+    version: e.version,
+    environment: e.environment,
+    type: e.type,
+    status: e.status,
+    actor: e.actor,
+    notes: e.notes,
+    deliveryId: e.deliveryId,
+    id: e.id,
+  };
 }
 
 function ruleView(r: RuleResult): RuleView {
-  return { code: r.code, rule: r.rule, ok: r.ok, outcome: r.outcome, message: r.message, values: r.values, clearsAt: r.clearsAt ?? null, overriddenBy: r.overriddenBy?.grantedBy ?? null };
+  return {
+    code: r.code,
+    rule: r.rule,
+    ok: r.ok,
+    outcome: r.outcome,
+    message: r.message,
+    values: r.values,
+    clearsAt: r.clearsAt ?? null,
+    overriddenBy: r.overriddenBy?.grantedBy ?? null,
+  };
 }
 
 function earliest(rules: RuleResult[]): string | null {
   const waits = failingRules(rules).filter((r) => r.outcome === 'wait');
   if (waits.length === 0 || waits.some((r) => !r.clearsAt)) return null;
   // Everything that waits must clear: the latest of them.
-  return waits.map((r) => r.clearsAt!).sort().at(-1)!;
+  return waits
+    .map((r) => r.clearsAt!)
+    .sort()
+    .at(-1)!;
 }
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, approver: 1, admin: 2 };
@@ -226,12 +284,23 @@ export class ConsoleService {
   async access(login: string, fullName: string): Promise<{ repo: InstalledRepo; role: Role }> {
     const repo = (await this.github.repositories()).get(fullName.toLowerCase());
     const role = repo ? await this.github.roleOf(login, repo) : null;
-    if (!repo || !role) throw new ConsoleError(404, 'not_found', `No repository ${fullName} that you can read is in the App's installations.`);
+    if (!repo || !role)
+      throw new ConsoleError(
+        404,
+        'not_found',
+        `No repository ${fullName} that you can read is in the App's installations.`,
+      );
     return { repo, role };
   }
 
   private summary(repo: InstalledRepo, role: Role): RepoSummary {
-    return { fullName: repo.fullName, owner: repo.owner, name: repo.name, role, htmlUrl: repo.htmlUrl ?? `${this.webBaseUrl}/${repo.fullName}` };
+    return {
+      fullName: repo.fullName,
+      owner: repo.owner,
+      name: repo.name,
+      role,
+      htmlUrl: repo.htmlUrl ?? `${this.webBaseUrl}/${repo.fullName}`,
+    };
   }
 
   private async policy(repo: InstalledRepo): Promise<RepoPolicy> {
@@ -239,7 +308,11 @@ export class ConsoleService {
     const now = this.now().getTime();
     const hit = this.policies.get(key);
     if (hit && hit.until > now) return hit.value;
-    const value = await loadRepoPolicy(await this.github.octokitFor(repo.installationId), { owner: repo.owner, repo: repo.name, defaultBranch: repo.defaultBranch });
+    const value = await loadRepoPolicy(await this.github.octokitFor(repo.installationId), {
+      owner: repo.owner,
+      repo: repo.name,
+      defaultBranch: repo.defaultBranch,
+    });
     this.policies.set(key, { value, until: now + POLICY_TTL_MS });
     return value;
   }
@@ -254,7 +327,15 @@ export class ConsoleService {
         name: stage.name,
         environments: stage.github,
         // A deployment without a status yet that the gate holds is shown as waiting.
-        current: d ? { sha: d.sha, ref: d.ref, deploymentId: d.id, state: d.latestState ?? (envs.some((e) => (waiting[e] ?? 0) > 0) ? 'waiting' : null), at: (d.latestStateAt ?? d.createdAt).toISOString() } : null,
+        current: d
+          ? {
+              sha: d.sha,
+              ref: d.ref,
+              deploymentId: d.id,
+              state: d.latestState ?? (envs.some((e) => (waiting[e] ?? 0) > 0) ? 'waiting' : null),
+              at: (d.latestStateAt ?? d.createdAt).toISOString(),
+            }
+          : null,
         waiting: envs.reduce((n, e) => n + (waiting[e] ?? 0), 0),
       });
     }
@@ -263,7 +344,11 @@ export class ConsoleService {
 
   private zoned(at: string, windowZones: string[], viewerZone: string): ZonedTime {
     const d = new Date(at);
-    const zones: ZonedTime['zones'] = [...new Set(windowZones)].map((z) => ({ timeZone: z, local: formatInZone(d, z), role: 'window' as const }));
+    const zones: ZonedTime['zones'] = [...new Set(windowZones)].map((z) => ({
+      timeZone: z,
+      local: formatInZone(d, z),
+      role: 'window' as const,
+    }));
     zones.push({ timeZone: viewerZone, local: formatInZone(d, viewerZone), role: 'viewer' });
     return { at, zones };
   }
@@ -274,11 +359,27 @@ export class ConsoleService {
     return i >= 0 ? policy.environments[i]!.freezeWindows.map((w) => w.timezone) : [];
   }
 
-  private async waitingGates(repo: InstalledRepo, policy: Policy | null, viewer: Viewer, sha?: string): Promise<WaitingGateView[]> {
-    const gates = await this.gate.store.listPendingGates({ repo: repo.fullName, status: 'pending', ...(sha ? { sha } : {}) });
+  private async waitingGates(
+    repo: InstalledRepo,
+    policy: Policy | null,
+    viewer: Viewer,
+    sha?: string,
+  ): Promise<WaitingGateView[]> {
+    const gates = await this.gate.store.listPendingGates({
+      repo: repo.fullName,
+      status: 'pending',
+      ...(sha ? { sha } : {}),
+    });
     const out: WaitingGateView[] = [];
     for (const g of gates.slice(0, 200)) {
-      const latest = (await this.gate.store.pageEvaluationSummaries({ repo: repo.fullName, sha: g.sha, environment: g.environment, limit: 1 })).rows[0];
+      const latest = (
+        await this.gate.store.pageEvaluationSummaries({
+          repo: repo.fullName,
+          sha: g.sha,
+          environment: g.environment,
+          limit: 1,
+        })
+      ).rows[0];
       const rules = latest?.rules ?? [];
       const clears = earliest(rules);
       out.push({
@@ -316,7 +417,11 @@ export class ConsoleService {
       const role = await this.github.roleOf(login, repo);
       if (!role) continue;
       const policy = await this.policy(repo);
-      out.push({ ...this.summary(repo, role), policy: { ok: policy.ok, problems: policy.ok ? [] : policy.problems }, stages: policy.ok ? await this.stages(repo, policy.policy) : [] });
+      out.push({
+        ...this.summary(repo, role),
+        policy: { ok: policy.ok, problems: policy.ok ? [] : policy.problems },
+        stages: policy.ok ? await this.stages(repo, policy.policy) : [],
+      });
     }
     return { user: { login }, repositories: out };
   }
@@ -334,11 +439,20 @@ export class ConsoleService {
         return {
           stage: stage.name,
           timeZones: zones,
-          intervals: freezeIntervals(stage.freezeWindows, now, to).map((i) => ({ windows: i.windows, start: this.zoned(i.start.toISOString(), zones, viewer.timeZone), end: this.zoned(i.end.toISOString(), zones, viewer.timeZone) })),
+          intervals: freezeIntervals(stage.freezeWindows, now, to).map((i) => ({
+            windows: i.windows,
+            start: this.zoned(i.start.toISOString(), zones, viewer.timeZone),
+            end: this.zoned(i.end.toISOString(), zones, viewer.timeZone),
+          })),
           error: null,
         };
       } catch (error) {
-        return { stage: stage.name, timeZones: zones, intervals: [], error: error instanceof Error ? error.message : String(error) };
+        return {
+          stage: stage.name,
+          timeZones: zones,
+          intervals: [],
+          error: error instanceof Error ? error.message : String(error),
+        };
       }
     });
     return {
@@ -363,12 +477,23 @@ export class ConsoleService {
       store.listDeployments({ repo: repo.fullName, sha }),
     ]);
     if (!stored && events.length === 0 && evaluations.length === 0 && deployments.length === 0) {
-      throw new ConsoleError(404, 'not_found', `Release Gate has no record of commit ${sha.slice(0, 40)} in ${repo.fullName}.`);
+      throw new ConsoleError(
+        404,
+        'not_found',
+        `Release Gate has no record of commit ${sha.slice(0, 40)} in ${repo.fullName}.`,
+      );
     }
     const p = await this.policy(repo);
     const policy = p.ok ? p.policy : null;
     const waiting = await this.waitingGates(repo, policy, viewer, sha);
-    const timeline = events.map((e) => ({ at: e.at.toISOString(), type: e.type, environment: e.environment, status: e.status, actor: e.actor, notes: e.notes }));
+    const timeline = events.map((e) => ({
+      at: e.at.toISOString(),
+      type: e.type,
+      environment: e.environment,
+      status: e.status,
+      actor: e.actor,
+      notes: e.notes,
+    }));
     const decisions = evaluations
       .slice(-100)
       .reverse()
@@ -376,26 +501,79 @@ export class ConsoleService {
     return {
       repository: this.summary(repo, role),
       viewerTimeZone: viewer.timeZone,
-      release: { sha, ref: stored?.ref ?? deployments.at(-1)?.ref ?? null, version: stored?.version ?? null, tag: stored?.tag ?? null },
+      release: {
+        sha,
+        ref: stored?.ref ?? deployments.at(-1)?.ref ?? null,
+        version: stored?.version ?? null,
+        tag: stored?.tag ?? null,
+      },
       timeline: events.map(toAuditRecord),
       waiting,
       decisions,
-      overrides: overrides.map((o) => ({ id: o.id, environment: o.environment, grantedBy: o.grantedBy, confirmedBy: o.confirmedBy, reason: o.reason, risk: o.risk, rules: o.rules, grantedAt: o.grantedAt.toISOString(), expiresAt: o.expiresAt?.toISOString() ?? null, usedAt: o.usedAt?.toISOString() ?? null })),
+      overrides: overrides.map((o) => ({
+        id: o.id,
+        environment: o.environment,
+        grantedBy: o.grantedBy,
+        confirmedBy: o.confirmedBy,
+        reason: o.reason,
+        risk: o.risk,
+        rules: o.rules,
+        grantedAt: o.grantedAt.toISOString(),
+        expiresAt: o.expiresAt?.toISOString() ?? null,
+        usedAt: o.usedAt?.toISOString() ?? null,
+      })),
       actions: await this.actions(viewer.login, repo, role, policy, sha, waiting, overrides, deployments),
     };
   }
 
-  private decisionView(e: EvaluationSummaryRow & { inputs?: unknown }, policy: Policy | null, overrides: OverrideRow[], timeline: Array<{ at: string; type: string; environment: string | null; status: string | null; actor: string | null; notes: string | null }>, ref: string | null): DecisionView {
+  private decisionView(
+    e: EvaluationSummaryRow & { inputs?: unknown },
+    policy: Policy | null,
+    overrides: OverrideRow[],
+    timeline: Array<{
+      at: string;
+      type: string;
+      environment: string | null;
+      status: string | null;
+      actor: string | null;
+      notes: string | null;
+    }>,
+    ref: string | null,
+  ): DecisionView {
     const rules = e.rules;
-    const inputs = (e.inputs ?? {}) as { facts?: { evidence?: { breakdown?: Record<string, ScoreComponent | number> } } };
+    const inputs = (e.inputs ?? {}) as {
+      facts?: { evidence?: { breakdown?: Record<string, ScoreComponent | number> } };
+    };
     const breakdown = inputs.facts?.evidence?.breakdown ?? {};
     const clearsAt = e.decision === 'wait' ? earliest(rules) : null;
-    const decision: Decision = { decision: e.decision as Decision['decision'], environment: e.stage ?? e.environment, ungated: e.stage === null, rules, score: e.score, breakdown, clearsAt, recheckAt: null, overridesUsed: [] };
+    const decision: Decision = {
+      decision: e.decision as Decision['decision'],
+      environment: e.stage ?? e.environment,
+      ungated: e.stage === null,
+      rules,
+      score: e.score,
+      breakdown,
+      clearsAt,
+      recheckAt: null,
+      overridesUsed: [],
+    };
     const stageIndex = policy ? findStageIndex(policy, e.environment) : -1;
     const stage: EnvironmentPolicy | null = stageIndex >= 0 ? policy!.environments[stageIndex]! : null;
     const facts: OverrideFact[] = overrides
       .filter((o) => o.environment === decision.environment)
-      .map((o) => ({ id: o.id, environment: o.environment, sha: o.sha, rules: o.rules, grantedBy: o.grantedBy, confirmedBy: o.confirmedBy, reason: o.reason, risk: o.risk, grantedAt: o.grantedAt.toISOString(), expiresAt: (o.expiresAt ?? o.grantedAt).toISOString(), usedAt: o.usedAt?.toISOString() ?? null }));
+      .map((o) => ({
+        id: o.id,
+        environment: o.environment,
+        sha: o.sha,
+        rules: o.rules,
+        grantedBy: o.grantedBy,
+        confirmedBy: o.confirmedBy,
+        reason: o.reason,
+        risk: o.risk,
+        grantedAt: o.grantedAt.toISOString(),
+        expiresAt: (o.expiresAt ?? o.grantedAt).toISOString(),
+        usedAt: o.usedAt?.toISOString() ?? null,
+      }));
     const summaryMarkdown = renderGateSummary(
       {
         decision,
@@ -403,7 +581,13 @@ export class ConsoleService {
         ref,
         githubEnvironment: e.environment,
         stage,
-        policy: { path: e.policyPath ?? '(none)', ref: '', blobSha: e.policySha, commitSha: null, valid: !rules.some((r) => r.code === 'POLICY_INVALID') },
+        policy: {
+          path: e.policyPath ?? '(none)',
+          ref: '',
+          blobSha: e.policySha,
+          commitSha: null,
+          valid: !rules.some((r) => r.code === 'POLICY_INVALID'),
+        },
         overrides: facts,
         timeline: timeline.filter((t) => Date.parse(t.at) <= e.at.getTime()),
         at: e.at.toISOString(),
@@ -426,7 +610,9 @@ export class ConsoleService {
       evidence: {
         score: e.score,
         breakdown: Object.entries(breakdown).map(([kind, c]) =>
-          typeof c === 'number' ? { kind, points: c, weight: null, present: null, reasons: [] } : { kind, points: c.points, weight: c.weight, present: c.present, reasons: c.reasons },
+          typeof c === 'number'
+            ? { kind, points: c, weight: null, present: null, reasons: [] }
+            : { kind, points: c.points, weight: c.weight, present: c.present, reasons: c.reasons },
         ),
       },
       policy: { path: e.policyPath, blobSha: e.policySha },
@@ -434,7 +620,16 @@ export class ConsoleService {
     };
   }
 
-  private async actions(login: string, repo: InstalledRepo, role: Role, policy: Policy | null, sha: string, waiting: WaitingGateView[], overrides: OverrideRow[], deployments: DeploymentRow[]): Promise<ActionsView> {
+  private async actions(
+    login: string,
+    repo: InstalledRepo,
+    role: Role,
+    policy: Policy | null,
+    sha: string,
+    waiting: WaitingGateView[],
+    overrides: OverrideRow[],
+    deployments: DeploymentRow[],
+  ): Promise<ActionsView> {
     const canAct = ROLE_RANK[role] >= ROLE_RANK.approver;
     const roleReason = `Your role on ${repo.fullName} is ${role}; approvers and admins (write, maintain or admin permission on GitHub) may act.`;
     const envs = waiting.map((w) => w.environment);
@@ -442,31 +637,75 @@ export class ConsoleService {
       ? { allowed: false, reason: roleReason, environments: [] }
       : envs.length === 0
         ? { allowed: false, reason: 'Nothing of this release waits for a decision.', environments: [] }
-        : { allowed: true, reason: 'An approval counts like a deployment review of the environment.', environments: envs };
-    let override: ActionsView['override'] = { allowed: false, reason: roleReason, stages: [], secondApprover: false, pendingConfirmation: [] };
-    if (!policy) override = { ...override, reason: 'The policy is invalid: nothing can be overridden until it is fixed.' };
+        : {
+            allowed: true,
+            reason: 'An approval counts like a deployment review of the environment.',
+            environments: envs,
+          };
+    let override: ActionsView['override'] = {
+      allowed: false,
+      reason: roleReason,
+      stages: [],
+      secondApprover: false,
+      pendingConfirmation: [],
+    };
+    if (!policy)
+      override = { ...override, reason: 'The policy is invalid: nothing can be overridden until it is fixed.' };
     else if (canAct) {
       const teams = policy.overrides.teams;
       const member = teams.length > 0 && (await this.github.inAnyTeam(repo.owner, teams, login, repo.installationId));
       const now = this.now();
       const pending = policy.overrides.secondApprover
-        ? overrides.filter((o) => !o.confirmedBy && !o.usedAt && (!o.expiresAt || o.expiresAt > now) && o.grantedBy.toLowerCase() !== login.toLowerCase()).map((o) => ({ id: o.id, stage: o.environment, grantedBy: o.grantedBy }))
+        ? overrides
+            .filter(
+              (o) =>
+                !o.confirmedBy &&
+                !o.usedAt &&
+                (!o.expiresAt || o.expiresAt > now) &&
+                o.grantedBy.toLowerCase() !== login.toLowerCase(),
+            )
+            .map((o) => ({ id: o.id, stage: o.environment, grantedBy: o.grantedBy }))
         : [];
       override = member
-        ? { allowed: true, reason: `You are a member of ${teams.join(', ')}.`, stages: policy.environments.map((s) => s.name), secondApprover: policy.overrides.secondApprover, pendingConfirmation: pending }
-        : { allowed: false, reason: teams.length > 0 ? `Only members of ${teams.join(', ')} may grant an override.` : 'The policy names no override team.', stages: [], secondApprover: policy.overrides.secondApprover, pendingConfirmation: [] };
+        ? {
+            allowed: true,
+            reason: `You are a member of ${teams.join(', ')}.`,
+            stages: policy.environments.map((s) => s.name),
+            secondApprover: policy.overrides.secondApprover,
+            pendingConfirmation: pending,
+          }
+        : {
+            allowed: false,
+            reason:
+              teams.length > 0
+                ? `Only members of ${teams.join(', ')} may grant an override.`
+                : 'The policy names no override team.',
+            stages: [],
+            secondApprover: policy.overrides.secondApprover,
+            pendingConfirmation: [],
+          };
     }
     let promote: ActionsView['promote'];
     if (!canAct) promote = { allowed: false, reason: roleReason, target: null };
     else if (!policy) promote = { allowed: false, reason: 'The policy is invalid.', target: null };
     else {
       const target = nextStage(policy, deployments, sha);
-      const held = target ? waiting.find((w) => findStageIndex(policy, w.environment) === findStageIndex(policy, target.name)) : undefined;
+      const held = target
+        ? waiting.find((w) => findStageIndex(policy, w.environment) === findStageIndex(policy, target.name))
+        : undefined;
       promote = !target
         ? { allowed: false, reason: 'The release is already in the last stage.', target: null }
         : held
-          ? { allowed: false, reason: `A deployment of ${sha.slice(0, 7)} to ${target.name} already waits for the gate: approve or override it instead.`, target: null }
-          : { allowed: true, reason: `Creates a deployment of ${sha.slice(0, 7)} to ${target.name}.`, target: target.name };
+          ? {
+              allowed: false,
+              reason: `A deployment of ${sha.slice(0, 7)} to ${target.name} already waits for the gate: approve or override it instead.`,
+              target: null,
+            }
+          : {
+              allowed: true,
+              reason: `Creates a deployment of ${sha.slice(0, 7)} to ${target.name}.`,
+              target: target.name,
+            };
     }
     return { approve, override, promote };
   }
@@ -476,7 +715,8 @@ export class ConsoleService {
     if (q.repo) repos = [(await this.access(login, q.repo)).repo.fullName];
     else {
       repos = [];
-      for (const repo of (await this.github.repositories()).values()) if (await this.github.roleOf(login, repo)) repos.push(repo.fullName);
+      for (const repo of (await this.github.repositories()).values())
+        if (await this.github.roleOf(login, repo)) repos.push(repo.fullName);
     }
     if (repos.length === 0) return { items: [], nextCursor: null };
     const page = await this.gate.store.pageEvents({
@@ -495,40 +735,99 @@ export class ConsoleService {
 
   // Actions. Each checks the role again, records who took it, and re-evaluates what waits.
 
-  private async requireActor(login: string, fullName: string): Promise<{ repo: InstalledRepo; role: Role; policy: Policy; raw: RepoPolicy }> {
+  private async requireActor(
+    login: string,
+    fullName: string,
+  ): Promise<{ repo: InstalledRepo; role: Role; policy: Policy; raw: RepoPolicy }> {
     const { repo, role } = await this.access(login, fullName);
-    if (ROLE_RANK[role] < ROLE_RANK.approver) throw new ConsoleError(403, 'forbidden', `Your role on ${repo.fullName} is ${role}: approving, overriding and promoting need write, maintain or admin permission on GitHub.`);
+    if (ROLE_RANK[role] < ROLE_RANK.approver)
+      throw new ConsoleError(
+        403,
+        'forbidden',
+        `Your role on ${repo.fullName} is ${role}: approving, overriding and promoting need write, maintain or admin permission on GitHub.`,
+      );
     const raw = await this.policy(repo);
-    if (!raw.ok) throw new ConsoleError(409, 'policy_invalid', `The release policy ${raw.path} of ${repo.fullName} is invalid, so the gate cannot act: ${raw.problems.slice(0, 3).join('; ')}`);
+    if (!raw.ok)
+      throw new ConsoleError(
+        409,
+        'policy_invalid',
+        `The release policy ${raw.path} of ${repo.fullName} is invalid, so the gate cannot act: ${raw.problems.slice(0, 3).join('; ')}`,
+      );
     return { repo, role, policy: raw.policy, raw };
   }
 
   private async reevaluate(repo: InstalledRepo, sha: string, trigger: string, login: string) {
     const octokit = await this.github.octokitFor(repo.installationId);
-    const results = await reevaluatePending(this.gate, octokit, { owner: repo.owner, repo: repo.name, sha, trigger, actor: login, defaultBranch: repo.defaultBranch });
-    return results.map((r) => ({ environment: r.gate?.environment ?? r.decision?.environment ?? null, decision: r.decision?.decision ?? null, answer: r.answer }));
+    const results = await reevaluatePending(this.gate, octokit, {
+      owner: repo.owner,
+      repo: repo.name,
+      sha,
+      trigger,
+      actor: login,
+      defaultBranch: repo.defaultBranch,
+    });
+    return results.map((r) => ({
+      environment: r.gate?.environment ?? r.decision?.environment ?? null,
+      decision: r.decision?.decision ?? null,
+      answer: r.answer,
+    }));
   }
 
   async approve(login: string, fullName: string, sha: string, environment: string | undefined) {
     const { repo, policy } = await this.requireActor(login, fullName);
     const store = this.gate.store;
-    const gates = (await store.listPendingGates({ repo: repo.fullName, sha, status: 'pending' })).filter((g) => !environment || sameStage(policy, g.environment, environment));
-    if (gates.length === 0) throw new ConsoleError(409, 'nothing_waiting', `No request of ${sha.slice(0, 7)} in ${repo.fullName}${environment ? ` for ${environment}` : ''} waits for a decision.`);
+    const gates = (await store.listPendingGates({ repo: repo.fullName, sha, status: 'pending' })).filter(
+      (g) => !environment || sameStage(policy, g.environment, environment),
+    );
+    if (gates.length === 0)
+      throw new ConsoleError(
+        409,
+        'nothing_waiting',
+        `No request of ${sha.slice(0, 7)} in ${repo.fullName}${environment ? ` for ${environment}` : ''} waits for a decision.`,
+      );
     const targets = [...new Set(gates.map((g) => g.environment))];
     for (const env of targets) {
       const stage = policy.environments[findStageIndex(policy, env)];
       if (stage?.approvals.excludeAuthor) {
-        const contributors = await this.contributors(repo, sha, gates.filter((g) => g.environment === env));
+        const contributors = await this.contributors(
+          repo,
+          sha,
+          gates.filter((g) => g.environment === env),
+        );
         if (contributors.has(login.toLowerCase())) {
-          throw new ConsoleError(422, 'own_release', `${login} is an author or the deployer of this release, and the policy of ${stage.name} excludes their approvals (approvals.excludeAuthor).`);
+          throw new ConsoleError(
+            422,
+            'own_release',
+            `${login} is an author or the deployer of this release, and the policy of ${stage.name} excludes their approvals (approvals.excludeAuthor).`,
+          );
         }
       }
     }
     const now = this.now();
-    await store.recordApprovals(targets.map((env) => ({ repo: repo.fullName, sha, environment: env, login, source: 'deployment-review' as const, state: 'approved', submittedAt: now })), now);
+    await store.recordApprovals(
+      targets.map((env) => ({
+        repo: repo.fullName,
+        sha,
+        environment: env,
+        login,
+        source: 'deployment-review' as const,
+        state: 'approved',
+        submittedAt: now,
+      })),
+      now,
+    );
     for (const env of targets) {
       const i = findStageIndex(policy, env);
-      await store.recordEvent({ repo: repo.fullName, sha, environment: i >= 0 ? policy.environments[i]!.name : env, type: 'APPROVED', status: 'review', actor: login, at: now, notes: `Approved in the release console by ${login} (counted as a deployment review of ${env}).` });
+      await store.recordEvent({
+        repo: repo.fullName,
+        sha,
+        environment: i >= 0 ? policy.environments[i]!.name : env,
+        type: 'APPROVED',
+        status: 'review',
+        actor: login,
+        at: now,
+        notes: `Approved in the release console by ${login} (counted as a deployment review of ${env}).`,
+      });
     }
     return { approved: targets, by: login, gates: await this.reevaluate(repo, sha, 'console approval', login) };
   }
@@ -537,7 +836,12 @@ export class ConsoleService {
   private async contributors(repo: InstalledRepo, sha: string, gates: PendingGateRow[]): Promise<Set<string>> {
     const out = new Set<string>();
     const octokit = await this.github.octokitFor(repo.installationId);
-    const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { owner: repo.owner, repo: repo.name, commit_sha: sha, per_page: 100 });
+    const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+      owner: repo.owner,
+      repo: repo.name,
+      commit_sha: sha,
+      per_page: 100,
+    });
     for (const p of pulls) if (p.user?.login) out.add(p.user.login.toLowerCase());
     const deployments = await this.gate.store.listDeployments({ repo: repo.fullName, sha });
     for (const g of gates) {
@@ -547,33 +851,102 @@ export class ConsoleService {
     return out;
   }
 
-  async override(login: string, fullName: string, sha: string, input: { stage: string; reason: string; risk: string; rules: string[] }) {
+  async override(
+    login: string,
+    fullName: string,
+    sha: string,
+    input: { stage: string; reason: string; risk: string; rules: string[] },
+  ) {
     const { repo, policy } = await this.requireActor(login, fullName);
     const index = findStageIndex(policy, input.stage);
-    if (index < 0) throw new ConsoleError(422, 'invalid_field', `stage: "${input.stage}" is not a stage of the policy (stages: ${policy.environments.map((e) => e.name).join(', ')}).`);
+    if (index < 0)
+      throw new ConsoleError(
+        422,
+        'invalid_field',
+        `stage: "${input.stage}" is not a stage of the policy (stages: ${policy.environments.map((e) => e.name).join(', ')}).`,
+      );
     const stage = policy.environments[index]!;
     const teams = policy.overrides.teams;
     if (teams.length === 0 || !(await this.github.inAnyTeam(repo.owner, teams, login, repo.installationId))) {
-      throw new ConsoleError(403, 'forbidden', `Only members of ${teams.length > 0 ? teams.join(', ') : 'an override team (the policy names none)'} may grant an override.`);
+      throw new ConsoleError(
+        403,
+        'forbidden',
+        `Only members of ${teams.length > 0 ? teams.join(', ') : 'an override team (the policy names none)'} may grant an override.`,
+      );
     }
     const store = this.gate.store;
     const now = this.now();
-    const existing = (await store.listOverrides({ repo: repo.fullName, sha, environment: stage.name })).filter((o) => !o.usedAt && (!o.expiresAt || o.expiresAt > now));
-    const toConfirm = policy.overrides.secondApprover ? existing.find((o) => !o.confirmedBy && o.grantedBy.toLowerCase() !== login.toLowerCase()) : undefined;
+    const existing = (await store.listOverrides({ repo: repo.fullName, sha, environment: stage.name })).filter(
+      (o) => !o.usedAt && (!o.expiresAt || o.expiresAt > now),
+    );
+    const toConfirm = policy.overrides.secondApprover
+      ? existing.find((o) => !o.confirmedBy && o.grantedBy.toLowerCase() !== login.toLowerCase())
+      : undefined;
     let result: { status: 'granted' | 'confirmed'; id: string; needsConfirmation: boolean; expiresAt: string | null };
     if (toConfirm) {
       await store.confirmOverride(toConfirm.id, login, now);
-      await store.recordEvent({ repo: repo.fullName, sha, environment: stage.name, type: 'OVERRIDE', status: 'confirmed', actor: login, at: now, notes: `Override ${toConfirm.id} by ${toConfirm.grantedBy} confirmed in the release console` });
-      result = { status: 'confirmed', id: toConfirm.id, needsConfirmation: false, expiresAt: toConfirm.expiresAt?.toISOString() ?? null };
+      await store.recordEvent({
+        repo: repo.fullName,
+        sha,
+        environment: stage.name,
+        type: 'OVERRIDE',
+        status: 'confirmed',
+        actor: login,
+        at: now,
+        notes: `Override ${toConfirm.id} by ${toConfirm.grantedBy} confirmed in the release console`,
+      });
+      result = {
+        status: 'confirmed',
+        id: toConfirm.id,
+        needsConfirmation: false,
+        expiresAt: toConfirm.expiresAt?.toISOString() ?? null,
+      };
     } else {
-      if (existing.some((o) => o.grantedBy.toLowerCase() === login.toLowerCase() && !o.confirmedBy && policy.overrides.secondApprover)) {
-        throw new ConsoleError(409, 'awaiting_confirmation', `Your override for ${stage.name} waits for a second member of ${teams.join(', ')} to confirm it; you cannot confirm your own.`);
+      if (
+        existing.some(
+          (o) => o.grantedBy.toLowerCase() === login.toLowerCase() && !o.confirmedBy && policy.overrides.secondApprover,
+        )
+      ) {
+        throw new ConsoleError(
+          409,
+          'awaiting_confirmation',
+          `Your override for ${stage.name} waits for a second member of ${teams.join(', ')} to confirm it; you cannot confirm your own.`,
+        );
       }
-      const o = await store.createOverride({ repo: repo.fullName, sha, environment: stage.name, rules: input.rules, grantedBy: login, reason: input.reason, risk: input.risk, grantedAt: now, expiresAt: new Date(now.getTime() + policy.overrides.expiresMs) });
-      await store.recordEvent({ repo: repo.fullName, sha, environment: stage.name, type: 'OVERRIDE', status: 'granted', actor: login, at: now, notes: `reason: ${input.reason}; risk: ${input.risk}${input.rules.length ? `; rules: ${input.rules.join(', ')}` : ''} (release console)` });
-      result = { status: 'granted', id: o.id, needsConfirmation: policy.overrides.secondApprover, expiresAt: o.expiresAt?.toISOString() ?? null };
+      const o = await store.createOverride({
+        repo: repo.fullName,
+        sha,
+        environment: stage.name,
+        rules: input.rules,
+        grantedBy: login,
+        reason: input.reason,
+        risk: input.risk,
+        grantedAt: now,
+        expiresAt: new Date(now.getTime() + policy.overrides.expiresMs),
+      });
+      await store.recordEvent({
+        repo: repo.fullName,
+        sha,
+        environment: stage.name,
+        type: 'OVERRIDE',
+        status: 'granted',
+        actor: login,
+        at: now,
+        notes: `reason: ${input.reason}; risk: ${input.risk}${input.rules.length ? `; rules: ${input.rules.join(', ')}` : ''} (release console)`,
+      });
+      result = {
+        status: 'granted',
+        id: o.id,
+        needsConfirmation: policy.overrides.secondApprover,
+        expiresAt: o.expiresAt?.toISOString() ?? null,
+      };
     }
-    return { override: result, stage: stage.name, by: login, gates: await this.reevaluate(repo, sha, 'override', login) };
+    return {
+      override: result,
+      stage: stage.name,
+      by: login,
+      gates: await this.reevaluate(repo, sha, 'override', login),
+    };
   }
 
   async promote(login: string, fullName: string, sha: string, requested: string | undefined) {
@@ -581,22 +954,79 @@ export class ConsoleService {
     const store = this.gate.store;
     const deployments = await store.listDeployments({ repo: repo.fullName, sha });
     const target = nextStage(policy, deployments, sha);
-    if (!target) throw new ConsoleError(409, 'last_stage', `${sha.slice(0, 7)} is already deployed to the last stage of ${repo.fullName}.`);
+    if (!target)
+      throw new ConsoleError(
+        409,
+        'last_stage',
+        `${sha.slice(0, 7)} is already deployed to the last stage of ${repo.fullName}.`,
+      );
     if (requested && findStageIndex(policy, requested) !== findStageIndex(policy, target.name)) {
-      throw new ConsoleError(409, 'promotion_order', `${sha.slice(0, 7)} can be promoted to ${target.name} next, not ${requested}: stages are not skipped.`);
+      throw new ConsoleError(
+        409,
+        'promotion_order',
+        `${sha.slice(0, 7)} can be promoted to ${target.name} next, not ${requested}: stages are not skipped.`,
+      );
     }
-    const held = (await store.listPendingGates({ repo: repo.fullName, sha, status: 'pending' })).find((g) => findStageIndex(policy, g.environment) === findStageIndex(policy, target.name));
-    if (held) throw new ConsoleError(409, 'already_waiting', `A deployment of ${sha.slice(0, 7)} to ${target.name} already waits for the gate (${held.environment}): approve or override it instead.`);
+    const held = (await store.listPendingGates({ repo: repo.fullName, sha, status: 'pending' })).find(
+      (g) => findStageIndex(policy, g.environment) === findStageIndex(policy, target.name),
+    );
+    if (held)
+      throw new ConsoleError(
+        409,
+        'already_waiting',
+        `A deployment of ${sha.slice(0, 7)} to ${target.name} already waits for the gate (${held.environment}): approve or override it instead.`,
+      );
     const environment = target.github[0] ?? target.name;
     const octokit = await this.github.octokitFor(repo.installationId);
     const ref = (await store.getRelease(repo.fullName, sha))?.ref ?? deployments.at(-1)?.ref ?? null;
-    const gate = await runGate(this.gate, octokit, { owner: repo.owner, repo: repo.name, installationId: repo.installationId, sha, ref, environment, deployer: login, trigger: 'console promote', actor: login, defaultBranch: repo.defaultBranch });
+    const gate = await runGate(this.gate, octokit, {
+      owner: repo.owner,
+      repo: repo.name,
+      installationId: repo.installationId,
+      sha,
+      ref,
+      environment,
+      deployer: login,
+      trigger: 'console promote',
+      actor: login,
+      defaultBranch: repo.defaultBranch,
+    });
     if (gate.decision?.decision === 'block') {
-      throw new ConsoleError(409, 'gate_blocked', `Not promoted to ${target.name}: the gate blocks it. ${failingRules(gate.decision.rules).map((r) => `${r.code}: ${r.message}`).join(' ')}`, { rules: failingRules(gate.decision.rules).map(ruleView) });
+      throw new ConsoleError(
+        409,
+        'gate_blocked',
+        `Not promoted to ${target.name}: the gate blocks it. ${failingRules(gate.decision.rules)
+          .map((r) => `${r.code}: ${r.message}`)
+          .join(' ')}`,
+        { rules: failingRules(gate.decision.rules).map(ruleView) },
+      );
     }
-    const id = await createDeployment(octokit, { owner: repo.owner, repo: repo.name, sha, environment, payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: target.name, sha } }, description: `Release gate: promotion to ${target.name} by ${login}` });
-    await store.recordEvent({ repo: repo.fullName, sha, environment, type: 'PROMOTE', status: 'console', actor: login, at: this.now(), notes: `Deployment ${id} created in the release console by ${login}` });
-    return { deploymentId: id, stage: target.name, environment, gateDecision: gate.decision?.decision ?? null, by: login, gates: await this.reevaluate(repo, sha, 'console promote', login) };
+    const id = await createDeployment(octokit, {
+      owner: repo.owner,
+      repo: repo.name,
+      sha,
+      environment,
+      payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: target.name, sha } },
+      description: `Release gate: promotion to ${target.name} by ${login}`,
+    });
+    await store.recordEvent({
+      repo: repo.fullName,
+      sha,
+      environment,
+      type: 'PROMOTE',
+      status: 'console',
+      actor: login,
+      at: this.now(),
+      notes: `Deployment ${id} created in the release console by ${login}`,
+    });
+    return {
+      deploymentId: id,
+      stage: target.name,
+      environment,
+      gateDecision: gate.decision?.decision ?? null,
+      by: login,
+      gates: await this.reevaluate(repo, sha, 'console promote', login),
+    };
   }
 }
 
@@ -616,7 +1046,17 @@ function nextStage(policy: Policy, deployments: DeploymentRow[], sha: string): E
 }
 
 function decisionSummary(e: EvaluationSummaryRow): DecisionSummary {
-  return { id: e.id, sha: e.sha, environment: e.environment, stage: e.stage, decision: e.decision, failing: failingRules(e.rules).map((r) => r.code), score: e.score, actor: e.actor, at: e.at.toISOString() };
+  return {
+    id: e.id,
+    sha: e.sha,
+    environment: e.environment,
+    stage: e.stage,
+    decision: e.decision,
+    failing: failingRules(e.rules).map((r) => r.code),
+    score: e.score,
+    actor: e.actor,
+    at: e.at.toISOString(),
+  };
 }
 
 /** The viewer's time zone if it is a real IANA zone, else null. */

@@ -77,5 +77,12 @@ export function parseCookies(header: string | undefined): Record<string, string>
 
 /** A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when served over TLS. */
 export function cookie(name: string, value: string, options: { maxAgeSeconds: number; secure: boolean }): string {
-  return [`${name}=${encodeURIComponent(value)}`, 'Path=/', 'HttpOnly', 'SameSite=Lax', `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`, ...(options.secure ? ['Secure'] : [])].join('; ');
+  return [
+    `${name}=${encodeURIComponent(value)}`,
+    'Path=/',
+    'HttpOnly',
+    'SameSite=Lax',
+    `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
+    ...(options.secure ? ['Secure'] : []),
+  ].join('; ');
 }

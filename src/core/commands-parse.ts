@@ -15,10 +15,10 @@ export type GateCommand =
 export type ParsedCommand = { ok: true; command: GateCommand } | { ok: false; error: string };
 
 export const COMMAND_USAGE = [
-  '`/release-gate status`: the gate\'s latest decision for each environment',
-  '`/release-gate promote <env>`: deploy this pull request\'s head to `<env>` when the gate allows it',
+  "`/release-gate status`: the gate's latest decision for each environment",
+  "`/release-gate promote <env>`: deploy this pull request's head to `<env>` when the gate allows it",
   '`/release-gate override <env> reason="..." risk="..." [rules="CODE,CODE"]`: grant (or, as a second member, confirm) an exception',
-  '`/release-gate setup`: create the policy\'s missing environments and enable the gate on them (repository admins)',
+  "`/release-gate setup`: create the policy's missing environments and enable the gate on them (repository admins)",
 ].join('\n');
 
 const PREFIX = /^\/release-gate(?=\s|$)/;
@@ -45,26 +45,53 @@ export function parseGateCommand(body: string): ParsedCommand | null {
       if (args.length > 0) return { ok: false, error: '`status` takes no arguments.' };
       return { ok: true, command: { kind: 'status' } };
     case 'setup':
-      return args.length > 0 ? { ok: false, error: '`setup` takes no arguments.' } : { ok: true, command: { kind: 'setup' } };
+      return args.length > 0
+        ? { ok: false, error: '`setup` takes no arguments.' }
+        : { ok: true, command: { kind: 'setup' } };
     case 'promote': {
-      if (args.length !== 1 || args[0]!.includes('=')) return { ok: false, error: '`promote` needs exactly one environment: `/release-gate promote <env>`.' };
+      if (args.length !== 1 || args[0]!.includes('='))
+        return { ok: false, error: '`promote` needs exactly one environment: `/release-gate promote <env>`.' };
       return { ok: true, command: { kind: 'promote', environment: args[0]! } };
     }
     case 'override': {
       const [env, ...pairs] = args;
-      if (!env || env.includes('=')) return { ok: false, error: '`override` needs an environment first: `/release-gate override <env> reason="..." risk="..."`.' };
+      if (!env || env.includes('='))
+        return {
+          ok: false,
+          error: '`override` needs an environment first: `/release-gate override <env> reason="..." risk="..."`.',
+        };
       const values: Record<string, string> = {};
       for (const p of pairs) {
         const eq = p.indexOf('=');
         if (eq <= 0) return { ok: false, error: `\`override\` takes key="value" pairs; ${inlineCode(p)} is not one.` };
         const key = p.slice(0, eq).toLowerCase();
-        if (!['reason', 'risk', 'rules'].includes(key)) return { ok: false, error: `\`override\` does not know ${inlineCode(key)}; use reason="...", risk="..." and optionally rules="CODE,CODE".` };
+        if (!['reason', 'risk', 'rules'].includes(key))
+          return {
+            ok: false,
+            error: `\`override\` does not know ${inlineCode(key)}; use reason="...", risk="..." and optionally rules="CODE,CODE".`,
+          };
         values[key] = p.slice(eq + 1);
       }
       const missing = ['reason', 'risk'].filter((k) => !values[k]?.trim());
-      if (missing.length > 0) return { ok: false, error: `\`override\` needs ${missing.map((k) => `${k}="..."`).join(' and ')}: say why the exception is justified and what risk is accepted.` };
-      const rules = (values.rules ?? '').split(',').map((r) => r.trim().toUpperCase()).filter(Boolean);
-      return { ok: true, command: { kind: 'override', environment: env, reason: values.reason!.trim(), risk: values.risk!.trim(), rules } };
+      if (missing.length > 0)
+        return {
+          ok: false,
+          error: `\`override\` needs ${missing.map((k) => `${k}="..."`).join(' and ')}: say why the exception is justified and what risk is accepted.`,
+        };
+      const rules = (values.rules ?? '')
+        .split(',')
+        .map((r) => r.trim().toUpperCase())
+        .filter(Boolean);
+      return {
+        ok: true,
+        command: {
+          kind: 'override',
+          environment: env,
+          reason: values.reason!.trim(),
+          risk: values.risk!.trim(),
+          rules,
+        },
+      };
     }
     default:
       return { ok: false, error: `Unknown command ${inlineCode(verb ?? '')}.` };

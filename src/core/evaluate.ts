@@ -19,7 +19,14 @@ export function evaluate(policy: Policy, facts: ReleaseFacts, now: Date): Decisi
 
   // Which rules apply, and so which facts were fetched, is said once, by each rule.
   let approvals: ApprovalCount | undefined;
-  const ctx: EvaluationContext = { policy, stage, predecessor, facts, now, approvals: () => (approvals ??= countApprovals(stage, facts)) };
+  const ctx: EvaluationContext = {
+    policy,
+    stage,
+    predecessor,
+    facts,
+    now,
+    approvals: () => (approvals ??= countApprovals(stage, facts)),
+  };
   const rules: RuleResult[] = [];
   for (const rule of RULES) {
     if (!rule.applies(ctx)) continue;
@@ -62,7 +69,10 @@ export function policyInvalidDecision(environment: string, problems: string[]): 
  * environment names without regard to case, and nothing else: such a name is another
  * environment, one a person reading the deployment list takes for the gated one.
  */
-export function findLookalikeStage(policy: Pick<Policy, 'environments'>, environment: string): { stage: EnvironmentPolicy; name: string } | null {
+export function findLookalikeStage(
+  policy: Pick<Policy, 'environments'>,
+  environment: string,
+): { stage: EnvironmentPolicy; name: string } | null {
   for (const stage of policy.environments) {
     for (const name of [stage.name, ...stage.github]) {
       if (resemblesName(environment, name)) return { stage, name };
@@ -96,7 +106,14 @@ function unnamedEnvironment(policy: Policy, facts: ReleaseFacts): Decision {
           ok: false,
           outcome: 'block',
           message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
-          values: { environment: facts.environment, resembles: lookalike.name, stage: lookalike.stage.name, codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`).join(' ') },
+          values: {
+            environment: facts.environment,
+            resembles: lookalike.name,
+            stage: lookalike.stage.name,
+            codePoints: [...facts.environment]
+              .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+              .join(' '),
+          },
         },
       ],
       score: facts.evidence.score,

@@ -40,13 +40,22 @@ const CHECKLIST_ITEMS_KEPT = 20;
 /** The evidence reduced to what scoring reads: counts, not the failures, files or findings. */
 export function evidenceCounts(bundle: EvidenceBundle): EvidenceBundle {
   const out: EvidenceBundle = {};
-  if (bundle.tests) out.tests = { ...bundle.tests, failures: [], failuresOmitted: bundle.tests.failures.length + bundle.tests.failuresOmitted };
+  if (bundle.tests)
+    out.tests = {
+      ...bundle.tests,
+      failures: [],
+      failuresOmitted: bundle.tests.failures.length + bundle.tests.failuresOmitted,
+    };
   if (bundle.coverage) out.coverage = { ...bundle.coverage, fileCoverage: [] };
   if (bundle.security) {
     const { findings: _findings, findingsOmitted: _omitted, ...rest } = bundle.security;
     out.security = { ...rest, byRule: {}, perRun: [] };
   }
-  if (bundle.checklist) out.checklist = { ...bundle.checklist, list: bundle.checklist.list.filter((i) => !i.checked).slice(0, CHECKLIST_ITEMS_KEPT) };
+  if (bundle.checklist)
+    out.checklist = {
+      ...bundle.checklist,
+      list: bundle.checklist.list.filter((i) => !i.checked).slice(0, CHECKLIST_ITEMS_KEPT),
+    };
   if (bundle.declared) out.declared = bundle.declared;
   if (bundle.evidenceUrl !== undefined) out.evidenceUrl = bundle.evidenceUrl;
   return out;
@@ -59,11 +68,55 @@ const isCount = (v: unknown): boolean => typeof v === 'number' && Number.isFinit
 function validCounts(raw: unknown): raw is EvidenceBundle {
   if (!isRecord(raw)) return false;
   const { tests, coverage, security, checklist, declared, evidenceUrl } = raw;
-  if (tests !== undefined && !(isRecord(tests) && ['files', 'suites', 'tests', 'passed', 'failed', 'errors', 'skipped'].every((k) => isCount(tests[k])) && Array.isArray(tests.failures))) return false;
-  const counter = (c: unknown) => isRecord(c) && isCount(c.covered) && isCount(c.total) && (c.pct === null || (typeof c.pct === 'number' && Number.isFinite(c.pct)));
-  if (coverage !== undefined && !(isRecord(coverage) && counter(coverage.lines) && counter(coverage.branches) && Array.isArray(coverage.formats) && Array.isArray(coverage.fileCoverage))) return false;
-  if (security !== undefined && !(isRecord(security) && isCount(security.files) && isCount(security.runs) && isRecord(security.results) && Object.values(security.results).every(isCount) && isRecord(security.byRule) && Array.isArray(security.perRun))) return false;
-  if (checklist !== undefined && !(isRecord(checklist) && isCount(checklist.items) && isCount(checklist.checked) && isCount(checklist.unchecked) && Array.isArray(checklist.list))) return false;
+  if (
+    tests !== undefined &&
+    !(
+      isRecord(tests) &&
+      ['files', 'suites', 'tests', 'passed', 'failed', 'errors', 'skipped'].every((k) => isCount(tests[k])) &&
+      Array.isArray(tests.failures)
+    )
+  )
+    return false;
+  const counter = (c: unknown) =>
+    isRecord(c) &&
+    isCount(c.covered) &&
+    isCount(c.total) &&
+    (c.pct === null || (typeof c.pct === 'number' && Number.isFinite(c.pct)));
+  if (
+    coverage !== undefined &&
+    !(
+      isRecord(coverage) &&
+      counter(coverage.lines) &&
+      counter(coverage.branches) &&
+      Array.isArray(coverage.formats) &&
+      Array.isArray(coverage.fileCoverage)
+    )
+  )
+    return false;
+  if (
+    security !== undefined &&
+    !(
+      isRecord(security) &&
+      isCount(security.files) &&
+      isCount(security.runs) &&
+      isRecord(security.results) &&
+      Object.values(security.results).every(isCount) &&
+      isRecord(security.byRule) &&
+      Array.isArray(security.perRun)
+    )
+  )
+    return false;
+  if (
+    checklist !== undefined &&
+    !(
+      isRecord(checklist) &&
+      isCount(checklist.items) &&
+      isCount(checklist.checked) &&
+      isCount(checklist.unchecked) &&
+      Array.isArray(checklist.list)
+    )
+  )
+    return false;
   if (declared !== undefined && !isRecord(declared)) return false;
   if (evidenceUrl !== undefined && typeof evidenceUrl !== 'string') return false;
   return true;

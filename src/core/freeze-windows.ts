@@ -28,7 +28,6 @@ import {
   zoneOffsetMs,
 } from './local-time.js';
 
-
 /** A merged freeze: `[start, end)` and the names of the windows it is made of (policy order). */
 export interface FreezeInterval {
   start: Date;
@@ -129,16 +128,19 @@ class DailyEngine implements Engine {
 
   constructor(window: DailyFreezeWindow, name: string) {
     const start = parseClockTime(window.start);
-    if (start === null) throw new FreezeWindowError(name, `start "${String(window.start)}" is not a time of day: use HH:MM or HH:MM:SS.`);
+    if (start === null)
+      throw new FreezeWindowError(name, `start "${String(window.start)}" is not a time of day: use HH:MM or HH:MM:SS.`);
     const end = parseClockTime(window.end, true);
-    if (end === null) throw new FreezeWindowError(name, `end "${String(window.end)}" is not a time of day: use HH:MM or HH:MM:SS.`);
+    if (end === null)
+      throw new FreezeWindowError(name, `end "${String(window.end)}" is not a time of day: use HH:MM or HH:MM:SS.`);
     checkZone(window.timezone, name);
     this.timeZone = window.timezone;
     const days: readonly Weekday[] = Array.isArray(window.days) && window.days.length > 0 ? window.days : WEEKDAYS;
     this.dayMask = WEEKDAYS.map(() => false);
     for (const day of days) {
       const index = WEEKDAY_INDEX.get(day);
-      if (index === undefined) throw new FreezeWindowError(name, `"${String(day)}" is not a day: use ${WEEKDAYS.join(', ')}.`);
+      if (index === undefined)
+        throw new FreezeWindowError(name, `"${String(day)}" is not a day: use ${WEEKDAYS.join(', ')}.`);
       this.dayMask[index] = true;
     }
     this.startLocal = start * SECOND_MS;
@@ -165,7 +167,10 @@ class DailyEngine implements Engine {
     // before `from` is the earliest that can reach it.
     const firstDay = Math.floor(instantToLocal(from, this.timeZone) / DAY_MS) - 2;
     const lastDay = Math.floor(instantToLocal(to, this.timeZone) / DAY_MS) + 1;
-    if (lastDay - firstDay > MAX_LOOKUP_DAYS + 4) throw new RangeError(`a freeze look-up of ${lastDay - firstDay} days is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
+    if (lastDay - firstDay > MAX_LOOKUP_DAYS + 4)
+      throw new RangeError(
+        `a freeze look-up of ${lastDay - firstDay} days is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`,
+      );
     for (let day = firstDay; day <= lastDay; day++) {
       // 1970-01-01 was a Thursday.
       if (!this.dayMask[(((day + 4) % 7) + 7) % 7]) continue;
@@ -187,9 +192,17 @@ class RangeEngine implements Engine {
 
   constructor(window: RangeFreezeWindow, name: string) {
     const from = parseLocalDateTime(window.from);
-    if (from === null) throw new FreezeWindowError(name, `from "${String(window.from)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+    if (from === null)
+      throw new FreezeWindowError(
+        name,
+        `from "${String(window.from)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`,
+      );
     const to = parseLocalDateTime(window.to);
-    if (to === null) throw new FreezeWindowError(name, `to "${String(window.to)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+    if (to === null)
+      throw new FreezeWindowError(
+        name,
+        `to "${String(window.to)}" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`,
+      );
     if (to <= from) throw new FreezeWindowError(name, `to "${window.to}" is not after from "${window.from}".`);
     checkZone(window.timezone, name);
     this.start = localToInstant(from, window.timezone, 'earlier');
@@ -197,7 +210,8 @@ class RangeEngine implements Engine {
   }
 
   collect(from: number, to: number, source: Source, out: Occurrence[]): void {
-    if (this.end > this.start && this.start < to && this.end > from) out.push({ start: this.start, end: this.end, source });
+    if (this.end > this.start && this.start < to && this.end > from)
+      out.push({ start: this.start, end: this.end, source });
   }
 
   directNextStart(after: number): number | null {
@@ -233,7 +247,10 @@ class RRuleEngine implements Engine {
     checkZone(window.timezone, name);
     this.timeZone = window.timezone;
     if (typeof window.durationMs !== 'number' || !Number.isFinite(window.durationMs) || window.durationMs <= 0) {
-      throw new FreezeWindowError(name, `durationMs must be a positive number of milliseconds, not ${String(window.durationMs)}.`);
+      throw new FreezeWindowError(
+        name,
+        `durationMs must be a positive number of milliseconds, not ${String(window.durationMs)}.`,
+      );
     }
     this.durationMs = window.durationMs;
 
@@ -241,17 +258,27 @@ class RRuleEngine implements Engine {
     try {
       parsed = RRule.parseString(this.text.trim());
     } catch (error) {
-      throw new FreezeWindowError(name, `rrule "${this.text}" cannot be read: ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+      throw new FreezeWindowError(
+        name,
+        `rrule "${this.text}" cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
+        { cause: error },
+      );
     }
     if (parsed.freq === undefined || parsed.freq === null) {
-      throw new FreezeWindowError(name, `rrule "${this.text}" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.`);
+      throw new FreezeWindowError(
+        name,
+        `rrule "${this.text}" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.`,
+      );
     }
 
     checkMonthDays(parsed, name, this.text);
     if (parsed.count != null && !parsed.dtstart) {
       // Without DTSTART there is nothing to count from: any anchor would be arbitrary, and
       // the one used for INTERVAL (2000-01-01) would quietly end the freeze long ago.
-      throw new FreezeWindowError(name, `rrule "${this.text}" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.`);
+      throw new FreezeWindowError(
+        name,
+        `rrule "${this.text}" has COUNT, which needs a DTSTART to count from; end the recurrence with UNTIL instead.`,
+      );
     }
     const options: Partial<Options> = { ...parsed, tzid: null };
     options.dtstart = new Date(this.localDtstart(parsed));
@@ -261,7 +288,11 @@ class RRuleEngine implements Engine {
     try {
       original = new RRule(options, true);
     } catch (error) {
-      throw new FreezeWindowError(name, `rrule "${this.text}" cannot be used: ${error instanceof Error ? error.message : String(error)}.`, { cause: error });
+      throw new FreezeWindowError(
+        name,
+        `rrule "${this.text}" cannot be used: ${error instanceof Error ? error.message : String(error)}.`,
+        { cause: error },
+      );
     }
     this.original = original;
     this.baseStart = options.dtstart.getTime();
@@ -271,8 +302,15 @@ class RRuleEngine implements Engine {
     const explicit: Partial<Options> = { ...options };
     const full = original.options;
     if (parsed.bymonth == null && full.bymonth != null && full.bymonth.length > 0) explicit.bymonth = full.bymonth;
-    if (parsed.bymonthday == null && parsed.bynmonthday == null && full.bymonthday != null && full.bymonthday.length > 0) explicit.bymonthday = full.bymonthday;
-    if (parsed.byweekday == null && full.byweekday != null && full.byweekday.length > 0) explicit.byweekday = full.byweekday;
+    if (
+      parsed.bymonthday == null &&
+      parsed.bynmonthday == null &&
+      full.bymonthday != null &&
+      full.bymonthday.length > 0
+    )
+      explicit.bymonthday = full.bymonthday;
+    if (parsed.byweekday == null && full.byweekday != null && full.byweekday.length > 0)
+      explicit.byweekday = full.byweekday;
     if (parsed.byhour == null && full.byhour != null && full.byhour.length > 0) explicit.byhour = full.byhour;
     if (parsed.byminute == null && full.byminute != null && full.byminute.length > 0) explicit.byminute = full.byminute;
     if (parsed.bysecond == null && full.bysecond != null && full.bysecond.length > 0) explicit.bysecond = full.bysecond;
@@ -280,7 +318,7 @@ class RRuleEngine implements Engine {
     this.explicit = explicit;
     // COUNT counts from DTSTART, and BYEASTER or BYWEEKNO periods do not line up with the
     // anchors below: such rules are always expanded from their own DTSTART.
-    this.shiftable = (parsed.count == null) && parsed.byeaster == null && parsed.byweekno == null;
+    this.shiftable = parsed.count == null && parsed.byeaster == null && parsed.byweekno == null;
     this.dense = full.freq >= RRule.HOURLY;
     this.minPeriodMs = Math.max(1, full.interval) * (SHORTEST_PERIOD_MS[full.freq] ?? SECOND_MS);
     checkTimesReachable(full, this.baseStart, name, this.text);
@@ -402,10 +440,16 @@ class RRuleEngine implements Engine {
       return true;
     });
     if (truncated) {
-      throw new FreezeWindowError(this.name, `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`);
+      throw new FreezeWindowError(
+        this.name,
+        `rrule "${this.text}" repeats more than ${MAX_OCCURRENCES_PER_LOOKUP} times in the time looked at; use a less frequent rule.`,
+      );
     }
     for (const local of starts) {
-      const start = fixedOffset === null ? localToInstant(local.getTime(), this.timeZone, 'earlier') : local.getTime() - fixedOffset;
+      const start =
+        fixedOffset === null
+          ? localToInstant(local.getTime(), this.timeZone, 'earlier')
+          : local.getTime() - fixedOffset;
       const end = start + this.durationMs;
       if (start < to && end > from) out.push({ start, end, source });
     }
@@ -424,7 +468,15 @@ function asList(value: number | number[] | null | undefined): number[] {
  * would search such a rule up to the year 9999 before giving up.
  */
 /** The shortest period of each frequency (rrule's numbering: 0 = YEARLY ... 6 = SECONDLY). */
-const SHORTEST_PERIOD_MS: Record<number, number> = { 0: 365 * DAY_MS, 1: 28 * DAY_MS, 2: 7 * DAY_MS, 3: DAY_MS, 4: HOUR_MS, 5: MINUTE_MS, 6: SECOND_MS };
+const SHORTEST_PERIOD_MS: Record<number, number> = {
+  0: 365 * DAY_MS,
+  1: 28 * DAY_MS,
+  2: 7 * DAY_MS,
+  3: DAY_MS,
+  4: HOUR_MS,
+  5: MINUTE_MS,
+  6: SECOND_MS,
+};
 
 /**
  * `rule.between`, stopped after `maxPeriods` periods of the rule even when no occurrence
@@ -454,7 +506,12 @@ function boundedBetween(
   try {
     return rule.between(after, before, true, iterator);
   } finally {
-    Object.defineProperty(options, 'interval', { configurable: true, enumerable: true, writable: true, value: interval });
+    Object.defineProperty(options, 'interval', {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: interval,
+    });
   }
 }
 
@@ -468,14 +525,22 @@ function gcd(a: number, b: number): number {
  * rrule package would loop for ever looking for one.
  */
 function checkTimesReachable(options: Options, dtstart: number, name: string, text: string): void {
-  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
+  const unitSeconds =
+    options.freq === RRule.HOURLY
+      ? 3600
+      : options.freq === RRule.MINUTELY
+        ? 60
+        : options.freq === RRule.SECONDLY
+          ? 1
+          : 0;
   if (unitSeconds === 0) return;
   const daySeconds = 86_400;
   const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
   const startSecond = Math.floor((((dtstart % DAY_MS) + DAY_MS) % DAY_MS) / SECOND_MS);
   const all = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
   const start = new Date(dtstart);
-  const listed = (value: number | number[] | null | undefined, n: number): number[] => (asList(value).length > 0 ? asList(value) : all(n));
+  const listed = (value: number | number[] | null | undefined, n: number): number[] =>
+    asList(value).length > 0 ? asList(value) : all(n);
   const hours = listed(options.byhour, 24);
   // Finer fields than the frequency come from the start; rrule steps only the coarser ones.
   const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
@@ -487,16 +552,24 @@ function checkTimesReachable(options: Options, dtstart: number, name: string, te
       }
     }
   }
-  throw new FreezeWindowError(name, `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`);
+  throw new FreezeWindowError(
+    name,
+    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`,
+  );
 }
 
 function checkMonthDays(parsed: Partial<Options>, name: string, text: string): void {
   const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
   if (days.length === 0) return;
   const months = asList(parsed.bymonth);
-  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map((month) => MONTH_LENGTHS[month - 1] ?? 0);
+  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map(
+    (month) => MONTH_LENGTHS[month - 1] ?? 0,
+  );
   if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
-    throw new FreezeWindowError(name, `rrule "${text}" never occurs: no month it names has the days of the month it names.`);
+    throw new FreezeWindowError(
+      name,
+      `rrule "${text}" never occurs: no month it names has the days of the month it names.`,
+    );
   }
 }
 
@@ -562,7 +635,10 @@ function newEngine(window: FreezeWindow, name: string): Engine {
     case 'rrule':
       return new RRuleEngine(window, name);
     default:
-      throw new FreezeWindowError(name, `kind "${String((window as { kind?: unknown } | undefined)?.kind)}" is not one of daily, range, rrule.`);
+      throw new FreezeWindowError(
+        name,
+        `kind "${String((window as { kind?: unknown } | undefined)?.kind)}" is not one of daily, range, rrule.`,
+      );
   }
 }
 
@@ -575,7 +651,9 @@ function byStart(a: Occurrence, b: Occurrence): number {
 
 function collect(sources: readonly Source[], from: number, to: number): Occurrence[] {
   if (!(to - from <= MAX_LOOKUP_DAYS * DAY_MS)) {
-    throw new RangeError(`a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`);
+    throw new RangeError(
+      `a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`,
+    );
   }
   const out: Occurrence[] = [];
   for (const source of sources) source.engine.collect(from, to, source, out);
@@ -720,7 +798,11 @@ export function freezeStatus(windows: FreezeWindow[], t: Date): FreezeStatus {
   let next: FreezeStatus['next'] = null;
   if (upcoming !== null) {
     const starting = collect(sources, upcoming.start, upcoming.start + 1);
-    const end = followForward(sources, Math.max(upcoming.end, ...starting.map((occurrence) => occurrence.end)), upcoming.start + DEFAULT_HORIZON_DAYS * DAY_MS);
+    const end = followForward(
+      sources,
+      Math.max(upcoming.end, ...starting.map((occurrence) => occurrence.end)),
+      upcoming.start + DEFAULT_HORIZON_DAYS * DAY_MS,
+    );
     next = { window: upcoming.source.name, start: new Date(upcoming.start), end: new Date(end) };
   }
   return {
@@ -756,7 +838,8 @@ export function earliestDeployStart(
   // A deploy longer than the horizon cannot be shown to fit (fail closed), and looking at
   // its whole span would cost work in proportion to it: a policy that predates the loader's
   // cap on deployDuration (`2500000000h`) is answered at once, not after gigabytes.
-  if (durationMs > DEFAULT_HORIZON_DAYS * DAY_MS) return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
+  if (durationMs > DEFAULT_HORIZON_DAYS * DAY_MS)
+    return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs, 1);
   const blockers: Occurrence[] = [];
   let start = at;

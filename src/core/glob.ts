@@ -66,7 +66,10 @@ function expandBraces(pattern: string): string[] {
     for (const mid of expandBraces(part)) {
       for (const tail of tails) {
         out.push(head + mid + tail);
-        if (out.length > MAX_ALTERNATIVES) throw new RangeError(`the pattern "${pattern.slice(0, 80)}" expands to more than ${MAX_ALTERNATIVES} alternatives`);
+        if (out.length > MAX_ALTERNATIVES)
+          throw new RangeError(
+            `the pattern "${pattern.slice(0, 80)}" expands to more than ${MAX_ALTERNATIVES} alternatives`,
+          );
       }
     }
   }

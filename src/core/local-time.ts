@@ -83,13 +83,26 @@ export function zoneOffsetMs(timeZone: string, instantMs: number): number {
   let second = 0;
   for (const part of formatterFor(timeZone).formatToParts(wholeSeconds)) {
     switch (part.type) {
-      case 'year': year = Number(part.value); break;
-      case 'month': month = Number(part.value); break;
-      case 'day': day = Number(part.value); break;
-      case 'hour': hour = Number(part.value); break;
-      case 'minute': minute = Number(part.value); break;
-      case 'second': second = Number(part.value); break;
-      default: break;
+      case 'year':
+        year = Number(part.value);
+        break;
+      case 'month':
+        month = Number(part.value);
+        break;
+      case 'day':
+        day = Number(part.value);
+        break;
+      case 'hour':
+        hour = Number(part.value);
+        break;
+      case 'minute':
+        minute = Number(part.value);
+        break;
+      case 'second':
+        second = Number(part.value);
+        break;
+      default:
+        break;
     }
   }
   const fields = new Date(0);
@@ -171,7 +184,13 @@ export function parseClockTime(text: string, allowEndOfDay = false): number | nu
 export function parseLocalDateTime(text: string): number | null {
   const match = typeof text === 'string' ? LOCAL_DATE_TIME.exec(text) : null;
   if (match === null) return null;
-  const [year, month, day, hours, minutes] = [1, 2, 3, 4, 5].map((group) => Number(match[group])) as [number, number, number, number, number];
+  const [year, month, day, hours, minutes] = [1, 2, 3, 4, 5].map((group) => Number(match[group])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const seconds = match[6] === undefined ? 0 : Number(match[6]);
   if (month < 1 || month > 12 || hours > 23 || minutes > 59 || seconds > 59) return null;
   const fields = new Date(0);
@@ -189,7 +208,8 @@ export function formatLocal(localMs: number): string {
 /** The instant `timeZone` shows the local date-time `text` (`YYYY-MM-DDTHH:MM[:SS]`); see {@link localToInstant}. */
 export function zonedDateTimeToInstant(text: string, timeZone: string, choice: AmbiguousTimeChoice = 'earlier'): Date {
   const local = parseLocalDateTime(text);
-  if (local === null) throw new Error(`"${text}" is not a local date-time: expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
+  if (local === null)
+    throw new Error(`"${text}" is not a local date-time: expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.`);
   return new Date(localToInstant(local, timeZone, choice));
 }
 

@@ -34,14 +34,19 @@ export function neutralizeMentions(text: string): string {
  * JSON.
  */
 export function escapeMarkdown(text: unknown): string {
-  const s = typeof text === 'string' ? text : text === null || text === undefined ? '' : (JSON.stringify(text) ?? String(text));
+  const s =
+    typeof text === 'string' ? text : text === null || text === undefined ? '' : (JSON.stringify(text) ?? String(text));
   const escaped = s
     .replace(/\r\n?|\n|\u2028|\u2029/g, ' ')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
     // An underscore inside a word (`PRE_PROD`) is never emphasis in GitHub's Markdown: left as it is.
-    .replace(PUNCTUATION, (m, offset: number, all: string) => (m === '_' && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? '') && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? '') ? m : `\\${m}`))
+    .replace(PUNCTUATION, (m, offset: number, all: string) =>
+      m === '_' && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? '') && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? '')
+        ? m
+        : `\\${m}`,
+    )
     .replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`)
     .replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
   return neutralizeMentions(escaped);

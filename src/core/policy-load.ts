@@ -13,7 +13,13 @@ import type { PolicyDocumentResult, PolicyLoadResult, PolicyPath, PolicyProblem,
 import { ValueChecks } from './policy/value-checks.js';
 
 export { EXTENDS_WITHOUT_ORG, formatPolicyProblem, MAX_PROBLEMS_REPORTED } from './policy/problems.js';
-export type { PolicyDocument, PolicyDocumentResult, PolicyLoadResult, PolicyPath, PolicyProblem } from './policy/problems.js';
+export type {
+  PolicyDocument,
+  PolicyDocumentResult,
+  PolicyLoadResult,
+  PolicyPath,
+  PolicyProblem,
+} from './policy/problems.js';
 export { AURORA_STAGES } from './policy/aurora.js';
 export { buildPolicy, DEFAULT_WEIGHTS, defaultScoring } from './policy/build.js';
 export { checkWorkflowPath, DURATION_LIMITS, warnScoreWarnings } from './policy/value-checks.js';
@@ -52,7 +58,8 @@ export function loadPolicy(text: string, source: string): PolicyLoadResult {
   const read = readPolicyDocument(text, source);
   if (!read.ok) return read;
   const { document } = read;
-  if (document.policy === null) return { ok: false, errors: [document.problemAt(['extends'], EXTENDS_WITHOUT_ORG, 'key')] };
+  if (document.policy === null)
+    return { ok: false, errors: [document.problemAt(['extends'], EXTENDS_WITHOUT_ORG, 'key')] };
   return { ok: true, policy: document.policy, warnings: document.warnings };
 }
 
@@ -79,7 +86,12 @@ class Loader extends ValueChecks {
     const loaded = this.load();
     if (!loaded.ok) return loaded;
     const data = this.data as Record<string, unknown>;
-    const problemAt = (path: PolicyPath, message: string, at: 'key' | 'value' = 'key', extra: Pick<PolicyProblem, 'expected' | 'suggestion'> = {}): PolicyProblem => {
+    const problemAt = (
+      path: PolicyPath,
+      message: string,
+      at: 'key' | 'value' = 'key',
+      extra: Pick<PolicyProblem, 'expected' | 'suggestion'> = {},
+    ): PolicyProblem => {
       const segs = [...path];
       const offset = at === 'key' ? this.keyOffset(segs) : this.valueOffset(segs);
       return this.finish([{ offset, path: pathString(segs), message, ...extra }])[0]!;
@@ -98,7 +110,8 @@ class Loader extends ValueChecks {
     };
   }
 
-  protected load(): { ok: true; policy: Policy | null; warnings: PolicyProblem[] } | { ok: false; errors: PolicyProblem[] } {
+  protected load():
+    { ok: true; policy: Policy | null; warnings: PolicyProblem[] } | { ok: false; errors: PolicyProblem[] } {
     if (this.text.length > MAX_POLICY_BYTES) {
       return this.fail([{ offset: 0, path: '', message: `the policy file is larger than ${MAX_POLICY_BYTES} bytes` }]);
     }
@@ -113,13 +126,20 @@ class Loader extends ValueChecks {
       };
     }
     const text = cut === null ? this.text : this.text.slice(0, cut);
-    this.doc = parseDocument(text, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: false, merge: true, logLevel: 'error' });
+    this.doc = parseDocument(text, {
+      lineCounter: this.lineCounter,
+      prettyErrors: false,
+      uniqueKeys: false,
+      merge: true,
+      logLevel: 'error',
+    });
     if (this.doc.errors.length > 0) {
       return this.fail(
         this.doc.errors.map((e) => ({ offset: e.pos[0], path: '', message: `YAML syntax error: ${e.message}` })),
       );
     }
-    for (const w of this.doc.warnings) this.warnings.push({ offset: w.pos[0], path: '', message: `YAML: ${w.message}` });
+    for (const w of this.doc.warnings)
+      this.warnings.push({ offset: w.pos[0], path: '', message: `YAML: ${w.message}` });
 
     const root = this.doc.contents;
     if (root === null || (isScalar(root) && root.value === null)) {
@@ -127,14 +147,19 @@ class Loader extends ValueChecks {
         {
           offset: 0,
           path: '',
-          message: 'the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format\'s "policy")',
+          message:
+            'the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format\'s "policy")',
         },
       ]);
     }
     if (!isMap(root)) {
       const got = isSeq(root) ? 'a list' : isAlias(root) ? 'an alias' : `${show((root as { value?: unknown }).value)}`;
       return this.fail([
-        { offset: root.range?.[0] ?? 0, path: '', message: `the policy must be a mapping of keys to values, got ${got}` },
+        {
+          offset: root.range?.[0] ?? 0,
+          path: '',
+          message: `the policy must be a mapping of keys to values, got ${got}`,
+        },
       ]);
     }
 
@@ -153,8 +178,12 @@ class Loader extends ValueChecks {
     this.checkValues();
     if (this.problems.length > 0 || this.truncated !== null) return this.fail(this.problems);
     // A file that extends the org default is a part of a policy: it is built once merged.
-    if (isRecord(this.data) && this.data.extends === 'org') return { ok: true, policy: null, warnings: this.finish(this.warnings) };
-    const policy = isRecord(this.data) && 'policy' in this.data ? buildAurora(this.data as Record<string, unknown>) : buildPolicy(this.data as Record<string, unknown>);
+    if (isRecord(this.data) && this.data.extends === 'org')
+      return { ok: true, policy: null, warnings: this.finish(this.warnings) };
+    const policy =
+      isRecord(this.data) && 'policy' in this.data
+        ? buildAurora(this.data as Record<string, unknown>)
+        : buildPolicy(this.data as Record<string, unknown>);
     this.checkWarnings(policy);
     return { ok: true, policy, warnings: this.finish(this.warnings) };
   }
@@ -198,5 +227,4 @@ class Loader extends ValueChecks {
     }
     return out.sort((a, b) => a.line - b.line || a.column - b.column || a.message.localeCompare(b.message));
   }
-
 }

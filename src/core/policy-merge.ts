@@ -69,8 +69,7 @@ export function mergePolicyData(org: Data, repo: Data): Record<string, unknown> 
 }
 
 export type MergedPolicyResult =
-  | { ok: true; policy: Policy; warnings: PolicyProblem[]; extendsOrg: boolean }
-  | { ok: false; errors: PolicyProblem[] };
+  { ok: true; policy: Policy; warnings: PolicyProblem[]; extendsOrg: boolean } | { ok: false; errors: PolicyProblem[] };
 
 const place = (p: PolicyProblem): string => `${p.source}:${p.line}:${p.column}`;
 
@@ -81,11 +80,19 @@ const place = (p: PolicyProblem): string => `${p.source}:${p.line}:${p.column}`;
  */
 export function mergePolicyDocuments(org: PolicyDocument, repo: PolicyDocument): MergedPolicyResult {
   if (org.extendsOrg) {
-    return fail([org.problemAt(['extends'], `the org default cannot extend anything: remove "extends" from it (${repo.source} extends it)`)]);
+    return fail([
+      org.problemAt(
+        ['extends'],
+        `the org default cannot extend anything: remove "extends" from it (${repo.source} extends it)`,
+      ),
+    ]);
   }
   if (org.format !== 'v1') {
     return fail([
-      repo.problemAt(['extends'], `the org default ${org.source} is in the Aurora format ("policy:"); a repository file can extend only a version 1 org default`),
+      repo.problemAt(
+        ['extends'],
+        `the org default ${org.source} is in the Aurora format ("policy:"); a repository file can extend only a version 1 org default`,
+      ),
     ]);
   }
   const errors: PolicyProblem[] = [];
@@ -99,10 +106,18 @@ export function mergePolicyDocuments(org: PolicyDocument, repo: PolicyDocument):
   repoStages.forEach((stage, i) => {
     const index = orgIndex(stage.name);
     if (index < 0) {
-      const near = suggest(String(stage.name), orgStages.map((s) => String(s.name)));
+      const near = suggest(
+        String(stage.name),
+        orgStages.map((s) => String(s.name)),
+      );
       if (near !== undefined) {
         warnings.push(
-          repo.problemAt(['environments', i, 'name'], `stage "${String(stage.name)}" is not in the org default, so it is added as a new stage (stage names match exactly)`, 'value', { suggestion: near }),
+          repo.problemAt(
+            ['environments', i, 'name'],
+            `stage "${String(stage.name)}" is not in the org default, so it is added as a new stage (stage names match exactly)`,
+            'value',
+            { suggestion: near },
+          ),
         );
       }
       return;
@@ -127,7 +142,8 @@ export function mergePolicyDocuments(org: PolicyDocument, repo: PolicyDocument):
 
   const policy = buildPolicy(merged);
   const warnScoreFrom = isRecord(repo.data.scoring) && 'warnScore' in repo.data.scoring ? repo : org;
-  for (const w of warnScoreWarnings(policy)) warnings.push(warnScoreFrom.problemAt(['scoring', 'warnScore'], w.message, w.at));
+  for (const w of warnScoreWarnings(policy))
+    warnings.push(warnScoreFrom.problemAt(['scoring', 'warnScore'], w.message, w.at));
   return { ok: true, policy, warnings: dedupe(warnings), extendsOrg: true };
 }
 
@@ -146,7 +162,11 @@ function dedupe(problems: PolicyProblem[]): PolicyProblem[] {
 }
 
 /** Where each GitHub environment name of a merged stage comes from: the file and the path in it. */
-function githubNamesOf(stageName: string, org: PolicyDocument, repo: PolicyDocument): Array<{ name: string; doc: PolicyDocument; path: PolicyPath }> {
+function githubNamesOf(
+  stageName: string,
+  org: PolicyDocument,
+  repo: PolicyDocument,
+): Array<{ name: string; doc: PolicyDocument; path: PolicyPath }> {
   const inRepo = stagesOf(repo.data).findIndex((s) => s.name === stageName);
   const inOrg = stagesOf(org.data).findIndex((s) => s.name === stageName);
   const repoStage = inRepo >= 0 ? stagesOf(repo.data)[inRepo]! : undefined;
@@ -154,7 +174,8 @@ function githubNamesOf(stageName: string, org: PolicyDocument, repo: PolicyDocum
   const stage = stagesOf(doc.data)[index]!;
   const github = stage.github;
   if (typeof github === 'string') return [{ name: github, doc, path: ['environments', index, 'github'] }];
-  if (Array.isArray(github)) return github.map((g, j) => ({ name: String(g), doc, path: ['environments', index, 'github', j] }));
+  if (Array.isArray(github))
+    return github.map((g, j) => ({ name: String(g), doc, path: ['environments', index, 'github', j] }));
   return [{ name: stageName, doc, path: ['environments', index, 'name'] }];
 }
 

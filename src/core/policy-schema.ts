@@ -69,10 +69,21 @@ export const POLICY_DEFAULTS = {
 
 const name = { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text } as const;
 const names = (description: string) =>
-  ({ type: 'array', items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text }, maxItems: POLICY_LIMITS.list, uniqueItems: true, description }) as const;
+  ({
+    type: 'array',
+    items: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text },
+    maxItems: POLICY_LIMITS.list,
+    uniqueItems: true,
+    description,
+  }) as const;
 
 const windowCommon = {
-  name: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text, description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".' },
+  name: {
+    type: 'string',
+    minLength: 1,
+    maxLength: POLICY_LIMITS.text,
+    description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".',
+  },
   timezone: ref('timeZone'),
 } as const;
 
@@ -86,7 +97,10 @@ const dailyWindowProperties = {
     description: 'Local days the window starts on; every day when left out.',
   },
   start: { ...ref('wallClock'), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
-  end: { ...ref('wallClock'), description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.` },
+  end: {
+    ...ref('wallClock'),
+    description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.`,
+  },
   timezone: windowCommon.timezone,
 } as const;
 
@@ -102,7 +116,12 @@ export const policySchema = {
     wallClock: { type: 'string', pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
     localDateTime: { type: 'string', pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
     duration: { type: 'string', pattern: DURATION_PATTERN, description: DURATION_FORM },
-    timeZone: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".' },
+    timeZone: {
+      type: 'string',
+      minLength: 1,
+      maxLength: POLICY_LIMITS.text,
+      description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".',
+    },
     dailyWindow: {
       type: 'object',
       description: 'A daily (or weekday) window from start to end, local to timezone.',
@@ -129,13 +148,22 @@ export const policySchema = {
       required: ['rrule', 'duration', 'timezone'],
       properties: {
         name: windowCommon.name,
-        rrule: { type: 'string', minLength: 1, maxLength: POLICY_LIMITS.text, description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".' },
-        duration: { ...ref('duration'), description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.` },
+        rrule: {
+          type: 'string',
+          minLength: 1,
+          maxLength: POLICY_LIMITS.text,
+          description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".',
+        },
+        duration: {
+          ...ref('duration'),
+          description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.`,
+        },
         timezone: windowCommon.timezone,
       },
     },
     freezeWindow: {
-      description: 'A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.',
+      description:
+        'A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.',
       if: { type: 'object', required: ['rrule'] },
       then: ref('rruleWindow'),
       else: {
@@ -169,12 +197,20 @@ export const policySchema = {
           uniqueItems: true,
           description: 'Ref patterns a release must match, e.g. "refs/tags/v*"; any ref when left out.',
         },
-        minApprovals: { type: 'integer', minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: 'Distinct approvals needed (default 0).' },
+        minApprovals: {
+          type: 'integer',
+          minimum: 0,
+          maximum: POLICY_LIMITS.minApprovals,
+          description: 'Distinct approvals needed (default 0).',
+        },
         approvals: {
           type: 'object',
           additionalProperties: false,
           properties: {
-            excludeAuthor: { type: 'boolean', description: "The author's and the deployer's own approvals do not count (default true)." },
+            excludeAuthor: {
+              type: 'boolean',
+              description: "The author's and the deployer's own approvals do not count (default true).",
+            },
             fromTeams: names('Approvals count only from members of these teams.'),
           },
         },
@@ -192,7 +228,12 @@ export const policySchema = {
             },
           },
         },
-        minScore: { type: 'number', minimum: 0, maximum: 100, description: 'Minimum evidence score (0-100); not checked when left out.' },
+        minScore: {
+          type: 'number',
+          minimum: 0,
+          maximum: 100,
+          description: 'Minimum evidence score (0-100); not checked when left out.',
+        },
         requiredChecks: names('Check runs or commit statuses that must have passed.'),
         requiredEvidence: {
           type: 'array',
@@ -205,14 +246,37 @@ export const policySchema = {
           additionalProperties: false,
           required: ['minutes'],
           properties: {
-            minutes: { type: 'integer', minimum: 0, maximum: POLICY_LIMITS.soakMinutes, description: 'Minutes the same release must have run in the previous stage (at most 30 days).' },
+            minutes: {
+              type: 'integer',
+              minimum: 0,
+              maximum: POLICY_LIMITS.soakMinutes,
+              description: 'Minutes the same release must have run in the previous stage (at most 30 days).',
+            },
           },
         },
-        freezeWindows: { type: 'array', items: ref('freezeWindow'), maxItems: POLICY_LIMITS.freezeWindows, description: 'Times no deployment enters this stage.' },
-        deployDuration: { ...ref('duration'), description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.` },
-        onBlocked: { enum: ['wait', 'reject'], description: 'wait: hold the deployment until it clears (default); reject: reject it at once.' },
-        autoPromote: { type: 'boolean', description: 'Create the next stage\'s deployment when its gate allows it (default false).' },
-        requireLinkedIssue: { type: 'boolean', description: 'Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false).' },
+        freezeWindows: {
+          type: 'array',
+          items: ref('freezeWindow'),
+          maxItems: POLICY_LIMITS.freezeWindows,
+          description: 'Times no deployment enters this stage.',
+        },
+        deployDuration: {
+          ...ref('duration'),
+          description: `How long a deploy runs (default 0s, at most 7d): ${DURATION_FORM}.`,
+        },
+        onBlocked: {
+          enum: ['wait', 'reject'],
+          description: 'wait: hold the deployment until it clears (default); reject: reject it at once.',
+        },
+        autoPromote: {
+          type: 'boolean',
+          description: "Create the next stage's deployment when its gate allows it (default false).",
+        },
+        requireLinkedIssue: {
+          type: 'boolean',
+          description:
+            'Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false).',
+        },
       },
     },
     scoring: {
@@ -221,22 +285,34 @@ export const policySchema = {
       additionalProperties: false,
       properties: {
         ...Object.fromEntries(
-          EVIDENCE_KINDS.map((kind) => [kind, { type: 'integer', minimum: 0, maximum: 100, description: `Weight of ${kind}.` }]),
+          EVIDENCE_KINDS.map((kind) => [
+            kind,
+            { type: 'integer', minimum: 0, maximum: 100, description: `Weight of ${kind}.` },
+          ]),
         ),
         warnScore: {
           type: 'number',
           minimum: 0,
           maximum: 100,
-          description: 'Scores from warnScore up to a stage\'s minScore need an override team\'s approval instead of blocking.',
+          description:
+            "Scores from warnScore up to a stage's minScore need an override team's approval instead of blocking.",
         },
-        coverageTarget: { type: 'number', minimum: 0, maximum: 100, description: 'Line coverage (percent) earning full marks (default 80).' },
+        coverageTarget: {
+          type: 'number',
+          minimum: 0,
+          maximum: 100,
+          description: 'Line coverage (percent) earning full marks (default 80).',
+        },
         allowedSarifLevels: {
           type: 'array',
           items: { enum: ['error', 'warning', 'note', 'none'] },
           uniqueItems: true,
           description: 'SARIF levels that cost no points (default [note, none]).',
         },
-        backupMaxAge: { ...ref('duration'), description: `A backup record older than this does not count (default 24h, at most 366d): ${DURATION_FORM}.` },
+        backupMaxAge: {
+          ...ref('duration'),
+          description: `A backup record older than this does not count (default 24h, at most 366d): ${DURATION_FORM}.`,
+        },
       },
     },
     overrides: {
@@ -246,7 +322,10 @@ export const policySchema = {
       properties: {
         teams: names('Teams whose members may grant an override.'),
         secondApprover: { type: 'boolean', description: 'A second member must confirm an override (default false).' },
-        expires: { ...ref('duration'), description: `How long an override stays usable (default 24h, at most 30d): ${DURATION_FORM}.` },
+        expires: {
+          ...ref('duration'),
+          description: `How long an override stays usable (default 24h, at most 30d): ${DURATION_FORM}.`,
+        },
       },
     },
     evidence: {
@@ -285,12 +364,17 @@ export const policySchema = {
           minItems: 1,
           maxItems: POLICY_LIMITS.stages,
           items: ref('environment'),
-          description: 'The promotion path, in order. With extends: org, stages merged into the org default\'s by name (new ones go after the stage listed before them).',
+          description:
+            "The promotion path, in order. With extends: org, stages merged into the org default's by name (new ones go after the stage listed before them).",
         },
         scoring: ref('scoring'),
         overrides: ref('overrides'),
         evidence: ref('evidence'),
-        strict: { type: 'boolean', description: 'Reject environments the policy does not name instead of approving them as ungated (default false).' },
+        strict: {
+          type: 'boolean',
+          description:
+            'Reject environments the policy does not name instead of approving them as ungated (default false).',
+        },
         sync: {
           enum: ['environments', 'off'],
           description:
@@ -300,7 +384,8 @@ export const policySchema = {
     },
     auroraPolicy: {
       type: 'object',
-      description: 'The Aurora format: stages DEV, PRE_PROD, PROD; the rules apply to PROD, freeze windows to their env.',
+      description:
+        'The Aurora format: stages DEV, PRE_PROD, PROD; the rules apply to PROD, freeze windows to their env.',
       additionalProperties: false,
       required: ['policy'],
       properties: {
@@ -309,7 +394,12 @@ export const policySchema = {
           type: 'object',
           additionalProperties: false,
           properties: {
-            minApprovals: { type: 'integer', minimum: 0, maximum: POLICY_LIMITS.minApprovals, description: 'Approvals needed to enter PROD.' },
+            minApprovals: {
+              type: 'integer',
+              minimum: 0,
+              maximum: POLICY_LIMITS.minApprovals,
+              description: 'Approvals needed to enter PROD.',
+            },
             minScore: { type: 'number', minimum: 0, maximum: 100, description: 'Evidence score needed to enter PROD.' },
             freezeWindows: {
               type: 'array',

@@ -39,7 +39,12 @@ export interface PolicyText {
  * extend it. `withoutOrg` is what to say when the file extends the org default and none was
  * given (the CLI names its option, the Action says CI does not read it).
  */
-export function loadPolicyFiles(repo: PolicyText | null, org: PolicyText | null, withoutOrg: string = EXTENDS_WITHOUT_ORG, read: PolicyReader = readPolicyDocument): MergedPolicyResult {
+export function loadPolicyFiles(
+  repo: PolicyText | null,
+  org: PolicyText | null,
+  withoutOrg: string = EXTENDS_WITHOUT_ORG,
+  read: PolicyReader = readPolicyDocument,
+): MergedPolicyResult {
   const orgRead = org === null ? null : read(org.text, org.source);
   if (repo === null) {
     if (orgRead === null) throw new TypeError('loadPolicyFiles needs a repository file or an org default');
@@ -52,7 +57,8 @@ export function loadPolicyFiles(repo: PolicyText | null, org: PolicyText | null,
   const errors = [...(repoRead.ok ? [] : repoRead.errors), ...(orgRead && !orgRead.ok ? orgRead.errors : [])];
   if (!repoRead.ok || (orgRead !== null && !orgRead.ok)) return fail(errors);
   const document = repoRead.document;
-  if (!document.extendsOrg) return { ok: true, policy: document.policy!, warnings: document.warnings, extendsOrg: false };
+  if (!document.extendsOrg)
+    return { ok: true, policy: document.policy!, warnings: document.warnings, extendsOrg: false };
   if (orgRead === null) return fail([document.problemAt(['extends'], withoutOrg, 'key')]);
   return mergePolicyDocuments(orgRead.document, document);
 }

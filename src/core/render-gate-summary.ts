@@ -1,5 +1,12 @@
 import { freezeStatus } from './freeze-windows.js';
-import { DECISION_HEADLINE, cell, code, renderBreakdownTable, renderRulesTable, truncateMarkdown } from './render-markdown.js';
+import {
+  DECISION_HEADLINE,
+  cell,
+  code,
+  renderBreakdownTable,
+  renderRulesTable,
+  truncateMarkdown,
+} from './render-markdown.js';
 import { neutralizeMentions } from './markdown-escape.js';
 import { failingRules } from './rule-results.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, RuleResult } from './types.js';
@@ -80,8 +87,16 @@ export function gateComment(decision: Decision, limit = 1024): string {
       : decision.decision === 'wait'
         ? `Release gate: waiting for ${decision.environment}${decision.clearsAt ? ` until ${decision.clearsAt}` : ''}.`
         : `Release gate: rejected for ${decision.environment}.`;
-  const overridden = decision.rules.filter((r) => r.overriddenBy).map((r) => `${r.code} overridden by ${r.overriddenBy!.grantedBy}`);
-  const parts = [head, ...failing.map((r) => `${r.code}: ${r.message}${r.outcome === 'wait' && r.clearsAt ? ` (clears ${r.clearsAt})` : ''}`), ...overridden];
+  const overridden = decision.rules
+    .filter((r) => r.overriddenBy)
+    .map((r) => `${r.code} overridden by ${r.overriddenBy!.grantedBy}`);
+  const parts = [
+    head,
+    ...failing.map(
+      (r) => `${r.code}: ${r.message}${r.outcome === 'wait' && r.clearsAt ? ` (clears ${r.clearsAt})` : ''}`,
+    ),
+    ...overridden,
+  ];
   // Messages may quote people (an environment name, a reason): the answer mentions nobody.
   const text = neutralizeMentions(parts.join(' '));
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
@@ -91,11 +106,17 @@ function approvalsSection(rules: readonly RuleResult[]): string | null {
   const rule = rules.find((r) => r.rule === 'approvals' && Array.isArray(r.values.approvers));
   if (!rule) return null;
   const approvers = rule.values.approvers as string[];
-  const notCounted = (rule.values.notCounted as Array<{ login: string; source: string; reason: string }> | undefined) ?? [];
-  const lines = ['### Approvals', '', `Counted (${approvers.length} of ${String(rule.values.required)} required): ${approvers.length > 0 ? approvers.map((a) => cell(a)).join(', ') : 'none'}`];
+  const notCounted =
+    (rule.values.notCounted as Array<{ login: string; source: string; reason: string }> | undefined) ?? [];
+  const lines = [
+    '### Approvals',
+    '',
+    `Counted (${approvers.length} of ${String(rule.values.required)} required): ${approvers.length > 0 ? approvers.map((a) => cell(a)).join(', ') : 'none'}`,
+  ];
   if (notCounted.length > 0) {
     lines.push('', '| Not counted | Source | Why |', '|---|---|---|');
-    for (const n of notCounted.slice(0, 100)) lines.push(`| ${cell(n.login)} | ${cell(n.source)} | ${cell(n.reason)} |`);
+    for (const n of notCounted.slice(0, 100))
+      lines.push(`| ${cell(n.login)} | ${cell(n.source)} | ${cell(n.reason)} |`);
     if (notCounted.length > 100) lines.push(`| … | | ${notCounted.length - 100} more |`);
   }
   return lines.join('\n');
@@ -105,13 +126,26 @@ function freezeSection(stage: EnvironmentPolicy, at: Date): string {
   const lines = ['### Freeze windows', ''];
   lines.push('| Window | Rule | Time zone |', '|---|---|---|');
   for (const w of stage.freezeWindows.slice(0, 50)) {
-    const rule = w.kind === 'daily' ? `${w.days.join(', ')} ${w.start}–${w.end}` : w.kind === 'range' ? `${w.from} – ${w.to}` : `${w.rrule} for ${Math.round(w.durationMs / 60_000)} min`;
+    const rule =
+      w.kind === 'daily'
+        ? `${w.days.join(', ')} ${w.start}–${w.end}`
+        : w.kind === 'range'
+          ? `${w.from} – ${w.to}`
+          : `${w.rrule} for ${Math.round(w.durationMs / 60_000)} min`;
     lines.push(`| ${cell(w.name)} | ${cell(rule)} | ${cell(w.timezone)} |`);
   }
   try {
     const status = freezeStatus(stage.freezeWindows, at);
-    if (status.frozen) lines.push('', `Frozen now by ${cell(status.window ?? '')}${status.until ? ` until ${status.until.toISOString()}` : ''}.`);
-    if (status.next) lines.push('', `Next window: ${cell(status.next.window)} from ${status.next.start.toISOString()} to ${status.next.end.toISOString()}.`);
+    if (status.frozen)
+      lines.push(
+        '',
+        `Frozen now by ${cell(status.window ?? '')}${status.until ? ` until ${status.until.toISOString()}` : ''}.`,
+      );
+    if (status.next)
+      lines.push(
+        '',
+        `Next window: ${cell(status.next.window)} from ${status.next.start.toISOString()} to ${status.next.end.toISOString()}.`,
+      );
   } catch (error) {
     lines.push('', `_Could not compute the windows: ${cell(error instanceof Error ? error.message : String(error))}_`);
   }
@@ -121,10 +155,17 @@ function freezeSection(stage: EnvironmentPolicy, at: Date): string {
 function overridesSection(overrides: readonly OverrideFact[], decision: Decision): string | null {
   if (overrides.length === 0) return null;
   const used = new Set(decision.overridesUsed);
-  const lines = ['### Overrides', '', '| By | Confirmed by | Reason | Risk | Rules | Expires | State |', '|---|---|---|---|---|---|---|'];
+  const lines = [
+    '### Overrides',
+    '',
+    '| By | Confirmed by | Reason | Risk | Rules | Expires | State |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const o of overrides.slice(-50)) {
     const state = o.usedAt ? `used ${o.usedAt}` : used.has(o.id ?? '') ? 'used by this decision' : 'not used';
-    lines.push(`| ${cell(o.grantedBy)} | ${cell(o.confirmedBy ?? '')} | ${cell(o.reason)} | ${cell(o.risk)} | ${cell(o.rules.join(', ') || 'all')} | ${cell(o.expiresAt)} | ${cell(state)} |`);
+    lines.push(
+      `| ${cell(o.grantedBy)} | ${cell(o.confirmedBy ?? '')} | ${cell(o.reason)} | ${cell(o.risk)} | ${cell(o.rules.join(', ') || 'all')} | ${cell(o.expiresAt)} | ${cell(state)} |`,
+    );
   }
   return lines.join('\n');
 }
@@ -132,9 +173,17 @@ function overridesSection(overrides: readonly OverrideFact[], decision: Decision
 function timelineSection(timeline: readonly TimelineEntry[]): string | null {
   if (timeline.length === 0) return null;
   const shown = timeline.slice(-60);
-  const lines = ['### Timeline of the release', '', '| At | Event | Environment | Status | By | Notes |', '|---|---|---|---|---|---|'];
+  const lines = [
+    '### Timeline of the release',
+    '',
+    '| At | Event | Environment | Status | By | Notes |',
+    '|---|---|---|---|---|---|',
+  ];
   if (shown.length < timeline.length) lines.push(`| … | ${timeline.length - shown.length} earlier events | | | | |`);
-  for (const e of shown) lines.push(`| ${cell(e.at)} | ${cell(e.type)} | ${cell(e.environment ?? '')} | ${cell(e.status ?? '')} | ${cell(e.actor ?? '')} | ${cell((e.notes ?? '').slice(0, 200))} |`);
+  for (const e of shown)
+    lines.push(
+      `| ${cell(e.at)} | ${cell(e.type)} | ${cell(e.environment ?? '')} | ${cell(e.status ?? '')} | ${cell(e.actor ?? '')} | ${cell((e.notes ?? '').slice(0, 200))} |`,
+    );
   return lines.join('\n');
 }
 
@@ -169,7 +218,12 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
   parts.push(`## ${DECISION_HEADLINE[d.decision]}`);
   const where = `${code(input.sha.slice(0, 12))}${input.ref ? ` (${cell(input.ref)})` : ''} → **${cell(d.environment)}**${input.githubEnvironment.toLowerCase() !== d.environment.toLowerCase() ? ` (GitHub environment ${code(input.githubEnvironment)})` : ''}`;
   parts.push(`${where} at ${cell(input.at)}${input.trigger ? `, on ${cell(input.trigger)}` : ''}.`);
-  if (d.decision === 'wait') parts.push(d.clearsAt ? `Clears by itself at **${d.clearsAt}** if nothing else changes.` : `Waits for an event (an approval, a check, a deployment)${d.recheckAt ? `; looks again at ${d.recheckAt}` : ''}.`);
+  if (d.decision === 'wait')
+    parts.push(
+      d.clearsAt
+        ? `Clears by itself at **${d.clearsAt}** if nothing else changes.`
+        : `Waits for an event (an approval, a check, a deployment)${d.recheckAt ? `; looks again at ${d.recheckAt}` : ''}.`,
+    );
   if (d.ungated) parts.push('_This environment is not named by the policy: it is not gated._');
   const lookalike = d.rules.find((r) => r.code === 'ENVIRONMENT_LOOKALIKE');
   if (lookalike) {
@@ -180,12 +234,20 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
   parts.push(renderRulesTable(d.rules));
   const approvals = approvalsSection(d.rules);
   if (approvals) parts.push(approvals);
-  parts.push(`### Evidence\n\n${renderBreakdownTable(d.score, d.breakdown)}${input.evidence ? `\n\nFrom check run ${input.evidence.checkRunId} by ${code(input.evidence.appSlug)}.` : ''}`);
+  parts.push(
+    `### Evidence\n\n${renderBreakdownTable(d.score, d.breakdown)}${input.evidence ? `\n\nFrom check run ${input.evidence.checkRunId} by ${code(input.evidence.appSlug)}.` : ''}`,
+  );
   if (input.stage && input.stage.freezeWindows.length > 0) parts.push(freezeSection(input.stage, new Date(input.at)));
   const overrides = overridesSection(input.overrides, d);
   if (overrides) parts.push(overrides);
   parts.push(policySection(input.policy));
-  if (input.notes && input.notes.length > 0) parts.push(input.notes.slice(0, 20).map((n) => `> ${cell(n)}`).join('\n'));
+  if (input.notes && input.notes.length > 0)
+    parts.push(
+      input.notes
+        .slice(0, 20)
+        .map((n) => `> ${cell(n)}`)
+        .join('\n'),
+    );
   const timeline = timelineSection(input.timeline);
   if (timeline) parts.push(timeline);
   if (input.apiCalls !== undefined) parts.push(`<sub>${input.apiCalls} GitHub API call(s) for this decision.</sub>`);

@@ -33,7 +33,8 @@ export function formatValues(values: Record<string, unknown>, max = 160): string
   for (const [k, v] of Object.entries(values)) {
     if (v === null || v === undefined) continue;
     if (Array.isArray(v) && v.length === 0) continue;
-    const shown = typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
+    const shown =
+      typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
     parts.push(`${k}: ${shown}`);
   }
   const joined = parts.join('; ');
@@ -68,7 +69,11 @@ function round(n: number): string {
  * Cut Markdown to at most `limit` characters (UTF-16 code units, as GitHub counts),
  * at a line boundary, with a note saying how much was left out.
  */
-export function truncateMarkdown(text: string, limit: number, note = (omitted: number) => `\n\n_… ${omitted} more characters not shown._`): string {
+export function truncateMarkdown(
+  text: string,
+  limit: number,
+  note = (omitted: number) => `\n\n_… ${omitted} more characters not shown._`,
+): string {
   if (text.length <= limit) return text;
   const reserve = note(text.length).length + 8;
   let cut = text.lastIndexOf('\n', Math.max(0, limit - reserve));

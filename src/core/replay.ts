@@ -65,10 +65,13 @@ export function loadRecordedPolicy(repo: PolicyText | null, org: PolicyText | nu
   if (repo === null && org === null) return { kind: 'recorded problems', why: 'no policy file was read' };
   if (repo !== null && org === null) {
     const read = readPolicyDocument(repo.text, repo.source);
-    if (read.ok && read.document.extendsOrg) return { kind: 'recorded problems', why: `${repo.source} extends the org default, which was not read` };
+    if (read.ok && read.document.extendsOrg)
+      return { kind: 'recorded problems', why: `${repo.source} extends the org default, which was not read` };
   }
   const result = loadPolicyFiles(repo, org);
-  return result.ok ? { kind: 'policy', policy: result.policy } : { kind: 'invalid', problems: result.errors.map(formatPolicyProblem) };
+  return result.ok
+    ? { kind: 'policy', policy: result.policy }
+    : { kind: 'invalid', problems: result.errors.map(formatPolicyProblem) };
 }
 
 /** The facts and problems an evaluation recorded (`inputs`). */
@@ -76,7 +79,8 @@ export function recordedInputs(inputs: unknown): { facts: ReleaseFacts | null; p
   if (typeof inputs !== 'object' || inputs === null) return { facts: null, problems: null };
   const o = inputs as { facts?: unknown; problems?: unknown };
   const facts = typeof o.facts === 'object' && o.facts !== null ? (o.facts as ReleaseFacts) : null;
-  const problems = Array.isArray(o.problems) && o.problems.every((p) => typeof p === 'string') ? (o.problems as string[]) : null;
+  const problems =
+    Array.isArray(o.problems) && o.problems.every((p) => typeof p === 'string') ? (o.problems as string[]) : null;
   return { facts, problems };
 }
 
@@ -94,7 +98,10 @@ export type ReplayOutcome =
 function storedRules(rules: unknown): Array<{ code: string; outcome: Outcome }> {
   if (!Array.isArray(rules)) return [];
   return rules
-    .filter((r): r is { code: string; outcome: Outcome } => typeof r === 'object' && r !== null && typeof (r as { code?: unknown }).code === 'string')
+    .filter(
+      (r): r is { code: string; outcome: Outcome } =>
+        typeof r === 'object' && r !== null && typeof (r as { code?: unknown }).code === 'string',
+    )
     .map((r) => ({ code: r.code, outcome: r.outcome }));
 }
 
@@ -115,13 +122,18 @@ export function compareRules(stored: unknown, replayed: readonly RuleResult[]): 
     if (before !== r.outcome) out.push({ code: r.code, stored: before, replayed: r.outcome });
   }
   for (const [code, outcomes] of left) {
-    for (let i = seen.get(code) ?? 0; i < outcomes.length; i++) out.push({ code, stored: outcomes[i]!, replayed: null });
+    for (let i = seen.get(code) ?? 0; i < outcomes.length; i++)
+      out.push({ code, stored: outcomes[i]!, replayed: null });
   }
   return out;
 }
 
 /** The file of a role, with its text from `texts`; `undefined` when its text is not in the record. */
-function textOf(files: readonly RecordedPolicyFile[], role: PolicyFileRole, texts: (sha256: string) => string | undefined): PolicyText | null | undefined {
+function textOf(
+  files: readonly RecordedPolicyFile[],
+  role: PolicyFileRole,
+  texts: (sha256: string) => string | undefined,
+): PolicyText | null | undefined {
   const file = files.find((f) => f.role === role);
   if (!file) return null;
   const text = texts(file.sha256);
@@ -139,18 +151,26 @@ export class Replayer {
   constructor(private readonly texts: (sha256: string) => string | undefined) {}
 
   /** The policy a stored evaluation was decided under, or why it cannot be told. */
-  policyOf(record: Pick<StoredEvaluation, 'policyFiles' | 'notReplayable' | 'inputs'>): RecordedPolicy | { kind: 'not replayable'; reason: string } {
+  policyOf(
+    record: Pick<StoredEvaluation, 'policyFiles' | 'notReplayable' | 'inputs'>,
+  ): RecordedPolicy | { kind: 'not replayable'; reason: string } {
     if (record.notReplayable !== null) return { kind: 'not replayable', reason: record.notReplayable };
     const files = record.policyFiles;
-    if (files === null) return { kind: 'not replayable', reason: 'the record does not say which policy texts the decision used' };
+    if (files === null)
+      return { kind: 'not replayable', reason: 'the record does not say which policy texts the decision used' };
     const key = `${files.find((f) => f.role === 'repository')?.sha256 ?? '-'}|${files.find((f) => f.role === 'org default')?.sha256 ?? '-'}`;
     let policy = this.policies.get(key);
     if (!policy) {
       const repo = textOf(files, 'repository', this.texts);
       const org = textOf(files, 'org default', this.texts);
       if (repo === undefined || org === undefined) {
-        const missing = files.filter((f) => this.texts(f.sha256) === undefined).map((f) => `${f.source} (sha256 ${f.sha256})`);
-        return { kind: 'not replayable', reason: `the policy text of ${missing.join(', ')} is missing from the record or no longer matches its sha256` };
+        const missing = files
+          .filter((f) => this.texts(f.sha256) === undefined)
+          .map((f) => `${f.source} (sha256 ${f.sha256})`);
+        return {
+          kind: 'not replayable',
+          reason: `the policy text of ${missing.join(', ')} is missing from the record or no longer matches its sha256`,
+        };
       }
       policy = loadRecordedPolicy(repo, org);
       this.policies.set(key, policy);
@@ -163,7 +183,14 @@ export class Replayer {
     const replayed = this.decide(record);
     if ('reason' in replayed) return { kind: 'not replayable', id: record.id, reason: replayed.reason };
     const rules = compareRules(record.rules, replayed.rules);
-    return { kind: 'replayed', id: record.id, stored: record.decision, replayed, identical: rules.length === 0 && replayed.decision === record.decision, rules };
+    return {
+      kind: 'replayed',
+      id: record.id,
+      stored: record.decision,
+      replayed,
+      identical: rules.length === 0 && replayed.decision === record.decision,
+      rules,
+    };
   }
 
   /** The decision the record gives again, or why it cannot be given. */
@@ -197,5 +224,11 @@ export function addToSummary(summary: ReplaySummary, outcome: ReplayOutcome): vo
   }
   summary.replayed += 1;
   if (outcome.identical) summary.identical += 1;
-  else summary.different.push({ id: outcome.id, stored: outcome.stored, replayed: outcome.replayed.decision, rules: outcome.rules });
+  else
+    summary.different.push({
+      id: outcome.id,
+      stored: outcome.stored,
+      replayed: outcome.replayed.decision,
+      rules: outcome.rules,
+    });
 }

@@ -1,6 +1,12 @@
 import type { EvidenceBundle, SarifLevel } from './evidence-types.js';
 import { EVIDENCE_URL_MAX, scoreEvidenceUrl } from './evidence-url.js';
-import { EVIDENCE_KINDS, type EvidenceKind, type ScoreComponent, type ScoreResult, type ScoringPolicy } from './types.js';
+import {
+  EVIDENCE_KINDS,
+  type EvidenceKind,
+  type ScoreComponent,
+  type ScoreResult,
+  type ScoringPolicy,
+} from './types.js';
 
 /**
  * How the evidence is scored (the README repeats this table):
@@ -64,7 +70,9 @@ function scoreTests(bundle: EvidenceBundle): Scored {
     return {
       present: true,
       share: 0,
-      reasons: [`the test counts are inconsistent (${String(t.tests)} tests, but ${String(t.passed)} passed + ${String(t.failed)} failed + ${String(t.errors)} errors + ${String(t.skipped)} skipped): no points for counts that cannot be true`],
+      reasons: [
+        `the test counts are inconsistent (${String(t.tests)} tests, but ${String(t.passed)} passed + ${String(t.failed)} failed + ${String(t.errors)} errors + ${String(t.skipped)} skipped): no points for counts that cannot be true`,
+      ],
     };
   }
   const unlisted = t.unlistedFailures ?? 0;
@@ -101,21 +109,35 @@ function scoreTests(bundle: EvidenceBundle): Scored {
 function scoreCoverage(bundle: EvidenceBundle, target: number): Scored {
   const c = bundle.coverage;
   if (!c) return absent('coverage');
-  for (const [what, k] of [['line', c.lines], ['branch', c.branches]] as const) {
+  for (const [what, k] of [
+    ['line', c.lines],
+    ['branch', c.branches],
+  ] as const) {
     if (!isCount(k.covered) || !isCount(k.total) || k.covered > k.total) {
       return {
         present: true,
         share: 0,
-        reasons: [`the ${what} counts are inconsistent (${String(k.covered)} covered of ${String(k.total)}): coverage above 100% is no evidence, so no points`],
+        reasons: [
+          `the ${what} counts are inconsistent (${String(k.covered)} covered of ${String(k.total)}): coverage above 100% is no evidence, so no points`,
+        ],
       };
     }
   }
-  if (c.lines.total === 0 || c.lines.pct === null) return { present: true, share: 0, reasons: ['the coverage reports count no executable line'] };
+  if (c.lines.total === 0 || c.lines.pct === null)
+    return { present: true, share: 0, reasons: ['the coverage reports count no executable line'] };
   const pct = c.lines.pct;
-  const branches = c.branches.total > 0 ? `; branch coverage ${fmt(c.branches.pct ?? 0)}% (${c.branches.covered}/${c.branches.total}, not scored)` : '';
+  const branches =
+    c.branches.total > 0
+      ? `; branch coverage ${fmt(c.branches.pct ?? 0)}% (${c.branches.covered}/${c.branches.total}, not scored)`
+      : '';
   const lines = `line coverage ${fmt(pct)}% (${c.lines.covered}/${c.lines.total} lines)${branches}`;
-  if (target <= 0 || pct >= target) return { present: true, share: 1, reasons: [`${lines} meets the target of ${fmt(target)}%`] };
-  return { present: true, share: pct / target, reasons: [`${lines} is below the target of ${fmt(target)}%: coverage / target of the weight`] };
+  if (target <= 0 || pct >= target)
+    return { present: true, share: 1, reasons: [`${lines} meets the target of ${fmt(target)}%`] };
+  return {
+    present: true,
+    share: pct / target,
+    reasons: [`${lines} is below the target of ${fmt(target)}%: coverage / target of the weight`],
+  };
 }
 
 function scoreSecurity(bundle: EvidenceBundle, allowed: readonly SarifLevel[]): Scored {
@@ -123,26 +145,52 @@ function scoreSecurity(bundle: EvidenceBundle, allowed: readonly SarifLevel[]): 
   if (!s) return absent('security');
   const r = s.results;
   if (![s.runs, s.runsWithoutResults ?? 0, r.error, r.warning, r.note, r.none].every(isCount)) {
-    return { present: true, share: 0, reasons: ['the SARIF counts are not whole numbers: no points for counts that cannot be true'] };
+    return {
+      present: true,
+      share: 0,
+      reasons: ['the SARIF counts are not whole numbers: no points for counts that cannot be true'],
+    };
   }
   const counts = `${plural(s.runs, 'SARIF run')}: ${r.error} error, ${r.warning} warning, ${r.note} note, ${r.none} none`;
   // A log without a run, or with a run whose tool produced no results, shows no scan that finished.
-  if (s.runs === 0) return { present: true, share: 0, reasons: [`${counts}; the SARIF log has no run, so no scan is shown to have run: no points`] };
+  if (s.runs === 0)
+    return {
+      present: true,
+      share: 0,
+      reasons: [`${counts}; the SARIF log has no run, so no scan is shown to have run: no points`],
+    };
   if ((s.runsWithoutResults ?? 0) > 0) {
     return {
       present: true,
       share: 0,
-      reasons: [counts, `${plural(s.runsWithoutResults!, 'run')} with "results" null or absent: SARIF's way of saying the tool produced no results (a scan that found nothing writes "results": []): no points`],
+      reasons: [
+        counts,
+        `${plural(s.runsWithoutResults!, 'run')} with "results" null or absent: SARIF's way of saying the tool produced no results (a scan that found nothing writes "results": []): no points`,
+      ],
     };
   }
   const allowedText = allowed.length > 0 ? `allowed levels: ${allowed.join(', ')}` : 'no level is allowed';
   const otherLevels = (['note', 'none'] as const).filter((l) => !allowed.includes(l) && r[l] > 0);
   if (r.error > 0 && !allowed.includes('error')) {
-    return { present: true, share: 0, reasons: [counts, `${plural(r.error, 'error result')} (${allowedText}): no points while any error result remains`] };
+    return {
+      present: true,
+      share: 0,
+      reasons: [
+        counts,
+        `${plural(r.error, 'error result')} (${allowedText}): no points while any error result remains`,
+      ],
+    };
   }
   if ((r.warning > 0 && !allowed.includes('warning')) || otherLevels.length > 0) {
-    const what = r.warning > 0 && !allowed.includes('warning') ? plural(r.warning, 'warning result') : otherLevels.map((l) => `${r[l]} ${l} results`).join(', ');
-    return { present: true, share: 0.5, reasons: [counts, `${what} at a level that is not allowed (${allowedText}): half the weight`] };
+    const what =
+      r.warning > 0 && !allowed.includes('warning')
+        ? plural(r.warning, 'warning result')
+        : otherLevels.map((l) => `${r[l]} ${l} results`).join(', ');
+    return {
+      present: true,
+      share: 0.5,
+      reasons: [counts, `${what} at a level that is not allowed (${allowedText}): half the weight`],
+    };
   }
   return { present: true, share: 1, reasons: [`${counts}; no result at a level that costs points (${allowedText})`] };
 }
@@ -151,9 +199,15 @@ function scoreChecklist(bundle: EvidenceBundle): Scored {
   const c = bundle.checklist;
   if (!c) return absent('checklist');
   if (c.items === 0) return { present: true, share: 0, reasons: ['the checklist has no task item (`- [ ] ...`)'] };
-  const open = c.list.filter((i) => !i.checked).map((i) => `"${i.text}"`).slice(0, 5);
+  const open = c.list
+    .filter((i) => !i.checked)
+    .map((i) => `"${i.text}"`)
+    .slice(0, 5);
   const reasons = [`${c.checked} of ${plural(c.items, 'checklist item')} checked`];
-  if (c.unchecked > 0) reasons.push(`unchecked: ${open.join(', ')}${c.unchecked > open.length ? ` and ${c.unchecked - open.length} more` : ''}`);
+  if (c.unchecked > 0)
+    reasons.push(
+      `unchecked: ${open.join(', ')}${c.unchecked > open.length ? ` and ${c.unchecked - open.length} more` : ''}`,
+    );
   return { present: true, share: c.checked / c.items, reasons };
 }
 
@@ -173,11 +227,26 @@ function scoreBackup(bundle: EvidenceBundle, maxAgeHours: number, now: Date): Sc
   }
   const ageHours = (now.getTime() - at) / 3_600_000;
   // A few minutes of clock skew between machines is not a backup from the future.
-  if (ageHours < -5 / 60) return { present: true, share: 0, reasons: [`backup record${where} is dated ${b.takenAt}, after now (${now.toISOString()})`] };
+  if (ageHours < -5 / 60)
+    return {
+      present: true,
+      share: 0,
+      reasons: [`backup record${where} is dated ${b.takenAt}, after now (${now.toISOString()})`],
+    };
   if (ageHours > maxAgeHours) {
-    return { present: true, share: 0, reasons: [`backup${where} taken ${b.takenAt} is ${fmt(ageHours)} h old, older than the bound of ${fmt(maxAgeHours)} h`] };
+    return {
+      present: true,
+      share: 0,
+      reasons: [
+        `backup${where} taken ${b.takenAt} is ${fmt(ageHours)} h old, older than the bound of ${fmt(maxAgeHours)} h`,
+      ],
+    };
   }
-  return { present: true, share: 1, reasons: [`backup${where} taken ${b.takenAt}, ${fmt(Math.max(0, ageHours))} h ago (bound ${fmt(maxAgeHours)} h)`] };
+  return {
+    present: true,
+    share: 1,
+    reasons: [`backup${where} taken ${b.takenAt}, ${fmt(Math.max(0, ageHours))} h ago (bound ${fmt(maxAgeHours)} h)`],
+  };
 }
 
 function scoreUrl(bundle: EvidenceBundle): Scored {
@@ -246,7 +315,8 @@ export function scoreEvidence(bundle: EvidenceBundle, scoring: ScoringPolicy, no
   let score = roundHalfUp(total);
   if (totalWeight > 0 && totalWeight !== 100) {
     score = roundHalfUp((total * 100) / totalWeight);
-    for (const c of Object.values(breakdown)) c.reasons.push(`the weights sum to ${fmt(totalWeight)}, not 100: the score is rescaled to 0-100`);
+    for (const c of Object.values(breakdown))
+      c.reasons.push(`the weights sum to ${fmt(totalWeight)}, not 100: the score is rescaled to 0-100`);
   }
   return { score: Math.max(0, Math.min(100, score)), breakdown };
 }

@@ -80,7 +80,10 @@ export class Simulator {
   private simulated = 0;
   private readonly changed: SimulatedChange[] = [];
   private readonly skipped: Array<{ id: number; reason: string }> = [];
-  private readonly stages = new Map<string, { decisions: number; changed: number; transitions: Record<string, number> }>();
+  private readonly stages = new Map<
+    string,
+    { decisions: number; changed: number; transitions: Record<string, number> }
+  >();
   private readonly rules = new Map<string, { appeared: number; disappeared: number }>();
 
   /** `texts` gives a recorded policy text by its sha256. */
@@ -98,13 +101,16 @@ export class Simulator {
 
   /** The new policy for one decision, parsed once per distinct pair of texts. */
   private policyFor(record: StoredEvaluation): RecordedPolicy | { reason: string } {
-    if (this.next.repository === null && record.policyFiles === null) return { reason: 'the record does not say which repository policy file it was decided under' };
+    if (this.next.repository === null && record.policyFiles === null)
+      return { reason: 'the record does not say which repository policy file it was decided under' };
     const repo = this.next.repository ?? this.recorded(record, 'repository');
     const org = this.next.org ?? this.recorded(record, 'org default');
-    if (repo === undefined || org === undefined) return { reason: 'the recorded policy text it would be merged with is not in the record' };
+    if (repo === undefined || org === undefined)
+      return { reason: 'the recorded policy text it would be merged with is not in the record' };
     if (repo === null && org === null) return { reason: 'the record has no policy file to simulate with' };
     // The new side is the same for every decision: the recorded side's hash tells the pairs apart.
-    const side = (given: PolicyText | null, role: 'repository' | 'org default') => (given ? 'new' : (record.policyFiles?.find((f) => f.role === role)?.sha256 ?? '-'));
+    const side = (given: PolicyText | null, role: 'repository' | 'org default') =>
+      given ? 'new' : (record.policyFiles?.find((f) => f.role === role)?.sha256 ?? '-');
     const key = `${side(this.next.repository, 'repository')}|${side(this.next.org, 'org default')}`;
     let policy = this.policies.get(key);
     if (!policy) {
@@ -117,10 +123,14 @@ export class Simulator {
   /** Evaluates one stored decision under the new policy. */
   decide(record: StoredEvaluation): Decision | { reason: string } {
     const { facts } = recordedInputs(record.inputs);
-    if (facts === null) return { reason: 'the record keeps no facts for this decision (its policy could not be loaded then)' };
+    if (facts === null)
+      return { reason: 'the record keeps no facts for this decision (its policy could not be loaded then)' };
     const policy = this.policyFor(record);
     if ('reason' in policy) return policy;
-    if (policy.kind === 'recorded problems') return { reason: 'the new policy extends the org default, and no org default was given or recorded for this decision' };
+    if (policy.kind === 'recorded problems')
+      return {
+        reason: 'the new policy extends the org default, and no org default was given or recorded for this decision',
+      };
     if (policy.kind === 'invalid') return policyInvalidDecision(record.environment, policy.problems);
     return evaluate(policy.policy, facts, record.at);
   }
@@ -176,14 +186,18 @@ export class Simulator {
   }
 
   report(): SimulationReport {
-    const changed = [...this.changed].sort((a, b) => importanceOf(a) - importanceOf(b) || b.at.localeCompare(a.at) || b.id - a.id);
+    const changed = [...this.changed].sort(
+      (a, b) => importanceOf(a) - importanceOf(b) || b.at.localeCompare(a.at) || b.id - a.id,
+    );
     return {
       considered: this.considered,
       simulated: this.simulated,
       changed,
       skipped: [...this.skipped],
       byStage: [...this.stages].map(([stage, s]) => ({ stage, ...s, transitions: { ...s.transitions } })),
-      byRule: [...this.rules].map(([c, r]) => ({ code: c, ...r })).sort((a, b) => b.appeared + b.disappeared - (a.appeared + a.disappeared) || a.code.localeCompare(b.code)),
+      byRule: [...this.rules]
+        .map(([c, r]) => ({ code: c, ...r }))
+        .sort((a, b) => b.appeared + b.disappeared - (a.appeared + a.disappeared) || a.code.localeCompare(b.code)),
     };
   }
 }
@@ -199,8 +213,14 @@ export interface RenderSimulationOptions {
 const sameDecision = (transition: string): boolean => transition.split(' -> ')[0] === transition.split(' -> ')[1];
 
 function transitionsText(transitions: Record<string, number>): string {
-  const entries = Object.entries(transitions).sort((a, b) => (IMPORTANCE[a[0]] ?? 6) - (IMPORTANCE[b[0]] ?? 6) || a[0].localeCompare(b[0]));
-  return entries.length === 0 ? '' : entries.map(([k, n]) => `${sameDecision(k) ? `${k.split(' -> ')[0]!}, other rules` : k.replace(' -> ', ' → ')}: ${n}`).join(', ');
+  const entries = Object.entries(transitions).sort(
+    (a, b) => (IMPORTANCE[a[0]] ?? 6) - (IMPORTANCE[b[0]] ?? 6) || a[0].localeCompare(b[0]),
+  );
+  return entries.length === 0
+    ? ''
+    : entries
+        .map(([k, n]) => `${sameDecision(k) ? `${k.split(' -> ')[0]!}, other rules` : k.replace(' -> ', ' → ')}: ${n}`)
+        .join(', ');
 }
 
 /** The summary line: how many decisions would change out of how many. */
@@ -217,12 +237,22 @@ export function renderSimulationMarkdown(report: SimulationReport, options: Rend
   const max = options.maxChanges ?? 50;
   const parts: string[] = [`**${simulationHeadline(report)}**`];
   if (report.byStage.length > 0) {
-    const rows = report.byStage.map((s) => `| ${cell(s.stage)} | ${s.decisions} | ${s.changed} | ${cell(transitionsText(s.transitions))} |`);
-    parts.push(['### By stage', '', '| Stage | Decisions | Would change | How |', '| --- | ---: | ---: | --- |', ...rows].join('\n'));
+    const rows = report.byStage.map(
+      (s) => `| ${cell(s.stage)} | ${s.decisions} | ${s.changed} | ${cell(transitionsText(s.transitions))} |`,
+    );
+    parts.push(
+      ['### By stage', '', '| Stage | Decisions | Would change | How |', '| --- | ---: | ---: | --- |', ...rows].join(
+        '\n',
+      ),
+    );
   }
   if (report.byRule.length > 0) {
     const rows = report.byRule.map((r) => `| ${code(r.code)} | ${r.appeared} | ${r.disappeared} |`);
-    parts.push(['### By rule', '', '| Rule | Would hold (new) | Would no longer hold |', '| --- | ---: | ---: |', ...rows].join('\n'));
+    parts.push(
+      ['### By rule', '', '| Rule | Would hold (new) | Would no longer hold |', '| --- | ---: | ---: |', ...rows].join(
+        '\n',
+      ),
+    );
   }
   if (report.changed.length > 0) {
     const shown = report.changed.slice(0, max);
@@ -230,13 +260,26 @@ export function renderSimulationMarkdown(report: SimulationReport, options: Rend
       (c) =>
         `| ${c.id} | ${cell(c.repo)} | ${code(c.sha.slice(0, 7))} | ${cell(c.stage)} | ${cell(c.at)} | ${c.from} → **${c.to}** | ${c.appeared.map(code).join(' ')} | ${c.disappeared.map(code).join(' ')} |`,
     );
-    const more = report.changed.length > shown.length ? `\n\n_${report.changed.length - shown.length} more change(s) not listed._` : '';
-    parts.push(['### Changes, most important first', '', '| Evaluation | Repository | Commit | Stage | At | Decision | Would hold | Would no longer hold |', '| ---: | --- | --- | --- | --- | --- | --- | --- |', ...rows].join('\n') + more);
+    const more =
+      report.changed.length > shown.length
+        ? `\n\n_${report.changed.length - shown.length} more change(s) not listed._`
+        : '';
+    parts.push(
+      [
+        '### Changes, most important first',
+        '',
+        '| Evaluation | Repository | Commit | Stage | At | Decision | Would hold | Would no longer hold |',
+        '| ---: | --- | --- | --- | --- | --- | --- | --- |',
+        ...rows,
+      ].join('\n') + more,
+    );
   }
   if (report.skipped.length > 0) {
     const reasons = new Map<string, number>();
     for (const s of report.skipped) reasons.set(s.reason, (reasons.get(s.reason) ?? 0) + 1);
-    parts.push(`${report.skipped.length} decision(s) not simulated: ${[...reasons].map(([r, n]) => `${n} because ${r}`).join('; ')}.`);
+    parts.push(
+      `${report.skipped.length} decision(s) not simulated: ${[...reasons].map(([r, n]) => `${n} because ${r}`).join('; ')}.`,
+    );
   }
   return truncateMarkdown(parts.join('\n\n'), options.limit ?? 65_535);
 }

@@ -8,7 +8,6 @@
 import { RRule } from './rrule.js';
 import { suggest } from './suggest.js';
 
-
 /** The expected forms, shared with the JSON Schema's descriptions and the loader's messages. */
 export const WALL_CLOCK_FORM = 'HH:MM or HH:MM:SS (00:00 to 23:59:59)';
 export const LOCAL_DATE_TIME_FORM = 'YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a local date and time)';
@@ -42,9 +41,20 @@ export function validateWallClock(value: unknown): string | null {
 }
 
 function daysInMonth(year: number, month: number): number {
-  return [31, year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][
-    month - 1
-  ]!;
+  return [
+    31,
+    year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28,
+    31,
+    30,
+    31,
+    30,
+    31,
+    31,
+    30,
+    31,
+    30,
+    31,
+  ][month - 1]!;
 }
 
 /** `YYYY-MM-DDTHH:MM[:SS]`, a real calendar date, no offset (the window's time zone applies). */
@@ -82,7 +92,9 @@ function knownZones(): readonly string[] {
 export function validateTimeZone(value: unknown): string | null {
   const problem = checkTimeZone(value);
   if (problem === null) return null;
-  return problem.suggestion === undefined ? problem.message : `${problem.message}; did you mean "${problem.suggestion}"?`;
+  return problem.suggestion === undefined
+    ? problem.message
+    : `${problem.message}; did you mean "${problem.suggestion}"?`;
 }
 
 /** Like {@link validateTimeZone}, with the near-miss suggestion kept apart from the message. */
@@ -112,8 +124,20 @@ export function suggestTimeZone(value: string): string | undefined {
 }
 
 const RRULE_PARTS = new Set([
-  'FREQ', 'UNTIL', 'COUNT', 'INTERVAL', 'BYSECOND', 'BYMINUTE', 'BYHOUR', 'BYDAY', 'BYMONTHDAY',
-  'BYYEARDAY', 'BYWEEKNO', 'BYMONTH', 'BYSETPOS', 'WKST',
+  'FREQ',
+  'UNTIL',
+  'COUNT',
+  'INTERVAL',
+  'BYSECOND',
+  'BYMINUTE',
+  'BYHOUR',
+  'BYDAY',
+  'BYMONTHDAY',
+  'BYYEARDAY',
+  'BYWEEKNO',
+  'BYMONTH',
+  'BYSETPOS',
+  'WKST',
 ]);
 const FREQUENCIES = ['YEARLY', 'MONTHLY', 'WEEKLY', 'DAILY', 'HOURLY', 'MINUTELY', 'SECONDLY'];
 const INT_RANGES: Record<string, [number, number, boolean]> = {
@@ -207,7 +231,11 @@ export function validateDuration(value: unknown): string | null {
 /** An ISO-8601 instant with a zone designator (`2026-01-31T22:30:00-03:00`, `...Z`), or what is wrong with it. */
 export function parseIsoInstant(value: string): { ok: true; at: Date } | { ok: false; error: string } {
   if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i.test(value)) {
-    return { ok: false, error: 'is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required).' };
+    return {
+      ok: false,
+      error:
+        'is not an ISO-8601 instant; expected e.g. 2026-01-31T22:30:00-03:00 or 2026-02-01T01:30:00Z (the offset is required).',
+    };
   }
   const at = new Date(value);
   if (Number.isNaN(at.getTime())) return { ok: false, error: 'is not a real date and time.' };

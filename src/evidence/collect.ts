@@ -42,7 +42,11 @@ function describe(err: unknown): string {
  * to `cwd`. A glob or directory that matches no file is an error: a gate must not pass
  * because a path was mistyped.
  */
-export async function resolveSources(patterns: string[], cwd: string, kind: EvidenceFileKind): Promise<EvidenceSource[]> {
+export async function resolveSources(
+  patterns: string[],
+  cwd: string,
+  kind: EvidenceFileKind,
+): Promise<EvidenceSource[]> {
   const seen = new Set<string>();
   const out: EvidenceSource[] = [];
   const add = (abs: string): void => {
@@ -64,10 +68,18 @@ export async function resolveSources(patterns: string[], cwd: string, kind: Evid
       continue;
     }
     const matches = st?.isDirectory()
-      ? await fg(DIRECTORY_PATTERNS[kind], { cwd: abs, absolute: true, onlyFiles: true, ignore: IGNORE, followSymbolicLinks: false })
+      ? await fg(DIRECTORY_PATTERNS[kind], {
+          cwd: abs,
+          absolute: true,
+          onlyFiles: true,
+          ignore: IGNORE,
+          followSymbolicLinks: false,
+        })
       : await fg(pattern, { cwd, absolute: true, onlyFiles: true, ignore: IGNORE, followSymbolicLinks: false });
     if (matches.length === 0) {
-      const what = st?.isDirectory() ? `the directory holds no ${DIRECTORY_PATTERNS[kind].join(' or ')} file` : 'no file matches this path or glob';
+      const what = st?.isDirectory()
+        ? `the directory holds no ${DIRECTORY_PATTERNS[kind].join(' or ')} file`
+        : 'no file matches this path or glob';
       throw new EvidenceError({ file: pattern, kind, detail: what });
     }
     matches.sort().forEach(add);
@@ -92,7 +104,8 @@ export function openSource(src: EvidenceSource, stdin?: NodeJS.ReadableStream, r
 /** Turn whatever a parser threw into an {@link EvidenceError} naming the file. */
 export function toEvidenceError(err: unknown, src: EvidenceSource, kind: EvidenceFileKind): EvidenceError {
   if (err instanceof EvidenceError) return err;
-  if (err instanceof ParseError) return new EvidenceError({ file: src.display, kind, detail: err.message, line: err.line, column: err.column });
+  if (err instanceof ParseError)
+    return new EvidenceError({ file: src.display, kind, detail: err.message, line: err.line, column: err.column });
   return new EvidenceError({ file: src.display, kind, detail: `cannot read: ${describe(err)}` });
 }
 

@@ -56,14 +56,20 @@ class FileTable {
 /** A non-negative count; hit counts beyond 2^53 (gcov writes 2^64-1 for overflow) stay "more than 0". */
 function count(value: string, what: string, line: number): number {
   const n = Number(value.trim());
-  if (!/^\d+$/.test(value.trim()) || !Number.isFinite(n)) throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
+  if (!/^\d+$/.test(value.trim()) || !Number.isFinite(n))
+    throw new ParseError(`${what} is not a count: "${value.slice(0, 40)}" (line ${line})`, line, null);
   return n;
 }
 
 /** A number of lines or branches: a whole number a real program can have (hit counts may be larger, totals may not). */
 function total(value: string, what: string, line: number): number {
   const n = count(value, what, line);
-  if (!Number.isSafeInteger(n)) throw new ParseError(`${what} is ${value.trim().slice(0, 40)}, more lines or branches than any program has (line ${line}): the tracefile is corrupt`, line, null);
+  if (!Number.isSafeInteger(n))
+    throw new ParseError(
+      `${what} is ${value.trim().slice(0, 40)}, more lines or branches than any program has (line ${line}): the tracefile is corrupt`,
+      line,
+      null,
+    );
   return n;
 }
 
@@ -91,11 +97,19 @@ export async function parseLcov(source: ByteSource): Promise<CoverageReport> {
     // More lines hit than found is no coverage report: it would score above 100%.
     if (lines.hit > lines.found) {
       const line = at.lh || at.lf;
-      throw new ParseError(`${file}: LH:${lines.hit} (lines hit) is more than LF:${lines.found} (lines found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+      throw new ParseError(
+        `${file}: LH:${lines.hit} (lines hit) is more than LF:${lines.found} (lines found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`,
+        line || null,
+        null,
+      );
     }
     if (branches.hit > branches.found) {
       const line = at.brh || at.brf;
-      throw new ParseError(`${file}: BRH:${branches.hit} (branches hit) is more than BRF:${branches.found} (branches found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`, line || null, null);
+      throw new ParseError(
+        `${file}: BRH:${branches.hit} (branches hit) is more than BRF:${branches.found} (branches found) (line ${line}): the counts are inconsistent, so the tracefile cannot be scored`,
+        line || null,
+        null,
+      );
     }
     table.add(file, lines.hit, lines.found, branches.hit, branches.found);
     records++;
@@ -184,10 +198,14 @@ class CoberturaHandler implements XmlHandler {
   open(name: string, attrs: XmlAttrs): void {
     this.depth++;
     if (this.depth === 1) {
-      if (name !== 'coverage') throw new ParseError(`not a Cobertura XML report: the root element is <${name}>, expected <coverage>`);
+      if (name !== 'coverage')
+        throw new ParseError(`not a Cobertura XML report: the root element is <${name}>, expected <coverage>`);
       return;
     }
-    if (this.depth === 2 && name === 'project') throw new ParseError('Clover XML is not supported: give a Cobertura XML, lcov or Istanbul coverage-summary.json report');
+    if (this.depth === 2 && name === 'project')
+      throw new ParseError(
+        'Clover XML is not supported: give a Cobertura XML, lcov or Istanbul coverage-summary.json report',
+      );
     if (name === 'packages' || name === 'sources') this.sawClassOrPackages = true;
     if (name === 'class' && this.classFile === null) {
       this.sawClassOrPackages = true;
@@ -206,7 +224,9 @@ class CoberturaHandler implements XmlHandler {
         const m = /\((\d{1,9})\/(\d{1,9})\)/.exec(attrs['condition-coverage'] ?? '');
         if (m) {
           if (Number(m[1]) > Number(m[2])) {
-            throw new ParseError(`${this.classFile}: line ${attrs.number ?? '?'} has condition-coverage "${attrs['condition-coverage']}", more branches covered than it has: the counts are inconsistent, so the report cannot be scored`);
+            throw new ParseError(
+              `${this.classFile}: line ${attrs.number ?? '?'} has condition-coverage "${attrs['condition-coverage']}", more branches covered than it has: the counts are inconsistent, so the report cannot be scored`,
+            );
           }
           this.acc.bc += Number(m[1]);
           this.acc.bt += Number(m[2]);
@@ -225,7 +245,8 @@ class CoberturaHandler implements XmlHandler {
   }
 
   check(): void {
-    if (!this.sawClassOrPackages) throw new ParseError('not a Cobertura XML report: no <packages> or <class> element found');
+    if (!this.sawClassOrPackages)
+      throw new ParseError('not a Cobertura XML report: no <packages> or <class> element found');
   }
 }
 
@@ -248,10 +269,14 @@ function isCounter(v: unknown): v is { total: number; covered: number } {
 /** A counter whose numbers can be true: whole, safe, and no more covered than there are. */
 function checkCounter(c: { total: number; covered: number }, where: string): void {
   if (!Number.isSafeInteger(c.total) || !Number.isSafeInteger(c.covered)) {
-    throw new ParseError(`${where}: covered ${c.covered} of total ${c.total} are not whole numbers a real program has: the summary is corrupt`);
+    throw new ParseError(
+      `${where}: covered ${c.covered} of total ${c.total} are not whole numbers a real program has: the summary is corrupt`,
+    );
   }
   if (c.covered > c.total) {
-    throw new ParseError(`${where}: covered ${c.covered} is more than total ${c.total}: the counts are inconsistent, so the summary cannot be scored`);
+    throw new ParseError(
+      `${where}: covered ${c.covered} is more than total ${c.total}: the counts are inconsistent, so the summary cannot be scored`,
+    );
   }
 }
 
@@ -281,22 +306,34 @@ export async function parseIstanbulSummary(source: ByteSource): Promise<Coverage
         }
         if (entryError !== null) return;
         if (typeof e !== 'object' || e === null || !isCounter(e.lines)) {
-          entryError = new ParseError(`not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`);
+          entryError = new ParseError(
+            `not an Istanbul coverage-summary.json: entry "${file.slice(0, 80)}" has no "lines" counter`,
+          );
           return;
         }
-        if (fileCoverage.length >= MAX_COVERAGE_FILES) throw new ParseError(`the summary lists more than ${MAX_COVERAGE_FILES} files, more than this reader keeps: merge per package or use lcov`);
+        if (fileCoverage.length >= MAX_COVERAGE_FILES)
+          throw new ParseError(
+            `the summary lists more than ${MAX_COVERAGE_FILES} files, more than this reader keeps: merge per package or use lcov`,
+          );
         const br = isCounter(e.branches) ? e.branches : { covered: 0, total: 0 };
         checkCounter(e.lines, `entry "${file.slice(0, 80)}" lines`);
         checkCounter(br, `entry "${file.slice(0, 80)}" branches`);
-        fileCoverage.push({ file, lines: counter(e.lines.covered, e.lines.total), branches: counter(br.covered, br.total) });
+        fileCoverage.push({
+          file,
+          lines: counter(e.lines.covered, e.lines.total),
+          branches: counter(br.covered, br.total),
+        });
       },
     },
     { maxBytes: MAX_COVERAGE_JSON_BYTES },
   );
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ParseError('not an Istanbul coverage-summary.json: the document is not an object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ParseError('not an Istanbul coverage-summary.json: the document is not an object');
   const t = total as Record<string, unknown> | null;
   if (!t || !isCounter(t.lines)) {
-    throw new ParseError('not an Istanbul coverage-summary.json: no "total" entry with "lines": { "total", "covered" } (use the json-summary reporter)');
+    throw new ParseError(
+      'not an Istanbul coverage-summary.json: no "total" entry with "lines": { "total", "covered" } (use the json-summary reporter)',
+    );
   }
   if (entryError !== null) throw entryError;
   const tb = isCounter(t.branches) ? t.branches : { covered: 0, total: 0 };
@@ -340,8 +377,14 @@ export function mergeCoverageReports(reports: CoverageReport[]): CoverageReport 
       fbt += f.branches.total;
     }
     // A summary's total may cover more than its listed files; keep what the files do not explain.
-    extraLines = { c: extraLines.c + Math.max(0, r.lines.covered - flc), t: extraLines.t + Math.max(0, r.lines.total - flt) };
-    extraBranches = { c: extraBranches.c + Math.max(0, r.branches.covered - fbc), t: extraBranches.t + Math.max(0, r.branches.total - fbt) };
+    extraLines = {
+      c: extraLines.c + Math.max(0, r.lines.covered - flc),
+      t: extraLines.t + Math.max(0, r.lines.total - flt),
+    };
+    extraBranches = {
+      c: extraBranches.c + Math.max(0, r.branches.covered - fbc),
+      t: extraBranches.t + Math.max(0, r.branches.total - fbt),
+    };
   }
   const merged = table.report('');
   const lines = counter(merged.lines.covered + extraLines.c, merged.lines.total + extraLines.t);

@@ -24,7 +24,13 @@ export class EvidenceError extends Error {
   readonly line: number | null;
   readonly column: number | null;
 
-  constructor(opts: { file: string; kind: EvidenceFileKind; detail: string; line?: number | null; column?: number | null }) {
+  constructor(opts: {
+    file: string;
+    kind: EvidenceFileKind;
+    detail: string;
+    line?: number | null;
+    column?: number | null;
+  }) {
     // The detail names the position itself when it knows one ("... (line 3, column 9)").
     super(`${KIND_LABEL[opts.kind]} ${opts.file}: ${opts.detail}`);
     this.file = opts.file;

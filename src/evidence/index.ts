@@ -1,4 +1,11 @@
-import type { ChecklistReport, CoverageReport, DeclaredEvidence, EvidenceBundle, SecurityReport, TestReport } from '../core/evidence-types.js';
+import type {
+  ChecklistReport,
+  CoverageReport,
+  DeclaredEvidence,
+  EvidenceBundle,
+  SecurityReport,
+  TestReport,
+} from '../core/evidence-types.js';
 import { parseChecklist, parseChecklistText } from './checklist.js';
 import { STDIN, mapBounded, parseSource, resolveSources } from './collect.js';
 import { mergeCoverageReports, parseCoverage } from './coverage.js';
@@ -34,8 +41,18 @@ export interface EvidenceInputs {
 const DEFAULT_CONCURRENCY = 4;
 
 function checkStdinOnce(inputs: EvidenceInputs): void {
-  const uses = [...(inputs.junit ?? []), ...(inputs.coverage ?? []), ...(inputs.sarif ?? []), inputs.checklist ?? ''].filter((p) => p === STDIN);
-  if (uses.length > 1) throw new EvidenceError({ file: STDIN, kind: 'input', detail: 'stdin can feed only one input; give the other reports as files' });
+  const uses = [
+    ...(inputs.junit ?? []),
+    ...(inputs.coverage ?? []),
+    ...(inputs.sarif ?? []),
+    inputs.checklist ?? '',
+  ].filter((p) => p === STDIN);
+  if (uses.length > 1)
+    throw new EvidenceError({
+      file: STDIN,
+      kind: 'input',
+      detail: 'stdin can feed only one input; give the other reports as files',
+    });
 }
 
 /**
@@ -49,7 +66,9 @@ export async function collectEvidence(inputs: EvidenceInputs): Promise<EvidenceB
   const bundle: EvidenceBundle = {};
   if (inputs.junit && inputs.junit.length > 0) {
     const sources = await resolveSources(inputs.junit, inputs.cwd, 'junit');
-    const reports = await mapBounded(sources, limit, (s) => parseSource(s, 'junit', (b) => parseJunit(b), inputs.stdin, true));
+    const reports = await mapBounded(sources, limit, (s) =>
+      parseSource(s, 'junit', (b) => parseJunit(b), inputs.stdin, true),
+    );
     bundle.tests = mergeTestReports(reports);
   }
   if (inputs.coverage && inputs.coverage.length > 0) {
@@ -113,7 +132,13 @@ function coverageJson(c: CoverageReport): object {
 }
 
 function securityJson(s: SecurityReport): object {
-  return { results: s.results, runs: s.runs, ...(s.runsWithoutResults ? { runsWithoutResults: s.runsWithoutResults } : {}), files: s.files, byRule: Object.fromEntries(Object.entries(s.byRule)) };
+  return {
+    results: s.results,
+    runs: s.runs,
+    ...(s.runsWithoutResults ? { runsWithoutResults: s.runsWithoutResults } : {}),
+    files: s.files,
+    byRule: Object.fromEntries(Object.entries(s.byRule)),
+  };
 }
 
 /**
@@ -125,6 +150,11 @@ export function evidenceJson(bundle: EvidenceBundle): object {
   if (bundle.tests) out.tests = testsJson(bundle.tests);
   if (bundle.coverage) out.coverage = coverageJson(bundle.coverage);
   if (bundle.security) out.security = securityJson(bundle.security);
-  if (bundle.checklist) out.checklist = { items: bundle.checklist.items, checked: bundle.checklist.checked, unchecked: bundle.checklist.unchecked };
+  if (bundle.checklist)
+    out.checklist = {
+      items: bundle.checklist.items,
+      checked: bundle.checklist.checked,
+      unchecked: bundle.checklist.unchecked,
+    };
   return out;
 }

@@ -25,7 +25,13 @@ export interface JsonStreamHandler {
    * `parent` is the container's parent and `root` the document, as built so far (their
    * earlier keys are there).
    */
-  item(path: JsonPath, key: string | number, value: unknown, parent: Record<string, unknown> | unknown[] | null, root: Record<string, unknown> | unknown[] | null): void;
+  item(
+    path: JsonPath,
+    key: string | number,
+    value: unknown,
+    parent: Record<string, unknown> | unknown[] | null,
+    root: Record<string, unknown> | unknown[] | null,
+  ): void;
   /** A streamed container ended (called before its parent sees it, as an empty container). */
   end?(path: JsonPath, count: number): void;
 }
@@ -81,7 +87,15 @@ function show(v: unknown): string {
 
 export function pathText(path: JsonPath): string {
   let out = '';
-  for (const s of path) out += typeof s === 'number' ? `[${s}]` : out === '' ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  for (const s of path)
+    out +=
+      typeof s === 'number'
+        ? `[${s}]`
+        : out === ''
+          ? s
+          : /^[A-Za-z_$][\w$]*$/.test(s)
+            ? `.${s}`
+            : `[${JSON.stringify(s)}]`;
   return out === '' ? 'the document' : out;
 }
 
@@ -89,7 +103,11 @@ export function pathText(path: JsonPath): string {
  * Read one JSON document from `source`, streaming the containers `handler.streamed` names.
  * Returns the root value (streamed containers in it are left empty).
  */
-export async function readJsonStream(source: ByteSource, handler: JsonStreamHandler, options: JsonStreamOptions): Promise<unknown> {
+export async function readJsonStream(
+  source: ByteSource,
+  handler: JsonStreamHandler,
+  options: JsonStreamOptions,
+): Promise<unknown> {
   const p = new JsonStreamParser(handler, options);
   for await (const chunk of source) p.write(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
   return p.end();
@@ -128,18 +146,28 @@ export class JsonStreamParser {
   }
 
   private fail(message: string): never {
-    throw new ParseError(`not valid JSON: ${message} (line ${this.line}, column ${Math.max(1, this.col)})`, this.line, Math.max(1, this.col));
+    throw new ParseError(
+      `not valid JSON: ${message} (line ${this.line}, column ${Math.max(1, this.col)})`,
+      this.line,
+      Math.max(1, this.col),
+    );
   }
 
   /** A limit of this reader, not a syntax error. */
   private limit(message: string): never {
-    throw new ParseError(`${message} (line ${this.line}, column ${Math.max(1, this.col)})`, this.line, Math.max(1, this.col));
+    throw new ParseError(
+      `${message} (line ${this.line}, column ${Math.max(1, this.col)})`,
+      this.line,
+      Math.max(1, this.col),
+    );
   }
 
   write(chunk: Buffer): void {
     this.bytes += chunk.length;
     if (this.bytes > this.options.maxBytes) {
-      throw new ParseError(`the file is larger than ${Math.round(this.options.maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`);
+      throw new ParseError(
+        `the file is larger than ${Math.round(this.options.maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`,
+      );
     }
     let i = 0;
     if (this.first && chunk.length > 0) {
@@ -240,14 +268,18 @@ export class JsonStreamParser {
       if (this.bytes === 0 || this.line === 1) throw new ParseError('the file is empty');
       throw new ParseError('the file is empty');
     }
-    if (this.stack.length > 0) this.fail(`the file ends inside ${pathText(this.stack.at(-1)!.path)}: a closing ${this.stack.at(-1)!.kind === 'object' ? '}' : ']'} is missing`);
+    if (this.stack.length > 0)
+      this.fail(
+        `the file ends inside ${pathText(this.stack.at(-1)!.path)}: a closing ${this.stack.at(-1)!.kind === 'object' ? '}' : ']'} is missing`,
+      );
     return this.root;
   }
 
   private addPiece(b: Buffer): void {
     if (b.length === 0) return;
     this.pieceBytes += b.length;
-    if (this.mode === Mode.String && this.pieceBytes > this.maxString) this.limit(`a string longer than ${this.maxString} bytes`);
+    if (this.mode === Mode.String && this.pieceBytes > this.maxString)
+      this.limit(`a string longer than ${this.maxString} bytes`);
     if (this.mode === Mode.Number && this.pieceBytes > 400) this.fail('a number longer than 400 characters');
     this.pieces.push(Buffer.from(b));
   }
@@ -285,7 +317,8 @@ export class JsonStreamParser {
   private structural(c: number): void {
     const top = this.stack.at(-1);
     const state = top?.state;
-    if (top === undefined && this.hasRoot) this.fail(`unexpected ${show(String.fromCharCode(c))} after the end of the document`);
+    if (top === undefined && this.hasRoot)
+      this.fail(`unexpected ${show(String.fromCharCode(c))} after the end of the document`);
     if (state === 'colon') {
       if (c !== 0x3a) this.fail(`expected ":" after the key ${show(top!.key)}`);
       top!.state = 'value';
@@ -339,9 +372,14 @@ export class JsonStreamParser {
       f.chars += chars;
     }
     if (this.kept > this.maxKept) {
-      this.limit(`more than ${this.maxKept} values to keep outside the streamed results: the report is too large or not the kind expected`);
+      this.limit(
+        `more than ${this.maxKept} values to keep outside the streamed results: the report is too large or not the kind expected`,
+      );
     }
-    if (this.keptChars > this.maxChars) this.limit(`more than ${this.maxChars} characters of text to keep: the report is too large or not the kind expected`);
+    if (this.keptChars > this.maxChars)
+      this.limit(
+        `more than ${this.maxChars} characters of text to keep: the report is too large or not the kind expected`,
+      );
   }
 
   private open(kind: 'object' | 'array'): void {
@@ -377,7 +415,10 @@ export class JsonStreamParser {
     const top = this.stack.at(-1);
     if (top !== undefined && top.kind === 'object' && (top.state === 'key' || top.state === 'start')) {
       const seen = top.keys !== null ? top.keys.has(text) : Object.hasOwn(top.value as Record<string, unknown>, text);
-      if (seen) this.limit(`the key ${show(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`);
+      if (seen)
+        this.limit(
+          `the key ${show(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`,
+        );
       top.keys?.add(text);
       top.key = text;
       top.state = 'colon';
@@ -414,7 +455,8 @@ export class JsonStreamParser {
       this.handler.item(top.path, key, value, parent, this.stack[0]!.value);
     } else if (top.kind === 'object') {
       // `__proto__` is a key like any other in a report: an own property, never the prototype.
-      if (key === '__proto__') Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
+      if (key === '__proto__')
+        Object.defineProperty(top.value, key, { value, enumerable: true, writable: true, configurable: true });
       else (top.value as Record<string, unknown>)[key as string] = value;
     } else {
       (top.value as unknown[]).push(value);

@@ -104,7 +104,19 @@ function bound(s: string, max: number): { text: string; cut: boolean } {
 }
 
 export function emptyTestReport(): TestReport {
-  return { files: 0, suites: 0, tests: 0, passed: 0, failed: 0, errors: 0, skipped: 0, flaky: 0, durationMs: 0, failures: [], failuresOmitted: 0 };
+  return {
+    files: 0,
+    suites: 0,
+    tests: 0,
+    passed: 0,
+    failed: 0,
+    errors: 0,
+    skipped: 0,
+    flaky: 0,
+    durationMs: 0,
+    failures: [],
+    failuresOmitted: 0,
+  };
 }
 
 /** Counts one JUnit XML document as the tokenizer reads it. */
@@ -130,14 +142,24 @@ class JunitHandler implements XmlHandler {
     const xs = this.xs;
     this.depth++;
     if (this.depth === 1 && name !== 'testsuites' && name !== 'testsuite') {
-      throw new ParseError(`not a JUnit XML report: the root element is <${name}>, expected <testsuites> or <testsuite>`);
+      throw new ParseError(
+        `not a JUnit XML report: the root element is <${name}>, expected <testsuites> or <testsuite>`,
+      );
     }
     if (name === 'testsuite' || (name === 'testsuites' && this.depth === 1)) {
       const failures = declaredCount(xs.attr('failures'));
       const errors = declaredCount(xs.attr('errors'));
       const declaredFailing = failures === null && errors === null ? null : (failures ?? 0) + (errors ?? 0);
       if (name === 'testsuites') {
-        this.root = { name: xs.attr('name') ?? null, file: null, timeMs: null, innerMs: 0, declaredFailing, failing: 0, line: xs.line };
+        this.root = {
+          name: xs.attr('name') ?? null,
+          file: null,
+          timeMs: null,
+          innerMs: 0,
+          declaredFailing,
+          failing: 0,
+          line: xs.line,
+        };
         return;
       }
       this.report.suites++;
@@ -215,7 +237,11 @@ class JunitHandler implements XmlHandler {
       const tc = this.cases[this.cases.length - 1];
       if (tc !== undefined && depth === tc.depth + 1) {
         const { text, truncated } = this.xs.takeText();
-        if (this.capturing === 'outcome' && outcomeOf(name) === this.capturingOutcome && tc.outcome === this.capturingOutcome) {
+        if (
+          this.capturing === 'outcome' &&
+          outcomeOf(name) === this.capturingOutcome &&
+          tc.outcome === this.capturingOutcome
+        ) {
           tc.output = text.trim();
           tc.truncated ||= truncated;
         } else if (this.capturing === 'system' && (name === 'system-out' || name === 'system-err')) {
@@ -263,8 +289,13 @@ class JunitHandler implements XmlHandler {
     s.failing = s.declaredFailing;
     const notes = (r.mismatches ??= []);
     if (notes.length < MAX_MISMATCH_NOTES) {
-      const label = what === 'report' ? '<testsuites>' : `suite ${s.name === null ? '(unnamed)' : JSON.stringify(s.name.slice(0, 80))}`;
-      notes.push(`${label} (line ${s.line}) declares ${s.declaredFailing} failures and errors but its test cases show ${s.declaredFailing - extra}`);
+      const label =
+        what === 'report'
+          ? '<testsuites>'
+          : `suite ${s.name === null ? '(unnamed)' : JSON.stringify(s.name.slice(0, 80))}`;
+      notes.push(
+        `${label} (line ${s.line}) declares ${s.declaredFailing} failures and errors but its test cases show ${s.declaredFailing - extra}`,
+      );
     }
   }
 
@@ -314,7 +345,10 @@ class JunitHandler implements XmlHandler {
  * not by the size of the input. Throws {@link ParseError} on malformed XML or a root
  * element other than `testsuites`/`testsuite`.
  */
-export async function parseJunit(source: AsyncIterable<Buffer | string>, options: JunitOptions = {}): Promise<TestReport> {
+export async function parseJunit(
+  source: AsyncIterable<Buffer | string>,
+  options: JunitOptions = {},
+): Promise<TestReport> {
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   const handler = new JunitHandler(options.maxFailures ?? DEFAULT_MAX_FAILURES, maxOutput);
   const xs = new XmlStream(handler, { maxDepth: options.maxDepth ?? 256, maxTextBytes: maxOutput, lazyAttrs: true });

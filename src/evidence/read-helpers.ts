@@ -53,7 +53,10 @@ function toBuffer(chunk: Buffer | string): Buffer {
  * longer than `maxLine` bytes is an error (a 3 GB single line fails fast instead of
  * filling memory). Strips a UTF-8 BOM and `\r\n` endings. Line numbers are 1-based.
  */
-export async function* readLines(source: ByteSource, maxLine = 1024 * 1024): AsyncGenerator<{ line: string; number: number }> {
+export async function* readLines(
+  source: ByteSource,
+  maxLine = 1024 * 1024,
+): AsyncGenerator<{ line: string; number: number }> {
   let pending: Buffer | null = null;
   let number = 0;
   let first = true;
@@ -71,7 +74,8 @@ export async function* readLines(source: ByteSource, maxLine = 1024 * 1024): Asy
         piece = Buffer.concat([pending, piece]);
         pending = null;
       }
-      if (piece.length > maxLine) throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
+      if (piece.length > maxLine)
+        throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
       number++;
       const end = piece.length > 0 && piece[piece.length - 1] === 0x0d ? piece.length - 1 : piece.length;
       yield { line: piece.toString('utf8', 0, end), number };
@@ -81,7 +85,8 @@ export async function* readLines(source: ByteSource, maxLine = 1024 * 1024): Asy
     if (start < chunk.length) {
       const rest = chunk.subarray(start);
       pending = pending ? Buffer.concat([pending, rest]) : Buffer.from(rest);
-      if (pending.length > maxLine) throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
+      if (pending.length > maxLine)
+        throw new ParseError(`line ${number + 1} is longer than ${maxLine} bytes`, number + 1, null);
     }
   }
   if (pending && pending.length > 0) {
@@ -101,7 +106,10 @@ export async function readJsonBounded(source: ByteSource, maxBytes: number): Pro
   for await (const raw of source) {
     const chunk = toBuffer(raw);
     size += chunk.length;
-    if (size > maxBytes) throw new ParseError(`the file is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`);
+    if (size > maxBytes)
+      throw new ParseError(
+        `the file is larger than ${Math.round(maxBytes / 1024 / 1024)} MiB, the most read for a JSON report`,
+      );
     parts.push(chunk);
   }
   if (size === 0) throw new ParseError('the file is empty');

@@ -24,7 +24,15 @@ function zero(): Record<SarifLevel, number> {
 
 export function emptySecurityReport(): SecurityReport {
   // No prototype: rule ids come from the file (`__proto__` is a valid rule id there).
-  return { files: 0, runs: 0, results: zero(), byRule: Object.create(null) as SecurityReport['byRule'], perRun: [], findings: [], findingsOmitted: 0 };
+  return {
+    files: 0,
+    runs: 0,
+    results: zero(),
+    byRule: Object.create(null) as SecurityReport['byRule'],
+    perRun: [],
+    findings: [],
+    findingsOmitted: 0,
+  };
 }
 
 function isLevel(v: unknown): v is SarifLevel {
@@ -49,7 +57,12 @@ function runRules(tool: Obj, driver: Obj): RunRules {
   for (const list of [driverRules, ...extensions]) {
     for (const r of list) if (isObj(r) && typeof r.id === 'string' && !byId.has(r.id)) byId.set(r.id, r);
   }
-  return { driver: driverRules, extensions, byId, globalMessages: isObj(driver.globalMessageStrings) ? driver.globalMessageStrings : null };
+  return {
+    driver: driverRules,
+    extensions,
+    byId,
+    globalMessages: isObj(driver.globalMessageStrings) ? driver.globalMessageStrings : null,
+  };
 }
 
 const validIndex = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
@@ -65,7 +78,7 @@ function ruleOf(rules: RunRules, result: Obj, ruleId: string | null): Obj | null
   const list = component && validIndex(component.index) ? (rules.extensions[component.index] ?? []) : rules.driver;
   const index = validIndex(result.ruleIndex) ? result.ruleIndex : ref && validIndex(ref.index) ? ref.index : null;
   if (index !== null && isObj(list[index])) return list[index];
-  for (let id = ruleId; id !== null; ) {
+  for (let id = ruleId; id !== null;) {
     const found = rules.byId.get(id);
     if (found) return found;
     const cut = id.lastIndexOf('/');
@@ -75,7 +88,9 @@ function ruleOf(rules: RunRules, result: Obj, ruleId: string | null): Obj | null
 }
 
 function ruleDefaultLevel(rule: Obj | null): SarifLevel | null {
-  return rule && isObj(rule.defaultConfiguration) && isLevel(rule.defaultConfiguration.level) ? rule.defaultConfiguration.level : null;
+  return rule && isObj(rule.defaultConfiguration) && isLevel(rule.defaultConfiguration.level)
+    ? rule.defaultConfiguration.level
+    : null;
 }
 
 function clipMessage(s: string): string {
@@ -102,7 +117,8 @@ function messageOf(message: Obj, rule: Obj | null, rules: RunRules): string {
     const strings = [rule && isObj(rule.messageStrings) ? rule.messageStrings : null, rules.globalMessages];
     for (const table of strings) {
       const template = table && Object.hasOwn(table, id) ? textOf(table[id]) : null;
-      if (template !== null) return clipMessage(fillMessage(template, Array.isArray(message.arguments) ? message.arguments : []));
+      if (template !== null)
+        return clipMessage(fillMessage(template, Array.isArray(message.arguments) ? message.arguments : []));
     }
   }
   return clipMessage(textOf(rule?.shortDescription) ?? textOf(rule?.fullDescription) ?? '');
@@ -152,7 +168,10 @@ function uriToPath(uri: string): string {
 const positive = (v: unknown): number | null => (typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : null);
 
 /** The file and region of a result's first physical location (through `run.artifacts` when it gives only an index). */
-function placeOf(result: Obj, run: Obj): Pick<SarifFinding, 'file' | 'startLine' | 'endLine' | 'startColumn' | 'endColumn'> {
+function placeOf(
+  result: Obj,
+  run: Obj,
+): Pick<SarifFinding, 'file' | 'startLine' | 'endLine' | 'startColumn' | 'endColumn'> {
   const none = { file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
   const locs = result.locations;
   if (!Array.isArray(locs) || !isObj(locs[0]) || !isObj(locs[0].physicalLocation)) return none;
@@ -163,12 +182,19 @@ function placeOf(result: Obj, run: Obj): Pick<SarifFinding, 'file' | 'startLine'
     if (isObj(artifact) && isObj(artifact.location)) al = artifact.location;
   }
   const bases = isObj(run.originalUriBaseIds) ? run.originalUriBaseIds : null;
-  const file = al && typeof al.uri === 'string' && al.uri !== '' ? uriToPath(resolveUri(al.uri, al.uriBaseId, bases)) : null;
+  const file =
+    al && typeof al.uri === 'string' && al.uri !== '' ? uriToPath(resolveUri(al.uri, al.uriBaseId, bases)) : null;
   const region = isObj(pl.region) ? pl.region : null;
   const startLine = positive(region?.startLine);
   if (startLine === null) return { ...none, file };
   const endLine = Math.max(startLine, positive(region?.endLine) ?? startLine);
-  return { file, startLine, endLine, startColumn: positive(region?.startColumn), endColumn: positive(region?.endColumn) };
+  return {
+    file,
+    startLine,
+    endLine,
+    startColumn: positive(region?.startColumn),
+    endColumn: positive(region?.endColumn),
+  };
 }
 
 /** A finding's location as the summary shows it (`file:line`). */
@@ -251,29 +277,52 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
     if (!('version' in root)) return;
     rootChecked = true;
     versionOk = root.version === '2.1.0';
-    if (root.version !== '2.1.0') throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`);
+    if (root.version !== '2.1.0')
+      throw new ParseError(
+        `not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`,
+      );
   };
-  const newRun = (index: number): RunState => ({ index, rules: null, perRun: zero(), early: [], places: [], ruleLocations: new Map(), resultsSeen: false, count: 0 });
+  const newRun = (index: number): RunState => ({
+    index,
+    rules: null,
+    perRun: zero(),
+    early: [],
+    places: [],
+    ruleLocations: new Map(),
+    resultsSeen: false,
+    count: 0,
+  });
   const toolOf = (r: RunState, runObj: Obj): RunRules => {
     const where = `runs[${r.index}]`;
     const tool = runObj.tool;
     const driver = isObj(tool) ? tool.driver : undefined;
-    if (!isObj(driver) || typeof driver.name !== 'string') throw new ParseError(`invalid SARIF: ${where}.tool.driver.name is required`);
+    if (!isObj(driver) || typeof driver.name !== 'string')
+      throw new ParseError(`invalid SARIF: ${where}.tool.driver.name is required`);
     return runRules(tool as Obj, driver);
   };
   const countResult = (r: RunState, rules: RunRules, res: unknown, i: number): void => {
     const rw = `runs[${r.index}].results[${i}]`;
     if (!isObj(res)) throw new ParseError(`invalid SARIF: ${rw} is not an object`);
     if (!isObj(res.message)) throw new ParseError(`invalid SARIF: ${rw}.message is required`);
-    if (res.locations !== undefined && !Array.isArray(res.locations)) throw new ParseError(`invalid SARIF: ${rw}.locations must be an array`);
+    if (res.locations !== undefined && !Array.isArray(res.locations))
+      throw new ParseError(`invalid SARIF: ${rw}.locations must be an array`);
     if (res.stacks !== undefined) {
       if (!Array.isArray(res.stacks)) throw new ParseError(`invalid SARIF: ${rw}.stacks must be an array`);
       res.stacks.forEach((s: unknown, si: number) => {
-        if (!isObj(s) || !Array.isArray(s.frames)) throw new ParseError(`invalid SARIF: ${rw}.stacks[${si}].frames is required`);
+        if (!isObj(s) || !Array.isArray(s.frames))
+          throw new ParseError(`invalid SARIF: ${rw}.stacks[${si}].frames is required`);
       });
     }
-    if (res.level !== undefined && !isLevel(res.level)) throw new ParseError(`invalid SARIF: ${rw}.level is ${JSON.stringify(res.level)}, expected one of ${LEVELS.join(', ')}`);
-    const givenId = typeof res.ruleId === 'string' ? res.ruleId : isObj(res.rule) && typeof res.rule.id === 'string' ? res.rule.id : null;
+    if (res.level !== undefined && !isLevel(res.level))
+      throw new ParseError(
+        `invalid SARIF: ${rw}.level is ${JSON.stringify(res.level)}, expected one of ${LEVELS.join(', ')}`,
+      );
+    const givenId =
+      typeof res.ruleId === 'string'
+        ? res.ruleId
+        : isObj(res.rule) && typeof res.rule.id === 'string'
+          ? res.rule.id
+          : null;
     const descriptor = ruleOf(rules, res, givenId);
     // A result may name its rule by index only (SARIF 3.27.5).
     const ruleId = givenId ?? (descriptor && typeof descriptor.id === 'string' ? descriptor.id : null);
@@ -286,7 +335,16 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
     const key = ruleId ?? '(no rule)';
     const rule = (report.byRule[key] ??= { results: zero(), locations: [] });
     rule.results[level]++;
-    const finding: SarifFinding = { level, ruleId, message: messageOf(res.message, descriptor, rules), file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
+    const finding: SarifFinding = {
+      level,
+      ruleId,
+      message: messageOf(res.message, descriptor, rules),
+      file: null,
+      startLine: null,
+      endLine: null,
+      startColumn: null,
+      endColumn: null,
+    };
     const located = Array.isArray(res.locations) && res.locations.length > 0 ? { locations: [res.locations[0]] } : null;
     if (findings.add(finding) && located) r.places.push({ finding, result: located, rule });
     if (located) {
@@ -303,7 +361,8 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
     const rules = r.rules ?? toolOf(r, runObj);
     if (!r.resultsSeen) {
       const results = runObj.results;
-      if (results !== undefined && results !== null) throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
+      if (results !== undefined && results !== null)
+        throw new ParseError(`invalid SARIF: ${where}.results must be an array`);
       // SARIF 3.14.23: results null or absent means the tool did not produce results (it
       // failed or was not asked to); an analysis that found nothing writes "results": [].
       withoutResults++;
@@ -314,7 +373,8 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
     for (const [rule, list] of r.ruleLocations) {
       for (const result of list) {
         const loc = locationText({ ...placeOf(result, runObj), level: 'none', ruleId: null, message: '' });
-        if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc)) rule.locations.push(loc);
+        if (loc !== null && rule.locations.length < MAX_LOCATIONS_PER_RULE && !rule.locations.includes(loc))
+          rule.locations.push(loc);
       }
     }
     report.runs++;
@@ -325,7 +385,8 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
   const root = await readJsonStream(
     source,
     {
-      streamed: (path) => (path.length === 1 && path[0] === 'runs') || (path.length === 3 && path[0] === 'runs' && path[2] === 'results'),
+      streamed: (path) =>
+        (path.length === 1 && path[0] === 'runs') || (path.length === 3 && path[0] === 'runs' && path[2] === 'results'),
       item: (path, key, value, parent, root) => {
         if (runError !== null) return;
         checkRoot(isObj(root) ? root : null);
@@ -348,7 +409,9 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
   );
   if (!isObj(root)) throw new ParseError('not a SARIF log: the document is not a JSON object');
   if (root.version !== '2.1.0') {
-    throw new ParseError(`not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`);
+    throw new ParseError(
+      `not a SARIF 2.1.0 log: "version" is ${JSON.stringify(root.version ?? null)}, expected "2.1.0"`,
+    );
   }
   if (runError !== null) throw runError;
   if (!Array.isArray(root.runs)) throw new ParseError('not a SARIF log: "runs" must be an array');
@@ -358,7 +421,11 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
 
   function readItem(path: JsonPath, key: string | number, value: unknown, parent: unknown): void {
     if (typeof key === 'string') {
-      throw new ParseError(path.length === 1 ? 'not a SARIF log: "runs" must be an array' : `invalid SARIF: runs[${String(path[1])}].results must be an array`);
+      throw new ParseError(
+        path.length === 1
+          ? 'not a SARIF log: "runs" must be an array'
+          : `invalid SARIF: runs[${String(path[1])}].results must be an array`,
+      );
     }
     if (path.length === 1) {
       const r = run ?? newRun(key as number);
@@ -373,7 +440,9 @@ export async function parseSarif(source: ByteSource): Promise<SecurityReport> {
     if (r.rules !== null) return countResult(r, r.rules, value, key as number);
     r.early.push(value as Obj);
     if (r.early.length > MAX_EARLY_RESULTS) {
-      throw new ParseError(`invalid SARIF: runs[${r.index}] has more than ${MAX_EARLY_RESULTS} results before its "tool": write "tool" before "results"`);
+      throw new ParseError(
+        `invalid SARIF: runs[${r.index}] has more than ${MAX_EARLY_RESULTS} results before its "tool": write "tool" before "results"`,
+      );
     }
   }
 }
@@ -392,7 +461,8 @@ export function mergeSecurityReports(reports: SecurityReport[]): SecurityReport 
     for (const [id, s] of Object.entries(r.byRule)) {
       const t = (out.byRule[id] ??= { results: zero(), locations: [] });
       for (const l of LEVELS) t.results[l] += s.results[l];
-      for (const loc of s.locations) if (t.locations.length < MAX_LOCATIONS_PER_RULE && !t.locations.includes(loc)) t.locations.push(loc);
+      for (const loc of s.locations)
+        if (t.locations.length < MAX_LOCATIONS_PER_RULE && !t.locations.includes(loc)) t.locations.push(loc);
     }
   }
   findings.into(out);

@@ -98,11 +98,14 @@ export function decodeEntities(s: string, lenient = false): string {
     if (pre !== undefined) return pre;
     if (name.startsWith('#')) {
       const code = name[1] === 'x' ? parseInt(name.slice(2), 16) : parseInt(name.slice(1), 10);
-      const valid = /^#(x[0-9a-fA-F]+|[0-9]+)$/.test(name) && code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+      const valid =
+        /^#(x[0-9a-fA-F]+|[0-9]+)$/.test(name) && code > 0 && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
       if (!valid) throw new ParseError(`invalid character reference &${name};`);
       return String.fromCodePoint(code);
     }
-    throw new ParseError(`entity '${name}' is not defined (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)`);
+    throw new ParseError(
+      `entity '${name}' is not defined (only &lt; &gt; &amp; &quot; &apos; and character references are accepted)`,
+    );
   });
 }
 
@@ -360,7 +363,9 @@ export class XmlStream {
     }
     const bad = INVALID_CHAR_RE.exec(out);
     if (bad) {
-      throw new ParseError(`invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? '?'}>`);
+      throw new ParseError(
+        `invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0').toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? '?'}>`,
+      );
     }
     return { text: out, truncated };
   }
@@ -543,7 +548,15 @@ export class XmlStream {
       }
       // Too short to tell CDATA from DOCTYPE yet.
       if (n - p < 9) return -1;
-      if (b[p + 2] === 0x5b && b[p + 3] === 0x43 && b[p + 4] === 0x44 && b[p + 5] === 0x41 && b[p + 6] === 0x54 && b[p + 7] === 0x41 && b[p + 8] === 0x5b) {
+      if (
+        b[p + 2] === 0x5b &&
+        b[p + 3] === 0x43 &&
+        b[p + 4] === 0x44 &&
+        b[p + 5] === 0x41 &&
+        b[p + 6] === 0x54 &&
+        b[p + 7] === 0x41 &&
+        b[p + 8] === 0x5b
+      ) {
         // <![CDATA[
         if (this.stack.length === 0) this.fail('CDATA section outside the root element', p);
         this.mode = Mode.CData;
@@ -692,7 +705,8 @@ export class XmlStream {
     if (i >= n) return -1;
     if (i === p + 1) this.fail("a tag name is expected after '<'", p);
     const first = b[p + 1]!;
-    if (first === 0x2d || first === 0x2e || (first >= 0x30 && first <= 0x39)) this.fail(`invalid tag name "${b.toString('utf8', p + 1, i)}"`, p);
+    if (first === 0x2d || first === 0x2e || (first >= 0x30 && first <= 0x39))
+      this.fail(`invalid tag name "${b.toString('utf8', p + 1, i)}"`, p);
     const name = this.intern(b, p + 1, i, hash, ascii);
     this.attrCount = 0;
     this.attrSet = null;
@@ -727,12 +741,17 @@ export class XmlStream {
       const ne = i;
       while (i < n && isSpace(b[i]!)) i++;
       if (i >= n) return -1;
-      if (b[i] !== EQ) this.fail(`attributes construct error in <${name}>: '=' expected after ${b.toString('utf8', ns, ne)}`, i);
+      if (b[i] !== EQ)
+        this.fail(`attributes construct error in <${name}>: '=' expected after ${b.toString('utf8', ns, ne)}`, i);
       i++;
       while (i < n && isSpace(b[i]!)) i++;
       if (i >= n) return -1;
       const q = b[i]!;
-      if (q !== DQ && q !== SQ) this.fail(`attributes construct error in <${name}>: quoted value expected for ${b.toString('utf8', ns, ne)}`, i);
+      if (q !== DQ && q !== SQ)
+        this.fail(
+          `attributes construct error in <${name}>: quoted value expected for ${b.toString('utf8', ns, ne)}`,
+          i,
+        );
       const vs = i + 1;
       let ve = -1;
       let flags = 0;
@@ -764,7 +783,10 @@ export class XmlStream {
       if (lt !== -1) this.fail(`'<' in the value of ${b.toString('utf8', ns, ne)}`, lt);
       if (bad !== -1) {
         const code = b[bad] === 0xef ? (b[bad + 2] === 0xbe ? 0xfffe : 0xffff) : b[bad]!;
-        this.fail(`invalid character 0x${code.toString(16).padStart(2, '0')} in the value of ${b.toString('utf8', ns, ne)}`, bad);
+        this.fail(
+          `invalid character 0x${code.toString(16).padStart(2, '0')} in the value of ${b.toString('utf8', ns, ne)}`,
+          bad,
+        );
       }
       if (flags & 2 && !plainReferences(b, vs, ve)) {
         try {
@@ -774,7 +796,8 @@ export class XmlStream {
           throw err;
         }
       }
-      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags)) this.fail(`attribute ${b.toString('utf8', ns, ne)} given twice in <${name}>`, ns);
+      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags))
+        this.fail(`attribute ${b.toString('utf8', ns, ne)} given twice in <${name}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name}> after the root element`, p);
@@ -846,7 +869,9 @@ function plainReferences(b: Buffer, s: number, e: number): boolean {
           ? (c1 === 0x6c || c1 === 0x67) && c2 === 0x74 // lt gt
           : len === 3
             ? c1 === 0x61 && c2 === 0x6d && b[i + 3] === 0x70 // amp
-            : len === 4 && ((c1 === 0x71 && c2 === 0x75 && b[i + 3] === 0x6f && b[i + 4] === 0x74) || (c1 === 0x61 && c2 === 0x70 && b[i + 3] === 0x6f && b[i + 4] === 0x73)); // quot apos
+            : len === 4 &&
+              ((c1 === 0x71 && c2 === 0x75 && b[i + 3] === 0x6f && b[i + 4] === 0x74) ||
+                (c1 === 0x61 && c2 === 0x70 && b[i + 3] === 0x6f && b[i + 4] === 0x73)); // quot apos
       if (!ok) return false;
     }
     i = b.indexOf(0x26, j + 1);

@@ -52,12 +52,20 @@ interface HookOptions {
 
 interface HookedOctokit {
   hook: {
-    wrap(name: 'request', fn: (request: (options: HookOptions) => Promise<{ status: number; headers: Record<string, unknown> }>, options: HookOptions) => Promise<unknown>): void;
+    wrap(
+      name: 'request',
+      fn: (
+        request: (options: HookOptions) => Promise<{ status: number; headers: Record<string, unknown> }>,
+        options: HookOptions,
+      ) => Promise<unknown>,
+    ): void;
   };
 }
 
 function statusOf(error: unknown): number {
-  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 0;
+  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
+    ? error.status
+    : 0;
 }
 
 function headersOf(error: unknown): Record<string, unknown> | undefined {

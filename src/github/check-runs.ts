@@ -24,16 +24,25 @@ export async function writeGateCheckRun(
     external_id: where.externalId,
     status: run.status,
     output: run.output,
-    ...(run.status === 'completed' ? { conclusion: run.conclusion ?? 'neutral', completed_at: run.at.toISOString() } : {}),
+    ...(run.status === 'completed'
+      ? { conclusion: run.conclusion ?? 'neutral', completed_at: run.at.toISOString() }
+      : {}),
   };
   if (where.existingId !== null) {
     try {
-      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', { ...common, check_run_id: where.existingId } as never);
+      await octokit.request('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', {
+        ...common,
+        check_run_id: where.existingId,
+      } as never);
       return where.existingId;
     } catch (error) {
       if (httpStatus(error) !== 404) throw error;
     }
   }
-  const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', { ...common, head_sha: where.sha, started_at: run.at.toISOString() } as never);
+  const { data } = await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+    ...common,
+    head_sha: where.sha,
+    started_at: run.at.toISOString(),
+  } as never);
   return Number((data as { id: number }).id);
 }

@@ -49,7 +49,15 @@ interface RequestOptions {
 }
 
 interface HookedOctokit {
-  hook: { wrap(name: 'request', fn: (request: (options: RequestOptions) => Promise<CachedResponse['response']>, options: RequestOptions) => Promise<unknown>): void };
+  hook: {
+    wrap(
+      name: 'request',
+      fn: (
+        request: (options: RequestOptions) => Promise<CachedResponse['response']>,
+        options: RequestOptions,
+      ) => Promise<unknown>,
+    ): void;
+  };
 }
 
 /** The request's identity: its route and parameters, without headers or transport options. */
@@ -63,11 +71,16 @@ function cacheKey(scope: string, options: RequestOptions): string {
 }
 
 function statusOf(error: unknown): number {
-  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number' ? error.status : 0;
+  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
+    ? error.status
+    : 0;
 }
 
 /** The Octokit plugin: `ProbotOctokit.plugin(countApiCalls, conditionalRequests)` (after the counter, so the counter sees the 304s). */
-export function conditionalRequests(octokit: unknown, options: { auth?: { installationId?: number | string } } = {}): Record<string, never> {
+export function conditionalRequests(
+  octokit: unknown,
+  options: { auth?: { installationId?: number | string } } = {},
+): Record<string, never> {
   const scope = options.auth?.installationId !== undefined ? `installation:${options.auth.installationId}` : 'app';
   (octokit as HookedOctokit).hook.wrap('request', async (request, opts) => {
     if ((opts.method ?? 'GET').toUpperCase() !== 'GET') return request(opts);
@@ -78,7 +91,11 @@ export function conditionalRequests(octokit: unknown, options: { auth?: { instal
     try {
       const response = await request(opts);
       const etag = response.headers?.etag;
-      if (typeof etag === 'string' && response.status === 200) etagCache.set(key, { etag, response: { status: response.status, url: response.url, headers: response.headers, data: response.data } });
+      if (typeof etag === 'string' && response.status === 200)
+        etagCache.set(key, {
+          etag,
+          response: { status: response.status, url: response.url, headers: response.headers, data: response.data },
+        });
       return response;
     } catch (error) {
       if (hit && statusOf(error) === 304) return { ...hit.response, headers: { ...hit.response.headers } };

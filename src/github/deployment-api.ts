@@ -23,7 +23,11 @@ export async function createDeployment(
 /** Sets a deployment status (a deployment created outside the rules gets `failure`). */
 export async function setDeploymentStatus(
   octokit: GitHubClient,
-  where: RepoRef & { deploymentId: number; state: 'failure' | 'error' | 'success' | 'in_progress' | 'queued' | 'pending' | 'inactive'; description: string },
+  where: RepoRef & {
+    deploymentId: number;
+    state: 'failure' | 'error' | 'success' | 'in_progress' | 'queued' | 'pending' | 'inactive';
+    description: string;
+  },
 ): Promise<void> {
   await octokit.request('POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
     owner: where.owner,
@@ -35,7 +39,16 @@ export async function setDeploymentStatus(
 }
 
 /** Ids of the deployments of a commit to one environment (newest first, the first 100). */
-export async function findDeployments(octokit: GitHubClient, where: RepoRef & { sha: string; environment: string }): Promise<number[]> {
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { owner: where.owner, repo: where.repo, sha: where.sha, environment: where.environment, per_page: 100 });
+export async function findDeployments(
+  octokit: GitHubClient,
+  where: RepoRef & { sha: string; environment: string },
+): Promise<number[]> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', {
+    owner: where.owner,
+    repo: where.repo,
+    sha: where.sha,
+    environment: where.environment,
+    per_page: 100,
+  });
   return data.filter((d) => d.sha === where.sha && d.environment === where.environment).map((d) => Number(d.id));
 }

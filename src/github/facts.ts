@@ -3,7 +3,15 @@ import { evidenceFacts } from '../core/evidence-facts.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { factsNeeded } from '../core/rule-facts.js';
 import type { FactKind } from '../core/rule-facts.js';
-import type { ApprovalFact, CheckFact, DeploymentFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import type {
+  ApprovalFact,
+  CheckFact,
+  DeploymentFact,
+  EnvironmentPolicy,
+  OverrideFact,
+  Policy,
+  ReleaseFacts,
+} from '../core/types.js';
 import { LruCache } from './conditional-requests.js';
 import { listPullApprovals } from './pull-reviews.js';
 import { httpStatus, repoKey } from './types.js';
@@ -44,7 +52,13 @@ export interface LoadedFacts {
   facts: ReleaseFacts;
   /** Pull requests the commit belongs to. */
   pulls: ReleasePull[];
-  evidenceCheck: { id: number; appSlug: string; trusted: boolean; workflow?: string; actionScore?: number | null } | null;
+  evidenceCheck: {
+    id: number;
+    appSlug: string;
+    trusted: boolean;
+    workflow?: string;
+    actionScore?: number | null;
+  } | null;
   /** Things worth telling the reader (an untrusted evidence run ignored, an API fallback). */
   notes: string[];
   /** The facts the stage's rules needed, so the ones fetched. */
@@ -122,7 +136,15 @@ export interface RecordedFacts {
 }
 
 /** Nothing recorded: an ungated environment, or a record not read. */
-export const NO_RECORDED_FACTS: RecordedFacts = { overrides: [], approvals: [], predecessorDeployments: [], sameTreeCandidates: [], knownTrees: new Map(), checks: [], lastStageSha: null };
+export const NO_RECORDED_FACTS: RecordedFacts = {
+  overrides: [],
+  approvals: [],
+  predecessorDeployments: [],
+  sameTreeCandidates: [],
+  knownTrees: new Map(),
+  checks: [],
+  lastStageSha: null,
+};
 
 /** The recorded facts a request's stage reads; null when the environment is not gated (nothing is read). */
 export interface RecordedFactsWanted {
@@ -159,7 +181,9 @@ export function recordedFactsWanted(policy: Policy, environment: string): Record
     predecessorEnvironments: needed.has('deployments') && predecessor ? stageEnvironmentNames(predecessor) : null,
     deploymentReviews: needed.has('deploymentReviews'),
     checks: needed.has('checks'),
-    lastStageEnvironments: needed.has('changedFiles') ? stageEnvironmentNames(policy.environments[policy.environments.length - 1]!) : null,
+    lastStageEnvironments: needed.has('changedFiles')
+      ? stageEnvironmentNames(policy.environments[policy.environments.length - 1]!)
+      : null,
   };
 }
 
@@ -176,7 +200,11 @@ async function commitTree(octokit: GitHubClient, where: RepoRef, sha: string): P
   const hit = treeCache.get(key);
   if (hit) return hit;
   try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', { owner: where.owner, repo: where.repo, commit_sha: sha });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
+      owner: where.owner,
+      repo: where.repo,
+      commit_sha: sha,
+    });
     treeCache.set(key, data.tree.sha);
     return data.tree.sha;
   } catch (error) {
@@ -220,7 +248,8 @@ function deploymentFact(d: RecordedDeployment, tree?: string): DeploymentFact | 
  */
 export function stageEnvironmentNames(stage: EnvironmentPolicy): string[] {
   const names = new Set<string>();
-  const capitalised = (n: string) => n.toLowerCase().replace(/(^|[-_ .])(\p{L})/gu, (_m, sep: string, c: string) => `${sep}${c.toUpperCase()}`);
+  const capitalised = (n: string) =>
+    n.toLowerCase().replace(/(^|[-_ .])(\p{L})/gu, (_m, sep: string, c: string) => `${sep}${c.toUpperCase()}`);
   for (const n of [stage.name, ...stage.github]) {
     names.add(n);
     names.add(n.toLowerCase());
@@ -263,13 +292,17 @@ export async function loadReleaseFacts(
 
   for (const o of recorded.overrides) facts.overrides.push(overrideFact(o, policy));
 
-  if (needed.has('deployments') && predecessor) await loadPredecessorDeployments(octokit, recorded, where, predecessor, request.sha, result);
+  if (needed.has('deployments') && predecessor)
+    await loadPredecessorDeployments(octokit, recorded, where, predecessor, request.sha, result);
   if (needed.has('ref') && request.ref) facts.ref = await resolveRef(octokit, where, request.ref, request.sha, notes);
 
   if (needed.has('reviews') || needed.has('contributors') || needed.has('pulls')) {
     const people = await releasePeople(octokit, where, request.sha);
     result.pulls = people.pulls;
-    if (needed.has('pulls')) facts.pulls = people.pulls.filter((p) => p.becameRelease).map((p) => ({ number: p.number, title: p.title, body: p.body }));
+    if (needed.has('pulls'))
+      facts.pulls = people.pulls
+        .filter((p) => p.becameRelease)
+        .map((p) => ({ number: p.number, title: p.title, body: p.body }));
     facts.approvals.push(...people.approvals);
     if (people.author) facts.author = people.author;
     facts.contributors = people.contributors;
@@ -280,24 +313,35 @@ export async function loadReleaseFacts(
       if (r.source !== 'deployment-review') continue;
       if (r.environment && findStageIndex(policy, r.environment) !== stageIndex) continue;
       const state = r.state.toUpperCase();
-      facts.approvals.push({ login: r.login, source: 'deployment-review', state: state === 'APPROVED' ? 'APPROVED' : state === 'REJECTED' ? 'REJECTED' : 'COMMENTED', submittedAt: r.submittedAt.toISOString() });
+      facts.approvals.push({
+        login: r.login,
+        source: 'deployment-review',
+        state: state === 'APPROVED' ? 'APPROVED' : state === 'REJECTED' ? 'REJECTED' : 'COMMENTED',
+        submittedAt: r.submittedAt.toISOString(),
+      });
     }
   }
 
   if (needed.has('evidence')) await loadEvidence(octokit, where, policy, request, now, result);
-  if (needed.has('checks')) facts.checks = await requiredChecks(octokit, recorded.checks, where, request.sha, stage.requiredChecks);
+  if (needed.has('checks'))
+    facts.checks = await requiredChecks(octokit, recorded.checks, where, request.sha, stage.requiredChecks);
 
   if (needed.has('changedFiles')) {
     const previous = recorded.lastStageSha;
     if (previous) {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', { ...where, basehead: `${previous}...${request.sha}`, per_page: 100 });
+      const { data } = await octokit.request('GET /repos/{owner}/{repo}/compare/{basehead}', {
+        ...where,
+        basehead: `${previous}...${request.sha}`,
+        per_page: 100,
+      });
       facts.changedFiles = (data.files ?? []).map((f) => f.filename);
     } else {
       notes.push('No earlier deployment to the last stage is recorded, so every path rule applies.');
     }
   }
 
-  if (needed.has('teams') || facts.overrides.length > 0) facts.teams = await teamMembers(octokit, request.owner, policy, stage, facts);
+  if (needed.has('teams') || facts.overrides.length > 0)
+    facts.teams = await teamMembers(octokit, request.owner, policy, stage, facts);
   return result;
 }
 
@@ -322,7 +366,14 @@ function overrideFact(o: RecordedOverride, policy: Policy): OverrideFact {
  * commit succeeded there) the stage's recent successes whose commit has the same tree, the
  * same content promoted as another commit (a rebase, a squash of an up-to-date branch).
  */
-async function loadPredecessorDeployments(octokit: GitHubClient, recorded: RecordedFacts, where: RepoRef, predecessor: EnvironmentPolicy, sha: string, result: LoadedFacts): Promise<void> {
+async function loadPredecessorDeployments(
+  octokit: GitHubClient,
+  recorded: RecordedFacts,
+  where: RepoRef,
+  predecessor: EnvironmentPolicy,
+  sha: string,
+  result: LoadedFacts,
+): Promise<void> {
   const { facts, notes } = result;
   const environments = stageEnvironmentNames(predecessor);
   const own = recorded.predecessorDeployments;
@@ -357,16 +408,28 @@ async function loadPredecessorDeployments(octokit: GitHubClient, recorded: Recor
     // Nothing recorded in that stage at all: the App was installed after the release was deployed there.
     const fromApi = await deploymentsFromApi(octokit, where, sha, environments);
     facts.deployments.push(...fromApi);
-    if (fromApi.length > 0) notes.push('Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment\'s creator were taken.');
+    if (fromApi.length > 0)
+      notes.push(
+        "Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.",
+      );
   }
 }
 
-async function deploymentsFromApi(octokit: GitHubClient, where: RepoRef, sha: string, environments: string[]): Promise<DeploymentFact[]> {
+async function deploymentsFromApi(
+  octokit: GitHubClient,
+  where: RepoRef,
+  sha: string,
+  environments: string[],
+): Promise<DeploymentFact[]> {
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { ...where, sha, per_page: 30 });
   const wanted = new Set(environments.map((e) => e.toLowerCase()));
   const out: DeploymentFact[] = [];
   for (const d of data.filter((x) => wanted.has(x.environment.toLowerCase())).slice(0, 10)) {
-    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', { ...where, deployment_id: Number(d.id), per_page: 10 });
+    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
+      ...where,
+      deployment_id: Number(d.id),
+      per_page: 10,
+    });
     // Newest first; a status set by someone other than the deployment's creator is not taken.
     const s = statuses.find((x) => !x.creator || !d.creator || x.creator.login === d.creator.login);
     const state = toDeploymentState(s?.state ?? null);
@@ -381,14 +444,22 @@ async function deploymentsFromApi(octokit: GitHubClient, where: RepoRef, sha: st
  * branch has it. Anything else (unknown, both, a tag of another commit) stays short and so
  * matches no `refs/tags/*` pattern. A full tag ref is checked to point at the commit too.
  */
-async function resolveRef(octokit: GitHubClient, where: RepoRef, ref: string, sha: string, notes: string[]): Promise<string> {
+async function resolveRef(
+  octokit: GitHubClient,
+  where: RepoRef,
+  ref: string,
+  sha: string,
+  notes: string[],
+): Promise<string> {
   const tagName = ref.startsWith('refs/tags/') ? ref.slice('refs/tags/'.length) : ref.startsWith('refs/') ? null : ref;
   if (ref.startsWith('refs/heads/')) return ref;
   if (tagName === null) return ref;
   const tagSha = await tagCommit(octokit, where, tagName);
   if (ref.startsWith('refs/tags/')) {
     if (tagSha === sha) return ref;
-    notes.push(`Tag ${tagName} ${tagSha ? `points at ${tagSha.slice(0, 7)}, not at this commit` : 'was not found on GitHub'}: the ref is not taken for a tag of this release.`);
+    notes.push(
+      `Tag ${tagName} ${tagSha ? `points at ${tagSha.slice(0, 7)}, not at this commit` : 'was not found on GitHub'}: the ref is not taken for a tag of this release.`,
+    );
     return tagName;
   }
   const branch = await refExists(octokit, where, `heads/${ref}`);
@@ -404,7 +475,11 @@ async function resolveRef(octokit: GitHubClient, where: RepoRef, ref: string, sh
   return ref;
 }
 
-async function refExists(octokit: GitHubClient, where: RepoRef, ref: string): Promise<{ sha: string; type: string } | null> {
+async function refExists(
+  octokit: GitHubClient,
+  where: RepoRef,
+  ref: string,
+): Promise<{ sha: string; type: string } | null> {
   try {
     const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/ref/{ref}', { ...where, ref });
     return { sha: data.object.sha, type: data.object.type };
@@ -419,7 +494,10 @@ async function tagCommit(octokit: GitHubClient, where: RepoRef, name: string): P
   const found = await refExists(octokit, where, `tags/${name}`);
   if (!found) return null;
   if (found.type !== 'tag') return found.sha;
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/tags/{tag_sha}', { ...where, tag_sha: found.sha });
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/tags/{tag_sha}', {
+    ...where,
+    tag_sha: found.sha,
+  });
   return data.object.sha;
 }
 
@@ -439,7 +517,11 @@ interface ReleasePeople {
  */
 async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string): Promise<ReleasePeople> {
   const out: ReleasePeople = { pulls: [], approvals: [], contributors: [], notes: [] };
-  const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', { ...where, commit_sha: sha, per_page: PULLS_PER_RELEASE });
+  const { data: pulls } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
+    ...where,
+    commit_sha: sha,
+    per_page: PULLS_PER_RELEASE,
+  });
   const contributors = new Set<string>();
   const tree = (c: string) => commitTree(octokit, where, c);
   for (const pull of pulls.slice(0, PULLS_PER_RELEASE)) {
@@ -451,10 +533,20 @@ async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string)
       became = a !== undefined && a === b;
     }
     const author = pull.user?.login ?? '';
-    out.pulls.push({ number: pull.number, author, title: pull.title, body: pull.body ?? '', headSha, merged, becameRelease: became });
+    out.pulls.push({
+      number: pull.number,
+      author,
+      title: pull.title,
+      body: pull.body ?? '',
+      headSha,
+      merged,
+      becameRelease: became,
+    });
     if (author) contributors.add(author);
     if (!became) {
-      out.notes.push(`Pull request #${pull.number} contains this commit but did not become it (its last head is ${headSha.slice(0, 7)}): its reviews do not count for this release.`);
+      out.notes.push(
+        `Pull request #${pull.number} contains this commit but did not become it (its last head is ${headSha.slice(0, 7)}): its reviews do not count for this release.`,
+      );
       continue;
     }
     const reviews = await listPullApprovals(octokit as never, { ...where, pull_number: pull.number, headSha }, tree);
@@ -471,7 +563,11 @@ async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string)
 
 /** GitHub logins of the authors and committers of a PR's commits (GitHub lists at most 250). */
 async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: number): Promise<string[]> {
-  const commits = (await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', { ...where, pull_number: pullNumber, per_page: 100 })) as Array<{ author: { login?: string } | null; committer: { login?: string } | null }>;
+  const commits = (await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
+    ...where,
+    pull_number: pullNumber,
+    per_page: 100,
+  })) as Array<{ author: { login?: string } | null; committer: { login?: string } | null }>;
   const logins = new Set<string>();
   for (const c of commits) {
     if (c.author?.login) logins.add(c.author.login);
@@ -487,14 +583,32 @@ async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: 
  * workflows, whose file at the release commit is the default branch's), scored here from its
  * raw counts under the default branch's policy. The Action's own score is never used.
  */
-async function loadEvidence(octokit: GitHubClient, where: RepoRef, policy: Policy, request: FactsRequest, now: Date, result: LoadedFacts): Promise<void> {
+async function loadEvidence(
+  octokit: GitHubClient,
+  where: RepoRef,
+  policy: Policy,
+  request: FactsRequest,
+  now: Date,
+  result: LoadedFacts,
+): Promise<void> {
   const { notes } = result;
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: request.sha, check_name: EVIDENCE_CHECK_NAME, per_page: 20 });
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+    ...where,
+    ref: request.sha,
+    check_name: EVIDENCE_CHECK_NAME,
+    per_page: 20,
+  });
   const runs = data.check_runs.filter((c) => c.head_sha === request.sha);
   const trusted = runs.filter((c) => c.app?.slug === TRUSTED_EVIDENCE_APP);
-  if (runs.length > trusted.length) notes.push(`Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`);
+  if (runs.length > trusted.length)
+    notes.push(
+      `Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`,
+    );
   const workflows = policy.evidence.workflows;
-  if (workflows.length === 0 && trusted.length > 0) notes.push('Any workflow of the repository may publish evidence: name the allowed ones in `evidence.workflows` of the policy.');
+  if (workflows.length === 0 && trusted.length > 0)
+    notes.push(
+      'Any workflow of the repository may publish evidence: name the allowed ones in `evidence.workflows` of the policy.',
+    );
   // Newest first (GitHub lists them so); the first with a readable, allowed block wins.
   for (const run of trusted) {
     const block = parseEvidenceBlock(run.output?.text ?? run.output?.summary ?? null);
@@ -509,34 +623,81 @@ async function loadEvidence(octokit: GitHubClient, where: RepoRef, policy: Polic
       workflow = verdict.path;
     }
     if (!block.counts) {
-      notes.push(`The "${EVIDENCE_CHECK_NAME}" check run ${run.id} carries no raw counts (an older Action): the App does not take a score computed elsewhere, so there is no evidence. Update the Action.`);
+      notes.push(
+        `The "${EVIDENCE_CHECK_NAME}" check run ${run.id} carries no raw counts (an older Action): the App does not take a score computed elsewhere, so there is no evidence. Update the Action.`,
+      );
       continue;
     }
     result.facts.evidence = evidenceFacts(block.counts, policy.scoring, now);
-    result.evidenceCheck = { id: Number(run.id), appSlug: run.app?.slug ?? '', trusted: true, actionScore: block.score, ...(workflow ? { workflow } : {}) };
-    if (block.score !== result.facts.evidence.score) notes.push(`The Action reported a score of ${block.score ?? 'none'}; under the default branch's policy the evidence scores ${result.facts.evidence.score ?? 'none'}, which is what counts.`);
+    result.evidenceCheck = {
+      id: Number(run.id),
+      appSlug: run.app?.slug ?? '',
+      trusted: true,
+      actionScore: block.score,
+      ...(workflow ? { workflow } : {}),
+    };
+    if (block.score !== result.facts.evidence.score)
+      notes.push(
+        `The Action reported a score of ${block.score ?? 'none'}; under the default branch's policy the evidence scores ${result.facts.evidence.score ?? 'none'}, which is what counts.`,
+      );
     return;
   }
-  if (!result.evidenceCheck && trusted.length > 0 && !notes.some((n) => n.startsWith('Ignored the') || n.includes('carries no raw counts'))) notes.push(`The "${EVIDENCE_CHECK_NAME}" check run has no readable evidence block.`);
+  if (
+    !result.evidenceCheck &&
+    trusted.length > 0 &&
+    !notes.some((n) => n.startsWith('Ignored the') || n.includes('carries no raw counts'))
+  )
+    notes.push(`The "${EVIDENCE_CHECK_NAME}" check run has no readable evidence block.`);
 }
 
 /** Which workflow wrote a check suite, and whether it may publish evidence for this release. */
-async function evidenceWorkflow(octokit: GitHubClient, where: RepoRef, suiteId: number | null, request: FactsRequest, allowed: string[]): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
+async function evidenceWorkflow(
+  octokit: GitHubClient,
+  where: RepoRef,
+  suiteId: number | null,
+  request: FactsRequest,
+  allowed: string[],
+): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
   if (suiteId === null) return { ok: false, reason: 'it belongs to no check suite, so its workflow is unknown.' };
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs', { ...where, check_suite_id: suiteId, per_page: 1 });
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs', {
+    ...where,
+    check_suite_id: suiteId,
+    per_page: 1,
+  });
   const run = data.workflow_runs[0];
   if (!run) return { ok: false, reason: `no workflow run made its check suite ${suiteId}.` };
-  if (run.head_sha !== request.sha) return { ok: false, reason: `its workflow run is of ${run.head_sha.slice(0, 7)}, not of the release.` };
+  if (run.head_sha !== request.sha)
+    return { ok: false, reason: `its workflow run is of ${run.head_sha.slice(0, 7)}, not of the release.` };
   const path = run.path.replace(/@.*$/, '');
-  if (!allowed.includes(path)) return { ok: false, reason: `it was written by ${path}, which \`evidence.workflows\` does not name (${allowed.join(', ')}).` };
-  const [atRelease, atDefault] = await Promise.all([fileBlob(octokit, where, path, request.sha), fileBlob(octokit, where, path, request.defaultBranch ?? null)]);
-  if (!atRelease || atRelease !== atDefault) return { ok: false, reason: `${path} at the release commit is not the default branch's (${atRelease?.slice(0, 7) ?? 'missing'} vs ${atDefault?.slice(0, 7) ?? 'missing'}), so the release could have changed how its evidence is made.` };
+  if (!allowed.includes(path))
+    return {
+      ok: false,
+      reason: `it was written by ${path}, which \`evidence.workflows\` does not name (${allowed.join(', ')}).`,
+    };
+  const [atRelease, atDefault] = await Promise.all([
+    fileBlob(octokit, where, path, request.sha),
+    fileBlob(octokit, where, path, request.defaultBranch ?? null),
+  ]);
+  if (!atRelease || atRelease !== atDefault)
+    return {
+      ok: false,
+      reason: `${path} at the release commit is not the default branch's (${atRelease?.slice(0, 7) ?? 'missing'} vs ${atDefault?.slice(0, 7) ?? 'missing'}), so the release could have changed how its evidence is made.`,
+    };
   return { ok: true, path };
 }
 
-async function fileBlob(octokit: GitHubClient, where: RepoRef, path: string, ref: string | null): Promise<string | null> {
+async function fileBlob(
+  octokit: GitHubClient,
+  where: RepoRef,
+  path: string,
+  ref: string | null,
+): Promise<string | null> {
   try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...where, path, ...(ref ? { ref } : {}) });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+      ...where,
+      path,
+      ...(ref ? { ref } : {}),
+    });
     return Array.isArray(data) ? null : data.sha;
   } catch (error) {
     if (httpStatus(error) === 404) return null;
@@ -549,23 +710,45 @@ async function fileBlob(octokit: GitHubClient, where: RepoRef, path: string, ref
  * check runs from the API for the names still open, and commit statuses only for names no
  * check run answers.
  */
-async function requiredChecks(octokit: GitHubClient, recorded: readonly RecordedCheck[], where: RepoRef, sha: string, names: string[]): Promise<CheckFact[]> {
+async function requiredChecks(
+  octokit: GitHubClient,
+  recorded: readonly RecordedCheck[],
+  where: RepoRef,
+  sha: string,
+  names: string[],
+): Promise<CheckFact[]> {
   const wanted = new Set(names);
   const checks: CheckFact[] = [];
   const known = new Map<string, CheckFact>();
   for (const c of recorded) {
     if (!wanted.has(c.name)) continue;
-    known.set(c.name, c.kind === 'status' ? statusFact(c.name, c.status) : { name: c.name, status: c.status as CheckFact['status'], conclusion: c.conclusion });
+    known.set(
+      c.name,
+      c.kind === 'status'
+        ? statusFact(c.name, c.status)
+        : { name: c.name, status: c.status as CheckFact['status'], conclusion: c.conclusion },
+    );
   }
   const settled = (c: CheckFact | undefined) => c !== undefined && c.status === 'completed';
   if (names.every((n) => settled(known.get(n)))) return names.map((n) => known.get(n)!);
-  const runs = await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { ...where, ref: sha, per_page: 100 });
+  const runs = await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+    ...where,
+    ref: sha,
+    per_page: 100,
+  });
   // GitHub lists the newest first; the gate reads the last report as the current one.
-  for (const r of [...runs].reverse()) if (wanted.has(r.name)) checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
+  for (const r of [...runs].reverse())
+    if (wanted.has(r.name))
+      checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
   const answered = new Set(checks.map((c) => c.name));
   if (names.some((n) => !answered.has(n))) {
-    const { data: combined } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', { ...where, ref: sha, per_page: 100 });
-    for (const s of combined.statuses) if (wanted.has(s.context) && !answered.has(s.context)) checks.push(statusFact(s.context, s.state));
+    const { data: combined } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
+      ...where,
+      ref: sha,
+      per_page: 100,
+    });
+    for (const s of combined.statuses)
+      if (wanted.has(s.context) && !answered.has(s.context)) checks.push(statusFact(s.context, s.state));
   }
   return checks;
 }
@@ -578,12 +761,19 @@ function statusFact(name: string, state: string): CheckFact {
  * Team slug -> the candidates (approvers, override grantors) who are active members: one
  * membership call per (team, person), asked only for teams the stage's rules name.
  */
-async function teamMembers(octokit: GitHubClient, org: string, policy: Policy, stage: Policy['environments'][number], facts: ReleaseFacts): Promise<Record<string, string[]>> {
+async function teamMembers(
+  octokit: GitHubClient,
+  org: string,
+  policy: Policy,
+  stage: Policy['environments'][number],
+  facts: ReleaseFacts,
+): Promise<Record<string, string[]>> {
   const teams = new Set<string>();
   for (const t of stage.approvals.fromTeams) teams.add(t);
   for (const r of stage.requiredReviewers) for (const t of r.teams) teams.add(t);
   const overrideTeams = new Set<string>();
-  if (facts.overrides.length > 0 || (stage.minScore !== null && policy.scoring.warnScore !== null)) for (const t of policy.overrides.teams) overrideTeams.add(t);
+  if (facts.overrides.length > 0 || (stage.minScore !== null && policy.scoring.warnScore !== null))
+    for (const t of policy.overrides.teams) overrideTeams.add(t);
   const approvers = [...new Set(facts.approvals.filter((a) => a.state === 'APPROVED').map((a) => a.login))];
   const grantors = [...new Set(facts.overrides.flatMap((o) => [o.grantedBy, o.confirmedBy ?? '']).filter(Boolean))];
   const asked = new Map<string, Promise<boolean>>();
@@ -605,10 +795,19 @@ async function teamMembers(octokit: GitHubClient, org: string, policy: Policy, s
 }
 
 /** True when `login` is an active member of `org/team` (a team slug, or `org/slug`). */
-export async function teamMembership(octokit: GitHubClient, org: string, team: string, login: string): Promise<boolean> {
+export async function teamMembership(
+  octokit: GitHubClient,
+  org: string,
+  team: string,
+  login: string,
+): Promise<boolean> {
   const [teamOrg, slug] = team.includes('/') ? (team.split('/', 2) as [string, string]) : [org, team];
   try {
-    const { data } = await octokit.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', { org: teamOrg, team_slug: slug, username: login });
+    const { data } = await octokit.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
+      org: teamOrg,
+      team_slug: slug,
+      username: login,
+    });
     return data.state === 'active';
   } catch (error) {
     if (httpStatus(error) === 404) return false;

@@ -22,8 +22,24 @@ export interface PolicyFileRef extends PolicyFileInfo {
  * repository has none); `files` lists every file used, the org default included.
  */
 export type RepoPolicy =
-  | { ok: true; policy: Policy; path: string; ref: string; blobSha: string; commitSha: string | null; files: PolicyFileRef[] }
-  | { ok: false; problems: string[]; path: string; ref: string; blobSha: string | null; commitSha: string | null; files: PolicyFileRef[] };
+  | {
+      ok: true;
+      policy: Policy;
+      path: string;
+      ref: string;
+      blobSha: string;
+      commitSha: string | null;
+      files: PolicyFileRef[];
+    }
+  | {
+      ok: false;
+      problems: string[];
+      path: string;
+      ref: string;
+      blobSha: string | null;
+      commitSha: string | null;
+      files: PolicyFileRef[];
+    };
 
 interface CachedDocument {
   read: PolicyDocumentResult;
@@ -43,28 +59,53 @@ type Fetched =
  * One GET of the file. 404 (and, for another repository, a 403 that is not a rate limit)
  * is an answer; any other failure is thrown so the request is retried, not decided.
  */
-async function fetchFile(octokit: GitHubClient, owner: string, repo: string, ref: string | null, forbiddenIsAnswer: boolean): Promise<Fetched> {
+async function fetchFile(
+  octokit: GitHubClient,
+  owner: string,
+  repo: string,
+  ref: string | null,
+  forbiddenIsAnswer: boolean,
+): Promise<Fetched> {
   try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner, repo, path: POLICY_PATH, ...(ref ? { ref } : {}) });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+      owner,
+      repo,
+      path: POLICY_PATH,
+      ...(ref ? { ref } : {}),
+    });
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return { kind: 'not a file' };
     return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8'), blobSha: data.sha };
   } catch (error) {
     const status = httpStatus(error);
     if (status === 404) return { kind: 'missing', status, reason: describeError(error) };
-    if (status === 403 && forbiddenIsAnswer && !/rate limit/i.test(describeError(error))) return { kind: 'missing', status, reason: describeError(error) };
+    if (status === 403 && forbiddenIsAnswer && !/rate limit/i.test(describeError(error)))
+      return { kind: 'missing', status, reason: describeError(error) };
     throw error;
   }
 }
 
 /** The file parsed on its own, and the commit that last changed it (shown on the summary): once per blob. */
-async function readCached(octokit: GitHubClient, owner: string, repo: string, ref: string | null, file: { text: string; blobSha: string }, source: string): Promise<CachedDocument> {
+async function readCached(
+  octokit: GitHubClient,
+  owner: string,
+  repo: string,
+  ref: string | null,
+  file: { text: string; blobSha: string },
+  source: string,
+): Promise<CachedDocument> {
   const key = `${repoKey({ owner, repo })}@${file.blobSha}`.toLowerCase();
   let cached = byBlob.get(key);
   if (cached) return cached;
   const read = readPolicyDocument(file.text, source);
   let commitSha: string | null = null;
   try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits', { owner, repo, path: POLICY_PATH, ...(ref ? { sha: ref } : {}), per_page: 1 });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits', {
+      owner,
+      repo,
+      path: POLICY_PATH,
+      ...(ref ? { sha: ref } : {}),
+      per_page: 1,
+    });
     commitSha = data[0]?.sha ?? null;
   } catch (error) {
     // The commit is shown on the summary only; the decision does not depend on it.
@@ -93,7 +134,10 @@ function orgMissingAdvice(owner: string, missing: { status: 404 | 403 }): string
  * `ok: false` with the problems: the gate then fails closed. One GET per file per decision,
  * and one commit lookup per file per change (blob SHA).
  */
-export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { defaultBranch?: string }): Promise<RepoPolicy> {
+export async function loadRepoPolicy(
+  octokit: GitHubClient,
+  where: RepoRef & { defaultBranch?: string },
+): Promise<RepoPolicy> {
   let ref = where.defaultBranch;
   try {
     if (!ref) {
@@ -102,11 +146,27 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     }
   } catch (error) {
     if (httpStatus(error) !== 404) throw error; // transient: the caller retries rather than deciding
-    return { ok: false, problems: [`Could not read the repository to find its default branch: ${describeError(error)}`], path: POLICY_PATH, ref: '', blobSha: null, commitSha: null, files: [] };
+    return {
+      ok: false,
+      problems: [`Could not read the repository to find its default branch: ${describeError(error)}`],
+      path: POLICY_PATH,
+      ref: '',
+      blobSha: null,
+      commitSha: null,
+      files: [],
+    };
   }
   const own = await fetchFile(octokit, where.owner, where.repo, ref, false);
   if (own.kind === 'not a file') {
-    return { ok: false, problems: [`${POLICY_PATH} on ${ref} is not a file.`], path: POLICY_PATH, ref, blobSha: null, commitSha: null, files: [] };
+    return {
+      ok: false,
+      problems: [`${POLICY_PATH} on ${ref} is not a file.`],
+      path: POLICY_PATH,
+      ref,
+      blobSha: null,
+      commitSha: null,
+      files: [],
+    };
   }
 
   const orgSource = orgPolicySource(where.owner);
@@ -125,7 +185,10 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     // No file of its own: the org default, when there is one, judges the repository.
     const org = await fetchFile(octokit, where.owner, ORG_POLICY_REPO, null, true);
     if (org.kind !== 'file') {
-      const orgWhy = org.kind === 'missing' && org.status === 403 ? ` The org default ${orgSource} could not be read (403). ${orgMissingAdvice(where.owner, org)}` : ` Nor is there an org default (${orgSource}).`;
+      const orgWhy =
+        org.kind === 'missing' && org.status === 403
+          ? ` The org default ${orgSource} could not be read (403). ${orgMissingAdvice(where.owner, org)}`
+          : ` Nor is there an org default (${orgSource}).`;
       const problem = `${POLICY_PATH} was not found on the default branch (${ref}). Add the release policy there; until then the gate does not approve anything.${orgWhy}`;
       return { ok: false, problems: [problem], path: POLICY_PATH, ref, blobSha: null, commitSha: null, files: [] };
     }
@@ -133,26 +196,48 @@ export async function loadRepoPolicy(octokit: GitHubClient, where: RepoRef & { d
     const files = [orgRef(org.blobSha, cached.commitSha, org.text)];
     const result = loadPolicyFiles(null, { text: org.text, source: orgSource }, undefined, () => cached.read);
     const base = { path: orgSource, ref: '', blobSha: org.blobSha, commitSha: cached.commitSha, files };
-    return result.ok ? { ok: true, policy: structuredClone(result.policy), ...base } : { ok: false, problems: result.errors.map(formatPolicyProblem), ...base };
+    return result.ok
+      ? { ok: true, policy: structuredClone(result.policy), ...base }
+      : { ok: false, problems: result.errors.map(formatPolicyProblem), ...base };
   }
 
   const cached = await readCached(octokit, where.owner, where.repo, ref, own, POLICY_PATH);
-  const mine: PolicyFileRef = { repository: repoKey(where), path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha, role: 'repository', text: own.text, source: POLICY_PATH };
+  const mine: PolicyFileRef = {
+    repository: repoKey(where),
+    path: POLICY_PATH,
+    ref,
+    blobSha: own.blobSha,
+    commitSha: cached.commitSha,
+    role: 'repository',
+    text: own.text,
+    source: POLICY_PATH,
+  };
   const base = { path: POLICY_PATH, ref, blobSha: own.blobSha, commitSha: cached.commitSha };
   const repoText = { text: own.text, source: POLICY_PATH };
   if (!cached.read.ok || !cached.read.document.extendsOrg) {
     const result = loadPolicyFiles(repoText, null, undefined, () => cached.read);
-    return result.ok ? { ok: true, policy: structuredClone(result.policy), ...base, files: [mine] } : { ok: false, problems: result.errors.map(formatPolicyProblem), ...base, files: [mine] };
+    return result.ok
+      ? { ok: true, policy: structuredClone(result.policy), ...base, files: [mine] }
+      : { ok: false, problems: result.errors.map(formatPolicyProblem), ...base, files: [mine] };
   }
 
   const org = await fetchFile(octokit, where.owner, ORG_POLICY_REPO, null, true);
   if (org.kind !== 'file') {
-    const what = org.kind === 'missing' && org.status === 404 ? `${orgSource} was not found` : org.kind === 'missing' ? `${orgSource} could not be read (${org.status})` : `${orgSource} is not a file`;
+    const what =
+      org.kind === 'missing' && org.status === 404
+        ? `${orgSource} was not found`
+        : org.kind === 'missing'
+          ? `${orgSource} could not be read (${org.status})`
+          : `${orgSource} is not a file`;
     const problem = `${POLICY_PATH} says "extends: org", but ${what}. ${orgMissingAdvice(where.owner, org.kind === 'missing' ? org : { status: 404 })} Until then the gate does not approve anything.`;
     return { ok: false, problems: [problem], ...base, files: [mine] };
   }
   const orgCached = await readCached(octokit, where.owner, ORG_POLICY_REPO, null, org, orgSource);
   const files = [mine, orgRef(org.blobSha, orgCached.commitSha, org.text)];
-  const merged = loadPolicyFiles(repoText, { text: org.text, source: orgSource }, undefined, (_text, source) => (source === orgSource ? orgCached.read : cached.read));
-  return merged.ok ? { ok: true, policy: merged.policy, ...base, files } : { ok: false, problems: merged.errors.map(formatPolicyProblem), ...base, files };
+  const merged = loadPolicyFiles(repoText, { text: org.text, source: orgSource }, undefined, (_text, source) =>
+    source === orgSource ? orgCached.read : cached.read,
+  );
+  return merged.ok
+    ? { ok: true, policy: merged.policy, ...base, files }
+    : { ok: false, problems: merged.errors.map(formatPolicyProblem), ...base, files };
 }

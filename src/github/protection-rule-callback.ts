@@ -45,6 +45,11 @@ export async function callBackProtectionRule(
     return { ok: true };
   } catch (error) {
     const status = httpStatus(error);
-    return { ok: false, status, error: `${status || 'network'}: ${describeError(error)}`, nothingPending: status === 422 };
+    return {
+      ok: false,
+      status,
+      error: `${status || 'network'}: ${describeError(error)}`,
+      nothingPending: status === 422,
+    };
   }
 }

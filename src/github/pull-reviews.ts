@@ -46,7 +46,10 @@ export async function listPullApprovals(
     let contentMatches: boolean | undefined;
     if (!r.commit_id && state === 'APPROVED') contentMatches = false;
     else if (r.commit_id && r.commit_id !== params.headSha && state === 'APPROVED') {
-      const [reviewed, head] = await Promise.all([tree(r.commit_id), params.headTree ? Promise.resolve(params.headTree) : tree(params.headSha)]);
+      const [reviewed, head] = await Promise.all([
+        tree(r.commit_id),
+        params.headTree ? Promise.resolve(params.headTree) : tree(params.headSha),
+      ]);
       contentMatches = reviewed !== undefined && head !== undefined && reviewed === head;
     }
     facts.push({

@@ -22,7 +22,10 @@ export function repoRefOf(key: string): RepoRef {
 
 /** The HTTP status of an Octokit error, or 0 when it has none (network failure). */
 export function httpStatus(error: unknown): number {
-  return typeof error === 'object' && error !== null && 'status' in error && typeof (error as { status: unknown }).status === 'number'
+  return typeof error === 'object' &&
+    error !== null &&
+    'status' in error &&
+    typeof (error as { status: unknown }).status === 'number'
     ? (error as { status: number }).status
     : 0;
 }

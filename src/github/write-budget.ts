@@ -75,8 +75,10 @@ export function requestLimits(limits: RequestLimitsOptions) {
     const installationId = auth?.installationId === undefined ? null : Number(auth.installationId);
     octokit.hook.before('request', async (request) => {
       const base = request.request?.fetch ?? globalThis.fetch;
-      if (!(base as { [TIMED]?: true })[TIMED]) request.request = { ...request.request, fetch: timedFetch(base, timeoutMs) };
-      if (limits.writeBudget && installationId !== null && WRITES.has((request.method ?? 'GET').toUpperCase())) await limits.writeBudget.take(installationId);
+      if (!(base as { [TIMED]?: true })[TIMED])
+        request.request = { ...request.request, fetch: timedFetch(base, timeoutMs) };
+      if (limits.writeBudget && installationId !== null && WRITES.has((request.method ?? 'GET').toUpperCase()))
+        await limits.writeBudget.take(installationId);
     });
   };
 }

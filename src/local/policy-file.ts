@@ -49,7 +49,11 @@ function shownPath(given: string, cwd: string): { absolute: string; shown: strin
   return { absolute, shown: isAbsolute(given) ? given : relative(cwd, absolute) || given };
 }
 
-async function readText(absolute: string, shown: string, defaultHint: string): Promise<string | { missing: true; error: PolicyFileError }> {
+async function readText(
+  absolute: string,
+  shown: string,
+  defaultHint: string,
+): Promise<string | { missing: true; error: PolicyFileError }> {
   try {
     return await readFile(absolute, 'utf8');
   } catch (error) {
@@ -74,10 +78,18 @@ async function readText(absolute: string, shown: string, defaultHint: string): P
  * Read and load a policy file, merged onto the org default when it says `extends: org`;
  * throws `PolicyFileError` with every problem found (in either file).
  */
-export async function readPolicyFile(path: string | undefined, cwd: string, options: PolicyFileOptions = {}): Promise<PolicyFile> {
+export async function readPolicyFile(
+  path: string | undefined,
+  cwd: string,
+  options: PolicyFileOptions = {},
+): Promise<PolicyFile> {
   const repo = shownPath(path ?? POLICY_PATH, cwd);
   const org = options.orgPolicy === undefined ? null : shownPath(options.orgPolicy, cwd);
-  const repoText = await readText(repo.absolute, repo.shown, path === undefined ? ' (the default policy path; pass --policy FILE to use another)' : '');
+  const repoText = await readText(
+    repo.absolute,
+    repo.shown,
+    path === undefined ? ' (the default policy path; pass --policy FILE to use another)' : '',
+  );
   let orgText: string | null = null;
   if (org !== null) {
     const read = await readText(org.absolute, org.shown, '');

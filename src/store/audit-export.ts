@@ -1,7 +1,19 @@
 import type { AuditExportOptions, AuditStore, ReleaseEventRow } from './types.js';
 
 /** The CSV columns of `release-gate audit --format csv`, in order. */
-export const AUDIT_CSV_COLUMNS = ['at', 'repo', 'sha', 'version', 'environment', 'type', 'status', 'actor', 'notes', 'deliveryId', 'id'] as const;
+export const AUDIT_CSV_COLUMNS = [
+  'at',
+  'repo',
+  'sha',
+  'version',
+  'environment',
+  'type',
+  'status',
+  'actor',
+  'notes',
+  'deliveryId',
+  'id',
+] as const;
 
 /** One audit record as exported: times in ISO-8601 UTC, absent values as null. */
 export interface AuditRecord {

@@ -33,9 +33,16 @@ export function redactDatabaseUrl(url: string): string {
 export function parseDatabaseUrl(url: string, cwd: string): ParsedDatabaseUrl {
   const display = redactDatabaseUrl(url);
   if (url.startsWith('file:')) {
-    const path = url.slice('file:'.length).replace(/^\/\/(?=\/)/, '').split('?')[0] ?? '';
+    const path =
+      url
+        .slice('file:'.length)
+        .replace(/^\/\/(?=\/)/, '')
+        .split('?')[0] ?? '';
     if (path === '') {
-      throw new StoreError(`DATABASE_URL "${display}" names no file: use file:./data/release-gate.db or a postgresql:// URL.`, 'BAD_URL');
+      throw new StoreError(
+        `DATABASE_URL "${display}" names no file: use file:./data/release-gate.db or a postgresql:// URL.`,
+        'BAD_URL',
+      );
     }
     return { provider: 'sqlite', file: isAbsolute(path) ? path : resolve(cwd, path), display };
   }
@@ -44,11 +51,17 @@ export function parseDatabaseUrl(url: string, cwd: string): ParsedDatabaseUrl {
     try {
       parsed = new URL(url);
     } catch (error) {
-      throw new StoreError(`DATABASE_URL "${display}" is not a valid URL: ${error instanceof Error ? error.message : String(error)}`, 'BAD_URL');
+      throw new StoreError(
+        `DATABASE_URL "${display}" is not a valid URL: ${error instanceof Error ? error.message : String(error)}`,
+        'BAD_URL',
+      );
     }
     const schema = parsed.searchParams.get('schema') ?? 'public';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(schema)) {
-      throw new StoreError(`DATABASE_URL "${display}": schema "${schema}" must be letters, digits and underscores.`, 'BAD_URL');
+      throw new StoreError(
+        `DATABASE_URL "${display}": schema "${schema}" must be letters, digits and underscores.`,
+        'BAD_URL',
+      );
     }
     parsed.searchParams.delete('schema');
     return { provider: 'postgresql', connectionString: parsed.toString(), schema, display };

@@ -2,9 +2,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bindMigrationAwareSqlAdapterFactory, type SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
 import * as bg from '@prisma/schema-engine-wasm/schema_engine_bg';
-import type { MigrationDirectory, MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
+import type {
+  MigrationDirectory,
+  MigrationList,
+  SchemaEngine,
+  SchemaFilter,
+} from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { StoreError, type DatabaseProvider } from './types.js';
 
 /** `prisma/` at the package root: two levels up from both src/store and dist/store. */
@@ -27,7 +35,10 @@ let engineReady: Promise<void> | undefined;
 function loadSchemaEngineWasm(): Promise<void> {
   engineReady ??= (async () => {
     const require = createRequire(import.meta.url);
-    const wasmPath = join(dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+    const wasmPath = join(
+      dirname(require.resolve('@prisma/schema-engine-wasm/schema_engine_bg')),
+      'schema_engine_bg.wasm',
+    );
     // tsconfig's lib has no WebAssembly declarations (no DOM); Node 24 provides it.
     const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
     const module = await wasm.compile(await readFile(wasmPath));
@@ -60,21 +71,30 @@ export interface MigrationSet {
 }
 
 /** Reads `prisma/<provider>/schema.prisma` and its `migrations/` folder. */
-export async function loadMigrationSet(provider: DatabaseProvider, prismaDir: string = PRISMA_DIR): Promise<MigrationSet> {
+export async function loadMigrationSet(
+  provider: DatabaseProvider,
+  prismaDir: string = PRISMA_DIR,
+): Promise<MigrationSet> {
   const dir = join(prismaDir, provider);
   const schemaPath = join(dir, 'schema.prisma');
   const baseDir = join(dir, 'migrations');
   const schema = await readFile(schemaPath, 'utf8');
   let entries: string[] = [];
   try {
-    entries = (await readdir(baseDir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    entries = (await readdir(baseDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const migrationDirectories: MigrationDirectory[] = [];
   for (const name of entries) {
     const sql = await readFile(join(baseDir, name, 'migration.sql'), 'utf8');
-    migrationDirectories.push({ path: name, migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: sql } } });
+    migrationDirectories.push({
+      path: name,
+      migrationFile: { path: 'migration.sql', content: { tag: 'ok', value: sql } },
+    });
   }
   let lockContent: string | null = null;
   try {
@@ -97,7 +117,10 @@ export async function loadMigrationSet(provider: DatabaseProvider, prismaDir: st
 }
 
 /** Starts a schema engine over a driver adapter; the caller frees it. */
-export async function openSchemaEngine(factory: SqlMigrationAwareDriverAdapterFactory, set: MigrationSet): Promise<SchemaEngine> {
+export async function openSchemaEngine(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  set: MigrationSet,
+): Promise<SchemaEngine> {
   await loadSchemaEngineWasm();
   return bg.SchemaEngine.new(
     { datamodels: [[set.schemaPath, set.schema]] },
@@ -117,7 +140,10 @@ export async function migrate(factory: SqlMigrationAwareDriverAdapterFactory, se
     const out = await engine.applyMigrations({ migrationsList: set.migrationList, filters: NO_FILTERS });
     return out.appliedMigrationNames;
   } catch (error) {
-    throw new StoreError(`Migrating the ${set.provider} database failed: ${describeEngineError(error)}`, 'MIGRATION_FAILED');
+    throw new StoreError(
+      `Migrating the ${set.provider} database failed: ${describeEngineError(error)}`,
+      'MIGRATION_FAILED',
+    );
   } finally {
     engine.free();
   }
@@ -130,11 +156,18 @@ export async function migrate(factory: SqlMigrationAwareDriverAdapterFactory, se
  * the adapter fails on its `"char"` catalog columns, and an in-memory SQLite shadow
  * loses its tables when the client reconnects).
  */
-export async function diffSchemaToSchema(factory: SqlMigrationAwareDriverAdapterFactory, set: MigrationSet, fromSchema: string | null): Promise<string> {
+export async function diffSchemaToSchema(
+  factory: SqlMigrationAwareDriverAdapterFactory,
+  set: MigrationSet,
+  fromSchema: string | null,
+): Promise<string> {
   const engine = await openSchemaEngine(factory, set);
   try {
     const result = await engine.diff({
-      from: fromSchema === null ? { tag: 'empty' } : { tag: 'schemaDatamodel', files: [{ path: 'previous.prisma', content: fromSchema }] },
+      from:
+        fromSchema === null
+          ? { tag: 'empty' }
+          : { tag: 'schemaDatamodel', files: [{ path: 'previous.prisma', content: fromSchema }] },
       to: { tag: 'schemaDatamodel', files: [{ path: set.schemaPath, content: set.schema }] },
       script: true,
       exitCode: null,
@@ -149,6 +182,7 @@ export async function diffSchemaToSchema(factory: SqlMigrationAwareDriverAdapter
 /** Schema engine errors arrive as objects with a message, or as strings. */
 export function describeEngineError(error: unknown): string {
   if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null && 'message' in error) return String((error as { message: unknown }).message);
+  if (typeof error === 'object' && error !== null && 'message' in error)
+    return String((error as { message: unknown }).message);
   return String(error);
 }

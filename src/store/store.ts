@@ -105,12 +105,21 @@ function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
 
 const deliveryRow = (r: Delivery): DeliveryRow => ({ ...r });
 const releaseRow = (r: Release): ReleaseRow => ({ ...r });
-const statusRow = (r: DeploymentStatus): DeploymentStatusRow => ({ ...r, id: num(r.id), deploymentId: num(r.deploymentId) });
+const statusRow = (r: DeploymentStatus): DeploymentStatusRow => ({
+  ...r,
+  id: num(r.id),
+  deploymentId: num(r.deploymentId),
+});
 const deploymentRow = (d: Deployment): DeploymentRow => ({ ...d, id: num(d.id), payload: fromJson(d.payload) });
-const commitCheckRow = (r: CommitCheck): CommitCheckRow => ({ ...r, kind: r.kind as CommitCheckRow['kind'], externalId: num(r.externalId) });
+const commitCheckRow = (r: CommitCheck): CommitCheckRow => ({
+  ...r,
+  kind: r.kind as CommitCheckRow['kind'],
+  externalId: num(r.externalId),
+});
 /** Bounds a list of keys taken from a request (never from history). */
 function bounded<T>(list: readonly T[]): T[] {
-  if (list.length > DEPLOYMENT_QUERY_LIMIT) throw new Error(`A store query was given ${list.length} keys; at most ${DEPLOYMENT_QUERY_LIMIT} are allowed.`);
+  if (list.length > DEPLOYMENT_QUERY_LIMIT)
+    throw new Error(`A store query was given ${list.length} keys; at most ${DEPLOYMENT_QUERY_LIMIT} are allowed.`);
   return [...list];
 }
 const evaluationRow = (r: Evaluation): EvaluationRow => ({
@@ -150,7 +159,10 @@ type LeasedWhere = Prisma.PendingGateWhereInput & Prisma.PromotionWhereInput;
 /** The calls of a leased table's Prisma delegate that its queue makes. */
 interface LeasedTable<Stored> {
   findMany(args: { where: LeasedWhere; orderBy: Array<{ createdAt: 'asc' } | { id: 'asc' }> }): Promise<Stored[]>;
-  updateMany(args: { where: LeasedWhere; data: { claimedBy: string | null; claimedUntil: Date | null } | { nextCheckAt: Date | null } }): Promise<{ count: number }>;
+  updateMany(args: {
+    where: LeasedWhere;
+    data: { claimedBy: string | null; claimedUntil: Date | null } | { nextCheckAt: Date | null };
+  }): Promise<{ count: number }>;
 }
 
 /**
@@ -170,7 +182,10 @@ class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
   async listDue(now: Date): Promise<Row[]> {
     const rows = await this.table.findMany({
       where: {
-        OR: [{ status: 'pending', nextCheckAt: { lte: now } }, { status: 'decided', ...this.unfinished }],
+        OR: [
+          { status: 'pending', nextCheckAt: { lte: now } },
+          { status: 'decided', ...this.unfinished },
+        ],
         // Leases are free when unheld or expired at `now`.
         AND: [{ OR: [{ claimedUntil: null }, { claimedUntil: { lte: now } }] }],
       },
@@ -182,7 +197,10 @@ class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
   async claim(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
     // One conditional UPDATE: under concurrent replicas only one sees the lease free (or expired, or its own).
     const { count } = await this.table.updateMany({
-      where: { id, OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }] },
+      where: {
+        id,
+        OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }],
+      },
       data: { claimedBy: owner, claimedUntil: until },
     });
     return count === 1;
@@ -208,15 +226,31 @@ export class PrismaStore implements Store {
     private readonly expectedMigrations: number,
     private readonly onClose: () => Promise<void> = async () => {},
   ) {
-    this.gateQueue = new LeasedRows({ findMany: (a) => db.pendingGate.findMany(a), updateMany: (a) => db.pendingGate.updateMany(a) }, gateRow, { answeredAt: null }, {});
+    this.gateQueue = new LeasedRows(
+      { findMany: (a) => db.pendingGate.findMany(a), updateMany: (a) => db.pendingGate.updateMany(a) },
+      gateRow,
+      { answeredAt: null },
+      {},
+    );
     // A promotion's next check moves only while it is held; a started one is finished by its retry.
-    this.promotionQueue = new LeasedRows({ findMany: (a) => db.promotion.findMany(a), updateMany: (a) => db.promotion.updateMany(a) }, promotionRow, { finishedAt: null }, { status: 'pending' });
+    this.promotionQueue = new LeasedRows(
+      { findMany: (a) => db.promotion.findMany(a), updateMany: (a) => db.promotion.updateMany(a) },
+      promotionRow,
+      { finishedAt: null },
+      { status: 'pending' },
+    );
   }
 
   async claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim> {
     try {
       await this.db.delivery.create({
-        data: { id: input.id, event: input.event, action: input.action ?? null, repo: input.repo ?? null, receivedAt: input.at },
+        data: {
+          id: input.id,
+          event: input.event,
+          action: input.action ?? null,
+          repo: input.repo ?? null,
+          receivedAt: input.at,
+        },
       });
       return 'new';
     } catch (error) {
@@ -254,11 +288,13 @@ export class PrismaStore implements Store {
     const fields = { tree: input.tree, ref: input.ref, version: input.version, tag: input.tag };
     const where = { repo_sha: { repo: input.repo, sha: input.sha } };
     try {
-      return releaseRow(await this.db.release.upsert({
-        where,
-        create: { repo: input.repo, sha: input.sha, ...given(fields), createdAt: input.at, updatedAt: input.at },
-        update: { ...given(fields), updatedAt: input.at },
-      }));
+      return releaseRow(
+        await this.db.release.upsert({
+          where,
+          create: { repo: input.repo, sha: input.sha, ...given(fields), createdAt: input.at, updatedAt: input.at },
+          update: { ...given(fields), updatedAt: input.at },
+        }),
+      );
     } catch (error) {
       // Two writers inserting the same release at once: the loser updates.
       if (!isUniqueViolation(error)) throw error;
@@ -288,7 +324,11 @@ export class PrismaStore implements Store {
         },
       });
       // Statuses may arrive before their deployment: take their state now.
-      const earlier = await this.db.deploymentStatus.findMany({ where: { deploymentId: BigInt(input.id), trusted: true }, orderBy: [{ at: 'asc' }, { id: 'asc' }], take: DEPLOYMENT_QUERY_LIMIT });
+      const earlier = await this.db.deploymentStatus.findMany({
+        where: { deploymentId: BigInt(input.id), trusted: true },
+        orderBy: [{ at: 'asc' }, { id: 'asc' }],
+        take: DEPLOYMENT_QUERY_LIMIT,
+      });
       for (const st of earlier) await this.applyStatus(BigInt(input.id), st.state, st.at);
       return true;
     } catch (error) {
@@ -339,7 +379,10 @@ export class PrismaStore implements Store {
   }
 
   async markDeploymentGateBlocked(id: number): Promise<void> {
-    await this.db.deployment.updateMany({ where: { id: BigInt(id) }, data: { gateBlocked: true, firstSuccessAt: null } });
+    await this.db.deployment.updateMany({
+      where: { id: BigInt(id) },
+      data: { gateBlocked: true, firstSuccessAt: null },
+    });
   }
 
   async recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]> {
@@ -359,12 +402,20 @@ export class PrismaStore implements Store {
 
   async releaseTrees(repo: string, shas: string[]): Promise<Map<string, string>> {
     if (shas.length === 0) return new Map();
-    const rows = await this.db.release.findMany({ where: { repo, sha: { in: bounded(shas) }, tree: { not: null } }, select: { sha: true, tree: true } });
+    const rows = await this.db.release.findMany({
+      where: { repo, sha: { in: bounded(shas) }, tree: { not: null } },
+      select: { sha: true, tree: true },
+    });
     return new Map(rows.map((r) => [r.sha, r.tree!]));
   }
 
   async releasesWithTree(repo: string, tree: string, limit: number): Promise<string[]> {
-    const rows = await this.db.release.findMany({ where: { repo, tree }, orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }], take: Math.min(limit, DEPLOYMENT_QUERY_LIMIT), select: { sha: true } });
+    const rows = await this.db.release.findMany({
+      where: { repo, tree },
+      orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }],
+      take: Math.min(limit, DEPLOYMENT_QUERY_LIMIT),
+      select: { sha: true },
+    });
     return rows.map((r) => r.sha);
   }
 
@@ -383,13 +434,25 @@ export class PrismaStore implements Store {
   }
 
   async releasesOfPull(repo: string, pullNumber: number, limit: number): Promise<string[]> {
-    const rows = await this.db.releasePull.findMany({ where: { repo, pullNumber }, orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }], take: Math.min(limit, DEPLOYMENT_QUERY_LIMIT), select: { sha: true } });
+    const rows = await this.db.releasePull.findMany({
+      where: { repo, pullNumber },
+      orderBy: [{ recordedAt: 'desc' }, { id: 'desc' }],
+      take: Math.min(limit, DEPLOYMENT_QUERY_LIMIT),
+      select: { sha: true },
+    });
     return rows.map((r) => r.sha);
   }
 
   async recordCommitCheck(input: CommitCheckInput): Promise<void> {
     const key = { repo: input.repo, kind: input.kind, externalId: BigInt(input.externalId) };
-    const fields = { status: input.status, conclusion: input.conclusion ?? null, appSlug: input.appSlug ?? null, at: input.at, name: input.name, sha: input.sha };
+    const fields = {
+      status: input.status,
+      conclusion: input.conclusion ?? null,
+      appSlug: input.appSlug ?? null,
+      at: input.at,
+      name: input.name,
+      sha: input.sha,
+    };
     try {
       await this.db.commitCheck.create({ data: { ...key, ...fields } });
     } catch (error) {
@@ -400,7 +463,11 @@ export class PrismaStore implements Store {
   }
 
   async listCommitChecks(repo: string, sha: string): Promise<CommitCheckRow[]> {
-    const rows = await this.db.commitCheck.findMany({ where: { repo, sha }, orderBy: [{ at: 'asc' }, { id: 'asc' }], take: DEPLOYMENT_QUERY_LIMIT });
+    const rows = await this.db.commitCheck.findMany({
+      where: { repo, sha },
+      orderBy: [{ at: 'asc' }, { id: 'asc' }],
+      take: DEPLOYMENT_QUERY_LIMIT,
+    });
     return rows.map(commitCheckRow);
   }
 
@@ -471,16 +538,27 @@ export class PrismaStore implements Store {
 
   private checkRunWhere(key: CheckRunKey) {
     // 0 stands for "none" in both id columns (GitHub's ids are positive).
-    for (const [name, id] of [['runId', key.runId], ['deploymentId', key.deploymentId]] as const) {
+    for (const [name, id] of [
+      ['runId', key.runId],
+      ['deploymentId', key.deploymentId],
+    ] as const) {
       if (id !== null && id !== undefined && !(Number.isSafeInteger(id) && id > 0)) {
         throw new TypeError(`A check run key's ${name} must be a positive GitHub id or null, got ${id}.`);
       }
     }
-    return { repo: key.repo, sha: key.sha, environment: key.environment, runId: BigInt(key.runId ?? 0), deploymentId: BigInt(key.deploymentId ?? 0) };
+    return {
+      repo: key.repo,
+      sha: key.sha,
+      environment: key.environment,
+      runId: BigInt(key.runId ?? 0),
+      deploymentId: BigInt(key.deploymentId ?? 0),
+    };
   }
 
   async getCheckRunId(key: CheckRunKey): Promise<number | null> {
-    const row = await this.db.checkRun.findUnique({ where: { repo_sha_environment_runId_deploymentId: this.checkRunWhere(key) } });
+    const row = await this.db.checkRun.findUnique({
+      where: { repo_sha_environment_runId_deploymentId: this.checkRunWhere(key) },
+    });
     return row === null ? null : num(row.checkRunId);
   }
 
@@ -620,9 +698,13 @@ export class PrismaStore implements Store {
   }
 
   async listPendingGates(query: ListPendingGatesQuery): Promise<PendingGateRow[]> {
-    const status = query.status === undefined ? undefined : Array.isArray(query.status) ? { in: query.status } : query.status;
+    const status =
+      query.status === undefined ? undefined : Array.isArray(query.status) ? { in: query.status } : query.status;
     const rows = await this.db.pendingGate.findMany({
-      where: { ...given({ repo: query.repo, sha: query.sha, environment: query.environment, status }), ...(query.shas ? { sha: { in: bounded(query.shas) } } : {}) },
+      where: {
+        ...given({ repo: query.repo, sha: query.sha, environment: query.environment, status }),
+        ...(query.shas ? { sha: { in: bounded(query.shas) } } : {}),
+      },
       orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
     });
     return rows.map(gateRow);
@@ -672,7 +754,11 @@ export class PrismaStore implements Store {
   }
 
   async holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }> {
-    const key = { repo: input.repo, sourceDeploymentId: BigInt(input.sourceDeploymentId), environment: input.environment };
+    const key = {
+      repo: input.repo,
+      sourceDeploymentId: BigInt(input.sourceDeploymentId),
+      environment: input.environment,
+    };
     try {
       const row = await this.db.promotion.create({
         data: {
@@ -691,7 +777,10 @@ export class PrismaStore implements Store {
       if (!isUniqueViolation(error)) throw error;
     }
     // Conditional on `pending`, so a started or finished promotion is never moved back.
-    await this.db.promotion.updateMany({ where: { ...key, status: 'pending' }, data: { nextCheckAt: input.nextCheckAt } });
+    await this.db.promotion.updateMany({
+      where: { ...key, status: 'pending' },
+      data: { nextCheckAt: input.nextCheckAt },
+    });
     const row = await this.db.promotion.findUniqueOrThrow({ where: { repo_sourceDeploymentId_environment: key } });
     return { promotion: promotionRow(row), created: false };
   }
@@ -705,14 +794,22 @@ export class PrismaStore implements Store {
   }
 
   async startPromotion(id: number, at: Date): Promise<boolean> {
-    const { count } = await this.db.promotion.updateMany({ where: { id, status: 'pending' }, data: { status: 'decided', startedAt: at } });
+    const { count } = await this.db.promotion.updateMany({
+      where: { id, status: 'pending' },
+      data: { status: 'decided', startedAt: at },
+    });
     return count === 1;
   }
 
   async finishPromotion(id: number, at: Date, note: string, deploymentId?: number | null): Promise<boolean> {
     const { count } = await this.db.promotion.updateMany({
       where: { id, status: { in: ['pending', 'decided'] } },
-      data: { status: 'answered', finishedAt: at, note, deploymentId: deploymentId == null ? null : BigInt(deploymentId) },
+      data: {
+        status: 'answered',
+        finishedAt: at,
+        note,
+        deploymentId: deploymentId == null ? null : BigInt(deploymentId),
+      },
     });
     return count === 1;
   }
@@ -796,13 +893,26 @@ export class PrismaStore implements Store {
    */
   private async replayColumns(files: PolicyFileText[] | undefined, engineVersion: string | null | undefined, at: Date) {
     if (files === undefined) {
-      return { policyFiles: null, engineVersion: engineVersion ?? null, notReplayable: 'the evaluation was recorded without its policy texts' };
+      return {
+        policyFiles: null,
+        engineVersion: engineVersion ?? null,
+        notReplayable: 'the evaluation was recorded without its policy texts',
+      };
     }
     const refs: RecordedPolicyFile[] = [];
     for (const { text, ...file } of files) {
       const sha256 = createHash('sha256').update(text, 'utf8').digest('hex');
       await this.storePolicyText(sha256, text, at);
-      refs.push({ role: file.role, sha256, source: file.source, repository: file.repository, path: file.path, ref: file.ref, blobSha: file.blobSha, commitSha: file.commitSha ?? null });
+      refs.push({
+        role: file.role,
+        sha256,
+        source: file.source,
+        repository: file.repository,
+        path: file.path,
+        ref: file.ref,
+        blobSha: file.blobSha,
+        commitSha: file.commitSha ?? null,
+      });
     }
     return { policyFiles: toJson(refs), engineVersion: engineVersion ?? ENGINE_VERSION, notReplayable: null };
   }
@@ -832,10 +942,19 @@ export class PrismaStore implements Store {
   async pageEvaluations(query: PageEvaluationsQuery): Promise<EvaluationRow[]> {
     const rows = await this.db.evaluation.findMany({
       where: {
-        ...(query.repo !== undefined ? { repo: query.repo } : query.repoPrefix !== undefined ? { repo: { startsWith: query.repoPrefix } } : {}),
+        ...(query.repo !== undefined
+          ? { repo: query.repo }
+          : query.repoPrefix !== undefined
+            ? { repo: { startsWith: query.repoPrefix } }
+            : {}),
         ...(query.since ? { at: { gte: query.since } } : {}),
         ...(query.afterId !== undefined || query.beforeId !== undefined
-          ? { id: { ...(query.afterId !== undefined ? { gt: query.afterId } : {}), ...(query.beforeId !== undefined ? { lt: query.beforeId } : {}) } }
+          ? {
+              id: {
+                ...(query.afterId !== undefined ? { gt: query.afterId } : {}),
+                ...(query.beforeId !== undefined ? { lt: query.beforeId } : {}),
+              },
+            }
           : {}),
       },
       orderBy: { id: query.newestFirst ? 'desc' : 'asc' },
@@ -850,7 +969,8 @@ export class PrismaStore implements Store {
     for (let i = 0; i < wanted.length; i += 500) {
       const rows = await this.db.policyBlob.findMany({ where: { sha256: { in: wanted.slice(i, i + 500) } } });
       // A text that no longer hashes to its key was altered after it was stored: it is not given.
-      for (const r of rows) if (createHash('sha256').update(r.text, 'utf8').digest('hex') === r.sha256) out.set(r.sha256, r.text);
+      for (const r of rows)
+        if (createHash('sha256').update(r.text, 'utf8').digest('hex') === r.sha256) out.set(r.sha256, r.text);
     }
     return out;
   }
@@ -859,7 +979,13 @@ export class PrismaStore implements Store {
   async pageEvents(query: EventPageQuery): Promise<Page<ReleaseEventRow>> {
     const limit = Math.max(1, Math.min(query.limit, 500));
     const filters = {
-      ...given({ sha: query.sha, environment: query.environment, actor: query.actor, type: query.type, status: query.status }),
+      ...given({
+        sha: query.sha,
+        environment: query.environment,
+        actor: query.actor,
+        type: query.type,
+        status: query.status,
+      }),
     };
     // One indexed range scan per repository, each stopping after limit + 1 rows, merged
     // here: an IN list ordered by time would make the database sort every matching row.
@@ -881,12 +1007,21 @@ export class PrismaStore implements Store {
   async pageEvaluationSummaries(query: EvaluationPageQuery): Promise<Page<EvaluationSummaryRow>> {
     const limit = Math.max(1, Math.min(query.limit, 500));
     const rows = await this.db.evaluation.findMany({
-      where: { repo: query.repo, ...given({ sha: query.sha, environment: query.environment }), ...timeRange(undefined, undefined, query.after ?? null) },
+      where: {
+        repo: query.repo,
+        ...given({ sha: query.sha, environment: query.environment }),
+        ...timeRange(undefined, undefined, query.after ?? null),
+      },
       orderBy: [{ at: 'desc' }, { id: 'desc' }],
       take: limit + 1,
       omit: { inputs: true },
     });
-    const shown = rows.slice(0, limit).map((r): EvaluationSummaryRow => ({ ...r, rules: storedRuleResults(fromJson(r.rules)), checkRunId: num(r.checkRunId), policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null }));
+    const shown = rows.slice(0, limit).map((r): EvaluationSummaryRow => ({
+      ...r,
+      rules: storedRuleResults(fromJson(r.rules)),
+      checkRunId: num(r.checkRunId),
+      policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null,
+    }));
     const last = shown.at(-1);
     return { rows: shown, next: rows.length > limit && last ? { at: last.at, id: last.id } : null };
   }
@@ -894,15 +1029,26 @@ export class PrismaStore implements Store {
   async latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null> {
     if (environments.length === 0) return null;
     const found = await Promise.all(
-      environments.map((environment) => this.db.deployment.findFirst({ where: { repo, environment }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] })),
+      environments.map((environment) =>
+        this.db.deployment.findFirst({
+          where: { repo, environment },
+          orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        }),
+      ),
     );
-    const d = found.filter((x): x is Deployment => x !== null).sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || Number(b.id - a.id))[0];
+    const d = found
+      .filter((x): x is Deployment => x !== null)
+      .sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime() || Number(b.id - a.id))[0];
     // Its state is the one kept from trusted statuses (see recordDeploymentStatus).
     return d ? deploymentRow(d) : null;
   }
 
   async countWaitingGates(repo: string): Promise<Record<string, number>> {
-    const groups = await this.db.pendingGate.groupBy({ by: ['environment'], where: { repo, status: 'pending' }, _count: { _all: true } });
+    const groups = await this.db.pendingGate.groupBy({
+      by: ['environment'],
+      where: { repo, status: 'pending' },
+      _count: { _all: true },
+    });
     return Object.fromEntries(groups.map((g) => [g.environment, g._count._all]));
   }
 
@@ -930,7 +1076,8 @@ export class PrismaStore implements Store {
     } catch {
       return `The SQLite file ${path} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`;
     }
-    if (st.ino !== ino || st.dev !== dev) return `The SQLite file ${path} was replaced while the App had it open: writes would go to the old file. Restart the App.`;
+    if (st.ino !== ino || st.dev !== dev)
+      return `The SQLite file ${path} was replaced while the App had it open: writes would go to the old file. Restart the App.`;
     try {
       accessSync(path, constants.W_OK);
       accessSync(dirname(path), constants.W_OK);
@@ -942,7 +1089,12 @@ export class PrismaStore implements Store {
 
   /** Numbered placeholders: `$1` on PostgreSQL, `?1` on SQLite. */
   private sql(text: string): string {
-    return this.provider === 'postgresql' ? text : text.replace(/\$(\d+)(::bigint)?/g, '?$1').replace(/GREATEST\(/g, 'MAX(').replace(/ FOR UPDATE SKIP LOCKED/g, '');
+    return this.provider === 'postgresql'
+      ? text
+      : text
+          .replace(/\$(\d+)(::bigint)?/g, '?$1')
+          .replace(/GREATEST\(/g, 'MAX(')
+          .replace(/ FOR UPDATE SKIP LOCKED/g, '');
   }
 
   async enqueueDelivery(input: EnqueueDeliveryInput): Promise<EnqueueResult> {
@@ -970,9 +1122,15 @@ export class PrismaStore implements Store {
     });
     if (requeued.count === 1) return 'requeued';
     // Waiting for a retry: the redelivery makes it due now.
-    const pending = await this.db.inboxDelivery.updateMany({ where: { deliveryId: input.deliveryId, status: { in: ['ready', 'working'] } }, data: { availableAtMs: now } });
+    const pending = await this.db.inboxDelivery.updateMany({
+      where: { deliveryId: input.deliveryId, status: { in: ['ready', 'working'] } },
+      data: { availableAtMs: now },
+    });
     if (pending.count === 1) return 'pending';
-    await this.db.delivery.updateMany({ where: { id: input.deliveryId }, data: { redeliveries: { increment: 1 }, lastRedeliveryAt: new Date(input.nowMs) } });
+    await this.db.delivery.updateMany({
+      where: { id: input.deliveryId },
+      data: { redeliveries: { increment: 1 }, lastRedeliveryAt: new Date(input.nowMs) },
+    });
     return 'duplicate';
   }
 
@@ -980,7 +1138,8 @@ export class PrismaStore implements Store {
     // One statement: the oldest due delivery whose gate has no earlier one unfinished, free or
     // left by a dead worker. SKIP LOCKED lets concurrent workers pass over each other's pick.
     const rows = await this.db.$queryRawUnsafe<RawInbox[]>(
-      this.sql(`UPDATE "InboxDelivery" SET "status" = 'working', "claimedBy" = $1, "claimedUntilMs" = $2::bigint, "attempts" = "attempts" + 1
+      this
+        .sql(`UPDATE "InboxDelivery" SET "status" = 'working', "claimedBy" = $1, "claimedUntilMs" = $2::bigint, "attempts" = "attempts" + 1
         WHERE "seq" = (
           SELECT i."seq" FROM "InboxDelivery" i
           WHERE i."status" IN ('ready', 'working') AND i."availableAtMs" <= $3::bigint
@@ -994,11 +1153,24 @@ export class PrismaStore implements Store {
       nowMs,
     );
     const row = rows[0];
-    return row ? { seq: Number(row.seq), deliveryId: row.deliveryId, event: row.event, action: row.action, orderKey: row.orderKey, payload: row.payload, attempts: Number(row.attempts) } : null;
+    return row
+      ? {
+          seq: Number(row.seq),
+          deliveryId: row.deliveryId,
+          event: row.event,
+          action: row.action,
+          orderKey: row.orderKey,
+          payload: row.payload,
+          attempts: Number(row.attempts),
+        }
+      : null;
   }
 
   async renewInboxDelivery(seq: number, owner: string, untilMs: number): Promise<boolean> {
-    const { count } = await this.db.inboxDelivery.updateMany({ where: { seq, claimedBy: owner, status: 'working' }, data: { claimedUntilMs: BigInt(untilMs) } });
+    const { count } = await this.db.inboxDelivery.updateMany({
+      where: { seq, claimedBy: owner, status: 'working' },
+      data: { claimedUntilMs: BigInt(untilMs) },
+    });
     return count === 1;
   }
 
@@ -1012,9 +1184,16 @@ export class PrismaStore implements Store {
   async failInboxDelivery(seq: number, owner: string, error: string, retryAtMs: number | null): Promise<void> {
     await this.db.inboxDelivery.updateMany({
       where: { seq, claimedBy: owner },
-      data: retryAtMs === null
-        ? { status: 'failed', claimedBy: null, claimedUntilMs: null, lastError: error.slice(0, 1000) }
-        : { status: 'ready', claimedBy: null, claimedUntilMs: null, lastError: error.slice(0, 1000), availableAtMs: BigInt(retryAtMs) },
+      data:
+        retryAtMs === null
+          ? { status: 'failed', claimedBy: null, claimedUntilMs: null, lastError: error.slice(0, 1000) }
+          : {
+              status: 'ready',
+              claimedBy: null,
+              claimedUntilMs: null,
+              lastError: error.slice(0, 1000),
+              availableAtMs: BigInt(retryAtMs),
+            },
     });
   }
 

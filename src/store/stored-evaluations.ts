@@ -19,7 +19,9 @@ export interface RecordSelection {
  */
 export function storedRuleResults(json: unknown): RuleResult[] {
   if (!Array.isArray(json)) return [];
-  return json.filter((r): r is RuleResult => typeof r === 'object' && r !== null && typeof (r as { code?: unknown }).code === 'string');
+  return json.filter(
+    (r): r is RuleResult => typeof r === 'object' && r !== null && typeof (r as { code?: unknown }).code === 'string',
+  );
 }
 
 /** A stored evaluation as the replay core reads it. */
@@ -67,7 +69,11 @@ export async function forEachStoredEvaluation(
     return;
   }
   const query = {
-    ...(selection.repo !== undefined ? { repo: selection.repo } : selection.repoPrefix !== undefined ? { repoPrefix: selection.repoPrefix } : {}),
+    ...(selection.repo !== undefined
+      ? { repo: selection.repo }
+      : selection.repoPrefix !== undefined
+        ? { repoPrefix: selection.repoPrefix }
+        : {}),
     ...(selection.since ? { since: selection.since } : {}),
   };
   if (selection.limit !== undefined) {
@@ -75,7 +81,12 @@ export async function forEachStoredEvaluation(
     const rows: EvaluationRow[] = [];
     let beforeId: number | undefined;
     while (rows.length < selection.limit) {
-      const page = await store.pageEvaluations({ ...query, ...(beforeId !== undefined ? { beforeId } : {}), newestFirst: true, limit: Math.min(PAGE, selection.limit - rows.length) });
+      const page = await store.pageEvaluations({
+        ...query,
+        ...(beforeId !== undefined ? { beforeId } : {}),
+        newestFirst: true,
+        limit: Math.min(PAGE, selection.limit - rows.length),
+      });
       rows.push(...page);
       if (page.length === 0) break;
       beforeId = page.at(-1)!.id;
@@ -91,4 +102,3 @@ export async function forEachStoredEvaluation(
     afterId = page.at(-1)!.id;
   }
 }
-

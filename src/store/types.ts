@@ -426,7 +426,10 @@ export interface PromotionRow {
   claimedUntil: Date | null;
 }
 
-export type HoldPromotionInput = Pick<PromotionRow, 'repo' | 'installationId' | 'sha' | 'sourceDeploymentId' | 'fromStage' | 'toStage' | 'environment' | 'createdAt'> & {
+export type HoldPromotionInput = Pick<
+  PromotionRow,
+  'repo' | 'installationId' | 'sha' | 'sourceDeploymentId' | 'fromStage' | 'toStage' | 'environment' | 'createdAt'
+> & {
   nextCheckAt: Date;
 };
 
@@ -811,7 +814,10 @@ export type EvaluationSummaryRow = Omit<EvaluationRow, 'inputs'>;
 /** A store call that failed for a reason a person can act on. */
 export class StoreError extends Error {
   override readonly name = 'StoreError';
-  constructor(message: string, readonly code: 'NOT_FOUND' | 'BAD_URL' | 'MIGRATION_FAILED' | 'UNREACHABLE') {
+  constructor(
+    message: string,
+    readonly code: 'NOT_FOUND' | 'BAD_URL' | 'MIGRATION_FAILED' | 'UNREACHABLE',
+  ) {
     super(message);
   }
 }

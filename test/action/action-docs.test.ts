@@ -7,7 +7,10 @@ import { ROOT } from './helpers.js';
 
 describe("the README's Action section", () => {
   it('is what action.yml renders (run npm run docs:action after changing action.yml)', async () => {
-    const [actionYml, readme] = await Promise.all([readFile(join(ROOT, 'action.yml'), 'utf8'), readFile(join(ROOT, 'README.md'), 'utf8')]);
+    const [actionYml, readme] = await Promise.all([
+      readFile(join(ROOT, 'action.yml'), 'utf8'),
+      readFile(join(ROOT, 'README.md'), 'utf8'),
+    ]);
     const section = readme.slice(readme.indexOf(START) + START.length, readme.indexOf(END)).trim();
     expect(section).toBe(renderActionDocs(actionYml).trim());
   });
@@ -16,9 +19,25 @@ describe("the README's Action section", () => {
     const actionYml = await readFile(join(ROOT, 'action.yml'), 'utf8');
     const doc = parse(actionYml) as { inputs: Record<string, { default?: string }>; outputs: Record<string, unknown> };
     const docs = renderActionDocs(actionYml);
-    expect(Object.keys(doc.inputs)).toEqual(['environment', 'policy', 'junit', 'coverage', 'sarif', 'checklist', 'evidence-url', 'rollback-plan', 'backup', 'migrations', 'mode', 'token', 'check-name', 'github-retries']);
+    expect(Object.keys(doc.inputs)).toEqual([
+      'environment',
+      'policy',
+      'junit',
+      'coverage',
+      'sarif',
+      'checklist',
+      'evidence-url',
+      'rollback-plan',
+      'backup',
+      'migrations',
+      'mode',
+      'token',
+      'check-name',
+      'github-retries',
+    ]);
     expect(Object.keys(doc.outputs)).toEqual(['decision', 'score', 'breakdown', 'blocked-by', 'clears-at']);
-    for (const name of [...Object.keys(doc.inputs), ...Object.keys(doc.outputs)]) expect(docs).toContain(`| \`${name}\` |`);
+    for (const name of [...Object.keys(doc.inputs), ...Object.keys(doc.outputs)])
+      expect(docs).toContain(`| \`${name}\` |`);
     expect(docs).toContain('| `mode` | no | `enforce` |');
     expect(docs).toContain('| `check-name` | no | `Release evidence` |');
     expect(docs).toContain('| `environment` | yes |  |');

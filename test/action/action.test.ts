@@ -39,7 +39,9 @@ function deployed(environment: string, state: string, at: Date): void {
       ? [{ id: 71, sha: SHA, ref: 'main', environment, created_at: new Date(at.getTime() - 60_000).toISOString() }]
       : [],
   );
-  gh.on('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', () => [{ id: 9, state, created_at: at.toISOString() }]);
+  gh.on('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', () => [
+    { id: 9, state, created_at: at.toISOString() },
+  ]);
 }
 
 function minutesAgo(n: number): Date {
@@ -50,20 +52,35 @@ const push = () => ({ name: 'push', payload: { ...webhookExample('push'), after:
 
 describe('the bundled Action, run as the runner runs it', () => {
   it('allows PRE_PROD when DEV succeeded long enough ago and the evidence scores enough', async () => {
-    const dir = await workspace({ '.github/release-policy.yml': POLICY, 'reports/junit.xml': await readFile(PASSING_JUNIT) });
+    const dir = await workspace({
+      '.github/release-policy.yml': POLICY,
+      'reports/junit.xml': await readFile(PASSING_JUNIT),
+    });
     deployed('development', 'success', minutesAgo(120));
-    const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'PRE_PROD', junit: 'reports/*.xml' } });
+    const run = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'PRE_PROD', junit: 'reports/*.xml' },
+    });
 
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ decision: 'allow', score: '40', 'blocked-by': '', 'clears-at': '' });
-    expect(JSON.parse(run.outputs.breakdown!).tests).toMatchObject({ kind: 'tests', weight: 40, points: 40, present: true });
+    expect(JSON.parse(run.outputs.breakdown!).tests).toMatchObject({
+      kind: 'tests',
+      weight: 40,
+      points: 40,
+      present: true,
+    });
     expect(run.summary).toMatch(/^## Release gate: PRE_PROD\n\n✅ \*\*Allowed\*\*: the release may go on\n/);
     expect(run.summary).toContain('| ✅ | `ORDER_OK` |');
     expect(run.summary).toContain('| ✅ | `SOAK_OK` |');
     expect(run.summary).toContain('**Score: 40**');
     expect(run.summary).toContain('- Nothing: the release may go on.');
-    expect(run.summary).toContain(`- Deployments: GitHub's deployments of a10867b to development (DEV), the latest 3 per environment; 1 found.`);
+    expect(run.summary).toContain(
+      `- Deployments: GitHub's deployments of a10867b to development (DEV), the latest 3 per environment; 1 found.`,
+    );
 
     expect(checkRuns).toHaveLength(1);
     const body = checkRuns[0]!.body;
@@ -71,7 +88,13 @@ describe('the bundled Action, run as the runner runs it', () => {
     expect(body.output.title).toBe('Allowed for PRE_PROD: score 40');
     expect(body.output.summary).toContain('✅ **Allowed**');
     const block = parseEvidenceBlock(body.output.text);
-    expect(block).toMatchObject({ version: 1, environment: 'PRE_PROD', score: 40, present: ['tests'], decision: 'allow' });
+    expect(block).toMatchObject({
+      version: 1,
+      environment: 'PRE_PROD',
+      score: 40,
+      present: ['tests'],
+      decision: 'allow',
+    });
     expect(Object.keys(block!.digests).sort()).toEqual(['junit', 'policy']);
     expect(block!.digests.junit).toMatch(/^sha256:[0-9a-f]{64}$/);
     // No approvals are needed for PRE_PROD, so no review was read.
@@ -85,15 +108,30 @@ describe('the bundled Action, run as the runner runs it', () => {
   });
 
   it('waits while DEV soaks: enforce fails with the time it clears, report does not fail', async () => {
-    const dir = await workspace({ '.github/release-policy.yml': POLICY, 'reports/junit.xml': await readFile(PASSING_JUNIT) });
+    const dir = await workspace({
+      '.github/release-policy.yml': POLICY,
+      'reports/junit.xml': await readFile(PASSING_JUNIT),
+    });
     const at = minutesAgo(5);
     const clears = new Date(at.getTime() + 30 * 60_000).toISOString();
     deployed('development', 'success', at);
 
-    const enforce = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'staging', junit: 'reports/junit.xml' } });
+    const enforce = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'staging', junit: 'reports/junit.xml' },
+    });
     expect(enforce.code).toBe(1);
-    expect(enforce.outputs).toMatchObject({ decision: 'wait', score: '40', 'blocked-by': 'SOAK_INCOMPLETE', 'clears-at': clears });
-    expect(enforce.stdout).toContain(`::error::Release gate waits PRE_PROD: SOAK_INCOMPLETE: The release must run in DEV for 30 minute(s);`);
+    expect(enforce.outputs).toMatchObject({
+      decision: 'wait',
+      score: '40',
+      'blocked-by': 'SOAK_INCOMPLETE',
+      'clears-at': clears,
+    });
+    expect(enforce.stdout).toContain(
+      `::error::Release gate waits PRE_PROD: SOAK_INCOMPLETE: The release must run in DEV for 30 minute(s);`,
+    );
     expect(enforce.stdout).toContain(`It clears at ${clears}.`);
     expect(enforce.summary).toContain(`⏳ **Waiting**`);
     expect(enforce.summary).toContain(`It clears by itself at **${clears}**.`);
@@ -101,7 +139,12 @@ describe('the bundled Action, run as the runner runs it', () => {
     expect(checkRuns[0]!.body.conclusion).toBe('failure');
     expect(checkRuns[0]!.body.output.title).toBe('Waiting for PRE_PROD: score 40 (SOAK_INCOMPLETE)');
 
-    const report = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'staging', junit: 'reports/junit.xml', mode: 'report' } });
+    const report = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'staging', junit: 'reports/junit.xml', mode: 'report' },
+    });
     expect(report.code).toBe(0);
     expect(report.outputs).toMatchObject({ decision: 'wait', 'clears-at': clears });
     expect(report.stdout).not.toContain('::error::');
@@ -122,8 +165,20 @@ describe('the bundled Action, run as the runner runs it', () => {
     const head = payload.pull_request.head.sha as string;
     gh.on('GET /repos/{owner}/{repo}/deployments', () => []);
     gh.on('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews', () => [
-      { id: 1, user: { login: 'Codertocat' }, state: 'APPROVED', submitted_at: '2026-03-01T10:00:00Z', commit_id: head },
-      { id: 2, user: { login: 'hubot' }, state: 'CHANGES_REQUESTED', submitted_at: '2026-03-01T11:00:00Z', commit_id: head },
+      {
+        id: 1,
+        user: { login: 'Codertocat' },
+        state: 'APPROVED',
+        submitted_at: '2026-03-01T10:00:00Z',
+        commit_id: head,
+      },
+      {
+        id: 2,
+        user: { login: 'hubot' },
+        state: 'CHANGES_REQUESTED',
+        submitted_at: '2026-03-01T11:00:00Z',
+        commit_id: head,
+      },
     ]);
     const run = await runAction({
       dir,
@@ -136,17 +191,28 @@ describe('the bundled Action, run as the runner runs it', () => {
     expect(run.code).toBe(1);
     expect(run.outputs.decision).toBe('block');
     expect(run.outputs['blocked-by']).toBe('PROMOTION_ORDER,APPROVAL_REQUIRED,SCORE_TOO_LOW');
-    expect(run.stdout).toContain('::error::Release gate blocks PROD: PROMOTION_ORDER: PROD needs a successful deployment of this release (ec26c3e) to PRE_PROD first: no stage may be skipped.');
+    expect(run.stdout).toContain(
+      '::error::Release gate blocks PROD: PROMOTION_ORDER: PROD needs a successful deployment of this release (ec26c3e) to PRE_PROD first: no stage may be skipped.',
+    );
     expect(run.summary).toMatch(/^## Release gate: PROD\n\n❌ \*\*Blocked\*\*: the release must not go on\n/);
     expect(run.summary).toContain('### Failing tests (120)');
     expect(run.summary).toContain('| failure | cart › adds item 0 | src/cart/item-0.test.ts:3 | expected 0 to equal 1');
-    expect(run.summary).toContain('- Approvals: the reviews of pull request #2 (2 read), counted as the App counts them.');
+    expect(run.summary).toContain(
+      '- Approvals: the reviews of pull request #2 (2 read), counted as the App counts them.',
+    );
     expect(run.summary).toContain('(the checklist from the pull request body)');
-    expect(run.summary).toContain('- `APPROVAL_REQUIRED`: Ask reviewers who may approve (not the author) to approve the pull request or the deployment.');
+    expect(run.summary).toContain(
+      '- `APPROVAL_REQUIRED`: Ask reviewers who may approve (not the author) to approve the pull request or the deployment.',
+    );
 
     // The PR head, not GITHUB_SHA, is judged; reviews are read like the App reads them.
-    expect(gh.calls('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews')[0]!.path).toBe('/repos/Codertocat/Hello-World/pulls/2/reviews');
-    expect(gh.calls('GET /repos/{owner}/{repo}/deployments')[0]!.query).toMatchObject({ sha: head, environment: 'staging' });
+    expect(gh.calls('GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews')[0]!.path).toBe(
+      '/repos/Codertocat/Hello-World/pulls/2/reviews',
+    );
+    expect(gh.calls('GET /repos/{owner}/{repo}/deployments')[0]!.query).toMatchObject({
+      sha: head,
+      environment: 'staging',
+    });
     expect(checkRuns[0]!.body).toMatchObject({ head_sha: head, conclusion: 'failure' });
     const first = checkRuns[0]!.body.output.annotations;
     const patches = gh.calls('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}');
@@ -162,7 +228,11 @@ describe('the bundled Action, run as the runner runs it', () => {
       raw_details: 'AssertionError: expected 0 to equal 1\n    at src/cart/item-0.test.ts:3:5',
     });
     const block = parseEvidenceBlock(checkRuns[0]!.body.output.text);
-    expect(block).toMatchObject({ environment: 'PROD', decision: 'block', present: ['tests', 'coverage', 'checklist'] });
+    expect(block).toMatchObject({
+      environment: 'PROD',
+      decision: 'block',
+      present: ['tests', 'coverage', 'checklist'],
+    });
     expect(Object.keys(block!.digests).sort()).toEqual(['checklist', 'coverage', 'junit', 'policy']);
     expect(gh.violations).toEqual([]);
   });
@@ -172,7 +242,9 @@ describe('the bundled Action, run as the runner runs it', () => {
     for (const mode of ['enforce', 'report']) {
       const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'PROD', mode } });
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('::error::Input policy: .github/release-policy.yml:11:5: unknown key "minAprovals" in environments[2] (PROD); did you mean "minApprovals"?\n');
+      expect(run.stdout).toContain(
+        '::error::Input policy: .github/release-policy.yml:11:5: unknown key "minAprovals" in environments[2] (PROD); did you mean "minApprovals"?\n',
+      );
       expect(run.outputs).toMatchObject({ decision: 'block', 'blocked-by': 'POLICY_INVALID' });
       expect(run.summary).toContain('`POLICY_INVALID`');
     }
@@ -185,14 +257,26 @@ describe('the bundled Action, run as the runner runs it', () => {
 
   it('fails on a missing policy file and on a glob that matches nothing, in both modes', async () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });
-    const missing = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', policy: 'ops/policy.yml', mode: 'report' } });
+    const missing = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'DEV', policy: 'ops/policy.yml', mode: 'report' },
+    });
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('::error::Input policy: ops/policy.yml: cannot read the policy: no such file');
 
     for (const mode of ['enforce', 'report']) {
-      const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', junit: 'reports/**/*.xml', mode } });
+      const run = await runAction({
+        dir,
+        apiUrl: gh.url,
+        event: push(),
+        inputs: { environment: 'DEV', junit: 'reports/**/*.xml', mode },
+      });
       expect(run.code).toBe(1);
-      expect(run.stdout).toContain('::error::Input junit: JUnit report reports/**/*.xml: no file matches this path or glob');
+      expect(run.stdout).toContain(
+        '::error::Input junit: JUnit report reports/**/*.xml: no file matches this path or glob',
+      );
       expect(run.outputs.decision).toBe('block');
       expect(run.summary).toContain('❌ **The gate could not decide**, so it does not let the release through.');
     }
@@ -205,15 +289,28 @@ describe('the bundled Action, run as the runner runs it', () => {
 
   it('rejects a misspelt mode before doing anything', async () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });
-    const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', mode: 'enfroce' } });
+    const run = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'DEV', mode: 'enfroce' },
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('::error::Input mode must be enforce or report, got "enfroce"');
     expect(gh.requests).toEqual([]);
   });
 
   it('keeps the check run summary under 65,535 characters and the job summary under 1 MiB with thousands of long failures', async () => {
-    const dir = await workspace({ '.github/release-policy.yml': POLICY, 'reports/junit.xml': failingJunit(3000, { messageChars: 5000 }) });
-    const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', junit: 'reports/junit.xml' } });
+    const dir = await workspace({
+      '.github/release-policy.yml': POLICY,
+      'reports/junit.xml': failingJunit(3000, { messageChars: 5000 }),
+    });
+    const run = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'DEV', junit: 'reports/junit.xml' },
+    });
     expect(run.code).toBe(0);
     expect(run.outputs.decision).toBe('allow');
     const output = checkRuns[0]!.body.output;
@@ -221,7 +318,13 @@ describe('the bundled Action, run as the runner runs it', () => {
     expect(output.text.length).toBeLessThan(65_535);
     expect(Buffer.byteLength(run.summary, 'utf8')).toBeLessThan(1024 * 1024);
     expect(run.summary).toMatch(/_… and \d+ more failing tests not listed here._/);
-    const sent = [output.annotations, ...gh.calls('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}').map((p) => (p.body as any).output.annotations)]; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const sent = [
+      output.annotations,
+      ...gh
+        .calls('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}')
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        .map((p) => (p.body as any).output.annotations),
+    ];
     expect(sent.map((a) => a.length)).toEqual(Array(10).fill(50));
     expect(output.summary).toMatch(/_2500 further annotations were left out \(at most 500 are sent\)._/);
     expect(gh.violations).toEqual([]);
@@ -236,14 +339,31 @@ describe('security results', () => {
         {
           tool: { driver: { name: 'CodeQL', rules: [{ id: 'js/sql-injection' }, { id: 'js/unused-var' }] } },
           results: [
-            { ruleId: 'js/sql-injection', level: 'error', message: { text: 'SQL built from user input' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'src/db/query.ts' }, region: { startLine: 42 } } }] },
-            { ruleId: 'js/unused-var', level: 'note', message: { text: 'unused' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.ts' }, region: { startLine: 3 } } }] },
+            {
+              ruleId: 'js/sql-injection',
+              level: 'error',
+              message: { text: 'SQL built from user input' },
+              locations: [
+                { physicalLocation: { artifactLocation: { uri: 'src/db/query.ts' }, region: { startLine: 42 } } },
+              ],
+            },
+            {
+              ruleId: 'js/unused-var',
+              level: 'note',
+              message: { text: 'unused' },
+              locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.ts' }, region: { startLine: 3 } } }],
+            },
           ],
         },
       ],
     };
     const dir = await workspace({ '.github/release-policy.yml': POLICY, 'scans/codeql.sarif': JSON.stringify(sarif) });
-    const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', sarif: 'scans/*.sarif' } });
+    const run = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'DEV', sarif: 'scans/*.sarif' },
+    });
     expect(run.code).toBe(0);
     expect(checkRuns[0]!.body.output.annotations).toEqual([
       {
@@ -264,7 +384,11 @@ describe('security results', () => {
 describe('Action and CLI', () => {
   it('give the same decision, score and rule codes for the same inputs', async () => {
     const { cli } = await import('../cli/helpers.js');
-    const dir = await workspace({ '.github/release-policy.yml': POLICY, 'reports/junit.xml': failingJunit(2, { passing: 8 }), 'coverage/lcov.info': await readFile(LCOV) });
+    const dir = await workspace({
+      '.github/release-policy.yml': POLICY,
+      'reports/junit.xml': failingJunit(2, { passing: 8 }),
+      'coverage/lcov.info': await readFile(LCOV),
+    });
     const at = minutesAgo(90);
     deployed('staging', 'success', at);
     gh.on('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', () => [
@@ -277,7 +401,22 @@ describe('Action and CLI', () => {
       inputs: { environment: 'PROD', junit: 'reports/junit.xml', coverage: 'coverage/lcov.info', mode: 'report' },
     });
     const local = await cli(
-      ['evaluate', '--env', 'PROD', '--json', '--sha', SHA, '--approver', 'mona', '--deployed', `PRE_PROD@${at.toISOString()}`, '--junit', 'reports/junit.xml', '--coverage', 'coverage/lcov.info'],
+      [
+        'evaluate',
+        '--env',
+        'PROD',
+        '--json',
+        '--sha',
+        SHA,
+        '--approver',
+        'mona',
+        '--deployed',
+        `PRE_PROD@${at.toISOString()}`,
+        '--junit',
+        'reports/junit.xml',
+        '--coverage',
+        'coverage/lcov.info',
+      ],
       { cwd: join(dir, 'ws'), now: new Date().toISOString() },
     );
     const decision = local.json();
@@ -299,11 +438,20 @@ describe('when GitHub cannot be reached', () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });
     for (const mode of ['enforce', 'report']) {
       // Nothing listens on this port: every API call is refused.
-      const run = await runAction({ dir, apiUrl: 'http://127.0.0.1:1', event: push(), inputs: { environment: 'PRE_PROD', mode, 'github-retries': '0' } });
+      const run = await runAction({
+        dir,
+        apiUrl: 'http://127.0.0.1:1',
+        event: push(),
+        inputs: { environment: 'PRE_PROD', mode, 'github-retries': '0' },
+      });
       expect(run.code).toBe(1);
       expect(run.outputs.decision).toBe('block');
-      expect(run.stdout).toContain('::error::Release gate: the gate could not decide, so it does not let the release through: ');
-      expect(run.summary).toContain("- The gate could not read the facts it needs from GitHub (above). Check that the `token` input has the permissions the README lists and that GitHub's API is reachable, then re-run the job.");
+      expect(run.stdout).toContain(
+        '::error::Release gate: the gate could not decide, so it does not let the release through: ',
+      );
+      expect(run.summary).toContain(
+        "- The gate could not read the facts it needs from GitHub (above). Check that the `token` input has the permissions the README lists and that GitHub's API is reachable, then re-run the job.",
+      );
       expect(run.summary).not.toContain('Fix the input named above');
     }
   });
@@ -322,7 +470,12 @@ describe('GitHub answering 5xx', () => {
         return { status: 201, body: { id: 7 } };
       });
       const dir = await workspace({ '.github/release-policy.yml': POLICY });
-      const run = await runAction({ dir, apiUrl: gh.url, event: push(), inputs: { environment: 'DEV', mode: 'enforce', 'github-retries': '1' } });
+      const run = await runAction({
+        dir,
+        apiUrl: gh.url,
+        event: push(),
+        inputs: { environment: 'DEV', mode: 'enforce', 'github-retries': '1' },
+      });
       expect(run.code).toBe(0);
       expect(run.outputs.decision).toBe('allow');
       expect(gh.calls('POST /repos/{owner}/{repo}/check-runs')).toHaveLength(2);
@@ -334,7 +487,12 @@ describe('GitHub answering 5xx', () => {
 
   it('rejects a github-retries that is not a small whole number', async () => {
     const dir = await workspace({ '.github/release-policy.yml': POLICY });
-    const run = await runAction({ dir, apiUrl: 'http://127.0.0.1:1', event: push(), inputs: { environment: 'DEV', 'github-retries': 'lots' } });
+    const run = await runAction({
+      dir,
+      apiUrl: 'http://127.0.0.1:1',
+      event: push(),
+      inputs: { environment: 'DEV', 'github-retries': 'lots' },
+    });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('::error::Input github-retries must be a whole number from 0 to 10, got "lots"');
   });

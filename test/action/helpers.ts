@@ -64,7 +64,13 @@ export async function runAction(opts: {
   await writeFile(eventPath, JSON.stringify(opts.event.payload));
   await writeFile(outputPath, '');
   await writeFile(summaryPath, '');
-  const inputs = { token: 'ghs_test-token', 'check-name': 'Release evidence', mode: 'enforce', policy: '.github/release-policy.yml', ...opts.inputs };
+  const inputs = {
+    token: 'ghs_test-token',
+    'check-name': 'Release evidence',
+    mode: 'enforce',
+    policy: '.github/release-policy.yml',
+    ...opts.inputs,
+  };
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? '',
     GITHUB_ACTIONS: 'true',
@@ -85,19 +91,31 @@ export async function runAction(opts: {
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [DIST], { env, cwd: join(opts.dir, 'ws'), maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [DIST],
+      { env, cwd: join(opts.dir, 'ws'), maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
-  return { code, stdout, stderr, outputs: parseOutputFile(await readFile(outputPath, 'utf8')), summary: await readFile(summaryPath, 'utf8') };
+  return {
+    code,
+    stdout,
+    stderr,
+    outputs: parseOutputFile(await readFile(outputPath, 'utf8')),
+    summary: await readFile(summaryPath, 'utf8'),
+  };
 }
 
 /** A JUnit report with `n` failing cases, each naming a file and line. */
 export function failingJunit(n: number, opts: { passing?: number; messageChars?: number } = {}): string {
   const long = 'x'.repeat(opts.messageChars ?? 40);
   const cases: string[] = [];
-  for (let i = 0; i < (opts.passing ?? 1); i += 1) cases.push(`<testcase classname="ok" name="passes ${i}" time="0.01"/>`);
+  for (let i = 0; i < (opts.passing ?? 1); i += 1)
+    cases.push(`<testcase classname="ok" name="passes ${i}" time="0.01"/>`);
   for (let i = 0; i < n; i += 1) {
     cases.push(
       `<testcase classname="cart" name="adds item ${i}" file="src/cart/item-${i % 7}.test.ts" line="${i + 3}" time="0.02"><failure message="expected ${i} to equal ${i + 1} ${long}">AssertionError: expected ${i} to equal ${i + 1}\n    at src/cart/item-${i % 7}.test.ts:${i + 3}:5</failure></testcase>`,
@@ -107,13 +125,19 @@ export function failingJunit(n: number, opts: { passing?: number; messageChars?:
 }
 
 /** A GitHub server that accepts the evidence check run and its updates, keeping what was sent. */
-export async function startCheckRunsServer(firstId: number): Promise<{ gh: GitHubServer; checkRuns: Array<{ id: number; body: any }> }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function startCheckRunsServer(
+  firstId: number,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ gh: GitHubServer; checkRuns: Array<{ id: number; body: any }> }> {
   const gh = await startGitHubServer();
   const checkRuns: Array<{ id: number; body: any }> = []; // eslint-disable-line @typescript-eslint/no-explicit-any
   gh.on('POST /repos/{owner}/{repo}/check-runs', (req) => {
     const id = firstId + checkRuns.length;
     checkRuns.push({ id, body: req.body });
-    return { status: 201, body: { id, html_url: `https://github.com/${req.params.owner}/${req.params.repo}/runs/${id}` } };
+    return {
+      status: 201,
+      body: { id, html_url: `https://github.com/${req.params.owner}/${req.params.repo}/runs/${id}` },
+    };
   });
   gh.on('PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}', (req) => ({ id: Number(req.params.check_run_id) }));
   return { gh, checkRuns };

@@ -9,9 +9,23 @@ import { storedRuleResults } from '../../src/store/stored-evaluations.js';
 import { checkRunEvent, deploymentCreated, issueCommentCreated, protectionRuleRequested } from '../support/webhooks.js';
 import type { RepoContext } from '../support/webhooks.js';
 
-const REPO: RepoContext = { owner: 'acme', name: 'shop', id: 7, installationId: 42, defaultBranch: 'main', apiBase: 'https://api.github.com' };
+const REPO: RepoContext = {
+  owner: 'acme',
+  name: 'shop',
+  id: 7,
+  installationId: 42,
+  defaultBranch: 'main',
+  apiBase: 'https://api.github.com',
+};
 const SHA = 'a'.repeat(40);
-const DEPLOYMENT = { id: 9, sha: SHA, ref: 'v1.2.0', environment: 'production', creator: 'dana', createdAt: '2026-03-10T12:00:00Z' };
+const DEPLOYMENT = {
+  id: 9,
+  sha: SHA,
+  ref: 'v1.2.0',
+  environment: 'production',
+  creator: 'dana',
+  createdAt: '2026-03-10T12:00:00Z',
+};
 
 /** A delivery's payload as the handler receives it from Probot. */
 function payloadOf<T>(delivery: { payload: unknown }): T {
@@ -20,7 +34,9 @@ function payloadOf<T>(delivery: { payload: unknown }): T {
 
 describe('the gate request of each event', () => {
   it('a protection rule request carries its callback, run and deployment', () => {
-    const p = payloadOf<Context<'deployment_protection_rule.requested'>['payload']>(protectionRuleRequested(REPO, { ...DEPLOYMENT, runId: 77 }));
+    const p = payloadOf<Context<'deployment_protection_rule.requested'>['payload']>(
+      protectionRuleRequested(REPO, { ...DEPLOYMENT, runId: 77 }),
+    );
     expect(protectionRuleRequest(p, 'd-1')).toEqual({
       owner: 'acme',
       repo: 'shop',
@@ -33,34 +49,91 @@ describe('the gate request of each event', () => {
       deliveryId: 'd-1',
       trigger: 'deployment_protection_rule',
       actor: 'dana',
-      protection: { runId: 77, callbackUrl: 'https://api.github.com/repos/acme/shop/actions/runs/77/deployment_protection_rule', deploymentId: 9 },
+      protection: {
+        runId: 77,
+        callbackUrl: 'https://api.github.com/repos/acme/shop/actions/runs/77/deployment_protection_rule',
+        deploymentId: 9,
+      },
     });
   });
 
   it('a protection rule request without what its answer needs asks for no gate', () => {
-    const full = payloadOf<Context<'deployment_protection_rule.requested'>['payload']>(protectionRuleRequested(REPO, { ...DEPLOYMENT, runId: 77 }));
-    expect(protectionRuleRequest({ ...full, deployment_callback_url: 'https://api.github.com/elsewhere' }, 'd')).toBeNull();
+    const full = payloadOf<Context<'deployment_protection_rule.requested'>['payload']>(
+      protectionRuleRequested(REPO, { ...DEPLOYMENT, runId: 77 }),
+    );
+    expect(
+      protectionRuleRequest({ ...full, deployment_callback_url: 'https://api.github.com/elsewhere' }, 'd'),
+    ).toBeNull();
     expect(protectionRuleRequest({ ...full, installation: undefined }, 'd')).toBeNull();
     expect(protectionRuleRequest({ ...full, deployment: undefined }, 'd')).toBeNull();
   });
 
   it('a deployment created outside a protection rule is gated under its own id, and not without an installation', () => {
     const p = payloadOf<Context<'deployment.created'>['payload']>(deploymentCreated(REPO, DEPLOYMENT));
-    expect(deploymentRequest(p, 'd-2')).toMatchObject({ owner: 'acme', repo: 'shop', installationId: 42, sha: SHA, environment: 'production', deploymentId: 9, trigger: 'deployment', actor: 'dana', deliveryId: 'd-2' });
+    expect(deploymentRequest(p, 'd-2')).toMatchObject({
+      owner: 'acme',
+      repo: 'shop',
+      installationId: 42,
+      sha: SHA,
+      environment: 'production',
+      deploymentId: 9,
+      trigger: 'deployment',
+      actor: 'dana',
+      deliveryId: 'd-2',
+    });
     expect(deploymentRequest({ ...p, installation: undefined }, 'd-2')).toBeNull();
   });
 
   it('a gate check run asked again evaluates its stage; any other run asks for no gate', () => {
-    const again = payloadOf<Context<'check_run.rerequested'>['payload']>(checkRunEvent(REPO, { action: 'rerequested', name: 'Release gate / PROD', headSha: SHA, appSlug: 'release-gate', id: 3, sender: 'sam' }));
-    expect(checkRunRequest(again, 'd-3')).toEqual({ owner: 'acme', repo: 'shop', installationId: 42, sha: SHA, environment: 'PROD', trigger: 'check_run.rerequested', actor: 'sam', deliveryId: 'd-3', defaultBranch: 'main' });
-    const other = payloadOf<Context<'check_run.rerequested'>['payload']>(checkRunEvent(REPO, { action: 'rerequested', name: 'build', headSha: SHA, appSlug: 'github-actions', id: 4, sender: 'sam' }));
+    const again = payloadOf<Context<'check_run.rerequested'>['payload']>(
+      checkRunEvent(REPO, {
+        action: 'rerequested',
+        name: 'Release gate / PROD',
+        headSha: SHA,
+        appSlug: 'release-gate',
+        id: 3,
+        sender: 'sam',
+      }),
+    );
+    expect(checkRunRequest(again, 'd-3')).toEqual({
+      owner: 'acme',
+      repo: 'shop',
+      installationId: 42,
+      sha: SHA,
+      environment: 'PROD',
+      trigger: 'check_run.rerequested',
+      actor: 'sam',
+      deliveryId: 'd-3',
+      defaultBranch: 'main',
+    });
+    const other = payloadOf<Context<'check_run.rerequested'>['payload']>(
+      checkRunEvent(REPO, {
+        action: 'rerequested',
+        name: 'build',
+        headSha: SHA,
+        appSlug: 'github-actions',
+        id: 4,
+        sender: 'sam',
+      }),
+    );
     expect(checkRunRequest(other, 'd-4')).toBeNull();
-    const completed = payloadOf<Context<'check_run.completed'>['payload']>(checkRunEvent(REPO, { action: 'completed', name: 'Release gate / PROD', headSha: SHA, appSlug: 'release-gate', id: 5, sender: 'sam' }));
+    const completed = payloadOf<Context<'check_run.completed'>['payload']>(
+      checkRunEvent(REPO, {
+        action: 'completed',
+        name: 'Release gate / PROD',
+        headSha: SHA,
+        appSlug: 'release-gate',
+        id: 5,
+        sender: 'sam',
+      }),
+    );
     expect(checkRunRequest(completed, 'd-5')).toBeNull();
   });
 
   it('a promote command gates the pull request head, deployed by the commenter', () => {
-    const p = payloadOf<Context<'issue_comment.created'>['payload']>(issueCommentCreated(REPO, { issue: 5, body: '/release-gate promote PROD', author: 'pat', commentId: 1 }));
+    const p = payloadOf<Context<'issue_comment.created'>['payload']>(
+      issueCommentCreated(REPO, { issue: 5, body: '/release-gate promote PROD', author: 'pat', commentId: 1 }),
+    );
     expect(commentRequest(p, 'pat', { headSha: SHA, headRef: 'feature' }, 'production', 'd-6')).toEqual({
       owner: 'acme',
       repo: 'shop',
@@ -87,8 +160,21 @@ describe('the record key of a repository', () => {
 
 describe('stored rule results', () => {
   it('read back as the results the gate stored, and as none when the record holds something else', () => {
-    const rule = { code: 'SOAK_PENDING', rule: 'soak', ok: false, outcome: 'wait', message: 'soaking', values: {}, clearsAt: '2026-03-10T13:00:00Z' };
-    expect(storedRuleResults([rule, { code: 'OK_SCORE', rule: 'score', ok: true, outcome: 'pass', message: '', values: {} }])).toHaveLength(2);
+    const rule = {
+      code: 'SOAK_PENDING',
+      rule: 'soak',
+      ok: false,
+      outcome: 'wait',
+      message: 'soaking',
+      values: {},
+      clearsAt: '2026-03-10T13:00:00Z',
+    };
+    expect(
+      storedRuleResults([
+        rule,
+        { code: 'OK_SCORE', rule: 'score', ok: true, outcome: 'pass', message: '', values: {} },
+      ]),
+    ).toHaveLength(2);
     expect(storedRuleResults([rule, null, 'text', { ok: false }])).toEqual([rule]);
     expect(storedRuleResults({ problems: [] })).toEqual([]);
     expect(storedRuleResults(null)).toEqual([]);

@@ -35,9 +35,28 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
   beforeAll(async () => {
     target = await postgresTarget();
     // Writes share the database's write slots (as `npm start` runs), and leases are renewed often.
-    h = await startHarness({ policy: POLICY, now: '2026-03-10T16:30:00Z', databaseUrl: target.url, server: { sharedWriteBudget: true, leaseRenewMs: 50, replicaId: 'replica-a' } });
+    h = await startHarness({
+      policy: POLICY,
+      now: '2026-03-10T16:30:00Z',
+      databaseUrl: target.url,
+      server: { sharedWriteBudget: true, leaseRenewMs: 50, replicaId: 'replica-a' },
+    });
     storeB = await openStore({ databaseUrl: target.url });
-    appB = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: h.github.baseUrl, store: storeB, clock: h.clock.now, retries: false, sharedWriteBudget: true, leaseRenewMs: 50, schedulerIntervalMs: 0, logLevel: 'fatal', replicaId: 'replica-b', inbox: { pollMs: 20 } });
+    appB = await startAppServer({
+      appId: TEST_APP_ID,
+      privateKey: TEST_PRIVATE_KEY,
+      secret: TEST_SECRET,
+      baseUrl: h.github.baseUrl,
+      store: storeB,
+      clock: h.clock.now,
+      retries: false,
+      sharedWriteBudget: true,
+      leaseRenewMs: 50,
+      schedulerIntervalMs: 0,
+      logLevel: 'fatal',
+      replicaId: 'replica-b',
+      inbox: { pollMs: 20 },
+    });
   });
 
   afterAll(async () => {
@@ -49,11 +68,22 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
 
   it('keeps the lease while the answer waits for a write slot, so the other replica does not answer again', async () => {
     h.repo.pendingRules.add('1/production');
-    const d = protectionRuleRequested(h.ctx, { id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'production', creator: 'dev', createdAt: '2026-03-10T16:30:00Z' });
+    const d = protectionRuleRequested(h.ctx, {
+      id: 1,
+      runId: 1,
+      sha: 'a'.repeat(40),
+      ref: 'v1',
+      environment: 'production',
+      creator: 'dev',
+      createdAt: '2026-03-10T16:30:00Z',
+    });
     // The installation's writes are booked for the next three seconds (other decisions, any replica).
     await h.store.takeWriteSlot(h.ctx.installationId, Date.now(), 3_000);
     expect(await sendWebhook(h.app.url, TEST_SECRET, d)).toBe(200);
-    const gate = await until(async () => (await h.store.listPendingGates({ repo: 'acme/shop' })).find((g) => g.claimedBy !== null), 'a claimed gate');
+    const gate = await until(
+      async () => (await h.store.listPendingGates({ repo: 'acme/shop' })).find((g) => g.claimedBy !== null),
+      'a claimed gate',
+    );
     expect(gate.status).toBe('pending');
 
     // Minutes pass on the clock while the decision waits for GitHub: far past one lease.
@@ -71,7 +101,17 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
   it('takes over the gate of a replica that died once its lease runs out, and answers it once', async () => {
     h.repo.pendingRules.add('2/production');
     const now = h.clock.now();
-    const { gate } = await h.store.upsertPendingGate({ repo: 'acme/shop', installationId: h.ctx.installationId, runId: 2, environment: 'production', sha: 'b'.repeat(40), deploymentId: null, callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/2/deployment_protection_rule`, createdAt: now, nextCheckAt: new Date(now.getTime() + LEASE_MS) });
+    const { gate } = await h.store.upsertPendingGate({
+      repo: 'acme/shop',
+      installationId: h.ctx.installationId,
+      runId: 2,
+      environment: 'production',
+      sha: 'b'.repeat(40),
+      deploymentId: null,
+      callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/2/deployment_protection_rule`,
+      createdAt: now,
+      nextCheckAt: new Date(now.getTime() + LEASE_MS),
+    });
     // A replica claimed it and died: nobody renews its lease.
     expect(await h.store.gateQueue.claim(gate.id, 'replica-dead', new Date(now.getTime() + LEASE_MS), now)).toBe(true);
     expect(await appB.app.scheduler().tick()).toBe(0);
@@ -87,12 +127,28 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
     for (const r of runs) h.repo.pendingRules.add(`${r}/production`);
     const from = h.github.requests.length;
     const started = Date.now();
-    const sent = runs.map((r) => protectionRuleRequested(h.ctx, { id: r, runId: r, sha: String(r).repeat(20), ref: 'v1', environment: 'production', creator: 'dev', createdAt: '2026-03-10T16:30:00Z' }));
-    expect(await Promise.all(sent.map((d, i) => sendWebhook(i % 2 ? appB.url : h.app.url, TEST_SECRET, d)))).toEqual([200, 200, 200, 200]);
+    const sent = runs.map((r) =>
+      protectionRuleRequested(h.ctx, {
+        id: r,
+        runId: r,
+        sha: String(r).repeat(20),
+        ref: 'v1',
+        environment: 'production',
+        creator: 'dev',
+        createdAt: '2026-03-10T16:30:00Z',
+      }),
+    );
+    expect(await Promise.all(sent.map((d, i) => sendWebhook(i % 2 ? appB.url : h.app.url, TEST_SECRET, d)))).toEqual([
+      200, 200, 200, 200,
+    ]);
     for (const d of sent) expect(await h.handled(d.id, 30_000)).toMatchObject({ status: 'done' });
     // The check runs are written after the answers.
     await Promise.all([h.app.app.idle(), appB.app.idle()]);
-    const writes = h.github.requests.slice(from).filter((r) => r.method !== 'GET' && !r.path.startsWith('/app/')).map((r) => r.at).sort((a, b) => a - b);
+    const writes = h.github.requests
+      .slice(from)
+      .filter((r) => r.method !== 'GET' && !r.path.startsWith('/app/'))
+      .map((r) => r.at)
+      .sort((a, b) => a - b);
     // An answer per decision, once, and its check run (a re-evaluation may update one again).
     const kinds = h.github.requests.slice(from).filter((r) => r.method !== 'GET' && !r.path.startsWith('/app/'));
     expect(kinds.filter((r) => r.path.endsWith('/deployment_protection_rule'))).toHaveLength(4);

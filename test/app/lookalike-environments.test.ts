@@ -53,7 +53,16 @@ describe('SECURITY.md T11 look-alike names', () => {
     const loaded = loadPolicy(POLICY, 'p.yml');
     if (!loaded.ok) throw new Error('policy should load');
     expect(findLookalikeStage(loaded.policy, 'PRDO')?.stage.name).toBe('PROD');
-    const facts = { environment: 'production ', sha: 'a'.repeat(40), deployments: [], approvals: [], evidence: { score: null, breakdown: {}, present: [] }, checks: [], overrides: [], teams: {} } as unknown as ReleaseFacts;
+    const facts = {
+      environment: 'production ',
+      sha: 'a'.repeat(40),
+      deployments: [],
+      approvals: [],
+      evidence: { score: null, breakdown: {}, present: [] },
+      checks: [],
+      overrides: [],
+      teams: {},
+    } as unknown as ReleaseFacts;
     const d = evaluate(loaded.policy, facts, new Date('2026-03-10T12:00:00Z'));
     expect(d).toMatchObject({ decision: 'block', ungated: false });
     expect(d.rules).toEqual([
@@ -65,7 +74,9 @@ describe('SECURITY.md T11 look-alike names', () => {
       }),
     ]);
     // A name far from every stage stays ungated, as before.
-    expect(evaluate(loaded.policy, { ...facts, environment: 'preview-42' }, new Date('2026-03-10T12:00:00Z')).decision).toBe('allow');
+    expect(
+      evaluate(loaded.policy, { ...facts, environment: 'preview-42' }, new Date('2026-03-10T12:00:00Z')).decision,
+    ).toBe('allow');
   });
 });
 
@@ -82,10 +93,20 @@ describe('SECURITY.md T11 through the App: a look-alike environment is rejected 
     [72, 'PRDO', 'U+0050 U+0052 U+0044 U+004F'],
   ])('run %i to %j', async (runId, environment, codePoints) => {
     const sha = String(runId % 10).repeat(40);
-    await h.askGate({ id: 100 + runId, runId, sha, ref: 'v1.0.0', environment, creator: 'dev', createdAt: h.clock.now().toISOString() });
+    await h.askGate({
+      id: 100 + runId,
+      runId,
+      sha,
+      ref: 'v1.0.0',
+      environment,
+      creator: 'dev',
+      createdAt: h.clock.now().toISOString(),
+    });
     const answer = h.repo.answers.find((a) => a.runId === runId)!;
     expect(answer.state).toBe('rejected');
-    expect(answer.comment).toMatch(/^Release gate: rejected for .*\. ENVIRONMENT_LOOKALIKE: Environment ".*" is not named by the policy but looks like "(production|PROD)" of stage PROD;/);
+    expect(answer.comment).toMatch(
+      /^Release gate: rejected for .*\. ENVIRONMENT_LOOKALIKE: Environment ".*" is not named by the policy but looks like "(production|PROD)" of stage PROD;/,
+    );
     const run = h.repo.checkRuns.filter((c) => c.head_sha === sha).at(-1)!;
     expect(run.conclusion).toBe('failure');
     expect(run.output.summary).toContain('> [!WARNING]');

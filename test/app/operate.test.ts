@@ -27,14 +27,15 @@ describe('startup configuration', () => {
   });
 
   it('refuses a bad key without printing it, and an unreadable key file', () => {
-    const secretKey = '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----';
+    const secretKey =
+      '-----BEGIN RSA PRIVATE KEY-----\nMIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu\n-----END RSA PRIVATE KEY-----';
     const p = problems({ APP_ID: '12', PRIVATE_KEY: secretKey, WEBHOOK_SECRET: 's' });
     expect(p).toEqual([
       'PRIVATE_KEY is not a PEM private key (it must start with "-----BEGIN RSA PRIVATE KEY-----" or "-----BEGIN PRIVATE KEY-----"). Use the .pem file GitHub generated, unchanged, or its base64.',
     ]);
     expect(p.join('\n')).not.toContain('MIIBOgIBAAJBAKj34');
     expect(problems({ APP_ID: '12', PRIVATE_KEY_PATH: 'missing.pem', WEBHOOK_SECRET: 's' }, '/nonexistent')).toEqual([
-      'PRIVATE_KEY_PATH points at missing.pem, which cannot be read (ENOENT). Give the path of the .pem file downloaded from the GitHub App\'s settings page.',
+      "PRIVATE_KEY_PATH points at missing.pem, which cannot be read (ENOENT). Give the path of the .pem file downloaded from the GitHub App's settings page.",
     ]);
     expect(problems({ APP_ID: 'x1', PRIVATE_KEY: TEST_PRIVATE_KEY, WEBHOOK_SECRET: 'development' })).toEqual([
       'APP_ID must be the App\'s numeric id (like 123456), not "x1".',
@@ -46,10 +47,22 @@ describe('startup configuration', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rg-key-'));
     try {
       writeFileSync(join(dir, 'app.pem'), TEST_PRIVATE_KEY);
-      const fromFile = readAppConfig({ APP_ID: '7', PRIVATE_KEY_PATH: 'app.pem', WEBHOOK_SECRET: 's', GHE_HOST: '127.0.0.1:9999', GHE_PROTOCOL: 'http' }, dir);
+      const fromFile = readAppConfig(
+        {
+          APP_ID: '7',
+          PRIVATE_KEY_PATH: 'app.pem',
+          WEBHOOK_SECRET: 's',
+          GHE_HOST: '127.0.0.1:9999',
+          GHE_PROTOCOL: 'http',
+        },
+        dir,
+      );
       expect(fromFile.baseUrl).toBe('http://127.0.0.1:9999/api/v3');
       expect(fromFile.appId).toBe(7);
-      const b64 = readAppConfig({ APP_ID: '7', PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'), WEBHOOK_SECRET: 's' }, dir);
+      const b64 = readAppConfig(
+        { APP_ID: '7', PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'), WEBHOOK_SECRET: 's' },
+        dir,
+      );
       expect(b64.privateKey).toBe(TEST_PRIVATE_KEY);
       expect(b64.baseUrl).toBe('https://api.github.com');
     } finally {
@@ -70,7 +83,11 @@ describe('health and metrics', () => {
   it('/health reports the database and its migrations', async () => {
     const res = await fetch(`${h.app.url}/health`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; database: string; migrations: { applied: number; expected: number } };
+    const body = (await res.json()) as {
+      status: string;
+      database: string;
+      migrations: { applied: number; expected: number };
+    };
     expect(body.status).toBe('ok');
     expect(body.database).toBe('up');
     expect(body.migrations.applied).toBe(body.migrations.expected);
@@ -93,10 +110,22 @@ describe('health and metrics', () => {
   });
 
   it('/metrics counts decisions, API calls by route, calls per decision and rate-limit headroom', async () => {
-    expect(await h.askGate({ id: 1, runId: 5, sha: 'e'.repeat(40), ref: 'main', environment: 'development', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' })).toBe(200);
+    expect(
+      await h.askGate({
+        id: 1,
+        runId: 5,
+        sha: 'e'.repeat(40),
+        ref: 'main',
+        environment: 'development',
+        creator: 'dev',
+        createdAt: '2026-03-10T15:00:00Z',
+      }),
+    ).toBe(200);
     const text = await (await fetch(`${h.app.url}/metrics`)).text();
     expect(text).toContain('release_gate_decisions_total{environment="DEV",outcome="allow"} 1');
-    expect(text).toContain('release_gate_github_api_calls_total{route="POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",status="204"} 1');
+    expect(text).toContain(
+      'release_gate_github_api_calls_total{route="POST /repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",status="204"} 1',
+    );
     expect(text).toMatch(/release_gate_github_api_calls_per_decision_count\{environment="DEV"\} 1/);
     // The fake answers x-ratelimit-remaining: 5000 minus the requests it has seen.
     expect(text).toContain(`release_gate_github_rate_limit_remaining ${5000 - h.github.requestCount}\n`);
@@ -108,7 +137,12 @@ describe('health and metrics', () => {
   it('refuses a delivery with a wrong signature', async () => {
     const res = await fetch(`${h.app.url}/api/github/webhooks`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-github-event': 'deployment', 'x-github-delivery': 'forged', 'x-hub-signature-256': `sha256=${'0'.repeat(64)}` },
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'deployment',
+        'x-github-delivery': 'forged',
+        'x-hub-signature-256': `sha256=${'0'.repeat(64)}`,
+      },
       body: '{"action":"created"}',
     });
     expect(res.status).toBe(400);
@@ -150,8 +184,22 @@ describe('health when the SQLite file is deleted under the App', () => {
       rmSync(file);
       const ready = await fetch(`${h.app.url}/health/ready`);
       expect(ready.status).toBe(503);
-      expect(await ready.json()).toMatchObject({ status: 'unavailable', database: 'down', error: `The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.` });
-      expect(await h.askGate({ id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() })).toBe(503);
+      expect(await ready.json()).toMatchObject({
+        status: 'unavailable',
+        database: 'down',
+        error: `The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`,
+      });
+      expect(
+        await h.askGate({
+          id: 1,
+          runId: 1,
+          sha: 'a'.repeat(40),
+          ref: 'v1',
+          environment: 'development',
+          creator: 'dev',
+          createdAt: h.clock.now().toISOString(),
+        }),
+      ).toBe(503);
       expect(h.repo.answers).toEqual([]);
     } finally {
       await h.close();

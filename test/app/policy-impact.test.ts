@@ -19,7 +19,14 @@ environments:
 `;
 const sha = (n: number) => n.toString(16).padStart(40, 'c');
 /** Stopping a release that went through matters most; then by time, newest first. */
-const RANK: Record<string, number> = { 'allow -> block': 0, 'allow -> wait': 1, 'wait -> block': 2, 'block -> allow': 3, 'wait -> allow': 4, 'block -> wait': 5 };
+const RANK: Record<string, number> = {
+  'allow -> block': 0,
+  'allow -> wait': 1,
+  'wait -> block': 2,
+  'block -> allow': 3,
+  'wait -> allow': 4,
+  'block -> wait': 5,
+};
 
 describe('the policy impact check run', () => {
   let h: Harness;
@@ -62,14 +69,24 @@ describe('the policy impact check run', () => {
   }
 
   function listedIds(summary: string): number[] {
-    return summary.split('\n').filter((l) => /^\| \d+ \| acme\/shop \|/.test(l)).map((l) => Number(/^\| (\d+) /.exec(l)![1]));
+    return summary
+      .split('\n')
+      .filter((l) => /^\| \d+ \| acme\/shop \|/.test(l))
+      .map((l) => Number(/^\| (\d+) /.exec(l)![1]));
   }
 
   it('simulates the last 30 days of the repository under a stricter policy from the pull request head, and blocks nothing', async () => {
-    h.github.setPullFiles('acme/shop', 41, [{ filename: 'src/app.ts', status: 'modified' }, { filename: PATH, status: 'modified' }]);
+    h.github.setPullFiles('acme/shop', 41, [
+      { filename: 'src/app.ts', status: 'modified' },
+      { filename: PATH, status: 'modified' },
+    ]);
     h.github.serveFileAt('acme/shop', sha(1), PATH, seedPolicy(STRICTER));
-    const writesBefore = h.github.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/access_tokens')).length;
-    expect(await h.deliver(pullRequestEvent(h.ctx, { action: 'opened', number: 41, headSha: sha(1), author: 'alice' }))).toBe(200);
+    const writesBefore = h.github.requests.filter(
+      (r) => r.method !== 'GET' && !r.path.endsWith('/access_tokens'),
+    ).length;
+    expect(
+      await h.deliver(pullRequestEvent(h.ctx, { action: 'opened', number: 41, headSha: sha(1), author: 'alice' })),
+    ).toBe(200);
 
     const runs = runsOn(sha(1));
     expect(runs).toHaveLength(1);
@@ -90,13 +107,17 @@ describe('the policy impact check run', () => {
     expect(summary).toContain(`_${expected.length - 20} more change(s) not listed._`);
     // The only write is the check run: nothing approved, rejected or deployed.
     const writes = h.github.requests.filter((r) => r.method !== 'GET' && !r.path.endsWith('/access_tokens'));
-    expect(writes.slice(writesBefore).map((r) => `${r.method} ${r.path}`)).toEqual(['POST /repos/acme/shop/check-runs']);
+    expect(writes.slice(writesBefore).map((r) => `${r.method} ${r.path}`)).toEqual([
+      'POST /repos/acme/shop/check-runs',
+    ]);
     expect(h.repo.answers).toEqual([]);
   });
 
   it('writes a new check run on each push, and updates the one of the same commit', async () => {
     h.github.serveFileAt('acme/shop', sha(2), PATH, seedPolicy(LOOSER));
-    expect(await h.deliver(pullRequestEvent(h.ctx, { action: 'synchronize', number: 41, headSha: sha(2), author: 'alice' }))).toBe(200);
+    expect(
+      await h.deliver(pullRequestEvent(h.ctx, { action: 'synchronize', number: 41, headSha: sha(2), author: 'alice' })),
+    ).toBe(200);
     const expected = predicted(LOOSER);
     const run = runsOn(sha(2))[0]!;
     expect(run.output.title).toBe(`${expected.length} of ${shopIds.size} recorded decision(s) would change.`);
@@ -104,9 +125,13 @@ describe('the policy impact check run', () => {
     expect(run.output.summary).toContain('block → allow');
 
     // Reopened on the same commit: the same check run is updated, not a second one made.
-    expect(await h.deliver(pullRequestEvent(h.ctx, { action: 'reopened', number: 41, headSha: sha(2), author: 'alice' }))).toBe(200);
+    expect(
+      await h.deliver(pullRequestEvent(h.ctx, { action: 'reopened', number: 41, headSha: sha(2), author: 'alice' })),
+    ).toBe(200);
     expect(runsOn(sha(2))).toHaveLength(1);
-    expect(h.github.find('PATCH', /^\/repos\/acme\/shop\/check-runs\/\d+$/).at(-1)?.path).toBe(`/repos/acme/shop/check-runs/${run.id}`);
+    expect(h.github.find('PATCH', /^\/repos\/acme\/shop\/check-runs\/\d+$/).at(-1)?.path).toBe(
+      `/repos/acme/shop/check-runs/${run.id}`,
+    );
     // The gate itself still reads the default branch's policy.
     expect(h.repo.files[PATH]).toBe(seedPolicy(SEED_LIMITS));
   });
@@ -114,7 +139,9 @@ describe('the policy impact check run', () => {
   it('fails on an invalid policy with every problem annotated at its line', async () => {
     h.github.setPullFiles('acme/shop', 42, [{ filename: PATH, status: 'modified' }]);
     h.github.serveFileAt('acme/shop', sha(3), PATH, INVALID);
-    expect(await h.deliver(pullRequestEvent(h.ctx, { action: 'opened', number: 42, headSha: sha(3), author: 'alice' }))).toBe(200);
+    expect(
+      await h.deliver(pullRequestEvent(h.ctx, { action: 'opened', number: 42, headSha: sha(3), author: 'alice' })),
+    ).toBe(200);
     const run = runsOn(sha(3))[0]!;
     expect(run.conclusion).toBe('failure');
     expect(run.output.title).toBe('The new release policy is invalid: 2 problems');
@@ -132,11 +159,27 @@ describe('the policy impact check run', () => {
   it('reads the policy of a pull request from a fork from the fork, and says so', async () => {
     h.github.setPullFiles('acme/shop', 43, [{ filename: PATH, status: 'modified' }]);
     h.github.serveFileAt('mallory/shop', sha(4), PATH, seedPolicy(STRICTER));
-    expect(await h.deliver(pullRequestEvent(h.ctx, { action: 'opened', number: 43, headSha: sha(4), headRepo: 'mallory/shop', author: 'mallory' }))).toBe(200);
-    expect(h.github.find('GET', /^\/repos\/mallory\/shop\/contents\/\.github\/release-policy\.yml$/).map((r) => r.query.get('ref'))).toEqual([sha(4)]);
+    expect(
+      await h.deliver(
+        pullRequestEvent(h.ctx, {
+          action: 'opened',
+          number: 43,
+          headSha: sha(4),
+          headRepo: 'mallory/shop',
+          author: 'mallory',
+        }),
+      ),
+    ).toBe(200);
+    expect(
+      h.github
+        .find('GET', /^\/repos\/mallory\/shop\/contents\/\.github\/release-policy\.yml$/)
+        .map((r) => r.query.get('ref')),
+    ).toEqual([sha(4)]);
     const run = runsOn(sha(4))[0]!;
     expect(run.conclusion).toBe('neutral');
-    expect(run.output.title).toBe(`${predicted(STRICTER).length} of ${shopIds.size} recorded decision(s) would change.`);
+    expect(run.output.title).toBe(
+      `${predicted(STRICTER).length} of ${shopIds.size} recorded decision(s) would change.`,
+    );
     expect(run.output.summary!.split('\n\n')[0]).toBe(
       'This pull request changes `.github/release-policy.yml`. The new policy was read from the fork `mallory/shop` at `cccccccccccc` (the pull request comes from a fork).',
     );
@@ -147,7 +190,9 @@ describe('the policy impact check run', () => {
     const delivery = pullRequestEvent(h.ctx, { action: 'opened', number: 44, headSha: sha(5), author: 'alice' });
     expect(await h.deliver(delivery)).toBe(200);
     expect(runsOn(sha(5))).toEqual([]);
-    expect((await h.store.getDelivery(delivery.id))?.outcome).toBe('ignored: the pull request does not change the release policy');
+    expect((await h.store.getDelivery(delivery.id))?.outcome).toBe(
+      'ignored: the pull request does not change the release policy',
+    );
   });
 
   it('simulates a change of the org default on the decisions made under it, in every repository of the owner', async () => {
@@ -159,8 +204,24 @@ describe('the policy impact check run', () => {
         ...input,
         repo: 'acme/billing',
         policyFiles: [
-          { role: 'repository', source: PATH, repository: 'acme/billing', path: PATH, ref: 'main', blobSha: null, text: repoText },
-          { role: 'org default', source: 'acme/.github/.github/release-policy.yml', repository: 'acme/.github', path: PATH, ref: '', blobSha: null, text: seedPolicy(SEED_LIMITS) },
+          {
+            role: 'repository',
+            source: PATH,
+            repository: 'acme/billing',
+            path: PATH,
+            ref: 'main',
+            blobSha: null,
+            text: repoText,
+          },
+          {
+            role: 'org default',
+            source: 'acme/.github/.github/release-policy.yml',
+            repository: 'acme/.github',
+            path: PATH,
+            ref: '',
+            blobSha: null,
+            text: seedPolicy(SEED_LIMITS),
+          },
         ],
       });
       orgIds.set(i, row.id);
@@ -168,19 +229,52 @@ describe('the policy impact check run', () => {
     const org = h.github.serveFile('acme/.github', PATH, seedPolicy(SEED_LIMITS));
     h.github.setPullFiles('acme/.github', 7, [{ filename: PATH, status: 'modified' }]);
     h.github.serveFileAt('acme/.github', sha(6), PATH, seedPolicy(STRICTER));
-    expect(await h.deliver(pullRequestEvent({ ...h.ctx, name: '.github', id: org.id }, { action: 'opened', number: 7, headSha: sha(6), author: 'alice' }))).toBe(200);
+    expect(
+      await h.deliver(
+        pullRequestEvent(
+          { ...h.ctx, name: '.github', id: org.id },
+          { action: 'opened', number: 7, headSha: sha(6), author: 'alice' },
+        ),
+      ),
+    ).toBe(200);
     const run = org.checkRuns.find((c) => c.name === NAME && c.head_sha === sha(6))!;
-    const changed = [...orgIds].filter(([i]) => predictSeed(i, SEED_LIMITS).decision !== predictSeed(i, STRICTER).decision || predictSeed(i, SEED_LIMITS).holding.join() !== predictSeed(i, STRICTER).holding.join());
+    const changed = [...orgIds].filter(
+      ([i]) =>
+        predictSeed(i, SEED_LIMITS).decision !== predictSeed(i, STRICTER).decision ||
+        predictSeed(i, SEED_LIMITS).holding.join() !== predictSeed(i, STRICTER).holding.join(),
+    );
     expect(changed.length).toBeGreaterThan(0);
     expect(run.conclusion).toBe('neutral');
     expect(run.output.title).toBe(`${changed.length} of ${orgIds.size} recorded decision(s) would change.`);
-    expect(run.output.summary!.split('\n\n')[0]).toBe('This pull request changes the org default `acme/.github/.github/release-policy.yml`. The new policy was read from `acme/.github` at `cccccccccccc`.');
-    expect(run.output.summary!.split('\n').filter((l) => /^\| \d+ \| acme\/billing \|/.test(l)).map((l) => Number(/^\| (\d+) /.exec(l)![1])).sort((a, b) => a - b)).toEqual(changed.map(([, id]) => id).sort((a, b) => a - b));
+    expect(run.output.summary!.split('\n\n')[0]).toBe(
+      'This pull request changes the org default `acme/.github/.github/release-policy.yml`. The new policy was read from `acme/.github` at `cccccccccccc`.',
+    );
+    expect(
+      run.output
+        .summary!.split('\n')
+        .filter((l) => /^\| \d+ \| acme\/billing \|/.test(l))
+        .map((l) => Number(/^\| (\d+) /.exec(l)![1]))
+        .sort((a, b) => a - b),
+    ).toEqual(changed.map(([, id]) => id).sort((a, b) => a - b));
   });
 
   it('does not run a gate when the policy impact check run is re-run', async () => {
-    const before = { runs: h.repo.checkRuns.length, evaluations: (await h.store.listEvaluations({ repo: 'acme/shop' })).length };
-    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'rerequested', name: NAME, headSha: sha(1), appSlug: 'release-gate', id: runsOn(sha(1))[0]!.id, sender: 'alice' }))).toBe(200);
+    const before = {
+      runs: h.repo.checkRuns.length,
+      evaluations: (await h.store.listEvaluations({ repo: 'acme/shop' })).length,
+    };
+    expect(
+      await h.deliver(
+        checkRunEvent(h.ctx, {
+          action: 'rerequested',
+          name: NAME,
+          headSha: sha(1),
+          appSlug: 'release-gate',
+          id: runsOn(sha(1))[0]!.id,
+          sender: 'alice',
+        }),
+      ),
+    ).toBe(200);
     expect(h.repo.checkRuns.length).toBe(before.runs);
     expect((await h.store.listEvaluations({ repo: 'acme/shop' })).length).toBe(before.evaluations);
   });

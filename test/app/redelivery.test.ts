@@ -15,14 +15,27 @@ describe('a delivery that failed is not lost', () => {
   it('acknowledges at once, records the failure, retries it by itself with backoff, and a redelivery after success is a no-op', async () => {
     h = await startHarness({ policy: PROD_ONLY, inbox: { retryBaseMs: 200 } });
     h.repo.pendingRules.add('71/production');
-    const delivery = protectionRuleRequested(h.ctx, { id: 710, runId: 71, sha: SHA, ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
+    const delivery = protectionRuleRequested(h.ctx, {
+      id: 710,
+      runId: 71,
+      sha: SHA,
+      ref: 'v1.0.0',
+      environment: 'production',
+      creator: 'dev',
+      createdAt: h.clock.now().toISOString(),
+    });
     // GitHub has a bad moment while the App reads the policy.
-    h.github.interceptor = ({ method, path }) => (method === 'GET' && path.includes('/contents/') ? { status: 502, body: { message: 'Server Error' } } : undefined);
+    h.github.interceptor = ({ method, path }) =>
+      method === 'GET' && path.includes('/contents/') ? { status: 502, body: { message: 'Server Error' } } : undefined;
     // The delivery is stored and acknowledged: GitHub sees 200 whatever happens next.
     expect(await h.deliver(delivery)).toBe(200);
     expect(h.repo.answers).toEqual([]);
     expect((await h.store.getDelivery(delivery.id))?.outcome).toBe('error: Server Error');
-    expect(await h.store.getInboxDelivery(delivery.id)).toMatchObject({ status: 'ready', attempts: 1, lastError: 'Server Error' });
+    expect(await h.store.getInboxDelivery(delivery.id)).toMatchObject({
+      status: 'ready',
+      attempts: 1,
+      lastError: 'Server Error',
+    });
 
     // GitHub recovers; nobody redelivers: the inbox retries on its own.
     h.github.interceptor = null;
@@ -35,19 +48,45 @@ describe('a delivery that failed is not lost', () => {
     expect(h.repo.answers).toHaveLength(1);
     expect(await h.store.getDelivery(delivery.id)).toMatchObject({ outcome: 'approved', redeliveries: 2 });
     const text = await (await fetch(`${h.app.url}/metrics`)).text();
-    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="error"} 1');
-    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="retry"} 1');
-    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="handled"} 1');
-    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="queued"} 1');
-    expect(text).toContain('release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="duplicate"} 1');
+    expect(text).toContain(
+      'release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="error"} 1',
+    );
+    expect(text).toContain(
+      'release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="retry"} 1',
+    );
+    expect(text).toContain(
+      'release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="handled"} 1',
+    );
+    expect(text).toContain(
+      'release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="queued"} 1',
+    );
+    expect(text).toContain(
+      'release_gate_webhook_deliveries_total{event="deployment_protection_rule",result="duplicate"} 1',
+    );
   });
 
   it('handles a redelivery of a delivery a dead process claimed and never finished, instead of calling it a duplicate', async () => {
     h = await startHarness({ policy: PROD_ONLY });
     h.repo.pendingRules.add('72/production');
-    const delivery = protectionRuleRequested(h.ctx, { id: 711, runId: 72, sha: SHA, ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
+    const delivery = protectionRuleRequested(h.ctx, {
+      id: 711,
+      runId: 72,
+      sha: SHA,
+      ref: 'v1.0.0',
+      environment: 'production',
+      creator: 'dev',
+      createdAt: h.clock.now().toISOString(),
+    });
     // What a process killed right after claiming the delivery leaves behind.
-    expect(await h.store.claimDelivery({ id: delivery.id, event: 'deployment_protection_rule', action: 'requested', repo: 'acme/shop', at: h.clock.now() })).toBe('new');
+    expect(
+      await h.store.claimDelivery({
+        id: delivery.id,
+        event: 'deployment_protection_rule',
+        action: 'requested',
+        repo: 'acme/shop',
+        at: h.clock.now(),
+      }),
+    ).toBe('new');
     expect(await h.deliver(delivery)).toBe(200);
     expect(h.repo.answers.map((a) => a.state)).toEqual(['approved']);
     expect((await h.store.getDelivery(delivery.id))?.outcome).toBe('approved');
@@ -55,10 +94,20 @@ describe('a delivery that failed is not lost', () => {
 
   it('finishes an auto-promotion that failed half-way when the deployment_status delivery comes again, once', async () => {
     h = await startHarness({ policy: AUTO });
-    const d = { id: 720, sha: SHA, ref: 'main', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() };
+    const d = {
+      id: 720,
+      sha: SHA,
+      ref: 'main',
+      environment: 'development',
+      creator: 'dev',
+      createdAt: h.clock.now().toISOString(),
+    };
     await h.deliver(deploymentCreated(h.ctx, d));
     const success = deploymentStatusCreated(h.ctx, d, { id: 721, state: 'success', at: h.clock.now().toISOString() });
-    h.github.interceptor = ({ method, path }) => (method === 'POST' && path.endsWith('/deployments') ? { status: 503, body: { message: 'Service Unavailable' } } : undefined);
+    h.github.interceptor = ({ method, path }) =>
+      method === 'POST' && path.endsWith('/deployments')
+        ? { status: 503, body: { message: 'Service Unavailable' } }
+        : undefined;
     expect(await h.deliver(success)).toBe(200);
     expect(h.repo.deployments).toEqual([]);
     expect((await h.store.getDelivery(success.id))?.outcome).toBe('error: Service Unavailable');

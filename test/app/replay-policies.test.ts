@@ -10,7 +10,7 @@ const PATH = '.github/release-policy.yml';
  * repository file, a file merged onto the org default, the org default alone, an invalid
  * file, a file that extends an org default that cannot be read, and no policy at all.
  */
-describe('replaying the App\'s decisions under every policy source', () => {
+describe("replaying the App's decisions under every policy source", () => {
   let h: Harness;
   let run = 100;
 
@@ -23,7 +23,17 @@ describe('replaying the App\'s decisions under every policy source', () => {
 
   async function request(environment: string): Promise<void> {
     const runId = run++;
-    expect(await h.askGate({ id: 9000 + runId, runId, sha: 'a'.repeat(40), ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() })).toBe(200);
+    expect(
+      await h.askGate({
+        id: 9000 + runId,
+        runId,
+        sha: 'a'.repeat(40),
+        ref: 'v1.0.0',
+        environment,
+        creator: 'deployer',
+        createdAt: h.clock.now().toISOString(),
+      }),
+    ).toBe(200);
     h.clock.advance(60_000);
   }
 
@@ -70,7 +80,10 @@ describe('replaying the App\'s decisions under every policy source', () => {
     const { join } = await import('node:path');
     const file = join(h.dir, 'new-policy.yml');
     await writeFile(file, 'version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minApprovals: 0\n');
-    const sim = await cli(['simulate', '--policy', file, '--repo', 'acme/shop', '--database', h.databaseUrl, '--format', 'json'], { now: '2026-11-10T12:00:00Z' });
+    const sim = await cli(
+      ['simulate', '--policy', file, '--repo', 'acme/shop', '--database', h.databaseUrl, '--format', 'json'],
+      { now: '2026-11-10T12:00:00Z' },
+    );
     const report = sim.json();
     expect(report.considered).toBe(6);
     // Decided with no policy, or with an invalid one: no facts were recorded to simulate.
@@ -79,6 +92,8 @@ describe('replaying the App\'s decisions under every policy source', () => {
       'the record keeps no facts for this decision (its policy could not be loaded then)',
       'the record keeps no facts for this decision (its policy could not be loaded then)',
     ]);
-    expect(report.changed.map((c: { from: string; to: string; disappeared: string[] }) => [c.from, c.to, c.disappeared])).toEqual([['block', 'block', ['APPROVAL_REQUIRED']]]);
+    expect(
+      report.changed.map((c: { from: string; to: string; disappeared: string[] }) => [c.from, c.to, c.disappeared]),
+    ).toEqual([['block', 'block', ['APPROVAL_REQUIRED']]]);
   });
 });

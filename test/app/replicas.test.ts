@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TEST_SECRET, startHarness, waitHandled } from '../support/app-harness.js';
 import type { Harness, Replica } from '../support/app-harness.js';
-import { deploymentCreated, deploymentStatusCreated, protectionRuleRequested, pullRequestReviewSubmitted, sendWebhook } from '../support/webhooks.js';
+import {
+  deploymentCreated,
+  deploymentStatusCreated,
+  protectionRuleRequested,
+  pullRequestReviewSubmitted,
+  sendWebhook,
+} from '../support/webhooks.js';
 import { policy, PROD_FROZEN } from '../support/policies.js';
 import { postgresTarget } from '../store/targets.js';
 import type { Target } from '../store/targets.js';
@@ -28,7 +34,15 @@ describe('two replicas on one PostgreSQL database', () => {
 
   it('handles a delivery sent to both replicas once, and the due gate is answered by one of them', async () => {
     h.repo.pendingRules.add('1/production');
-    const d = protectionRuleRequested(h.ctx, { id: 1, runId: 1, sha: 'a'.repeat(40), ref: 'v1', environment: 'production', creator: 'dev', createdAt: '2026-03-10T16:30:00Z' });
+    const d = protectionRuleRequested(h.ctx, {
+      id: 1,
+      runId: 1,
+      sha: 'a'.repeat(40),
+      ref: 'v1',
+      environment: 'production',
+      creator: 'dev',
+      createdAt: '2026-03-10T16:30:00Z',
+    });
     const statuses = await Promise.all([h.deliver(d), sendWebhook(appB.url, TEST_SECRET, d)]);
     expect(statuses).toEqual([200, 200]);
     expect(h.repo.answers.map((a) => a.state)).toEqual([undefined]);
@@ -44,7 +58,10 @@ describe('two replicas on one PostgreSQL database', () => {
   });
 
   it('creates a held auto-promotion once when both replicas find it due', async () => {
-    h.repo.files['.github/release-policy.yml'] = policy({ PRE_PROD: ['autoPromote: true'], PROD: ['soak: { minutes: 30 }'] });
+    h.repo.files['.github/release-policy.yml'] = policy({
+      PRE_PROD: ['autoPromote: true'],
+      PROD: ['soak: { minutes: 30 }'],
+    });
     h.clock.set('2026-03-11T09:00:00Z');
     const sha = 'b'.repeat(40);
     const d = { id: 11, sha, ref: 'v2', environment: 'staging', creator: 'dev', createdAt: '2026-03-11T09:00:00Z' };
@@ -69,7 +86,9 @@ describe('two replicas on one PostgreSQL database', () => {
     h.repo.pulls.push({ number: 31, user: 'alice', headSha: sha, headRef: 'feature', commits: [sha] });
     const d = { id: 21, sha, ref: 'v3', environment: 'staging', creator: 'dev', createdAt: '2026-03-12T09:00:00Z' };
     expect(await h.deliver(deploymentCreated(h.ctx, d))).toBe(200);
-    expect(await h.deliver(deploymentStatusCreated(h.ctx, d, { id: 22, state: 'success', at: '2026-03-12T09:00:00Z' }))).toBe(200);
+    expect(
+      await h.deliver(deploymentStatusCreated(h.ctx, d, { id: 22, state: 'success', at: '2026-03-12T09:00:00Z' })),
+    ).toBe(200);
     expect(h.repo.deployments.filter((x) => x.sha === sha)).toEqual([]);
 
     h.clock.set('2026-03-12T09:10:00Z');
@@ -77,13 +96,38 @@ describe('two replicas on one PostgreSQL database', () => {
       { id: 41, user: 'bob', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-12T09:10:00Z' },
       { id: 42, user: 'carol', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-12T09:10:00Z' },
     ];
-    const bob = pullRequestReviewSubmitted(h.ctx, { pull: 31, headSha: sha, author: 'alice', reviewer: 'bob', state: 'approved', at: '2026-03-12T09:10:00Z', reviewId: 41 });
-    const carol = pullRequestReviewSubmitted(h.ctx, { pull: 31, headSha: sha, author: 'alice', reviewer: 'carol', state: 'approved', at: '2026-03-12T09:10:00Z', reviewId: 42 });
-    expect(await Promise.all([h.deliver(bob), sendWebhook(appB.url, TEST_SECRET, carol), sendWebhook(appB.url, TEST_SECRET, bob), h.deliver(carol)])).toEqual([200, 200, 200, 200]);
+    const bob = pullRequestReviewSubmitted(h.ctx, {
+      pull: 31,
+      headSha: sha,
+      author: 'alice',
+      reviewer: 'bob',
+      state: 'approved',
+      at: '2026-03-12T09:10:00Z',
+      reviewId: 41,
+    });
+    const carol = pullRequestReviewSubmitted(h.ctx, {
+      pull: 31,
+      headSha: sha,
+      author: 'alice',
+      reviewer: 'carol',
+      state: 'approved',
+      at: '2026-03-12T09:10:00Z',
+      reviewId: 42,
+    });
+    expect(
+      await Promise.all([
+        h.deliver(bob),
+        sendWebhook(appB.url, TEST_SECRET, carol),
+        sendWebhook(appB.url, TEST_SECRET, bob),
+        h.deliver(carol),
+      ]),
+    ).toEqual([200, 200, 200, 200]);
     for (const x of [bob, carol]) expect(await waitHandled(storeB, x.id)).toMatchObject({ status: 'done' });
     expect(await Promise.all([h.app.app.scheduler().tick(), appB.app.scheduler().tick()])).toEqual([0, 0]);
     expect(h.repo.deployments.filter((x) => x.sha === sha).map((x) => x.environment)).toEqual(['production']);
-    expect(await h.store.listPromotions({ repo: 'acme/shop', sha })).toEqual([expect.objectContaining({ status: 'answered' })]);
+    expect(await h.store.listPromotions({ repo: 'acme/shop', sha })).toEqual([
+      expect.objectContaining({ status: 'answered' }),
+    ]);
     expect(h.github.violations).toEqual([]);
   });
 });

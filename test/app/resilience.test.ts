@@ -11,7 +11,15 @@ describe('crash safety and GitHub limits', () => {
   afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   const ask = async (runId: number, environment = 'production') => {
-    return h!.askGate({ id: 900 + runId, runId, sha: SHA, ref: 'v2.0.0', environment, creator: 'dev', createdAt: h!.clock.now().toISOString() });
+    return h!.askGate({
+      id: 900 + runId,
+      runId,
+      sha: SHA,
+      ref: 'v2.0.0',
+      environment,
+      creator: 'dev',
+      createdAt: h!.clock.now().toISOString(),
+    });
   };
 
   it('loses no waiting gate when the App is killed and started again on the same SQLite file', async () => {
@@ -30,7 +38,8 @@ describe('crash safety and GitHub limits', () => {
   it('answers a decided but unanswered gate after a restart with the stored decision, never a new one', async () => {
     h = await startHarness({ policy: PROD_FROZEN, now: '2026-03-10T15:00:00Z' });
     // GitHub is unreachable for the callback: the decision is stored, the answer fails.
-    h.github.interceptor = ({ path }) => (path.endsWith('/deployment_protection_rule') ? { status: 502, body: { message: 'Bad gateway' } } : undefined);
+    h.github.interceptor = ({ path }) =>
+      path.endsWith('/deployment_protection_rule') ? { status: 502, body: { message: 'Bad gateway' } } : undefined;
     await ask(2);
     const [gate] = await h.store.listPendingGates({ repo: 'acme/shop' });
     expect(gate?.status).toBe('decided');
@@ -49,7 +58,17 @@ describe('crash safety and GitHub limits', () => {
   it('records a 422 (nothing pending any more) and does not retry it', async () => {
     h = await startHarness({ policy: PROD_APPROVALS });
     // GitHub no longer waits: the run was cancelled before the gate answered.
-    await h.deliver(protectionRuleRequested(h.ctx, { id: 950, runId: 3, sha: SHA, ref: 'v2.0.0', environment: 'development', creator: 'dev', createdAt: h.clock.now().toISOString() }));
+    await h.deliver(
+      protectionRuleRequested(h.ctx, {
+        id: 950,
+        runId: 3,
+        sha: SHA,
+        ref: 'v2.0.0',
+        environment: 'development',
+        creator: 'dev',
+        createdAt: h.clock.now().toISOString(),
+      }),
+    );
     const gate = (await h.store.listPendingGates({ repo: 'acme/shop' }))[0]!;
     expect(gate.status).toBe('expired');
     expect(h.repo.answers.map((a) => [a.state, a.status])).toEqual([['approved', 422]]);
@@ -58,7 +77,7 @@ describe('crash safety and GitHub limits', () => {
     expect(h.repo.answers).toHaveLength(1);
   });
 
-  it('answers before GitHub\'s 30-day limit, with the reason', async () => {
+  it("answers before GitHub's 30-day limit, with the reason", async () => {
     h = await startHarness({ policy: PROD_APPROVALS, now: '2026-03-01T00:00:00Z' });
     await ask(4);
     const gate = (await h.store.listPendingGates({ repo: 'acme/shop' }))[0]!;

@@ -11,7 +11,10 @@ import { cli } from '../cli/helpers.js';
 import { webhookExample, issueCommentCreated } from '../support/webhooks.js';
 import { policy } from '../support/policies.js';
 
-const POLICY = policy({ DEV: [], PROD: ['refs: ["refs/tags/v*", "release-*"]', 'minApprovals: 1'] }, 'sync: environments');
+const POLICY = policy(
+  { DEV: [], PROD: ['refs: ["refs/tags/v*", "release-*"]', 'minApprovals: 1'] },
+  'sync: environments',
+);
 
 const writes = (github: FakeGitHub) => github.requests.filter((r) => r.method !== 'GET');
 
@@ -42,7 +45,21 @@ describe('release-gate setup against GitHub', () => {
     await github.close();
   });
 
-  const run = (...extra: string[]) => cli(['setup', '--repo', 'acme/shop', '--policy', policyFile, '--app-id', String(TEST_APP_ID), '--token', 'ghp_test', '--api-url', api, ...extra]);
+  const run = (...extra: string[]) =>
+    cli([
+      'setup',
+      '--repo',
+      'acme/shop',
+      '--policy',
+      policyFile,
+      '--app-id',
+      String(TEST_APP_ID),
+      '--token',
+      'ghp_test',
+      '--api-url',
+      api,
+      ...extra,
+    ]);
 
   it('dry run (the default): says what it would do and writes nothing', async () => {
     const out = await run();
@@ -75,11 +92,21 @@ describe('release-gate setup against GitHub', () => {
       '  changed production   enabled the Release Gate protection rule',
     ]);
     const envs = github.environments.get('acme/shop')!;
-    expect(envs.map((e) => [e.name, e.rules.map((r) => r.appId), e.branchPolicy, e.refPolicies.map((p) => `${p.type}:${p.name}`)])).toEqual([
+    expect(
+      envs.map((e) => [
+        e.name,
+        e.rules.map((r) => r.appId),
+        e.branchPolicy,
+        e.refPolicies.map((p) => `${p.type}:${p.name}`),
+      ]),
+    ).toEqual([
       ['development', [TEST_APP_ID], null, []],
       ['production', [TEST_APP_ID], { protected_branches: false, custom_branch_policies: true }, ['tag:v*']],
     ]);
-    expect(github.find('POST', /deployment_protection_rules$/).map((r) => r.body)).toEqual([{ integration_id: TEST_APP_ID }, { integration_id: TEST_APP_ID }]);
+    expect(github.find('POST', /deployment_protection_rules$/).map((r) => r.body)).toEqual([
+      { integration_id: TEST_APP_ID },
+      { integration_id: TEST_APP_ID },
+    ]);
 
     const before = writes(github).length;
     const second = await run('--apply');
@@ -91,11 +118,19 @@ describe('release-gate setup against GitHub', () => {
 
   it('keeps what a person configured: another rule, protected branches only; adds only its own rule', async () => {
     github.environments.set('acme/shop', [
-      { id: 1, name: 'Production', rules: [{ id: 2, appId: 99, slug: 'other-checks' }], branchPolicy: { protected_branches: true, custom_branch_policies: false }, refPolicies: [] },
+      {
+        id: 1,
+        name: 'Production',
+        rules: [{ id: 2, appId: 99, slug: 'other-checks' }],
+        branchPolicy: { protected_branches: true, custom_branch_policies: false },
+        refPolicies: [],
+      },
     ]);
     const out = await run('--apply');
     expect(out.stdout).toContain('  ok      Production   environment Production exists (stage PROD)');
-    expect(out.stdout).toContain('  kept    Production   deployment branch policy left as a person set it (protected branches); the gate enforces refs/tags/v*, release-*');
+    expect(out.stdout).toContain(
+      '  kept    Production   deployment branch policy left as a person set it (protected branches); the gate enforces refs/tags/v*, release-*',
+    );
     const prod = github.environments.get('acme/shop')!.find((e) => e.name === 'Production')!;
     expect(prod.rules.map((r) => r.appId)).toEqual([99, TEST_APP_ID]);
     expect(prod.branchPolicy).toEqual({ protected_branches: true, custom_branch_policies: false });
@@ -137,7 +172,13 @@ describe('/release-gate setup on a pull request', () => {
   beforeAll(async () => {
     h = await startHarness({ policy: POLICY });
     h.github.ruleIntegrations.push({ id: TEST_APP_ID, slug: 'release-gate' });
-    h.repo.pulls.push({ number: 12, headSha: 'c'.repeat(40), headRef: 'feature', user: 'dev', commits: ['c'.repeat(40)] } as never);
+    h.repo.pulls.push({
+      number: 12,
+      headSha: 'c'.repeat(40),
+      headRef: 'feature',
+      user: 'dev',
+      commits: ['c'.repeat(40)],
+    } as never);
     h.repo.permissions.admin1 = 'admin';
     h.repo.permissions.dev = 'write';
   });
@@ -146,13 +187,23 @@ describe('/release-gate setup on a pull request', () => {
   });
 
   it('refuses someone without admin permission', async () => {
-    expect(await h.deliver(issueCommentCreated(h.ctx, { issue: 12, body: '/release-gate setup', author: 'dev', commentId: 1 }))).toBe(200);
-    expect(h.repo.comments.at(-1)!.body).toBe('@dev refused: setting up environments changes repository settings, which needs admin permission on acme/shop; you have `write`.');
+    expect(
+      await h.deliver(
+        issueCommentCreated(h.ctx, { issue: 12, body: '/release-gate setup', author: 'dev', commentId: 1 }),
+      ),
+    ).toBe(200);
+    expect(h.repo.comments.at(-1)!.body).toBe(
+      '@dev refused: setting up environments changes repository settings, which needs admin permission on acme/shop; you have `write`.',
+    );
     expect(h.github.environments.get('acme/shop') ?? []).toEqual([]);
   });
 
-  it('an admin gets the environments, the App\'s rule, and a check run saying what changed', async () => {
-    expect(await h.deliver(issueCommentCreated(h.ctx, { issue: 12, body: '/release-gate setup', author: 'admin1', commentId: 2 }))).toBe(200);
+  it("an admin gets the environments, the App's rule, and a check run saying what changed", async () => {
+    expect(
+      await h.deliver(
+        issueCommentCreated(h.ctx, { issue: 12, body: '/release-gate setup', author: 'admin1', commentId: 2 }),
+      ),
+    ).toBe(200);
     const envs = h.github.environments.get('acme/shop')!;
     expect(envs.map((e) => [e.name, e.rules.map((r) => r.appId)])).toEqual([
       ['development', [TEST_APP_ID]],
@@ -162,7 +213,9 @@ describe('/release-gate setup on a pull request', () => {
     expect(run).toMatchObject({ head_sha: 'c'.repeat(40), conclusion: 'success' });
     expect(run.output.title).toBe("GitHub's environments now match the policy (5 change(s))");
     expect(run.output.summary).toContain('| changed | production | enabled the Release Gate protection rule |');
-    expect(h.repo.comments.at(-1)!.body).toMatch(/^@admin1 environment setup: 5 change\(s\)\. Details: https:\/\/github\.example\/checks\/\d+$/);
+    expect(h.repo.comments.at(-1)!.body).toMatch(
+      /^@admin1 environment setup: 5 change\(s\)\. Details: https:\/\/github\.example\/checks\/\d+$/,
+    );
     expect(h.github.violations).toEqual([]);
   });
 });
@@ -188,8 +241,28 @@ describe('sync: environments in the policy', () => {
         before: '0'.repeat(40),
         after,
         deleted: false,
-        commits: [{ id: after, message: 'change', timestamp: '2026-03-10T15:00:00Z', url: '', author: { name: 'a', email: 'a@x' }, committer: { name: 'a', email: 'a@x' }, distinct: true, tree_id: after, added: [], removed: [], modified: files }],
-        repository: { ...(base.repository as object), name: 'shop', full_name: 'acme/shop', owner: { ...(base.repository.owner as object), login: 'acme', name: 'acme' }, default_branch: 'main' },
+        commits: [
+          {
+            id: after,
+            message: 'change',
+            timestamp: '2026-03-10T15:00:00Z',
+            url: '',
+            author: { name: 'a', email: 'a@x' },
+            committer: { name: 'a', email: 'a@x' },
+            distinct: true,
+            tree_id: after,
+            added: [],
+            removed: [],
+            modified: files,
+          },
+        ],
+        repository: {
+          ...(base.repository as object),
+          name: 'shop',
+          full_name: 'acme/shop',
+          owner: { ...(base.repository.owner as object), login: 'acme', name: 'acme' },
+          default_branch: 'main',
+        },
         installation: { id: h.ctx.installationId, node_id: 'I' },
       },
     };
@@ -202,7 +275,10 @@ describe('sync: environments in the policy', () => {
     expect(h.github.requests).toEqual([]);
     expect(await h.deliver(push('refs/heads/main', ['.github/release-policy.yml'], 'f'.repeat(40)))).toBe(200);
     expect(h.github.environments.get('acme/shop')!.map((e) => e.name)).toEqual(['development', 'production']);
-    expect(h.repo.checkRuns.find((c) => c.name === 'Release gate setup')).toMatchObject({ head_sha: 'f'.repeat(40), conclusion: 'success' });
+    expect(h.repo.checkRuns.find((c) => c.name === 'Release gate setup')).toMatchObject({
+      head_sha: 'f'.repeat(40),
+      conclusion: 'success',
+    });
     expect(h.github.violations).toEqual([]);
   });
 

@@ -44,17 +44,30 @@ describe('npm start', () => {
     app = startAppProcess(dir, {});
     const { child } = app;
     const res = await waitForStatus(`http://127.0.0.1:${port}/health`, 200, app);
-    const health = res ? ((await res.json()) as { status: string; database: string; migrations: { applied: number; expected: number } }) : null;
+    const health = res
+      ? ((await res.json()) as { status: string; database: string; migrations: { applied: number; expected: number } })
+      : null;
     const output = () => app!.output();
-    expect(health, `the App did not become healthy; its output:\n${output()}`).toEqual({ status: 'ok', database: 'up', migrations: { applied: MIGRATIONS.length, expected: MIGRATIONS.length } });
+    expect(health, `the App did not become healthy; its output:\n${output()}`).toEqual({
+      status: 'ok',
+      database: 'up',
+      migrations: { applied: MIGRATIONS.length, expected: MIGRATIONS.length },
+    });
     expect(existsSync(database)).toBe(true);
     // Probot's webhook route is there and checks signatures.
-    const unsigned = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'x' }, body: '{}' });
+    const unsigned = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-github-event': 'ping', 'x-github-delivery': 'x' },
+      body: '{}',
+    });
     expect(unsigned.status).toBe(400);
 
     child.kill('SIGTERM');
     const exit = await Promise.race([exitOf(child), new Promise<null>((r) => setTimeout(() => r(null), 5_000))]);
-    expect(exit, `the App did not stop within 5 s of SIGTERM; its output:\n${output()}`).toEqual({ code: 0, signal: null });
+    expect(exit, `the App did not stop within 5 s of SIGTERM; its output:\n${output()}`).toEqual({
+      code: 0,
+      signal: null,
+    });
     expect(output()).not.toContain(TEST_PRIVATE_KEY.split('\n')[1]!);
   }, 60_000);
 });

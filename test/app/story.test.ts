@@ -12,7 +12,19 @@ import {
 import type { Delivery, DeploymentSpec } from '../support/webhooks.js';
 import { freezeWindow, overrides, policy } from '../support/policies.js';
 
-const POLICY = policy({ DEV: [], PRE_PROD: [], PROD: ['minApprovals: 1', 'minScore: 70', ...freezeWindow('release freeze'), 'onBlocked: wait'] }, 'scoring:', '  tests: 40', '  coverage: 20', '  security: 20', '  checklist: 20', ...overrides({ secondApprover: false, expires: '24h' }));
+const POLICY = policy(
+  {
+    DEV: [],
+    PRE_PROD: [],
+    PROD: ['minApprovals: 1', 'minScore: 70', ...freezeWindow('release freeze'), 'onBlocked: wait'],
+  },
+  'scoring:',
+  '  tests: 40',
+  '  coverage: 20',
+  '  security: 20',
+  '  checklist: 20',
+  ...overrides({ secondApprover: false, expires: '24h' }),
+);
 
 const sha = (c: string) => c.repeat(40);
 const A = sha('a');
@@ -43,8 +55,21 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
   }
 
   /** GitHub asks the gate about a deployment; returns the deployment. */
-  async function request(runId: number, commit: string, environment: string, ref = 'v1.0.0', creator = 'deployer'): Promise<DeploymentSpec> {
-    const d: DeploymentSpec = { id: nextId++, sha: commit, ref, environment, creator, createdAt: h.clock.now().toISOString() };
+  async function request(
+    runId: number,
+    commit: string,
+    environment: string,
+    ref = 'v1.0.0',
+    creator = 'deployer',
+  ): Promise<DeploymentSpec> {
+    const d: DeploymentSpec = {
+      id: nextId++,
+      sha: commit,
+      ref,
+      environment,
+      creator,
+      createdAt: h.clock.now().toISOString(),
+    };
     h.repo.pendingRules.add(`${runId}/${environment}`);
     await send(protectionRuleRequested(h.ctx, { ...d, runId }));
     return d;
@@ -75,7 +100,15 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
 
   it('allows DEV and records the deployment and its success', async () => {
     const dev = await request(1, A, 'development');
-    expect(answersFor(1)).toEqual([{ runId: 1, environment: 'development', state: 'approved', comment: 'Release gate: allowed for DEV.', status: 204 }]);
+    expect(answersFor(1)).toEqual([
+      {
+        runId: 1,
+        environment: 'development',
+        state: 'approved',
+        comment: 'Release gate: allowed for DEV.',
+        status: 204,
+      },
+    ]);
     await succeeded(dev);
     const rows = await h.store.listDeployments({ repo: 'acme/shop', sha: A });
     expect(rows.map((r) => [r.environment, r.latestState])).toEqual([['development', 'success']]);
@@ -105,7 +138,9 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     const reports = answersFor(4);
     expect(reports).toHaveLength(1);
     expect(reports[0]!.state).toBeUndefined();
-    expect(reports[0]!.comment).toMatch(/^Release gate: waiting for PROD until 2026-03-10T18:00:00.000Z\. FREEZE_WINDOW_ACTIVE: /);
+    expect(reports[0]!.comment).toMatch(
+      /^Release gate: waiting for PROD until 2026-03-10T18:00:00.000Z\. FREEZE_WINDOW_ACTIVE: /,
+    );
     const gates = await h.store.listPendingGates({ repo: 'acme/shop', status: 'pending' });
     expect(gates.map((g) => [g.runId, g.nextCheckAt?.toISOString()])).toEqual([[4, '2026-03-10T18:00:00.000Z']]);
 
@@ -115,7 +150,10 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     expect(answersFor(4)).toHaveLength(1);
     h.clock.set('2026-03-10T18:00:30Z');
     await h.tick();
-    expect(answersFor(4).map((a) => [a.state, a.comment])).toEqual([[undefined, expect.any(String)], ['approved', 'Release gate: allowed for PROD.']]);
+    expect(answersFor(4).map((a) => [a.state, a.comment])).toEqual([
+      [undefined, expect.any(String)],
+      ['approved', 'Release gate: allowed for PROD.'],
+    ]);
     const prodRun = h.repo.checkRuns.find((c) => c.name === 'Release gate / PROD' && c.head_sha === A);
     expect(prodRun?.conclusion).toBe('success');
   });
@@ -126,39 +164,83 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     evidence(B, 85);
     await request(12, B, 'production', 'v1.1.0');
     expect(answersFor(12)).toHaveLength(1);
-    expect(answersFor(12)[0]!.comment).toBe('Release gate: waiting for PROD. APPROVAL_REQUIRED: Release requires 1 approval(s) for PROD. Current: 0.');
-    h.repo.reviews[8] = [{ id: 2, user: 'carol', state: 'APPROVED', commit_id: B, submitted_at: h.clock.now().toISOString() }];
-    await send(pullRequestReviewSubmitted(h.ctx, { pull: 8, headSha: B, author: 'alice', reviewer: 'carol', state: 'approved', at: h.clock.now().toISOString(), reviewId: 2 }));
+    expect(answersFor(12)[0]!.comment).toBe(
+      'Release gate: waiting for PROD. APPROVAL_REQUIRED: Release requires 1 approval(s) for PROD. Current: 0.',
+    );
+    h.repo.reviews[8] = [
+      { id: 2, user: 'carol', state: 'APPROVED', commit_id: B, submitted_at: h.clock.now().toISOString() },
+    ];
+    await send(
+      pullRequestReviewSubmitted(h.ctx, {
+        pull: 8,
+        headSha: B,
+        author: 'alice',
+        reviewer: 'carol',
+        state: 'approved',
+        at: h.clock.now().toISOString(),
+        reviewId: 2,
+      }),
+    );
     expect(answersFor(12).map((a) => a.state)).toEqual([undefined, 'approved']);
   });
 
   it('rejects PROD with a low score, naming the codes', async () => {
     await throughPreProd(C, 20);
     h.repo.pulls.push({ number: 9, user: 'alice', headSha: C, headRef: 'feature-c', commits: [C] });
-    h.repo.reviews[9] = [{ id: 3, user: 'bob', state: 'APPROVED', commit_id: C, submitted_at: h.clock.now().toISOString() }];
+    h.repo.reviews[9] = [
+      { id: 3, user: 'bob', state: 'APPROVED', commit_id: C, submitted_at: h.clock.now().toISOString() },
+    ];
     evidence(C, 40);
     await request(22, C, 'production', 'v1.2.0');
     expect(answersFor(22)).toEqual([
-      { runId: 22, environment: 'production', state: 'rejected', comment: 'Release gate: rejected for PROD. SCORE_TOO_LOW: Score 40 < minScore 70 required for PROD.', status: 204 },
+      {
+        runId: 22,
+        environment: 'production',
+        state: 'rejected',
+        comment: 'Release gate: rejected for PROD. SCORE_TOO_LOW: Score 40 < minScore 70 required for PROD.',
+        status: 204,
+      },
     ]);
   });
 
-  it('refuses an override by a non-member; lets an allowed member\'s override pass once and shows it', async () => {
+  it("refuses an override by a non-member; lets an allowed member's override pass once and shows it", async () => {
     await throughPreProd(D, 30);
     h.repo.pulls.push({ number: 10, user: 'alice', headSha: D, headRef: 'feature-d', commits: [D] });
-    h.repo.reviews[10] = [{ id: 4, user: 'bob', state: 'APPROVED', commit_id: D, submitted_at: h.clock.now().toISOString() }];
+    h.repo.reviews[10] = [
+      { id: 4, user: 'bob', state: 'APPROVED', commit_id: D, submitted_at: h.clock.now().toISOString() },
+    ];
     evidence(D, 40);
-    await send(issueCommentCreated(h.ctx, { issue: 10, author: 'mallory', commentId: 9001, body: '/release-gate override PROD reason="hotfix" risk="low"' }));
-    expect(h.repo.comments.at(-1)).toEqual({ issue: 10, body: '@mallory refused: only members of `release-managers` may grant an override.' });
+    await send(
+      issueCommentCreated(h.ctx, {
+        issue: 10,
+        author: 'mallory',
+        commentId: 9001,
+        body: '/release-gate override PROD reason="hotfix" risk="low"',
+      }),
+    );
+    expect(h.repo.comments.at(-1)).toEqual({
+      issue: 10,
+      body: '@mallory refused: only members of `release-managers` may grant an override.',
+    });
     expect(await h.store.listOverrides({ repo: 'acme/shop', sha: D })).toEqual([]);
 
-    await send(issueCommentCreated(h.ctx, { issue: 10, author: 'maria', commentId: 9002, body: '/release-gate override PROD reason="payment outage fix" risk="coverage gap in refunds"' }));
-    expect(h.repo.comments.at(-1)!.body).toMatch(/^@maria override granted for PROD on ddddddd \(id [^)]+\), until 2026-03-11T18:00:30.000Z; it lets one deployment through\.$/);
+    await send(
+      issueCommentCreated(h.ctx, {
+        issue: 10,
+        author: 'maria',
+        commentId: 9002,
+        body: '/release-gate override PROD reason="payment outage fix" risk="coverage gap in refunds"',
+      }),
+    );
+    expect(h.repo.comments.at(-1)!.body).toMatch(
+      /^@maria override granted for PROD on ddddddd \(id [^)]+\), until 2026-03-11T18:00:30.000Z; it lets one deployment through\.$/,
+    );
 
     await request(32, D, 'production', 'v1.3.0');
     expect(answersFor(32).map((a) => a.state)).toEqual(['approved']);
     expect(answersFor(32)[0]!.comment).toContain('SCORE_TOO_LOW overridden by maria');
-    const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === D).at(-1)!.output.summary!;
+    const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === D).at(-1)!.output
+      .summary!;
     expect(summary).toContain('### Overrides');
     expect(summary).toContain('| maria |  | payment outage fix | coverage gap in refunds | all |');
 
@@ -168,7 +250,12 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
   });
 
   it('changes nothing when every webhook of the story is delivered again', async () => {
-    const before = { requests: h.github.requests.length, answers: h.repo.answers.length, evaluations: (await h.store.listEvaluations({ repo: 'acme/shop' })).length, events: (await h.store.listEvents({ repo: 'acme/shop' })).length };
+    const before = {
+      requests: h.github.requests.length,
+      answers: h.repo.answers.length,
+      evaluations: (await h.store.listEvaluations({ repo: 'acme/shop' })).length,
+      events: (await h.store.listEvents({ repo: 'acme/shop' })).length,
+    };
     for (const d of story) expect(await h.deliver(d)).toBe(200);
     expect(h.github.requests.length).toBe(before.requests);
     expect(h.repo.answers.length).toBe(before.answers);
@@ -185,7 +272,12 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     const requestsBefore = h.github.requests.length;
     const run = await cli(['replay', '--repo', 'acme/shop', '--database', h.databaseUrl, '--json']);
     expect(run.stderr).toBe('');
-    expect(run.json()).toEqual({ replayed: evaluations.length, identical: evaluations.length, different: [], notReplayable: [] });
+    expect(run.json()).toEqual({
+      replayed: evaluations.length,
+      identical: evaluations.length,
+      different: [],
+      notReplayable: [],
+    });
     expect(run.code).toBe(0);
     // Without GitHub: replay asked it nothing.
     expect(h.github.requests.length).toBe(requestsBefore);
@@ -207,9 +299,7 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     // The record does not keep what asked for the decision nor the evidence check run's id:
     // those two phrases aside, the text is the check run's.
     const comparable = (text: string) =>
-      text
-        .replace(/, on [^\n]*?\.\n/, '.\n')
-        .replace(/\n\nFrom check run \d+ by `[^`]+`\./, '');
+      text.replace(/, on [^\n]*?\.\n/, '.\n').replace(/\n\nFrom check run \d+ by `[^`]+`\./, '');
     const [heading, blank, ...rest] = explained.stdout.split('\n');
     expect(heading).toBe(`# ${run.output.title}`);
     expect(blank).toBe('');
@@ -217,7 +307,9 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     expect(comparable(summary)).toBe(comparable(run.output.summary!));
     expect(summary).toContain('SCORE_TOO_LOW');
     expect(summary).toContain('### Overrides');
-    expect(explained.stdout.trimEnd().split('\n').at(-1)).toBe('Replayed from the record (policy texts, facts, instant): identical to the decision stored by engine 0.1.0.');
+    expect(explained.stdout.trimEnd().split('\n').at(-1)).toBe(
+      'Replayed from the record (policy texts, facts, instant): identical to the decision stored by engine 0.1.0.',
+    );
 
     const words = await cli(['explain', '--id', String(last.id), '--database', h.databaseUrl, '--format', 'text']);
     expect(words.stdout.split('\n')[0]).toBe('PROD: BLOCK: the release must not go on');

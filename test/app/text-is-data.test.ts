@@ -25,7 +25,8 @@ function liveParts(markdown: string): { mentions: string[]; links: string[]; htm
 /** The zero-width characters and backslashes the escaping adds: removed, the text reads as written. */
 const INVISIBLE = /\u200b|\u200d|\\/g;
 
-const HOSTILE = '[click me](https://evil.example/login) ![pixel](https://evil.example/p.png) <img src=x onerror=alert(1)> @acme/release-managers cc @bob | forged | cell www.evil.example **APPROVED**';
+const HOSTILE =
+  '[click me](https://evil.example/login) ![pixel](https://evil.example/p.png) <img src=x onerror=alert(1)> @acme/release-managers cc @bob | forged | cell www.evil.example **APPROVED**';
 
 describe('SECURITY.md T10 escaping helpers', () => {
   it('keep the text readable and make nothing live', () => {
@@ -59,17 +60,32 @@ describe('SECURITY.md T10 a refused commenter writes links, images and mentions:
   });
   afterAll(() => closeChecked(h));
   const comment = async (author: string, body: string) => {
-    expect(await h.deliver(issueCommentCreated(h.ctx, { issue: 9, author, body, commentId: Math.floor(Math.random() * 1e9) }))).toBe(200);
+    expect(
+      await h.deliver(
+        issueCommentCreated(h.ctx, { issue: 9, author, body, commentId: Math.floor(Math.random() * 1e9) }),
+      ),
+    ).toBe(200);
     return h.repo.comments.at(-1)!.body;
   };
 
   it('the reply to a refused override mentions only the commenter, and the audit summary shows the reason inert', async () => {
-    const reply = await comment('mallory', `/release-gate override PROD reason="${HOSTILE}" risk="none @acme/security"`);
+    const reply = await comment(
+      'mallory',
+      `/release-gate override PROD reason="${HOSTILE}" risk="none @acme/security"`,
+    );
     expect(reply).toBe('@mallory refused: only members of `release-managers` may grant an override.');
     expect(liveParts(reply).mentions).toEqual(['@mallory']);
 
     // The refusal is in the release's timeline: the next decision's summary shows it, inert.
-    await h.askGate({ id: 90, runId: 60, sha: SHA, ref: 'topic', environment: 'production', creator: 'dev', createdAt: h.clock.now().toISOString() });
+    await h.askGate({
+      id: 90,
+      runId: 60,
+      sha: SHA,
+      ref: 'topic',
+      environment: 'production',
+      creator: 'dev',
+      createdAt: h.clock.now().toISOString(),
+    });
     const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
     expect(summary).toContain('Override by a non-member refused');
     expect(summary.replace(INVISIBLE, '')).toContain('[click me](https://evil.example/login)');
@@ -88,7 +104,9 @@ describe('SECURITY.md T10 a refused commenter writes links, images and mentions:
     expect(quoted).toMatch(/^@mallory Unknown command `` a`@acme\/release-managers`b ``\./);
     expect(liveParts(quoted).mentions).toEqual(['@mallory']);
     const promote = await comment('mallory', '/release-gate promote [x](https://evil.example)@acme/release-managers');
-    expect(promote).toBe('@mallory `[x](https://evil.example)@acme/release-managers` is not an environment of the policy (stages: DEV, PROD).');
+    expect(promote).toBe(
+      '@mallory `[x](https://evil.example)@acme/release-managers` is not an environment of the policy (stages: DEV, PROD).',
+    );
     expect(liveParts(promote)).toEqual({ mentions: ['@mallory'], links: [], html: [], autolinks: [] });
   });
 });

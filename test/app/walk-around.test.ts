@@ -21,21 +21,55 @@ describe('a gate nobody can walk around', () => {
   afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   let next = 9000;
-  const spec = (environment: string, creator = 'ci', ref = 'main', extra: Partial<DeploymentSpec> = {}): DeploymentSpec => ({ id: next++, sha: SHA, ref, environment, creator, createdAt: h!.clock.now().toISOString(), ...extra });
+  const spec = (
+    environment: string,
+    creator = 'ci',
+    ref = 'main',
+    extra: Partial<DeploymentSpec> = {},
+  ): DeploymentSpec => ({
+    id: next++,
+    sha: SHA,
+    ref,
+    environment,
+    creator,
+    createdAt: h!.clock.now().toISOString(),
+    ...extra,
+  });
   const ask = async (d: DeploymentSpec, runId = next++) => {
     expect(await h!.askGate({ ...d, runId })).toBe(200);
     return h!.repo.answers.filter((a) => a.runId === runId);
   };
-  const status = (d: DeploymentSpec, state: string, creator?: string) => h!.deliver(deploymentStatusCreated(h!.ctx, d, { id: next++, state, at: h!.clock.now().toISOString(), ...(creator ? { creator } : {}) }));
+  const status = (d: DeploymentSpec, state: string, creator?: string) =>
+    h!.deliver(
+      deploymentStatusCreated(h!.ctx, d, {
+        id: next++,
+        state,
+        at: h!.clock.now().toISOString(),
+        ...(creator ? { creator } : {}),
+      }),
+    );
 
   // SECURITY.md T7: single-use overrides are spent atomically.
   it('lets a single-use override through once when five requests for the commit arrive together', async () => {
-    h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 1\noverrides:\n  teams: [release-managers]\n  secondApprover: false\n` });
+    h = await startHarness({
+      policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 1\noverrides:\n  teams: [release-managers]\n  secondApprover: false\n`,
+    });
     h.github.teams.set('acme', { 'release-managers': ['maria'] });
-    await h.store.createOverride({ repo: 'acme/shop', sha: SHA, environment: 'PROD', rules: [], grantedBy: 'maria', reason: 'hotfix', risk: 'low', grantedAt: h.clock.now() });
+    await h.store.createOverride({
+      repo: 'acme/shop',
+      sha: SHA,
+      environment: 'PROD',
+      rules: [],
+      grantedBy: 'maria',
+      reason: 'hotfix',
+      risk: 'low',
+      grantedAt: h.clock.now(),
+    });
     const runs = [1, 2, 3, 4, 5];
     for (const r of runs) h.repo.pendingRules.add(`${r}/production`);
-    const statuses = await Promise.all(runs.map((r) => h!.deliver(protectionRuleRequested(h!.ctx, { ...spec('production'), runId: r }))));
+    const statuses = await Promise.all(
+      runs.map((r) => h!.deliver(protectionRuleRequested(h!.ctx, { ...spec('production'), runId: r }))),
+    );
     expect(statuses).toEqual([200, 200, 200, 200, 200]);
     const approved = h.repo.answers.filter((a) => a.state === 'approved');
     expect(approved).toHaveLength(1);
@@ -51,17 +85,24 @@ describe('a gate nobody can walk around', () => {
     h = await startHarness({ policy: PIPELINE });
     const forged = spec('staging', 'mallory', 'main', { payload: { releaseGate: {} } });
     expect(await h.deliver(deploymentCreated(h.ctx, forged))).toBe(200);
-    expect(h.repo.deploymentStatuses.filter((s) => s.deploymentId === forged.id).map((s) => s.state)).toEqual(['failure']);
+    expect(h.repo.deploymentStatuses.filter((s) => s.deploymentId === forged.id).map((s) => s.state)).toEqual([
+      'failure',
+    ]);
     // The one who created it posts success afterwards: it becomes GitHub's latest state, not the gate's fact.
     expect(await status(forged, 'success')).toBe(200);
     const prod = await ask(spec('production'));
     expect(prod.map((a) => a.state)).toEqual(['rejected']);
-    expect(prod[0]!.comment).toMatch(/PROMOTION_ORDER: PROD needs a successful deployment of this release \(5555555\) to PRE_PROD first/);
+    expect(prod[0]!.comment).toMatch(
+      /PROMOTION_ORDER: PROD needs a successful deployment of this release \(5555555\) to PRE_PROD first/,
+    );
   });
 
   // SECURITY.md T3: a deployment's state comes from statuses set by those allowed to set them.
-  it('ignores a success status set by someone other than the deployment\'s creator, and starts the soak at the trusted success', async () => {
-    h = await startHarness({ policy: PIPELINE.replace('    github: staging\n', '    github: staging\n    soak:\n      minutes: 60\n'), now: '2026-03-10T10:00:00Z' });
+  it("ignores a success status set by someone other than the deployment's creator, and starts the soak at the trusted success", async () => {
+    h = await startHarness({
+      policy: PIPELINE.replace('    github: staging\n', '    github: staging\n    soak:\n      minutes: 60\n'),
+      now: '2026-03-10T10:00:00Z',
+    });
     const dev = spec('development', 'ci');
     const devAnswer = await ask(dev);
     expect(devAnswer.map((a) => a.state)).toEqual(['approved']);
@@ -72,19 +113,25 @@ describe('a gate nobody can walk around', () => {
     h.clock.set('2026-03-10T15:00:00Z');
     const staging = await ask(spec('staging'));
     expect(staging.map((a) => a.state)).toEqual([undefined]);
-    expect(staging[0]!.comment).toContain('SOAK_INCOMPLETE: The release must run in DEV for 60 minute(s); 30 minute(s) left, until 2026-03-10T15:30:00.000Z.');
+    expect(staging[0]!.comment).toContain(
+      'SOAK_INCOMPLETE: The release must run in DEV for 60 minute(s); 30 minute(s) left, until 2026-03-10T15:30:00.000Z.',
+    );
   });
 
   // SECURITY.md T4: short refs are resolved on GitHub before matching tag patterns.
   it('takes a short ref for a tag only when GitHub has that tag on the release commit and no branch of the name', async () => {
-    h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    refs: ["refs/tags/v*"]\n` });
+    h = await startHarness({
+      policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    refs: ["refs/tags/v*"]\n`,
+    });
     h.repo.refs['heads/v9.9.9-evil'] = SHA;
     h.repo.refs['tags/v1.0.0'] = SHA;
     h.repo.refs['tags/v2.0.0'] = sha('6');
     h.repo.refs['tags/v3.0.0'] = SHA;
     h.repo.refs['heads/v3.0.0'] = SHA;
     const verdict = async (ref: string) => (await ask(spec('production', 'ci', ref)))[0]!;
-    expect((await verdict('v9.9.9-evil')).comment).toMatch(/^Release gate: rejected for PROD\. REF_NOT_ALLOWED: Ref refs\/heads\/v9\.9\.9-evil may not be deployed/);
+    expect((await verdict('v9.9.9-evil')).comment).toMatch(
+      /^Release gate: rejected for PROD\. REF_NOT_ALLOWED: Ref refs\/heads\/v9\.9\.9-evil may not be deployed/,
+    );
     expect((await verdict('v1.0.0')).state).toBe('approved');
     expect((await verdict('refs/tags/v1.0.0')).state).toBe('approved');
     expect((await verdict('v2.0.0')).state).toBe('rejected'); // a tag of another commit
@@ -95,31 +142,71 @@ describe('a gate nobody can walk around', () => {
   });
 
   // SECURITY.md T5: evidence is recomputed by the App, from allowed workflows.
-  it('scores the evidence itself under the default branch\'s policy: the Action\'s own score is shown, never used', async () => {
-    h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\n` });
+  it("scores the evidence itself under the default branch's policy: the Action's own score is shown, never used", async () => {
+    h = await startHarness({
+      policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\n`,
+    });
     // The reports score 40 under these weights; a PR's copy of the policy made the Action say 100.
     const counts = evidenceCounts(evidenceScoring(40));
-    h.repo.checkRuns.push({ id: 1, name: 'Release evidence', head_sha: SHA, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: { text: renderEvidenceBlock({ version: 1, score: 100, breakdown: {}, present: ['tests'], digests: {}, counts }) } });
+    h.repo.checkRuns.push({
+      id: 1,
+      name: 'Release evidence',
+      head_sha: SHA,
+      status: 'completed',
+      conclusion: 'success',
+      app: { slug: 'github-actions' },
+      output: {
+        text: renderEvidenceBlock({ version: 1, score: 100, breakdown: {}, present: ['tests'], digests: {}, counts }),
+      },
+    });
     const answer = (await ask(spec('production')))[0]!;
     expect(answer.state).toBe('rejected');
     expect(answer.comment).toContain('SCORE_TOO_LOW: Score 40 < minScore 70 required for PROD.');
     const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
-    expect(summary).toContain('The Action reported a score of 100; under the default branch\'s policy the evidence scores 40, which is what counts.');
+    expect(summary).toContain(
+      "The Action reported a score of 100; under the default branch's policy the evidence scores 40, which is what counts.",
+    );
 
     // A block with a score and no counts: nothing the App can score, so no evidence.
     const other = sha('7');
-    h.repo.checkRuns.push({ id: 2, name: 'Release evidence', head_sha: other, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: { text: renderEvidenceBlock({ version: 1, score: 100, breakdown: {}, present: ['tests'], digests: {} }) } });
+    h.repo.checkRuns.push({
+      id: 2,
+      name: 'Release evidence',
+      head_sha: other,
+      status: 'completed',
+      conclusion: 'success',
+      app: { slug: 'github-actions' },
+      output: { text: renderEvidenceBlock({ version: 1, score: 100, breakdown: {}, present: ['tests'], digests: {} }) },
+    });
     const second = (await ask({ ...spec('production'), sha: other }))[0]!;
     expect(second.comment).toContain('EVIDENCE_MISSING');
   });
 
   // SECURITY.md T5: evidence is recomputed by the App, from allowed workflows.
-  it('takes evidence only from a workflow the policy names, whose file at the release is the default branch\'s', async () => {
-    h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\nevidence:\n  workflows: [.github/workflows/ci.yml]\n` });
+  it("takes evidence only from a workflow the policy names, whose file at the release is the default branch's", async () => {
+    h = await startHarness({
+      policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\nevidence:\n  workflows: [.github/workflows/ci.yml]\n`,
+    });
     const ci = '.github/workflows/ci.yml';
     h.repo.files[ci] = 'on: push\njobs: {}\n';
-    const block = renderEvidenceBlock({ version: 1, score: 90, breakdown: {}, present: ['tests'], digests: {}, counts: evidenceCounts(evidenceScoring(90)) });
-    const evidenceRun = (id: number, suite: number) => ({ id, name: 'Release evidence', head_sha: SHA, status: 'completed', conclusion: 'success', app: { slug: 'github-actions' }, output: { text: block }, check_suite: { id: suite } });
+    const block = renderEvidenceBlock({
+      version: 1,
+      score: 90,
+      breakdown: {},
+      present: ['tests'],
+      digests: {},
+      counts: evidenceCounts(evidenceScoring(90)),
+    });
+    const evidenceRun = (id: number, suite: number) => ({
+      id,
+      name: 'Release evidence',
+      head_sha: SHA,
+      status: 'completed',
+      conclusion: 'success',
+      app: { slug: 'github-actions' },
+      output: { text: block },
+      check_suite: { id: suite },
+    });
     // Another workflow of the repository, and ci.yml changed by the release itself.
     h.repo.workflowRuns[501] = { id: 1, path: '.github/workflows/other.yml', head_sha: SHA };
     h.repo.workflowRuns[502] = { id: 2, path: ci, head_sha: SHA };
@@ -128,7 +215,9 @@ describe('a gate nobody can walk around', () => {
     const first = (await ask(spec('production')))[0]!;
     expect(first.comment).toContain('EVIDENCE_MISSING');
     let summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
-    expect(summary).toContain('Ignored the "Release evidence" check run 1: it was written by .github/workflows/other.yml, which');
+    expect(summary).toContain(
+      'Ignored the "Release evidence" check run 1: it was written by .github/workflows/other.yml, which',
+    );
 
     const other = sha('8');
     h.repo.workflowRuns[502]!.head_sha = other;
@@ -136,7 +225,8 @@ describe('a gate nobody can walk around', () => {
     h.repo.checkRuns.push({ ...evidenceRun(2, 502), head_sha: other });
     const second = (await ask({ ...spec('production'), sha: other }))[0]!;
     expect(second.comment).toContain('EVIDENCE_MISSING');
-    summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === other).at(-1)!.output.summary!;
+    summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === other).at(-1)!.output
+      .summary!;
     expect(summary).toMatch(/\.github\/workflows\/ci\.yml at the release commit is not the default branch's/);
 
     // The same ci.yml as on the default branch: accepted, scored by the App.
@@ -147,15 +237,32 @@ describe('a gate nobody can walk around', () => {
   });
 
   // SECURITY.md T9: contributors cannot approve their own release.
-  it('does not count the approval of someone who authored commits in the release\'s pull request', async () => {
-    h = await startHarness({ policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 1\n` });
-    h.repo.pulls.push({ number: 7, user: 'author', headSha: SHA, headRef: 'feature', commits: [sha('4'), SHA], commitAuthors: { [sha('4')]: 'bob' } });
-    h.repo.reviews[7] = [{ id: 1, user: 'bob', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T10:00:00Z' }];
+  it("does not count the approval of someone who authored commits in the release's pull request", async () => {
+    h = await startHarness({
+      policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 1\n`,
+    });
+    h.repo.pulls.push({
+      number: 7,
+      user: 'author',
+      headSha: SHA,
+      headRef: 'feature',
+      commits: [sha('4'), SHA],
+      commitAuthors: { [sha('4')]: 'bob' },
+    });
+    h.repo.reviews[7] = [
+      { id: 1, user: 'bob', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T10:00:00Z' },
+    ];
     const first = await ask(spec('production'));
     expect(first.map((a) => a.state)).toEqual([undefined]);
     const summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
     expect(summary).toContain('contributor to the release (authored a pull request or commits in it)');
-    h.repo.reviews[7].push({ id: 2, user: 'carol', state: 'APPROVED', commit_id: SHA, submitted_at: '2026-03-10T11:00:00Z' });
+    h.repo.reviews[7].push({
+      id: 2,
+      user: 'carol',
+      state: 'APPROVED',
+      commit_id: SHA,
+      submitted_at: '2026-03-10T11:00:00Z',
+    });
     expect((await ask(spec('production'))).map((a) => a.state)).toEqual(['approved']);
   });
 });

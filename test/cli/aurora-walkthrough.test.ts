@@ -32,7 +32,15 @@ describe('the Aurora seed walk-through', () => {
 
   it('the seed evidence URL scores 80 and is allowed the same way', async () => {
     const url = 'https://ci.aurora.local/tests/v1.0.1-PASS-results.json';
-    const r = await cli([...base, '--at', '2026-01-31T21:00:00-03:00', '--approver', 'approver', '--evidence-url', url]);
+    const r = await cli([
+      ...base,
+      '--at',
+      '2026-01-31T21:00:00-03:00',
+      '--approver',
+      'approver',
+      '--evidence-url',
+      url,
+    ]);
     expect(r.json()).toMatchObject({ decision: 'allow', score: 80 });
   });
 
@@ -49,7 +57,9 @@ describe('the Aurora seed walk-through', () => {
   it('with no approval: APPROVAL_REQUIRED', async () => {
     const r = await cli([...base, '--at', '2026-01-31T21:00:00-03:00', '--score', '80']);
     const out = r.json();
-    expect(out.rules.filter((x: { ok: boolean }) => !x.ok).map((x: { code: string }) => x.code)).toEqual(['APPROVAL_REQUIRED']);
+    expect(out.rules.filter((x: { ok: boolean }) => !x.ok).map((x: { code: string }) => x.code)).toEqual([
+      'APPROVAL_REQUIRED',
+    ]);
     expect(out.rules.find((x: { code: string }) => x.code === 'APPROVAL_REQUIRED').message).toBe(
       'Release requires 1 approval(s) for PROD. Current: 0.',
     );
@@ -57,13 +67,34 @@ describe('the Aurora seed walk-through', () => {
   });
 
   it('DEV -> PRE_PROD is always allowed', async () => {
-    const r = await cli(['evaluate', '--env', 'PRE_PROD', '--policy', policy, '--deployed', 'DEV@2026-01-31T20:00:00Z', '--at', '2026-01-31T22:30:00-03:00']);
+    const r = await cli([
+      'evaluate',
+      '--env',
+      'PRE_PROD',
+      '--policy',
+      policy,
+      '--deployed',
+      'DEV@2026-01-31T20:00:00Z',
+      '--at',
+      '2026-01-31T22:30:00-03:00',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('PRE_PROD: ALLOW');
   });
 
   it('the decision in words names every rule', async () => {
-    const r = await cli(['evaluate', '--env', 'PROD', '--policy', policy, ...inPreProd, '--at', '2026-01-31T22:30:00-03:00', '--score', '65']);
+    const r = await cli([
+      'evaluate',
+      '--env',
+      'PROD',
+      '--policy',
+      policy,
+      ...inPreProd,
+      '--at',
+      '2026-01-31T22:30:00-03:00',
+      '--score',
+      '65',
+    ]);
     expect(r.code).toBe(3);
     expect(r.stdout.split('\n')[0]).toBe('PROD: BLOCK: the release must not go on');
     expect(r.stdout).toMatch(/FAIL {2}SCORE_TOO_LOW +Score 65 < minScore 70 required for PROD\./);
@@ -72,13 +103,26 @@ describe('the Aurora seed walk-through', () => {
   });
 
   it('freeze says when PROD is frozen and when the next window is', async () => {
-    const frozen = await cli(['freeze', '--env', 'PROD', '--policy', policy, '--at', '2026-01-31T22:30:00-03:00', '--json']);
+    const frozen = await cli([
+      'freeze',
+      '--env',
+      'PROD',
+      '--policy',
+      policy,
+      '--at',
+      '2026-01-31T22:30:00-03:00',
+      '--json',
+    ]);
     expect(frozen.json()).toEqual({
       environment: 'PROD',
       frozen: true,
       window: '22:00-23:59 America/Sao_Paulo',
       until: '2026-02-01T02:59:00.000Z',
-      next: { window: '22:00-23:59 America/Sao_Paulo', start: '2026-02-02T01:00:00.000Z', end: '2026-02-02T02:59:00.000Z' },
+      next: {
+        window: '22:00-23:59 America/Sao_Paulo',
+        start: '2026-02-02T01:00:00.000Z',
+        end: '2026-02-02T02:59:00.000Z',
+      },
     });
     const open = await cli(['freeze', '--env', 'PROD', '--policy', policy, '--at', '2026-01-31T21:00:00-03:00']);
     expect(open.code).toBe(0);
@@ -88,7 +132,15 @@ describe('the Aurora seed walk-through', () => {
   });
 
   it('score --evidence-url gives the seed breakdown', async () => {
-    const r = await cli(['score', '--evidence-url', 'https://ci.aurora.local/tests/v1.0.1-PASS-results.json', '--json']);
-    expect(r.json()).toMatchObject({ score: 80, breakdown: { https: 20, contains_test: 20, contains_pass: 30, file_extension: 10 } });
+    const r = await cli([
+      'score',
+      '--evidence-url',
+      'https://ci.aurora.local/tests/v1.0.1-PASS-results.json',
+      '--json',
+    ]);
+    expect(r.json()).toMatchObject({
+      score: 80,
+      breakdown: { https: 20, contains_test: 20, contains_pass: 30, file_extension: 10 },
+    });
   });
 });

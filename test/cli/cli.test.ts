@@ -30,7 +30,17 @@ describe('release-gate validate', () => {
 
   it('reports every error with file, line and column and exits 1', async () => {
     const dir = await repoWithPolicy(
-      ['version: 1', 'environments:', '  - name: PROD', '    minAprovals: 1', '    freezeWindows:', '      - start: "25:00"', '        end: "23:00"', '        timezone: Mars/Base', ''].join('\n'),
+      [
+        'version: 1',
+        'environments:',
+        '  - name: PROD',
+        '    minAprovals: 1',
+        '    freezeWindows:',
+        '      - start: "25:00"',
+        '        end: "23:00"',
+        '        timezone: Mars/Base',
+        '',
+      ].join('\n'),
     );
     const r = await cli(['validate'], { cwd: dir });
     expect(r.code).toBe(1);
@@ -38,14 +48,18 @@ describe('release-gate validate', () => {
     expect(lines[0]).toMatch(/^\.github\/release-policy\.yml:4:5: .*"minAprovals".*did you mean "minApprovals"\?/);
     expect(lines.some((l) => /^\.github\/release-policy\.yml:6:\d+: .*"25:00"/.test(l))).toBe(true);
     expect(lines.some((l) => /^\.github\/release-policy\.yml:8:\d+: .*"Mars\/Base"/.test(l))).toBe(true);
-    expect(lines.at(-1)).toBe('.github/release-policy.yml: 3 problems; the policy is invalid and the gate would not approve anything with it.');
+    expect(lines.at(-1)).toBe(
+      '.github/release-policy.yml: 3 problems; the policy is invalid and the gate would not approve anything with it.',
+    );
   });
 
   it('says so when the policy file is missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
     const r = await cli(['validate'], { cwd: dir });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('.github/release-policy.yml: cannot read the policy: no such file (the default policy path; pass --policy FILE to use another)');
+    expect(r.stderr).toContain(
+      '.github/release-policy.yml: cannot read the policy: no such file (the default policy path; pass --policy FILE to use another)',
+    );
   });
 });
 
@@ -61,12 +75,24 @@ describe('release-gate evaluate', () => {
   it('rejects a missing --env and a bad --at with a message, exit 1', async () => {
     const a = await cli(['evaluate', '--policy', `${POLICIES}aurora-seed.yml`]);
     expect(a).toMatchObject({ code: 1 });
-    expect(a.stderr).toBe('release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).\n');
-    const b = await cli(['evaluate', '--env', 'PROD', '--policy', `${POLICIES}aurora-seed.yml`, '--at', '2026-01-31 22:30']);
+    expect(a.stderr).toBe(
+      'release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).\n',
+    );
+    const b = await cli([
+      'evaluate',
+      '--env',
+      'PROD',
+      '--policy',
+      `${POLICIES}aurora-seed.yml`,
+      '--at',
+      '2026-01-31 22:30',
+    ]);
     expect(b.code).toBe(1);
     expect(b.stderr).toContain('--at "2026-01-31 22:30" is not an ISO-8601 instant');
     const c = await cli(['evaluate', '--env', 'PROD', '--policy', `${POLICIES}aurora-seed.yml`, '--frobnicate']);
-    expect(c.stderr).toBe('release-gate evaluate: unknown option --frobnicate. Run "release-gate evaluate --help" for the options.\n');
+    expect(c.stderr).toBe(
+      'release-gate evaluate: unknown option --frobnicate. Run "release-gate evaluate --help" for the options.\n',
+    );
     const d = await cli(['evaluate', '--env', 'PROD', '--policy', `${POLICIES}aurora-seed.yml`, '--score', 'high']);
     expect(d.stderr).toBe('release-gate evaluate: --score "high" must be a whole number from 0 to 100.\n');
   });
@@ -74,19 +100,43 @@ describe('release-gate evaluate', () => {
   it('an environment the policy does not name is ungated', async () => {
     const r = await cli(['evaluate', '--env', 'preview-42', '--policy', `${POLICIES}spec-v1.yml`, '--json']);
     expect(r.code).toBe(0);
-    expect(r.json()).toMatchObject({ decision: 'allow', ungated: true, rules: [{ code: 'UNGATED_ENVIRONMENT', ok: true }] });
+    expect(r.json()).toMatchObject({
+      decision: 'allow',
+      ungated: true,
+      rules: [{ code: 'UNGATED_ENVIRONMENT', ok: true }],
+    });
   });
 
   it('the example PROD policy: a PROD release needs a tag, approvals from the team, checks and soak', async () => {
     const r = await cli([
-      'evaluate', '--env', 'production', '--policy', `${POLICIES}spec-v1.yml`, '--at', '2026-03-10T15:00:00Z',
-      '--sha', 'abc123', '--ref', 'refs/heads/main', '--deployed', 'staging@2026-03-10T14:50:00Z', '--json',
+      'evaluate',
+      '--env',
+      'production',
+      '--policy',
+      `${POLICIES}spec-v1.yml`,
+      '--at',
+      '2026-03-10T15:00:00Z',
+      '--sha',
+      'abc123',
+      '--ref',
+      'refs/heads/main',
+      '--deployed',
+      'staging@2026-03-10T14:50:00Z',
+      '--json',
     ]);
     const out = r.json();
     expect(out.environment).toBe('PROD');
     expect(out.decision).toBe('block');
     const failing = out.rules.filter((x: { ok: boolean }) => !x.ok).map((x: { code: string }) => x.code);
-    expect(failing).toEqual(expect.arrayContaining(['REF_NOT_ALLOWED', 'APPROVAL_REQUIRED', 'SOAK_INCOMPLETE', 'CHECKS_PENDING', 'EVIDENCE_MISSING']));
+    expect(failing).toEqual(
+      expect.arrayContaining([
+        'REF_NOT_ALLOWED',
+        'APPROVAL_REQUIRED',
+        'SOAK_INCOMPLETE',
+        'CHECKS_PENDING',
+        'EVIDENCE_MISSING',
+      ]),
+    );
     expect(r.code).toBe(3);
   });
 });
@@ -103,20 +153,63 @@ describe('help', () => {
   it('an unknown command says which exist', async () => {
     const r = await cli(['launch']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('release-gate: unknown command "launch". Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain, setup, db. Run "release-gate --help".\n');
-    expect((await cli(['evalute'])).stderr).toBe('release-gate: unknown command "evalute". Did you mean "evaluate"? Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain, setup, db. Run "release-gate --help".\n');
+    expect(r.stderr).toBe(
+      'release-gate: unknown command "launch". Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain, setup, db. Run "release-gate --help".\n',
+    );
+    expect((await cli(['evalute'])).stderr).toBe(
+      'release-gate: unknown command "evalute". Did you mean "evaluate"? Commands: validate, evaluate, score, freeze, audit, replay, simulate, explain, setup, db. Run "release-gate --help".\n',
+    );
   });
 });
 
 describe('the installed command', () => {
   it('npx release-gate runs the built CLI from the repository root', async () => {
-    const { stdout } = await run('npx', ['--no-install', 'release-gate', 'evaluate', '--env', 'PROD', '--policy', 'test/fixtures/policies/aurora-seed.yml',
-      '--deployed', 'PRE_PROD@2026-01-31T20:05:00Z', '--at', '2026-01-31T21:00:00-03:00', '--approver', 'ana', '--score', '80', '--json'], { cwd: ROOT });
+    const { stdout } = await run(
+      'npx',
+      [
+        '--no-install',
+        'release-gate',
+        'evaluate',
+        '--env',
+        'PROD',
+        '--policy',
+        'test/fixtures/policies/aurora-seed.yml',
+        '--deployed',
+        'PRE_PROD@2026-01-31T20:05:00Z',
+        '--at',
+        '2026-01-31T21:00:00-03:00',
+        '--approver',
+        'ana',
+        '--score',
+        '80',
+        '--json',
+      ],
+      { cwd: ROOT },
+    );
     expect(JSON.parse(stdout).decision).toBe('allow');
   });
   it('exit codes reach the shell: 3 for block', async () => {
-    const err = await run('npx', ['--no-install', 'release-gate', 'evaluate', '--env', 'PROD', '--policy', 'test/fixtures/policies/aurora-seed.yml',
-      '--deployed', 'PRE_PROD@2026-01-31T20:05:00Z', '--at', '2026-01-31T21:00:00-03:00', '--approver', 'ana', '--score', '65'], { cwd: ROOT }).catch((e: { code: number; stdout: string }) => e);
+    const err = await run(
+      'npx',
+      [
+        '--no-install',
+        'release-gate',
+        'evaluate',
+        '--env',
+        'PROD',
+        '--policy',
+        'test/fixtures/policies/aurora-seed.yml',
+        '--deployed',
+        'PRE_PROD@2026-01-31T20:05:00Z',
+        '--at',
+        '2026-01-31T21:00:00-03:00',
+        '--approver',
+        'ana',
+        '--score',
+        '65',
+      ],
+      { cwd: ROOT },
+    ).catch((e: { code: number; stdout: string }) => e);
     expect((err as { code: number }).code).toBe(3);
   });
 });

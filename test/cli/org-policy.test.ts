@@ -6,7 +6,22 @@ import { cli } from './helpers.js';
 import { EXTENDS_IN_CI, PolicyFileError, readPolicyFile } from '../../src/local/policy-file.js';
 import { extendingOrg, policy } from '../support/policies.js';
 
-const ORG = policy({ PRE_PROD: [], PROD: ['minApprovals: 2', 'freezeWindows:', '  - name: nightly', '    start: "22:00"', '    end: "23:59"', '    timezone: UTC'] }, 'scoring:', '  tests: 50', '  coverage: 50');
+const ORG = policy(
+  {
+    PRE_PROD: [],
+    PROD: [
+      'minApprovals: 2',
+      'freezeWindows:',
+      '  - name: nightly',
+      '    start: "22:00"',
+      '    end: "23:59"',
+      '    timezone: UTC',
+    ],
+  },
+  'scoring:',
+  '  tests: 50',
+  '  coverage: 50',
+);
 
 const EXTENDS = extendingOrg('minApprovals: 1');
 
@@ -26,7 +41,8 @@ describe('--org-policy', () => {
     const r = await cli(['validate', '--org-policy', 'org/release-policy.yml'], { cwd: dir });
     expect(r).toMatchObject({
       code: 0,
-      stdout: 'OK: .github/release-policy.yml is a valid release policy (version 1, extending the org default org/release-policy.yml; PRE_PROD -> PROD)\n',
+      stdout:
+        'OK: .github/release-policy.yml is a valid release policy (version 1, extending the org default org/release-policy.yml; PRE_PROD -> PROD)\n',
       stderr: '',
     });
   });
@@ -46,32 +62,62 @@ describe('--org-policy', () => {
 
   it('evaluate decides with the merged policy: the repository lowers PROD to one approval, the org freeze window stays', async () => {
     const dir = await checkout(EXTENDS);
-    const args = ['evaluate', '--env', 'production', '--org-policy', 'org/release-policy.yml', '--approver', 'ana', '--score', '90', '--deployed', 'staging@2026-03-10T10:00:00Z', '--json'];
+    const args = [
+      'evaluate',
+      '--env',
+      'production',
+      '--org-policy',
+      'org/release-policy.yml',
+      '--approver',
+      'ana',
+      '--score',
+      '90',
+      '--deployed',
+      'staging@2026-03-10T10:00:00Z',
+      '--json',
+    ];
     const day = await cli([...args, '--at', '2026-03-10T15:00:00Z'], { cwd: dir });
     expect(day.code).toBe(0);
     expect(day.json()).toMatchObject({ decision: 'allow', environment: 'PROD' });
     const night = await cli([...args, '--at', '2026-03-10T22:30:00Z'], { cwd: dir });
     expect(night.code).toBe(2);
-    expect(night.json().rules.filter((x: { ok: boolean }) => !x.ok).map((x: { code: string }) => x.code)).toEqual(['FREEZE_WINDOW_ACTIVE']);
+    expect(
+      night
+        .json()
+        .rules.filter((x: { ok: boolean }) => !x.ok)
+        .map((x: { code: string }) => x.code),
+    ).toEqual(['FREEZE_WINDOW_ACTIVE']);
     // Without --org-policy the file cannot be judged at all: exit 1, never allow.
-    const without = await cli(['evaluate', '--env', 'production', '--approver', 'ana', '--json', '--at', '2026-03-10T15:00:00Z'], { cwd: dir });
+    const without = await cli(
+      ['evaluate', '--env', 'production', '--approver', 'ana', '--json', '--at', '2026-03-10T15:00:00Z'],
+      { cwd: dir },
+    );
     expect(without.code).toBe(1);
   });
 
   it('freeze reads the org windows through the merged policy', async () => {
     const dir = await checkout(EXTENDS);
-    const r = await cli(['freeze', '--env', 'PROD', '--org-policy', 'org/release-policy.yml', '--at', '2026-03-10T22:30:00Z'], { cwd: dir });
+    const r = await cli(
+      ['freeze', '--env', 'PROD', '--org-policy', 'org/release-policy.yml', '--at', '2026-03-10T22:30:00Z'],
+      { cwd: dir },
+    );
     // Frozen: exit 2, as evaluate's wait.
     expect(r.code).toBe(2);
-    expect(r.stdout).toBe('PROD is FROZEN at 2026-03-10T22:30:00.000Z by "nightly" until 2026-03-10T23:59:00.000Z.\nNext window: "nightly" from 2026-03-11T22:00:00.000Z to 2026-03-11T23:59:00.000Z.\n');
+    expect(r.stdout).toBe(
+      'PROD is FROZEN at 2026-03-10T22:30:00.000Z by "nightly" until 2026-03-10T23:59:00.000Z.\nNext window: "nightly" from 2026-03-11T22:00:00.000Z to 2026-03-11T23:59:00.000Z.\n',
+    );
   });
 
   it('without a file at the default path, the org default is used alone, as the App does', async () => {
     const dir = await checkout(null);
     const r = await cli(['validate', '--org-policy', 'org/release-policy.yml'], { cwd: dir });
-    expect(r.stdout).toBe('OK: org/release-policy.yml is a valid release policy (version 1, the org default, used as .github/release-policy.yml does not exist; PRE_PROD -> PROD)\n');
+    expect(r.stdout).toBe(
+      'OK: org/release-policy.yml is a valid release policy (version 1, the org default, used as .github/release-policy.yml does not exist; PRE_PROD -> PROD)\n',
+    );
     // An explicit --policy that does not exist is still an error.
-    const missing = await cli(['validate', '--policy', 'nope.yml', '--org-policy', 'org/release-policy.yml'], { cwd: dir });
+    const missing = await cli(['validate', '--policy', 'nope.yml', '--org-policy', 'org/release-policy.yml'], {
+      cwd: dir,
+    });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('nope.yml: cannot read the policy: no such file\n');
   });
@@ -98,7 +144,9 @@ describe('--org-policy', () => {
     const dir = await checkout('version: 1\nextends: org\nenvironments:\n  - name: PORD\n');
     const r = await cli(['validate', '--org-policy', 'org/release-policy.yml'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(r.stderr).toBe('warning: .github/release-policy.yml:4:11: stage "PORD" is not in the org default, so it is added as a new stage (stage names match exactly); did you mean "PROD"?\n');
+    expect(r.stderr).toBe(
+      'warning: .github/release-policy.yml:4:11: stage "PORD" is not in the org default, so it is added as a new stage (stage names match exactly); did you mean "PROD"?\n',
+    );
   });
 
   it('a missing --org-policy file is an error', async () => {

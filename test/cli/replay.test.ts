@@ -25,10 +25,34 @@ describe('release-gate replay', () => {
     const at = new Date('2026-11-01T09:00:00Z');
     const decided = evaluate(policy.policy, facts, at);
     expect(decided.decision).toBe('wait');
-    const policyFiles = [{ role: 'repository' as const, source: '.github/release-policy.yml', repository: 'acme/web', path: '.github/release-policy.yml', ref: 'main', blobSha: null, text: POLICY }];
+    const policyFiles = [
+      {
+        role: 'repository' as const,
+        source: '.github/release-policy.yml',
+        repository: 'acme/web',
+        path: '.github/release-policy.yml',
+        ref: 'main',
+        blobSha: null,
+        text: POLICY,
+      },
+    ];
     // A record someone edited: it says the release was allowed with the approvals passing.
-    const rules = decided.rules.map((r) => (r.code === 'APPROVAL_REQUIRED' ? { ...r, code: 'OK_APPROVALS', ok: true, outcome: 'pass' } : r));
-    tampered = (await store.recordEvaluation({ repo: 'acme/web', sha: facts.sha, environment: 'PROD', stage: 'PROD', decision: 'allow', rules, inputs: { facts }, at, policyFiles })).id;
+    const rules = decided.rules.map((r) =>
+      r.code === 'APPROVAL_REQUIRED' ? { ...r, code: 'OK_APPROVALS', ok: true, outcome: 'pass' } : r,
+    );
+    tampered = (
+      await store.recordEvaluation({
+        repo: 'acme/web',
+        sha: facts.sha,
+        environment: 'PROD',
+        stage: 'PROD',
+        decision: 'allow',
+        rules,
+        inputs: { facts },
+        at,
+        policyFiles,
+      })
+    ).id;
     await store.close();
   });
   afterAll(async () => {
@@ -40,7 +64,17 @@ describe('release-gate replay', () => {
     expect(run.json()).toEqual({
       replayed: 1,
       identical: 0,
-      different: [{ id: tampered, stored: 'allow', replayed: 'wait', rules: [{ code: 'APPROVAL_REQUIRED', stored: null, replayed: 'wait' }, { code: 'OK_APPROVALS', stored: 'pass', replayed: null }] }],
+      different: [
+        {
+          id: tampered,
+          stored: 'allow',
+          replayed: 'wait',
+          rules: [
+            { code: 'APPROVAL_REQUIRED', stored: null, replayed: 'wait' },
+            { code: 'OK_APPROVALS', stored: 'pass', replayed: null },
+          ],
+        },
+      ],
       notReplayable: [],
     });
     expect(run.code).toBe(1);
@@ -58,12 +92,35 @@ describe('release-gate replay', () => {
     const { PrismaClient } = await import('../../src/store/generated/sqlite/client.js');
     const db = new PrismaClient({ adapter: new PrismaLibSql({ url }) });
     const store = await openStore({ databaseUrl: url });
-    const policyFiles = [{ role: 'repository' as const, source: '.github/release-policy.yml', repository: 'acme/altered', path: '.github/release-policy.yml', ref: 'main', blobSha: null, text: `${POLICY}# kept\n` }];
-    const row = await store.recordEvaluation({ repo: 'acme/altered', sha: facts.sha, environment: 'PROD', stage: 'PROD', decision: 'wait', rules: [], inputs: { facts }, at: new Date('2026-11-01T09:00:00Z'), policyFiles });
+    const policyFiles = [
+      {
+        role: 'repository' as const,
+        source: '.github/release-policy.yml',
+        repository: 'acme/altered',
+        path: '.github/release-policy.yml',
+        ref: 'main',
+        blobSha: null,
+        text: `${POLICY}# kept\n`,
+      },
+    ];
+    const row = await store.recordEvaluation({
+      repo: 'acme/altered',
+      sha: facts.sha,
+      environment: 'PROD',
+      stage: 'PROD',
+      decision: 'wait',
+      rules: [],
+      inputs: { facts },
+      at: new Date('2026-11-01T09:00:00Z'),
+      policyFiles,
+    });
     await store.close();
     const hash = row.policyFiles![0]!.sha256;
     try {
-      await db.policyBlob.update({ where: { sha256: hash }, data: { text: POLICY.replace('minApprovals: 1', 'minApprovals: 0') } });
+      await db.policyBlob.update({
+        where: { sha256: hash },
+        data: { text: POLICY.replace('minApprovals: 1', 'minApprovals: 0') },
+      });
     } finally {
       await db.$disconnect();
     }
@@ -72,16 +129,25 @@ describe('release-gate replay', () => {
       replayed: 0,
       identical: 0,
       different: [],
-      notReplayable: [{ id: row.id, reason: `the policy text of .github/release-policy.yml (sha256 ${hash}) is missing from the record or no longer matches its sha256` }],
+      notReplayable: [
+        {
+          id: row.id,
+          reason: `the policy text of .github/release-policy.yml (sha256 ${hash}) is missing from the record or no longer matches its sha256`,
+        },
+      ],
     });
   });
 
   it('says which decisions to replay, and where the record is, when it cannot tell', async () => {
     expect(await cli(['replay', '--database', url])).toMatchObject({
       code: 1,
-      stderr: 'release-gate replay: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).\n',
+      stderr:
+        'release-gate replay: say which decisions: --id N, or --repo OWNER/REPO and/or --since DURATION (e.g. --repo acme/web --since 7d).\n',
     });
-    expect(await cli(['replay', '--id', '999', '--database', url])).toMatchObject({ code: 1, stderr: 'release-gate replay: There is no evaluation 999 in the record.\n' });
+    expect(await cli(['replay', '--id', '999', '--database', url])).toMatchObject({
+      code: 1,
+      stderr: 'release-gate replay: There is no evaluation 999 in the record.\n',
+    });
     const missing = join(dir, 'none.db');
     expect(await cli(['replay', '--repo', 'acme/web', '--database', `file:${missing}`])).toMatchObject({
       code: 1,

@@ -38,7 +38,18 @@ function predicted(ids: number[], limits: SeedLimits, repo?: string): Change[] {
   return out;
 }
 
-const brief = (changes: Change[]) => changes.map(({ id, repo, stage, from, to, appeared, disappeared }) => ({ id, repo, stage, from, to, appeared, disappeared })).sort((a, b) => a.id - b.id);
+const brief = (changes: Change[]) =>
+  changes
+    .map(({ id, repo, stage, from, to, appeared, disappeared }) => ({
+      id,
+      repo,
+      stage,
+      from,
+      to,
+      appeared,
+      disappeared,
+    }))
+    .sort((a, b) => a.id - b.id);
 
 describe('release-gate simulate on a record of several hundred decisions', () => {
   let dir: string;
@@ -52,7 +63,9 @@ describe('release-gate simulate on a record of several hundred decisions', () =>
     for (let i = 0; i < COUNT; i++) {
       const { decided, ...input } = seedEvaluation(i);
       // The record is the engine's: the prediction used by these tests agrees with it.
-      expect({ decision: decided.decision, holding: decided.rules.filter((r) => !r.ok).map((r) => r.code) }).toEqual(predictSeed(i, SEED_LIMITS));
+      expect({ decision: decided.decision, holding: decided.rules.filter((r) => !r.ok).map((r) => r.code) }).toEqual(
+        predictSeed(i, SEED_LIMITS),
+      );
       ids.push((await store.recordEvaluation(input)).id);
     }
     await store.close();
@@ -65,7 +78,9 @@ describe('release-gate simulate on a record of several hundred decisions', () =>
   });
 
   it('lists exactly the decisions a stricter policy would have held, with the codes that appear', async () => {
-    const run = await cli(['simulate', '--policy', join(dir, 'stricter.yml'), '--database', url, '--format', 'json'], { now: NOW });
+    const run = await cli(['simulate', '--policy', join(dir, 'stricter.yml'), '--database', url, '--format', 'json'], {
+      now: NOW,
+    });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     const report = run.json();
@@ -84,10 +99,15 @@ describe('release-gate simulate on a record of several hundred decisions', () =>
         stage: 'PROD',
         decisions: COUNT / 3,
         changed: expected.length,
-        transitions: Object.fromEntries(['allow -> block', 'allow -> wait', 'wait -> block', 'block -> block', 'wait -> wait'].map((k) => [k, expected.filter((c) => `${c.from} -> ${c.to}` === k).length]).filter(([, n]) => n !== 0)),
+        transitions: Object.fromEntries(
+          ['allow -> block', 'allow -> wait', 'wait -> block', 'block -> block', 'wait -> wait']
+            .map((k) => [k, expected.filter((c) => `${c.from} -> ${c.to}` === k).length])
+            .filter(([, n]) => n !== 0),
+        ),
       },
     ]);
-    const count = (code: string, side: 'appeared' | 'disappeared') => expected.filter((c) => c[side].includes(code)).length;
+    const count = (code: string, side: 'appeared' | 'disappeared') =>
+      expected.filter((c) => c[side].includes(code)).length;
     expect(report.byRule).toEqual(
       expect.arrayContaining([
         { code: 'SCORE_TOO_LOW', appeared: count('SCORE_TOO_LOW', 'appeared'), disappeared: 0 },
@@ -100,7 +120,22 @@ describe('release-gate simulate on a record of several hundred decisions', () =>
   });
 
   it('lists exactly the decisions a looser policy would have let through, for one repository', async () => {
-    const run = await cli(['simulate', '--policy', join(dir, 'looser.yml'), '--repo', 'acme/api', '--since', '30d', '--database', url, '--format', 'json'], { now: NOW });
+    const run = await cli(
+      [
+        'simulate',
+        '--policy',
+        join(dir, 'looser.yml'),
+        '--repo',
+        'acme/api',
+        '--since',
+        '30d',
+        '--database',
+        url,
+        '--format',
+        'json',
+      ],
+      { now: NOW },
+    );
     const report = run.json();
     const expected = predicted(ids, LOOSER, 'acme/api');
     expect(expected.length).toBe(13);
@@ -112,7 +147,10 @@ describe('release-gate simulate on a record of several hundred decisions', () =>
   it('keeps to --since', async () => {
     // The seed spans 210 hours from 2026-11-01; a day before NOW is the last 24 hours of it
     // (from 2026-11-09T00:00Z, index 384 on).
-    const run = await cli(['simulate', '--policy', join(dir, 'stricter.yml'), '--since', '1d', '--database', url, '--format', 'json'], { now: NOW });
+    const run = await cli(
+      ['simulate', '--policy', join(dir, 'stricter.yml'), '--since', '1d', '--database', url, '--format', 'json'],
+      { now: NOW },
+    );
     const report = run.json();
     expect(report.considered).toBe(COUNT - 384);
     expect(brief(report.changed)).toEqual(brief(predicted(ids, STRICTER).filter((c) => c.id >= ids[384]!)));
@@ -135,7 +173,11 @@ describe('release-gate simulate on a record of several hundred decisions', () =>
     const run = await cli(['simulate', '--policy', join(dir, 'broken.yml'), '--database', url], { now: NOW });
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(new RegExp(`^${join(dir, 'broken.yml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:5: .*minAprovals.*; did you mean "minApprovals"\\?\\n`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^${join(dir, 'broken.yml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:5: .*minAprovals.*; did you mean "minApprovals"\\?\\n`,
+      ),
+    );
     expect(run.stderr).toContain('the policy is invalid and the gate would not approve anything with it.');
   });
 });

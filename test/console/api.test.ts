@@ -17,14 +17,18 @@ describe('the console API on GitHub identity', () => {
 
   beforeAll(async () => {
     h = await startConsoleHarness();
-    for (const p of ['ada', 'bob', 'maria', 'carol', 'vic', 'tess', 'nobody'] as Person[]) sessions[p] = await h.signIn(p);
+    for (const p of ['ada', 'bob', 'maria', 'carol', 'vic', 'tess', 'nobody'] as Person[])
+      sessions[p] = await h.signIn(p);
   });
   afterAll(async () => h?.close());
 
-  it('signs in through the OAuth web flow: code exchanged with the App\'s client, user read with the user token', async () => {
+  it("signs in through the OAuth web flow: code exchanged with the App's client, user read with the user token", async () => {
     const exchanges = h.github.find('POST', /^\/login\/oauth\/access_token$/);
     expect(exchanges.length).toBeGreaterThanOrEqual(7);
-    expect(exchanges[0]!.body).toMatchObject({ client_id: h.github.oauthClient.id, client_secret: h.github.oauthClient.secret });
+    expect(exchanges[0]!.body).toMatchObject({
+      client_id: h.github.oauthClient.id,
+      client_secret: h.github.oauthClient.secret,
+    });
     expect(h.github.find('GET', /^\/user$/).length).toBeGreaterThanOrEqual(7);
     const me = await json(await h.call('/api/v1/me', { cookie: sessions.bob }));
     expect(me).toMatchObject({ login: 'bob', via: 'session' });
@@ -39,7 +43,10 @@ describe('the console API on GitHub identity', () => {
     expect(authorize.host).toBe(h.github.host);
     expect(authorize.searchParams.get('client_id')).toBe(h.github.oauthClient.id);
     const stateCookie = start.headers.getSetCookie()[0]!.split(';')[0]!;
-    const back = await h.call(`/auth/callback?code=${h.github.oauthCode(h.tokens.vic)}&state=${authorize.searchParams.get('state')}`, { cookie: stateCookie, headers: { 'x-forwarded-proto': 'https' } });
+    const back = await h.call(
+      `/auth/callback?code=${h.github.oauthCode(h.tokens.vic)}&state=${authorize.searchParams.get('state')}`,
+      { cookie: stateCookie, headers: { 'x-forwarded-proto': 'https' } },
+    );
     const set = back.headers.getSetCookie().find((c) => c.startsWith('rg_session='))!;
     expect(set).toMatch(/HttpOnly/);
     expect(set).toMatch(/SameSite=Lax/);
@@ -62,7 +69,12 @@ describe('the console API on GitHub identity', () => {
   });
 
   it('shows each role its repositories on the board, and nothing to someone without access', async () => {
-    for (const [person, role] of [['ada', 'admin'], ['bob', 'approver'], ['vic', 'viewer'], ['tess', 'viewer']] as const) {
+    for (const [person, role] of [
+      ['ada', 'admin'],
+      ['bob', 'approver'],
+      ['vic', 'viewer'],
+      ['tess', 'viewer'],
+    ] as const) {
       const board = await json(await h.call('/api/v1/board', { cookie: sessions[person] }));
       expect(board.repositories.map((r: Json) => [r.fullName, r.role])).toEqual([['acme/shop', role]]);
     }
@@ -72,14 +84,26 @@ describe('the console API on GitHub identity', () => {
     expect(stages[0].current).toMatchObject({ sha: IN_DEV, state: 'success' });
     expect(stages[1].current).toMatchObject({ sha: WAITING, state: 'success' });
     expect(stages[2]).toMatchObject({ waiting: 1, current: { sha: WAITING, state: 'waiting' } });
-    expect(await json(await h.call('/api/v1/board', { cookie: sessions.nobody }))).toEqual({ user: { login: 'nobody' }, repositories: [] });
+    expect(await json(await h.call('/api/v1/board', { cookie: sessions.nobody }))).toEqual({
+      user: { login: 'nobody' },
+      repositories: [],
+    });
   });
 
   it('answers 404, not 403, for a repository the user cannot read or that the App is not installed on', async () => {
-    for (const path of ['/api/v1/repos/acme/shop', `/api/v1/repos/acme/shop/releases/${WAITING}`, '/api/v1/audit?repo=acme/shop']) {
+    for (const path of [
+      '/api/v1/repos/acme/shop',
+      `/api/v1/repos/acme/shop/releases/${WAITING}`,
+      '/api/v1/audit?repo=acme/shop',
+    ]) {
       const r = await h.call(path, { cookie: sessions.nobody });
       expect(r.status).toBe(404);
-      expect(await json(r)).toEqual({ error: { code: 'not_found', message: 'No repository acme/shop that you can read is in the App\'s installations.' } });
+      expect(await json(r)).toEqual({
+        error: {
+          code: 'not_found',
+          message: "No repository acme/shop that you can read is in the App's installations.",
+        },
+      });
     }
     const other = await h.call('/api/v1/repos/acme/elsewhere', { cookie: sessions.ada });
     expect(other.status).toBe(404);
@@ -91,8 +115,14 @@ describe('the console API on GitHub identity', () => {
     expect(r.waiting).toHaveLength(1);
     expect(r.waiting[0]).toMatchObject({ sha: WAITING, environment: 'production', stage: 'PROD', clears: null });
     expect(r.waiting[0].waitsFor.map((w: Json) => w.code)).toEqual(['APPROVAL_REQUIRED']);
-    expect(r.policy).toMatchObject({ ok: true, path: '.github/release-policy.yml', commitSha: 'c0ffee'.padEnd(40, '0') });
-    expect(r.policy.link).toBe(`${h.github.baseUrl.replace('/api/v3', '')}/acme/shop/blob/${'c0ffee'.padEnd(40, '0')}/.github/release-policy.yml`);
+    expect(r.policy).toMatchObject({
+      ok: true,
+      path: '.github/release-policy.yml',
+      commitSha: 'c0ffee'.padEnd(40, '0'),
+    });
+    expect(r.policy.link).toBe(
+      `${h.github.baseUrl.replace('/api/v3', '')}/acme/shop/blob/${'c0ffee'.padEnd(40, '0')}/.github/release-policy.yml`,
+    );
     const prod = r.freeze.stages.find((s: Json) => s.stage === 'PROD');
     expect(prod.timeZones).toEqual(['America/Sao_Paulo']);
     // Weekdays from Tue 10 March to 9 April 2026: 22 nightly windows.
@@ -103,7 +133,9 @@ describe('the console API on GitHub identity', () => {
       { timeZone: 'Asia/Tokyo', local: '2026-03-11T10:00:00', role: 'viewer' },
     ]);
     expect(r.decisions.items).toContainEqual(expect.objectContaining({ sha: IN_DEV, stage: 'DEV', decision: 'allow' }));
-    expect(r.decisions.items).toContainEqual(expect.objectContaining({ sha: WAITING, stage: 'PROD', decision: 'wait', failing: ['APPROVAL_REQUIRED'] }));
+    expect(r.decisions.items).toContainEqual(
+      expect.objectContaining({ sha: WAITING, stage: 'PROD', decision: 'wait', failing: ['APPROVAL_REQUIRED'] }),
+    );
     const at = r.decisions.items.map((d: Json) => d.at);
     expect(at).toEqual([...at].sort().reverse());
     const bad = await h.call('/api/v1/repos/acme/shop?tz=Mars/Olympus', { cookie: sessions.vic });
@@ -113,7 +145,9 @@ describe('the console API on GitHub identity', () => {
 
   it('shows a release: timeline, decisions with rule table and evidence, approvals, and the actions of the role', async () => {
     const v = await json(await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}`, { cookie: sessions.vic }));
-    expect(v.timeline.map((t: Json) => `${t.type}:${t.environment}`)).toEqual(expect.arrayContaining(['APPROVED:DEV', 'APPROVED:PRE_PROD', 'WAITING:PROD']));
+    expect(v.timeline.map((t: Json) => `${t.type}:${t.environment}`)).toEqual(
+      expect.arrayContaining(['APPROVED:DEV', 'APPROVED:PRE_PROD', 'WAITING:PROD']),
+    );
     const prod = v.decisions.find((d: Json) => d.stage === 'PROD');
     expect(prod.decision).toBe('wait');
     expect(prod.approvals).toEqual({ required: 1, counted: [], notCounted: [] });
@@ -135,38 +169,72 @@ describe('the console API on GitHub identity', () => {
     expect((await json(notSha)).error.message).toMatch(/^sha: /);
   });
 
-  it('refuses a state-changing request without the session\'s CSRF token, or with another session\'s', async () => {
+  it("refuses a state-changing request without the session's CSRF token, or with another session's", async () => {
     const path = `/api/v1/repos/acme/shop/releases/${WAITING}/approve`;
     const none = await h.call(path, { cookie: sessions.bob, body: {} });
     expect(none.status).toBe(403);
     expect((await json(none)).error.code).toBe('csrf');
-    const other = await h.call(path, { cookie: sessions.bob, body: {}, headers: { 'x-csrf-token': await h.csrf(sessions.ada) } });
+    const other = await h.call(path, {
+      cookie: sessions.bob,
+      body: {},
+      headers: { 'x-csrf-token': await h.csrf(sessions.ada) },
+    });
     expect(other.status).toBe(403);
     expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([]);
   });
 
-  it('refuses the actions to a viewer (checked on the server), and an approval by the release\'s author', async () => {
+  it("refuses the actions to a viewer (checked on the server), and an approval by the release's author", async () => {
     for (const action of ['approve', 'override', 'promote']) {
-      const r = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/${action}`, { cookie: sessions.vic, body: { stage: 'PROD', reason: 'r', risk: 'k' }, headers: { 'x-csrf-token': await h.csrf(sessions.vic) } });
+      const r = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/${action}`, {
+        cookie: sessions.vic,
+        body: { stage: 'PROD', reason: 'r', risk: 'k' },
+        headers: { 'x-csrf-token': await h.csrf(sessions.vic) },
+      });
       expect(r.status).toBe(403);
       expect((await json(r)).error.code).toBe('forbidden');
     }
-    const own = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, { cookie: sessions.carol, body: {}, headers: { 'x-csrf-token': await h.csrf(sessions.carol) } });
+    const own = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, {
+      cookie: sessions.carol,
+      body: {},
+      headers: { 'x-csrf-token': await h.csrf(sessions.carol) },
+    });
     expect(own.status).toBe(422);
-    expect((await json(own)).error).toEqual({ code: 'own_release', message: 'carol is an author or the deployer of this release, and the policy of PROD excludes their approvals (approvals.excludeAuthor).' });
-    const notMember = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/override`, { cookie: sessions.bob, body: { stage: 'PROD', reason: 'hotfix', risk: 'low' }, headers: { 'x-csrf-token': await h.csrf(sessions.bob) } });
+    expect((await json(own)).error).toEqual({
+      code: 'own_release',
+      message:
+        'carol is an author or the deployer of this release, and the policy of PROD excludes their approvals (approvals.excludeAuthor).',
+    });
+    const notMember = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/override`, {
+      cookie: sessions.bob,
+      body: { stage: 'PROD', reason: 'hotfix', risk: 'low' },
+      headers: { 'x-csrf-token': await h.csrf(sessions.bob) },
+    });
     expect(notMember.status).toBe(403);
     expect((await json(notMember)).error.message).toBe('Only members of release-managers may grant an override.');
-    const missing = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/override`, { cookie: sessions.maria, body: { stage: 'PROD', reason: ' ' }, headers: { 'x-csrf-token': await h.csrf(sessions.maria) } });
+    const missing = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/override`, {
+      cookie: sessions.maria,
+      body: { stage: 'PROD', reason: ' ' },
+      headers: { 'x-csrf-token': await h.csrf(sessions.maria) },
+    });
     expect(missing.status).toBe(422);
     expect((await json(missing)).error.message).toBe('reason: required.');
   });
 
-  it('counts an approver\'s approval like a deployment review: the waiting gate is approved on GitHub and the audit names the user', async () => {
-    const r = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, { cookie: sessions.bob, body: { environment: 'PROD' }, headers: { 'x-csrf-token': await h.csrf(sessions.bob) } });
+  it("counts an approver's approval like a deployment review: the waiting gate is approved on GitHub and the audit names the user", async () => {
+    const r = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, {
+      cookie: sessions.bob,
+      body: { environment: 'PROD' },
+      headers: { 'x-csrf-token': await h.csrf(sessions.bob) },
+    });
     expect(r.status).toBe(200);
-    expect(await json(r)).toEqual({ approved: ['production'], by: 'bob', gates: [{ environment: 'production', decision: 'allow', answer: 'approved' }] });
-    expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([expect.objectContaining({ state: 'approved', comment: 'Release gate: allowed for PROD.' })]);
+    expect(await json(r)).toEqual({
+      approved: ['production'],
+      by: 'bob',
+      gates: [{ environment: 'production', decision: 'allow', answer: 'approved' }],
+    });
+    expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([
+      expect.objectContaining({ state: 'approved', comment: 'Release gate: allowed for PROD.' }),
+    ]);
     const v = await json(await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}`, { cookie: sessions.bob }));
     expect(v.decisions[0]).toMatchObject({ stage: 'PROD', decision: 'allow', approvals: { counted: ['bob'] } });
     const audit = await json(await h.call('/api/v1/audit?actor=bob&type=APPROVED', { cookie: sessions.vic }));
@@ -175,31 +243,66 @@ describe('the console API on GitHub identity', () => {
       [WAITING, 'PROD', 'allow', 'bob'],
       [WAITING, 'PROD', 'review', 'bob'],
     ]);
-    const again = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, { cookie: sessions.bob, body: {}, headers: { 'x-csrf-token': await h.csrf(sessions.bob) } });
+    const again = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, {
+      cookie: sessions.bob,
+      body: {},
+      headers: { 'x-csrf-token': await h.csrf(sessions.bob) },
+    });
     expect(again.status).toBe(409);
     expect((await json(again)).error.code).toBe('nothing_waiting');
   });
 
   it('lets an override team member grant an override, recorded with reason and risk', async () => {
-    const r = await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}/override`, { cookie: sessions.maria, body: { stage: 'PROD', reason: 'hotfix for checkout', risk: 'low: one line', rules: ['APPROVAL_REQUIRED'] }, headers: { 'x-csrf-token': await h.csrf(sessions.maria) } });
+    const r = await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}/override`, {
+      cookie: sessions.maria,
+      body: { stage: 'PROD', reason: 'hotfix for checkout', risk: 'low: one line', rules: ['APPROVAL_REQUIRED'] },
+      headers: { 'x-csrf-token': await h.csrf(sessions.maria) },
+    });
     expect(r.status).toBe(200);
     const out = await json(r);
-    expect(out).toMatchObject({ stage: 'PROD', by: 'maria', override: { status: 'granted', needsConfirmation: false }, gates: [] });
-    expect(await h.store.listOverrides({ repo: 'acme/shop', sha: IN_DEV })).toEqual([expect.objectContaining({ grantedBy: 'maria', reason: 'hotfix for checkout', risk: 'low: one line', rules: ['APPROVAL_REQUIRED'] })]);
+    expect(out).toMatchObject({
+      stage: 'PROD',
+      by: 'maria',
+      override: { status: 'granted', needsConfirmation: false },
+      gates: [],
+    });
+    expect(await h.store.listOverrides({ repo: 'acme/shop', sha: IN_DEV })).toEqual([
+      expect.objectContaining({
+        grantedBy: 'maria',
+        reason: 'hotfix for checkout',
+        risk: 'low: one line',
+        rules: ['APPROVAL_REQUIRED'],
+      }),
+    ]);
     const audit = await json(await h.call('/api/v1/audit?type=OVERRIDE', { cookie: sessions.vic }));
-    expect(audit.items[0]).toMatchObject({ actor: 'maria', status: 'granted', notes: 'reason: hotfix for checkout; risk: low: one line; rules: APPROVAL_REQUIRED (release console)' });
+    expect(audit.items[0]).toMatchObject({
+      actor: 'maria',
+      status: 'granted',
+      notes: 'reason: hotfix for checkout; risk: low: one line; rules: APPROVAL_REQUIRED (release console)',
+    });
   });
 
   it('promotes a release to its next stage by creating the deployment on GitHub as the App, and refuses to skip a stage', async () => {
-    const skip = await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}/promote`, { cookie: sessions.bob, body: { stage: 'PROD' }, headers: { 'x-csrf-token': await h.csrf(sessions.bob) } });
+    const skip = await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}/promote`, {
+      cookie: sessions.bob,
+      body: { stage: 'PROD' },
+      headers: { 'x-csrf-token': await h.csrf(sessions.bob) },
+    });
     expect(skip.status).toBe(409);
     expect((await json(skip)).error.code).toBe('promotion_order');
-    const r = await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}/promote`, { token: h.tokens.bob, body: { stage: 'PRE_PROD' } });
+    const r = await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}/promote`, {
+      token: h.tokens.bob,
+      body: { stage: 'PRE_PROD' },
+    });
     expect(r.status).toBe(200);
     const out = await json(r);
     expect(out).toMatchObject({ stage: 'PRE_PROD', environment: 'staging', gateDecision: 'allow', by: 'bob' });
     const created = h.repo.deployments.find((d) => d.id === out.deploymentId)!;
-    expect(created).toMatchObject({ sha: IN_DEV, environment: 'staging', payload: { releaseGate: { promotedBy: 'bob', stage: 'PRE_PROD', sha: IN_DEV } } });
+    expect(created).toMatchObject({
+      sha: IN_DEV,
+      environment: 'staging',
+      payload: { releaseGate: { promotedBy: 'bob', stage: 'PRE_PROD', sha: IN_DEV } },
+    });
     const audit = await json(await h.call(`/api/v1/audit?type=PROMOTE&repo=acme/shop`, { token: h.tokens.vic }));
     expect(audit.items[0]).toMatchObject({ sha: IN_DEV, actor: 'bob', environment: 'staging', status: 'console' });
     expect(h.github.violations).toEqual([]);
@@ -219,14 +322,23 @@ describe('the console API on GitHub identity', () => {
     expect((await json(bad)).error.code).toBe('unauthenticated');
     const none = await h.call('/api/v1/board');
     expect(none.status).toBe(401);
-    expect(await json(none)).toEqual({ error: { code: 'unauthenticated', message: 'Sign in with GitHub at /auth/login, or send Authorization: Bearer <GitHub user token>.' } });
+    expect(await json(none)).toEqual({
+      error: {
+        code: 'unauthenticated',
+        message: 'Sign in with GitHub at /auth/login, or send Authorization: Bearer <GitHub user token>.',
+      },
+    });
   });
 
   it('caches a permission a few minutes, not forever', async () => {
     h.repo.permissions.tess = 'write';
-    expect((await json(await h.call('/api/v1/repos/acme/shop', { token: h.tokens.tess }))).repository.role).toBe('viewer');
+    expect((await json(await h.call('/api/v1/repos/acme/shop', { token: h.tokens.tess }))).repository.role).toBe(
+      'viewer',
+    );
     h.clock.advance(5 * 60_000 + 1000);
-    expect((await json(await h.call('/api/v1/repos/acme/shop', { token: h.tokens.tess }))).repository.role).toBe('approver');
+    expect((await json(await h.call('/api/v1/repos/acme/shop', { token: h.tokens.tess }))).repository.role).toBe(
+      'approver',
+    );
     h.repo.permissions.tess = 'none';
     h.clock.advance(5 * 60_000 + 1000);
     expect((await h.call('/api/v1/repos/acme/shop', { token: h.tokens.tess })).status).toBe(404);
@@ -234,12 +346,24 @@ describe('the console API on GitHub identity', () => {
 
   it('pages the audit with a cursor (newest first, no event twice) and exports the shapes of `release-gate audit`', async () => {
     const at = h.clock.now().getTime();
-    for (let i = 0; i < 120; i++) await h.store.recordEvent({ repo: 'acme/shop', sha: IN_DEV, environment: 'DEV', type: 'NOTE', status: 'test', actor: 'seed', at: new Date(at + (i % 7) * 1000), notes: `note ${i}, "quoted"` });
+    for (let i = 0; i < 120; i++)
+      await h.store.recordEvent({
+        repo: 'acme/shop',
+        sha: IN_DEV,
+        environment: 'DEV',
+        type: 'NOTE',
+        status: 'test',
+        actor: 'seed',
+        at: new Date(at + (i % 7) * 1000),
+        notes: `note ${i}, "quoted"`,
+      });
     const seen: number[] = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const page: Json = await json(await h.call(`/api/v1/audit?actor=seed&limit=50${cursor ? `&cursor=${cursor}` : ''}`, { cookie: sessions.vic }));
+      const page: Json = await json(
+        await h.call(`/api/v1/audit?actor=seed&limit=50${cursor ? `&cursor=${cursor}` : ''}`, { cookie: sessions.vic }),
+      );
       seen.push(...page.items.map((i: Json) => i.id));
       cursor = page.nextCursor;
       pages++;
@@ -279,7 +403,10 @@ describe('the console API on GitHub identity', () => {
       expect(body.error.code, path).toBe('invalid_parameter');
       expect(body.error.message, path).toMatch(message);
     }
-    const body = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, { token: h.tokens.bob, body: '{not json' });
+    const body = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/approve`, {
+      token: h.tokens.bob,
+      body: '{not json',
+    });
     expect(body.status).toBe(400);
     expect((await json(body)).error.code).toBe('invalid_json');
   });
@@ -287,7 +414,9 @@ describe('the console API on GitHub identity', () => {
   it('gives every answer a request id', async () => {
     const r = await h.call('/api/v1/board', { cookie: sessions.vic, headers: { 'x-request-id': 'trace-1234567' } });
     expect(r.headers.get('x-request-id')).toBe('trace-1234567');
-    expect((await h.call('/api/v1/nope', { cookie: sessions.vic })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await h.call('/api/v1/nope', { cookie: sessions.vic })).headers.get('x-request-id')).toMatch(
+      /^[0-9a-f-]{36}$/,
+    );
   });
 
   it('ends a session at its expiry', async () => {
@@ -312,12 +441,18 @@ describe('the console API on GitHub identity', () => {
     const text = readFileSync(schemaPath, 'utf8').replaceAll('"$dynamicRef": "#meta"', '"$ref": "#/$defs/schema"');
     const validate = ajv.compile(JSON.parse(text) as object);
     expect(validate(doc), JSON.stringify(validate.errors)).toBe(true);
-    const documented = Object.entries(doc.paths as Json).flatMap(([p, ops]) => Object.keys(ops as Json).map((m) => `${m.toUpperCase()} ${p}`));
+    const documented = Object.entries(doc.paths as Json).flatMap(([p, ops]) =>
+      Object.keys(ops as Json).map((m) => `${m.toUpperCase()} ${p}`),
+    );
     expect(documented.sort()).toEqual(API_ROUTES.map((r) => `${r.method} ${r.path}`).sort());
     for (const op of documented) {
       const [method, template] = op.split(' ') as [string, string];
       const path = template.replace('{owner}', 'acme').replace('{repo}', 'shop').replace('{sha}', WAITING);
-      const r = await h.call(`/api/v1${path}`, { token: h.tokens.vic, method, ...(method === 'POST' ? { body: {} } : {}) });
+      const r = await h.call(`/api/v1${path}`, {
+        token: h.tokens.vic,
+        method,
+        ...(method === 'POST' ? { body: {} } : {}),
+      });
       const text = await r.text();
       expect(text, op).not.toContain('No API route');
       if (r.status >= 400) expect(JSON.parse(text).error.code, op).toMatch(/^[a-z_]+$/);
@@ -352,7 +487,10 @@ describe('an override the policy wants confirmed by a second member', () => {
   let h: ConsoleHarness;
   beforeAll(async () => {
     h = await startConsoleHarness({ seed: false });
-    h.repo.files['.github/release-policy.yml'] = (h.repo.files['.github/release-policy.yml'] ?? '').replace('secondApprover: false', 'secondApprover: true');
+    h.repo.files['.github/release-policy.yml'] = (h.repo.files['.github/release-policy.yml'] ?? '').replace(
+      'secondApprover: false',
+      'secondApprover: true',
+    );
     h.github.teams.set('acme', { 'release-managers': ['maria', 'ada'] });
   });
   afterAll(async () => h?.close());
@@ -366,10 +504,19 @@ describe('an override the policy wants confirmed by a second member', () => {
     expect(self.status).toBe(409);
     expect((await json(self)).error.code).toBe('awaiting_confirmation');
     const view = await json(await h.call(`/api/v1/repos/acme/shop/releases/${IN_DEV}`, { token: h.tokens.ada }));
-    expect(view.actions.override.pendingConfirmation).toEqual([{ id: granted.override.id, stage: 'PROD', grantedBy: 'maria' }]);
+    expect(view.actions.override.pendingConfirmation).toEqual([
+      { id: granted.override.id, stage: 'PROD', grantedBy: 'maria' },
+    ]);
     const confirmed = await json(await h.call(path, { token: h.tokens.ada, body: { ...body, reason: 'agreed' } }));
-    expect(confirmed.override).toEqual({ status: 'confirmed', id: granted.override.id, needsConfirmation: false, expiresAt: granted.override.expiresAt });
-    expect(await h.store.listOverrides({ repo: 'acme/shop', sha: IN_DEV })).toEqual([expect.objectContaining({ grantedBy: 'maria', confirmedBy: 'ada' })]);
+    expect(confirmed.override).toEqual({
+      status: 'confirmed',
+      id: granted.override.id,
+      needsConfirmation: false,
+      expiresAt: granted.override.expiresAt,
+    });
+    expect(await h.store.listOverrides({ repo: 'acme/shop', sha: IN_DEV })).toEqual([
+      expect.objectContaining({ grantedBy: 'maria', confirmedBy: 'ada' }),
+    ]);
     const audit = await json(await h.call('/api/v1/audit?type=OVERRIDE', { token: h.tokens.vic }));
     expect(audit.items.map((i: Json) => [i.status, i.actor])).toEqual([
       ['confirmed', 'ada'],

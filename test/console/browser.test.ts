@@ -10,7 +10,16 @@ import type { ConsoleHarness, Person } from './harness.js';
 /** Debian's Chromium (`apt-get install -y chromium`); .ci/run installs it. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Flags that keep Chromium from reaching hosts this machine cannot reach. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
@@ -53,20 +62,30 @@ describe('the console in a real browser (headless Chromium)', () => {
     mkdirSync(DOCS, { recursive: true });
     await page.screenshot({ path: join(DOCS, 'console-board.png'), fullPage: true });
 
-    await card.locator('ol.pipeline li', { hasText: 'PROD' }).filter({ hasNotText: 'PRE_PROD' }).getByRole('link').click();
+    await card
+      .locator('ol.pipeline li', { hasText: 'PROD' })
+      .filter({ hasNotText: 'PRE_PROD' })
+      .getByRole('link')
+      .click();
     await page.waitForURL(`${h.url}/repos/acme/shop/releases/${WAITING}`);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Release aaaaaaa of acme/shop');
-    expect(await page.locator('#waiting + table, section[aria-labelledby="waiting"] table').first().textContent()).toContain('APPROVAL_REQUIRED');
+    expect(
+      await page.locator('#waiting + table, section[aria-labelledby="waiting"] table').first().textContent(),
+    ).toContain('APPROVAL_REQUIRED');
     await page.screenshot({ path: join(DOCS, 'console-release.png'), fullPage: true });
 
     await page.getByLabel('Environment').selectOption('production');
     await page.getByRole('button', { name: 'Approve as bob' }).click();
     await page.waitForURL(/\?done=approve$/);
-    expect(await page.getByRole('status').textContent()).toBe('Your approval is recorded and what waited was evaluated again.');
+    expect(await page.getByRole('status').textContent()).toBe(
+      'Your approval is recorded and what waited was evaluated again.',
+    );
     expect(await page.locator('section[aria-labelledby="waiting"]').textContent()).toContain('Nothing waits.');
     const timeline = await page.locator('section[aria-labelledby="timeline"] tbody tr').allTextContents();
     expect(timeline.some((row) => /APPROVED.*PROD.*review.*bob/.test(row))).toBe(true);
-    expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([expect.objectContaining({ state: 'approved' })]);
+    expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([
+      expect.objectContaining({ state: 'approved' }),
+    ]);
     await context.close();
   }, 60_000);
 
@@ -75,12 +94,19 @@ describe('the console in a real browser (headless Chromium)', () => {
     await page.goto(`${h.url}/repos/acme/shop/releases/${WAITING}`);
     expect(await page.getByRole('button', { name: /override/i }).count()).toBe(0);
     expect(await page.getByRole('button', { name: /approve/i }).count()).toBe(0);
-    expect(await page.locator('section[aria-labelledby="actions"]').textContent()).toContain('Your role on acme/shop is viewer');
+    expect(await page.locator('section[aria-labelledby="actions"]').textContent()).toContain(
+      'Your role on acme/shop is viewer',
+    );
     // The form a viewer never sees, sent from the viewer's own session with its CSRF token.
     const me = (await (await context.request.get(`${h.url}/api/v1/me`)).json()) as { csrfToken: string };
-    const refused = await context.request.post(`${h.url}/repos/acme/shop/releases/${WAITING}/override`, { form: { _csrf: me.csrfToken, stage: 'PROD', reason: 'please', risk: 'none' }, maxRedirects: 0 });
+    const refused = await context.request.post(`${h.url}/repos/acme/shop/releases/${WAITING}/override`, {
+      form: { _csrf: me.csrfToken, stage: 'PROD', reason: 'please', risk: 'none' },
+      maxRedirects: 0,
+    });
     expect(refused.status()).toBe(403);
-    expect(await refused.text()).toContain('Your role on acme/shop is viewer: approving, overriding and promoting need write, maintain or admin permission on GitHub.');
+    expect(await refused.text()).toContain(
+      'Your role on acme/shop is viewer: approving, overriding and promoting need write, maintain or admin permission on GitHub.',
+    );
     expect(await h.store.listOverrides({ repo: 'acme/shop', sha: WAITING })).toEqual([]);
     await context.close();
   }, 60_000);
@@ -94,7 +120,10 @@ describe('the console in a real browser (headless Chromium)', () => {
     const rows = await page.locator('main tbody tr').allTextContents();
     expect(rows.length).toBeGreaterThanOrEqual(3);
     expect(rows.every((r) => r.includes('APPROVED'))).toBe(true);
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('link', { name: 'CSV' }).click(),
+    ]);
     expect(download.suggestedFilename()).toBe('release-gate-audit.csv');
     const csv = readFileSync((await download.path())!, 'utf8').split('\r\n');
     expect(csv[0]).toBe(AUDIT_CSV_COLUMNS.join(','));

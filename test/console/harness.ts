@@ -10,7 +10,17 @@ export const CONSOLE_POLICY = policy(
   {
     DEV: [],
     PRE_PROD: [],
-    PROD: ['minApprovals: 1', 'approvals:', '  excludeAuthor: true', 'freezeWindows:', '  - name: nightly', '    days: [mon, tue, wed, thu, fri]', '    start: "22:00"', '    end: "23:59"', '    timezone: America/Sao_Paulo'],
+    PROD: [
+      'minApprovals: 1',
+      'approvals:',
+      '  excludeAuthor: true',
+      'freezeWindows:',
+      '  - name: nightly',
+      '    days: [mon, tue, wed, thu, fri]',
+      '    start: "22:00"',
+      '    end: "23:59"',
+      '    timezone: America/Sao_Paulo',
+    ],
   },
   ...overrides({ secondApprover: false, expires: '24h' }),
 );
@@ -23,16 +33,30 @@ export const IN_DEV = sha('b');
 export const PROD_RUN = 9001;
 
 /** The people of the tests: their GitHub permission on acme/shop. */
-export const PEOPLE = { ada: 'admin', bob: 'write', maria: 'write', carol: 'write', vic: 'read', tess: 'triage', nobody: 'none' } as const;
+export const PEOPLE = {
+  ada: 'admin',
+  bob: 'write',
+  maria: 'write',
+  carol: 'write',
+  vic: 'read',
+  tess: 'triage',
+  nobody: 'none',
+} as const;
 export type Person = keyof typeof PEOPLE;
 
-export interface ConsoleHarness extends Pick<Harness, 'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'close'> {
+export interface ConsoleHarness extends Pick<
+  Harness,
+  'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'close'
+> {
   url: string;
   tokens: Record<Person, string>;
   /** Signs in through the OAuth web flow; returns the Cookie header of the session. */
   signIn(person: Person): Promise<string>;
   /** A request to the console with a session cookie or a bearer token. */
-  call(path: string, init?: { cookie?: string; token?: string; method?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  call(
+    path: string,
+    init?: { cookie?: string; token?: string; method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   /** The CSRF token of a session. */
   csrf(cookie: string): Promise<string>;
 }
@@ -59,12 +83,26 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     permissionTtlMs: 5 * 60_000,
     tokenTtlMs: 60_000,
   });
-  const harness = await startHarness({ policy: CONSOLE_POLICY, now: options.now ?? '2026-03-10T15:00:00Z', server: (github) => ({ console: consoleConfig(github), ...(options.port ? { port: options.port } : {}) }) });
+  const harness = await startHarness({
+    policy: CONSOLE_POLICY,
+    now: options.now ?? '2026-03-10T15:00:00Z',
+    server: (github) => ({ console: consoleConfig(github), ...(options.port ? { port: options.port } : {}) }),
+  });
   const { github, repo, ctx, store, app, clock } = harness;
   for (const [login, permission] of Object.entries(PEOPLE)) repo.permissions[login] = permission;
   github.teams.set('acme', { 'release-managers': ['maria'] });
-  repo.pulls.push({ number: 1, user: 'carol', headSha: WAITING, headRef: 'feature/checkout', commits: [WAITING], body: 'New checkout' });
-  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, github.addUser(p).token])) as Record<Person, string>;
+  repo.pulls.push({
+    number: 1,
+    user: 'carol',
+    headSha: WAITING,
+    headRef: 'feature/checkout',
+    commits: [WAITING],
+    body: 'New checkout',
+  });
+  const tokens = Object.fromEntries(Object.keys(PEOPLE).map((p) => [p, github.addUser(p).token])) as Record<
+    Person,
+    string
+  >;
   const url = app.url;
   const call: ConsoleHarness['call'] = (path, init = {}) => {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
@@ -75,7 +113,12 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
       headers['content-type'] ??= 'application/json';
       body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
     }
-    return fetch(`${url}${path}`, { method: init.method ?? (body !== undefined ? 'POST' : 'GET'), headers, redirect: 'manual', ...(body !== undefined ? { body } : {}) });
+    return fetch(`${url}${path}`, {
+      method: init.method ?? (body !== undefined ? 'POST' : 'GET'),
+      headers,
+      redirect: 'manual',
+      ...(body !== undefined ? { body } : {}),
+    });
   };
   const h: ConsoleHarness = {
     github,
@@ -91,10 +134,15 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
       const start = await call('/auth/login');
       if (start.status !== 303) throw new Error(`GET /auth/login answered ${start.status}`);
       const authorize = new URL(start.headers.get('location')!);
-      const stateCookie = start.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const stateCookie = start.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
       // GitHub: the user agrees, and is sent back with a one-time code.
       const code = github.oauthCode(tokens[person]);
-      const back = await call(`/auth/callback?code=${code}&state=${authorize.searchParams.get('state')}`, { cookie: stateCookie });
+      const back = await call(`/auth/callback?code=${code}&state=${authorize.searchParams.get('state')}`, {
+        cookie: stateCookie,
+      });
       if (back.status !== 303) throw new Error(`GET /auth/callback answered ${back.status}: ${await back.text()}`);
       const session = back.headers.getSetCookie().find((c) => c.startsWith('rg_session='));
       if (!session) throw new Error('no session cookie');
@@ -116,13 +164,22 @@ let nextId = 700;
 
 async function seedStory(h: ConsoleHarness): Promise<void> {
   const request = async (runId: number, commit: string, environment: string): Promise<DeploymentSpec> => {
-    const d: DeploymentSpec = { id: nextId++, sha: commit, ref: 'v1.0.0', environment, creator: 'deployer', createdAt: h.clock.now().toISOString() };
+    const d: DeploymentSpec = {
+      id: nextId++,
+      sha: commit,
+      ref: 'v1.0.0',
+      environment,
+      creator: 'deployer',
+      createdAt: h.clock.now().toISOString(),
+    };
     const status = await h.askGate({ ...d, runId });
     if (status !== 200) throw new Error(`protection rule delivery answered ${status}`);
     return d;
   };
   const succeeded = async (d: DeploymentSpec) => {
-    const status = await h.deliver(deploymentStatusCreated(h.ctx, d, { id: nextId++, state: 'success', at: h.clock.now().toISOString() }));
+    const status = await h.deliver(
+      deploymentStatusCreated(h.ctx, d, { id: nextId++, state: 'success', at: h.clock.now().toISOString() }),
+    );
     if (status !== 200) throw new Error(`deployment status delivery answered ${status}`);
   };
   await succeeded(await request(8001, WAITING, 'development'));

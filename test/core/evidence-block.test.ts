@@ -6,7 +6,9 @@ const data: EvidenceBlockData = {
   version: 1,
   environment: 'PROD',
   score: 85,
-  breakdown: { tests: { kind: 'tests', weight: 40, points: 40, present: true, reasons: ['12 tests, none failed --> ok <b>'] } },
+  breakdown: {
+    tests: { kind: 'tests', weight: 40, points: 40, present: true, reasons: ['12 tests, none failed --> ok <b>'] },
+  },
   present: ['tests', 'coverage'],
   digests: { 'reports/junit.xml': 'sha256:' + 'ab'.repeat(32) },
   decision: 'allow',
@@ -29,9 +31,21 @@ describe('evidence block', () => {
     expect(parseEvidenceBlock(undefined)).toBeNull();
     expect(parseEvidenceBlock('no block here')).toBeNull();
     expect(parseEvidenceBlock('<!-- release-gate:evidence v1 {"version":1,} -->')).toBeNull();
-    expect(parseEvidenceBlock('<!-- release-gate:evidence v1 {"version":2,"score":1,"breakdown":{},"present":[],"digests":{}} -->')).toBeNull();
-    expect(parseEvidenceBlock('<!-- release-gate:evidence v1 {"version":1,"score":"90","breakdown":{},"present":[],"digests":{}} -->')).toBeNull();
-    expect(parseEvidenceBlock('<!-- release-gate:evidence v1 {"version":1,"score":90,"breakdown":{},"present":["magic"],"digests":{}} -->')).toBeNull();
+    expect(
+      parseEvidenceBlock(
+        '<!-- release-gate:evidence v1 {"version":2,"score":1,"breakdown":{},"present":[],"digests":{}} -->',
+      ),
+    ).toBeNull();
+    expect(
+      parseEvidenceBlock(
+        '<!-- release-gate:evidence v1 {"version":1,"score":"90","breakdown":{},"present":[],"digests":{}} -->',
+      ),
+    ).toBeNull();
+    expect(
+      parseEvidenceBlock(
+        '<!-- release-gate:evidence v1 {"version":1,"score":90,"breakdown":{},"present":["magic"],"digests":{}} -->',
+      ),
+    ).toBeNull();
   });
 
   it('keeps a null score (no evidence given)', () => {

@@ -14,7 +14,11 @@ describe('scoreEvidenceUrl (the Aurora seed heuristic)', () => {
     ['https://ci.example.com/TESTS/PASS.xml', 60, '"test" is matched in lower case only'],
     ['https://ci.example.com/tests/pass.xml', 50, '"PASS" is matched in upper case only'],
     ['https://ci.example.com/results-PASS.xml', 60, 'the seed\'s second example claims 80, but its URL has no "test"'],
-    ['https://ci.example.com/tests/PASS.json?download=1#top', 80, 'the extension is read from the path, without query or fragment'],
+    [
+      'https://ci.example.com/tests/PASS.json?download=1#top',
+      80,
+      'the extension is read from the path, without query or fragment',
+    ],
     ['https://ci.example.com/tests/PASS.JSON', 80, 'the extension ignores case'],
     ['HTTPS://ci.example.com/tests/PASS', 70, 'the scheme ignores case; no report extension'],
     ['https://ci.example.com/tests/PASS.xml.zip', 70, 'only the ending counts'],

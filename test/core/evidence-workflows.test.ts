@@ -12,8 +12,13 @@ describe('SECURITY.md T5 evidence.workflows in the policy', () => {
   });
 
   it('loads the workflow files the policy names', () => {
-    const r = loadPolicy(`${STAGES}evidence:\n  workflows: [.github/workflows/ci.yml, .github/workflows/release.yaml]\n`, 'p.yml');
-    expect(r.ok && r.policy.evidence).toEqual({ workflows: ['.github/workflows/ci.yml', '.github/workflows/release.yaml'] });
+    const r = loadPolicy(
+      `${STAGES}evidence:\n  workflows: [.github/workflows/ci.yml, .github/workflows/release.yaml]\n`,
+      'p.yml',
+    );
+    expect(r.ok && r.policy.evidence).toEqual({
+      workflows: ['.github/workflows/ci.yml', '.github/workflows/release.yaml'],
+    });
   });
 
   it('refuses paths that cannot name a workflow file, each at its line', () => {
@@ -32,12 +37,21 @@ describe('SECURITY.md T5 evidence.workflows in the policy', () => {
   });
 
   it('is merged from the org default, and a repository list replaces the org list whole', () => {
-    const org = { text: `${STAGES}evidence:\n  workflows: [.github/workflows/ci.yml]\n`, source: 'acme/.github:release-policy.yml' };
+    const org = {
+      text: `${STAGES}evidence:\n  workflows: [.github/workflows/ci.yml]\n`,
+      source: 'acme/.github:release-policy.yml',
+    };
     const inherits = loadPolicyFiles({ text: 'version: 1\nextends: org\n', source: 'repo.yml' }, org);
     expect(inherits.ok && inherits.policy.evidence.workflows).toEqual(['.github/workflows/ci.yml']);
-    const replaces = loadPolicyFiles({ text: 'version: 1\nextends: org\nevidence:\n  workflows: [.github/workflows/build.yml]\n', source: 'repo.yml' }, org);
+    const replaces = loadPolicyFiles(
+      { text: 'version: 1\nextends: org\nevidence:\n  workflows: [.github/workflows/build.yml]\n', source: 'repo.yml' },
+      org,
+    );
     expect(replaces.ok && replaces.policy.evidence.workflows).toEqual(['.github/workflows/build.yml']);
-    const bad = loadPolicyFiles({ text: 'version: 1\nextends: org\nevidence:\n  workflows: [build.yml]\n', source: 'repo.yml' }, org);
+    const bad = loadPolicyFiles(
+      { text: 'version: 1\nextends: org\nevidence:\n  workflows: [build.yml]\n', source: 'repo.yml' },
+      org,
+    );
     expect(bad.ok).toBe(false);
   });
 });

@@ -22,7 +22,10 @@ describe('odd recurrences never hang the gate', () => {
     expect(() => freezeStatus(rrule('FREQ=HOURLY;INTERVAL=24;BYHOUR=5'), T)).toThrow(
       'Freeze window "r": rrule "FREQ=HOURLY;INTERVAL=24;BYHOUR=5" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.',
     );
-    expect(freezeStatus(rrule('FREQ=HOURLY;INTERVAL=24;BYHOUR=0'), T)).toMatchObject({ frozen: true, until: new Date('2026-06-01T01:00:00Z') });
+    expect(freezeStatus(rrule('FREQ=HOURLY;INTERVAL=24;BYHOUR=0'), T)).toMatchObject({
+      frozen: true,
+      until: new Date('2026-06-01T01:00:00Z'),
+    });
   });
 
   it('refuses COUNT, which has no DTSTART to count from (fail closed rather than no freeze)', () => {
@@ -47,14 +50,17 @@ describe('recurrences with an INTERVAL give the same occurrences wherever the lo
     'FREQ=DAILY;INTERVAL=3;BYHOUR=9',
   ])('%s', (rule) => {
     const w = rrule(rule, 1_000);
-    const starts = (from: string, to: string) => freezeIntervals(w, new Date(from), new Date(to)).map((i) => i.start.toISOString());
+    const starts = (from: string, to: string) =>
+      freezeIntervals(w, new Date(from), new Date(to)).map((i) => i.start.toISOString());
     const wide = starts('2026-06-01T00:00:00Z', '2026-06-20T00:00:00Z');
     expect(wide.length).toBeGreaterThan(0);
     for (const from of ['2026-06-03T01:17:00Z', '2026-06-11T13:00:00Z', '2026-06-18T23:59:00Z']) {
       expect(starts(from, '2026-06-20T00:00:00Z')).toEqual(wide.filter((start) => start >= from));
     }
     // And the next freeze named by freezeStatus is the first of those.
-    expect(freezeStatus(w, new Date('2026-06-11T13:00:00Z')).next?.start.toISOString()).toBe(wide.find((start) => start > '2026-06-11T13:00:00Z'));
+    expect(freezeStatus(w, new Date('2026-06-11T13:00:00Z')).next?.start.toISOString()).toBe(
+      wide.find((start) => start > '2026-06-11T13:00:00Z'),
+    );
   });
 
   it('refuses a minutely INTERVAL with BYHOUR, whose times would depend on where the look-up starts', () => {
@@ -66,7 +72,9 @@ describe('recurrences with an INTERVAL give the same occurrences wherever the lo
 
 describe('a freeze that does not end within the horizon', () => {
   it('is frozen until past the horizon, with no next freeze', () => {
-    const always: FreezeWindow[] = [{ kind: 'daily', name: 'always', days: [], start: '00:00', end: '00:00', timezone: 'UTC' }];
+    const always: FreezeWindow[] = [
+      { kind: 'daily', name: 'always', days: [], start: '00:00', end: '00:00', timezone: 'UTC' },
+    ];
     const status = freezeStatus(always, T);
     expect(status).toMatchObject({ frozen: true, window: 'always', next: null });
     expect(status.until!.getTime() - T.getTime()).toBeGreaterThan(400 * 24 * HOUR);

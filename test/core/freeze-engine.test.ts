@@ -7,7 +7,13 @@ import {
   type FreezeStatus,
 } from '../../src/core/freeze-windows.js';
 import { zonedDateTimeToInstant } from '../../src/core/local-time.js';
-import type { DailyFreezeWindow, FreezeWindow, RangeFreezeWindow, RRuleFreezeWindow, Weekday } from '../../src/core/types.js';
+import type {
+  DailyFreezeWindow,
+  FreezeWindow,
+  RangeFreezeWindow,
+  RRuleFreezeWindow,
+  Weekday,
+} from '../../src/core/types.js';
 
 const { RRule } = rrulePackage;
 
@@ -39,7 +45,10 @@ function status(windows: FreezeWindow[], t: Date): unknown {
     frozen: result.frozen,
     window: result.window,
     until: result.until?.toISOString() ?? null,
-    next: result.next === null ? null : { window: result.next.window, start: result.next.start.toISOString(), end: result.next.end.toISOString() },
+    next:
+      result.next === null
+        ? null
+        : { window: result.next.window, start: result.next.start.toISOString(), end: result.next.end.toISOString() },
   };
 }
 
@@ -91,7 +100,9 @@ describe('the Aurora seed window (daily 22:00-23:59 America/Sao_Paulo)', () => {
   });
 
   it('holds a deploy of no duration asked inside the window', () => {
-    expect(earliestDeployStart([aurora], local('2026-01-31T22:30', SAO_PAULO), 0)?.start).toEqual(iso('2026-02-01T02:59:00Z'));
+    expect(earliestDeployStart([aurora], local('2026-01-31T22:30', SAO_PAULO), 0)?.start).toEqual(
+      iso('2026-02-01T02:59:00Z'),
+    );
   });
 });
 
@@ -134,7 +145,9 @@ describe('daily windows', () => {
   });
 
   it('reads an end of 24:00 as the next midnight', () => {
-    expect(freezeStatus([daily('late', '22:00', '24:00', 'UTC')], iso('2026-03-02T23:59:59Z')).until).toEqual(iso('2026-03-03T00:00:00Z'));
+    expect(freezeStatus([daily('late', '22:00', '24:00', 'UTC')], iso('2026-03-02T23:59:59Z')).until).toEqual(
+      iso('2026-03-03T00:00:00Z'),
+    );
   });
 
   it('treats a window ending where it starts as lasting a whole day, so every day it is frozen for good', () => {
@@ -182,28 +195,98 @@ describe('daily windows', () => {
 describe('daily windows across DST changes', () => {
   it.each<[string, DailyFreezeWindow, string, Partial<{ frozen: boolean; until: string | null }>]>([
     // New York, 2025-03-09: 02:00 EST jumps to 03:00 EDT.
-    ['New York: a start in the gap moves to 03:00 EDT (before it, open)', daily('w', '02:30', '04:00', 'America/New_York'), '2025-03-09T06:59:59Z', { frozen: false }],
-    ['New York: a start in the gap moves to 03:00 EDT', daily('w', '02:30', '04:00', 'America/New_York'), '2025-03-09T07:00:00Z', { frozen: true, until: '2025-03-09T08:00:00.000Z' }],
-    ['New York: a window wholly in the gap does not happen', daily('w', '02:00', '02:45', 'America/New_York'), '2025-03-09T06:50:00Z', { frozen: false }],
+    [
+      'New York: a start in the gap moves to 03:00 EDT (before it, open)',
+      daily('w', '02:30', '04:00', 'America/New_York'),
+      '2025-03-09T06:59:59Z',
+      { frozen: false },
+    ],
+    [
+      'New York: a start in the gap moves to 03:00 EDT',
+      daily('w', '02:30', '04:00', 'America/New_York'),
+      '2025-03-09T07:00:00Z',
+      { frozen: true, until: '2025-03-09T08:00:00.000Z' },
+    ],
+    [
+      'New York: a window wholly in the gap does not happen',
+      daily('w', '02:00', '02:45', 'America/New_York'),
+      '2025-03-09T06:50:00Z',
+      { frozen: false },
+    ],
     // New York, 2025-11-02: 02:00 EDT falls back to 01:00 EST.
-    ['New York: 01:00-03:00 on the fall-back night starts at the first 01:00', daily('w', '01:00', '03:00', 'America/New_York'), '2025-11-02T05:00:00Z', { frozen: true, until: '2025-11-02T08:00:00.000Z' }],
-    ['New York: an end at a repeated time is the second one', daily('w', '00:00', '01:30', 'America/New_York'), '2025-11-02T06:15:00Z', { frozen: true, until: '2025-11-02T06:30:00.000Z' }],
+    [
+      'New York: 01:00-03:00 on the fall-back night starts at the first 01:00',
+      daily('w', '01:00', '03:00', 'America/New_York'),
+      '2025-11-02T05:00:00Z',
+      { frozen: true, until: '2025-11-02T08:00:00.000Z' },
+    ],
+    [
+      'New York: an end at a repeated time is the second one',
+      daily('w', '00:00', '01:30', 'America/New_York'),
+      '2025-11-02T06:15:00Z',
+      { frozen: true, until: '2025-11-02T06:30:00.000Z' },
+    ],
     // Berlin, 2025-03-30: 02:00 CET jumps to 03:00 CEST.
-    ['Berlin: an end in the gap moves to 03:00 CEST', daily('w', '01:30', '02:30', 'Europe/Berlin'), '2025-03-30T00:45:00Z', { frozen: true, until: '2025-03-30T01:00:00.000Z' }],
+    [
+      'Berlin: an end in the gap moves to 03:00 CEST',
+      daily('w', '01:30', '02:30', 'Europe/Berlin'),
+      '2025-03-30T00:45:00Z',
+      { frozen: true, until: '2025-03-30T01:00:00.000Z' },
+    ],
     // Berlin, 2025-10-26: 03:00 CEST falls back to 02:00 CET.
-    ['Berlin: 02:00-03:00 on the fall-back night lasts two hours', daily('w', '02:00', '03:00', 'Europe/Berlin'), '2025-10-26T00:00:00Z', { frozen: true, until: '2025-10-26T02:00:00.000Z' }],
-    ['Berlin: a window across midnight ends at the second 02:30', daily('w', '22:00', '02:30', 'Europe/Berlin'), '2025-10-26T01:00:00Z', { frozen: true, until: '2025-10-26T01:30:00.000Z' }],
+    [
+      'Berlin: 02:00-03:00 on the fall-back night lasts two hours',
+      daily('w', '02:00', '03:00', 'Europe/Berlin'),
+      '2025-10-26T00:00:00Z',
+      { frozen: true, until: '2025-10-26T02:00:00.000Z' },
+    ],
+    [
+      'Berlin: a window across midnight ends at the second 02:30',
+      daily('w', '22:00', '02:30', 'Europe/Berlin'),
+      '2025-10-26T01:00:00Z',
+      { frozen: true, until: '2025-10-26T01:30:00.000Z' },
+    ],
     // Sao Paulo, 2018-11-04: 00:00 -03 jumped to 01:00 -02 (DST was abolished in 2019).
-    ['Sao Paulo 2018: an end in the midnight gap moves to 01:00 -02', daily('w', '23:00', '00:30', SAO_PAULO), '2018-11-04T02:59:00Z', { frozen: true, until: '2018-11-04T03:00:00.000Z' }],
+    [
+      'Sao Paulo 2018: an end in the midnight gap moves to 01:00 -02',
+      daily('w', '23:00', '00:30', SAO_PAULO),
+      '2018-11-04T02:59:00Z',
+      { frozen: true, until: '2018-11-04T03:00:00.000Z' },
+    ],
     // Sao Paulo, 2019-02-17: 00:00 -02 fell back to 23:00 -03 on the 16th.
-    ['Sao Paulo 2019: an end at the repeated 23:30 is the second one', daily('w', '22:00', '23:30', SAO_PAULO), '2019-02-17T02:00:00Z', { frozen: true, until: '2019-02-17T02:30:00.000Z' }],
+    [
+      'Sao Paulo 2019: an end at the repeated 23:30 is the second one',
+      daily('w', '22:00', '23:30', SAO_PAULO),
+      '2019-02-17T02:00:00Z',
+      { frozen: true, until: '2019-02-17T02:30:00.000Z' },
+    ],
     // Lord Howe, 2025-10-05: 02:00 +10:30 jumps to 02:30 +11 (a half-hour change).
-    ['Lord Howe: a start in the half-hour gap moves to 02:30 +11 (before it, open)', daily('w', '02:00', '03:00', 'Australia/Lord_Howe'), '2025-10-04T15:29:59Z', { frozen: false }],
-    ['Lord Howe: a start in the half-hour gap moves to 02:30 +11', daily('w', '02:00', '03:00', 'Australia/Lord_Howe'), '2025-10-04T15:30:00Z', { frozen: true, until: '2025-10-04T16:00:00.000Z' }],
+    [
+      'Lord Howe: a start in the half-hour gap moves to 02:30 +11 (before it, open)',
+      daily('w', '02:00', '03:00', 'Australia/Lord_Howe'),
+      '2025-10-04T15:29:59Z',
+      { frozen: false },
+    ],
+    [
+      'Lord Howe: a start in the half-hour gap moves to 02:30 +11',
+      daily('w', '02:00', '03:00', 'Australia/Lord_Howe'),
+      '2025-10-04T15:30:00Z',
+      { frozen: true, until: '2025-10-04T16:00:00.000Z' },
+    ],
     // Lord Howe, 2025-04-06: 02:00 +11 falls back to 01:30 +10:30.
-    ['Lord Howe: 01:30-02:00 on the fall-back night lasts an hour', daily('w', '01:30', '02:00', 'Australia/Lord_Howe'), '2025-04-05T14:30:00Z', { frozen: true, until: '2025-04-05T15:30:00.000Z' }],
+    [
+      'Lord Howe: 01:30-02:00 on the fall-back night lasts an hour',
+      daily('w', '01:30', '02:00', 'Australia/Lord_Howe'),
+      '2025-04-05T14:30:00Z',
+      { frozen: true, until: '2025-04-05T15:30:00.000Z' },
+    ],
     // Kolkata has no DST: +05:30 all year.
-    ['Kolkata: a weekday office-hours window', daily('w', '09:00', '17:00', 'Asia/Kolkata', ['mon', 'tue', 'wed', 'thu', 'fri']), '2026-03-09T03:30:00Z', { frozen: true, until: '2026-03-09T11:30:00.000Z' }],
+    [
+      'Kolkata: a weekday office-hours window',
+      daily('w', '09:00', '17:00', 'Asia/Kolkata', ['mon', 'tue', 'wed', 'thu', 'fri']),
+      '2026-03-09T03:30:00Z',
+      { frozen: true, until: '2026-03-09T11:30:00.000Z' },
+    ],
   ])('%s', (_title, window, at, expected) => {
     expect(status([window], iso(at))).toMatchObject(expected);
   });
@@ -221,12 +304,24 @@ describe('merging', () => {
   const c = daily('c', '22:00', '23:00', 'UTC');
 
   it('merges overlapping windows: until is the merged end', () => {
-    expect(status([a, b], iso('2026-03-02T20:30:00Z'))).toMatchObject({ frozen: true, window: 'a', until: '2026-03-02T23:00:00.000Z' });
+    expect(status([a, b], iso('2026-03-02T20:30:00Z'))).toMatchObject({
+      frozen: true,
+      window: 'a',
+      until: '2026-03-02T23:00:00.000Z',
+    });
   });
 
   it('merges back-to-back windows', () => {
-    expect(status([a, c], iso('2026-03-02T21:00:00Z'))).toMatchObject({ frozen: true, window: 'a', until: '2026-03-02T23:00:00.000Z' });
-    expect(status([a, c], iso('2026-03-02T22:00:00Z'))).toMatchObject({ frozen: true, window: 'c', until: '2026-03-02T23:00:00.000Z' });
+    expect(status([a, c], iso('2026-03-02T21:00:00Z'))).toMatchObject({
+      frozen: true,
+      window: 'a',
+      until: '2026-03-02T23:00:00.000Z',
+    });
+    expect(status([a, c], iso('2026-03-02T22:00:00Z'))).toMatchObject({
+      frozen: true,
+      window: 'c',
+      until: '2026-03-02T23:00:00.000Z',
+    });
   });
 
   it('names the window that started first, then the first listed', () => {
@@ -243,7 +338,9 @@ describe('merging', () => {
 
   it('reports whole merged intervals with the windows that make them', () => {
     const intervals = freezeIntervals([c, b, a], iso('2026-03-02T00:00:00Z'), iso('2026-03-03T00:00:00Z'));
-    expect(intervals).toEqual([{ start: iso('2026-03-02T20:00:00Z'), end: iso('2026-03-02T23:00:00Z'), windows: ['c', 'b', 'a'] }]);
+    expect(intervals).toEqual([
+      { start: iso('2026-03-02T20:00:00Z'), end: iso('2026-03-02T23:00:00Z'), windows: ['c', 'b', 'a'] },
+    ]);
   });
 
   it('reports an interval whole even where it reaches past the range asked', () => {
@@ -254,7 +351,10 @@ describe('merging', () => {
 
   it('returns separate intervals for separate freezes, and none for an empty range', () => {
     const intervals = freezeIntervals([a], iso('2026-03-02T00:00:00Z'), iso('2026-03-04T00:00:00Z'));
-    expect(intervals.map((interval) => interval.start.toISOString())).toEqual(['2026-03-02T20:00:00.000Z', '2026-03-03T20:00:00.000Z']);
+    expect(intervals.map((interval) => interval.start.toISOString())).toEqual([
+      '2026-03-02T20:00:00.000Z',
+      '2026-03-03T20:00:00.000Z',
+    ]);
     expect(freezeIntervals([a], iso('2026-03-02T21:00:00Z'), iso('2026-03-02T21:00:00Z'))).toEqual([]);
   });
 
@@ -274,7 +374,12 @@ describe('range windows', () => {
   const freeze = range('black-friday', '2026-11-20T00:00', '2026-12-01T00:00', 'America/New_York');
 
   it('is frozen inside, until its end, with no next', () => {
-    expect(status([freeze], iso('2026-11-25T12:00:00Z'))).toEqual({ frozen: true, window: 'black-friday', until: '2026-12-01T05:00:00.000Z', next: null });
+    expect(status([freeze], iso('2026-11-25T12:00:00Z'))).toEqual({
+      frozen: true,
+      window: 'black-friday',
+      until: '2026-12-01T05:00:00.000Z',
+      next: null,
+    });
   });
 
   it('is found years ahead', () => {
@@ -288,7 +393,12 @@ describe('range windows', () => {
   });
 
   it('is over once it ended', () => {
-    expect(status([freeze], iso('2026-12-01T05:00:00Z'))).toEqual({ frozen: false, window: null, until: null, next: null });
+    expect(status([freeze], iso('2026-12-01T05:00:00Z'))).toEqual({
+      frozen: false,
+      window: null,
+      until: null,
+      next: null,
+    });
   });
 });
 
@@ -338,11 +448,17 @@ describe('recurrence (RRULE) windows', () => {
 
   it('keeps the phase of a rule with an old DTSTART and an INTERVAL', () => {
     // 2020-01-06 is a Monday; 2026-01-05 is 313 weeks later (odd), 2026-01-12 314 (even).
-    const fortnightly = rrule('fortnightly', 'DTSTART:20200106T090000\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO', HOUR, 'UTC');
-    expect(freezeIntervals([fortnightly], iso('2026-01-01T00:00:00Z'), iso('2026-02-01T00:00:00Z')).map((interval) => interval.start.toISOString())).toEqual([
-      '2026-01-12T09:00:00.000Z',
-      '2026-01-26T09:00:00.000Z',
-    ]);
+    const fortnightly = rrule(
+      'fortnightly',
+      'DTSTART:20200106T090000\nRRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO',
+      HOUR,
+      'UTC',
+    );
+    expect(
+      freezeIntervals([fortnightly], iso('2026-01-01T00:00:00Z'), iso('2026-02-01T00:00:00Z')).map((interval) =>
+        interval.start.toISOString(),
+      ),
+    ).toEqual(['2026-01-12T09:00:00.000Z', '2026-01-26T09:00:00.000Z']);
   });
 
   it.each([
@@ -357,7 +473,9 @@ describe('recurrence (RRULE) windows', () => {
     const window = rrule('r', text, MINUTE, 'UTC');
     const from = iso('2026-01-01T00:00:00Z');
     const to = iso('2026-09-01T00:00:00Z');
-    const expected = RRule.fromString(text).between(from, to, true).map((date) => date.toISOString());
+    const expected = RRule.fromString(text)
+      .between(from, to, true)
+      .map((date) => date.toISOString());
     expect(expected.length).toBeGreaterThan(0);
     expect(freezeIntervals([window], from, to).map((interval) => interval.start.toISOString())).toEqual(expected);
   });
@@ -372,26 +490,34 @@ describe('recurrence (RRULE) windows', () => {
 
   it('converts a DTSTART given in another zone to the window zone', () => {
     // 12:00 in New York is 18:00 in Berlin in January; the rule then repeats at 18:00 Berlin time.
-    const fromNewYork = rrule('r', 'DTSTART;TZID=America/New_York:20260105T120000\nRRULE:FREQ=DAILY', HOUR, 'Europe/Berlin');
-    expect(freezeIntervals([fromNewYork], iso('2026-01-04T00:00:00Z'), iso('2026-01-07T00:00:00Z')).map((interval) => interval.start.toISOString())).toEqual([
-      '2026-01-05T17:00:00.000Z',
-      '2026-01-06T17:00:00.000Z',
-    ]);
+    const fromNewYork = rrule(
+      'r',
+      'DTSTART;TZID=America/New_York:20260105T120000\nRRULE:FREQ=DAILY',
+      HOUR,
+      'Europe/Berlin',
+    );
+    expect(
+      freezeIntervals([fromNewYork], iso('2026-01-04T00:00:00Z'), iso('2026-01-07T00:00:00Z')).map((interval) =>
+        interval.start.toISOString(),
+      ),
+    ).toEqual(['2026-01-05T17:00:00.000Z', '2026-01-06T17:00:00.000Z']);
   });
 
   it('reads an UNTIL in UTC as an instant (inclusive)', () => {
     const untilUtc = rrule('r', 'FREQ=DAILY;BYHOUR=18;BYMINUTE=0;UNTIL=20260103T170000Z', HOUR, 'Europe/Berlin');
-    expect(freezeIntervals([untilUtc], iso('2026-01-01T00:00:00Z'), iso('2026-01-10T00:00:00Z')).map((interval) => interval.start.toISOString())).toEqual([
-      '2026-01-01T17:00:00.000Z',
-      '2026-01-02T17:00:00.000Z',
-      '2026-01-03T17:00:00.000Z',
-    ]);
+    expect(
+      freezeIntervals([untilUtc], iso('2026-01-01T00:00:00Z'), iso('2026-01-10T00:00:00Z')).map((interval) =>
+        interval.start.toISOString(),
+      ),
+    ).toEqual(['2026-01-01T17:00:00.000Z', '2026-01-02T17:00:00.000Z', '2026-01-03T17:00:00.000Z']);
   });
 
   it('converts a DTSTART given in UTC to the window zone', () => {
     // 09:00Z is 18:00 in Tokyo (+09:00); the rule repeats daily at 18:00 local.
     const fromUtc = rrule('r', 'DTSTART:20260101T090000Z\nRRULE:FREQ=DAILY', HOUR, 'Asia/Tokyo');
-    expect(freezeIntervals([fromUtc], iso('2026-03-01T00:00:00Z'), iso('2026-03-02T00:00:00Z'))[0]?.start).toEqual(iso('2026-03-01T09:00:00Z'));
+    expect(freezeIntervals([fromUtc], iso('2026-03-01T00:00:00Z'), iso('2026-03-02T00:00:00Z'))[0]?.start).toEqual(
+      iso('2026-03-01T09:00:00Z'),
+    );
   });
 });
 
@@ -418,7 +544,10 @@ describe('earliestDeployStart', () => {
   it('fails closed when nothing is free within the horizon', () => {
     const long = range('long', '2026-03-01T00:00', '2026-03-20T00:00', 'UTC');
     expect(earliestDeployStart([long], iso('2026-03-02T00:00:00Z'), MINUTE, 5)).toBeNull();
-    expect(earliestDeployStart([long], iso('2026-03-02T00:00:00Z'), MINUTE, 30)).toEqual({ start: iso('2026-03-20T00:00:00Z'), blockedBy: ['long'] });
+    expect(earliestDeployStart([long], iso('2026-03-02T00:00:00Z'), MINUTE, 30)).toEqual({
+      start: iso('2026-03-20T00:00:00Z'),
+      blockedBy: ['long'],
+    });
   });
 
   it('refuses a negative duration', () => {
@@ -431,16 +560,56 @@ describe('earliestDeployStart', () => {
 describe('windows that cannot be used', () => {
   const t = iso('2026-01-01T00:00:00Z');
   it.each<[string, FreezeWindow, string]>([
-    ['a bad start', daily('x', '25:00', '01:00', 'UTC'), 'Freeze window "x": start "25:00" is not a time of day: use HH:MM or HH:MM:SS.'],
-    ['an unknown zone', daily('x', '22:00', '01:00', 'Mars/Olympus'), 'Freeze window "x": Unknown time zone "Mars/Olympus": use an IANA name such as "America/Sao_Paulo" or "UTC".'],
-    ['an unknown day', daily('x', '22:00', '01:00', 'UTC', ['friday' as Weekday]), 'Freeze window "x": "friday" is not a day: use sun, mon, tue, wed, thu, fri, sat.'],
-    ['a day that does not exist', range('x', '2026-02-30T00:00', '2026-03-01T00:00', 'UTC'), 'Freeze window "x": from "2026-02-30T00:00" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.'],
-    ['a range ending before it starts', range('x', '2026-03-01T00:00', '2026-03-01T00:00', 'UTC'), 'Freeze window "x": to "2026-03-01T00:00" is not after from "2026-03-01T00:00".'],
-    ['an unknown frequency', rrule('x', 'FREQ=SOMETIMES', HOUR, 'UTC'), 'Freeze window "x": rrule "FREQ=SOMETIMES" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.'],
-    ['an unreadable rule', rrule('x', 'garbage', HOUR, 'UTC'), 'Freeze window "x": rrule "garbage" cannot be read: Unknown RRULE property \'garbage\'.'],
-    ['a rule that never occurs', rrule('x', 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30', HOUR, 'UTC'), 'Freeze window "x": rrule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" never occurs: no month it names has the days of the month it names.'],
-    ['no duration', rrule('x', 'FREQ=DAILY', 0, 'UTC'), 'Freeze window "x": durationMs must be a positive number of milliseconds, not 0.'],
-    ['an unknown kind', { kind: 'weekly', name: 'x' } as unknown as FreezeWindow, 'Freeze window "x": kind "weekly" is not one of daily, range, rrule.'],
+    [
+      'a bad start',
+      daily('x', '25:00', '01:00', 'UTC'),
+      'Freeze window "x": start "25:00" is not a time of day: use HH:MM or HH:MM:SS.',
+    ],
+    [
+      'an unknown zone',
+      daily('x', '22:00', '01:00', 'Mars/Olympus'),
+      'Freeze window "x": Unknown time zone "Mars/Olympus": use an IANA name such as "America/Sao_Paulo" or "UTC".',
+    ],
+    [
+      'an unknown day',
+      daily('x', '22:00', '01:00', 'UTC', ['friday' as Weekday]),
+      'Freeze window "x": "friday" is not a day: use sun, mon, tue, wed, thu, fri, sat.',
+    ],
+    [
+      'a day that does not exist',
+      range('x', '2026-02-30T00:00', '2026-03-01T00:00', 'UTC'),
+      'Freeze window "x": from "2026-02-30T00:00" is not a date-time: use YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS.',
+    ],
+    [
+      'a range ending before it starts',
+      range('x', '2026-03-01T00:00', '2026-03-01T00:00', 'UTC'),
+      'Freeze window "x": to "2026-03-01T00:00" is not after from "2026-03-01T00:00".',
+    ],
+    [
+      'an unknown frequency',
+      rrule('x', 'FREQ=SOMETIMES', HOUR, 'UTC'),
+      'Freeze window "x": rrule "FREQ=SOMETIMES" needs FREQ=YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY or SECONDLY.',
+    ],
+    [
+      'an unreadable rule',
+      rrule('x', 'garbage', HOUR, 'UTC'),
+      'Freeze window "x": rrule "garbage" cannot be read: Unknown RRULE property \'garbage\'.',
+    ],
+    [
+      'a rule that never occurs',
+      rrule('x', 'FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30', HOUR, 'UTC'),
+      'Freeze window "x": rrule "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30" never occurs: no month it names has the days of the month it names.',
+    ],
+    [
+      'no duration',
+      rrule('x', 'FREQ=DAILY', 0, 'UTC'),
+      'Freeze window "x": durationMs must be a positive number of milliseconds, not 0.',
+    ],
+    [
+      'an unknown kind',
+      { kind: 'weekly', name: 'x' } as unknown as FreezeWindow,
+      'Freeze window "x": kind "weekly" is not one of daily, range, rrule.',
+    ],
   ])('%s', (_title, window, message) => {
     expect(() => freezeStatus([window], t)).toThrow(message);
   });

@@ -1,27 +1,70 @@
 import { fromZonedTime } from 'date-fns-tz';
 import { describe, expect, it } from 'vitest';
-import {
-  formatInZone,
-  parseClockTime,
-  parseLocalDateTime,
-  zonedDateTimeToInstant,
-} from '../../src/core/local-time.js';
+import { formatInZone, parseClockTime, parseLocalDateTime, zonedDateTimeToInstant } from '../../src/core/local-time.js';
 
 describe('wall-clock time to instant across DST changes', () => {
   // [zone, local time, instant for a window start, instant for a window end, why]
   const cases: Array<[string, string, string, string, string]> = [
     ['UTC', '2026-01-31T22:30', '2026-01-31T22:30:00.000Z', '2026-01-31T22:30:00.000Z', 'plain UTC'],
     ['Asia/Kolkata', '2026-03-08T02:30', '2026-03-07T21:00:00.000Z', '2026-03-07T21:00:00.000Z', '+05:30, no DST'],
-    ['America/Sao_Paulo', '2026-11-01T00:30', '2026-11-01T03:30:00.000Z', '2026-11-01T03:30:00.000Z', 'no DST since 2019'],
+    [
+      'America/Sao_Paulo',
+      '2026-11-01T00:30',
+      '2026-11-01T03:30:00.000Z',
+      '2026-11-01T03:30:00.000Z',
+      'no DST since 2019',
+    ],
     ['America/New_York', '2025-03-09T02:30', '2025-03-09T07:00:00.000Z', '2025-03-09T07:00:00.000Z', 'gap: 03:00 EDT'],
-    ['America/New_York', '2025-11-02T01:30', '2025-11-02T05:30:00.000Z', '2025-11-02T06:30:00.000Z', 'overlap: EDT then EST'],
+    [
+      'America/New_York',
+      '2025-11-02T01:30',
+      '2025-11-02T05:30:00.000Z',
+      '2025-11-02T06:30:00.000Z',
+      'overlap: EDT then EST',
+    ],
     ['Europe/Berlin', '2025-03-30T02:30', '2025-03-30T01:00:00.000Z', '2025-03-30T01:00:00.000Z', 'gap: 03:00 CEST'],
-    ['Europe/Berlin', '2025-10-26T02:30', '2025-10-26T00:30:00.000Z', '2025-10-26T01:30:00.000Z', 'overlap: CEST then CET'],
-    ['America/Sao_Paulo', '2018-11-04T00:30', '2018-11-04T03:00:00.000Z', '2018-11-04T03:00:00.000Z', 'gap: 01:00 -02 (2018)'],
-    ['America/Sao_Paulo', '2019-02-16T23:30', '2019-02-17T01:30:00.000Z', '2019-02-17T02:30:00.000Z', 'overlap: -02 then -03'],
-    ['Australia/Lord_Howe', '2025-10-05T02:15', '2025-10-04T15:30:00.000Z', '2025-10-04T15:30:00.000Z', 'half-hour gap: 02:30 +11'],
-    ['Australia/Lord_Howe', '2025-04-06T01:45', '2025-04-05T14:45:00.000Z', '2025-04-05T15:15:00.000Z', 'half-hour overlap'],
-    ['America/New_York', '2025-03-09T01:59:59', '2025-03-09T06:59:59.000Z', '2025-03-09T06:59:59.000Z', 'last second before the gap'],
+    [
+      'Europe/Berlin',
+      '2025-10-26T02:30',
+      '2025-10-26T00:30:00.000Z',
+      '2025-10-26T01:30:00.000Z',
+      'overlap: CEST then CET',
+    ],
+    [
+      'America/Sao_Paulo',
+      '2018-11-04T00:30',
+      '2018-11-04T03:00:00.000Z',
+      '2018-11-04T03:00:00.000Z',
+      'gap: 01:00 -02 (2018)',
+    ],
+    [
+      'America/Sao_Paulo',
+      '2019-02-16T23:30',
+      '2019-02-17T01:30:00.000Z',
+      '2019-02-17T02:30:00.000Z',
+      'overlap: -02 then -03',
+    ],
+    [
+      'Australia/Lord_Howe',
+      '2025-10-05T02:15',
+      '2025-10-04T15:30:00.000Z',
+      '2025-10-04T15:30:00.000Z',
+      'half-hour gap: 02:30 +11',
+    ],
+    [
+      'Australia/Lord_Howe',
+      '2025-04-06T01:45',
+      '2025-04-05T14:45:00.000Z',
+      '2025-04-05T15:15:00.000Z',
+      'half-hour overlap',
+    ],
+    [
+      'America/New_York',
+      '2025-03-09T01:59:59',
+      '2025-03-09T06:59:59.000Z',
+      '2025-03-09T06:59:59.000Z',
+      'last second before the gap',
+    ],
   ];
 
   it.each(cases)('%s %s', (zone, local, start, end) => {
@@ -33,7 +76,9 @@ describe('wall-clock time to instant across DST changes', () => {
     // date-fns-tz reads 02:30 as 01:30 EST, before the gap; a freeze starting at 02:30 would
     // then begin an hour early.
     expect(fromZonedTime('2025-03-09T02:30:00', 'America/New_York').toISOString()).toBe('2025-03-09T06:30:00.000Z');
-    expect(formatInZone(zonedDateTimeToInstant('2025-03-09T02:30', 'America/New_York'), 'America/New_York')).toBe('2025-03-09T03:00:00');
+    expect(formatInZone(zonedDateTimeToInstant('2025-03-09T02:30', 'America/New_York'), 'America/New_York')).toBe(
+      '2025-03-09T03:00:00',
+    );
   });
 
   it('shows an instant as the wall clock of the zone', () => {

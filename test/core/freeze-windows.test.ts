@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { earliestDeployStart, freezeIntervals, freezeStatus } from '../../src/core/freeze-windows.js';
-import type { DailyFreezeWindow, FreezeWindow, RangeFreezeWindow, RRuleFreezeWindow, Weekday } from '../../src/core/types.js';
+import type {
+  DailyFreezeWindow,
+  FreezeWindow,
+  RangeFreezeWindow,
+  RRuleFreezeWindow,
+  Weekday,
+} from '../../src/core/types.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -66,10 +72,30 @@ describe('the Aurora seed window (daily 22:00-23:59 America/Sao_Paulo)', () => {
   });
 
   it.each([
-    ['21:50 local: a 20-minute deploy would run into the window, so it waits until 23:59 local', '2026-02-01T00:50:00Z', '2026-02-01T02:59:00.000Z', ['PROD freeze']],
-    ['21:30 local: a 20-minute deploy ends before 22:00 and may start', '2026-02-01T00:30:00Z', '2026-02-01T00:30:00.000Z', []],
-    ['21:40 local: the deploy ends exactly at 22:00 (exclusive) and may start', '2026-02-01T00:40:00Z', '2026-02-01T00:40:00.000Z', []],
-    ['21:40:01 local: one second later it would overlap', '2026-02-01T00:40:01Z', '2026-02-01T02:59:00.000Z', ['PROD freeze']],
+    [
+      '21:50 local: a 20-minute deploy would run into the window, so it waits until 23:59 local',
+      '2026-02-01T00:50:00Z',
+      '2026-02-01T02:59:00.000Z',
+      ['PROD freeze'],
+    ],
+    [
+      '21:30 local: a 20-minute deploy ends before 22:00 and may start',
+      '2026-02-01T00:30:00Z',
+      '2026-02-01T00:30:00.000Z',
+      [],
+    ],
+    [
+      '21:40 local: the deploy ends exactly at 22:00 (exclusive) and may start',
+      '2026-02-01T00:40:00Z',
+      '2026-02-01T00:40:00.000Z',
+      [],
+    ],
+    [
+      '21:40:01 local: one second later it would overlap',
+      '2026-02-01T00:40:01Z',
+      '2026-02-01T02:59:00.000Z',
+      ['PROD freeze'],
+    ],
     ['22:30 local: inside the window', '2026-02-01T01:30:00Z', '2026-02-01T02:59:00.000Z', ['PROD freeze']],
     ['23:59 local: the window just ended', '2026-02-01T02:59:00Z', '2026-02-01T02:59:00.000Z', []],
   ])('earliestDeployStart at %s', (_label, t, start, blockedBy) => {
@@ -87,13 +113,23 @@ describe('daily windows', () => {
 
   it.each<[string, DailyFreezeWindow, string, boolean]>([
     ['a Friday 22:00-02:00 window covers Saturday 01:00', fridayNight, '2026-01-03T01:00:00Z', true],
-    ['a Friday 22:00-02:00 window does not cover Saturday 02:00 (end exclusive)', fridayNight, '2026-01-03T02:00:00Z', false],
+    [
+      'a Friday 22:00-02:00 window does not cover Saturday 02:00 (end exclusive)',
+      fridayNight,
+      '2026-01-03T02:00:00Z',
+      false,
+    ],
     ['a Friday 22:00-02:00 window covers Friday 22:00 (start inclusive)', fridayNight, '2026-01-02T22:00:00Z', true],
     ['a Friday 22:00-02:00 window does not cover Thursday 23:00', fridayNight, '2026-01-01T23:00:00Z', false],
     ['a Friday 22:00-02:00 window does not cover Saturday 23:00', fridayNight, '2026-01-03T23:00:00Z', false],
     ['a Saturday-only 20:00-23:00 window covers Saturday 22:59:59', saturdayLate, '2026-01-03T22:59:59Z', true],
     ['a Saturday-only 20:00-23:00 window does not cover Sunday 21:00', saturdayLate, '2026-01-04T21:00:00Z', false],
-    ['a Saturday 23:00-01:00 window covers Sunday 00:30 (it started on Saturday)', saturdayCross, '2026-01-04T00:30:00Z', true],
+    [
+      'a Saturday 23:00-01:00 window covers Sunday 00:30 (it started on Saturday)',
+      saturdayCross,
+      '2026-01-04T00:30:00Z',
+      true,
+    ],
     ['a Saturday 23:00-01:00 window does not cover Sunday 23:30', saturdayCross, '2026-01-04T23:30:00Z', false],
     ['a Monday 09:00-09:00 window lasts 24 hours: Tuesday 08:59:59', allDay, '2026-01-06T08:59:59Z', true],
     ['a Monday 09:00-09:00 window ends Tuesday 09:00', allDay, '2026-01-06T09:00:00Z', false],
@@ -115,7 +151,11 @@ describe('daily windows', () => {
 
   it('finds a window that started yesterday', () => {
     const long = daily('long', ['sun'], '12:00', '11:00', 'UTC');
-    expect(status([long], '2026-01-05T10:00:00Z')).toMatchObject({ frozen: true, window: 'long', until: '2026-01-05T11:00:00.000Z' });
+    expect(status([long], '2026-01-05T10:00:00Z')).toMatchObject({
+      frozen: true,
+      window: 'long',
+      until: '2026-01-05T11:00:00.000Z',
+    });
   });
 
   it('crosses a month end and the New Year', () => {
@@ -130,7 +170,10 @@ describe('daily windows', () => {
       next: { window: 'nye', start: '2027-01-07T21:00:00.000Z', end: '2027-01-08T01:00:00.000Z' },
     });
     const monthEnd = daily('month end', ['sat'], '23:00', '01:00', 'UTC');
-    expect(status([monthEnd], '2026-02-01T00:59:59Z')).toMatchObject({ frozen: true, until: '2026-02-01T01:00:00.000Z' });
+    expect(status([monthEnd], '2026-02-01T00:59:59Z')).toMatchObject({
+      frozen: true,
+      until: '2026-02-01T01:00:00.000Z',
+    });
   });
 
   it('covers a leap day', () => {
@@ -156,7 +199,11 @@ describe('range windows', () => {
 
   it('finds a range years ahead as the next freeze', () => {
     const far = range('far', '2029-06-01T00:00', '2029-06-02T00:00', 'UTC');
-    expect(status([far], '2026-01-01T00:00:00Z').next).toEqual({ window: 'far', start: '2029-06-01T00:00:00.000Z', end: '2029-06-02T00:00:00.000Z' });
+    expect(status([far], '2026-01-01T00:00:00Z').next).toEqual({
+      window: 'far',
+      start: '2029-06-01T00:00:00.000Z',
+      end: '2029-06-02T00:00:00.000Z',
+    });
   });
 
   it('honours seconds and the exclusive end', () => {
@@ -175,7 +222,12 @@ describe('range windows', () => {
 });
 
 describe('rrule windows', () => {
-  const monthEndClose = rrule('month-end close', 'FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0', 36 * HOUR, 'Europe/Lisbon');
+  const monthEndClose = rrule(
+    'month-end close',
+    'FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0',
+    36 * HOUR,
+    'Europe/Lisbon',
+  );
 
   it('starts at noon local on the last day of each month and lasts 36 hours', () => {
     expect(intervals([monthEndClose], '2026-02-02T00:00:00Z', '2026-05-01T00:00:00Z')).toEqual([
@@ -198,7 +250,11 @@ describe('rrule windows', () => {
 
   it('finds the leap day two years ahead', () => {
     const leapDay = rrule('leap day', 'FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYHOUR=0;BYMINUTE=0', 24 * HOUR, 'UTC');
-    expect(status([leapDay], '2026-06-01T00:00:00Z').next).toEqual({ window: 'leap day', start: '2028-02-29T00:00:00.000Z', end: '2028-03-01T00:00:00.000Z' });
+    expect(status([leapDay], '2026-06-01T00:00:00Z').next).toEqual({
+      window: 'leap day',
+      start: '2028-02-29T00:00:00.000Z',
+      end: '2028-03-01T00:00:00.000Z',
+    });
   });
 
   it('gives the same occurrences whatever time is asked about (INTERVAL counts from a fixed anchor)', () => {
@@ -214,7 +270,10 @@ describe('rrule windows', () => {
 
   it('accepts an RRULE: prefix', () => {
     const prefixed = rrule('prefixed', 'RRULE:FREQ=DAILY;BYHOUR=3;BYMINUTE=15', 30 * MINUTE, 'UTC');
-    expect(status([prefixed], '2026-01-01T03:20:00Z')).toMatchObject({ frozen: true, until: '2026-01-01T03:45:00.000Z' });
+    expect(status([prefixed], '2026-01-01T03:20:00Z')).toMatchObject({
+      frozen: true,
+      until: '2026-01-01T03:45:00.000Z',
+    });
   });
 });
 
@@ -237,8 +296,15 @@ describe('merging', () => {
   });
 
   it('merges back-to-back windows', () => {
-    expect(status([a, backToBack], '2026-01-01T10:30:00Z')).toMatchObject({ frozen: true, until: '2026-01-01T14:00:00.000Z' });
-    expect(status([a, backToBack], '2026-01-01T12:00:00Z')).toMatchObject({ frozen: true, window: 'b', until: '2026-01-01T14:00:00.000Z' });
+    expect(status([a, backToBack], '2026-01-01T10:30:00Z')).toMatchObject({
+      frozen: true,
+      until: '2026-01-01T14:00:00.000Z',
+    });
+    expect(status([a, backToBack], '2026-01-01T12:00:00Z')).toMatchObject({
+      frozen: true,
+      window: 'b',
+      until: '2026-01-01T14:00:00.000Z',
+    });
     expect(intervals([a, backToBack], '2026-01-01T00:00:00Z', '2026-01-02T00:00:00Z')).toEqual([
       ['2026-01-01T10:00:00.000Z', '2026-01-01T14:00:00.000Z', ['a', 'b']],
     ]);
@@ -290,7 +356,10 @@ describe('merging', () => {
 
   it('has no freeze and no next one without windows', () => {
     expect(status([], '2026-01-01T00:00:00Z')).toEqual({ frozen: false, window: null, until: null, next: null });
-    expect(earliestDeployStart([], at('2026-01-01T00:00:00Z'), HOUR)).toEqual({ start: at('2026-01-01T00:00:00Z'), blockedBy: [] });
+    expect(earliestDeployStart([], at('2026-01-01T00:00:00Z'), HOUR)).toEqual({
+      start: at('2026-01-01T00:00:00Z'),
+      blockedBy: [],
+    });
   });
 });
 
@@ -319,7 +388,10 @@ describe('earliestDeployStart', () => {
     expect(earliestDeployStart([always], at('2026-01-01T12:00:00Z'), MINUTE)).toBeNull();
     const long = range('long', '2026-01-01T00:00', '2026-01-20T00:00', 'UTC');
     expect(earliestDeployStart([long], at('2026-01-02T00:00:00Z'), MINUTE, 5)).toBeNull();
-    expect(earliestDeployStart([long], at('2026-01-02T00:00:00Z'), MINUTE)).toEqual({ start: at('2026-01-20T00:00:00Z'), blockedBy: ['long'] });
+    expect(earliestDeployStart([long], at('2026-01-02T00:00:00Z'), MINUTE)).toEqual({
+      start: at('2026-01-20T00:00:00Z'),
+      blockedBy: ['long'],
+    });
   });
 
   it('refuses a negative duration with a clear message', () => {

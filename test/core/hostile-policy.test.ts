@@ -1,6 +1,12 @@
 // SECURITY.md T12: bounded work on hostile policies and patterns.
 import { describe, expect, it } from 'vitest';
-import { formatPolicyProblem, loadPolicy, MAX_POLICY_BYTES, MAX_POLICY_ENTRIES, MAX_PROBLEMS_REPORTED } from '../../src/core/policy-load.js';
+import {
+  formatPolicyProblem,
+  loadPolicy,
+  MAX_POLICY_BYTES,
+  MAX_POLICY_ENTRIES,
+  MAX_PROBLEMS_REPORTED,
+} from '../../src/core/policy-load.js';
 import type { PolicyLoadResult } from '../../src/core/policy-load.js';
 import { loadPolicyFiles } from '../../src/core/policy-source.js';
 import { earliestDeployStart } from '../../src/core/freeze-windows.js';
@@ -12,7 +18,8 @@ function errors(result: PolicyLoadResult): string[] {
   if (result.ok) throw new Error('expected the policy to be rejected');
   return result.errors.map(formatPolicyProblem);
 }
-const lines = (text: string): string[] => errors(loadPolicy(text, '.github/release-policy.yml')).map((l) => l.replace(/^\.github\/release-policy\.yml:/, ''));
+const lines = (text: string): string[] =>
+  errors(loadPolicy(text, '.github/release-policy.yml')).map((l) => l.replace(/^\.github\/release-policy\.yml:/, ''));
 
 const STAGES = 'version: 1\nenvironments:\n  - name: DEV\n  - name: PROD\n';
 
@@ -24,9 +31,13 @@ describe('SECURITY.md T12 a policy with 100,000 unknown keys', () => {
     expect(text.length).toBeLessThan(MAX_POLICY_BYTES);
     const list = lines(text);
     expect(list).toHaveLength(MAX_PROBLEMS_REPORTED + 2);
-    expect(list[0]).toBe('5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, strict, sync');
+    expect(list[0]).toBe(
+      '5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, strict, sync',
+    );
     // The file is read up to MAX_POLICY_ENTRIES lines: the keys on lines 5 to MAX_POLICY_ENTRIES.
-    expect(list[MAX_PROBLEMS_REPORTED]).toBe(`55:1: and ${MAX_POLICY_ENTRIES - 4 - MAX_PROBLEMS_REPORTED} more problems, not listed: fix the ones above first`);
+    expect(list[MAX_PROBLEMS_REPORTED]).toBe(
+      `55:1: and ${MAX_POLICY_ENTRIES - 4 - MAX_PROBLEMS_REPORTED} more problems, not listed: fix the ones above first`,
+    );
     expect(list[MAX_PROBLEMS_REPORTED + 1]).toBe(
       `${MAX_POLICY_ENTRIES + 1}:1: the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`,
     );
@@ -44,9 +55,11 @@ describe('SECURITY.md T12 a policy with 100,000 unknown keys', () => {
 
 describe('SECURITY.md T12 every duration and count of a policy has a maximum', () => {
   it('refuses deployDuration: 2500000000h at load, naming the line, the value, the maximum and the fix', () => {
-    expect(lines(`${STAGES}    deployDuration: 2500000000h\n    freezeWindows:\n      - { start: "22:00", end: "23:00", timezone: UTC }\n`)).toEqual([
-      '5:21: deployDuration is "2500000000h", longer than the maximum of 7d; write 7d or less',
-    ]);
+    expect(
+      lines(
+        `${STAGES}    deployDuration: 2500000000h\n    freezeWindows:\n      - { start: "22:00", end: "23:00", timezone: UTC }\n`,
+      ),
+    ).toEqual(['5:21: deployDuration is "2500000000h", longer than the maximum of 7d; write 7d or less']);
     expect(loadPolicy(`${STAGES}    deployDuration: 7d\n`, 'p.yml').ok).toBe(true);
   });
 
@@ -54,18 +67,24 @@ describe('SECURITY.md T12 every duration and count of a policy has a maximum', (
     expect(lines(`${STAGES}    soak: { minutes: 200000000000 }\n`)).toEqual([
       '5:22: minutes must be a whole number from 0 to 43200, got 200000000000; the most is 43200 minutes (30 days): write a shorter soak',
     ]);
-    expect(lines(`${STAGES}overrides:\n  expires: 31d\n`)).toEqual(['6:12: expires is "31d", longer than the maximum of 30d; write 30d or less']);
-    expect(lines(`${STAGES}    freezeWindows:\n      - { rrule: "FREQ=YEARLY", duration: 400d, timezone: UTC }\n`)).toEqual([
-      '6:43: duration is "400d", longer than the maximum of 366d; write 366d or less',
+    expect(lines(`${STAGES}overrides:\n  expires: 31d\n`)).toEqual([
+      '6:12: expires is "31d", longer than the maximum of 30d; write 30d or less',
     ]);
-    expect(lines(`${STAGES}scoring:\n  backupMaxAge: 400d\n`)).toEqual(['6:17: backupMaxAge is "400d", longer than the maximum of 366d; write 366d or less']);
+    expect(
+      lines(`${STAGES}    freezeWindows:\n      - { rrule: "FREQ=YEARLY", duration: 400d, timezone: UTC }\n`),
+    ).toEqual(['6:43: duration is "400d", longer than the maximum of 366d; write 366d or less']);
+    expect(lines(`${STAGES}scoring:\n  backupMaxAge: 400d\n`)).toEqual([
+      '6:17: backupMaxAge is "400d", longer than the maximum of 366d; write 366d or less',
+    ]);
   });
 
   it('refuses absurd counts, scores and lists', () => {
     expect(lines(`${STAGES}    minApprovals: 1000\n`)).toEqual([
       '5:19: minApprovals must be a whole number from 0 to 50, got 1000; the most is 50 approvals: write a number of people who can really approve',
     ]);
-    expect(lines(`${STAGES}    minScore: 1e9\n`)).toEqual(['5:15: minScore must be a number from 0 to 100, got 1000000000']);
+    expect(lines(`${STAGES}    minScore: 1e9\n`)).toEqual([
+      '5:15: minScore must be a number from 0 to 100, got 1000000000',
+    ]);
     expect(lines(`${STAGES}scoring: { tests: 1000, coverage: -900 }\n`)).toEqual([
       '5:19: tests must be a whole number from 0 to 100, got 1000',
       '5:35: coverage must be a whole number from 0 to 100, got -900',
@@ -74,7 +93,9 @@ describe('SECURITY.md T12 every duration and count of a policy has a maximum', (
     expect(lines(`${STAGES}    refs: [${refs}]\n`)).toEqual([
       '5:11: refs lists 101 items; at most 100 ref patterns are allowed: split the policy or remove some',
     ]);
-    expect(lines(`${STAGES}    refs: ["${'*'.repeat(300)}"]\n`)).toEqual(['5:12: refs[0] is 300 characters long; at most 256 are allowed']);
+    expect(lines(`${STAGES}    refs: ["${'*'.repeat(300)}"]\n`)).toEqual([
+      '5:12: refs[0] is 300 characters long; at most 256 are allowed',
+    ]);
   });
 });
 
@@ -112,7 +133,16 @@ describe('SECURITY.md T12 glob patterns are matched in linear time', () => {
 });
 
 describe('SECURITY.md T12 freeze windows are evaluated in bounded work by construction', () => {
-  const daily = [{ kind: 'daily' as const, name: 'nightly', days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const, start: '22:00', end: '23:00', timezone: 'UTC' }];
+  const daily = [
+    {
+      kind: 'daily' as const,
+      name: 'nightly',
+      days: ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const,
+      start: '22:00',
+      end: '23:00',
+      timezone: 'UTC',
+    },
+  ];
 
   it('a deploy of 2500000000 hours in a stored policy that predates the cap is answered, fail closed', () => {
     const windows = daily.map((w) => ({ ...w, days: [...w.days] }));
@@ -122,7 +152,16 @@ describe('SECURITY.md T12 freeze windows are evaluated in bounded work by constr
     const loaded = loadPolicyFiles({ text: policyText, source: 'p.yml' }, null);
     if (!loaded.ok) throw new Error('policy should load');
     loaded.policy.environments[1]!.deployDurationMs = 2_500_000_000 * 3_600_000;
-    const facts = { environment: 'PROD', sha: 'a'.repeat(40), deployments: [], approvals: [], evidence: { score: null, breakdown: {}, present: [] }, checks: [], overrides: [], teams: {} } as unknown as ReleaseFacts;
+    const facts = {
+      environment: 'PROD',
+      sha: 'a'.repeat(40),
+      deployments: [],
+      approvals: [],
+      evidence: { score: null, breakdown: {}, present: [] },
+      checks: [],
+      overrides: [],
+      teams: {},
+    } as unknown as ReleaseFacts;
     const decision = evaluate(loaded.policy, facts, new Date('2026-03-10T12:00:00Z'));
     expect(decision.decision).toBe('block');
     expect(decision.rules.find((r) => r.rule === 'freeze')).toMatchObject({ ok: false, code: 'FREEZE_WINDOW_ACTIVE' });

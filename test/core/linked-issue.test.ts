@@ -50,14 +50,31 @@ describe('requireLinkedIssue', () => {
         { number: 43, title: 'Docs', body: 'See https://github.com/acme/shop/issues/120 for the plan.' },
       ]),
     );
-    expect(result).toMatchObject({ code: 'LINKED_ISSUE_OK', ok: true, outcome: 'pass', values: { pulls: [41, 42, 43], withoutIssue: [] } });
+    expect(result).toMatchObject({
+      code: 'LINKED_ISSUE_OK',
+      ok: true,
+      outcome: 'pass',
+      values: { pulls: [41, 42, 43], withoutIssue: [] },
+    });
   });
 
   it('blocks the release and names the pull requests without an issue', () => {
-    const decision = evaluate(policy(), facts('PROD', [{ number: 41, title: 'Fix #17', body: '' }, { number: 44, title: 'Tidy up', body: 'No ticket; see &#35;12 and issue-12' }]), NOW);
+    const decision = evaluate(
+      policy(),
+      facts('PROD', [
+        { number: 41, title: 'Fix #17', body: '' },
+        { number: 44, title: 'Tidy up', body: 'No ticket; see &#35;12 and issue-12' },
+      ]),
+      NOW,
+    );
     expect(decision.decision).toBe('block');
     const result = decision.rules.find((r) => r.rule === 'linkedIssue')!;
-    expect(result).toMatchObject({ code: 'LINKED_ISSUE_MISSING', ok: false, outcome: 'block', values: { withoutIssue: ['#44'] } });
+    expect(result).toMatchObject({
+      code: 'LINKED_ISSUE_MISSING',
+      ok: false,
+      outcome: 'block',
+      values: { withoutIssue: ['#44'] },
+    });
     expect(result.message).toContain('#44 names none');
     expect(result.message).toContain('#123, owner/repo#123');
   });
@@ -71,8 +88,25 @@ describe('requireLinkedIssue', () => {
   });
 
   it('an override lets a release without an issue through, once', () => {
-    const override = { id: 'o1', environment: 'PROD', sha: 'a'.repeat(40), rules: ['LINKED_ISSUE_MISSING'], grantedBy: 'lead', reason: 'hotfix', risk: 'low', grantedAt: '2026-03-10T14:00:00Z', expiresAt: '2026-03-11T14:00:00Z' };
-    const decision = evaluate(policy(), facts('PROD', [{ number: 45, title: 'Hotfix', body: '' }], { overrides: [override], teams: { 'release-owners': ['lead'] } }), NOW);
+    const override = {
+      id: 'o1',
+      environment: 'PROD',
+      sha: 'a'.repeat(40),
+      rules: ['LINKED_ISSUE_MISSING'],
+      grantedBy: 'lead',
+      reason: 'hotfix',
+      risk: 'low',
+      grantedAt: '2026-03-10T14:00:00Z',
+      expiresAt: '2026-03-11T14:00:00Z',
+    };
+    const decision = evaluate(
+      policy(),
+      facts('PROD', [{ number: 45, title: 'Hotfix', body: '' }], {
+        overrides: [override],
+        teams: { 'release-owners': ['lead'] },
+      }),
+      NOW,
+    );
     expect(decision.decision).toBe('allow');
     expect(decision.overridesUsed).toEqual(['o1']);
   });
@@ -86,7 +120,10 @@ describe('requireLinkedIssue', () => {
   });
 
   it('is a boolean in the policy, with the loader saying where it is not', () => {
-    const loaded = loadPolicy(POLICY.replace('requireLinkedIssue: true', 'requireLinkedIssue: yes please'), 'release-policy.yml');
+    const loaded = loadPolicy(
+      POLICY.replace('requireLinkedIssue: true', 'requireLinkedIssue: yes please'),
+      'release-policy.yml',
+    );
     expect(loaded.ok).toBe(false);
     expect(!loaded.ok && loaded.errors[0]).toMatchObject({ line: 5, path: 'environments[1].requireLinkedIssue' });
   });
@@ -94,13 +131,24 @@ describe('requireLinkedIssue', () => {
   it('release-gate evaluate takes the pull requests with --pull', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rg-linked-'));
     writeFileSync(join(dir, 'policy.yml'), POLICY);
-    const base = ['evaluate', '--env', 'PROD', '--policy', 'policy.yml', '--deployed', 'DEV@2026-03-10T12:00:00Z', '--json'];
+    const base = [
+      'evaluate',
+      '--env',
+      'PROD',
+      '--policy',
+      'policy.yml',
+      '--deployed',
+      'DEV@2026-03-10T12:00:00Z',
+      '--json',
+    ];
     const ok = await cli([...base, '--pull', '41:Fix the login (#17)'], { cwd: dir });
     expect(ok.code).toBe(0);
     expect(ok.json().rules.find((r: { rule: string }) => r.rule === 'linkedIssue').code).toBe('LINKED_ISSUE_OK');
     const missing = await cli([...base, '--pull', '41:Fix the login'], { cwd: dir });
     expect(missing.code).toBe(3);
-    expect(missing.json().rules.find((r: { rule: string }) => r.rule === 'linkedIssue').values.withoutIssue).toEqual(['#41']);
+    expect(missing.json().rules.find((r: { rule: string }) => r.rule === 'linkedIssue').values.withoutIssue).toEqual([
+      '#41',
+    ]);
     const bad = await cli([...base, '--pull', 'forty-one'], { cwd: dir });
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('--pull "forty-one" must be NUMBER or NUMBER:TEXT');

@@ -5,7 +5,8 @@ import type { PolicyLoadResult, PolicyProblem } from '../../src/core/policy-load
 import type { Policy } from '../../src/core/types.js';
 import { typedStage } from '../support/release-facts.js';
 
-const fixture = (name: string): string => readFileSync(new URL(`../fixtures/policies/${name}`, import.meta.url), 'utf8');
+const fixture = (name: string): string =>
+  readFileSync(new URL(`../fixtures/policies/${name}`, import.meta.url), 'utf8');
 
 function errorsOf(result: PolicyLoadResult): PolicyProblem[] {
   if (result.ok) throw new Error('expected the policy to be rejected');
@@ -23,8 +24,18 @@ function lines(text: string): string[] {
 const stage = typedStage;
 
 /** What a policy that says nothing of scoring, overrides, evidence and strictness gets. */
-const DEFAULT_SCORING = { weights: { tests: 40, coverage: 20, security: 20, checklist: 20 }, warnScore: null, coverageTarget: 80, allowedSarifLevels: ['note', 'none'], backupMaxAgeHours: 24 };
-const DEFAULT_REST = { overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 }, evidence: { workflows: [] }, strict: false };
+const DEFAULT_SCORING = {
+  weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
+  warnScore: null,
+  coverageTarget: 80,
+  allowedSarifLevels: ['note', 'none'],
+  backupMaxAgeHours: 24,
+};
+const DEFAULT_REST = {
+  overrides: { teams: [], secondApprover: false, expiresMs: 24 * 3_600_000 },
+  evidence: { workflows: [] },
+  strict: false,
+};
 
 describe('loadPolicy: the README example (v1)', () => {
   it('loads to the expected model, with no warning', () => {
@@ -56,7 +67,13 @@ describe('loadPolicy: the README example (v1)', () => {
               end: '23:59',
               timezone: 'America/Sao_Paulo',
             },
-            { kind: 'range', name: 'year-end', from: '2026-12-20T00:00', to: '2027-01-04T08:00', timezone: 'Europe/Berlin' },
+            {
+              kind: 'range',
+              name: 'year-end',
+              from: '2026-12-20T00:00',
+              to: '2027-01-04T08:00',
+              timezone: 'Europe/Berlin',
+            },
             {
               kind: 'rrule',
               name: 'month-end close',
@@ -84,7 +101,9 @@ describe('loadPolicy: the README example (v1)', () => {
 
   it("is the README's example, unchanged (the README shows what loads)", () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    expect(readme).toContain(`\`\`\`yaml\n# yaml-language-server: $schema=https://raw.githubusercontent.com/<owner>/release-gate/main/policy.schema.json\n${fixture('spec-v1.yml')}\`\`\``);
+    expect(readme).toContain(
+      `\`\`\`yaml\n# yaml-language-server: $schema=https://raw.githubusercontent.com/<owner>/release-gate/main/policy.schema.json\n${fixture('spec-v1.yml')}\`\`\``,
+    );
   });
 });
 
@@ -122,7 +141,10 @@ describe('loadPolicy: the Aurora seed', () => {
 
   it('applies a window to the stage its env names', () => {
     const policy = policyOf(
-      loadPolicy('policy:\n  freezeWindows:\n    - env: PRE_PROD\n      start: "18:00"\n      end: "06:00"\n      timezone: UTC\n', 'a.yml'),
+      loadPolicy(
+        'policy:\n  freezeWindows:\n    - env: PRE_PROD\n      start: "18:00"\n      end: "06:00"\n      timezone: UTC\n',
+        'a.yml',
+      ),
     );
     expect(policy.environments.map((e) => e.freezeWindows.map((w) => w.name))).toEqual([[], ['18:00-06:00 UTC'], []]);
     expect(policy.environments[2]).toMatchObject({ minApprovals: 0, minScore: null });
@@ -148,7 +170,14 @@ describe('loadPolicy: defaults and shapes', () => {
     const policy = policyOf(loadPolicy(text, 'p.yml'));
     expect(policy.environments.map((e) => e.github)).toEqual([['development', 'dev'], ['production']]);
     expect(policy.environments[1]!.freezeWindows).toEqual([
-      { kind: 'daily', name: 'sat,sun 00:00-23:59:59 UTC', days: ['sat', 'sun'], start: '00:00', end: '23:59:59', timezone: 'UTC' },
+      {
+        kind: 'daily',
+        name: 'sat,sun 00:00-23:59:59 UTC',
+        days: ['sat', 'sun'],
+        start: '00:00',
+        end: '23:59:59',
+        timezone: 'UTC',
+      },
     ]);
     expect(policy.scoring.weights).toEqual({ evidenceUrl: 100 });
   });
@@ -238,76 +267,152 @@ describe('loadPolicy: errors', () => {
   });
 
   it.each([
-    ['an empty file', '', ['1:1: the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format\'s "policy")']],
-    ['only comments', '# nothing yet\n', ['1:1: the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format\'s "policy")']],
+    [
+      'an empty file',
+      '',
+      [
+        '1:1: the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format\'s "policy")',
+      ],
+    ],
+    [
+      'only comments',
+      '# nothing yet\n',
+      [
+        '1:1: the policy file is empty; expected a mapping with "version: 1" and "environments" (or the Aurora format\'s "policy")',
+      ],
+    ],
     ['a list', '- DEV\n- PROD\n', ['1:1: the policy must be a mapping of keys to values, got a list']],
     ['a scalar', 'hello\n', ['1:1: the policy must be a mapping of keys to values, got "hello"']],
-    ['a YAML syntax error', 'version: 1\nenvironments: [\n  - name: x\n', [
-      '3:3: YAML syntax error: Block collections are not allowed within flow collections',
-      '4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]',
-    ]],
-    ['two documents', 'version: 1\n---\nversion: 1\n', ['2:1: YAML syntax error: Source contains multiple documents; please use YAML.parseAllDocuments()']],
-    ['an empty environments list', 'version: 1\nenvironments: []\n', ['2:15: environments must list at least one stage']],
+    [
+      'a YAML syntax error',
+      'version: 1\nenvironments: [\n  - name: x\n',
+      [
+        '3:3: YAML syntax error: Block collections are not allowed within flow collections',
+        '4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]',
+      ],
+    ],
+    [
+      'two documents',
+      'version: 1\n---\nversion: 1\n',
+      ['2:1: YAML syntax error: Source contains multiple documents; please use YAML.parseAllDocuments()'],
+    ],
+    [
+      'an empty environments list',
+      'version: 1\nenvironments: []\n',
+      ['2:15: environments must list at least one stage'],
+    ],
     ['no version', 'environments:\n  - name: X\n', ['1:1: the policy is missing "version: 1"']],
     ['version 2', 'version: 2\nenvironments:\n  - name: X\n', ['1:10: version must be 1, got 2']],
-    ['a near miss of the Aurora key', 'polcy:\n  minApprovals: 1\n', ['1:1: unknown key "polcy" at the top level; did you mean "policy"?']],
-    ['a stage without a name', 'version: 1\nenvironments:\n  - github: production\n', ['3:5: environments[0] is missing "name"']],
-    ['an unknown key with no near miss', 'version: 1\nenvironments:\n  - name: X\n    colour: red\n', [
-      '4:5: unknown key "colour" in environments[0] (X); expected one of name, github, refs, minApprovals, approvals, requiredReviewers, minScore, requiredChecks, requiredEvidence, soak, freezeWindows, deployDuration, onBlocked, autoPromote, requireLinkedIssue',
-    ]],
-    ['a window of no shape', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - name: x\n        timezone: UTC\n', [
-      '5:9: environments[0].freezeWindows[0] (P) is missing "start" and "end" (daily windows need start, end, timezone)',
-    ]],
-    ['a window mixing shapes', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-12-20T00:00"\n        to: "2026-12-21T00:00"\n        end: "10:00"\n        timezone: UTC\n', [
-      '7:9: unknown key "end" in environments[0].freezeWindows[0] (P), a range window; a window is exactly one of: daily (start, end, days), range (from, to), rrule (rrule, duration), each with a timezone',
-    ]],
-    ['a misspelt window key', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - start: "22:00"\n        end: "23:00"\n        timezone: UTC\n        nmae: nightly\n', [
-      '8:9: unknown key "nmae" in environments[0].freezeWindows[0] (P); did you mean "name"?',
-    ]],
-    ['a range ending before it starts', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-12-20T00:00"\n        to: "2026-12-19T23:00"\n        timezone: UTC\n', [
-      '6:13: to "2026-12-19T23:00" must be after from "2026-12-20T00:00"',
-    ]],
-    ['an impossible date', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-02-30T00:00"\n        to: "2026-03-02T00:00"\n        timezone: UTC\n', [
-      '5:15: from "2026-02-30T00:00" is not a date: 2026-02 has 28 days',
-    ]],
-    ['a window of no length', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - start: "22:00"\n        end: "22:00:00"\n        timezone: UTC\n', [
-      '6:14: end "22:00:00" equals start; a window needs a length (an end before the start crosses midnight)',
-    ]],
-    ['bad rrule windows', 'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - rrule: "BYHOUR=12"\n        duration: 0s\n        timezone: UTC\n      - rrule: "FREQ=DAILY"\n        duration: 1 hour\n        timezone: "+01:00"\n', [
-      '5:16: rrule "BYHOUR=12" has no FREQ; expected an RFC 5545 rule like "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12"',
-      '6:19: duration must be longer than 0s, got "0s"',
-      '9:19: duration "1 hour" is not a duration like 90s, 20m, 36h, 1d or 1h30m',
-      '10:19: timezone "+01:00" is not an IANA time zone (e.g. "Europe/Berlin")',
-    ]],
-    ['wrong value types', 'version: 1\nenvironments:\n  - name: DEV\n    github: []\n    refs: []\n    soak: 30\n    autoPromote: yes\n    minScore: 101\n    deployDuration: 20\n    minApprovals:\n', [
-      '4:13: github must list at least one GitHub environment name (leave github out to use the stage name)',
-      '5:11: refs must list at least one ref pattern (leave refs out to allow any ref)',
-      '6:11: soak must be a mapping of keys to values, got 30',
-      '7:18: autoPromote must be true or false, got "yes"',
-      '8:15: minScore must be a number from 0 to 100, got 101',
-      '9:21: deployDuration must be a duration like 90s, 20m, 36h, 1d or 1h30m, got 20',
-      '10:5: minApprovals must be a whole number from 0 to 50, got null',
-    ]],
-    ['repeated list items and unknown weekdays', 'version: 1\nenvironments:\n  - name: P\n    requiredEvidence: [tests, tests]\n    freezeWindows:\n      - days: [mon, fir]\n        start: "22:00"\n        end: "23:00"\n        timezone: UTC\n', [
-      '4:31: requiredEvidence lists "tests" twice (items 0 and 1)',
-      '6:21: days[1] "fir" is not a weekday; expected one of sun, mon, tue, wed, thu, fri, sat; did you mean "fri"?',
-    ]],
-    ['a GitHub environment in two stages', 'version: 1\nenvironments:\n  - name: STAGING\n    github: [staging, qa]\n  - name: PROD\n    github: [production, QA]\n', [
-      '6:26: GitHub environment "QA" is already covered by stage STAGING (line 4, column 23); each GitHub environment belongs to one stage (names ignore case)',
-    ]],
-    ['bad scoring and overrides', 'version: 1\nenvironments:\n  - name: P\nscoring:\n  tets: 100\n  warnScore: high\noverrides:\n  teams: release\n  expires: 0s\nstrict: 1\n', [
-      '5:3: unknown key "tets" in scoring; did you mean "tests"?',
-      '6:14: warnScore must be a number from 0 to 100, got "high"',
-      '8:10: teams must be a list, got "release"',
-      '9:12: expires must be longer than 0s, got "0s"',
-      '10:9: strict must be true or false, got 1',
-    ]],
-    ['Aurora mistakes', 'policy:\n  minAprovals: 1\n  freezeWindows:\n    - env: PRD\n      start: "22:00"\n      end: "25:00"\n      timezone: America/Sao_Paul\n', [
-      '2:3: unknown key "minAprovals" in policy; did you mean "minApprovals"?',
-      '4:12: env "PRD" is not an Aurora stage; expected one of DEV, PRE_PROD, PROD; did you mean "PROD"?',
-      '6:12: end "25:00" is not a time of day; expected HH:MM or HH:MM:SS (00:00 to 23:59:59)',
-      '7:17: timezone "America/Sao_Paul" is not an IANA time zone (e.g. "Europe/Berlin"); did you mean "America/Sao_Paulo"?',
-    ]],
+    [
+      'a near miss of the Aurora key',
+      'polcy:\n  minApprovals: 1\n',
+      ['1:1: unknown key "polcy" at the top level; did you mean "policy"?'],
+    ],
+    [
+      'a stage without a name',
+      'version: 1\nenvironments:\n  - github: production\n',
+      ['3:5: environments[0] is missing "name"'],
+    ],
+    [
+      'an unknown key with no near miss',
+      'version: 1\nenvironments:\n  - name: X\n    colour: red\n',
+      [
+        '4:5: unknown key "colour" in environments[0] (X); expected one of name, github, refs, minApprovals, approvals, requiredReviewers, minScore, requiredChecks, requiredEvidence, soak, freezeWindows, deployDuration, onBlocked, autoPromote, requireLinkedIssue',
+      ],
+    ],
+    [
+      'a window of no shape',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - name: x\n        timezone: UTC\n',
+      [
+        '5:9: environments[0].freezeWindows[0] (P) is missing "start" and "end" (daily windows need start, end, timezone)',
+      ],
+    ],
+    [
+      'a window mixing shapes',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-12-20T00:00"\n        to: "2026-12-21T00:00"\n        end: "10:00"\n        timezone: UTC\n',
+      [
+        '7:9: unknown key "end" in environments[0].freezeWindows[0] (P), a range window; a window is exactly one of: daily (start, end, days), range (from, to), rrule (rrule, duration), each with a timezone',
+      ],
+    ],
+    [
+      'a misspelt window key',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - start: "22:00"\n        end: "23:00"\n        timezone: UTC\n        nmae: nightly\n',
+      ['8:9: unknown key "nmae" in environments[0].freezeWindows[0] (P); did you mean "name"?'],
+    ],
+    [
+      'a range ending before it starts',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-12-20T00:00"\n        to: "2026-12-19T23:00"\n        timezone: UTC\n',
+      ['6:13: to "2026-12-19T23:00" must be after from "2026-12-20T00:00"'],
+    ],
+    [
+      'an impossible date',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - from: "2026-02-30T00:00"\n        to: "2026-03-02T00:00"\n        timezone: UTC\n',
+      ['5:15: from "2026-02-30T00:00" is not a date: 2026-02 has 28 days'],
+    ],
+    [
+      'a window of no length',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - start: "22:00"\n        end: "22:00:00"\n        timezone: UTC\n',
+      ['6:14: end "22:00:00" equals start; a window needs a length (an end before the start crosses midnight)'],
+    ],
+    [
+      'bad rrule windows',
+      'version: 1\nenvironments:\n  - name: P\n    freezeWindows:\n      - rrule: "BYHOUR=12"\n        duration: 0s\n        timezone: UTC\n      - rrule: "FREQ=DAILY"\n        duration: 1 hour\n        timezone: "+01:00"\n',
+      [
+        '5:16: rrule "BYHOUR=12" has no FREQ; expected an RFC 5545 rule like "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12"',
+        '6:19: duration must be longer than 0s, got "0s"',
+        '9:19: duration "1 hour" is not a duration like 90s, 20m, 36h, 1d or 1h30m',
+        '10:19: timezone "+01:00" is not an IANA time zone (e.g. "Europe/Berlin")',
+      ],
+    ],
+    [
+      'wrong value types',
+      'version: 1\nenvironments:\n  - name: DEV\n    github: []\n    refs: []\n    soak: 30\n    autoPromote: yes\n    minScore: 101\n    deployDuration: 20\n    minApprovals:\n',
+      [
+        '4:13: github must list at least one GitHub environment name (leave github out to use the stage name)',
+        '5:11: refs must list at least one ref pattern (leave refs out to allow any ref)',
+        '6:11: soak must be a mapping of keys to values, got 30',
+        '7:18: autoPromote must be true or false, got "yes"',
+        '8:15: minScore must be a number from 0 to 100, got 101',
+        '9:21: deployDuration must be a duration like 90s, 20m, 36h, 1d or 1h30m, got 20',
+        '10:5: minApprovals must be a whole number from 0 to 50, got null',
+      ],
+    ],
+    [
+      'repeated list items and unknown weekdays',
+      'version: 1\nenvironments:\n  - name: P\n    requiredEvidence: [tests, tests]\n    freezeWindows:\n      - days: [mon, fir]\n        start: "22:00"\n        end: "23:00"\n        timezone: UTC\n',
+      [
+        '4:31: requiredEvidence lists "tests" twice (items 0 and 1)',
+        '6:21: days[1] "fir" is not a weekday; expected one of sun, mon, tue, wed, thu, fri, sat; did you mean "fri"?',
+      ],
+    ],
+    [
+      'a GitHub environment in two stages',
+      'version: 1\nenvironments:\n  - name: STAGING\n    github: [staging, qa]\n  - name: PROD\n    github: [production, QA]\n',
+      [
+        '6:26: GitHub environment "QA" is already covered by stage STAGING (line 4, column 23); each GitHub environment belongs to one stage (names ignore case)',
+      ],
+    ],
+    [
+      'bad scoring and overrides',
+      'version: 1\nenvironments:\n  - name: P\nscoring:\n  tets: 100\n  warnScore: high\noverrides:\n  teams: release\n  expires: 0s\nstrict: 1\n',
+      [
+        '5:3: unknown key "tets" in scoring; did you mean "tests"?',
+        '6:14: warnScore must be a number from 0 to 100, got "high"',
+        '8:10: teams must be a list, got "release"',
+        '9:12: expires must be longer than 0s, got "0s"',
+        '10:9: strict must be true or false, got 1',
+      ],
+    ],
+    [
+      'Aurora mistakes',
+      'policy:\n  minAprovals: 1\n  freezeWindows:\n    - env: PRD\n      start: "22:00"\n      end: "25:00"\n      timezone: America/Sao_Paul\n',
+      [
+        '2:3: unknown key "minAprovals" in policy; did you mean "minApprovals"?',
+        '4:12: env "PRD" is not an Aurora stage; expected one of DEV, PRE_PROD, PROD; did you mean "PROD"?',
+        '6:12: end "25:00" is not a time of day; expected HH:MM or HH:MM:SS (00:00 to 23:59:59)',
+        '7:17: timezone "America/Sao_Paul" is not an IANA time zone (e.g. "Europe/Berlin"); did you mean "America/Sao_Paulo"?',
+      ],
+    ],
   ])('%s', (_name, text, expected) => {
     expect(lines(text)).toEqual(expected);
   });
@@ -321,11 +426,21 @@ describe('loadPolicy: errors', () => {
       'e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]',
       'f: [*e,*e,*e,*e,*e,*e,*e,*e,*e]',
     ].join('\n');
-    expect(lines(bomb)).toEqual(['1:1: the policy\'s aliases expand too much (more than 100 expansions); write the values out instead']);
+    expect(lines(bomb)).toEqual([
+      "1:1: the policy's aliases expand too much (more than 100 expansions); write the values out instead",
+    ]);
   });
 
   it('never throws on hostile or odd input', () => {
-    for (const text of ['['.repeat(20_000), '{a: '.repeat(5_000), '\u0000\u0001', 'x'.repeat(1_000_001), '? [a]\n: b\n', '*nope\n', '!!binary aGk=\n']) {
+    for (const text of [
+      '['.repeat(20_000),
+      '{a: '.repeat(5_000),
+      '\u0000\u0001',
+      'x'.repeat(1_000_001),
+      '? [a]\n: b\n',
+      '*nope\n',
+      '!!binary aGk=\n',
+    ]) {
       const result = loadPolicy(text, 'p.yml');
       expect(result.ok).toBe(false);
       expect(errorsOf(result).length).toBeGreaterThan(0);
@@ -342,7 +457,10 @@ describe('loadPolicy: errors', () => {
 
 describe('loadPolicy: warnings', () => {
   it('warns when warnScore is above a stage minScore', () => {
-    const result = loadPolicy('version: 1\nenvironments:\n  - name: P\n    minScore: 40\nscoring: { warnScore: 60 }\n', 'p.yml');
+    const result = loadPolicy(
+      'version: 1\nenvironments:\n  - name: P\n    minScore: 40\nscoring: { warnScore: 60 }\n',
+      'p.yml',
+    );
     expect(result.ok && result.warnings.map(formatPolicyProblem)).toEqual([
       'p.yml:5:23: warnScore 60 is above the minScore 40 of P, so P has no warning band: scores below 40 block there',
     ]);
@@ -358,7 +476,16 @@ describe('loadPolicy: warnings', () => {
 
 describe('recurrences the freeze engine cannot follow', () => {
   it('are errors at load time, at the rule', () => {
-    const text = ['version: 1', 'environments:', '  - name: PROD', '    freezeWindows:', '      - rrule: "FREQ=DAILY;COUNT=3"', '        duration: 1h', '        timezone: UTC', ''].join('\n');
+    const text = [
+      'version: 1',
+      'environments:',
+      '  - name: PROD',
+      '    freezeWindows:',
+      '      - rrule: "FREQ=DAILY;COUNT=3"',
+      '        duration: 1h',
+      '        timezone: UTC',
+      '',
+    ].join('\n');
     const r = loadPolicy(text, 'p.yml');
     expect(r.ok).toBe(false);
     if (r.ok) return;

@@ -81,9 +81,18 @@ describe('mergePolicyData', () => {
     ],
     [
       'scoring and overrides key by key; a list is replaced whole',
-      { environments: [S('PROD')], scoring: { tests: 40, coverage: 60, warnScore: 50 }, overrides: { teams: ['a', 'b'], secondApprover: true } },
+      {
+        environments: [S('PROD')],
+        scoring: { tests: 40, coverage: 60, warnScore: 50 },
+        overrides: { teams: ['a', 'b'], secondApprover: true },
+      },
       { scoring: { tests: 60, coverage: 40 }, overrides: { teams: ['c'] } },
-      { version: 1, environments: [S('PROD')], scoring: { tests: 60, coverage: 40, warnScore: 50 }, overrides: { teams: ['c'], secondApprover: true } },
+      {
+        version: 1,
+        environments: [S('PROD')],
+        scoring: { tests: 60, coverage: 40, warnScore: 50 },
+        overrides: { teams: ['c'], secondApprover: true },
+      },
     ],
     [
       'scoring only in the repository file',
@@ -142,7 +151,16 @@ overrides:
 strict: true
 `),
     );
-    expect(policy.environments.map((e) => [e.name, e.github, e.minApprovals, e.minScore, e.soakMinutes, e.approvals.fromTeams])).toEqual([
+    expect(
+      policy.environments.map((e) => [
+        e.name,
+        e.github,
+        e.minApprovals,
+        e.minScore,
+        e.soakMinutes,
+        e.approvals.fromTeams,
+      ]),
+    ).toEqual([
       ['DEV', ['development'], 0, null, 0, []],
       ['PRE_PROD', ['staging'], 0, 50, 0, []],
       ['QA', ['qa'], 0, 60, 0, []],
@@ -164,14 +182,22 @@ strict: true
     expect(errorsOf(load('version: 1\nextends: org\n', null))).toEqual([
       '.github/release-policy.yml:2:1: extends: org builds on the org default, which was not given here',
     ]);
-    expect(errorsOf(loadPolicyFiles({ text: '# mine\nversion: 1\nextends: org\n', source: 'p.yml' }, null, 'pass --org-policy FILE'))).toEqual([
-      'p.yml:3:1: pass --org-policy FILE',
-    ]);
+    expect(
+      errorsOf(
+        loadPolicyFiles(
+          { text: '# mine\nversion: 1\nextends: org\n', source: 'p.yml' },
+          null,
+          'pass --org-policy FILE',
+        ),
+      ),
+    ).toEqual(['p.yml:3:1: pass --org-policy FILE']);
   });
 
   it('loadPolicy alone refuses a file that extends the org default', () => {
     const result = loadPolicy('version: 1\nextends: org\nenvironments:\n  - name: PROD\n', 'p.yml');
-    expect(result.ok ? [] : result.errors.map(formatPolicyProblem)).toEqual(['p.yml:2:1: extends: org builds on the org default, which was not given here']);
+    expect(result.ok ? [] : result.errors.map(formatPolicyProblem)).toEqual([
+      'p.yml:2:1: extends: org builds on the org default, which was not given here',
+    ]);
   });
 
   it('merged weights that no longer sum to 100 are an error naming both files', () => {
@@ -190,7 +216,9 @@ strict: true
 
   it('errors of each file point at that file and line, both at once', () => {
     const badOrg = ORG.replace('    minApprovals: 2\n', '    minAprovals: 2\n');
-    expect(errorsOf(load('version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minScore: 170\n', badOrg))).toEqual([
+    expect(
+      errorsOf(load('version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minScore: 170\n', badOrg)),
+    ).toEqual([
       '.github/release-policy.yml:5:15: minScore must be a number from 0 to 100, got 170',
       'acme/.github/.github/release-policy.yml:10:5: unknown key "minAprovals" in environments[2] (PROD); did you mean "minApprovals"?',
     ]);
@@ -198,18 +226,28 @@ strict: true
 
   it('an extending file needs no stages, but a file that does not extend still does', () => {
     expect(load('version: 1\nextends: org\nstrict: true\n').ok).toBe(true);
-    expect(errorsOf(load('version: 1\nstrict: true\n'))).toEqual(['.github/release-policy.yml:1:1: the policy is missing "environments"']);
-    expect(errorsOf(load('version: 1\nextends: company\n'))).toEqual(['.github/release-policy.yml:2:10: extends must be org, got "company"']);
+    expect(errorsOf(load('version: 1\nstrict: true\n'))).toEqual([
+      '.github/release-policy.yml:1:1: the policy is missing "environments"',
+    ]);
+    expect(errorsOf(load('version: 1\nextends: company\n'))).toEqual([
+      '.github/release-policy.yml:2:10: extends must be org, got "company"',
+    ]);
   });
 
   it('refuses shared stages out of the org order', () => {
-    expect(errorsOf(load('version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minApprovals: 1\n  - name: DEV\n'))).toEqual([
+    expect(
+      errorsOf(load('version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minApprovals: 1\n  - name: DEV\n')),
+    ).toEqual([
       '.github/release-policy.yml:6:11: stage DEV is listed after PROD, but the org default acme/.github/.github/release-policy.yml puts it before (DEV -> PRE_PROD -> PROD); the org default sets the order of the promotion path',
     ]);
   });
 
   it('refuses a GitHub environment covered by an org stage and a repository stage', () => {
-    expect(errorsOf(load('version: 1\nextends: org\nenvironments:\n  - name: PRE_PROD\n  - name: QA\n    github: [qa, Staging]\n'))).toEqual([
+    expect(
+      errorsOf(
+        load('version: 1\nextends: org\nenvironments:\n  - name: PRE_PROD\n  - name: QA\n    github: [qa, Staging]\n'),
+      ),
+    ).toEqual([
       '.github/release-policy.yml:6:18: GitHub environment "Staging" is also covered by stage PRE_PROD (acme/.github/.github/release-policy.yml:6:13) once merged with the org default; each GitHub environment belongs to one stage (names ignore case)',
     ]);
     // An org stage later in the path claiming what the repository's stage now covers: still shown in the repository file.
@@ -246,8 +284,8 @@ strict: true
   });
 
   it('validates the org default given even when the repository file does not extend it', () => {
-    expect(errorsOf(load('version: 1\nenvironments:\n  - name: PROD\n', 'version: 2\nenvironments:\n  - name: PROD\n'))).toEqual([
-      'acme/.github/.github/release-policy.yml:1:10: version must be 1, got 2',
-    ]);
+    expect(
+      errorsOf(load('version: 1\nenvironments:\n  - name: PROD\n', 'version: 2\nenvironments:\n  - name: PROD\n')),
+    ).toEqual(['acme/.github/.github/release-policy.yml:1:10: version must be 1, got 2']);
   });
 });

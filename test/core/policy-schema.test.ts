@@ -21,9 +21,12 @@ describe('policy.schema.json', () => {
   });
 
   it('accepts the example policies and rejects the broken one, as an editor would', () => {
-    const validate = new Ajv2020({ allErrors: true, strictRequired: false, strictTypes: false, allowUnionTypes: true }).compile(
-      policySchema,
-    );
+    const validate = new Ajv2020({
+      allErrors: true,
+      strictRequired: false,
+      strictTypes: false,
+      allowUnionTypes: true,
+    }).compile(policySchema);
     for (const name of ['spec-v1.yml', 'aurora-seed.yml', 'with-schema-comment.yml']) {
       expect(validate(fixture(name)), `${name}: ${JSON.stringify(validate.errors)}`).toBe(true);
     }

@@ -18,7 +18,7 @@ describe('sync: environments', () => {
     if (!bad.ok) expect(bad.errors.map(formatPolicyProblem)[0]).toMatch(/^p\.yml:5:7: .*sync/);
   });
 
-  it('is the repository\'s when it extends the org default, else the org\'s', () => {
+  it("is the repository's when it extends the org default, else the org's", () => {
     const org = { source: 'org.yml', text: `${BASE}sync: environments\n` };
     const inherits = loadPolicyFiles({ source: 'repo.yml', text: 'version: 1\nextends: org\n' }, org);
     expect(inherits.ok && inherits.policy.sync).toBe('environments');

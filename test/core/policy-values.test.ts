@@ -50,8 +50,14 @@ describe('time values', () => {
     ['2026-12-20T00:00', null],
     ['2028-02-29T08:00:30', null],
     ['2026-02-29T00:00', '"2026-02-29T00:00" is not a date: 2026-02 has 28 days'],
-    ['2026-13-01T00:00', '"2026-13-01T00:00" is not a local date and time; expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a local date and time)'],
-    ['2026-12-20', '"2026-12-20" is not a local date and time; expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a local date and time)'],
+    [
+      '2026-13-01T00:00',
+      '"2026-13-01T00:00" is not a local date and time; expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a local date and time)',
+    ],
+    [
+      '2026-12-20',
+      '"2026-12-20" is not a local date and time; expected YYYY-MM-DDTHH:MM or YYYY-MM-DDTHH:MM:SS (a local date and time)',
+    ],
     [
       '2026-12-20T00:00Z',
       `"2026-12-20T00:00Z" has a UTC offset; write the local time without it (the window's timezone applies), e.g. "2026-12-20T00:00"`,
@@ -78,10 +84,22 @@ describe('time values', () => {
     ['RRULE:FREQ=WEEKLY;BYDAY=FR;BYHOUR=18', null],
     ['FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=24;COUNT=3', null],
     ['BYHOUR=12', '"BYHOUR=12" has no FREQ; expected an RFC 5545 rule like "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12"'],
-    ['FREQ=FORTNIGHTLY', '"FREQ=FORTNIGHTLY" has FREQ=FORTNIGHTLY; expected one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY, SECONDLY'],
-    ['FREQ=DAILY;BYHOUR=25', '"FREQ=DAILY;BYHOUR=25" has BYHOUR=25; expected whole numbers from 0 to 23, separated by commas'],
-    ['FREQ=DAILY;BYHOURS=2', '"FREQ=DAILY;BYHOURS=2" has an unknown part "BYHOURS" (did you mean BYHOUR?); expected an RFC 5545 rule like "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12"'],
-    ['FREQ=WEEKLY;BYDAY=FRI', '"FREQ=WEEKLY;BYDAY=FRI" has BYDAY=FRI; expected weekdays MO, TU, WE, TH, FR, SA, SU, optionally numbered like -1FR, separated by commas'],
+    [
+      'FREQ=FORTNIGHTLY',
+      '"FREQ=FORTNIGHTLY" has FREQ=FORTNIGHTLY; expected one of YEARLY, MONTHLY, WEEKLY, DAILY, HOURLY, MINUTELY, SECONDLY',
+    ],
+    [
+      'FREQ=DAILY;BYHOUR=25',
+      '"FREQ=DAILY;BYHOUR=25" has BYHOUR=25; expected whole numbers from 0 to 23, separated by commas',
+    ],
+    [
+      'FREQ=DAILY;BYHOURS=2',
+      '"FREQ=DAILY;BYHOURS=2" has an unknown part "BYHOURS" (did you mean BYHOUR?); expected an RFC 5545 rule like "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12"',
+    ],
+    [
+      'FREQ=WEEKLY;BYDAY=FRI',
+      '"FREQ=WEEKLY;BYDAY=FRI" has BYDAY=FRI; expected weekdays MO, TU, WE, TH, FR, SA, SU, optionally numbered like -1FR, separated by commas',
+    ],
     [
       'DTSTART:20260101T000000Z\nRRULE:FREQ=DAILY',
       `"DTSTART:20260101T000000Z\\nRRULE:FREQ=DAILY" must be a single RRULE without DTSTART (the window's timezone and the rule's BYHOUR/BYMINUTE set when it starts)`,

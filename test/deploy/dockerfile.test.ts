@@ -35,7 +35,8 @@ const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l !== '' && !l.startsWith('#'));
-const isIgnored = (path: string) => ignored.some((p) => matchesGlob(path, p) || matchesGlob(path.split('/').pop()!, p) || path.startsWith(`${p}/`));
+const isIgnored = (path: string) =>
+  ignored.some((p) => matchesGlob(path, p) || matchesGlob(path.split('/').pop()!, p) || path.startsWith(`${p}/`));
 
 describe('Dockerfile', () => {
   const all = instructions();
@@ -55,28 +56,41 @@ describe('Dockerfile', () => {
   it('the files the package needs are sent to the build, secrets and local state are not', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { files: string[] };
     for (const f of pkg.files.filter((f) => f !== 'dist')) expect(isIgnored(f), f).toBe(false);
-    for (const f of ['.env', 'app.pem', 'node_modules', 'data/release-gate.db', '.git', 'dist']) expect(isIgnored(f), f).toBe(true);
+    for (const f of ['.env', 'app.pem', 'node_modules', 'data/release-gate.db', '.git', 'dist'])
+      expect(isIgnored(f), f).toBe(true);
   });
 
   it('builds in one stage and runs the production install as a non-root user in another', () => {
     const stages = all.filter((i) => i.op === 'FROM');
-    expect(stages.map((s) => s.args)).toEqual(['node:${NODE_VERSION}-bookworm-slim AS build', 'node:${NODE_VERSION}-bookworm-slim']);
+    expect(stages.map((s) => s.args)).toEqual([
+      'node:${NODE_VERSION}-bookworm-slim AS build',
+      'node:${NODE_VERSION}-bookworm-slim',
+    ]);
     const final = all.filter((i) => i.stage === 'final');
-    const runs = final.filter((i) => i.op === 'RUN').map((i) => i.args).join(' ');
+    const runs = final
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' ');
     expect(runs).toContain('npm ci --omit=dev --ignore-scripts');
     expect(final.find((i) => i.op === 'USER')?.args).toBe('node');
     expect(final.find((i) => i.op === 'VOLUME')?.args).toBe('["/data"]');
-    const env = final.filter((i) => i.op === 'ENV').map((i) => i.args).join(' ');
+    const env = final
+      .filter((i) => i.op === 'ENV')
+      .map((i) => i.args)
+      .join(' ');
     expect(env).toContain('HOST=0.0.0.0');
     expect(env).toContain('DATABASE_URL=file:/data/release-gate.db');
     expect(final.find((i) => i.op === 'HEALTHCHECK')?.args).toContain('/health/ready');
     // The build stage prunes the lockfile the same way test/deploy/package.test.ts does.
-    const build = all.filter((i) => i.stage === 'build' && i.op === 'RUN').map((i) => i.args).join(' ');
+    const build = all
+      .filter((i) => i.stage === 'build' && i.op === 'RUN')
+      .map((i) => i.args)
+      .join(' ');
     expect(build).toContain('npm pkg delete devDependencies');
     expect(build).toContain('npm install --package-lock-only --ignore-scripts');
   });
 
-  it('starts the package\'s release-gate-app bin', () => {
+  it("starts the package's release-gate-app bin", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const cmd = all.filter((i) => i.op === 'CMD').at(-1)!;
     expect(JSON.parse(cmd.args)).toEqual(['node', pkg.bin['release-gate-app']]);
@@ -85,7 +99,10 @@ describe('Dockerfile', () => {
 
 describe('one Node requirement everywhere', () => {
   it('engines, the Dockerfile, the Action and the README say Node 24', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string }; devDependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      engines: { node: string };
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.engines.node).toBe('>=24');
     expect(pkg.devDependencies.node).toMatch(/^\^24\./);
     expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toContain('ARG NODE_VERSION=24\n');
@@ -99,7 +116,17 @@ describe('one Node requirement everywhere', () => {
 describe('compose.yaml', () => {
   it('runs two replicas of the App on PostgreSQL behind one published port', () => {
     const compose = parse(readFileSync(join(ROOT, 'compose.yaml'), 'utf8')) as {
-      services: Record<string, { build?: string; image?: string; ports?: string[]; deploy?: { replicas?: number }; environment?: Record<string, string>; depends_on?: unknown }>;
+      services: Record<
+        string,
+        {
+          build?: string;
+          image?: string;
+          ports?: string[];
+          deploy?: { replicas?: number };
+          environment?: Record<string, string>;
+          depends_on?: unknown;
+        }
+      >;
       configs: Record<string, { content: string }>;
     };
     const app = compose.services.app!;

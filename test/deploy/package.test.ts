@@ -32,10 +32,15 @@ describe('the packed package, installed with production dependencies only', () =
 
   beforeAll(() => {
     const packed = npm(['pack', '--json', '--pack-destination', work], ROOT, 240_000);
-    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
+    const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{
+      filename: string;
+      files: Array<{ path: string }>;
+    }>;
     files = info!.files.map((f) => f.path);
     mkdirSync(app);
-    const tar = spawnSync('tar', ['-xzf', join(work, info!.filename), '-C', app, '--strip-components=1'], { encoding: 'utf8' });
+    const tar = spawnSync('tar', ['-xzf', join(work, info!.filename), '-C', app, '--strip-components=1'], {
+      encoding: 'utf8',
+    });
     expect(tar.status, tar.stderr).toBe(0);
     copyFileSync(join(ROOT, 'package-lock.json'), join(app, 'package-lock.json'));
     npm(['pkg', 'delete', 'devDependencies'], app);
@@ -52,37 +57,122 @@ describe('the packed package, installed with production dependencies only', () =
   it('holds the bins, app.yml, LICENSE, the migrations and the build, and no sources or tests', () => {
     for (const bin of Object.values(pkg.bin)) expect(files).toContain(bin);
     expect(Object.keys(pkg.bin).sort()).toEqual(['release-gate', 'release-gate-app']);
-    for (const f of ['app.yml', 'LICENSE', 'README.md', 'package.json', 'policy.schema.json', 'dist/app/start.js', 'dist/cli/main.js']) expect(files).toContain(f);
+    for (const f of [
+      'app.yml',
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'policy.schema.json',
+      'dist/app/start.js',
+      'dist/cli/main.js',
+    ])
+      expect(files).toContain(f);
     expect(files.some((f) => f.startsWith('prisma/sqlite/migrations/') && f.endsWith('migration.sql'))).toBe(true);
     expect(files.some((f) => f.startsWith('prisma/postgresql/migrations/') && f.endsWith('migration.sql'))).toBe(true);
-    expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/') || f.startsWith('.env') || f.endsWith('.pem') || f.endsWith('.db'))).toEqual([]);
+    expect(
+      files.filter(
+        (f) =>
+          f.startsWith('src/') ||
+          f.startsWith('test/') ||
+          f.startsWith('.env') ||
+          f.endsWith('.pem') ||
+          f.endsWith('.db'),
+      ),
+    ).toEqual([]);
   });
 
   it("installs every runtime dependency, at the lockfile's versions, and none of the build or test tools", () => {
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { version?: string }> };
+    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { version?: string }>;
+    };
     for (const dep of Object.keys(pkg.dependencies)) {
-      const installed = JSON.parse(readFileSync(join(app, 'node_modules', dep, 'package.json'), 'utf8')) as { version: string };
+      const installed = JSON.parse(readFileSync(join(app, 'node_modules', dep, 'package.json'), 'utf8')) as {
+        version: string;
+      };
       expect(installed.version, dep).toBe(lock.packages[`node_modules/${dep}`]!.version);
     }
-    const installed = new Set(readdirSync(join(app, 'node_modules')).flatMap((d) => (d.startsWith('@') ? readdirSync(join(app, 'node_modules', d)).map((s) => `${d}/${s}`) : [d])));
+    const installed = new Set(
+      readdirSync(join(app, 'node_modules')).flatMap((d) =>
+        d.startsWith('@') ? readdirSync(join(app, 'node_modules', d)).map((s) => `${d}/${s}`) : [d],
+      ),
+    );
     // Tools only the build and the tests use (some runtime packages need @types/node, @libsql/client
     // or Octokit's plugins themselves, so those may be there).
-    const tools = ['prisma', 'typescript', 'tsx', 'vitest', 'eslint', 'esbuild', 'nock', 'node', '@actions/core', '@actions/github', '@octokit/openapi', '@octokit/webhooks-examples', 'ajv-formats', 'date-fns-tz'];
+    const tools = [
+      'prisma',
+      'typescript',
+      'tsx',
+      'vitest',
+      'eslint',
+      'esbuild',
+      'nock',
+      'node',
+      '@actions/core',
+      '@actions/github',
+      '@octokit/openapi',
+      '@octokit/webhooks-examples',
+      'ajv-formats',
+      'date-fns-tz',
+    ];
     expect(tools.filter((t) => installed.has(t))).toEqual([]);
   });
 
   it('the CLI runs from the installed tree', () => {
-    const out = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'validate', '--policy', join(work, 'policy.yml')], { cwd: app, encoding: 'utf8', input: '' });
+    const out = spawnSync(
+      process.execPath,
+      [join(app, pkg.bin['release-gate']!), 'validate', '--policy', join(work, 'policy.yml')],
+      { cwd: app, encoding: 'utf8', input: '' },
+    );
     expect(out.stderr).toContain('policy.yml');
     expect(out.status).toBe(1);
-    const ok = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'evaluate', '--env', 'DEV', '--policy', join(ROOT, 'examples/policies/quickstart.yml'), '--at', '2026-03-10T15:00:00Z'], { cwd: app, encoding: 'utf8' });
+    const ok = spawnSync(
+      process.execPath,
+      [
+        join(app, pkg.bin['release-gate']!),
+        'evaluate',
+        '--env',
+        'DEV',
+        '--policy',
+        join(ROOT, 'examples/policies/quickstart.yml'),
+        '--at',
+        '2026-03-10T15:00:00Z',
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(ok.stdout.split('\n')[0]).toBe('DEV: ALLOW: the release may go on');
     expect(ok.status).toBe(0);
     // setup (Octokit from probot) and db copy (@libsql/client, pg) load their modules from the tree.
-    const setup = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'setup', '--repo', 'acme/shop', '--token', 't', '--api-url', 'http://127.0.0.1:9', '--policy', join(ROOT, 'examples/policies/quickstart.yml')], { cwd: app, encoding: 'utf8' });
+    const setup = spawnSync(
+      process.execPath,
+      [
+        join(app, pkg.bin['release-gate']!),
+        'setup',
+        '--repo',
+        'acme/shop',
+        '--token',
+        't',
+        '--api-url',
+        'http://127.0.0.1:9',
+        '--policy',
+        join(ROOT, 'examples/policies/quickstart.yml'),
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(setup.stdout).toContain('  FAILED  -  cannot list the environments of acme/shop');
     expect(setup.status).toBe(2);
-    const copy = spawnSync(process.execPath, [join(app, pkg.bin['release-gate']!), 'db', 'copy', '--from', `file:${join(work, 'none.db')}`, '--to', 'postgresql://127.0.0.1:9/x'], { cwd: app, encoding: 'utf8' });
+    const copy = spawnSync(
+      process.execPath,
+      [
+        join(app, pkg.bin['release-gate']!),
+        'db',
+        'copy',
+        '--from',
+        `file:${join(work, 'none.db')}`,
+        '--to',
+        'postgresql://127.0.0.1:9/x',
+      ],
+      { cwd: app, encoding: 'utf8' },
+    );
     expect(copy.stderr).toBe(`release-gate db: copy: no SQLite file at ${join(work, 'none.db')}.\n`);
   });
 
@@ -97,7 +187,11 @@ describe('the packed package, installed with production dependencies only', () =
       env: {
         PATH: process.env.PATH ?? '',
         HOME: work,
-        ...appProcessEnv(github.host, secret, { NODE_ENV: 'production', PORT: String(port), DATABASE_URL: `file:${join(work, 'data', 'release-gate.db')}` }),
+        ...appProcessEnv(github.host, secret, {
+          NODE_ENV: 'production',
+          PORT: String(port),
+          DATABASE_URL: `file:${join(work, 'data', 'release-gate.db')}`,
+        }),
       },
     });
     const ready = await waitForStatus(`http://127.0.0.1:${port}/health/ready`, 200, running);
@@ -106,12 +200,29 @@ describe('the packed package, installed with production dependencies only', () =
     expect(existsSync(join(work, 'data', 'release-gate.db'))).toBe(true);
 
     repo.pendingRules.add('31/production');
-    const status = await sendWebhook(`http://127.0.0.1:${port}`, secret, protectionRuleRequested(ctx, { id: 9, runId: 31, sha: 'a'.repeat(40), ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: '2026-03-10T15:00:00Z' }));
+    const status = await sendWebhook(
+      `http://127.0.0.1:${port}`,
+      secret,
+      protectionRuleRequested(ctx, {
+        id: 9,
+        runId: 31,
+        sha: 'a'.repeat(40),
+        ref: 'v1.0.0',
+        environment: 'production',
+        creator: 'dev',
+        createdAt: '2026-03-10T15:00:00Z',
+      }),
+    );
     expect(status).toBe(200);
     // PROD needs an approval and the previous stage: GitHub is told to wait (no answer yet)
     // or to reject; either way a check run names the rules and nothing is approved.
     // The check run is written after the answer (the audit never delays it): wait for it.
-    for (let waited = 0; !repo.checkRuns.some((c) => c.name === 'Release gate / PROD') && waited < 15_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    for (
+      let waited = 0;
+      !repo.checkRuns.some((c) => c.name === 'Release gate / PROD') && waited < 15_000;
+      waited += 100
+    )
+      await new Promise((r) => setTimeout(r, 100));
     const run = repo.checkRuns.find((c) => c.name === 'Release gate / PROD');
     expect(run, running.output()).toBeDefined();
     expect(repo.answers.filter((a) => a.state === 'approved')).toEqual([]);

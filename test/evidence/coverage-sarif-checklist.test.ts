@@ -11,8 +11,10 @@ const SARIF = join(EXTERNAL, 'sarif-sdk');
 
 /** Fixtures that are not well-formed XML (a </methods> with no <methods>): rejected, not guessed at. */
 const MALFORMED: Record<string, string> = {
-  'spec/fixtures/cobertura/cobertura.xml': 'mismatched end tag: expected </class>, found </methods> (line 781, column 21)',
-  'spec/fixtures/cobertura/cobertura-oneline.xml': 'mismatched end tag: expected </class>, found </methods> (line 1, column 29870)',
+  'spec/fixtures/cobertura/cobertura.xml':
+    'mismatched end tag: expected </class>, found </methods> (line 781, column 21)',
+  'spec/fixtures/cobertura/cobertura-oneline.xml':
+    'mismatched end tag: expected </class>, found </methods> (line 1, column 29870)',
 };
 
 describe('coverage parsers on the coverage-reporter corpus (every file)', () => {
@@ -33,7 +35,11 @@ describe('coverage parsers on the coverage-reporter corpus (every file)', () => 
         const da = [...text.matchAll(/^DA:\d+,(\d+)/gm)].map((m) => Number(m[1]));
         expect([r.lines.covered, r.lines.total]).toEqual([da.filter((h) => h > 0).length, da.length]);
       });
-    } else if (/^(<\?xml[^>]*>\s*)?(<!DOCTYPE[^>]*>\s*)?<coverage[^>]*lines-valid=/.test(text.replace(/<!--[\s\S]*?-->/g, '').trim())) {
+    } else if (
+      /^(<\?xml[^>]*>\s*)?(<!DOCTYPE[^>]*>\s*)?<coverage[^>]*lines-valid=/.test(
+        text.replace(/<!--[\s\S]*?-->/g, '').trim(),
+      )
+    ) {
       it(`${f}: Cobertura, totals agree with the root's lines-covered/lines-valid`, async () => {
         const r = await parseCoverage(fileStream(path));
         expect(r.formats).toEqual(['cobertura']);
@@ -55,20 +61,34 @@ describe('coverage parsers on the coverage-reporter corpus (every file)', () => 
   it('reads branches from Cobertura condition-coverage', async () => {
     const r = await parseCoverage(fileStream(join(COVERALLS, 'spec/fixtures/cobertura/cobertura-conditions.xml')));
     expect(r.branches).toEqual({ covered: 4, total: 9, pct: 44.44 });
-    expect(r.fileCoverage).toEqual([{ file: 'src/branchy.py', lines: { covered: 5, total: 6, pct: 83.33 }, branches: { covered: 4, total: 9, pct: 44.44 } }]);
+    expect(r.fileCoverage).toEqual([
+      {
+        file: 'src/branchy.py',
+        lines: { covered: 5, total: 6, pct: 83.33 },
+        branches: { covered: 4, total: 9, pct: 44.44 },
+      },
+    ]);
   });
 
   it('reads an Istanbul coverage-summary.json', async () => {
     const json = JSON.stringify({
-      total: { lines: { total: 10, covered: 7, skipped: 0, pct: 70 }, branches: { total: 4, covered: 1, skipped: 0, pct: 25 } },
-      '/src/a.js': { lines: { total: 10, covered: 7, skipped: 0, pct: 70 }, branches: { total: 4, covered: 1, skipped: 0, pct: 25 } },
+      total: {
+        lines: { total: 10, covered: 7, skipped: 0, pct: 70 },
+        branches: { total: 4, covered: 1, skipped: 0, pct: 25 },
+      },
+      '/src/a.js': {
+        lines: { total: 10, covered: 7, skipped: 0, pct: 70 },
+        branches: { total: 4, covered: 1, skipped: 0, pct: 25 },
+      },
     });
     const r = await parseCoverage(streamOf([json]));
     expect(r).toEqual({
       formats: ['istanbul-summary'],
       lines: { covered: 7, total: 10, pct: 70 },
       branches: { covered: 1, total: 4, pct: 25 },
-      fileCoverage: [{ file: '/src/a.js', lines: { covered: 7, total: 10, pct: 70 }, branches: { covered: 1, total: 4, pct: 25 } }],
+      fileCoverage: [
+        { file: '/src/a.js', lines: { covered: 7, total: 10, pct: 70 }, branches: { covered: 1, total: 4, pct: 25 } },
+      ],
     });
   });
 
@@ -87,15 +107,19 @@ describe('SARIF parser on the sarif-sdk corpus (every file)', () => {
   it('walks the whole corpus', () => expect(files.length).toBe(97));
 
   const REJECTED: Record<string, string> = {
-    'src/Test.FunctionalTests.Sarif/TestData/Multitool/ValidateCommand/Inputs/JSON1001.SyntaxError.sarif': '^not valid JSON: ',
-    'src/Test.FunctionalTests.Sarif/TestData/Multitool/ValidateCommand/Inputs/JSON1002.DeserializationError.sarif': '^invalid SARIF: runs\\[0\\]\\.results\\[0\\]\\.stacks\\[0\\]\\.frames is required$',
-    'src/Test.FunctionalTests.Sarif/TestData/Multitool/ValidateCommand/Inputs/SimpleExample.sarif-external-properties.json': '^not a SARIF log: "runs" must be an array$',
+    'src/Test.FunctionalTests.Sarif/TestData/Multitool/ValidateCommand/Inputs/JSON1001.SyntaxError.sarif':
+      '^not valid JSON: ',
+    'src/Test.FunctionalTests.Sarif/TestData/Multitool/ValidateCommand/Inputs/JSON1002.DeserializationError.sarif':
+      '^invalid SARIF: runs\\[0\\]\\.results\\[0\\]\\.stacks\\[0\\]\\.frames is required$',
+    'src/Test.FunctionalTests.Sarif/TestData/Multitool/ValidateCommand/Inputs/SimpleExample.sarif-external-properties.json':
+      '^not a SARIF log: "runs" must be an array$',
   };
 
   for (const f of files) {
     const path = join(SARIF, f);
     // The spec examples are drafts of SARIF 2.0.0: a clear version error, not a guess.
-    const reject = REJECTED[f] ?? (f.includes('/v2/SpecExamples/') ? '^not a SARIF 2.1.0 log: "version" is "2\\.0\\.0' : undefined);
+    const reject =
+      REJECTED[f] ?? (f.includes('/v2/SpecExamples/') ? '^not a SARIF 2.1.0 log: "version" is "2\\.0\\.0' : undefined);
     if (reject) {
       it(`${f}: rejected with a clear error`, async () => {
         expect((await rejection(parseSarif(fileStream(path)))).message).toMatch(new RegExp(reject));
@@ -103,14 +127,17 @@ describe('SARIF parser on the sarif-sdk corpus (every file)', () => {
     } else {
       it(`${f}: loads; one result counted per results[] entry`, async () => {
         const r = await parseSarif(fileStream(path));
-        const doc = JSON.parse(readFileSync(path, 'utf8').replace(/^\ufeff/, '')) as { runs: Array<{ results?: unknown[] | null }> };
+        const doc = JSON.parse(readFileSync(path, 'utf8').replace(/^\ufeff/, '')) as {
+          runs: Array<{ results?: unknown[] | null }>;
+        };
         const n = doc.runs.reduce((a, run) => a + (run.results?.length ?? 0), 0);
         expect(r.runs).toBe(doc.runs.length);
         expect(r.results.error + r.results.warning + r.results.note + r.results.none).toBe(n);
         // Every result is a finding (none of these logs reaches the bound), most severe first.
         expect(r.findings!.length).toBe(n);
         expect(r.findingsOmitted).toBe(0);
-        for (const level of ['error', 'warning', 'note', 'none'] as const) expect(r.findings!.filter((x) => x.level === level).length).toBe(r.results[level]);
+        for (const level of ['error', 'warning', 'note', 'none'] as const)
+          expect(r.findings!.filter((x) => x.level === level).length).toBe(r.results[level]);
         const rank = r.findings!.map((x) => ['error', 'warning', 'note', 'none'].indexOf(x.level));
         expect(rank).toEqual([...rank].sort((a, b) => a - b));
       });
@@ -124,7 +151,11 @@ describe('SARIF parser on the sarif-sdk corpus (every file)', () => {
         {
           tool: { driver: { name: 'scan', rules: [{ id: 'R1', defaultConfiguration: { level: 'error' } }] } },
           results: [
-            { ruleId: 'R1', message: { text: 'a' }, locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.ts' }, region: { startLine: 3 } } }] },
+            {
+              ruleId: 'R1',
+              message: { text: 'a' },
+              locations: [{ physicalLocation: { artifactLocation: { uri: 'src/a.ts' }, region: { startLine: 3 } } }],
+            },
             { ruleId: 'R2', message: { text: 'b' } },
             { ruleId: 'R2', level: 'note', message: { text: 'c' } },
             { ruleId: 'R3', kind: 'pass', message: { text: 'd' } },
@@ -139,9 +170,18 @@ describe('SARIF parser on the sarif-sdk corpus (every file)', () => {
   });
 
   it('rejects another version, an empty file and a rule id of __proto__ does not break the summary', async () => {
-    expect((await rejection(parseSarif(streamOf(['{"version":"2.0.0","runs":[]}'])))).message).toBe('not a SARIF 2.1.0 log: "version" is "2.0.0", expected "2.1.0"');
+    expect((await rejection(parseSarif(streamOf(['{"version":"2.0.0","runs":[]}'])))).message).toBe(
+      'not a SARIF 2.1.0 log: "version" is "2.0.0", expected "2.1.0"',
+    );
     expect((await rejection(parseSarif(streamOf([''])))).message).toBe('the file is empty');
-    const r = await parseSarif(streamOf([JSON.stringify({ version: '2.1.0', runs: [{ tool: { driver: { name: 't' } }, results: [{ ruleId: '__proto__', message: { text: 'x' } }] }] })]));
+    const r = await parseSarif(
+      streamOf([
+        JSON.stringify({
+          version: '2.1.0',
+          runs: [{ tool: { driver: { name: 't' } }, results: [{ ruleId: '__proto__', message: { text: 'x' } }] }],
+        }),
+      ]),
+    );
     expect(r.byRule['__proto__']!.results.warning).toBe(1);
   });
 });

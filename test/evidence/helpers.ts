@@ -33,7 +33,13 @@ export function streamOf(parts: Array<string | Buffer>, size?: number): AsyncIte
 }
 
 /** A generated stream: `head`, then `body(i)` for i < count, then `tail`, without building it whole. */
-export async function* generated(head: string, count: number, body: (i: number) => string, tail: string, batch = 256): AsyncGenerator<Buffer> {
+export async function* generated(
+  head: string,
+  count: number,
+  body: (i: number) => string,
+  tail: string,
+  batch = 256,
+): AsyncGenerator<Buffer> {
   yield Buffer.from(head);
   for (let i = 0; i < count; i += batch) {
     let s = '';

@@ -25,7 +25,10 @@ describe('readJsonStream', () => {
     const seen: unknown[] = [];
     const root = await readJsonStream(
       streamOf(['{"tool":"t","results":[{"a":1},{"a":2},{"a":3}],"after":true}'], 4),
-      { streamed: (p) => p.length === 1 && p[0] === 'results', item: (_p, key, value, parent) => seen.push([key, value, { ...(parent as object) }]) },
+      {
+        streamed: (p) => p.length === 1 && p[0] === 'results',
+        item: (_p, key, value, parent) => seen.push([key, value, { ...(parent as object) }]),
+      },
       { maxBytes: 1000 },
     );
     expect(seen).toEqual([
@@ -43,17 +46,25 @@ describe('readJsonStream', () => {
   });
 
   it('says what is wrong with broken JSON and where', async () => {
-    expect((await rejection(read('{"a":1,}'))).message).toBe('not valid JSON: expected a key in double quotes in the document (line 1, column 8)');
-    expect((await rejection(read('{"a":[1,2'))).message).toBe('not valid JSON: the file ends inside a: a closing ] is missing (line 1, column 9)');
+    expect((await rejection(read('{"a":1,}'))).message).toBe(
+      'not valid JSON: expected a key in double quotes in the document (line 1, column 8)',
+    );
+    expect((await rejection(read('{"a":[1,2'))).message).toBe(
+      'not valid JSON: the file ends inside a: a closing ] is missing (line 1, column 9)',
+    );
     expect((await rejection(read('{"a":01}'))).message).toMatch(/^not valid JSON: "01" is not a number/);
     expect((await rejection(read('{"a":tru}'))).message).toMatch(/^not valid JSON: unexpected "tru": expected a value/);
     expect((await rejection(read('  '))).message).toBe('the file is empty');
-    expect((await rejection(read('{} {}'))).message).toMatch(/^not valid JSON: unexpected "\{" after the end of the document/);
+    expect((await rejection(read('{} {}'))).message).toMatch(
+      /^not valid JSON: unexpected "\{" after the end of the document/,
+    );
   });
 
   it('bounds what it keeps: 3 million empty objects outside a streamed container are an error, not gigabytes', async () => {
     const source = generated('{"version":"2.1.0","runs":[', 3_000_000, (i) => (i === 0 ? '{}' : ',{}'), ']}', 4096);
     const error = await rejection(readJsonStream(source, keepAll, { maxBytes: 1 << 30 }));
-    expect(error.message).toMatch(/^more than 600000 values to keep outside the streamed results: the report is too large or not the kind expected \(line 1, column \d+\)$/);
+    expect(error.message).toMatch(
+      /^more than 600000 values to keep outside the streamed results: the report is too large or not the kind expected \(line 1, column \d+\)$/,
+    );
   });
 });

@@ -4,8 +4,20 @@ import { MAX_FINDINGS, mergeSecurityReports, parseSarif } from '../../src/eviden
 import { streamOf } from './helpers.js';
 
 const parse = (log: unknown) => parseSarif(streamOf([JSON.stringify(log)]));
-const at = (uri: string, region?: object, extra: object = {}) => [{ physicalLocation: { artifactLocation: { uri, ...extra }, ...(region ? { region } : {}) } }];
-const finding = (f: Partial<SarifFinding>): SarifFinding => ({ level: 'warning', ruleId: null, message: '', file: null, startLine: null, endLine: null, startColumn: null, endColumn: null, ...f });
+const at = (uri: string, region?: object, extra: object = {}) => [
+  { physicalLocation: { artifactLocation: { uri, ...extra }, ...(region ? { region } : {}) } },
+];
+const finding = (f: Partial<SarifFinding>): SarifFinding => ({
+  level: 'warning',
+  ruleId: null,
+  message: '',
+  file: null,
+  startLine: null,
+  endLine: null,
+  startColumn: null,
+  endColumn: null,
+  ...f,
+});
 
 describe('SARIF findings', () => {
   it('take their level from result.level, else the rule default (by index, id or extension), else warning; kind other than fail is none; a rule given by index names the finding', async () => {
@@ -25,12 +37,25 @@ describe('SARIF findings', () => {
             extensions: [{ name: 'pack', rules: [{ id: 'pack/leak', defaultConfiguration: { level: 'error' } }] }],
           },
           results: [
-            { ruleId: 'style/naming', level: 'warning', message: { text: 'explicit level wins over the note default' }, locations: at('src/a.ts', { startLine: 1 }) },
-            { ruleIndex: 0, message: { text: 'default by index' }, locations: at('src/b.ts', { startLine: 7, endLine: 9 }) },
+            {
+              ruleId: 'style/naming',
+              level: 'warning',
+              message: { text: 'explicit level wins over the note default' },
+              locations: at('src/a.ts', { startLine: 1 }),
+            },
+            {
+              ruleIndex: 0,
+              message: { text: 'default by index' },
+              locations: at('src/b.ts', { startLine: 7, endLine: 9 }),
+            },
             { ruleId: 'style/naming', message: { text: 'default by id' } },
             { ruleId: 'plain', message: { text: 'a rule without a default' } },
             { ruleId: 'unknown/rule', message: { text: 'no rule at all' } },
-            { rule: { index: 0, toolComponent: { index: 0 } }, ruleId: 'pack/leak', message: { text: 'default from the extension' } },
+            {
+              rule: { index: 0, toolComponent: { index: 0 } },
+              ruleId: 'pack/leak',
+              message: { text: 'default from the extension' },
+            },
             { ruleId: 'sec/inject/sub', message: { text: 'hierarchical id falls back to its parent' } },
             { ruleId: 'sec/inject', kind: 'pass', message: { text: 'passed' } },
           ],
@@ -48,7 +73,16 @@ describe('SARIF findings', () => {
       ['note', 'style/naming', 'default by id'],
       ['none', 'sec/inject', 'passed'],
     ]);
-    expect(r.findings![0]).toEqual({ level: 'error', ruleId: 'sec/inject', message: 'default by index', file: 'src/b.ts', startLine: 7, endLine: 9, startColumn: null, endColumn: null });
+    expect(r.findings![0]).toEqual({
+      level: 'error',
+      ruleId: 'sec/inject',
+      message: 'default by index',
+      file: 'src/b.ts',
+      startLine: 7,
+      endLine: 9,
+      startColumn: null,
+      endColumn: null,
+    });
     expect(r.findingsOmitted).toBe(0);
   });
 
@@ -65,14 +99,38 @@ describe('SARIF findings', () => {
           },
           artifacts: [{ location: { uri: 'lib/util.ts', uriBaseId: 'SRC' } }],
           results: [
-            { level: 'error', message: { text: 'a' }, locations: at('src/db/query%20builder.ts', { startLine: 42, startColumn: 5, endColumn: 19 }, { uriBaseId: 'REPO' }) },
-            { level: 'error', message: { text: 'b' }, locations: at('api/user.ts', { startLine: 3 }, { uriBaseId: 'SRC' }) },
+            {
+              level: 'error',
+              message: { text: 'a' },
+              locations: at(
+                'src/db/query%20builder.ts',
+                { startLine: 42, startColumn: 5, endColumn: 19 },
+                { uriBaseId: 'REPO' },
+              ),
+            },
+            {
+              level: 'error',
+              message: { text: 'b' },
+              locations: at('api/user.ts', { startLine: 3 }, { uriBaseId: 'SRC' }),
+            },
             { level: 'error', message: { text: 'c' }, locations: at('../outside.ts', undefined, { uriBaseId: 'SRC' }) },
             { level: 'error', message: { text: 'd' }, locations: at('main.c', undefined, { uriBaseId: 'WIN' }) },
-            { level: 'error', message: { text: 'e' }, locations: at('app/x.ts', undefined, { uriBaseId: '%SRCROOT%' }) },
-            { level: 'error', message: { text: 'f' }, locations: [{ physicalLocation: { artifactLocation: { index: 0 }, region: { startLine: 2 } } }] },
+            {
+              level: 'error',
+              message: { text: 'e' },
+              locations: at('app/x.ts', undefined, { uriBaseId: '%SRCROOT%' }),
+            },
+            {
+              level: 'error',
+              message: { text: 'f' },
+              locations: [{ physicalLocation: { artifactLocation: { index: 0 }, region: { startLine: 2 } } }],
+            },
             { level: 'error', message: { text: 'g' }, locations: at('https://example.com/code/file.cs') },
-            { level: 'error', message: { text: 'h' }, locations: at('file:///home/buildAgent/src/list.h', { startLine: 10 }) },
+            {
+              level: 'error',
+              message: { text: 'h' },
+              locations: at('file:///home/buildAgent/src/list.h', { startLine: 10 }),
+            },
           ],
         },
       ],
@@ -100,7 +158,13 @@ describe('SARIF findings', () => {
             driver: {
               name: 'scan',
               globalMessageStrings: { generic: { text: 'Generic problem in {0}.' } },
-              rules: [{ id: 'R1', shortDescription: { text: 'Tainted data reaches a sink.' }, messageStrings: { sink: { text: "'{0}' flows to {{sink}} {1} ({2})." } } }],
+              rules: [
+                {
+                  id: 'R1',
+                  shortDescription: { text: 'Tainted data reaches a sink.' },
+                  messageStrings: { sink: { text: "'{0}' flows to {{sink}} {1} ({2})." } },
+                },
+              ],
             },
           },
           results: [
@@ -132,7 +196,12 @@ describe('SARIF findings', () => {
     expect(a.findings!.at(-1)!.message).toBe('w994');
     expect(a.findingsOmitted).toBe(205);
 
-    const b = await parse({ version: '2.1.0', runs: [{ tool: { driver: { name: 'other' } }, results: [{ ruleId: 'X', level: 'error', message: { text: 'x0' } }] }] });
+    const b = await parse({
+      version: '2.1.0',
+      runs: [
+        { tool: { driver: { name: 'other' } }, results: [{ ruleId: 'X', level: 'error', message: { text: 'x0' } }] },
+      ],
+    });
     const m = mergeSecurityReports([a, b]);
     expect(m.results).toEqual({ error: 6, warning: 1200, note: 0, none: 0 });
     expect(m.findings!.slice(0, 7).map((f) => f.message)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'x0', 'w0']);
@@ -141,7 +210,15 @@ describe('SARIF findings', () => {
   });
 
   it('merge counts a report without findings as omitted', () => {
-    const withFindings = { files: 1, runs: 1, results: { error: 1, warning: 0, note: 0, none: 0 }, byRule: {}, perRun: [], findings: [finding({ level: 'error', message: 'kept' })], findingsOmitted: 0 };
+    const withFindings = {
+      files: 1,
+      runs: 1,
+      results: { error: 1, warning: 0, note: 0, none: 0 },
+      byRule: {},
+      perRun: [],
+      findings: [finding({ level: 'error', message: 'kept' })],
+      findingsOmitted: 0,
+    };
     const without = { files: 1, runs: 1, results: { error: 2, warning: 0, note: 0, none: 0 }, byRule: {}, perRun: [] };
     const m = mergeSecurityReports([withFindings, without]);
     expect(m.findings!.map((f) => f.message)).toEqual(['kept']);

@@ -43,7 +43,17 @@ describe('facts the gate reads from GitHub', () => {
 
   const ask = (runId: number, commit: string, environment = 'production', ref = 'v1.2.0') => {
     h!.repo.pendingRules.add(`${runId}/${environment}`);
-    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 6000 + runId, runId, sha: commit, ref, environment, creator: 'dev', createdAt: h!.clock.now().toISOString() }));
+    return h!.deliver(
+      protectionRuleRequested(h!.ctx, {
+        id: 6000 + runId,
+        runId,
+        sha: commit,
+        ref,
+        environment,
+        creator: 'dev',
+        createdAt: h!.clock.now().toISOString(),
+      }),
+    );
   };
   const answers = (runId: number) => h!.repo.answers.filter((a) => a.runId === runId).map((a) => [a.state, a.comment]);
 
@@ -51,16 +61,37 @@ describe('facts the gate reads from GitHub', () => {
     h = await startHarness({ policy: CHECKS });
     const A = sha('1');
     const B = sha('2');
-    const run = (name: string, head: string, status: string, conclusion: string | null) => ({ id: h!.github.newId(), name, head_sha: head, status, conclusion, app: { slug: 'github-actions' }, output: {} });
+    const run = (name: string, head: string, status: string, conclusion: string | null) => ({
+      id: h!.github.newId(),
+      name,
+      head_sha: head,
+      status,
+      conclusion,
+      app: { slug: 'github-actions' },
+      output: {},
+    });
     h.repo.checkRuns.push(run('build', A, 'in_progress', null));
     h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: A });
     expect(await ask(61, A)).toBe(200);
-    expect(answers(61)).toEqual([[undefined, 'Release gate: waiting for PROD. CHECKS_PENDING: Waiting for required checks: build (in progress).']]);
+    expect(answers(61)).toEqual([
+      [undefined, 'Release gate: waiting for PROD. CHECKS_PENDING: Waiting for required checks: build (in progress).'],
+    ]);
 
     const build = h.repo.checkRuns.find((c) => c.name === 'build' && c.head_sha === A)!;
     build.status = 'completed';
     build.conclusion = 'success';
-    expect(await h.deliver(checkRunEvent(h.ctx, { action: 'completed', name: 'build', headSha: A, appSlug: 'github-actions', id: build.id, sender: 'ci' }))).toBe(200);
+    expect(
+      await h.deliver(
+        checkRunEvent(h.ctx, {
+          action: 'completed',
+          name: 'build',
+          headSha: A,
+          appSlug: 'github-actions',
+          id: build.id,
+          sender: 'ci',
+        }),
+      ),
+    ).toBe(200);
     expect(answers(61).at(-1)).toEqual(['approved', 'Release gate: allowed for PROD.']);
     const checkRunReads = h.github.find('GET', new RegExp(`/commits/${A}/check-runs$`));
     expect(checkRunReads.length).toBe(2);
@@ -68,7 +99,9 @@ describe('facts the gate reads from GitHub', () => {
     h.repo.checkRuns.push(run('build', B, 'completed', 'failure'));
     h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: B });
     expect(await ask(62, B)).toBe(200);
-    expect(answers(62)).toEqual([['rejected', 'Release gate: rejected for PROD. CHECKS_FAILED: Required checks failed: build (failure).']]);
+    expect(answers(62)).toEqual([
+      ['rejected', 'Release gate: rejected for PROD. CHECKS_FAILED: Required checks failed: build (failure).'],
+    ]);
   });
 
   it('reads the files changed since the last PROD deployment and waits for a tech-reviewers member on a prisma/** change', async () => {
@@ -77,8 +110,20 @@ describe('facts the gate reads from GitHub', () => {
     const NEW = sha('4');
     const DOCS = sha('5');
     // The last PROD deployment, as the App recorded it.
-    await h.store.recordDeployment({ id: 640, repo: 'acme/shop', sha: OLD, ref: 'v1.1.0', environment: 'production', createdAt: new Date('2026-03-09T10:00:00Z') });
-    await h.store.recordDeploymentStatus({ id: 641, deploymentId: 640, state: 'success', at: new Date('2026-03-09T10:05:00Z') });
+    await h.store.recordDeployment({
+      id: 640,
+      repo: 'acme/shop',
+      sha: OLD,
+      ref: 'v1.1.0',
+      environment: 'production',
+      createdAt: new Date('2026-03-09T10:00:00Z'),
+    });
+    await h.store.recordDeploymentStatus({
+      id: 641,
+      deploymentId: 640,
+      state: 'success',
+      at: new Date('2026-03-09T10:05:00Z'),
+    });
     h.repo.compare[`${OLD}...${NEW}`] = ['prisma/schema.prisma', 'src/shop.ts'];
     h.repo.compare[`${OLD}...${DOCS}`] = ['README.md'];
     h.repo.pulls.push({ number: 12, user: 'author', headSha: NEW, headRef: 'feature', commits: [NEW] });
@@ -86,14 +131,47 @@ describe('facts the gate reads from GitHub', () => {
 
     expect(await ask(63, NEW)).toBe(200);
     expect(h.github.find('GET', new RegExp(`/compare/${OLD}\\.\\.\\.${NEW}$`))).toHaveLength(1);
-    expect(answers(63)).toEqual([[undefined, 'Release gate: waiting for PROD. REVIEW_REQUIRED: 1 changed file(s) match prisma/** (prisma/schema.prisma): an approval from a member of tech-reviewers is required.']]);
+    expect(answers(63)).toEqual([
+      [
+        undefined,
+        'Release gate: waiting for PROD. REVIEW_REQUIRED: 1 changed file(s) match prisma/** (prisma/schema.prisma): an approval from a member of tech-reviewers is required.',
+      ],
+    ]);
 
     // An approval from someone outside the team does not count; tina's does.
-    h.repo.reviews[12] = [{ id: 1, user: 'bob', state: 'APPROVED', commit_id: NEW, submitted_at: '2026-03-10T15:01:00Z' }];
-    await h.deliver(pullRequestReviewSubmitted(h.ctx, { pull: 12, headSha: NEW, author: 'author', reviewer: 'bob', state: 'approved', at: '2026-03-10T15:01:00Z', reviewId: 1 }));
+    h.repo.reviews[12] = [
+      { id: 1, user: 'bob', state: 'APPROVED', commit_id: NEW, submitted_at: '2026-03-10T15:01:00Z' },
+    ];
+    await h.deliver(
+      pullRequestReviewSubmitted(h.ctx, {
+        pull: 12,
+        headSha: NEW,
+        author: 'author',
+        reviewer: 'bob',
+        state: 'approved',
+        at: '2026-03-10T15:01:00Z',
+        reviewId: 1,
+      }),
+    );
     expect(answers(63).filter(([state]) => state)).toEqual([]);
-    h.repo.reviews[12].push({ id: 2, user: 'tina', state: 'APPROVED', commit_id: NEW, submitted_at: '2026-03-10T15:02:00Z' });
-    await h.deliver(pullRequestReviewSubmitted(h.ctx, { pull: 12, headSha: NEW, author: 'author', reviewer: 'tina', state: 'approved', at: '2026-03-10T15:02:00Z', reviewId: 2 }));
+    h.repo.reviews[12].push({
+      id: 2,
+      user: 'tina',
+      state: 'APPROVED',
+      commit_id: NEW,
+      submitted_at: '2026-03-10T15:02:00Z',
+    });
+    await h.deliver(
+      pullRequestReviewSubmitted(h.ctx, {
+        pull: 12,
+        headSha: NEW,
+        author: 'author',
+        reviewer: 'tina',
+        state: 'approved',
+        at: '2026-03-10T15:02:00Z',
+        reviewId: 2,
+      }),
+    );
     expect(answers(63).at(-1)).toEqual(['approved', 'Release gate: allowed for PROD.']);
 
     // A change outside prisma/** needs no technical review.
@@ -106,7 +184,15 @@ describe('facts the gate reads from GitHub', () => {
     const C = sha('6');
     const D = sha('7');
     // Deployed to DEV before the App was installed: GitHub knows, the store does not.
-    h.repo.deployments.push({ id: 650, sha: C, ref: 'main', environment: 'development', payload: {}, creator: 'dev', created_at: '2026-03-09T09:00:00Z' });
+    h.repo.deployments.push({
+      id: 650,
+      sha: C,
+      ref: 'main',
+      environment: 'development',
+      payload: {},
+      creator: 'dev',
+      created_at: '2026-03-09T09:00:00Z',
+    });
     h.repo.deploymentStatuses.push({ id: 651, deploymentId: 650, state: 'success' });
 
     expect(await ask(65, C, 'staging', 'main')).toBe(200);
@@ -114,11 +200,15 @@ describe('facts the gate reads from GitHub', () => {
     expect(h.github.find('GET', /\/deployments$/).map((r) => r.query.get('sha'))).toEqual([C]);
     expect(h.github.find('GET', /\/deployments\/650\/statuses$/)).toHaveLength(1);
     const check = h.repo.checkRuns.find((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === C)!;
-    expect(check.output.summary).toContain("Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.");
+    expect(check.output.summary).toContain(
+      "Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.",
+    );
 
     // Without that history the order rule holds the release back.
     expect(await ask(66, D, 'staging', 'main')).toBe(200);
-    expect(answers(66)).toEqual([['rejected', expect.stringMatching(/^Release gate: rejected for PRE_PROD\. PROMOTION_ORDER: /)]]);
+    expect(answers(66)).toEqual([
+      ['rejected', expect.stringMatching(/^Release gate: rejected for PRE_PROD\. PROMOTION_ORDER: /)],
+    ]);
   });
 });
 
@@ -129,10 +219,27 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
     return loaded.policy;
   };
   const at = new Date('2026-03-10T12:00:00Z');
-  const deployment = (commit: string, state: string | null) => ({ id: 1, repo: 'acme/shop', sha: commit, ref: null, environment: 'development', stage: 'DEV', creator: 'dev', createdAt: at, payload: null, byApp: false, gateBlocked: false, latestState: state, latestStateAt: at, firstSuccessAt: state === 'success' ? at : null });
+  const deployment = (commit: string, state: string | null) => ({
+    id: 1,
+    repo: 'acme/shop',
+    sha: commit,
+    ref: null,
+    environment: 'development',
+    stage: 'DEV',
+    creator: 'dev',
+    createdAt: at,
+    payload: null,
+    byApp: false,
+    gateBlocked: false,
+    latestState: state,
+    latestStateAt: at,
+    firstSuccessAt: state === 'success' ? at : null,
+  });
 
   /** A record that answers with `rows` and notes which reads were made. */
-  const record = (rows: { own?: ReturnType<typeof deployment>[]; candidates?: ReturnType<typeof deployment>[] } = {}) => {
+  const record = (
+    rows: { own?: ReturnType<typeof deployment>[]; candidates?: ReturnType<typeof deployment>[] } = {},
+  ) => {
     const reads: string[] = [];
     const store: RecordedFactsReader = {
       listOverrides: async () => (reads.push('overrides'), []),
@@ -152,19 +259,22 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
     expect(reads).toEqual([]);
   });
 
-  it('reads same-tree candidates only when none of the commit\'s own deployments to the stage before succeeded', async () => {
+  it("reads same-tree candidates only when none of the commit's own deployments to the stage before succeeded", async () => {
     const succeeded = record({ own: [deployment(sha('a'), 'success')] });
     const recorded = await gatherRecordedFacts(succeeded.store, policyOf(ORDER), request('staging'));
     expect(succeeded.reads).toEqual(['overrides', 'deployments']);
     expect(recorded.predecessorDeployments).toHaveLength(1);
 
-    const failed = record({ own: [deployment(sha('a'), 'failure')], candidates: [deployment(sha('b'), 'success'), deployment(sha('b'), 'success'), deployment(sha('c'), 'success')] });
+    const failed = record({
+      own: [deployment(sha('a'), 'failure')],
+      candidates: [deployment(sha('b'), 'success'), deployment(sha('b'), 'success'), deployment(sha('c'), 'success')],
+    });
     const other = await gatherRecordedFacts(failed.store, policyOf(ORDER), request('staging'));
     expect(failed.reads).toEqual(['overrides', 'deployments', `successes:${SAME_TREE_CANDIDATES}`, 'trees:2']);
     expect(other.sameTreeCandidates).toHaveLength(3);
   });
 
-  it('reads the recorded checks and the last stage\'s previous success only for stages whose rules read them', async () => {
+  it("reads the recorded checks and the last stage's previous success only for stages whose rules read them", async () => {
     const checks = record();
     await gatherRecordedFacts(checks.store, policyOf(CHECKS), request('production'));
     expect(checks.reads).toEqual(['overrides', 'checks']);
@@ -177,10 +287,39 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
   it('writes back the trees and the pull requests the loader learned from GitHub', async () => {
     const writes: unknown[] = [];
     const store: LearnedFactsWriter = {
-      upsertRelease: async (input) => (writes.push(['release', input]), { id: 1, repo: input.repo, sha: input.sha, tree: input.tree ?? null, ref: null, version: null, tag: null, createdAt: at, updatedAt: at }),
+      upsertRelease: async (input) => (
+        writes.push(['release', input]),
+        {
+          id: 1,
+          repo: input.repo,
+          sha: input.sha,
+          tree: input.tree ?? null,
+          ref: null,
+          version: null,
+          tag: null,
+          createdAt: at,
+          updatedAt: at,
+        }
+      ),
       linkReleasePulls: async (list, when) => void writes.push(['pulls', list, when]),
     };
-    const loaded = { facts: { environment: 'production', sha: sha('a'), approvals: [], deployments: [], evidence: { score: null, breakdown: {}, present: [] }, checks: [], teams: {}, overrides: [] }, pulls: [{ number: 7, author: 'dev', title: '', body: '', headSha: sha('e'), merged: true, becameRelease: true }], evidenceCheck: null, notes: [], needed: [], learnedTrees: [{ sha: sha('b'), tree: sha('f') }] };
+    const loaded = {
+      facts: {
+        environment: 'production',
+        sha: sha('a'),
+        approvals: [],
+        deployments: [],
+        evidence: { score: null, breakdown: {}, present: [] },
+        checks: [],
+        teams: {},
+        overrides: [],
+      },
+      pulls: [{ number: 7, author: 'dev', title: '', body: '', headSha: sha('e'), merged: true, becameRelease: true }],
+      evidenceCheck: null,
+      notes: [],
+      needed: [],
+      learnedTrees: [{ sha: sha('b'), tree: sha('f') }],
+    };
     await recordLearnedFacts(store, request('production'), loaded, at);
     expect(writes).toEqual([
       ['release', { repo: 'acme/shop', sha: sha('b'), tree: sha('f'), at: new Date(0) }],

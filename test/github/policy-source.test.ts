@@ -67,8 +67,12 @@ describe('loadRepoPolicy with an org default', () => {
 
   const load = async (repo = 'shop'): Promise<{ policy: RepoPolicy; calls: string[] }> => {
     github.requests.length = 0;
-    const { result, tally } = await withCallTally(() => loadRepoPolicy(octokit, { owner, repo, defaultBranch: 'main' }));
-    const calls = github.requests.map((r) => `${r.method} ${r.path}${r.query.size > 0 ? `?${r.query.toString()}` : ''} ${r.status}`);
+    const { result, tally } = await withCallTally(() =>
+      loadRepoPolicy(octokit, { owner, repo, defaultBranch: 'main' }),
+    );
+    const calls = github.requests.map(
+      (r) => `${r.method} ${r.path}${r.query.size > 0 ? `?${r.query.toString()}` : ''} ${r.status}`,
+    );
     // GitHub bills every request but a 304 (a conditional GET whose answer did not change).
     expect(tally.count).toBe(calls.filter((c) => !c.endsWith(' 304')).length);
     return { policy: result, calls };
@@ -88,7 +92,18 @@ describe('loadRepoPolicy with an org default', () => {
     orgDefault(ORG);
     const { policy, calls } = await load();
     expect(policy.ok && policy.policy.environments.map((e) => [e.name, e.minApprovals])).toEqual([['PROD', 1]]);
-    expect(policy.files).toEqual([{ repository: `${owner}/shop`, path: PATH, ref: 'main', blobSha: gitBlobSha(STANDALONE), commitSha: 'a'.repeat(40), role: 'repository', text: STANDALONE, source: PATH }]);
+    expect(policy.files).toEqual([
+      {
+        repository: `${owner}/shop`,
+        path: PATH,
+        ref: 'main',
+        blobSha: gitBlobSha(STANDALONE),
+        commitSha: 'a'.repeat(40),
+        role: 'repository',
+        text: STANDALONE,
+        source: PATH,
+      },
+    ]);
     expect(calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 200`,
       `GET /repos/${owner}/shop/commits?path=.github%2Frelease-policy.yml&sha=main&per_page=1 200`,
@@ -106,8 +121,26 @@ describe('loadRepoPolicy with an org default', () => {
     ]);
     expect(first.policy.policy.scoring.weights).toEqual({ tests: 50, coverage: 50 });
     expect(first.policy.files).toEqual([
-      { repository: `${owner}/shop`, path: PATH, ref: 'main', blobSha: gitBlobSha(EXTENDS), commitSha: 'a'.repeat(40), role: 'repository', text: EXTENDS, source: PATH },
-      { repository: `${owner}/.github`, path: PATH, ref: '', blobSha: gitBlobSha(ORG), commitSha: 'b'.repeat(40), role: 'org default', text: ORG, source: `${owner}/.github/${PATH}` },
+      {
+        repository: `${owner}/shop`,
+        path: PATH,
+        ref: 'main',
+        blobSha: gitBlobSha(EXTENDS),
+        commitSha: 'a'.repeat(40),
+        role: 'repository',
+        text: EXTENDS,
+        source: PATH,
+      },
+      {
+        repository: `${owner}/.github`,
+        path: PATH,
+        ref: '',
+        blobSha: gitBlobSha(ORG),
+        commitSha: 'b'.repeat(40),
+        role: 'org default',
+        text: ORG,
+        source: `${owner}/.github/${PATH}`,
+      },
     ]);
     expect(first.calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 200`,
@@ -116,7 +149,10 @@ describe('loadRepoPolicy with an org default', () => {
       `GET /repos/${owner}/.github/commits?path=.github%2Frelease-policy.yml&per_page=1 200`,
     ]);
     // The same files again: one conditional GET each, answered 304 (free); nothing parsed or looked up again.
-    expect((await load()).calls).toEqual([`GET /repos/${owner}/shop/contents/${PATH}?ref=main 304`, `GET /repos/${owner}/.github/contents/${PATH} 304`]);
+    expect((await load()).calls).toEqual([
+      `GET /repos/${owner}/shop/contents/${PATH}?ref=main 304`,
+      `GET /repos/${owner}/.github/contents/${PATH} 304`,
+    ]);
     // The org default changes: its commit is looked up once more, the repository's is not.
     const changed = ORG.replace('minScore: 70', 'minScore: 80');
     orgDefault(changed);
@@ -175,7 +211,18 @@ describe('loadRepoPolicy with an org default', () => {
     const { policy, calls } = await load();
     expect(policy.ok && policy.policy.environments.map((e) => e.name)).toEqual(['PRE_PROD', 'PROD']);
     expect(policy.path).toBe(`${owner}/.github/.github/release-policy.yml`);
-    expect(policy.files).toEqual([{ repository: `${owner}/.github`, path: PATH, ref: '', blobSha: gitBlobSha(ORG), commitSha: 'b'.repeat(40), role: 'org default', text: ORG, source: `${owner}/.github/${PATH}` }]);
+    expect(policy.files).toEqual([
+      {
+        repository: `${owner}/.github`,
+        path: PATH,
+        ref: '',
+        blobSha: gitBlobSha(ORG),
+        commitSha: 'b'.repeat(40),
+        role: 'org default',
+        text: ORG,
+        source: `${owner}/.github/${PATH}`,
+      },
+    ]);
     expect(calls).toEqual([
       `GET /repos/${owner}/shop/contents/${PATH}?ref=main 404`,
       `GET /repos/${owner}/.github/contents/${PATH} 200`,
@@ -201,7 +248,9 @@ describe('loadRepoPolicy with an org default', () => {
     repo();
     orgDefault('version: 1\nextends: org\n');
     const { policy } = await load();
-    expect(!policy.ok && policy.problems).toEqual([`${owner}/.github/.github/release-policy.yml:2:1: the org default cannot extend anything: remove "extends" from it`]);
+    expect(!policy.ok && policy.problems).toEqual([
+      `${owner}/.github/.github/release-policy.yml:2:1: the org default cannot extend anything: remove "extends" from it`,
+    ]);
   });
 });
 
@@ -214,13 +263,31 @@ describe('the App with an org default', () => {
   });
   const ask = (runId: number, commit: string) => {
     h!.repo.pendingRules.add(`${runId}/production`);
-    return h!.deliver(protectionRuleRequested(h!.ctx, { id: 7000 + runId, runId, sha: commit, ref: 'v1.0.0', environment: 'production', creator: 'dev', createdAt: h!.clock.now().toISOString() }));
+    return h!.deliver(
+      protectionRuleRequested(h!.ctx, {
+        id: 7000 + runId,
+        runId,
+        sha: commit,
+        ref: 'v1.0.0',
+        environment: 'production',
+        creator: 'dev',
+        createdAt: h!.clock.now().toISOString(),
+      }),
+    );
   };
-  const summaryOf = (commit: string, name = 'Release gate / PROD') => h!.repo.checkRuns.filter((c) => c.name === name && c.head_sha === commit).at(-1)!.output.summary!;
+  const summaryOf = (commit: string, name = 'Release gate / PROD') =>
+    h!.repo.checkRuns.filter((c) => c.name === name && c.head_sha === commit).at(-1)!.output.summary!;
 
   it('decides with the merged policy and shows both files on the check run', async () => {
-    h = await startHarness({ policy: 'version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minApprovals: 0\n' });
-    h.github.serveFile('acme/.github', PATH, 'version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 2\n    requiredChecks: [build]\n', 'd'.repeat(40));
+    h = await startHarness({
+      policy: 'version: 1\nextends: org\nenvironments:\n  - name: PROD\n    minApprovals: 0\n',
+    });
+    h.github.serveFile(
+      'acme/.github',
+      PATH,
+      'version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minApprovals: 2\n    requiredChecks: [build]\n',
+      'd'.repeat(40),
+    );
     const A = '1'.repeat(40);
     h.repo.statuses.push({ context: 'build', state: 'success', sha: A });
     expect(await ask(71, A)).toBe(200);
@@ -247,7 +314,9 @@ describe('the App with an org default', () => {
     const [answer] = h.repo.answers;
     expect(answer?.state).toBe('rejected');
     expect(answer?.comment).toContain('POLICY_INVALID');
-    expect(answer?.comment).toContain('acme/.github/.github/release-policy.yml was not found. Create .github/release-policy.yml on the default branch of the acme/.github repository');
+    expect(answer?.comment).toContain(
+      'acme/.github/.github/release-policy.yml was not found. Create .github/release-policy.yml on the default branch of the acme/.github repository',
+    );
     // Without a policy there are no stages: the check run is named after the GitHub environment.
     expect(summaryOf(B, 'Release gate / production')).toContain(
       `### Policy\n\n\`.github/release-policy.yml\` on \`main\`, blob \`${gitBlobSha(h.repo.files[PATH]!).slice(0, 12)}\`, commit \`c0ffee000000\` — **invalid: the gate fails closed**.`,

@@ -28,11 +28,23 @@ describe.each([
 
   /** Finishes everything claimable at `nowMs`, so the next test starts from an empty inbox. */
   const drain = async (nowMs: number) => {
-    for (let item = await store.claimInboxDelivery('drainer', nowMs + 1, nowMs); item; item = await store.claimInboxDelivery('drainer', nowMs + 1, nowMs)) {
+    for (
+      let item = await store.claimInboxDelivery('drainer', nowMs + 1, nowMs);
+      item;
+      item = await store.claimInboxDelivery('drainer', nowMs + 1, nowMs)
+    ) {
       await store.finishInboxDelivery(item.seq, 'drainer', nowMs);
     }
   };
-  const enqueue = (id: string, orderKey: string, nowMs = T0) => store.enqueueDelivery({ deliveryId: id, event: 'deployment_protection_rule', action: 'requested', orderKey, payload: `{"id":"${id}"}`, nowMs });
+  const enqueue = (id: string, orderKey: string, nowMs = T0) =>
+    store.enqueueDelivery({
+      deliveryId: id,
+      event: 'deployment_protection_rule',
+      action: 'requested',
+      orderKey,
+      payload: `{"id":"${id}"}`,
+      nowMs,
+    });
 
   it('stores a delivery once; a redelivery is a duplicate only once it was handled to the end', async () => {
     expect(await enqueue('d-1', 'k1')).toBe('queued');
@@ -46,9 +58,22 @@ describe.each([
   });
 
   it('hands deliveries of one gate out one after the other, in order, and others in parallel', async () => {
-    for (const [id, key] of [['o-1', 'gate-a'], ['o-2', 'gate-a'], ['o-3', 'gate-b'], ['o-4', 'gate-a']] as const) await enqueue(id, key);
-    const first = await Promise.all([store, other, store, other].map((s, i) => s.claimInboxDelivery(`w${i}`, T0 + 30_000, T0)));
-    expect(first.filter((x) => x !== null).map((x) => x!.deliveryId).sort()).toEqual(['o-1', 'o-3']);
+    for (const [id, key] of [
+      ['o-1', 'gate-a'],
+      ['o-2', 'gate-a'],
+      ['o-3', 'gate-b'],
+      ['o-4', 'gate-a'],
+    ] as const)
+      await enqueue(id, key);
+    const first = await Promise.all(
+      [store, other, store, other].map((s, i) => s.claimInboxDelivery(`w${i}`, T0 + 30_000, T0)),
+    );
+    expect(
+      first
+        .filter((x) => x !== null)
+        .map((x) => x!.deliveryId)
+        .sort(),
+    ).toEqual(['o-1', 'o-3']);
     const a = first.find((x) => x?.deliveryId === 'o-1')!;
     const owner = `w${first.indexOf(a)}`;
     // A failure waits for its retry and keeps the later deliveries of its gate waiting too.
@@ -80,7 +105,11 @@ describe.each([
 
   it('gives 40 concurrent claims from two connections 40 different deliveries', async () => {
     for (let i = 0; i < 40; i++) await enqueue(`p-${i}`, `par-${i}`, T0 + 100_000);
-    const claims = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 ? store : other).claimInboxDelivery(`p${i}`, T0 + 200_000, T0 + 100_000)));
+    const claims = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? store : other).claimInboxDelivery(`p${i}`, T0 + 200_000, T0 + 100_000),
+      ),
+    );
     const ids = claims.filter((c) => c !== null && c.deliveryId.startsWith('p-')).map((c) => c!.deliveryId);
     expect(ids).toHaveLength(40);
     expect(new Set(ids).size).toBe(40);
@@ -98,8 +127,10 @@ describe.each([
     expect(await store.getInboxDelivery('f-1')).toMatchObject({ status: 'ready', attempts: 0 });
   });
 
-  it('spaces one installation\'s write slots a second apart across connections, whoever asks', async () => {
-    const slots = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).takeWriteSlot(77, T0, 1_000)));
+  it("spaces one installation's write slots a second apart across connections, whoever asks", async () => {
+    const slots = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).takeWriteSlot(77, T0, 1_000)),
+    );
     expect([...slots].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => T0 + i * 1_000));
     // Another installation has its own slots; a slot in the past is not handed out.
     expect(await store.takeWriteSlot(78, T0 + 5_000, 1_000)).toBe(T0 + 5_000);
@@ -130,7 +161,9 @@ describe('the SQLite file behind the open handle', () => {
       await rm(file);
       const health = await store.health();
       expect(health).toMatchObject({ ok: false, database: 'down' });
-      expect(health.error).toBe(`The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`);
+      expect(health.error).toBe(
+        `The SQLite file ${file} was deleted while the App had it open: writes would be lost. Restore it from a backup and restart the App.`,
+      );
     } finally {
       await store.close();
       await tg.cleanup();

@@ -8,7 +8,8 @@ import { cli } from '../cli/helpers.js';
 import { olderDatabase, postgresTarget, sqliteTarget, type Target } from './targets.js';
 
 const t = (iso: string) => new Date(iso);
-const POLICY = 'version: 1\nenvironments:\n  - name: DEV\n    github: development\n  - name: PROD\n    github: production\n    minApprovals: 1\n';
+const POLICY =
+  'version: 1\nenvironments:\n  - name: DEV\n    github: development\n  - name: PROD\n    github: production\n    minApprovals: 1\n';
 const facts = (environment: string): ReleaseFacts => ({
   environment,
   sha: 'f'.repeat(40),
@@ -19,7 +20,8 @@ const facts = (environment: string): ReleaseFacts => ({
   teams: {},
   overrides: [],
 });
-const MISSING = '.github/release-policy.yml was not found on the default branch (main). Add the release policy there; until then the gate does not approve anything. Nor is there an org default (acme/.github/.github/release-policy.yml).';
+const MISSING =
+  '.github/release-policy.yml was not found on the default branch (main). Add the release policy there; until then the gate does not approve anything. Nor is there an org default (acme/.github/.github/release-policy.yml).';
 
 describe.each([
   { provider: 'sqlite' as const, target: sqliteTarget },
@@ -33,21 +35,51 @@ describe.each([
     tg = await target();
     // Evaluations as the App wrote them before 0006: one under a policy file (its blob SHA
     // only), one decided without any policy file (the problems are its input).
-    const older = await olderDatabase(tg, provider, ['0001_init', '0002_promotions', '0003_check_run_deployment'], async (db) => {
-      const policy = loadPolicy(POLICY, '.github/release-policy.yml');
-      if (!policy.ok) throw new Error('test policy invalid');
-      const decided = evaluate(policy.policy, facts('production'), t('2026-11-01T09:00:00Z'));
-      const common = { repo: 'acme/old', sha: 'f'.repeat(40), environment: 'production', at: t('2026-11-01T09:00:00Z') };
-      ids.withBlob = (await db.evaluation.create({
-        data: { ...common, stage: 'PROD', decision: decided.decision, rules: JSON.stringify(decided.rules), inputs: JSON.stringify({ facts: facts('production'), pulls: [], notes: [] }), policyPath: '.github/release-policy.yml', policySha: 'b'.repeat(40) },
-        select: { id: true },
-      })).id;
-      const invalid = policyInvalidDecision('production', [MISSING]);
-      ids.noPolicy = (await db.evaluation.create({
-        data: { ...common, stage: 'production', decision: 'block', rules: JSON.stringify(invalid.rules), inputs: JSON.stringify({ problems: [MISSING] }), policyPath: '.github/release-policy.yml', policySha: null },
-        select: { id: true },
-      })).id;
-    });
+    const older = await olderDatabase(
+      tg,
+      provider,
+      ['0001_init', '0002_promotions', '0003_check_run_deployment'],
+      async (db) => {
+        const policy = loadPolicy(POLICY, '.github/release-policy.yml');
+        if (!policy.ok) throw new Error('test policy invalid');
+        const decided = evaluate(policy.policy, facts('production'), t('2026-11-01T09:00:00Z'));
+        const common = {
+          repo: 'acme/old',
+          sha: 'f'.repeat(40),
+          environment: 'production',
+          at: t('2026-11-01T09:00:00Z'),
+        };
+        ids.withBlob = (
+          await db.evaluation.create({
+            data: {
+              ...common,
+              stage: 'PROD',
+              decision: decided.decision,
+              rules: JSON.stringify(decided.rules),
+              inputs: JSON.stringify({ facts: facts('production'), pulls: [], notes: [] }),
+              policyPath: '.github/release-policy.yml',
+              policySha: 'b'.repeat(40),
+            },
+            select: { id: true },
+          })
+        ).id;
+        const invalid = policyInvalidDecision('production', [MISSING]);
+        ids.noPolicy = (
+          await db.evaluation.create({
+            data: {
+              ...common,
+              stage: 'production',
+              decision: 'block',
+              rules: JSON.stringify(invalid.rules),
+              inputs: JSON.stringify({ problems: [MISSING] }),
+              policyPath: '.github/release-policy.yml',
+              policySha: null,
+            },
+            select: { id: true },
+          })
+        ).id;
+      },
+    );
     prismaDir = older.prismaDir;
     expect(older.applied).toEqual(['0001_init', '0002_promotions', '0003_check_run_deployment']);
     // The upgraded App records a new decision with its policy text.
@@ -57,11 +89,29 @@ describe.each([
       if (!policy.ok) throw new Error('test policy invalid');
       const at = t('2026-11-02T09:00:00Z');
       const decided = evaluate(policy.policy, facts('development'), at);
-      ids.fresh = (await store.recordEvaluation({
-        repo: 'acme/old', sha: 'f'.repeat(40), environment: 'development', stage: 'DEV', decision: decided.decision, rules: decided.rules,
-        inputs: { facts: facts('development'), pulls: [], notes: [] }, at,
-        policyFiles: [{ role: 'repository', source: '.github/release-policy.yml', repository: 'acme/old', path: '.github/release-policy.yml', ref: 'main', blobSha: 'c'.repeat(40), text: POLICY }],
-      })).id;
+      ids.fresh = (
+        await store.recordEvaluation({
+          repo: 'acme/old',
+          sha: 'f'.repeat(40),
+          environment: 'development',
+          stage: 'DEV',
+          decision: decided.decision,
+          rules: decided.rules,
+          inputs: { facts: facts('development'), pulls: [], notes: [] },
+          at,
+          policyFiles: [
+            {
+              role: 'repository',
+              source: '.github/release-policy.yml',
+              repository: 'acme/old',
+              path: '.github/release-policy.yml',
+              ref: 'main',
+              blobSha: 'c'.repeat(40),
+              text: POLICY,
+            },
+          ],
+        })
+      ).id;
     } finally {
       await store.close();
     }
@@ -80,7 +130,10 @@ describe.each([
       identical: 2,
       different: [],
       notReplayable: [
-        { id: ids.withBlob, reason: `recorded before policy texts were kept: the record names the policy blob ${'b'.repeat(40)} of .github/release-policy.yml but not its text` },
+        {
+          id: ids.withBlob,
+          reason: `recorded before policy texts were kept: the record names the policy blob ${'b'.repeat(40)} of .github/release-policy.yml but not its text`,
+        },
       ],
     });
     expect(run.code).toBe(0);

@@ -33,7 +33,9 @@ describe.each([
 
   it('migrates an empty database at start, and a second start applies nothing', async () => {
     expect(store.provider).toBe(provider);
-    expect(log.lines).toEqual([expect.stringMatching(new RegExp(`^Database .+: applied migrations ${MIGRATIONS.join(', ')}$`))]);
+    expect(log.lines).toEqual([
+      expect.stringMatching(new RegExp(`^Database .+: applied migrations ${MIGRATIONS.join(', ')}$`)),
+    ]);
     if (provider === 'sqlite') {
       expect((await stat(tg.url.slice('file:'.length))).isFile()).toBe(true);
     }
@@ -41,32 +43,70 @@ describe.each([
     const again = await openStore({ databaseUrl: tg.url, log: log2 });
     try {
       expect(log2.lines).toEqual([]);
-      expect(await again.health()).toEqual({ ok: true, database: 'up', migrations: { applied: MIGRATIONS.length, expected: MIGRATIONS.length } });
+      expect(await again.health()).toEqual({
+        ok: true,
+        database: 'up',
+        migrations: { applied: MIGRATIONS.length, expected: MIGRATIONS.length },
+      });
     } finally {
       await again.close();
     }
   });
 
   it('reports health with the migrations applied', async () => {
-    expect(await store.health()).toEqual({ ok: true, database: 'up', migrations: { applied: MIGRATIONS.length, expected: MIGRATIONS.length } });
+    expect(await store.health()).toEqual({
+      ok: true,
+      database: 'up',
+      migrations: { applied: MIGRATIONS.length, expected: MIGRATIONS.length },
+    });
   });
 
   it('handles a delivery once: of concurrent claims of one id exactly one is new, the rest are counted', async () => {
     const claims = await Promise.all(
-      Array.from({ length: 5 }, () => store.claimDelivery({ id: 'dlv-1', event: 'deployment', action: 'created', repo: 'acme/web', at: t('2026-11-01T10:00:00Z') })),
+      Array.from({ length: 5 }, () =>
+        store.claimDelivery({
+          id: 'dlv-1',
+          event: 'deployment',
+          action: 'created',
+          repo: 'acme/web',
+          at: t('2026-11-01T10:00:00Z'),
+        }),
+      ),
     );
     expect(claims.filter((c) => c === 'new')).toHaveLength(1);
     // Not finished yet: the others take it back (the inbox hands a delivery to one worker at a time).
     expect(claims.filter((c) => c === 'retry')).toHaveLength(4);
     await store.finishDelivery('dlv-1', 'recorded', t('2026-11-01T10:00:01Z'));
-    expect(await store.claimDelivery({ id: 'dlv-1', event: 'deployment', action: 'created', repo: 'acme/web', at: t('2026-11-01T10:00:02Z') })).toBe('duplicate');
+    expect(
+      await store.claimDelivery({
+        id: 'dlv-1',
+        event: 'deployment',
+        action: 'created',
+        repo: 'acme/web',
+        at: t('2026-11-01T10:00:02Z'),
+      }),
+    ).toBe('duplicate');
     const row = await store.getDelivery('dlv-1');
-    expect(row).toMatchObject({ id: 'dlv-1', event: 'deployment', action: 'created', repo: 'acme/web', redeliveries: 5, outcome: 'recorded' });
+    expect(row).toMatchObject({
+      id: 'dlv-1',
+      event: 'deployment',
+      action: 'created',
+      repo: 'acme/web',
+      redeliveries: 5,
+      outcome: 'recorded',
+    });
     expect(row?.receivedAt.toISOString()).toBe('2026-11-01T10:00:00.000Z');
   });
 
   it('lets a delivery that failed be claimed again, and never one that succeeded', async () => {
-    const claim = () => store.claimDelivery({ id: 'dlv-err', event: 'deployment_status', action: 'created', repo: 'acme/web', at: t('2026-11-01T10:05:00Z') });
+    const claim = () =>
+      store.claimDelivery({
+        id: 'dlv-err',
+        event: 'deployment_status',
+        action: 'created',
+        repo: 'acme/web',
+        at: t('2026-11-01T10:05:00Z'),
+      });
     expect(await claim()).toBe('new');
     await store.finishDelivery('dlv-err', 'error: 502 Bad gateway', t('2026-11-01T10:05:01Z'));
     expect(await claim()).toBe('retry');
@@ -78,7 +118,8 @@ describe.each([
   });
 
   it('lets a delivery claimed and never finished (a crash while handling it) be claimed again at once: only one handled to the end is a duplicate', async () => {
-    const claim = (at: string) => store.claimDelivery({ id: 'dlv-lost', event: 'check_run', action: 'completed', repo: 'acme/web', at: t(at) });
+    const claim = (at: string) =>
+      store.claimDelivery({ id: 'dlv-lost', event: 'check_run', action: 'completed', repo: 'acme/web', at: t(at) });
     expect(await claim('2026-11-01T12:00:00Z')).toBe('new');
     expect(await claim('2026-11-01T12:00:05Z')).toBe('retry');
     await store.finishDelivery('dlv-lost', 'recorded', t('2026-11-01T12:00:06Z'));
@@ -86,37 +127,107 @@ describe.each([
   });
 
   it('upserts a release without erasing fields left out', async () => {
-    await store.upsertRelease({ repo: 'acme/web', sha: 'aaa', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', at: t('2026-11-01T10:00:00Z') });
-    const row = await store.upsertRelease({ repo: 'acme/web', sha: 'aaa', version: '1.2.0', at: t('2026-11-01T11:00:00Z') });
-    expect(row).toMatchObject({ repo: 'acme/web', sha: 'aaa', ref: 'refs/tags/v1.2.0', tag: 'v1.2.0', version: '1.2.0' });
+    await store.upsertRelease({
+      repo: 'acme/web',
+      sha: 'aaa',
+      ref: 'refs/tags/v1.2.0',
+      tag: 'v1.2.0',
+      at: t('2026-11-01T10:00:00Z'),
+    });
+    const row = await store.upsertRelease({
+      repo: 'acme/web',
+      sha: 'aaa',
+      version: '1.2.0',
+      at: t('2026-11-01T11:00:00Z'),
+    });
+    expect(row).toMatchObject({
+      repo: 'acme/web',
+      sha: 'aaa',
+      ref: 'refs/tags/v1.2.0',
+      tag: 'v1.2.0',
+      version: '1.2.0',
+    });
     expect(row.createdAt.toISOString()).toBe('2026-11-01T10:00:00.000Z');
     expect(row.updatedAt.toISOString()).toBe('2026-11-01T11:00:00.000Z');
   });
 
   it('keeps deployments with their latest state and the first success (the soak clock)', async () => {
     const big = 9_007_199_254_740_000; // GitHub ids beyond 32 bits survive the round trip
-    expect(await store.recordDeployment({ id: big, repo: 'acme/web', sha: 'aaa', environment: 'staging', stage: 'PRE_PROD', creator: 'ann', createdAt: t('2026-11-01T10:00:00Z'), payload: { release: '1.2.0' } })).toBe(true);
-    expect(await store.recordDeployment({ id: big, repo: 'acme/web', sha: 'aaa', environment: 'staging', createdAt: t('2026-11-01T10:00:00Z') })).toBe(false);
-    await store.recordDeploymentStatus({ id: 1, deploymentId: big, state: 'in_progress', at: t('2026-11-01T10:01:00Z') });
+    expect(
+      await store.recordDeployment({
+        id: big,
+        repo: 'acme/web',
+        sha: 'aaa',
+        environment: 'staging',
+        stage: 'PRE_PROD',
+        creator: 'ann',
+        createdAt: t('2026-11-01T10:00:00Z'),
+        payload: { release: '1.2.0' },
+      }),
+    ).toBe(true);
+    expect(
+      await store.recordDeployment({
+        id: big,
+        repo: 'acme/web',
+        sha: 'aaa',
+        environment: 'staging',
+        createdAt: t('2026-11-01T10:00:00Z'),
+      }),
+    ).toBe(false);
+    await store.recordDeploymentStatus({
+      id: 1,
+      deploymentId: big,
+      state: 'in_progress',
+      at: t('2026-11-01T10:01:00Z'),
+    });
     await store.recordDeploymentStatus({ id: 2, deploymentId: big, state: 'success', at: t('2026-11-01T10:05:00Z') });
-    expect(await store.recordDeploymentStatus({ id: 2, deploymentId: big, state: 'success', at: t('2026-11-01T10:05:00Z') })).toBe(false);
+    expect(
+      await store.recordDeploymentStatus({ id: 2, deploymentId: big, state: 'success', at: t('2026-11-01T10:05:00Z') }),
+    ).toBe(false);
     await store.recordDeploymentStatus({ id: 3, deploymentId: big, state: 'success', at: t('2026-11-01T12:00:00Z') });
     await store.recordDeploymentStatus({ id: 4, deploymentId: big, state: 'inactive', at: t('2026-11-02T09:00:00Z') });
     const [d] = await store.listDeployments({ repo: 'acme/web', sha: 'aaa', environment: 'staging' });
-    expect(d).toMatchObject({ id: big, stage: 'PRE_PROD', creator: 'ann', payload: { release: '1.2.0' }, latestState: 'inactive' });
+    expect(d).toMatchObject({
+      id: big,
+      stage: 'PRE_PROD',
+      creator: 'ann',
+      payload: { release: '1.2.0' },
+      latestState: 'inactive',
+    });
     expect(d?.firstSuccessAt?.toISOString()).toBe('2026-11-01T10:05:00.000Z');
-    expect((await store.listDeploymentStatuses(big)).map((s) => s.state)).toEqual(['in_progress', 'success', 'success', 'inactive']);
+    expect((await store.listDeploymentStatuses(big)).map((s) => s.state)).toEqual([
+      'in_progress',
+      'success',
+      'success',
+      'inactive',
+    ]);
   });
 
   it('records evaluations with their JSON and the check run they update', async () => {
     const ev = await store.recordEvaluation({
-      repo: 'acme/web', sha: 'aaa', environment: 'production', stage: 'PROD', decision: 'wait',
-      rules: [{ code: 'APPROVAL_REQUIRED', ok: false }], inputs: { approvals: [] }, score: 87.5,
-      policyPath: '.github/release-gate.yml', policySha: 'p1', actor: 'ann', deliveryId: 'dlv-1', at: t('2026-11-01T10:00:00Z'),
+      repo: 'acme/web',
+      sha: 'aaa',
+      environment: 'production',
+      stage: 'PROD',
+      decision: 'wait',
+      rules: [{ code: 'APPROVAL_REQUIRED', ok: false }],
+      inputs: { approvals: [] },
+      score: 87.5,
+      policyPath: '.github/release-gate.yml',
+      policySha: 'p1',
+      actor: 'ann',
+      deliveryId: 'dlv-1',
+      at: t('2026-11-01T10:00:00Z'),
     });
     await store.setEvaluationCheckRun(ev.id, 40_000_000_001);
     const [row] = await store.listEvaluations({ repo: 'acme/web', sha: 'aaa', since: t('2026-11-01T00:00:00Z') });
-    expect(row).toMatchObject({ decision: 'wait', rules: [{ code: 'APPROVAL_REQUIRED', ok: false }], inputs: { approvals: [] }, score: 87.5, checkRunId: 40_000_000_001 });
+    expect(row).toMatchObject({
+      decision: 'wait',
+      rules: [{ code: 'APPROVAL_REQUIRED', ok: false }],
+      inputs: { approvals: [] },
+      score: 87.5,
+      checkRunId: 40_000_000_001,
+    });
     expect(await store.listEvaluations({ repo: 'acme/web', since: t('2026-11-02T00:00:00Z') })).toEqual([]);
 
     const key = { repo: 'acme/web', sha: 'aaa', environment: 'production', runId: 77 };
@@ -137,23 +248,48 @@ describe.each([
   });
 
   it('dedupes approvals on their natural key', async () => {
-    const a = { repo: 'acme/web', sha: 'aaa', login: 'bob', source: 'pr-review' as const, state: 'approved', submittedAt: t('2026-11-01T09:00:00Z'), commitId: 'aaa' };
+    const a = {
+      repo: 'acme/web',
+      sha: 'aaa',
+      login: 'bob',
+      source: 'pr-review' as const,
+      state: 'approved',
+      submittedAt: t('2026-11-01T09:00:00Z'),
+      commitId: 'aaa',
+    };
     expect(await store.recordApprovals([a, { ...a, login: 'cy' }], t('2026-11-01T10:00:00Z'))).toBe(2);
-    expect(await store.recordApprovals([a, { ...a, source: 'deployment-review', environment: 'production' }], t('2026-11-01T10:01:00Z'))).toBe(1);
+    expect(
+      await store.recordApprovals(
+        [a, { ...a, source: 'deployment-review', environment: 'production' }],
+        t('2026-11-01T10:01:00Z'),
+      ),
+    ).toBe(1);
     const rows = await store.listApprovals({ repo: 'acme/web', sha: 'aaa' });
     expect(rows.map((r) => [r.login, r.source, r.environment])).toEqual([
-      ['bob', 'pr-review', null], ['cy', 'pr-review', null], ['bob', 'deployment-review', 'production'],
+      ['bob', 'pr-review', null],
+      ['cy', 'pr-review', null],
+      ['bob', 'deployment-review', 'production'],
     ]);
   });
 
   it('uses an override once and confirms it once', async () => {
     const o = await store.createOverride({
-      repo: 'acme/web', sha: 'aaa', environment: 'production', rules: ['freeze'], grantedBy: 'ann',
-      reason: 'hotfix', risk: 'low', grantedAt: t('2026-11-01T10:00:00Z'), expiresAt: t('2026-11-02T10:00:00Z'),
+      repo: 'acme/web',
+      sha: 'aaa',
+      environment: 'production',
+      rules: ['freeze'],
+      grantedBy: 'ann',
+      reason: 'hotfix',
+      risk: 'low',
+      grantedAt: t('2026-11-01T10:00:00Z'),
+      expiresAt: t('2026-11-02T10:00:00Z'),
     });
     expect(await store.confirmOverride(o.id, 'bob', t('2026-11-01T10:01:00Z'))).toBe(true);
     expect(await store.confirmOverride(o.id, 'cy', t('2026-11-01T10:02:00Z'))).toBe(false);
-    const used = await Promise.all([store.markOverrideUsed(o.id, t('2026-11-01T11:00:00Z')), store.markOverrideUsed(o.id, t('2026-11-01T11:00:01Z'))]);
+    const used = await Promise.all([
+      store.markOverrideUsed(o.id, t('2026-11-01T11:00:00Z')),
+      store.markOverrideUsed(o.id, t('2026-11-01T11:00:01Z')),
+    ]);
     expect(used.filter(Boolean)).toHaveLength(1);
     const [row] = await store.listOverrides({ repo: 'acme/web', sha: 'aaa', environment: 'production' });
     expect(row).toMatchObject({ id: o.id, rules: ['freeze'], confirmedBy: 'bob' });
@@ -162,9 +298,15 @@ describe.each([
   });
 
   const gateInput = (runId: number) => ({
-    repo: 'acme/web', installationId: 12, runId, environment: 'production', sha: 'aaa', deploymentId: 900,
+    repo: 'acme/web',
+    installationId: 12,
+    runId,
+    environment: 'production',
+    sha: 'aaa',
+    deploymentId: 900,
     callbackUrl: `https://api.github.com/repos/acme/web/actions/runs/${runId}/deployment_protection_rule`,
-    createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T12:00:00Z'),
+    createdAt: t('2026-11-01T10:00:00Z'),
+    nextCheckAt: t('2026-11-01T12:00:00Z'),
   });
 
   it('decides a gate once: the first decision stands and a redelivered request does not reset it', async () => {
@@ -187,12 +329,21 @@ describe.each([
 
   it('answers a decided-but-unanswered gate after a restart with the stored decision', async () => {
     const { gate } = await store.upsertPendingGate(gateInput(1002));
-    await store.decideGate(gate.id, { decision: 'rejected', comment: 'coverage 71% < 80%', at: t('2026-11-01T12:00:00Z') });
+    await store.decideGate(gate.id, {
+      decision: 'rejected',
+      comment: 'coverage 71% < 80%',
+      at: t('2026-11-01T12:00:00Z'),
+    });
     // The process stops here, before calling GitHub back; the next start looks for due gates.
     const now = t('2026-11-01T12:05:00Z');
     const due = await store.gateQueue.listDue(now);
     const found = due.find((g) => g.id === gate.id);
-    expect(found).toMatchObject({ status: 'decided', decision: 'rejected', decisionComment: 'coverage 71% < 80%', answeredAt: null });
+    expect(found).toMatchObject({
+      status: 'decided',
+      decision: 'rejected',
+      decisionComment: 'coverage 71% < 80%',
+      answeredAt: null,
+    });
 
     await store.markGateAnswered(gate.id, now, 'GitHub 502');
     expect(await store.getGate(gate.id)).toMatchObject({ status: 'decided', answerError: 'GitHub 502' });
@@ -211,22 +362,30 @@ describe.each([
     expect(await store.incrementGateReports(gate.id)).toBe(2);
     expect((await store.listPendingGates({ repo: 'acme/web', status: 'pending' })).map((g) => g.runId)).toContain(1003);
     expect(await store.expireGate(gate.id, t('2026-11-30T00:00:00Z'), 'run no longer waits')).toBe(true);
-    expect(await store.decideGate(gate.id, { decision: 'approved', comment: 'late', at: t('2026-11-30T00:00:01Z') }))
-      .toEqual({ decided: false, decision: null, comment: null, status: 'expired' });
+    expect(
+      await store.decideGate(gate.id, { decision: 'approved', comment: 'late', at: t('2026-11-30T00:00:01Z') }),
+    ).toEqual({ decided: false, decision: null, comment: null, status: 'expired' });
   });
 
   it('leases a gate to one owner at a time; an expired lease can be taken', async () => {
     const { gate } = await store.upsertPendingGate(gateInput(1004));
     const now = t('2026-11-01T12:00:00Z');
     const until = t('2026-11-01T12:01:00Z');
-    const wins = await Promise.all([store.gateQueue.claim(gate.id, 'replica-a', until, now), store.gateQueue.claim(gate.id, 'replica-b', until, now)]);
+    const wins = await Promise.all([
+      store.gateQueue.claim(gate.id, 'replica-a', until, now),
+      store.gateQueue.claim(gate.id, 'replica-b', until, now),
+    ]);
     expect(wins.filter(Boolean)).toHaveLength(1);
     const holder = wins[0] ? 'replica-a' : 'replica-b';
     const other = wins[0] ? 'replica-b' : 'replica-a';
-    expect(await store.gateQueue.claim(gate.id, other, t('2026-11-01T12:02:00Z'), t('2026-11-01T12:00:30Z'))).toBe(false);
+    expect(await store.gateQueue.claim(gate.id, other, t('2026-11-01T12:02:00Z'), t('2026-11-01T12:00:30Z'))).toBe(
+      false,
+    );
     expect((await store.gateQueue.listDue(t('2026-11-01T12:00:30Z'))).some((g) => g.id === gate.id)).toBe(false);
     // After the lease runs out the other replica takes it.
-    expect(await store.gateQueue.claim(gate.id, other, t('2026-11-01T12:03:00Z'), t('2026-11-01T12:01:00Z'))).toBe(true);
+    expect(await store.gateQueue.claim(gate.id, other, t('2026-11-01T12:03:00Z'), t('2026-11-01T12:01:00Z'))).toBe(
+      true,
+    );
     expect(await store.getGate(gate.id)).toMatchObject({ claimedBy: other });
     await store.gateQueue.release(gate.id, holder); // not the holder any more: no effect
     expect(await store.getGate(gate.id)).toMatchObject({ claimedBy: other });
@@ -235,32 +394,74 @@ describe.each([
   });
 
   it('holds an auto-promotion until it is due, starts it once, and keeps it out of the gate lists', async () => {
-    const input = { repo: 'acme/promo', installationId: 9, sha: 'p'.repeat(40), sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T10:30:00Z') };
+    const input = {
+      repo: 'acme/promo',
+      installationId: 9,
+      sha: 'p'.repeat(40),
+      sourceDeploymentId: 5001,
+      fromStage: 'PRE_PROD',
+      toStage: 'PROD',
+      environment: 'production',
+      createdAt: t('2026-11-01T10:00:00Z'),
+      nextCheckAt: t('2026-11-01T10:30:00Z'),
+    };
     const { promotion, created } = await store.holdPromotion(input);
     expect(created).toBe(true);
-    expect(promotion).toMatchObject({ repo: 'acme/promo', sha: input.sha, sourceDeploymentId: 5001, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', status: 'pending', installationId: 9, note: null });
+    expect(promotion).toMatchObject({
+      repo: 'acme/promo',
+      sha: input.sha,
+      sourceDeploymentId: 5001,
+      fromStage: 'PRE_PROD',
+      toStage: 'PROD',
+      environment: 'production',
+      status: 'pending',
+      installationId: 9,
+      note: null,
+    });
     // The same success seen again holds the same promotion, with the new time.
     const again = await store.holdPromotion({ ...input, nextCheckAt: t('2026-11-01T10:40:00Z') });
-    expect(again).toMatchObject({ created: false, promotion: { id: promotion.id, nextCheckAt: t('2026-11-01T10:40:00Z') } });
+    expect(again).toMatchObject({
+      created: false,
+      promotion: { id: promotion.id, nextCheckAt: t('2026-11-01T10:40:00Z') },
+    });
     expect(await store.listPendingGates({ repo: 'acme/promo' })).toEqual([]);
     expect((await store.gateQueue.listDue(t('2026-11-02T00:00:00Z'))).some((g) => g.repo === 'acme/promo')).toBe(false);
-    expect((await store.promotionQueue.listDue(t('2026-11-01T10:39:59Z'))).map((p) => p.id)).not.toContain(promotion.id);
+    expect((await store.promotionQueue.listDue(t('2026-11-01T10:39:59Z'))).map((p) => p.id)).not.toContain(
+      promotion.id,
+    );
     expect((await store.promotionQueue.listDue(t('2026-11-01T10:40:00Z'))).map((p) => p.id)).toContain(promotion.id);
     // Two replicas: one lease, one start.
     const now = t('2026-11-01T10:40:00Z');
-    const leases = await Promise.all([store.promotionQueue.claim(promotion.id, 'a', t('2026-11-01T10:41:00Z'), now), store.promotionQueue.claim(promotion.id, 'b', t('2026-11-01T10:41:00Z'), now)]);
+    const leases = await Promise.all([
+      store.promotionQueue.claim(promotion.id, 'a', t('2026-11-01T10:41:00Z'), now),
+      store.promotionQueue.claim(promotion.id, 'b', t('2026-11-01T10:41:00Z'), now),
+    ]);
     expect(leases.filter(Boolean)).toHaveLength(1);
-    const starts = await Promise.all([store.startPromotion(promotion.id, now), store.startPromotion(promotion.id, now)]);
+    const starts = await Promise.all([
+      store.startPromotion(promotion.id, now),
+      store.startPromotion(promotion.id, now),
+    ]);
     expect(starts.filter(Boolean)).toHaveLength(1);
     await store.promotionQueue.release(promotion.id, leases[0] ? 'a' : 'b');
     // Started but not finished (a crash): due again, for a retry that looks for the deployment first.
     expect((await store.promotionQueue.listDue(now)).map((p) => p.id)).toContain(promotion.id);
-    expect(await store.finishPromotion(promotion.id, t('2026-11-01T10:40:01Z'), 'deployment 77 created', 77)).toBe(true);
+    expect(await store.finishPromotion(promotion.id, t('2026-11-01T10:40:01Z'), 'deployment 77 created', 77)).toBe(
+      true,
+    );
     expect(await store.dropPromotion(promotion.id, t('2026-11-01T10:40:02Z'), 'late')).toBe(false);
     expect(await store.listPromotions({ repo: 'acme/promo' })).toEqual([
-      expect.objectContaining({ id: promotion.id, status: 'answered', note: 'deployment 77 created', deploymentId: 77, startedAt: now, finishedAt: t('2026-11-01T10:40:01Z') }),
+      expect.objectContaining({
+        id: promotion.id,
+        status: 'answered',
+        note: 'deployment 77 created',
+        deploymentId: 77,
+        startedAt: now,
+        finishedAt: t('2026-11-01T10:40:01Z'),
+      }),
     ]);
-    expect((await store.promotionQueue.listDue(t('2026-12-01T00:00:00Z'))).map((p) => p.id)).not.toContain(promotion.id);
+    expect((await store.promotionQueue.listDue(t('2026-12-01T00:00:00Z'))).map((p) => p.id)).not.toContain(
+      promotion.id,
+    );
   });
 
   it('moves the next check of a gate whatever its state, and of a promotion only while it is held', async () => {
@@ -269,34 +470,80 @@ describe.each([
     await store.gateQueue.setNextCheck(gate.id, t('2026-11-03T00:00:00Z'));
     expect(await store.getGate(gate.id)).toMatchObject({ status: 'decided', nextCheckAt: t('2026-11-03T00:00:00Z') });
 
-    const input = { repo: 'acme/promo-next', installationId: 9, sha: 'q'.repeat(40), sourceDeploymentId: 5002, fromStage: 'PRE_PROD', toStage: 'PROD', environment: 'production', createdAt: t('2026-11-01T10:00:00Z'), nextCheckAt: t('2026-11-01T10:30:00Z') };
+    const input = {
+      repo: 'acme/promo-next',
+      installationId: 9,
+      sha: 'q'.repeat(40),
+      sourceDeploymentId: 5002,
+      fromStage: 'PRE_PROD',
+      toStage: 'PROD',
+      environment: 'production',
+      createdAt: t('2026-11-01T10:00:00Z'),
+      nextCheckAt: t('2026-11-01T10:30:00Z'),
+    };
     const { promotion } = await store.holdPromotion(input);
     await store.promotionQueue.setNextCheck(promotion.id, t('2026-11-01T11:00:00Z'));
-    expect((await store.listPromotions({ repo: input.repo }))[0]).toMatchObject({ nextCheckAt: t('2026-11-01T11:00:00Z') });
+    expect((await store.listPromotions({ repo: input.repo }))[0]).toMatchObject({
+      nextCheckAt: t('2026-11-01T11:00:00Z'),
+    });
     expect(await store.startPromotion(promotion.id, t('2026-11-01T11:00:00Z'))).toBe(true);
     await store.promotionQueue.setNextCheck(promotion.id, t('2026-11-02T00:00:00Z'));
-    expect((await store.listPromotions({ repo: input.repo }))[0]).toMatchObject({ status: 'decided', nextCheckAt: t('2026-11-01T11:00:00Z') });
+    expect((await store.listPromotions({ repo: input.repo }))[0]).toMatchObject({
+      status: 'decided',
+      nextCheckAt: t('2026-11-01T11:00:00Z'),
+    });
   });
 
   it('keeps the release timeline in order and exports it as JSON and CSV', async () => {
     const base = { repo: 'acme/audit', sha: 'ccc', version: '2.0.0' };
     await store.recordEvent({ ...base, type: 'CREATE', actor: 'ann', at: t('2026-11-01T10:00:00Z') });
-    await store.recordEvent({ ...base, type: 'APPROVED', environment: 'production', status: 'allow', actor: 'bob', at: t('2026-11-01T11:00:00Z'), notes: 'approved by "bob", ok\nsecond line', deliveryId: 'dlv-9' });
-    await store.recordEvent({ ...base, type: 'PROMOTE', environment: 'staging', actor: 'ann', at: t('2026-11-01T10:30:00Z') });
+    await store.recordEvent({
+      ...base,
+      type: 'APPROVED',
+      environment: 'production',
+      status: 'allow',
+      actor: 'bob',
+      at: t('2026-11-01T11:00:00Z'),
+      notes: 'approved by "bob", ok\nsecond line',
+      deliveryId: 'dlv-9',
+    });
+    await store.recordEvent({
+      ...base,
+      type: 'PROMOTE',
+      environment: 'staging',
+      actor: 'ann',
+      at: t('2026-11-01T10:30:00Z'),
+    });
     await store.recordEvent({ ...base, type: 'NOTE', at: t('2026-10-01T00:00:00Z') });
-    expect((await store.timeline({ repo: 'acme/audit', sha: 'ccc' })).map((e) => e.type)).toEqual(['NOTE', 'CREATE', 'PROMOTE', 'APPROVED']);
+    expect((await store.timeline({ repo: 'acme/audit', sha: 'ccc' })).map((e) => e.type)).toEqual([
+      'NOTE',
+      'CREATE',
+      'PROMOTE',
+      'APPROVED',
+    ]);
 
     const options = { repo: 'acme/audit', since: t('2026-10-15T00:00:00Z') };
     const json = JSON.parse(await exportAudit(store, { ...options, format: 'json' })) as Record<string, unknown>[];
     expect(json.map((r) => r.type)).toEqual(['CREATE', 'PROMOTE', 'APPROVED']);
-    expect(json[2]).toMatchObject({ at: '2026-11-01T11:00:00.000Z', repo: 'acme/audit', sha: 'ccc', version: '2.0.0', environment: 'production', status: 'allow', actor: 'bob', deliveryId: 'dlv-9' });
+    expect(json[2]).toMatchObject({
+      at: '2026-11-01T11:00:00.000Z',
+      repo: 'acme/audit',
+      sha: 'ccc',
+      version: '2.0.0',
+      environment: 'production',
+      status: 'allow',
+      actor: 'bob',
+      deliveryId: 'dlv-9',
+    });
 
     const csv = await exportAudit(store, { ...options, format: 'csv' });
     const lines = csv.split('\r\n');
     expect(lines[0]).toBe('at,repo,sha,version,environment,type,status,actor,notes,deliveryId,id');
     expect(lines[1]).toMatch(/^2026-11-01T10:00:00\.000Z,acme\/audit,ccc,2\.0\.0,,CREATE,,ann,,,\d+$/);
     expect(lines[2]).toMatch(/^2026-11-01T10:30:00\.000Z,acme\/audit,ccc,2\.0\.0,staging,PROMOTE,,ann,,,\d+$/);
-    expect(csv).toContain('2026-11-01T11:00:00.000Z,acme/audit,ccc,2.0.0,production,APPROVED,allow,bob,"approved by ""bob"", ok\nsecond line",dlv-9,');
+    expect(csv).toContain(
+      '2026-11-01T11:00:00.000Z,acme/audit,ccc,2.0.0,production,APPROVED,allow,bob,"approved by ""bob"", ok\nsecond line",dlv-9,',
+    );
     expect(csv.endsWith('\r\n')).toBe(true);
   });
 });

@@ -19,7 +19,10 @@ export interface Target {
 export async function sqliteTarget(): Promise<Target> {
   const dir = await mkdtemp(join(tmpdir(), 'rg-store-'));
   // A nested directory that does not exist yet: openStore creates it.
-  return { url: `file:${join(dir, 'data', 'release-gate.db')}`, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    url: `file:${join(dir, 'data', 'release-gate.db')}`,
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function postgresTarget(): Promise<Target> {
@@ -65,7 +68,12 @@ async function migrationsUpTo(provider: DatabaseProvider, names: readonly string
  * migrations (`names`), then `seed` writes rows through a client of that time. Returns the
  * prisma/ folder made for it (the caller removes it) and the migrations applied.
  */
-export async function olderDatabase(target: Target, provider: DatabaseProvider, names: readonly string[], seed: (db: SqliteClient) => Promise<void>): Promise<{ prismaDir: string; applied: string[] }> {
+export async function olderDatabase(
+  target: Target,
+  provider: DatabaseProvider,
+  names: readonly string[],
+  seed: (db: SqliteClient) => Promise<void>,
+): Promise<{ prismaDir: string; applied: string[] }> {
   const prismaDir = await migrationsUpTo(provider, names);
   try {
     return { prismaDir, applied: await migrateAndSeed(target, provider, prismaDir, seed) };
@@ -75,7 +83,12 @@ export async function olderDatabase(target: Target, provider: DatabaseProvider, 
   }
 }
 
-async function migrateAndSeed(target: Target, provider: DatabaseProvider, prismaDir: string, seed: (db: SqliteClient) => Promise<void>): Promise<string[]> {
+async function migrateAndSeed(
+  target: Target,
+  provider: DatabaseProvider,
+  prismaDir: string,
+  seed: (db: SqliteClient) => Promise<void>,
+): Promise<string[]> {
   const parsed = parseDatabaseUrl(target.url, process.cwd());
   if (parsed.provider === 'sqlite') {
     await mkdir(join(parsed.file!, '..'), { recursive: true });
@@ -93,7 +106,10 @@ async function migrateAndSeed(target: Target, provider: DatabaseProvider, prisma
     await migrator.dispose();
   }
   const { factory, dispose } = createAdapter(parsed);
-  const db = parsed.provider === 'sqlite' ? new SqliteClient({ adapter: factory }) : (new PostgresClient({ adapter: factory }) as unknown as SqliteClient);
+  const db =
+    parsed.provider === 'sqlite'
+      ? new SqliteClient({ adapter: factory })
+      : (new PostgresClient({ adapter: factory }) as unknown as SqliteClient);
   try {
     await seed(db);
   } finally {

@@ -45,7 +45,11 @@ export async function startShop(policy?: string): Promise<Shop> {
   const apiBase = await github.start();
   const repo = github.addRepo('acme', 'shop');
   if (policy !== undefined) github.serveFile('acme/shop', POLICY_PATH, policy, POLICY_COMMIT);
-  return { github, repo, ctx: { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase } };
+  return {
+    github,
+    repo,
+    ctx: { owner: 'acme', name: 'shop', id: repo.id, installationId: 77, defaultBranch: 'main', apiBase },
+  };
 }
 
 /** Another replica of the App, on the harness's database. */
@@ -99,7 +103,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const server = typeof options.server === 'function' ? options.server(github) : options.server;
   const open = async (more: Partial<AppServerOptions> = {}) => {
     const store = await openStore({ databaseUrl });
-    const app = await startAppServer({ appId: TEST_APP_ID, privateKey: TEST_PRIVATE_KEY, secret: TEST_SECRET, baseUrl: github.baseUrl, store, clock: clock.now, retries: false, schedulerIntervalMs: 0, logLevel: 'fatal', inbox: { pollMs: 20, retryBaseMs: 60_000, ...options.inbox }, ...server, ...more });
+    const app = await startAppServer({
+      appId: TEST_APP_ID,
+      privateKey: TEST_PRIVATE_KEY,
+      secret: TEST_SECRET,
+      baseUrl: github.baseUrl,
+      store,
+      clock: clock.now,
+      retries: false,
+      schedulerIntervalMs: 0,
+      logLevel: 'fatal',
+      inbox: { pollMs: 20, retryBaseMs: 60_000, ...options.inbox },
+      ...server,
+      ...more,
+    });
     return { store, app };
   };
   let current = await open();
@@ -141,10 +158,13 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     startReplica: async (more) => {
       const replica = await open(more);
-      return { ...replica, close: async () => {
-        await replica.app.close();
-        await replica.store.close();
-      } };
+      return {
+        ...replica,
+        close: async () => {
+          await replica.app.close();
+          await replica.store.close();
+        },
+      };
     },
     close: async () => {
       await current.app.close();

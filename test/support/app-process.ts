@@ -16,7 +16,8 @@ const CRASH_AFTER: Record<string, { method: keyof Store; when: (result: unknown)
 
 function crashing(store: Store, step: string): Store {
   const crash = CRASH_AFTER[step];
-  if (!crash) throw new Error(`RELEASE_GATE_CRASH_AT=${step} is not a step: use ${Object.keys(CRASH_AFTER).join(', ')}`);
+  if (!crash)
+    throw new Error(`RELEASE_GATE_CRASH_AT=${step} is not a step: use ${Object.keys(CRASH_AFTER).join(', ')}`);
   return new Proxy(store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -36,7 +37,9 @@ function crashing(store: Store, step: string): Store {
 }
 
 const step = process.env.RELEASE_GATE_CRASH_AT;
-start(process.env, process.cwd(), step ? { wrapStore: (store) => crashing(store, step) } : {}).catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exitCode = 1;
-});
+start(process.env, process.cwd(), step ? { wrapStore: (store) => crashing(store, step) } : {}).catch(
+  (error: unknown) => {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exitCode = 1;
+  },
+);

@@ -65,7 +65,13 @@ function compileRoute(route: string, handler: Handler): Route {
       return '([^/]+)';
     })
     .join('');
-  return { key: `${method.toUpperCase()} ${template}`, method: method.toUpperCase(), pattern: new RegExp(`^${source}$`), names, handler };
+  return {
+    key: `${method.toUpperCase()} ${template}`,
+    method: method.toUpperCase(),
+    pattern: new RegExp(`^${source}$`),
+    names,
+    handler,
+  };
 }
 
 function recorded(r: FakeRequest): RecordedRequest {
@@ -135,8 +141,23 @@ export interface FakeRepo {
   checkRuns: FakeCheckRun[];
   statuses: Array<{ context: string; state: string; sha: string }>;
   permissions: Record<string, 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
-  deployments: Array<{ id: number; sha: string; ref: string; environment: string; payload: unknown; creator: string; created_at: string; appId?: number }>;
-  deploymentStatuses: Array<{ id: number; deploymentId: number; state: string; description?: string; creator?: string }>;
+  deployments: Array<{
+    id: number;
+    sha: string;
+    ref: string;
+    environment: string;
+    payload: unknown;
+    creator: string;
+    created_at: string;
+    appId?: number;
+  }>;
+  deploymentStatuses: Array<{
+    id: number;
+    deploymentId: number;
+    state: string;
+    description?: string;
+    creator?: string;
+  }>;
   /** `tags/<name>` or `heads/<name>` -> the commit it points at. */
   refs: Record<string, string>;
   /** Check suite id -> the workflow run that made it (for `actions/runs?check_suite_id=`). */
@@ -166,7 +187,9 @@ export class FakeGitHub {
   readonly requests: FakeRequest[] = [];
   readonly violations: string[] = [];
   /** Override a route: return a response to short-cut the model. */
-  interceptor: ((req: { method: string; path: string; body: unknown }) => { status: number; body?: unknown } | undefined) | null = null;
+  interceptor:
+    ((req: { method: string; path: string; body: unknown }) => { status: number; body?: unknown } | undefined) | null =
+    null;
   /** Delay before every response (ms), to model network latency. */
   latencyMs = 0;
   /** Check every request against GitHub's REST description (off in the benchmark, which measures the App). */
@@ -190,7 +213,10 @@ export class FakeGitHub {
   baseUrl = '';
 
   /** `owner/name#number` (in lower case) -> the files the pull request changes. */
-  readonly pullFiles = new Map<string, Array<{ filename: string; status: 'added' | 'modified' | 'removed' | 'renamed'; previous_filename?: string }>>();
+  readonly pullFiles = new Map<
+    string,
+    Array<{ filename: string; status: 'added' | 'modified' | 'removed' | 'renamed'; previous_filename?: string }>
+  >();
 
   /** Answers `METHOD /template` (e.g. `GET /repos/{owner}/{repo}/deployments`) before the repository model; later routes win. */
   on(route: string, handler: Handler): void {
@@ -210,11 +236,24 @@ export class FakeGitHub {
   }
 
   /** Sets the files pull request `number` of `fullName` changes. */
-  setPullFiles(fullName: string, number: number, files: Array<{ filename: string; status: 'added' | 'modified' | 'removed' | 'renamed'; previous_filename?: string }>): void {
+  setPullFiles(
+    fullName: string,
+    number: number,
+    files: Array<{
+      filename: string;
+      status: 'added' | 'modified' | 'removed' | 'renamed';
+      previous_filename?: string;
+    }>,
+  ): void {
     this.pullFiles.set(`${fullName.toLowerCase()}#${number}`, files);
   }
 
-  private pullRequestHeadRoute(repo: FakeRepo, method: string, rest: string, q: URLSearchParams): { status: number; body?: unknown; headers?: Record<string, string> } | null {
+  private pullRequestHeadRoute(
+    repo: FakeRepo,
+    method: string,
+    rest: string,
+    q: URLSearchParams,
+  ): { status: number; body?: unknown; headers?: Record<string, string> } | null {
     const full = `${repo.owner}/${repo.name}`.toLowerCase();
     let m: RegExpMatchArray | null;
     if (method === 'GET' && (m = rest.match(/^\/pulls\/(\d+)\/files$/))) {
@@ -330,26 +369,48 @@ export class FakeGitHub {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = requestPath(url.pathname);
     const method = (req.method ?? 'GET').toUpperCase();
-    const entry: FakeRequest = { method, path, query: url.searchParams, template: this.checkRequests ? null : 'unchecked', body: undefined, status: 0, at: 0, route: null, params: {} };
+    const entry: FakeRequest = {
+      method,
+      path,
+      query: url.searchParams,
+      template: this.checkRequests ? null : 'unchecked',
+      body: undefined,
+      status: 0,
+      at: 0,
+      route: null,
+      params: {},
+    };
     if (raw.length > 0) {
       try {
         entry.body = JSON.parse(raw);
       } catch (error) {
-        this.violations.push(`${method} ${path}: body is not JSON (${error instanceof Error ? error.message : String(error)}): ${raw.slice(0, 200)}`);
-        if (this.refuseInvalid) return this.send(req, res, entry, { status: 400, body: { message: 'Problems parsing JSON' } });
+        this.violations.push(
+          `${method} ${path}: body is not JSON (${error instanceof Error ? error.message : String(error)}): ${raw.slice(0, 200)}`,
+        );
+        if (this.refuseInvalid)
+          return this.send(req, res, entry, { status: 400, body: { message: 'Problems parsing JSON' } });
       }
     }
     if (this.answerConsoleRoute(req, res, entry)) return;
     if (this.checkRequests) {
       entry.template = this.check(method, path, entry.body);
-      if (!entry.template && this.refuseInvalid) return this.send(req, res, entry, { status: 422, body: { message: 'Validation Failed (the request does not match GitHub REST API)' } });
+      if (!entry.template && this.refuseInvalid)
+        return this.send(req, res, entry, {
+          status: 422,
+          body: { message: 'Validation Failed (the request does not match GitHub REST API)' },
+        });
     }
     if (await this.injectFault(entry, res)) return;
     let result: Result;
     try {
-      result = this.answerRoute(entry) ?? this.interceptor?.({ method, path, body: entry.body }) ?? this.route(method, path, entry.query, entry.body);
+      result =
+        this.answerRoute(entry) ??
+        this.interceptor?.({ method, path, body: entry.body }) ??
+        this.route(method, path, entry.query, entry.body);
     } catch (error) {
-      this.violations.push(`${method} ${path}: fake GitHub failed: ${error instanceof Error ? error.stack : String(error)}`);
+      this.violations.push(
+        `${method} ${path}: fake GitHub failed: ${error instanceof Error ? error.stack : String(error)}`,
+      );
       result = { status: 500, body: { message: 'fake failure' } };
     }
     if (result.status === 404 && !entry.template) this.violations.push(`${method} ${path}: no such route`);
@@ -404,22 +465,38 @@ export class FakeGitHub {
       r.names.forEach((n, k) => (entry.params[n] = m[k + 1]!));
       entry.route = r.key;
       const out = r.handler(recorded(entry));
-      if (typeof out !== 'object' || out === null || !('status' in out || 'body' in out)) return { status: 200, body: out };
+      if (typeof out !== 'object' || out === null || !('status' in out || 'body' in out))
+        return { status: 200, body: out };
       const reply = out as Reply;
       return { status: reply.status ?? 200, body: reply.body, ...(reply.headers ? { headers: reply.headers } : {}) };
     }
     if (!this.routesOnly) return null;
-    this.violations.push(`no route answers ${entry.method} ${entry.path}${entry.query.size > 0 ? `?${entry.query.toString()}` : ''}`);
+    this.violations.push(
+      `no route answers ${entry.method} ${entry.path}${entry.query.size > 0 ? `?${entry.query.toString()}` : ''}`,
+    );
     return { status: 404, body: { message: 'Not Found' } };
   }
 
-  private route(method: string, path: string, q: URLSearchParams, body: unknown): { status: number; body?: unknown; headers?: Record<string, string> } {
+  private route(
+    method: string,
+    path: string,
+    q: URLSearchParams,
+    body: unknown,
+  ): { status: number; body?: unknown; headers?: Record<string, string> } {
     const b = (body ?? {}) as Record<string, unknown>;
     const setup = this.setupRoute(method, path, b);
     if (setup) return setup;
     let m: RegExpMatchArray | null;
     if (method === 'POST' && (m = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
-      return { status: 201, body: { token: `ghs_test${m[1]}`, expires_at: new Date(Date.now() + 3_600_000).toISOString(), permissions: {}, repository_selection: 'all' } };
+      return {
+        status: 201,
+        body: {
+          token: `ghs_test${m[1]}`,
+          expires_at: new Date(Date.now() + 3_600_000).toISOString(),
+          permissions: {},
+          repository_selection: 'all',
+        },
+      };
     }
     if ((m = path.match(/^\/orgs\/([^/]+)\/teams\/([^/]+)\/memberships\/([^/]+)$/)) && method === 'GET') {
       const members = this.teams.get(m[1]!.toLowerCase())?.[m[2]!] ?? [];
@@ -430,7 +507,10 @@ export class FakeGitHub {
     m = path.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/);
     if (!m) return { status: 404, body: { message: 'Not Found' } };
     if (this.deniedRepos.has(`${m[1]}/${m[2]}`.toLowerCase())) {
-      return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' } };
+      return {
+        status: 403,
+        body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' },
+      };
     }
     const repo = this.repos.get(`${m[1]}/${m[2]}`.toLowerCase());
     if (!repo) return { status: 404, body: { message: 'Not Found' } };
@@ -440,13 +520,34 @@ export class FakeGitHub {
     if (head) return head;
 
     if (method === 'GET' && rest === '') {
-      return { status: 200, body: { id: repo.id, name: repo.name, full_name: `${repo.owner}/${repo.name}`, default_branch: repo.defaultBranch, owner: user(repo.owner), private: true } };
+      return {
+        status: 200,
+        body: {
+          id: repo.id,
+          name: repo.name,
+          full_name: `${repo.owner}/${repo.name}`,
+          default_branch: repo.defaultBranch,
+          owner: user(repo.owner),
+          private: true,
+        },
+      };
     }
     if (method === 'GET' && (m = rest.match(/^\/contents\/(.+)$/))) {
       const ref = q.get('ref') ?? repo.defaultBranch;
       const text = ref === repo.defaultBranch ? repo.files[m[1]!] : repo.filesAt[`${m[1]!}@${ref}`];
       if (text === undefined) return { status: 404, body: { message: 'Not Found' } };
-      return { status: 200, body: { type: 'file', encoding: 'base64', size: text.length, name: m[1]!.split('/').pop(), path: m[1], content: Buffer.from(text).toString('base64'), sha: gitBlobSha(text) } };
+      return {
+        status: 200,
+        body: {
+          type: 'file',
+          encoding: 'base64',
+          size: text.length,
+          name: m[1]!.split('/').pop(),
+          path: m[1],
+          content: Buffer.from(text).toString('base64'),
+          sha: gitBlobSha(text),
+        },
+      };
     }
     if (method === 'GET' && rest === '/commits') {
       const file = q.get('path') ?? '';
@@ -468,26 +569,57 @@ export class FakeGitHub {
       if (!p) return { status: 404, body: { message: 'Not Found' } };
       const list = p.commits.map((sha) => {
         const login = p.commitAuthors?.[sha] ?? p.user;
-        return { sha, commit: { message: 'commit', author: { name: login, email: `${login}@example.com`, date: '2026-01-01T00:00:00Z' } }, author: user(login), committer: user('web-flow'), parents: [] };
+        return {
+          sha,
+          commit: {
+            message: 'commit',
+            author: { name: login, email: `${login}@example.com`, date: '2026-01-01T00:00:00Z' },
+          },
+          author: user(login),
+          committer: user('web-flow'),
+          parents: [],
+        };
       });
       return paginate(list, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
     }
     if (method === 'GET' && (m = rest.match(/^\/git\/ref\/(.+)$/))) {
       const sha = repo.refs[m[1]!];
-      return sha ? { status: 200, body: { ref: `refs/${m[1]}`, node_id: 'R', url: '', object: { sha, type: 'commit', url: '' } } } : { status: 404, body: { message: 'Not Found' } };
+      return sha
+        ? {
+            status: 200,
+            body: { ref: `refs/${m[1]}`, node_id: 'R', url: '', object: { sha, type: 'commit', url: '' } },
+          }
+        : { status: 404, body: { message: 'Not Found' } };
     }
     if (method === 'GET' && rest === '/actions/runs') {
       const suite = Number(q.get('check_suite_id'));
       const run = repo.workflowRuns[suite];
-      return { status: 200, body: { total_count: run ? 1 : 0, workflow_runs: run ? [{ id: run.id, path: run.path, head_sha: run.head_sha, check_suite_id: suite, name: run.path }] : [] } };
+      return {
+        status: 200,
+        body: {
+          total_count: run ? 1 : 0,
+          workflow_runs: run
+            ? [{ id: run.id, path: run.path, head_sha: run.head_sha, check_suite_id: suite, name: run.path }]
+            : [],
+        },
+      };
     }
     if (method === 'GET' && (m = rest.match(/^\/pulls\/(\d+)\/reviews$/))) {
-      const all = (repo.reviews[Number(m[1])] ?? []).map((r) => ({ id: r.id, user: user(r.user), state: r.state, commit_id: r.commit_id, submitted_at: r.submitted_at, body: '' }));
+      const all = (repo.reviews[Number(m[1])] ?? []).map((r) => ({
+        id: r.id,
+        user: user(r.user),
+        state: r.state,
+        commit_id: r.commit_id,
+        submitted_at: r.submitted_at,
+        body: '',
+      }));
       return paginate(all, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
     }
     if (method === 'GET' && (m = rest.match(/^\/git\/commits\/([^/]+)$/))) {
       const tree = repo.trees[m[1]!];
-      return tree ? { status: 200, body: { sha: m[1], tree: { sha: tree }, message: 'commit', parents: [] } } : { status: 404, body: { message: 'Not Found' } };
+      return tree
+        ? { status: 200, body: { sha: m[1], tree: { sha: tree }, message: 'commit', parents: [] } }
+        : { status: 404, body: { message: 'Not Found' } };
     }
     if (method === 'GET' && (m = rest.match(/^\/commits\/([^/]+)\/check-runs$/))) {
       const name = q.get('check_name');
@@ -497,8 +629,20 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = rest.match(/^\/commits\/([^/]+)\/status$/))) {
       const statuses = repo.statuses.filter((s) => s.sha === m![1]);
-      const state = statuses.some((s) => s.state === 'failure' || s.state === 'error') ? 'failure' : statuses.some((s) => s.state === 'pending') ? 'pending' : 'success';
-      return { status: 200, body: { state, sha: m[1], total_count: statuses.length, statuses: statuses.map((s) => ({ context: s.context, state: s.state })) } };
+      const state = statuses.some((s) => s.state === 'failure' || s.state === 'error')
+        ? 'failure'
+        : statuses.some((s) => s.state === 'pending')
+          ? 'pending'
+          : 'success';
+      return {
+        status: 200,
+        body: {
+          state,
+          sha: m[1],
+          total_count: statuses.length,
+          statuses: statuses.map((s) => ({ context: s.context, state: s.state })),
+        },
+      };
     }
     if (method === 'POST' && rest === '/check-runs') {
       const run: FakeCheckRun = {
@@ -524,7 +668,17 @@ export class FakeGitHub {
     }
     if (method === 'GET' && (m = rest.match(/^\/compare\/([^.]+)\.\.\.(.+)$/))) {
       const files = repo.compare[`${m[1]}...${m[2]}`] ?? [];
-      return { status: 200, body: { status: 'ahead', ahead_by: 1, behind_by: 0, total_commits: 1, commits: [], files: files.map((f) => ({ filename: f, status: 'modified' })) } };
+      return {
+        status: 200,
+        body: {
+          status: 'ahead',
+          ahead_by: 1,
+          behind_by: 0,
+          total_commits: 1,
+          commits: [],
+          files: files.map((f) => ({ filename: f, status: 'modified' })),
+        },
+      };
     }
     if (method === 'POST' && (m = rest.match(/^\/actions\/runs\/(\d+)\/deployment_protection_rule$/))) {
       const runId = Number(m[1]);
@@ -543,23 +697,77 @@ export class FakeGitHub {
       return { status: 204 };
     }
     if (method === 'POST' && rest === '/deployments') {
-      const d = { id: this.newId(), sha: String(b.ref), ref: String(b.ref), environment: String(b.environment ?? 'production'), payload: b.payload ?? {}, creator: 'release-gate[bot]', created_at: new Date().toISOString(), appId: this.appId };
+      const d = {
+        id: this.newId(),
+        sha: String(b.ref),
+        ref: String(b.ref),
+        environment: String(b.environment ?? 'production'),
+        payload: b.payload ?? {},
+        creator: 'release-gate[bot]',
+        created_at: new Date().toISOString(),
+        appId: this.appId,
+      };
       repo.deployments.push(d);
-      return { status: 201, body: { url: '', id: d.id, node_id: 'D', sha: d.sha, ref: d.ref, task: 'deploy', payload: d.payload, environment: d.environment, creator: user('release-gate[bot]'), created_at: d.created_at, performed_via_github_app: { id: this.appId, slug: 'release-gate' } } };
+      return {
+        status: 201,
+        body: {
+          url: '',
+          id: d.id,
+          node_id: 'D',
+          sha: d.sha,
+          ref: d.ref,
+          task: 'deploy',
+          payload: d.payload,
+          environment: d.environment,
+          creator: user('release-gate[bot]'),
+          created_at: d.created_at,
+          performed_via_github_app: { id: this.appId, slug: 'release-gate' },
+        },
+      };
     }
     if (method === 'GET' && rest === '/deployments') {
       const sha = q.get('sha');
       const environment = q.get('environment');
-      const list = repo.deployments.filter((d) => (!sha || d.sha === sha) && (!environment || d.environment === environment)).reverse();
-      return { status: 200, body: list.map((d) => ({ id: d.id, sha: d.sha, ref: d.ref, environment: d.environment, payload: d.payload, created_at: d.created_at, creator: user(d.creator) })) };
+      const list = repo.deployments
+        .filter((d) => (!sha || d.sha === sha) && (!environment || d.environment === environment))
+        .reverse();
+      return {
+        status: 200,
+        body: list.map((d) => ({
+          id: d.id,
+          sha: d.sha,
+          ref: d.ref,
+          environment: d.environment,
+          payload: d.payload,
+          created_at: d.created_at,
+          creator: user(d.creator),
+        })),
+      };
     }
     if (method === 'POST' && (m = rest.match(/^\/deployments\/(\d+)\/statuses$/))) {
-      const s = { id: this.newId(), deploymentId: Number(m[1]), state: String(b.state), description: b.description as string | undefined, creator: 'release-gate[bot]' };
+      const s = {
+        id: this.newId(),
+        deploymentId: Number(m[1]),
+        state: String(b.state),
+        description: b.description as string | undefined,
+        creator: 'release-gate[bot]',
+      };
       repo.deploymentStatuses.push(s);
       return { status: 201, body: { id: s.id, state: s.state, description: s.description ?? '' } };
     }
     if (method === 'GET' && (m = rest.match(/^\/deployments\/(\d+)\/statuses$/))) {
-      return { status: 200, body: repo.deploymentStatuses.filter((s) => s.deploymentId === Number(m![1])).reverse().map((s) => ({ id: s.id, state: s.state, created_at: new Date().toISOString(), ...(s.creator ? { creator: user(s.creator) } : {}) })) };
+      return {
+        status: 200,
+        body: repo.deploymentStatuses
+          .filter((s) => s.deploymentId === Number(m![1]))
+          .reverse()
+          .map((s) => ({
+            id: s.id,
+            state: s.state,
+            created_at: new Date().toISOString(),
+            ...(s.creator ? { creator: user(s.creator) } : {}),
+          })),
+      };
     }
     if (method === 'GET' && (m = rest.match(/^\/collaborators\/([^/]+)\/permission$/))) {
       const permission = repo.permissions[m[1]!] ?? 'read';
@@ -575,7 +783,18 @@ export class FakeGitHub {
   // --- Registration (App manifest conversions) and environment setup -------------------
 
   /** One-time codes GitHub gives the browser after creating an App from a manifest, and the App each one converts to. */
-  readonly manifestCodes = new Map<string, { id: number; slug: string; name: string; pem: string; webhook_secret: string; client_id: string; client_secret: string }>();
+  readonly manifestCodes = new Map<
+    string,
+    {
+      id: number;
+      slug: string;
+      name: string;
+      pem: string;
+      webhook_secret: string;
+      client_id: string;
+      client_secret: string;
+    }
+  >();
   /** Environments per repository (`owner/name` in lower case), as GitHub keeps them. */
   readonly environments = new Map<string, FakeEnvironment[]>();
   /** Repositories where the token may read environments but not change them (403 on writes). */
@@ -585,14 +804,39 @@ export class FakeGitHub {
   /** Integrations (GitHub Apps) installed on every repository, offered as custom protection rules. */
   readonly ruleIntegrations: Array<{ id: number; slug: string }> = [];
 
-  private setupRoute(method: string, path: string, b: Record<string, unknown>): { status: number; body?: unknown } | null {
+  private setupRoute(
+    method: string,
+    path: string,
+    b: Record<string, unknown>,
+  ): { status: number; body?: unknown } | null {
     let m: RegExpMatchArray | null;
     if (method === 'POST' && (m = path.match(/^\/app-manifests\/([^/]+)\/conversions$/))) {
       const app = this.manifestCodes.get(m[1]!);
-      if (!app) return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest' } };
+      if (!app)
+        return {
+          status: 404,
+          body: {
+            message: 'Not Found',
+            documentation_url: 'https://docs.github.com/rest/apps/apps#create-a-github-app-from-a-manifest',
+          },
+        };
       this.manifestCodes.delete(m[1]!);
       const owner = { login: 'acme', id: 1, type: 'Organization' };
-      return { status: 201, body: { ...app, node_id: 'A', owner, description: '', external_url: 'https://example.com', html_url: `https://github.com/apps/${app.slug}`, created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z', permissions: {}, events: [] } };
+      return {
+        status: 201,
+        body: {
+          ...app,
+          node_id: 'A',
+          owner,
+          description: '',
+          external_url: 'https://example.com',
+          html_url: `https://github.com/apps/${app.slug}`,
+          created_at: '2026-01-01T00:00:00Z',
+          updated_at: '2026-01-01T00:00:00Z',
+          permissions: {},
+          events: [],
+        },
+      };
     }
     m = path.match(/^\/repos\/([^/]+)\/([^/]+)\/environments(?:\/([^/]+)(\/.*)?)?$/);
     if (!m) return null;
@@ -604,7 +848,14 @@ export class FakeGitHub {
     const rest = m[4] ?? '';
     const env = name === undefined ? undefined : envs.find((e) => e.name.toLowerCase() === name.toLowerCase());
     const denied = method !== 'GET' && this.environmentWritesDenied.has(key);
-    if (denied) return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/deployments/environments' } };
+    if (denied)
+      return {
+        status: 403,
+        body: {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest/deployments/environments',
+        },
+      };
     const envJson = (e: FakeEnvironment) => ({
       id: e.id,
       node_id: `E${e.id}`,
@@ -616,35 +867,80 @@ export class FakeGitHub {
       protection_rules: e.rules.map((r) => ({ id: r.id, node_id: `R${r.id}`, type: 'custom' })),
       deployment_branch_policy: e.branchPolicy,
     });
-    const ruleJson = (r: FakeEnvironment['rules'][number]) => ({ id: r.id, node_id: `R${r.id}`, enabled: true, app: { id: r.appId, slug: r.slug, integration_url: `https://api.github.com/apps/${r.slug}`, node_id: `A${r.appId}` } });
-    if (method === 'GET' && name === undefined) return { status: 200, body: { total_count: envs.length, environments: envs.map(envJson) } };
+    const ruleJson = (r: FakeEnvironment['rules'][number]) => ({
+      id: r.id,
+      node_id: `R${r.id}`,
+      enabled: true,
+      app: {
+        id: r.appId,
+        slug: r.slug,
+        integration_url: `https://api.github.com/apps/${r.slug}`,
+        node_id: `A${r.appId}`,
+      },
+    });
+    if (method === 'GET' && name === undefined)
+      return { status: 200, body: { total_count: envs.length, environments: envs.map(envJson) } };
     if (method === 'PUT' && rest === '') {
       let e = env;
       if (!e) {
         e = { id: this.newId(), name: name!, rules: [], branchPolicy: null, refPolicies: [] };
         envs.push(e);
       }
-      if (b.deployment_branch_policy !== undefined) e.branchPolicy = b.deployment_branch_policy as FakeEnvironment['branchPolicy'];
+      if (b.deployment_branch_policy !== undefined)
+        e.branchPolicy = b.deployment_branch_policy as FakeEnvironment['branchPolicy'];
       return { status: 200, body: envJson(e) };
     }
     if (!env) return { status: 404, body: { message: 'Not Found' } };
     if (method === 'GET' && rest === '') return { status: 200, body: envJson(env) };
-    if (method === 'GET' && rest === '/deployment_protection_rules') return { status: 200, body: { total_count: env.rules.length, custom_deployment_protection_rules: env.rules.map(ruleJson) } };
+    if (method === 'GET' && rest === '/deployment_protection_rules')
+      return {
+        status: 200,
+        body: { total_count: env.rules.length, custom_deployment_protection_rules: env.rules.map(ruleJson) },
+      };
     if (method === 'GET' && rest === '/deployment_protection_rules/apps') {
       const offered = this.noCustomRules.has(key) ? [] : this.ruleIntegrations;
-      return { status: 200, body: { total_count: offered.length, available_custom_deployment_protection_rule_integrations: offered.map((a) => ({ id: a.id, slug: a.slug, integration_url: `https://api.github.com/apps/${a.slug}`, node_id: `A${a.id}` })) } };
+      return {
+        status: 200,
+        body: {
+          total_count: offered.length,
+          available_custom_deployment_protection_rule_integrations: offered.map((a) => ({
+            id: a.id,
+            slug: a.slug,
+            integration_url: `https://api.github.com/apps/${a.slug}`,
+            node_id: `A${a.id}`,
+          })),
+        },
+      };
     }
     if (method === 'POST' && rest === '/deployment_protection_rules') {
       const app = this.ruleIntegrations.find((a) => a.id === b.integration_id);
-      if (!app || this.noCustomRules.has(key)) return { status: 422, body: { message: 'Validation Failed', errors: [{ message: 'The integration is not available for this environment' }] } };
+      if (!app || this.noCustomRules.has(key))
+        return {
+          status: 422,
+          body: {
+            message: 'Validation Failed',
+            errors: [{ message: 'The integration is not available for this environment' }],
+          },
+        };
       const rule = { id: this.newId(), appId: app.id, slug: app.slug };
       env.rules.push(rule);
       return { status: 201, body: ruleJson(rule) };
     }
-    if (method === 'GET' && rest === '/deployment-branch-policies') return { status: 200, body: { total_count: env.refPolicies.length, branch_policies: env.refPolicies.map((p) => ({ id: p.id, node_id: `P${p.id}`, name: p.name, type: p.type })) } };
+    if (method === 'GET' && rest === '/deployment-branch-policies')
+      return {
+        status: 200,
+        body: {
+          total_count: env.refPolicies.length,
+          branch_policies: env.refPolicies.map((p) => ({ id: p.id, node_id: `P${p.id}`, name: p.name, type: p.type })),
+        },
+      };
     if (method === 'POST' && rest === '/deployment-branch-policies') {
       if (!env.branchPolicy?.custom_branch_policies) return { status: 404, body: { message: 'Not Found' } };
-      const policy = { id: this.newId(), name: String(b.name), type: (b.type as 'branch' | 'tag' | undefined) ?? 'branch' };
+      const policy = {
+        id: this.newId(),
+        name: String(b.name),
+        type: (b.type as 'branch' | 'tag' | undefined) ?? 'branch',
+      };
       env.refPolicies.push(policy);
       return { status: 200, body: { id: policy.id, node_id: `P${policy.id}`, name: policy.name, type: policy.type } };
     }
@@ -693,7 +989,9 @@ export class FakeGitHub {
 
   private installationRepos(): Map<number, string[]> {
     if (this.installations.size > 0) return this.installations;
-    return new Map([[77, [...this.repos.values()].filter((r) => r.name !== '.github').map((r) => `${r.owner}/${r.name}`)]]);
+    return new Map([
+      [77, [...this.repos.values()].filter((r) => r.name !== '.github').map((r) => `${r.owner}/${r.name}`)],
+    ]);
   }
 
   /** The routes that need request headers (user and installation tokens) or live on GitHub's web host. */
@@ -716,7 +1014,8 @@ export class FakeGitHub {
       // The user has authorized the App before: GitHub redirects back at once.
       const token = [...this.userTokens.entries()].find(([, u]) => u.login === this.browserUser)?.[0];
       const back = q.get('redirect_uri');
-      if (!token || !back || q.get('client_id') !== this.oauthClient.id) return reply(404, { message: 'Not Found' }, 'oauth');
+      if (!token || !back || q.get('client_id') !== this.oauthClient.id)
+        return reply(404, { message: 'Not Found' }, 'oauth');
       const target = new URL(back);
       target.searchParams.set('code', this.oauthCode(token));
       target.searchParams.set('state', q.get('state') ?? '');
@@ -728,29 +1027,65 @@ export class FakeGitHub {
     if (method === 'POST' && path === '/login/oauth/access_token') {
       // GitHub answers 200 with an `error` field for a bad code or client.
       const b = (body ?? {}) as Record<string, unknown>;
-      if (String(req.headers.accept ?? '').indexOf('application/json') < 0) this.violations.push('POST /login/oauth/access_token without Accept: application/json');
-      if (b.client_id !== this.oauthClient.id || b.client_secret !== this.oauthClient.secret) return reply(200, { error: 'incorrect_client_credentials', error_description: 'The client_id and/or client_secret passed are incorrect.' }, 'oauth');
+      if (String(req.headers.accept ?? '').indexOf('application/json') < 0)
+        this.violations.push('POST /login/oauth/access_token without Accept: application/json');
+      if (b.client_id !== this.oauthClient.id || b.client_secret !== this.oauthClient.secret)
+        return reply(
+          200,
+          {
+            error: 'incorrect_client_credentials',
+            error_description: 'The client_id and/or client_secret passed are incorrect.',
+          },
+          'oauth',
+        );
       const user = this.oauthCodes.get(String(b.code));
-      if (!user) return reply(200, { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' }, 'oauth');
+      if (!user)
+        return reply(
+          200,
+          { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' },
+          'oauth',
+        );
       this.oauthCodes.delete(String(b.code));
       return reply(200, { access_token: user, token_type: 'bearer', scope: '' }, 'oauth');
     }
     if (method === 'GET' && path === '/user') {
       const template = check();
       const user = this.userTokens.get(token);
-      return user ? reply(200, { login: user.login, id: user.id, type: 'User' }, template) : reply(401, { message: 'Bad credentials' }, template);
+      return user
+        ? reply(200, { login: user.login, id: user.id, type: 'User' }, template)
+        : reply(401, { message: 'Bad credentials' }, template);
     }
     if (method === 'GET' && path === '/app/installations') {
       const template = check();
-      if (!/^bearer\s+ey/i.test(auth)) return reply(401, { message: 'A JSON web token could not be decoded' }, template);
-      return reply(200, [...this.installationRepos().keys()].map((id) => ({ id, account: { login: 'acme', id: hashId('acme') }, app_id: 4242, target_type: 'Organization' })), template);
+      if (!/^bearer\s+ey/i.test(auth))
+        return reply(401, { message: 'A JSON web token could not be decoded' }, template);
+      return reply(
+        200,
+        [...this.installationRepos().keys()].map((id) => ({
+          id,
+          account: { login: 'acme', id: hashId('acme') },
+          app_id: 4242,
+          target_type: 'Organization',
+        })),
+        template,
+      );
     }
     if (method === 'GET' && path === '/installation/repositories') {
       const template = check();
       const m = /^ghs_test(\d+)$/.exec(token);
       const names = m ? this.installationRepos().get(Number(m[1])) : undefined;
       if (!names) return reply(401, { message: 'Bad credentials' }, template);
-      const repositories = names.map((n) => this.repo(n)).map((r) => ({ id: r.id, name: r.name, full_name: `${r.owner}/${r.name}`, owner: { login: r.owner, id: hashId(r.owner) }, private: true, default_branch: r.defaultBranch, html_url: `https://github.example/${r.owner}/${r.name}` }));
+      const repositories = names
+        .map((n) => this.repo(n))
+        .map((r) => ({
+          id: r.id,
+          name: r.name,
+          full_name: `${r.owner}/${r.name}`,
+          owner: { login: r.owner, id: hashId(r.owner) },
+          private: true,
+          default_branch: r.defaultBranch,
+          html_url: `https://github.example/${r.owner}/${r.name}`,
+        }));
       return reply(200, { total_count: repositories.length, repositories }, template);
     }
     return false;
@@ -781,7 +1116,8 @@ export class FakeGitHub {
     if (!fault) return false;
     this.injected.push(`${fault} ${method} ${path}`);
     this.requestCount++;
-    if (this.keepRequests) this.requests.push({ ...entry, template: `fault:${fault}`, status: FAULT_STATUS[fault], at: Date.now() });
+    if (this.keepRequests)
+      this.requests.push({ ...entry, template: `fault:${fault}`, status: FAULT_STATUS[fault], at: Date.now() });
     if (fault === 'hang') {
       // Never answered: the connection stays open until the client gives up or the test ends.
       this.held.add(res);
@@ -792,14 +1128,27 @@ export class FakeGitHub {
     const replies: Record<Exclude<Fault, 'hang'>, { body: unknown; headers: Record<string, string> }> = {
       500: { body: { message: 'Server Error' }, headers: {} },
       502: { body: { message: 'Bad Gateway' }, headers: {} },
-      429: { body: { message: 'API rate limit exceeded for installation.' }, headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset, 'retry-after': '1' } },
+      429: {
+        body: { message: 'API rate limit exceeded for installation.' },
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset, 'retry-after': '1' },
+      },
       'secondary-limit': {
-        body: { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' },
+        body: {
+          message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+          documentation_url:
+            'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+        },
         headers: { 'retry-after': '1' },
       },
     };
     const r = replies[fault];
-    res.writeHead(FAULT_STATUS[fault], { 'content-type': 'application/json; charset=utf-8', 'x-ratelimit-limit': '5000', 'x-ratelimit-remaining': '4000', 'x-ratelimit-reset': reset, ...r.headers });
+    res.writeHead(FAULT_STATUS[fault], {
+      'content-type': 'application/json; charset=utf-8',
+      'x-ratelimit-limit': '5000',
+      'x-ratelimit-remaining': '4000',
+      'x-ratelimit-reset': reset,
+      ...r.headers,
+    });
     res.end(JSON.stringify(r.body));
     return true;
   }
@@ -809,7 +1158,11 @@ export class FakeGitHub {
 export type Fault = 500 | 502 | 429 | 'secondary-limit' | 'hang';
 const FAULT_STATUS: Record<Fault, number> = { 500: 500, 502: 502, 429: 429, 'secondary-limit': 403, hang: 0 };
 
-function paginate(all: unknown[], q: URLSearchParams, url: string): { status: number; body: unknown[]; headers?: Record<string, string> } {
+function paginate(
+  all: unknown[],
+  q: URLSearchParams,
+  url: string,
+): { status: number; body: unknown[]; headers?: Record<string, string> } {
   const per = Math.min(100, Number(q.get('per_page') ?? 30));
   const page = Number(q.get('page') ?? 1);
   const slice = all.slice((page - 1) * per, page * per);

@@ -44,11 +44,31 @@ function loadRoutes(): Route[] {
       .join('');
     // Some parameters (a file path, a ref) may contain slashes.
     const pattern = new RegExp(`^${source.replace('{path}', '(.+)')}$`);
-    const loosePattern = new RegExp(`^${template.split(/(\{[^}]+\})/).map((part) => (part === '{path}' || part === '{ref}' || part === '{basehead}' ? '(.+)' : part.startsWith('{') ? '([^/]+)' : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))).join('')}$`);
+    const loosePattern = new RegExp(
+      `^${template
+        .split(/(\{[^}]+\})/)
+        .map((part) =>
+          part === '{path}' || part === '{ref}' || part === '{basehead}'
+            ? '(.+)'
+            : part.startsWith('{')
+              ? '([^/]+)'
+              : part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'),
+        )
+        .join('')}$`,
+    );
     for (const [method, operation] of Object.entries(ops)) {
       if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
       const literalChars = template.replace(/\{[^}]+\}/g, '').length;
-      list.push({ method: method.toUpperCase(), template, pattern: template.includes('{path}') || template.includes('{ref}') || template.includes('{basehead}') ? loosePattern : pattern, literalChars, operation });
+      list.push({
+        method: method.toUpperCase(),
+        template,
+        pattern:
+          template.includes('{path}') || template.includes('{ref}') || template.includes('{basehead}')
+            ? loosePattern
+            : pattern,
+        literalChars,
+        operation,
+      });
     }
   }
   // The most literal template wins (`/repos/{o}/{r}/check-runs` over `/repos/{o}/{r}/{x}`).
@@ -70,7 +90,9 @@ export function findOperation(method: string, url: string): { template: string; 
   const path = requestPath(url);
   const m = method.toUpperCase();
   const route = loadRoutes().find((r) => r.method === m && r.pattern.test(path));
-  return route ? { template: route.template, operationId: route.operation.operationId ?? `${m} ${route.template}` } : null;
+  return route
+    ? { template: route.template, operationId: route.operation.operationId ?? `${m} ${route.template}` }
+    : null;
 }
 
 export class GitHubRequestError extends Error {
@@ -89,7 +111,10 @@ export function assertRequestMatchesGitHub(method: string, url: string, body?: u
   const schema = route.operation.requestBody?.content?.['application/json']?.schema;
   const hasBody = body !== undefined && body !== null && !(typeof body === 'string' && body.length === 0);
   if (!schema) {
-    if (hasBody && m !== 'GET' && m !== 'DELETE') throw new GitHubRequestError(`${m} ${route.template} takes no JSON body, got ${JSON.stringify(body).slice(0, 200)}`);
+    if (hasBody && m !== 'GET' && m !== 'DELETE')
+      throw new GitHubRequestError(
+        `${m} ${route.template} takes no JSON body, got ${JSON.stringify(body).slice(0, 200)}`,
+      );
     return route.template;
   }
   const key = `${m} ${route.template}`;

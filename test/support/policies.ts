@@ -10,7 +10,11 @@ export { POLICY_PATH } from '../../src/core/policy-source.js';
 export type Stage = 'DEV' | 'PRE_PROD' | 'PROD';
 
 /** Each stage's usual GitHub environment. */
-export const GITHUB_ENVIRONMENT: Record<Stage, string> = { DEV: 'development', PRE_PROD: 'staging', PROD: 'production' };
+export const GITHUB_ENVIRONMENT: Record<Stage, string> = {
+  DEV: 'development',
+  PRE_PROD: 'staging',
+  PROD: 'production',
+};
 
 const ORDER: Stage[] = ['DEV', 'PRE_PROD', 'PROD'];
 
@@ -31,7 +35,13 @@ export function policy(stages: Partial<Record<Stage, string[]>>, ...rest: string
 
 /** A stage's freeze window on 2026-03-10 from 16:00 to 18:00 UTC. */
 export function freezeWindow(name = 'freeze'): string[] {
-  return ['freezeWindows:', `  - name: ${name}`, '    from: "2026-03-10T16:00"', '    to: "2026-03-10T18:00"', '    timezone: UTC'];
+  return [
+    'freezeWindows:',
+    `  - name: ${name}`,
+    '    from: "2026-03-10T16:00"',
+    '    to: "2026-03-10T18:00"',
+    '    timezone: UTC',
+  ];
 }
 
 /** The overrides section: granted by the release-managers team. */

@@ -20,9 +20,18 @@ export function npm(args: string[], cwd: string, timeout = 180_000): SpawnSyncRe
     cwd,
     encoding: 'utf8',
     timeout,
-    env: { ...process.env, PATH: projectPath(), npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+    env: {
+      ...process.env,
+      PATH: projectPath(),
+      npm_config_update_notifier: 'false',
+      npm_config_fund: 'false',
+      npm_config_audit: 'false',
+    },
   });
-  if (result.status !== 0) throw new Error(`npm ${args.join(' ')} failed (${result.status ?? result.signal}) in ${cwd}:\n${result.stdout}\n${result.stderr}`);
+  if (result.status !== 0)
+    throw new Error(
+      `npm ${args.join(' ')} failed (${result.status ?? result.signal}) in ${cwd}:\n${result.stdout}\n${result.stderr}`,
+    );
   return result;
 }
 
@@ -42,7 +51,11 @@ export interface Started {
   stop(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startProcess(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Started {
+export function startProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+): Started {
   const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let all = '';
   let out = '';
@@ -69,12 +82,18 @@ export function startProcess(command: string, args: string[], options: { cwd: st
 }
 
 export function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
+  if (child.exitCode !== null || child.signalCode !== null)
+    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
   return new Promise((done) => child.once('exit', (code, signal) => done({ code, signal })));
 }
 
 /** Polls `url` until it answers `status` (or the process exits, or the time is up). */
-export async function waitForStatus(url: string, status: number, started: Started, ms = 40_000): Promise<Response | null> {
+export async function waitForStatus(
+  url: string,
+  status: number,
+  started: Started,
+  ms = 40_000,
+): Promise<Response | null> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline && started.child.exitCode === null) {
     try {
@@ -94,19 +113,30 @@ export async function waitForStatus(url: string, status: number, started: Starte
  * the built dist/), in `cwd`, with only `env` (plus PATH and HOME). `crashable`: the entry of
  * `app-process.ts`, which can kill itself after a chosen step (RELEASE_GATE_CRASH_AT).
  */
-export function startAppProcess(cwd: string, env: Record<string, string>, entry: 'start' | 'crashable' = 'start'): Started {
+export function startAppProcess(
+  cwd: string,
+  env: Record<string, string>,
+  entry: 'start' | 'crashable' = 'start',
+): Started {
   const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
   const start = pathToFileURL(join(ROOT, 'src/app/start.ts')).href;
   const script = `import(${JSON.stringify(start)}).then((m) => m.start().catch((e) => { m.reportStartFailure(e); process.exitCode = 1; }));`;
   const args = entry === 'start' ? ['--input-type=module', '-e', script] : [join(ROOT, 'test/support/app-process.ts')];
-  return startProcess(process.execPath, ['--import', tsx, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env } });
+  return startProcess(process.execPath, ['--import', tsx, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: cwd, ...env },
+  });
 }
 
 /**
  * The settings of an App process that talks to the fake GitHub on `githubHost` over HTTP as
  * the test App (id 4242, the test key) and listens on 127.0.0.1, with `settings` added.
  */
-export function appProcessEnv(githubHost: string, secret: string, settings: Record<string, string>): Record<string, string> {
+export function appProcessEnv(
+  githubHost: string,
+  secret: string,
+  settings: Record<string, string>,
+): Record<string, string> {
   return {
     APP_ID: '4242',
     PRIVATE_KEY: Buffer.from(TEST_PRIVATE_KEY).toString('base64'),

@@ -80,7 +80,17 @@ export function seedFacts(p: SeedParams): ReleaseFacts {
       commitId: p.sha,
       contentMatches: true,
     })),
-    deployments: previous && p.predecessorDeployed ? [{ environment: previous, sha: p.sha, state: 'success', at: new Date(p.at.getTime() - 3_600_000).toISOString() }] : [],
+    deployments:
+      previous && p.predecessorDeployed
+        ? [
+            {
+              environment: previous,
+              sha: p.sha,
+              state: 'success',
+              at: new Date(p.at.getTime() - 3_600_000).toISOString(),
+            },
+          ]
+        : [],
     evidence: { score: p.score, breakdown: { given: p.score }, present: ['tests'] },
     checks: [],
     teams: {},
@@ -91,7 +101,10 @@ export function seedFacts(p: SeedParams): ReleaseFacts {
 const loadedPolicies = new Map<string, Policy>();
 
 /** The evaluation the App would have recorded for seed decision `i`. */
-export function seedEvaluation(i: number, policyText = seedPolicy(SEED_LIMITS)): RecordEvaluationInput & { decided: Decision } {
+export function seedEvaluation(
+  i: number,
+  policyText = seedPolicy(SEED_LIMITS),
+): RecordEvaluationInput & { decided: Decision } {
   let policy = loadedPolicies.get(policyText);
   if (!policy) {
     const loaded = loadPolicy(policyText, '.github/release-policy.yml');
@@ -115,7 +128,17 @@ export function seedEvaluation(i: number, policyText = seedPolicy(SEED_LIMITS)):
     policyPath: '.github/release-policy.yml',
     policySha: null,
     at: p.at,
-    policyFiles: [{ role: 'repository', source: '.github/release-policy.yml', repository: p.repo, path: '.github/release-policy.yml', ref: 'main', blobSha: null, text: policyText }],
+    policyFiles: [
+      {
+        role: 'repository',
+        source: '.github/release-policy.yml',
+        repository: p.repo,
+        path: '.github/release-policy.yml',
+        ref: 'main',
+        blobSha: null,
+        text: policyText,
+      },
+    ],
   };
 }
 
@@ -123,7 +146,10 @@ export function seedEvaluation(i: number, policyText = seedPolicy(SEED_LIMITS)):
  * What a policy with `limits` holds seed decision `i` on, worked out from the seed's
  * values alone: the codes of the rules that wait or block, and the decision.
  */
-export function predictSeed(i: number, limits: SeedLimits): { decision: 'allow' | 'wait' | 'block'; holding: string[] } {
+export function predictSeed(
+  i: number,
+  limits: SeedLimits,
+): { decision: 'allow' | 'wait' | 'block'; holding: string[] } {
   const p = seedParams(i);
   const holding: Array<[string, 'wait' | 'block']> = [];
   if (p.stage !== 'DEV' && !p.predecessorDeployed) holding.push(['PROMOTION_ORDER', 'block']);

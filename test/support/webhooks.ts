@@ -18,7 +18,9 @@ const examples = require('@octokit/webhooks-examples/api.github.com/index.json')
 
 /** A deep copy of the first example of `event` (with `action`, when given): a real payload from `@octokit/webhooks-examples`. */
 export function webhookExample(event: string, action?: string): Record<string, any> {
-  const found = examples.find((e) => e.name === event)?.examples.find((e) => action === undefined || e.action === action);
+  const found = examples
+    .find((e) => e.name === event)
+    ?.examples.find((e) => action === undefined || e.action === action);
   if (!found) throw new Error(`no ${event}${action ? `.${action}` : ''} example in @octokit/webhooks-examples`);
   return structuredClone(found) as Record<string, any>;
 }
@@ -35,7 +37,12 @@ export interface Delivery {
 }
 
 /** POSTs a signed delivery to the App's webhook path; returns the HTTP status. */
-export async function sendWebhook(baseUrl: string, secret: string, delivery: Delivery, path = '/api/github/webhooks'): Promise<number> {
+export async function sendWebhook(
+  baseUrl: string,
+  secret: string,
+  delivery: Delivery,
+  path = '/api/github/webhooks',
+): Promise<number> {
   const body = JSON.stringify(delivery.payload);
   const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
@@ -88,7 +95,20 @@ function common(repo: RepoContext, sender: string): Record<string, unknown> {
   return {
     repository: repository(repo),
     installation: { id: repo.installationId, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ==' },
-    organization: { login: repo.owner, id: 1, node_id: 'O', url: '', repos_url: '', events_url: '', hooks_url: '', issues_url: '', members_url: '', public_members_url: '', avatar_url: '', description: null },
+    organization: {
+      login: repo.owner,
+      id: 1,
+      node_id: 'O',
+      url: '',
+      repos_url: '',
+      events_url: '',
+      hooks_url: '',
+      issues_url: '',
+      members_url: '',
+      public_members_url: '',
+      avatar_url: '',
+      description: null,
+    },
     sender: user(sender),
   };
 }
@@ -124,7 +144,20 @@ function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, 
 }
 
 function appObject(id: number): Record<string, unknown> {
-  return { id, slug: id === 15368 ? 'github-actions' : `app-${id}`, node_id: 'A', name: `App ${id}`, owner: user('acme'), description: '', external_url: '', html_url: '', created_at: '2020-01-01T00:00:00Z', updated_at: '2020-01-01T00:00:00Z', permissions: {}, events: [] };
+  return {
+    id,
+    slug: id === 15368 ? 'github-actions' : `app-${id}`,
+    node_id: 'A',
+    name: `App ${id}`,
+    owner: user('acme'),
+    description: '',
+    external_url: '',
+    html_url: '',
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2020-01-01T00:00:00Z',
+    permissions: {},
+    events: [],
+  };
 }
 
 let seq = 0;
@@ -157,7 +190,13 @@ export function protectionRuleRequested(repo: RepoContext, d: DeploymentSpec & {
 }
 
 /** A delivery of `event.action` about `repo` sent by `sender`: the example payload with `fields` (made from it) over it. */
-function exampleDelivery(repo: RepoContext, event: string, action: string, sender: string, fields: (example: Record<string, any>) => Record<string, unknown>): Delivery {
+function exampleDelivery(
+  repo: RepoContext,
+  event: string,
+  action: string,
+  sender: string,
+  fields: (example: Record<string, any>) => Record<string, unknown>,
+): Delivery {
   const p = webhookExample(event, action);
   return { id: deliveryId(), event, payload: { ...p, action, ...fields(p), ...common(repo, sender) } };
 }
@@ -167,45 +206,112 @@ export function deploymentCreated(repo: RepoContext, d: DeploymentSpec): Deliver
 }
 
 /** `deployment_status.created`; the status is set by the deployment's creator unless `creator` (and `appId`) say who else. */
-export function deploymentStatusCreated(repo: RepoContext, d: DeploymentSpec, status: { id: number; state: string; at: string; description?: string; creator?: string; appId?: number | null }): Delivery {
+export function deploymentStatusCreated(
+  repo: RepoContext,
+  d: DeploymentSpec,
+  status: { id: number; state: string; at: string; description?: string; creator?: string; appId?: number | null },
+): Delivery {
   const appId = status.appId === undefined ? d.appId : status.appId;
   return exampleDelivery(repo, 'deployment_status', 'created', status.creator ?? d.creator, (p) => ({
-    deployment_status: { ...p.deployment_status, id: status.id, state: status.state, description: status.description ?? '', environment: d.environment, created_at: status.at, updated_at: status.at, creator: user(status.creator ?? d.creator), performed_via_github_app: appId ? appObject(appId) : null },
+    deployment_status: {
+      ...p.deployment_status,
+      id: status.id,
+      state: status.state,
+      description: status.description ?? '',
+      environment: d.environment,
+      created_at: status.at,
+      updated_at: status.at,
+      creator: user(status.creator ?? d.creator),
+      performed_via_github_app: appId ? appObject(appId) : null,
+    },
     deployment: deploymentObject(repo, d),
   }));
 }
 
 export function pullRequestReviewSubmitted(
   repo: RepoContext,
-  r: { pull: number; headSha: string; author: string; reviewer: string; state: 'approved' | 'changes_requested' | 'commented'; at: string; reviewId: number; commitId?: string | null; mergeCommitSha?: string; mergedAt?: string },
+  r: {
+    pull: number;
+    headSha: string;
+    author: string;
+    reviewer: string;
+    state: 'approved' | 'changes_requested' | 'commented';
+    at: string;
+    reviewId: number;
+    commitId?: string | null;
+    mergeCommitSha?: string;
+    mergedAt?: string;
+  },
 ): Delivery {
   return exampleDelivery(repo, 'pull_request_review', 'submitted', r.reviewer, (p) => ({
-    review: { ...p.review, id: r.reviewId, user: user(r.reviewer), state: r.state, commit_id: r.commitId === undefined ? r.headSha : r.commitId, submitted_at: r.at },
+    review: {
+      ...p.review,
+      id: r.reviewId,
+      user: user(r.reviewer),
+      state: r.state,
+      commit_id: r.commitId === undefined ? r.headSha : r.commitId,
+      submitted_at: r.at,
+    },
     pull_request: {
       ...p.pull_request,
       number: r.pull,
       user: user(r.author),
       head: { ...p.pull_request.head, sha: r.headSha },
-      ...(r.mergeCommitSha ? { merged_at: r.mergedAt ?? r.at, merge_commit_sha: r.mergeCommitSha, state: 'closed' } : {}),
+      ...(r.mergeCommitSha
+        ? { merged_at: r.mergedAt ?? r.at, merge_commit_sha: r.mergeCommitSha, state: 'closed' }
+        : {}),
     },
   }));
 }
 
-export function issueCommentCreated(repo: RepoContext, c: { issue: number; body: string; author: string; commentId: number }): Delivery {
+export function issueCommentCreated(
+  repo: RepoContext,
+  c: { issue: number; body: string; author: string; commentId: number },
+): Delivery {
   return exampleDelivery(repo, 'issue_comment', 'created', c.author, (p) => ({
-    issue: { ...p.issue, number: c.issue, pull_request: { url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/pulls/${c.issue}`, html_url: '', diff_url: '', patch_url: '' } },
+    issue: {
+      ...p.issue,
+      number: c.issue,
+      pull_request: {
+        url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/pulls/${c.issue}`,
+        html_url: '',
+        diff_url: '',
+        patch_url: '',
+      },
+    },
     comment: { ...p.comment, id: c.commentId, body: c.body, user: user(c.author) },
   }));
 }
 
-export function checkRunEvent(repo: RepoContext, c: { action: 'completed' | 'rerequested'; name: string; headSha: string; appSlug: string; id: number; sender: string; conclusion?: string }): Delivery {
+export function checkRunEvent(
+  repo: RepoContext,
+  c: {
+    action: 'completed' | 'rerequested';
+    name: string;
+    headSha: string;
+    appSlug: string;
+    id: number;
+    sender: string;
+    conclusion?: string;
+  },
+): Delivery {
   return exampleDelivery(repo, 'check_run', c.action, c.sender, (p) => ({
-    check_run: { ...p.check_run, id: c.id, name: c.name, head_sha: c.headSha, status: 'completed', conclusion: c.conclusion ?? 'success', app: { ...(p.check_run.app ?? {}), slug: c.appSlug } },
+    check_run: {
+      ...p.check_run,
+      id: c.id,
+      name: c.name,
+      head_sha: c.headSha,
+      status: 'completed',
+      conclusion: c.conclusion ?? 'success',
+      app: { ...(p.check_run.app ?? {}), slug: c.appSlug },
+    },
   }));
 }
 
 export function checkSuiteRerequested(repo: RepoContext, c: { headSha: string; sender: string }): Delivery {
-  return exampleDelivery(repo, 'check_suite', 'rerequested', c.sender, (p) => ({ check_suite: { ...p.check_suite, head_sha: c.headSha } }));
+  return exampleDelivery(repo, 'check_suite', 'rerequested', c.sender, (p) => ({
+    check_suite: { ...p.check_suite, head_sha: c.headSha },
+  }));
 }
 
 /**
@@ -215,12 +321,30 @@ export function checkSuiteRerequested(repo: RepoContext, c: { headSha: string; s
  */
 export function pullRequestEvent(
   repo: RepoContext,
-  pr: { action: 'opened' | 'synchronize' | 'reopened'; number: number; headSha: string; headRef?: string; headRepo?: string; baseRef?: string; author: string },
+  pr: {
+    action: 'opened' | 'synchronize' | 'reopened';
+    number: number;
+    headSha: string;
+    headRef?: string;
+    headRepo?: string;
+    baseRef?: string;
+    author: string;
+  },
 ): Delivery {
   const base = repository(repo);
   const headFull = pr.headRepo ?? `${repo.owner}/${repo.name}`;
   const [headOwner, headName] = headFull.split('/') as [string, string];
-  const headRepo = headFull === `${repo.owner}/${repo.name}` ? base : { ...base, id: Math.abs(hash(headFull)), name: headName, full_name: headFull, fork: true, owner: { ...(base.owner as object), login: headOwner, type: 'User' } };
+  const headRepo =
+    headFull === `${repo.owner}/${repo.name}`
+      ? base
+      : {
+          ...base,
+          id: Math.abs(hash(headFull)),
+          name: headName,
+          full_name: headFull,
+          fork: true,
+          owner: { ...(base.owner as object), login: headOwner, type: 'User' },
+        };
   return exampleDelivery(repo, 'pull_request', pr.action, pr.author, (p) => ({
     number: pr.number,
     pull_request: {
@@ -228,8 +352,21 @@ export function pullRequestEvent(
       number: pr.number,
       state: 'open',
       user: user(pr.author),
-      head: { ...p.pull_request.head, sha: pr.headSha, ref: pr.headRef ?? 'policy-change', label: `${headOwner}:${pr.headRef ?? 'policy-change'}`, repo: headRepo, user: user(headOwner) },
-      base: { ...p.pull_request.base, ref: pr.baseRef ?? repo.defaultBranch, label: `${repo.owner}:${pr.baseRef ?? repo.defaultBranch}`, repo: base, user: user(repo.owner) },
+      head: {
+        ...p.pull_request.head,
+        sha: pr.headSha,
+        ref: pr.headRef ?? 'policy-change',
+        label: `${headOwner}:${pr.headRef ?? 'policy-change'}`,
+        repo: headRepo,
+        user: user(headOwner),
+      },
+      base: {
+        ...p.pull_request.base,
+        ref: pr.baseRef ?? repo.defaultBranch,
+        label: `${repo.owner}:${pr.baseRef ?? repo.defaultBranch}`,
+        repo: base,
+        user: user(repo.owner),
+      },
     },
   }));
 }

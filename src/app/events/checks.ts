@@ -35,7 +35,10 @@ export function toGateRequest(p: CheckRunPayload, deliveryId: string): GateReque
  * the policy) wakes the waiting gates of the commit; `check_run.rerequested` on a
  * `Release gate / <STAGE>` run evaluates again.
  */
-export async function onCheckRun(deps: GateDeps, context: Context<'check_run.completed' | 'check_run.rerequested'>): Promise<void> {
+export async function onCheckRun(
+  deps: GateDeps,
+  context: Context<'check_run.completed' | 'check_run.rerequested'>,
+): Promise<void> {
   const p = context.payload;
   const run = p.check_run;
   // Our own check runs completing is not news.
@@ -48,10 +51,27 @@ export async function onCheckRun(deps: GateDeps, context: Context<'check_run.com
     // What GitHub just said about this check run answers required checks without asking again.
     const at = new Date(run.completed_at ?? run.started_at);
     const rerequested = p.action === 'rerequested';
-    await deps.store.recordCommitCheck({ repo: repoKey(where), sha, kind: 'check_run', name: run.name, externalId: run.id, status: rerequested ? 'queued' : run.status, conclusion: rerequested ? null : run.conclusion, appSlug: run.app?.slug ?? null, at });
+    await deps.store.recordCommitCheck({
+      repo: repoKey(where),
+      sha,
+      kind: 'check_run',
+      name: run.name,
+      externalId: run.id,
+      status: rerequested ? 'queued' : run.status,
+      conclusion: rerequested ? null : run.conclusion,
+      appSlug: run.app?.slug ?? null,
+      at,
+    });
     const trigger = `check_run.${p.action} (${run.name})`;
     // An auto-promotion of the commit held on a pending required check may go now.
-    const changed = await factsChanged(deps, context.octokit, { ...where, shas: [sha], trigger, actor: p.sender.login, deliveryId: context.id, ...defaultBranchOf(p) });
+    const changed = await factsChanged(deps, context.octokit, {
+      ...where,
+      shas: [sha],
+      trigger,
+      actor: p.sender.login,
+      deliveryId: context.id,
+      ...defaultBranchOf(p),
+    });
     const request = toGateRequest(p, context.id);
     if (request && changed.gates.length === 0) {
       const r = await runGate(deps, context.octokit, request);
@@ -63,10 +83,20 @@ export async function onCheckRun(deps: GateDeps, context: Context<'check_run.com
 }
 
 /** `check_suite.rerequested`: evaluate the commit's waiting gates again. */
-export async function onCheckSuiteRerequested(deps: GateDeps, context: Context<'check_suite.rerequested'>): Promise<void> {
+export async function onCheckSuiteRerequested(
+  deps: GateDeps,
+  context: Context<'check_suite.rerequested'>,
+): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload;
-    const changed = await factsChanged(deps, context.octokit, { ...repositoryOf(p), shas: [p.check_suite.head_sha], trigger: 'check_suite.rerequested', actor: p.sender.login, deliveryId: context.id, ...defaultBranchOf(p) });
+    const changed = await factsChanged(deps, context.octokit, {
+      ...repositoryOf(p),
+      shas: [p.check_suite.head_sha],
+      trigger: 'check_suite.rerequested',
+      actor: p.sender.login,
+      deliveryId: context.id,
+      ...defaultBranchOf(p),
+    });
     return changed.summary;
   });
 }

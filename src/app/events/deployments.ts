@@ -43,7 +43,10 @@ export function deploymentRecord(
  * the request (`performed_via_github_app`). A payload key says nothing: anyone who may create
  * a deployment may write any payload (SECURITY.md).
  */
-export function createdByThisApp(deps: Pick<GateDeps, 'appId'>, d: Pick<Deployment, 'performed_via_github_app'>): boolean {
+export function createdByThisApp(
+  deps: Pick<GateDeps, 'appId'>,
+  d: Pick<Deployment, 'performed_via_github_app'>,
+): boolean {
   return deps.appId != null && d.performed_via_github_app?.id === deps.appId;
 }
 
@@ -52,7 +55,11 @@ export function createdByThisApp(deps: Pick<GateDeps, 'appId'>, d: Pick<Deployme
  * creator (the workflow, the tool or the person that deployed), by the App that created it,
  * or by this App. A status anyone else sets is kept for the record and changes nothing.
  */
-export function statusTrusted(deps: Pick<GateDeps, 'appId'>, d: Pick<Deployment, 'performed_via_github_app' | 'creator'>, s: Pick<DeploymentStatus, 'performed_via_github_app' | 'creator'>): boolean {
+export function statusTrusted(
+  deps: Pick<GateDeps, 'appId'>,
+  d: Pick<Deployment, 'performed_via_github_app' | 'creator'>,
+  s: Pick<DeploymentStatus, 'performed_via_github_app' | 'creator'>,
+): boolean {
   const statusApp = s.performed_via_github_app?.id;
   if (statusApp !== undefined && deps.appId != null && statusApp === deps.appId) return true;
   if (statusApp !== undefined && d.performed_via_github_app?.id === statusApp) return true;
@@ -91,7 +98,17 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
     await deps.store.recordDeployment(deploymentRecord(where, d, { creator: d.creator?.login ?? null, byApp }));
     if (!known) {
       const earlier = (await deps.store.listDeployments({ repo: key, sha: d.sha })).filter((x) => x.id !== d.id);
-      await deps.store.recordEvent({ repo: key, sha: d.sha, environment: d.environment, type: earlier.length === 0 ? 'CREATE' : 'PROMOTE', status: 'created', actor: d.creator?.login ?? null, at: new Date(d.created_at), notes: `Deployment ${d.id} of ${d.ref} to ${d.environment}`, deliveryId: context.id });
+      await deps.store.recordEvent({
+        repo: key,
+        sha: d.sha,
+        environment: d.environment,
+        type: earlier.length === 0 ? 'CREATE' : 'PROMOTE',
+        status: 'created',
+        actor: d.creator?.login ?? null,
+        at: new Date(d.created_at),
+        notes: `Deployment ${d.id} of ${d.ref} to ${d.environment}`,
+        deliveryId: context.id,
+      });
     }
     if (byApp) return 'recorded: created by the gate';
     const request = toGateRequest(p, context.id);
@@ -104,8 +121,23 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
     if (result.decision?.decision === 'block' && !result.decision.ungated) {
       // Whatever status follows (anyone who may deploy may post one), this deployment proves nothing.
       await deps.store.markDeploymentGateBlocked(d.id);
-      await setDeploymentStatus(context.octokit, { ...where, deploymentId: d.id, state: 'failure', description: gateComment(result.decision, 140) });
-      await deps.store.recordEvent({ repo: key, sha: d.sha, environment: d.environment, type: 'NOTE', status: 'failure status set', actor: null, at: deps.clock(), notes: `Deployment ${d.id} marked failure: it breaks the policy`, deliveryId: context.id });
+      await setDeploymentStatus(context.octokit, {
+        ...where,
+        deploymentId: d.id,
+        state: 'failure',
+        description: gateComment(result.decision, 140),
+      });
+      await deps.store.recordEvent({
+        repo: key,
+        sha: d.sha,
+        environment: d.environment,
+        type: 'NOTE',
+        status: 'failure status set',
+        actor: null,
+        at: deps.clock(),
+        notes: `Deployment ${d.id} marked failure: it breaks the policy`,
+        deliveryId: context.id,
+      });
       return 'recorded: failure status set';
     }
     return `recorded: ${result.decision?.decision ?? 'no decision'}`;
@@ -123,19 +155,47 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
     const where = repositoryOf(p);
     const key = repoKey(where);
     const d = p.deployment;
-    await deps.store.recordDeployment(deploymentRecord(where, d, { creator: d.creator?.login ?? null, byApp: createdByThisApp(deps, d) }));
+    await deps.store.recordDeployment(
+      deploymentRecord(where, d, { creator: d.creator?.login ?? null, byApp: createdByThisApp(deps, d) }),
+    );
     const at = new Date(s.updated_at ?? s.created_at);
     const trusted = statusTrusted(deps, d, s);
-    const isNew = await deps.store.recordDeploymentStatus({ id: s.id, deploymentId: d.id, state: s.state, description: s.description ?? null, at, deliveryId: context.id, creator: s.creator?.login ?? null, trusted });
+    const isNew = await deps.store.recordDeploymentStatus({
+      id: s.id,
+      deploymentId: d.id,
+      state: s.state,
+      description: s.description ?? null,
+      at,
+      deliveryId: context.id,
+      creator: s.creator?.login ?? null,
+      trusted,
+    });
     // The same status under the same delivery id is a retry of a delivery that failed half-way
     // (say, GitHub answered 5xx while promoting): finish what it started.
-    const retried = !isNew && (await deps.store.listDeploymentStatuses(d.id)).some((x) => x.id === s.id && x.deliveryId === context.id);
+    const retried =
+      !isNew &&
+      (await deps.store.listDeploymentStatuses(d.id)).some((x) => x.id === s.id && x.deliveryId === context.id);
     if (!isNew && !retried) return 'duplicate status';
-    const recorded = retried && (await deps.store.timeline({ repo: key, sha: d.sha })).some((e) => e.deliveryId === context.id && (e.type === 'DEPLOYED' || e.type === 'FAILED'));
+    const recorded =
+      retried &&
+      (await deps.store.timeline({ repo: key, sha: d.sha })).some(
+        (e) => e.deliveryId === context.id && (e.type === 'DEPLOYED' || e.type === 'FAILED'),
+      );
     if (!recorded && (s.state === 'success' || s.state === 'failure' || s.state === 'error')) {
-      await deps.store.recordEvent({ repo: key, sha: d.sha, environment: d.environment, type: s.state === 'success' ? 'DEPLOYED' : 'FAILED', status: s.state, actor: p.sender.login, at, notes: s.description ?? null, deliveryId: context.id });
+      await deps.store.recordEvent({
+        repo: key,
+        sha: d.sha,
+        environment: d.environment,
+        type: s.state === 'success' ? 'DEPLOYED' : 'FAILED',
+        status: s.state,
+        actor: p.sender.login,
+        at,
+        notes: s.description ?? null,
+        deliveryId: context.id,
+      });
     }
-    if (!trusted) return `recorded ${s.state}, set by ${s.creator?.login ?? 'someone unknown'}, who did not create the deployment: it does not change the deployment's state`;
+    if (!trusted)
+      return `recorded ${s.state}, set by ${s.creator?.login ?? 'someone unknown'}, who did not create the deployment: it does not change the deployment's state`;
     if (s.state !== 'success' || !p.installation) return `recorded ${s.state}`;
     const recorded_ = await deps.store.getDeployment(d.id);
     if (recorded_?.gateBlocked) return 'recorded success of a deployment the gate blocked: it proves nothing';
@@ -145,10 +205,29 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
     const next = await nextStageOf(octokit, { ...where, ...defaultBranch }, d.environment);
     if (next) {
       const tree = (await deps.store.releaseTrees(key, [d.sha])).get(d.sha);
-      const shas = [...new Set([d.sha, ...(tree ? await deps.store.releasesWithTree(key, tree, SAME_TREE_CANDIDATES) : [])])];
-      await reevaluatePending(deps, octokit, { ...where, shas, environments: next, trigger: 'deployment_status', actor: p.sender.login, deliveryId: context.id, ...defaultBranch });
+      const shas = [
+        ...new Set([d.sha, ...(tree ? await deps.store.releasesWithTree(key, tree, SAME_TREE_CANDIDATES) : [])]),
+      ];
+      await reevaluatePending(deps, octokit, {
+        ...where,
+        shas,
+        environments: next,
+        trigger: 'deployment_status',
+        actor: p.sender.login,
+        deliveryId: context.id,
+        ...defaultBranch,
+      });
     }
-    const promotion = await autoPromote(deps, octokit, { ...where, installationId: p.installation.id, sha: d.sha, ref: d.ref, environment: d.environment, deploymentId: d.id, deliveryId: context.id, ...defaultBranch });
+    const promotion = await autoPromote(deps, octokit, {
+      ...where,
+      installationId: p.installation.id,
+      sha: d.sha,
+      ref: d.ref,
+      environment: d.environment,
+      deploymentId: d.id,
+      deliveryId: context.id,
+      ...defaultBranch,
+    });
     switch (promotion.kind) {
       case 'promoted':
         return `recorded success; promoted to ${promotion.environment}`;
@@ -163,7 +242,11 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
 }
 
 /** The GitHub environment names of the stage after `environment`'s, or null when there is none (or no valid policy). */
-async function nextStageOf(octokit: GitHubClient, where: RepoRef & { defaultBranch?: string }, environment: string): Promise<string[] | null> {
+async function nextStageOf(
+  octokit: GitHubClient,
+  where: RepoRef & { defaultBranch?: string },
+  environment: string,
+): Promise<string[] | null> {
   const policy = await loadRepoPolicy(octokit, where);
   if (!policy.ok) return null;
   const index = findStageIndex(policy.policy, environment);

@@ -35,15 +35,23 @@ export function toGateRequest(p: ProtectionRulePayload, deliveryId: string): Gat
 }
 
 /** `deployment_protection_rule.requested`: the gate itself. */
-export async function onProtectionRuleRequested(deps: GateDeps, context: Context<'deployment_protection_rule.requested'>): Promise<void> {
+export async function onProtectionRuleRequested(
+  deps: GateDeps,
+  context: Context<'deployment_protection_rule.requested'>,
+): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload;
     const request = toGateRequest(p, context.id);
     if (!request || !p.deployment) {
-      context.log.error({ deliveryId: context.id }, 'Protection rule request without a callback URL, environment, deployment or installation: cannot answer it');
+      context.log.error(
+        { deliveryId: context.id },
+        'Protection rule request without a callback URL, environment, deployment or installation: cannot answer it',
+      );
       return 'ignored: incomplete payload';
     }
-    await deps.store.recordDeployment(deploymentRecord(request, p.deployment, { environment: request.environment, creator: request.deployer ?? null }));
+    await deps.store.recordDeployment(
+      deploymentRecord(request, p.deployment, { environment: request.environment, creator: request.deployer ?? null }),
+    );
     const result = await runGate(deps, context.octokit, request);
     return result.answer ?? result.decision?.decision ?? 'no decision';
   });

@@ -27,13 +27,20 @@ export const IMPACT_CHANGES_SHOWN = 20;
 const MAX_ANNOTATIONS = 50;
 const SUMMARY_LIMIT = 65_535;
 
-type PullRequestPayload = Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>['payload'];
+type PullRequestPayload = Context<
+  'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'
+>['payload'];
 
 type Fetched = { kind: 'file'; text: string } | { kind: 'missing'; status: number };
 
 async function readFileAt(octokit: GitHubClient, owner: string, repo: string, ref: string | null): Promise<Fetched> {
   try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { owner, repo, path: POLICY_PATH, ...(ref ? { ref } : {}) });
+    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
+      owner,
+      repo,
+      path: POLICY_PATH,
+      ...(ref ? { ref } : {}),
+    });
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return { kind: 'missing', status: 422 };
     return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8') };
   } catch (error) {
@@ -44,8 +51,18 @@ async function readFileAt(octokit: GitHubClient, owner: string, repo: string, re
 }
 
 /** How the pull request touches the policy file: not at all, edits or adds it, or removes it. */
-async function policyChange(octokit: GitHubClient, owner: string, repo: string, pullNumber: number): Promise<'none' | 'changed' | 'removed'> {
-  const files = await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', { owner, repo, pull_number: pullNumber, per_page: 100 });
+async function policyChange(
+  octokit: GitHubClient,
+  owner: string,
+  repo: string,
+  pullNumber: number,
+): Promise<'none' | 'changed' | 'removed'> {
+  const files = await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/files', {
+    owner,
+    repo,
+    pull_number: pullNumber,
+    per_page: 100,
+  });
   const file = files.find((f) => f.filename === POLICY_PATH || f.previous_filename === POLICY_PATH);
   if (!file) return 'none';
   return file.status === 'removed' || file.filename !== POLICY_PATH ? 'removed' : 'changed';
@@ -69,7 +86,13 @@ function annotationsOf(problems: readonly PolicyProblem[]) {
 }
 
 async function findCheckRun(octokit: GitHubClient, owner: string, repo: string, sha: string): Promise<number | null> {
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', { owner, repo, ref: sha, check_name: POLICY_IMPACT_CHECK_NAME, per_page: 1 });
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
+    owner,
+    repo,
+    ref: sha,
+    check_name: POLICY_IMPACT_CHECK_NAME,
+    per_page: 1,
+  });
   const id = data.check_runs[0]?.id;
   return id === undefined ? null : Number(id);
 }
@@ -88,7 +111,10 @@ interface Impact {
  * head commit. It approves and blocks nothing: the gate keeps reading the default branch.
  * Its conclusion is failure only for an invalid policy.
  */
-export async function onPullRequestPolicyImpact(deps: GateDeps, context: Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>): Promise<void> {
+export async function onPullRequestPolicyImpact(
+  deps: GateDeps,
+  context: Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>,
+): Promise<void> {
   const p = context.payload;
   await handleOnce(deps, context, async () => {
     const octokit = context.octokit;
@@ -100,14 +126,26 @@ export async function onPullRequestPolicyImpact(deps: GateDeps, context: Context
     const existing = await findCheckRun(octokit, owner, repo, sha);
     await writeGateCheckRun(
       octokit,
-      { owner, repo, sha, name: POLICY_IMPACT_CHECK_NAME, existingId: existing, externalId: `release-gate:policy-impact:${p.pull_request.number}` },
+      {
+        owner,
+        repo,
+        sha,
+        name: POLICY_IMPACT_CHECK_NAME,
+        existingId: existing,
+        externalId: `release-gate:policy-impact:${p.pull_request.number}`,
+      },
       { status: 'completed', conclusion: impact.conclusion, output: impact.output, at: deps.clock() },
     );
     return `policy impact: ${impact.conclusion}`;
   });
 }
 
-async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullRequestPayload, change: 'changed' | 'removed'): Promise<Impact> {
+async function assessImpact(
+  deps: GateDeps,
+  octokit: GitHubClient,
+  p: PullRequestPayload,
+  change: 'changed' | 'removed',
+): Promise<Impact> {
   const where = repositoryOf(p);
   const { owner, repo } = where;
   const orgMode = repo.toLowerCase() === ORG_POLICY_REPO;
@@ -120,7 +158,10 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
   if (head.repo === null || headOwner === undefined) {
     return {
       conclusion: 'neutral',
-      output: { title: 'The head repository of this pull request is gone', summary: `This pull request changes ${what}, but its head repository no longer exists, so the new policy cannot be read. Nothing was simulated.` },
+      output: {
+        title: 'The head repository of this pull request is gone',
+        summary: `This pull request changes ${what}, but its head repository no longer exists, so the new policy cannot be read. Nothing was simulated.`,
+      },
     };
   }
   lines.push(
@@ -128,18 +169,31 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
     `_Simulation only: the gate keeps judging deployments by the policy on the default branch${p.repository.default_branch ? ` (${code(p.repository.default_branch)})` : ''} until this is merged. This check run approves and blocks nothing._`,
   );
   if (p.repository.default_branch && p.pull_request.base.ref !== p.repository.default_branch) {
-    lines.push(`Note: this pull request targets ${code(p.pull_request.base.ref)}, not the default branch: merging it does not change the policy the gate reads.`);
+    lines.push(
+      `Note: this pull request targets ${code(p.pull_request.base.ref)}, not the default branch: merging it does not change the policy the gate reads.`,
+    );
   }
   if (change === 'removed') {
-    const after = orgMode ? 'repositories without a file of their own would have no policy, and their gates would approve nothing' : `the gate would judge this repository by the org default ${code(orgPolicySource(owner))}, or approve nothing without one`;
-    return { conclusion: 'neutral', output: { title: 'This pull request removes the release policy', summary: `${lines.join('\n\n')}\n\nOnce merged, ${after}. Nothing was simulated.` } };
+    const after = orgMode
+      ? 'repositories without a file of their own would have no policy, and their gates would approve nothing'
+      : `the gate would judge this repository by the org default ${code(orgPolicySource(owner))}, or approve nothing without one`;
+    return {
+      conclusion: 'neutral',
+      output: {
+        title: 'This pull request removes the release policy',
+        summary: `${lines.join('\n\n')}\n\nOnce merged, ${after}. Nothing was simulated.`,
+      },
+    };
   }
 
   const fetched = await readFileAt(octokit, headOwner, head.repo.name, head.sha);
   if (fetched.kind !== 'file') {
     return {
       conclusion: 'neutral',
-      output: { title: 'The new release policy could not be read', summary: `${lines.join('\n\n')}\n\n${code(POLICY_PATH)} could not be read from ${code(head.repo.full_name)} at ${code(head.sha.slice(0, 12))} (HTTP ${fetched.status}). Nothing was simulated.` },
+      output: {
+        title: 'The new release policy could not be read',
+        summary: `${lines.join('\n\n')}\n\n${code(POLICY_PATH)} could not be read from ${code(head.repo.full_name)} at ${code(head.sha.slice(0, 12))} (HTTP ${fetched.status}). Nothing was simulated.`,
+      },
     };
   }
   const newText: PolicyText = { text: fetched.text, source: POLICY_PATH };
@@ -161,7 +215,13 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
         org = { text: orgFile.text, source: orgPolicySource(owner) };
         orgNote = `It says ${code('extends: org')}: it was merged with the org default ${code(orgPolicySource(owner))} as it is on its default branch now.`;
       } else {
-        problems = [read.document.problemAt(['extends'], `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`, 'key')];
+        problems = [
+          read.document.problemAt(
+            ['extends'],
+            `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`,
+            'key',
+          ),
+        ];
       }
     }
     if (problems.length === 0) {
@@ -175,12 +235,18 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
   if (problems.length > 0) {
     const annotations = annotationsOf(problems);
     const list = problems.map((x) => `- ${cell(formatPolicyProblem(x))}`).join('\n');
-    const more = problems.filter((x) => x.source === POLICY_PATH).length > annotations.length ? `\n\nOnly the first ${MAX_ANNOTATIONS} problems are annotated on the file.` : '';
+    const more =
+      problems.filter((x) => x.source === POLICY_PATH).length > annotations.length
+        ? `\n\nOnly the first ${MAX_ANNOTATIONS} problems are annotated on the file.`
+        : '';
     return {
       conclusion: 'failure',
       output: {
         title: `The new release policy is invalid: ${problems.length} problem${problems.length === 1 ? '' : 's'}`,
-        summary: truncateMarkdown(`${lines.join('\n\n')}\n\n**Once merged, the gate would approve nothing** until these are fixed:\n\n${list}${more}`, SUMMARY_LIMIT),
+        summary: truncateMarkdown(
+          `${lines.join('\n\n')}\n\n**Once merged, the gate would approve nothing** until these are fixed:\n\n${list}${more}`,
+          SUMMARY_LIMIT,
+        ),
         annotations,
       },
     };
@@ -192,19 +258,29 @@ async function assessImpact(deps: GateDeps, octokit: GitHubClient, p: PullReques
     : `The decisions of the last 30 days in ${code(repoKey(where))} (at most ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')}, the most recent) were simulated with their recorded facts at their recorded instants.`;
   lines.push(scope);
   const intro = `${lines.join('\n\n')}\n\n`;
-  const body = renderSimulationMarkdown(report, { maxChanges: IMPACT_CHANGES_SHOWN, limit: SUMMARY_LIMIT - intro.length });
+  const body = renderSimulationMarkdown(report, {
+    maxChanges: IMPACT_CHANGES_SHOWN,
+    limit: SUMMARY_LIMIT - intro.length,
+  });
   return {
     conclusion: report.changed.length > 0 ? 'neutral' : 'success',
     output: { title: simulationHeadline(report), summary: intro + body },
   };
 }
 
-async function simulate(deps: GateDeps, where: RepoRef, orgMode: boolean, next: SimulatedPolicy): Promise<SimulationReport> {
+async function simulate(
+  deps: GateDeps,
+  where: RepoRef,
+  orgMode: boolean,
+  next: SimulatedPolicy,
+): Promise<SimulationReport> {
   let texts = new Map<string, string>();
   const simulator = new Simulator(next, (h) => texts.get(h));
   const since = new Date(deps.clock().getTime() - IMPACT_WINDOW_MS);
   // An org default's change: every repository of the owner (the keys that start `owner/`).
-  const selection = orgMode ? { repoPrefix: repoKey({ owner: where.owner, repo: '' }), since, limit: IMPACT_MAX_DECISIONS } : { repo: repoKey(where), since, limit: IMPACT_MAX_DECISIONS };
+  const selection = orgMode
+    ? { repoPrefix: repoKey({ owner: where.owner, repo: '' }), since, limit: IMPACT_MAX_DECISIONS }
+    : { repo: repoKey(where), since, limit: IMPACT_MAX_DECISIONS };
   await forEachStoredEvaluation(deps.store, selection, (rows, known) => {
     texts = known;
     for (const row of rows) {

@@ -6,7 +6,9 @@ export function repositoryOf(payload: { repository: { name: string; owner: { log
 }
 
 /** The repository's default branch as a gate request carries it: left out when the payload does not say. */
-export function defaultBranchOf(payload: { repository: { default_branch?: string | undefined } }): { defaultBranch?: string } {
+export function defaultBranchOf(payload: { repository: { default_branch?: string | undefined } }): {
+  defaultBranch?: string;
+} {
   const branch = payload.repository.default_branch;
   return branch ? { defaultBranch: branch } : {};
 }

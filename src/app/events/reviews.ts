@@ -17,7 +17,10 @@ type DeploymentReviewPayload = Context<'deployment_review.approved' | 'deploymen
  * (and held promotions) of every release the PR became: its head, its merge commit (merge,
  * squash or rebase), and the release commits recorded for it.
  */
-export async function onPullRequestReview(deps: GateDeps, context: Context<'pull_request_review.submitted' | 'pull_request_review.dismissed'>): Promise<void> {
+export async function onPullRequestReview(
+  deps: GateDeps,
+  context: Context<'pull_request_review.submitted' | 'pull_request_review.dismissed'>,
+): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p: PullRequestReviewPayload = context.payload;
     const where = repositoryOf(p);
@@ -28,11 +31,29 @@ export async function onPullRequestReview(deps: GateDeps, context: Context<'pull
     for (const s of await deps.store.releasesOfPull(key, p.pull_request.number, RELEASES_PER_PULL)) releases.add(s);
     if (p.review.user && p.review.submitted_at) {
       await deps.store.recordApprovals(
-        [{ repo: key, sha, environment: null, login: p.review.user.login, source: 'pr-review', state: p.review.state.toLowerCase(), submittedAt: new Date(p.review.submitted_at), commitId: p.review.commit_id }],
+        [
+          {
+            repo: key,
+            sha,
+            environment: null,
+            login: p.review.user.login,
+            source: 'pr-review',
+            state: p.review.state.toLowerCase(),
+            submittedAt: new Date(p.review.submitted_at),
+            commitId: p.review.commit_id,
+          },
+        ],
         deps.clock(),
       );
     }
-    const change: FactsChange = { ...where, shas: [...releases], trigger: 'pull_request_review', actor: p.sender.login, deliveryId: context.id, ...defaultBranchOf(p) };
+    const change: FactsChange = {
+      ...where,
+      shas: [...releases],
+      trigger: 'pull_request_review',
+      actor: p.sender.login,
+      deliveryId: context.id,
+      ...defaultBranchOf(p),
+    };
     return (await factsChanged(deps, context.octokit, change)).summary;
   });
 }
@@ -43,13 +64,18 @@ export async function onPullRequestReview(deps: GateDeps, context: Context<'pull
  * come); none named: null, any.
  */
 function reviewedEnvironments(p: DeploymentReviewPayload): Array<string | null> {
-  const environments = new Set<string>((p.workflow_job_runs ?? []).map((j) => j.environment).filter((e): e is string => Boolean(e)));
+  const environments = new Set<string>(
+    (p.workflow_job_runs ?? []).map((j) => j.environment).filter((e): e is string => Boolean(e)),
+  );
   if ('environment' in p && typeof p.environment === 'string' && p.environment) environments.add(p.environment);
   return environments.size > 0 ? [...environments] : [null];
 }
 
 /** `deployment_review` (approved, rejected): a GitHub deployment review counts as an approval for its environments. */
-export async function onDeploymentReview(deps: GateDeps, context: Context<'deployment_review.approved' | 'deployment_review.rejected'>): Promise<void> {
+export async function onDeploymentReview(
+  deps: GateDeps,
+  context: Context<'deployment_review.approved' | 'deployment_review.rejected'>,
+): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p: DeploymentReviewPayload = context.payload;
     const sha = p.workflow_run?.head_sha;
@@ -67,7 +93,14 @@ export async function onDeploymentReview(deps: GateDeps, context: Context<'deplo
       submittedAt: p.since ? new Date(p.since) : at,
     }));
     await deps.store.recordApprovals(list, at);
-    const change: FactsChange = { ...where, shas: [sha], trigger: `deployment_review.${p.action}`, actor: login, deliveryId: context.id, ...defaultBranchOf(p) };
+    const change: FactsChange = {
+      ...where,
+      shas: [sha],
+      trigger: `deployment_review.${p.action}`,
+      actor: login,
+      deliveryId: context.id,
+      ...defaultBranchOf(p),
+    };
     return (await factsChanged(deps, context.octokit, change)).summary;
   });
 }

@@ -2,7 +2,6 @@
 import type { EnvironmentPolicy, Policy } from '../types.js';
 import { buildEnvironment, buildEvidence, buildOverrides, buildScoring } from './build.js';
 
-
 /**
  * GitHub environment names each Aurora stage covers. GitHub compares environment names
  * without regard to case, so `prod` also covers `Prod`.

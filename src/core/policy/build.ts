@@ -2,7 +2,16 @@
 import { POLICY_DEFAULTS } from '../policy-schema.js';
 import { parseDuration } from '../time-values.js';
 import { EVIDENCE_KINDS, WEEKDAYS } from '../types.js';
-import type { EnvironmentPolicy, EvidenceKind, EvidencePolicy, FreezeWindow, OverridePolicy, Policy, ScoringPolicy, Weekday } from '../types.js';
+import type {
+  EnvironmentPolicy,
+  EvidenceKind,
+  EvidencePolicy,
+  FreezeWindow,
+  OverridePolicy,
+  Policy,
+  ScoringPolicy,
+  Weekday,
+} from '../types.js';
 
 const HOUR_MS = 3_600_000;
 type Data = Readonly<Record<string, unknown>>;
@@ -11,7 +20,15 @@ type Data = Readonly<Record<string, unknown>>;
 export const DEFAULT_WEIGHTS: Partial<Record<EvidenceKind, number>> = POLICY_DEFAULTS.scoring.weights;
 
 /** Stage keys the builder turns into fields of other names or shapes; every other stage key is taken over as it is. */
-const CONVERTED_STAGE_KEYS = new Set(['name', 'github', 'approvals', 'requiredReviewers', 'soak', 'freezeWindows', 'deployDuration']);
+const CONVERTED_STAGE_KEYS = new Set([
+  'name',
+  'github',
+  'approvals',
+  'requiredReviewers',
+  'soak',
+  'freezeWindows',
+  'deployDuration',
+]);
 
 /**
  * The typed policy of a v1 file's data (or of a merged policy's), already validated:
@@ -44,8 +61,13 @@ export function buildEnvironment(env: Data): EnvironmentPolicy {
     github: github === undefined ? [name] : typeof github === 'string' ? [github] : [...github],
     refs: given('refs'),
     minApprovals: given('minApprovals'),
-    approvals: { excludeAuthor: approvals.excludeAuthor ?? d.approvals.excludeAuthor, fromTeams: approvals.fromTeams ?? [...d.approvals.fromTeams] },
-    requiredReviewers: ((env.requiredReviewers ?? d.requiredReviewers) as Array<{ paths: string[]; teams: string[] }>).map((r) => ({
+    approvals: {
+      excludeAuthor: approvals.excludeAuthor ?? d.approvals.excludeAuthor,
+      fromTeams: approvals.fromTeams ?? [...d.approvals.fromTeams],
+    },
+    requiredReviewers: (
+      (env.requiredReviewers ?? d.requiredReviewers) as Array<{ paths: string[]; teams: string[] }>
+    ).map((r) => ({
       paths: r.paths,
       teams: r.teams,
     })),
@@ -97,7 +119,14 @@ export function buildWindow(w: Data): FreezeWindow {
   const end = w.end as string;
   const days = w.days as Weekday[] | undefined;
   const prefix = days === undefined ? '' : `${days.join(',')} `;
-  return { kind: 'daily', name: given ?? `${prefix}${start}-${end} ${timezone}`, days: days ?? [...WEEKDAYS], start, end, timezone };
+  return {
+    kind: 'daily',
+    name: given ?? `${prefix}${start}-${end} ${timezone}`,
+    days: days ?? [...WEEKDAYS],
+    start,
+    end,
+    timezone,
+  };
 }
 
 /** The scoring a policy gets when it says nothing about scoring. */
@@ -113,7 +142,9 @@ export function buildScoring(s: Data): ScoringPolicy {
     weights: Object.keys(weights).length > 0 ? weights : { ...d.weights },
     warnScore: (s.warnScore as number | undefined) ?? d.warnScore,
     coverageTarget: (s.coverageTarget as number | undefined) ?? d.coverageTarget,
-    allowedSarifLevels: (s.allowedSarifLevels as ScoringPolicy['allowedSarifLevels'] | undefined) ?? [...d.allowedSarifLevels],
+    allowedSarifLevels: (s.allowedSarifLevels as ScoringPolicy['allowedSarifLevels'] | undefined) ?? [
+      ...d.allowedSarifLevels,
+    ],
     backupMaxAgeHours: durationMs(s.backupMaxAge ?? d.backupMaxAge) / HOUR_MS,
   };
 }

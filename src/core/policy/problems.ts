@@ -24,8 +24,7 @@ export interface PolicyProblem {
 }
 
 export type PolicyLoadResult =
-  | { ok: true; policy: Policy; warnings: PolicyProblem[] }
-  | { ok: false; errors: PolicyProblem[] };
+  { ok: true; policy: Policy; warnings: PolicyProblem[] } | { ok: false; errors: PolicyProblem[] };
 
 /** A path into a policy file: `['environments', 2, 'github']`. */
 export type PolicyPath = ReadonlyArray<string | number>;
@@ -46,7 +45,12 @@ export interface PolicyDocument {
   readonly policy: Policy | null;
   readonly warnings: PolicyProblem[];
   /** A problem at a path of this file: at the key of a mapping entry, or at its value. */
-  problemAt(path: PolicyPath, message: string, at?: 'key' | 'value', extra?: Pick<PolicyProblem, 'expected' | 'suggestion'>): PolicyProblem;
+  problemAt(
+    path: PolicyPath,
+    message: string,
+    at?: 'key' | 'value',
+    extra?: Pick<PolicyProblem, 'expected' | 'suggestion'>,
+  ): PolicyProblem;
 }
 
 export type PolicyDocumentResult = { ok: true; document: PolicyDocument } | { ok: false; errors: PolicyProblem[] };

@@ -10,9 +10,14 @@ import { YamlPositions } from './yaml-positions.js';
 const Ajv2020 = _Ajv2020 as unknown as typeof _Ajv2020.default;
 let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
-  validator ??= new Ajv2020({ allErrors: true, verbose: true, strict: true, strictRequired: false, strictTypes: false, allowUnionTypes: true }).compile(
-    policySchema,
-  );
+  validator ??= new Ajv2020({
+    allErrors: true,
+    verbose: true,
+    strict: true,
+    strictRequired: false,
+    strictTypes: false,
+    allowUnionTypes: true,
+  }).compile(policySchema);
   return validator;
 }
 
@@ -44,7 +49,8 @@ const WINDOW_KINDS: Record<string, string> = {
   [policySchema.$defs.rruleWindow.description]: 'an rrule window',
 };
 const WINDOW_SHAPE_KEYS = ['start', 'end', 'days', 'from', 'to', 'rrule', 'duration'];
-const WINDOW_SHAPES = 'a window is exactly one of: daily (start, end, days), range (from, to), rrule (rrule, duration), each with a timezone';
+const WINDOW_SHAPES =
+  'a window is exactly one of: daily (start, end, days), range (from, to), rrule (rrule, duration), each with a timezone';
 
 interface SchemaLike {
   type?: string | readonly string[];
@@ -99,7 +105,10 @@ export class SchemaMessages extends YamlPositions {
     const errors = check.errors ?? [];
     // A root key near "policy" means an Aurora file with a typo: v1's required keys would be noise.
     const auroraTypo = errors.some(
-      (e) => e.instancePath === '' && e.keyword === 'additionalProperties' && suggest(String(e.params.additionalProperty), ['policy']) === 'policy',
+      (e) =>
+        e.instancePath === '' &&
+        e.keyword === 'additionalProperties' &&
+        suggest(String(e.params.additionalProperty), ['policy']) === 'policy',
     );
     const valueErrorAt = new Set<string>();
     const missing = new Map<string, string[]>();
@@ -163,8 +172,10 @@ export class SchemaMessages extends YamlPositions {
         const windowKind = parent.description === undefined ? undefined : WINDOW_KINDS[parent.description];
         let message = `unknown key "${key}" ${segs.length === 0 ? 'at the top level' : `in ${this.where(segs)}`}`;
         if (key === 'extends' && segs.length === 0 && 'policy' in (parent.properties ?? {})) {
-          message = '"extends" is not part of the Aurora format ("policy:"); to extend the org default, write this file in the version 1 format ("version: 1")';
-        } else if (windowKind !== undefined && WINDOW_SHAPE_KEYS.includes(key)) message += `, ${windowKind}; ${WINDOW_SHAPES}`;
+          message =
+            '"extends" is not part of the Aurora format ("policy:"); to extend the org default, write this file in the version 1 format ("version: 1")';
+        } else if (windowKind !== undefined && WINDOW_SHAPE_KEYS.includes(key))
+          message += `, ${windowKind}; ${WINDOW_SHAPES}`;
         else if (suggestion === undefined) message += `; expected one of ${keys.join(', ')}`;
         const p: Problem = { offset: this.keyOffset([...segs, key]), path: pathString([...segs, key]), message };
         p.expected = keys.join(', ');
@@ -176,9 +187,11 @@ export class SchemaMessages extends YamlPositions {
         const what = segs.length === 0 ? 'the policy' : this.where(segs);
         const shown = missing.map((k) => `"${k === 'version' ? 'version: 1' : k}"`);
         const windowKind = parent.description === undefined ? undefined : WINDOW_KINDS[parent.description];
-        const list = shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]!}`;
+        const list =
+          shown.length === 1 ? shown[0]! : `${shown.slice(0, -1).join(', ')} and ${shown[shown.length - 1]!}`;
         let message = `${what} is missing ${list}`;
-        if (windowKind !== undefined) message += ` (${windowKind.replace(/^an? /, '')}s need ${this.requiredOf(parent)})`;
+        if (windowKind !== undefined)
+          message += ` (${windowKind.replace(/^an? /, '')}s need ${this.requiredOf(parent)})`;
         return { offset: this.keyOffset(segs), path, message, expected: missing.join(', ') };
       }
       case 'type':
@@ -187,13 +200,22 @@ export class SchemaMessages extends YamlPositions {
       case 'const': {
         const expected = describe(parent);
         const hint = e.keyword === 'maximum' ? MAXIMUM_HINTS[String(segs.at(-1))] : undefined;
-        return { offset: this.valueOffset(segs), path, message: `${label} must be ${expected}, got ${show(data)}${hint === undefined ? '' : `; ${hint}`}`, expected };
+        return {
+          offset: this.valueOffset(segs),
+          path,
+          message: `${label} must be ${expected}, got ${show(data)}${hint === undefined ? '' : `; ${hint}`}`,
+          expected,
+        };
       }
       case 'maxItems': {
         const owner = typeof segs[segs.length - 1] === 'string' ? String(segs[segs.length - 1]) : '';
         const noun = (LIST_NOUNS[owner] ?? 'item').replace(/ \(.*$/, '');
         const count = Array.isArray(data) ? data.length : 0;
-        return { offset: this.valueOffset(segs), path, message: `${label} lists ${count} items; at most ${String(e.params.limit)} ${noun}s are allowed: split the policy or remove some` };
+        return {
+          offset: this.valueOffset(segs),
+          path,
+          message: `${label} lists ${count} items; at most ${String(e.params.limit)} ${noun}s are allowed: split the policy or remove some`,
+        };
       }
       case 'maxLength':
         return {
@@ -240,5 +262,4 @@ export class SchemaMessages extends YamlPositions {
   protected requiredOf(schema: SchemaLike & { required?: readonly string[] }): string {
     return (schema.required ?? []).join(', ');
   }
-
 }

@@ -1,6 +1,12 @@
 /** What the schema cannot say: durations, time zones, wall clocks, freeze windows, workflow paths, cross-field rules. */
 import { checkFreezeWindow } from '../freeze-windows.js';
-import { checkTimeZone, parseDuration, validateLocalDateTime, validateRRule, validateWallClock } from '../time-values.js';
+import {
+  checkTimeZone,
+  parseDuration,
+  validateLocalDateTime,
+  validateRRule,
+  validateWallClock,
+} from '../time-values.js';
 import { EVIDENCE_KINDS } from '../types.js';
 import type { Policy } from '../types.js';
 import { isRecord, pathString, show } from './problems.js';
@@ -28,14 +34,23 @@ export class ValueChecks extends SchemaMessages {
     this.add(this.problems, { offset, path: pathString(segs), message, ...extra });
   }
 
-  protected checkDuration(segs: Segment[], value: unknown, positive: boolean, limit: { ms: number; text: string }): void {
+  protected checkDuration(
+    segs: Segment[],
+    value: unknown,
+    positive: boolean,
+    limit: { ms: number; text: string },
+  ): void {
     if (typeof value !== 'string') return;
     const parsed = parseDuration(value);
     const label = this.label(segs);
     if (!parsed.ok) this.error(segs, `${label} ${parsed.error}`);
     else if (positive && parsed.ms === 0) this.error(segs, `${label} must be longer than 0s, got ${show(value)}`);
     else if (parsed.ms > limit.ms) {
-      this.error(segs, `${label} is ${show(value)}, longer than the maximum of ${limit.text}; write ${limit.text} or less`, { expected: `at most ${limit.text}` });
+      this.error(
+        segs,
+        `${label} is ${show(value)}, longer than the maximum of ${limit.text}; write ${limit.text} or less`,
+        { expected: `at most ${limit.text}` },
+      );
     }
   }
 
@@ -49,7 +64,11 @@ export class ValueChecks extends SchemaMessages {
     if (typeof value !== 'string' || value === '') return;
     const problem = checkTimeZone(value);
     if (problem === null) return;
-    this.error(segs, `${this.label(segs)} ${problem.message}`, problem.suggestion === undefined ? {} : { suggestion: problem.suggestion });
+    this.error(
+      segs,
+      `${this.label(segs)} ${problem.message}`,
+      problem.suggestion === undefined ? {} : { suggestion: problem.suggestion },
+    );
   }
 
   protected checkWindow(segs: Segment[], w: unknown): void {
@@ -63,8 +82,15 @@ export class ValueChecks extends SchemaMessages {
         // DTSTART, times an INTERVAL never reaches, 30 February...) are errors now, not
         // at the first evaluation.
         const zone = typeof w.timezone === 'string' && checkTimeZone(w.timezone) === null ? w.timezone : 'UTC';
-        const problem = checkFreezeWindow({ kind: 'rrule', name: 'rrule', rrule: w.rrule, durationMs: 3_600_000, timezone: zone });
-        if (problem !== null) this.error([...segs, 'rrule'], `${this.label([...segs, 'rrule'])} ${problem.replace(/^rrule "[^"]*" /, '')}`);
+        const problem = checkFreezeWindow({
+          kind: 'rrule',
+          name: 'rrule',
+          rrule: w.rrule,
+          durationMs: 3_600_000,
+          timezone: zone,
+        });
+        if (problem !== null)
+          this.error([...segs, 'rrule'], `${this.label([...segs, 'rrule'])} ${problem.replace(/^rrule "[^"]*" /, '')}`);
       }
     } else if ('from' in w || 'to' in w) {
       this.checkString([...segs, 'from'], w.from, validateLocalDateTime);
@@ -152,16 +178,26 @@ export class ValueChecks extends SchemaMessages {
       const given = EVIDENCE_KINDS.filter((k) => k in scoring);
       const weights = given.map((k) => scoring[k]);
       // The weights of a file that extends the org default are summed once merged.
-      if (data.extends !== 'org' && given.length > 0 && weights.every((w) => typeof w === 'number' && Number.isInteger(w))) {
+      if (
+        data.extends !== 'org' &&
+        given.length > 0 &&
+        weights.every((w) => typeof w === 'number' && Number.isInteger(w))
+      ) {
         const sum = (weights as number[]).reduce((a, b) => a + b, 0);
         if (sum !== 100) {
-          this.error(['scoring'], `scoring weights sum to ${sum}; they must sum to 100`, { expected: 'weights summing to 100' }, 'key');
+          this.error(
+            ['scoring'],
+            `scoring weights sum to ${sum}; they must sum to 100`,
+            { expected: 'weights summing to 100' },
+            'key',
+          );
         }
       }
       this.checkDuration(['scoring', 'backupMaxAge'], scoring.backupMaxAge, true, DURATION_LIMITS.backupMaxAge);
     }
     const overrides = data.overrides;
-    if (isRecord(overrides)) this.checkDuration(['overrides', 'expires'], overrides.expires, true, DURATION_LIMITS.expires);
+    if (isRecord(overrides))
+      this.checkDuration(['overrides', 'expires'], overrides.expires, true, DURATION_LIMITS.expires);
     const evidence = data.evidence;
     if (isRecord(evidence) && Array.isArray(evidence.workflows)) {
       evidence.workflows.forEach((w, i) => {
@@ -175,10 +211,13 @@ export class ValueChecks extends SchemaMessages {
   protected checkWarnings(policy: Policy): void {
     const segs: Segment[] = ['scoring', 'warnScore'];
     for (const w of warnScoreWarnings(policy)) {
-      this.add(this.warnings, { offset: w.at === 'key' ? this.keyOffset(segs) : this.valueOffset(segs), path: pathString(segs), message: w.message });
+      this.add(this.warnings, {
+        offset: w.at === 'key' ? this.keyOffset(segs) : this.valueOffset(segs),
+        path: pathString(segs),
+        message: w.message,
+      });
     }
   }
-
 }
 
 /**
@@ -186,7 +225,8 @@ export class ValueChecks extends SchemaMessages {
  * `.github/workflows/*.yml` or `.yaml` (the path as the workflow run reports it).
  */
 export function checkWorkflowPath(path: string): string | null {
-  if (!path.startsWith('.github/workflows/')) return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
+  if (!path.startsWith('.github/workflows/'))
+    return `${show(path)} is not a workflow file: write the path from the repository root, starting with .github/workflows/ (e.g. .github/workflows/ci.yml)`;
   if (!/\.ya?ml$/.test(path)) return `${show(path)} is not a workflow file: workflow files end in .yml or .yaml`;
   if (path.slice('.github/workflows/'.length).includes('/') || path.includes('..')) {
     return `${show(path)} is not a workflow file: GitHub reads workflows only directly in .github/workflows/`;

@@ -156,5 +156,4 @@ export class YamlPositions {
     }
     return text;
   }
-
 }

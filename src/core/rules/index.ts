@@ -16,4 +16,15 @@ export type { ApprovalCount, EvaluationContext, GateRule, RuleContext } from './
  * Every rule of the gate, in the order `evaluate` applies them and lists their results. The
  * one list of rules: the facts a stage needs and the results of a decision both come from it.
  */
-export const RULES: readonly GateRule[] = [orderRule, refsRule, approvalsRule, reviewersRule, scoreRule, evidenceRule, soakRule, freezeRule, checksRule, linkedIssueRule];
+export const RULES: readonly GateRule[] = [
+  orderRule,
+  refsRule,
+  approvalsRule,
+  reviewersRule,
+  scoreRule,
+  evidenceRule,
+  soakRule,
+  freezeRule,
+  checksRule,
+  linkedIssueRule,
+];

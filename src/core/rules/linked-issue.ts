@@ -22,7 +22,14 @@ export const linkedIssueRule: GateRule = {
     const without = pulls.filter((p) => !ISSUE_REFERENCE.test(`${p.title}\n${p.body}`)).map((p) => `#${p.number}`);
     const values = { pulls: pulls.map((p) => p.number), withoutIssue: without };
     if (pulls.length > 0 && without.length === 0) {
-      return { code: 'LINKED_ISSUE_OK', rule: 'linkedIssue', ok: true, outcome: 'pass', message: `Every pull request of the release names an issue (${values.pulls.map((n) => `#${n}`).join(', ')}).`, values };
+      return {
+        code: 'LINKED_ISSUE_OK',
+        rule: 'linkedIssue',
+        ok: true,
+        outcome: 'pass',
+        message: `Every pull request of the release names an issue (${values.pulls.map((n) => `#${n}`).join(', ')}).`,
+        values,
+      };
     }
     return {
       code: 'LINKED_ISSUE_MISSING',

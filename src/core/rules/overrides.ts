@@ -25,7 +25,8 @@ export function usableOverrides(
           : policy.overrides.secondApprover && !o.confirmedBy
             ? 'awaits confirmation by a second member'
             : policy.overrides.secondApprover &&
-                (o.confirmedBy!.toLowerCase() === o.grantedBy.toLowerCase() || !members.has(o.confirmedBy!.toLowerCase()))
+                (o.confirmedBy!.toLowerCase() === o.grantedBy.toLowerCase() ||
+                  !members.has(o.confirmedBy!.toLowerCase()))
               ? `confirmation by ${o.confirmedBy} does not count (the grantor or not a member)`
               : null;
     if (reason) unusable.push({ override: o, reason });
@@ -38,7 +39,13 @@ export function usableOverrides(
  * Lets each failing rule that a usable override names pass, noting who granted it; a rule an
  * unusable override names says why that override does not apply. Returns the overrides used.
  */
-export function applyOverrides(policy: Policy, stage: EnvironmentPolicy, facts: ReleaseFacts, rules: RuleResult[], now: Date): string[] {
+export function applyOverrides(
+  policy: Policy,
+  stage: EnvironmentPolicy,
+  facts: ReleaseFacts,
+  rules: RuleResult[],
+  now: Date,
+): string[] {
   const { usable, unusable } = usableOverrides(policy, stage, facts, now);
   const used = new Set<string>();
   for (const rule of rules) {
@@ -53,7 +60,8 @@ export function applyOverrides(policy: Policy, stage: EnvironmentPolicy, facts: 
       continue;
     }
     const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
-    if (pending) rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+    if (pending)
+      rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
   }
   return [...used];
 }

@@ -30,7 +30,14 @@ function score(policy: Policy, stage: EnvironmentPolicy, facts: ReleaseFacts, co
     };
   }
   if (score >= min) {
-    return { code: 'SCORE_OK', rule: 'score', ok: true, outcome: 'pass', message: `Score ${score} >= minScore ${min}.`, values };
+    return {
+      code: 'SCORE_OK',
+      rule: 'score',
+      ok: true,
+      outcome: 'pass',
+      message: `Score ${score} >= minScore ${min}.`,
+      values,
+    };
   }
   if (warn !== null && score >= warn) {
     const members = membersOf(facts, policy.overrides.teams) ?? new Set<string>();

@@ -39,7 +39,9 @@ export function countApprovals(stage: EnvironmentPolicy, facts: ReleaseFacts): A
     stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l!.toLowerCase()) : [],
   );
   // Whoever wrote part of the release (a PR of it, or a commit in one) does not approve it.
-  const contributors = new Set(stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
+  const contributors = new Set(
+    stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : [],
+  );
   const teamMembers = membersOf(facts, stage.approvals.fromTeams);
   for (const a of [...latest.values()].sort((x, y) => x.login.localeCompare(y.login))) {
     const reason =

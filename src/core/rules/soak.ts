@@ -31,7 +31,12 @@ function soak(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy, facts: R
   // The soak clock starts at the first successful deployment of the release there.
   const since = Math.min(...successes);
   const ends = since + minutes * 60_000;
-  const values = { predecessor: predecessor.name, minutes, since: new Date(since).toISOString(), ends: new Date(ends).toISOString() };
+  const values = {
+    predecessor: predecessor.name,
+    minutes,
+    since: new Date(since).toISOString(),
+    ends: new Date(ends).toISOString(),
+  };
   if (now.getTime() >= ends) {
     return {
       code: 'SOAK_OK',
