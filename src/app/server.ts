@@ -117,6 +117,8 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   const guard = { path: '/api/github/webhooks', secret: options.secret, log: probot.log };
   const http = createServer((req, res) => {
+    // Every answer (console, API, webhooks, health, metrics, errors) is read as the type it says it is.
+    res.setHeader('x-content-type-options', 'nosniff');
     void guardWebhook(req, res, guard)
       .then((answered) => {
         if (answered) return;

@@ -199,6 +199,8 @@ export interface AuditQuery {
   until?: Date;
   cursor?: PageCursor | null;
   limit: number;
+  /** Newest first (default), or oldest first (exports). */
+  order?: 'asc' | 'desc';
 }
 
 export interface AuditPage {
@@ -729,6 +731,7 @@ export class ConsoleService {
       ...(q.until ? { until: q.until } : {}),
       after: q.cursor ?? null,
       limit: q.limit,
+      ...(q.order ? { order: q.order } : {}),
     });
     return { items: page.rows.map(toAuditRecord), nextCursor: page.next ? encodeCursor(page.next) : null };
   }

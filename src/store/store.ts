@@ -77,6 +77,8 @@ import type {
 import { DELIVERY_ERROR_PREFIX, DEPLOYMENT_QUERY_LIMIT } from './types.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
+import { sessionStore } from './sessions.js';
+import type { SessionStore } from './types.js';
 
 /** True for Prisma's unique-constraint violation (P2002). */
 export function isUniqueViolation(error: unknown): boolean {
@@ -219,6 +221,9 @@ class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
 export class PrismaStore implements Store {
   readonly gateQueue: LeasedQueue<PendingGateRow>;
   readonly promotionQueue: LeasedQueue<PromotionRow>;
+  readonly createSession: SessionStore['createSession'];
+  readonly findSession: SessionStore['findSession'];
+  readonly endSession: SessionStore['endSession'];
 
   constructor(
     private readonly db: PrismaClient,
@@ -239,6 +244,11 @@ export class PrismaStore implements Store {
       { finishedAt: null },
       { status: 'pending' },
     );
+    ({
+      createSession: this.createSession,
+      findSession: this.findSession,
+      endSession: this.endSession,
+    } = sessionStore(db));
   }
 
   async claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim> {
@@ -989,16 +999,25 @@ export class PrismaStore implements Store {
     };
     // One indexed range scan per repository, each stopping after limit + 1 rows, merged
     // here: an IN list ordered by time would make the database sort every matching row.
+    const asc = query.order === 'asc';
+    const dir = asc ? 'asc' : 'desc';
     const perRepo = await Promise.all(
       [...new Set(query.repos)].map((repo) =>
         this.db.releaseEvent.findMany({
-          where: { repo, ...filters, ...timeRange(query.since, query.until, query.after ?? null) },
-          orderBy: [{ at: 'desc' }, { id: 'desc' }],
+          where: {
+            repo,
+            ...filters,
+            ...(asc
+              ? timeRangeAfter(query.since, query.until, query.after ?? null)
+              : timeRange(query.since, query.until, query.after ?? null)),
+          },
+          orderBy: [{ at: dir }, { id: dir }],
           take: limit + 1,
         }),
       ),
     );
-    const merged = perRepo.flat().sort((a, b) => b.at.getTime() - a.at.getTime() || b.id - a.id);
+    const sign = asc ? 1 : -1;
+    const merged = perRepo.flat().sort((a, b) => sign * (a.at.getTime() - b.at.getTime() || a.id - b.id));
     const rows = merged.slice(0, limit).map(eventRow);
     const last = rows.at(-1);
     return { rows, next: merged.length > limit && last ? { at: last.at, id: last.id } : null };
@@ -1278,6 +1297,16 @@ function timeRange(since: Date | undefined, until: Date | undefined, after: Page
     at.lte = after.at;
   }
   return { at, OR: [{ at: { lt: after.at } }, { id: { lt: after.id } }] };
+}
+
+/** {@link timeRange} for pages read oldest first: rows after the cursor in (time, id) order. */
+function timeRangeAfter(since: Date | undefined, until: Date | undefined, after: PageCursor | null) {
+  const at: { gte?: Date; lt?: Date } = {};
+  if (since && (!after || since > after.at)) at.gte = since;
+  if (until) at.lt = until;
+  if (!after) return Object.keys(at).length > 0 ? { at } : {};
+  if (!at.gte) at.gte = after.at;
+  return { at, OR: [{ at: { gt: after.at } }, { id: { gt: after.id } }] };
 }
 
 interface RawInbox {

@@ -46,7 +46,17 @@ export type Person = keyof typeof PEOPLE;
 
 export interface ConsoleHarness extends Pick<
   Harness,
-  'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'close'
+  | 'github'
+  | 'repo'
+  | 'ctx'
+  | 'store'
+  | 'app'
+  | 'clock'
+  | 'deliver'
+  | 'askGate'
+  | 'close'
+  | 'databaseUrl'
+  | 'startReplica'
 > {
   url: string;
   tokens: Record<Person, string>;
@@ -68,6 +78,10 @@ export interface ConsoleHarnessOptions {
   /** Seed the release story (waiting in PROD, another in DEV). */
   seed?: boolean;
   port?: number;
+  /** TRUST_PROXY: believe X-Forwarded-Host, -Proto and -For. */
+  trustProxy?: boolean;
+  /** The record's database (default: a SQLite file of its own). */
+  databaseUrl?: string;
 }
 
 /** Fake GitHub, a SQLite store, and the App with its console, over HTTP. */
@@ -78,6 +92,7 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     sessionSecret: 'a-console-session-secret-of-more-than-32-characters',
     apiBaseUrl: github.baseUrl,
     publicUrl: null,
+    trustProxy: options.trustProxy ?? false,
     sessionTtlMs: options.sessionTtlMs ?? 8 * 3_600_000,
     rateLimit: options.rateLimit ?? { limit: 10_000, windowMs: 60_000 },
     permissionTtlMs: 5 * 60_000,
@@ -86,6 +101,7 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
   const harness = await startHarness({
     policy: CONSOLE_POLICY,
     now: options.now ?? '2026-03-10T15:00:00Z',
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     server: (github) => ({ console: consoleConfig(github), ...(options.port ? { port: options.port } : {}) }),
   });
   const { github, repo, ctx, store, app, clock } = harness;
@@ -155,6 +171,8 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     deliver: harness.deliver,
     askGate: harness.askGate,
     close: harness.close,
+    databaseUrl: harness.databaseUrl,
+    startReplica: harness.startReplica,
   };
   if (options.seed ?? true) await seedStory(h);
   return h;
