@@ -156,3 +156,39 @@ describe('bearer tokens', () => {
     expect(h.github.find('GET', /^\/user\/installations/)).toEqual([]);
   });
 });
+
+describe('every answer of the App says nosniff', () => {
+  let h: ConsoleHarness;
+  beforeAll(async () => {
+    h = await startConsoleHarness();
+  });
+  afterAll(async () => h?.close());
+
+  it('console pages, the API, its errors, exports, webhooks, health, metrics and unknown paths', async () => {
+    const cookie = await h.signIn('ada');
+    const answers: Array<[string, Response]> = [
+      ['sign-in page', await h.call('/')],
+      ['board page', await h.call('/', { cookie })],
+      ['audit page', await h.call('/audit', { cookie })],
+      ['stylesheet', await h.call('/console.css')],
+      ['sign-in redirect', await h.call('/auth/login')],
+      ['bad callback', await h.call('/auth/callback?state=x&code=y')],
+      ['API document', await h.call('/api/v1/openapi.json')],
+      ['API docs page', await h.call('/api/v1/docs')],
+      ['API board', await h.call('/api/v1/board', { cookie })],
+      ['API 401', await h.call('/api/v1/board')],
+      ['API 404', await h.call('/api/v1/nothing', { cookie })],
+      ['CSV export', await h.call('/api/v1/audit/export?format=csv', { cookie })],
+      ['JSON export', await h.call('/api/v1/audit/export?format=json', { cookie })],
+      ['health', await h.call('/health')],
+      ['liveness', await h.call('/health/live')],
+      ['metrics', await h.call('/metrics')],
+      ['unknown path', await h.call('/nothing/here')],
+      ['webhook without signature', await h.call('/api/github/webhooks', { body: { zen: 'x' } })],
+    ];
+    for (const [what, res] of answers) {
+      expect(res.headers.get('x-content-type-options'), `${what} (${res.status})`).toBe('nosniff');
+      await res.arrayBuffer();
+    }
+  });
+});
