@@ -282,7 +282,6 @@ export async function startRegistrationServer(options: {
         WEBHOOK_SECRET: app.webhookSecret,
         GITHUB_CLIENT_ID: app.clientId,
         GITHUB_CLIENT_SECRET: app.clientSecret,
-        ...(settings.publicUrl ? { CONSOLE_URL: settings.publicUrl } : {}),
       },
       `Release Gate registered on GitHub as ${app.slug || app.name} (${app.htmlUrl}). Keep this file secret. PRIVATE_KEY is the PEM, base64.`,
     );

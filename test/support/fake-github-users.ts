@@ -99,7 +99,7 @@ export async function answerNewAppPage(fake: FakeGitHub, req: IncomingMessage, r
     callbackUrls,
   };
   fake.manifestApps.push(app);
-  const code = `v1.${randomBytes(10).toString('hex')}`;
+  const code = randomBytes(20).toString('hex');
   fake.manifestCodes.set(code, {
     id,
     slug: app.slug,

@@ -829,6 +829,7 @@ export class FakeGitHub {
         // From now on this fake GitHub is the App's: its OAuth client, its callback URLs.
         this.oauthClient = { id: created.clientId, secret: created.clientSecret };
         this.callbackUrls = created.callbackUrls;
+        this.appId = created.id;
       }
       const owner = { login: 'acme', id: 1, type: 'Organization' };
       return {
