@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sessionId } from '../../src/console/session.js';
 import { startConsoleHarness } from './harness.js';
 import type { ConsoleHarness } from './harness.js';
 
@@ -49,6 +50,17 @@ describe('console sessions end on the server', () => {
     // Another person's session is untouched.
     expect((await h.call('/api/v1/me', { cookie: other })).status).toBe(200);
     expect(h.github.violations).toEqual([]);
+  });
+
+  it("keeps only the hash of the cookie's key and the user's token encrypted in the record", async () => {
+    const cookie = await h.signIn('tess');
+    const key = decodeURIComponent(cookie.slice('rg_session='.length));
+    const now = h.clock.now();
+    expect(await h.store.findSession(key, now)).toBeNull();
+    const row = await h.store.findSession(sessionId(key), now);
+    expect(row).toMatchObject({ login: 'tess', endedAt: null });
+    expect(row!.token).not.toContain(h.tokens.tess);
+    expect(row!.token).not.toContain(Buffer.from(h.tokens.tess).toString('base64url'));
   });
 
   it('refuses a sign-out without the CSRF token, and the session stays', async () => {
