@@ -644,6 +644,10 @@ export function createConsoleHandler(
             ),
             headers,
           );
+      } else if (!res.writableEnded) {
+        // A streamed answer (an export) failed part way: cut the connection, so the client
+        // sees a failed download rather than a file that looks complete.
+        res.destroy();
       }
     }
     if (handled) {

@@ -89,6 +89,8 @@ describe('the audit export streams', () => {
   let h: ConsoleHarness;
   let cookie: string;
   let pagesRead = 0;
+  /** Pages read before the record fails (null: it does not). */
+  let failAfter: number | null = null;
 
   beforeAll(async () => {
     h = await startConsoleHarness({ seed: false });
@@ -110,6 +112,7 @@ describe('the audit export streams', () => {
     const pageEvents = store.pageEvents.bind(store);
     store.pageEvents = (query) => {
       pagesRead++;
+      if (failAfter !== null && pagesRead > failAfter) return Promise.reject(new Error('the database went away'));
       return pageEvents(query);
     };
     cookie = await h.signIn('vic');
@@ -149,6 +152,18 @@ describe('the audit export streams', () => {
       }
     }
   }, 120_000);
+
+  it('cuts the download when the record fails part way, rather than end a file that looks whole', async () => {
+    pagesRead = 0;
+    failAfter = 5;
+    try {
+      const res = await h.call('/api/v1/audit/export?repo=acme/shop&format=csv', { cookie });
+      expect(res.status).toBe(200);
+      await expect(res.text()).rejects.toThrow();
+    } finally {
+      failAfter = null;
+    }
+  });
 
   it('stops reading the record when the client goes away', async () => {
     pagesRead = 0;
