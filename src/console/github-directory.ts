@@ -38,30 +38,10 @@ export class IdentityError extends Error {
 }
 
 /**
- * `admin`/`maintain` -> admin, `write` -> approver, `read`/`triage` -> viewer; anything
- * else (none, no collaborator) -> no access. Custom roles are judged by their base permission.
+ * The role of GitHub's `permissions` flags on a repository (the highest one set):
+ * `admin`/`maintain` -> admin, `push` (write) -> approver, `triage`/`pull` (read) -> viewer;
+ * none -> no access. Custom roles show as the base permission's flags.
  */
-export function roleFromPermission(roleName: string | undefined, permission: string | undefined): Role | null {
-  for (const p of [roleName, permission]) {
-    switch (p) {
-      case 'admin':
-      case 'maintain':
-        return 'admin';
-      case 'write':
-      case 'push':
-        return 'approver';
-      case 'read':
-      case 'triage':
-      case 'pull':
-        return 'viewer';
-      default:
-        break;
-    }
-  }
-  return null;
-}
-
-/** The role of GitHub's `permissions` flags on a repository (the highest one set). */
 export function roleFromFlags(
   flags: Partial<Record<'admin' | 'maintain' | 'push' | 'triage' | 'pull', boolean>> | undefined,
 ): Role | null {
@@ -98,10 +78,11 @@ class TtlCache<V> {
 const REPOS_TTL_MS = 2 * 60_000;
 
 /**
- * Everything the console asks GitHub: the OAuth web flow and the user behind a token (with
- * the user's token), the App's installations and their repositories (as the App), and
- * the user's permission and team memberships (as the installation). Answers are cached
- * briefly, never for long: a permission removed on GitHub stops counting within minutes.
+ * Everything the console asks GitHub: the OAuth web flow, whether a token is one of this
+ * App's (with the App's client), what a user can reach and with which permission (with the
+ * user's token), the App's installations and their repositories (as the App), and team
+ * memberships (as the installation). Answers are cached briefly, never for long: a
+ * permission removed on GitHub stops counting within minutes.
  */
 export class GitHubDirectory {
   private readonly tokens = new TtlCache<GitHubUser>();
