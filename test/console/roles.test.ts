@@ -1,7 +1,16 @@
+import Ajv2020 from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roleOf } from '../../src/core/rules/roles.js';
 import { startConsoleHarness, WAITING } from './harness.js';
 import type { ConsoleHarness } from './harness.js';
+
+/** Every schema the document gives for `values.role` (`properties.values.properties.role`). */
+function findRoleSchemas(node: unknown): object[] {
+  if (typeof node !== 'object' || node === null) return [];
+  const role = (node as { properties?: { values?: { properties?: { role?: object } } } }).properties?.values?.properties
+    ?.role;
+  return [...(role ? [role] : []), ...Object.values(node).flatMap(findRoleSchemas)];
+}
 
 /** The release page says, per role, who counted and who is still needed, read from the stored results. */
 describe('roles on the release page', () => {
@@ -38,6 +47,16 @@ describe('roles on the release page', () => {
         unreadable: [],
       },
     ]);
+    // ... and as the API document describes it (the schema of a rule's `values.role`, wherever the document gives it).
+    const doc = (await (await h.call('/api/v1/openapi.json')).json()) as unknown;
+    const schemas = findRoleSchemas(doc);
+    expect(schemas.length).toBeGreaterThan(0);
+    const validate = new Ajv2020.default({ strict: false }).compile(schemas[0]!);
+    for (const r of prod.rules)
+      if (r.values.role) expect(validate(r.values.role), JSON.stringify(validate.errors)).toBe(true);
+    const role = prod.rules.find((r) => r.values.role)!.values.role as object;
+    expect(validate(role)).toBe(true);
+    expect(validate({ ...role, missing: 'one' })).toBe(false);
     expect(h.github.violations).toEqual([]);
   });
 });
