@@ -57001,7 +57001,7 @@ function errorMessage(error2) {
 }
 
 // action/src/ci-teams.ts
-var ACTION_TEAM_ADVICE = (team, status2, message) => `GitHub answered ${status2} (${message}) when asked about the team ${team}: a workflow's GITHUB_TOKEN cannot read team membership${status2 === 404 ? " (GitHub answers it 404, as for a team that does not exist)" : ""}. Give the Action's \`token\` input a GitHub App installation token with the organization permission Members: read (for example from actions/create-github-app-token), or run this stage's step with \`mode: report\` and let the App decide it.`;
+var ACTION_TEAM_ADVICE = (team, status2, message) => `GitHub answered ${status2} (${message}) when asked about the team ${team}: ${status2 === 404 ? "a workflow's GITHUB_TOKEN cannot read team membership (GitHub answers it 404, as for a team that does not exist)" : "the token may not read team membership"}. Give the Action's \`token\` input a GitHub App installation token with the organization permission Members: read (for example from actions/create-github-app-token), or run this stage's step with \`mode: report\` and let the App decide it.`;
 async function loadCiTeams(octokit, policy, facts, org) {
   const index = findStageIndex(policy, facts.environment);
   if (index < 0 || !factsNeeded(policy, index).has("teams")) return { teams: {}, teamErrors: {}, sources: [] };

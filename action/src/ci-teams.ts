@@ -11,7 +11,7 @@ import type { TeamAccessAdvice, TeamFacts, TeamsClient } from '../../src/github/
  * Members: read can tell who is in a team.
  */
 export const ACTION_TEAM_ADVICE: TeamAccessAdvice = (team, status, message) =>
-  `GitHub answered ${status} (${message}) when asked about the team ${team}: a workflow's GITHUB_TOKEN cannot read team membership${status === 404 ? ' (GitHub answers it 404, as for a team that does not exist)' : ''}. Give the Action's \`token\` input a GitHub App installation token with the organization permission Members: read (for example from actions/create-github-app-token), or run this stage's step with \`mode: report\` and let the App decide it.`;
+  `GitHub answered ${status} (${message}) when asked about the team ${team}: ${status === 404 ? "a workflow's GITHUB_TOKEN cannot read team membership (GitHub answers it 404, as for a team that does not exist)" : 'the token may not read team membership'}. Give the Action's \`token\` input a GitHub App installation token with the organization permission Members: read (for example from actions/create-github-app-token), or run this stage's step with \`mode: report\` and let the App decide it.`;
 
 /**
  * The team memberships the stage's roles read, asked of GitHub with the Action's token, for

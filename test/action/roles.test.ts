@@ -122,6 +122,20 @@ async function both(approvers: string[], stagedSince: Date) {
   return { action, decision, failing: decision.rules.filter((r) => !r.ok) };
 }
 
+/** GitHub as it answers an App installation token without the organization permission Members: read. */
+function teamsForbidden(): void {
+  const forbidden = () => ({
+    status: 403,
+    body: {
+      message: 'Resource not accessible by integration',
+      documentation_url: 'https://docs.github.com/rest',
+      status: '403',
+    },
+  });
+  gh.on('GET /orgs/{org}/teams/{team_slug}', forbidden);
+  gh.on('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', forbidden);
+}
+
 describe('the README roles through the Action and the CLI', () => {
   it('a release owner and a technical reviewer: both allow', async () => {
     stagedAt(new Date(Date.now() - 3_600_000));
@@ -197,6 +211,26 @@ describe('the README roles through the Action and the CLI', () => {
       'release-owners',
       'tech-reviewers',
     ]);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('with a token that may not read teams (403): blocks and names the permission', async () => {
+    stagedAt(new Date(Date.now() - 3_600_000));
+    reviewedBy('olivia', 'tomas');
+    teamsForbidden();
+    const dir = await workspace({ '.github/release-policy.yml': readmeRolesPolicy() });
+    const run = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'PROD' },
+      env: { GITHUB_REPOSITORY: `${ORG}/octo-repo` },
+    });
+    expect(run.code).toBe(1);
+    expect(run.outputs['blocked-by']).toBe('TEAMS_UNREADABLE,TEAMS_UNREADABLE');
+    expect(run.stdout).toContain(
+      `TEAMS_UNREADABLE: Cannot tell who is in tech-reviewers, so no approval counts as its review of src/billing/**: GitHub answered 403 (Resource not accessible by integration) when asked about the team ${ORG}/tech-reviewers: the token may not read team membership. Give the Action's \`token\` input a GitHub App installation token with the organization permission Members: read`,
+    );
     expect(gh.violations).toEqual([]);
   });
 });

@@ -223,6 +223,17 @@ describe('release owners and technical reviewers through the App', () => {
     ]);
   });
 
+  it('rejects, naming the team, when the policy names a team GitHub does not show', async () => {
+    await start();
+    h!.github.teams.set('acme', { 'release-owners': ['olivia'] }); // no tech-reviewers in the organization
+    mergedPull(72, sha('1'), sha('2'), ['olivia', 'tomas']);
+    const first = await release(sha('2'), 'v1.0.0');
+    expect(first.answers()).toEqual(['rejected']);
+    expect(comments(first.d).at(-1)).toBe(
+      'Release gate: rejected for PROD. TEAMS_UNREADABLE: Cannot tell who is in tech-reviewers, so no approval counts as its review of src/billing/**: GitHub answered 404 (Not Found) when asked about the team acme/tech-reviewers: check that the policy names an existing team of the organization (its slug), and that the App has the organization permission Members: read, accepted on the installation.',
+    );
+  });
+
   it('rejects, naming the permission, when the installation may not read team membership', async () => {
     await start();
     h!.github.interceptor = (req) =>

@@ -84,7 +84,7 @@ export function countApprovals(stage: EnvironmentPolicy, facts: ReleaseFacts): A
 }
 
 /** Logins without repeats (GitHub compares them without case), sorted. */
-export function uniqueLogins(logins: readonly string[]): string[] {
+function uniqueLogins(logins: readonly string[]): string[] {
   const seen = new Map<string, string>();
   for (const l of logins) if (!seen.has(l.toLowerCase())) seen.set(l.toLowerCase(), l);
   return [...seen.values()].sort((a, b) => a.localeCompare(b));
