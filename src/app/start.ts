@@ -143,9 +143,20 @@ async function startWebhookProxy(
   return { stop: () => client.stop() };
 }
 
+/**
+ * How long a stop may take in all: orchestrators kill a process that does not stop after
+ * their grace period (Kubernetes: 30 s by default; `docker stop`: 10 s). Work still running
+ * after the inbox's grace (5 s) is left to the next replica.
+ */
+export const STOP_DEADLINE_MS = 9_000;
+
 function stopOnSignals(log: Logger, close: () => Promise<void>): void {
   const stop = (signal: string) => {
     log.info(`Stopping on ${signal}`);
+    setTimeout(() => {
+      log.error(`Stopping took longer than ${STOP_DEADLINE_MS / 1000} s; exiting with work unfinished`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     close().then(
       () => process.exit(0),
       (error: unknown) => {
