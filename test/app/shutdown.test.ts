@@ -77,10 +77,7 @@ describe('SIGTERM while a delivery waits on a GitHub that does not answer', () =
 
     const sent = Date.now();
     a.app.child.kill('SIGTERM');
-    const exit = await Promise.race([
-      exitOf(a.app.child),
-      new Promise<null>((r) => setTimeout(() => r(null), 30_000)),
-    ]);
+    const exit = await Promise.race([exitOf(a.app.child), new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
     const seconds = (Date.now() - sent) / 1000;
     expect(exit, a.app.output()).toEqual({ code: 0, signal: null });
     expect(seconds).toBeLessThan(10);
