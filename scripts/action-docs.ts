@@ -62,7 +62,7 @@ token had: Checks write, Pull requests, Deployments, Actions and Commit statuses
       client-id: \${{ vars.RELEASE_GATE_APP_CLIENT_ID }}
       private-key: \${{ secrets.RELEASE_GATE_APP_PRIVATE_KEY }}
       permission-members: read
-  - uses: <owner>/release-gate@v1
+  - uses: release-gate/release-gate@v1
     with:
       environment: PROD
       token: \${{ steps.app-token.outputs.token }}
