@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Probot } from 'probot';
-import type { GateDeps } from '../app/gate.js';
 import { repoKey } from '../github/types.js';
 import { AUDIT_CSV_COLUMNS, csvField } from '../store/audit-export.js';
 import type { AuditRecord } from '../store/audit-export.js';
@@ -47,11 +46,11 @@ import {
 } from './session.js';
 import type { Session } from './session.js';
 import { checkViewerTimeZone, ConsoleError, ConsoleService, decodeCursor } from './service.js';
-import type { AuditQuery, Viewer } from './service.js';
+import type { AuditQuery, ConsoleDeps, Viewer } from './service.js';
 
 export interface ConsoleHandlerOptions {
   config: ConsoleConfig;
-  gate: GateDeps;
+  gate: ConsoleDeps;
   probot: Probot;
 }
 

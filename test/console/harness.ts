@@ -1,4 +1,5 @@
 import type { ConsoleConfig } from '../../src/console/config.js';
+import { mountConsole } from '../../src/console/mount.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import type { FakeGitHub } from '../support/fake-github.js';
@@ -86,7 +87,10 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
   const harness = await startHarness({
     policy: CONSOLE_POLICY,
     now: options.now ?? '2026-03-10T15:00:00Z',
-    server: (github) => ({ console: consoleConfig(github), ...(options.port ? { port: options.port } : {}) }),
+    server: (github) => ({
+      mounts: [mountConsole(consoleConfig(github))],
+      ...(options.port ? { port: options.port } : {}),
+    }),
   });
   const { github, repo, ctx, store, app, clock } = harness;
   for (const [login, permission] of Object.entries(PEOPLE)) repo.permissions[login] = permission;
