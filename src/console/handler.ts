@@ -261,6 +261,13 @@ export function createConsoleHandler(
       return service.approve(caller.login, fullName, sha, stringField(body, 'environment', false, 100));
     if (action === 'promote')
       return service.promote(caller.login, fullName, sha, stringField(body, 'stage', false, 100));
+    if (action === 'reject') {
+      const environment = stringField(body, 'environment', false, 100);
+      return service.reject(caller.login, fullName, sha, {
+        reason: stringField(body, 'reason', true, 500)!,
+        ...(environment ? { environment } : {}),
+      });
+    }
     const rules =
       body.rules === undefined || body.rules === ''
         ? []
@@ -377,7 +384,9 @@ export function createConsoleHandler(
             ? 'approve'
             : route.operationId === 'overrideRelease'
               ? 'override'
-              : 'promote';
+              : route.operationId === 'rejectRelease'
+                ? 'reject'
+                : 'promote';
         const out = await act(caller, action, fullName, checkSha(params.sha!), body);
         gate.log.info({ requestId, user: caller.login, action, repo: fullName, sha: params.sha }, 'Console action');
         return sendJson(res, 200, out);
@@ -548,7 +557,7 @@ export function createConsoleHandler(
       );
       return true;
     }
-    m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote)$/.exec(path);
+    m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote|reject)$/.exec(path);
     if (m && method === 'POST') {
       const body = await readBody(req);
       requireCsrf(caller, body._csrf);
