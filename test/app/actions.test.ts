@@ -4,6 +4,7 @@ import { deploymentStatusCreated, issueCommentCreated, pullRequestReviewSubmitte
 import type { DeploymentSpec } from '../support/webhooks.js';
 import { IN_DEV, PROD_RUN, sha, startConsoleHarness, WAITING } from '../console/harness.js';
 import type { ConsoleHarness, Person } from '../console/harness.js';
+import { overrides, policy } from '../support/policies.js';
 
 /*
  * The actions people take (approve, reject, override and confirm, promote) are one module
@@ -317,5 +318,193 @@ describe('one action module: the console and the comment commands act alike', ()
     ]);
     // A rejected deployment proves nothing, whatever status follows.
     expect((await h.store.getDeployment(id))?.gateBlocked).toBe(true);
+  });
+});
+
+/** DEV promotes itself to PRE_PROD, which needs a release owner's approval; overrides need a second member. */
+const HELD_POLICY = policy(
+  {
+    DEV: ['autoPromote: true'],
+    PRE_PROD: ['minApprovals: 1', 'approvals:', '  excludeAuthor: true', '  fromTeams: [release-owners]'],
+    PROD: ['minScore: 50'],
+  },
+  ...overrides({ secondApprover: true, expires: '24h' }),
+);
+
+describe('held promotions, teams and a second approver, through both front ends', () => {
+  let h: ConsoleHarness;
+  let nextId = 30_000;
+  const tokens: Record<string, string> = {};
+  const R1 = sha('1');
+  const R2 = sha('2');
+  const R3 = sha('3');
+  const PULLS: Record<string, number> = { [R1]: 11, [R2]: 12, [R3]: 13 };
+
+  const act = (person: string, commit: string, action: string, body: Json = {}) =>
+    h.call(`/api/v1/repos/${REPO}/releases/${commit}${action ? `/${action}` : ''}`, {
+      token: tokens[person] ?? h.tokens[person as Person],
+      ...(action ? { body } : {}),
+    });
+
+  async function comment(author: string, commit: string, body: string): Promise<string> {
+    expect(
+      await h.deliver(issueCommentCreated(h.ctx, { issue: PULLS[commit]!, author, body, commentId: nextId++ })),
+    ).toBe(200);
+    return h.repo.comments.at(-1)!.body;
+  }
+
+  /** `creator` deploys `commit` to DEV and it succeeds: the auto-promotion to PRE_PROD is held on an owner's approval. */
+  async function inDev(commit: string, creator: string): Promise<void> {
+    const d: DeploymentSpec = {
+      id: nextId++,
+      sha: commit,
+      ref: 'v3.0.0',
+      environment: 'development',
+      creator,
+      createdAt: h.clock.now().toISOString(),
+    };
+    expect(await h.askGate({ ...d, runId: nextId++ })).toBe(200);
+    expect(
+      await h.deliver(
+        deploymentStatusCreated(h.ctx, d, { id: nextId++, state: 'success', at: h.clock.now().toISOString() }),
+      ),
+    ).toBe(200);
+    h.clock.advance(60_000);
+  }
+
+  beforeAll(async () => {
+    h = await startConsoleHarness({ seed: false, policy: HELD_POLICY });
+    for (const login of ['tina', 'olga']) {
+      h.repo.permissions[login] = 'write';
+      tokens[login] = h.github.addUser(login).token;
+    }
+    h.github.teams.set('acme', { 'release-managers': ['maria', 'ada'], 'release-owners': ['tina', 'olga'] });
+    for (const [commit, number] of Object.entries(PULLS))
+      h.repo.pulls.push({ number, user: 'erin', headSha: commit, headRef: `topic-${number}`, commits: [commit] });
+  });
+  afterAll(async () => h?.close());
+
+  it('an approval in the console lets a held auto-promotion go; whoever deployed the stage before deploys it, and only an owner counts', async () => {
+    await inDev(R1, 'tina');
+    expect(await h.store.listPromotions({ repo: REPO, sha: R1 })).toEqual([
+      expect.objectContaining({ status: 'pending', environment: 'staging', deployer: 'tina', requestedVia: null }),
+    ]);
+    const bobView = await json(await act('bob', R1, ''));
+    const notOwner =
+      'Your approval would not count for PRE_PROD: not a member of release-owners (approvals.fromTeams).';
+    expect(bobView.actions).toMatchObject({
+      stage: 'PRE_PROD',
+      approve: { allowed: false, counts: false, reason: notOwner },
+      reject: { allowed: false, reason: 'Only members of release-owners, release-managers may reject in PRE_PROD.' },
+    });
+    const bob = await act('bob', R1, 'approve');
+    expect(bob.status).toBe(422);
+    expect((await json(bob)).error).toEqual({ code: 'not_in_team', message: notOwner });
+    expect(await comment('tina', R1, '/release-gate approve PRE_PROD')).toBe(
+      '@tina Your approval would not count for PRE_PROD: deployer of the release (approvals.excludeAuthor).',
+    );
+    const olgaView = await json(await act('olga', R1, ''));
+    expect(olgaView.actions.approve).toMatchObject({ allowed: true, counts: true, environments: ['staging'] });
+    const olga = await act('olga', R1, 'approve');
+    expect(olga.status).toBe(200);
+    expect(await json(olga)).toMatchObject({ outcome: 'done', approved: ['staging'], gates: [], promotions: 1 });
+    expect(h.repo.deployments.filter((d) => d.sha === R1)).toEqual([
+      expect.objectContaining({
+        environment: 'staging',
+        payload: {
+          releaseGate: expect.objectContaining({ promotedFrom: 'DEV', stage: 'PRE_PROD', deployer: 'tina' }),
+        },
+      }),
+    ]);
+    expect(await h.store.listPromotions({ repo: REPO, sha: R1 })).toEqual([
+      expect.objectContaining({ status: 'answered', deploymentId: h.repo.deployments.at(-1)!.id }),
+    ]);
+  });
+
+  it('never lets a member confirm their own override, with a comment or in the console; another member confirms it', async () => {
+    await inDev(R2, 'deployer');
+    const grant = '/release-gate override PRE_PROD reason="owners away" risk="low"';
+    expect(await comment('maria', R2, grant)).toMatch(
+      /^@maria Override granted for PRE_PROD on 2222222 \(id o-[0-9a-f]+-0\), until .*; it lets one deployment through\. A second member must confirm it with the same command\.$/,
+    );
+    const own =
+      'Your override for PRE_PROD waits for a second member of release-managers to confirm it; you cannot confirm your own.';
+    expect(await comment('maria', R2, grant)).toBe(`@maria ${own}`);
+    const console_ = await act('maria', R2, 'override', { stage: 'PRE_PROD', reason: 'again', risk: 'low' });
+    expect(console_.status).toBe(409);
+    expect((await json(console_)).error).toEqual({ code: 'awaiting_confirmation', message: own });
+    const overrides_ = await h.store.listOverrides({ repo: REPO, sha: R2 });
+    expect(overrides_).toEqual([expect.objectContaining({ grantedBy: 'maria', confirmedBy: null })]);
+    const adaView = await json(await act('ada', R2, ''));
+    expect(adaView.actions.override).toMatchObject({
+      allowed: true,
+      counts: true,
+      pendingConfirmation: [{ id: overrides_[0]!.id, stage: 'PRE_PROD', grantedBy: 'maria' }],
+    });
+    const ada = await act('ada', R2, 'override', { stage: 'PRE_PROD', reason: 'agreed', risk: 'low' });
+    expect(await json(ada)).toMatchObject({
+      outcome: 'done',
+      message: 'Confirmed the override of maria for PRE_PROD.',
+      override: { status: 'confirmed', id: overrides_[0]!.id },
+      promotions: 1,
+    });
+    // The confirmed override lets the held promotion through.
+    expect(h.repo.deployments.filter((d) => d.sha === R2).map((d) => d.environment)).toEqual(['staging']);
+  });
+
+  it('an owner rejects a held promotion with a comment; someone outside the teams may not', async () => {
+    await inDev(R3, 'deployer');
+    const bob = await act('bob', R3, 'reject', { reason: 'no' });
+    expect(bob.status).toBe(403);
+    expect((await json(bob)).error.message).toBe(
+      'Only members of release-owners, release-managers may reject in PRE_PROD.',
+    );
+    expect(await comment('olga', R3, '/release-gate reject reason="wrong build"')).toBe(
+      '@olga Rejected 3333333 for staging: wrong build.',
+    );
+    expect(await h.store.listPromotions({ repo: REPO, sha: R3 })).toEqual([
+      expect.objectContaining({ status: 'expired', note: 'rejected by olga: wrong build' }),
+    ]);
+    // Approving it afterwards finds nothing waiting, and deploys nothing.
+    const late = await act('olga', R3, 'approve');
+    expect(late.status).toBe(409);
+    expect((await json(late)).error.code).toBe('nothing_waiting');
+    expect(h.repo.deployments.filter((d) => d.sha === R3)).toEqual([]);
+  });
+
+  it('a promotion the gate blocks is refused with the rules that block it, on both front ends', async () => {
+    // R1 reached PRE_PROD above: its deployment succeeds (the App's own status).
+    const d = h.repo.deployments.find((x) => x.sha === R1)!;
+    const spec = {
+      id: d.id,
+      sha: R1,
+      ref: d.ref,
+      environment: 'staging',
+      creator: 'release-gate[bot]',
+      createdAt: d.created_at,
+      appId: TEST_APP_ID,
+      payload: d.payload as Json,
+    };
+    expect(await h.askGate({ ...spec, runId: nextId++ })).toBe(200);
+    await h.deliver(
+      deploymentStatusCreated(h.ctx, spec, { id: nextId++, state: 'success', at: h.clock.now().toISOString() }),
+    );
+    const r = await act('bob', R1, 'promote');
+    expect(r.status).toBe(409);
+    expect((await json(r)).error).toMatchObject({
+      code: 'gate_blocked',
+      message: 'Not promoted to PROD: the gate blocks it (EVIDENCE_MISSING).',
+      details: { rules: [expect.objectContaining({ code: 'EVIDENCE_MISSING' })] },
+    });
+    expect(await comment('bob', R1, '/release-gate promote PROD')).toMatch(
+      /^@bob Not promoted to PROD: the gate blocks it \(EVIDENCE_MISSING\)\.\n\n- `EVIDENCE_MISSING`: No evidence was given/,
+    );
+    expect(h.repo.deployments.filter((x) => x.sha === R1 && x.environment === 'production')).toEqual([]);
+    // Blocked promotions stay closed: asking again asks the gate again.
+    expect(await h.store.listPromotions({ repo: REPO, sha: R1 })).toEqual([
+      expect.objectContaining({ environment: 'staging', status: 'answered' }),
+      expect.objectContaining({ environment: 'production', status: 'expired', openKey: null }),
+      expect.objectContaining({ environment: 'production', status: 'expired', openKey: null }),
+    ]);
   });
 });
