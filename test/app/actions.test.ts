@@ -70,6 +70,7 @@ describe('one action module: the console and the comment commands act alike', ()
   });
   afterAll(async () => h?.close());
 
+  // SECURITY.md T9: the person who asked is the deployer, and their approval does not count.
   it('a writer who promotes in the console is its deployer: the promotion is held, their own approval is refused, and another approval deploys it', async () => {
     const promote = await act('bob', PROMOTED, 'promote', { stage: 'PROD' });
     expect(promote.status).toBe(200);

@@ -250,7 +250,7 @@ describe('the policy impact check run', () => {
     expect(summary.split('\n\n')[0]).toBe(
       'This pull request changes the org default `acme/.github/.github/release-policy.yml`. The new policy was read from `acme/.github` at `cccccccccccc`.',
     );
-    // The org's .github repository is public (as it usually is): anyone reads this check run,
+    // SECURITY.md T13: the org's .github repository is public (as it usually is): anyone reads this check run,
     // so other repositories' decisions are counted, never named.
     expect(summary).toContain(`| PROD | `);
     expect(summary).toContain(
