@@ -161,3 +161,5 @@ export async function autoPromote(
   });
   return { kind: 'not-done', environment: target, reason };
 }
+
+export { PROMOTION_PAYLOAD_KEY } from './deployer.js';

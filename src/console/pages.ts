@@ -255,7 +255,7 @@ export function renderRelease(ctx: PageContext, v: ReleaseView): string {
   }
   if (a.reject.allowed) {
     actions.push(
-      `<form class="stack" method="post" action="${e(base)}/reject" aria-labelledby="reject-h"><h3 id="reject-h">Reject</h3><p class="muted">${e(a.reject.reason)}</p>${hidden}<label for="reject-env">Environment</label><select id="reject-env" name="environment">${a.reject.environments.map((x) => `<option>${e(x)}</option>`).join('')}</select><label for="reject-reason">Reason</label><textarea id="reject-reason" name="reason" required rows="2"></textarea><button type="submit">Reject as ${e(ctx.login ?? '')}</button></form>`,
+      `<form class="stack" method="post" action="${e(base)}/reject" aria-labelledby="reject-h"><h3 id="reject-h">Reject</h3><p class="muted">${e(a.reject.reason)}</p>${hidden}<label for="reject-env">Reject in</label><select id="reject-env" name="environment">${a.reject.environments.map((x) => `<option>${e(x)}</option>`).join('')}</select><label for="reject-reason">Reason</label><textarea id="reject-reason" name="reason" required rows="2"></textarea><button type="submit">Reject as ${e(ctx.login ?? '')}</button></form>`,
     );
   }
   if (a.promote.allowed) {
