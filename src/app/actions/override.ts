@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { repoKey } from '../../github/types.js';
-import { isUniqueViolation } from '../../store/store.js';
+import { isUniqueViolation } from '../../store/sql-dialect.js';
 import type { OverrideRow } from '../../store/types.js';
 import { factsChanged } from '../facts-changed.js';
 import type { GateDeps } from '../gate.js';
