@@ -5,19 +5,32 @@ import { assertTimeZone, formatInZone } from '../core/local-time.js';
 import { renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, RuleResult, ScoreComponent } from '../core/types.js';
-import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions, ViewerActions } from '../app/actions/index.js';
+import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions } from '../app/actions/index.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
-import type {
-  EvaluationSummaryRow,
-  OverrideRow,
-  PageCursor,
-  ReleaseEventRow,
-  ReleaseEventType,
-  Store,
-} from '../store/types.js';
+import type { EvaluationSummaryRow, OverrideRow, PageCursor, ReleaseEventRow, Store } from '../store/types.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
+import type {
+  ApprovalsView,
+  AuditPage,
+  AuditQuery,
+  BoardView,
+  DecisionSummary,
+  DecisionView,
+  FreezeView,
+  PolicyView,
+  ReleaseView,
+  RepositoryView,
+  RepoSummary,
+  RuleView,
+  StageView,
+  Viewer,
+  WaitingGateView,
+  ZonedTime,
+} from './views.js';
+
+export type * from './views.js';
 
 /** A refusal the API answers with `{ error: { code, message } }` and the status. */
 export class ConsoleError extends Error {
@@ -32,129 +45,6 @@ export class ConsoleError extends Error {
   }
 }
 
-export interface Viewer {
-  login: string;
-  /** IANA zone the viewer reads times in (UTC unless they chose one). */
-  timeZone: string;
-}
-
-/** An instant shown in UTC, in the zone of the window that set it, and in the viewer's. */
-export interface ZonedTime {
-  at: string;
-  zones: Array<{ timeZone: string; local: string; role: 'window' | 'viewer' }>;
-}
-
-export interface StageView {
-  name: string;
-  environments: string[];
-  current: { sha: string; ref: string | null; deploymentId: number; state: string | null; at: string } | null;
-  waiting: number;
-}
-
-export interface RepoSummary {
-  fullName: string;
-  owner: string;
-  name: string;
-  role: Role;
-  htmlUrl: string;
-}
-
-export interface BoardView {
-  user: { login: string };
-  repositories: Array<RepoSummary & { policy: { ok: boolean; problems: string[] }; stages: StageView[] }>;
-}
-
-export interface RuleView {
-  code: string;
-  rule: string;
-  ok: boolean;
-  outcome: string;
-  message: string;
-  values: Record<string, unknown>;
-  clearsAt: string | null;
-  overriddenBy: string | null;
-}
-
-export interface WaitingGateView {
-  gateId: number;
-  sha: string;
-  environment: string;
-  stage: string | null;
-  since: string;
-  decidedAt: string | null;
-  waitsFor: RuleView[];
-  /** When it clears by itself, or null when it waits for an event (an approval, a check). */
-  clears: ZonedTime | null;
-}
-
-export interface DecisionSummary {
-  id: number;
-  sha: string;
-  environment: string;
-  stage: string | null;
-  decision: string;
-  failing: string[];
-  score: number | null;
-  actor: string | null;
-  at: string;
-}
-
-export interface PolicyView {
-  ok: boolean;
-  path: string;
-  ref: string;
-  blobSha: string | null;
-  commitSha: string | null;
-  link: string;
-  problems: string[];
-  files: Array<{ repository: string; path: string; role: string; commitSha: string | null }>;
-}
-
-export interface FreezeView {
-  stage: string;
-  timeZones: string[];
-  intervals: Array<{ windows: string[]; start: ZonedTime; end: ZonedTime }>;
-  error: string | null;
-}
-
-export interface RepositoryView {
-  repository: RepoSummary;
-  viewerTimeZone: string;
-  policy: PolicyView;
-  stages: StageView[];
-  waiting: WaitingGateView[];
-  decisions: { items: DecisionSummary[]; nextCursor: string | null };
-  freeze: { from: string; to: string; stages: FreezeView[] };
-}
-
-export interface ApprovalsView {
-  required: number | null;
-  counted: string[];
-  notCounted: Array<{ login: string; source: string; reason: string }>;
-}
-
-export interface DecisionView extends DecisionSummary {
-  ungated: boolean;
-  rules: RuleView[];
-  approvals: ApprovalsView | null;
-  evidence: {
-    score: number | null;
-    breakdown: Array<{
-      kind: string;
-      points: number;
-      weight: number | null;
-      present: boolean | null;
-      reasons: string[];
-    }>;
-  };
-  policy: { path: string | null; blobSha: string | null };
-  /** The same Markdown summary the check run shows (the core renders both). */
-  summaryMarkdown: string;
-}
-
-/** What the viewer can do to the release and whether it would count (src/app/actions: `actionsOpenTo`). */
-export type ActionsView = ViewerActions;
-
 /** What the console needs of the App: its record (read), its clock and log, and its actions. */
 export interface ConsoleDeps {
   store: Store;
@@ -165,45 +55,6 @@ export interface ConsoleDeps {
 
 /** How a refused action is answered. */
 const REFUSAL_STATUS: Record<RefusalKind, 403 | 409 | 422> = { forbidden: 403, conflict: 409, unprocessable: 422 };
-
-export interface ReleaseView {
-  repository: RepoSummary;
-  viewerTimeZone: string;
-  release: { sha: string; ref: string | null; version: string | null; tag: string | null };
-  timeline: AuditRecord[];
-  waiting: WaitingGateView[];
-  decisions: DecisionView[];
-  overrides: Array<{
-    id: string;
-    environment: string;
-    grantedBy: string;
-    confirmedBy: string | null;
-    reason: string;
-    risk: string;
-    rules: string[];
-    grantedAt: string;
-    expiresAt: string | null;
-    usedAt: string | null;
-  }>;
-  actions: ActionsView;
-}
-
-export interface AuditQuery {
-  repo?: string;
-  stage?: string;
-  actor?: string;
-  decision?: string;
-  type?: ReleaseEventType;
-  since?: Date;
-  until?: Date;
-  cursor?: PageCursor | null;
-  limit: number;
-}
-
-export interface AuditPage {
-  items: AuditRecord[];
-  nextCursor: string | null;
-}
 
 const POLICY_TTL_MS = 60_000;
 
