@@ -9,7 +9,8 @@ export type ApprovalVerdict =
 
 /**
  * Whether an approval `login` gives at `at` (a deployment review of the stage) would count
- * for the release, judged as the gate judges it (`countApprovals`): the release's facts, with
+ * for the release, judged as the gate judges it (`countApprovals`): toward `minApprovals`, or
+ * for a `requiredReviewers` entry of a team `login` is in. The release's facts are given, with
  * `memberOf` the teams of the stage that `login` is an active member of. Pure.
  */
 export function approvalWouldCount(
@@ -29,10 +30,17 @@ export function approvalWouldCount(
       { login, source: 'deployment-review', state: 'APPROVED', submittedAt: at.toISOString() },
     ],
   };
-  const { counted, notCounted } = countApprovals(stage, asked);
+  const { eligible, counted, notCounted } = countApprovals(stage, asked);
   const me = login.toLowerCase();
   if (counted.some((a) => a.login.toLowerCase() === me))
     return { counts: true, reason: `Your approval counts for ${stage.name}.` };
+  // Not toward minApprovals, but a requiredReviewers entry takes the eligible approvals of its own teams.
+  const reviewing = stage.requiredReviewers.flatMap((r) => r.teams).filter((t) => memberOf.includes(t));
+  if (reviewing.length > 0 && eligible.some((a) => a.login.toLowerCase() === me))
+    return {
+      counts: true,
+      reason: `Your approval counts for ${stage.name} as a review by ${[...new Set(reviewing)].join(', ')} (requiredReviewers).`,
+    };
   const why = notCounted.find((n) => n.login.toLowerCase() === me)?.reason ?? 'the gate does not count it';
   const code: ApprovalRefusal =
     why === 'deployer of the release'

@@ -392,7 +392,7 @@ describe('held promotions, teams and a second approver, through both front ends'
     ]);
     const bobView = await json(await act('bob', R1, ''));
     const notOwner =
-      'Your approval would not count for PRE_PROD: not a member of release-owners (approvals.fromTeams).';
+      'Your approval would not count for PRE_PROD: not a member of release-owners, so not counted toward minApprovals (approvals.fromTeams).';
     expect(bobView.actions).toMatchObject({
       stage: 'PRE_PROD',
       approve: { allowed: false, counts: false, reason: notOwner },
