@@ -22,7 +22,15 @@ const PROMOTED = sha('c');
 const APP_MADE = sha('d');
 const LOWER = sha('e');
 const REJECTED = sha('f');
-const PULL: Record<string, number> = { [IN_DEV]: 2, [PROMOTED]: 3, [APP_MADE]: 4, [LOWER]: 5, [REJECTED]: 6 };
+const COMMANDED = sha('9');
+const PULL: Record<string, number> = {
+  [IN_DEV]: 2,
+  [PROMOTED]: 3,
+  [APP_MADE]: 4,
+  [LOWER]: 5,
+  [REJECTED]: 6,
+  [COMMANDED]: 7,
+};
 
 describe('one action module: the console and the comment commands act alike', () => {
   let h: ConsoleHarness;
@@ -63,7 +71,7 @@ describe('one action module: the console and the comment commands act alike', ()
     h = await startConsoleHarness();
     for (const [commit, number] of Object.entries(PULL))
       h.repo.pulls.push({ number, user: 'erin', headSha: commit, headRef: `topic-${number}`, commits: [commit] });
-    for (const commit of [PROMOTED, APP_MADE, LOWER, REJECTED]) {
+    for (const commit of [PROMOTED, APP_MADE, LOWER, REJECTED, COMMANDED]) {
       await deployed(commit, 'development');
       await deployed(commit, 'staging');
     }
@@ -129,6 +137,39 @@ describe('one action module: the console and the comment commands act alike', ()
     expect(promote2.map((e) => [e.actor, e.status])).toEqual([['bob', 'console']]);
   });
 
+  // SECURITY.md T9: the same with a comment.
+  it('a writer who promotes with a comment is its deployer too: held, their approval refused, asked again unchanged', async () => {
+    expect(await comment('bob', COMMANDED, '/release-gate promote PROD')).toMatch(
+      /^@bob The promotion of 9999999 to PROD is held: the gate waits for APPROVAL_REQUIRED\. The deployment is created when it allows, by .* at the latest\.$/,
+    );
+    expect(await h.store.listPromotions({ repo: REPO, sha: COMMANDED })).toEqual([
+      expect.objectContaining({
+        status: 'pending',
+        deployer: 'bob',
+        requestedVia: 'command',
+        environment: 'production',
+      }),
+    ]);
+    expect(await comment('bob', COMMANDED, '/release-gate approve')).toBe(
+      '@bob Your approval would not count for PROD: deployer of the release (approvals.excludeAuthor).',
+    );
+    expect(await comment('ada', COMMANDED, '/release-gate promote PROD')).toMatch(
+      /^@ada bob asked for the promotion of 9999999 to PROD already \(.*\): it is held, waiting for APPROVAL_REQUIRED, and deploys when the gate allows it\.$/,
+    );
+    expect(h.repo.deployments.filter((d) => d.sha === COMMANDED)).toEqual([]);
+    const maria = await act('maria', COMMANDED, 'approve');
+    expect(await json(maria)).toMatchObject({ outcome: 'done', promotions: 1 });
+    expect(h.repo.deployments.filter((d) => d.sha === COMMANDED)).toEqual([
+      expect.objectContaining({
+        environment: 'production',
+        payload: { releaseGate: expect.objectContaining({ deployer: 'bob', promotedBy: 'bob' }) },
+      }),
+    ]);
+    const promote = (await h.store.timeline({ repo: REPO, sha: COMMANDED })).filter((e) => e.type === 'PROMOTE');
+    expect(promote.map((e) => [e.actor, e.status])).toEqual([['bob', 'command']]);
+  });
+
+  // SECURITY.md T9, T2: only the App's own deployments name a deployer in their payload.
   it('a deployment the App made for a person waits at the protection rule: their approval counts on no front end, nor their review of the pull request', async () => {
     // As an App of an earlier version made it: its payload names who asked (promotedBy).
     const spec = {
