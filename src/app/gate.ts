@@ -14,6 +14,7 @@ import { describeError, repoKey, repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { PendingGateRow, RecordStore, ReleaseEventType, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
+import { deployerOf } from './deployer.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import { LEASE_MS, takeLease } from './lease.js';
@@ -595,7 +596,10 @@ export async function reevaluatePending(
   return results;
 }
 
-/** The gate request that re-evaluates a stored gate: ref and deployer come from the recorded deployment. */
+/**
+ * The gate request that re-evaluates a stored gate: ref and deployer come from the recorded
+ * deployment (the deployer of one this App created is the person it recorded: src/app/deployer.ts).
+ */
 export async function requestForGate(
   store: Pick<RecordStore, 'getDeployment'>,
   g: PendingGateRow,
@@ -606,7 +610,7 @@ export async function requestForGate(
   if (g.deploymentId !== null) {
     const d = await store.getDeployment(g.deploymentId);
     ref = d?.ref ?? null;
-    deployer = d?.creator ?? null;
+    deployer = d ? deployerOf(d) : null;
   }
   return {
     ...repoRefOf(g.repo),

@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Probot } from 'probot';
-import type { GateDeps } from '../app/gate.js';
 import { repoKey } from '../github/types.js';
 import { AUDIT_CSV_COLUMNS, csvField } from '../store/audit-export.js';
 import type { AuditRecord } from '../store/audit-export.js';
@@ -47,11 +46,11 @@ import {
 } from './session.js';
 import type { Session } from './session.js';
 import { checkViewerTimeZone, ConsoleError, ConsoleService, decodeCursor } from './service.js';
-import type { AuditQuery, Viewer } from './service.js';
+import type { AuditQuery, ConsoleDeps, Viewer } from './service.js';
 
 export interface ConsoleHandlerOptions {
   config: ConsoleConfig;
-  gate: GateDeps;
+  gate: ConsoleDeps;
   probot: Probot;
 }
 
@@ -262,6 +261,13 @@ export function createConsoleHandler(
       return service.approve(caller.login, fullName, sha, stringField(body, 'environment', false, 100));
     if (action === 'promote')
       return service.promote(caller.login, fullName, sha, stringField(body, 'stage', false, 100));
+    if (action === 'reject') {
+      const environment = stringField(body, 'environment', false, 100);
+      return service.reject(caller.login, fullName, sha, {
+        reason: stringField(body, 'reason', true, 500)!,
+        ...(environment ? { environment } : {}),
+      });
+    }
     const rules =
       body.rules === undefined || body.rules === ''
         ? []
@@ -378,7 +384,9 @@ export function createConsoleHandler(
             ? 'approve'
             : route.operationId === 'overrideRelease'
               ? 'override'
-              : 'promote';
+              : route.operationId === 'rejectRelease'
+                ? 'reject'
+                : 'promote';
         const out = await act(caller, action, fullName, checkSha(params.sha!), body);
         gate.log.info({ requestId, user: caller.login, action, repo: fullName, sha: params.sha }, 'Console action');
         return sendJson(res, 200, out);
@@ -549,7 +557,7 @@ export function createConsoleHandler(
       );
       return true;
     }
-    m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote)$/.exec(path);
+    m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote|reject)$/.exec(path);
     if (m && method === 'POST') {
       const body = await readBody(req);
       requireCsrf(caller, body._csrf);

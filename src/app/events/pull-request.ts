@@ -5,7 +5,7 @@ import { loadPolicyFiles } from '../../core/policy-source.js';
 import type { PolicyText } from '../../core/policy-source.js';
 import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
 import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../../core/simulate.js';
-import type { SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
+import type { SimulatedChange, SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
 import { writeGateCheckRun } from '../../github/check-runs.js';
 import type { CheckRunOutput, Conclusion } from '../../github/check-runs.js';
 import { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../../github/policy-source.js';
@@ -149,6 +149,9 @@ async function assessImpact(
   const where = repositoryOf(p);
   const { owner, repo } = where;
   const orgMode = repo.toLowerCase() === ORG_POLICY_REPO;
+  // Anyone who can read a public repository (a fork's author included) reads its check runs:
+  // they show what this repository may show, and of other repositories only counts.
+  const isPublic = p.repository.private !== true;
   const what = orgMode ? `the org default ${code(orgPolicySource(owner))}` : `${code(POLICY_PATH)}`;
   const head = p.pull_request.head;
   const lines: string[] = [];
@@ -234,7 +237,17 @@ async function assessImpact(
 
   if (problems.length > 0) {
     const annotations = annotationsOf(problems);
-    const list = problems.map((x) => `- ${cell(formatPolicyProblem(x))}`).join('\n');
+    // The org default's own problems quote a file of another repository: a public check run names them only.
+    const shown = isPublic ? problems.filter((x) => x.source === POLICY_PATH || orgMode) : problems;
+    const hidden = problems.length - shown.length;
+    const list = [
+      ...shown.map((x) => `- ${cell(formatPolicyProblem(x))}`),
+      ...(hidden > 0
+        ? [
+            `- ${hidden} problem(s) in the org default ${code(orgPolicySource(owner))}, not shown on this public repository: see that file.`,
+          ]
+        : []),
+    ].join('\n');
     const more =
       problems.filter((x) => x.source === POLICY_PATH).length > annotations.length
         ? `\n\nOnly the first ${MAX_ANNOTATIONS} problems are annotated on the file.`
@@ -253,6 +266,7 @@ async function assessImpact(
   }
 
   const report = await simulate(deps, where, orgMode, next);
+  const own = repoKey(where).toLowerCase();
   const scope = orgMode
     ? `The last ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')} decisions of the last 30 days in ${code(`${owner}/*`)} were looked at; those made under the org default were simulated.`
     : `The decisions of the last 30 days in ${code(repoKey(where))} (at most ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')}, the most recent) were simulated with their recorded facts at their recorded instants.`;
@@ -261,6 +275,12 @@ async function assessImpact(
   const body = renderSimulationMarkdown(report, {
     maxChanges: IMPACT_CHANGES_SHOWN,
     limit: SUMMARY_LIMIT - intro.length,
+    ...(isPublic
+      ? {
+          listable: (c: SimulatedChange) => c.repo.toLowerCase() === own,
+          unlisted: `they are decisions of other repositories, and ${repoKey(where)} is public (\`release-gate simulate\` lists them where the record is kept)`,
+        }
+      : {}),
   });
   return {
     conclusion: report.changed.length > 0 ? 'neutral' : 'success',
