@@ -12,7 +12,7 @@ import type { ReleaseFacts } from '../src/core/types.js';
 
 const POLICY = fileURLToPath(new URL('../test/fixtures/policies/spec-v1.yml', import.meta.url));
 
-function facts(environment: string): ReleaseFacts {
+export function facts(environment: string): ReleaseFacts {
   const sha = 'f'.repeat(40);
   return {
     environment,
