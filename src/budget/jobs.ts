@@ -1,0 +1,61 @@
+/**
+ * The work the evaluation pool runs off the event loop: pure calls of the core, with inputs
+ * and results that survive a structured clone (plain data and dates).
+ */
+import { evaluate } from '../core/evaluate.js';
+import { freezeIntervals } from '../core/freeze-windows.js';
+import type { FreezeInterval } from '../core/freeze-windows.js';
+import type { StoredEvaluation } from '../core/replay.js';
+import { Simulator } from '../core/simulate.js';
+import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
+import type { Decision, FreezeWindow, Policy, ReleaseFacts } from '../core/types.js';
+
+/** One gate decision: `evaluate(policy, facts, at)`. */
+export interface EvaluateJob {
+  kind: 'evaluate';
+  policy: Policy;
+  facts: ReleaseFacts;
+  at: Date;
+}
+
+/** A policy change simulated over recorded decisions (the texts they were decided under, by sha256). */
+export interface SimulateJob {
+  kind: 'simulate';
+  next: SimulatedPolicy;
+  records: StoredEvaluation[];
+  texts: Array<[string, string]>;
+}
+
+/** The merged freezes of some windows over `[from, to)` (the console's calendar). */
+export interface FreezeIntervalsJob {
+  kind: 'freeze-intervals';
+  windows: FreezeWindow[];
+  from: Date;
+  to: Date;
+}
+
+export type EvaluationJob = EvaluateJob | SimulateJob | FreezeIntervalsJob;
+
+/** What each kind of job answers. */
+export type JobResult<J extends EvaluationJob> = J extends EvaluateJob
+  ? Decision
+  : J extends SimulateJob
+    ? SimulationReport
+    : FreezeInterval[];
+
+/** Runs one job (in a worker thread; the same code in any process). */
+export function runJob<J extends EvaluationJob>(job: J): JobResult<J>;
+export function runJob(job: EvaluationJob): Decision | SimulationReport | FreezeInterval[] {
+  switch (job.kind) {
+    case 'evaluate':
+      return evaluate(job.policy, job.facts, job.at);
+    case 'simulate': {
+      const texts = new Map(job.texts);
+      const simulator = new Simulator(job.next, (sha256) => texts.get(sha256));
+      for (const record of job.records) simulator.add(record);
+      return simulator.report();
+    }
+    case 'freeze-intervals':
+      return freezeIntervals(job.windows, job.from, job.to);
+  }
+}
