@@ -2,6 +2,7 @@
  * The work the evaluation pool runs off the event loop: pure calls of the core, with inputs
  * and results that survive a structured clone (plain data and dates).
  */
+import { performance } from 'node:perf_hooks';
 import { evaluate } from '../core/evaluate.js';
 import { freezeIntervals } from '../core/freeze-windows.js';
 import type { FreezeInterval } from '../core/freeze-windows.js';
@@ -18,12 +19,16 @@ export interface EvaluateJob {
   at: Date;
 }
 
-/** A policy change simulated over recorded decisions (the texts they were decided under, by sha256). */
+/**
+ * A policy change simulated over recorded decisions (the texts they were decided under, by
+ * sha256). Past `stopAfterMs` the decisions not reached yet are reported as not simulated.
+ */
 export interface SimulateJob {
   kind: 'simulate';
   next: SimulatedPolicy;
   records: StoredEvaluation[];
   texts: Array<[string, string]>;
+  stopAfterMs?: number;
 }
 
 /** The merged freezes of some windows over `[from, to)` (the console's calendar). */
@@ -52,7 +57,12 @@ export function runJob(job: EvaluationJob): Decision | SimulationReport | Freeze
     case 'simulate': {
       const texts = new Map(job.texts);
       const simulator = new Simulator(job.next, (sha256) => texts.get(sha256));
-      for (const record of job.records) simulator.add(record);
+      const started = performance.now();
+      for (const record of job.records) {
+        if (job.stopAfterMs !== undefined && performance.now() - started > job.stopAfterMs)
+          simulator.skip(record, `the simulation stopped at its ${job.stopAfterMs} ms budget before reaching it`);
+        else simulator.add(record);
+      }
       return simulator.report();
     }
     case 'freeze-intervals':

@@ -11,7 +11,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import type { EvaluationJob, JobResult } from './jobs.js';
+import type { SimulationReport } from '../core/simulate.js';
+import type { EvaluationJob, JobResult, SimulateJob } from './jobs.js';
 import type { JobMessage, ReplyMessage } from './worker.js';
 
 /** How long one job may run before its worker is stopped and the policy refused. */
@@ -226,6 +227,26 @@ export class EvaluationPool {
     task?.resolve(outcome);
     this.dispatch();
   }
+}
+
+/**
+ * Simulates a policy change over recorded decisions within `budget`: the simulation stops
+ * taking new decisions once it has run `budget.ms` (those left are reported as not
+ * simulated), and its worker is stopped when one decision's evaluation runs past the
+ * budget, which is then the policy's problem.
+ */
+export async function simulateWithinBudget(
+  job: Omit<SimulateJob, 'kind' | 'stopAfterMs'>,
+  budget: EvaluationBudget = DEFAULT_EVALUATION_BUDGET,
+): Promise<BudgetOutcome<SimulationReport>> {
+  const outcome = await runWithinBudget(
+    { kind: 'simulate', ...job, stopAfterMs: budget.ms },
+    // Stopped only when the decision in progress at the budget goes on as long again.
+    { ...budget, ms: 2 * budget.ms },
+    'background',
+  );
+  if (outcome.ok || outcome.over !== 'time') return outcome;
+  return { ...outcome, problem: `its evaluation of one recorded decision ran past the ${budget.ms} ms budget` };
 }
 
 const pools = new Map<number, EvaluationPool>();

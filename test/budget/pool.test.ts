@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runJob } from '../../src/budget/jobs.js';
 import { EvaluationPool } from '../../src/budget/pool.js';
 import { evaluate } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
-import type { Policy } from '../../src/core/types.js';
+import type { Policy, RuleResult } from '../../src/core/types.js';
+import { SEED_LIMITS, seedEvaluation, seedPolicy } from '../support/record-seed.js';
 import { releaseFacts } from '../support/release-facts.js';
 
 function policyOf(file: string): Policy {
@@ -97,5 +99,37 @@ describe('a job past the heap budget', () => {
     );
     expect(outcome).toMatchObject({ ok: false, over: 'memory' });
     expect(!outcome.ok && outcome.problem).toBe('its evaluation used more than the 24 MiB budget of heap');
+  });
+});
+
+describe('a simulation within the budget', () => {
+  it('reports the decisions it did not reach before its budget as not simulated', () => {
+    const records = Array.from({ length: 20 }, (_, i) => {
+      const { decided: _decided, ...input } = seedEvaluation(i);
+      return {
+        id: i + 1,
+        repo: input.repo,
+        sha: input.sha,
+        environment: input.environment,
+        stage: input.stage ?? null,
+        decision: input.decision,
+        rules: input.rules as RuleResult[],
+        inputs: input.inputs,
+        at: input.at,
+        policyFiles: null,
+        engineVersion: null,
+        notReplayable: null,
+      };
+    });
+    const next = { repository: { text: seedPolicy(SEED_LIMITS), source: '.github/release-policy.yml' }, org: null };
+    const whole = runJob({ kind: 'simulate', next, records, texts: [] });
+    expect(whole).toMatchObject({ considered: 20, simulated: 20, skipped: [] });
+    const stopped = runJob({ kind: 'simulate', next, records, texts: [], stopAfterMs: 0 });
+    expect(stopped.considered).toBe(20);
+    expect(stopped.simulated + stopped.skipped.length).toBe(20);
+    expect(stopped.skipped.length).toBeGreaterThanOrEqual(19);
+    expect(new Set(stopped.skipped.map((s) => s.reason))).toEqual(
+      new Set(['the simulation stopped at its 0 ms budget before reaching it']),
+    );
   });
 });

@@ -4,7 +4,10 @@ import type { PolicyProblem } from '../../core/policy-load.js';
 import { loadPolicyFiles } from '../../core/policy-source.js';
 import type { PolicyText } from '../../core/policy-source.js';
 import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
-import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../../core/simulate.js';
+import { simulateWithinBudget } from '../../budget/pool.js';
+import type { BudgetOutcome } from '../../budget/pool.js';
+import type { StoredEvaluation } from '../../core/replay.js';
+import { renderSimulationMarkdown, simulationHeadline } from '../../core/simulate.js';
 import type { SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
 import { writeGateCheckRun } from '../../github/check-runs.js';
 import type { CheckRunOutput, Conclusion } from '../../github/check-runs.js';
@@ -31,7 +34,7 @@ type PullRequestPayload = Context<
   'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'
 >['payload'];
 
-type Fetched = { kind: 'file'; text: string } | { kind: 'missing'; status: number };
+type Fetched = { kind: 'file'; text: string; blobSha: string } | { kind: 'missing'; status: number };
 
 async function readFileAt(octokit: GitHubClient, owner: string, repo: string, ref: string | null): Promise<Fetched> {
   try {
@@ -42,7 +45,7 @@ async function readFileAt(octokit: GitHubClient, owner: string, repo: string, re
       ...(ref ? { ref } : {}),
     });
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return { kind: 'missing', status: 422 };
-    return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8') };
+    return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8'), blobSha: data.sha };
   } catch (error) {
     const status = httpStatus(error);
     if (status === 404 || status === 403) return { kind: 'missing', status };
@@ -252,7 +255,28 @@ async function assessImpact(
     };
   }
 
-  const report = await simulate(deps, where, orgMode, next);
+  // A policy whose evaluation ran past the budget is refused once, then without evaluating it again.
+  const refused = await deps.store.getPoisonedPolicy(fetched.blobSha);
+  const simulated = refused
+    ? ({ ok: false, over: null, problem: refused.reason, ms: 0 } as const)
+    : await simulate(deps, where, orgMode, next);
+  if (!simulated.ok) {
+    if (!refused && simulated.over !== null)
+      await deps.store.poisonPolicy({
+        blobSha: fetched.blobSha,
+        repo: repoKey(where),
+        reason: simulated.problem.slice(0, 1000),
+        at: deps.clock(),
+      });
+    return {
+      conclusion: 'failure',
+      output: {
+        title: 'The new release policy runs past the evaluation budget',
+        summary: `${lines.join('\n\n')}\n\nThe new ${what} (blob ${code(fetched.blobSha.slice(0, 12))}) was not simulated: ${simulated.problem}. The gate refuses a policy whose evaluation runs past the budget (POLICY_INVALID) until it changes.`,
+      },
+    };
+  }
+  const report = simulated.value;
   const scope = orgMode
     ? `The last ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')} decisions of the last 30 days in ${code(`${owner}/*`)} were looked at; those made under the org default were simulated.`
     : `The decisions of the last 30 days in ${code(repoKey(where))} (at most ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')}, the most recent) were simulated with their recorded facts at their recorded instants.`;
@@ -273,21 +297,22 @@ async function simulate(
   where: RepoRef,
   orgMode: boolean,
   next: SimulatedPolicy,
-): Promise<SimulationReport> {
-  let texts = new Map<string, string>();
-  const simulator = new Simulator(next, (h) => texts.get(h));
+): Promise<BudgetOutcome<SimulationReport>> {
+  const texts = new Map<string, string>();
+  const records: StoredEvaluation[] = [];
   const since = new Date(deps.clock().getTime() - IMPACT_WINDOW_MS);
   // An org default's change: every repository of the owner (the keys that start `owner/`).
   const selection = orgMode
     ? { repoPrefix: repoKey({ owner: where.owner, repo: '' }), since, limit: IMPACT_MAX_DECISIONS }
     : { repo: repoKey(where), since, limit: IMPACT_MAX_DECISIONS };
   await forEachStoredEvaluation(deps.store, selection, (rows, known) => {
-    texts = known;
+    for (const [sha256, text] of known) texts.set(sha256, text);
     for (const row of rows) {
       // A new org default changes only the decisions that were made under one.
       if (orgMode && !(row.policyFiles ?? []).some((f) => f.role === 'org default')) continue;
-      simulator.add(storedEvaluation(row));
+      records.push(storedEvaluation(row));
     }
   });
-  return simulator.report();
+  // Evaluated off the event loop, within the evaluation budget, after the gates' own work.
+  return simulateWithinBudget({ next, records, texts: [...texts] }, deps.evaluationBudget);
 }
