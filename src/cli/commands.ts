@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { evaluate } from '../core/evaluate.js';
+import { evaluateWithinBudget } from '../budget/evaluate.js';
 import { evidenceFacts, presentEvidenceKinds } from '../core/evidence-facts.js';
 import type { EvidenceBundle } from '../core/evidence-types.js';
 import { scoreEvidenceUrl } from '../core/evidence-url.js';
@@ -198,11 +198,11 @@ Example:
         );
       }
       const at = values.at ? parseInstant('--at', values.at) : now(io);
-      const { policy } = await readPolicy(values, io);
+      const { policy, path } = await readPolicy(values, io);
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
       const evidence = evidenceFor(bundle, policy, at, values.score);
       const facts = factsFromFlags(values, evidence);
-      const decision = evaluate(policy, facts, at);
+      const decision = await evaluateWithinBudget(path, policy, facts, at);
       if (values.json) writeLine(io.stdout, JSON.stringify(decisionJson(decision), null, 2));
       else writeLine(io.stdout, renderDecisionText(decision));
       return exitFor(decision);
