@@ -28,6 +28,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
   ['hostile', async () => (await import('./hostile.js')).runHostileBench({ log, quick })],
+  ['budget', async () => (await import('./budget.js')).runBudgetBench({ log, quick })],
   ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
   ['console', async () => void (await import('./console.js')).runConsoleBench({ log, quick })],
   [
