@@ -719,7 +719,7 @@ const MAX_FOLLOWED_OCCURRENCES = 20_000;
  * (a result past `limit` means the freeze does not end within it). Looks ahead in growing
  * chunks, so a chain of many short back-to-back occurrences costs one look-up per chunk.
  */
-function followForward(lookup: Lookup, end: number, limit: number, member?: (occurrence: Occurrence) => void): number {
+function followForward(lookup: Lookup, end: number, limit: number, members?: Occurrence[] | Set<Source>): number {
   if (!Number.isFinite(end)) throw new Error(`Cannot follow a freeze from an invalid time (${end}).`);
   let current = end;
   let chunk = HOUR_MS;
@@ -729,7 +729,8 @@ function followForward(lookup: Lookup, end: number, limit: number, member?: (occ
     const found = collect(lookup, current, chunkEnd).sort(byStart);
     for (const occurrence of found) {
       if (occurrence.start > current) return current;
-      member?.(occurrence);
+      if (members instanceof Set) members.add(occurrence.source);
+      else members?.push(occurrence);
       if (occurrence.end > current) current = occurrence.end;
     }
     followed += found.length;
@@ -785,7 +786,7 @@ export function freezeIntervals(windows: FreezeWindow[], from: Date, to: Date): 
   const horizon = DEFAULT_HORIZON_DAYS * DAY_MS;
   const first = occurrences[0] as Occurrence;
   followBackward(windowsLookup, first.start, fromMs - horizon, occurrences);
-  followForward(windowsLookup, latestEnd(occurrences), toMs + horizon, (occurrence) => occurrences.push(occurrence));
+  followForward(windowsLookup, latestEnd(occurrences), toMs + horizon, occurrences);
   occurrences.sort(byStart);
 
   const merged: Array<{ start: number; end: number; members: Occurrence[] }> = [];
@@ -901,20 +902,27 @@ export function earliestDeployStart(
     return windowsLookup.sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs, 1);
   const blockers = new Set<Source>();
-  const blocked = (occurrence: Occurrence): void => void blockers.add(occurrence.source);
   let start = at;
   for (let step = 0; step < MAX_DEPLOY_STEPS && start <= limit; step++) {
     // A deploy that starts before the latest end of what it meets meets that occurrence:
-    // only that end matters, so each window is searched from the end of the deploy back.
+    // only that end matters. A deploy of an hour or less is looked at whole; a longer one
+    // window by window, from its end back, so a crowded week costs only its last part.
     let end = -Infinity;
-    for (const source of windowsLookup.sources) {
-      const latest = latestEndIn(windowsLookup, source, start, start + span);
-      if (latest === null) continue;
-      blockers.add(source);
-      if (latest > end) end = latest;
+    if (span <= HOUR_MS) {
+      for (const occurrence of collect(windowsLookup, start, start + span)) {
+        blockers.add(occurrence.source);
+        if (occurrence.end > end) end = occurrence.end;
+      }
+    } else {
+      for (const source of windowsLookup.sources) {
+        const latest = latestEndIn(windowsLookup, source, start, start + span);
+        if (latest === null) continue;
+        blockers.add(source);
+        if (latest > end) end = latest;
+      }
     }
     if (end === -Infinity) return { start: new Date(start), blockedBy: sourceNames(blockers) };
-    start = followForward(windowsLookup, end, limit, blocked);
+    start = followForward(windowsLookup, end, limit, blockers);
   }
   return null;
 }
