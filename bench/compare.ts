@@ -69,6 +69,30 @@ function runSection(dir: string, section: string, extra: string[]): Promise<{ fi
   });
 }
 
+/** Instructions one evaluation of the PROD policy costs in `dir` (callgrind; two counts, their difference). */
+function instructionsPerEvaluation(dir: string): number {
+  const count = (n: number): number => {
+    const run = spawnSync(
+      'valgrind',
+      [
+        '--tool=callgrind',
+        '--callgrind-out-file=/dev/null',
+        process.execPath,
+        '--import',
+        'tsx',
+        join('bench', 'evaluate-count.ts'),
+        String(n),
+      ],
+      { cwd: dir, encoding: 'utf8' },
+    );
+    const m = /Collected : (\d+)/.exec(run.stderr);
+    if (run.status !== 0 || !m)
+      throw new Error(`callgrind in ${dir}: ${run.error?.message ?? run.stderr.slice(-1000)}`);
+    return Number(m[1]);
+  };
+  return (count(12_000) - count(2_000)) / 10_000;
+}
+
 function best(values: number[], better: Figure['better']): number {
   return better === 'higher' ? Math.max(...values) : Math.min(...values);
 }
@@ -84,6 +108,8 @@ export async function runCompare(options: {
   sections: string[];
   rounds: number;
   extra: string[];
+  /** Also count the instructions of one evaluation in each tree (valgrind; minutes). */
+  instructions?: boolean;
   log: (line: string) => void;
 }): Promise<boolean> {
   const { log } = options;
@@ -134,6 +160,14 @@ export async function runCompare(options: {
           `| ${measure} | ${fmt(r, ref.figure.unit)} | ${fmt(w, work.figure.unit)} | ${ratio.toFixed(2)}x ${ratio >= 1 ? 'as fast' : 'SLOWER'} |`,
         );
       }
+      log('');
+    }
+    if (options.instructions) {
+      const ref = instructionsPerEvaluation(dir);
+      const work = instructionsPerEvaluation(ROOT);
+      log(
+        `Instructions per evaluation of the realistic PROD policy (callgrind, 12,000 minus 2,000 evaluations): ${options.ref} ${Math.round(ref).toLocaleString('en-US')}, working tree ${Math.round(work).toLocaleString('en-US')} (${(ref / work).toFixed(2)}x ${ref >= work ? 'fewer' : 'MORE'} in the working tree)`,
+      );
       log('');
     }
   } finally {

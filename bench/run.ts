@@ -50,6 +50,7 @@ if (compareRef !== undefined) {
     ref: compareRef,
     sections: only ? [only] : ['evaluate'],
     rounds,
+    instructions: process.argv.includes('--instructions'),
     extra: process.argv.filter((a) => a === '--quick' || a.startsWith('--webhooks=')),
     log,
   });
