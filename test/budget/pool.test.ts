@@ -32,7 +32,7 @@ const forkDecision = (sha: string) => ({
   at: AT,
 });
 
-describe('the evaluation pool runs the core in worker threads within a budget', () => {
+describe('SECURITY.md T12 the evaluation pool runs the core in worker threads within a budget', () => {
   const pool = new EvaluationPool({ size: 2 });
   afterAll(() => pool.close());
 
