@@ -24,8 +24,10 @@ describe("the console's freeze calendar of a policy that costs the freeze engine
     expect(r.policy.ok).toBe(true);
     const prod = r.freeze.stages.find((s) => s.stage === 'PROD')!;
     expect(prod.intervals).toEqual([]);
+    // The freeze engine gives up at its bound; on a machine too busy for that within the
+    // budget, the calendar is stopped at the budget instead. Either way the page says why.
     expect(prod.error).toMatch(
-      /^Freeze window "tick-\d\d \(a one-second freeze, every minute of every hour\)": the freeze windows give more than 250000 occurrences to look at for one answer/,
+      /^Freeze window "tick-\d\d \(a one-second freeze, every minute of every hour\)": the freeze windows give more than 250000 occurrences to look at for one answer|^The calendar of these freeze windows was not computed: its evaluation took \d+ ms, over the 2000 ms budget\.$/,
     );
     expect(r.freeze.stages.find((s) => s.stage === 'DEV')).toMatchObject({ intervals: [], error: null });
   });
