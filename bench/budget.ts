@@ -180,6 +180,9 @@ export async function runBudgetBench({ log, quick = false }: { log: (line: strin
     const refused = runs.filter((x) => x.conclusion === 'failure').length;
     log('');
     log(
+      `Decisions of another installation, one by one (ms): normal ${normal.decisions.map(Math.round).join(', ')}; while evaluated ${loaded.decisions.map(Math.round).join(', ')}.`,
+    );
+    log(
       `Pull requests answered while measuring: ${runs.length}; ${refused} refused as past the budget (${[...new Set(runs.map((x) => `${x.conclusion}: ${x.title}`))].join('; ')}).`,
     );
     log('');
