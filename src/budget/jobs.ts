@@ -6,6 +6,10 @@ import { performance } from 'node:perf_hooks';
 import { evaluate } from '../core/evaluate.js';
 import { freezeIntervals } from '../core/freeze-windows.js';
 import type { FreezeInterval } from '../core/freeze-windows.js';
+import { readPolicyDocument } from '../core/policy-load.js';
+import type { PolicyProblem } from '../core/policy-load.js';
+import { loadPolicyFiles } from '../core/policy-source.js';
+import type { PolicyText } from '../core/policy-source.js';
 import type { StoredEvaluation } from '../core/replay.js';
 import { Simulator } from '../core/simulate.js';
 import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
@@ -39,18 +43,39 @@ export interface FreezeIntervalsJob {
   to: Date;
 }
 
-export type EvaluationJob = EvaluateJob | SimulateJob | FreezeIntervalsJob;
+/**
+ * A policy read and validated as the App would load it: a repository file (with the org
+ * default it extends, when given) or an org default alone. When the file extends the org
+ * default and none is given, it answers `extendsOrg` without validating, so that the caller
+ * can fetch the org default and ask again, or give `orgUnreadable`, the problem to report at
+ * the file's `extends` key.
+ */
+export interface CheckPolicyJob {
+  kind: 'check-policy';
+  repository: PolicyText | null;
+  org: PolicyText | null;
+  orgUnreadable?: string;
+}
+
+export interface PolicyCheck {
+  extendsOrg: boolean;
+  problems: PolicyProblem[];
+}
+
+export type EvaluationJob = EvaluateJob | SimulateJob | FreezeIntervalsJob | CheckPolicyJob;
 
 /** What each kind of job answers. */
 export type JobResult<J extends EvaluationJob> = J extends EvaluateJob
   ? Decision
   : J extends SimulateJob
     ? SimulationReport
-    : FreezeInterval[];
+    : J extends CheckPolicyJob
+      ? PolicyCheck
+      : FreezeInterval[];
 
 /** Runs one job (in a worker thread; the same code in any process). */
 export function runJob<J extends EvaluationJob>(job: J): JobResult<J>;
-export function runJob(job: EvaluationJob): Decision | SimulationReport | FreezeInterval[] {
+export function runJob(job: EvaluationJob): Decision | SimulationReport | FreezeInterval[] | PolicyCheck {
   switch (job.kind) {
     case 'evaluate':
       return evaluate(job.policy, job.facts, job.at);
@@ -67,5 +92,21 @@ export function runJob(job: EvaluationJob): Decision | SimulationReport | Freeze
     }
     case 'freeze-intervals':
       return freezeIntervals(job.windows, job.from, job.to);
+    case 'check-policy':
+      return checkPolicy(job);
   }
+}
+
+function checkPolicy(job: CheckPolicyJob): PolicyCheck {
+  let extendsOrg = false;
+  if (job.repository !== null) {
+    const read = readPolicyDocument(job.repository.text, job.repository.source);
+    extendsOrg = read.ok && read.document.extendsOrg;
+    if (read.ok && extendsOrg && job.org === null) {
+      if (job.orgUnreadable === undefined) return { extendsOrg, problems: [] };
+      return { extendsOrg, problems: [read.document.problemAt(['extends'], job.orgUnreadable, 'key')] };
+    }
+  }
+  const loaded = loadPolicyFiles(job.repository, job.org);
+  return { extendsOrg, problems: loaded.ok ? [] : loaded.errors };
 }

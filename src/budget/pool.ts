@@ -19,6 +19,12 @@ import type { JobMessage, ReplyMessage } from './worker.js';
 export const EVALUATION_BUDGET_MS = 2_000;
 /** How large a worker's heap may grow while evaluating before it dies and the policy is refused. */
 export const EVALUATION_HEAP_BUDGET_BYTES = 512 * 1024 * 1024;
+/**
+ * Reading and validating a policy is bounded by the loader (1 MB, 10,000 lines: under 2 s on
+ * a loaded machine, `bench/hostile.ts`), whatever the evaluation budget; its worker is still
+ * stopped past this.
+ */
+export const POLICY_CHECK_BUDGET_MS = 5_000;
 /** Workers in a pool: the machines the App runs on have 2 cores. */
 export const EVALUATION_POOL_SIZE = 2;
 

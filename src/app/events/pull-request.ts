@@ -1,10 +1,15 @@
 import type { Context } from 'probot';
-import { formatPolicyProblem, readPolicyDocument } from '../../core/policy-load.js';
+import { formatPolicyProblem } from '../../core/policy-load.js';
 import type { PolicyProblem } from '../../core/policy-load.js';
-import { loadPolicyFiles } from '../../core/policy-source.js';
 import type { PolicyText } from '../../core/policy-source.js';
 import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
-import { simulateWithinBudget } from '../../budget/pool.js';
+import type { CheckPolicyJob } from '../../budget/jobs.js';
+import {
+  DEFAULT_EVALUATION_BUDGET,
+  POLICY_CHECK_BUDGET_MS,
+  runWithinBudget,
+  simulateWithinBudget,
+} from '../../budget/pool.js';
 import type { BudgetOutcome } from '../../budget/pool.js';
 import type { StoredEvaluation } from '../../core/replay.js';
 import { renderSimulationMarkdown, simulationHeadline } from '../../core/simulate.js';
@@ -201,38 +206,48 @@ async function assessImpact(
   }
   const newText: PolicyText = { text: fetched.text, source: POLICY_PATH };
 
-  // Validate as the App would load it once merged.
+  // A policy whose evaluation ran past the budget is refused once, then without evaluating it again.
+  const overBudget = (problem: string): Impact => ({
+    conclusion: 'failure',
+    output: {
+      title: 'The new release policy runs past the evaluation budget',
+      summary: `${lines.join('\n\n')}\n\nThe new ${what} (blob ${code(fetched.blobSha.slice(0, 12))}) was not simulated: ${problem}. The gate refuses a policy whose evaluation runs past the budget (POLICY_INVALID) until it changes.`,
+    },
+  });
+  const refused = await deps.store.getPoisonedPolicy(fetched.blobSha);
+  if (refused) return overBudget(refused.reason);
+
+  // Read and validated as the App would load it once merged, off the event loop.
+  const check = (repository: PolicyText | null, org: PolicyText | null, orgUnreadable?: string) => {
+    const job: CheckPolicyJob = { kind: 'check-policy', repository, org };
+    if (orgUnreadable !== undefined) job.orgUnreadable = orgUnreadable;
+    const budget = deps.evaluationBudget ?? DEFAULT_EVALUATION_BUDGET;
+    return runWithinBudget(job, { ...budget, ms: Math.max(budget.ms, POLICY_CHECK_BUDGET_MS) }, 'background');
+  };
   let next: SimulatedPolicy;
-  let problems: PolicyProblem[] = [];
   let orgNote = '';
-  if (orgMode) {
-    const loaded = loadPolicyFiles(null, newText);
-    if (!loaded.ok) problems = loaded.errors;
-    next = { repository: null, org: { text: fetched.text, source: orgPolicySource(owner) } };
-  } else {
-    const read = readPolicyDocument(fetched.text, POLICY_PATH);
+  let checked = await check(orgMode ? null : newText, orgMode ? newText : null);
+  if (orgMode) next = { repository: null, org: { text: fetched.text, source: orgPolicySource(owner) } };
+  else {
     let org: PolicyText | null = null;
-    if (read.ok && read.document.extendsOrg) {
+    if (checked.ok && checked.value.extendsOrg) {
       const orgFile = await readFileAt(octokit, owner, ORG_POLICY_REPO, null);
       if (orgFile.kind === 'file') {
         org = { text: orgFile.text, source: orgPolicySource(owner) };
         orgNote = `It says ${code('extends: org')}: it was merged with the org default ${code(orgPolicySource(owner))} as it is on its default branch now.`;
+        checked = await check(newText, org);
       } else {
-        problems = [
-          read.document.problemAt(
-            ['extends'],
-            `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`,
-            'key',
-          ),
-        ];
+        checked = await check(
+          newText,
+          null,
+          `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`,
+        );
       }
-    }
-    if (problems.length === 0) {
-      const loaded = loadPolicyFiles(newText, org);
-      if (!loaded.ok) problems = loaded.errors;
     }
     next = { repository: newText, org };
   }
+  if (!checked.ok) return overBudget(checked.problem);
+  const problems = checked.value.problems;
   if (orgNote) lines.push(orgNote);
 
   if (problems.length > 0) {
@@ -255,26 +270,16 @@ async function assessImpact(
     };
   }
 
-  // A policy whose evaluation ran past the budget is refused once, then without evaluating it again.
-  const refused = await deps.store.getPoisonedPolicy(fetched.blobSha);
-  const simulated = refused
-    ? ({ ok: false, over: null, problem: refused.reason, ms: 0 } as const)
-    : await simulate(deps, where, orgMode, next);
+  const simulated = await simulate(deps, where, orgMode, next);
   if (!simulated.ok) {
-    if (!refused && simulated.over !== null)
+    if (simulated.over !== null)
       await deps.store.poisonPolicy({
         blobSha: fetched.blobSha,
         repo: repoKey(where),
         reason: simulated.problem.slice(0, 1000),
         at: deps.clock(),
       });
-    return {
-      conclusion: 'failure',
-      output: {
-        title: 'The new release policy runs past the evaluation budget',
-        summary: `${lines.join('\n\n')}\n\nThe new ${what} (blob ${code(fetched.blobSha.slice(0, 12))}) was not simulated: ${simulated.problem}. The gate refuses a policy whose evaluation runs past the budget (POLICY_INVALID) until it changes.`,
-      },
-    };
+    return overBudget(simulated.problem);
   }
   const report = simulated.value;
   const scope = orgMode
