@@ -133,3 +133,25 @@ describe('a simulation within the budget', () => {
     );
   });
 });
+
+describe('a policy checked in the pool as the App would load it', () => {
+  const repository = { text: 'version: 1\nextends: org\n', source: '.github/release-policy.yml' };
+
+  it('says a file extends the org default before validating it, then reports the unreadable default at its extends key', () => {
+    expect(runJob({ kind: 'check-policy', repository, org: null })).toEqual({ extendsOrg: true, problems: [] });
+    const unreadable = runJob({
+      kind: 'check-policy',
+      repository,
+      org: null,
+      orgUnreadable: 'the org default is gone',
+    });
+    expect(unreadable.problems).toEqual([
+      expect.objectContaining({ source: '.github/release-policy.yml', line: 2, message: 'the org default is gone' }),
+    ]);
+    const org = { text: seedPolicy(SEED_LIMITS), source: 'acme/.github:release-policy.yml' };
+    expect(runJob({ kind: 'check-policy', repository, org })).toEqual({ extendsOrg: true, problems: [] });
+    const invalid = runJob({ kind: 'check-policy', repository: { ...repository, text: 'version: 2\n' }, org: null });
+    expect(invalid.extendsOrg).toBe(false);
+    expect(invalid.problems.length).toBeGreaterThan(0);
+  });
+});
