@@ -132,17 +132,26 @@ export class EvaluationPool {
   }
 
   private dispatch(): void {
+    if (this.closed || this.queues.gate.length + this.queues.background.length === 0) return;
+    // Every worker is started with the first job (and again when one is stopped); a job waits
+    // for a worker that has loaded, whichever is first: one freed, or one that finished loading.
+    this.warm();
     for (const slot of this.slots) {
-      if (slot.task !== null || this.closed) continue;
+      if (slot.task !== null || !slot.ready || slot.worker === null) continue;
       const task =
         this.queues.gate.shift() ??
         (this.runningBackground() < this.backgroundLimit ? this.queues.background.shift() : undefined);
       if (task === undefined) return;
       slot.task = task;
-      const worker = slot.worker ?? this.spawn(slot);
-      worker.ref();
-      if (slot.ready) this.post(slot, worker);
+      slot.worker.ref();
+      this.post(slot, slot.worker);
     }
+  }
+
+  /** A worker died before it loaded: the jobs waiting are answered, not left waiting on a worker that cannot start. */
+  private failQueued(problem: string): void {
+    for (const task of [...this.queues.gate.splice(0), ...this.queues.background.splice(0)])
+      task.resolve({ ok: false, over: null, problem, ms: 0 });
   }
 
   private post(slot: Slot, worker: Worker): void {
@@ -167,7 +176,7 @@ export class EvaluationPool {
       if (slot.worker !== worker) return;
       if ('ready' in message) {
         slot.ready = true;
-        if (slot.task) this.post(slot, worker);
+        this.dispatch();
         return;
       }
       if (slot.task === null || message.id !== slot.id) return;
@@ -192,6 +201,7 @@ export class EvaluationPool {
             ? { ok: false, over: 'memory', problem: `its evaluation used more than the ${heap} MiB budget of heap`, ms }
             : { ok: false, over: null, problem: `its evaluation stopped its worker: ${error.message}`, ms },
         );
+      else if (!slot.ready) this.failQueued(`no evaluation worker could start: ${error.message}`);
     });
     worker.on('exit', (code) => {
       if (slot.worker !== worker) return;
@@ -203,6 +213,7 @@ export class EvaluationPool {
           problem: `its evaluation stopped its worker (exit code ${code})`,
           ms: performance.now() - slot.started,
         });
+      else if (!slot.ready) this.failQueued(`no evaluation worker could start (exit code ${code})`);
     });
     worker.unref();
     return worker;
@@ -231,6 +242,8 @@ export class EvaluationPool {
     slot.task = null;
     slot.worker?.unref();
     task?.resolve(outcome);
+    // A worker stopped past its budget is replaced at once, not when the next job comes.
+    if (!this.closed) this.warm();
     this.dispatch();
   }
 }
