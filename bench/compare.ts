@@ -24,7 +24,7 @@ function git(args: string[], cwd = ROOT): string {
 /** Checks `ref` out beside the repository, ready to run the working tree's benchmarks. */
 function prepare(ref: string, log: (line: string) => void): { dir: string; sha: string } {
   const sha = git(['rev-parse', '--verify', `${ref}^{commit}`]);
-  const dir = join(ROOT, 'bench', '.tmp', 'compare', sha.slice(0, 12));
+  const dir = join(ROOT, 'bench', '.tmp', 'compare', `${sha.slice(0, 12)}-${process.pid}`);
   if (existsSync(dir)) {
     spawnSync('git', ['worktree', 'remove', '--force', dir], { cwd: ROOT });
     rmSync(dir, { recursive: true, force: true });
