@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApplicationFunction, Logger, Probot } from 'probot';
+import { evaluationPool } from '../budget/pool.js';
 import type { ConsoleConfig } from '../console/config.js';
 import { createConsoleHandler } from '../console/handler.js';
 import { setApiCallObserver } from '../github/api-calls.js';
@@ -63,6 +64,8 @@ export interface ReleaseGateApp {
  */
 export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const clock = options.clock ?? (() => new Date());
+  // The evaluation workers load while the App starts, not with its first decision.
+  evaluationPool(options.evaluationBudget?.heapBytes).warm();
   let scheduler: DueWorkScheduler | null = null;
   let deps: GateDeps | null = null;
   let inbox: Inbox | null = null;

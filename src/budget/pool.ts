@@ -9,7 +9,10 @@
  * first; other work (simulations, calendars) takes at most all workers but one, so a slow
  * pull request's simulation never holds up a deployment waiting on its gate.
  */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { SimulationReport } from '../core/simulate.js';
 import type { EvaluationJob, JobResult, SimulateJob } from './jobs.js';
@@ -67,12 +70,17 @@ interface Slot {
   timer: NodeJS.Timeout | null;
 }
 
-/** The worker's file: its TypeScript source when this runs from source (tests, benchmarks), else the build. */
+/**
+ * The worker's file: its TypeScript source when this runs from source (tests, benchmarks),
+ * loaded through tsx found from here (the process may run in any directory), else the build.
+ */
 function workerFile(): { url: URL; execArgv: string[] } {
-  const fromSource = import.meta.url.endsWith('.ts');
-  return fromSource
-    ? { url: new URL('./worker.ts', import.meta.url), execArgv: ['--import', 'tsx'] }
-    : { url: new URL('./worker.js', import.meta.url), execArgv: [] };
+  if (!import.meta.url.endsWith('.ts')) return { url: new URL('./worker.js', import.meta.url), execArgv: [] };
+  const tsx = createRequire(import.meta.url).resolve('tsx/package.json');
+  return {
+    url: new URL('./worker.ts', import.meta.url),
+    execArgv: ['--import', pathToFileURL(join(dirname(tsx), 'dist', 'loader.mjs')).href],
+  };
 }
 
 const MIB = 1024 * 1024;
@@ -136,6 +144,8 @@ export class EvaluationPool {
     // Every worker is started with the first job (and again when one is stopped); a job waits
     // for a worker that has loaded, whichever is first: one freed, or one that finished loading.
     this.warm();
+    // Workers still loading keep the process alive while jobs wait for them (a CLI has nothing else).
+    for (const slot of this.slots) if (!slot.ready) slot.worker?.ref();
     for (const slot of this.slots) {
       if (slot.task !== null || !slot.ready || slot.worker === null) continue;
       const task =
@@ -176,6 +186,7 @@ export class EvaluationPool {
       if (slot.worker !== worker) return;
       if ('ready' in message) {
         slot.ready = true;
+        worker.unref();
         this.dispatch();
         return;
       }
