@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApplicationFunction, Logger, Probot } from 'probot';
+import { evaluationPool } from '../budget/pool.js';
 import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
@@ -54,6 +55,8 @@ export interface AppHost {
   log: Logger;
   actions: ReleaseActions;
   probot: Probot;
+  /** The time and heap one evaluation may use. */
+  evaluationBudget?: EvaluationBudget;
 }
 
 /** Makes an HTTP handler from the loaded App; the handler answers a request (true) or leaves it to the next (false). */
@@ -79,6 +82,8 @@ export interface ReleaseGateApp {
  */
 export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const clock = options.clock ?? (() => new Date());
+  // The evaluation workers load while the App starts, not with its first decision.
+  evaluationPool(options.evaluationBudget?.heapBytes).warm();
   let scheduler: DueWorkScheduler | null = null;
   let deps: GateDeps | null = null;
   let inbox: Inbox | null = null;
@@ -176,7 +181,14 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     fnOptions.addHandler?.((req, res) => box.receive(req, res));
     void box.start();
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
-    const host: AppHost = { store: d.store, clock, log, actions: createReleaseActions(d), probot: app };
+    const host: AppHost = {
+      store: d.store,
+      clock,
+      log,
+      actions: createReleaseActions(d),
+      probot: app,
+      ...(d.evaluationBudget ? { evaluationBudget: d.evaluationBudget } : {}),
+    };
     for (const mount of options.mounts ?? []) fnOptions.addHandler?.(mount(host));
     scheduler = new DueWorkScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'probot';
-import { evaluate, findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
+import { runWithinBudget } from '../budget/pool.js';
+import { findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
 import { gateComment, gateConclusion, gateTitle, renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts, RuleResult } from '../core/types.js';
@@ -192,6 +193,7 @@ async function spendOverrides(
   facts: ReleaseFacts,
   first: Decision,
   now: Date,
+  budget?: EvaluationBudget,
 ): Promise<{ decision: Decision; spent: string[] }> {
   let decision = first;
   for (let attempt = 0; attempt < OVERRIDE_RACES; attempt++) {
@@ -211,7 +213,10 @@ async function spendOverrides(
     // Another request used it: decide again as if it had been used before this request.
     const used = await store.getOverride(lost);
     for (const o of facts.overrides) if (o.id === lost) o.usedAt = (used?.usedAt ?? now).toISOString();
-    decision = evaluate(policy, facts, now);
+    const again = await runWithinBudget({ kind: 'evaluate', policy, facts, at: now }, budget);
+    // It evaluated within the budget a moment ago; if it cannot now, the fallback below fails closed.
+    if (!again.ok) break;
+    decision = again.value;
   }
   // Still racing after several tries: fail closed.
   return {
@@ -264,10 +269,17 @@ async function decideAndReport(
       const first = await evaluateWithinBudget(
         deps,
         subject,
-        () => evaluate(policy.policy, facts.facts, now),
+        { policy: policy.policy, facts: facts.facts, at: now },
         deps.evaluationBudget,
       );
-      ({ decision, spent } = await spendOverrides(store, policy.policy, facts.facts, first, now));
+      ({ decision, spent } = await spendOverrides(
+        store,
+        policy.policy,
+        facts.facts,
+        first,
+        now,
+        deps.evaluationBudget,
+      ));
     }
     const index = findStageIndex(policy.policy, req.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;

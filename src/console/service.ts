@@ -1,6 +1,7 @@
 import type { Logger } from 'probot';
 import { findStageIndex } from '../core/evaluate.js';
-import { freezeIntervals } from '../core/freeze-windows.js';
+import { runWithinBudget } from '../budget/pool.js';
+import type { EvaluationBudget } from '../budget/pool.js';
 import { assertTimeZone, formatInZone } from '../core/local-time.js';
 import { renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
@@ -51,6 +52,8 @@ export interface ConsoleDeps {
   clock: () => Date;
   log: Logger;
   actions: ReleaseActions;
+  /** The time and heap one evaluation may use (the freeze calendar is worked out within it). */
+  evaluationBudget?: EvaluationBudget;
 }
 
 /** How a refused action is answered. */
@@ -281,28 +284,33 @@ export class ConsoleService {
     const now = this.now();
     const page = await this.deps.store.pageEvaluationSummaries({ repo: repo.fullName, limit: 20, after: cursor });
     const to = new Date(now.getTime() + 30 * 86_400_000);
-    const freeze: FreezeView[] = (policy?.environments ?? []).map((stage) => {
-      const zones = [...new Set(stage.freezeWindows.map((w) => w.timezone))];
-      try {
+    // Worked out in the evaluation pool, within the evaluation budget, after the gates' own work.
+    const freeze: FreezeView[] = await Promise.all(
+      (policy?.environments ?? []).map(async (stage) => {
+        const zones = [...new Set(stage.freezeWindows.map((w) => w.timezone))];
+        const outcome = await runWithinBudget(
+          { kind: 'freeze-intervals', windows: stage.freezeWindows, from: now, to },
+          this.deps.evaluationBudget,
+          'background',
+        );
+        if (!outcome.ok) {
+          const error = outcome.problem.startsWith('its evaluation failed: ')
+            ? outcome.problem.slice('its evaluation failed: '.length)
+            : `The calendar of these freeze windows was not computed: ${outcome.problem}.`;
+          return { stage: stage.name, timeZones: zones, intervals: [], error };
+        }
         return {
           stage: stage.name,
           timeZones: zones,
-          intervals: freezeIntervals(stage.freezeWindows, now, to).map((i) => ({
+          intervals: outcome.value.map((i) => ({
             windows: i.windows,
             start: this.zoned(i.start.toISOString(), zones, viewer.timeZone),
             end: this.zoned(i.end.toISOString(), zones, viewer.timeZone),
           })),
           error: null,
         };
-      } catch (error) {
-        return {
-          stage: stage.name,
-          timeZones: zones,
-          intervals: [],
-          error: error instanceof Error ? error.message : String(error),
-        };
-      }
-    });
+      }),
+    );
     return {
       repository: this.summary(repo, role),
       viewerTimeZone: viewer.timeZone,

@@ -135,6 +135,12 @@ export class Simulator {
     return evaluate(policy.policy, facts, record.at);
   }
 
+  /** Counts a decision as looked at and not simulated, for `reason`. */
+  skip(record: Pick<StoredEvaluation, 'id'>, reason: string): void {
+    this.considered += 1;
+    this.skipped.push({ id: record.id, reason });
+  }
+
   add(record: StoredEvaluation): SimulatedChange | null {
     this.considered += 1;
     const decision = this.decide(record);
