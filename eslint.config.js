@@ -94,4 +94,38 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The App serves the handlers it is given; src/release-gate-app.ts mounts the console.
+    files: ['src/app/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/console/**'],
+              message: 'src/app does not import the console: src/release-gate-app.ts mounts it.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The console acts through the App's action module only.
+    files: ['src/console/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^\\.\\./app/(?!actions/index\\.js$)',
+              message: "src/console reaches the App only through src/app/actions/index.js (the action module's entry).",
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

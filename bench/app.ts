@@ -61,7 +61,7 @@ environments:
 `;
 
 /** The production part: a PROD policy with approvals and a required check. */
-const PIPELINE = `version: 1
+export const PIPELINE = `version: 1
 environments:
   - name: DEV
     github: development
@@ -86,7 +86,7 @@ export interface AppBenchOptions {
   concurrency?: number;
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
@@ -102,7 +102,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 
 const shaOf = (i: number) => i.toString(16).padStart(40, '0');
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs1', format: 'pem' })
   .toString();
@@ -167,7 +167,7 @@ function evaluateRate(ms: number): number {
   return n / (ms / 1000);
 }
 
-interface Rig {
+export interface Rig {
   github: FakeGitHub;
   repo: FakeRepo;
   ctx: RepoContext;
@@ -178,7 +178,7 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(policy: string, throttled: boolean, dbFile?: string): Promise<Rig> {
+export async function rig(policy: string, throttled: boolean, dbFile?: string): Promise<Rig> {
   etagCache.clear();
   const github = new FakeGitHub();
   github.checkRequests = false;
@@ -231,7 +231,7 @@ async function rig(policy: string, throttled: boolean, dbFile?: string): Promise
 }
 
 /** A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, evidence. */
-function release(r: Rig, i: number): string {
+export function release(r: Rig, i: number): string {
   const sha = shaOf(i);
   r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [sha] });
   r.repo.reviews[i] = [
@@ -258,7 +258,7 @@ function release(r: Rig, i: number): string {
   return sha;
 }
 
-const request = (
+export const request = (
   r: Rig,
   runId: number,
   sha: string,
@@ -271,7 +271,7 @@ const request = (
 };
 
 /** Sends a webhook and waits until the App handled it (the inbox acknowledges at once, then works). */
-async function send(r: Rig, delivery: Delivery, accept: number[] = [200]): Promise<number> {
+export async function send(r: Rig, delivery: Delivery, accept: number[] = [200]): Promise<number> {
   const status = await sendWebhook(r.app.url, SECRET, delivery);
   if (!accept.includes(status)) throw new Error(`webhook answered ${status}`);
   await r.app.app.inbox().settled(delivery.id);

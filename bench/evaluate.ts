@@ -9,10 +9,11 @@ import { fileURLToPath } from 'node:url';
 import { evaluate } from '../src/core/evaluate.js';
 import { loadPolicy } from '../src/core/policy-load.js';
 import type { ReleaseFacts } from '../src/core/types.js';
+import { figure } from './figures.js';
 
 const POLICY = fileURLToPath(new URL('../test/fixtures/policies/spec-v1.yml', import.meta.url));
 
-function facts(environment: string): ReleaseFacts {
+export function facts(environment: string): ReleaseFacts {
   const sha = 'f'.repeat(40);
   return {
     environment,
@@ -94,6 +95,22 @@ export async function runEvaluateBench({
   log(
     `  policy load + validation, uncached       ${fmt(loadRate)} loads/s         (${(prodRate / loadRate).toFixed(1)}x the cost of an evaluation)`,
   );
+  const section = 'evaluate';
+  figure({
+    section,
+    measure: 'baseline: first stage, no rules',
+    value: baseline,
+    unit: 'evaluations/s',
+    better: 'higher',
+  });
+  figure({ section, measure: 'realistic PROD policy', value: prodRate, unit: 'evaluations/s', better: 'higher' });
+  figure({
+    section,
+    measure: 'policy load + validation, uncached',
+    value: loadRate,
+    unit: 'loads/s',
+    better: 'higher',
+  });
   if (sink === -1) log('');
 }
 

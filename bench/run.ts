@@ -2,12 +2,18 @@
  * Every benchmark, one command: `npm run bench` (add `-- --quick` for small sizes;
  * `-- --only=burst --webhooks=2000` for a smaller burst).
  * Each section prints its figures with ratios against a baseline measured in the same run.
+ * `-- --compare <ref> [--only=<section>]` runs a section on the commit `ref` and on the working
+ * tree, back to back, and prints the ratio of each figure (bench/compare.ts).
  */
 import { cpus, totalmem } from 'node:os';
 
 const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const log = (line: string) => process.stdout.write(`${line}\n`);
+const compareAt = process.argv.indexOf('--compare');
+const compareRef =
+  process.argv.find((a) => a.startsWith('--compare='))?.slice(10) ??
+  (compareAt >= 0 ? process.argv[compareAt + 1] : undefined);
 
 log(
   `Machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString()}`,
@@ -22,6 +28,7 @@ const sections: Array<[string, () => Promise<void>]> = [
   ],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
   ['hostile', async () => (await import('./hostile.js')).runHostileBench({ log, quick })],
+  ['budget', async () => (await import('./budget.js')).runBudgetBench({ log, quick })],
   ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
   ['console', async () => void (await import('./console.js')).runConsoleBench({ log, quick })],
   [
@@ -45,6 +52,20 @@ const sections: Array<[string, () => Promise<void>]> = [
     },
   ],
 ];
+
+if (compareRef !== undefined) {
+  const { runCompare } = await import('./compare.js');
+  const rounds = Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice(9) ?? 2);
+  const ok = await runCompare({
+    ref: compareRef,
+    sections: only ? [only] : ['evaluate'],
+    rounds,
+    instructions: process.argv.includes('--instructions'),
+    extra: process.argv.filter((a) => a === '--quick' || a.startsWith('--webhooks=')),
+    log,
+  });
+  process.exit(ok ? 0 : 1);
+}
 
 let failed = false;
 for (const [name, run] of sections) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { reportStartFailure, start } from '../dist/app/start.js';
+import { reportStartFailure, startReleaseGate } from '../dist/release-gate-app.js';
 
-start().catch((error) => {
+startReleaseGate().catch((error) => {
   reportStartFailure(error);
   process.exitCode = 1;
 });

@@ -11642,7 +11642,7 @@ var require_dns = __commonJS({
   "node_modules/undici/lib/interceptor/dns.js"(exports, module) {
     "use strict";
     var { isIP } = __require("node:net");
-    var { lookup } = __require("node:dns");
+    var { lookup: lookup2 } = __require("node:dns");
     var DecoratorHandler = require_decorator_handler();
     var { InvalidArgumentError, InformationalError } = require_errors();
     var maxInt = Math.pow(2, 31) - 1;
@@ -11732,7 +11732,7 @@ var require_dns = __commonJS({
         }
       }
       #defaultLookup(origin, opts, cb) {
-        lookup(
+        lookup2(
           origin.hostname,
           {
             all: true,
@@ -20262,7 +20262,7 @@ var require_light = __commonJS({
           }
           return this.Events.trigger("scheduled", { args: this.args, options: this.options });
         }
-        async doExecute(chained, clearGlobalState, run3, free) {
+        async doExecute(chained, clearGlobalState, run2, free) {
           var error2, eventInfo, passed;
           if (this.retryCount === 0) {
             this._assertStatus("RUNNING");
@@ -20282,10 +20282,10 @@ var require_light = __commonJS({
             }
           } catch (error1) {
             error2 = error1;
-            return this._onFailure(error2, eventInfo, clearGlobalState, run3, free);
+            return this._onFailure(error2, eventInfo, clearGlobalState, run2, free);
           }
         }
-        doExpire(clearGlobalState, run3, free) {
+        doExpire(clearGlobalState, run2, free) {
           var error2, eventInfo;
           if (this._states.jobStatus(this.options.id === "RUNNING")) {
             this._states.next(this.options.id);
@@ -20293,9 +20293,9 @@ var require_light = __commonJS({
           this._assertStatus("EXECUTING");
           eventInfo = { args: this.args, options: this.options, retryCount: this.retryCount };
           error2 = new BottleneckError$1(`This job timed out after ${this.options.expiration} ms.`);
-          return this._onFailure(error2, eventInfo, clearGlobalState, run3, free);
+          return this._onFailure(error2, eventInfo, clearGlobalState, run2, free);
         }
-        async _onFailure(error2, eventInfo, clearGlobalState, run3, free) {
+        async _onFailure(error2, eventInfo, clearGlobalState, run2, free) {
           var retry2, retryAfter;
           if (clearGlobalState()) {
             retry2 = await this.Events.trigger("failed", error2, eventInfo);
@@ -20303,7 +20303,7 @@ var require_light = __commonJS({
               retryAfter = ~~retry2;
               this.Events.trigger("retry", `Retrying ${this.options.id} after ${retryAfter} ms`, eventInfo);
               this.retryCount++;
-              return run3(retryAfter);
+              return run2(retryAfter);
             } else {
               this.doDone(eventInfo);
               await free(this.options, eventInfo);
@@ -20941,17 +20941,17 @@ var require_light = __commonJS({
             }
           }
           _run(index, job, wait) {
-            var clearGlobalState, free, run3;
+            var clearGlobalState, free, run2;
             job.doRun();
             clearGlobalState = this._clearGlobalState.bind(this, index);
-            run3 = this._run.bind(this, index, job);
+            run2 = this._run.bind(this, index, job);
             free = this._free.bind(this, index, job);
             return this._scheduled[index] = {
               timeout: setTimeout(() => {
-                return job.doExecute(this._limiter, clearGlobalState, run3, free);
+                return job.doExecute(this._limiter, clearGlobalState, run2, free);
               }, wait),
               expiration: job.options.expiration != null ? setTimeout(function() {
-                return job.doExpire(clearGlobalState, run3, free);
+                return job.doExpire(clearGlobalState, run2, free);
               }, wait + job.options.expiration) : void 0,
               job
             };
@@ -25715,9 +25715,9 @@ ${indent}`) + "'";
         return quotedString(value, ctx);
       }
       const indent = ctx.indent || (ctx.forceBlockIndent || containsDocumentMarker(value) ? "  " : "");
-      const literal = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
+      const literal2 = blockQuote === "literal" ? true : blockQuote === "folded" || type === Scalar.Scalar.BLOCK_FOLDED ? false : type === Scalar.Scalar.BLOCK_LITERAL ? true : !lineLengthOverLimit(value, lineWidth, indent.length);
       if (!value)
-        return literal ? "|\n" : ">\n";
+        return literal2 ? "|\n" : ">\n";
       let chomp;
       let endStart;
       for (endStart = value.length; endStart > 0; --endStart) {
@@ -25766,7 +25766,7 @@ ${indent}`) + "'";
         if (onComment)
           onComment();
       }
-      if (!literal) {
+      if (!literal2) {
         const foldedValue = value.replace(/\n+/g, "\n$&").replace(/(?:^|\n)([\t ].*)(?:([\n\t ]*)\n(?![\n\t ]))?/g, "$1$2").replace(/\n+/g, `$&${indent}`);
         let literalFallback = false;
         const foldOptions = getFoldOptions(ctx, true);
@@ -41627,15 +41627,15 @@ var require_parse3 = __commonJS({
         extglobs.push(token);
       };
       const extglobClose = (token) => {
-        const literal = input.slice(token.startIndex, state.index + 1);
+        const literal2 = input.slice(token.startIndex, state.index + 1);
         const body = input.slice(token.startIndex + 2, state.index);
         const analysis = analyzeRepeatedExtglob(body, opts);
         if ((token.type === "plus" || token.type === "star") && analysis.risky) {
           const safeOutput = analysis.safeOutput ? (token.output ? "" : ONE_CHAR) + (opts.capture ? `(${analysis.safeOutput})` : analysis.safeOutput) : void 0;
           const open3 = tokens[token.tokensIndex];
           open3.type = "text";
-          open3.value = literal;
-          open3.output = safeOutput || utils.escapeRegex(literal);
+          open3.value = literal2;
+          open3.output = safeOutput || utils.escapeRegex(literal2);
           for (let i = token.tokensIndex + 1; i < tokens.length; i++) {
             tokens[i].value = "";
             tokens[i].output = "";
@@ -45973,7 +45973,7 @@ function expand(template, context3) {
   var operators = ["+", "#", ".", "/", ";", "?", "&"];
   template = template.replace(
     /\{([^\{\}]+)\}|([^\{\}]+)/g,
-    function(_, expression, literal) {
+    function(_, expression, literal2) {
       if (expression) {
         let operator = "";
         const values = [];
@@ -45997,7 +45997,7 @@ function expand(template, context3) {
           return values.join(",");
         }
       } else {
-        return encodeReserved(literal);
+        return encodeReserved(literal2);
       }
     }
   );
@@ -50338,7 +50338,42 @@ function formatterFor(timeZone) {
 function assertTimeZone(timeZone) {
   formatterFor(timeZone);
 }
+var zoneDays = /* @__PURE__ */ new Map();
+var ZONE_DAY_LIMIT = 2e4;
 function zoneOffsetMs(timeZone, instantMs) {
+  if (timeZone === "UTC") return 0;
+  const wholeSeconds = Math.floor(instantMs / SECOND_MS) * SECOND_MS;
+  const day = Math.floor(wholeSeconds / DAY_MS);
+  let days = zoneDays.get(timeZone);
+  if (days === void 0) {
+    assertTimeZone(timeZone);
+    days = /* @__PURE__ */ new Map();
+    zoneDays.set(timeZone, days);
+  }
+  let known = days.get(day);
+  if (known === void 0) {
+    known = readZoneDay(timeZone, day);
+    if (days.size >= ZONE_DAY_LIMIT) days.clear();
+    days.set(day, known);
+  }
+  return wholeSeconds < known.changeAt ? known.offset : known.offsetAfter;
+}
+function readZoneDay(timeZone, day) {
+  const first = day * DAY_MS;
+  const last = first + DAY_MS - SECOND_MS;
+  const offset = zoneOffsetFromTzdb(timeZone, first);
+  const offsetAfter = zoneOffsetFromTzdb(timeZone, last);
+  if (offset === offsetAfter) return { offset, changeAt: Infinity, offsetAfter };
+  let low = first / SECOND_MS;
+  let high = last / SECOND_MS;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (zoneOffsetFromTzdb(timeZone, middle * SECOND_MS) === offset) low = middle;
+    else high = middle;
+  }
+  return { offset, changeAt: high * SECOND_MS, offsetAfter };
+}
+function zoneOffsetFromTzdb(timeZone, instantMs) {
   if (timeZone === "UTC") return 0;
   const wholeSeconds = Math.floor(instantMs / SECOND_MS) * SECOND_MS;
   let year = 0;
@@ -50870,28 +50905,57 @@ function newEngine(window2, name2) {
 function byStart(a, b) {
   return a.start - b.start || a.source.index - b.source.index;
 }
-function collect(sources, from, to) {
+var MAX_OCCURRENCES_PER_ANSWER = 25e4;
+function lookup(windows) {
+  return { sources: compile(windows), looked: 0 };
+}
+function collect(lookup2, from, to, sources = lookup2.sources) {
   if (!(to - from <= MAX_LOOKUP_DAYS * DAY_MS)) {
     throw new RangeError(
       `a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`
     );
   }
   const out = [];
-  for (const source of sources) source.engine.collect(from, to, source, out);
+  for (const source of sources) {
+    source.engine.collect(from, to, source, out);
+    if (lookup2.looked + out.length > MAX_OCCURRENCES_PER_ANSWER) {
+      throw new FreezeWindowError(
+        source.name,
+        `the freeze windows give more than ${MAX_OCCURRENCES_PER_ANSWER} occurrences to look at for one answer (${out.length} in one look-up, this window's included); use fewer or less frequent windows, or a shorter deployDuration`
+      );
+    }
+  }
+  lookup2.looked += out.length;
   return out;
 }
+function latestEnd(occurrences, from = -Infinity) {
+  let end = from;
+  for (const occurrence of occurrences) if (occurrence.end > end) end = occurrence.end;
+  return end;
+}
+function latestEndIn(lookup2, source, from, to) {
+  let chunk = HOUR_MS;
+  for (; ; ) {
+    const low = Math.max(from, to - chunk);
+    const found = collect(lookup2, low, to, [source]);
+    if (found.length > 0) return latestEnd(found);
+    if (low === from) return null;
+    chunk *= 4;
+  }
+}
 var MAX_FOLLOWED_OCCURRENCES = 2e4;
-function followForward(sources, end, limit, members) {
+function followForward(lookup2, end, limit, members) {
   if (!Number.isFinite(end)) throw new Error(`Cannot follow a freeze from an invalid time (${end}).`);
   let current = end;
   let chunk = HOUR_MS;
   let followed = 0;
   while (current <= limit) {
     const chunkEnd = current + chunk;
-    const found = collect(sources, current, chunkEnd).sort(byStart);
+    const found = collect(lookup2, current, chunkEnd).sort(byStart);
     for (const occurrence of found) {
       if (occurrence.start > current) return current;
-      members?.push(occurrence);
+      if (members instanceof Set) members.add(occurrence.source);
+      else members?.push(occurrence);
       if (occurrence.end > current) current = occurrence.end;
     }
     followed += found.length;
@@ -50906,9 +50970,8 @@ function toTime(value, what) {
   if (Number.isNaN(time)) throw new TypeError(`${what} is not a valid Date.`);
   return time;
 }
-function namesInPolicyOrder(occurrences) {
-  const sources = [...new Set(occurrences.map((occurrence) => occurrence.source))].sort((a, b) => a.index - b.index);
-  return [...new Set(sources.map((source) => source.name))];
+function sourceNames(sources) {
+  return [...new Set([...sources].sort((a, b) => a.index - b.index).map((source) => source.name))];
 }
 function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORIZON_DAYS) {
   const at = toTime(t, "t");
@@ -50918,18 +50981,30 @@ function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORI
   if (typeof horizonDays !== "number" || !(horizonDays >= 0) || !Number.isFinite(horizonDays)) {
     throw new RangeError(`horizonDays must be a finite number of days, at least 0, not ${String(horizonDays)}.`);
   }
-  const sources = compile(windows);
+  const windowsLookup = lookup(windows);
   const limit = at + horizonDays * DAY_MS;
   if (durationMs2 > DEFAULT_HORIZON_DAYS * DAY_MS)
-    return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
+    return windowsLookup.sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs2, 1);
-  const blockers = [];
+  const blockers = /* @__PURE__ */ new Set();
   let start = at;
   for (let step = 0; step < MAX_DEPLOY_STEPS && start <= limit; step++) {
-    const overlapping = collect(sources, start, start + span);
-    if (overlapping.length === 0) return { start: new Date(start), blockedBy: namesInPolicyOrder(blockers) };
-    blockers.push(...overlapping);
-    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit, blockers);
+    let end = -Infinity;
+    if (span <= HOUR_MS) {
+      for (const occurrence of collect(windowsLookup, start, start + span)) {
+        blockers.add(occurrence.source);
+        if (occurrence.end > end) end = occurrence.end;
+      }
+    } else {
+      for (const source of windowsLookup.sources) {
+        const latest2 = latestEndIn(windowsLookup, source, start, start + span);
+        if (latest2 === null) continue;
+        blockers.add(source);
+        if (latest2 > end) end = latest2;
+      }
+    }
+    if (end === -Infinity) return { start: new Date(start), blockedBy: sourceNames(blockers) };
+    start = followForward(windowsLookup, end, limit, blockers);
   }
   return null;
 }
@@ -51088,18 +51163,26 @@ function order(stage, predecessor, facts) {
 
 // src/core/glob.ts
 var MAX_ALTERNATIVES = 1024;
+var MAX_BIT_STEPS = 30;
+var SLASH = 47;
 var cache = /* @__PURE__ */ new Map();
-function matchGlob(pattern, value) {
-  let compiled = cache.get(pattern);
-  if (compiled === void 0) {
-    compiled = { alternatives: expandBraces(pattern).map(compile2) };
+function compiled(pattern) {
+  let matchers = cache.get(pattern);
+  if (matchers === void 0) {
+    matchers = expandBraces(pattern).map((alternative) => matcherFor(compile2(alternative)));
     if (cache.size > 2e3) cache.clear();
-    cache.set(pattern, compiled);
+    cache.set(pattern, matchers);
   }
-  return compiled.alternatives.some((steps) => run(steps, value));
+  return matchers;
+}
+function matchGlob(pattern, value) {
+  const matchers = compiled(pattern);
+  for (let i = 0; i < matchers.length; i++) if (matchers[i](value)) return true;
+  return false;
 }
 function matchAnyGlob(patterns, value) {
-  return patterns.some((p) => matchGlob(p, value));
+  for (let i = 0; i < patterns.length; i++) if (matchGlob(patterns[i], value)) return true;
+  return false;
 }
 function expandBraces(pattern) {
   const open3 = findBrace(pattern);
@@ -51192,7 +51275,7 @@ function compile2(pattern) {
         continue;
       }
     }
-    steps.push({ kind: "char", c });
+    steps.push({ kind: "char", c: c.codePointAt(0) });
     i += 1;
   }
   return steps;
@@ -51206,27 +51289,100 @@ function classTest(body) {
   const singles = /* @__PURE__ */ new Set();
   const ranges = [];
   for (let k = 0; k < body.length; k++) {
-    const a = body[k];
+    const a = body[k].codePointAt(0);
     if (body[k + 1] === "-" && k + 2 < body.length) {
-      ranges.push([a.codePointAt(0), body[k + 2].codePointAt(0)]);
+      ranges.push([a, body[k + 2].codePointAt(0)]);
       k += 2;
     } else {
       singles.add(a);
     }
   }
-  const inClass = (c) => {
-    if (singles.has(c)) return true;
-    const cp = c.codePointAt(0);
-    return ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
-  };
-  return negate ? (c) => c !== "/" && !inClass(c) : (c) => c !== "/" && inClass(c);
+  const inClass = (cp) => singles.has(cp) || ranges.some(([lo, hi]) => cp >= lo && cp <= hi);
+  return negate ? (c) => c !== SLASH && !inClass(c) : (c) => c !== SLASH && inClass(c);
 }
-function run(steps, value) {
+function literal(steps) {
+  let text = "";
+  for (const step of steps) {
+    if (step.kind !== "char") return null;
+    text += String.fromCodePoint(step.c);
+  }
+  return text;
+}
+function matcherFor(steps) {
+  const last = steps.at(-1);
+  const whole = literal(steps);
+  if (whole !== null) return (value) => value === whole;
+  const prefix = last === void 0 ? null : literal(steps.slice(0, -1));
+  if (prefix !== null && last?.kind === "below") {
+    return (value) => value.startsWith(prefix) && (value.length === prefix.length || value.charCodeAt(prefix.length) === SLASH);
+  }
+  if (prefix !== null && last?.kind === "star") {
+    return (value) => value.startsWith(prefix) && value.indexOf("/", prefix.length) === -1;
+  }
+  if (prefix !== null && last?.kind === "globstar") return (value) => value.startsWith(prefix);
+  return steps.length <= MAX_BIT_STEPS ? bitSimulation(steps) : arraySimulation(steps);
+}
+function advances(step, c) {
+  switch (step.kind) {
+    case "char":
+      return step.c === c;
+    case "one":
+      return c !== SLASH;
+    case "class":
+      return step.test(c);
+    default:
+      return false;
+  }
+}
+function bitSimulation(steps) {
   const m = steps.length;
-  let on = new Uint8Array(m + 1);
-  let inside = new Uint8Array(m + 1);
-  let nextOn = new Uint8Array(m + 1);
-  let nextInside = new Uint8Array(m + 1);
+  const bit = (kind) => steps.reduce((mask, step, k) => step.kind === kind ? mask | 1 << k : mask, 0);
+  const star = bit("star");
+  const globstar = bit("globstar");
+  const dirs = bit("dirs");
+  const below = bit("below");
+  const skip = star | globstar | dirs | below;
+  const advanceMask = (c) => steps.reduce((mask, step, k) => advances(step, c) ? mask | 1 << k : mask, 0);
+  const ascii = Int32Array.from({ length: 128 }, (_, c) => advanceMask(c));
+  const closure = (set) => {
+    let grown = set | (set & skip) << 1;
+    while (grown !== set) {
+      set = grown;
+      grown = set | (set & skip) << 1;
+    }
+    return set;
+  };
+  const startSet = closure(1);
+  const accept = 1 << m;
+  return (value) => {
+    let on = startSet;
+    let inside = 0;
+    for (let i = 0; i < value.length; i++) {
+      let c = value.charCodeAt(i);
+      let advance;
+      if (c < 128) advance = ascii[c];
+      else {
+        c = value.codePointAt(i);
+        if (c > 65535) i++;
+        advance = advanceMask(c);
+      }
+      let nextOn;
+      let nextInside = on & dirs | inside & (dirs | below);
+      if (c === SLASH) {
+        nextOn = (on & advance) << 1 | on & globstar | ((on | inside) & (dirs | below)) << 1;
+        nextInside |= on & below;
+      } else {
+        nextOn = (on & advance) << 1 | on & (star | globstar) | (inside & below) << 1;
+      }
+      if ((nextOn | nextInside) === 0) return false;
+      on = nextOn & skip ? closure(nextOn) : nextOn;
+      inside = nextInside;
+    }
+    return (on & accept) !== 0;
+  };
+}
+function arraySimulation(steps) {
+  const m = steps.length;
   const close = (set) => {
     for (let k = 0; k < m; k++) {
       if (!set[k]) continue;
@@ -51234,60 +51390,55 @@ function run(steps, value) {
       if (kind === "star" || kind === "globstar" || kind === "dirs" || kind === "below") set[k + 1] = 1;
     }
   };
-  on[0] = 1;
-  close(on);
-  for (const c of value) {
-    nextOn.fill(0);
-    nextInside.fill(0);
-    let any = false;
-    for (let k = 0; k < m; k++) {
-      const step = steps[k];
-      if (inside[k]) {
-        if (step.kind === "dirs") {
+  return (value) => {
+    let on = new Uint8Array(m + 1);
+    let inside = new Uint8Array(m + 1);
+    let nextOn = new Uint8Array(m + 1);
+    let nextInside = new Uint8Array(m + 1);
+    on[0] = 1;
+    close(on);
+    for (const char of value) {
+      const c = char.codePointAt(0);
+      nextOn.fill(0);
+      nextInside.fill(0);
+      let any = false;
+      for (let k = 0; k < m; k++) {
+        const step = steps[k];
+        if (inside[k]) {
           nextInside[k] = 1;
-          if (c === "/") nextOn[k + 1] = 1;
-        } else {
-          nextInside[k] = 1;
-          nextOn[k + 1] = 1;
+          if (step.kind !== "dirs" || c === SLASH) nextOn[k + 1] = 1;
+          any = true;
         }
+        if (!on[k]) continue;
         any = true;
-      }
-      if (!on[k]) continue;
-      switch (step.kind) {
-        case "char":
-          if (c === step.c) nextOn[k + 1] = 1;
-          break;
-        case "one":
-          if (c !== "/") nextOn[k + 1] = 1;
-          break;
-        case "class":
-          if (step.test(c)) nextOn[k + 1] = 1;
-          break;
-        case "star":
-          if (c !== "/") nextOn[k] = 1;
-          break;
-        case "globstar":
-          nextOn[k] = 1;
-          break;
-        case "dirs":
-          nextInside[k] = 1;
-          if (c === "/") nextOn[k + 1] = 1;
-          break;
-        case "below":
-          if (c === "/") {
+        switch (step.kind) {
+          case "star":
+            if (c !== SLASH) nextOn[k] = 1;
+            break;
+          case "globstar":
+            nextOn[k] = 1;
+            break;
+          case "dirs":
             nextInside[k] = 1;
-            nextOn[k + 1] = 1;
-          }
-          break;
+            if (c === SLASH) nextOn[k + 1] = 1;
+            break;
+          case "below":
+            if (c === SLASH) {
+              nextInside[k] = 1;
+              nextOn[k + 1] = 1;
+            }
+            break;
+          default:
+            if (advances(step, c)) nextOn[k + 1] = 1;
+        }
       }
-      any = true;
+      if (!any) return false;
+      close(nextOn);
+      [on, nextOn] = [nextOn, on];
+      [inside, nextInside] = [nextInside, inside];
     }
-    if (!any) return false;
-    close(nextOn);
-    [on, nextOn] = [nextOn, on];
-    [inside, nextInside] = [nextInside, inside];
-  }
-  return on[m] === 1;
+    return on[m] === 1;
+  };
 }
 
 // src/core/rules/refs.ts
@@ -54514,7 +54665,7 @@ var JsonStreamParser = class {
 // src/evidence/xml-stream.ts
 var LT = 60;
 var GT = 62;
-var SLASH = 47;
+var SLASH2 = 47;
 var QMARK = 63;
 var BANG = 33;
 var EQ2 = 61;
@@ -54531,7 +54682,7 @@ VALUE_CLASS[SQ] = 4;
 for (let c = 128; c < 256; c++) VALUE_CLASS[c] = 6;
 VALUE_CLASS[239] = 5;
 var NAME_END = new Uint8Array(256);
-for (const c of [32, 10, 13, 9, SLASH, GT, EQ2]) NAME_END[c] = 1;
+for (const c of [32, 10, 13, 9, SLASH2, GT, EQ2]) NAME_END[c] = 1;
 function isSpace(c) {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
@@ -54943,7 +55094,7 @@ var XmlStream = class {
     const n = b.length;
     if (p + 1 >= n) return -1;
     const c = b[p + 1];
-    if (c === SLASH) return this.endTag(b, p);
+    if (c === SLASH2) return this.endTag(b, p);
     if (c === QMARK) {
       const e = b.indexOf(PI_END, p + 2);
       return e === -1 ? -1 : e + 2;
@@ -55110,7 +55261,7 @@ var XmlStream = class {
         i++;
         break;
       }
-      if (c === SLASH) {
+      if (c === SLASH2) {
         if (i + 1 >= n) return -1;
         if (b[i + 1] !== GT) this.fail(`'/>' expected in <${name2}>`, i);
         selfClosing = true;
@@ -56026,17 +56177,17 @@ function uriToPath(uri) {
   return /^\/[a-z]:/i.test(p) ? p.slice(1) : p;
 }
 var positive = (v) => typeof v === "number" && Number.isInteger(v) && v > 0 ? v : null;
-function placeOf(result, run3) {
+function placeOf(result, run2) {
   const none = { file: null, startLine: null, endLine: null, startColumn: null, endColumn: null };
   const locs = result.locations;
   if (!Array.isArray(locs) || !isObj(locs[0]) || !isObj(locs[0].physicalLocation)) return none;
   const pl = locs[0].physicalLocation;
   let al = isObj(pl.artifactLocation) ? pl.artifactLocation : null;
-  if (al && typeof al.uri !== "string" && validIndex(al.index) && Array.isArray(run3.artifacts)) {
-    const artifact = run3.artifacts[al.index];
+  if (al && typeof al.uri !== "string" && validIndex(al.index) && Array.isArray(run2.artifacts)) {
+    const artifact = run2.artifacts[al.index];
     if (isObj(artifact) && isObj(artifact.location)) al = artifact.location;
   }
-  const bases = isObj(run3.originalUriBaseIds) ? run3.originalUriBaseIds : null;
+  const bases = isObj(run2.originalUriBaseIds) ? run2.originalUriBaseIds : null;
   const file = al && typeof al.uri === "string" && al.uri !== "" ? uriToPath(resolveUri(al.uri, al.uriBaseId, bases)) : null;
   const region = isObj(pl.region) ? pl.region : null;
   const startLine = positive(region?.startLine);
@@ -56083,7 +56234,7 @@ async function parseSarif(source) {
   const report2 = emptySecurityReport();
   report2.files = 1;
   const findings = new FindingBuckets();
-  let run3 = null;
+  let run2 = null;
   let rootChecked = false;
   let versionOk = false;
   let withoutResults = 0;
@@ -56205,7 +56356,7 @@ async function parseSarif(source) {
       },
       end: (path, count2) => {
         if (path.length === 3) {
-          const r = run3 ??= newRun(path[1]);
+          const r = run2 ??= newRun(path[1]);
           r.resultsSeen = true;
           r.count = count2;
         }
@@ -56231,13 +56382,13 @@ async function parseSarif(source) {
       );
     }
     if (path.length === 1) {
-      const r2 = run3 ?? newRun(key);
-      run3 = null;
+      const r2 = run2 ?? newRun(key);
+      run2 = null;
       finishRun(r2, value);
       return;
     }
     const runObj = parent;
-    const r = run3 ??= newRun(path[1]);
+    const r = run2 ??= newRun(path[1]);
     if (r.rules === null && isObj(runObj.tool)) r.rules = toolOf(r, runObj);
     if (r.rules !== null) return countResult(r, r.rules, value, key);
     r.early.push(value);
@@ -56425,7 +56576,7 @@ function escapeMarkdown(text) {
 function inlineCode(text) {
   const one = text.replace(/\r\n?|\n|\u2028|\u2029/g, " ");
   let longest = 0;
-  for (const run3 of one.match(/`+/g) ?? []) longest = Math.max(longest, run3.length);
+  for (const run2 of one.match(/`+/g) ?? []) longest = Math.max(longest, run2.length);
   const fence = "`".repeat(longest + 1);
   const pad = longest > 0 || one.startsWith(" ") || one.endsWith(" ") ? " " : "";
   return `${fence}${pad}${one}${pad}${fence}`;
@@ -57174,7 +57325,7 @@ var INPUT_OF_KIND = {
 var BrokenInputError = class extends Error {
   name = "BrokenInputError";
 };
-async function run2() {
+async function run() {
   let settings;
   try {
     settings = getSettings();
@@ -57424,7 +57575,7 @@ function githubClient(settings) {
 }
 
 // action/src/main.ts
-await run2();
+await run();
 /*! Bundled license information:
 
 undici/lib/web/fetch/body.js:

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApplicationFunction, Logger, Probot } from 'probot';
-import type { ConsoleConfig } from '../console/config.js';
-import { createConsoleHandler } from '../console/handler.js';
+import { evaluationPool } from '../budget/pool.js';
 import { setApiCallObserver } from '../github/api-calls.js';
 import { describeError } from '../github/types.js';
 import type { Store } from '../store/types.js';
+import { createReleaseActions } from './actions/index.js';
+import type { ReleaseActions } from './actions/index.js';
 import { AuditWriter } from './audit-writer.js';
 import { onCheckRun, onCheckSuiteRerequested } from './events/checks.js';
 import { onIssueComment } from './events/comments.js';
@@ -34,8 +35,11 @@ export interface CreateAppOptions {
   schedulerIntervalMs?: number;
   /** The App's id (its own deployments are recognised by it). */
   appId?: number | null;
-  /** The release console and its API at `/` and `/api/v1` (left out: not served). */
-  console?: ConsoleConfig;
+  /**
+   * HTTP handlers served beside the webhooks, made once Probot loaded the App (the release
+   * console: src/release-gate-app.ts mounts it, so the App never imports the console).
+   */
+  mounts?: HttpMount[];
   /** The inbox's workers and retries (see src/app/inbox.ts). */
   inbox?: Partial<InboxSettings>;
   /** How often held gate and promotion leases are renewed (default a third of the lease). */
@@ -43,6 +47,20 @@ export interface CreateAppOptions {
   /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
   evaluationBudget?: EvaluationBudget;
 }
+
+/** What a handler mounted beside the App is given: the record, the clock, the log, the actions people take, Probot. */
+export interface AppHost {
+  store: Store;
+  clock: () => Date;
+  log: Logger;
+  actions: ReleaseActions;
+  probot: Probot;
+  /** The time and heap one evaluation may use. */
+  evaluationBudget?: EvaluationBudget;
+}
+
+/** Makes an HTTP handler from the loaded App; the handler answers a request (true) or leaves it to the next (false). */
+export type HttpMount = (host: AppHost) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
 export interface ReleaseGateApp {
   /** The Probot application function. */
@@ -64,6 +82,8 @@ export interface ReleaseGateApp {
  */
 export function createApp(options: CreateAppOptions): ReleaseGateApp {
   const clock = options.clock ?? (() => new Date());
+  // The evaluation workers load while the App starts, not with its first decision.
+  evaluationPool(options.evaluationBudget?.heapBytes).warm();
   let scheduler: DueWorkScheduler | null = null;
   let deps: GateDeps | null = null;
   let inbox: Inbox | null = null;
@@ -161,8 +181,15 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     fnOptions.addHandler?.((req, res) => box.receive(req, res));
     void box.start();
     fnOptions.addHandler?.((req, res) => handleHttp(req, res));
-    if (options.console)
-      fnOptions.addHandler?.(createConsoleHandler({ config: options.console, gate: d, probot: app }));
+    const host: AppHost = {
+      store: d.store,
+      clock,
+      log,
+      actions: createReleaseActions(d),
+      probot: app,
+      ...(d.evaluationBudget ? { evaluationBudget: d.evaluationBudget } : {}),
+    };
+    for (const mount of options.mounts ?? []) fnOptions.addHandler?.(mount(host));
     scheduler = new DueWorkScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
   };

@@ -5,7 +5,7 @@ import type { LeasedQueue, PendingGateRow } from '../store/types.js';
 import { answerStoredDecision, requestForGate, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
 import { takeLease } from './lease.js';
-import { runHeldPromotion } from './promotions.js';
+import { runHeldPromotion } from './held-promotions.js';
 
 /** A row of a leased queue the scheduler works on. */
 interface DueRow {

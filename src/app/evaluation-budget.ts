@@ -1,14 +1,11 @@
-import { performance } from 'node:perf_hooks';
-import process from 'node:process';
+import { DEFAULT_EVALUATION_BUDGET, runWithinBudget } from '../budget/pool.js';
+import type { EvaluationBudget } from '../budget/pool.js';
 import { policyInvalidDecision } from '../core/evaluate.js';
-import type { Decision } from '../core/types.js';
-import { describeError } from '../github/types.js';
+import type { Decision, Policy, ReleaseFacts } from '../core/types.js';
 import type { GateDeps } from './gate.js';
 
-/** How long one evaluation of a policy may take before the policy is refused. */
-export const EVALUATION_BUDGET_MS = 2_000;
-/** How much the heap may grow during one evaluation before the policy is refused. */
-export const EVALUATION_HEAP_BUDGET_BYTES = 512 * 1024 * 1024;
+export { EVALUATION_BUDGET_MS, EVALUATION_HEAP_BUDGET_BYTES } from '../budget/pool.js';
+export type { EvaluationBudget } from '../budget/pool.js';
 /**
  * Evaluations of one policy for one gate started and never finished (the process died
  * while evaluating: out of memory, killed) before the policy is refused without trying
@@ -22,11 +19,6 @@ export interface EvaluationSubject {
   environment: string;
   policyPath: string;
   blobSha: string | null;
-}
-
-export interface EvaluationBudget {
-  ms: number;
-  heapBytes: number;
 }
 
 function refuse(subject: EvaluationSubject, problem: string): Decision {
@@ -50,7 +42,8 @@ export async function refusedPolicyDecision(
 }
 
 /**
- * Runs one evaluation within a time and heap budget. An evaluation that throws, runs past
+ * Runs one evaluation in a worker thread of the evaluation pool (`src/budget/pool.ts`),
+ * within a time and heap budget, off the event loop. An evaluation that throws, runs past
  * the budget, or was started {@link UNFINISHED_EVALUATIONS_LIMIT} times before without
  * finishing is answered `block` with a reason that names the policy problem, and the
  * policy content is recorded as refused, so the next requests are refused at once.
@@ -58,8 +51,8 @@ export async function refusedPolicyDecision(
 export async function evaluateWithinBudget(
   deps: Pick<GateDeps, 'store' | 'clock' | 'log'>,
   subject: EvaluationSubject,
-  run: () => Decision,
-  budget: EvaluationBudget = { ms: EVALUATION_BUDGET_MS, heapBytes: EVALUATION_HEAP_BUDGET_BYTES },
+  input: { policy: Policy; facts: ReleaseFacts; at: Date },
+  budget: EvaluationBudget = DEFAULT_EVALUATION_BUDGET,
 ): Promise<Decision> {
   const { store } = deps;
   const key = `${subject.repo}@${subject.sha}/${subject.environment}`;
@@ -82,22 +75,7 @@ export async function evaluateWithinBudget(
       );
     }
   }
-  const heapBefore = process.memoryUsage().heapUsed;
-  const started = performance.now();
-  let decision: Decision;
-  try {
-    decision = run();
-  } catch (error) {
-    if (blob) await store.finishEvaluationAttempt(blob, key);
-    return poison(`its evaluation failed: ${describeError(error)}`);
-  }
-  const ms = performance.now() - started;
-  const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+  const outcome = await runWithinBudget({ kind: 'evaluate', ...input }, budget);
   if (blob) await store.finishEvaluationAttempt(blob, key);
-  if (ms > budget.ms) return poison(`its evaluation took ${Math.round(ms)} ms, over the ${budget.ms} ms budget`);
-  if (heapGrowth > budget.heapBytes)
-    return poison(
-      `its evaluation used ${Math.round(heapGrowth / 1048576)} MiB, over the ${Math.round(budget.heapBytes / 1048576)} MiB budget`,
-    );
-  return decision;
+  return outcome.ok ? outcome.value : poison(outcome.problem);
 }

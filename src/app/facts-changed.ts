@@ -1,7 +1,7 @@
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import { reevaluatePending } from './gate.js';
 import type { GateDeps, GateResult } from './gate.js';
-import { reexamineHeldPromotions } from './promotions.js';
+import { reexamineHeldPromotions } from './held-promotions.js';
 
 /** Facts of some commits of a repository changed (a review, a check, an override...), and what says so. */
 export interface FactsChange extends RepoRef {

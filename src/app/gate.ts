@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'probot';
-import { evaluate, findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
+import { runWithinBudget } from '../budget/pool.js';
+import { findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
 import { gateComment, gateConclusion, gateTitle, renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts, RuleResult } from '../core/types.js';
@@ -14,6 +15,7 @@ import { describeError, repoKey, repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { PendingGateRow, RecordStore, ReleaseEventType, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
+import { deployerOf } from './deployer.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import { LEASE_MS, takeLease } from './lease.js';
@@ -191,6 +193,7 @@ async function spendOverrides(
   facts: ReleaseFacts,
   first: Decision,
   now: Date,
+  budget?: EvaluationBudget,
 ): Promise<{ decision: Decision; spent: string[] }> {
   let decision = first;
   for (let attempt = 0; attempt < OVERRIDE_RACES; attempt++) {
@@ -210,7 +213,10 @@ async function spendOverrides(
     // Another request used it: decide again as if it had been used before this request.
     const used = await store.getOverride(lost);
     for (const o of facts.overrides) if (o.id === lost) o.usedAt = (used?.usedAt ?? now).toISOString();
-    decision = evaluate(policy, facts, now);
+    const again = await runWithinBudget({ kind: 'evaluate', policy, facts, at: now }, budget);
+    // It evaluated within the budget a moment ago; if it cannot now, the fallback below fails closed.
+    if (!again.ok) break;
+    decision = again.value;
   }
   // Still racing after several tries: fail closed.
   return {
@@ -263,10 +269,17 @@ async function decideAndReport(
       const first = await evaluateWithinBudget(
         deps,
         subject,
-        () => evaluate(policy.policy, facts.facts, now),
+        { policy: policy.policy, facts: facts.facts, at: now },
         deps.evaluationBudget,
       );
-      ({ decision, spent } = await spendOverrides(store, policy.policy, facts.facts, first, now));
+      ({ decision, spent } = await spendOverrides(
+        store,
+        policy.policy,
+        facts.facts,
+        first,
+        now,
+        deps.evaluationBudget,
+      ));
     }
     const index = findStageIndex(policy.policy, req.environment);
     stage = index >= 0 ? policy.policy.environments[index]! : null;
@@ -595,7 +608,10 @@ export async function reevaluatePending(
   return results;
 }
 
-/** The gate request that re-evaluates a stored gate: ref and deployer come from the recorded deployment. */
+/**
+ * The gate request that re-evaluates a stored gate: ref and deployer come from the recorded
+ * deployment (the deployer of one this App created is the person it recorded: src/app/deployer.ts).
+ */
 export async function requestForGate(
   store: Pick<RecordStore, 'getDeployment'>,
   g: PendingGateRow,
@@ -606,7 +622,7 @@ export async function requestForGate(
   if (g.deploymentId !== null) {
     const d = await store.getDeployment(g.deploymentId);
     ref = d?.ref ?? null;
-    deployer = d?.creator ?? null;
+    deployer = d ? deployerOf(d) : null;
   }
   return {
     ...repoRefOf(g.repo),

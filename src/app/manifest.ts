@@ -4,12 +4,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from 'probot';
-import { cookie, parseCookies } from '../console/session.js';
+import { cookie, parseCookies } from '../http/cookies.js';
 import { buildManifest, createAppUrl, exchangeManifestCode, readAppYml, REGISTERED_PATH } from './app-manifest.js';
 import type { ManifestEnv, RegisteredApp } from './app-manifest.js';
 import { AppConfigError } from './config.js';
 import { envFileValue, writeEnvFile } from './env-file.js';
-import { normalHost, readOriginSettings, requestOrigin } from './request-origin.js';
+import { normalHost, readOriginSettings, requestOrigin } from '../http/request-origin.js';
 
 /**
  * Registration of the App from `app.yml` with GitHub's App manifest flow (as Probot's setup

@@ -33,8 +33,8 @@ export interface AppServerOptions {
   metrics?: AppMetrics;
   /** The process's logger (`npm start`); tests let Probot make one at `logLevel`. */
   log?: Logger;
-  /** Serve the release console and its API. */
-  console?: CreateAppOptions['console'];
+  /** HTTP handlers served beside the webhooks (the release console: see src/release-gate-app.ts). */
+  mounts?: CreateAppOptions['mounts'];
   /** The inbox's workers and retries (see src/app/inbox.ts). */
   inbox?: Partial<InboxSettings>;
   /** Writes share the database's per-installation write slots (on with retries, as in production). */
@@ -108,7 +108,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.replicaId ? { replicaId: options.replicaId } : {}),
     ...(options.schedulerIntervalMs !== undefined ? { schedulerIntervalMs: options.schedulerIntervalMs } : {}),
-    ...(options.console ? { console: options.console } : {}),
+    ...(options.mounts ? { mounts: options.mounts } : {}),
     ...(options.inbox ? { inbox: options.inbox } : {}),
     ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
     ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),

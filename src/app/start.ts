@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import process from 'node:process';
 import { parseEnv } from 'node:util';
 import type { Logger } from 'probot';
-import { readConsoleConfig } from '../console/config.js';
 import { openStore } from '../store/open-store.js';
 import { AppConfigError, readAppConfig, readLogSettings } from './config.js';
 import { describeListenError } from './listen-error.js';
@@ -11,6 +10,7 @@ import { atMost, createLogger } from './logger.js';
 import { startRegistrationServer } from './manifest.js';
 import { createMetrics } from './metrics.js';
 import { startAppServer } from './server.js';
+import type { AppServerOptions } from './server.js';
 import type { Store } from '../store/types.js';
 
 /** What `start` returns: the App (or the registration page) listening, and how to stop it. */
@@ -23,6 +23,8 @@ export interface Started {
 export interface StartHooks {
   /** Wraps the record the App uses (a test's process injects crashes at chosen steps). */
   wrapStore?: (store: Store) => Store;
+  /** HTTP handlers served beside the webhooks, from the settings (the release console: src/release-gate-app.ts). */
+  mounts?: (env: NodeJS.ProcessEnv, apiBaseUrl: string) => NonNullable<AppServerOptions['mounts']>;
 }
 
 /**
@@ -70,7 +72,7 @@ export async function start(
     baseUrl: config.baseUrl,
     store,
     metrics,
-    console: readConsoleConfig(env, config.baseUrl),
+    mounts: hooks.mounts?.(env, config.baseUrl) ?? [],
     port: config.port,
     host: config.host ?? 'localhost',
     schedulerIntervalMs: config.schedulerIntervalMs,

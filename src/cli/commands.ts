@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { evaluate } from '../core/evaluate.js';
+import { evaluateWithinBudget } from '../budget/evaluate.js';
 import { evidenceFacts, presentEvidenceKinds } from '../core/evidence-facts.js';
 import type { EvidenceBundle } from '../core/evidence-types.js';
 import { scoreEvidenceUrl } from '../core/evidence-url.js';
@@ -191,7 +191,7 @@ Example:
       }
       for (const note of notes) writeLine(io.stderr, `release-gate evaluate: note: ${note}`);
       const facts = factsFromFlags(values, evidence);
-      const decision = evaluate(policy, facts, at);
+      const decision = await evaluateWithinBudget(policyPath, policy, facts, at);
       if (format === 'json') writeLine(io.stdout, JSON.stringify(decisionJson(decision), null, 2));
       else if (format === 'markdown')
         writeLine(io.stdout, decisionMarkdown(decision, policy, policyPath, facts, at, notes));

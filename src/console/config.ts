@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { readOriginSettings } from '../app/request-origin.js';
+import { readOriginSettings } from '../http/request-origin.js';
 
 /** Settings of the console and its API, read once from the environment. */
 export interface ConsoleConfig {

@@ -1,8 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Probot } from 'probot';
-import type { GateDeps } from '../app/gate.js';
-import { clientAddress, requestOrigin } from '../app/request-origin.js';
+import { clientAddress, requestOrigin } from '../http/request-origin.js';
 import { describeError, repoKey } from '../github/types.js';
 import { auditExportChunks } from '../store/audit-export.js';
 import type { AuditRecord } from '../store/audit-export.js';
@@ -48,11 +47,11 @@ import {
 } from './session.js';
 import type { Session } from './session.js';
 import { checkViewerTimeZone, ConsoleError, ConsoleService, decodeCursor } from './service.js';
-import type { AuditQuery, Viewer } from './service.js';
+import type { AuditQuery, ConsoleDeps, Viewer } from './service.js';
 
 export interface ConsoleHandlerOptions {
   config: ConsoleConfig;
-  gate: GateDeps;
+  gate: ConsoleDeps;
   probot: Probot;
 }
 
@@ -284,6 +283,13 @@ export function createConsoleHandler(
       return service.approve(caller.login, fullName, sha, stringField(body, 'environment', false, 100));
     if (action === 'promote')
       return service.promote(caller.login, fullName, sha, stringField(body, 'stage', false, 100));
+    if (action === 'reject') {
+      const environment = stringField(body, 'environment', false, 100);
+      return service.reject(caller.login, fullName, sha, {
+        reason: stringField(body, 'reason', true, 500)!,
+        ...(environment ? { environment } : {}),
+      });
+    }
     const rules =
       body.rules === undefined || body.rules === ''
         ? []
@@ -397,7 +403,9 @@ export function createConsoleHandler(
             ? 'approve'
             : route.operationId === 'overrideRelease'
               ? 'override'
-              : 'promote';
+              : route.operationId === 'rejectRelease'
+                ? 'reject'
+                : 'promote';
         const out = await act(caller, action, fullName, checkSha(params.sha!), body);
         gate.log.info({ requestId, user: caller.login, action, repo: fullName, sha: params.sha }, 'Console action');
         return sendJson(res, 200, out);
@@ -575,7 +583,7 @@ export function createConsoleHandler(
       );
       return true;
     }
-    m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote)$/.exec(path);
+    m = /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote|reject)$/.exec(path);
     if (m && method === 'POST') {
       const body = await readBody(req);
       requireCsrf(caller, body._csrf);

@@ -165,6 +165,22 @@ const gateOutcomes = {
   type: 'array',
   items: { type: 'object', properties: { environment: strOrNull, decision: strOrNull, answer: strOrNull } },
 };
+/** Every action answers done or unchanged (the same action was taken already), with the sentence a person reads. */
+const actionAnswer = {
+  outcome: {
+    enum: ['done', 'unchanged'],
+    description: 'done, or unchanged when the same action was taken already (nothing was done again).',
+  },
+  message: str,
+};
+const actionOption = {
+  type: 'object',
+  properties: {
+    allowed: { type: 'boolean', description: 'The viewer may take it here (role, teams, something to act on).' },
+    counts: { type: 'boolean', description: 'Taking it would count (an approval counted, an override in force).' },
+    reason: str,
+  },
+};
 
 const auditFilters = [
   { name: 'repo', description: 'Only this repository (owner/name).', schema: str },
@@ -341,7 +357,31 @@ export const API_ROUTES: ApiRoute[] = [
         overrides: { type: 'array', items: { type: 'object' } },
         actions: {
           type: 'object',
-          properties: { approve: { type: 'object' }, override: { type: 'object' }, promote: { type: 'object' } },
+          description: 'What the viewer can do to the release, whether it would count, and why.',
+          properties: {
+            stage: strOrNull,
+            approve: {
+              ...actionOption,
+              properties: { ...actionOption.properties, environments: { type: 'array', items: str } },
+            },
+            reject: {
+              ...actionOption,
+              properties: { ...actionOption.properties, environments: { type: 'array', items: str } },
+            },
+            override: {
+              ...actionOption,
+              properties: {
+                ...actionOption.properties,
+                stages: { type: 'array', items: str },
+                secondApprover: { type: 'boolean' },
+                pendingConfirmation: {
+                  type: 'array',
+                  items: { type: 'object', properties: { id: str, stage: str, grantedBy: str } },
+                },
+              },
+            },
+            promote: { ...actionOption, properties: { ...actionOption.properties, target: strOrNull } },
+          },
         },
       },
     },
@@ -396,7 +436,50 @@ export const API_ROUTES: ApiRoute[] = [
         },
       },
     },
-    response: { type: 'object', properties: { approved: { type: 'array', items: str }, by: str, gates: gateOutcomes } },
+    response: {
+      type: 'object',
+      properties: {
+        ...actionAnswer,
+        approved: { type: 'array', items: str },
+        by: str,
+        gates: gateOutcomes,
+        promotions: { type: 'integer', description: 'Held promotions looked at again.' },
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/releases/{sha}/reject',
+    operationId: 'rejectRelease',
+    summary:
+      "Reject what of the release waits: a protection rule request is answered rejected with the user's name and reason, a held promotion is dropped.",
+    auth: true,
+    body: {
+      type: 'object',
+      required: ['reason'],
+      properties: {
+        environment: {
+          type: 'string',
+          description: 'The waiting environment or stage; all waiting ones when left out.',
+        },
+        reason: { type: 'string', minLength: 1, maxLength: 500 },
+      },
+    },
+    response: {
+      type: 'object',
+      properties: {
+        ...actionAnswer,
+        rejected: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: { environment: str, answer: { enum: ['approved', 'rejected', 'dropped', null] } },
+          },
+        },
+        by: str,
+        reason: str,
+      },
+    },
   },
   {
     method: 'POST',
@@ -427,9 +510,11 @@ export const API_ROUTES: ApiRoute[] = [
             expiresAt: strOrNull,
           },
         },
+        ...actionAnswer,
         stage: str,
         by: str,
         gates: gateOutcomes,
+        promotions: { type: 'integer', description: 'Held promotions looked at again.' },
       },
     },
   },
@@ -437,7 +522,8 @@ export const API_ROUTES: ApiRoute[] = [
     method: 'POST',
     path: '/repos/{owner}/{repo}/releases/{sha}/promote',
     operationId: 'promoteRelease',
-    summary: 'Create the deployment of the release to its next stage (refused when the gate blocks it).',
+    summary:
+      'Deploy the release to its next stage, with the user as its deployer: created when the gate allows, held until it does when it waits, refused when it blocks. Once per release and stage.',
     auth: true,
     body: {
       type: 'object',
@@ -448,12 +534,15 @@ export const API_ROUTES: ApiRoute[] = [
     response: {
       type: 'object',
       properties: {
-        deploymentId: { type: 'integer' },
+        ...actionAnswer,
+        promotionId: { type: ['integer', 'null'] },
+        deploymentId: { type: ['integer', 'null'], description: 'Null while the promotion is held.' },
         stage: str,
         environment: str,
-        gateDecision: strOrNull,
+        gateDecision: { enum: ['allow', 'wait', null] },
+        waitingFor: { type: 'array', items: str, description: 'The rule codes a held promotion waits for.' },
+        heldUntil: strOrNull,
         by: str,
-        gates: gateOutcomes,
       },
     },
   },

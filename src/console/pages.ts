@@ -104,7 +104,8 @@ ${body}
 const NOTICES: Record<string, string> = {
   approve: 'Your approval is recorded and what waited was evaluated again.',
   override: 'The override is recorded and what waited was evaluated again.',
-  promote: 'The deployment to the next stage was created.',
+  promote: 'The promotion to the next stage is recorded: deployed when the gate allows it.',
+  reject: 'The rejection is recorded and GitHub was answered.',
 };
 
 const state = (s: string | null | undefined) =>
@@ -264,12 +265,17 @@ export function renderRelease(ctx: PageContext, v: ReleaseView): string {
       `<form class="stack" method="post" action="${e(base)}/override" aria-labelledby="override-h"><h3 id="override-h">Override</h3><p class="muted">${e(a.override.reason)}${a.override.secondApprover ? ' The policy asks a second member to confirm it.' : ''}</p>${hidden}<label for="ov-stage">Stage</label><select id="ov-stage" name="stage">${a.override.stages.map((s) => `<option>${e(s)}</option>`).join('')}</select><label for="ov-reason">Reason</label><textarea id="ov-reason" name="reason" required rows="2"></textarea><label for="ov-risk">Risk accepted</label><textarea id="ov-risk" name="risk" required rows="2"></textarea><label for="ov-rules">Rules (codes, optional; all when empty)</label><input id="ov-rules" name="rules"><button type="submit">Grant override</button></form>`,
     );
   }
+  if (a.reject.allowed) {
+    actions.push(
+      `<form class="stack" method="post" action="${e(base)}/reject" aria-labelledby="reject-h"><h3 id="reject-h">Reject</h3><p class="muted">${e(a.reject.reason)}</p>${hidden}<label for="reject-env">Reject in</label><select id="reject-env" name="environment">${a.reject.environments.map((x) => `<option>${e(x)}</option>`).join('')}</select><label for="reject-reason">Reason</label><textarea id="reject-reason" name="reason" required rows="2"></textarea><button type="submit">Reject as ${e(ctx.login ?? '')}</button></form>`,
+    );
+  }
   if (a.promote.allowed) {
     actions.push(
       `<form class="stack" method="post" action="${e(base)}/promote" aria-labelledby="promote-h"><h3 id="promote-h">Promote</h3><p class="muted">${e(a.promote.reason)}</p>${hidden}<input type="hidden" name="stage" value="${e(a.promote.target ?? '')}"><button type="submit">Promote to ${e(a.promote.target ?? '')}</button></form>`,
     );
   }
-  const why = [a.approve, a.override, a.promote].filter((x) => !x.allowed).map((x) => x.reason);
+  const why = [a.approve, a.reject, a.override, a.promote].filter((x) => !x.allowed).map((x) => x.reason);
   const timeline =
     v.timeline.length === 0
       ? '<p class="muted">No event yet.</p>'

@@ -1,6 +1,8 @@
 import { createCipheriv, createDecipheriv, createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { SessionStore } from '../store/types.js';
 
+export { cookie, parseCookies } from '../http/cookies.js';
+
 /** Who is signed in, until when, and with which GitHub token (what they can reach is listed with it). */
 export interface Session {
   /** SHA-256 of the key the browser holds: the record's id of the session; the CSRF token is bound to it. */
@@ -134,35 +136,4 @@ export function csrfToken(secret: string, session: Pick<Session, 'id'>): string 
 
 export function checkCsrf(secret: string, session: Pick<Session, 'id'>, token: string | undefined | null): boolean {
   return typeof token === 'string' && same(token, csrfToken(secret, session));
-}
-
-/** Cookies of a request header. */
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    if (name in out) continue;
-    const raw = part.slice(eq + 1).trim();
-    try {
-      out[name] = decodeURIComponent(raw);
-    } catch {
-      // A value that is not URI-encoded text (a lone %) is taken as it is.
-      out[name] = raw;
-    }
-  }
-  return out;
-}
-
-/** A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure when served over TLS. */
-export function cookie(name: string, value: string, options: { maxAgeSeconds: number; secure: boolean }): string {
-  return [
-    `${name}=${encodeURIComponent(value)}`,
-    'Path=/',
-    'HttpOnly',
-    'SameSite=Lax',
-    `Max-Age=${Math.max(0, Math.floor(options.maxAgeSeconds))}`,
-    ...(options.secure ? ['Secure'] : []),
-  ].join('; ');
 }

@@ -8,6 +8,8 @@ import { inlineCode } from './markdown-escape.js';
 export type GateCommand =
   | { kind: 'status' }
   | { kind: 'promote'; environment: string }
+  | { kind: 'approve'; environment: string | null }
+  | { kind: 'reject'; environment: string | null; reason: string }
   | { kind: 'override'; environment: string; reason: string; risk: string; rules: string[] }
   | { kind: 'help' }
   | { kind: 'setup' };
@@ -16,7 +18,9 @@ export type ParsedCommand = { ok: true; command: GateCommand } | { ok: false; er
 
 export const COMMAND_USAGE = [
   "`/release-gate status`: the gate's latest decision for each environment",
-  "`/release-gate promote <env>`: deploy this pull request's head to `<env>` when the gate allows it",
+  "`/release-gate promote <env>`: deploy this pull request's head to `<env>`, the next stage, when the gate allows it (held until then)",
+  "`/release-gate approve [env]`: approve what of this pull request's head waits for the gate (counted like a deployment review)",
+  '`/release-gate reject [env] reason="..."`: reject what of this pull request\'s head waits for the gate',
   '`/release-gate override <env> reason="..." risk="..." [rules="CODE,CODE"]`: grant (or, as a second member, confirm) an exception',
   "`/release-gate setup`: create the policy's missing environments and enable the gate on them (repository admins)",
 ].join('\n');
@@ -53,6 +57,18 @@ export function parseGateCommand(body: string): ParsedCommand | null {
         return { ok: false, error: '`promote` needs exactly one environment: `/release-gate promote <env>`.' };
       return { ok: true, command: { kind: 'promote', environment: args[0]! } };
     }
+    case 'approve':
+      if (args.length > 1 || args.some((a) => a.includes('=')))
+        return { ok: false, error: '`approve` takes at most one environment: `/release-gate approve [env]`.' };
+      return { ok: true, command: { kind: 'approve', environment: args[0] ?? null } };
+    case 'reject': {
+      const env = args[0] !== undefined && !args[0].includes('=') ? args[0] : null;
+      const values = keyValues('reject', env === null ? args : args.slice(1), ['reason']);
+      if (!values.ok) return values;
+      const reason = values.values.reason?.trim();
+      if (!reason) return { ok: false, error: '`reject` needs reason="...": say why the release must not go on.' };
+      return { ok: true, command: { kind: 'reject', environment: env, reason } };
+    }
     case 'override': {
       const [env, ...pairs] = args;
       if (!env || env.includes('='))
@@ -60,18 +76,9 @@ export function parseGateCommand(body: string): ParsedCommand | null {
           ok: false,
           error: '`override` needs an environment first: `/release-gate override <env> reason="..." risk="..."`.',
         };
-      const values: Record<string, string> = {};
-      for (const p of pairs) {
-        const eq = p.indexOf('=');
-        if (eq <= 0) return { ok: false, error: `\`override\` takes key="value" pairs; ${inlineCode(p)} is not one.` };
-        const key = p.slice(0, eq).toLowerCase();
-        if (!['reason', 'risk', 'rules'].includes(key))
-          return {
-            ok: false,
-            error: `\`override\` does not know ${inlineCode(key)}; use reason="...", risk="..." and optionally rules="CODE,CODE".`,
-          };
-        values[key] = p.slice(eq + 1);
-      }
+      const parsed = keyValues('override', pairs, ['reason', 'risk', 'rules']);
+      if (!parsed.ok) return parsed;
+      const values = parsed.values;
       const missing = ['reason', 'risk'].filter((k) => !values[k]?.trim());
       if (missing.length > 0)
         return {
@@ -96,6 +103,29 @@ export function parseGateCommand(body: string): ParsedCommand | null {
     default:
       return { ok: false, error: `Unknown command ${inlineCode(verb ?? '')}.` };
   }
+}
+
+/** The `key="value"` pairs of a command, each key one of `known`. */
+function keyValues(
+  verb: string,
+  pairs: readonly string[],
+  known: readonly string[],
+): { ok: true; values: Record<string, string> } | { ok: false; error: string } {
+  const values: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) return { ok: false, error: `\`${verb}\` takes key="value" pairs; ${inlineCode(p)} is not one.` };
+    const key = p.slice(0, eq).toLowerCase();
+    if (!known.includes(key))
+      return {
+        ok: false,
+        error: `\`${verb}\` does not know ${inlineCode(key)}; use ${
+          verb === 'override' ? 'reason="...", risk="..." and optionally rules="CODE,CODE"' : 'reason="..."'
+        }.`,
+      };
+    values[key] = p.slice(eq + 1);
+  }
+  return { ok: true, values };
 }
 
 /** Splits on spaces, keeping `key="a b"` together and unquoting it. */

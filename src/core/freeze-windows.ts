@@ -649,15 +649,66 @@ function byStart(a: Occurrence, b: Occurrence): number {
   return a.start - b.start || a.source.index - b.source.index;
 }
 
-function collect(sources: readonly Source[], from: number, to: number): Occurrence[] {
+/**
+ * Occurrences one answer (a decision's freeze rule, a status, a calendar) may look at in
+ * all: past it the answer is refused (fail closed) instead of taking seconds. A year of a
+ * daily window is 400, a month of an hourly one 720; one look-up of the densest rule the
+ * engine follows gives 50,000.
+ */
+const MAX_OCCURRENCES_PER_ANSWER = 250_000;
+
+/** The windows of one answer and the occurrences it has looked at so far. */
+interface Lookup {
+  sources: readonly Source[];
+  looked: number;
+}
+
+function lookup(windows: readonly FreezeWindow[]): Lookup {
+  return { sources: compile(windows), looked: 0 };
+}
+
+function collect(lookup: Lookup, from: number, to: number, sources: readonly Source[] = lookup.sources): Occurrence[] {
   if (!(to - from <= MAX_LOOKUP_DAYS * DAY_MS)) {
     throw new RangeError(
       `a freeze look-up from ${new Date(from).toISOString()} to ${to} ms is longer than the ${MAX_LOOKUP_DAYS} days the engine covers`,
     );
   }
   const out: Occurrence[] = [];
-  for (const source of sources) source.engine.collect(from, to, source, out);
+  for (const source of sources) {
+    source.engine.collect(from, to, source, out);
+    if (lookup.looked + out.length > MAX_OCCURRENCES_PER_ANSWER) {
+      throw new FreezeWindowError(
+        source.name,
+        `the freeze windows give more than ${MAX_OCCURRENCES_PER_ANSWER} occurrences to look at for one answer (${out.length} in one look-up, this window's included); use fewer or less frequent windows, or a shorter deployDuration`,
+      );
+    }
+  }
+  lookup.looked += out.length;
   return out;
+}
+
+/** The latest of the ends of `values` (a loop: a spread of many arguments overflows the stack). */
+function latestEnd(occurrences: readonly Occurrence[], from = -Infinity): number {
+  let end = from;
+  for (const occurrence of occurrences) if (occurrence.end > end) end = occurrence.end;
+  return end;
+}
+
+/**
+ * The latest end of an occurrence of `source` that meets `[from, to)`, or null when none
+ * does. Searched from `to` backwards in growing chunks: a crowded range (a week of
+ * one-second freezes every minute) costs only the part near its end.
+ */
+function latestEndIn(lookup: Lookup, source: Source, from: number, to: number): number | null {
+  let chunk = HOUR_MS;
+  for (;;) {
+    const low = Math.max(from, to - chunk);
+    // Every occurrence found ends after `low`; one not found ends at or before it.
+    const found = collect(lookup, low, to, [source]);
+    if (found.length > 0) return latestEnd(found);
+    if (low === from) return null;
+    chunk *= 4;
+  }
 }
 
 /** A freeze followed through more occurrences than this is treated as not ending (fail closed). */
@@ -668,17 +719,18 @@ const MAX_FOLLOWED_OCCURRENCES = 20_000;
  * (a result past `limit` means the freeze does not end within it). Looks ahead in growing
  * chunks, so a chain of many short back-to-back occurrences costs one look-up per chunk.
  */
-function followForward(sources: readonly Source[], end: number, limit: number, members?: Occurrence[]): number {
+function followForward(lookup: Lookup, end: number, limit: number, members?: Occurrence[] | Set<Source>): number {
   if (!Number.isFinite(end)) throw new Error(`Cannot follow a freeze from an invalid time (${end}).`);
   let current = end;
   let chunk = HOUR_MS;
   let followed = 0;
   while (current <= limit) {
     const chunkEnd = current + chunk;
-    const found = collect(sources, current, chunkEnd).sort(byStart);
+    const found = collect(lookup, current, chunkEnd).sort(byStart);
     for (const occurrence of found) {
       if (occurrence.start > current) return current;
-      members?.push(occurrence);
+      if (members instanceof Set) members.add(occurrence.source);
+      else members?.push(occurrence);
       if (occurrence.end > current) current = occurrence.end;
     }
     followed += found.length;
@@ -691,10 +743,10 @@ function followForward(sources: readonly Source[], end: number, limit: number, m
 }
 
 /** The start of the merged freeze that runs through instant `start`, followed at most to `limit`. */
-function followBackward(sources: readonly Source[], start: number, limit: number, members?: Occurrence[]): number {
+function followBackward(lookup: Lookup, start: number, limit: number, members?: Occurrence[]): number {
   let current = start;
   while (current >= limit) {
-    const touching = collect(sources, current - 1, current).filter((occurrence) => occurrence.start < current);
+    const touching = collect(lookup, current - 1, current).filter((occurrence) => occurrence.start < current);
     if (touching.length === 0) break;
     for (const occurrence of touching) {
       members?.push(occurrence);
@@ -711,8 +763,11 @@ function toTime(value: Date, what: string): number {
 }
 
 function namesInPolicyOrder(occurrences: readonly Occurrence[]): string[] {
-  const sources = [...new Set(occurrences.map((occurrence) => occurrence.source))].sort((a, b) => a.index - b.index);
-  return [...new Set(sources.map((source) => source.name))];
+  return sourceNames(new Set(occurrences.map((occurrence) => occurrence.source)));
+}
+
+function sourceNames(sources: ReadonlySet<Source>): string[] {
+  return [...new Set([...sources].sort((a, b) => a.index - b.index).map((source) => source.name))];
 }
 
 /**
@@ -723,16 +778,15 @@ function namesInPolicyOrder(occurrences: readonly Occurrence[]): string[] {
 export function freezeIntervals(windows: FreezeWindow[], from: Date, to: Date): FreezeInterval[] {
   const fromMs = toTime(from, 'from');
   const toMs = toTime(to, 'to');
-  const sources = compile(windows);
+  const windowsLookup = lookup(windows);
   if (toMs <= fromMs) return [];
-  const occurrences = collect(sources, fromMs, toMs).sort(byStart);
+  const occurrences = collect(windowsLookup, fromMs, toMs).sort(byStart);
   if (occurrences.length === 0) return [];
 
   const horizon = DEFAULT_HORIZON_DAYS * DAY_MS;
   const first = occurrences[0] as Occurrence;
-  followBackward(sources, first.start, fromMs - horizon, occurrences);
-  const lastEnd = Math.max(...occurrences.map((occurrence) => occurrence.end));
-  followForward(sources, lastEnd, toMs + horizon, occurrences);
+  followBackward(windowsLookup, first.start, fromMs - horizon, occurrences);
+  followForward(windowsLookup, latestEnd(occurrences), toMs + horizon, occurrences);
   occurrences.sort(byStart);
 
   const merged: Array<{ start: number; end: number; members: Occurrence[] }> = [];
@@ -753,25 +807,33 @@ export function freezeIntervals(windows: FreezeWindow[], from: Date, to: Date): 
 }
 
 /** The earliest occurrence start strictly after `after`, with the window it belongs to. */
-function nextStart(sources: readonly Source[], after: number): Occurrence | null {
+function nextStart(lookup: Lookup, after: number): Occurrence | null {
   let best: Occurrence | null = null;
   const scanned: Source[] = [];
-  for (const source of sources) {
+  for (const source of lookup.sources) {
     const direct = source.engine.directNextStart?.(after);
     if (direct === undefined) scanned.push(source);
     else if (direct !== null && (best === null || direct < best.start)) best = { start: direct, end: direct, source };
   }
-  // Look ahead in growing steps so a near window costs little and a far one is still found.
-  let from = after;
-  for (const days of [2, 9, 40, DEFAULT_HORIZON_DAYS, SPARSE_RRULE_HORIZON_DAYS]) {
-    const active = scanned.filter((source) => source.engine.horizonDays >= days);
-    if (active.length === 0) break;
-    const to = after + days * DAY_MS;
-    for (const occurrence of collect(active, from, to)) {
-      if (occurrence.start > after && (best === null || byStart(occurrence, best) < 0)) best = occurrence;
+  // Each window is looked ahead in growing chunks: a near occurrence costs little, even of a
+  // window that recurs every minute, and a far one is still found within the window's horizon.
+  for (const source of scanned) {
+    const limit = after + source.engine.horizonDays * DAY_MS;
+    let from = after;
+    let chunk = HOUR_MS;
+    while (from < limit && (best === null || from <= best.start)) {
+      const to = Math.min(from + chunk, limit);
+      let found: Occurrence | null = null;
+      for (const occurrence of collect(lookup, from, to, [source])) {
+        if (occurrence.start > after && (found === null || occurrence.start < found.start)) found = occurrence;
+      }
+      if (found !== null) {
+        if (best === null || byStart(found, best) < 0) best = found;
+        break;
+      }
+      from = to;
+      chunk = Math.min(chunk * 4, DEFAULT_HORIZON_DAYS * DAY_MS);
     }
-    if (best !== null && best.start < to) break;
-    from = to;
   }
   return best;
 }
@@ -785,22 +847,20 @@ function nextStart(sources: readonly Source[], after: number): Occurrence | null
  */
 export function freezeStatus(windows: FreezeWindow[], t: Date): FreezeStatus {
   const at = toTime(t, 't');
-  const sources = compile(windows);
+  const windowsLookup = lookup(windows);
   const limit = at + DEFAULT_HORIZON_DAYS * DAY_MS;
-  const covering = collect(sources, at, at + 1).sort(byStart);
+  const covering = collect(windowsLookup, at, at + 1).sort(byStart);
   const first = covering[0];
   let until: number | null = null;
-  if (first !== undefined) {
-    until = followForward(sources, Math.max(...covering.map((occurrence) => occurrence.end)), limit);
-  }
+  if (first !== undefined) until = followForward(windowsLookup, latestEnd(covering), limit);
   // A freeze still running at the horizon has no "next" we could name.
-  const upcoming = until !== null && until > limit ? null : nextStart(sources, until ?? at);
+  const upcoming = until !== null && until > limit ? null : nextStart(windowsLookup, until ?? at);
   let next: FreezeStatus['next'] = null;
   if (upcoming !== null) {
-    const starting = collect(sources, upcoming.start, upcoming.start + 1);
+    const starting = collect(windowsLookup, upcoming.start, upcoming.start + 1);
     const end = followForward(
-      sources,
-      Math.max(upcoming.end, ...starting.map((occurrence) => occurrence.end)),
+      windowsLookup,
+      latestEnd(starting, upcoming.end),
       upcoming.start + DEFAULT_HORIZON_DAYS * DAY_MS,
     );
     next = { window: upcoming.source.name, start: new Date(upcoming.start), end: new Date(end) };
@@ -833,21 +893,36 @@ export function earliestDeployStart(
   if (typeof horizonDays !== 'number' || !(horizonDays >= 0) || !Number.isFinite(horizonDays)) {
     throw new RangeError(`horizonDays must be a finite number of days, at least 0, not ${String(horizonDays)}.`);
   }
-  const sources = compile(windows);
+  const windowsLookup = lookup(windows);
   const limit = at + horizonDays * DAY_MS;
   // A deploy longer than the horizon cannot be shown to fit (fail closed), and looking at
   // its whole span would cost work in proportion to it: a policy that predates the loader's
   // cap on deployDuration (`2500000000h`) is answered at once, not after gigabytes.
   if (durationMs > DEFAULT_HORIZON_DAYS * DAY_MS)
-    return sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
+    return windowsLookup.sources.length === 0 ? { start: new Date(at), blockedBy: [] } : null;
   const span = Math.max(durationMs, 1);
-  const blockers: Occurrence[] = [];
+  const blockers = new Set<Source>();
   let start = at;
   for (let step = 0; step < MAX_DEPLOY_STEPS && start <= limit; step++) {
-    const overlapping = collect(sources, start, start + span);
-    if (overlapping.length === 0) return { start: new Date(start), blockedBy: namesInPolicyOrder(blockers) };
-    blockers.push(...overlapping);
-    start = followForward(sources, Math.max(...overlapping.map((occurrence) => occurrence.end)), limit, blockers);
+    // A deploy that starts before the latest end of what it meets meets that occurrence:
+    // only that end matters. A deploy of an hour or less is looked at whole; a longer one
+    // window by window, from its end back, so a crowded week costs only its last part.
+    let end = -Infinity;
+    if (span <= HOUR_MS) {
+      for (const occurrence of collect(windowsLookup, start, start + span)) {
+        blockers.add(occurrence.source);
+        if (occurrence.end > end) end = occurrence.end;
+      }
+    } else {
+      for (const source of windowsLookup.sources) {
+        const latest = latestEndIn(windowsLookup, source, start, start + span);
+        if (latest === null) continue;
+        blockers.add(source);
+        if (latest > end) end = latest;
+      }
+    }
+    if (end === -Infinity) return { start: new Date(start), blockedBy: sourceNames(blockers) };
+    start = followForward(windowsLookup, end, limit, blockers);
   }
   return null;
 }

@@ -71,8 +71,67 @@ export function assertTimeZone(timeZone: string): void {
   formatterFor(timeZone);
 }
 
-/** The offset of `timeZone` from UTC at `instantMs`, in milliseconds (east positive). */
+/**
+ * What one UTC day of one zone looks like: the offset at its start, and the second its one
+ * change (if any) happens and the offset after it.
+ */
+interface ZoneDay {
+  offset: number;
+  changeAt: number;
+  offsetAfter: number;
+}
+
+const zoneDays = new Map<string, Map<number, ZoneDay>>();
+/** Days kept per zone before the cache starts over (a day costs a few dozen bytes). */
+const ZONE_DAY_LIMIT = 20_000;
+
+/**
+ * The offset of `timeZone` from UTC at `instantMs`, in milliseconds (east positive).
+ *
+ * Reading the tz database through `Intl` costs microseconds a call, and the freeze engine
+ * asks for many offsets per decision, so each UTC day of a zone is read once: its offset
+ * at the first and last second, and when they differ the second of the change (a binary
+ * search). This takes at most one change per UTC day, which the tz database has never had
+ * (two changes are always weeks apart; the freeze engine already relies on two days).
+ */
 export function zoneOffsetMs(timeZone: string, instantMs: number): number {
+  if (timeZone === 'UTC') return 0;
+  const wholeSeconds = Math.floor(instantMs / SECOND_MS) * SECOND_MS;
+  const day = Math.floor(wholeSeconds / DAY_MS);
+  let days = zoneDays.get(timeZone);
+  if (days === undefined) {
+    assertTimeZone(timeZone);
+    days = new Map();
+    zoneDays.set(timeZone, days);
+  }
+  let known = days.get(day);
+  if (known === undefined) {
+    known = readZoneDay(timeZone, day);
+    if (days.size >= ZONE_DAY_LIMIT) days.clear();
+    days.set(day, known);
+  }
+  return wholeSeconds < known.changeAt ? known.offset : known.offsetAfter;
+}
+
+function readZoneDay(timeZone: string, day: number): ZoneDay {
+  const first = day * DAY_MS;
+  const last = first + DAY_MS - SECOND_MS;
+  const offset = zoneOffsetFromTzdb(timeZone, first);
+  const offsetAfter = zoneOffsetFromTzdb(timeZone, last);
+  if (offset === offsetAfter) return { offset, changeAt: Infinity, offsetAfter };
+  // The change is the first second whose offset is no longer `offset`: in (first, last].
+  let low = first / SECOND_MS;
+  let high = last / SECOND_MS;
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (zoneOffsetFromTzdb(timeZone, middle * SECOND_MS) === offset) low = middle;
+    else high = middle;
+  }
+  return { offset, changeAt: high * SECOND_MS, offsetAfter };
+}
+
+/** {@link zoneOffsetMs} read from the tz database (through `Intl`) each time, without the cache. */
+export function zoneOffsetFromTzdb(timeZone: string, instantMs: number): number {
   if (timeZone === 'UTC') return 0;
   const wholeSeconds = Math.floor(instantMs / SECOND_MS) * SECOND_MS;
   let year = 0;

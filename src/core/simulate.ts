@@ -135,6 +135,12 @@ export class Simulator {
     return evaluate(policy.policy, facts, record.at);
   }
 
+  /** Counts a decision as looked at and not simulated, for `reason`. */
+  skip(record: Pick<StoredEvaluation, 'id'>, reason: string): void {
+    this.considered += 1;
+    this.skipped.push({ id: record.id, reason });
+  }
+
   add(record: StoredEvaluation): SimulatedChange | null {
     this.considered += 1;
     const decision = this.decide(record);
@@ -208,6 +214,13 @@ export interface RenderSimulationOptions {
   maxChanges?: number;
   /** The longest text to return (GitHub's check run summary takes 65,535 characters). */
   limit?: number;
+  /**
+   * The changes that may be listed (all by default); the others are counted in the headline
+   * and the tables, never listed, and `unlisted` says why.
+   */
+  listable?: (change: SimulatedChange) => boolean;
+  /** Why some changes are not listed, when `listable` leaves some out. */
+  unlisted?: string;
 }
 
 const sameDecision = (transition: string): boolean => transition.split(' -> ')[0] === transition.split(' -> ')[1];
@@ -254,16 +267,20 @@ export function renderSimulationMarkdown(report: SimulationReport, options: Rend
       ),
     );
   }
-  if (report.changed.length > 0) {
-    const shown = report.changed.slice(0, max);
+  const listable = options.listable ? report.changed.filter(options.listable) : report.changed;
+  const unlisted = report.changed.length - listable.length;
+  if (unlisted > 0)
+    parts.push(
+      `_${unlisted} change(s) counted above are not listed${options.unlisted ? `: ${options.unlisted}` : ''}._`,
+    );
+  if (listable.length > 0) {
+    const shown = listable.slice(0, max);
     const rows = shown.map(
       (c) =>
         `| ${c.id} | ${cell(c.repo)} | ${code(c.sha.slice(0, 7))} | ${cell(c.stage)} | ${cell(c.at)} | ${c.from} → **${c.to}** | ${c.appeared.map(code).join(' ')} | ${c.disappeared.map(code).join(' ')} |`,
     );
     const more =
-      report.changed.length > shown.length
-        ? `\n\n_${report.changed.length - shown.length} more change(s) not listed._`
-        : '';
+      listable.length > shown.length ? `\n\n_${listable.length - shown.length} more change(s) not listed._` : '';
     parts.push(
       [
         '### Changes, most important first',

@@ -52,3 +52,20 @@ export async function findDeployments(
   });
   return data.filter((d) => d.sha === where.sha && d.environment === where.environment).map((d) => Number(d.id));
 }
+
+/** The deployments of a commit to one environment (newest first, the first 100), with their payload and the App that created each. */
+export async function listDeploymentsOf(
+  octokit: GitHubClient,
+  where: RepoRef & { sha: string; environment: string },
+): Promise<Array<{ id: number; payload: unknown; appId: number | null }>> {
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', {
+    owner: where.owner,
+    repo: where.repo,
+    sha: where.sha,
+    environment: where.environment,
+    per_page: 100,
+  });
+  return data
+    .filter((d) => d.sha === where.sha && d.environment === where.environment)
+    .map((d) => ({ id: Number(d.id), payload: d.payload, appId: d.performed_via_github_app?.id ?? null }));
+}

@@ -50,6 +50,7 @@ import type {
   PageCursor,
   PendingGateRow,
   PoisonedPolicyRow,
+  PromotionRequestedVia,
   PromotionRow,
   RecordDeploymentInput,
   RecordDeploymentStatusInput,
@@ -60,12 +61,13 @@ import type {
   ReleasePullInput,
   ReleaseRow,
   RecentSuccessQuery,
+  RequestPromotionInput,
   Store,
   StoreHealth,
   UpsertPendingGateInput,
   UpsertReleaseInput,
 } from './types.js';
-import { DEPLOYMENT_QUERY_LIMIT } from './types.js';
+import { DEPLOYMENT_QUERY_LIMIT, promotionOpenKey } from './types.js';
 import { PrismaInboxStore } from './inbox-store.js';
 import type { InboxStore } from './inbox-store.js';
 import { isUniqueViolation, sqlFor } from './sql-dialect.js';
@@ -141,6 +143,7 @@ const promotionRow = (r: Promotion): PromotionRow => ({
   sourceDeploymentId: num(r.sourceDeploymentId),
   deploymentId: num(r.deploymentId),
   status: r.status as GateStatus,
+  requestedVia: r.requestedVia as PromotionRequestedVia | null,
 });
 
 /** A where-clause over the columns both leased tables (pending gates, promotions) have. */
@@ -752,6 +755,7 @@ export class PrismaStore implements Store {
           createdAt: input.createdAt,
           status: 'pending',
           nextCheckAt: input.nextCheckAt,
+          deployer: input.deployer ?? null,
         },
       });
       return { promotion: promotionRow(row), created: true };
@@ -765,6 +769,50 @@ export class PrismaStore implements Store {
     });
     const row = await this.db.promotion.findUniqueOrThrow({ where: { repo_sourceDeploymentId_environment: key } });
     return { promotion: promotionRow(row), created: false };
+  }
+
+  async requestPromotion(input: RequestPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }> {
+    const openKey = promotionOpenKey(input.sha, input.environment);
+    // The open one may be closed between the insert that collides and the read: try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const row = await this.db.promotion.create({
+          data: {
+            repo: input.repo,
+            installationId: BigInt(input.installationId),
+            sha: input.sha,
+            sourceDeploymentId: null,
+            fromStage: input.fromStage,
+            toStage: input.toStage,
+            environment: input.environment,
+            createdAt: input.createdAt,
+            status: 'pending',
+            nextCheckAt: input.nextCheckAt,
+            deployer: input.deployer,
+            requestedVia: input.requestedVia,
+            openKey,
+          },
+        });
+        return { promotion: promotionRow(row), created: true };
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+      }
+      const open = await this.db.promotion.findUnique({ where: { repo_openKey: { repo: input.repo, openKey } } });
+      if (open) return { promotion: promotionRow(open), created: false };
+    }
+    throw new Error(
+      `The promotion of ${input.sha} to ${input.environment} in ${input.repo} was opened and closed three times while being asked for again; ask again.`,
+    );
+  }
+
+  async closePromotionKey(id: number, openKey: string): Promise<boolean> {
+    const { count } = await this.db.promotion.updateMany({ where: { id, openKey }, data: { openKey: null } });
+    return count === 1;
+  }
+
+  async getPromotion(id: number): Promise<PromotionRow | null> {
+    const row = await this.db.promotion.findUnique({ where: { id } });
+    return row === null ? null : promotionRow(row);
   }
 
   async listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]> {
@@ -799,7 +847,7 @@ export class PrismaStore implements Store {
   async dropPromotion(id: number, at: Date, note: string): Promise<boolean> {
     const { count } = await this.db.promotion.updateMany({
       where: { id, status: { in: ['pending', 'decided'] } },
-      data: { status: 'expired', finishedAt: at, note },
+      data: { status: 'expired', finishedAt: at, note, openKey: null },
     });
     return count === 1;
   }

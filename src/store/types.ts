@@ -372,8 +372,9 @@ export interface DecideGateResult {
 }
 
 /**
- * An auto-promotion the gate holds (its own table, `Promotion`): the next stage's gate waited
- * (on the clock, people or checks) when the previous stage succeeded, so the deployment is
+ * A promotion (its own table, `Promotion`): an auto-promotion (the previous stage succeeded
+ * with `autoPromote`) or one a person asked for (console, `/release-gate promote`). While the
+ * next stage's gate waits (on the clock, people or checks) it is held, and the deployment is
  * created once it allows: looked at again on the events it may wait for and by the scheduler.
  * `pending`: held, next looked at by the scheduler at nextCheckAt; `decided`: a replica is
  * creating the deployment (a crash here is retried, and the retry looks for the deployment
@@ -385,8 +386,11 @@ export interface PromotionRow {
   repo: string;
   installationId: number;
   sha: string;
-  /** The deployment whose success asked for the promotion (one promotion per deployment and target). */
-  sourceDeploymentId: number;
+  /**
+   * The deployment whose success asked for an auto-promotion (one promotion per deployment
+   * and target); null for a promotion a person asked for.
+   */
+  sourceDeploymentId: number | null;
   fromStage: string;
   toStage: string;
   /** The GitHub environment the promotion deploys to. */
@@ -403,14 +407,43 @@ export interface PromotionRow {
   note: string | null;
   claimedBy: string | null;
   claimedUntil: Date | null;
+  /**
+   * Who deploys: the person who asked (their own approvals never count for it), or, for an
+   * auto-promotion, whoever deployed the stage before. Null when unknown.
+   */
+  deployer: string | null;
+  /** How a person asked for it; null for an auto-promotion. */
+  requestedVia: PromotionRequestedVia | null;
+  /** Set while a person's promotion is open (see {@link promotionOpenKey}); null otherwise. */
+  openKey: string | null;
 }
+
+export type PromotionRequestedVia = 'console' | 'command';
 
 export type HoldPromotionInput = Pick<
   PromotionRow,
-  'repo' | 'installationId' | 'sha' | 'sourceDeploymentId' | 'fromStage' | 'toStage' | 'environment' | 'createdAt'
+  'repo' | 'installationId' | 'sha' | 'fromStage' | 'toStage' | 'environment' | 'createdAt'
 > & {
+  sourceDeploymentId: number;
+  nextCheckAt: Date;
+  deployer?: string | null;
+};
+
+/** A promotion a person asks for: open once per release and target environment. */
+export type RequestPromotionInput = Pick<
+  PromotionRow,
+  'repo' | 'installationId' | 'sha' | 'fromStage' | 'toStage' | 'environment' | 'createdAt'
+> & {
+  deployer: string;
+  requestedVia: PromotionRequestedVia;
+  /** When the scheduler looks at it if the process asking dies before it does (it is leased while looked at). */
   nextCheckAt: Date;
 };
+
+/** The key that keeps one promotion a person asked for open per release and GitHub environment. */
+export function promotionOpenKey(sha: string, environment: string): string {
+  return `${sha} ${environment.toLowerCase()}`;
+}
 
 export const RELEASE_EVENT_TYPES = [
   'CREATE',
@@ -559,6 +592,15 @@ export interface PromotionStore {
    * environment); a `pending` one takes the new nextCheckAt.
    */
   holdPromotion(input: HoldPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }>;
+  /**
+   * Opens a promotion a person asked for (`pending`), or
+   * returns the one open for the same release and environment (`created: false`): of two
+   * requests at once, on any replica, one opens it and the other finds it.
+   */
+  requestPromotion(input: RequestPromotionInput): Promise<{ promotion: PromotionRow; created: boolean }>;
+  /** Closes a promotion's open key (its deployment failed or was rejected), so it may be asked for again. */
+  closePromotionKey(id: number, openKey: string): Promise<boolean>;
+  getPromotion(id: number): Promise<PromotionRow | null>;
   listPromotions(query: { repo: string; sha?: string }): Promise<PromotionRow[]>;
   /**
    * The promotions the scheduler works on: `pending` ones whose next check has come, and
@@ -570,7 +612,7 @@ export interface PromotionStore {
   startPromotion(id: number, at: Date): Promise<boolean>;
   /** `pending` or `decided` -> `answered` (the deployment exists), with a note and, when known, the deployment's id. */
   finishPromotion(id: number, at: Date, note: string, deploymentId?: number | null): Promise<boolean>;
-  /** `pending` or `decided` -> `expired` (not promoted), with the reason. */
+  /** `pending` or `decided` -> `expired` (not promoted), with the reason; its open key is closed. */
   dropPromotion(id: number, at: Date, note: string): Promise<boolean>;
 }
 

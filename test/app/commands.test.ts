@@ -50,7 +50,7 @@ describe('commands, evidence and re-runs through webhooks', () => {
   beforeAll(async () => {
     h = await startHarness({ policy: POLICY });
     h.repo.pulls.push({ number: 3, user: 'alice', headSha: SHA, headRef: 'topic', commits: [SHA] });
-    h.repo.permissions = { writer: 'write', reader: 'read' };
+    h.repo.permissions = { writer: 'write', reader: 'read', maria: 'write', mark: 'maintain' };
     h.github.teams.set('acme', { 'release-managers': ['maria', 'mark'] });
   });
   afterAll(() => closeChecked(h));
@@ -70,13 +70,13 @@ describe('commands, evidence and re-runs through webhooks', () => {
 
   it('refuses a promotion by someone without write permission, and promotes for a writer when the gate allows', async () => {
     expect(await comment('reader', '/release-gate promote DEV')).toBe(
-      '@reader refused: promoting needs write permission on acme/shop; you have `read`.',
+      '@reader Promoting needs write, maintain or admin permission on acme/shop; you have read.',
     );
     expect(await comment('writer', '/release-gate promote QA')).toBe(
       '@writer `QA` is not an environment of the policy (stages: DEV, PROD).',
     );
     const reply = await comment('writer', '/release-gate promote DEV');
-    expect(reply).toMatch(/^@writer promoted 1111111 to DEV: deployment \d+ created\.$/);
+    expect(reply).toMatch(/^@writer Promoted 1111111 to DEV: deployment \d+ created\.$/);
     expect(h.repo.deployments.at(-1)).toMatchObject({ sha: SHA, environment: 'development' });
   });
 
@@ -133,7 +133,7 @@ describe('commands, evidence and re-runs through webhooks', () => {
     });
     expect(h.repo.answers.filter((a) => a.runId === 41).map((a) => a.state)).toEqual(['rejected']);
     expect(await comment('mark', '/release-gate override PROD reason="hotfix" risk="low"')).toBe(
-      '@mark confirmed the override of maria for PROD.',
+      '@mark Confirmed the override of maria for PROD.',
     );
     await h.askGate({
       id: 79,

@@ -54,7 +54,7 @@ describe('deployments and auto-promotion', () => {
         sha: d.sha,
         ref: d.sha,
         environment: 'staging',
-        payload: { releaseGate: { promotedFrom: 'DEV', stage: 'PRE_PROD', sha: d.sha, ref: 'main' } },
+        payload: { releaseGate: { promotedFrom: 'DEV', stage: 'PRE_PROD', sha: d.sha, ref: 'main', deployer: 'dev' } },
         creator: 'release-gate[bot]',
         created_at: expect.any(String),
         appId: 4242,

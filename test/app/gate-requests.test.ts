@@ -1,12 +1,12 @@
 import type { Context } from 'probot';
 import { describe, expect, it } from 'vitest';
+import { deployerOf } from '../../src/app/deployer.js';
 import { toGateRequest as checkRunRequest } from '../../src/app/events/checks.js';
-import { toGateRequest as commentRequest } from '../../src/app/events/comments.js';
 import { toGateRequest as deploymentRequest } from '../../src/app/events/deployments.js';
 import { toGateRequest as protectionRuleRequest } from '../../src/app/events/protection-rule.js';
 import { repoKey, repoRefOf } from '../../src/github/types.js';
 import { storedRuleResults } from '../../src/store/stored-evaluations.js';
-import { checkRunEvent, deploymentCreated, issueCommentCreated, protectionRuleRequested } from '../support/webhooks.js';
+import { checkRunEvent, deploymentCreated, protectionRuleRequested } from '../support/webhooks.js';
 import type { RepoContext } from '../support/webhooks.js';
 
 const REPO: RepoContext = {
@@ -130,23 +130,41 @@ describe('the gate request of each event', () => {
     expect(checkRunRequest(completed, 'd-5')).toBeNull();
   });
 
-  it('a promote command gates the pull request head, deployed by the commenter', () => {
-    const p = payloadOf<Context<'issue_comment.created'>['payload']>(
-      issueCommentCreated(REPO, { issue: 5, body: '/release-gate promote PROD', author: 'pat', commentId: 1 }),
+  it("a protection rule request for a deployment this App created names the person who asked as the deployer, and a payload key on anyone else's names no one", () => {
+    const asked = { releaseGate: { stage: 'PROD', sha: SHA, deployer: 'pat', promotedBy: 'pat', promotion: 3 } };
+    const own = payloadOf<Context<'deployment_protection_rule.requested'>['payload']>(
+      protectionRuleRequested(REPO, {
+        ...DEPLOYMENT,
+        creator: 'release-gate[bot]',
+        appId: 4242,
+        payload: asked,
+        runId: 78,
+      }),
     );
-    expect(commentRequest(p, 'pat', { headSha: SHA, headRef: 'feature' }, 'production', 'd-6')).toEqual({
-      owner: 'acme',
-      repo: 'shop',
-      installationId: 42,
-      sha: SHA,
-      ref: 'feature',
-      environment: 'production',
-      deployer: 'pat',
-      trigger: 'promote command',
-      actor: 'pat',
-      deliveryId: 'd-6',
-      defaultBranch: 'main',
-    });
+    expect(protectionRuleRequest(own, 'd-6', 4242)).toMatchObject({ deployer: 'pat', actor: 'release-gate[bot]' });
+    // Without the App's id, or for a deployment another App or a person created, the payload says nothing.
+    expect(protectionRuleRequest(own, 'd-6')).toMatchObject({ deployer: 'release-gate[bot]' });
+    const forged = payloadOf<Context<'deployment_protection_rule.requested'>['payload']>(
+      protectionRuleRequested(REPO, { ...DEPLOYMENT, creator: 'mallory', appId: 15368, payload: asked, runId: 79 }),
+    );
+    expect(protectionRuleRequest(forged, 'd-7', 4242)).toMatchObject({ deployer: 'mallory' });
+  });
+});
+
+describe('who deploys', () => {
+  it('is the deployer this App recorded on its own deployment (or the person who asked, on older ones), else the creator', () => {
+    const payload = { releaseGate: { stage: 'PROD', sha: SHA, deployer: 'pat' } };
+    expect(deployerOf({ creator: 'release-gate[bot]', byApp: true, payload })).toBe('pat');
+    expect(
+      deployerOf({
+        creator: 'release-gate[bot]',
+        byApp: true,
+        payload: { releaseGate: { stage: 'PROD', sha: SHA, promotedBy: 'kim' } },
+      }),
+    ).toBe('kim');
+    expect(deployerOf({ creator: 'release-gate[bot]', byApp: true, payload: {} })).toBe('release-gate[bot]');
+    expect(deployerOf({ creator: 'mallory', byApp: false, payload })).toBe('mallory');
+    expect(deployerOf({ creator: null, byApp: false, payload: null })).toBeNull();
   });
 });
 

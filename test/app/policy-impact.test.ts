@@ -246,16 +246,63 @@ describe('the policy impact check run', () => {
     expect(changed.length).toBeGreaterThan(0);
     expect(run.conclusion).toBe('neutral');
     expect(run.output.title).toBe(`${changed.length} of ${orgIds.size} recorded decision(s) would change.`);
-    expect(run.output.summary!.split('\n\n')[0]).toBe(
+    const summary = run.output.summary!;
+    expect(summary.split('\n\n')[0]).toBe(
       'This pull request changes the org default `acme/.github/.github/release-policy.yml`. The new policy was read from `acme/.github` at `cccccccccccc`.',
     );
+    // SECURITY.md T13: the org's .github repository is public (as it usually is): anyone reads this check run,
+    // so other repositories' decisions are counted, never named.
+    expect(summary).toContain(`| PROD | `);
+    expect(summary).toContain(
+      `_${changed.length} change(s) counted above are not listed: they are decisions of other repositories, and acme/.github is public (\`release-gate simulate\` lists them where the record is kept)._`,
+    );
+    expect(summary).not.toContain('acme/billing');
+    for (const i of orgIds.keys()) expect(summary).not.toContain(seedParams(i).sha.slice(0, 7));
+    expect(summary).not.toContain('### Changes');
+
+    // The same change proposed in a private .github repository lists them: its readers are the org's.
+    h.github.setPullFiles('acme/.github', 8, [{ filename: PATH, status: 'modified' }]);
+    h.github.serveFileAt('acme/.github', sha(7), PATH, seedPolicy(STRICTER));
     expect(
-      run.output
-        .summary!.split('\n')
+      await h.deliver(
+        pullRequestEvent(
+          { ...h.ctx, name: '.github', id: org.id, private: true },
+          { action: 'opened', number: 8, headSha: sha(7), author: 'alice' },
+        ),
+      ),
+    ).toBe(200);
+    const listed = org.checkRuns.find((c) => c.name === NAME && c.head_sha === sha(7))!.output.summary!;
+    expect(
+      listed
+        .split('\n')
         .filter((l) => /^\| \d+ \| acme\/billing \|/.test(l))
         .map((l) => Number(/^\| (\d+) /.exec(l)![1]))
         .sort((a, b) => a - b),
     ).toEqual(changed.map(([, id]) => id).sort((a, b) => a - b));
+  });
+
+  it("does not quote the org default's problems on a public repository whose new policy extends it", async () => {
+    h.github.serveFile('acme/.github', PATH, INVALID);
+    const text = 'version: 1\nextends: org\n';
+    const problems = async (ctx: typeof h.ctx, number: number, head: string) => {
+      h.github.setPullFiles('acme/shop', number, [{ filename: PATH, status: 'modified' }]);
+      h.github.serveFileAt('acme/shop', head, PATH, text);
+      expect(await h.deliver(pullRequestEvent(ctx, { action: 'opened', number, headSha: head, author: 'alice' }))).toBe(
+        200,
+      );
+      const run = runsOn(head)[0]!;
+      expect(run.conclusion).toBe('failure');
+      return run.output.summary!;
+    };
+    const open = await problems(h.ctx, 45, sha(8));
+    expect(open).toContain(
+      '- 2 problem(s) in the org default `acme/.github/.github/release-policy.yml`, not shown on this public repository: see that file.',
+    );
+    expect(open).not.toContain('minAprovals');
+    const closed = await problems({ ...h.ctx, private: true }, 46, sha(9));
+    expect(closed).toContain('minAprovals');
+    expect(closed).not.toContain('not shown on this public repository');
+    h.github.serveFile('acme/.github', PATH, seedPolicy(SEED_LIMITS));
   });
 
   it('does not run a gate when the policy impact check run is re-run', async () => {

@@ -98,7 +98,17 @@ describe('auto-promotion held by soak or a freeze window', () => {
         sha: SHA,
         ref: SHA,
         environment: 'production',
-        payload: { releaseGate: { promotedFrom: 'PRE_PROD', stage: 'PROD', sha: SHA, ref: 'v3.1.0' } },
+        // Whoever deployed PRE_PROD deploys PROD: the App names them in its own deployment.
+        payload: {
+          releaseGate: {
+            promotedFrom: 'PRE_PROD',
+            stage: 'PROD',
+            sha: SHA,
+            ref: 'v3.1.0',
+            deployer: 'dev',
+            promotion: expect.any(Number),
+          },
+        },
         creator: 'release-gate[bot]',
         created_at: expect.any(String),
         appId: 4242,
@@ -216,7 +226,20 @@ describe('auto-promotion held on people or checks', () => {
   const promoted = (deployments: Harness['repo']['deployments']) =>
     deployments.map((d) => [d.environment, d.sha, d.payload]);
   const PROMOTED = [
-    ['production', SHA, { releaseGate: { promotedFrom: 'PRE_PROD', stage: 'PROD', sha: SHA, ref: 'v3.1.0' } }],
+    [
+      'production',
+      SHA,
+      {
+        releaseGate: {
+          promotedFrom: 'PRE_PROD',
+          stage: 'PROD',
+          sha: SHA,
+          ref: 'v3.1.0',
+          deployer: 'dev',
+          promotion: expect.any(Number),
+        },
+      },
+    ],
   ];
 
   it('holds on approvals, and creates the next deployment once when a counted approver reviews; a redelivered review does nothing more', async () => {
@@ -462,6 +485,7 @@ describe('auto-promotion held on people or checks', () => {
   it('creates the next deployment when an override lets the waiting release through', async () => {
     h = await startHarness({ policy: OVERRIDABLE, now: '2026-03-10T12:00:00Z' });
     h.github.teams.set('acme', { sre: ['sam'] });
+    h.repo.permissions.sam = 'write';
     await stagingSucceeds();
     expect(h.repo.deployments).toEqual([]);
     h.clock.set('2026-03-10T12:10:00Z');

@@ -40,6 +40,8 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
   beforeAll(async () => {
     h = await startHarness({ policy: POLICY, now: '2026-03-10T15:00:00Z' });
     h.github.teams.set('acme', { 'release-managers': ['maria'] });
+    // Writers both: an override needs write access and a seat in an override team.
+    h.repo.permissions = { maria: 'write', mallory: 'write' };
   });
   afterAll(async () => {
     await h?.close();
@@ -220,7 +222,7 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
     );
     expect(h.repo.comments.at(-1)).toEqual({
       issue: 10,
-      body: '@mallory refused: only members of `release-managers` may grant an override.',
+      body: '@mallory Only members of release-managers may grant an override.',
     });
     expect(await h.store.listOverrides({ repo: 'acme/shop', sha: D })).toEqual([]);
 
@@ -233,7 +235,7 @@ describe('the story of a release through DEV, PRE_PROD and PROD', () => {
       }),
     );
     expect(h.repo.comments.at(-1)!.body).toMatch(
-      /^@maria override granted for PROD on ddddddd \(id [^)]+\), until 2026-03-11T18:00:30.000Z; it lets one deployment through\.$/,
+      /^@maria Override granted for PROD on ddddddd \(id [^)]+\), until 2026-03-11T18:00:30.000Z; it lets one deployment through\.$/,
     );
 
     await request(32, D, 'production', 'v1.3.0');

@@ -73,7 +73,7 @@ describe('SECURITY.md T10 a refused commenter writes links, images and mentions:
       'mallory',
       `/release-gate override PROD reason="${HOSTILE}" risk="none @acme/security"`,
     );
-    expect(reply).toBe('@mallory refused: only members of `release-managers` may grant an override.');
+    expect(reply).toBe('@mallory Only members of release-managers may grant an override.');
     expect(liveParts(reply).mentions).toEqual(['@mallory']);
 
     // The refusal is in the release's timeline: the next decision's summary shows it, inert.

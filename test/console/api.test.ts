@@ -204,8 +204,7 @@ describe('the console API on GitHub identity', () => {
     expect(own.status).toBe(422);
     expect((await json(own)).error).toEqual({
       code: 'own_release',
-      message:
-        'carol is an author or the deployer of this release, and the policy of PROD excludes their approvals (approvals.excludeAuthor).',
+      message: 'Your approval would not count for PROD: author of the change (approvals.excludeAuthor).',
     });
     const notMember = await h.call(`/api/v1/repos/acme/shop/releases/${WAITING}/override`, {
       cookie: sessions.bob,
@@ -231,9 +230,12 @@ describe('the console API on GitHub identity', () => {
     });
     expect(r.status).toBe(200);
     expect(await json(r)).toEqual({
+      outcome: 'done',
+      message: 'Approved aaaaaaa for production (production: approved).',
       approved: ['production'],
       by: 'bob',
       gates: [{ environment: 'production', decision: 'allow', answer: 'approved' }],
+      promotions: 0,
     });
     expect(h.repo.answers.filter((a) => a.runId === PROD_RUN && a.state)).toEqual([
       expect.objectContaining({ state: 'approved', comment: 'Release gate: allowed for PROD.' }),
@@ -251,8 +253,15 @@ describe('the console API on GitHub identity', () => {
       body: {},
       headers: { 'x-csrf-token': await h.csrf(sessions.bob) },
     });
-    expect(again.status).toBe(409);
-    expect((await json(again)).error.code).toBe('nothing_waiting');
+    // A second approval by the same person is a no-op, answered as one.
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({
+      outcome: 'unchanged',
+      message: expect.stringMatching(
+        /^You approved aaaaaaa in acme\/shop already \(.*\); nothing of it waits for a decision now\.$/,
+      ),
+      approved: [],
+    });
   });
 
   it('lets an override team member grant an override, recorded with reason and risk', async () => {

@@ -92,7 +92,7 @@ describe('the console in a real browser (headless Chromium)', () => {
     });
     expect(refused.status()).toBe(403);
     expect(await refused.text()).toContain(
-      'Your role on acme/shop is viewer: approving, overriding and promoting need write, maintain or admin permission on GitHub.',
+      'Granting an override needs write, maintain or admin permission on acme/shop; you have read.',
     );
     expect(await h.store.listOverrides({ repo: 'acme/shop', sha: WAITING })).toEqual([]);
     await context.close();

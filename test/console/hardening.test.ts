@@ -75,7 +75,7 @@ describe('console sessions end on the server', () => {
   });
 
   it('a session signed out on one replica is refused by every replica', async () => {
-    const replica = await h.startReplica({});
+    const replica = await h.startReplica('replica-b');
     try {
       const cookie = await h.signIn('ada');
       const onReplica = (path: string) => fetch(`${replica.app.url}${path}`, { headers: { cookie } });

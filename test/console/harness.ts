@@ -1,4 +1,5 @@
 import type { ConsoleConfig } from '../../src/console/config.js';
+import { mountConsole } from '../../src/console/mount.js';
 import { startHarness } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import type { FakeGitHub } from '../support/fake-github.js';
@@ -46,18 +47,10 @@ export type Person = keyof typeof PEOPLE;
 
 export interface ConsoleHarness extends Pick<
   Harness,
-  | 'github'
-  | 'repo'
-  | 'ctx'
-  | 'store'
-  | 'app'
-  | 'clock'
-  | 'deliver'
-  | 'askGate'
-  | 'close'
-  | 'databaseUrl'
-  | 'startReplica'
+  'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'tick' | 'close' | 'databaseUrl'
 > {
+  /** Another replica of the App with its console, on the same database, GitHub and clock. */
+  startReplica(replicaId: string): ReturnType<Harness['startReplica']>;
   url: string;
   tokens: Record<Person, string>;
   /** Signs in through the OAuth web flow; returns the Cookie header of the session. */
@@ -78,10 +71,12 @@ export interface ConsoleHarnessOptions {
   /** Seed the release story (waiting in PROD, another in DEV). */
   seed?: boolean;
   port?: number;
+  /** The record (a fresh SQLite file unless given). */
+  databaseUrl?: string;
+  /** The policy on the default branch (the console's own unless given). */
+  policy?: string;
   /** TRUST_PROXY: believe X-Forwarded-Host, -Proto and -For. */
   trustProxy?: boolean;
-  /** The record's database (default: a SQLite file of its own). */
-  databaseUrl?: string;
 }
 
 /** Fake GitHub, a SQLite store, and the App with its console, over HTTP. */
@@ -99,10 +94,13 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     tokenTtlMs: 60_000,
   });
   const harness = await startHarness({
-    policy: CONSOLE_POLICY,
+    policy: options.policy ?? CONSOLE_POLICY,
     now: options.now ?? '2026-03-10T15:00:00Z',
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
-    server: (github) => ({ console: consoleConfig(github), ...(options.port ? { port: options.port } : {}) }),
+    server: (github) => ({
+      mounts: [mountConsole(consoleConfig(github))],
+      ...(options.port ? { port: options.port } : {}),
+    }),
   });
   const { github, repo, ctx, store, app, clock } = harness;
   for (const [login, permission] of Object.entries(PEOPLE)) repo.permissions[login] = permission;
@@ -170,9 +168,11 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     },
     deliver: harness.deliver,
     askGate: harness.askGate,
+    tick: harness.tick,
+    startReplica: (replicaId) =>
+      harness.startReplica({ replicaId, mounts: [mountConsole(consoleConfig(github))], inbox: { pollMs: 20 } }),
     close: harness.close,
     databaseUrl: harness.databaseUrl,
-    startReplica: harness.startReplica,
   };
   if (options.seed ?? true) await seedStory(h);
   return h;

@@ -1,6 +1,13 @@
 import { fromZonedTime } from 'date-fns-tz';
 import { describe, expect, it } from 'vitest';
-import { formatInZone, parseClockTime, parseLocalDateTime, zonedDateTimeToInstant } from '../../src/core/local-time.js';
+import {
+  formatInZone,
+  parseClockTime,
+  parseLocalDateTime,
+  zonedDateTimeToInstant,
+  zoneOffsetFromTzdb,
+  zoneOffsetMs,
+} from '../../src/core/local-time.js';
 
 describe('wall-clock time to instant across DST changes', () => {
   // [zone, local time, instant for a window start, instant for a window end, why]
@@ -116,5 +123,50 @@ describe('parsing wall-clock values', () => {
     expect(parseLocalDateTime('2026-02-29T12:00')).toBeNull();
     expect(parseLocalDateTime('2026-04-31T00:00')).toBeNull();
     expect(parseLocalDateTime('2026-12-31T23:59:59')).toBe(Date.UTC(2026, 11, 31, 23, 59, 59));
+  });
+});
+
+describe('zone offsets read once per day agree with the tz database', () => {
+  // Zones with half-hour and 45-minute offsets, a 30-minute DST (Lord Howe), a skipped day
+  // (Apia, 2011), southern DST, abolished DST (Sao Paulo) and a local mean time history.
+  const zones = [
+    'America/New_York',
+    'Europe/Berlin',
+    'America/Sao_Paulo',
+    'Australia/Lord_Howe',
+    'Asia/Kathmandu',
+    'Pacific/Apia',
+    'America/St_Johns',
+    'Europe/Dublin',
+    'Africa/Casablanca',
+    'Asia/Kolkata',
+  ];
+  it.each(zones)('%s: every second around each change from 1900 to 2040, and noon of every tenth day', (zone) => {
+    const wrong: string[] = [];
+    const check = (instant: number) => {
+      const cached = zoneOffsetMs(zone, instant);
+      const read = zoneOffsetFromTzdb(zone, instant);
+      if (cached !== read) wrong.push(`${new Date(instant).toISOString()}: ${cached} instead of ${read}`);
+    };
+    const start = Date.UTC(1900, 0, 1);
+    const end = Date.UTC(2040, 0, 1);
+    let previous = zoneOffsetFromTzdb(zone, start);
+    for (let day = start; day < end; day += 86_400_000) {
+      const offset = zoneOffsetFromTzdb(zone, day + 86_400_000);
+      if (offset !== previous) {
+        // A change during this day: find its second, then check around it through the cache.
+        let low = day / 1000;
+        let high = (day + 86_400_000) / 1000;
+        while (high - low > 1) {
+          const middle = Math.floor((low + high) / 2);
+          if (zoneOffsetFromTzdb(zone, middle * 1000) === previous) low = middle;
+          else high = middle;
+        }
+        for (const delta of [-2000, -1000, -1, 0, 1, 999, 1000, 3_600_000]) check(high * 1000 + delta);
+      }
+      if ((day / 86_400_000) % 10 === 0) check(day + 43_200_000);
+      previous = offset;
+    }
+    expect(wrong).toEqual([]);
   });
 });

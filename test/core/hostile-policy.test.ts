@@ -9,7 +9,13 @@ import {
 } from '../../src/core/policy-load.js';
 import type { PolicyLoadResult } from '../../src/core/policy-load.js';
 import { loadPolicyFiles } from '../../src/core/policy-source.js';
-import { earliestDeployStart } from '../../src/core/freeze-windows.js';
+import { readFileSync } from 'node:fs';
+import {
+  earliestDeployStart,
+  freezeIntervals,
+  freezeStatus,
+  FreezeWindowError,
+} from '../../src/core/freeze-windows.js';
 import { matchAnyGlob, matchGlob } from '../../src/core/glob.js';
 import { evaluate } from '../../src/core/evaluate.js';
 import type { ReleaseFacts } from '../../src/core/types.js';
@@ -165,5 +171,68 @@ describe('SECURITY.md T12 freeze windows are evaluated in bounded work by constr
     const decision = evaluate(loaded.policy, facts, new Date('2026-03-10T12:00:00Z'));
     expect(decision.decision).toBe('block');
     expect(decision.rules.find((r) => r.rule === 'freeze')).toMatchObject({ ok: false, code: 'FREEZE_WINDOW_ACTIVE' });
+  });
+
+  const fork = loadPolicy(
+    readFileSync(new URL('../fixtures/policies/fork-hourly-freezes.yml', import.meta.url), 'utf8'),
+    '.github/release-policy.yml',
+  );
+  const forkStage = () => {
+    if (!fork.ok) throw new Error(`the fork policy should load: ${errors(fork).join('; ')}`);
+    return { policy: fork.policy, stage: fork.policy.environments.find((e) => e.name === 'PROD')! };
+  };
+  const at = new Date('2026-03-10T12:00:00Z');
+
+  it('a valid policy of 100 one-second freezes every minute and a 7-day deploy is answered, fail closed, without overflowing the stack', () => {
+    const { policy, stage } = forkStage();
+    expect(stage.freezeWindows).toHaveLength(100);
+    expect(stage.deployDurationMs).toBe(7 * 86_400_000);
+    const facts = {
+      environment: 'PROD',
+      sha: 'a'.repeat(40),
+      deployments: [],
+      approvals: [],
+      evidence: { score: null, breakdown: {}, present: [] },
+      checks: [],
+      overrides: [],
+      teams: {},
+    } as unknown as ReleaseFacts;
+    const decision = evaluate(policy, facts, at);
+    expect(decision.decision).toBe('block');
+    const freeze = decision.rules.find((r) => r.rule === 'freeze')!;
+    expect(freeze).toMatchObject({ ok: false, outcome: 'block', code: 'FREEZE_WINDOW_INVALID' });
+    expect(freeze.message).toMatch(
+      /^Promotion blocked: Freeze window "tick-\d\d \(a one-second freeze, every minute of every hour\)": the freeze windows give more than 250000 occurrences to look at for one answer .*; use fewer or less frequent windows, or a shorter deployDuration; the gate cannot tell whether PROD is frozen\.$/,
+    );
+  });
+
+  it('a 7-day deploy between sparser one-second freezes is found never to fit, looking only near the end of each week', () => {
+    // 100 one-second freezes an hour: 16,800 in every week the deploy would cover.
+    const windows = Array.from({ length: 100 }, (_, i) => ({
+      kind: 'rrule' as const,
+      name: `tick-${i}`,
+      rrule: `FREQ=HOURLY;BYMINUTE=${(i * 7) % 60};BYSECOND=${i % 60}`,
+      durationMs: 1000,
+      timezone: 'UTC',
+    }));
+    expect(earliestDeployStart(windows, at, 7 * 86_400_000)).toBeNull();
+    // A deploy of no duration fits between two ticks, named by the ticks it waited for
+    // (tick-0 and tick-60 both fall on second 0 of minute 0).
+    const start = earliestDeployStart(windows, new Date('2026-03-10T12:00:00.500Z'), 0);
+    expect(start).toEqual({ start: new Date('2026-03-10T12:00:01.000Z'), blockedBy: ['tick-0', 'tick-60'] });
+  });
+
+  it('the console calendar of that policy is refused, and its status answered, in bounded work', () => {
+    const { stage } = forkStage();
+    expect(() => freezeIntervals(stage.freezeWindows, at, new Date(at.getTime() + 30 * 86_400_000))).toThrow(
+      FreezeWindowError,
+    );
+    const status = freezeStatus(stage.freezeWindows, at);
+    expect(status).toMatchObject({ frozen: true, until: new Date('2026-03-10T12:00:01.000Z') });
+    expect(status.next).toEqual({
+      window: 'tick-01 (a one-second freeze, every minute of every hour)',
+      start: new Date('2026-03-10T12:00:02.000Z'),
+      end: new Date('2026-03-10T12:00:03.000Z'),
+    });
   });
 });

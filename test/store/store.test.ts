@@ -429,6 +429,47 @@ describe.each([
     });
   });
 
+  it('opens one promotion a person asks for per release and environment, of requests at once; a closed one may be asked for again', async () => {
+    const input = {
+      repo: 'acme/asked',
+      installationId: 9,
+      sha: 'r'.repeat(40),
+      fromStage: 'PRE_PROD',
+      toStage: 'PROD',
+      environment: 'Production',
+      createdAt: t('2026-11-01T10:00:00Z'),
+      deployer: 'bob',
+      requestedVia: 'console' as const,
+      nextCheckAt: t('2026-11-01T10:01:00Z'),
+    };
+    const claims = await Promise.all(
+      ['bob', 'ada', 'bob', 'kim', 'ada'].map((deployer) => store.requestPromotion({ ...input, deployer })),
+    );
+    expect(claims.filter((c) => c.created)).toHaveLength(1);
+    const opened = claims.find((c) => c.created)!.promotion;
+    expect(new Set(claims.map((c) => c.promotion.id))).toEqual(new Set([opened.id]));
+    expect(opened).toMatchObject({
+      sourceDeploymentId: null,
+      status: 'pending',
+      requestedVia: 'console',
+      openKey: `${input.sha} production`,
+      nextCheckAt: input.nextCheckAt,
+    });
+    expect(await store.getPromotion(opened.id)).toEqual(opened);
+    // Another environment, or another release, is another promotion.
+    expect((await store.requestPromotion({ ...input, environment: 'staging' })).created).toBe(true);
+    // Dropped (the gate blocked it): its key is closed, and it may be asked for again.
+    expect(await store.dropPromotion(opened.id, t('2026-11-01T10:02:00Z'), 'blocked')).toBe(true);
+    expect(await store.getPromotion(opened.id)).toMatchObject({ status: 'expired', openKey: null });
+    const again = await store.requestPromotion({ ...input, createdAt: t('2026-11-01T10:03:00Z') });
+    expect(again.created).toBe(true);
+    // Closed by its id and key only (its deployment failed).
+    expect(await store.closePromotionKey(again.promotion.id, 'someone else')).toBe(false);
+    expect(await store.closePromotionKey(again.promotion.id, again.promotion.openKey!)).toBe(true);
+    expect((await store.requestPromotion(input)).created).toBe(true);
+    expect(await store.getPromotion(987_654)).toBeNull();
+  });
+
   it('keeps the release timeline in order and exports it as JSON and CSV', async () => {
     const base = { repo: 'acme/audit', sha: 'ccc', version: '2.0.0' };
     await store.recordEvent({ ...base, type: 'CREATE', actor: 'ann', at: t('2026-11-01T10:00:00Z') });

@@ -127,6 +127,9 @@ describe.each([
           note: null,
           claimedBy: null,
           claimedUntil: null,
+          deployer: null,
+          requestedVia: null,
+          openKey: null,
         },
         {
           id: expect.any(Number),
@@ -146,6 +149,9 @@ describe.each([
           note: 'deployment 6000 created',
           claimedBy: null,
           claimedUntil: null,
+          deployer: null,
+          requestedVia: null,
+          openKey: null,
         },
       ]);
       const held = promotions[0]!;

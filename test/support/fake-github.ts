@@ -752,6 +752,9 @@ export class FakeGitHub {
           payload: d.payload,
           created_at: d.created_at,
           creator: user(d.creator),
+          performed_via_github_app: d.appId
+            ? { id: d.appId, slug: d.appId === this.appId ? 'release-gate' : 'app' }
+            : null,
         })),
       };
     }

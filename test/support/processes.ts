@@ -119,8 +119,8 @@ export function startAppProcess(
   entry: 'start' | 'crashable' = 'start',
 ): Started {
   const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-  const start = pathToFileURL(join(ROOT, 'src/app/start.ts')).href;
-  const script = `import(${JSON.stringify(start)}).then((m) => m.start().catch((e) => { m.reportStartFailure(e); process.exitCode = 1; }));`;
+  const start = pathToFileURL(join(ROOT, 'src/release-gate-app.ts')).href;
+  const script = `import(${JSON.stringify(start)}).then((m) => m.startReleaseGate().catch((e) => { m.reportStartFailure(e); process.exitCode = 1; }));`;
   const args = entry === 'start' ? ['--input-type=module', '-e', script] : [join(ROOT, 'test/support/app-process.ts')];
   return startProcess(process.execPath, ['--import', tsx, ...args], {
     cwd,

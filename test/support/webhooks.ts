@@ -66,6 +66,8 @@ export interface RepoContext {
   installationId: number;
   defaultBranch: string;
   apiBase: string;
+  /** A private repository (public unless said). */
+  private?: boolean;
 }
 
 function user(login: string): Record<string, unknown> {
@@ -87,6 +89,8 @@ function repository(repo: RepoContext): Record<string, unknown> {
     name: repo.name,
     full_name: `${repo.owner}/${repo.name}`,
     default_branch: repo.defaultBranch,
+    private: repo.private ?? false,
+    visibility: repo.private ? 'private' : 'public',
     owner: { ...(base.owner as object), login: repo.owner, type: 'Organization' },
   };
 }

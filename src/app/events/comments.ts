@@ -3,46 +3,21 @@ import { COMMAND_USAGE, parseGateCommand } from '../../core/commands-parse.js';
 import { findStageIndex } from '../../core/evaluate.js';
 import { escapeMarkdown, inlineCode } from '../../core/markdown-escape.js';
 import { failingRules } from '../../core/rule-results.js';
-import { createDeployment } from '../../github/deployment-api.js';
-import { getPull, replyOnIssue, repositoryPermission } from '../../github/pull-commands.js';
-import { teamMembership } from '../../github/facts.js';
+import { getPull, replyOnIssue } from '../../github/pull-commands.js';
 import { loadRepoPolicy } from '../../github/policy-source.js';
 import { repoKey } from '../../github/types.js';
+import { createReleaseActions, githubPeople } from '../actions/index.js';
+import type { ActionAnswer, ActionScope } from '../actions/index.js';
 import { handleOnce } from '../deliveries.js';
-import { factsChanged } from '../facts-changed.js';
-import { runGate } from '../gate.js';
-import type { GateDeps, GateRequest } from '../gate.js';
-import { PROMOTION_PAYLOAD_KEY } from '../promotions.js';
+import type { GateDeps } from '../gate.js';
 import { runSetupCommand } from '../setup-command.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
-type CommentPayload = Context<'issue_comment.created'>['payload'];
-
-const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
-
-/** The gate `/release-gate promote` asks for: the pull request's head, deployed to `environment` by the commenter. */
-export function toGateRequest(
-  p: CommentPayload,
-  login: string,
-  pull: { headSha: string; headRef: string },
-  environment: string,
-  deliveryId: string,
-): GateRequest {
-  return {
-    ...repositoryOf(p),
-    installationId: p.installation?.id ?? 0,
-    sha: pull.headSha,
-    ref: pull.headRef,
-    environment,
-    deployer: login,
-    trigger: 'promote command',
-    actor: login,
-    deliveryId,
-    ...defaultBranchOf(p),
-  };
-}
-
-/** `issue_comment.created` on a pull request: `/release-gate status | promote <env> | override <env> ...`. */
+/**
+ * `issue_comment.created` on a pull request: `/release-gate status | promote | approve | reject |
+ * override | setup`. The actions are the App's one action module (src/app/actions), as in the
+ * console; they act on the pull request's head.
+ */
 export async function onIssueComment(deps: GateDeps, context: Context<'issue_comment.created'>): Promise<void> {
   const p = context.payload;
   // A comment without an author (a deleted account) can be authorised for nothing.
@@ -107,136 +82,54 @@ export async function onIssueComment(deps: GateDeps, context: Context<'issue_com
       );
       return 'replied: policy invalid';
     }
-    const index = findStageIndex(policy.policy, command.environment);
-    if (index < 0) {
+    const environment = command.environment;
+    if (environment !== null && findStageIndex(policy.policy, environment) < 0) {
       await reply(
-        `@${login} ${inlineCode(command.environment)} is not an environment of the policy (stages: ${escapeMarkdown(policy.policy.environments.map((e) => e.name).join(', '))}).`,
+        `@${login} ${inlineCode(environment)} is not an environment of the policy (stages: ${escapeMarkdown(policy.policy.environments.map((e) => e.name).join(', '))}).`,
       );
       return 'replied: unknown environment';
     }
-    const stage = policy.policy.environments[index]!;
-    if (command.kind === 'promote') {
-      const permission = await repositoryPermission(octokit, { ...where, username: login });
-      if (!WRITE_PERMISSIONS.has(permission)) {
-        await reply(
-          `@${login} refused: promoting needs write permission on ${fullName}; you have ${inlineCode(permission)}.`,
-        );
-        return 'replied: promote refused';
-      }
-      const target = stage.github[0] ?? stage.name;
-      const result = await runGate(deps, octokit, toGateRequest(p, login, pull, target, context.id));
-      if (result.decision?.decision !== 'allow') {
-        const failing =
-          failingRules(result.decision?.rules ?? []).map(
-            (r) => `- ${inlineCode(r.code)}: ${escapeMarkdown(r.message)}`,
-          ) ?? [];
-        await reply(
-          `@${login} not promoted to ${escapeMarkdown(stage.name)}: the gate says **${result.decision?.decision ?? 'unknown'}**.\n\n${failing.join('\n')}`,
-        );
-        return 'replied: promote held';
-      }
-      const id = await createDeployment(octokit, {
-        ...where,
-        sha: pull.headSha,
-        environment: target,
-        payload: { [PROMOTION_PAYLOAD_KEY]: { promotedBy: login, stage: stage.name, sha: pull.headSha } },
-        description: `Release gate: promotion to ${stage.name} by ${login}`,
-      });
-      await deps.store.recordEvent({
-        repo: fullName,
-        sha: pull.headSha,
-        environment: target,
-        type: 'PROMOTE',
-        status: 'command',
-        actor: login,
-        at: deps.clock(),
-        notes: `Deployment ${id} created by /release-gate promote`,
-        deliveryId: context.id,
-      });
-      await reply(`@${login} promoted ${pull.headSha.slice(0, 7)} to ${stage.name}: deployment ${id} created.`);
-      return 'replied: promoted';
-    }
-    // override
-    const teams = policy.policy.overrides.teams;
-    let member = false;
-    for (const team of teams) if (!member && (await teamMembership(octokit, where.owner, team, login))) member = true;
-    if (!member) {
-      await reply(
-        `@${login} refused: only members of ${teams.length > 0 ? teams.map((t) => inlineCode(t)).join(', ') : 'an override team (the policy names none)'} may grant an override.`,
-      );
-      await deps.store.recordEvent({
-        repo: fullName,
-        sha: pull.headSha,
-        environment: stage.name,
-        type: 'NOTE',
-        status: 'override refused',
-        actor: login,
-        at: deps.clock(),
-        notes: `Override by a non-member refused: ${command.reason}`,
-        deliveryId: context.id,
-      });
-      return 'replied: override refused';
-    }
-    const now = deps.clock();
-    const existing = (
-      await deps.store.listOverrides({ repo: fullName, sha: pull.headSha, environment: stage.name })
-    ).filter((o) => !o.usedAt && (!o.expiresAt || o.expiresAt > now));
-    const toConfirm = policy.policy.overrides.secondApprover
-      ? existing.find((o) => !o.confirmedBy && o.grantedBy.toLowerCase() !== login.toLowerCase())
-      : undefined;
-    if (toConfirm) {
-      await deps.store.confirmOverride(toConfirm.id, login, now);
-      await deps.store.recordEvent({
-        repo: fullName,
-        sha: pull.headSha,
-        environment: stage.name,
-        type: 'OVERRIDE',
-        status: 'confirmed',
-        actor: login,
-        at: now,
-        notes: `Override ${toConfirm.id} by ${toConfirm.grantedBy} confirmed`,
-        deliveryId: context.id,
-      });
-      await reply(`@${login} confirmed the override of ${toConfirm.grantedBy} for ${stage.name}.`);
-    } else {
-      const o = await deps.store.createOverride({
-        repo: fullName,
-        sha: pull.headSha,
-        environment: stage.name,
-        rules: command.rules,
-        grantedBy: login,
-        reason: command.reason,
-        risk: command.risk,
-        grantedAt: now,
-        expiresAt: new Date(now.getTime() + policy.policy.overrides.expiresMs),
-      });
-      await deps.store.recordEvent({
-        repo: fullName,
-        sha: pull.headSha,
-        environment: stage.name,
-        type: 'OVERRIDE',
-        status: 'granted',
-        actor: login,
-        at: now,
-        notes: `reason: ${command.reason}; risk: ${command.risk}${command.rules.length ? `; rules: ${command.rules.join(', ')}` : ''}`,
-        deliveryId: context.id,
-      });
-      const confirm = policy.policy.overrides.secondApprover
-        ? ' A second member must confirm it with the same command.'
+    const scope: ActionScope = {
+      repo: { ...where, installationId: p.installation?.id ?? 0, ...defaultBranchOf(p) },
+      octokit,
+      people: githubPeople(octokit, where),
+      policy: () => Promise.resolve(policy),
+      actor: { login, via: 'command', deliveryId: context.id },
+    };
+    const actions = createReleaseActions(deps);
+    const sha = pull.headSha;
+    const answer =
+      command.kind === 'promote'
+        ? await actions.promote(scope, { sha, stage: command.environment, ref: pull.headRef })
+        : command.kind === 'approve'
+          ? await actions.approve(scope, { sha, ...(environment ? { environment } : {}) })
+          : command.kind === 'reject'
+            ? await actions.reject(scope, { sha, reason: command.reason, ...(environment ? { environment } : {}) })
+            : await actions.override(scope, {
+                sha,
+                stage: command.environment,
+                reason: command.reason,
+                risk: command.risk,
+                rules: command.rules,
+              });
+    await reply(replyTo(login, answer));
+    if (answer.outcome === 'refused') return `replied: ${command.kind} refused (${answer.code})`;
+    // What the action looked at again, as the delivery's outcome (the facts it changed).
+    const again = answer.result as { gates?: unknown[]; promotions?: number };
+    const looked =
+      answer.outcome === 'done' && again.gates
+        ? `; re-evaluated ${again.gates.length} gate(s)${again.promotions ? `; re-examined ${again.promotions} held promotion(s)` : ''}`
         : '';
-      await reply(
-        `@${login} override granted for ${stage.name} on ${pull.headSha.slice(0, 7)} (id ${o.id}), until ${o.expiresAt?.toISOString() ?? 'used'}; it lets one deployment through.${confirm}`,
-      );
-    }
-    // An auto-promotion of the commit held on what the override lets through may go now.
-    const changed = await factsChanged(deps, octokit, {
-      ...where,
-      shas: [pull.headSha],
-      trigger: 'override',
-      actor: login,
-      deliveryId: context.id,
-      ...defaultBranchOf(p),
-    });
-    return `override recorded; ${changed.summary}`;
+    return `${command.kind} ${answer.outcome === 'done' ? 'recorded' : 'unchanged'}${looked}`;
   });
+}
+
+/** The reply to an action: its sentence, inert (text from people is data), and the rules that blocked it. */
+function replyTo(login: string, answer: ActionAnswer<unknown>): string {
+  const rules =
+    answer.outcome === 'refused'
+      ? ((answer.details as { rules?: Array<{ code: string; message: string }> } | undefined)?.rules ?? [])
+      : [];
+  const list = rules.map((r) => `- ${inlineCode(r.code)}: ${escapeMarkdown(r.message)}`).join('\n');
+  return `@${login} ${escapeMarkdown(answer.message)}${list ? `\n\n${list}` : ''}`;
 }

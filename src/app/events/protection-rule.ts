@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
 import { runIdFromCallbackUrl } from '../../github/protection-rule-callback.js';
 import { handleOnce } from '../deliveries.js';
+import { deployerOf, performedBy } from '../deployer.js';
 import { runGate } from '../gate.js';
 import type { GateDeps, GateRequest } from '../gate.js';
 import { deploymentRecord } from './deployments.js';
@@ -11,21 +12,27 @@ type ProtectionRulePayload = Context<'deployment_protection_rule.requested'>['pa
 /**
  * The gate a protection rule request asks for, or null when the payload lacks what the
  * answer needs: the callback URL (with its run), the environment, the deployment or the
- * installation.
+ * installation. The deployer is the deployment's creator, or, for a deployment this App
+ * (`appId`) created, the person it recorded as deployer (src/app/deployer.ts).
  */
-export function toGateRequest(p: ProtectionRulePayload, deliveryId: string): GateRequest | null {
+export function toGateRequest(
+  p: ProtectionRulePayload,
+  deliveryId: string,
+  appId: number | null = null,
+): GateRequest | null {
   const callbackUrl = p.deployment_callback_url ?? '';
   const runId = runIdFromCallbackUrl(callbackUrl);
   const environment = p.environment ?? p.deployment?.environment;
   if (!runId || !environment || !p.deployment || !p.installation) return null;
   const creator = p.deployment.creator?.login ?? p.sender?.login ?? null;
+  const byApp = performedBy(appId, p.deployment);
   return {
     ...repositoryOf(p),
     installationId: p.installation.id,
     sha: p.deployment.sha,
     ref: p.deployment.ref,
     environment,
-    deployer: creator,
+    deployer: deployerOf({ creator, byApp, payload: p.deployment.payload }),
     ...defaultBranchOf(p),
     deliveryId,
     trigger: 'deployment_protection_rule',
@@ -41,7 +48,7 @@ export async function onProtectionRuleRequested(
 ): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload;
-    const request = toGateRequest(p, context.id);
+    const request = toGateRequest(p, context.id, deps.appId ?? null);
     if (!request || !p.deployment) {
       context.log.error(
         { deliveryId: context.id },
@@ -50,7 +57,11 @@ export async function onProtectionRuleRequested(
       return 'ignored: incomplete payload';
     }
     await deps.store.recordDeployment(
-      deploymentRecord(request, p.deployment, { environment: request.environment, creator: request.deployer ?? null }),
+      deploymentRecord(request, p.deployment, {
+        environment: request.environment,
+        creator: p.deployment.creator?.login ?? p.sender?.login ?? null,
+        byApp: performedBy(deps.appId, p.deployment),
+      }),
     );
     const result = await runGate(deps, context.octokit, request);
     return result.answer ?? result.decision?.decision ?? 'no decision';

@@ -1,11 +1,19 @@
 import type { Context } from 'probot';
-import { formatPolicyProblem, readPolicyDocument } from '../../core/policy-load.js';
+import { formatPolicyProblem } from '../../core/policy-load.js';
 import type { PolicyProblem } from '../../core/policy-load.js';
-import { loadPolicyFiles } from '../../core/policy-source.js';
 import type { PolicyText } from '../../core/policy-source.js';
 import { cell, code, truncateMarkdown } from '../../core/render-markdown.js';
-import { renderSimulationMarkdown, simulationHeadline, Simulator } from '../../core/simulate.js';
-import type { SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
+import type { CheckPolicyJob } from '../../budget/jobs.js';
+import {
+  DEFAULT_EVALUATION_BUDGET,
+  POLICY_CHECK_BUDGET_MS,
+  runWithinBudget,
+  simulateWithinBudget,
+} from '../../budget/pool.js';
+import type { BudgetOutcome } from '../../budget/pool.js';
+import type { StoredEvaluation } from '../../core/replay.js';
+import { renderSimulationMarkdown, simulationHeadline } from '../../core/simulate.js';
+import type { SimulatedChange, SimulatedPolicy, SimulationReport } from '../../core/simulate.js';
 import { writeGateCheckRun } from '../../github/check-runs.js';
 import type { CheckRunOutput, Conclusion } from '../../github/check-runs.js';
 import { ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../../github/policy-source.js';
@@ -31,7 +39,7 @@ type PullRequestPayload = Context<
   'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'
 >['payload'];
 
-type Fetched = { kind: 'file'; text: string } | { kind: 'missing'; status: number };
+type Fetched = { kind: 'file'; text: string; blobSha: string } | { kind: 'missing'; status: number };
 
 async function readFileAt(octokit: GitHubClient, owner: string, repo: string, ref: string | null): Promise<Fetched> {
   try {
@@ -42,7 +50,7 @@ async function readFileAt(octokit: GitHubClient, owner: string, repo: string, re
       ...(ref ? { ref } : {}),
     });
     if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return { kind: 'missing', status: 422 };
-    return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8') };
+    return { kind: 'file', text: Buffer.from(data.content, 'base64').toString('utf8'), blobSha: data.sha };
   } catch (error) {
     const status = httpStatus(error);
     if (status === 404 || status === 403) return { kind: 'missing', status };
@@ -149,6 +157,9 @@ async function assessImpact(
   const where = repositoryOf(p);
   const { owner, repo } = where;
   const orgMode = repo.toLowerCase() === ORG_POLICY_REPO;
+  // Anyone who can read a public repository (a fork's author included) reads its check runs:
+  // they show what this repository may show, and of other repositories only counts.
+  const isPublic = p.repository.private !== true;
   const what = orgMode ? `the org default ${code(orgPolicySource(owner))}` : `${code(POLICY_PATH)}`;
   const head = p.pull_request.head;
   const lines: string[] = [];
@@ -198,43 +209,63 @@ async function assessImpact(
   }
   const newText: PolicyText = { text: fetched.text, source: POLICY_PATH };
 
-  // Validate as the App would load it once merged.
+  // A policy whose evaluation ran past the budget is refused once, then without evaluating it again.
+  const overBudget = (problem: string): Impact => ({
+    conclusion: 'failure',
+    output: {
+      title: 'The new release policy runs past the evaluation budget',
+      summary: `${lines.join('\n\n')}\n\nThe new ${what} (blob ${code(fetched.blobSha.slice(0, 12))}) was not simulated: ${problem}. The gate refuses a policy whose evaluation runs past the budget (POLICY_INVALID) until it changes.`,
+    },
+  });
+  const refused = await deps.store.getPoisonedPolicy(fetched.blobSha);
+  if (refused) return overBudget(refused.reason);
+
+  // Read and validated as the App would load it once merged, off the event loop.
+  const check = (repository: PolicyText | null, org: PolicyText | null, orgUnreadable?: string) => {
+    const job: CheckPolicyJob = { kind: 'check-policy', repository, org };
+    if (orgUnreadable !== undefined) job.orgUnreadable = orgUnreadable;
+    const budget = deps.evaluationBudget ?? DEFAULT_EVALUATION_BUDGET;
+    return runWithinBudget(job, { ...budget, ms: Math.max(budget.ms, POLICY_CHECK_BUDGET_MS) }, 'background');
+  };
   let next: SimulatedPolicy;
-  let problems: PolicyProblem[] = [];
   let orgNote = '';
-  if (orgMode) {
-    const loaded = loadPolicyFiles(null, newText);
-    if (!loaded.ok) problems = loaded.errors;
-    next = { repository: null, org: { text: fetched.text, source: orgPolicySource(owner) } };
-  } else {
-    const read = readPolicyDocument(fetched.text, POLICY_PATH);
+  let checked = await check(orgMode ? null : newText, orgMode ? newText : null);
+  if (orgMode) next = { repository: null, org: { text: fetched.text, source: orgPolicySource(owner) } };
+  else {
     let org: PolicyText | null = null;
-    if (read.ok && read.document.extendsOrg) {
+    if (checked.ok && checked.value.extendsOrg) {
       const orgFile = await readFileAt(octokit, owner, ORG_POLICY_REPO, null);
       if (orgFile.kind === 'file') {
         org = { text: orgFile.text, source: orgPolicySource(owner) };
         orgNote = `It says ${code('extends: org')}: it was merged with the org default ${code(orgPolicySource(owner))} as it is on its default branch now.`;
+        checked = await check(newText, org);
       } else {
-        problems = [
-          read.document.problemAt(
-            ['extends'],
-            `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`,
-            'key',
-          ),
-        ];
+        checked = await check(
+          newText,
+          null,
+          `"extends: org" builds on the org default ${orgPolicySource(owner)}, which could not be read (HTTP ${orgFile.status}): create it, or give the App's installation access to ${repoKey({ owner, repo: ORG_POLICY_REPO })} (Contents: read)`,
+        );
       }
-    }
-    if (problems.length === 0) {
-      const loaded = loadPolicyFiles(newText, org);
-      if (!loaded.ok) problems = loaded.errors;
     }
     next = { repository: newText, org };
   }
+  if (!checked.ok) return overBudget(checked.problem);
+  const problems = checked.value.problems;
   if (orgNote) lines.push(orgNote);
 
   if (problems.length > 0) {
     const annotations = annotationsOf(problems);
-    const list = problems.map((x) => `- ${cell(formatPolicyProblem(x))}`).join('\n');
+    // The org default's own problems quote a file of another repository: a public check run names them only.
+    const shown = isPublic ? problems.filter((x) => x.source === POLICY_PATH || orgMode) : problems;
+    const hidden = problems.length - shown.length;
+    const list = [
+      ...shown.map((x) => `- ${cell(formatPolicyProblem(x))}`),
+      ...(hidden > 0
+        ? [
+            `- ${hidden} problem(s) in the org default ${code(orgPolicySource(owner))}, not shown on this public repository: see that file.`,
+          ]
+        : []),
+    ].join('\n');
     const more =
       problems.filter((x) => x.source === POLICY_PATH).length > annotations.length
         ? `\n\nOnly the first ${MAX_ANNOTATIONS} problems are annotated on the file.`
@@ -252,7 +283,19 @@ async function assessImpact(
     };
   }
 
-  const report = await simulate(deps, where, orgMode, next);
+  const simulated = await simulate(deps, where, orgMode, next);
+  if (!simulated.ok) {
+    if (simulated.over !== null)
+      await deps.store.poisonPolicy({
+        blobSha: fetched.blobSha,
+        repo: repoKey(where),
+        reason: simulated.problem.slice(0, 1000),
+        at: deps.clock(),
+      });
+    return overBudget(simulated.problem);
+  }
+  const report = simulated.value;
+  const own = repoKey(where).toLowerCase();
   const scope = orgMode
     ? `The last ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')} decisions of the last 30 days in ${code(`${owner}/*`)} were looked at; those made under the org default were simulated.`
     : `The decisions of the last 30 days in ${code(repoKey(where))} (at most ${IMPACT_MAX_DECISIONS.toLocaleString('en-US')}, the most recent) were simulated with their recorded facts at their recorded instants.`;
@@ -261,6 +304,12 @@ async function assessImpact(
   const body = renderSimulationMarkdown(report, {
     maxChanges: IMPACT_CHANGES_SHOWN,
     limit: SUMMARY_LIMIT - intro.length,
+    ...(isPublic
+      ? {
+          listable: (c: SimulatedChange) => c.repo.toLowerCase() === own,
+          unlisted: `they are decisions of other repositories, and ${repoKey(where)} is public (\`release-gate simulate\` lists them where the record is kept)`,
+        }
+      : {}),
   });
   return {
     conclusion: report.changed.length > 0 ? 'neutral' : 'success',
@@ -273,21 +322,22 @@ async function simulate(
   where: RepoRef,
   orgMode: boolean,
   next: SimulatedPolicy,
-): Promise<SimulationReport> {
-  let texts = new Map<string, string>();
-  const simulator = new Simulator(next, (h) => texts.get(h));
+): Promise<BudgetOutcome<SimulationReport>> {
+  const texts = new Map<string, string>();
+  const records: StoredEvaluation[] = [];
   const since = new Date(deps.clock().getTime() - IMPACT_WINDOW_MS);
   // An org default's change: every repository of the owner (the keys that start `owner/`).
   const selection = orgMode
     ? { repoPrefix: repoKey({ owner: where.owner, repo: '' }), since, limit: IMPACT_MAX_DECISIONS }
     : { repo: repoKey(where), since, limit: IMPACT_MAX_DECISIONS };
   await forEachStoredEvaluation(deps.store, selection, (rows, known) => {
-    texts = known;
+    for (const [sha256, text] of known) texts.set(sha256, text);
     for (const row of rows) {
       // A new org default changes only the decisions that were made under one.
       if (orgMode && !(row.policyFiles ?? []).some((f) => f.role === 'org default')) continue;
-      simulator.add(storedEvaluation(row));
+      records.push(storedEvaluation(row));
     }
   });
-  return simulator.report();
+  // Evaluated off the event loop, within the evaluation budget, after the gates' own work.
+  return simulateWithinBudget({ next, records, texts: [...texts] }, deps.evaluationBudget);
 }
