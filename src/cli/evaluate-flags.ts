@@ -59,7 +59,7 @@ export const FACT_FLAGS = {
     fact: 'deployments',
     multiple: true,
     usage: '--deployed ENV@ISO',
-    help: 'the same release succeeded in ENV at that time (repeatable)',
+    help: 'the gate let the same release into ENV and it succeeded then (repeatable)',
   },
   check: {
     fact: 'checks',
@@ -177,7 +177,17 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
     if (!m)
       throw new UsageError(`--deployed "${d}" must be ENV@ISO-8601, e.g. --deployed PRE_PROD@2026-01-31T20:05:00Z.`);
     const when = parseInstant('--deployed', m[2]!);
-    return { environment: m[1]!, sha, tree, state: 'success', at: when.toISOString() };
+    // The operator vouches for it: the gate let it through there and it succeeded then.
+    const instant = when.toISOString();
+    return {
+      environment: m[1]!,
+      sha,
+      tree,
+      state: 'success',
+      at: instant,
+      approval: { via: 'reported', at: instant },
+      provenAt: instant,
+    };
   });
   const checks: CheckFact[] = list(values.check).map((c) => {
     const [name, state = 'success'] = c.split('=');

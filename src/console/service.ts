@@ -1035,11 +1035,11 @@ function sameStage(policy: Policy, a: string, b: string): boolean {
   return i >= 0 ? i === findStageIndex(policy, b) : a === b;
 }
 
-/** The stage after the last one the commit reached with a successful deployment (the first when none). */
+/** The stage after the last one the commit is proven in (the first when none). */
 function nextStage(policy: Policy, deployments: DeploymentRow[], sha: string): EnvironmentPolicy | null {
   let reached = -1;
   for (const d of deployments) {
-    if (d.sha !== sha || !d.firstSuccessAt) continue;
+    if (d.sha !== sha || !d.provenAt) continue;
     reached = Math.max(reached, findStageIndex(policy, d.stage ?? d.environment));
   }
   return policy.environments[reached + 1] ?? null;

@@ -78,10 +78,28 @@ export function loadRecordedPolicy(repo: PolicyText | null, org: PolicyText | nu
 export function recordedInputs(inputs: unknown): { facts: ReleaseFacts | null; problems: string[] | null } {
   if (typeof inputs !== 'object' || inputs === null) return { facts: null, problems: null };
   const o = inputs as { facts?: unknown; problems?: unknown };
-  const facts = typeof o.facts === 'object' && o.facts !== null ? (o.facts as ReleaseFacts) : null;
+  const facts = typeof o.facts === 'object' && o.facts !== null ? upgradeFacts(o.facts as ReleaseFacts) : null;
   const problems =
     Array.isArray(o.problems) && o.problems.every((p) => typeof p === 'string') ? (o.problems as string[]) : null;
   return { facts, problems };
+}
+
+/**
+ * Facts recorded before the gate kept its approval on deployments carry deployments without
+ * an `approval` key: the loader of that time had already kept only the ones its rule took
+ * (a success set by the creator, on a deployment the gate had not blocked). They are read
+ * as what that engine decided on, so an older decision replays as it was made.
+ */
+function upgradeFacts(facts: ReleaseFacts): ReleaseFacts {
+  if (!Array.isArray(facts.deployments) || facts.deployments.every((d) => 'approval' in d)) return facts;
+  return {
+    ...facts,
+    deployments: facts.deployments.map((d) =>
+      'approval' in d
+        ? d
+        : { ...d, approval: { via: 'reported', at: d.at }, provenAt: d.state === 'success' ? d.at : null },
+    ),
+  };
 }
 
 /** One rule whose outcome differs: `null` where the rule is absent from one side. */

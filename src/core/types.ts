@@ -156,16 +156,53 @@ export interface PullRequestFact {
   body: string;
 }
 
+/**
+ * How a deployment was let through. The App's record says `protection-rule` (its answer to
+ * the deployment's protection rule was `approved`) or `deployment-event` (it judged the
+ * `deployment` event of a deployment created through the API `allow`). `reported` is what a
+ * caller without the App's record asserts: the CLI's `--deployed`, the Action's reading of
+ * GitHub's deployments.
+ */
+export type DeploymentApprovalKind = 'protection-rule' | 'deployment-event' | 'reported';
+
+/** The gate's own word on a deployment: it let it through, for that stage and environment. */
+export interface DeploymentApproval {
+  via: DeploymentApprovalKind;
+  /** ISO-8601 instant the gate let it through. */
+  at: string;
+  /** The stage the gate judged it as (null: an environment the policy did not gate); absent when reported. */
+  stage?: string | null;
+  /** The GitHub environment the gate let it through for; absent when reported. */
+  environment?: string;
+  /** The workflow run the gate approved (a GitHub Actions deployment). */
+  runId?: number | null;
+}
+
 /** A deployment of some commit to some stage, as recorded. */
 export interface DeploymentFact {
+  /** GitHub's deployment id, when known. */
+  id?: number;
   /** Policy stage name or GitHub environment name. */
   environment: string;
   sha: string;
   /** The git tree of the commit; the same tree is the same release. */
   tree?: string;
+  /** Its latest state, from the statuses allowed to move it. */
   state: 'success' | 'failure' | 'error' | 'in_progress' | 'queued' | 'pending' | 'inactive';
   /** ISO-8601 instant the state was reached. */
   at: string;
+  /**
+   * The gate's approval; null when it never let the deployment through (it held it, blocked
+   * it or never saw it). A recorded fact without the key predates approvals (see `replay.ts`).
+   */
+  approval?: DeploymentApproval | null;
+  /** ISO-8601 instant of its first success bound to that approval: from here it proves its stage. */
+  provenAt?: string | null;
+  /**
+   * Recorded before the gate kept its approvals on deployments, with the success the earlier
+   * rule took: it proves nothing, and the gate waits for a deployment it judges, saying why.
+   */
+  legacySuccessAt?: string | null;
 }
 
 export interface CheckFact {

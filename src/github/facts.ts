@@ -3,26 +3,18 @@ import { evidenceFacts } from '../core/evidence-facts.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { factsNeeded } from '../core/rule-facts.js';
 import type { FactKind } from '../core/rule-facts.js';
-import type {
-  ApprovalFact,
-  CheckFact,
-  DeploymentFact,
-  EnvironmentPolicy,
-  OverrideFact,
-  Policy,
-  ReleaseFacts,
-} from '../core/types.js';
-import { LruCache } from './conditional-requests.js';
+import type { ApprovalFact, CheckFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import { commitTree } from './commit-tree.js';
+import { loadPredecessorDeployments, SAME_TREE_CANDIDATES } from './deployment-facts.js';
+import type { RecordedDeployment } from './deployment-facts.js';
 import { listPullApprovals } from './pull-reviews.js';
-import { httpStatus, repoKey } from './types.js';
+import { httpStatus } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
 /** The name of the check run the Action writes with the evidence block. */
 export const EVIDENCE_CHECK_NAME = 'Release evidence';
 /** Only evidence written by GitHub Actions is trusted (SECURITY.md). */
 export const TRUSTED_EVIDENCE_APP = 'github-actions';
-/** How many recent successes of the predecessor stage are compared by tree with the release. */
-export const SAME_TREE_CANDIDATES = 20;
 /** Pull requests of one release commit that are read (GitHub lists the one that introduced it first). */
 const PULLS_PER_RELEASE = 10;
 
@@ -65,19 +57,6 @@ export interface LoadedFacts {
   needed: FactKind[];
   /** Trees of the same-tree candidates' commits the record did not know, learned from GitHub. */
   learnedTrees: Array<{ sha: string; tree: string }>;
-}
-
-/** A deployment as the App's record keeps it: the fields the gate reads. */
-export interface RecordedDeployment {
-  sha: string;
-  environment: string;
-  stage: string | null;
-  createdAt: Date;
-  /** The gate set `failure` on it or rejected it. */
-  gateBlocked: boolean;
-  latestState: string | null;
-  latestStateAt: Date | null;
-  firstSuccessAt: Date | null;
 }
 
 /** An override as the App's record keeps it. */
@@ -123,8 +102,8 @@ export interface RecordedFacts {
   /** The release commit's deployments to the predecessor stage. */
   predecessorDeployments: RecordedDeployment[];
   /**
-   * When none of those succeeded: the predecessor stage's recent successes of other commits
-   * (at most {@link SAME_TREE_CANDIDATES}), newest first.
+   * When none of those proves the stage: the predecessor stage's recent proofs of other
+   * commits (at most {@link SAME_TREE_CANDIDATES}), newest first.
    */
   sameTreeCandidates: RecordedDeployment[];
   /** The recorded trees of the candidates' commits. */
@@ -148,6 +127,8 @@ export const NO_RECORDED_FACTS: RecordedFacts = {
 
 /** The recorded facts a request's stage reads; null when the environment is not gated (nothing is read). */
 export interface RecordedFactsWanted {
+  /** The predecessor stage, when the stage's rules read its deployments. */
+  predecessor: EnvironmentPolicy | null;
   /** The names the predecessor stage's deployments are recorded under, when its rules read deployments. */
   predecessorEnvironments: string[] | null;
   deploymentReviews: boolean;
@@ -177,67 +158,16 @@ function releaseStage(policy: Policy, environment: string): ReleaseStage {
 export function recordedFactsWanted(policy: Policy, environment: string): RecordedFactsWanted | null {
   const { stage, predecessor, needed } = releaseStage(policy, environment);
   if (!stage) return null;
+  const readsDeployments = needed.has('deployments') && predecessor !== null;
   return {
-    predecessorEnvironments: needed.has('deployments') && predecessor ? stageEnvironmentNames(predecessor) : null,
+    predecessor: readsDeployments ? predecessor : null,
+    predecessorEnvironments: readsDeployments ? stageEnvironmentNames(predecessor) : null,
     deploymentReviews: needed.has('deploymentReviews'),
     checks: needed.has('checks'),
     lastStageEnvironments: needed.has('changedFiles')
       ? stageEnvironmentNames(policy.environments[policy.environments.length - 1]!)
       : null,
   };
-}
-
-/** True when one of the commit's own recorded deployments is a success the gate counts: no same-tree candidate is then read. */
-export function recordedSuccess(deployments: readonly RecordedDeployment[]): boolean {
-  return deployments.some((d) => deploymentFact(d)?.state === 'success');
-}
-
-/** Commit -> tree: immutable, so kept for the life of the process (bounded). */
-const treeCache = new LruCache<string>(20_000);
-
-async function commitTree(octokit: GitHubClient, where: RepoRef, sha: string): Promise<string | undefined> {
-  const key = `${repoKey(where)}@${sha}`;
-  const hit = treeCache.get(key);
-  if (hit) return hit;
-  try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
-      owner: where.owner,
-      repo: where.repo,
-      commit_sha: sha,
-    });
-    treeCache.set(key, data.tree.sha);
-    return data.tree.sha;
-  } catch (error) {
-    if (httpStatus(error) === 404 || httpStatus(error) === 422) return undefined;
-    throw error;
-  }
-}
-
-function toDeploymentState(state: string | null): DeploymentFact['state'] | null {
-  switch (state) {
-    case 'success':
-    case 'failure':
-    case 'error':
-    case 'in_progress':
-    case 'queued':
-    case 'pending':
-    case 'inactive':
-      return state;
-    case 'waiting':
-      return 'pending';
-    default:
-      return null;
-  }
-}
-
-/** A recorded deployment as the gate sees it: one the gate blocked never counts as a success. */
-function deploymentFact(d: RecordedDeployment, tree?: string): DeploymentFact | null {
-  const state = d.gateBlocked ? 'failure' : toDeploymentState(d.latestState);
-  if (!state) return null;
-  const at = (state === 'success' ? d.firstSuccessAt : d.latestStateAt) ?? d.createdAt;
-  // A success kept only as `latestState` (the gate blocked it) is not a success.
-  if (state === 'success' && !d.firstSuccessAt) return null;
-  return { environment: d.stage ?? d.environment, sha: d.sha, state, at: at.toISOString(), ...(tree ? { tree } : {}) };
 }
 
 /**
@@ -293,7 +223,19 @@ export async function loadReleaseFacts(
   for (const o of recorded.overrides) facts.overrides.push(overrideFact(o, policy));
 
   if (needed.has('deployments') && predecessor)
-    await loadPredecessorDeployments(octokit, recorded, where, predecessor, request.sha, result);
+    await loadPredecessorDeployments(
+      octokit,
+      {
+        own: recorded.predecessorDeployments,
+        sameTreeCandidates: recorded.sameTreeCandidates,
+        knownTrees: recorded.knownTrees,
+      },
+      where,
+      predecessor,
+      stageEnvironmentNames(predecessor),
+      facts,
+      result,
+    );
   if (needed.has('ref') && request.ref) facts.ref = await resolveRef(octokit, where, request.ref, request.sha, notes);
 
   if (needed.has('reviews') || needed.has('contributors') || needed.has('pulls')) {
@@ -359,83 +301,6 @@ function overrideFact(o: RecordedOverride, policy: Policy): OverrideFact {
     expiresAt: (o.expiresAt ?? new Date(o.grantedAt.getTime() + policy.overrides.expiresMs)).toISOString(),
     usedAt: o.usedAt ? o.usedAt.toISOString() : null,
   };
-}
-
-/**
- * This release's deployments in the predecessor stage: by commit, then (when none of the
- * commit succeeded there) the stage's recent successes whose commit has the same tree, the
- * same content promoted as another commit (a rebase, a squash of an up-to-date branch).
- */
-async function loadPredecessorDeployments(
-  octokit: GitHubClient,
-  recorded: RecordedFacts,
-  where: RepoRef,
-  predecessor: EnvironmentPolicy,
-  sha: string,
-  result: LoadedFacts,
-): Promise<void> {
-  const { facts, notes } = result;
-  const environments = stageEnvironmentNames(predecessor);
-  const own = recorded.predecessorDeployments;
-  for (const d of own) {
-    const f = deploymentFact(d);
-    if (f) facts.deployments.push(f);
-  }
-  if (recordedSuccess(own)) return;
-
-  const candidates = recorded.sameTreeCandidates.slice(0, SAME_TREE_CANDIDATES);
-  if (candidates.length > 0) {
-    const tree = await commitTree(octokit, where, sha);
-    if (tree) {
-      facts.tree = tree;
-      const known = new Map(recorded.knownTrees);
-      for (const c of candidates) {
-        let t = known.get(c.sha);
-        if (!t) {
-          t = await commitTree(octokit, where, c.sha);
-          if (t) {
-            known.set(c.sha, t);
-            result.learnedTrees.push({ sha: c.sha, tree: t });
-          }
-        }
-        if (t !== tree) continue;
-        const f = deploymentFact(c, t);
-        if (f) facts.deployments.push(f);
-      }
-    }
-  }
-  if (own.length === 0 && candidates.length === 0) {
-    // Nothing recorded in that stage at all: the App was installed after the release was deployed there.
-    const fromApi = await deploymentsFromApi(octokit, where, sha, environments);
-    facts.deployments.push(...fromApi);
-    if (fromApi.length > 0)
-      notes.push(
-        "Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.",
-      );
-  }
-}
-
-async function deploymentsFromApi(
-  octokit: GitHubClient,
-  where: RepoRef,
-  sha: string,
-  environments: string[],
-): Promise<DeploymentFact[]> {
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { ...where, sha, per_page: 30 });
-  const wanted = new Set(environments.map((e) => e.toLowerCase()));
-  const out: DeploymentFact[] = [];
-  for (const d of data.filter((x) => wanted.has(x.environment.toLowerCase())).slice(0, 10)) {
-    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-      ...where,
-      deployment_id: Number(d.id),
-      per_page: 10,
-    });
-    // Newest first; a status set by someone other than the deployment's creator is not taken.
-    const s = statuses.find((x) => !x.creator || !d.creator || x.creator.login === d.creator.login);
-    const state = toDeploymentState(s?.state ?? null);
-    if (s && state) out.push({ environment: d.environment, sha: d.sha, state, at: s.created_at });
-  }
-  return out;
 }
 
 /**
@@ -815,4 +680,5 @@ export async function teamMembership(
   }
 }
 
-export type { ApprovalFact };
+export type { ApprovalFact, RecordedDeployment };
+export { SAME_TREE_CANDIDATES };

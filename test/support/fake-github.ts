@@ -127,6 +127,15 @@ export interface ProtectionAnswer {
   status: number;
 }
 
+/** A job of a GitHub Actions workflow run. */
+export interface FakeJob {
+  run_id: number;
+  head_sha: string;
+  status: 'queued' | 'in_progress' | 'completed' | 'waiting';
+  conclusion: 'success' | 'failure' | 'cancelled' | null;
+  name?: string;
+}
+
 export interface FakeRepo {
   owner: string;
   name: string;
@@ -162,6 +171,8 @@ export interface FakeRepo {
   refs: Record<string, string>;
   /** Check suite id -> the workflow run that made it (for `actions/runs?check_suite_id=`). */
   workflowRuns: Record<number, { id: number; path: string; head_sha: string }>;
+  /** Job id -> the job of a workflow run, as GitHub Actions reports it (`actions/jobs/{job_id}`). */
+  workflowJobs: Record<number, FakeJob>;
   /** `<path>@<ref>` -> file text at a commit or branch other than the default branch (see `serveFileAt`). */
   filesAt: Record<string, string>;
   compare: Record<string, string[]>;
@@ -293,6 +304,7 @@ export class FakeGitHub {
       compare: {},
       refs: {},
       workflowRuns: {},
+      workflowJobs: {},
       filesAt: {},
       comments: [],
       pendingRules: new Set(),
@@ -601,6 +613,38 @@ export class FakeGitHub {
           workflow_runs: run
             ? [{ id: run.id, path: run.path, head_sha: run.head_sha, check_suite_id: suite, name: run.path }]
             : [],
+        },
+      };
+    }
+    if (method === 'GET' && (m = rest.match(/^\/actions\/jobs\/(\d+)$/))) {
+      const id = Number(m[1]);
+      const job = repo.workflowJobs[id];
+      if (!job) return { status: 404, body: { message: 'Not Found' } };
+      return {
+        status: 200,
+        body: {
+          id,
+          run_id: job.run_id,
+          run_attempt: 1,
+          node_id: 'J',
+          head_sha: job.head_sha,
+          url: `${this.baseUrl}/repos/${repo.owner}/${repo.name}/actions/jobs/${id}`,
+          html_url: `https://github.example/${repo.owner}/${repo.name}/actions/runs/${job.run_id}/job/${id}`,
+          status: job.status,
+          conclusion: job.conclusion,
+          created_at: '2026-03-10T00:00:00Z',
+          started_at: '2026-03-10T00:00:00Z',
+          completed_at: job.status === 'completed' ? '2026-03-10T00:01:00Z' : null,
+          name: job.name ?? 'deploy',
+          steps: [],
+          check_run_url: `${this.baseUrl}/repos/${repo.owner}/${repo.name}/check-runs/${id}`,
+          labels: ['ubuntu-latest'],
+          runner_id: 1,
+          runner_name: 'GitHub Actions 1',
+          runner_group_id: 1,
+          runner_group_name: 'GitHub Actions',
+          workflow_name: 'deploy',
+          head_branch: 'main',
         },
       };
     }

@@ -1,5 +1,6 @@
 import type { Context } from 'probot';
 import { runIdFromCallbackUrl } from '../../github/protection-rule-callback.js';
+import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
 import { runGate } from '../gate.js';
 import type { GateDeps, GateRequest } from '../gate.js';
@@ -49,9 +50,16 @@ export async function onProtectionRuleRequested(
       );
       return 'ignored: incomplete payload';
     }
-    await deps.store.recordDeployment(
-      deploymentRecord(request, p.deployment, { environment: request.environment, creator: request.deployer ?? null }),
-    );
+    await deps.store.recordDeployment(deploymentRecord(request, p.deployment, { creator: request.deployer ?? null }));
+    // The rule decides this deployment now: a judgement of its `deployment` event no longer
+    // stands, and until the rule is answered `approved` nothing proves it.
+    const gate = await deps.store.listPendingGates({
+      repo: repoKey(request),
+      sha: request.sha,
+      environment: request.environment,
+    });
+    if (!gate.some((g) => g.runId === request.protection!.runId && g.status !== 'pending'))
+      await deps.store.revokeDeploymentApproval(p.deployment.id);
     const result = await runGate(deps, context.octokit, request);
     return result.answer ?? result.decision?.decision ?? 'no decision';
   });
