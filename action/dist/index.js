@@ -50928,6 +50928,46 @@ function countApprovals(stage, facts) {
   return { counted, notCounted };
 }
 
+// src/core/stage-proof.ts
+var RUNNING = /* @__PURE__ */ new Set(["in_progress", "queued", "pending"]);
+function approvalMismatch(d, stage) {
+  if (!inStage(stage, d.environment)) return `${d.environment} is not an environment of ${stage.name}`;
+  const a = d.approval;
+  if (!a)
+    return d.legacySuccessAt ? `it succeeded at ${d.legacySuccessAt}, before the gate recorded its approvals on deployments` : "the gate never let it through (it held it, blocked it, or never saw it)";
+  if (a.stage !== void 0 && a.stage !== stage.name)
+    return a.stage === null ? `the gate let it through as an environment the policy did not gate, not as ${stage.name}` : `the gate let it through as ${a.stage}, not as ${stage.name}`;
+  if (a.environment !== void 0 && a.environment.toLowerCase() !== d.environment.toLowerCase())
+    return `the gate let it through for ${a.environment}, not for ${d.environment}`;
+  return null;
+}
+function unprovenReason(d, stage) {
+  const mismatch = approvalMismatch(d, stage);
+  if (mismatch) return mismatch;
+  if (!d.provenAt)
+    return RUNNING.has(d.state) ? `the gate let it through and it is ${d.state.replace("_", " ")}` : "no success bound to the gate's approval was reported on it (from its creator, or for GitHub Actions from a job of the run the gate approved)";
+  if (d.state !== "success") return `it succeeded, then became ${d.state.replace("_", " ")}`;
+  return null;
+}
+function releaseDeployments(facts, stage) {
+  return facts.deployments.filter((d) => inStage(stage, d.environment) && sameRelease(facts, d));
+}
+function stageProofs(facts, stage) {
+  const proofs = [];
+  for (const d of releaseDeployments(facts, stage))
+    if (unprovenReason(d, stage) === null && Number.isFinite(Date.parse(d.provenAt)))
+      proofs.push({ deployment: d, since: d.provenAt });
+  return proofs.sort((x, y) => Date.parse(x.since) - Date.parse(y.since));
+}
+function approvedRunning(facts, stage) {
+  return releaseDeployments(facts, stage).filter(
+    (d) => RUNNING.has(d.state) && !d.provenAt && approvalMismatch(d, stage) === null
+  );
+}
+function deploymentLabel(d) {
+  return `${d.id !== void 0 ? `deployment ${d.id}` : "a deployment"} to ${d.environment} (${d.state.replace("_", " ")})`;
+}
+
 // src/core/rules/order.ts
 var orderRule = {
   name: "order",
@@ -50948,37 +50988,58 @@ function order(stage, predecessor, facts) {
       values: { stage: stage.name, predecessor: null }
     };
   }
-  const mine = facts.deployments.filter((d) => inStage(predecessor, d.environment) && sameRelease(facts, d));
-  const success = mine.find((d) => d.state === "success");
-  if (success) {
+  const [proof] = stageProofs(facts, predecessor);
+  if (proof) {
+    const d = proof.deployment;
     return {
       code: "ORDER_OK",
       rule: "order",
       ok: true,
       outcome: "pass",
-      message: `The release was deployed successfully to ${predecessor.name} (${success.sha.slice(0, 7)} at ${success.at}).`,
-      values: { predecessor: predecessor.name, sha: success.sha, at: success.at, sameTree: success.sha !== facts.sha }
+      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}), through the gate.`,
+      values: {
+        predecessor: predecessor.name,
+        sha: d.sha,
+        at: proof.since,
+        sameTree: d.sha !== facts.sha,
+        ...d.id !== void 0 ? { deployment: d.id } : {},
+        ...d.approval ? { approvedVia: d.approval.via } : {}
+      }
     };
   }
-  const running = mine.find((d) => d.state === "in_progress" || d.state === "queued" || d.state === "pending");
+  const mine = releaseDeployments(facts, predecessor);
+  const running = approvedRunning(facts, predecessor)[0];
   if (running) {
     return {
       code: "PROMOTION_ORDER",
       rule: "order",
       ok: false,
       outcome: "wait",
-      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one there is ${running.state.replace("_", " ")}.`,
+      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === "reported" ? "reported" : "the gate let through"} there is ${running.state.replace("_", " ")}.`,
       values: { predecessor: predecessor.name, state: running.state },
       clearsAt: null
     };
   }
+  const legacy = mine.find((d) => !d.approval && d.legacySuccessAt);
+  if (legacy) {
+    return {
+      code: "PROMOTION_ORDER",
+      rule: "order",
+      ok: false,
+      outcome: "wait",
+      message: `${stage.name} needs a deployment of this release to ${predecessor.name} that the gate let through: ${deploymentLabel(legacy)} succeeded at ${legacy.legacySuccessAt}, before this version of Release Gate recorded the gate's approval on each deployment, so it proves nothing. Deploy the release to ${predecessor.name} again; this request goes on when that deployment succeeds.`,
+      values: { predecessor: predecessor.name, sha: facts.sha, legacy: legacy.id ?? null },
+      clearsAt: null
+    };
+  }
+  const unproven = mine.slice(0, 3).map((d) => `${deploymentLabel(d)}: ${unprovenReason(d, predecessor)}`);
   return {
     code: "PROMOTION_ORDER",
     rule: "order",
     ok: false,
     outcome: "block",
-    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.`,
-    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state) }
+    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.${unproven.length > 0 ? ` Found there, proving nothing: ${unproven.join("; ")}.` : ""}`,
+    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state), unproven }
   };
 }
 
@@ -51345,7 +51406,7 @@ var soakRule = {
   evaluate: (c) => soak(c.stage, c.predecessor, c.facts, c.now)
 };
 function soak(stage, predecessor, facts, now) {
-  const successes = facts.deployments.filter((d) => d.state === "success" && inStage(predecessor, d.environment) && sameRelease(facts, d)).map((d) => Date.parse(d.at)).filter((t) => Number.isFinite(t));
+  const successes = stageProofs(facts, predecessor).map((p) => Date.parse(p.since));
   const minutes = stage.soakMinutes;
   if (successes.length === 0) {
     return {
@@ -56571,6 +56632,7 @@ function normaliseState(state) {
 
 // action/src/ci-facts.ts
 var DEPLOYMENTS_PER_ENVIRONMENT = 3;
+var STATUSES_PER_DEPLOYMENT = 10;
 var PREDECESSOR_ENVIRONMENTS = 2;
 var PULLS_PER_COMMIT = 10;
 var CHECK_NAMES = 10;
@@ -56665,7 +56727,7 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       if (found) facts.deployments.push(...found);
     }
     facts.sources.push(
-      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment; ${facts.deployments.length} found. Commits with the same tree are not looked up here.`
+      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`
     );
   }
   if (needed.has("checks")) {
@@ -56742,14 +56804,20 @@ async function predecessorDeployments(octokit, owner, repo, sha, environment) {
       owner,
       repo,
       deployment_id: Number(d.id),
-      per_page: 1
+      per_page: STATUSES_PER_DEPLOYMENT
     });
-    const latest2 = statuses[0];
+    const creator = d.creator?.login.toLowerCase();
+    const latest2 = statuses.find((x) => creator !== void 0 && x.creator?.login.toLowerCase() === creator);
+    const state = latest2 ? latest2.state : "pending";
+    const at = latest2 ? latest2.created_at : d.created_at;
     out.push({
+      id: Number(d.id),
       environment,
       sha: d.sha,
-      state: latest2 ? latest2.state : "pending",
-      at: latest2 ? latest2.created_at : d.created_at
+      state,
+      at,
+      approval: { via: "reported", at: d.created_at },
+      provenAt: state === "success" ? at : null
     });
   }
   return out;

@@ -21,6 +21,8 @@ export interface CiFacts {
 
 /** Deployments read per GitHub environment of the predecessor stage (newest first). */
 const DEPLOYMENTS_PER_ENVIRONMENT = 3;
+/** Statuses read per deployment (newest first), to find its creator's latest. */
+const STATUSES_PER_DEPLOYMENT = 10;
 /** GitHub environment names of the predecessor looked up. */
 const PREDECESSOR_ENVIRONMENTS = 2;
 /** Pull requests of a commit read. */
@@ -136,7 +138,7 @@ export async function loadCiFacts(
       if (found) facts.deployments.push(...found);
     }
     facts.sources.push(
-      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(', ')} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment; ${facts.deployments.length} found. Commits with the same tree are not looked up here.`,
+      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(', ')} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`,
     );
   }
 
@@ -227,14 +229,22 @@ async function predecessorDeployments(
       owner,
       repo,
       deployment_id: Number(d.id),
-      per_page: 1,
+      per_page: STATUSES_PER_DEPLOYMENT,
     });
-    const latest = statuses[0];
+    // Newest first; only a status its creator set moves it (as the App takes them).
+    const creator = d.creator?.login.toLowerCase();
+    const latest = statuses.find((x) => creator !== undefined && x.creator?.login.toLowerCase() === creator);
+    const state = latest ? (latest.state as DeploymentFact['state']) : 'pending';
+    const at = latest ? latest.created_at : d.created_at;
+    // The Action sees no gate's word: what GitHub reports is taken as reported (see the sources line).
     out.push({
+      id: Number(d.id),
       environment,
       sha: d.sha,
-      state: latest ? (latest.state as DeploymentFact['state']) : 'pending',
-      at: latest ? latest.created_at : d.created_at,
+      state,
+      at,
+      approval: { via: 'reported', at: d.created_at },
+      provenAt: state === 'success' ? at : null,
     });
   }
   return out;

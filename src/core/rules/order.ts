@@ -53,7 +53,7 @@ function order(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | null, 
       rule: 'order',
       ok: false,
       outcome: 'wait',
-      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one the gate let through there is ${running.state.replace('_', ' ')}.`,
+      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === 'reported' ? 'reported' : 'the gate let through'} there is ${running.state.replace('_', ' ')}.`,
       values: { predecessor: predecessor.name, state: running.state },
       clearsAt: null,
     };
