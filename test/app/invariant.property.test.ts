@@ -157,7 +157,7 @@ describe('property: PROD is approved only if every earlier stage has a deploymen
         const statusId = nextId();
         const at = h.clock.now().toISOString();
         let by: Parameters<typeof deploymentStatusCreated>[2] = { id: statusId, state, at };
-        let moves = false;
+        let moves: boolean;
         let bound = false;
         if (actor === 'job' || actor === 'failed job' || actor === 'other workflow') {
           const run = actor === 'other workflow' ? nextId() : d.runId;
