@@ -11,7 +11,7 @@ import {
 import type { DeploymentSpec } from '../support/webhooks.js';
 
 /**
- * SECURITY.md T2, as a property: for random interleavings of deployments (through the REST
+ * SECURITY.md I1, as a property: for random interleavings of deployments (through the REST
  * API and by workflow jobs with a protection rule), statuses set by any actor (the
  * deployment's creator, the job of the run the gate approved, another workflow's
  * `GITHUB_TOKEN`, this App's own identity, a writer), protection-rule requests and reviews,

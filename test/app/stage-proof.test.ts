@@ -12,7 +12,7 @@ import {
 import type { DeploymentSpec } from '../support/webhooks.js';
 
 /**
- * The invariant (SECURITY.md T2): a stage is proven only by a deployment this App let through
+ * The invariant (SECURITY.md I1): a stage is proven only by a deployment this App let through
  * for that environment that then reached `success` bound to that approval. Each test is an
  * attack by someone with write access (or a workflow's token), through signed webhooks
  * against the fake GitHub; PROD must not be approved by any of them.
@@ -96,7 +96,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
   const appStatuses = (d: DeploymentSpec) =>
     h!.repo.deploymentStatuses.filter((s) => s.deploymentId === d.id).map((s) => [s.state, s.description]);
 
-  // SECURITY.md T2: a writer's REST deployment while the stage waits.
+  // SECURITY.md I1: a writer's REST deployment while the stage waits.
   it('holds a REST deployment while PRE_PROD waits for an approval, says so in a queued status, and a success its writer posts proves nothing', async () => {
     await start(GATED);
     await devProven();
@@ -115,7 +115,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     );
   });
 
-  // SECURITY.md T2: a waiting REST deployment stays held when what it waits for clears.
+  // SECURITY.md I1: a waiting REST deployment stays held when what it waits for clears.
   it('keeps a REST deployment held during a freeze held once the freeze ends; a new deployment then is judged afresh and proves the stage', async () => {
     await start(FROZEN, { now: '2026-03-10T16:30:00Z' });
     await devProven();
@@ -147,7 +147,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     expect((await prod()).state).toBe('approved');
   });
 
-  // SECURITY.md T2: same creator is not same run.
+  // SECURITY.md I1: same creator is not same run.
   it("does not take a success another workflow posts with its GITHUB_TOKEN on the deploy workflow's held deployment", async () => {
     await start(GATED);
     await devProven();
@@ -192,7 +192,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     expect((await prod()).state).toBe('approved');
   });
 
-  // SECURITY.md T2: a success in the approved run whose job has not finished, or failed.
+  // SECURITY.md I1: a success in the approved run whose job has not finished, or failed.
   it("takes a GitHub Actions success only once GitHub reports the approved run's job finished with success", async () => {
     await start(PLAIN, { inbox: { retryBaseMs: 100, maxRetryMs: 200 } });
     await devProven();
@@ -240,7 +240,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     expect((await prod()).state).toBe('rejected');
   });
 
-  // SECURITY.md T2: a success posted before the gate answers.
+  // SECURITY.md I1: a success posted before the gate answers.
   it('does not count a success posted while the protection rule still waits, even once the gate approves', async () => {
     await start(GATED);
     await devProven();
@@ -257,7 +257,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     expect((await prod()).state).toBe('approved');
   });
 
-  // SECURITY.md T2: a second deployment of the same commit.
+  // SECURITY.md I1: a second deployment of the same commit.
   it('does not lend the approval of one deployment of the commit to a second one the gate held', async () => {
     await start(FROZEN, { now: '2026-03-10T15:00:00Z' });
     await devProven();
@@ -275,7 +275,8 @@ describe('a stage is proven only by a deployment the gate let through that then 
     );
   });
 
-  // SECURITY.md T2: this App's own identity never reports a success.
+  // SECURITY.md I1: this App's own identity never reports a success.
+  // SECURITY.md T3: only the statuses allowed to move a deployment move it.
   it("does not take a success status set under the App's own identity", async () => {
     await start(GATED);
     await devProven();
@@ -311,7 +312,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     expect((await prod()).state).toBe('rejected');
   });
 
-  // SECURITY.md T2: an approval under another policy.
+  // SECURITY.md I1: an approval under another policy.
   it('does not take a deployment let through as an ungated environment for the stage a later policy makes of it', async () => {
     await start(policy({ DEV: [], PROD: [] }));
     await devProven();
@@ -327,7 +328,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     );
   });
 
-  // SECURITY.md T2: an approval for another environment.
+  // SECURITY.md I1: an approval for another environment.
   it('does not take a deployment the gate approved for another environment for a proof of its own', async () => {
     await start(PLAIN);
     await devProven();
@@ -344,7 +345,7 @@ describe('a stage is proven only by a deployment the gate let through that then 
     expect((await prod()).state).toBe('rejected');
   });
 
-  // SECURITY.md T2: a decision is for one deployment; a re-run asks anew.
+  // SECURITY.md I1: a decision is for one deployment; a re-run asks anew.
   it('judges a re-run of an approved workflow run afresh instead of replaying the old approval', async () => {
     await start(FROZEN, { now: '2026-03-10T15:00:00Z' });
     await devProven();

@@ -81,6 +81,7 @@ describe('a gate nobody can walk around', () => {
   });
 
   // SECURITY.md T2: the App's own deployments are recognised by their creator.
+  // SECURITY.md T13: a payload key anyone can write is never trusted.
   it('does not take a deployment for one of its own because of a payload key, and a success after its failure proves nothing', async () => {
     h = await startHarness({ policy: PIPELINE });
     const forged = spec('staging', 'mallory', 'main', { payload: { releaseGate: {} } });

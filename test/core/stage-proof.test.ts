@@ -27,7 +27,7 @@ const deployment = (over: Partial<DeploymentFact> = {}): DeploymentFact => ({
   ...over,
 });
 
-// SECURITY.md T2: the invariant, read in one place.
+// SECURITY.md I1: the invariant, read in one place.
 describe('stage proof: only a deployment the gate let through for the stage, then succeeded, proves it', () => {
   const table: Array<{ name: string; d: DeploymentFact; reason: string | null }> = [
     { name: 'approved for the stage and its environment, then succeeded', d: deployment(), reason: null },

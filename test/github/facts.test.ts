@@ -187,7 +187,7 @@ describe('facts the gate reads from GitHub', () => {
     expect(answers(64)).toEqual([['approved', 'Release gate: allowed for PROD.']]);
   });
 
-  // SECURITY.md T2: a stage is proven only by a deployment the gate let through.
+  // SECURITY.md I1: a stage is proven only by a deployment the gate let through.
   it('does not take a deployment GitHub has but the gate never judged (made before the App was installed) for proof, and says so', async () => {
     h = await startHarness({ policy: ORDER });
     const C = sha('6');

@@ -87,6 +87,7 @@ describe('loadRepoPolicy with an org default', () => {
   };
   const orgDefault = (text: string) => github.serveFile(`${owner}/.github`, PATH, text, 'b'.repeat(40));
 
+  // SECURITY.md T1: the policy is read at the default branch (ref=main), never at the branch under review.
   it('a repository file without extends is read alone: the org default is not fetched', async () => {
     repo({ [PATH]: STANDALONE });
     orgDefault(ORG);

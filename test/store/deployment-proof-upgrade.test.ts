@@ -21,7 +21,7 @@ const BEFORE = [
 ];
 
 /**
- * Deployments an installation recorded before the gate kept its approval on each
+ * SECURITY.md I1: deployments an installation recorded before the gate kept its approval on each
  * deployment: none becomes proof (fail closed), and a release that was on its way waits,
  * saying why, until it is deployed again through the gate.
  */
