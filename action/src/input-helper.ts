@@ -54,6 +54,8 @@ export interface GitHubContext {
   pullRequest: PullRequestInfo | null;
   /** The author of the pushed head commit on push events. */
   headCommitAuthor: string | null;
+  /** The repository's default branch (the event's `repository.default_branch`), when the event says. */
+  defaultBranch: string | null;
 }
 
 /** An input or runner variable the Action cannot work with; the message names it. */
@@ -191,5 +193,6 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     pullRequest,
     headCommitAuthor: str(obj(headCommit?.author)?.username) ?? null,
+    defaultBranch: str(obj(payload.repository)?.default_branch) ?? null,
   };
 }

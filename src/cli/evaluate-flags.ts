@@ -8,6 +8,7 @@ import type {
   PullRequestFact,
   ReleaseFacts,
 } from '../core/types.js';
+import { GITHUB_ACTIONS_APP } from '../core/types.js';
 import type { EvidenceInputs } from '../evidence/index.js';
 import { UsageError, parseInstant, parseWhole, type CliIo } from './io.js';
 
@@ -65,7 +66,7 @@ export const FACT_FLAGS = {
     fact: 'checks',
     multiple: true,
     usage: '--check NAME[=STATE]',
-    help: 'a check of the commit: success (default), failure, pending... (repeatable)',
+    help: 'a check run of the commit: success (default), failure, pending...; add " from app:SLUG", " from workflow:PATH" or " from status:LOGIN" for its source (repeatable)',
   },
   'changed-file': {
     fact: 'changedFiles',
@@ -189,14 +190,7 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
       provenAt: instant,
     };
   });
-  const checks: CheckFact[] = list(values.check).map((c) => {
-    const [name, state = 'success'] = c.split('=');
-    if (!name) throw new UsageError(`--check "${c}" must be NAME or NAME=STATE, e.g. --check build=success.`);
-    const pending = ['pending', 'queued', 'in_progress', 'waiting', 'requested'];
-    return pending.includes(state)
-      ? { name, status: state === 'pending' ? 'pending' : (state as CheckFact['status']) }
-      : { name, status: 'completed', conclusion: state };
-  });
+  const checks: CheckFact[] = list(values.check).map(checkFromFlag);
   const teams: Record<string, string[]> = {};
   for (const t of list(values.team)) {
     const m = /^([^=]+)=(.*)$/.exec(t);
@@ -234,6 +228,28 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
     teams,
     overrides: [],
   };
+}
+
+/**
+ * A check of the commit from `--check NAME[=STATE][ from SOURCE]`: a check run of an App not
+ * named, or with its source: `app:SLUG` (a check run of that App), `workflow:PATH` (a job of
+ * that GitHub Actions workflow), `status:LOGIN` (a commit status LOGIN posted).
+ */
+function checkFromFlag(text: string): CheckFact {
+  const m = /^([^=]+?)(?:=([a-z_]+))?(?:\s+from\s+(app|workflow|status):(\S+))?$/.exec(text.trim());
+  if (!m)
+    throw new UsageError(
+      `--check "${text}" must be NAME[=STATE][ from app:SLUG|workflow:PATH|status:LOGIN], e.g. --check build=success or --check "build=success from workflow:.github/workflows/ci.yml".`,
+    );
+  const [, name, state = 'success', source, value] = m;
+  const pending = ['pending', 'queued', 'in_progress', 'waiting', 'requested'];
+  const outcome: Pick<CheckFact, 'status' | 'conclusion'> = pending.includes(state)
+    ? { status: state === 'pending' ? 'pending' : (state as CheckFact['status']) }
+    : { status: 'completed', conclusion: state };
+  if (source === 'status') return { name: name!, ...outcome, kind: 'status', creator: value! };
+  if (source === 'workflow')
+    return { name: name!, ...outcome, kind: 'check_run', app: GITHUB_ACTIONS_APP, workflow: value! };
+  return { name: name!, ...outcome, kind: 'check_run', app: source === 'app' ? value! : null };
 }
 
 /** The JSON form of a decision printed by `evaluate --json` (a stable contract). */

@@ -7,6 +7,9 @@ export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Evidence kinds a policy can weigh or require (`scoring` weights, `requiredEvidence`). */
+/** The slug of GitHub Actions, the GitHub App that runs workflows (every workflow's `GITHUB_TOKEN` is it). */
+export const GITHUB_ACTIONS_APP = 'github-actions';
+
 export const EVIDENCE_KINDS = [
   'tests',
   'coverage',
@@ -71,8 +74,8 @@ export interface EnvironmentPolicy {
   requiredReviewers: RequiredReviewers[];
   /** Minimum evidence score; `null` means the score is not checked for this stage. */
   minScore: number | null;
-  /** Check runs or commit statuses that must have concluded successfully. */
-  requiredChecks: string[];
+  /** Checks that must have concluded successfully, each from the source it names. */
+  requiredChecks: RequiredCheck[];
   requiredEvidence: EvidenceKind[];
   soakMinutes: number;
   freezeWindows: FreezeWindow[];
@@ -205,11 +208,36 @@ export interface DeploymentFact {
   legacySuccessAt?: string | null;
 }
 
+/**
+ * A check a stage requires and the source it must come from, as GitHub rulesets pin a
+ * check's source: a check run by any GitHub App (a plain name), by one App (`app`), or a job
+ * of one GitHub Actions workflow (`workflow`); or a commit status posted by `creator`.
+ */
+export interface RequiredCheck {
+  name: string;
+  /** The GitHub App (its slug) whose check run counts; any App when left out. */
+  app?: string;
+  /** The workflow file (`.github/workflows/ci.yml`) whose job the check run must be; GitHub Actions' then. */
+  workflow?: string;
+  /** A commit status instead of a check run: counted only when `creator` posted it. */
+  status?: boolean;
+  /** The login that posts the commit status (`jenkins-bot`). */
+  creator?: string;
+}
+
 export interface CheckFact {
   name: string;
   status: 'queued' | 'in_progress' | 'completed' | 'pending' | 'waiting' | 'requested';
   /** For completed checks: success, neutral, skipped count as passed. */
   conclusion?: string | null;
+  /** Where it comes from: a check run, or a commit status. */
+  kind?: 'check_run' | 'status';
+  /** A check run's GitHub App (slug). */
+  app?: string | null;
+  /** For a job of GitHub Actions: the workflow file its run is of, as traced on GitHub (null when it could not be). */
+  workflow?: string | null;
+  /** A commit status's creator (login). */
+  creator?: string | null;
 }
 
 /** One part of the score: the points a kind earned out of its weight, and why. */

@@ -3,7 +3,9 @@ import { evidenceFacts } from '../core/evidence-facts.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { factsNeeded } from '../core/rule-facts.js';
 import type { FactKind } from '../core/rule-facts.js';
-import type { ApprovalFact, CheckFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import type { ApprovalFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import { loadRequiredChecks } from './check-facts.js';
+import type { KnownCheckRun } from './check-facts.js';
 import { commitTree } from './commit-tree.js';
 import { loadPredecessorDeployments, SAME_TREE_CANDIDATES } from './deployment-facts.js';
 import type { RecordedDeployment } from './deployment-facts.js';
@@ -83,13 +85,8 @@ export interface RecordedApproval {
   submittedAt: Date;
 }
 
-/** A check run or a commit status the App learned from webhooks. */
-export interface RecordedCheck {
-  kind: 'check_run' | 'status';
-  name: string;
-  status: string;
-  conclusion: string | null;
-}
+/** A check run or a commit status the App learned from webhooks, with its GitHub App. */
+export type RecordedCheck = KnownCheckRun;
 
 /**
  * What the App's record knows of the release, read before GitHub is asked (see
@@ -266,7 +263,14 @@ export async function loadReleaseFacts(
 
   if (needed.has('evidence')) await loadEvidence(octokit, where, policy, request, now, result);
   if (needed.has('checks'))
-    facts.checks = await requiredChecks(octokit, recorded.checks, where, request.sha, stage.requiredChecks);
+    facts.checks = await loadRequiredChecks(
+      octokit as never,
+      where,
+      { sha: request.sha, defaultBranch: request.defaultBranch ?? null },
+      stage.requiredChecks,
+      recorded.checks,
+      notes,
+    );
 
   if (needed.has('changedFiles')) {
     const previous = recorded.lastStageSha;
@@ -568,58 +572,6 @@ async function fileBlob(
     if (httpStatus(error) === 404) return null;
     throw error;
   }
-}
-
-/**
- * The required checks of the commit: what webhooks already told the App (check runs), then
- * check runs from the API for the names still open, and commit statuses only for names no
- * check run answers.
- */
-async function requiredChecks(
-  octokit: GitHubClient,
-  recorded: readonly RecordedCheck[],
-  where: RepoRef,
-  sha: string,
-  names: string[],
-): Promise<CheckFact[]> {
-  const wanted = new Set(names);
-  const checks: CheckFact[] = [];
-  const known = new Map<string, CheckFact>();
-  for (const c of recorded) {
-    if (!wanted.has(c.name)) continue;
-    known.set(
-      c.name,
-      c.kind === 'status'
-        ? statusFact(c.name, c.status)
-        : { name: c.name, status: c.status as CheckFact['status'], conclusion: c.conclusion },
-    );
-  }
-  const settled = (c: CheckFact | undefined) => c !== undefined && c.status === 'completed';
-  if (names.every((n) => settled(known.get(n)))) return names.map((n) => known.get(n)!);
-  const runs = await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    ...where,
-    ref: sha,
-    per_page: 100,
-  });
-  // GitHub lists the newest first; the gate reads the last report as the current one.
-  for (const r of [...runs].reverse())
-    if (wanted.has(r.name))
-      checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
-  const answered = new Set(checks.map((c) => c.name));
-  if (names.some((n) => !answered.has(n))) {
-    const { data: combined } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
-      ...where,
-      ref: sha,
-      per_page: 100,
-    });
-    for (const s of combined.statuses)
-      if (wanted.has(s.context) && !answered.has(s.context)) checks.push(statusFact(s.context, s.state));
-  }
-  return checks;
-}
-
-function statusFact(name: string, state: string): CheckFact {
-  return state === 'pending' ? { name, status: 'pending' } : { name, status: 'completed', conclusion: state };
 }
 
 /**

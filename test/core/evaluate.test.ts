@@ -226,25 +226,25 @@ describe('evaluate: one row per rule code', () => {
     },
     {
       name: 'CHECKS_PENDING waits',
-      policy: policy({ requiredChecks: ['build'] }),
-      facts: facts({ checks: [{ name: 'build', status: 'in_progress' }] }),
+      policy: policy({ requiredChecks: [{ name: 'build' }] }),
+      facts: facts({ checks: [{ name: 'build', status: 'in_progress', kind: 'check_run', app: 'ci-app' }] }),
       decision: 'wait',
       failing: ['CHECKS_PENDING'],
     },
     {
       name: 'a check not reported yet is pending',
-      policy: policy({ requiredChecks: ['build'] }),
+      policy: policy({ requiredChecks: [{ name: 'build' }] }),
       facts: facts(),
       decision: 'wait',
       failing: ['CHECKS_PENDING'],
     },
     {
       name: 'CHECKS_FAILED blocks',
-      policy: policy({ requiredChecks: ['build', 'audit'] }),
+      policy: policy({ requiredChecks: [{ name: 'build' }, { name: 'audit' }] }),
       facts: facts({
         checks: [
-          { name: 'build', status: 'completed', conclusion: 'success' },
-          { name: 'audit', status: 'completed', conclusion: 'failure' },
+          { name: 'build', status: 'completed', conclusion: 'success', kind: 'check_run', app: 'ci-app' },
+          { name: 'audit', status: 'completed', conclusion: 'failure', kind: 'check_run', app: 'ci-app' },
         ],
       }),
       decision: 'block',
@@ -477,10 +477,10 @@ describe('fail closed', () => {
     expect(d.rules.map((r) => r.code)).toEqual(['POLICY_INVALID']);
   });
   it('the same inputs give the same decision', () => {
-    const p = policy({ minApprovals: 1, minScore: 70, soakMinutes: 30, requiredChecks: ['build'] });
+    const p = policy({ minApprovals: 1, minScore: 70, soakMinutes: 30, requiredChecks: [{ name: 'build' }] });
     const f = facts({
       approvals: [approve('alice')],
-      checks: [{ name: 'build', status: 'completed', conclusion: 'success' }],
+      checks: [{ name: 'build', status: 'completed', conclusion: 'success', kind: 'check_run', app: 'ci-app' }],
     });
     expect(evaluate(p, f, NOW)).toEqual(evaluate(p, f, NOW));
     expect(codes(p, f)).toEqual([]);

@@ -148,7 +148,8 @@ export interface FakeRepo {
   pulls: FakePull[];
   reviews: Record<number, FakeReview[]>;
   checkRuns: FakeCheckRun[];
-  statuses: Array<{ context: string; state: string; sha: string }>;
+  /** Commit statuses, oldest first; `creator` is who posted it (the login). */
+  statuses: Array<{ context: string; state: string; sha: string; creator?: string }>;
   permissions: Record<string, 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
   deployments: Array<{
     id: number;
@@ -173,6 +174,11 @@ export interface FakeRepo {
   workflowRuns: Record<number, { id: number; path: string; head_sha: string }>;
   /** Job id -> the job of a workflow run, as GitHub Actions reports it (`actions/jobs/{job_id}`). */
   workflowJobs: Record<number, FakeJob>;
+  /** Run id -> a workflow run (`actions/runs/{run_id}`); `headRepository` is `owner/name` of a fork's. */
+  runs: Record<
+    number,
+    { path: string; head_sha: string; headRepository?: string; status?: string; conclusion?: string | null }
+  >;
   /** `<path>@<ref>` -> file text at a commit or branch other than the default branch (see `serveFileAt`). */
   filesAt: Record<string, string>;
   compare: Record<string, string[]>;
@@ -305,6 +311,7 @@ export class FakeGitHub {
       refs: {},
       workflowRuns: {},
       workflowJobs: {},
+      runs: {},
       filesAt: {},
       comments: [],
       pendingRules: new Set(),
@@ -615,6 +622,62 @@ export class FakeGitHub {
             : [],
         },
       };
+    }
+    if (method === 'GET' && (m = rest.match(/^\/actions\/runs\/(\d+)$/))) {
+      const id = Number(m[1]);
+      const run = repo.runs[id];
+      if (!run) return { status: 404, body: { message: 'Not Found' } };
+      const full = `${repo.owner}/${repo.name}`;
+      const repository = { id: repo.id, name: repo.name, full_name: full, owner: user(repo.owner), private: false };
+      const head = run.headRepository ?? full;
+      return {
+        status: 200,
+        body: {
+          id,
+          name: run.path,
+          node_id: 'WR',
+          head_branch: 'main',
+          head_sha: run.head_sha,
+          path: run.path,
+          run_number: 1,
+          run_attempt: 1,
+          event: 'push',
+          status: run.status ?? 'completed',
+          conclusion: run.conclusion === undefined ? 'success' : run.conclusion,
+          workflow_id: 1,
+          check_suite_id: id * 10,
+          url: `${this.baseUrl}/repos/${full}/actions/runs/${id}`,
+          html_url: `https://github.example/${full}/actions/runs/${id}`,
+          created_at: '2026-03-10T00:00:00Z',
+          updated_at: '2026-03-10T00:00:00Z',
+          repository,
+          head_repository: {
+            ...repository,
+            full_name: head,
+            name: head.split('/')[1],
+            owner: user(head.split('/')[0]!),
+          },
+        },
+      };
+    }
+    if (method === 'GET' && (m = rest.match(/^\/commits\/([^/]+)\/statuses$/))) {
+      const list = repo.statuses
+        .filter((s) => s.sha === m![1])
+        .map((s, i) => ({
+          id: i + 1,
+          node_id: 'S',
+          url: '',
+          avatar_url: null,
+          context: s.context,
+          state: s.state,
+          description: null,
+          target_url: null,
+          created_at: '2026-03-10T00:00:00Z',
+          updated_at: '2026-03-10T00:00:00Z',
+          creator: s.creator ? user(s.creator) : null,
+        }))
+        .reverse();
+      return paginate(list, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
     }
     if (method === 'GET' && (m = rest.match(/^\/actions\/jobs\/(\d+)$/))) {
       const id = Number(m[1]);
