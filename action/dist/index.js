@@ -57188,6 +57188,7 @@ function readGitHubContext(env) {
   } : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : void 0;
+  const runAttempt = env.GITHUB_RUN_ATTEMPT && /^\d+$/.test(env.GITHUB_RUN_ATTEMPT) ? Number(env.GITHUB_RUN_ATTEMPT) : void 0;
   return {
     apiUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
     serverUrl: (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, ""),
@@ -57199,6 +57200,7 @@ function readGitHubContext(env) {
     eventName,
     actor: env.GITHUB_ACTOR || void 0,
     runId,
+    runAttempt,
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     pullRequest,
     headCommitAuthor: str(obj(headCommit?.author)?.username) ?? null,
@@ -57373,7 +57375,9 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
     present,
     digests,
     decision: decision.decision,
-    counts: evidenceCounts(bundle)
+    counts: evidenceCounts(bundle),
+    // The run that wrote it: the App traces the evidence to this run (path, commit, repository).
+    ...gh.runId !== void 0 ? { run: { id: gh.runId, ...gh.runAttempt ? { attempt: gh.runAttempt } : {} } } : {}
   });
   const conclusion = decision.decision === "allow" ? "success" : settings.mode === "enforce" || decision.rules.some((r) => r.code === "POLICY_INVALID") ? "failure" : "neutral";
   const published = await publishSafely(octokit, settings, {

@@ -1,5 +1,3 @@
-import { parseEvidenceBlock } from '../core/evidence-block.js';
-import { evidenceFacts } from '../core/evidence-facts.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { factsNeeded } from '../core/rule-facts.js';
 import type { FactKind } from '../core/rule-facts.js';
@@ -8,15 +6,12 @@ import { loadRequiredChecks } from './check-facts.js';
 import type { KnownCheckRun } from './check-facts.js';
 import { commitTree } from './commit-tree.js';
 import { loadPredecessorDeployments, SAME_TREE_CANDIDATES } from './deployment-facts.js';
+import { EVIDENCE_CHECK_NAME, loadEvidence, TRUSTED_EVIDENCE_APP } from './evidence-facts.js';
 import type { RecordedDeployment } from './deployment-facts.js';
 import { listPullApprovals } from './pull-reviews.js';
 import { httpStatus } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
-/** The name of the check run the Action writes with the evidence block. */
-export const EVIDENCE_CHECK_NAME = 'Release evidence';
-/** Only evidence written by GitHub Actions is trusted (SECURITY.md). */
-export const TRUSTED_EVIDENCE_APP = 'github-actions';
 /** Pull requests of one release commit that are read (GitHub lists the one that introduced it first). */
 const PULLS_PER_RELEASE = 10;
 
@@ -447,134 +442,6 @@ async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: 
 }
 
 /**
- * The release's evidence: the newest `Release evidence` check run created by GitHub Actions
- * on the release commit (and, when the policy names `evidence.workflows`, by one of those
- * workflows, whose file at the release commit is the default branch's), scored here from its
- * raw counts under the default branch's policy. The Action's own score is never used.
- */
-async function loadEvidence(
-  octokit: GitHubClient,
-  where: RepoRef,
-  policy: Policy,
-  request: FactsRequest,
-  now: Date,
-  result: LoadedFacts,
-): Promise<void> {
-  const { notes } = result;
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    ...where,
-    ref: request.sha,
-    check_name: EVIDENCE_CHECK_NAME,
-    per_page: 20,
-  });
-  const runs = data.check_runs.filter((c) => c.head_sha === request.sha);
-  const trusted = runs.filter((c) => c.app?.slug === TRUSTED_EVIDENCE_APP);
-  if (runs.length > trusted.length)
-    notes.push(
-      `Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`,
-    );
-  const workflows = policy.evidence.workflows;
-  if (workflows.length === 0 && trusted.length > 0)
-    notes.push(
-      'Any workflow of the repository may publish evidence: name the allowed ones in `evidence.workflows` of the policy.',
-    );
-  // Newest first (GitHub lists them so); the first with a readable, allowed block wins.
-  for (const run of trusted) {
-    const block = parseEvidenceBlock(run.output?.text ?? run.output?.summary ?? null);
-    if (!block) continue;
-    let workflow: string | undefined;
-    if (workflows.length > 0) {
-      const verdict = await evidenceWorkflow(octokit, where, run.check_suite?.id ?? null, request, workflows);
-      if (!verdict.ok) {
-        notes.push(`Ignored the "${EVIDENCE_CHECK_NAME}" check run ${run.id}: ${verdict.reason}`);
-        continue;
-      }
-      workflow = verdict.path;
-    }
-    if (!block.counts) {
-      notes.push(
-        `The "${EVIDENCE_CHECK_NAME}" check run ${run.id} carries no raw counts (an older Action): the App does not take a score computed elsewhere, so there is no evidence. Update the Action.`,
-      );
-      continue;
-    }
-    result.facts.evidence = evidenceFacts(block.counts, policy.scoring, now);
-    result.evidenceCheck = {
-      id: Number(run.id),
-      appSlug: run.app?.slug ?? '',
-      trusted: true,
-      actionScore: block.score,
-      ...(workflow ? { workflow } : {}),
-    };
-    if (block.score !== result.facts.evidence.score)
-      notes.push(
-        `The Action reported a score of ${block.score ?? 'none'}; under the default branch's policy the evidence scores ${result.facts.evidence.score ?? 'none'}, which is what counts.`,
-      );
-    return;
-  }
-  if (
-    !result.evidenceCheck &&
-    trusted.length > 0 &&
-    !notes.some((n) => n.startsWith('Ignored the') || n.includes('carries no raw counts'))
-  )
-    notes.push(`The "${EVIDENCE_CHECK_NAME}" check run has no readable evidence block.`);
-}
-
-/** Which workflow wrote a check suite, and whether it may publish evidence for this release. */
-async function evidenceWorkflow(
-  octokit: GitHubClient,
-  where: RepoRef,
-  suiteId: number | null,
-  request: FactsRequest,
-  allowed: string[],
-): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
-  if (suiteId === null) return { ok: false, reason: 'it belongs to no check suite, so its workflow is unknown.' };
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs', {
-    ...where,
-    check_suite_id: suiteId,
-    per_page: 1,
-  });
-  const run = data.workflow_runs[0];
-  if (!run) return { ok: false, reason: `no workflow run made its check suite ${suiteId}.` };
-  if (run.head_sha !== request.sha)
-    return { ok: false, reason: `its workflow run is of ${run.head_sha.slice(0, 7)}, not of the release.` };
-  const path = run.path.replace(/@.*$/, '');
-  if (!allowed.includes(path))
-    return {
-      ok: false,
-      reason: `it was written by ${path}, which \`evidence.workflows\` does not name (${allowed.join(', ')}).`,
-    };
-  const [atRelease, atDefault] = await Promise.all([
-    fileBlob(octokit, where, path, request.sha),
-    fileBlob(octokit, where, path, request.defaultBranch ?? null),
-  ]);
-  if (!atRelease || atRelease !== atDefault)
-    return {
-      ok: false,
-      reason: `${path} at the release commit is not the default branch's (${atRelease?.slice(0, 7) ?? 'missing'} vs ${atDefault?.slice(0, 7) ?? 'missing'}), so the release could have changed how its evidence is made.`,
-    };
-  return { ok: true, path };
-}
-
-async function fileBlob(
-  octokit: GitHubClient,
-  where: RepoRef,
-  path: string,
-  ref: string | null,
-): Promise<string | null> {
-  try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
-      ...where,
-      path,
-      ...(ref ? { ref } : {}),
-    });
-    return Array.isArray(data) ? null : data.sha;
-  } catch (error) {
-    if (httpStatus(error) === 404) return null;
-    throw error;
-  }
-}
-
-/**
  * Team slug -> the candidates (approvers, override grantors) who are active members: one
  * membership call per (team, person), asked only for teams the stage's rules name.
  */
@@ -633,4 +500,5 @@ export async function teamMembership(
 }
 
 export type { ApprovalFact, RecordedDeployment };
+export { EVIDENCE_CHECK_NAME, TRUSTED_EVIDENCE_APP };
 export { SAME_TREE_CANDIDATES };

@@ -103,6 +103,8 @@ describe('the bundled Action, run as the runner runs it', () => {
       score: 40,
       present: ['tests'],
       decision: 'allow',
+      // The run that wrote it, for the App to trace the evidence to (SECURITY.md T5).
+      run: { id: 1658821493, attempt: 2 },
     });
     expect(Object.keys(block!.digests).sort()).toEqual(['junit', 'policy']);
     expect(block!.digests.junit).toMatch(/^sha256:[0-9a-f]{64}$/);
