@@ -34,7 +34,7 @@ function order(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | null, 
       rule: 'order',
       ok: true,
       outcome: 'pass',
-      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}), through the gate.`,
+      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}).`,
       values: {
         predecessor: predecessor.name,
         sha: d.sha,
