@@ -19,6 +19,7 @@ import type { Store } from '../src/store/types.js';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import { protectionRuleRequested, sendWebhook } from '../test/support/webhooks.js';
 import type { Delivery, RepoContext } from '../test/support/webhooks.js';
+import { pool } from './pool.js';
 
 const POLICY = `version: 1
 environments:
@@ -54,15 +55,6 @@ function shuffle<T>(items: T[], seed: number): T[] {
     [items[i], items[j]] = [items[j]!, items[i]!];
   }
   return items;
-}
-
-async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }
 
 /** Runs the burst and prints its figures; returns whether every target was met. */

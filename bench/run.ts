@@ -34,6 +34,16 @@ const sections: Array<[string, () => Promise<void>]> = [
         log('burst: some targets were NOT met (see above)');
     },
   ],
+  [
+    'priority',
+    async () => {
+      const statuses = Number(
+        process.argv.find((a) => a.startsWith('--statuses='))?.slice(11) ?? (quick ? 300 : 1_500),
+      );
+      if (!(await (await import('./priority.js')).runPriorityBench({ log, statuses })))
+        log('priority: some targets were NOT met (see above)');
+    },
+  ],
 ];
 
 let failed = false;

@@ -45,8 +45,32 @@ steps:
 Inside CI the Action knows the commit (the PR head on pull request events, else \`GITHUB_SHA\`), the
 ref (\`GITHUB_REF\`), the PR's reviews (pull request events) or the run's deployment reviews
 (other events), and the previous stage's deployments of the same commit (a few API calls). It
-cannot read team membership with the workflow token, so team rules count no one here: the App
-decides those. See \`examples/\` for DEV -> PRE_PROD -> PROD with the App.`;
+does not read the files changed since the last stage's deployment, so every \`requiredReviewers\`
+path rule applies in CI.
+
+**Teams.** A stage whose roles name teams (\`approvals.fromTeams\`, \`requiredReviewers\`, the
+override teams of a warning-band score) needs a token that may read team membership: a workflow's
+\`GITHUB_TOKEN\` cannot (GitHub answers it 404 for every team), and the Action then blocks with
+\`TEAMS_UNREADABLE\`, naming the token to give, rather than count nobody. Give it a GitHub App
+installation token with the organization permission **Members: read** (plus what the workflow
+token had: Checks write, Pull requests, Deployments, Actions and Commit statuses read):
+
+\`\`\`yaml
+  - uses: actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3 # v3.1.1
+    id: app-token
+    with:
+      client-id: \${{ vars.RELEASE_GATE_APP_CLIENT_ID }}
+      private-key: \${{ secrets.RELEASE_GATE_APP_PRIVATE_KEY }}
+      permission-members: read
+  - uses: <owner>/release-gate@v1
+    with:
+      environment: PROD
+      token: \${{ steps.app-token.outputs.token }}
+\`\`\`
+
+Or run the step of such a stage with \`mode: report\` and let the App decide it: the App reads teams
+with its own installation. See \`examples/\`
+for DEV -> PRE_PROD -> PROD with the App.`;
 
 /** The Markdown tables of an action.yml's inputs and outputs. */
 export function renderActionDocs(actionYml: string): string {

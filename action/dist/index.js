@@ -50006,24 +50006,158 @@ throttling.triggersNotification = triggersNotification;
 // src/core/fact-kinds.ts
 var PEOPLE = ["reviews", "deploymentReviews", "contributors"];
 
+// src/core/rules/shared.ts
+function inStage(stage, environment) {
+  const wanted = environment.toLowerCase();
+  return stage.name.toLowerCase() === wanted || stage.github.some((g) => g.toLowerCase() === wanted);
+}
+function sameRelease(facts, d) {
+  if (d.sha === facts.sha) return true;
+  return Boolean(facts.tree && d.tree && d.tree === facts.tree);
+}
+function membersOf(facts, teams) {
+  if (teams.length === 0) return null;
+  const set = /* @__PURE__ */ new Set();
+  for (const t of teams) for (const m of facts.teams[t] ?? []) set.add(m.toLowerCase());
+  return set;
+}
+function countApprovals(stage, facts) {
+  const latest2 = /* @__PURE__ */ new Map();
+  for (const a of facts.approvals) {
+    if (a.state === "COMMENTED") continue;
+    const key = a.login.toLowerCase();
+    const prev = latest2.get(key);
+    if (!prev || Date.parse(a.submittedAt) >= Date.parse(prev.submittedAt)) latest2.set(key, a);
+  }
+  const eligible = [];
+  const counted = [];
+  const notCounted = [];
+  const excludeAuthor = stage.approvals.excludeAuthor;
+  const excluded = new Set(
+    excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l.toLowerCase()) : []
+  );
+  const contributors = new Set(excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []);
+  const teamMembers = membersOf(facts, stage.approvals.fromTeams);
+  for (const a of [...latest2.values()].sort((x, y) => x.login.localeCompare(y.login))) {
+    const login = a.login.toLowerCase();
+    const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? a.commitId ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since` : "the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content" : excluded.has(login) ? login === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : contributors.has(login) ? "contributor to the release (authored a pull request or commits in it)" : null;
+    if (reason) {
+      notCounted.push({ login: a.login, source: a.source, reason });
+      continue;
+    }
+    eligible.push(a);
+    if (teamMembers && !teamMembers.has(login))
+      notCounted.push({
+        login: a.login,
+        source: a.source,
+        reason: `not a member of ${stage.approvals.fromTeams.join(", ")}, so not counted toward minApprovals`
+      });
+    else counted.push(a);
+  }
+  const everyone = excludeAuthor ? [facts.author, facts.deployer, ...facts.contributors ?? []].filter((l) => Boolean(l)) : [];
+  return { eligible, counted, notCounted, excluded: uniqueLogins(everyone) };
+}
+function uniqueLogins(logins) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const l of logins) if (!seen.has(l.toLowerCase())) seen.set(l.toLowerCase(), l);
+  return [...seen.values()].sort((a, b) => a.localeCompare(b));
+}
+
+// src/core/rules/roles.ts
+function roleOf(result) {
+  const r = result.values.role;
+  if (typeof r !== "object" || r === null) return null;
+  const o = r;
+  const strings = (v) => Array.isArray(v) && v.every((x) => typeof x === "string");
+  const ok = (o.kind === "release" || o.kind === "review") && strings(o.teams) && strings(o.paths) && typeof o.needed === "boolean" && (o.touched === null || strings(o.touched)) && typeof o.touchedCount === "number" && typeof o.required === "number" && strings(o.counted) && typeof o.missing === "number" && strings(o.excluded) && Array.isArray(o.unreadable) && o.unreadable.every(
+    (u) => typeof u === "object" && u !== null && typeof u.team === "string" && typeof u.reason === "string"
+  );
+  return ok ? o : null;
+}
+function approversIn(facts, teams, eligible) {
+  const members = membersOf(facts, teams);
+  return eligible.filter((a) => !members || members.has(a.login.toLowerCase())).map((a) => a.login).sort((a, b) => a.localeCompare(b));
+}
+function unreadableTeams(facts, teams) {
+  return teams.filter((t) => facts.teamErrors?.[t] !== void 0).map((t) => ({ team: t, reason: facts.teamErrors[t] }));
+}
+function roleStatus(parts, approvals2) {
+  return {
+    ...parts,
+    missing: parts.needed ? Math.max(0, parts.required - parts.counted.length) : 0,
+    excluded: approvals2.excluded
+  };
+}
+function teamsPhrase(teams) {
+  return teams.length === 0 ? "any approver" : teams.join(" or ");
+}
+function excludedPhrase(role) {
+  return role.excluded.length === 0 ? "" : `${role.excluded.join(", ")} (the author, contributors and deployer)`;
+}
+var MARK = { done: "✅", needed: "⏳", unreadable: "❌", idle: "➖" };
+function describeRole(role) {
+  const base = {
+    title: role.kind === "release" ? "Release approval" : "Technical review",
+    paths: role.paths,
+    by: role.teams.length > 0 ? role.teams.join(", ") : "any approver"
+  };
+  if (!role.needed) return { ...base, mark: MARK.idle, status: "not needed, no changed file matches." };
+  if (role.missing === 0)
+    return {
+      ...base,
+      mark: MARK.done,
+      status: `${role.counted.length} of ${role.required}, counted ${role.counted.join(", ")}.`
+    };
+  const why = role.kind === "review" ? role.touched === null ? ": the changed files are unknown (no earlier deployment to the last stage), so every path rule applies" : `: ${filesPhrase(role.touched, role.touchedCount)} changed` : "";
+  const counted = role.counted.length > 0 ? ` Counted so far: ${role.counted.join(", ")}.` : "";
+  const excluded = role.excluded.length > 0 ? ` Cannot count: ${excludedPhrase(role)}.` : "";
+  const unreadable = role.unreadable.length > 0 ? ` Cannot tell who is in ${role.unreadable.map((u) => u.team).join(", ")}: the team could not be read.` : "";
+  return {
+    ...base,
+    mark: role.unreadable.length > 0 ? MARK.unreadable : MARK.needed,
+    status: `needs ${role.missing} of ${teamsPhrase(role.teams)}${why}.${counted}${excluded}${unreadable}`
+  };
+}
+function filesPhrase(files, total2 = files.length) {
+  const shown = files.slice(0, 3);
+  return total2 > shown.length ? `${shown.join(", ")} and ${total2 - shown.length} more` : shown.join(", ");
+}
+
 // src/core/rules/approvals.ts
 var approvalsRule = {
   name: "approvals",
-  codes: ["APPROVALS_OK", "APPROVAL_REQUIRED"],
+  codes: ["APPROVALS_OK", "APPROVAL_REQUIRED", "TEAMS_UNREADABLE"],
   keys: ["minApprovals", "approvals.excludeAuthor", "approvals.fromTeams"],
   applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
   facts: (c) => [...PEOPLE, ...c.stage.approvals.fromTeams.length > 0 ? ["teams"] : []],
-  evaluate: (c) => approvals(c.stage, c.approvals())
+  evaluate: (c) => approvals(c.stage, c.facts, c.approvals())
 };
-function approvals(stage, approvals2) {
+function approvals(stage, facts, approvals2) {
   const have = approvals2.counted.length;
   const need = Math.max(stage.minApprovals, stage.approvals.fromTeams.length > 0 ? 1 : 0);
+  const approvers = approvals2.counted.map((a) => a.login);
+  const unreadable = unreadableTeams(facts, stage.approvals.fromTeams);
+  const role = roleStatus(
+    {
+      kind: "release",
+      teams: stage.approvals.fromTeams,
+      paths: [],
+      needed: true,
+      touched: null,
+      touchedCount: 0,
+      required: need,
+      counted: [...approvers].sort((a, b) => a.localeCompare(b)),
+      unreadable
+    },
+    approvals2
+  );
   const values = {
     required: need,
     counted: have,
-    approvers: approvals2.counted.map((a) => a.login),
+    approvers,
     notCounted: approvals2.notCounted,
-    fromTeams: stage.approvals.fromTeams
+    fromTeams: stage.approvals.fromTeams,
+    role
   };
   if (have >= need) {
     return {
@@ -50032,6 +50166,16 @@ function approvals(stage, approvals2) {
       ok: true,
       outcome: "pass",
       message: `${have} of ${need} required approval(s): ${values.approvers.join(", ")}.`,
+      values
+    };
+  }
+  if (unreadable.length > 0) {
+    return {
+      code: "TEAMS_UNREADABLE",
+      rule: "approvals",
+      ok: false,
+      outcome: "block",
+      message: `Cannot tell who is in ${unreadable.map((u) => u.team).join(", ")}, so no approval counts toward the ${need} required for ${stage.name}: ${unreadable.map((u) => u.reason).join(" ")}`,
       values
     };
   }
@@ -50912,46 +51056,6 @@ ${p.body}`)).map((p) => `#${p.number}`);
   }
 };
 
-// src/core/rules/shared.ts
-function inStage(stage, environment) {
-  const wanted = environment.toLowerCase();
-  return stage.name.toLowerCase() === wanted || stage.github.some((g) => g.toLowerCase() === wanted);
-}
-function sameRelease(facts, d) {
-  if (d.sha === facts.sha) return true;
-  return Boolean(facts.tree && d.tree && d.tree === facts.tree);
-}
-function membersOf(facts, teams) {
-  if (teams.length === 0) return null;
-  const set = /* @__PURE__ */ new Set();
-  for (const t of teams) for (const m of facts.teams[t] ?? []) set.add(m.toLowerCase());
-  return set;
-}
-function countApprovals(stage, facts) {
-  const latest2 = /* @__PURE__ */ new Map();
-  for (const a of facts.approvals) {
-    if (a.state === "COMMENTED") continue;
-    const key = a.login.toLowerCase();
-    const prev = latest2.get(key);
-    if (!prev || Date.parse(a.submittedAt) >= Date.parse(prev.submittedAt)) latest2.set(key, a);
-  }
-  const counted = [];
-  const notCounted = [];
-  const excluded = new Set(
-    stage.approvals.excludeAuthor ? [facts.author, facts.deployer].filter(Boolean).map((l) => l.toLowerCase()) : []
-  );
-  const contributors = new Set(
-    stage.approvals.excludeAuthor ? (facts.contributors ?? []).map((l) => l.toLowerCase()) : []
-  );
-  const teamMembers = membersOf(facts, stage.approvals.fromTeams);
-  for (const a of [...latest2.values()].sort((x, y) => x.login.localeCompare(y.login))) {
-    const reason = a.state === "DISMISSED" ? "review dismissed" : a.state !== "APPROVED" ? `latest review is ${a.state.toLowerCase().replace("_", " ")}` : a.contentMatches === false ? a.commitId ? `approved an older head (${a.commitId.slice(0, 7)}) whose content changed since` : "the reviewed commit is unknown (GitHub no longer has it, e.g. after a force-push), so the review cannot be shown to cover this content" : excluded.has(a.login.toLowerCase()) ? a.login.toLowerCase() === facts.author?.toLowerCase() ? "author of the change" : "deployer of the release" : contributors.has(a.login.toLowerCase()) ? "contributor to the release (authored a pull request or commits in it)" : teamMembers && !teamMembers.has(a.login.toLowerCase()) ? `not a member of ${stage.approvals.fromTeams.join(", ")}` : null;
-    if (reason) notCounted.push({ login: a.login, source: a.source, reason });
-    else counted.push(a);
-  }
-  return { counted, notCounted };
-}
-
 // src/core/stage-proof.ts
 var RUNNING = /* @__PURE__ */ new Set(["in_progress", "queued", "pending"]);
 function approvalMismatch(d, stage) {
@@ -51020,7 +51124,7 @@ function order(stage, predecessor, facts) {
       rule: "order",
       ok: true,
       outcome: "pass",
-      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}), through the gate.`,
+      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}).`,
       values: {
         predecessor: predecessor.name,
         sha: d.sha,
@@ -51306,50 +51410,87 @@ function refs(stage, facts) {
 // src/core/rules/reviewers.ts
 var reviewersRule = {
   name: "reviewers",
-  codes: ["REVIEW_NOT_TRIGGERED", "REVIEW_OK", "REVIEW_REQUIRED"],
+  codes: ["REVIEW_NOT_TRIGGERED", "REVIEW_OK", "REVIEW_REQUIRED", "TEAMS_UNREADABLE"],
   keys: ["requiredReviewers", "approvals.excludeAuthor"],
   applies: (c) => c.stage.requiredReviewers.length > 0,
   facts: () => [...PEOPLE, "teams", "changedFiles"],
-  evaluate: (c) => requiredReviewers(c.stage, c.facts, c.approvals().counted)
+  evaluate: (c) => c.stage.requiredReviewers.map((req) => review(c.policy, c.stage, c.facts, c.approvals(), req))
 };
-function requiredReviewers(stage, facts, counted) {
-  return stage.requiredReviewers.map((req) => {
-    const known = facts.changedFiles !== void 0;
-    const touched = known ? facts.changedFiles.filter((f) => matchAnyGlob(req.paths, f)) : [];
-    const values = { paths: req.paths, teams: req.teams, changedFilesKnown: known, touched: touched.slice(0, 20) };
-    if (known && touched.length === 0) {
-      return {
-        code: "REVIEW_NOT_TRIGGERED",
-        rule: "approvals",
-        ok: true,
-        outcome: "pass",
-        message: `No changed file matches ${req.paths.join(", ")}: no review from ${req.teams.join(", ")} is needed.`,
-        values
-      };
-    }
-    const members = membersOf(facts, req.teams);
-    const reviewer = counted.find((a) => members.has(a.login.toLowerCase()));
-    const why = known ? `${touched.length} changed file(s) match ${req.paths.join(", ")} (${touched.slice(0, 3).join(", ")}${touched.length > 3 ? ", ..." : ""})` : `the changed files are unknown, so ${req.paths.join(", ")} may be touched`;
-    if (reviewer) {
-      return {
-        code: "REVIEW_OK",
-        rule: "approvals",
-        ok: true,
-        outcome: "pass",
-        message: `${why}; reviewed by ${reviewer.login} (${req.teams.join(", ")}).`,
-        values: { ...values, reviewer: reviewer.login }
-      };
-    }
+var TOUCHED_SHOWN = 20;
+function review(policy, stage, facts, approvals2, req) {
+  const known = facts.changedFiles !== void 0;
+  const touched = known ? facts.changedFiles.filter((f) => matchAnyGlob(req.paths, f)) : [];
+  const needed = !known || touched.length > 0;
+  const counted = needed ? approversIn(facts, req.teams, approvals2.eligible) : [];
+  const unreadable = needed ? unreadableTeams(facts, req.teams) : [];
+  const role = roleStatus(
+    {
+      kind: "review",
+      teams: req.teams,
+      paths: req.paths,
+      needed,
+      touched: known ? touched.slice(0, TOUCHED_SHOWN) : null,
+      touchedCount: touched.length,
+      required: needed ? 1 : 0,
+      counted,
+      unreadable
+    },
+    approvals2
+  );
+  const values = {
+    paths: req.paths,
+    teams: req.teams,
+    changedFilesKnown: known,
+    touched: touched.slice(0, TOUCHED_SHOWN),
+    role
+  };
+  if (!needed) {
     return {
-      code: "REVIEW_REQUIRED",
+      code: "REVIEW_NOT_TRIGGERED",
+      rule: "approvals",
+      ok: true,
+      outcome: "pass",
+      message: `No changed file matches ${req.paths.join(", ")}: no review from ${req.teams.join(", ")} is needed.`,
+      values
+    };
+  }
+  const lastStage = policy.environments[policy.environments.length - 1].name;
+  if (counted.length > 0) {
+    const why = known ? `${filesPhrase(touched)} changed` : `no earlier deployment to ${lastStage} is known, so every path rule applies`;
+    return {
+      code: "REVIEW_OK",
+      rule: "approvals",
+      ok: true,
+      outcome: "pass",
+      message: `Reviewed by ${counted.join(", ")} (${req.teams.join(", ")}): ${why}.`,
+      values: { ...values, reviewer: counted[0] }
+    };
+  }
+  if (unreadable.length > 0) {
+    const of = known ? filesPhrase(touched) : req.paths.join(", ");
+    return {
+      code: "TEAMS_UNREADABLE",
       rule: "approvals",
       ok: false,
-      outcome: "wait",
-      message: `${why}: an approval from a member of ${req.teams.join(", ")} is required.`,
-      values,
-      clearsAt: null
+      outcome: "block",
+      message: `Cannot tell who is in ${unreadable.map((u) => u.team).join(", ")}, so no approval counts as its review of ${of}: ${unreadable.map((u) => u.reason).join(" ")}`,
+      values
     };
-  });
+  }
+  const needs = `Needs 1 of ${teamsPhrase(req.teams)}`;
+  const excluded = role.excluded.length > 0 ? ` (not by ${orList(role.excluded)}: the author, contributors and deployer do not count)` : "";
+  return {
+    code: "REVIEW_REQUIRED",
+    rule: "approvals",
+    ok: false,
+    outcome: "wait",
+    message: known ? `${needs}: ${filesPhrase(touched)} changed.` : `${needs}: no earlier deployment to ${lastStage} is known, so the files changed since are unknown and every path rule applies (${req.paths.join(", ")}). An approval of the pull request or the deployment by a member of ${teamsPhrase(req.teams)} clears it${excluded}.`,
+    values,
+    clearsAt: null
+  };
+}
+function orList(items) {
+  return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
 }
 
 // src/core/rules/score.ts
@@ -51360,7 +51501,8 @@ var scoreRule = {
   applies: (c) => c.stage.minScore !== null,
   // Within the warning band an override team's approval lets a low score through.
   facts: (c) => ["evidence", ...c.policy.scoring.warnScore !== null ? [...PEOPLE, "teams"] : []],
-  evaluate: (c) => score(c.policy, c.stage, c.facts, c.approvals().counted)
+  // The override team's acceptance is its own role: its members count whether or not they are in `fromTeams`.
+  evaluate: (c) => score(c.policy, c.stage, c.facts, c.approvals().eligible)
 };
 function score(policy, stage, facts, counted) {
   const min = stage.minScore;
@@ -52465,12 +52607,14 @@ var policySchema = {
               type: "boolean",
               description: "The author's and the deployer's own approvals do not count (default true)."
             },
-            fromTeams: names("Approvals count only from members of these teams.")
+            fromTeams: names(
+              "Approvals count toward minApprovals only from members of these teams (the release owners). It does not limit requiredReviewers: a required review counts from a member of its own teams."
+            )
           }
         },
         requiredReviewers: {
           type: "array",
-          description: "Changes to these paths need an approval from one of these teams.",
+          description: "Technical reviews: when a file changed since the last deployment to the last stage matches an entry's paths, an approval from a member of its teams is needed, whether or not they are in approvals.fromTeams. It is counted as any approval is (the latest review per person, not stale, not the author's or the deployer's when excludeAuthor); a member of both teams fills both roles. When the changed files are unknown (the first release to the last stage), every entry applies.",
           maxItems: POLICY_LIMITS.list,
           items: {
             type: "object",
@@ -52478,7 +52622,10 @@ var policySchema = {
             required: ["paths", "teams"],
             properties: {
               paths: { ...names("Glob patterns of changed files."), minItems: 1 },
-              teams: { ...names("Teams whose members may give the approval."), minItems: 1 }
+              teams: {
+                ...names("Teams whose members may give the review, whether or not they are in approvals.fromTeams."),
+                minItems: 1
+              }
             }
           }
         },
@@ -56464,6 +56611,7 @@ function formatValues(values, max = 160) {
   const parts = [];
   for (const [k, v] of Object.entries(values)) {
     if (v === null || v === void 0) continue;
+    if (k === "role") continue;
     if (Array.isArray(v) && v.length === 0) continue;
     const shown = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v);
     parts.push(`${k}: ${shown}`);
@@ -56476,6 +56624,17 @@ function renderRulesTable(rules) {
     (r) => `| ${ICON[r.outcome]} | ${code(r.code)} | ${cell(r.message)}${r.outcome === "wait" && r.clearsAt ? ` (clears ${cell(r.clearsAt)})` : ""} | ${cell(formatValues(r.values))} |`
   );
   return ["| | Rule | Result | Values |", "|---|---|---|---|", ...rows].join("\n");
+}
+function renderRolesSection(rules) {
+  const lines = [];
+  for (const r of rules) {
+    const role = roleOf(r);
+    if (!role) continue;
+    const d = describeRole(role);
+    const paths = d.paths.length > 0 ? ` of ${d.paths.map((p) => code(p)).join(", ")}` : "";
+    lines.push(`- ${d.mark} **${d.title}**${paths} by ${cell(d.by)}: ${cell(d.status)}`);
+  }
+  return lines.length > 0 ? ["### Roles", "", ...lines].join("\n") : null;
 }
 function renderBreakdownTable(score2, breakdown) {
   if (score2 === null) return "_No evidence was given, so there is no score._";
@@ -56521,6 +56680,8 @@ function renderSummary(input, limits) {
     `Commit ${code(input.sha)} (${input.shaSource})${input.ref ? `, ref ${code(input.ref)}` : ""}; policy ${code(input.policyPath)}.`
   );
   parts.push("", "### Rules", "", renderRulesTable(d.rules));
+  const roles = renderRolesSection(d.rules);
+  if (roles) parts.push("", roles);
   parts.push("", "### Evidence", "", renderBreakdownTable(d.score, d.breakdown));
   const failing = renderFailures(input.bundle, limits);
   if (failing) parts.push("", failing);
@@ -56614,6 +56775,7 @@ var ADVICE = {
   APPROVAL_REQUIRED: "Ask reviewers who may approve (not the author) to approve the pull request or the deployment.",
   SCORE_TOO_LOW: "Raise the evidence score: fix failing tests, add coverage, resolve error-level security results, complete the checklist.",
   SCORE_NEEDS_APPROVAL: "A member of an override team must approve this release, or raise the score.",
+  TEAMS_UNREADABLE: "Give the Action's `token` input a GitHub App installation token with the organization permission Members: read (a workflow's GITHUB_TOKEN cannot read teams), or run this stage's step with `mode: report` and let the App decide it.",
   REVIEW_REQUIRED: "Ask a member of the named review team to approve: the change touches paths that need their review.",
   EVIDENCE_MISSING: "Give the missing evidence to the Action (the inputs are named after the kinds).",
   SOAK_INCOMPLETE: "Wait for the soak time in the previous stage to pass, then run again.",
@@ -57057,6 +57219,99 @@ async function predecessorDeployments(octokit, owner, repo, sha, environment) {
   return out;
 }
 
+// src/github/team-membership.ts
+async function readTeamMembers(octokit, org, policy, stage, facts, options) {
+  const roleTeams = new Set(stage.approvals.fromTeams);
+  for (const r of stage.requiredReviewers) for (const t of r.teams) roleTeams.add(t);
+  const overrideTeams = /* @__PURE__ */ new Set();
+  if (facts.overrides.length > 0 || stage.minScore !== null && policy.scoring.warnScore !== null)
+    for (const t of policy.overrides.teams) overrideTeams.add(t);
+  const approvers = [...new Set(countApprovals(stage, facts).eligible.map((a) => a.login))];
+  const grantors = [...new Set(facts.overrides.flatMap((o) => [o.grantedBy, o.confirmedBy ?? ""]).filter(Boolean))];
+  const out = { teams: {}, teamErrors: {} };
+  const visible = /* @__PURE__ */ new Map();
+  const teamVisible = (team) => {
+    let v = visible.get(team);
+    if (!v) visible.set(team, v = teamReadable(octokit, org, team, options.advice));
+    return v;
+  };
+  for (const team of /* @__PURE__ */ new Set([...roleTeams, ...overrideTeams])) {
+    const candidates = /* @__PURE__ */ new Set([...approvers, ...overrideTeams.has(team) ? grantors : []]);
+    const members = [];
+    let error2 = options.probe ? await teamVisible(team) : null;
+    for (const login of error2 === null ? candidates : []) {
+      const answer = await membership(octokit, org, team, login, options.advice);
+      if (answer === "member") members.push(login);
+      else if (answer === "not found") {
+        error2 = await teamVisible(team);
+        if (error2 !== null) break;
+      } else {
+        error2 = answer.error;
+        break;
+      }
+    }
+    out.teams[team] = error2 === null ? members : [];
+    if (error2 !== null) out.teamErrors[team] = error2;
+  }
+  return out;
+}
+function teamRef(org, team) {
+  return team.includes("/") ? team.split("/", 2) : [org, team];
+}
+async function membership(octokit, org, team, login, advice) {
+  const [teamOrg, slug] = teamRef(org, team);
+  try {
+    const { data } = await octokit.request("GET /orgs/{org}/teams/{team_slug}/memberships/{username}", {
+      org: teamOrg,
+      team_slug: slug,
+      username: login
+    });
+    return data.state === "active" ? "member" : "not found";
+  } catch (error2) {
+    const status2 = httpStatus(error2);
+    if (status2 === 404) return "not found";
+    if (status2 === 403 && !rateLimited(error2))
+      return { error: advice(`${teamOrg}/${slug}`, status2, errorMessage(error2)) };
+    throw error2;
+  }
+}
+async function teamReadable(octokit, org, team, advice) {
+  const [teamOrg, slug] = teamRef(org, team);
+  try {
+    await octokit.request("GET /orgs/{org}/teams/{team_slug}", { org: teamOrg, team_slug: slug });
+    return null;
+  } catch (error2) {
+    const status2 = httpStatus(error2);
+    if (status2 === 404 || status2 === 403 && !rateLimited(error2))
+      return advice(`${teamOrg}/${slug}`, status2, errorMessage(error2));
+    throw error2;
+  }
+}
+function rateLimited(error2) {
+  const e = error2;
+  return e.response?.headers?.["x-ratelimit-remaining"] === "0" || /rate limit/i.test(errorMessage(error2));
+}
+function errorMessage(error2) {
+  const data = error2.response?.data;
+  const message = typeof data === "object" && data !== null ? data.message : void 0;
+  return typeof message === "string" ? message : error2 instanceof Error ? error2.message : String(error2);
+}
+
+// action/src/ci-teams.ts
+var ACTION_TEAM_ADVICE = (team, status2, message) => `GitHub answered ${status2} (${message}) when asked about the team ${team}: ${status2 === 404 ? "a workflow's GITHUB_TOKEN cannot read team membership (GitHub answers it 404, as for a team that does not exist)" : "the token may not read team membership"}. Give the Action's \`token\` input a GitHub App installation token with the organization permission Members: read (for example from actions/create-github-app-token), or run this stage's step with \`mode: report\` and let the App decide it.`;
+async function loadCiTeams(octokit, policy, facts, org) {
+  const index = findStageIndex(policy, facts.environment);
+  if (index < 0 || !factsNeeded(policy, index).has("teams")) return { teams: {}, teamErrors: {}, sources: [] };
+  const stage = policy.environments[index];
+  const read = await readTeamMembers(octokit, org, policy, stage, facts, { advice: ACTION_TEAM_ADVICE, probe: true });
+  const names2 = Object.keys(read.teams);
+  const unreadable = Object.keys(read.teamErrors);
+  const sources = unreadable.length > 0 ? [`Teams: could not read ${unreadable.join(", ")} with the \`token\` input. ${read.teamErrors[unreadable[0]]}`] : [
+    `Teams: ${names2.join(", ")} read with the \`token\` input; ${names2.map((t) => `${t}: ${read.teams[t].join(", ") || "none of the approvers"}`).join("; ")}.`
+  ];
+  return { ...read, sources };
+}
+
 // action/src/evidence-digests.ts
 import { createHash } from "node:crypto";
 import { createReadStream as createReadStream2 } from "node:fs";
@@ -57310,12 +57565,16 @@ async function gate(settings, octokit, now) {
     teams: {},
     overrides: []
   };
+  const teams = await loadCiTeams(octokit, policy, facts, gh.owner);
+  facts.teams = teams.teams;
+  if (Object.keys(teams.teamErrors).length > 0) facts.teamErrors = teams.teamErrors;
   const decision = evaluate(policy, facts, now);
   const sources = [
     `Commit: ${gh.sha.slice(0, 7)} from the ${gh.shaSource}${gh.ref ? `, ref ${gh.ref} (GITHUB_REF)` : ""}; author ${facts.author ?? "unknown"}, started by ${facts.deployer ?? "unknown"}.`,
     `Evidence: ${evidence2.present.length > 0 ? evidence2.present.join(", ") : "none"} from the Action's inputs${settings.checklist.from === "pr-body" ? " (the checklist from the pull request body)" : ""}.`,
     ...ci.sources,
-    ...teamsNote(policy, settings.environment)
+    ...teams.sources,
+    ...changedFilesNote(policy, settings.environment)
   ];
   await report(settings, octokit, decision, bundle, sources, digests, evidence2.present);
   if (settings.mode === "enforce" && decision.decision !== "allow") setFailed(failureMessage(decision));
@@ -57342,12 +57601,11 @@ function evidenceInputs(settings) {
     cwd: settings.github.workspace
   };
 }
-function teamsNote(policy, environment) {
+function changedFilesNote(policy, environment) {
   const index = findStageIndex(policy, environment);
-  const stage = index < 0 ? null : policy.environments[index];
-  if (!stage || stage.approvals.fromTeams.length === 0 && stage.requiredReviewers.length === 0) return [];
+  if (index < 0 || policy.environments[index].requiredReviewers.length === 0) return [];
   return [
-    "Teams: the workflow token cannot read team membership, so approvals that must come from a team count none here; the App reads the teams."
+    "Changed files: not read in CI, so every `requiredReviewers` path rule applies here, as for a first release; the App compares the release with its last deployment to the last stage."
   ];
 }
 async function report(settings, octokit, decision, bundle, sources, digests, present) {

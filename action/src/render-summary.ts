@@ -4,6 +4,7 @@ import {
   cell,
   code,
   renderBreakdownTable,
+  renderRolesSection,
   renderRulesTable,
   truncateMarkdown,
 } from '../../src/core/render-markdown.js';
@@ -66,6 +67,8 @@ export function renderSummary(input: SummaryInput, limits: SummaryLimits): strin
     `Commit ${code(input.sha)} (${input.shaSource})${input.ref ? `, ref ${code(input.ref)}` : ''}; policy ${code(input.policyPath)}.`,
   );
   parts.push('', '### Rules', '', renderRulesTable(d.rules));
+  const roles = renderRolesSection(d.rules);
+  if (roles) parts.push('', roles);
   parts.push('', '### Evidence', '', renderBreakdownTable(d.score, d.breakdown));
   const failing = renderFailures(input.bundle, limits);
   if (failing) parts.push('', failing);
@@ -173,6 +176,8 @@ const ADVICE: Record<string, string> = {
   SCORE_TOO_LOW:
     'Raise the evidence score: fix failing tests, add coverage, resolve error-level security results, complete the checklist.',
   SCORE_NEEDS_APPROVAL: 'A member of an override team must approve this release, or raise the score.',
+  TEAMS_UNREADABLE:
+    "Give the Action's `token` input a GitHub App installation token with the organization permission Members: read (a workflow's GITHUB_TOKEN cannot read teams), or run this stage's step with `mode: report` and let the App decide it.",
   REVIEW_REQUIRED: 'Ask a member of the named review team to approve: the change touches paths that need their review.',
   EVIDENCE_MISSING: 'Give the missing evidence to the Action (the inputs are named after the kinds).',
   SOAK_INCOMPLETE: 'Wait for the soak time in the previous stage to pass, then run again.',

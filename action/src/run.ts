@@ -13,6 +13,7 @@ import { collectEvidence, EvidenceError, type EvidenceInputs } from '../../src/e
 import { buildAnnotations } from './annotations.js';
 import { publishCheckRun } from './check-run.js';
 import { loadCiFacts, type ActionClient } from './ci-facts.js';
+import { loadCiTeams } from './ci-teams.js';
 import { digestInputs } from './evidence-digests.js';
 import { getSettings, InputError, type ActionSettings } from './input-helper.js';
 import { CHECK_RUN_LIMITS, JOB_SUMMARY_LIMITS, renderInputErrorSummary, renderSummary } from './render-summary.js';
@@ -132,12 +133,16 @@ async function gate(settings: ActionSettings, octokit: ActionClient, now: Date):
     teams: {},
     overrides: [],
   };
+  const teams = await loadCiTeams(octokit, policy, facts, gh.owner);
+  facts.teams = teams.teams;
+  if (Object.keys(teams.teamErrors).length > 0) facts.teamErrors = teams.teamErrors;
   const decision = evaluate(policy, facts, now);
   const sources = [
     `Commit: ${gh.sha.slice(0, 7)} from the ${gh.shaSource}${gh.ref ? `, ref ${gh.ref} (GITHUB_REF)` : ''}; author ${facts.author ?? 'unknown'}, started by ${facts.deployer ?? 'unknown'}.`,
     `Evidence: ${evidence.present.length > 0 ? evidence.present.join(', ') : 'none'} from the Action's inputs${settings.checklist.from === 'pr-body' ? ' (the checklist from the pull request body)' : ''}.`,
     ...ci.sources,
-    ...teamsNote(policy, settings.environment),
+    ...teams.sources,
+    ...changedFilesNote(policy, settings.environment),
   ];
   await report(settings, octokit, decision, bundle, sources, digests, evidence.present);
   if (settings.mode === 'enforce' && decision.decision !== 'allow') core.setFailed(failureMessage(decision));
@@ -172,12 +177,12 @@ function evidenceInputs(settings: ActionSettings): EvidenceInputs {
   };
 }
 
-function teamsNote(policy: Policy, environment: string): string[] {
+/** The Action does not read the files changed since the last stage's deployment: it says so where a path rule needs them. */
+function changedFilesNote(policy: Policy, environment: string): string[] {
   const index = findStageIndex(policy, environment);
-  const stage = index < 0 ? null : policy.environments[index]!;
-  if (!stage || (stage.approvals.fromTeams.length === 0 && stage.requiredReviewers.length === 0)) return [];
+  if (index < 0 || policy.environments[index]!.requiredReviewers.length === 0) return [];
   return [
-    'Teams: the workflow token cannot read team membership, so approvals that must come from a team count none here; the App reads the teams.',
+    'Changed files: not read in CI, so every `requiredReviewers` path rule applies here, as for a first release; the App compares the release with its last deployment to the last stage.',
   ];
 }
 

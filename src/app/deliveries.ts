@@ -10,29 +10,16 @@ interface PayloadLike {
 }
 
 /**
- * Handles a webhook delivery once: a redelivery of the same `X-GitHub-Delivery` id is a
- * no-op, counted and recorded as such, unless the earlier handling failed. The handler's
- * result is stored as the outcome; a failure is stored as `error: ...` and rethrown, so
- * Probot answers GitHub with an error status (GitHub's "Recent Deliveries" shows it failed)
- * and a redelivery of that id is handled again.
+ * Runs a delivery's handler and records its outcome. The inbox hands each delivery id to
+ * one worker at a time and never again once it was handled to the end (src/app/inbox.ts is
+ * the one place deliveries are de-duplicated); here the handler's result is stored as the
+ * outcome, and a failure is stored as `error: ...` and rethrown, so the inbox retries it and
+ * a redelivery of that id is handled again.
  */
 export async function handleOnce(deps: GateDeps, context: Context, handler: () => Promise<string>): Promise<void> {
   const payload: PayloadLike = context.payload;
   const repo = payload.repository?.full_name ?? null;
   const log = context.log.child({ deliveryId: context.id, event: context.name, ...(repo ? { repo } : {}) });
-  const claim = await deps.store.claimDelivery({
-    id: context.id,
-    event: context.name,
-    action: payload.action ?? null,
-    repo,
-    at: deps.clock(),
-  });
-  if (claim === 'duplicate') {
-    deps.metrics.deliveries.inc({ event: context.name, result: 'duplicate' });
-    log.info('Redelivery of a delivery already handled: nothing to do');
-    return;
-  }
-  if (claim === 'retry') log.info('Redelivery of a delivery that failed: handling it again');
   try {
     const outcome = await handler();
     await deps.store.finishDelivery(context.id, outcome, deps.clock());

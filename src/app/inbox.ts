@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import { describeError } from '../github/types.js';
-import type { DeliveryStore, InboxItem, InboxRow } from '../store/types.js';
+import type { InboxItem, InboxRow, InboxStore } from '../store/inbox-store.js';
+import { deliveryPriority, orderKeyOf } from './delivery-order.js';
+import type { PayloadForOrder } from './delivery-order.js';
 
 /** Where GitHub sends webhooks (Probot's default path). */
 export const WEBHOOK_PATH = '/api/github/webhooks';
@@ -18,6 +20,11 @@ export interface InboxSettings {
   maxRetryMs: number;
   /** Tries before a delivery is given up on (logged; a redelivery from GitHub queues it again). */
   maxAttempts: number;
+  /**
+   * Workers of `concurrency` that take only deliveries someone waits on (protection rules,
+   * commands), so a burst of status events never keeps them waiting for a free worker.
+   */
+  urgentWorkers: number;
 }
 
 export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
@@ -27,14 +34,24 @@ export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
   retryBaseMs: 2_000,
   maxRetryMs: 5 * 60_000,
   maxAttempts: 30,
+  urgentWorkers: 2,
 };
 
+/** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
+const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
+
 export interface InboxOptions {
-  store: DeliveryStore;
+  store: InboxStore & { fileProblem(): string | null };
   /** Hands a delivery to the App's handlers (`probot.receive`); a rejection is a failure. */
   handle: (item: InboxItem) => Promise<void>;
   /** Checks `X-Hub-Signature-256` against the raw body (`probot.webhooks.verify`). */
   verify: (body: string, signature: string) => Promise<boolean>;
+  /**
+   * The clock claims, retries and leases are timed by (the system clock by default). Not the
+   * App's decision clock: a test or a replay may fix the instant a policy is evaluated at,
+   * while a retry must still come due as time passes.
+   */
+  clock?: () => Date;
   /** This replica's name; claims carry it plus a per-process suffix. */
   replicaId: string;
   log: Logger;
@@ -43,44 +60,28 @@ export interface InboxOptions {
   count?: (event: string, result: string) => void;
 }
 
-interface PayloadForKey {
-  action?: string;
-  environment?: string;
-  repository?: { full_name?: string };
-  installation?: { id?: number };
-  deployment?: { sha?: string; environment?: string };
-}
-
-/**
- * The key that orders deliveries: those of one gate (the repository, commit and
- * environment of a deployment or its protection rule request) are handled one after the
- * other; other events of a repository are handled in order among themselves.
- */
-export function orderKeyOf(event: string, payload: PayloadForKey): string {
-  const repo = payload.repository?.full_name ?? `installation:${payload.installation?.id ?? 'none'}`;
-  if (event === 'deployment_protection_rule' || event === 'deployment' || event === 'deployment_status') {
-    const environment = payload.environment ?? payload.deployment?.environment ?? '';
-    return `${repo}|${payload.deployment?.sha ?? ''}|${environment}`;
+/** The body as sent, up to `limit` bytes (the rest is read and dropped), and whether it was larger. */
+async function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ body: string; size: number; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= limit) chunks.push(chunk as Buffer);
   }
-  return `${repo}|events`;
+  return { body: Buffer.concat(chunks).toString('utf8'), size, tooLarge: size > limit };
 }
 
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new Error(`The webhook body is over ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+function header(req: IncomingMessage, name: string): string | null {
+  const value = req.headers[name];
+  return typeof value === 'string' ? value : null;
+}
+
+/** Headers come from anyone: keep what is logged of them short. */
+function clip(value: string | null): string | null {
+  return value === null ? null : value.slice(0, 100);
 }
 
 function reply(res: ServerResponse, status: number, body: unknown): void {
@@ -100,41 +101,45 @@ export class Inbox {
   private readonly owner: string;
   private running = false;
   private workers: Promise<void>[] = [];
-  private readonly waiters: Array<() => void> = [];
+  private readonly waiters: Array<{ urgent: boolean; wake: () => void }> = [];
+
+  private readonly clock: () => Date;
 
   constructor(private readonly options: InboxOptions) {
     this.settings = { ...DEFAULT_INBOX_SETTINGS, ...options.settings };
-    this.owner = `${options.replicaId}#${process.pid}-${Date.now().toString(36)}`;
+    this.clock = options.clock ?? (() => new Date());
+    this.owner = `${options.replicaId}#${process.pid}-${this.clock().getTime().toString(36)}`;
   }
 
   /**
-   * The webhook endpoint: answers `POST /api/github/webhooks` (returns false for anything
-   * else). 400 for a missing header or a wrong signature, 200 once stored, 503 when the
-   * database cannot store it (GitHub shows the delivery as failed).
+   * The one entry of webhooks: answers `POST /api/github/webhooks` (returns false for anything
+   * else). The signature is checked here and nowhere else; a delivery with a bad or missing
+   * signature is answered 400 and logged as one WARN line with its delivery id, event and
+   * size, never its payload (a stranger posting junk cannot fill the log). 400 for a missing
+   * header, 200 once stored, 503 when the database cannot store it (GitHub shows the delivery
+   * as failed and can send it again).
    */
   async receive(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
     const path = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
     if (path !== WEBHOOK_PATH || req.method !== 'POST') return false;
-    const event = req.headers['x-github-event'];
-    const id = req.headers['x-github-delivery'];
-    const signature = req.headers['x-hub-signature-256'];
-    if (typeof event !== 'string' || typeof id !== 'string' || typeof signature !== 'string') {
-      reply(res, 400, {
-        error: 'Required headers missing: x-github-event, x-github-delivery and x-hub-signature-256 must all be set',
-      });
+    const event = header(req, 'x-github-event');
+    const id = header(req, 'x-github-delivery');
+    const signature = header(req, 'x-hub-signature-256');
+    const { body, size, tooLarge } = await readBody(req, MAX_PAYLOAD_BYTES);
+    const problem = tooLarge
+      ? 'larger than GitHub sends (25 MB)'
+      : !signature
+        ? 'no X-Hub-Signature-256 header'
+        : !(await this.options.verify(body, signature).catch(() => false))
+          ? 'the signature does not match WEBHOOK_SECRET'
+          : null;
+    if (problem) {
+      this.options.log.warn({ deliveryId: clip(id), event: clip(event), size }, `Webhook refused: ${problem}`);
+      reply(res, 400, { error: `Webhook refused: ${problem}` });
       return true;
     }
-    let body: string;
-    try {
-      // GitHub caps payloads at 25 MB. The webhook guard may have read (and checked) it already.
-      const read = (req as IncomingMessage & { body?: unknown }).body;
-      body = typeof read === 'string' ? read : await readBody(req, 25 * 1024 * 1024);
-    } catch (error) {
-      reply(res, 413, { error: describeError(error) });
-      return true;
-    }
-    if (!(await this.options.verify(body, signature).catch(() => false))) {
-      reply(res, 400, { error: 'signature does not match event payload and secret' });
+    if (event === null || id === null) {
+      reply(res, 400, { error: 'Required headers missing: x-github-event and x-github-delivery must both be set' });
       return true;
     }
     const fileProblem = this.options.store.fileProblem();
@@ -142,27 +147,30 @@ export class Inbox {
       reply(res, 503, { error: fileProblem });
       return true;
     }
-    let payload: PayloadForKey;
+    let payload: PayloadForOrder;
     try {
-      payload = JSON.parse(body) as PayloadForKey;
+      payload = JSON.parse(body) as PayloadForOrder;
     } catch {
       reply(res, 400, { error: 'The webhook body is not JSON' });
       return true;
     }
+    const priority = deliveryPriority(event, payload);
     try {
       const result = await this.options.store.enqueueDelivery({
         deliveryId: id,
         event,
         action: payload.action ?? null,
+        repo: payload.repository?.full_name ?? null,
         orderKey: orderKeyOf(event, payload),
+        priority,
         payload: body,
-        nowMs: Date.now(),
+        now: this.clock(),
       });
       this.options.count?.(event, result === 'duplicate' ? 'duplicate' : 'queued');
       if (result === 'duplicate')
         this.options.log.info({ deliveryId: id, event }, 'Redelivery of a delivery already handled: nothing to do');
       reply(res, 200, { ok: true, delivery: id, inbox: result });
-      if (result !== 'duplicate') this.wake();
+      if (result !== 'duplicate') this.wake(false, priority === 0);
     } catch (error) {
       this.options.log.error(
         { deliveryId: id, event, err: describeError(error) },
@@ -188,7 +196,8 @@ export class Inbox {
       });
     if (freed > 0)
       this.options.log.info({ freed }, 'Took back deliveries an earlier run of this replica left unfinished');
-    this.workers = Array.from({ length: this.settings.concurrency }, () => this.work());
+    const urgent = Math.min(this.settings.urgentWorkers, this.settings.concurrency - 1);
+    this.workers = Array.from({ length: this.settings.concurrency }, (_, i) => this.work(i < urgent));
   }
 
   async stop(): Promise<void> {
@@ -198,13 +207,22 @@ export class Inbox {
     this.workers = [];
   }
 
-  /** Lets one idle worker look at once (a delivery was stored by this replica); `all` wakes every one. */
-  wake(all = false): void {
-    const woken = all ? this.waiters.splice(0) : this.waiters.splice(0, 1);
+  /**
+   * Lets one idle worker look at once (a delivery was stored by this replica); `all` wakes
+   * every one. An `urgent` delivery wakes an urgent worker first, so it never waits for one of
+   * the others to finish what it holds.
+   */
+  wake(all = false, urgent = false): void {
+    const pick = urgent ? this.waiters.findIndex((w) => w.urgent) : -1;
+    const woken = all
+      ? this.waiters.splice(0)
+      : pick >= 0
+        ? this.waiters.splice(pick, 1)
+        : this.waiters.splice(this.waiters.findIndex((w) => !w.urgent) >>> 0, 1);
     // No worker idle right now (each is between a claim and its wait): the next one to go
     // idle looks again at once instead of sleeping through the poll interval.
     if (woken.length === 0) this.missedWakes++;
-    for (const w of woken) w();
+    for (const w of woken) w.wake();
   }
 
   /** Wake-ups that found no idle worker. */
@@ -215,40 +233,44 @@ export class Inbox {
    * retry after a failure; null when it is not stored. Polls the database.
    */
   async settled(deliveryId: string, timeoutMs = 30_000): Promise<InboxRow | null> {
-    const end = Date.now() + timeoutMs;
+    const end = performance.now() + timeoutMs;
     for (;;) {
       const row = await this.options.store.getInboxDelivery(deliveryId);
       if (!row) return null;
       if (
         row.status === 'done' ||
         row.status === 'failed' ||
-        (row.status === 'ready' && row.lastError !== null && row.availableAtMs > Date.now())
+        (row.status === 'ready' && row.lastError !== null && row.availableAt > this.clock())
       )
         return row;
-      if (Date.now() > end) return row;
+      if (performance.now() > end) return row;
       await new Promise((r) => setTimeout(r, 10));
     }
   }
 
   /** Waits for a wake-up or the poll interval, whichever comes first. */
-  private idle(): Promise<void> {
+  private idle(urgent: boolean): Promise<void> {
     if (this.missedWakes > 0) {
       this.missedWakes--;
       return Promise.resolve();
     }
     return new Promise<void>((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        const i = this.waiters.indexOf(done);
-        if (i >= 0) this.waiters.splice(i, 1);
-        resolve();
+      const waiter = {
+        urgent,
+        wake: () => {
+          clearTimeout(timer);
+          const i = this.waiters.indexOf(waiter);
+          if (i >= 0) this.waiters.splice(i, 1);
+          resolve();
+        },
       };
-      const timer = setTimeout(done, this.settings.pollMs);
-      this.waiters.push(done);
+      const timer = setTimeout(waiter.wake, this.settings.pollMs);
+      this.waiters.push(waiter);
     });
   }
 
-  private async work(): Promise<void> {
+  /** A worker: takes deliveries until stopped; an `urgent` one only those someone waits on. */
+  private async work(urgent: boolean): Promise<void> {
     const { store, log } = this.options;
     while (this.running) {
       let item: InboxItem | null = null;
@@ -256,38 +278,42 @@ export class Inbox {
         // Never handle a delivery into a SQLite file that is gone: nothing written would stay.
         const fileProblem = store.fileProblem();
         if (fileProblem) throw new Error(fileProblem);
-        const now = Date.now();
-        item = await store.claimInboxDelivery(this.owner, now + this.settings.leaseMs, now);
+        const now = this.clock();
+        item = await store.claimInboxDelivery(this.owner, this.leaseFrom(now), now, urgent ? 0 : 2);
       } catch (error) {
         log.warn({ err: describeError(error) }, 'Could not take a delivery from the inbox; trying again');
       }
       if (!item) {
-        await this.idle();
+        await this.idle(urgent);
         continue;
       }
       await this.process(item);
     }
   }
 
+  private leaseFrom(now: Date): Date {
+    return new Date(now.getTime() + this.settings.leaseMs);
+  }
+
   private async process(item: InboxItem): Promise<void> {
     const { store, log } = this.options;
     const renew = setInterval(
       () => {
-        void store
-          .renewInboxDelivery(item.seq, this.owner, Date.now() + this.settings.leaseMs)
-          .catch((error: unknown) => {
-            log.warn(
-              { deliveryId: item.deliveryId, err: describeError(error) },
-              'Could not renew the claim on a delivery',
-            );
-          });
+        void store.renewInboxDelivery(item.seq, this.owner, this.leaseFrom(this.clock())).catch((error: unknown) => {
+          log.warn(
+            { deliveryId: item.deliveryId, err: describeError(error) },
+            'Could not renew the claim on a delivery',
+          );
+        });
       },
       Math.max(50, Math.floor(this.settings.leaseMs / 3)),
     );
     try {
-      await this.options.handle(item);
+      if ((await store.beginHandling(item, this.clock())) === 'handled')
+        log.info({ deliveryId: item.deliveryId, event: item.event }, 'Delivery already handled to the end: not again');
+      else await this.options.handle(item);
       clearInterval(renew);
-      await store.finishInboxDelivery(item.seq, this.owner, Date.now());
+      await store.finishInboxDelivery(item.seq, this.owner, this.clock());
     } catch (error) {
       clearInterval(renew);
       const message = describeError(error);
@@ -297,7 +323,8 @@ export class Inbox {
         this.settings.retryBaseMs * 2 ** Math.min(30, item.attempts - 1),
       );
       // Jitter keeps replicas from retrying a shared cause in step.
-      const retryAt = giveUp ? null : Date.now() + Math.round(delay * (0.75 + Math.random() * 0.5));
+      const now = this.clock();
+      const retryAt = giveUp ? null : new Date(now.getTime() + Math.round(delay * (0.75 + Math.random() * 0.5)));
       this.options.count?.(item.event, giveUp ? 'failed' : 'retry');
       if (giveUp)
         log.error(
@@ -310,7 +337,7 @@ export class Inbox {
             deliveryId: item.deliveryId,
             event: item.event,
             attempts: item.attempts,
-            retryInMs: retryAt! - Date.now(),
+            retryInMs: retryAt!.getTime() - now.getTime(),
             err: message,
           },
           'Handling the delivery failed; retried with backoff',

@@ -31,6 +31,51 @@ const zoned = {
     },
   },
 };
+const names = { type: 'array', items: str };
+/** `values.role` of the approvals and reviewers results: `RoleStatus` of src/core/rules/roles.ts. */
+const role = {
+  type: 'object',
+  description:
+    "A role of the stage's approvals: the release approval (minApprovals from approvals.fromTeams) or the technical review of one requiredReviewers entry. A person may still fill it when missing > 0, they are in one of teams (anyone when teams is empty), not in excluded and not in counted.",
+  required: [
+    'kind',
+    'teams',
+    'paths',
+    'needed',
+    'touched',
+    'touchedCount',
+    'required',
+    'counted',
+    'missing',
+    'excluded',
+    'unreadable',
+  ],
+  additionalProperties: false,
+  properties: {
+    kind: { enum: ['release', 'review'] },
+    teams: names,
+    paths: names,
+    needed: { type: 'boolean', description: 'False for a review no changed file triggers.' },
+    touched: {
+      type: ['array', 'null'],
+      items: str,
+      description: 'Matching changed files (at most 20); null when the changed files are unknown.',
+    },
+    touchedCount: { type: 'integer' },
+    required: { type: 'integer' },
+    counted: { ...names, description: 'Who counted for the role.' },
+    missing: { type: 'integer', description: 'How many more approvals the role needs.' },
+    excluded: {
+      ...names,
+      description: "Whose approval cannot count: the release's authors, contributors and deployer when excludeAuthor.",
+    },
+    unreadable: {
+      type: 'array',
+      items: { type: 'object', required: ['team', 'reason'], properties: { team: str, reason: str } },
+      description: 'Teams of the role whose membership could not be read, and why.',
+    },
+  },
+};
 const rule = {
   type: 'object',
   required: ['code', 'ok', 'outcome', 'message'],
@@ -40,7 +85,11 @@ const rule = {
     ok: { type: 'boolean' },
     outcome: { enum: ['pass', 'wait', 'block'] },
     message: str,
-    values: { type: 'object' },
+    values: {
+      type: 'object',
+      description: 'The values the rule compared; the approvals and reviewers results carry their role in `role`.',
+      properties: { role },
+    },
     clearsAt: strOrNull,
     overriddenBy: strOrNull,
   },

@@ -11,6 +11,7 @@ import type {
   ZonedTime,
 } from './service.js';
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
+import { describeRole, roleOf } from '../core/rules/roles.js';
 
 /** What every page needs besides its data. */
 export interface PageContext {
@@ -224,10 +225,21 @@ function decisionSection(d: DecisionView, i: number): string {
         `<tr><td>${state(r.overriddenBy ? 'pass' : r.outcome)}${r.overriddenBy ? ` <span class="muted">overridden by ${e(r.overriddenBy)}</span>` : ''}</td><td><code>${e(r.code)}</code></td><td>${e(r.message)}${r.clearsAt ? ` <span class="muted">(clears ${time(r.clearsAt)})</span>` : ''}</td></tr>`,
     )
     .join('')}</tbody></table></div>`;
+  const roles = d.rules.map((r) => roleOf(r)).filter((r) => r !== null);
+  const roleList =
+    roles.length > 0
+      ? `<h4>Roles</h4><ul>${roles
+          .map((role) => {
+            const x = describeRole(role);
+            const paths = x.paths.length > 0 ? ` of ${x.paths.map((p) => `<code>${e(p)}</code>`).join(', ')}` : '';
+            return `<li>${x.mark} <strong>${e(x.title)}</strong>${paths} by ${e(x.by)}: ${e(x.status)}</li>`;
+          })
+          .join('')}</ul>`
+      : '';
   const approvals = d.approvals
     ? `<h4>Approvals</h4><p>Counted (${d.approvals.counted.length} of ${d.approvals.required ?? '?'} required): ${d.approvals.counted.map((a) => `<strong>${e(a)}</strong>`).join(', ') || 'none'}</p>${d.approvals.notCounted.length > 0 ? `<div class="scroll"><table><caption>Not counted</caption><thead><tr><th scope="col">Who</th><th scope="col">Source</th><th scope="col">Why</th></tr></thead><tbody>${d.approvals.notCounted.map((n) => `<tr><td>${e(n.login)}</td><td>${e(n.source)}</td><td>${e(n.reason)}</td></tr>`).join('')}</tbody></table></div>` : ''}`
     : '';
-  return `<article class="card" aria-labelledby="d${i}"><h3 id="d${i}">${state(d.decision)} ${e(d.stage ?? d.environment)} at ${time(d.at)}${d.actor ? ` <span class="muted">by ${e(d.actor)}</span>` : ''}</h3>${rules}${approvals}<details><summary>The check run's summary (rules, evidence breakdown, approvals)</summary><div class="md">${markdown.render(d.summaryMarkdown)}</div></details></article>`;
+  return `<article class="card" aria-labelledby="d${i}"><h3 id="d${i}">${state(d.decision)} ${e(d.stage ?? d.environment)} at ${time(d.at)}${d.actor ? ` <span class="muted">by ${e(d.actor)}</span>` : ''}</h3>${rules}${roleList}${approvals}<details><summary>The check run's summary (rules, evidence breakdown, approvals)</summary><div class="md">${markdown.render(d.summaryMarkdown)}</div></details></article>`;
 }
 
 export function renderRelease(ctx: PageContext, v: ReleaseView): string {

@@ -213,12 +213,15 @@ export const policySchema = {
               type: 'boolean',
               description: "The author's and the deployer's own approvals do not count (default true).",
             },
-            fromTeams: names('Approvals count only from members of these teams.'),
+            fromTeams: names(
+              'Approvals count toward minApprovals only from members of these teams (the release owners). It does not limit requiredReviewers: a required review counts from a member of its own teams.',
+            ),
           },
         },
         requiredReviewers: {
           type: 'array',
-          description: 'Changes to these paths need an approval from one of these teams.',
+          description:
+            "Technical reviews: when a file changed since the last deployment to the last stage matches an entry's paths, an approval from a member of its teams is needed, whether or not they are in approvals.fromTeams. It is counted as any approval is (the latest review per person, not stale, not the author's or the deployer's when excludeAuthor); a member of both teams fills both roles. When the changed files are unknown (the first release to the last stage), every entry applies.",
           maxItems: POLICY_LIMITS.list,
           items: {
             type: 'object',
@@ -226,7 +229,10 @@ export const policySchema = {
             required: ['paths', 'teams'],
             properties: {
               paths: { ...names('Glob patterns of changed files.'), minItems: 1 },
-              teams: { ...names('Teams whose members may give the approval.'), minItems: 1 },
+              teams: {
+                ...names('Teams whose members may give the review, whether or not they are in approvals.fromTeams.'),
+                minItems: 1,
+              },
             },
           },
         },

@@ -4,6 +4,7 @@ import {
   cell,
   code,
   renderBreakdownTable,
+  renderRolesSection,
   renderRulesTable,
   truncateMarkdown,
 } from './render-markdown.js';
@@ -232,6 +233,8 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
     );
   }
   parts.push(renderRulesTable(d.rules));
+  const roles = renderRolesSection(d.rules);
+  if (roles) parts.push(roles);
   const approvals = approvalsSection(d.rules);
   if (approvals) parts.push(approvals);
   parts.push(

@@ -1,4 +1,5 @@
 import { escapeMarkdown, inlineCode } from './markdown-escape.js';
+import { describeRole, roleOf } from './rules/roles.js';
 import type { Decision, RuleResult, ScoreComponent } from './types.js';
 
 /**
@@ -32,6 +33,7 @@ export function formatValues(values: Record<string, unknown>, max = 160): string
   const parts: string[] = [];
   for (const [k, v] of Object.entries(values)) {
     if (v === null || v === undefined) continue;
+    if (k === 'role') continue; // a role has its own lines (renderRolesSection)
     if (Array.isArray(v) && v.length === 0) continue;
     const shown =
       typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
@@ -48,6 +50,23 @@ export function renderRulesTable(rules: readonly RuleResult[]): string {
       `| ${ICON[r.outcome]} | ${code(r.code)} | ${cell(r.message)}${r.outcome === 'wait' && r.clearsAt ? ` (clears ${cell(r.clearsAt)})` : ''} | ${cell(formatValues(r.values))} |`,
   );
   return ['| | Rule | Result | Values |', '|---|---|---|---|', ...rows].join('\n');
+}
+
+/**
+ * The roles of the stage's approvals, one line each: the release approval and every technical
+ * review, with who counted or who is still needed (`needs 1 of tech-reviewers:
+ * src/billing/invoice.ts changed`). Null when no rule result carries a role.
+ */
+export function renderRolesSection(rules: readonly RuleResult[]): string | null {
+  const lines: string[] = [];
+  for (const r of rules) {
+    const role = roleOf(r);
+    if (!role) continue;
+    const d = describeRole(role);
+    const paths = d.paths.length > 0 ? ` of ${d.paths.map((p) => code(p)).join(', ')}` : '';
+    lines.push(`- ${d.mark} **${d.title}**${paths} by ${cell(d.by)}: ${cell(d.status)}`);
+  }
+  return lines.length > 0 ? ['### Roles', '', ...lines].join('\n') : null;
 }
 
 /** The evidence breakdown: points per kind out of its weight, and why. */

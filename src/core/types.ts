@@ -303,6 +303,12 @@ export interface ReleaseFacts {
   changedFiles?: string[];
   /** Team slug -> member logins, for the teams the policy names. */
   teams: Record<string, string[]>;
+  /**
+   * Team slug -> why its membership could not be read (what GitHub answered and what to give
+   * the token), in the shell's words. A role of such a team counts no approval from it and
+   * says so (`TEAMS_UNREADABLE`) rather than wait in silence.
+   */
+  teamErrors?: Record<string, string>;
   overrides: OverrideFact[];
 }
 

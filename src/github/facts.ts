@@ -9,6 +9,7 @@ import { loadPredecessorDeployments, SAME_TREE_CANDIDATES } from './deployment-f
 import { EVIDENCE_CHECK_NAME, loadEvidence, TRUSTED_EVIDENCE_APP } from './evidence-facts.js';
 import type { RecordedDeployment } from './deployment-facts.js';
 import { listPullApprovals } from './pull-reviews.js';
+import { APP_TEAM_ADVICE, readTeamMembers } from './team-membership.js';
 import { httpStatus } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
@@ -281,8 +282,11 @@ export async function loadReleaseFacts(
     }
   }
 
-  if (needed.has('teams') || facts.overrides.length > 0)
-    facts.teams = await teamMembers(octokit, request.owner, policy, stage, facts);
+  if (needed.has('teams') || facts.overrides.length > 0) {
+    const read = await readTeamMembers(octokit, request.owner, policy, stage, facts, { advice: APP_TEAM_ADVICE });
+    facts.teams = read.teams;
+    if (Object.keys(read.teamErrors).length > 0) facts.teamErrors = read.teamErrors;
+  }
   return result;
 }
 
@@ -441,63 +445,8 @@ async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: 
   return [...logins];
 }
 
-/**
- * Team slug -> the candidates (approvers, override grantors) who are active members: one
- * membership call per (team, person), asked only for teams the stage's rules name.
- */
-async function teamMembers(
-  octokit: GitHubClient,
-  org: string,
-  policy: Policy,
-  stage: Policy['environments'][number],
-  facts: ReleaseFacts,
-): Promise<Record<string, string[]>> {
-  const teams = new Set<string>();
-  for (const t of stage.approvals.fromTeams) teams.add(t);
-  for (const r of stage.requiredReviewers) for (const t of r.teams) teams.add(t);
-  const overrideTeams = new Set<string>();
-  if (facts.overrides.length > 0 || (stage.minScore !== null && policy.scoring.warnScore !== null))
-    for (const t of policy.overrides.teams) overrideTeams.add(t);
-  const approvers = [...new Set(facts.approvals.filter((a) => a.state === 'APPROVED').map((a) => a.login))];
-  const grantors = [...new Set(facts.overrides.flatMap((o) => [o.grantedBy, o.confirmedBy ?? '']).filter(Boolean))];
-  const asked = new Map<string, Promise<boolean>>();
-  const isMember = (team: string, login: string) => {
-    const key = `${team}\u0000${login.toLowerCase()}`;
-    let p = asked.get(key);
-    if (!p) asked.set(key, (p = teamMembership(octokit, org, team, login)));
-    return p;
-  };
-  const out: Record<string, string[]> = {};
-  const all = new Set([...teams, ...overrideTeams]);
-  for (const team of all) {
-    const candidates = new Set<string>([...approvers, ...(overrideTeams.has(team) ? grantors : [])]);
-    const members: string[] = [];
-    for (const login of candidates) if (await isMember(team, login)) members.push(login);
-    out[team] = members;
-  }
-  return out;
-}
-
-/** True when `login` is an active member of `org/team` (a team slug, or `org/slug`). */
-export async function teamMembership(
-  octokit: GitHubClient,
-  org: string,
-  team: string,
-  login: string,
-): Promise<boolean> {
-  const [teamOrg, slug] = team.includes('/') ? (team.split('/', 2) as [string, string]) : [org, team];
-  try {
-    const { data } = await octokit.request('GET /orgs/{org}/teams/{team_slug}/memberships/{username}', {
-      org: teamOrg,
-      team_slug: slug,
-      username: login,
-    });
-    return data.state === 'active';
-  } catch (error) {
-    if (httpStatus(error) === 404) return false;
-    throw error;
-  }
-}
+// Team membership lives in team-membership.ts; callers that check one person import it from here.
+export { teamMembership } from './team-membership.js';
 
 export type { ApprovalFact, RecordedDeployment };
 export { EVIDENCE_CHECK_NAME, TRUSTED_EVIDENCE_APP };

@@ -4,7 +4,6 @@ import { dirname } from 'node:path';
 import type {
   Approval,
   CommitCheck,
-  Delivery,
   Deployment,
   DeploymentStatus,
   Evaluation,
@@ -21,30 +20,22 @@ import type {
   ApprovalRow,
   ApprovalSource,
   CheckRunKey,
-  ClaimDeliveryInput,
   CommitCheckInput,
   CommitCheckRow,
   CreateOverrideInput,
   DatabaseProvider,
   DecideGateInput,
   DecideGateResult,
-  DeliveryClaim,
-  DeliveryRow,
   DeploymentApprovalInput,
   DeploymentRow,
   DeploymentStatusRow,
   EvaluationPageQuery,
-  EnqueueDeliveryInput,
-  EnqueueResult,
   EvaluationRow,
   EvaluationSummaryRow,
   EventPageQuery,
   GateDecision,
   GateStatus,
   HoldPromotionInput,
-  InboxItem,
-  InboxRow,
-  InboxStatus,
   LeasedQueue,
   ListApprovalsQuery,
   ListDeploymentsQuery,
@@ -75,14 +66,12 @@ import type {
   UpsertPendingGateInput,
   UpsertReleaseInput,
 } from './types.js';
-import { DELIVERY_ERROR_PREFIX, DEPLOYMENT_QUERY_LIMIT } from './types.js';
+import { DEPLOYMENT_QUERY_LIMIT } from './types.js';
+import { PrismaInboxStore } from './inbox-store.js';
+import type { InboxStore } from './inbox-store.js';
+import { isUniqueViolation, sqlFor } from './sql-dialect.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
-
-/** True for Prisma's unique-constraint violation (P2002). */
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'P2002';
-}
 
 function toJson(value: unknown): string {
   return JSON.stringify(value ?? null);
@@ -104,7 +93,6 @@ function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
 }
 
-const deliveryRow = (r: Delivery): DeliveryRow => ({ ...r });
 const releaseRow = (r: Release): ReleaseRow => ({ ...r });
 const statusRow = (r: DeploymentStatus): DeploymentStatusRow => ({
   ...r,
@@ -246,50 +234,35 @@ export class PrismaStore implements Store {
       { finishedAt: null },
       { status: 'pending' },
     );
+    this.sql = sqlFor(provider);
+    const inbox = new PrismaInboxStore(db, provider);
+    this.enqueueDelivery = (input) => inbox.enqueueDelivery(input);
+    this.claimInboxDelivery = (owner, until, now, maxPriority) =>
+      inbox.claimInboxDelivery(owner, until, now, maxPriority);
+    this.renewInboxDelivery = (seq, owner, until) => inbox.renewInboxDelivery(seq, owner, until);
+    this.finishInboxDelivery = (seq, owner, now) => inbox.finishInboxDelivery(seq, owner, now);
+    this.failInboxDelivery = (seq, owner, error, retryAt) => inbox.failInboxDelivery(seq, owner, error, retryAt);
+    this.releaseInboxClaims = (prefix, except) => inbox.releaseInboxClaims(prefix, except);
+    this.getInboxDelivery = (id) => inbox.getInboxDelivery(id);
+    this.countInbox = () => inbox.countInbox();
+    this.beginHandling = (item, now) => inbox.beginHandling(item, now);
+    this.finishDelivery = (id, outcome, at) => inbox.finishDelivery(id, outcome, at);
+    this.getDelivery = (id) => inbox.getDelivery(id);
   }
 
-  async claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim> {
-    try {
-      await this.db.delivery.create({
-        data: {
-          id: input.id,
-          event: input.event,
-          action: input.action ?? null,
-          repo: input.repo ?? null,
-          receivedAt: input.at,
-        },
-      });
-      return 'new';
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-    // A delivery is a duplicate only once it was handled to the end. One whose handling failed,
-    // or that was claimed and never finished (the process died while handling it), is taken
-    // back by one conditional UPDATE. The inbox hands a delivery to one worker at a time, so
-    // a claimed-but-unfinished delivery seen here is one a dead worker left behind.
-    const retry = await this.db.delivery.updateMany({
-      where: {
-        id: input.id,
-        OR: [{ outcome: { startsWith: DELIVERY_ERROR_PREFIX } }, { outcome: null }],
-      },
-      data: { outcome: null, finishedAt: null, redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
-    });
-    if (retry.count === 1) return 'retry';
-    await this.db.delivery.update({
-      where: { id: input.id },
-      data: { redeliveries: { increment: 1 }, lastRedeliveryAt: input.at },
-    });
-    return 'duplicate';
-  }
-
-  async finishDelivery(id: string, outcome: string, at?: Date): Promise<void> {
-    await this.db.delivery.updateMany({ where: { id }, data: { outcome, finishedAt: at ?? null } });
-  }
-
-  async getDelivery(id: string): Promise<DeliveryRow | null> {
-    const row = await this.db.delivery.findUnique({ where: { id } });
-    return row === null ? null : deliveryRow(row);
-  }
+  private readonly sql: (text: string) => string;
+  // The inbox of webhook deliveries (src/store/inbox-store.ts).
+  readonly enqueueDelivery: InboxStore['enqueueDelivery'];
+  readonly claimInboxDelivery: InboxStore['claimInboxDelivery'];
+  readonly renewInboxDelivery: InboxStore['renewInboxDelivery'];
+  readonly finishInboxDelivery: InboxStore['finishInboxDelivery'];
+  readonly failInboxDelivery: InboxStore['failInboxDelivery'];
+  readonly releaseInboxClaims: InboxStore['releaseInboxClaims'];
+  readonly getInboxDelivery: InboxStore['getInboxDelivery'];
+  readonly countInbox: InboxStore['countInbox'];
+  readonly beginHandling: InboxStore['beginHandling'];
+  readonly finishDelivery: InboxStore['finishDelivery'];
+  readonly getDelivery: InboxStore['getDelivery'];
 
   async upsertRelease(input: UpsertReleaseInput): Promise<ReleaseRow> {
     const fields = { tree: input.tree, ref: input.ref, version: input.version, tag: input.tag };
@@ -1139,151 +1112,6 @@ export class PrismaStore implements Store {
     return null;
   }
 
-  /** Numbered placeholders: `$1` on PostgreSQL, `?1` on SQLite. */
-  private sql(text: string): string {
-    return this.provider === 'postgresql'
-      ? text
-      : text
-          .replace(/\$(\d+)(::bigint)?/g, '?$1')
-          .replace(/GREATEST\(/g, 'MAX(')
-          .replace(/ FOR UPDATE SKIP LOCKED/g, '');
-  }
-
-  async enqueueDelivery(input: EnqueueDeliveryInput): Promise<EnqueueResult> {
-    try {
-      await this.db.inboxDelivery.create({
-        data: {
-          deliveryId: input.deliveryId,
-          event: input.event,
-          action: input.action,
-          orderKey: input.orderKey,
-          payload: input.payload,
-          receivedAtMs: BigInt(input.nowMs),
-          availableAtMs: BigInt(input.nowMs),
-        },
-      });
-      return 'queued';
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
-    const now = BigInt(input.nowMs);
-    // Given up on: GitHub's redelivery (a person asked for it) queues it again.
-    const requeued = await this.db.inboxDelivery.updateMany({
-      where: { deliveryId: input.deliveryId, status: 'failed' },
-      data: { status: 'ready', attempts: 0, availableAtMs: now, claimedBy: null, claimedUntilMs: null },
-    });
-    if (requeued.count === 1) return 'requeued';
-    // Waiting for a retry: the redelivery makes it due now.
-    const pending = await this.db.inboxDelivery.updateMany({
-      where: { deliveryId: input.deliveryId, status: { in: ['ready', 'working'] } },
-      data: { availableAtMs: now },
-    });
-    if (pending.count === 1) return 'pending';
-    await this.db.delivery.updateMany({
-      where: { id: input.deliveryId },
-      data: { redeliveries: { increment: 1 }, lastRedeliveryAt: new Date(input.nowMs) },
-    });
-    return 'duplicate';
-  }
-
-  async claimInboxDelivery(owner: string, untilMs: number, nowMs: number): Promise<InboxItem | null> {
-    // One statement: the oldest due delivery whose gate has no earlier one unfinished, free or
-    // left by a dead worker. SKIP LOCKED lets concurrent workers pass over each other's pick.
-    const rows = await this.db.$queryRawUnsafe<RawInbox[]>(
-      this
-        .sql(`UPDATE "InboxDelivery" SET "status" = 'working', "claimedBy" = $1, "claimedUntilMs" = $2::bigint, "attempts" = "attempts" + 1
-        WHERE "seq" = (
-          SELECT i."seq" FROM "InboxDelivery" i
-          WHERE i."status" IN ('ready', 'working') AND i."availableAtMs" <= $3::bigint
-            AND (i."claimedUntilMs" IS NULL OR i."claimedUntilMs" <= $3::bigint)
-            AND NOT EXISTS (SELECT 1 FROM "InboxDelivery" e WHERE e."orderKey" = i."orderKey" AND e."seq" < i."seq" AND e."status" IN ('ready', 'working'))
-          ORDER BY i."seq" LIMIT 1 FOR UPDATE SKIP LOCKED)
-        AND "status" IN ('ready', 'working') AND ("claimedUntilMs" IS NULL OR "claimedUntilMs" <= $3::bigint)
-        RETURNING "seq", "deliveryId", "event", "action", "orderKey", "payload", "attempts"`),
-      owner,
-      untilMs,
-      nowMs,
-    );
-    const row = rows[0];
-    return row
-      ? {
-          seq: Number(row.seq),
-          deliveryId: row.deliveryId,
-          event: row.event,
-          action: row.action,
-          orderKey: row.orderKey,
-          payload: row.payload,
-          attempts: Number(row.attempts),
-        }
-      : null;
-  }
-
-  async renewInboxDelivery(seq: number, owner: string, untilMs: number): Promise<boolean> {
-    const { count } = await this.db.inboxDelivery.updateMany({
-      where: { seq, claimedBy: owner, status: 'working' },
-      data: { claimedUntilMs: BigInt(untilMs) },
-    });
-    return count === 1;
-  }
-
-  async finishInboxDelivery(seq: number, owner: string, nowMs: number): Promise<void> {
-    await this.db.inboxDelivery.updateMany({
-      where: { seq, claimedBy: owner },
-      data: { status: 'done', claimedBy: null, claimedUntilMs: null, finishedAtMs: BigInt(nowMs), lastError: null },
-    });
-  }
-
-  async failInboxDelivery(seq: number, owner: string, error: string, retryAtMs: number | null): Promise<void> {
-    await this.db.inboxDelivery.updateMany({
-      where: { seq, claimedBy: owner },
-      data:
-        retryAtMs === null
-          ? { status: 'failed', claimedBy: null, claimedUntilMs: null, lastError: error.slice(0, 1000) }
-          : {
-              status: 'ready',
-              claimedBy: null,
-              claimedUntilMs: null,
-              lastError: error.slice(0, 1000),
-              availableAtMs: BigInt(retryAtMs),
-            },
-    });
-  }
-
-  async releaseInboxClaims(prefix: string, exceptOwner: string): Promise<number> {
-    const { count } = await this.db.inboxDelivery.updateMany({
-      where: { status: 'working', claimedBy: { startsWith: prefix, not: exceptOwner } },
-      data: { claimedBy: null, claimedUntilMs: null },
-    });
-    return count;
-  }
-
-  async getInboxDelivery(deliveryId: string): Promise<InboxRow | null> {
-    const r = await this.db.inboxDelivery.findUnique({ where: { deliveryId } });
-    if (!r) return null;
-    return {
-      seq: r.seq,
-      deliveryId: r.deliveryId,
-      event: r.event,
-      action: r.action,
-      orderKey: r.orderKey,
-      payload: r.payload,
-      attempts: r.attempts,
-      status: r.status as InboxStatus,
-      receivedAtMs: Number(r.receivedAtMs),
-      availableAtMs: Number(r.availableAtMs),
-      claimedBy: r.claimedBy,
-      lastError: r.lastError,
-      finishedAtMs: r.finishedAtMs === null ? null : Number(r.finishedAtMs),
-    };
-  }
-
-  async countInbox(): Promise<Record<InboxStatus, number>> {
-    const groups = await this.db.inboxDelivery.groupBy({ by: ['status'], _count: { _all: true } });
-    const counts: Record<InboxStatus, number> = { ready: 0, working: 0, done: 0, failed: 0 };
-    for (const g of groups) counts[g.status as InboxStatus] = g._count._all;
-    return counts;
-  }
-
   async takeWriteSlot(installationId: number, nowMs: number, spacingMs: number): Promise<number> {
     const rows = await this.db.$queryRawUnsafe<Array<{ slot: bigint | number }>>(
       this.sql(`INSERT INTO "WriteSlot" ("installationId", "nextAtMs") VALUES ($1::bigint, $2::bigint + $3::bigint)
@@ -1330,14 +1158,4 @@ function timeRange(since: Date | undefined, until: Date | undefined, after: Page
     at.lte = after.at;
   }
   return { at, OR: [{ at: { lt: after.at } }, { id: { lt: after.id } }] };
-}
-
-interface RawInbox {
-  seq: number | bigint;
-  deliveryId: string;
-  event: string;
-  action: string | null;
-  orderKey: string;
-  payload: string;
-  attempts: number | bigint;
 }

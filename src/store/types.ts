@@ -13,41 +13,20 @@
 import type { RecordedPolicyFile, StoredEvaluation } from '../core/replay.js';
 
 export type { RecordedPolicyFile };
-
-/**
- * What `claimDelivery` found: the first sight of a delivery (`new`), a redelivery of one
- * whose handling failed or never finished (`retry`: handle it again), or a redelivery of one
- * that was handled to the end (`duplicate`: nothing to do).
- */
-export type DeliveryClaim = 'new' | 'retry' | 'duplicate';
-
-/** The outcome of a delivery whose handling failed starts with this; a redelivery retries it. */
-export const DELIVERY_ERROR_PREFIX = 'error:';
-
-export interface ClaimDeliveryInput {
-  /** The `X-GitHub-Delivery` header. */
-  id: string;
-  /** The `X-GitHub-Event` header. */
-  event: string;
-  action?: string | null;
-  /** `owner/name`, when the payload has a repository. */
-  repo?: string | null;
-  at: Date;
-}
-
-export interface DeliveryRow {
-  id: string;
-  event: string;
-  action: string | null;
-  repo: string | null;
-  receivedAt: Date;
-  /** How many times the same delivery id came again after the first. */
-  redeliveries: number;
-  lastRedeliveryAt: Date | null;
-  /** Free text set by `finishDelivery`, e.g. `approved`, `ignored: not gated`, `error: ...`. */
-  outcome: string | null;
-  finishedAt: Date | null;
-}
+export type {
+  DeliveryPriority,
+  DeliveryRow,
+  EnqueueDeliveryInput,
+  EnqueueResult,
+  InboxItem,
+  InboxRow,
+  InboxStatus,
+  InboxStore,
+} from './inbox-store.js';
+export { DELIVERY_ERROR_PREFIX } from './inbox-store.js';
+import type { InboxStore } from './inbox-store.js';
+import type { DatabaseProvider } from './sql-dialect.js';
+export type { DatabaseProvider } from './sql-dialect.js';
 
 export interface UpsertReleaseInput {
   repo: string;
@@ -513,8 +492,6 @@ export interface StoreHealth {
   error?: string;
 }
 
-export type DatabaseProvider = 'sqlite' | 'postgresql';
-
 /** The part of a pino/Probot logger the store uses. */
 export interface StoreLogger {
   info(message: string): void;
@@ -552,38 +529,7 @@ export interface LeasedQueue<Row> {
 }
 
 /** Webhook deliveries (each handled once), their inbox, the shared write slots, poisoned policies. */
-export interface DeliveryStore {
-  /**
-   * Records a delivery. On a redelivery of the same id, counts it and returns `retry` when the
-   * recorded outcome is an error or there is none yet (claimed and never finished: the
-   * inbox hands a delivery to one worker at a time, so that worker died), else `duplicate`.
-   */
-  claimDelivery(input: ClaimDeliveryInput): Promise<DeliveryClaim>;
-  finishDelivery(id: string, outcome: string, at?: Date): Promise<void>;
-  getDelivery(id: string): Promise<DeliveryRow | null>;
-  /**
-   * Stores a verified delivery for the workers. A new id is `queued`; a redelivery of one
-   * handled to the end is a `duplicate` (counted); of one waiting for a retry, it is made due
-   * now (`pending`); of one given up on (`failed`), it is queued again (`requeued`).
-   */
-  enqueueDelivery(input: EnqueueDeliveryInput): Promise<EnqueueResult>;
-  /**
-   * Takes the oldest due delivery whose gate has no earlier delivery unfinished, with one
-   * conditional claim (`FOR UPDATE SKIP LOCKED` on PostgreSQL): free, or held by a claim that
-   * expired (a dead worker). Returns null when nothing is due.
-   */
-  claimInboxDelivery(owner: string, untilMs: number, nowMs: number): Promise<InboxItem | null>;
-  /** Extends the claim while `owner` holds it; false when it lost it. */
-  renewInboxDelivery(seq: number, owner: string, untilMs: number): Promise<boolean>;
-  /** Handled to the end. */
-  finishInboxDelivery(seq: number, owner: string, nowMs: number): Promise<void>;
-  /** Handling failed: due again at `retryAtMs`, or given up on (`failed`) when it is null. */
-  failInboxDelivery(seq: number, owner: string, error: string, retryAtMs: number | null): Promise<void>;
-  /** Frees the claims of owners whose name starts with `prefix` (this replica's earlier lives). */
-  releaseInboxClaims(prefix: string, exceptOwner: string): Promise<number>;
-  getInboxDelivery(deliveryId: string): Promise<InboxRow | null>;
-  /** How many deliveries are in each state. */
-  countInbox(): Promise<Record<InboxStatus, number>>;
+export interface DeliveryStore extends InboxStore {
   /**
    * Reserves the installation's next write slot, `spacingMs` after the previous one (or now),
    * with one conditional UPDATE shared by every replica; returns the slot's time.
@@ -764,41 +710,6 @@ export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordS
   readonly provider: DatabaseProvider;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
-}
-
-export type InboxStatus = 'ready' | 'working' | 'done' | 'failed';
-
-export interface EnqueueDeliveryInput {
-  deliveryId: string;
-  event: string;
-  action: string | null;
-  /** Deliveries with the same key (one gate) are handled one after the other. */
-  orderKey: string;
-  /** The raw JSON body as GitHub signed it. */
-  payload: string;
-  nowMs: number;
-}
-
-export type EnqueueResult = 'queued' | 'pending' | 'requeued' | 'duplicate';
-
-export interface InboxItem {
-  seq: number;
-  deliveryId: string;
-  event: string;
-  action: string | null;
-  orderKey: string;
-  payload: string;
-  /** Tries so far, this one included. */
-  attempts: number;
-}
-
-export interface InboxRow extends InboxItem {
-  status: InboxStatus;
-  receivedAtMs: number;
-  availableAtMs: number;
-  claimedBy: string | null;
-  lastError: string | null;
-  finishedAtMs: number | null;
 }
 
 export interface PoisonedPolicyRow {

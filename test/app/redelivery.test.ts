@@ -77,16 +77,24 @@ describe('a delivery that failed is not lost', () => {
       creator: 'dev',
       createdAt: h.clock.now().toISOString(),
     });
-    // What a process killed right after claiming the delivery leaves behind.
+    // What a process killed right after claiming the delivery leaves behind: the delivery
+    // stored, claimed by a worker that is gone, its claim run out.
+    const now = new Date();
     expect(
-      await h.store.claimDelivery({
-        id: delivery.id,
+      await h.store.enqueueDelivery({
+        deliveryId: delivery.id,
         event: 'deployment_protection_rule',
         action: 'requested',
         repo: 'acme/shop',
-        at: h.clock.now(),
+        orderKey: 'acme/shop|dead-process',
+        priority: 0,
+        payload: JSON.stringify(delivery.payload),
+        now: new Date(now.getTime() + 3_600_000),
       }),
-    ).toBe('new');
+    ).toBe('queued');
+    expect(await h.store.claimInboxDelivery('dead-process#1', now, new Date(now.getTime() + 3_600_000))).toMatchObject({
+      deliveryId: delivery.id,
+    });
     expect(await h.deliver(delivery)).toBe(200);
     expect(h.repo.answers.map((a) => a.state)).toEqual(['approved']);
     expect((await h.store.getDelivery(delivery.id))?.outcome).toBe('approved');

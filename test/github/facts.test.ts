@@ -145,7 +145,7 @@ describe('facts the gate reads from GitHub', () => {
     expect(answers(63)).toEqual([
       [
         undefined,
-        'Release gate: waiting for PROD. REVIEW_REQUIRED: 1 changed file(s) match prisma/** (prisma/schema.prisma): an approval from a member of tech-reviewers is required.',
+        'Release gate: waiting for PROD. REVIEW_REQUIRED: Needs 1 of tech-reviewers: prisma/schema.prisma changed.',
       ],
     ]);
 

@@ -18,6 +18,7 @@ const BEFORE = [
   '0005_inbox',
   '0006_replayable_record',
   '0007_console_indexes',
+  '0008_inbox_priority',
 ];
 
 /**

@@ -9,7 +9,7 @@ import { start } from '../../src/app/start.js';
 import type { Store } from '../../src/store/types.js';
 
 const CRASH_AFTER: Record<string, { method: keyof Store; when: (result: unknown) => boolean }> = {
-  'after-claim': { method: 'claimDelivery', when: (r) => r === 'new' },
+  'after-claim': { method: 'claimInboxDelivery', when: (r) => r !== null },
   'after-gate-row': { method: 'upsertPendingGate', when: () => true },
   'after-decision': { method: 'decideGate', when: (r) => (r as { decided?: boolean }).decided === true },
 };

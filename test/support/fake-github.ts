@@ -523,6 +523,13 @@ export class FakeGitHub {
         ? { status: 200, body: { url: '', role: 'member', state: 'active' } }
         : { status: 404, body: { message: 'Not Found' } };
     }
+    if ((m = path.match(/^\/orgs\/([^/]+)\/teams\/([^/]+)$/)) && method === 'GET') {
+      const [org, slug] = [m[1]!.toLowerCase(), m[2]!];
+      const members = this.teams.get(org)?.[slug];
+      return members
+        ? { status: 200, body: teamJson(org, slug, members.length) }
+        : { status: 404, body: { message: 'Not Found' } };
+    }
     m = path.match(/^\/repos\/([^/]+)\/([^/]+)(\/.*)?$/);
     if (!m) return { status: 404, body: { message: 'Not Found' } };
     if (this.deniedRepos.has(`${m[1]}/${m[2]}`.toLowerCase())) {
@@ -1281,6 +1288,31 @@ function paginate(
     headers.link = `<${next.toString()}>; rel="next"`;
   }
   return { status: 200, body: slice, headers };
+}
+
+/** A team as `GET /orgs/{org}/teams/{team_slug}` answers it (GitHub's `team-full`). */
+export function teamJson(org: string, slug: string, members: number): Record<string, unknown> {
+  const id = hashId(`${org}/${slug}`);
+  return {
+    id,
+    node_id: `T${id}`,
+    url: `https://api.github.com/organizations/${hashId(org)}/team/${id}`,
+    html_url: `https://github.com/orgs/${org}/teams/${slug}`,
+    name: slug,
+    slug,
+    description: null,
+    privacy: 'closed',
+    notification_setting: 'notifications_enabled',
+    permission: 'pull',
+    members_url: `https://api.github.com/organizations/${hashId(org)}/team/${id}/members{/member}`,
+    repositories_url: `https://api.github.com/organizations/${hashId(org)}/team/${id}/repos`,
+    parent: null,
+    members_count: members,
+    repos_count: 1,
+    created_at: '2026-01-01T00:00:00Z',
+    updated_at: '2026-01-01T00:00:00Z',
+    organization: { login: org, id: hashId(org), node_id: `O${hashId(org)}` },
+  };
 }
 
 function hashId(login: string): number {

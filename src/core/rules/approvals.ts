@@ -1,27 +1,49 @@
 import type { EvaluationContext, GateRule } from './rule.js';
-import type { EnvironmentPolicy, RuleResult } from '../types.js';
+import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
 import type { ApprovalCount } from './rule.js';
+import { roleStatus, unreadableTeams } from './roles.js';
 
-/** Enough approvals that count (`minApprovals`), from the named teams when `approvals.fromTeams` is set. */
+/**
+ * The release approval (the go/no-go): enough approvals that count (`minApprovals`), from the
+ * named teams when `approvals.fromTeams` is set. It does not limit who gives a required
+ * review (`reviewers.ts`): each role counts the approvals of its own teams.
+ */
 export const approvalsRule: GateRule = {
   name: 'approvals',
-  codes: ['APPROVALS_OK', 'APPROVAL_REQUIRED'],
+  codes: ['APPROVALS_OK', 'APPROVAL_REQUIRED', 'TEAMS_UNREADABLE'],
   keys: ['minApprovals', 'approvals.excludeAuthor', 'approvals.fromTeams'],
   applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
   facts: (c) => [...PEOPLE, ...(c.stage.approvals.fromTeams.length > 0 ? (['teams'] as const) : [])],
-  evaluate: (c: EvaluationContext) => approvals(c.stage, c.approvals()),
+  evaluate: (c: EvaluationContext) => approvals(c.stage, c.facts, c.approvals()),
 };
 
-function approvals(stage: EnvironmentPolicy, approvals: ApprovalCount): RuleResult {
+function approvals(stage: EnvironmentPolicy, facts: ReleaseFacts, approvals: ApprovalCount): RuleResult {
   const have = approvals.counted.length;
   const need = Math.max(stage.minApprovals, stage.approvals.fromTeams.length > 0 ? 1 : 0);
+  const approvers = approvals.counted.map((a) => a.login);
+  const unreadable = unreadableTeams(facts, stage.approvals.fromTeams);
+  const role = roleStatus(
+    {
+      kind: 'release',
+      teams: stage.approvals.fromTeams,
+      paths: [],
+      needed: true,
+      touched: null,
+      touchedCount: 0,
+      required: need,
+      counted: [...approvers].sort((a, b) => a.localeCompare(b)),
+      unreadable,
+    },
+    approvals,
+  );
   const values = {
     required: need,
     counted: have,
-    approvers: approvals.counted.map((a) => a.login),
+    approvers,
     notCounted: approvals.notCounted,
     fromTeams: stage.approvals.fromTeams,
+    role,
   };
   if (have >= need) {
     return {
@@ -30,6 +52,17 @@ function approvals(stage: EnvironmentPolicy, approvals: ApprovalCount): RuleResu
       ok: true,
       outcome: 'pass',
       message: `${have} of ${need} required approval(s): ${values.approvers.join(', ')}.`,
+      values,
+    };
+  }
+  if (unreadable.length > 0) {
+    // Fail closed, and say why: an approval whose team cannot be read is neither counted nor waited on in silence.
+    return {
+      code: 'TEAMS_UNREADABLE',
+      rule: 'approvals',
+      ok: false,
+      outcome: 'block',
+      message: `Cannot tell who is in ${unreadable.map((u) => u.team).join(', ')}, so no approval counts toward the ${need} required for ${stage.name}: ${unreadable.map((u) => u.reason).join(' ')}`,
       values,
     };
   }

@@ -1,57 +1,118 @@
 import type { EvaluationContext, GateRule } from './rule.js';
+import type { ApprovalCount } from './rule.js';
 import { matchAnyGlob } from '../glob.js';
-import type { ApprovalFact, EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EnvironmentPolicy, Policy, ReleaseFacts, RequiredReviewers, RuleResult } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
-import { membersOf } from './shared.js';
+import { approversIn, filesPhrase, roleStatus, teamsPhrase, unreadableTeams } from './roles.js';
 
-/** A change to files matching `requiredReviewers[].paths` needs an approval from one of its teams. */
+/**
+ * The technical review: a change to files matching `requiredReviewers[].paths` needs an
+ * approval from a member of that entry's teams, whether or not they are in
+ * `approvals.fromTeams` (the release approval is another role, `approvals.ts`). The approval
+ * counts under the same rules as any other (`countApprovals`). When the changed files are
+ * unknown (no earlier deployment to the last stage), every entry applies.
+ */
 export const reviewersRule: GateRule = {
   name: 'reviewers',
-  codes: ['REVIEW_NOT_TRIGGERED', 'REVIEW_OK', 'REVIEW_REQUIRED'],
+  codes: ['REVIEW_NOT_TRIGGERED', 'REVIEW_OK', 'REVIEW_REQUIRED', 'TEAMS_UNREADABLE'],
   keys: ['requiredReviewers', 'approvals.excludeAuthor'],
   applies: (c) => c.stage.requiredReviewers.length > 0,
   facts: () => [...PEOPLE, 'teams', 'changedFiles'],
-  evaluate: (c: EvaluationContext) => requiredReviewers(c.stage, c.facts, c.approvals().counted),
+  evaluate: (c: EvaluationContext) =>
+    c.stage.requiredReviewers.map((req) => review(c.policy, c.stage, c.facts, c.approvals(), req)),
 };
 
-function requiredReviewers(stage: EnvironmentPolicy, facts: ReleaseFacts, counted: ApprovalFact[]): RuleResult[] {
-  return stage.requiredReviewers.map((req) => {
-    const known = facts.changedFiles !== undefined;
-    const touched = known ? facts.changedFiles!.filter((f) => matchAnyGlob(req.paths, f)) : [];
-    const values = { paths: req.paths, teams: req.teams, changedFilesKnown: known, touched: touched.slice(0, 20) };
-    if (known && touched.length === 0) {
-      return {
-        code: 'REVIEW_NOT_TRIGGERED',
-        rule: 'approvals',
-        ok: true,
-        outcome: 'pass',
-        message: `No changed file matches ${req.paths.join(', ')}: no review from ${req.teams.join(', ')} is needed.`,
-        values,
-      };
-    }
-    const members = membersOf(facts, req.teams)!;
-    const reviewer = counted.find((a) => members.has(a.login.toLowerCase()));
-    const why = known
-      ? `${touched.length} changed file(s) match ${req.paths.join(', ')} (${touched.slice(0, 3).join(', ')}${touched.length > 3 ? ', ...' : ''})`
-      : `the changed files are unknown, so ${req.paths.join(', ')} may be touched`;
-    if (reviewer) {
-      return {
-        code: 'REVIEW_OK',
-        rule: 'approvals',
-        ok: true,
-        outcome: 'pass',
-        message: `${why}; reviewed by ${reviewer.login} (${req.teams.join(', ')}).`,
-        values: { ...values, reviewer: reviewer.login },
-      };
-    }
+/** Matched files a result keeps in its values (the count says how many there are). */
+const TOUCHED_SHOWN = 20;
+
+function review(
+  policy: Pick<Policy, 'environments'>,
+  stage: EnvironmentPolicy,
+  facts: ReleaseFacts,
+  approvals: ApprovalCount,
+  req: RequiredReviewers,
+): RuleResult {
+  const known = facts.changedFiles !== undefined;
+  const touched = known ? facts.changedFiles!.filter((f) => matchAnyGlob(req.paths, f)) : [];
+  const needed = !known || touched.length > 0;
+  const counted = needed ? approversIn(facts, req.teams, approvals.eligible) : [];
+  const unreadable = needed ? unreadableTeams(facts, req.teams) : [];
+  const role = roleStatus(
+    {
+      kind: 'review',
+      teams: req.teams,
+      paths: req.paths,
+      needed,
+      touched: known ? touched.slice(0, TOUCHED_SHOWN) : null,
+      touchedCount: touched.length,
+      required: needed ? 1 : 0,
+      counted,
+      unreadable,
+    },
+    approvals,
+  );
+  const values = {
+    paths: req.paths,
+    teams: req.teams,
+    changedFilesKnown: known,
+    touched: touched.slice(0, TOUCHED_SHOWN),
+    role,
+  };
+  if (!needed) {
     return {
-      code: 'REVIEW_REQUIRED',
+      code: 'REVIEW_NOT_TRIGGERED',
+      rule: 'approvals',
+      ok: true,
+      outcome: 'pass',
+      message: `No changed file matches ${req.paths.join(', ')}: no review from ${req.teams.join(', ')} is needed.`,
+      values,
+    };
+  }
+  const lastStage = policy.environments[policy.environments.length - 1]!.name;
+  if (counted.length > 0) {
+    const why = known
+      ? `${filesPhrase(touched)} changed`
+      : `no earlier deployment to ${lastStage} is known, so every path rule applies`;
+    return {
+      code: 'REVIEW_OK',
+      rule: 'approvals',
+      ok: true,
+      outcome: 'pass',
+      message: `Reviewed by ${counted.join(', ')} (${req.teams.join(', ')}): ${why}.`,
+      values: { ...values, reviewer: counted[0] },
+    };
+  }
+  if (unreadable.length > 0) {
+    // Fail closed, and say why: a review whose team cannot be read is neither counted nor waited on in silence.
+    const of = known ? filesPhrase(touched) : req.paths.join(', ');
+    return {
+      code: 'TEAMS_UNREADABLE',
       rule: 'approvals',
       ok: false,
-      outcome: 'wait',
-      message: `${why}: an approval from a member of ${req.teams.join(', ')} is required.`,
+      outcome: 'block',
+      message: `Cannot tell who is in ${unreadable.map((u) => u.team).join(', ')}, so no approval counts as its review of ${of}: ${unreadable.map((u) => u.reason).join(' ')}`,
       values,
-      clearsAt: null,
     };
-  });
+  }
+  const needs = `Needs 1 of ${teamsPhrase(req.teams)}`;
+  const excluded =
+    role.excluded.length > 0
+      ? ` (not by ${orList(role.excluded)}: the author, contributors and deployer do not count)`
+      : '';
+  return {
+    code: 'REVIEW_REQUIRED',
+    rule: 'approvals',
+    ok: false,
+    outcome: 'wait',
+    message: known
+      ? `${needs}: ${filesPhrase(touched)} changed.`
+      : `${needs}: no earlier deployment to ${lastStage} is known, so the files changed since are unknown and every path rule applies (${req.paths.join(', ')}). An approval of the pull request or the deployment by a member of ${teamsPhrase(req.teams)} clears it${excluded}.`,
+    values,
+    clearsAt: null,
+  };
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function orList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)!}`;
 }

@@ -9,10 +9,20 @@ export interface RuleContext {
   predecessor: EnvironmentPolicy | null;
 }
 
-/** The approvals of a release for a stage: those that count, and why the others do not. */
+/** The approvals of a release for a stage: those that may fill a role, those that count toward `minApprovals`, and why the others do not. */
 export interface ApprovalCount {
+  /**
+   * The approvals any role may count: the latest review per person, approving, not dismissed,
+   * on the release's content, not by its authors, contributors or deployer when `excludeAuthor`.
+   * Each role then takes those of its own teams.
+   */
+  eligible: ApprovalFact[];
+  /** The eligible approvals that count toward `minApprovals`: from members of `approvals.fromTeams` when it names teams. */
   counted: ApprovalFact[];
+  /** The reviews that do not count toward `minApprovals`, and why. */
   notCounted: Array<{ login: string; source: string; reason: string }>;
+  /** Whose approvals no role counts, whatever they do (the authors, contributors and deployer when `excludeAuthor`), sorted. */
+  excluded: string[];
 }
 
 /** What a rule decides from: the policy, the stage, the release's facts and the instant. */

@@ -11,7 +11,8 @@ export const scoreRule: GateRule = {
   applies: (c) => c.stage.minScore !== null,
   // Within the warning band an override team's approval lets a low score through.
   facts: (c) => ['evidence', ...(c.policy.scoring.warnScore !== null ? [...PEOPLE, 'teams' as const] : [])],
-  evaluate: (c: EvaluationContext) => score(c.policy, c.stage, c.facts, c.approvals().counted),
+  // The override team's acceptance is its own role: its members count whether or not they are in `fromTeams`.
+  evaluate: (c: EvaluationContext) => score(c.policy, c.stage, c.facts, c.approvals().eligible),
 };
 
 function score(policy: Policy, stage: EnvironmentPolicy, facts: ReleaseFacts, counted: ApprovalFact[]): RuleResult {
