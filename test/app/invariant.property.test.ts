@@ -84,13 +84,19 @@ describe('property: PROD is approved only if every earlier stage has a deploymen
     const deployments: Modelled[] = [];
     let prodApproved = 0;
 
-    /** The model's proof of a stage: approved, then a bound success, and success the latest state that moved it. */
+    /**
+     * The model's proof of a stage, as the invariant words it: a deployment the gate let
+     * through there, then a success bound to that approval. (The App asks more of the stage
+     * just before: that this success is still the deployment's latest state.)
+     */
     const proven = (env: Env, step: number) =>
-      deployments.some((d) => {
-        if (d.spec.environment !== env || d.approvedAt === null || d.approvedAt > step) return false;
-        const after = d.moves.filter((m) => m.step > d.approvedAt! && m.step <= step);
-        return after.some((m) => m.bound) && d.moves.filter((m) => m.step <= step).at(-1)?.state === 'success';
-      });
+      deployments.some(
+        (d) =>
+          d.spec.environment === env &&
+          d.approvedAt !== null &&
+          d.approvedAt <= step &&
+          d.moves.some((m) => m.bound && m.step > d.approvedAt! && m.step <= step),
+      );
     /** What the policy lets through (DEV always; PRE_PROD once DEV is proven and someone approved). */
     const allows = (env: Env, step: number) => env === 'development' || (proven('development', step) && reviewed);
 
