@@ -1,4 +1,4 @@
-# Release Gate: the App (Probot) in a container.
+# Release Gate: the App (Probot) in a container. Released images: ghcr.io/release-gate/release-gate.
 #   docker build -t release-gate .
 #   docker run -p 3000:3000 --env-file .env -v release-gate-data:/data release-gate
 # The final image holds the published package (what `npm pack` puts in the tarball) and
@@ -32,6 +32,17 @@ RUN cp /src/package-lock.json . \
 
 # 2. Run: the unpacked package and its production dependencies, from the lockfile.
 FROM node:${NODE_VERSION}-bookworm-slim
+# What the image is (OCI image annotations; the release workflow passes VERSION and REVISION).
+ARG VERSION=0.0.0-dev
+ARG REVISION=unknown
+LABEL org.opencontainers.image.title="Release Gate" \
+      org.opencontainers.image.description="Gates GitHub Deployments (DEV -> PRE_PROD -> PROD) by a release policy kept as code: the App, its console and API." \
+      org.opencontainers.image.source="https://github.com/release-gate/release-gate" \
+      org.opencontainers.image.url="https://github.com/release-gate/release-gate" \
+      org.opencontainers.image.documentation="https://github.com/release-gate/release-gate#readme" \
+      org.opencontainers.image.licenses="MIT" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}"
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=3000 \

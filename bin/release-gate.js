@@ -1,10 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { runCli } from '../dist/cli/run.js';
 
-process.exitCode = await main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  stdin: process.stdin,
-  cwd: process.cwd(),
-  env: process.env,
-});
+process.exitCode = await runCli(process.argv.slice(2));

@@ -35,7 +35,7 @@ permissions:
 steps:
   - uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2
   - run: npm ci && npm test   # writes reports/junit.xml and coverage/lcov.info
-  - uses: <owner>/release-gate@v1
+  - uses: release-gate/release-gate@v1
     with:
       environment: PRE_PROD
       junit: reports/*.xml
@@ -62,7 +62,7 @@ token had: Checks write, Pull requests, Deployments, Actions and Commit statuses
       client-id: \${{ vars.RELEASE_GATE_APP_CLIENT_ID }}
       private-key: \${{ secrets.RELEASE_GATE_APP_PRIVATE_KEY }}
       permission-members: read
-  - uses: <owner>/release-gate@v1
+  - uses: release-gate/release-gate@v1
     with:
       environment: PROD
       token: \${{ steps.app-token.outputs.token }}

@@ -13,8 +13,9 @@ import { onPolicyPush } from './events/push.js';
 import { onDeploymentCreated, onDeploymentStatus } from './events/deployments.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import type { GateDeps } from './gate.js';
-import { Inbox } from './inbox.js';
+import { DEFAULT_INBOX_SETTINGS, Inbox } from './inbox.js';
 import type { InboxSettings } from './inbox.js';
+import { endLeasesOf } from './lease.js';
 import type { AppMetrics } from './metrics.js';
 import { onPullRequestPolicyImpact } from './events/pull-request.js';
 import { onProtectionRuleRequested } from './events/protection-rule.js';
@@ -179,9 +180,37 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       return inbox;
     },
     stop: async () => {
-      await inbox?.stop();
-      await scheduler?.stop();
-      await audit.idle();
+      // Whatever is still waiting (on GitHub, say) after the inbox's grace is left to the next
+      // replica: deliveries, gates and promotions are released, not waited for.
+      const deadline = Date.now() + (inbox?.settings.stopGraceMs ?? DEFAULT_INBOX_SETTINGS.stopGraceMs);
+      const left = (await inbox?.stop(deadline)) ?? 0;
+      const schedulerDone = await settlesBy(scheduler?.stop(), deadline);
+      const auditDone = await settlesBy(audit.idle(), deadline);
+      if ((left > 0 || !schedulerDone) && deps) {
+        const freed = await endLeasesOf(deps.replicaId);
+        if (freed > 0)
+          deps.log.warn(
+            { leases: freed },
+            'Stopping: gates and promotions being worked on are left to the next replica',
+          );
+      }
+      if (!auditDone)
+        auditLog?.warn('Stopping: check run summaries still being written were not finished; the decisions are stored');
     },
   };
+}
+
+/** Waits for `work` until `deadlineMs`: true when it settled by then (it is not cancelled otherwise). */
+async function settlesBy(work: Promise<unknown> | undefined, deadlineMs: number): Promise<boolean> {
+  if (!work) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    work.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now())))),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }

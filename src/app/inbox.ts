@@ -21,6 +21,11 @@ export interface InboxSettings {
   /** Tries before a delivery is given up on (logged; a redelivery from GitHub queues it again). */
   maxAttempts: number;
   /**
+   * At stop, how long deliveries being handled may take to finish; those still running then
+   * (waiting on a GitHub that does not answer, say) are left to the next replica.
+   */
+  stopGraceMs: number;
+  /**
    * Workers of `concurrency` that take only deliveries someone waits on (protection rules,
    * commands), so a burst of status events never keeps them waiting for a free worker.
    */
@@ -34,6 +39,7 @@ export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
   retryBaseMs: 2_000,
   maxRetryMs: 5 * 60_000,
   maxAttempts: 30,
+  stopGraceMs: 5_000,
   urgentWorkers: 2,
 };
 
@@ -104,6 +110,9 @@ export class Inbox {
   private readonly waiters: Array<{ urgent: boolean; wake: () => void }> = [];
 
   private readonly clock: () => Date;
+  /** Deliveries being handled now, and those given up on at stop (their results are not recorded). */
+  private readonly handling = new Map<number, { item: InboxItem; renew: NodeJS.Timeout }>();
+  private readonly abandoned = new Set<number>();
 
   constructor(private readonly options: InboxOptions) {
     this.settings = { ...DEFAULT_INBOX_SETTINGS, ...options.settings };
@@ -200,11 +209,40 @@ export class Inbox {
     this.workers = Array.from({ length: this.settings.concurrency }, (_, i) => this.work(i < urgent));
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops taking deliveries and waits for those being handled, at most until `deadlineMs`
+   * (default: `stopGraceMs` from now). Deliveries still running then have their claims
+   * released at once, so another replica takes them without waiting for the claim to run
+   * out (the handlers are idempotent); returns how many were left.
+   */
+  async stop(deadlineMs = Date.now() + this.settings.stopGraceMs): Promise<number> {
     this.running = false;
     this.wake(true);
-    await Promise.all(this.workers);
+    const all = Promise.all(this.workers);
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      all.then(() => true),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now())))),
+    ]);
+    clearTimeout(timer);
     this.workers = [];
+    if (finished) return 0;
+    const left = [...this.handling.values()];
+    for (const { item, renew } of left) {
+      clearInterval(renew);
+      this.abandoned.add(item.seq);
+      this.options.log.warn(
+        { deliveryId: item.deliveryId, event: item.event },
+        'Stopping: the delivery was not finished in time and is left to the next replica',
+      );
+    }
+    await this.options.store.releaseInboxClaims(this.owner, '').catch((error: unknown) => {
+      this.options.log.warn(
+        { err: describeError(error) },
+        'Could not release the unfinished deliveries; another replica takes them when their claims run out',
+      );
+    });
+    return left.length;
   }
 
   /**
@@ -308,14 +346,18 @@ export class Inbox {
       },
       Math.max(50, Math.floor(this.settings.leaseMs / 3)),
     );
+    this.handling.set(item.seq, { item, renew });
     try {
       if ((await store.beginHandling(item, this.clock())) === 'handled')
         log.info({ deliveryId: item.deliveryId, event: item.event }, 'Delivery already handled to the end: not again');
       else await this.options.handle(item);
       clearInterval(renew);
+      if (this.abandoned.has(item.seq)) return;
       await store.finishInboxDelivery(item.seq, this.owner, this.clock());
     } catch (error) {
       clearInterval(renew);
+      // Left to another replica at stop: what happens here after that is not this replica's to record.
+      if (this.abandoned.has(item.seq)) return;
       const message = describeError(error);
       const giveUp = item.attempts >= this.settings.maxAttempts;
       const delay = Math.min(
@@ -348,6 +390,8 @@ export class Inbox {
       });
     } finally {
       clearInterval(renew);
+      this.handling.delete(item.seq);
+      this.abandoned.delete(item.seq);
     }
   }
 }

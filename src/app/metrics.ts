@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { requestCost } from '../github/api-calls.js';
 import type { ApiCallObserver } from '../github/api-calls.js';
 
 /** The App's Prometheus metrics, on a registry of its own (several Apps may run in one process in tests). */
@@ -8,7 +9,7 @@ export interface AppMetrics {
   evaluationSeconds: Histogram<'environment'>;
   apiCalls: Counter<'route' | 'status'>;
   apiCallsPerDecision: Histogram<'environment'>;
-  /** GitHub requests by what they cost: `billed` (counted against the rate limit) or `not_modified` (a 304, free). */
+  /** GitHub requests by what they cost (see `requestCost`): billed, not_modified, unanswered, unauthenticated. */
   apiRequests: Counter<'kind'>;
   rateLimitRemaining: Gauge;
   pendingGates: Gauge;
@@ -41,7 +42,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): AppMetrics 
   });
   const apiRequests = new Counter({
     name: 'release_gate_github_requests_total',
-    help: 'GitHub requests by cost: billed (counted against the rate limit) or not_modified (a conditional request answered 304, free).',
+    help: 'GitHub requests by cost: billed (counted against the rate limit), not_modified (a conditional request answered 304, free), unanswered (no answer came) or unauthenticated (401).',
     labelNames: ['kind'] as const,
     registers: [registry],
   });
@@ -74,7 +75,7 @@ export function createMetrics(options: { defaults?: boolean } = {}): AppMetrics 
   const observer: ApiCallObserver = {
     onCall: (route, status) => {
       apiCalls.inc({ route, status: String(status) });
-      apiRequests.inc({ kind: status === 304 ? 'not_modified' : 'billed' });
+      apiRequests.inc({ kind: requestCost(status) });
     },
     onRateLimit: (remaining) => {
       rateLimitRemaining.set(remaining);

@@ -126,7 +126,17 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     });
   });
   http.keepAliveTimeout = 1000;
-  await new Promise<void>((resolve) => http.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
+  // A port in use fails the start (with the App's workers stopped), not the process.
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await app.stop();
+    throw error;
+  });
   const port = (http.address() as AddressInfo).port;
   return {
     url: `http://${options.host ?? '127.0.0.1'}:${port}`,

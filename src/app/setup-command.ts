@@ -5,6 +5,7 @@ import { repoKey } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { GateDeps } from './gate.js';
 import { renderSetupMarkdown, setupEnvironments } from './setup-environments.js';
+import { administrationAdvice } from './setup-permission.js';
 import type { SetupReport } from './setup-environments.js';
 
 /** The check run the App reports environment setup on. */
@@ -127,8 +128,9 @@ export async function runSetupCommand(
   const where = checkRunUrl ? ` Details: ${checkRunUrl}` : ` Details on the "${SETUP_CHECK_NAME}" check run.`;
   const failures =
     failed.length > 0 ? `\n\nCould not:\n${failed.map((l) => `- ${l.environment}: ${l.message}`).join('\n')}` : '';
+  const advice = report.administrationMissing ? `\n\n${administrationAdvice(repoKey(c), report.appId)}` : '';
   await reply(
-    `@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}`,
+    `@${c.login} environment setup: ${changed} change(s)${failed.length > 0 ? `, ${failed.length} failure(s)` : ''}.${where}${failures}${advice}`,
   );
   return `replied: setup (${changed} changed, ${failed.length} failed)`;
 }

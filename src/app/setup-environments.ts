@@ -1,6 +1,8 @@
 import type { Policy } from '../core/types.js';
-import { describeError, httpStatus, repoKey } from '../github/types.js';
+import { httpStatus, repoKey } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
+import { administrationAdvice, isMissingAppPermission, setupFailure } from './setup-permission.js';
+import type { SetupActor } from './setup-permission.js';
 
 /**
  * Makes a repository's GitHub environments match the policy's stages, opt-in and additive:
@@ -30,6 +32,10 @@ export interface SetupReport {
   lines: SetupLine[];
   /** True when nothing failed. */
   ok: boolean;
+  /** The App's id given, for the advice. */
+  appId: number | null;
+  /** A write was refused because the App's installation lacks Administration: write. */
+  administrationMissing: boolean;
 }
 
 export interface SetupOptions {
@@ -40,6 +46,8 @@ export interface SetupOptions {
   appId: number | null;
   /** Write to GitHub (true) or only say what would change (false). */
   apply: boolean;
+  /** Whose requests these are: the App's installation (default) or a person's token (the CLI). */
+  actor?: SetupActor;
 }
 
 interface GitHubEnvironment {
@@ -47,8 +55,6 @@ interface GitHubEnvironment {
   deployment_branch_policy: { protected_branches: boolean; custom_branch_policies: boolean } | null;
 }
 
-const PERMISSION_HINT =
-  'the token lacks Administration: write on the repository (the App asks for it in app.yml; accept the new permission on the installation, or give the token repo admin rights)';
 const PLAN_HINT =
   'GitHub does not offer custom deployment protection rules here: they need a public repository, or GitHub Enterprise for private and internal ones (the App must also be installed on the repository). Without them, use the Action as a required check';
 
@@ -63,14 +69,22 @@ export function refPolicyOf(pattern: string): { name: string; type: 'branch' | '
 
 export async function setupEnvironments(client: SetupClient, options: SetupOptions): Promise<SetupReport> {
   const { owner, repo, apply, appId } = options;
+  const actor = options.actor ?? 'app';
   const lines: SetupLine[] = [];
+  let administrationMissing = false;
   const add = (status: SetupStatus, environment: string, message: string) =>
     lines.push({ status, environment, message });
+  const explain = (error: unknown): string => {
+    if (isMissingAppPermission(error)) administrationMissing = true;
+    return setupFailure(error, actor);
+  };
   const report = (): SetupReport => ({
     repo: repoKey({ owner, repo }),
     apply,
     lines,
     ok: !lines.some((l) => l.status === 'failed'),
+    appId,
+    administrationMissing,
   });
 
   let existing: GitHubEnvironment[];
@@ -80,7 +94,7 @@ export async function setupEnvironments(client: SetupClient, options: SetupOptio
     add(
       'failed',
       '-',
-      `cannot list the environments of ${repoKey({ owner, repo })} (${statusText(error)}); nothing was changed`,
+      `cannot list the environments of ${repoKey({ owner, repo })}: ${explain(error)}; nothing was changed`,
     );
     return report();
   }
@@ -171,13 +185,13 @@ export async function setupEnvironments(client: SetupClient, options: SetupOptio
             `deployment branch policy left as a person set it (protected branches); the gate enforces ${stage.refs.join(', ')}`,
           );
         } else {
-          await addMissingRefPolicies(client, { owner, repo, env: env.name, apply, refPolicies, add });
+          await addMissingRefPolicies(client, { owner, repo, env: env.name, apply, refPolicies, add, explain });
         }
       }
     }
 
     if (appId === null) continue;
-    for (const { env } of targets) await enableRule(client, { owner, repo, env: env.name, appId, apply, add });
+    for (const { env } of targets) await enableRule(client, { owner, repo, env: env.name, appId, apply, add, explain });
   }
   return report();
 }
@@ -207,8 +221,10 @@ async function addMissingRefPolicies(
     apply: boolean;
     refPolicies: Array<{ pattern: string; policy: { name: string; type: 'branch' | 'tag' } | null }>;
     add: (s: SetupStatus, e: string, m: string) => void;
+    explain: (error: unknown) => string;
   },
 ): Promise<void> {
+  const explain = o.explain;
   let have: Array<{ name: string; type?: string }>;
   try {
     const { data } = await client.request(
@@ -262,8 +278,10 @@ async function enableRule(
     appId: number;
     apply: boolean;
     add: (s: SetupStatus, e: string, m: string) => void;
+    explain: (error: unknown) => string;
   },
 ): Promise<void> {
+  const explain = o.explain;
   const base = { owner: o.owner, repo: o.repo, environment_name: o.env };
   try {
     const { data } = await client.request(
@@ -311,20 +329,6 @@ async function enableRule(
   }
 }
 
-function statusText(error: unknown): string {
-  const status = httpStatus(error);
-  return status ? `HTTP ${status}` : describeError(error);
-}
-
-function explain(error: unknown): string {
-  const status = httpStatus(error);
-  if (status === 403) return PERMISSION_HINT;
-  if (status === 404)
-    return 'GitHub answered 404 (the repository, or environments on this plan: private repositories need GitHub Pro, Team or Enterprise)';
-  if (status === 422) return `GitHub refused it (422: ${describeError(error).slice(0, 200)})`;
-  return statusText(error);
-}
-
 const MARK: Record<SetupStatus, string> = { done: 'changed', would: 'would', ok: 'ok', kept: 'kept', failed: 'FAILED' };
 
 /** The report as plain text, one line per finding (the CLI). */
@@ -341,7 +345,8 @@ export function renderSetupText(report: SetupReport): string {
       : report.apply
         ? 'GitHub matches the policy.'
         : 'Nothing failed.';
-  return [head, ...body, tail].join('\n');
+  const advice = report.administrationMissing ? ['', administrationAdvice(report.repo, report.appId)] : [];
+  return [head, ...body, tail, ...advice].join('\n');
 }
 
 /** The report as Markdown for a check run summary (the App). */
@@ -349,5 +354,6 @@ export function renderSetupMarkdown(report: SetupReport): string {
   const rows = report.lines.map(
     (l) => `| ${MARK[l.status]} | ${l.environment.replace(/\|/g, '\\|')} | ${l.message.replace(/\|/g, '\\|')} |`,
   );
-  return ['| | Environment | |', '|---|---|---|', ...rows].join('\n');
+  const table = ['| | Environment | |', '|---|---|---|', ...rows].join('\n');
+  return report.administrationMissing ? `${table}\n\n${administrationAdvice(report.repo, report.appId)}` : table;
 }

@@ -6,7 +6,8 @@ import type { Logger } from 'probot';
 import { readConsoleConfig } from '../console/config.js';
 import { openStore } from '../store/open-store.js';
 import { AppConfigError, readAppConfig, readLogSettings } from './config.js';
-import { createLogger } from './logger.js';
+import { describeListenError } from './listen-error.js';
+import { atMost, createLogger } from './logger.js';
 import { startRegistrationServer } from './manifest.js';
 import { createMetrics } from './metrics.js';
 import { startAppServer } from './server.js';
@@ -43,7 +44,11 @@ export async function start(
   const host = env.HOST || 'localhost';
 
   if (!env.APP_ID && env.NODE_ENV !== 'production') {
-    const registration = await startRegistrationServer({ env, cwd, log, port, host });
+    const registration = await startRegistrationServer({ env, cwd, log: atMost(log, 'info'), port, host }).catch(
+      (error: unknown) => {
+        throw describeListenError(error, { host, port });
+      },
+    );
     stopOnSignals(log, () => registration.close());
     return { mode: 'registration', url: registration.url, close: registration.close };
   }
@@ -74,6 +79,9 @@ export async function start(
     // With Redis, Probot's throttling is shared by every replica (cluster mode); without it,
     // replicas take write slots from the database.
     ...(env.REDIS_URL ? { redisConfig: env.REDIS_URL, sharedWriteBudget: false } : {}),
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw describeListenError(error, { host: config.host ?? 'localhost', port: config.port });
   });
   log.info(
     { url: running.url, github: config.baseUrl },
@@ -135,9 +143,20 @@ async function startWebhookProxy(
   return { stop: () => client.stop() };
 }
 
+/**
+ * How long a stop may take in all: orchestrators kill a process that does not stop after
+ * their grace period (Kubernetes: 30 s by default; `docker stop`: 10 s). Work still running
+ * after the inbox's grace (5 s) is left to the next replica.
+ */
+export const STOP_DEADLINE_MS = 9_000;
+
 function stopOnSignals(log: Logger, close: () => Promise<void>): void {
   const stop = (signal: string) => {
     log.info(`Stopping on ${signal}`);
+    setTimeout(() => {
+      log.error(`Stopping took longer than ${STOP_DEADLINE_MS / 1000} s; exiting with work unfinished`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
     close().then(
       () => process.exit(0),
       (error: unknown) => {

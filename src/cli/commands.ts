@@ -6,6 +6,7 @@ import { scoreEvidenceUrl } from '../core/evidence-url.js';
 import { freezeStatus } from '../core/freeze-windows.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { renderDecisionText, renderScoreText } from '../core/render-text.js';
+import { decisionMarkdown } from './evaluate-markdown.js';
 import { defaultScoring } from '../core/policy-load.js';
 import { parseDuration } from '../core/time-values.js';
 import type { Decision, EvidenceFacts, Policy } from '../core/types.js';
@@ -20,28 +21,17 @@ import {
 } from './evaluate-flags.js';
 import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type CliIo } from './io.js';
 import { POLICY_PATH } from '../core/policy-source.js';
-import { readPolicyFile, type PolicyFile } from '../local/policy-file.js';
+import { PolicyFileError, type PolicyFile } from '../local/policy-file.js';
+import { EXTENDS_WITHOUT_ORG_POLICY, ORG_POLICY_HELP, readPolicy } from './read-policy.js';
+import { DB_COMMAND } from './db.js';
+import { SETUP_COMMAND } from './setup.js';
+import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
+import { resolveShortRef } from './resolve-ref.js';
 import { REPLAY_COMMAND } from './replay.js';
 import { SIMULATE_COMMAND } from './simulate.js';
 import { EXPLAIN_COMMAND } from './explain.js';
 
-/** What a policy that says `extends: org` gets from the CLI when `--org-policy` is missing. */
-export const EXTENDS_WITHOUT_ORG_POLICY =
-  '"extends: org" builds on the org default, which was not given: pass it with --org-policy FILE (the .github/release-policy.yml of the owner\'s .github repository)';
-
-const ORG_POLICY_HELP = `  --org-policy FILE  the org default (.github/release-policy.yml of the owner's .github repository):
-                     merged when the policy says "extends: org"; used alone when ${POLICY_PATH} does not exist`;
-
-/** The policy of `--policy` and `--org-policy`, as the App would merge them. */
-function readPolicy(
-  values: { policy?: string | undefined; 'org-policy'?: string | undefined },
-  io: CliIo,
-): Promise<PolicyFile> {
-  return readPolicyFile(values.policy, io.cwd, {
-    orgPolicy: values['org-policy'],
-    withoutOrg: EXTENDS_WITHOUT_ORG_POLICY,
-  });
-}
+export { EXTENDS_WITHOUT_ORG_POLICY };
 
 export type Command =
   'validate' | 'evaluate' | 'score' | 'freeze' | 'audit' | 'replay' | 'simulate' | 'explain' | 'setup' | 'db';
@@ -71,65 +61,9 @@ Run "release-gate <command> --help" for a command's options and an example.`;
 
 const now = (io: CliIo): Date => (io.now ? io.now() : new Date());
 
-const SETUP_HELP = `Usage: release-gate setup --repo OWNER/REPO [--policy FILE] [--app-id N] [--apply] [--token TOKEN] [--api-url URL]
-
-Makes the repository's GitHub environments match the policy's stages: creates the missing
-environment of each stage, enables the App's custom deployment protection rule on them, and
-gives environments it creates a deployment ref policy from the stage's refs. Never removes or
-loosens what a person configured. A dry run unless --apply: it lists what it would change.
-Exit 0 when nothing failed, 2 when something could not be set up (a missing permission,
-a plan without custom protection rules), 1 for a usage or policy error.
-
-Options:
-  --repo OWNER/REPO   the repository
-  --policy FILE       the policy (default ${POLICY_PATH})
-  --org-policy FILE   the org default, merged when the policy says "extends: org"
-  --app-id N          the Release Gate App's id, whose protection rule to enable (default: APP_ID)
-  --apply             make the changes (default: dry run)
-  --token TOKEN       a token with admin rights on the repository (default: GITHUB_TOKEN or GH_TOKEN)
-  --api-url URL       GitHub's API (default: GITHUB_API_URL, https://<GHE_HOST>/api/v3 with GHE_HOST, else https://api.github.com)
-
-Example:
-  GITHUB_TOKEN=... release-gate setup --repo acme/web --app-id 123456
-  GITHUB_TOKEN=... release-gate setup --repo acme/web --app-id 123456 --apply`;
-
-const DB_HELP = `Usage: release-gate db copy --from file:PATH --to postgresql://URL
-
-Copies the App's whole record (every table, in foreign-key order) from its SQLite file to
-an empty PostgreSQL database or schema, which it first migrates to the App's schema. It
-refuses a target that has rows, compares every table's row count before committing, and
-writes nothing when anything fails. Stop the App first so the file does not change.
-
-Options:
-  --from URL   the SQLite file, e.g. file:./data/release-gate.db
-  --to URL     the PostgreSQL database, e.g. postgresql://release_gate@db:5432/release_gate (?schema=NAME for a schema)
-
-Example:
-  release-gate db copy --from file:./data/release-gate.db --to postgresql://release_gate@db.internal:5432/release_gate`;
-
-async function runDb(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
-  const { values } = parseFlags('db', rest, { from: { type: 'string' }, to: { type: 'string' } });
-  if (sub !== 'copy')
-    throw new UsageError(
-      `db: ${sub === undefined ? 'a subcommand is needed' : `unknown subcommand "${sub}"`}: use "release-gate db copy --from file:... --to postgresql://...".`,
-    );
-  if (!values.from || !values.to)
-    throw new UsageError('copy: --from file:PATH and --to postgresql://URL are both required.');
-  const { copyDatabase } = await import('./db-copy.js');
-  const result = await copyDatabase(values.from, values.to, io.cwd);
-  const total = result.tables.reduce((n, t) => n + t.rows, 0);
-  for (const t of result.tables) writeLine(io.stdout, `  ${t.table.padEnd(18)} ${t.rows}`);
-  writeLine(
-    io.stdout,
-    `Copied ${total} rows in ${result.tables.length} tables; every table's row count matches. Point DATABASE_URL at the new database and start the App.`,
-  );
-  return EXIT.ok;
-}
-
 export const COMMANDS: Record<Command, CommandSpec> = {
   validate: {
-    help: `Usage: release-gate validate [--policy FILE] [--org-policy FILE]
+    help: `Usage: release-gate validate [--policy FILE] [--org-policy FILE] [--format text|json]
 
 Checks a release policy and prints every problem with its file, line and column.
 Exit 0 when it is valid, 1 when it is not. Warnings go to stderr.
@@ -137,14 +71,56 @@ Exit 0 when it is valid, 1 when it is not. Warnings go to stderr.
 Options:
   --policy FILE      the policy to check (default ${POLICY_PATH})
 ${ORG_POLICY_HELP}
+${formatHelp(['text', 'json'], { json: '{ valid, path, orgPolicy, format, stages, warnings, problems }' })}
 
 Example:
   release-gate validate --policy .github/release-policy.yml --org-policy ../.github/.github/release-policy.yml`,
     async run(argv, io) {
-      const { values } = parseFlags('validate', argv, { policy: { type: 'string' }, 'org-policy': { type: 'string' } });
-      const { policy, path, orgPath, warnings } = await readPolicy(values, io);
+      const { values } = parseFlags('validate', argv, {
+        policy: { type: 'string' },
+        'org-policy': { type: 'string' },
+        ...FORMAT_FLAGS,
+      });
+      const format = outputFormat('validate', values, ['text', 'json']);
+      let read: PolicyFile;
+      try {
+        read = await readPolicy(values, io);
+      } catch (error) {
+        if (format !== 'json' || !(error instanceof PolicyFileError)) throw error;
+        const problems = error.details.map((d) => ({
+          file: d.source,
+          line: d.line,
+          column: d.column,
+          path: d.path,
+          message: d.message,
+          ...(d.suggestion === undefined ? {} : { suggestion: d.suggestion }),
+        }));
+        writeLine(
+          io.stdout,
+          JSON.stringify(
+            { valid: false, path: error.path, problems: problems.length > 0 ? problems : error.problems },
+            null,
+            2,
+          ),
+        );
+        return EXIT.usage;
+      }
+      const { policy, path, orgPath, warnings } = read;
+      if (format === 'json') {
+        const json = {
+          valid: true,
+          path,
+          orgPolicy: orgPath,
+          format: policy.format === 'aurora' ? 'aurora' : 'version 1',
+          stages: policy.environments.map((e) => e.name),
+          warnings,
+          problems: [],
+        };
+        writeLine(io.stdout, JSON.stringify(json, null, 2));
+        return EXIT.ok;
+      }
       const stages = policy.environments.map((e) => e.name).join(' -> ');
-      const format = policy.format === 'aurora' ? 'Aurora format' : 'version 1';
+      const kind = policy.format === 'aurora' ? 'Aurora format' : 'version 1';
       const origin =
         orgPath === null
           ? ''
@@ -152,7 +128,7 @@ Example:
             ? `, the org default, used as ${POLICY_PATH} does not exist`
             : `, extending the org default ${orgPath}`;
       for (const w of warnings) writeLine(io.stderr, `warning: ${w}`);
-      writeLine(io.stdout, `OK: ${path} is a valid release policy (${format}${origin}; ${stages})`);
+      writeLine(io.stdout, `OK: ${path} is a valid release policy (${kind}${origin}; ${stages})`);
       return EXIT.ok;
     },
   },
@@ -173,18 +149,24 @@ ${factFlagsHelp()}
   --junit GLOB  --coverage GLOB  --sarif GLOB  --checklist FILE  --evidence-url URL
   --rollback-plan FILE|URL  --backup ISO[@LOCATION]  --migrations FILE|URL
                            evidence to score, as for "release-gate score"
-  --json                   print one JSON object instead of words
+${formatHelp(['text', 'json', 'markdown'], { json: 'one object', markdown: 'the check run summary the App would write' })}
+
+A short --ref (v1.2.0, main) is resolved in the git repository of the working directory,
+as the App resolves it on GitHub: refs/tags/v1.2.0 when that tag exists (at --sha's commit,
+when --sha is given) and no branch has the name, refs/heads/main when only a branch has it.
+Otherwise it stays short, matches no refs/tags/* or refs/heads/* pattern, and a note says why.
 
 Example:
-  release-gate evaluate --env PROD --at 2026-01-31T21:00:00-03:00 \\
+  release-gate evaluate --env PROD --at 2026-01-31T21:00:00-03:00 --ref v1.2.0 \\
     --approver alice --score 80 --deployed PRE_PROD@2026-01-31T20:05:00Z`,
     async run(argv, io) {
       const { values } = parseFlags('evaluate', argv, {
         ...EVALUATE_FLAGS,
         ...EVIDENCE_FLAGS,
         'org-policy': { type: 'string' },
-        json: { type: 'boolean' },
+        ...FORMAT_FLAGS,
       });
+      const format = outputFormat('evaluate', values, ['text', 'json', 'markdown']);
       if (!values.env)
         throw new UsageError(
           'release-gate evaluate: --env NAME is required (the environment asked for, e.g. --env PROD).',
@@ -198,12 +180,21 @@ Example:
         );
       }
       const at = values.at ? parseInstant('--at', values.at) : now(io);
-      const { policy } = await readPolicy(values, io);
+      const { policy, path: policyPath } = await readPolicy(values, io);
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
       const evidence = evidenceFor(bundle, policy, at, values.score);
+      const notes: string[] = [];
+      if (values.ref !== undefined) {
+        const resolved = await resolveShortRef(values.ref, values.sha, io.cwd);
+        if (resolved.note) notes.push(resolved.note);
+        values.ref = resolved.ref;
+      }
+      for (const note of notes) writeLine(io.stderr, `release-gate evaluate: note: ${note}`);
       const facts = factsFromFlags(values, evidence);
       const decision = evaluate(policy, facts, at);
-      if (values.json) writeLine(io.stdout, JSON.stringify(decisionJson(decision), null, 2));
+      if (format === 'json') writeLine(io.stdout, JSON.stringify(decisionJson(decision), null, 2));
+      else if (format === 'markdown')
+        writeLine(io.stdout, decisionMarkdown(decision, policy, policyPath, facts, at, notes));
       else writeLine(io.stdout, renderDecisionText(decision));
       return exitFor(decision);
     },
@@ -226,7 +217,7 @@ Options:
   --evidence-url URL   an evidence URL, scored by the URL heuristic
   --rollback-plan FILE|URL  --backup ISO[@LOCATION]  --migrations FILE|URL
   --at ISO-8601        the time to judge the backup's age at (default: now)
-  --json               print one JSON object
+${formatHelp(['text', 'json'], { json: '{ score, breakdown, evidence }' })}
 
 Example:
   release-gate score --junit 'reports/**/*.xml' --coverage coverage/lcov.info --json
@@ -237,8 +228,9 @@ Example:
         policy: { type: 'string' },
         'org-policy': { type: 'string' },
         at: { type: 'string' },
-        json: { type: 'boolean' },
+        ...FORMAT_FLAGS,
       });
+      const format = outputFormat('score', values, ['text', 'json']);
       const at = values.at ? parseInstant('--at', values.at) : now(io);
       const bundle = await collectEvidence(evidenceInputsFromFlags(values, io));
       const kinds = presentEvidenceKinds(bundle);
@@ -259,7 +251,7 @@ Example:
         score = facts.score ?? 0;
         breakdown = facts.breakdown;
       }
-      if (values.json) {
+      if (format === 'json') {
         writeLine(io.stdout, JSON.stringify({ score, breakdown, evidence: evidenceJson(bundle) }, null, 2));
       } else {
         writeLine(io.stdout, renderScoreText(score, breakdown as Decision['breakdown']));
@@ -269,7 +261,7 @@ Example:
   },
 
   freeze: {
-    help: `Usage: release-gate freeze --env NAME [--policy FILE] [--org-policy FILE] [--at ISO-8601] [--json]
+    help: `Usage: release-gate freeze --env NAME [--policy FILE] [--org-policy FILE] [--at ISO-8601] [--format text|json]
 
 Says whether environment NAME is frozen at the given time (default: now), by which
 window and until when, and when the next window starts. Instants are printed in UTC.
@@ -281,7 +273,7 @@ Options:
   --policy FILE      the policy (default ${POLICY_PATH})
 ${ORG_POLICY_HELP}
   --at ISO-8601      the time to look at (default: now), e.g. 2026-01-31T22:30:00-03:00
-  --json             print one JSON object
+${formatHelp(['text', 'json'], { json: '{ environment, frozen, window, until, next }' })}
 
 Example:
   release-gate freeze --env PROD --at 2026-01-31T22:30:00-03:00 --json`,
@@ -291,8 +283,9 @@ Example:
         policy: { type: 'string' },
         'org-policy': { type: 'string' },
         at: { type: 'string' },
-        json: { type: 'boolean' },
+        ...FORMAT_FLAGS,
       });
+      const format = outputFormat('freeze', values, ['text', 'json']);
       if (!values.env) throw new UsageError('release-gate freeze: --env NAME is required (e.g. --env PROD).');
       const at = values.at ? parseInstant('--at', values.at) : now(io);
       const { policy } = await readPolicy(values, io);
@@ -313,7 +306,7 @@ Example:
           ? { window: status.next.window, start: status.next.start.toISOString(), end: status.next.end.toISOString() }
           : null,
       };
-      if (values.json) {
+      if (format === 'json') {
         writeLine(io.stdout, JSON.stringify(out, null, 2));
       } else {
         writeLine(
@@ -340,7 +333,7 @@ Exports the audit trail the App recorded for a repository: every release event
 Options:
   --repo OWNER/REPO    the repository
   --since DURATION     how far back, e.g. 30d, 12h (default 30d)
-  --format json|csv    output format (default json)
+${formatHelp(['json', 'csv'])}
   --database-url URL   the App's database (default: DATABASE_URL, else file:./data/release-gate.db)
 
 Example:
@@ -349,14 +342,12 @@ Example:
       const { values } = parseFlags('audit', argv, {
         repo: { type: 'string' },
         since: { type: 'string', default: '30d' },
-        format: { type: 'string', default: 'json' },
+        ...FORMAT_FLAGS,
         'database-url': { type: 'string' },
       });
+      const format = outputFormat('audit', values, ['json', 'csv']);
       if (!values.repo || !/^[\w.-]+\/[\w.-]+$/.test(values.repo)) {
         throw new UsageError('release-gate audit: --repo OWNER/REPO is required, e.g. --repo acme/web.');
-      }
-      if (values.format !== 'json' && values.format !== 'csv') {
-        throw new UsageError(`release-gate audit: --format "${values.format}" is not supported; use json or csv.`);
       }
       const sinceMs = parseSince(values.since);
       const { openStore } = await import('../store/open-store.js');
@@ -382,7 +373,7 @@ Example:
         const out = await exportAudit(store, {
           repo: values.repo,
           since: new Date(now(io).getTime() - sinceMs),
-          format: values.format,
+          format,
         });
         io.stdout.write(out.endsWith('\n') ? out : `${out}\n`);
       } finally {
@@ -395,58 +386,9 @@ Example:
   replay: REPLAY_COMMAND,
   simulate: SIMULATE_COMMAND,
   explain: EXPLAIN_COMMAND,
-  setup: { help: SETUP_HELP, run: runSetup },
-
-  db: { help: DB_HELP, run: runDb },
+  setup: SETUP_COMMAND,
+  db: DB_COMMAND,
 };
-
-async function runSetup(argv: string[], io: CliIo): Promise<number> {
-  const { values } = parseFlags('setup', argv, {
-    repo: { type: 'string' },
-    policy: { type: 'string' },
-    'org-policy': { type: 'string' },
-    'app-id': { type: 'string' },
-    apply: { type: 'boolean' },
-    token: { type: 'string' },
-    'api-url': { type: 'string' },
-  });
-  const repoMatch = /^([\w.-]+)\/([\w.-]+)$/.exec(values.repo ?? '');
-  if (!repoMatch) throw new UsageError('setup: --repo OWNER/REPO is required, e.g. --repo acme/web.');
-  const token = values.token ?? io.env.GITHUB_TOKEN ?? io.env.GH_TOKEN;
-  if (!token)
-    throw new UsageError(
-      'setup: no token: pass --token or set GITHUB_TOKEN (a token with admin rights on the repository).',
-    );
-  const appIdText = values['app-id'] ?? io.env.APP_ID;
-  const appId = appIdText === undefined ? null : parseWhole('--app-id', appIdText, 1, Number.MAX_SAFE_INTEGER);
-  const apiUrl =
-    values['api-url'] ??
-    io.env.GITHUB_API_URL ??
-    (io.env.GHE_HOST ? `${io.env.GHE_PROTOCOL ?? 'https'}://${io.env.GHE_HOST}/api/v3` : 'https://api.github.com');
-  const { policy } = await readPolicy(values, io);
-  const { ProbotOctokit } = await import('probot');
-  const { setupEnvironments, renderSetupText } = await import('../app/setup-environments.js');
-  const octokit = new ProbotOctokit({
-    auth: { token },
-    baseUrl: apiUrl.replace(/\/$/, ''),
-    retry: { enabled: false },
-    throttle: { enabled: false },
-  });
-  const report = await setupEnvironments(octokit as never, {
-    owner: repoMatch[1]!,
-    repo: repoMatch[2]!,
-    policy,
-    appId,
-    apply: values.apply === true,
-  });
-  writeLine(io.stdout, renderSetupText(report));
-  if (appId === null)
-    writeLine(
-      io.stdout,
-      "The protection rule was not looked at: pass --app-id (the App's id, from its settings page) or set APP_ID.",
-    );
-  return report.ok ? EXIT.ok : EXIT.wait;
-}
 
 function parseSince(value: string): number {
   const parsed = parseDuration(value);

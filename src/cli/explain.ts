@@ -8,6 +8,8 @@ import type { StoredEvaluation } from '../core/replay.js';
 import type { Decision, DecisionKind, EnvironmentPolicy, RuleResult } from '../core/types.js';
 import type { AuditStore, RecordStore } from '../store/types.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
+import { decisionJson } from './evaluate-flags.js';
+import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
 import { DATABASE_HELP, openRecord, RECORD_FLAGS, storedEvaluation } from './replay.js';
 import type { RecordCommand } from './replay.js';
 
@@ -124,7 +126,7 @@ export async function explainEvaluation(
 }
 
 export const EXPLAIN_COMMAND: RecordCommand = {
-  help: `Usage: release-gate explain --id N [--database URL] [--format markdown|text]
+  help: `Usage: release-gate explain --id N [--database URL] [--format markdown|text|json]
 
 Prints a recorded decision the way its "Release gate / <STAGE>" check run shows it: every
 rule with its values, approvals counted and not, evidence, freeze windows, overrides, the
@@ -134,7 +136,11 @@ policy files and the release's timeline up to the decision. Built from the recor
 Options:
   --id N               the evaluation (release-gate replay and the audit export name them)
 ${DATABASE_HELP}
-  --format markdown|text  the check run's Markdown (default), or the rules in words
+${formatHelp(['markdown', 'text', 'json'], {
+  markdown: "the check run's summary",
+  text: 'the rules in words',
+  json: '{ id, title, source, decision } with the decision as evaluate prints it',
+})}
 
 Example:
   release-gate explain --id 1234 --database postgresql://gate@db:5432/gate`,
@@ -142,15 +148,13 @@ Example:
     const { values } = parseFlags('explain', argv, {
       ...RECORD_FLAGS,
       id: { type: 'string' },
-      format: { type: 'string', default: 'markdown' },
+      ...FORMAT_FLAGS,
     });
+    const format = outputFormat('explain', values, ['markdown', 'text', 'json']);
     if (values.id === undefined || !/^\d+$/.test(values.id) || Number(values.id) < 1) {
       throw new UsageError(
         `release-gate explain: --id N is required, the evaluation's id (a whole number from 1)${values.id === undefined ? '' : `, not "${values.id}"`}.`,
       );
-    }
-    if (values.format !== 'markdown' && values.format !== 'text') {
-      throw new UsageError(`release-gate explain: --format "${values.format}" is not supported; use markdown or text.`);
     }
     const store = await openRecord('explain', values, io);
     let explanation: Explanation;
@@ -159,7 +163,15 @@ Example:
     } finally {
       await store.close();
     }
-    if (values.format === 'text') {
+    if (format === 'json') {
+      const { title, source, decision } = explanation;
+      writeLine(
+        io.stdout,
+        JSON.stringify({ id: Number(values.id), title, source, decision: decisionJson(decision) }, null, 2),
+      );
+      return EXIT.ok;
+    }
+    if (format === 'text') {
       writeLine(io.stdout, renderDecisionText(explanation.decision));
     } else {
       writeLine(io.stdout, `# ${explanation.title}`);

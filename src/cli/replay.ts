@@ -11,6 +11,7 @@ export { storedEvaluation };
 export type { RecordSelection };
 import { StoreError } from '../store/types.js';
 import { EXIT, UsageError, parseFlags, writeLine, type CliIo } from './io.js';
+import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
 
 /** A command of `release-gate`: its help and what it runs. */
 export interface RecordCommand {
@@ -133,7 +134,7 @@ function outcomeLines(outcome: ReplayOutcome, row: EvaluationRow): string[] {
 }
 
 export const REPLAY_COMMAND: RecordCommand = {
-  help: `Usage: release-gate replay (--id N | --repo OWNER/REPO [--since DURATION]) [--database URL] [--json]
+  help: `Usage: release-gate replay (--id N | --repo OWNER/REPO [--since DURATION]) [--database URL] [--format text|json]
 
 Decides recorded evaluations again from the record alone (the policy texts, the facts and
 the instant the App stored), without GitHub, and compares each with the decision stored.
@@ -145,7 +146,7 @@ Options:
   --repo OWNER/REPO    the evaluations of a repository
   --since DURATION     only those of the last DURATION, e.g. 7d, 12h
 ${DATABASE_HELP}
-  --json               print { replayed, identical, different: [{ id, stored, replayed, rules }], notReplayable: [{ id, reason }] }
+${formatHelp(['text', 'json'], { json: '{ replayed, identical, different: [{ id, stored, replayed, rules }], notReplayable: [{ id, reason }] }' })}
 
 Example:
   release-gate replay --repo acme/web --since 7d --database postgresql://gate@db:5432/gate`,
@@ -155,8 +156,9 @@ Example:
       id: { type: 'string' },
       repo: { type: 'string' },
       since: { type: 'string' },
-      json: { type: 'boolean' },
+      ...FORMAT_FLAGS,
     });
+    const format = outputFormat('replay', values, ['text', 'json']);
     const selection = selectionFromFlags('replay', values, io.now ? io.now() : new Date());
     const store = await openRecord('replay', values, io);
     let summary: ReplaySummary;
@@ -164,7 +166,7 @@ Example:
       summary = await replayRecord(
         store,
         selection,
-        values.json
+        format === 'json'
           ? undefined
           : (outcome, row) => {
               for (const line of outcomeLines(outcome, row)) writeLine(io.stdout, line);
@@ -176,7 +178,7 @@ Example:
     } finally {
       await store.close();
     }
-    if (values.json) {
+    if (format === 'json') {
       writeLine(io.stdout, JSON.stringify(summary, null, 2));
     } else {
       const total = summary.replayed + summary.notReplayable.length;

@@ -6,6 +6,7 @@ import type { PolicyText } from '../core/policy-source.js';
 import { renderSimulationMarkdown, Simulator } from '../core/simulate.js';
 import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
 import type { Store } from '../store/types.js';
+import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
 import { PolicyFileError } from '../local/policy-file.js';
 import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
@@ -84,7 +85,7 @@ Options:
   --repo OWNER/REPO    only this repository's decisions (default: every repository)
   --since DURATION     decisions of the last DURATION (default 30d)
 ${DATABASE_HELP}
-  --format markdown|json  output (default markdown)
+${formatHelp(['markdown', 'json'], { json: '{ considered, simulated, changed, skipped, byStage, byRule }' })}
 
 Example:
   release-gate simulate --policy .github/release-policy.yml --repo acme/web --since 30d`,
@@ -95,13 +96,9 @@ Example:
       'org-policy': { type: 'string' },
       repo: { type: 'string' },
       since: { type: 'string', default: '30d' },
-      format: { type: 'string', default: 'markdown' },
+      ...FORMAT_FLAGS,
     });
-    if (values.format !== 'markdown' && values.format !== 'json') {
-      throw new UsageError(
-        `release-gate simulate: --format "${values.format}" is not supported; use markdown or json.`,
-      );
-    }
+    const format = outputFormat('simulate', values, ['markdown', 'json']);
     if (values.policy === undefined && values['org-policy'] === undefined) {
       throw new UsageError(POLICY_REQUIRED);
     }
@@ -119,7 +116,7 @@ Example:
     } finally {
       await store.close();
     }
-    if (values.format === 'json') writeLine(io.stdout, JSON.stringify(report, null, 2));
+    if (format === 'json') writeLine(io.stdout, JSON.stringify(report, null, 2));
     else
       writeLine(
         io.stdout,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { answeredStatus } from './request-errors.js';
 
 /**
  * Counting GitHub API calls: an Octokit plugin that reports every request's route and the
@@ -7,21 +8,47 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  */
 
 export interface ApiCallObserver {
-  /** One request went out (`GET /repos/{owner}/{repo}/commits/{ref}/check-runs`). */
+  /**
+   * One request went out (`GET /repos/{owner}/{repo}/commits/{ref}/check-runs`), with the
+   * status GitHub answered, or 0 when no answer came (see {@link requestCost}).
+   */
   onCall(route: string, status: number): void;
   /** GitHub's `x-ratelimit-remaining` after a request. */
   onRateLimit(remaining: number): void;
 }
 
+/**
+ * What a request cost: `billed` (counted against the rate limit), `not_modified` (a
+ * conditional request answered 304: free), `unanswered` (no answer came: a host that does
+ * not resolve, a refused connection, a time limit) or `unauthenticated` (401: GitHub took the
+ * credentials for no one's, so no budget of the App's was spent).
+ */
+export type RequestCost = 'billed' | 'not_modified' | 'unanswered' | 'unauthenticated';
+
+/** The cost of a request GitHub answered with `status` (0: no answer). */
+export function requestCost(status: number): RequestCost {
+  if (status === 304) return 'not_modified';
+  if (status === 0) return 'unanswered';
+  if (status === 401) return 'unauthenticated';
+  return 'billed';
+}
+
 export class CallTally {
-  /** Requests GitHub bills against the rate limit (everything but a `304 Not Modified`). */
+  /** Requests GitHub bills against the rate limit. */
   count = 0;
   /** Conditional requests answered `304 Not Modified`: free. */
   notModified = 0;
+  /** Requests that got no answer or whose credentials GitHub refused: not billed. */
+  failed = 0;
   readonly routes = new Map<string, number>();
   add(route: string, status: number): void {
-    if (status === 304) {
+    const cost = requestCost(status);
+    if (cost === 'not_modified') {
       this.notModified++;
+      return;
+    }
+    if (cost !== 'billed') {
+      this.failed++;
       return;
     }
     this.count++;
@@ -63,9 +90,7 @@ interface HookedOctokit {
 }
 
 function statusOf(error: unknown): number {
-  return typeof error === 'object' && error !== null && 'status' in error && typeof error.status === 'number'
-    ? error.status
-    : 0;
+  return answeredStatus(error) ?? 0;
 }
 
 function headersOf(error: unknown): Record<string, unknown> | undefined {

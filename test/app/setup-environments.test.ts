@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import nock from 'nock';
@@ -10,6 +10,8 @@ import type { FakeRepo } from '../support/fake-github.js';
 import { cli } from '../cli/helpers.js';
 import { webhookExample, issueCommentCreated } from '../support/webhooks.js';
 import { policy } from '../support/policies.js';
+import { ROOT } from '../support/processes.js';
+import { parse } from 'yaml';
 
 const POLICY = policy(
   { DEV: [], PROD: ['refs: ["refs/tags/v*", "release-*"]', 'minApprovals: 1'] },
@@ -138,12 +140,12 @@ describe('release-gate setup against GitHub', () => {
     expect(github.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
   });
 
-  it('without the permission: says which one is missing, changes nothing, exits 2', async () => {
+  it("with a token that is not a repository admin's: says what token is needed, changes nothing, exits 2", async () => {
     github.environmentWritesDenied.add('acme/shop');
     const out = await run('--apply');
     expect(out.code).toBe(2);
     expect(out.stdout).toContain(
-      '  FAILED  development  could not create environment development: the token lacks Administration: write on the repository (the App asks for it in app.yml; accept the new permission on the installation, or give the token repo admin rights)',
+      "  FAILED  development  could not create environment development: the token lacks admin rights on the repository: use a repository admin's token (a classic token with the repo scope, or a fine-grained one with Administration: write)",
     );
     expect(out.stdout.trimEnd().split('\n').at(-1)).toBe('2 thing(s) could not be set up; see FAILED above.');
     expect(github.environments.get('acme/shop')).toEqual([]);
@@ -156,6 +158,18 @@ describe('release-gate setup against GitHub', () => {
     expect(out.stdout).toContain('  changed production   created environment production for stage PROD');
     expect(out.stdout).toContain(
       '  FAILED  production   cannot enable the Release Gate protection rule: GitHub does not offer custom deployment protection rules here: they need a public repository, or GitHub Enterprise for private and internal ones (the App must also be installed on the repository). Without them, use the Action as a required check',
+    );
+  });
+
+  it('a token GitHub refuses is "bad credentials", with what to do', async () => {
+    github.on('GET /repos/{owner}/{repo}/environments', () => ({
+      status: 401,
+      body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' },
+    }));
+    const out = await run();
+    expect(out.code).toBe(2);
+    expect(out.stdout.split('\n')[1]).toBe(
+      '  FAILED  -  cannot list the environments of acme/shop: bad credentials: GitHub refused them (401 Bad credentials); check GITHUB_TOKEN (or --token): it may be mistyped, expired or revoked; nothing was changed',
     );
   });
 
@@ -217,6 +231,75 @@ describe('/release-gate setup on a pull request', () => {
       /^@admin1 environment setup: 5 change\(s\)\. Details: https:\/\/github\.example\/checks\/\d+$/,
     );
     expect(h.github.violations).toEqual([]);
+  });
+});
+
+describe('/release-gate setup when the App has no Administration: write (the default)', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ policy: POLICY });
+    h.github.ruleIntegrations.push({ id: TEST_APP_ID, slug: 'release-gate' });
+    // GitHub's answer to an installation without the permission.
+    h.github.environmentWritesDenied.add('acme/shop');
+    h.repo.pulls.push({
+      number: 14,
+      headSha: 'd'.repeat(40),
+      headRef: 'feature',
+      user: 'dev',
+      commits: ['d'.repeat(40)],
+    } as never);
+    h.repo.permissions.admin1 = 'admin';
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it("answers with the admin's token command and the opt-in, and the check run says the same", async () => {
+    expect(
+      await h.deliver(
+        issueCommentCreated(h.ctx, { issue: 14, body: '/release-gate setup', author: 'admin1', commentId: 3 }),
+      ),
+    ).toBe(200);
+    expect(h.github.environments.get('acme/shop')).toEqual([]);
+    const body = h.repo.comments.at(-1)!.body;
+    expect(body.split('\n\n').slice(1)).toEqual([
+      [
+        'Could not:',
+        '- development: could not create environment development: the App has no Administration: write permission on the repository (app.yml does not ask for it; see below)',
+        '- production: could not create environment production: the App has no Administration: write permission on the repository (app.yml does not ask for it; see below)',
+      ].join('\n'),
+      [
+        "Release Gate does not ask for Administration: write by default (it would also allow deleting the repository), and creating environments and enabling the App's protection rule need it. Either:",
+        `- run the set-up with a repository admin's own token: \`GITHUB_TOKEN=<a repository admin's token> npx release-gate setup --repo acme/shop --app-id ${TEST_APP_ID} --apply\` (a dry run without \`--apply\`), or`,
+        "- opt in: give the App Administration: write (the App's settings, Permissions & events, or `administration: write` in the app.yml it is registered from), accept the new permission on the installation, and comment `/release-gate setup` again.",
+      ].join('\n'),
+    ]);
+    expect(body.split('\n')[0]).toMatch(
+      /^@admin1 environment setup: 0 change\(s\), 2 failure\(s\)\. Details: https:\/\/github\.example\/checks\/\d+$/,
+    );
+    const run = h.repo.checkRuns.find((c) => c.name === 'Release gate setup')!;
+    expect(run.conclusion).toBe('action_required');
+    expect(run.output.summary).toContain(
+      `\`GITHUB_TOKEN=<a repository admin's token> npx release-gate setup --repo acme/shop --app-id ${TEST_APP_ID} --apply\``,
+    );
+    expect(h.github.violations).toEqual([]);
+  });
+
+  it('app.yml asks for what the gate needs and not Administration', () => {
+    const manifest = parse(readFileSync(join(ROOT, 'app.yml'), 'utf8')) as {
+      default_permissions: Record<string, string>;
+    };
+    expect(manifest.default_permissions).toEqual({
+      actions: 'read',
+      contents: 'read',
+      deployments: 'write',
+      checks: 'write',
+      statuses: 'read',
+      pull_requests: 'read',
+      issues: 'write',
+      members: 'read',
+      metadata: 'read',
+    });
   });
 });
 

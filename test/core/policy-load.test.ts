@@ -105,7 +105,7 @@ describe('loadPolicy: the README example (v1)', () => {
   it("is the README's example, unchanged (the README shows what loads)", () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     expect(readme).toContain(
-      `\`\`\`yaml\n# yaml-language-server: $schema=https://raw.githubusercontent.com/<owner>/release-gate/main/policy.schema.json\n${fixture('spec-v1.yml')}\`\`\``,
+      `\`\`\`yaml\n# yaml-language-server: $schema=https://raw.githubusercontent.com/release-gate/release-gate/main/policy.schema.json\n${fixture('spec-v1.yml')}\`\`\``,
     );
   });
 });

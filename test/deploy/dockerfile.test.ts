@@ -90,6 +90,23 @@ describe('Dockerfile', () => {
     expect(build).toContain('npm install --package-lock-only --ignore-scripts');
   });
 
+  it('labels the image with the OCI annotations, its version and revision given by the release workflow', () => {
+    const final = all.filter((i) => i.stage === 'final');
+    const labels = final
+      .filter((i) => i.op === 'LABEL')
+      .map((i) => i.args)
+      .join(' ');
+    for (const key of ['title', 'description', 'source', 'url', 'documentation', 'licenses', 'version', 'revision'])
+      expect(labels, key).toContain(`org.opencontainers.image.${key}=`);
+    expect(labels).toContain('org.opencontainers.image.version="${VERSION}"');
+    expect(labels).toContain('org.opencontainers.image.revision="${REVISION}"');
+    const args = final.filter((i) => i.op === 'ARG').map((i) => i.args.split('=')[0]);
+    expect(args).toEqual(['VERSION', 'REVISION']);
+    const workflow = readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8');
+    expect(workflow).toContain('VERSION=${{ needs.check.outputs.version }}');
+    expect(workflow).toContain('REVISION=${{ github.sha }}');
+  });
+
   it("starts the package's release-gate-app bin", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
     const cmd = all.filter((i) => i.op === 'CMD').at(-1)!;

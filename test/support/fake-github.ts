@@ -425,7 +425,7 @@ export class FakeGitHub {
       result =
         this.answerRoute(entry) ??
         this.interceptor?.({ method, path, body: entry.body }) ??
-        this.route(method, path, entry.query, entry.body);
+        this.route(method, path, entry.query, entry.body, String(req.headers.authorization ?? ''));
     } catch (error) {
       this.violations.push(
         `${method} ${path}: fake GitHub failed: ${error instanceof Error ? error.stack : String(error)}`,
@@ -501,9 +501,10 @@ export class FakeGitHub {
     path: string,
     q: URLSearchParams,
     body: unknown,
+    authorization = '',
   ): { status: number; body?: unknown; headers?: Record<string, string> } {
     const b = (body ?? {}) as Record<string, unknown>;
-    const setup = this.setupRoute(method, path, b);
+    const setup = this.setupRoute(method, path, b, /\bghs_/.test(authorization));
     if (setup) return setup;
     let m: RegExpMatchArray | null;
     if (method === 'POST' && (m = path.match(/^\/app\/installations\/(\d+)\/access_tokens$/))) {
@@ -911,7 +912,10 @@ export class FakeGitHub {
   >();
   /** Environments per repository (`owner/name` in lower case), as GitHub keeps them. */
   readonly environments = new Map<string, FakeEnvironment[]>();
-  /** Repositories where the token may read environments but not change them (403 on writes). */
+  /**
+   * Repositories where the token may read environments but not change them (403 on writes):
+   * an installation without Administration: write, or a person's token without admin rights.
+   */
   readonly environmentWritesDenied = new Set<string>();
   /** Repositories whose plan has no custom deployment protection rules (private repositories outside Enterprise). */
   readonly noCustomRules = new Set<string>();
@@ -922,6 +926,7 @@ export class FakeGitHub {
     method: string,
     path: string,
     b: Record<string, unknown>,
+    installation: boolean,
   ): { status: number; body?: unknown } | null {
     let m: RegExpMatchArray | null;
     if (method === 'POST' && (m = path.match(/^\/app-manifests\/([^/]+)\/conversions$/))) {
@@ -966,7 +971,7 @@ export class FakeGitHub {
       return {
         status: 403,
         body: {
-          message: 'Resource not accessible by integration',
+          message: installation ? 'Resource not accessible by integration' : 'Must have admin rights to Repository.',
           documentation_url: 'https://docs.github.com/rest/deployments/environments',
         },
       };
