@@ -524,8 +524,23 @@ async function history(log: (line: string) => void, quick: boolean): Promise<voi
         const at = t0 + i * 60_000;
         const sha = (i % 3_000).toString(16).padStart(40, 'e');
         batch.push({
-          sql: 'INSERT INTO "Deployment" ("id","repo","sha","ref","environment","creator","createdAt","latestState","latestStateAt","firstSuccessAt") VALUES (?,?,?,?,?,?,?,?,?,?)',
-          args: [1_000_000 + i, 'acme/shop', sha, 'main', envs[i % 3]!, 'ci', at, 'success', at, at],
+          // Each one let through by the gate and proven by its success, as the App records them.
+          sql: 'INSERT INTO "Deployment" ("id","repo","sha","ref","environment","creator","createdAt","latestState","latestStateAt","approvedVia","approvedAt","approvedEnvironment","provenAt") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)',
+          args: [
+            1_000_000 + i,
+            'acme/shop',
+            sha,
+            'main',
+            envs[i % 3]!,
+            'ci',
+            at,
+            'success',
+            at,
+            'deployment-event',
+            at,
+            envs[i % 3]!,
+            at,
+          ],
         });
         batch.push({
           sql: 'INSERT INTO "DeploymentStatus" ("id","deploymentId","state","at","creator") VALUES (?,?,?,?,?)',

@@ -50201,22 +50201,45 @@ var checksRule = {
   facts: () => ["checks"],
   evaluate: (c) => checks(c.stage, c.facts)
 };
+function requiredCheckLabel(c) {
+  if (c.status) return `${c.name} (status by ${c.creator ?? "nobody named"})`;
+  if (c.workflow !== void 0) return `${c.name} (job of ${c.workflow})`;
+  if (c.app !== void 0) return `${c.name} (check run by ${c.app})`;
+  return c.name;
+}
+function fromSource(c, f) {
+  if (f.name !== c.name) return false;
+  if (c.status)
+    return f.kind === "status" && c.creator !== void 0 && f.creator?.toLowerCase() === c.creator.toLowerCase();
+  if (f.kind !== "check_run") return false;
+  if (c.app !== void 0 && f.app !== c.app) return false;
+  return c.workflow === void 0 || f.workflow === c.workflow;
+}
+function otherSource(f) {
+  if (f.kind === "status") return `a commit status by ${f.creator ?? "someone unknown"}`;
+  if (f.workflow) return `a job of ${f.workflow}`;
+  return `a check run by ${f.app ?? "an unknown App"}`;
+}
 function checks(stage, facts) {
   const failed = [];
   const pending = [];
   const passed = [];
-  for (const name2 of stage.requiredChecks) {
-    const runs = facts.checks.filter((c2) => c2.name === name2);
+  for (const entry of stage.requiredChecks) {
+    const label = requiredCheckLabel(entry);
+    const runs = facts.checks.filter((c2) => fromSource(entry, c2));
     if (runs.length === 0) {
-      pending.push(`${name2} (not reported)`);
+      const others = [...new Set(facts.checks.filter((c2) => c2.name === entry.name).map(otherSource))];
+      pending.push(
+        others.length === 0 ? `${label} (not reported)` : `${label} (not reported by it; ${others.join(", ")} does not count)`
+      );
       continue;
     }
     const c = runs[runs.length - 1];
-    if (c.status !== "completed") pending.push(`${name2} (${c.status.replace("_", " ")})`);
-    else if (PASSING_CONCLUSIONS.has(c.conclusion ?? "")) passed.push(name2);
-    else failed.push(`${name2} (${c.conclusion ?? "no conclusion"})`);
+    if (c.status !== "completed") pending.push(`${label} (${c.status.replace("_", " ")})`);
+    else if (PASSING_CONCLUSIONS.has(c.conclusion ?? "")) passed.push(label);
+    else failed.push(`${label} (${c.conclusion ?? "no conclusion"})`);
   }
-  const values = { required: stage.requiredChecks, passed, pending, failed };
+  const values = { required: stage.requiredChecks.map(requiredCheckLabel), passed, pending, failed };
   if (failed.length > 0) {
     return {
       code: "CHECKS_FAILED",
@@ -50288,6 +50311,7 @@ var RRule = loaded.RRule ?? loaded.default.RRule;
 
 // src/core/types.ts
 var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+var GITHUB_ACTIONS_APP = "github-actions";
 var EVIDENCE_KINDS = [
   "tests",
   "coverage",
@@ -51107,6 +51131,46 @@ ${p.body}`)).map((p) => `#${p.number}`);
   }
 };
 
+// src/core/stage-proof.ts
+var RUNNING = /* @__PURE__ */ new Set(["in_progress", "queued", "pending"]);
+function approvalMismatch(d, stage) {
+  if (!inStage(stage, d.environment)) return `${d.environment} is not an environment of ${stage.name}`;
+  const a = d.approval;
+  if (!a)
+    return d.legacySuccessAt ? `it succeeded at ${d.legacySuccessAt}, before the gate recorded its approvals on deployments` : "the gate never let it through (it held it, blocked it, or never saw it)";
+  if (a.stage !== void 0 && a.stage !== stage.name)
+    return a.stage === null ? `the gate let it through as an environment the policy did not gate, not as ${stage.name}` : `the gate let it through as ${a.stage}, not as ${stage.name}`;
+  if (a.environment !== void 0 && a.environment.toLowerCase() !== d.environment.toLowerCase())
+    return `the gate let it through for ${a.environment}, not for ${d.environment}`;
+  return null;
+}
+function unprovenReason(d, stage) {
+  const mismatch = approvalMismatch(d, stage);
+  if (mismatch) return mismatch;
+  if (!d.provenAt)
+    return RUNNING.has(d.state) ? `the gate let it through and it is ${d.state.replace("_", " ")}` : "no success bound to the gate's approval was reported on it (from its creator, or for GitHub Actions from a job of the run the gate approved)";
+  if (d.state !== "success") return `it succeeded, then became ${d.state.replace("_", " ")}`;
+  return null;
+}
+function releaseDeployments(facts, stage) {
+  return facts.deployments.filter((d) => inStage(stage, d.environment) && sameRelease(facts, d));
+}
+function stageProofs(facts, stage) {
+  const proofs = [];
+  for (const d of releaseDeployments(facts, stage))
+    if (unprovenReason(d, stage) === null && Number.isFinite(Date.parse(d.provenAt)))
+      proofs.push({ deployment: d, since: d.provenAt });
+  return proofs.sort((x, y) => Date.parse(x.since) - Date.parse(y.since));
+}
+function approvedRunning(facts, stage) {
+  return releaseDeployments(facts, stage).filter(
+    (d) => RUNNING.has(d.state) && !d.provenAt && approvalMismatch(d, stage) === null
+  );
+}
+function deploymentLabel(d) {
+  return `${d.id !== void 0 ? `deployment ${d.id}` : "a deployment"} to ${d.environment} (${d.state.replace("_", " ")})`;
+}
+
 // src/core/rules/order.ts
 var orderRule = {
   name: "order",
@@ -51127,37 +51191,58 @@ function order(stage, predecessor, facts) {
       values: { stage: stage.name, predecessor: null }
     };
   }
-  const mine = facts.deployments.filter((d) => inStage(predecessor, d.environment) && sameRelease(facts, d));
-  const success = mine.find((d) => d.state === "success");
-  if (success) {
+  const [proof] = stageProofs(facts, predecessor);
+  if (proof) {
+    const d = proof.deployment;
     return {
       code: "ORDER_OK",
       rule: "order",
       ok: true,
       outcome: "pass",
-      message: `The release was deployed successfully to ${predecessor.name} (${success.sha.slice(0, 7)} at ${success.at}).`,
-      values: { predecessor: predecessor.name, sha: success.sha, at: success.at, sameTree: success.sha !== facts.sha }
+      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}).`,
+      values: {
+        predecessor: predecessor.name,
+        sha: d.sha,
+        at: proof.since,
+        sameTree: d.sha !== facts.sha,
+        ...d.id !== void 0 ? { deployment: d.id } : {},
+        ...d.approval ? { approvedVia: d.approval.via } : {}
+      }
     };
   }
-  const running = mine.find((d) => d.state === "in_progress" || d.state === "queued" || d.state === "pending");
+  const mine = releaseDeployments(facts, predecessor);
+  const running = approvedRunning(facts, predecessor)[0];
   if (running) {
     return {
       code: "PROMOTION_ORDER",
       rule: "order",
       ok: false,
       outcome: "wait",
-      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one there is ${running.state.replace("_", " ")}.`,
+      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === "reported" ? "reported" : "the gate let through"} there is ${running.state.replace("_", " ")}.`,
       values: { predecessor: predecessor.name, state: running.state },
       clearsAt: null
     };
   }
+  const legacy = mine.find((d) => !d.approval && d.legacySuccessAt);
+  if (legacy) {
+    return {
+      code: "PROMOTION_ORDER",
+      rule: "order",
+      ok: false,
+      outcome: "wait",
+      message: `${stage.name} needs a deployment of this release to ${predecessor.name} that the gate let through: ${deploymentLabel(legacy)} succeeded at ${legacy.legacySuccessAt}, before this version of Release Gate recorded the gate's approval on each deployment, so it proves nothing. Deploy the release to ${predecessor.name} again; this request goes on when that deployment succeeds.`,
+      values: { predecessor: predecessor.name, sha: facts.sha, legacy: legacy.id ?? null },
+      clearsAt: null
+    };
+  }
+  const unproven = mine.slice(0, 3).map((d) => `${deploymentLabel(d)}: ${unprovenReason(d, predecessor)}`);
   return {
     code: "PROMOTION_ORDER",
     rule: "order",
     ok: false,
     outcome: "block",
-    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.`,
-    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state) }
+    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.${unproven.length > 0 ? ` Found there, proving nothing: ${unproven.join("; ")}.` : ""}`,
+    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state), unproven }
   };
 }
 
@@ -51638,7 +51723,7 @@ var soakRule = {
   evaluate: (c) => soak(c.stage, c.predecessor, c.facts, c.now)
 };
 function soak(stage, predecessor, facts, now) {
-  const successes = facts.deployments.filter((d) => d.state === "success" && inStage(predecessor, d.environment) && sameRelease(facts, d)).map((d) => Date.parse(d.at)).filter((t) => Number.isFinite(t));
+  const successes = stageProofs(facts, predecessor).map((p) => Date.parse(p.since));
   const minutes = stage.soakMinutes;
   if (successes.length === 0) {
     return {
@@ -52701,7 +52786,34 @@ var policySchema = {
           maximum: 100,
           description: "Minimum evidence score (0-100); not checked when left out."
         },
-        requiredChecks: names("Check runs or commit statuses that must have passed."),
+        requiredChecks: {
+          type: "array",
+          maxItems: POLICY_LIMITS.list,
+          description: "Checks of the release commit that must have passed, each from a source the policy trusts: a name alone is a check run by any GitHub App; { name, app } a check run by that App; { name, workflow } a job of that GitHub Actions workflow; { name, status: true, creator } a commit status posted by that login.",
+          items: {
+            anyOf: [
+              { ...name, description: "A check run of this name, by any GitHub App." },
+              {
+                type: "object",
+                additionalProperties: false,
+                required: ["name"],
+                properties: {
+                  name: { ...name, description: "The check run or commit status name (its context)." },
+                  app: {
+                    ...name,
+                    description: "The slug of the GitHub App whose check run counts (github-actions...)."
+                  },
+                  workflow: {
+                    ...name,
+                    description: "The workflow file whose job the check run must be (.github/workflows/ci.yml): a job of GitHub Actions, unchanged from the default branch."
+                  },
+                  status: { const: true, description: "A commit status, not a check run: needs creator." },
+                  creator: { ...name, description: "The login whose commit status counts (with status: true)." }
+                }
+              }
+            ]
+          }
+        },
         requiredEvidence: {
           type: "array",
           items: { enum: [...EVIDENCE_KINDS] },
@@ -52926,7 +53038,7 @@ function buildEnvironment(env) {
       teams: r.teams
     })),
     minScore: given("minScore"),
-    requiredChecks: given("requiredChecks"),
+    requiredChecks: requiredChecks(env.requiredChecks ?? d.requiredChecks),
     requiredEvidence: given("requiredEvidence"),
     soakMinutes: (env.soak ?? d.soak).minutes,
     freezeWindows: (env.freezeWindows ?? d.freezeWindows).map(buildWindow),
@@ -52939,6 +53051,16 @@ function buildEnvironment(env) {
     if (!CONVERTED_STAGE_KEYS.has(key) && !(key in fields)) fields[key] = structuredClone(env[key] ?? value);
   }
   return stage;
+}
+function requiredChecks(list) {
+  return list.map((c) => {
+    if (typeof c === "string") return { name: c };
+    const entry = { name: c.name };
+    if (c.status === true)
+      return { ...entry, status: true, ...c.creator !== void 0 ? { creator: c.creator } : {} };
+    if (c.workflow !== void 0) return { ...entry, app: c.app ?? GITHUB_ACTIONS_APP, workflow: c.workflow };
+    return c.app !== void 0 ? { ...entry, app: c.app } : entry;
+  });
 }
 function buildEvidence(e) {
   return { workflows: [...e.workflows ?? POLICY_DEFAULTS.evidence.workflows] };
@@ -53493,6 +53615,45 @@ var ValueChecks = class extends SchemaMessages {
       }
     }
   }
+  /** A pinned required check names one source, completely: a check run's App or workflow, or a status's creator. */
+  checkRequiredCheck(segs, c) {
+    if (!isRecord(c) || typeof c.name !== "string") return;
+    const label = `requiredChecks entry ${show(c.name)}`;
+    if (c.status === true) {
+      if (typeof c.creator !== "string")
+        this.error(
+          segs,
+          `${label} is a commit status without a creator: anyone with write access can post a status, so name who posts it (creator: jenkins-bot)`,
+          { expected: "creator" },
+          "key"
+        );
+      for (const key of ["app", "workflow"])
+        if (key in c)
+          this.error(
+            [...segs, key],
+            `${label} is a commit status (status: true), which has no ${key}: ${key} pins a check run; leave one of them out`,
+            {},
+            "key"
+          );
+      return;
+    }
+    if ("creator" in c)
+      this.error(
+        [...segs, "creator"],
+        `${label} names a creator, which only a commit status has: add status: true, or pin a check run with app or workflow`,
+        {},
+        "key"
+      );
+    if (typeof c.workflow === "string") {
+      const problem = checkWorkflowPath(c.workflow);
+      if (problem !== null) this.error([...segs, "workflow"], `${label}: workflow ${problem}`);
+      if (typeof c.app === "string" && c.app !== GITHUB_ACTIONS_APP)
+        this.error(
+          [...segs, "app"],
+          `${label} names workflow ${show(c.workflow)} and app ${show(c.app)}: a workflow's jobs are check runs of ${GITHUB_ACTIONS_APP}; leave app out or write ${GITHUB_ACTIONS_APP}`
+        );
+    }
+  }
   checkValues() {
     const data = this.data;
     if (!isRecord(data)) return;
@@ -53535,6 +53696,8 @@ var ValueChecks = class extends SchemaMessages {
         env.freezeWindows.forEach((w, j) => this.checkWindow([...segs, "freezeWindows", j], w));
       }
       this.checkDuration([...segs, "deployDuration"], env.deployDuration, false, DURATION_LIMITS.deployDuration);
+      if (Array.isArray(env.requiredChecks))
+        env.requiredChecks.forEach((c, j) => this.checkRequiredCheck([...segs, "requiredChecks", j], c));
     });
     const scoring = data.scoring;
     if (isRecord(scoring)) {
@@ -56826,6 +56989,158 @@ function factsNeeded(policy, stageIndex) {
   return needed;
 }
 
+// src/github/types.ts
+function httpStatus(error2) {
+  return typeof error2 === "object" && error2 !== null && "status" in error2 && typeof error2.status === "number" ? error2.status : 0;
+}
+
+// src/github/workflow-trace.ts
+async function traceWorkflowRun(octokit, where, runId, release, allowed) {
+  let run3;
+  try {
+    ({ data: run3 } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}", {
+      ...where,
+      run_id: runId
+    }));
+  } catch (error2) {
+    if (httpStatus(error2) === 404) return { ok: false, reason: `GitHub knows no workflow run ${runId} here.` };
+    throw error2;
+  }
+  const full = `${where.owner}/${where.repo}`.toLowerCase();
+  if (run3.repository.full_name.toLowerCase() !== full)
+    return { ok: false, reason: `workflow run ${runId} is of ${run3.repository.full_name}, not of this repository.` };
+  if (run3.head_repository && run3.head_repository.full_name.toLowerCase() !== full)
+    return {
+      ok: false,
+      reason: `workflow run ${runId} ran the code of the fork ${run3.head_repository.full_name}, not this repository's.`
+    };
+  if (run3.head_sha !== release.sha)
+    return { ok: false, reason: `workflow run ${runId} is of ${run3.head_sha.slice(0, 7)}, not of the release.` };
+  const path = run3.path.replace(/@.*$/, "");
+  if (!allowed.includes(path))
+    return {
+      ok: false,
+      reason: `workflow run ${runId} is of ${path}, which the policy does not name (${allowed.join(", ")}).`
+    };
+  const [atRelease, atDefault] = await Promise.all([
+    fileBlob(octokit, where, path, release.sha),
+    fileBlob(octokit, where, path, release.defaultBranch ?? null)
+  ]);
+  if (!atRelease || atRelease !== atDefault)
+    return {
+      ok: false,
+      reason: `${path} at the release commit is not the default branch's (${atRelease?.slice(0, 7) ?? "missing"} vs ${atDefault?.slice(0, 7) ?? "missing"}), so the release could have changed what its run did.`
+    };
+  return { ok: true, path };
+}
+async function jobRunOf(octokit, where, checkRunId) {
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/actions/jobs/{job_id}", {
+      ...where,
+      job_id: checkRunId
+    });
+    return Number(data.run_id);
+  } catch (error2) {
+    if (httpStatus(error2) === 404) return null;
+    throw error2;
+  }
+}
+async function fileBlob(octokit, where, path, ref2) {
+  try {
+    const { data } = await octokit.request("GET /repos/{owner}/{repo}/contents/{path}", {
+      ...where,
+      path,
+      ...ref2 ? { ref: ref2 } : {}
+    });
+    return Array.isArray(data) ? null : data.sha;
+  } catch (error2) {
+    if (httpStatus(error2) === 404) return null;
+    throw error2;
+  }
+}
+
+// src/github/check-facts.ts
+var TRACED_PER_NAME = 5;
+async function loadRequiredChecks(octokit, where, release, required2, known, notes) {
+  const names2 = new Set(required2.map((c) => c.name));
+  const runsWanted = required2.filter((c) => !c.status);
+  const fromWebhooks = known.filter((c) => c.kind === "check_run" && names2.has(c.name)).map((c) => ({
+    name: c.name,
+    status: c.status,
+    conclusion: c.conclusion,
+    kind: "check_run",
+    app: c.appSlug
+  }));
+  const settled = runsWanted.every(
+    (c) => c.workflow === void 0 && fromWebhooks.some((f) => fromSource(c, f) && f.status === "completed")
+  );
+  const facts = [];
+  if (runsWanted.length > 0 && settled) facts.push(...fromWebhooks);
+  else if (runsWanted.length > 0) {
+    const runs = await octokit.paginate("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
+      ...where,
+      ref: release.sha,
+      per_page: 100
+    });
+    const ours = [...runs].reverse().filter((r) => names2.has(r.name) && r.head_sha === release.sha);
+    const workflows = /* @__PURE__ */ new Map();
+    for (const c of runsWanted)
+      if (c.workflow !== void 0) workflows.set(c.name, [...workflows.get(c.name) ?? [], c.workflow]);
+    for (const r of ours) {
+      const fact = {
+        name: r.name,
+        status: r.status,
+        conclusion: r.conclusion,
+        kind: "check_run",
+        app: r.app?.slug ?? null
+      };
+      facts.push(fact);
+    }
+    for (const [name2, allowed] of workflows) {
+      const candidates = facts.filter((f) => f.name === name2 && f.app === "github-actions");
+      const runIds = ours.filter((r) => r.name === name2 && r.app?.slug === "github-actions").map((r) => Number(r.id));
+      for (const [i, fact] of candidates.entries()) {
+        if (i < candidates.length - TRACED_PER_NAME) {
+          fact.workflow = null;
+          continue;
+        }
+        fact.workflow = await traceJob(octokit, where, runIds[i], release, allowed, name2, notes);
+      }
+    }
+  }
+  const unanswered = runsWanted.some((c) => !facts.some((f) => fromSource(c, f)));
+  if (required2.some((c) => c.status) || unanswered) {
+    const statuses = await octokit.paginate("GET /repos/{owner}/{repo}/commits/{ref}/statuses", {
+      ...where,
+      ref: release.sha,
+      per_page: 100
+    });
+    for (const s of [...statuses].reverse()) {
+      if (!names2.has(s.context)) continue;
+      facts.push({
+        name: s.context,
+        ...s.state === "pending" ? { status: "pending" } : { status: "completed", conclusion: s.state },
+        kind: "status",
+        creator: s.creator?.login ?? null
+      });
+    }
+  }
+  return facts;
+}
+async function traceJob(octokit, where, checkRunId, release, allowed, name2, notes) {
+  const run3 = await jobRunOf(octokit, where, checkRunId);
+  if (run3 === null) {
+    notes.push(
+      `The check run "${name2}" ${checkRunId} is no job of a workflow (a step created it through the API), so it does not count for ${allowed.join(", ")}.`
+    );
+    return null;
+  }
+  const trace = await traceWorkflowRun(octokit, where, run3, release, allowed);
+  if (trace.ok) return trace.path;
+  notes.push(`The check run "${name2}" ${checkRunId} does not count: ${trace.reason}`);
+  return null;
+}
+
 // src/github/pull-reviews.ts
 async function listPullApprovals(octokit, params, treeOf) {
   const reviews = await octokit.paginate(octokit.rest.pulls.listReviews, {
@@ -56884,6 +57199,7 @@ function normaliseState(state) {
 
 // action/src/ci-facts.ts
 var DEPLOYMENTS_PER_ENVIRONMENT = 3;
+var STATUSES_PER_DEPLOYMENT = 10;
 var PREDECESSOR_ENVIRONMENTS = 2;
 var PULLS_PER_COMMIT = 10;
 var CHECK_NAMES = 10;
@@ -56978,43 +57294,23 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       if (found) facts.deployments.push(...found);
     }
     facts.sources.push(
-      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment; ${facts.deployments.length} found. Commits with the same tree are not looked up here.`
+      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`
     );
   }
   if (needed.has("checks")) {
-    const names2 = stage.requiredChecks.slice(0, CHECK_NAMES);
-    const combined = await readable("Commit statuses", "statuses: read", facts.sources, async () => {
-      const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/status", {
-        owner,
-        repo,
-        ref: sha,
-        per_page: 100
-      });
-      return data.statuses;
-    });
-    for (const s of combined ?? []) {
-      if (!names2.includes(s.context)) continue;
-      facts.checks.push(
-        s.state === "pending" ? { name: s.context, status: "pending" } : { name: s.context, status: "completed", conclusion: s.state }
-      );
-    }
-    for (const name2 of names2) {
-      const runs = await readable(`Check runs named ${name2}`, "checks: read", facts.sources, async () => {
-        const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{ref}/check-runs", {
-          owner,
-          repo,
-          ref: sha,
-          check_name: name2,
-          filter: "latest",
-          per_page: 10
-        });
-        return data.check_runs;
-      });
-      const latest2 = runs?.[0];
-      if (latest2)
-        facts.checks.push({ name: name2, status: latest2.status, conclusion: latest2.conclusion });
-    }
-    facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names2.join(", ")}.`);
+    const required2 = stage.requiredChecks.slice(0, CHECK_NAMES);
+    const notes = [];
+    const checks2 = await readable(
+      "Checks and commit statuses",
+      "checks: read, statuses: read, actions: read, contents: read",
+      facts.sources,
+      () => loadRequiredChecks(octokit, { owner, repo }, { sha, defaultBranch: gh.defaultBranch }, required2, [], notes)
+    );
+    if (checks2) facts.checks.push(...checks2);
+    facts.sources.push(
+      `Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${required2.map(requiredCheckLabel).join(", ")}, each from the source the policy names.`,
+      ...notes.map((n) => `Checks: ${n}`)
+    );
   }
   if (needed.has("pulls")) {
     if (gh.pullRequest) {
@@ -57055,22 +57351,23 @@ async function predecessorDeployments(octokit, owner, repo, sha, environment) {
       owner,
       repo,
       deployment_id: Number(d.id),
-      per_page: 1
+      per_page: STATUSES_PER_DEPLOYMENT
     });
-    const latest2 = statuses[0];
+    const creator = d.creator?.login.toLowerCase();
+    const latest2 = statuses.find((x) => creator !== void 0 && x.creator?.login.toLowerCase() === creator);
+    const state = latest2 ? latest2.state : "pending";
+    const at = latest2 ? latest2.created_at : d.created_at;
     out.push({
+      id: Number(d.id),
       environment,
       sha: d.sha,
-      state: latest2 ? latest2.state : "pending",
-      at: latest2 ? latest2.created_at : d.created_at
+      state,
+      at,
+      approval: { via: "reported", at: d.created_at },
+      provenAt: state === "success" ? at : null
     });
   }
   return out;
-}
-
-// src/github/types.ts
-function httpStatus(error2) {
-  return typeof error2 === "object" && error2 !== null && "status" in error2 && typeof error2.status === "number" ? error2.status : 0;
 }
 
 // src/github/team-membership.ts
@@ -57297,6 +57594,7 @@ function readGitHubContext(env) {
   } : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : void 0;
+  const runAttempt = env.GITHUB_RUN_ATTEMPT && /^\d+$/.test(env.GITHUB_RUN_ATTEMPT) ? Number(env.GITHUB_RUN_ATTEMPT) : void 0;
   return {
     apiUrl: (env.GITHUB_API_URL || "https://api.github.com").replace(/\/+$/, ""),
     serverUrl: (env.GITHUB_SERVER_URL || "https://github.com").replace(/\/+$/, ""),
@@ -57308,9 +57606,11 @@ function readGitHubContext(env) {
     eventName,
     actor: env.GITHUB_ACTOR || void 0,
     runId,
+    runAttempt,
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     pullRequest,
-    headCommitAuthor: str(obj(headCommit?.author)?.username) ?? null
+    headCommitAuthor: str(obj(headCommit?.author)?.username) ?? null,
+    defaultBranch: str(obj(payload.repository)?.default_branch) ?? null
   };
 }
 
@@ -57484,7 +57784,9 @@ _${omitted} further annotation${omitted === 1 ? " was" : "s were"} left out (at 
     present,
     digests,
     decision: decision.decision,
-    counts: evidenceCounts(bundle)
+    counts: evidenceCounts(bundle),
+    // The run that wrote it: the App traces the evidence to this run (path, commit, repository).
+    ...gh.runId !== void 0 ? { run: { id: gh.runId, ...gh.runAttempt ? { attempt: gh.runAttempt } : {} } } : {}
   });
   const conclusion = decision.decision === "allow" ? "success" : settings.mode === "enforce" || decision.rules.some((r) => r.code === "POLICY_INVALID") ? "failure" : "neutral";
   const published = await publishSafely(octokit, settings, {

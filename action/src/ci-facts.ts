@@ -2,6 +2,8 @@ import type { Octokit } from '@octokit/rest';
 import type { ApprovalFact, CheckFact, DeploymentFact, Policy, PullRequestFact } from '../../src/core/types.js';
 import { findStageIndex } from '../../src/core/evaluate.js';
 import { factsNeeded } from '../../src/core/rule-facts.js';
+import { requiredCheckLabel } from '../../src/core/rules/checks.js';
+import { loadRequiredChecks } from '../../src/github/check-facts.js';
 import { listPullApprovals } from '../../src/github/pull-reviews.js';
 import type { GitHubContext } from './input-helper.js';
 
@@ -21,11 +23,13 @@ export interface CiFacts {
 
 /** Deployments read per GitHub environment of the predecessor stage (newest first). */
 const DEPLOYMENTS_PER_ENVIRONMENT = 3;
+/** Statuses read per deployment (newest first), to find its creator's latest. */
+const STATUSES_PER_DEPLOYMENT = 10;
 /** GitHub environment names of the predecessor looked up. */
 const PREDECESSOR_ENVIRONMENTS = 2;
 /** Pull requests of a commit read. */
 const PULLS_PER_COMMIT = 10;
-/** Required checks looked up by name. */
+/** Required checks looked up. */
 const CHECK_NAMES = 10;
 
 function status(error: unknown): number | null {
@@ -136,46 +140,25 @@ export async function loadCiFacts(
       if (found) facts.deployments.push(...found);
     }
     facts.sources.push(
-      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(', ')} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment; ${facts.deployments.length} found. Commits with the same tree are not looked up here.`,
+      `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(', ')} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`,
     );
   }
 
   if (needed.has('checks')) {
-    const names = stage.requiredChecks.slice(0, CHECK_NAMES);
-    const combined = await readable('Commit statuses', 'statuses: read', facts.sources, async () => {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
-        owner,
-        repo,
-        ref: sha,
-        per_page: 100,
-      });
-      return data.statuses;
-    });
-    for (const s of combined ?? []) {
-      if (!names.includes(s.context)) continue;
-      facts.checks.push(
-        s.state === 'pending'
-          ? { name: s.context, status: 'pending' }
-          : { name: s.context, status: 'completed', conclusion: s.state },
-      );
-    }
-    for (const name of names) {
-      const runs = await readable(`Check runs named ${name}`, 'checks: read', facts.sources, async () => {
-        const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-          owner,
-          repo,
-          ref: sha,
-          check_name: name,
-          filter: 'latest',
-          per_page: 10,
-        });
-        return data.check_runs;
-      });
-      const latest = runs?.[0];
-      if (latest)
-        facts.checks.push({ name, status: latest.status as CheckFact['status'], conclusion: latest.conclusion });
-    }
-    facts.sources.push(`Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${names.join(', ')}.`);
+    const required = stage.requiredChecks.slice(0, CHECK_NAMES);
+    const notes: string[] = [];
+    // The same reads and sources as the App's (src/github/check-facts.ts), for the same decision.
+    const checks = await readable(
+      'Checks and commit statuses',
+      'checks: read, statuses: read, actions: read, contents: read',
+      facts.sources,
+      () => loadRequiredChecks(octokit, { owner, repo }, { sha, defaultBranch: gh.defaultBranch }, required, [], notes),
+    );
+    if (checks) facts.checks.push(...checks);
+    facts.sources.push(
+      `Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${required.map(requiredCheckLabel).join(', ')}, each from the source the policy names.`,
+      ...notes.map((n) => `Checks: ${n}`),
+    );
   }
 
   if (needed.has('pulls')) {
@@ -227,14 +210,22 @@ async function predecessorDeployments(
       owner,
       repo,
       deployment_id: Number(d.id),
-      per_page: 1,
+      per_page: STATUSES_PER_DEPLOYMENT,
     });
-    const latest = statuses[0];
+    // Newest first; only a status its creator set moves it (as the App takes them).
+    const creator = d.creator?.login.toLowerCase();
+    const latest = statuses.find((x) => creator !== undefined && x.creator?.login.toLowerCase() === creator);
+    const state = latest ? (latest.state as DeploymentFact['state']) : 'pending';
+    const at = latest ? latest.created_at : d.created_at;
+    // The Action sees no gate's word: what GitHub reports is taken as reported (see the sources line).
     out.push({
+      id: Number(d.id),
       environment,
       sha: d.sha,
-      state: latest ? (latest.state as DeploymentFact['state']) : 'pending',
-      at: latest ? latest.created_at : d.created_at,
+      state,
+      at,
+      approval: { via: 'reported', at: d.created_at },
+      provenAt: state === 'success' ? at : null,
     });
   }
   return out;

@@ -50,10 +50,14 @@ export interface GitHubContext {
   /** Who started the run (`GITHUB_ACTOR`). */
   actor: string | undefined;
   runId: number | undefined;
+  /** `GITHUB_RUN_ATTEMPT`: which attempt of the run this is. */
+  runAttempt: number | undefined;
   workspace: string;
   pullRequest: PullRequestInfo | null;
   /** The author of the pushed head commit on push events. */
   headCommitAuthor: string | null;
+  /** The repository's default branch (the event's `repository.default_branch`), when the event says. */
+  defaultBranch: string | null;
 }
 
 /** An input or runner variable the Action cannot work with; the message names it. */
@@ -177,6 +181,8 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
       : null;
   const headCommit = obj(payload.head_commit);
   const runId = env.GITHUB_RUN_ID && /^\d+$/.test(env.GITHUB_RUN_ID) ? Number(env.GITHUB_RUN_ID) : undefined;
+  const runAttempt =
+    env.GITHUB_RUN_ATTEMPT && /^\d+$/.test(env.GITHUB_RUN_ATTEMPT) ? Number(env.GITHUB_RUN_ATTEMPT) : undefined;
   return {
     apiUrl: (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, ''),
     serverUrl: (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, ''),
@@ -188,8 +194,10 @@ function readGitHubContext(env: NodeJS.ProcessEnv): GitHubContext {
     eventName,
     actor: env.GITHUB_ACTOR || undefined,
     runId,
+    runAttempt,
     workspace: env.GITHUB_WORKSPACE || process.cwd(),
     pullRequest,
     headCommitAuthor: str(obj(headCommit?.author)?.username) ?? null,
+    defaultBranch: str(obj(payload.repository)?.default_branch) ?? null,
   };
 }

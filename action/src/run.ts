@@ -224,6 +224,8 @@ async function report(
     digests,
     decision: decision.decision,
     counts: evidenceCounts(bundle),
+    // The run that wrote it: the App traces the evidence to this run (path, commit, repository).
+    ...(gh.runId !== undefined ? { run: { id: gh.runId, ...(gh.runAttempt ? { attempt: gh.runAttempt } : {}) } } : {}),
   });
   const conclusion =
     decision.decision === 'allow'

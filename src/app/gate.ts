@@ -16,6 +16,7 @@ import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { PendingGateRow, RecordStore, ReleaseEventType, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
 import { deployerOf } from './deployer.js';
+import { recordRuleAnswer } from './deployment-proof.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import { LEASE_MS, takeLease } from './lease.js';
@@ -539,10 +540,10 @@ export async function answerStoredDecision(
 ): Promise<'approved' | 'rejected' | null> {
   if (!gate.decision) return null;
   const decision = gate.decision;
-  // A rejected deployment never proves the release in its environment, whatever status follows
-  // (every rejection is answered here: a decision, the 29-day deadline, a poisoned policy, a retry).
-  if (decision === 'rejected' && gate.deploymentId !== null)
-    await deps.store.markDeploymentGateBlocked(gate.deploymentId);
+  // The gate's word on the deployment, before GitHub hears it: `approved` is the approval a
+  // proof of the stage needs; a rejection takes any away (every answer passes here: a
+  // decision, the 29-day deadline, a poisoned policy, a retry).
+  await recordRuleAnswer(deps.store, gate, deps.clock());
   const result = await deps.audit.callback(gate.installationId, () =>
     callBackProtectionRule(
       octokit,

@@ -1,10 +1,5 @@
-import {
-  loadReleaseFacts,
-  NO_RECORDED_FACTS,
-  recordedFactsWanted,
-  recordedSuccess,
-  SAME_TREE_CANDIDATES,
-} from '../github/facts.js';
+import { recordedProof } from '../github/deployment-facts.js';
+import { loadReleaseFacts, NO_RECORDED_FACTS, recordedFactsWanted, SAME_TREE_CANDIDATES } from '../github/facts.js';
 import type { FactsRequest, LoadedFacts, RecordedFacts } from '../github/facts.js';
 import { repoKey } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
@@ -17,7 +12,7 @@ export type RecordedFactsReader = Pick<
   | 'listOverrides'
   | 'listApprovals'
   | 'listDeployments'
-  | 'recentSuccessfulDeployments'
+  | 'recentProvenDeployments'
   | 'releaseTrees'
   | 'listCommitChecks'
 >;
@@ -28,7 +23,7 @@ export type LearnedFactsWriter = Pick<RecordStore, 'upsertRelease' | 'linkReleas
 /**
  * What the record knows of the release that the stage's rules read (see
  * `recordedFactsWanted`): its overrides, deployment reviews, the commit's deployments to
- * the predecessor stage or else that stage's recent successes of other commits (same-tree
+ * the predecessor stage or else that stage's recent proofs of other commits (same-tree
  * candidates) with their known trees, the checks learned from webhooks, and the last
  * stage's previous success. Every query is bounded by the release, never the repository's history.
  */
@@ -43,10 +38,10 @@ export async function gatherRecordedFacts(
   const { sha } = request;
   const recorded: RecordedFacts = { ...NO_RECORDED_FACTS, overrides: await store.listOverrides({ repo, sha }) };
   const environments = wanted.predecessorEnvironments;
-  if (environments) {
+  if (environments && wanted.predecessor) {
     recorded.predecessorDeployments = await store.listDeployments({ repo, sha, environments });
-    if (!recordedSuccess(recorded.predecessorDeployments)) {
-      recorded.sameTreeCandidates = await store.recentSuccessfulDeployments({
+    if (!recordedProof(sha, recorded.predecessorDeployments, wanted.predecessor)) {
+      recorded.sameTreeCandidates = await store.recentProvenDeployments({
         repo,
         environments,
         exceptSha: sha,
@@ -61,7 +56,7 @@ export async function gatherRecordedFacts(
   if (wanted.deploymentReviews) recorded.approvals = await store.listApprovals({ repo, sha });
   if (wanted.checks) recorded.checks = await store.listCommitChecks(repo, sha);
   if (wanted.lastStageEnvironments) {
-    const [previous] = await store.recentSuccessfulDeployments({
+    const [previous] = await store.recentProvenDeployments({
       repo,
       environments: wanted.lastStageEnvironments,
       exceptSha: sha,

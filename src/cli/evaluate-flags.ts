@@ -8,6 +8,7 @@ import type {
   PullRequestFact,
   ReleaseFacts,
 } from '../core/types.js';
+import { GITHUB_ACTIONS_APP } from '../core/types.js';
 import type { EvidenceInputs } from '../evidence/index.js';
 import { UsageError, parseInstant, parseWhole, type CliIo } from './io.js';
 
@@ -59,13 +60,13 @@ export const FACT_FLAGS = {
     fact: 'deployments',
     multiple: true,
     usage: '--deployed ENV@ISO',
-    help: 'the same release succeeded in ENV at that time (repeatable)',
+    help: 'the gate let the same release into ENV and it succeeded then (repeatable)',
   },
   check: {
     fact: 'checks',
     multiple: true,
     usage: '--check NAME[=STATE]',
-    help: 'a check of the commit: success (default), failure, pending... (repeatable)',
+    help: 'a check run of the commit: success (default), failure, pending...; add " from app:SLUG", " from workflow:PATH" or " from status:LOGIN" for its source (repeatable)',
   },
   'changed-file': {
     fact: 'changedFiles',
@@ -177,16 +178,19 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
     if (!m)
       throw new UsageError(`--deployed "${d}" must be ENV@ISO-8601, e.g. --deployed PRE_PROD@2026-01-31T20:05:00Z.`);
     const when = parseInstant('--deployed', m[2]!);
-    return { environment: m[1]!, sha, tree, state: 'success', at: when.toISOString() };
+    // The operator vouches for it: the gate let it through there and it succeeded then.
+    const instant = when.toISOString();
+    return {
+      environment: m[1]!,
+      sha,
+      tree,
+      state: 'success',
+      at: instant,
+      approval: { via: 'reported', at: instant },
+      provenAt: instant,
+    };
   });
-  const checks: CheckFact[] = list(values.check).map((c) => {
-    const [name, state = 'success'] = c.split('=');
-    if (!name) throw new UsageError(`--check "${c}" must be NAME or NAME=STATE, e.g. --check build=success.`);
-    const pending = ['pending', 'queued', 'in_progress', 'waiting', 'requested'];
-    return pending.includes(state)
-      ? { name, status: state === 'pending' ? 'pending' : (state as CheckFact['status']) }
-      : { name, status: 'completed', conclusion: state };
-  });
+  const checks: CheckFact[] = list(values.check).map(checkFromFlag);
   const teams: Record<string, string[]> = {};
   for (const t of list(values.team)) {
     const m = /^([^=]+)=(.*)$/.exec(t);
@@ -224,6 +228,28 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
     teams,
     overrides: [],
   };
+}
+
+/**
+ * A check of the commit from `--check NAME[=STATE][ from SOURCE]`: a check run of an App not
+ * named, or with its source: `app:SLUG` (a check run of that App), `workflow:PATH` (a job of
+ * that GitHub Actions workflow), `status:LOGIN` (a commit status LOGIN posted).
+ */
+function checkFromFlag(text: string): CheckFact {
+  const m = /^([^=]+?)(?:=([a-z_]+))?(?:\s+from\s+(app|workflow|status):(\S+))?$/.exec(text.trim());
+  if (!m)
+    throw new UsageError(
+      `--check "${text}" must be NAME[=STATE][ from app:SLUG|workflow:PATH|status:LOGIN], e.g. --check build=success or --check "build=success from workflow:.github/workflows/ci.yml".`,
+    );
+  const [, name, state = 'success', source, value] = m;
+  const pending = ['pending', 'queued', 'in_progress', 'waiting', 'requested'];
+  const outcome: Pick<CheckFact, 'status' | 'conclusion'> = pending.includes(state)
+    ? { status: state === 'pending' ? 'pending' : (state as CheckFact['status']) }
+    : { status: 'completed', conclusion: state };
+  if (source === 'status') return { name: name!, ...outcome, kind: 'status', creator: value! };
+  if (source === 'workflow')
+    return { name: name!, ...outcome, kind: 'check_run', app: GITHUB_ACTIONS_APP, workflow: value! };
+  return { name: name!, ...outcome, kind: 'check_run', app: source === 'app' ? value! : null };
 }
 
 /** The JSON form of a decision printed by `evaluate --json` (a stable contract). */

@@ -32,6 +32,12 @@ export interface EvidenceBlockData {
    * never used, by the App.
    */
   counts?: EvidenceBundle;
+  /**
+   * The GitHub Actions workflow run that wrote the block (`GITHUB_RUN_ID`, `GITHUB_RUN_ATTEMPT`):
+   * the App traces the evidence to that run on GitHub, since GitHub may file a check run made
+   * with `GITHUB_TOKEN` under another workflow's check suite.
+   */
+  run?: { id: number; attempt?: number };
 }
 
 /** How many unchecked checklist items the counts keep (their text is quoted in the reasons). */
@@ -161,7 +167,17 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function validateEvidenceBlock(raw: unknown): EvidenceBlockData | null {
   if (!isRecord(raw) || raw.version !== 1) return null;
-  const { score, breakdown, present, digests, environment, decision, counts } = raw;
+  const { score, breakdown, present, digests, environment, decision, counts, run } = raw;
+  if (
+    run !== undefined &&
+    !(
+      isRecord(run) &&
+      Number.isSafeInteger(run.id) &&
+      (run.id as number) > 0 &&
+      (run.attempt === undefined || (Number.isSafeInteger(run.attempt) && (run.attempt as number) > 0))
+    )
+  )
+    return null;
   if (counts !== undefined && !validCounts(counts)) return null;
   if (!(score === null || (typeof score === 'number' && Number.isFinite(score)))) return null;
   if (!isRecord(breakdown)) return null;
@@ -179,5 +195,6 @@ function validateEvidenceBlock(raw: unknown): EvidenceBlockData | null {
   if (environment !== undefined) data.environment = environment;
   if (decision !== undefined) data.decision = decision;
   if (counts !== undefined) data.counts = counts as EvidenceBundle;
+  if (run !== undefined) data.run = run as { id: number; attempt?: number };
   return data;
 }

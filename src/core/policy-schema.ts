@@ -47,7 +47,9 @@ export const POLICY_DEFAULTS = {
     approvals: { excludeAuthor: true, fromTeams: [] as string[] },
     requiredReviewers: [] as Array<{ paths: string[]; teams: string[] }>,
     minScore: null as number | null,
-    requiredChecks: [] as string[],
+    requiredChecks: [] as Array<
+      string | { name: string; app?: string; workflow?: string; status?: boolean; creator?: string }
+    >,
     requiredEvidence: [] as string[],
     soak: { minutes: 0 },
     freezeWindows: [] as unknown[],
@@ -240,7 +242,36 @@ export const policySchema = {
           maximum: 100,
           description: 'Minimum evidence score (0-100); not checked when left out.',
         },
-        requiredChecks: names('Check runs or commit statuses that must have passed.'),
+        requiredChecks: {
+          type: 'array',
+          maxItems: POLICY_LIMITS.list,
+          description:
+            'Checks of the release commit that must have passed, each from a source the policy trusts: a name alone is a check run by any GitHub App; { name, app } a check run by that App; { name, workflow } a job of that GitHub Actions workflow; { name, status: true, creator } a commit status posted by that login.',
+          items: {
+            anyOf: [
+              { ...name, description: 'A check run of this name, by any GitHub App.' },
+              {
+                type: 'object',
+                additionalProperties: false,
+                required: ['name'],
+                properties: {
+                  name: { ...name, description: 'The check run or commit status name (its context).' },
+                  app: {
+                    ...name,
+                    description: 'The slug of the GitHub App whose check run counts (github-actions...).',
+                  },
+                  workflow: {
+                    ...name,
+                    description:
+                      'The workflow file whose job the check run must be (.github/workflows/ci.yml): a job of GitHub Actions, unchanged from the default branch.',
+                  },
+                  status: { const: true, description: 'A commit status, not a check run: needs creator.' },
+                  creator: { ...name, description: 'The login whose commit status counts (with status: true).' },
+                },
+              },
+            ],
+          },
+        },
         requiredEvidence: {
           type: 'array',
           items: { enum: [...EVIDENCE_KINDS] },

@@ -78,10 +78,33 @@ export function loadRecordedPolicy(repo: PolicyText | null, org: PolicyText | nu
 export function recordedInputs(inputs: unknown): { facts: ReleaseFacts | null; problems: string[] | null } {
   if (typeof inputs !== 'object' || inputs === null) return { facts: null, problems: null };
   const o = inputs as { facts?: unknown; problems?: unknown };
-  const facts = typeof o.facts === 'object' && o.facts !== null ? (o.facts as ReleaseFacts) : null;
+  const facts = typeof o.facts === 'object' && o.facts !== null ? upgradeFacts(o.facts as ReleaseFacts) : null;
   const problems =
     Array.isArray(o.problems) && o.problems.every((p) => typeof p === 'string') ? (o.problems as string[]) : null;
   return { facts, problems };
+}
+
+/**
+ * Facts recorded before the gate kept its approval on deployments (and the source of checks)
+ * carry deployments without an `approval` key: the loader of that time had already kept only the ones its rule took
+ * (a success set by the creator, on a deployment the gate had not blocked). They are read
+ * as what that engine decided on, so an older decision replays as it was made.
+ */
+function upgradeFacts(facts: ReleaseFacts): ReleaseFacts {
+  const deployments = Array.isArray(facts.deployments) ? facts.deployments : [];
+  const checks = Array.isArray(facts.checks) ? facts.checks : [];
+  if (deployments.every((d) => 'approval' in d) && checks.every((c) => 'kind' in c)) return facts;
+  return {
+    ...facts,
+    deployments: deployments.map((d) =>
+      'approval' in d
+        ? d
+        : { ...d, approval: { via: 'reported', at: d.at }, provenAt: d.state === 'success' ? d.at : null },
+    ),
+    // Checks recorded before their source was: the loader of that time took check runs and
+    // statuses alike for a name, as the policies of that time (names only) asked.
+    checks: checks.map((c) => ('kind' in c ? c : { ...c, kind: 'check_run' as const })),
+  };
 }
 
 /** One rule whose outcome differs: `null` where the rule is absent from one side. */

@@ -7,6 +7,9 @@ export const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 /** Evidence kinds a policy can weigh or require (`scoring` weights, `requiredEvidence`). */
+/** The slug of GitHub Actions, the GitHub App that runs workflows (every workflow's `GITHUB_TOKEN` is it). */
+export const GITHUB_ACTIONS_APP = 'github-actions';
+
 export const EVIDENCE_KINDS = [
   'tests',
   'coverage',
@@ -71,8 +74,8 @@ export interface EnvironmentPolicy {
   requiredReviewers: RequiredReviewers[];
   /** Minimum evidence score; `null` means the score is not checked for this stage. */
   minScore: number | null;
-  /** Check runs or commit statuses that must have concluded successfully. */
-  requiredChecks: string[];
+  /** Checks that must have concluded successfully, each from the source it names. */
+  requiredChecks: RequiredCheck[];
   requiredEvidence: EvidenceKind[];
   soakMinutes: number;
   freezeWindows: FreezeWindow[];
@@ -156,16 +159,70 @@ export interface PullRequestFact {
   body: string;
 }
 
+/**
+ * How a deployment was let through. The App's record says `protection-rule` (its answer to
+ * the deployment's protection rule was `approved`) or `deployment-event` (it judged the
+ * `deployment` event of a deployment created through the API `allow`). `reported` is what a
+ * caller without the App's record asserts: the CLI's `--deployed`, the Action's reading of
+ * GitHub's deployments.
+ */
+export type DeploymentApprovalKind = 'protection-rule' | 'deployment-event' | 'reported';
+
+/** The gate's own word on a deployment: it let it through, for that stage and environment. */
+export interface DeploymentApproval {
+  via: DeploymentApprovalKind;
+  /** ISO-8601 instant the gate let it through. */
+  at: string;
+  /** The stage the gate judged it as (null: an environment the policy did not gate); absent when reported. */
+  stage?: string | null;
+  /** The GitHub environment the gate let it through for; absent when reported. */
+  environment?: string;
+  /** The workflow run the gate approved (a GitHub Actions deployment). */
+  runId?: number | null;
+}
+
 /** A deployment of some commit to some stage, as recorded. */
 export interface DeploymentFact {
+  /** GitHub's deployment id, when known. */
+  id?: number;
   /** Policy stage name or GitHub environment name. */
   environment: string;
   sha: string;
   /** The git tree of the commit; the same tree is the same release. */
   tree?: string;
+  /** Its latest state, from the statuses allowed to move it. */
   state: 'success' | 'failure' | 'error' | 'in_progress' | 'queued' | 'pending' | 'inactive';
   /** ISO-8601 instant the state was reached. */
   at: string;
+  /**
+   * The gate's approval; null when it never let the deployment through (it held it, blocked
+   * it or never saw it). A recorded fact without the key predates approvals (see `replay.ts`).
+   */
+  approval?: DeploymentApproval | null;
+  /** ISO-8601 instant of its first success bound to that approval: from here it proves its stage. */
+  provenAt?: string | null;
+  /**
+   * Recorded before the gate kept its approvals on deployments, with the success the earlier
+   * rule took: it proves nothing, and the gate waits for a deployment it judges, saying why.
+   */
+  legacySuccessAt?: string | null;
+}
+
+/**
+ * A check a stage requires and the source it must come from, as GitHub rulesets pin a
+ * check's source: a check run by any GitHub App (a plain name), by one App (`app`), or a job
+ * of one GitHub Actions workflow (`workflow`); or a commit status posted by `creator`.
+ */
+export interface RequiredCheck {
+  name: string;
+  /** The GitHub App (its slug) whose check run counts; any App when left out. */
+  app?: string;
+  /** The workflow file (`.github/workflows/ci.yml`) whose job the check run must be; GitHub Actions' then. */
+  workflow?: string;
+  /** A commit status instead of a check run: counted only when `creator` posted it. */
+  status?: boolean;
+  /** The login that posts the commit status (`jenkins-bot`). */
+  creator?: string;
 }
 
 export interface CheckFact {
@@ -173,6 +230,14 @@ export interface CheckFact {
   status: 'queued' | 'in_progress' | 'completed' | 'pending' | 'waiting' | 'requested';
   /** For completed checks: success, neutral, skipped count as passed. */
   conclusion?: string | null;
+  /** Where it comes from: a check run, or a commit status. */
+  kind?: 'check_run' | 'status';
+  /** A check run's GitHub App (slug). */
+  app?: string | null;
+  /** For a job of GitHub Actions: the workflow file its run is of, as traced on GitHub (null when it could not be). */
+  workflow?: string | null;
+  /** A commit status's creator (login). */
+  creator?: string | null;
 }
 
 /** One part of the score: the points a kind earned out of its weight, and why. */

@@ -1,29 +1,18 @@
-import { parseEvidenceBlock } from '../core/evidence-block.js';
-import { evidenceFacts } from '../core/evidence-facts.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { factsNeeded } from '../core/rule-facts.js';
 import type { FactKind } from '../core/rule-facts.js';
-import type {
-  ApprovalFact,
-  CheckFact,
-  DeploymentFact,
-  EnvironmentPolicy,
-  OverrideFact,
-  Policy,
-  ReleaseFacts,
-} from '../core/types.js';
-import { LruCache } from './conditional-requests.js';
+import type { ApprovalFact, EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts } from '../core/types.js';
+import { loadRequiredChecks } from './check-facts.js';
+import type { KnownCheckRun } from './check-facts.js';
+import { commitTree } from './commit-tree.js';
+import { loadPredecessorDeployments, SAME_TREE_CANDIDATES } from './deployment-facts.js';
+import { EVIDENCE_CHECK_NAME, loadEvidence, TRUSTED_EVIDENCE_APP } from './evidence-facts.js';
+import type { RecordedDeployment } from './deployment-facts.js';
 import { listPullApprovals } from './pull-reviews.js';
 import { APP_TEAM_ADVICE, readTeamMembers } from './team-membership.js';
-import { httpStatus, repoKey } from './types.js';
+import { httpStatus } from './types.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
-/** The name of the check run the Action writes with the evidence block. */
-export const EVIDENCE_CHECK_NAME = 'Release evidence';
-/** Only evidence written by GitHub Actions is trusted (SECURITY.md). */
-export const TRUSTED_EVIDENCE_APP = 'github-actions';
-/** How many recent successes of the predecessor stage are compared by tree with the release. */
-export const SAME_TREE_CANDIDATES = 20;
 /** Pull requests of one release commit that are read (GitHub lists the one that introduced it first). */
 const PULLS_PER_RELEASE = 10;
 
@@ -68,19 +57,6 @@ export interface LoadedFacts {
   learnedTrees: Array<{ sha: string; tree: string }>;
 }
 
-/** A deployment as the App's record keeps it: the fields the gate reads. */
-export interface RecordedDeployment {
-  sha: string;
-  environment: string;
-  stage: string | null;
-  createdAt: Date;
-  /** The gate set `failure` on it or rejected it. */
-  gateBlocked: boolean;
-  latestState: string | null;
-  latestStateAt: Date | null;
-  firstSuccessAt: Date | null;
-}
-
 /** An override as the App's record keeps it. */
 export interface RecordedOverride {
   id: string;
@@ -105,13 +81,8 @@ export interface RecordedApproval {
   submittedAt: Date;
 }
 
-/** A check run or a commit status the App learned from webhooks. */
-export interface RecordedCheck {
-  kind: 'check_run' | 'status';
-  name: string;
-  status: string;
-  conclusion: string | null;
-}
+/** A check run or a commit status the App learned from webhooks, with its GitHub App. */
+export type RecordedCheck = KnownCheckRun;
 
 /**
  * What the App's record knows of the release, read before GitHub is asked (see
@@ -124,8 +95,8 @@ export interface RecordedFacts {
   /** The release commit's deployments to the predecessor stage. */
   predecessorDeployments: RecordedDeployment[];
   /**
-   * When none of those succeeded: the predecessor stage's recent successes of other commits
-   * (at most {@link SAME_TREE_CANDIDATES}), newest first.
+   * When none of those proves the stage: the predecessor stage's recent proofs of other
+   * commits (at most {@link SAME_TREE_CANDIDATES}), newest first.
    */
   sameTreeCandidates: RecordedDeployment[];
   /** The recorded trees of the candidates' commits. */
@@ -149,6 +120,8 @@ export const NO_RECORDED_FACTS: RecordedFacts = {
 
 /** The recorded facts a request's stage reads; null when the environment is not gated (nothing is read). */
 export interface RecordedFactsWanted {
+  /** The predecessor stage, when the stage's rules read its deployments. */
+  predecessor: EnvironmentPolicy | null;
   /** The names the predecessor stage's deployments are recorded under, when its rules read deployments. */
   predecessorEnvironments: string[] | null;
   deploymentReviews: boolean;
@@ -178,67 +151,16 @@ function releaseStage(policy: Policy, environment: string): ReleaseStage {
 export function recordedFactsWanted(policy: Policy, environment: string): RecordedFactsWanted | null {
   const { stage, predecessor, needed } = releaseStage(policy, environment);
   if (!stage) return null;
+  const readsDeployments = needed.has('deployments') && predecessor !== null;
   return {
-    predecessorEnvironments: needed.has('deployments') && predecessor ? stageEnvironmentNames(predecessor) : null,
+    predecessor: readsDeployments ? predecessor : null,
+    predecessorEnvironments: readsDeployments ? stageEnvironmentNames(predecessor) : null,
     deploymentReviews: needed.has('deploymentReviews'),
     checks: needed.has('checks'),
     lastStageEnvironments: needed.has('changedFiles')
       ? stageEnvironmentNames(policy.environments[policy.environments.length - 1]!)
       : null,
   };
-}
-
-/** True when one of the commit's own recorded deployments is a success the gate counts: no same-tree candidate is then read. */
-export function recordedSuccess(deployments: readonly RecordedDeployment[]): boolean {
-  return deployments.some((d) => deploymentFact(d)?.state === 'success');
-}
-
-/** Commit -> tree: immutable, so kept for the life of the process (bounded). */
-const treeCache = new LruCache<string>(20_000);
-
-async function commitTree(octokit: GitHubClient, where: RepoRef, sha: string): Promise<string | undefined> {
-  const key = `${repoKey(where)}@${sha}`;
-  const hit = treeCache.get(key);
-  if (hit) return hit;
-  try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
-      owner: where.owner,
-      repo: where.repo,
-      commit_sha: sha,
-    });
-    treeCache.set(key, data.tree.sha);
-    return data.tree.sha;
-  } catch (error) {
-    if (httpStatus(error) === 404 || httpStatus(error) === 422) return undefined;
-    throw error;
-  }
-}
-
-function toDeploymentState(state: string | null): DeploymentFact['state'] | null {
-  switch (state) {
-    case 'success':
-    case 'failure':
-    case 'error':
-    case 'in_progress':
-    case 'queued':
-    case 'pending':
-    case 'inactive':
-      return state;
-    case 'waiting':
-      return 'pending';
-    default:
-      return null;
-  }
-}
-
-/** A recorded deployment as the gate sees it: one the gate blocked never counts as a success. */
-function deploymentFact(d: RecordedDeployment, tree?: string): DeploymentFact | null {
-  const state = d.gateBlocked ? 'failure' : toDeploymentState(d.latestState);
-  if (!state) return null;
-  const at = (state === 'success' ? d.firstSuccessAt : d.latestStateAt) ?? d.createdAt;
-  // A success kept only as `latestState` (the gate blocked it) is not a success.
-  if (state === 'success' && !d.firstSuccessAt) return null;
-  return { environment: d.stage ?? d.environment, sha: d.sha, state, at: at.toISOString(), ...(tree ? { tree } : {}) };
 }
 
 /**
@@ -294,7 +216,19 @@ export async function loadReleaseFacts(
   for (const o of recorded.overrides) facts.overrides.push(overrideFact(o, policy));
 
   if (needed.has('deployments') && predecessor)
-    await loadPredecessorDeployments(octokit, recorded, where, predecessor, request.sha, result);
+    await loadPredecessorDeployments(
+      octokit,
+      {
+        own: recorded.predecessorDeployments,
+        sameTreeCandidates: recorded.sameTreeCandidates,
+        knownTrees: recorded.knownTrees,
+      },
+      where,
+      predecessor,
+      stageEnvironmentNames(predecessor),
+      facts,
+      result,
+    );
   if (needed.has('ref') && request.ref) facts.ref = await resolveRef(octokit, where, request.ref, request.sha, notes);
 
   if (needed.has('reviews') || needed.has('contributors') || needed.has('pulls')) {
@@ -325,7 +259,14 @@ export async function loadReleaseFacts(
 
   if (needed.has('evidence')) await loadEvidence(octokit, where, policy, request, now, result);
   if (needed.has('checks'))
-    facts.checks = await requiredChecks(octokit, recorded.checks, where, request.sha, stage.requiredChecks);
+    facts.checks = await loadRequiredChecks(
+      octokit as never,
+      where,
+      { sha: request.sha, defaultBranch: request.defaultBranch ?? null },
+      stage.requiredChecks,
+      recorded.checks,
+      notes,
+    );
 
   if (needed.has('changedFiles')) {
     const previous = recorded.lastStageSha;
@@ -363,83 +304,6 @@ function overrideFact(o: RecordedOverride, policy: Policy): OverrideFact {
     expiresAt: (o.expiresAt ?? new Date(o.grantedAt.getTime() + policy.overrides.expiresMs)).toISOString(),
     usedAt: o.usedAt ? o.usedAt.toISOString() : null,
   };
-}
-
-/**
- * This release's deployments in the predecessor stage: by commit, then (when none of the
- * commit succeeded there) the stage's recent successes whose commit has the same tree, the
- * same content promoted as another commit (a rebase, a squash of an up-to-date branch).
- */
-async function loadPredecessorDeployments(
-  octokit: GitHubClient,
-  recorded: RecordedFacts,
-  where: RepoRef,
-  predecessor: EnvironmentPolicy,
-  sha: string,
-  result: LoadedFacts,
-): Promise<void> {
-  const { facts, notes } = result;
-  const environments = stageEnvironmentNames(predecessor);
-  const own = recorded.predecessorDeployments;
-  for (const d of own) {
-    const f = deploymentFact(d);
-    if (f) facts.deployments.push(f);
-  }
-  if (recordedSuccess(own)) return;
-
-  const candidates = recorded.sameTreeCandidates.slice(0, SAME_TREE_CANDIDATES);
-  if (candidates.length > 0) {
-    const tree = await commitTree(octokit, where, sha);
-    if (tree) {
-      facts.tree = tree;
-      const known = new Map(recorded.knownTrees);
-      for (const c of candidates) {
-        let t = known.get(c.sha);
-        if (!t) {
-          t = await commitTree(octokit, where, c.sha);
-          if (t) {
-            known.set(c.sha, t);
-            result.learnedTrees.push({ sha: c.sha, tree: t });
-          }
-        }
-        if (t !== tree) continue;
-        const f = deploymentFact(c, t);
-        if (f) facts.deployments.push(f);
-      }
-    }
-  }
-  if (own.length === 0 && candidates.length === 0) {
-    // Nothing recorded in that stage at all: the App was installed after the release was deployed there.
-    const fromApi = await deploymentsFromApi(octokit, where, sha, environments);
-    facts.deployments.push(...fromApi);
-    if (fromApi.length > 0)
-      notes.push(
-        "Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.",
-      );
-  }
-}
-
-async function deploymentsFromApi(
-  octokit: GitHubClient,
-  where: RepoRef,
-  sha: string,
-  environments: string[],
-): Promise<DeploymentFact[]> {
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/deployments', { ...where, sha, per_page: 30 });
-  const wanted = new Set(environments.map((e) => e.toLowerCase()));
-  const out: DeploymentFact[] = [];
-  for (const d of data.filter((x) => wanted.has(x.environment.toLowerCase())).slice(0, 10)) {
-    const { data: statuses } = await octokit.request('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', {
-      ...where,
-      deployment_id: Number(d.id),
-      per_page: 10,
-    });
-    // Newest first; a status set by someone other than the deployment's creator is not taken.
-    const s = statuses.find((x) => !x.creator || !d.creator || x.creator.login === d.creator.login);
-    const state = toDeploymentState(s?.state ?? null);
-    if (s && state) out.push({ environment: d.environment, sha: d.sha, state, at: s.created_at });
-  }
-  return out;
 }
 
 /**
@@ -581,187 +445,9 @@ async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: 
   return [...logins];
 }
 
-/**
- * The release's evidence: the newest `Release evidence` check run created by GitHub Actions
- * on the release commit (and, when the policy names `evidence.workflows`, by one of those
- * workflows, whose file at the release commit is the default branch's), scored here from its
- * raw counts under the default branch's policy. The Action's own score is never used.
- */
-async function loadEvidence(
-  octokit: GitHubClient,
-  where: RepoRef,
-  policy: Policy,
-  request: FactsRequest,
-  now: Date,
-  result: LoadedFacts,
-): Promise<void> {
-  const { notes } = result;
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    ...where,
-    ref: request.sha,
-    check_name: EVIDENCE_CHECK_NAME,
-    per_page: 20,
-  });
-  const runs = data.check_runs.filter((c) => c.head_sha === request.sha);
-  const trusted = runs.filter((c) => c.app?.slug === TRUSTED_EVIDENCE_APP);
-  if (runs.length > trusted.length)
-    notes.push(
-      `Ignored ${runs.length - trusted.length} "${EVIDENCE_CHECK_NAME}" check run(s) not created by GitHub Actions.`,
-    );
-  const workflows = policy.evidence.workflows;
-  if (workflows.length === 0 && trusted.length > 0)
-    notes.push(
-      'Any workflow of the repository may publish evidence: name the allowed ones in `evidence.workflows` of the policy.',
-    );
-  // Newest first (GitHub lists them so); the first with a readable, allowed block wins.
-  for (const run of trusted) {
-    const block = parseEvidenceBlock(run.output?.text ?? run.output?.summary ?? null);
-    if (!block) continue;
-    let workflow: string | undefined;
-    if (workflows.length > 0) {
-      const verdict = await evidenceWorkflow(octokit, where, run.check_suite?.id ?? null, request, workflows);
-      if (!verdict.ok) {
-        notes.push(`Ignored the "${EVIDENCE_CHECK_NAME}" check run ${run.id}: ${verdict.reason}`);
-        continue;
-      }
-      workflow = verdict.path;
-    }
-    if (!block.counts) {
-      notes.push(
-        `The "${EVIDENCE_CHECK_NAME}" check run ${run.id} carries no raw counts (an older Action): the App does not take a score computed elsewhere, so there is no evidence. Update the Action.`,
-      );
-      continue;
-    }
-    result.facts.evidence = evidenceFacts(block.counts, policy.scoring, now);
-    result.evidenceCheck = {
-      id: Number(run.id),
-      appSlug: run.app?.slug ?? '',
-      trusted: true,
-      actionScore: block.score,
-      ...(workflow ? { workflow } : {}),
-    };
-    if (block.score !== result.facts.evidence.score)
-      notes.push(
-        `The Action reported a score of ${block.score ?? 'none'}; under the default branch's policy the evidence scores ${result.facts.evidence.score ?? 'none'}, which is what counts.`,
-      );
-    return;
-  }
-  if (
-    !result.evidenceCheck &&
-    trusted.length > 0 &&
-    !notes.some((n) => n.startsWith('Ignored the') || n.includes('carries no raw counts'))
-  )
-    notes.push(`The "${EVIDENCE_CHECK_NAME}" check run has no readable evidence block.`);
-}
-
-/** Which workflow wrote a check suite, and whether it may publish evidence for this release. */
-async function evidenceWorkflow(
-  octokit: GitHubClient,
-  where: RepoRef,
-  suiteId: number | null,
-  request: FactsRequest,
-  allowed: string[],
-): Promise<{ ok: true; path: string } | { ok: false; reason: string }> {
-  if (suiteId === null) return { ok: false, reason: 'it belongs to no check suite, so its workflow is unknown.' };
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs', {
-    ...where,
-    check_suite_id: suiteId,
-    per_page: 1,
-  });
-  const run = data.workflow_runs[0];
-  if (!run) return { ok: false, reason: `no workflow run made its check suite ${suiteId}.` };
-  if (run.head_sha !== request.sha)
-    return { ok: false, reason: `its workflow run is of ${run.head_sha.slice(0, 7)}, not of the release.` };
-  const path = run.path.replace(/@.*$/, '');
-  if (!allowed.includes(path))
-    return {
-      ok: false,
-      reason: `it was written by ${path}, which \`evidence.workflows\` does not name (${allowed.join(', ')}).`,
-    };
-  const [atRelease, atDefault] = await Promise.all([
-    fileBlob(octokit, where, path, request.sha),
-    fileBlob(octokit, where, path, request.defaultBranch ?? null),
-  ]);
-  if (!atRelease || atRelease !== atDefault)
-    return {
-      ok: false,
-      reason: `${path} at the release commit is not the default branch's (${atRelease?.slice(0, 7) ?? 'missing'} vs ${atDefault?.slice(0, 7) ?? 'missing'}), so the release could have changed how its evidence is made.`,
-    };
-  return { ok: true, path };
-}
-
-async function fileBlob(
-  octokit: GitHubClient,
-  where: RepoRef,
-  path: string,
-  ref: string | null,
-): Promise<string | null> {
-  try {
-    const { data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', {
-      ...where,
-      path,
-      ...(ref ? { ref } : {}),
-    });
-    return Array.isArray(data) ? null : data.sha;
-  } catch (error) {
-    if (httpStatus(error) === 404) return null;
-    throw error;
-  }
-}
-
-/**
- * The required checks of the commit: what webhooks already told the App (check runs), then
- * check runs from the API for the names still open, and commit statuses only for names no
- * check run answers.
- */
-async function requiredChecks(
-  octokit: GitHubClient,
-  recorded: readonly RecordedCheck[],
-  where: RepoRef,
-  sha: string,
-  names: string[],
-): Promise<CheckFact[]> {
-  const wanted = new Set(names);
-  const checks: CheckFact[] = [];
-  const known = new Map<string, CheckFact>();
-  for (const c of recorded) {
-    if (!wanted.has(c.name)) continue;
-    known.set(
-      c.name,
-      c.kind === 'status'
-        ? statusFact(c.name, c.status)
-        : { name: c.name, status: c.status as CheckFact['status'], conclusion: c.conclusion },
-    );
-  }
-  const settled = (c: CheckFact | undefined) => c !== undefined && c.status === 'completed';
-  if (names.every((n) => settled(known.get(n)))) return names.map((n) => known.get(n)!);
-  const runs = await octokit.paginate('GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-    ...where,
-    ref: sha,
-    per_page: 100,
-  });
-  // GitHub lists the newest first; the gate reads the last report as the current one.
-  for (const r of [...runs].reverse())
-    if (wanted.has(r.name))
-      checks.push({ name: r.name, status: r.status as CheckFact['status'], conclusion: r.conclusion });
-  const answered = new Set(checks.map((c) => c.name));
-  if (names.some((n) => !answered.has(n))) {
-    const { data: combined } = await octokit.request('GET /repos/{owner}/{repo}/commits/{ref}/status', {
-      ...where,
-      ref: sha,
-      per_page: 100,
-    });
-    for (const s of combined.statuses)
-      if (wanted.has(s.context) && !answered.has(s.context)) checks.push(statusFact(s.context, s.state));
-  }
-  return checks;
-}
-
-function statusFact(name: string, state: string): CheckFact {
-  return state === 'pending' ? { name, status: 'pending' } : { name, status: 'completed', conclusion: state };
-}
-
 // Team membership lives in team-membership.ts; callers that check one person import it from here.
 export { teamMembership } from './team-membership.js';
 
-export type { ApprovalFact };
+export type { ApprovalFact, RecordedDeployment };
+export { EVIDENCE_CHECK_NAME, TRUSTED_EVIDENCE_APP };
+export { SAME_TREE_CANDIDATES };

@@ -26,6 +26,7 @@ import type {
   DatabaseProvider,
   DecideGateInput,
   DecideGateResult,
+  DeploymentApprovalInput,
   DeploymentRow,
   DeploymentStatusRow,
   EvaluationPageQuery,
@@ -102,7 +103,13 @@ const statusRow = (r: DeploymentStatus): DeploymentStatusRow => ({
   id: num(r.id),
   deploymentId: num(r.deploymentId),
 });
-const deploymentRow = (d: Deployment): DeploymentRow => ({ ...d, id: num(d.id), payload: fromJson(d.payload) });
+const deploymentRow = (d: Deployment): DeploymentRow => ({
+  ...d,
+  id: num(d.id),
+  payload: fromJson(d.payload),
+  approvedVia: d.approvedVia as DeploymentRow['approvedVia'],
+  approvedRunId: num(d.approvedRunId),
+});
 const commitCheckRow = (r: CommitCheck): CommitCheckRow => ({
   ...r,
   kind: r.kind as CommitCheckRow['kind'],
@@ -344,18 +351,12 @@ export class PrismaStore implements Store {
     return true;
   }
 
-  /** Moves a deployment's kept state by one trusted status (conditional updates: concurrent statuses settle on the latest). */
+  /** Moves a deployment's kept state by one status allowed to (conditional update: concurrent statuses settle on the latest). */
   private async applyStatus(deploymentId: bigint, state: string, at: Date): Promise<void> {
     await this.db.deployment.updateMany({
       where: { id: deploymentId, OR: [{ latestStateAt: null }, { latestStateAt: { lte: at } }] },
       data: { latestState: state, latestStateAt: at },
     });
-    if (state === 'success') {
-      await this.db.deployment.updateMany({
-        where: { id: deploymentId, gateBlocked: false, OR: [{ firstSuccessAt: null }, { firstSuccessAt: { gt: at } }] },
-        data: { firstSuccessAt: at },
-      });
-    }
   }
 
   async getDeployment(id: number): Promise<DeploymentRow | null> {
@@ -363,23 +364,54 @@ export class PrismaStore implements Store {
     return row === null ? null : deploymentRow(row);
   }
 
-  async markDeploymentGateBlocked(id: number): Promise<void> {
+  async approveDeployment(id: number, approval: DeploymentApprovalInput): Promise<boolean> {
+    const { count } = await this.db.deployment.updateMany({
+      where: { id: BigInt(id) },
+      data: {
+        approvedVia: approval.via,
+        approvedAt: approval.at,
+        approvedStage: approval.stage,
+        approvedEnvironment: approval.environment,
+        approvedRunId: approval.runId === null ? null : BigInt(approval.runId),
+      },
+    });
+    return count > 0;
+  }
+
+  async revokeDeploymentApproval(id: number): Promise<void> {
     await this.db.deployment.updateMany({
       where: { id: BigInt(id) },
-      data: { gateBlocked: true, firstSuccessAt: null },
+      data: {
+        approvedVia: null,
+        approvedAt: null,
+        approvedStage: null,
+        approvedEnvironment: null,
+        approvedRunId: null,
+        provenAt: null,
+      },
     });
   }
 
-  async recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]> {
+  async proveDeployment(id: number, at: Date): Promise<boolean> {
+    const key = BigInt(id);
+    await this.db.deployment.updateMany({
+      where: { id: key, approvedAt: { not: null }, OR: [{ provenAt: null }, { provenAt: { gt: at } }] },
+      data: { provenAt: at },
+    });
+    const row = await this.db.deployment.findUnique({ where: { id: key }, select: { provenAt: true } });
+    return row?.provenAt != null;
+  }
+
+  async recentProvenDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]> {
     const rows = await this.db.deployment.findMany({
       where: {
         repo: query.repo,
         environment: { in: bounded(query.environments) },
-        firstSuccessAt: { not: null },
-        gateBlocked: false,
+        provenAt: { not: null },
+        approvedAt: { not: null },
         ...(query.exceptSha ? { sha: { not: query.exceptSha } } : {}),
       },
-      orderBy: [{ firstSuccessAt: 'desc' }, { id: 'desc' }],
+      orderBy: [{ provenAt: 'desc' }, { id: 'desc' }],
       take: Math.min(query.limit, DEPLOYMENT_QUERY_LIMIT),
     });
     return rows.map(deploymentRow);
@@ -662,6 +694,26 @@ export class PrismaStore implements Store {
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
+    // Another deployment of the same run and environment (a re-run of its jobs) asks anew: a
+    // decision is the gate's word on one deployment, never on the next (SECURITY.md).
+    if (input.deploymentId != null)
+      await this.db.pendingGate.updateMany({
+        where: { ...key, status: { not: 'pending' }, deploymentId: { not: BigInt(input.deploymentId) } },
+        data: {
+          status: 'pending',
+          deploymentId: BigInt(input.deploymentId),
+          sha: input.sha,
+          callbackUrl: input.callbackUrl,
+          createdAt: input.createdAt,
+          nextCheckAt: input.nextCheckAt ?? null,
+          decision: null,
+          decisionComment: null,
+          decidedAt: null,
+          answeredAt: null,
+          answerError: null,
+          reportsPosted: 0,
+        },
+      });
     // Conditional on `pending`, so a decided gate is never reset by a redelivered request.
     await this.db.pendingGate.updateMany({
       where: { ...key, status: 'pending' },

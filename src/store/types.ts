@@ -109,13 +109,37 @@ export interface DeploymentRow {
   payload: unknown;
   /** Created by this App's own installation. */
   byApp: boolean;
-  /** The gate set `failure` on it or rejected it: it never proves the release in its environment. */
-  gateBlocked: boolean;
-  /** State of the latest trusted status (by time, then status id), or null before any. */
+  /** State of the latest status allowed to move it (by time, then status id), or null before any. */
   latestState: string | null;
   latestStateAt: Date | null;
-  /** Time of the first trusted `success` status (null once the gate blocked it): the soak clock starts here. */
-  firstSuccessAt: Date | null;
+  /** How the gate let it through; null when it did not (held, blocked, never seen). */
+  approvedVia: DeploymentApprovalVia | null;
+  approvedAt: Date | null;
+  /** The stage the gate judged it as (null: not gated by the policy, or not approved). */
+  approvedStage: string | null;
+  /** The GitHub environment the gate let it through for. */
+  approvedEnvironment: string | null;
+  /** The workflow run the gate approved (a GitHub Actions deployment). */
+  approvedRunId: number | null;
+  /** Time of its first success bound to the approval: from here it proves its stage (the soak starts). */
+  provenAt: Date | null;
+  /** Recorded before approvals were kept: the success the earlier rule took (proves nothing). */
+  legacySuccessAt: Date | null;
+}
+
+/** How the gate let a deployment through: its protection-rule answer, or its judgement of the `deployment` event. */
+export type DeploymentApprovalVia = 'protection-rule' | 'deployment-event';
+
+/** The gate's approval of a deployment, as the App records it. */
+export interface DeploymentApprovalInput {
+  via: DeploymentApprovalVia;
+  at: Date;
+  /** The stage it was judged as; null when the policy does not gate its environment. */
+  stage: string | null;
+  /** The GitHub environment it was let through for. */
+  environment: string;
+  /** The workflow run approved (the protection rule's), or the run that created it; null for none. */
+  runId: number | null;
 }
 
 /** At most this many rows answer one deployment query: a decision never reads a repository's history. */
@@ -558,7 +582,9 @@ export interface GateStore {
   /**
    * Inserts the gate for (repo, runId, environment), or returns the existing one. An existing
    * `pending` gate takes the new sha, deploymentId, callbackUrl, installationId and
-   * nextCheckAt (when given); a decided, answered or expired gate is returned unchanged.
+   * nextCheckAt (when given); a decided, answered or expired gate is returned unchanged,
+   * unless the request is for another deployment (a re-run of the run's jobs): then it is
+   * `pending` again, for that deployment.
    */
   upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }>;
   getGate(id: number): Promise<PendingGateRow | null>;
@@ -635,10 +661,20 @@ export interface RecordStore {
   listDeployments(query: ListDeploymentsQuery): Promise<DeploymentRow[]>;
   listDeploymentStatuses(deploymentId: number): Promise<DeploymentStatusRow[]>;
   getDeployment(id: number): Promise<DeploymentRow | null>;
-  /** The gate set `failure` on it or rejected it: it no longer proves anything, whatever follows. */
-  markDeploymentGateBlocked(id: number): Promise<void>;
-  /** Deployments with a trusted success in these environments, newest success first, at most `limit`. */
-  recentSuccessfulDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]>;
+  /**
+   * Records the gate's approval of a recorded deployment (its word that it let it through);
+   * false when the deployment is not recorded. The one place a deployment becomes approved.
+   */
+  approveDeployment(id: number, approval: DeploymentApprovalInput): Promise<boolean>;
+  /** The gate held, rejected or blocked it (or its protection rule decides it now): no approval, no proof. */
+  revokeDeploymentApproval(id: number): Promise<void>;
+  /**
+   * A success bound to the gate's approval: the deployment proves its stage from `at` (the
+   * earliest such success). Only an approved deployment can be proven; returns whether it is.
+   */
+  proveDeployment(id: number, at: Date): Promise<boolean>;
+  /** Proven deployments in these environments, newest proof first, at most `limit`. */
+  recentProvenDeployments(query: RecentSuccessQuery): Promise<DeploymentRow[]>;
   /** The newest deployment to any of the GitHub environments (a stage's), with its latest state. */
   latestDeployment(repo: string, environments: string[]): Promise<DeploymentRow | null>;
   /** The recorded trees of these commits (commits whose tree is unknown are left out). */

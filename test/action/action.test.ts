@@ -32,15 +32,24 @@ let checkRuns: Array<{ id: number; body: any }>; // eslint-disable-line @typescr
 beforeEach(async () => void ({ gh, checkRuns } = await startCheckRunsServer(4000)));
 afterEach(() => gh.close());
 
-/** Deployments of SHA to `environment` whose latest status is `state`, reached at `at`. */
-function deployed(environment: string, state: string, at: Date): void {
+/** Deployments of SHA to `environment` by `ci` whose latest status is `state`, reached at `at` and set by `by`. */
+function deployed(environment: string, state: string, at: Date, by = 'ci'): void {
   gh.on('GET /repos/{owner}/{repo}/deployments', (req) =>
     req.query.environment === environment && req.query.sha === SHA
-      ? [{ id: 71, sha: SHA, ref: 'main', environment, created_at: new Date(at.getTime() - 60_000).toISOString() }]
+      ? [
+          {
+            id: 71,
+            sha: SHA,
+            ref: 'main',
+            environment,
+            creator: { login: 'ci' },
+            created_at: new Date(at.getTime() - 60_000).toISOString(),
+          },
+        ]
       : [],
   );
   gh.on('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', () => [
-    { id: 9, state, created_at: at.toISOString() },
+    { id: 9, state, created_at: at.toISOString(), creator: { login: by } },
   ]);
 }
 
@@ -79,7 +88,7 @@ describe('the bundled Action, run as the runner runs it', () => {
     expect(run.summary).toContain('**Score: 40**');
     expect(run.summary).toContain('- Nothing: the release may go on.');
     expect(run.summary).toContain(
-      `- Deployments: GitHub's deployments of a10867b to development (DEV), the latest 3 per environment; 1 found.`,
+      "- Deployments: GitHub's deployments of a10867b to development (DEV), the latest 3 per environment, each with the latest status its creator set; 1 found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.",
     );
 
     expect(checkRuns).toHaveLength(1);
@@ -94,6 +103,8 @@ describe('the bundled Action, run as the runner runs it', () => {
       score: 40,
       present: ['tests'],
       decision: 'allow',
+      // The run that wrote it, for the App to trace the evidence to (SECURITY.md T5).
+      run: { id: 1658821493, attempt: 2 },
     });
     expect(Object.keys(block!.digests).sort()).toEqual(['junit', 'policy']);
     expect(block!.digests.junit).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -105,6 +116,26 @@ describe('the bundled Action, run as the runner runs it', () => {
     ]);
     expect(gh.requests[0]!.query).toEqual({ sha: SHA, environment: 'development', per_page: '3' });
     expect(gh.violations).toEqual([]);
+  });
+
+  // SECURITY.md T3: a deployment's state comes from statuses its creator set.
+  it('does not take a success someone other than its creator set on the deployment of DEV', async () => {
+    const dir = await workspace({
+      '.github/release-policy.yml': POLICY,
+      'reports/junit.xml': await readFile(PASSING_JUNIT),
+    });
+    deployed('development', 'success', minutesAgo(120), 'mallory');
+    const run = await runAction({
+      dir,
+      apiUrl: gh.url,
+      event: push(),
+      inputs: { environment: 'PRE_PROD', junit: 'reports/*.xml', mode: 'report' },
+    });
+    // Its creator set no status: as far as the Action can tell, the deployment is still pending.
+    expect(run.outputs.decision).toBe('block');
+    expect(run.summary).toContain(
+      '| ⏳ | `PROMOTION_ORDER` | PRE_PROD needs a successful deployment of this release to DEV first; the one reported there is pending. | predecessor: DEV; state: pending |',
+    );
   });
 
   it('waits while DEV soaks: enforce fails with the time it clears, report does not fail', async () => {

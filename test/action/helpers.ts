@@ -85,6 +85,7 @@ export async function runAction(opts: {
     GITHUB_REF: 'refs/heads/main',
     GITHUB_WORKSPACE: join(opts.dir, 'ws'),
     GITHUB_RUN_ID: '1658821493',
+    GITHUB_RUN_ATTEMPT: '2',
     GITHUB_ACTOR: 'octocat',
     RUNNER_TEMP: opts.dir,
     ...opts.env,

@@ -42,13 +42,15 @@ function stagedAt(at: Date): void {
             sha: SHA,
             ref: 'main',
             environment: 'staging',
+            creator: { login: 'ci' },
             created_at: new Date(at.getTime() - 60_000).toISOString(),
           },
         ]
       : [],
   );
+  // Set by the deployment's creator: the only status the Action takes (SECURITY.md T3).
   gh.on('GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses', () => [
-    { id: 9, state: 'success', created_at: at.toISOString() },
+    { id: 9, state: 'success', created_at: at.toISOString(), creator: { login: 'ci' } },
   ]);
 }
 

@@ -359,7 +359,7 @@ describe('one action module: the console and the comment commands act alike', ()
       }),
     ]);
     // A rejected deployment proves nothing, whatever status follows.
-    expect((await h.store.getDeployment(id))?.gateBlocked).toBe(true);
+    expect(await h.store.getDeployment(id)).toMatchObject({ approvedVia: null, provenAt: null });
   });
 });
 
@@ -515,17 +515,15 @@ describe('held promotions, teams and a second approver, through both front ends'
   });
 
   it('a promotion the gate blocks is refused with the rules that block it, on both front ends', async () => {
-    // R1 reached PRE_PROD above: its deployment succeeds (the App's own status).
-    const d = h.repo.deployments.find((x) => x.sha === R1)!;
-    const spec = {
-      id: d.id,
+    // R1 reached PRE_PROD above. The App's own deployment proves nothing by its own statuses:
+    // the deploy job's deployment to staging is let through by the gate and succeeds.
+    const spec: DeploymentSpec = {
+      id: nextId++,
       sha: R1,
-      ref: d.ref,
+      ref: 'v3.0.0',
       environment: 'staging',
-      creator: 'release-gate[bot]',
-      createdAt: d.created_at,
-      appId: TEST_APP_ID,
-      payload: d.payload as Json,
+      creator: 'deployer',
+      createdAt: h.clock.now().toISOString(),
     };
     expect(await h.askGate({ ...spec, runId: nextId++ })).toBe(200);
     await h.deliver(

@@ -38,6 +38,26 @@ describe('the gate answers first', () => {
         { id: 9_000 + i, state: 'success', at: h!.clock.now().toISOString() },
       ),
     );
+    // Deployments the gate let through: each success proves one and wakes the next stage's
+    // gates (a success on a deployment it never let through is recorded and goes no further).
+    for (const [i, d] of burst.entries()) {
+      const deployment = (d.payload as { deployment: { sha: string; environment: string } }).deployment;
+      await h.store.recordDeployment({
+        id: 500 + i,
+        repo: 'acme/shop',
+        sha: deployment.sha,
+        environment: deployment.environment,
+        creator: 'github-actions[bot]',
+        createdAt: h.clock.now(),
+      });
+      await h.store.approveDeployment(500 + i, {
+        via: 'deployment-event',
+        at: h.clock.now(),
+        stage: deployment.environment === 'staging' ? 'PRE_PROD' : 'DEV',
+        environment: deployment.environment,
+        runId: null,
+      });
+    }
     for (const d of burst) expect(await sendWebhook(h.app.url, TEST_SECRET, d)).toBe(200);
     h.repo.pendingRules.add('31/production');
     const request = protectionRuleRequested(h.ctx, {

@@ -21,6 +21,7 @@ function environments(text: string, metric: string): string[] {
   return [...new Set(values)].sort();
 }
 
+// SECURITY.md C13
 describe('metric labels stay bounded whatever environments writers invent', () => {
   let h: Harness;
   beforeAll(async () => {

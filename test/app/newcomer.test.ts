@@ -50,6 +50,7 @@ async function eventually<T>(
  * console through that proxy in Chromium; a deployment is gated and the person's approval
  * in the console decides it.
  */
+// SECURITY.md C5
 describe('a newcomer registers the App, restarts it behind the compose proxy, signs in and decides a gate', () => {
   let shop: Shop;
   let dir: string;

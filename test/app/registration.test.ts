@@ -69,6 +69,7 @@ const credentials = (id: number, secret: string) => ({
   client_secret: `client-secret-${id}`,
 });
 
+// SECURITY.md C1, C2, C3, C12
 describe('the registration page is as strict as the gate', () => {
   const github = new FakeGitHub();
   let dir: string;
@@ -221,6 +222,7 @@ describe('the registration page is as strict as the gate', () => {
   });
 });
 
+// SECURITY.md C4
 describe('the registration page behind a reverse proxy', () => {
   it('believes X-Forwarded-Host and -Proto only with TRUST_PROXY=true, and answers only for CONSOLE_URL there', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'release-gate-registration-'));

@@ -60,9 +60,11 @@ describe("replaying the App's decisions under every policy source", () => {
     expect(rows.map((r) => [r.decision, (r.policyFiles ?? []).map((f) => f.role)])).toEqual([
       ['block', []],
       ['allow', ['org default']],
-      // PROD before DEV succeeded: blocked by the order rule, and short of approvals.
-      ['block', ['org default']],
-      ['block', ['repository', 'org default']],
+      // PROD while DEV's deployment, let through by the gate, has reported nothing: it waits
+      // on the order rule, and is short of approvals.
+      ['wait', ['org default']],
+      // The same, with no approvals asked for: it waits on the order rule alone.
+      ['wait', ['repository', 'org default']],
       ['block', ['repository']],
       ['block', ['repository']],
     ]);
@@ -94,6 +96,6 @@ describe("replaying the App's decisions under every policy source", () => {
     ]);
     expect(
       report.changed.map((c: { from: string; to: string; disappeared: string[] }) => [c.from, c.to, c.disappeared]),
-    ).toEqual([['block', 'block', ['APPROVAL_REQUIRED']]]);
+    ).toEqual([['wait', 'wait', ['APPROVAL_REQUIRED']]]);
   });
 });

@@ -81,6 +81,7 @@ describe('a gate nobody can walk around', () => {
   });
 
   // SECURITY.md T2: the App's own deployments are recognised by their creator.
+  // SECURITY.md T13: a payload key anyone can write is never trusted.
   it('does not take a deployment for one of its own because of a payload key, and a success after its failure proves nothing', async () => {
     h = await startHarness({ policy: PIPELINE });
     const forged = spec('staging', 'mallory', 'main', { payload: { releaseGate: {} } });
@@ -183,57 +184,83 @@ describe('a gate nobody can walk around', () => {
   });
 
   // SECURITY.md T5: evidence is recomputed by the App, from allowed workflows.
-  it("takes evidence only from a workflow the policy names, whose file at the release is the default branch's", async () => {
+  it("takes evidence only from a workflow run the policy names, of the release here, whose file is the default branch's", async () => {
     h = await startHarness({
       policy: `version: 1\nenvironments:\n  - name: PROD\n    github: production\n    minScore: 70\nscoring:\n  tests: 40\n  coverage: 20\n  security: 20\n  checklist: 20\nevidence:\n  workflows: [.github/workflows/ci.yml]\n`,
     });
     const ci = '.github/workflows/ci.yml';
     h.repo.files[ci] = 'on: push\njobs: {}\n';
-    const block = renderEvidenceBlock({
-      version: 1,
-      score: 90,
-      breakdown: {},
-      present: ['tests'],
-      digests: {},
-      counts: evidenceCounts(evidenceScoring(90)),
-    });
-    const evidenceRun = (id: number, suite: number) => ({
-      id,
-      name: 'Release evidence',
-      head_sha: SHA,
-      status: 'completed',
-      conclusion: 'success',
-      app: { slug: 'github-actions' },
-      output: { text: block },
-      check_suite: { id: suite },
-    });
-    // Another workflow of the repository, and ci.yml changed by the release itself.
-    h.repo.workflowRuns[501] = { id: 1, path: '.github/workflows/other.yml', head_sha: SHA };
-    h.repo.workflowRuns[502] = { id: 2, path: ci, head_sha: SHA };
-    h.github.serveFileAt('acme/shop', SHA, ci, 'on: push\njobs: { fake: {} }\n');
-    h.repo.checkRuns.push(evidenceRun(1, 501));
-    const first = (await ask(spec('production')))[0]!;
-    expect(first.comment).toContain('EVIDENCE_MISSING');
-    let summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD').at(-1)!.output.summary!;
-    expect(summary).toContain(
-      'Ignored the "Release evidence" check run 1: it was written by .github/workflows/other.yml, which',
+    h.github.serveFileAt('acme/shop', SHA, ci, h.repo.files[ci]);
+    let nextRun = 1;
+    /** A `Release evidence` check run whose block names workflow run `run`, filed by GitHub under `suite`. */
+    const evidenceRun = (run: number | null, sha = SHA, suite = 500) => {
+      const text = renderEvidenceBlock({
+        version: 1,
+        score: 90,
+        breakdown: {},
+        present: ['tests'],
+        digests: {},
+        counts: evidenceCounts(evidenceScoring(90)),
+        ...(run === null ? {} : { run: { id: run } }),
+      });
+      const id = nextRun++;
+      h!.repo.checkRuns.push({
+        id,
+        name: 'Release evidence',
+        head_sha: sha,
+        status: 'completed',
+        conclusion: 'success',
+        app: { slug: 'github-actions' },
+        output: { text },
+        check_suite: { id: suite },
+      });
+      return id;
+    };
+    const summaryOf = (sha = SHA) =>
+      h!.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === sha).at(-1)!.output.summary!;
+    // GitHub files a check run made with GITHUB_TOKEN under the commit's first workflow run:
+    // here ci.yml's, whichever workflow made it. The suite says nothing of its origin.
+    h.repo.workflowRuns[500] = { id: 300, path: ci, head_sha: SHA };
+    h.repo.runs[300] = { path: ci, head_sha: SHA };
+    h.repo.runs[301] = { path: '.github/workflows/other.yml', head_sha: SHA };
+    const other = evidenceRun(301);
+    expect((await ask(spec('production')))[0]!.comment).toContain('EVIDENCE_MISSING');
+    expect(summaryOf()).toContain(
+      `Ignored the "Release evidence" check run ${other}: workflow run 301 is of .github/workflows/other.yml, which the policy does not name (.github/workflows/ci.yml).`,
+    );
+    // Evidence without a run id (an older Action) cannot be traced.
+    const old = evidenceRun(null);
+    expect((await ask(spec('production')))[0]!.comment).toContain('EVIDENCE_MISSING');
+    expect(summaryOf()).toContain(
+      `Ignored the "Release evidence" check run ${old}: its evidence names no workflow run`,
     );
 
-    const other = sha('8');
-    h.repo.workflowRuns[502]!.head_sha = other;
-    h.github.serveFileAt('acme/shop', other, ci, 'on: push\njobs: { fake: {} }\n');
-    h.repo.checkRuns.push({ ...evidenceRun(2, 502), head_sha: other });
-    const second = (await ask({ ...spec('production'), sha: other }))[0]!;
-    expect(second.comment).toContain('EVIDENCE_MISSING');
-    summary = h.repo.checkRuns.filter((c) => c.name === 'Release gate / PROD' && c.head_sha === other).at(-1)!.output
-      .summary!;
-    expect(summary).toMatch(/\.github\/workflows\/ci\.yml at the release commit is not the default branch's/);
+    // ci.yml as the release changed it; ci.yml run on a fork's code.
+    const changed = sha('8');
+    h.github.serveFileAt('acme/shop', changed, ci, 'on: push\njobs: { fake: {} }\n');
+    h.repo.runs[302] = { path: ci, head_sha: changed };
+    evidenceRun(302, changed);
+    expect((await ask({ ...spec('production'), sha: changed }))[0]!.comment).toContain('EVIDENCE_MISSING');
+    expect(summaryOf(changed)).toMatch(
+      /\.github\/workflows\/ci\.yml at the release commit is not the default branch's/,
+    );
+    const forked = sha('9');
+    h.github.serveFileAt('acme/shop', forked, ci, h.repo.files[ci]);
+    h.repo.runs[303] = { path: ci, head_sha: forked, headRepository: 'mallory/shop' };
+    evidenceRun(303, forked);
+    expect((await ask({ ...spec('production'), sha: forked }))[0]!.comment).toContain('EVIDENCE_MISSING');
+    expect(summaryOf(forked)).toContain('workflow run 303 ran the code of the fork mallory/shop');
 
-    // The same ci.yml as on the default branch: accepted, scored by the App.
-    h.repo.workflowRuns[503] = { id: 3, path: ci, head_sha: SHA };
-    h.github.serveFileAt('acme/shop', SHA, ci, h.repo.files[ci]!);
-    h.repo.checkRuns.push(evidenceRun(3, 503));
+    // ci.yml's own run, its evidence filed under other.yml's suite: accepted, scored by the App.
+    h.repo.workflowRuns[501] = { id: 301, path: '.github/workflows/other.yml', head_sha: SHA };
+    evidenceRun(300, SHA, 501);
     expect((await ask(spec('production')))[0]!.state).toBe('approved');
+    // Another workflow then writes ci.yml's run id into evidence of its own: two claims of one run, neither counts.
+    const forged = evidenceRun(300);
+    expect((await ask(spec('production')))[0]!.comment).toContain('EVIDENCE_MISSING');
+    expect(summaryOf()).toContain(
+      `Ignored the "Release evidence" check run ${forged}: more than one evidence check run claims workflow run 300`,
+    );
   });
 
   // SECURITY.md T9: contributors cannot approve their own release.

@@ -39,6 +39,7 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
+// SECURITY.md C10
 describe('the CSV export is data, not formulas', () => {
   let h: ConsoleHarness;
   beforeAll(async () => {
@@ -84,6 +85,7 @@ describe('the CSV export is data, not formulas', () => {
   });
 });
 
+// SECURITY.md C11
 describe('the audit export streams', () => {
   const EVENTS = 100_000;
   let h: ConsoleHarness;

@@ -143,7 +143,7 @@ describe.each([
     await store.recordDeploymentStatus({ id: 10, deploymentId: 2, state: 'in_progress', at: at(3) });
     await store.recordDeploymentStatus({ id: 11, deploymentId: 2, state: 'success', at: at(4) });
     const d = await store.latestDeployment('acme/shop', ['production', 'prod-eu']);
-    expect(d).toMatchObject({ id: 2, sha: 'd'.repeat(40), latestState: 'success', firstSuccessAt: at(4) });
+    expect(d).toMatchObject({ id: 2, sha: 'd'.repeat(40), latestState: 'success', provenAt: null });
     expect(await store.latestDeployment('acme/shop', ['staging'])).toBeNull();
     for (const runId of [1, 2])
       await store.upsertPendingGate({

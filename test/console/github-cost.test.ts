@@ -9,6 +9,7 @@ const REPOS = 250;
 /** What one user's listing costs: `GET /user/installations`, then 100 repositories a page. */
 const LISTING = 1 + Math.ceil((REPOS + 1) / 100);
 
+// SECURITY.md C9
 describe('what a board or audit request costs GitHub, on a record of many repositories', () => {
   let h: ConsoleHarness;
   let cookies: Record<'ada' | 'bob' | 'vic', string>;

@@ -19,6 +19,7 @@ async function signInReturning(h: ConsoleHarness, rawReturn: string): Promise<st
   return back.headers.get('location')!;
 }
 
+// SECURITY.md C6
 describe('console sessions end on the server', () => {
   let h: ConsoleHarness;
   beforeAll(async () => {
@@ -102,6 +103,7 @@ describe('console sessions end on the server', () => {
   });
 });
 
+// SECURITY.md C7
 describe('?return= sends a browser back only to this site', () => {
   let h: ConsoleHarness;
   beforeAll(async () => {
@@ -142,6 +144,7 @@ describe('?return= sends a browser back only to this site', () => {
   });
 });
 
+// SECURITY.md C8
 describe('bearer tokens', () => {
   let h: ConsoleHarness;
   beforeAll(async () => {
@@ -169,6 +172,7 @@ describe('bearer tokens', () => {
   });
 });
 
+// SECURITY.md C12
 describe('every answer of the App says nosniff', () => {
   let h: ConsoleHarness;
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluate, policyInvalidDecision } from '../../src/core/evaluate.js';
 import type { EnvironmentPolicy, Policy, ReleaseFacts } from '../../src/core/types.js';
-import { typedStage } from '../support/release-facts.js';
+import { proven, typedStage } from '../support/release-facts.js';
 
 function stage(name: string, extra: Partial<EnvironmentPolicy> = {}): EnvironmentPolicy {
   return typedStage({ name, github: [name.toLowerCase()], ...extra });
@@ -38,7 +38,7 @@ function facts(extra: Partial<ReleaseFacts> = {}): ReleaseFacts {
     environment: 'PROD',
     sha: SHA,
     approvals: [],
-    deployments: [{ environment: 'staging', sha: SHA, state: 'success', at: '2026-03-10T12:00:00Z' }],
+    deployments: [proven('staging', SHA, '2026-03-10T12:00:00Z')],
     evidence: { score: 90, breakdown: {}, present: ['tests', 'coverage', 'security', 'checklist'] },
     checks: [],
     teams: {},
@@ -67,7 +67,7 @@ describe('evaluate: one row per rule code', () => {
       name: 'PROMOTION_ORDER when the predecessor has no deployment of the release',
       policy: policy(),
       facts: facts({
-        deployments: [{ environment: 'staging', sha: 'b'.repeat(40), state: 'success', at: '2026-03-10T12:00:00Z' }],
+        deployments: [proven('staging', 'b'.repeat(40), '2026-03-10T12:00:00Z')],
       }),
       decision: 'block',
       failing: ['PROMOTION_ORDER'],
@@ -76,7 +76,15 @@ describe('evaluate: one row per rule code', () => {
       name: 'PROMOTION_ORDER waits while the predecessor deploy is running',
       policy: policy(),
       facts: facts({
-        deployments: [{ environment: 'PRE_PROD', sha: SHA, state: 'in_progress', at: '2026-03-10T12:00:00Z' }],
+        deployments: [
+          {
+            environment: 'PRE_PROD',
+            sha: SHA,
+            state: 'in_progress',
+            at: '2026-03-10T12:00:00Z',
+            approval: { via: 'reported', at: '2026-03-10T11:59:00Z' },
+          },
+        ],
       }),
       decision: 'wait',
       failing: ['PROMOTION_ORDER'],
@@ -86,9 +94,7 @@ describe('evaluate: one row per rule code', () => {
       policy: policy(),
       facts: facts({
         tree: 't1',
-        deployments: [
-          { environment: 'staging', sha: 'c'.repeat(40), tree: 't1', state: 'success', at: '2026-03-10T12:00:00Z' },
-        ],
+        deployments: [proven('staging', 'c'.repeat(40), '2026-03-10T12:00:00Z', { tree: 't1' })],
       }),
       decision: 'allow',
       failing: [],
@@ -220,25 +226,25 @@ describe('evaluate: one row per rule code', () => {
     },
     {
       name: 'CHECKS_PENDING waits',
-      policy: policy({ requiredChecks: ['build'] }),
-      facts: facts({ checks: [{ name: 'build', status: 'in_progress' }] }),
+      policy: policy({ requiredChecks: [{ name: 'build' }] }),
+      facts: facts({ checks: [{ name: 'build', status: 'in_progress', kind: 'check_run', app: 'ci-app' }] }),
       decision: 'wait',
       failing: ['CHECKS_PENDING'],
     },
     {
       name: 'a check not reported yet is pending',
-      policy: policy({ requiredChecks: ['build'] }),
+      policy: policy({ requiredChecks: [{ name: 'build' }] }),
       facts: facts(),
       decision: 'wait',
       failing: ['CHECKS_PENDING'],
     },
     {
       name: 'CHECKS_FAILED blocks',
-      policy: policy({ requiredChecks: ['build', 'audit'] }),
+      policy: policy({ requiredChecks: [{ name: 'build' }, { name: 'audit' }] }),
       facts: facts({
         checks: [
-          { name: 'build', status: 'completed', conclusion: 'success' },
-          { name: 'audit', status: 'completed', conclusion: 'failure' },
+          { name: 'build', status: 'completed', conclusion: 'success', kind: 'check_run', app: 'ci-app' },
+          { name: 'audit', status: 'completed', conclusion: 'failure', kind: 'check_run', app: 'ci-app' },
         ],
       }),
       decision: 'block',
@@ -471,10 +477,10 @@ describe('fail closed', () => {
     expect(d.rules.map((r) => r.code)).toEqual(['POLICY_INVALID']);
   });
   it('the same inputs give the same decision', () => {
-    const p = policy({ minApprovals: 1, minScore: 70, soakMinutes: 30, requiredChecks: ['build'] });
+    const p = policy({ minApprovals: 1, minScore: 70, soakMinutes: 30, requiredChecks: [{ name: 'build' }] });
     const f = facts({
       approvals: [approve('alice')],
-      checks: [{ name: 'build', status: 'completed', conclusion: 'success' }],
+      checks: [{ name: 'build', status: 'completed', conclusion: 'success', kind: 'check_run', app: 'ci-app' }],
     });
     expect(evaluate(p, f, NOW)).toEqual(evaluate(p, f, NOW));
     expect(codes(p, f)).toEqual([]);

@@ -48,6 +48,14 @@ describe('evidence block', () => {
     ).toBeNull();
   });
 
+  // SECURITY.md T5: the evidence names the workflow run that wrote it, and a malformed run is no block.
+  it('carries the workflow run that wrote it, and refuses a run that is not a positive whole id', () => {
+    const withRun = { ...data, run: { id: 1658821493, attempt: 2 } };
+    expect(parseEvidenceBlock(renderEvidenceBlock(withRun))).toEqual(withRun);
+    for (const run of [{ id: -1 }, { id: '5' }, { id: 5, attempt: 0 }, { id: 1.5 }, 'run'])
+      expect(parseEvidenceBlock(renderEvidenceBlock({ ...data, run } as unknown as EvidenceBlockData))).toBeNull();
+  });
+
   it('keeps a null score (no evidence given)', () => {
     const none: EvidenceBlockData = { version: 1, score: null, breakdown: {}, present: [], digests: {} };
     expect(parseEvidenceBlock(renderEvidenceBlock(none))).toEqual(none);

@@ -7,6 +7,7 @@ import { loadPolicy } from '../../src/core/policy-load.js';
 import { factsNeeded } from '../../src/core/rule-facts.js';
 import type { Policy, PullRequestFact, ReleaseFacts } from '../../src/core/types.js';
 import { cli } from '../cli/helpers.js';
+import { proven } from '../support/release-facts.js';
 
 const POLICY = `version: 1
 environments:
@@ -28,7 +29,7 @@ function facts(environment: string, pulls?: PullRequestFact[], extra: Partial<Re
     environment,
     sha: 'a'.repeat(40),
     approvals: [],
-    deployments: [{ environment: 'DEV', sha: 'a'.repeat(40), state: 'success', at: '2026-03-10T12:00:00Z' }],
+    deployments: [proven('DEV', 'a'.repeat(40), '2026-03-10T12:00:00Z')],
     evidence: { score: null, breakdown: {}, present: [] },
     checks: [],
     teams: {},

@@ -55,7 +55,10 @@ describe('loadPolicy: the README example (v1)', () => {
           approvals: { excludeAuthor: true, fromTeams: ['release-owners'] },
           requiredReviewers: [{ paths: ['prisma/**', 'src/auth/**', 'src/billing/**'], teams: ['tech-reviewers'] }],
           minScore: 70,
-          requiredChecks: ['build', 'security-audit'],
+          requiredChecks: [
+            { name: 'build', app: 'github-actions', workflow: '.github/workflows/ci.yml' },
+            { name: 'security-audit' },
+          ],
           requiredEvidence: ['tests', 'security', 'rollbackPlan', 'backup', 'checklist'],
           soakMinutes: 30,
           freezeWindows: [

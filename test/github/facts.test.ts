@@ -11,7 +11,9 @@ const CHECKS = `version: 1
 environments:
   - name: PROD
     github: production
-    requiredChecks: [build, security-audit]
+    requiredChecks:
+      - build
+      - { name: security-audit, status: true, creator: auditor }
 `;
 
 const REVIEWERS = `version: 1
@@ -71,7 +73,7 @@ describe('facts the gate reads from GitHub', () => {
       output: {},
     });
     h.repo.checkRuns.push(run('build', A, 'in_progress', null));
-    h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: A });
+    h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: A, creator: 'auditor' });
     expect(await ask(61, A)).toBe(200);
     expect(answers(61)).toEqual([
       [undefined, 'Release gate: waiting for PROD. CHECKS_PENDING: Waiting for required checks: build (in progress).'],
@@ -94,10 +96,11 @@ describe('facts the gate reads from GitHub', () => {
     ).toBe(200);
     expect(answers(61).at(-1)).toEqual(['approved', 'Release gate: allowed for PROD.']);
     const checkRunReads = h.github.find('GET', new RegExp(`/commits/${A}/check-runs$`));
-    expect(checkRunReads.length).toBe(2);
+    // The completed build came with the webhook: check runs are not read again.
+    expect(checkRunReads.length).toBe(1);
 
     h.repo.checkRuns.push(run('build', B, 'completed', 'failure'));
-    h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: B });
+    h.repo.statuses.push({ context: 'security-audit', state: 'success', sha: B, creator: 'auditor' });
     expect(await ask(62, B)).toBe(200);
     expect(answers(62)).toEqual([
       ['rejected', 'Release gate: rejected for PROD. CHECKS_FAILED: Required checks failed: build (failure).'],
@@ -118,12 +121,20 @@ describe('facts the gate reads from GitHub', () => {
       environment: 'production',
       createdAt: new Date('2026-03-09T10:00:00Z'),
     });
+    await h.store.approveDeployment(640, {
+      via: 'protection-rule',
+      at: new Date('2026-03-09T10:01:00Z'),
+      stage: 'PROD',
+      environment: 'production',
+      runId: 639,
+    });
     await h.store.recordDeploymentStatus({
       id: 641,
       deploymentId: 640,
       state: 'success',
       at: new Date('2026-03-09T10:05:00Z'),
     });
+    await h.store.proveDeployment(640, new Date('2026-03-09T10:05:00Z'));
     h.repo.compare[`${OLD}...${NEW}`] = ['prisma/schema.prisma', 'src/shop.ts'];
     h.repo.compare[`${OLD}...${DOCS}`] = ['README.md'];
     h.repo.pulls.push({ number: 12, user: 'author', headSha: NEW, headRef: 'feature', commits: [NEW] });
@@ -179,10 +190,10 @@ describe('facts the gate reads from GitHub', () => {
     expect(answers(64)).toEqual([['approved', 'Release gate: allowed for PROD.']]);
   });
 
-  it('reads the deployment history from the API when the store has none of the commit in the stage before', async () => {
+  // SECURITY.md I1: a stage is proven only by a deployment the gate let through.
+  it('does not take a deployment GitHub has but the gate never judged (made before the App was installed) for proof, and says so', async () => {
     h = await startHarness({ policy: ORDER });
     const C = sha('6');
-    const D = sha('7');
     // Deployed to DEV before the App was installed: GitHub knows, the store does not.
     h.repo.deployments.push({
       id: 650,
@@ -193,22 +204,21 @@ describe('facts the gate reads from GitHub', () => {
       creator: 'dev',
       created_at: '2026-03-09T09:00:00Z',
     });
-    h.repo.deploymentStatuses.push({ id: 651, deploymentId: 650, state: 'success' });
+    h.repo.deploymentStatuses.push({ id: 651, deploymentId: 650, state: 'success', creator: 'dev' });
 
     expect(await ask(65, C, 'staging', 'main')).toBe(200);
-    expect(answers(65)).toEqual([['approved', 'Release gate: allowed for PRE_PROD.']]);
+    expect(answers(65)).toEqual([
+      [
+        'rejected',
+        'Release gate: rejected for PRE_PROD. PROMOTION_ORDER: PRE_PROD needs a successful deployment of this release (6666666) to DEV first: no stage may be skipped.',
+      ],
+    ]);
     expect(h.github.find('GET', /\/deployments$/).map((r) => r.query.get('sha'))).toEqual([C]);
-    expect(h.github.find('GET', /\/deployments\/650\/statuses$/)).toHaveLength(1);
+    expect(h.github.find('GET', /\/deployments\/650\/statuses$/)).toHaveLength(0);
     const check = h.repo.checkRuns.find((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === C)!;
     expect(check.output.summary).toContain(
-      "Deployment history read from the GitHub API (none recorded yet); only statuses set by the deployment's creator were taken.",
+      'GitHub has 1 deployment(s) of this commit to DEV that the gate never judged (made before the App was installed, or while it missed their event): they prove nothing. Deploy the release to DEV again through the gate.',
     );
-
-    // Without that history the order rule holds the release back.
-    expect(await ask(66, D, 'staging', 'main')).toBe(200);
-    expect(answers(66)).toEqual([
-      ['rejected', expect.stringMatching(/^Release gate: rejected for PRE_PROD\. PROMOTION_ORDER: /)],
-    ]);
   });
 });
 
@@ -219,6 +229,7 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
     return loaded.policy;
   };
   const at = new Date('2026-03-10T12:00:00Z');
+  /** A recorded deployment to DEV the gate let through, proven when it succeeded. */
   const deployment = (commit: string, state: string | null) => ({
     id: 1,
     repo: 'acme/shop',
@@ -230,10 +241,15 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
     createdAt: at,
     payload: null,
     byApp: false,
-    gateBlocked: false,
     latestState: state,
     latestStateAt: at,
-    firstSuccessAt: state === 'success' ? at : null,
+    approvedVia: 'protection-rule' as const,
+    approvedAt: at,
+    approvedStage: 'DEV',
+    approvedEnvironment: 'development',
+    approvedRunId: 9,
+    provenAt: state === 'success' ? at : null,
+    legacySuccessAt: null,
   });
 
   /** A record that answers with `rows` and notes which reads were made. */
@@ -245,7 +261,7 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
       listOverrides: async () => (reads.push('overrides'), []),
       listApprovals: async () => (reads.push('approvals'), []),
       listDeployments: async () => (reads.push('deployments'), rows.own ?? []),
-      recentSuccessfulDeployments: async (q) => (reads.push(`successes:${q.limit}`), rows.candidates ?? []),
+      recentProvenDeployments: async (q) => (reads.push(`proofs:${q.limit}`), rows.candidates ?? []),
       releaseTrees: async (_repo, shas) => (reads.push(`trees:${shas.length}`), new Map()),
       listCommitChecks: async () => (reads.push('checks'), []),
     };
@@ -259,7 +275,7 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
     expect(reads).toEqual([]);
   });
 
-  it("reads same-tree candidates only when none of the commit's own deployments to the stage before succeeded", async () => {
+  it("reads same-tree candidates only when none of the commit's own deployments proves the stage before", async () => {
     const succeeded = record({ own: [deployment(sha('a'), 'success')] });
     const recorded = await gatherRecordedFacts(succeeded.store, policyOf(ORDER), request('staging'));
     expect(succeeded.reads).toEqual(['overrides', 'deployments']);
@@ -270,17 +286,17 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
       candidates: [deployment(sha('b'), 'success'), deployment(sha('b'), 'success'), deployment(sha('c'), 'success')],
     });
     const other = await gatherRecordedFacts(failed.store, policyOf(ORDER), request('staging'));
-    expect(failed.reads).toEqual(['overrides', 'deployments', `successes:${SAME_TREE_CANDIDATES}`, 'trees:2']);
+    expect(failed.reads).toEqual(['overrides', 'deployments', `proofs:${SAME_TREE_CANDIDATES}`, 'trees:2']);
     expect(other.sameTreeCandidates).toHaveLength(3);
   });
 
-  it("reads the recorded checks and the last stage's previous success only for stages whose rules read them", async () => {
+  it("reads the recorded checks and the last stage's previous proof only for stages whose rules read them", async () => {
     const checks = record();
     await gatherRecordedFacts(checks.store, policyOf(CHECKS), request('production'));
     expect(checks.reads).toEqual(['overrides', 'checks']);
     const reviewers = record({ candidates: [deployment(sha('d'), 'success')] });
     const recorded = await gatherRecordedFacts(reviewers.store, policyOf(REVIEWERS), request('production'));
-    expect(reviewers.reads).toEqual(['overrides', 'approvals', 'successes:1']);
+    expect(reviewers.reads).toEqual(['overrides', 'approvals', 'proofs:1']);
     expect(recorded.lastStageSha).toBe(sha('d'));
   });
 

@@ -87,6 +87,7 @@ describe('loadRepoPolicy with an org default', () => {
   };
   const orgDefault = (text: string) => github.serveFile(`${owner}/.github`, PATH, text, 'b'.repeat(40));
 
+  // SECURITY.md T1: the policy is read at the default branch (ref=main), never at the branch under review.
   it('a repository file without extends is read alone: the org default is not fetched', async () => {
     repo({ [PATH]: STANDALONE });
     orgDefault(ORG);
@@ -289,7 +290,15 @@ describe('the App with an org default', () => {
       'd'.repeat(40),
     );
     const A = '1'.repeat(40);
-    h.repo.statuses.push({ context: 'build', state: 'success', sha: A });
+    h.repo.checkRuns.push({
+      id: 1,
+      name: 'build',
+      head_sha: A,
+      status: 'completed',
+      conclusion: 'success',
+      app: { slug: 'github-actions' },
+      output: {},
+    });
     expect(await ask(71, A)).toBe(200);
     // The org's required check applies; its minApprovals: 2 is the repository's 0.
     expect(h.repo.answers.map((a) => [a.state, a.comment])).toEqual([['approved', 'Release gate: allowed for PROD.']]);

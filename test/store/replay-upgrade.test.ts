@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluate, policyInvalidDecision } from '../../src/core/evaluate.js';
 import { loadPolicy } from '../../src/core/policy-load.js';
+import { recordedInputs } from '../../src/core/replay.js';
 import type { ReleaseFacts } from '../../src/core/types.js';
 import { openStore } from '../../src/store/open-store.js';
 import { cli } from '../cli/helpers.js';
@@ -42,7 +43,13 @@ describe.each([
       async (db) => {
         const policy = loadPolicy(POLICY, '.github/release-policy.yml');
         if (!policy.ok) throw new Error('test policy invalid');
-        const decided = evaluate(policy.policy, facts('production'), t('2026-11-01T09:00:00Z'));
+        // What the engine of that time decided: it took the recorded success for proof (the
+        // facts of that time carry no approvals, and replay reads them so).
+        const decided = evaluate(
+          policy.policy,
+          recordedInputs({ facts: facts('production') }).facts!,
+          t('2026-11-01T09:00:00Z'),
+        );
         const common = {
           repo: 'acme/old',
           sha: 'f'.repeat(40),

@@ -86,7 +86,7 @@ describe.each([
     expect(row.updatedAt.toISOString()).toBe('2026-11-01T11:00:00.000Z');
   });
 
-  it('keeps deployments with their latest state and the first success (the soak clock)', async () => {
+  it('keeps deployments with their latest state, and a success alone proves nothing', async () => {
     const big = 9_007_199_254_740_000; // GitHub ids beyond 32 bits survive the round trip
     expect(
       await store.recordDeployment({
@@ -129,13 +129,64 @@ describe.each([
       payload: { release: '1.2.0' },
       latestState: 'inactive',
     });
-    expect(d?.firstSuccessAt?.toISOString()).toBe('2026-11-01T10:05:00.000Z');
+    expect(d?.provenAt).toBeNull();
     expect((await store.listDeploymentStatuses(big)).map((s) => s.state)).toEqual([
       'in_progress',
       'success',
       'success',
       'inactive',
     ]);
+  });
+
+  it('proves only a deployment the gate approved, from its earliest bound success, and a revocation takes both away', async () => {
+    const id = 4_242_001;
+    await store.recordDeployment({
+      id,
+      repo: 'acme/proof',
+      sha: 'bbb',
+      environment: 'staging',
+      createdAt: t('2026-11-01T10:00:00Z'),
+    });
+    const environments = ['staging'];
+    // A success before the gate's word proves nothing.
+    expect(await store.proveDeployment(id, t('2026-11-01T10:02:00Z'))).toBe(false);
+    expect(
+      await store.approveDeployment(id, {
+        via: 'protection-rule',
+        at: t('2026-11-01T10:03:00Z'),
+        stage: 'PRE_PROD',
+        environment: 'staging',
+        runId: 9_007_199_254_740_001,
+      }),
+    ).toBe(true);
+    expect(
+      await store.approveDeployment(777, {
+        via: 'deployment-event',
+        at: t('2026-11-01T10:03:00Z'),
+        stage: null,
+        environment: 'qa',
+        runId: null,
+      }),
+    ).toBe(false);
+    expect(await store.recentProvenDeployments({ repo: 'acme/proof', environments, limit: 5 })).toEqual([]);
+    expect(await store.proveDeployment(id, t('2026-11-01T12:00:00Z'))).toBe(true);
+    expect(await store.proveDeployment(id, t('2026-11-01T10:05:00Z'))).toBe(true);
+    expect(await store.proveDeployment(id, t('2026-11-01T13:00:00Z'))).toBe(true);
+    const proven = await store.getDeployment(id);
+    expect(proven).toMatchObject({
+      approvedVia: 'protection-rule',
+      approvedStage: 'PRE_PROD',
+      approvedEnvironment: 'staging',
+      approvedRunId: 9_007_199_254_740_001,
+      legacySuccessAt: null,
+    });
+    expect(proven?.provenAt?.toISOString()).toBe('2026-11-01T10:05:00.000Z');
+    expect(
+      (await store.recentProvenDeployments({ repo: 'acme/proof', environments, limit: 5 })).map((r) => r.id),
+    ).toEqual([id]);
+    await store.revokeDeploymentApproval(id);
+    expect(await store.getDeployment(id)).toMatchObject({ approvedVia: null, approvedAt: null, provenAt: null });
+    expect(await store.recentProvenDeployments({ repo: 'acme/proof', environments, limit: 5 })).toEqual([]);
   });
 
   it('records evaluations with their JSON and the check run they update', async () => {

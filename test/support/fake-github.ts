@@ -129,6 +129,15 @@ export interface ProtectionAnswer {
   status: number;
 }
 
+/** A job of a GitHub Actions workflow run. */
+export interface FakeJob {
+  run_id: number;
+  head_sha: string;
+  status: 'queued' | 'in_progress' | 'completed' | 'waiting';
+  conclusion: 'success' | 'failure' | 'cancelled' | null;
+  name?: string;
+}
+
 export interface FakeRepo {
   owner: string;
   name: string;
@@ -141,7 +150,8 @@ export interface FakeRepo {
   pulls: FakePull[];
   reviews: Record<number, FakeReview[]>;
   checkRuns: FakeCheckRun[];
-  statuses: Array<{ context: string; state: string; sha: string }>;
+  /** Commit statuses, oldest first; `creator` is who posted it (the login). */
+  statuses: Array<{ context: string; state: string; sha: string; creator?: string }>;
   permissions: Record<string, 'admin' | 'maintain' | 'write' | 'triage' | 'read' | 'none'>;
   deployments: Array<{
     id: number;
@@ -164,6 +174,13 @@ export interface FakeRepo {
   refs: Record<string, string>;
   /** Check suite id -> the workflow run that made it (for `actions/runs?check_suite_id=`). */
   workflowRuns: Record<number, { id: number; path: string; head_sha: string }>;
+  /** Job id -> the job of a workflow run, as GitHub Actions reports it (`actions/jobs/{job_id}`). */
+  workflowJobs: Record<number, FakeJob>;
+  /** Run id -> a workflow run (`actions/runs/{run_id}`); `headRepository` is `owner/name` of a fork's. */
+  runs: Record<
+    number,
+    { path: string; head_sha: string; headRepository?: string; status?: string; conclusion?: string | null }
+  >;
   /** `<path>@<ref>` -> file text at a commit or branch other than the default branch (see `serveFileAt`). */
   filesAt: Record<string, string>;
   compare: Record<string, string[]>;
@@ -295,6 +312,8 @@ export class FakeGitHub {
       compare: {},
       refs: {},
       workflowRuns: {},
+      workflowJobs: {},
+      runs: {},
       filesAt: {},
       comments: [],
       pendingRules: new Set(),
@@ -612,6 +631,94 @@ export class FakeGitHub {
           workflow_runs: run
             ? [{ id: run.id, path: run.path, head_sha: run.head_sha, check_suite_id: suite, name: run.path }]
             : [],
+        },
+      };
+    }
+    if (method === 'GET' && (m = rest.match(/^\/actions\/runs\/(\d+)$/))) {
+      const id = Number(m[1]);
+      const run = repo.runs[id];
+      if (!run) return { status: 404, body: { message: 'Not Found' } };
+      const full = `${repo.owner}/${repo.name}`;
+      const repository = { id: repo.id, name: repo.name, full_name: full, owner: user(repo.owner), private: false };
+      const head = run.headRepository ?? full;
+      return {
+        status: 200,
+        body: {
+          id,
+          name: run.path,
+          node_id: 'WR',
+          head_branch: 'main',
+          head_sha: run.head_sha,
+          path: run.path,
+          run_number: 1,
+          run_attempt: 1,
+          event: 'push',
+          status: run.status ?? 'completed',
+          conclusion: run.conclusion === undefined ? 'success' : run.conclusion,
+          workflow_id: 1,
+          check_suite_id: id * 10,
+          url: `${this.baseUrl}/repos/${full}/actions/runs/${id}`,
+          html_url: `https://github.example/${full}/actions/runs/${id}`,
+          created_at: '2026-03-10T00:00:00Z',
+          updated_at: '2026-03-10T00:00:00Z',
+          repository,
+          head_repository: {
+            ...repository,
+            full_name: head,
+            name: head.split('/')[1],
+            owner: user(head.split('/')[0]!),
+          },
+        },
+      };
+    }
+    if (method === 'GET' && (m = rest.match(/^\/commits\/([^/]+)\/statuses$/))) {
+      const list = repo.statuses
+        .filter((s) => s.sha === m![1])
+        .map((s, i) => ({
+          id: i + 1,
+          node_id: 'S',
+          url: '',
+          avatar_url: null,
+          context: s.context,
+          state: s.state,
+          description: null,
+          target_url: null,
+          created_at: '2026-03-10T00:00:00Z',
+          updated_at: '2026-03-10T00:00:00Z',
+          creator: s.creator ? user(s.creator) : null,
+        }))
+        .reverse();
+      return paginate(list, q, `${this.baseUrl}/repos/${repo.owner}/${repo.name}${rest}`);
+    }
+    if (method === 'GET' && (m = rest.match(/^\/actions\/jobs\/(\d+)$/))) {
+      const id = Number(m[1]);
+      const job = repo.workflowJobs[id];
+      if (!job) return { status: 404, body: { message: 'Not Found' } };
+      return {
+        status: 200,
+        body: {
+          id,
+          run_id: job.run_id,
+          run_attempt: 1,
+          node_id: 'J',
+          head_sha: job.head_sha,
+          url: `${this.baseUrl}/repos/${repo.owner}/${repo.name}/actions/jobs/${id}`,
+          html_url: `https://github.example/${repo.owner}/${repo.name}/actions/runs/${job.run_id}/job/${id}`,
+          status: job.status,
+          conclusion: job.conclusion,
+          created_at: '2026-03-10T00:00:00Z',
+          started_at: '2026-03-10T00:00:00Z',
+          completed_at: job.status === 'completed' ? '2026-03-10T00:01:00Z' : null,
+          name: job.name ?? 'deploy',
+          steps: [],
+          check_run_url: `${this.baseUrl}/repos/${repo.owner}/${repo.name}/check-runs/${id}`,
+          labels: ['ubuntu-latest'],
+          runner_id: 1,
+          runner_name: 'GitHub Actions 1',
+          runner_group_id: 1,
+          runner_group_name: 'GitHub Actions',
+          workflow_name: 'deploy',
+          head_branch: 'main',
         },
       };
     }

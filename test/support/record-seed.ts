@@ -88,6 +88,13 @@ export function seedFacts(p: SeedParams): ReleaseFacts {
               sha: p.sha,
               state: 'success',
               at: new Date(p.at.getTime() - 3_600_000).toISOString(),
+              approval: {
+                via: 'deployment-event',
+                at: new Date(p.at.getTime() - 3_700_000).toISOString(),
+                stage: previous,
+                environment: previous,
+              },
+              provenAt: new Date(p.at.getTime() - 3_600_000).toISOString(),
             },
           ]
         : [],

@@ -125,8 +125,34 @@ export interface DeploymentSpec {
   creator: string;
   createdAt: string;
   payload?: Record<string, unknown>;
-  /** The GitHub App that created it (`performed_via_github_app`), when one did. */
+  /** The GitHub App that created it (`performed_via_github_app`), when one did; {@link GITHUB_ACTIONS_APP_ID} for GitHub Actions. */
   appId?: number | null;
+  /** The workflow run that created it (the `deployment` event's `workflow_run`), when a workflow did. */
+  workflowRunId?: number;
+}
+
+/** GitHub Actions' App id on github.com: its slug is `github-actions`. */
+export const GITHUB_ACTIONS_APP_ID = 15368;
+
+/** The example's `workflow_run` (deployment webhooks) as run `id` of `sha`. */
+function workflowRunObject(repo: RepoContext, id: number, sha: string): Record<string, unknown> {
+  const example = examples.find((e) => e.name === 'deployment_status')!.examples.find((e) => 'workflow_run' in e)!
+    .workflow_run as Record<string, unknown>;
+  return {
+    ...structuredClone(example),
+    id,
+    head_sha: sha,
+    check_suite_id: id * 10,
+    url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/actions/runs/${id}`,
+    html_url: `https://github.example/${repo.owner}/${repo.name}/actions/runs/${id}`,
+  };
+}
+
+/** The example's `check_run` (the job of a workflow run a deployment status was set in) as job `id` of `sha`. */
+function jobCheckRunObject(id: number, sha: string): Record<string, unknown> {
+  const example = examples.find((e) => e.name === 'deployment_status')!.examples.find((e) => 'check_run' in e)!
+    .check_run as Record<string, unknown>;
+  return { ...structuredClone(example), id, head_sha: sha };
 }
 
 function deploymentObject(repo: RepoContext, d: DeploymentSpec): Record<string, unknown> {
@@ -206,17 +232,37 @@ function exampleDelivery(
 }
 
 export function deploymentCreated(repo: RepoContext, d: DeploymentSpec): Delivery {
-  return exampleDelivery(repo, 'deployment', 'created', d.creator, () => ({ deployment: deploymentObject(repo, d) }));
+  return exampleDelivery(repo, 'deployment', 'created', d.creator, () => ({
+    deployment: deploymentObject(repo, d),
+    workflow_run: d.workflowRunId === undefined ? null : workflowRunObject(repo, d.workflowRunId, d.sha),
+  }));
 }
 
-/** `deployment_status.created`; the status is set by the deployment's creator unless `creator` (and `appId`) say who else. */
+/**
+ * `deployment_status.created`; the status is set by the deployment's creator unless `creator`
+ * (and `appId`) say who else. `workflowRunId` and `jobId` are the workflow run and job GitHub
+ * ties the status to (`workflow_run`, `check_run`), when GitHub Actions set it in one.
+ */
 export function deploymentStatusCreated(
   repo: RepoContext,
   d: DeploymentSpec,
-  status: { id: number; state: string; at: string; description?: string; creator?: string; appId?: number | null },
+  status: {
+    id: number;
+    state: string;
+    at: string;
+    description?: string;
+    creator?: string;
+    appId?: number | null;
+    workflowRunId?: number;
+    jobId?: number;
+  },
 ): Delivery {
   const appId = status.appId === undefined ? d.appId : status.appId;
   return exampleDelivery(repo, 'deployment_status', 'created', status.creator ?? d.creator, (p) => ({
+    ...(status.workflowRunId === undefined
+      ? {}
+      : { workflow_run: workflowRunObject(repo, status.workflowRunId, d.sha) }),
+    ...(status.jobId === undefined ? {} : { check_run: jobCheckRunObject(status.jobId, d.sha) }),
     deployment_status: {
       ...p.deployment_status,
       id: status.id,

@@ -210,7 +210,11 @@ function heldResult(o: PromotionRow | null, login: string): PromoteResult {
 async function deploymentFailed(deps: Pick<GateDeps, 'store'>, o: PromotionRow): Promise<boolean> {
   if (o.status !== 'answered' || o.deploymentId === null || o.openKey === null) return false;
   const d = await deps.store.getDeployment(o.deploymentId);
-  return Boolean(d && (d.gateBlocked || d.latestState === 'failure' || d.latestState === 'error'));
+  if (!d) return false;
+  if (d.latestState === 'failure' || d.latestState === 'error') return true;
+  // Rejected at its protection rule.
+  const gates = await deps.store.listPendingGates({ repo: d.repo, sha: d.sha, environment: d.environment });
+  return gates.some((g) => g.deploymentId === d.id && g.decision === 'rejected');
 }
 
 /** What an open promotion a second request finds is doing. */

@@ -103,13 +103,13 @@ export async function lastFacts(
 }
 
 /**
- * The stage after the last one the commit reached with a successful deployment that the gate
- * did not block (the first stage when none), or null when it is in the last stage.
+ * The stage after the last one the commit is proven in (a deployment the gate let through that
+ * then succeeded: the first stage when none), or null when it is in the last stage.
  */
 export function nextStage(policy: Policy, deployments: DeploymentRow[], sha: string): EnvironmentPolicy | null {
   let reached = -1;
   for (const d of deployments) {
-    if (d.sha !== sha || !d.firstSuccessAt || d.gateBlocked) continue;
+    if (d.sha !== sha || !d.provenAt) continue;
     reached = Math.max(reached, findStageIndex(policy, d.stage ?? d.environment));
   }
   return policy.environments[reached + 1] ?? null;

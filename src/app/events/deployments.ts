@@ -10,13 +10,13 @@ import type { RecordDeploymentInput } from '../../store/types.js';
 import { handleOnce } from '../deliveries.js';
 import { reevaluatePending, runGate } from '../gate.js';
 import type { GateDeps, GateRequest } from '../gate.js';
+import { heldDescription, isGitHubActions, statusMoves, successBinds } from '../deployment-proof.js';
 import { autoPromote } from '../promotions.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
 type DeploymentPayload = Context<'deployment.created'>['payload'];
 type DeploymentStatusPayload = Context<'deployment_status.created'>['payload'];
 type Deployment = DeploymentPayload['deployment'] | DeploymentStatusPayload['deployment'];
-type DeploymentStatus = DeploymentStatusPayload['deployment_status'];
 
 /** What the record keeps of a deployment a webhook tells of. */
 export function deploymentRecord(
@@ -50,23 +50,6 @@ export function createdByThisApp(
   return deps.appId != null && d.performed_via_github_app?.id === deps.appId;
 }
 
-/**
- * Whether a deployment status may move the deployment's state: set by the deployment's own
- * creator (the workflow, the tool or the person that deployed), by the App that created it,
- * or by this App. A status anyone else sets is kept for the record and changes nothing.
- */
-export function statusTrusted(
-  deps: Pick<GateDeps, 'appId'>,
-  d: Pick<Deployment, 'performed_via_github_app' | 'creator'>,
-  s: Pick<DeploymentStatus, 'performed_via_github_app' | 'creator'>,
-): boolean {
-  const statusApp = s.performed_via_github_app?.id;
-  if (statusApp !== undefined && deps.appId != null && statusApp === deps.appId) return true;
-  if (statusApp !== undefined && d.performed_via_github_app?.id === statusApp) return true;
-  const by = s.creator?.login;
-  return by !== undefined && by.toLowerCase() === (d.creator?.login ?? '').toLowerCase();
-}
-
 /** The gate a deployment created outside a protection rule asks for, or null without an installation to answer with. */
 export function toGateRequest(p: DeploymentPayload, deliveryId: string): GateRequest | null {
   if (!p.installation) return null;
@@ -86,7 +69,12 @@ export function toGateRequest(p: DeploymentPayload, deliveryId: string): GateReq
   };
 }
 
-/** `deployment.created`: record it; a deployment to a gated environment that breaks the policy gets a `failure` status. */
+/**
+ * `deployment.created`: record it and judge it. A deployment created through the API has no
+ * protection rule: this judgement is the gate's word on it. `allow` records the approval; a
+ * `block` sets its status to `failure`, a `wait` (for one not made by GitHub Actions, whose
+ * protection rule, if any, answers) to `queued`, both saying why; neither proves anything.
+ */
 export async function onDeploymentCreated(deps: GateDeps, context: Context<'deployment.created'>): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload;
@@ -110,22 +98,32 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
         deliveryId: context.id,
       });
     }
-    if (byApp) return 'recorded: created by the gate';
     const request = toGateRequest(p, context.id);
     if (!request) return 'recorded';
     // A protection rule request for this deployment came first: that gate decides it and
     // reports on its check run; a second evaluation here would only repeat it.
     const gates = await deps.store.listPendingGates({ repo: key, sha: d.sha, environment: d.environment });
     if (gates.some((g) => g.deploymentId === d.id)) return 'recorded: decided by its protection rule';
+    // The App's own promotions are judged too: the gate's word is recorded here, once, for every deployment made through the API.
     const result = await runGate(deps, context.octokit, request);
-    if (result.decision?.decision === 'block' && !result.decision.ungated) {
-      // Whatever status follows (anyone who may deploy may post one), this deployment proves nothing.
-      await deps.store.markDeploymentGateBlocked(d.id);
+    const decision = result.decision;
+    if (decision?.decision === 'allow') {
+      await deps.store.approveDeployment(d.id, {
+        via: 'deployment-event',
+        at: deps.clock(),
+        stage: decision.ungated ? null : decision.environment,
+        environment: d.environment,
+        runId: p.workflow_run?.id ?? null,
+      });
+      return `recorded: allow${byApp ? ' (created by the gate)' : ''}`;
+    }
+    await deps.store.revokeDeploymentApproval(d.id);
+    if (decision?.decision === 'block' && !decision.ungated) {
       await setDeploymentStatus(context.octokit, {
         ...where,
         deploymentId: d.id,
         state: 'failure',
-        description: gateComment(result.decision, 140),
+        description: gateComment(decision, 140),
       });
       await deps.store.recordEvent({
         repo: key,
@@ -140,7 +138,27 @@ export async function onDeploymentCreated(deps: GateDeps, context: Context<'depl
       });
       return 'recorded: failure status set';
     }
-    return `recorded: ${result.decision?.decision ?? 'no decision'}`;
+    if (decision?.decision === 'wait' && !isGitHubActions(d.performed_via_github_app)) {
+      await setDeploymentStatus(context.octokit, {
+        ...where,
+        deploymentId: d.id,
+        state: 'queued',
+        description: heldDescription(decision),
+      });
+      await deps.store.recordEvent({
+        repo: key,
+        sha: d.sha,
+        environment: d.environment,
+        type: 'NOTE',
+        status: 'held',
+        actor: null,
+        at: deps.clock(),
+        notes: `Deployment ${d.id} held: ${gateComment(decision, 500)} It stays held and proves nothing, whatever status follows: deploy again once this clears.`,
+        deliveryId: context.id,
+      });
+      return 'recorded: held, queued status set';
+    }
+    return `recorded: ${decision?.decision ?? 'no decision'}`;
   });
 }
 
@@ -159,7 +177,8 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
       deploymentRecord(where, d, { creator: d.creator?.login ?? null, byApp: createdByThisApp(deps, d) }),
     );
     const at = new Date(s.updated_at ?? s.created_at);
-    const trusted = statusTrusted(deps, d, s);
+    const row = await deps.store.getDeployment(d.id);
+    const judged = statusMoves(deps.appId, row, d, s, p.workflow_run);
     const isNew = await deps.store.recordDeploymentStatus({
       id: s.id,
       deploymentId: d.id,
@@ -168,10 +187,10 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
       at,
       deliveryId: context.id,
       creator: s.creator?.login ?? null,
-      trusted,
+      trusted: judged.moves,
     });
     // The same status under the same delivery id is a retry of a delivery that failed half-way
-    // (say, GitHub answered 5xx while promoting): finish what it started.
+    // (say, GitHub answered 5xx while promoting, or the job was not reported finished yet): finish what it started.
     const retried =
       !isNew &&
       (await deps.store.listDeploymentStatuses(d.id)).some((x) => x.id === s.id && x.deliveryId === context.id);
@@ -194,11 +213,14 @@ export async function onDeploymentStatus(deps: GateDeps, context: Context<'deplo
         deliveryId: context.id,
       });
     }
-    if (!trusted)
-      return `recorded ${s.state}, set by ${s.creator?.login ?? 'someone unknown'}, who did not create the deployment: it does not change the deployment's state`;
-    if (s.state !== 'success' || !p.installation) return `recorded ${s.state}`;
-    const recorded_ = await deps.store.getDeployment(d.id);
-    if (recorded_?.gateBlocked) return 'recorded success of a deployment the gate blocked: it proves nothing';
+    if (!judged.moves)
+      return `recorded ${s.state}: it does not change the deployment's state, because ${judged.reason}`;
+    if (s.state !== 'success' || !p.installation || !row) return `recorded ${s.state}`;
+    // The one place a deployment becomes proof of its stage: a success bound to the gate's approval.
+    const unbound = await successBinds(context.octokit, where, row, p, deps.clock());
+    if (unbound !== null) return `recorded success: it proves nothing, because ${unbound}`;
+    if (!(await deps.store.proveDeployment(d.id, at)))
+      return 'recorded success: it proves nothing, because the gate never let it through';
     const octokit = context.octokit;
     const defaultBranch = defaultBranchOf(p);
     // The gates this success can change: the same release (commit or tree) in the next stage.

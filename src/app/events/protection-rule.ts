@@ -1,5 +1,6 @@
 import type { Context } from 'probot';
 import { runIdFromCallbackUrl } from '../../github/protection-rule-callback.js';
+import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
 import { deployerOf, performedBy } from '../deployer.js';
 import { runGate } from '../gate.js';
@@ -63,6 +64,15 @@ export async function onProtectionRuleRequested(
         byApp: performedBy(deps.appId, p.deployment),
       }),
     );
+    // The rule decides this deployment now: a judgement of its `deployment` event no longer
+    // stands, and until the rule is answered `approved` nothing proves it.
+    const gate = await deps.store.listPendingGates({
+      repo: repoKey(request),
+      sha: request.sha,
+      environment: request.environment,
+    });
+    if (!gate.some((g) => g.runId === request.protection!.runId && g.status !== 'pending'))
+      await deps.store.revokeDeploymentApproval(p.deployment.id);
     const result = await runGate(deps, context.octokit, request);
     return result.answer ?? result.decision?.decision ?? 'no decision';
   });

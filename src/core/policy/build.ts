@@ -1,7 +1,7 @@
 /** The typed policy of validated data: every key left out takes its default from {@link POLICY_DEFAULTS}. */
 import { POLICY_DEFAULTS } from '../policy-schema.js';
 import { parseDuration } from '../time-values.js';
-import { EVIDENCE_KINDS, WEEKDAYS } from '../types.js';
+import { EVIDENCE_KINDS, GITHUB_ACTIONS_APP, WEEKDAYS } from '../types.js';
 import type {
   EnvironmentPolicy,
   EvidenceKind,
@@ -9,6 +9,7 @@ import type {
   FreezeWindow,
   OverridePolicy,
   Policy,
+  RequiredCheck,
   ScoringPolicy,
   Weekday,
 } from '../types.js';
@@ -72,7 +73,7 @@ export function buildEnvironment(env: Data): EnvironmentPolicy {
       teams: r.teams,
     })),
     minScore: given('minScore'),
-    requiredChecks: given('requiredChecks'),
+    requiredChecks: requiredChecks(env.requiredChecks ?? d.requiredChecks),
     requiredEvidence: given('requiredEvidence'),
     soakMinutes: ((env.soak ?? d.soak) as { minutes: number }).minutes,
     freezeWindows: ((env.freezeWindows ?? d.freezeWindows) as Array<Record<string, unknown>>).map(buildWindow),
@@ -86,6 +87,18 @@ export function buildEnvironment(env: Data): EnvironmentPolicy {
     if (!CONVERTED_STAGE_KEYS.has(key) && !(key in fields)) fields[key] = structuredClone(env[key] ?? value);
   }
   return stage;
+}
+
+/** The required checks as entries: a plain name is `{ name }`; a workflow implies GitHub Actions. */
+function requiredChecks(list: unknown): RequiredCheck[] {
+  return (list as Array<string | RequiredCheck>).map((c) => {
+    if (typeof c === 'string') return { name: c };
+    const entry: RequiredCheck = { name: c.name };
+    if (c.status === true)
+      return { ...entry, status: true, ...(c.creator !== undefined ? { creator: c.creator } : {}) };
+    if (c.workflow !== undefined) return { ...entry, app: c.app ?? GITHUB_ACTIONS_APP, workflow: c.workflow };
+    return c.app !== undefined ? { ...entry, app: c.app } : entry;
+  });
 }
 
 function buildEvidence(e: Data): EvidencePolicy {

@@ -7,7 +7,7 @@ import {
   validateRRule,
   validateWallClock,
 } from '../time-values.js';
-import { EVIDENCE_KINDS } from '../types.js';
+import { EVIDENCE_KINDS, GITHUB_ACTIONS_APP } from '../types.js';
 import type { Policy } from '../types.js';
 import { isRecord, pathString, show } from './problems.js';
 import type { Problem, Segment } from './problems.js';
@@ -122,6 +122,46 @@ export class ValueChecks extends SchemaMessages {
     }
   }
 
+  /** A pinned required check names one source, completely: a check run's App or workflow, or a status's creator. */
+  protected checkRequiredCheck(segs: Segment[], c: unknown): void {
+    if (!isRecord(c) || typeof c.name !== 'string') return;
+    const label = `requiredChecks entry ${show(c.name)}`;
+    if (c.status === true) {
+      if (typeof c.creator !== 'string')
+        this.error(
+          segs,
+          `${label} is a commit status without a creator: anyone with write access can post a status, so name who posts it (creator: jenkins-bot)`,
+          { expected: 'creator' },
+          'key',
+        );
+      for (const key of ['app', 'workflow'] as const)
+        if (key in c)
+          this.error(
+            [...segs, key],
+            `${label} is a commit status (status: true), which has no ${key}: ${key} pins a check run; leave one of them out`,
+            {},
+            'key',
+          );
+      return;
+    }
+    if ('creator' in c)
+      this.error(
+        [...segs, 'creator'],
+        `${label} names a creator, which only a commit status has: add status: true, or pin a check run with app or workflow`,
+        {},
+        'key',
+      );
+    if (typeof c.workflow === 'string') {
+      const problem = checkWorkflowPath(c.workflow);
+      if (problem !== null) this.error([...segs, 'workflow'], `${label}: workflow ${problem}`);
+      if (typeof c.app === 'string' && c.app !== GITHUB_ACTIONS_APP)
+        this.error(
+          [...segs, 'app'],
+          `${label} names workflow ${show(c.workflow)} and app ${show(c.app)}: a workflow's jobs are check runs of ${GITHUB_ACTIONS_APP}; leave app out or write ${GITHUB_ACTIONS_APP}`,
+        );
+    }
+  }
+
   protected checkValues(): void {
     const data = this.data;
     if (!isRecord(data)) return;
@@ -171,6 +211,8 @@ export class ValueChecks extends SchemaMessages {
         env.freezeWindows.forEach((w, j) => this.checkWindow([...segs, 'freezeWindows', j], w));
       }
       this.checkDuration([...segs, 'deployDuration'], env.deployDuration, false, DURATION_LIMITS.deployDuration);
+      if (Array.isArray(env.requiredChecks))
+        env.requiredChecks.forEach((c, j) => this.checkRequiredCheck([...segs, 'requiredChecks', j], c));
     });
 
     const scoring = data.scoring;

@@ -1,8 +1,11 @@
 import type { EvaluationContext, GateRule } from './rule.js';
 import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
-import { inStage, sameRelease } from './shared.js';
+import { approvedRunning, deploymentLabel, releaseDeployments, stageProofs, unprovenReason } from '../stage-proof.js';
 
-/** No stage is skipped: a release enters a stage only after it succeeded in the stage before. */
+/**
+ * No stage is skipped: a release enters a stage only after the stage before is proven, by a
+ * deployment the gate let through there that then succeeded (`stage-proof.ts`).
+ */
 export const orderRule: GateRule = {
   name: 'order',
   codes: ['FIRST_STAGE', 'ORDER_OK', 'PROMOTION_ORDER'],
@@ -23,36 +26,59 @@ function order(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | null, 
       values: { stage: stage.name, predecessor: null },
     };
   }
-  const mine = facts.deployments.filter((d) => inStage(predecessor, d.environment) && sameRelease(facts, d));
-  const success = mine.find((d) => d.state === 'success');
-  if (success) {
+  const [proof] = stageProofs(facts, predecessor);
+  if (proof) {
+    const d = proof.deployment;
     return {
       code: 'ORDER_OK',
       rule: 'order',
       ok: true,
       outcome: 'pass',
-      message: `The release was deployed successfully to ${predecessor.name} (${success.sha.slice(0, 7)} at ${success.at}).`,
-      values: { predecessor: predecessor.name, sha: success.sha, at: success.at, sameTree: success.sha !== facts.sha },
+      message: `The release was deployed successfully to ${predecessor.name} (${d.sha.slice(0, 7)} at ${proof.since}).`,
+      values: {
+        predecessor: predecessor.name,
+        sha: d.sha,
+        at: proof.since,
+        sameTree: d.sha !== facts.sha,
+        ...(d.id !== undefined ? { deployment: d.id } : {}),
+        ...(d.approval ? { approvedVia: d.approval.via } : {}),
+      },
     };
   }
-  const running = mine.find((d) => d.state === 'in_progress' || d.state === 'queued' || d.state === 'pending');
+  const mine = releaseDeployments(facts, predecessor);
+  const running = approvedRunning(facts, predecessor)[0];
   if (running) {
     return {
       code: 'PROMOTION_ORDER',
       rule: 'order',
       ok: false,
       outcome: 'wait',
-      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one there is ${running.state.replace('_', ' ')}.`,
+      message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === 'reported' ? 'reported' : 'the gate let through'} there is ${running.state.replace('_', ' ')}.`,
       values: { predecessor: predecessor.name, state: running.state },
       clearsAt: null,
     };
   }
+  const legacy = mine.find((d) => !d.approval && d.legacySuccessAt);
+  if (legacy) {
+    // Recorded before approvals were kept: not proof, but not a reason to reject a release
+    // that was on its way either. It waits for a deployment the gate judges.
+    return {
+      code: 'PROMOTION_ORDER',
+      rule: 'order',
+      ok: false,
+      outcome: 'wait',
+      message: `${stage.name} needs a deployment of this release to ${predecessor.name} that the gate let through: ${deploymentLabel(legacy)} succeeded at ${legacy.legacySuccessAt}, before this version of Release Gate recorded the gate's approval on each deployment, so it proves nothing. Deploy the release to ${predecessor.name} again; this request goes on when that deployment succeeds.`,
+      values: { predecessor: predecessor.name, sha: facts.sha, legacy: legacy.id ?? null },
+      clearsAt: null,
+    };
+  }
+  const unproven = mine.slice(0, 3).map((d) => `${deploymentLabel(d)}: ${unprovenReason(d, predecessor)}`);
   return {
     code: 'PROMOTION_ORDER',
     rule: 'order',
     ok: false,
     outcome: 'block',
-    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.`,
-    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state) },
+    message: `${stage.name} needs a successful deployment of this release (${facts.sha.slice(0, 7)}) to ${predecessor.name} first: no stage may be skipped.${unproven.length > 0 ? ` Found there, proving nothing: ${unproven.join('; ')}.` : ''}`,
+    values: { predecessor: predecessor.name, sha: facts.sha, found: mine.map((d) => d.state), unproven },
   };
 }

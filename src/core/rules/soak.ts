@@ -1,8 +1,8 @@
 import type { EvaluationContext, GateRule } from './rule.js';
 import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
-import { inStage, sameRelease } from './shared.js';
+import { stageProofs } from '../stage-proof.js';
 
-/** The release has run in the stage before for `soak.minutes` since its first success there. */
+/** The release has run in the stage before for `soak.minutes` since it was first proven there. */
 export const soakRule: GateRule = {
   name: 'soak',
   codes: ['SOAK_OK', 'SOAK_INCOMPLETE'],
@@ -13,10 +13,8 @@ export const soakRule: GateRule = {
 };
 
 function soak(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy, facts: ReleaseFacts, now: Date): RuleResult {
-  const successes = facts.deployments
-    .filter((d) => d.state === 'success' && inStage(predecessor, d.environment) && sameRelease(facts, d))
-    .map((d) => Date.parse(d.at))
-    .filter((t) => Number.isFinite(t));
+  // Only a proof starts the clock: a success the gate did not let through is no time in the stage.
+  const successes = stageProofs(facts, predecessor).map((p) => Date.parse(p.since));
   const minutes = stage.soakMinutes;
   if (successes.length === 0) {
     return {
@@ -28,7 +26,7 @@ function soak(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy, facts: R
       values: { predecessor: predecessor.name, minutes, since: null },
     };
   }
-  // The soak clock starts at the first successful deployment of the release there.
+  // The soak clock starts at the release's first proof there.
   const since = Math.min(...successes);
   const ends = since + minutes * 60_000;
   const values = {
