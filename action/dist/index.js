@@ -56996,9 +56996,9 @@ function httpStatus(error2) {
 
 // src/github/workflow-trace.ts
 async function traceWorkflowRun(octokit, where, runId, release, allowed) {
-  let run3;
+  let run2;
   try {
-    ({ data: run3 } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}", {
+    ({ data: run2 } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}", {
       ...where,
       run_id: runId
     }));
@@ -57007,16 +57007,16 @@ async function traceWorkflowRun(octokit, where, runId, release, allowed) {
     throw error2;
   }
   const full = `${where.owner}/${where.repo}`.toLowerCase();
-  if (run3.repository.full_name.toLowerCase() !== full)
-    return { ok: false, reason: `workflow run ${runId} is of ${run3.repository.full_name}, not of this repository.` };
-  if (run3.head_repository && run3.head_repository.full_name.toLowerCase() !== full)
+  if (run2.repository.full_name.toLowerCase() !== full)
+    return { ok: false, reason: `workflow run ${runId} is of ${run2.repository.full_name}, not of this repository.` };
+  if (run2.head_repository && run2.head_repository.full_name.toLowerCase() !== full)
     return {
       ok: false,
-      reason: `workflow run ${runId} ran the code of the fork ${run3.head_repository.full_name}, not this repository's.`
+      reason: `workflow run ${runId} ran the code of the fork ${run2.head_repository.full_name}, not this repository's.`
     };
-  if (run3.head_sha !== release.sha)
-    return { ok: false, reason: `workflow run ${runId} is of ${run3.head_sha.slice(0, 7)}, not of the release.` };
-  const path = run3.path.replace(/@.*$/, "");
+  if (run2.head_sha !== release.sha)
+    return { ok: false, reason: `workflow run ${runId} is of ${run2.head_sha.slice(0, 7)}, not of the release.` };
+  const path = run2.path.replace(/@.*$/, "");
   if (!allowed.includes(path))
     return {
       ok: false,
@@ -57128,14 +57128,14 @@ async function loadRequiredChecks(octokit, where, release, required2, known, not
   return facts;
 }
 async function traceJob(octokit, where, checkRunId, release, allowed, name2, notes) {
-  const run3 = await jobRunOf(octokit, where, checkRunId);
-  if (run3 === null) {
+  const run2 = await jobRunOf(octokit, where, checkRunId);
+  if (run2 === null) {
     notes.push(
       `The check run "${name2}" ${checkRunId} is no job of a workflow (a step created it through the API), so it does not count for ${allowed.join(", ")}.`
     );
     return null;
   }
-  const trace = await traceWorkflowRun(octokit, where, run3, release, allowed);
+  const trace = await traceWorkflowRun(octokit, where, run2, release, allowed);
   if (trace.ok) return trace.path;
   notes.push(`The check run "${name2}" ${checkRunId} does not count: ${trace.reason}`);
   return null;
