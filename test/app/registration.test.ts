@@ -69,7 +69,7 @@ const credentials = (id: number, secret: string) => ({
   client_secret: `client-secret-${id}`,
 });
 
-// SECURITY.md C1, C2, C3, C12
+// SECURITY.md C1, SECURITY.md C2, SECURITY.md C3, SECURITY.md C12
 describe('the registration page is as strict as the gate', () => {
   const github = new FakeGitHub();
   let dir: string;
