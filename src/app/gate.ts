@@ -145,7 +145,7 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
   try {
     const { result, tally } = await withCallTally(() => decideAndReport(deps, octokit, req, gate, now, log));
     const seconds = (performance.now() - started) / 1000;
-    const env = result.decision?.environment ?? req.environment;
+    const env = result.decision ? deps.metrics.environmentLabel(result.decision) : req.environment;
     if (result.decision) {
       deps.metrics.decisions.inc({ environment: env, outcome: result.decision.decision });
       deps.metrics.evaluationSeconds.observe({ environment: env }, seconds);

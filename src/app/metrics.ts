@@ -1,6 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Decision } from '../core/types.js';
 import { requestCost } from '../github/api-calls.js';
 import type { ApiCallObserver } from '../github/api-calls.js';
+
+/** The most environment label values one process reports; names past it are counted as `other`. */
+export const ENVIRONMENT_LABEL_LIMIT = 50;
 
 /** The App's Prometheus metrics, on a registry of its own (several Apps may run in one process in tests). */
 export interface AppMetrics {
@@ -15,6 +19,15 @@ export interface AppMetrics {
   pendingGates: Gauge;
   deliveries: Counter<'event' | 'result'>;
   observer: ApiCallObserver;
+  /**
+   * The `environment` label of a decision. Anyone with write access can create a deployment
+   * to an environment of any name, and each label value is a series Prometheus keeps: only a
+   * policy's stages are reported by name (at most {@link ENVIRONMENT_LABEL_LIMIT} per
+   * process, then `other`); an environment the policy does not name is `ungated` (approved as
+   * such) or `unnamed` (refused: strict policy, lookalike), and a policy that cannot be
+   * read is `policy_invalid`.
+   */
+  environmentLabel(decision: Pick<Decision, 'environment' | 'ungated' | 'rules'>): string;
 }
 
 /** Creates the metrics; `defaults` adds Node's process metrics (off in tests). */
@@ -85,6 +98,16 @@ export function createMetrics(options: { defaults?: boolean } = {}): AppMetrics 
       }
     },
   };
+  const stageLabels = new Set<string>();
+  const environmentLabel = (decision: Pick<Decision, 'environment' | 'ungated' | 'rules'>): string => {
+    if (decision.ungated) return 'ungated';
+    if (decision.rules.some((r) => r.rule === 'environment')) return 'unnamed';
+    if (decision.rules.some((r) => r.rule === 'policy')) return 'policy_invalid';
+    if (stageLabels.has(decision.environment)) return decision.environment;
+    if (stageLabels.size >= ENVIRONMENT_LABEL_LIMIT) return 'other';
+    stageLabels.add(decision.environment);
+    return decision.environment;
+  };
   return {
     registry,
     decisions,
@@ -96,5 +119,6 @@ export function createMetrics(options: { defaults?: boolean } = {}): AppMetrics 
     pendingGates,
     deliveries,
     observer,
+    environmentLabel,
   };
 }

@@ -116,6 +116,8 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   // The inbox (src/app/inbox.ts) is the webhook path's one entry: it checks the signature.
   const http = createServer((req, res) => {
+    // Every answer (console, API, webhooks, health, metrics, errors) is read as the type it says it is.
+    res.setHeader('x-content-type-options', 'nosniff');
     Promise.resolve(
       middleware(req, res, () => {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"message":"Not Found"}');

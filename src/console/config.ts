@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readOriginSettings } from '../http/request-origin.js';
 
 /** Settings of the console and its API, read once from the environment. */
 export interface ConsoleConfig {
@@ -11,11 +12,13 @@ export interface ConsoleConfig {
   apiBaseUrl: string;
   /** The console's public address (`https://gate.example.com`), for OAuth's redirect; from the request when unset. */
   publicUrl: string | null;
+  /** `TRUST_PROXY=true`: believe the `X-Forwarded-Host`, `-Proto` and `-For` a reverse proxy sets. */
+  trustProxy: boolean;
   /** How long a session lasts. */
   sessionTtlMs: number;
   /** Requests per user per window, and the window. */
   rateLimit: { limit: number; windowMs: number };
-  /** How long a repository permission read from GitHub is trusted. */
+  /** How long what a user can reach (their repositories and permissions) read from GitHub is trusted. */
   permissionTtlMs: number;
   /** How long a bearer token verified with GitHub is trusted. */
   tokenTtlMs: number;
@@ -42,8 +45,8 @@ const positive = (env: NodeJS.ProcessEnv, name: string, fallback: number, proble
 
 /**
  * Reads GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET, SESSION_SECRET (else derived from
- * WEBHOOK_SECRET), CONSOLE_URL, SESSION_TTL_HOURS, API_RATE_LIMIT (requests per minute per
- * user). `apiBaseUrl` is the App's (it respects GHE_HOST).
+ * WEBHOOK_SECRET), CONSOLE_URL, TRUST_PROXY, SESSION_TTL_HOURS, API_RATE_LIMIT (requests per
+ * minute per user). `apiBaseUrl` is the App's (it respects GHE_HOST).
  */
 export function readConsoleConfig(env: NodeJS.ProcessEnv, apiBaseUrl: string): ConsoleConfig {
   const problems: string[] = [];
@@ -60,18 +63,8 @@ export function readConsoleConfig(env: NodeJS.ProcessEnv, apiBaseUrl: string): C
     problems.push(
       'Set both GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the "Client ID" and a client secret from the GitHub App\'s settings page), or neither.',
     );
-  let publicUrl: string | null = null;
-  if (env.CONSOLE_URL) {
-    try {
-      const u = new URL(env.CONSOLE_URL);
-      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('protocol');
-      publicUrl = u.origin;
-    } catch {
-      problems.push(
-        `CONSOLE_URL must be the console's address like https://gate.example.com, not "${env.CONSOLE_URL.slice(0, 80)}".`,
-      );
-    }
-  }
+  const origin = readOriginSettings({ CONSOLE_URL: env.CONSOLE_URL, TRUST_PROXY: env.TRUST_PROXY });
+  problems.push(...origin.problems);
   const hours = positive(env, 'SESSION_TTL_HOURS', 8, problems);
   const perMinute = positive(env, 'API_RATE_LIMIT', 300, problems);
   if (problems.length > 0) throw new ConsoleConfigError(problems);
@@ -83,7 +76,8 @@ export function readConsoleConfig(env: NodeJS.ProcessEnv, apiBaseUrl: string): C
     clientSecret,
     sessionSecret,
     apiBaseUrl,
-    publicUrl,
+    publicUrl: origin.settings.publicUrl,
+    trustProxy: origin.settings.trustProxy,
     sessionTtlMs: hours * 3_600_000,
     rateLimit: { limit: Math.floor(perMinute), windowMs: 60_000 },
     permissionTtlMs: 5 * 60_000,

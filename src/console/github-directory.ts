@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-methods';
+import { checkToken, deleteToken, exchangeWebFlowCode, getWebFlowAuthorizationUrl } from '@octokit/oauth-methods';
 import { request as octokitRequest } from '@octokit/request';
 import type { Probot } from 'probot';
 import { teamMembership } from '../github/facts.js';
@@ -38,26 +38,17 @@ export class IdentityError extends Error {
 }
 
 /**
- * `admin`/`maintain` -> admin, `write` -> approver, `read`/`triage` -> viewer; anything
- * else (none, no collaborator) -> no access. Custom roles are judged by their base permission.
+ * The role of GitHub's `permissions` flags on a repository (the highest one set):
+ * `admin`/`maintain` -> admin, `push` (write) -> approver, `triage`/`pull` (read) -> viewer;
+ * none -> no access. Custom roles show as the base permission's flags.
  */
-export function roleFromPermission(roleName: string | undefined, permission: string | undefined): Role | null {
-  for (const p of [roleName, permission]) {
-    switch (p) {
-      case 'admin':
-      case 'maintain':
-        return 'admin';
-      case 'write':
-      case 'push':
-        return 'approver';
-      case 'read':
-      case 'triage':
-      case 'pull':
-        return 'viewer';
-      default:
-        break;
-    }
-  }
+export function roleFromFlags(
+  flags: Partial<Record<'admin' | 'maintain' | 'push' | 'triage' | 'pull', boolean>> | undefined,
+): Role | null {
+  if (!flags) return null;
+  if (flags.admin || flags.maintain) return 'admin';
+  if (flags.push) return 'approver';
+  if (flags.triage || flags.pull) return 'viewer';
   return null;
 }
 
@@ -73,7 +64,12 @@ class TtlCache<V> {
     }
     return hit.value;
   }
+  /** The value whether or not it expired (the caller refreshed it earlier in the same request). */
+  peek(key: string): V | undefined {
+    return this.map.get(key)?.value;
+  }
   set(key: string, value: V, until: number): void {
+    this.map.delete(key);
     if (this.map.size >= this.limit) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, { value, until });
   }
@@ -82,14 +78,16 @@ class TtlCache<V> {
 const REPOS_TTL_MS = 2 * 60_000;
 
 /**
- * Everything the console asks GitHub: the OAuth web flow and the user behind a token (with
- * the user's token), the App's installations and their repositories (as the App), and
- * the user's permission and team memberships (as the installation). Answers are cached
- * briefly, never for long: a permission removed on GitHub stops counting within minutes.
+ * Everything the console asks GitHub: the OAuth web flow, whether a token is one of this
+ * App's (with the App's client), what a user can reach and with which permission (with the
+ * user's token), the App's installations and their repositories (as the App), and team
+ * memberships (as the installation). Answers are cached briefly, never for long: a
+ * permission removed on GitHub stops counting within minutes.
  */
 export class GitHubDirectory {
   private readonly tokens = new TtlCache<GitHubUser>();
-  private readonly roles = new TtlCache<Role | null>();
+  /** login -> `owner/name` (lower case) -> role, per user. */
+  private readonly reachable = new TtlCache<Map<string, Role>>();
   private readonly members = new TtlCache<boolean>();
   private repos: { value: Map<string, InstalledRepo>; until: number } | null = null;
   private readonly request: typeof octokitRequest;
@@ -120,8 +118,8 @@ export class GitHubDirectory {
     }).url;
   }
 
-  /** Exchanges the code GitHub sent back for a user token, and reads the user. */
-  async signIn(code: string, redirectUrl: string): Promise<GitHubUser> {
+  /** Exchanges the code GitHub sent back for a user token of this App, and reads the user. */
+  async signIn(code: string, redirectUrl: string): Promise<{ user: GitHubUser; token: string }> {
     let token: string;
     try {
       const { authentication } = await exchangeWebFlowCode({
@@ -140,32 +138,116 @@ export class GitHubDirectory {
         status === 0 || status >= 500 ? 502 : 400,
       );
     }
-    return this.userOf(token);
+    try {
+      const { data } = await this.request('GET /user', { headers: { authorization: `bearer ${token}` } });
+      return { user: { login: data.login, id: Number(data.id) }, token };
+    } catch (error) {
+      throw new IdentityError(
+        `GitHub did not say who signed in (${error instanceof Error ? error.message : String(error)}); sign in again.`,
+        502,
+      );
+    }
   }
 
-  /** The user a token belongs to (GET /user), cached briefly by the token's hash. */
-  async userOf(token: string): Promise<GitHubUser> {
+  /**
+   * The user of a bearer token, when GitHub says it was issued to this App (its "check a
+   * token" endpoint, `POST /applications/{client_id}/token`, with the App's client id and
+   * secret): a token someone gave another OAuth app, or a personal access token, is refused.
+   * Cached briefly by the token's hash.
+   */
+  async verifyToken(token: string): Promise<GitHubUser> {
+    if (!this.signInEnabled)
+      throw new IdentityError(
+        "Bearer tokens are checked with the App's OAuth client, which is not set up: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET.",
+        401,
+      );
     const key = createHash('sha256').update(token).digest('hex');
     const now = this.clock().getTime();
     const hit = this.tokens.get(key, now);
     if (hit) return hit;
+    let user: GitHubUser;
     try {
-      const { data } = await this.request('GET /user', { headers: { authorization: `bearer ${token}` } });
-      const user = { login: data.login, id: Number(data.id) };
-      this.tokens.set(key, user, now + this.config.tokenTtlMs);
-      return user;
+      const { data } = await checkToken({
+        clientType: 'github-app',
+        clientId: this.config.clientId!,
+        clientSecret: this.config.clientSecret!,
+        token,
+        request: this.request,
+      });
+      if (!data.user) throw new IdentityError('GitHub names no user for this token: send a user token.', 401);
+      user = { login: data.user.login, id: Number(data.user.id) };
     } catch (error) {
+      if (error instanceof IdentityError) throw error;
       const status = httpStatus(error);
-      if (status === 401 || status === 403)
+      if (status === 404 || status === 422)
         throw new IdentityError(
-          'GitHub does not accept this token: give a valid GitHub user token (Authorization: Bearer <token>).',
+          "GitHub does not know this token as one of this App: send a user token issued to the Release Gate App (its OAuth web or device flow), not a personal access token or another app's token.",
           401,
         );
       throw new IdentityError(
-        `Could not verify the token with GitHub: ${error instanceof Error ? error.message : String(error)}`,
+        status === 401
+          ? "GitHub refused the App's own OAuth client when checking the token: check GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET."
+          : `Could not check the token with GitHub: ${error instanceof Error ? error.message : String(error)}`,
         502,
       );
     }
+    this.tokens.set(key, user, now + this.config.tokenTtlMs);
+    return user;
+  }
+
+  /** Ends a user token of this App on GitHub (sign-out). */
+  async revoke(token: string): Promise<void> {
+    if (!this.signInEnabled) return;
+    await deleteToken({
+      clientType: 'github-app',
+      clientId: this.config.clientId!,
+      clientSecret: this.config.clientSecret!,
+      token,
+      request: this.request,
+    });
+  }
+
+  /**
+   * Makes sure what the user can reach is known: the installations of this App their token
+   * sees and, per installation, the repositories with the user's permission on each
+   * (`GET /user/installations`, `GET /user/installations/{id}/repositories`). One listing
+   * per user per cache period, whatever the number of repositories asked about; roles are
+   * then read from it ({@link roleOf}).
+   */
+  async reach(login: string, token: string): Promise<void> {
+    const key = login.toLowerCase();
+    const now = this.clock().getTime();
+    const known = this.reachable.get(key, now);
+    if (known) return;
+    const roles = new Map<string, Role>();
+    const auth = { headers: { authorization: `bearer ${token}` } };
+    try {
+      const installations = await this.request('GET /user/installations', { ...auth, per_page: 100 });
+      for (const inst of installations.data.installations) {
+        for (let page = 1; ; page += 1) {
+          const { data } = await this.request('GET /user/installations/{installation_id}/repositories', {
+            ...auth,
+            installation_id: inst.id,
+            per_page: 100,
+            page,
+          });
+          for (const r of data.repositories) {
+            const role = roleFromFlags(r.permissions);
+            if (role) roles.set(r.full_name.toLowerCase(), role);
+          }
+          if (page * 100 >= data.total_count || data.repositories.length === 0) break;
+        }
+      }
+    } catch (error) {
+      const status = httpStatus(error);
+      if (status === 401 || status === 403)
+        throw new IdentityError('GitHub no longer accepts your authorization of this App: sign in again.', 401);
+      throw new IdentityError(
+        `Could not list what you can read on GitHub: ${error instanceof Error ? error.message : String(error)}`,
+        502,
+      );
+    }
+    this.reachable.set(key, roles, now + this.config.permissionTtlMs);
   }
 
   /** The repositories of every installation of the App, by lower-case `owner/name`. */
@@ -198,27 +280,13 @@ export class GitHubDirectory {
     return this.probot.auth(installationId);
   }
 
-  /** The user's role on a repository, or null when they cannot read it. */
+  /**
+   * The user's role on a repository, or null when they cannot read it, from what {@link reach}
+   * listed for them (the console calls it when it identifies the user).
+   */
   async roleOf(login: string, repo: InstalledRepo): Promise<Role | null> {
-    const key = `${repo.fullName.toLowerCase()}\u0000${login.toLowerCase()}`;
-    const now = this.clock().getTime();
-    const hit = this.roles.get(key, now);
-    if (hit !== undefined) return hit;
-    const octokit = await this.octokitFor(repo.installationId);
-    let role: Role | null;
-    try {
-      const { data } = await octokit.request('GET /repos/{owner}/{repo}/collaborators/{username}/permission', {
-        owner: repo.owner,
-        repo: repo.name,
-        username: login,
-      });
-      role = roleFromPermission((data as { role_name?: string }).role_name, data.permission);
-    } catch (error) {
-      if (httpStatus(error) !== 404) throw error;
-      role = null;
-    }
-    this.roles.set(key, role, now + this.config.permissionTtlMs);
-    return role;
+    const roles = this.reachable.peek(login.toLowerCase());
+    return Promise.resolve(roles?.get(repo.fullName.toLowerCase()) ?? null);
   }
 
   /** True when the user is an active member of one of the teams (slugs of the repository's org). */

@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
 import type { Probot } from 'probot';
-import { repoKey } from '../github/types.js';
-import { AUDIT_CSV_COLUMNS, csvField } from '../store/audit-export.js';
+import { clientAddress, requestOrigin } from '../http/request-origin.js';
+import { describeError, repoKey } from '../github/types.js';
+import { auditExportChunks } from '../store/audit-export.js';
 import type { AuditRecord } from '../store/audit-export.js';
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
 import type { ReleaseEventType } from '../store/types.js';
@@ -12,12 +12,14 @@ import { GitHubDirectory, IdentityError } from './github-directory.js';
 import {
   checkRepoName,
   checkSha,
+  localReturnPath,
   parseInstant,
   RateLimiter,
   readBody,
   redirect,
   sendHtml,
   sendJson,
+  writeChunks,
 } from './http-kit.js';
 import { matchApiRoute, openApiDocument } from './openapi.js';
 import type { ApiRoute } from './openapi.js';
@@ -34,12 +36,11 @@ import {
 import type { PageContext } from './pages.js';
 import {
   checkCsrf,
+  ConsoleSessions,
   cookie,
   csrfToken,
-  newSession,
   OAUTH_STATE_COOKIE,
   parseCookies,
-  readSession,
   SESSION_COOKIE,
   sign,
   unsign,
@@ -61,7 +62,6 @@ interface Caller {
 }
 
 const TZ_COOKIE = 'rg_tz';
-const EXPORT_LIMIT = 200_000;
 
 /** GitHub's web address for an API root: `https://api.github.com` -> `https://github.com`, `<GHE>/api/v3` -> `<GHE>`. */
 export function webBaseUrl(apiBaseUrl: string): string {
@@ -84,18 +84,25 @@ export function createConsoleHandler(
   const directory = new GitHubDirectory(options.probot, config, clock);
   const service = new ConsoleService(gate, directory, webBaseUrl(config.apiBaseUrl));
   const limiter = new RateLimiter(config.rateLimit.limit, config.rateLimit.windowMs);
+  const sessions = new ConsoleSessions(gate.store, config.sessionSecret, config.sessionTtlMs, clock);
   /** Who made each request, for the request log. */
   const users = new WeakMap<ServerResponse, string>();
 
+  // X-Forwarded-* only when the operator said a proxy sets them (TRUST_PROXY); CONSOLE_URL wins over both.
   const isSecure = (req: IncomingMessage) =>
-    Boolean((req.socket as TLSSocket).encrypted) ||
-    String(req.headers['x-forwarded-proto'] ?? '')
-      .split(',')[0]!
-      .trim() === 'https' ||
-    (config.publicUrl?.startsWith('https:') ?? false);
-  const origin = (req: IncomingMessage) =>
-    config.publicUrl ?? `${isSecure(req) ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`;
+    config.publicUrl ? config.publicUrl.startsWith('https:') : requestOrigin(req, config).protocol === 'https';
+  const origin = (req: IncomingMessage) => {
+    if (config.publicUrl) return config.publicUrl;
+    const seen = requestOrigin(req, config);
+    if (!seen.origin)
+      throw new ConsoleError(400, 'invalid_host', 'The request has no Host header this console can answer under.');
+    return seen.origin;
+  };
 
+  /**
+   * Who makes the request: a bearer token GitHub says this App issued, or a session cookie the
+   * record knows; then what they can reach is made sure of (one listing per cache period).
+   */
   async function identify(req: IncomingMessage): Promise<Caller | null> {
     const auth = req.headers.authorization;
     if (auth) {
@@ -104,23 +111,38 @@ export function createConsoleHandler(
         throw new ConsoleError(
           401,
           'unauthenticated',
-          'The Authorization header must be "Bearer <GitHub user token>".',
+          'The Authorization header must be "Bearer <GitHub user token of this App>".',
         );
       try {
-        const user = await directory.userOf(m[1]!);
+        const user = await directory.verifyToken(m[1]!);
+        await directory.reach(user.login, m[1]!);
         return { login: user.login, via: 'token', session: null };
       } catch (error) {
-        if (error instanceof IdentityError)
-          throw new ConsoleError(
-            error.status === 502 ? 502 : 401,
-            error.status === 502 ? 'github_unavailable' : 'unauthenticated',
-            error.message,
-          );
-        throw error;
+        throw identityRefused(error);
       }
     }
-    const session = readSession(config.sessionSecret, parseCookies(req.headers.cookie)[SESSION_COOKIE], clock());
-    return session ? { login: session.login, via: 'session', session } : null;
+    const session = await sessions.read(parseCookies(req.headers.cookie)[SESSION_COOKIE]);
+    if (!session) return null;
+    try {
+      await directory.reach(session.login, session.token);
+    } catch (error) {
+      if (error instanceof IdentityError && error.status === 401) {
+        // GitHub ended the user's authorization (revoked, expired): so ends the session.
+        await sessions.end(session);
+        return null;
+      }
+      throw identityRefused(error);
+    }
+    return { login: session.login, via: 'session', session };
+  }
+
+  function identityRefused(error: unknown): unknown {
+    if (!(error instanceof IdentityError)) return error;
+    return new ConsoleError(
+      error.status === 502 ? 502 : 401,
+      error.status === 502 ? 'github_unavailable' : 'unauthenticated',
+      error.message,
+    );
   }
 
   function viewerOf(req: IncomingMessage, url: URL, login: string, api: boolean): Viewer {
@@ -213,15 +235,15 @@ export function createConsoleHandler(
     return q;
   }
 
-  async function exportAudit(login: string, url: URL): Promise<{ records: AuditRecord[]; truncated: boolean }> {
+  /** Pages of the filtered audit, oldest first, read as they are written. */
+  async function* auditPages(login: string, url: URL): AsyncGenerator<AuditRecord[]> {
     const q = auditQuery(url, 500);
     q.limit = 500;
-    const records: AuditRecord[] = [];
+    q.order = 'asc';
     for (;;) {
       const page = await service.audit(login, q);
-      records.push(...page.items);
-      if (!page.nextCursor || records.length >= EXPORT_LIMIT)
-        return { records: records.reverse(), truncated: Boolean(page.nextCursor) };
+      yield page.items;
+      if (!page.nextCursor) return;
       q.cursor = decodeCursor(page.nextCursor);
     }
   }
@@ -302,7 +324,7 @@ export function createConsoleHandler(
       );
     const { route, params } = match;
     if (route.operationId === 'getOpenApi') return sendJson(res, 200, openApiDocument());
-    const address = `addr:${req.socket.remoteAddress ?? 'unknown'}`;
+    const address = `addr:${clientAddress(req, config)}`;
     const caller = await identify(req).catch((error: unknown) => {
       limit(address);
       throw error;
@@ -355,23 +377,20 @@ export function createConsoleHandler(
         if (format !== 'json' && format !== 'csv')
           throw new ConsoleError(400, 'invalid_parameter', `format: "${format.slice(0, 20)}" is not json or csv.`);
         url.searchParams.delete('format');
-        const { records, truncated } = await exportAudit(caller.login, url);
-        const headers = {
+        const pages = auditPages(caller.login, url);
+        // The first page is read before the answer starts, so a refusal (a repository the
+        // user cannot read) is still an error answer; the rest streams as it is read.
+        const first = await pages.next();
+        async function* all(): AsyncGenerator<AuditRecord[]> {
+          if (!first.done) yield first.value;
+          yield* pages;
+        }
+        res.writeHead(200, {
+          'content-type': format === 'json' ? 'application/json; charset=utf-8' : 'text/csv; charset=utf-8',
           'content-disposition': `attachment; filename="release-gate-audit.${format}"`,
           'cache-control': 'no-store',
-          ...(truncated ? { 'x-truncated': `only the newest ${EXPORT_LIMIT} events; narrow the filters` } : {}),
-        };
-        if (format === 'json') {
-          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', ...headers });
-          res.end(`${JSON.stringify(records, null, 2)}\n`);
-        } else {
-          const lines = [
-            AUDIT_CSV_COLUMNS.join(','),
-            ...records.map((r) => AUDIT_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')),
-          ];
-          res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', ...headers });
-          res.end(`${lines.join('\r\n')}\r\n`);
-        }
+        });
+        await writeChunks(res, auditExportChunks(all(), format));
         return;
       }
       default: {
@@ -432,8 +451,7 @@ export function createConsoleHandler(
           "Sign-in with GitHub is not set up: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the GitHub App's client id and a client secret) and restart.",
         );
       const state = randomBytes(16).toString('base64url');
-      const back = url.searchParams.get('return');
-      const returnTo = back && back.startsWith('/') && !back.startsWith('//') ? back : '/';
+      const returnTo = localReturnPath(url.searchParams.get('return'));
       const signed = sign(config.sessionSecret, 'oauth', { state, returnTo, exp: clock().getTime() + 10 * 60_000 });
       redirect(res, directory.authorizeUrl(state, `${origin(req)}/auth/callback`), {
         'set-cookie': cookie(OAUTH_STATE_COOKIE, signed, { maxAgeSeconds: 600, secure: isSecure(req) }),
@@ -460,26 +478,23 @@ export function createConsoleHandler(
           'invalid_parameter',
           `code: GitHub sent no code${url.searchParams.get('error') ? ` (${url.searchParams.get('error')})` : ''}; sign in again.`,
         );
-      let user;
+      let signedIn;
       try {
-        user = await directory.signIn(code, `${origin(req)}/auth/callback`);
+        signedIn = await directory.signIn(code, `${origin(req)}/auth/callback`);
       } catch (error) {
         if (error instanceof IdentityError)
           throw new ConsoleError(error.status === 502 ? 502 : 400, 'sign_in_failed', error.message);
         throw error;
       }
-      const session = newSession(user.login, user.id, clock(), config.sessionTtlMs);
+      const { key } = await sessions.start(signedIn.user, signedIn.token);
       const secure = isSecure(req);
-      redirect(res, saved.returnTo, {
+      redirect(res, localReturnPath(saved.returnTo), {
         'set-cookie': [
-          cookie(SESSION_COOKIE, sign(config.sessionSecret, 'session', session), {
-            maxAgeSeconds: config.sessionTtlMs / 1000,
-            secure,
-          }),
+          cookie(SESSION_COOKIE, key, { maxAgeSeconds: config.sessionTtlMs / 1000, secure }),
           cookie(OAUTH_STATE_COOKIE, '', { maxAgeSeconds: 0, secure }),
         ],
       });
-      gate.log.info({ user: user.login }, 'Console sign-in');
+      gate.log.info({ user: signedIn.user.login }, 'Console sign-in');
       return true;
     }
     if (path === '/api/v1/docs' && method === 'GET') {
@@ -493,7 +508,18 @@ export function createConsoleHandler(
     }
     if (path === '/auth/logout' && method === 'POST') {
       const body = await readBody(req);
-      if (caller) requireCsrf(caller, body._csrf);
+      if (caller?.session) {
+        requireCsrf(caller, body._csrf);
+        // Ended in the record (every replica, every copy of the cookie) and on GitHub.
+        await sessions.end(caller.session);
+        await directory.revoke(caller.session.token).catch((error: unknown) => {
+          gate.log.warn(
+            { user: caller.login, err: describeError(error) },
+            'GitHub did not revoke the signed-out token',
+          );
+        });
+        gate.log.info({ user: caller.login }, 'Console sign-out');
+      }
       redirect(res, '/', { 'set-cookie': cookie(SESSION_COOKIE, '', { maxAgeSeconds: 0, secure: isSecure(req) }) });
       return true;
     }
@@ -626,6 +652,10 @@ export function createConsoleHandler(
             ),
             headers,
           );
+      } else if (!res.writableEnded) {
+        // A streamed answer (an export) failed part way: cut the connection, so the client
+        // sees a failed download rather than a file that looks complete.
+        res.destroy();
       }
     }
     if (handled) {

@@ -72,6 +72,53 @@ export function sendHtml(
   res.end(html);
 }
 
+/**
+ * Where `?return=` may send a browser after sign-in: a path on this site, else `/`. Browsers
+ * read `//host`, `/\host` and `/<TAB>/host` (tabs and line breaks are dropped) as another
+ * site, and `javascript:` or `https://host` are not paths at all; nor are their
+ * percent-encoded forms, should anything decode them once more.
+ */
+export function localReturnPath(value: string | null | undefined): string {
+  if (!value || value.length > 2000 || !value.startsWith('/')) return '/';
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(value);
+  } catch {
+    // Not percent-encoded text: not a path this console made.
+    return '/';
+  }
+  for (const text of [value, decoded]) {
+    if (/^\/[/\\]/.test(text) || text.includes('\\') || [...text].some((c) => c < ' ' || c === '\u007f')) return '/';
+  }
+  const base = new URL('http://console.invalid/');
+  const resolved = new URL(value, base);
+  if (resolved.origin !== base.origin) return '/';
+  return `${resolved.pathname}${resolved.search}${resolved.hash}`;
+}
+
+/**
+ * Writes text pieces to the answer as they come, waiting whenever the client reads slower
+ * than they are made (the socket's buffer is full), so memory holds a piece or two, not the
+ * whole answer. Stops reading pieces when the client goes away.
+ */
+export async function writeChunks(res: ServerResponse, chunks: AsyncIterable<string>): Promise<void> {
+  for await (const chunk of chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
+  }
+  res.end();
+}
+
 export function redirect(res: ServerResponse, location: string, headers: Record<string, string | string[]> = {}): void {
   res.writeHead(303, { location, 'cache-control': 'no-store', ...headers });
   res.end();

@@ -554,7 +554,7 @@ function pathParams(path: string): string[] {
 
 const ERROR_STATUSES: Record<string, string> = {
   '400': 'A parameter or the body is wrong; the message names it.',
-  '401': 'Not signed in, or the bearer token is not accepted by GitHub.',
+  '401': 'Not signed in, or GitHub does not know the bearer token as one of this App.',
   '403': 'Signed in, but the role (or the CSRF token) does not allow this.',
   '404': 'No such repository or release that the user can read.',
   '409': 'The state does not allow it (nothing waits, the gate blocks, the last stage).',
@@ -639,14 +639,18 @@ export function openApiDocument(serverUrl = '/api/v1'): Record<string, unknown> 
       title: 'Release Gate console API',
       version: '1',
       description:
-        'What the release console shows and does, as JSON. Sign in with GitHub in the browser (a session cookie; POSTs carry the X-CSRF-Token of GET /me), or send `Authorization: Bearer <GitHub user token>`. Roles per repository come from GitHub: admin/maintain -> admin, write -> approver, read/triage -> viewer; a repository you cannot read answers 404.',
+        "What the release console shows and does, as JSON. Sign in with GitHub in the browser (a session cookie; POSTs carry the X-CSRF-Token of GET /me), or send `Authorization: Bearer <user token of this GitHub App>` (checked with GitHub; a personal access token or another app's token is refused). Roles per repository come from GitHub: admin/maintain -> admin, write -> approver, read/triage -> viewer; a repository you cannot read answers 404.",
     },
     servers: [{ url: serverUrl }],
     security: [{ githubToken: [] }, { session: [] }],
     paths,
     components: {
       securitySchemes: {
-        githubToken: { type: 'http', scheme: 'bearer', description: 'A GitHub user access token.' },
+        githubToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A user access token of this GitHub App (its OAuth web or device flow).',
+        },
         session: { type: 'apiKey', in: 'cookie', name: 'rg_session' },
       },
       schemas: {

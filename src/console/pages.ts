@@ -139,7 +139,7 @@ function stageList(repo: string, stages: StageView[]): string {
 export function renderSignIn(ctx: PageContext): string {
   const body = ctx.signInEnabled
     ? `<h1>Sign in</h1><p>The release console shows the releases, gates and audit of the repositories you can read on GitHub. Your role on each comes from your GitHub permission.</p><p><a href="/auth/login?return=${encodeURIComponent(ctx.path)}">Sign in with GitHub</a></p>`
-    : '<h1>Sign in</h1><p class="problem">Sign-in with GitHub is not set up on this App: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the GitHub App\'s client id and a client secret) and restart. Scripts can still use the API with <code>Authorization: Bearer &lt;GitHub user token&gt;</code>.</p>';
+    : '<h1>Sign in</h1><p class="problem">Sign-in with GitHub is not set up on this App: set GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET (the GitHub App\'s client id and a client secret) and restart. The API\'s bearer tokens are checked with the same client, so they wait for it too.</p>';
   return layout(ctx, 'Sign in', body);
 }
 

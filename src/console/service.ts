@@ -495,6 +495,7 @@ export class ConsoleService {
       ...(q.until ? { until: q.until } : {}),
       after: q.cursor ?? null,
       limit: q.limit,
+      ...(q.order ? { order: q.order } : {}),
     });
     return { items: page.rows.map(toAuditRecord), nextCursor: page.next ? encodeCursor(page.next) : null };
   }

@@ -162,6 +162,8 @@ export interface AuditQuery {
   until?: Date;
   cursor?: PageCursor | null;
   limit: number;
+  /** Newest first (default), or oldest first (exports). */
+  order?: 'asc' | 'desc';
 }
 
 export interface AuditPage {

@@ -1,4 +1,4 @@
-import type { AuditExportOptions, AuditStore, ReleaseEventRow } from './types.js';
+import type { AuditExportOptions, AuditFormat, AuditStore, ReleaseEventRow } from './types.js';
 
 /** The CSV columns of `release-gate audit --format csv`, in order. */
 export const AUDIT_CSV_COLUMNS = [
@@ -30,7 +30,7 @@ export interface AuditRecord {
   id: number;
 }
 
-function toRecord(e: ReleaseEventRow): AuditRecord {
+export function toAuditRecord(e: ReleaseEventRow): AuditRecord {
   return {
     at: e.at.toISOString(),
     repo: e.repo,
@@ -46,26 +46,72 @@ function toRecord(e: ReleaseEventRow): AuditRecord {
   };
 }
 
-/** Quotes a CSV field per RFC 4180 when it holds a comma, a quote or a line break. */
+/**
+ * One CSV field: a text a spreadsheet would run as a formula (starting with `=`, `+`, `-`,
+ * `@`, a tab or a carriage return: OWASP's "CSV injection") gets a leading `'`, so it shows
+ * as the text it is; then it is quoted per RFC 4180 when it holds a comma, a quote or a
+ * line break. Logins, environment names and notes are written by people.
+ */
 export function csvField(value: string | number | null): string {
   if (value === null) return '';
-  const text = String(value);
+  const raw = String(value);
+  const text = typeof value === 'string' && /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 /**
- * The repository's release timeline since a time, for `release-gate audit`: JSON (an
- * array of records) or CSV (a header line, then one line per event, CRLF line ends as
- * RFC 4180 has them). Ordered by time, then id.
+ * The export as text pieces, page by page: JSON (an array of records, as
+ * `JSON.stringify(records, null, 2)` writes it) or CSV (a header line, then one line per
+ * event, CRLF line ends as RFC 4180 has them). Nothing but the page at hand is held, so an
+ * export of any size takes the memory of one page.
  */
-export async function exportAudit(store: Pick<AuditStore, 'listEvents'>, options: AuditExportOptions): Promise<string> {
-  const records = (await store.listEvents({ repo: options.repo, since: options.since })).map(toRecord);
-  if (options.format === 'json') {
-    return `${JSON.stringify(records, null, 2)}\n`;
+export async function* auditExportChunks(
+  pages: AsyncIterable<readonly AuditRecord[]>,
+  format: AuditFormat,
+): AsyncGenerator<string> {
+  if (format === 'csv') {
+    yield `${AUDIT_CSV_COLUMNS.join(',')}\r\n`;
+    for await (const page of pages) {
+      if (page.length > 0)
+        yield page.map((r) => `${AUDIT_CSV_COLUMNS.map((c) => csvField(r[c])).join(',')}\r\n`).join('');
+    }
+    return;
   }
-  const lines = [AUDIT_CSV_COLUMNS.join(',')];
-  for (const r of records) {
-    lines.push(AUDIT_CSV_COLUMNS.map((c) => csvField(r[c])).join(','));
+  let first = true;
+  for await (const page of pages) {
+    if (page.length === 0) continue;
+    const items = page.map((r) => JSON.stringify(r, null, 2).replace(/^/gm, '  ')).join(',\n');
+    yield `${first ? '[\n' : ',\n'}${items}`;
+    first = false;
   }
-  return `${lines.join('\r\n')}\r\n`;
+  yield first ? '[]\n' : '\n]\n';
+}
+
+/** A repository's events since a time, oldest first, a page at a time. */
+async function* storePages(
+  store: Pick<AuditStore, 'pageEvents'>,
+  options: Pick<AuditExportOptions, 'repo' | 'since'>,
+): AsyncGenerator<AuditRecord[]> {
+  let after = null;
+  do {
+    const page = await store.pageEvents({
+      repos: [options.repo],
+      since: options.since,
+      after,
+      limit: 500,
+      order: 'asc',
+    });
+    yield page.rows.map(toAuditRecord);
+    after = page.next;
+  } while (after);
+}
+
+/**
+ * The repository's release timeline since a time, for `release-gate audit`, in the shapes of
+ * {@link auditExportChunks}. Ordered by time, then id.
+ */
+export async function exportAudit(store: Pick<AuditStore, 'pageEvents'>, options: AuditExportOptions): Promise<string> {
+  let out = '';
+  for await (const chunk of auditExportChunks(storePages(store, options), options.format)) out += chunk;
+  return out;
 }

@@ -74,6 +74,8 @@ import type { InboxStore } from './inbox-store.js';
 import { isUniqueViolation, sqlFor } from './sql-dialect.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
+import { sessionStore } from './sessions.js';
+import type { SessionStore } from './types.js';
 
 function toJson(value: unknown): string {
   return JSON.stringify(value ?? null);
@@ -217,6 +219,9 @@ class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
 export class PrismaStore implements Store {
   readonly gateQueue: LeasedQueue<PendingGateRow>;
   readonly promotionQueue: LeasedQueue<PromotionRow>;
+  readonly createSession: SessionStore['createSession'];
+  readonly findSession: SessionStore['findSession'];
+  readonly endSession: SessionStore['endSession'];
 
   constructor(
     private readonly db: PrismaClient,
@@ -251,6 +256,10 @@ export class PrismaStore implements Store {
     this.beginHandling = (item, now) => inbox.beginHandling(item, now);
     this.finishDelivery = (id, outcome, at) => inbox.finishDelivery(id, outcome, at);
     this.getDelivery = (id) => inbox.getDelivery(id);
+    const sessions = sessionStore(db);
+    this.createSession = (row) => sessions.createSession(row);
+    this.findSession = (id, now) => sessions.findSession(id, now);
+    this.endSession = (id, at) => sessions.endSession(id, at);
   }
 
   private readonly sql: (text: string) => string;
@@ -1062,16 +1071,25 @@ export class PrismaStore implements Store {
     };
     // One indexed range scan per repository, each stopping after limit + 1 rows, merged
     // here: an IN list ordered by time would make the database sort every matching row.
+    const asc = query.order === 'asc';
+    const dir = asc ? 'asc' : 'desc';
     const perRepo = await Promise.all(
       [...new Set(query.repos)].map((repo) =>
         this.db.releaseEvent.findMany({
-          where: { repo, ...filters, ...timeRange(query.since, query.until, query.after ?? null) },
-          orderBy: [{ at: 'desc' }, { id: 'desc' }],
+          where: {
+            repo,
+            ...filters,
+            ...(asc
+              ? timeRangeAfter(query.since, query.until, query.after ?? null)
+              : timeRange(query.since, query.until, query.after ?? null)),
+          },
+          orderBy: [{ at: dir }, { id: dir }],
           take: limit + 1,
         }),
       ),
     );
-    const merged = perRepo.flat().sort((a, b) => b.at.getTime() - a.at.getTime() || b.id - a.id);
+    const sign = asc ? 1 : -1;
+    const merged = perRepo.flat().sort((a, b) => sign * (a.at.getTime() - b.at.getTime() || a.id - b.id));
     const rows = merged.slice(0, limit).map(eventRow);
     const last = rows.at(-1);
     return { rows, next: merged.length > limit && last ? { at: last.at, id: last.id } : null };
@@ -1206,4 +1224,14 @@ function timeRange(since: Date | undefined, until: Date | undefined, after: Page
     at.lte = after.at;
   }
   return { at, OR: [{ at: { lt: after.at } }, { id: { lt: after.id } }] };
+}
+
+/** {@link timeRange} for pages read oldest first: rows after the cursor in (time, id) order. */
+function timeRangeAfter(since: Date | undefined, until: Date | undefined, after: PageCursor | null) {
+  const at: { gte?: Date; lt?: Date } = {};
+  if (since && (!after || since > after.at)) at.gte = since;
+  if (until) at.lt = until;
+  if (!after) return Object.keys(at).length > 0 ? { at } : {};
+  if (!at.gte) at.gte = after.at;
+  return { at, OR: [{ at: { gt: after.at } }, { id: { gt: after.id } }] };
 }

@@ -747,8 +747,30 @@ export interface AuditStore {
   pageEvaluationSummaries(query: EvaluationPageQuery): Promise<Page<EvaluationSummaryRow>>;
 }
 
+/** A console session as the record keeps it: the hash of the browser's key, never the key. */
+export interface ConsoleSessionRow {
+  /** SHA-256 (hex) of the key the browser holds. */
+  id: string;
+  login: string;
+  userId: number;
+  /** The user's GitHub token, encrypted by the console (src/console/session.ts). */
+  token: string;
+  createdAt: Date;
+  expiresAt: Date;
+  endedAt: Date | null;
+}
+
+/** Console sessions, shared by every replica: a session ended on one is ended on all. */
+export interface SessionStore {
+  createSession(row: Omit<ConsoleSessionRow, 'endedAt'>): Promise<void>;
+  /** The session with this id that has not ended and has not expired at `now`, or null. */
+  findSession(id: string, now: Date): Promise<ConsoleSessionRow | null>;
+  /** Ends the session (sign-out): false when it had ended already or does not exist. */
+  endSession(id: string, at: Date): Promise<boolean>;
+}
+
 /** The whole record: every role, and the database behind it. */
-export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore {
+export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore {
   readonly provider: DatabaseProvider;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
@@ -787,6 +809,8 @@ export interface EventPageQuery {
   until?: Date;
   after?: PageCursor | null;
   limit: number;
+  /** `desc` (newest first, the default) or `asc` (oldest first, as exports read). */
+  order?: 'asc' | 'desc';
 }
 
 export interface EvaluationPageQuery {

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { parseEnv } from 'node:util';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildManifest, createAppUrl } from '../../src/app/manifest.js';
+import { buildManifest, createAppUrl } from '../../src/app/app-manifest.js';
 import { TEST_PRIVATE_KEY } from '../support/app-harness.js';
 import { FakeGitHub } from '../support/fake-github.js';
 import { ROOT, freePort, startAppProcess, waitForStatus } from '../support/processes.js';
@@ -37,6 +37,7 @@ describe('the manifest app.yml gives GitHub', () => {
       name: yml.name,
       hook_attributes: { url: 'https://gate.example.com/api/github/webhooks', active: true },
       redirect_url: 'https://gate.example.com/registered',
+      callback_urls: ['https://gate.example.com/auth/callback'],
     });
     expect(base.default_permissions).toEqual(yml.default_permissions);
     expect(base.default_events).toEqual(yml.default_events);
@@ -51,6 +52,17 @@ describe('the manifest app.yml gives GitHub', () => {
         env: { WEBHOOK_URL: 'https://x', WEBHOOK_PROXY_URL: 'https://smee.io/abc' },
       }).hook_attributes,
     ).toEqual({ url: 'https://smee.io/abc', active: true });
+    // Registered on a workstation for use behind a proxy: GitHub may send users back to either address.
+    const behind = buildManifest(APP_YML, {
+      baseUrl: 'http://localhost:3000',
+      publicUrl: 'http://localhost:8080',
+      env: {},
+    });
+    expect(behind).toMatchObject({
+      hook_attributes: { url: 'http://localhost:8080/api/github/webhooks', active: true },
+      redirect_url: 'http://localhost:3000/registered',
+      callback_urls: ['http://localhost:8080/auth/callback', 'http://localhost:3000/auth/callback'],
+    });
   });
 
   it('is posted to github.com, an organization, or GitHub Enterprise Server', () => {
@@ -88,17 +100,16 @@ describe('npm start without APP_ID: registering the App from app.yml', () => {
     expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(503);
   });
 
-  it('serves a page whose form posts the manifest to GitHub, with the webhook URL the browser reached', async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/`, {
-      headers: { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'gate.acme.io' },
-    });
+  it('serves a page whose form posts the manifest to GitHub, with the webhook and callback URLs the browser reached', async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/`);
     expect(res.status).toBe(200);
     const { action, manifest } = formOf(await res.text());
     expect(action).toMatch(
       new RegExp(`^http://${github.host.replace('.', '\\.')}/settings/apps/new\\?state=[0-9a-f]{32}$`),
     );
-    expect(manifest.hook_attributes).toEqual({ url: 'https://gate.acme.io/api/github/webhooks', active: true });
-    expect(manifest.redirect_url).toBe('https://gate.acme.io/registered');
+    expect(manifest.hook_attributes).toEqual({ url: `http://127.0.0.1:${port}/api/github/webhooks`, active: true });
+    expect(manifest.redirect_url).toBe(`http://127.0.0.1:${port}/registered`);
+    expect(manifest.callback_urls).toEqual([`http://127.0.0.1:${port}/auth/callback`]);
     expect(manifest.default_permissions).toEqual(yml.default_permissions);
   });
 
@@ -118,9 +129,11 @@ describe('npm start without APP_ID: registering the App from app.yml', () => {
       client_id: 'Iv1.abc',
       client_secret: 'client-secret-xyz',
     });
-    const page = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-    const state = /state=([0-9a-f]{32})/.exec(page)![1]!;
-    const res = await fetch(`http://127.0.0.1:${port}/registered?code=code-1&state=${state}`);
+    const started = await fetch(`http://127.0.0.1:${port}/`);
+    const state = /state=([0-9a-f]{32})/.exec(await started.text())![1]!;
+    // The browser that loaded the page sends its cookie back with GitHub's code.
+    const cookie = started.headers.getSetCookie()[0]!.split(';')[0]!;
+    const res = await fetch(`http://127.0.0.1:${port}/registered?code=code-1&state=${state}`, { headers: { cookie } });
     const html = await res.text();
     expect(res.status, html).toBe(200);
     expect(html).toContain('Restart Release Gate');
@@ -144,9 +157,11 @@ describe('npm start without APP_ID: registering the App from app.yml', () => {
     expect(app.output()).not.toContain('client-secret-xyz');
     expect(app.output()).not.toContain('wh-secret-from-github');
 
-    // A code is good once.
-    const again = await fetch(`http://127.0.0.1:${port}/registered?code=code-1&state=${state}`);
-    expect(again.status).toBe(502);
+    // A state is good once.
+    const again = await fetch(`http://127.0.0.1:${port}/registered?code=code-1&state=${state}`, {
+      headers: { cookie },
+    });
+    expect(again.status).toBe(400);
 
     await app.stop();
     app = startAppProcess(dir, { GHE_HOST: github.host, GHE_PROTOCOL: 'http', LOG_FORMAT: 'json' });

@@ -4,22 +4,9 @@ import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUDIT_CSV_COLUMNS } from '../../src/store/audit-export.js';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { PROD_RUN, startConsoleHarness, WAITING } from './harness.js';
 import type { ConsoleHarness, Person } from './harness.js';
-
-/** Debian's Chromium (`apt-get install -y chromium`); .ci/run installs it. */
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Flags that keep Chromium from reaching hosts this machine cannot reach. */
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 const DOCS = join(import.meta.dirname, '..', '..', 'docs');
 
@@ -131,6 +118,44 @@ describe('the console in a real browser (headless Chromium)', () => {
     expect(csv.slice(1, -1).every((line) => line.split(',')[5] === 'APPROVED')).toBe(true);
     expect(csv.at(-1)).toBe('');
     await context.close();
+  }, 60_000);
+
+  it('signs out: the session ends on the server, so a copy of its cookie opens nothing', async () => {
+    const { context, page } = await signedIn('vic');
+    const copy = (await context.cookies()).find((c) => c.name === 'rg_session')!;
+    expect(copy).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(`${h.url}/`);
+    expect(await page.getByRole('link', { name: 'Sign in with GitHub' }).count()).toBe(1);
+    expect((await context.cookies()).find((c) => c.name === 'rg_session')).toBeUndefined();
+    // Someone who copied the cookie before the sign-out puts it in their own browser.
+    const thief = await browser.newContext();
+    await thief.addCookies([copy]);
+    const stolen = await thief.newPage();
+    await stolen.goto(`${h.url}/`);
+    expect(await stolen.getByRole('link', { name: 'Sign in with GitHub' }).count()).toBe(1);
+    expect(await stolen.locator('header.top .who').count()).toBe(0);
+    expect((await thief.request.get(`${h.url}/api/v1/board`)).status()).toBe(401);
+    await thief.close();
+    await context.close();
+  }, 60_000);
+
+  it('after signing in, goes back to a page of this site only', async () => {
+    h.github.browserUser = 'vic';
+    for (const [asked, landed] of [
+      ['/repos/acme/shop', `${h.url}/repos/acme/shop`],
+      ['/%5Cevil.example', `${h.url}/`],
+      ['/%09/evil.example', `${h.url}/`],
+      ['//evil.example', `${h.url}/`],
+      ['javascript:alert(document.cookie)', `${h.url}/`],
+    ] as const) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${h.url}/auth/login?return=${asked}`);
+      await page.waitForURL(landed);
+      expect(new URL(page.url()).host, asked).toBe(new URL(h.url).host);
+      await context.close();
+    }
   }, 60_000);
 
   it('fits a phone screen and can be used with the keyboard', async () => {

@@ -47,7 +47,7 @@ export type Person = keyof typeof PEOPLE;
 
 export interface ConsoleHarness extends Pick<
   Harness,
-  'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'tick' | 'close'
+  'github' | 'repo' | 'ctx' | 'store' | 'app' | 'clock' | 'deliver' | 'askGate' | 'tick' | 'close' | 'databaseUrl'
 > {
   /** Another replica of the App with its console, on the same database, GitHub and clock. */
   startReplica(replicaId: string): ReturnType<Harness['startReplica']>;
@@ -75,6 +75,8 @@ export interface ConsoleHarnessOptions {
   databaseUrl?: string;
   /** The policy on the default branch (the console's own unless given). */
   policy?: string;
+  /** TRUST_PROXY: believe X-Forwarded-Host, -Proto and -For. */
+  trustProxy?: boolean;
 }
 
 /** Fake GitHub, a SQLite store, and the App with its console, over HTTP. */
@@ -85,6 +87,7 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     sessionSecret: 'a-console-session-secret-of-more-than-32-characters',
     apiBaseUrl: github.baseUrl,
     publicUrl: null,
+    trustProxy: options.trustProxy ?? false,
     sessionTtlMs: options.sessionTtlMs ?? 8 * 3_600_000,
     rateLimit: options.rateLimit ?? { limit: 10_000, windowMs: 60_000 },
     permissionTtlMs: 5 * 60_000,
@@ -169,6 +172,7 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     startReplica: (replicaId) =>
       harness.startReplica({ replicaId, mounts: [mountConsole(consoleConfig(github))], inbox: { pollMs: 20 } }),
     close: harness.close,
+    databaseUrl: harness.databaseUrl,
   };
   if (options.seed ?? true) await seedStory(h);
   return h;

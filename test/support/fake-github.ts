@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerNewAppPage, answerUserRoute, redirectAllowed } from './fake-github-users.js';
+import type { ManifestApp } from './fake-github-users.js';
 import { assertRequestMatchesGitHub, requestPath } from './openapi.js';
 
 /**
@@ -382,6 +384,7 @@ export class FakeGitHub {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (await answerNewAppPage(this, req, res)) return;
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
@@ -943,6 +946,13 @@ export class FakeGitHub {
           },
         };
       this.manifestCodes.delete(m[1]!);
+      const created = this.manifestApps.find((a) => a.id === app.id);
+      if (created) {
+        // From now on this fake GitHub is the App's: its OAuth client, its callback URLs.
+        this.oauthClient = { id: created.clientId, secret: created.clientSecret };
+        this.callbackUrls = created.callbackUrls;
+        this.appId = created.id;
+      }
       const owner = { login: 'acme', id: 1, type: 'Organization' };
       return {
         status: 201,
@@ -1088,17 +1098,28 @@ export class FakeGitHub {
   oauthClient = { id: 'Iv1.consoletest', secret: 'console-client-secret' };
   /** One-time codes GitHub would send back to the callback: code -> user token. */
   readonly oauthCodes = new Map<string, string>();
-  /** User tokens: token -> user. */
-  readonly userTokens = new Map<string, { login: string; id: number }>();
+  /** User tokens: token -> user, and the OAuth client it was issued to (the App's when left out). */
+  readonly userTokens = new Map<string, { login: string; id: number; clientId?: string }>();
+  /** Apps created from a manifest on the "new GitHub App" page (see fake-github-users.ts). */
+  readonly manifestApps: ManifestApp[] = [];
+  /** The App's callback URLs once it was created from a manifest: `redirect_uri` must be under one of them. */
+  callbackUrls: string[] | null = null;
   /** Who is signed in to GitHub in the browser: the authorize page sends them back with a code at once. */
   browserUser: string | null = null;
   /** Installation id -> repositories (`owner/name`); none set: installation 77 holds every repository. */
   readonly installations = new Map<number, string[]>();
 
-  /** A user who can sign in: their token, and a fresh one-time code that exchanges for it. */
-  addUser(login: string): { token: string; code: string } {
+  /**
+   * A user who can sign in: their token, and a fresh one-time code that exchanges for it.
+   * `clientId`: the token was issued to another OAuth app (GET /user accepts it; the App's token check does not).
+   */
+  addUser(login: string, options: { clientId?: string } = {}): { token: string; code: string } {
     const token = `ghu_${login}_${this.newId()}`;
-    this.userTokens.set(token, { login, id: hashId(login) });
+    this.userTokens.set(token, {
+      login,
+      id: hashId(login),
+      ...(options.clientId ? { clientId: options.clientId } : {}),
+    });
     return { token, code: this.oauthCode(token) };
   }
 
@@ -1109,7 +1130,8 @@ export class FakeGitHub {
     return code;
   }
 
-  private installationRepos(): Map<number, string[]> {
+  /** Installation id -> its repositories (`owner/name`). */
+  installationRepos(): Map<number, string[]> {
     if (this.installations.size > 0) return this.installations;
     return new Map([
       [77, [...this.repos.values()].filter((r) => r.name !== '.github').map((r) => `${r.owner}/${r.name}`)],
@@ -1133,11 +1155,26 @@ export class FakeGitHub {
     const auth = String(req.headers.authorization ?? '');
     const token = auth.replace(/^(bearer|token)\s+/i, '');
     if (method === 'GET' && path === '/login/oauth/authorize') {
-      // The user has authorized the App before: GitHub redirects back at once.
-      const token = [...this.userTokens.entries()].find(([, u]) => u.login === this.browserUser)?.[0];
+      // The user has authorized the App before: GitHub redirects back at once, with a token of the App's client.
+      const client = this.oauthClient.id;
+      const signedIn = this.browserUser;
       const back = q.get('redirect_uri');
-      if (!token || !back || q.get('client_id') !== this.oauthClient.id)
-        return reply(404, { message: 'Not Found' }, 'oauth');
+      if (!signedIn || !back || q.get('client_id') !== client) return reply(404, { message: 'Not Found' }, 'oauth');
+      if (this.callbackUrls && !redirectAllowed(back, this.callbackUrls)) {
+        this.violations.push(`GET /login/oauth/authorize: redirect_uri ${back} is not under a callback URL of the App`);
+        return reply(
+          400,
+          {
+            error: 'redirect_uri_mismatch',
+            message: 'The redirect_uri MUST match the registered callback URL for this application.',
+          },
+          'oauth',
+        );
+      }
+      const token =
+        [...this.userTokens.entries()].find(
+          ([, u]) => u.login === signedIn && (u.clientId ?? client) === client,
+        )?.[0] ?? this.addUser(signedIn).token;
       const target = new URL(back);
       target.searchParams.set('code', this.oauthCode(token));
       target.searchParams.set('state', q.get('state') ?? '');
@@ -1176,6 +1213,26 @@ export class FakeGitHub {
       return user
         ? reply(200, { login: user.login, id: user.id, type: 'User' }, template)
         : reply(401, { message: 'Bad credentials' }, template);
+    }
+    const basic = /^basic\s+(\S+)$/i.exec(auth);
+    const user = answerUserRoute(this, {
+      method,
+      path,
+      query: q,
+      body,
+      token,
+      basic: basic ? Buffer.from(basic[1]!, 'base64').toString('utf8') : null,
+    });
+    if (user) {
+      const template = check();
+      entry.template = template;
+      entry.status = user.status;
+      entry.at = Date.now();
+      this.requestCount++;
+      if (this.keepRequests) this.requests.push(entry);
+      res.writeHead(user.status, { 'content-type': 'application/json; charset=utf-8', ...(user.headers ?? {}) });
+      res.end(user.body === undefined ? undefined : JSON.stringify(user.body));
+      return true;
     }
     if (method === 'GET' && path === '/app/installations') {
       const template = check();
