@@ -13,7 +13,7 @@ import { onIssueComment } from './events/comments.js';
 import { onPolicyPush } from './events/push.js';
 import { onDeploymentCreated, onDeploymentStatus } from './events/deployments.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 import { DEFAULT_INBOX_SETTINGS, Inbox } from './inbox.js';
 import type { InboxSettings } from './inbox.js';
 import { endLeasesOf } from './lease.js';
@@ -85,7 +85,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   // The evaluation workers load while the App starts, not with its first decision.
   evaluationPool(options.evaluationBudget?.heapBytes).warm();
   let scheduler: DueWorkScheduler | null = null;
-  let deps: GateDeps | null = null;
+  let deps: AppDeps | null = null;
   let inbox: Inbox | null = null;
   setApiCallObserver(options.metrics.observer);
   let auditLog: Logger | null = options.logger ?? null;

@@ -3,7 +3,7 @@ import type { GitHubClient } from '../github/types.js';
 import { describeError } from '../github/types.js';
 import type { LeasedQueue, PendingGateRow } from '../store/types.js';
 import { answerStoredDecision, requestForGate, runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 import { takeLease } from './lease.js';
 import { runHeldPromotion } from './held-promotions.js';
 
@@ -28,7 +28,7 @@ export class DueWorkScheduler {
   private running: Promise<number> | null = null;
 
   constructor(
-    private readonly deps: GateDeps,
+    private readonly deps: AppDeps,
     private readonly octokitFor: (installationId: number) => Promise<GitHubClient>,
     private readonly intervalMs = 30_000,
   ) {}

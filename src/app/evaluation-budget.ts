@@ -2,7 +2,7 @@ import { DEFAULT_EVALUATION_BUDGET, runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { policyInvalidDecision } from '../core/evaluate.js';
 import type { Decision, Policy, ReleaseFacts } from '../core/types.js';
-import type { GateDeps } from './gate.js';
+import type { EvaluationRecord, GateDeps } from './gate-deps.js';
 
 export { EVALUATION_BUDGET_MS, EVALUATION_HEAP_BUDGET_BYTES } from '../budget/pool.js';
 export type { EvaluationBudget } from '../budget/pool.js';
@@ -33,7 +33,7 @@ function refuse(subject: EvaluationSubject, problem: string): Decision {
  * loading facts. Null when the policy is not refused.
  */
 export async function refusedPolicyDecision(
-  deps: Pick<GateDeps, 'store'>,
+  deps: { store: Pick<EvaluationRecord, 'getPoisonedPolicy'> },
   subject: EvaluationSubject,
 ): Promise<Decision | null> {
   if (!subject.blobSha) return null;
@@ -49,7 +49,7 @@ export async function refusedPolicyDecision(
  * policy content is recorded as refused, so the next requests are refused at once.
  */
 export async function evaluateWithinBudget(
-  deps: Pick<GateDeps, 'store' | 'clock' | 'log'>,
+  deps: Pick<GateDeps, 'clock' | 'log'> & { store: EvaluationRecord },
   subject: EvaluationSubject,
   input: { policy: Policy; facts: ReleaseFacts; at: Date },
   budget: EvaluationBudget = DEFAULT_EVALUATION_BUDGET,

@@ -1,5 +1,5 @@
 import { repoKey } from '../../github/types.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { assessApproval } from './approve.js';
 import { openOverrides } from './override.js';
 import { mayAct, permissionsOf } from './people.js';
@@ -41,7 +41,7 @@ const NO: ActionOption = { allowed: false, counts: false, reason: '' };
  * console shows its buttons and its queue from this; the actions check again when taken.
  */
 export async function actionsOpenTo(
-  deps: Pick<GateDeps, 'store' | 'clock'>,
+  deps: Pick<AppDeps, 'store' | 'clock'>,
   scope: ActionScope,
   query: { sha: string; stage?: string },
 ): Promise<ViewerActions> {

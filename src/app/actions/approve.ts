@@ -4,7 +4,7 @@ import type { ApprovalVerdict } from '../../core/approval-would-count.js';
 import type { EnvironmentPolicy, Policy, ReleaseFacts } from '../../core/types.js';
 import { repoKey } from '../../github/types.js';
 import { factsChanged } from '../facts-changed.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import {
   deployerOfWaiting,
   gateOutcomes,
@@ -40,7 +40,7 @@ export interface ApproveResult {
  * the teams the stage names. An approval the gate would not count is refused, not recorded.
  */
 export async function assessApproval(
-  deps: Pick<GateDeps, 'store' | 'clock'>,
+  deps: Pick<AppDeps, 'store' | 'clock'>,
   scope: ActionScope,
   waiting: Waiting,
 ): Promise<ApprovalVerdict> {
@@ -81,7 +81,7 @@ function waitingSha(w: Waiting): string {
  * second approval by the same person is answered as unchanged.
  */
 export async function approve(
-  deps: GateDeps,
+  deps: AppDeps,
   scope: ActionScope,
   input: ApproveInput,
 ): Promise<ActionAnswer<ApproveResult>> {
@@ -185,7 +185,7 @@ function sinceOf(w: Waiting): Date {
 
 /** The actor's approvals of the release given through the App (console or command), by stage. */
 async function ownApprovals(
-  deps: Pick<GateDeps, 'store'>,
+  deps: Pick<AppDeps, 'store'>,
   repo: string,
   sha: string,
   login: string,

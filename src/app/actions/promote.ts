@@ -5,7 +5,7 @@ import { repoKey } from '../../github/types.js';
 import { promotionOpenKey } from '../../store/types.js';
 import type { PromotionRow } from '../../store/types.js';
 import { LEASE_MS } from '../gate.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { advancePromotion } from '../held-promotions.js';
 import {
   environmentOf,
@@ -49,7 +49,7 @@ export interface PromoteResult {
  * (a request at the gate, a held promotion), or the policy cannot decide.
  */
 export async function promotionTarget(
-  deps: Pick<GateDeps, 'store'>,
+  deps: Pick<AppDeps, 'store'>,
   scope: Pick<ActionScope, 'repo'>,
   policy: Policy,
   sha: string,
@@ -103,7 +103,7 @@ export async function promotionTarget(
  * as unchanged.
  */
 export async function promote(
-  deps: GateDeps,
+  deps: AppDeps,
   scope: ActionScope,
   input: PromoteInput,
 ): Promise<ActionAnswer<PromoteResult>> {
@@ -207,7 +207,7 @@ function heldResult(o: PromotionRow | null, login: string): PromoteResult {
 }
 
 /** True when the deployment an open promotion created failed or was rejected: it may be asked for again. */
-async function deploymentFailed(deps: Pick<GateDeps, 'store'>, o: PromotionRow): Promise<boolean> {
+async function deploymentFailed(deps: Pick<AppDeps, 'store'>, o: PromotionRow): Promise<boolean> {
   if (o.status !== 'answered' || o.deploymentId === null || o.openKey === null) return false;
   const d = await deps.store.getDeployment(o.deploymentId);
   if (!d) return false;
@@ -218,7 +218,7 @@ async function deploymentFailed(deps: Pick<GateDeps, 'store'>, o: PromotionRow):
 }
 
 /** What an open promotion a second request finds is doing. */
-async function openMessage(deps: Pick<GateDeps, 'store'>, o: PromotionRow): Promise<string> {
+async function openMessage(deps: Pick<AppDeps, 'store'>, o: PromotionRow): Promise<string> {
   const asked = `${o.deployer ?? 'Someone'} asked for the promotion of ${short(o.sha)} to ${o.toStage} already (${o.createdAt.toISOString()})`;
   if (o.status === 'answered') return `${asked}: deployment ${o.deploymentId} was created.`;
   if (o.status === 'decided') return `${asked}: its deployment is being created.`;

@@ -4,7 +4,7 @@ import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
 import { deployerOf, performedBy } from '../deployer.js';
 import { runGate } from '../gate.js';
-import type { GateDeps, GateRequest } from '../gate.js';
+import type { AppDeps, GateRequest } from '../gate.js';
 import { deploymentRecord } from './deployments.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
@@ -44,7 +44,7 @@ export function toGateRequest(
 
 /** `deployment_protection_rule.requested`: the gate itself. */
 export async function onProtectionRuleRequested(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'deployment_protection_rule.requested'>,
 ): Promise<void> {
   await handleOnce(deps, context, async () => {
