@@ -5,6 +5,7 @@ import type { Decision } from '../core/types.js';
 import { callBackProtectionRule, STATUS_REPORTS_PER_DEPLOYMENT } from '../github/protection-rule-callback.js';
 import { describeError, repoRefOf } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
+import type { GateVerdictResult } from '../store/decision-write.js';
 import type { PendingGateRow } from '../store/types.js';
 import { recordRuleAnswer } from './deployment-proof.js';
 import { GATE_DEADLINE_MS, WAIT_POLL_MS } from './gate-deps.js';
@@ -13,9 +14,39 @@ import type { AnswerRecord, GateDeps, GateRequest, GateResult } from './gate-dep
 /** What answering needs of the App. */
 export type AnswerDeps = Pick<GateDeps, 'clock' | 'audit'> & { store: AnswerRecord };
 
+/** What a decision does to the gate that asked: a verdict to store, or when to look at it again. */
+export interface GateOutcome {
+  verdict: { decision: 'approved' | 'rejected'; comment: string; at: Date } | null;
+  /** While it waits: the next look (its `recheckAt`, the deadline, or the periodic poll, whichever comes first). */
+  nextCheckAt: Date | null;
+}
+
 /**
- * The protection rule's answer: a verdict stored, then sent; or, while it waits, the next
- * look scheduled and a status report (when what the reader sees changed).
+ * The gate's outcome of a decision: `allow` is approved and `block` rejected; `wait` waits,
+ * unless the request reached the 29-day deadline, where it is rejected with what kept it waiting.
+ */
+export function gateOutcome(gate: PendingGateRow, decision: Decision, now: Date): GateOutcome {
+  const comment = gateComment(decision);
+  if (decision.decision === 'allow') return { verdict: { decision: 'approved', comment, at: now }, nextCheckAt: null };
+  if (decision.decision === 'block') return { verdict: { decision: 'rejected', comment, at: now }, nextCheckAt: null };
+  const deadline = gate.createdAt.getTime() + GATE_DEADLINE_MS;
+  if (now.getTime() >= deadline) {
+    const detail = `Still waiting on: ${failingRules(decision.rules)
+      .map((r) => `${r.code}: ${r.message}`)
+      .join(' ')}`;
+    return {
+      verdict: { decision: 'rejected', comment: deadlineComment(decision.environment, detail), at: now },
+      nextCheckAt: null,
+    };
+  }
+  const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
+  return { verdict: null, nextCheckAt: new Date(Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS)) };
+}
+
+/**
+ * The protection rule's answer once the decision is written (`writeDecision` stored the
+ * verdict, with the gate's word on the deployment, or the next look): the stored verdict
+ * sent, or, while it waits, a status report when what the reader sees changed.
  */
 export async function answerGate(
   deps: AnswerDeps,
@@ -23,56 +54,39 @@ export async function answerGate(
   req: GateRequest,
   gate: PendingGateRow,
   decision: Decision,
+  stored: GateVerdictResult | null,
   changed: boolean,
-  now: Date,
   log: Logger,
 ): Promise<{ answer: GateResult['answer']; gate: PendingGateRow | null }> {
   const { store } = deps;
-  const comment = gateComment(decision);
-  let verdict: 'approved' | 'rejected' | null =
-    decision.decision === 'allow' ? 'approved' : decision.decision === 'block' ? 'rejected' : null;
-  let verdictComment = comment;
-  if (!verdict) {
-    const deadline = gate.createdAt.getTime() + GATE_DEADLINE_MS;
-    if (now.getTime() >= deadline) {
-      verdict = 'rejected';
-      verdictComment = deadlineComment(
-        decision.environment,
-        `Still waiting on: ${failingRules(decision.rules)
-          .map((r) => `${r.code}: ${r.message}`)
-          .join(' ')}`,
-      );
-    } else {
-      const recheck = decision.recheckAt ? Date.parse(decision.recheckAt) : Number.POSITIVE_INFINITY;
-      const next = Math.min(recheck, deadline, now.getTime() + WAIT_POLL_MS);
-      await store.gateQueue.setNextCheck(gate.id, new Date(next));
-      if (changed && gate.reportsPosted < STATUS_REPORTS_PER_DEPLOYMENT) {
-        const count = await store.incrementGateReports(gate.id);
-        if (count <= STATUS_REPORTS_PER_DEPLOYMENT) {
-          const report = await deps.audit.callback(req.installationId, () =>
-            callBackProtectionRule(
-              octokit,
-              { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment },
-              { comment },
-            ),
-          );
-          if (!report.ok) {
-            log.warn({ status: report.status, err: report.error }, 'Status report refused');
-            if (report.nothingPending)
-              await store.expireGate(gate.id, deps.clock(), `GitHub no longer waits on this rule: ${report.error}`);
-          }
+  if (!stored) {
+    if (changed && gate.reportsPosted < STATUS_REPORTS_PER_DEPLOYMENT) {
+      const count = await store.incrementGateReports(gate.id);
+      if (count <= STATUS_REPORTS_PER_DEPLOYMENT) {
+        const report = await deps.audit.callback(req.installationId, () =>
+          callBackProtectionRule(
+            octokit,
+            { owner: req.owner, repo: req.repo, runId: gate.runId, environment: gate.environment },
+            { comment: gateComment(decision) },
+          ),
+        );
+        if (!report.ok) {
+          log.warn({ status: report.status, err: report.error }, 'Status report refused');
+          if (report.nothingPending)
+            await store.expireGate(gate.id, deps.clock(), `GitHub no longer waits on this rule: ${report.error}`);
         }
       }
-      return { answer: null, gate };
     }
+    return { answer: null, gate };
   }
-  const stored = await store.decideGate(gate.id, { decision: verdict, comment: verdictComment, at: now });
   const decided = await store.getGate(gate.id);
   const answer = await answerStoredDecision(
     deps,
     octokit,
     decided ?? { ...gate, decision: stored.decision, decisionComment: stored.comment },
     log,
+    // The write that decided the gate recorded its word on the deployment with the verdict.
+    { wordRecorded: stored.decided },
   );
   return { answer, gate: decided };
 }
@@ -126,13 +140,15 @@ export async function answerStoredDecision(
   octokit: GitHubClient,
   gate: PendingGateRow,
   log: Logger,
+  options: { wordRecorded?: boolean } = {},
 ): Promise<'approved' | 'rejected' | null> {
   if (!gate.decision) return null;
   const decision = gate.decision;
   // The gate's word on the deployment, before GitHub hears it: `approved` is the approval a
   // proof of the stage needs; a rejection takes any away (every answer passes here: a
-  // decision, the 29-day deadline, a poisoned policy, a retry).
-  await recordRuleAnswer(deps.store, gate, deps.clock());
+  // decision, the 29-day deadline, a poisoned policy, a retry; a fresh decision wrote it
+  // with its verdict).
+  if (!options.wordRecorded) await recordRuleAnswer(deps.store, gate, deps.clock());
   const result = await deps.audit.callback(gate.installationId, () =>
     callBackProtectionRule(
       octokit,

@@ -12,10 +12,11 @@ import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import { repoKey, repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
+import type { DecisionEvent } from '../store/decision-write.js';
 import type { PendingGateRow, RecordStore, ReleaseEventType } from '../store/types.js';
 import { deployerOf } from './deployer.js';
 import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
-import { answerAtDeadline, answerGate, answerStoredDecision } from './gate-answer.js';
+import { answerAtDeadline, answerGate, answerStoredDecision, gateOutcome } from './gate-answer.js';
 import { GATE_DEADLINE_MS } from './gate-deps.js';
 import type { GateDeps, GateRecord, GateRequest, GateResult } from './gate-deps.js';
 import { scheduleGateReport } from './gate-report.js';
@@ -242,33 +243,6 @@ async function decideAndReport(
   const stageName = decision.ungated ? null : decision.environment;
   const previous =
     (await store.listEvaluations({ repo, sha: req.sha, environment: req.environment, last: 1 })).at(-1) ?? null;
-  await store.upsertRelease({
-    repo,
-    sha: req.sha,
-    tree: loaded?.facts.tree ?? null,
-    ref: req.ref ?? null,
-    version: versionOf(req.ref),
-    tag: versionOf(req.ref),
-    at: now,
-  });
-  const evaluation = await store.recordEvaluation({
-    repo,
-    sha: req.sha,
-    environment: req.environment,
-    stage: stageName,
-    decision: decision.decision,
-    rules: decision.rules,
-    inputs: loaded
-      ? { facts: loaded.facts, pulls: loaded.pulls.map((p) => p.number), notes: loaded.notes }
-      : { problems: policy.ok ? [] : policy.problems },
-    score: decision.score,
-    policyPath: policy.path,
-    policySha: policy.blobSha,
-    policyFiles: policy.files,
-    actor: req.actor ?? req.deployer ?? null,
-    deliveryId: req.deliveryId ?? null,
-    at: now,
-  });
   // What the reader sees changed: another decision, or other failing rules or messages.
   const failing = (rules: readonly RuleResult[]) =>
     failingRules(rules)
@@ -276,8 +250,9 @@ async function decideAndReport(
       .join('\n');
   const changed =
     !previous || previous.decision !== decision.decision || failing(previous.rules) !== failing(decision.rules);
-  if (changed || gate) {
-    await store.recordEvent({
+  const events: DecisionEvent[] = [];
+  if (changed || gate)
+    events.push({
       repo,
       sha: req.sha,
       version: versionOf(req.ref),
@@ -289,9 +264,8 @@ async function decideAndReport(
       notes: gateComment(decision, 500),
       deliveryId: req.deliveryId ?? null,
     });
-  }
-  for (const id of spent) {
-    await store.recordEvent({
+  for (const id of spent)
+    events.push({
       repo,
       sha: req.sha,
       environment: decision.environment,
@@ -302,17 +276,74 @@ async function decideAndReport(
       notes: `Override ${id} let the release into ${decision.environment}.`,
       deliveryId: req.deliveryId ?? null,
     });
-  }
+  // A protection rule request: its verdict is stored (with the gate's word on the deployment)
+  // BEFORE GitHub is called back; while it waits, its next look.
+  const outcome = gate ? gateOutcome(gate, decision, now) : null;
+  const written = await store.writeDecision({
+    release: {
+      repo,
+      sha: req.sha,
+      tree: loaded?.facts.tree ?? null,
+      ref: req.ref ?? null,
+      version: versionOf(req.ref),
+      tag: versionOf(req.ref),
+      at: now,
+    },
+    evaluation: {
+      repo,
+      sha: req.sha,
+      environment: req.environment,
+      stage: stageName,
+      decision: decision.decision,
+      rules: decision.rules,
+      inputs: loaded
+        ? { facts: loaded.facts, pulls: loaded.pulls.map((p) => p.number), notes: loaded.notes }
+        : { problems: policy.ok ? [] : policy.problems },
+      score: decision.score,
+      policyPath: policy.path,
+      policySha: policy.blobSha,
+      policyFiles: policy.files,
+      actor: req.actor ?? req.deployer ?? null,
+      deliveryId: req.deliveryId ?? null,
+      at: now,
+    },
+    events,
+    gate:
+      gate && outcome
+        ? {
+            id: gate.id,
+            verdict: outcome.verdict,
+            nextCheckAt: outcome.nextCheckAt,
+            deployment:
+              gate.deploymentId === null
+                ? null
+                : {
+                    id: gate.deploymentId,
+                    approval:
+                      outcome.verdict?.decision === 'approved'
+                        ? {
+                            via: 'protection-rule',
+                            at: now,
+                            stage: stageName,
+                            environment: gate.environment,
+                            runId: gate.runId,
+                          }
+                        : null,
+                  },
+          }
+        : null,
+  });
 
   // The answer first: GitHub (and the person deploying) wait on it; the audit can follow.
   let answer: GateResult['answer'] = null;
   let answered: PendingGateRow | null = gate;
-  if (gate) ({ answer, gate: answered } = await answerGate(deps, octokit, req, gate, decision, changed, now, log));
+  if (gate)
+    ({ answer, gate: answered } = await answerGate(deps, octokit, req, gate, decision, written.decided, changed, log));
 
   const checkRun = scheduleGateReport(
     deps,
     octokit,
-    { req, decision, policy, stage: decided.stage, loaded, evaluationId: evaluation.id, now },
+    { req, decision, policy, stage: decided.stage, loaded, evaluationId: written.evaluationId, now },
     log,
   );
   return { decision, checkRun, answer, gate: answered };

@@ -2,6 +2,7 @@ import type { Logger } from 'probot';
 import type { EvaluationBudget } from '../budget/pool.js';
 import type { Decision } from '../core/types.js';
 import type { RepoRef } from '../github/types.js';
+import type { DecisionWriter } from '../store/decision-write.js';
 import type { AuditStore, DeliveryStore, GateStore, PendingGateRow, RecordStore, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { AppMetrics } from './metrics.js';
@@ -27,7 +28,8 @@ export type AnswerRecord = Pick<
   Pick<AuditStore, 'recordEvent'>;
 
 /** What the check run written after a decision needs of the record. */
-export type ReportRecord = Pick<RecordStore, 'getCheckRunId' | 'setCheckRunId' | 'setEvaluationCheckRun'> &
+export type ReportRecord = Pick<RecordStore, 'getCheckRunId' | 'setEvaluationCheckRun'> &
+  Pick<DecisionWriter, 'recordDecisionCheckRun'> &
   Pick<AuditStore, 'timeline'>;
 
 /** Everything one gate decision reads and writes in the record (and nothing else of it). */
@@ -37,10 +39,8 @@ export type GateRecord = EvaluationRecord &
   RecordedFactsReader &
   LearnedFactsWriter &
   Pick<GateStore, 'upsertPendingGate' | 'listPendingGates'> &
-  Pick<
-    RecordStore,
-    'markOverrideUsed' | 'releaseOverride' | 'getOverride' | 'recordEvaluation' | 'getDeployment' | 'upsertRelease'
-  >;
+  Pick<RecordStore, 'markOverrideUsed' | 'releaseOverride' | 'getOverride' | 'getDeployment'> &
+  Pick<DecisionWriter, 'writeDecision'>;
 
 /** What the gate needs of the App: its record (only the roles it uses), clock, metrics, log, audit writer. */
 export interface GateDeps {

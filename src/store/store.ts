@@ -75,6 +75,8 @@ import { isUniqueViolation, sqlFor } from './sql-dialect.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
 import { sessionStore } from './sessions.js';
+import { writeDecision, writeDecisionCheckRun } from './decision-write.js';
+import type { DecisionWriteInput, DecisionWriteResult } from './decision-write.js';
 import type { SessionStore } from './types.js';
 
 function toJson(value: unknown): string {
@@ -292,6 +294,15 @@ export class PrismaStore implements Store {
       if (!isUniqueViolation(error)) throw error;
       return releaseRow(await this.db.release.update({ where, data: { ...given(fields), updatedAt: input.at } }));
     }
+  }
+
+  async writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult> {
+    const e = input.evaluation;
+    return writeDecision(this.db, input, await this.replayColumns(e.policyFiles, e.engineVersion, e.at));
+  }
+
+  async recordDecisionCheckRun(key: CheckRunKey, checkRunId: number, evaluationId: number, at: Date): Promise<void> {
+    await writeDecisionCheckRun(this.db, { where: this.checkRunWhere(key), checkRunId, evaluationId, at });
   }
 
   async getRelease(repo: string, sha: string): Promise<ReleaseRow | null> {

@@ -25,6 +25,7 @@ export type {
 } from './inbox-store.js';
 export { DELIVERY_ERROR_PREFIX } from './inbox-store.js';
 import type { InboxStore } from './inbox-store.js';
+import type { DecisionWriter } from './decision-write.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 export type { DatabaseProvider } from './sql-dialect.js';
 
@@ -770,7 +771,8 @@ export interface SessionStore {
 }
 
 /** The whole record: every role, and the database behind it. */
-export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore {
+export interface Store
+  extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore, DecisionWriter {
   readonly provider: DatabaseProvider;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;

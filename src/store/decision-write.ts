@@ -1,0 +1,243 @@
+import type { RecordedPolicyFile } from '../core/replay.js';
+import type { PrismaClient } from './generated/sqlite/client.js';
+
+/** The gate's verdict on a protection rule request. */
+export type Verdict = 'approved' | 'rejected';
+
+/** The release row of the decision (as `upsertRelease` takes it: absent fields keep what is stored). */
+export interface DecisionRelease {
+  repo: string;
+  sha: string;
+  tree?: string | null;
+  ref?: string | null;
+  version?: string | null;
+  tag?: string | null;
+  at: Date;
+}
+
+/** The evaluation of the decision (as `recordEvaluation` takes it; its policy texts are stored by the store). */
+export interface DecisionEvaluation {
+  repo: string;
+  sha: string;
+  environment: string;
+  stage?: string | null;
+  decision: string;
+  rules: unknown;
+  inputs: unknown;
+  score?: number | null;
+  policyPath?: string | null;
+  policySha?: string | null;
+  actor?: string | null;
+  deliveryId?: string | null;
+  checkRunId?: number | null;
+  at: Date;
+  /** The policy texts the decision used (`PolicyFileText`); without them it is recorded as not replayable. */
+  policyFiles?: Array<Omit<RecordedPolicyFile, 'sha256'> & { text: string }>;
+  engineVersion?: string | null;
+}
+
+/** An event of the release's timeline (as `recordEvent` takes it). */
+export interface DecisionEvent {
+  repo: string;
+  sha: string;
+  version?: string | null;
+  environment?: string | null;
+  type: string;
+  status?: string | null;
+  actor?: string | null;
+  at: Date;
+  notes?: string | null;
+  deliveryId?: string | null;
+}
+
+/** The gate's approval of its deployment (as `approveDeployment` takes it). */
+export interface DecisionApproval {
+  via: string;
+  at: Date;
+  stage: string | null;
+  environment: string;
+  runId: number | null;
+}
+
+/** What stands for the gate after the write. */
+export interface GateVerdictResult {
+  /** True when this write decided the gate; false when it was decided before (that decision stands). */
+  decided: boolean;
+  decision: Verdict | null;
+  comment: string | null;
+}
+
+/**
+ * The one write of a decision: the release, the evaluation, the timeline's events and the
+ * gate's state (its stored verdict with the gate's word on its deployment, or when it is
+ * looked at again), in one transaction. A decision is recorded whole or not at all, and
+ * costs the record one commit (one flush of the log) instead of one per statement.
+ */
+export interface DecisionWriteInput {
+  release: DecisionRelease;
+  evaluation: DecisionEvaluation;
+  /** The timeline's events of the decision, in order (none when nothing a reader sees changed). */
+  events: DecisionEvent[];
+  /** The protection rule request decided, if the decision answers one. */
+  gate: GateDecisionWrite | null;
+}
+
+export interface GateDecisionWrite {
+  id: number;
+  /** The verdict to store (the gate becomes `decided` unless it was decided before), or null while it waits. */
+  verdict: { decision: Verdict; comment: string; at: Date } | null;
+  /** While it waits: when the scheduler looks at it again. */
+  nextCheckAt: Date | null;
+  /**
+   * The gate's word on its deployment, recorded with the verdict when this write decides the
+   * gate: an approval for `approved`, and for `rejected` any approval taken away.
+   */
+  deployment: { id: number; approval: DecisionApproval | null } | null;
+}
+
+export interface DecisionWriteResult {
+  evaluationId: number;
+  /** What stands for the gate after the write (null without a verdict to store). */
+  decided: GateVerdictResult | null;
+}
+
+/** The check run written for a decision: its id kept under its key, and on the decision's evaluation. */
+export interface DecisionCheckRunWrite {
+  /** The check run key's columns (repo, sha, environment, runId, deploymentId; 0 for none). */
+  where: { repo: string; sha: string; environment: string; runId: bigint; deploymentId: bigint };
+  checkRunId: number;
+  evaluationId: number;
+  at: Date;
+}
+
+/** The decision's writes, as a role of the record. */
+export interface DecisionWriter {
+  writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult>;
+  /** The check run written for a decision: kept under its key (`setCheckRunId`) and on its evaluation, at once. */
+  recordDecisionCheckRun(
+    key: { repo: string; sha: string; environment: string; runId?: number | null; deploymentId?: number | null },
+    checkRunId: number,
+    evaluationId: number,
+    at: Date,
+  ): Promise<void>;
+}
+
+/** The columns the store computes for an evaluation's replay (its policy texts, stored once per content). */
+export type ReplayColumns = { policyFiles: string | null; engineVersion: string | null; notReplayable: string | null };
+
+/** Longer than the default (2 s, 5 s): a burst queues transactions behind the single SQLite writer. */
+const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 30_000 };
+
+function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+}
+
+export async function writeDecision(
+  db: PrismaClient,
+  input: DecisionWriteInput,
+  replay: ReplayColumns,
+): Promise<DecisionWriteResult> {
+  const { release, evaluation: e, events, gate } = input;
+  return db.$transaction(async (tx) => {
+    const fields = { tree: release.tree, ref: release.ref, version: release.version, tag: release.tag };
+    await tx.release.upsert({
+      where: { repo_sha: { repo: release.repo, sha: release.sha } },
+      create: { repo: release.repo, sha: release.sha, ...given(fields), createdAt: release.at, updatedAt: release.at },
+      update: { ...given(fields), updatedAt: release.at },
+    });
+    const { id: evaluationId } = await tx.evaluation.create({
+      data: {
+        repo: e.repo,
+        sha: e.sha,
+        environment: e.environment,
+        stage: e.stage ?? null,
+        decision: e.decision,
+        rules: JSON.stringify(e.rules ?? null),
+        inputs: JSON.stringify(e.inputs ?? null),
+        score: e.score ?? null,
+        policyPath: e.policyPath ?? null,
+        policySha: e.policySha ?? null,
+        actor: e.actor ?? null,
+        deliveryId: e.deliveryId ?? null,
+        checkRunId: e.checkRunId == null ? null : BigInt(e.checkRunId),
+        at: e.at,
+        ...replay,
+      },
+      select: { id: true },
+    });
+    for (const ev of events)
+      await tx.releaseEvent.create({
+        data: {
+          repo: ev.repo,
+          sha: ev.sha,
+          version: ev.version ?? null,
+          environment: ev.environment ?? null,
+          type: ev.type,
+          status: ev.status ?? null,
+          actor: ev.actor ?? null,
+          at: ev.at,
+          notes: ev.notes ?? null,
+          deliveryId: ev.deliveryId ?? null,
+        },
+        select: { id: true },
+      });
+    if (!gate) return { evaluationId, decided: null };
+    if (!gate.verdict) {
+      await tx.pendingGate.updateMany({ where: { id: gate.id }, data: { nextCheckAt: gate.nextCheckAt } });
+      return { evaluationId, decided: null };
+    }
+    const v = gate.verdict;
+    const { count } = await tx.pendingGate.updateMany({
+      where: { id: gate.id, status: 'pending' },
+      data: { status: 'decided', decision: v.decision, decisionComment: v.comment, decidedAt: v.at },
+    });
+    if (count !== 1) {
+      // Decided before (another request, another replica): that decision stands.
+      const row = await tx.pendingGate.findUniqueOrThrow({ where: { id: gate.id } });
+      return {
+        evaluationId,
+        decided: {
+          decided: false,
+          decision: row.decision as Verdict | null,
+          comment: row.decisionComment,
+        },
+      };
+    }
+    if (gate.deployment) {
+      const a = gate.deployment.approval;
+      await tx.deployment.updateMany({
+        where: { id: BigInt(gate.deployment.id) },
+        data: a
+          ? {
+              approvedVia: a.via,
+              approvedAt: a.at,
+              approvedStage: a.stage,
+              approvedEnvironment: a.environment,
+              approvedRunId: a.runId === null ? null : BigInt(a.runId),
+            }
+          : {
+              approvedVia: null,
+              approvedAt: null,
+              approvedStage: null,
+              approvedEnvironment: null,
+              approvedRunId: null,
+              provenAt: null,
+            },
+      });
+    }
+    return { evaluationId, decided: { decided: true, decision: v.decision, comment: v.comment } };
+  }, TRANSACTION_OPTIONS);
+}
+
+/** The check run's id under its key and on the evaluation, in one transaction. */
+export async function writeDecisionCheckRun(db: PrismaClient, input: DecisionCheckRunWrite): Promise<void> {
+  const checkRunId = BigInt(input.checkRunId);
+  await db.$transaction(async (tx) => {
+    await tx.checkRun.upsert({
+      where: { repo_sha_environment_runId_deploymentId: input.where },
+      create: { ...input.where, checkRunId, createdAt: input.at, updatedAt: input.at },
+      update: { checkRunId, updatedAt: input.at },
+    });
+    await tx.evaluation.updateMany({ where: { id: input.evaluationId }, data: { checkRunId } });
+  }, TRANSACTION_OPTIONS);
+}
