@@ -12,17 +12,17 @@ import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import { repoKey, repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
-import type { DecisionEvent } from '../store/decision-write.js';
+import type { DecisionEvent, DecisionWriteInput, DecisionWriteResult } from '../store/decision-write.js';
 import type { PendingGateRow, RecordStore, ReleaseEventType } from '../store/types.js';
 import { deployerOf } from './deployer.js';
-import { evaluateWithinBudget, refusedPolicyDecision } from './evaluation-budget.js';
+import { evaluateWithinBudget, evaluationAttempt, refusedPolicyDecision } from './evaluation-budget.js';
 import { answerAtDeadline, answerGate, answerStoredDecision, gateOutcome } from './gate-answer.js';
 import { GATE_DEADLINE_MS } from './gate-deps.js';
 import type { GateDeps, GateRecord, GateRequest, GateResult } from './gate-deps.js';
 import { scheduleGateReport } from './gate-report.js';
 import { LEASE_MS, takeLease } from './lease.js';
 import type { HeldLease } from './lease.js';
-import { loadFactsWithRecord } from './recorded-facts.js';
+import { loadFactsFromRecord } from './recorded-facts.js';
 
 const TAG_REF = /^(?:refs\/tags\/)?(v?\d[\w.+-]*)$/;
 
@@ -177,6 +177,8 @@ interface Decided {
   loaded: LoadedFacts | null;
   stage: EnvironmentPolicy | null;
   spent: string[];
+  /** The evaluation attempt to record finished with the decision (null when nothing was evaluated). */
+  attempt: { blobSha: string; subject: string } | null;
 }
 
 async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, now: Date): Promise<Decided> {
@@ -193,10 +195,12 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
       loaded: null,
       stage: null,
       spent: [],
+      attempt: null,
     };
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
   let spent: string[] = [];
+  let attempt: Decided['attempt'] = null;
   // A policy whose evaluation threw, ran past its budget or never finished is refused at once.
   const subject = {
     repo: repoKey(req),
@@ -208,7 +212,8 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
   const refused = await refusedPolicyDecision(deps, subject);
   if (refused) decision = refused;
   else {
-    loaded = await loadFactsWithRecord(
+    // What GitHub taught is written back with the decision (writeDecision).
+    loaded = await loadFactsFromRecord(
       octokit,
       store,
       policy.policy,
@@ -220,12 +225,14 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
       subject,
       { policy: policy.policy, facts: loaded.facts, at: now },
       deps.evaluationBudget,
+      { finishWithDecision: true },
     );
+    attempt = evaluationAttempt(subject);
     ({ decision, spent } = await spendOverrides(store, policy.policy, loaded.facts, first, now, deps.evaluationBudget));
   }
   const index = findStageIndex(policy.policy, req.environment);
   const stage = index >= 0 ? policy.policy.environments[index]! : null;
-  return { policy, decision, loaded, stage, spent };
+  return { policy, decision, loaded, stage, spent, attempt };
 }
 
 async function decideAndReport(
@@ -279,7 +286,14 @@ async function decideAndReport(
   // A protection rule request: its verdict is stored (with the gate's word on the deployment)
   // BEFORE GitHub is called back; while it waits, its next look.
   const outcome = gate ? gateOutcome(gate, decision, now) : null;
-  const written = await store.writeDecision({
+  const written = await writeOrFinishAttempt(store, decided.attempt, {
+    learned: loaded
+      ? {
+          trees: loaded.learnedTrees.map(({ sha, tree }) => ({ sha, tree })),
+          pulls: loaded.pulls.map((p) => ({ pullNumber: p.number, headSha: p.headSha })),
+        }
+      : { trees: [], pulls: [] },
+    finishedAttempt: decided.attempt,
     release: {
       repo,
       sha: req.sha,
@@ -347,6 +361,24 @@ async function decideAndReport(
     log,
   );
   return { decision, checkRun, answer, gate: answered };
+}
+
+/**
+ * The decision's write; when it fails, the evaluation attempt it would have finished is
+ * finished alone, so a record that failed to write is never taken for an evaluation that
+ * never finished (which refuses the policy).
+ */
+async function writeOrFinishAttempt(
+  store: Pick<GateRecord, 'writeDecision' | 'finishEvaluationAttempt'>,
+  attempt: Decided['attempt'],
+  input: DecisionWriteInput,
+): Promise<DecisionWriteResult> {
+  try {
+    return await store.writeDecision(input);
+  } catch (error) {
+    if (attempt) await store.finishEvaluationAttempt(attempt.blobSha, attempt.subject).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Re-evaluates the waiting protection rule requests of a repository (of one commit, when given). */

@@ -6,7 +6,7 @@ import type { DecisionWriter } from '../store/decision-write.js';
 import type { AuditStore, DeliveryStore, GateStore, PendingGateRow, RecordStore, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { AppMetrics } from './metrics.js';
-import type { RecordedFactsReader, LearnedFactsWriter } from './recorded-facts.js';
+import type { RecordedFactsReader } from './recorded-facts.js';
 
 /** GitHub fails a protection rule left pending 30 days; the App answers a day before. */
 export const GATE_DEADLINE_MS = 29 * 86_400_000;
@@ -37,7 +37,6 @@ export type GateRecord = EvaluationRecord &
   AnswerRecord &
   ReportRecord &
   RecordedFactsReader &
-  LearnedFactsWriter &
   Pick<GateStore, 'upsertPendingGate' | 'listPendingGates'> &
   Pick<RecordStore, 'markOverrideUsed' | 'releaseOverride' | 'getOverride' | 'getDeployment'> &
   Pick<DecisionWriter, 'writeDecision'>;

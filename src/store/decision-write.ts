@@ -80,6 +80,10 @@ export interface DecisionWriteInput {
   events: DecisionEvent[];
   /** The protection rule request decided, if the decision answers one. */
   gate: GateDecisionWrite | null;
+  /** What the facts loader learned from GitHub: trees of candidate commits, the release's pull requests. */
+  learned?: { trees: Array<{ sha: string; tree: string }>; pulls: Array<{ pullNumber: number; headSha: string }> };
+  /** The evaluation attempt of the policy (`startEvaluationAttempt`) that this decision finished. */
+  finishedAttempt?: { blobSha: string; subject: string } | null;
 }
 
 export interface GateDecisionWrite {
@@ -139,6 +143,25 @@ export async function writeDecision(
 ): Promise<DecisionWriteResult> {
   const { release, evaluation: e, events, gate } = input;
   return db.$transaction(async (tx) => {
+    for (const { sha, tree } of input.learned?.trees ?? [])
+      await tx.release.upsert({
+        where: { repo_sha: { repo: release.repo, sha } },
+        create: { repo: release.repo, sha, tree, createdAt: new Date(0), updatedAt: new Date(0) },
+        update: { tree, updatedAt: new Date(0) },
+      });
+    for (const p of input.learned?.pulls ?? [])
+      await tx.releasePull.upsert({
+        where: { repo_sha_pullNumber: { repo: release.repo, sha: release.sha, pullNumber: p.pullNumber } },
+        create: {
+          repo: release.repo,
+          sha: release.sha,
+          pullNumber: p.pullNumber,
+          headSha: p.headSha,
+          recordedAt: release.at,
+        },
+        update: { headSha: p.headSha },
+      });
+    if (input.finishedAttempt) await tx.evaluationAttempt.deleteMany({ where: input.finishedAttempt });
     const fields = { tree: release.tree, ref: release.ref, version: release.version, tag: release.tag };
     await tx.release.upsert({
       where: { repo_sha: { repo: release.repo, sha: release.sha } },
