@@ -98,9 +98,9 @@ export function scheduleGateReport(
             at: now,
           },
         );
-        // The id under its key and on the evaluation, in one write (the key's id only when it changed).
-        if (id !== own) await store.recordDecisionCheckRun(key, id, report.evaluationId, now);
-        else await store.setEvaluationCheckRun(report.evaluationId, id);
+        // Two statements, not a transaction: for two writes a transaction costs more than it saves.
+        if (id !== own) await store.setCheckRunId(key, id, now);
+        await store.setEvaluationCheckRun(report.evaluationId, id);
         resolve(id);
       } catch (error) {
         // The answer is out already; a lost summary is logged, never a lost decision.

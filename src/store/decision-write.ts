@@ -105,25 +105,9 @@ export interface DecisionWriteResult {
   decided: GateVerdictResult | null;
 }
 
-/** The check run written for a decision: its id kept under its key, and on the decision's evaluation. */
-export interface DecisionCheckRunWrite {
-  /** The check run key's columns (repo, sha, environment, runId, deploymentId; 0 for none). */
-  where: { repo: string; sha: string; environment: string; runId: bigint; deploymentId: bigint };
-  checkRunId: number;
-  evaluationId: number;
-  at: Date;
-}
-
 /** The decision's writes, as a role of the record. */
 export interface DecisionWriter {
   writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult>;
-  /** The check run written for a decision: kept under its key (`setCheckRunId`) and on its evaluation, at once. */
-  recordDecisionCheckRun(
-    key: { repo: string; sha: string; environment: string; runId?: number | null; deploymentId?: number | null },
-    checkRunId: number,
-    evaluationId: number,
-    at: Date,
-  ): Promise<void>;
 }
 
 /** The columns the store computes for an evaluation's replay (its policy texts, stored once per content). */
@@ -249,18 +233,5 @@ export async function writeDecision(
       });
     }
     return { evaluationId, decided: { decided: true, decision: v.decision, comment: v.comment } };
-  }, TRANSACTION_OPTIONS);
-}
-
-/** The check run's id under its key and on the evaluation, in one transaction. */
-export async function writeDecisionCheckRun(db: PrismaClient, input: DecisionCheckRunWrite): Promise<void> {
-  const checkRunId = BigInt(input.checkRunId);
-  await db.$transaction(async (tx) => {
-    await tx.checkRun.upsert({
-      where: { repo_sha_environment_runId_deploymentId: input.where },
-      create: { ...input.where, checkRunId, createdAt: input.at, updatedAt: input.at },
-      update: { checkRunId, updatedAt: input.at },
-    });
-    await tx.evaluation.updateMany({ where: { id: input.evaluationId }, data: { checkRunId } });
   }, TRANSACTION_OPTIONS);
 }

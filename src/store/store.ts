@@ -75,7 +75,7 @@ import { isUniqueViolation, sqlFor } from './sql-dialect.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
 import { sessionStore } from './sessions.js';
-import { writeDecision, writeDecisionCheckRun } from './decision-write.js';
+import { writeDecision } from './decision-write.js';
 import type { DecisionWriteInput, DecisionWriteResult } from './decision-write.js';
 import type { SessionStore } from './types.js';
 
@@ -299,10 +299,6 @@ export class PrismaStore implements Store {
   async writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult> {
     const e = input.evaluation;
     return writeDecision(this.db, input, await this.replayColumns(e.policyFiles, e.engineVersion, e.at));
-  }
-
-  async recordDecisionCheckRun(key: CheckRunKey, checkRunId: number, evaluationId: number, at: Date): Promise<void> {
-    await writeDecisionCheckRun(this.db, { where: this.checkRunWhere(key), checkRunId, evaluationId, at });
   }
 
   async getRelease(repo: string, sha: string): Promise<ReleaseRow | null> {
