@@ -298,7 +298,7 @@ export class PrismaStore implements Store {
 
   async writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult> {
     const e = input.evaluation;
-    return writeDecision(this.db, input, await this.replayColumns(e.policyFiles, e.engineVersion, e.at));
+    return writeDecision(this.db, this.provider, input, await this.replayColumns(e.policyFiles, e.engineVersion, e.at));
   }
 
   async getRelease(repo: string, sha: string): Promise<ReleaseRow | null> {
