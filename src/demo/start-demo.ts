@@ -72,18 +72,24 @@ async function waitHandled(store: () => Store | null, deliveryId: string): Promi
   }
 }
 
-/** Starts the demo; see the module's comment. `env` gives PORT, HOST, LOG_LEVEL and LOG_FORMAT only. */
-export async function startDemo(env: NodeJS.ProcessEnv = process.env): Promise<DemoStarted> {
+/**
+ * Starts the demo; see the module's comment. `env` gives PORT, HOST, LOG_LEVEL and LOG_FORMAT
+ * only. `github`: the simulated GitHub to use (a test's, which checks every request).
+ */
+export async function startDemo(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { github?: SimulatedGitHub } = {},
+): Promise<DemoStarted> {
   const refusal = refusalLine(env);
   if (refusal) throw new DemoRefused(refusal);
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port <= 0 || port > 65_535)
     throw new DemoRefused(`PORT must be a port number from 1 to 65535 for the demo, not "${env.PORT}".`);
   const dir = mkdtempSync(join(tmpdir(), 'release-gate-demo-'));
-  const github = new SimulatedGitHub();
+  const github = options.github ?? new SimulatedGitHub();
+  if (!options.github) github.keepRequests = false;
   github.baseUrl = `http://127.0.0.1:${port}/api/v3`;
   github.browserUser = DEMO_USER;
-  github.keepRequests = false;
   const repos = seedDemoGitHub(github, new Date());
   const secret = randomBytes(20).toString('hex');
   const appEnv: NodeJS.ProcessEnv = {

@@ -1,5 +1,4 @@
-// Written by scripts/write-demo-webhooks.mjs from @octokit/webhooks-examples: do not edit.
-/* eslint-disable */
+// Written by scripts/write-demo-webhooks.ts from @octokit/webhooks-examples: do not edit.
 /** Objects of GitHub's example webhook payloads the demo's deliveries are built from. */
 export const WEBHOOK_TEMPLATES: Record<string, Record<string, unknown>> = {
   repository: {

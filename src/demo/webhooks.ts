@@ -61,6 +61,8 @@ function repository(repo: DemoRepoContext): Record<string, unknown> {
     default_branch: 'main',
     private: true,
     visibility: 'private',
+    has_discussions: false,
+    topics: [],
     owner: { ...(base.owner as object), login: repo.owner, type: 'Organization' },
   };
 }
@@ -158,11 +160,21 @@ export function reviewSubmitted(
         ...pull,
         number: r.pull,
         user: user(r.author),
-        head: { ...(pull.head as object), sha: r.headSha },
+        draft: false,
+        auto_merge: null,
+        active_lock_reason: null,
+        head: { ...(pull.head as object), sha: r.headSha, ref: `pull-${r.pull}`, repo: repository(repo) },
+        base: { ...(pull.base as object), ref: 'main', repo: repository(repo) },
       },
       ...common(repo, r.reviewer),
     },
   };
+}
+
+/** No reactions yet. */
+function reactions(url: string): Record<string, unknown> {
+  const none = { '+1': 0, '-1': 0, laugh: 0, hooray: 0, confused: 0, heart: 0, rocket: 0, eyes: 0 };
+  return { url, total_count: 0, ...none };
 }
 
 /** `issue_comment.created` on pull request `issue` (a `/release-gate` command). */
@@ -170,6 +182,7 @@ export function commentCreated(
   repo: DemoRepoContext,
   c: { issue: number; body: string; author: string; commentId: number },
 ): Delivery {
+  const web = `https://github.example/${repo.owner}/${repo.name}`;
   return {
     id: randomUUID(),
     event: 'issue_comment',
@@ -178,14 +191,24 @@ export function commentCreated(
       issue: {
         ...template('issue'),
         number: c.issue,
+        labels: [],
+        active_lock_reason: null,
+        reactions: reactions(`${web}/issues/${c.issue}/reactions`),
         pull_request: {
           url: `${repo.apiBase}/repos/${repo.owner}/${repo.name}/pulls/${c.issue}`,
-          html_url: '',
-          diff_url: '',
-          patch_url: '',
+          html_url: `${web}/pull/${c.issue}`,
+          diff_url: `${web}/pull/${c.issue}.diff`,
+          patch_url: `${web}/pull/${c.issue}.patch`,
         },
       },
-      comment: { ...template('comment'), id: c.commentId, body: c.body, user: user(c.author) },
+      comment: {
+        ...template('comment'),
+        id: c.commentId,
+        body: c.body,
+        user: user(c.author),
+        performed_via_github_app: null,
+        reactions: reactions(`${web}/issues/comments/${c.commentId}/reactions`),
+      },
       ...common(repo, c.author),
     },
   };
