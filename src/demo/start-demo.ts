@@ -61,6 +61,22 @@ function demoMount(github: SimulatedGitHub): HttpMount {
   };
 }
 
+/**
+ * A new directory for the demo's database: in memory (`/dev/shm`) where the system has it, as
+ * the record is thrown away on exit and a file on disk costs seconds of migrations; else in
+ * the temporary directory.
+ */
+function throwAwayDirectory(): string {
+  for (const base of ['/dev/shm', tmpdir()]) {
+    try {
+      return mkdtempSync(join(base, 'release-gate-demo-'));
+    } catch {
+      // Not there or not writable: the next one.
+    }
+  }
+  throw new DemoRefused(`The demo cannot create its temporary directory in ${tmpdir()}: set TMPDIR to a writable one.`);
+}
+
 async function waitHandled(store: () => Store | null, deliveryId: string): Promise<void> {
   const end = Date.now() + 60_000;
   for (;;) {
@@ -85,7 +101,7 @@ export async function startDemo(
   const port = env.PORT ? Number(env.PORT) : 3000;
   if (!Number.isInteger(port) || port <= 0 || port > 65_535)
     throw new DemoRefused(`PORT must be a port number from 1 to 65535 for the demo, not "${env.PORT}".`);
-  const dir = mkdtempSync(join(tmpdir(), 'release-gate-demo-'));
+  const dir = throwAwayDirectory();
   const github = options.github ?? new SimulatedGitHub();
   if (!options.github) github.keepRequests = false;
   github.baseUrl = `http://127.0.0.1:${port}/api/v3`;

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { npm, projectPath, ROOT, startProcess } from './processes.js';
+import { exitOf, npm, projectPath, ROOT } from './processes.js';
 import type { Started } from './processes.js';
 
 /**
@@ -27,12 +27,49 @@ export function freshClone(): string {
   return dir;
 }
 
-/** `npm run demo` in `dir` on `port`, with only `env` besides PATH, HOME and PORT. */
-export function startDemoProcess(dir: string, port: number, env: Record<string, string> = {}): Started {
-  return startProcess('npm', ['run', 'demo'], {
+/**
+ * `npm run demo` in `dir` on `port`, with only `env` besides PATH, HOME and PORT, in a process
+ * group of its own: `interrupt()` is Ctrl+C in a terminal (SIGINT to the group), and `stop()`
+ * ends the group, so no process of the demo outlives the test.
+ */
+export function startDemoProcess(
+  dir: string,
+  port: number,
+  env: Record<string, string> = {},
+): Started & { interrupt(): void } {
+  const child = spawn('npm', ['run', 'demo'], {
     cwd: dir,
     env: { PATH: projectPath(), HOME: dir, PORT: String(port), npm_config_update_notifier: 'false', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  let all = '';
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => {
+    all += c.toString();
+    out += c.toString();
+  });
+  child.stderr.on('data', (c: Buffer) => (all += c.toString()));
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid!, name);
+    } catch {
+      // The group has ended.
+    }
+  };
+  return {
+    child,
+    output: () => all,
+    stdout: () => out,
+    interrupt: () => signal('SIGINT'),
+    stop: async () => {
+      const exited = exitOf(child);
+      signal('SIGTERM');
+      const done = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 10_000))]);
+      signal('SIGKILL');
+      return done ?? exited;
+    },
+  };
 }
 
 /** A browser's visit: the page a URL ends on after its redirects, with the cookies it was given. */
