@@ -6,22 +6,19 @@
 
 const TOKEN = /^(gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,}|[0-9a-f]{40})$/;
 
-/** What each credential variable looks like when it is real. */
-const REAL: Record<string, (value: string) => boolean> = {
-  APP_ID: (v) => /^\d+$/.test(v) && Number(v) > 0,
-  PRIVATE_KEY: (v) => v.includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{200,}$/.test(v),
-  PRIVATE_KEY_PATH: (v) => v.length > 0,
-  GITHUB_TOKEN: (v) => TOKEN.test(v),
-};
-
-/** The credential variables set to a real-looking value, in the order above. */
+/** The credential variables set to a value that looks real (a real App's id or key, a real token). */
 export function realCredentials(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(REAL)
-    .filter(([name, looksReal]) => {
-      const value = env[name]?.trim();
-      return value !== undefined && value !== '' && looksReal(value);
-    })
-    .map(([name]) => name);
+  const set = (value: string | undefined) => value?.trim() ?? '';
+  const checks: Array<[string, boolean]> = [
+    ['APP_ID', /^\d+$/.test(set(env.APP_ID)) && Number(env.APP_ID) > 0],
+    [
+      'PRIVATE_KEY',
+      set(env.PRIVATE_KEY).includes('-----BEGIN') || /^[A-Za-z0-9+/=\s]{200,}$/.test(set(env.PRIVATE_KEY)),
+    ],
+    ['PRIVATE_KEY_PATH', set(env.PRIVATE_KEY_PATH) !== ''],
+    ['GITHUB_TOKEN', TOKEN.test(set(env.GITHUB_TOKEN))],
+  ];
+  return checks.filter(([, real]) => real).map(([name]) => name);
 }
 
 /** The one line the demo says when it refuses to start; null when nothing real is set. */

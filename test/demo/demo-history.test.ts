@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import Ajv2020Module from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import {
 import type { DemoRepoContext } from '../../src/demo/webhooks.js';
 import { demoWebhookTemplates } from '../../scripts/write-demo-webhooks.js';
 import { FakeGitHub } from '../support/fake-github.js';
-import { freePort } from '../support/processes.js';
+import { freePort, ROOT } from '../support/processes.js';
 import { visit } from '../support/demo-process.js';
 
 const require = createRequire(import.meta.url);
@@ -167,5 +169,17 @@ describe('real credentials', () => {
       /^The Release Gate demo does not run with real credentials: APP_ID, GITHUB_TOKEN are set; unset them /,
     );
     await expect(fetch(`http://127.0.0.1:${port}/`)).rejects.toThrow();
+  });
+});
+
+describe('the README', () => {
+  it('shows the demo first: the screenshot the Chromium test takes, then the command', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const firstBlocks = readme.split('\n\n').slice(0, 3);
+    expect(firstBlocks[0]).toBe('# Release Gate');
+    expect(firstBlocks[1]).toMatch(/^!\[The demo's release console[^\]]*\]\(docs\/demo\.png\)$/);
+    expect(firstBlocks[2]).toContain('**See it before installing it**');
+    expect(readme.indexOf('$ npm run demo')).toBeLessThan(readme.indexOf('\n## '));
+    expect(existsSync(join(ROOT, 'docs', 'demo.png'))).toBe(true);
   });
 });
