@@ -27,19 +27,28 @@ export function freshClone(): string {
   return dir;
 }
 
-/**
- * `npm run demo` in `dir` on `port`, with only `env` besides PATH, HOME and PORT, in a process
- * group of its own: `interrupt()` is Ctrl+C in a terminal (SIGINT to the group), and `stop()`
- * ends the group, so no process of the demo outlives the test.
- */
+/** `npm run demo` in `dir` on `port`; see {@link startNpmScript}. */
 export function startDemoProcess(
   dir: string,
   port: number,
   env: Record<string, string> = {},
 ): Started & { interrupt(): void } {
-  const child = spawn('npm', ['run', 'demo'], {
+  return startNpmScript(dir, 'demo', { PORT: String(port), ...env });
+}
+
+/**
+ * `npm run <script>` in `dir`, with only `env` besides PATH and HOME, in a process group of
+ * its own: `interrupt()` is Ctrl+C in a terminal (SIGINT to the group), and `stop()` ends the
+ * group, so no process it started outlives the caller.
+ */
+export function startNpmScript(
+  dir: string,
+  script: string,
+  env: Record<string, string> = {},
+): Started & { interrupt(): void } {
+  const child = spawn('npm', ['run', script], {
     cwd: dir,
-    env: { PATH: projectPath(), HOME: dir, PORT: String(port), npm_config_update_notifier: 'false', ...env },
+    env: { PATH: projectPath(), HOME: dir, npm_config_update_notifier: 'false', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
