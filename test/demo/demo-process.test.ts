@@ -87,6 +87,14 @@ describe('npm run demo, from a fresh clone', () => {
     expect(await main.textContent()).toMatch(/b8b8b8b\s*PROD\s*block\s*APPROVAL_REQUIRED/);
     await page.goto(`${url}/audit`);
     await expectBanner(page);
+
+    // The demo user may act: a second approval lets the waiting payments release into PROD.
+    await page.goto(`${url}/repos/acme/payments/releases/${'f6'.repeat(20)}`);
+    await page.getByLabel('Environment').selectOption('production');
+    await page.getByRole('button', { name: 'Approve as demo-user' }).click();
+    await page.waitForURL(/\?done=approve$/);
+    await expectBanner(page);
+    expect(await page.locator('section[aria-labelledby="waiting"]').textContent()).toContain('Nothing waits.');
     await context.close();
   }, 150_000);
 
