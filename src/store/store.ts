@@ -76,6 +76,8 @@ import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
 import { sessionStore } from './sessions.js';
 import type { SessionStore } from './types.js';
+import { notificationStore, type NotificationStore } from './notifications.js';
+import { deliveryRecordStore, type DeliveryRecordStore } from './delivery-record.js';
 
 function toJson(value: unknown): string {
   return JSON.stringify(value ?? null);
@@ -222,6 +224,8 @@ export class PrismaStore implements Store {
   readonly createSession: SessionStore['createSession'];
   readonly findSession: SessionStore['findSession'];
   readonly endSession: SessionStore['endSession'];
+  readonly notifications: NotificationStore;
+  readonly deliveryRecord: DeliveryRecordStore;
 
   constructor(
     private readonly db: PrismaClient,
@@ -260,6 +264,8 @@ export class PrismaStore implements Store {
     this.createSession = (row) => sessions.createSession(row);
     this.findSession = (id, now) => sessions.findSession(id, now);
     this.endSession = (id, at) => sessions.endSession(id, at);
+    this.notifications = notificationStore(db);
+    this.deliveryRecord = deliveryRecordStore(db);
   }
 
   private readonly sql: (text: string) => string;

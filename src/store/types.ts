@@ -11,6 +11,8 @@
  */
 
 import type { RecordedPolicyFile, StoredEvaluation } from '../core/replay.js';
+import type { NotificationStore } from './notifications.js';
+import type { DeliveryRecordStore } from './delivery-record.js';
 
 export type { RecordedPolicyFile };
 export type {
@@ -772,6 +774,10 @@ export interface SessionStore {
 /** The whole record: every role, and the database behind it. */
 export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore {
   readonly provider: DatabaseProvider;
+  /** The outbox of release notifications (src/store/notifications.ts). */
+  readonly notifications: NotificationStore;
+  /** What delivery metrics read (src/store/delivery-record.ts). */
+  readonly deliveryRecord: DeliveryRecordStore;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

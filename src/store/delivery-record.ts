@@ -1,0 +1,119 @@
+import type { PrismaClient } from './generated/sqlite/client.js';
+
+/** A proven deployment as delivery metrics read it. */
+export interface ProvenDeploymentRow {
+  id: number;
+  repo: string;
+  sha: string;
+  environment: string;
+  /** The stage the gate judged it as. */
+  stage: string | null;
+  createdAt: Date;
+  provenAt: Date;
+  /** Its latest state from the statuses allowed to move it, and when. */
+  latestState: string | null;
+  latestStateAt: Date | null;
+  /** `releaseGate.rollbackOf` of its payload: the deployment this one rolls back. */
+  rollbackOf: number | null;
+}
+
+/** Where a repository's policy in force is kept in the record. */
+export interface RecordedPolicy {
+  /** The texts of the files the latest decision used, the repository's first. */
+  texts: string[];
+}
+
+/** The queries delivery metrics and notifications make; each is bounded by its window or limit. */
+export interface DeliveryRecordStore {
+  /** Deployments proven in [since, until), of one repository or all; at most `limit`, oldest first. */
+  provenDeployments(query: { repo?: string; since: Date; until: Date; limit: number }): Promise<ProvenDeploymentRow[]>;
+  /** The earliest first commit of the pull requests linked to each release (repo, sha). */
+  firstCommits(repo: string, shas: readonly string[]): Promise<Map<string, Date>>;
+  /** The policy texts the latest recorded decision of the repository used, or null. */
+  policyInForce(repo: string): Promise<RecordedPolicy | null>;
+}
+
+/** The most rows one metrics query reads (a window of 90 days at 100 deployments a day across repositories is 9,000). */
+export const PROVEN_DEPLOYMENTS_LIMIT = 50_000;
+
+function rollbackOf(payload: string | null): number | null {
+  if (!payload) return null;
+  try {
+    const parsed = JSON.parse(payload) as { releaseGate?: { rollbackOf?: unknown } } | null;
+    const of = parsed?.releaseGate?.rollbackOf;
+    return typeof of === 'number' && Number.isSafeInteger(of) ? of : null;
+  } catch {
+    // A payload that is not JSON carries no App record: not a rollback.
+    return null;
+  }
+}
+
+/** The delivery record on the record's Prisma client (either provider). */
+export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
+  return {
+    async provenDeployments(query) {
+      const rows = await db.deployment.findMany({
+        where: { ...(query.repo ? { repo: query.repo } : {}), provenAt: { gte: query.since, lt: query.until } },
+        orderBy: [{ provenAt: 'asc' }, { id: 'asc' }],
+        take: Math.min(query.limit, PROVEN_DEPLOYMENTS_LIMIT),
+        select: {
+          id: true,
+          repo: true,
+          sha: true,
+          environment: true,
+          approvedStage: true,
+          createdAt: true,
+          provenAt: true,
+          latestState: true,
+          latestStateAt: true,
+          payload: true,
+        },
+      });
+      return rows.map((r) => ({
+        id: Number(r.id),
+        repo: r.repo,
+        sha: r.sha,
+        environment: r.environment,
+        stage: r.approvedStage,
+        createdAt: r.createdAt,
+        provenAt: r.provenAt!,
+        latestState: r.latestState,
+        latestStateAt: r.latestStateAt,
+        rollbackOf: rollbackOf(r.payload),
+      }));
+    },
+
+    async firstCommits(repo, shas) {
+      const out = new Map<string, Date>();
+      const wanted = [...new Set(shas)];
+      for (let i = 0; i < wanted.length; i += 500) {
+        const rows = await db.releasePull.findMany({
+          where: { repo, sha: { in: wanted.slice(i, i + 500) }, firstCommitAt: { not: null } },
+          select: { sha: true, firstCommitAt: true },
+        });
+        for (const r of rows) {
+          const at = r.firstCommitAt!;
+          const known = out.get(r.sha);
+          if (!known || at < known) out.set(r.sha, at);
+        }
+      }
+      return out;
+    },
+
+    async policyInForce(repo) {
+      const latest = await db.evaluation.findFirst({
+        where: { repo, policyFiles: { not: null } },
+        orderBy: [{ at: 'desc' }, { id: 'desc' }],
+        select: { policyFiles: true },
+      });
+      if (!latest?.policyFiles) return null;
+      const files = JSON.parse(latest.policyFiles) as Array<{ role?: string; sha256?: string }>;
+      const ordered = [...files].sort((a, b) => Number(a.role !== 'repository') - Number(b.role !== 'repository'));
+      const hashes = ordered.map((f) => f.sha256).filter((h): h is string => typeof h === 'string');
+      if (hashes.length === 0) return null;
+      const blobs = await db.policyBlob.findMany({ where: { sha256: { in: hashes } } });
+      const bySha = new Map(blobs.map((b) => [b.sha256, b.text]));
+      return { texts: hashes.map((h) => bySha.get(h)).filter((t): t is string => t !== undefined) };
+    },
+  };
+}
