@@ -58,7 +58,12 @@ export class NotificationOutbox implements ReleaseEventSink {
   /** The channels the repository's policy in force (as the record keeps it) names for the stage. */
   private async channelsOf(repo: string, stage: string): Promise<ChannelRef[]> {
     const policy = await this.store.deliveryRecord.policyInForce(repo);
-    return policy ? channelsFromTexts(policy.texts, stage) : [];
+    return policy
+      ? channelsFromTexts(
+          [policy.repository, policy.org].filter((t) => t !== null),
+          stage,
+        )
+      : [];
   }
 
   /** Resolves when the events published so far are queued (tests, shutdown). */

@@ -17,10 +17,10 @@ export interface ProvenDeploymentRow {
   rollbackOf: number | null;
 }
 
-/** Where a repository's policy in force is kept in the record. */
+/** The policy texts the latest recorded decision of a repository used, by role. */
 export interface RecordedPolicy {
-  /** The texts of the files the latest decision used, the repository's first. */
-  texts: string[];
+  repository: string | null;
+  org: string | null;
 }
 
 /** The queries delivery metrics and notifications make; each is bounded by its window or limit. */
@@ -108,12 +108,15 @@ export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
       });
       if (!latest?.policyFiles) return null;
       const files = JSON.parse(latest.policyFiles) as Array<{ role?: string; sha256?: string }>;
-      const ordered = [...files].sort((a, b) => Number(a.role !== 'repository') - Number(b.role !== 'repository'));
-      const hashes = ordered.map((f) => f.sha256).filter((h): h is string => typeof h === 'string');
+      const hashes = files.map((f) => f.sha256).filter((h): h is string => typeof h === 'string');
       if (hashes.length === 0) return null;
       const blobs = await db.policyBlob.findMany({ where: { sha256: { in: hashes } } });
       const bySha = new Map(blobs.map((b) => [b.sha256, b.text]));
-      return { texts: hashes.map((h) => bySha.get(h)).filter((t): t is string => t !== undefined) };
+      const textOf = (role: string) => {
+        const file = files.find((f) => f.role === role);
+        return (file?.sha256 && bySha.get(file.sha256)) ?? null;
+      };
+      return { repository: textOf('repository'), org: textOf('org default') };
     },
   };
 }

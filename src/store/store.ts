@@ -447,8 +447,8 @@ export class PrismaStore implements Store {
       try {
         await this.db.releasePull.upsert({
           where: { repo_sha_pullNumber: { repo: l.repo, sha: l.sha, pullNumber: l.pullNumber } },
-          create: { ...l, recordedAt: at },
-          update: { headSha: l.headSha },
+          create: { ...l, firstCommitAt: l.firstCommitAt ?? null, recordedAt: at },
+          update: { headSha: l.headSha, ...given({ firstCommitAt: l.firstCommitAt }) },
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;

@@ -170,6 +170,8 @@ export interface ReleasePullInput {
   sha: string;
   pullNumber: number;
   headSha: string;
+  /** The earliest author date of the PR's commits (lead time for changes starts there). */
+  firstCommitAt?: Date | null;
 }
 
 export interface CommitCheckInput {

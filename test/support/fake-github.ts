@@ -110,6 +110,8 @@ export interface FakePull {
   mergedAt?: string;
   /** Commit sha -> its author's login (for `pulls/{n}/commits`); the PR's user when left out. */
   commitAuthors?: Record<string, string>;
+  /** Commit sha -> its author date (for `pulls/{n}/commits`); 2026-01-01 when left out. */
+  commitDates?: Record<string, string>;
 }
 
 export interface FakeReview {
@@ -603,7 +605,11 @@ export class FakeGitHub {
           sha,
           commit: {
             message: 'commit',
-            author: { name: login, email: `${login}@example.com`, date: '2026-01-01T00:00:00Z' },
+            author: {
+              name: login,
+              email: `${login}@example.com`,
+              date: p.commitDates?.[sha] ?? '2026-01-01T00:00:00Z',
+            },
           },
           author: user(login),
           committer: user('web-flow'),
