@@ -23,6 +23,7 @@ import { onProtectionRuleRequested } from './events/protection-rule.js';
 import { onDeploymentReview, onPullRequestReview } from './events/reviews.js';
 import { DueWorkScheduler, probotOctokitFor } from './due-work-scheduler.js';
 import { createNotifications, type NotificationOptions } from '../notify/index.js';
+import { registerDeliveryGauges } from '../delivery/delivery-gauges.js';
 import type { ReleaseEventSink } from '../core/release-events.js';
 
 export interface CreateAppOptions {
@@ -101,6 +102,10 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     clock,
     { warn: (o, m) => auditLog?.warn(o, m) },
     options.notifications,
+    options.metrics.registry,
+  );
+  registerDeliveryGauges(options.metrics.registry, options.store.deliveryRecord, clock, (error) =>
+    auditLog?.warn({ err: describeError(error) }, 'Delivery metrics could not be read'),
   );
 
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {

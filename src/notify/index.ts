@@ -1,3 +1,4 @@
+import { Counter, type Registry } from 'prom-client';
 import type { ReleaseEventSink } from '../core/release-events.js';
 import type { Store } from '../store/types.js';
 import { NotificationWorker, type NotificationSettings } from './notification-worker.js';
@@ -11,6 +12,19 @@ export type { NotificationSettings } from './notification-worker.js';
 export interface NotificationOptions extends Partial<NotificationSettings> {
   /** Where channel URLs and secrets are read (default the process's environment). */
   env?: Readonly<Record<string, string | undefined>>;
+}
+
+/** `release_gate_notifications_total{channel, result}` on the registry (once per registry). */
+function notificationCounter(registry: Registry | undefined): Counter<'channel' | 'result'> | null {
+  if (!registry) return null;
+  const known = registry.getSingleMetric('release_gate_notifications_total');
+  if (known) return known as Counter<'channel' | 'result'>;
+  return new Counter({
+    name: 'release_gate_notifications_total',
+    help: 'Notification attempts by channel (slack, webhook) and result (delivered, retry, failed: given up).',
+    labelNames: ['channel', 'result'] as const,
+    registers: [registry],
+  });
 }
 
 export interface Notifications {
@@ -31,8 +45,10 @@ export function createNotifications(
   clock: () => Date,
   log: { warn(obj: object, msg: string): void },
   options: NotificationOptions = {},
+  registry?: Registry,
 ): Notifications {
   const { env = process.env, ...settings } = options;
+  const counter = notificationCounter(registry);
   const outbox = new NotificationOutbox(store, clock, log);
   let worker: NotificationWorker | null = null;
   return {
@@ -40,7 +56,15 @@ export function createNotifications(
     outbox,
     store: publishingStore(store, outbox),
     start(replicaId, workerLog) {
-      worker = new NotificationWorker({ store, env, replicaId, clock, log: workerLog, settings });
+      worker = new NotificationWorker({
+        store,
+        env,
+        replicaId,
+        clock,
+        log: workerLog,
+        settings,
+        ...(counter ? { count: (channel, result) => counter.inc({ channel, result }) } : {}),
+      });
       worker.start();
       return worker;
     },
