@@ -619,6 +619,7 @@ export function createConsoleHandler(
     const isPage =
       path === '/' ||
       path === '/audit' ||
+      path === '/delivery' ||
       path === '/console.css' ||
       path.startsWith('/auth/') ||
       path.startsWith('/repos/') ||
