@@ -90,6 +90,7 @@ describe.each([
   });
 
   it('counts the last stage of the policy in force, by hand', async () => {
+    // SECURITY.md N2: unproven deployments and other stages' are in the record and do not count.
     const report = await deliveryReport(store.deliveryRecord, { repo: 'acme/shop', days: 30, now: NOW });
     expect(report.repositories).toHaveLength(1);
     expect(report.repositories[0]).toMatchObject({ repo: 'acme/shop', prodStage: 'LIVE', prodStageFrom: 'policy' });

@@ -82,6 +82,7 @@ describe('release notifications', () => {
     });
 
   it('sends every kind of event to Slack as Block Kit and to a webhook as signed CloudEvents carrying CDEvents', async () => {
+    // SECURITY.md N1: signed, and people's text escaped in Slack.
     const slack = await slackReceiver();
     const ce = await cloudEventsReceiver(SECRET);
     closers.push(slack.close, ce.close);
@@ -202,6 +203,7 @@ describe('release notifications', () => {
   });
 
   it('refuses channels the operator has not set for notifications, saying what to set, and sends nothing unsigned', async () => {
+    // SECURITY.md N1
     const ce = await cloudEventsReceiver(SECRET);
     closers.push(ce.close);
     const outbox = new NotificationOutbox(store, clock.now, silent);

@@ -139,6 +139,15 @@ export async function seedDeliveryMonth(store: Store, repo: string, base = 0): P
     successAt: '2026-03-20T08:00:00Z',
     failed: { state: 'error', at: '2026-03-20T09:00:00Z' },
   });
+  // A writer's failure status on deployment 1, which only its creator may move: not a failure.
+  await store.recordDeploymentStatus({
+    id: statusIds++,
+    deploymentId: base + 1,
+    state: 'failure',
+    at: t('2026-03-03T00:00:00Z'),
+    creator: 'mallory',
+    trusted: false,
+  });
   // Not proven (no success): not a deployment of the record's count.
   await live({ id: 8, sha: sha('d'), createdAt: '2026-03-21T07:50:00Z', successAt: null });
   // STAGING is not the last stage: none of these count, failed or not.
