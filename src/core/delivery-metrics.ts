@@ -6,8 +6,8 @@
  * - lead time for changes: from the first commit of the release's pull requests to its first
  *   proven PROD success (once per release);
  * - change failure rate: proven PROD deployments later marked `failure`/`error`, or rolled back
- *   (another deployment's payload names it in `releaseGate.rollbackOf`), over all proven PROD
- *   deployments;
+ *   (a deployment the App created names it in its payload's `releaseGate.rollbackOf`), over
+ *   all proven PROD deployments;
  * - time to restore: from such a failure (the failure status, or the rollback's creation,
  *   whichever came first) to the next proven PROD success.
  */
@@ -20,10 +20,15 @@ export interface DeliveryDeployment {
   provenAt: Date;
   latestState: string | null;
   latestStateAt: Date | null;
-  /** The deployment this one rolls back (the App's payload record), or null. */
-  rollbackOf: number | null;
   /** The earliest first commit of the release's pull requests, when the record has it. */
   firstCommitAt: Date | null;
+}
+
+/** A rollback the App created: a deployment of `repo` whose payload says it rolls back deployment `of`. */
+export interface DeliveryRollback {
+  repo: string;
+  of: number;
+  createdAt: Date;
 }
 
 export interface Distribution {
@@ -86,6 +91,7 @@ function failedAt(d: DeliveryDeployment, rollbacks: ReadonlyMap<string, Date>): 
 export function computeDeliveryFigures(
   deployments: readonly DeliveryDeployment[],
   window: { since: Date; until: Date },
+  rollbackList: readonly DeliveryRollback[] = [],
 ): DeliveryFigures {
   const since = window.since.getTime();
   const until = window.until.getTime();
@@ -95,11 +101,10 @@ export function computeDeliveryFigures(
   const days = Math.max(1, Math.round((until - since) / DAY_MS));
 
   const rollbacks = new Map<string, Date>();
-  for (const d of inWindow) {
-    if (d.rollbackOf === null) continue;
-    const key = `${d.repo}#${d.rollbackOf}`;
+  for (const r of rollbackList) {
+    const key = `${r.repo}#${r.of}`;
     const known = rollbacks.get(key);
-    if (!known || d.createdAt < known) rollbacks.set(key, d.createdAt);
+    if (!known || r.createdAt < known) rollbacks.set(key, r.createdAt);
   }
 
   const leadTimes: number[] = [];

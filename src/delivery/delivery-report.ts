@@ -1,4 +1,9 @@
-import { computeDeliveryFigures, type DeliveryDeployment, type DeliveryFigures } from '../core/delivery-metrics.js';
+import {
+  computeDeliveryFigures,
+  type DeliveryDeployment,
+  type DeliveryFigures,
+  type DeliveryRollback,
+} from '../core/delivery-metrics.js';
 import { loadPolicyFiles } from '../core/policy-source.js';
 import { PROVEN_DEPLOYMENTS_LIMIT, type DeliveryRecordStore } from '../store/delivery-record.js';
 
@@ -65,6 +70,12 @@ export async function deliveryReport(
     until,
     limit: PROVEN_DEPLOYMENTS_LIMIT,
   });
+  const rollbacks = await record.appRollbacks({
+    ...(query.repo ? { repo: query.repo } : {}),
+    since,
+    until,
+    limit: PROVEN_DEPLOYMENTS_LIMIT,
+  });
   const byRepo = new Map<string, typeof rows>();
   if (query.repo) byRepo.set(query.repo, []);
   for (const r of rows) {
@@ -74,6 +85,7 @@ export async function deliveryReport(
   }
   const repositories: RepoDelivery[] = [];
   const all: DeliveryDeployment[] = [];
+  const allRollbacks: DeliveryRollback[] = [];
   for (const [repo, list] of [...byRepo].sort(([a], [b]) => a.localeCompare(b))) {
     if (query.allowed && !(await query.allowed(repo))) continue;
     const prod = await prodStageOf(record, repo);
@@ -90,15 +102,18 @@ export async function deliveryReport(
       provenAt: d.provenAt,
       latestState: d.latestState,
       latestStateAt: d.latestStateAt,
-      rollbackOf: d.rollbackOf,
       firstCommitAt: firstCommits.get(d.sha) ?? null,
     }));
+    const ownRollbacks: DeliveryRollback[] = rollbacks
+      .filter((r) => r.repo === repo)
+      .map((r) => ({ repo: r.repo, of: r.of, createdAt: r.createdAt }));
     all.push(...deployments);
+    allRollbacks.push(...ownRollbacks);
     repositories.push({
       repo,
       prodStage: prod.stage,
       prodStageFrom: prod.from,
-      figures: computeDeliveryFigures(deployments, { since, until }),
+      figures: computeDeliveryFigures(deployments, { since, until }, ownRollbacks),
     });
   }
   return {
@@ -106,7 +121,7 @@ export async function deliveryReport(
     since: since.toISOString(),
     until: until.toISOString(),
     repositories,
-    total: computeDeliveryFigures(all, { since, until }),
+    total: computeDeliveryFigures(all, { since, until }, allRollbacks),
     truncated: rows.length >= PROVEN_DEPLOYMENTS_LIMIT,
   };
 }

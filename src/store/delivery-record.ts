@@ -13,8 +13,15 @@ export interface ProvenDeploymentRow {
   /** Its latest state from the statuses allowed to move it, and when. */
   latestState: string | null;
   latestStateAt: Date | null;
-  /** `releaseGate.rollbackOf` of its payload: the deployment this one rolls back. */
-  rollbackOf: number | null;
+}
+
+/** A deployment this App created to roll another back (`releaseGate.rollbackOf` in its payload). */
+export interface RollbackRow {
+  id: number;
+  repo: string;
+  environment: string;
+  of: number;
+  createdAt: Date;
 }
 
 /** The policy texts the latest recorded decision of a repository used, by role. */
@@ -27,6 +34,12 @@ export interface RecordedPolicy {
 export interface DeliveryRecordStore {
   /** Deployments proven in [since, until), of one repository or all; at most `limit`, oldest first. */
   provenDeployments(query: { repo?: string; since: Date; until: Date; limit: number }): Promise<ProvenDeploymentRow[]>;
+  /**
+   * Rollbacks this App created in [since, until), of one repository or all: only deployments
+   * GitHub says this App's installation created (`byApp`) are read, since a payload key is
+   * written by whoever creates the deployment (SECURITY.md T13).
+   */
+  appRollbacks(query: { repo?: string; since: Date; until: Date; limit: number }): Promise<RollbackRow[]>;
   /** The earliest first commit of the pull requests linked to each release (repo, sha). */
   firstCommits(repo: string, shas: readonly string[]): Promise<Map<string, Date>>;
   /** The policy texts the latest recorded decision of the repository used, or null. */
@@ -66,7 +79,6 @@ export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
           provenAt: true,
           latestState: true,
           latestStateAt: true,
-          payload: true,
         },
       });
       return rows.map((r) => ({
@@ -79,8 +91,28 @@ export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
         provenAt: r.provenAt!,
         latestState: r.latestState,
         latestStateAt: r.latestStateAt,
-        rollbackOf: rollbackOf(r.payload),
       }));
+    },
+
+    async appRollbacks(query) {
+      const rows = await db.deployment.findMany({
+        where: {
+          byApp: true,
+          createdAt: { gte: query.since, lt: query.until },
+          ...(query.repo ? { repo: query.repo } : {}),
+          payload: { contains: 'rollbackOf' },
+        },
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        take: Math.min(query.limit, PROVEN_DEPLOYMENTS_LIMIT),
+        select: { id: true, repo: true, environment: true, createdAt: true, payload: true },
+      });
+      const out: RollbackRow[] = [];
+      for (const r of rows) {
+        const of = rollbackOf(r.payload);
+        if (of !== null)
+          out.push({ id: Number(r.id), repo: r.repo, environment: r.environment, of, createdAt: r.createdAt });
+      }
+      return out;
     },
 
     async firstCommits(repo, shas) {

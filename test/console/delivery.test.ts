@@ -31,8 +31,8 @@ describe('delivery figures in the console, its API and /metrics', () => {
     expect(ajv.validate(schemaOf('getRepositoryDelivery'), body), ajv.errorsText()).toBe(true);
     expect(body.repositories[0]).toMatchObject({ repo: 'acme/shop', prodStage: 'LIVE', prodStageFrom: 'policy' });
     expect(body.total).toMatchObject({
-      deployments: 6,
-      changeFailureRate: 0.5,
+      deployments: 7,
+      changeFailureRate: 3 / 7,
       leadTime: { p50: 86_400 },
       timeToRestore: { p50: 1_800 },
     });
@@ -47,7 +47,7 @@ describe('delivery figures in the console, its API and /metrics', () => {
     const body = (await r.json()) as Json;
     expect(ajv.validate(schemaOf('getDelivery'), body), ajv.errorsText()).toBe(true);
     expect(body.repositories.map((x: Json) => x.repo)).toEqual(['acme/shop']);
-    expect(body.total).toMatchObject({ deployments: 7, failures: 3 });
+    expect(body.total).toMatchObject({ deployments: 8, failures: 3 });
     const none = (await (await h.call('/api/v1/delivery', { token: h.tokens.nobody })).json()) as Json;
     expect(none.repositories).toEqual([]);
     expect(none.total.changeFailureRate).toBeNull();
@@ -69,10 +69,10 @@ describe('delivery figures in the console, its API and /metrics', () => {
     expect(r.status).toBe(200);
     const html = await r.text();
     expect(html).toContain('<h1>Delivery of acme/shop</h1>');
-    expect(html).toMatch(/Change failure rate<\/th><td>50\.0 % <span class="muted">\(3 of 6\)/);
+    expect(html).toMatch(/Change failure rate<\/th><td>42\.9 % <span class="muted">\(3 of 7\)/);
     expect(html).toMatch(/Lead time for changes<\/th><td>1\.0 d <span class="muted">median · 2\.0 d p90 · 3/);
     expect(html).toContain(
-      '<desc id="daily-desc">6 deployments from 2026-03-01 to 2026-03-30, 3 of them failed; at most 2 in a day.</desc>',
+      '<desc id="daily-desc">7 deployments from 2026-03-01 to 2026-03-30, 3 of them failed; at most 2 in a day.</desc>',
     );
     // One bar group per day of the window, each with a title a screen reader or a hover reads.
     expect(html.match(/<g><title>/g)).toHaveLength(30);
@@ -85,11 +85,11 @@ describe('delivery figures in the console, its API and /metrics', () => {
 
   it('exports the four keys to Prometheus with bounded labels, valid for promtool', async () => {
     const text = await (await fetch(`${h.url}/metrics`)).text();
-    expect(text).toContain('release_gate_delivery_change_failure_rate{window="30d",repository="all"} 0.5');
-    expect(text).toContain('release_gate_delivery_change_failure_rate{window="30d",repository="acme/shop"} 0.5');
+    expect(text).toContain(`release_gate_delivery_change_failure_rate{window="30d",repository="all"} ${3 / 7}`);
+    expect(text).toContain(`release_gate_delivery_change_failure_rate{window="30d",repository="acme/shop"} ${3 / 7}`);
     expect(text).toContain('release_gate_delivery_lead_time_seconds{window="30d",repository="acme/shop"} 86400');
     expect(text).toContain('release_gate_delivery_time_to_restore_seconds{window="90d",repository="acme/shop"} 1800');
-    expect(text).toContain('release_gate_delivery_deployments{window="90d",repository="all"} 14');
+    expect(text).toContain('release_gate_delivery_deployments{window="90d",repository="all"} 16');
     const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect(check.stderr + check.stdout).not.toMatch(/error/i);
   });

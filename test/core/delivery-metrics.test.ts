@@ -19,7 +19,6 @@ function dep(
     provenAt: t(provenAt),
     latestState: 'success',
     latestStateAt: t(provenAt),
-    rollbackOf: null,
     firstCommitAt: null,
     ...extra,
   };
@@ -41,17 +40,22 @@ const SHOP: DeliveryDeployment[] = [
   }),
   dep(3, 'a', '2026-03-05T14:00:00Z', {
     createdAt: t('2026-03-05T13:30:00Z'),
-    rollbackOf: 2,
     firstCommitAt: t('2026-03-01T10:00:00Z'),
   }),
   dep(4, 'c', '2026-03-10T09:00:00Z', { firstCommitAt: t('2026-03-08T09:00:00Z') }),
-  dep(5, 'a', '2026-03-10T10:30:00Z', { createdAt: t('2026-03-10T10:00:00Z'), rollbackOf: 4 }),
+  dep(5, 'a', '2026-03-10T10:30:00Z', { createdAt: t('2026-03-10T10:00:00Z') }),
   dep(6, 'e', '2026-03-20T08:00:00Z', { latestState: 'error', latestStateAt: t('2026-03-20T09:00:00Z') }),
+];
+
+/** The rollbacks the App created: 3 rolls 2 back, 5 rolls 4 back (as their payloads say). */
+const ROLLBACKS = [
+  { repo: 'acme/shop', of: 2, createdAt: t('2026-03-05T13:30:00Z') },
+  { repo: 'acme/shop', of: 4, createdAt: t('2026-03-10T10:00:00Z') },
 ];
 
 describe('delivery figures (the four keys) from the record', () => {
   it('computes one repository’s month by hand', () => {
-    const f = computeDeliveryFigures(SHOP, WINDOW);
+    const f = computeDeliveryFigures(SHOP, WINDOW, ROLLBACKS);
     expect(f).toMatchObject({
       days: 30,
       deployments: 6,
@@ -78,7 +82,11 @@ describe('delivery figures (the four keys) from the record', () => {
 
   it('adds repositories together, each failure restored only by its own repository', () => {
     const api = dep(100, 'q', '2026-03-25T12:00:00Z', { firstCommitAt: t('2026-03-25T10:00:00Z') }, 'acme/api');
-    const f = computeDeliveryFigures([...SHOP, api], WINDOW);
+    // A rollback of acme/api's deployment 1 does not fail acme/shop's deployment 1.
+    const f = computeDeliveryFigures([...SHOP, api], WINDOW, [
+      ...ROLLBACKS,
+      { repo: 'acme/api', of: 1, createdAt: t('2026-03-03T00:00:00Z') },
+    ]);
     expect(f).toMatchObject({
       deployments: 7,
       leadTime: { count: 4, p50: 21_600, p90: 172_800 },

@@ -95,12 +95,12 @@ describe.each([
     expect(report.repositories).toHaveLength(1);
     expect(report.repositories[0]).toMatchObject({ repo: 'acme/shop', prodStage: 'LIVE', prodStageFrom: 'policy' });
     expect(report.total).toMatchObject({
-      deployments: 6,
-      deploymentsPerDay: 0.2,
+      deployments: 7,
+      deploymentsPerDay: 7 / 30,
       leadTime: { count: 3, p50: 86_400, p90: 172_800 },
       leadTimeUnknown: 1,
       failures: 3,
-      changeFailureRate: 0.5,
+      changeFailureRate: 3 / 7,
       timeToRestore: { count: 2, p50: 1_800, p90: 3_600 },
       unrestored: 1,
     });
@@ -109,23 +109,23 @@ describe.each([
   it('adds repositories together across the record, and only those the caller may read', async () => {
     const all = await deliveryReport(store.deliveryRecord, { days: 30, now: NOW });
     expect(all.repositories.map((r) => r.repo)).toEqual(['acme/api', 'acme/shop']);
-    expect(all.total).toMatchObject({ deployments: 12, failures: 6, changeFailureRate: 0.5, unrestored: 2 });
+    expect(all.total).toMatchObject({ deployments: 14, failures: 6, changeFailureRate: 3 / 7, unrestored: 2 });
     const some = await deliveryReport(store.deliveryRecord, {
       days: 30,
       now: NOW,
       allowed: async (repo) => repo === 'acme/api',
     });
     expect(some.repositories.map((r) => r.repo)).toEqual(['acme/api']);
-    expect(some.total.deployments).toBe(6);
+    expect(some.total.deployments).toBe(7);
     // 90 days reaches back to February's deployment 7 (release f has no pull request recorded).
     const ninety = await deliveryReport(store.deliveryRecord, { repo: 'acme/shop', days: 90, now: NOW });
-    expect(ninety.total).toMatchObject({ deployments: 7, leadTimeUnknown: 2, failures: 3 });
+    expect(ninety.total).toMatchObject({ deployments: 8, leadTimeUnknown: 2, failures: 3 });
   });
 
   it('reads only the window: thousands of older deployments change neither the figures nor the plan', async () => {
     await seedHistory(tg.url, provider, 'acme/shop', 4_000);
     const report = await deliveryReport(store.deliveryRecord, { repo: 'acme/shop', days: 30, now: NOW });
-    expect(report.total).toMatchObject({ deployments: 6, failures: 3, changeFailureRate: 0.5 });
+    expect(report.total).toMatchObject({ deployments: 7, failures: 3, changeFailureRate: 3 / 7 });
     const plan = await windowPlan(tg.url, provider);
     // An index bounded by the proof time (the repository's, or all repositories' when the planner prefers it).
     expect(plan).toMatch(/Deployment_(repo_)?provenAt_idx/);

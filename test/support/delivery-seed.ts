@@ -22,6 +22,8 @@ export interface SeededDeployment {
   /** A later failure or error status, and when. */
   failed?: { state: 'failure' | 'error'; at: string };
   rollbackOf?: number;
+  /** Created by this App's installation (GitHub's performed_via_github_app). */
+  byApp?: boolean;
 }
 
 let statusIds = 700_000;
@@ -38,6 +40,7 @@ export async function seedDeployment(store: Store, repo: string, d: SeededDeploy
     creator: 'ci',
     createdAt: t(d.createdAt),
     payload: d.rollbackOf ? { releaseGate: { rollbackOf: d.rollbackOf } } : {},
+    byApp: d.byApp ?? false,
   });
   await store.approveDeployment(d.id, {
     via: 'deployment-event',
@@ -94,8 +97,9 @@ export async function seedPolicyInForce(store: Store, repo: string, text: string
 /**
  * The month of test/core/delivery-metrics.test.ts in the record, in LIVE (the last stage),
  * with STAGING deployments beside it that are not production and must not count:
- * 6 LIVE deployments in March, 3 failed (2 marked failure, 4 rolled back by 5, 6 error),
- * lead times 24 h, 6 h, 48 h (release e has no pull request), restores 1 h and 30 min.
+ * 7 LIVE deployments in March (the core test's 6 and a writer's 9), 3 failed (2 marked
+ * failure, 4 rolled back by the App's 5, 6 error), lead times 24 h, 6 h, 48 h (release e has
+ * no pull request), restores 1 h and 30 min.
  */
 export async function seedDeliveryMonth(store: Store, repo: string, base = 0): Promise<void> {
   await seedPolicyInForce(store, repo, LIVE_POLICY, '2026-02-01T00:00:00Z');
@@ -123,6 +127,7 @@ export async function seedDeliveryMonth(store: Store, repo: string, base = 0): P
     createdAt: '2026-03-05T13:30:00Z',
     successAt: '2026-03-05T14:00:00Z',
     rollbackOf: 2,
+    byApp: true,
   });
   await live({ id: 4, sha: sha('c'), createdAt: '2026-03-10T08:50:00Z', successAt: '2026-03-10T09:00:00Z' });
   await live({
@@ -131,6 +136,16 @@ export async function seedDeliveryMonth(store: Store, repo: string, base = 0): P
     createdAt: '2026-03-10T10:00:00Z',
     successAt: '2026-03-10T10:30:00Z',
     rollbackOf: 4,
+    byApp: true,
+  });
+  // A writer's deployment (let through, proven) whose payload says it rolls 1 back: a
+  // payload key anyone can write, so 1 has not failed; it is one more deployment.
+  await live({
+    id: 9,
+    sha: sha('a'),
+    createdAt: '2026-03-03T11:50:00Z',
+    successAt: '2026-03-03T12:00:00Z',
+    rollbackOf: 1,
   });
   await live({
     id: 6,

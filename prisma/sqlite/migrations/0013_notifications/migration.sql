@@ -30,3 +30,6 @@ CREATE INDEX "Deployment_provenAt_idx" ON "Deployment"("provenAt");
 
 -- CreateIndex
 CREATE INDEX "Deployment_repo_provenAt_idx" ON "Deployment"("repo", "provenAt");
+
+-- CreateIndex
+CREATE INDEX "Deployment_byApp_createdAt_idx" ON "Deployment"("byApp", "createdAt");
