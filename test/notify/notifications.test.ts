@@ -10,6 +10,7 @@ import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/types.js';
 import { TestClock } from '../support/app-harness.js';
 import { cloudEventsReceiver, slackReceiver } from '../support/event-receivers.js';
+import { postgresTarget, type Target } from '../store/targets.js';
 
 const SECRET = 'a-receiver-secret-of-32-characters';
 const silent = { warn: () => {} };
@@ -454,3 +455,39 @@ async function until(done: () => boolean, ms = 5_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('the notification outbox on PostgreSQL, two replicas', () => {
+  let tg: Target;
+  let a: Store;
+  let b: Store;
+  beforeAll(async () => {
+    tg = await postgresTarget();
+    a = await openStore({ databaseUrl: tg.url });
+    b = await openStore({ databaseUrl: tg.url });
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await tg?.cleanup();
+  });
+
+  it('sends each row once when two replicas, each with its own connection pool, claim at the same time', async () => {
+    const clock = new TestClock(Date.parse('2026-03-10T15:00:00Z'));
+    const ce = await cloudEventsReceiver(SECRET);
+    try {
+      const outbox = new NotificationOutbox(a, clock.now, silent);
+      for (let n = 0; n < 60; n++)
+        await outbox.enqueue(event('promoted', n), [{ kind: 'webhook', variable: 'EVENTS' }]);
+      const env = { EVENTS: ce.url, EVENTS_SECRET: SECRET };
+      const settings = { pollMs: 0, batch: 10, timeoutMs: 10_000 };
+      const one = new NotificationWorker({ store: a, env, replicaId: 'pg-a', clock: clock.now, log: silent, settings });
+      const two = new NotificationWorker({ store: b, env, replicaId: 'pg-b', clock: clock.now, log: silent, settings });
+      for (let i = 0; i < 6; i++) await Promise.all([one.tick(), two.tick()]);
+      expect(ce.invalid).toEqual([]);
+      expect(ce.received.map((e) => e.id).sort()).toEqual(Array.from({ length: 60 }, (_, n) => `promoted:${n}`).sort());
+      expect(await a.notifications.countNotifications()).toEqual({ pending: 0, delivered: 60, failed: 0 });
+    } finally {
+      await ce.close();
+    }
+  });
+});
