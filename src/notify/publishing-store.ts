@@ -11,29 +11,36 @@ import type { RecordEvaluationInput, RecordEventInput, ReleaseEventRow, Store } 
  * the record's write succeeded and never fails or delays it: the sink only queues.
  */
 export function publishingStore(store: Store, sink: ReleaseEventSink): Store {
-  /** The latest decision's rules per release and environment, read by the timeline event that follows it. */
-  const lastRules = new Map<string, { stage: string | null; rules: RuleResult[] }>();
-  const key = (repo: string, sha: string, environment: string) => `${repo}\u0000${sha}\u0000${environment}`;
+  /**
+   * The latest decision per release, read by the timeline event that follows it (which names
+   * the stage where the decision names the GitHub environment).
+   */
+  const lastDecision = new Map<string, Decided>();
+  const key = (repo: string, sha: string) => `${repo}\u0000${sha}`;
 
   const recordEvaluation = async (input: RecordEvaluationInput) => {
     const row = await store.recordEvaluation(input);
     if (Array.isArray(input.rules)) {
-      lastRules.set(key(input.repo, input.sha, input.environment), {
+      const k = key(input.repo, input.sha);
+      lastDecision.delete(k);
+      lastDecision.set(k, {
+        environment: input.environment,
         stage: input.stage ?? null,
         rules: input.rules as RuleResult[],
       });
       // Kept only between a decision and its timeline event: a bound on what waits here.
-      if (lastRules.size > 1000) lastRules.delete(lastRules.keys().next().value!);
+      if (lastDecision.size > 1000) lastDecision.delete(lastDecision.keys().next().value!);
     }
     return row;
   };
 
   const recordEvent = async (input: RecordEventInput) => {
     const row = await store.recordEvent(input);
-    const event = eventOfTimeline(row, input, (env) => {
-      const k = key(input.repo, input.sha, env);
-      const found = lastRules.get(k);
-      lastRules.delete(k);
+    const event = eventOfTimeline(row, input, (named) => {
+      const k = key(input.repo, input.sha);
+      const found = lastDecision.get(k);
+      if (!found || (found.stage !== named && found.environment !== named)) return undefined;
+      lastDecision.delete(k);
       return found;
     });
     if (event) sink.publish(event);
@@ -73,6 +80,14 @@ export function publishingStore(store: Store, sink: ReleaseEventSink): Store {
   });
 }
 
+interface Decided {
+  /** The GitHub environment decided. */
+  environment: string;
+  /** Its stage (null: ungated). */
+  stage: string | null;
+  rules: RuleResult[];
+}
+
 /** Who could fill the roles still missing an approval: their teams, or anyone with write access. */
 export function whoCanApprove(rules: readonly RuleResult[]): string[] {
   const who = new Set<string>();
@@ -88,9 +103,9 @@ export function whoCanApprove(rules: readonly RuleResult[]): string[] {
 function eventOfTimeline(
   row: ReleaseEventRow,
   input: RecordEventInput,
-  decisionOf: (environment: string) => { stage: string | null; rules: RuleResult[] } | undefined,
+  decisionOf: (named: string) => Decided | undefined,
 ): ReleaseEvent | null {
-  const environment = input.environment ?? '';
+  const named = input.environment ?? '';
   const [owner = '', repo = ''] = input.repo.split('/');
   const base = {
     id: `${input.type.toLowerCase()}:${input.repo}:${row.id}`,
@@ -98,10 +113,9 @@ function eventOfTimeline(
     repository: { owner, repo, installationId: 0 },
     sha: input.sha,
     ...(input.version ? { version: input.version } : {}),
-    environment,
   };
   if (input.type === 'WAITING' || input.type === 'BLOCKED' || input.type === 'REJECTED') {
-    const decision = decisionOf(environment);
+    const decision = decisionOf(named);
     // A decision on an environment no stage gates is not a release's stage: nothing to tell.
     if (!decision?.stage) return null;
     const failing = decision.rules.filter((r) => !r.ok);
@@ -110,6 +124,7 @@ function eventOfTimeline(
       ...base,
       kind: waiting ? 'waiting' : 'blocked',
       stage: decision.stage,
+      environment: decision.environment,
       summary:
         firstLine(input.notes) ?? (waiting ? `Waiting to enter ${decision.stage}.` : `Blocked from ${decision.stage}.`),
       codes: [...new Set(failing.map((r) => r.code))],
@@ -119,11 +134,14 @@ function eventOfTimeline(
   // The App's own promotions (src/app/promotion-deployment.ts); a deployment seen from GitHub is `created`.
   if (input.type === 'PROMOTE' && input.status !== 'created') {
     const deployment = /Deployment (\d+)/.exec(input.notes ?? '');
+    // An auto-promotion's note names the stage (`Auto-promoted from DEV to PROD`); otherwise the environment stands for it.
+    const stage = / to (\S+?)(?: once|$)/.exec(input.notes ?? '')?.[1] ?? named;
     return {
       ...base,
       kind: 'promoted',
-      stage: environment,
-      summary: firstLine(input.notes) ?? `Promoted to ${environment}.`,
+      stage,
+      environment: named,
+      summary: firstLine(input.notes) ?? `Promoted to ${named}.`,
       ...(deployment ? { deploymentId: Number(deployment[1]) } : {}),
     };
   }

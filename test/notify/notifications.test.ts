@@ -309,7 +309,12 @@ describe('release notifications', () => {
     await record.recordEvaluation(decision('sha-pub', 'production', 'PROD', 'wait', NOTIFY_POLICY));
     await record.recordEvent(waitingEvent('sha-pub'));
     await record.recordEvaluation(decision('sha-pub', 'staging', 'PRE_PROD', 'block', NOTIFY_POLICY));
-    await record.recordEvent({ ...waitingEvent('sha-pub'), environment: 'staging', type: 'BLOCKED', notes: 'Frozen.' });
+    await record.recordEvent({
+      ...waitingEvent('sha-pub'),
+      environment: 'PRE_PROD',
+      type: 'BLOCKED',
+      notes: 'Frozen.',
+    });
     await record.recordEvent({
       repo: 'acme/shop',
       sha: 'sha-pub',
@@ -440,7 +445,8 @@ function waitingEvent(sha: string) {
   return {
     repo: 'acme/shop',
     sha,
-    environment: 'production',
+    // The gate's timeline names the stage (the decision names the GitHub environment).
+    environment: 'PROD',
     type: 'WAITING' as const,
     status: 'wait',
     at: new Date('2026-03-10T15:00:00Z'),
