@@ -50304,25 +50304,6 @@ function evidence(stage, facts) {
   };
 }
 
-// src/core/rrule.ts
-var rrulePackage = __toESM(require_rrule(), 1);
-var loaded = rrulePackage;
-var RRule = loaded.RRule ?? loaded.default.RRule;
-
-// src/core/types.ts
-var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-var GITHUB_ACTIONS_APP = "github-actions";
-var EVIDENCE_KINDS = [
-  "tests",
-  "coverage",
-  "security",
-  "checklist",
-  "rollbackPlan",
-  "backup",
-  "migrations",
-  "evidenceUrl"
-];
-
 // src/core/local-time.ts
 var SECOND_MS = 1e3;
 var MINUTE_MS = 6e4;
@@ -50491,7 +50472,7 @@ function parseLocalDateTime(text) {
   return fields.getTime();
 }
 
-// src/core/freeze-windows.ts
+// src/core/freeze/engine.ts
 var FreezeWindowError = class extends Error {
   window;
   constructor(window2, problem, options) {
@@ -50500,20 +50481,33 @@ var FreezeWindowError = class extends Error {
     this.window = window2;
   }
 };
-function checkFreezeWindow(window2) {
-  try {
-    newEngine(window2, window2.name);
-    return null;
-  } catch (error2) {
-    if (error2 instanceof FreezeWindowError) return error2.message.replace(/^Freeze window "[^"]*": /, "");
-    throw error2;
-  }
-}
 var DEFAULT_HORIZON_DAYS = 400;
 var SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 var MAX_OCCURRENCES_PER_LOOKUP = 5e4;
-var MAX_DEPLOY_STEPS = 5e3;
 var MAX_LOOKUP_DAYS = SPARSE_RRULE_HORIZON_DAYS + 2;
+function checkZone(timeZone, name2) {
+  try {
+    assertTimeZone(timeZone);
+  } catch (error2) {
+    throw new FreezeWindowError(name2, error2 instanceof Error ? error2.message : String(error2), { cause: error2 });
+  }
+}
+
+// src/core/types.ts
+var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+var GITHUB_ACTIONS_APP = "github-actions";
+var EVIDENCE_KINDS = [
+  "tests",
+  "coverage",
+  "security",
+  "checklist",
+  "rollbackPlan",
+  "backup",
+  "migrations",
+  "evidenceUrl"
+];
+
+// src/core/freeze/daily-engine.ts
 var WEEKDAY_INDEX = new Map(WEEKDAYS.map((day, index) => [day, index]));
 var MEMO_LIMIT = 4096;
 var DailyEngine = class {
@@ -50572,6 +50566,8 @@ var DailyEngine = class {
     }
   }
 };
+
+// src/core/freeze/range-engine.ts
 var RangeEngine = class {
   horizonDays = DEFAULT_HORIZON_DAYS;
   start;
@@ -50602,6 +50598,93 @@ var RangeEngine = class {
     return this.start > after && this.end > this.start ? this.start : null;
   }
 };
+
+// src/core/rrule.ts
+var rrulePackage = __toESM(require_rrule(), 1);
+var loaded = rrulePackage;
+var RRule = loaded.RRule ?? loaded.default.RRule;
+
+// src/core/freeze/rrule-limits.ts
+var MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function asList(value) {
+  if (value === null || value === void 0) return [];
+  return Array.isArray(value) ? value : [value];
+}
+var SHORTEST_PERIOD_MS = {
+  0: 365 * DAY_MS,
+  1: 28 * DAY_MS,
+  2: 7 * DAY_MS,
+  3: DAY_MS,
+  4: HOUR_MS,
+  5: MINUTE_MS,
+  6: SECOND_MS
+};
+function boundedBetween(rule, after, before, maxPeriods, iterator2) {
+  const options = rule.options;
+  const interval = options.interval;
+  let reads = 0;
+  Object.defineProperty(options, "interval", {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      reads += 1;
+      return reads > 2 * maxPeriods && reads % 2 === 0 ? 0 : interval;
+    }
+  });
+  try {
+    return rule.between(after, before, true, iterator2);
+  } finally {
+    Object.defineProperty(options, "interval", {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: interval
+    });
+  }
+}
+function gcd(a, b) {
+  return b === 0 ? a : gcd(b, a % b);
+}
+function checkTimesReachable(options, dtstart, name2, text) {
+  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
+  if (unitSeconds === 0) return;
+  const daySeconds = 86400;
+  const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
+  const startSecond = Math.floor((dtstart % DAY_MS + DAY_MS) % DAY_MS / SECOND_MS);
+  const all = (n) => Array.from({ length: n }, (_, i) => i);
+  const start = new Date(dtstart);
+  const listed = (value, n) => asList(value).length > 0 ? asList(value) : all(n);
+  const hours = listed(options.byhour, 24);
+  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
+  const seconds2 = options.freq === RRule.SECONDLY ? listed(options.bysecond, 60) : [start.getUTCSeconds()];
+  for (const h of hours) {
+    for (const m of minutes) {
+      for (const sec of seconds2) {
+        if (((h * 3600 + m * 60 + sec - startSecond) % step + step) % step === 0) return;
+      }
+    }
+  }
+  throw new FreezeWindowError(
+    name2,
+    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
+  );
+}
+function checkMonthDays(parsed, name2, text) {
+  const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
+  if (days.length === 0) return;
+  const months = asList(parsed.bymonth);
+  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map(
+    (month) => MONTH_LENGTHS[month - 1] ?? 0
+  );
+  if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
+    throw new FreezeWindowError(
+      name2,
+      `rrule "${text}" never occurs: no month it names has the days of the month it names.`
+    );
+  }
+}
+
+// src/core/freeze/rrule-engine.ts
 var DEFAULT_RRULE_ANCHOR = Date.UTC(2e3, 0, 1);
 var RRuleEngine = class {
   horizonDays;
@@ -50789,84 +50872,6 @@ var RRuleEngine = class {
     }
   }
 };
-var MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-function asList(value) {
-  if (value === null || value === void 0) return [];
-  return Array.isArray(value) ? value : [value];
-}
-var SHORTEST_PERIOD_MS = {
-  0: 365 * DAY_MS,
-  1: 28 * DAY_MS,
-  2: 7 * DAY_MS,
-  3: DAY_MS,
-  4: HOUR_MS,
-  5: MINUTE_MS,
-  6: SECOND_MS
-};
-function boundedBetween(rule, after, before, maxPeriods, iterator2) {
-  const options = rule.options;
-  const interval = options.interval;
-  let reads = 0;
-  Object.defineProperty(options, "interval", {
-    configurable: true,
-    enumerable: true,
-    get: () => {
-      reads += 1;
-      return reads > 2 * maxPeriods && reads % 2 === 0 ? 0 : interval;
-    }
-  });
-  try {
-    return rule.between(after, before, true, iterator2);
-  } finally {
-    Object.defineProperty(options, "interval", {
-      configurable: true,
-      enumerable: true,
-      writable: true,
-      value: interval
-    });
-  }
-}
-function gcd(a, b) {
-  return b === 0 ? a : gcd(b, a % b);
-}
-function checkTimesReachable(options, dtstart, name2, text) {
-  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
-  if (unitSeconds === 0) return;
-  const daySeconds = 86400;
-  const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
-  const startSecond = Math.floor((dtstart % DAY_MS + DAY_MS) % DAY_MS / SECOND_MS);
-  const all = (n) => Array.from({ length: n }, (_, i) => i);
-  const start = new Date(dtstart);
-  const listed = (value, n) => asList(value).length > 0 ? asList(value) : all(n);
-  const hours = listed(options.byhour, 24);
-  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
-  const seconds2 = options.freq === RRule.SECONDLY ? listed(options.bysecond, 60) : [start.getUTCSeconds()];
-  for (const h of hours) {
-    for (const m of minutes) {
-      for (const sec of seconds2) {
-        if (((h * 3600 + m * 60 + sec - startSecond) % step + step) % step === 0) return;
-      }
-    }
-  }
-  throw new FreezeWindowError(
-    name2,
-    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
-  );
-}
-function checkMonthDays(parsed, name2, text) {
-  const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
-  if (days.length === 0) return;
-  const months = asList(parsed.bymonth);
-  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map(
-    (month) => MONTH_LENGTHS[month - 1] ?? 0
-  );
-  if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
-    throw new FreezeWindowError(
-      name2,
-      `rrule "${text}" never occurs: no month it names has the days of the month it names.`
-    );
-  }
-}
 function dateUtc(year, month, day) {
   const date = /* @__PURE__ */ new Date(0);
   date.setUTCFullYear(year, month, day);
@@ -50876,15 +50881,10 @@ function fixedAnchor(baseStart, from, unit, periodsBack) {
   const baseUnit = Math.floor(baseStart / unit);
   return (baseUnit + periodsBack(Math.floor(from / unit) - baseUnit)) * unit;
 }
+
+// src/core/freeze/compile.ts
 var engines = /* @__PURE__ */ new Map();
 var ENGINE_CACHE_LIMIT = 512;
-function checkZone(timeZone, name2) {
-  try {
-    assertTimeZone(timeZone);
-  } catch (error2) {
-    throw new FreezeWindowError(name2, error2 instanceof Error ? error2.message : String(error2), { cause: error2 });
-  }
-}
 function engineKey(window2, name2) {
   switch (window2?.kind) {
     case "daily":
@@ -50926,6 +50926,17 @@ function newEngine(window2, name2) {
       );
   }
 }
+function checkFreezeWindow(window2) {
+  try {
+    newEngine(window2, window2.name);
+    return null;
+  } catch (error2) {
+    if (error2 instanceof FreezeWindowError) return error2.message.replace(/^Freeze window "[^"]*": /, "");
+    throw error2;
+  }
+}
+
+// src/core/freeze/lookup.ts
 function byStart(a, b) {
   return a.start - b.start || a.source.index - b.source.index;
 }
@@ -50997,6 +51008,9 @@ function toTime(value, what) {
 function sourceNames(sources) {
   return [...new Set([...sources].sort((a, b) => a.index - b.index).map((source) => source.name))];
 }
+
+// src/core/freeze/earliest-start.ts
+var MAX_DEPLOY_STEPS = 5e3;
 function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORIZON_DAYS) {
   const at = toTime(t, "t");
   if (typeof durationMs2 !== "number" || !Number.isFinite(durationMs2) || durationMs2 < 0) {
@@ -52580,8 +52594,7 @@ function parseIsoInstant(value) {
   return { ok: true, at };
 }
 
-// src/core/policy-schema.ts
-var ref = (name2) => ({ $ref: `#/$defs/${name2}` });
+// src/core/policy/limits.ts
 var POLICY_LIMITS = {
   /** Characters of a name, a pattern or a path. */
   text: 256,
@@ -52593,6 +52606,96 @@ var POLICY_LIMITS = {
   /** 30 days. */
   soakMinutes: 43200
 };
+var ref = (name2) => ({ $ref: `#/$defs/${name2}` });
+
+// src/core/policy/freeze-window-schema.ts
+var windowCommon = {
+  name: {
+    type: "string",
+    minLength: 1,
+    maxLength: POLICY_LIMITS.text,
+    description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".'
+  },
+  timezone: ref("timeZone")
+};
+var dailyWindowProperties = {
+  name: windowCommon.name,
+  days: {
+    type: "array",
+    items: { enum: [...WEEKDAYS] },
+    minItems: 1,
+    uniqueItems: true,
+    description: "Local days the window starts on; every day when left out."
+  },
+  start: { ...ref("wallClock"), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
+  end: {
+    ...ref("wallClock"),
+    description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.`
+  },
+  timezone: windowCommon.timezone
+};
+var freezeWindowDefs = {
+  wallClock: { type: "string", pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
+  localDateTime: { type: "string", pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
+  duration: { type: "string", pattern: DURATION_PATTERN, description: DURATION_FORM },
+  timeZone: {
+    type: "string",
+    minLength: 1,
+    maxLength: POLICY_LIMITS.text,
+    description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".'
+  },
+  dailyWindow: {
+    type: "object",
+    description: "A daily (or weekday) window from start to end, local to timezone.",
+    additionalProperties: false,
+    required: ["start", "end", "timezone"],
+    properties: dailyWindowProperties
+  },
+  rangeWindow: {
+    type: "object",
+    description: "A one-off window from a local date-time to another.",
+    additionalProperties: false,
+    required: ["from", "to", "timezone"],
+    properties: {
+      name: windowCommon.name,
+      from: { ...ref("localDateTime"), description: `Start, inclusive: ${LOCAL_DATE_TIME_FORM}.` },
+      to: { ...ref("localDateTime"), description: `End, exclusive: ${LOCAL_DATE_TIME_FORM}.` },
+      timezone: windowCommon.timezone
+    }
+  },
+  rruleWindow: {
+    type: "object",
+    description: "A recurring window: each occurrence of the RFC 5545 rule starts a window of duration.",
+    additionalProperties: false,
+    required: ["rrule", "duration", "timezone"],
+    properties: {
+      name: windowCommon.name,
+      rrule: {
+        type: "string",
+        minLength: 1,
+        maxLength: POLICY_LIMITS.text,
+        description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".'
+      },
+      duration: {
+        ...ref("duration"),
+        description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.`
+      },
+      timezone: windowCommon.timezone
+    }
+  },
+  freezeWindow: {
+    description: "A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.",
+    if: { type: "object", required: ["rrule"] },
+    then: ref("rruleWindow"),
+    else: {
+      if: { type: "object", anyOf: [{ required: ["from"] }, { required: ["to"] }] },
+      then: ref("rangeWindow"),
+      else: ref("dailyWindow")
+    }
+  }
+};
+
+// src/core/policy-schema.ts
 var POLICY_DEFAULTS = {
   strict: false,
   stage: {
@@ -52628,31 +52731,6 @@ var names = (description) => ({
   uniqueItems: true,
   description
 });
-var windowCommon = {
-  name: {
-    type: "string",
-    minLength: 1,
-    maxLength: POLICY_LIMITS.text,
-    description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".'
-  },
-  timezone: ref("timeZone")
-};
-var dailyWindowProperties = {
-  name: windowCommon.name,
-  days: {
-    type: "array",
-    items: { enum: [...WEEKDAYS] },
-    minItems: 1,
-    uniqueItems: true,
-    description: "Local days the window starts on; every day when left out."
-  },
-  start: { ...ref("wallClock"), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
-  end: {
-    ...ref("wallClock"),
-    description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.`
-  },
-  timezone: windowCommon.timezone
-};
 var policySchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   title: "Release Gate policy",
@@ -52661,64 +52739,7 @@ var policySchema = {
   then: ref("auroraPolicy"),
   else: ref("policyV1"),
   $defs: {
-    wallClock: { type: "string", pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
-    localDateTime: { type: "string", pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
-    duration: { type: "string", pattern: DURATION_PATTERN, description: DURATION_FORM },
-    timeZone: {
-      type: "string",
-      minLength: 1,
-      maxLength: POLICY_LIMITS.text,
-      description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".'
-    },
-    dailyWindow: {
-      type: "object",
-      description: "A daily (or weekday) window from start to end, local to timezone.",
-      additionalProperties: false,
-      required: ["start", "end", "timezone"],
-      properties: dailyWindowProperties
-    },
-    rangeWindow: {
-      type: "object",
-      description: "A one-off window from a local date-time to another.",
-      additionalProperties: false,
-      required: ["from", "to", "timezone"],
-      properties: {
-        name: windowCommon.name,
-        from: { ...ref("localDateTime"), description: `Start, inclusive: ${LOCAL_DATE_TIME_FORM}.` },
-        to: { ...ref("localDateTime"), description: `End, exclusive: ${LOCAL_DATE_TIME_FORM}.` },
-        timezone: windowCommon.timezone
-      }
-    },
-    rruleWindow: {
-      type: "object",
-      description: "A recurring window: each occurrence of the RFC 5545 rule starts a window of duration.",
-      additionalProperties: false,
-      required: ["rrule", "duration", "timezone"],
-      properties: {
-        name: windowCommon.name,
-        rrule: {
-          type: "string",
-          minLength: 1,
-          maxLength: POLICY_LIMITS.text,
-          description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".'
-        },
-        duration: {
-          ...ref("duration"),
-          description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.`
-        },
-        timezone: windowCommon.timezone
-      }
-    },
-    freezeWindow: {
-      description: "A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.",
-      if: { type: "object", required: ["rrule"] },
-      then: ref("rruleWindow"),
-      else: {
-        if: { type: "object", anyOf: [{ required: ["from"] }, { required: ["to"] }] },
-        then: ref("rangeWindow"),
-        else: ref("dailyWindow")
-      }
-    },
+    ...freezeWindowDefs,
     environment: {
       type: "object",
       description: "A stage of the promotion path and the rules a release must meet to enter it.",
