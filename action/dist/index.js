@@ -57302,24 +57302,15 @@ async function readable(what, permission, sources, call) {
     throw error2;
   }
 }
-async function loadCiFacts(octokit, policy, environment, gh, now) {
-  const facts = { approvals: [], deployments: [], checks: [], sources: [] };
-  const index = findStageIndex(policy, environment);
-  if (index < 0) {
-    facts.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
-    return facts;
-  }
-  const stage = policy.environments[index];
-  const predecessor = index > 0 ? policy.environments[index - 1] : null;
-  const { owner, repo, sha } = gh;
-  const needed = factsNeeded(policy, index);
-  if (needed.has("reviews")) {
+var CI_FACT_READERS = {
+  reviews: async ({ octokit, gh, now, stage, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       const reviews = await readable(
         "Pull request reviews",
         "pull-requests: read",
-        facts.sources,
+        sources,
         () => listPullApprovals(octokit, { owner, repo, pull_number: pr.number, headSha: sha }, async (commit) => {
           const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: commit });
           return data.tree.sha;
@@ -57327,13 +57318,13 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       );
       if (reviews) {
         facts.approvals.push(...reviews);
-        facts.sources.push(
+        sources.push(
           `Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`
         );
       }
     } else if (gh.runId !== void 0) {
       const runId = gh.runId;
-      const reviews = await readable("Deployment reviews of this run", "actions: read", facts.sources, async () => {
+      const reviews = await readable("Deployment reviews of this run", "actions: read", sources, async () => {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", {
           owner,
           repo,
@@ -57353,53 +57344,57 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
             submittedAt: now.toISOString()
           });
         }
-        facts.sources.push(
+        sources.push(
           `Approvals: the deployment reviews of this workflow run for ${stage.name} (${facts.approvals.length} found); on a ${gh.eventName} event there are no pull request reviews. The App counts the deployment's reviews when it decides the deployment itself.`
         );
       }
     } else {
-      facts.sources.push(
+      sources.push(
         "Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment."
       );
     }
-  }
-  if (predecessor && needed.has("deployments")) {
+  },
+  deployments: async ({ octokit, gh, predecessor, facts, sources }) => {
+    if (!predecessor) return;
+    const { owner, repo, sha } = gh;
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name2 of envs) {
       const found = await readable(
         `Deployments to ${name2}`,
         "deployments: read",
-        facts.sources,
+        sources,
         () => predecessorDeployments(octokit, owner, repo, sha, name2)
       );
       if (found) facts.deployments.push(...found);
     }
-    facts.sources.push(
+    sources.push(
       `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`
     );
-  }
-  if (needed.has("checks")) {
+  },
+  checks: async ({ octokit, gh, stage, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     const required2 = stage.requiredChecks.slice(0, CHECK_NAMES);
     const notes = [];
     const checks2 = await readable(
       "Checks and commit statuses",
       "checks: read, statuses: read, actions: read, contents: read",
-      facts.sources,
+      sources,
       () => loadRequiredChecks(octokit, { owner, repo }, { sha, defaultBranch: gh.defaultBranch }, required2, [], notes)
     );
     if (checks2) facts.checks.push(...checks2);
-    facts.sources.push(
+    sources.push(
       `Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${required2.map(requiredCheckLabel).join(", ")}, each from the source the policy names.`,
       ...notes.map((n) => `Checks: ${n}`)
     );
-  }
-  if (needed.has("pulls")) {
+  },
+  pulls: async ({ octokit, gh, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       facts.pulls = [{ number: pr.number, title: pr.title, body: pr.body }];
-      facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
+      sources.push(`Pull requests: #${pr.number}, from the event.`);
     } else {
-      const pulls = await readable("Pull requests of the commit", "pull-requests: read", facts.sources, async () => {
+      const pulls = await readable("Pull requests of the commit", "pull-requests: read", sources, async () => {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", {
           owner,
           repo,
@@ -57410,13 +57405,42 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       });
       if (pulls) {
         facts.pulls = pulls.filter((p) => p.head.sha === sha || p.merged_at && p.merge_commit_sha === sha).map((p) => ({ number: p.number, title: p.title, body: p.body ?? "" }));
-        facts.sources.push(
+        sources.push(
           `Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(", ") || "none"} became ${sha.slice(0, 7)}.`
         );
       }
     }
+  },
+  // Counted with the reviews of this run (`reviews`).
+  deploymentReviews: null,
+  // The workflow's context: the pull request's or the head commit's author (run.ts).
+  contributors: null,
+  // GITHUB_REF (run.ts).
+  ref: null,
+  // The Action's inputs (run.ts).
+  evidence: null,
+  // Read once the approvals are known (loadCiTeams, ci-teams.ts).
+  teams: null,
+  // Not known in CI: path rules all apply (run.ts says so).
+  changedFiles: null,
+  // Granted through the App only.
+  overrides: null
+};
+async function loadCiFacts(octokit, policy, environment, gh, now) {
+  const ci = { facts: { approvals: [], deployments: [], checks: [] }, sources: [] };
+  const index = findStageIndex(policy, environment);
+  if (index < 0) {
+    ci.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
+    return ci;
   }
-  return facts;
+  const stage = policy.environments[index];
+  const predecessor = index > 0 ? policy.environments[index - 1] : null;
+  const ctx = { octokit, gh, now, stage, predecessor, facts: ci.facts, sources: ci.sources };
+  const needed = factsNeeded(policy, index);
+  for (const [kind, read] of Object.entries(CI_FACT_READERS)) {
+    if (read && needed.has(kind)) await read(ctx);
+  }
+  return ci;
 }
 async function predecessorDeployments(octokit, owner, repo, sha, environment) {
   const { data } = await octokit.request("GET /repos/{owner}/{repo}/deployments", {
@@ -57789,13 +57813,10 @@ async function gate(settings, octokit, now) {
     ref: gh.ref,
     author: gh.pullRequest?.author ?? gh.headCommitAuthor ?? void 0,
     deployer: gh.actor,
-    approvals: ci.approvals,
-    deployments: ci.deployments,
     evidence: evidence2,
-    checks: ci.checks,
-    ...ci.pulls ? { pulls: ci.pulls } : {},
     teams: {},
-    overrides: []
+    overrides: [],
+    ...ci.facts
   };
   const teams = await loadCiTeams(octokit, policy, facts, gh.owner);
   facts.teams = teams.teams;
