@@ -51575,6 +51575,7 @@ function refs(stage, facts) {
 // src/core/rules/reviewers.ts
 var reviewersRule = {
   name: "reviewers",
+  reportsAs: "approvals",
   codes: ["REVIEW_NOT_TRIGGERED", "REVIEW_OK", "REVIEW_REQUIRED", "TEAMS_UNREADABLE"],
   keys: ["requiredReviewers", "approvals.excludeAuthor"],
   applies: (c) => c.stage.requiredReviewers.length > 0,
