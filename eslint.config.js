@@ -10,6 +10,7 @@ import globals from 'globals';
  */
 const LAYERS = [
   { name: 'process', dir: 'src/release-gate-app.ts' },
+  { name: 'demo', dir: 'src/demo' },
   { name: 'app', dir: 'src/app', level: 1 },
   {
     name: 'console',
