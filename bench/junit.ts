@@ -3,6 +3,7 @@
  * trip (mikepenz/action-junit-report), xml2js (dorny/test-reporter), bare saxes (a streaming
  * floor) and a plain read of the file. Reports MB/s and peak RSS of each, one process each.
  */
+import { figure } from './figures.js';
 import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { once } from 'node:events';
@@ -110,6 +111,10 @@ export async function runJunitBench(opts: { sizes: string[]; log: (line: string)
   const { log } = opts;
   mkdirSync(TMP, { recursive: true });
   const worker = buildWorker();
+  // Compared against another commit (bench/compare.ts), only our parser changes: the
+  // third-party parsers, the slowest part, are left out.
+  const comparing = process.argv.includes('--figures');
+  const parsers = comparing ? PARSERS.filter((p) => p === 'read' || p.startsWith('ours')) : PARSERS;
   log('## JUnit parsers');
   log('');
   log('| file | parser | result | time | MB/s | peak RSS | ours vs this |');
@@ -121,10 +126,23 @@ export async function runJunitBench(opts: { sizes: string[]; log: (line: string)
     if (!existsSync(file) || Math.abs(statSync(file).size - bytes) > bytes * 0.05) await generateJunit(file, bytes);
     const actual = statSync(file).size;
     const results = new Map<Parser, Result>();
-    for (const p of PARSERS) results.set(p, runWorker(worker, p, file));
+    for (const p of parsers) results.set(p, runWorker(worker, p, file));
     all.push([size, results]);
     const ours = results.get('ours')!;
-    for (const p of PARSERS) {
+    for (const p of ['ours', 'ours-stream'] as const) {
+      const r = results.get(p)!;
+      if (!r.ok) continue;
+      const measure = `${size} ${p === 'ours' ? 'file' : 'through a 1 MiB stream'}`;
+      figure({ section: 'junit', measure, value: actual / 1e6 / (r.ms / 1000), unit: 'MB/s', better: 'higher' });
+      figure({
+        section: 'junit',
+        measure: `${measure}, peak RSS`,
+        value: r.maxRssBytes / 1e6,
+        unit: 'MB',
+        better: 'lower',
+      });
+    }
+    for (const p of parsers) {
       const r = results.get(p)!;
       const mbps = r.ok ? actual / 1e6 / (r.ms / 1000) : 0;
       const ratio = r.ok && ours.ok && p !== 'ours' ? `${(r.ms / ours.ms).toFixed(1)}x` : '';
@@ -139,6 +157,7 @@ export async function runJunitBench(opts: { sizes: string[]; log: (line: string)
     }
   }
   log('');
+  if (comparing) return;
   log('"ours vs this": how many times longer the parser took than ours on the same file (higher is better for ours).');
   log('');
   log('Against the targets, this run:');

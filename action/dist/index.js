@@ -30752,7 +30752,7 @@ var require_lexer = __commonJS({
 var require_line_counter = __commonJS({
   "node_modules/yaml/dist/parse/line-counter.js"(exports) {
     "use strict";
-    var LineCounter2 = class {
+    var LineCounter3 = class {
       constructor() {
         this.lineStarts = [];
         this.addNewLine = (offset) => this.lineStarts.push(offset);
@@ -30775,7 +30775,7 @@ var require_line_counter = __commonJS({
         };
       }
     };
-    exports.LineCounter = LineCounter2;
+    exports.LineCounter = LineCounter3;
   }
 });
 
@@ -50304,25 +50304,6 @@ function evidence(stage, facts) {
   };
 }
 
-// src/core/rrule.ts
-var rrulePackage = __toESM(require_rrule(), 1);
-var loaded = rrulePackage;
-var RRule = loaded.RRule ?? loaded.default.RRule;
-
-// src/core/types.ts
-var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-var GITHUB_ACTIONS_APP = "github-actions";
-var EVIDENCE_KINDS = [
-  "tests",
-  "coverage",
-  "security",
-  "checklist",
-  "rollbackPlan",
-  "backup",
-  "migrations",
-  "evidenceUrl"
-];
-
 // src/core/local-time.ts
 var SECOND_MS = 1e3;
 var MINUTE_MS = 6e4;
@@ -50491,7 +50472,7 @@ function parseLocalDateTime(text) {
   return fields.getTime();
 }
 
-// src/core/freeze-windows.ts
+// src/core/freeze/engine.ts
 var FreezeWindowError = class extends Error {
   window;
   constructor(window2, problem, options) {
@@ -50500,20 +50481,33 @@ var FreezeWindowError = class extends Error {
     this.window = window2;
   }
 };
-function checkFreezeWindow(window2) {
-  try {
-    newEngine(window2, window2.name);
-    return null;
-  } catch (error2) {
-    if (error2 instanceof FreezeWindowError) return error2.message.replace(/^Freeze window "[^"]*": /, "");
-    throw error2;
-  }
-}
 var DEFAULT_HORIZON_DAYS = 400;
 var SPARSE_RRULE_HORIZON_DAYS = 8 * 366;
 var MAX_OCCURRENCES_PER_LOOKUP = 5e4;
-var MAX_DEPLOY_STEPS = 5e3;
 var MAX_LOOKUP_DAYS = SPARSE_RRULE_HORIZON_DAYS + 2;
+function checkZone(timeZone, name2) {
+  try {
+    assertTimeZone(timeZone);
+  } catch (error2) {
+    throw new FreezeWindowError(name2, error2 instanceof Error ? error2.message : String(error2), { cause: error2 });
+  }
+}
+
+// src/core/types.ts
+var WEEKDAYS = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+var GITHUB_ACTIONS_APP = "github-actions";
+var EVIDENCE_KINDS = [
+  "tests",
+  "coverage",
+  "security",
+  "checklist",
+  "rollbackPlan",
+  "backup",
+  "migrations",
+  "evidenceUrl"
+];
+
+// src/core/freeze/daily-engine.ts
 var WEEKDAY_INDEX = new Map(WEEKDAYS.map((day, index) => [day, index]));
 var MEMO_LIMIT = 4096;
 var DailyEngine = class {
@@ -50572,6 +50566,8 @@ var DailyEngine = class {
     }
   }
 };
+
+// src/core/freeze/range-engine.ts
 var RangeEngine = class {
   horizonDays = DEFAULT_HORIZON_DAYS;
   start;
@@ -50602,6 +50598,93 @@ var RangeEngine = class {
     return this.start > after && this.end > this.start ? this.start : null;
   }
 };
+
+// src/core/rrule.ts
+var rrulePackage = __toESM(require_rrule(), 1);
+var loaded = rrulePackage;
+var RRule = loaded.RRule ?? loaded.default.RRule;
+
+// src/core/freeze/rrule-limits.ts
+var MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+function asList(value) {
+  if (value === null || value === void 0) return [];
+  return Array.isArray(value) ? value : [value];
+}
+var SHORTEST_PERIOD_MS = {
+  0: 365 * DAY_MS,
+  1: 28 * DAY_MS,
+  2: 7 * DAY_MS,
+  3: DAY_MS,
+  4: HOUR_MS,
+  5: MINUTE_MS,
+  6: SECOND_MS
+};
+function boundedBetween(rule, after, before, maxPeriods, iterator2) {
+  const options = rule.options;
+  const interval = options.interval;
+  let reads = 0;
+  Object.defineProperty(options, "interval", {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      reads += 1;
+      return reads > 2 * maxPeriods && reads % 2 === 0 ? 0 : interval;
+    }
+  });
+  try {
+    return rule.between(after, before, true, iterator2);
+  } finally {
+    Object.defineProperty(options, "interval", {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: interval
+    });
+  }
+}
+function gcd(a, b) {
+  return b === 0 ? a : gcd(b, a % b);
+}
+function checkTimesReachable(options, dtstart, name2, text) {
+  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
+  if (unitSeconds === 0) return;
+  const daySeconds = 86400;
+  const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
+  const startSecond = Math.floor((dtstart % DAY_MS + DAY_MS) % DAY_MS / SECOND_MS);
+  const all = (n) => Array.from({ length: n }, (_, i) => i);
+  const start = new Date(dtstart);
+  const listed = (value, n) => asList(value).length > 0 ? asList(value) : all(n);
+  const hours = listed(options.byhour, 24);
+  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
+  const seconds2 = options.freq === RRule.SECONDLY ? listed(options.bysecond, 60) : [start.getUTCSeconds()];
+  for (const h of hours) {
+    for (const m of minutes) {
+      for (const sec of seconds2) {
+        if (((h * 3600 + m * 60 + sec - startSecond) % step + step) % step === 0) return;
+      }
+    }
+  }
+  throw new FreezeWindowError(
+    name2,
+    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
+  );
+}
+function checkMonthDays(parsed, name2, text) {
+  const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
+  if (days.length === 0) return;
+  const months = asList(parsed.bymonth);
+  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map(
+    (month) => MONTH_LENGTHS[month - 1] ?? 0
+  );
+  if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
+    throw new FreezeWindowError(
+      name2,
+      `rrule "${text}" never occurs: no month it names has the days of the month it names.`
+    );
+  }
+}
+
+// src/core/freeze/rrule-engine.ts
 var DEFAULT_RRULE_ANCHOR = Date.UTC(2e3, 0, 1);
 var RRuleEngine = class {
   horizonDays;
@@ -50789,84 +50872,6 @@ var RRuleEngine = class {
     }
   }
 };
-var MONTH_LENGTHS = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-function asList(value) {
-  if (value === null || value === void 0) return [];
-  return Array.isArray(value) ? value : [value];
-}
-var SHORTEST_PERIOD_MS = {
-  0: 365 * DAY_MS,
-  1: 28 * DAY_MS,
-  2: 7 * DAY_MS,
-  3: DAY_MS,
-  4: HOUR_MS,
-  5: MINUTE_MS,
-  6: SECOND_MS
-};
-function boundedBetween(rule, after, before, maxPeriods, iterator2) {
-  const options = rule.options;
-  const interval = options.interval;
-  let reads = 0;
-  Object.defineProperty(options, "interval", {
-    configurable: true,
-    enumerable: true,
-    get: () => {
-      reads += 1;
-      return reads > 2 * maxPeriods && reads % 2 === 0 ? 0 : interval;
-    }
-  });
-  try {
-    return rule.between(after, before, true, iterator2);
-  } finally {
-    Object.defineProperty(options, "interval", {
-      configurable: true,
-      enumerable: true,
-      writable: true,
-      value: interval
-    });
-  }
-}
-function gcd(a, b) {
-  return b === 0 ? a : gcd(b, a % b);
-}
-function checkTimesReachable(options, dtstart, name2, text) {
-  const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
-  if (unitSeconds === 0) return;
-  const daySeconds = 86400;
-  const step = gcd(Math.max(1, options.interval) * unitSeconds, daySeconds);
-  const startSecond = Math.floor((dtstart % DAY_MS + DAY_MS) % DAY_MS / SECOND_MS);
-  const all = (n) => Array.from({ length: n }, (_, i) => i);
-  const start = new Date(dtstart);
-  const listed = (value, n) => asList(value).length > 0 ? asList(value) : all(n);
-  const hours = listed(options.byhour, 24);
-  const minutes = options.freq === RRule.HOURLY ? [start.getUTCMinutes()] : listed(options.byminute, 60);
-  const seconds2 = options.freq === RRule.SECONDLY ? listed(options.bysecond, 60) : [start.getUTCSeconds()];
-  for (const h of hours) {
-    for (const m of minutes) {
-      for (const sec of seconds2) {
-        if (((h * 3600 + m * 60 + sec - startSecond) % step + step) % step === 0) return;
-      }
-    }
-  }
-  throw new FreezeWindowError(
-    name2,
-    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
-  );
-}
-function checkMonthDays(parsed, name2, text) {
-  const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
-  if (days.length === 0) return;
-  const months = asList(parsed.bymonth);
-  const lengths = (months.length > 0 ? months : [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]).map(
-    (month) => MONTH_LENGTHS[month - 1] ?? 0
-  );
-  if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
-    throw new FreezeWindowError(
-      name2,
-      `rrule "${text}" never occurs: no month it names has the days of the month it names.`
-    );
-  }
-}
 function dateUtc(year, month, day) {
   const date = /* @__PURE__ */ new Date(0);
   date.setUTCFullYear(year, month, day);
@@ -50876,15 +50881,10 @@ function fixedAnchor(baseStart, from, unit, periodsBack) {
   const baseUnit = Math.floor(baseStart / unit);
   return (baseUnit + periodsBack(Math.floor(from / unit) - baseUnit)) * unit;
 }
+
+// src/core/freeze/compile.ts
 var engines = /* @__PURE__ */ new Map();
 var ENGINE_CACHE_LIMIT = 512;
-function checkZone(timeZone, name2) {
-  try {
-    assertTimeZone(timeZone);
-  } catch (error2) {
-    throw new FreezeWindowError(name2, error2 instanceof Error ? error2.message : String(error2), { cause: error2 });
-  }
-}
 function engineKey(window2, name2) {
   switch (window2?.kind) {
     case "daily":
@@ -50926,6 +50926,17 @@ function newEngine(window2, name2) {
       );
   }
 }
+function checkFreezeWindow(window2) {
+  try {
+    newEngine(window2, window2.name);
+    return null;
+  } catch (error2) {
+    if (error2 instanceof FreezeWindowError) return error2.message.replace(/^Freeze window "[^"]*": /, "");
+    throw error2;
+  }
+}
+
+// src/core/freeze/lookup.ts
 function byStart(a, b) {
   return a.start - b.start || a.source.index - b.source.index;
 }
@@ -50997,6 +51008,9 @@ function toTime(value, what) {
 function sourceNames(sources) {
   return [...new Set([...sources].sort((a, b) => a.index - b.index).map((source) => source.name))];
 }
+
+// src/core/freeze/earliest-start.ts
+var MAX_DEPLOY_STEPS = 5e3;
 function earliestDeployStart(windows, t, durationMs2, horizonDays = DEFAULT_HORIZON_DAYS) {
   const at = toTime(t, "t");
   if (typeof durationMs2 !== "number" || !Number.isFinite(durationMs2) || durationMs2 < 0) {
@@ -51561,6 +51575,7 @@ function refs(stage, facts) {
 // src/core/rules/reviewers.ts
 var reviewersRule = {
   name: "reviewers",
+  reportsAs: "approvals",
   codes: ["REVIEW_NOT_TRIGGERED", "REVIEW_OK", "REVIEW_REQUIRED", "TEAMS_UNREADABLE"],
   keys: ["requiredReviewers", "approvals.excludeAuthor"],
   applies: (c) => c.stage.requiredReviewers.length > 0,
@@ -52580,8 +52595,7 @@ function parseIsoInstant(value) {
   return { ok: true, at };
 }
 
-// src/core/policy-schema.ts
-var ref = (name2) => ({ $ref: `#/$defs/${name2}` });
+// src/core/policy/limits.ts
 var POLICY_LIMITS = {
   /** Characters of a name, a pattern or a path. */
   text: 256,
@@ -52593,6 +52607,96 @@ var POLICY_LIMITS = {
   /** 30 days. */
   soakMinutes: 43200
 };
+var ref = (name2) => ({ $ref: `#/$defs/${name2}` });
+
+// src/core/policy/freeze-window-schema.ts
+var windowCommon = {
+  name: {
+    type: "string",
+    minLength: 1,
+    maxLength: POLICY_LIMITS.text,
+    description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".'
+  },
+  timezone: ref("timeZone")
+};
+var dailyWindowProperties = {
+  name: windowCommon.name,
+  days: {
+    type: "array",
+    items: { enum: [...WEEKDAYS] },
+    minItems: 1,
+    uniqueItems: true,
+    description: "Local days the window starts on; every day when left out."
+  },
+  start: { ...ref("wallClock"), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
+  end: {
+    ...ref("wallClock"),
+    description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.`
+  },
+  timezone: windowCommon.timezone
+};
+var freezeWindowDefs = {
+  wallClock: { type: "string", pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
+  localDateTime: { type: "string", pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
+  duration: { type: "string", pattern: DURATION_PATTERN, description: DURATION_FORM },
+  timeZone: {
+    type: "string",
+    minLength: 1,
+    maxLength: POLICY_LIMITS.text,
+    description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".'
+  },
+  dailyWindow: {
+    type: "object",
+    description: "A daily (or weekday) window from start to end, local to timezone.",
+    additionalProperties: false,
+    required: ["start", "end", "timezone"],
+    properties: dailyWindowProperties
+  },
+  rangeWindow: {
+    type: "object",
+    description: "A one-off window from a local date-time to another.",
+    additionalProperties: false,
+    required: ["from", "to", "timezone"],
+    properties: {
+      name: windowCommon.name,
+      from: { ...ref("localDateTime"), description: `Start, inclusive: ${LOCAL_DATE_TIME_FORM}.` },
+      to: { ...ref("localDateTime"), description: `End, exclusive: ${LOCAL_DATE_TIME_FORM}.` },
+      timezone: windowCommon.timezone
+    }
+  },
+  rruleWindow: {
+    type: "object",
+    description: "A recurring window: each occurrence of the RFC 5545 rule starts a window of duration.",
+    additionalProperties: false,
+    required: ["rrule", "duration", "timezone"],
+    properties: {
+      name: windowCommon.name,
+      rrule: {
+        type: "string",
+        minLength: 1,
+        maxLength: POLICY_LIMITS.text,
+        description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".'
+      },
+      duration: {
+        ...ref("duration"),
+        description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.`
+      },
+      timezone: windowCommon.timezone
+    }
+  },
+  freezeWindow: {
+    description: "A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.",
+    if: { type: "object", required: ["rrule"] },
+    then: ref("rruleWindow"),
+    else: {
+      if: { type: "object", anyOf: [{ required: ["from"] }, { required: ["to"] }] },
+      then: ref("rangeWindow"),
+      else: ref("dailyWindow")
+    }
+  }
+};
+
+// src/core/policy-schema.ts
 var POLICY_DEFAULTS = {
   strict: false,
   stage: {
@@ -52628,31 +52732,6 @@ var names = (description) => ({
   uniqueItems: true,
   description
 });
-var windowCommon = {
-  name: {
-    type: "string",
-    minLength: 1,
-    maxLength: POLICY_LIMITS.text,
-    description: 'Shown in messages; defaults to the window itself, e.g. "22:00-23:59 America/Sao_Paulo".'
-  },
-  timezone: ref("timeZone")
-};
-var dailyWindowProperties = {
-  name: windowCommon.name,
-  days: {
-    type: "array",
-    items: { enum: [...WEEKDAYS] },
-    minItems: 1,
-    uniqueItems: true,
-    description: "Local days the window starts on; every day when left out."
-  },
-  start: { ...ref("wallClock"), description: `Local start time, inclusive: ${WALL_CLOCK_FORM}.` },
-  end: {
-    ...ref("wallClock"),
-    description: `Local end time, exclusive: ${WALL_CLOCK_FORM}; before start crosses midnight.`
-  },
-  timezone: windowCommon.timezone
-};
 var policySchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   title: "Release Gate policy",
@@ -52661,64 +52740,7 @@ var policySchema = {
   then: ref("auroraPolicy"),
   else: ref("policyV1"),
   $defs: {
-    wallClock: { type: "string", pattern: WALL_CLOCK_PATTERN, description: WALL_CLOCK_FORM },
-    localDateTime: { type: "string", pattern: LOCAL_DATE_TIME_PATTERN, description: LOCAL_DATE_TIME_FORM },
-    duration: { type: "string", pattern: DURATION_PATTERN, description: DURATION_FORM },
-    timeZone: {
-      type: "string",
-      minLength: 1,
-      maxLength: POLICY_LIMITS.text,
-      description: 'An IANA time zone, e.g. "Europe/Berlin" or "UTC".'
-    },
-    dailyWindow: {
-      type: "object",
-      description: "A daily (or weekday) window from start to end, local to timezone.",
-      additionalProperties: false,
-      required: ["start", "end", "timezone"],
-      properties: dailyWindowProperties
-    },
-    rangeWindow: {
-      type: "object",
-      description: "A one-off window from a local date-time to another.",
-      additionalProperties: false,
-      required: ["from", "to", "timezone"],
-      properties: {
-        name: windowCommon.name,
-        from: { ...ref("localDateTime"), description: `Start, inclusive: ${LOCAL_DATE_TIME_FORM}.` },
-        to: { ...ref("localDateTime"), description: `End, exclusive: ${LOCAL_DATE_TIME_FORM}.` },
-        timezone: windowCommon.timezone
-      }
-    },
-    rruleWindow: {
-      type: "object",
-      description: "A recurring window: each occurrence of the RFC 5545 rule starts a window of duration.",
-      additionalProperties: false,
-      required: ["rrule", "duration", "timezone"],
-      properties: {
-        name: windowCommon.name,
-        rrule: {
-          type: "string",
-          minLength: 1,
-          maxLength: POLICY_LIMITS.text,
-          description: 'An RFC 5545 RRULE with FREQ, e.g. "FREQ=MONTHLY;BYMONTHDAY=-1;BYHOUR=12;BYMINUTE=0".'
-        },
-        duration: {
-          ...ref("duration"),
-          description: `How long each occurrence lasts (at most 366d): ${DURATION_FORM}.`
-        },
-        timezone: windowCommon.timezone
-      }
-    },
-    freezeWindow: {
-      description: "A freeze window: daily (start, end), range (from, to) or rrule (rrule, duration), each with a timezone.",
-      if: { type: "object", required: ["rrule"] },
-      then: ref("rruleWindow"),
-      else: {
-        if: { type: "object", anyOf: [{ required: ["from"] }, { required: ["to"] }] },
-        then: ref("rangeWindow"),
-        else: ref("dailyWindow")
-      }
-    },
+    ...freezeWindowDefs,
     environment: {
       type: "object",
       description: "A stage of the promotion path and the rules a release must meet to enter it.",
@@ -54471,6 +54493,14 @@ async function mapBounded(items, limit, fn) {
   return results;
 }
 
+// src/evidence/json-stream-types.ts
+function pathText(path) {
+  let out = "";
+  for (const s of path)
+    out += typeof s === "number" ? `[${s}]` : out === "" ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
+  return out === "" ? "the document" : out;
+}
+
 // src/evidence/json-stream.ts
 var WS = new Uint8Array(256);
 WS[32] = WS[9] = WS[10] = WS[13] = 1;
@@ -54480,12 +54510,6 @@ var NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 function show2(v) {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-function pathText(path) {
-  let out = "";
-  for (const s of path)
-    out += typeof s === "number" ? `[${s}]` : out === "" ? s : /^[A-Za-z_$][\w$]*$/.test(s) ? `.${s}` : `[${JSON.stringify(s)}]`;
-  return out === "" ? "the document" : out;
 }
 async function readJsonStream(source, handler2, options) {
   const p = new JsonStreamParser(handler2, options);
@@ -54825,7 +54849,7 @@ var JsonStreamParser = class {
   }
 };
 
-// src/evidence/xml-stream.ts
+// src/evidence/xml/bytes.ts
 var LT = 60;
 var GT = 62;
 var SLASH2 = 47;
@@ -54836,6 +54860,7 @@ var DQ = 34;
 var SQ = 39;
 var NL = 10;
 var DASH = 45;
+var EMPTY = Buffer.alloc(0);
 var VALUE_CLASS = new Uint8Array(256);
 for (let c = 0; c < 32; c++) if (c !== 9 && c !== 10 && c !== 13) VALUE_CLASS[c] = 1;
 VALUE_CLASS[LT] = 2;
@@ -54849,17 +54874,28 @@ for (const c of [32, 10, 13, 9, SLASH2, GT, EQ2]) NAME_END[c] = 1;
 function isSpace(c) {
   return c === 32 || c === 10 || c === 13 || c === 9;
 }
+function isAscii(b, s, e) {
+  for (let k = s; k < e; k++) if (b[k] >= 128) return false;
+  return true;
+}
+function sameBytes(b, s1, e1, s2, e2) {
+  if (e1 - s1 !== e2 - s2) return false;
+  for (let k = 0; k < e1 - s1; k++) if (b[s1 + k] !== b[s2 + k]) return false;
+  return true;
+}
+function sameAscii(b, s, e, str2) {
+  if (e - s !== str2.length) return false;
+  for (let k = 0; k < str2.length; k++) {
+    const c = str2.charCodeAt(k);
+    if (c >= 128 || b[s + k] !== c) return false;
+  }
+  return true;
+}
+
+// src/evidence/xml/entities.ts
 var PREDEFINED = { lt: "<", gt: ">", amp: "&", quot: '"', apos: "'" };
 var ENTITY_RE = /&([^;&<\s]{0,40})(;?)/g;
 var INVALID_CHAR_RE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/;
-var NO_ATTRS = Object.freeze(/* @__PURE__ */ Object.create(null));
-var EMPTY = Buffer.alloc(0);
-var POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
-var CDATA_END = Buffer.from("]]>", "latin1");
-var COMMENT_END = Buffer.from("-->", "latin1");
-var PI_END = Buffer.from("?>", "latin1");
-var NAME_SLOTS = 1024;
-var LINEAR_DUPLICATES = 16;
 function decodeEntities(s, lenient = false) {
   if (s.indexOf("&") === -1) return s;
   return s.replace(ENTITY_RE, (whole, name2, semi, offset) => {
@@ -54880,88 +54916,147 @@ function decodeEntities(s, lenient = false) {
     );
   });
 }
-var XmlStream = class {
-  /** While true, text and CDATA inside elements is kept (bounded) for {@link takeText}. */
-  captureText = false;
-  handler;
-  maxDepth;
-  maxMarkup;
-  maxText;
-  lazyAttrs;
-  /** The bytes being parsed: a chunk, or the unfinished tail of the last one joined to the start of the next. */
+function isHex(c) {
+  return c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70;
+}
+function plainReferences(b, s, e) {
+  let i = b.indexOf(38, s);
+  while (i !== -1 && i < e) {
+    let j = i + 1;
+    while (j < e && j - i <= 8 && b[j] !== 59) j++;
+    if (j >= e || b[j] !== 59) return false;
+    const len = j - i - 1;
+    const c1 = b[i + 1];
+    if (c1 === 35) {
+      let code2 = 0;
+      if (b[i + 2] === 120) {
+        if (len < 2 || len > 7) return false;
+        for (let k = i + 3; k < j; k++) {
+          const c = b[k];
+          if (!isHex(c)) return false;
+          code2 = code2 * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
+        }
+      } else {
+        if (len < 2 || len > 8) return false;
+        for (let k = i + 2; k < j; k++) {
+          const c = b[k];
+          if (c < 48 || c > 57) return false;
+          code2 = code2 * 10 + (c - 48);
+        }
+      }
+      if (code2 <= 0 || code2 > 1114111 || code2 >= 55296 && code2 <= 57343) return false;
+    } else {
+      const c2 = b[i + 2];
+      const ok = len === 2 ? (c1 === 108 || c1 === 103) && c2 === 116 : len === 3 ? c1 === 97 && c2 === 109 && b[i + 3] === 112 : len === 4 && (c1 === 113 && c2 === 117 && b[i + 3] === 111 && b[i + 4] === 116 || c1 === 97 && c2 === 112 && b[i + 3] === 111 && b[i + 4] === 115);
+      if (!ok) return false;
+    }
+    i = b.indexOf(38, j + 1);
+  }
+  return true;
+}
+
+// src/evidence/xml/attributes.ts
+var LINEAR_DUPLICATES = 16;
+var POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+function grow(a) {
+  const next = new Int32Array(a.length * 2);
+  next.set(a);
+  return next;
+}
+var TagAttributes = class {
+  count = 0;
+  nameStart = new Int32Array(16);
+  nameEnd = new Int32Array(16);
+  hash = new Int32Array(16);
+  start = new Int32Array(16);
+  end = new Int32Array(16);
+  flags = new Uint8Array(16);
   buf = EMPTY;
-  pos = 0;
-  /** Unparsed bytes carried to the next write (owned copy), and the offset of its first byte. */
-  tail = null;
-  tailAbs = 0;
-  /** Chunks (copies) that arrived after the tail, held back until the tail is worth reading again. */
-  waiting = [];
-  waitingBytes = 0;
-  mode = 0 /* Text */;
-  stack = [];
-  openedAtLine = [];
-  seenRoot = false;
-  rootClosed = false;
-  started = false;
-  totalBytes = 0;
-  // Position bookkeeping: absolute offset of buf[0]; newlines counted up to buf[scanIdx].
-  absBase = 0;
-  scanIdx = 0;
-  /** The first newline at or after scanIdx in buf: -1 none, -2 not searched yet. */
-  nextNl = -2;
-  lineCount = 1;
-  lastNlAbs = -1;
-  textParts = [];
-  textBytes = 0;
-  textTruncated = false;
-  // The attributes of the start tag being read, as ranges of attrBuf: name, name hash,
-  // value, flags (1 non-ASCII, 2 '&'). Names become strings only when someone needs one.
-  attrCount = 0;
-  attrNameStart = new Int32Array(16);
-  attrNameEnd = new Int32Array(16);
-  attrHash = new Int32Array(16);
-  attrStart = new Int32Array(16);
-  attrEnd = new Int32Array(16);
-  attrFlags = new Uint8Array(16);
-  attrBuf = EMPTY;
-  attrSet = null;
-  names = new Array(NAME_SLOTS).fill(void 0);
-  constructor(handler2, options = {}) {
-    this.handler = handler2;
-    this.maxDepth = options.maxDepth ?? 256;
-    this.maxMarkup = options.maxMarkupBytes ?? 4 * 1024 * 1024;
-    this.maxText = options.maxTextBytes ?? 64 * 1024;
-    this.lazyAttrs = options.lazyAttrs ?? false;
+  set = null;
+  /** Start the attributes of a new tag read from `b`. */
+  reset(b) {
+    this.count = 0;
+    this.set = null;
+    this.buf = b;
   }
-  /** The line of the start tag being delivered to `open`. */
-  get line() {
-    return this.openLine;
+  /** Let go of the buffer. */
+  release() {
+    this.buf = EMPTY;
   }
-  openLine = 1;
-  /** Names of the open elements, outermost first. */
-  get path() {
-    return this.stack;
+  name(k) {
+    return this.buf.toString("utf8", this.nameStart[k], this.nameEnd[k]);
+  }
+  value(k) {
+    const b = this.buf;
+    const flags = this.flags[k];
+    const v = b.toString(flags & 1 ? "utf8" : "latin1", this.start[k], this.end[k]);
+    return flags & 2 ? decodeEntities(v) : v;
+  }
+  /** Record an attribute; false when the tag already has one of that name. */
+  push(b, ns, ne, hash, vs, ve, flags) {
+    const k = this.count;
+    if (k < LINEAR_DUPLICATES) {
+      const hashes = this.hash;
+      for (let j = 0; j < k; j++) {
+        if (hashes[j] === hash && sameBytes(b, this.nameStart[j], this.nameEnd[j], ns, ne)) return false;
+      }
+    } else {
+      if (this.set === null) {
+        this.set = /* @__PURE__ */ new Set();
+        for (let j = 0; j < k; j++) this.set.add(this.name(j));
+      }
+      const name2 = b.toString("utf8", ns, ne);
+      if (this.set.has(name2)) return false;
+      this.set.add(name2);
+    }
+    if (k === this.start.length) {
+      this.nameStart = grow(this.nameStart);
+      this.nameEnd = grow(this.nameEnd);
+      this.hash = grow(this.hash);
+      this.start = grow(this.start);
+      this.end = grow(this.end);
+      const f = new Uint8Array(this.flags.length * 2);
+      f.set(this.flags);
+      this.flags = f;
+    }
+    this.nameStart[k] = ns;
+    this.nameEnd[k] = ne;
+    this.hash[k] = hash;
+    this.start[k] = vs;
+    this.end[k] = ve;
+    this.flags[k] = flags;
+    this.count = k + 1;
+    return true;
+  }
+  /** The index of the attribute named `name`, or -1. */
+  find(name2) {
+    const count2 = this.count;
+    if (count2 === 0) return -1;
+    let hash = 0;
+    for (let i = 0; i < name2.length; i++) {
+      const c = name2.charCodeAt(i);
+      if (c >= 128) {
+        for (let k = 0; k < count2; k++) if (this.name(k) === name2) return k;
+        return -1;
+      }
+      hash = Math.imul(hash, 31) + c | 0;
+    }
+    const b = this.buf;
+    const hashes = this.hash;
+    for (let k = 0; k < count2; k++) {
+      if (hashes[k] === hash && sameAscii(b, this.nameStart[k], this.nameEnd[k], name2)) return k;
+    }
+    return -1;
   }
   /**
-   * The value of an attribute of the start tag being delivered to `open`, entity
-   * references decoded; undefined when absent or when called outside `open`.
+   * The value of attribute `k` written as plain decimal digits with at most one '.' (up to
+   * 15 digits), as a number equal to `Number(value)`, read without making a string; -2
+   * when written any other way.
    */
-  attr(name2) {
-    const k = this.findAttr(name2);
-    return k === -1 ? void 0 : this.attrValue(k);
-  }
-  /**
-   * An attribute of the start tag being delivered to `open` written as plain decimal
-   * digits with at most one '.' (up to 15 digits), as a number equal to `Number(value)`,
-   * read without making a string; -1 when absent, -2 when written any other way (read
-   * it with {@link attr} then).
-   */
-  attrDecimal(name2) {
-    const k = this.findAttr(name2);
-    if (k === -1) return -1;
-    const b = this.attrBuf;
-    const s = this.attrStart[k];
-    const e = this.attrEnd[k];
+  decimal(k) {
+    const b = this.buf;
+    const s = this.start[k];
+    const e = this.end[k];
     if (e - s > 16) return -2;
     let m = 0;
     let digits = 0;
@@ -54981,111 +55076,99 @@ var XmlStream = class {
     if (digits === 0 || digits > 15) return -2;
     return frac > 0 ? m / POW10[frac] : m;
   }
-  findAttr(name2) {
-    const count2 = this.attrCount;
-    if (count2 === 0) return -1;
-    let hash = 0;
-    for (let i = 0; i < name2.length; i++) {
-      const c = name2.charCodeAt(i);
-      if (c >= 128) {
-        for (let k = 0; k < count2; k++) if (this.attrName(k) === name2) return k;
-        return -1;
-      }
-      hash = Math.imul(hash, 31) + c | 0;
-    }
-    const b = this.attrBuf;
-    const hashes = this.attrHash;
-    for (let k = 0; k < count2; k++) {
-      if (hashes[k] === hash && sameAscii(b, this.attrNameStart[k], this.attrNameEnd[k], name2)) return k;
-    }
-    return -1;
+};
+
+// src/evidence/xml/lines.ts
+var LineCounter2 = class {
+  buf = EMPTY;
+  /** Absolute offset of buf[0]. */
+  absBase = 0;
+  /** Newlines are counted up to buf[scanIdx]. */
+  scanIdx = 0;
+  /** The first newline at or after scanIdx in buf: -1 none, -2 not searched yet. */
+  nextNl = -2;
+  lineCount = 1;
+  lastNlAbs = -1;
+  /** Count in `b`, whose first byte is at `absBase`, from `counted` on. */
+  setBuf(b, absBase, counted) {
+    this.buf = b;
+    this.absBase = absBase;
+    this.scanIdx = counted;
+    this.nextNl = -2;
   }
-  /** Feed the next bytes of the document. Throws {@link ParseError} on malformed input. */
-  write(chunk) {
-    if (chunk.length === 0) return;
-    const chunkAbs = this.totalBytes;
-    this.totalBytes += chunk.length;
-    if (!this.started) {
-      const head = this.tail !== null ? Buffer.concat([this.tail, chunk]) : chunk;
-      this.tail = null;
-      if (head.length < 3) {
-        this.tail = Buffer.from(head);
-        this.tailAbs = 0;
-        return;
-      }
-      this.setBuf(head, 0, 0);
-      this.start();
-      this.parse();
-      this.keepTail();
-      return;
-    }
-    if (this.tail !== null) {
-      const waiting = this.waitingBytes + chunk.length;
-      if (waiting < this.tail.length && this.tail.length + waiting <= this.maxMarkup) {
-        this.waiting.push(Buffer.from(chunk));
-        this.waitingBytes = waiting;
-        return;
-      }
-      this.foldWaiting();
-    }
-    let from = 0;
-    let tail = this.tail;
-    if (tail !== null) {
-      this.tail = null;
-      let take = Math.min(chunk.length, Math.max(4096, tail.length));
-      for (; ; ) {
-        const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
-        const tailLen = tail.length;
-        this.setBuf(joined, chunkAbs - tailLen, 0);
-        this.parse();
-        if (this.pos >= tailLen || take === chunk.length) {
-          if (this.pos < tailLen || take === chunk.length) {
-            this.keepTail();
-            return;
-          }
-          this.advanceLines(this.pos);
-          from = this.pos - tailLen;
-          break;
-        }
-        this.advanceLines(this.pos);
-        tail = tail.subarray(this.pos);
-        take = Math.min(chunk.length, take * 2);
-      }
-    }
-    this.setBuf(chunk, chunkAbs, from);
-    this.pos = from;
-    this.parse();
-    this.keepTail();
+  /** Count up to `at`, then let go of the buffer: the next one starts at `at`. Returns that absolute offset. */
+  release(at) {
+    this.advance(at);
+    const abs = this.absBase + at;
+    this.setBuf(EMPTY, abs, 0);
+    return abs;
   }
-  /** Signal the end of the document; throws if it is empty, truncated or has no root element. */
-  end() {
-    if (this.totalBytes === 0) throw new ParseError("the file is empty");
-    const held = this.waitingBytes > 0;
-    this.foldWaiting();
-    const tail = this.tail ?? EMPTY;
-    this.tail = null;
-    this.setBuf(tail, this.tailAbs, 0);
-    const wasStarted = this.started;
-    if (!wasStarted) this.start();
-    if (!wasStarted || held) this.parse();
-    const n = this.buf.length;
-    if (this.mode === 1 /* CData */) this.fail("unexpected end of file inside a CDATA section", n);
-    if (this.mode === 2 /* Comment */) this.fail("unexpected end of file inside a comment", n);
-    if (this.pos < n) this.fail("unexpected end of file inside a tag", n);
-    if (!this.seenRoot) this.fail("no XML element found", n);
-    if (this.stack.length > 0) {
-      const top = this.stack[this.stack.length - 1];
-      const at = this.openedAtLine[this.openedAtLine.length - 1];
-      this.fail(`unexpected end of file: <${top}> opened at line ${at} is not closed`, n);
+  /** Count the newlines of the buffer before `at` (monotonic, so every byte is counted once). */
+  advance(at) {
+    if (at <= this.scanIdx) return;
+    const b = this.buf;
+    let i = this.nextNl;
+    if (i === -2) i = b.indexOf(NL, this.scanIdx);
+    while (i !== -1 && i < at) {
+      this.lineCount++;
+      this.lastNlAbs = this.absBase + i;
+      i = b.indexOf(NL, i + 1);
+    }
+    this.nextNl = i;
+    this.scanIdx = at;
+  }
+  /** The line of a position at or after the counted point. */
+  lineAt(at) {
+    this.advance(at);
+    return this.lineCount;
+  }
+  position(at) {
+    if (at >= this.scanIdx) {
+      this.advance(at);
+      return { line: this.lineCount, column: this.absBase + at - this.lastNlAbs };
+    }
+    const b = this.buf;
+    let line = this.lineCount;
+    let i = b.indexOf(NL, at);
+    while (i !== -1 && i < this.scanIdx) {
+      line--;
+      i = b.indexOf(NL, i + 1);
+    }
+    const prev = at > 0 ? b.lastIndexOf(NL, at - 1) : -1;
+    const lastNl = prev !== -1 ? this.absBase + prev : this.absBase - 1;
+    return { line, column: this.absBase + at - lastNl };
+  }
+};
+
+// src/evidence/xml/text-capture.ts
+var TextCapture = class {
+  constructor(maxBytes) {
+    this.maxBytes = maxBytes;
+  }
+  maxBytes;
+  parts = [];
+  bytes = 0;
+  truncated = false;
+  /** Keep a copy of b[s, e), up to the bound; the rest is dropped and the text marked cut. */
+  keep(b, s, e, cdata) {
+    if (this.truncated || e <= s) return;
+    const room = this.maxBytes - this.bytes;
+    if (e - s > room) {
+      e = s + room;
+      this.truncated = true;
+    }
+    if (e > s) {
+      this.parts.push({ data: Buffer.from(b.subarray(s, e)), cdata });
+      this.bytes += e - s;
     }
   }
-  /** The text captured since the last call, entity references decoded, and whether it was cut. */
-  takeText() {
-    const parts = this.textParts;
-    const truncated = this.textTruncated;
-    this.textParts = [];
-    this.textBytes = 0;
-    this.textTruncated = false;
+  /** The text kept since the last call, entity references decoded, and whether it was cut. */
+  take(element) {
+    const parts = this.parts;
+    const truncated = this.truncated;
+    this.parts = [];
+    this.bytes = 0;
+    this.truncated = false;
     if (parts.length === 0) return { text: "", truncated };
     let out = "";
     let i = 0;
@@ -55101,98 +55184,79 @@ var XmlStream = class {
     const bad = INVALID_CHAR_RE.exec(out);
     if (bad) {
       throw new ParseError(
-        `invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in the text of <${this.stack[this.stack.length - 1] ?? "?"}>`
+        `invalid character U+${bad[0].charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()} in the text of <${element}>`
       );
     }
     return { text: out, truncated };
   }
-  /** Append the chunks held back for an unfinished tag to its tail. */
-  foldWaiting() {
-    if (this.waiting.length === 0) return;
-    this.tail = Buffer.concat([this.tail ?? EMPTY, ...this.waiting]);
-    this.waiting = [];
-    this.waitingBytes = 0;
+};
+
+// src/evidence/xml/tokenizer.ts
+var NO_ATTRS = Object.freeze(/* @__PURE__ */ Object.create(null));
+var CDATA_END = Buffer.from("]]>", "latin1");
+var COMMENT_END = Buffer.from("-->", "latin1");
+var PI_END = Buffer.from("?>", "latin1");
+var NAME_SLOTS = 1024;
+var XmlTokenizer = class {
+  /** While true, text and CDATA inside elements is kept (bounded) for {@link takeText}. */
+  captureText = false;
+  handler;
+  maxDepth;
+  maxMarkup;
+  lazyAttrs;
+  /** The bytes being parsed, and where parsing stands in them. */
+  buf = EMPTY;
+  pos = 0;
+  mode = 0 /* Text */;
+  stack = [];
+  openedAtLine = [];
+  seenRoot = false;
+  rootClosed = false;
+  lines = new LineCounter2();
+  attrs = new TagAttributes();
+  text;
+  names = new Array(NAME_SLOTS).fill(void 0);
+  openLine = 1;
+  constructor(handler2, options = {}) {
+    this.handler = handler2;
+    this.maxDepth = options.maxDepth ?? 256;
+    this.maxMarkup = options.maxMarkupBytes ?? 4 * 1024 * 1024;
+    this.text = new TextCapture(options.maxTextBytes ?? 64 * 1024);
+    this.lazyAttrs = options.lazyAttrs ?? false;
   }
-  setBuf(b, absBase, counted) {
-    this.buf = b;
-    this.absBase = absBase;
-    this.scanIdx = counted;
-    this.nextNl = -2;
-    this.pos = 0;
+  /** The line of the start tag being delivered to `open`. */
+  get line() {
+    return this.openLine;
   }
-  /** Keep a copy of the unparsed end of the buffer for the next write, and let go of the buffer. */
-  keepTail() {
-    const b = this.buf;
-    const p = this.pos;
-    this.advanceLines(p);
-    this.tailAbs = this.absBase + p;
-    this.tail = p < b.length ? Buffer.from(b.subarray(p)) : null;
-    this.buf = EMPTY;
-    this.absBase = this.tailAbs;
-    this.scanIdx = 0;
-    this.nextNl = -2;
-    this.pos = 0;
-    this.attrBuf = EMPTY;
+  /** Names of the open elements, outermost first. */
+  get path() {
+    return this.stack;
   }
-  start() {
-    this.started = true;
-    const b = this.buf;
-    if (b.length >= 3 && b[0] === 239 && b[1] === 187 && b[2] === 191) {
-      this.pos = 3;
-    } else if (b.length >= 2 && (b[0] === 255 && b[1] === 254 || b[0] === 254 && b[1] === 255)) {
-      throw new ParseError("the file is UTF-16; save the report as UTF-8", 1, 1);
-    }
+  /**
+   * The value of an attribute of the start tag being delivered to `open`, entity
+   * references decoded; undefined when absent or when called outside `open`.
+   */
+  attr(name2) {
+    const k = this.attrs.find(name2);
+    return k === -1 ? void 0 : this.attrs.value(k);
   }
-  /** Count the newlines of the buffer before `at` (monotonic, so every byte is counted once). */
-  advanceLines(at) {
-    if (at <= this.scanIdx) return;
-    const b = this.buf;
-    let i = this.nextNl;
-    if (i === -2) i = b.indexOf(NL, this.scanIdx);
-    while (i !== -1 && i < at) {
-      this.lineCount++;
-      this.lastNlAbs = this.absBase + i;
-      i = b.indexOf(NL, i + 1);
-    }
-    this.nextNl = i;
-    this.scanIdx = at;
+  /**
+   * An attribute of the start tag being delivered to `open` written as plain decimal
+   * digits with at most one '.' (up to 15 digits), as a number equal to `Number(value)`,
+   * read without making a string; -1 when absent, -2 when written any other way (read
+   * it with {@link attr} then).
+   */
+  attrDecimal(name2) {
+    const k = this.attrs.find(name2);
+    return k === -1 ? -1 : this.attrs.decimal(k);
   }
-  /** The line of a position at or after the counted point. */
-  lineAt(at) {
-    this.advanceLines(at);
-    return this.lineCount;
-  }
-  position(at) {
-    if (at >= this.scanIdx) {
-      this.advanceLines(at);
-      return { line: this.lineCount, column: this.absBase + at - this.lastNlAbs };
-    }
-    const b = this.buf;
-    let line = this.lineCount;
-    let i = b.indexOf(NL, at);
-    while (i !== -1 && i < this.scanIdx) {
-      line--;
-      i = b.indexOf(NL, i + 1);
-    }
-    const prev = at > 0 ? b.lastIndexOf(NL, at - 1) : -1;
-    const lastNl = prev !== -1 ? this.absBase + prev : this.absBase - 1;
-    return { line, column: this.absBase + at - lastNl };
+  /** The text captured since the last call, entity references decoded, and whether it was cut. */
+  takeText() {
+    return this.text.take(this.stack[this.stack.length - 1] ?? "?");
   }
   fail(message, at) {
-    const { line, column } = this.position(at);
+    const { line, column } = this.lines.position(at);
     throw new ParseError(`${message} (line ${line}, column ${column})`, line, column);
-  }
-  keep(b, s, e, cdata) {
-    if (this.textTruncated || e <= s) return;
-    const room = this.maxText - this.textBytes;
-    if (e - s > room) {
-      e = s + room;
-      this.textTruncated = true;
-    }
-    if (e > s) {
-      this.textParts.push({ data: Buffer.from(b.subarray(s, e)), cdata });
-      this.textBytes += e - s;
-    }
   }
   parse() {
     const b = this.buf;
@@ -55213,7 +55277,7 @@ var XmlStream = class {
           const end = lt === -1 ? n : lt;
           if (end > p) {
             if (this.stack.length === 0) this.checkOutsideText(b, p, end);
-            else if (this.captureText) this.keep(b, p, end, false);
+            else if (this.captureText) this.text.keep(b, p, end, false);
           }
           if (lt === -1) {
             p = n;
@@ -55231,11 +55295,11 @@ var XmlStream = class {
           const close = b.indexOf(cdata ? CDATA_END : COMMENT_END, p);
           if (close === -1) {
             const safe = Math.max(p, n - 2);
-            if (cdata && this.captureText) this.keep(b, p, safe, true);
+            if (cdata && this.captureText) this.text.keep(b, p, safe, true);
             p = safe;
             break;
           }
-          if (cdata && this.captureText) this.keep(b, p, close, true);
+          if (cdata && this.captureText) this.text.keep(b, p, close, true);
           p = close + 3;
           this.mode = 0 /* Text */;
         }
@@ -55344,56 +55408,6 @@ var XmlStream = class {
     this.names[slot] = str2;
     return str2;
   }
-  attrName(k) {
-    return this.attrBuf.toString("utf8", this.attrNameStart[k], this.attrNameEnd[k]);
-  }
-  attrValue(k) {
-    const b = this.attrBuf;
-    const flags = this.attrFlags[k];
-    const v = b.toString(flags & 1 ? "utf8" : "latin1", this.attrStart[k], this.attrEnd[k]);
-    return flags & 2 ? decodeEntities(v) : v;
-  }
-  /** Record an attribute; false when the tag already has one of that name. */
-  pushAttr(b, ns, ne, hash, vs, ve, flags) {
-    const k = this.attrCount;
-    if (k < LINEAR_DUPLICATES) {
-      const hashes = this.attrHash;
-      for (let j = 0; j < k; j++) {
-        if (hashes[j] === hash && sameBytes(b, this.attrNameStart[j], this.attrNameEnd[j], ns, ne)) return false;
-      }
-    } else {
-      if (this.attrSet === null) {
-        this.attrSet = /* @__PURE__ */ new Set();
-        for (let j = 0; j < k; j++) this.attrSet.add(this.attrName(j));
-      }
-      const name2 = b.toString("utf8", ns, ne);
-      if (this.attrSet.has(name2)) return false;
-      this.attrSet.add(name2);
-    }
-    if (k === this.attrStart.length) {
-      const grow = (a) => {
-        const next = new Int32Array(a.length * 2);
-        next.set(a);
-        return next;
-      };
-      this.attrNameStart = grow(this.attrNameStart);
-      this.attrNameEnd = grow(this.attrNameEnd);
-      this.attrHash = grow(this.attrHash);
-      this.attrStart = grow(this.attrStart);
-      this.attrEnd = grow(this.attrEnd);
-      const f = new Uint8Array(this.attrFlags.length * 2);
-      f.set(this.attrFlags);
-      this.attrFlags = f;
-    }
-    this.attrNameStart[k] = ns;
-    this.attrNameEnd[k] = ne;
-    this.attrHash[k] = hash;
-    this.attrStart[k] = vs;
-    this.attrEnd[k] = ve;
-    this.attrFlags[k] = flags;
-    this.attrCount = k + 1;
-    return true;
-  }
   startTag(b, p) {
     const n = b.length;
     let i = p + 1;
@@ -55411,9 +55425,8 @@ var XmlStream = class {
     if (first === 45 || first === 46 || first >= 48 && first <= 57)
       this.fail(`invalid tag name "${b.toString("utf8", p + 1, i)}"`, p);
     const name2 = this.intern(b, p + 1, i, hash, ascii);
-    this.attrCount = 0;
-    this.attrSet = null;
-    this.attrBuf = b;
+    const attrs = this.attrs;
+    attrs.reset(b);
     let selfClosing = false;
     for (; ; ) {
       const sawSpace = i < n && isSpace(b[i]);
@@ -55498,92 +55511,159 @@ var XmlStream = class {
           throw err;
         }
       }
-      if (!this.pushAttr(b, ns, ne, hash, vs, ve, flags))
+      if (!attrs.push(b, ns, ne, hash, vs, ve, flags))
         this.fail(`attribute ${b.toString("utf8", ns, ne)} given twice in <${name2}>`, ns);
       i = ve + 1;
     }
     if (this.rootClosed) this.fail(`element <${name2}> after the root element`, p);
     if (this.stack.length >= this.maxDepth) this.fail(`elements nested deeper than ${this.maxDepth} levels`, p);
     this.seenRoot = true;
-    let attrs = NO_ATTRS;
-    if (!this.lazyAttrs && this.attrCount > 0) {
-      attrs = /* @__PURE__ */ Object.create(null);
-      for (let k = 0; k < this.attrCount; k++) {
-        const ns = this.attrNameStart[k];
-        const ne = this.attrNameEnd[k];
-        attrs[this.intern(b, ns, ne, this.attrHash[k], isAscii(b, ns, ne))] = this.attrValue(k);
+    let given = NO_ATTRS;
+    if (!this.lazyAttrs && attrs.count > 0) {
+      given = /* @__PURE__ */ Object.create(null);
+      for (let k = 0; k < attrs.count; k++) {
+        const ns = attrs.nameStart[k];
+        const ne = attrs.nameEnd[k];
+        given[this.intern(b, ns, ne, attrs.hash[k], isAscii(b, ns, ne))] = attrs.value(k);
       }
     }
-    this.openLine = this.lineAt(p);
+    this.openLine = this.lines.lineAt(p);
     if (selfClosing) {
-      this.handler.open(name2, attrs, true);
-      this.attrCount = 0;
+      this.handler.open(name2, given, true);
+      attrs.count = 0;
       if (this.stack.length === 0) this.rootClosed = true;
       this.handler.close(name2);
     } else {
       this.stack.push(name2);
       this.openedAtLine.push(this.openLine);
-      this.handler.open(name2, attrs, false);
-      this.attrCount = 0;
+      this.handler.open(name2, given, false);
+      attrs.count = 0;
     }
     return i;
   }
 };
-function isHex(c) {
-  return c >= 48 && c <= 57 || c >= 97 && c <= 102 || c >= 65 && c <= 70;
-}
-function plainReferences(b, s, e) {
-  let i = b.indexOf(38, s);
-  while (i !== -1 && i < e) {
-    let j = i + 1;
-    while (j < e && j - i <= 8 && b[j] !== 59) j++;
-    if (j >= e || b[j] !== 59) return false;
-    const len = j - i - 1;
-    const c1 = b[i + 1];
-    if (c1 === 35) {
-      let code2 = 0;
-      if (b[i + 2] === 120) {
-        if (len < 2 || len > 7) return false;
-        for (let k = i + 3; k < j; k++) {
-          const c = b[k];
-          if (!isHex(c)) return false;
-          code2 = code2 * 16 + (c <= 57 ? c - 48 : (c | 32) - 87);
-        }
-      } else {
-        if (len < 2 || len > 8) return false;
-        for (let k = i + 2; k < j; k++) {
-          const c = b[k];
-          if (c < 48 || c > 57) return false;
-          code2 = code2 * 10 + (c - 48);
-        }
+
+// src/evidence/xml-stream.ts
+var XmlStream = class extends XmlTokenizer {
+  /** Unparsed bytes carried to the next write (owned copy), and the offset of its first byte. */
+  tail = null;
+  tailAbs = 0;
+  /** Chunks (copies) that arrived after the tail, held back until the tail is worth reading again. */
+  waiting = [];
+  waitingBytes = 0;
+  started = false;
+  totalBytes = 0;
+  /** Feed the next bytes of the document. Throws {@link ParseError} on malformed input. */
+  write(chunk) {
+    if (chunk.length === 0) return;
+    const chunkAbs = this.totalBytes;
+    this.totalBytes += chunk.length;
+    if (!this.started) {
+      const head = this.tail !== null ? Buffer.concat([this.tail, chunk]) : chunk;
+      this.tail = null;
+      if (head.length < 3) {
+        this.tail = Buffer.from(head);
+        this.tailAbs = 0;
+        return;
       }
-      if (code2 <= 0 || code2 > 1114111 || code2 >= 55296 && code2 <= 57343) return false;
-    } else {
-      const c2 = b[i + 2];
-      const ok = len === 2 ? (c1 === 108 || c1 === 103) && c2 === 116 : len === 3 ? c1 === 97 && c2 === 109 && b[i + 3] === 112 : len === 4 && (c1 === 113 && c2 === 117 && b[i + 3] === 111 && b[i + 4] === 116 || c1 === 97 && c2 === 112 && b[i + 3] === 111 && b[i + 4] === 115);
-      if (!ok) return false;
+      this.setBuf(head, 0, 0);
+      this.start();
+      this.parse();
+      this.keepTail();
+      return;
     }
-    i = b.indexOf(38, j + 1);
+    if (this.tail !== null) {
+      const waiting = this.waitingBytes + chunk.length;
+      if (waiting < this.tail.length && this.tail.length + waiting <= this.maxMarkup) {
+        this.waiting.push(Buffer.from(chunk));
+        this.waitingBytes = waiting;
+        return;
+      }
+      this.foldWaiting();
+    }
+    let from = 0;
+    let tail = this.tail;
+    if (tail !== null) {
+      this.tail = null;
+      let take = Math.min(chunk.length, Math.max(4096, tail.length));
+      for (; ; ) {
+        const joined = Buffer.concat([tail, chunk.subarray(0, take)]);
+        const tailLen = tail.length;
+        this.setBuf(joined, chunkAbs - tailLen, 0);
+        this.parse();
+        if (this.pos >= tailLen || take === chunk.length) {
+          if (this.pos < tailLen || take === chunk.length) {
+            this.keepTail();
+            return;
+          }
+          this.lines.advance(this.pos);
+          from = this.pos - tailLen;
+          break;
+        }
+        this.lines.advance(this.pos);
+        tail = tail.subarray(this.pos);
+        take = Math.min(chunk.length, take * 2);
+      }
+    }
+    this.setBuf(chunk, chunkAbs, from);
+    this.pos = from;
+    this.parse();
+    this.keepTail();
   }
-  return true;
-}
-function isAscii(b, s, e) {
-  for (let k = s; k < e; k++) if (b[k] >= 128) return false;
-  return true;
-}
-function sameBytes(b, s1, e1, s2, e2) {
-  if (e1 - s1 !== e2 - s2) return false;
-  for (let k = 0; k < e1 - s1; k++) if (b[s1 + k] !== b[s2 + k]) return false;
-  return true;
-}
-function sameAscii(b, s, e, str2) {
-  if (e - s !== str2.length) return false;
-  for (let k = 0; k < str2.length; k++) {
-    const c = str2.charCodeAt(k);
-    if (c >= 128 || b[s + k] !== c) return false;
+  /** Signal the end of the document; throws if it is empty, truncated or has no root element. */
+  end() {
+    if (this.totalBytes === 0) throw new ParseError("the file is empty");
+    const held = this.waitingBytes > 0;
+    this.foldWaiting();
+    const tail = this.tail ?? EMPTY;
+    this.tail = null;
+    this.setBuf(tail, this.tailAbs, 0);
+    const wasStarted = this.started;
+    if (!wasStarted) this.start();
+    if (!wasStarted || held) this.parse();
+    const n = this.buf.length;
+    if (this.mode === 1 /* CData */) this.fail("unexpected end of file inside a CDATA section", n);
+    if (this.mode === 2 /* Comment */) this.fail("unexpected end of file inside a comment", n);
+    if (this.pos < n) this.fail("unexpected end of file inside a tag", n);
+    if (!this.seenRoot) this.fail("no XML element found", n);
+    if (this.stack.length > 0) {
+      const top = this.stack[this.stack.length - 1];
+      const at = this.openedAtLine[this.openedAtLine.length - 1];
+      this.fail(`unexpected end of file: <${top}> opened at line ${at} is not closed`, n);
+    }
   }
-  return true;
-}
+  /** Append the chunks held back for an unfinished tag to its tail. */
+  foldWaiting() {
+    if (this.waiting.length === 0) return;
+    this.tail = Buffer.concat([this.tail ?? EMPTY, ...this.waiting]);
+    this.waiting = [];
+    this.waitingBytes = 0;
+  }
+  setBuf(b, absBase, counted) {
+    this.buf = b;
+    this.lines.setBuf(b, absBase, counted);
+    this.pos = 0;
+  }
+  /** Keep a copy of the unparsed end of the buffer for the next write, and let go of the buffer. */
+  keepTail() {
+    const b = this.buf;
+    const p = this.pos;
+    this.tailAbs = this.lines.release(p);
+    this.tail = p < b.length ? Buffer.from(b.subarray(p)) : null;
+    this.buf = EMPTY;
+    this.pos = 0;
+    this.attrs.release();
+  }
+  start() {
+    this.started = true;
+    const b = this.buf;
+    if (b.length >= 3 && b[0] === 239 && b[1] === 187 && b[2] === 191) {
+      this.pos = 3;
+    } else if (b.length >= 2 && (b[0] === 255 && b[1] === 254 || b[0] === 254 && b[1] === 255)) {
+      throw new ParseError("the file is UTF-16; save the report as UTF-8", 1, 1);
+    }
+  }
+};
 
 // src/evidence/coverage.ts
 var MAX_COVERAGE_JSON_BYTES = 256 * 1024 * 1024;
@@ -56225,9 +56305,7 @@ function mergeTestReports(reports, maxFailures = DEFAULT_MAX_FAILURES) {
   return out;
 }
 
-// src/evidence/sarif.ts
-var MAX_SARIF_BYTES = 256 * 1024 * 1024;
-var MAX_LOCATIONS_PER_RULE = 5;
+// src/evidence/sarif-results.ts
 var MAX_FINDINGS = 1e3;
 var MAX_FINDING_MESSAGE_CHARS = 1e3;
 var LEVELS = ["error", "warning", "note", "none"];
@@ -56236,17 +56314,6 @@ function isObj(v) {
 }
 function zero() {
   return { error: 0, warning: 0, note: 0, none: 0 };
-}
-function emptySecurityReport() {
-  return {
-    files: 0,
-    runs: 0,
-    results: zero(),
-    byRule: /* @__PURE__ */ Object.create(null),
-    perRun: [],
-    findings: [],
-    findingsOmitted: 0
-  };
 }
 function isLevel(v) {
   return typeof v === "string" && LEVELS.includes(v);
@@ -56392,6 +56459,21 @@ var FindingBuckets = class {
     report2.findingsOmitted = this.total - findings.length;
   }
 };
+
+// src/evidence/sarif.ts
+var MAX_SARIF_BYTES = 256 * 1024 * 1024;
+var MAX_LOCATIONS_PER_RULE = 5;
+function emptySecurityReport() {
+  return {
+    files: 0,
+    runs: 0,
+    results: zero(),
+    byRule: /* @__PURE__ */ Object.create(null),
+    perRun: [],
+    findings: [],
+    findingsOmitted: 0
+  };
+}
 var MAX_EARLY_RESULTS = 1e4;
 async function parseSarif(source) {
   const report2 = emptySecurityReport();
@@ -57221,24 +57303,15 @@ async function readable(what, permission, sources, call) {
     throw error2;
   }
 }
-async function loadCiFacts(octokit, policy, environment, gh, now) {
-  const facts = { approvals: [], deployments: [], checks: [], sources: [] };
-  const index = findStageIndex(policy, environment);
-  if (index < 0) {
-    facts.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
-    return facts;
-  }
-  const stage = policy.environments[index];
-  const predecessor = index > 0 ? policy.environments[index - 1] : null;
-  const { owner, repo, sha } = gh;
-  const needed = factsNeeded(policy, index);
-  if (needed.has("reviews")) {
+var CI_FACT_READERS = {
+  reviews: async ({ octokit, gh, now, stage, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       const reviews = await readable(
         "Pull request reviews",
         "pull-requests: read",
-        facts.sources,
+        sources,
         () => listPullApprovals(octokit, { owner, repo, pull_number: pr.number, headSha: sha }, async (commit) => {
           const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: commit });
           return data.tree.sha;
@@ -57246,13 +57319,13 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       );
       if (reviews) {
         facts.approvals.push(...reviews);
-        facts.sources.push(
+        sources.push(
           `Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`
         );
       }
     } else if (gh.runId !== void 0) {
       const runId = gh.runId;
-      const reviews = await readable("Deployment reviews of this run", "actions: read", facts.sources, async () => {
+      const reviews = await readable("Deployment reviews of this run", "actions: read", sources, async () => {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals", {
           owner,
           repo,
@@ -57272,53 +57345,57 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
             submittedAt: now.toISOString()
           });
         }
-        facts.sources.push(
+        sources.push(
           `Approvals: the deployment reviews of this workflow run for ${stage.name} (${facts.approvals.length} found); on a ${gh.eventName} event there are no pull request reviews. The App counts the deployment's reviews when it decides the deployment itself.`
         );
       }
     } else {
-      facts.sources.push(
+      sources.push(
         "Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment."
       );
     }
-  }
-  if (predecessor && needed.has("deployments")) {
+  },
+  deployments: async ({ octokit, gh, predecessor, facts, sources }) => {
+    if (!predecessor) return;
+    const { owner, repo, sha } = gh;
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name2 of envs) {
       const found = await readable(
         `Deployments to ${name2}`,
         "deployments: read",
-        facts.sources,
+        sources,
         () => predecessorDeployments(octokit, owner, repo, sha, name2)
       );
       if (found) facts.deployments.push(...found);
     }
-    facts.sources.push(
+    sources.push(
       `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(", ")} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`
     );
-  }
-  if (needed.has("checks")) {
+  },
+  checks: async ({ octokit, gh, stage, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     const required2 = stage.requiredChecks.slice(0, CHECK_NAMES);
     const notes = [];
     const checks2 = await readable(
       "Checks and commit statuses",
       "checks: read, statuses: read, actions: read, contents: read",
-      facts.sources,
+      sources,
       () => loadRequiredChecks(octokit, { owner, repo }, { sha, defaultBranch: gh.defaultBranch }, required2, [], notes)
     );
     if (checks2) facts.checks.push(...checks2);
-    facts.sources.push(
+    sources.push(
       `Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${required2.map(requiredCheckLabel).join(", ")}, each from the source the policy names.`,
       ...notes.map((n) => `Checks: ${n}`)
     );
-  }
-  if (needed.has("pulls")) {
+  },
+  pulls: async ({ octokit, gh, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       facts.pulls = [{ number: pr.number, title: pr.title, body: pr.body }];
-      facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
+      sources.push(`Pull requests: #${pr.number}, from the event.`);
     } else {
-      const pulls = await readable("Pull requests of the commit", "pull-requests: read", facts.sources, async () => {
+      const pulls = await readable("Pull requests of the commit", "pull-requests: read", sources, async () => {
         const { data } = await octokit.request("GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls", {
           owner,
           repo,
@@ -57329,13 +57406,42 @@ async function loadCiFacts(octokit, policy, environment, gh, now) {
       });
       if (pulls) {
         facts.pulls = pulls.filter((p) => p.head.sha === sha || p.merged_at && p.merge_commit_sha === sha).map((p) => ({ number: p.number, title: p.title, body: p.body ?? "" }));
-        facts.sources.push(
+        sources.push(
           `Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(", ") || "none"} became ${sha.slice(0, 7)}.`
         );
       }
     }
+  },
+  // Counted with the reviews of this run (`reviews`).
+  deploymentReviews: null,
+  // The workflow's context: the pull request's or the head commit's author (run.ts).
+  contributors: null,
+  // GITHUB_REF (run.ts).
+  ref: null,
+  // The Action's inputs (run.ts).
+  evidence: null,
+  // Read once the approvals are known (loadCiTeams, ci-teams.ts).
+  teams: null,
+  // Not known in CI: path rules all apply (run.ts says so).
+  changedFiles: null,
+  // Granted through the App only.
+  overrides: null
+};
+async function loadCiFacts(octokit, policy, environment, gh, now) {
+  const ci = { facts: { approvals: [], deployments: [], checks: [] }, sources: [] };
+  const index = findStageIndex(policy, environment);
+  if (index < 0) {
+    ci.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
+    return ci;
   }
-  return facts;
+  const stage = policy.environments[index];
+  const predecessor = index > 0 ? policy.environments[index - 1] : null;
+  const ctx = { octokit, gh, now, stage, predecessor, facts: ci.facts, sources: ci.sources };
+  const needed = factsNeeded(policy, index);
+  for (const [kind, read] of Object.entries(CI_FACT_READERS)) {
+    if (read && needed.has(kind)) await read(ctx);
+  }
+  return ci;
 }
 async function predecessorDeployments(octokit, owner, repo, sha, environment) {
   const { data } = await octokit.request("GET /repos/{owner}/{repo}/deployments", {
@@ -57708,13 +57814,10 @@ async function gate(settings, octokit, now) {
     ref: gh.ref,
     author: gh.pullRequest?.author ?? gh.headCommitAuthor ?? void 0,
     deployer: gh.actor,
-    approvals: ci.approvals,
-    deployments: ci.deployments,
     evidence: evidence2,
-    checks: ci.checks,
-    ...ci.pulls ? { pulls: ci.pulls } : {},
     teams: {},
-    overrides: []
+    overrides: [],
+    ...ci.facts
   };
   const teams = await loadCiTeams(octokit, policy, facts, gh.owner);
   facts.teams = teams.teams;

@@ -1,5 +1,6 @@
 import type { Octokit } from '@octokit/rest';
-import type { ApprovalFact, CheckFact, DeploymentFact, Policy, PullRequestFact } from '../../src/core/types.js';
+import type { FactKind } from '../../src/core/fact-kinds.js';
+import type { DeploymentFact, EnvironmentPolicy, Policy, ReleaseFacts } from '../../src/core/types.js';
 import { findStageIndex } from '../../src/core/evaluate.js';
 import { factsNeeded } from '../../src/core/rule-facts.js';
 import { requiredCheckLabel } from '../../src/core/rules/checks.js';
@@ -10,16 +11,26 @@ import type { GitHubContext } from './input-helper.js';
 /** The part of an Octokit client the Action uses. */
 export type ActionClient = Pick<Octokit, 'paginate' | 'rest' | 'request'>;
 
-/** Facts the Action could learn from GitHub inside CI, and where each came from. */
+/** Facts the Action learned from GitHub inside CI, and where each came from. */
 export interface CiFacts {
-  approvals: ApprovalFact[];
-  deployments: DeploymentFact[];
-  checks: CheckFact[];
-  /** The pull requests the commit came from, when a rule of the stage reads them. */
-  pulls?: PullRequestFact[];
+  /** The facts read, to lay over the release's facts from the workflow's context. */
+  facts: Pick<ReleaseFacts, 'approvals' | 'deployments' | 'checks'> & Partial<ReleaseFacts>;
   /** One line per kind of fact, for the summary: where it came from or why it is missing. */
   sources: string[];
 }
+
+/** What the reader of one kind of fact is given. */
+interface CiFactContext {
+  octokit: ActionClient;
+  gh: GitHubContext;
+  now: Date;
+  stage: EnvironmentPolicy;
+  predecessor: EnvironmentPolicy | null;
+  facts: CiFacts['facts'];
+  sources: string[];
+}
+
+type CiFactReader = (ctx: CiFactContext) => Promise<void>;
 
 /** Deployments read per GitHub environment of the predecessor stage (newest first). */
 const DEPLOYMENTS_PER_ENVIRONMENT = 3;
@@ -59,34 +70,16 @@ async function readable<T>(
 }
 
 /**
- * Read what the gate needs from GitHub for one stage, with as few calls as the stage
- * needs: the PR's reviews or this run's deployment reviews (only when the stage counts
- * approvals), the predecessor stage's deployments of this commit (a few calls), and the
- * required checks of the commit.
+ * The Action's reader of each kind of fact, in the order they are read; null where the kind
+ * is not asked of GitHub here (the comment says where it comes from). A new kind of fact is
+ * one entry here (the compiler asks for it).
  */
-export async function loadCiFacts(
-  octokit: ActionClient,
-  policy: Policy,
-  environment: string,
-  gh: GitHubContext,
-  now: Date,
-): Promise<CiFacts> {
-  const facts: CiFacts = { approvals: [], deployments: [], checks: [], sources: [] };
-  const index = findStageIndex(policy, environment);
-  if (index < 0) {
-    facts.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
-    return facts;
-  }
-  const stage = policy.environments[index]!;
-  const predecessor = index > 0 ? policy.environments[index - 1]! : null;
-  const { owner, repo, sha } = gh;
-
-  // The same declaration of what the rules read as the App's (src/core/rule-facts.ts).
-  const needed = factsNeeded(policy, index);
-  if (needed.has('reviews')) {
+export const CI_FACT_READERS: Record<FactKind, CiFactReader | null> = {
+  reviews: async ({ octokit, gh, now, stage, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
-      const reviews = await readable('Pull request reviews', 'pull-requests: read', facts.sources, () =>
+      const reviews = await readable('Pull request reviews', 'pull-requests: read', sources, () =>
         listPullApprovals(octokit, { owner, repo, pull_number: pr.number, headSha: sha }, async (commit) => {
           const { data } = await octokit.rest.git.getCommit({ owner, repo, commit_sha: commit });
           return data.tree.sha;
@@ -94,13 +87,13 @@ export async function loadCiFacts(
       );
       if (reviews) {
         facts.approvals.push(...reviews);
-        facts.sources.push(
+        sources.push(
           `Approvals: the reviews of pull request #${pr.number} (${reviews.length} read), counted as the App counts them.`,
         );
       }
     } else if (gh.runId !== undefined) {
       const runId = gh.runId;
-      const reviews = await readable('Deployment reviews of this run', 'actions: read', facts.sources, async () => {
+      const reviews = await readable('Deployment reviews of this run', 'actions: read', sources, async () => {
         const { data } = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', {
           owner,
           repo,
@@ -120,54 +113,55 @@ export async function loadCiFacts(
             submittedAt: now.toISOString(),
           });
         }
-        facts.sources.push(
+        sources.push(
           `Approvals: the deployment reviews of this workflow run for ${stage.name} (${facts.approvals.length} found); on a ${gh.eventName} event there are no pull request reviews. The App counts the deployment's reviews when it decides the deployment itself.`,
         );
       }
     } else {
-      facts.sources.push(
+      sources.push(
         'Approvals: none known (no pull request and no workflow run id); the App counts deployment reviews when it decides the deployment.',
       );
     }
-  }
-
-  if (predecessor && needed.has('deployments')) {
+  },
+  deployments: async ({ octokit, gh, predecessor, facts, sources }) => {
+    if (!predecessor) return;
+    const { owner, repo, sha } = gh;
     const envs = predecessor.github.slice(0, PREDECESSOR_ENVIRONMENTS);
     for (const name of envs) {
-      const found = await readable(`Deployments to ${name}`, 'deployments: read', facts.sources, () =>
+      const found = await readable(`Deployments to ${name}`, 'deployments: read', sources, () =>
         predecessorDeployments(octokit, owner, repo, sha, name),
       );
       if (found) facts.deployments.push(...found);
     }
-    facts.sources.push(
+    sources.push(
       `Deployments: GitHub's deployments of ${sha.slice(0, 7)} to ${envs.join(', ')} (${predecessor.name}), the latest ${DEPLOYMENTS_PER_ENVIRONMENT} per environment, each with the latest status its creator set; ${facts.deployments.length} found. Commits with the same tree are not looked up here. The Action cannot see the App's approvals: it takes such a success as reported, where the App takes only a deployment it let through.`,
     );
-  }
-
-  if (needed.has('checks')) {
+  },
+  checks: async ({ octokit, gh, stage, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     const required = stage.requiredChecks.slice(0, CHECK_NAMES);
     const notes: string[] = [];
     // The same reads and sources as the App's (src/github/check-facts.ts), for the same decision.
     const checks = await readable(
       'Checks and commit statuses',
       'checks: read, statuses: read, actions: read, contents: read',
-      facts.sources,
+      sources,
       () => loadRequiredChecks(octokit, { owner, repo }, { sha, defaultBranch: gh.defaultBranch }, required, [], notes),
     );
     if (checks) facts.checks.push(...checks);
-    facts.sources.push(
+    sources.push(
       `Checks: the check runs and commit statuses of ${sha.slice(0, 7)} named ${required.map(requiredCheckLabel).join(', ')}, each from the source the policy names.`,
       ...notes.map((n) => `Checks: ${n}`),
     );
-  }
-
-  if (needed.has('pulls')) {
+  },
+  pulls: async ({ octokit, gh, facts, sources }) => {
+    const { owner, repo, sha } = gh;
     if (gh.pullRequest) {
       const pr = gh.pullRequest;
       facts.pulls = [{ number: pr.number, title: pr.title, body: pr.body }];
-      facts.sources.push(`Pull requests: #${pr.number}, from the event.`);
+      sources.push(`Pull requests: #${pr.number}, from the event.`);
     } else {
-      const pulls = await readable('Pull requests of the commit', 'pull-requests: read', facts.sources, async () => {
+      const pulls = await readable('Pull requests of the commit', 'pull-requests: read', sources, async () => {
         const { data } = await octokit.request('GET /repos/{owner}/{repo}/commits/{commit_sha}/pulls', {
           owner,
           repo,
@@ -181,13 +175,56 @@ export async function loadCiFacts(
         facts.pulls = pulls
           .filter((p) => p.head.sha === sha || (p.merged_at && p.merge_commit_sha === sha))
           .map((p) => ({ number: p.number, title: p.title, body: p.body ?? '' }));
-        facts.sources.push(
+        sources.push(
           `Pull requests: ${facts.pulls.map((p) => `#${p.number}`).join(', ') || 'none'} became ${sha.slice(0, 7)}.`,
         );
       }
     }
+  },
+  // Counted with the reviews of this run (`reviews`).
+  deploymentReviews: null,
+  // The workflow's context: the pull request's or the head commit's author (run.ts).
+  contributors: null,
+  // GITHUB_REF (run.ts).
+  ref: null,
+  // The Action's inputs (run.ts).
+  evidence: null,
+  // Read once the approvals are known (loadCiTeams, ci-teams.ts).
+  teams: null,
+  // Not known in CI: path rules all apply (run.ts says so).
+  changedFiles: null,
+  // Granted through the App only.
+  overrides: null,
+};
+
+/**
+ * Read what the gate needs from GitHub for one stage, with as few calls as the stage
+ * needs: the PR's reviews or this run's deployment reviews (only when the stage counts
+ * approvals), the predecessor stage's deployments of this commit (a few calls), the
+ * required checks of the commit, and the pull requests it came from.
+ */
+export async function loadCiFacts(
+  octokit: ActionClient,
+  policy: Policy,
+  environment: string,
+  gh: GitHubContext,
+  now: Date,
+): Promise<CiFacts> {
+  const ci: CiFacts = { facts: { approvals: [], deployments: [], checks: [] }, sources: [] };
+  const index = findStageIndex(policy, environment);
+  if (index < 0) {
+    ci.sources.push(`GitHub was not asked for anything: ${environment} is not a stage of the policy.`);
+    return ci;
   }
-  return facts;
+  const stage = policy.environments[index]!;
+  const predecessor = index > 0 ? policy.environments[index - 1]! : null;
+  const ctx: CiFactContext = { octokit, gh, now, stage, predecessor, facts: ci.facts, sources: ci.sources };
+  // The same declaration of what the rules read as the App's (src/core/rule-facts.ts).
+  const needed = factsNeeded(policy, index);
+  for (const [kind, read] of Object.entries(CI_FACT_READERS) as Array<[FactKind, CiFactReader | null]>) {
+    if (read && needed.has(kind)) await read(ctx);
+  }
+  return ci;
 }
 
 async function predecessorDeployments(

@@ -125,13 +125,10 @@ async function gate(settings: ActionSettings, octokit: ActionClient, now: Date):
     ref: gh.ref,
     author: gh.pullRequest?.author ?? gh.headCommitAuthor ?? undefined,
     deployer: gh.actor,
-    approvals: ci.approvals,
-    deployments: ci.deployments,
     evidence,
-    checks: ci.checks,
-    ...(ci.pulls ? { pulls: ci.pulls } : {}),
     teams: {},
     overrides: [],
+    ...ci.facts,
   };
   const teams = await loadCiTeams(octokit, policy, facts, gh.owner);
   facts.teams = teams.teams;

@@ -2,7 +2,8 @@ import { DEFAULT_EVALUATION_BUDGET, runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { policyInvalidDecision } from '../core/evaluate.js';
 import type { Decision, Policy, ReleaseFacts } from '../core/types.js';
-import type { EvaluationRecord, GateDeps } from './gate-deps.js';
+import type { Logger } from 'probot';
+import type { PoisonedPolicyStore } from '../store/poisoned-policies.js';
 
 export { EVALUATION_BUDGET_MS, EVALUATION_HEAP_BUDGET_BYTES } from '../budget/pool.js';
 export type { EvaluationBudget } from '../budget/pool.js';
@@ -42,7 +43,7 @@ export function evaluationAttempt(subject: EvaluationSubject): { blobSha: string
  * loading facts. Null when the policy is not refused.
  */
 export async function refusedPolicyDecision(
-  deps: { store: Pick<EvaluationRecord, 'getPoisonedPolicy'> },
+  deps: { store: PoisonedPolicyStore },
   subject: EvaluationSubject,
 ): Promise<Decision | null> {
   if (!subject.blobSha) return null;
@@ -58,7 +59,7 @@ export async function refusedPolicyDecision(
  * policy content is recorded as refused, so the next requests are refused at once.
  */
 export async function evaluateWithinBudget(
-  deps: Pick<GateDeps, 'clock' | 'log'> & { store: EvaluationRecord },
+  deps: { store: PoisonedPolicyStore; clock: () => Date; log: Logger },
   subject: EvaluationSubject,
   input: { policy: Policy; facts: ReleaseFacts; at: Date },
   budget: EvaluationBudget = DEFAULT_EVALUATION_BUDGET,

@@ -290,7 +290,11 @@ async function decideAndReport(
     learned: loaded
       ? {
           trees: loaded.learnedTrees.map(({ sha, tree }) => ({ sha, tree })),
-          pulls: loaded.pulls.map((p) => ({ pullNumber: p.number, headSha: p.headSha })),
+          pulls: loaded.pulls.map((p) => ({
+            pullNumber: p.number,
+            headSha: p.headSha,
+            firstCommitAt: p.firstCommitAt,
+          })),
         }
       : { trees: [], pulls: [] },
     finishedAttempt: decided.attempt,

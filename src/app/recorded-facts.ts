@@ -1,9 +1,11 @@
 import { recordedProof } from '../github/deployment-facts.js';
-import { loadReleaseFacts, NO_RECORDED_FACTS, recordedFactsWanted, SAME_TREE_CANDIDATES } from '../github/facts.js';
+import type { FactKind } from '../core/fact-kinds.js';
+import { releaseStage, stageEnvironmentNames } from '../core/release-stage.js';
+import { loadReleaseFacts, NO_RECORDED_FACTS, SAME_TREE_CANDIDATES } from '../github/facts.js';
 import type { FactsRequest, LoadedFacts, RecordedFacts } from '../github/facts.js';
 import { repoKey } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
-import type { Policy } from '../core/types.js';
+import type { EnvironmentPolicy, Policy } from '../core/types.js';
 import type { RecordStore } from '../store/types.js';
 
 /** The record's reads that gather a release's facts. */
@@ -20,49 +22,74 @@ export type RecordedFactsReader = Pick<
 /** The record's writes of what the facts loader learned. */
 export type LearnedFactsWriter = Pick<RecordStore, 'upsertRelease' | 'linkReleasePulls'>;
 
+/** What the reader of one kind of recorded fact is given. */
+interface RecordedFactContext {
+  store: RecordedFactsReader;
+  policy: Policy;
+  repo: string;
+  sha: string;
+  predecessor: EnvironmentPolicy | null;
+  recorded: RecordedFacts;
+}
+
 /**
- * What the record knows of the release that the stage's rules read (see
- * `recordedFactsWanted`): its overrides, deployment reviews, the commit's deployments to
- * the predecessor stage or else that stage's recent proofs of other commits (same-tree
- * candidates) with their known trees, the checks learned from webhooks, and the last
- * stage's previous success. Every query is bounded by the release, never the repository's history.
+ * The record's reader of each kind of fact it keeps, in the order they are read; a kind the
+ * record does not keep is asked of GitHub alone (`APP_FACT_READERS`, src/github/facts.ts).
+ * Every query is bounded by the release, never the repository's history.
+ */
+export const RECORDED_FACT_READERS: Partial<Record<FactKind, (ctx: RecordedFactContext) => Promise<void>>> = {
+  overrides: async ({ store, repo, sha, recorded }) => {
+    recorded.overrides = await store.listOverrides({ repo, sha });
+  },
+  // The commit's deployments to the predecessor stage or else that stage's recent proofs of
+  // other commits (same-tree candidates) with their known trees.
+  deployments: async ({ store, repo, sha, predecessor, recorded }) => {
+    if (!predecessor) return;
+    const environments = stageEnvironmentNames(predecessor);
+    recorded.predecessorDeployments = await store.listDeployments({ repo, sha, environments });
+    if (recordedProof(sha, recorded.predecessorDeployments, predecessor)) return;
+    recorded.sameTreeCandidates = await store.recentProvenDeployments({
+      repo,
+      environments,
+      exceptSha: sha,
+      limit: SAME_TREE_CANDIDATES,
+    });
+    if (recorded.sameTreeCandidates.length > 0)
+      recorded.knownTrees = await store.releaseTrees(repo, [...new Set(recorded.sameTreeCandidates.map((c) => c.sha))]);
+  },
+  deploymentReviews: async ({ store, repo, sha, recorded }) => {
+    recorded.approvals = await store.listApprovals({ repo, sha });
+  },
+  checks: async ({ store, repo, sha, recorded }) => {
+    recorded.checks = await store.listCommitChecks(repo, sha);
+  },
+  // The last stage's previous success (not the release), for the files changed since.
+  changedFiles: async ({ store, policy, repo, sha, recorded }) => {
+    const [previous] = await store.recentProvenDeployments({
+      repo,
+      environments: stageEnvironmentNames(policy.environments[policy.environments.length - 1]!),
+      exceptSha: sha,
+      limit: 1,
+    });
+    recorded.lastStageSha = previous?.sha ?? null;
+  },
+};
+
+/**
+ * What the record knows of the release that the stage's rules read: one reader per kind of
+ * fact the stage needs ({@link RECORDED_FACT_READERS}).
  */
 export async function gatherRecordedFacts(
   store: RecordedFactsReader,
   policy: Policy,
   request: Pick<FactsRequest, 'owner' | 'repo' | 'sha' | 'environment'>,
 ): Promise<RecordedFacts> {
-  const wanted = recordedFactsWanted(policy, request.environment);
-  if (!wanted) return NO_RECORDED_FACTS;
-  const repo = repoKey(request);
-  const { sha } = request;
-  const recorded: RecordedFacts = { ...NO_RECORDED_FACTS, overrides: await store.listOverrides({ repo, sha }) };
-  const environments = wanted.predecessorEnvironments;
-  if (environments && wanted.predecessor) {
-    recorded.predecessorDeployments = await store.listDeployments({ repo, sha, environments });
-    if (!recordedProof(sha, recorded.predecessorDeployments, wanted.predecessor)) {
-      recorded.sameTreeCandidates = await store.recentProvenDeployments({
-        repo,
-        environments,
-        exceptSha: sha,
-        limit: SAME_TREE_CANDIDATES,
-      });
-      if (recorded.sameTreeCandidates.length > 0)
-        recorded.knownTrees = await store.releaseTrees(repo, [
-          ...new Set(recorded.sameTreeCandidates.map((c) => c.sha)),
-        ]);
-    }
-  }
-  if (wanted.deploymentReviews) recorded.approvals = await store.listApprovals({ repo, sha });
-  if (wanted.checks) recorded.checks = await store.listCommitChecks(repo, sha);
-  if (wanted.lastStageEnvironments) {
-    const [previous] = await store.recentProvenDeployments({
-      repo,
-      environments: wanted.lastStageEnvironments,
-      exceptSha: sha,
-      limit: 1,
-    });
-    recorded.lastStageSha = previous?.sha ?? null;
+  const { stage, predecessor, needed } = releaseStage(policy, request.environment);
+  if (!stage) return NO_RECORDED_FACTS;
+  const recorded: RecordedFacts = { ...NO_RECORDED_FACTS };
+  const ctx: RecordedFactContext = { store, policy, repo: repoKey(request), sha: request.sha, predecessor, recorded };
+  for (const [kind, read] of Object.entries(RECORDED_FACT_READERS)) {
+    if (needed.has(kind as FactKind)) await read(ctx);
   }
   return recorded;
 }
@@ -78,7 +105,13 @@ export async function recordLearnedFacts(
   for (const { sha, tree } of loaded.learnedTrees) await store.upsertRelease({ repo, sha, tree, at: new Date(0) });
   if (loaded.pulls.length > 0)
     await store.linkReleasePulls(
-      loaded.pulls.map((p) => ({ repo, sha: request.sha, pullNumber: p.number, headSha: p.headSha })),
+      loaded.pulls.map((p) => ({
+        repo,
+        sha: request.sha,
+        pullNumber: p.number,
+        headSha: p.headSha,
+        firstCommitAt: p.firstCommitAt ? new Date(p.firstCommitAt) : null,
+      })),
       now,
     );
 }

@@ -46,6 +46,8 @@ import {
   unsign,
 } from './session.js';
 import type { Session } from './session.js';
+import { deliveryDays, deliveryFor } from './delivery-api.js';
+import { renderDelivery } from './delivery-page.js';
 import { checkViewerTimeZone, ConsoleError, ConsoleService, decodeCursor } from './service.js';
 import type { AuditQuery, ConsoleDeps, Viewer } from './service.js';
 
@@ -368,6 +370,11 @@ export function createConsoleHandler(
           200,
           await service.release(viewerOf(req, url, caller.login, true), fullName, checkSha(params.sha!)),
         );
+      case 'getDelivery':
+      case 'getRepositoryDelivery': {
+        const q = { login: caller.login, repo: fullName || null, days: deliveryDays(url), now: clock() };
+        return sendJson(res, 200, await deliveryFor(gate.store.deliveryRecord, service, q));
+      }
       case 'getAudit':
         checkQuery(url, ['repo', 'stage', 'actor', 'decision', 'type', 'since', 'until', 'cursor', 'limit']);
         return sendJson(res, 200, await service.audit(caller.login, auditQuery(url, 50)));
@@ -547,6 +554,15 @@ export function createConsoleHandler(
       sendHtml(res, 200, renderAudit(ctx, await service.audit(caller.login, q), filters.searchParams), extra);
       return true;
     }
+    const d = /^(?:\/repos\/([^/]+)\/([^/]+))?\/delivery$/.exec(path);
+    if (d && method === 'GET') {
+      const repo = d[1]
+        ? checkRepoName(`${decodeURIComponent(d[1])}/${decodeURIComponent(d[2]!)}`, 'repository')
+        : null;
+      const q = { login: caller.login, repo, days: deliveryDays(url), now: clock() };
+      sendHtml(res, 200, renderDelivery(ctx, await deliveryFor(gate.store.deliveryRecord, service, q), repo), extra);
+      return true;
+    }
     let m = /^\/repos\/([^/]+)\/([^/]+)$/.exec(path);
     if (m && method === 'GET') {
       const cursor = url.searchParams.get('cursor');
@@ -604,6 +620,7 @@ export function createConsoleHandler(
     const isPage =
       path === '/' ||
       path === '/audit' ||
+      path === '/delivery' ||
       path === '/console.css' ||
       path.startsWith('/auth/') ||
       path.startsWith('/repos/') ||

@@ -1,4 +1,5 @@
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
+import { DELIVERY_ROUTES } from './delivery-api.js';
 
 /** One operation of `/api/v1`: the router dispatches on this table and the OpenAPI document is built from it. */
 export interface ApiRoute {
@@ -546,6 +547,7 @@ export const API_ROUTES: ApiRoute[] = [
       },
     },
   },
+  ...DELIVERY_ROUTES,
 ];
 
 function pathParams(path: string): string[] {

@@ -75,7 +75,7 @@ footer{max-width:72rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-s
 @media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem}}
 `.trim();
 
-function layout(ctx: PageContext, title: string, body: string): string {
+export function layout(ctx: PageContext, title: string, body: string): string {
   const who = ctx.login
     ? `<div class="who"><span>Signed in as <strong>${e(ctx.login)}</strong></span><form class="inline" method="post" action="/auth/logout"><input type="hidden" name="_csrf" value="${e(ctx.csrf ?? '')}"><button class="secondary" type="submit">Sign out</button></form></div>`
     : '';
@@ -92,7 +92,7 @@ function layout(ctx: PageContext, title: string, body: string): string {
 ${ctx.banner ? `<p class="banner" role="note">${e(ctx.banner)}</p>` : ''}
 <header class="top">
 <a class="brand" href="/">Release Gate</a>
-<nav aria-label="Console"><ul><li><a href="/">Board</a></li><li><a href="/audit">Audit</a></li><li><a href="/api/v1/docs">API</a></li></ul></nav>
+<nav aria-label="Console"><ul><li><a href="/">Board</a></li><li><a href="/audit">Audit</a></li><li><a href="/delivery">Delivery</a></li><li><a href="/api/v1/docs">API</a></li></ul></nav>
 ${who}
 </header>
 <main id="main" tabindex="-1">

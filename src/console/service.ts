@@ -5,15 +5,22 @@ import type { EvaluationBudget } from '../budget/pool.js';
 import { assertTimeZone, formatInZone } from '../core/local-time.js';
 import { renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
+import { approvalsRule, isResultOf } from '../core/rules/index.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, RuleResult, ScoreComponent } from '../core/types.js';
 import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions } from '../app/actions/index.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
-import type { EvaluationSummaryRow, OverrideRow, PageCursor, ReleaseEventRow, Store } from '../store/types.js';
+import type { AuditStore, EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
+import type { DeploymentStore } from '../store/deployments.js';
+import type { EvaluationStore } from '../store/evaluations.js';
+import type { GateStore } from '../store/gates.js';
+import type { OverrideRow, OverrideStore } from '../store/overrides.js';
+import type { ReleaseStore } from '../store/releases.js';
+import type { SessionStore } from '../store/sessions.js';
+import type { Store } from '../store/types.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
 import type {
-  ApprovalsView,
   AuditPage,
   AuditQuery,
   BoardView,
@@ -46,9 +53,19 @@ export class ConsoleError extends Error {
   }
 }
 
+/** The roles of the record the console reads (it writes through the actions), and its sessions. */
+export type ConsoleStore = ReleaseStore &
+  DeploymentStore &
+  EvaluationStore &
+  OverrideStore &
+  GateStore &
+  AuditStore &
+  SessionStore &
+  Pick<Store, 'deliveryRecord'>;
+
 /** What the console needs of the App: its record (read), its clock and log, and its actions. */
 export interface ConsoleDeps {
-  store: Store;
+  store: ConsoleStore;
   clock: () => Date;
   log: Logger;
   actions: ReleaseActions;
@@ -451,18 +468,19 @@ export class ConsoleService {
       },
       60_000,
     );
-    const approvalsRule = rules.find((r) => r.rule === 'approvals' && Array.isArray(r.values.approvers));
+    const approvals = rules.filter((r) => isResultOf(approvalsRule, r)).find((r) => Array.isArray(r.values.approvers));
     return {
       ...decisionSummary(e),
       ungated: decision.ungated,
       rules: rules.map(ruleView),
-      approvals: approvalsRule
-        ? {
-            required: typeof approvalsRule.values.required === 'number' ? approvalsRule.values.required : null,
-            counted: approvalsRule.values.approvers as string[],
-            notCounted: (approvalsRule.values.notCounted as ApprovalsView['notCounted'] | undefined) ?? [],
-          }
-        : null,
+      approvals:
+        approvals !== undefined
+          ? {
+              required: typeof approvals.values.required === 'number' ? approvals.values.required : null,
+              counted: approvals.values.approvers,
+              notCounted: approvals.values.notCounted ?? [],
+            }
+          : null,
       evidence: {
         score: e.score,
         breakdown: Object.entries(breakdown).map(([kind, c]) =>

@@ -1,4 +1,5 @@
 import { freezeStatus } from './freeze-windows.js';
+import { approvalsRule, isResultOf } from './rules/index.js';
 import {
   DECISION_HEADLINE,
   cell,
@@ -104,11 +105,10 @@ export function gateComment(decision: Decision, limit = 1024): string {
 }
 
 function approvalsSection(rules: readonly RuleResult[]): string | null {
-  const rule = rules.find((r) => r.rule === 'approvals' && Array.isArray(r.values.approvers));
+  const rule = rules.filter((r) => isResultOf(approvalsRule, r)).find((r) => Array.isArray(r.values.approvers));
   if (!rule) return null;
-  const approvers = rule.values.approvers as string[];
-  const notCounted =
-    (rule.values.notCounted as Array<{ login: string; source: string; reason: string }> | undefined) ?? [];
+  const approvers = rule.values.approvers;
+  const notCounted = rule.values.notCounted ?? [];
   const lines = [
     '### Approvals',
     '',

@@ -1,5 +1,8 @@
 import { ParseError } from './errors.js';
 import type { ByteSource } from './read-helpers.js';
+import { pathText, type JsonStreamHandler, type JsonStreamOptions } from './json-stream-types.js';
+
+export type { JsonPath, JsonStreamHandler, JsonStreamOptions } from './json-stream-types.js';
 
 /**
  * A streaming JSON reader for large reports (SARIF logs, Istanbul summaries).
@@ -14,40 +17,6 @@ import type { ByteSource } from './read-helpers.js';
  * Stricter than `JSON.parse` where a report could be forged: a key given twice in one
  * object is an error (`JSON.parse` keeps the last one silently).
  */
-
-export type JsonPath = ReadonlyArray<string | number>;
-
-export interface JsonStreamHandler {
-  /** Whether the items of the container at `path` are streamed (handed over, not kept). */
-  streamed(path: JsonPath): boolean;
-  /**
-   * A complete item of a streamed container: `key` is its index (arrays) or key (objects).
-   * `parent` is the container's parent and `root` the document, as built so far (their
-   * earlier keys are there).
-   */
-  item(
-    path: JsonPath,
-    key: string | number,
-    value: unknown,
-    parent: Record<string, unknown> | unknown[] | null,
-    root: Record<string, unknown> | unknown[] | null,
-  ): void;
-  /** A streamed container ended (called before its parent sees it, as an empty container). */
-  end?(path: JsonPath, count: number): void;
-}
-
-export interface JsonStreamOptions {
-  /** Deepest nesting accepted (default 512). */
-  maxDepth?: number;
-  /** Values (objects, arrays, strings, numbers, literals) kept at once outside streamed items plus the item being built (default 600,000). */
-  maxKeptValues?: number;
-  /** Characters of strings kept at once, counted the same way (default 32 Mi). */
-  maxKeptChars?: number;
-  /** Longest single string, in bytes (default 16 MiB). */
-  maxStringBytes?: number;
-  /** Largest file read, in bytes. */
-  maxBytes: number;
-}
 
 interface Frame {
   kind: 'object' | 'array';
@@ -83,20 +52,6 @@ const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 function show(v: unknown): string {
   const s = JSON.stringify(v) ?? String(v);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
-export function pathText(path: JsonPath): string {
-  let out = '';
-  for (const s of path)
-    out +=
-      typeof s === 'number'
-        ? `[${s}]`
-        : out === ''
-          ? s
-          : /^[A-Za-z_$][\w$]*$/.test(s)
-            ? `.${s}`
-            : `[${JSON.stringify(s)}]`;
-  return out === '' ? 'the document' : out;
 }
 
 /**

@@ -1,5 +1,8 @@
 import type { RecordedPolicyFile } from '../core/replay.js';
 import type { PrismaClient } from './generated/sqlite/client.js';
+import { given } from './columns.js';
+import type { ReplayColumnsOf } from './evaluations.js';
+import type { DatabaseProvider } from './sql-dialect.js';
 
 /** The gate's verdict on a protection rule request. */
 export type Verdict = 'approved' | 'rejected';
@@ -81,7 +84,11 @@ export interface DecisionWriteInput {
   /** The protection rule request decided, if the decision answers one. */
   gate: GateDecisionWrite | null;
   /** What the facts loader learned from GitHub: trees of candidate commits, the release's pull requests. */
-  learned?: { trees: Array<{ sha: string; tree: string }>; pulls: Array<{ pullNumber: number; headSha: string }> };
+  learned?: {
+    trees: Array<{ sha: string; tree: string }>;
+    /** `firstCommitAt`: the pull request's earliest commit date (ISO 8601), as the loader learned it. */
+    pulls: Array<{ pullNumber: number; headSha: string; firstCommitAt?: string | null }>;
+  };
   /** The evaluation attempt of the policy (`startEvaluationAttempt`) that this decision finished. */
   finishedAttempt?: { blobSha: string; subject: string } | null;
 }
@@ -101,6 +108,8 @@ export interface GateDecisionWrite {
 
 export interface DecisionWriteResult {
   evaluationId: number;
+  /** The ids of the timeline's events written, in the order given. */
+  eventIds: number[];
   /** What stands for the gate after the write (null without a verdict to store). */
   decided: GateVerdictResult | null;
 }
@@ -110,14 +119,21 @@ export interface DecisionWriter {
   writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult>;
 }
 
-/** The columns the store computes for an evaluation's replay (its policy texts, stored once per content). */
-export type ReplayColumns = { policyFiles: string | null; engineVersion: string | null; notReplayable: string | null };
-
 /** Longer than the default (2 s, 5 s): a burst queues transactions behind the single SQLite writer. */
 const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 30_000 };
 
-function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
-  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined && v !== null)) as Partial<T>;
+/** The decision's one write as a role of the record, over the client and the evaluations' replay columns. */
+export function decisionWriteStore(
+  db: PrismaClient,
+  provider: DatabaseProvider,
+  replayColumns: ReplayColumnsOf,
+): DecisionWriter {
+  return {
+    async writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult> {
+      const e = input.evaluation;
+      return writeDecision(db, provider, input, await replayColumns(e.policyFiles, e.engineVersion, e.at));
+    },
+  };
 }
 
 /**
@@ -129,9 +145,9 @@ function given<T extends Record<string, unknown>>(fields: T): Partial<T> {
  */
 export async function writeDecision(
   db: PrismaClient,
-  provider: 'sqlite' | 'postgresql',
+  provider: DatabaseProvider,
   input: DecisionWriteInput,
-  replay: ReplayColumns,
+  replay: Awaited<ReturnType<ReplayColumnsOf>>,
 ): Promise<DecisionWriteResult> {
   const { release, evaluation: e, events, gate } = input;
   const write = async (
@@ -143,7 +159,8 @@ export async function writeDecision(
         create: { repo: release.repo, sha, tree, createdAt: new Date(0), updatedAt: new Date(0) },
         update: { tree, updatedAt: new Date(0) },
       });
-    for (const p of input.learned?.pulls ?? [])
+    for (const p of input.learned?.pulls ?? []) {
+      const firstCommitAt = p.firstCommitAt ? new Date(p.firstCommitAt) : null;
       await tx.releasePull.upsert({
         where: { repo_sha_pullNumber: { repo: release.repo, sha: release.sha, pullNumber: p.pullNumber } },
         create: {
@@ -151,10 +168,12 @@ export async function writeDecision(
           sha: release.sha,
           pullNumber: p.pullNumber,
           headSha: p.headSha,
+          firstCommitAt,
           recordedAt: release.at,
         },
-        update: { headSha: p.headSha },
+        update: { headSha: p.headSha, ...given({ firstCommitAt }) },
       });
+    }
     if (input.finishedAttempt) await tx.evaluationAttempt.deleteMany({ where: input.finishedAttempt });
     const fields = { tree: release.tree, ref: release.ref, version: release.version, tag: release.tag };
     await tx.release.upsert({
@@ -182,8 +201,9 @@ export async function writeDecision(
       },
       select: { id: true },
     });
-    for (const ev of events)
-      await tx.releaseEvent.create({
+    const eventIds: number[] = [];
+    for (const ev of events) {
+      const { id } = await tx.releaseEvent.create({
         data: {
           repo: ev.repo,
           sha: ev.sha,
@@ -198,10 +218,12 @@ export async function writeDecision(
         },
         select: { id: true },
       });
-    if (!gate) return { evaluationId, decided: null };
+      eventIds.push(id);
+    }
+    if (!gate) return { evaluationId, eventIds, decided: null };
     if (!gate.verdict) {
       await tx.pendingGate.updateMany({ where: { id: gate.id }, data: { nextCheckAt: gate.nextCheckAt } });
-      return { evaluationId, decided: null };
+      return { evaluationId, eventIds, decided: null };
     }
     const v = gate.verdict;
     const { count } = await tx.pendingGate.updateMany({
@@ -213,6 +235,7 @@ export async function writeDecision(
       const row = await tx.pendingGate.findUniqueOrThrow({ where: { id: gate.id } });
       return {
         evaluationId,
+        eventIds,
         decided: {
           decided: false,
           decision: row.decision as Verdict | null,
@@ -242,7 +265,7 @@ export async function writeDecision(
             },
       });
     }
-    return { evaluationId, decided: { decided: true, decision: v.decision, comment: v.comment } };
+    return { evaluationId, eventIds, decided: { decided: true, decision: v.decision, comment: v.comment } };
   };
   return provider === 'sqlite' ? db.$transaction(write, TRANSACTION_OPTIONS) : write(db);
 }

@@ -1,15 +1,31 @@
-import type { EvaluationContext, GateRule } from './rule.js';
-import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
 import type { ApprovalCount } from './rule.js';
-import { roleStatus, unreadableTeams } from './roles.js';
+import { roleStatus, unreadableTeams, type RoleStatus } from './roles.js';
+
+export type ApprovalsCode = 'APPROVALS_OK' | 'APPROVAL_REQUIRED' | 'TEAMS_UNREADABLE';
+
+/** What every result of the approvals rule carries in `values`. */
+export type ApprovalsValues = {
+  /** Approvals required (`minApprovals`, at least 1 when `approvals.fromTeams` names teams). */
+  required: number;
+  /** Approvals that count. */
+  counted: number;
+  /** Who gave them. */
+  approvers: string[];
+  /** The reviews that do not count, and why. */
+  notCounted: ApprovalCount['notCounted'];
+  fromTeams: string[];
+  role: RoleStatus;
+};
 
 /**
  * The release approval (the go/no-go): enough approvals that count (`minApprovals`), from the
  * named teams when `approvals.fromTeams` is set. It does not limit who gives a required
  * review (`reviewers.ts`): each role counts the approvals of its own teams.
  */
-export const approvalsRule: GateRule = {
+export const approvalsRule: GateRule<ApprovalsCode, ApprovalsValues> = {
   name: 'approvals',
   codes: ['APPROVALS_OK', 'APPROVAL_REQUIRED', 'TEAMS_UNREADABLE'],
   keys: ['minApprovals', 'approvals.excludeAuthor', 'approvals.fromTeams'],
@@ -18,7 +34,11 @@ export const approvalsRule: GateRule = {
   evaluate: (c: EvaluationContext) => approvals(c.stage, c.facts, c.approvals()),
 };
 
-function approvals(stage: EnvironmentPolicy, facts: ReleaseFacts, approvals: ApprovalCount): RuleResult {
+function approvals(
+  stage: EnvironmentPolicy,
+  facts: ReleaseFacts,
+  approvals: ApprovalCount,
+): TypedRuleResult<ApprovalsCode, ApprovalsValues> {
   const have = approvals.counted.length;
   const need = Math.max(stage.minApprovals, stage.approvals.fromTeams.length > 0 ? 1 : 0);
   const approvers = approvals.counted.map((a) => a.login);
@@ -37,7 +57,7 @@ function approvals(stage: EnvironmentPolicy, facts: ReleaseFacts, approvals: App
     },
     approvals,
   );
-  const values = {
+  const values: ApprovalsValues = {
     required: need,
     counted: have,
     approvers,

@@ -1,11 +1,14 @@
-import type { EvaluationContext, GateRule } from './rule.js';
-import type { CheckFact, EnvironmentPolicy, ReleaseFacts, RequiredCheck, RuleResult } from '../types.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { CheckFact, EnvironmentPolicy, ReleaseFacts, RequiredCheck } from '../types.js';
 
 /** Check conclusions that count as passed. */
 const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 
+/** The codes of the checksRule's results. */
+export type ChecksCode = 'CHECKS_OK' | 'CHECKS_PENDING' | 'CHECKS_FAILED';
+
 /** Every check in `requiredChecks` concluded successfully, reported by the source the policy names. */
-export const checksRule: GateRule = {
+export const checksRule: GateRule<ChecksCode> = {
   name: 'checks',
   codes: ['CHECKS_OK', 'CHECKS_PENDING', 'CHECKS_FAILED'],
   keys: ['requiredChecks'],
@@ -43,7 +46,7 @@ function otherSource(f: CheckFact): string {
   return `a check run by ${f.app ?? 'an unknown App'}`;
 }
 
-function checks(stage: EnvironmentPolicy, facts: ReleaseFacts): RuleResult {
+function checks(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<ChecksCode> {
   const failed: string[] = [];
   const pending: string[] = [];
   const passed: string[] = [];

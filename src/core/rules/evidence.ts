@@ -1,8 +1,11 @@
-import type { EvaluationContext, GateRule } from './rule.js';
-import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
+
+/** The codes of the evidenceRule's results. */
+export type EvidenceCode = 'EVIDENCE_OK' | 'EVIDENCE_MISSING';
 
 /** Every kind of evidence in `requiredEvidence` was given. */
-export const evidenceRule: GateRule = {
+export const evidenceRule: GateRule<EvidenceCode> = {
   name: 'evidence',
   codes: ['EVIDENCE_OK', 'EVIDENCE_MISSING'],
   keys: ['requiredEvidence'],
@@ -11,7 +14,7 @@ export const evidenceRule: GateRule = {
   evaluate: (c: EvaluationContext) => evidence(c.stage, c.facts),
 };
 
-function evidence(stage: EnvironmentPolicy, facts: ReleaseFacts): RuleResult {
+function evidence(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<EvidenceCode> {
   const present = new Set(facts.evidence.present);
   const missing = stage.requiredEvidence.filter((k) => !present.has(k));
   const values = { required: stage.requiredEvidence, present: [...present], missing };

@@ -1,9 +1,12 @@
-import type { EvaluationContext, GateRule } from './rule.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
 import { FreezeWindowError, earliestDeployStart } from '../freeze-windows.js';
-import type { EnvironmentPolicy, RuleResult } from '../types.js';
+import type { EnvironmentPolicy } from '../types.js';
+
+/** The codes of the freezeRule's results. */
+export type FreezeCode = 'FREEZE_CLEAR' | 'FREEZE_WINDOW_ACTIVE' | 'FREEZE_WINDOW_INVALID';
 
 /** No freeze window of the stage is open, or opens before a deploy of `deployDuration` ends. */
-export const freezeRule: GateRule = {
+export const freezeRule: GateRule<FreezeCode> = {
   name: 'freeze',
   codes: ['FREEZE_CLEAR', 'FREEZE_WINDOW_ACTIVE', 'FREEZE_WINDOW_INVALID'],
   keys: ['freezeWindows', 'deployDuration'],
@@ -12,7 +15,7 @@ export const freezeRule: GateRule = {
   evaluate: (c: EvaluationContext) => freeze(c.stage, c.now),
 };
 
-function freeze(stage: EnvironmentPolicy, now: Date): RuleResult {
+function freeze(stage: EnvironmentPolicy, now: Date): TypedRuleResult<FreezeCode> {
   const windows = stage.freezeWindows;
   const describe = (names: readonly string[]) => names.join(', ');
   const values: Record<string, unknown> = {

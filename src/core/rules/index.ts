@@ -10,7 +10,9 @@ import type { GateRule } from './rule.js';
 import { scoreRule } from './score.js';
 import { soakRule } from './soak.js';
 
-export type { ApprovalCount, EvaluationContext, GateRule, RuleContext } from './rule.js';
+export type { ApprovalCount, EvaluationContext, GateRule, RuleContext, TypedRuleResult } from './rule.js';
+export { isResultOf } from './rule.js';
+export { approvalsRule, type ApprovalsValues } from './approvals.js';
 
 /**
  * Every rule of the gate, in the order `evaluate` applies them and lists their results. The

@@ -10,8 +10,11 @@ declare module '../types.js' {
 /** `#123`, `owner/repo#123`, or an issue's URL (`https://github.com/owner/repo/issues/123`). */
 const ISSUE_REFERENCE = /(?:^|[^\w&/#])(?:[\w.-]+\/[\w.-]+)?#\d+\b|https?:\/\/[^\s/]+\/[\w.-]+\/[\w.-]+\/issues\/\d+/;
 
+/** The codes of the linkedIssueRule's results. */
+export type LinkedIssueCode = 'LINKED_ISSUE_OK' | 'LINKED_ISSUE_MISSING';
+
 /** Every pull request the release came from names an issue in its title or body. */
-export const linkedIssueRule: GateRule = {
+export const linkedIssueRule: GateRule<LinkedIssueCode> = {
   name: 'linkedIssue',
   codes: ['LINKED_ISSUE_OK', 'LINKED_ISSUE_MISSING'],
   keys: ['requireLinkedIssue'],

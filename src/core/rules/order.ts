@@ -1,12 +1,15 @@
-import type { EvaluationContext, GateRule } from './rule.js';
-import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
 import { approvedRunning, deploymentLabel, releaseDeployments, stageProofs, unprovenReason } from '../stage-proof.js';
+
+/** The codes of the orderRule's results. */
+export type OrderCode = 'FIRST_STAGE' | 'ORDER_OK' | 'PROMOTION_ORDER';
 
 /**
  * No stage is skipped: a release enters a stage only after the stage before is proven, by a
  * deployment the gate let through there that then succeeded (`stage-proof.ts`).
  */
-export const orderRule: GateRule = {
+export const orderRule: GateRule<OrderCode> = {
   name: 'order',
   codes: ['FIRST_STAGE', 'ORDER_OK', 'PROMOTION_ORDER'],
   keys: ['environments'],
@@ -15,7 +18,11 @@ export const orderRule: GateRule = {
   evaluate: (c: EvaluationContext) => order(c.stage, c.predecessor, c.facts),
 };
 
-function order(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | null, facts: ReleaseFacts): RuleResult {
+function order(
+  stage: EnvironmentPolicy,
+  predecessor: EnvironmentPolicy | null,
+  facts: ReleaseFacts,
+): TypedRuleResult<OrderCode> {
   if (!predecessor) {
     return {
       code: 'FIRST_STAGE',

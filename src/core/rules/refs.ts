@@ -1,9 +1,12 @@
-import type { EvaluationContext, GateRule } from './rule.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
 import { matchAnyGlob } from '../glob.js';
-import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
+
+/** The codes of the refsRule's results. */
+export type RefsCode = 'REF_OK' | 'REF_NOT_ALLOWED';
 
 /** The release's ref matches one of the stage's `refs` patterns. */
-export const refsRule: GateRule = {
+export const refsRule: GateRule<RefsCode> = {
   name: 'refs',
   codes: ['REF_OK', 'REF_NOT_ALLOWED'],
   keys: ['refs'],
@@ -18,7 +21,7 @@ export const refsRule: GateRule = {
  * (unknown, ambiguous, or a tag of another commit) and matches only a pattern written for
  * the bare name, never `refs/tags/*` or `refs/heads/*`.
  */
-function refs(stage: EnvironmentPolicy, facts: ReleaseFacts): RuleResult {
+function refs(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<RefsCode> {
   const ref = facts.ref;
   const matched = ref && matchAnyGlob(stage.refs, ref) ? ref : undefined;
   if (matched) {

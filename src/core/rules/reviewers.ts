@@ -1,9 +1,12 @@
-import type { EvaluationContext, GateRule } from './rule.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
 import type { ApprovalCount } from './rule.js';
 import { matchAnyGlob } from '../glob.js';
-import type { EnvironmentPolicy, Policy, ReleaseFacts, RequiredReviewers, RuleResult } from '../types.js';
+import type { EnvironmentPolicy, Policy, ReleaseFacts, RequiredReviewers } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
 import { approversIn, filesPhrase, roleStatus, teamsPhrase, unreadableTeams } from './roles.js';
+
+/** The codes of the reviewersRule's results. */
+export type ReviewersCode = 'REVIEW_NOT_TRIGGERED' | 'REVIEW_OK' | 'REVIEW_REQUIRED' | 'TEAMS_UNREADABLE';
 
 /**
  * The technical review: a change to files matching `requiredReviewers[].paths` needs an
@@ -12,8 +15,9 @@ import { approversIn, filesPhrase, roleStatus, teamsPhrase, unreadableTeams } fr
  * counts under the same rules as any other (`countApprovals`). When the changed files are
  * unknown (no earlier deployment to the last stage), every entry applies.
  */
-export const reviewersRule: GateRule = {
+export const reviewersRule: GateRule<ReviewersCode> = {
   name: 'reviewers',
+  reportsAs: 'approvals',
   codes: ['REVIEW_NOT_TRIGGERED', 'REVIEW_OK', 'REVIEW_REQUIRED', 'TEAMS_UNREADABLE'],
   keys: ['requiredReviewers', 'approvals.excludeAuthor'],
   applies: (c) => c.stage.requiredReviewers.length > 0,
@@ -31,7 +35,7 @@ function review(
   facts: ReleaseFacts,
   approvals: ApprovalCount,
   req: RequiredReviewers,
-): RuleResult {
+): TypedRuleResult<ReviewersCode> {
   const known = facts.changedFiles !== undefined;
   const touched = known ? facts.changedFiles!.filter((f) => matchAnyGlob(req.paths, f)) : [];
   const needed = !known || touched.length > 0;

@@ -35,19 +35,50 @@ export interface EvaluationContext extends RuleContext {
 }
 
 /**
+ * A result of one rule, its code and values typed: `Code` the codes the rule gives, `Values`
+ * what its results carry in `values`. A `RuleResult` is one with any code and any values.
+ */
+export type TypedRuleResult<
+  Code extends string = string,
+  Values extends Record<string, unknown> = Record<string, unknown>,
+> = Omit<RuleResult, 'code' | 'values'> & {
+  code: Code;
+  values: Values;
+};
+
+/**
  * One rule of the gate. Its file holds everything about it: the result codes it gives, the
  * policy keys it reads, when it applies to a stage, the facts it needs there (the shells
- * fetch only those), and how it decides.
+ * fetch only those), and how it decides. `Code` and `Values` type its results end to end:
+ * a reader of a stored result narrows it with {@link isResultOf}.
  */
-export interface GateRule {
+export interface GateRule<
+  Code extends string = string,
+  Values extends Record<string, unknown> = Record<string, unknown>,
+> {
   /** The rule's name, as results carry it in `rule` (`approvals`, `freeze`...). */
   name: string;
+  /** The name its results carry in `rule` when not its own: each required review reports as one of the roles of `approvals`. */
+  reportsAs?: string;
   /** Every result code the rule gives. */
-  codes: readonly string[];
+  codes: readonly Code[];
   /** The policy keys the rule reads (paths in the policy file, e.g. `approvals.fromTeams`). */
   keys: readonly string[];
   applies(ctx: RuleContext): boolean;
   facts(ctx: RuleContext): FactKind[];
   /** The rule's result(s) for the stage; called only when the rule applies. */
-  evaluate(ctx: EvaluationContext): RuleResult | RuleResult[];
+  evaluate(ctx: EvaluationContext): TypedRuleResult<Code, Values> | TypedRuleResult<Code, Values>[];
+}
+
+/**
+ * Whether `result` (of a decision, or read back from the record) is one of `rule`'s: the name
+ * its results carry and one of its codes. Its code and values are then typed as the rule gives
+ * them. The release approval and the required reviews both report as `approvals` and share
+ * `TEAMS_UNREADABLE`: tell them apart by a value only one carries (`approvers`).
+ */
+export function isResultOf<Code extends string, Values extends Record<string, unknown>>(
+  rule: GateRule<Code, Values>,
+  result: RuleResult,
+): result is RuleResult & TypedRuleResult<Code, Values> {
+  return result.rule === (rule.reportsAs ?? rule.name) && (rule.codes as readonly string[]).includes(result.code);
 }

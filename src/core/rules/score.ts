@@ -1,10 +1,14 @@
-import type { EvaluationContext, GateRule } from './rule.js';
-import type { ApprovalFact, EnvironmentPolicy, Policy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { ApprovalFact, EnvironmentPolicy, Policy, ReleaseFacts } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
 import { membersOf } from './shared.js';
 
+/** The codes of the scoreRule's results. */
+export type ScoreCode =
+  'EVIDENCE_MISSING' | 'SCORE_OK' | 'SCORE_WARNING_APPROVED' | 'SCORE_NEEDS_APPROVAL' | 'SCORE_TOO_LOW';
+
 /** The evidence score reaches `minScore`; within the warning band an override team's approval lets it through. */
-export const scoreRule: GateRule = {
+export const scoreRule: GateRule<ScoreCode> = {
   name: 'score',
   codes: ['EVIDENCE_MISSING', 'SCORE_OK', 'SCORE_WARNING_APPROVED', 'SCORE_NEEDS_APPROVAL', 'SCORE_TOO_LOW'],
   keys: ['minScore', 'scoring.warnScore', 'overrides.teams'],
@@ -15,7 +19,12 @@ export const scoreRule: GateRule = {
   evaluate: (c: EvaluationContext) => score(c.policy, c.stage, c.facts, c.approvals().eligible),
 };
 
-function score(policy: Policy, stage: EnvironmentPolicy, facts: ReleaseFacts, counted: ApprovalFact[]): RuleResult {
+function score(
+  policy: Policy,
+  stage: EnvironmentPolicy,
+  facts: ReleaseFacts,
+  counted: ApprovalFact[],
+): TypedRuleResult<ScoreCode> {
   const min = stage.minScore!;
   const score = facts.evidence.score;
   const warn = policy.scoring.warnScore;

@@ -1,9 +1,12 @@
-import type { EvaluationContext, GateRule } from './rule.js';
-import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
+import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
 import { stageProofs } from '../stage-proof.js';
 
+/** The codes of the soakRule's results. */
+export type SoakCode = 'SOAK_OK' | 'SOAK_INCOMPLETE';
+
 /** The release has run in the stage before for `soak.minutes` since it was first proven there. */
-export const soakRule: GateRule = {
+export const soakRule: GateRule<SoakCode> = {
   name: 'soak',
   codes: ['SOAK_OK', 'SOAK_INCOMPLETE'],
   keys: ['soak.minutes'],
@@ -12,7 +15,12 @@ export const soakRule: GateRule = {
   evaluate: (c: EvaluationContext) => soak(c.stage, c.predecessor!, c.facts, c.now),
 };
 
-function soak(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy, facts: ReleaseFacts, now: Date): RuleResult {
+function soak(
+  stage: EnvironmentPolicy,
+  predecessor: EnvironmentPolicy,
+  facts: ReleaseFacts,
+  now: Date,
+): TypedRuleResult<SoakCode> {
   // Only a proof starts the clock: a success the gate did not let through is no time in the stage.
   const successes = stageProofs(facts, predecessor).map((p) => Date.parse(p.since));
   const minutes = stage.soakMinutes;
