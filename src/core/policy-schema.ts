@@ -14,6 +14,7 @@ import {
   WALL_CLOCK_FORM,
   WALL_CLOCK_PATTERN,
 } from './time-values.js';
+import { notifyProperty, VERIFY_STAGE_DEFAULTS, verifyStageProperties } from './policy/verify-schema.js';
 
 const ref = (name: string) => ({ $ref: `#/$defs/${name}` }) as const;
 
@@ -57,6 +58,7 @@ export const POLICY_DEFAULTS = {
     onBlocked: 'wait' as 'wait' | 'reject',
     autoPromote: false,
     requireLinkedIssue: false,
+    ...VERIFY_STAGE_DEFAULTS,
   },
   scoring: {
     weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
@@ -314,6 +316,7 @@ export const policySchema = {
           description:
             'Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false).',
         },
+        ...verifyStageProperties,
       },
     },
     scoring: {
@@ -407,6 +410,7 @@ export const policySchema = {
         scoring: ref('scoring'),
         overrides: ref('overrides'),
         evidence: ref('evidence'),
+        ...notifyProperty,
         strict: {
           type: 'boolean',
           description:

@@ -75,6 +75,8 @@ import { isUniqueViolation, sqlFor } from './sql-dialect.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
 import { sessionStore } from './sessions.js';
+import { verificationStore } from './verifications.js';
+import type { VerificationStore } from './verifications.js';
 import type { SessionStore } from './types.js';
 
 function toJson(value: unknown): string {
@@ -219,6 +221,7 @@ class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
 export class PrismaStore implements Store {
   readonly gateQueue: LeasedQueue<PendingGateRow>;
   readonly promotionQueue: LeasedQueue<PromotionRow>;
+  readonly verifications: VerificationStore;
   readonly createSession: SessionStore['createSession'];
   readonly findSession: SessionStore['findSession'];
   readonly endSession: SessionStore['endSession'];
@@ -242,6 +245,7 @@ export class PrismaStore implements Store {
       { finishedAt: null },
       { status: 'pending' },
     );
+    this.verifications = verificationStore(db);
     this.sql = sqlFor(provider);
     const inbox = new PrismaInboxStore(db, provider);
     this.enqueueDelivery = (input) => inbox.enqueueDelivery(input);

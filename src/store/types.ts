@@ -11,6 +11,7 @@
  */
 
 import type { RecordedPolicyFile, StoredEvaluation } from '../core/replay.js';
+import type { VerificationStore } from './verifications.js';
 
 export type { RecordedPolicyFile };
 export type {
@@ -125,6 +126,9 @@ export interface DeploymentRow {
   provenAt: Date | null;
   /** Recorded before approvals were kept: the success the earlier rule took (proves nothing). */
   legacySuccessAt: Date | null;
+  /** With `verify` on its stage: running, verified, failed or inconclusive, and since when. */
+  verificationState?: string | null;
+  verificationAt?: Date | null;
 }
 
 /** How the gate let a deployment through: its protection-rule answer, or its judgement of the `deployment` event. */
@@ -772,6 +776,8 @@ export interface SessionStore {
 /** The whole record: every role, and the database behind it. */
 export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore {
   readonly provider: DatabaseProvider;
+  /** Verifications after a deploy (`src/store/verifications.ts`). */
+  readonly verifications: VerificationStore;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

@@ -1,6 +1,13 @@
 import type { EvaluationContext, GateRule } from './rule.js';
 import type { EnvironmentPolicy, ReleaseFacts, RuleResult } from '../types.js';
-import { approvedRunning, deploymentLabel, releaseDeployments, stageProofs, unprovenReason } from '../stage-proof.js';
+import {
+  approvedRunning,
+  awaitingVerification,
+  deploymentLabel,
+  releaseDeployments,
+  stageProofs,
+  unprovenReason,
+} from '../stage-proof.js';
 
 /**
  * No stage is skipped: a release enters a stage only after the stage before is proven, by a
@@ -55,6 +62,24 @@ function order(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | null, 
       outcome: 'wait',
       message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === 'reported' ? 'reported' : 'the gate let through'} there is ${running.state.replace('_', ' ')}.`,
       values: { predecessor: predecessor.name, state: running.state },
+      clearsAt: null,
+    };
+  }
+  const verifying = awaitingVerification(facts, predecessor)[0];
+  if (verifying) {
+    const state = verifying.verification?.state ?? 'not started';
+    return {
+      code: 'PROMOTION_ORDER',
+      rule: 'order',
+      ok: false,
+      outcome: 'wait',
+      message: `${stage.name} needs this release verified in ${predecessor.name}, not only deployed: ${deploymentLabel(verifying)} succeeded and its verification is ${state === 'running' ? `running (since ${verifying.verification!.at})` : 'about to start'}.`,
+      values: {
+        predecessor: predecessor.name,
+        state: verifying.state,
+        verification: state,
+        deployment: verifying.id ?? null,
+      },
       clearsAt: null,
     };
   }
