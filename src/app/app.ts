@@ -22,6 +22,11 @@ import { onPullRequestPolicyImpact } from './events/pull-request.js';
 import { onProtectionRuleRequested } from './events/protection-rule.js';
 import { onDeploymentReview, onPullRequestReview } from './events/reviews.js';
 import { DueWorkScheduler, probotOctokitFor } from './due-work-scheduler.js';
+import type { ReleaseEventSink } from '../core/release-events.js';
+import type { SourceSet } from '../verify/sources.js';
+import { afterVerified } from '../verify/stage-hooks.js';
+import type { VerifyingDeps } from '../verify/stage-hooks.js';
+import { Verifier } from '../verify/verifier.js';
 
 export interface CreateAppOptions {
   store: Store;
@@ -46,6 +51,12 @@ export interface CreateAppOptions {
   leaseRenewMs?: number;
   /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
   evaluationBudget?: EvaluationBudget;
+  /** The operator's data sources for verifications after a deploy (none: a policy naming one is invalid). */
+  sources?: SourceSet;
+  /** Where release events go (notifications, delivery metrics); discarded by default. */
+  events?: ReleaseEventSink;
+  /** How often the verifier looks at due verifications; 0 turns its timer off (tests call `verifier().tick`). */
+  verifyIntervalMs?: number;
 }
 
 /** What a handler mounted beside the App is given: the record, the clock, the log, the actions people take, Probot. */
@@ -73,6 +84,8 @@ export interface ReleaseGateApp {
   idle(): Promise<void>;
   /** The inbox webhooks go through, once Probot loaded the app. */
   inbox(): Inbox;
+  /** The verifier of deployments after their success, once Probot loaded the app. */
+  verifier(): Verifier;
   stop(): Promise<void>;
 }
 
@@ -85,7 +98,8 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   // The evaluation workers load while the App starts, not with its first decision.
   evaluationPool(options.evaluationBudget?.heapBytes).warm();
   let scheduler: DueWorkScheduler | null = null;
-  let deps: GateDeps | null = null;
+  let deps: VerifyingDeps | null = null;
+  let verifier: Verifier | null = null;
   let inbox: Inbox | null = null;
   setApiCallObserver(options.metrics.observer);
   let auditLog: Logger | null = options.logger ?? null;
@@ -141,7 +155,28 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       appId: options.appId ?? null,
       ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
       ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
+      verifySources: new Set(options.sources?.keys() ?? []),
     };
+    const gateDeps: GateDeps = deps;
+    verifier = new Verifier(
+      {
+        store: options.store,
+        clock,
+        log,
+        replicaId: deps.replicaId,
+        sources: options.sources ?? new Map(),
+        octokitFor: probotOctokitFor(app),
+        appId: options.appId ?? null,
+        ...(options.events ? { events: options.events } : {}),
+        ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
+        onVerified: (row, octokit) => afterVerified(gateDeps, octokit, row),
+      },
+      options.verifyIntervalMs || 1_000,
+    );
+    deps.verifier = verifier;
+    // Without sources nothing can be measured (a policy naming one is invalid): no timer then, unless asked for.
+    const verifyTimer = options.verifyIntervalMs ?? ((options.sources?.size ?? 0) > 0 ? 1_000 : 0);
+    if (verifyTimer > 0) verifier.start();
     const d = deps;
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
@@ -206,12 +241,17 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       if (!inbox) throw new Error('The app is not loaded yet: load appFn into Probot first.');
       return inbox;
     },
+    verifier: () => {
+      if (!verifier) throw new Error('The app is not loaded yet: load appFn into Probot first.');
+      return verifier;
+    },
     stop: async () => {
       // Whatever is still waiting (on GitHub, say) after the inbox's grace is left to the next
       // replica: deliveries, gates and promotions are released, not waited for.
       const deadline = Date.now() + (inbox?.settings.stopGraceMs ?? DEFAULT_INBOX_SETTINGS.stopGraceMs);
       const left = (await inbox?.stop(deadline)) ?? 0;
-      const schedulerDone = await settlesBy(scheduler?.stop(), deadline);
+      const schedulerDone =
+        (await settlesBy(scheduler?.stop(), deadline)) && (await settlesBy(verifier?.stop(), deadline));
       const auditDone = await settlesBy(audit.idle(), deadline);
       if ((left > 0 || !schedulerDone) && deps) {
         const freed = await endLeasesOf(deps.replicaId);

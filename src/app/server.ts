@@ -9,6 +9,7 @@ import { databaseWriteBudget, requestLimits } from '../github/write-budget.js';
 import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
+import type { SourceSet } from '../verify/sources.js';
 import type { CreateAppOptions, ReleaseGateApp } from './app.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import type { InboxSettings } from './inbox.js';
@@ -29,6 +30,8 @@ export interface AppServerOptions {
   /** Octokit retries and throttling (on by default; tests turn them off). */
   retries?: boolean;
   schedulerIntervalMs?: number;
+  /** The operator's data sources for verifications (PROMETHEUS_URL, RELEASE_GATE_SOURCES). */
+  sources?: SourceSet;
   replicaId?: string;
   metrics?: AppMetrics;
   /** The process's logger (`npm start`); tests let Probot make one at `logLevel`. */
@@ -112,6 +115,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.inbox ? { inbox: options.inbox } : {}),
     ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
     ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
+    ...(options.sources ? { sources: options.sources } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   // The inbox (src/app/inbox.ts) is the webhook path's one entry: it checks the signature.
