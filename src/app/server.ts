@@ -10,6 +10,7 @@ import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
 import type { SourceSet } from '../verify/sources.js';
+import type { ReleaseEventSink } from '../core/release-events.js';
 import type { CreateAppOptions, ReleaseGateApp } from './app.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import type { InboxSettings } from './inbox.js';
@@ -32,6 +33,10 @@ export interface AppServerOptions {
   schedulerIntervalMs?: number;
   /** The operator's data sources for verifications (PROMETHEUS_URL, RELEASE_GATE_SOURCES). */
   sources?: SourceSet;
+  /** How often the verifier looks at due verifications; 0: only when asked (tests). */
+  verifyIntervalMs?: number;
+  /** Where release events go (notifications, delivery metrics). */
+  events?: ReleaseEventSink;
   replicaId?: string;
   metrics?: AppMetrics;
   /** The process's logger (`npm start`); tests let Probot make one at `logLevel`. */
@@ -116,6 +121,8 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
     ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
     ...(options.sources ? { sources: options.sources } : {}),
+    ...(options.verifyIntervalMs !== undefined ? { verifyIntervalMs: options.verifyIntervalMs } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   // The inbox (src/app/inbox.ts) is the webhook path's one entry: it checks the signature.
