@@ -169,7 +169,11 @@ export function checkVerifyStage(segs: Segment[], verify: unknown, sink: VerifyC
         [...segs, 'interval'],
         `verify.interval ${show(verify.interval)} is longer than verify.duration ${show(verify.duration)}: no measurement would be taken`,
       );
-    else if (duration.ok && duration.ms / interval.ms > VERIFY_LIMITS.rounds)
+    else if (
+      duration.ok &&
+      duration.ms <= VERIFY_LIMITS.duration.ms &&
+      duration.ms / interval.ms > VERIFY_LIMITS.rounds
+    )
       sink.error(
         [...segs, 'interval'],
         `verify.interval ${show(verify.interval)} takes ${Math.floor(duration.ms / interval.ms)} measurements over ${show(verify.duration)}, more than ${VERIFY_LIMITS.rounds}; measure less often`,
@@ -197,9 +201,32 @@ export function checkVerifyStage(segs: Segment[], verify: unknown, sink: VerifyC
         `${label} has neither a query (a Prometheus check) nor expectStatus or jsonPath (an HTTP check): say what to measure`,
       );
     }
+    if (typeof c.path === 'string' && !new RegExp(checkSchema.properties.path.pattern).test(c.path))
+      sink.error(
+        [...at, 'path'],
+        `${label} path ${show(c.path)} is not a path: write it from the source's URL, starting with / (/health)`,
+      );
+    if (typeof c.jsonPath === 'string' && !new RegExp(checkSchema.properties.jsonPath.pattern).test(c.jsonPath))
+      sink.error(
+        [...at, 'jsonPath'],
+        `${label} jsonPath ${show(c.jsonPath)} is not a JSON path of names and indexes: write $.status or $.checks[0].ok`,
+      );
     if ('equals' in c && c.jsonPath === undefined)
       sink.error([...at, 'equals'], `${label} has equals without jsonPath: say where the value is ($.status)`);
     if (typeof c.min === 'number' && typeof c.max === 'number' && c.min > c.max)
       sink.error([...at, 'min'], `${label} has min ${c.min} above max ${c.max}: no value could pass`);
   });
+}
+
+/** The policy's `notify`: each channel is an operator's variable name, never a URL or a secret. */
+export function checkNotify(notify: unknown, sink: VerifyCheckSink): void {
+  if (!isRecord(notify)) return;
+  for (const key of ['slack', 'webhook'] as const) {
+    const value = notify[key];
+    if (typeof value !== 'string' || new RegExp(variableName.pattern).test(value)) continue;
+    sink.error(
+      ['notify', key],
+      `notify.${key} must name one of the App operator's environment variables (SLACK_WEBHOOK_URL), not ${/^[a-z]+:/i.test(value) ? 'a URL: a URL in the repository would be readable by everyone who reads it' : show(value)}`,
+    );
+  }
 }
