@@ -67,8 +67,12 @@ export interface VerificationStore {
   start(input: StartVerificationInput): Promise<{ row: VerificationRow; created: boolean }>;
   get(id: number): Promise<VerificationRow | null>;
   byDeployment(deploymentId: number): Promise<VerificationRow | null>;
-  /** Keeps the rounds measured and when the next is due; only under the lease `owner` holds. */
-  saveRounds(id: number, owner: string, rounds: unknown[], nextCheckAt: Date): Promise<boolean>;
+  /**
+   * Keeps the rounds measured and when the next is due, and frees the lease: only under the
+   * lease `owner` holds, and only when the round measured was the one due at `expected` (no
+   * other replica measured it meanwhile).
+   */
+  saveRounds(id: number, owner: string, rounds: unknown[], nextCheckAt: Date, expected: Date | null): Promise<boolean>;
   /** Concludes it (once): the outcome on the row and on its deployment. */
   conclude(id: number, outcome: VerificationOutcome, reason: string, rounds: unknown[], at: Date): Promise<boolean>;
   setCheckRun(id: number, checkRunId: number): Promise<void>;
@@ -182,10 +186,10 @@ export function verificationStore(db: PrismaClient): VerificationStore {
       const row = await db.verification.findUnique({ where: { deploymentId: BigInt(deploymentId) } });
       return row ? toRow(row) : null;
     },
-    async saveRounds(id, owner, rounds, nextCheckAt) {
+    async saveRounds(id, owner, rounds, nextCheckAt, expected) {
       const { count } = await db.verification.updateMany({
-        where: { id, claimedBy: owner, status: 'pending' },
-        data: { rounds: JSON.stringify(rounds), nextCheckAt },
+        where: { id, claimedBy: owner, status: 'pending', nextCheckAt: expected },
+        data: { rounds: JSON.stringify(rounds), nextCheckAt, claimedBy: null, claimedUntil: null },
       });
       return count === 1;
     },
