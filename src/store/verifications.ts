@@ -87,6 +87,8 @@ export interface VerificationStore {
   /** Failed verifications in these environments whose incident is still open. */
   openIncidents(repo: string, environments: string[]): Promise<VerificationRow[]>;
   closeIncident(id: number, at: Date): Promise<void>;
+  /** The latest verification in these environments that failed, or null when the latest concluded one did not fail. */
+  latestFailed(repo: string, environments: string[]): Promise<VerificationRow | null>;
   /** The latest verification of a release in these environments. */
   latestOf(repo: string, sha: string, environments: string[]): Promise<VerificationRow | null>;
 }
@@ -261,6 +263,13 @@ export function verificationStore(db: PrismaClient): VerificationStore {
     },
     async closeIncident(id, at) {
       await db.verification.updateMany({ where: { id, incidentClosedAt: null }, data: { incidentClosedAt: at } });
+    },
+    async latestFailed(repo, environments) {
+      const row = await db.verification.findFirst({
+        where: { repo, environment: envFilter(lower(environments)), outcome: { not: null } },
+        orderBy: { id: 'desc' },
+      });
+      return row?.outcome === 'failed' ? toRow(row) : null;
     },
     async latestOf(repo, sha, environments) {
       const row = await db.verification.findFirst({

@@ -11,7 +11,7 @@ import type { Harness } from '../support/app-harness.js';
 import { startMetricsShop } from '../support/prometheus.js';
 import type { MetricsShop } from '../support/prometheus.js';
 import { freePort } from '../support/processes.js';
-import { deploymentCreated, deploymentStatusCreated } from '../support/webhooks.js';
+import { deploymentCreated, deploymentStatusCreated, issueCommentCreated } from '../support/webhooks.js';
 import type { DeploymentSpec } from '../support/webhooks.js';
 import { defineSource } from '../../src/verify/sources.js';
 import type { DataSource } from '../../src/verify/sources.js';
@@ -160,6 +160,63 @@ describe('verification through the App', () => {
     const gateRun = h!.repo.checkRuns.find((c) => c.name === 'Release gate / PROD');
     expect(gateRun?.output.summary).toContain(
       'deployment 801 to staging (success): it succeeded, but its verification in PRE_PROD was inconclusive (at 2026-03-10T12:02:00.000Z): deploy it again to verify it again',
+    );
+  });
+
+  it('proposes a rollback: the incident gives the command, which a writer runs on the issue, once', async () => {
+    await start(pipeline('shop-health', ['rollback: propose']));
+    const issues: Array<{ number: number; body: string }> = [];
+    h!.github.on('POST /repos/{owner}/{repo}/issues', (req) => {
+      const issue = { number: 40 + issues.length, body: (req.body as { body: string }).body };
+      issues.push(issue);
+      return { status: 201, body: { id: issue.number, number: issue.number } };
+    });
+    // Release 7777777 verifies in staging.
+    await stagingSucceeds();
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      h!.clock.advance(60_000);
+    }
+    // Release 8888888 answers 503 on /health: it fails at once; nothing is deployed yet.
+    shop.health = { status: 503, body: { status: 'down' } };
+    try {
+      await stagingSucceeds({ ...staging(811), sha: '8'.repeat(40) });
+      await tick();
+    } finally {
+      shop.health = { status: 200, body: { status: 'ok' } };
+    }
+    expect((await h!.store.verifications.byDeployment(811))?.outcome).toBe('failed');
+    expect(h!.repo.deployments.filter((d) => d.environment === 'staging')).toEqual([]);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]!.body).toContain('To roll back, comment `/release-gate rollback staging` on this issue.');
+    expect(issues[0]!.body).toContain('- health: 503 (HTTP 503, expected 200)');
+
+    const comment = (commentId: number, author: string) => {
+      const d = issueCommentCreated(h!.ctx, {
+        issue: issues[0]!.number,
+        body: '/release-gate rollback staging',
+        author,
+        commentId,
+      });
+      delete (d.payload as { issue: { pull_request?: unknown } }).issue.pull_request;
+      return d;
+    };
+    expect(await h!.deliver(comment(1, 'mallory'))).toBe(200);
+    expect(h!.repo.comments.at(-1)?.body).toBe(
+      '@mallory Rolling back needs write, maintain or admin permission on acme/shop; you have read.',
+    );
+    h!.repo.permissions.carol = 'write';
+    expect(await h!.deliver(comment(2, 'carol'))).toBe(200);
+    const staged = () => h!.repo.deployments.filter((d) => d.environment === 'staging');
+    const [rollback] = staged();
+    expect(rollback).toMatchObject({ sha: SHA, environment: 'staging', payload: { releaseGate: { rollbackOf: 811 } } });
+    expect(h!.repo.comments.at(-1)?.body).toBe(
+      `@carol Rolling back PRE_PROD: deployment ${rollback!.id} of 7777777, the last release verified in staging, created by @\u200dcarol to roll back deployment 811.`,
+    );
+    expect(await h!.deliver(comment(3, 'carol'))).toBe(200);
+    expect(staged()).toHaveLength(1);
+    expect(h!.repo.comments.at(-1)?.body).toBe(
+      `@carol Deployment 811 in PRE_PROD was rolled back already (deployment ${rollback!.id}).`,
     );
   });
 
