@@ -220,6 +220,7 @@ describe('verification through the App', () => {
     );
   });
 
+  // SECURITY.md T15
   it('refuses a policy naming a source the operator did not configure, at its line', async () => {
     await start(pipeline('thanos'));
     const d: DeploymentSpec = { ...staging(), environment: 'staging' };

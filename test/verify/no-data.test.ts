@@ -11,7 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { judgeVerification, verifyPlan } from '../../src/core/verification.js';
 import type { Round, VerifyCheckSpec } from '../../src/core/verification.js';
 import { measureRound } from '../../src/verify/measure.js';
-import { defineSource, parseSourcesFile, SourcesConfigError, sourcesFromEnv } from '../../src/verify/sources.js';
+import {
+  defineSource,
+  parseSourcesFile,
+  SourcesConfigError,
+  sourceRequestUrl,
+  sourcesFromEnv,
+} from '../../src/verify/sources.js';
 import type { DataSource } from '../../src/verify/sources.js';
 import { freePort } from '../support/processes.js';
 import { startMetricsShop, startPrometheus } from '../support/prometheus.js';
@@ -134,6 +140,7 @@ describe('no data from a real Prometheus', () => {
   });
 });
 
+// SECURITY.md T15
 describe("the operator's sources", () => {
   it('PROMETHEUS_URL gives the source prometheus; the sources file names others with headers and allowed hosts', () => {
     const file = [
