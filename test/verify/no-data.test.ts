@@ -161,6 +161,13 @@ describe("the operator's sources", () => {
     });
   });
 
+  it('keeps a check on its source: a path is appended to the URL and never leaves its allowed hosts', () => {
+    const source = defineSource('shop', 'test', { type: 'http', url: 'https://shop.internal/base/' });
+    expect(sourceRequestUrl(source, '/health')?.href).toBe('https://shop.internal/base/health');
+    expect(sourceRequestUrl(source, '//evil.example/x')?.href).toBe('https://shop.internal/base/evil.example/x');
+    expect(sourceRequestUrl(source, '/@evil.example/x')?.host).toBe('shop.internal');
+  });
+
   it.each([
     [
       'sources: []',
