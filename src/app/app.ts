@@ -174,6 +174,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       options.verifyIntervalMs || 1_000,
     );
     deps.verifier = verifier;
+    if (options.events) deps.events = options.events;
     // Without sources nothing can be measured (a policy naming one is invalid): no timer then, unless asked for.
     const verifyTimer = options.verifyIntervalMs ?? ((options.sources?.size ?? 0) > 0 ? 1_000 : 0);
     if (verifyTimer > 0) verifier.start();

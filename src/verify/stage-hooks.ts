@@ -16,10 +16,36 @@ import type { VerificationRow } from '../store/verifications.js';
 import { reevaluatePending } from '../app/gate.js';
 import type { GateDeps } from '../app/gate.js';
 import { autoPromote } from '../app/promotions.js';
+import type { ReleaseEventSink } from '../core/release-events.js';
 import type { Verifier } from './verifier.js';
 
-/** The App's dependencies with its verifier (absent: nothing is verified). */
-export type VerifyingDeps = GateDeps & { verifier?: Verifier };
+/** The App's dependencies with its verifier (absent: nothing is verified) and where release events go. */
+export type VerifyingDeps = GateDeps & { verifier?: Verifier; events?: ReleaseEventSink };
+
+/** A deployment the gate let through reached a success bound to its approval: the `deployed` event. */
+export function publishDeployed(
+  deps: VerifyingDeps,
+  d: RepoRef & {
+    installationId: number;
+    deploymentId: number;
+    sha: string;
+    stage: string;
+    environment: string;
+    at: Date;
+  },
+): void {
+  deps.events?.publish({
+    kind: 'deployed',
+    id: `deployed:${d.deploymentId}`,
+    at: d.at,
+    repository: { owner: d.owner, repo: d.repo, installationId: d.installationId },
+    sha: d.sha,
+    stage: d.stage,
+    environment: d.environment,
+    deploymentId: d.deploymentId,
+    summary: `${d.sha.slice(0, 7)} deployed to ${d.stage} (${d.environment}).`,
+  });
+}
 
 /** The policy's stage of a GitHub environment, with its successor, or null (no valid policy, no such stage). */
 async function stageOf(

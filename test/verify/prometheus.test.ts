@@ -141,7 +141,8 @@ describe('verification against a real Prometheus', () => {
     // A table row per round, each with the error rate and the health check's value.
     expect(run!.output.summary).toMatch(/\| 3 \| .* \| ✅ 0 \| ✅ ok \|/);
     expect((await h.store.getDeployment(5001))?.verificationState).toBe('verified');
-    expect(events.map((e) => e.kind)).toEqual(['verifying', 'verified']);
+    expect(events.map((e) => e.kind)).toEqual(['deployed', 'verifying', 'verified']);
+    expect(events[0]).toMatchObject({ stage: 'PROD', environment: 'production', deploymentId: 5001, sha: good });
   }, 60_000);
 
   it('fails a release at 50% errors, marks it failure, rolls back to the verified release and opens an incident', async () => {

@@ -13,7 +13,7 @@ import type { GateDeps, GateRequest } from '../gate.js';
 import { heldDescription, isGitHubActions, statusMoves, successBinds } from '../deployment-proof.js';
 import { autoPromote } from '../promotions.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
-import { beginVerification, judgeRollbackDeployment } from '../../verify/stage-hooks.js';
+import { beginVerification, judgeRollbackDeployment, publishDeployed } from '../../verify/stage-hooks.js';
 import type { VerifyingDeps } from '../../verify/stage-hooks.js';
 
 type DeploymentPayload = Context<'deployment.created'>['payload'];
@@ -258,6 +258,15 @@ export async function onDeploymentStatus(
       return 'recorded success: it proves nothing, because the gate never let it through';
     const octokit = context.octokit;
     const defaultBranch = defaultBranchOf(p);
+    publishDeployed(deps, {
+      ...where,
+      installationId: p.installation.id,
+      deploymentId: d.id,
+      sha: d.sha,
+      stage: row.approvedStage ?? d.environment,
+      environment: d.environment,
+      at,
+    });
     // With verify on the stage, the next stage waits for the verification, which wakes it.
     const verification = await beginVerification(deps, octokit, {
       ...where,
