@@ -432,6 +432,7 @@ export function createConsoleHandler(
       path: url.pathname + url.search,
       notice: url.searchParams.get('done'),
       signInEnabled: directory.signInEnabled,
+      banner: config.banner ?? null,
     };
   }
 
@@ -645,7 +646,15 @@ export function createConsoleHandler(
             res,
             status,
             renderError(
-              { login: null, csrf: null, timeZone: 'UTC', path, notice: null, signInEnabled: directory.signInEnabled },
+              {
+                login: null,
+                csrf: null,
+                timeZone: 'UTC',
+                path,
+                notice: null,
+                signInEnabled: directory.signInEnabled,
+                banner: config.banner ?? null,
+              },
               status,
               code,
               message,

@@ -23,6 +23,8 @@ export interface PageContext {
   /** An action just done (`approve`, `override`, `promote`). */
   notice: string | null;
   signInEnabled: boolean;
+  /** A line shown at the top of every page (`ConsoleConfig.banner`). */
+  banner?: string | null;
 }
 
 // Raw HTML in Markdown is shown as text: summaries hold text from pull requests and policies.
@@ -68,6 +70,7 @@ button{font:inherit;padding:.35rem .8rem;border-radius:.3rem;border:1px solid va
 button.secondary{background:#fff;color:var(--accent)}
 details{margin:.5rem 0}summary{cursor:pointer;font-weight:600}
 .md table{font-size:.9rem}
+.banner{margin:0;padding:.5rem 1rem;background:#fff4ce;color:#4d3800;border-bottom:2px solid #b58105;font-weight:600;text-align:center}
 footer{max-width:72rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-size:.9rem}
 @media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem}}
 `.trim();
@@ -86,6 +89,7 @@ function layout(ctx: PageContext, title: string, body: string): string {
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
+${ctx.banner ? `<p class="banner" role="note">${e(ctx.banner)}</p>` : ''}
 <header class="top">
 <a class="brand" href="/">Release Gate</a>
 <nav aria-label="Console"><ul><li><a href="/">Board</a></li><li><a href="/audit">Audit</a></li><li><a href="/api/v1/docs">API</a></li></ul></nav>
