@@ -45,6 +45,8 @@ export interface GateDeps {
   leaseRenewMs?: number;
   /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
   evaluationBudget?: EvaluationBudget;
+  /** The operator's data source names: a policy whose verify names another is invalid. */
+  verifySources?: ReadonlySet<string>;
 }
 
 export interface GateRequest extends RepoRef {
@@ -240,6 +242,7 @@ async function decideAndReport(
     owner: req.owner,
     repo: req.repo,
     ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}),
+    ...(deps.verifySources ? { sources: deps.verifySources } : {}),
   });
   let decision: Decision;
   let loaded: LoadedFacts | null = null;

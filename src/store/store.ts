@@ -13,6 +13,7 @@ import { releaseStore } from './releases.js';
 import { sessionStore } from './sessions.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 import type { Store, StoreHealth } from './types.js';
+import { verificationStore } from './verifications.js';
 import { writeSlotStore } from './write-slots.js';
 import { notificationStore } from './notifications.js';
 import { deliveryRecordStore } from './delivery-record.js';
@@ -63,6 +64,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...sessionStore(db),
     notifications: notificationStore(db),
     deliveryRecord: deliveryRecordStore(db),
+    verifications: verificationStore(db),
 
     async health(): Promise<StoreHealth> {
       const expected = expectedMigrations;
