@@ -72,6 +72,13 @@ const sections: Array<[string, () => Promise<void>]> = [
         log('priority: some targets were NOT met (see above)');
     },
   ],
+  [
+    'verify',
+    async () => {
+      if (!(await (await import('./verify.js')).runVerifyBench({ log, quick })))
+        log('verify: some targets were NOT met (see above)');
+    },
+  ],
 ];
 
 if (compareRef !== undefined) {

@@ -22351,8 +22351,8 @@ var require_rrule = __commonJS({
                 this.done = true;
                 this.rules = rules;
               }
-              Parser2.prototype.start = function(text) {
-                this.text = text;
+              Parser2.prototype.start = function(text2) {
+                this.text = text2;
                 this.done = false;
                 return this.nextSymbol();
               };
@@ -22418,13 +22418,13 @@ var require_rrule = __commonJS({
               return Parser2;
             })()
           );
-          function parseText(text, language) {
+          function parseText(text2, language) {
             if (language === void 0) {
               language = i18n;
             }
             var options = {};
             var ttr = new Parser(language.tokens);
-            if (!ttr.start(text))
+            if (!ttr.start(text2))
               return null;
             S();
             return options;
@@ -22733,11 +22733,11 @@ var require_rrule = __commonJS({
             return freq < Frequency.HOURLY;
           }
           ;
-          var fromText = function(text, language) {
+          var fromText = function(text2, language) {
             if (language === void 0) {
               language = i18n;
             }
-            return new RRule2(parseText(text, language) || void 0);
+            return new RRule2(parseText(text2, language) || void 0);
           };
           var common = [
             "count",
@@ -23961,11 +23961,11 @@ var require_rrule = __commonJS({
                 var parsedOptions = parseOptions(options).parsedOptions;
                 this.options = parsedOptions;
               }
-              RRule3.parseText = function(text, language) {
-                return parseText(text, language);
+              RRule3.parseText = function(text2, language) {
+                return parseText(text2, language);
               };
-              RRule3.fromText = function(text, language) {
-                return fromText(text, language);
+              RRule3.fromText = function(text2, language) {
+                return fromText(text2, language);
               };
               RRule3.fromString = function(str2) {
                 return new RRule3(RRule3.parseString(str2) || void 0);
@@ -25439,14 +25439,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -25463,14 +25463,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
+        i = consumeMoreIndentedLines(text2, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text2[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text[i + 1]) {
+          switch (text2[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -25487,12 +25487,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
+            i = consumeMoreIndentedLines(text2, i, indent.length);
           end = i + indent.length + endStep;
           split = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text2[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split = i;
           }
@@ -25504,12 +25504,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text2[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text;
+                return text2;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -25524,39 +25524,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text;
+        return text2;
       if (onFold)
         onFold();
-      let res = text.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+        const end2 = folds[i2 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
+    function consumeMoreIndentedLines(text2, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text[++i];
+          ch = text2[++i];
         } else {
           do {
-            ch = text[++i];
+            ch = text2[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -36450,7 +36450,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -45320,8 +45320,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addRaw(text, addEOL = false) {
-    this._buffer += text;
+  addRaw(text2, addEOL = false) {
+    this._buffer += text2;
     return addEOL ? this.addEOL() : this;
   }
   /**
@@ -45417,10 +45417,10 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addHeading(text, level) {
+  addHeading(text2, level) {
     const tag = `h${level}`;
     const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-    const element = this.wrap(allowedTag, text);
+    const element = this.wrap(allowedTag, text2);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -45449,9 +45449,9 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addQuote(text, cite) {
+  addQuote(text2, cite) {
     const attrs = Object.assign({}, cite && { cite });
-    const element = this.wrap("blockquote", text, attrs);
+    const element = this.wrap("blockquote", text2, attrs);
     return this.addRaw(element).addEOL();
   }
   /**
@@ -45462,8 +45462,8 @@ var Summary = class {
    *
    * @returns {Summary} summary instance
    */
-  addLink(text, href) {
-    const element = this.wrap("a", text, { href });
+  addLink(text2, href) {
+    const element = this.wrap("a", text2, { href });
     return this.addRaw(element).addEOL();
   }
 };
@@ -45858,8 +45858,8 @@ function addQueryParameters(url, parameters) {
   }).join("&");
 }
 var urlVariableRegex = /\{[^{}}]+\}/g;
-function removeNonChars(variableName) {
-  return variableName.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
+function removeNonChars(variableName2) {
+  return variableName2.replace(/(?:^\W+)|(?:(?<!\W)\W+$)/g, "").split(/,/);
 }
 function extractUrlVariableNames(url) {
   const matches = url.match(urlVariableRegex);
@@ -46511,8 +46511,8 @@ var convertMarkedBigIntsReviver = (key, value, context3, userReviver) => {
   if (!hasUserReviver) return value;
   return userReviver(key, value, context3);
 };
-var JSONParseV2 = (text, reviver) => {
-  return JSON.parse(text, (key, value, context3) => {
+var JSONParseV2 = (text2, reviver) => {
+  return JSON.parse(text2, (key, value, context3) => {
     const isNumber = typeof value === "number";
     const isOutOfBounds = value > Number.MAX_SAFE_INTEGER || value < Number.MIN_SAFE_INTEGER;
     const isBigNumber = isNumber && isOutOfBounds;
@@ -46570,8 +46570,8 @@ var applyReviverIteratively = (parsed, userReviver) => {
   }
   return rootHolder[""];
 };
-var serializeBigInts = (text) => {
-  return text.replace(
+var serializeBigInts = (text2) => {
+  return text2.replace(
     stringsOrLargeNumbers,
     (match, digits, fractional, exponential) => {
       const isString = match[0] === '"';
@@ -46585,18 +46585,18 @@ var serializeBigInts = (text) => {
     }
   );
 };
-var JSONParse = (text, reviver) => {
-  if (!text) return originalParse(text, reviver);
+var JSONParse = (text2, reviver) => {
+  if (!text2) return originalParse(text2, reviver);
   try {
-    if (isContextSourceSupported()) return JSONParseV2(text, reviver);
-    const serializedData = serializeBigInts(text);
+    if (isContextSourceSupported()) return JSONParseV2(text2, reviver);
+    const serializedData = serializeBigInts(text2);
     return originalParse(
       serializedData,
       (key, value, context3) => convertMarkedBigIntsReviver(key, value, context3, reviver)
     );
   } catch (error2) {
     if (error2 instanceof RangeError) {
-      const serializedData = serializeBigInts(text);
+      const serializedData = serializeBigInts(text2);
       const parsed = originalParse(serializedData);
       return applyReviverIteratively(parsed, reviver);
     }
@@ -46764,12 +46764,12 @@ async function getResponseData(response) {
   }
   const mimetype = parse2(contentType);
   if (isJSONResponse(mimetype)) {
-    let text = "";
+    let text2 = "";
     try {
-      text = await response.text();
-      return JSONParse(text);
+      text2 = await response.text();
+      return JSONParse(text2);
     } catch (err) {
-      return text;
+      return text2;
     }
   } else if (mimetype.type.startsWith("text/") || // `application/octet-stream` is the canonical "arbitrary binary" type
   // (RFC 2046) and must never be decoded as text, even when the response
@@ -50448,8 +50448,8 @@ function gapEnd(localMs, timeZone, before, after) {
 }
 var CLOCK = /^(\d{2}):(\d{2})(?::(\d{2}))?$/;
 var LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/;
-function parseClockTime(text, allowEndOfDay = false) {
-  const match = typeof text === "string" ? CLOCK.exec(text) : null;
+function parseClockTime(text2, allowEndOfDay = false) {
+  const match = typeof text2 === "string" ? CLOCK.exec(text2) : null;
   if (match === null) return null;
   const hours = Number(match[1]);
   const minutes = Number(match[2]);
@@ -50459,8 +50459,8 @@ function parseClockTime(text, allowEndOfDay = false) {
   if (hours > 23) return null;
   return hours * 3600 + minutes * 60 + seconds2;
 }
-function parseLocalDateTime(text) {
-  const match = typeof text === "string" ? LOCAL_DATE_TIME.exec(text) : null;
+function parseLocalDateTime(text2) {
+  const match = typeof text2 === "string" ? LOCAL_DATE_TIME.exec(text2) : null;
   if (match === null) return null;
   const [year, month, day, hours, minutes] = [1, 2, 3, 4, 5].map((group) => Number(match[group]));
   const seconds2 = match[6] === void 0 ? 0 : Number(match[6]);
@@ -50645,7 +50645,7 @@ function boundedBetween(rule, after, before, maxPeriods, iterator2) {
 function gcd(a, b) {
   return b === 0 ? a : gcd(b, a % b);
 }
-function checkTimesReachable(options, dtstart, name2, text) {
+function checkTimesReachable(options, dtstart, name2, text2) {
   const unitSeconds = options.freq === RRule.HOURLY ? 3600 : options.freq === RRule.MINUTELY ? 60 : options.freq === RRule.SECONDLY ? 1 : 0;
   if (unitSeconds === 0) return;
   const daySeconds = 86400;
@@ -50666,10 +50666,10 @@ function checkTimesReachable(options, dtstart, name2, text) {
   }
   throw new FreezeWindowError(
     name2,
-    `rrule "${text}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
+    `rrule "${text2}" never occurs: its INTERVAL never reaches the times BYHOUR, BYMINUTE or BYSECOND allow.`
   );
 }
-function checkMonthDays(parsed, name2, text) {
+function checkMonthDays(parsed, name2, text2) {
   const days = [...asList(parsed.bymonthday), ...asList(parsed.bynmonthday)];
   if (days.length === 0) return;
   const months = asList(parsed.bymonth);
@@ -50679,7 +50679,7 @@ function checkMonthDays(parsed, name2, text) {
   if (!lengths.some((length) => days.some((day) => day !== 0 && Math.abs(day) <= length))) {
     throw new FreezeWindowError(
       name2,
-      `rrule "${text}" never occurs: no month it names has the days of the month it names.`
+      `rrule "${text2}" never occurs: no month it names has the days of the month it names.`
     );
   }
 }
@@ -51164,7 +51164,28 @@ function unprovenReason(d, stage) {
   if (!d.provenAt)
     return RUNNING.has(d.state) ? `the gate let it through and it is ${d.state.replace("_", " ")}` : "no success bound to the gate's approval was reported on it (from its creator, or for GitHub Actions from a job of the run the gate approved)";
   if (d.state !== "success") return `it succeeded, then became ${d.state.replace("_", " ")}`;
+  if (stage.verify) return unverifiedReason(d.verification ?? null, stage);
   return null;
+}
+function unverifiedReason(v, stage) {
+  if (v === null)
+    return `it succeeded, but ${stage.name} verifies its deployments and its verification has not started`;
+  switch (v.state) {
+    case "verified":
+      return null;
+    case "running":
+      return `it succeeded and its verification in ${stage.name} is running (since ${v.at})`;
+    case "failed":
+      return `it succeeded, then failed its verification in ${stage.name} (at ${v.at})`;
+    case "inconclusive":
+      return `it succeeded, but its verification in ${stage.name} was inconclusive (at ${v.at}): deploy it again to verify it again`;
+  }
+}
+function awaitingVerification(facts, stage) {
+  if (!stage.verify) return [];
+  return releaseDeployments(facts, stage).filter(
+    (d) => (d.verification == null || d.verification.state === "running") && d.provenAt && d.state === "success" && approvalMismatch(d, stage) === null
+  );
 }
 function releaseDeployments(facts, stage) {
   return facts.deployments.filter((d) => inStage(stage, d.environment) && sameRelease(facts, d));
@@ -51234,6 +51255,24 @@ function order(stage, predecessor, facts) {
       outcome: "wait",
       message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === "reported" ? "reported" : "the gate let through"} there is ${running.state.replace("_", " ")}.`,
       values: { predecessor: predecessor.name, state: running.state },
+      clearsAt: null
+    };
+  }
+  const verifying = awaitingVerification(facts, predecessor)[0];
+  if (verifying) {
+    const state = verifying.verification?.state ?? "not started";
+    return {
+      code: "PROMOTION_ORDER",
+      rule: "order",
+      ok: false,
+      outcome: "wait",
+      message: `${stage.name} needs this release verified in ${predecessor.name}, not only deployed: ${deploymentLabel(verifying)} succeeded and its verification is ${state === "running" ? `running (since ${verifying.verification.at})` : "about to start"}.`,
+      values: {
+        predecessor: predecessor.name,
+        state: verifying.state,
+        verification: state,
+        deployment: verifying.id ?? null
+      },
       clearsAt: null
     };
   }
@@ -51400,12 +51439,12 @@ function classTest(body) {
   return negate ? (c) => c !== SLASH && !inClass(c) : (c) => c !== SLASH && inClass(c);
 }
 function literal(steps) {
-  let text = "";
+  let text2 = "";
   for (const step of steps) {
     if (step.kind !== "char") return null;
-    text += String.fromCodePoint(step.c);
+    text2 += String.fromCodePoint(step.c);
   }
-  return text;
+  return text2;
 }
 function matcherFor(steps) {
   const last = steps.at(-1);
@@ -52696,6 +52735,228 @@ var freezeWindowDefs = {
   }
 };
 
+// src/core/policy/problems.ts
+var import_yaml = __toESM(require_dist(), 1);
+var MAX_PROBLEMS_REPORTED = 50;
+var EXTENDS_WITHOUT_ORG = "extends: org builds on the org default, which was not given here";
+function formatPolicyProblem(p) {
+  const hint = p.suggestion === void 0 ? "" : `; did you mean "${p.suggestion}"?`;
+  return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
+}
+function pathString(segs) {
+  let out = "";
+  for (const s of segs) out += typeof s === "number" ? `[${s}]` : out === "" ? s : `.${s}`;
+  return out;
+}
+function show(value) {
+  if (Array.isArray(value)) return "a list";
+  if (value !== null && typeof value === "object") return "a mapping";
+  if (value === void 0) return "nothing";
+  return JSON.stringify(value);
+}
+function isRecord(value) {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function keyString(key) {
+  if ((0, import_yaml.isScalar)(key)) return String(key.value);
+  return String(key);
+}
+
+// src/core/policy/verify-schema.ts
+var VERIFY_LIMITS = {
+  /** The longest watch after a deploy. */
+  duration: { ms: 24 * 36e5, text: "24h" },
+  /** The shortest time between two measurements. */
+  minIntervalMs: 1e3,
+  /** Measurements of one check in one verification, at most (duration / interval). */
+  rounds: 1440,
+  checks: 20,
+  failureLimit: 100
+};
+var text = { type: "string", minLength: 1, maxLength: 256 };
+var queryText = { type: "string", minLength: 1, maxLength: 4096 };
+var variableName = {
+  type: "string",
+  pattern: "^[A-Z][A-Z0-9_]{0,127}$",
+  description: "The name of an environment variable of the App's operator (e.g. SLACK_WEBHOOK_URL), never a URL."
+};
+var checkSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["name", "source"],
+  properties: {
+    name: { ...text, description: "Shown in the check run and the incident issue." },
+    source: {
+      ...text,
+      description: 'A data source the operator configured, by name: "prometheus" (PROMETHEUS_URL) or one named in the RELEASE_GATE_SOURCES file. Never a URL.'
+    },
+    query: { ...queryText, description: "A PromQL instant query (Prometheus sources), with max and/or min." },
+    max: { type: "number", description: "The measured value must be at most this." },
+    min: { type: "number", description: "The measured value must be at least this." },
+    path: {
+      type: "string",
+      pattern: "^/[^\\s]{0,1023}$",
+      description: "The path asked of an HTTP source, appended to the source's URL (default: the URL itself)."
+    },
+    expectStatus: {
+      type: "integer",
+      minimum: 100,
+      maximum: 599,
+      description: "HTTP sources: the status the probe must answer."
+    },
+    jsonPath: {
+      type: "string",
+      pattern: "^\\$(\\.[A-Za-z0-9_-]+|\\[[0-9]+\\])*$",
+      description: "HTTP sources: where in the JSON answer the value is ($.status, $.checks[0].ok); compared with equals, or with max/min when a number."
+    },
+    equals: {
+      type: ["string", "number", "boolean"],
+      description: "HTTP sources: the value at jsonPath must be this."
+    }
+  }
+};
+var verifyStageProperties = {
+  verify: {
+    type: "object",
+    additionalProperties: false,
+    required: ["duration", "interval", "checks"],
+    description: "Watch live signals after a deployment of this stage succeeds; a later stage then needs this stage verified, not only deployed. A 'Release gate / verify <STAGE>' check run shows each measurement.",
+    properties: {
+      duration: {
+        type: "string",
+        pattern: DURATION_PATTERN,
+        description: `How long to watch after the deployment's success (at most ${VERIFY_LIMITS.duration.text}): ${DURATION_FORM}.`
+      },
+      interval: {
+        type: "string",
+        pattern: DURATION_PATTERN,
+        description: `Time between measurements (at least 1s, at most the duration): ${DURATION_FORM}.`
+      },
+      failureLimit: {
+        type: "integer",
+        minimum: 0,
+        maximum: VERIFY_LIMITS.failureLimit,
+        description: "Failed measurement rounds tolerated; one more fails the verification (default 0)."
+      },
+      noData: {
+        enum: ["inconclusive", "fail", "pass"],
+        description: "What an empty, NaN or unreachable measurement means (default inconclusive): inconclusive (more such rounds than failureLimit make the verification inconclusive), fail (a failed measurement) or pass. A check that never had data is never a pass."
+      },
+      checks: {
+        type: "array",
+        minItems: 1,
+        maxItems: VERIFY_LIMITS.checks,
+        items: checkSchema,
+        description: "The measurements of each round."
+      }
+    }
+  },
+  rollback: {
+    enum: ["auto", "propose", "off"],
+    description: "When verification fails: auto deploys the last release verified in this environment at once; propose opens an incident with the /release-gate rollback command; off only reports (default off)."
+  },
+  rollbackDuringFreeze: {
+    type: "boolean",
+    description: "A rollback is let through during this stage's freeze windows (default true)."
+  }
+};
+var notifyProperty = {
+  notify: {
+    type: "object",
+    additionalProperties: false,
+    description: "Where the App tells people about releases: channels named by the operator’s variable names, never URLs or secrets.",
+    properties: {
+      slack: { ...variableName, description: "The variable holding a Slack incoming-webhook URL (SLACK_WEBHOOK_URL)." },
+      webhook: {
+        ...variableName,
+        description: "The variable holding the URL of a CloudEvents receiver (RELEASE_EVENTS_URL)."
+      }
+    }
+  }
+};
+var VERIFY_STAGE_DEFAULTS = {
+  verify: null,
+  rollback: "off",
+  rollbackDuringFreeze: true
+};
+function checkVerifyStage(segs, verify, sink) {
+  if (!isRecord(verify)) return;
+  const duration = parseDuration(verify.duration);
+  const interval = parseDuration(verify.interval);
+  if (typeof verify.duration === "string") {
+    if (!duration.ok) sink.error([...segs, "duration"], `verify.duration ${duration.error}`);
+    else if (duration.ms === 0) sink.error([...segs, "duration"], "verify.duration must be longer than 0s");
+    else if (duration.ms > VERIFY_LIMITS.duration.ms)
+      sink.error(
+        [...segs, "duration"],
+        `verify.duration is ${show(verify.duration)}, longer than the maximum of ${VERIFY_LIMITS.duration.text}; write ${VERIFY_LIMITS.duration.text} or less`
+      );
+  }
+  if (typeof verify.interval === "string") {
+    if (!interval.ok) sink.error([...segs, "interval"], `verify.interval ${interval.error}`);
+    else if (interval.ms < VERIFY_LIMITS.minIntervalMs)
+      sink.error([...segs, "interval"], `verify.interval is ${show(verify.interval)}; write 1s or more`);
+    else if (duration.ok && interval.ms > duration.ms)
+      sink.error(
+        [...segs, "interval"],
+        `verify.interval ${show(verify.interval)} is longer than verify.duration ${show(verify.duration)}: no measurement would be taken`
+      );
+    else if (duration.ok && duration.ms <= VERIFY_LIMITS.duration.ms && duration.ms / interval.ms > VERIFY_LIMITS.rounds)
+      sink.error(
+        [...segs, "interval"],
+        `verify.interval ${show(verify.interval)} takes ${Math.floor(duration.ms / interval.ms)} measurements over ${show(verify.duration)}, more than ${VERIFY_LIMITS.rounds}; measure less often`
+      );
+  }
+  const checks2 = Array.isArray(verify.checks) ? verify.checks : [];
+  const seen = /* @__PURE__ */ new Set();
+  checks2.forEach((c, i) => {
+    if (!isRecord(c)) return;
+    const at = [...segs, "checks", i];
+    const label = `verify check ${show(c.name)}`;
+    if (typeof c.name === "string") {
+      if (seen.has(c.name)) sink.error([...at, "name"], `${label} is named twice; give each check its own name`);
+      seen.add(c.name);
+    }
+    if (typeof c.query === "string") {
+      if (c.min === void 0 && c.max === void 0)
+        sink.error(at, `${label} has a query but neither max nor min: say what a good value is (max: 0.01)`);
+      for (const key of ["expectStatus", "jsonPath", "equals", "path"])
+        if (key in c)
+          sink.error([...at, key], `${label} has a query (a Prometheus check), which takes no ${key}; leave it out`);
+    } else if (c.expectStatus === void 0 && c.jsonPath === void 0) {
+      sink.error(
+        at,
+        `${label} has neither a query (a Prometheus check) nor expectStatus or jsonPath (an HTTP check): say what to measure`
+      );
+    }
+    if (typeof c.path === "string" && !new RegExp(checkSchema.properties.path.pattern).test(c.path))
+      sink.error(
+        [...at, "path"],
+        `${label} path ${show(c.path)} is not a path: write it from the source's URL, starting with / (/health)`
+      );
+    if (typeof c.jsonPath === "string" && !new RegExp(checkSchema.properties.jsonPath.pattern).test(c.jsonPath))
+      sink.error(
+        [...at, "jsonPath"],
+        `${label} jsonPath ${show(c.jsonPath)} is not a JSON path of names and indexes: write $.status or $.checks[0].ok`
+      );
+    if ("equals" in c && c.jsonPath === void 0)
+      sink.error([...at, "equals"], `${label} has equals without jsonPath: say where the value is ($.status)`);
+    if (typeof c.min === "number" && typeof c.max === "number" && c.min > c.max)
+      sink.error([...at, "min"], `${label} has min ${c.min} above max ${c.max}: no value could pass`);
+  });
+}
+function checkNotify(notify, sink) {
+  if (!isRecord(notify)) return;
+  for (const key of ["slack", "webhook"]) {
+    const value = notify[key];
+    if (typeof value !== "string" || new RegExp(variableName.pattern).test(value)) continue;
+    sink.error(
+      ["notify", key],
+      `notify.${key} must name one of the App operator's environment variables (SLACK_WEBHOOK_URL), not ${/^[a-z]+:/i.test(value) ? "a URL: a URL in the repository would be readable by everyone who reads it" : show(value)}`
+    );
+  }
+}
+
 // src/core/policy-schema.ts
 var POLICY_DEFAULTS = {
   strict: false,
@@ -52712,7 +52973,8 @@ var POLICY_DEFAULTS = {
     deployDuration: "0s",
     onBlocked: "wait",
     autoPromote: false,
-    requireLinkedIssue: false
+    requireLinkedIssue: false,
+    ...VERIFY_STAGE_DEFAULTS
   },
   scoring: {
     weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
@@ -52876,7 +53138,8 @@ var policySchema = {
         requireLinkedIssue: {
           type: "boolean",
           description: "Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false)."
-        }
+        },
+        ...verifyStageProperties
       }
     },
     scoring: {
@@ -52966,6 +53229,7 @@ var policySchema = {
         scoring: ref("scoring"),
         overrides: ref("overrides"),
         evidence: ref("evidence"),
+        ...notifyProperty,
         strict: {
           type: "boolean",
           description: "Reject environments the policy does not name instead of approving them as ungated (default false)."
@@ -53037,7 +53301,8 @@ function buildPolicy(data) {
     evidence: buildEvidence(data.evidence ?? {}),
     strict: data.strict ?? POLICY_DEFAULTS.strict,
     // Off unless the policy opts in.
-    ...data.sync === "environments" ? { sync: "environments" } : {}
+    ...data.sync === "environments" ? { sync: "environments" } : {},
+    ...data.notify !== void 0 ? { notify: structuredClone(data.notify) } : {}
   };
 }
 function buildEnvironment(env) {
@@ -53174,41 +53439,14 @@ function buildAurora(data) {
   };
 }
 
-// src/core/policy/problems.ts
-var import_yaml = __toESM(require_dist(), 1);
-var MAX_PROBLEMS_REPORTED = 50;
-var EXTENDS_WITHOUT_ORG = "extends: org builds on the org default, which was not given here";
-function formatPolicyProblem(p) {
-  const hint = p.suggestion === void 0 ? "" : `; did you mean "${p.suggestion}"?`;
-  return `${p.source}:${p.line}:${p.column}: ${p.message}${hint}`;
-}
-function pathString(segs) {
-  let out = "";
-  for (const s of segs) out += typeof s === "number" ? `[${s}]` : out === "" ? s : `.${s}`;
-  return out;
-}
-function show(value) {
-  if (Array.isArray(value)) return "a list";
-  if (value !== null && typeof value === "object") return "a mapping";
-  if (value === void 0) return "nothing";
-  return JSON.stringify(value);
-}
-function isRecord(value) {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-function keyString(key) {
-  if ((0, import_yaml.isScalar)(key)) return String(key.value);
-  return String(key);
-}
-
 // src/core/policy/schema-messages.ts
 var import__ = __toESM(require__(), 1);
 
 // src/core/policy/yaml-positions.ts
 var import_yaml2 = __toESM(require_dist(), 1);
 var YamlPositions = class {
-  constructor(text, source) {
-    this.text = text;
+  constructor(text2, source) {
+    this.text = text2;
     this.source = source;
   }
   text;
@@ -53291,12 +53529,12 @@ var YamlPositions = class {
   /** `environments[2] (PROD)`: a path as a person reads it. */
   where(segs) {
     if (segs.length === 0) return "the top level";
-    const text = pathString(segs);
+    const text2 = pathString(segs);
     if (segs[0] === "environments" && typeof segs[1] === "number") {
       const env = this.dataAt(segs.slice(0, 2));
-      if (isRecord(env) && typeof env.name === "string") return `${text} (${env.name})`;
+      if (isRecord(env) && typeof env.name === "string") return `${text2} (${env.name})`;
     }
-    return text;
+    return text2;
   }
   /** `requiredEvidence[1]`: the last key of a path and the list indexes after it. */
   label(segs) {
@@ -53335,13 +53573,13 @@ var YamlPositions = class {
   /** Like {@link where}, before the YAML has been turned into data. */
   whereFromYaml(segs) {
     if (segs.length === 0) return "the top level";
-    const text = pathString(segs);
+    const text2 = pathString(segs);
     if (segs[0] === "environments" && typeof segs[1] === "number") {
       const env = this.locate(segs.slice(0, 2)).value;
       const name2 = (0, import_yaml2.isMap)(env) ? env.get("name") : void 0;
-      if (typeof name2 === "string") return `${text} (${name2})`;
+      if (typeof name2 === "string") return `${text2} (${name2})`;
     }
-    return text;
+    return text2;
   }
 };
 
@@ -53720,6 +53958,7 @@ var ValueChecks = class extends SchemaMessages {
       this.checkDuration([...segs, "deployDuration"], env.deployDuration, false, DURATION_LIMITS.deployDuration);
       if (Array.isArray(env.requiredChecks))
         env.requiredChecks.forEach((c, j) => this.checkRequiredCheck([...segs, "requiredChecks", j], c));
+      checkVerifyStage([...segs, "verify"], env.verify, { error: (at, message) => this.error(at, message) });
     });
     const scoring = data.scoring;
     if (isRecord(scoring)) {
@@ -53738,6 +53977,7 @@ var ValueChecks = class extends SchemaMessages {
       }
       this.checkDuration(["scoring", "backupMaxAge"], scoring.backupMaxAge, true, DURATION_LIMITS.backupMaxAge);
     }
+    checkNotify(data.notify, { error: (at, message) => this.error(at, message) });
     const overrides = data.overrides;
     if (isRecord(overrides))
       this.checkDuration(["overrides", "expires"], overrides.expires, true, DURATION_LIMITS.expires);
@@ -53786,8 +54026,8 @@ function warnScoreWarnings(policy) {
   }
   return out;
 }
-function seconds(text) {
-  const m = /^(?:(\d{4})-(\d{2})-(\d{2})T)?(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text);
+function seconds(text2) {
+  const m = /^(?:(\d{4})-(\d{2})-(\d{2})T)?(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(text2);
   if (!m) return NaN;
   const days = m[1] === void 0 ? 0 : Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / 864e5;
   return ((days * 24 + Number(m[4])) * 60 + Number(m[5])) * 60 + (m[6] === void 0 ? 0 : Number(m[6]));
@@ -53796,11 +54036,11 @@ function seconds(text) {
 // src/core/policy-load.ts
 var MAX_POLICY_BYTES = 1e6;
 var MAX_POLICY_ENTRIES = 1e4;
-function entryLimit(text) {
+function entryLimit(text2) {
   let count2 = 0;
   let lineStart = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < text2.length; i++) {
+    const c = text2.charCodeAt(i);
     if (c !== 10 && c !== 44) continue;
     count2++;
     if (count2 > MAX_POLICY_ENTRIES) return lineStart;
@@ -53809,9 +54049,9 @@ function entryLimit(text) {
   return null;
 }
 var MAX_ALIAS_COUNT = 100;
-function readPolicyDocument(text, source) {
+function readPolicyDocument(text2, source) {
   try {
-    return new Loader(text, source).read();
+    return new Loader(text2, source).read();
   } catch (error2) {
     const reason = error2 instanceof Error ? error2.message : String(error2);
     return {
@@ -53855,8 +54095,8 @@ var Loader = class extends ValueChecks {
         message: `the policy goes on past this line with more than ${MAX_POLICY_ENTRIES} lines and list items; the rest is not read: a policy has at most ${MAX_POLICY_ENTRIES}`
       };
     }
-    const text = cut === null ? this.text : this.text.slice(0, cut);
-    this.doc = (0, import_yaml3.parseDocument)(text, {
+    const text2 = cut === null ? this.text : this.text.slice(0, cut);
+    this.doc = (0, import_yaml3.parseDocument)(text2, {
       lineCounter: this.lineCounter,
       prettyErrors: false,
       uniqueKeys: false,
@@ -54352,8 +54592,8 @@ var FENCE_RE = /^\s{0,3}(`{3,}|~{3,})/;
 var ChecklistBuilder = class {
   report = { items: 0, checked: 0, unchecked: 0, list: [] };
   fence = null;
-  line(text) {
-    const f = FENCE_RE.exec(text);
+  line(text2) {
+    const f = FENCE_RE.exec(text2);
     if (f) {
       const mark = f[1];
       if (this.fence === null) this.fence = mark;
@@ -54361,7 +54601,7 @@ var ChecklistBuilder = class {
       return;
     }
     if (this.fence !== null) return;
-    const m = TASK_RE.exec(text);
+    const m = TASK_RE.exec(text2);
     if (!m) return;
     const checked = m[1] !== " ";
     const r = this.report;
@@ -54377,9 +54617,9 @@ var ChecklistBuilder = class {
     return this.report;
   }
 };
-function parseChecklistText(text) {
+function parseChecklistText(text2) {
   const b = new ChecklistBuilder();
-  for (const line of text.split(/\r?\n/)) b.line(line);
+  for (const line of text2.split(/\r?\n/)) b.line(line);
   return b.done();
 }
 async function parseChecklist(source) {
@@ -54599,11 +54839,11 @@ var JsonStreamParser = class {
             this.addPiece(chunk.subarray(start, n));
             break;
           }
-          const text = this.takeString(chunk, start, i);
+          const text2 = this.takeString(chunk, start, i);
           i++;
           this.col++;
           this.mode = 0 /* Value */;
-          this.stringDone(text);
+          this.stringDone(text2);
           break;
         }
         case 2 /* Number */: {
@@ -54798,21 +55038,21 @@ var JsonStreamParser = class {
     const value = frame.value ?? (frame.kind === "object" ? {} : []);
     this.attach(value, frame.kept + 1, frame.chars);
   }
-  stringDone(text) {
+  stringDone(text2) {
     const top = this.stack.at(-1);
     if (top !== void 0 && top.kind === "object" && (top.state === "key" || top.state === "start")) {
-      const seen = top.keys !== null ? top.keys.has(text) : Object.hasOwn(top.value, text);
+      const seen = top.keys !== null ? top.keys.has(text2) : Object.hasOwn(top.value, text2);
       if (seen)
         this.limit(
-          `the key ${show2(text)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`
+          `the key ${show2(text2)} is given twice in ${pathText(top.path)}: a report with duplicate keys is ambiguous`
         );
-      top.keys?.add(text);
-      top.key = text;
+      top.keys?.add(text2);
+      top.key = text2;
       top.state = "colon";
       return;
     }
-    this.count(1, text.length);
-    this.attach(text, 1, text.length);
+    this.count(1, text2.length);
+    this.attach(text2, 1, text2.length);
   }
   scalar(v) {
     this.count(1, 0);
@@ -56179,12 +56419,12 @@ var JunitHandler = class {
     if (this.capturing !== null && this.xs.captureText) {
       const tc = this.cases[this.cases.length - 1];
       if (tc !== void 0 && depth === tc.depth + 1) {
-        const { text, truncated } = this.xs.takeText();
+        const { text: text2, truncated } = this.xs.takeText();
         if (this.capturing === "outcome" && outcomeOf(name2) === this.capturingOutcome && tc.outcome === this.capturingOutcome) {
-          tc.output = text.trim();
+          tc.output = text2.trim();
           tc.truncated ||= truncated;
         } else if (this.capturing === "system" && (name2 === "system-out" || name2 === "system-err")) {
-          const add = text.trim();
+          const add = text2.trim();
           if (add !== "" && tc.systemOut.length < this.maxOutput) {
             tc.systemOut = bound(tc.systemOut === "" ? add : `${tc.systemOut}
 ${add}`, this.maxOutput).text;
@@ -56807,19 +57047,19 @@ function findingAnnotation(f, workspace) {
 var ZERO_WIDTH_JOINER = "‍";
 var ZERO_WIDTH_SPACE = "​";
 var PUNCTUATION = /[\\`*_[\]|~]/g;
-function neutralizeMentions(text) {
-  return text.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZERO_WIDTH_JOINER}`);
+function neutralizeMentions(text2) {
+  return text2.replace(/@(?=[\p{L}\p{N}_-])/gu, `@${ZERO_WIDTH_JOINER}`);
 }
-function escapeMarkdown(text) {
-  const s = typeof text === "string" ? text : text === null || text === void 0 ? "" : JSON.stringify(text) ?? String(text);
+function escapeMarkdown(text2) {
+  const s = typeof text2 === "string" ? text2 : text2 === null || text2 === void 0 ? "" : JSON.stringify(text2) ?? String(text2);
   const escaped = s.replace(/\r\n?|\n|\u2028|\u2029/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(
     PUNCTUATION,
     (m, offset, all) => m === "_" && /[\p{L}\p{N}]/u.test(all[offset - 1] ?? "") && /[\p{L}\p{N}]/u.test(all[offset + 1] ?? "") ? m : `\\${m}`
   ).replace(/(https?|ftp|mailto):/gi, (m) => `${m}${ZERO_WIDTH_SPACE}`).replace(/www\./gi, (m) => `${m.slice(0, 3)}${ZERO_WIDTH_SPACE}.`);
   return neutralizeMentions(escaped);
 }
-function inlineCode(text) {
-  const one = text.replace(/\r\n?|\n|\u2028|\u2029/g, " ");
+function inlineCode(text2) {
+  const one = text2.replace(/\r\n?|\n|\u2028|\u2029/g, " ");
   let longest = 0;
   for (const run2 of one.match(/`+/g) ?? []) longest = Math.max(longest, run2.length);
   const fence = "`".repeat(longest + 1);
@@ -56834,11 +57074,11 @@ var DECISION_HEADLINE = {
   wait: "⏳ **Waiting**: the release is held until every waiting rule clears",
   block: "❌ **Blocked**: the release must not go on"
 };
-function cell(text) {
-  return escapeMarkdown(text);
+function cell(text2) {
+  return escapeMarkdown(text2);
 }
-function code(text) {
-  return inlineCode(text);
+function code(text2) {
+  return inlineCode(text2);
 }
 function formatValues(values, max = 160) {
   const parts = [];
@@ -56881,15 +57121,15 @@ function renderBreakdownTable(score2, breakdown) {
 function round(n) {
   return Number.isInteger(n) ? String(n) : n.toFixed(1);
 }
-function truncateMarkdown(text, limit, note = (omitted) => `
+function truncateMarkdown(text2, limit, note = (omitted) => `
 
 _… ${omitted} more characters not shown._`) {
-  if (text.length <= limit) return text;
-  const reserve = note(text.length).length + 8;
-  let cut = text.lastIndexOf("\n", Math.max(0, limit - reserve));
+  if (text2.length <= limit) return text2;
+  const reserve = note(text2.length).length + 8;
+  let cut = text2.lastIndexOf("\n", Math.max(0, limit - reserve));
   if (cut < limit / 2) cut = Math.max(0, limit - reserve);
-  if (cut > 0 && /[\uD800-\uDBFF]/.test(text[cut - 1])) cut -= 1;
-  const out = text.slice(0, cut) + note(text.length - cut);
+  if (cut > 0 && /[\uD800-\uDBFF]/.test(text2[cut - 1])) cut -= 1;
+  const out = text2.slice(0, cut) + note(text2.length - cut);
   return out.length <= limit ? out : out.slice(0, limit);
 }
 
@@ -56942,12 +57182,12 @@ function renderInputErrorSummary(environment, message, brokenInput = true) {
     ""
   ].join("\n");
 }
-function bound2(text, limits) {
-  let out = truncateMarkdown(text, limits.chars);
+function bound2(text2, limits) {
+  let out = truncateMarkdown(text2, limits.chars);
   let chars = limits.chars;
   while (Buffer.byteLength(out, "utf8") > limits.bytes) {
     chars = Math.floor(chars * 0.9);
-    out = truncateMarkdown(text, chars);
+    out = truncateMarkdown(text2, chars);
   }
   return out;
 }
@@ -57030,7 +57270,7 @@ function nextSteps(d, mode) {
 async function publishCheckRun(octokit, c) {
   const title = c.title.slice(0, 255);
   const summary2 = c.summary.slice(0, CHECK_RUN_TEXT_LIMIT);
-  const text = c.text.slice(0, CHECK_RUN_TEXT_LIMIT);
+  const text2 = c.text.slice(0, CHECK_RUN_TEXT_LIMIT);
   const batches = [];
   for (let i = 0; i < c.annotations.length; i += ANNOTATIONS_PER_REQUEST)
     batches.push(c.annotations.slice(i, i + ANNOTATIONS_PER_REQUEST));
@@ -57041,7 +57281,7 @@ async function publishCheckRun(octokit, c) {
     head_sha: c.headSha,
     status: "completed",
     conclusion: c.conclusion,
-    output: { title, summary: summary2, text, ...batches[0] ? { annotations: batches[0] } : {} }
+    output: { title, summary: summary2, text: text2, ...batches[0] ? { annotations: batches[0] } : {} }
   });
   let requests = 1;
   for (const batch of batches.slice(1)) {
@@ -57049,7 +57289,7 @@ async function publishCheckRun(octokit, c) {
       owner: c.owner,
       repo: c.repo,
       check_run_id: data.id,
-      output: { title, summary: summary2, text, annotations: batch }
+      output: { title, summary: summary2, text: text2, annotations: batch }
     });
     requests += 1;
   }
@@ -57470,7 +57710,9 @@ async function predecessorDeployments(octokit, owner, repo, sha, environment) {
       state,
       at,
       approval: { via: "reported", at: d.created_at },
-      provenAt: state === "success" ? at : null
+      provenAt: state === "success" ? at : null,
+      // Nor its verification: a success is taken as verified, as reported.
+      ...state === "success" ? { verification: { state: "verified", at, via: "reported" } } : {}
     });
   }
   return out;

@@ -263,6 +263,8 @@ async function predecessorDeployments(
       at,
       approval: { via: 'reported', at: d.created_at },
       provenAt: state === 'success' ? at : null,
+      // Nor its verification: a success is taken as verified, as reported.
+      ...(state === 'success' ? { verification: { state: 'verified' as const, at, via: 'reported' as const } } : {}),
     });
   }
   return out;

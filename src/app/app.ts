@@ -25,6 +25,10 @@ import { DueWorkScheduler, probotOctokitFor } from './due-work-scheduler.js';
 import { createNotifications, type NotificationOptions } from '../notify/index.js';
 import { registerDeliveryGauges } from '../delivery/delivery-gauges.js';
 import type { ReleaseEventSink } from '../core/release-events.js';
+import type { SourceSet } from '../verify/sources.js';
+import { afterVerified } from '../verify/stage-hooks.js';
+import type { VerifyingDeps } from '../verify/stage-hooks.js';
+import { Verifier } from '../verify/verifier.js';
 
 export interface CreateAppOptions {
   store: Store;
@@ -51,6 +55,12 @@ export interface CreateAppOptions {
   evaluationBudget?: EvaluationBudget;
   /** Release notifications: the outbox worker's settings and where channel URLs are read (src/notify). */
   notifications?: NotificationOptions;
+  /** The operator's data sources for verifications after a deploy (none: a policy naming one is invalid). */
+  sources?: SourceSet;
+  /** Where release events go (default: the notifications' outbox, src/notify). */
+  events?: ReleaseEventSink;
+  /** How often the verifier looks at due verifications; 0 turns its timer off (tests call `verifier().tick`). */
+  verifyIntervalMs?: number;
 }
 
 /** What a handler mounted beside the App is given: the record, the clock, the log, the actions people take, Probot. */
@@ -80,6 +90,8 @@ export interface ReleaseGateApp {
   inbox(): Inbox;
   /** Where release events are published (Slack, CloudEvents: src/notify). */
   events: ReleaseEventSink;
+  /** The verifier of deployments after their success, once Probot loaded the app. */
+  verifier(): Verifier;
   stop(): Promise<void>;
 }
 
@@ -92,7 +104,8 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   // The evaluation workers load while the App starts, not with its first decision.
   evaluationPool(options.evaluationBudget?.heapBytes).warm();
   let scheduler: DueWorkScheduler | null = null;
-  let deps: AppDeps | null = null;
+  let deps: VerifyingDeps | null = null;
+  let verifier: Verifier | null = null;
   let inbox: Inbox | null = null;
   setApiCallObserver(options.metrics.observer);
   let auditLog: Logger | null = options.logger ?? null;
@@ -158,7 +171,29 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       appId: options.appId ?? null,
       ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
       ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
+      verifySources: new Set(options.sources?.keys() ?? []),
     };
+    const gateDeps: AppDeps = deps;
+    verifier = new Verifier(
+      {
+        store: options.store,
+        clock,
+        log,
+        replicaId: deps.replicaId,
+        sources: options.sources ?? new Map(),
+        octokitFor: probotOctokitFor(app),
+        appId: options.appId ?? null,
+        events: options.events ?? notify.sink,
+        ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
+        onVerified: (row, octokit) => afterVerified(gateDeps, octokit, row),
+      },
+      options.verifyIntervalMs || 1_000,
+    );
+    deps.verifier = verifier;
+    deps.events = options.events ?? notify.sink;
+    // Without sources nothing can be measured (a policy naming one is invalid): no timer then, unless asked for.
+    const verifyTimer = options.verifyIntervalMs ?? ((options.sources?.size ?? 0) > 0 ? 1_000 : 0);
+    if (verifyTimer > 0) verifier.start();
     const d = deps;
     app.on('deployment_protection_rule.requested', (context) => onProtectionRuleRequested(d, context));
     app.on('deployment.created', (context) => onDeploymentCreated(d, context));
@@ -223,10 +258,14 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       await audit.idle();
       await notify.outbox.idle();
     },
-    events: notify.sink,
+    events: options.events ?? notify.sink,
     inbox: () => {
       if (!inbox) throw new Error('The app is not loaded yet: load appFn into Probot first.');
       return inbox;
+    },
+    verifier: () => {
+      if (!verifier) throw new Error('The app is not loaded yet: load appFn into Probot first.');
+      return verifier;
     },
     stop: async () => {
       // Whatever is still waiting (on GitHub, say) after the inbox's grace is left to the next
@@ -234,7 +273,8 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       const grace = inbox?.settings.stopGraceMs ?? DEFAULT_INBOX_SETTINGS.stopGraceMs;
       const deadline = performance.now() + grace;
       const left = (await inbox?.stop(grace)) ?? 0;
-      const schedulerDone = await settlesBy(scheduler?.stop(), deadline);
+      const schedulerDone =
+        (await settlesBy(scheduler?.stop(), deadline)) && (await settlesBy(verifier?.stop(), deadline));
       const auditDone = await settlesBy(audit.idle(), deadline);
       await settlesBy(notify.stop(), deadline);
       if ((left > 0 || !schedulerDone) && deps) {

@@ -1,6 +1,8 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { SourcesConfigError, sourcesFromEnv } from '../verify/sources.js';
+import type { SourceSet } from '../verify/sources.js';
 
 /** Settings of `npm start`, read once from the environment (Probot's usual variables). */
 export interface AppConfig {
@@ -16,6 +18,8 @@ export interface AppConfig {
   schedulerIntervalMs: number;
   /** A smee.io (or compatible) channel that forwards GitHub's deliveries to this App, for local development. */
   webhookProxyUrl: string | undefined;
+  /** The data sources verifications may name (PROMETHEUS_URL, RELEASE_GATE_SOURCES). */
+  sources: SourceSet;
 }
 
 /** The environment could not configure the App; `problems` says what to set and how. */
@@ -127,8 +131,16 @@ export function readAppConfig(env: NodeJS.ProcessEnv, cwd: string): AppConfig {
   const interval = env.SCHEDULER_INTERVAL_SECONDS ? Number(env.SCHEDULER_INTERVAL_SECONDS) * 1000 : 30_000;
   if (!Number.isFinite(interval) || interval < 1000)
     problems.push('SCHEDULER_INTERVAL_SECONDS must be a number of seconds, 1 or more.');
+  let sources: SourceSet = new Map();
+  try {
+    sources = sourcesFromEnv(env, (path) => readFileSync(resolve(cwd, path), 'utf8'));
+  } catch (error) {
+    if (!(error instanceof SourcesConfigError)) throw error;
+    problems.push(error.message);
+  }
   if (problems.length > 0) throw new AppConfigError(problems);
   return {
+    sources,
     appId,
     privateKey: privateKey!,
     secret,

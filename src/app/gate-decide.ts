@@ -187,6 +187,7 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
     owner: req.owner,
     repo: req.repo,
     ...(req.defaultBranch ? { defaultBranch: req.defaultBranch } : {}),
+    ...(deps.verifySources ? { sources: deps.verifySources } : {}),
   });
   if (!policy.ok)
     return {
@@ -287,16 +288,7 @@ async function decideAndReport(
   // BEFORE GitHub is called back; while it waits, its next look.
   const outcome = gate ? gateOutcome(gate, decision, now) : null;
   const written = await writeOrFinishAttempt(store, decided.attempt, {
-    learned: loaded
-      ? {
-          trees: loaded.learnedTrees.map(({ sha, tree }) => ({ sha, tree })),
-          pulls: loaded.pulls.map((p) => ({
-            pullNumber: p.number,
-            headSha: p.headSha,
-            firstCommitAt: p.firstCommitAt,
-          })),
-        }
-      : { trees: [], pulls: [] },
+    learned: { trees: loaded?.learnedTrees ?? [], pulls: loaded?.pulls ?? [] },
     finishedAttempt: decided.attempt,
     release: {
       repo,

@@ -56,6 +56,8 @@ export interface GateDeps {
   leaseRenewMs?: number;
   /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
   evaluationBudget?: EvaluationBudget;
+  /** The operator's data source names: a policy whose verify names another is invalid. */
+  verifySources?: ReadonlySet<string>;
 }
 
 /** The App's dependency bag: the gate's, with the whole record for the handlers that use more of it. */

@@ -9,6 +9,8 @@ import { databaseWriteBudget, requestLimits } from '../github/write-budget.js';
 import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
 import { createApp } from './app.js';
+import type { SourceSet } from '../verify/sources.js';
+import type { ReleaseEventSink } from '../core/release-events.js';
 import type { CreateAppOptions, ReleaseGateApp } from './app.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
 import type { InboxSettings } from './inbox.js';
@@ -29,6 +31,12 @@ export interface AppServerOptions {
   /** Octokit retries and throttling (on by default; tests turn them off). */
   retries?: boolean;
   schedulerIntervalMs?: number;
+  /** The operator's data sources for verifications (PROMETHEUS_URL, RELEASE_GATE_SOURCES). */
+  sources?: SourceSet;
+  /** How often the verifier looks at due verifications; 0: only when asked (tests). */
+  verifyIntervalMs?: number;
+  /** Where release events go (notifications, delivery metrics). */
+  events?: ReleaseEventSink;
   replicaId?: string;
   metrics?: AppMetrics;
   /** The process's logger (`npm start`); tests let Probot make one at `logLevel`. */
@@ -115,6 +123,9 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
     ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
     ...(options.notifications ? { notifications: options.notifications } : {}),
+    ...(options.sources ? { sources: options.sources } : {}),
+    ...(options.verifyIntervalMs !== undefined ? { verifyIntervalMs: options.verifyIntervalMs } : {}),
+    ...(options.events ? { events: options.events } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   // The inbox (src/app/inbox.ts) is the webhook path's one entry: it checks the signature.

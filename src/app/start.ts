@@ -76,6 +76,7 @@ export async function start(
     port: config.port,
     host: config.host ?? 'localhost',
     schedulerIntervalMs: config.schedulerIntervalMs,
+    sources: config.sources,
     log,
     ...(replicaId ? { replicaId } : {}),
     // With Redis, Probot's throttling is shared by every replica (cluster mode); without it,

@@ -188,6 +188,7 @@ export function factsFromFlags(values: Values, evidence: EvidenceFacts): Release
       at: instant,
       approval: { via: 'reported', at: instant },
       provenAt: instant,
+      verification: { state: 'verified', at: instant, via: 'reported' },
     };
   });
   const checks: CheckFact[] = list(values.check).map(checkFromFlag);

@@ -8,6 +8,7 @@ import { inlineCode } from './markdown-escape.js';
 export type GateCommand =
   | { kind: 'status' }
   | { kind: 'promote'; environment: string }
+  | { kind: 'rollback'; environment: string }
   | { kind: 'approve'; environment: string | null }
   | { kind: 'reject'; environment: string | null; reason: string }
   | { kind: 'override'; environment: string; reason: string; risk: string; rules: string[] }
@@ -22,6 +23,7 @@ export const COMMAND_USAGE = [
   "`/release-gate approve [env]`: approve what of this pull request's head waits for the gate (counted like a deployment review)",
   '`/release-gate reject [env] reason="..."`: reject what of this pull request\'s head waits for the gate',
   '`/release-gate override <env> reason="..." risk="..." [rules="CODE,CODE"]`: grant (or, as a second member, confirm) an exception',
+  '`/release-gate rollback <env>`: deploy the last release verified in `<env>` after its latest verification failed (on the incident issue or any pull request)',
   "`/release-gate setup`: create the policy's missing environments and enable the gate on them (repository admins)",
 ].join('\n');
 
@@ -57,6 +59,10 @@ export function parseGateCommand(body: string): ParsedCommand | null {
         return { ok: false, error: '`promote` needs exactly one environment: `/release-gate promote <env>`.' };
       return { ok: true, command: { kind: 'promote', environment: args[0]! } };
     }
+    case 'rollback':
+      if (args.length !== 1 || args[0]!.includes('='))
+        return { ok: false, error: '`rollback` needs exactly one environment: `/release-gate rollback <env>`.' };
+      return { ok: true, command: { kind: 'rollback', environment: args[0]! } };
     case 'approve':
       if (args.length > 1 || args.some((a) => a.includes('=')))
         return { ok: false, error: '`approve` takes at most one environment: `/release-gate approve [env]`.' };

@@ -9,6 +9,7 @@ import { EVIDENCE_KINDS } from './types.js';
 import { DURATION_FORM } from './time-values.js';
 import { dailyWindowProperties, freezeWindowDefs } from './policy/freeze-window-schema.js';
 import { POLICY_LIMITS, ref } from './policy/limits.js';
+import { notifyProperty, VERIFY_STAGE_DEFAULTS, verifyStageProperties } from './policy/verify-schema.js';
 
 export { POLICY_LIMITS } from './policy/limits.js';
 
@@ -36,6 +37,7 @@ export const POLICY_DEFAULTS = {
     onBlocked: 'wait' as 'wait' | 'reject',
     autoPromote: false,
     requireLinkedIssue: false,
+    ...VERIFY_STAGE_DEFAULTS,
   },
   scoring: {
     weights: { tests: 40, coverage: 20, security: 20, checklist: 20 },
@@ -208,6 +210,7 @@ export const policySchema = {
           description:
             'Every pull request the release came from must name an issue in its title or body: #123, owner/repo#123 or the issue URL (default false).',
         },
+        ...verifyStageProperties,
       },
     },
     scoring: {
@@ -301,6 +304,7 @@ export const policySchema = {
         scoring: ref('scoring'),
         overrides: ref('overrides'),
         evidence: ref('evidence'),
+        ...notifyProperty,
         strict: {
           type: 'boolean',
           description:

@@ -7,6 +7,7 @@
  */
 import { inStage, sameRelease } from './rules/shared.js';
 import type { DeploymentFact, EnvironmentPolicy, ReleaseFacts } from './types.js';
+import type { VerificationFact } from './verification.js';
 
 /** A deployment that proves the release in a stage, and since when. */
 export interface StageProof {
@@ -44,7 +45,42 @@ export function unprovenReason(d: DeploymentFact, stage: EnvironmentPolicy): str
       ? `the gate let it through and it is ${d.state.replace('_', ' ')}`
       : "no success bound to the gate's approval was reported on it (from its creator, or for GitHub Actions from a job of the run the gate approved)";
   if (d.state !== 'success') return `it succeeded, then became ${d.state.replace('_', ' ')}`;
+  if (stage.verify) return unverifiedReason(d.verification ?? null, stage);
   return null;
+}
+
+/** With `verify` on the stage, why a proven deployment's verification does not (yet) prove it, or null when it was verified. */
+function unverifiedReason(v: VerificationFact | null, stage: EnvironmentPolicy): string | null {
+  if (v === null)
+    return `it succeeded, but ${stage.name} verifies its deployments and its verification has not started`;
+  switch (v.state) {
+    case 'verified':
+      return null;
+    case 'running':
+      return `it succeeded and its verification in ${stage.name} is running (since ${v.at})`;
+    case 'failed':
+      return `it succeeded, then failed its verification in ${stage.name} (at ${v.at})`;
+    case 'inconclusive':
+      return `it succeeded, but its verification in ${stage.name} was inconclusive (at ${v.at}): deploy it again to verify it again`;
+  }
+}
+
+/**
+ * The release's deployments in `stage` that would prove it but for a verification still to
+ * come or running: a later stage waits for them rather than rejecting the release.
+ */
+export function awaitingVerification(
+  facts: Pick<ReleaseFacts, 'sha' | 'tree' | 'deployments'>,
+  stage: EnvironmentPolicy,
+): DeploymentFact[] {
+  if (!stage.verify) return [];
+  return releaseDeployments(facts, stage).filter(
+    (d) =>
+      (d.verification == null || d.verification.state === 'running') &&
+      d.provenAt &&
+      d.state === 'success' &&
+      approvalMismatch(d, stage) === null,
+  );
 }
 
 /** The release's deployments in `stage` (the same commit, or a commit with the same tree). */

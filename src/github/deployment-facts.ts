@@ -1,5 +1,6 @@
 import { releaseDeployments, stageProofs } from '../core/stage-proof.js';
 import type { DeploymentFact, EnvironmentPolicy, ReleaseFacts } from '../core/types.js';
+import type { VerificationState } from '../core/verification.js';
 import { commitTree } from './commit-tree.js';
 import type { GitHubClient, RepoRef } from './types.js';
 
@@ -24,6 +25,9 @@ export interface RecordedDeployment {
   provenAt: Date | null;
   /** Recorded before approvals were kept: the success the earlier rule took. */
   legacySuccessAt: Date | null;
+  /** Its verification after the success, for a stage with `verify`. */
+  verificationState?: string | null;
+  verificationAt?: Date | null;
 }
 
 /** What the record says of the predecessor stage, read before GitHub is asked. */
@@ -79,6 +83,21 @@ export function deploymentFact(d: RecordedDeployment, tree?: string): Deployment
       : null,
     provenAt: approved && d.provenAt ? d.provenAt.toISOString() : null,
     legacySuccessAt: d.legacySuccessAt ? d.legacySuccessAt.toISOString() : null,
+    ...verificationOf(d),
+  };
+}
+
+const VERIFICATION_STATES = new Set(['running', 'verified', 'failed', 'inconclusive']);
+
+/** The deployment's verification as recorded (absent when none ran). */
+function verificationOf(d: RecordedDeployment): Pick<DeploymentFact, 'verification'> {
+  if (!d.verificationState || !VERIFICATION_STATES.has(d.verificationState)) return {};
+  return {
+    verification: {
+      state: d.verificationState as VerificationState,
+      at: (d.verificationAt ?? d.createdAt).toISOString(),
+      via: 'recorded',
+    },
   };
 }
 

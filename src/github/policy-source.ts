@@ -1,5 +1,6 @@
 import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
 import type { PolicyDocumentResult } from '../core/policy-load.js';
+import { unknownSourceProblems } from '../core/policy/verify-sources.js';
 import { loadPolicyFiles, ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../core/policy-source.js';
 import type { PolicyFileInfo } from '../core/render-gate-summary.js';
 import type { Policy } from '../core/types.js';
@@ -136,8 +137,17 @@ function orgMissingAdvice(owner: string, missing: { status: 404 | 403 }): string
  */
 export async function loadRepoPolicy(
   octokit: GitHubClient,
-  where: RepoRef & { defaultBranch?: string },
+  where: RepoRef & { defaultBranch?: string; sources?: ReadonlySet<string> },
 ): Promise<RepoPolicy> {
+  const policy = await readRepoPolicy(octokit, where);
+  if (!policy.ok || where.sources === undefined) return policy;
+  // Verify checks may name only the operator's data sources (never a URL of the repository's).
+  const known = where.sources;
+  const problems = policy.files.flatMap((f) => unknownSourceProblems(f.text, f.source, known));
+  return problems.length === 0 ? policy : { ...policy, ok: false, problems: problems.map(formatPolicyProblem) };
+}
+
+async function readRepoPolicy(octokit: GitHubClient, where: RepoRef & { defaultBranch?: string }): Promise<RepoPolicy> {
   let ref = where.defaultBranch;
   try {
     if (!ref) {

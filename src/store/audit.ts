@@ -20,6 +20,10 @@ export const RELEASE_EVENT_TYPES = [
   'FAILED',
   'EXPIRED',
   'NOTE',
+  'VERIFYING',
+  'VERIFIED',
+  'VERIFICATION_FAILED',
+  'ROLLBACK',
 ] as const;
 export type ReleaseEventType = (typeof RELEASE_EVENT_TYPES)[number];
 

@@ -86,8 +86,8 @@ export interface DecisionWriteInput {
   /** What the facts loader learned from GitHub: trees of candidate commits, the release's pull requests. */
   learned?: {
     trees: Array<{ sha: string; tree: string }>;
-    /** `firstCommitAt`: the pull request's earliest commit date (ISO 8601), as the loader learned it. */
-    pulls: Array<{ pullNumber: number; headSha: string; firstCommitAt?: string | null }>;
+    /** The release's pull requests as the loader learned them; `firstCommitAt`: their earliest commit date (ISO 8601). */
+    pulls: Array<{ number: number; headSha: string; firstCommitAt?: string | null }>;
   };
   /** The evaluation attempt of the policy (`startEvaluationAttempt`) that this decision finished. */
   finishedAttempt?: { blobSha: string; subject: string } | null;
@@ -162,11 +162,11 @@ export async function writeDecision(
     for (const p of input.learned?.pulls ?? []) {
       const firstCommitAt = p.firstCommitAt ? new Date(p.firstCommitAt) : null;
       await tx.releasePull.upsert({
-        where: { repo_sha_pullNumber: { repo: release.repo, sha: release.sha, pullNumber: p.pullNumber } },
+        where: { repo_sha_pullNumber: { repo: release.repo, sha: release.sha, pullNumber: p.number } },
         create: {
           repo: release.repo,
           sha: release.sha,
-          pullNumber: p.pullNumber,
+          pullNumber: p.number,
           headSha: p.headSha,
           firstCommitAt,
           recordedAt: release.at,

@@ -84,6 +84,9 @@ export interface DeploymentRow {
   provenAt: Date | null;
   /** Recorded before approvals were kept: the success the earlier rule took (proves nothing). */
   legacySuccessAt: Date | null;
+  /** With `verify` on its stage: running, verified, failed or inconclusive, and since when. */
+  verificationState?: string | null;
+  verificationAt?: Date | null;
 }
 
 /** How the gate let a deployment through: its protection-rule answer, or its judgement of the `deployment` event. */

@@ -14,6 +14,7 @@ import { releaseStore } from './releases.js';
 import { sessionStore } from './sessions.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 import type { Store, StoreHealth } from './types.js';
+import { verificationStore } from './verifications.js';
 import { writeSlotStore } from './write-slots.js';
 import { notificationStore } from './notifications.js';
 import { deliveryRecordStore } from './delivery-record.js';
@@ -67,6 +68,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...decisionWriteStore(db, provider, replay),
     notifications: notificationStore(db),
     deliveryRecord: deliveryRecordStore(db),
+    verifications: verificationStore(db),
 
     async health(): Promise<StoreHealth> {
       const expected = expectedMigrations;

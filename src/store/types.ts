@@ -40,6 +40,7 @@ import type { PoisonedPolicyStore } from './poisoned-policies.js';
 import type { PromotionStore } from './promotions.js';
 import type { ReleaseStore } from './releases.js';
 import type { SessionStore } from './sessions.js';
+import type { VerificationStore } from './verifications.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 import type { WriteSlotStore } from './write-slots.js';
 import type { NotificationStore } from './notifications.js';
@@ -83,6 +84,8 @@ export interface Store
   readonly notifications: NotificationStore;
   /** What delivery metrics read (src/store/delivery-record.ts). */
   readonly deliveryRecord: DeliveryRecordStore;
+  /** Verifications after a deploy (`src/store/verifications.ts`). */
+  readonly verifications: VerificationStore;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

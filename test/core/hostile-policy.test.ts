@@ -38,7 +38,7 @@ describe('SECURITY.md T12 a policy with 100,000 unknown keys', () => {
     const list = lines(text);
     expect(list).toHaveLength(MAX_PROBLEMS_REPORTED + 2);
     expect(list[0]).toBe(
-      '5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, strict, sync',
+      '5:1: unknown key "k0" at the top level; expected one of version, extends, environments, scoring, overrides, evidence, notify, strict, sync',
     );
     // The file is read up to MAX_POLICY_ENTRIES lines: the keys on lines 5 to MAX_POLICY_ENTRIES.
     expect(list[MAX_PROBLEMS_REPORTED]).toBe(

@@ -320,7 +320,7 @@ describe('loadPolicy: errors', () => {
       'an unknown key with no near miss',
       'version: 1\nenvironments:\n  - name: X\n    colour: red\n',
       [
-        '4:5: unknown key "colour" in environments[0] (X); expected one of name, github, refs, minApprovals, approvals, requiredReviewers, minScore, requiredChecks, requiredEvidence, soak, freezeWindows, deployDuration, onBlocked, autoPromote, requireLinkedIssue',
+        '4:5: unknown key "colour" in environments[0] (X); expected one of name, github, refs, minApprovals, approvals, requiredReviewers, minScore, requiredChecks, requiredEvidence, soak, freezeWindows, deployDuration, onBlocked, autoPromote, requireLinkedIssue, verify, rollback, rollbackDuringFreeze',
       ],
     ],
     [

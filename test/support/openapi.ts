@@ -95,6 +95,23 @@ export function findOperation(method: string, url: string): { template: string; 
     : null;
 }
 
+/**
+ * GitHub's description writes OpenAPI's `nullable: true` beside `oneOf` without a `type` (the
+ * issue's `title`, `milestone`), which Ajv refuses to compile: such a schema becomes
+ * `anyOf: [itself, null]`, the meaning OpenAPI gives it.
+ */
+function withNullables(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withNullables);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = withNullables(v);
+  if (out.nullable === true && out.type === undefined) {
+    delete out.nullable;
+    return { anyOf: [out, { type: 'null' }] };
+  }
+  return out;
+}
+
 export class GitHubRequestError extends Error {
   override readonly name = 'GitHubRequestError';
 }
@@ -120,7 +137,7 @@ export function assertRequestMatchesGitHub(method: string, url: string, body?: u
   const key = `${m} ${route.template}`;
   let validate = validators.get(key);
   if (!validate) {
-    validate = ajv.compile(schema as object);
+    validate = ajv.compile(withNullables(schema) as object);
     validators.set(key, validate);
   }
   const parsed = typeof body === 'string' ? (JSON.parse(body) as unknown) : body;

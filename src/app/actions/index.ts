@@ -16,6 +16,8 @@ import type { OverrideInput, OverrideResult } from './override.js';
 import { promote } from './promote.js';
 import type { PromoteInput, PromoteResult } from './promote.js';
 import { reject } from './reject.js';
+import { rollback } from './rollback.js';
+import type { RollbackInput, RollbackResult } from './rollback.js';
 import type { RejectInput, RejectResult } from './reject.js';
 import type { ActionAnswer, ActionScope } from './types.js';
 
@@ -24,6 +26,7 @@ export type { ApproveInput, ApproveResult } from './approve.js';
 export type { OverrideInput, OverrideResult } from './override.js';
 export type { PromoteInput, PromoteResult } from './promote.js';
 export type { RejectInput, RejectResult } from './reject.js';
+export type { RollbackInput, RollbackResult } from './rollback.js';
 export type {
   ActionAnswer,
   ActionRepo,
@@ -42,6 +45,8 @@ export interface ReleaseActions {
   reject(scope: ActionScope, input: RejectInput): Promise<ActionAnswer<RejectResult>>;
   override(scope: ActionScope, input: OverrideInput): Promise<ActionAnswer<OverrideResult>>;
   promote(scope: ActionScope, input: PromoteInput): Promise<ActionAnswer<PromoteResult>>;
+  /** Deploys the last verified release of an environment after its latest verification failed. */
+  rollback(scope: ActionScope, input: RollbackInput): Promise<ActionAnswer<RollbackResult>>;
   /** What the scope's actor can do to a release in a stage, and whether it would count, with the reasons. */
   actionsOpenTo(scope: ActionScope, query: { sha: string; stage?: string }): Promise<ViewerActions>;
 }
@@ -53,6 +58,7 @@ export function createReleaseActions(deps: AppDeps): ReleaseActions {
     reject: (scope, input) => reject(deps, scope, input),
     override: (scope, input) => override(deps, scope, input),
     promote: (scope, input) => promote(deps, scope, input),
+    rollback: (scope, input) => rollback(deps, scope, input),
     actionsOpenTo: (scope, query) => actionsOpenTo(deps, scope, query),
   };
 }

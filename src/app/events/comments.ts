@@ -22,9 +22,11 @@ export async function onIssueComment(deps: AppDeps, context: Context<'issue_comm
   const p = context.payload;
   // A comment without an author (a deleted account) can be authorised for nothing.
   const author = p.comment.user;
-  if (!p.issue.pull_request || !author || author.type === 'Bot') return;
+  if (!author || author.type === 'Bot') return;
   const parsed = parseGateCommand(p.comment.body);
   if (!parsed) return;
+  // On an issue (an incident), only a rollback means something.
+  if (!p.issue.pull_request && !(parsed.ok && parsed.command.kind === 'rollback')) return;
   await handleOnce(deps, context, async () => {
     const octokit = context.octokit;
     const where = repositoryOf(p);
@@ -38,6 +40,21 @@ export async function onIssueComment(deps: AppDeps, context: Context<'issue_comm
     if (command.kind === 'help') {
       await reply(`Commands:\n${COMMAND_USAGE}`);
       return 'replied: help';
+    }
+    if (command.kind === 'rollback') {
+      const defaultBranch = p.repository.default_branch;
+      const answer = await createReleaseActions(deps).rollback(
+        {
+          repo: { ...where, installationId: p.installation?.id ?? 0, ...defaultBranchOf(p) },
+          octokit,
+          people: githubPeople(octokit, where),
+          policy: () => loadRepoPolicy(octokit, { ...where, ...(defaultBranch ? { defaultBranch } : {}) }),
+          actor: { login, via: 'command', deliveryId: context.id },
+        },
+        { environment: command.environment },
+      );
+      await reply(replyTo(login, answer));
+      return answer.outcome === 'refused' ? `replied: rollback refused (${answer.code})` : `rollback ${answer.outcome}`;
     }
     const pull = await getPull(octokit, { ...where, pullNumber: p.issue.number });
     const fullName = repoKey(where);

@@ -13,6 +13,8 @@ import type { AppDeps, GateRequest } from '../gate.js';
 import { heldDescription, isGitHubActions, statusMoves, successBinds } from '../deployment-proof.js';
 import { autoPromote } from '../promotions.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
+import { beginVerification, judgeRollbackDeployment, publishDeployed } from '../../verify/stage-hooks.js';
+import type { VerifyingDeps } from '../../verify/stage-hooks.js';
 
 type DeploymentPayload = Context<'deployment.created'>['payload'];
 type DeploymentStatusPayload = Context<'deployment_status.created'>['payload'];
@@ -104,6 +106,36 @@ export async function onDeploymentCreated(deps: AppDeps, context: Context<'deplo
     // reports on its check run; a second evaluation here would only repeat it.
     const gates = await deps.store.listPendingGates({ repo: key, sha: d.sha, environment: d.environment });
     if (gates.some((g) => g.deploymentId === d.id)) return 'recorded: decided by its protection rule';
+    // A rollback the App created after a failed verification: let through when its release was verified there before.
+    const rollback = await judgeRollbackDeployment(deps, context.octokit, {
+      ...where,
+      sha: d.sha,
+      environment: d.environment,
+      payload: d.payload,
+      byApp,
+      ...defaultBranchOf(p),
+    });
+    if (rollback?.allow) {
+      await deps.store.approveDeployment(d.id, {
+        via: 'deployment-event',
+        at: deps.clock(),
+        stage: rollback.stage,
+        environment: d.environment,
+        runId: p.workflow_run?.id ?? null,
+      });
+      await deps.store.recordEvent({
+        repo: key,
+        sha: d.sha,
+        environment: d.environment,
+        type: 'APPROVED',
+        status: 'allow',
+        actor: null,
+        at: deps.clock(),
+        notes: `Deployment ${d.id} let through: ${rollback.reason}`,
+        deliveryId: context.id,
+      });
+      return `recorded: allow (${rollback.reason})`;
+    }
     // The App's own promotions are judged too: the gate's word is recorded here, once, for every deployment made through the API.
     const result = await runGate(deps, context.octokit, request);
     const decision = result.decision;
@@ -166,7 +198,10 @@ export async function onDeploymentCreated(deps: AppDeps, context: Context<'deplo
  * `deployment_status.created`: advance the release in that environment. `success` starts
  * the soak clock, wakes the gates that wait on it, and may promote to the next stage.
  */
-export async function onDeploymentStatus(deps: AppDeps, context: Context<'deployment_status.created'>): Promise<void> {
+export async function onDeploymentStatus(
+  deps: VerifyingDeps,
+  context: Context<'deployment_status.created'>,
+): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload;
     const s = p.deployment_status;
@@ -223,6 +258,26 @@ export async function onDeploymentStatus(deps: AppDeps, context: Context<'deploy
       return 'recorded success: it proves nothing, because the gate never let it through';
     const octokit = context.octokit;
     const defaultBranch = defaultBranchOf(p);
+    publishDeployed(deps, {
+      ...where,
+      installationId: p.installation.id,
+      deploymentId: d.id,
+      sha: d.sha,
+      stage: row.approvedStage ?? d.environment,
+      environment: d.environment,
+      at,
+    });
+    // With verify on the stage, the next stage waits for the verification, which wakes it.
+    const verification = await beginVerification(deps, octokit, {
+      ...where,
+      installationId: p.installation.id,
+      deploymentId: d.id,
+      sha: d.sha,
+      ref: d.ref,
+      environment: d.environment,
+      ...defaultBranch,
+    });
+    if (verification) return `recorded success; verifying in ${verification.stage}`;
     // The gates this success can change: the same release (commit or tree) in the next stage.
     const next = await nextStageOf(octokit, { ...where, ...defaultBranch }, d.environment);
     if (next) {

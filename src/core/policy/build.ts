@@ -2,6 +2,7 @@
 import { POLICY_DEFAULTS } from '../policy-schema.js';
 import { parseDuration } from '../time-values.js';
 import { EVIDENCE_KINDS, GITHUB_ACTIONS_APP, WEEKDAYS } from '../types.js';
+import type { NotifyPolicy } from '../verification.js';
 import type {
   EnvironmentPolicy,
   EvidenceKind,
@@ -47,6 +48,7 @@ export function buildPolicy(data: Data): Policy {
     strict: (data.strict as boolean | undefined) ?? POLICY_DEFAULTS.strict,
     // Off unless the policy opts in.
     ...(data.sync === 'environments' ? { sync: 'environments' as const } : {}),
+    ...(data.notify !== undefined ? { notify: structuredClone(data.notify) as NotifyPolicy } : {}),
   };
 }
 

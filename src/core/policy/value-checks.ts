@@ -12,6 +12,7 @@ import type { Policy } from '../types.js';
 import { isRecord, pathString, show } from './problems.js';
 import type { Problem, Segment } from './problems.js';
 import { SchemaMessages } from './schema-messages.js';
+import { checkNotify, checkVerifyStage } from './verify-schema.js';
 
 const DAY_MS = 86_400_000;
 /**
@@ -213,6 +214,7 @@ export class ValueChecks extends SchemaMessages {
       this.checkDuration([...segs, 'deployDuration'], env.deployDuration, false, DURATION_LIMITS.deployDuration);
       if (Array.isArray(env.requiredChecks))
         env.requiredChecks.forEach((c, j) => this.checkRequiredCheck([...segs, 'requiredChecks', j], c));
+      checkVerifyStage([...segs, 'verify'], env.verify, { error: (at, message) => this.error(at, message) });
     });
 
     const scoring = data.scoring;
@@ -237,6 +239,7 @@ export class ValueChecks extends SchemaMessages {
       }
       this.checkDuration(['scoring', 'backupMaxAge'], scoring.backupMaxAge, true, DURATION_LIMITS.backupMaxAge);
     }
+    checkNotify(data.notify, { error: (at, message) => this.error(at, message) });
     const overrides = data.overrides;
     if (isRecord(overrides))
       this.checkDuration(['overrides', 'expires'], overrides.expires, true, DURATION_LIMITS.expires);

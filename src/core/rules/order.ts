@@ -1,6 +1,13 @@
 import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
 import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
-import { approvedRunning, deploymentLabel, releaseDeployments, stageProofs, unprovenReason } from '../stage-proof.js';
+import {
+  approvedRunning,
+  awaitingVerification,
+  deploymentLabel,
+  releaseDeployments,
+  stageProofs,
+  unprovenReason,
+} from '../stage-proof.js';
 
 /** The codes of the orderRule's results. */
 export type OrderCode = 'FIRST_STAGE' | 'ORDER_OK' | 'PROMOTION_ORDER';
@@ -62,6 +69,24 @@ function order(
       outcome: 'wait',
       message: `${stage.name} needs a successful deployment of this release to ${predecessor.name} first; the one ${running.approval?.via === 'reported' ? 'reported' : 'the gate let through'} there is ${running.state.replace('_', ' ')}.`,
       values: { predecessor: predecessor.name, state: running.state },
+      clearsAt: null,
+    };
+  }
+  const verifying = awaitingVerification(facts, predecessor)[0];
+  if (verifying) {
+    const state = verifying.verification?.state ?? 'not started';
+    return {
+      code: 'PROMOTION_ORDER',
+      rule: 'order',
+      ok: false,
+      outcome: 'wait',
+      message: `${stage.name} needs this release verified in ${predecessor.name}, not only deployed: ${deploymentLabel(verifying)} succeeded and its verification is ${state === 'running' ? `running (since ${verifying.verification!.at})` : 'about to start'}.`,
+      values: {
+        predecessor: predecessor.name,
+        state: verifying.state,
+        verification: state,
+        deployment: verifying.id ?? null,
+      },
       clearsAt: null,
     };
   }
