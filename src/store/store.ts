@@ -75,6 +75,8 @@ import { isUniqueViolation, sqlFor } from './sql-dialect.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import { storedRuleResults } from './stored-evaluations.js';
 import { sessionStore } from './sessions.js';
+import { consoleQueryStore } from './console-queries.js';
+import type { ConsoleQueryStore } from './console-queries.js';
 import type { SessionStore } from './types.js';
 
 function toJson(value: unknown): string {
@@ -222,6 +224,7 @@ export class PrismaStore implements Store {
   readonly createSession: SessionStore['createSession'];
   readonly findSession: SessionStore['findSession'];
   readonly endSession: SessionStore['endSession'];
+  readonly searchReleases: ConsoleQueryStore['searchReleases'];
 
   constructor(
     private readonly db: PrismaClient,
@@ -260,6 +263,8 @@ export class PrismaStore implements Store {
     this.createSession = (row) => sessions.createSession(row);
     this.findSession = (id, now) => sessions.findSession(id, now);
     this.endSession = (id, at) => sessions.endSession(id, at);
+    const consoleQueries = consoleQueryStore(db);
+    this.searchReleases = (query) => consoleQueries.searchReleases(query);
   }
 
   private readonly sql: (text: string) => string;

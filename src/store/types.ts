@@ -27,6 +27,8 @@ export { DELIVERY_ERROR_PREFIX } from './inbox-store.js';
 import type { InboxStore } from './inbox-store.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 export type { DatabaseProvider } from './sql-dialect.js';
+import type { ConsoleQueryStore } from './console-queries.js';
+export type { ConsoleQueryStore, ReleaseHit, ReleaseSearch } from './console-queries.js';
 
 export interface UpsertReleaseInput {
   repo: string;
@@ -770,7 +772,8 @@ export interface SessionStore {
 }
 
 /** The whole record: every role, and the database behind it. */
-export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore {
+export interface Store
+  extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore, ConsoleQueryStore {
   readonly provider: DatabaseProvider;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
