@@ -111,9 +111,7 @@ async function readRaw(
     pairs.map(([repo, environment]) => store.pageEvents({ repos: [repo], environment, ...filters, after, limit })),
   );
   const sign = filters.order === 'asc' ? 1 : -1;
-  const merged = pages
-    .flatMap((p) => p.rows)
-    .sort((a, b) => sign * (a.at.getTime() - b.at.getTime() || a.id - b.id));
+  const merged = pages.flatMap((p) => p.rows).sort((a, b) => sign * (a.at.getTime() - b.at.getTime() || a.id - b.id));
   const rows = merged.slice(0, limit);
   const more = merged.length > limit || pages.some((p) => p.next !== null);
   const last = rows.at(-1);

@@ -2,7 +2,7 @@
 export class ConsoleError extends Error {
   override readonly name = 'ConsoleError';
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 422 | 429 | 502,
     readonly code: string,
     message: string,
     readonly details?: unknown,

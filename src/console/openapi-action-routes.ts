@@ -1,5 +1,5 @@
 import type { ApiRoute } from './openapi.js';
-import { str, strOrNull, repoParams, zoned, names, role, rule, stage, repoSummary, waiting, auditRecord, decisionSummary, gateOutcomes, actionAnswer, actionOption, auditFilters } from './openapi-schemas.js';
+import { str, strOrNull, gateOutcomes, actionAnswer } from './openapi-schemas.js';
 
 /** The actions of `/api/v1`: approve, reject, override, promote. */
 export const ACTION_ROUTES: ApiRoute[] = [

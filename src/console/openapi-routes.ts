@@ -1,5 +1,26 @@
 import type { ApiRoute } from './openapi.js';
-import { str, strOrNull, repoParams, zoned, names, role, rule, stage, repoSummary, waiting, auditRecord, decisionSummary, gateOutcomes, actionAnswer, actionOption, auditFilters } from './openapi-schemas.js';
+import { RELEASE_ROUTE } from './openapi-release-route.js';
+import {
+  str,
+  strOrNull,
+  zoned,
+  repoSummary,
+  waiting,
+  auditRecord,
+  decisionSummary,
+  auditFilters,
+  queueItem,
+  policyState,
+  stageWithRunning,
+  freezeNow,
+  repeatedAuditRecord,
+} from './openapi-schemas.js';
+
+const tzParam = {
+  name: 'tz',
+  description: "The viewer's IANA time zone (default: the browser's, remembered in a cookie, else UTC).",
+  schema: str,
+};
 
 /** The read operations of `/api/v1`. */
 export const READ_ROUTES: ApiRoute[] = [
@@ -9,7 +30,15 @@ export const READ_ROUTES: ApiRoute[] = [
     operationId: 'getOpenApi',
     summary: 'This document.',
     auth: false,
-    response: { type: 'object' },
+    response: {
+      type: 'object',
+      required: ['openapi', 'info', 'paths'],
+      properties: {
+        openapi: { const: '3.1.0' },
+        info: { type: 'object', properties: { title: str, version: str } },
+        paths: { type: 'object', additionalProperties: { type: 'object' } },
+      },
+    },
   },
   {
     method: 'GET',
@@ -27,20 +56,83 @@ export const READ_ROUTES: ApiRoute[] = [
     method: 'GET',
     path: '/board',
     operationId: 'getBoard',
-    summary: 'Repositories of the App that the user can read, their stages in order and what is in each.',
+    summary:
+      'What waits on the user (see /queue), then each repository of the App that the user can read: its stages in order with what runs in each (and who approved it) and what waits, and the freeze in force or coming.',
     auth: true,
+    query: [tzParam],
     response: {
       type: 'object',
-      required: ['user', 'repositories'],
+      required: ['user', 'viewerTimeZone', 'now', 'queue', 'repositories'],
       properties: {
-        user: { type: 'object', properties: { login: str } },
+        user: { type: 'object', required: ['login'], properties: { login: str } },
+        viewerTimeZone: str,
+        now: str,
+        queue: { type: 'array', items: queueItem },
         repositories: {
           type: 'array',
           items: {
             allOf: [
               repoSummary,
-              { type: 'object', properties: { policy: { type: 'object' }, stages: { type: 'array', items: stage } } },
+              {
+                type: 'object',
+                required: ['policy', 'stages', 'freezes'],
+                properties: {
+                  policy: policyState,
+                  stages: { type: 'array', items: stageWithRunning },
+                  freezes: { type: 'array', items: freezeNow },
+                },
+              },
             ],
+          },
+        },
+      },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/queue',
+    operationId: 'getQueue',
+    summary:
+      "Gates of every repository the user can act on that wait for an approval or override of theirs that would count there (team requirements, excludeAuthor, the deployer: as the App's actions judge it), oldest first with their age.",
+    auth: true,
+    query: [tzParam],
+    response: {
+      type: 'object',
+      required: ['user', 'now', 'items'],
+      properties: {
+        user: { type: 'object', properties: { login: str } },
+        now: str,
+        items: { type: 'array', items: queueItem },
+      },
+    },
+  },
+  {
+    method: 'GET',
+    path: '/search',
+    operationId: 'searchReleases',
+    summary:
+      'Releases of the repositories the user can read, by SHA prefix (7-40 hex digits), version or tag, or pull request number (#123), newest first.',
+    auth: true,
+    query: [{ name: 'q', description: 'What to look for.', schema: { type: 'string', minLength: 1, maxLength: 100 } }],
+    response: {
+      type: 'object',
+      required: ['query', 'items'],
+      properties: {
+        query: str,
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['repo', 'sha', 'matched', 'at'],
+            properties: {
+              repo: str,
+              sha: str,
+              ref: strOrNull,
+              version: strOrNull,
+              tag: strOrNull,
+              matched: { enum: ['sha', 'version', 'tag', 'pull'] },
+              at: str,
+            },
           },
         },
       },
@@ -52,10 +144,7 @@ export const READ_ROUTES: ApiRoute[] = [
     operationId: 'getRepository',
     summary: 'Pipeline, waiting requests, recent decisions, freeze calendar of the next 30 days, the policy in force.',
     auth: true,
-    query: [
-      { name: 'tz', description: "The viewer's IANA time zone (default UTC).", schema: str },
-      { name: 'cursor', description: 'The nextCursor of the previous page of decisions.', schema: str },
-    ],
+    query: [tzParam, { name: 'cursor', description: 'The nextCursor of the previous page of decisions.', schema: str }],
     response: {
       type: 'object',
       required: ['repository', 'policy', 'stages', 'waiting', 'decisions', 'freeze'],
@@ -74,7 +163,8 @@ export const READ_ROUTES: ApiRoute[] = [
             problems: { type: 'array', items: str },
           },
         },
-        stages: { type: 'array', items: stage },
+        stages: { type: 'array', items: stageWithRunning },
+        freezesNow: { type: 'array', items: freezeNow },
         waiting: { type: 'array', items: waiting },
         decisions: {
           type: 'object',
@@ -108,86 +198,7 @@ export const READ_ROUTES: ApiRoute[] = [
       },
     },
   },
-  {
-    method: 'GET',
-    path: '/repos/{owner}/{repo}/releases/{sha}',
-    operationId: 'getRelease',
-    summary:
-      'One release (a commit): timeline, every decision with its rules, evidence and approvals, overrides, and the actions the user may take.',
-    auth: true,
-    query: [{ name: 'tz', description: "The viewer's IANA time zone (default UTC).", schema: str }],
-    response: {
-      type: 'object',
-      required: ['repository', 'release', 'timeline', 'decisions', 'actions'],
-      properties: {
-        repository: repoSummary,
-        release: { type: 'object', properties: { sha: str, ref: strOrNull, version: strOrNull, tag: strOrNull } },
-        timeline: { type: 'array', items: auditRecord },
-        waiting: { type: 'array', items: waiting },
-        decisions: {
-          type: 'array',
-          items: {
-            allOf: [
-              decisionSummary,
-              {
-                type: 'object',
-                properties: {
-                  rules: { type: 'array', items: rule },
-                  approvals: {
-                    oneOf: [
-                      { type: 'null' },
-                      {
-                        type: 'object',
-                        properties: {
-                          required: { type: ['integer', 'null'] },
-                          counted: { type: 'array', items: str },
-                          notCounted: {
-                            type: 'array',
-                            items: { type: 'object', properties: { login: str, source: str, reason: str } },
-                          },
-                        },
-                      },
-                    ],
-                  },
-                  evidence: { type: 'object' },
-                  summaryMarkdown: str,
-                },
-              },
-            ],
-          },
-        },
-        overrides: { type: 'array', items: { type: 'object' } },
-        actions: {
-          type: 'object',
-          description: 'What the viewer can do to the release, whether it would count, and why.',
-          properties: {
-            stage: strOrNull,
-            approve: {
-              ...actionOption,
-              properties: { ...actionOption.properties, environments: { type: 'array', items: str } },
-            },
-            reject: {
-              ...actionOption,
-              properties: { ...actionOption.properties, environments: { type: 'array', items: str } },
-            },
-            override: {
-              ...actionOption,
-              properties: {
-                ...actionOption.properties,
-                stages: { type: 'array', items: str },
-                secondApprover: { type: 'boolean' },
-                pendingConfirmation: {
-                  type: 'array',
-                  items: { type: 'object', properties: { id: str, stage: str, grantedBy: str } },
-                },
-              },
-            },
-            promote: { ...actionOption, properties: { ...actionOption.properties, target: strOrNull } },
-          },
-        },
-      },
-    },
-  },
+  RELEASE_ROUTE,
   {
     method: 'GET',
     path: '/audit',
@@ -196,6 +207,12 @@ export const READ_ROUTES: ApiRoute[] = [
     auth: true,
     query: [
       ...auditFilters,
+      {
+        name: 'collapse',
+        description:
+          'true (default): identical events of a release in a row (a wait re-checked without change) are one item with repeats; false: every event.',
+        schema: { enum: ['true', 'false'] },
+      },
       { name: 'cursor', description: 'The nextCursor of the previous page.', schema: str },
       {
         name: 'limit',
@@ -206,7 +223,7 @@ export const READ_ROUTES: ApiRoute[] = [
     response: {
       type: 'object',
       required: ['items', 'nextCursor'],
-      properties: { items: { type: 'array', items: auditRecord }, nextCursor: strOrNull },
+      properties: { items: { type: 'array', items: repeatedAuditRecord }, nextCursor: strOrNull },
     },
   },
   {

@@ -184,3 +184,161 @@ export const auditFilters = [
   },
   { name: 'until', description: 'Before: same forms as since.', schema: str },
 ];
+
+const int = { type: 'integer' };
+const bool = { type: 'boolean' };
+const strings = { type: 'array', items: str };
+
+/** Consecutive identical entries shown once. */
+export const repeats = {
+  repeats: { type: 'integer', minimum: 1, description: 'How many identical entries in a row this one stands for.' },
+  firstAt: { ...str, description: 'The first of them; `at` is the latest.' },
+};
+export const repeatedAuditRecord = {
+  ...auditRecord,
+  required: [...auditRecord.required, 'repeats', 'firstAt'],
+  properties: { ...auditRecord.properties, ...repeats },
+};
+
+export const running = {
+  type: 'object',
+  description: 'What runs in the stage: its last deployment whose success the gate proved.',
+  required: ['sha', 'environment', 'deploymentId', 'at', 'approvedBy'],
+  properties: {
+    sha: str,
+    ref: strOrNull,
+    environment: str,
+    deploymentId: int,
+    at: { ...str, description: 'When its success was proven.' },
+    approvedBy: { ...strings, description: 'Whose approvals let it through.' },
+    approvedAt: strOrNull,
+    deployer: strOrNull,
+    runUrl: { ...strOrNull, description: 'The workflow run the gate approved, on GitHub.' },
+  },
+};
+
+export const stageWithRunning = {
+  ...stage,
+  required: [...stage.required, 'running'],
+  properties: { ...stage.properties, running: { oneOf: [{ type: 'null' }, running] } },
+};
+
+export const freezeNow = {
+  type: 'object',
+  required: ['stage', 'windows', 'active', 'start', 'end'],
+  properties: {
+    stage: str,
+    windows: strings,
+    active: { ...bool, description: 'In force now (else the next freeze within a week).' },
+    start: zoned,
+    end: zoned,
+  },
+};
+
+export const queueItem = {
+  type: 'object',
+  required: ['repo', 'sha', 'stage', 'environment', 'gateId', 'since', 'ageMinutes', 'waitsFor', 'actions'],
+  properties: {
+    repo: str,
+    sha: str,
+    version: strOrNull,
+    ref: strOrNull,
+    stage: str,
+    environment: str,
+    gateId: int,
+    since: str,
+    ageMinutes: int,
+    waitsFor: { type: 'array', items: rule },
+    actions: {
+      type: 'array',
+      items: { enum: ['approve', 'override', 'reject'] },
+      description: 'What the viewer can do here that would count.',
+    },
+    reason: str,
+    runUrl: str,
+  },
+};
+
+export const nextStep = {
+  type: 'object',
+  required: ['kind', 'text', 'href', 'codes', 'until'],
+  properties: {
+    kind: { enum: ['approve', 'ask', 'override', 'rerun', 'wait', 'promote', 'fix', 'deploy'] },
+    text: str,
+    href: { ...strOrNull, description: 'Where to do it: GitHub, or an anchor of the release page.' },
+    codes: { ...strings, description: 'The rule codes an override would lift.' },
+    until: { oneOf: [{ type: 'null' }, zoned] },
+  },
+};
+
+export const stageVerdict = {
+  type: 'object',
+  required: ['stage', 'environments', 'verdict', 'rules', 'next'],
+  properties: {
+    stage: str,
+    environments: strings,
+    verdict: { enum: ['allowed', 'waiting', 'rejected', 'not reached'] },
+    decidedAt: strOrNull,
+    rejectedBy: strOrNull,
+    rules: { type: 'array', items: rule, description: 'The rules that hold the release in this stage.' },
+    next: { type: 'array', items: nextStep },
+    runUrl: strOrNull,
+    checkRunUrl: strOrNull,
+    deployed: {
+      oneOf: [
+        { type: 'null' },
+        {
+          type: 'object',
+          required: ['environment', 'at'],
+          properties: { environment: str, state: strOrNull, at: str },
+        },
+      ],
+    },
+  },
+};
+
+export const evidence = {
+  type: 'object',
+  required: ['score', 'breakdown'],
+  properties: {
+    score: { type: ['number', 'null'] },
+    breakdown: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['kind', 'points'],
+        properties: {
+          kind: str,
+          points: { type: 'number' },
+          weight: { type: ['number', 'null'] },
+          present: { type: ['boolean', 'null'] },
+          reasons: strings,
+        },
+      },
+    },
+  },
+};
+
+export const overrideView = {
+  type: 'object',
+  required: ['status', 'id', 'environment', 'grantedBy', 'reason', 'risk', 'rules', 'grantedAt'],
+  properties: {
+    status: { enum: ['active', 'awaiting confirmation', 'used', 'expired'] },
+    id: str,
+    environment: str,
+    grantedBy: str,
+    confirmedBy: strOrNull,
+    reason: str,
+    risk: str,
+    rules: strings,
+    grantedAt: str,
+    expiresAt: strOrNull,
+    usedAt: strOrNull,
+  },
+};
+
+export const policyState = {
+  type: 'object',
+  required: ['ok', 'problems'],
+  properties: { ok: bool, problems: strings },
+};

@@ -18,11 +18,9 @@ export interface ApiRoute {
   produces?: string[];
 }
 
-
 export const API_ROUTES: ApiRoute[] = [...READ_ROUTES, ...ACTION_ROUTES];
 
 const repoParams = ['owner', 'repo'];
-
 
 function pathParams(path: string): string[] {
   return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);

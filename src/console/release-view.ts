@@ -14,7 +14,12 @@ import type { NextStep, ReleaseView, StageVerdict, Viewer } from './views.js';
 const RERUN_CODES = new Set(['CHECKS_FAILED', 'CHECKS_PENDING', 'EVIDENCE_MISSING', 'SCORE_TOO_LOW']);
 
 /** The release page: where the release stands in each stage and what moves it on, then the record, shortened. */
-export async function releaseView(svc: ConsoleService, viewer: Viewer, fullName: string, sha: string): Promise<ReleaseView> {
+export async function releaseView(
+  svc: ConsoleService,
+  viewer: Viewer,
+  fullName: string,
+  sha: string,
+): Promise<ReleaseView> {
   const { repo, role } = await svc.access(viewer.login, fullName);
   const store = svc.deps.store;
   const full = sha.length === 40 ? sha : await resolvePrefix(svc, repo.fullName, sha);
@@ -56,12 +61,19 @@ export async function releaseView(svc: ConsoleService, viewer: Viewer, fullName:
     firstAt: firstAt.toISOString(),
   }));
   const latest = evaluations.at(-1) as (EvaluationRow & { inputs?: unknown }) | undefined;
-  const pulls = ((latest?.inputs as { facts?: { pulls?: Array<{ number: number; title: string }> } } | undefined)
-    ?.facts?.pulls ?? []).slice(0, 20);
-  const runs = gates.map((g) => ({ environment: g.environment, runId: g.runId, url: `${web}/actions/runs/${g.runId}` }));
-  const checkRuns = [...new Map(
-    evaluations.filter((e) => e.checkRunId).map((e) => [e.environment, `${web}/runs/${e.checkRunId}`] as const),
-  )].map(([environment, url]) => ({ environment, url }));
+  const pulls = (
+    (latest?.inputs as { facts?: { pulls?: Array<{ number: number; title: string }> } } | undefined)?.facts?.pulls ?? []
+  ).slice(0, 20);
+  const runs = gates.map((g) => ({
+    environment: g.environment,
+    runId: g.runId,
+    url: `${web}/actions/runs/${g.runId}`,
+  }));
+  const checkRuns = [
+    ...new Map(
+      evaluations.filter((e) => e.checkRunId).map((e) => [e.environment, `${web}/runs/${e.checkRunId}`] as const),
+    ),
+  ].map(([environment, url]) => ({ environment, url }));
   return {
     repository: svc.summary(repo, role),
     viewerTimeZone: viewer.timeZone,
@@ -73,9 +85,7 @@ export async function releaseView(svc: ConsoleService, viewer: Viewer, fullName:
       runs: uniqueBy(runs, (r) => r.runId),
       checkRuns,
     },
-    verdicts: policy
-      ? verdicts(svc, policy, viewer, { evaluations, gates, deployments, actions, web, sha: full })
-      : [],
+    verdicts: policy ? verdicts(svc, policy, viewer, { evaluations, gates, deployments, actions, web, sha: full }) : [],
     timeline: collapseRepeats(
       [...events].reverse(),
       (e) => `${e.type}|${e.environment}|${e.status}|${e.actor}|${e.notes}`,

@@ -20,7 +20,12 @@ export async function runningIn(
   if (!d) return null;
   const approvedAt = d.approvedAt ?? d.provenAt ?? d.createdAt;
   const [evaluations, events] = await Promise.all([
-    store.listEvaluations({ repo: repo.fullName, sha: d.sha, environment: d.approvedEnvironment ?? d.environment, last: 50 }),
+    store.listEvaluations({
+      repo: repo.fullName,
+      sha: d.sha,
+      environment: d.approvedEnvironment ?? d.environment,
+      last: 50,
+    }),
     store.timeline({ repo: repo.fullName, sha: d.sha }),
   ]);
   const allows = evaluations.filter((e) => e.decision === 'allow');

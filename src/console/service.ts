@@ -4,29 +4,28 @@ import { freezesNow } from './freeze-now.js';
 import { queueOf } from './queue.js';
 import { releaseView } from './release-view.js';
 import { runningIn } from './running.js';
+import { searchReleases } from './search.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { assertTimeZone, formatInZone } from '../core/local-time.js';
-import { renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
-import type { Decision, EnvironmentPolicy, OverrideFact, Policy, RuleResult, ScoreComponent } from '../core/types.js';
+import type { Policy, RuleResult } from '../core/types.js';
 import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions } from '../app/actions/index.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
-import type { EvaluationSummaryRow, OverrideRow, PageCursor, ReleaseEventRow, Store } from '../store/types.js';
+import type { EvaluationSummaryRow, PageCursor, ReleaseEventRow, Store } from '../store/types.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
 import type {
-  ApprovalsView,
   AuditPage,
   AuditQuery,
   BoardView,
   DecisionSummary,
-  DecisionView,
   FreezeView,
   PolicyView,
   QueueView,
+  SearchView,
   ReleaseView,
   RepositoryView,
   RepoSummary,
@@ -282,6 +281,11 @@ export class ConsoleService {
     };
   }
 
+  /** Releases found by SHA prefix, version, tag or pull request (see search.ts). */
+  async search(login: string, text: string): Promise<SearchView> {
+    return searchReleases(this, login, text);
+  }
+
   /** The gates that wait on the viewer across repositories (see queue.ts). */
   async queue(viewer: Viewer): Promise<QueueView> {
     return queueOf(this, viewer);
@@ -345,10 +349,7 @@ export class ConsoleService {
   // person and the repository, and answers its refusals as HTTP errors.
 
   /** The scope one signed-in person acts in on one repository (404 when they cannot read it). */
-  async scope(
-    login: string,
-    fullName: string,
-  ): Promise<{ repo: InstalledRepo; role: Role; scope: ActionScope }> {
+  async scope(login: string, fullName: string): Promise<{ repo: InstalledRepo; role: Role; scope: ActionScope }> {
     const { repo, role } = await this.access(login, fullName);
     const scope: ActionScope = {
       repo: {
