@@ -90,7 +90,7 @@ async function* auditPages(kit: ConsoleKit, login: string, url: URL): AsyncGener
   q.collapse = false;
   for (;;) {
     const page = await kit.service.audit(login, q);
-    yield page.items;
+    yield page.items.map(({ repeats: _r, firstAt: _f, ...record }) => record);
     if (!page.nextCursor) return;
     q.cursor = decodeCursor(page.nextCursor);
   }
