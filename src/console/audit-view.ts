@@ -1,6 +1,6 @@
 import { findStageIndex } from '../core/evaluate.js';
 import type { EventPageQuery, Page, PageCursor, ReleaseEventRow } from '../store/types.js';
-import { collapseRepeats } from './repeats.js';
+import { Repeats } from './repeats.js';
 import type { ConsoleService } from './service.js';
 import { encodeCursor, toAuditRecord } from './service.js';
 import type { AuditPage, AuditQuery } from './views.js';
@@ -40,26 +40,23 @@ export async function auditPage(svc: ConsoleService, login: string, q: AuditQuer
       nextCursor: page.next ? encodeCursor(page.next) : null,
     };
   }
-  // Read until the page holds `limit` rows and the last of them is complete.
-  const rows: ReleaseEventRow[] = [];
+  // Read until the page holds `limit` rows and the next event would start another.
+  const repeats = new Repeats(streamOf, keyOf);
   let after = q.cursor ?? null;
-  let groups = 0;
-  let lastKey: string | null = null;
+  let scanned = 0;
   let nextCursor: PageCursor | null = null;
+  let last: ReleaseEventRow | null = null;
   scan: for (;;) {
     const page = await read(after, 200);
     for (const e of page.rows) {
-      const k = keyOf(e);
-      if (k !== lastKey) {
-        if (groups === q.limit) {
-          nextCursor = { at: rows.at(-1)!.at, id: rows.at(-1)!.id };
-          break scan;
-        }
-        groups += 1;
-        lastKey = k;
+      if (repeats.groups.length === q.limit && !repeats.joins(e)) {
+        nextCursor = { at: last!.at, id: last!.id };
+        break scan;
       }
-      rows.push(e);
-      if (rows.length >= SCAN_LIMIT) {
+      repeats.add(e);
+      last = e;
+      scanned += 1;
+      if (scanned >= SCAN_LIMIT) {
         nextCursor = page.next || e !== page.rows.at(-1) ? { at: e.at, id: e.id } : null;
         break scan;
       }
@@ -68,18 +65,23 @@ export async function auditPage(svc: ConsoleService, login: string, q: AuditQuer
     after = page.next;
   }
   return {
-    items: collapseRepeats(rows, keyOf).map(({ item, repeats, firstAt }) => ({
+    items: repeats.groups.map(({ item, repeats: n, firstAt }) => ({
       ...toAuditRecord(item),
-      repeats,
+      repeats: n,
       firstAt: firstAt.toISOString(),
     })),
     nextCursor: nextCursor ? encodeCursor(nextCursor) : null,
   };
 }
 
-/** Events are the same when nothing a reader tells apart changed: same release, stage, kind, outcome, person and text. */
+/** One release in one environment: its events are compared with each other only. */
+function streamOf(e: ReleaseEventRow): string {
+  return JSON.stringify([e.repo, e.sha, e.environment]);
+}
+
+/** Events are the same when nothing a reader tells apart changed: same kind, outcome, person and text. */
 function keyOf(e: ReleaseEventRow): string {
-  return JSON.stringify([e.repo, e.sha, e.environment, e.type, e.status, e.actor, e.notes]);
+  return JSON.stringify([e.type, e.status, e.actor, e.notes]);
 }
 
 /** (repository, environment) pairs a stage name stands for: the stage and its GitHub environments in each policy. */

@@ -1,5 +1,5 @@
 import { escapeHtml as e } from './http-kit.js';
-import { age, freezeLine, layout, releaseLink, relative, ruleList, short, state, time } from './page-kit.js';
+import { age, freezeLine, layout, releaseLink, relative, ruleList, time } from './page-kit.js';
 import type { PageContext } from './page-kit.js';
 import type { BoardView, QueueItem, QueueView, SearchView, StageView } from './views.js';
 
@@ -35,6 +35,10 @@ export function renderBoard(ctx: PageContext, board: BoardView): string {
       .filter((f) => f.active)
       .map((f) => `<li><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a>: ${freezeLine(f, ctx)}</li>`),
   );
+  // The last stage most repositories share (PROD, usually).
+  const lasts = board.repositories.map((r) => r.stages.at(-1)?.name).filter((n): n is string => Boolean(n));
+  const last =
+    lasts.sort((a, b) => lasts.filter((x) => x === b).length - lasts.filter((x) => x === a).length)[0] ?? 'PROD';
   const queue =
     board.queue.length === 0
       ? '<p>Nothing waits on you: no gate waits for an approval or override of yours that would count.</p>'
@@ -42,7 +46,7 @@ export function renderBoard(ctx: PageContext, board: BoardView): string {
   const cards = board.repositories
     .map(
       (r) =>
-        `<li class="card"><h2><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a></h2><p class="muted">Your role: ${e(r.role)} · <a href="/audit?repo=${encodeURIComponent(r.fullName)}&amp;stage=PROD&amp;type=DEPLOYED">Deployed to PROD</a></p>${r.freezes.map((f) => `<p${f.active ? ' class="banner"' : ''}>${freezeLine(f, ctx)}</p>`).join('')}${r.policy.ok ? stageList(r.fullName, r.stages, ctx) : `<p class="problem">The policy is invalid: ${e(r.policy.problems[0] ?? '')}</p>`}</li>`,
+        `<li class="card"><h2><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a></h2><p class="muted">Your role: ${e(r.role)} · <a href="/audit?repo=${encodeURIComponent(r.fullName)}&amp;stage=${encodeURIComponent(r.stages.at(-1)?.name ?? 'PROD')}&amp;type=DEPLOYED">Deployed to ${e(r.stages.at(-1)?.name ?? 'PROD')}</a> · <a href="/audit?repo=${encodeURIComponent(r.fullName)}">Audit</a></p>${r.freezes.map((f) => `<p${f.active ? ' class="banner"' : ''}>${freezeLine(f, ctx)}</p>`).join('')}${r.policy.ok ? stageList(r.fullName, r.stages, ctx) : `<p class="problem">The policy is invalid: ${e(r.policy.problems[0] ?? '')}</p>`}</li>`,
     )
     .join('');
   return layout(
@@ -51,7 +55,7 @@ export function renderBoard(ctx: PageContext, board: BoardView): string {
     `<h1>Board</h1>
 ${frozen.length > 0 ? `<section class="banner" aria-labelledby="freeze-now"><h2 id="freeze-now">Frozen now</h2><ul>${frozen.join('')}</ul></section>` : ''}
 <section aria-labelledby="queue"><h2 id="queue">Waiting on you</h2>${queue}</section>
-<section aria-labelledby="repos"><h2 id="repos">Repositories</h2>${board.repositories.length === 0 ? "<p>No repository of the App's installations that you can read.</p>" : `<ul class="cards" aria-label="Repositories">${cards}</ul>`}</section>`,
+<section aria-labelledby="repos"><h2 id="repos">Repositories</h2><p><a href="/audit?stage=${encodeURIComponent(last)}&amp;type=DEPLOYED&amp;since=7d">Deployed to ${e(last)} in the last 7 days</a>, every repository.</p>${board.repositories.length === 0 ? "<p>No repository of the App's installations that you can read.</p>" : `<ul class="cards" aria-label="Repositories">${cards}</ul>`}</section>`,
     true,
   );
 }
@@ -78,5 +82,3 @@ export function renderSearch(ctx: PageContext, v: SearchView): string {
     `<h1>Releases matching <code>${e(v.query)}</code></h1>${v.items.length === 0 ? `<p>No release of the repositories you can read matches ${e(v.query)}: give a SHA prefix (7 or more hex digits), a version or tag (1.4.2, v1.4.2) or a pull request number (#123).</p>` : `<div class="scroll"><table class="stack"><caption>${v.items.length} found, newest first</caption><thead><tr><th scope="col">Repository</th><th scope="col">Release</th><th scope="col">Version</th><th scope="col">Ref</th><th scope="col">Matched</th><th scope="col">Seen</th></tr></thead><tbody>${rows}</tbody></table></div>`}`,
   );
 }
-
-export { short, state };

@@ -15,9 +15,9 @@ export const CONSOLE_JS = `
   var shown = chosen ? decodeURIComponent(chosen) : zone;
   var fmt;
   try {
-    fmt = new Intl.DateTimeFormat('en-GB', { timeZone: shown, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    fmt = new Intl.DateTimeFormat('en-US', { timeZone: shown, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
   } catch (e) {
-    fmt = new Intl.DateTimeFormat('en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
+    fmt = new Intl.DateTimeFormat('en-US', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' });
   }
   function span(ms) {
     var a = Math.abs(ms), m = Math.round(a / 60000);
@@ -28,7 +28,7 @@ export const CONSOLE_JS = `
     return Math.round(a / 86400000) + ' d';
   }
   function paint(root) {
-    var now = Date.now();
+    var now = Date.now() + skew;
     root.querySelectorAll('time[data-local]').forEach(function (t) {
       var d = new Date(t.getAttribute('datetime'));
       if (!isNaN(d)) t.textContent = fmt.format(d);
@@ -41,6 +41,10 @@ export const CONSOLE_JS = `
       el.textContent = (word ? word + ' ' : '') + (ms >= 0 ? 'in ' + span(ms) : span(ms) + ' ago');
     });
   }
+  // Relative times count from the server's clock, whatever the browser's says.
+  var main = document.querySelector('main[data-now]');
+  var skew = main ? Date.parse(main.getAttribute('data-now')) - Date.now() : 0;
+  if (isNaN(skew)) skew = 0;
   var live = document.querySelector('main[data-live]');
   var served = live ? live.innerHTML : '';
   paint(document);

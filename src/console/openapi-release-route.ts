@@ -36,7 +36,7 @@ export const RELEASE_ROUTE: ApiRoute = {
       now: str,
       links: {
         type: 'object',
-        required: ['commit', 'pulls', 'runs', 'checkRuns'],
+        required: ['commit', 'pulls', 'pullSearch', 'runs', 'checkRuns'],
         properties: {
           commit: str,
           pulls: {

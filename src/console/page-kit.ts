@@ -52,7 +52,7 @@ export function layout(ctx: PageContext, title: string, body: string, live = fal
 ${search}
 ${who}
 </header>
-<main id="main" tabindex="-1"${live ? ' data-live' : ''}>
+<main id="main" tabindex="-1" data-now="${e(ctx.now)}"${live ? ' data-live' : ''}>
 ${ctx.notice ? `<p class="notice" role="status">${e(NOTICES[ctx.notice] ?? 'Done.')}</p>` : ''}
 ${body}
 </main>
@@ -69,11 +69,11 @@ export const releaseLink = (repo: string, sha: string) =>
   `<a href="/repos/${e(repo)}/releases/${e(sha)}">${short(sha)}</a>`;
 
 const formats = new Map<string, Intl.DateTimeFormat>();
-/** An instant as a person reads it in a zone: `Mon 7 Dec, 14:00 CET`. */
+/** An instant as a person reads it in a zone: `Mon, Dec 7, 08:00 EST`. */
 export function inZone(at: string, timeZone: string): string {
   let f = formats.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-GB', {
+    f = new Intl.DateTimeFormat('en-US', {
       timeZone,
       weekday: 'short',
       day: 'numeric',

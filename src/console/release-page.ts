@@ -126,7 +126,11 @@ export function renderRelease(ctx: PageContext, v: ReleaseView, problem: string 
   const sha = v.release.sha;
   const links = [
     `<a href="${e(v.links.commit)}">commit ${e(sha.slice(0, 7))}</a>`,
-    ...v.links.pulls.map((p) => `<a href="${e(p.url)}" title="${e(p.title)}">pull request #${p.number}</a>`),
+    ...(v.links.pulls.length > 0
+      ? v.links.pulls.map(
+          (p) => `<a href="${e(p.url)}"${p.title ? ` title="${e(p.title)}"` : ''}>pull request #${p.number}</a>`,
+        )
+      : [`<a href="${e(v.links.pullSearch)}">pull requests with ${e(sha.slice(0, 7))}</a>`]),
     ...v.links.runs.map((x) => `<a href="${e(x.url)}">workflow run (${e(x.environment)})</a>`),
     ...v.links.checkRuns.map((x) => `<a href="${e(x.url)}">check run (${e(x.environment)})</a>`),
   ];

@@ -2,7 +2,7 @@ import { failingRules } from '../core/rule-results.js';
 import { roleOf } from '../core/rules/roles.js';
 import type { Policy, RuleResult } from '../core/types.js';
 import type { ViewerActions } from '../app/actions/index.js';
-import type { DeploymentRow, EvaluationRow, OverrideRow, PendingGateRow } from '../store/types.js';
+import type { DeploymentRow, EvaluationRow, OverrideRow, PendingGateRow, ReleaseEventRow } from '../store/types.js';
 import { ConsoleError } from './console-error.js';
 import { decisionView } from './decision-view.js';
 import { collapseRepeats } from './repeats.js';
@@ -53,6 +53,7 @@ export async function releaseView(
   // Newest first; a wait re-checked without change is one entry with its count.
   const groups = collapseRepeats(
     [...evaluations].reverse(),
+    (e) => e.environment,
     (e) => `${e.environment}|${e.decision}|${failingRules(e.rules).map((r) => `${r.code}:${r.ok}`)}`,
   ).slice(0, 50);
   const decisions = groups.map(({ item, repeats, firstAt }) => ({
@@ -60,10 +61,14 @@ export async function releaseView(
     repeats,
     firstAt: firstAt.toISOString(),
   }));
-  const latest = evaluations.at(-1) as (EvaluationRow & { inputs?: unknown }) | undefined;
-  const pulls = (
-    (latest?.inputs as { facts?: { pulls?: Array<{ number: number; title: string }> } } | undefined)?.facts?.pulls ?? []
-  ).slice(0, 20);
+  // The pull requests the newest decision that read them saw, and those the record links to the commit.
+  const seen = evaluations
+    .map((e) => (e as EvaluationRow & { inputs?: unknown }).inputs as { facts?: { pulls?: unknown } } | undefined)
+    .findLast((i) => Array.isArray(i?.facts?.pulls))?.facts?.pulls as
+    Array<{ number: number; title?: string }> | undefined;
+  const pulls = (seen ?? []).slice(0, 20).map((p) => ({ number: p.number, title: p.title ?? '' }));
+  for (const n of await store.pullsOfRelease(repo.fullName, full))
+    if (!pulls.some((p) => p.number === n)) pulls.push({ number: n, title: '' });
   const runs = gates.map((g) => ({
     environment: g.environment,
     runId: g.runId,
@@ -82,12 +87,16 @@ export async function releaseView(
     links: {
       commit: `${web}/commit/${full}`,
       pulls: pulls.map((x) => ({ number: x.number, title: x.title, url: `${web}/pull/${x.number}` })),
+      pullSearch: `${web}/pulls?q=${encodeURIComponent(`is:pr ${full}`)}`,
       runs: uniqueBy(runs, (r) => r.runId),
       checkRuns,
     },
-    verdicts: policy ? verdicts(svc, policy, viewer, { evaluations, gates, deployments, actions, web, sha: full }) : [],
+    verdicts: policy
+      ? verdicts(svc, policy, viewer, { evaluations, events, gates, deployments, actions, web, sha: full })
+      : [],
     timeline: collapseRepeats(
       [...events].reverse(),
+      (e) => e.environment ?? '',
       (e) => `${e.type}|${e.environment}|${e.status}|${e.actor}|${e.notes}`,
     ).map(({ item, repeats, firstAt }) => ({ ...toAuditRecord(item), repeats, firstAt: firstAt.toISOString() })),
     waiting: await svc.waitingGates(repo, policy, viewer, full),
@@ -137,6 +146,7 @@ async function resolvePrefix(svc: ConsoleService, repo: string, prefix: string):
 
 interface VerdictInputs {
   evaluations: EvaluationRow[];
+  events: ReleaseEventRow[];
   gates: PendingGateRow[];
   deployments: DeploymentRow[];
   actions: ViewerActions;
@@ -152,7 +162,19 @@ function verdicts(svc: ConsoleService, policy: Policy, viewer: Viewer, x: Verdic
     const latest = x.evaluations.filter((e) => e.stage === stage.name || mine(e)).at(-1) ?? null;
     const gate = x.gates.filter(mine).at(-1) ?? null;
     const deployment = x.deployments.filter(mine).at(-1) ?? null;
-    const rejectedByPerson = gate?.decision === 'rejected' ? gate : null;
+    // A person's rejection (the reject action records who and why) after the gate's last word.
+    const rejection =
+      x.events
+        .filter(
+          (e) =>
+            e.type === 'REJECTED' &&
+            e.status === 'rejected' &&
+            e.environment !== null &&
+            envs.includes(e.environment) &&
+            (!latest || e.at.getTime() >= latest.at.getTime()),
+        )
+        .at(-1) ?? null;
+    const rejectedByPerson = rejection ? { by: rejection.actor, notes: rejection.notes, at: rejection.at } : null;
     const failing = latest ? failingRules(latest.rules) : [];
     const verdict: StageVerdict['verdict'] = rejectedByPerson
       ? 'rejected'
@@ -173,7 +195,7 @@ function verdicts(svc: ConsoleService, policy: Policy, viewer: Viewer, x: Verdic
     if (rejectedByPerson) {
       step(
         'deploy',
-        `Rejected by ${rejectedByPerson.decisionComment ?? 'a person'}: fix what was asked, then run the deployment again.`,
+        `${rejectedByPerson.notes ?? `Rejected by ${rejectedByPerson.by ?? 'a person'}.`} Fix what was asked, then run the deployment again.`,
         runUrl,
       );
     } else if (verdict === 'allowed') {
@@ -210,8 +232,8 @@ function verdicts(svc: ConsoleService, policy: Policy, viewer: Viewer, x: Verdic
       stage: stage.name,
       environments: stage.github,
       verdict,
-      decidedAt: rejectedByPerson?.decidedAt?.toISOString() ?? latest?.at.toISOString() ?? null,
-      rejectedBy: rejectedByPerson?.decisionComment ?? null,
+      decidedAt: rejectedByPerson?.at.toISOString() ?? latest?.at.toISOString() ?? null,
+      rejectedBy: rejectedByPerson?.by ?? null,
       rules: failing.map(ruleView),
       next: uniqueBy(next, (n) => `${n.kind}|${n.text}`),
       runUrl,

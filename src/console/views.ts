@@ -248,6 +248,8 @@ export interface ReleaseView {
   links: {
     commit: string;
     pulls: Array<{ number: number; title: string; url: string }>;
+    /** GitHub's search of the pull requests holding the commit (when the record knows none). */
+    pullSearch: string;
     runs: Array<{ environment: string; runId: number; url: string }>;
     checkRuns: Array<{ environment: string; url: string }>;
   };

@@ -26,6 +26,8 @@ export interface ReleaseSearch {
 /** The console's look-ups that no decision makes: finding releases by SHA prefix, version, tag or pull request. */
 export interface ConsoleQueryStore {
   searchReleases(query: ReleaseSearch): Promise<ReleaseHit[]>;
+  /** The pull requests a release commit is known to come from, newest first. */
+  pullsOfRelease(repo: string, sha: string): Promise<number[]>;
 }
 
 /** The next string after every string that starts with `prefix` (hexadecimal digits only). */
@@ -36,6 +38,10 @@ function prefixEnd(prefix: string): string {
 /** The console's queries on the record's Prisma client (either provider: the models are the same). */
 export function consoleQueryStore(db: PrismaClient): ConsoleQueryStore {
   return {
+    async pullsOfRelease(repo, sha) {
+      const rows = await db.releasePull.findMany({ where: { repo, sha }, orderBy: { recordedAt: 'desc' }, take: 20 });
+      return rows.map((r) => r.pullNumber);
+    },
     async searchReleases(query) {
       const repos = [...new Set(query.repos)];
       if (repos.length === 0) return [];

@@ -225,6 +225,7 @@ export class PrismaStore implements Store {
   readonly findSession: SessionStore['findSession'];
   readonly endSession: SessionStore['endSession'];
   readonly searchReleases: ConsoleQueryStore['searchReleases'];
+  readonly pullsOfRelease: ConsoleQueryStore['pullsOfRelease'];
 
   constructor(
     private readonly db: PrismaClient,
@@ -265,6 +266,7 @@ export class PrismaStore implements Store {
     this.endSession = (id, at) => sessions.endSession(id, at);
     const consoleQueries = consoleQueryStore(db);
     this.searchReleases = (query) => consoleQueries.searchReleases(query);
+    this.pullsOfRelease = (repo, sha) => consoleQueries.pullsOfRelease(repo, sha);
   }
 
   private readonly sql: (text: string) => string;
