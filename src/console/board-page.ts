@@ -9,7 +9,7 @@ export function stageList(repo: string, stages: StageView[], ctx: PageContext): 
   return `<ol class="pipeline" aria-label="Stages of ${e(repo)} in order">${stages
     .map((s) => {
       const running = s.running
-        ? `${releaseLink(repo, s.running.sha)}${s.running.ref ? ` <span class="muted">${e(s.running.ref)}</span>` : ''}<br>approved by ${s.running.approvedBy.length > 0 ? s.running.approvedBy.map((a) => `<strong>${e(a)}</strong>`).join(', ') : '<span class="muted">no one (no approval needed)</span>'}<br>${time(s.running.at, ctx)}`
+        ? `${releaseLink(repo, s.running.sha)}${s.running.ref ? ` <span class="muted">${e(s.running.ref)}</span>` : ''}<br>${s.running.approvedBy.length > 0 ? `approved by ${s.running.approvedBy.map((a) => `<strong>${e(a)}</strong>`).join(', ')}` : '<span class="muted">no approval needed</span>'}<br>${time(s.running.at, ctx)}`
         : '<span class="muted">nothing proven deployed</span>';
       const waits =
         s.waiting > 0

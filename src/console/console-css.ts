@@ -48,6 +48,7 @@ footer{max-width:72rem;margin:2rem auto;padding:0 1rem;color:var(--muted);font-s
 @media (max-width:40rem){main{padding:.5rem}th,td{padding:.25rem}form.search input{width:100%}
 table.stack thead{position:absolute;left:-9999px}
 table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:100%}
+table.stack caption{display:block}
 table.stack tr{border:1px solid var(--line);border-radius:.4rem;margin:0 0 .5rem;padding:.25rem}
 table.stack td{border:0;padding:.15rem .25rem}
 table.stack td[data-label]::before{content:attr(data-label) ": ";font-weight:600;color:var(--muted)}}

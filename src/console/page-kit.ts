@@ -118,7 +118,7 @@ export function relative(word: string, at: string, ctx: Pick<PageContext, 'now'>
 /** An age in minutes as a person says it. */
 export function age(minutes: number): string {
   if (minutes < 60) return `${minutes} min`;
-  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+  if (minutes < 24 * 60) return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
   return `${Math.floor(minutes / 1440)} d ${Math.floor((minutes % 1440) / 60)} h`;
 }
 

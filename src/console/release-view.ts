@@ -79,6 +79,20 @@ export async function releaseView(
       evaluations.filter((e) => e.checkRunId).map((e) => [e.environment, `${web}/runs/${e.checkRunId}`] as const),
     ),
   ].map(([environment, url]) => ({ environment, url }));
+  const stages = policy
+    ? verdicts(svc, policy, viewer, { evaluations, events, gates, deployments, actions, web, sha: full })
+    : [];
+  // Promote is offered only when it can succeed: not into a stage whose gate blocks the release.
+  const into = stages.find((s) => s.stage === actions.promote.target);
+  if (actions.promote.allowed && into?.verdict === 'rejected') {
+    actions.promote = {
+      allowed: false,
+      counts: false,
+      reason: `The gate blocks ${into.stage} (${into.rules.map((r) => r.code).join(', ') || 'rejected'}): a promotion would be refused until that clears.`,
+      target: null,
+    };
+    for (const s of stages) s.next = s.next.filter((n) => n.kind !== 'promote');
+  }
   return {
     repository: svc.summary(repo, role),
     viewerTimeZone: viewer.timeZone,
@@ -91,9 +105,7 @@ export async function releaseView(
       runs: uniqueBy(runs, (r) => r.runId),
       checkRuns,
     },
-    verdicts: policy
-      ? verdicts(svc, policy, viewer, { evaluations, events, gates, deployments, actions, web, sha: full })
-      : [],
+    verdicts: stages,
     timeline: collapseRepeats(
       [...events].reverse(),
       (e) => e.environment ?? '',

@@ -123,7 +123,8 @@ describe('the console answers a release manager on a Monday morning (headless Ch
     ]);
     const rerun = verdicts.nth(1).getByRole('link', { name: /Fix and re-run the job/ });
     expect(await rerun.getAttribute('href')).toMatch(/\/acme\/web\/actions\/runs\/\d+$/);
-    // The override form is preset to the blocked stage and its codes.
+    // Promote is not offered into a stage whose gate blocks; the override form is preset to it and its codes.
+    expect(await page.getByRole('button', { name: /^Promote/ }).count()).toBe(0);
     expect(await page.getByLabel('Stage').inputValue()).toBe('PRE_PROD');
     expect(await page.getByLabel(/^Rules/).inputValue()).toBe('CHECKS_FAILED');
     const github = await page
