@@ -1,4 +1,5 @@
 import type { ViewerActions } from '../app/actions/index.js';
+import type { InstalledRepo } from './github-directory.js';
 import type { ConsoleService } from './service.js';
 import type { QueueItem, QueueView, Viewer } from './views.js';
 
@@ -10,8 +11,38 @@ import type { QueueItem, QueueView, Viewer } from './views.js';
  */
 export async function queueOf(svc: ConsoleService, viewer: Viewer): Promise<QueueView> {
   const now = svc.now();
-  const items: QueueItem[] = [];
+  // Every gate decision, approval, rejection and override records an event: while no new
+  // event is recorded (and for at most QUEUE_TTL_MS), the queue is what it was.
   const repos = [...(await svc.github.repositories()).values()];
+  const [newest] = (await svc.deps.store.pageEvents({ repos: repos.map((r) => r.fullName), limit: 1 })).rows;
+  const version = `${newest?.id ?? 0}`;
+  const key = viewer.login.toLowerCase();
+  let cache = caches.get(svc);
+  if (!cache) caches.set(svc, (cache = new Map()));
+  const hit = cache.get(key);
+  if (hit && hit.version === version && now.getTime() - hit.at < QUEUE_TTL_MS && now.getTime() >= hit.at)
+    return { ...hit.view, now: now.toISOString(), items: hit.view.items.map((i) => aged(i, now)) };
+  const view = await computeQueue(svc, viewer, now, repos);
+  if (cache.size > 10_000) cache.clear();
+  cache.set(key, { version, at: now.getTime(), view });
+  return view;
+}
+
+/** How long a viewer's queue is kept while nothing is recorded (team membership and permissions change unannounced). */
+const QUEUE_TTL_MS = 30_000;
+const caches = new WeakMap<ConsoleService, Map<string, { version: string; at: number; view: QueueView }>>();
+
+function aged(item: QueueItem, now: Date): QueueItem {
+  return { ...item, ageMinutes: Math.max(0, Math.floor((now.getTime() - Date.parse(item.since)) / 60_000)) };
+}
+
+async function computeQueue(
+  svc: ConsoleService,
+  viewer: Viewer,
+  now: Date,
+  repos: InstalledRepo[],
+): Promise<QueueView> {
+  const items: QueueItem[] = [];
   for (const repo of repos) {
     const role = await svc.github.roleOf(viewer.login, repo);
     // Viewers cannot act anywhere; a repository with nothing waiting costs one count.

@@ -1,5 +1,6 @@
 import { roleOf } from '../core/rules/roles.js';
 import type { EnvironmentPolicy } from '../core/types.js';
+import type { DeploymentRow } from '../store/types.js';
 import type { InstalledRepo } from './github-directory.js';
 import type { ConsoleService } from './service.js';
 import type { RunningView } from './views.js';
@@ -18,6 +19,26 @@ export async function runningIn(
   const envs = [...new Set([...stage.github, stage.name])];
   const [d] = await store.recentProvenDeployments({ repo: repo.fullName, environments: envs, limit: 1 });
   if (!d) return null;
+  // Who approved a deployment does not change once it is proven: worked out once per deployment.
+  let known = seen.get(svc);
+  if (!known) seen.set(svc, (known = new Map()));
+  const hit = known.get(`${repo.fullName}|${d.id}`);
+  if (hit) return hit;
+  const view = await approvalsOf(svc, repo, envs, d);
+  if (known.size > 10_000) known.clear();
+  known.set(`${repo.fullName}|${d.id}`, view);
+  return view;
+}
+
+const seen = new WeakMap<ConsoleService, Map<string, RunningView>>();
+
+async function approvalsOf(
+  svc: ConsoleService,
+  repo: InstalledRepo,
+  envs: string[],
+  d: DeploymentRow,
+): Promise<RunningView> {
+  const store = svc.deps.store;
   const approvedAt = d.approvedAt ?? d.provenAt ?? d.createdAt;
   const [evaluations, events] = await Promise.all([
     store.listEvaluations({
