@@ -82,13 +82,18 @@ export async function releaseView(
   const stages = policy
     ? verdicts(svc, policy, viewer, { evaluations, events, gates, deployments, actions, web, sha: full })
     : [];
-  // Promote is offered only when it can succeed: not into a stage whose gate blocks the release.
+  // Promote is offered only when it can succeed: not into a stage whose gate blocks the
+  // release, nor where a deployment of it is already under way.
   const into = stages.find((s) => s.stage === actions.promote.target);
-  if (actions.promote.allowed && into?.verdict === 'rejected') {
+  const underway = into?.deployed && !['failure', 'error', 'inactive'].includes(into.deployed.state ?? '');
+  if (actions.promote.allowed && into && (into.verdict === 'rejected' || underway)) {
     actions.promote = {
       allowed: false,
       counts: false,
-      reason: `The gate blocks ${into.stage} (${into.rules.map((r) => r.code).join(', ') || 'rejected'}): a promotion would be refused until that clears.`,
+      reason:
+        into.verdict === 'rejected'
+          ? `The gate blocks ${into.stage} (${into.rules.map((r) => r.code).join(', ') || 'rejected'}): a promotion would be refused until that clears.`
+          : `A deployment of ${full.slice(0, 7)} to ${into.deployed!.environment} is under way (${into.deployed!.state ?? 'no status yet'}): wait for it.`,
       target: null,
     };
     for (const s of stages) s.next = s.next.filter((n) => n.kind !== 'promote');

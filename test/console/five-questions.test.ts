@@ -102,10 +102,29 @@ describe('the console answers a release manager on a Monday morning (headless Ch
     await page.waitForURL(/\?done=approve$/);
     expect(await page.locator('tr[data-stage="PROD"] td').first().textContent()).toMatch(/^allowed/);
     expect(r.h.github.repo('acme/shop').answers.filter((a) => a.state === 'approved').length).toBeGreaterThan(0);
+    // Its deployment to PROD is under way: promoting again is not offered.
+    expect(await page.getByRole('button', { name: /^Promote/ }).count()).toBe(0);
     await page.goto(`${r.h.url}/queue`);
     expect(await page.locator('main tbody tr').allTextContents()).toEqual([expect.stringContaining('acme/billing')]);
     await context.close();
   }, 120_000);
+
+  it('updates an open queue live when a gate stops waiting elsewhere', async () => {
+    const { context, page } = await signedIn('bob');
+    await page.goto(`${r.h.url}/queue`);
+    expect(await page.locator('main tbody tr').allTextContents()).toEqual([expect.stringContaining('acme/billing')]);
+    // maria rejects it from her own session, through the API.
+    const maria = await r.h.signIn('maria');
+    const rejected = await r.h.call(`/api/v1/repos/acme/billing/releases/${r.live.frozen}/reject`, {
+      cookie: maria,
+      headers: { 'x-csrf-token': await r.h.csrf(maria) },
+      body: { reason: 'Not during the month-end close' },
+    });
+    expect(rejected.status).toBe(200);
+    await page.waitForSelector('main[data-updated]', { timeout: 30_000 });
+    expect(await page.locator('main').textContent()).toContain('Nothing waits on you.');
+    await context.close();
+  }, 60_000);
 
   it('2. why is a release blocked and what unblocks it: verdict per stage, codes, next step, GitHub links', async () => {
     const { context, page } = await signedIn('maria');
