@@ -93,6 +93,15 @@ describe('the console answers a release manager on a Monday morning (headless Ch
     await page.goto(`${r.h.url}/repos/acme/api/releases/${r.live.teamOnly}`);
     expect(await page.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
     expect(await page.locator('section[aria-labelledby="actions"]').textContent()).toContain('api-owners');
+    const me = (await (await context.request.get(`${r.h.url}/api/v1/me`)).json()) as { csrfToken: string };
+    const sent = await context.request.post(`${r.h.url}/api/v1/repos/acme/api/releases/${r.live.teamOnly}/approve`, {
+      headers: { 'x-csrf-token': me.csrfToken },
+      data: { environment: 'production' },
+    });
+    // Sent anyway, it is refused, not "recorded" while the gate keeps waiting.
+    expect(sent.status()).toBeGreaterThanOrEqual(400);
+    expect(((await sent.json()) as { error: { message: string } }).error.message).toContain('api-owners');
+    expect(await r.h.store.listPendingGates({ repo: 'acme/api', status: 'pending' })).toHaveLength(1);
 
     // One click to the release, one to approve: GitHub is answered and the queue empties of it.
     await page.goto(`${r.h.url}/`);
