@@ -45,6 +45,8 @@ export const DEFAULT_INBOX_SETTINGS: InboxSettings = {
 
 /** GitHub caps webhook payloads at 25 MB; anything larger is not from GitHub. */
 const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
+/** How long background workers hold off for a delivery someone waits on, at most. */
+const URGENT_HOLD_MS = 2_000;
 
 export interface InboxOptions {
   store: InboxStore & { fileProblem(): string | null };
@@ -266,6 +268,33 @@ export class Inbox {
   /** Wake-ups that found no idle worker. */
   private missedWakes = 0;
 
+  /** Deliveries someone waits on (priority 0) being handled by this replica now. */
+  private urgentInFlight = 0;
+  /** When the current run of urgent deliveries began (performance.now()). */
+  private urgentSince = 0;
+  private readonly urgentDone: Array<() => void> = [];
+
+  /**
+   * A worker that takes background deliveries holds off before its next claim while this
+   * replica handles a delivery someone waits on, so the answer does not share the process
+   * with a burst of records. Bounded: `URGENT_HOLD_MS` after the urgent work began (a
+   * delivery stuck on an unreachable GitHub, say), background work goes on as before.
+   */
+  private async holdForUrgent(): Promise<void> {
+    const left = URGENT_HOLD_MS - (performance.now() - this.urgentSince);
+    if (this.urgentInFlight === 0 || left <= 0) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        const i = this.urgentDone.indexOf(done);
+        if (i >= 0) this.urgentDone.splice(i, 1);
+        resolve();
+      };
+      const timer = setTimeout(done, left);
+      this.urgentDone.push(done);
+    });
+  }
+
   /**
    * Resolves with the delivery's row once it is handled, given up on, or waiting for a
    * retry after a failure; null when it is not stored. Polls the database.
@@ -316,6 +345,7 @@ export class Inbox {
         // Never handle a delivery into a SQLite file that is gone: nothing written would stay.
         const fileProblem = store.fileProblem();
         if (fileProblem) throw new Error(fileProblem);
+        if (!urgent) await this.holdForUrgent();
         const now = this.clock();
         item = await store.claimInboxDelivery(this.owner, this.leaseFrom(now), now, urgent ? 0 : 2);
       } catch (error) {
@@ -347,6 +377,8 @@ export class Inbox {
       Math.max(50, Math.floor(this.settings.leaseMs / 3)),
     );
     this.handling.set(item.seq, { item, renew });
+    const urgentItem = item.priority === 0;
+    if (urgentItem && this.urgentInFlight++ === 0) this.urgentSince = performance.now();
     try {
       if ((await store.beginHandling(item, this.clock())) === 'handled')
         log.info({ deliveryId: item.deliveryId, event: item.event }, 'Delivery already handled to the end: not again');
@@ -392,6 +424,7 @@ export class Inbox {
       clearInterval(renew);
       this.handling.delete(item.seq);
       this.abandoned.delete(item.seq);
+      if (urgentItem && --this.urgentInFlight === 0) for (const done of this.urgentDone.splice(0)) done();
     }
   }
 }

@@ -153,8 +153,11 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
     const kinds = h.github.requests.slice(from).filter((r) => r.method !== 'GET' && !r.path.startsWith('/app/'));
     expect(kinds.filter((r) => r.path.endsWith('/deployment_protection_rule'))).toHaveLength(4);
     expect(kinds.filter((r) => r.path.includes('/check-runs')).length).toBeGreaterThanOrEqual(4);
+    // GitHub sees the writes as they arrive: a write held up on its way (a busy machine) arrives
+    // closer to the next one, so each gap is only checked for a burst, and the spacing on average.
     const gaps = writes.slice(1).map((t, i) => t - writes[i]!);
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(950);
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(600);
+    expect((writes.at(-1)! - writes[0]!) / gaps.length).toBeGreaterThanOrEqual(900);
     expect(writes.at(-1)! - started).toBeLessThan(writes.length * 1_000 + 3_000);
     expect(h.repo.answers.filter((a) => runs.includes(a.runId)).map((a) => a.status)).toEqual([204, 204, 204, 204]);
   });

@@ -13,7 +13,8 @@ describe('a delivery that failed is not lost', () => {
   afterEach(() => closeChecked(h).finally(() => (h = undefined)));
 
   it('acknowledges at once, records the failure, retries it by itself with backoff, and a redelivery after success is a no-op', async () => {
-    h = await startHarness({ policy: PROD_ONLY, inbox: { retryBaseMs: 200 } });
+    // The first retry comes 2 s after the failure: long enough to look at the failed attempt first.
+    h = await startHarness({ policy: PROD_ONLY, inbox: { retryBaseMs: 2_000 } });
     h.repo.pendingRules.add('71/production');
     const delivery = protectionRuleRequested(h.ctx, {
       id: 710,
@@ -39,7 +40,7 @@ describe('a delivery that failed is not lost', () => {
 
     // GitHub recovers; nobody redelivers: the inbox retries on its own.
     h.github.interceptor = null;
-    const row = await h.handled(delivery.id, 10_000);
+    const row = await h.handled(delivery.id, 30_000);
     expect(row).toMatchObject({ status: 'done', attempts: 2 });
     expect(h.repo.answers.map((a) => [a.state, a.comment])).toEqual([['approved', 'Release gate: allowed for PROD.']]);
     expect(await h.store.getDelivery(delivery.id)).toMatchObject({ outcome: 'approved', redeliveries: 1 });

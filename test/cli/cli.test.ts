@@ -162,7 +162,8 @@ describe('help', () => {
   });
 });
 
-describe('the installed command', () => {
+// npx starts npm, then Node, then the CLI: on a busy machine that alone can take tens of seconds.
+describe('the installed command', { timeout: 120_000 }, () => {
   it('npx release-gate runs the built CLI from the repository root', async () => {
     const { stdout } = await run(
       'npx',
