@@ -1,6 +1,7 @@
 # Release Gate: the App (Probot) in a container. Released images: ghcr.io/release-gate/release-gate.
 #   docker build -t release-gate .
 #   docker run -p 3000:3000 --env-file .env -v release-gate-data:/data release-gate
+#   docker run --rm -p 3000:3000 -e RELEASE_GATE_DEMO=1 release-gate    # the demo (npm run demo)
 # The final image holds the published package (what `npm pack` puts in the tarball) and
 # its production dependencies only, runs as the unprivileged `node` user and keeps the
 # SQLite record on the /data volume (or uses PostgreSQL when DATABASE_URL says so).

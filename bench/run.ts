@@ -42,6 +42,13 @@ const sections: Array<[string, () => Promise<void>]> = [
     },
   ],
   [
+    'demo',
+    async () => {
+      if (!(await (await import('./demo.js')).runDemoBench({ log, quick })))
+        log('demo: the target was NOT met (see above)');
+    },
+  ],
+  [
     'priority',
     async () => {
       const statuses = Number(

@@ -209,8 +209,9 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     stop: async () => {
       // Whatever is still waiting (on GitHub, say) after the inbox's grace is left to the next
       // replica: deliveries, gates and promotions are released, not waited for.
-      const deadline = Date.now() + (inbox?.settings.stopGraceMs ?? DEFAULT_INBOX_SETTINGS.stopGraceMs);
-      const left = (await inbox?.stop(deadline)) ?? 0;
+      const grace = inbox?.settings.stopGraceMs ?? DEFAULT_INBOX_SETTINGS.stopGraceMs;
+      const deadline = performance.now() + grace;
+      const left = (await inbox?.stop(grace)) ?? 0;
       const schedulerDone = await settlesBy(scheduler?.stop(), deadline);
       const auditDone = await settlesBy(audit.idle(), deadline);
       if ((left > 0 || !schedulerDone) && deps) {
@@ -227,7 +228,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   };
 }
 
-/** Waits for `work` until `deadlineMs`: true when it settled by then (it is not cancelled otherwise). */
+/** Waits for `work` until `deadlineMs` (of `performance.now()`): true when it settled by then (it is not cancelled otherwise). */
 async function settlesBy(work: Promise<unknown> | undefined, deadlineMs: number): Promise<boolean> {
   if (!work) return true;
   let timer: NodeJS.Timeout | undefined;
@@ -236,7 +237,7 @@ async function settlesBy(work: Promise<unknown> | undefined, deadlineMs: number)
       () => true,
       () => true,
     ),
-    new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now())))),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadlineMs - performance.now())))),
   ]);
   clearTimeout(timer);
   return settled;

@@ -3,7 +3,9 @@ import { failingRules } from '../core/rule-results.js';
 import type { Decision } from '../core/types.js';
 import { readWorkflowJob } from '../github/workflow-jobs.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
-import type { DeploymentRow, PendingGateRow, RecordStore } from '../store/types.js';
+import type { DeploymentRow, DeploymentStore } from '../store/deployments.js';
+import type { EvaluationStore } from '../store/evaluations.js';
+import type { PendingGateRow } from '../store/gates.js';
 
 /**
  * The gate's own word on deployments (SECURITY.md, the invariant): a stage is proven only by
@@ -34,7 +36,8 @@ export function isGitHubActions(app: { slug?: string } | null | undefined): bool
 
 /** The protection rule decided: `approved` records the gate's approval, anything else takes it away. */
 export async function recordRuleAnswer(
-  store: Pick<RecordStore, 'approveDeployment' | 'revokeDeploymentApproval' | 'listEvaluations'>,
+  store: Pick<DeploymentStore, 'approveDeployment' | 'revokeDeploymentApproval'> &
+    Pick<EvaluationStore, 'listEvaluations'>,
   gate: PendingGateRow,
   at: Date,
 ): Promise<void> {

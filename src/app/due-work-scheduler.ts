@@ -1,7 +1,8 @@
 import type { Probot } from 'probot';
 import type { GitHubClient } from '../github/types.js';
 import { describeError } from '../github/types.js';
-import type { LeasedQueue, PendingGateRow } from '../store/types.js';
+import type { PendingGateRow } from '../store/gates.js';
+import type { LeasedQueue } from '../store/leased-queue.js';
 import { answerStoredDecision, requestForGate, runGate } from './gate.js';
 import type { GateDeps } from './gate.js';
 import { takeLease } from './lease.js';

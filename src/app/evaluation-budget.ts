@@ -2,7 +2,8 @@ import { DEFAULT_EVALUATION_BUDGET, runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { policyInvalidDecision } from '../core/evaluate.js';
 import type { Decision, Policy, ReleaseFacts } from '../core/types.js';
-import type { GateDeps } from './gate.js';
+import type { Logger } from 'probot';
+import type { PoisonedPolicyStore } from '../store/poisoned-policies.js';
 
 export { EVALUATION_BUDGET_MS, EVALUATION_HEAP_BUDGET_BYTES } from '../budget/pool.js';
 export type { EvaluationBudget } from '../budget/pool.js';
@@ -33,7 +34,7 @@ function refuse(subject: EvaluationSubject, problem: string): Decision {
  * loading facts. Null when the policy is not refused.
  */
 export async function refusedPolicyDecision(
-  deps: Pick<GateDeps, 'store'>,
+  deps: { store: PoisonedPolicyStore },
   subject: EvaluationSubject,
 ): Promise<Decision | null> {
   if (!subject.blobSha) return null;
@@ -49,7 +50,7 @@ export async function refusedPolicyDecision(
  * policy content is recorded as refused, so the next requests are refused at once.
  */
 export async function evaluateWithinBudget(
-  deps: Pick<GateDeps, 'store' | 'clock' | 'log'>,
+  deps: { store: PoisonedPolicyStore; clock: () => Date; log: Logger },
   subject: EvaluationSubject,
   input: { policy: Policy; facts: ReleaseFacts; at: Date },
   budget: EvaluationBudget = DEFAULT_EVALUATION_BUDGET,

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'probot';
 import { describeError } from '../github/types.js';
+import type { FileGuard } from '../store/file-guard.js';
 import type { InboxItem, InboxRow, InboxStore } from '../store/inbox-store.js';
 import { deliveryPriority, orderKeyOf } from './delivery-order.js';
 import type { PayloadForOrder } from './delivery-order.js';
@@ -49,7 +50,7 @@ const MAX_PAYLOAD_BYTES = 25 * 1024 * 1024;
 const URGENT_HOLD_MS = 2_000;
 
 export interface InboxOptions {
-  store: InboxStore & { fileProblem(): string | null };
+  store: InboxStore & FileGuard;
   /** Hands a delivery to the App's handlers (`probot.receive`); a rejection is a failure. */
   handle: (item: InboxItem) => Promise<void>;
   /** Checks `X-Hub-Signature-256` against the raw body (`probot.webhooks.verify`). */
@@ -212,19 +213,19 @@ export class Inbox {
   }
 
   /**
-   * Stops taking deliveries and waits for those being handled, at most until `deadlineMs`
-   * (default: `stopGraceMs` from now). Deliveries still running then have their claims
+   * Stops taking deliveries and waits for those being handled, at most `graceMs` (default
+   * `stopGraceMs`; a span of time, not a reading of any clock). Deliveries still running then have their claims
    * released at once, so another replica takes them without waiting for the claim to run
    * out (the handlers are idempotent); returns how many were left.
    */
-  async stop(deadlineMs = Date.now() + this.settings.stopGraceMs): Promise<number> {
+  async stop(graceMs = this.settings.stopGraceMs): Promise<number> {
     this.running = false;
     this.wake(true);
     const all = Promise.all(this.workers);
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([
       all.then(() => true),
-      new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now())))),
+      new Promise<false>((r) => (timer = setTimeout(() => r(false), Math.max(0, graceMs)))),
     ]);
     clearTimeout(timer);
     this.workers = [];

@@ -1,6 +1,6 @@
 import type { Logger } from 'probot';
 import { describeError } from '../github/types.js';
-import type { LeasedQueue } from '../store/types.js';
+import type { LeasedQueue } from '../store/leased-queue.js';
 
 /** How long a replica holds a gate or a held promotion while it works on it. */
 export const LEASE_MS = 60_000;

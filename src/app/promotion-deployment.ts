@@ -1,10 +1,10 @@
 import { createDeployment, listDeploymentsOf } from '../github/deployment-api.js';
 import { repoKey } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
-import type { PromotionRequestedVia } from '../store/types.js';
+import type { AuditStore } from '../store/audit.js';
+import type { PromotionRequestedVia } from '../store/promotions.js';
 import { PROMOTION_PAYLOAD_KEY } from './deployer.js';
 import type { PromotionPayload } from './deployer.js';
-import type { GateDeps } from './gate.js';
 
 /** The deployment a promotion creates: where, what, and who deploys. */
 export interface PromotionDeploymentInput extends RepoRef {
@@ -30,7 +30,7 @@ export interface PromotionDeploymentInput extends RepoRef {
  * records `PROMOTE` on the timeline (by the person who asked, or `auto`).
  */
 export async function createPromotionDeployment(
-  deps: GateDeps,
+  deps: { store: AuditStore; clock: () => Date },
   octokit: GitHubClient,
   p: PromotionDeploymentInput,
 ): Promise<number> {

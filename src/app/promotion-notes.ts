@@ -1,8 +1,8 @@
 import { failingRules } from '../core/rule-results.js';
 import type { Decision } from '../core/types.js';
-import type { PromotionRow } from '../store/types.js';
+import type { AuditStore } from '../store/audit.js';
+import type { PromotionRow } from '../store/promotions.js';
 import { WAIT_POLL_MS } from './gate.js';
-import type { GateDeps } from './gate.js';
 
 /** A held promotion still waiting this long after it was held is dropped. */
 export const PROMOTION_HOLD_MS = 7 * 86_400_000;
@@ -56,7 +56,7 @@ export function nextCheckOf(decision: Decision, now: Date, expiresAt: Date): Dat
 
 /** Records a held promotion's NOTE unless the last one of the commit and environment already says it waits for the same. */
 export async function noteHeld(
-  deps: GateDeps,
+  deps: { store: AuditStore; clock: () => Date },
   p: {
     repo: string;
     sha: string;

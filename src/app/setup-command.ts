@@ -3,7 +3,7 @@ import { replyOnIssue, repositoryPermission } from '../github/pull-commands.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import { repoKey } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
-import type { GateDeps } from './gate.js';
+import type { AuditStore } from '../store/audit.js';
 import { renderSetupMarkdown, setupEnvironments } from './setup-environments.js';
 import { administrationAdvice } from './setup-permission.js';
 import type { SetupReport } from './setup-environments.js';
@@ -76,7 +76,7 @@ const ADMIN = new Set(['admin']);
 
 /** `/release-gate setup` on a pull request: an admin of the repository makes GitHub match the policy. */
 export async function runSetupCommand(
-  deps: Pick<GateDeps, 'store' | 'clock'>,
+  deps: { store: AuditStore; clock: () => Date },
   octokit: GitHubClient,
   c: RepoRef & {
     login: string;

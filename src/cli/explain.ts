@@ -6,7 +6,9 @@ import { renderDecisionText } from '../core/render-text.js';
 import { compareRules, recordedInputs, Replayer } from '../core/replay.js';
 import type { StoredEvaluation } from '../core/replay.js';
 import type { Decision, DecisionKind, EnvironmentPolicy, RuleResult } from '../core/types.js';
-import type { AuditStore, RecordStore } from '../store/types.js';
+import type { AuditStore } from '../store/audit.js';
+import type { EvaluationStore } from '../store/evaluations.js';
+import type { ReleaseStore } from '../store/releases.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
 import { decisionJson } from './evaluate-flags.js';
 import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
@@ -47,7 +49,9 @@ function storedDecision(record: StoredEvaluation, score: number | null): Decisio
  * the decision.
  */
 export async function explainEvaluation(
-  store: Pick<RecordStore, 'getEvaluation' | 'getPolicyTexts' | 'getRelease'> & Pick<AuditStore, 'timeline'>,
+  store: Pick<EvaluationStore, 'getEvaluation' | 'getPolicyTexts'> &
+    Pick<ReleaseStore, 'getRelease'> &
+    Pick<AuditStore, 'timeline'>,
   id: number,
 ): Promise<Explanation> {
   const row = await store.getEvaluation(id);

@@ -5,12 +5,11 @@ import { loadPolicyFiles } from '../core/policy-source.js';
 import type { PolicyText } from '../core/policy-source.js';
 import { renderSimulationMarkdown, Simulator } from '../core/simulate.js';
 import type { SimulatedPolicy, SimulationReport } from '../core/simulate.js';
-import type { Store } from '../store/types.js';
 import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
 import { EXIT, UsageError, parseFlags, writeLine } from './io.js';
 import { PolicyFileError } from '../local/policy-file.js';
 import { forEachStoredEvaluation, storedEvaluation } from '../store/stored-evaluations.js';
-import type { RecordSelection } from '../store/stored-evaluations.js';
+import type { RecordSelection, StoredEvaluationReader } from '../store/stored-evaluations.js';
 import { DATABASE_HELP, openRecord, RECORD_FLAGS, selectionFromFlags } from './replay.js';
 import type { RecordCommand } from './replay.js';
 
@@ -57,7 +56,7 @@ export function checkSimulatedPolicy(next: SimulatedPolicy): void {
 
 /** Simulates the selected stored decisions under `next`. */
 export async function simulateRecord(
-  store: Store,
+  store: StoredEvaluationReader,
   selection: RecordSelection,
   next: SimulatedPolicy,
 ): Promise<SimulationReport> {

@@ -46,14 +46,14 @@ export function renderBoard(ctx: PageContext, board: BoardView): string {
   const cards = board.repositories
     .map(
       (r) =>
-        `<li class="card"><h2><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a></h2><p class="muted">Your role: ${e(r.role)} · <a href="/audit?repo=${encodeURIComponent(r.fullName)}&amp;stage=${encodeURIComponent(r.stages.at(-1)?.name ?? 'PROD')}&amp;type=DEPLOYED">Deployed to ${e(r.stages.at(-1)?.name ?? 'PROD')}</a> · <a href="/audit?repo=${encodeURIComponent(r.fullName)}">Audit</a></p>${r.freezes.map((f) => `<p${f.active ? ' class="banner"' : ''}>${freezeLine(f, ctx)}</p>`).join('')}${r.policy.ok ? stageList(r.fullName, r.stages, ctx) : `<p class="problem">The policy is invalid: ${e(r.policy.problems[0] ?? '')}</p>`}</li>`,
+        `<li class="card"><h2><a href="/repos/${e(r.fullName)}">${e(r.fullName)}</a></h2><p class="muted">Your role: ${e(r.role)} · <a href="/audit?repo=${encodeURIComponent(r.fullName)}&amp;stage=${encodeURIComponent(r.stages.at(-1)?.name ?? 'PROD')}&amp;type=DEPLOYED">Deployed to ${e(r.stages.at(-1)?.name ?? 'PROD')}</a> · <a href="/audit?repo=${encodeURIComponent(r.fullName)}">Audit</a></p>${r.freezes.map((f) => `<p${f.active ? ' class="frozen"' : ''}>${freezeLine(f, ctx)}</p>`).join('')}${r.policy.ok ? stageList(r.fullName, r.stages, ctx) : `<p class="problem">The policy is invalid: ${e(r.policy.problems[0] ?? '')}</p>`}</li>`,
     )
     .join('');
   return layout(
     ctx,
     'Board',
     `<h1>Board</h1>
-${frozen.length > 0 ? `<section class="banner" aria-labelledby="freeze-now"><h2 id="freeze-now">Frozen now</h2><ul>${frozen.join('')}</ul></section>` : ''}
+${frozen.length > 0 ? `<section class="frozen" aria-labelledby="freeze-now"><h2 id="freeze-now">Frozen now</h2><ul>${frozen.join('')}</ul></section>` : ''}
 <section aria-labelledby="queue"><h2 id="queue">Waiting on you</h2>${queue}</section>
 <section aria-labelledby="repos"><h2 id="repos">Repositories</h2><p><a href="/audit?stage=${encodeURIComponent(last)}&amp;type=DEPLOYED&amp;since=7d">Deployed to ${e(last)} in the last 7 days</a>, every repository.</p>${board.repositories.length === 0 ? "<p>No repository of the App's installations that you can read.</p>" : `<ul class="cards" aria-label="Repositories">${cards}</ul>`}</section>`,
     true,

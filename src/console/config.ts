@@ -22,6 +22,8 @@ export interface ConsoleConfig {
   permissionTtlMs: number;
   /** How long a bearer token verified with GitHub is trusted. */
   tokenTtlMs: number;
+  /** A line shown at the top of every page (the demo says it is one). */
+  banner?: string;
 }
 
 /** The console's settings could not be read; `problems` says what to set. */

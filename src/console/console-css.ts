@@ -31,8 +31,9 @@ ol.pipeline .label{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em
 .muted{color:var(--muted)}
 .notice{border:1px solid var(--ok);padding:.5rem;border-radius:.4rem}
 .problem{border:1px solid var(--block);padding:.5rem;border-radius:.4rem;color:var(--block)}
-.banner{border:2px solid var(--wait);padding:.5rem .75rem;border-radius:.4rem;margin:.5rem 0}
-.banner strong{color:var(--wait)}
+.frozen{border:2px solid var(--wait);padding:.5rem .75rem;border-radius:.4rem;margin:.5rem 0}
+.frozen strong{color:var(--wait)}
+.banner{margin:0;padding:.5rem 1rem;background:#fff4ce;color:#4d3800;border-bottom:2px solid #b58105;font-weight:600;text-align:center}
 ol.steps{margin:.25rem 0;padding-left:1.25rem}
 form.inline{display:inline}
 input.tz{max-width:14rem;display:inline-block}

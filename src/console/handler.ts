@@ -147,6 +147,7 @@ export function createConsoleHandler(
                 notice: null,
                 signInEnabled: kit.directory.signInEnabled,
                 now: kit.clock().toISOString(),
+                banner: kit.config.banner ?? null,
               },
               status,
               code,

@@ -13,6 +13,8 @@ export interface PageContext {
   signInEnabled: boolean;
   /** The server's now (ISO-8601), for relative times. */
   now: string;
+  /** A line shown at the top of every page (`ConsoleConfig.banner`). */
+  banner?: string | null;
 }
 
 const NOTICES: Record<string, string> = {
@@ -46,6 +48,7 @@ export function layout(ctx: PageContext, title: string, body: string, live = fal
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
+${ctx.banner ? `<p class="banner" role="note">${e(ctx.banner)}</p>` : ''}
 <header class="top">
 <a class="brand" href="/">Release Gate</a>
 <nav aria-label="Console"><ul><li><a href="/">Board</a></li><li><a href="/queue">Waiting on me</a></li><li><a href="/audit">Audit</a></li><li><a href="/api/v1/docs">API</a></li></ul></nav>

@@ -80,7 +80,7 @@ export function renderRepository(ctx: PageContext, v: RepositoryView): string {
           `<a href="/audit?repo=${encodeURIComponent(r)}&amp;stage=${encodeURIComponent(s.name)}&amp;type=DEPLOYED">Deployed to ${e(s.name)}</a>`,
       )
       .join(' · ')}</p>
-${v.freezesNow.map((f) => `<p${f.active ? ' class="banner"' : ''}>${freezeLine(f, ctx)}</p>`).join('')}
+${v.freezesNow.map((f) => `<p${f.active ? ' class="frozen"' : ''}>${freezeLine(f, ctx)}</p>`).join('')}
 <section aria-labelledby="pipeline"><h2 id="pipeline">Pipeline</h2>${stageList(r, v.stages, ctx)}</section>
 <section aria-labelledby="waiting"><h2 id="waiting">Waiting gates</h2>${tzForm(ctx, `/repos/${r}`)}${waitingTable(r, v.waiting, ctx)}</section>
 <section aria-labelledby="decisions"><h2 id="decisions">Recent decisions</h2>${decisions}</section>

@@ -162,6 +162,7 @@ export function createKit(options: ConsoleHandlerOptions) {
       notice: url.searchParams.get('done'),
       signInEnabled: directory.signInEnabled,
       now: clock().toISOString(),
+      banner: config.banner ?? null,
     };
   }
 

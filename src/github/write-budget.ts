@@ -9,7 +9,8 @@
 
 /** Where replicas share the next free write slot of an installation (the Store). */
 export interface WriteSlots {
-  takeWriteSlot(installationId: number, nowMs: number, spacingMs: number): Promise<number>;
+  /** The installation's next slot, `spacingMs` after the previous one (or `now`). */
+  takeWriteSlot(installationId: number, now: Date, spacingMs: number): Promise<Date>;
 }
 
 export interface WriteBudget {
@@ -28,8 +29,8 @@ const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 export function databaseWriteBudget(slots: WriteSlots, spacingMs = WRITE_SPACING_MS): WriteBudget {
   return {
     async take(installationId) {
-      const slot = await slots.takeWriteSlot(installationId, Date.now(), spacingMs);
-      const wait = slot - Date.now();
+      const slot = await slots.takeWriteSlot(installationId, new Date(), spacingMs);
+      const wait = slot.getTime() - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     },
   };

@@ -10,7 +10,8 @@ import {
   type ParsedDatabaseUrl,
 } from './database-url.js';
 import { describeEngineError, loadMigrationSet, migrate } from './migrate.js';
-import { PrismaStore } from './store.js';
+import { sqliteFileGuard } from './file-guard.js';
+import { prismaStore } from './store.js';
 import { StoreError, type OpenStoreOptions, type Store } from './types.js';
 
 /** Creates the PostgreSQL schema named in the URL, and says clearly when the server cannot be reached. */
@@ -60,11 +61,14 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     // Wait for another writer instead of failing at once; WAL lets readers run alongside.
     await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
     await db.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
-    const store = new PrismaStore(db, 'sqlite', set.names.length, dispose);
-    if (parsed.file && parsed.file !== ':memory:') store.guardFile(parsed.file);
-    return store;
+    return prismaStore(db, {
+      provider: 'sqlite',
+      expectedMigrations: set.names.length,
+      onClose: dispose,
+      ...(parsed.file && parsed.file !== ':memory:' ? { file: sqliteFileGuard(parsed.file) } : {}),
+    });
   }
   // The two generated clients have the same models; the store is written against one type.
   const db = new PostgresClient({ adapter }) as unknown as SqliteClient;
-  return new PrismaStore(db, 'postgresql', set.names.length, dispose);
+  return prismaStore(db, { provider: 'postgresql', expectedMigrations: set.names.length, onClose: dispose });
 }

@@ -1,7 +1,8 @@
 import type { StoredEvaluation } from '../core/replay.js';
-import type { RuleResult } from '../core/types.js';
+import type { EvaluationRow, EvaluationStore } from './evaluations.js';
 import { StoreError } from './types.js';
-import type { EvaluationRow, RecordStore } from './types.js';
+
+export { storedRuleResults } from './evaluations.js';
 
 /** Which stored evaluations a command looks at. */
 export interface RecordSelection {
@@ -11,17 +12,6 @@ export interface RecordSelection {
   since?: Date;
   /** At most this many, the most recent ones (the impact check run's bound). */
   limit?: number;
-}
-
-/**
- * An evaluation's rule results as the record keeps them (JSON), read back: the one place
- * stored rules are parsed. Anything but a list of results with a code reads as none.
- */
-export function storedRuleResults(json: unknown): RuleResult[] {
-  if (!Array.isArray(json)) return [];
-  return json.filter(
-    (r): r is RuleResult => typeof r === 'object' && r !== null && typeof (r as { code?: unknown }).code === 'string',
-  );
 }
 
 /** A stored evaluation as the replay core reads it. */
@@ -45,7 +35,7 @@ export function storedEvaluation(row: EvaluationRow): StoredEvaluation {
 const PAGE = 2000;
 
 /** The record's reads that replay and simulation make. */
-export type StoredEvaluationReader = Pick<RecordStore, 'getEvaluation' | 'pageEvaluations' | 'getPolicyTexts'>;
+export type StoredEvaluationReader = Pick<EvaluationStore, 'getEvaluation' | 'pageEvaluations' | 'getPolicyTexts'>;
 
 /**
  * Calls `visit` with the selected evaluations, page by page in id order, and the policy

@@ -78,7 +78,7 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
       createdAt: '2026-03-10T16:30:00Z',
     });
     // The installation's writes are booked for the next three seconds (other decisions, any replica).
-    await h.store.takeWriteSlot(h.ctx.installationId, Date.now(), 3_000);
+    await h.store.takeWriteSlot(h.ctx.installationId, new Date(), 3_000);
     expect(await sendWebhook(h.app.url, TEST_SECRET, d)).toBe(200);
     const gate = await until(
       async () => (await h.store.listPendingGates({ repo: 'acme/shop' })).find((g) => g.claimedBy !== null),

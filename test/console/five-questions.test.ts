@@ -228,7 +228,7 @@ describe('the console answers a release manager on a Monday morning (headless Ch
     await page.screenshot({ path: join(SHOTS, 'freeze.png'), clip: { x: 0, y: 0, width: 1280, height: 420 } });
     // The zone is remembered: the server renders it from then on, the repository page too.
     await page.goto(`${r.h.url}/repos/acme/billing`);
-    expect(await page.locator('main p.banner').textContent()).toContain('ends Mon, Dec 7, 08:00 EST, in 4 h');
+    expect(await page.locator('main p.frozen').textContent()).toContain('ends Mon, Dec 7, 08:00 EST, in 4 h');
     expect(await page.locator('footer').textContent()).toContain('America/New_York');
     await context.close();
   }, 60_000);

@@ -221,12 +221,14 @@ describe.each([
 
   it("spaces one installation's write slots a second apart across connections, whoever asks", async () => {
     const slots = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => (i % 2 ? store : other).takeWriteSlot(77, T0, 1_000)),
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? store : other).takeWriteSlot(77, new Date(T0), 1_000).then((slot) => slot.getTime()),
+      ),
     );
     expect([...slots].sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => T0 + i * 1_000));
     // Another installation has its own slots; a slot in the past is not handed out.
-    expect(await store.takeWriteSlot(78, T0 + 5_000, 1_000)).toBe(T0 + 5_000);
-    expect(await store.takeWriteSlot(78, T0 + 60_000, 1_000)).toBe(T0 + 60_000);
+    expect((await store.takeWriteSlot(78, new Date(T0 + 5_000), 1_000)).getTime()).toBe(T0 + 5_000);
+    expect((await store.takeWriteSlot(78, new Date(T0 + 60_000), 1_000)).getTime()).toBe(T0 + 60_000);
   });
 
   it('records a poisoned policy once and counts evaluations started and not finished', async () => {

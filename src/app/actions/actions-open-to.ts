@@ -1,5 +1,9 @@
 import { repoKey } from '../../github/types.js';
-import type { GateDeps } from '../gate.js';
+import type { DeploymentStore } from '../../store/deployments.js';
+import type { EvaluationStore } from '../../store/evaluations.js';
+import type { GateStore } from '../../store/gates.js';
+import type { OverrideStore } from '../../store/overrides.js';
+import type { PromotionStore } from '../../store/promotions.js';
 import { assessApproval } from './approve.js';
 import { openOverrides } from './override.js';
 import { mayAct, permissionsOf } from './people.js';
@@ -41,7 +45,7 @@ const NO: ActionOption = { allowed: false, counts: false, reason: '' };
  * console shows its buttons and its queue from this; the actions check again when taken.
  */
 export async function actionsOpenTo(
-  deps: Pick<GateDeps, 'store' | 'clock'>,
+  deps: { store: GateStore & PromotionStore & DeploymentStore & EvaluationStore & OverrideStore; clock: () => Date },
   scope: ActionScope,
   query: { sha: string; stage?: string },
 ): Promise<ViewerActions> {

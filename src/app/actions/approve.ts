@@ -4,6 +4,9 @@ import type { ApprovalVerdict } from '../../core/approval-would-count.js';
 import type { EnvironmentPolicy, Policy, ReleaseFacts } from '../../core/types.js';
 import { repoKey } from '../../github/types.js';
 import { factsChanged } from '../facts-changed.js';
+import type { ApprovalStore } from '../../store/approvals.js';
+import type { DeploymentStore } from '../../store/deployments.js';
+import type { EvaluationStore } from '../../store/evaluations.js';
 import type { GateDeps } from '../gate.js';
 import {
   deployerOfWaiting,
@@ -40,7 +43,7 @@ export interface ApproveResult {
  * the teams the stage names. An approval the gate would not count is refused, not recorded.
  */
 export async function assessApproval(
-  deps: Pick<GateDeps, 'store' | 'clock'>,
+  deps: { store: DeploymentStore & EvaluationStore; clock: () => Date },
   scope: ActionScope,
   waiting: Waiting,
 ): Promise<ApprovalVerdict> {
@@ -185,7 +188,7 @@ function sinceOf(w: Waiting): Date {
 
 /** The actor's approvals of the release given through the App (console or command), by stage. */
 async function ownApprovals(
-  deps: Pick<GateDeps, 'store'>,
+  deps: { store: ApprovalStore },
   repo: string,
   sha: string,
   login: string,

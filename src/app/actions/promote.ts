@@ -2,8 +2,11 @@ import { findStageIndex } from '../../core/evaluate.js';
 import { failingRules } from '../../core/rule-results.js';
 import type { EnvironmentPolicy, Policy, RuleResult } from '../../core/types.js';
 import { repoKey } from '../../github/types.js';
-import { promotionOpenKey } from '../../store/types.js';
-import type { PromotionRow } from '../../store/types.js';
+import type { DeploymentStore } from '../../store/deployments.js';
+import type { EvaluationStore } from '../../store/evaluations.js';
+import type { GateStore } from '../../store/gates.js';
+import { promotionOpenKey } from '../../store/promotions.js';
+import type { PromotionRow, PromotionStore } from '../../store/promotions.js';
 import { LEASE_MS } from '../gate.js';
 import type { GateDeps } from '../gate.js';
 import { advancePromotion } from '../held-promotions.js';
@@ -49,7 +52,7 @@ export interface PromoteResult {
  * (a request at the gate, a held promotion), or the policy cannot decide.
  */
 export async function promotionTarget(
-  deps: Pick<GateDeps, 'store'>,
+  deps: { store: GateStore & PromotionStore & DeploymentStore & EvaluationStore },
   scope: Pick<ActionScope, 'repo'>,
   policy: Policy,
   sha: string,
@@ -207,7 +210,7 @@ function heldResult(o: PromotionRow | null, login: string): PromoteResult {
 }
 
 /** True when the deployment an open promotion created failed or was rejected: it may be asked for again. */
-async function deploymentFailed(deps: Pick<GateDeps, 'store'>, o: PromotionRow): Promise<boolean> {
+async function deploymentFailed(deps: { store: DeploymentStore & GateStore }, o: PromotionRow): Promise<boolean> {
   if (o.status !== 'answered' || o.deploymentId === null || o.openKey === null) return false;
   const d = await deps.store.getDeployment(o.deploymentId);
   if (!d) return false;
@@ -218,7 +221,7 @@ async function deploymentFailed(deps: Pick<GateDeps, 'store'>, o: PromotionRow):
 }
 
 /** What an open promotion a second request finds is doing. */
-async function openMessage(deps: Pick<GateDeps, 'store'>, o: PromotionRow): Promise<string> {
+async function openMessage(deps: { store: EvaluationStore }, o: PromotionRow): Promise<string> {
   const asked = `${o.deployer ?? 'Someone'} asked for the promotion of ${short(o.sha)} to ${o.toStage} already (${o.createdAt.toISOString()})`;
   if (o.status === 'answered') return `${asked}: deployment ${o.deploymentId} was created.`;
   if (o.status === 'decided') return `${asked}: its deployment is being created.`;

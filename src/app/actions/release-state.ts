@@ -1,9 +1,12 @@
 import { findStageIndex } from '../../core/evaluate.js';
 import type { EnvironmentPolicy, Policy, ReleaseFacts } from '../../core/types.js';
 import { repoKey } from '../../github/types.js';
-import type { DeploymentRow, PendingGateRow, PromotionRow } from '../../store/types.js';
+import type { DeploymentRow, DeploymentStore } from '../../store/deployments.js';
+import type { EvaluationStore } from '../../store/evaluations.js';
+import type { GateStore, PendingGateRow } from '../../store/gates.js';
+import type { PromotionRow, PromotionStore } from '../../store/promotions.js';
 import { deployerOf } from '../deployer.js';
-import type { GateDeps, GateResult } from '../gate.js';
+import type { GateResult } from '../gate.js';
 import { mayAct, permissionsOf } from './people.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope, GateOutcome, Role } from './types.js';
@@ -57,7 +60,7 @@ export function environmentOf(stage: EnvironmentPolicy): string {
 
 /** What of the release waits for the gate, in the stage named `only` when given (oldest first). */
 export async function whatWaits(
-  deps: Pick<GateDeps, 'store'>,
+  deps: { store: GateStore & PromotionStore },
   scope: Pick<ActionScope, 'repo'>,
   policy: Policy,
   sha: string,
@@ -83,7 +86,7 @@ export async function whatWaits(
 }
 
 /** Who deploys what waits: the deployment's deployer (src/app/deployer.ts), or the promotion's. */
-export async function deployerOfWaiting(deps: Pick<GateDeps, 'store'>, w: Waiting): Promise<string | null> {
+export async function deployerOfWaiting(deps: { store: DeploymentStore }, w: Waiting): Promise<string | null> {
   if (w.kind === 'promotion') return w.promotion.deployer;
   if (w.gate.deploymentId === null) return null;
   const d = await deps.store.getDeployment(w.gate.deploymentId);
@@ -92,7 +95,7 @@ export async function deployerOfWaiting(deps: Pick<GateDeps, 'store'>, w: Waitin
 
 /** The facts the gate last judged the release on for an environment (null when none were recorded). */
 export async function lastFacts(
-  deps: Pick<GateDeps, 'store'>,
+  deps: { store: EvaluationStore },
   scope: Pick<ActionScope, 'repo'>,
   sha: string,
   environment: string,

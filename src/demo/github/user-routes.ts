@@ -1,28 +1,150 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TEST_PRIVATE_KEY } from './app-identity.js';
-import type { FakeGitHub, FakeRepo } from './fake-github.js';
+import { hashId } from './json.js';
+import type { SimulatedGitHub } from './simulated-github.js';
+import type { FakeRepo, FakeRequest, ManifestApp } from './types.js';
 
 /**
- * The parts of the fake GitHub that speak for users rather than for the App: the "new
- * GitHub App" page of the manifest flow (a browser posts the manifest, GitHub creates the App
- * and sends the browser back with a code), the OAuth check of a user token
- * (`POST /applications/{client_id}/token`, answered only for tokens issued to that client),
- * and what a user token can reach (`GET /user/installations` and their repositories, with
- * the user's permission on each).
+ * The parts of the simulated GitHub that speak for users rather than for the App: the OAuth
+ * web flow (authorize, code exchange, `GET /user`), the "new GitHub App" page of the manifest
+ * flow, the OAuth check of a user token (`POST /applications/{client_id}/token`, answered only
+ * for tokens issued to that client), and what a user token can reach (`GET /user/installations`
+ * and their repositories, with the user's permission on each).
  */
 
-/** An App created from a manifest on the fake's "new GitHub App" page. */
-export interface ManifestApp {
-  id: number;
-  slug: string;
-  name: string;
-  clientId: string;
-  clientSecret: string;
-  webhookSecret: string;
-  manifest: Record<string, unknown>;
-  /** The `callback_urls` of the manifest: GitHub sends a signed-in user back only under one of them. */
-  callbackUrls: string[];
+/** The routes that need request headers (user and installation tokens) or live on GitHub's web host. */
+export function answerSignInRoute(
+  gh: SimulatedGitHub,
+  req: IncomingMessage,
+  res: ServerResponse,
+  entry: FakeRequest,
+): boolean {
+  const { method, path, query: q, body } = entry;
+  const reply = (status: number, out: unknown, template: string | null) => {
+    entry.template = template;
+    entry.status = status;
+    entry.at = Date.now();
+    gh.requestCount++;
+    if (gh.keepRequests) gh.requests.push(entry);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(JSON.stringify(out));
+    return true;
+  };
+  const check = () => gh.check(method, path, body);
+  const auth = String(req.headers.authorization ?? '');
+  const token = auth.replace(/^(bearer|token)\s+/i, '');
+  if (method === 'GET' && path === '/login/oauth/authorize') {
+    // The user has authorized the App before: GitHub redirects back at once, with a token of the App's client.
+    const client = gh.oauthClient.id;
+    const signedIn = gh.browserUser;
+    const back = q.get('redirect_uri');
+    if (!signedIn || !back || q.get('client_id') !== client) return reply(404, { message: 'Not Found' }, 'oauth');
+    if (gh.callbackUrls && !redirectAllowed(back, gh.callbackUrls)) {
+      gh.violations.push(`GET /login/oauth/authorize: redirect_uri ${back} is not under a callback URL of the App`);
+      return reply(
+        400,
+        {
+          error: 'redirect_uri_mismatch',
+          message: 'The redirect_uri MUST match the registered callback URL for this application.',
+        },
+        'oauth',
+      );
+    }
+    const token =
+      [...gh.userTokens.entries()].find(([, u]) => u.login === signedIn && (u.clientId ?? client) === client)?.[0] ??
+      gh.addUser(signedIn).token;
+    const target = new URL(back);
+    target.searchParams.set('code', gh.oauthCode(token));
+    target.searchParams.set('state', q.get('state') ?? '');
+    gh.requestCount++;
+    res.writeHead(302, { location: target.toString() });
+    res.end();
+    return true;
+  }
+  if (method === 'POST' && path === '/login/oauth/access_token') {
+    // GitHub answers 200 with an `error` field for a bad code or client.
+    const b = (body ?? {}) as Record<string, unknown>;
+    if (String(req.headers.accept ?? '').indexOf('application/json') < 0)
+      gh.violations.push('POST /login/oauth/access_token without Accept: application/json');
+    if (b.client_id !== gh.oauthClient.id || b.client_secret !== gh.oauthClient.secret)
+      return reply(
+        200,
+        {
+          error: 'incorrect_client_credentials',
+          error_description: 'The client_id and/or client_secret passed are incorrect.',
+        },
+        'oauth',
+      );
+    const user = gh.oauthCodes.get(String(b.code));
+    if (!user)
+      return reply(
+        200,
+        { error: 'bad_verification_code', error_description: 'The code passed is incorrect or expired.' },
+        'oauth',
+      );
+    gh.oauthCodes.delete(String(b.code));
+    return reply(200, { access_token: user, token_type: 'bearer', scope: '' }, 'oauth');
+  }
+  if (method === 'GET' && path === '/user') {
+    const template = check();
+    const user = gh.userTokens.get(token);
+    return user
+      ? reply(200, { login: user.login, id: user.id, type: 'User' }, template)
+      : reply(401, { message: 'Bad credentials' }, template);
+  }
+  const basic = /^basic\s+(\S+)$/i.exec(auth);
+  const user = answerUserRoute(gh, {
+    method,
+    path,
+    query: q,
+    body,
+    token,
+    basic: basic ? Buffer.from(basic[1]!, 'base64').toString('utf8') : null,
+  });
+  if (user) {
+    const template = check();
+    entry.template = template;
+    entry.status = user.status;
+    entry.at = Date.now();
+    gh.requestCount++;
+    if (gh.keepRequests) gh.requests.push(entry);
+    res.writeHead(user.status, { 'content-type': 'application/json; charset=utf-8', ...(user.headers ?? {}) });
+    res.end(user.body === undefined ? undefined : JSON.stringify(user.body));
+    return true;
+  }
+  if (method === 'GET' && path === '/app/installations') {
+    const template = check();
+    if (!/^bearer\s+ey/i.test(auth)) return reply(401, { message: 'A JSON web token could not be decoded' }, template);
+    return reply(
+      200,
+      [...gh.installationRepos().keys()].map((id) => ({
+        id,
+        account: { login: 'acme', id: hashId('acme') },
+        app_id: 4242,
+        target_type: 'Organization',
+      })),
+      template,
+    );
+  }
+  if (method === 'GET' && path === '/installation/repositories') {
+    const template = check();
+    const m = /^ghs_test(\d+)$/.exec(token);
+    const names = m ? gh.installationRepos().get(Number(m[1])) : undefined;
+    if (!names) return reply(401, { message: 'Bad credentials' }, template);
+    const repositories = names
+      .map((n) => gh.repo(n))
+      .map((r) => ({
+        id: r.id,
+        name: r.name,
+        full_name: `${r.owner}/${r.name}`,
+        owner: { login: r.owner, id: hashId(r.owner) },
+        private: true,
+        default_branch: r.defaultBranch,
+        html_url: `https://github.example/${r.owner}/${r.name}`,
+      }));
+    return reply(200, { total_count: repositories.length, repositories }, template);
+  }
+  return false;
 }
 
 /** A person's permission on a repository as `permissions` in GitHub's repository objects. */
@@ -66,7 +188,11 @@ async function readText(req: IncomingMessage): Promise<string> {
  * agrees) and the browser is sent to the manifest's `redirect_url` with a one-time code and
  * the state. Returns false for any other request.
  */
-export async function answerNewAppPage(fake: FakeGitHub, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+export async function answerNewAppPage(
+  fake: SimulatedGitHub,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://github.invalid');
   if (!/^(\/organizations\/[^/]+)?\/settings\/apps\/new$/.test(url.pathname)) return false;
   const fail = (status: number, message: string) => {
@@ -104,7 +230,7 @@ export async function answerNewAppPage(fake: FakeGitHub, req: IncomingMessage, r
     id,
     slug: app.slug,
     name,
-    pem: TEST_PRIVATE_KEY,
+    pem: fake.manifestPem,
     webhook_secret: app.webhookSecret,
     client_id: app.clientId,
     client_secret: app.clientSecret,
@@ -125,7 +251,7 @@ export type UserRouteReply = { status: number; body?: unknown; headers?: Record<
  * token reaches. `token` is the request's bearer token, `basic` its basic credentials.
  */
 export function answerUserRoute(
-  fake: FakeGitHub,
+  fake: SimulatedGitHub,
   request: { method: string; path: string; query: URLSearchParams; body: unknown; token: string; basic: string | null },
 ): UserRouteReply {
   const { method, path, query } = request;
