@@ -15,14 +15,8 @@ import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions } from '../
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
-import type { AuditStore, EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
-import type { ConsoleQueryStore } from '../store/console-queries.js';
-import type { DeploymentStore } from '../store/deployments.js';
-import type { EvaluationStore } from '../store/evaluations.js';
-import type { GateStore } from '../store/gates.js';
-import type { OverrideStore } from '../store/overrides.js';
-import type { ReleaseStore } from '../store/releases.js';
-import type { SessionStore } from '../store/sessions.js';
+import type { EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
+import type { ConsoleStore } from './console-store.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
 import type {
   AuditPage,
@@ -44,18 +38,9 @@ import type {
 } from './views.js';
 
 export type * from './views.js';
+export type { ConsoleStore } from './console-store.js';
 export { ConsoleError } from './console-error.js';
 import { ConsoleError } from './console-error.js';
-
-/** The roles of the record the console reads (it writes through the actions), its look-ups and its sessions. */
-export type ConsoleStore = ReleaseStore &
-  DeploymentStore &
-  EvaluationStore &
-  OverrideStore &
-  GateStore &
-  AuditStore &
-  SessionStore &
-  ConsoleQueryStore;
 
 /** What the console needs of the App: its record (read), its clock and log, and its actions. */
 export interface ConsoleDeps {
