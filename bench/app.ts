@@ -333,6 +333,9 @@ function baselineThroughput(
   concurrency: number,
   log: (line: string) => void,
 ): { rate: number; p99: number } | null {
+  // The baseline's own run never measures a baseline in turn (a checkout whose benchmark also
+  // has this function would otherwise start itself again and again).
+  if (process.env.RELEASE_GATE_BASELINE_CHILD) return null;
   const dir = join(tmpdir(), `release-gate-baseline-${BASELINE_REF}`);
   try {
     if (!existsSync(join(dir, 'package.json'))) {
@@ -345,7 +348,7 @@ function baselineThroughput(
     const run = spawnSync(
       join(REPO_ROOT, 'node_modules/.bin/tsx'),
       ['bench/app-main.ts', '--n', String(n), '--concurrency', String(concurrency)],
-      { cwd: dir, encoding: 'utf8', timeout: 600_000 },
+      { cwd: dir, encoding: 'utf8', timeout: 600_000, env: { ...process.env, RELEASE_GATE_BASELINE_CHILD: '1' } },
     );
     const rate = /\| decisions per second \| ([\d.]+) \|/.exec(run.stdout)?.[1];
     const p99 = /p99 \| ([\d.]+) ms \|/.exec(run.stdout)?.[1];

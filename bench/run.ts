@@ -32,6 +32,13 @@ const sections: Array<[string, () => Promise<void>]> = [
   ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],
   ['console', async () => void (await import('./console.js')).runConsoleBench({ log, quick })],
   [
+    'delivery',
+    async () => {
+      if (!(await (await import('./delivery.js')).runDeliveryBench({ log, quick })))
+        log('delivery: the target was NOT met (see above)');
+    },
+  ],
+  [
     'burst',
     async () => {
       const webhooks = Number(

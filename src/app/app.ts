@@ -22,6 +22,9 @@ import { onPullRequestPolicyImpact } from './events/pull-request.js';
 import { onProtectionRuleRequested } from './events/protection-rule.js';
 import { onDeploymentReview, onPullRequestReview } from './events/reviews.js';
 import { DueWorkScheduler, probotOctokitFor } from './due-work-scheduler.js';
+import { createNotifications, type NotificationOptions } from '../notify/index.js';
+import { registerDeliveryGauges } from '../delivery/delivery-gauges.js';
+import type { ReleaseEventSink } from '../core/release-events.js';
 
 export interface CreateAppOptions {
   store: Store;
@@ -46,6 +49,8 @@ export interface CreateAppOptions {
   leaseRenewMs?: number;
   /** The time and heap one evaluation may use (default 2 s, 512 MiB). */
   evaluationBudget?: EvaluationBudget;
+  /** Release notifications: the outbox worker's settings and where channel URLs are read (src/notify). */
+  notifications?: NotificationOptions;
 }
 
 /** What a handler mounted beside the App is given: the record, the clock, the log, the actions people take, Probot. */
@@ -73,6 +78,8 @@ export interface ReleaseGateApp {
   idle(): Promise<void>;
   /** The inbox webhooks go through, once Probot loaded the app. */
   inbox(): Inbox;
+  /** Where release events are published (Slack, CloudEvents: src/notify). */
+  events: ReleaseEventSink;
   stop(): Promise<void>;
 }
 
@@ -90,6 +97,16 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
   setApiCallObserver(options.metrics.observer);
   let auditLog: Logger | null = options.logger ?? null;
   const audit = new AuditWriter((error) => auditLog?.warn({ err: describeError(error) }, 'An audit write failed'));
+  const notify = createNotifications(
+    options.store,
+    clock,
+    { warn: (o, m) => auditLog?.warn(o, m) },
+    options.notifications,
+    options.metrics.registry,
+  );
+  registerDeliveryGauges(options.metrics.registry, options.store.deliveryRecord, clock, (error) =>
+    auditLog?.warn({ err: describeError(error) }, 'Delivery metrics could not be read'),
+  );
 
   const handleHttp = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const path = (req.url ?? '/').split('?')[0];
@@ -132,7 +149,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
     const log = options.logger ?? app.log;
     auditLog = log;
     deps = {
-      store: options.store,
+      store: notify.store,
       clock,
       metrics: options.metrics,
       log,
@@ -190,6 +207,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       ...(d.evaluationBudget ? { evaluationBudget: d.evaluationBudget } : {}),
     };
     for (const mount of options.mounts ?? []) fnOptions.addHandler?.(mount(host));
+    notify.start(d.replicaId, log);
     scheduler = new DueWorkScheduler(d, probotOctokitFor(app), options.schedulerIntervalMs ?? 30_000);
     if ((options.schedulerIntervalMs ?? 30_000) > 0) scheduler.start();
   };
@@ -201,7 +219,11 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       return scheduler;
     },
     handleHttp,
-    idle: () => audit.idle(),
+    idle: async () => {
+      await audit.idle();
+      await notify.outbox.idle();
+    },
+    events: notify.sink,
     inbox: () => {
       if (!inbox) throw new Error('The app is not loaded yet: load appFn into Probot first.');
       return inbox;
@@ -214,6 +236,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       const left = (await inbox?.stop(grace)) ?? 0;
       const schedulerDone = await settlesBy(scheduler?.stop(), deadline);
       const auditDone = await settlesBy(audit.idle(), deadline);
+      await settlesBy(notify.stop(), deadline);
       if ((left > 0 || !schedulerDone) && deps) {
         const freed = await endLeasesOf(deps.replicaId);
         if (freed > 0)

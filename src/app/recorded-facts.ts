@@ -78,7 +78,13 @@ export async function recordLearnedFacts(
   for (const { sha, tree } of loaded.learnedTrees) await store.upsertRelease({ repo, sha, tree, at: new Date(0) });
   if (loaded.pulls.length > 0)
     await store.linkReleasePulls(
-      loaded.pulls.map((p) => ({ repo, sha: request.sha, pullNumber: p.number, headSha: p.headSha })),
+      loaded.pulls.map((p) => ({
+        repo,
+        sha: request.sha,
+        pullNumber: p.number,
+        headSha: p.headSha,
+        firstCommitAt: p.firstCommitAt ? new Date(p.firstCommitAt) : null,
+      })),
       now,
     );
 }

@@ -45,6 +45,8 @@ export interface AppServerOptions {
   evaluationBudget?: EvaluationBudget;
   /** Redis for Probot's cluster throttling (shared by every replica); the database's write slots are used otherwise. */
   redisConfig?: string;
+  /** Release notifications (src/notify): the outbox worker's settings and the environment channels are read from. */
+  notifications?: CreateAppOptions['notifications'];
 }
 
 export interface RunningApp {
@@ -112,6 +114,7 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
     ...(options.inbox ? { inbox: options.inbox } : {}),
     ...(options.leaseRenewMs ? { leaseRenewMs: options.leaseRenewMs } : {}),
     ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
+    ...(options.notifications ? { notifications: options.notifications } : {}),
   });
   const middleware = await createNodeMiddleware(app.appFn, { probot });
   // The inbox (src/app/inbox.ts) is the webhook path's one entry: it checks the signature.

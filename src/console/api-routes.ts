@@ -6,6 +6,7 @@ import type { AuditRecord } from '../store/audit-export.js';
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
 import type { ReleaseEventType } from '../store/types.js';
 import { checkRepoName, checkSha, parseInstant, readBody, sendJson, writeChunks } from './http-kit.js';
+import { deliveryDays, deliveryFor } from './delivery-api.js';
 import { matchApiRoute, openApiDocument } from './openapi.js';
 import type { ApiRoute } from './openapi.js';
 import type { Caller, ConsoleKit } from './request-kit.js';
@@ -212,6 +213,11 @@ export async function handleApi(
         200,
         await kit.service.release(kit.viewerOf(req, url, caller.login, true), fullName, checkSha(params.sha!)),
       );
+    case 'getDelivery':
+    case 'getRepositoryDelivery': {
+      const q = { login: caller.login, repo: fullName || null, days: deliveryDays(url), now: kit.clock() };
+      return sendJson(res, 200, await deliveryFor(kit.gate.store.deliveryRecord, kit.service, q));
+    }
     case 'getAudit':
       kit.checkQuery(url, [
         'repo',

@@ -6,6 +6,7 @@ import type { GateStore } from '../store/gates.js';
 import type { OverrideStore } from '../store/overrides.js';
 import type { ReleaseStore } from '../store/releases.js';
 import type { SessionStore } from '../store/sessions.js';
+import type { Store } from '../store/types.js';
 
 /** The roles of the record the console reads (it writes through the actions), its look-ups and its sessions. */
 export type ConsoleStore = ReleaseStore &
@@ -15,4 +16,5 @@ export type ConsoleStore = ReleaseStore &
   GateStore &
   AuditStore &
   SessionStore &
-  ConsoleQueryStore;
+  ConsoleQueryStore &
+  Pick<Store, 'deliveryRecord'>;

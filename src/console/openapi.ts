@@ -1,5 +1,6 @@
 import { ACTION_ROUTES } from './openapi-action-routes.js';
 import { READ_ROUTES } from './openapi-routes.js';
+import { DELIVERY_ROUTES } from './delivery-api.js';
 import { str } from './openapi-schemas.js';
 
 /** One operation of `/api/v1`: the router dispatches on this table and the OpenAPI document is built from it. */
@@ -18,7 +19,7 @@ export interface ApiRoute {
   produces?: string[];
 }
 
-export const API_ROUTES: ApiRoute[] = [...READ_ROUTES, ...ACTION_ROUTES];
+export const API_ROUTES: ApiRoute[] = [...READ_ROUTES, ...ACTION_ROUTES, ...DELIVERY_ROUTES];
 
 const repoParams = ['owner', 'repo'];
 

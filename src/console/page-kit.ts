@@ -51,7 +51,7 @@ export function layout(ctx: PageContext, title: string, body: string, live = fal
 ${ctx.banner ? `<p class="banner" role="note">${e(ctx.banner)}</p>` : ''}
 <header class="top">
 <a class="brand" href="/">Release Gate</a>
-<nav aria-label="Console"><ul><li><a href="/">Board</a></li><li><a href="/queue">Waiting on me</a></li><li><a href="/audit">Audit</a></li><li><a href="/api/v1/docs">API</a></li></ul></nav>
+<nav aria-label="Console"><ul><li><a href="/">Board</a></li><li><a href="/queue">Waiting on me</a></li><li><a href="/audit">Audit</a></li><li><a href="/delivery">Delivery</a></li><li><a href="/api/v1/docs">API</a></li></ul></nav>
 ${search}
 ${who}
 </header>

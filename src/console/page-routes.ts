@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { act, auditQuery } from './api-routes.js';
+import { deliveryDays, deliveryFor } from './delivery-api.js';
+import { renderDelivery } from './delivery-page.js';
 import { checkRepoName, checkSha, readBody, redirect, sendHtml } from './http-kit.js';
 import { renderAudit, renderBoard, renderQueue, renderRelease, renderRepository, renderSearch } from './pages.js';
 import type { PageContext } from './pages.js';
@@ -78,6 +80,15 @@ export const PAGE_ROUTES: PageRoute[] = [
       filters.searchParams.delete('tz');
       const q = auditQuery(r.kit, filters, 50);
       html(r, renderAudit(r.ctx, await r.kit.service.audit(r.caller.login, q), filters.searchParams));
+    },
+  },
+  {
+    method: 'GET',
+    path: /^(?:\/repos\/([^/]+)\/([^/]+))?\/delivery$/,
+    async handle(r) {
+      const repo = r.params[0] ? repoOf(r) : null;
+      const q = { login: r.caller.login, repo, days: deliveryDays(r.url), now: r.kit.clock() };
+      html(r, renderDelivery(r.ctx, await deliveryFor(r.kit.gate.store.deliveryRecord, r.kit.service, q), repo));
     },
   },
   {

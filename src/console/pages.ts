@@ -6,6 +6,7 @@ import type { AuditPage, RepositoryView, WaitingGateView } from './service.js';
 import { RELEASE_EVENT_TYPES } from '../store/types.js';
 
 export type { PageContext } from './page-kit.js';
+export { layout } from './page-kit.js';
 export { CONSOLE_CSS } from './console-css.js';
 export { CONSOLE_JS } from './console-script.js';
 export { renderBoard, renderQueue, renderSearch } from './board-page.js';

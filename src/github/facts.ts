@@ -36,6 +36,8 @@ export interface ReleasePull {
   merged: boolean;
   /** False when the PR contains the commit but did not become it: its reviews do not count. */
   becameRelease: boolean;
+  /** The earliest author date of its commits (ISO-8601), read with them; where lead time for changes starts. */
+  firstCommitAt?: string | null;
 }
 
 export interface LoadedFacts {
@@ -419,7 +421,9 @@ async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string)
     }
     const reviews = await listPullApprovals(octokit as never, { ...where, pull_number: pull.number, headSha }, tree);
     out.approvals.push(...reviews);
-    for (const login of await commitAuthors(octokit, where, pull.number)) contributors.add(login);
+    const commits = await commitAuthors(octokit, where, pull.number);
+    for (const login of commits.logins) contributors.add(login);
+    out.pulls.at(-1)!.firstCommitAt = commits.firstCommitAt;
   }
   if (out.pulls.length > 0) {
     const first = out.pulls.find((p) => p.becameRelease) ?? out.pulls[0]!;
@@ -429,20 +433,31 @@ async function releasePeople(octokit: GitHubClient, where: RepoRef, sha: string)
   return out;
 }
 
-/** GitHub logins of the authors and committers of a PR's commits (GitHub lists at most 250). */
-async function commitAuthors(octokit: GitHubClient, where: RepoRef, pullNumber: number): Promise<string[]> {
+/** GitHub logins of the authors and committers of a PR's commits (GitHub lists at most 250), and the earliest author date. */
+async function commitAuthors(
+  octokit: GitHubClient,
+  where: RepoRef,
+  pullNumber: number,
+): Promise<{ logins: string[]; firstCommitAt: string | null }> {
   const commits = (await octokit.paginate('GET /repos/{owner}/{repo}/pulls/{pull_number}/commits', {
     ...where,
     pull_number: pullNumber,
     per_page: 100,
-  })) as Array<{ author: { login?: string } | null; committer: { login?: string } | null }>;
+  })) as Array<{
+    author: { login?: string } | null;
+    committer: { login?: string } | null;
+    commit?: { author?: { date?: string } | null };
+  }>;
   const logins = new Set<string>();
+  let first: number | null = null;
   for (const c of commits) {
+    const at = Date.parse(c.commit?.author?.date ?? '');
+    if (Number.isFinite(at) && (first === null || at < first)) first = at;
     if (c.author?.login) logins.add(c.author.login);
     // GitHub's web-flow commits GitHub itself for merges and suggestions: not a person.
     if (c.committer?.login && c.committer.login !== 'web-flow') logins.add(c.committer.login);
   }
-  return [...logins];
+  return { logins: [...logins], firstCommitAt: first === null ? null : new Date(first).toISOString() };
 }
 
 // Team membership lives in team-membership.ts; callers that check one person import it from here.

@@ -34,6 +34,8 @@ export interface ReleasePullInput {
   sha: string;
   pullNumber: number;
   headSha: string;
+  /** The earliest author date of the PR's commits (lead time for changes starts there). */
+  firstCommitAt?: Date | null;
 }
 
 export interface CommitCheckInput {
@@ -128,8 +130,8 @@ export function releaseStore(db: PrismaClient): ReleaseStore {
         try {
           await db.releasePull.upsert({
             where: { repo_sha_pullNumber: { repo: l.repo, sha: l.sha, pullNumber: l.pullNumber } },
-            create: { ...l, recordedAt: at },
-            update: { headSha: l.headSha },
+            create: { ...l, firstCommitAt: l.firstCommitAt ?? null, recordedAt: at },
+            update: { headSha: l.headSha, ...given({ firstCommitAt: l.firstCommitAt }) },
           });
         } catch (error) {
           if (!isUniqueViolation(error)) throw error;

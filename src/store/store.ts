@@ -15,6 +15,8 @@ import { sessionStore } from './sessions.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 import type { Store, StoreHealth } from './types.js';
 import { writeSlotStore } from './write-slots.js';
+import { notificationStore } from './notifications.js';
+import { deliveryRecordStore } from './delivery-record.js';
 
 export interface PrismaStoreOptions {
   provider: DatabaseProvider;
@@ -61,6 +63,8 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...auditStore(db),
     ...sessionStore(db),
     ...consoleQueryStore(db),
+    notifications: notificationStore(db),
+    deliveryRecord: deliveryRecordStore(db),
 
     async health(): Promise<StoreHealth> {
       const expected = expectedMigrations;

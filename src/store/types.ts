@@ -42,6 +42,8 @@ import type { ReleaseStore } from './releases.js';
 import type { SessionStore } from './sessions.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 import type { WriteSlotStore } from './write-slots.js';
+import type { NotificationStore } from './notifications.js';
+import type { DeliveryRecordStore } from './delivery-record.js';
 
 export type * from './approvals.js';
 export type * from './audit.js';
@@ -78,6 +80,10 @@ export interface RecordStore extends ReleaseStore, DeploymentStore, EvaluationSt
 export interface Store
   extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore, ConsoleQueryStore {
   readonly provider: DatabaseProvider;
+  /** The outbox of release notifications (src/store/notifications.ts). */
+  readonly notifications: NotificationStore;
+  /** What delivery metrics read (src/store/delivery-record.ts). */
+  readonly deliveryRecord: DeliveryRecordStore;
   health(): Promise<StoreHealth>;
   close(): Promise<void>;
 }

@@ -17,8 +17,9 @@ const READS = [
 ];
 /**
  * Reads by a computed name: only in these files, where the names come as literals to a
- * helper (the last pattern above), the keys are the `.env` file's (start.ts), or `env` is a
- * stage of the policy, not the process's environment (build.ts).
+ * helper (the last pattern above), the keys are the `.env` file's (start.ts), `env` is a
+ * stage of the policy, not the process's environment (build.ts), or the names are those a
+ * policy's `notify:` gives (channels.ts).
  */
 const COMPUTED = /\benv\[(?!\s*['"])/;
 const COMPUTED_ALLOWED = [
@@ -26,6 +27,8 @@ const COMPUTED_ALLOWED = [
   'src/app/start.ts',
   'src/console/config.ts',
   'src/core/policy/build.ts',
+  // Notification channels: the variable names a policy's notify: gives (documented as such).
+  'src/notify/channels.ts',
 ];
 
 function files(dir: string): string[] {

@@ -330,7 +330,18 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
         teams: {},
         overrides: [],
       },
-      pulls: [{ number: 7, author: 'dev', title: '', body: '', headSha: sha('e'), merged: true, becameRelease: true }],
+      pulls: [
+        {
+          number: 7,
+          author: 'dev',
+          title: '',
+          body: '',
+          headSha: sha('e'),
+          merged: true,
+          becameRelease: true,
+          firstCommitAt: '2026-03-01T10:00:00.000Z',
+        },
+      ],
       evidenceCheck: null,
       notes: [],
       needed: [],
@@ -339,7 +350,20 @@ describe('facts the App gathers from its record for the GitHub loader', () => {
     await recordLearnedFacts(store, request('production'), loaded, at);
     expect(writes).toEqual([
       ['release', { repo: 'acme/shop', sha: sha('b'), tree: sha('f'), at: new Date(0) }],
-      ['pulls', [{ repo: 'acme/shop', sha: sha('a'), pullNumber: 7, headSha: sha('e') }], at],
+      [
+        'pulls',
+        [
+          {
+            repo: 'acme/shop',
+            sha: sha('a'),
+            pullNumber: 7,
+            headSha: sha('e'),
+            // Where lead time for changes starts (the earliest author date of the PR's commits).
+            firstCommitAt: new Date('2026-03-01T10:00:00.000Z'),
+          },
+        ],
+        at,
+      ],
     ]);
     writes.length = 0;
     await recordLearnedFacts(store, request('production'), { ...loaded, pulls: [], learnedTrees: [] }, at);

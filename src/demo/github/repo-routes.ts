@@ -109,7 +109,7 @@ export function answerRepoRoute(
         sha,
         commit: {
           message: 'commit',
-          author: { name: login, email: `${login}@example.com`, date: '2026-01-01T00:00:00Z' },
+          author: { name: login, email: `${login}@example.com`, date: p.commitDates?.[sha] ?? '2026-01-01T00:00:00Z' },
         },
         author: user(login),
         committer: user('web-flow'),

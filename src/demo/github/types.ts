@@ -65,6 +65,8 @@ export interface FakePull {
   mergedAt?: string;
   /** Commit sha -> its author's login (for `pulls/{n}/commits`); the PR's user when left out. */
   commitAuthors?: Record<string, string>;
+  /** Commit sha -> its author date (for `pulls/{n}/commits`); 2026-01-01 when left out. */
+  commitDates?: Record<string, string>;
 }
 
 export interface FakeReview {
