@@ -44,8 +44,7 @@ export function layout(ctx: PageContext, title: string, body: string, live = fal
 <meta name="color-scheme" content="light dark">
 <title>${e(title)} · Release Gate</title>
 <link rel="stylesheet" href="/console.css">
-<script src="/console.js" defer></script>
-</head>
+${live ? '<script src="/console.js" defer></script>\n' : ''}</head>
 <body>
 <a class="skip" href="#main">Skip to content</a>
 ${ctx.banner ? `<p class="banner" role="note">${e(ctx.banner)}</p>` : ''}
