@@ -1,6 +1,7 @@
 import type { PrismaClient } from './generated/sqlite/client.js';
 import { approvalStore } from './approvals.js';
 import { auditStore } from './audit.js';
+import { consoleQueryStore } from './console-queries.js';
 import { deploymentStore } from './deployments.js';
 import { evaluationStore } from './evaluations.js';
 import { NO_FILE, type FileGuard } from './file-guard.js';
@@ -62,6 +63,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...promotionStore(db),
     ...auditStore(db),
     ...sessionStore(db),
+    ...consoleQueryStore(db),
     notifications: notificationStore(db),
     deliveryRecord: deliveryRecordStore(db),
     verifications: verificationStore(db),

@@ -65,6 +65,8 @@ export type * from './releases.js';
 export type * from './sessions.js';
 export type { DatabaseProvider } from './sql-dialect.js';
 export type * from './write-slots.js';
+import type { ConsoleQueryStore } from './console-queries.js';
+export type { ConsoleQueryStore, ReleaseHit, ReleaseSearch } from './console-queries.js';
 
 /** Webhook deliveries (each handled once), their inbox, the shared write slots, poisoned policies, the file guard. */
 export interface DeliveryStore extends InboxStore, WriteSlotStore, PoisonedPolicyStore, FileGuard {}
@@ -76,7 +78,8 @@ export interface DeliveryStore extends InboxStore, WriteSlotStore, PoisonedPolic
 export interface RecordStore extends ReleaseStore, DeploymentStore, EvaluationStore, ApprovalStore, OverrideStore {}
 
 /** The whole record: every role, and the database behind it. */
-export interface Store extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore {
+export interface Store
+  extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore, ConsoleQueryStore {
   readonly provider: DatabaseProvider;
   /** The outbox of release notifications (src/store/notifications.ts). */
   readonly notifications: NotificationStore;
