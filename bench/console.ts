@@ -179,5 +179,7 @@ export async function runConsoleBench(options: ConsoleBenchOptions): Promise<boo
     );
   }
   log(`  Console list pages stay flat: ${met ? 'met' : 'NOT met'}`);
-  return met;
+  const { runConsolePagesBench } = await import('./console-pages.js');
+  const pages = await runConsolePagesBench({ log, ...(options.quick ? { quick: true } : {}) });
+  return met && pages;
 }

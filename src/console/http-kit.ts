@@ -62,9 +62,9 @@ export function sendHtml(
   res.writeHead(status, {
     'content-type': 'text/html; charset=utf-8',
     'cache-control': 'no-store',
-    // No script runs on these pages; styles come from the console's own stylesheet.
+    // The console's own script and stylesheet only; the script reads this site alone.
     'content-security-policy':
-      "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+      "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
     ...headers,

@@ -1,33 +1,32 @@
 import type { Logger } from 'probot';
+import { auditPage } from './audit-view.js';
+import { freezesNow } from './freeze-now.js';
+import { queueOf } from './queue.js';
+import { releaseView } from './release-view.js';
+import { runningIn } from './running.js';
+import { searchReleases } from './search.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { assertTimeZone, formatInZone } from '../core/local-time.js';
-import { renderGateSummary } from '../core/render-gate-summary.js';
 import { failingRules } from '../core/rule-results.js';
-import { approvalsRule, isResultOf } from '../core/rules/index.js';
-import type { Decision, EnvironmentPolicy, OverrideFact, Policy, RuleResult, ScoreComponent } from '../core/types.js';
+import type { Policy, RuleResult } from '../core/types.js';
 import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions } from '../app/actions/index.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
 import type { AuditRecord } from '../store/audit-export.js';
-import type { AuditStore, EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
-import type { DeploymentStore } from '../store/deployments.js';
-import type { EvaluationStore } from '../store/evaluations.js';
-import type { GateStore } from '../store/gates.js';
-import type { OverrideRow, OverrideStore } from '../store/overrides.js';
-import type { ReleaseStore } from '../store/releases.js';
-import type { SessionStore } from '../store/sessions.js';
-import type { Store } from '../store/types.js';
+import type { EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
+import type { ConsoleStore } from './console-store.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
 import type {
   AuditPage,
   AuditQuery,
   BoardView,
   DecisionSummary,
-  DecisionView,
   FreezeView,
   PolicyView,
+  QueueView,
+  SearchView,
   ReleaseView,
   RepositoryView,
   RepoSummary,
@@ -39,29 +38,9 @@ import type {
 } from './views.js';
 
 export type * from './views.js';
-
-/** A refusal the API answers with `{ error: { code, message } }` and the status. */
-export class ConsoleError extends Error {
-  override readonly name = 'ConsoleError';
-  constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 422 | 429 | 502,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-/** The roles of the record the console reads (it writes through the actions), and its sessions. */
-export type ConsoleStore = ReleaseStore &
-  DeploymentStore &
-  EvaluationStore &
-  OverrideStore &
-  GateStore &
-  AuditStore &
-  SessionStore &
-  Pick<Store, 'deliveryRecord'>;
+export type { ConsoleStore } from './console-store.js';
+export { ConsoleError } from './console-error.js';
+import { ConsoleError } from './console-error.js';
 
 /** What the console needs of the App: its record (read), its clock and log, and its actions. */
 export interface ConsoleDeps {
@@ -107,7 +86,7 @@ export function toAuditRecord(e: ReleaseEventRow): AuditRecord {
   };
 }
 
-function ruleView(r: RuleResult): RuleView {
+export function ruleView(r: RuleResult): RuleView {
   return {
     code: r.code,
     rule: r.rule,
@@ -120,7 +99,7 @@ function ruleView(r: RuleResult): RuleView {
   };
 }
 
-function earliest(rules: RuleResult[]): string | null {
+export function earliest(rules: RuleResult[]): string | null {
   const waits = failingRules(rules).filter((r) => r.outcome === 'wait');
   if (waits.length === 0 || waits.some((r) => !r.clearsAt)) return null;
   // Everything that waits must clear: the latest of them.
@@ -139,12 +118,12 @@ export class ConsoleService {
   private readonly policies = new Map<string, { value: RepoPolicy; until: number }>();
 
   constructor(
-    private readonly deps: ConsoleDeps,
-    private readonly github: GitHubDirectory,
-    private readonly webBaseUrl: string,
+    readonly deps: ConsoleDeps,
+    readonly github: GitHubDirectory,
+    readonly webBaseUrl: string,
   ) {}
 
-  private now(): Date {
+  now(): Date {
     return this.deps.clock();
   }
 
@@ -161,7 +140,7 @@ export class ConsoleService {
     return { repo, role };
   }
 
-  private summary(repo: InstalledRepo, role: Role): RepoSummary {
+  summary(repo: InstalledRepo, role: Role): RepoSummary {
     return {
       fullName: repo.fullName,
       owner: repo.owner,
@@ -171,7 +150,7 @@ export class ConsoleService {
     };
   }
 
-  private async policy(repo: InstalledRepo): Promise<RepoPolicy> {
+  async policy(repo: InstalledRepo): Promise<RepoPolicy> {
     const key = repo.fullName.toLowerCase();
     const now = this.now().getTime();
     const hit = this.policies.get(key);
@@ -185,7 +164,7 @@ export class ConsoleService {
     return value;
   }
 
-  private async stages(repo: InstalledRepo, policy: Policy): Promise<StageView[]> {
+  async stages(repo: InstalledRepo, policy: Policy): Promise<StageView[]> {
     const waiting = await this.deps.store.countWaitingGates(repo.fullName);
     const out: StageView[] = [];
     for (const stage of policy.environments) {
@@ -204,13 +183,14 @@ export class ConsoleService {
               at: (d.latestStateAt ?? d.createdAt).toISOString(),
             }
           : null,
+        running: await runningIn(this, repo, stage),
         waiting: envs.reduce((n, e) => n + (waiting[e] ?? 0), 0),
       });
     }
     return out;
   }
 
-  private zoned(at: string, windowZones: string[], viewerZone: string): ZonedTime {
+  zoned(at: string, windowZones: string[], viewerZone: string): ZonedTime {
     const d = new Date(at);
     const zones: ZonedTime['zones'] = [...new Set(windowZones)].map((z) => ({
       timeZone: z,
@@ -221,13 +201,13 @@ export class ConsoleService {
     return { at, zones };
   }
 
-  private windowZones(policy: Policy | null, environment: string): string[] {
+  windowZones(policy: Policy | null, environment: string): string[] {
     if (!policy) return [];
     const i = findStageIndex(policy, environment);
     return i >= 0 ? policy.environments[i]!.freezeWindows.map((w) => w.timezone) : [];
   }
 
-  private async waitingGates(
+  async waitingGates(
     repo: InstalledRepo,
     policy: Policy | null,
     viewer: Viewer,
@@ -255,6 +235,7 @@ export class ConsoleService {
         sha: g.sha,
         environment: g.environment,
         stage: latest?.stage ?? null,
+        runUrl: `${this.webBaseUrl}/${repo.fullName}/actions/runs/${g.runId}`,
         since: g.createdAt.toISOString(),
         decidedAt: latest ? latest.at.toISOString() : null,
         waitsFor: failingRules(rules).map(ruleView),
@@ -264,7 +245,7 @@ export class ConsoleService {
     return out;
   }
 
-  private policyView(repo: InstalledRepo, p: RepoPolicy): PolicyView {
+  policyView(repo: InstalledRepo, p: RepoPolicy): PolicyView {
     const at = p.commitSha ?? p.ref ?? repo.defaultBranch;
     return {
       ok: p.ok,
@@ -278,20 +259,38 @@ export class ConsoleService {
     };
   }
 
-  async board(login: string): Promise<BoardView> {
+  async board(viewer: Viewer): Promise<BoardView> {
     const repos = [...(await this.github.repositories()).values()].sort((a, b) => a.fullName.localeCompare(b.fullName));
     const out: BoardView['repositories'] = [];
     for (const repo of repos) {
-      const role = await this.github.roleOf(login, repo);
+      const role = await this.github.roleOf(viewer.login, repo);
       if (!role) continue;
       const policy = await this.policy(repo);
       out.push({
         ...this.summary(repo, role),
         policy: { ok: policy.ok, problems: policy.ok ? [] : policy.problems },
         stages: policy.ok ? await this.stages(repo, policy.policy) : [],
+        freezes: policy.ok ? await freezesNow(this, policy.policy, viewer) : [],
       });
     }
-    return { user: { login }, repositories: out };
+    const queue = await queueOf(this, viewer);
+    return {
+      user: { login: viewer.login },
+      viewerTimeZone: viewer.timeZone,
+      now: this.now().toISOString(),
+      queue: queue.items,
+      repositories: out,
+    };
+  }
+
+  /** Releases found by SHA prefix, version, tag or pull request (see search.ts). */
+  async search(login: string, text: string): Promise<SearchView> {
+    return searchReleases(this, login, text);
+  }
+
+  /** The gates that wait on the viewer across repositories (see queue.ts). */
+  async queue(viewer: Viewer): Promise<QueueView> {
+    return queueOf(this, viewer);
   }
 
   async repository(viewer: Viewer, fullName: string, cursor: PageCursor | null = null): Promise<RepositoryView> {
@@ -336,196 +335,23 @@ export class ConsoleService {
       waiting: await this.waitingGates(repo, policy, viewer),
       decisions: { items: page.rows.map(decisionSummary), nextCursor: page.next ? encodeCursor(page.next) : null },
       freeze: { from: now.toISOString(), to: to.toISOString(), stages: freeze },
+      freezesNow: policy ? await freezesNow(this, policy, viewer) : [],
     };
   }
 
   async release(viewer: Viewer, fullName: string, sha: string): Promise<ReleaseView> {
-    const { repo, role } = await this.access(viewer.login, fullName);
-    const store = this.deps.store;
-    const [stored, events, evaluations, overrides, deployments] = await Promise.all([
-      store.getRelease(repo.fullName, sha),
-      store.timeline({ repo: repo.fullName, sha }),
-      store.listEvaluations({ repo: repo.fullName, sha }),
-      store.listOverrides({ repo: repo.fullName, sha }),
-      store.listDeployments({ repo: repo.fullName, sha }),
-    ]);
-    if (!stored && events.length === 0 && evaluations.length === 0 && deployments.length === 0) {
-      throw new ConsoleError(
-        404,
-        'not_found',
-        `Release Gate has no record of commit ${sha.slice(0, 40)} in ${repo.fullName}.`,
-      );
-    }
-    const p = await this.policy(repo);
-    const policy = p.ok ? p.policy : null;
-    const waiting = await this.waitingGates(repo, policy, viewer, sha);
-    const timeline = events.map((e) => ({
-      at: e.at.toISOString(),
-      type: e.type,
-      environment: e.environment,
-      status: e.status,
-      actor: e.actor,
-      notes: e.notes,
-    }));
-    const decisions = evaluations
-      .slice(-100)
-      .reverse()
-      .map((e) => this.decisionView(e, policy, overrides, timeline, stored?.ref ?? deployments.at(-1)?.ref ?? null));
-    return {
-      repository: this.summary(repo, role),
-      viewerTimeZone: viewer.timeZone,
-      release: {
-        sha,
-        ref: stored?.ref ?? deployments.at(-1)?.ref ?? null,
-        version: stored?.version ?? null,
-        tag: stored?.tag ?? null,
-      },
-      timeline: events.map(toAuditRecord),
-      waiting,
-      decisions,
-      overrides: overrides.map((o) => ({
-        id: o.id,
-        environment: o.environment,
-        grantedBy: o.grantedBy,
-        confirmedBy: o.confirmedBy,
-        reason: o.reason,
-        risk: o.risk,
-        rules: o.rules,
-        grantedAt: o.grantedAt.toISOString(),
-        expiresAt: o.expiresAt?.toISOString() ?? null,
-        usedAt: o.usedAt?.toISOString() ?? null,
-      })),
-      actions: await this.deps.actions.actionsOpenTo((await this.scope(viewer.login, repo.fullName)).scope, { sha }),
-    };
-  }
-
-  private decisionView(
-    e: EvaluationSummaryRow & { inputs?: unknown },
-    policy: Policy | null,
-    overrides: OverrideRow[],
-    timeline: Array<{
-      at: string;
-      type: string;
-      environment: string | null;
-      status: string | null;
-      actor: string | null;
-      notes: string | null;
-    }>,
-    ref: string | null,
-  ): DecisionView {
-    const rules = e.rules;
-    const inputs = (e.inputs ?? {}) as {
-      facts?: { evidence?: { breakdown?: Record<string, ScoreComponent | number> } };
-    };
-    const breakdown = inputs.facts?.evidence?.breakdown ?? {};
-    const clearsAt = e.decision === 'wait' ? earliest(rules) : null;
-    const decision: Decision = {
-      decision: e.decision as Decision['decision'],
-      environment: e.stage ?? e.environment,
-      ungated: e.stage === null,
-      rules,
-      score: e.score,
-      breakdown,
-      clearsAt,
-      recheckAt: null,
-      overridesUsed: [],
-    };
-    const stageIndex = policy ? findStageIndex(policy, e.environment) : -1;
-    const stage: EnvironmentPolicy | null = stageIndex >= 0 ? policy!.environments[stageIndex]! : null;
-    const facts: OverrideFact[] = overrides
-      .filter((o) => o.environment === decision.environment)
-      .map((o) => ({
-        id: o.id,
-        environment: o.environment,
-        sha: o.sha,
-        rules: o.rules,
-        grantedBy: o.grantedBy,
-        confirmedBy: o.confirmedBy,
-        reason: o.reason,
-        risk: o.risk,
-        grantedAt: o.grantedAt.toISOString(),
-        expiresAt: (o.expiresAt ?? o.grantedAt).toISOString(),
-        usedAt: o.usedAt?.toISOString() ?? null,
-      }));
-    const summaryMarkdown = renderGateSummary(
-      {
-        decision,
-        sha: e.sha,
-        ref,
-        githubEnvironment: e.environment,
-        stage,
-        policy: {
-          path: e.policyPath ?? '(none)',
-          ref: '',
-          blobSha: e.policySha,
-          commitSha: null,
-          valid: !rules.some((r) => r.code === 'POLICY_INVALID'),
-        },
-        overrides: facts,
-        timeline: timeline.filter((t) => Date.parse(t.at) <= e.at.getTime()),
-        at: e.at.toISOString(),
-        ...(e.actor ? { trigger: `by ${e.actor}` } : {}),
-      },
-      60_000,
-    );
-    const approvals = rules.filter((r) => isResultOf(approvalsRule, r)).find((r) => Array.isArray(r.values.approvers));
-    return {
-      ...decisionSummary(e),
-      ungated: decision.ungated,
-      rules: rules.map(ruleView),
-      approvals:
-        approvals !== undefined
-          ? {
-              required: typeof approvals.values.required === 'number' ? approvals.values.required : null,
-              counted: approvals.values.approvers,
-              notCounted: approvals.values.notCounted ?? [],
-            }
-          : null,
-      evidence: {
-        score: e.score,
-        breakdown: Object.entries(breakdown).map(([kind, c]) =>
-          typeof c === 'number'
-            ? { kind, points: c, weight: null, present: null, reasons: [] }
-            : { kind, points: c.points, weight: c.weight, present: c.present, reasons: c.reasons },
-        ),
-      },
-      policy: { path: e.policyPath, blobSha: e.policySha },
-      summaryMarkdown,
-    };
+    return releaseView(this, viewer, fullName, sha);
   }
 
   async audit(login: string, q: AuditQuery): Promise<AuditPage> {
-    let repos: string[];
-    if (q.repo) repos = [(await this.access(login, q.repo)).repo.fullName];
-    else {
-      repos = [];
-      for (const repo of (await this.github.repositories()).values())
-        if (await this.github.roleOf(login, repo)) repos.push(repo.fullName);
-    }
-    if (repos.length === 0) return { items: [], nextCursor: null };
-    const page = await this.deps.store.pageEvents({
-      repos,
-      ...(q.stage ? { environment: q.stage } : {}),
-      ...(q.actor ? { actor: q.actor } : {}),
-      ...(q.type ? { type: q.type } : {}),
-      ...(q.decision ? { status: q.decision } : {}),
-      ...(q.since ? { since: q.since } : {}),
-      ...(q.until ? { until: q.until } : {}),
-      after: q.cursor ?? null,
-      limit: q.limit,
-      ...(q.order ? { order: q.order } : {}),
-    });
-    return { items: page.rows.map(toAuditRecord), nextCursor: page.next ? encodeCursor(page.next) : null };
+    return auditPage(this, login, q);
   }
 
   // Actions: the App's one action module (src/app/actions) decides; the console names the
   // person and the repository, and answers its refusals as HTTP errors.
 
   /** The scope one signed-in person acts in on one repository (404 when they cannot read it). */
-  private async scope(
-    login: string,
-    fullName: string,
-  ): Promise<{ repo: InstalledRepo; role: Role; scope: ActionScope }> {
+  async scope(login: string, fullName: string): Promise<{ repo: InstalledRepo; role: Role; scope: ActionScope }> {
     const { repo, role } = await this.access(login, fullName);
     const scope: ActionScope = {
       repo: {
@@ -588,7 +414,7 @@ export class ConsoleService {
   }
 }
 
-function decisionSummary(e: EvaluationSummaryRow): DecisionSummary {
+export function decisionSummary(e: EvaluationSummaryRow): DecisionSummary {
   return {
     id: e.id,
     sha: e.sha,

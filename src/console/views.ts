@@ -22,8 +22,36 @@ export interface ZonedTime {
 export interface StageView {
   name: string;
   environments: string[];
+  /** The latest deployment to the stage, whatever its state (a waiting request included). */
   current: { sha: string; ref: string | null; deploymentId: number; state: string | null; at: string } | null;
+  /** What runs there: the last deployment whose success the gate proved, and who approved it. */
+  running: RunningView | null;
   waiting: number;
+}
+
+/** The release that runs in a stage: its last proven deployment. */
+export interface RunningView {
+  sha: string;
+  ref: string | null;
+  environment: string;
+  deploymentId: number;
+  /** When its success was proven. */
+  at: string;
+  /** The people whose approvals let it through (counted by the gate, or given in the console). */
+  approvedBy: string[];
+  approvedAt: string | null;
+  deployer: string | null;
+  /** The workflow run the gate approved, on GitHub. */
+  runUrl: string | null;
+}
+
+/** A freeze in force now, or the next one, in a stage. */
+export interface FreezeNowView {
+  stage: string;
+  windows: string[];
+  active: boolean;
+  start: ZonedTime;
+  end: ZonedTime;
 }
 
 export interface RepoSummary {
@@ -36,7 +64,51 @@ export interface RepoSummary {
 
 export interface BoardView {
   user: { login: string };
-  repositories: Array<RepoSummary & { policy: { ok: boolean; problems: string[] }; stages: StageView[] }>;
+  viewerTimeZone: string;
+  now: string;
+  /** The gates that wait on the viewer, oldest first (see {@link QueueView}). */
+  queue: QueueItem[];
+  repositories: Array<
+    RepoSummary & { policy: { ok: boolean; problems: string[] }; stages: StageView[]; freezes: FreezeNowView[] }
+  >;
+}
+
+/** A gate waiting for an action the viewer can take, and that would count. */
+export interface QueueItem {
+  repo: string;
+  sha: string;
+  version: string | null;
+  ref: string | null;
+  stage: string;
+  environment: string;
+  gateId: number;
+  since: string;
+  ageMinutes: number;
+  waitsFor: RuleView[];
+  /** The actions the viewer can take here and that would count. */
+  actions: Array<'approve' | 'override' | 'reject'>;
+  reason: string;
+  runUrl: string;
+}
+
+export interface QueueView {
+  user: { login: string };
+  now: string;
+  /** Oldest first. */
+  items: QueueItem[];
+}
+
+export interface SearchView {
+  query: string;
+  items: Array<{
+    repo: string;
+    sha: string;
+    ref: string | null;
+    version: string | null;
+    tag: string | null;
+    matched: 'sha' | 'version' | 'tag' | 'pull';
+    at: string;
+  }>;
 }
 
 export interface RuleView {
@@ -55,6 +127,8 @@ export interface WaitingGateView {
   sha: string;
   environment: string;
   stage: string | null;
+  /** The workflow run that asks to deploy, on GitHub. */
+  runUrl: string;
   since: string;
   decidedAt: string | null;
   waitsFor: RuleView[];
@@ -100,6 +174,7 @@ export interface RepositoryView {
   waiting: WaitingGateView[];
   decisions: { items: DecisionSummary[]; nextCursor: string | null };
   freeze: { from: string; to: string; stages: FreezeView[] };
+  freezesNow: FreezeNowView[];
 }
 
 export interface ApprovalsView {
@@ -130,14 +205,60 @@ export interface DecisionView extends DecisionSummary {
 /** What the viewer can do to the release and whether it would count (src/app/actions: `actionsOpenTo`). */
 export type ActionsView = ViewerActions;
 
+/** One thing that would move a stage on, as a person reads it. */
+export interface NextStep {
+  kind: 'approve' | 'ask' | 'override' | 'rerun' | 'wait' | 'promote' | 'fix' | 'deploy';
+  text: string;
+  /** Where to do it (GitHub, or this console), when there is a place. */
+  href: string | null;
+  /** The rule codes an override would lift. */
+  codes: string[];
+  until: ZonedTime | null;
+}
+
+/** Where a release stands in one stage, why, and what would move it on. */
+export interface StageVerdict {
+  stage: string;
+  environments: string[];
+  verdict: 'allowed' | 'waiting' | 'rejected' | 'not reached';
+  decidedAt: string | null;
+  /** By whom, when a person rejected it. */
+  rejectedBy: string | null;
+  /** The rules that keep it from going on (empty when allowed). */
+  rules: RuleView[];
+  next: NextStep[];
+  runUrl: string | null;
+  checkRunUrl: string | null;
+  deployed: { environment: string; state: string | null; at: string } | null;
+}
+
+/** Consecutive identical entries (same stage, same outcome) shown once. */
+export interface Repeats {
+  /** How many entries this one stands for (1 when it stands alone). */
+  repeats: number;
+  /** The first of them (the entry itself is the latest). */
+  firstAt: string;
+}
+
 export interface ReleaseView {
   repository: RepoSummary;
   viewerTimeZone: string;
+  now: string;
   release: { sha: string; ref: string | null; version: string | null; tag: string | null };
-  timeline: AuditRecord[];
+  links: {
+    commit: string;
+    pulls: Array<{ number: number; title: string; url: string }>;
+    /** GitHub's search of the pull requests holding the commit (when the record knows none). */
+    pullSearch: string;
+    runs: Array<{ environment: string; runId: number; url: string }>;
+    checkRuns: Array<{ environment: string; url: string }>;
+  };
+  verdicts: StageVerdict[];
+  timeline: Array<AuditRecord & Repeats>;
   waiting: WaitingGateView[];
-  decisions: DecisionView[];
+  decisions: Array<DecisionView & Repeats>;
   overrides: Array<{
+    status: 'active' | 'awaiting confirmation' | 'used' | 'expired';
     id: string;
     environment: string;
     grantedBy: string;
@@ -164,9 +285,11 @@ export interface AuditQuery {
   limit: number;
   /** Newest first (default), or oldest first (exports). */
   order?: 'asc' | 'desc';
+  /** Consecutive identical events of a release as one row with their count (default true; exports read them all). */
+  collapse?: boolean;
 }
 
 export interface AuditPage {
-  items: AuditRecord[];
+  items: Array<AuditRecord & Repeats>;
   nextCursor: string | null;
 }

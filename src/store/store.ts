@@ -1,6 +1,7 @@
 import type { PrismaClient } from './generated/sqlite/client.js';
 import { approvalStore } from './approvals.js';
 import { auditStore } from './audit.js';
+import { consoleQueryStore } from './console-queries.js';
 import { decisionWriteStore } from './decision-write.js';
 import { deploymentStore } from './deployments.js';
 import { evaluationReplayColumns, evaluationStore } from './evaluations.js';
@@ -65,6 +66,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...promotionStore(db),
     ...auditStore(db),
     ...sessionStore(db),
+    ...consoleQueryStore(db),
     ...decisionWriteStore(db, provider, replay),
     notifications: notificationStore(db),
     deliveryRecord: deliveryRecordStore(db),

@@ -66,6 +66,8 @@ export type * from './releases.js';
 export type * from './sessions.js';
 export type { DatabaseProvider } from './sql-dialect.js';
 export type * from './write-slots.js';
+import type { ConsoleQueryStore } from './console-queries.js';
+export type { ConsoleQueryStore, ReleaseHit, ReleaseSearch } from './console-queries.js';
 
 /** Webhook deliveries (each handled once), their inbox, the shared write slots, poisoned policies, the file guard. */
 export interface DeliveryStore extends InboxStore, WriteSlotStore, PoisonedPolicyStore, FileGuard {}
@@ -78,7 +80,15 @@ export interface RecordStore extends ReleaseStore, DeploymentStore, EvaluationSt
 
 /** The whole record: every role, and the database behind it. */
 export interface Store
-  extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore, DecisionWriter {
+  extends
+    DeliveryStore,
+    GateStore,
+    PromotionStore,
+    RecordStore,
+    AuditStore,
+    SessionStore,
+    ConsoleQueryStore,
+    DecisionWriter {
   readonly provider: DatabaseProvider;
   /** The outbox of release notifications (src/store/notifications.ts). */
   readonly notifications: NotificationStore;
