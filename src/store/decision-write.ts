@@ -1,7 +1,6 @@
-import type { RecordedPolicyFile } from '../core/replay.js';
 import type { PrismaClient } from './generated/sqlite/client.js';
 import { given } from './columns.js';
-import type { ReplayColumnsOf } from './evaluations.js';
+import type { RecordEvaluationInput, ReplayColumnsOf } from './evaluations.js';
 import type { DatabaseProvider } from './sql-dialect.js';
 
 /** The gate's verdict on a protection rule request. */
@@ -19,25 +18,7 @@ export interface DecisionRelease {
 }
 
 /** The evaluation of the decision (as `recordEvaluation` takes it; its policy texts are stored by the store). */
-export interface DecisionEvaluation {
-  repo: string;
-  sha: string;
-  environment: string;
-  stage?: string | null;
-  decision: string;
-  rules: unknown;
-  inputs: unknown;
-  score?: number | null;
-  policyPath?: string | null;
-  policySha?: string | null;
-  actor?: string | null;
-  deliveryId?: string | null;
-  checkRunId?: number | null;
-  at: Date;
-  /** The policy texts the decision used (`PolicyFileText`); without them it is recorded as not replayable. */
-  policyFiles?: Array<Omit<RecordedPolicyFile, 'sha256'> & { text: string }>;
-  engineVersion?: string | null;
-}
+export type DecisionEvaluation = RecordEvaluationInput;
 
 /** An event of the release's timeline (as `recordEvent` takes it). */
 export interface DecisionEvent {
