@@ -3,7 +3,7 @@ import { findStageIndex } from '../core/evaluate.js';
 import { renderGateSummary } from '../core/render-gate-summary.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ScoreComponent } from '../core/types.js';
 import type { EvaluationSummaryRow, OverrideRow } from '../store/types.js';
-import { decisionSummary, earliest, ruleView } from './service.js';
+import { decisionSummary, earliest, ruleView } from './view-helpers.js';
 import type { DecisionView } from './views.js';
 
 /** One recorded decision as the release page shows it: its rules, approvals, evidence and the check run's summary. */
