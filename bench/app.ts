@@ -178,6 +178,7 @@ export interface Rig {
   close(): Promise<void>;
 }
 
+/** `dbFile`: a SQLite file, or a `postgresql://` URL (its schema is the caller's to drop). */
 export async function rig(policy: string, throttled: boolean, dbFile?: string): Promise<Rig> {
   etagCache.clear();
   const github = new FakeGitHub();
@@ -201,7 +202,8 @@ export async function rig(policy: string, throttled: boolean, dbFile?: string): 
     return undefined;
   };
   const dir = mkdtempSync(join(tmpdir(), 'release-gate-bench-'));
-  const store = await openStore({ databaseUrl: `file:${dbFile ?? join(dir, 'bench.db')}` });
+  const databaseUrl = dbFile?.startsWith('postgresql://') ? dbFile : `file:${dbFile ?? join(dir, 'bench.db')}`;
+  const store = await openStore({ databaseUrl });
   const app = await startAppServer({
     appId: github.appId,
     privateKey,
@@ -278,12 +280,13 @@ export async function send(r: Rig, delivery: Delivery, accept: number[] = [200])
   return status;
 }
 
-/** Part 1: decisions per second and latency, throttling off. */
-async function throughput(
+/** Part 1: decisions per second and latency, throttling off (or on, on another database: bench/decisions.ts). */
+export async function throughput(
   n: number,
   concurrency: number,
+  options: { throttled?: boolean; databaseUrl?: string } = {},
 ): Promise<{ rate: number; p50: number; p99: number; answered: number; measured: number; billed: number }> {
-  const r = await rig(POLICY, false);
+  const r = await rig(POLICY, options.throttled ?? false, options.databaseUrl);
   const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
   for (let i = 1; i <= n; i++)
     deliveries.push({ runId: i, delivery: request(r, i, release(r, i), 'production').delivery });

@@ -27,6 +27,13 @@ const sections: Array<[string, () => Promise<void>]> = [
     async () => (await import('./junit.js')).runJunitBench({ sizes: quick ? ['20MB'] : ['20MB', '100MB', '1GB'], log }),
   ],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
+  [
+    'decisions',
+    async () => {
+      if (!(await (await import('./decisions.js')).runDecisionsBench({ log, quick })))
+        log('decisions: some targets were NOT met (see above)');
+    },
+  ],
   ['hostile', async () => (await import('./hostile.js')).runHostileBench({ log, quick })],
   ['budget', async () => (await import('./budget.js')).runBudgetBench({ log, quick })],
   ['replay', async () => (await import('./replay.js')).runReplayBench({ log, quick })],

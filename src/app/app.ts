@@ -13,7 +13,7 @@ import { onIssueComment } from './events/comments.js';
 import { onPolicyPush } from './events/push.js';
 import { onDeploymentCreated, onDeploymentStatus } from './events/deployments.js';
 import type { EvaluationBudget } from './evaluation-budget.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 import { DEFAULT_INBOX_SETTINGS, Inbox } from './inbox.js';
 import type { InboxSettings } from './inbox.js';
 import { endLeasesOf } from './lease.js';
@@ -173,7 +173,7 @@ export function createApp(options: CreateAppOptions): ReleaseGateApp {
       ...(options.evaluationBudget ? { evaluationBudget: options.evaluationBudget } : {}),
       verifySources: new Set(options.sources?.keys() ?? []),
     };
-    const gateDeps: GateDeps = deps;
+    const gateDeps: AppDeps = deps;
     verifier = new Verifier(
       {
         store: options.store,

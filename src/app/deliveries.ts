@@ -1,7 +1,7 @@
 import type { Context } from 'probot';
 import { describeError } from '../github/types.js';
 import { DELIVERY_ERROR_PREFIX } from '../store/types.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 
 /** What any event's payload may say about itself (some events name no repository). */
 interface PayloadLike {
@@ -16,7 +16,7 @@ interface PayloadLike {
  * outcome, and a failure is stored as `error: ...` and rethrown, so the inbox retries it and
  * a redelivery of that id is handled again.
  */
-export async function handleOnce(deps: GateDeps, context: Context, handler: () => Promise<string>): Promise<void> {
+export async function handleOnce(deps: AppDeps, context: Context, handler: () => Promise<string>): Promise<void> {
   const payload: PayloadLike = context.payload;
   const repo = payload.repository?.full_name ?? null;
   const log = context.log.child({ deliveryId: context.id, event: context.name, ...(repo ? { repo } : {}) });

@@ -4,7 +4,7 @@ import { describeError } from '../github/types.js';
 import type { PendingGateRow } from '../store/gates.js';
 import type { LeasedQueue } from '../store/leased-queue.js';
 import { answerStoredDecision, requestForGate, runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 import { takeLease } from './lease.js';
 import { runHeldPromotion } from './held-promotions.js';
 
@@ -29,7 +29,7 @@ export class DueWorkScheduler {
   private running: Promise<number> | null = null;
 
   constructor(
-    private readonly deps: GateDeps,
+    private readonly deps: AppDeps,
     private readonly octokitFor: (installationId: number) => Promise<GitHubClient>,
     private readonly intervalMs = 30_000,
   ) {}

@@ -28,6 +28,15 @@ function refuse(subject: EvaluationSubject, problem: string): Decision {
   ]);
 }
 
+function attemptSubject(subject: EvaluationSubject): string {
+  return `${subject.repo}@${subject.sha}/${subject.environment}`;
+}
+
+/** The evaluation attempt an evaluation of `subject` started (null for a policy without a blob). */
+export function evaluationAttempt(subject: EvaluationSubject): { blobSha: string; subject: string } | null {
+  return subject.blobSha ? { blobSha: subject.blobSha, subject: attemptSubject(subject) } : null;
+}
+
 /**
  * The decision for a policy whose content was refused before (its evaluation threw, ran
  * past its budget or never finished): `block` with the recorded reason, at once, without
@@ -54,9 +63,16 @@ export async function evaluateWithinBudget(
   subject: EvaluationSubject,
   input: { policy: Policy; facts: ReleaseFacts; at: Date },
   budget: EvaluationBudget = DEFAULT_EVALUATION_BUDGET,
+  options: {
+    /**
+     * The caller records the attempt finished with its decision's write (`evaluationAttempt`),
+     * so a decision costs the record one write fewer.
+     */
+    finishWithDecision?: boolean;
+  } = {},
 ): Promise<Decision> {
   const { store } = deps;
-  const key = `${subject.repo}@${subject.sha}/${subject.environment}`;
+  const key = attemptSubject(subject);
   const blob = subject.blobSha;
   const poison = async (problem: string): Promise<Decision> => {
     deps.log.error(
@@ -77,6 +93,6 @@ export async function evaluateWithinBudget(
     }
   }
   const outcome = await runWithinBudget({ kind: 'evaluate', ...input }, budget);
-  if (blob) await store.finishEvaluationAttempt(blob, key);
+  if (blob && !(outcome.ok && options.finishWithDecision)) await store.finishEvaluationAttempt(blob, key);
   return outcome.ok ? outcome.value : poison(outcome.problem);
 }

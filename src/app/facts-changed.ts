@@ -1,6 +1,6 @@
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import { reevaluatePending } from './gate.js';
-import type { GateDeps, GateResult } from './gate.js';
+import type { AppDeps, GateResult } from './gate.js';
 import { reexamineHeldPromotions } from './held-promotions.js';
 
 /** Facts of some commits of a repository changed (a review, a check, an override...), and what says so. */
@@ -29,7 +29,7 @@ export interface FactsChangedOutcome {
  * scheduler to find them due.
  */
 export async function factsChanged(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   change: FactsChange,
 ): Promise<FactsChangedOutcome> {

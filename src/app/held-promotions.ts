@@ -8,7 +8,7 @@ import { repoKey, repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { PromotionRow } from '../store/types.js';
 import { runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 import { takeLease } from './lease.js';
 import { createPromotionDeployment, findPromotionDeployment } from './promotion-deployment.js';
 import { clockOnly, nextCheckOf, noteHeld, PROMOTION_HOLD_MS, promotionName } from './promotion-notes.js';
@@ -52,7 +52,7 @@ export type PromotionStep =
  * it is dropped and the NOTE says why.
  */
 export async function advancePromotion(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   listed: PromotionRow,
   by: ReexamineBy = {},
@@ -189,7 +189,7 @@ export async function advancePromotion(
 
 /** {@link advancePromotion} for the scheduler: true when it worked on the promotion (false when someone else holds it). */
 export async function runHeldPromotion(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   listed: PromotionRow,
   by: ReexamineBy = {},
@@ -204,7 +204,7 @@ export async function runHeldPromotion(
  * that one is evaluating it already).
  */
 export async function reexamineHeldPromotions(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   where: RepoRef & { sha: string; trigger: string; actor?: string | null; deliveryId?: string | null },
 ): Promise<number> {

@@ -7,7 +7,7 @@ import { repoKey } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import { deployerOf } from './deployer.js';
 import { runGate } from './gate.js';
-import type { GateDeps } from './gate.js';
+import type { AppDeps } from './gate.js';
 import { clockOnly, nextCheckOf, noteHeld, PROMOTION_HOLD_MS, promotionName } from './promotion-notes.js';
 import { createPromotionDeployment } from './promotion-deployment.js';
 
@@ -55,7 +55,7 @@ export function autoPromotionOf(
  * when it blocks, say on the timeline why it was not done.
  */
 export async function autoPromote(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   where: PromotionSource,
 ): Promise<PromotionOutcome> {

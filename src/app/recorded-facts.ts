@@ -116,6 +116,17 @@ export async function recordLearnedFacts(
     );
 }
 
+/** The release's facts: the record's first, then GitHub's (what GitHub taught is the caller's to write back). */
+export async function loadFactsFromRecord(
+  octokit: GitHubClient,
+  store: RecordedFactsReader,
+  policy: Policy,
+  request: FactsRequest,
+  now: Date,
+): Promise<LoadedFacts> {
+  return loadReleaseFacts(octokit, await gatherRecordedFacts(store, policy, request), policy, request, now);
+}
+
 /** The release's facts: the record's first, then GitHub's; what GitHub taught is written back to the record. */
 export async function loadFactsWithRecord(
   octokit: GitHubClient,

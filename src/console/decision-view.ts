@@ -1,6 +1,7 @@
 import { approvalsRule, isResultOf } from '../core/rules/index.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { renderGateSummary } from '../core/render-gate-summary.js';
+import { overrideFact } from '../core/release-stage.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ScoreComponent } from '../core/types.js';
 import type { EvaluationSummaryRow, OverrideRow } from '../store/types.js';
 import { decisionSummary, earliest, ruleView } from './view-helpers.js';
@@ -40,21 +41,11 @@ export function decisionView(
   };
   const stageIndex = policy ? findStageIndex(policy, e.environment) : -1;
   const stage: EnvironmentPolicy | null = stageIndex >= 0 ? policy!.environments[stageIndex]! : null;
+  // As the rules read them; without a readable policy, an override without an expiry reads as expired.
+  const expiry = policy ?? { overrides: { teams: [], secondApprover: false, expiresMs: 0 } };
   const facts: OverrideFact[] = overrides
     .filter((o) => o.environment === decision.environment)
-    .map((o) => ({
-      id: o.id,
-      environment: o.environment,
-      sha: o.sha,
-      rules: o.rules,
-      grantedBy: o.grantedBy,
-      confirmedBy: o.confirmedBy,
-      reason: o.reason,
-      risk: o.risk,
-      grantedAt: o.grantedAt.toISOString(),
-      expiresAt: (o.expiresAt ?? o.grantedAt).toISOString(),
-      usedAt: o.usedAt?.toISOString() ?? null,
-    }));
+    .map((o) => overrideFact(o, expiry));
   const summaryMarkdown = renderGateSummary(
     {
       decision,

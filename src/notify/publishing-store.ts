@@ -1,7 +1,8 @@
 import type { ReleaseEvent, ReleaseEventSink } from '../core/release-events.js';
 import { roleOf } from '../core/rules/roles.js';
 import type { RuleResult } from '../core/types.js';
-import type { RecordEvaluationInput, RecordEventInput, ReleaseEventRow, Store } from '../store/types.js';
+import type { DecisionWriteInput } from '../store/decision-write.js';
+import type { RecordEvaluationInput, RecordEventInput, Store } from '../store/types.js';
 
 /**
  * The App's record, telling a sink what happened as it is recorded: the gate's decisions
@@ -18,25 +19,22 @@ export function publishingStore(store: Store, sink: ReleaseEventSink): Store {
   const lastDecision = new Map<string, Decided>();
   const key = (repo: string, sha: string) => `${repo}\u0000${sha}`;
 
-  const recordEvaluation = async (input: RecordEvaluationInput) => {
-    const row = await store.recordEvaluation(input);
-    if (Array.isArray(input.rules)) {
-      const k = key(input.repo, input.sha);
-      lastDecision.delete(k);
-      lastDecision.set(k, {
-        environment: input.environment,
-        stage: input.stage ?? null,
-        rules: input.rules as RuleResult[],
-      });
-      // Kept only between a decision and its timeline event: a bound on what waits here.
-      if (lastDecision.size > 1000) lastDecision.delete(lastDecision.keys().next().value!);
-    }
-    return row;
+  /** Keeps the decision for the timeline event that follows it. */
+  const noteDecision = (input: Pick<RecordEvaluationInput, 'repo' | 'sha' | 'environment' | 'stage' | 'rules'>) => {
+    if (!Array.isArray(input.rules)) return;
+    const k = key(input.repo, input.sha);
+    lastDecision.delete(k);
+    lastDecision.set(k, {
+      environment: input.environment,
+      stage: input.stage ?? null,
+      rules: input.rules as RuleResult[],
+    });
+    // Kept only between a decision and its timeline event: a bound on what waits here.
+    if (lastDecision.size > 1000) lastDecision.delete(lastDecision.keys().next().value!);
   };
 
-  const recordEvent = async (input: RecordEventInput) => {
-    const row = await store.recordEvent(input);
-    const event = eventOfTimeline(row, input, (named) => {
+  const publishEvent = (id: number, input: TimelineInput) => {
+    const event = eventOfTimeline(id, input, (named) => {
       const k = key(input.repo, input.sha);
       const found = lastDecision.get(k);
       if (!found || (found.stage !== named && found.environment !== named)) return undefined;
@@ -44,7 +42,29 @@ export function publishingStore(store: Store, sink: ReleaseEventSink): Store {
       return found;
     });
     if (event) sink.publish(event);
+  };
+
+  const recordEvaluation = async (input: RecordEvaluationInput) => {
+    const row = await store.recordEvaluation(input);
+    noteDecision(input);
     return row;
+  };
+
+  const recordEvent = async (input: RecordEventInput) => {
+    const row = await store.recordEvent(input);
+    publishEvent(row.id, input);
+    return row;
+  };
+
+  /** The decision's one write (src/store/decision-write.ts): its evaluation, then its timeline events, as above. */
+  const writeDecision = async (input: DecisionWriteInput) => {
+    const written = await store.writeDecision(input);
+    noteDecision(input.evaluation);
+    input.events.forEach((event, i) => {
+      const id = written.eventIds[i];
+      if (id !== undefined) publishEvent(id, event);
+    });
+    return written;
   };
 
   const proveDeployment = async (id: number, at: Date) => {
@@ -70,7 +90,7 @@ export function publishingStore(store: Store, sink: ReleaseEventSink): Store {
     return proven;
   };
 
-  const overrides: Partial<Store> = { recordEvaluation, recordEvent, proveDeployment };
+  const overrides: Partial<Store> = { recordEvaluation, recordEvent, writeDecision, proveDeployment };
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (typeof prop === 'string' && prop in overrides) return overrides[prop as keyof Store];
@@ -100,15 +120,20 @@ export function whoCanApprove(rules: readonly RuleResult[]): string[] {
   return [...who];
 }
 
+/** What a timeline event tells of itself (as `recordEvent` or the decision's one write takes it). */
+type TimelineInput = Pick<RecordEventInput, 'repo' | 'sha' | 'version' | 'environment' | 'status' | 'at' | 'notes'> & {
+  type: string;
+};
+
 function eventOfTimeline(
-  row: ReleaseEventRow,
-  input: RecordEventInput,
+  rowId: number,
+  input: TimelineInput,
   decisionOf: (named: string) => Decided | undefined,
 ): ReleaseEvent | null {
   const named = input.environment ?? '';
   const [owner = '', repo = ''] = input.repo.split('/');
   const base = {
-    id: `${input.type.toLowerCase()}:${input.repo}:${row.id}`,
+    id: `${input.type.toLowerCase()}:${input.repo}:${rowId}`,
     at: input.at,
     repository: { owner, repo, installationId: 0 },
     sha: input.sha,

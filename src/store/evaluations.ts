@@ -159,8 +159,18 @@ function checkRunWhere(key: CheckRunKey) {
   };
 }
 
-/** The evaluations of the record on its Prisma client (either provider: the models are identical). */
-export function evaluationStore(db: PrismaClient): EvaluationStore {
+/** The replay columns of an evaluation about to be written (see {@link evaluationReplayColumns}). */
+export type ReplayColumnsOf = (
+  files: PolicyFileText[] | undefined,
+  engineVersion: string | null | undefined,
+  at: Date,
+) => Promise<{ policyFiles: string | null; engineVersion: string | null; notReplayable: string | null }>;
+
+/**
+ * The replay columns of a new evaluation: its policy texts stored once per content
+ * (sha256 of the text), referenced with their roles, and the engine version.
+ */
+export function evaluationReplayColumns(db: PrismaClient): ReplayColumnsOf {
   /** Policy texts this process knows are stored (a policy changes rarely: most decisions reuse one). */
   const storedPolicyTexts = new Set<string>();
 
@@ -178,15 +188,7 @@ export function evaluationStore(db: PrismaClient): EvaluationStore {
     storedPolicyTexts.add(sha256);
   }
 
-  /**
-   * The replay columns of a new evaluation: its policy texts stored once per content
-   * (sha256 of the text), referenced with their roles, and the engine version.
-   */
-  async function replayColumns(
-    files: PolicyFileText[] | undefined,
-    engineVersion: string | null | undefined,
-    at: Date,
-  ) {
+  return async (files, engineVersion, at) => {
     if (files === undefined) {
       return {
         policyFiles: null,
@@ -210,8 +212,11 @@ export function evaluationStore(db: PrismaClient): EvaluationStore {
       });
     }
     return { policyFiles: toJson(refs), engineVersion: engineVersion ?? ENGINE_VERSION, notReplayable: null };
-  }
+  };
+}
 
+/** The evaluations of the record on its Prisma client (either provider: the models are identical). */
+export function evaluationStore(db: PrismaClient, replayColumns = evaluationReplayColumns(db)): EvaluationStore {
   return {
     async recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow> {
       const replay = await replayColumns(input.policyFiles, input.engineVersion, input.at);

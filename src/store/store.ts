@@ -2,8 +2,9 @@ import type { PrismaClient } from './generated/sqlite/client.js';
 import { approvalStore } from './approvals.js';
 import { auditStore } from './audit.js';
 import { consoleQueryStore } from './console-queries.js';
+import { decisionWriteStore } from './decision-write.js';
 import { deploymentStore } from './deployments.js';
-import { evaluationStore } from './evaluations.js';
+import { evaluationReplayColumns, evaluationStore } from './evaluations.js';
 import { NO_FILE, type FileGuard } from './file-guard.js';
 import { gateStore } from './gates.js';
 import { PrismaInboxStore } from './inbox-store.js';
@@ -37,6 +38,8 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
   const { provider, expectedMigrations } = options;
   const guard = options.file ?? NO_FILE;
   const inbox = new PrismaInboxStore(db, provider);
+  // Evaluations and the decision's one write store policy texts through the same cache.
+  const replay = evaluationReplayColumns(db);
   return {
     provider,
     // The inbox of webhook deliveries (src/store/inbox-store.ts).
@@ -56,7 +59,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     fileProblem: () => guard.fileProblem(),
     ...releaseStore(db),
     ...deploymentStore(db),
-    ...evaluationStore(db),
+    ...evaluationStore(db, replay),
     ...approvalStore(db),
     ...overrideStore(db),
     ...gateStore(db),
@@ -64,6 +67,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...auditStore(db),
     ...sessionStore(db),
     ...consoleQueryStore(db),
+    ...decisionWriteStore(db, provider, replay),
     notifications: notificationStore(db),
     deliveryRecord: deliveryRecordStore(db),
     verifications: verificationStore(db),

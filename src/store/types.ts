@@ -45,6 +45,7 @@ import type { DatabaseProvider } from './sql-dialect.js';
 import type { WriteSlotStore } from './write-slots.js';
 import type { NotificationStore } from './notifications.js';
 import type { DeliveryRecordStore } from './delivery-record.js';
+import type { DecisionWriter } from './decision-write.js';
 
 export type * from './approvals.js';
 export type * from './audit.js';
@@ -79,7 +80,15 @@ export interface RecordStore extends ReleaseStore, DeploymentStore, EvaluationSt
 
 /** The whole record: every role, and the database behind it. */
 export interface Store
-  extends DeliveryStore, GateStore, PromotionStore, RecordStore, AuditStore, SessionStore, ConsoleQueryStore {
+  extends
+    DeliveryStore,
+    GateStore,
+    PromotionStore,
+    RecordStore,
+    AuditStore,
+    SessionStore,
+    ConsoleQueryStore,
+    DecisionWriter {
   readonly provider: DatabaseProvider;
   /** The outbox of release notifications (src/store/notifications.ts). */
   readonly notifications: NotificationStore;

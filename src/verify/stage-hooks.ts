@@ -14,13 +14,13 @@ import { repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { VerificationRow } from '../store/verifications.js';
 import { reevaluatePending } from '../app/gate.js';
-import type { GateDeps } from '../app/gate.js';
+import type { AppDeps } from '../app/gate.js';
 import { autoPromote } from '../app/promotions.js';
 import type { ReleaseEventSink } from '../core/release-events.js';
 import type { Verifier } from './verifier.js';
 
 /** The App's dependencies with its verifier (absent: nothing is verified) and where release events go. */
-export type VerifyingDeps = GateDeps & { verifier?: Verifier; events?: ReleaseEventSink };
+export type VerifyingDeps = AppDeps & { verifier?: Verifier; events?: ReleaseEventSink };
 
 /** A deployment the gate let through reached a success bound to its approval: the `deployed` event. */
 export function publishDeployed(
@@ -83,7 +83,7 @@ export async function beginVerification(
 }
 
 /** A verified deployment wakes the next stage's waiting gates and its auto-promotion, as a proven one does without `verify`. */
-export async function afterVerified(deps: GateDeps, octokit: GitHubClient, row: VerificationRow): Promise<void> {
+export async function afterVerified(deps: AppDeps, octokit: GitHubClient, row: VerificationRow): Promise<void> {
   const where = repoRefOf(row.repo);
   const found = await stageOf(octokit, where, row.environment);
   if (found?.next) {
@@ -118,7 +118,7 @@ export async function afterVerified(deps: GateDeps, octokit: GitHubClient, row: 
  * deployment is no rollback of this App's, or its environment is no stage: the gate judges it.
  */
 export async function judgeRollbackDeployment(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   d: RepoRef & { sha: string; environment: string; payload: unknown; byApp: boolean; defaultBranch?: string },
 ): Promise<(RollbackJudgement & { stage: string; failedDeployment: number }) | null> {

@@ -56,21 +56,24 @@ describe('npm run demo, from a fresh clone', () => {
     await expectBanner(page);
     const pipeline = async (repo: string) =>
       page.locator('li.card', { hasText: repo }).locator('ol.pipeline li').allTextContents();
+    // Each stage shows what runs there (and who approved it) apart from what waits.
     expect(await pipeline('acme/storefront')).toEqual([
-      expect.stringMatching(/^DEV.*c3c3c3c.*v2\.2\.1.*success.*0 waiting$/),
-      expect.stringMatching(/^PRE_PROD.*c3c3c3c.*v2\.2\.1.*success.*0 waiting$/),
-      expect.stringMatching(/^PROD.*c3c3c3c.*v2\.2\.1.*success.*1 waiting$/),
+      expect.stringMatching(/^DEV\s*Running\s*c3c3c3c v2\.2\.1.*Waiting\s*nothing waits$/),
+      expect.stringMatching(/^PRE_PROD\s*Running\s*c3c3c3c v2\.2\.1.*Waiting\s*nothing waits$/),
+      expect.stringMatching(/^PROD\s*Running\s*c3c3c3c v2\.2\.1\s*approved by alice.*Waiting\s*1 waiting$/),
     ]);
     expect(await pipeline('acme/payments')).toEqual([
-      expect.stringMatching(/^DEV.*f6f6f6f.*success.*0 waiting$/),
-      expect.stringMatching(/^PRE_PROD.*f6f6f6f.*success.*0 waiting$/),
-      expect.stringMatching(/^PROD.*f6f6f6f.*waiting.*1 waiting$/),
+      expect.stringMatching(/^DEV\s*Running\s*f6f6f6f.*Waiting\s*nothing waits$/),
+      expect.stringMatching(/^PRE_PROD\s*Running\s*f6f6f6f.*Waiting\s*nothing waits$/),
+      expect.stringMatching(
+        /^PROD\s*Running\s*d4d4d4d v1\.8\.0\s*approved by alice, bob.*Waiting\s*1 waiting f6f6f6f$/,
+      ),
     ]);
     mkdirSync(join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'docs', 'demo.png'), fullPage: true });
 
     // The freeze holds v2.3.0; the hotfix went through it on an override.
-    await page.getByRole('link', { name: 'acme/storefront' }).click();
+    await page.getByRole('list', { name: 'Repositories' }).getByRole('link', { name: 'acme/storefront' }).click();
     await page.waitForURL(`${url}/repos/acme/storefront`);
     await expectBanner(page);
     const main = page.locator('main');

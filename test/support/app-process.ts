@@ -11,7 +11,10 @@ import type { Store } from '../../src/store/types.js';
 const CRASH_AFTER: Record<string, { method: keyof Store; when: (result: unknown) => boolean }> = {
   'after-claim': { method: 'claimInboxDelivery', when: (r) => r !== null },
   'after-gate-row': { method: 'upsertPendingGate', when: () => true },
-  'after-decision': { method: 'decideGate', when: (r) => (r as { decided?: boolean }).decided === true },
+  'after-decision': {
+    method: 'writeDecision',
+    when: (r) => (r as { decided?: { decided?: boolean } | null }).decided?.decided === true,
+  },
 };
 
 function crashing(store: Store, step: string): Store {

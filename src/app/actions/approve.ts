@@ -7,7 +7,7 @@ import { factsChanged } from '../facts-changed.js';
 import type { ApprovalStore } from '../../store/approvals.js';
 import type { DeploymentStore } from '../../store/deployments.js';
 import type { EvaluationStore } from '../../store/evaluations.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import {
   deployerOfWaiting,
   gateOutcomes,
@@ -84,7 +84,7 @@ function waitingSha(w: Waiting): string {
  * second approval by the same person is answered as unchanged.
  */
 export async function approve(
-  deps: GateDeps,
+  deps: AppDeps,
   scope: ActionScope,
   input: ApproveInput,
 ): Promise<ActionAnswer<ApproveResult>> {

@@ -6,7 +6,7 @@
  * taken twice is answered as unchanged. This file is the module's public entry: the console
  * imports nothing else of the App.
  */
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { actionsOpenTo } from './actions-open-to.js';
 import type { ViewerActions } from './actions-open-to.js';
 import { approve } from './approve.js';
@@ -52,7 +52,7 @@ export interface ReleaseActions {
 }
 
 /** The actions of one App process. */
-export function createReleaseActions(deps: GateDeps): ReleaseActions {
+export function createReleaseActions(deps: AppDeps): ReleaseActions {
   return {
     approve: (scope, input) => approve(deps, scope, input),
     reject: (scope, input) => reject(deps, scope, input),

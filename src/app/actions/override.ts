@@ -3,7 +3,7 @@ import { repoKey } from '../../github/types.js';
 import { isUniqueViolation } from '../../store/sql-dialect.js';
 import type { OverrideRow } from '../../store/types.js';
 import { factsChanged } from '../facts-changed.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { gateOutcomes, requirePolicy, requireRole, requireStage, short } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope, GateOutcome } from './types.js';
@@ -53,7 +53,7 @@ export function openOverrides(list: readonly OverrideRow[], now: Date): Override
  * (the override's id is made from what it is, so the second insert collides).
  */
 export async function override(
-  deps: GateDeps,
+  deps: AppDeps,
   scope: ActionScope,
   input: OverrideInput,
 ): Promise<ActionAnswer<OverrideResult>> {

@@ -8,7 +8,7 @@ import type { GateStore } from '../../store/gates.js';
 import { promotionOpenKey } from '../../store/promotions.js';
 import type { PromotionRow, PromotionStore } from '../../store/promotions.js';
 import { LEASE_MS } from '../gate.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { advancePromotion } from '../held-promotions.js';
 import {
   environmentOf,
@@ -106,7 +106,7 @@ export async function promotionTarget(
  * as unchanged.
  */
 export async function promote(
-  deps: GateDeps,
+  deps: AppDeps,
   scope: ActionScope,
   input: PromoteInput,
 ): Promise<ActionAnswer<PromoteResult>> {

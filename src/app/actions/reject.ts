@@ -1,7 +1,7 @@
 import type { EnvironmentPolicy, Policy } from '../../core/types.js';
 import { repoKey } from '../../github/types.js';
 import { answerStoredDecision } from '../gate.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { requirePolicy, requireRole, requireStage, short, whatWaits } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope } from './types.js';
@@ -50,7 +50,7 @@ export async function mayReject(
  * Rejecting only stops a release, so authors and deployers may reject their own.
  */
 export async function reject(
-  deps: GateDeps,
+  deps: AppDeps,
   scope: ActionScope,
   input: RejectInput,
 ): Promise<ActionAnswer<RejectResult>> {

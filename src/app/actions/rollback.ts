@@ -2,7 +2,7 @@ import { findStageIndex } from '../../core/evaluate.js';
 import { stageEnvironmentNames } from '../../github/facts.js';
 import { repoKey } from '../../github/types.js';
 import { createRollbackDeployment } from '../../verify/rollback.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { requirePolicy, requireRole, short } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope } from './types.js';
@@ -30,7 +30,7 @@ export interface RollbackResult {
  * done once per failed verification.
  */
 export async function rollback(
-  deps: Pick<GateDeps, 'store' | 'clock' | 'appId'>,
+  deps: Pick<AppDeps, 'store' | 'clock' | 'appId'>,
   scope: ActionScope,
   input: RollbackInput,
 ): Promise<ActionAnswer<RollbackResult>> {

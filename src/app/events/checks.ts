@@ -4,7 +4,7 @@ import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
 import { factsChanged } from '../facts-changed.js';
 import { runGate } from '../gate.js';
-import type { GateDeps, GateRequest } from '../gate.js';
+import type { AppDeps, GateRequest } from '../gate.js';
 import { POLICY_IMPACT_CHECK_NAME } from './pull-request.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
@@ -36,7 +36,7 @@ export function toGateRequest(p: CheckRunPayload, deliveryId: string): GateReque
  * `Release gate / <STAGE>` run evaluates again.
  */
 export async function onCheckRun(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'check_run.completed' | 'check_run.rerequested'>,
 ): Promise<void> {
   const p = context.payload;
@@ -84,7 +84,7 @@ export async function onCheckRun(
 
 /** `check_suite.rerequested`: evaluate the commit's waiting gates again. */
 export async function onCheckSuiteRerequested(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'check_suite.rerequested'>,
 ): Promise<void> {
   await handleOnce(deps, context, async () => {

@@ -9,7 +9,7 @@ import { repoKey } from '../../github/types.js';
 import { createReleaseActions, githubPeople } from '../actions/index.js';
 import type { ActionAnswer, ActionScope } from '../actions/index.js';
 import { handleOnce } from '../deliveries.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { runSetupCommand } from '../setup-command.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
@@ -18,7 +18,7 @@ import { defaultBranchOf, repositoryOf } from './repository.js';
  * override | setup`. The actions are the App's one action module (src/app/actions), as in the
  * console; they act on the pull request's head.
  */
-export async function onIssueComment(deps: GateDeps, context: Context<'issue_comment.created'>): Promise<void> {
+export async function onIssueComment(deps: AppDeps, context: Context<'issue_comment.created'>): Promise<void> {
   const p = context.payload;
   // A comment without an author (a deleted account) can be authorised for nothing.
   const author = p.comment.user;

@@ -9,7 +9,7 @@ import type { GitHubClient, RepoRef } from '../../github/types.js';
 import type { RecordDeploymentInput } from '../../store/types.js';
 import { handleOnce } from '../deliveries.js';
 import { reevaluatePending, runGate } from '../gate.js';
-import type { GateDeps, GateRequest } from '../gate.js';
+import type { AppDeps, GateRequest } from '../gate.js';
 import { heldDescription, isGitHubActions, statusMoves, successBinds } from '../deployment-proof.js';
 import { autoPromote } from '../promotions.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
@@ -46,7 +46,7 @@ export function deploymentRecord(
  * a deployment may write any payload (SECURITY.md).
  */
 export function createdByThisApp(
-  deps: Pick<GateDeps, 'appId'>,
+  deps: Pick<AppDeps, 'appId'>,
   d: Pick<Deployment, 'performed_via_github_app'>,
 ): boolean {
   return deps.appId != null && d.performed_via_github_app?.id === deps.appId;
@@ -77,7 +77,7 @@ export function toGateRequest(p: DeploymentPayload, deliveryId: string): GateReq
  * `block` sets its status to `failure`, a `wait` (for one not made by GitHub Actions, whose
  * protection rule, if any, answers) to `queued`, both saying why; neither proves anything.
  */
-export async function onDeploymentCreated(deps: GateDeps, context: Context<'deployment.created'>): Promise<void> {
+export async function onDeploymentCreated(deps: AppDeps, context: Context<'deployment.created'>): Promise<void> {
   await handleOnce(deps, context, async () => {
     const p = context.payload;
     const where = repositoryOf(p);

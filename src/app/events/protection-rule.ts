@@ -4,7 +4,7 @@ import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
 import { deployerOf, performedBy } from '../deployer.js';
 import { runGate } from '../gate.js';
-import type { GateDeps, GateRequest } from '../gate.js';
+import type { AppDeps, GateRequest } from '../gate.js';
 import { deploymentRecord } from './deployments.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
@@ -44,7 +44,7 @@ export function toGateRequest(
 
 /** `deployment_protection_rule.requested`: the gate itself. */
 export async function onProtectionRuleRequested(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'deployment_protection_rule.requested'>,
 ): Promise<void> {
   await handleOnce(deps, context, async () => {
@@ -57,7 +57,7 @@ export async function onProtectionRuleRequested(
       );
       return 'ignored: incomplete payload';
     }
-    await deps.store.recordDeployment(
+    const created = await deps.store.recordDeployment(
       deploymentRecord(request, p.deployment, {
         environment: request.environment,
         creator: p.deployment.creator?.login ?? p.sender?.login ?? null,
@@ -65,14 +65,17 @@ export async function onProtectionRuleRequested(
       }),
     );
     // The rule decides this deployment now: a judgement of its `deployment` event no longer
-    // stands, and until the rule is answered `approved` nothing proves it.
-    const gate = await deps.store.listPendingGates({
-      repo: repoKey(request),
-      sha: request.sha,
-      environment: request.environment,
-    });
-    if (!gate.some((g) => g.runId === request.protection!.runId && g.status !== 'pending'))
-      await deps.store.revokeDeploymentApproval(p.deployment.id);
+    // stands, and until the rule is answered `approved` nothing proves it (a deployment
+    // recorded just now carries no approval to take away).
+    if (!created) {
+      const gate = await deps.store.listPendingGates({
+        repo: repoKey(request),
+        sha: request.sha,
+        environment: request.environment,
+      });
+      if (!gate.some((g) => g.runId === request.protection!.runId && g.status !== 'pending'))
+        await deps.store.revokeDeploymentApproval(p.deployment.id);
+    }
     const result = await runGate(deps, context.octokit, request);
     return result.answer ?? result.decision?.decision ?? 'no decision';
   });

@@ -21,7 +21,7 @@ import { httpStatus, repoKey } from '../../github/types.js';
 import type { GitHubClient, RepoRef } from '../../github/types.js';
 import { forEachStoredEvaluation, storedEvaluation } from '../../store/stored-evaluations.js';
 import { handleOnce } from '../deliveries.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { repositoryOf } from './repository.js';
 
 /** The check run that shows what a pull request's policy change would have done. */
@@ -120,7 +120,7 @@ interface Impact {
  * Its conclusion is failure only for an invalid policy.
  */
 export async function onPullRequestPolicyImpact(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>,
 ): Promise<void> {
   const p = context.payload;
@@ -149,7 +149,7 @@ export async function onPullRequestPolicyImpact(
 }
 
 async function assessImpact(
-  deps: GateDeps,
+  deps: AppDeps,
   octokit: GitHubClient,
   p: PullRequestPayload,
   change: 'changed' | 'removed',
@@ -318,7 +318,7 @@ async function assessImpact(
 }
 
 async function simulate(
-  deps: GateDeps,
+  deps: AppDeps,
   where: RepoRef,
   orgMode: boolean,
   next: SimulatedPolicy,

@@ -1,7 +1,7 @@
 import type { Context } from 'probot';
 import { loadRepoPolicy, POLICY_PATH } from '../../github/policy-source.js';
 import { handleOnce } from '../deliveries.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { setupAndReport } from '../setup-command.js';
 
 /**
@@ -9,7 +9,7 @@ import { setupAndReport } from '../setup-command.js';
  * `sync: environments`, GitHub's environments are made to match it, reported on a check run
  * of the pushed commit. Any other push is ignored without a GitHub call.
  */
-export async function onPolicyPush(deps: GateDeps, context: Context<'push'>): Promise<void> {
+export async function onPolicyPush(deps: AppDeps, context: Context<'push'>): Promise<void> {
   const p = context.payload;
   const defaultBranch = p.repository.default_branch;
   if (p.deleted || !defaultBranch || p.ref !== `refs/heads/${defaultBranch}`) return;

@@ -3,7 +3,7 @@ import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
 import { factsChanged } from '../facts-changed.js';
 import type { FactsChange } from '../facts-changed.js';
-import type { GateDeps } from '../gate.js';
+import type { AppDeps } from '../gate.js';
 import { defaultBranchOf, repositoryOf } from './repository.js';
 
 /** Release commits of one PR that a review wakes (its head, its merge commit, and those recorded). */
@@ -18,7 +18,7 @@ type DeploymentReviewPayload = Context<'deployment_review.approved' | 'deploymen
  * squash or rebase), and the release commits recorded for it.
  */
 export async function onPullRequestReview(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'pull_request_review.submitted' | 'pull_request_review.dismissed'>,
 ): Promise<void> {
   await handleOnce(deps, context, async () => {
@@ -73,7 +73,7 @@ function reviewedEnvironments(p: DeploymentReviewPayload): Array<string | null> 
 
 /** `deployment_review` (approved, rejected): a GitHub deployment review counts as an approval for its environments. */
 export async function onDeploymentReview(
-  deps: GateDeps,
+  deps: AppDeps,
   context: Context<'deployment_review.approved' | 'deployment_review.rejected'>,
 ): Promise<void> {
   await handleOnce(deps, context, async () => {

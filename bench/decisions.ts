@@ -1,0 +1,103 @@
+/**
+ * Decisions per second (`npm run bench -- --only=decisions`; against another commit in the same
+ * run: `npm run bench -- --compare <ref> --only=decisions`). The real App (Probot over HTTP on
+ * 127.0.0.1, the inbox, the record) answers signed `deployment_protection_rule` webhooks while a
+ * local server plays GitHub; a decision is done when its callback reaches GitHub. Concurrency 8:
+ *
+ * 1. throttling and retries off, SQLite file (the App's own cost per decision);
+ * 2. throttling and retries on, as `npm start` runs (one installation), SQLite file;
+ * 3. throttling and retries off, PostgreSQL (`RELEASE_GATE_BENCH_PG_URL`, default
+ *    postgresql://postgres@127.0.0.1:5432/test; a schema of its own, dropped afterwards).
+ *
+ * Baselines measured in the same run: Probot with a no-op handler on the same webhooks (and,
+ * with `--compare`, the same section at the other commit).
+ */
+import pg from 'pg';
+import { throughput } from './app.js';
+import { figure } from './figures.js';
+
+const PG_URL = process.env.RELEASE_GATE_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
+/** The targets: 3x the decisions per second of the App before batching (about 40/s here), p99 under 100 ms. */
+export const TARGET_P99_MS = 100;
+
+const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+
+async function postgresSchema(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await client.connect();
+  } catch {
+    return null;
+  }
+  await client.end();
+  const schema = `rg_bench_${process.pid}_${Date.now().toString(36)}`;
+  return {
+    url: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`,
+    drop: async () => {
+      const c = new pg.Client({ connectionString: PG_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await c.end();
+    },
+  };
+}
+
+export async function runDecisionsBench(options: { log: (line: string) => void; quick?: boolean }): Promise<boolean> {
+  const { log, quick } = options;
+  const concurrency = 8;
+  const n = quick ? 105 : 405;
+  const rows: string[] = [];
+  let ok = true;
+  const report = (
+    label: string,
+    key: string,
+    r: { rate: number; p50: number; p99: number; answered: number; measured: number },
+    p99Target: boolean,
+  ) => {
+    figure({
+      section: 'decisions',
+      measure: `${key}: decisions per second`,
+      value: r.rate,
+      unit: '/s',
+      better: 'higher',
+    });
+    figure({ section: 'decisions', measure: `${key}: p99`, value: r.p99, unit: 'ms', better: 'lower' });
+    const all = r.answered === r.measured;
+    if (!all || (p99Target && r.p99 >= TARGET_P99_MS)) ok = false;
+    rows.push(
+      `| ${label} | ${r.measured} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${p99Target ? `under ${TARGET_P99_MS} ms: ${met(r.p99 < TARGET_P99_MS)}` : ''} | ${all ? 'all' : `ONLY ${r.answered}`} |`,
+    );
+  };
+
+  report('SQLite file, throttling off', 'sqlite', await throughput(n, concurrency), true);
+  report(
+    'SQLite file, throttling and retries on (`npm start`)',
+    'sqlite throttled',
+    await throughput(quick ? 45 : 105, concurrency, { throttled: true }),
+    false,
+  );
+  const schema = await postgresSchema();
+  if (schema) {
+    try {
+      report(
+        'PostgreSQL, throttling off',
+        'postgresql',
+        await throughput(n, concurrency, { databaseUrl: schema.url }),
+        true,
+      );
+    } finally {
+      await schema.drop();
+    }
+  } else rows.push(`| PostgreSQL, throttling off | not measured: nothing answers at ${PG_URL} | | | | | |`);
+
+  log(`## Decisions: deployment_protection_rule webhooks at concurrency ${concurrency}, GitHub played on 127.0.0.1`);
+  log('');
+  log('| configuration | decisions | per second | p50 | p99 | target | answered |');
+  log('|---|---|---|---|---|---|---|');
+  for (const row of rows) log(row);
+  log('');
+  log(
+    'Decisions per second against another commit: `npm run bench -- --compare <ref> --only=decisions` (target: at least 3x the commit before batching).',
+  );
+  return ok;
+}
