@@ -1,5 +1,5 @@
 /**
- * Writes src/demo/webhook-templates.ts: the parts of GitHub's example webhook payloads
+ * Writes src/demo/webhook-templates.json: the parts of GitHub's example webhook payloads
  * (@octokit/webhooks-examples, a development dependency) the demo's deliveries are built
  * from, so the demo runs on the production dependencies alone. `npm run demo:webhooks`.
  */
@@ -42,13 +42,7 @@ export function demoWebhookTemplates(): Record<string, Record<string, unknown>> 
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const target = fileURLToPath(new URL('../src/demo/webhook-templates.ts', import.meta.url));
-  writeFileSync(
-    target,
-    `// Written by scripts/write-demo-webhooks.ts from @octokit/webhooks-examples: do not edit.
-/** Objects of GitHub's example webhook payloads the demo's deliveries are built from. */
-export const WEBHOOK_TEMPLATES: Record<string, Record<string, unknown>> = ${JSON.stringify(demoWebhookTemplates(), null, 2)};
-`,
-  );
+  const target = fileURLToPath(new URL('../src/demo/webhook-templates.json', import.meta.url));
+  writeFileSync(target, `${JSON.stringify(demoWebhookTemplates(), null, 2)}\n`);
   console.log(`wrote ${target}`);
 }

@@ -1,8 +1,8 @@
 import { findStageIndex } from '../core/evaluate.js';
 import type { EventPageQuery, Page, PageCursor, ReleaseEventRow } from '../store/types.js';
 import { Repeats } from './repeats.js';
-import type { ConsoleService } from './service.js';
-import { encodeCursor, toAuditRecord } from './service.js';
+import type { ConsoleReader } from './console-reader.js';
+import { encodeCursor, toAuditRecord } from './view-helpers.js';
 import type { AuditPage, AuditQuery } from './views.js';
 
 /** The most raw events one collapsed page reads before it stops (and gives a cursor there). */
@@ -14,7 +14,7 @@ const SCAN_LIMIT = 5000;
  * the environment); unless `collapse` is false, consecutive identical events of one release
  * (a wait re-checked every 6 hours without change) are one row with their count.
  */
-export async function auditPage(svc: ConsoleService, login: string, q: AuditQuery): Promise<AuditPage> {
+export async function auditPage(svc: ConsoleReader, login: string, q: AuditQuery): Promise<AuditPage> {
   let repos: string[];
   if (q.repo) repos = [(await svc.access(login, q.repo)).repo.fullName];
   else {
@@ -85,7 +85,7 @@ function keyOf(e: ReleaseEventRow): string {
 }
 
 /** (repository, environment) pairs a stage name stands for: the stage and its GitHub environments in each policy. */
-async function stageScopes(svc: ConsoleService, repos: string[], stage: string): Promise<Array<[string, string]>> {
+async function stageScopes(svc: ConsoleReader, repos: string[], stage: string): Promise<Array<[string, string]>> {
   const installed = await svc.github.repositories();
   const out: Array<[string, string]> = [];
   for (const name of repos) {
@@ -100,7 +100,7 @@ async function stageScopes(svc: ConsoleService, repos: string[], stage: string):
 
 /** One page of raw events; with stage pairs, one indexed read per pair, merged in (time, id) order. */
 async function readRaw(
-  svc: ConsoleService,
+  svc: ConsoleReader,
   repos: string[],
   pairs: Array<[string, string]> | null,
   filters: Omit<EventPageQuery, 'repos' | 'limit'>,

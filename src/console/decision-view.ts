@@ -4,7 +4,7 @@ import { renderGateSummary } from '../core/render-gate-summary.js';
 import { overrideFact } from '../core/release-stage.js';
 import type { Decision, EnvironmentPolicy, OverrideFact, Policy, ScoreComponent } from '../core/types.js';
 import type { EvaluationSummaryRow, OverrideRow } from '../store/types.js';
-import { decisionSummary, earliest, ruleView } from './service.js';
+import { decisionSummary, earliest, ruleView } from './view-helpers.js';
 import type { DecisionView } from './views.js';
 
 /** One recorded decision as the release page shows it: its rules, approvals, evidence and the check run's summary. */

@@ -1,6 +1,6 @@
 import { deliveryReport, DELIVERY_WINDOWS, type DeliveryReport } from '../delivery/delivery-report.js';
 import type { DeliveryRecordStore } from '../store/delivery-record.js';
-import type { ApiRoute } from './openapi.js';
+import type { ApiRoute } from './openapi-route.js';
 import { ConsoleError } from './service.js';
 
 /** What delivery reports need of the console: who may read which repository. */

@@ -1,6 +1,6 @@
 import { runWithinBudget } from '../budget/pool.js';
 import type { Policy } from '../core/types.js';
-import type { ConsoleService } from './service.js';
+import type { ConsoleReader } from './console-reader.js';
 import type { FreezeNowView, Viewer } from './views.js';
 
 /** How far ahead the board announces the next freeze. */
@@ -11,7 +11,7 @@ const AHEAD_MS = 7 * 86_400_000;
  * week, worked out in the evaluation pool within its budget. A stage whose calendar cannot
  * be worked out is left out (the repository page says why).
  */
-export async function freezesNow(svc: ConsoleService, policy: Policy, viewer: Viewer): Promise<FreezeNowView[]> {
+export async function freezesNow(svc: ConsoleReader, policy: Policy, viewer: Viewer): Promise<FreezeNowView[]> {
   const now = svc.now();
   const out = await Promise.all(
     policy.environments

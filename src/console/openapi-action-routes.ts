@@ -1,4 +1,4 @@
-import type { ApiRoute } from './openapi.js';
+import type { ApiRoute } from './openapi-route.js';
 import { str, strOrNull, gateOutcomes, actionAnswer } from './openapi-schemas.js';
 
 /** The actions of `/api/v1`: approve, reject, override, promote. */

@@ -1,4 +1,4 @@
-import type { ApiRoute } from './openapi.js';
+import type { ApiRoute } from './openapi-route.js';
 import {
   actionOption,
   decisionSummary,

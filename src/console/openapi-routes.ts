@@ -1,4 +1,4 @@
-import type { ApiRoute } from './openapi.js';
+import type { ApiRoute } from './openapi-route.js';
 import { RELEASE_ROUTE } from './openapi-release-route.js';
 import {
   str,

@@ -2,22 +2,9 @@ import { ACTION_ROUTES } from './openapi-action-routes.js';
 import { READ_ROUTES } from './openapi-routes.js';
 import { DELIVERY_ROUTES } from './delivery-api.js';
 import { str } from './openapi-schemas.js';
+import type { ApiRoute } from './openapi-route.js';
 
-/** One operation of `/api/v1`: the router dispatches on this table and the OpenAPI document is built from it. */
-export interface ApiRoute {
-  method: 'GET' | 'POST';
-  /** OpenAPI path template under the server URL `/api/v1`. */
-  path: string;
-  operationId: string;
-  summary: string;
-  /** Needs a signed-in user (all but the document itself). */
-  auth: boolean;
-  query?: Array<{ name: string; description: string; schema: Record<string, unknown> }>;
-  body?: Record<string, unknown>;
-  response: Record<string, unknown>;
-  /** Content types other than JSON that the operation answers with. */
-  produces?: string[];
-}
+export type { ApiRoute } from './openapi-route.js';
 
 export const API_ROUTES: ApiRoute[] = [...READ_ROUTES, ...ACTION_ROUTES, ...DELIVERY_ROUTES];
 

@@ -1,6 +1,6 @@
 import type { ViewerActions } from '../app/actions/index.js';
 import type { InstalledRepo } from './github-directory.js';
-import type { ConsoleService } from './service.js';
+import type { ConsoleReader } from './console-reader.js';
 import type { QueueItem, QueueView, Viewer } from './views.js';
 
 /**
@@ -9,7 +9,7 @@ import type { QueueItem, QueueView, Viewer } from './views.js';
  * override in force), as the App's actions judge it (`actionsOpenTo`: team requirements,
  * `excludeAuthor`, the deployer), oldest first with their age.
  */
-export async function queueOf(svc: ConsoleService, viewer: Viewer): Promise<QueueView> {
+export async function queueOf(svc: ConsoleReader, viewer: Viewer): Promise<QueueView> {
   const now = svc.now();
   // Every gate decision, approval, rejection and override records an event: while no new
   // event is recorded (and for at most QUEUE_TTL_MS), the queue is what it was.
@@ -30,18 +30,13 @@ export async function queueOf(svc: ConsoleService, viewer: Viewer): Promise<Queu
 
 /** How long a viewer's queue is kept while nothing is recorded (team membership and permissions change unannounced). */
 const QUEUE_TTL_MS = 30_000;
-const caches = new WeakMap<ConsoleService, Map<string, { version: string; at: number; view: QueueView }>>();
+const caches = new WeakMap<ConsoleReader, Map<string, { version: string; at: number; view: QueueView }>>();
 
 function aged(item: QueueItem, now: Date): QueueItem {
   return { ...item, ageMinutes: Math.max(0, Math.floor((now.getTime() - Date.parse(item.since)) / 60_000)) };
 }
 
-async function computeQueue(
-  svc: ConsoleService,
-  viewer: Viewer,
-  now: Date,
-  repos: InstalledRepo[],
-): Promise<QueueView> {
+async function computeQueue(svc: ConsoleReader, viewer: Viewer, now: Date, repos: InstalledRepo[]): Promise<QueueView> {
   const items: QueueItem[] = [];
   for (const repo of repos) {
     const role = await svc.github.roleOf(viewer.login, repo);

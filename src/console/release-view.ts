@@ -6,8 +6,8 @@ import type { DeploymentRow, EvaluationRow, OverrideRow, PendingGateRow, Release
 import { ConsoleError } from './console-error.js';
 import { decisionView } from './decision-view.js';
 import { collapseRepeats } from './repeats.js';
-import type { ConsoleService } from './service.js';
-import { earliest, ruleView, toAuditRecord } from './service.js';
+import type { ConsoleReader } from './console-reader.js';
+import { earliest, ruleView, toAuditRecord } from './view-helpers.js';
 import type { NextStep, ReleaseView, StageVerdict, Viewer } from './views.js';
 
 /** Codes a new run of the workflow (or of the failed checks) can clear. */
@@ -15,7 +15,7 @@ const RERUN_CODES = new Set(['CHECKS_FAILED', 'CHECKS_PENDING', 'EVIDENCE_MISSIN
 
 /** The release page: where the release stands in each stage and what moves it on, then the record, shortened. */
 export async function releaseView(
-  svc: ConsoleService,
+  svc: ConsoleReader,
   viewer: Viewer,
   fullName: string,
   sha: string,
@@ -147,7 +147,7 @@ function overrideStatus(o: OverrideRow, now: Date): ReleaseView['overrides'][num
 }
 
 /** The one release a SHA prefix names in the repository; 404 when none, 409 when several. */
-async function resolvePrefix(svc: ConsoleService, repo: string, prefix: string): Promise<string> {
+async function resolvePrefix(svc: ConsoleReader, repo: string, prefix: string): Promise<string> {
   const hits = await svc.deps.store.searchReleases({ repos: [repo], shaPrefix: prefix, limit: 5 });
   const shas = [...new Set(hits.map((h) => h.sha))];
   if (shas.length === 0)
@@ -172,7 +172,7 @@ interface VerdictInputs {
 }
 
 /** Each stage of the policy in order: its latest decision for this release and the next step. */
-function verdicts(svc: ConsoleService, policy: Policy, viewer: Viewer, x: VerdictInputs): StageVerdict[] {
+function verdicts(svc: ConsoleReader, policy: Policy, viewer: Viewer, x: VerdictInputs): StageVerdict[] {
   return policy.environments.map((stage) => {
     const envs = [...new Set([...stage.github, stage.name])];
     const mine = (e: { environment: string }) => envs.includes(e.environment);

@@ -2,7 +2,7 @@ import { roleOf } from '../core/rules/roles.js';
 import type { EnvironmentPolicy } from '../core/types.js';
 import type { DeploymentRow } from '../store/types.js';
 import type { InstalledRepo } from './github-directory.js';
-import type { ConsoleService } from './service.js';
+import type { ConsoleReader } from './console-reader.js';
 import type { RunningView } from './views.js';
 
 /**
@@ -11,7 +11,7 @@ import type { RunningView } from './views.js';
  * given in the console or by command), when, and by which workflow run.
  */
 export async function runningIn(
-  svc: ConsoleService,
+  svc: ConsoleReader,
   repo: InstalledRepo,
   stage: EnvironmentPolicy,
 ): Promise<RunningView | null> {
@@ -30,10 +30,10 @@ export async function runningIn(
   return view;
 }
 
-const seen = new WeakMap<ConsoleService, Map<string, RunningView>>();
+const seen = new WeakMap<ConsoleReader, Map<string, RunningView>>();
 
 async function approvalsOf(
-  svc: ConsoleService,
+  svc: ConsoleReader,
   repo: InstalledRepo,
   envs: string[],
   d: DeploymentRow,

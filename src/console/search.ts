@@ -1,5 +1,5 @@
 import { ConsoleError } from './console-error.js';
-import type { ConsoleService } from './service.js';
+import type { ConsoleReader } from './console-reader.js';
 import type { SearchView } from './views.js';
 
 /**
@@ -7,7 +7,7 @@ import type { SearchView } from './views.js';
  * SHA prefix (7 to 40 hex digits), a version or tag (`1.4.2`, `v1.4.2`), or a pull request
  * number (`#123` or `123`), newest first.
  */
-export async function searchReleases(svc: ConsoleService, login: string, text: string): Promise<SearchView> {
+export async function searchReleases(svc: ConsoleReader, login: string, text: string): Promise<SearchView> {
   const q = text.trim();
   if (q === '' || q.length > 100)
     throw new ConsoleError(

@@ -1,4 +1,3 @@
-import type { Logger } from 'probot';
 import { auditPage } from './audit-view.js';
 import { freezesNow } from './freeze-now.js';
 import { queueOf } from './queue.js';
@@ -7,22 +6,20 @@ import { runningIn } from './running.js';
 import { searchReleases } from './search.js';
 import { findStageIndex } from '../core/evaluate.js';
 import { runWithinBudget } from '../budget/pool.js';
-import type { EvaluationBudget } from '../budget/pool.js';
-import { assertTimeZone, formatInZone } from '../core/local-time.js';
+import { formatInZone } from '../core/local-time.js';
 import { failingRules } from '../core/rule-results.js';
 import type { Policy, RuleResult } from '../core/types.js';
 import type { ActionAnswer, ActionScope, RefusalKind, ReleaseActions } from '../app/actions/index.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
-import type { AuditRecord } from '../store/audit-export.js';
-import type { EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
-import type { ConsoleStore } from './console-store.js';
+import type { PageCursor } from '../store/audit.js';
+import type { ConsoleDeps, ConsoleReader } from './console-reader.js';
+import { decisionSummary, earliest, encodeCursor, ruleView } from './view-helpers.js';
 import type { GitHubDirectory, InstalledRepo, Role } from './github-directory.js';
 import type {
   AuditPage,
   AuditQuery,
   BoardView,
-  DecisionSummary,
   FreezeView,
   PolicyView,
   QueueView,
@@ -30,7 +27,6 @@ import type {
   ReleaseView,
   RepositoryView,
   RepoSummary,
-  RuleView,
   StageView,
   Viewer,
   WaitingGateView,
@@ -38,83 +34,31 @@ import type {
 } from './views.js';
 
 export type * from './views.js';
+export type { ConsoleDeps, ConsoleReader } from './console-reader.js';
+export {
+  checkViewerTimeZone,
+  decisionSummary,
+  decodeCursor,
+  earliest,
+  encodeCursor,
+  ruleView,
+  toAuditRecord,
+} from './view-helpers.js';
 export type { ConsoleStore } from './console-store.js';
 export { ConsoleError } from './console-error.js';
 import { ConsoleError } from './console-error.js';
-
-/** What the console needs of the App: its record (read), its clock and log, and its actions. */
-export interface ConsoleDeps {
-  store: ConsoleStore;
-  clock: () => Date;
-  log: Logger;
-  actions: ReleaseActions;
-  /** The time and heap one evaluation may use (the freeze calendar is worked out within it). */
-  evaluationBudget?: EvaluationBudget;
-}
 
 /** How a refused action is answered. */
 const REFUSAL_STATUS: Record<RefusalKind, 403 | 409 | 422> = { forbidden: 403, conflict: 409, unprocessable: 422 };
 
 const POLICY_TTL_MS = 60_000;
 
-export function encodeCursor(c: PageCursor): string {
-  return Buffer.from(`${c.at.toISOString()}|${c.id}`).toString('base64url');
-}
-
-/** The cursor of a `next` link, or null when it is not one. */
-export function decodeCursor(text: string): PageCursor | null {
-  const raw = Buffer.from(text, 'base64url').toString('utf8');
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\|(\d{1,15})$/.exec(raw);
-  if (!m) return null;
-  const at = new Date(m[1]!);
-  return Number.isNaN(at.getTime()) ? null : { at, id: Number(m[2]) };
-}
-
-export function toAuditRecord(e: ReleaseEventRow): AuditRecord {
-  return {
-    at: e.at.toISOString(),
-    repo: e.repo,
-    sha: e.sha,
-    version: e.version,
-    environment: e.environment,
-    type: e.type,
-    status: e.status,
-    actor: e.actor,
-    notes: e.notes,
-    deliveryId: e.deliveryId,
-    id: e.id,
-  };
-}
-
-export function ruleView(r: RuleResult): RuleView {
-  return {
-    code: r.code,
-    rule: r.rule,
-    ok: r.ok,
-    outcome: r.outcome,
-    message: r.message,
-    values: r.values,
-    clearsAt: r.clearsAt ?? null,
-    overriddenBy: r.overriddenBy?.grantedBy ?? null,
-  };
-}
-
-export function earliest(rules: RuleResult[]): string | null {
-  const waits = failingRules(rules).filter((r) => r.outcome === 'wait');
-  if (waits.length === 0 || waits.some((r) => !r.clearsAt)) return null;
-  // Everything that waits must clear: the latest of them.
-  return waits
-    .map((r) => r.clearsAt!)
-    .sort()
-    .at(-1)!;
-}
-
 /**
  * The console's data and actions, for the API and the pages alike: what the user may read
  * (the App's installations, filtered by their GitHub permission), the record, and the
  * actions, each checked against the user's role here, whatever the page showed.
  */
-export class ConsoleService {
+export class ConsoleService implements ConsoleReader {
   private readonly policies = new Map<string, { value: RepoPolicy; until: number }>();
 
   constructor(
@@ -411,29 +355,5 @@ export class ConsoleService {
     return this.act(login, fullName, (a, scope) =>
       a.promote(scope, { sha, ...(requested ? { stage: requested } : {}) }),
     );
-  }
-}
-
-export function decisionSummary(e: EvaluationSummaryRow): DecisionSummary {
-  return {
-    id: e.id,
-    sha: e.sha,
-    environment: e.environment,
-    stage: e.stage,
-    decision: e.decision,
-    failing: failingRules(e.rules).map((r) => r.code),
-    score: e.score,
-    actor: e.actor,
-    at: e.at.toISOString(),
-  };
-}
-
-/** The viewer's time zone if it is a real IANA zone, else null. */
-export function checkViewerTimeZone(zone: string): string | null {
-  try {
-    assertTimeZone(zone);
-    return zone;
-  } catch {
-    return null;
   }
 }

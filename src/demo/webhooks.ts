@@ -1,9 +1,15 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import { WEBHOOK_TEMPLATES } from './webhook-templates.js';
+import templates from './webhook-templates.json' with { type: 'json' };
+
+/**
+ * Objects of GitHub's example webhook payloads the demo's deliveries are built from, written by
+ * `npm run demo:webhooks` (scripts/write-demo-webhooks.ts) from @octokit/webhooks-examples.
+ */
+export const WEBHOOK_TEMPLATES: Record<string, Record<string, unknown>> = templates;
 
 /**
  * The deliveries of the demo's history, as GitHub sends them: payloads built from GitHub's
- * example payloads (src/demo/webhook-templates.ts) for the demo's repositories, commits and
+ * example payloads (src/demo/webhook-templates.json) for the demo's repositories, commits and
  * people, signed with the App's webhook secret and posted to its webhook path.
  */
 

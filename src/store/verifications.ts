@@ -5,7 +5,7 @@
  * carries (`Deployment.verificationState`), which the facts read like its approval and proof.
  */
 import type { PrismaClient, Verification } from './generated/sqlite/client.js';
-import type { LeasedQueue } from './types.js';
+import type { LeasedQueue } from './leased-queue.js';
 
 export type VerificationStatus = 'pending' | 'decided' | 'answered';
 export type VerificationOutcome = 'verified' | 'failed' | 'inconclusive';

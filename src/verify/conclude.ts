@@ -16,8 +16,7 @@ import type { GitHubClient } from '../github/types.js';
 import type { VerificationRow } from '../store/verifications.js';
 import { closeIncidents, openIncident } from './incidents.js';
 import { rollBack, rollbackCommand } from './rollback.js';
-import type { VerifierDeps } from './verifier.js';
-import { planOf } from './verifier.js';
+import { planOf, type VerifierDeps } from './types.js';
 
 /** Writes out a concluded (`decided`) verification and finishes it. */
 export async function concludeVerification(

@@ -10,7 +10,7 @@ import { describeError, repoRefOf } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { VerificationRow } from '../store/verifications.js';
 import { rollbackCommand } from './rollback.js';
-import type { VerifierDeps } from './verifier.js';
+import type { VerifierDeps } from './types.js';
 
 export const INCIDENT_LABEL = 'release-gate:incident';
 

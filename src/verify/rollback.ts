@@ -10,7 +10,7 @@ import { createDeployment, listDeploymentsOf } from '../github/deployment-api.js
 import { repoRefOf } from '../github/types.js';
 import type { GitHubClient } from '../github/types.js';
 import type { VerificationRow, VerifiedDeployment } from '../store/verifications.js';
-import type { VerifierDeps } from './verifier.js';
+import type { VerifierDeps } from './types.js';
 
 /** The comment command that rolls an environment back: `/release-gate rollback production`. */
 export function rollbackCommand(row: Pick<VerificationRow, 'environment'>): string {

@@ -4,54 +4,23 @@
  * restarts and is measured once across replicas), shows each round on its
  * `Release gate / verify <STAGE>` check run, and concludes it (`conclude.ts`).
  */
-import type { Logger } from 'probot';
 import { verifyCheckName, renderVerification } from '../core/verification-report.js';
 import { judgeVerification, plannedRounds, roundDueAt, verifyPlan } from '../core/verification.js';
-import type { RollbackMode, Round, VerifyPlan, VerifySpec } from '../core/verification.js';
+import type { Round } from '../core/verification.js';
 import { discardEvents } from '../core/release-events.js';
 import type { ReleaseEventSink } from '../core/release-events.js';
 import type { EnvironmentPolicy } from '../core/types.js';
 import { writeGateCheckRun } from '../github/check-runs.js';
 import { describeError, repoRefOf } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
-import type { Store } from '../store/types.js';
 import type { VerificationRow } from '../store/verifications.js';
 import { takeLease } from '../app/lease.js';
 import { concludeVerification } from './conclude.js';
 import { measureRound } from './measure.js';
-import type { SourceSet } from './sources.js';
+import { planOf, type StoredPlan, type VerifierDeps } from './types.js';
 
-/** What the verifier needs of the App. */
-export interface VerifierDeps {
-  store: Pick<Store, 'verifications' | 'recordEvent'>;
-  clock: () => Date;
-  log: Logger;
-  /** This process's name in leases. */
-  replicaId: string;
-  sources: SourceSet;
-  octokitFor: (installationId: number) => Promise<GitHubClient>;
-  events?: ReleaseEventSink;
-  fetch?: typeof fetch;
-  /** The App's id: a rollback deployment it created before is found, not created twice. */
-  appId?: number | null;
-  leaseRenewMs?: number;
-  /** What waited on the verification (the next stage's gates, an auto-promotion), once it verified. */
-  onVerified?: (row: VerificationRow, octokit: GitHubClient) => Promise<void>;
-  /** Where the check run links to (the console's release page), when there is one. */
-  releaseUrl?: (row: VerificationRow) => string | undefined;
-}
-
-/** The stage's verify and rollback as kept on the verification when it started. */
-export interface StoredPlan {
-  verify: VerifySpec;
-  rollback: RollbackMode;
-  rollbackDuringFreeze: boolean;
-}
-
-export function planOf(row: Pick<VerificationRow, 'plan'>): { stored: StoredPlan; plan: VerifyPlan } {
-  const stored = row.plan as StoredPlan;
-  return { stored, plan: verifyPlan(stored.verify) };
-}
+export type { StoredPlan, VerifierDeps } from './types.js';
+export { planOf } from './types.js';
 
 /** A proven deployment to verify. */
 export interface VerificationStart extends RepoRef {

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realCredentials, refusalLine } from '../../src/demo/credentials.js';
 import { startDemo } from '../../src/demo/start-demo.js';
 import type { DemoStarted } from '../../src/demo/start-demo.js';
-import { WEBHOOK_TEMPLATES } from '../../src/demo/webhook-templates.js';
 import {
+  WEBHOOK_TEMPLATES,
   commentCreated,
   deploymentStatusCreated,
   protectionRuleRequested,

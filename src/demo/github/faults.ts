@@ -1,9 +1,9 @@
 import type { ServerResponse } from 'node:http';
-import type { SimulatedGitHub } from './simulated-github.js';
+import type { GitHubModel } from './model.js';
 import type { FakeRequest, Fault } from './types.js';
 
 /** Answers a request as GitHub failing, limiting or hanging would, when `gh.fault` says so; false otherwise. */
-export async function injectFault(gh: SimulatedGitHub, entry: FakeRequest, res: ServerResponse): Promise<boolean> {
+export async function injectFault(gh: GitHubModel, entry: FakeRequest, res: ServerResponse): Promise<boolean> {
   const { method, path, body } = entry;
   const fault = gh.fault?.({ method, path, body });
   if (!fault) return false;

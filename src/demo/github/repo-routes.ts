@@ -1,11 +1,11 @@
 import { answerSetupRoute } from './setup-routes.js';
 import { gitBlobSha, hashId, paginate, teamJson } from './json.js';
-import type { SimulatedGitHub } from './simulated-github.js';
+import type { GitHubModel } from './model.js';
 import type { FakeCheckRun, FakePull, FakeRepo, ProtectionAnswer } from './types.js';
 
 /** The REST routes of the repository model: contents, commits, pulls, reviews, checks, statuses, deployments, Actions. */
 export function answerRepoRoute(
-  gh: SimulatedGitHub,
+  gh: GitHubModel,
   method: string,
   path: string,
   q: URLSearchParams,
@@ -406,7 +406,7 @@ export function answerRepoRoute(
 }
 
 function pullRequestHeadRoute(
-  gh: SimulatedGitHub,
+  gh: GitHubModel,
   repo: FakeRepo,
   method: string,
   rest: string,
@@ -432,7 +432,7 @@ function pullRequestHeadRoute(
   return null;
 }
 
-function pullJson(gh: SimulatedGitHub, repo: FakeRepo, p: FakePull): unknown {
+function pullJson(gh: GitHubModel, repo: FakeRepo, p: FakePull): unknown {
   return {
     number: p.number,
     state: p.state ?? 'open',

@@ -1,9 +1,9 @@
-import type { SimulatedGitHub } from './simulated-github.js';
+import type { GitHubModel } from './model.js';
 import type { FakeEnvironment } from './types.js';
 
 /** App manifest conversions and the environments of repositories (protection rules, deployment ref policies). */
 export function answerSetupRoute(
-  gh: SimulatedGitHub,
+  gh: GitHubModel,
   method: string,
   path: string,
   b: Record<string, unknown>,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hashId } from './json.js';
-import type { SimulatedGitHub } from './simulated-github.js';
+import type { GitHubModel } from './model.js';
 import type { FakeRepo, FakeRequest, ManifestApp } from './types.js';
 
 /**
@@ -14,7 +14,7 @@ import type { FakeRepo, FakeRequest, ManifestApp } from './types.js';
 
 /** The routes that need request headers (user and installation tokens) or live on GitHub's web host. */
 export function answerSignInRoute(
-  gh: SimulatedGitHub,
+  gh: GitHubModel,
   req: IncomingMessage,
   res: ServerResponse,
   entry: FakeRequest,
@@ -188,11 +188,7 @@ async function readText(req: IncomingMessage): Promise<string> {
  * agrees) and the browser is sent to the manifest's `redirect_url` with a one-time code and
  * the state. Returns false for any other request.
  */
-export async function answerNewAppPage(
-  fake: SimulatedGitHub,
-  req: IncomingMessage,
-  res: ServerResponse,
-): Promise<boolean> {
+export async function answerNewAppPage(fake: GitHubModel, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const url = new URL(req.url ?? '/', 'http://github.invalid');
   if (!/^(\/organizations\/[^/]+)?\/settings\/apps\/new$/.test(url.pathname)) return false;
   const fail = (status: number, message: string) => {
@@ -251,7 +247,7 @@ export type UserRouteReply = { status: number; body?: unknown; headers?: Record<
  * token reaches. `token` is the request's bearer token, `basic` its basic credentials.
  */
 export function answerUserRoute(
-  fake: SimulatedGitHub,
+  fake: GitHubModel,
   request: { method: string; path: string; query: URLSearchParams; body: unknown; token: string; basic: string | null },
 ): UserRouteReply {
   const { method, path, query } = request;
