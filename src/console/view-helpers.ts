@@ -5,8 +5,7 @@
 import { assertTimeZone } from '../core/local-time.js';
 import { failingRules } from '../core/rule-results.js';
 import type { RuleResult } from '../core/types.js';
-import type { AuditRecord } from '../store/audit-export.js';
-import type { EvaluationSummaryRow, PageCursor, ReleaseEventRow } from '../store/audit.js';
+import type { EvaluationSummaryRow, PageCursor } from '../store/audit.js';
 import type { DecisionSummary, RuleView } from './views.js';
 
 export function encodeCursor(c: PageCursor): string {
@@ -22,21 +21,8 @@ export function decodeCursor(text: string): PageCursor | null {
   return Number.isNaN(at.getTime()) ? null : { at, id: Number(m[2]) };
 }
 
-export function toAuditRecord(e: ReleaseEventRow): AuditRecord {
-  return {
-    at: e.at.toISOString(),
-    repo: e.repo,
-    sha: e.sha,
-    version: e.version,
-    environment: e.environment,
-    type: e.type,
-    status: e.status,
-    actor: e.actor,
-    notes: e.notes,
-    deliveryId: e.deliveryId,
-    id: e.id,
-  };
-}
+// One row of the record as the API and the export show it: the export's own mapping.
+export { toAuditRecord } from '../store/audit-export.js';
 
 export function ruleView(r: RuleResult): RuleView {
   return {
