@@ -12,8 +12,7 @@ import {
   deployerOfWaiting,
   gateOutcomes,
   lastFacts,
-  requirePolicy,
-  requireRole,
+  requireRoleAndPolicy,
   requireStage,
   short,
   whatWaits,
@@ -89,9 +88,7 @@ export async function approve(
   input: ApproveInput,
 ): Promise<ActionAnswer<ApproveResult>> {
   const login = scope.actor.login;
-  const role = await requireRole(scope, 'Approving');
-  if ('outcome' in role) return role;
-  const p = await requirePolicy(scope);
+  const p = await requireRoleAndPolicy(scope, 'Approving');
   if ('outcome' in p) return p;
   const policy = p.policy;
   let only: EnvironmentPolicy | undefined;

@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../store/sql-dialect.js';
 import type { OverrideRow } from '../../store/types.js';
 import { factsChanged } from '../facts-changed.js';
 import type { AppDeps } from '../gate.js';
-import { gateOutcomes, requirePolicy, requireRole, requireStage, short } from './release-state.js';
+import { gateOutcomes, requireRoleAndPolicy, requireStage, short } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope, GateOutcome } from './types.js';
 
@@ -58,9 +58,7 @@ export async function override(
   input: OverrideInput,
 ): Promise<ActionAnswer<OverrideResult>> {
   const login = scope.actor.login;
-  const role = await requireRole(scope, 'Granting an override');
-  if ('outcome' in role) return role;
-  const p = await requirePolicy(scope);
+  const p = await requireRoleAndPolicy(scope, 'Granting an override');
   if ('outcome' in p) return p;
   const policy = p.policy;
   const s = requireStage(policy, input.stage, 'stage');

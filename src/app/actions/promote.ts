@@ -10,15 +10,7 @@ import type { PromotionRow, PromotionStore } from '../../store/promotions.js';
 import { LEASE_MS } from '../gate.js';
 import type { AppDeps } from '../gate.js';
 import { advancePromotion } from '../held-promotions.js';
-import {
-  environmentOf,
-  nextStage,
-  requirePolicy,
-  requireRole,
-  requireStage,
-  short,
-  whatWaits,
-} from './release-state.js';
+import { environmentOf, nextStage, requireRoleAndPolicy, requireStage, short, whatWaits } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope } from './types.js';
 
@@ -111,9 +103,7 @@ export async function promote(
   input: PromoteInput,
 ): Promise<ActionAnswer<PromoteResult>> {
   const login = scope.actor.login;
-  const role = await requireRole(scope, 'Promoting');
-  if ('outcome' in role) return role;
-  const p = await requirePolicy(scope);
+  const p = await requireRoleAndPolicy(scope, 'Promoting');
   if ('outcome' in p) return p;
   const policy = p.policy;
   const asked = input.stage ? requireStage(policy, input.stage, 'stage') : null;

@@ -2,7 +2,7 @@ import type { EnvironmentPolicy, Policy } from '../../core/types.js';
 import { repoKey } from '../../github/types.js';
 import { answerStoredDecision } from '../gate.js';
 import type { AppDeps } from '../gate.js';
-import { requirePolicy, requireRole, requireStage, short, whatWaits } from './release-state.js';
+import { requireRoleAndPolicy, requireStage, short, whatWaits } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope } from './types.js';
 
@@ -55,9 +55,7 @@ export async function reject(
   input: RejectInput,
 ): Promise<ActionAnswer<RejectResult>> {
   const login = scope.actor.login;
-  const role = await requireRole(scope, 'Rejecting');
-  if ('outcome' in role) return role;
-  const p = await requirePolicy(scope);
+  const p = await requireRoleAndPolicy(scope, 'Rejecting');
   if ('outcome' in p) return p;
   const policy = p.policy;
   let only: EnvironmentPolicy | undefined;

@@ -42,6 +42,18 @@ export async function requirePolicy(scope: ActionScope): Promise<{ policy: Polic
   return { policy: raw.policy };
 }
 
+/** Who may act (write permission), then the policy they act under: the start of every action. */
+export async function requireRoleAndPolicy(
+  scope: ActionScope,
+  verb: string,
+): Promise<{ role: Role; policy: Policy } | Refusal> {
+  const role = await requireRole(scope, verb);
+  if ('outcome' in role) return role;
+  const p = await requirePolicy(scope);
+  if ('outcome' in p) return p;
+  return { role: role.role, policy: p.policy };
+}
+
 /** The stage a name means (a stage name or one of its GitHub environments), or the refusal naming the stages. */
 export function requireStage(policy: Policy, name: string, field: string): { stage: EnvironmentPolicy } | Refusal {
   const index = findStageIndex(policy, name);

@@ -3,7 +3,7 @@ import { stageEnvironmentNames } from '../../github/facts.js';
 import { repoKey } from '../../github/types.js';
 import { createRollbackDeployment } from '../../verify/rollback.js';
 import type { AppDeps } from '../gate.js';
-import { requirePolicy, requireRole, short } from './release-state.js';
+import { requireRoleAndPolicy, short } from './release-state.js';
 import { refused } from './types.js';
 import type { ActionAnswer, ActionScope } from './types.js';
 
@@ -34,9 +34,7 @@ export async function rollback(
   scope: ActionScope,
   input: RollbackInput,
 ): Promise<ActionAnswer<RollbackResult>> {
-  const role = await requireRole(scope, 'Rolling back');
-  if ('outcome' in role) return role;
-  const policy = await requirePolicy(scope);
+  const policy = await requireRoleAndPolicy(scope, 'Rolling back');
   if ('outcome' in policy) return policy;
   const index = findStageIndex(policy.policy, input.environment);
   const stage = policy.policy.environments[index];
