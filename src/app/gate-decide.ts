@@ -4,6 +4,8 @@ import { runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
 import { gateComment } from '../core/render-gate-summary.js';
+import { rollbackDecision, judgeRollback, rollbackOf } from '../core/rollback.js';
+import { stageEnvironmentNames } from '../core/release-stage.js';
 import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy, Policy, ReleaseFacts, RuleResult } from '../core/types.js';
 import { withCallTally } from '../github/api-calls.js';
@@ -198,6 +200,17 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
       spent: [],
       attempt: null,
     };
+  const index = findStageIndex(policy.policy, req.environment);
+  const stage = index >= 0 ? policy.policy.environments[index]! : null;
+  // A rollback the App created, of a release verified here before: let through as the stage says.
+  if (stage && req.rollbackOf) {
+    const verifiedBefore = await store.verifications.wasVerified(repoKey(req), req.sha, stageEnvironmentNames(stage));
+    const judged = judgeRollback(stage, { failedDeployment: req.rollbackOf, verifiedBefore }, now);
+    if (judged.allow) {
+      const decision = rollbackDecision(stage.name, { ...judged, failedDeployment: req.rollbackOf });
+      return { policy, decision, loaded: null, stage, spent: [], attempt: null };
+    }
+  }
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
   let spent: string[] = [];
@@ -231,8 +244,6 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
     attempt = evaluationAttempt(subject);
     ({ decision, spent } = await spendOverrides(store, policy.policy, loaded.facts, first, now, deps.evaluationBudget));
   }
-  const index = findStageIndex(policy.policy, req.environment);
-  const stage = index >= 0 ? policy.policy.environments[index]! : null;
   return { policy, decision, loaded, stage, spent, attempt };
 }
 
@@ -421,10 +432,12 @@ export async function requestForGate(
 ): Promise<GateRequest> {
   let ref: string | null = null;
   let deployer: string | null = null;
+  let rollback: number | null = null;
   if (g.deploymentId !== null) {
     const d = await store.getDeployment(g.deploymentId);
     ref = d?.ref ?? null;
     deployer = d ? deployerOf(d) : null;
+    rollback = d?.byApp ? rollbackOf(d.payload) : null;
   }
   return {
     ...repoRefOf(g.repo),
@@ -438,5 +451,6 @@ export async function requestForGate(
     deliveryId: extra.deliveryId ?? null,
     ...(extra.defaultBranch ? { defaultBranch: extra.defaultBranch } : {}),
     protection: { runId: g.runId, callbackUrl: g.callbackUrl, deploymentId: g.deploymentId },
+    rollbackOf: rollback,
   };
 }

@@ -3,6 +3,7 @@ import type { EvaluationBudget } from '../budget/pool.js';
 import type { Decision } from '../core/types.js';
 import type { RepoRef } from '../github/types.js';
 import type { DecisionWriter } from '../store/decision-write.js';
+import type { VerificationStore } from '../store/verifications.js';
 import type { AuditStore, DeliveryStore, GateStore, PendingGateRow, RecordStore, Store } from '../store/types.js';
 import type { AuditWriter } from './audit-writer.js';
 import type { AppMetrics } from './metrics.js';
@@ -38,7 +39,7 @@ export type GateRecord = EvaluationRecord &
   RecordedFactsReader &
   Pick<GateStore, 'upsertPendingGate' | 'listPendingGates'> &
   Pick<RecordStore, 'markOverrideUsed' | 'releaseOverride' | 'getOverride' | 'getDeployment'> &
-  Pick<DecisionWriter, 'writeDecision'>;
+  Pick<DecisionWriter, 'writeDecision'> & { verifications: Pick<VerificationStore, 'wasVerified'> };
 
 /** What the gate needs of the App: its record (only the roles it uses), clock, metrics, log, audit writer. */
 export interface GateDeps {
@@ -85,6 +86,11 @@ export interface GateRequest extends RepoRef {
   deploymentId?: number | null;
   /** Present for a deployment protection rule request: the gate answers through its callback. */
   protection?: { runId: number; callbackUrl: string; deploymentId?: number | null };
+  /**
+   * The deployment this one rolls back, as its payload says, set only for a deployment this
+   * App created (GitHub's `performed_via_github_app`): anyone who may deploy may write a payload.
+   */
+  rollbackOf?: number | null;
 }
 
 export interface GateResult {

@@ -4,7 +4,7 @@
  * whether the release was verified there before and gives the instant.
  */
 import { freezeStatus } from './freeze-windows.js';
-import type { EnvironmentPolicy } from './types.js';
+import type { Decision, EnvironmentPolicy } from './types.js';
 
 /** The payload key of a rollback deployment: `{ "releaseGate": { "rollbackOf": <id>, "reason": "..." } }`. */
 export interface RollbackPayload {
@@ -46,5 +46,33 @@ export function judgeRollback(
   return {
     allow: true,
     reason: `a rollback of deployment ${rollback.failedDeployment} to a release verified in ${stage.name} before`,
+  };
+}
+
+/**
+ * The gate's decision on a rollback it lets through (`judgeRollback` allowed it): `allow`
+ * with one result saying why, so the decision is recorded, answered and reported like any
+ * other, and the deployment is proven by the gate's own approval (SECURITY.md I1).
+ */
+export function rollbackDecision(stage: string, judgement: { reason: string; failedDeployment: number }): Decision {
+  return {
+    decision: 'allow',
+    environment: stage,
+    ungated: false,
+    rules: [
+      {
+        code: 'ROLLBACK_OF_VERIFIED_RELEASE',
+        rule: 'rollback',
+        ok: true,
+        outcome: 'pass',
+        message: `Let through as ${judgement.reason}: a rollback restores what was verified here, so the stage's rules (freeze windows included) do not hold it.`,
+        values: { rollbackOf: judgement.failedDeployment },
+      },
+    ],
+    score: null,
+    breakdown: {},
+    clearsAt: null,
+    recheckAt: null,
+    overridesUsed: [],
   };
 }

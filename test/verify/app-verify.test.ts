@@ -6,7 +6,7 @@
  * not configure is invalid at its line.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { closeChecked, startHarness } from '../support/app-harness.js';
+import { closeChecked, startHarness, TEST_APP_ID } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { startMetricsShop } from '../support/prometheus.js';
 import type { MetricsShop } from '../support/prometheus.js';
@@ -218,6 +218,107 @@ describe('verification through the App', () => {
     expect(h!.repo.comments.at(-1)?.body).toBe(
       `@carol Deployment 811 in PRE_PROD was rolled back already (deployment ${rollback!.id}).`,
     );
+  });
+
+  /**
+   * Release 7777777 verifies in staging before the freeze; 8888888 is deployed just before it,
+   * fails its verification once the freeze has begun, and is rolled back at once (`auto`).
+   * The rollback deployment is held by staging's protection rule like any other: the gate's
+   * answer to it is what the test returns.
+   */
+  async function rollbackDuringFreeze(extra: string[]): Promise<{ answer: string | undefined; comment: string }> {
+    const freeze = [
+      'freezeWindows:',
+      '  - name: launch freeze',
+      '    from: "2026-03-10T12:04"',
+      '    to: "2026-03-10T18:00"',
+      '    timezone: UTC',
+    ];
+    await start(pipeline('shop-health', ['rollback: auto', ...freeze, ...extra]));
+    h!.github.on('POST /repos/{owner}/{repo}/issues', () => ({ status: 201, body: { id: 1, number: 1 } }));
+    await stagingSucceeds();
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      h!.clock.advance(60_000);
+    }
+    expect((await h!.store.verifications.byDeployment(801))?.outcome).toBe('verified');
+    shop.health = { status: 503, body: { status: 'down' } };
+    try {
+      await stagingSucceeds({ ...staging(811), sha: '8'.repeat(40) });
+      h!.clock.advance(120_000); // 12:05: staging is frozen
+      await tick();
+    } finally {
+      shop.health = { status: 200, body: { status: 'ok' } };
+    }
+    expect((await h!.store.verifications.byDeployment(811))?.outcome).toBe('failed');
+    const [rollback] = h!.repo.deployments.filter((d) => d.environment === 'staging');
+    expect(rollback).toMatchObject({ sha: SHA, payload: { releaseGate: { rollbackOf: 811 } } });
+    // GitHub asks the protection rule of staging about the App's rollback deployment.
+    expect(
+      await h!.askGate({
+        id: rollback!.id,
+        sha: SHA,
+        ref: SHA,
+        environment: 'staging',
+        creator: 'release-gate[bot]',
+        appId: TEST_APP_ID,
+        payload: rollback!.payload as Record<string, unknown>,
+        createdAt: h!.clock.now().toISOString(),
+        runId: 5150,
+      }),
+    ).toBe(200);
+    const answer = h!.repo.answers.find((a) => a.runId === 5150);
+    return { answer: answer?.state, comment: answer?.comment ?? '' };
+  }
+
+  it('lets the rollback of a verified release through the protection rule during a freeze', async () => {
+    const { answer, comment } = await rollbackDuringFreeze([]);
+    expect(answer).toBe('approved');
+    expect(comment).toBe('Release gate: allowed for PRE_PROD.');
+    // The gate's own approval: the rollback's success proves it and starts its verification.
+    const [rollback] = h!.repo.deployments.filter((d) => d.environment === 'staging');
+    expect((await h!.store.getDeployment(rollback!.id))?.approvedVia).toBeTruthy();
+    const run = h!.repo.checkRuns.filter((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === SHA).at(-1);
+    expect(run?.output.summary).toContain('ROLLBACK_OF_VERIFIED_RELEASE');
+    expect(run?.output.summary).toContain('a rollback of deployment 811 to a release verified in PRE_PROD before');
+  });
+
+  it('holds that rollback by the freeze when the stage says rollbackDuringFreeze: false', async () => {
+    const { answer, comment } = await rollbackDuringFreeze(['rollbackDuringFreeze: false']);
+    expect(answer).toBeUndefined();
+    expect(comment).toContain('launch freeze');
+  });
+
+  it('judges a deployment whose payload claims to be a rollback, made by someone else, by the rules', async () => {
+    const freeze = [
+      'freezeWindows:',
+      '  - name: launch freeze',
+      '    from: "2026-03-10T12:04"',
+      '    to: "2026-03-10T18:00"',
+      '    timezone: UTC',
+    ];
+    await start(pipeline('shop-health', ['rollback: auto', ...freeze]));
+    // 7777777 is verified in staging before the freeze: a real rollback to it would pass.
+    await stagingSucceeds();
+    for (let i = 0; i < 3; i++) {
+      await tick();
+      h!.clock.advance(60_000);
+    }
+    expect((await h!.store.verifications.byDeployment(801))?.outcome).toBe('verified');
+    h!.clock.advance(120_000);
+    // A writer deploys it again during the freeze with the App's rollback payload.
+    expect(
+      await h!.askGate({
+        ...staging(821),
+        creator: 'mallory',
+        payload: { releaseGate: { rollbackOf: 811, reason: 'trust me' } },
+        runId: 5151,
+      }),
+    ).toBe(200);
+    expect(h!.repo.answers.filter((a) => a.runId === 5151 && a.state === 'approved')).toEqual([]);
+    const run = h!.repo.checkRuns.filter((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === SHA).at(-1);
+    expect(run?.output.summary).toContain('FREEZE_WINDOW_ACTIVE');
+    expect(run?.output.summary).not.toContain('ROLLBACK_OF_VERIFIED_RELEASE');
   });
 
   // SECURITY.md T15

@@ -1,4 +1,5 @@
 import type { Context } from 'probot';
+import { rollbackOf } from '../../core/rollback.js';
 import { runIdFromCallbackUrl } from '../../github/protection-rule-callback.js';
 import { repoKey } from '../../github/types.js';
 import { handleOnce } from '../deliveries.js';
@@ -39,6 +40,7 @@ export function toGateRequest(
     trigger: 'deployment_protection_rule',
     actor: p.sender?.login ?? null,
     protection: { runId, callbackUrl, deploymentId: p.deployment.id },
+    rollbackOf: byApp ? rollbackOf(p.deployment.payload) : null,
   };
 }
 
