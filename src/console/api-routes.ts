@@ -122,6 +122,8 @@ export async function act(
     return kit.service.approve(caller.login, fullName, sha, stringField(body, 'environment', false, 100));
   if (action === 'promote')
     return kit.service.promote(caller.login, fullName, sha, stringField(body, 'stage', false, 100));
+  if (action === 'rollback')
+    return kit.service.rollback(caller.login, fullName, sha, stringField(body, 'environment', true, 100)!);
   if (action === 'reject') {
     const environment = stringField(body, 'environment', false, 100);
     return kit.service.reject(caller.login, fullName, sha, {
@@ -255,7 +257,7 @@ export async function handleApi(
       return;
     }
     default: {
-      // The three actions.
+      // The actions.
       kit.checkQuery(url, []);
       const body = await readBody(req);
       kit.requireCsrf(caller, req.headers['x-csrf-token'] ?? body._csrf);
@@ -266,7 +268,9 @@ export async function handleApi(
             ? 'override'
             : route.operationId === 'rejectRelease'
               ? 'reject'
-              : 'promote';
+              : route.operationId === 'rollbackRelease'
+                ? 'rollback'
+                : 'promote';
       const out = await act(kit, caller, action, fullName, checkSha(params.sha!), body);
       kit.gate.log.info({ requestId, user: caller.login, action, repo: fullName, sha: params.sha }, 'Console action');
       return sendJson(res, 200, out);

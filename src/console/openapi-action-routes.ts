@@ -1,7 +1,7 @@
 import type { ApiRoute } from './openapi-route.js';
 import { str, strOrNull, gateOutcomes, actionAnswer } from './openapi-schemas.js';
 
-/** The actions of `/api/v1`: approve, reject, override, promote. */
+/** The actions of `/api/v1`: approve, reject, override, promote, roll back. */
 export const ACTION_ROUTES: ApiRoute[] = [
   {
     method: 'POST',
@@ -125,6 +125,36 @@ export const ACTION_ROUTES: ApiRoute[] = [
         gateDecision: { enum: ['allow', 'wait', null] },
         waitingFor: { type: 'array', items: str, description: 'The rule codes a held promotion waits for.' },
         heldUntil: strOrNull,
+        by: str,
+      },
+    },
+  },
+  {
+    method: 'POST',
+    path: '/repos/{owner}/{repo}/releases/{sha}/rollback',
+    operationId: 'rollbackRelease',
+    summary:
+      "After this release's verification failed in an environment, deploy the last release verified there through GitHub's Deployments API (the gate lets it through). Needs write access; once per failed verification.",
+    auth: true,
+    body: {
+      type: 'object',
+      required: ['environment'],
+      properties: {
+        environment: {
+          type: 'string',
+          description:
+            'The stage or GitHub environment to roll back; refused when its latest failed verification is of another release.',
+        },
+      },
+    },
+    response: {
+      type: 'object',
+      properties: {
+        ...actionAnswer,
+        deploymentId: { type: 'integer', description: 'The rollback deployment (created now, or before).' },
+        rollbackOf: { type: 'integer', description: 'The deployment whose verification failed.' },
+        sha: { ...str, description: 'The release deployed: the last one verified there.' },
+        environment: str,
         by: str,
       },
     },

@@ -130,6 +130,10 @@ export const RELEASE_ROUTE: ApiRoute = {
             },
           },
           promote: { ...actionOption, properties: { ...actionOption.properties, target: strOrNull } },
+          rollback: {
+            ...actionOption,
+            properties: { ...actionOption.properties, stage: strOrNull, environment: strOrNull, to: strOrNull },
+          },
         },
       },
     },

@@ -263,7 +263,7 @@ export const nextStep = {
   type: 'object',
   required: ['kind', 'text', 'href', 'codes', 'until'],
   properties: {
-    kind: { enum: ['approve', 'ask', 'override', 'rerun', 'wait', 'promote', 'fix', 'deploy'] },
+    kind: { enum: ['approve', 'ask', 'override', 'rerun', 'wait', 'promote', 'rollback', 'fix', 'deploy'] },
     text: str,
     href: { ...strOrNull, description: 'Where to do it: GitHub, or an anchor of the release page.' },
     codes: { ...strings, description: 'The rule codes an override would lift.' },

@@ -8,7 +8,7 @@ export interface PageContext {
   timeZone: string;
   /** The page's own path and query (the sign-in return address). */
   path: string;
-  /** An action just done (`approve`, `override`, `promote`, `reject`). */
+  /** An action just done (`approve`, `override`, `promote`, `reject`, `rollback`). */
   notice: string | null;
   signInEnabled: boolean;
   /** The server's now (ISO-8601), for relative times. */
@@ -22,6 +22,8 @@ const NOTICES: Record<string, string> = {
   override: 'The override is recorded and what waited was evaluated again.',
   promote: 'The promotion to the next stage is recorded: deployed when the gate allows it.',
   reject: 'The rejection is recorded and GitHub was answered.',
+  rollback:
+    'The rollback deployment is created on GitHub: its deploy workflow runs, the gate lets it through, and it is verified like any deployment.',
   unchanged: 'Nothing changed: the same action was taken already.',
 };
 

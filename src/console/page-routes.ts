@@ -109,7 +109,7 @@ export const PAGE_ROUTES: PageRoute[] = [
   },
   {
     method: 'POST',
-    path: /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote|reject)$/,
+    path: /^\/repos\/([^/]+)\/([^/]+)\/releases\/([^/]+)\/(approve|override|promote|reject|rollback)$/,
     async handle(r) {
       const body = await formBody(r.kit, r.caller, r.req);
       const fullName = repoOf(r);

@@ -116,7 +116,13 @@ function actionForms(v: ReleaseView, ctx: PageContext): string {
     out.push(
       `<form class="stack" method="post" action="${e(base)}/promote" aria-labelledby="promote-h"><h3 id="promote-h">Promote</h3><p class="muted">${e(a.promote.reason)}</p>${hidden}<input type="hidden" name="stage" value="${e(a.promote.target ?? '')}"><button type="submit">Promote to ${e(a.promote.target ?? '')}</button></form>`,
     );
-  const why = [a.approve, a.reject, a.override, a.promote].filter((x) => !x.allowed && x.reason).map((x) => x.reason);
+  if (a.rollback.allowed)
+    out.push(
+      `<form class="stack" method="post" action="${e(base)}/rollback" aria-labelledby="rollback-h"><h3 id="rollback-h">Roll back</h3><p class="muted">${e(a.rollback.reason)}</p>${hidden}<input type="hidden" name="environment" value="${e(a.rollback.environment ?? '')}"><button type="submit">Roll back ${e(a.rollback.stage ?? '')} to ${short(a.rollback.to ?? '')}</button></form>`,
+    );
+  const why = [a.approve, a.reject, a.override, a.promote, a.rollback]
+    .filter((x) => !x.allowed && x.reason)
+    .map((x) => x.reason);
   return `${out.join('')}${why.length > 0 ? `<ul class="muted">${[...new Set(why)].map((w) => `<li>${e(w)}</li>`).join('')}</ul>` : ''}`;
 }
 

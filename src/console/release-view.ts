@@ -216,6 +216,12 @@ function verdicts(svc: ConsoleReader, policy: Policy, viewer: Viewer, x: Verdict
         runUrl,
       );
     } else if (verdict === 'allowed') {
+      if (x.actions.rollback.allowed && x.actions.rollback.stage === stage.name && x.actions.rollback.to)
+        step(
+          'rollback',
+          `Its verification failed here: roll back to ${x.actions.rollback.to.slice(0, 7)} (offered below).`,
+          '#rollback-h',
+        );
       if (x.actions.promote.allowed && x.actions.stage && x.actions.promote.target) {
         const idx = policy.environments.findIndex((s) => s.name === stage.name);
         if (policy.environments[idx + 1]?.name === x.actions.promote.target)

@@ -356,4 +356,8 @@ export class ConsoleService implements ConsoleReader {
       a.promote(scope, { sha, ...(requested ? { stage: requested } : {}) }),
     );
   }
+
+  async rollback(login: string, fullName: string, sha: string, environment: string) {
+    return this.act(login, fullName, (a, scope) => a.rollback(scope, { environment, sha }));
+  }
 }

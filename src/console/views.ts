@@ -207,7 +207,7 @@ export type ActionsView = ViewerActions;
 
 /** One thing that would move a stage on, as a person reads it. */
 export interface NextStep {
-  kind: 'approve' | 'ask' | 'override' | 'rerun' | 'wait' | 'promote' | 'fix' | 'deploy';
+  kind: 'approve' | 'ask' | 'override' | 'rerun' | 'wait' | 'promote' | 'rollback' | 'fix' | 'deploy';
   text: string;
   /** Where to do it (GitHub, or this console), when there is a place. */
   href: string | null;

@@ -77,6 +77,8 @@ export interface ConsoleHarnessOptions {
   policy?: string;
   /** TRUST_PROXY: believe X-Forwarded-Host, -Proto and -For. */
   trustProxy?: boolean;
+  /** Further App server options (the verifier's data sources, its interval...). */
+  server?: Record<string, unknown>;
 }
 
 /** Fake GitHub, a SQLite store, and the App with its console, over HTTP. */
@@ -98,6 +100,7 @@ export async function startConsoleHarness(options: ConsoleHarnessOptions = {}): 
     now: options.now ?? '2026-03-10T15:00:00Z',
     ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     server: (github) => ({
+      ...options.server,
       mounts: [mountConsole(consoleConfig(github))],
       ...(options.port ? { port: options.port } : {}),
     }),

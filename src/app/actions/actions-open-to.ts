@@ -4,22 +4,18 @@ import type { EvaluationStore } from '../../store/evaluations.js';
 import type { GateStore } from '../../store/gates.js';
 import type { OverrideStore } from '../../store/overrides.js';
 import type { PromotionStore } from '../../store/promotions.js';
+import type { VerificationStore } from '../../store/verifications.js';
 import { assessApproval } from './approve.js';
 import { openOverrides } from './override.js';
 import { mayAct, permissionsOf } from './people.js';
 import { promotionTarget } from './promote.js';
 import { mayReject } from './reject.js';
+import { rollbackOpenTo } from './rollback.js';
+import type { RollbackOption } from './rollback.js';
 import { requireStage, short, whatWaits } from './release-state.js';
-import type { ActionScope } from './types.js';
+import type { ActionOption, ActionScope } from './types.js';
 
-/** One action as the viewer could take it here: whether they may, whether it would count, and why. */
-export interface ActionOption {
-  /** The viewer may take it (role, teams, something to act on); the App would not refuse it. */
-  allowed: boolean;
-  /** Taking it would change the gate's decision's inputs as intended (an approval counted, an override in force). */
-  counts: boolean;
-  reason: string;
-}
+export type { ActionOption } from './types.js';
 
 /** What a viewer can do to a release in a stage (the one asked for, or where it waits, or the next one). */
 export interface ViewerActions {
@@ -35,6 +31,8 @@ export interface ViewerActions {
     pendingConfirmation: Array<{ id: string; stage: string; grantedBy: string }>;
   };
   promote: ActionOption & { target: string | null };
+  /** Roll back a stage where this release's verification failed, to the last release verified there. */
+  rollback: RollbackOption;
 }
 
 const NO: ActionOption = { allowed: false, counts: false, reason: '' };
@@ -45,7 +43,14 @@ const NO: ActionOption = { allowed: false, counts: false, reason: '' };
  * console shows its buttons and its queue from this; the actions check again when taken.
  */
 export async function actionsOpenTo(
-  deps: { store: GateStore & PromotionStore & DeploymentStore & EvaluationStore & OverrideStore; clock: () => Date },
+  deps: {
+    store: GateStore &
+      PromotionStore &
+      DeploymentStore &
+      EvaluationStore &
+      OverrideStore & { verifications: Pick<VerificationStore, 'latestFailed' | 'lastVerified'> };
+    clock: () => Date;
+  },
   scope: ActionScope,
   query: { sha: string; stage?: string },
 ): Promise<ViewerActions> {
@@ -57,6 +62,7 @@ export async function actionsOpenTo(
     reject: { ...NO, reason, environments: [] },
     override: { ...NO, reason, stages: [], secondApprover: false, pendingConfirmation: [] },
     promote: { ...NO, reason, target: null },
+    rollback: { ...NO, reason: '', stage: null, environment: null, to: null },
   });
   const role = await scope.people.roleOf(scope.actor.login);
   const raw = await scope.policy();
@@ -145,5 +151,6 @@ export async function actionsOpenTo(
         target: target.stage.name,
       }
     : { ...NO, reason: target.message, target: null };
+  out.rollback = await rollbackOpenTo(deps, scope, policy, sha);
   return out;
 }

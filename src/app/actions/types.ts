@@ -81,3 +81,12 @@ export interface GateOutcome {
   decision: string | null;
   answer: string | null;
 }
+
+/** One action as the viewer could take it here: whether they may, whether it would count, and why. */
+export interface ActionOption {
+  /** The viewer may take it (role, teams, something to act on); the App would not refuse it. */
+  allowed: boolean;
+  /** Taking it would change the gate's decision's inputs as intended (an approval counted, an override in force). */
+  counts: boolean;
+  reason: string;
+}
