@@ -23,6 +23,7 @@ import { EXIT, UsageError, parseFlags, parseInstant, parseWhole, writeLine, type
 import { POLICY_PATH } from '../core/policy-source.js';
 import { PolicyFileError, type PolicyFile } from '../local/policy-file.js';
 import { EXTENDS_WITHOUT_ORG_POLICY, ORG_POLICY_HELP, readPolicy } from './read-policy.js';
+import { checkVerifySources, knownSources, SOURCES_HELP } from './validate-sources.js';
 import { DB_COMMAND } from './db.js';
 import { SETUP_COMMAND } from './setup.js';
 import { FORMAT_FLAGS, formatHelp, outputFormat } from './output-format.js';
@@ -63,7 +64,7 @@ const now = (io: CliIo): Date => (io.now ? io.now() : new Date());
 
 export const COMMANDS: Record<Command, CommandSpec> = {
   validate: {
-    help: `Usage: release-gate validate [--policy FILE] [--org-policy FILE] [--format text|json]
+    help: `Usage: release-gate validate [--policy FILE] [--org-policy FILE] [--sources NAMES] [--format text|json]
 
 Checks a release policy and prints every problem with its file, line and column.
 Exit 0 when it is valid, 1 when it is not. Warnings go to stderr.
@@ -71,6 +72,7 @@ Exit 0 when it is valid, 1 when it is not. Warnings go to stderr.
 Options:
   --policy FILE      the policy to check (default ${POLICY_PATH})
 ${ORG_POLICY_HELP}
+${SOURCES_HELP}
 ${formatHelp(['text', 'json'], { json: '{ valid, path, orgPolicy, format, stages, warnings, problems }' })}
 
 Example:
@@ -79,12 +81,17 @@ Example:
       const { values } = parseFlags('validate', argv, {
         policy: { type: 'string' },
         'org-policy': { type: 'string' },
+        sources: { type: 'string' },
+        'sources-file': { type: 'string' },
         ...FORMAT_FLAGS,
       });
       const format = outputFormat('validate', values, ['text', 'json']);
+      const known = knownSources(values, io);
       let read: PolicyFile;
+      let unchecked: string | null;
       try {
         read = await readPolicy(values, io);
+        unchecked = checkVerifySources(read, known);
       } catch (error) {
         if (format !== 'json' || !(error instanceof PolicyFileError)) throw error;
         const problems = error.details.map((d) => ({
@@ -105,7 +112,8 @@ Example:
         );
         return EXIT.usage;
       }
-      const { policy, path, orgPath, warnings } = read;
+      const { policy, path, orgPath } = read;
+      const warnings = unchecked ? [...read.warnings, unchecked] : read.warnings;
       if (format === 'json') {
         const json = {
           valid: true,

@@ -53,6 +53,70 @@ describe('release-gate validate', () => {
     );
   });
 
+  describe("verify checks name the operator's data sources", () => {
+    const VERIFY = [
+      'version: 1',
+      'environments:',
+      '  - name: PROD',
+      '    verify:',
+      '      duration: 10m',
+      '      interval: 1m',
+      '      checks:',
+      '        - name: error-rate',
+      '          source: prometheus',
+      '          query: sum(rate(errors[5m]))',
+      '          max: 0.01',
+      '        - name: health',
+      '          source: shop-health',
+      '          expectStatus: 200',
+      '',
+    ].join('\n');
+    const unknown = (name: string, configured: string) =>
+      `.github/release-policy.yml:13:19: verify check "health" names the data source "${name}", which the App's operator has not configured (configured: ${configured}); use one of those, or ask the operator to add it (PROMETHEUS_URL, RELEASE_GATE_SOURCES)`;
+
+    it('refuses a name not in --sources, at its line, and accepts the names given', async () => {
+      const dir = await repoWithPolicy(VERIFY);
+      const r = await cli(['validate', '--sources', 'prometheus'], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(unknown('shop-health', 'prometheus'));
+      const json = await cli(['validate', '--sources', 'prometheus', '--format', 'json'], { cwd: dir });
+      expect(json.json().problems).toEqual([expect.objectContaining({ line: 13, column: 19 })]);
+      const ok = await cli(['validate', '--sources', 'prometheus, shop-health'], { cwd: dir });
+      expect([ok.code, ok.stderr]).toEqual([0, '']);
+    });
+
+    it('reads the names of --sources-file and of the environment as the App does', async () => {
+      const dir = await repoWithPolicy(VERIFY);
+      await writeFile(
+        join(dir, 'sources.yml'),
+        'sources:\n  shop-health:\n    type: http\n    url: https://shop.internal.example\n',
+      );
+      const file = await cli(['validate', '--sources-file', 'sources.yml'], { cwd: dir });
+      expect(file.code).toBe(1);
+      expect(file.stderr).toContain('names the data source "prometheus"');
+      const both = await cli(['validate', '--sources-file', 'sources.yml'], {
+        cwd: dir,
+        env: { PROMETHEUS_URL: 'http://prometheus:9090' },
+      });
+      expect(both.code).toBe(0);
+      const env = await cli(['validate'], { cwd: dir, env: { PROMETHEUS_URL: 'http://prometheus:9090' } });
+      expect(env.code).toBe(1);
+      expect(env.stderr).toContain(unknown('shop-health', 'prometheus'));
+      const bad = await cli(['validate', '--sources-file', 'missing.yml'], { cwd: dir });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('--sources-file missing.yml: cannot be read');
+    });
+
+    it('says the names were not checked when nothing says what the operator configured', async () => {
+      const dir = await repoWithPolicy(VERIFY);
+      const r = await cli(['validate'], { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe(
+        "warning: .github/release-policy.yml: verify checks name the data sources prometheus, shop-health, not checked against the App's configuration (give --sources or --sources-file)\n",
+      );
+    });
+  });
+
   it('says so when the policy file is missing', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rg-cli-'));
     const r = await cli(['validate'], { cwd: dir });

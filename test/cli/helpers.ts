@@ -13,7 +13,10 @@ export interface CliRun {
 }
 
 /** Run `release-gate` in-process with captured output, from `cwd`, at a fixed clock. */
-export async function cli(argv: string[], opts: { cwd?: string; now?: string; stdin?: string } = {}): Promise<CliRun> {
+export async function cli(
+  argv: string[],
+  opts: { cwd?: string; now?: string; stdin?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   const out = new PassThrough();
   const err = new PassThrough();
   const chunks = { out: [] as Buffer[], err: [] as Buffer[] };
@@ -24,7 +27,7 @@ export async function cli(argv: string[], opts: { cwd?: string; now?: string; st
     stderr: err,
     stdin: Readable.from(opts.stdin === undefined ? [] : [opts.stdin]),
     cwd: opts.cwd ?? ROOT,
-    env: {},
+    env: opts.env ?? {},
     now: () => new Date(opts.now ?? '2026-03-10T15:00:00Z'),
   });
   const stdout = Buffer.concat(chunks.out).toString('utf8');
