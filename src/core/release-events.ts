@@ -25,7 +25,12 @@ export interface ReleaseEvent {
   /** Stable and unique per event (used to de-duplicate deliveries and as the CloudEvent id). */
   id: string;
   at: Date;
-  repository: { owner: string; repo: string; installationId: number };
+  /**
+   * The repository; its installation when the publisher acts for one (the verifier). Events
+   * published by the record as it writes (decisions, promotions, proven deployments) leave
+   * it out rather than guess: nothing sent depends on it.
+   */
+  repository: { owner: string; repo: string; installationId?: number };
   sha: string;
   version?: string;
   stage: string;

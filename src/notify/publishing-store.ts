@@ -78,7 +78,7 @@ export function publishingStore(store: Store, sink: ReleaseEventSink): Store {
           kind: 'deployed',
           id: `deployed:${d.id}`,
           at,
-          repository: { owner, repo, installationId: 0 },
+          repository: { owner, repo },
           sha: d.sha,
           stage: d.approvedStage,
           environment: d.environment,
@@ -135,7 +135,7 @@ function eventOfTimeline(
   const base = {
     id: `${input.type.toLowerCase()}:${input.repo}:${rowId}`,
     at: input.at,
-    repository: { owner, repo, installationId: 0 },
+    repository: { owner, repo },
     sha: input.sha,
     ...(input.version ? { version: input.version } : {}),
   };
