@@ -110,6 +110,12 @@ describe('the console rolls back a release whose verification failed', () => {
       'The verification of deployment 811 in PRE_PROD failed: 1 of 1 measurement round(s) failed, more than failureLimit 0 allows (health: HTTP 503, expected 200). Rolling back deploys 7777777, the last release verified in staging',
     );
     expect(html).toContain('Its verification failed here: roll back to 7777777 (offered below).');
+    // Not offered: a promotion PROMOTION_ORDER would refuse.
+    expect(html).not.toContain('id="promote-h"');
+    expect(html).toContain(
+      '8888888 failed its verification in PRE_PROD: it is not promoted from there (deploy it again to verify it again).',
+    );
+    expect(await page(GOOD, carol)).toContain('id="promote-h"');
     // A reader: no form. The verified release: nothing to roll back.
     expect(await page(BAD, vic)).not.toContain('rollback-h');
     expect(await page(GOOD, carol)).not.toContain('rollback-h');

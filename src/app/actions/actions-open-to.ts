@@ -152,5 +152,16 @@ export async function actionsOpenTo(
       }
     : { ...NO, reason: target.message, target: null };
   out.rollback = await rollbackOpenTo(deps, scope, policy, sha);
+  // A release whose verification failed in a stage goes no further from it (PROMOTION_ORDER would refuse).
+  const failedIn = out.rollback.stage;
+  if (failedIn && out.promote.target) {
+    const from = policy.environments.findIndex((s) => s.name === failedIn);
+    if (policy.environments[from + 1]?.name === out.promote.target)
+      out.promote = {
+        ...NO,
+        reason: `${short(sha)} failed its verification in ${failedIn}: it is not promoted from there (deploy it again to verify it again).`,
+        target: null,
+      };
+  }
   return out;
 }
