@@ -4,7 +4,10 @@
  * button; the release that was verified offers none; a rollback asked from another release's
  * page is refused, naming the release that failed. The API answers the same.
  */
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, CHROMIUM_ARGS } from '../support/chromium.js';
 import { defineSource } from '../../src/verify/sources.js';
 import { startMetricsShop } from '../support/prometheus.js';
 import type { MetricsShop } from '../support/prometheus.js';
@@ -13,6 +16,7 @@ import type { DeploymentSpec } from '../support/webhooks.js';
 import { startConsoleHarness } from './harness.js';
 import type { ConsoleHarness } from './harness.js';
 
+const SHOTS = join(import.meta.dirname, '..', '..', 'docs', 'console');
 const GOOD = '7'.repeat(40);
 const BAD = '8'.repeat(40);
 
@@ -145,10 +149,26 @@ describe('the console rolls back a release whose verification failed', () => {
     expect(h.repo.deployments).toEqual([]);
   });
 
-  it('rolls back once: the deployment of the last verified release is created on GitHub, and the page says so', async () => {
-    const done = await form(BAD, carol, { environment: 'staging' });
-    expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe(`/repos/acme/shop/releases/${BAD}?done=rollback`);
+  it('rolls back once, clicked in Chromium: the deployment of the last verified release is created on GitHub, and the page says so', async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      h.github.browserUser = 'carol';
+      await page.goto(`${h.url}/`);
+      await page.getByRole('link', { name: 'Sign in with GitHub' }).click();
+      await page.waitForURL(`${h.url}/`);
+      await page.goto(`${h.url}/repos/acme/shop/releases/${BAD}`);
+      const button = page.getByRole('button', { name: 'Roll back PRE_PROD to 7777777' });
+      await button.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(SHOTS, 'rollback.png'), fullPage: true });
+      await button.click();
+      await page.waitForURL(`${h.url}/repos/acme/shop/releases/${BAD}?done=rollback`);
+      expect(await page.getByRole('status').first().textContent()).toContain(
+        'The rollback deployment is created on GitHub',
+      );
+    } finally {
+      await browser.close();
+    }
     expect(h.repo.deployments.map((d) => [d.environment, d.sha, d.payload])).toEqual([
       ['staging', GOOD, expect.objectContaining({ releaseGate: expect.objectContaining({ rollbackOf: 811 }) })],
     ]);
