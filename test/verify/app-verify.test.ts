@@ -220,6 +220,15 @@ describe('verification through the App', () => {
     );
   });
 
+  /** A freeze of staging from 12:04, four minutes into each test. */
+  const LAUNCH_FREEZE = [
+    'freezeWindows:',
+    '  - name: launch freeze',
+    '    from: "2026-03-10T12:04"',
+    '    to: "2026-03-10T18:00"',
+    '    timezone: UTC',
+  ];
+
   /**
    * Release 7777777 verifies in staging before the freeze; 8888888 is deployed just before it,
    * fails its verification once the freeze has begun, and is rolled back at once (`auto`).
@@ -227,14 +236,7 @@ describe('verification through the App', () => {
    * answer to it is what the test returns.
    */
   async function rollbackDuringFreeze(extra: string[]): Promise<{ answer: string | undefined; comment: string }> {
-    const freeze = [
-      'freezeWindows:',
-      '  - name: launch freeze',
-      '    from: "2026-03-10T12:04"',
-      '    to: "2026-03-10T18:00"',
-      '    timezone: UTC',
-    ];
-    await start(pipeline('shop-health', ['rollback: auto', ...freeze, ...extra]));
+    await start(pipeline('shop-health', ['rollback: auto', ...LAUNCH_FREEZE, ...extra]));
     h!.github.on('POST /repos/{owner}/{repo}/issues', () => ({ status: 201, body: { id: 1, number: 1 } }));
     await stagingSucceeds();
     for (let i = 0; i < 3; i++) {
@@ -290,14 +292,7 @@ describe('verification through the App', () => {
   });
 
   it('judges a deployment whose payload claims to be a rollback, made by someone else, by the rules', async () => {
-    const freeze = [
-      'freezeWindows:',
-      '  - name: launch freeze',
-      '    from: "2026-03-10T12:04"',
-      '    to: "2026-03-10T18:00"',
-      '    timezone: UTC',
-    ];
-    await start(pipeline('shop-health', ['rollback: auto', ...freeze]));
+    await start(pipeline('shop-health', ['rollback: auto', ...LAUNCH_FREEZE]));
     // 7777777 is verified in staging before the freeze: a real rollback to it would pass.
     await stagingSucceeds();
     for (let i = 0; i < 3; i++) {
