@@ -112,30 +112,19 @@ export interface GateRule<
   evaluate(ctx: EvaluationContext): ResultOf<Code, Values> | ResultOf<Code, Values>[];
 }
 
-/** The parts of a result a reader narrows on: a decision's result, the record's, or the console's view of one. */
+/** The parts of a result that say whose it is: its rule's name, its code, and its values. */
 export type ResultParts = Pick<RuleResult, 'rule' | 'code' | 'values'>;
-
-/** The parts of a result of `kind`, narrowed: `code` one of its codes, `values` that code's. */
-export type ResultPartsOf<Code extends string, Values extends ValuesByCode<Code>> = {
-  [C in Code]: { rule: string; code: C; values: Values[C] & CommonValues };
-}[Code];
 
 /**
  * Whether `result` (of a decision, or read back from the record) is one of `kind`'s: the name
  * its results carry, one of its codes, and its values when another rule shares the name and
  * the code ({@link ResultKind.owns}). Its code and values are then typed as the rule gives
  * them, a union by code: `if (isResultOf(freezeRule, r) && r.code === 'FREEZE_WINDOW_ACTIVE') r.values.until`.
- * A view of a result (the console's) narrows to its parts.
  */
 export function isResultOf<Code extends string, Values extends ValuesByCode<Code>>(
   kind: ResultKind<Code, Values>,
   result: RuleResult,
-): result is ResultOf<Code, Values>;
-export function isResultOf<Code extends string, Values extends ValuesByCode<Code>>(
-  kind: ResultKind<Code, Values>,
-  result: ResultParts,
-): result is ResultParts & ResultPartsOf<Code, Values>;
-export function isResultOf(kind: ResultKind, result: ResultParts): boolean {
+): result is ResultOf<Code, Values> {
   return (
     result.rule === (kind.reportsAs ?? kind.name) &&
     (kind.codes as readonly string[]).includes(result.code) &&
