@@ -51866,8 +51866,10 @@ function applyOverrides(policy, stage, facts, rules, now) {
       continue;
     }
     const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
-    if (pending)
-      rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+    if (pending) {
+      const note = { override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+      rule.values = { ...rule.values, ...note };
+    }
   }
   return [...used];
 }
@@ -52088,7 +52090,8 @@ function decide(stage, rules, facts, overridesUsed) {
     for (const r of rules) {
       if (r.outcome === "wait") {
         r.outcome = "block";
-        r.values = { ...r.values, onBlocked: "reject" };
+        const reject = { onBlocked: "reject" };
+        r.values = { ...r.values, ...reject };
       }
     }
   }

@@ -1,5 +1,5 @@
 import { RULES } from './rules/index.js';
-import type { ApprovalCount, EvaluationContext } from './rules/index.js';
+import type { ApprovalCount, CommonValues, EvaluationContext } from './rules/index.js';
 import { applyOverrides } from './rules/overrides.js';
 import { countApprovals } from './rules/shared.js';
 import type { EnvironmentResult, PolicyResult } from './evaluation-results.js';
@@ -157,7 +157,8 @@ function decide(stage: EnvironmentPolicy, rules: RuleResult[], facts: ReleaseFac
     for (const r of rules) {
       if (r.outcome === 'wait') {
         r.outcome = 'block';
-        r.values = { ...r.values, onBlocked: 'reject' };
+        const reject: CommonValues = { onBlocked: 'reject' };
+        r.values = { ...r.values, ...reject };
       }
     }
   }
