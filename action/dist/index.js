@@ -50065,14 +50065,14 @@ function uniqueLogins(logins) {
 
 // src/core/rules/roles.ts
 function roleOf(result) {
-  const r = result.values.role;
-  if (typeof r !== "object" || r === null) return null;
-  const o = r;
+  const role = result.values.role;
+  return isRoleStatus(role) ? role : null;
+}
+function isRoleStatus(o) {
   const strings = (v) => Array.isArray(v) && v.every((x) => typeof x === "string");
-  const ok = (o.kind === "release" || o.kind === "review") && strings(o.teams) && strings(o.paths) && typeof o.needed === "boolean" && (o.touched === null || strings(o.touched)) && typeof o.touchedCount === "number" && typeof o.required === "number" && strings(o.counted) && typeof o.missing === "number" && strings(o.excluded) && Array.isArray(o.unreadable) && o.unreadable.every(
-    (u) => typeof u === "object" && u !== null && typeof u.team === "string" && typeof u.reason === "string"
+  return typeof o === "object" && o !== null && "kind" in o && (o.kind === "release" || o.kind === "review") && "teams" in o && strings(o.teams) && "paths" in o && strings(o.paths) && "needed" in o && typeof o.needed === "boolean" && "touched" in o && (o.touched === null || strings(o.touched)) && "touchedCount" in o && typeof o.touchedCount === "number" && "required" in o && typeof o.required === "number" && "counted" in o && strings(o.counted) && "missing" in o && typeof o.missing === "number" && "excluded" in o && strings(o.excluded) && "unreadable" in o && Array.isArray(o.unreadable) && o.unreadable.every(
+    (u) => typeof u === "object" && u !== null && "team" in u && typeof u.team === "string" && "reason" in u && typeof u.reason === "string"
   );
-  return ok ? o : null;
 }
 function approversIn(facts, teams, eligible) {
   const members = membersOf(facts, teams);
@@ -50128,6 +50128,8 @@ var approvalsRule = {
   name: "approvals",
   codes: ["APPROVALS_OK", "APPROVAL_REQUIRED", "TEAMS_UNREADABLE"],
   keys: ["minApprovals", "approvals.excludeAuthor", "approvals.fromTeams"],
+  // A required review reports as `approvals` too, and also gives TEAMS_UNREADABLE: only the release approval names its approvers.
+  owns: (r) => r.code !== "TEAMS_UNREADABLE" || Array.isArray(r.values.approvers),
   applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
   facts: (c) => [...PEOPLE, ...c.stage.approvals.fromTeams.length > 0 ? ["teams"] : []],
   evaluate: (c) => approvals(c.stage, c.facts, c.approvals())
@@ -51617,6 +51619,8 @@ var reviewersRule = {
   reportsAs: "approvals",
   codes: ["REVIEW_NOT_TRIGGERED", "REVIEW_OK", "REVIEW_REQUIRED", "TEAMS_UNREADABLE"],
   keys: ["requiredReviewers", "approvals.excludeAuthor"],
+  // Reports as `approvals` and shares TEAMS_UNREADABLE with the release approval: only a review names its paths.
+  owns: (r) => r.code !== "TEAMS_UNREADABLE" || Array.isArray(r.values.paths),
   applies: (c) => c.stage.requiredReviewers.length > 0,
   facts: () => [...PEOPLE, "teams", "changedFiles"],
   evaluate: (c) => c.stage.requiredReviewers.map((req) => review(c.policy, c.stage, c.facts, c.approvals(), req))
@@ -51713,7 +51717,6 @@ function score(policy, stage, facts, counted) {
   const min = stage.minScore;
   const score2 = facts.evidence.score;
   const warn = policy.scoring.warnScore;
-  const values = { score: score2, minScore: min, warnScore: warn };
   if (score2 === null) {
     return {
       code: "EVIDENCE_MISSING",
@@ -51721,9 +51724,10 @@ function score(policy, stage, facts, counted) {
       ok: false,
       outcome: "block",
       message: `No evidence was given, so there is no score; ${stage.name} requires a score of at least ${min}.`,
-      values
+      values: { score: score2, minScore: min, warnScore: warn }
     };
   }
+  const values = { score: score2, minScore: min, warnScore: warn };
   if (score2 >= min) {
     return {
       code: "SCORE_OK",
@@ -51862,8 +51866,10 @@ function applyOverrides(policy, stage, facts, rules, now) {
       continue;
     }
     const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
-    if (pending)
-      rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+    if (pending) {
+      const note = { override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+      rule.values = { ...rule.values, ...note };
+    }
   }
   return [...used];
 }
@@ -51989,20 +51995,19 @@ function evaluate(policy, facts, now) {
   return decide(stage, rules, facts, overridesUsed);
 }
 function policyInvalidDecision(environment, problems) {
+  const rule = {
+    code: "POLICY_INVALID",
+    rule: "policy",
+    ok: false,
+    outcome: "block",
+    message: `The release policy is invalid, so the gate cannot decide and does not approve: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ""}`,
+    values: { problems }
+  };
   return {
     decision: "block",
     environment,
     ungated: false,
-    rules: [
-      {
-        code: "POLICY_INVALID",
-        rule: "policy",
-        ok: false,
-        outcome: "block",
-        message: `The release policy is invalid, so the gate cannot decide and does not approve: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ""}`,
-        values: { problems }
-      }
-    ],
+    rules: [rule],
     score: null,
     breakdown: {},
     clearsAt: null,
@@ -52028,25 +52033,24 @@ function unnamedEnvironment(policy, facts) {
   const stages = policy.environments.map((e) => e.name).join(", ");
   const lookalike = findLookalikeStage(policy, facts.environment);
   if (lookalike !== null) {
+    const rule2 = {
+      code: "ENVIRONMENT_LOOKALIKE",
+      rule: "environment",
+      ok: false,
+      outcome: "block",
+      message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
+      values: {
+        environment: facts.environment,
+        resembles: lookalike.name,
+        stage: lookalike.stage.name,
+        codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ")
+      }
+    };
     return {
       decision: "block",
       environment: facts.environment,
       ungated: false,
-      rules: [
-        {
-          code: "ENVIRONMENT_LOOKALIKE",
-          rule: "environment",
-          ok: false,
-          outcome: "block",
-          message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
-          values: {
-            environment: facts.environment,
-            resembles: lookalike.name,
-            stage: lookalike.stage.name,
-            codePoints: [...facts.environment].map((c) => `U+${c.codePointAt(0).toString(16).toUpperCase().padStart(4, "0")}`).join(" ")
-          }
-        }
-      ],
+      rules: [rule2],
       score: facts.evidence.score,
       breakdown: facts.evidence.breakdown,
       clearsAt: null,
@@ -52086,7 +52090,8 @@ function decide(stage, rules, facts, overridesUsed) {
     for (const r of rules) {
       if (r.outcome === "wait") {
         r.outcome = "block";
-        r.values = { ...r.values, onBlocked: "reject" };
+        const reject = { onBlocked: "reject" };
+        r.values = { ...r.values, ...reject };
       }
     }
   }

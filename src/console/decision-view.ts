@@ -67,7 +67,7 @@ export function decisionView(
     },
     60_000,
   );
-  const approvals = rules.filter((r) => isResultOf(approvalsRule, r)).find((r) => Array.isArray(r.values.approvers));
+  const approvals = rules.find((r) => isResultOf(approvalsRule, r));
   return {
     ...decisionSummary(e),
     ungated: decision.ungated,
@@ -75,6 +75,7 @@ export function decisionView(
     approvals:
       approvals !== undefined
         ? {
+            // A record from before `required` was kept reads as unknown (null), not as absent.
             required: typeof approvals.values.required === 'number' ? approvals.values.required : null,
             counted: approvals.values.approvers,
             notCounted: approvals.values.notCounted ?? [],

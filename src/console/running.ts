@@ -1,3 +1,4 @@
+import { approvalsRule, isResultOf } from '../core/rules/index.js';
 import { roleOf } from '../core/rules/roles.js';
 import type { EnvironmentPolicy } from '../core/types.js';
 import type { DeploymentRow } from '../store/types.js';
@@ -54,8 +55,8 @@ async function approvalsOf(
   const counted = (allow?.rules ?? []).flatMap((r) => {
     const role = roleOf(r);
     if (role) return role.counted;
-    const approvers = (r.values as { approvers?: unknown }).approvers;
-    return Array.isArray(approvers) ? approvers.filter((a): a is string => typeof a === 'string') : [];
+    // A record from before roles were kept: the release approval's approvers.
+    return isResultOf(approvalsRule, r) ? r.values.approvers.filter((a) => typeof a === 'string') : [];
   });
   const given = events
     .filter(

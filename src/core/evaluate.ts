@@ -1,7 +1,8 @@
 import { RULES } from './rules/index.js';
-import type { ApprovalCount, EvaluationContext } from './rules/index.js';
+import type { ApprovalCount, CommonValues, EvaluationContext } from './rules/index.js';
 import { applyOverrides } from './rules/overrides.js';
 import { countApprovals } from './rules/shared.js';
+import type { EnvironmentResult, PolicyResult } from './evaluation-results.js';
 import { resemblesName } from './suggest.js';
 import type { Decision, EnvironmentPolicy, Policy, ReleaseFacts, RuleResult } from './types.js';
 
@@ -41,20 +42,19 @@ export function evaluate(policy: Policy, facts: ReleaseFacts, now: Date): Decisi
 
 /** The decision for a gate whose policy could not be loaded: it never lets anything through. */
 export function policyInvalidDecision(environment: string, problems: string[]): Decision {
+  const rule: PolicyResult = {
+    code: 'POLICY_INVALID',
+    rule: 'policy',
+    ok: false,
+    outcome: 'block',
+    message: `The release policy is invalid, so the gate cannot decide and does not approve: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+    values: { problems },
+  };
   return {
     decision: 'block',
     environment,
     ungated: false,
-    rules: [
-      {
-        code: 'POLICY_INVALID',
-        rule: 'policy',
-        ok: false,
-        outcome: 'block',
-        message: `The release policy is invalid, so the gate cannot decide and does not approve: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
-        values: { problems },
-      },
-    ],
+    rules: [rule],
     score: null,
     breakdown: {},
     clearsAt: null,
@@ -95,27 +95,26 @@ function unnamedEnvironment(policy: Policy, facts: ReleaseFacts): Decision {
   if (lookalike !== null) {
     // Fail closed: a name one keystroke or one look-alike letter from a gated stage is not
     // waved through as ungated (SECURITY.md, names compared as GitHub compares them).
+    const rule: EnvironmentResult = {
+      code: 'ENVIRONMENT_LOOKALIKE',
+      rule: 'environment',
+      ok: false,
+      outcome: 'block',
+      message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
+      values: {
+        environment: facts.environment,
+        resembles: lookalike.name,
+        stage: lookalike.stage.name,
+        codePoints: [...facts.environment]
+          .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
+          .join(' '),
+      },
+    };
     return {
       decision: 'block',
       environment: facts.environment,
       ungated: false,
-      rules: [
-        {
-          code: 'ENVIRONMENT_LOOKALIKE',
-          rule: 'environment',
-          ok: false,
-          outcome: 'block',
-          message: `Environment ${JSON.stringify(facts.environment)} is not named by the policy but looks like ${JSON.stringify(lookalike.name)} of stage ${lookalike.stage.name}; it is not approved as ungated. Deploy to ${JSON.stringify(lookalike.name)}, or name this environment in the policy (a stage of its own, or in the github list of ${lookalike.stage.name}).`,
-          values: {
-            environment: facts.environment,
-            resembles: lookalike.name,
-            stage: lookalike.stage.name,
-            codePoints: [...facts.environment]
-              .map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)
-              .join(' '),
-          },
-        },
-      ],
+      rules: [rule],
       score: facts.evidence.score,
       breakdown: facts.evidence.breakdown,
       clearsAt: null,
@@ -123,7 +122,7 @@ function unnamedEnvironment(policy: Policy, facts: ReleaseFacts): Decision {
       overridesUsed: [],
     };
   }
-  const rule: RuleResult = policy.strict
+  const rule: EnvironmentResult = policy.strict
     ? {
         code: 'ENVIRONMENT_NOT_IN_POLICY',
         rule: 'environment',
@@ -158,7 +157,8 @@ function decide(stage: EnvironmentPolicy, rules: RuleResult[], facts: ReleaseFac
     for (const r of rules) {
       if (r.outcome === 'wait') {
         r.outcome = 'block';
-        r.values = { ...r.values, onBlocked: 'reject' };
+        const reject: CommonValues = { onBlocked: 'reject' };
+        r.values = { ...r.values, ...reject };
       }
     }
   }

@@ -1,3 +1,4 @@
+import { environmentResults } from './evaluation-results.js';
 import { freezeStatus } from './freeze-windows.js';
 import { approvalsRule, isResultOf } from './rules/index.js';
 import {
@@ -105,7 +106,7 @@ export function gateComment(decision: Decision, limit = 1024): string {
 }
 
 function approvalsSection(rules: readonly RuleResult[]): string | null {
-  const rule = rules.filter((r) => isResultOf(approvalsRule, r)).find((r) => Array.isArray(r.values.approvers));
+  const rule = rules.find((r) => isResultOf(approvalsRule, r));
   if (!rule) return null;
   const approvers = rule.values.approvers;
   const notCounted = rule.values.notCounted ?? [];
@@ -226,10 +227,12 @@ export function renderGateSummary(input: GateSummaryInput, limit = CHECK_RUN_SUM
         : `Waits for an event (an approval, a check, a deployment)${d.recheckAt ? `; looks again at ${d.recheckAt}` : ''}.`,
     );
   if (d.ungated) parts.push('_This environment is not named by the policy: it is not gated._');
-  const lookalike = d.rules.find((r) => r.code === 'ENVIRONMENT_LOOKALIKE');
+  const lookalike = d.rules
+    .filter((r) => isResultOf(environmentResults, r))
+    .find((r) => r.code === 'ENVIRONMENT_LOOKALIKE');
   if (lookalike) {
     parts.push(
-      `> [!WARNING]\n> The environment ${code(String(lookalike.values.environment))} (${cell(lookalike.values.codePoints)}) looks like ${code(String(lookalike.values.resembles))} of stage ${cell(lookalike.values.stage)} but is another environment: the gate does not approve it as ungated.`,
+      `> [!WARNING]\n> The environment ${code(lookalike.values.environment)} (${cell(lookalike.values.codePoints)}) looks like ${code(lookalike.values.resembles)} of stage ${cell(lookalike.values.stage)} but is another environment: the gate does not approve it as ungated.`,
     );
   }
   parts.push(renderRulesTable(d.rules));

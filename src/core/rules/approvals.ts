@@ -1,4 +1,4 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
 import type { ApprovalCount } from './rule.js';
@@ -20,25 +20,26 @@ export type ApprovalsValues = {
   role: RoleStatus;
 };
 
+/** The results of the approvals rule: every code carries {@link ApprovalsValues}. */
+export type ApprovalsResult = ResultOf<ApprovalsCode, Record<ApprovalsCode, ApprovalsValues>>;
+
 /**
  * The release approval (the go/no-go): enough approvals that count (`minApprovals`), from the
  * named teams when `approvals.fromTeams` is set. It does not limit who gives a required
  * review (`reviewers.ts`): each role counts the approvals of its own teams.
  */
-export const approvalsRule: GateRule<ApprovalsCode, ApprovalsValues> = {
+export const approvalsRule: GateRule<ApprovalsCode, Record<ApprovalsCode, ApprovalsValues>> = {
   name: 'approvals',
   codes: ['APPROVALS_OK', 'APPROVAL_REQUIRED', 'TEAMS_UNREADABLE'],
   keys: ['minApprovals', 'approvals.excludeAuthor', 'approvals.fromTeams'],
+  // A required review reports as `approvals` too, and also gives TEAMS_UNREADABLE: only the release approval names its approvers.
+  owns: (r) => r.code !== 'TEAMS_UNREADABLE' || Array.isArray(r.values.approvers),
   applies: (c) => c.stage.minApprovals > 0 || c.stage.approvals.fromTeams.length > 0,
   facts: (c) => [...PEOPLE, ...(c.stage.approvals.fromTeams.length > 0 ? (['teams'] as const) : [])],
   evaluate: (c: EvaluationContext) => approvals(c.stage, c.facts, c.approvals()),
 };
 
-function approvals(
-  stage: EnvironmentPolicy,
-  facts: ReleaseFacts,
-  approvals: ApprovalCount,
-): TypedRuleResult<ApprovalsCode, ApprovalsValues> {
+function approvals(stage: EnvironmentPolicy, facts: ReleaseFacts, approvals: ApprovalCount): ApprovalsResult {
   const have = approvals.counted.length;
   const need = Math.max(stage.minApprovals, stage.approvals.fromTeams.length > 0 ? 1 : 0);
   const approvers = approvals.counted.map((a) => a.login);

@@ -1,4 +1,4 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import type { CheckFact, EnvironmentPolicy, ReleaseFacts, RequiredCheck } from '../types.js';
 
 /** Check conclusions that count as passed. */
@@ -7,8 +7,21 @@ const PASSING_CONCLUSIONS = new Set(['success', 'neutral', 'skipped']);
 /** The codes of the checksRule's results. */
 export type ChecksCode = 'CHECKS_OK' | 'CHECKS_PENDING' | 'CHECKS_FAILED';
 
+/** What every result of the checks rule carries: the required checks (as labels), and each one's state. */
+export type ChecksValues = {
+  required: string[];
+  passed: string[];
+  /** Each with why: `build (not reported)`, `build (in progress)`. */
+  pending: string[];
+  /** Each with its conclusion: `build (failure)`. */
+  failed: string[];
+};
+
+/** The results of the checks rule. */
+export type ChecksResult = ResultOf<ChecksCode, Record<ChecksCode, ChecksValues>>;
+
 /** Every check in `requiredChecks` concluded successfully, reported by the source the policy names. */
-export const checksRule: GateRule<ChecksCode> = {
+export const checksRule: GateRule<ChecksCode, Record<ChecksCode, ChecksValues>> = {
   name: 'checks',
   codes: ['CHECKS_OK', 'CHECKS_PENDING', 'CHECKS_FAILED'],
   keys: ['requiredChecks'],
@@ -46,7 +59,7 @@ function otherSource(f: CheckFact): string {
   return `a check run by ${f.app ?? 'an unknown App'}`;
 }
 
-function checks(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<ChecksCode> {
+function checks(stage: EnvironmentPolicy, facts: ReleaseFacts): ChecksResult {
   const failed: string[] = [];
   const pending: string[] = [];
   const passed: string[] = [];
@@ -68,7 +81,7 @@ function checks(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<
     else if (PASSING_CONCLUSIONS.has(c.conclusion ?? '')) passed.push(label);
     else failed.push(`${label} (${c.conclusion ?? 'no conclusion'})`);
   }
-  const values = { required: stage.requiredChecks.map(requiredCheckLabel), passed, pending, failed };
+  const values: ChecksValues = { required: stage.requiredChecks.map(requiredCheckLabel), passed, pending, failed };
   if (failed.length > 0) {
     return {
       code: 'CHECKS_FAILED',

@@ -1,11 +1,17 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
-import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
+import type { EnvironmentPolicy, EvidenceKind, ReleaseFacts } from '../types.js';
 
 /** The codes of the evidenceRule's results. */
 export type EvidenceCode = 'EVIDENCE_OK' | 'EVIDENCE_MISSING';
 
+/** What every result of the evidence rule carries: the kinds required, given, and missing. */
+export type EvidenceValues = { required: EvidenceKind[]; present: EvidenceKind[]; missing: EvidenceKind[] };
+
+/** The results of the evidence rule. */
+export type EvidenceResult = ResultOf<EvidenceCode, Record<EvidenceCode, EvidenceValues>>;
+
 /** Every kind of evidence in `requiredEvidence` was given. */
-export const evidenceRule: GateRule<EvidenceCode> = {
+export const evidenceRule: GateRule<EvidenceCode, Record<EvidenceCode, EvidenceValues>> = {
   name: 'evidence',
   codes: ['EVIDENCE_OK', 'EVIDENCE_MISSING'],
   keys: ['requiredEvidence'],
@@ -14,10 +20,10 @@ export const evidenceRule: GateRule<EvidenceCode> = {
   evaluate: (c: EvaluationContext) => evidence(c.stage, c.facts),
 };
 
-function evidence(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<EvidenceCode> {
+function evidence(stage: EnvironmentPolicy, facts: ReleaseFacts): EvidenceResult {
   const present = new Set(facts.evidence.present);
   const missing = stage.requiredEvidence.filter((k) => !present.has(k));
-  const values = { required: stage.requiredEvidence, present: [...present], missing };
+  const values: EvidenceValues = { required: stage.requiredEvidence, present: [...present], missing };
   if (missing.length === 0) {
     return {
       code: 'EVIDENCE_OK',

@@ -1,12 +1,27 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import { FreezeWindowError, earliestDeployStart } from '../freeze-windows.js';
 import type { EnvironmentPolicy } from '../types.js';
 
 /** The codes of the freezeRule's results. */
 export type FreezeCode = 'FREEZE_CLEAR' | 'FREEZE_WINDOW_ACTIVE' | 'FREEZE_WINDOW_INVALID';
 
+/** What every result of the freeze rule carries: the instant judged, the deploy's length and the stage's windows. */
+type FreezeBase = { at: string; deployDurationMinutes: number; windows: string[] };
+
+/** What each code of the freeze rule carries in `values`. */
+export type FreezeValues = {
+  FREEZE_CLEAR: FreezeBase;
+  /** A wait names the windows it waits on and when they end; a block (no room in the coming year) names none. */
+  FREEZE_WINDOW_ACTIVE: FreezeBase & { blockedBy?: string[]; until?: string };
+  /** The window the engine cannot follow. */
+  FREEZE_WINDOW_INVALID: FreezeBase & { window: string };
+};
+
+/** The results of the freeze rule. */
+export type FreezeResult = ResultOf<FreezeCode, FreezeValues>;
+
 /** No freeze window of the stage is open, or opens before a deploy of `deployDuration` ends. */
-export const freezeRule: GateRule<FreezeCode> = {
+export const freezeRule: GateRule<FreezeCode, FreezeValues> = {
   name: 'freeze',
   codes: ['FREEZE_CLEAR', 'FREEZE_WINDOW_ACTIVE', 'FREEZE_WINDOW_INVALID'],
   keys: ['freezeWindows', 'deployDuration'],
@@ -15,10 +30,10 @@ export const freezeRule: GateRule<FreezeCode> = {
   evaluate: (c: EvaluationContext) => freeze(c.stage, c.now),
 };
 
-function freeze(stage: EnvironmentPolicy, now: Date): TypedRuleResult<FreezeCode> {
+function freeze(stage: EnvironmentPolicy, now: Date): FreezeResult {
   const windows = stage.freezeWindows;
   const describe = (names: readonly string[]) => names.join(', ');
-  const values: Record<string, unknown> = {
+  const values: FreezeBase = {
     at: now.toISOString(),
     deployDurationMinutes: stage.deployDurationMs / 60_000,
     windows: windows.map((w) => w.name),

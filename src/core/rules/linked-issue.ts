@@ -1,4 +1,4 @@
-import type { EvaluationContext, GateRule } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 
 declare module '../types.js' {
   interface EnvironmentPolicy {
@@ -13,17 +13,23 @@ const ISSUE_REFERENCE = /(?:^|[^\w&/#])(?:[\w.-]+\/[\w.-]+)?#\d+\b|https?:\/\/[^
 /** The codes of the linkedIssueRule's results. */
 export type LinkedIssueCode = 'LINKED_ISSUE_OK' | 'LINKED_ISSUE_MISSING';
 
+/** What every result of the linked-issue rule carries: the release's pull requests (numbers), and those naming no issue (`#12`). */
+export type LinkedIssueValues = { pulls: number[]; withoutIssue: string[] };
+
+/** The results of the linked-issue rule. */
+export type LinkedIssueResult = ResultOf<LinkedIssueCode, Record<LinkedIssueCode, LinkedIssueValues>>;
+
 /** Every pull request the release came from names an issue in its title or body. */
-export const linkedIssueRule: GateRule<LinkedIssueCode> = {
+export const linkedIssueRule: GateRule<LinkedIssueCode, Record<LinkedIssueCode, LinkedIssueValues>> = {
   name: 'linkedIssue',
   codes: ['LINKED_ISSUE_OK', 'LINKED_ISSUE_MISSING'],
   keys: ['requireLinkedIssue'],
   applies: (c) => c.stage.requireLinkedIssue === true,
   facts: () => ['pulls'],
-  evaluate: ({ stage, facts }: EvaluationContext) => {
+  evaluate: ({ stage, facts }: EvaluationContext): LinkedIssueResult => {
     const pulls = facts.pulls ?? [];
     const without = pulls.filter((p) => !ISSUE_REFERENCE.test(`${p.title}\n${p.body}`)).map((p) => `#${p.number}`);
-    const values = { pulls: pulls.map((p) => p.number), withoutIssue: without };
+    const values: LinkedIssueValues = { pulls: pulls.map((p) => p.number), withoutIssue: without };
     if (pulls.length > 0 && without.length === 0) {
       return {
         code: 'LINKED_ISSUE_OK',

@@ -1,5 +1,5 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
-import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
+import type { DeploymentApproval, DeploymentFact, EnvironmentPolicy, ReleaseFacts } from '../types.js';
 import {
   approvedRunning,
   awaitingVerification,
@@ -12,11 +12,38 @@ import {
 /** The codes of the orderRule's results. */
 export type OrderCode = 'FIRST_STAGE' | 'ORDER_OK' | 'PROMOTION_ORDER';
 
+/** What each code of the order rule carries in `values`. */
+export type OrderValues = {
+  FIRST_STAGE: { stage: string; predecessor: null };
+  /** The deployment that proves the stage before: its commit (`sameTree` when another commit of the same tree), since when. */
+  ORDER_OK: {
+    predecessor: string;
+    sha: string;
+    at: string;
+    sameTree: boolean;
+    deployment?: number;
+    approvedVia?: DeploymentApproval['via'];
+  };
+  /**
+   * Why the stage before is not proven: a deployment there still running (`state`), or awaiting
+   * its verification (`verification`), one recorded before approvals were kept (`legacy`), or
+   * none that proves anything (`found`, `unproven`).
+   */
+  PROMOTION_ORDER:
+    | { predecessor: string; state: DeploymentFact['state'] }
+    | { predecessor: string; state: DeploymentFact['state']; verification: string; deployment: number | null }
+    | { predecessor: string; sha: string; legacy: number | null }
+    | { predecessor: string; sha: string; found: DeploymentFact['state'][]; unproven: string[] };
+};
+
+/** The results of the order rule. */
+export type OrderResult = ResultOf<OrderCode, OrderValues>;
+
 /**
  * No stage is skipped: a release enters a stage only after the stage before is proven, by a
  * deployment the gate let through there that then succeeded (`stage-proof.ts`).
  */
-export const orderRule: GateRule<OrderCode> = {
+export const orderRule: GateRule<OrderCode, OrderValues> = {
   name: 'order',
   codes: ['FIRST_STAGE', 'ORDER_OK', 'PROMOTION_ORDER'],
   keys: ['environments'],
@@ -25,11 +52,7 @@ export const orderRule: GateRule<OrderCode> = {
   evaluate: (c: EvaluationContext) => order(c.stage, c.predecessor, c.facts),
 };
 
-function order(
-  stage: EnvironmentPolicy,
-  predecessor: EnvironmentPolicy | null,
-  facts: ReleaseFacts,
-): TypedRuleResult<OrderCode> {
+function order(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy | null, facts: ReleaseFacts): OrderResult {
   if (!predecessor) {
     return {
       code: 'FIRST_STAGE',

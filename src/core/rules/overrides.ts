@@ -1,4 +1,5 @@
 import type { EnvironmentPolicy, OverrideFact, Policy, ReleaseFacts, RuleResult } from '../types.js';
+import type { CommonValues } from './rule.js';
 import { inStage, membersOf } from './shared.js';
 
 /** Rule codes that an override can never waive: a gate without a valid policy cannot decide. */
@@ -60,8 +61,10 @@ export function applyOverrides(
       continue;
     }
     const pending = unusable.find((x) => x.override.rules.length === 0 || x.override.rules.includes(rule.code));
-    if (pending)
-      rule.values = { ...rule.values, override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+    if (pending) {
+      const note: CommonValues = { override: { grantedBy: pending.override.grantedBy, notApplied: pending.reason } };
+      rule.values = { ...rule.values, ...note };
+    }
   }
   return [...used];
 }

@@ -1,12 +1,21 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import { matchAnyGlob } from '../glob.js';
 import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
 
 /** The codes of the refsRule's results. */
 export type RefsCode = 'REF_OK' | 'REF_NOT_ALLOWED';
 
+/** What each code of the refs rule carries: the release's ref (null when unknown) and the stage's patterns. */
+export type RefsValues = {
+  REF_OK: { ref: string; patterns: string[] };
+  REF_NOT_ALLOWED: { ref: string | null; patterns: string[] };
+};
+
+/** The results of the refs rule. */
+export type RefsResult = ResultOf<RefsCode, RefsValues>;
+
 /** The release's ref matches one of the stage's `refs` patterns. */
-export const refsRule: GateRule<RefsCode> = {
+export const refsRule: GateRule<RefsCode, RefsValues> = {
   name: 'refs',
   codes: ['REF_OK', 'REF_NOT_ALLOWED'],
   keys: ['refs'],
@@ -21,7 +30,7 @@ export const refsRule: GateRule<RefsCode> = {
  * (unknown, ambiguous, or a tag of another commit) and matches only a pattern written for
  * the bare name, never `refs/tags/*` or `refs/heads/*`.
  */
-function refs(stage: EnvironmentPolicy, facts: ReleaseFacts): TypedRuleResult<RefsCode> {
+function refs(stage: EnvironmentPolicy, facts: ReleaseFacts): RefsResult {
   const ref = facts.ref;
   const matched = ref && matchAnyGlob(stage.refs, ref) ? ref : undefined;
   if (matched) {

@@ -1,12 +1,30 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import type { ApprovalCount } from './rule.js';
 import { matchAnyGlob } from '../glob.js';
 import type { EnvironmentPolicy, Policy, ReleaseFacts, RequiredReviewers } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
-import { approversIn, filesPhrase, roleStatus, teamsPhrase, unreadableTeams } from './roles.js';
+import { approversIn, filesPhrase, roleStatus, teamsPhrase, unreadableTeams, type RoleStatus } from './roles.js';
 
 /** The codes of the reviewersRule's results. */
 export type ReviewersCode = 'REVIEW_NOT_TRIGGERED' | 'REVIEW_OK' | 'REVIEW_REQUIRED' | 'TEAMS_UNREADABLE';
+
+/** What every result of a required review carries: its entry, the changed files it matched, and its role. */
+export type ReviewValues = {
+  paths: string[];
+  teams: string[];
+  changedFilesKnown: boolean;
+  /** The changed files matching `paths` (at most 20; `role.touchedCount` says how many). */
+  touched: string[];
+  role: RoleStatus;
+};
+
+/** What each code of the reviewers rule carries in `values`: a review that passed names its first reviewer. */
+export type ReviewersValues = Record<Exclude<ReviewersCode, 'REVIEW_OK'>, ReviewValues> & {
+  REVIEW_OK: ReviewValues & { reviewer: string };
+};
+
+/** The results of the reviewers rule. */
+export type ReviewersResult = ResultOf<ReviewersCode, ReviewersValues>;
 
 /**
  * The technical review: a change to files matching `requiredReviewers[].paths` needs an
@@ -15,11 +33,13 @@ export type ReviewersCode = 'REVIEW_NOT_TRIGGERED' | 'REVIEW_OK' | 'REVIEW_REQUI
  * counts under the same rules as any other (`countApprovals`). When the changed files are
  * unknown (no earlier deployment to the last stage), every entry applies.
  */
-export const reviewersRule: GateRule<ReviewersCode> = {
+export const reviewersRule: GateRule<ReviewersCode, ReviewersValues> = {
   name: 'reviewers',
   reportsAs: 'approvals',
   codes: ['REVIEW_NOT_TRIGGERED', 'REVIEW_OK', 'REVIEW_REQUIRED', 'TEAMS_UNREADABLE'],
   keys: ['requiredReviewers', 'approvals.excludeAuthor'],
+  // Reports as `approvals` and shares TEAMS_UNREADABLE with the release approval: only a review names its paths.
+  owns: (r) => r.code !== 'TEAMS_UNREADABLE' || Array.isArray(r.values.paths),
   applies: (c) => c.stage.requiredReviewers.length > 0,
   facts: () => [...PEOPLE, 'teams', 'changedFiles'],
   evaluate: (c: EvaluationContext) =>
@@ -35,7 +55,7 @@ function review(
   facts: ReleaseFacts,
   approvals: ApprovalCount,
   req: RequiredReviewers,
-): TypedRuleResult<ReviewersCode> {
+): ReviewersResult {
   const known = facts.changedFiles !== undefined;
   const touched = known ? facts.changedFiles!.filter((f) => matchAnyGlob(req.paths, f)) : [];
   const needed = !known || touched.length > 0;
@@ -55,7 +75,7 @@ function review(
     },
     approvals,
   );
-  const values = {
+  const values: ReviewValues = {
     paths: req.paths,
     teams: req.teams,
     changedFilesKnown: known,
@@ -83,7 +103,7 @@ function review(
       ok: true,
       outcome: 'pass',
       message: `Reviewed by ${counted.join(', ')} (${req.teams.join(', ')}): ${why}.`,
-      values: { ...values, reviewer: counted[0] },
+      values: { ...values, reviewer: counted[0]! },
     };
   }
   if (unreadable.length > 0) {

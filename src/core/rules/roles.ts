@@ -45,30 +45,48 @@ export interface RoleStatus {
  * else. Reads results from the record as well as fresh ones: the shape is checked, not assumed.
  */
 export function roleOf(result: Pick<RuleResult, 'values'>): RoleStatus | null {
-  const r = (result.values as { role?: unknown }).role;
-  if (typeof r !== 'object' || r === null) return null;
-  const o = r as Record<string, unknown>;
+  const role = result.values.role;
+  return isRoleStatus(role) ? role : null;
+}
+
+/** Whether a value (read back from JSON) is a {@link RoleStatus}, every field of it. */
+function isRoleStatus(o: unknown): o is RoleStatus {
   const strings = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
-  const ok =
+  return (
+    typeof o === 'object' &&
+    o !== null &&
+    'kind' in o &&
     (o.kind === 'release' || o.kind === 'review') &&
+    'teams' in o &&
     strings(o.teams) &&
+    'paths' in o &&
     strings(o.paths) &&
+    'needed' in o &&
     typeof o.needed === 'boolean' &&
+    'touched' in o &&
     (o.touched === null || strings(o.touched)) &&
+    'touchedCount' in o &&
     typeof o.touchedCount === 'number' &&
+    'required' in o &&
     typeof o.required === 'number' &&
+    'counted' in o &&
     strings(o.counted) &&
+    'missing' in o &&
     typeof o.missing === 'number' &&
+    'excluded' in o &&
     strings(o.excluded) &&
+    'unreadable' in o &&
     Array.isArray(o.unreadable) &&
     o.unreadable.every(
       (u: unknown) =>
         typeof u === 'object' &&
         u !== null &&
-        typeof (u as { team?: unknown }).team === 'string' &&
-        typeof (u as { reason?: unknown }).reason === 'string',
-    );
-  return ok ? (o as unknown as RoleStatus) : null;
+        'team' in u &&
+        typeof u.team === 'string' &&
+        'reason' in u &&
+        typeof u.reason === 'string',
+    )
+  );
 }
 
 /** The eligible approvals from members of `teams` (every eligible one when `teams` is empty), by login, sorted. */

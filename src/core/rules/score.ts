@@ -1,4 +1,4 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import type { ApprovalFact, EnvironmentPolicy, Policy, ReleaseFacts } from '../types.js';
 import { PEOPLE } from '../fact-kinds.js';
 import { membersOf } from './shared.js';
@@ -7,8 +7,25 @@ import { membersOf } from './shared.js';
 export type ScoreCode =
   'EVIDENCE_MISSING' | 'SCORE_OK' | 'SCORE_WARNING_APPROVED' | 'SCORE_NEEDS_APPROVAL' | 'SCORE_TOO_LOW';
 
+/** What every result of the score rule carries: the score and the stage's thresholds. */
+type ScoreBase = { score: number; minScore: number; warnScore: number | null };
+
+/** What each code of the score rule carries in `values`. */
+export type ScoreValues = {
+  /** No evidence, so no score. */
+  EVIDENCE_MISSING: Omit<ScoreBase, 'score'> & { score: null };
+  SCORE_OK: ScoreBase;
+  /** Who of the override teams accepted a score in the warning band. */
+  SCORE_WARNING_APPROVED: ScoreBase & { approvedBy: string };
+  SCORE_NEEDS_APPROVAL: ScoreBase;
+  SCORE_TOO_LOW: ScoreBase;
+};
+
+/** The results of the score rule. */
+export type ScoreResult = ResultOf<ScoreCode, ScoreValues>;
+
 /** The evidence score reaches `minScore`; within the warning band an override team's approval lets it through. */
-export const scoreRule: GateRule<ScoreCode> = {
+export const scoreRule: GateRule<ScoreCode, ScoreValues> = {
   name: 'score',
   codes: ['EVIDENCE_MISSING', 'SCORE_OK', 'SCORE_WARNING_APPROVED', 'SCORE_NEEDS_APPROVAL', 'SCORE_TOO_LOW'],
   keys: ['minScore', 'scoring.warnScore', 'overrides.teams'],
@@ -19,16 +36,10 @@ export const scoreRule: GateRule<ScoreCode> = {
   evaluate: (c: EvaluationContext) => score(c.policy, c.stage, c.facts, c.approvals().eligible),
 };
 
-function score(
-  policy: Policy,
-  stage: EnvironmentPolicy,
-  facts: ReleaseFacts,
-  counted: ApprovalFact[],
-): TypedRuleResult<ScoreCode> {
+function score(policy: Policy, stage: EnvironmentPolicy, facts: ReleaseFacts, counted: ApprovalFact[]): ScoreResult {
   const min = stage.minScore!;
   const score = facts.evidence.score;
   const warn = policy.scoring.warnScore;
-  const values: Record<string, unknown> = { score, minScore: min, warnScore: warn };
   if (score === null) {
     return {
       code: 'EVIDENCE_MISSING',
@@ -36,9 +47,10 @@ function score(
       ok: false,
       outcome: 'block',
       message: `No evidence was given, so there is no score; ${stage.name} requires a score of at least ${min}.`,
-      values,
+      values: { score, minScore: min, warnScore: warn },
     };
   }
+  const values: ScoreBase = { score, minScore: min, warnScore: warn };
   if (score >= min) {
     return {
       code: 'SCORE_OK',

@@ -1,12 +1,24 @@
-import type { EvaluationContext, GateRule, TypedRuleResult } from './rule.js';
+import type { EvaluationContext, GateRule, ResultOf } from './rule.js';
 import type { EnvironmentPolicy, ReleaseFacts } from '../types.js';
 import { stageProofs } from '../stage-proof.js';
 
 /** The codes of the soakRule's results. */
 export type SoakCode = 'SOAK_OK' | 'SOAK_INCOMPLETE';
 
+/** The soak clock of a release proven in the stage before: since its first proof there, until it has soaked. */
+type SoakClock = { predecessor: string; minutes: number; since: string; ends: string };
+
+/** What each code of the soak rule carries in `values`: `since` is null while the release is not proven in the stage before. */
+export type SoakValues = {
+  SOAK_OK: SoakClock;
+  SOAK_INCOMPLETE: SoakClock | { predecessor: string; minutes: number; since: null };
+};
+
+/** The results of the soak rule. */
+export type SoakResult = ResultOf<SoakCode, SoakValues>;
+
 /** The release has run in the stage before for `soak.minutes` since it was first proven there. */
-export const soakRule: GateRule<SoakCode> = {
+export const soakRule: GateRule<SoakCode, SoakValues> = {
   name: 'soak',
   codes: ['SOAK_OK', 'SOAK_INCOMPLETE'],
   keys: ['soak.minutes'],
@@ -15,12 +27,7 @@ export const soakRule: GateRule<SoakCode> = {
   evaluate: (c: EvaluationContext) => soak(c.stage, c.predecessor!, c.facts, c.now),
 };
 
-function soak(
-  stage: EnvironmentPolicy,
-  predecessor: EnvironmentPolicy,
-  facts: ReleaseFacts,
-  now: Date,
-): TypedRuleResult<SoakCode> {
+function soak(stage: EnvironmentPolicy, predecessor: EnvironmentPolicy, facts: ReleaseFacts, now: Date): SoakResult {
   // Only a proof starts the clock: a success the gate did not let through is no time in the stage.
   const successes = stageProofs(facts, predecessor).map((p) => Date.parse(p.since));
   const minutes = stage.soakMinutes;
@@ -37,7 +44,7 @@ function soak(
   // The soak clock starts at the release's first proof there.
   const since = Math.min(...successes);
   const ends = since + minutes * 60_000;
-  const values = {
+  const values: SoakClock = {
     predecessor: predecessor.name,
     minutes,
     since: new Date(since).toISOString(),
