@@ -26,5 +26,20 @@ export const policyResults: ResultKind<'POLICY_INVALID', { POLICY_INVALID: { pro
   codes: ['POLICY_INVALID'],
 };
 
+/** The result of a rollback the gate lets through (src/core/rollback.ts): the deployment it rolls back. */
+export const rollbackResults: ResultKind<
+  'ROLLBACK_OF_VERIFIED_RELEASE',
+  { ROLLBACK_OF_VERIFIED_RELEASE: { rollbackOf: number } }
+> = {
+  name: 'rollback',
+  codes: ['ROLLBACK_OF_VERIFIED_RELEASE'],
+};
+
+/** The result of a rollback the gate lets through. */
+export type RollbackRuleResult = ResultOf<
+  'ROLLBACK_OF_VERIFIED_RELEASE',
+  { ROLLBACK_OF_VERIFIED_RELEASE: { rollbackOf: number } }
+>;
+
 /** The result of a policy the gate could not load. */
 export type PolicyResult = ResultOf<'POLICY_INVALID', { POLICY_INVALID: { problems: string[] } }>;

@@ -3,6 +3,7 @@
  * release verified in an environment after a failed verification there. Pure: the caller says
  * whether the release was verified there before and gives the instant.
  */
+import type { RollbackRuleResult } from './evaluation-results.js';
 import { freezeStatus } from './freeze-windows.js';
 import type { Decision, EnvironmentPolicy } from './types.js';
 
@@ -55,20 +56,19 @@ export function judgeRollback(
  * other, and the deployment is proven by the gate's own approval (SECURITY.md I1).
  */
 export function rollbackDecision(stage: string, judgement: { reason: string; failedDeployment: number }): Decision {
+  const rule: RollbackRuleResult = {
+    code: 'ROLLBACK_OF_VERIFIED_RELEASE',
+    rule: 'rollback',
+    ok: true,
+    outcome: 'pass',
+    message: `Let through as ${judgement.reason}: a rollback restores what was verified here, so the stage's rules (freeze windows included) do not hold it.`,
+    values: { rollbackOf: judgement.failedDeployment },
+  };
   return {
     decision: 'allow',
     environment: stage,
     ungated: false,
-    rules: [
-      {
-        code: 'ROLLBACK_OF_VERIFIED_RELEASE',
-        rule: 'rollback',
-        ok: true,
-        outcome: 'pass',
-        message: `Let through as ${judgement.reason}: a rollback restores what was verified here, so the stage's rules (freeze windows included) do not hold it.`,
-        values: { rollbackOf: judgement.failedDeployment },
-      },
-    ],
+    rules: [rule],
     score: null,
     breakdown: {},
     clearsAt: null,
