@@ -4,19 +4,16 @@ import { runWithinBudget } from '../budget/pool.js';
 import type { EvaluationBudget } from '../budget/pool.js';
 import { findStageIndex, policyInvalidDecision } from '../core/evaluate.js';
 import { gateComment } from '../core/render-gate-summary.js';
-import { rollbackDecision, judgeRollback, rollbackOf } from '../core/rollback.js';
-import { stageEnvironmentNames } from '../core/release-stage.js';
 import { failingRules } from '../core/rule-results.js';
 import type { Decision, EnvironmentPolicy, Policy, ReleaseFacts, RuleResult } from '../core/types.js';
 import { withCallTally } from '../github/api-calls.js';
 import type { LoadedFacts } from '../github/facts.js';
 import { loadRepoPolicy } from '../github/policy-source.js';
 import type { RepoPolicy } from '../github/policy-source.js';
-import { repoKey, repoRefOf } from '../github/types.js';
+import { repoKey } from '../github/types.js';
 import type { GitHubClient, RepoRef } from '../github/types.js';
 import type { DecisionEvent, DecisionWriteInput, DecisionWriteResult } from '../store/decision-write.js';
-import type { PendingGateRow, RecordStore, ReleaseEventType } from '../store/types.js';
-import { deployerOf } from './deployer.js';
+import type { PendingGateRow, ReleaseEventType } from '../store/types.js';
 import { evaluateWithinBudget, evaluationAttempt, refusedPolicyDecision } from './evaluation-budget.js';
 import { answerAtDeadline, answerGate, answerStoredDecision, gateOutcome } from './gate-answer.js';
 import { GATE_DEADLINE_MS } from './gate-deps.js';
@@ -24,6 +21,7 @@ import type { GateDeps, GateRecord, GateRequest, GateResult } from './gate-deps.
 import { scheduleGateReport } from './gate-report.js';
 import { LEASE_MS, takeLease } from './lease.js';
 import type { HeldLease } from './lease.js';
+import { requestForGate, rollbackVerdict } from './gate-request.js';
 import { loadFactsFromRecord } from './recorded-facts.js';
 
 const TAG_REF = /^(?:refs\/tags\/)?(v?\d[\w.+-]*)$/;
@@ -202,15 +200,8 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
     };
   const index = findStageIndex(policy.policy, req.environment);
   const stage = index >= 0 ? policy.policy.environments[index]! : null;
-  // A rollback the App created, of a release verified here before: let through as the stage says.
-  if (stage && req.rollbackOf) {
-    const verifiedBefore = await store.verifications.wasVerified(repoKey(req), req.sha, stageEnvironmentNames(stage));
-    const judged = judgeRollback(stage, { failedDeployment: req.rollbackOf, verifiedBefore }, now);
-    if (judged.allow) {
-      const decision = rollbackDecision(stage.name, { ...judged, failedDeployment: req.rollbackOf });
-      return { policy, decision, loaded: null, stage, spent: [], attempt: null };
-    }
-  }
+  const rollback = await rollbackVerdict(store, req, stage, now);
+  if (rollback) return { policy, decision: rollback, loaded: null, stage, spent: [], attempt: null };
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
   let spent: string[] = [];
@@ -419,38 +410,4 @@ export async function reevaluatePending(
   const results: GateResult[] = [];
   for (const g of gates) results.push(await runGate(deps, octokit, await requestForGate(deps.store, g, where)));
   return results;
-}
-
-/**
- * The gate request that re-evaluates a stored gate: ref and deployer come from the recorded
- * deployment (the deployer of one this App created is the person it recorded: src/app/deployer.ts).
- */
-export async function requestForGate(
-  store: Pick<RecordStore, 'getDeployment'>,
-  g: PendingGateRow,
-  extra: { trigger: string; actor?: string | null; deliveryId?: string | null; defaultBranch?: string },
-): Promise<GateRequest> {
-  let ref: string | null = null;
-  let deployer: string | null = null;
-  let rollback: number | null = null;
-  if (g.deploymentId !== null) {
-    const d = await store.getDeployment(g.deploymentId);
-    ref = d?.ref ?? null;
-    deployer = d ? deployerOf(d) : null;
-    rollback = d?.byApp ? rollbackOf(d.payload) : null;
-  }
-  return {
-    ...repoRefOf(g.repo),
-    installationId: g.installationId,
-    sha: g.sha,
-    ref,
-    environment: g.environment,
-    deployer,
-    trigger: extra.trigger,
-    actor: extra.actor ?? null,
-    deliveryId: extra.deliveryId ?? null,
-    ...(extra.defaultBranch ? { defaultBranch: extra.defaultBranch } : {}),
-    protection: { runId: g.runId, callbackUrl: g.callbackUrl, deploymentId: g.deploymentId },
-    rollbackOf: rollback,
-  };
 }

@@ -7,5 +7,6 @@
 export { GATE_DEADLINE_MS, WAIT_POLL_MS } from './gate-deps.js';
 export type { AppDeps, GateDeps, GateRecord, GateRequest, GateResult } from './gate-deps.js';
 export { LEASE_MS } from './lease.js';
-export { reevaluatePending, requestForGate, runGate } from './gate-decide.js';
+export { reevaluatePending, runGate } from './gate-decide.js';
+export { requestForGate } from './gate-request.js';
 export { answerStoredDecision } from './gate-answer.js';

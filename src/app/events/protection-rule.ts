@@ -40,7 +40,8 @@ export function toGateRequest(
     trigger: 'deployment_protection_rule',
     actor: p.sender?.login ?? null,
     protection: { runId, callbackUrl, deploymentId: p.deployment.id },
-    rollbackOf: byApp ? rollbackOf(p.deployment.payload) : null,
+    // Only the App's own deployments are trusted to say what they roll back.
+    ...(byApp && rollbackOf(p.deployment.payload) !== null ? { rollbackOf: rollbackOf(p.deployment.payload) } : {}),
   };
 }
 
