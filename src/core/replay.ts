@@ -4,10 +4,12 @@
  * way the App does, evaluates the stored facts at the stored instant and compares the
  * result with what was decided. Pure: the caller reads the record.
  */
-import { evaluate, policyInvalidDecision } from './evaluate.js';
+import { evaluate, findStageIndex, policyInvalidDecision } from './evaluate.js';
 import { formatPolicyProblem, readPolicyDocument } from './policy-load.js';
 import { loadPolicyFiles } from './policy-source.js';
 import type { PolicyText } from './policy-source.js';
+import { judgeRollback, rollbackDecision } from './rollback.js';
+import type { RecordedRollback } from './rollback.js';
 import type { Decision, DecisionKind, Outcome, Policy, ReleaseFacts, RuleResult } from './types.js';
 
 export type PolicyFileRole = 'repository' | 'org default';
@@ -74,14 +76,26 @@ export function loadRecordedPolicy(repo: PolicyText | null, org: PolicyText | nu
     : { kind: 'invalid', problems: result.errors.map(formatPolicyProblem) };
 }
 
-/** The facts and problems an evaluation recorded (`inputs`). */
-export function recordedInputs(inputs: unknown): { facts: ReleaseFacts | null; problems: string[] | null } {
-  if (typeof inputs !== 'object' || inputs === null) return { facts: null, problems: null };
-  const o = inputs as { facts?: unknown; problems?: unknown };
+/** The facts and problems an evaluation recorded (`inputs`), and the rollback it judged. */
+export function recordedInputs(inputs: unknown): {
+  facts: ReleaseFacts | null;
+  problems: string[] | null;
+  rollback: RecordedRollback | null;
+} {
+  if (typeof inputs !== 'object' || inputs === null) return { facts: null, problems: null, rollback: null };
+  const o = inputs as { facts?: unknown; problems?: unknown; rollback?: Partial<RecordedRollback> | null };
   const facts = typeof o.facts === 'object' && o.facts !== null ? upgradeFacts(o.facts as ReleaseFacts) : null;
   const problems =
     Array.isArray(o.problems) && o.problems.every((p) => typeof p === 'string') ? (o.problems as string[]) : null;
-  return { facts, problems };
+  const r = o.rollback;
+  const rollback =
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.failedDeployment === 'number' &&
+    typeof r.verifiedBefore === 'boolean'
+      ? { failedDeployment: r.failedDeployment, verifiedBefore: r.verifiedBefore }
+      : null;
+  return { facts, problems, rollback };
 }
 
 /**
@@ -220,12 +234,20 @@ export class Replayer {
   decide(record: StoredEvaluation): Decision | { reason: string } {
     const policy = this.policyOf(record);
     if (policy.kind === 'not replayable') return { reason: policy.reason };
-    const { facts, problems } = recordedInputs(record.inputs);
+    const { facts, problems, rollback } = recordedInputs(record.inputs);
     if (policy.kind === 'recorded problems') {
       if (problems === null) return { reason: `${policy.why}, and the record keeps no problems to decide on` };
       return policyInvalidDecision(record.environment, problems);
     }
     if (policy.kind === 'invalid') return policyInvalidDecision(record.environment, policy.problems);
+    if (rollback) {
+      const stage = policy.policy.environments[findStageIndex(policy.policy, record.environment)];
+      const judged = stage ? judgeRollback(stage, rollback, record.at) : null;
+      if (stage && judged?.allow) return rollbackDecision(stage.name, { ...judged, ...rollback });
+      return {
+        reason: `the App's rollback was judged by the rules${judged ? ` (${judged.reason})` : ''}, and the record keeps no facts for them`,
+      };
+    }
     if (facts === null) return { reason: 'the record keeps no facts for this decision' };
     return evaluate(policy.policy, facts, record.at);
   }

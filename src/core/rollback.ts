@@ -19,6 +19,14 @@ export function rollbackOf(payload: unknown): number | null {
   return typeof id === 'number' && Number.isSafeInteger(id) && id > 0 ? id : null;
 }
 
+/** What the gate knew of a rollback it judged, as its evaluation records it (`inputs.rollback`) for replay. */
+export interface RecordedRollback {
+  /** The deployment rolled back. */
+  failedDeployment: number;
+  /** Its release was verified in the stage before. */
+  verifiedBefore: boolean;
+}
+
 export type RollbackJudgement = { allow: true; reason: string } | { allow: false; reason: string };
 
 /**
