@@ -49,6 +49,8 @@ export interface GateVerdictResult {
   decided: boolean;
   decision: Verdict | null;
   comment: string | null;
+  /** When the decision that stands was made. */
+  decidedAt: Date | null;
 }
 
 /**
@@ -221,6 +223,7 @@ export async function writeDecision(
           decided: false,
           decision: row.decision as Verdict | null,
           comment: row.decisionComment,
+          decidedAt: row.decidedAt,
         },
       };
     }
@@ -246,7 +249,11 @@ export async function writeDecision(
             },
       });
     }
-    return { evaluationId, eventIds, decided: { decided: true, decision: v.decision, comment: v.comment } };
+    return {
+      evaluationId,
+      eventIds,
+      decided: { decided: true, decision: v.decision, comment: v.comment, decidedAt: v.at },
+    };
   };
   return provider === 'sqlite' ? db.$transaction(write, TRANSACTION_OPTIONS) : write(db);
 }
