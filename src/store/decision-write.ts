@@ -120,8 +120,8 @@ export function decisionWriteStore(
 }
 
 /**
- * On SQLite the writes are one transaction: each commit flushes the log while the event loop
- * waits (libsql is synchronous), so one commit instead of eight is the gain. On PostgreSQL they
+ * On SQLite the writes are one transaction, on the record's one connection (./sqlite-adapter.ts):
+ * the decision is recorded whole or not at all, in one commit instead of eight. On PostgreSQL they
  * run as separate statements, as before: there Prisma's interactive transaction made the App
  * slower (bench/README.md, "Decisions per second"), and the server commits concurrent
  * decisions together anyway.
