@@ -285,7 +285,20 @@ export async function throughput(
   n: number,
   concurrency: number,
   options: { throttled?: boolean; databaseUrl?: string } = {},
-): Promise<{ rate: number; p50: number; p99: number; answered: number; measured: number; billed: number }> {
+): Promise<{
+  rate: number;
+  p50: number;
+  p99: number;
+  answered: number;
+  measured: number;
+  billed: number;
+  /**
+   * The main thread's CPU time per decision (user + system, ms): the App, Probot and the
+   * GitHub played on 127.0.0.1 share that thread; other processes on the machine change it
+   * less than they change the rate.
+   */
+  cpuMs: number;
+}> {
   const r = await rig(POLICY, options.throttled ?? false, options.databaseUrl);
   const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
   for (let i = 1; i <= n; i++)
@@ -296,6 +309,7 @@ export async function throughput(
   const measured = deliveries.slice(warm.length);
   const billedBefore = r.github.requests.filter((q) => q.status !== 304).length;
   const sentAt = new Map<number, number>();
+  const cpu = process.threadCpuUsage();
   const t0 = performance.now();
   await pool(measured, concurrency, async ({ runId, delivery }) => {
     sentAt.set(runId, performance.now());
@@ -310,6 +324,8 @@ export async function throughput(
   while (measured.some(({ runId }) => !r.callbackAt.has(runId)) && performance.now() < until)
     await new Promise((r) => setTimeout(r, 5));
   const seconds = (performance.now() - t0) / 1000;
+  const used = process.threadCpuUsage(cpu);
+  const cpuMs = (used.user + used.system) / 1000 / measured.length;
   await r.app.app.idle();
   const billed = (r.github.requests.filter((q) => q.status !== 304).length - billedBefore) / measured.length;
   const latencies = measured
@@ -324,6 +340,7 @@ export async function throughput(
     answered: latencies.length,
     measured: measured.length,
     billed,
+    cpuMs,
   };
 }
 

@@ -79,7 +79,16 @@ export async function answerGate(
     }
     return { answer: null, gate };
   }
-  const decided = await store.getGate(gate.id);
+  // The gate as this write left it; decided before (another request, another replica): as stored.
+  const decided: PendingGateRow | null = stored.decided
+    ? {
+        ...gate,
+        status: 'decided',
+        decision: stored.decision,
+        decisionComment: stored.comment,
+        decidedAt: stored.decidedAt,
+      }
+    : await store.getGate(gate.id);
   const answer = await answerStoredDecision(
     deps,
     octokit,

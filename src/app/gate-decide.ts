@@ -19,7 +19,7 @@ import { answerAtDeadline, answerGate, answerStoredDecision, gateOutcome } from 
 import { GATE_DEADLINE_MS } from './gate-deps.js';
 import type { GateDeps, GateRecord, GateRequest, GateResult } from './gate-deps.js';
 import { scheduleGateReport } from './gate-report.js';
-import { LEASE_MS, takeLease } from './lease.js';
+import { LEASE_MS, holdLease, takeLease } from './lease.js';
 import type { HeldLease } from './lease.js';
 import { requestForGate, rollbackVerdict } from './gate-request.js';
 import { loadFactsFromRecord } from './recorded-facts.js';
@@ -71,6 +71,8 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
       createdAt: now,
       // Until this evaluation finishes, the scheduler retries it if the process dies.
       nextCheckAt: new Date(now.getTime() + LEASE_MS),
+      // A new gate is created with this replica's lease on it.
+      lease: { owner: deps.replicaId, until: new Date(now.getTime() + LEASE_MS) },
     });
     gate = up.gate;
     if (gate.status === 'decided') {
@@ -79,7 +81,9 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     }
     if (gate.status !== 'pending')
       return { decision: null, checkRun: NO_CHECK_RUN, answer: gate.decision, apiCalls: 0, gate };
-    lease = await takeLease(store.gateQueue, gate.id, deps.replicaId, { ...deps, log }, { gateId: gate.id }, now);
+    lease = up.created
+      ? holdLease(store.gateQueue, gate.id, deps.replicaId, { ...deps, log }, { gateId: gate.id })
+      : await takeLease(store.gateQueue, gate.id, deps.replicaId, { ...deps, log }, { gateId: gate.id }, now);
     if (!lease) {
       log.info({ gateId: gate.id }, 'Another replica is deciding this gate');
       return { decision: null, checkRun: NO_CHECK_RUN, answer: null, apiCalls: 0, gate };

@@ -29,7 +29,7 @@ export type AnswerRecord = Pick<
   Pick<AuditStore, 'recordEvent'>;
 
 /** What the check run written after a decision needs of the record. */
-export type ReportRecord = Pick<RecordStore, 'getCheckRunId' | 'setCheckRunId' | 'setEvaluationCheckRun'> &
+export type ReportRecord = Pick<RecordStore, 'getCheckRunIds' | 'setCheckRunId' | 'setEvaluationCheckRun'> &
   Pick<AuditStore, 'timeline'>;
 
 /** Everything one gate decision reads and writes in the record (and nothing else of it). */

@@ -45,10 +45,12 @@ export function scheduleGateReport(
     };
     deps.audit.schedule(req.installationId, JSON.stringify(key), async () => {
       try {
-        const own = await store.getCheckRunId(key);
+        // The request's own check run, else the one its deployment's evaluation wrote: one read.
         const deploymentId = req.protection?.deploymentId;
-        const existing =
-          own ?? (deploymentId ? await store.getCheckRunId({ ...key, runId: null, deploymentId }) : null);
+        const [own = null, ofDeployment = null] = await store.getCheckRunIds(
+          deploymentId ? [key, { ...key, runId: null, deploymentId }] : [key],
+        );
+        const existing = own ?? ofDeployment;
         const timeline = await store.timeline({ repo, sha: req.sha });
         const overrides: OverrideFact[] = loaded?.facts.overrides ?? [];
         const summary = renderGateSummary({

@@ -36,6 +36,21 @@ export async function takeLease<Row>(
   now: Date = deps.clock(),
 ): Promise<HeldLease | null> {
   if (!(await queue.claim(id, owner, new Date(now.getTime() + LEASE_MS), now))) return null;
+  return holdLease(queue, id, owner, deps, what);
+}
+
+/**
+ * Keeps a lease `owner` holds already (taken with the row's own write, as a gate created with
+ * its lease) as {@link takeLease} keeps the one it takes: renewed while the work runs, freed
+ * at its end.
+ */
+export function holdLease<Row>(
+  queue: LeasedQueue<Row>,
+  id: number,
+  owner: string,
+  deps: LeaseDeps,
+  what: Record<string, unknown>,
+): HeldLease {
   let ended = false;
   const renewal = keepLease(
     () => {

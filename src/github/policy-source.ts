@@ -1,5 +1,6 @@
 import { formatPolicyProblem, readPolicyDocument } from '../core/policy-load.js';
 import type { PolicyDocumentResult } from '../core/policy-load.js';
+import type { PolicyProblem } from '../core/policy/problems.js';
 import { unknownSourceProblems } from '../core/policy/verify-sources.js';
 import { loadPolicyFiles, ORG_POLICY_REPO, orgPolicySource, POLICY_PATH } from '../core/policy-source.js';
 import type { PolicyFileInfo } from '../core/render-gate-summary.js';
@@ -45,6 +46,8 @@ export type RepoPolicy =
 interface CachedDocument {
   read: PolicyDocumentResult;
   commitSha: string | null;
+  /** Its verify checks' unknown data sources, for the last set of configured sources asked about. */
+  sources?: { known: ReadonlySet<string>; problems: PolicyProblem[] };
 }
 
 /** Parsed files by repository and blob SHA: the same content is parsed and its commit looked up once. */
@@ -143,8 +146,17 @@ export async function loadRepoPolicy(
   if (!policy.ok || where.sources === undefined) return policy;
   // Verify checks may name only the operator's data sources (never a URL of the repository's).
   const known = where.sources;
-  const problems = policy.files.flatMap((f) => unknownSourceProblems(f.text, f.source, known));
+  const problems = policy.files.flatMap((f) => sourceProblemsOf(f, known));
   return problems.length === 0 ? policy : { ...policy, ok: false, problems: problems.map(formatPolicyProblem) };
+}
+
+/** A file's verify checks naming unknown data sources: parsed once per blob (and set of configured sources). */
+function sourceProblemsOf(file: PolicyFileRef, known: ReadonlySet<string>): PolicyProblem[] {
+  const cached = file.blobSha ? byBlob.get(`${file.repository}@${file.blobSha}`.toLowerCase()) : undefined;
+  if (cached?.sources?.known === known) return cached.sources.problems;
+  const problems = unknownSourceProblems(file.text, file.source, known);
+  if (cached) cached.sources = { known, problems };
+  return problems;
 }
 
 async function readRepoPolicy(octokit: GitHubClient, where: RepoRef & { defaultBranch?: string }): Promise<RepoPolicy> {

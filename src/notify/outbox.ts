@@ -6,6 +6,9 @@ export interface OutboxLog {
   warn(obj: object, msg: string): void;
 }
 
+/** How many (stage, policy texts) pairs the outbox keeps the channels of. */
+const CHANNELS_KEPT = 100;
+
 /**
  * The App's `ReleaseEventSink`: an event is written to the outbox, one row per channel the
  * repository's policy in force names for the event's stage, and delivered later by the
@@ -14,6 +17,8 @@ export interface OutboxLog {
  */
 export class NotificationOutbox implements ReleaseEventSink {
   private readonly inFlight = new Set<Promise<number>>();
+  /** The channels of the policy texts in force, by stage and texts (a policy changes rarely). */
+  private readonly channelsByPolicy = new Map<string, ChannelRef[]>();
 
   constructor(
     private readonly store: Pick<Store, 'notifications' | 'deliveryRecord'>,
@@ -58,12 +63,16 @@ export class NotificationOutbox implements ReleaseEventSink {
   /** The channels the repository's policy in force (as the record keeps it) names for the stage. */
   private async channelsOf(repo: string, stage: string): Promise<ChannelRef[]> {
     const policy = await this.store.deliveryRecord.policyInForce(repo);
-    return policy
-      ? channelsFromTexts(
-          [policy.repository, policy.org].filter((t) => t !== null),
-          stage,
-        )
-      : [];
+    if (!policy) return [];
+    const texts = [policy.repository, policy.org].filter((t) => t !== null);
+    // Parsing the policy's YAML for every event cost more than the rest of publishing it.
+    const key = JSON.stringify([stage, texts]);
+    const known = this.channelsByPolicy.get(key);
+    if (known) return known;
+    const refs = channelsFromTexts(texts, stage);
+    if (this.channelsByPolicy.size >= CHANNELS_KEPT) this.channelsByPolicy.clear();
+    this.channelsByPolicy.set(key, refs);
+    return refs;
   }
 
   /** Resolves when the events published so far are queued (tests, shutdown). */

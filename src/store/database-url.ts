@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import type { SqlMigrationAwareDriverAdapterFactory } from '@prisma/driver-adapter-utils';
+import { OneConnectionLibSql } from './sqlite-adapter.js';
 import { StoreError, type DatabaseProvider } from './types.js';
 
 /** The embedded default: a SQLite file under ./data. */
@@ -80,15 +80,18 @@ export async function ensureDatabaseDirectory(parsed: ParsedDatabaseUrl): Promis
 }
 
 export interface AdapterHandle {
-  factory: SqlMigrationAwareDriverAdapterFactory & (PrismaLibSql | PrismaPg);
+  factory: SqlMigrationAwareDriverAdapterFactory & (OneConnectionLibSql | PrismaPg);
   /** Ends the connection pool the handle owns (PostgreSQL); the Prisma client does not. */
   dispose(): Promise<void>;
 }
 
-/** The Prisma driver adapter for a parsed URL. */
+/**
+ * The Prisma driver adapter for a parsed URL. SQLite: one connection, its transactions on it,
+ * with the busy timeout and the record's per-connection settings (`./sqlite-adapter.ts`).
+ */
 export function createAdapter(parsed: ParsedDatabaseUrl): AdapterHandle {
   if (parsed.provider === 'sqlite') {
-    return { factory: new PrismaLibSql({ url: `file:${parsed.file ?? ''}` }), dispose: async () => {} };
+    return { factory: new OneConnectionLibSql({ url: `file:${parsed.file ?? ''}` }), dispose: async () => {} };
   }
   const schema = parsed.schema ?? 'public';
   const pool = new pg.Pool({

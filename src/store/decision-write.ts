@@ -49,6 +49,8 @@ export interface GateVerdictResult {
   decided: boolean;
   decision: Verdict | null;
   comment: string | null;
+  /** When the decision that stands was made. */
+  decidedAt: Date | null;
 }
 
 /**
@@ -118,8 +120,8 @@ export function decisionWriteStore(
 }
 
 /**
- * On SQLite the writes are one transaction: each commit flushes the log while the event loop
- * waits (libsql is synchronous), so one commit instead of eight is the gain. On PostgreSQL they
+ * On SQLite the writes are one transaction, on the record's one connection (./sqlite-adapter.ts):
+ * the decision is recorded whole or not at all, in one commit instead of eight. On PostgreSQL they
  * run as separate statements, as before: there Prisma's interactive transaction made the App
  * slower (bench/README.md, "Decisions per second"), and the server commits concurrent
  * decisions together anyway.
@@ -221,6 +223,7 @@ export async function writeDecision(
           decided: false,
           decision: row.decision as Verdict | null,
           comment: row.decisionComment,
+          decidedAt: row.decidedAt,
         },
       };
     }
@@ -246,7 +249,11 @@ export async function writeDecision(
             },
       });
     }
-    return { evaluationId, eventIds, decided: { decided: true, decision: v.decision, comment: v.comment } };
+    return {
+      evaluationId,
+      eventIds,
+      decided: { decided: true, decision: v.decision, comment: v.comment, decidedAt: v.at },
+    };
   };
   return provider === 'sqlite' ? db.$transaction(write, TRANSACTION_OPTIONS) : write(db);
 }

@@ -46,6 +46,9 @@ export interface DeliveryRecordStore {
   policyInForce(repo: string): Promise<RecordedPolicy | null>;
 }
 
+/** How many policy texts `policyInForce` keeps in memory (a policy changes rarely). */
+const POLICY_TEXTS_KEPT = 200;
+
 /** The most rows one metrics query reads (a window of 90 days at 100 deployments a day across repositories is 9,000). */
 export const PROVEN_DEPLOYMENTS_LIMIT = 50_000;
 
@@ -63,6 +66,8 @@ function rollbackOf(payload: string | null): number | null {
 
 /** The delivery record on the record's Prisma client (either provider). */
 export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
+  /** Policy texts by sha256, as read for `policyInForce` (every decision publishes an event that reads it). */
+  const policyTexts = new Map<string, string>();
   return {
     async provenDeployments(query) {
       const rows = await db.deployment.findMany({
@@ -142,8 +147,14 @@ export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
       const files = JSON.parse(latest.policyFiles) as Array<{ role?: string; sha256?: string }>;
       const hashes = files.map((f) => f.sha256).filter((h): h is string => typeof h === 'string');
       if (hashes.length === 0) return null;
-      const blobs = await db.policyBlob.findMany({ where: { sha256: { in: hashes } } });
-      const bySha = new Map(blobs.map((b) => [b.sha256, b.text]));
+      // A text is stored under its sha256 and never changes: the ones read before are kept.
+      const missing = hashes.filter((h) => !policyTexts.has(h));
+      if (missing.length > 0) {
+        const blobs = await db.policyBlob.findMany({ where: { sha256: { in: missing } } });
+        if (policyTexts.size + blobs.length > POLICY_TEXTS_KEPT) policyTexts.clear();
+        for (const b of blobs) policyTexts.set(b.sha256, b.text);
+      }
+      const bySha = policyTexts;
       const textOf = (role: string) => {
         const file = files.find((f) => f.role === role);
         return (file?.sha256 && bySha.get(file.sha256)) ?? null;

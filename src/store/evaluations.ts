@@ -109,6 +109,8 @@ export interface EvaluationStore {
   listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationRow[]>;
   setEvaluationCheckRun(id: number, checkRunId: number): Promise<void>;
   getCheckRunId(key: CheckRunKey): Promise<number | null>;
+  /** The check run ids of several keys, in their order (null where none is recorded), read at once. */
+  getCheckRunIds(keys: readonly CheckRunKey[]): Promise<Array<number | null>>;
   setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void>;
   getEvaluation(id: number): Promise<EvaluationRow | null>;
   /**
@@ -265,6 +267,23 @@ export function evaluationStore(db: PrismaClient, replayColumns = evaluationRepl
         where: { repo_sha_environment_runId_deploymentId: checkRunWhere(key) },
       });
       return row === null ? null : num(row.checkRunId);
+    },
+
+    async getCheckRunIds(keys: readonly CheckRunKey[]): Promise<Array<number | null>> {
+      const wheres = keys.map(checkRunWhere);
+      if (wheres.length === 0) return [];
+      const rows = await db.checkRun.findMany({ where: { OR: wheres } });
+      return wheres.map((w) => {
+        const row = rows.find(
+          (r) =>
+            r.repo === w.repo &&
+            r.sha === w.sha &&
+            r.environment === w.environment &&
+            r.runId === w.runId &&
+            r.deploymentId === w.deploymentId,
+        );
+        return row ? num(row.checkRunId) : null;
+      });
     },
 
     async setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void> {

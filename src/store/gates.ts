@@ -20,6 +20,11 @@ export interface UpsertPendingGateInput {
   createdAt: Date;
   /** When the scheduler should look again (earliest clearing time), or null to wait for an event. */
   nextCheckAt?: Date | null;
+  /**
+   * The lease a new gate is created with (one write instead of two): `owner` holds it until
+   * `until`. An existing gate's lease is not touched (take it with the gate queue's `claim`).
+   */
+  lease?: { owner: string; until: Date };
 }
 
 export interface PendingGateRow {
@@ -77,7 +82,7 @@ export interface GateStore {
    * `pending` gate takes the new sha, deploymentId, callbackUrl, installationId and
    * nextCheckAt (when given); a decided, answered or expired gate is returned unchanged,
    * unless the request is for another deployment (a re-run of the run's jobs): then it is
-   * `pending` again, for that deployment.
+   * `pending` again, for that deployment. A gate created holds `lease` when given.
    */
   upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }>;
   getGate(id: number): Promise<PendingGateRow | null>;
@@ -136,6 +141,7 @@ export function gateStore(db: PrismaClient): GateStore {
             createdAt: input.createdAt,
             status: 'pending',
             nextCheckAt: input.nextCheckAt ?? null,
+            ...(input.lease ? { claimedBy: input.lease.owner, claimedUntil: input.lease.until } : {}),
           },
         });
         return { gate: gateRow(row), created: true };

@@ -180,7 +180,7 @@ export class PrismaInboxStore implements InboxStore {
             repo: input.repo,
             receivedAt: input.now,
           },
-          update: {},
+          update: { id: input.deliveryId },
         }),
       ]);
       if (input.priority === 0) await this.lendPriority(input.orderKey);

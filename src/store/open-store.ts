@@ -57,10 +57,8 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
 
   const { factory: adapter, dispose } = createAdapter(parsed);
   if (parsed.provider === 'sqlite') {
+    // WAL, the busy timeout and the commit's flush are set on the connection (./sqlite-adapter.ts).
     const db = new SqliteClient({ adapter });
-    // Wait for another writer instead of failing at once; WAL lets readers run alongside.
-    await db.$queryRawUnsafe('PRAGMA journal_mode = WAL');
-    await db.$queryRawUnsafe('PRAGMA busy_timeout = 5000');
     return prismaStore(db, {
       provider: 'sqlite',
       expectedMigrations: set.names.length,

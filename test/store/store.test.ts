@@ -231,6 +231,17 @@ describe.each([
     expect(await store.getCheckRunId(byDeployment)).toBe(7);
     expect(await store.getCheckRunId({ ...key, runId: null, deploymentId: null })).toBe(8);
     expect(await store.getCheckRunId(key)).toBe(6);
+    // Several keys read at once, each in its place.
+    expect(
+      await store.getCheckRunIds([
+        byDeployment,
+        { ...key, runId: 78 },
+        key,
+        { ...key, sha: 'bbb' },
+        { ...key, runId: null },
+      ]),
+    ).toEqual([7, null, 6, null, 8]);
+    expect(await store.getCheckRunIds([])).toEqual([]);
   });
 
   it('dedupes approvals on their natural key', async () => {

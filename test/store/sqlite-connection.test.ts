@@ -1,0 +1,90 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
+import { PrismaClient } from '../../src/store/generated/sqlite/client.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/types.js';
+import { sqliteTarget, type Target } from './targets.js';
+
+const AT = new Date('2026-11-01T10:00:00Z');
+
+describe('the SQLite record shares its file with other processes', () => {
+  let tg: Target;
+  let store: Store;
+
+  beforeAll(async () => {
+    tg = await sqliteTarget();
+    store = await openStore({ databaseUrl: tg.url });
+  });
+
+  afterAll(async () => {
+    await store?.close();
+    await tg?.cleanup();
+  });
+
+  const enqueue = (id: string) =>
+    store.enqueueDelivery({
+      deliveryId: id,
+      event: 'deployment_protection_rule',
+      action: 'requested',
+      repo: 'acme/web',
+      orderKey: `gate:${id}`,
+      priority: 0,
+      payload: `{"id":"${id}"}`,
+      now: AT,
+    });
+
+  it('waits for another writer instead of failing, in a transaction and after one', async () => {
+    // A transaction first (the delivery and its record are one write), then one while another
+    // process holds the file's write lock, and a single statement after it.
+    expect(await enqueue('before')).toBe('queued');
+    // Another process (a CLI command, a backup) takes the write lock and holds it a moment.
+    const other = spawn(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `import { createClient } from '@libsql/client';
+        const db = createClient({ url: ${JSON.stringify(tg.url)} });
+        const tx = await db.transaction('write');
+        await tx.execute({ sql: 'UPDATE "Delivery" SET "outcome" = ? WHERE "id" = ?', args: ['held', 'before'] });
+        process.stdout.write('locked\\n');
+        setTimeout(async () => { await tx.commit(); db.close(); }, 300);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await once(other.stdout, 'data');
+    expect(await enqueue('while-held')).toBe('queued');
+    await store.finishDelivery('while-held', 'approved', AT);
+    await once(other, 'exit');
+    expect(await store.getDelivery('while-held')).toMatchObject({ outcome: 'approved' });
+    expect(await store.getDelivery('before')).toMatchObject({ outcome: 'held' });
+  });
+
+  it('commits to the write-ahead log without waiting for the disk, on the connection transactions use too', async () => {
+    const { factory, dispose } = createAdapter(parseDatabaseUrl(tg.url, process.cwd()));
+    const db = new PrismaClient({ adapter: factory });
+    try {
+      const setting = async () =>
+        Number(
+          (await db.$queryRawUnsafe<Array<{ synchronous: number | bigint }>>('PRAGMA synchronous'))[0]?.synchronous,
+        );
+      const journal = await db.$queryRawUnsafe<Array<{ journal_mode: string }>>('PRAGMA journal_mode');
+      expect(journal[0]?.journal_mode).toBe('wal');
+      // 1: NORMAL (2 would be FULL, a flush of the log at every commit).
+      expect(await setting()).toBe(1);
+      await db.$transaction(async (tx) => {
+        expect(
+          Number(
+            (await tx.$queryRawUnsafe<Array<{ synchronous: number | bigint }>>('PRAGMA synchronous'))[0]?.synchronous,
+          ),
+        ).toBe(1);
+      });
+      expect(await setting()).toBe(1);
+    } finally {
+      await db.$disconnect();
+      await dispose();
+    }
+  });
+});
