@@ -21,6 +21,7 @@ import type { GateDeps, GateRecord, GateRequest, GateResult } from './gate-deps.
 import { scheduleGateReport } from './gate-report.js';
 import { LEASE_MS, holdLease, takeLease } from './lease.js';
 import type { HeldLease } from './lease.js';
+import type { RecordedRollback } from '../core/rollback.js';
 import { requestForGate, rollbackVerdict } from './gate-request.js';
 import { loadFactsFromRecord } from './recorded-facts.js';
 
@@ -183,6 +184,8 @@ interface Decided {
   spent: string[];
   /** The evaluation attempt to record finished with the decision (null when nothing was evaluated). */
   attempt: { blobSha: string; subject: string } | null;
+  /** The App's own rollback the gate let through: what it judged, recorded for replay. */
+  rollback?: RecordedRollback;
 }
 
 async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, now: Date): Promise<Decided> {
@@ -205,7 +208,7 @@ async function decide(deps: GateDeps, octokit: GitHubClient, req: GateRequest, n
   const index = findStageIndex(policy.policy, req.environment);
   const stage = index >= 0 ? policy.policy.environments[index]! : null;
   const rollback = await rollbackVerdict(store, req, stage, now);
-  if (rollback) return { policy, decision: rollback, loaded: null, stage, spent: [], attempt: null };
+  if (rollback) return { policy, ...rollback, loaded: null, stage, spent: [], attempt: null };
   let decision: Decision;
   let loaded: LoadedFacts | null = null;
   let spent: string[] = [];
@@ -314,7 +317,9 @@ async function decideAndReport(
       rules: decision.rules,
       inputs: loaded
         ? { facts: loaded.facts, pulls: loaded.pulls.map((p) => p.number), notes: loaded.notes }
-        : { problems: policy.ok ? [] : policy.problems },
+        : decided.rollback
+          ? { rollback: decided.rollback }
+          : { problems: policy.ok ? [] : policy.problems },
       score: decision.score,
       policyPath: policy.path,
       policySha: policy.blobSha,

@@ -1,4 +1,5 @@
 import { judgeRollback, rollbackDecision, rollbackOf } from '../core/rollback.js';
+import type { RecordedRollback } from '../core/rollback.js';
 import { stageEnvironmentNames } from '../core/release-stage.js';
 import type { Decision, EnvironmentPolicy } from '../core/types.js';
 import { repoKey, repoRefOf } from '../github/types.js';
@@ -17,11 +18,12 @@ export async function rollbackVerdict(
   req: GateRequest,
   stage: EnvironmentPolicy | null,
   now: Date,
-): Promise<Decision | null> {
+): Promise<{ decision: Decision; rollback: RecordedRollback } | null> {
   if (!stage || !req.rollbackOf) return null;
   const verifiedBefore = await store.verifications.wasVerified(repoKey(req), req.sha, stageEnvironmentNames(stage));
-  const judged = judgeRollback(stage, { failedDeployment: req.rollbackOf, verifiedBefore }, now);
-  return judged.allow ? rollbackDecision(stage.name, { ...judged, failedDeployment: req.rollbackOf }) : null;
+  const rollback = { failedDeployment: req.rollbackOf, verifiedBefore };
+  const judged = judgeRollback(stage, rollback, now);
+  return judged.allow ? { decision: rollbackDecision(stage.name, { ...judged, ...rollback }), rollback } : null;
 }
 
 /**

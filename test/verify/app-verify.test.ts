@@ -6,6 +6,7 @@
  * not configure is invalid at its line.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../cli/helpers.js';
 import { closeChecked, startHarness, TEST_APP_ID } from '../support/app-harness.js';
 import type { Harness } from '../support/app-harness.js';
 import { startMetricsShop } from '../support/prometheus.js';
@@ -283,6 +284,10 @@ describe('verification through the App', () => {
     const run = h!.repo.checkRuns.filter((c) => c.name === 'Release gate / PRE_PROD' && c.head_sha === SHA).at(-1);
     expect(run?.output.summary).toContain('ROLLBACK_OF_VERIFIED_RELEASE');
     expect(run?.output.summary).toContain('a rollback of deployment 811 to a release verified in PRE_PROD before');
+    // Replayed from the record alone, every decision (the rollback's included) comes out the same.
+    const replay = await cli(['replay', '--repo', 'acme/shop', '--database', h!.databaseUrl, '--json']);
+    expect(replay.json()).toMatchObject({ different: [], notReplayable: [] });
+    expect(replay.json().replayed).toBeGreaterThanOrEqual(3);
   });
 
   it('holds that rollback by the freeze when the stage says rollbackDuringFreeze: false', async () => {
