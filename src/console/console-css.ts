@@ -21,7 +21,7 @@ th{background:var(--panel)}
 .scroll{overflow-x:auto}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.9em}
 .state{display:inline-block;padding:0 .4rem;border-radius:.3rem;border:1px solid currentColor;font-size:.85rem;font-weight:600}
-.allow,.allowed,.success,.pass,.active-ok{color:var(--ok)}.wait,.waiting,.pending,.in_progress,.queued,.freeze{color:var(--wait)}.block,.failure,.error,.rejected,.expired{color:var(--block)}
+.allow,.allowed,.success,.pass,.active-ok,.verified{color:var(--ok)}.wait,.waiting,.pending,.in_progress,.queued,.freeze,.running,.inconclusive{color:var(--wait)}.block,.failure,.error,.rejected,.expired,.failed{color:var(--block)}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,22rem),1fr));gap:1rem;padding:0;list-style:none}
 .card{border:1px solid var(--line);border-radius:.5rem;padding:.75rem}
 .card h2{margin:0 0 .5rem}

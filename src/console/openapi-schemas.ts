@@ -290,7 +290,22 @@ export const stageVerdict = {
         {
           type: 'object',
           required: ['environment', 'at'],
-          properties: { environment: str, state: strOrNull, at: str },
+          properties: {
+            environment: str,
+            state: strOrNull,
+            at: str,
+            verification: {
+              oneOf: [
+                { type: 'null' },
+                {
+                  type: 'object',
+                  required: ['state'],
+                  description: 'With verify on the stage: running, verified, failed or inconclusive, and since when.',
+                  properties: { state: str, at: strOrNull },
+                },
+              ],
+            },
+          },
         },
       ],
     },

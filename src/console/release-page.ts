@@ -67,8 +67,11 @@ function verdictTable(v: ReleaseView, ctx: PageContext): string {
       ]
         .filter(Boolean)
         .join(' · ');
+      const verification = s.deployed?.verification
+        ? `<br><span class="muted">verification</span> ${state(s.deployed.verification.state)}`
+        : '';
       const deployed = s.deployed
-        ? `<br><span class="muted">${e(s.deployed.environment)}: ${e(s.deployed.state ?? 'no status')} ${time(s.deployed.at, ctx)}</span>`
+        ? `<br><span class="muted">${e(s.deployed.environment)}: ${e(s.deployed.state ?? 'no status')} ${time(s.deployed.at, ctx)}</span>${verification}`
         : '';
       return `<tr data-stage="${e(s.stage)}"><th scope="row">${e(s.stage)}</th><td data-label="Verdict">${state(VERDICT_WORD[s.verdict])}${s.decidedAt ? `<br><span class="muted">${time(s.decidedAt, ctx)}</span>` : ''}${deployed}</td><td data-label="Why">${why}</td><td data-label="Next step">${next}</td><td data-label="On GitHub">${links || '<span class="muted">—</span>'}</td></tr>`;
     })

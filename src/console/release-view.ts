@@ -266,6 +266,9 @@ function verdicts(svc: ConsoleReader, policy: Policy, viewer: Viewer, x: Verdict
             environment: deployment.environment,
             state: deployment.latestState,
             at: (deployment.latestStateAt ?? deployment.createdAt).toISOString(),
+            verification: deployment.verificationState
+              ? { state: deployment.verificationState, at: deployment.verificationAt?.toISOString() ?? null }
+              : null,
           }
         : null,
     };

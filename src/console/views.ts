@@ -229,7 +229,13 @@ export interface StageVerdict {
   next: NextStep[];
   runUrl: string | null;
   checkRunUrl: string | null;
-  deployed: { environment: string; state: string | null; at: string } | null;
+  deployed: {
+    environment: string;
+    state: string | null;
+    at: string;
+    /** With `verify` on the stage: running, verified, failed or inconclusive, and since when. */
+    verification: { state: string; at: string | null } | null;
+  } | null;
 }
 
 /** Consecutive identical entries (same stage, same outcome) shown once. */

@@ -114,6 +114,8 @@ describe('the console rolls back a release whose verification failed', () => {
       'The verification of deployment 811 in PRE_PROD failed: 1 of 1 measurement round(s) failed, more than failureLimit 0 allows (health: HTTP 503, expected 200). Rolling back deploys 7777777, the last release verified in staging',
     );
     expect(html).toContain('Its verification failed here: roll back to 7777777 (offered below).');
+    // The verdict cell says the deployment's verification failed, beside the gate's word.
+    expect(html).toContain('<span class="muted">verification</span> <span class="state failed">failed</span>');
     // Not offered: a promotion PROMOTION_ORDER would refuse.
     expect(html).not.toContain('id="promote-h"');
     expect(html).toContain(
