@@ -77,8 +77,27 @@ export async function runGate(deps: GateDeps, octokit: GitHubClient, req: GateRe
     });
     gate = up.gate;
     if (gate.status === 'decided') {
-      const answer = await answerStoredDecision(deps, octokit, gate, log);
-      return { decision: null, checkRun: NO_CHECK_RUN, answer, apiCalls: 0, gate };
+      // Answered again under the gate's lease, as the scheduler does: a replica answering it
+      // now is not answered over (GitHub would refuse the second answer, and the record would
+      // take the refusal for a rule nobody waits on).
+      const held = await takeLease(
+        store.gateQueue,
+        gate.id,
+        deps.replicaId,
+        { ...deps, log },
+        { gateId: gate.id },
+        now,
+      );
+      if (!held) {
+        log.info({ gateId: gate.id }, 'Another replica is answering this gate');
+        return { decision: null, checkRun: NO_CHECK_RUN, answer: null, apiCalls: 0, gate };
+      }
+      try {
+        const answer = await answerStoredDecision(deps, octokit, gate, log);
+        return { decision: null, checkRun: NO_CHECK_RUN, answer, apiCalls: 0, gate };
+      } finally {
+        await held.end();
+      }
     }
     if (gate.status !== 'pending')
       return { decision: null, checkRun: NO_CHECK_RUN, answer: gate.decision, apiCalls: 0, gate };

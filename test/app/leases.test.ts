@@ -122,6 +122,44 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
     expect(h.github.violations).toEqual([]);
   });
 
+  it('answers a decided gate once when GitHub redelivers its request while another replica answers it', async () => {
+    h.repo.pendingRules.add('3/production');
+    const now = h.clock.now();
+    const { gate } = await h.store.upsertPendingGate({
+      repo: 'acme/shop',
+      installationId: h.ctx.installationId,
+      runId: 3,
+      environment: 'production',
+      sha: 'c'.repeat(40),
+      deploymentId: null,
+      callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/3/deployment_protection_rule`,
+      createdAt: now,
+      nextCheckAt: new Date(now.getTime() + LEASE_MS),
+    });
+    await h.store.decideGate(gate.id, { decision: 'approved', comment: 'Release gate: allowed for PROD.', at: now });
+    // Another replica holds the gate: it is answering GitHub (its callback waits for a write slot).
+    expect(await h.store.gateQueue.claim(gate.id, 'replica-c', new Date(now.getTime() + LEASE_MS), now)).toBe(true);
+    const again = protectionRuleRequested(h.ctx, {
+      id: 3,
+      runId: 3,
+      sha: 'c'.repeat(40),
+      ref: 'v1',
+      environment: 'production',
+      creator: 'dev',
+      createdAt: now.toISOString(),
+    });
+    expect(await sendWebhook(appB.url, TEST_SECRET, again)).toBe(200);
+    expect(await h.handled(again.id)).toMatchObject({ status: 'done' });
+    expect(h.repo.answers.filter((a) => a.runId === 3)).toEqual([]);
+    expect((await h.store.getGate(gate.id))?.status).toBe('decided');
+    // The other replica died before answering: once its lease runs out, the gate is answered once.
+    h.clock.advance(LEASE_MS + 1_000);
+    expect((await appB.app.scheduler().tick()) + (await h.app.app.scheduler().tick())).toBe(1);
+    expect(h.repo.answers.filter((a) => a.runId === 3).map((a) => [a.state, a.status])).toEqual([['approved', 204]]);
+    expect((await h.store.getGate(gate.id))?.status).toBe('answered');
+    expect(h.github.violations).toEqual([]);
+  });
+
   it('spaces the writes of both replicas one second apart for the installation', async () => {
     const runs = [11, 12, 13, 14];
     for (const r of runs) h.repo.pendingRules.add(`${r}/production`);
