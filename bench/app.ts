@@ -47,7 +47,7 @@ import {
 import type { Delivery, DeploymentSpec, RepoContext } from '../test/support/webhooks.js';
 
 /** The workload of the throughput part: the same as the benchmark of the previous version. */
-const POLICY = `version: 1
+export const POLICY = `version: 1
 environments:
   - name: PROD
     github: production
@@ -74,8 +74,8 @@ environments:
     requiredChecks: [ci]
 `;
 
-const SECRET = 'bench-secret';
-const NOW = '2026-03-10T15:00:00Z';
+export const SECRET = 'bench-secret';
+export const NOW = '2026-03-10T15:00:00Z';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The commit the throughput baseline is measured from: the App before this version. */
 const BASELINE_REF = process.env.RELEASE_GATE_BASELINE_REF ?? '6683019';
@@ -104,7 +104,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 const shaOf = (i: number) => i.toString(16).padStart(40, '0');
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+export const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs1', format: 'pem' })
   .toString();
 

@@ -6,7 +6,9 @@
  *
  * 1. throttling and retries off, SQLite file (the App's own cost per decision); again with the
  *    played GitHub keeping connections open as GitHub's API does (its own 1 s keep-alive makes
- *    every request of the App open a new connection: see `KEEP_ALIVE_MS` in bench/app.ts);
+ *    every request of the App open a new connection: see `KEEP_ALIVE_MS` in bench/app.ts); and
+ *    again with the played GitHub and the sender in a child process, so the main thread CPU per
+ *    decision is the App's alone (bench/decisions-apart.ts);
  * 2. throttling and retries on, as `npm start` runs (one installation), SQLite file;
  * 3. throttling and retries off, PostgreSQL (`RELEASE_GATE_BENCH_PG_URL`, default
  *    postgresql://postgres@127.0.0.1:5432/test; a schema of its own, dropped afterwards).
@@ -16,6 +18,7 @@
  */
 import pg from 'pg';
 import { KEEP_ALIVE_MS, throughput } from './app.js';
+import { throughputApart } from './decisions-apart.js';
 import { figure } from './figures.js';
 
 const PG_URL = process.env.RELEASE_GATE_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -85,6 +88,13 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
     `SQLite file, throttling off, GitHub keeps connections (${KEEP_ALIVE_MS / 1000} s)`,
     'sqlite keep-alive',
     await throughput(n, concurrency, { keepAlive: true }),
+    true,
+  );
+  // Added figure: the played GitHub and the sender in a child process, the App alone on this thread.
+  report(
+    'SQLite file, throttling off, GitHub and sender in another process (the App alone)',
+    'sqlite app alone',
+    await throughputApart(n, concurrency),
     true,
   );
   report(
