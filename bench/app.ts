@@ -19,6 +19,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,7 @@ import {
 import type { Delivery, DeploymentSpec, RepoContext } from '../test/support/webhooks.js';
 
 /** The workload of the throughput part: the same as the benchmark of the previous version. */
-const POLICY = `version: 1
+export const POLICY = `version: 1
 environments:
   - name: PROD
     github: production
@@ -73,8 +74,8 @@ environments:
     requiredChecks: [ci]
 `;
 
-const SECRET = 'bench-secret';
-const NOW = '2026-03-10T15:00:00Z';
+export const SECRET = 'bench-secret';
+export const NOW = '2026-03-10T15:00:00Z';
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /** The commit the throughput baseline is measured from: the App before this version. */
 const BASELINE_REF = process.env.RELEASE_GATE_BASELINE_REF ?? '6683019';
@@ -103,7 +104,7 @@ async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise
 const shaOf = (i: number) => i.toString(16).padStart(40, '0');
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+export const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs1', format: 'pem' })
   .toString();
 
@@ -178,12 +179,26 @@ export interface Rig {
   close(): Promise<void>;
 }
 
-/** `dbFile`: a SQLite file, or a `postgresql://` URL (its schema is the caller's to drop). */
-export async function rig(policy: string, throttled: boolean, dbFile?: string): Promise<Rig> {
+/**
+ * How long the played GitHub keeps an idle connection open when asked to keep connections
+ * (Node's default): undici, which the App's Octokit sends with, closes a connection after each
+ * answer when the server's `Keep-Alive: timeout` is not above its 1 s safety margin, so with the
+ * played GitHub's own 1 s every request of the App opens a new connection, which GitHub's API
+ * does not make it do.
+ */
+export const KEEP_ALIVE_MS = 5_000;
+
+/**
+ * `dbFile`: a SQLite file, or a `postgresql://` URL (its schema is the caller's to drop).
+ * `keepAlive`: the played GitHub keeps idle connections `KEEP_ALIVE_MS` (else its own 1 s).
+ */
+export async function rig(policy: string, throttled: boolean, dbFile?: string, keepAlive = false): Promise<Rig> {
   etagCache.clear();
   const github = new FakeGitHub();
   github.checkRequests = false;
   const apiBase = await github.start();
+  // Set from here, not in the played GitHub, so a commit compared with `--compare` gets it too.
+  if (keepAlive) (github as unknown as { server: Server }).server.keepAliveTimeout = KEEP_ALIVE_MS;
   const repo = github.addRepo('acme', 'shop');
   repo.files['.github/release-policy.yml'] = policy;
   repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
@@ -284,7 +299,7 @@ export async function send(r: Rig, delivery: Delivery, accept: number[] = [200])
 export async function throughput(
   n: number,
   concurrency: number,
-  options: { throttled?: boolean; databaseUrl?: string } = {},
+  options: { throttled?: boolean; databaseUrl?: string; keepAlive?: boolean } = {},
 ): Promise<{
   rate: number;
   p50: number;
@@ -299,7 +314,7 @@ export async function throughput(
    */
   cpuMs: number;
 }> {
-  const r = await rig(POLICY, options.throttled ?? false, options.databaseUrl);
+  const r = await rig(POLICY, options.throttled ?? false, options.databaseUrl, options.keepAlive);
   const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
   for (let i = 1; i <= n; i++)
     deliveries.push({ runId: i, delivery: request(r, i, release(r, i), 'production').delivery });

@@ -4,7 +4,11 @@
  * 127.0.0.1, the inbox, the record) answers signed `deployment_protection_rule` webhooks while a
  * local server plays GitHub; a decision is done when its callback reaches GitHub. Concurrency 8:
  *
- * 1. throttling and retries off, SQLite file (the App's own cost per decision);
+ * 1. throttling and retries off, SQLite file (the App's own cost per decision); again with the
+ *    played GitHub keeping connections open as GitHub's API does (its own 1 s keep-alive makes
+ *    every request of the App open a new connection: see `KEEP_ALIVE_MS` in bench/app.ts); and
+ *    again with the played GitHub and the sender in a child process, so the main thread CPU per
+ *    decision is the App's alone (bench/decisions-apart.ts);
  * 2. throttling and retries on, as `npm start` runs (one installation), SQLite file;
  * 3. throttling and retries off, PostgreSQL (`RELEASE_GATE_BENCH_PG_URL`, default
  *    postgresql://postgres@127.0.0.1:5432/test; a schema of its own, dropped afterwards).
@@ -13,7 +17,8 @@
  * with `--compare`, the same section at the other commit).
  */
 import pg from 'pg';
-import { throughput } from './app.js';
+import { KEEP_ALIVE_MS, throughput } from './app.js';
+import { throughputApart } from './decisions-apart.js';
 import { figure } from './figures.js';
 
 const PG_URL = process.env.RELEASE_GATE_BENCH_PG_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -77,6 +82,21 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
   };
 
   report('SQLite file, throttling off', 'sqlite', await throughput(n, concurrency), true);
+  // Added figure, the one above unchanged: the played GitHub keeps connections open as GitHub's
+  // API does, so the App's requests reuse them instead of opening one each (bench/app.ts, `rig`).
+  report(
+    `SQLite file, throttling off, GitHub keeps connections (${KEEP_ALIVE_MS / 1000} s)`,
+    'sqlite keep-alive',
+    await throughput(n, concurrency, { keepAlive: true }),
+    true,
+  );
+  // Added figure: the played GitHub and the sender in a child process, the App alone on this thread.
+  report(
+    'SQLite file, throttling off, GitHub and sender in another process (the App alone)',
+    'sqlite app alone',
+    await throughputApart(n, concurrency),
+    true,
+  );
   report(
     'SQLite file, throttling and retries on (`npm start`)',
     'sqlite throttled',
