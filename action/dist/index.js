@@ -51874,6 +51874,21 @@ function applyOverrides(policy, stage, facts, rules, now) {
   return [...used];
 }
 
+// src/core/evaluation-results.ts
+function decisionOfOne(decision, environment, rule) {
+  return {
+    decision,
+    environment,
+    ungated: false,
+    rules: [rule],
+    score: null,
+    breakdown: {},
+    clearsAt: null,
+    recheckAt: null,
+    overridesUsed: []
+  };
+}
+
 // src/core/suggest.ts
 function editDistance(a, b) {
   const rows = a.length + 1;
@@ -52003,17 +52018,7 @@ function policyInvalidDecision(environment, problems) {
     message: `The release policy is invalid, so the gate cannot decide and does not approve: ${problems.slice(0, 5).join("; ")}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ""}`,
     values: { problems }
   };
-  return {
-    decision: "block",
-    environment,
-    ungated: false,
-    rules: [rule],
-    score: null,
-    breakdown: {},
-    clearsAt: null,
-    recheckAt: null,
-    overridesUsed: []
-  };
+  return decisionOfOne("block", environment, rule);
 }
 function findLookalikeStage(policy, environment) {
   for (const stage of policy.environments) {

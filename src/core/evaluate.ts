@@ -2,6 +2,7 @@ import { RULES } from './rules/index.js';
 import type { ApprovalCount, CommonValues, EvaluationContext } from './rules/index.js';
 import { applyOverrides } from './rules/overrides.js';
 import { countApprovals } from './rules/shared.js';
+import { decisionOfOne } from './evaluation-results.js';
 import type { EnvironmentResult, PolicyResult } from './evaluation-results.js';
 import { resemblesName } from './suggest.js';
 import type { Decision, EnvironmentPolicy, Policy, ReleaseFacts, RuleResult } from './types.js';
@@ -50,17 +51,7 @@ export function policyInvalidDecision(environment: string, problems: string[]): 
     message: `The release policy is invalid, so the gate cannot decide and does not approve: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
     values: { problems },
   };
-  return {
-    decision: 'block',
-    environment,
-    ungated: false,
-    rules: [rule],
-    score: null,
-    breakdown: {},
-    clearsAt: null,
-    recheckAt: null,
-    overridesUsed: [],
-  };
+  return decisionOfOne('block', environment, rule);
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ResultKind, ResultOf } from './rules/rule.js';
+import type { Decision, DecisionKind, RuleResult } from './types.js';
 
 /** The codes of the results the evaluation gives itself for an environment the policy does not name. */
 export type EnvironmentCode = 'ENVIRONMENT_LOOKALIKE' | 'ENVIRONMENT_NOT_IN_POLICY' | 'UNGATED_ENVIRONMENT';
@@ -43,3 +44,18 @@ export type RollbackRuleResult = ResultOf<
 
 /** The result of a policy the gate could not load. */
 export type PolicyResult = ResultOf<'POLICY_INVALID', { POLICY_INVALID: { problems: string[] } }>;
+
+/** A decision the evaluation gives from one result of its own (an invalid policy, a rollback): no score, nothing to wait for. */
+export function decisionOfOne(decision: DecisionKind, environment: string, rule: RuleResult): Decision {
+  return {
+    decision,
+    environment,
+    ungated: false,
+    rules: [rule],
+    score: null,
+    breakdown: {},
+    clearsAt: null,
+    recheckAt: null,
+    overridesUsed: [],
+  };
+}

@@ -3,6 +3,7 @@
  * release verified in an environment after a failed verification there. Pure: the caller says
  * whether the release was verified there before and gives the instant.
  */
+import { decisionOfOne } from './evaluation-results.js';
 import type { RollbackRuleResult } from './evaluation-results.js';
 import { freezeStatus } from './freeze-windows.js';
 import type { Decision, EnvironmentPolicy } from './types.js';
@@ -72,15 +73,5 @@ export function rollbackDecision(stage: string, judgement: { reason: string; fai
     message: `Let through as ${judgement.reason}: a rollback restores what was verified here, so the stage's rules (freeze windows included) do not hold it.`,
     values: { rollbackOf: judgement.failedDeployment },
   };
-  return {
-    decision: 'allow',
-    environment: stage,
-    ungated: false,
-    rules: [rule],
-    score: null,
-    breakdown: {},
-    clearsAt: null,
-    recheckAt: null,
-    overridesUsed: [],
-  };
+  return decisionOfOne('allow', stage, rule);
 }

@@ -98,20 +98,27 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
     expect(h.github.violations).toEqual([]);
   });
 
-  it('takes over the gate of a replica that died once its lease runs out, and answers it once', async () => {
-    h.repo.pendingRules.add('2/production');
+  /** A gate GitHub waits on for run `runId`, as a replica records it before deciding. */
+  async function waitingGate(runId: number, sha: string) {
+    h.repo.pendingRules.add(`${runId}/production`);
     const now = h.clock.now();
     const { gate } = await h.store.upsertPendingGate({
       repo: 'acme/shop',
       installationId: h.ctx.installationId,
-      runId: 2,
+      runId,
       environment: 'production',
-      sha: 'b'.repeat(40),
+      sha,
       deploymentId: null,
-      callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/2/deployment_protection_rule`,
+      callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/${runId}/deployment_protection_rule`,
       createdAt: now,
       nextCheckAt: new Date(now.getTime() + LEASE_MS),
     });
+    return gate;
+  }
+
+  it('takes over the gate of a replica that died once its lease runs out, and answers it once', async () => {
+    const now = h.clock.now();
+    const gate = await waitingGate(2, 'b'.repeat(40));
     // A replica claimed it and died: nobody renews its lease.
     expect(await h.store.gateQueue.claim(gate.id, 'replica-dead', new Date(now.getTime() + LEASE_MS), now)).toBe(true);
     expect(await appB.app.scheduler().tick()).toBe(0);
@@ -123,19 +130,8 @@ describe('gate leases on two replicas sharing PostgreSQL', () => {
   });
 
   it('answers a decided gate once when GitHub redelivers its request while another replica answers it', async () => {
-    h.repo.pendingRules.add('3/production');
     const now = h.clock.now();
-    const { gate } = await h.store.upsertPendingGate({
-      repo: 'acme/shop',
-      installationId: h.ctx.installationId,
-      runId: 3,
-      environment: 'production',
-      sha: 'c'.repeat(40),
-      deploymentId: null,
-      callbackUrl: `${h.github.baseUrl}/repos/acme/shop/actions/runs/3/deployment_protection_rule`,
-      createdAt: now,
-      nextCheckAt: new Date(now.getTime() + LEASE_MS),
-    });
+    const gate = await waitingGate(3, 'c'.repeat(40));
     await h.store.decideGate(gate.id, { decision: 'approved', comment: 'Release gate: allowed for PROD.', at: now });
     // Another replica holds the gate: it is answering GitHub (its callback waits for a write slot).
     expect(await h.store.gateQueue.claim(gate.id, 'replica-c', new Date(now.getTime() + LEASE_MS), now)).toBe(true);
