@@ -14,6 +14,20 @@ import { csrfToken } from './session.js';
 import { ConsoleError, decodeCursor } from './service.js';
 import type { AuditQuery } from './service.js';
 
+/** The query parameters of an audit page (the API's and the console's). */
+export const AUDIT_QUERY_PARAMS = [
+  'repo',
+  'stage',
+  'actor',
+  'decision',
+  'type',
+  'since',
+  'until',
+  'cursor',
+  'limit',
+  'collapse',
+] as const;
+
 export function auditQuery(kit: ConsoleKit, url: URL, limitDefault: number): AuditQuery {
   const p = url.searchParams;
   const now = kit.clock();
@@ -221,18 +235,7 @@ export async function handleApi(
       return sendJson(res, 200, await deliveryFor(kit.gate.store.deliveryRecord, kit.service, q));
     }
     case 'getAudit':
-      kit.checkQuery(url, [
-        'repo',
-        'stage',
-        'actor',
-        'decision',
-        'type',
-        'since',
-        'until',
-        'cursor',
-        'limit',
-        'collapse',
-      ]);
+      kit.checkQuery(url, [...AUDIT_QUERY_PARAMS]);
       return sendJson(res, 200, await kit.service.audit(caller.login, auditQuery(kit, url, 50)));
     case 'exportAudit': {
       kit.checkQuery(url, ['repo', 'stage', 'actor', 'decision', 'type', 'since', 'until', 'format']);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { act, auditQuery } from './api-routes.js';
+import { act, AUDIT_QUERY_PARAMS, auditQuery } from './api-routes.js';
 import { deliveryDays, deliveryFor } from './delivery-api.js';
 import { renderDelivery } from './delivery-page.js';
 import { checkRepoName, checkSha, readBody, redirect, sendHtml } from './http-kit.js';
@@ -64,19 +64,7 @@ export const PAGE_ROUTES: PageRoute[] = [
       const filters = new URL(r.url);
       filters.searchParams.delete('done');
       for (const [k, v] of [...filters.searchParams]) if (v === '') filters.searchParams.delete(k);
-      r.kit.checkQuery(filters, [
-        'repo',
-        'stage',
-        'actor',
-        'decision',
-        'type',
-        'since',
-        'until',
-        'cursor',
-        'limit',
-        'collapse',
-        'tz',
-      ]);
+      r.kit.checkQuery(filters, [...AUDIT_QUERY_PARAMS, 'tz']);
       filters.searchParams.delete('tz');
       const q = auditQuery(r.kit, filters, 50);
       html(r, renderAudit(r.ctx, await r.kit.service.audit(r.caller.login, q), filters.searchParams));

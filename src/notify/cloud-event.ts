@@ -50,15 +50,6 @@ function subjectOf(event: ReleaseEvent): Record<string, unknown> {
         content: { environment, artifactId: artifactId(event) },
       };
     case 'verifying':
-      return {
-        id: `verify-${event.deploymentId ?? event.id}`,
-        source,
-        type: 'testSuiteRun',
-        content: {
-          environment,
-          testSuite: { id: `verify-${event.stage}`, name: `Release gate / verify ${event.stage}` },
-        },
-      };
     case 'verified':
     case 'verification_failed':
       return {
@@ -68,8 +59,11 @@ function subjectOf(event: ReleaseEvent): Record<string, unknown> {
         content: {
           environment,
           testSuite: { id: `verify-${event.stage}`, name: `Release gate / verify ${event.stage}` },
-          outcome: event.kind === 'verified' ? 'pass' : 'fail',
-          ...(event.kind === 'verification_failed' ? { severity: 'critical', reason: event.summary } : {}),
+          // A run that finished says how; one that started says nothing yet.
+          ...(event.kind === 'verified' ? { outcome: 'pass' } : {}),
+          ...(event.kind === 'verification_failed'
+            ? { outcome: 'fail', severity: 'critical', reason: event.summary }
+            : {}),
         },
       };
     case 'waiting':

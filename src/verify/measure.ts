@@ -44,6 +44,27 @@ interface PromAnswer {
   data?: { resultType?: string; result?: unknown };
 }
 
+/**
+ * One GET of a source's URL (its headers, its timeout, no redirect followed) with the body
+ * read within its bound; no data, saying why, when it cannot be had.
+ */
+async function askSource(
+  source: DataSource,
+  url: URL,
+  fetchImpl: typeof fetch,
+): Promise<{ response: Response; text: string } | Reading> {
+  try {
+    const response = await fetchImpl(url, {
+      headers: { Accept: 'application/json', ...source.headers },
+      redirect: 'manual',
+      signal: AbortSignal.timeout(source.timeoutMs),
+    });
+    return { response, text: await readBody(response) };
+  } catch (error) {
+    return { kind: 'no-data', note: reason(error, source) };
+  }
+}
+
 /** A Prometheus instant query (`GET /api/v1/query`) at `at`, as a reading. */
 export async function readPrometheus(
   source: DataSource,
@@ -55,18 +76,9 @@ export async function readPrometheus(
   if (!url) return { kind: 'no-data', note: `${source.name}: its query URL leaves its allowed hosts` };
   url.searchParams.set('query', query);
   url.searchParams.set('time', (at.getTime() / 1000).toFixed(3));
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetchImpl(url, {
-      headers: { Accept: 'application/json', ...source.headers },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(source.timeoutMs),
-    });
-    text = await readBody(response);
-  } catch (error) {
-    return { kind: 'no-data', note: reason(error, source) };
-  }
+  const asked = await askSource(source, url, fetchImpl);
+  if ('kind' in asked) return asked;
+  const { response, text } = asked;
   let answer: PromAnswer;
   try {
     answer = JSON.parse(text) as PromAnswer;
@@ -123,18 +135,9 @@ export function valueAt(document: unknown, path: string): { found: boolean; valu
 export async function readHttp(source: DataSource, check: VerifyCheckSpec, fetchImpl: typeof fetch): Promise<Reading> {
   const url = sourceRequestUrl(source, check.path);
   if (!url) return { kind: 'no-data', note: `${source.name}: path ${check.path ?? ''} leaves its allowed hosts` };
-  let response: Response;
-  let text: string;
-  try {
-    response = await fetchImpl(url, {
-      headers: { Accept: 'application/json', ...source.headers },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(source.timeoutMs),
-    });
-    text = await readBody(response);
-  } catch (error) {
-    return { kind: 'no-data', note: reason(error, source) };
-  }
+  const asked = await askSource(source, url, fetchImpl);
+  if ('kind' in asked) return asked;
+  const { response, text } = asked;
   if (check.jsonPath === undefined) return { kind: 'http', status: response.status };
   try {
     return { kind: 'http', status: response.status, ...valueAt(JSON.parse(text), check.jsonPath) };

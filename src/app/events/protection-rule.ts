@@ -28,6 +28,7 @@ export function toGateRequest(
   if (!runId || !environment || !p.deployment || !p.installation) return null;
   const creator = p.deployment.creator?.login ?? p.sender?.login ?? null;
   const byApp = performedBy(appId, p.deployment);
+  const rolledBack = byApp ? rollbackOf(p.deployment.payload) : null;
   return {
     ...repositoryOf(p),
     installationId: p.installation.id,
@@ -41,7 +42,7 @@ export function toGateRequest(
     actor: p.sender?.login ?? null,
     protection: { runId, callbackUrl, deploymentId: p.deployment.id },
     // Only the App's own deployments are trusted to say what they roll back.
-    ...(byApp && rollbackOf(p.deployment.payload) !== null ? { rollbackOf: rollbackOf(p.deployment.payload) } : {}),
+    ...(rolledBack !== null ? { rollbackOf: rolledBack } : {}),
   };
 }
 
