@@ -1,7 +1,5 @@
-import type { PrismaClient } from './generated/sqlite/client.js';
-import { given } from './columns.js';
 import type { RecordEvaluationInput, ReplayColumnsOf } from './evaluations.js';
-import type { DatabaseProvider } from './sql-dialect.js';
+import { dateOf, numOf, type SqlRunner } from './sql-runner.js';
 
 /** The gate's verdict on a protection rule request. */
 export type Verdict = 'approved' | 'rejected';
@@ -102,158 +100,159 @@ export interface DecisionWriter {
   writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult>;
 }
 
-/** Longer than the default (2 s, 5 s): a burst queues transactions behind the single SQLite writer. */
-const TRANSACTION_OPTIONS = { maxWait: 30_000, timeout: 30_000 };
-
-/** The decision's one write as a role of the record, over the client and the evaluations' replay columns. */
-export function decisionWriteStore(
-  db: PrismaClient,
-  provider: DatabaseProvider,
-  replayColumns: ReplayColumnsOf,
-): DecisionWriter {
+/** The decision's one write as a role of the record, over its SQL and the evaluations' replay columns. */
+export function decisionWriteStore(sql: SqlRunner, replayColumns: ReplayColumnsOf): DecisionWriter {
   return {
     async writeDecision(input: DecisionWriteInput): Promise<DecisionWriteResult> {
       const e = input.evaluation;
-      return writeDecision(db, provider, input, await replayColumns(e.policyFiles, e.engineVersion, e.at));
+      const replay = await replayColumns(e.policyFiles, e.engineVersion, e.at);
+      return sql.transaction((tx) => writeDecision(tx, input, replay));
     },
   };
 }
 
+/** The release's row: fields not given keep what is stored. */
+const UPSERT_RELEASE = `INSERT INTO "Release" ("repo", "sha", "tree", "ref", "version", "tag", "createdAt", "updatedAt")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+  ON CONFLICT ("repo", "sha") DO UPDATE SET
+    "tree" = COALESCE(excluded."tree", "Release"."tree"), "ref" = COALESCE(excluded."ref", "Release"."ref"),
+    "version" = COALESCE(excluded."version", "Release"."version"), "tag" = COALESCE(excluded."tag", "Release"."tag"),
+    "updatedAt" = excluded."updatedAt"`;
+
+const UPSERT_RELEASE_PULL = `INSERT INTO "ReleasePull" ("repo", "sha", "pullNumber", "headSha", "firstCommitAt", "recordedAt")
+  VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT ("repo", "sha", "pullNumber") DO UPDATE SET
+    "headSha" = excluded."headSha", "firstCommitAt" = COALESCE(excluded."firstCommitAt", "ReleasePull"."firstCommitAt")`;
+
+const INSERT_EVALUATION = `INSERT INTO "Evaluation" ("repo", "sha", "environment", "stage", "decision", "rules", "inputs",
+    "score", "policyPath", "policySha", "actor", "deliveryId", "checkRunId", "at", "policyFiles", "engineVersion", "notReplayable")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING "id"`;
+
+const INSERT_EVENT = `INSERT INTO "ReleaseEvent" ("repo", "sha", "version", "environment", "type", "status", "actor", "at", "notes", "deliveryId")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING "id"`;
+
+const APPROVE_DEPLOYMENT = `UPDATE "Deployment" SET "approvedVia" = $2, "approvedAt" = $3, "approvedStage" = $4,
+  "approvedEnvironment" = $5, "approvedRunId" = $6 WHERE "id" = $1`;
+
+const REVOKE_APPROVAL = `UPDATE "Deployment" SET "approvedVia" = NULL, "approvedAt" = NULL, "approvedStage" = NULL,
+  "approvedEnvironment" = NULL, "approvedRunId" = NULL, "provenAt" = NULL WHERE "id" = $1`;
+
+const bigintOrNull = (n: number | null | undefined): bigint | null => (n == null ? null : BigInt(n));
+
 /**
- * On SQLite the writes are one transaction, on the record's one connection (./sqlite-adapter.ts):
- * the decision is recorded whole or not at all, in one commit instead of eight. On PostgreSQL they
- * run as separate statements, as before: there Prisma's interactive transaction made the App
- * slower (bench/README.md, "Decisions per second"), and the server commits concurrent
- * decisions together anyway.
+ * The writes, in one transaction on either database: the decision is recorded whole or not at
+ * all, in one commit.
  */
-export async function writeDecision(
-  db: PrismaClient,
-  provider: DatabaseProvider,
+async function writeDecision(
+  tx: SqlRunner,
   input: DecisionWriteInput,
   replay: Awaited<ReturnType<ReplayColumnsOf>>,
 ): Promise<DecisionWriteResult> {
   const { release, evaluation: e, events, gate } = input;
-  const write = async (
-    tx: Omit<PrismaClient, '$transaction' | '$connect' | '$disconnect' | '$on' | '$extends'>,
-  ): Promise<DecisionWriteResult> => {
-    for (const { sha, tree } of input.learned?.trees ?? [])
-      await tx.release.upsert({
-        where: { repo_sha: { repo: release.repo, sha } },
-        create: { repo: release.repo, sha, tree, createdAt: new Date(0), updatedAt: new Date(0) },
-        update: { tree, updatedAt: new Date(0) },
-      });
-    for (const p of input.learned?.pulls ?? []) {
-      const firstCommitAt = p.firstCommitAt ? new Date(p.firstCommitAt) : null;
-      await tx.releasePull.upsert({
-        where: { repo_sha_pullNumber: { repo: release.repo, sha: release.sha, pullNumber: p.number } },
-        create: {
-          repo: release.repo,
-          sha: release.sha,
-          pullNumber: p.number,
-          headSha: p.headSha,
-          firstCommitAt,
-          recordedAt: release.at,
-        },
-        update: { headSha: p.headSha, ...given({ firstCommitAt }) },
-      });
-    }
-    if (input.finishedAttempt) await tx.evaluationAttempt.deleteMany({ where: input.finishedAttempt });
-    const fields = { tree: release.tree, ref: release.ref, version: release.version, tag: release.tag };
-    await tx.release.upsert({
-      where: { repo_sha: { repo: release.repo, sha: release.sha } },
-      create: { repo: release.repo, sha: release.sha, ...given(fields), createdAt: release.at, updatedAt: release.at },
-      update: { ...given(fields), updatedAt: release.at },
-    });
-    const { id: evaluationId } = await tx.evaluation.create({
-      data: {
-        repo: e.repo,
-        sha: e.sha,
-        environment: e.environment,
-        stage: e.stage ?? null,
-        decision: e.decision,
-        rules: JSON.stringify(e.rules ?? null),
-        inputs: JSON.stringify(e.inputs ?? null),
-        score: e.score ?? null,
-        policyPath: e.policyPath ?? null,
-        policySha: e.policySha ?? null,
-        actor: e.actor ?? null,
-        deliveryId: e.deliveryId ?? null,
-        checkRunId: e.checkRunId == null ? null : BigInt(e.checkRunId),
-        at: e.at,
-        ...replay,
-      },
-      select: { id: true },
-    });
-    const eventIds: number[] = [];
-    for (const ev of events) {
-      const { id } = await tx.releaseEvent.create({
-        data: {
-          repo: ev.repo,
-          sha: ev.sha,
-          version: ev.version ?? null,
-          environment: ev.environment ?? null,
-          type: ev.type,
-          status: ev.status ?? null,
-          actor: ev.actor ?? null,
-          at: ev.at,
-          notes: ev.notes ?? null,
-          deliveryId: ev.deliveryId ?? null,
-        },
-        select: { id: true },
-      });
-      eventIds.push(id);
-    }
-    if (!gate) return { evaluationId, eventIds, decided: null };
-    if (!gate.verdict) {
-      await tx.pendingGate.updateMany({ where: { id: gate.id }, data: { nextCheckAt: gate.nextCheckAt } });
-      return { evaluationId, eventIds, decided: null };
-    }
-    const v = gate.verdict;
-    const { count } = await tx.pendingGate.updateMany({
-      where: { id: gate.id, status: 'pending' },
-      data: { status: 'decided', decision: v.decision, decisionComment: v.comment, decidedAt: v.at },
-    });
-    if (count !== 1) {
-      // Decided before (another request, another replica): that decision stands.
-      const row = await tx.pendingGate.findUniqueOrThrow({ where: { id: gate.id } });
-      return {
-        evaluationId,
-        eventIds,
-        decided: {
-          decided: false,
-          decision: row.decision as Verdict | null,
-          comment: row.decisionComment,
-          decidedAt: row.decidedAt,
-        },
-      };
-    }
-    if (gate.deployment) {
-      const a = gate.deployment.approval;
-      await tx.deployment.updateMany({
-        where: { id: BigInt(gate.deployment.id) },
-        data: a
-          ? {
-              approvedVia: a.via,
-              approvedAt: a.at,
-              approvedStage: a.stage,
-              approvedEnvironment: a.environment,
-              approvedRunId: a.runId === null ? null : BigInt(a.runId),
-            }
-          : {
-              approvedVia: null,
-              approvedAt: null,
-              approvedStage: null,
-              approvedEnvironment: null,
-              approvedRunId: null,
-              provenAt: null,
-            },
-      });
-    }
+  // The trees of candidate commits (their release rows keep what else is stored).
+  for (const { sha, tree } of input.learned?.trees ?? [])
+    await tx.run(
+      `INSERT INTO "Release" ("repo", "sha", "tree", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4, $4)
+       ON CONFLICT ("repo", "sha") DO UPDATE SET "tree" = excluded."tree", "updatedAt" = excluded."updatedAt"`,
+      [release.repo, sha, tree, new Date(0)],
+    );
+  for (const p of input.learned?.pulls ?? [])
+    await tx.run(UPSERT_RELEASE_PULL, [
+      release.repo,
+      release.sha,
+      p.number,
+      p.headSha,
+      p.firstCommitAt ? new Date(p.firstCommitAt) : null,
+      release.at,
+    ]);
+  if (input.finishedAttempt)
+    await tx.run(`DELETE FROM "EvaluationAttempt" WHERE "blobSha" = $1 AND "subject" = $2`, [
+      input.finishedAttempt.blobSha,
+      input.finishedAttempt.subject,
+    ]);
+  await tx.run(UPSERT_RELEASE, [
+    release.repo,
+    release.sha,
+    release.tree ?? null,
+    release.ref ?? null,
+    release.version ?? null,
+    release.tag ?? null,
+    release.at,
+  ]);
+  const [evaluation] = await tx.rows<{ id: unknown }>(INSERT_EVALUATION, [
+    e.repo,
+    e.sha,
+    e.environment,
+    e.stage ?? null,
+    e.decision,
+    JSON.stringify(e.rules ?? null),
+    JSON.stringify(e.inputs ?? null),
+    e.score ?? null,
+    e.policyPath ?? null,
+    e.policySha ?? null,
+    e.actor ?? null,
+    e.deliveryId ?? null,
+    bigintOrNull(e.checkRunId),
+    e.at,
+    replay.policyFiles,
+    replay.engineVersion,
+    replay.notReplayable,
+  ]);
+  const evaluationId = numOf(evaluation?.id);
+  const eventIds: number[] = [];
+  for (const ev of events) {
+    const [row] = await tx.rows<{ id: unknown }>(INSERT_EVENT, [
+      ev.repo,
+      ev.sha,
+      ev.version ?? null,
+      ev.environment ?? null,
+      ev.type,
+      ev.status ?? null,
+      ev.actor ?? null,
+      ev.at,
+      ev.notes ?? null,
+      ev.deliveryId ?? null,
+    ]);
+    eventIds.push(numOf(row?.id));
+  }
+  if (!gate) return { evaluationId, eventIds, decided: null };
+  if (!gate.verdict) {
+    await tx.run(`UPDATE "PendingGate" SET "nextCheckAt" = $2 WHERE "id" = $1`, [gate.id, gate.nextCheckAt]);
+    return { evaluationId, eventIds, decided: null };
+  }
+  const v = gate.verdict;
+  const count = await tx.run(
+    `UPDATE "PendingGate" SET "status" = 'decided', "decision" = $2, "decisionComment" = $3, "decidedAt" = $4
+     WHERE "id" = $1 AND "status" = 'pending'`,
+    [gate.id, v.decision, v.comment, v.at],
+  );
+  if (count !== 1) {
+    // Decided before (another request, another replica): that decision stands.
+    const [row] = await tx.rows<{ decision: string | null; decisionComment: string | null; decidedAt: unknown }>(
+      `SELECT "decision", "decisionComment", "decidedAt" FROM "PendingGate" WHERE "id" = $1`,
+      [gate.id],
+    );
+    if (!row) throw new Error(`The gate ${gate.id} is not in the record.`);
     return {
       evaluationId,
       eventIds,
-      decided: { decided: true, decision: v.decision, comment: v.comment, decidedAt: v.at },
+      decided: {
+        decided: false,
+        decision: row.decision as Verdict | null,
+        comment: row.decisionComment,
+        decidedAt: dateOf(row.decidedAt),
+      },
     };
+  }
+  if (gate.deployment) {
+    const a = gate.deployment.approval;
+    const id = BigInt(gate.deployment.id);
+    if (a) await tx.run(APPROVE_DEPLOYMENT, [id, a.via, a.at, a.stage, a.environment, bigintOrNull(a.runId)]);
+    else await tx.run(REVOKE_APPROVAL, [id]);
+  }
+  return {
+    evaluationId,
+    eventIds,
+    decided: { decided: true, decision: v.decision, comment: v.comment, decidedAt: v.at },
   };
-  return provider === 'sqlite' ? db.$transaction(write, TRANSACTION_OPTIONS) : write(db);
 }

@@ -189,6 +189,7 @@ export function deploymentStore(db: PrismaClient): DeploymentStore {
             payload: input.payload === undefined ? null : toJson(input.payload),
             byApp: input.byApp ?? false,
           },
+          select: { id: true },
         });
         // Statuses may arrive before their deployment: take their state now.
         const earlier = await db.deploymentStatus.findMany({

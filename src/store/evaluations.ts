@@ -293,6 +293,7 @@ export function evaluationStore(db: PrismaClient, replayColumns = evaluationRepl
           where,
           create: { ...checkRunWhere(key), checkRunId: BigInt(checkRunId), createdAt: at, updatedAt: at },
           update: { checkRunId: BigInt(checkRunId), updatedAt: at },
+          select: { id: true },
         });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;

@@ -1,6 +1,5 @@
 import type { InboxDelivery, PrismaClient } from './generated/sqlite/client.js';
-import { isUniqueViolation, sqlFor } from './sql-dialect.js';
-import type { DatabaseProvider } from './sql-dialect.js';
+import type { SqlRunner } from './sql-runner.js';
 
 /**
  * How soon a delivery is handled, lowest first: `0` someone waits on it (a deployment
@@ -146,48 +145,36 @@ function inboxRow(r: InboxDelivery): InboxRow {
 
 /** The inbox over a generated Prisma client (either provider). */
 export class PrismaInboxStore implements InboxStore {
-  private readonly sql: (text: string) => string;
-
   constructor(
     private readonly db: PrismaClient,
-    provider: DatabaseProvider,
-  ) {
-    this.sql = sqlFor(provider);
-  }
+    private readonly run: SqlRunner,
+  ) {}
 
   async enqueueDelivery(input: EnqueueDeliveryInput): Promise<EnqueueResult> {
     const now = ms(input.now);
-    try {
-      await this.db.$transaction([
-        this.db.inboxDelivery.create({
-          data: {
-            deliveryId: input.deliveryId,
-            event: input.event,
-            action: input.action,
-            orderKey: input.orderKey,
-            priority: input.priority,
-            payload: input.payload,
-            receivedAtMs: now,
-            availableAtMs: now,
-          },
-        }),
-        this.db.delivery.upsert({
-          where: { id: input.deliveryId },
-          create: {
-            id: input.deliveryId,
-            event: input.event,
-            action: input.action,
-            repo: input.repo,
-            receivedAt: input.now,
-          },
-          update: { id: input.deliveryId },
-        }),
-      ]);
-      if (input.priority === 0) await this.lendPriority(input.orderKey);
-      return 'queued';
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-    }
+    // The delivery and its record together; an id stored before inserts nothing (then: below).
+    const stored = await this.run.transaction(async (tx) => {
+      const added = await tx.run(
+        `INSERT INTO "InboxDelivery" ("deliveryId", "event", "action", "orderKey", "priority", "payload", "receivedAtMs", "availableAtMs")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) ON CONFLICT ("deliveryId") DO NOTHING`,
+        [input.deliveryId, input.event, input.action, input.orderKey, input.priority, input.payload, now],
+      );
+      if (added === 0) return false;
+      await tx.run(
+        `INSERT INTO "Delivery" ("id", "event", "action", "repo", "receivedAt") VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT ("id") DO NOTHING`,
+        [input.deliveryId, input.event, input.action, input.repo, input.now],
+      );
+      // The unfinished deliveries an urgent one waits behind (same gate, earlier) become urgent too.
+      if (input.priority === 0)
+        await tx.run(
+          `UPDATE "InboxDelivery" SET "priority" = 0
+           WHERE "orderKey" = $1 AND "status" IN ('ready', 'working') AND "priority" > 0`,
+          [input.orderKey],
+        );
+      return true;
+    });
+    if (stored) return 'queued';
     // Given up on: GitHub's redelivery (a person asked for it) queues it again.
     const requeued = await this.db.inboxDelivery.updateMany({
       where: { deliveryId: input.deliveryId, status: 'failed' },
@@ -208,23 +195,18 @@ export class PrismaInboxStore implements InboxStore {
   }
 
   async beginHandling(item: Pick<InboxItem, 'deliveryId' | 'attempts'>, now: Date): Promise<'handle' | 'handled'> {
-    const row = await this.db.delivery.findUnique({ where: { id: item.deliveryId }, select: { outcome: true } });
+    const [row] = await this.run.rows<{ outcome: string | null }>(`SELECT "outcome" FROM "Delivery" WHERE "id" = $1`, [
+      item.deliveryId,
+    ]);
     const outcome = row?.outcome ?? null;
     if (outcome !== null && !outcome.startsWith(DELIVERY_ERROR_PREFIX)) return 'handled';
     if (outcome !== null || item.attempts > 1)
-      await this.db.delivery.updateMany({
-        where: { id: item.deliveryId },
-        data: { outcome: null, finishedAt: null, redeliveries: { increment: 1 }, lastRedeliveryAt: now },
-      });
+      await this.run.run(
+        `UPDATE "Delivery" SET "outcome" = NULL, "finishedAt" = NULL, "redeliveries" = "redeliveries" + 1, "lastRedeliveryAt" = $2
+         WHERE "id" = $1`,
+        [item.deliveryId, now],
+      );
     return 'handle';
-  }
-
-  /** The unfinished deliveries an urgent one waits behind (same gate, earlier) become urgent too. */
-  private async lendPriority(orderKey: string): Promise<void> {
-    await this.db.inboxDelivery.updateMany({
-      where: { orderKey, status: { in: ['ready', 'working'] }, priority: { gt: 0 } },
-      data: { priority: 0 },
-    });
   }
 
   async claimInboxDelivery(
@@ -236,9 +218,8 @@ export class PrismaInboxStore implements InboxStore {
     // One statement: the most urgent, then oldest, due delivery whose gate has no earlier one
     // unfinished, free or left by a dead worker. SKIP LOCKED lets concurrent workers pass over
     // each other's pick.
-    const rows = await this.db.$queryRawUnsafe<RawInbox[]>(
-      this
-        .sql(`UPDATE "InboxDelivery" SET "status" = 'working', "claimedBy" = $1, "claimedUntilMs" = $2::bigint, "attempts" = "attempts" + 1
+    const rows = await this.run.rows<RawInbox>(
+      `UPDATE "InboxDelivery" SET "status" = 'working', "claimedBy" = $1, "claimedUntilMs" = $2::bigint, "attempts" = "attempts" + 1
         WHERE "seq" = (
           SELECT i."seq" FROM "InboxDelivery" i
           WHERE i."status" IN ('ready', 'working') AND i."priority" <= $4 AND i."availableAtMs" <= $3::bigint
@@ -246,11 +227,8 @@ export class PrismaInboxStore implements InboxStore {
             AND NOT EXISTS (SELECT 1 FROM "InboxDelivery" e WHERE e."orderKey" = i."orderKey" AND e."seq" < i."seq" AND e."status" IN ('ready', 'working'))
           ORDER BY i."priority", i."seq" LIMIT 1 FOR UPDATE SKIP LOCKED)
         AND "status" IN ('ready', 'working') AND ("claimedUntilMs" IS NULL OR "claimedUntilMs" <= $3::bigint)
-        RETURNING "seq", "deliveryId", "event", "action", "orderKey", "priority", "payload", "attempts"`),
-      owner,
-      until.getTime(),
-      now.getTime(),
-      maxPriority,
+        RETURNING "seq", "deliveryId", "event", "action", "orderKey", "priority", "payload", "attempts"`,
+      [owner, until.getTime(), now.getTime(), maxPriority],
     );
     const row = rows[0];
     return row
@@ -276,10 +254,11 @@ export class PrismaInboxStore implements InboxStore {
   }
 
   async finishInboxDelivery(seq: number, owner: string, now: Date): Promise<void> {
-    await this.db.inboxDelivery.updateMany({
-      where: { seq, claimedBy: owner },
-      data: { status: 'done', claimedBy: null, claimedUntilMs: null, finishedAtMs: ms(now), lastError: null },
-    });
+    await this.run.run(
+      `UPDATE "InboxDelivery" SET "status" = 'done', "claimedBy" = NULL, "claimedUntilMs" = NULL, "finishedAtMs" = $3, "lastError" = NULL
+       WHERE "seq" = $1 AND "claimedBy" = $2`,
+      [seq, owner, ms(now)],
+    );
   }
 
   async failInboxDelivery(seq: number, owner: string, error: string, retryAt: Date | null): Promise<void> {
@@ -319,7 +298,7 @@ export class PrismaInboxStore implements InboxStore {
   }
 
   async finishDelivery(id: string, outcome: string, at?: Date): Promise<void> {
-    await this.db.delivery.updateMany({ where: { id }, data: { outcome, finishedAt: at ?? null } });
+    await this.run.run(`UPDATE "Delivery" SET "outcome" = $2, "finishedAt" = $3 WHERE "id" = $1`, [id, outcome, at ?? null]);
   }
 
   async getDelivery(id: string): Promise<DeliveryRow | null> {

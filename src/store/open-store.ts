@@ -11,6 +11,7 @@ import {
 } from './database-url.js';
 import { describeEngineError, loadMigrationSet, migrate } from './migrate.js';
 import { sqliteFileGuard } from './file-guard.js';
+import { OneConnectionLibSql } from './sqlite-adapter.js';
 import { prismaStore } from './store.js';
 import { StoreError, type OpenStoreOptions, type Store } from './types.js';
 
@@ -61,6 +62,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     const db = new SqliteClient({ adapter });
     return prismaStore(db, {
       provider: 'sqlite',
+      ...(adapter instanceof OneConnectionLibSql ? { adapter } : {}),
       expectedMigrations: set.names.length,
       onClose: dispose,
       ...(parsed.file && parsed.file !== ':memory:' ? { file: sqliteFileGuard(parsed.file) } : {}),

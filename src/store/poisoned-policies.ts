@@ -31,6 +31,7 @@ export function poisonedPolicyStore(db: PrismaClient): PoisonedPolicyStore {
         where: { blobSha_subject: { blobSha, subject } },
         create: { blobSha, subject, started: 1, at },
         update: { started: { increment: 1 }, at },
+        select: { started: true },
       });
       return row.started;
     },

@@ -198,10 +198,16 @@ function beginFor(mode: TransactionMode): string {
  * each time it runs. Prisma's adapter holds its lock from a transaction's start to its end, so
  * no other statement of the client runs inside one.
  */
+/** The record's SQLite connection as its own SQL uses it (./sql-runner.ts). */
+export type RecordConnection = Pick<Client, 'execute' | 'transaction'>;
+
 class OneConnectionClient implements Client {
   private db: NativeDatabase | null;
   private readonly statements = new Map<string, Prepared>();
   readonly protocol = 'file';
+  /** A transaction is open on the connection: statements from outside it wait (`free`). */
+  private inTransaction = false;
+  private readonly waiting: Array<() => void> = [];
 
   constructor(private readonly path: string) {
     this.db = this.open();
@@ -263,16 +269,39 @@ class OneConnectionClient implements Client {
     }
   }
 
+  /**
+   * Resolves when the transaction open on the connection ends. Prisma's adapter and the
+   * record's own SQL (./sql-runner.ts) share the connection: a statement of one must not run
+   * inside the other's transaction (it would be committed or rolled back with it). Callers
+   * check `inTransaction` again when it resolves, with no await before their statement.
+   */
+  private turn(): Promise<void> {
+    return new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  private begin(mode: TransactionMode): void {
+    this.run(beginFor(mode));
+    this.inTransaction = true;
+  }
+
+  /** The transaction ended: the statements and transactions waiting for it go on. */
+  private ended(): void {
+    this.inTransaction = false;
+    for (const resolve of this.waiting.splice(0)) resolve();
+  }
+
   /** Rolls back what a failed batch or script left open. */
   private rollbackIfOpen(): void {
     if (this.db?.inTransaction) this.run('ROLLBACK');
   }
 
   async execute(stmtOrSql: InStatement | string, args?: InArgs): Promise<ResultSet> {
+    while (this.inTransaction) await this.turn();
     return this.run(typeof stmtOrSql === 'string' ? { sql: stmtOrSql, args: args ?? [] } : stmtOrSql);
   }
 
   async batch(stmts: Array<InStatement | [string, InArgs?]>, mode: TransactionMode = 'deferred'): Promise<ResultSet[]> {
+    while (this.inTransaction) await this.turn();
     try {
       this.run(beginFor(mode));
       const results = stmts.map((stmt) => this.run(normalized(stmt)));
@@ -293,6 +322,7 @@ class OneConnectionClient implements Client {
   }
 
   async executeMultiple(sql: string): Promise<void> {
+    while (this.inTransaction) await this.turn();
     // A script may change the schema: statements are prepared again after it.
     this.statements.clear();
     try {
@@ -320,7 +350,8 @@ class OneConnectionClient implements Client {
   }
 
   async transaction(mode: TransactionMode = 'write'): Promise<Transaction> {
-    this.run(beginFor(mode));
+    while (this.inTransaction) await this.turn();
+    this.begin(mode);
     let open = true;
     const checkOpen = () => {
       if (!open) throw new LibsqlError('The transaction is closed', 'TRANSACTION_CLOSED');
@@ -334,6 +365,8 @@ class OneConnectionClient implements Client {
         // Nothing of a transaction that failed to commit stays open on the one connection.
         this.rollbackIfOpen();
         throw error;
+      } finally {
+        this.ended();
       }
     };
     return {
@@ -352,13 +385,21 @@ class OneConnectionClient implements Client {
       rollback: async () => {
         if (!open) return;
         open = false;
-        // SQLite may have rolled the transaction back itself after an error: nothing is open then.
-        if (this.db?.inTransaction) this.run('ROLLBACK');
+        try {
+          // SQLite may have rolled the transaction back itself after an error: nothing is open then.
+          if (this.db?.inTransaction) this.run('ROLLBACK');
+        } finally {
+          this.ended();
+        }
       },
       close: () => {
         if (!open) return;
         open = false;
-        this.rollbackIfOpen();
+        try {
+          this.rollbackIfOpen();
+        } finally {
+          this.ended();
+        }
       },
       get closed() {
         return !open;
@@ -373,7 +414,17 @@ class OneConnectionClient implements Client {
  * settings on it).
  */
 export class OneConnectionLibSql extends PrismaLibSql {
+  #connection: OneConnectionClient | null = null;
+
   override createClient(config: Config): Client {
-    return new OneConnectionClient(config.url.startsWith('file:') ? config.url.slice('file:'.length) : config.url);
+    this.#connection = new OneConnectionClient(
+      config.url.startsWith('file:') ? config.url.slice('file:'.length) : config.url,
+    );
+    return this.#connection;
+  }
+
+  /** The connection Prisma opened (none before its first query or `$connect`), for the record's own SQL. */
+  get connection(): RecordConnection | null {
+    return this.#connection?.closed === false ? this.#connection : null;
   }
 }

@@ -14,6 +14,8 @@ import { promotionStore } from './promotions.js';
 import { releaseStore } from './releases.js';
 import { sessionStore } from './sessions.js';
 import type { DatabaseProvider } from './sql-dialect.js';
+import { sqlRunner } from './sql-runner.js';
+import type { OneConnectionLibSql } from './sqlite-adapter.js';
 import type { Store, StoreHealth } from './types.js';
 import { verificationStore } from './verifications.js';
 import { writeSlotStore } from './write-slots.js';
@@ -28,6 +30,8 @@ export interface PrismaStoreOptions {
   file?: FileGuard;
   /** Called after the client disconnects (the adapter's pool). */
   onClose?: () => Promise<void>;
+  /** SQLite: the adapter whose one connection the record's own SQL shares (./sql-runner.ts). */
+  adapter?: OneConnectionLibSql;
 }
 
 /**
@@ -37,7 +41,9 @@ export interface PrismaStoreOptions {
 export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Store {
   const { provider, expectedMigrations } = options;
   const guard = options.file ?? NO_FILE;
-  const inbox = new PrismaInboxStore(db, provider);
+  // The statements every decision runs, without Prisma's query pipeline (./sql-runner.ts).
+  const sql = sqlRunner(db, provider, options.adapter ?? null);
+  const inbox = new PrismaInboxStore(db, sql);
   // Evaluations and the decision's one write store policy texts through the same cache.
   const replay = evaluationReplayColumns(db);
   return {
@@ -67,7 +73,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
     ...auditStore(db),
     ...sessionStore(db),
     ...consoleQueryStore(db),
-    ...decisionWriteStore(db, provider, replay),
+    ...decisionWriteStore(sql, replay),
     notifications: notificationStore(db),
     deliveryRecord: deliveryRecordStore(db),
     verifications: verificationStore(db),

@@ -1,0 +1,146 @@
+import type { PrismaClient } from './generated/sqlite/client.js';
+import { sqlFor, type DatabaseProvider } from './sql-dialect.js';
+import type { OneConnectionLibSql, RecordConnection } from './sqlite-adapter.js';
+
+/** A value bound to a statement's placeholder. */
+export type SqlValue = string | number | bigint | boolean | Date | null;
+
+/**
+ * Raw SQL on the record's connection, for the statements every decision runs: written once in
+ * PostgreSQL's dialect (`$1` placeholders, `sqlFor`), without Prisma's query pipeline, which
+ * cost more than SQLite itself (bench/README.md, "Decisions per second"). Rows come back as
+ * the database gives them: read them with `dateOf`, `numOf` and `boolOf`.
+ */
+export interface SqlRunner {
+  /** The rows of a statement that gives rows (a SELECT, or a write with RETURNING). */
+  rows<T>(sql: string, args?: readonly SqlValue[]): Promise<T[]>;
+  /** How many rows a write changed. */
+  run(sql: string, args?: readonly SqlValue[]): Promise<number>;
+  /**
+   * `fn`'s statements in one transaction, whole or not at all. No other statement of the
+   * record runs on SQLite's one connection meanwhile; `fn` uses `tx` only, never Prisma.
+   */
+  transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T>;
+}
+
+/** A stored date: a `Date` on PostgreSQL, SQLite's ISO 8601 text (as Prisma writes it) or epoch ms. */
+export function dateOf(value: unknown): Date;
+export function dateOf(value: unknown): Date | null;
+export function dateOf(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Date) return value;
+  if (typeof value === 'string' || typeof value === 'number') return new Date(value);
+  if (typeof value === 'bigint') return new Date(Number(value));
+  throw new TypeError(`not a stored date: ${typeof value}`);
+}
+
+/** A stored whole number: a `bigint` for PostgreSQL's BIGINT, a number otherwise. */
+export function numOf(value: unknown): number;
+export function numOf(value: unknown): number | null;
+export function numOf(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint' || typeof value === 'string') return Number(value);
+  throw new TypeError(`not a stored number: ${typeof value}`);
+}
+
+/** A stored boolean: PostgreSQL's boolean, SQLite's 0 or 1. */
+export function boolOf(value: unknown): boolean {
+  return value === true || value === 1 || value === 1n;
+}
+
+/** An argument as Prisma binds it on SQLite: dates as ISO 8601 text with `+00:00`, booleans as 0 or 1. */
+function sqliteArg(value: SqlValue): string | number | bigint | null {
+  if (value instanceof Date) return value.toISOString().replace('Z', '+00:00');
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value;
+}
+
+type Statements = Pick<RecordConnection, 'execute'>;
+
+function sqliteStatements(on: () => Promise<Statements>, sql: (text: string) => string): SqlRunner {
+  const execute = async (text: string, args: readonly SqlValue[] = []) =>
+    (await on()).execute({ sql: sql(text), args: args.map(sqliteArg) });
+  return {
+    async rows<T>(text: string, args?: readonly SqlValue[]): Promise<T[]> {
+      const result = await execute(text, args);
+      const { columns } = result;
+      return result.rows.map((row) => {
+        const out: Record<string, unknown> = {};
+        for (let i = 0; i < columns.length; i++) out[columns[i]!] = row[i];
+        return out as T;
+      });
+    },
+    async run(text: string, args?: readonly SqlValue[]): Promise<number> {
+      return (await execute(text, args)).rowsAffected;
+    },
+    async transaction() {
+      throw new Error('A transaction cannot be opened within another.');
+    },
+  };
+}
+
+/**
+ * SQLite: statements on the connection Prisma's adapter opened (./sqlite-adapter.ts), which
+ * keeps them prepared and lets no statement into another's transaction.
+ */
+export function sqliteRunner(db: PrismaClient, adapter: OneConnectionLibSql): SqlRunner {
+  const sql = sqlFor('sqlite');
+  const connection = async (): Promise<RecordConnection> => {
+    if (!adapter.connection) await db.$connect();
+    const c = adapter.connection;
+    if (!c) throw new Error('The record has no SQLite connection.');
+    return c;
+  };
+  return {
+    ...sqliteStatements(connection, sql),
+    async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+      const tx = await (await connection()).transaction('write');
+      try {
+        const result = await fn(sqliteStatements(async () => tx, sql));
+        await tx.commit();
+        return result;
+      } finally {
+        tx.close();
+      }
+    },
+  };
+}
+
+type RawClient = Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+
+function postgresStatements(db: RawClient): Omit<SqlRunner, 'transaction'> {
+  return {
+    rows: <T>(text: string, args: readonly SqlValue[] = []) => db.$queryRawUnsafe<T[]>(text, ...args),
+    run: (text: string, args: readonly SqlValue[] = []) => db.$executeRawUnsafe(text, ...args),
+  };
+}
+
+/** PostgreSQL: Prisma's raw queries on its pool; a transaction is Prisma's interactive one. */
+export function postgresRunner(db: PrismaClient): SqlRunner {
+  return {
+    ...postgresStatements(db),
+    transaction: <T>(fn: (tx: SqlRunner) => Promise<T>) =>
+      db.$transaction(
+        (tx) =>
+          fn({
+            ...postgresStatements(tx),
+            transaction: () => Promise.reject(new Error('A transaction cannot be opened within another.')),
+          }),
+        { maxWait: 30_000, timeout: 30_000 },
+      ),
+  };
+}
+
+/** The runner of the record's provider. */
+export function sqlRunner(
+  db: PrismaClient,
+  provider: DatabaseProvider,
+  adapter: OneConnectionLibSql | null,
+): SqlRunner {
+  if (provider === 'sqlite') {
+    if (!adapter) throw new Error('A SQLite record needs its adapter to run SQL on its connection.');
+    return sqliteRunner(db, adapter);
+  }
+  return postgresRunner(db);
+}
