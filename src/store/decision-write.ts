@@ -1,5 +1,5 @@
 import type { RecordEvaluationInput, ReplayColumnsOf } from './evaluations.js';
-import { dateOf, numOf, type SqlRunner } from './sql-runner.js';
+import { dateOrNull, numOf, type SqlRunner } from './sql-runner.js';
 
 /** The gate's verdict on a protection rule request. */
 export type Verdict = 'approved' | 'rejected';
@@ -240,7 +240,7 @@ async function writeDecision(
         decided: false,
         decision: row.decision as Verdict | null,
         comment: row.decisionComment,
-        decidedAt: dateOf(row.decidedAt),
+        decidedAt: dateOrNull(row.decidedAt),
       },
     };
   }

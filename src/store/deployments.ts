@@ -3,6 +3,7 @@
  * deployment and the proof that binds a success to it (SECURITY.md, I1).
  */
 
+import { dateOf, type SqlRunner } from './sql-runner.js';
 import type { Deployment, DeploymentStatus, PrismaClient } from './generated/sqlite/client.js';
 import { DEPLOYMENT_QUERY_LIMIT, bounded, fromJson, given, num, toJson } from './columns.js';
 import { isUniqueViolation } from './sql-dialect.js';
@@ -172,37 +173,36 @@ async function applyStatus(db: PrismaClient, deploymentId: bigint, state: string
 }
 
 /** The deployments of the record on its Prisma client (either provider: the models are identical). */
-export function deploymentStore(db: PrismaClient): DeploymentStore {
+export function deploymentStore(db: PrismaClient, sql: SqlRunner): DeploymentStore {
   return {
     async recordDeployment(input: RecordDeploymentInput): Promise<boolean> {
-      try {
-        await db.deployment.create({
-          data: {
-            id: BigInt(input.id),
-            repo: input.repo,
-            sha: input.sha,
-            ref: input.ref ?? null,
-            environment: input.environment,
-            stage: input.stage ?? null,
-            creator: input.creator ?? null,
-            createdAt: input.createdAt,
-            payload: input.payload === undefined ? null : toJson(input.payload),
-            byApp: input.byApp ?? false,
-          },
-          select: { id: true },
-        });
-        // Statuses may arrive before their deployment: take their state now.
-        const earlier = await db.deploymentStatus.findMany({
-          where: { deploymentId: BigInt(input.id), trusted: true },
-          orderBy: [{ at: 'asc' }, { id: 'asc' }],
-          take: DEPLOYMENT_QUERY_LIMIT,
-        });
-        for (const st of earlier) await applyStatus(db, BigInt(input.id), st.state, st.at);
-        return true;
-      } catch (error) {
-        if (isUniqueViolation(error)) return false;
-        throw error;
-      }
+      // Every decision records its deployment: the record's own SQL. Known before: false.
+      const id = BigInt(input.id);
+      const added = await sql.run(
+        `INSERT INTO "Deployment" ("id", "repo", "sha", "ref", "environment", "stage", "creator", "createdAt", "payload", "byApp")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT ("id") DO NOTHING`,
+        [
+          id,
+          input.repo,
+          input.sha,
+          input.ref ?? null,
+          input.environment,
+          input.stage ?? null,
+          input.creator ?? null,
+          input.createdAt,
+          input.payload === undefined ? null : toJson(input.payload),
+          input.byApp ?? false,
+        ],
+      );
+      if (added === 0) return false;
+      // Statuses may arrive before their deployment: take their state now.
+      const earlier = await sql.rows<{ state: string; at: unknown }>(
+        `SELECT "state", "at" FROM "DeploymentStatus" WHERE "deploymentId" = $1 AND "trusted" = $2
+         ORDER BY "at" ASC, "id" ASC LIMIT ${DEPLOYMENT_QUERY_LIMIT}`,
+        [id, true],
+      );
+      for (const st of earlier) await applyStatus(db, id, st.state, dateOf(st.at));
+      return true;
     },
 
     async recordDeploymentStatus(input: RecordDeploymentStatusInput): Promise<boolean> {

@@ -4,12 +4,13 @@
  * them back for replay and simulation: `./stored-evaluations.ts`.
  */
 
+import { numOf, type SqlRunner } from './sql-runner.js';
 import { createHash } from 'node:crypto';
 import type { RecordedPolicyFile, StoredEvaluation } from '../core/replay.js';
 import type { RuleResult } from '../core/types.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
 import type { Evaluation, PrismaClient } from './generated/sqlite/client.js';
-import { fromJson, given, num, toJson } from './columns.js';
+import { bounded, fromJson, given, num, toJson } from './columns.js';
 import { isUniqueViolation } from './sql-dialect.js';
 
 export type { RecordedPolicyFile };
@@ -218,7 +219,11 @@ export function evaluationReplayColumns(db: PrismaClient): ReplayColumnsOf {
 }
 
 /** The evaluations of the record on its Prisma client (either provider: the models are identical). */
-export function evaluationStore(db: PrismaClient, replayColumns = evaluationReplayColumns(db)): EvaluationStore {
+export function evaluationStore(
+  db: PrismaClient,
+  sql: SqlRunner,
+  replayColumns = evaluationReplayColumns(db),
+): EvaluationStore {
   return {
     async recordEvaluation(input: RecordEvaluationInput): Promise<EvaluationRow> {
       const replay = await replayColumns(input.policyFiles, input.engineVersion, input.at);
@@ -259,7 +264,7 @@ export function evaluationStore(db: PrismaClient, replayColumns = evaluationRepl
     },
 
     async setEvaluationCheckRun(id: number, checkRunId: number): Promise<void> {
-      await db.evaluation.updateMany({ where: { id }, data: { checkRunId: BigInt(checkRunId) } });
+      await sql.run(`UPDATE "Evaluation" SET "checkRunId" = $2 WHERE "id" = $1`, [id, BigInt(checkRunId)]);
     },
 
     async getCheckRunId(key: CheckRunKey): Promise<number | null> {
@@ -270,35 +275,43 @@ export function evaluationStore(db: PrismaClient, replayColumns = evaluationRepl
     },
 
     async getCheckRunIds(keys: readonly CheckRunKey[]): Promise<Array<number | null>> {
-      const wheres = keys.map(checkRunWhere);
+      const wheres = bounded(keys).map(checkRunWhere);
       if (wheres.length === 0) return [];
-      const rows = await db.checkRun.findMany({ where: { OR: wheres } });
+      const rows = await sql.rows<
+        Record<'repo' | 'sha' | 'environment' | 'runId' | 'deploymentId' | 'checkRunId', unknown>
+      >(
+        `SELECT "repo", "sha", "environment", "runId", "deploymentId", "checkRunId" FROM "CheckRun" WHERE ` +
+          wheres
+            .map((_, i) => {
+              const at = i * 5;
+              return `("repo" = $${at + 1} AND "sha" = $${at + 2} AND "environment" = $${at + 3} AND "runId" = $${at + 4} AND "deploymentId" = $${at + 5})`;
+            })
+            .join(' OR '),
+        wheres.flatMap((w) => [w.repo, w.sha, w.environment, w.runId, w.deploymentId]),
+      );
       return wheres.map((w) => {
         const row = rows.find(
           (r) =>
             r.repo === w.repo &&
             r.sha === w.sha &&
             r.environment === w.environment &&
-            r.runId === w.runId &&
-            r.deploymentId === w.deploymentId,
+            numOf(r.runId) === Number(w.runId) &&
+            numOf(r.deploymentId) === Number(w.deploymentId),
         );
-        return row ? num(row.checkRunId) : null;
+        return row ? numOf(row.checkRunId) : null;
       });
     },
 
     async setCheckRunId(key: CheckRunKey, checkRunId: number, at: Date): Promise<void> {
-      const where = { repo_sha_environment_runId_deploymentId: checkRunWhere(key) };
-      try {
-        await db.checkRun.upsert({
-          where,
-          create: { ...checkRunWhere(key), checkRunId: BigInt(checkRunId), createdAt: at, updatedAt: at },
-          update: { checkRunId: BigInt(checkRunId), updatedAt: at },
-          select: { id: true },
-        });
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        await db.checkRun.update({ where, data: { checkRunId: BigInt(checkRunId), updatedAt: at } });
-      }
+      const w = checkRunWhere(key);
+      // One statement: two writers of the same check run's row at once leave the later id.
+      await sql.run(
+        `INSERT INTO "CheckRun" ("repo", "sha", "environment", "runId", "deploymentId", "checkRunId", "createdAt", "updatedAt")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
+         ON CONFLICT ("repo", "sha", "environment", "runId", "deploymentId")
+         DO UPDATE SET "checkRunId" = excluded."checkRunId", "updatedAt" = excluded."updatedAt"`,
+        [w.repo, w.sha, w.environment, w.runId, w.deploymentId, BigInt(checkRunId), at],
+      );
     },
 
     async getEvaluation(id: number): Promise<EvaluationRow | null> {

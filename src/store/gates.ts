@@ -3,7 +3,7 @@
 import type { PendingGate, PrismaClient } from './generated/sqlite/client.js';
 import { bounded, given, num } from './columns.js';
 import { LeasedRows, type LeasedQueue } from './leased-queue.js';
-import { isUniqueViolation } from './sql-dialect.js';
+import { dateOf, dateOrNull, numOf, numOrNull, type SqlRunner } from './sql-runner.js';
 
 export type GateStatus = 'pending' | 'decided' | 'answered' | 'expired';
 export type GateDecision = 'approved' | 'rejected';
@@ -109,6 +109,36 @@ export interface GateStore {
   incrementGateReports(id: number): Promise<number>;
 }
 
+/** A gate as the record's own SQL reads it (./sql-runner.ts). */
+const gateFromSql = (r: Record<string, unknown>): PendingGateRow => ({
+  id: numOf(r.id),
+  repo: r.repo as string,
+  installationId: numOf(r.installationId),
+  runId: numOf(r.runId),
+  environment: r.environment as string,
+  sha: r.sha as string,
+  deploymentId: numOrNull(r.deploymentId),
+  callbackUrl: r.callbackUrl as string,
+  createdAt: dateOf(r.createdAt),
+  status: r.status as GateStatus,
+  nextCheckAt: dateOrNull(r.nextCheckAt),
+  decision: r.decision as GateDecision | null,
+  decisionComment: r.decisionComment as string | null,
+  decidedAt: dateOrNull(r.decidedAt),
+  answeredAt: dateOrNull(r.answeredAt),
+  answerError: r.answerError as string | null,
+  reportsPosted: numOf(r.reportsPosted),
+  claimedBy: r.claimedBy as string | null,
+  claimedUntil: dateOrNull(r.claimedUntil),
+});
+
+const INSERT_GATE = `INSERT INTO "PendingGate" ("repo", "runId", "environment", "installationId", "sha", "deploymentId",
+    "callbackUrl", "createdAt", "status", "nextCheckAt", "claimedBy", "claimedUntil")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)
+  ON CONFLICT ("repo", "runId", "environment") DO NOTHING
+  RETURNING "id", "repo", "installationId", "runId", "environment", "sha", "deploymentId", "callbackUrl", "createdAt", "status",
+    "nextCheckAt", "decision", "decisionComment", "decidedAt", "answeredAt", "answerError", "reportsPosted", "claimedBy", "claimedUntil"`;
+
 const gateRow = (r: PendingGate): PendingGateRow => ({
   ...r,
   installationId: num(r.installationId),
@@ -119,10 +149,11 @@ const gateRow = (r: PendingGate): PendingGateRow => ({
 });
 
 /** The gates of the record on its Prisma client (either provider: the models are identical). */
-export function gateStore(db: PrismaClient): GateStore {
+export function gateStore(db: PrismaClient, sql: SqlRunner): GateStore {
   return {
     gateQueue: new LeasedRows(
       { findMany: (a) => db.pendingGate.findMany(a), updateMany: (a) => db.pendingGate.updateMany(a) },
+      { sql, table: 'PendingGate' },
       gateRow,
       { answeredAt: null },
       {},
@@ -130,24 +161,20 @@ export function gateStore(db: PrismaClient): GateStore {
 
     async upsertPendingGate(input: UpsertPendingGateInput): Promise<{ gate: PendingGateRow; created: boolean }> {
       const key = { repo: input.repo, runId: BigInt(input.runId), environment: input.environment };
-      try {
-        const row = await db.pendingGate.create({
-          data: {
-            ...key,
-            installationId: BigInt(input.installationId),
-            sha: input.sha,
-            deploymentId: input.deploymentId == null ? null : BigInt(input.deploymentId),
-            callbackUrl: input.callbackUrl,
-            createdAt: input.createdAt,
-            status: 'pending',
-            nextCheckAt: input.nextCheckAt ?? null,
-            ...(input.lease ? { claimedBy: input.lease.owner, claimedUntil: input.lease.until } : {}),
-          },
-        });
-        return { gate: gateRow(row), created: true };
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-      }
+      const [created] = await sql.rows<Record<string, unknown>>(INSERT_GATE, [
+        key.repo,
+        key.runId,
+        key.environment,
+        BigInt(input.installationId),
+        input.sha,
+        input.deploymentId == null ? null : BigInt(input.deploymentId),
+        input.callbackUrl,
+        input.createdAt,
+        input.nextCheckAt ?? null,
+        input.lease?.owner ?? null,
+        input.lease?.until ?? null,
+      ]);
+      if (created) return { gate: gateFromSql(created), created: true };
       // Another deployment of the same run and environment (a re-run of its jobs) asks anew: a
       // decision is the gate's word on one deployment, never on the next (SECURITY.md).
       if (input.deploymentId != null)
@@ -230,14 +257,17 @@ export function gateStore(db: PrismaClient): GateStore {
     },
 
     async markGateAnswered(id: number, at: Date, error?: string): Promise<void> {
-      if (error === undefined) {
-        await db.pendingGate.updateMany({
-          where: { id, status: 'decided' },
-          data: { status: 'answered', answeredAt: at, answerError: null },
-        });
-      } else {
-        await db.pendingGate.updateMany({ where: { id, status: 'decided' }, data: { answerError: error } });
-      }
+      if (error === undefined)
+        await sql.run(
+          `UPDATE "PendingGate" SET "status" = 'answered', "answeredAt" = $2, "answerError" = NULL
+           WHERE "id" = $1 AND "status" = 'decided'`,
+          [id, at],
+        );
+      else
+        await sql.run(`UPDATE "PendingGate" SET "answerError" = $2 WHERE "id" = $1 AND "status" = 'decided'`, [
+          id,
+          error,
+        ]);
     },
 
     async expireGate(id: number, at: Date, note: string): Promise<boolean> {

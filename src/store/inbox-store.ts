@@ -298,7 +298,11 @@ export class PrismaInboxStore implements InboxStore {
   }
 
   async finishDelivery(id: string, outcome: string, at?: Date): Promise<void> {
-    await this.run.run(`UPDATE "Delivery" SET "outcome" = $2, "finishedAt" = $3 WHERE "id" = $1`, [id, outcome, at ?? null]);
+    await this.run.run(`UPDATE "Delivery" SET "outcome" = $2, "finishedAt" = $3 WHERE "id" = $1`, [
+      id,
+      outcome,
+      at ?? null,
+    ]);
   }
 
   async getDelivery(id: string): Promise<DeliveryRow | null> {

@@ -1,4 +1,5 @@
 import type { Prisma } from './generated/sqlite/client.js';
+import type { SqlRunner } from './sql-runner.js';
 
 /**
  * Work kept in a table until it is due, shared among replicas by leases (pending gates,
@@ -38,6 +39,8 @@ interface LeasedTable<Stored> {
 export class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
   constructor(
     private readonly table: LeasedTable<Stored>,
+    /** The table in the record's own SQL: a lease is taken and freed on every decision. */
+    private readonly leases: { sql: SqlRunner; table: 'PendingGate' | 'Promotion' },
     private readonly toRow: (stored: Stored) => Row,
     /** What a `decided` row not finished yet has. */
     private readonly unfinished: LeasedWhere,
@@ -62,18 +65,19 @@ export class LeasedRows<Stored, Row> implements LeasedQueue<Row> {
 
   async claim(id: number, owner: string, until: Date, now: Date): Promise<boolean> {
     // One conditional UPDATE: under concurrent replicas only one sees the lease free (or expired, or its own).
-    const { count } = await this.table.updateMany({
-      where: {
-        id,
-        OR: [{ claimedBy: null }, { claimedUntil: null }, { claimedUntil: { lte: now } }, { claimedBy: owner }],
-      },
-      data: { claimedBy: owner, claimedUntil: until },
-    });
+    const count = await this.leases.sql.run(
+      `UPDATE "${this.leases.table}" SET "claimedBy" = $2, "claimedUntil" = $3
+       WHERE "id" = $1 AND ("claimedBy" IS NULL OR "claimedUntil" IS NULL OR "claimedUntil" <= $4 OR "claimedBy" = $2)`,
+      [id, owner, until, now],
+    );
     return count === 1;
   }
 
   async release(id: number, owner: string): Promise<void> {
-    await this.table.updateMany({ where: { id, claimedBy: owner }, data: { claimedBy: null, claimedUntil: null } });
+    await this.leases.sql.run(
+      `UPDATE "${this.leases.table}" SET "claimedBy" = NULL, "claimedUntil" = NULL WHERE "id" = $1 AND "claimedBy" = $2`,
+      [id, owner],
+    );
   }
 
   async setNextCheck(id: number, at: Date | null): Promise<void> {

@@ -1,5 +1,6 @@
 /** Promotions: auto-promotions and those a person asks for, held while the next stage's gate waits. */
 
+import type { SqlRunner } from './sql-runner.js';
 import type { PrismaClient, Promotion } from './generated/sqlite/client.js';
 import { given, num } from './columns.js';
 import type { GateStatus } from './gates.js';
@@ -121,11 +122,12 @@ const promotionRow = (r: Promotion): PromotionRow => ({
 });
 
 /** The promotions of the record on its Prisma client (either provider: the models are identical). */
-export function promotionStore(db: PrismaClient): PromotionStore {
+export function promotionStore(db: PrismaClient, sql: SqlRunner): PromotionStore {
   return {
     // A promotion's next check moves only while it is held; a started one is finished by its retry.
     promotionQueue: new LeasedRows(
       { findMany: (a) => db.promotion.findMany(a), updateMany: (a) => db.promotion.updateMany(a) },
+      { sql, table: 'Promotion' },
       promotionRow,
       { finishedAt: null },
       { status: 'pending' },

@@ -24,9 +24,7 @@ export interface SqlRunner {
 }
 
 /** A stored date: a `Date` on PostgreSQL, SQLite's ISO 8601 text (as Prisma writes it) or epoch ms. */
-export function dateOf(value: unknown): Date;
-export function dateOf(value: unknown): Date | null;
-export function dateOf(value: unknown): Date | null {
+export function dateOrNull(value: unknown): Date | null {
   if (value === null || value === undefined) return null;
   if (value instanceof Date) return value;
   if (typeof value === 'string' || typeof value === 'number') return new Date(value);
@@ -34,14 +32,26 @@ export function dateOf(value: unknown): Date | null {
   throw new TypeError(`not a stored date: ${typeof value}`);
 }
 
+/** A date of a column that always has one. */
+export function dateOf(value: unknown): Date {
+  const date = dateOrNull(value);
+  if (date === null) throw new TypeError('a stored date is missing');
+  return date;
+}
+
 /** A stored whole number: a `bigint` for PostgreSQL's BIGINT, a number otherwise. */
-export function numOf(value: unknown): number;
-export function numOf(value: unknown): number | null;
-export function numOf(value: unknown): number | null {
+export function numOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint' || typeof value === 'string') return Number(value);
   throw new TypeError(`not a stored number: ${typeof value}`);
+}
+
+/** A number of a column that always has one. */
+export function numOf(value: unknown): number {
+  const n = numOrNull(value);
+  if (n === null) throw new TypeError('a stored number is missing');
+  return n;
 }
 
 /** A stored boolean: PostgreSQL's boolean, SQLite's 0 or 1. */
