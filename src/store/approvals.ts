@@ -1,7 +1,7 @@
 /** Approvals seen: pull request reviews and deployment reviews, each kept once. */
 
-import type { Approval, PrismaClient } from './generated/sqlite/client.js';
-import { given } from './columns.js';
+import { Prisma, type Approval, type PrismaClient } from './generated/sqlite/client.js';
+import { asModel, equalities, selectList, type ModelColumns, type SqlRunner } from './sql-runner.js';
 import { isUniqueViolation } from './sql-dialect.js';
 
 export type ApprovalSource = 'pr-review' | 'deployment-review';
@@ -46,6 +46,12 @@ export interface ApprovalStore {
   listApprovals(query: ListApprovalsQuery): Promise<ApprovalRow[]>;
 }
 
+const APPROVAL_COLUMNS: ModelColumns<Approval> = {
+  table: 'Approval',
+  names: Object.values(Prisma.ApprovalScalarFieldEnum),
+  dates: ['submittedAt', 'recordedAt'],
+};
+
 const approvalRow = (r: Approval): ApprovalRow => ({
   ...r,
   environment: r.environment === '' ? null : r.environment,
@@ -53,7 +59,7 @@ const approvalRow = (r: Approval): ApprovalRow => ({
 });
 
 /** The approvals of the record on its Prisma client (either provider: the models are identical). */
-export function approvalStore(db: PrismaClient): ApprovalStore {
+export function approvalStore(db: PrismaClient, sql: SqlRunner): ApprovalStore {
   return {
     async recordApprovals(list: ApprovalInput[], at: Date): Promise<number> {
       let created = 0;
@@ -81,11 +87,13 @@ export function approvalStore(db: PrismaClient): ApprovalStore {
     },
 
     async listApprovals(query: ListApprovalsQuery): Promise<ApprovalRow[]> {
-      const rows = await db.approval.findMany({
-        where: { repo: query.repo, sha: query.sha, ...given({ environment: query.environment }) },
-        orderBy: [{ submittedAt: 'asc' }, { id: 'asc' }],
-      });
-      return rows.map(approvalRow);
+      // Every decision reads its release's approvals: the record's own SQL.
+      const { where, args } = equalities({ repo: query.repo, sha: query.sha, environment: query.environment });
+      const rows = await sql.rows<Record<string, unknown>>(
+        `SELECT ${selectList(APPROVAL_COLUMNS)} FROM "Approval" WHERE ${where} ORDER BY "submittedAt" ASC, "id" ASC`,
+        args,
+      );
+      return rows.map((r) => approvalRow(asModel(r, APPROVAL_COLUMNS)));
     },
   };
 }

@@ -4,7 +4,8 @@
  * evaluations: newest first, cursor-paginated on indexed columns.
  */
 
-import type { PrismaClient, ReleaseEvent } from './generated/sqlite/client.js';
+import { asModel, selectList, type ModelColumns, type SqlRunner } from './sql-runner.js';
+import { Prisma, type PrismaClient, type ReleaseEvent } from './generated/sqlite/client.js';
 import { fromJson, given, num } from './columns.js';
 import { storedRuleResults, type EvaluationRow, type RecordedPolicyFile } from './evaluations.js';
 
@@ -131,8 +132,15 @@ export interface AuditStore {
 
 const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as ReleaseEventType });
 
+/** The timeline's events in the record's own SQL (every decision reads its release's timeline). */
+const EVENT_COLUMNS: ModelColumns<ReleaseEvent> = {
+  table: 'ReleaseEvent',
+  names: Object.values(Prisma.ReleaseEventScalarFieldEnum),
+  dates: ['at'],
+};
+
 /** The timeline and the console's pages of the record on its Prisma client (either provider: the models are identical). */
-export function auditStore(db: PrismaClient): AuditStore {
+export function auditStore(db: PrismaClient, sql: SqlRunner): AuditStore {
   return {
     async recordEvent(input: RecordEventInput): Promise<ReleaseEventRow> {
       const row = await db.releaseEvent.create({
@@ -153,11 +161,11 @@ export function auditStore(db: PrismaClient): AuditStore {
     },
 
     async timeline(query: { repo: string; sha: string }): Promise<ReleaseEventRow[]> {
-      const rows = await db.releaseEvent.findMany({
-        where: { repo: query.repo, sha: query.sha },
-        orderBy: [{ at: 'asc' }, { id: 'asc' }],
-      });
-      return rows.map(eventRow);
+      const rows = await sql.rows<Record<string, unknown>>(
+        `SELECT ${selectList(EVENT_COLUMNS)} FROM "ReleaseEvent" WHERE "repo" = $1 AND "sha" = $2 ORDER BY "at" ASC, "id" ASC`,
+        [query.repo, query.sha],
+      );
+      return rows.map((r) => eventRow(asModel(r, EVENT_COLUMNS)));
     },
 
     async listEvents(query: ListEventsQuery): Promise<ReleaseEventRow[]> {

@@ -1,4 +1,5 @@
 import type { PrismaClient } from './generated/sqlite/client.js';
+import type { SqlRunner } from './sql-runner.js';
 
 /** A proven deployment as delivery metrics read it. */
 export interface ProvenDeploymentRow {
@@ -65,7 +66,7 @@ function rollbackOf(payload: string | null): number | null {
 }
 
 /** The delivery record on the record's Prisma client (either provider). */
-export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
+export function deliveryRecordStore(db: PrismaClient, sql: SqlRunner): DeliveryRecordStore {
   /** Policy texts by sha256, as read for `policyInForce` (every decision publishes an event that reads it). */
   const policyTexts = new Map<string, string>();
   return {
@@ -138,11 +139,11 @@ export function deliveryRecordStore(db: PrismaClient): DeliveryRecordStore {
     },
 
     async policyInForce(repo) {
-      const latest = await db.evaluation.findFirst({
-        where: { repo, policyFiles: { not: null } },
-        orderBy: [{ at: 'desc' }, { id: 'desc' }],
-        select: { policyFiles: true },
-      });
+      // Every decision's event reads it: the record's own SQL.
+      const [latest] = await sql.rows<{ policyFiles: string | null }>(
+        `SELECT "policyFiles" FROM "Evaluation" WHERE "repo" = $1 AND "policyFiles" IS NOT NULL ORDER BY "at" DESC, "id" DESC LIMIT 1`,
+        [repo],
+      );
       if (!latest?.policyFiles) return null;
       const files = JSON.parse(latest.policyFiles) as Array<{ role?: string; sha256?: string }>;
       const hashes = files.map((f) => f.sha256).filter((h): h is string => typeof h === 'string');

@@ -4,13 +4,13 @@
  * them back for replay and simulation: `./stored-evaluations.ts`.
  */
 
-import { numOf, type SqlRunner } from './sql-runner.js';
+import { asModel, equalities, numOf, selectList, type ModelColumns, type SqlRunner } from './sql-runner.js';
 import { createHash } from 'node:crypto';
 import type { RecordedPolicyFile, StoredEvaluation } from '../core/replay.js';
 import type { RuleResult } from '../core/types.js';
 import { ENGINE_VERSION } from '../core/engine-version.js';
-import type { Evaluation, PrismaClient } from './generated/sqlite/client.js';
-import { bounded, fromJson, given, num, toJson } from './columns.js';
+import { Prisma, type Evaluation, type PrismaClient } from './generated/sqlite/client.js';
+import { bounded, fromJson, num, toJson } from './columns.js';
 import { isUniqueViolation } from './sql-dialect.js';
 
 export type { RecordedPolicyFile };
@@ -143,6 +143,14 @@ export const evaluationRow = (r: Evaluation): EvaluationRow => ({
   policyFiles: fromJson(r.policyFiles) as RecordedPolicyFile[] | null,
 });
 
+/** An evaluation's columns in the record's own SQL. */
+const EVALUATION_COLUMNS: ModelColumns<Evaluation> = {
+  table: 'Evaluation',
+  names: Object.values(Prisma.EvaluationScalarFieldEnum),
+  dates: ['at'],
+  bigints: ['checkRunId'],
+};
+
 function checkRunWhere(key: CheckRunKey) {
   // 0 stands for "none" in both id columns (GitHub's ids are positive).
   for (const [name, id] of [
@@ -250,17 +258,16 @@ export function evaluationStore(
     },
 
     async listEvaluations(query: ListEvaluationsQuery): Promise<EvaluationRow[]> {
-      const rows = await db.evaluation.findMany({
-        where: {
-          repo: query.repo,
-          ...given({ sha: query.sha, environment: query.environment }),
-          ...(query.since ? { at: { gte: query.since } } : {}),
-        },
-        orderBy: query.last ? [{ at: 'desc' }, { id: 'desc' }] : [{ at: 'asc' }, { id: 'asc' }],
-        ...(query.last ? { take: query.last } : {}),
-      });
+      // Every decision reads the commit's latest in its stage: the record's own SQL.
+      const { where, args } = equalities({ repo: query.repo, sha: query.sha, environment: query.environment });
+      const since = query.since ? ` AND "at" >= $${args.push(query.since)}` : '';
+      const order = query.last ? `"at" DESC, "id" DESC LIMIT $${args.push(query.last)}` : '"at" ASC, "id" ASC';
+      const rows = await sql.rows<Record<string, unknown>>(
+        `SELECT ${selectList(EVALUATION_COLUMNS)} FROM "Evaluation" WHERE ${where}${since} ORDER BY ${order}`,
+        args,
+      );
       if (query.last) rows.reverse();
-      return rows.map(evaluationRow);
+      return rows.map((r) => evaluationRow(asModel(r, EVALUATION_COLUMNS)));
     },
 
     async setEvaluationCheckRun(id: number, checkRunId: number): Promise<void> {

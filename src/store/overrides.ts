@@ -1,8 +1,9 @@
 /** Overrides: a person lifts rules for one release and environment, confirmed by another and used once. */
 
 import { randomUUID } from 'node:crypto';
-import type { Override, PrismaClient } from './generated/sqlite/client.js';
-import { fromJson, given, toJson } from './columns.js';
+import { Prisma, type Override, type PrismaClient } from './generated/sqlite/client.js';
+import { asModel, equalities, selectList, type ModelColumns, type SqlRunner } from './sql-runner.js';
+import { fromJson, toJson } from './columns.js';
 
 export interface CreateOverrideInput {
   /** Leave out to let the store pick a random id. */
@@ -57,8 +58,14 @@ export interface OverrideStore {
 
 const overrideRow = (r: Override): OverrideRow => ({ ...r, rules: fromJson(r.rules) as string[] });
 
+const OVERRIDE_COLUMNS: ModelColumns<Override> = {
+  table: 'Override',
+  names: Object.values(Prisma.OverrideScalarFieldEnum),
+  dates: ['confirmedAt', 'grantedAt', 'expiresAt', 'usedAt'],
+};
+
 /** The overrides of the record on its Prisma client (either provider: the models are identical). */
-export function overrideStore(db: PrismaClient): OverrideStore {
+export function overrideStore(db: PrismaClient, sql: SqlRunner): OverrideStore {
   return {
     async createOverride(input: CreateOverrideInput): Promise<OverrideRow> {
       const row = await db.override.create({
@@ -102,11 +109,13 @@ export function overrideStore(db: PrismaClient): OverrideStore {
     },
 
     async listOverrides(query: ListOverridesQuery): Promise<OverrideRow[]> {
-      const rows = await db.override.findMany({
-        where: { repo: query.repo, ...given({ sha: query.sha, environment: query.environment }) },
-        orderBy: [{ grantedAt: 'asc' }, { id: 'asc' }],
-      });
-      return rows.map(overrideRow);
+      // Every decision reads its release's overrides: the record's own SQL.
+      const { where, args } = equalities({ repo: query.repo, sha: query.sha, environment: query.environment });
+      const rows = await sql.rows<Record<string, unknown>>(
+        `SELECT ${selectList(OVERRIDE_COLUMNS)} FROM "Override" WHERE ${where} ORDER BY "grantedAt" ASC, "id" ASC`,
+        args,
+      );
+      return rows.map((r) => overrideRow(asModel(r, OVERRIDE_COLUMNS)));
     },
   };
 }

@@ -154,3 +154,44 @@ export function sqlRunner(
   }
   return postgresRunner(db);
 }
+
+/** How raw SQL reads back a model's row in the shape Prisma gives it: which columns are not text or numbers. */
+export interface ModelColumns<T> {
+  /** The table, as the migrations name it. */
+  readonly table: string;
+  /** Every column of the model (Prisma's `<Model>ScalarFieldEnum`): the SELECT list. */
+  readonly names: ReadonlyArray<keyof T & string>;
+  readonly dates?: ReadonlyArray<keyof T & string>;
+  readonly bigints?: ReadonlyArray<keyof T & string>;
+  readonly booleans?: ReadonlyArray<keyof T & string>;
+}
+
+/** The columns of a model as a SELECT list. */
+export function selectList<T>(model: ModelColumns<T>): string {
+  return model.names.map((n) => `"${n}"`).join(', ');
+}
+
+/** A raw row as Prisma reads the model's row: dates as `Date`, BIGINT columns as `bigint`, booleans as booleans. */
+export function asModel<T>(row: Record<string, unknown>, model: ModelColumns<T>): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const c of model.dates ?? []) out[c] = dateOrNull(row[c]);
+  for (const c of model.bigints ?? [])
+    out[c] = row[c] === null || row[c] === undefined ? null : BigInt(row[c] as number);
+  for (const c of model.booleans ?? []) out[c] = boolOf(row[c]);
+  return out as T;
+}
+
+/**
+ * `"a" = $1 AND "b" = $2` for the fields given (undefined and null left out, as `given` does
+ * for Prisma's filters), numbered from `$1`; `TRUE` when none is given.
+ */
+export function equalities(fields: Record<string, SqlValue | undefined>): { where: string; args: SqlValue[] } {
+  const args: SqlValue[] = [];
+  const terms: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || value === null) continue;
+    args.push(value);
+    terms.push(`"${name}" = $${args.length}`);
+  }
+  return { where: terms.length > 0 ? terms.join(' AND ') : 'TRUE', args };
+}
