@@ -8,11 +8,20 @@ export type DatabaseProvider = 'sqlite' | 'postgresql';
  */
 export function sqlFor(provider: DatabaseProvider): (text: string) => string {
   if (provider === 'postgresql') return (text) => text;
-  return (text) =>
-    text
-      .replace(/\$(\d+)(::bigint)?/g, '?$1')
-      .replace(/GREATEST\(/g, 'MAX(')
-      .replace(/ FOR UPDATE SKIP LOCKED/g, '');
+  // The statements are a few dozen texts run over and over: each is rewritten once.
+  const rewritten = new Map<string, string>();
+  return (text) => {
+    let sqlite = rewritten.get(text);
+    if (sqlite === undefined) {
+      sqlite = text
+        .replace(/\$(\d+)(::bigint)?/g, '?$1')
+        .replace(/GREATEST\(/g, 'MAX(')
+        .replace(/ FOR UPDATE SKIP LOCKED/g, '');
+      if (rewritten.size >= 1000) rewritten.clear();
+      rewritten.set(text, sqlite);
+    }
+    return sqlite;
+  };
 }
 
 /** True for Prisma's unique-constraint violation (P2002). */
