@@ -96,6 +96,9 @@ export function appOctokit(retries: boolean, limits: RequestLimitsOptions = {}):
  * (`createNodeMiddleware`), plus `/health` and `/metrics`. Used by tests and the benchmark
  * (port 0 picks a free port); `npm start` uses Probot's own Server (src/app/start.ts).
  */
+/** How long the App's server keeps an idle connection open. */
+export const KEEP_ALIVE_MS = 65_000;
+
 export async function startAppServer(options: AppServerOptions): Promise<RunningApp> {
   const metrics = options.metrics ?? createMetrics();
   const probot = new Probot({
@@ -141,7 +144,12 @@ export async function startAppServer(options: AppServerOptions): Promise<Running
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  http.keepAliveTimeout = 1000;
+  // Idle connections are kept longer than the balancers and proxies put in front of the App
+  // keep theirs (60 s for most): one that reuses a connection the App has just closed gets a
+  // reset (a 502 for GitHub's delivery), and a client that reuses its connection does not pay
+  // for a new one per webhook. `close()` ends them at once.
+  http.keepAliveTimeout = KEEP_ALIVE_MS;
+  http.headersTimeout = KEEP_ALIVE_MS + 1_000;
   // A port in use fails the start (with the App's workers stopped), not the process.
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
