@@ -21,9 +21,10 @@ describe('the gate answers first', () => {
   });
 
   it('answers a protection rule request that arrives behind a burst of status events before the burst is handled, and still records every status once', async () => {
-    // Two workers, one of them kept for deliveries someone waits on; GitHub answers slowly.
+    // Two workers, one of them kept for deliveries someone waits on; GitHub answers slowly (50 ms
+    // a request), so the burst is still queued when the request comes, however fast the App is.
     h = await startHarness({ policy: POLICY, inbox: { concurrency: 2, urgentWorkers: 1 } });
-    h.github.latencyMs = 20;
+    h.github.latencyMs = 50;
     const burst = Array.from({ length: 60 }, (_, i) =>
       deploymentStatusCreated(
         h!.ctx,
