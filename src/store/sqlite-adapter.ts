@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { LibsqlError } from '@libsql/client';
 import type {
@@ -29,7 +30,58 @@ export const SQLITE_BUSY_TIMEOUT_MS = 5_000;
  * checkpoint (https://www.sqlite.org/pragma.html#pragma_synchronous,
  * https://www.sqlite.org/wal.html). WAL is set first, so no commit runs without the log.
  */
-const CONNECTION_SETTINGS = ['PRAGMA journal_mode = WAL', 'PRAGMA synchronous = NORMAL'];
+const CONNECTION_SETTINGS = [
+  'PRAGMA journal_mode = WAL',
+  'PRAGMA synchronous = NORMAL',
+  // The checkpointer below copies the log into the file; the connection does it itself only
+  // if the log grows past this many pages (40 MiB), when the checkpointer fell behind.
+  `PRAGMA wal_autocheckpoint = ${String(10_000)}`,
+];
+
+/** How often the checkpointer copies the log into the database file. */
+const CHECKPOINT_EVERY_MS = 250;
+
+/**
+ * The checkpointer: a thread with a connection of its own that copies the write-ahead log
+ * into the database file (a PASSIVE checkpoint: it waits for no reader and no writer). Done
+ * by the connection that commits, SQLite's default, a checkpoint took 5-9 ms of the App's
+ * one thread every thousand pages (every ninth decision or so), holding up every request
+ * in flight (bench/README.md, "Decisions per second").
+ */
+const CHECKPOINTER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.libsql);
+let db = null;
+const tick = () => {
+  try {
+    db ??= new Database(workerData.path, { timeout: 0 });
+    db.prepare('PRAGMA wal_checkpoint(PASSIVE)').all();
+  } catch {
+    // The file is busy, gone or replaced: the App's health check tells; the next tick tries again.
+    try { db?.close(); } catch {}
+    db = null;
+  }
+};
+const timer = setInterval(tick, workerData.everyMs);
+parentPort.on('message', () => {
+  clearInterval(timer);
+  try { db?.close(); } catch {}
+  process.exit(0);
+});
+`;
+
+/** Starts the checkpointer of the SQLite file at `path` (none for a database in memory). */
+function startCheckpointer(path: string): Worker | null {
+  if (path === '' || path === ':memory:' || path.startsWith('file::memory:')) return null;
+  const worker = new Worker(CHECKPOINTER, {
+    eval: true,
+    workerData: { path, libsql: LIBSQL, everyMs: CHECKPOINT_EVERY_MS },
+  });
+  // It never keeps the process alive, and a failure of its own leaves the App's connection to checkpoint.
+  worker.unref();
+  worker.on('error', () => {});
+  return worker;
+}
 
 /** How many prepared statements a connection keeps (Prisma writes one text per query shape). */
 const STATEMENTS_KEPT = 500;
@@ -58,9 +110,8 @@ interface NativeDatabaseClass {
 }
 
 /** The native binding `@libsql/client` opens local files with (its dependency, resolved from it). */
-const Database = createRequire(createRequire(import.meta.url).resolve('@libsql/client'))(
-  'libsql',
-) as NativeDatabaseClass;
+const LIBSQL = createRequire(createRequire(import.meta.url).resolve('@libsql/client')).resolve('libsql');
+const Database = createRequire(import.meta.url)(LIBSQL) as NativeDatabaseClass;
 
 /** SQLite's primary result codes by number, as `@libsql/client` names them in its errors. */
 const SQLITE_CODES = [
@@ -209,8 +260,11 @@ class OneConnectionClient implements Client {
   private inTransaction = false;
   private readonly waiting: Array<() => void> = [];
 
+  private checkpointer: Worker | null;
+
   constructor(private readonly path: string) {
     this.db = this.open();
+    this.checkpointer = startCheckpointer(path);
   }
 
   get closed(): boolean {
@@ -339,6 +393,8 @@ class OneConnectionClient implements Client {
   }
 
   close(): void {
+    this.checkpointer?.postMessage('stop');
+    this.checkpointer = null;
     this.statements.clear();
     this.db?.close();
     this.db = null;
@@ -347,6 +403,7 @@ class OneConnectionClient implements Client {
   reconnect(): void {
     this.close();
     this.db = this.open();
+    this.checkpointer = startCheckpointer(this.path);
   }
 
   async transaction(mode: TransactionMode = 'write'): Promise<Transaction> {

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
 import { PrismaClient } from '../../src/store/generated/sqlite/client.js';
@@ -86,5 +87,28 @@ describe('the SQLite record shares its file with other processes', () => {
       await db.$disconnect();
       await dispose();
     }
+  });
+
+  it('copies the write-ahead log into the database file while the App runs, long before the log is large', async () => {
+    const file = tg.url.slice('file:'.length);
+    const before = statSync(file).size;
+    // About 3 MiB of record: fewer pages than SQLite's own checkpoint waits for (and than the
+    // connection's, 40 MiB), so only the checkpointer's thread copies them into the file.
+    for (let i = 0; i < 30; i++)
+      await store.enqueueDelivery({
+        deliveryId: `big-${i}`,
+        event: 'status',
+        action: null,
+        repo: 'acme/web',
+        orderKey: `status:${i}`,
+        priority: 2,
+        payload: JSON.stringify({ filler: 'x'.repeat(100_000), i }),
+        now: AT,
+      });
+    const until = Date.now() + 10_000;
+    while (statSync(file).size < before + 2_000_000 && Date.now() < until)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(statSync(file).size).toBeGreaterThan(before + 2_000_000);
+    expect((await store.getInboxDelivery('big-29'))?.payload).toContain('"i":29');
   });
 });
