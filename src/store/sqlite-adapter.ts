@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { LibsqlError } from '@libsql/client';
@@ -49,22 +50,27 @@ const CHECKPOINT_EVERY_MS = 250;
  * in flight (bench/README.md, "Decisions per second").
  */
 const CHECKPOINTER = `
+const { statSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.libsql);
 let db = null;
-const tick = () => {
-  try {
-    db ??= new Database(workerData.path, { timeout: 0 });
-    db.prepare('PRAGMA wal_checkpoint(PASSIVE)').all();
-  } catch {
-    // The file is busy, gone or replaced: the App's health check tells; the next tick tries again.
-    try { db?.close(); } catch {}
-    db = null;
-  }
-};
-const timer = setInterval(tick, workerData.everyMs);
+try {
+  // The file the App opened, never another: opening a path that is gone would create an
+  // empty file there (the App's file guard tells a deleted file from a replaced one).
+  const st = statSync(workerData.path);
+  if (st.ino === workerData.ino && st.dev === workerData.dev) db = new Database(workerData.path, { timeout: 0 });
+} catch {}
+const timer = db
+  ? setInterval(() => {
+      try {
+        db.prepare('PRAGMA wal_checkpoint(PASSIVE)').all();
+      } catch {
+        // Busy, or the file is gone: the next tick tries again; the App's health check tells.
+      }
+    }, workerData.everyMs)
+  : null;
 parentPort.on('message', () => {
-  clearInterval(timer);
+  if (timer) clearInterval(timer);
   try { db?.close(); } catch {}
   process.exit(0);
 });
@@ -73,9 +79,15 @@ parentPort.on('message', () => {
 /** Starts the checkpointer of the SQLite file at `path` (none for a database in memory). */
 function startCheckpointer(path: string): Worker | null {
   if (path === '' || path === ':memory:' || path.startsWith('file::memory:')) return null;
+  let opened: { ino: number; dev: number };
+  try {
+    opened = statSync(path);
+  } catch {
+    return null;
+  }
   const worker = new Worker(CHECKPOINTER, {
     eval: true,
-    workerData: { path, libsql: LIBSQL, everyMs: CHECKPOINT_EVERY_MS },
+    workerData: { path, ino: opened.ino, dev: opened.dev, libsql: LIBSQL, everyMs: CHECKPOINT_EVERY_MS },
   });
   // It never keeps the process alive, and a failure of its own leaves the App's connection to checkpoint.
   worker.unref();
