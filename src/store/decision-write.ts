@@ -149,11 +149,12 @@ async function writeDecision(
   replay: Awaited<ReturnType<ReplayColumnsOf>>,
 ): Promise<DecisionWriteResult> {
   const { release, evaluation: e, events, gate } = input;
-  // The trees of candidate commits (their release rows keep what else is stored).
+  // The trees of candidate commits: a commit not recorded yet gets a row with no date of its
+  // own (1970); a recorded release keeps everything else, when it was last updated included.
   for (const { sha, tree } of input.learned?.trees ?? [])
     await tx.run(
       `INSERT INTO "Release" ("repo", "sha", "tree", "createdAt", "updatedAt") VALUES ($1, $2, $3, $4, $4)
-       ON CONFLICT ("repo", "sha") DO UPDATE SET "tree" = excluded."tree", "updatedAt" = excluded."updatedAt"`,
+       ON CONFLICT ("repo", "sha") DO UPDATE SET "tree" = excluded."tree"`,
       [release.repo, sha, tree, new Date(0)],
     );
   for (const p of input.learned?.pulls ?? [])

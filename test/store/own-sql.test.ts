@@ -110,6 +110,39 @@ describe.each([
     expect(await store.listApprovals({ repo, sha, environment: 'PROD' })).toEqual([approvals[1]]);
   });
 
+  it('learns the tree of a recorded release without moving when it was last updated (the console sorts by it)', async () => {
+    const known = 'f'.repeat(40);
+    await store.upsertRelease({ repo, sha: known, ref: 'main', at });
+    await store.writeDecision({
+      release: { repo, sha: '9'.repeat(40), at: new Date(at.getTime() + 60_000) },
+      evaluation: {
+        repo,
+        sha: '9'.repeat(40),
+        environment: 'DEV',
+        decision: 'allow',
+        rules: [],
+        inputs: {},
+        at: new Date(at.getTime() + 60_000),
+        policyFiles: [],
+      },
+      events: [],
+      gate: null,
+      learned: {
+        trees: [
+          { sha: known, tree: '1'.repeat(40) },
+          { sha: '8'.repeat(40), tree: '1'.repeat(40) },
+        ],
+        pulls: [],
+      },
+    });
+    expect(await store.getRelease(repo, known)).toMatchObject({ tree: '1'.repeat(40), ref: 'main', updatedAt: at });
+    // A commit not recorded before: its row has the tree and no date of its own.
+    expect(await store.getRelease(repo, '8'.repeat(40))).toMatchObject({
+      tree: '1'.repeat(40),
+      updatedAt: new Date(0),
+    });
+  });
+
   it("writes a gate and its deployment that Prisma's readers read back whole", async () => {
     expect(
       await store.recordDeployment({
