@@ -47,7 +47,6 @@ export interface ApprovalStore {
 }
 
 const APPROVAL_COLUMNS: ModelColumns<Approval> = {
-  table: 'Approval',
   names: Object.values(Prisma.ApprovalScalarFieldEnum),
   dates: ['submittedAt', 'recordedAt'],
 };

@@ -134,7 +134,6 @@ const eventRow = (r: ReleaseEvent): ReleaseEventRow => ({ ...r, type: r.type as 
 
 /** The timeline's events in the record's own SQL (every decision reads its release's timeline). */
 const EVENT_COLUMNS: ModelColumns<ReleaseEvent> = {
-  table: 'ReleaseEvent',
   names: Object.values(Prisma.ReleaseEventScalarFieldEnum),
   dates: ['at'],
 };

@@ -145,7 +145,6 @@ export const evaluationRow = (r: Evaluation): EvaluationRow => ({
 
 /** An evaluation's columns in the record's own SQL. */
 const EVALUATION_COLUMNS: ModelColumns<Evaluation> = {
-  table: 'Evaluation',
   names: Object.values(Prisma.EvaluationScalarFieldEnum),
   dates: ['at'],
   bigints: ['checkRunId'],

@@ -1,9 +1,9 @@
 /** Pending protection-rule requests (gates): decided once, answered to GitHub, looked at again on their leased queue. */
 
-import type { PendingGate, PrismaClient } from './generated/sqlite/client.js';
+import { Prisma, type PendingGate, type PrismaClient } from './generated/sqlite/client.js';
 import { bounded, given, num } from './columns.js';
 import { LeasedRows, type LeasedQueue } from './leased-queue.js';
-import { dateOf, dateOrNull, numOf, numOrNull, type SqlRunner } from './sql-runner.js';
+import { asModel, selectList, type ModelColumns, type SqlRunner } from './sql-runner.js';
 
 export type GateStatus = 'pending' | 'decided' | 'answered' | 'expired';
 export type GateDecision = 'approved' | 'rejected';
@@ -109,35 +109,18 @@ export interface GateStore {
   incrementGateReports(id: number): Promise<number>;
 }
 
-/** A gate as the record's own SQL reads it (./sql-runner.ts). */
-const gateFromSql = (r: Record<string, unknown>): PendingGateRow => ({
-  id: numOf(r.id),
-  repo: r.repo as string,
-  installationId: numOf(r.installationId),
-  runId: numOf(r.runId),
-  environment: r.environment as string,
-  sha: r.sha as string,
-  deploymentId: numOrNull(r.deploymentId),
-  callbackUrl: r.callbackUrl as string,
-  createdAt: dateOf(r.createdAt),
-  status: r.status as GateStatus,
-  nextCheckAt: dateOrNull(r.nextCheckAt),
-  decision: r.decision as GateDecision | null,
-  decisionComment: r.decisionComment as string | null,
-  decidedAt: dateOrNull(r.decidedAt),
-  answeredAt: dateOrNull(r.answeredAt),
-  answerError: r.answerError as string | null,
-  reportsPosted: numOf(r.reportsPosted),
-  claimedBy: r.claimedBy as string | null,
-  claimedUntil: dateOrNull(r.claimedUntil),
-});
+/** A gate's columns in the record's own SQL (./sql-runner.ts). */
+const GATE_COLUMNS: ModelColumns<PendingGate> = {
+  names: Object.values(Prisma.PendingGateScalarFieldEnum),
+  dates: ['createdAt', 'nextCheckAt', 'decidedAt', 'answeredAt', 'claimedUntil'],
+  bigints: ['installationId', 'runId', 'deploymentId'],
+};
 
 const INSERT_GATE = `INSERT INTO "PendingGate" ("repo", "runId", "environment", "installationId", "sha", "deploymentId",
     "callbackUrl", "createdAt", "status", "nextCheckAt", "claimedBy", "claimedUntil")
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $11)
   ON CONFLICT ("repo", "runId", "environment") DO NOTHING
-  RETURNING "id", "repo", "installationId", "runId", "environment", "sha", "deploymentId", "callbackUrl", "createdAt", "status",
-    "nextCheckAt", "decision", "decisionComment", "decidedAt", "answeredAt", "answerError", "reportsPosted", "claimedBy", "claimedUntil"`;
+  RETURNING ${selectList(GATE_COLUMNS)}`;
 
 const gateRow = (r: PendingGate): PendingGateRow => ({
   ...r,
@@ -174,7 +157,7 @@ export function gateStore(db: PrismaClient, sql: SqlRunner): GateStore {
         input.lease?.owner ?? null,
         input.lease?.until ?? null,
       ]);
-      if (created) return { gate: gateFromSql(created), created: true };
+      if (created) return { gate: gateRow(asModel(created, GATE_COLUMNS)), created: true };
       // Another deployment of the same run and environment (a re-run of its jobs) asks anew: a
       // decision is the gate's word on one deployment, never on the next (SECURITY.md).
       if (input.deploymentId != null)

@@ -59,7 +59,6 @@ export interface OverrideStore {
 const overrideRow = (r: Override): OverrideRow => ({ ...r, rules: fromJson(r.rules) as string[] });
 
 const OVERRIDE_COLUMNS: ModelColumns<Override> = {
-  table: 'Override',
   names: Object.values(Prisma.OverrideScalarFieldEnum),
   dates: ['confirmedAt', 'grantedAt', 'expiresAt', 'usedAt'],
 };

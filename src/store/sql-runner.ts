@@ -40,7 +40,7 @@ export function dateOf(value: unknown): Date {
 }
 
 /** A stored whole number: a `bigint` for PostgreSQL's BIGINT, a number otherwise. */
-export function numOrNull(value: unknown): number | null {
+function numOrNull(value: unknown): number | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') return value;
   if (typeof value === 'bigint' || typeof value === 'string') return Number(value);
@@ -68,6 +68,9 @@ function sqliteArg(value: SqlValue): string | number | bigint | null {
 
 type Statements = Pick<RecordConnection, 'execute'>;
 
+/** A transaction's runner opens none of its own. */
+const nested = (): Promise<never> => Promise.reject(new Error('A transaction cannot be opened within another.'));
+
 function sqliteStatements(on: () => Promise<Statements>, sql: (text: string) => string): SqlRunner {
   const execute = async (text: string, args: readonly SqlValue[] = []) =>
     (await on()).execute({ sql: sql(text), args: args.map(sqliteArg) });
@@ -84,9 +87,7 @@ function sqliteStatements(on: () => Promise<Statements>, sql: (text: string) => 
     async run(text: string, args?: readonly SqlValue[]): Promise<number> {
       return (await execute(text, args)).rowsAffected;
     },
-    async transaction() {
-      throw new Error('A transaction cannot be opened within another.');
-    },
+    transaction: nested,
   };
 }
 
@@ -135,7 +136,7 @@ export function postgresRunner(db: PrismaClient): SqlRunner {
         (tx) =>
           fn({
             ...postgresStatements(tx),
-            transaction: () => Promise.reject(new Error('A transaction cannot be opened within another.')),
+            transaction: nested,
           }),
         { maxWait: 30_000, timeout: 30_000 },
       ),
@@ -157,8 +158,6 @@ export function sqlRunner(
 
 /** How raw SQL reads back a model's row in the shape Prisma gives it: which columns are not text or numbers. */
 export interface ModelColumns<T> {
-  /** The table, as the migrations name it. */
-  readonly table: string;
   /** Every column of the model (Prisma's `<Model>ScalarFieldEnum`): the SELECT list. */
   readonly names: ReadonlyArray<keyof T & string>;
   readonly dates?: ReadonlyArray<keyof T & string>;
