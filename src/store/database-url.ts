@@ -83,6 +83,8 @@ export interface AdapterHandle {
   factory: SqlMigrationAwareDriverAdapterFactory & (OneConnectionLibSql | PrismaPg);
   /** Ends the connection pool the handle owns (PostgreSQL); the Prisma client does not. */
   dispose(): Promise<void>;
+  /** PostgreSQL: the adapter's pool, which the record's own SQL shares (./sql-runner.ts). */
+  pool?: pg.Pool;
 }
 
 /**
@@ -105,6 +107,7 @@ export function createAdapter(parsed: ParsedDatabaseUrl): AdapterHandle {
   let ended = false;
   return {
     factory: new PrismaPg(pool, { schema }),
+    pool,
     dispose: async () => {
       if (ended) return;
       ended = true;

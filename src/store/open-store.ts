@@ -56,7 +56,7 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
     options.log?.info(`Database ${parsed.display}: applied migrations ${applied.join(', ')}`);
   }
 
-  const { factory: adapter, dispose } = createAdapter(parsed);
+  const { factory: adapter, dispose, pool } = createAdapter(parsed);
   if (parsed.provider === 'sqlite') {
     // WAL, the busy timeout and the commit's flush are set on the connection (./sqlite-adapter.ts).
     const db = new SqliteClient({ adapter });
@@ -70,5 +70,10 @@ export async function openStore(options: OpenStoreOptions = {}): Promise<Store> 
   }
   // The two generated clients have the same models; the store is written against one type.
   const db = new PostgresClient({ adapter }) as unknown as SqliteClient;
-  return prismaStore(db, { provider: 'postgresql', expectedMigrations: set.names.length, onClose: dispose });
+  return prismaStore(db, {
+    provider: 'postgresql',
+    expectedMigrations: set.names.length,
+    onClose: dispose,
+    ...(pool ? { pool } : {}),
+  });
 }

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { PrismaClient } from './generated/sqlite/client.js';
 import { sqlFor, type DatabaseProvider } from './sql-dialect.js';
 import type { OneConnectionLibSql, RecordConnection } from './sqlite-adapter.js';
@@ -118,28 +119,67 @@ export function sqliteRunner(db: PrismaClient, adapter: OneConnectionLibSql): Sq
   };
 }
 
-type RawClient = Pick<PrismaClient, '$queryRawUnsafe' | '$executeRawUnsafe'>;
+/** The column types whose default `pg` parser is not what Prisma reads (`pg.types.builtins`). */
+const TIMESTAMP = 1114;
+const INT8 = 20;
 
-function postgresStatements(db: RawClient): Omit<SqlRunner, 'transaction'> {
+/**
+ * How the record's own SQL reads PostgreSQL's text, as Prisma's adapter does: a `timestamp`
+ * (Prisma's `DateTime`, stored as UTC without a zone) as a UTC date, whatever the process's time
+ * zone (`pg`'s default reads it in local time); a BIGINT as a `bigint`. Set per query: the pool
+ * is Prisma's too, and its adapter sets its own.
+ */
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (format !== 'binary') {
+      if (oid === TIMESTAMP) return (text: string) => new Date(`${text.replace(' ', 'T')}Z`);
+      if (oid === INT8) return (text: string) => BigInt(text);
+    }
+    return pg.types.getTypeParser(oid, format ?? 'text');
+  }) as typeof pg.types.getTypeParser,
+};
+
+/** An argument for PostgreSQL: a date as ISO 8601 in UTC (a `timestamp` column ignores the zone; `pg` would write local time). */
+function postgresArg(value: SqlValue): string | number | bigint | boolean | null {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+function postgresStatements(on: Pick<pg.Pool | pg.PoolClient, 'query'>): Omit<SqlRunner, 'transaction'> {
+  const query = (text: string, args: readonly SqlValue[]) =>
+    on.query({ text, values: args.map(postgresArg), types: pgTypes });
   return {
-    rows: <T>(text: string, args: readonly SqlValue[] = []) => db.$queryRawUnsafe<T[]>(text, ...args),
-    run: (text: string, args: readonly SqlValue[] = []) => db.$executeRawUnsafe(text, ...args),
+    rows: async <T>(text: string, args: readonly SqlValue[] = []) => (await query(text, args)).rows as T[],
+    run: async (text: string, args: readonly SqlValue[] = []) => (await query(text, args)).rowCount ?? 0,
   };
 }
 
-/** PostgreSQL: Prisma's raw queries on its pool; a transaction is Prisma's interactive one. */
-export function postgresRunner(db: PrismaClient): SqlRunner {
+/**
+ * PostgreSQL: statements straight on the pool Prisma's adapter was given (./database-url.ts);
+ * a transaction holds one of its connections from BEGIN to COMMIT, and rolls back on any error.
+ */
+export function postgresRunner(pool: pg.Pool): SqlRunner {
   return {
-    ...postgresStatements(db),
-    transaction: <T>(fn: (tx: SqlRunner) => Promise<T>) =>
-      db.$transaction(
-        (tx) =>
-          fn({
-            ...postgresStatements(tx),
-            transaction: nested,
-          }),
-        { maxWait: 30_000, timeout: 30_000 },
-      ),
+    ...postgresStatements(pool),
+    async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        try {
+          const result = await fn({ ...postgresStatements(client), transaction: nested });
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch((rollback: unknown) => {
+            // A connection that cannot roll back is not given back to the pool.
+            broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+          });
+          throw error;
+        }
+      } finally {
+        client.release(broken);
+      }
+    },
   };
 }
 
@@ -148,12 +188,14 @@ export function sqlRunner(
   db: PrismaClient,
   provider: DatabaseProvider,
   adapter: OneConnectionLibSql | null,
+  pool: pg.Pool | null,
 ): SqlRunner {
   if (provider === 'sqlite') {
     if (!adapter) throw new Error('A SQLite record needs its adapter to run SQL on its connection.');
     return sqliteRunner(db, adapter);
   }
-  return postgresRunner(db);
+  if (!pool) throw new Error("A PostgreSQL record needs its adapter's pool to run SQL on it.");
+  return postgresRunner(pool);
 }
 
 /** How raw SQL reads back a model's row in the shape Prisma gives it: which columns are not text or numbers. */

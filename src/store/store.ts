@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { PrismaClient } from './generated/sqlite/client.js';
 import { approvalStore } from './approvals.js';
 import { auditStore } from './audit.js';
@@ -32,6 +33,8 @@ export interface PrismaStoreOptions {
   onClose?: () => Promise<void>;
   /** SQLite: the adapter whose one connection the record's own SQL shares (./sql-runner.ts). */
   adapter?: OneConnectionLibSql;
+  /** PostgreSQL: the adapter's pool, which the record's own SQL shares (./sql-runner.ts). */
+  pool?: pg.Pool;
 }
 
 /**
@@ -42,7 +45,7 @@ export function prismaStore(db: PrismaClient, options: PrismaStoreOptions): Stor
   const { provider, expectedMigrations } = options;
   const guard = options.file ?? NO_FILE;
   // The statements every decision runs, without Prisma's query pipeline (./sql-runner.ts).
-  const sql = sqlRunner(db, provider, options.adapter ?? null);
+  const sql = sqlRunner(db, provider, options.adapter ?? null, options.pool ?? null);
   const inbox = new PrismaInboxStore(db, sql);
   // Evaluations and the decision's one write store policy texts through the same cache.
   const replay = evaluationReplayColumns(db);

@@ -7,6 +7,10 @@ import type { OneConnectionLibSql } from '../../src/store/sqlite-adapter.js';
 import type { Store } from '../../src/store/types.js';
 import { postgresTarget, sqliteTarget, type Target } from './targets.js';
 
+// A time zone other than UTC, as the seeds' teams run in: a `timestamp` read or written in local
+// time (node-postgres' default) would be off by three hours against Prisma's reads.
+process.env.TZ = 'America/Sao_Paulo';
+
 /**
  * The statements every decision runs are the record's own SQL (src/store/sql-runner.ts), not
  * Prisma's: what they read must be what Prisma reads, column for column, on both databases,
@@ -213,7 +217,7 @@ describe('the record own SQL on SQLite shares its one connection with Prisma', (
     await (await openStore({ databaseUrl: tg.url })).close();
     const { factory } = createAdapter(parseDatabaseUrl(tg.url, process.cwd()));
     db = new SqliteClient({ adapter: factory });
-    sql = sqlRunner(db, 'sqlite', factory as OneConnectionLibSql);
+    sql = sqlRunner(db, 'sqlite', factory as OneConnectionLibSql, null);
   });
 
   afterAll(async () => {
