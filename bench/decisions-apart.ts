@@ -2,8 +2,8 @@
  * The decisions benchmark's "App alone" figure (an added figure; the others are unchanged): the
  * played GitHub and the webhook sender run in a child process (bench/decisions-github.ts), so the
  * App's main thread does only the App's work, as in production where GitHub is remote (the played
- * GitHub keeps its connections, as GitHub's API does). SQLite file, throttling off. The main
- * thread CPU per decision is then the App's (Probot included) alone.
+ * GitHub keeps its connections, as GitHub's API does). SQLite file (or `databaseUrl`), throttling
+ * off. The main thread CPU per decision is then the App's (Probot included) alone.
  */
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +19,7 @@ import type { FromGitHub, ToGitHub } from './decisions-github.js';
 export async function throughputApart(
   n: number,
   concurrency: number,
+  databaseUrl?: string,
 ): Promise<{ rate: number; p50: number; p99: number; answered: number; measured: number; cpuMs: number }> {
   etagCache.clear();
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'decisions-github.ts'), [], {
@@ -56,7 +57,7 @@ export async function throughputApart(
   try {
     tell({ type: 'start', n, concurrency });
     const { apiBase, appId } = await receive('github');
-    const store = await openStore({ databaseUrl: `file:${join(dir, 'bench.db')}` });
+    const store = await openStore({ databaseUrl: databaseUrl ?? `file:${join(dir, 'bench.db')}` });
     const app = await startAppServer({
       appId,
       privateKey,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import type { PrismaClient } from './generated/sqlite/client.js';
 import { sqlFor, type DatabaseProvider } from './sql-dialect.js';
@@ -144,9 +145,32 @@ function postgresArg(value: SqlValue): string | number | bigint | boolean | null
   return value instanceof Date ? value.toISOString() : value;
 }
 
+const statementNames = new Map<string, string>();
+/** At most this many texts are prepared on a connection (the record has about a hundred). */
+const STATEMENTS_NAMED = 1_000;
+
+/**
+ * A statement's name, the same for the same text: each of the pool's connections prepares it
+ * once (`pg` keeps what it prepared), so PostgreSQL parses and plans it once per connection
+ * instead of at every run.
+ */
+function statementName(text: string): string | undefined {
+  let name = statementNames.get(text);
+  if (name === undefined) {
+    // The record's statements are a fixed set; a text past it runs unprepared rather than
+    // growing what every connection keeps.
+    if (statementNames.size >= STATEMENTS_NAMED) return undefined;
+    name = `rg_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 function postgresStatements(on: Pick<pg.Pool | pg.PoolClient, 'query'>): Omit<SqlRunner, 'transaction'> {
-  const query = (text: string, args: readonly SqlValue[]) =>
-    on.query({ text, values: args.map(postgresArg), types: pgTypes });
+  const query = (text: string, args: readonly SqlValue[]) => {
+    const name = statementName(text);
+    return on.query({ ...(name ? { name } : {}), text, values: args.map(postgresArg), types: pgTypes });
+  };
   return {
     rows: async <T>(text: string, args: readonly SqlValue[] = []) => (await query(text, args)).rows as T[],
     run: async (text: string, args: readonly SqlValue[] = []) => (await query(text, args)).rowCount ?? 0,
