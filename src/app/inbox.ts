@@ -275,24 +275,34 @@ export class Inbox {
   private urgentSince = 0;
   private readonly urgentDone: Array<() => void> = [];
 
+  /** How much longer background deliveries wait for the urgent ones in flight (0: they don't). */
+  private holdLeft(): number {
+    return this.urgentInFlight === 0 ? 0 : Math.max(0, URGENT_HOLD_MS - (performance.now() - this.urgentSince));
+  }
+
   /**
-   * A worker that takes background deliveries holds off before its next claim while this
-   * replica handles a delivery someone waits on, so the answer does not share the process
-   * with a burst of records. Bounded: `URGENT_HOLD_MS` after the urgent work began (a
-   * delivery stuck on an unreachable GitHub, say), background work goes on as before.
+   * A worker that takes background deliveries holds off before its next background claim while
+   * this replica handles a delivery someone waits on, so the answer does not share the process
+   * with a burst of records; meanwhile it takes only deliveries someone waits on, and a new one
+   * wakes it (`wake`). Bounded: `URGENT_HOLD_MS` after the urgent work began (a delivery stuck
+   * on an unreachable GitHub, say), background work goes on as before.
    */
   private async holdForUrgent(): Promise<void> {
-    const left = URGENT_HOLD_MS - (performance.now() - this.urgentSince);
-    if (this.urgentInFlight === 0 || left <= 0) return;
+    const left = this.holdLeft();
+    if (left <= 0) return;
     await new Promise<void>((resolve) => {
+      const waiter = { urgent: false, wake: () => done() };
       const done = () => {
         clearTimeout(timer);
         const i = this.urgentDone.indexOf(done);
         if (i >= 0) this.urgentDone.splice(i, 1);
+        const w = this.waiters.indexOf(waiter);
+        if (w >= 0) this.waiters.splice(w, 1);
         resolve();
       };
       const timer = setTimeout(done, left);
       this.urgentDone.push(done);
+      this.waiters.push(waiter);
     });
   }
 
@@ -342,18 +352,21 @@ export class Inbox {
     const { store, log } = this.options;
     while (this.running) {
       let item: InboxItem | null = null;
+      let holding = false;
       try {
         // Never handle a delivery into a SQLite file that is gone: nothing written would stay.
         const fileProblem = store.fileProblem();
         if (fileProblem) throw new Error(fileProblem);
-        if (!urgent) await this.holdForUrgent();
+        // While this replica answers someone, a background worker helps with those answers
+        // and takes no background delivery (`holdForUrgent`).
+        holding = !urgent && this.holdLeft() > 0;
         const now = this.clock();
-        item = await store.claimInboxDelivery(this.owner, this.leaseFrom(now), now, urgent ? 0 : 2);
+        item = await store.claimInboxDelivery(this.owner, this.leaseFrom(now), now, urgent || holding ? 0 : 2);
       } catch (error) {
         log.warn({ err: describeError(error) }, 'Could not take a delivery from the inbox; trying again');
       }
       if (!item) {
-        await this.idle(urgent);
+        await (holding ? this.holdForUrgent() : this.idle(urgent));
         continue;
       }
       await this.process(item);

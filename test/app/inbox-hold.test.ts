@@ -80,6 +80,24 @@ describe('background workers hold off while this replica answers a protection ru
     expect(await until(() => started.length === 13, 10_000)).toBe(true);
   });
 
+  it('answers more requests meanwhile with the background workers, still taking no record', async () => {
+    const { started, release, urgentStarted } = await start();
+    await enqueue('request-1', 0, 'gate:production:1');
+    inbox!.wake(false, true);
+    await urgentStarted;
+    // The one urgent worker is busy: two more requests and a burst of records arrive.
+    for (let i = 0; i < 6; i++) await enqueue(`status-${i}`, 2, `deployment:${i}`);
+    for (const n of [2, 3]) {
+      await enqueue(`request-${n}`, 0, `gate:production:${n}`);
+      inbox!.wake(false, true);
+    }
+    expect(await until(() => started.length === 3, 2_000)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...started].sort()).toEqual(['request-1', 'request-2', 'request-3']);
+    release();
+    expect(await until(() => started.length === 9, 10_000)).toBe(true);
+  });
+
   it('goes on with the records when the request is stuck (GitHub unreachable, say)', async () => {
     const { started, release, urgentStarted } = await start();
     await enqueue('request', 0, 'gate:production:1');
