@@ -11,7 +11,8 @@
  *    decision is the App's alone (bench/decisions-apart.ts);
  * 2. throttling and retries on, as `npm start` runs (one installation), SQLite file;
  * 3. throttling and retries off, PostgreSQL (`RELEASE_GATE_BENCH_PG_URL`, default
- *    postgresql://postgres@127.0.0.1:5432/test; a schema of its own, dropped afterwards).
+ *    postgresql://postgres@127.0.0.1:5432/test; a schema of its own, dropped afterwards); again
+ *    with the played GitHub and the sender in a child process (the App alone).
  *
  * Baselines measured in the same run: Probot with a no-op handler on the same webhooks (and,
  * with `--compare`, the same section at the other commit).
@@ -114,6 +115,20 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
       );
     } finally {
       await schema.drop();
+    }
+    // Added figure: the same with the played GitHub and the sender in another process.
+    const apart = await postgresSchema();
+    if (apart) {
+      try {
+        report(
+          'PostgreSQL, throttling off, GitHub and sender in another process (the App alone)',
+          'postgresql app alone',
+          await throughputApart(n, concurrency, apart.url),
+          true,
+        );
+      } finally {
+        await apart.drop();
+      }
     }
   } else rows.push(`| PostgreSQL, throttling off | not measured: nothing answers at ${PG_URL} | | | | | | |`);
 

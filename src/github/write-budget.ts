@@ -7,6 +7,8 @@
  * request gets a time limit of the App's own, after which it counts as failed.
  */
 
+import { githubFetch } from './transport.js';
+
 /** Where replicas share the next free write slot of an installation (the Store). */
 export interface WriteSlots {
   /** The installation's next slot, `spacingMs` after the previous one (or `now`). */
@@ -75,7 +77,7 @@ export function requestLimits(limits: RequestLimitsOptions) {
     const auth = options.auth as { installationId?: number | string } | undefined;
     const installationId = auth?.installationId === undefined ? null : Number(auth.installationId);
     octokit.hook.before('request', async (request) => {
-      const base = request.request?.fetch ?? globalThis.fetch;
+      const base = request.request?.fetch ?? githubFetch();
       if (!(base as { [TIMED]?: true })[TIMED])
         request.request = { ...request.request, fetch: timedFetch(base, timeoutMs) };
       if (limits.writeBudget && installationId !== null && WRITES.has((request.method ?? 'GET').toUpperCase()))
