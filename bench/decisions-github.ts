@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import { sendWebhook } from '../test/support/webhooks.js';
 import type { Delivery } from '../test/support/webhooks.js';
-import { KEEP_ALIVE_MS, POLICY, SECRET, percentile, release, request } from './app.js';
+import { CallbackLog, KEEP_ALIVE_MS, POLICY, SECRET, WARM_UP, percentile, release, request } from './app.js';
 import type { Rig } from './app.js';
 
 export type ToGitHub =
@@ -33,7 +33,7 @@ const apiBase = await github.start();
 const repo = github.addRepo('acme', 'shop');
 repo.files['.github/release-policy.yml'] = POLICY;
 repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
-const callbackAt = new Map<number, number>();
+const callbackAt = new CallbackLog();
 github.interceptor = ({ path, body }) => {
   const m = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
   if (m && (body as { state?: string }).state) callbackAt.set(Number(m[1]), performance.now());
@@ -48,10 +48,8 @@ const r = {
 const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
 for (let i = 1; i <= n; i++)
   deliveries.push({ runId: i, delivery: request(r, i, release(r, i), 'production').delivery });
-const answered = async (runId: number) => {
-  while (!callbackAt.has(runId)) await new Promise((resolve) => setTimeout(resolve, 1));
-};
-const warm = deliveries.slice(0, Math.min(5, n));
+const answered = (runId: number) => callbackAt.answered(runId);
+const warm = deliveries.slice(0, Math.min(WARM_UP, n));
 for (const { runId, delivery } of warm) {
   await sendWebhook(url, SECRET, delivery);
   await answered(runId);

@@ -18,7 +18,7 @@
  * with `--compare`, the same section at the other commit).
  */
 import pg from 'pg';
-import { KEEP_ALIVE_MS, throughput } from './app.js';
+import { KEEP_ALIVE_MS, WARM_UP, throughput } from './app.js';
 import { throughputApart } from './decisions-apart.js';
 import { figure } from './figures.js';
 
@@ -51,7 +51,8 @@ async function postgresSchema(): Promise<{ url: string; drop(): Promise<void> } 
 export async function runDecisionsBench(options: { log: (line: string) => void; quick?: boolean }): Promise<boolean> {
   const { log, quick } = options;
   const concurrency = 8;
-  const n = quick ? 105 : 405;
+  // Measured decisions (100 or 400) after the warm-up ones.
+  const n = (quick ? 100 : 400) + WARM_UP;
   const rows: string[] = [];
   let ok = true;
   const report = (
@@ -101,7 +102,7 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
   report(
     'SQLite file, throttling and retries on (`npm start`)',
     'sqlite throttled',
-    await throughput(quick ? 45 : 105, concurrency, { throttled: true }),
+    await throughput(quick ? 45 : 105, concurrency, { throttled: true, warmUp: 5 }),
     false,
   );
   const schema = await postgresSchema();
