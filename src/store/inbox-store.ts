@@ -229,6 +229,8 @@ export class PrismaInboxStore implements InboxStore {
         AND "status" IN ('ready', 'working') AND ("claimedUntilMs" IS NULL OR "claimedUntilMs" <= $3::bigint)
         RETURNING "seq", "deliveryId", "event", "action", "orderKey", "priority", "payload", "attempts"`,
       [owner, until.getTime(), now.getTime(), maxPriority],
+      // Its best plan depends on how many wait and how urgent they are: planned at each claim.
+      { planEachRun: true },
     );
     const row = rows[0];
     return row
