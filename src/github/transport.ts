@@ -93,8 +93,12 @@ function urlOf(input: FetchInput): string {
   return input.url;
 }
 
-/** One `fetch`-shaped function over `dispatcher` (a keep-alive agent of its own by default). */
-export function undiciFetch(dispatcher: Dispatcher = new Agent({ keepAliveTimeout: 60_000 })): typeof fetch {
+/**
+ * One `fetch`-shaped function over `dispatcher`: by default an agent of its own with undici's
+ * defaults, as Node's `fetch` has (idle connections kept 4 s, or what the server's `Keep-Alive`
+ * says less a second).
+ */
+export function undiciFetch(dispatcher: Dispatcher = new Agent()): typeof fetch {
   const call = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
     const url = urlOf(input);
     const body = init?.body;
