@@ -165,7 +165,6 @@ const STATEMENTS_NAMED = 1_000;
  * instead of at every run.
  */
 function statementName(text: string): string | undefined {
-  if (text.includes('SKIP LOCKED')) return undefined;
   let name = statementNames.get(text);
   if (name === undefined) {
     // The record's statements are a fixed set; a text past it runs unprepared rather than
