@@ -190,17 +190,26 @@ function postgresStatements(on: Pick<pg.Pool | pg.PoolClient, 'query'>): Omit<Sq
 }
 
 /**
+ * How long one statement of the record's own transaction may run, waiting for a lock included,
+ * before PostgreSQL cancels it and the transaction rolls back (Prisma's interactive transaction,
+ * which these replaced, gave up after 30 s): a decision never hangs on a lock another holds.
+ */
+export const TRANSACTION_STATEMENT_TIMEOUT_MS = 30_000;
+
+/**
  * PostgreSQL: statements straight on the pool Prisma's adapter was given (./database-url.ts);
  * a transaction holds one of its connections from BEGIN to COMMIT, and rolls back on any error.
  */
-export function postgresRunner(pool: pg.Pool): SqlRunner {
+export function postgresRunner(pool: pg.Pool, statementTimeoutMs = TRANSACTION_STATEMENT_TIMEOUT_MS): SqlRunner {
+  const begin = `BEGIN; SET LOCAL statement_timeout = ${Math.max(1, Math.round(statementTimeoutMs))}`;
   return {
     ...postgresStatements(pool),
     async transaction<T>(fn: (tx: SqlRunner) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       let broken: Error | undefined;
       try {
-        await client.query('BEGIN');
+        // One round trip: the transaction and its time limit.
+        await client.query(begin);
         try {
           const result = await fn({ ...postgresStatements(client), transaction: nested });
           await client.query('COMMIT');

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
 import { PrismaClient as SqliteClient } from '../../src/store/generated/sqlite/client.js';
 import { openStore } from '../../src/store/open-store.js';
-import { sqlRunner, type SqlRunner } from '../../src/store/sql-runner.js';
+import { postgresRunner, sqlRunner, type SqlRunner } from '../../src/store/sql-runner.js';
 import type { OneConnectionLibSql } from '../../src/store/sqlite-adapter.js';
 import type { Store } from '../../src/store/types.js';
 import { postgresTarget, sqliteTarget, type Target } from './targets.js';
@@ -255,5 +255,60 @@ describe('the record own SQL on SQLite shares its one connection with Prisma', (
     await outside;
     expect(await stored('prisma-inside')).toBe(false);
     expect(await stored('own-outside')).toBe(true);
+  });
+});
+
+describe('a transaction of the record own SQL on PostgreSQL', () => {
+  let tg: Target;
+  let handle: ReturnType<typeof createAdapter>;
+
+  beforeAll(async () => {
+    tg = await postgresTarget();
+    await (await openStore({ databaseUrl: tg.url })).close();
+    handle = createAdapter(parseDatabaseUrl(tg.url, process.cwd()));
+  });
+
+  afterAll(async () => {
+    await handle?.dispose();
+    await tg?.cleanup();
+  });
+
+  it('waits for a lock another holds at most its time limit, rolls back, and leaves the pool usable', async () => {
+    const sql = postgresRunner(handle.pool!, 300);
+    const row = [
+      `INSERT INTO "Delivery" ("id", "event", "receivedAt") VALUES ($1, 'deployment', $2)`,
+      ['held', new Date()],
+    ] as const;
+    await sql.run(...row);
+    // Another replica's transaction holds the row.
+    const other = await handle.pool!.connect();
+    await other.query('BEGIN');
+    await other.query(`UPDATE "Delivery" SET "outcome" = 'theirs' WHERE "id" = 'held'`);
+    try {
+      const mine = sql.transaction(async (tx) => {
+        await tx.run(`INSERT INTO "Delivery" ("id", "event", "receivedAt") VALUES ('mine', 'deployment', $1)`, [
+          new Date(),
+        ]);
+        return tx.run(`UPDATE "Delivery" SET "outcome" = 'mine' WHERE "id" = 'held'`);
+      });
+      const stuck = new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000));
+      expect(
+        await Promise.race([
+          mine.then(
+            () => 'committed',
+            (e: Error) => e.message,
+          ),
+          stuck,
+        ]),
+      ).toMatch(/statement timeout/);
+    } finally {
+      await other.query('ROLLBACK');
+      other.release();
+    }
+    // Rolled back whole; the next transaction runs on the same pool.
+    expect(await sql.rows(`SELECT "id" FROM "Delivery" WHERE "id" = 'mine'`)).toEqual([]);
+    expect(await sql.transaction((tx) => tx.run(`UPDATE "Delivery" SET "outcome" = 'mine' WHERE "id" = 'held'`))).toBe(
+      1,
+    );
   });
 });
