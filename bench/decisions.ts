@@ -28,7 +28,8 @@ export const TARGET_P99_MS = 100;
 
 const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
 
-async function postgresSchema(): Promise<{ url: string; drop(): Promise<void> } | null> {
+/** `run` on a PostgreSQL schema of its own, dropped afterwards; null when nothing answers at `PG_URL`. */
+async function onFreshSchema<T>(run: (url: string) => Promise<T>): Promise<T | null> {
   const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
   try {
     await client.connect();
@@ -37,15 +38,14 @@ async function postgresSchema(): Promise<{ url: string; drop(): Promise<void> } 
   }
   await client.end();
   const schema = `rg_bench_${process.pid}_${Date.now().toString(36)}`;
-  return {
-    url: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`,
-    drop: async () => {
-      const c = new pg.Client({ connectionString: PG_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      await c.end();
-    },
-  };
+  try {
+    return await run(`${PG_URL}${PG_URL.includes('?') ? '&' : '?'}schema=${schema}`);
+  } finally {
+    const c = new pg.Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  }
 }
 
 export async function runDecisionsBench(options: { log: (line: string) => void; quick?: boolean }): Promise<boolean> {
@@ -105,32 +105,18 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
     await throughput(quick ? 45 : 105, concurrency, { throttled: true, warmUp: 5 }),
     false,
   );
-  const schema = await postgresSchema();
-  if (schema) {
-    try {
+  const postgres = await onFreshSchema((url) => throughput(n, concurrency, { databaseUrl: url }));
+  if (postgres) {
+    report('PostgreSQL, throttling off', 'postgresql', postgres, true);
+    // Added figure: the same with the played GitHub and the sender in another process.
+    const apart = await onFreshSchema((url) => throughputApart(n, concurrency, url));
+    if (apart)
       report(
-        'PostgreSQL, throttling off',
-        'postgresql',
-        await throughput(n, concurrency, { databaseUrl: schema.url }),
+        'PostgreSQL, throttling off, GitHub and sender in another process (the App alone)',
+        'postgresql app alone',
+        apart,
         true,
       );
-    } finally {
-      await schema.drop();
-    }
-    // Added figure: the same with the played GitHub and the sender in another process.
-    const apart = await postgresSchema();
-    if (apart) {
-      try {
-        report(
-          'PostgreSQL, throttling off, GitHub and sender in another process (the App alone)',
-          'postgresql app alone',
-          await throughputApart(n, concurrency, apart.url),
-          true,
-        );
-      } finally {
-        await apart.drop();
-      }
-    }
   } else rows.push(`| PostgreSQL, throttling off | not measured: nothing answers at ${PG_URL} | | | | | | |`);
 
   log(`## Decisions: deployment_protection_rule webhooks at concurrency ${concurrency}, GitHub played on 127.0.0.1`);
