@@ -1,10 +1,12 @@
 import { createServer } from 'node:http';
 import type { Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Probot, ProbotOctokit, createNodeMiddleware } from 'probot';
+import { Probot, createNodeMiddleware } from 'probot';
+import type { ProbotOctokit } from 'probot';
 import type { Logger } from 'probot';
 import { countApiCalls } from '../github/api-calls.js';
 import { conditionalRequests } from '../github/conditional-requests.js';
+import { GateOctokit } from '../github/gate-octokit.js';
 import { databaseWriteBudget, requestLimits } from '../github/write-budget.js';
 import type { RequestLimitsOptions } from '../github/write-budget.js';
 import type { Store } from '../store/types.js';
@@ -67,10 +69,13 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** The Octokit the App uses: Probot's, counting every call, with retries and throttling unless turned off. */
+/**
+ * The Octokit the App uses: Probot's (`GateOctokit`: its plugins, its request logging at debug
+ * level only), counting every call, with retries and throttling unless turned off.
+ */
 export function appOctokit(retries: boolean, limits: RequestLimitsOptions = {}): typeof ProbotOctokit {
   // The counter before the conditional cache, so it sees GitHub's 304s before they are answered from the cache.
-  const Counted = ProbotOctokit.plugin(countApiCalls, requestLimits(limits) as never, conditionalRequests as never);
+  const Counted = GateOctokit.plugin(countApiCalls, requestLimits(limits) as never, conditionalRequests as never);
   if (retries) {
     // Probot leaves the installation clients' throttle without an id, so every installation
     // of the process shares one write queue ("no-id"): key it by the installation.
