@@ -52,7 +52,7 @@ function countParses(octokit: Any): { count: number } {
   endpoint.parse = ((options: never) => {
     counter.count++;
     return parse(options);
-  }) as typeof endpoint.parse;
+  }) as unknown as typeof endpoint.parse;
   return counter;
 }
 
@@ -76,7 +76,12 @@ describe("The App's Octokit", () => {
   it("logs Probot's debug line for each answer and each failure when debug is on", async () => {
     const lines: Array<Record<string, unknown>> = [];
     const octokit = client(GateOctokit, 'debug', lines, []);
-    await octokit.request('POST /repos/{owner}/{repo}/check-runs', { owner: 'acme', repo: 'shop', name: 'gate' });
+    await octokit.request('POST /repos/{owner}/{repo}/check-runs', {
+      owner: 'acme',
+      repo: 'shop',
+      name: 'gate',
+      head_sha: 'a'.repeat(40),
+    });
     await expect(
       octokit.request('GET /repos/{owner}/{repo}/missing', { owner: 'acme', repo: 'shop' }),
     ).rejects.toMatchObject({ status: 404 });
