@@ -53,30 +53,22 @@ export function requestLogging(octokit: unknown): Record<string, never> {
   return {};
 }
 
+/** Probot's answer to a rate limit: a warning, and the request tried again after the wait GitHub asked for. */
+const warnAndRetry =
+  (limit: string) =>
+  (retryAfter: number, options: { method: string; url: string }, octokit: { log: { warn(m: string): void } }) => {
+    octokit.log.warn(
+      `${limit} hit with "${options.method} ${options.url}", retrying in ${String(retryAfter)} seconds.`,
+    );
+    return true;
+  };
+
 const defaultOptions = {
   authStrategy: createProbotAuth,
   throttle: {
     enabled: true,
-    onSecondaryRateLimit: (
-      retryAfter: number,
-      options: { method: string; url: string },
-      octokit: { log: { warn(m: string): void } },
-    ) => {
-      octokit.log.warn(
-        `Secondary Rate limit hit with "${options.method} ${options.url}", retrying in ${String(retryAfter)} seconds.`,
-      );
-      return true;
-    },
-    onRateLimit: (
-      retryAfter: number,
-      options: { method: string; url: string },
-      octokit: { log: { warn(m: string): void } },
-    ) => {
-      octokit.log.warn(
-        `Rate limit hit with "${options.method} ${options.url}", retrying in ${String(retryAfter)} seconds.`,
-      );
-      return true;
-    },
+    onSecondaryRateLimit: warnAndRetry('Secondary Rate limit'),
+    onRateLimit: warnAndRetry('Rate limit'),
   },
   // Probot's version, as its own class sends it.
   userAgent: `probot/${Probot.version}`,

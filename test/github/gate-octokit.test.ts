@@ -108,4 +108,40 @@ describe("The App's Octokit", () => {
       expect(lines).toHaveLength(level === 'debug' ? 1 : 0);
     }
   });
+  it("warns and tries again on a secondary rate limit, as Probot's class does", async () => {
+    const warned: string[] = [];
+    for (const Class of [GateOctokit, ProbotOctokit]) {
+      const lines: Array<Record<string, unknown>> = [];
+      let calls = 0;
+      const fetch = () => {
+        calls++;
+        return Promise.resolve(
+          calls === 1
+            ? new Response(JSON.stringify({ message: 'You have exceeded a secondary rate limit.' }), {
+                status: 403,
+                headers: { 'content-type': 'application/json', 'retry-after': '1' },
+              })
+            : new Response(JSON.stringify({ id: 1 }), { status: 200, headers: { 'content-type': 'application/json' } }),
+        );
+      };
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          for (const line of chunk.toString().split('\n').filter(Boolean))
+            lines.push(JSON.parse(line) as Record<string, unknown>);
+          done();
+        },
+      });
+      const octokit = new Class({
+        log: pino({ level: 'info' }, stream),
+        request: { fetch },
+        retry: { enabled: false },
+      });
+      const answer = await octokit.request('GET /repos/{owner}/{repo}', { owner: 'acme', repo: 'shop' });
+      expect(answer.status).toBe(200);
+      expect(calls).toBe(2);
+      warned.push(lines.map((l) => String(l.msg)).join('\n'));
+    }
+    expect(warned[0]).toBe('Secondary Rate limit hit with "GET /repos/{owner}/{repo}", retrying in 1 seconds.');
+    expect(warned[0]).toBe(warned[1]);
+  });
 });
