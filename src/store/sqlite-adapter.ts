@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { statSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PrismaLibSql } from '@prisma/adapter-libsql';
 import { LibsqlError } from '@libsql/client';
@@ -53,13 +54,28 @@ const CHECKPOINTER = `
 const { statSync } = require('node:fs');
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.libsql);
+const same = () => {
+  const st = statSync(workerData.path);
+  return st.ino === workerData.ino && st.dev === workerData.dev;
+};
 let db = null;
 try {
-  // The file the App opened, never another: opening a path that is gone would create an
-  // empty file there (the App's file guard tells a deleted file from a replaced one).
-  const st = statSync(workerData.path);
-  if (st.ino === workerData.ino && st.dev === workerData.dev) db = new Database(workerData.path, { timeout: 0 });
-} catch {}
+  // The file the App opened, never another, and never a new one: the file can be deleted or
+  // replaced between the look and the open, and an open that may create would leave an empty
+  // file at the path of a deleted one (the App's file guard would call it replaced, not
+  // deleted). The URI's mode=rw opens an existing file or fails; the second look closes a
+  // replacement opened in that instant.
+  if (same()) {
+    db = new Database(workerData.uri, { timeout: 0 });
+    if (!same()) {
+      db.close();
+      db = null;
+    }
+  }
+} catch {
+  try { db?.close(); } catch {}
+  db = null;
+}
 const timer = db
   ? setInterval(() => {
       try {
@@ -76,6 +92,14 @@ parentPort.on('message', () => {
 });
 `;
 
+/**
+ * A SQLite URI that opens the file at `path` only if it exists, read and write (`mode=rw`: no
+ * create), the path percent-encoded as SQLite's URIs want it (`?`, `#`, `%`, spaces).
+ */
+export function existingFileUri(path: string): string {
+  return `${pathToFileURL(path).href}?mode=rw`;
+}
+
 /** Starts the checkpointer of the SQLite file at `path` (none for a database in memory). */
 function startCheckpointer(path: string): Worker | null {
   if (path === '' || path === ':memory:' || path.startsWith('file::memory:')) return null;
@@ -87,7 +111,14 @@ function startCheckpointer(path: string): Worker | null {
   }
   const worker = new Worker(CHECKPOINTER, {
     eval: true,
-    workerData: { path, ino: opened.ino, dev: opened.dev, libsql: LIBSQL, everyMs: CHECKPOINT_EVERY_MS },
+    workerData: {
+      path,
+      uri: existingFileUri(path),
+      ino: opened.ino,
+      dev: opened.dev,
+      libsql: LIBSQL,
+      everyMs: CHECKPOINT_EVERY_MS,
+    },
   });
   // It never keeps the process alive, and a failure of its own leaves the App's connection to checkpoint.
   worker.unref();

@@ -1,10 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
 import { PrismaClient } from '../../src/store/generated/sqlite/client.js';
 import { openStore } from '../../src/store/open-store.js';
+import { existingFileUri } from '../../src/store/sqlite-adapter.js';
 import type { Store } from '../../src/store/types.js';
 import { sqliteTarget, type Target } from './targets.js';
 
@@ -110,5 +114,30 @@ describe('the SQLite record shares its file with other processes', () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
     expect(statSync(file).size).toBeGreaterThan(before + 2_000_000);
     expect((await store.getInboxDelivery('big-29'))?.payload).toContain('"i":29');
+  });
+  it("opens the checkpointer's file only if it is there: never an empty file at a deleted file's path", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'release-gate-uri-'));
+    try {
+      const libsql = createRequire(createRequire(import.meta.url).resolve('@libsql/client')).resolve('libsql');
+      const Database = createRequire(import.meta.url)(libsql) as new (
+        path: string,
+        options: { timeout: number },
+      ) => { prepare(sql: string): { all(): unknown[] }; exec(sql: string): void; close(): void };
+      // Gone: the open fails and creates nothing.
+      const gone = join(dir, 'gone.db');
+      expect(() => new Database(existingFileUri(gone), { timeout: 0 }).prepare('SELECT 1').all()).toThrow();
+      expect(existsSync(gone)).toBe(false);
+      // There, under a name a URI must encode: that very file is opened.
+      const odd = join(dir, 'a b?c#d%e.db');
+      const writer = new Database(odd, { timeout: 0 });
+      writer.exec("CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('here')");
+      writer.close();
+      const reader = new Database(existingFileUri(odd), { timeout: 0 });
+      expect(reader.prepare('SELECT a FROM t').all()).toEqual([{ a: 'here' }]);
+      reader.close();
+      expect(readdirSync(dir).filter((f) => f.endsWith('.db'))).toEqual(['a b?c#d%e.db']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
