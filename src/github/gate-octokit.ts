@@ -35,21 +35,22 @@ function debugOn(octokit: Logged): boolean {
   return octokit.log.isLevelEnabled?.('debug') ?? true;
 }
 
-/** Probot's request logging (`GitHub request: GET /path - 200`, the body as fields), at debug level only. */
+/** Probot's debug line for a request GitHub answered with `status` (the body as fields), when debug is on. */
+function logRequest(o: Logged, options: unknown, status: number | undefined): void {
+  if (!debugOn(o)) return;
+  const { method, url, body } = o.request.endpoint.parse(options);
+  // `||`, as Probot's: an empty body logs no fields.
+  o.log.debug((body as object | undefined) || {}, `GitHub request: ${method} ${url} - ${String(status)}`);
+}
+
+/** Probot's request logging (`GitHub request: GET /path - 200`), at debug level only. */
 export function requestLogging(octokit: unknown): Record<string, never> {
   const o = octokit as Logged;
   o.hook.error('request', (error, options) => {
-    if ('status' in error && debugOn(o)) {
-      const { method, url, body } = o.request.endpoint.parse(options);
-      o.log.debug((body as object | undefined) ?? {}, `GitHub request: ${method} ${url} - ${String(error.status)}`);
-    }
+    if ('status' in error) logRequest(o, options, error.status);
     throw error;
   });
-  o.hook.after('request', (result, options) => {
-    if (!debugOn(o)) return;
-    const { method, url, body } = o.request.endpoint.parse(options);
-    o.log.debug((body as object | undefined) ?? {}, `GitHub request: ${method} ${url} - ${String(result.status)}`);
-  });
+  o.hook.after('request', (result, options) => logRequest(o, options, result.status));
   return {};
 }
 

@@ -17,8 +17,8 @@ interface Sent {
   headers: Record<string, string>;
 }
 
-/** An Octokit of `Class` whose requests are answered here, logging to `lines` at `level`. */
-function client(Class: typeof ProbotOctokit, level: string, lines: Array<Record<string, unknown>>, sent: Sent[]): Any {
+/** A pino logger at `level` whose lines land in `lines`, parsed. */
+function logInto(lines: Array<Record<string, unknown>>, level: string): pino.Logger {
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
       for (const line of chunk.toString().split('\n').filter(Boolean))
@@ -26,6 +26,11 @@ function client(Class: typeof ProbotOctokit, level: string, lines: Array<Record<
       done();
     },
   });
+  return pino({ level }, stream);
+}
+
+/** An Octokit of `Class` whose requests are answered here, logging to `lines` at `level`. */
+function client(Class: typeof ProbotOctokit, level: string, lines: Array<Record<string, unknown>>, sent: Sent[]): Any {
   const fetch = (url: string, init: { method: string; headers: Record<string, string> }) => {
     sent.push({ url, headers: init.headers });
     const status = url.endsWith('/missing') ? 404 : init.method === 'POST' ? 201 : 200;
@@ -37,7 +42,7 @@ function client(Class: typeof ProbotOctokit, level: string, lines: Array<Record<
     );
   };
   return new Class({
-    log: pino({ level }, stream),
+    log: logInto(lines, level),
     request: { fetch },
     retry: { enabled: false },
     throttle: { enabled: false },
@@ -124,15 +129,8 @@ describe("The App's Octokit", () => {
             : new Response(JSON.stringify({ id: 1 }), { status: 200, headers: { 'content-type': 'application/json' } }),
         );
       };
-      const stream = new Writable({
-        write(chunk: Buffer, _encoding, done) {
-          for (const line of chunk.toString().split('\n').filter(Boolean))
-            lines.push(JSON.parse(line) as Record<string, unknown>);
-          done();
-        },
-      });
       const octokit = new Class({
-        log: pino({ level: 'info' }, stream),
+        log: logInto(lines, 'info'),
         request: { fetch },
         retry: { enabled: false },
       });
