@@ -30,12 +30,12 @@ import { Probot, createNodeMiddleware } from 'probot';
 import { startAppServer } from '../src/app/server.js';
 import type { RunningApp } from '../src/app/server.js';
 import { evaluate } from '../src/core/evaluate.js';
-import { evidenceCounts, renderEvidenceBlock } from '../src/core/evidence-block.js';
 import { loadPolicy } from '../src/core/policy-load.js';
 import type { ReleaseFacts } from '../src/core/types.js';
 import { etagCache } from '../src/github/conditional-requests.js';
 import { openStore } from '../src/store/open-store.js';
 import type { Store } from '../src/store/types.js';
+import { evidenceText } from '../test/support/evidence.js';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import type { FakeRepo } from '../test/support/fake-github.js';
 import {
@@ -108,34 +108,6 @@ export const privateKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
   .privateKey.export({ type: 'pkcs1', format: 'pem' })
   .toString();
 
-const evidence = (score: number) => {
-  // Tests only, weight 100 by default: all passing scores 100, a pass rate below scores less.
-  const passed = score;
-  const counts = evidenceCounts({
-    tests: {
-      files: 1,
-      suites: 1,
-      tests: 100,
-      passed,
-      failed: 100 - passed,
-      errors: 0,
-      skipped: 0,
-      flaky: 0,
-      durationMs: 1,
-      failures: [],
-      failuresOmitted: 0,
-    },
-  });
-  return renderEvidenceBlock({
-    version: 1,
-    score,
-    breakdown: { tests: score },
-    present: ['tests'],
-    digests: {},
-    counts,
-  });
-};
-
 /** Bare `evaluate()` of the same policy and facts, per second, for about `ms`. */
 function evaluateRate(ms: number): number {
   const loaded = loadPolicy(POLICY, 'bench');
@@ -201,8 +173,11 @@ export const WARM_UP = 40;
  */
 export class CallbackLog extends Map<number, number> {
   private readonly waiting = new Map<number, () => void>();
-  override set(run: number, at: number): this {
+  /** The state of each run's first callback (`approved` or `rejected`). */
+  readonly states = new Map<number, string>();
+  override set(run: number, at: number, state?: string): this {
     super.set(run, at);
+    if (state !== undefined && !this.states.has(run)) this.states.set(run, state);
     this.waiting?.get(run)?.();
     this.waiting?.delete(run);
     return this;
@@ -211,6 +186,20 @@ export class CallbackLog extends Map<number, number> {
     if (this.has(run)) return Promise.resolve();
     return new Promise((resolve) => this.waiting.set(run, resolve));
   }
+  /** How many of `runs` GitHub heard approved: every release of the throughput parts is ready for PROD. */
+  approved(runs: number[]): number {
+    return runs.filter((run) => this.states.get(run) === 'approved').length;
+  }
+}
+
+/** Records a protection rule callback's time and state in `log` (the played GitHub's interceptor). */
+export function watchCallbacks(log: CallbackLog) {
+  return ({ path, body }: { path: string; body: unknown }) => {
+    const m = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
+    const state = (body as { state?: string } | undefined)?.state;
+    if (m && state) log.set(Number(m[1]), performance.now(), state);
+    return undefined;
+  };
 }
 
 /**
@@ -236,11 +225,7 @@ export async function rig(policy: string, throttled: boolean, dbFile?: string, k
     apiBase,
   };
   const callbackAt = new CallbackLog();
-  github.interceptor = ({ path, body }) => {
-    const m = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
-    if (m && (body as { state?: string }).state) callbackAt.set(Number(m[1]), performance.now());
-    return undefined;
-  };
+  github.interceptor = watchCallbacks(callbackAt);
   const dir = mkdtempSync(join(tmpdir(), 'release-gate-bench-'));
   const databaseUrl = dbFile?.startsWith('postgresql://') ? dbFile : `file:${dbFile ?? join(dir, 'bench.db')}`;
   const store = await openStore({ databaseUrl });
@@ -272,7 +257,12 @@ export async function rig(policy: string, throttled: boolean, dbFile?: string, k
   };
 }
 
-/** A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, evidence. */
+/**
+ * A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, evidence
+ * the App scores 90 (tests, security, coverage; `evidenceText` throws if the core scores it otherwise).
+ */
+const READY_EVIDENCE = evidenceText(90);
+
 export function release(r: Rig, i: number): string {
   const sha = shaOf(i);
   r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [sha] });
@@ -286,7 +276,7 @@ export function release(r: Rig, i: number): string {
     status: 'completed',
     conclusion: 'success',
     app: { slug: 'github-actions' },
-    output: { text: evidence(90) },
+    output: { text: READY_EVIDENCE },
   });
   r.repo.checkRuns.push({
     id: 20_000 + i,
@@ -330,6 +320,8 @@ export async function throughput(
   p50: number;
   p99: number;
   answered: number;
+  /** Decisions GitHub heard approved (all should be: each release is ready for PROD). */
+  approved: number;
   measured: number;
   billed: number;
   /**
@@ -372,12 +364,14 @@ export async function throughput(
     .map(({ runId }) => (r.callbackAt.get(runId) ?? NaN) - sentAt.get(runId)!)
     .filter(Number.isFinite)
     .sort((a, b) => a - b);
+  const approved = r.callbackAt.approved(measured.map(({ runId }) => runId));
   await r.close();
   return {
     rate: measured.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     answered: latencies.length,
+    approved,
     measured: measured.length,
     billed,
     cpuMs,
@@ -671,7 +665,9 @@ export async function runAppBench(options: AppBenchOptions): Promise<void> {
   const evalRate = evaluateRate(options.quick ? 300 : 1000);
   log('| measure | value | target | |');
   log('|---|---|---|---|');
-  log(`| decisions answered | ${ours.answered} of ${ours.measured} | all | ${met(ours.answered === ours.measured)} |`);
+  log(
+    `| decisions answered, approved | ${ours.answered} of ${ours.measured}, ${ours.approved} approved | all approved | ${met(ours.approved === ours.measured)} |`,
+  );
   log(
     `| decisions per second | ${ours.rate.toFixed(1)}${base ? ` (${(ours.rate / base.rate).toFixed(2)}x the previous version's ${base.rate.toFixed(1)}, same run)` : ''} | at least 3x the previous version | ${base ? met(ours.rate >= 3 * base.rate) : 'not measured'} |`,
   );

@@ -20,7 +20,15 @@ export async function throughputApart(
   n: number,
   concurrency: number,
   databaseUrl?: string,
-): Promise<{ rate: number; p50: number; p99: number; answered: number; measured: number; cpuMs: number }> {
+): Promise<{
+  rate: number;
+  p50: number;
+  p99: number;
+  answered: number;
+  approved: number;
+  measured: number;
+  cpuMs: number;
+}> {
   etagCache.clear();
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'decisions-github.ts'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -78,8 +86,8 @@ export async function throughputApart(
       const done = await receive('done');
       const used = process.threadCpuUsage(cpu);
       await app.app.idle();
-      const { rate, p50, p99, answered, measured } = done;
-      return { rate, p50, p99, answered, measured, cpuMs: (used.user + used.system) / 1000 / measured };
+      const { rate, p50, p99, answered, approved, measured } = done;
+      return { rate, p50, p99, answered, approved, measured, cpuMs: (used.user + used.system) / 1000 / measured };
     } finally {
       await app.close();
       await store.close();

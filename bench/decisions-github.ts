@@ -9,7 +9,17 @@ import type { Server } from 'node:http';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import { sendWebhook } from '../test/support/webhooks.js';
 import type { Delivery } from '../test/support/webhooks.js';
-import { CallbackLog, KEEP_ALIVE_MS, POLICY, SECRET, WARM_UP, percentile, release, request } from './app.js';
+import {
+  CallbackLog,
+  KEEP_ALIVE_MS,
+  POLICY,
+  SECRET,
+  WARM_UP,
+  percentile,
+  release,
+  request,
+  watchCallbacks,
+} from './app.js';
 import type { Rig } from './app.js';
 
 export type ToGitHub =
@@ -17,7 +27,7 @@ export type ToGitHub =
 export type FromGitHub =
   | { type: 'github'; apiBase: string; appId: number }
   | { type: 'measuring' }
-  | { type: 'done'; rate: number; p50: number; p99: number; answered: number; measured: number };
+  | { type: 'done'; rate: number; p50: number; p99: number; answered: number; approved: number; measured: number };
 
 const send = (m: FromGitHub) => process.send!(m);
 let next: ((m: ToGitHub) => void) | null = null;
@@ -34,11 +44,7 @@ const repo = github.addRepo('acme', 'shop');
 repo.files['.github/release-policy.yml'] = POLICY;
 repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
 const callbackAt = new CallbackLog();
-github.interceptor = ({ path, body }) => {
-  const m = /\/actions\/runs\/(\d+)\/deployment_protection_rule$/.exec(path);
-  if (m && (body as { state?: string }).state) callbackAt.set(Number(m[1]), performance.now());
-  return undefined;
-};
+github.interceptor = watchCallbacks(callbackAt);
 send({ type: 'github', apiBase, appId: github.appId });
 const { url } = (await receive()) as Extract<ToGitHub, { type: 'app' }>;
 const r = {
@@ -82,6 +88,7 @@ send({
   p50: percentile(latencies, 50),
   p99: percentile(latencies, 99),
   answered: latencies.length,
+  approved: callbackAt.approved(measured.map(({ runId }) => runId)),
   measured: measured.length,
 });
 await receive();

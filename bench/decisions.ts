@@ -58,7 +58,15 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
   const report = (
     label: string,
     key: string,
-    r: { rate: number; p50: number; p99: number; answered: number; measured: number; cpuMs: number },
+    r: {
+      rate: number;
+      p50: number;
+      p99: number;
+      answered: number;
+      approved: number;
+      measured: number;
+      cpuMs: number;
+    },
     p99Target: boolean,
   ) => {
     figure({
@@ -66,6 +74,13 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
       measure: `${key}: decisions per second`,
       value: r.rate,
       unit: '/s',
+      better: 'higher',
+    });
+    figure({
+      section: 'decisions',
+      measure: `${key}: decisions approved`,
+      value: (100 * r.approved) / r.measured,
+      unit: '%',
       better: 'higher',
     });
     figure({ section: 'decisions', measure: `${key}: p99`, value: r.p99, unit: 'ms', better: 'lower' });
@@ -76,10 +91,11 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
       unit: 'ms',
       better: 'lower',
     });
-    const all = r.answered === r.measured;
+    // Every release is ready for PROD: a decision that is not an approval took another path than the one measured.
+    const all = r.approved === r.measured;
     if (!all || (p99Target && r.p99 >= TARGET_P99_MS)) ok = false;
     rows.push(
-      `| ${label} | ${r.measured} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMs.toFixed(1)} ms | ${p99Target ? `under ${TARGET_P99_MS} ms: ${met(r.p99 < TARGET_P99_MS)}` : ''} | ${all ? 'all' : `ONLY ${r.answered}`} |`,
+      `| ${label} | ${r.measured} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMs.toFixed(1)} ms | ${p99Target ? `under ${TARGET_P99_MS} ms: ${met(r.p99 < TARGET_P99_MS)}` : ''} | ${all ? 'all approved' : `ONLY ${r.approved} approved (${r.answered} answered)`} |`,
     );
   };
 
@@ -121,7 +137,9 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
 
   log(`## Decisions: deployment_protection_rule webhooks at concurrency ${concurrency}, GitHub played on 127.0.0.1`);
   log('');
-  log('| configuration | decisions | per second | p50 | p99 | main thread CPU per decision | target | answered |');
+  log(
+    '| configuration | decisions | per second | p50 | p99 | main thread CPU per decision | target | approved (every release is ready) |',
+  );
   log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) log(row);
   log('');
