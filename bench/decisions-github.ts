@@ -27,7 +27,17 @@ export type ToGitHub =
 export type FromGitHub =
   | { type: 'github'; apiBase: string; appId: number }
   | { type: 'measuring' }
-  | { type: 'done'; rate: number; p50: number; p99: number; answered: number; approved: number; measured: number };
+  | {
+      type: 'done';
+      rate: number;
+      p50: number;
+      p99: number;
+      answered: number;
+      approved: number;
+      measured: number;
+      /** This process's CPU per decision (the played GitHub and the sender), ms. */
+      otherCpuMs: number;
+    };
 
 const send = (m: FromGitHub) => process.send!(m);
 let next: ((m: ToGitHub) => void) | null = null;
@@ -65,6 +75,7 @@ await receive();
 const measured = deliveries.slice(warm.length);
 const sentAt = new Map<number, number>();
 let index = 0;
+const cpu = process.cpuUsage();
 const t0 = performance.now();
 await Promise.all(
   Array.from({ length: Math.min(concurrency, measured.length) }, async () => {
@@ -78,6 +89,7 @@ await Promise.all(
   }),
 );
 const seconds = (performance.now() - t0) / 1000;
+const used = process.cpuUsage(cpu);
 const latencies = measured
   .map(({ runId }) => (callbackAt.get(runId) ?? NaN) - sentAt.get(runId)!)
   .filter(Number.isFinite)
@@ -90,6 +102,7 @@ send({
   answered: latencies.length,
   approved: callbackAt.approved(measured.map(({ runId }) => runId)),
   measured: measured.length,
+  otherCpuMs: (used.user + used.system) / 1000 / measured.length,
 });
 await receive();
 await github.close();
