@@ -2,7 +2,10 @@
  * Decisions per second (`npm run bench -- --only=decisions`; against another commit in the same
  * run: `npm run bench -- --compare <ref> --only=decisions`). The real App (Probot over HTTP on
  * 127.0.0.1, the inbox, the record) answers signed `deployment_protection_rule` webhooks while a
- * local server plays GitHub; a decision is done when its callback reaches GitHub. Concurrency 8:
+ * local server plays GitHub; a decision is done when its callback reaches GitHub. Every release
+ * is ready for PROD, so every callback must approve: a run with any other answer fails (the
+ * benchmark once measured rejections without noticing, bench/README.md, "Seventh round").
+ * Concurrency 8:
  *
  * 1. throttling and retries off, SQLite file (the App's own cost per decision); again with the
  *    played GitHub keeping connections open as GitHub's API does (its own 1 s keep-alive makes
