@@ -310,27 +310,34 @@ export async function send(r: Rig, delivery: Delivery, accept: number[] = [200])
   return status;
 }
 
+/** What a measured run of decisions gives (this file's `throughput`, bench/decisions-apart.ts). */
+export interface DecisionRun {
+  /** Decisions per second over the measured ones. */
+  rate: number;
+  /** Latency webhook sent -> callback received, ms. */
+  p50: number;
+  p99: number;
+  /** Decisions whose callback reached GitHub. */
+  answered: number;
+  /** Of those, approved (all should be: each release is ready for PROD). */
+  approved: number;
+  measured: number;
+  /**
+   * The main thread's CPU time per decision (user + system, ms): the App, Probot and, unless
+   * they have a process of their own, the GitHub played on 127.0.0.1 and the sender share that
+   * thread; other processes on the machine change it less than they change the rate.
+   */
+  cpuMs: number;
+  /** The CPU per decision of the played GitHub's and the sender's own process, when they have one. */
+  otherCpuMs?: number;
+}
+
 /** Part 1: decisions per second and latency, throttling off (or on, on another database: bench/decisions.ts). */
 export async function throughput(
   n: number,
   concurrency: number,
   options: { throttled?: boolean; databaseUrl?: string; keepAlive?: boolean; warmUp?: number } = {},
-): Promise<{
-  rate: number;
-  p50: number;
-  p99: number;
-  answered: number;
-  /** Decisions GitHub heard approved (all should be: each release is ready for PROD). */
-  approved: number;
-  measured: number;
-  billed: number;
-  /**
-   * The main thread's CPU time per decision (user + system, ms): the App, Probot and the
-   * GitHub played on 127.0.0.1 share that thread; other processes on the machine change it
-   * less than they change the rate.
-   */
-  cpuMs: number;
-}> {
+): Promise<DecisionRun & { billed: number }> {
   const r = await rig(POLICY, options.throttled ?? false, options.databaseUrl, options.keepAlive);
   const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
   for (let i = 1; i <= n; i++)

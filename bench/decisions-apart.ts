@@ -14,22 +14,14 @@ import { startAppServer } from '../src/app/server.js';
 import { etagCache } from '../src/github/conditional-requests.js';
 import { openStore } from '../src/store/open-store.js';
 import { NOW, SECRET, privateKey } from './app.js';
+import type { DecisionRun } from './app.js';
 import type { FromGitHub, ToGitHub } from './decisions-github.js';
 
 export async function throughputApart(
   n: number,
   concurrency: number,
   databaseUrl?: string,
-): Promise<{
-  rate: number;
-  p50: number;
-  p99: number;
-  answered: number;
-  approved: number;
-  measured: number;
-  cpuMs: number;
-  otherCpuMs: number;
-}> {
+): Promise<DecisionRun & { otherCpuMs: number }> {
   etagCache.clear();
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'decisions-github.ts'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

@@ -20,24 +20,14 @@ import {
   request,
   watchCallbacks,
 } from './app.js';
-import type { Rig } from './app.js';
+import type { DecisionRun, Rig } from './app.js';
 
 export type ToGitHub =
   { type: 'start'; n: number; concurrency: number } | { type: 'app'; url: string } | { type: 'go' } | { type: 'close' };
 export type FromGitHub =
   | { type: 'github'; apiBase: string; appId: number }
   | { type: 'measuring' }
-  | {
-      type: 'done';
-      rate: number;
-      p50: number;
-      p99: number;
-      answered: number;
-      approved: number;
-      measured: number;
-      /** This process's CPU per decision (the played GitHub and the sender), ms. */
-      otherCpuMs: number;
-    };
+  | ({ type: 'done' } & Omit<DecisionRun, 'cpuMs' | 'otherCpuMs'> & { otherCpuMs: number });
 
 const send = (m: FromGitHub) => process.send!(m);
 let next: ((m: ToGitHub) => void) | null = null;

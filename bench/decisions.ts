@@ -22,6 +22,7 @@
  */
 import pg from 'pg';
 import { KEEP_ALIVE_MS, WARM_UP, throughput } from './app.js';
+import type { DecisionRun } from './app.js';
 import { throughputApart } from './decisions-apart.js';
 import { figure } from './figures.js';
 
@@ -58,22 +59,7 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
   const n = (quick ? 100 : 400) + WARM_UP;
   const rows: string[] = [];
   let ok = true;
-  const report = (
-    label: string,
-    key: string,
-    r: {
-      rate: number;
-      p50: number;
-      p99: number;
-      answered: number;
-      approved: number;
-      measured: number;
-      cpuMs: number;
-      /** The played GitHub's and the sender's own process, when they have one. */
-      otherCpuMs?: number;
-    },
-    p99Target: boolean,
-  ) => {
+  const report = (label: string, key: string, r: DecisionRun, p99Target: boolean) => {
     figure({
       section: 'decisions',
       measure: `${key}: decisions per second`,
