@@ -259,7 +259,8 @@ export async function rig(policy: string, throttled: boolean, dbFile?: string, k
 
 /**
  * A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, evidence
- * the App scores 90 (tests, security, coverage; `evidenceText` throws if the core scores it otherwise).
+ * the App scores 90 (tests, security, coverage and half a checklist; `evidenceText` throws if the
+ * core scores it otherwise).
  */
 const READY_EVIDENCE = evidenceText(90);
 
