@@ -154,7 +154,8 @@ interface NativeDatabaseClass {
 
 /** The native binding `@libsql/client` opens local files with (its dependency, resolved from it). */
 const LIBSQL = createRequire(createRequire(import.meta.url).resolve('@libsql/client')).resolve('libsql');
-const Database = createRequire(import.meta.url)(LIBSQL) as NativeDatabaseClass;
+/** Its database class: what the App's connection and the checkpointer (by `LIBSQL`) open files with. */
+export const Database = createRequire(import.meta.url)(LIBSQL) as NativeDatabaseClass;
 
 /** SQLite's primary result codes by number, as `@libsql/client` names them in its errors. */
 const SQLITE_CODES = [

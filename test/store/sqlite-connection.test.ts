@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAdapter, parseDatabaseUrl } from '../../src/store/database-url.js';
 import { PrismaClient } from '../../src/store/generated/sqlite/client.js';
 import { openStore } from '../../src/store/open-store.js';
-import { existingFileUri } from '../../src/store/sqlite-adapter.js';
+import { Database, existingFileUri } from '../../src/store/sqlite-adapter.js';
 import type { Store } from '../../src/store/types.js';
 import { sqliteTarget, type Target } from './targets.js';
 
@@ -118,14 +117,9 @@ describe('the SQLite record shares its file with other processes', () => {
   it("opens the checkpointer's file only if it is there: never an empty file at a deleted file's path", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'release-gate-uri-'));
     try {
-      const libsql = createRequire(createRequire(import.meta.url).resolve('@libsql/client')).resolve('libsql');
-      const Database = createRequire(import.meta.url)(libsql) as new (
-        path: string,
-        options: { timeout: number },
-      ) => { prepare(sql: string): { all(): unknown[] }; exec(sql: string): void; close(): void };
       // Gone: the open fails and creates nothing.
       const gone = join(dir, 'gone.db');
-      expect(() => new Database(existingFileUri(gone), { timeout: 0 }).prepare('SELECT 1').all()).toThrow();
+      expect(() => new Database(existingFileUri(gone), { timeout: 0 }).prepare('SELECT 1').all([])).toThrow();
       expect(existsSync(gone)).toBe(false);
       // There, under a name a URI must encode: that very file is opened.
       const odd = join(dir, 'a b?c#d%e.db');
@@ -133,7 +127,7 @@ describe('the SQLite record shares its file with other processes', () => {
       writer.exec("CREATE TABLE t (a TEXT); INSERT INTO t VALUES ('here')");
       writer.close();
       const reader = new Database(existingFileUri(odd), { timeout: 0 });
-      expect(reader.prepare('SELECT a FROM t').all()).toEqual([{ a: 'here' }]);
+      expect(reader.prepare('SELECT a FROM t').all([])).toEqual([{ a: 'here' }]);
       reader.close();
       expect(readdirSync(dir).filter((f) => f.endsWith('.db'))).toEqual(['a b?c#d%e.db']);
     } finally {
