@@ -257,13 +257,10 @@ export async function rig(policy: string, throttled: boolean, dbFile?: string, k
   };
 }
 
-/**
- * A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, evidence
- * the App scores 90 (tests, security, coverage and half a checklist; `evidenceText` throws if the
- * core scores it otherwise).
- */
+/** Evidence the App scores 90: tests, security, coverage and half a checklist (`evidenceText` throws if the core scores it otherwise). */
 const READY_EVIDENCE = evidenceText(90);
 
+/** A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, `READY_EVIDENCE`. */
 export function release(r: Rig, i: number): string {
   const sha = shaOf(i);
   r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [sha] });
