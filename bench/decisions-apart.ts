@@ -79,17 +79,8 @@ export async function throughputApart(
       const done = await receive('done');
       const used = process.threadCpuUsage(cpu);
       await app.app.idle();
-      const { rate, p50, p99, answered, approved, measured, otherCpuMs } = done;
-      return {
-        rate,
-        p50,
-        p99,
-        answered,
-        approved,
-        measured,
-        otherCpuMs,
-        cpuMs: (used.user + used.system) / 1000 / measured,
-      };
+      const { type: _done, ...run } = done;
+      return { ...run, cpuMs: (used.user + used.system) / 1000 / run.measured };
     } finally {
       await app.close();
       await store.close();
