@@ -28,6 +28,13 @@ const sections: Array<[string, () => Promise<void>]> = [
   ],
   ['app', async () => (await import('./app.js')).runAppBench({ log, quick })],
   [
+    'json',
+    async () => {
+      if (!(await (await import('./json.js')).runJsonBench({ log, quick })))
+        log('json: the target was NOT met (see above)');
+    },
+  ],
+  [
     'decisions',
     async () => {
       if (!(await (await import('./decisions.js')).runDecisionsBench({ log, quick })))

@@ -5,7 +5,8 @@
  * once GitHub has answered (`octokit.request.endpoint.parse`: URL template, headers, body) to
  * log a debug line, whatever the log level: about 0.2 ms of the App's thread per request, on
  * every request of every decision, for a line nobody sees at the default level. The plugin
- * below logs the same line with the same fields, and parses only when debug is on.
+ * below logs the same line with the same fields, and parses only when debug is on. One plugin
+ * more: GitHub's JSON answers are read with `JSON.parse` (src/github/json-responses.ts).
  *
  * When Probot changes its class, `test/github/gate-octokit.test.ts` says so: it compares an
  * instance of each (plugins, defaults, the user agent GitHub sees).
@@ -20,6 +21,7 @@ import { config } from '@probot/octokit-plugin-config';
 import { createProbotAuth } from 'octokit-auth-probot';
 import { Probot } from 'probot';
 import type { ProbotOctokit } from 'probot';
+import { jsonResponses } from './json-responses.js';
 
 interface Logged {
   log: { debug(fields: object, message: string): void; isLevelEnabled?: (level: string) => boolean };
@@ -75,7 +77,7 @@ const defaultOptions = {
   userAgent: `probot/${Probot.version}`,
 };
 
-/** `ProbotOctokit` with `requestLogging` in place of Probot's own (see above). */
+/** `ProbotOctokit` with `requestLogging` in place of Probot's own, and `jsonResponses` (see above). */
 export const GateOctokit = Octokit.plugin(
   throttling,
   retry,
@@ -84,6 +86,7 @@ export const GateOctokit = Octokit.plugin(
   enterpriseCompatibility,
   requestLogging,
   config,
+  jsonResponses,
 ).defaults((instanceOptions: Record<string, unknown> | undefined) => ({
   ...defaultOptions,
   ...instanceOptions,
