@@ -260,12 +260,39 @@ export async function rig(policy: string, throttled: boolean, dbFile?: string, k
 /** Evidence the App scores 90: tests, security, coverage and half a checklist (`evidenceText` throws if the core scores it otherwise). */
 const READY_EVIDENCE = evidenceText(90);
 
+/**
+ * The size of a release's pull request: its reviews (all but the last are comments of other
+ * people; the last approves the head) and its commits (the last is the release commit).
+ */
+export interface ReleaseShape {
+  reviews: number;
+  commits: number;
+}
+
+/** The smallest release: one approving review, one commit (the throughput figures). */
+export const SMALL_RELEASE: ReleaseShape = { reviews: 1, commits: 1 };
+
+/** A release as a busy repository has them: 30 reviews of its pull request, 60 commits. */
+export const GITHUB_SIZED_RELEASE: ReleaseShape = { reviews: 30, commits: 60 };
+
 /** A release ready for PROD in the fake GitHub: a PR approved on its head, CI passed, `READY_EVIDENCE`. */
-export function release(r: Rig, i: number): string {
+export function release(r: Rig, i: number, shape: ReleaseShape = SMALL_RELEASE): string {
   const sha = shaOf(i);
-  r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [sha] });
+  // The earlier commits of the pull request: shas of their own, never another release's.
+  const earlier = Array.from(
+    { length: shape.commits - 1 },
+    (_, k) => `${(k + 1).toString(16).padStart(8, 'e')}${shaOf(i).slice(8)}`,
+  );
+  r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [...earlier, sha] });
   r.repo.reviews[i] = [
-    { id: i, user: 'reviewer', state: 'APPROVED', commit_id: sha, submitted_at: '2026-03-10T10:00:00Z' },
+    ...Array.from({ length: shape.reviews - 1 }, (_, k) => ({
+      id: 1_000_000 + i * 1_000 + k,
+      user: `commenter${k % 7}`,
+      state: 'COMMENTED' as const,
+      commit_id: earlier[k % Math.max(1, earlier.length)] ?? sha,
+      submitted_at: '2026-03-10T09:00:00Z',
+    })),
+    { id: i, user: 'reviewer', state: 'APPROVED' as const, commit_id: sha, submitted_at: '2026-03-10T10:00:00Z' },
   ];
   r.repo.checkRuns.push({
     id: 10_000 + i,

@@ -17,10 +17,12 @@ import { NOW, SECRET, privateKey } from './app.js';
 import type { DecisionRun } from './app.js';
 import type { FromGitHub, ToGitHub } from './decisions-github.js';
 
+/** `githubSizes`: releases and answers of GitHub's sizes (bench/decisions-github.ts). */
 export async function throughputApart(
   n: number,
   concurrency: number,
   databaseUrl?: string,
+  githubSizes = false,
 ): Promise<DecisionRun & { otherCpuMs: number }> {
   etagCache.clear();
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'decisions-github.ts'), [], {
@@ -56,7 +58,7 @@ export async function throughputApart(
   const tell = (m: ToGitHub) => child.send(m);
   const dir = mkdtempSync(join(tmpdir(), 'release-gate-bench-'));
   try {
-    tell({ type: 'start', n, concurrency });
+    tell({ type: 'start', n, concurrency, githubSizes });
     const { apiBase, appId } = await receive('github');
     const store = await openStore({ databaseUrl: databaseUrl ?? `file:${join(dir, 'bench.db')}` });
     const app = await startAppServer({

@@ -4,13 +4,22 @@
  * only the App's work, as in production where GitHub is remote. Driven over IPC by the parent:
  * it starts the played GitHub, seeds the releases, sends the webhooks at the given concurrency and
  * reports the rate and the latencies (a decision is done when its callback reaches GitHub).
+ *
+ * With `githubSizes`, each release's pull request has `GITHUB_SIZED_RELEASE`'s reviews and
+ * commits, and the answers the App reads for a decision carry every field GitHub's own do: each
+ * object of the commit's pull requests, the reviews, the pull request's commits and the check
+ * runs is GitHub's example of it from its REST description (`@octokit/openapi`) with the played
+ * GitHub's values over it (so the decision is the same; every one must still approve).
  */
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import { sendWebhook } from '../test/support/webhooks.js';
 import type { Delivery } from '../test/support/webhooks.js';
 import {
   CallbackLog,
+  GITHUB_SIZED_RELEASE,
   KEEP_ALIVE_MS,
   POLICY,
   SECRET,
@@ -23,7 +32,10 @@ import {
 import type { DecisionRun, Rig } from './app.js';
 
 export type ToGitHub =
-  { type: 'start'; n: number; concurrency: number } | { type: 'app'; url: string } | { type: 'go' } | { type: 'close' };
+  | { type: 'start'; n: number; concurrency: number; githubSizes?: boolean }
+  | { type: 'app'; url: string }
+  | { type: 'go' }
+  | { type: 'close' };
 export type FromGitHub =
   | { type: 'github'; apiBase: string; appId: number }
   | { type: 'measuring' }
@@ -35,11 +47,63 @@ const receive = () => new Promise<ToGitHub>((resolve) => (next = resolve));
 process.on('message', (m: ToGitHub) => next?.(m));
 process.on('disconnect', () => process.exit(0));
 
-const { n, concurrency } = (await receive()) as Extract<ToGitHub, { type: 'start' }>;
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `example` with `ours` over it, object by object: what `ours` has wins, the rest is the example's. */
+function over(example: unknown, ours: unknown): unknown {
+  if (!isObject(example) || !isObject(ours)) return ours === undefined ? example : ours;
+  const out: Json = { ...example };
+  for (const key of Object.keys(ours)) out[key] = over(example[key], ours[key]);
+  return out;
+}
+
+/** GitHub's example objects of the answers a decision reads, by the path of the answer. */
+function githubExamples(): Array<[RegExp, (body: unknown) => unknown]> {
+  const file = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
+  const api = JSON.parse(readFileSync(file, 'utf8')) as {
+    components: { examples: Record<string, { value: unknown }> };
+  };
+  const example = (name: string) => api.components.examples[name]!.value;
+  const first = (name: string) => (example(name) as unknown[])[0];
+  const items = (of: unknown) => (body: unknown) => (body as unknown[]).map((item) => over(of, item));
+  const checkRun = (example('check-run-paginated') as { check_runs: unknown[] }).check_runs[0];
+  return [
+    [/\/commits\/[^/]+\/pulls$/, items(first('pull-request-simple-items'))],
+    [/\/pulls\/\d+\/reviews$/, items(first('pull-request-review-items'))],
+    [/\/pulls\/\d+\/commits$/, items(first('commit-items'))],
+    [
+      /\/commits\/[^/]+\/check-runs$/,
+      (body) => ({ ...(body as Json), check_runs: items(checkRun)((body as Json).check_runs) }),
+    ],
+  ];
+}
+
+/** Makes the played GitHub's answers to the paths of `examples` GitHub-sized (its ETags are unchanged). */
+function answerGitHubSized(server: Server, examples: Array<[RegExp, (body: unknown) => unknown]>): void {
+  const [handler] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const grow = req.method === 'GET' ? examples.find(([route]) => route.test(path))?.[1] : undefined;
+    if (grow) {
+      const end = res.end.bind(res) as (body?: string) => ServerResponse;
+      res.end = ((body?: string) =>
+        end(
+          typeof body === 'string' && res.statusCode === 200 ? JSON.stringify(grow(JSON.parse(body))) : body,
+        )) as never;
+    }
+    handler!(req, res);
+  });
+}
+
+const { n, concurrency, githubSizes } = (await receive()) as Extract<ToGitHub, { type: 'start' }>;
 const github = new FakeGitHub();
 github.checkRequests = false;
 const apiBase = await github.start();
-(github as unknown as { server: Server }).server.keepAliveTimeout = KEEP_ALIVE_MS;
+const server = (github as unknown as { server: Server }).server;
+server.keepAliveTimeout = KEEP_ALIVE_MS;
+if (githubSizes) answerGitHubSized(server, githubExamples());
 const repo = github.addRepo('acme', 'shop');
 repo.files['.github/release-policy.yml'] = POLICY;
 repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
@@ -53,7 +117,10 @@ const r = {
 } as unknown as Rig;
 const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
 for (let i = 1; i <= n; i++)
-  deliveries.push({ runId: i, delivery: request(r, i, release(r, i), 'production').delivery });
+  deliveries.push({
+    runId: i,
+    delivery: request(r, i, githubSizes ? release(r, i, GITHUB_SIZED_RELEASE) : release(r, i), 'production').delivery,
+  });
 const answered = (runId: number) => callbackAt.answered(runId);
 const warm = deliveries.slice(0, Math.min(WARM_UP, n));
 for (const { runId, delivery } of warm) {

@@ -11,7 +11,8 @@
  *    played GitHub keeping connections open as GitHub's API does (its own 1 s keep-alive makes
  *    every request of the App open a new connection: see `KEEP_ALIVE_MS` in bench/app.ts); and
  *    again with the played GitHub and the sender in a child process, so the main thread CPU per
- *    decision is the App's alone (bench/decisions-apart.ts);
+ *    decision is the App's alone (bench/decisions-apart.ts); and that again on releases and
+ *    answers of GitHub's sizes (bench/decisions-github.ts);
  * 2. throttling and retries on, as `npm start` runs (one installation), SQLite file;
  * 3. throttling and retries off, PostgreSQL (`RELEASE_GATE_BENCH_PG_URL`, default
  *    postgresql://postgres@127.0.0.1:5432/test; a schema of its own, dropped afterwards); again
@@ -112,6 +113,14 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
     'SQLite file, throttling off, GitHub and sender in another process (the App alone)',
     'sqlite app alone',
     await throughputApart(n, concurrency),
+    true,
+  );
+  // Added figure: the App alone on releases and answers of GitHub's sizes (30 reviews, 60
+  // commits, every field GitHub's own answers carry: bench/decisions-github.ts).
+  report(
+    "SQLite file, throttling off, the App alone, GitHub's sizes (30 reviews, 60 commits, GitHub's fields)",
+    'sqlite app alone github sizes',
+    await throughputApart(n, concurrency, undefined, true),
     true,
   );
   report(
