@@ -5,41 +5,75 @@
  * (https://docs.github.com/rest/using-the-rest-api/best-practices-for-using-the-rest-api#use-conditional-requests-if-appropriate).
  *
  * The cache is kept per installation (a response one installation may read is never served to
- * another) and bounded: the least recently used entry goes first.
+ * another) and bounded, in entries and in bytes: the least recently used entry goes first.
  */
+import { bodyBytesOf } from './json-responses.js';
 
 interface CachedResponse {
   etag: string;
   response: { status: number; url: string; headers: Record<string, unknown>; data: unknown };
 }
 
-/** A bounded least-recently-used map. */
+/**
+ * A bounded least-recently-used map: at most `maxEntries` entries, and at most `maxBytes` of
+ * the sizes given with them (an entry larger than that alone is not kept).
+ */
 export class LruCache<V> {
-  private readonly map = new Map<string, V>();
-  constructor(readonly maxEntries: number) {}
+  private readonly map = new Map<string, { value: V; bytes: number }>();
+  private total = 0;
+  constructor(
+    readonly maxEntries: number,
+    readonly maxBytes = Infinity,
+  ) {}
   get(key: string): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, value: V): void {
+    const entry = this.map.get(key);
+    if (entry === undefined) return undefined;
     this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > this.maxEntries) this.map.delete(this.map.keys().next().value!);
+    this.map.set(key, entry);
+    return entry.value;
+  }
+  set(key: string, value: V, bytes = 0): void {
+    this.delete(key);
+    if (bytes > this.maxBytes) return;
+    this.map.set(key, { value, bytes });
+    this.total += bytes;
+    while (this.map.size > this.maxEntries || this.total > this.maxBytes) this.delete(this.map.keys().next().value!);
+  }
+  private delete(key: string): void {
+    const entry = this.map.get(key);
+    if (entry === undefined) return;
+    this.map.delete(key);
+    this.total -= entry.bytes;
   }
   get size(): number {
     return this.map.size;
   }
+  /** The sum of the sizes of the entries kept. */
+  get bytes(): number {
+    return this.total;
+  }
   clear(): void {
     this.map.clear();
+    this.total = 0;
   }
 }
 
-/** ETags of GET responses for the whole process: 5,000 entries (a few MB). */
-export const etagCache = new LruCache<CachedResponse>(5_000);
+/**
+ * ETags of GET responses for the whole process: at most 5,000, and at most 32 MiB of bodies as
+ * GitHub sent them (the parsed answers take two to four times that in memory). Bounded by
+ * entries alone, answers of GitHub's sizes (a pull request's reviews and commits, 100-700 KB a
+ * page) held the cache at hundreds of MB, growing with every release decided
+ * (bench/README.md, "Eighth round").
+ */
+export const etagCache = new LruCache<CachedResponse>(5_000, 32 * 1024 * 1024);
+
+/** What a response weighs in the cache: its body's bytes as GitHub sent them, else its Content-Length, else 64 KiB. */
+function weightOf(response: CachedResponse['response']): number {
+  const read = bodyBytesOf(response);
+  if (read !== undefined) return read;
+  const length = Number(response.headers?.['content-length']);
+  return Number.isFinite(length) && length >= 0 ? length : 64 * 1024;
+}
 
 interface RequestOptions {
   method?: string;
@@ -92,10 +126,14 @@ export function conditionalRequests(
       const response = await request(opts);
       const etag = response.headers?.etag;
       if (typeof etag === 'string' && response.status === 200)
-        etagCache.set(key, {
-          etag,
-          response: { status: response.status, url: response.url, headers: response.headers, data: response.data },
-        });
+        etagCache.set(
+          key,
+          {
+            etag,
+            response: { status: response.status, url: response.url, headers: response.headers, data: response.data },
+          },
+          weightOf(response),
+        );
       return response;
     } catch (error) {
       if (hit && statusOf(error) === 304) return { ...hit.response, headers: { ...hit.response.headers } };

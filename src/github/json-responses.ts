@@ -80,6 +80,14 @@ export function responseData(bytes: Buffer, contentType: string | undefined): un
   return out;
 }
 
+/** The size in bytes of a response's body as GitHub sent it (set, not enumerable, on each response this plugin reads). */
+export const BODY_BYTES = Symbol('release-gate.bodyBytes');
+
+/** The size in bytes of the body of `response` as GitHub sent it, when this plugin read it. */
+export function bodyBytesOf(response: object): number | undefined {
+  return (response as { [BODY_BYTES]?: number })[BODY_BYTES];
+}
+
 /** The Octokit plugin (in `GateOctokit`). */
 export function jsonResponses(octokit: unknown): Record<string, never> {
   (octokit as HookedOctokit).hook.wrap('request', async (request, options) => {
@@ -91,7 +99,10 @@ export function jsonResponses(octokit: unknown): Record<string, never> {
     // 204, 205 and HEAD: Octokit answered without reading a body.
     if (response.data === '') return response;
     const type = response.headers['content-type'];
-    response.data = responseData(await bytesOf(response.data), typeof type === 'string' ? type : undefined);
+    const bytes = await bytesOf(response.data);
+    response.data = responseData(bytes, typeof type === 'string' ? type : undefined);
+    // For the conditional requests' cache, which keeps responses within a budget of bytes.
+    Object.defineProperty(response, BODY_BYTES, { value: bytes.length });
     return response;
   });
   return {};
