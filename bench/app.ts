@@ -355,6 +355,8 @@ export interface DecisionRun {
   cpuMs: number;
   /** The CPU per decision of the played GitHub's and the sender's own process, when they have one. */
   otherCpuMs?: number;
+  /** The App's heap in use after the run, after a full garbage collection (MB), when the App has the process to itself. */
+  heapMb?: number;
 }
 
 /** Part 1: decisions per second and latency, throttling off (or on, on another database: bench/decisions.ts). */

@@ -10,6 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { startAppServer } from '../src/app/server.js';
 import { etagCache } from '../src/github/conditional-requests.js';
 import { openStore } from '../src/store/open-store.js';
@@ -18,12 +20,18 @@ import type { DecisionRun } from './app.js';
 import type { FromGitHub, ToGitHub } from './decisions-github.js';
 
 /** `githubSizes`: releases and answers of GitHub's sizes (bench/decisions-github.ts). */
+/** A full garbage collection (the flag set at run time, as `node --expose-gc` would). */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
 export async function throughputApart(
   n: number,
   concurrency: number,
   databaseUrl?: string,
   githubSizes = false,
-): Promise<DecisionRun & { otherCpuMs: number }> {
+): Promise<DecisionRun & { otherCpuMs: number; heapMb: number }> {
   etagCache.clear();
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), 'decisions-github.ts'), [], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -81,8 +89,10 @@ export async function throughputApart(
       const done = await receive('done');
       const used = process.threadCpuUsage(cpu);
       await app.app.idle();
+      collectGarbage();
+      const heapMb = process.memoryUsage().heapUsed / 1e6;
       const { type: _done, ...run } = done;
-      return { ...run, cpuMs: (used.user + used.system) / 1000 / run.measured };
+      return { ...run, cpuMs: (used.user + used.system) / 1000 / run.measured, heapMb };
     } finally {
       await app.close();
       await store.close();

@@ -39,7 +39,7 @@ export type ToGitHub =
 export type FromGitHub =
   | { type: 'github'; apiBase: string; appId: number }
   | { type: 'measuring' }
-  | ({ type: 'done' } & Omit<DecisionRun, 'cpuMs' | 'otherCpuMs'> & { otherCpuMs: number });
+  | ({ type: 'done' } & Omit<DecisionRun, 'cpuMs' | 'otherCpuMs' | 'heapMb'> & { otherCpuMs: number });
 
 const send = (m: FromGitHub) => process.send!(m);
 let next: ((m: ToGitHub) => void) | null = null;

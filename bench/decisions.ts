@@ -83,6 +83,14 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
       unit: 'ms',
       better: 'lower',
     });
+    if (r.heapMb !== undefined)
+      figure({
+        section: 'decisions',
+        measure: `${key}: the App's heap after the run`,
+        value: r.heapMb,
+        unit: 'MB',
+        better: 'lower',
+      });
     if (r.otherCpuMs !== undefined)
       figure({
         section: 'decisions',
@@ -95,7 +103,7 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
     const all = r.approved === r.measured;
     if (!all || (p99Target && r.p99 >= TARGET_P99_MS)) ok = false;
     rows.push(
-      `| ${label} | ${r.measured} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMs.toFixed(1)} ms | ${p99Target ? `under ${TARGET_P99_MS} ms: ${met(r.p99 < TARGET_P99_MS)}` : ''} | ${all ? 'all approved' : `ONLY ${r.approved} approved (${r.answered} answered)`} |`,
+      `| ${label} | ${r.measured} | ${r.rate.toFixed(1)} | ${r.p50.toFixed(1)} ms | ${r.p99.toFixed(1)} ms | ${r.cpuMs.toFixed(1)} ms | ${r.heapMb === undefined ? '' : `${r.heapMb.toFixed(0)} MB`} | ${p99Target ? `under ${TARGET_P99_MS} ms: ${met(r.p99 < TARGET_P99_MS)}` : ''} | ${all ? 'all approved' : `ONLY ${r.approved} approved (${r.answered} answered)`} |`,
     );
   };
 
@@ -141,14 +149,14 @@ export async function runDecisionsBench(options: { log: (line: string) => void; 
         apart,
         true,
       );
-  } else rows.push(`| PostgreSQL, throttling off | not measured: nothing answers at ${PG_URL} | | | | | | |`);
+  } else rows.push(`| PostgreSQL, throttling off | not measured: nothing answers at ${PG_URL} | | | | | | | |`);
 
   log(`## Decisions: deployment_protection_rule webhooks at concurrency ${concurrency}, GitHub played on 127.0.0.1`);
   log('');
   log(
-    '| configuration | decisions | per second | p50 | p99 | main thread CPU per decision | target | approved (every release is ready) |',
+    "| configuration | decisions | per second | p50 | p99 | main thread CPU per decision | the App's heap after the run (the App alone) | target | approved (every release is ready) |",
   );
-  log('|---|---|---|---|---|---|---|---|');
+  log('|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) log(row);
   log('');
   log(
