@@ -33,7 +33,9 @@ describe("the README's numbers come from the code", () => {
     expect(README).toContain(`works on every ${LEASE_MS / 3 / 1000} s while it works`);
     expect(README).toContain('taken over within a minute (the\n  lease)');
     expect(README).toContain(`time limit** (${GITHUB_REQUEST_TIMEOUT_MS / 1000} s,`);
-    expect(README).toContain(`at most ${etagCache.maxEntries.toLocaleString('en-US')} entries`);
+    expect(README).toContain(
+      `at most ${etagCache.maxEntries.toLocaleString('en-US')} entries and ${etagCache.maxBytes / 1024 / 1024} MiB of answers`,
+    );
   });
 
   it("the console's defaults", () => {
