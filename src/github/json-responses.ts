@@ -3,11 +3,11 @@
  *
  * `@octokit/request` (v10) reads every JSON body with `json-with-bigint`, a `JSON.parse` with a
  * reviver called on every value of the document (to turn integers past 2^53 into BigInts).
- * Measured on Node 24 (bench/README.md, "GitHub's JSON"): a page of ten pull requests as
- * GitHub returns them (GitHub's own example object, 150 KB) takes about ten times as long as
- * with `JSON.parse`, and a decision reads several such pages (the commit's pull requests, the
- * pull request's reviews and up to 250 commits, the check runs): on GitHub's real bodies this
- * was the largest single cost of the App's thread in a decision.
+ * Measured on Node 24 (`npm run bench -- --only=json`; bench/README.md, "Eighth round"): a page
+ * of ten pull requests as GitHub returns them (GitHub's own example object, 150 KB) takes about
+ * ten times as long as with `JSON.parse`, and a decision reads several such pages (the commit's
+ * pull requests, the pull request's reviews and up to 250 commits, the check runs): on GitHub's
+ * real bodies this was the largest single cost of the App's thread in a decision.
  *
  * The plugin asks Octokit for the body unparsed (`parseSuccessResponseBody: false`, Octokit's
  * own option) and reads it as Octokit does (`getResponseData` in @octokit/request), but for
@@ -55,7 +55,7 @@ async function bytesOf(body: unknown): Promise<Buffer> {
 }
 
 /** What Octokit's `getResponseData` makes of a body of this content type, with `JSON.parse` for JSON. */
-export function responseData(bytes: Buffer, contentType: string | undefined): unknown {
+function responseData(bytes: Buffer, contentType: string | undefined): unknown {
   if (!contentType) return bytes.toString('utf8');
   const [type = '', ...parameters] = contentType.split(';');
   const mime = type.trim().toLowerCase();
@@ -81,7 +81,7 @@ export function responseData(bytes: Buffer, contentType: string | undefined): un
 }
 
 /** The size in bytes of a response's body as GitHub sent it (set, not enumerable, on each response this plugin reads). */
-export const BODY_BYTES = Symbol('release-gate.bodyBytes');
+const BODY_BYTES = Symbol('release-gate.bodyBytes');
 
 /** The size in bytes of the body of `response` as GitHub sent it, when this plugin read it. */
 export function bodyBytesOf(response: object): number | undefined {
