@@ -281,7 +281,7 @@ export function release(r: Rig, i: number, shape: ReleaseShape = SMALL_RELEASE):
   // The earlier commits of the pull request: shas of their own, never another release's.
   const earlier = Array.from(
     { length: shape.commits - 1 },
-    (_, k) => `${(k + 1).toString(16).padStart(8, 'e')}${shaOf(i).slice(8)}`,
+    (_, k) => `${(k + 1).toString(16).padStart(8, 'e')}${sha.slice(8)}`,
   );
   r.repo.pulls.push({ number: i, user: 'author', headSha: sha, headRef: `feature-${i}`, commits: [...earlier, sha] });
   r.repo.reviews[i] = [

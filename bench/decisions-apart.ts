@@ -19,13 +19,13 @@ import { NOW, SECRET, privateKey } from './app.js';
 import type { DecisionRun } from './app.js';
 import type { FromGitHub, ToGitHub } from './decisions-github.js';
 
-/** `githubSizes`: releases and answers of GitHub's sizes (bench/decisions-github.ts). */
 /** A full garbage collection (the flag set at run time, as `node --expose-gc` would). */
 function collectGarbage(): void {
   setFlagsFromString('--expose-gc');
   (runInNewContext('gc') as () => void)();
 }
 
+/** `githubSizes`: releases and answers of GitHub's sizes (bench/decisions-github.ts). */
 export async function throughputApart(
   n: number,
   concurrency: number,

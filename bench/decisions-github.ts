@@ -11,9 +11,7 @@
  * runs is GitHub's example of it from its REST description (`@octokit/openapi`) with the played
  * GitHub's values over it (so the decision is the same; every one must still approve).
  */
-import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { FakeGitHub } from '../test/support/fake-github.js';
 import { sendWebhook } from '../test/support/webhooks.js';
 import type { Delivery } from '../test/support/webhooks.js';
@@ -23,6 +21,7 @@ import {
   KEEP_ALIVE_MS,
   POLICY,
   SECRET,
+  SMALL_RELEASE,
   WARM_UP,
   percentile,
   release,
@@ -30,6 +29,7 @@ import {
   watchCallbacks,
 } from './app.js';
 import type { DecisionRun, Rig } from './app.js';
+import { githubExamples } from './github-examples.js';
 
 export type ToGitHub =
   | { type: 'start'; n: number; concurrency: number; githubSizes?: boolean }
@@ -58,13 +58,9 @@ function over(example: unknown, ours: unknown): unknown {
   return out;
 }
 
-/** GitHub's example objects of the answers a decision reads, by the path of the answer. */
-function githubExamples(): Array<[RegExp, (body: unknown) => unknown]> {
-  const file = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
-  const api = JSON.parse(readFileSync(file, 'utf8')) as {
-    components: { examples: Record<string, { value: unknown }> };
-  };
-  const example = (name: string) => api.components.examples[name]!.value;
+/** How to make each answer a decision reads GitHub-sized, by the path of the answer. */
+function githubSized(): Array<[RegExp, (body: unknown) => unknown]> {
+  const example = githubExamples();
   const first = (name: string) => (example(name) as unknown[])[0];
   const items = (of: unknown) => (body: unknown) => (body as unknown[]).map((item) => over(of, item));
   const checkRun = (example('check-run-paginated') as { check_runs: unknown[] }).check_runs[0];
@@ -103,7 +99,7 @@ github.checkRequests = false;
 const apiBase = await github.start();
 const server = (github as unknown as { server: Server }).server;
 server.keepAliveTimeout = KEEP_ALIVE_MS;
-if (githubSizes) answerGitHubSized(server, githubExamples());
+if (githubSizes) answerGitHubSized(server, githubSized());
 const repo = github.addRepo('acme', 'shop');
 repo.files['.github/release-policy.yml'] = POLICY;
 repo.fileCommits['.github/release-policy.yml'] = 'c'.repeat(40);
@@ -119,7 +115,7 @@ const deliveries: Array<{ runId: number; delivery: Delivery }> = [];
 for (let i = 1; i <= n; i++)
   deliveries.push({
     runId: i,
-    delivery: request(r, i, githubSizes ? release(r, i, GITHUB_SIZED_RELEASE) : release(r, i), 'production').delivery,
+    delivery: request(r, i, release(r, i, githubSizes ? GITHUB_SIZED_RELEASE : SMALL_RELEASE), 'production').delivery,
   });
 const answered = (runId: number) => callbackAt.answered(runId);
 const warm = deliveries.slice(0, Math.min(WARM_UP, n));

@@ -9,32 +9,23 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
 import { Octokit } from '@octokit/core';
 import { jsonResponses } from '../src/github/json-responses.js';
 import { undiciFetch } from '../src/github/transport.js';
 import { figure } from './figures.js';
+import { githubExamples } from './github-examples.js';
 
 /** The main thread's time per decision's reads, at least this many times less with the plugin. */
 const TARGET_RATIO = 3;
 
-function examples(): Record<string, unknown> {
-  const path = createRequire(import.meta.url).resolve('@octokit/openapi/generated/api.github.com.json');
-  const api = JSON.parse(readFileSync(path, 'utf8')) as {
-    components: { examples: Record<string, { value: unknown }> };
-  };
-  return Object.fromEntries(Object.entries(api.components.examples).map(([k, v]) => [k, v.value]));
-}
-
 /** One decision's reads: route, body. */
 function pages(): Array<[string, string]> {
-  const ex = examples();
-  const first = <T>(name: string): T => (ex[name] as T[])[0]!;
+  const example = githubExamples();
+  const first = <T>(name: string): T => (example(name) as T[])[0]!;
   const pull = first<object>('pull-request-simple-items');
   const review = first<object>('pull-request-review-items');
   const commit = first<object>('commit-items');
-  const checks = ex['check-run-paginated'] as { check_runs: object[] };
+  const checks = example('check-run-paginated') as { check_runs: object[] };
   const times = <T>(n: number, o: T) => Array.from({ length: n }, (_, i) => ({ ...o, id: i + 1 }));
   return [
     ['/repos/acme/shop/commits/abc/pulls', JSON.stringify([pull])],
